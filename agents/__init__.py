@@ -1,0 +1,1 @@
+"""Specialists, supervisor classifier, explainer, policy rules and the LLM provider."""

@@ -1,0 +1,1 @@
+"""The HTTP API, the chat endpoint and the `yardmaster` command line."""

@@ -1,0 +1,1 @@
+"""Benchmarks of the deterministic tools on real public data; each prints one JSON object."""

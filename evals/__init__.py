@@ -1,0 +1,1 @@
+"""Offline evaluation of decisions and their justifications."""

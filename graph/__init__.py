@@ -1,0 +1,1 @@
+"""The LangGraph orchestration: state, nodes, edges, interrupts and checkpointer."""

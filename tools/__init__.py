@@ -1,0 +1,1 @@
+"""Deterministic models and solvers: every number a decision uses comes from here."""

@@ -1,0 +1,1 @@
+"""The digital twin: tables, store, event ingestion and the reference-network generator."""

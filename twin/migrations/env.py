@@ -1,0 +1,18 @@
+"""Alembic environment: runs migrations on the engine handed over by `twin.db.migrate`."""
+
+from alembic import context
+from sqlmodel import SQLModel
+
+from twin import models  # noqa: F401  (registers the tables)
+
+config = context.config
+engine = config.attributes["engine"]
+
+with engine.begin() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=SQLModel.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()

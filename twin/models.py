@@ -1,0 +1,369 @@
+"""SQLModel tables of the twin: the network, its history, and the orchestration records."""
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def json_column() -> Any:
+    """A JSON column that works on SQLite and PostgreSQL."""
+    return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+# --- the network -----------------------------------------------------------
+
+
+class Location(SQLModel, table=True):
+    """A distribution centre or a customer site."""
+
+    code: str = Field(primary_key=True)
+    kind: str = Field(index=True)  # dc | customer
+    name: str
+    region: str = Field(index=True)  # DAL, HOU, ATL, CHI, LAX
+    lat: float
+    lon: float
+    tier: str = "standard"  # customers: gold | silver | standard
+    window_start_min: int = 0  # delivery window, minutes after midnight
+    window_end_min: int = 1440
+    bays: int = 0  # DCs: maintenance bays
+    technician_hours_per_day: float = 0.0
+
+
+class Sku(SQLModel, table=True):
+    """A stock-keeping unit."""
+
+    code: str = Field(primary_key=True)
+    name: str
+    category: str
+    unit_cost: float
+    unit_price: float
+    weight_kg: float
+
+
+class InventoryPosition(SQLModel, table=True):
+    """Stock of one SKU at one DC."""
+
+    __table_args__ = (UniqueConstraint("sku", "location"),)
+    id: int | None = Field(default=None, primary_key=True)
+    sku: str = Field(foreign_key="sku.code", index=True)
+    location: str = Field(foreign_key="location.code", index=True)
+    on_hand: int = 0
+    in_transit: int = 0
+    allocated: int = 0
+    safety_stock: int = 0
+    reorder_point: int = 0
+    updated_at: datetime
+
+
+class DemandHistory(SQLModel, table=True):
+    """Daily units sold of one SKU at one DC, with the price and promotion of the day."""
+
+    __table_args__ = (UniqueConstraint("sku", "location", "day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    sku: str = Field(index=True)
+    location: str = Field(index=True)
+    day: date = Field(index=True)
+    units: int
+    price: float
+    promo: bool = False
+
+
+class CalendarDay(SQLModel, table=True):
+    """Holidays and events of one day, shared by every series."""
+
+    day: date = Field(primary_key=True)
+    holiday: str | None = None
+    event: str | None = None
+
+
+class RegionCondition(SQLModel, table=True):
+    """Daily weather severity and congestion (0..1) in one region."""
+
+    __table_args__ = (UniqueConstraint("region", "day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    region: str = Field(index=True)
+    day: date = Field(index=True)
+    weather: float
+    congestion: float
+
+
+class Order(SQLModel, table=True):
+    """A customer order served from one DC."""
+
+    id: str = Field(primary_key=True)
+    customer: str = Field(foreign_key="location.code", index=True)
+    dc: str = Field(foreign_key="location.code", index=True)
+    created_at: datetime
+    promised_date: date
+    status: str = "open"  # open | shipped | delivered | cancelled
+
+
+class OrderLine(SQLModel, table=True):
+    """One SKU and quantity on an order."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: str = Field(foreign_key="order.id", index=True)
+    sku: str = Field(foreign_key="sku.code")
+    qty: int
+
+
+class Carrier(SQLModel, table=True):
+    """A carrier with its base cost, weekly capacity and emissions."""
+
+    code: str = Field(primary_key=True)
+    name: str
+    cost_per_mile: float
+    capacity_per_week: int
+    co2_kg_per_mile: float
+
+
+class Lane(SQLModel, table=True):
+    """A directed lane from a DC region to a destination region, e.g. DAL-HOU."""
+
+    code: str = Field(primary_key=True)
+    origin: str = Field(foreign_key="location.code")
+    dest_region: str
+    distance_miles: float
+
+
+class CarrierLane(SQLModel, table=True):
+    """A carrier's offer on a lane: rate, transit time, capacity and on-time history."""
+
+    __table_args__ = (UniqueConstraint("carrier", "lane"),)
+    id: int | None = Field(default=None, primary_key=True)
+    carrier: str = Field(foreign_key="carrier.code", index=True)
+    lane: str = Field(foreign_key="lane.code", index=True)
+    rate_per_mile: float
+    transit_days: int
+    capacity_per_week: int
+    on_time_rate: float
+    shipments: int = 0
+
+
+class Shipment(SQLModel, table=True):
+    """A shipment of an order from a DC to a customer, by a carrier or an own truck."""
+
+    id: str = Field(primary_key=True)
+    order_id: str | None = Field(default=None, foreign_key="order.id", index=True)
+    origin: str = Field(foreign_key="location.code", index=True)
+    destination: str = Field(foreign_key="location.code", index=True)
+    lane: str = Field(foreign_key="lane.code", index=True)
+    carrier: str | None = Field(default=None, foreign_key="carrier.code", index=True)
+    truck: str | None = Field(default=None, index=True)
+    units: int
+    weight_kg: float
+    distance_miles: float
+    shipped_at: datetime = Field(index=True)
+    promised_at: datetime
+    delivered_at: datetime | None = None
+    status: str = Field(default="in_transit", index=True)  # planned | in_transit | delivered
+
+
+class ScanEvent(SQLModel, table=True):
+    """A tracking scan of a shipment."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(unique=True)
+    shipment_id: str = Field(foreign_key="shipment.id", index=True)
+    kind: str  # pickup | depart | arrive_hub | delay | out_for_delivery | delivered
+    location: str
+    at: datetime
+    delay_minutes: int = 0
+
+
+class Vehicle(SQLModel, table=True):
+    """An own-fleet truck."""
+
+    code: str = Field(primary_key=True)
+    home_dc: str = Field(foreign_key="location.code", index=True)
+    capacity_units: int
+    model_year: int
+    odometer_miles: float
+    status: str = "active"  # active | in_maintenance | out_of_service
+    last_service_at: datetime
+
+
+class TelemetryReading(SQLModel, table=True):
+    """One daily telemetry summary of a truck."""
+
+    __table_args__ = (UniqueConstraint("truck", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    truck: str = Field(foreign_key="vehicle.code", index=True)
+    at: datetime = Field(index=True)
+    engine_temp_c: float
+    oil_pressure_kpa: float
+    vibration_mm_s: float
+    miles_since_service: float
+    fault_codes: int = 0
+
+
+class WorkOrder(SQLModel, table=True):
+    """Maintenance on a truck: preventive or corrective (a corrective one records a failure)."""
+
+    id: str = Field(primary_key=True)
+    truck: str = Field(foreign_key="vehicle.code", index=True)
+    kind: str  # preventive | corrective
+    component: str | None = None
+    opened_at: datetime
+    scheduled_for: datetime | None = None
+    closed_at: datetime | None = None
+    bay_dc: str | None = None
+    status: str = "open"  # open | scheduled | closed
+    decision_id: str | None = None
+
+
+class Route(SQLModel, table=True):
+    """A planned delivery route of one truck on one day."""
+
+    id: str = Field(primary_key=True)
+    truck: str = Field(foreign_key="vehicle.code", index=True)
+    dc: str = Field(foreign_key="location.code")
+    day: date = Field(index=True)
+    distance_miles: float = 0.0
+    status: str = "planned"  # planned | replanned | cancelled
+    decision_id: str | None = None
+
+
+class RouteStop(SQLModel, table=True):
+    """One stop of a route, in sequence."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    route_id: str = Field(foreign_key="route.id", index=True)
+    seq: int
+    shipment_id: str = Field(foreign_key="shipment.id")
+    customer: str = Field(foreign_key="location.code")
+    eta_min: int
+
+
+class TransferOrder(SQLModel, table=True):
+    """A stock transfer between DCs."""
+
+    id: str = Field(primary_key=True)
+    sku: str = Field(foreign_key="sku.code")
+    origin: str = Field(foreign_key="location.code")
+    destination: str = Field(foreign_key="location.code")
+    qty: int
+    cost_usd: float
+    created_at: datetime
+    status: str = "open"
+    decision_id: str | None = None
+
+
+# --- orchestration records ----------------------------------------------------
+
+
+class ExceptionRecord(SQLModel, table=True):
+    """An exception raised by a system, a detector or a person."""
+
+    __tablename__ = "exception"
+    id: str = Field(primary_key=True)
+    type: str | None = Field(default=None, index=True)
+    description: str | None = None
+    refs: dict = json_column()
+    severity: str = "medium"
+    source: str = "api"
+    occurred_at: datetime
+    external_id: str | None = Field(default=None, unique=True)
+    idempotency_key: str | None = Field(default=None, unique=True)
+    status: str = Field(default="open", index=True)  # open | decided | closed
+    actor: str = "system"
+    created_at: datetime
+
+
+class DecisionRecord(SQLModel, table=True):
+    """A specialist's decision on an exception; `payload` holds the full Decision."""
+
+    __tablename__ = "decision"
+    id: str = Field(primary_key=True)
+    exception_id: str = Field(foreign_key="exception.id", index=True)
+    specialist: str = Field(index=True)
+    status: str = Field(index=True)
+    confidence: float
+    payload: dict = json_column()
+    thread_id: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class ActionRecord(SQLModel, table=True):
+    """One action of a decision and whether it was executed."""
+
+    __tablename__ = "action"
+    id: str = Field(primary_key=True)
+    decision_id: str = Field(foreign_key="decision.id", index=True)
+    type: str = Field(index=True)
+    params: dict = json_column()
+    status: str = "proposed"  # proposed | executed | rejected
+    executed_at: datetime | None = None
+
+
+class Approval(SQLModel, table=True):
+    """A human verdict on a decision that waited for approval."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    decision_id: str = Field(foreign_key="decision.id", unique=True)
+    actor: str
+    verdict: str  # approve | reject | override
+    reason: str | None = None
+    at: datetime
+
+
+class Override(SQLModel, table=True):
+    """An edited decision, kept as labelled data."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    decision_id: str = Field(foreign_key="decision.id", index=True)
+    actor: str
+    original_actions: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    new_actions: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    reason: str
+    at: datetime
+
+
+class AuditEvent(SQLModel, table=True):
+    """One step of the process: who did what, when, with which versions."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(index=True)
+    actor: str = Field(index=True)
+    kind: str = Field(index=True)
+    exception_id: str | None = Field(default=None, index=True)
+    decision_id: str | None = Field(default=None, index=True)
+    detail: dict = json_column()
+
+
+class Policy(SQLModel, table=True):
+    """Autonomy of one action type, optionally scoped to a lane or site."""
+
+    __table_args__ = (UniqueConstraint("action_type", "scope"),)
+    id: int | None = Field(default=None, primary_key=True)
+    action_type: str = Field(index=True)
+    scope: str = "*"
+    autonomy_level: int = 2
+    max_cost_usd: float | None = None
+    min_confidence: float | None = None
+    allowed_tiers: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    safety_critical: bool = False
+    updated_by: str = "system"
+    updated_at: datetime
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """An ingested event id, so a replay changes nothing."""
+
+    event_id: str = Field(primary_key=True)
+    kind: str
+    at: datetime
+
+
+class OutboxMessage(SQLModel, table=True):
+    """An executed action on its way to the systems of record."""
+
+    id: str = Field(primary_key=True)
+    decision_id: str = Field(index=True)
+    event_type: str = Field(index=True)
+    payload: dict = json_column()
+    created_at: datetime
+    delivered_at: datetime | None = None

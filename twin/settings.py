@@ -1,0 +1,49 @@
+"""All runtime settings in one pydantic-settings class, read from `YM_*` variables."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Yardmaster configuration; every field can be set as `YM_<NAME>`."""
+
+    model_config = SettingsConfigDict(env_prefix="YM_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path("var"), description="Embedded data: SQLite file, Chroma directory, model artifacts.")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default is SQLite in data_dir.")
+    chroma_url: str | None = Field(None, description="http://host:port of a Chroma server; default is a local directory.")
+    llm: str = Field("offline", description="Chat model provider: offline or openai.")
+    llm_model: str = Field("gpt-4o-mini", description="Model name for the OpenAI-compatible provider.")
+    llm_base_url: str | None = Field(None, description="Base URL of any OpenAI-compatible endpoint.")
+    llm_api_key: str | None = Field(None, description="API key for the OpenAI-compatible endpoint.")
+    routing_engine: str = Field("pyvrp", description="VRPTW engine: pyvrp or ortools.")
+    shared_data_dir: Path = Field(PROJECT_ROOT.parent / "shared" / "data", description="Public benchmark data.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    seed: int = 7
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to SQLite under data_dir."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'yardmaster.db').resolve()}"
+
+    @property
+    def models_dir(self) -> Path:
+        """Where trained model artifacts live."""
+        return self.data_dir / "models"
+
+    @property
+    def chroma_dir(self) -> Path:
+        """Where the embedded Chroma store lives."""
+        return self.data_dir / "chroma"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()
