@@ -15,6 +15,13 @@ def json_column() -> Any:
 # --- the network -----------------------------------------------------------
 
 
+class TwinMeta(SQLModel, table=True):
+    """Facts about the loaded scenario: seed, the twin's clock, history span."""
+
+    key: str = Field(primary_key=True)
+    value: str
+
+
 class Location(SQLModel, table=True):
     """A distribution centre or a customer site."""
 

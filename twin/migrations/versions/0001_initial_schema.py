@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 02:07:42.942057
+Create Date: 2026-11-22 02:12:07.431293
 """
 
 from alembic import op
@@ -162,6 +162,11 @@ def upgrade() -> None:
     sa.Column('unit_price', sa.Float(), nullable=False),
     sa.Column('weight_kg', sa.Float(), nullable=False),
     sa.PrimaryKeyConstraint('code')
+    )
+    op.create_table('twinmeta',
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('value', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.PrimaryKeyConstraint('key')
     )
     op.create_table('decision',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -513,6 +518,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_decision_exception_id'))
 
     op.drop_table('decision')
+    op.drop_table('twinmeta')
     op.drop_table('sku')
     with op.batch_alter_table('regioncondition', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_regioncondition_region'))

@@ -1,0 +1,93 @@
+"""History of the twin as pandas frames, the training and scoring input of the models."""
+
+import pandas as pd
+from sqlalchemy import select
+from sqlmodel import Session
+
+from twin import models as m
+
+
+def _frame(session: Session, statement) -> pd.DataFrame:
+    """Run a select and return its rows as a frame with the selected column names."""
+    result = session.execute(statement)
+    return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+def _utc(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """Parse datetime columns as timezone-aware UTC timestamps."""
+    for column in columns:
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame
+
+
+def demand_frame(session: Session) -> pd.DataFrame:
+    """Daily units per SKU and DC with price, promotion, holiday and event."""
+    statement = (
+        select(
+            m.DemandHistory.sku, m.DemandHistory.location, m.DemandHistory.day, m.DemandHistory.units,
+            m.DemandHistory.price, m.DemandHistory.promo, m.CalendarDay.holiday, m.CalendarDay.event,
+        )
+        .join(m.CalendarDay, m.CalendarDay.day == m.DemandHistory.day, isouter=True)
+        .order_by(m.DemandHistory.sku, m.DemandHistory.location, m.DemandHistory.day)
+    )
+    frame = _frame(session, statement)
+    frame["day"] = pd.to_datetime(frame["day"])
+    frame["promo"] = frame["promo"].astype(bool)
+    return frame
+
+
+def shipment_frame(session: Session) -> pd.DataFrame:
+    """One row per shipment with lane, carrier, slack, mid-journey scan delay, conditions and outcome."""
+    shipments = _frame(session, select(
+        m.Shipment.id.label("shipment_id"), m.Shipment.lane, m.Shipment.origin, m.Lane.dest_region,
+        m.Shipment.carrier, m.Shipment.truck, m.Shipment.distance_miles, m.Shipment.units, m.Shipment.weight_kg,
+        m.Shipment.shipped_at, m.Shipment.promised_at, m.Shipment.delivered_at, m.Shipment.status,
+        m.Location.region.label("origin_region"),
+    ).join(m.Lane, m.Lane.code == m.Shipment.lane).join(m.Location, m.Location.code == m.Shipment.origin)
+     .where(m.Shipment.status != "planned").order_by(m.Shipment.id))
+    _utc(shipments, "shipped_at", "promised_at", "delivered_at")
+    local = shipments["lane"].str[:3] == shipments["lane"].str[4:]
+    shipments["planned_transit_hours"] = (shipments["distance_miles"] / 30 + 2).where(
+        local, shipments["distance_miles"] / 48 + 8
+    )
+    shipments["slack_hours"] = (
+        (shipments["promised_at"] - shipments["shipped_at"]).dt.total_seconds() / 3600
+        - shipments["planned_transit_hours"]
+    )
+    scans = _frame(session, select(m.ScanEvent.shipment_id, m.ScanEvent.at, m.ScanEvent.delay_minutes)
+                   .where(m.ScanEvent.delay_minutes > 0))
+    _utc(scans, "at")
+    scans = scans.merge(shipments[["shipment_id", "shipped_at", "planned_transit_hours"]], on="shipment_id")
+    halfway = scans["shipped_at"] + pd.to_timedelta(scans["planned_transit_hours"] / 2, unit="h")
+    known = scans[scans["at"] <= halfway].groupby("shipment_id")["delay_minutes"].sum()
+    shipments["scan_delay_minutes"] = shipments["shipment_id"].map(known).fillna(0).astype(int)
+    conditions = _frame(session, select(m.RegionCondition.region, m.RegionCondition.day,
+                                        m.RegionCondition.weather, m.RegionCondition.congestion))
+    conditions["day"] = pd.to_datetime(conditions["day"])
+    shipments["ship_day"] = shipments["shipped_at"].dt.tz_localize(None).dt.normalize()
+    shipments = shipments.merge(
+        conditions, left_on=["origin_region", "ship_day"], right_on=["region", "day"], how="left"
+    ).drop(columns=["region", "day", "ship_day", "origin_region"])
+    shipments["late"] = (shipments["delivered_at"] > shipments["promised_at"]).astype(object)
+    shipments.loc[shipments["delivered_at"].isna(), "late"] = None
+    return shipments
+
+
+def telemetry_frame(session: Session) -> pd.DataFrame:
+    """Daily telemetry per truck with the truck's model year and odometer."""
+    frame = _frame(session, select(
+        m.TelemetryReading.truck, m.TelemetryReading.at, m.TelemetryReading.engine_temp_c,
+        m.TelemetryReading.oil_pressure_kpa, m.TelemetryReading.vibration_mm_s,
+        m.TelemetryReading.miles_since_service, m.TelemetryReading.fault_codes, m.Vehicle.model_year,
+        m.Vehicle.odometer_miles,
+    ).join(m.Vehicle, m.Vehicle.code == m.TelemetryReading.truck)
+     .order_by(m.TelemetryReading.truck, m.TelemetryReading.at))
+    return _utc(frame, "at")
+
+
+def failure_frame(session: Session) -> pd.DataFrame:
+    """Truck failures: the corrective work orders."""
+    frame = _frame(session, select(m.WorkOrder.truck, m.WorkOrder.opened_at.label("at"), m.WorkOrder.component)
+                   .where(m.WorkOrder.kind == "corrective").order_by(m.WorkOrder.truck, m.WorkOrder.opened_at))
+    return _utc(frame, "at")
+

@@ -1,0 +1,478 @@
+"""The reference-network scenario generator: a deterministic year of daily history from a seed."""
+
+import math
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+from sqlalchemy import delete, insert
+from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel
+
+from twin import models as m
+from twin.network import (
+    CARRIERS,
+    CATEGORIES,
+    DC_BY_REGION,
+    DCS,
+    LOCAL_ONLY_CARRIERS,
+    REGIONS,
+    TIER_SLACK_HOURS,
+    event_on,
+    holiday_on,
+    road_miles,
+)
+
+AS_OF = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+HISTORY_DAYS = 365
+TRUCKS_PER_DC = 8
+N_SKUS = 60
+N_CUSTOMERS = 200
+FAILURE_DRIFT_TRUCK = "TRK-007"  # a truck visibly drifting towards a failure at AS_OF
+SPIKE_SKU, SPIKE_DC, SURPLUS_DC = "SKU-0042", "DC-DAL", "DC-HOU"  # a demand spike and a stockout risk
+
+Rows = dict[type[SQLModel], list[dict]]
+Progress = Callable[[str], None]
+
+
+def history_days() -> list[date]:
+    """The days of history, oldest first, ending the day before AS_OF."""
+    last = AS_OF.date() - timedelta(days=1)
+    return [last - timedelta(days=offset) for offset in range(HISTORY_DAYS - 1, -1, -1)]
+
+
+def at_hour(day: date, hour: float) -> datetime:
+    """A UTC datetime on a day at a fractional hour."""
+    return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(hours=float(hour))
+
+
+class ScenarioBuilder:
+    """Builds every table's rows in a fixed order from one random generator."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.seed = seed
+        self.days = history_days()
+        self.rows: Rows = {}
+
+    def add(self, table: type[SQLModel], rows: list[dict]) -> None:
+        """Append rows for a table."""
+        self.rows.setdefault(table, []).extend(rows)
+
+    def build(self, progress: Progress) -> Rows:
+        """Generate the whole scenario, reporting each stage."""
+        stages = [
+            ("network", self.network),
+            ("calendar and conditions", self.calendar),
+            ("demand history", self.demand),
+            ("inventory positions", self.inventory),
+            ("shipments and scans", self.shipments),
+            ("trucks and telemetry", self.trucks),
+            ("today's routes", self.routes),
+        ]
+        for label, stage in stages:
+            stage()
+            progress(label)
+        self.add(m.TwinMeta, [
+            {"key": "seed", "value": str(self.seed)},
+            {"key": "as_of", "value": AS_OF.isoformat()},
+            {"key": "history_start", "value": self.days[0].isoformat()},
+            {"key": "history_days", "value": str(HISTORY_DAYS)},
+        ])
+        return self.rows
+
+    # --- network ---------------------------------------------------------------
+
+    def network(self) -> None:
+        """DCs, customers, SKUs, carriers and lanes."""
+        rng = self.rng
+        self.add(m.Location, [
+            {"code": dc.code, "kind": "dc", "name": f"{dc.city} DC", "region": dc.region, "lat": dc.lat,
+             "lon": dc.lon, "bays": dc.bays, "technician_hours_per_day": dc.technician_hours_per_day}
+            for dc in DCS
+        ])
+        self.customers = []
+        for n in range(1, N_CUSTOMERS + 1):
+            dc = DCS[(n - 1) % len(DCS)]
+            tier = rng.choice(["gold", "silver", "standard"], p=[0.15, 0.30, 0.55])
+            start = int(rng.integers(6, 11)) * 60
+            row = {
+                "code": f"CUST-{n:04d}", "kind": "customer", "name": f"{dc.city} customer {n:04d}",
+                "region": dc.region, "lat": round(dc.lat + rng.normal(0, 0.22), 4),
+                "lon": round(dc.lon + rng.normal(0, 0.22), 4), "tier": str(tier),
+                "window_start_min": start, "window_end_min": start + int(rng.integers(4, 11)) * 60,
+            }
+            self.customers.append(row)
+        self.add(m.Location, self.customers)
+        categories = list(CATEGORIES)
+        self.skus = []
+        for n in range(1, N_SKUS + 1):
+            category = categories[(n - 1) % len(categories)]
+            (low, high), _, _, _, (cost_low, cost_high) = CATEGORIES[category]
+            cost = round(float(rng.uniform(cost_low, cost_high)), 2)
+            self.skus.append({
+                "code": f"SKU-{n:04d}", "name": f"{category.title()} item {n:04d}", "category": category,
+                "unit_cost": cost, "unit_price": round(cost * float(rng.uniform(1.3, 1.8)), 2),
+                "weight_kg": round(float(rng.uniform(0.2, 12.0)), 2), "base": float(rng.uniform(low, high)),
+            })
+        self.add(m.Sku, [{k: v for k, v in sku.items() if k != "base"} for sku in self.skus])
+        self.add(m.Carrier, [
+            {"code": c.code, "name": c.name, "cost_per_mile": c.cost_per_mile,
+             "capacity_per_week": c.capacity_per_week, "co2_kg_per_mile": c.co2_kg_per_mile}
+            for c in CARRIERS
+        ])
+        self.lanes = {}
+        for origin in DCS:
+            for dest in DCS:
+                local = origin.region == dest.region
+                miles = 25.0 if local else road_miles(origin.lat, origin.lon, dest.lat, dest.lon)
+                self.lanes[f"{origin.region}-{dest.region}"] = {
+                    "code": f"{origin.region}-{dest.region}", "origin": origin.code,
+                    "dest_region": dest.region, "distance_miles": miles,
+                }
+        self.add(m.Lane, list(self.lanes.values()))
+        self.lane_carriers = {}
+        self.lane_offset = {}
+        for code, lane in self.lanes.items():
+            origin_region, dest_region = code.split("-")
+            local = origin_region == dest_region
+            serving = [
+                c for c in CARRIERS
+                if origin_region in c.regions and dest_region in c.regions
+                and (local or c.code not in LOCAL_ONLY_CARRIERS)
+            ]
+            self.lane_carriers[code] = serving
+            for carrier in serving:
+                self.lane_offset[(carrier.code, code)] = float(rng.normal(0, 0.06))
+
+    # --- calendar, weather, congestion ---------------------------------------------
+
+    def calendar(self) -> None:
+        """Holidays, events and the daily weather and congestion of each region."""
+        self.add(m.CalendarDay, [{"day": d, "holiday": holiday_on(d), "event": event_on(d)} for d in self.days])
+        season_peak = {"DAL": (4, 0.25), "HOU": (8, 0.30), "ATL": (7, 0.25), "CHI": (1, 0.45), "LAX": (1, 0.08)}
+        self.weather, self.congestion = {}, {}
+        rows = []
+        for region in REGIONS:
+            peak_month, amplitude = season_peak[region]
+            noise = 0.0
+            for d in self.days + [AS_OF.date() + timedelta(days=k) for k in range(8)]:
+                season = amplitude * (0.5 + 0.5 * math.cos(2 * math.pi * (d.month - peak_month) / 12))
+                noise = 0.7 * noise + self.rng.normal(0, 0.06)
+                storm = 0.45 if self.rng.random() < 0.03 else 0.0
+                weather = float(np.clip(0.08 + season + noise + storm, 0, 1))
+                base = 0.45 if region == "LAX" else 0.28
+                congestion = float(np.clip(base + (0.12 if d.weekday() < 5 else -0.1) + self.rng.normal(0, 0.07), 0, 1))
+                self.weather[(region, d)] = round(weather, 3)
+                self.congestion[(region, d)] = round(congestion, 3)
+                if d < AS_OF.date():
+                    rows.append({"region": region, "day": d, "weather": round(weather, 3),
+                                 "congestion": round(congestion, 3)})
+        self.add(m.RegionCondition, rows)
+
+    # --- demand ----------------------------------------------------------------------
+
+    def demand(self) -> None:
+        """Daily units per SKU and DC with weekday, season, holiday, event and promotion effects."""
+        rng = self.rng
+        n_days = len(self.days)
+        weekday = np.array([d.weekday() for d in self.days])
+        doy = np.array([d.timetuple().tm_yday for d in self.days])
+        month = np.array([d.month for d in self.days])
+        holiday_lift = np.array([1.0 if holiday_on(d) is None else 0.0 for d in self.days])
+        eve = np.array([holiday_on(d + timedelta(days=1)) is not None for d in self.days])
+        event = np.array([event_on(d) is not None for d in self.days])
+        dc_scale = {"DC-DAL": 1.0, "DC-HOU": 0.9, "DC-ATL": 0.85, "DC-CHI": 1.1, "DC-LAX": 1.25}
+        self.mean_demand = {}
+        rows = []
+        for sku in self.skus:
+            _, weekend, summer, lift, _ = CATEGORIES[sku["category"]]
+            week = np.where(weekday == 5, weekend, np.where(weekday == 6, 0.9 * weekend, 1.0 + 0.03 * weekday))
+            season = 1 + summer * np.sin(2 * np.pi * (doy - 80) / 365) + np.where(month >= 11, 0.2, 0.0)
+            special = np.where(holiday_lift == 0, 0.5, 1.0) * np.where(eve, lift, 1.0) * np.where(event, 1.3, 1.0)
+            for dc in DCS:
+                level = sku["base"] * dc_scale[dc.code] * rng.uniform(0.7, 1.3)
+                promo = np.zeros(n_days, dtype=bool)
+                start = 0
+                while start < n_days:
+                    start += int(rng.geometric(1 / 45))
+                    length = int(rng.integers(3, 8))
+                    promo[start:start + length] = True
+                    start += length
+                discount = rng.uniform(0.15, 0.25)
+                mean = level * week * season * special * np.where(promo, 1 + 2.5 * discount, 1.0)
+                if (sku["code"], dc.code) == (SPIKE_SKU, SPIKE_DC):
+                    mean[-3:] *= 2.6
+                units = rng.poisson(mean * rng.gamma(8.0, 1 / 8.0, n_days))
+                price = np.round(sku["unit_price"] * np.where(promo, 1 - discount, 1.0), 2)
+                self.mean_demand[(sku["code"], dc.code)] = (float(units[-28:].mean()), float(units[-28:].std()))
+                rows.extend(
+                    {"sku": sku["code"], "location": dc.code, "day": d, "units": int(u), "price": float(p),
+                     "promo": bool(pr)}
+                    for d, u, p, pr in zip(self.days, units, price, promo)
+                )
+        self.add(m.DemandHistory, rows)
+
+    def inventory(self) -> None:
+        """On-hand, in-transit and safety stock per SKU and DC, with one engineered shortage."""
+        rows = []
+        for sku in self.skus:
+            for dc in DCS:
+                mean, std = self.mean_demand[(sku["code"], dc.code)]
+                safety = round(1.65 * std * math.sqrt(7))
+                cover_days = float(self.rng.uniform(9, 28)) if self.rng.random() > 0.04 else float(self.rng.uniform(2, 5))
+                if (sku["code"], dc.code) == (SPIKE_SKU, SPIKE_DC):
+                    cover_days = 2.0
+                if (sku["code"], dc.code) == (SPIKE_SKU, SURPLUS_DC):
+                    cover_days = 40.0
+                rows.append({
+                    "sku": sku["code"], "location": dc.code, "on_hand": round(mean * cover_days),
+                    "in_transit": round(mean * float(self.rng.uniform(0, 4))), "allocated": round(mean * 0.5),
+                    "safety_stock": safety, "reorder_point": round(mean * 7 + safety), "updated_at": AS_OF,
+                })
+        self.add(m.InventoryPosition, rows)
+
+    # --- shipments ------------------------------------------------------------------------
+
+    def shipments(self) -> None:
+        """A year of shipments with orders, scans and on-time outcomes, the last ones still open."""
+        rng = self.rng
+        self.trucks_by_dc = {
+            dc.code: [f"TRK-{i * TRUCKS_PER_DC + k + 1:03d}" for k in range(TRUCKS_PER_DC)] for i, dc in enumerate(DCS)
+        }
+        customers_by_region = {r: [c for c in self.customers if c["region"] == r] for r in REGIONS}
+        sku_weights = np.array([s["base"] for s in self.skus])
+        sku_weights /= sku_weights.sum()
+        shipments, orders, lines, scans = [], [], [], []
+        outcomes: dict[tuple[str, str], list[bool]] = {}
+        for d in self.days + [AS_OF.date()]:
+            volume = rng.poisson(30 if d.weekday() < 5 else 14)
+            for _ in range(volume):
+                shipped_at = at_hour(d, float(rng.uniform(6, 20)))
+                if shipped_at >= AS_OF:
+                    continue
+                dest_region = REGIONS[int(rng.integers(len(REGIONS)))]
+                customer = customers_by_region[dest_region][int(rng.integers(40))]
+                origin_region = dest_region if rng.random() < 0.55 else REGIONS[int(rng.integers(len(REGIONS)))]
+                origin = DC_BY_REGION[origin_region]
+                lane = f"{origin_region}-{dest_region}"
+                local = origin_region == dest_region
+                miles = road_miles(origin.lat, origin.lon, customer["lat"], customer["lon"])
+                truck, carrier = None, None
+                if local and rng.random() < 0.5:
+                    truck = self.trucks_by_dc[origin.code][int(rng.integers(TRUCKS_PER_DC))]
+                    reliability, offset = 0.92, 0.0
+                else:
+                    spec = self.lane_carriers[lane][int(rng.integers(len(self.lane_carriers[lane])))]
+                    carrier, reliability, offset = spec.code, spec.reliability, self.lane_offset[(spec.code, lane)]
+                planned = miles / 30 + 2 if local else miles / 48 + 8
+                low, high = TIER_SLACK_HOURS[customer["tier"]]
+                slack = float(rng.uniform(low, high)) * min(1.0, planned / 20)
+                promised_at = shipped_at + timedelta(hours=planned + slack)
+                propensity = max(0.02, (1 - reliability) * 3.5 + offset
+                                 + 0.45 * self.weather[(origin_region, d)] + 0.35 * self.weather[(dest_region, d)]
+                                 + 0.25 * self.congestion[(dest_region, d)] + (0.10 if d.weekday() >= 4 else 0.0))
+                delay_hours = float(planned * propensity * rng.exponential(0.42))
+                delivered_at = shipped_at + timedelta(hours=planned + delay_hours)
+                n = len(shipments) + 1
+                shipment_id, order_id = f"SHP-{n:06d}", f"ORD-{n:06d}"
+                open_now = delivered_at > AS_OF
+                order_lines = [
+                    {"order_id": order_id, "sku": self.skus[int(i)]["code"], "qty": int(rng.integers(5, 60))}
+                    for i in rng.choice(N_SKUS, size=int(rng.integers(1, 4)), replace=False, p=sku_weights)
+                ]
+                sku_weight = {s["code"]: s["weight_kg"] for s in self.skus}
+                orders.append({"id": order_id, "customer": customer["code"], "dc": origin.code,
+                               "created_at": shipped_at - timedelta(hours=float(rng.uniform(2, 48))),
+                               "promised_date": promised_at.date(), "status": "shipped" if open_now else "delivered"})
+                lines.extend(order_lines)
+                shipments.append({
+                    "id": shipment_id, "order_id": order_id, "origin": origin.code, "destination": customer["code"],
+                    "lane": lane, "carrier": carrier, "truck": truck, "units": sum(li["qty"] for li in order_lines),
+                    "weight_kg": round(sum(li["qty"] * sku_weight[li["sku"]] for li in order_lines), 1),
+                    "distance_miles": miles, "shipped_at": shipped_at, "promised_at": promised_at,
+                    "delivered_at": None if open_now else delivered_at,
+                    "status": "in_transit" if open_now else "delivered",
+                })
+                scans.extend(self._scans(shipment_id, origin.code, customer["code"], shipped_at, planned, delay_hours))
+                if not open_now and carrier:
+                    outcomes.setdefault((carrier, lane), []).append(delivered_at <= promised_at)
+        self.add(m.Order, orders)
+        self.add(m.OrderLine, lines)
+        self.add(m.Shipment, shipments)
+        self.add(m.ScanEvent, scans)
+        self.next_shipment = len(shipments) + 1
+        self.carrier_lanes(outcomes)
+
+    def _scans(self, shipment_id: str, origin: str, dest: str, shipped_at: datetime, planned: float,
+               delay_hours: float) -> list[dict]:
+        """The scans of one shipment up to AS_OF; a mid-journey delay scan reveals part of the delay."""
+        known = float(self.rng.uniform(0.3, 0.8))
+        delivered = shipped_at + timedelta(hours=planned + delay_hours)
+        events = [
+            ("pickup", origin, shipped_at, 0),
+            ("depart", origin, shipped_at + timedelta(hours=1), 0),
+        ]
+        if delay_hours > 0.5:
+            events.append(("delay", "in_transit", shipped_at + timedelta(hours=0.4 * planned),
+                           round(60 * delay_hours * known)))
+        events += [
+            ("arrive_hub", "hub", shipped_at + timedelta(hours=0.6 * planned + 0.6 * delay_hours), 0),
+            ("out_for_delivery", dest, delivered - timedelta(hours=min(2.0, planned / 3)), 0),
+            ("delivered", dest, delivered, 0),
+        ]
+        return [
+            {"event_id": f"{shipment_id}-{k}", "shipment_id": shipment_id, "kind": kind, "location": where,
+             "at": at, "delay_minutes": delay}
+            for k, (kind, where, at, delay) in enumerate(events) if at <= AS_OF
+        ]
+
+    def carrier_lanes(self, outcomes: dict[tuple[str, str], list[bool]]) -> None:
+        """Each carrier's offer per lane, with the on-time rate its history shows."""
+        rows = []
+        for code, lane in self.lanes.items():
+            for spec in self.lane_carriers[code]:
+                history = outcomes.get((spec.code, code), [])
+                transit_hours = lane["distance_miles"] / 48 + 8
+                rows.append({
+                    "carrier": spec.code, "lane": code,
+                    "rate_per_mile": round(spec.cost_per_mile * float(self.rng.uniform(0.9, 1.1)), 2),
+                    "transit_days": max(1, math.ceil(transit_hours / 24)),
+                    "capacity_per_week": max(6, round(spec.capacity_per_week * 3 / len(self.lanes))),
+                    "on_time_rate": round(float(np.mean(history)) if history else spec.reliability, 3),
+                    "shipments": len(history),
+                })
+        self.add(m.CarrierLane, rows)
+
+    # --- trucks -------------------------------------------------------------------------------
+
+    def trucks(self) -> None:
+        """The fleet with daily telemetry that drifts before failures, and its work orders."""
+        rng = self.rng
+        vehicles, readings, work_orders = [], [], []
+        self.truck_status = {}
+        for dc in DCS:
+            for code in self.trucks_by_dc[dc.code]:
+                model_year = int(rng.integers(2016, 2025))
+                odometer = float((2026 - model_year) * rng.uniform(60000, 90000))
+                offsets = rng.normal(0, [1.5, 8.0, 0.2])
+                hazard = 0.0035 * (1 + (2026 - model_year) / 8)
+                miles_since = float(rng.uniform(0, 9000))
+                drift_left, drift_len, down_days, last_service = 0, 0, 0, self.days[0]
+                for d in self.days + [AS_OF.date() + timedelta(days=k) for k in range(21)]:
+                    forced = code == FAILURE_DRIFT_TRUCK and d == AS_OF.date() - timedelta(days=8)
+                    if drift_left == 0 and down_days == 0 and (forced or rng.random() < hazard * (1 + miles_since / 12000)):
+                        drift_len = 14 if forced else int(rng.integers(5, 21))
+                        drift_left = drift_len
+                    if d >= AS_OF.date():
+                        if d == AS_OF.date():
+                            status = "out_of_service" if down_days else "active"
+                            self.truck_status[code] = (status, drift_left, drift_len)
+                        continue
+                    frac = 1 - drift_left / drift_len if drift_left else 0.0
+                    miles = 0.0 if down_days else float(rng.uniform(120, 260) if d.weekday() < 5 else rng.uniform(0, 80))
+                    miles_since += miles
+                    odometer += miles
+                    readings.append({
+                        "truck": code, "at": at_hour(d, 23), "engine_temp_c": round(88 + offsets[0] + rng.normal(0, 1.5) + frac * rng.uniform(8, 16), 2),
+                        "oil_pressure_kpa": round(310 + offsets[1] + rng.normal(0, 8) - frac * rng.uniform(50, 90), 1),
+                        "vibration_mm_s": round(2.0 + offsets[2] + rng.normal(0, 0.3) + frac ** 2 * rng.uniform(3, 6) + miles_since / 20000, 3),
+                        "miles_since_service": round(miles_since, 1), "fault_codes": int(rng.poisson(0.05 + 3 * frac ** 3)),
+                    })
+                    if down_days:
+                        down_days -= 1
+                    elif drift_left:
+                        drift_left -= 1
+                        if drift_left == 0:
+                            component = str(rng.choice(["cooling", "lubrication", "drivetrain", "electrical"]))
+                            work_orders.append(self._work_order(code, "corrective", component, d, dc.code, len(work_orders)))
+                            down_days, miles_since, last_service = int(rng.integers(1, 4)), 0.0, d
+                    elif miles_since > 12000 or (d - last_service).days > 120:
+                        work_orders.append(self._work_order(code, "preventive", None, d, dc.code, len(work_orders)))
+                        miles_since, last_service = 0.0, d
+                vehicles.append({
+                    "code": code, "home_dc": dc.code, "capacity_units": int(rng.integers(8, 13)) * 50,
+                    "model_year": model_year, "odometer_miles": round(odometer, 1),
+                    "status": self.truck_status[code][0], "last_service_at": at_hour(last_service, 12),
+                })
+        self.add(m.Vehicle, vehicles)
+        self.add(m.TelemetryReading, readings)
+        self.add(m.WorkOrder, work_orders)
+
+    @staticmethod
+    def _work_order(truck: str, kind: str, component: str | None, day: date, dc: str, n: int) -> dict:
+        """A closed work order of the history."""
+        return {"id": f"WO-{n + 1:05d}", "truck": truck, "kind": kind, "component": component,
+                "opened_at": at_hour(day, 14), "closed_at": at_hour(day + timedelta(days=1), 10),
+                "bay_dc": dc, "status": "closed"}
+
+    def routes(self) -> None:
+        """Today's local delivery routes for every active truck, in nearest-neighbour order."""
+        rng = self.rng
+        day = AS_OF.date()
+        routes, stops, shipments = [], [], []
+        for dc in DCS:
+            local = [c for c in self.customers if c["region"] == dc.region]
+            for truck in self.trucks_by_dc[dc.code]:
+                if self.truck_status[truck][0] != "active":
+                    continue
+                route_id = f"RTE-{day:%Y%m%d}-{truck}"
+                chosen = [local[int(i)] for i in rng.choice(len(local), size=int(rng.integers(4, 8)), replace=False)]
+                here, clock, total = (dc.lat, dc.lon), 8 * 60.0, 0.0
+                remaining = list(chosen)
+                seq = 0
+                while remaining:
+                    nxt = min(remaining, key=lambda c: road_miles(here[0], here[1], c["lat"], c["lon"]))
+                    remaining.remove(nxt)
+                    leg = road_miles(here[0], here[1], nxt["lat"], nxt["lon"])
+                    total += leg
+                    clock = max(clock + leg / 30 * 60, nxt["window_start_min"])
+                    seq += 1
+                    shipment_id = f"SHP-{self.next_shipment:06d}"
+                    self.next_shipment += 1
+                    shipments.append({
+                        "id": shipment_id, "order_id": None, "origin": dc.code, "destination": nxt["code"],
+                        "lane": f"{dc.region}-{dc.region}", "carrier": None, "truck": truck,
+                        "units": int(rng.integers(10, 60)), "weight_kg": round(float(rng.uniform(50, 400)), 1),
+                        "distance_miles": road_miles(dc.lat, dc.lon, nxt["lat"], nxt["lon"]), "shipped_at": AS_OF,
+                        "promised_at": at_hour(day, nxt["window_end_min"] / 60), "delivered_at": None, "status": "planned",
+                    })
+                    stops.append({"route_id": route_id, "seq": seq, "shipment_id": shipment_id,
+                                  "customer": nxt["code"], "eta_min": round(clock)})
+                    clock += 15
+                    here = (nxt["lat"], nxt["lon"])
+                routes.append({"id": route_id, "truck": truck, "dc": dc.code, "day": day,
+                               "distance_miles": round(total, 1), "status": "planned"})
+        self.add(m.Shipment, shipments)
+        self.add(m.Route, routes)
+        self.add(m.RouteStop, stops)
+
+
+def generate(seed: int = 7, progress: Progress = lambda _label: None) -> Rows:
+    """All rows of the reference scenario for a seed."""
+    return ScenarioBuilder(seed).build(progress)
+
+
+def load(engine: Engine, rows: Rows, chunk: int = 5000) -> None:
+    """Replace every table's rows with the scenario's, in one transaction."""
+    by_table = {model.__table__: (model, model_rows) for model, model_rows in rows.items()}
+    tables = SQLModel.metadata.sorted_tables
+    with engine.begin() as connection:
+        for table in reversed(tables):
+            connection.execute(delete(table))
+        for table in tables:
+            if table not in by_table:
+                continue
+            model, model_rows = by_table[table]
+            defaults = column_defaults(model)
+            for start in range(0, len(model_rows), chunk):
+                connection.execute(insert(table), [{**defaults, **row} for row in model_rows[start:start + chunk]])
+
+
+def column_defaults(model: type[SQLModel]) -> dict:
+    """The declared defaults of a table's optional fields, leaving autoincrement keys to the database."""
+    return {
+        name: field.get_default(call_default_factory=True)
+        for name, field in model.model_fields.items()
+        if not field.is_required() and not (name == "id" and field.default is None)
+    }
