@@ -1,10 +1,5 @@
-"""Carrier selection: a weighted score to rank carriers on a lane, and a CP-SAT assignment of loads to carriers.
-
-Score of a carrier = sum of weight x component over the criteria, divided by the sum of the weights (0..1,
-higher is better). Each component is 1 for the best option and lower for worse ones:
-cost = cheapest cost / this cost; on_time = the predicted on-time probability;
-capacity = this carrier's remaining loads / the largest remaining among the options; co2 = lowest CO2 / this CO2.
-"""
+"""Carrier selection: rank a lane's carriers by score = sum(weight x component) / sum(weights), each component
+in 0..1 with 1 the best (see `ScoreWeights`), and assign competing loads to carriers with CP-SAT."""
 
 import hashlib
 import json
@@ -38,12 +33,12 @@ class CarrierOption(BaseModel):
 
 
 class ScoreWeights(BaseModel):
-    """How much each criterion counts in the score."""
+    """How much each criterion counts in the score; each description gives that criterion's component."""
 
-    cost: float = Field(default=0.5, ge=0)
-    on_time: float = Field(default=0.4, ge=0)
-    capacity: float = Field(default=0.1, ge=0)
-    co2: float = Field(default=0.0, ge=0)
+    cost: float = Field(default=0.5, ge=0, description="component: cheapest option's cost / this cost")
+    on_time: float = Field(default=0.4, ge=0, description="component: the predicted on-time probability")
+    capacity: float = Field(default=0.1, ge=0, description="component: remaining loads / the most any option has")
+    co2: float = Field(default=0.0, ge=0, description="component: lowest option's CO2 / this CO2")
 
     @model_validator(mode="after")
     def _check_positive(self) -> "ScoreWeights":
@@ -157,7 +152,7 @@ def _why_not(option: CarrierOption, chosen: CarrierOption, miles: float) -> str:
 
 
 def _score(options: list[CarrierOption], miles: float, weights: ScoreWeights) -> list[ScoredCarrier]:
-    """Score options (all with capacity) by the weighted components in the module docstring, best first."""
+    """Score options (all with capacity) by the weighted components of `ScoreWeights`, best first."""
     cheapest = min(option.cost(miles) for option in options)
     largest = max(option.capacity_loads for option in options)
     scored = []
