@@ -1,0 +1,47 @@
+"""Tests of the VRPTW benchmark on one Solomon instance, skipped without the public data."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from bench.data import DataMissing, shared_data
+from bench.routing import app
+from twin.settings import get_settings
+
+
+def solomon_folder():
+    """The Solomon instance folder, or skip the test."""
+    try:
+        return shared_data("vrptw", "solomon")
+    except DataMissing as missing:
+        pytest.skip(str(missing))
+
+
+def test_one_solomon_instance_at_one_second():
+    solomon_folder()
+    result = CliRunner().invoke(app, ["--instances", "C101", "--time-limit", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert (report["engine"], report["set"], report["time_limit"]) == (get_settings().routing_engine, "solomon", 1.0)
+    (row,) = report["instances"]
+    assert row["instance"] == "C101" and row["bks"] == 827.3 and row["feasible"] and report["all_feasible"]
+    assert 0 <= row["gap"] < 0.02 and row["distance"] == pytest.approx(row["bks"] * (1 + row["gap"]))
+    assert 10 <= row["vehicles"] <= 25 and report["mean_gap"] == row["gap"]
+
+
+def test_unknown_instance_is_an_error():
+    solomon_folder()
+    result = CliRunner().invoke(app, ["--instances", "X999", "--time-limit", "1", "--json"])
+    assert result.exit_code == 2 and "X999" in result.stderr
+
+
+def test_missing_data_is_skipped_with_a_reason(tmp_path, monkeypatch):
+    monkeypatch.setenv("YM_SHARED_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["--instances", "C101", "--json"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0
+    assert "benchmark data not found" in json.loads(result.stdout)["skipped"]
