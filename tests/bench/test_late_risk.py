@@ -1,0 +1,49 @@
+"""Tests of the late-risk benchmark: its metrics, the time split, and the skip without a seeded twin."""
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from bench import late_risk
+from bench.data import DataMissing
+from tests.tools.test_late_risk import FAST, shipment_history
+from twin.settings import get_settings
+
+
+def test_expected_calibration_error_of_known_cases():
+    label = np.array([0, 0, 0, 0, 1, 1, 1, 1, 1, 1])
+    assert late_risk.expected_calibration_error(label, np.full(10, 0.6)) == pytest.approx(0.0)
+    assert late_risk.expected_calibration_error(label, np.full(10, 0.95)) == pytest.approx(0.35)
+    split = np.array([0.05] * 4 + [0.95] * 6)
+    assert late_risk.expected_calibration_error(label, split) == pytest.approx(0.4 * 0.05 + 0.6 * 0.05)
+
+
+def test_time_split_model_beats_the_historical_rate():
+    result = late_risk.evaluate(shipment_history(), params=FAST)
+    assert result.train + result.test == 1200 and 250 <= result.test <= 350
+    assert result.model.roc_auc > 0.95 > result.baseline.roc_auc
+    assert result.model.brier < result.baseline.brier
+
+
+def test_seeded_twin_slice():
+    try:
+        frame = late_risk.load_shipments(get_settings().resolved_database_url)
+    except DataMissing as missing:
+        pytest.skip(str(missing))
+    result = late_risk.evaluate(frame.head(3000), params=FAST)
+    assert result.model.roc_auc > result.baseline.roc_auc and 0 <= result.model.ece < 0.2
+
+
+def test_empty_database_skips_with_json(tmp_path, monkeypatch):
+    monkeypatch.setenv("YM_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("YM_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        outcome = CliRunner().invoke(late_risk.app, ["--json"])
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert outcome.exit_code == 0
+    assert "run `yardmaster seed` first" in json.loads(outcome.stdout.strip().splitlines()[-1])["skipped"]

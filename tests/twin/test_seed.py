@@ -1,0 +1,100 @@
+"""Tests of the reference-network generator."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+from api.cli import app
+from twin import frames, store
+from twin import models as m
+from twin import seed as scenario
+from twin.db import make_engine
+
+
+def _hash(url: str) -> str:
+    """Content hash of the scenario stored at a URL."""
+    engine = make_engine(url)
+    with Session(engine) as session:
+        digest = store.content_hash(session)
+    engine.dispose()
+    return digest
+
+
+def test_seed_twice_gives_identical_data(databases, backend, monkeypatch):
+    seeded_before = databases.seeded(backend)
+    empty = databases.empty(backend)
+    monkeypatch.setenv("YM_DATABASE_URL", empty)
+    result = CliRunner().invoke(app, ["seed", "--seed", "7"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout[result.stdout.index("{"):])["shipments"] > 9000
+    assert _hash(empty) == _hash(seeded_before)
+
+
+def test_another_seed_gives_another_network():
+    seven, eight = scenario.generate(7), scenario.generate(8)
+    assert seven[m.Shipment][:50] != eight[m.Shipment][:50]
+    assert [row["code"] for row in seven[m.Sku]] == [row["code"] for row in eight[m.Sku]]
+
+
+def test_seed_if_empty_keeps_a_loaded_scenario(seeded_url, monkeypatch):
+    monkeypatch.setenv("YM_DATABASE_URL", seeded_url)
+    before = _hash(seeded_url)
+    result = CliRunner().invoke(app, ["seed", "--seed", "8", "--if-empty"])
+    assert result.exit_code == 0 and "already loaded" in result.output
+    assert _hash(seeded_url) == before
+
+
+@pytest.fixture(scope="module")
+def rows():
+    """The seed-7 scenario rows, generated once."""
+    return scenario.generate(7)
+
+
+def test_fixed_codes_of_the_reference_network(rows):
+    codes = {model: {row.get("code") or row.get("id") for row in rows[model]} for model in rows}
+    assert {"DC-DAL", "DC-HOU", "DC-ATL", "DC-CHI", "DC-LAX"} <= codes[m.Location]
+    assert {f"CUST-{n:04d}" for n in range(1, 201)} <= codes[m.Location]
+    assert codes[m.Sku] == {f"SKU-{n:04d}" for n in range(1, 61)}
+    assert codes[m.Vehicle] == {f"TRK-{n:03d}" for n in range(1, 41)}
+    assert codes[m.Carrier] == {"CAR-SWIFTLINE", "CAR-REDRIVER", "CAR-BLUEGRID", "CAR-PRAIRIE", "CAR-COASTAL", "CAR-METRO"}
+    assert "SHP-000001" in codes[m.Shipment]
+
+
+def test_demand_has_weekday_and_promotion_effects(rows):
+    demand = pd.DataFrame(rows[m.DemandHistory])
+    demand["weekday"] = pd.to_datetime(demand["day"]).dt.day_of_week
+    grocery = demand[demand["sku"] == "SKU-0001"]
+    assert grocery.groupby("weekday")["units"].mean()[5] > 1.1 * grocery.groupby("weekday")["units"].mean()[1]
+    by_promo = demand.groupby(["sku", "location", "promo"])["units"].mean().unstack()
+    assert (by_promo[True] > by_promo[False]).mean() > 0.9
+
+
+def test_carriers_differ_in_on_time_performance(rows):
+    on_time = pd.DataFrame(rows[m.CarrierLane]).groupby("carrier")["on_time_rate"].mean()
+    assert on_time["CAR-SWIFTLINE"] - on_time["CAR-PRAIRIE"] > 0.1
+
+
+def test_telemetry_drifts_before_failures(engine):
+    with Session(engine) as session:
+        telemetry = frames.telemetry_frame(session)
+        failures = frames.failure_frame(session)
+    assert 40 <= len(failures) <= 3 * 40
+    before, normal = [], telemetry.set_index(["truck", "at"])["engine_temp_c"]
+    for failure in failures.itertuples():
+        window = telemetry[(telemetry["truck"] == failure.truck) & (telemetry["at"] < failure.at)
+                           & (telemetry["at"] >= failure.at - pd.Timedelta(days=2))]
+        before.extend(window["engine_temp_c"])
+    assert np.mean(before) > normal.median() + 6
+
+
+def test_summary_counts(engine):
+    with Session(engine) as session:
+        summary = store.summary(session)
+        open_ids = session.exec(select(m.Shipment.id).where(m.Shipment.status == "in_transit")).all()
+    assert summary | {"open_exceptions": 0} == summary
+    assert (summary["dcs"], summary["skus"], summary["carriers"], summary["trucks"], summary["history_days"]) == (5, 60, 6, 40, 365)
+    assert summary["customers"] == 200 and summary["shipments"] > 9000 and open_ids

@@ -1,0 +1,76 @@
+"""Queries and commands over the twin that the API, detectors and specialists share."""
+
+import hashlib
+from datetime import datetime
+
+from sqlalchemy import Integer, func, select
+from sqlmodel import Session, SQLModel
+
+from twin import models as m
+
+SCENARIO_TABLES = (
+    m.TwinMeta, m.Location, m.Sku, m.InventoryPosition, m.DemandHistory, m.CalendarDay, m.RegionCondition,
+    m.Order, m.OrderLine, m.Carrier, m.Lane, m.CarrierLane, m.Shipment, m.ScanEvent, m.Vehicle,
+    m.TelemetryReading, m.WorkOrder, m.Route, m.RouteStop, m.TransferOrder,
+)
+
+
+def count(session: Session, table: type[SQLModel], *where) -> int:
+    """Number of rows of a table matching the conditions."""
+    return session.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+
+
+def meta(session: Session) -> dict[str, str]:
+    """The scenario facts stored by the generator (seed, as_of, history span)."""
+    return {row.key: row.value for row in session.exec(select(m.TwinMeta)).scalars()}
+
+
+def as_of(session: Session) -> datetime | None:
+    """The twin's clock: the moment the loaded scenario stands at."""
+    value = meta(session).get("as_of")
+    return datetime.fromisoformat(value) if value else None
+
+
+def summary(session: Session) -> dict:
+    """Counts of the network and its history, for the summary endpoint and the CLI."""
+    facts = meta(session)
+    return {
+        "seed": int(facts["seed"]) if "seed" in facts else None,
+        "as_of": facts.get("as_of"),
+        "history_days": int(facts.get("history_days", 0)),
+        "dcs": count(session, m.Location, m.Location.kind == "dc"),
+        "customers": count(session, m.Location, m.Location.kind == "customer"),
+        "skus": count(session, m.Sku),
+        "carriers": count(session, m.Carrier),
+        "lanes": count(session, m.Lane),
+        "trucks": count(session, m.Vehicle),
+        "shipments": count(session, m.Shipment),
+        "open_shipments": count(session, m.Shipment, m.Shipment.status != "delivered"),
+        "scan_events": count(session, m.ScanEvent),
+        "telemetry_readings": count(session, m.TelemetryReading),
+        "demand_rows": count(session, m.DemandHistory),
+        "open_exceptions": count(session, m.ExceptionRecord, m.ExceptionRecord.status == "open"),
+    }
+
+
+def _canonical(value) -> str:
+    """A stable text form of a column value, the same on SQLite and PostgreSQL."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(round(value, 6))
+    return repr(value)
+
+
+def content_hash(session: Session) -> str:
+    """A SHA-256 over every scenario table's rows in primary-key order, ignoring surrogate ids."""
+    digest = hashlib.sha256()
+    for model in SCENARIO_TABLES:
+        table = model.__table__
+        surrogate = [c.name for c in table.primary_key.columns] == ["id"] and isinstance(table.c.id.type, Integer)
+        columns = [c for c in table.columns if not (surrogate and c.name == "id")]
+        order = columns if surrogate else list(table.primary_key.columns)
+        digest.update(table.name.encode())
+        for row in session.execute(select(*columns).order_by(*order)):
+            digest.update("|".join(map(_canonical, row)).encode())
+    return digest.hexdigest()
