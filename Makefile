@@ -1,0 +1,25 @@
+# Two set-up commands: `make run` and `make test`. Both create .venv and install when needed.
+VENV ?= .venv
+PYTHON ?= python3
+BIN = $(VENV)/bin
+STAMP = $(VENV)/.installed-stamp
+
+.PHONY: install run test seed train demo
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/yardmaster seed --if-empty
+	$(BIN)/yardmaster serve
+
+test: install
+	$(BIN)/python -m pytest
+
+seed: install
+	$(BIN)/yardmaster seed
