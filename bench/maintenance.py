@@ -1,4 +1,4 @@
-"""Failure-risk and remaining-useful-life models on public data: AI4I 2020 (classification) and NASA C-MAPSS FD001 (RUL)."""
+"""Failure risk and remaining useful life on public data: AI4I 2020 (classification), NASA C-MAPSS FD001 (RUL)."""
 
 import json
 import time
@@ -65,7 +65,7 @@ class MaintenanceBench(BaseModel):
 
 
 def ai4i_features(frame: pd.DataFrame) -> pd.DataFrame:
-    """Machine type and the five process readings, plus physics: power (W), heat-dissipation gap (K), overstrain (min*Nm)."""
+    """Machine type and the five process readings, plus power (W), heat-dissipation gap (K), overstrain (min*Nm)."""
     process = frame[list(AI4I_PROCESS)].rename(columns=AI4I_PROCESS)
     return process.assign(
         type=frame["Type"].map(AI4I_TYPES),
@@ -83,9 +83,8 @@ def ai4i_cv(folds: int = 5, rows: int | None = None, params: BoosterParams = AI4
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=params.seed).split(features, label):
         model = estimator("failure", params).fit(features.iloc[train], label.iloc[train])
         p_fail = model.predict_proba(features.iloc[test])[:, 1]
-        scores.append(
-            FoldScore(roc_auc=roc_auc_score(label.iloc[test], p_fail), pr_auc=average_precision_score(label.iloc[test], p_fail))
-        )
+        truth = label.iloc[test]
+        scores.append(FoldScore(roc_auc=roc_auc_score(truth, p_fail), pr_auc=average_precision_score(truth, p_fail)))
     return Ai4iResult(
         roc_auc=float(np.mean([s.roc_auc for s in scores])),
         pr_auc=float(np.mean([s.pr_auc for s in scores])),
@@ -97,7 +96,8 @@ def ai4i_cv(folds: int = 5, rows: int | None = None, params: BoosterParams = AI4
 
 def read_cmapss(name: str, units: int | None = None) -> pd.DataFrame:
     """One C-MAPSS table (e.g. train_FD001), optionally only its first `units` engines."""
-    frame = pd.read_csv(shared_data("maintenance", "cmapss", f"{name}.txt"), sep=r"\s+", header=None, names=CMAPSS_COLUMNS)
+    path = shared_data("maintenance", "cmapss", f"{name}.txt")
+    frame = pd.read_csv(path, sep=r"\s+", header=None, names=CMAPSS_COLUMNS)
     return frame[frame["unit"] <= units] if units else frame
 
 
@@ -143,6 +143,7 @@ def maintenance(json_output: bool = typer.Option(False, "--json", help="Print on
     if json_output:
         typer.echo(result.model_dump_json())
         return
-    typer.echo(f"AI4I 2020 ({result.ai4i.folds}-fold CV): ROC-AUC {result.ai4i.roc_auc:.4f}, PR-AUC {result.ai4i.pr_auc:.4f}")
+    ai4i = result.ai4i
+    typer.echo(f"AI4I 2020 ({ai4i.folds}-fold CV): ROC-AUC {ai4i.roc_auc:.4f}, PR-AUC {ai4i.pr_auc:.4f}")
     typer.echo(f"C-MAPSS FD001 ({result.cmapss_fd001.engines} test engines): RUL RMSE {result.cmapss_fd001.rmse:.2f}")
     typer.echo(f"{result.seconds:.1f} s")

@@ -19,7 +19,11 @@ def top_drivers(booster: xgb.Booster, features: pd.DataFrame, k: int = 5) -> lis
     order = np.argsort(-np.abs(contribs), axis=1, kind="stable")[:, :k]
     return [
         [
-            Driver(feature=features.columns[j], value=_plain(features.iat[i, j]), contribution=round(float(contribs[i, j]), 4))
+            Driver(
+                feature=features.columns[j],
+                value=_plain(features.iat[i, j]),
+                contribution=round(float(contribs[i, j]), 4),
+            )
             for j in order[i]
         ]
         for i in range(len(features))

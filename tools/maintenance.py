@@ -1,5 +1,6 @@
 """Equipment failure risk: XGBoost P(failure within N days) and remaining useful life per truck, with drivers."""
 
+import hashlib
 import json
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +28,7 @@ EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
 
 
 def rolling_features(frame: pd.DataFrame, *, entity: str, time: str, columns: list[str], window: int) -> pd.DataFrame:
-    """Per entity in time order: rolling mean and least-squares slope over `window` rows, and drift from the running mean."""
+    """Per entity in time order: mean and least-squares slope over the last `window` rows, drift from the running mean."""
     ordered = frame.sort_values([entity, time])
     step = ordered.groupby(entity).cumcount().astype(float)
     parts = {"k": step, "kk": step * step}
@@ -42,17 +43,20 @@ def rolling_features(frame: pd.DataFrame, *, entity: str, time: str, columns: li
     for column in columns:
         mean = sums[column] / counts
         features[f"{column}_mean{window}"] = mean
-        features[f"{column}_slope{window}"] = ((counts * sums[f"k*{column}"] - sums["k"] * sums[column]) / denominator).fillna(0.0)
+        slope = (counts * sums[f"k*{column}"] - sums["k"] * sums[column]) / denominator
+        features[f"{column}_slope{window}"] = slope.fillna(0.0)
         features[f"{column}_drift"] = mean - running[column]
     return pd.DataFrame(features).reindex(frame.index)
 
 
 def time_to_next_event(frame: pd.DataFrame, events: pd.DataFrame, *, entity: str, time: str, cap: float) -> pd.Series:
-    """Time from each row to its entity's next event (at or after it), capped; NaN if the record ends sooner without one."""
-    rows = pd.DataFrame({entity: frame[entity].to_numpy(), "_at": frame[time].to_numpy(float), "_row": np.arange(len(frame))})
+    """Time from each row to its entity's next event (at or after it), capped; NaN if the record ends first without one."""
+    rows = pd.DataFrame({entity: frame[entity].to_numpy(), "_at": frame[time].to_numpy(float)})
+    rows["_row"] = range(len(frame))
     upcoming = pd.DataFrame({entity: events[entity].to_numpy(), "_event": events[time].to_numpy(float)})
     merged = pd.merge_asof(
-        rows.sort_values("_at"), upcoming.sort_values("_event"), left_on="_at", right_on="_event", by=entity, direction="forward"
+        rows.sort_values("_at"), upcoming.sort_values("_event"), left_on="_at", right_on="_event", by=entity,
+        direction="forward",
     ).sort_values("_row")
     record_end = merged.groupby(entity)["_at"].transform("max")
     until = (merged["_event"] - merged["_at"]).clip(upper=cap)
@@ -174,8 +178,11 @@ class MaintenanceModels(BaseModel):
 
     @property
     def version(self) -> str:
-        """The registry version once registered; before that, a fingerprint of both training sets."""
-        return self.registered_version or f"{self.failure.data_hash[:6]}{self.rul.data_hash[:6]}"
+        """The registry version once registered; before that, a fingerprint of both training sets and settings."""
+        without_boosters = {"failure": {"booster"}, "rul": {"booster"}}
+        settings = self.model_dump_json(include={"failure", "rul"}, exclude=without_boosters)
+        fingerprint = hashlib.sha256(settings.encode())
+        return self.registered_version or fingerprint.hexdigest()[:12]
 
     @property
     def data_hash(self) -> str:
@@ -192,7 +199,8 @@ class MaintenanceModels(BaseModel):
         """Read both models, with the registry version when the folder has registry metadata."""
         meta = folder / META_FILE
         version = ModelMeta.model_validate_json(meta.read_text()).version if meta.exists() else None
-        return cls(failure=TruckModel.load(folder, "failure"), rul=TruckModel.load(folder, "rul"), registered_version=version)
+        failure, rul = TruckModel.load(folder, "failure"), TruckModel.load(folder, "rul")
+        return cls(failure=failure, rul=rul, registered_version=version)
 
     def register(self, models_dir: Path) -> ModelMeta:
         """Save both models in the registry under `xgb-failure-risk`."""
@@ -219,7 +227,9 @@ class FailureRisk(BaseModel):
     evidence: Evidence
 
 
-def score_trucks(models: MaintenanceModels, telemetry: pd.DataFrame, as_of: datetime, top_k: int = 5) -> list[FailureRisk]:
+def score_trucks(
+    models: MaintenanceModels, telemetry: pd.DataFrame, as_of: datetime, top_k: int = 5
+) -> list[FailureRisk]:
     """Score every truck on its latest reading at or before `as_of`, riskiest first."""
     history = telemetry[telemetry["at"] <= pd.Timestamp(as_of)]
     latest = history.groupby("truck")["at"].idxmax()
@@ -240,5 +250,7 @@ def score_trucks(models: MaintenanceModels, telemetry: pd.DataFrame, as_of: date
         evidence = Evidence(
             id=f"failure-risk:{truck}:{day:%Y-%m-%d}", source=source, inputs=inputs, facts=facts, drivers=drivers[row]
         )
-        risks.append(FailureRisk(truck=truck, as_of=day.to_pydatetime(), drivers=drivers[row], evidence=evidence, **facts))
+        risks.append(
+            FailureRisk(truck=truck, as_of=day.to_pydatetime(), drivers=drivers[row], evidence=evidence, **facts)
+        )
     return sorted(risks, key=lambda risk: (-risk.p_fail, risk.truck))

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 from bench import late_risk
 from bench.data import DataMissing
 from tests.tools.test_late_risk import FAST, shipment_history
+from twin.db import make_engine, migrate
 from twin.settings import get_settings
 
 
@@ -47,3 +48,10 @@ def test_empty_database_skips_with_json(tmp_path, monkeypatch):
         get_settings.cache_clear()
     assert outcome.exit_code == 0
     assert "run `yardmaster seed` first" in json.loads(outcome.stdout.strip().splitlines()[-1])["skipped"]
+
+
+def test_migrated_database_without_shipments_is_missing_data(tmp_path):
+    url = f"sqlite:///{tmp_path / 'twin.db'}"
+    migrate(make_engine(url))
+    with pytest.raises(DataMissing, match="yardmaster seed"):
+        late_risk.load_shipments(url)

@@ -74,7 +74,8 @@ def test_drivers_name_the_feature_that_drives_the_label(history, model):
     assert len(risks) == 60 and all(len(risk.drivers) == 3 for risk in risks)
     assert all(risk.drivers[0].feature == "weather" for risk in risks)
     stormy = next(risk for risk, w in zip(risks, history["weather"].iloc[900:960], strict=True) if w > 0.9)
-    assert stormy.drivers[0].value == pytest.approx(history.set_index("shipment_id").at[stormy.shipment_id, "weather"], abs=1e-4)
+    weather = history.set_index("shipment_id").at[stormy.shipment_id, "weather"]
+    assert stormy.drivers[0].value == pytest.approx(weather, abs=1e-4)
     assert stormy.drivers[0].contribution > 0 and stormy.p_late > 0.9
 
 
@@ -99,14 +100,17 @@ def test_training_is_deterministic_and_versioned(history, model):
 
 
 def test_evidence_carries_model_version_and_facts(history, model):
-    risk = score_shipments(model, history.iloc[[950]])[0]
+    row = history.iloc[[950]].assign(carrier=None)
+    risk = score_shipments(model, row)[0]
+    assert risk.evidence.inputs["carrier"] == "OWN-FLEET" and risk.evidence.inputs["lane"] == row["lane"].iat[0]
     assert risk.evidence.source.model == "xgb-late-risk" and risk.evidence.source.version == model.version
     assert risk.evidence.facts == {"p_late": risk.p_late} and risk.evidence.inputs["shipment_id"] == risk.shipment_id
     assert risk.evidence.drivers == risk.drivers
 
 
 def test_unseen_categories_and_open_shipments_are_scored(history, model):
-    open_now = history.iloc[[950, 951]].assign(lane="LAX-LAX", carrier=["CAR-NEW", None], late=None, delivered_at=pd.NaT)
+    unseen = {"lane": "LAX-LAX", "carrier": ["CAR-NEW", None]}
+    open_now = history.iloc[[950, 951]].assign(**unseen, late=None, delivered_at=pd.NaT)
     risks = score_shipments(model, open_now)
     assert [risk.shipment_id for risk in risks] == list(open_now["shipment_id"])
     assert all(0 <= risk.p_late <= 1 and risk.drivers for risk in risks)

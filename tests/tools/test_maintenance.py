@@ -27,7 +27,10 @@ def _fleet(trucks: int = 6, days: int = 160, seed: int = 3) -> tuple[pd.DataFram
         failure_days = sorted(rng.choice(np.arange(25, days - 5), size=2, replace=False))
         if failure_days[1] - failure_days[0] < 20:
             failure_days = [failure_days[0], min(failure_days[0] + 30, days - 1)]
-        failures += [{"truck": truck, "at": START + pd.Timedelta(days=int(d), hours=12), "component": "engine"} for d in failure_days]
+        failures += [
+            {"truck": truck, "at": START + pd.Timedelta(days=int(d), hours=12), "component": "engine"}
+            for d in failure_days
+        ]
         for d in range(days):
             ahead = [f - d for f in failure_days if 0 <= f - d <= 10]
             heat = (10 - ahead[0]) * 3.0 if ahead else 0.0
@@ -113,4 +116,5 @@ def test_save_load_and_register_round_trip(tmp_path, fleet, models):
     loaded = MaintenanceModels.load(tmp_path / "xgb-failure-risk" / meta.version)
     assert loaded.version == meta.version
     as_of = START + pd.Timedelta(days=90)
-    assert [r.p_fail for r in score_trucks(loaded, telemetry, as_of)] == [r.p_fail for r in score_trucks(models, telemetry, as_of)]
+    reloaded, original = score_trucks(loaded, telemetry, as_of), score_trucks(models, telemetry, as_of)
+    assert [r.p_fail for r in reloaded] == [r.p_fail for r in original]
