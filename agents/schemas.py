@@ -1,0 +1,144 @@
+"""The public shapes: an exception coming in and the decision going out."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from tools.evidence import Evidence
+
+
+class ExceptionType(StrEnum):
+    """The kinds of exception the desk handles."""
+
+    late_shipment = "late_shipment"
+    stockout_risk = "stockout_risk"
+    equipment_failure_risk = "equipment_failure_risk"
+    carrier_capacity = "carrier_capacity"
+    demand_spike = "demand_spike"
+
+
+Specialist = Literal["routing", "inventory", "maintenance"]
+DecisionStatus = Literal["executed", "pending_approval", "rejected", "overridden", "needs_info", "no_action"]
+
+SPECIALIST_FOR: dict[ExceptionType, Specialist] = {
+    ExceptionType.late_shipment: "routing",
+    ExceptionType.carrier_capacity: "routing",
+    ExceptionType.stockout_risk: "inventory",
+    ExceptionType.demand_spike: "inventory",
+    ExceptionType.equipment_failure_risk: "maintenance",
+}
+
+
+class Refs(BaseModel):
+    """Codes of the twin an exception is about."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    shipment_id: str | None = Field(None, examples=["SHP-000123"])
+    sku: str | None = Field(None, examples=["SKU-0042"])
+    location: str | None = Field(None, examples=["DC-DAL"])
+    asset_id: str | None = Field(None, examples=["TRK-007"])
+    lane: str | None = Field(None, examples=["DAL-HOU"])
+    carrier: str | None = Field(None, examples=["CAR-REDRIVER"])
+
+    def present(self) -> dict[str, str]:
+        """The references that are set."""
+        return self.model_dump(exclude_none=True)
+
+
+class ExceptionIn(BaseModel):
+    """An exception reported by a system of record, a detector or a person."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"type": "late_shipment", "refs": {"shipment_id": "SHP-009420"}, "severity": "high", "source": "tms"},
+        {"description": "Truck TRK-007 is running hot and losing oil pressure", "source": "chat"},
+    ]})
+
+    type: ExceptionType | None = None
+    description: str | None = Field(None, max_length=4000)
+    refs: Refs = Field(default_factory=Refs)
+    severity: Literal["low", "medium", "high", "critical"] = "medium"
+    source: str = Field("api", max_length=64)
+    occurred_at: AwareDatetime | None = None
+    external_id: str | None = Field(None, max_length=128)
+
+    @model_validator(mode="after")
+    def _needs_type_or_description(self) -> "ExceptionIn":
+        """Free text is required when the type is absent."""
+        if self.type is None and not (self.description and self.description.strip()):
+            raise ValueError("description is required when type is absent")
+        return self
+
+
+class Action(BaseModel):
+    """One thing to do, with parameters that name twin entities."""
+
+    type: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class Impact(BaseModel):
+    """The expected effect of a plan."""
+
+    model_config = ConfigDict(extra="allow")
+
+    cost_usd: float = 0.0
+    late_deliveries_avoided: float | None = None
+    units_at_risk: float | None = None
+    downtime_hours: float | None = None
+
+
+class Alternative(BaseModel):
+    """A plan the specialist considered and rejected."""
+
+    name: str
+    actions: list[Action] = Field(default_factory=list)
+    expected_impact: Impact = Field(default_factory=Impact)
+    why_not: str
+
+
+class Claim(BaseModel):
+    """One sentence of a justification and the evidence it rests on."""
+
+    text: str
+    evidence_ids: list[str]
+
+
+class Justification(BaseModel):
+    """The human-readable explanation of a decision."""
+
+    text: str
+    claims: list[Claim]
+    verified: bool = True
+    fallback_used: bool = False
+    writer: str = "template"
+
+
+class PolicyVerdict(BaseModel):
+    """What the policy gate said about a decision."""
+
+    autonomy_level: int
+    requires_approval: bool
+    reasons: list[str] = Field(default_factory=list)
+
+
+class Decision(BaseModel):
+    """A specialist's decision on an exception, with its evidence and justification."""
+
+    decision_id: str
+    exception_id: str
+    specialist: Specialist | None
+    status: DecisionStatus
+    actions: list[Action] = Field(default_factory=list)
+    expected_impact: Impact = Field(default_factory=Impact)
+    confidence: float = Field(0.0, ge=0, le=1)
+    alternatives: list[Alternative] = Field(default_factory=list)
+    evidence: list[Evidence] = Field(default_factory=list)
+    justification: Justification | None = None
+    policy: PolicyVerdict | None = None
+    handoffs: list[str] = Field(default_factory=list)
+    missing: list[str] = Field(default_factory=list)
+    trace_id: str
+    created_at: datetime | None = None
