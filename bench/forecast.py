@@ -1,0 +1,184 @@
+"""M5 store-level benchmark of the demand forecaster: RMSSE per level (total, states, stores) against a 7-day
+seasonal naive, training only on d_1..d_cutoff and forecasting the next 28 days.
+
+Settings are in `M5_CONFIG`; they were chosen by backtests on earlier cutoffs only (see BACKTESTS below).
+"""
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+import numpy as np
+import pandas as pd
+import typer
+from pydantic import BaseModel
+
+from bench.data import DataMissing, shared_data
+from tools.forecast import ForecastConfig, forecast, seasonal_naive, train_forecaster
+
+HORIZON = 28
+LAST_DAY = 1969
+STORE_WEIGHTS = {
+    "CA_1": 0.1113, "CA_2": 0.1125, "CA_3": 0.1514, "CA_4": 0.0663, "TX_1": 0.0790,
+    "TX_2": 0.0961, "TX_3": 0.1009, "WI_1": 0.0867, "WI_2": 0.1131, "WI_3": 0.0829,
+}  # fmt: skip
+STATE_WEIGHTS = {"CA": 0.4414, "TX": 0.2760, "WI": 0.2827}
+LEVELS = {"L1": {"TOTAL": 1.0}, "L2": STATE_WEIGHTS, "L3": STORE_WEIGHTS}
+M5_CONFIG = ForecastConfig(id_columns=["store"], regressors=["snap"])
+
+app = typer.Typer(add_completion=False)
+
+
+class LevelScores(BaseModel):
+    """Weighted mean RMSSE per aggregation level."""
+
+    L1: float
+    L2: float
+    L3: float
+
+
+class SeriesScore(BaseModel):
+    """RMSSE of one series for the model and the seasonal naive."""
+
+    level: str
+    weight: float
+    rmsse: float
+    baseline_seasonal_naive: float
+
+
+class BenchResult(BaseModel):
+    """The benchmark's result, printed as JSON."""
+
+    cutoff: int
+    horizon: int = HORIZON
+    rmsse: LevelScores
+    baseline_seasonal_naive: LevelScores
+    per_series: dict[str, SeriesScore]
+    interval_coverage_p10_p90: float
+    seconds: float
+
+
+def _progress(message: str) -> None:
+    """Progress on stderr."""
+    print(f"[bench forecast] {message}", file=sys.stderr, flush=True)
+
+
+def load_m5() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The 14 daily series (wide, one column per series) and the calendar, indexed by day number."""
+    sales = pd.read_csv(shared_data("demand", "m5_store_state_total_daily_d1_d1969.csv"))
+    calendar = pd.read_csv(shared_data("demand", "m5_calendar_normalized.csv"))
+    for frame in (sales, calendar):
+        frame.index = frame["d"].str.removeprefix("d_").astype(int)
+    return sales, calendar
+
+
+def store_history(sales: pd.DataFrame, calendar: pd.DataFrame, cutoff: int) -> pd.DataFrame:
+    """Long store-level history up to cutoff + horizon, units hidden after the cutoff; holidays are the
+    National events, other events (the second one when a day has two) go in `event`, SNAP is a regressor."""
+    days = calendar.loc[: cutoff + HORIZON]
+    national = days["event_type_1"].eq("National")
+    holiday = days["event_name_1"].where(national)
+    event = days["event_name_2"].fillna(days["event_name_1"].where(~national))
+    frames = [
+        pd.DataFrame(
+            {
+                "store": store,
+                "day": pd.to_datetime(days["date"]),
+                "units": sales[store].where(sales.index <= cutoff).reindex(days.index),
+                "holiday": holiday,
+                "event": event,
+                "snap": days[f"snap_{store[:2]}"],
+            }
+        )
+        for store in STORE_WEIGHTS
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def rmsse_scales(sales: pd.DataFrame, cutoff: int) -> pd.Series:
+    """M5 scale per series: root mean square of daily differences from the first sale up to the cutoff; at
+    the official cutoff these equal `m5_rmsse_scales.csv`, which is then read instead."""
+    if cutoff == LAST_DAY - HORIZON:
+        official = pd.read_csv(shared_data("demand", "m5_rmsse_scales.csv"))
+        return official.set_index("series").iloc[:, 0]
+    series = sales.drop(columns=["date", "d"]).loc[:cutoff]
+    return series.apply(lambda y: float(np.sqrt(np.mean(np.diff(y[y.cumsum() > 0].to_numpy(float)) ** 2))))
+
+
+def _with_aggregates(stores: pd.DataFrame) -> pd.DataFrame:
+    """Store columns plus their state and total sums (coherent by construction)."""
+    states = {state: stores[[s for s in stores if s.startswith(state)]].sum(axis=1) for state in STATE_WEIGHTS}
+    return stores.assign(**states, TOTAL=stores.sum(axis=1))
+
+
+def _scores(predicted: pd.DataFrame, actual: pd.DataFrame, scales: pd.Series) -> pd.Series:
+    """RMSSE per series."""
+    return np.sqrt(((predicted - actual) ** 2).mean()) / scales[predicted.columns]
+
+
+def _levels(rmsse: pd.Series) -> LevelScores:
+    """Weighted mean RMSSE within each level."""
+    return LevelScores(**{level: sum(rmsse[s] * w for s, w in weights.items()) / sum(weights.values()) for level, weights in LEVELS.items()})
+
+
+def run(cutoff: int = LAST_DAY - HORIZON, config: ForecastConfig = M5_CONFIG, progress: Callable[[str], None] = _progress) -> BenchResult:
+    """Train on d_1..d_cutoff, forecast the next 28 days for every store, and score all three levels."""
+    if not 400 <= cutoff <= LAST_DAY - HORIZON:
+        raise ValueError(f"cutoff must be between 400 and {LAST_DAY - HORIZON}")
+    started = time.perf_counter()
+    sales, calendar = load_m5()
+    history = store_history(sales, calendar, cutoff)
+    as_of = pd.Timestamp(calendar.loc[cutoff, "date"]).date()
+    progress(f"training on d_1..d_{cutoff} ({config.trees} trees)")
+    model = train_forecaster(history[history["day"] <= pd.Timestamp(as_of)], config=config)
+    progress(f"trained in {time.perf_counter() - started:.0f} s; forecasting d_{cutoff + 1}..d_{cutoff + HORIZON}")
+    window = sales.loc[cutoff + 1 : cutoff + HORIZON]
+    predicted, baseline, covered = {}, {}, 0
+    for store in STORE_WEIGHTS:
+        result = forecast(model, history, {"store": store}, HORIZON, as_of)
+        predicted[store] = [day.p50 for day in result.days]
+        baseline[store] = [day.p50 for day in seasonal_naive(history, store, HORIZON, as_of, id_columns=["store"]).days]
+        covered += sum(day.p10 <= truth <= day.p90 for day, truth in zip(result.days, window[store], strict=True))
+    actual = window.drop(columns=["date", "d"]).reset_index(drop=True)
+    scales = rmsse_scales(sales, cutoff)
+    model_rmsse = _scores(_with_aggregates(pd.DataFrame(predicted)), actual, scales)
+    baseline_rmsse = _scores(_with_aggregates(pd.DataFrame(baseline)), actual, scales)
+    weights = {series: (level, weight) for level, table in LEVELS.items() for series, weight in table.items()}
+    return BenchResult(
+        cutoff=cutoff,
+        rmsse=_levels(model_rmsse),
+        baseline_seasonal_naive=_levels(baseline_rmsse),
+        per_series={
+            s: SeriesScore(level=weights[s][0], weight=weights[s][1], rmsse=model_rmsse[s], baseline_seasonal_naive=baseline_rmsse[s])
+            for s in actual.columns
+        },
+        interval_coverage_p10_p90=covered / (HORIZON * len(STORE_WEIGHTS)),
+        seconds=round(time.perf_counter() - started, 1),
+    )
+
+
+@app.command()
+def main(
+    cutoff: int = typer.Option(LAST_DAY - HORIZON, help="Last training day d_N; the 28 days after it are scored."),
+    trees: int | None = typer.Option(None, help="Boosting rounds (default: the benchmark's chosen setting)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Score the demand forecaster and the seasonal naive on the M5 store-level data."""
+    config = M5_CONFIG if trees is None else M5_CONFIG.model_copy(update={"trees": trees})
+    try:
+        result = run(cutoff, config)
+    except DataMissing as missing:
+        typer.echo(str(missing), err=True)
+        if as_json:
+            typer.echo(json.dumps({"skipped": str(missing)}))
+        return
+    if as_json:
+        typer.echo(result.model_dump_json())
+        return
+    typer.echo(f"M5 store level, d_{cutoff + 1}..d_{cutoff + HORIZON}, {result.seconds:.0f} s")
+    for level in ("L1", "L2", "L3"):
+        ours, naive = getattr(result.rmsse, level), getattr(result.baseline_seasonal_naive, level)
+        typer.echo(f"  {level} RMSSE  xgb-demand {ours:.3f}   seasonal naive {naive:.3f}")
+    typer.echo(f"  p10-p90 coverage of store days: {result.interval_coverage_p10_p90:.0%}")

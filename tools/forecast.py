@@ -1,0 +1,496 @@
+"""Demand forecast: a global XGBoost model over many daily series with p10/p50/p90 per day, a seasonal-naive
+baseline beside it, and the safety stock and reorder point that follow from the forecast error.
+
+Multi-horizon strategy: direct, with one model for all horizons. Each training row is (series, origin day,
+horizon h); its features use only what is known at the origin (recent lags, rolling means, last year) plus what
+is known ahead for the target day (calendar, holidays and events, price, promo, regressors), and `h` itself is a
+feature. Unlike a recursive model, no forecast is fed back as an input, so errors do not compound over the 28
+days and one prediction call gives the whole horizon; unlike one model per horizon, the horizons share their
+data and a single booster is trained and versioned. Units are divided by the series' 28-day level at the
+origin, so large and small series share one model and trends beyond the training range are carried by the
+level instead of being clipped by the trees.
+
+Intervals are split-conformal: a second booster trained without the last `calibration_days` forecasts that
+window from every origin in it; the empirical 10th and 90th percentiles of its scaled residuals per horizon
+(and of their running sums, for the total and the lead-time error) give p10/p90 around the point forecast.
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from statistics import NormalDist
+from typing import Self
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from tools import registry
+from tools.evidence import Driver, Evidence, Source
+from tools.forecast_features import (
+    FeatureRows,
+    FeatureSpec,
+    Panel,
+    build_panels,
+    feature_rows,
+    normalise_history,
+    take,
+    vocabulary,
+)
+
+MODEL_NAME = "xgb-demand"
+BASELINE_NAME = "seasonal-naive"
+BOOSTER_FILE = "booster.ubj"
+MODEL_FILE = "forecaster.json"
+TOP_DRIVERS = 5
+
+
+class ForecastConfig(BaseModel):
+    """Columns, features and boosting settings of the demand forecaster."""
+
+    id_columns: list[str] = Field(default_factory=lambda: ["sku", "location"], min_length=1)
+    regressors: list[str] = Field(default_factory=list, description="Extra numeric columns known ahead (e.g. SNAP days).")
+    max_horizon: int = Field(28, ge=1, le=91)
+    recent_lags: int = Field(7, ge=1)
+    windows: list[int] = Field(default_factory=lambda: [7, 14, 56, 112])
+    min_history_days: int = Field(28, ge=7, description="Origins need at least this many days of history.")
+    train_days: int | None = Field(None, ge=1, description="Only the most recent origins; None uses all history.")
+    calibration_days: int = Field(56, description="Held-out window whose residuals set the intervals.")
+    max_rows: int = Field(400_000, ge=1000, description="Training rows are subsampled (seeded) above this.")
+    trees: int = Field(400, ge=1)
+    learning_rate: float = Field(0.05, gt=0, le=1)
+    max_depth: int = Field(6, ge=1)
+    min_child_weight: float = Field(10.0, ge=0)
+    subsample: float = Field(0.8, gt=0, le=1)
+    colsample_bytree: float = Field(0.8, gt=0, le=1)
+    seed: int = 7
+    threads: int = Field(2, ge=1)
+
+    @model_validator(mode="after")
+    def _calibration_covers_horizon(self) -> Self:
+        """The calibration window must hold at least a week of origins for the longest horizon."""
+        if self.calibration_days < self.max_horizon + 7:
+            raise ValueError("calibration_days must be at least max_horizon + 7")
+        return self
+
+    def spec(self) -> FeatureSpec:
+        """The feature layout these settings describe."""
+        return FeatureSpec(tuple(self.id_columns), tuple(self.regressors), self.recent_lags, tuple(self.windows))
+
+
+class ResidualTable(BaseModel):
+    """Out-of-sample forecast errors per horizon day, in the forecast's scale units (level or plain units)."""
+
+    q10: list[float]
+    q90: list[float]
+    cumulative_q10: list[float]
+    cumulative_q90: list[float]
+    cumulative_rms: list[float]
+
+    @classmethod
+    def from_errors(cls, errors: np.ndarray) -> "ResidualTable":
+        """Quantiles of an (origins x horizon) error matrix, NaN where the truth was not yet known."""
+        cumulative = np.cumsum(errors, axis=1)
+        quantile = lambda values, q: np.nanpercentile(values, q, axis=0).round(6).tolist()  # noqa: E731
+        return cls(
+            q10=quantile(errors, 10),
+            q90=quantile(errors, 90),
+            cumulative_q10=quantile(cumulative, 10),
+            cumulative_q90=quantile(cumulative, 90),
+            cumulative_rms=np.sqrt(np.nanmean(cumulative**2, axis=0)).round(6).tolist(),
+        )
+
+
+class ForecastModel(BaseModel):
+    """A trained demand forecaster: booster, feature layout, category labels and calibration residuals."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    config: ForecastConfig
+    features: list[str]
+    labels: dict[str, list[str]]
+    residuals: ResidualTable
+    metrics: dict[str, float]
+    data_hash: str
+    version: str | None = None
+    booster: xgb.Booster = Field(exclude=True, repr=False)
+
+    def save(self, folder: Path) -> None:
+        """Write the booster and the forecaster's settings into a folder (usable as a registry artifact)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        self.booster.save_model(folder / BOOSTER_FILE)
+        (folder / MODEL_FILE).write_text(self.model_dump_json(indent=1, exclude={"version"}))
+
+    @classmethod
+    def load(cls, folder: Path) -> "ForecastModel":
+        """Read a saved forecaster; the version comes from the registry metadata beside it, if any."""
+        booster = xgb.Booster(model_file=str(folder / BOOSTER_FILE))
+        meta_path = folder / registry.META_FILE
+        version = registry.ModelMeta.model_validate_json(meta_path.read_text()).version if meta_path.exists() else None
+        return cls.model_validate({**json.loads((folder / MODEL_FILE).read_text()), "booster": booster, "version": version})
+
+
+class ForecastDay(BaseModel):
+    """One forecast day with its 80% interval."""
+
+    day: date
+    p10: float
+    p50: float
+    p90: float
+
+
+class Forecast(BaseModel):
+    """Per-day and total demand over a horizon, the lead-time error, and the evidence behind them."""
+
+    series: dict[str, str]
+    as_of: date
+    horizon_days: int
+    days: list[ForecastDay]
+    total: ForecastDay = Field(description="Sum over the horizon; `day` is the last day.")
+    lead_time_error: list[float] = Field(description="RMS error of the demand summed over the first k days, k = 1..horizon.")
+    evidence: Evidence
+
+
+class ForecastRequest(BaseModel):
+    """Which series to forecast, from which last known day, how far."""
+
+    series: dict[str, str]
+    horizon_days: int = Field(ge=1)
+    as_of: date
+
+
+class StockPolicy(BaseModel):
+    """Replenishment lead time and the cycle service level to protect."""
+
+    lead_time_days: int = Field(ge=1)
+    service_level: float = Field(gt=0.5, lt=1.0)
+
+
+class SafetyStock(BaseModel):
+    """Safety stock = z(service level) x RMS forecast error of demand over the lead time."""
+
+    series: dict[str, str]
+    lead_time_days: int
+    service_level: float
+    z: float
+    lead_time_error: float
+    units: float
+    evidence: Evidence
+
+
+class ReorderPoint(BaseModel):
+    """Reorder point = forecast demand over the lead time + safety stock."""
+
+    series: dict[str, str]
+    lead_time_days: int
+    service_level: float
+    lead_time_demand: float
+    safety_stock: float
+    units: float
+    evidence: Evidence
+
+
+def _params(config: ForecastConfig) -> dict:
+    """XGBoost training parameters."""
+    return {
+        "objective": "reg:squarederror",
+        "tree_method": "hist",
+        "eta": config.learning_rate,
+        "max_depth": config.max_depth,
+        "min_child_weight": config.min_child_weight,
+        "subsample": config.subsample,
+        "colsample_bytree": config.colsample_bytree,
+        "seed": config.seed,
+        "nthread": config.threads,
+    }
+
+
+def _matrix(spec: FeatureSpec, matrix: np.ndarray, label: np.ndarray | None = None) -> xgb.DMatrix:
+    """An XGBoost matrix with category codes marked as categorical."""
+    names = spec.names()
+    categorical = set(spec.categorical())
+    types = ["c" if name in categorical else "q" for name in names]
+    return xgb.DMatrix(matrix, label=label, feature_names=names, feature_types=types, enable_categorical=True, nthread=1)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Settings, feature layout and category labels shared by training and calibration."""
+
+    config: ForecastConfig
+    spec: FeatureSpec
+    labels: dict[str, list[str]]
+
+
+def _origins(panel: Panel, end: pd.Timestamp, config: ForecastConfig) -> tuple[np.ndarray, int]:
+    """Training origins of a panel whose targets fall on or before `end`, and the position of `end`."""
+    last = min(int((end - panel.days[0]).days), len(panel.days) - 1)
+    first = config.min_history_days - 1
+    if config.train_days is not None:
+        first = max(first, last - config.train_days)
+    return np.arange(first, last), last
+
+
+def _training_set(panels: list[Panel], end: pd.Timestamp, layout: _Layout) -> tuple[np.ndarray, np.ndarray]:
+    """Features and level-scaled labels of every (origin, horizon) whose target is known by `end`."""
+    matrices, labels = [], []
+    for panel in panels:
+        origins, last = _origins(panel, end, layout.config)
+        if len(origins) == 0:
+            continue
+        rows = feature_rows(panel, origins, layout.config.max_horizon, layout.spec, layout.labels)
+        label = take(panel.units, rows.target) / rows.level
+        keep = (rows.target <= last) & ~np.isnan(label)
+        matrices.append(rows.matrix[keep])
+        labels.append(label[keep])
+    if not matrices:
+        raise ValueError("history is too short to train: each series needs more than min_history_days of units")
+    matrix, label = np.concatenate(matrices), np.concatenate(labels)
+    if len(label) > layout.config.max_rows:
+        keep = np.sort(np.random.default_rng(layout.config.seed).choice(len(label), layout.config.max_rows, replace=False))
+        matrix, label = matrix[keep], label[keep]
+    return matrix, label
+
+
+def _fit(panels: list[Panel], end: pd.Timestamp, layout: _Layout) -> xgb.Booster:
+    """Train a booster on targets known by `end`."""
+    matrix, label = _training_set(panels, end, layout)
+    return xgb.train(_params(layout.config), _matrix(layout.spec, matrix, label), num_boost_round=layout.config.trees)
+
+
+def _calibration_errors(panels: list[Panel], end: pd.Timestamp, layout: _Layout) -> tuple[np.ndarray, dict[str, float]]:
+    """Scaled residuals (origins x horizon) of a booster trained before the calibration window, and its scores."""
+    start = end - pd.Timedelta(days=layout.config.calibration_days)
+    booster = _fit(panels, start, layout)
+    horizon = layout.config.max_horizon
+    errors, abs_units, units = [], 0.0, 0.0
+    for panel in panels:
+        last = min(int((end - panel.days[0]).days), len(panel.days) - 1)
+        origins = np.arange(max(int((start - panel.days[0]).days), layout.config.min_history_days - 1), last)
+        if len(origins) == 0:
+            continue
+        rows = feature_rows(panel, origins, horizon, layout.spec, layout.labels)
+        truth = np.where(rows.target <= last, take(panel.units, rows.target), np.nan)
+        residual = truth / rows.level - booster.predict(_matrix(layout.spec, rows.matrix))
+        errors.append(residual.reshape(len(origins), horizon))
+        abs_units += float(np.nansum(np.abs(residual) * rows.level))
+        units += float(np.nansum(truth))
+    if not errors:
+        raise ValueError("no series has history in the calibration window")
+    matrix = np.concatenate(errors)
+    return matrix, {"calibration_wape": round(abs_units / max(units, 1e-9), 6), "calibration_origins": float(len(matrix))}
+
+
+def train_forecaster(history: pd.DataFrame, *, config: ForecastConfig) -> ForecastModel:
+    """Train the global model on all history and calibrate its intervals on a held-out last window."""
+    spec = config.spec()
+    frame = normalise_history(history, spec)
+    layout = _Layout(config=config, spec=spec, labels=vocabulary(frame, spec))
+    panels = build_panels(frame, spec)
+    end = frame["day"].max()
+    errors, metrics = _calibration_errors(panels, end, layout)
+    return ForecastModel(
+        config=config,
+        features=spec.names(),
+        labels=layout.labels,
+        residuals=ResidualTable.from_errors(errors),
+        metrics=metrics,
+        data_hash=registry.frame_hash(history.reset_index(drop=True)),
+        booster=_fit(panels, end, layout),
+    )
+
+
+def register(model: ForecastModel, models_dir: Path) -> ForecastModel:
+    """Save a trained forecaster in the model registry; returns it with its registry version."""
+    meta = registry.save(
+        models_dir,
+        MODEL_NAME,
+        model.save,
+        data_hash=model.data_hash,
+        features=model.features,
+        metrics=model.metrics,
+        params=model.config.model_dump(),
+    )
+    return model.model_copy(update={"version": meta.version})
+
+
+def load_registered(models_dir: Path, version: str | None = None) -> ForecastModel:
+    """The latest (or a named) registered forecaster."""
+    _, folder = registry.resolve(models_dir, MODEL_NAME, version)
+    return ForecastModel.load(folder)
+
+
+def _request(series: dict[str, str] | str, id_columns: list[str], horizon_days: int, as_of: date) -> ForecastRequest:
+    """A validated request; a series given as text is its key, e.g. `SKU-0001/DC-DAL`."""
+    ids = series if isinstance(series, dict) else dict(zip(id_columns, series.split("/"), strict=True))
+    if sorted(ids) != sorted(id_columns):
+        raise ValueError(f"series must name {id_columns}, got {sorted(ids)}")
+    return ForecastRequest(series={k: str(v) for k, v in ids.items()}, horizon_days=horizon_days, as_of=as_of)
+
+
+def _panel(history: pd.DataFrame, request: ForecastRequest, spec: FeatureSpec) -> Panel:
+    """The requested series' panel, with units hidden after `as_of` and the calendar extended over the horizon."""
+    frame = normalise_history(history, spec)
+    mask = np.logical_and.reduce([frame[column] == value for column, value in request.series.items()])
+    if not mask.any():
+        raise ValueError(f"no history for series {request.series}")
+    until = request.as_of + timedelta(days=request.horizon_days)
+    return build_panels(frame[mask], spec, observed_until=request.as_of, until=until)[0]
+
+
+def _assemble(request: ForecastRequest, panel: Panel, point: np.ndarray, scale: float, table: ResidualTable, evidence: Evidence) -> Forecast:
+    """A Forecast from point values and a residual table in `scale` units; facts are added to the evidence."""
+    horizon = request.horizon_days
+    point = np.maximum(point, 0.0)
+    low = np.minimum(point, np.maximum(point + np.array(table.q10[:horizon]) * scale, 0.0))
+    high = np.maximum(point, point + np.array(table.q90[:horizon]) * scale)
+    days = [request.as_of + timedelta(days=h) for h in range(1, horizon + 1)]
+    total_point = float(point.sum())
+    total = ForecastDay(
+        day=days[-1],
+        p10=max(min(total_point, total_point + table.cumulative_q10[horizon - 1] * scale), 0.0),
+        p50=total_point,
+        p90=max(total_point, total_point + table.cumulative_q90[horizon - 1] * scale),
+    )
+    evidence.facts.update(
+        total_units=round(total.p50, 1),
+        interval_p10_p90=[round(total.p10, 1), round(total.p90, 1)],
+        first_day=days[0].isoformat(),
+        last_day=days[-1].isoformat(),
+        recent_daily_mean=round(float(panel.level[panel.index_of(request.as_of)]), 2),
+    )
+    return Forecast(
+        series=request.series,
+        as_of=request.as_of,
+        horizon_days=horizon,
+        days=[ForecastDay(day=d, p10=lo, p50=p, p90=hi) for d, lo, p, hi in zip(days, low, point, high, strict=True)],
+        total=total,
+        lead_time_error=(np.array(table.cumulative_rms[:horizon]) * scale).tolist(),
+        evidence=evidence,
+    )
+
+
+def _evidence(tool: str, model: str, version: str, request: ForecastRequest, **inputs: object) -> Evidence:
+    """Evidence for a forecast of one series."""
+    return Evidence(
+        id=f"{tool}:{'/'.join(request.series.values())}:{request.as_of.isoformat()}",
+        source=Source(tool=tool, model=model, version=version),
+        inputs={"series": request.series, "as_of": request.as_of.isoformat(), "horizon_days": request.horizon_days, **inputs},
+    )
+
+
+def _span(column: np.ndarray) -> float | str | None:
+    """A feature's value over the horizon: the value itself when constant, else its range."""
+    known = column[~np.isnan(column)]
+    if len(known) == 0:
+        return None
+    low, high = float(known.min()), float(known.max())
+    return round(low, 4) if low == high else f"{low:.4g}..{high:.4g}"
+
+
+def _drivers(model: ForecastModel, rows: FeatureRows, dmatrix: xgb.DMatrix) -> list[Driver]:
+    """Top features by their SHAP contribution (units per day, averaged over the horizon) to the forecast."""
+    contributions = (model.booster.predict(dmatrix, pred_contribs=True)[:, :-1] * rows.level[:, None]).mean(axis=0)
+    spec = model.config.spec()
+    drivers = []
+    for position in np.argsort(-np.abs(contributions), kind="stable")[:TOP_DRIVERS]:
+        name = model.features[position]
+        column = rows.matrix[:, position]
+        if name in spec.categorical():
+            names = {model.labels[name][int(code) - 1] for code in column if code == code and code > 0}
+            value: float | str | None = ", ".join(sorted(names)) or None
+        else:
+            value = _span(column)
+        drivers.append(Driver(feature=name, value=value, contribution=round(float(contributions[position]), 3)))
+    return drivers
+
+
+def forecast(model: ForecastModel, history: pd.DataFrame, series: dict[str, str] | str, horizon_days: int, as_of: date) -> Forecast:
+    """Forecast one series for the days after `as_of`; history rows after `as_of` only supply known-ahead covariates."""
+    request = _request(series, model.config.id_columns, horizon_days, as_of)
+    if horizon_days > model.config.max_horizon:
+        raise ValueError(f"horizon_days {horizon_days} exceeds the model's max_horizon {model.config.max_horizon}")
+    spec = model.config.spec()
+    panel = _panel(history, request, spec)
+    origin = panel.index_of(as_of)
+    rows = feature_rows(panel, np.array([origin]), horizon_days, spec, model.labels)
+    dmatrix = _matrix(spec, rows.matrix)
+    level = float(rows.level[0])
+    version = model.version or f"unregistered-{model.data_hash[:8]}"
+    evidence = _evidence("forecast", MODEL_NAME, version, request, history_days=int(origin + 1))
+    evidence.drivers = _drivers(model, rows, dmatrix)
+    return _assemble(request, panel, model.booster.predict(dmatrix) * level, level, model.residuals, evidence)
+
+
+def seasonal_naive(
+    history: pd.DataFrame,
+    series: dict[str, str] | str,
+    horizon_days: int,
+    as_of: date,
+    *,
+    id_columns: list[str] | None = None,
+    period: int = 7,
+    error_days: int = 364,
+) -> Forecast:
+    """Repeat the last `period` days; intervals from the same rule's errors over the previous `error_days`."""
+    id_columns = id_columns or ["sku", "location"]
+    request = _request(series, id_columns, horizon_days, as_of)
+    panel = _panel(history, request, FeatureSpec(tuple(id_columns), (), 1, ()))
+    origin = panel.index_of(as_of)
+    if origin + 1 < period:
+        raise ValueError(f"seasonal naive needs at least {period} days of history before {as_of}")
+    steps = np.arange(1, horizon_days + 1)[None, :]
+    back = period * np.ceil(steps / period).astype(int)
+    point = panel.units[origin + steps - back][0]
+    past = np.arange(max(origin - error_days, period - 1), origin - horizon_days + 1)[:, None]
+    if len(past) < 2:
+        raise ValueError(f"seasonal naive needs more than {period + horizon_days} days of history for its intervals")
+    errors = take(panel.units, past + steps) - take(panel.units, past + steps - back)
+    evidence = _evidence("forecast", BASELINE_NAME, f"{period}d", request, period=period, error_days=error_days)
+    return _assemble(request, panel, np.nan_to_num(point), 1.0, ResidualTable.from_errors(errors), evidence)
+
+
+def safety_stock(forecast: Forecast, policy: StockPolicy) -> SafetyStock:
+    """Safety stock covering the forecast error over the lead time at the requested service level."""
+    if policy.lead_time_days > forecast.horizon_days:
+        raise ValueError(f"lead time {policy.lead_time_days} d exceeds the forecast horizon {forecast.horizon_days} d")
+    z = NormalDist().inv_cdf(policy.service_level)
+    sigma = forecast.lead_time_error[policy.lead_time_days - 1]
+    units = z * sigma
+    source = forecast.evidence.source
+    evidence = Evidence(
+        id=f"safety_stock:{'/'.join(forecast.series.values())}:{forecast.as_of.isoformat()}",
+        source=Source(tool="safety_stock", model=source.model, version=source.version),
+        inputs={**policy.model_dump(), "forecast_evidence_id": forecast.evidence.id},
+        facts={"z": round(z, 4), "lead_time_error": round(sigma, 2), "safety_stock_units": round(units, 1)},
+    )
+    return SafetyStock(
+        series=forecast.series,
+        lead_time_days=policy.lead_time_days,
+        service_level=policy.service_level,
+        z=z,
+        lead_time_error=sigma,
+        units=units,
+        evidence=evidence,
+    )
+
+
+def reorder_point(forecast: Forecast, policy: StockPolicy) -> ReorderPoint:
+    """Reorder point: forecast demand over the lead time plus the safety stock."""
+    safety = safety_stock(forecast, policy)
+    demand = float(sum(day.p50 for day in forecast.days[: policy.lead_time_days]))
+    evidence = safety.evidence.model_copy(deep=True)
+    evidence.id = evidence.id.replace("safety_stock:", "reorder_point:", 1)
+    evidence.source.tool = "reorder_point"
+    evidence.facts.update(lead_time_demand_units=round(demand, 1), reorder_point_units=round(demand + safety.units, 1))
+    return ReorderPoint(
+        series=forecast.series,
+        lead_time_days=policy.lead_time_days,
+        service_level=policy.service_level,
+        lead_time_demand=demand,
+        safety_stock=safety.units,
+        units=demand + safety.units,
+        evidence=evidence,
+    )

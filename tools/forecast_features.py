@@ -1,0 +1,192 @@
+"""Feature rows for the demand forecaster: one row per series, forecast origin and horizon day,
+every number scaled by the series' recent level so that one global model serves large and small series."""
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+DAY = "day"
+TARGET = "units"
+PRICE, PROMO, HOLIDAY, EVENT = "price", "promo", "holiday", "event"
+LEVEL_WINDOW = 28
+YEAR = 364
+SAME_WEEKDAY_WEEKS = 4
+CALENDAR = ["horizon", "weekday", "month", "day_of_year", "day_of_month"]
+TARGET_DAY = [HOLIDAY, EVENT, "occasion_prev_day", "occasion_next_day", PROMO, "price_ratio"]
+SEASONAL = ["same_weekday_last", "same_weekday_mean_4", "last_year", "last_year_week"]
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """What the feature rows hold: id columns, extra known-ahead regressors, recent lags and rolling windows."""
+
+    id_columns: tuple[str, ...]
+    regressors: tuple[str, ...]
+    recent_lags: int
+    windows: tuple[int, ...]
+
+    def names(self) -> list[str]:
+        """Feature names in column order."""
+        origin = ["log_level", *(f"lag_{k}" for k in range(self.recent_lags))]
+        origin += [f"mean_{w}" for w in self.windows] + ["std_28", "zero_share_28"]
+        return [*self.id_columns, *origin, *CALENDAR, *TARGET_DAY, *self.regressors, *SEASONAL]
+
+    def categorical(self) -> list[str]:
+        """Names of the features that are category codes."""
+        return [*self.id_columns, HOLIDAY, EVENT]
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One series on a gap-free daily calendar: units (NaN when unknown) and per-day covariates."""
+
+    ids: dict[str, str]
+    days: pd.DatetimeIndex
+    units: np.ndarray
+    level: np.ndarray
+    price: np.ndarray
+    promo: np.ndarray
+    holiday: np.ndarray
+    event: np.ndarray
+    regressors: dict[str, np.ndarray]
+
+    def index_of(self, day: date) -> int:
+        """Position of a calendar day in the panel."""
+        position = int((pd.Timestamp(day) - self.days[0]).days)
+        if not 0 <= position < len(self.days):
+            raise ValueError(f"{day} is outside the history of series {self.ids} ({self.days[0].date()}..{self.days[-1].date()})")
+        return position
+
+
+@dataclass(frozen=True)
+class FeatureRows:
+    """A feature matrix with, per row, the series level used to scale it and the target-day position."""
+
+    matrix: np.ndarray
+    level: np.ndarray
+    target: np.ndarray
+    origin: np.ndarray
+    horizon: np.ndarray
+
+
+def normalise_history(history: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
+    """Check the required columns and fill the optional ones (price, promo, holiday, event) with neutral values."""
+    missing = [column for column in [*spec.id_columns, DAY, TARGET, *spec.regressors] if column not in history.columns]
+    if missing:
+        raise ValueError(f"history lacks columns {missing}; it has {list(history.columns)}")
+    frame = history.copy()
+    day = pd.to_datetime(frame[DAY])
+    frame[DAY] = (day.dt.tz_convert(None) if day.dt.tz is not None else day).dt.normalize()
+    frame[TARGET] = pd.to_numeric(frame[TARGET], errors="coerce").astype(float)
+    frame[PRICE] = pd.to_numeric(frame[PRICE], errors="coerce") if PRICE in frame else 1.0
+    frame[PROMO] = frame[PROMO].fillna(False).astype(float) if PROMO in frame else 0.0
+    for column in (HOLIDAY, EVENT):
+        frame[column] = frame[column].where(frame[column].notna(), None) if column in frame else None
+    for column in spec.id_columns:
+        frame[column] = frame[column].astype(str)
+    return frame.sort_values([*spec.id_columns, DAY])
+
+
+def build_panels(frame: pd.DataFrame, spec: FeatureSpec, *, observed_until: date | None = None, until: date | None = None) -> list[Panel]:
+    """Gap-free daily panels per series from a normalised history; units after `observed_until` are hidden."""
+    panels = []
+    for key, rows in frame.groupby(list(spec.id_columns), sort=True):
+        ids = dict(zip(spec.id_columns, key if isinstance(key, tuple) else (key,), strict=True))
+        last = max(rows[DAY].max(), pd.Timestamp(until)) if until is not None else rows[DAY].max()
+        days = pd.date_range(rows[DAY].min(), last, freq="D")
+        daily = rows.drop_duplicates(DAY, keep="last").set_index(DAY).reindex(days)
+        units = daily[TARGET].to_numpy(dtype=float)
+        if observed_until is not None:
+            units = np.where(days <= pd.Timestamp(observed_until), units, np.nan)
+        level = pd.Series(units).rolling(LEVEL_WINDOW, min_periods=7).mean().to_numpy()
+        panels.append(
+            Panel(
+                ids=ids,
+                days=days,
+                units=units,
+                level=np.maximum(np.nan_to_num(level, nan=1.0), 1.0),
+                price=daily[PRICE].astype(float).ffill().bfill().fillna(1.0).to_numpy(),
+                promo=daily[PROMO].astype(float).fillna(0.0).to_numpy(),
+                holiday=daily[HOLIDAY].to_numpy(dtype=object),
+                event=daily[EVENT].to_numpy(dtype=object),
+                regressors={name: daily[name].astype(float).fillna(0.0).to_numpy() for name in spec.regressors},
+            )
+        )
+    return panels
+
+
+def vocabulary(frame: pd.DataFrame, spec: FeatureSpec) -> dict[str, list[str]]:
+    """The category labels seen in training, per categorical feature (code = position + 1; 0 = none)."""
+    return {column: sorted(frame[column].dropna().astype(str).unique().tolist()) for column in spec.categorical()}
+
+
+def _codes(values: np.ndarray, labels: list[str]) -> np.ndarray:
+    """Category codes: 0 for none, position + 1 for a known label, NaN for a label unseen in training."""
+    lookup = {label: float(position + 1) for position, label in enumerate(labels)}
+    return np.array([0.0 if value is None or value != value else lookup.get(str(value), np.nan) for value in values])
+
+
+def take(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """values[index] with NaN where the index falls outside the array."""
+    inside = (index >= 0) & (index < len(values))
+    out = np.full(index.shape, np.nan)
+    out[inside] = values[index[inside]]
+    return out
+
+
+def _rolling(values: np.ndarray, window: int, statistic: str) -> np.ndarray:
+    """A trailing rolling statistic that skips unknown days."""
+    return getattr(pd.Series(values).rolling(window, min_periods=1), statistic)().to_numpy()
+
+
+def _nanmean(stack: list[np.ndarray]) -> np.ndarray:
+    """Element-wise mean of arrays ignoring NaN (NaN where all are NaN)."""
+    values = np.stack(stack)
+    count = np.sum(~np.isnan(values), axis=0)
+    return np.where(count > 0, np.nansum(values, axis=0) / np.maximum(count, 1), np.nan)
+
+
+def feature_rows(panel: Panel, origins: np.ndarray, horizon: int, spec: FeatureSpec, labels: dict[str, list[str]]) -> FeatureRows:
+    """Rows for every origin in `origins` (panel positions, last known day) and every horizon day 1..horizon."""
+    origin = origins[:, None]
+    steps = np.arange(1, horizon + 1)[None, :]
+    target = origin + steps
+    shape = target.shape
+    units, level = panel.units, panel.level[origin]
+    columns: list[np.ndarray] = [np.full(shape, _codes(np.array([panel.ids[c]]), labels[c])[0]) for c in spec.id_columns]
+    columns.append(np.broadcast_to(np.log(level), shape))
+    columns += [np.broadcast_to(take(units, origin - k) / level, shape) for k in range(spec.recent_lags)]
+    columns += [np.broadcast_to(_rolling(units, w, "mean")[origin] / level, shape) for w in spec.windows]
+    columns.append(np.broadcast_to(_rolling(units, LEVEL_WINDOW, "std")[origin] / level, shape))
+    columns.append(np.broadcast_to(_rolling((units == 0).astype(float), LEVEL_WINDOW, "mean")[origin], shape))
+    days = panel.days
+    calendar = {
+        "weekday": days.day_of_week.to_numpy(float),
+        "month": days.month.to_numpy(float),
+        "day_of_year": days.day_of_year.to_numpy(float),
+        "day_of_month": days.day.to_numpy(float),
+    }
+    columns.append(np.broadcast_to(steps.astype(float), shape))
+    columns += [take(calendar[name], target) for name in CALENDAR[1:]]
+    holiday, event = _codes(panel.holiday, labels[HOLIDAY]), _codes(panel.event, labels[EVENT])
+    occasion = ((holiday != 0) | (event != 0)).astype(float)
+    columns += [take(holiday, target), take(event, target), take(occasion, target - 1), take(occasion, target + 1)]
+    columns.append(take(panel.promo, target))
+    columns.append(take(panel.price, target) / np.maximum(_rolling(panel.price, LEVEL_WINDOW, "mean")[origin], 1e-9))
+    columns += [take(panel.regressors[name], target) for name in spec.regressors]
+    weeks_back = 7 * np.ceil(steps / 7).astype(int)
+    columns.append(take(units, target - weeks_back) / level)
+    columns.append(_nanmean([take(units, target - weeks_back - 7 * m) for m in range(SAME_WEEKDAY_WEEKS)]) / level)
+    last_level = take(panel.level, origin - YEAR)
+    columns.append(take(units, target - YEAR) / last_level)
+    columns.append(_nanmean([take(units, target - YEAR + d) for d in range(-3, 4)]) / last_level)
+    matrix = np.stack([np.broadcast_to(column, shape).reshape(-1) for column in columns], axis=1)
+    return FeatureRows(
+        matrix=matrix,
+        level=np.broadcast_to(level, shape).reshape(-1),
+        target=target.reshape(-1),
+        origin=np.broadcast_to(origin, shape).reshape(-1),
+        horizon=np.broadcast_to(steps, shape).reshape(-1),
+    )
