@@ -71,7 +71,8 @@ def extract_tokens(text: str) -> list[Token]:
             continue
         written = Decimal(match["number"].replace(",", ""))
         value = -written if match["sign"] else written
-        tokens.append(Token(text=match[0].strip(), kind=kind, value=float(value), decimals=max(0, -written.as_tuple().exponent)))
+        decimals = max(0, -written.as_tuple().exponent)
+        tokens.append(Token(text=match[0].strip(), kind=kind, value=float(value), decimals=decimals))
     return tokens
 
 
@@ -148,4 +149,6 @@ def verify_claim(claim: Claim, evidence: dict[str, Evidence]) -> ClaimCheck:
     cited = [evidence[evidence_id] for evidence_id in claim.evidence_ids if evidence_id in evidence]
     check = _check(claim.text, EvidenceIndex(cited))
     ok = check.ok and bool(claim.evidence_ids) and not unknown
-    return ClaimCheck(ok=ok, tokens=check.tokens, unsupported=check.unsupported, claim=claim, unknown_evidence_ids=unknown)
+    return ClaimCheck(
+        ok=ok, tokens=check.tokens, unsupported=check.unsupported, claim=claim, unknown_evidence_ids=unknown
+    )
