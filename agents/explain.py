@@ -1,10 +1,5 @@
-"""The justification writer: template claims built from a decision's evidence, each verified, optionally rephrased
-by an LLM whose text is verified again and replaced by the template when it fails.
-
-Number formats (all matched by `agents.verify`): USD amounts `1,250.00 USD` (`format_usd`); other quantities with
-thousands separators and at most two decimals, trailing zeros dropped, values under 1 to two significant digits
-(`format_number`: `2`, `2.5`, `1,250`, `0.82`, `0.0042`); confidence with two decimals (`0.86`).
-"""
+"""The justification writer: verified template claims (amounts `1,250.00 USD`, quantities `1,250` `2.5` `0.82`,
+confidence `0.86`), optionally rephrased by an LLM whose text is verified again, else the template is kept."""
 
 import logging
 import math

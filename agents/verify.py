@@ -1,8 +1,5 @@
-"""The justification verifier: every number, entity code, date and time in a sentence must be in the evidence it cites.
-
-A number is supported when a value in the evidence equals it after rounding to the decimals written; a percentage
-also matches the fraction (82% matches 0.8234); codes, dates and times must occur in an evidence string.
-"""
+"""The justification verifier: each number (rounded as written; 82% also matches 0.8234), entity code, date and
+time in a sentence must be in the evidence it cites."""
 
 import math
 import re
