@@ -6,7 +6,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from api.routers import health, twin
+from api.routers import health, twin, webhooks
+from api.webhooks import delivery_loop
 from twin.db import make_engine, migrate
 from twin.events import EventRejected
 from twin.settings import Settings, get_settings
@@ -21,7 +22,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings.resolved_database_url)
         migrate(engine)
         app.state.engine = engine
-        yield
+        async with delivery_loop(engine):
+            yield
         engine.dispose()
 
     app = FastAPI(title="Yardmaster", version="0.1.0", lifespan=lifespan,
@@ -29,6 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.include_router(health.router)
     app.include_router(twin.router)
+    app.include_router(webhooks.router)
     app.add_exception_handler(EventRejected, _event_rejected)
     return app
 

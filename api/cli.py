@@ -7,12 +7,14 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
+from api.cli_keys import keys_app
 from twin import seed as scenario
 from twin import store
 from twin.db import make_engine, migrate, session_scope
 from twin.settings import get_settings
 
 app = typer.Typer(help="Yardmaster: an open exception desk for logistics.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 console = Console(stderr=True)
 
 BENCHMARKS = ("routing", "forecast", "maintenance", "late_risk")

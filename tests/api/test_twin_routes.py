@@ -1,7 +1,5 @@
 """Tests of the twin summary and event ingestion through the HTTP API."""
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
 
@@ -13,10 +11,9 @@ SCAN = {"kind": "shipment_scan", "event_id": "api-1", "shipment_id": "SHP-000010
 
 
 @pytest.fixture
-def client(seeded_url, tmp_path) -> Iterator[TestClient]:
-    """A client of the app on a private seeded database."""
-    with TestClient(create_app(Settings(database_url=seeded_url, data_dir=tmp_path))) as client:
-        yield client
+def client(api_client) -> TestClient:
+    """A client of the app on a private seeded database, holding an integrator key."""
+    return api_client("integrator")
 
 
 def test_health_and_summary(client):

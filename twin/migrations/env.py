@@ -3,7 +3,7 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-from twin import models  # noqa: F401  (registers the tables)
+from twin import access, models  # noqa: F401  (registers the tables)
 
 config = context.config
 engine = config.attributes["engine"]

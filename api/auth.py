@@ -1,0 +1,62 @@
+"""API-key authentication and role checks as `Annotated` FastAPI dependencies.
+
+Send `Authorization: Bearer ym_<id>_<secret>`; `admin` passes every role check.
+"""
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+
+from api.deps import SessionDep
+from twin import access
+from twin.access import Role
+
+bearer = HTTPBearer(auto_error=False, description="An API key from `yardmaster keys create`.")
+
+
+class Principal(BaseModel):
+    """The caller behind a valid API key."""
+
+    key_id: str
+    name: str
+    role: Role
+
+
+def _unauthorized(message: str) -> HTTPException:
+    """A 401 asking for a bearer key."""
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def authenticate(session: SessionDep,
+                 credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
+    """The principal of the request's key; 401 when it is missing, unknown or revoked."""
+    if credentials is None:
+        raise _unauthorized("missing API key: send the header `Authorization: Bearer <key>`")
+    record = access.authenticate(session, credentials.credentials)
+    if record is None:
+        raise _unauthorized("invalid or revoked API key")
+    return Principal(key_id=record.id, name=record.name, role=record.role)
+
+
+def require(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency admitting keys of any of the roles, or admin (any valid key when no role is named)."""
+
+    def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        """The principal, when its role is allowed; 403 naming the role needed otherwise."""
+        if roles and principal.role not in (*roles, "admin"):
+            needed = " or ".join(roles)
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                f"this needs the {needed} role (or admin); key {principal.name!r} has {principal.role}")
+        return principal
+
+    return check
+
+
+PrincipalDep = Annotated[Principal, Depends(authenticate)]
+PlannerDep = Annotated[Principal, Depends(require("planner"))]
+ArchitectDep = Annotated[Principal, Depends(require("architect"))]
+IntegratorDep = Annotated[Principal, Depends(require("integrator"))]
+AdminDep = Annotated[Principal, Depends(require("admin"))]
