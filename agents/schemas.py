@@ -113,6 +113,8 @@ class Justification(BaseModel):
     claims: list[Claim]
     verified: bool = True
     fallback_used: bool = False
+    fallback_reason: str | None = None
+    dropped_claims: list[Claim] = Field(default_factory=list)
     writer: str = "template"
 
 
