@@ -1,0 +1,75 @@
+"""The chat model provider (`YM_LLM`: offline or any OpenAI-compatible endpoint) and portable structured output."""
+
+import json
+
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage, convert_to_messages
+from langchain_core.prompt_values import PromptValue
+from langchain_core.runnables import Runnable, RunnableLambda
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from langchain_openai import ChatOpenAI
+from langchain_openai.chat_models.base import BaseChatOpenAI
+from pydantic import BaseModel
+
+from agents.offline_llm import OfflineChatModel
+from twin.settings import Settings, get_settings
+
+PROVIDERS = ("offline", "openai")
+REQUEST_TIMEOUT_S = 120.0
+JSON_INSTRUCTION = (
+    "Answer with one JSON object only, no prose and no code fences, that matches this JSON schema; "
+    "use null for anything the input does not state:\n{schema}"
+)
+
+
+def make_chat_model(settings: Settings | None = None) -> BaseChatModel:
+    """The chat model `YM_LLM` names: the offline model (default) or an OpenAI-compatible endpoint."""
+    settings = settings or get_settings()
+    provider = settings.llm.strip().lower()
+    if provider == "offline":
+        return OfflineChatModel()
+    if provider == "openai":
+        return ChatOpenAI(
+            model=settings.llm_model,
+            base_url=settings.llm_base_url,
+            api_key=settings.llm_api_key or "not-needed",
+            temperature=0,
+            timeout=REQUEST_TIMEOUT_S,
+            max_retries=1,
+        )
+    raise ValueError(f"YM_LLM={settings.llm!r} is not a known chat model provider; allowed values: {', '.join(PROVIDERS)}")
+
+
+def _with_schema_instruction(schema: type[BaseModel]) -> RunnableLambda:
+    """A step that adds the JSON instruction to the first system message (or a new one) of any model input."""
+    parameters = convert_to_openai_tool(schema)["function"]["parameters"]
+    instruction = JSON_INSTRUCTION.format(schema=json.dumps(parameters, separators=(",", ":")))
+
+    def add(value: LanguageModelInput) -> list[BaseMessage]:
+        """The input as messages, the first one a system message that carries the instruction."""
+        if isinstance(value, PromptValue):
+            messages = value.to_messages()
+        elif isinstance(value, str):
+            messages = [HumanMessage(value)]
+        else:
+            messages = convert_to_messages(value)
+        if messages and isinstance(messages[0], SystemMessage):
+            return [SystemMessage(f"{messages[0].text}\n\n{instruction}"), *messages[1:]]
+        return [SystemMessage(instruction), *messages]
+
+    return RunnableLambda(add)
+
+
+def structured(model: BaseChatModel, schema: type[BaseModel]) -> Runnable[LanguageModelInput, BaseModel]:
+    """A runnable that answers with a validated `schema` instance, on any OpenAI-compatible server.
+
+    OpenAI-compatible endpoints first use JSON mode (`response_format={"type": "json_object"}`) with the JSON
+    schema in the system prompt, because local servers such as llama.cpp accept only `text` or `json_object`
+    response formats and only `auto` or a named function as tool choice. If the server rejects that request or
+    the reply does not validate, function calling with the schema as a named tool is tried. Other chat models
+    (the offline one, test fakes) use their own `with_structured_output`, i.e. function calling.
+    """
+    if not isinstance(model, BaseChatOpenAI):
+        return model.with_structured_output(schema)
+    json_mode = _with_schema_instruction(schema) | model.with_structured_output(schema, method="json_mode")
+    return json_mode.with_fallbacks([model.with_structured_output(schema, method="function_calling")])
