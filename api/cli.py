@@ -38,7 +38,7 @@ def seed(
         if if_empty and store.meta(session):
             console.print("a scenario is already loaded; nothing to do")
             return
-    stages = 8
+    stages = 9
     with Progress(console=console, transient=False) as progress:
         task = progress.add_task(f"seeding reference network (seed {seed})", total=stages)
         rows = scenario.generate(seed, lambda label: progress.update(task, advance=1, description=label))

@@ -36,15 +36,22 @@ def demand_frame(session: Session) -> pd.DataFrame:
     return frame
 
 
-def shipment_frame(session: Session) -> pd.DataFrame:
-    """One row per shipment with lane, carrier, slack, mid-journey scan delay, conditions and outcome."""
-    shipments = _frame(session, select(
-        m.Shipment.id.label("shipment_id"), m.Shipment.lane, m.Shipment.origin, m.Lane.dest_region,
-        m.Shipment.carrier, m.Shipment.truck, m.Shipment.distance_miles, m.Shipment.units, m.Shipment.weight_kg,
-        m.Shipment.shipped_at, m.Shipment.promised_at, m.Shipment.delivered_at, m.Shipment.status,
-        m.Location.region.label("origin_region"),
-    ).join(m.Lane, m.Lane.code == m.Shipment.lane).join(m.Location, m.Location.code == m.Shipment.origin)
-     .where(m.Shipment.status != "planned").order_by(m.Shipment.id))
+def shipment_frame(session: Session, ids: list[str] | None = None) -> pd.DataFrame:
+    """One row per shipment (all, or those in `ids`) with lane, carrier, slack, scan delay, conditions and outcome."""
+    statement = (
+        select(
+            m.Shipment.id.label("shipment_id"), m.Shipment.lane, m.Shipment.origin, m.Lane.dest_region,
+            m.Shipment.carrier, m.Shipment.truck, m.Shipment.distance_miles, m.Shipment.units, m.Shipment.weight_kg,
+            m.Shipment.shipped_at, m.Shipment.promised_at, m.Shipment.delivered_at, m.Shipment.status,
+            m.Location.region.label("origin_region"),
+        )
+        .join(m.Lane, m.Lane.code == m.Shipment.lane)
+        .join(m.Location, m.Location.code == m.Shipment.origin)
+        .order_by(m.Shipment.id)
+    )
+    if ids is not None:
+        statement = statement.where(m.Shipment.id.in_(ids))
+    shipments = _frame(session, statement)
     _utc(shipments, "shipped_at", "promised_at", "delivered_at")
     local = shipments["lane"].str[:3] == shipments["lane"].str[4:]
     shipments["planned_transit_hours"] = (shipments["distance_miles"] / 30 + 2).where(

@@ -69,6 +69,7 @@ class ScenarioBuilder:
             ("shipments and scans", self.shipments),
             ("trucks and telemetry", self.trucks),
             ("today's routes", self.routes),
+            ("open orders", self.open_orders),
         ]
         for label, stage in stages:
             stage()
@@ -165,7 +166,7 @@ class ScenarioBuilder:
                 congestion = float(np.clip(base + (0.12 if d.weekday() < 5 else -0.1) + self.rng.normal(0, 0.07), 0, 1))
                 self.weather[(region, d)] = round(weather, 3)
                 self.congestion[(region, d)] = round(congestion, 3)
-                if d < AS_OF.date():
+                if d <= AS_OF.date():
                     rows.append({"region": region, "day": d, "weather": round(weather, 3),
                                  "congestion": round(congestion, 3)})
         self.add(m.RegionCondition, rows)
@@ -446,6 +447,24 @@ class ScenarioBuilder:
         self.add(m.Shipment, shipments)
         self.add(m.Route, routes)
         self.add(m.RouteStop, stops)
+
+
+    def open_orders(self) -> None:
+        """Orders placed but not shipped yet, three of them needing the short SKU at its DC soon."""
+        rng = self.rng
+        orders, lines = [], []
+        for n in range(30):
+            order_id = f"ORD-{self.next_shipment + n:06d}"
+            storyline = n < 3
+            dc = next(d for d in DCS if d.code == SPIKE_DC) if storyline else DCS[int(rng.integers(len(DCS)))]
+            customer = [c for c in self.customers if c["region"] == dc.region][int(rng.integers(40))]
+            sku = SPIKE_SKU if storyline else self.skus[int(rng.integers(N_SKUS))]["code"]
+            orders.append({"id": order_id, "customer": customer["code"], "dc": dc.code,
+                           "created_at": AS_OF - timedelta(hours=float(rng.uniform(1, 20))),
+                           "promised_date": AS_OF.date() + timedelta(days=1 + n % 4), "status": "open"})
+            lines.append({"order_id": order_id, "sku": sku, "qty": int(rng.integers(20, 80))})
+        self.add(m.Order, orders)
+        self.add(m.OrderLine, lines)
 
 
 def generate(seed: int = 7, progress: Progress = lambda _label: None) -> Rows:

@@ -1,7 +1,7 @@
 """Queries and commands over the twin that the API, detectors and specialists share."""
 
 import hashlib
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Integer, func, select
 from sqlmodel import Session, SQLModel
@@ -74,3 +74,62 @@ def content_hash(session: Session) -> str:
         for row in session.execute(select(*columns).order_by(*order)):
             digest.update("|".join(map(_canonical, row)).encode())
     return digest.hexdigest()
+
+
+def customer_tier(session: Session, code: str) -> str:
+    """A customer's service tier (standard when unknown)."""
+    location = session.get(m.Location, code)
+    return location.tier if location else "standard"
+
+
+def carrier_lanes(session: Session, lane: str | None = None, carrier: str | None = None) -> list[m.CarrierLane]:
+    """Carrier offers, filtered by lane and/or carrier."""
+    statement = select(m.CarrierLane).order_by(m.CarrierLane.lane, m.CarrierLane.carrier)
+    if lane:
+        statement = statement.where(m.CarrierLane.lane == lane)
+    if carrier:
+        statement = statement.where(m.CarrierLane.carrier == carrier)
+    return list(session.exec(statement).scalars())
+
+
+def weekly_loads(session: Session, until: datetime, weeks: int = 8) -> dict[tuple[str, str], float]:
+    """Average loads per week of each (carrier, lane) over the last weeks."""
+    since = until - timedelta(weeks=weeks)
+    rows = session.execute(
+        select(m.Shipment.carrier, m.Shipment.lane, func.count())
+        .where(m.Shipment.carrier.is_not(None), m.Shipment.shipped_at >= since, m.Shipment.shipped_at < until)
+        .group_by(m.Shipment.carrier, m.Shipment.lane)
+    ).all()
+    return {(carrier, lane): total / weeks for carrier, lane, total in rows}
+
+
+def positions(session: Session, sku: str) -> list[m.InventoryPosition]:
+    """The stock positions of a SKU at every DC."""
+    statement = select(m.InventoryPosition).where(m.InventoryPosition.sku == sku).order_by(m.InventoryPosition.location)
+    return list(session.exec(statement).scalars())
+
+
+def dcs(session: Session) -> list[m.Location]:
+    """The distribution centres."""
+    return list(session.exec(select(m.Location).where(m.Location.kind == "dc").order_by(m.Location.code)).scalars())
+
+
+def routes_on(session: Session, day: date, dc: str) -> list[tuple[m.Route, list[m.RouteStop]]]:
+    """A DC's active routes of a day with their stops in sequence."""
+    routes = session.exec(select(m.Route).where(m.Route.day == day, m.Route.dc == dc, m.Route.status != "cancelled")
+                          .order_by(m.Route.truck)).scalars()
+    return [
+        (route, list(session.exec(select(m.RouteStop).where(m.RouteStop.route_id == route.id)
+                                  .order_by(m.RouteStop.seq)).scalars()))
+        for route in routes
+    ]
+
+
+def open_orders(session: Session, sku: str, dc: str, until: date) -> list[tuple[m.Order, int]]:
+    """Orders not yet shipped from a DC that need a SKU by a date, with the quantity."""
+    rows = session.execute(
+        select(m.Order, m.OrderLine.qty).join(m.OrderLine, m.OrderLine.order_id == m.Order.id)
+        .where(m.Order.dc == dc, m.Order.status == "open", m.OrderLine.sku == sku, m.Order.promised_date <= until)
+        .order_by(m.Order.promised_date, m.Order.id)
+    ).all()
+    return [(order, qty) for order, qty in rows]

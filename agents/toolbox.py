@@ -1,0 +1,43 @@
+"""Everything a specialist may use, handed to the graph as its runtime context."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from langchain_core.language_models import BaseChatModel
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from agents.modelbook import ModelBook
+from tools.evidence import Evidence
+from tools.knowledge import KnowledgeBase
+from twin import store
+from twin.settings import Settings
+
+
+@dataclass
+class Toolbox:
+    """The twin's database, the trained models, the knowledge base, the chat model and the settings."""
+
+    engine: Engine
+    models: ModelBook
+    knowledge: KnowledgeBase
+    llm: BaseChatModel
+    settings: Settings
+
+    def session(self) -> Session:
+        """A new database session (use it as a context manager)."""
+        return Session(self.engine, expire_on_commit=False)
+
+    def now(self) -> datetime:
+        """The twin's clock."""
+        with self.session() as session:
+            clock = store.as_of(session)
+        if clock is None:
+            raise RuntimeError("no scenario is loaded; run `yardmaster seed`")
+        return clock
+
+    def guidance(self, query: str, exception_type: str) -> Evidence:
+        """The applicable procedures and the most similar past decisions, as one evidence record."""
+        hits = self.knowledge.search_procedures(query, exception_type=exception_type, k=2)
+        hits += self.knowledge.similar_precedents(query, k=2, exception_type=exception_type)
+        return self.knowledge.evidence(query, hits, exception_type)
