@@ -137,24 +137,30 @@ def _rephrase(llm: BaseChatModel, text: str) -> str:
     return answer.text.strip()
 
 
-def explain(inp: ExplainInput, llm: BaseChatModel | None = None) -> Justification:
-    """Verify the template claims (dropping and logging any that fail) and, with an LLM, use its verified rephrasing."""
-    by_id = {record.id: record for record in inp.evidence}
-    checks: list[ClaimCheck] = [verify_claim(claim, by_id) for claim in build_claims(inp)]
-    claims = [check.claim for check in checks if check.ok]
+def justify(claims: list[Claim], evidence: list[Evidence], llm: BaseChatModel | None = None,
+            label: str = "decision") -> Justification:
+    """Verify the claims (dropping and logging any that fail) and, with an LLM, use its verified rephrasing."""
+    by_id = {record.id: record for record in evidence}
+    checks: list[ClaimCheck] = [verify_claim(claim, by_id) for claim in claims]
+    kept = [check.claim for check in checks if check.ok]
+    dropped = [check.claim for check in checks if not check.ok]
     for check in checks:
         if not check.ok:
-            logger.warning("%s claim dropped on %s: %r unsupported=%s unknown evidence=%s", inp.specialist,
-                           inp.exception_id, check.claim.text, [token.text for token in check.unsupported],
-                           check.unknown_evidence_ids)
-    template = " ".join(claim.text for claim in claims)
-    verified = len(claims) == len(checks)
-    if llm is None or not claims:
-        return Justification(text=template, claims=claims, verified=verified)
+            logger.warning("claim of %s dropped: %r unsupported=%s unknown evidence=%s", label, check.claim.text,
+                           [token.text for token in check.unsupported], check.unknown_evidence_ids)
+    template = " ".join(claim.text for claim in kept)
+    written = Justification(text=template, claims=kept, verified=not dropped, dropped_claims=dropped)
+    if llm is None or not kept:
+        return written
     rephrased = _rephrase(llm, template)
-    check = verify_text(rephrased, inp.evidence)
+    check = verify_text(rephrased, evidence)
     if rephrased and check.ok:
-        return Justification(text=rephrased, claims=claims, verified=verified, writer="llm")
-    logger.warning("rephrasing of the %s justification of %s rejected: unsupported=%s", inp.specialist,
-                   inp.exception_id, [token.text for token in check.unsupported] or "empty answer")
-    return Justification(text=template, claims=claims, verified=verified, fallback_used=True)
+        return written.model_copy(update={"text": rephrased, "writer": "llm"})
+    reason = f"unsupported: {', '.join(token.text for token in check.unsupported)}" if rephrased else "empty answer"
+    logger.warning("rephrasing of %s rejected: %s", label, reason)
+    return written.model_copy(update={"fallback_used": True, "fallback_reason": reason})
+
+
+def explain(inp: ExplainInput, llm: BaseChatModel | None = None) -> Justification:
+    """The justification of a decision: its template claims, verified, optionally rephrased by the LLM."""
+    return justify(build_claims(inp), inp.evidence, llm, f"the {inp.specialist} decision on {inp.exception_id}")

@@ -81,11 +81,11 @@ def compare_plans(subject: str, options: list[PlanOption], confidence: float,
         "confidence": round(confidence, 2),
         "options": {
             option.name: {
+                **option.impact.model_dump(exclude_none=True),
                 "cost_usd": round(option.cost_usd, 2),
                 "expected_penalty_usd": round(option.expected_penalty_usd, 2),
                 "expected_total_usd": option.expected_total_usd,
                 "feasible": option.feasible,
-                **option.impact.model_dump(exclude_none=True),
             }
             for option in options
         },

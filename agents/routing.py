@@ -43,7 +43,7 @@ def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
         tier = store.customer_tier(session, shipment.destination)
         frame = frames.shipment_frame(session, ids=[shipment.id])
         offers = store.carrier_lanes(session, lane=shipment.lane)
-    found.facts["customer_tier"] = tier
+    found.facts.update(customer_tier=tier, due=f"{shipment.promised_at:%Y-%m-%d %H:%M}")
     if shipment.status == "delivered":
         return needs_info("routing", [], f"Shipment {shipment.id} is already delivered; nothing to recover.", found,
                           status="no_action")
@@ -52,6 +52,7 @@ def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
     found.facts["late_penalty_usd"] = penalty
     hours_saved = round(float(frame["planned_transit_hours"].iat[0]) * EXPEDITE_HOURS_SAVED_SHARE, 1)
     expedited = _score(tb, frame.assign(slack_hours=frame["slack_hours"] + hours_saved), "expedited")
+    expedited.evidence.inputs["hours_saved"] = hours_saved
     expedite_cost = round(EXPEDITE_BASE_USD + EXPEDITE_PER_MILE_USD * shipment.distance_miles + NOTIFY_COST_USD, 2)
     notify = Action(type="notify_customer", params={"shipment_id": shipment.id, "customer": shipment.destination})
     options = [
@@ -75,7 +76,7 @@ def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
     chosen, alternatives, plan = compare_plans(shipment.id, options, confidence)
     findings = [
         Claim(text=f"Shipment {shipment.id} on lane {shipment.lane} is due at "
-                   f"{found.facts['promised_at'][:16]} for a {tier} customer.", evidence_ids=[found.id]),
+                   f"{found.facts['due']} UTC for a {tier} customer.", evidence_ids=[found.id]),
         Claim(text=f"The late-risk model puts P(late) at {pct(risk.p_late)}; top drivers: "
                    f"{describe_drivers(risk.drivers)}.", evidence_ids=[risk.evidence.id]),
         Claim(text=f"Expediting saves {format_number(hours_saved)} hours and lowers P(late) to "
@@ -148,7 +149,8 @@ def carrier_capacity(tb: Toolbox, refs: Refs, cut_pct: float = 100.0) -> Proposa
     ]
     confidence = 1 - assignment.expected_late_loads / max(1, len(loads))
     chosen, alternatives, plan = compare_plans(f"{carrier.code}-capacity", options, confidence,
-                                               {"loads": len(loads), "original_cost_usd": round(original_cost, 2)})
+                                               {"loads": len(loads), "capacity_cut_pct": cut_pct,
+                                                "original_cost_usd": round(original_cost, 2)})
     findings = [
         Claim(text=f"{carrier.code} loses {format_number(cut_pct)}% of its capacity: {len(loads)} loads a week "
                    f"need another carrier.", evidence_ids=[plan.id, found.id]),

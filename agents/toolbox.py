@@ -7,10 +7,12 @@ from langchain_core.language_models import BaseChatModel
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from agents.modelbook import ModelBook
+from agents.llm import make_chat_model
+from agents.modelbook import ModelBook, load_all
 from tools.evidence import Evidence
-from tools.knowledge import KnowledgeBase
+from tools.knowledge import KnowledgeBase, open_client
 from twin import store
+from twin.db import make_engine, migrate
 from twin.settings import Settings
 
 
@@ -41,3 +43,14 @@ class Toolbox:
         hits = self.knowledge.search_procedures(query, exception_type=exception_type, k=2)
         hits += self.knowledge.similar_precedents(query, k=2, exception_type=exception_type)
         return self.knowledge.evidence(query, hits, exception_type)
+
+
+def open_toolbox(settings: Settings, engine: Engine | None = None) -> Toolbox:
+    """The toolbox for the settings: migrated database, registered models, indexed knowledge base, chat model."""
+    if engine is None:
+        engine = make_engine(settings.resolved_database_url)
+        migrate(engine)
+    knowledge = KnowledgeBase(open_client(settings))
+    knowledge.index_procedures()
+    return Toolbox(engine=engine, models=load_all(settings.models_dir), knowledge=knowledge,
+                   llm=make_chat_model(settings), settings=settings)

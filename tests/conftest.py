@@ -4,14 +4,18 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
+from agents import modelbook
+from agents.toolbox import Toolbox, open_toolbox
+from tools.knowledge import KnowledgeBase, open_client
 from twin import seed as scenario
 from twin.db import make_engine, migrate
-from twin.settings import get_settings
+from twin.settings import Settings, get_settings
 
 POSTGRES_URL = os.environ.get("YM_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -117,3 +121,25 @@ def fresh_settings() -> Iterator[None]:
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def trained_dir(databases: Databases, tmp_path_factory) -> Path:
+    """A data directory with models trained on the seed-7 network and the procedures indexed (built once)."""
+    folder = tmp_path_factory.mktemp("var")
+    engine = make_engine(databases.seeded("sqlite"))
+    modelbook.train_all(engine, folder / "models")
+    engine.dispose()
+    KnowledgeBase(open_client(Settings(data_dir=folder))).index_procedures()
+    return folder
+
+
+@pytest.fixture
+def toolbox(databases: Databases, trained_dir: Path, tmp_path) -> Iterator[Toolbox]:
+    """A toolbox on a private seeded SQLite copy, the trained models, a fresh knowledge base, the offline model."""
+    for part in ("models", "chroma"):
+        shutil.copytree(trained_dir / part, tmp_path / part)
+    settings = Settings(database_url=databases.seeded("sqlite"), data_dir=tmp_path)
+    box = open_toolbox(settings)
+    yield box
+    box.engine.dispose()

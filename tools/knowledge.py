@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from tools.embeddings import MODEL_NAME, MiniLMEmbeddingFunction, model_version
 from tools.evidence import Evidence, Source
-from twin.settings import get_settings
+from twin.settings import Settings, get_settings
 
 PROCEDURES_DIR = Path(__file__).with_name("procedures")
 PROCEDURES = "procedures"
@@ -101,9 +101,9 @@ def chroma_address(url: str) -> ChromaAddress:
     return ChromaAddress(host=parts.hostname or "localhost", port=parts.port or (443 if ssl else 8000), ssl=ssl)
 
 
-def open_client() -> ClientAPI:
+def open_client(settings: Settings | None = None) -> ClientAPI:
     """A Chroma server client when `chroma_url` is set, else the local directory `chroma_dir`."""
-    settings = get_settings()
+    settings = settings or get_settings()
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_url:
         address = chroma_address(settings.chroma_url)

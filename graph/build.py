@@ -1,0 +1,25 @@
+"""The desk graph: supervisor, specialists, explanation, policy gate, approval interrupt, execution."""
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+
+from agents.toolbox import Toolbox
+from graph import nodes
+from graph.state import DeskState
+
+
+def build_graph(checkpointer: BaseCheckpointSaver | None = None) -> CompiledStateGraph:
+    """Compile the graph; pass the process's one checkpointer so approvals survive a restart."""
+    builder = StateGraph(DeskState, context_schema=Toolbox)
+    builder.add_node("classify", nodes.classify_node)
+    builder.add_node("supervisor", nodes.supervisor)
+    for name in ("routing", "inventory", "maintenance"):
+        builder.add_node(name, nodes.specialist(name))
+    builder.add_node("explain", nodes.explain_node)
+    builder.add_node("policy", nodes.policy_node)
+    builder.add_node("approval", nodes.approval)
+    builder.add_node("execute", nodes.execute)
+    builder.add_node("finalize", nodes.finalize)
+    builder.add_edge(START, "classify")
+    return builder.compile(checkpointer=checkpointer)

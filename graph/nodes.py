@@ -1,0 +1,237 @@
+"""The desk graph's nodes: classify, supervise, the three specialists, explain, policy, approval, execute, finalize."""
+
+from collections.abc import Callable
+from typing import Literal
+
+from langgraph.runtime import Runtime
+from langgraph.types import Command, interrupt
+from sqlmodel import Session
+
+from agents import inventory, maintenance, routing
+from agents.classifier import Classification, classify
+from agents.explain import ExplainInput, explain, justify
+from agents.intent import extract
+from agents.policy import evaluate, rules
+from agents.proposal import PLAN_MODEL, Proposal
+from agents.schemas import Claim, Decision, ExceptionType, Refs
+from agents.toolbox import Toolbox
+from graph.records import audit, record_verdict, save_decision
+from graph.state import MAX_HOPS, DeskState, Verdict
+from tools.evidence import Evidence, Source
+from tools.knowledge import Precedent
+from twin import models as m
+from twin import store
+from twin.commands import execute_action
+
+SpecialistName = Literal["routing", "inventory", "maintenance"]
+
+
+def decision_id_for(exception_id: str) -> str:
+    """The id of the decision on an exception."""
+    return f"DEC-{exception_id.removeprefix('EXC-')}"
+
+
+def _stop(state: DeskState, tb: Toolbox, claims: list[Claim], evidence: list[Evidence], status: str,
+          specialist: SpecialistName | None, missing: list[str]) -> Decision:
+    """A decision that ends without actions: more information is needed, or nothing is to be done."""
+    return Decision(
+        decision_id=decision_id_for(state.exception_id), exception_id=state.exception_id, specialist=specialist,
+        status=status, confidence=1.0 if status == "no_action" else 0.0, evidence=evidence,
+        justification=justify(claims, evidence, tb.llm, f"the decision on {state.exception_id}"),
+        missing=missing, trace_id=state.exception_id,
+    )
+
+
+def classify_node(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Literal["supervisor", "finalize"]]:
+    """Read the exception's type and references; stop with needs_info when either is missing."""
+    tb = runtime.context
+    reading = classify(state.exception, tb.llm)
+    with tb.session() as session:
+        audit(session, "exception.classified", "classifier", state.exception_id, type=reading.type,
+              refs=reading.refs.present(), missing=reading.missing, cues=reading.cues)
+        session.commit()
+    if reading.type and not reading.missing:
+        return Command(goto="supervisor", update={"classification": reading})
+    evidence = Evidence(id=f"classification:{state.exception_id}",
+                        source=Source(tool="classifier", model=tb.llm._llm_type, version="1"),
+                        inputs={"description": state.exception.description or ""},
+                        facts={"type": reading.type, "refs": reading.refs.present(), "missing": reading.missing})
+    wanted = ", ".join(reading.missing)
+    claim = Claim(text=f"The report cannot be resolved yet: please give the {wanted}.", evidence_ids=[evidence.id])
+    decision = _stop(state, tb, [claim], [evidence], "needs_info", reading.specialist, reading.missing)
+    return Command(goto="finalize", update={"classification": reading, "decision": decision})
+
+
+def supervisor(state: DeskState) -> Command[Literal["routing", "inventory", "maintenance", "explain", "finalize"]]:
+    """Send the exception to its specialist, serve hand-offs up to a hop cap, then explain."""
+    if not state.proposals:
+        return Command(goto=state.classification.specialist)
+    if state.pending and state.hops < MAX_HOPS:
+        return Command(goto=state.pending[0].to)
+    if state.pending:
+        claim = Claim(text=f"Hand-offs stopped after {MAX_HOPS} hops; a planner must resolve this exception.",
+                      evidence_ids=[])
+        decision = Decision(decision_id=decision_id_for(state.exception_id), exception_id=state.exception_id,
+                            specialist=state.classification.specialist, status="needs_info",
+                            missing=["resolution"], trace_id=state.exception_id,
+                            justification=justify([claim], [], None))
+        return Command(goto="finalize", update={"decision": decision})
+    return Command(goto="explain")
+
+
+def _first_call(tb: Toolbox, reading: Classification, state: DeskState) -> Proposal:
+    """The specialist call for the exception's type."""
+    refs: Refs = reading.refs
+    if reading.type == ExceptionType.late_shipment:
+        return routing.late_shipment(tb, refs)
+    if reading.type == ExceptionType.carrier_capacity:
+        cut = extract(state.exception.description or "").get("capacity_cut_pct", 100.0)
+        return routing.carrier_capacity(tb, refs, float(cut))
+    if reading.type == ExceptionType.stockout_risk:
+        return inventory.stockout_risk(tb, refs)
+    if reading.type == ExceptionType.demand_spike:
+        return inventory.demand_spike(tb, refs)
+    return maintenance.equipment_failure_risk(tb, refs)
+
+
+HANDOFF_HANDLERS = {"routing": routing.handle_handoff}
+
+
+def specialist(name: SpecialistName) -> Callable[[DeskState, Runtime[Toolbox]], Command[Literal["supervisor"]]]:
+    """The node of one specialist: a hand-off addressed to it, or the exception itself."""
+
+    def node(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Literal["supervisor"]]:
+        tb = runtime.context
+        pending = list(state.pending)
+        if pending and pending[0].to == name:
+            proposal = HANDOFF_HANDLERS[name](tb, pending.pop(0))
+        else:
+            proposal = _first_call(tb, state.classification, state)
+        if proposal.handoff:
+            pending.append(proposal.handoff)
+        with tb.session() as session:
+            audit(session, "specialist.proposed", name, state.exception_id, status=proposal.status,
+                  actions=[a.model_dump() for a in proposal.actions],
+                  sources=[e.source.model_dump() for e in proposal.evidence])
+            session.commit()
+        return Command(goto="supervisor", update={"proposals": [*state.proposals, proposal], "pending": pending,
+                                                  "hops": state.hops + 1})
+
+    node.__name__ = name
+    return node
+
+
+def _combined_plan(proposals: list[Proposal], cost: float) -> Evidence:
+    """The plan of a decision that several specialists contributed to, with its summed cost."""
+    return Evidence(id="plans:combined", source=PLAN_MODEL, inputs={"parts": [p.plan_evidence_id for p in proposals]},
+                    facts={"cost_usd": round(cost, 2), "confidence": min(p.confidence for p in proposals)})
+
+
+def explain_node(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Literal["policy", "finalize"]]:
+    """Merge the specialists' proposals into one decision and write its verified justification."""
+    tb = runtime.context
+    primary, *helpers = state.proposals
+    reading = state.classification
+    if primary.status in ("needs_info", "no_action") and not any(p.actions for p in helpers):
+        claims = [*primary.findings, primary.chosen]
+        decision = _stop(state, tb, claims, primary.evidence, primary.status, primary.specialist, primary.missing)
+        return Command(goto="finalize", update={"decision": decision})
+    acting = [p for p in state.proposals if p.plan_evidence_id]
+    evidence = {record.id: record for p in state.proposals for record in p.evidence}
+    cost = sum(p.expected_impact.cost_usd for p in acting)
+    plan_ids = [p.plan_evidence_id for p in acting]
+    confidence = min(p.confidence for p in acting)
+    impact = primary.expected_impact.model_copy(update={"cost_usd": round(cost, 2)})
+    if len(acting) > 1:
+        combined = _combined_plan(acting, cost)
+        evidence[combined.id] = combined
+        plan_ids = [combined.id, *plan_ids]
+    findings = [*primary.findings] + [claim for p in helpers for claim in [*p.findings, p.chosen]]
+    justification = explain(ExplainInput(
+        exception_id=state.exception_id, exception_type=reading.type, specialist=primary.specialist,
+        findings=findings, chosen=primary.chosen, expected_impact=impact, impact_evidence_ids=plan_ids,
+        confidence=confidence, confidence_evidence_ids=plan_ids,
+        alternatives=[a for p in state.proposals for a in p.alternatives], alternatives_evidence_ids=plan_ids,
+        evidence=list(evidence.values()),
+    ), tb.llm)
+    actions = [action for p in state.proposals for action in p.actions]
+    decision = Decision(
+        decision_id=decision_id_for(state.exception_id), exception_id=state.exception_id,
+        specialist=primary.specialist, status="no_action" if not actions else "executed", actions=actions,
+        expected_impact=impact, confidence=confidence,
+        alternatives=[a for p in state.proposals for a in p.alternatives], evidence=list(evidence.values()),
+        justification=justification, handoffs=[p.specialist for p in helpers], trace_id=state.exception_id,
+    )
+    return Command(goto="policy" if actions else "finalize", update={"decision": decision})
+
+
+def policy_node(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Literal["approval", "execute"]]:
+    """Ask the policy gate; a decision that needs a person is stored as pending before the graph pauses."""
+    tb = runtime.context
+    decision = state.decision
+    with tb.session() as session:
+        tier = _customer_tier(session, state.classification.refs)
+        verdict = evaluate(rules(session), decision.actions, decision.expected_impact.cost_usd, decision.confidence, tier)
+        decision = decision.model_copy(update={"policy": verdict})
+        audit(session, "policy.evaluated", "policy", state.exception_id, decision.decision_id,
+              **verdict.model_dump())
+        if verdict.requires_approval:
+            decision = decision.model_copy(update={"status": "pending_approval"})
+            save_decision(session, decision, state.exception_id)
+        session.commit()
+    return Command(goto="approval" if verdict.requires_approval else "execute", update={"decision": decision})
+
+
+def _customer_tier(session: Session, refs: Refs) -> str | None:
+    """The tier of the customer a shipment goes to, when the exception names a shipment."""
+    shipment = session.get(m.Shipment, refs.shipment_id) if refs.shipment_id else None
+    return store.customer_tier(session, shipment.destination) if shipment else None
+
+
+def approval(state: DeskState) -> Command[Literal["execute", "finalize"]]:
+    """Pause for a person: approve, reject, or override with edited actions and a reason."""
+    answer = Verdict.model_validate(interrupt(state.decision.model_dump(mode="json")))
+    decision = state.decision
+    if answer.verdict == "reject":
+        return Command(goto="finalize", update={"verdict": answer,
+                                                "decision": decision.model_copy(update={"status": "rejected"})})
+    if answer.verdict == "override":
+        decision = decision.model_copy(update={"status": "overridden", "actions": answer.actions})
+    return Command(goto="execute", update={"verdict": answer, "decision": decision})
+
+
+def execute(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Literal["finalize"]]:
+    """Carry out the actions once each, in one transaction, with outbox messages and audit events."""
+    tb = runtime.context
+    decision = state.decision
+    actor = state.verdict.actor if state.verdict else "policy"
+    with tb.session() as session:
+        save_decision(session, decision, state.exception_id)
+        for index, action in enumerate(decision.actions):
+            execute_action(session, decision.decision_id, index, action.type, action.params, actor)
+        session.commit()
+    status = "overridden" if decision.status == "overridden" else "executed"
+    return Command(goto="finalize", update={"decision": decision.model_copy(update={"status": status})})
+
+
+def finalize(state: DeskState, runtime: Runtime[Toolbox]) -> dict:
+    """Store the final decision and verdict, audit it, and add it to the precedents."""
+    tb = runtime.context
+    decision = state.decision
+    with tb.session() as session:
+        if state.verdict:
+            original = [a.model_dump(mode="json") for p in state.proposals for a in p.actions]
+            record_verdict(session, decision, state.verdict, original)
+        save_decision(session, decision, state.exception_id)
+        audit(session, "decision.final", state.verdict.actor if state.verdict else "system", state.exception_id,
+              decision.decision_id, status=decision.status, versions=tb.models.versions())
+        session.commit()
+    if decision.specialist:
+        tb.knowledge.add_precedent(Precedent(
+            decision_id=decision.decision_id, exception_type=state.classification.type,
+            specialist=decision.specialist, action_types=[a.type for a in decision.actions],
+            status=decision.status, override_reason=state.verdict.reason if state.verdict else None,
+            summary=decision.justification.text if decision.justification else decision.status,
+        ))
+    return {"decision": decision}
+

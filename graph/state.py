@@ -1,0 +1,34 @@
+"""The state the desk graph carries for one exception."""
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from agents.classifier import Classification
+from agents.proposal import Handoff, Proposal
+from agents.schemas import Action, Decision, ExceptionIn
+
+MAX_HOPS = 4
+
+
+class Verdict(BaseModel):
+    """A person's answer to a decision waiting for approval."""
+
+    verdict: Literal["approve", "reject", "override"]
+    actor: str
+    reason: str | None = None
+    actions: list[Action] | None = None
+
+
+class DeskState(BaseModel):
+    """One exception's way through classification, specialists, explanation, policy and execution."""
+
+    exception_id: str
+    exception: ExceptionIn
+    actor: str = "system"
+    classification: Classification | None = None
+    proposals: list[Proposal] = Field(default_factory=list)
+    pending: list[Handoff] = Field(default_factory=list)
+    hops: int = 0
+    decision: Decision | None = None
+    verdict: Verdict | None = None
