@@ -72,3 +72,16 @@ def bench(ctx: typer.Context, name: str = typer.Argument(..., help=f"One of: {',
     module = importlib.import_module(f"bench.{name}")
     command = typer.main.get_command(module.app)
     command.main(args=ctx.args, prog_name=f"yardmaster bench {name}", standalone_mode=True)
+
+
+@app.command("eval")
+def eval_suites(
+    suite: list[str] = typer.Option(None, "--suite", help="A data set of evals/datasets (repeatable); default all."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as one JSON object instead of the table."),
+    report: str = typer.Option(None, "--report", help="Markdown report path, the JSON beside it "
+                                                      "(default <data dir>/evals/report.md)."),
+) -> None:
+    """Run the offline eval suites on the seeded reference network; exits 1 when a gate fails."""
+    from evals.runner import main
+
+    raise typer.Exit(main(get_settings(), suite or None, as_json, report))

@@ -1,0 +1,230 @@
+"""The eval runner: every case decided by the desk on a fresh copy of the pristine seeded twin, with the trained
+models, a private knowledge base and the chat model loaded once for the whole run."""
+
+import hashlib
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from langgraph.checkpoint.memory import InMemorySaver
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from agents.intent import extract
+from agents.llm import make_chat_model
+from agents.modelbook import load_all, trained
+from agents.policy import PolicyRule, ensure_defaults, evaluate, rules
+from agents.schemas import Decision, ExceptionIn, PolicyVerdict
+from agents.toolbox import Toolbox
+from evals.cases import SEED, Case, PolicyOverride, TwinEdit, load_cases, suite_names
+from evals.judge import judge
+from evals.metrics import CaseRun, score
+from evals.report import EvalReport, build_report, table, write
+from evals.twin_edits import apply_edit, store_rules
+from graph.desk import Desk
+from tools.knowledge import KnowledgeBase, open_client
+from twin import models as m
+from twin import seed as scenario
+from twin import store
+from twin.db import make_engine, migrate
+from twin.settings import PROJECT_ROOT, Settings
+
+ACTOR = "eval"
+CODE_TABLES = ((m.Location, "code"), (m.Sku, "code"), (m.Carrier, "code"), (m.Lane, "code"), (m.Vehicle, "code"),
+               (m.Shipment, "id"), (m.Order, "id"), (m.Route, "id"), (m.WorkOrder, "id"))
+
+
+def twin_codes(session: Session) -> frozenset[str]:
+    """Every entity code the twin holds: sites, customers, SKUs, carriers, lanes, trucks, shipments, orders,
+    routes and work orders."""
+    return frozenset(code for table, key in CODE_TABLES for code in session.exec(select(getattr(table, key))).all())
+
+
+def template_fingerprint() -> str:
+    """A hash of the twin's code (tables, generator, network), naming a cached seeded template."""
+    digest = hashlib.sha256()
+    for path in sorted((PROJECT_ROOT / "twin").glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def seeded_template(folder: Path) -> Path:
+    """A SQLite file holding the reference network of seed SEED, built once per version of the twin's code."""
+    path = folder / f"twin-seed{SEED}-{template_fingerprint()}.db"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        building = path.with_suffix(".building")
+        engine = make_engine(f"sqlite:///{building}")
+        migrate(engine)
+        scenario.load(engine, scenario.generate(SEED))
+        engine.dispose()
+        building.rename(path)
+    return path
+
+
+def _tier(session: Session, exception: ExceptionIn) -> str | None:
+    """The tier of the customer of the shipment the exception names (explicitly or in its text), if any."""
+    named = exception.refs.shipment_id or extract(exception.description or "").get("shipment_id")
+    shipment = session.get(m.Shipment, named) if isinstance(named, str) else None
+    return store.customer_tier(session, shipment.destination) if shipment else None
+
+
+def resolve(override: PolicyOverride, probe: Decision | None) -> PolicyRule:
+    """The rule to store: a relative bound set from the probe decision's own cost or confidence."""
+    update = {}
+    if override.cost_margin_usd is not None:
+        update["max_cost_usd"] = max(0.0, round(probe.expected_impact.cost_usd + override.cost_margin_usd, 2))
+    if override.confidence_margin is not None:
+        update["min_confidence"] = min(1.0, max(0.0, round(probe.confidence + override.confidence_margin, 4)))
+    return override.rule.model_copy(update=update)
+
+
+class Harness:
+    """The parts shared by every case (models, knowledge base, chat model, one compiled desk) and the pristine
+    twin each case copies."""
+
+    def __init__(self, settings: Settings, seeded: Path, workdir: Path) -> None:
+        """Copy the seeded SQLite file into `workdir` with the default policies, load models, index procedures."""
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.workdir = workdir
+        self.template = workdir / "template.db"
+        shutil.copy(seeded, self.template)
+        engine = make_engine(self._url(self.template))
+        migrate(engine)
+        with Session(engine) as session:
+            ensure_defaults(session)
+            session.commit()
+            self.codes = twin_codes(session)
+        engine.dispose()
+        self.settings = settings
+        self.models = load_all(settings.models_dir)
+        local = settings.model_copy(update={"data_dir": workdir, "chroma_url": None})
+        self.knowledge = KnowledgeBase(open_client(local))
+        self.knowledge.index_procedures()
+        self.llm = make_chat_model(settings)
+        self.desk: Desk | None = None
+
+    @staticmethod
+    def _url(path: Path) -> str:
+        """The SQLAlchemy URL of a SQLite file."""
+        return f"sqlite:///{path}"
+
+    def _toolbox(self, engine: Engine) -> Toolbox:
+        """A toolbox on one case's twin with the shared models, knowledge base and chat model."""
+        return Toolbox(engine=engine, models=self.models, knowledge=self.knowledge, llm=self.llm,
+                       settings=self.settings)
+
+    @contextmanager
+    def fresh_twin(self) -> Iterator[Engine]:
+        """A private copy of the pristine twin; afterwards the copy and the precedents it added are gone."""
+        path = self.workdir / "case.db"
+        shutil.copy(self.template, path)
+        engine = make_engine(self._url(path))
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+            path.unlink()
+            added = self.knowledge.precedents.get(include=[])["ids"]
+            if added:
+                self.knowledge.precedents.delete(ids=added)
+
+    def decide(self, exception: ExceptionIn, stored: list[PolicyRule],
+               edit: TwinEdit | None = None) -> tuple[Decision, PolicyVerdict | None]:
+        """The desk's decision on a fresh twin holding the rules (and edit), and the policy recomputed there."""
+        with self.fresh_twin() as engine:
+            with Session(engine) as session:
+                store_rules(session, stored)
+                if edit:
+                    apply_edit(session, edit)
+                session.commit()
+            toolbox = self._toolbox(engine)
+            if self.desk is None:
+                self.desk = Desk(toolbox, InMemorySaver())
+            self.desk.toolbox = toolbox  # one compiled graph serves every case; only the twin changes
+            decision = self.desk.submit(exception, actor=ACTOR)
+            with Session(engine) as session:
+                verdict = evaluate(rules(session), decision.actions, decision.expected_impact.cost_usd,
+                                   decision.confidence, _tier(session, exception)) if decision.actions else None
+        return decision, verdict
+
+    def _decide_case(self, case: Case, edit: TwinEdit | None) -> tuple[Decision, PolicyVerdict | None]:
+        """Decide a case; relative policy bounds are first set from a probe decision under the other rules."""
+        fixed = [override.rule for override in case.policy if not override.relative]
+        probe = None
+        if any(override.relative for override in case.policy):
+            probe, _ = self.decide(case.exception, fixed, edit)
+        return self.decide(case.exception, [resolve(override, probe) for override in case.policy], edit)
+
+    def run_case(self, case: Case) -> CaseRun:
+        """Run one case (and its counterfactual); an error raised by the desk is recorded, not raised."""
+        start = time.perf_counter()
+        try:
+            decision, verdict = self._decide_case(case, None)
+            counterfactual = self._decide_case(case, case.counterfactual.edit)[0] if case.counterfactual else None
+        except Exception as error:  # a case that crashes the desk fails its metrics; the run goes on
+            return CaseRun(case=case, error=f"{type(error).__name__}: {error}",
+                           seconds=round(time.perf_counter() - start, 3))
+        return CaseRun(case=case, decision=decision, policy_expected=verdict, counterfactual=counterfactual,
+                       seconds=round(time.perf_counter() - start, 3))
+
+    def run(self, cases: list[Case], progress: Callable[[CaseRun], None] = lambda _run: None) -> list[CaseRun]:
+        """Run the cases in order, reporting each as it finishes."""
+        runs = []
+        for case in cases:
+            runs.append(self.run_case(case))
+            progress(runs[-1])
+        return runs
+
+
+def evaluate_suites(settings: Settings, suites: list[str] | None, seeded: Path, workdir: Path,
+                    progress: Callable[[CaseRun], None] = lambda _run: None,
+                    started: Callable[[int], None] = lambda _count: None) -> EvalReport:
+    """Run the named suites (all by default) on copies of the seeded twin in `seeded` and score them; the LLM
+    judge is added when the chat model is an OpenAI-compatible endpoint."""
+    cases = load_cases(suites)
+    harness = Harness(settings, seeded, workdir)
+    started(len(cases))
+    start, at = time.perf_counter(), datetime.now(UTC)
+    runs = harness.run(cases, progress)
+    metrics = score(runs, harness.codes)
+    if settings.llm.strip().lower() == "openai":
+        metrics += judge(runs, harness.llm)
+    return build_report(runs, metrics, suites or suite_names(), settings.llm, at, time.perf_counter() - start)
+
+
+def main(settings: Settings, suites: list[str] | None, as_json: bool, report_path: str | None) -> int:
+    """The `yardmaster eval` command: progress on stderr, the table (or JSON) on stdout, the reports written;
+    returns the exit code (1 when a gate fails, 2 when the models are not trained or a suite is unknown)."""
+    errors = Console(stderr=True)
+    unknown = sorted(set(suites or []) - set(suite_names()))
+    if unknown:
+        errors.print(f"error: unknown suite {', '.join(unknown)}; known: {', '.join(suite_names())}")
+        return 2
+    if not trained(settings.models_dir):
+        errors.print(f"error: no trained models in {settings.models_dir}; run `yardmaster seed` and "
+                     "`yardmaster train` first")
+        return 2
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=errors) as bar, tempfile.TemporaryDirectory(prefix="ym-eval-") as workdir:
+        task = bar.add_task(f"seeding the reference network (seed {SEED})", total=None)
+        seeded = seeded_template(settings.data_dir / "evals")
+        report = evaluate_suites(
+            settings, suites, seeded, Path(workdir),
+            progress=lambda run: bar.update(task, advance=1, description=run.case.id),
+            started=lambda count: bar.update(task, total=count, description="running cases"),
+        )
+    json_path = write(report, Path(report_path) if report_path else settings.data_dir / "evals" / "report.md")
+    if as_json:
+        print(report.model_dump_json(indent=2))
+    else:
+        Console().print(table(report))
+    errors.print(f"reports: {json_path.with_suffix('.md')} and {json_path}")
+    return 0 if report.ok else 1
