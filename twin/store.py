@@ -133,3 +133,17 @@ def open_orders(session: Session, sku: str, dc: str, until: date) -> list[tuple[
         .order_by(m.Order.promised_date, m.Order.id)
     ).all()
     return [(order, qty) for order, qty in rows]
+
+
+# --- Demand of one SKU, for the inventory specialist -------------------------------------------------------------
+
+
+def sku_demand(session: Session, sku: str) -> list[tuple[m.DemandHistory, str | None, str | None]]:
+    """A SKU's daily demand at every DC, by DC and day, with the day's holiday and event."""
+    rows = session.execute(
+        select(m.DemandHistory, m.CalendarDay.holiday, m.CalendarDay.event)
+        .join(m.CalendarDay, m.CalendarDay.day == m.DemandHistory.day, isouter=True)
+        .where(m.DemandHistory.sku == sku)
+        .order_by(m.DemandHistory.location, m.DemandHistory.day)
+    ).all()
+    return [(demand, holiday, event) for demand, holiday, event in rows]

@@ -1,0 +1,407 @@
+"""The inventory specialist: stockout risks covered by inter-DC transfers or expedited supply, and demand spikes
+answered with new stock parameters."""
+
+import math
+from collections.abc import Callable
+from datetime import date, timedelta
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+from sqlmodel import Session, select
+
+from agents.explain import describe_drivers, format_number, format_usd
+from agents.proposal import Handoff, PlanOption, Proposal, compare_plans, decided, needs_info
+from agents.schemas import Action, Claim, Impact, Refs
+from agents.toolbox import Toolbox
+from agents.twin_facts import TWIN_SOURCE, lookup
+from tools.allocation import AllocationPlan, AllocationProblem, DcPosition, TransferLane, allocate
+from tools.evidence import Evidence
+from tools.forecast import Forecast, ReorderPoint, SafetyStock, StockPolicy, forecast, reorder_point, safety_stock
+from twin import models as m
+from twin import store
+
+HORIZON_DAYS = 14  # SOP-STOCK-01: the stockout risk is judged over the next 14 days
+SERVICE_LEVEL = 0.95  # SOP-TIER-01: 95% fill rate, the target of standard customers (the lowest tier)
+LEAD_TIME_DAYS = 3  # days until a transfer or an expedited order restocks a DC: the error the safety stock covers
+POLICY = StockPolicy(lead_time_days=LEAD_TIME_DAYS, service_level=SERVICE_LEVEL)
+SPIKE_DAYS = 3  # SOP-DEMAND-01: the recent days checked against the forecast made before them (>= LEAD_TIME_DAYS)
+TRUCKLOAD_KG = 20_000.0  # payload of a 53 ft dry van under the US 80,000 lb gross weight limit
+HANDLING_USD_PER_UNIT = 0.35  # pick and load at the source DC, receive and put away at the destination DC
+TRANSFER_MILES_PER_DAY = 500.0  # one driver's day under US hours-of-service rules (11 h at about 45 mph)
+TRANSFER_HANDLING_DAYS = 1  # a day to pick and load at the source and to receive at the destination
+EXPEDITE_PREMIUM = 0.3  # an emergency supplier order: rush fee and premium freight, as a share of the unit cost
+EXPEDITE_LEAD_DAYS = 2  # the supplier's emergency delivery time
+COVERED = "stock on hand and in transit covers the forecast and the safety stock"
+NO_SURPLUS = "no other DC has spare stock that arrives within the horizon"
+
+
+class SkuTwin(BaseModel):
+    """What the twin holds about one SKU at one DC and across the network."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    sku: m.Sku
+    dc: m.Location
+    positions: dict[str, m.InventoryPosition]
+    history: pd.DataFrame
+    regions: dict[str, str]
+    lanes: list[tuple[m.Lane, float]]
+    orders: list[tuple[m.Order, int]]
+    today: date
+
+    @property
+    def last_day(self) -> date:
+        """The last day of demand history."""
+        return self.history["day"].max()
+
+    @property
+    def margin(self) -> float:
+        """Margin lost per unit not sold."""
+        return round(self.sku.unit_price - self.sku.unit_cost, 2)
+
+
+class StockCase(BaseModel):
+    """The candidate plans for one SKU at one DC and everything needed to explain them."""
+
+    options: list[PlanOption]
+    evidence: list[Evidence]
+    facts: dict
+    confidence: float
+    target: DcPosition
+    forecast: Forecast
+    safety: SafetyStock
+    allocation: AllocationPlan | None = None
+    handoff: Handoff | None = None
+
+
+def _read(tb: Toolbox, refs: Refs) -> SkuTwin | Proposal:
+    """The SKU's twin facts, or needs_info when the SKU or the DC is missing or unknown."""
+    today = tb.now().date()
+    with tb.session() as session:
+        sku = session.get(m.Sku, refs.sku) if refs.sku else None
+        if sku is None:
+            return needs_info("inventory", ["sku"], f"SKU {refs.sku} is not in the twin.",
+                              lookup("sku", refs.sku, None))
+        dc = session.get(m.Location, refs.location) if refs.location else None
+        if dc is None or dc.kind != "dc":
+            return needs_info("inventory", ["location"], f"DC {refs.location} is not in the twin.",
+                              lookup("location", refs.location, None))
+        positions = {p.location: p for p in store.positions(session, sku.code)}
+        if dc.code not in positions:
+            return needs_info("inventory", ["location"], f"{sku.code} is not stocked at {dc.code}.",
+                              lookup("inventory", f"{sku.code}@{dc.code}", None))
+        return SkuTwin(
+            sku=sku, dc=dc, positions=positions,
+            history=_history(session, sku.code), regions={d.code: d.region for d in store.dcs(session)},
+            lanes=_lane_rates(session), orders=store.open_orders(session, sku.code, dc.code,
+                                                                   today + timedelta(days=HORIZON_DAYS)),
+            today=today,
+        )
+
+
+def _history(session: Session, sku: str) -> pd.DataFrame:
+    """The SKU's daily demand at every DC as the forecaster reads it."""
+    rows = store.sku_demand(session, sku)
+    return pd.DataFrame([{**row.model_dump(exclude={"id"}), "holiday": holiday, "event": event}
+                         for row, holiday, event in rows])
+
+
+def _lane_rates(session: Session) -> list[tuple[m.Lane, float]]:
+    """Lanes with the cheapest contract rate per mile offered on them."""
+    rates: dict[str, float] = {}
+    for offer in store.carrier_lanes(session):
+        rates[offer.lane] = min(rates.get(offer.lane, math.inf), offer.rate_per_mile)
+    lanes = session.exec(select(m.Lane).order_by(m.Lane.code)).all()
+    return [(lane, rates[lane.code]) for lane in lanes if lane.code in rates]
+
+
+def _transfer_lanes(twin: SkuTwin) -> dict[str, TransferLane]:
+    """Lanes into the DC from every other DC, by lane code: cost per unit from distance and weight, lead from miles."""
+    dcs_by_region = {region: code for code, region in twin.regions.items()}
+    return {
+        lane.code: TransferLane(
+            origin=lane.origin, dest=twin.dc.code,
+            cost_per_unit=round(rate * lane.distance_miles * twin.sku.weight_kg / TRUCKLOAD_KG
+                                + HANDLING_USD_PER_UNIT, 4),
+            lead_days=TRANSFER_HANDLING_DAYS + math.ceil(lane.distance_miles / TRANSFER_MILES_PER_DAY),
+        )
+        for lane, rate in twin.lanes
+        if dcs_by_region.get(lane.dest_region) == twin.dc.code and lane.origin in twin.positions
+        and lane.origin != twin.dc.code
+    }
+
+
+def _position(twin: SkuTwin, dc: str, outlook: Forecast, safety: SafetyStock) -> DcPosition:
+    """A DC's stock (on hand less allocated, in transit) against its forecast and safety stock."""
+    row = twin.positions[dc]
+    return DcPosition(sku=twin.sku.code, dc=dc, on_hand=max(0, row.on_hand - row.allocated), in_transit=row.in_transit,
+                      forecast=round(outlook.total.p50, 1), safety_stock=round(safety.units, 1))
+
+
+def _need_confidence(outlook: Forecast) -> float:
+    """1 - (p90 - p10) / (2 p50) of the horizon total: a narrow 80% interval makes the need sure (clipped to 0..1)."""
+    total = outlook.total
+    return min(1.0, max(0.0, 1 - (total.p90 - total.p10) / (2 * total.p50))) if total.p50 > 0 else 0.0
+
+
+def _stock_case(tb: Toolbox, twin: SkuTwin) -> StockCase:
+    """Forecast the SKU at every DC and build the transfer, expedite and no-action plans for the DC."""
+    observed = set(twin.history["location"])
+    outlooks = {
+        dc: forecast(tb.models.demand, twin.history, {"sku": twin.sku.code, "location": dc}, HORIZON_DAYS,
+                     as_of=twin.last_day)
+        for dc in sorted(twin.positions) if dc in observed
+    }
+    safeties = {dc: safety_stock(outlook, POLICY) for dc, outlook in outlooks.items()}
+    positions = {dc: _position(twin, dc, outlooks[dc], safeties[dc]) for dc in outlooks}
+    target = positions[twin.dc.code]
+    case = StockCase(
+        options=[], evidence=[outlooks[target.dc].evidence, safeties[target.dc].evidence],
+        facts={"need_units": round(target.need, 1), "available_units": target.on_hand,
+               "cover_days": round((target.on_hand + target.in_transit) * HORIZON_DAYS / max(target.forecast, 1e-9), 1),
+               "unit_margin_usd": twin.margin},
+        confidence=_need_confidence(outlooks[target.dc]), target=target, forecast=outlooks[target.dc],
+        safety=safeties[target.dc],
+    )
+    if target.need <= 0:
+        case.options = [
+            PlanOption(name="no action", actions=[], cost_usd=0.0),
+            PlanOption(name="transfer stock", actions=[], cost_usd=0.0, feasible=False, infeasible_reason=COVERED),
+            PlanOption(name="expedite purchase", actions=[], cost_usd=0.0, feasible=False, infeasible_reason=COVERED),
+        ]
+        return case
+    lanes = _transfer_lanes(twin)
+    case.allocation = allocate(AllocationProblem(positions=list(positions.values()), lanes=list(lanes.values()),
+                                                 horizon_days=HORIZON_DAYS, lost_sale_cost=twin.margin))
+    case.evidence.append(case.allocation.evidence)
+    case.options = [_transfer_option(twin, case.allocation), _expedite_option(twin, target),
+                    PlanOption(name="no action", actions=[], cost_usd=0.0,
+                               expected_penalty_usd=round(target.need * twin.margin, 2),
+                               impact=Impact(units_at_risk=round(target.need, 1)))]
+    _check_orders(twin, case, lanes)
+    return case
+
+
+def _transfer_option(twin: SkuTwin, plan: AllocationPlan) -> PlanOption:
+    """The allocation's moves as transfer orders, with the margin of the need they leave unmet."""
+    unmet = _unmet(plan, twin.dc.code)
+    actions = [Action(type="transfer_stock", params={"sku": move.sku, "from": move.origin, "to": move.dest,
+                                                      "qty": round(move.qty), "cost_usd": round(move.cost, 2)})
+               for move in plan.moves if round(move.qty) > 0]
+    return PlanOption(
+        name="transfer stock", actions=actions,
+        cost_usd=round(plan.transfer_cost, 2), expected_penalty_usd=round(unmet * twin.margin, 2),
+        impact=Impact(units_at_risk=round(unmet, 1), units_moved=_moved(plan)),
+        feasible=bool(actions), infeasible_reason=None if actions else NO_SURPLUS,
+    )
+
+
+def _unmet(plan: AllocationPlan, dc: str) -> float:
+    """The need at a DC that the allocation leaves uncovered."""
+    return next(coverage.unmet for coverage in plan.coverage if coverage.dc == dc)
+
+
+def _moved(plan: AllocationPlan) -> int:
+    """Units the allocation moves, in whole units."""
+    return round(sum(move.qty for move in plan.moves))
+
+
+def _expedite_option(twin: SkuTwin, target: DcPosition) -> PlanOption:
+    """An emergency supplier order for the whole need: the premium, and the demand lost before it lands."""
+    qty = math.ceil(target.need)
+    lost = target.need - target.coverable(EXPEDITE_LEAD_DAYS, HORIZON_DAYS)
+    return PlanOption(
+        name="expedite purchase",
+        actions=[Action(type="expedite_purchase", params={"sku": twin.sku.code, "location": target.dc, "qty": qty,
+                                                          "lead_days": EXPEDITE_LEAD_DAYS})],
+        cost_usd=round(qty * twin.sku.unit_cost * EXPEDITE_PREMIUM, 2),
+        expected_penalty_usd=round(lost * twin.margin, 2), impact=Impact(units_at_risk=round(lost, 1)),
+    )
+
+
+def _check_orders(twin: SkuTwin, case: StockCase, lanes: dict[str, TransferLane]) -> None:
+    """Open orders due by the day the first transfer lands; a hand-off to routing when stock cannot serve them."""
+    moves = case.allocation.moves
+    if not moves:
+        return
+    first = min(moves, key=lambda move: (move.lead_days, -move.qty, move.origin))
+    lane = next(code for code, transfer in lanes.items() if transfer.origin == first.origin)
+    arrival = twin.today + timedelta(days=math.ceil(first.lead_days))
+    due = sum(qty for order, qty in twin.orders if order.promised_date <= arrival)
+    orders = Evidence(
+        id=f"twin:open_orders:{twin.sku.code}@{twin.dc.code}", source=TWIN_SOURCE,
+        inputs={"sku": twin.sku.code, "dc": twin.dc.code,
+                "until": (twin.today + timedelta(days=HORIZON_DAYS)).isoformat()},
+        facts={"orders": [{"id": order.id, "customer": order.customer, "promised_date": order.promised_date.isoformat(),
+                           "qty": qty} for order, qty in twin.orders],
+               "total_units": sum(qty for _, qty in twin.orders)},
+    )
+    case.evidence.append(orders)
+    case.facts.update(transfer_from=first.origin, transfer_lane=lane, transfer_arrival=arrival.isoformat(),
+                      due_by_arrival_units=due)
+    if due > case.target.on_hand:
+        case.handoff = Handoff(
+            to="routing", reason=f"Open orders at {twin.dc.code} need {twin.sku.code} before a standard transfer "
+                                 f"from {first.origin} lands.",
+            request={"kind": "expedite_transfer", "lane": lane, "sku": twin.sku.code, "units": round(first.qty)},
+        )
+
+
+def _findings(twin: SkuTwin, case: StockCase, plan: Evidence) -> list[Claim]:
+    """What the twin holds, what the forecast says and why, and what the allocation solver found."""
+    row, target, total = twin.positions[twin.dc.code], case.target, case.forecast.evidence
+    twin_id = f"twin:inventory:{twin.sku.code}@{twin.dc.code}"
+    claims = [
+        Claim(text=f"{twin.sku.code} at {twin.dc.code} has {row.on_hand} units on hand, {row.allocated} allocated and "
+                   f"{row.in_transit} in transit against a {HORIZON_DAYS}-day forecast of "
+                   f"{format_number(target.forecast)} units.", evidence_ids=[twin_id, total.id]),
+        Claim(text=f"Top forecast drivers: {describe_drivers(case.forecast.evidence.drivers)}.",
+              evidence_ids=[total.id]),
+    ]
+    safety = (f"With safety stock {format_number(target.safety_stock)} units for a {LEAD_TIME_DAYS}-day lead time at "
+              f"service level {format_number(SERVICE_LEVEL)}")
+    if target.need <= 0:
+        claims.append(Claim(text=f"{safety}, stock covers {format_number(case.facts['cover_days'])} days: nothing "
+                                 f"is short.", evidence_ids=[case.safety.evidence.id, plan.id]))
+        return claims
+    claims.append(Claim(text=f"{safety}, the DC needs {format_number(target.need)} more units.",
+                        evidence_ids=[case.safety.evidence.id, plan.id]))
+    allocation = case.allocation
+    if allocation.moves:
+        origins = ", ".join(move.origin for move in allocation.moves)
+        unmet = _unmet(allocation, twin.dc.code)
+        claims.append(Claim(text=f"The allocation solver moves {_moved(allocation)} units from "
+                                 f"{origins} for {format_usd(allocation.transfer_cost)}; {format_number(unmet)} units "
+                                 f"stay unmet at {twin.dc.code}.",
+                            evidence_ids=[allocation.evidence.id, plan.id]))
+    else:
+        claims.append(Claim(text=f"The allocation solver finds no DC with spare {twin.sku.code} that reaches "
+                                 f"{twin.dc.code} in time.", evidence_ids=[allocation.evidence.id]))
+    if case.handoff:
+        claims.append(Claim(text=f"Open orders need {case.facts['due_by_arrival_units']} units by "
+                                 f"{case.facts['transfer_arrival']}, when the transfer from "
+                                 f"{case.facts['transfer_from']} lands; {format_number(target.on_hand)} are available.",
+                            evidence_ids=[f"twin:open_orders:{twin.sku.code}@{twin.dc.code}", plan.id]))
+    return claims
+
+
+def _twin_evidence(twin: SkuTwin) -> list[Evidence]:
+    """The SKU and its stock position at the DC, as looked up in the twin."""
+    key = f"{twin.sku.code}@{twin.dc.code}"
+    return [lookup("sku", twin.sku.code, twin.sku), lookup("inventory", key, twin.positions.get(twin.dc.code))]
+
+
+def _uses_transfer(option: PlanOption) -> bool:
+    """Whether a plan moves stock between DCs."""
+    return any(action.type == "transfer_stock" for action in option.actions)
+
+
+def _decide(tb: Toolbox, twin: SkuTwin, kind: str, query: str, options: list[PlanOption], confidence: float,
+            facts: dict, evidence: list[Evidence], findings: Callable[[Evidence], list[Claim]],
+            handoff: Handoff | None = None) -> Proposal:
+    """Compare the plans, add the procedures that apply, and hand routing a transfer that must be expedited."""
+    code, dc = twin.sku.code, twin.dc.code
+    chosen, alternatives, plan = compare_plans(f"{code}@{dc}:{kind}", options, confidence, facts)
+    guidance = tb.guidance(f"{kind.replace('_', ' ')} of {code} at {dc}: {query}", kind)
+    return decided("inventory", chosen, alternatives, plan, [*_twin_evidence(twin), *evidence, guidance],
+                   findings(plan), f"Chosen: {chosen.name} for {code} at {dc}.", confidence,
+                   handoff if _uses_transfer(chosen) else None)
+
+
+def stockout_risk(tb: Toolbox, refs: Refs) -> Proposal:
+    """Cover a SKU's shortfall at a DC by the cheapest of an inter-DC transfer, an expedited order or nothing."""
+    twin = _read(tb, refs)
+    if isinstance(twin, Proposal):
+        return twin
+    case = _stock_case(tb, twin)
+    return _decide(tb, twin, "stockout_risk", "inter-DC transfer or expedited supply", case.options, case.confidence,
+                   case.facts, case.evidence, lambda plan: _findings(twin, case, plan), case.handoff)
+
+
+class SpikeCheck(BaseModel):
+    """The last days' actual demand against the forecast made before them."""
+
+    actual: Evidence
+    before: Forecast
+    total_units: int
+    days_above_p90: int
+    confirmed: bool
+
+    @property
+    def confidence(self) -> float:
+        """Share of the checked days on the side of their p90 that the verdict states."""
+        agreeing = self.days_above_p90 if self.confirmed else SPIKE_DAYS - self.days_above_p90
+        return agreeing / SPIKE_DAYS
+
+
+def _spike_check(tb: Toolbox, twin: SkuTwin) -> SpikeCheck:
+    """Forecast the last SPIKE_DAYS days from the day before them; a spike is confirmed when actuals exceed the p90."""
+    origin = twin.last_day - timedelta(days=SPIKE_DAYS)
+    series = twin.history[twin.history["location"] == twin.dc.code]
+    recent = series[series["day"] > origin].sort_values("day")
+    before = forecast(tb.models.demand, twin.history, {"sku": twin.sku.code, "location": twin.dc.code}, SPIKE_DAYS,
+                      as_of=origin)
+    units = [int(value) for value in recent["units"]]
+    actual = Evidence(id=f"twin:demand:{twin.sku.code}@{twin.dc.code}", source=TWIN_SOURCE,
+                      inputs={"sku": twin.sku.code, "location": twin.dc.code, "days": SPIKE_DAYS},
+                      facts={"days": [day.isoformat() for day in recent["day"]], "units": units,
+                             "total_units": sum(units)})
+    above = sum(unit > day.p90 for unit, day in zip(units, before.days, strict=True))
+    return SpikeCheck(actual=actual, before=before, total_units=sum(units), days_above_p90=above,
+                      confirmed=sum(units) > before.total.p90)
+
+
+def _spike_claims(twin: SkuTwin, check: SpikeCheck) -> list[Claim]:
+    """The last days' actual demand against the forecast's p90, and what that forecast rested on."""
+    before = check.before
+    verdict = "above" if check.confirmed else "at or below"
+    return [
+        Claim(text=f"Actual demand of {twin.sku.code} at {twin.dc.code} was {check.total_units} units over the last "
+                   f"{SPIKE_DAYS} days, {verdict} the forecast p90 of {format_number(round(before.total.p90, 1))}.",
+              evidence_ids=[check.actual.id, before.evidence.id]),
+        Claim(text=f"The forecast made on {before.as_of.isoformat()} expected "
+                   f"{format_number(round(before.total.p50, 1))} units; top drivers: "
+                   f"{describe_drivers(before.evidence.drivers)}.",
+              evidence_ids=[before.evidence.id]),
+    ]
+
+
+def demand_spike(tb: Toolbox, refs: Refs) -> Proposal:
+    """Confirm a spike against the forecast's p90; raise the safety stock and reorder point and cover any shortfall."""
+    twin = _read(tb, refs)
+    if isinstance(twin, Proposal):
+        return twin
+    check = _spike_check(tb, twin)
+    found = _spike_claims(twin, check)
+    facts = {"spike_confirmed": check.confirmed, "days_above_p90": check.days_above_p90}
+    query = "verify the spike and update the stock parameters"
+    if not check.confirmed:
+        options = [PlanOption(name="no action", actions=[], cost_usd=0.0),
+                   PlanOption(name="raise safety stock", actions=[], cost_usd=0.0, feasible=False,
+                              infeasible_reason="actual demand stayed at or below the forecast's p90")]
+        return _decide(tb, twin, "demand_spike", query, options, check.confidence, facts,
+                       [check.actual, check.before.evidence], lambda _plan: found)
+    case = _stock_case(tb, twin)
+    old, new = reorder_point(check.before, POLICY), reorder_point(case.forecast, POLICY)
+    return _decide(tb, twin, "demand_spike", query, [_with_raise(option, twin, new) for option in case.options],
+                   min(check.confidence, case.confidence), {**case.facts, **facts},
+                   [check.actual, check.before.evidence, old.evidence, new.evidence, *case.evidence],
+                   lambda plan: [*found, _raise_claim(old, new), *_findings(twin, case, plan)], case.handoff)
+
+
+def _with_raise(option: PlanOption, twin: SkuTwin, new: ReorderPoint) -> PlanOption:
+    """A stockout plan preceded by setting the new safety stock and reorder point."""
+    raise_action = Action(type="raise_safety_stock", params={
+        "sku": twin.sku.code, "location": twin.dc.code, "safety_stock": round(new.safety_stock),
+        "reorder_point": round(new.units), "lead_time_days": LEAD_TIME_DAYS, "service_level": SERVICE_LEVEL})
+    name = "raise safety stock only" if option.name == "no action" else f"raise safety stock and {option.name}"
+    actions = [raise_action, *option.actions] if option.feasible else option.actions
+    return option.model_copy(update={"name": name, "actions": actions})
+
+
+def _raise_claim(old: ReorderPoint, new: ReorderPoint) -> Claim:
+    """How the spike moves the safety stock and the reorder point."""
+    return Claim(text=f"The spike lifts safety stock from {format_number(round(old.safety_stock, 1))} to "
+                      f"{format_number(round(new.safety_stock, 1))} units and the reorder point from "
+                      f"{format_number(round(old.units, 1))} to {format_number(round(new.units, 1))}.",
+                 evidence_ids=[old.evidence.id, new.evidence.id])

@@ -1,0 +1,97 @@
+"""The inventory specialist on the reference network's storyline: SKU-0042 spikes and runs short at DC-DAL."""
+
+from agents import inventory
+from agents.proposal import Proposal
+from agents.schemas import Refs
+from agents.verify import verify_claim
+
+STORYLINE = Refs(sku="SKU-0042", location="DC-DAL")
+
+
+def _assert_verified(proposal: Proposal) -> None:
+    """Every finding and the choice pass the verifier against the proposal's own evidence."""
+    evidence = {record.id: record for record in proposal.evidence}
+    for claim in [*proposal.findings, proposal.chosen]:
+        check = verify_claim(claim, evidence)
+        assert check.ok, (claim.text, check.unsupported, check.unknown_evidence_ids)
+        assert len(claim.text.split()) <= 25, claim.text
+
+
+def _cited(proposal: Proposal, tool: str) -> bool:
+    """Whether some finding cites evidence of a tool."""
+    tools = {record.id: record.source.tool for record in proposal.evidence}
+    return any(tools.get(evidence_id) == tool for claim in proposal.findings for evidence_id in claim.evidence_ids)
+
+
+def test_storyline_shortfall_is_covered_from_houston_and_handed_to_routing(toolbox):
+    proposal = inventory.stockout_risk(toolbox, STORYLINE)
+
+    assert proposal.status == "proposed"
+    assert [(a.type, a.params["from"], a.params["to"]) for a in proposal.actions] == [
+        ("transfer_stock", "DC-HOU", "DC-DAL")]
+    units = proposal.actions[0].params["qty"]
+    assert units > 0
+    assert proposal.handoff.to == "routing"
+    assert proposal.handoff.request == {"kind": "expedite_transfer", "lane": "HOU-DAL", "sku": "SKU-0042",
+                                        "units": units}
+    models = {record.source.tool: record.source.version for record in proposal.evidence}
+    assert models["forecast"] and models["safety_stock"] and models["allocation"]
+    assert {a.name for a in proposal.alternatives} == {"expedite purchase", "no action"}
+    assert all("against" in a.why_not for a in proposal.alternatives)
+    assert _cited(proposal, "forecast") and _cited(proposal, "twin") and _cited(proposal, "allocation")
+    forecast = next(record for record in proposal.evidence if record.source.tool == "forecast")
+    assert any(forecast.drivers[0].feature in claim.text for claim in proposal.findings)
+    assert 0 <= proposal.confidence <= 1
+    _assert_verified(proposal)
+    assert inventory.stockout_risk(toolbox, STORYLINE) == proposal
+
+
+def test_well_stocked_dc_needs_no_action(toolbox):
+    proposal = inventory.stockout_risk(toolbox, Refs(sku="SKU-0042", location="DC-HOU"))
+
+    assert proposal.status == "no_action"
+    assert proposal.actions == [] and proposal.handoff is None
+    assert {a.name for a in proposal.alternatives} == {"transfer stock", "expedite purchase"}
+    assert all(a.why_not == inventory.COVERED for a in proposal.alternatives)
+    assert any("days" in claim.text for claim in proposal.findings)
+    _assert_verified(proposal)
+
+
+def test_unknown_or_missing_codes_need_information(toolbox):
+    cases = [(Refs(sku="SKU-9999", location="DC-DAL"), ["sku"]), (Refs(location="DC-DAL"), ["sku"]),
+             (Refs(sku="SKU-0042", location="DC-XXX"), ["location"]),
+             (Refs(sku="SKU-0042", location="CUST-0001"), ["location"])]
+    for refs, missing in cases:
+        for specialist in (inventory.stockout_risk, inventory.demand_spike):
+            proposal = specialist(toolbox, refs)
+            assert (proposal.status, proposal.missing, proposal.actions) == ("needs_info", missing, [])
+            assert "is not in the twin" in proposal.chosen.text
+
+
+def test_storyline_spike_is_confirmed_and_raises_stock_parameters(toolbox):
+    proposal = inventory.demand_spike(toolbox, STORYLINE)
+
+    assert proposal.status == "proposed"
+    assert [a.type for a in proposal.actions] == ["raise_safety_stock", "transfer_stock"]
+    raised = proposal.actions[0].params
+    new = next(r for r in proposal.evidence if r.id == "reorder_point:SKU-0042/DC-DAL:2026-11-01")
+    old = next(r for r in proposal.evidence if r.id == "reorder_point:SKU-0042/DC-DAL:2026-10-29")
+    assert abs(raised["safety_stock"] - new.facts["safety_stock_units"]) < 1
+    assert abs(raised["reorder_point"] - new.facts["reorder_point_units"]) < 1
+    assert new.facts["safety_stock_units"] > old.facts["safety_stock_units"]
+    plan = next(r for r in proposal.evidence if r.id == proposal.plan_evidence_id)
+    assert plan.facts["spike_confirmed"] and plan.facts["days_above_p90"] == inventory.SPIKE_DAYS
+    assert "above the forecast p90" in proposal.findings[0].text
+    assert proposal.handoff.request["lane"] == "HOU-DAL"
+    _assert_verified(proposal)
+
+
+def test_quiet_series_is_no_spike(toolbox):
+    proposal = inventory.demand_spike(toolbox, Refs(sku="SKU-0001", location="DC-ATL"))
+
+    assert proposal.status == "no_action" and proposal.actions == []
+    assert [a.name for a in proposal.alternatives] == ["raise safety stock"]
+    assert "at or below the forecast p90" in proposal.findings[0].text
+    plan = next(r for r in proposal.evidence if r.id == proposal.plan_evidence_id)
+    assert plan.facts["spike_confirmed"] is False
+    _assert_verified(proposal)
