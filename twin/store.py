@@ -147,3 +147,32 @@ def sku_demand(session: Session, sku: str) -> list[tuple[m.DemandHistory, str | 
         .order_by(m.DemandHistory.location, m.DemandHistory.day)
     ).all()
     return [(demand, holiday, event) for demand, holiday, event in rows]
+
+
+# --- Fleet and workshops, for the maintenance specialist -----------------------------------------------------
+
+
+def fleet(session: Session, dc: str | None = None) -> list[m.Vehicle]:
+    """The own-fleet trucks, of one home DC or all, by code."""
+    statement = select(m.Vehicle).order_by(m.Vehicle.code)
+    if dc:
+        statement = statement.where(m.Vehicle.home_dc == dc)
+    return list(session.exec(statement).scalars())
+
+
+def fleet_deliveries_by_weekday(session: Session, dc: str, since: datetime, until: datetime) -> list[int]:
+    """Deliveries a DC's own trucks ran on each weekday (Monday first) between two moments."""
+    shipped = session.execute(select(m.Shipment.shipped_at).where(
+        m.Shipment.origin == dc, m.Shipment.truck.is_not(None), m.Shipment.shipped_at >= since,
+        m.Shipment.shipped_at < until)).scalars()
+    counts = [0] * 7
+    for at in shipped:
+        counts[at.weekday()] += 1
+    return counts
+
+
+def open_work_orders(session: Session, truck: str) -> list[m.WorkOrder]:
+    """A truck's work orders that are open or scheduled, earliest first."""
+    statement = (select(m.WorkOrder).where(m.WorkOrder.truck == truck, m.WorkOrder.status.in_(("open", "scheduled")))
+                 .order_by(m.WorkOrder.scheduled_for, m.WorkOrder.id))
+    return list(session.exec(statement).scalars())

@@ -1,0 +1,264 @@
+"""The maintenance specialist: truck failure risk, CP-SAT service slots in the DC workshops, and the fleet's
+service priority."""
+
+import math
+from datetime import date, datetime, timedelta
+
+from pydantic import BaseModel
+
+from agents.explain import describe_drivers, format_number, format_usd
+from agents.proposal import Handoff, PlanOption, Proposal, compare_plans, decided, needs_info, pct
+from agents.schemas import Action, Claim, Impact, Refs
+from agents.toolbox import Toolbox
+from agents.twin_facts import lookup
+from tools.evidence import Driver, Evidence
+from tools.maintenance import FailureRisk, score_trucks
+from tools.scheduling import MaintenanceSchedule, ScheduleProblem, TruckAtRisk, Workshop, schedule_maintenance
+from twin import frames, store
+from twin import models as m
+
+PROCEDURE = "SOP-MAINT-01"
+HEALTHY_BELOW = 0.30  # SOP-MAINT-01: below 0.30 routine preventive maintenance only
+CRITICAL_FROM = 0.80  # SOP-MAINT-01: from 0.80 the truck leaves service; SOP-SAFE-01: never executed automatically
+SERVICE_HOURS = ((CRITICAL_FROM, 8.0), (0.60, 6.0), (HEALTHY_BELOW, 4.0), (0.0, 3.0))  # technician hours of a class 8
+# truck per SOP-MAINT-01 band: removal with full inspection and repair, work order, inspection, routine service
+HORIZON_DAYS = 7  # SOP-MAINT-01: the slowest band asks for an inspection within 7 days
+MIN_AVAILABLE_SHARE = 0.85  # SOP-MAINT-01: keep at least 85% of a DC's trucks available on any day
+TOW_USD = 1_000.0  # heavy-duty tow of a truck stranded on route to the nearest DC bay (SOP-BREAK-01)
+CORRECTIVE_PREMIUM_USD = 2_500.0  # a breakdown repair over a planned one: road call, rushed parts, overtime
+DOWNTIME_DAYS = 2.0  # a failed truck stays out 1 to 3 days in the twin's corrective work orders
+DELIVERY_COST_USD = 150.0  # a delivery a truck cannot run: rebooked or handed to a carrier (scheduling's default)
+PROFILE_WEEKS = 26  # own-fleet deliveries per weekday over the last half year shape the later days' workload
+SOLVER_TIME_LIMIT_S = 5.0
+
+
+class FleetPriority(BaseModel):
+    """One truck in the service queue: its failure risk, remaining useful life, top drivers and the evidence."""
+
+    truck: str
+    dc: str
+    status: str
+    p_fail: float
+    rul_days: float
+    drivers: list[Driver]
+    evidence: Evidence
+
+
+class Workload(BaseModel):
+    """A DC's deliveries per truck: today's stops per truck and the typical count for each day (today's mean first)."""
+
+    today: dict[str, int]
+    typical: list[float]
+
+    def deliveries(self, truck: str) -> list[float]:
+        """The deliveries a truck would run on each day of the horizon."""
+        return [float(self.today.get(truck, 0)), *self.typical[1:]]
+
+
+def _fleet_risks(tb: Toolbox) -> tuple[list[FailureRisk], dict[str, m.Vehicle]]:
+    """Every truck's failure risk at the twin's clock, riskiest first, and the trucks by code."""
+    with tb.session() as session:
+        telemetry = frames.telemetry_frame(session)
+        trucks = {vehicle.code: vehicle for vehicle in store.fleet(session)}
+    return score_trucks(tb.models.fleet, telemetry, tb.now()), trucks
+
+
+def fleet_priority(tb: Toolbox, k: int = 5) -> list[FleetPriority]:
+    """The `k` trucks most likely to fail within the model's horizon: the order in which to service them."""
+    risks, trucks = _fleet_risks(tb)
+    return [FleetPriority(truck=risk.truck, dc=trucks[risk.truck].home_dc, status=trucks[risk.truck].status,
+                          p_fail=risk.p_fail, rul_days=risk.rul_days, drivers=risk.drivers, evidence=risk.evidence)
+            for risk in risks[:k]]
+
+
+def service_hours(p_fail: float) -> float:
+    """Technician hours of the job the risk band calls for."""
+    return next(hours for floor, hours in SERVICE_HOURS if p_fail >= floor)
+
+
+def daily_hazard(p_fail: float, horizon_days: int) -> float:
+    """The constant daily failure probability that gives `p_fail` over the horizon."""
+    return 1 - (1 - min(p_fail, 1.0)) ** (1 / horizon_days)
+
+
+def hazard_growth(hazard: float, rul_days: float) -> float:
+    """Daily relative growth that takes the hazard to certain failure at the predicted RUL (at most +100% a day)."""
+    if not 0 < hazard < 1:
+        return 0.0
+    return min(1.0, (1 / hazard) ** (1 / max(rul_days, 1.0)) - 1)
+
+
+def truck_at_risk(risk: FailureRisk, dc: str, deliveries: list[float]) -> TruckAtRisk:
+    """The scheduling input of one scored truck."""
+    hazard = daily_hazard(risk.p_fail, risk.horizon_days)
+    return TruckAtRisk(truck=risk.truck, dc=dc, failure_prob=round(hazard, 4),
+                       hazard_growth=round(hazard_growth(hazard, risk.rul_days), 4),
+                       service_hours=service_hours(risk.p_fail), deliveries=[round(d, 1) for d in deliveries])
+
+
+def workshop(dc: m.Location, fleet_size: int, critical: int) -> Workshop:
+    """The DC's bays, capped so 85% of its trucks stay available unless more trucks than that are critical."""
+    may_be_out = fleet_size - math.ceil(MIN_AVAILABLE_SHARE * fleet_size)
+    return Workshop(dc=dc.code, bays=min(dc.bays, max(1, may_be_out, critical)),
+                    technician_hours=dc.technician_hours_per_day)
+
+
+def failure_cost(workload: Workload) -> float:
+    """USD of one breakdown: the tow, the corrective premium and the deliveries lost while the truck is down."""
+    return round(TOW_USD + CORRECTIVE_PREMIUM_USD + DOWNTIME_DAYS * workload.typical[0] * DELIVERY_COST_USD, 2)
+
+
+def _workload(tb: Toolbox, dc: str, now: datetime) -> Workload:
+    """Today's stops per truck at a DC, and each day's typical count: today's mean scaled by the weekday's share."""
+    today = now.date()
+    with tb.session() as session:
+        routes = store.routes_on(session, today, dc)
+        by_weekday = store.fleet_deliveries_by_weekday(session, dc, now - timedelta(weeks=PROFILE_WEEKS), now)
+    stops = {route.truck: len(route_stops) for route, route_stops in routes}
+    mean = sum(stops.values()) / len(stops) if stops else 0.0
+    base = by_weekday[today.weekday()]
+    scale = [by_weekday[(today + timedelta(days=d)).weekday()] / base if base else 1.0 for d in range(HORIZON_DAYS)]
+    return Workload(today=stops, typical=[round(mean * factor, 1) for factor in scale])
+
+
+def _service_action(code: str, dc: str, day: int, today: date, p_fail: float) -> Action:
+    """A preventive work order for a truck at its DC on a day of the horizon."""
+    return Action(type="schedule_maintenance", params={
+        "truck": code, "dc": dc, "day": day, "date": (today + timedelta(days=day)).isoformat(), "kind": "preventive",
+        "service_hours": service_hours(p_fail), "safety_critical": p_fail >= CRITICAL_FROM})
+
+
+def equipment_failure_risk(tb: Toolbox, refs: Refs) -> Proposal:
+    """Score a truck's failure risk; when it is due, book the CP-SAT service slot against its DC's other trucks."""
+    code = refs.asset_id
+    with tb.session() as session:
+        vehicle = session.get(m.Vehicle, code) if code else None
+        found = lookup("truck", code, vehicle)
+        if vehicle is None:
+            reason = f"Truck {code} is not in the twin." if code else "The exception names no truck."
+            return needs_info("maintenance", ["asset_id"], reason, found)
+        dc = session.get(m.Location, vehicle.home_dc)
+        booked = store.open_work_orders(session, code)
+    if booked:
+        order = lookup("work_order", booked[0].id, booked[0])
+        return needs_info("maintenance", [], f"Truck {code} already has work order {booked[0].id} "
+                          f"({booked[0].status}).", order, status="no_action")
+    risks, trucks = _fleet_risks(tb)
+    risk = next((r for r in risks if r.truck == code), None)
+    if risk is None:
+        return needs_info("maintenance", [], f"Truck {code} has no telemetry to score.", found, status="no_action")
+    now = tb.now()
+    today = now.date()
+    workload = _workload(tb, dc.code, now)
+    found.facts["stops_today"] = workload.today.get(code, 0)
+    shop = lookup("dc", dc.code, dc)
+    cost = failure_cost(workload)
+    facts = {"truck": code, "dc": dc.code, "procedure": PROCEDURE, "p_fail": risk.p_fail,
+             "healthy_below": HEALTHY_BELOW, "critical_from": CRITICAL_FROM, "failure_cost_usd": cost}
+    defer = PlanOption(name="defer to next preventive service", actions=[], cost_usd=0.0,
+                       expected_penalty_usd=round(risk.p_fail * cost, 2),
+                       impact=Impact(expected_failures=round(risk.p_fail, 2)))
+    findings = _risk_findings(found, shop, risk, dc)
+    evidence = [found, shop, risk.evidence]
+    confidence = max(risk.p_fail, 1 - risk.p_fail)
+    handoff = None
+    if risk.p_fail < HEALTHY_BELOW:
+        service = PlanOption(name="service today", actions=[_service_action(code, dc.code, 0, today, risk.p_fail)],
+                             cost_usd=0.0, feasible=False,
+                             infeasible_reason=f"P(fail) {pct(risk.p_fail)} is below {format_number(HEALTHY_BELOW)}: "
+                                               f"{PROCEDURE} keeps routine preventive maintenance")
+        chosen, alternatives, plan = compare_plans(code, [defer, service], confidence, facts)
+        findings.append(Claim(text=f"Below {format_number(HEALTHY_BELOW)}, {PROCEDURE} keeps {code} on routine "
+                                   f"preventive maintenance.", evidence_ids=[plan.id]))
+    else:
+        problem = schedule_problem(risks, trucks, dc, workload, cost, code)
+        schedule = schedule_maintenance(problem, time_limit_s=SOLVER_TIME_LIMIT_S)
+        slot = next(s for s in schedule.slots if s.truck == code)
+        facts["service_date"] = None if slot.day is None else (today + timedelta(days=slot.day)).isoformat()
+        chosen, alternatives, plan = compare_plans(code, [*service_plans(problem, schedule, risk, today), defer],
+                                                   confidence, facts)
+        findings += _schedule_findings(schedule, risk, dc.code, facts["service_date"], plan.id)
+        evidence.append(schedule.evidence)
+        if chosen.actions and chosen.actions[0].params["day"] == 0 and workload.today.get(code):
+            handoff = Handoff(to="routing", reason=f"Truck {code} goes to the workshop today.",
+                              request={"kind": "replan_without_truck", "truck": code})
+    guidance = tb.guidance(f"truck {code} failure risk {risk.p_fail}: {describe_drivers(risk.drivers)}",
+                           "equipment_failure_risk")
+    return decided("maintenance", chosen, alternatives, plan, [*evidence, guidance], findings,
+                   f"Chosen: {chosen.name} for {code} ({format_usd(chosen.expected_total_usd)} expected).",
+                   confidence, handoff)
+
+
+def _risk_findings(found: Evidence, shop: Evidence, risk: FailureRisk, dc: m.Location) -> list[Claim]:
+    """The truck's day and workshop (twin facts) and what the failure-risk model says and why."""
+    code = risk.truck
+    return [
+        Claim(text=f"Truck {code} of {dc.code} runs {found.facts['stops_today']} stops today; the workshop has "
+                   f"{dc.bays} bays and {format_number(dc.technician_hours_per_day)} technician hours a day.",
+              evidence_ids=[found.id, shop.id]),
+        Claim(text=f"The failure-risk model gives {code} P(fail) {pct(risk.p_fail)} within {risk.horizon_days} "
+                   f"days and a RUL of {format_number(risk.rul_days)} days.", evidence_ids=[risk.evidence.id]),
+        Claim(text=f"Top drivers for {code}: {describe_drivers(risk.drivers)}.", evidence_ids=[risk.evidence.id]),
+    ]
+
+
+def schedule_problem(risks: list[FailureRisk], trucks: dict[str, m.Vehicle], dc: m.Location, workload: Workload,
+                     cost: float, code: str) -> ScheduleProblem:
+    """The truck and its DC's other trucks at risk competing for the DC's workshop over the horizon."""
+    fleet_size = sum(truck.home_dc == dc.code for truck in trucks.values())
+    at_risk = [r for r in risks
+               if r.truck == code or (trucks[r.truck].home_dc == dc.code and r.p_fail >= HEALTHY_BELOW)]
+    return ScheduleProblem(
+        trucks=[truck_at_risk(r, dc.code, workload.deliveries(r.truck)) for r in at_risk],
+        workshops=[workshop(dc, fleet_size, sum(r.p_fail >= CRITICAL_FROM for r in at_risk))],
+        horizon_days=HORIZON_DAYS, failure_cost=cost, delivery_cost=DELIVERY_COST_USD)
+
+
+def service_plans(problem: ScheduleProblem, schedule: MaintenanceSchedule, risk: FailureRisk,
+                  today: date) -> list[PlanOption]:
+    """Service in the CP-SAT slot and, when that is not today, service today regardless of the other trucks."""
+    code, p_fail = risk.truck, risk.p_fail
+    truck = next(t for t in problem.trucks if t.truck == code)
+    slot = next(s for s in schedule.slots if s.truck == code)
+    shop = problem.workshops[0]
+
+    def plan(name: str, day: int) -> PlanOption:
+        """Service on `day`: the deliveries that day are lost, the failures before it are expected."""
+        return PlanOption(name=name, actions=[_service_action(code, shop.dc, day, today, p_fail)],
+                          cost_usd=round(problem.delivery_cost * truck.service_impact(day), 2),
+                          expected_penalty_usd=round(problem.failure_cost * truck.exposure(day), 2),
+                          impact=Impact(downtime_hours=truck.service_hours, deliveries_moved=truck.service_impact(day),
+                                        expected_failures=round(truck.exposure(day), 2)))
+
+    if slot.day is None:
+        solver_plan = PlanOption(name="service in the CP-SAT slot", actions=[], cost_usd=0.0, feasible=False,
+                                 infeasible_reason=f"no bay free at {shop.dc} within {problem.horizon_days} days")
+    else:
+        solver_plan = plan("service in the CP-SAT slot", slot.day)
+    if slot.day == 0:
+        return [solver_plan]
+    booked = [t for t, s in zip(problem.trucks, schedule.slots) if s.day == 0]
+    today_plan = plan("service today", 0)
+    if len(booked) >= shop.bays or sum(t.service_hours for t in booked) + truck.service_hours > shop.technician_hours:
+        today_plan = today_plan.model_copy(update={
+            "feasible": False, "infeasible_reason": f"the {shop.dc} workshop is full today with riskier trucks"})
+    return [solver_plan, today_plan]
+
+
+def _schedule_findings(schedule: MaintenanceSchedule, risk: FailureRisk, dc: str, service_date: str | None,
+                       plan_id: str) -> list[Claim]:
+    """What CP-SAT found for the truck among its DC's trucks at risk, and the safety flag of the critical band."""
+    code = risk.truck
+    slot = next(s for s in schedule.slots if s.truck == code)
+    others = [s.truck for s in schedule.slots if s.truck != code]
+    competing = f" alongside {', '.join(others)}" if others else ""
+    if slot.day is None:
+        text = f"CP-SAT finds no free bay for {code} at {dc} within the horizon{competing}."
+    else:
+        text = f"CP-SAT books {code} into bay {slot.bay} at {dc} on day {slot.day} ({service_date}){competing}."
+    claims = [Claim(text=text, evidence_ids=[schedule.evidence.id, plan_id])]
+    if risk.p_fail >= CRITICAL_FROM:
+        claims.append(Claim(text=f"P(fail) {pct(risk.p_fail)} is at or above {format_number(CRITICAL_FROM)}: "
+                                 f"{PROCEDURE} takes {code} out of service; the work order is safety-critical.",
+                            evidence_ids=[risk.evidence.id, plan_id]))
+    return claims

@@ -1,0 +1,130 @@
+"""Tests of the maintenance specialist: the drifting TRK-007, a healthy truck, unknown trucks, the service queue."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from agents import maintenance, routing
+from agents.proposal import Proposal, pct
+from agents.schemas import Refs
+from agents.verify import verify_claim
+from tools.evidence import Evidence, Source
+from tools.maintenance import MODEL_NAME, FailureRisk
+from tools.scheduling import ScheduleProblem, TruckAtRisk, Workshop, schedule_maintenance
+from twin import models as m
+
+TODAY = date(2026, 11, 2)
+
+
+def _unverified(proposal: Proposal) -> list[str]:
+    """The proposal's sentences that the verifier rejects against its own evidence."""
+    by_id = {record.id: record for record in proposal.evidence}
+    claims = [*proposal.findings, proposal.chosen]
+    return [claim.text for claim in claims if not verify_claim(claim, by_id).ok]
+
+
+def test_the_drifting_truck_is_serviced_today_and_routing_replans_its_stops(toolbox):
+    proposal = maintenance.equipment_failure_risk(toolbox, Refs(asset_id="TRK-007"))
+    assert proposal.status == "proposed" and proposal.specialist == "maintenance"
+    [action] = proposal.actions
+    assert action.type == "schedule_maintenance"
+    assert action.params | {"service_hours": None} == {
+        "truck": "TRK-007", "dc": "DC-DAL", "day": 0, "date": "2026-11-02", "kind": "preventive",
+        "service_hours": None, "safety_critical": True}
+    assert proposal.handoff.to == "routing"
+    assert proposal.handoff.request == {"kind": "replan_without_truck", "truck": "TRK-007"}
+    assert proposal.handoff.reason == "Truck TRK-007 goes to the workshop today."
+    sources = {record.source.model: record for record in proposal.evidence}
+    assert sources[MODEL_NAME].source.version and sources["ortools-cp-sat"].source.version
+    schedule = sources["ortools-cp-sat"]
+    assert "TRK-007" in {truck["truck"] for truck in schedule.inputs["trucks"]}
+    assert {truck["dc"] for truck in schedule.inputs["trucks"]} == {"DC-DAL"}
+    assert [a.name for a in proposal.alternatives] == ["defer to next preventive service"]
+    assert all(a.why_not for a in proposal.alternatives)
+    text = " ".join(claim.text for claim in proposal.findings)
+    assert "P(fail)" in text and "RUL" in text and "Top drivers" in text and "into bay" in text
+    assert _unverified(proposal) == []
+    replan = routing.handle_handoff(toolbox, proposal.handoff)
+    assert replan.specialist == "routing" and replan.findings[0].text.startswith(proposal.handoff.reason)
+    assert {a.params.get("removed_truck") or a.params.get("truck") for a in replan.actions} == {"TRK-007"}
+
+
+def test_the_same_report_gives_the_same_proposal(toolbox):
+    first = maintenance.equipment_failure_risk(toolbox, Refs(asset_id="TRK-007"))
+    assert maintenance.equipment_failure_risk(toolbox, Refs(asset_id="TRK-007")).model_dump() == first.model_dump()
+
+
+def test_a_healthy_truck_needs_no_action(toolbox):
+    healthiest = maintenance.fleet_priority(toolbox, k=40)[-1]
+    assert healthiest.p_fail < maintenance.HEALTHY_BELOW
+    proposal = maintenance.equipment_failure_risk(toolbox, Refs(asset_id=healthiest.truck))
+    assert proposal.status == "no_action" and proposal.actions == [] and proposal.handoff is None
+    text = " ".join(claim.text for claim in proposal.findings)
+    assert f"P(fail) {pct(healthiest.p_fail)}" in text and "RUL" in text and "Top drivers" in text
+    [service] = proposal.alternatives
+    assert service.name == "service today" and "below 0.3" in service.why_not
+    assert _unverified(proposal) == []
+
+
+def test_a_truck_with_a_scheduled_work_order_is_not_booked_twice(toolbox):
+    with toolbox.session() as session:
+        session.add(m.WorkOrder(id="WO-90001", truck="TRK-007", kind="preventive", bay_dc="DC-DAL",
+                                opened_at=datetime(2026, 11, 2, 8, tzinfo=UTC), status="scheduled"))
+        session.commit()
+    proposal = maintenance.equipment_failure_risk(toolbox, Refs(asset_id="TRK-007"))
+    assert proposal.status == "no_action" and proposal.actions == [] and proposal.handoff is None
+    assert proposal.chosen.text == "Truck TRK-007 already has work order WO-90001 (scheduled)."
+    assert _unverified(proposal) == []
+
+
+@pytest.mark.parametrize("refs", [Refs(asset_id="TRK-999"), Refs()])
+def test_an_unknown_or_missing_truck_needs_info(toolbox, refs):
+    proposal = maintenance.equipment_failure_risk(toolbox, refs)
+    assert proposal.status == "needs_info" and proposal.missing == ["asset_id"] and proposal.actions == []
+    assert _unverified(proposal) == []
+
+
+def test_the_service_queue_puts_the_drifting_truck_near_the_top(toolbox):
+    queue = maintenance.fleet_priority(toolbox, k=5)
+    assert len(queue) == 5 and "TRK-007" in [entry.truck for entry in queue[:3]]
+    assert [entry.p_fail for entry in queue] == sorted((entry.p_fail for entry in queue), reverse=True)
+    drifting = next(entry for entry in queue if entry.truck == "TRK-007")
+    assert drifting.dc == "DC-DAL" and drifting.rul_days < 30 and drifting.drivers
+    assert drifting.evidence.source.model == MODEL_NAME and drifting.evidence.facts["p_fail"] == drifting.p_fail
+
+
+def test_hazard_is_spread_over_the_horizon_and_grows_to_failure_at_the_rul():
+    assert maintenance.daily_hazard(1 - 0.9**14, 14) == pytest.approx(0.1)
+    assert maintenance.hazard_growth(0.25, 2.0) == pytest.approx(1.0)  # 0.25 x 2^2 = 1 at day 2
+    assert maintenance.hazard_growth(0.5, 4.0) == pytest.approx(2**0.25 - 1)
+    assert maintenance.hazard_growth(0.5, 0.5) == 1.0  # capped at +100% a day
+    assert maintenance.hazard_growth(1.0, 9.0) == 0.0
+
+
+@pytest.mark.parametrize(("fleet_size", "critical", "bays"), [(8, 0, 1), (8, 2, 2), (8, 3, 2), (20, 0, 2)])
+def test_the_workshop_keeps_85_percent_of_the_fleet_on_the_road(fleet_size, critical, bays):
+    dc = m.Location(code="DC-DAL", kind="dc", name="Dallas DC", region="DAL", lat=32.8, lon=-96.8, bays=2,
+                    technician_hours_per_day=16.0)
+    assert maintenance.workshop(dc, fleet_size, critical) == Workshop(dc="DC-DAL", bays=bays, technician_hours=16.0)
+
+
+def test_failure_cost_adds_tow_repair_premium_and_two_days_of_deliveries():
+    workload = maintenance.Workload(today={"TRK-001": 6, "TRK-002": 4}, typical=[5.0, 5.0])
+    assert maintenance.failure_cost(workload) == 1000 + 2500 + 2 * 5 * 150
+    assert workload.deliveries("TRK-001") == [6.0, 5.0] and workload.deliveries("TRK-003") == [0.0, 5.0]
+
+
+def test_a_truck_held_back_by_a_riskier_one_cannot_be_serviced_today():
+    ours = TruckAtRisk(truck="TRK-001", dc="DC-DAL", failure_prob=0.1, service_hours=4)
+    riskier = TruckAtRisk(truck="TRK-002", dc="DC-DAL", failure_prob=0.3, service_hours=4)
+    problem = ScheduleProblem(trucks=[ours, riskier], workshops=[Workshop(dc="DC-DAL", bays=1, technician_hours=16)],
+                              horizon_days=3, failure_cost=5000, delivery_cost=150)
+    risk = FailureRisk(truck="TRK-001", as_of=datetime(2026, 11, 2, 8, tzinfo=UTC), p_fail=0.7, rul_days=10,
+                       horizon_days=14, drivers=[],
+                       evidence=Evidence(id="failure-risk:TRK-001", source=Source(tool="t", model="m", version="1")))
+    slot, today = maintenance.service_plans(problem, schedule_maintenance(problem), risk, TODAY)
+    assert slot.name == "service in the CP-SAT slot" and slot.feasible
+    assert slot.actions[0].params["day"] == 1 and slot.actions[0].params["date"] == "2026-11-03"
+    assert slot.expected_penalty_usd == pytest.approx(500.0)  # one day waiting at 0.1 x 5,000 USD
+    assert not slot.actions[0].params["safety_critical"] and slot.actions[0].params["service_hours"] == 6.0
+    assert today.name == "service today" and not today.feasible and "full today" in today.infeasible_reason
