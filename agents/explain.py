@@ -153,6 +153,8 @@ def justify(claims: list[Claim], evidence: list[Evidence], llm: BaseChatModel | 
     if llm is None or not kept:
         return written
     rephrased = _rephrase(llm, template)
+    if rephrased == template:
+        return written
     check = verify_text(rephrased, evidence)
     if rephrased and check.ok:
         return written.model_copy(update={"text": rephrased, "writer": "llm"})

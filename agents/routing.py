@@ -237,7 +237,8 @@ def replan_without_truck(tb: Toolbox, truck: str, reason: str) -> Proposal:
                    impact=Impact(stops_moved=len(own_stops))),
     ]
     chosen, alternatives, comparison = compare_plans(f"{truck}-replan", options, 0.9 if plan.feasible else 0.6,
-                                                     {"distance_before_miles": round(before, 1)})
+                                                     {"dc": dc.code, "truck": truck,
+                                                      "distance_before_miles": round(before, 1)})
     findings = [Claim(text=f"{reason} Its {len(own_stops)} stops at {dc.code} need other trucks; the VRPTW solver "
                            f"covers them in {format_number(plan.objective.total_distance)} miles with "
                            f"{len(plan.unserved)} stops unserved.", evidence_ids=[plan.evidence.id, comparison.id])]
@@ -273,9 +274,12 @@ def expedite_transfer(tb: Toolbox, request: dict, reason: str) -> Proposal:
         PlanOption(name="standard transfer", cost_usd=0.0, feasible=False,
                    infeasible_reason="arrives after the promised orders", actions=[]),
     ]
-    chosen, alternatives, comparison = compare_plans(f"{lane.code}-transfer", plans, best.on_time_prob)
+    destination = f"DC-{lane.dest_region}"
+    chosen, alternatives, comparison = compare_plans(f"{lane.code}-transfer", plans, best.on_time_prob,
+                                                     {"request": request, "origin": lane.origin,
+                                                      "destination": destination})
     findings = [Claim(text=f"{reason} On lane {lane.code}, {best.carrier} ranks first with on-time "
-                           f"{pct(best.on_time_prob)}.", evidence_ids=[ranking.evidence.id])]
+                           f"{pct(best.on_time_prob)}.", evidence_ids=[ranking.evidence.id, comparison.id])]
     return decided("routing", chosen, alternatives, comparison, [ranking.evidence], findings,
                    f"Chosen: {chosen.name} on {lane.code}.", best.on_time_prob)
 

@@ -1,20 +1,26 @@
 """The exception desk: takes exceptions in idempotently, runs the graph, and resumes paused decisions."""
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.types import Command
 from sqlalchemy import update
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from agents.policy import ensure_defaults
 from agents.schemas import Decision, ExceptionIn
-from agents.toolbox import Toolbox
+from agents.toolbox import Toolbox, open_toolbox
 from graph.build import build_graph
+from graph.checkpoint import open_checkpointer
 from graph.records import audit
 from graph.state import DeskState, Verdict
 from twin import models as m
+from twin.settings import Settings
 
 
 class DecisionConflict(RuntimeError):
@@ -111,3 +117,14 @@ class Desk:
     def _config(thread_id: str) -> dict:
         """The graph config of an exception's thread."""
         return {"configurable": {"thread_id": thread_id}}
+
+
+@contextmanager
+def open_desk(settings: Settings, engine: Engine | None = None) -> Iterator[Desk]:
+    """The desk for the settings with its checkpointer, default policies in place; closes both after use."""
+    toolbox = open_toolbox(settings, engine)
+    with toolbox.session() as session:
+        ensure_defaults(session)
+        session.commit()
+    with open_checkpointer(settings) as checkpointer:
+        yield Desk(toolbox, checkpointer)

@@ -29,11 +29,22 @@ def save_decision(session: Session, decision: Decision, thread_id: str) -> None:
     record.status, record.payload, record.confidence, record.updated_at = decision.status, payload, decision.confidence, now
     session.add(record)
     session.flush()
-    for index, action in enumerate(decision.actions):
-        action_id = f"{decision.decision_id}-A{index + 1}"
-        if session.get(m.ActionRecord, action_id) is None:
-            session.add(m.ActionRecord(id=action_id, decision_id=decision.decision_id, type=action.type,
-                                       params=action.params, status="rejected" if decision.status == "rejected" else "proposed"))
+    stored = {r.id: r for r in session.exec(select(m.ActionRecord).where(m.ActionRecord.decision_id == decision.decision_id))}
+    wanted = {f"{decision.decision_id}-A{index + 1}": action for index, action in enumerate(decision.actions)}
+    for action_id, record in stored.items():
+        if record.status == "proposed" and action_id not in wanted:
+            record.status = "superseded"  # an override dropped it
+        elif record.status == "proposed" and decision.status == "rejected":
+            record.status = "rejected"
+        session.add(record)
+    for action_id, action in wanted.items():
+        record = stored.get(action_id)
+        if record is None:
+            record = m.ActionRecord(id=action_id, decision_id=decision.decision_id, type=action.type, params=action.params)
+        if record.status == "proposed":
+            record.type, record.params = action.type, action.params
+            record.status = "rejected" if decision.status == "rejected" else "proposed"
+        session.add(record)
     exception = session.get(m.ExceptionRecord, decision.exception_id)
     exception.status = "open" if decision.status in ("pending_approval", "needs_info") else "closed"
     session.add(exception)

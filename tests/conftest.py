@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from agents import modelbook
 from agents.toolbox import Toolbox, open_toolbox
+from graph.desk import Desk, open_desk
 from tools.knowledge import KnowledgeBase, open_client
 from twin import seed as scenario
 from twin.db import make_engine, migrate
@@ -134,12 +135,31 @@ def trained_dir(databases: Databases, tmp_path_factory) -> Path:
     return folder
 
 
+def copy_trained(trained_dir: Path, data_dir: Path) -> None:
+    """Give a data directory its own copy of the trained models and the indexed knowledge base."""
+    for part in ("models", "chroma"):
+        shutil.copytree(trained_dir / part, data_dir / part, dirs_exist_ok=True)
+
+
 @pytest.fixture
 def toolbox(databases: Databases, trained_dir: Path, tmp_path) -> Iterator[Toolbox]:
     """A toolbox on a private seeded SQLite copy, the trained models, a fresh knowledge base, the offline model."""
-    for part in ("models", "chroma"):
-        shutil.copytree(trained_dir / part, tmp_path / part)
-    settings = Settings(database_url=databases.seeded("sqlite"), data_dir=tmp_path)
-    box = open_toolbox(settings)
+    copy_trained(trained_dir, tmp_path)
+    box = open_toolbox(Settings(database_url=databases.seeded("sqlite"), data_dir=tmp_path))
     yield box
     box.engine.dispose()
+
+
+@pytest.fixture
+def desk_settings(seeded_url: str, trained_dir: Path, tmp_path) -> Settings:
+    """Settings of a private seeded database (SQLite or PostgreSQL) with the trained models in its data dir."""
+    copy_trained(trained_dir, tmp_path)
+    return Settings(database_url=seeded_url, data_dir=tmp_path)
+
+
+@pytest.fixture
+def desk(desk_settings: Settings) -> Iterator[Desk]:
+    """A desk on a private seeded database with its own checkpointer (SQLite or PostgreSQL)."""
+    with open_desk(desk_settings) as opened:
+        yield opened
+    opened.toolbox.engine.dispose()

@@ -132,7 +132,7 @@ def execute_action(session: Session, decision_id: str, index: int, action_type: 
     now = datetime.now(UTC)
     result = EXECUTORS[action_type](session, params, decision_id, now)
     record = record or m.ActionRecord(id=action_id, decision_id=decision_id, type=action_type, params=params)
-    record.status, record.executed_at = "executed", now
+    record.type, record.params, record.status, record.executed_at = action_type, params, "executed", now
     session.add(record)
     session.add(m.OutboxMessage(id=f"OUT-{action_id}", decision_id=decision_id, event_type=f"action.{action_type}",
                                 payload={"action_id": action_id, "type": action_type, "params": params,

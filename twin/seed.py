@@ -28,6 +28,7 @@ HISTORY_DAYS = 365
 TRUCKS_PER_DC = 8
 N_SKUS = 60
 N_CUSTOMERS = 200
+REPLENISH_DAYS = 3  # SOP-STOCK-01: replenishment lead time behind the stored safety stock and reorder point
 FAILURE_DRIFT_TRUCK = "TRK-007"  # a truck visibly drifting towards a failure at AS_OF
 SPIKE_SKU, SPIKE_DC, SURPLUS_DC = "SKU-0042", "DC-DAL", "DC-HOU"  # a demand spike and a stockout risk
 
@@ -206,7 +207,8 @@ class ScenarioBuilder:
                     mean[-3:] *= 2.6
                 units = rng.poisson(mean * rng.gamma(8.0, 1 / 8.0, n_days))
                 price = np.round(sku["unit_price"] * np.where(promo, 1 - discount, 1.0), 2)
-                self.mean_demand[(sku["code"], dc.code)] = (float(units[-28:].mean()), float(units[-28:].std()))
+                planned = units[-31:-3]  # the stock policy was last set before the final three days
+                self.mean_demand[(sku["code"], dc.code)] = (float(planned.mean()), float(planned.std()))
                 rows.extend(
                     {"sku": sku["code"], "location": dc.code, "day": d, "units": int(u), "price": float(p),
                      "promo": bool(pr)}
@@ -220,7 +222,7 @@ class ScenarioBuilder:
         for sku in self.skus:
             for dc in DCS:
                 mean, std = self.mean_demand[(sku["code"], dc.code)]
-                safety = round(1.65 * std * math.sqrt(7))
+                safety = round(1.65 * std * math.sqrt(REPLENISH_DAYS))
                 cover_days = float(self.rng.uniform(9, 28)) if self.rng.random() > 0.04 else float(self.rng.uniform(2, 5))
                 if (sku["code"], dc.code) == (SPIKE_SKU, SPIKE_DC):
                     cover_days = 2.0
@@ -229,7 +231,7 @@ class ScenarioBuilder:
                 rows.append({
                     "sku": sku["code"], "location": dc.code, "on_hand": round(mean * cover_days),
                     "in_transit": round(mean * float(self.rng.uniform(0, 4))), "allocated": round(mean * 0.5),
-                    "safety_stock": safety, "reorder_point": round(mean * 7 + safety), "updated_at": AS_OF,
+                    "safety_stock": safety, "reorder_point": round(mean * REPLENISH_DAYS + safety), "updated_at": AS_OF,
                 })
         self.add(m.InventoryPosition, rows)
 

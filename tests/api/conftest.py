@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 from api.app import create_app
+from tests.conftest import copy_trained
 from twin import access
 from twin.access import Role
 from twin.db import make_engine, session_scope
@@ -28,10 +29,11 @@ def issue_key(url: str, role: Role, name: str | None = None) -> access.IssuedKey
 
 
 @pytest.fixture
-def api_client(seeded_url: str, tmp_path, monkeypatch) -> Iterator[Callable[..., TestClient]]:
+def api_client(seeded_url: str, trained_dir, tmp_path, monkeypatch) -> Iterator[Callable[..., TestClient]]:
     """`api_client(role)`: a started app on this test's seeded database, sending a new key of the role
     named `test-<role>` (no key for None). The webhook loop is off unless YM_WEBHOOK_INTERVAL_S is set again."""
     monkeypatch.setenv("YM_WEBHOOK_INTERVAL_S", "0")
+    copy_trained(trained_dir, tmp_path)
     with ExitStack() as stack:
 
         def make(role: Role | None = "admin") -> TestClient:

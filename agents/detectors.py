@@ -1,0 +1,112 @@
+"""Detectors: score open shipments, stock positions and trucks, and raise exceptions where a threshold is crossed."""
+
+from datetime import timedelta
+
+import pandas as pd
+from sqlalchemy import select
+
+from agents.schemas import ExceptionIn, ExceptionType, Refs
+from agents.toolbox import Toolbox
+from tools.late_risk import score_shipments
+from tools.maintenance import score_trucks
+from twin import frames
+from twin import models as m
+
+LATE_TRIGGER = 0.70  # SOP-LATE-01: a late-risk score of 0.70 opens the procedure
+FAILURE_TRIGGER = 0.60  # SOP-MAINT-01: the high band starts at 0.60
+COVER_DAYS_TRIGGER = 3.0  # SOP-STOCK-01: less than the 3-day replenishment lead time of cover
+SPIKE_RATIO = 2.2  # the last 3 days against the same weekdays of the 4 weeks before them
+SPIKE_SIGMAS = 3.0  # and beyond 3 standard deviations of a 3-day total
+OVERDISPERSION = 8.0  # daily demand variance = mean + mean^2 / 8 (negative binomial)
+
+
+def _detector_id(kind: ExceptionType, key: str, day: str) -> str:
+    """One external id per entity, exception type and twin day, so a detector never raises a duplicate."""
+    return f"detector:{kind.value}:{key}:{day}"
+
+
+def _open_refs(tb: Toolbox) -> set[tuple[str, str]]:
+    """(type, reference) of the exceptions already open."""
+    with tb.session() as session:
+        rows = session.execute(select(m.ExceptionRecord.type, m.ExceptionRecord.refs)
+                               .where(m.ExceptionRecord.status == "open")).all()
+    return {(kind, value) for kind, refs in rows for value in (refs or {}).values()}
+
+
+def _surge(recent: float, baseline: float) -> bool:
+    """Whether 3 days at the recent daily mean are a surge: SPIKE_RATIO over baseline and 3 sigma above it."""
+    if baseline <= 0:
+        return False
+    sigma = (3 * (baseline + baseline**2 / OVERDISPERSION)) ** 0.5
+    return recent >= SPIKE_RATIO * baseline and 3 * (recent - baseline) >= SPIKE_SIGMAS * sigma
+
+
+def late_shipments(tb: Toolbox) -> list[ExceptionIn]:
+    """In-transit shipments whose late risk reaches the trigger."""
+    with tb.session() as session:
+        ids = list(session.exec(select(m.Shipment.id).where(m.Shipment.status == "in_transit")).scalars())
+        frame = frames.shipment_frame(session, ids=ids)
+    if frame.empty:
+        return []
+    day = tb.now().date().isoformat()
+    return [
+        ExceptionIn(type=ExceptionType.late_shipment, refs=Refs(shipment_id=risk.shipment_id), severity="high",
+                    source="detector", external_id=_detector_id(ExceptionType.late_shipment, risk.shipment_id, day),
+                    description=f"late risk {risk.p_late:.2f} at or above {LATE_TRIGGER:.2f}")
+        for risk in score_shipments(tb.models.late, frame) if risk.p_late >= LATE_TRIGGER
+    ]
+
+
+def stock_positions(tb: Toolbox) -> list[ExceptionIn]:
+    """Positions with less cover than the lead time (stockout risk) or a demand surge (demand spike)."""
+    now = tb.now()
+    since = now.date() - timedelta(days=31)
+    with tb.session() as session:
+        demand = pd.DataFrame(session.execute(
+            select(m.DemandHistory.sku, m.DemandHistory.location, m.DemandHistory.day, m.DemandHistory.units)
+            .where(m.DemandHistory.day >= since, m.DemandHistory.promo.is_(False))).all(),
+            columns=["sku", "location", "day", "units"])  # promotions are planned surges, not exceptions
+        stock = pd.DataFrame(session.execute(
+            select(m.InventoryPosition.sku, m.InventoryPosition.location,
+                   (m.InventoryPosition.on_hand + m.InventoryPosition.in_transit - m.InventoryPosition.allocated)
+                   .label("available"))).all(), columns=["sku", "location", "available"])
+    offset = (pd.Timestamp(now.date()) - pd.to_datetime(demand["day"])).dt.days
+    demand["recent"] = offset <= 3
+    demand = demand[demand["recent"] | (offset % 7).isin([1, 2, 3])]  # the same weekdays in the weeks before
+    rates = (demand.groupby(["sku", "location", "recent"])["units"].mean().unstack("recent").fillna(0.0)
+             .rename(columns={False: "baseline", True: "recent"}))
+    merged = stock.set_index(["sku", "location"]).join(rates).reset_index()
+    day = now.date().isoformat()
+    raised = []
+    for row in merged.itertuples():
+        key = f"{row.sku}@{row.location}"
+        refs = Refs(sku=row.sku, location=row.location)
+        if _surge(row.recent, row.baseline):
+            raised.append(ExceptionIn(type=ExceptionType.demand_spike, refs=refs, source="detector",
+                                      external_id=_detector_id(ExceptionType.demand_spike, key, day)))
+        elif row.recent > 0 and row.available / row.recent < COVER_DAYS_TRIGGER:
+            raised.append(ExceptionIn(type=ExceptionType.stockout_risk, refs=refs, source="detector",
+                                      external_id=_detector_id(ExceptionType.stockout_risk, key, day)))
+    return raised
+
+
+def trucks(tb: Toolbox) -> list[ExceptionIn]:
+    """Trucks whose failure risk reaches the high band and that have no open work order."""
+    with tb.session() as session:
+        telemetry = frames.telemetry_frame(session)
+        booked = set(session.exec(select(m.WorkOrder.truck).where(m.WorkOrder.status != "closed")).scalars())
+    day = tb.now().date().isoformat()
+    return [
+        ExceptionIn(type=ExceptionType.equipment_failure_risk, refs=Refs(asset_id=risk.truck), severity="high",
+                    source="detector", external_id=_detector_id(ExceptionType.equipment_failure_risk, risk.truck, day))
+        for risk in score_trucks(tb.models.fleet, telemetry, tb.now())
+        if risk.p_fail >= FAILURE_TRIGGER and risk.truck not in booked
+    ]
+
+
+def detect(tb: Toolbox) -> list[ExceptionIn]:
+    """Every exception the detectors raise now, leaving out those already open."""
+    already = _open_refs(tb)
+    found = late_shipments(tb) + stock_positions(tb) + trucks(tb)
+    return [e for e in found if not any((e.type.value, value) in already for value in e.refs.present().values())]
+

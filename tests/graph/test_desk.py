@@ -1,0 +1,147 @@
+"""End-to-end tests of the desk graph: every exception type, approvals across a restart, the OpenAI path."""
+
+import pytest
+from sqlmodel import Session, select
+
+from agents.schemas import Decision, ExceptionIn
+from agents.verify import verify_claim
+from graph.desk import DecisionConflict, open_desk
+from graph.state import Verdict
+from tests.agents.fake_openai import FakeOpenAI, text_reply, tool_reply
+from twin import models as m
+from twin.db import make_engine
+
+CASES = [
+    ({"type": "late_shipment", "refs": {"shipment_id": "SHP-009284"}}, "routing",
+     {"notify_customer", "expedite_shipment", "switch_carrier"}),
+    ({"type": "stockout_risk", "refs": {"sku": "SKU-0027", "location": "DC-DAL"}}, "inventory",
+     {"transfer_stock", "expedite_purchase", "book_carrier"}),
+    ({"type": "equipment_failure_risk", "refs": {"asset_id": "TRK-008"}}, "maintenance",
+     {"schedule_maintenance", "replan_route", "tender_stops"}),
+    ({"type": "carrier_capacity", "refs": {"carrier": "CAR-REDRIVER"},
+      "description": "Red River loses 30% of its capacity next week"}, "routing", {"retender_loads", "book_spot"}),
+    ({"type": "demand_spike", "refs": {"sku": "SKU-0042", "location": "DC-DAL"}}, "inventory",
+     {"raise_safety_stock", "transfer_stock", "expedite_purchase", "book_carrier"}),
+]
+
+
+def assert_grounded(decision: Decision) -> None:
+    """Every claim of the justification passes the verifier against the decision's evidence."""
+    evidence = {record.id: record for record in decision.evidence}
+    assert decision.justification.claims and not decision.justification.dropped_claims
+    for claim in decision.justification.claims:
+        assert verify_claim(claim, evidence).ok, claim.text
+
+
+@pytest.mark.parametrize(("exception", "specialist", "allowed"), CASES, ids=[c[0]["type"] for c in CASES])
+def test_each_exception_type_gets_a_grounded_decision(desk, exception, specialist, allowed):
+    decision = desk.submit(ExceptionIn.model_validate(exception), actor="test")
+    assert decision.specialist == specialist
+    assert decision.status in ("executed", "pending_approval")
+    assert decision.actions and {action.type for action in decision.actions} <= allowed
+    assert len(decision.evidence) >= 2 and all(record.source.version for record in decision.evidence)
+    assert decision.alternatives and all(alt.why_not for alt in decision.alternatives)
+    assert decision.policy is not None
+    assert_grounded(decision)
+
+
+def test_a_retry_with_the_same_external_id_returns_the_first_decision(desk):
+    exception = ExceptionIn(type="late_shipment", refs={"shipment_id": "SHP-009284"}, external_id="tms-42")
+    first, again = desk.submit(exception), desk.submit(exception)
+    assert again.decision_id == first.decision_id
+    with desk.toolbox.session() as session:
+        assert len(session.exec(select(m.DecisionRecord)).all()) == 1
+
+
+def test_free_text_without_enough_to_go_on_needs_info(desk):
+    decision = desk.submit(ExceptionIn(description="Something is off in the yard, please look"))
+    assert decision.status == "needs_info" and decision.missing and not decision.actions
+    unknown = desk.submit(ExceptionIn(type="late_shipment", refs={"shipment_id": "SHP-999999"}))
+    assert unknown.status == "needs_info" and "shipment_id" in unknown.missing
+    assert_grounded(unknown)
+
+
+def require_approval(settings, action_type: str) -> None:
+    """Make an action type wait for a person."""
+    engine = make_engine(settings.resolved_database_url)
+    with Session(engine) as session:
+        for policy in session.exec(select(m.Policy).where(m.Policy.action_type == action_type)):
+            policy.autonomy_level = 2
+            session.add(policy)
+        session.commit()
+    engine.dispose()
+
+
+def pause(settings) -> Decision:
+    """Submit a capacity exception whose re-tender must wait for approval, then close the desk."""
+    with open_desk(settings) as desk:
+        require_approval(settings, "retender_loads")
+        decision = desk.submit(ExceptionIn(type="carrier_capacity", refs={"carrier": "CAR-REDRIVER"},
+                                           description="Red River loses 30% of its capacity"), actor="test")
+    assert decision.status == "pending_approval" and decision.policy.requires_approval
+    return decision
+
+
+def executed(settings, decision_id: str) -> tuple[list[m.ActionRecord], int]:
+    """The executed action records and the outbox messages of a decision."""
+    engine = make_engine(settings.resolved_database_url)
+    with Session(engine) as session:
+        actions = session.exec(select(m.ActionRecord).where(m.ActionRecord.decision_id == decision_id,
+                                                            m.ActionRecord.status == "executed")).all()
+        outbox = len(session.exec(select(m.OutboxMessage).where(m.OutboxMessage.decision_id == decision_id)).all())
+    engine.dispose()
+    return list(actions), outbox
+
+
+def test_approval_resumes_after_a_restart_and_executes_once(desk_settings):
+    paused = pause(desk_settings)
+    assert executed(desk_settings, paused.decision_id) == ([], 0)
+    with open_desk(desk_settings) as restarted:
+        done = restarted.resume(paused.decision_id, Verdict(verdict="approve", actor="planner-1"))
+        with pytest.raises(DecisionConflict):
+            restarted.resume(paused.decision_id, Verdict(verdict="approve", actor="planner-1"))
+    assert done.status == "executed"
+    actions, outbox = executed(desk_settings, paused.decision_id)
+    assert len(actions) == len(paused.actions) == outbox
+
+
+def test_reject_executes_nothing(desk_settings):
+    paused = pause(desk_settings)
+    with open_desk(desk_settings) as restarted:
+        done = restarted.resume(paused.decision_id, Verdict(verdict="reject", actor="planner-1", reason="not now"))
+    assert done.status == "rejected"
+    assert executed(desk_settings, paused.decision_id) == ([], 0)
+
+
+def test_override_executes_the_edited_actions_and_keeps_them_as_labelled_data(desk_settings):
+    paused = pause(desk_settings)
+    edited = [{"type": "book_spot", "params": {"from_carrier": "CAR-REDRIVER", "loads": 2}}]
+    with open_desk(desk_settings) as restarted:
+        done = restarted.resume(paused.decision_id, Verdict(verdict="override", actor="planner-2",
+                                                            reason="spot is faster", actions=edited))
+    assert done.status == "overridden" and [a.type for a in done.actions] == ["book_spot"]
+    actions, outbox = executed(desk_settings, paused.decision_id)
+    assert [a.type for a in actions] == ["book_spot"] and outbox == 1
+    engine = make_engine(desk_settings.resolved_database_url)
+    with Session(engine) as session:
+        override = session.exec(select(m.Override).where(m.Override.decision_id == paused.decision_id)).one()
+    engine.dispose()
+    assert override.reason == "spot is faster" and override.original_actions[0]["type"] == "retender_loads"
+
+
+def test_openai_path_classifies_with_a_tool_call_and_rejects_an_unsupported_rephrasing(desk_settings):
+    script = [
+        text_reply("I think it is a late shipment."),  # JSON mode answered with prose: function calling follows
+        tool_reply("ExceptionReading", {"type": "late_shipment", "refs": {"shipment_id": "SHP-009284"}}),
+        text_reply("Shipment SHP-009284 is late; expediting saves 9,999 USD."),
+    ]
+    with FakeOpenAI(script) as server:
+        settings = desk_settings.model_copy(update={"llm": "openai", "llm_base_url": server.base_url,
+                                                    "llm_api_key": "test-key", "llm_model": "local-model"})
+        with open_desk(settings) as desk:
+            decision = desk.submit(ExceptionIn(description="Shipment SHP-009284 is stuck in traffic"))
+    assert decision.specialist == "routing"
+    assert decision.justification.fallback_used and decision.justification.writer == "template"
+    assert "9,999" not in decision.justification.text
+    assert_grounded(decision)
+    assert len(server.requests) == 3 and all(r["body"]["model"] == "local-model" for r in server.requests)
