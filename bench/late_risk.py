@@ -1,6 +1,5 @@
 """Late-delivery risk on the seeded twin: the calibrated model versus the carrier-and-lane late rate, time split."""
 
-import json
 import time
 from datetime import datetime
 from pathlib import Path
@@ -13,7 +12,7 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from sqlalchemy import inspect
 from sqlmodel import Session
 
-from bench.data import DataMissing
+from bench.data import DataMissing, report
 from tools.late_risk import LateRiskParams, closed, historical_rate_baseline, train_late_risk
 from twin.db import make_engine
 from twin.frames import shipment_frame
@@ -100,16 +99,12 @@ def evaluate(frame: pd.DataFrame, test_share: float = 0.25, params: LateRiskPara
 @app.command()
 def late_risk(json_output: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
     """ROC-AUC, Brier score and ECE of the late-risk model versus the historical late rate, on the latest quarter."""
-    try:
-        result = evaluate(load_shipments(get_settings().resolved_database_url))
-    except DataMissing as missing:
-        typer.echo(str(missing), err=True)
-        if json_output:
-            typer.echo(json.dumps({"skipped": str(missing)}))
-        return
-    if json_output:
-        typer.echo(result.model_dump_json())
-        return
-    typer.echo(f"train {result.train} shipments, test {result.test} shipped from {result.cutoff:%Y-%m-%d}")
+    report(lambda: evaluate(load_shipments(get_settings().resolved_database_url)), json_output, _lines)
+
+
+def _lines(result: LateRiskBench) -> list[str]:
+    """The readable form of a result."""
+    lines = [f"train {result.train} shipments, test {result.test} shipped from {result.cutoff:%Y-%m-%d}"]
     for name, row in (("model", result.model), ("carrier-and-lane rate", result.baseline)):
-        typer.echo(f"{name:>22}: ROC-AUC {row.roc_auc:.4f}  Brier {row.brier:.4f}  ECE {row.ece:.4f}")
+        lines.append(f"{name:>22}: ROC-AUC {row.roc_auc:.4f}  Brier {row.brier:.4f}  ECE {row.ece:.4f}")
+    return lines

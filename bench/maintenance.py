@@ -1,6 +1,5 @@
 """Failure risk and remaining useful life on public data: AI4I 2020 (classification), NASA C-MAPSS FD001 (RUL)."""
 
-import json
 import time
 
 import numpy as np
@@ -10,7 +9,7 @@ from pydantic import BaseModel
 from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
-from bench.data import DataMissing, shared_data
+from bench.data import report, shared_data
 from tools.maintenance import BoosterParams, estimator, rolling_features, time_to_next_event
 
 app = typer.Typer()
@@ -133,17 +132,14 @@ def run_bench() -> MaintenanceBench:
 @app.command()
 def maintenance(json_output: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
     """AI4I 2020 failure classification (5-fold CV) and C-MAPSS FD001 remaining useful life."""
-    try:
-        result = run_bench()
-    except DataMissing as missing:
-        typer.echo(str(missing), err=True)
-        if json_output:
-            typer.echo(json.dumps({"skipped": str(missing)}))
-        return
-    if json_output:
-        typer.echo(result.model_dump_json())
-        return
+    report(run_bench, json_output, _lines)
+
+
+def _lines(result: MaintenanceBench) -> list[str]:
+    """The readable form of a result."""
     ai4i = result.ai4i
-    typer.echo(f"AI4I 2020 ({ai4i.folds}-fold CV): ROC-AUC {ai4i.roc_auc:.4f}, PR-AUC {ai4i.pr_auc:.4f}")
-    typer.echo(f"C-MAPSS FD001 ({result.cmapss_fd001.engines} test engines): RUL RMSE {result.cmapss_fd001.rmse:.2f}")
-    typer.echo(f"{result.seconds:.1f} s")
+    return [
+        f"AI4I 2020 ({ai4i.folds}-fold CV): ROC-AUC {ai4i.roc_auc:.4f}, PR-AUC {ai4i.pr_auc:.4f}",
+        f"C-MAPSS FD001 ({result.cmapss_fd001.engines} test engines): RUL RMSE {result.cmapss_fd001.rmse:.2f}",
+        f"{result.seconds:.1f} s",
+    ]

@@ -28,11 +28,8 @@ def test_time_split_model_beats_the_historical_rate():
     assert result.model.brier < result.baseline.brier
 
 
-def test_seeded_twin_slice():
-    try:
-        frame = late_risk.load_shipments(get_settings().resolved_database_url)
-    except DataMissing as missing:
-        pytest.skip(str(missing))
+def test_seeded_twin_slice(databases):
+    frame = late_risk.load_shipments(databases.seeded("sqlite"))
     result = late_risk.evaluate(frame.head(3000), params=FAST)
     assert result.model.roc_auc > result.baseline.roc_auc and 0 <= result.model.ece < 0.2
 
