@@ -25,12 +25,13 @@ def _detector_id(kind: ExceptionType, key: str, day: str) -> str:
     return f"detector:{kind.value}:{key}:{day}"
 
 
-def _open_refs(tb: Toolbox) -> set[tuple[str, str]]:
-    """(type, reference) of the exceptions already open."""
+def _known(tb: Toolbox) -> tuple[set[tuple[str, str]], set[str]]:
+    """(type, reference) of the exceptions still open, and every external id already taken in."""
     with tb.session() as session:
-        rows = session.execute(select(m.ExceptionRecord.type, m.ExceptionRecord.refs)
-                               .where(m.ExceptionRecord.status == "open")).all()
-    return {(kind, value) for kind, refs in rows for value in (refs or {}).values()}
+        rows = session.execute(select(m.ExceptionRecord.type, m.ExceptionRecord.refs, m.ExceptionRecord.status,
+                                      m.ExceptionRecord.external_id)).all()
+    open_refs = {(kind, value) for kind, refs, status, _ in rows if status == "open" for value in (refs or {}).values()}
+    return open_refs, {external_id for *_, external_id in rows if external_id}
 
 
 def _surge(recent: float, baseline: float) -> bool:
@@ -105,8 +106,9 @@ def trucks(tb: Toolbox) -> list[ExceptionIn]:
 
 
 def detect(tb: Toolbox) -> list[ExceptionIn]:
-    """Every exception the detectors raise now, leaving out those already open."""
-    already = _open_refs(tb)
+    """Every exception the detectors raise now, leaving out those already open or already raised today."""
+    open_refs, taken = _known(tb)
     found = late_shipments(tb) + stock_positions(tb) + trucks(tb)
-    return [e for e in found if not any((e.type.value, value) in already for value in e.refs.present().values())]
+    return [e for e in found if e.external_id not in taken
+            and not any((e.type.value, value) in open_refs for value in e.refs.present().values())]
 

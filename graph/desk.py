@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from agents import detectors
 from agents.policy import ensure_defaults
 from agents.schemas import Decision, ExceptionIn
 from agents.toolbox import Toolbox, open_toolbox
@@ -112,6 +113,10 @@ class Desk:
         result = self.graph.invoke(Command(resume=verdict.model_dump(mode="json")), self._config(thread_id),
                                    context=self.toolbox)
         return DeskState.model_validate(result).decision
+
+    def detect(self) -> list[tuple[ExceptionIn, Decision]]:
+        """Run the detectors and handle every new exception they raise."""
+        return [(exception, self.submit(exception, actor="detector")) for exception in detectors.detect(self.toolbox)]
 
     @staticmethod
     def _config(thread_id: str) -> dict:

@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     llm_api_key: str | None = Field(None, description="API key for the OpenAI-compatible endpoint.")
     routing_engine: str = Field("pyvrp", description="VRPTW engine: pyvrp or ortools.")
     shared_data_dir: Path = Field(PROJECT_ROOT.parent / "shared" / "data", description="Public benchmark data.")
+    detect_interval_s: float = Field(900.0, ge=0, description="Seconds between detector passes in the service; 0 is off.")
     host: str = "127.0.0.1"
     port: int = 8000
     seed: int = 7

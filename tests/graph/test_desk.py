@@ -145,3 +145,11 @@ def test_openai_path_classifies_with_a_tool_call_and_rejects_an_unsupported_reph
     assert "9,999" not in decision.justification.text
     assert_grounded(decision)
     assert len(server.requests) == 3 and all(r["body"]["model"] == "local-model" for r in server.requests)
+
+
+def test_detectors_raise_each_risk_once(desk):
+    first = desk.detect()
+    kinds = {exception.type.value for exception, _ in first}
+    assert {"late_shipment", "equipment_failure_risk"} <= kinds
+    assert all(exception.source == "detector" and decision.exception_id for exception, decision in first)
+    assert desk.detect() == []
