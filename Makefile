@@ -16,6 +16,7 @@ install: $(STAMP)
 
 run: install
 	$(BIN)/yardmaster seed --if-empty
+	$(BIN)/yardmaster train --if-missing
 	$(BIN)/yardmaster serve
 
 test: install
