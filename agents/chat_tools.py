@@ -1,0 +1,521 @@
+"""The chat's tools, built per conversation for the caller's role and named like the chat intents.
+
+Every code a tool receives is checked against the twin first: an unknown one is reported back, never guessed.
+"""
+
+import contextvars
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import TypeVar
+
+import pandas as pd
+from langchain_core.tools import BaseTool, StructuredTool, ToolException
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlmodel import Session
+
+from agents import maintenance
+from agents.detectors import FAILURE_TRIGGER, LATE_TRIGGER
+from agents.intent import canonical_code
+from agents.modelbook import TWIN_FORECAST
+from agents.schemas import Action, Decision, ExceptionIn, ExceptionType, Refs
+from agents.twin_facts import TWIN_SOURCE
+from agents.whatif import CapacityWhatIf, capacity_cut, read_situation
+from graph.desk import DecisionConflict, Desk
+from graph.state import Verdict
+from tools.evidence import Evidence
+from tools.forecast import Forecast, forecast
+from tools.late_risk import score_shipments
+from twin import frames, store
+from twin import models as m
+
+DECIDERS = ("planner", "admin")  # the roles that may approve or reject a decision (as POST /v1/decisions/...)
+REPORTERS = ("planner", "integrator", "admin")  # who may raise an exception: POST /v1/exceptions roles and planners
+MAX_WEEKS = TWIN_FORECAST.max_horizon // 7  # the demand forecaster looks 28 days ahead
+TOP = 5  # items listed per kind in a risk overview
+CODE_TABLES: dict[str, tuple[type, str]] = {
+    "shipment_id": (m.Shipment, "shipment"), "sku": (m.Sku, "SKU"), "location": (m.Location, "DC"),
+    "asset_id": (m.Vehicle, "truck"), "lane": (m.Lane, "lane"), "carrier": (m.Carrier, "carrier"),
+    "decision_id": (m.DecisionRecord, "decision"),
+}
+T = TypeVar("T")
+
+
+# --- arguments -----------------------------------------------------------------------------------------------
+
+
+class ExplainArgs(BaseModel):
+    """Which decision: its id, or the latest decision about a shipment, SKU, truck or carrier."""
+
+    decision_id: str | None = Field(None, description="A decision id, e.g. DEC-1A2B3C4D5E6F.")
+    shipment_id: str | None = Field(None, description="A shipment, e.g. SHP-000123.")
+    sku: str | None = Field(None, description="A SKU, e.g. SKU-0042.")
+    asset_id: str | None = Field(None, description="A truck, e.g. TRK-007.")
+    carrier: str | None = Field(None, description="A carrier, e.g. CAR-REDRIVER.")
+
+
+class RisksArgs(BaseModel):
+    """A DC and how many weeks ahead to look."""
+
+    location: str | None = Field(None, description="A DC code, e.g. DC-DAL.")
+    horizon_weeks: int = Field(1, ge=1, le=MAX_WEEKS, description="Weeks ahead.")
+
+
+class ForecastArgs(BaseModel):
+    """A SKU at a DC and how many weeks ahead to forecast."""
+
+    sku: str | None = Field(None, description="A SKU, e.g. SKU-0042.")
+    location: str | None = Field(None, description="A DC code, e.g. DC-DAL.")
+    horizon_weeks: int = Field(MAX_WEEKS, ge=1, le=MAX_WEEKS, description="Weeks ahead.")
+
+
+class FleetArgs(BaseModel):
+    """How many trucks to rank, optionally of one DC only."""
+
+    location: str | None = Field(None, description="A DC code to rank only its trucks, e.g. DC-DAL.")
+    top: int = Field(TOP, ge=1, le=50, description="How many trucks to list.")
+
+
+class WhatIfArgs(BaseModel):
+    """A carrier, the share of its capacity it loses, and optionally one of its lanes."""
+
+    carrier: str | None = Field(None, description="A carrier, e.g. CAR-REDRIVER.")
+    capacity_cut_pct: float | None = Field(None, gt=0, le=100, description="Capacity lost, in percent.")
+    lane: str | None = Field(None, description="One lane of the carrier, e.g. DAL-HOU; all its lanes when absent.")
+
+
+class NoArgs(BaseModel):
+    """No arguments."""
+
+
+class VerdictArgs(BaseModel):
+    """The decision to act on and why."""
+
+    decision_id: str | None = Field(None, description="A decision id, e.g. DEC-1A2B3C4D5E6F.")
+    reason: str | None = Field(None, max_length=1000, description="Why, in the person's words.")
+
+
+class ReportArgs(BaseModel):
+    """A problem reported in the person's words, with the codes it names."""
+
+    description: str = Field(min_length=1, max_length=4000, description="The report, in the person's words.")
+    type: ExceptionType | None = Field(None, description="The kind of exception, when clear.")
+    shipment_id: str | None = Field(None, description="e.g. SHP-000123")
+    sku: str | None = Field(None, description="e.g. SKU-0042")
+    location: str | None = Field(None, description="A DC, e.g. DC-DAL")
+    asset_id: str | None = Field(None, description="A truck, e.g. TRK-007")
+    lane: str | None = Field(None, description="e.g. DAL-HOU")
+    carrier: str | None = Field(None, description="e.g. CAR-REDRIVER")
+
+
+# --- results -------------------------------------------------------------------------------------------------
+
+
+class DecisionFacts(BaseModel):
+    """A decision as the chat shows it: status, actions, justification and evidence."""
+
+    decision_id: str
+    exception_id: str
+    status: str
+    specialist: str | None
+    actions: list[str]
+    cost_usd: float
+    confidence: float
+    justification: str | None = None
+    missing: list[str] = Field(default_factory=list)
+    policy_reasons: list[str] = Field(default_factory=list)
+    evidence: list[Evidence] = Field(default_factory=list)
+
+
+class ShipmentRisk(BaseModel):
+    """An open shipment's probability of arriving late."""
+
+    shipment_id: str
+    p_late: float
+    lane: str
+    carrier: str | None
+    promised_at: datetime
+
+
+class StockRisk(BaseModel):
+    """A SKU whose available stock is below the 90th percentile of its forecast demand over the horizon."""
+
+    sku: str
+    available: int
+    demand_p50: float
+    demand_p90: float
+
+
+class TruckRisk(BaseModel):
+    """A truck's failure risk, remaining useful life and top drivers."""
+
+    asset_id: str
+    dc: str
+    status: str
+    p_fail: float
+    rul_days: float
+    drivers: list[str]
+
+
+class RisksFacts(BaseModel):
+    """What is at risk at a DC over the horizon: shipments, stock and trucks."""
+
+    location: str
+    horizon_weeks: int
+    open_shipments: int
+    likely_late: int = Field(description=f"Open shipments with P(late) >= {LATE_TRIGGER}.")
+    riskiest_shipments: list[ShipmentRisk]
+    below_reorder_point: list[str]
+    stockout_risk: list[StockRisk] = Field(description="SKUs below their reorder point that the forecast says run out.")
+    trucks_at_risk: list[TruckRisk] = Field(description=f"Trucks with P(fail) >= {FAILURE_TRIGGER}.")
+    evidence: list[Evidence]
+
+
+class Demand(BaseModel):
+    """Units over a span of days with the 80% interval."""
+
+    p10: float
+    p50: float
+    p90: float
+
+
+class WeekDemand(Demand):
+    """One forecast week; its band adds the daily bands, so it is wider than a calibrated weekly interval."""
+
+    week: int
+    first_day: date
+    last_day: date
+
+
+class ForecastFacts(BaseModel):
+    """A SKU's demand at a DC: the calibrated total and the weeks."""
+
+    sku: str
+    location: str
+    as_of: date
+    horizon_weeks: int
+    total: Demand
+    weeks: list[WeekDemand]
+    evidence: list[Evidence]
+
+
+class FleetFacts(BaseModel):
+    """Trucks in the order to service them, riskiest first."""
+
+    location: str | None = None
+    trucks: list[TruckRisk]
+    evidence: list[Evidence]
+
+
+class PendingDecision(BaseModel):
+    """A decision waiting for a person."""
+
+    decision_id: str
+    exception_id: str
+    specialist: str
+    actions: list[str]
+    cost_usd: float
+    confidence: float
+    reasons: list[str]
+    created_at: datetime
+
+
+class PendingFacts(BaseModel):
+    """The decisions waiting for approval, oldest first."""
+
+    count: int
+    pending: list[PendingDecision]
+
+
+# --- helpers -------------------------------------------------------------------------------------------------
+
+
+def checked(session: Session, key: str, value: str) -> str:
+    """The canonical code of a value when the twin holds it; otherwise a ToolException saying so."""
+    table, label = CODE_TABLES[key]
+    code = canonical_code(key, value)
+    if code is None:
+        raise ToolException(f"{value!r} is not a {label} code")
+    row = session.get(table, code)
+    if row is None or (key == "location" and row.kind != "dc"):
+        raise ToolException(f"{code} is not in the twin")
+    return code
+
+
+def checked_all(session: Session, args: BaseModel) -> dict[str, str]:
+    """Every code an argument model names, checked against the twin, by argument name."""
+    values = args.model_dump(include=set(CODE_TABLES), exclude_none=True)
+    return {key: checked(session, key, str(value)) for key, value in values.items()}
+
+
+def action_label(action: Action) -> str:
+    """An action with its scalar parameters, e.g. `expedite_shipment(shipment_id=SHP-000123, hours_saved=6.2)`."""
+    params = ", ".join(f"{k}={v}" for k, v in action.params.items() if isinstance(v, str | int | float))
+    return f"{action.type}({params})"
+
+
+def decision_facts(decision: Decision, with_evidence: bool) -> DecisionFacts:
+    """The chat's view of a decision."""
+    return DecisionFacts(
+        decision_id=decision.decision_id, exception_id=decision.exception_id, status=decision.status,
+        specialist=decision.specialist, actions=[action_label(a) for a in decision.actions],
+        cost_usd=decision.expected_impact.cost_usd, confidence=decision.confidence,
+        justification=decision.justification.text if decision.justification else None, missing=decision.missing,
+        policy_reasons=decision.policy.reasons if decision.policy else [],
+        evidence=decision.evidence if with_evidence else [],
+    )
+
+
+def detached(call: Callable[..., T], *args) -> T:
+    """Run a desk call in an empty context, so the desk graph runs as a root graph on its own thread and its model
+    calls stay out of the chat's stream."""
+    return contextvars.Context().run(call, *args)
+
+
+def truck_risk(priority: maintenance.FleetPriority) -> TruckRisk:
+    """The chat's view of a truck in the service queue."""
+    return TruckRisk(asset_id=priority.truck, dc=priority.dc, status=priority.status, p_fail=priority.p_fail,
+                     rul_days=priority.rul_days, drivers=[driver.feature for driver in priority.drivers])
+
+
+def _demand_history(session: Session, sku: str, location: str) -> pd.DataFrame:
+    """A SKU's daily demand at one DC with the day's holiday and event, as the forecaster reads it."""
+    return pd.DataFrame([{**row.model_dump(exclude={"id"}), "holiday": holiday, "event": event}
+                         for row, holiday, event in store.sku_demand(session, sku) if row.location == location])
+
+
+def _available(position: m.InventoryPosition) -> int:
+    """Stock a DC can still promise: on hand and in transit, less what is allocated."""
+    return position.on_hand + position.in_transit - position.allocated
+
+
+def _weeks(outlook: Forecast) -> list[WeekDemand]:
+    """The forecast's days added up by week."""
+    weeks = []
+    for start in range(0, outlook.horizon_days, 7):
+        days = outlook.days[start:start + 7]
+        weeks.append(WeekDemand(week=start // 7 + 1, first_day=days[0].day, last_day=days[-1].day,
+                                p10=round(sum(d.p10 for d in days), 1), p50=round(sum(d.p50 for d in days), 1),
+                                p90=round(sum(d.p90 for d in days), 1)))
+    return weeks
+
+
+def _missing(what: str, options: list[str]) -> ToolException:
+    """An error asking for a code, listing the twin's choices."""
+    return ToolException(f"name {what}: one of {', '.join(options)}")
+
+
+# --- the tools -----------------------------------------------------------------------------------------------
+
+
+class ChatTools:
+    """The chat tools of one caller: they read the twin, models and solvers, and act through the desk as `actor`."""
+
+    def __init__(self, desk: Desk, role: str, actor: str) -> None:
+        self.desk, self.tb, self.role, self.actor = desk, desk.toolbox, role, actor
+
+    def _dc_or_ask(self, session: Session, location: str | None) -> str:
+        """A checked DC code, or an error listing the DCs."""
+        if location is None:
+            raise _missing("a DC", [dc.code for dc in store.dcs(session)])
+        return checked(session, "location", location)
+
+    def explain_decision(self, args: ExplainArgs) -> DecisionFacts:
+        """Explain a decision (by id, or the latest about a shipment, SKU, truck or carrier): status, actions,
+        justification and evidence."""
+        with self.tb.session() as session:
+            codes = checked_all(session, args)
+            if not codes:
+                raise ToolException("name a decision id, a shipment, a SKU, a truck or a carrier")
+            if "decision_id" in codes:
+                record = session.get(m.DecisionRecord, codes["decision_id"])
+            else:
+                record = self._latest_about(session, set(codes.values()))
+        if record is None:
+            raise ToolException(f"no decision is about {', '.join(codes.values())} yet")
+        return decision_facts(Decision.model_validate(record.payload), with_evidence=True)
+
+    @staticmethod
+    def _latest_about(session: Session, codes: set[str]) -> m.DecisionRecord | None:
+        """The newest decision whose exception or actions name one of the codes."""
+        rows = session.execute(
+            select(m.DecisionRecord, m.ExceptionRecord.refs)
+            .join(m.ExceptionRecord, m.ExceptionRecord.id == m.DecisionRecord.exception_id)
+            .order_by(m.DecisionRecord.created_at.desc(), m.DecisionRecord.id.desc())
+        ).all()
+        for record, refs in rows:
+            named = {*refs.values(), *(value for action in record.payload.get("actions", [])
+                                       for value in action.get("params", {}).values() if isinstance(value, str))}
+            if codes & named:
+                return record
+        return None
+
+    def risks_at_location(self, args: RisksArgs) -> RisksFacts:
+        """What is at risk at a DC over the next weeks: open shipments by P(late), SKUs below their reorder point or
+        short of their demand forecast, and trucks likely to fail."""
+        now = self.tb.now()
+        with self.tb.session() as session:
+            dc = self._dc_or_ask(session, args.location)
+            ids = list(session.execute(select(m.Shipment.id).where(
+                m.Shipment.origin == dc, m.Shipment.status != "delivered",
+                m.Shipment.promised_at <= now + timedelta(weeks=args.horizon_weeks))).scalars())
+            shipments = frames.shipment_frame(session, ids=ids)
+            positions = list(session.execute(select(m.InventoryPosition).where(m.InventoryPosition.location == dc)
+                                             .order_by(m.InventoryPosition.sku)).scalars())
+            below = [p for p in positions if _available(p) < p.reorder_point]
+            histories = {p.sku: _demand_history(session, p.sku, dc) for p in below}
+            fleet_size = len(store.fleet(session))
+        promised = dict(zip(shipments["shipment_id"], shipments["promised_at"], strict=True))
+        risks = sorted(score_shipments(self.tb.models.late, shipments) if ids else [], key=lambda r: -r.p_late)
+        riskiest = [ShipmentRisk(shipment_id=r.shipment_id, p_late=r.p_late, lane=r.evidence.inputs["lane"],
+                                 carrier=r.evidence.inputs["carrier"], promised_at=promised[r.shipment_id])
+                    for r in risks[:TOP]]
+        stock, stock_evidence = self._stock_risks(below, histories, args.horizon_weeks)
+        trucks = [p for p in maintenance.fleet_priority(self.tb, fleet_size) if p.dc == dc and p.p_fail >= FAILURE_TRIGGER]
+        positions_evidence = Evidence(
+            id=f"twin:positions:{dc}", source=TWIN_SOURCE, inputs={"location": dc},
+            facts={p.sku: {"available": _available(p), "reorder_point": p.reorder_point} for p in below})
+        return RisksFacts(
+            location=dc, horizon_weeks=args.horizon_weeks, open_shipments=len(risks),
+            likely_late=sum(r.p_late >= LATE_TRIGGER for r in risks), riskiest_shipments=riskiest,
+            below_reorder_point=[p.sku for p in below], stockout_risk=stock[:TOP],
+            trucks_at_risk=[truck_risk(p) for p in trucks[:TOP]],
+            evidence=[*(r.evidence for r in risks[:TOP]), positions_evidence, *stock_evidence[:TOP],
+                      *(p.evidence for p in trucks[:TOP])],
+        )
+
+    def _stock_risks(self, below: list[m.InventoryPosition], histories: dict[str, pd.DataFrame],
+                     weeks: int) -> tuple[list[StockRisk], list[Evidence]]:
+        """Of the SKUs below their reorder point, those whose available stock is below the p90 of their forecast
+        demand over the weeks, largest gap first."""
+        found = []
+        for position in below:
+            history = histories[position.sku]
+            if history.empty:
+                continue
+            outlook = forecast(self.tb.models.demand, history, {"sku": position.sku, "location": position.location},
+                               weeks * 7, as_of=history["day"].max())
+            if _available(position) < outlook.total.p90:
+                found.append((StockRisk(sku=position.sku, available=_available(position),
+                                        demand_p50=round(outlook.total.p50, 1), demand_p90=round(outlook.total.p90, 1)),
+                              outlook.evidence))
+        found.sort(key=lambda item: item[0].available - item[0].demand_p90)
+        return [risk for risk, _ in found], [evidence for _, evidence in found]
+
+    def forecast_demand(self, args: ForecastArgs) -> ForecastFacts:
+        """Forecast a SKU's demand at a DC for 1 to 4 weeks: the total and each week with p10/p50/p90 units."""
+        with self.tb.session() as session:
+            if args.sku is None:
+                raise ToolException("name a SKU, e.g. SKU-0042")
+            sku = checked(session, "sku", args.sku)
+            dc = self._dc_or_ask(session, args.location)
+            history = _demand_history(session, sku, dc)
+        if history.empty:
+            raise ToolException(f"{sku} has no demand history at {dc}")
+        outlook = forecast(self.tb.models.demand, history, {"sku": sku, "location": dc}, args.horizon_weeks * 7,
+                           as_of=history["day"].max())
+        total = outlook.total
+        return ForecastFacts(sku=sku, location=dc, as_of=outlook.as_of, horizon_weeks=args.horizon_weeks,
+                             total=Demand(p10=round(total.p10, 1), p50=round(total.p50, 1), p90=round(total.p90, 1)),
+                             weeks=_weeks(outlook), evidence=[outlook.evidence])
+
+    def fleet_service_priority(self, args: FleetArgs) -> FleetFacts:
+        """Rank trucks (all, or one DC's) by failure risk: the order to service them, with remaining useful life."""
+        with self.tb.session() as session:
+            dc = checked(session, "location", args.location) if args.location else None
+            fleet_size = len(store.fleet(session))
+        queue = maintenance.fleet_priority(self.tb, fleet_size if dc else args.top)
+        queue = [p for p in queue if dc in (None, p.dc)][:args.top]
+        return FleetFacts(location=dc, trucks=[truck_risk(p) for p in queue], evidence=[p.evidence for p in queue])
+
+    def what_if_capacity(self, args: WhatIfArgs) -> CapacityWhatIf:
+        """What if a carrier loses part of its capacity: its displaced loads re-tendered by the solver on a copy of
+        the situation, with freight cost, expected late loads and open loads before and after (nothing changes)."""
+        with self.tb.session() as session:
+            if args.carrier is None:
+                raise _missing("a carrier", [c.code for c in session.execute(select(m.Carrier)).scalars()])
+            codes = checked_all(session, args)
+        if args.capacity_cut_pct is None:
+            raise ToolException("give the capacity cut in percent, e.g. 30%")
+        situation = read_situation(self.tb, codes["carrier"], codes.get("lane"))
+        if not situation.own:
+            raise ToolException(f"{codes['carrier']} has no contract on {codes.get('lane', 'any lane')}")
+        result = capacity_cut(situation, args.capacity_cut_pct)
+        if result is None:
+            raise ToolException(f"a {args.capacity_cut_pct}% cut displaces none of {codes['carrier']}'s recent loads")
+        return result
+
+    def list_pending_approvals(self, _args: NoArgs) -> PendingFacts:
+        """List the decisions waiting for approval, oldest first."""
+        with self.tb.session() as session:
+            records = session.execute(select(m.DecisionRecord).where(m.DecisionRecord.status == "pending_approval")
+                                      .order_by(m.DecisionRecord.created_at, m.DecisionRecord.id)).scalars().all()
+        pending = []
+        for record in records:
+            decision = Decision.model_validate(record.payload)
+            pending.append(PendingDecision(
+                decision_id=record.id, exception_id=record.exception_id, specialist=record.specialist,
+                actions=[action_label(a) for a in decision.actions], cost_usd=decision.expected_impact.cost_usd,
+                confidence=record.confidence, reasons=decision.policy.reasons if decision.policy else [],
+                created_at=record.created_at))
+        return PendingFacts(count=len(pending), pending=pending)
+
+    def _allowed(self, roles: tuple[str, ...], what: str) -> None:
+        """Refuse, naming the roles that may, unless the caller's role is among them."""
+        if self.role not in roles:
+            raise ToolException(f"the {self.role} role cannot {what}; {', '.join(roles[:-1])} or {roles[-1]} can")
+
+    def _verdict(self, verdict: str, args: VerdictArgs) -> DecisionFacts:
+        """Resume a pending decision with a verdict, for deciders only."""
+        self._allowed(DECIDERS, f"{verdict} decisions")
+        if args.decision_id is None:
+            raise ToolException(f"name the decision to {verdict}, e.g. DEC-1A2B3C4D5E6F")
+        with self.tb.session() as session:
+            decision_id = checked(session, "decision_id", args.decision_id)
+        try:
+            decision = detached(self.desk.resume, decision_id,
+                                Verdict(verdict=verdict, actor=self.actor, reason=args.reason))
+        except DecisionConflict as error:
+            raise ToolException(str(error)) from error
+        return decision_facts(decision, with_evidence=False)
+
+    def approve_decision(self, args: VerdictArgs) -> DecisionFacts:
+        """Approve a decision waiting for approval, so its actions execute (planners and admins only)."""
+        return self._verdict("approve", args)
+
+    def reject_decision(self, args: VerdictArgs) -> DecisionFacts:
+        """Reject a decision waiting for approval, so its actions never execute (planners and admins only)."""
+        return self._verdict("reject", args)
+
+    def report_exception(self, args: ReportArgs) -> DecisionFacts:
+        """Report a problem (late shipment, stockout risk, truck fault, carrier short of capacity, demand spike) to
+        the desk and return its decision (planners, integrators and admins)."""
+        self._allowed(REPORTERS, "report exceptions")
+        with self.tb.session() as session:
+            refs = Refs(**checked_all(session, args))
+        exception = ExceptionIn(type=args.type, description=args.description, refs=refs, source="chat")
+        return decision_facts(detached(self.desk.submit, exception, self.actor), with_evidence=True)
+
+
+ARGUMENTS: dict[str, type[BaseModel]] = {
+    "explain_decision": ExplainArgs, "risks_at_location": RisksArgs, "forecast_demand": ForecastArgs,
+    "fleet_service_priority": FleetArgs, "what_if_capacity": WhatIfArgs, "list_pending_approvals": NoArgs,
+    "approve_decision": VerdictArgs, "reject_decision": VerdictArgs, "report_exception": ReportArgs,
+}
+
+
+def _as_tool(name: str, run: Callable[[BaseModel], BaseModel], schema: type[BaseModel]) -> BaseTool:
+    """A LangChain tool that validates its arguments, runs, and answers with the result as a JSON-ready dict."""
+
+    def call(**kwargs) -> dict:
+        """Run the tool on validated arguments."""
+        return run(schema.model_validate(kwargs)).model_dump(mode="json", exclude_none=True)
+
+    return StructuredTool.from_function(func=call, name=name, description=" ".join(run.__doc__.split()),
+                                        args_schema=schema, handle_tool_error=True)
+
+
+def make_chat_tools(desk: Desk, principal_role: str, actor: str) -> list[BaseTool]:
+    """The chat tools for one caller, named like the chat intents; they act as `actor` with the caller's role."""
+    tools = ChatTools(desk, principal_role, actor)
+    return [_as_tool(name, getattr(tools, name), schema) for name, schema in ARGUMENTS.items()]
