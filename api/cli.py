@@ -7,6 +7,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
+from api.cli_chat import chat
 from api.cli_keys import keys_app
 from twin import seed as scenario
 from twin import store
@@ -15,6 +16,7 @@ from twin.settings import get_settings
 
 app = typer.Typer(help="Yardmaster: an open exception desk for logistics.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+app.command()(chat)
 console = Console(stderr=True)
 
 BENCHMARKS = ("routing", "forecast", "maintenance", "late_risk")

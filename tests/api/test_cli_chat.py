@@ -1,0 +1,29 @@
+"""`yardmaster chat`: piped lines become turns on one thread, tool steps are shown, `exit` or end of input stops."""
+
+from typer.testing import CliRunner
+
+from api.cli import app as cli
+from twin.settings import get_settings
+
+
+def test_chat_reads_lines_until_exit(desk_settings, monkeypatch):
+    monkeypatch.setenv("YM_DATA_DIR", str(desk_settings.data_dir))
+    monkeypatch.setenv("YM_DATABASE_URL", desk_settings.resolved_database_url)
+    lines = "Forecast SKU-0042 at Dallas for 2 weeks\n\nforecast SKU-9999 at Dallas\nexit\nshow pending approvals\n"
+    result = CliRunner().invoke(cli, ["chat", "--thread", "cli-1", "--role", "viewer"], input=lines)
+    assert result.exit_code == 0, result.output
+    assert "thread cli-1" in result.output
+    assert "→ forecast_demand(" in result.output and "desk> forecast_demand: sku: SKU-0042" in result.output
+    assert "✗ forecast_demand: SKU-9999 is not in the twin" in result.output
+    assert "list_pending_approvals" not in result.output
+
+
+def test_chat_ends_at_end_of_input_and_refuses_without_models(desk_settings, tmp_path, monkeypatch):
+    monkeypatch.setenv("YM_DATABASE_URL", desk_settings.resolved_database_url)
+    monkeypatch.setenv("YM_DATA_DIR", str(desk_settings.data_dir))
+    ended = CliRunner().invoke(cli, ["chat"], input="hello\n")
+    assert ended.exit_code == 0 and "desk> I can explain a decision" in ended.output
+    monkeypatch.setenv("YM_DATA_DIR", str(tmp_path / "empty"))
+    get_settings.cache_clear()
+    refused = CliRunner().invoke(cli, ["chat"], input="hello\n")
+    assert refused.exit_code == 1 and "no trained models" in refused.output
