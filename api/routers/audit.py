@@ -1,0 +1,37 @@
+"""The audit trail: who did what and when, filtered by decision, exception, actor, kind and time."""
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter
+from sqlmodel import select
+
+from api.auth import PrincipalDep
+from api.deps import SessionDep
+from api.paging import Limit, Offset, Page, paginate
+from api.schemas import AuditOut
+from twin import models as m
+
+router = APIRouter(prefix="/v1/audit", tags=["audit"])
+
+
+def _utc(moment: datetime) -> datetime:
+    """A moment in UTC (naive moments are read as UTC)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@router.get("", response_model=Page[AuditOut])
+def list_audit(session: SessionDep, _principal: PrincipalDep, decision_id: str | None = None,
+               exception_id: str | None = None, actor: str | None = None, kind: str | None = None,
+               since: datetime | None = None, until: datetime | None = None,
+               limit: Limit = 100, offset: Offset = 0) -> Page[AuditOut]:
+    """Audit events in time order, from `since` (inclusive) to `until` (exclusive)."""
+    statement = select(m.AuditEvent).order_by(m.AuditEvent.at, m.AuditEvent.id)
+    for column, value in ((m.AuditEvent.decision_id, decision_id), (m.AuditEvent.exception_id, exception_id),
+                          (m.AuditEvent.actor, actor), (m.AuditEvent.kind, kind)):
+        if value is not None:
+            statement = statement.where(column == value)
+    if since:
+        statement = statement.where(m.AuditEvent.at >= _utc(since))
+    if until:
+        statement = statement.where(m.AuditEvent.at < _utc(until))
+    return paginate(session, statement, limit, offset, lambda row: AuditOut.model_validate(row[0]))

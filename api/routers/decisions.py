@@ -1,0 +1,146 @@
+"""Decisions: list and read them, and approve, reject or override one that waits for a person."""
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, HTTPException, Query, status
+from fastapi.exceptions import RequestValidationError
+from sqlmodel import Session, SQLModel, select
+
+from agents.schemas import Decision, DecisionStatus, Specialist
+from api.auth import PlannerDep, PrincipalDep
+from api.deps import DeskDep, SessionDep
+from api.metrics import Metrics, MetricsDep
+from api.paging import Limit, Offset, Page, paginate
+from api.schemas import ActionIn, DecisionSummary, Reason, to_action
+from graph.desk import DecisionConflict, DecisionNotFound, Desk
+from graph.state import Verdict
+from twin import models as m
+
+router = APIRouter(prefix="/v1/decisions", tags=["decisions"])
+
+VERDICT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such decision."},
+    409: {"description": "The decision is not waiting for approval (already acted on, or never paused)."},
+    503: {"description": "No trained models yet."},
+}
+# Parameters that name twin entities, and the kind of entity each names.
+CODE_KINDS = {
+    "shipment_id": "shipment", "shipments": "shipment", "stops": "shipment",
+    "carrier": "carrier", "to_carrier": "carrier", "from_carrier": "carrier",
+    "sku": "sku", "transfer_sku": "sku", "truck": "truck", "removed_truck": "truck", "lane": "lane",
+    "dc": "dc", "location": "dc", "from": "dc", "to": "dc", "customer": "customer",
+}
+TABLES: dict[str, type[SQLModel]] = {"shipment": m.Shipment, "carrier": m.Carrier, "sku": m.Sku, "truck": m.Vehicle,
+                                     "lane": m.Lane, "dc": m.Location, "customer": m.Location}
+
+
+def _summary(record: m.DecisionRecord) -> DecisionSummary:
+    """A stored decision as a listing item."""
+    decision = Decision.model_validate(record.payload)
+    return DecisionSummary(decision_id=record.id, exception_id=record.exception_id, specialist=decision.specialist,
+                           status=record.status, confidence=record.confidence, actions=decision.actions,
+                           cost_usd=decision.expected_impact.cost_usd, policy=decision.policy,
+                           created_at=record.created_at, updated_at=record.updated_at)
+
+
+@router.get("", response_model=Page[DecisionSummary])
+def list_decisions(session: SessionDep, _principal: PrincipalDep,
+                   decision_status: Annotated[DecisionStatus | None, Query(alias="status")] = None,
+                   specialist: Specialist | None = None, limit: Limit = 50, offset: Offset = 0) -> Page[DecisionSummary]:
+    """Decisions, newest first, optionally of one status (e.g. `pending_approval`) and specialist."""
+    statement = select(m.DecisionRecord).order_by(m.DecisionRecord.created_at.desc(), m.DecisionRecord.id.desc())
+    if decision_status:
+        statement = statement.where(m.DecisionRecord.status == decision_status)
+    if specialist:
+        statement = statement.where(m.DecisionRecord.specialist == specialist)
+    return paginate(session, statement, limit, offset, lambda row: _summary(row[0]))
+
+
+@router.get("/{decision_id}", response_model=Decision, responses={404: {"description": "No such decision."}})
+def get_decision(decision_id: str, session: SessionDep, _principal: PrincipalDep) -> Decision:
+    """The full decision: actions, impact, alternatives, evidence, justification, policy verdict and trace id."""
+    record = session.get(m.DecisionRecord, decision_id)
+    if record is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no decision with id {decision_id!r}")
+    return Decision.model_validate(record.payload)
+
+
+def _resume(desk: Desk, metrics: Metrics, decision_id: str, verdict: Verdict) -> Decision:
+    """Resume the paused decision with a verdict: 404 when unknown, 409 when it is not waiting."""
+    try:
+        decision = desk.resume(decision_id, verdict)
+    except DecisionNotFound as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no decision with id {decision_id!r}") from error
+    except DecisionConflict as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
+    except Exception as error:
+        metrics.count_error("resume", error)
+        raise
+    metrics.count_decision(decision)
+    return decision
+
+
+@router.post("/{decision_id}/approve", response_model=Decision, responses=VERDICT_RESPONSES,
+             operation_id="approve_decision")
+def approve(decision_id: str, principal: PlannerDep, desk: DeskDep, metrics: MetricsDep,
+            reason: Annotated[Reason | None, Body(embed=True, examples=["Cause confirmed with the carrier"])] = None,
+            ) -> Decision:
+    """Approve a decision waiting for a person: its actions execute once."""
+    return _resume(desk, metrics, decision_id, Verdict(verdict="approve", actor=principal.name, reason=reason))
+
+
+@router.post("/{decision_id}/reject", response_model=Decision, responses=VERDICT_RESPONSES,
+             operation_id="reject_decision")
+def reject(decision_id: str, principal: PlannerDep, desk: DeskDep, metrics: MetricsDep,
+           reason: Annotated[Reason, Body(embed=True, examples=["The customer agreed to a later delivery"])]) -> Decision:
+    """Reject a decision waiting for a person, with the reason; nothing executes."""
+    return _resume(desk, metrics, decision_id, Verdict(verdict="reject", actor=principal.name, reason=reason))
+
+
+def _references(value: Any, loc: tuple) -> Iterator[tuple[tuple, str, str]]:
+    """Every (location, kind, code) that a parameter tree names."""
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _references(item, (*loc, index))
+        return
+    if not isinstance(value, dict):
+        return
+    for key, item in value.items():
+        kind = CODE_KINDS.get(key)
+        if kind and isinstance(item, str):
+            yield (*loc, key), kind, item
+        elif kind and isinstance(item, list) and all(isinstance(code, str) for code in item):
+            yield from (((*loc, key, index), kind, code) for index, code in enumerate(item))
+        else:
+            yield from _references(item, (*loc, key))
+
+
+def _in_twin(session: Session, kind: str, code: str) -> bool:
+    """Whether the twin holds an entity of this kind with this code."""
+    row = session.get(TABLES[kind], code)
+    return row is not None and getattr(row, "kind", kind) == kind
+
+
+def _check_codes(session: Session, actions: list[ActionIn]) -> None:
+    """Raise a 422 naming each action parameter whose code is not in the twin."""
+    errors = [
+        {"type": "value_error", "loc": where, "input": code, "msg": f"{code} is not a {kind} in the twin"}
+        for index, action in enumerate(actions)
+        for where, kind, code in _references(to_action(action).params, ("body", "actions", index, action.type, "params"))
+        if not _in_twin(session, kind, code)
+    ]
+    if errors:
+        raise RequestValidationError(errors)
+
+
+@router.post("/{decision_id}/override", response_model=Decision, responses=VERDICT_RESPONSES,
+             operation_id="override_decision")
+def override(decision_id: str, principal: PlannerDep, session: SessionDep, desk: DeskDep, metrics: MetricsDep,
+             actions: Annotated[list[ActionIn], Body(min_length=1, max_length=50, examples=[[
+                 {"type": "switch_carrier", "params": {"shipment_id": "SHP-009420", "to_carrier": "CAR-PRAIRIE"}}]])],
+             reason: Annotated[Reason, Body(examples=["CAR-PRAIRIE has a truck at the dock now"])]) -> Decision:
+    """Replace a waiting decision's actions with edited ones (kept as labelled data) and execute them."""
+    _check_codes(session, actions)
+    return _resume(desk, metrics, decision_id, Verdict(verdict="override", actor=principal.name, reason=reason,
+                                                       actions=[to_action(action) for action in actions]))

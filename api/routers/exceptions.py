@@ -1,0 +1,92 @@
+"""Exceptions: report one and get its decision (idempotently), list them, read one."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, HTTPException, Query, Response, status
+from sqlalchemy import Row, Select, or_
+from sqlmodel import Session, select
+
+from agents.schemas import Decision, ExceptionIn, ExceptionType
+from api.auth import IntegratorDep, PrincipalDep
+from api.deps import DeskDep, SessionDep
+from api.metrics import MetricsDep
+from api.paging import Limit, Offset, Page, paginate
+from api.schemas import ExceptionOut
+from graph.desk import DecisionNotFound
+from twin import models as m
+
+router = APIRouter(prefix="/v1/exceptions", tags=["exceptions"])
+
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", min_length=1, max_length=128,
+    description="Send the same key on a retry to get the same decision back (never a second one).")]
+
+
+def _already_taken_in(session: Session, exception: ExceptionIn, idempotency_key: str | None) -> bool:
+    """Whether an exception with this idempotency key or external id is already stored."""
+    clauses = []
+    if idempotency_key:
+        clauses.append(m.ExceptionRecord.idempotency_key == idempotency_key)
+    if exception.external_id:
+        clauses.append(m.ExceptionRecord.external_id == exception.external_id)
+    return bool(clauses) and session.exec(select(m.ExceptionRecord.id).where(or_(*clauses))).first() is not None
+
+
+@router.post("", response_model=Decision, status_code=status.HTTP_201_CREATED, responses={
+    200: {"model": Decision, "description": "A retry (same `Idempotency-Key` or `external_id`): the first decision."},
+    409: {"description": "A retry arrived while the first request is still being decided; retry shortly."},
+    503: {"description": "No trained models yet."},
+})
+def post_exception(exception: ExceptionIn, principal: IntegratorDep, session: SessionDep, desk: DeskDep,
+                   metrics: MetricsDep, response: Response, idempotency_key: IdempotencyKey = None) -> Decision:
+    """Report an exception; the desk classifies it, a specialist decides, and the policy gate executes or pauses it."""
+    retry = _already_taken_in(session, exception, idempotency_key)
+    try:
+        decision = desk.submit(exception, principal.name, idempotency_key)
+    except DecisionNotFound as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"{error}: the first request is still running, retry shortly",
+                            headers={"Retry-After": "2"}) from error
+    except Exception as error:
+        metrics.count_error("submit", error)
+        raise
+    if retry:
+        response.status_code = status.HTTP_200_OK
+    else:
+        metrics.count_decision(decision)
+    return decision
+
+
+def _with_decision_id() -> Select:
+    """Exceptions joined to the id of their decision, if any."""
+    return (select(m.ExceptionRecord, m.DecisionRecord.id)
+            .outerjoin(m.DecisionRecord, m.DecisionRecord.exception_id == m.ExceptionRecord.id))
+
+
+def _exception_out(row: Row) -> ExceptionOut:
+    """An exception row and its decision id as the response shape."""
+    record, decision_id = row
+    return ExceptionOut.model_validate(record).model_copy(update={"decision_id": decision_id})
+
+
+@router.get("", response_model=Page[ExceptionOut])
+def list_exceptions(session: SessionDep, _principal: PrincipalDep,
+                    exception_status: Annotated[Literal["open", "decided", "closed"] | None,
+                                                Query(alias="status")] = None,
+                    exception_type: Annotated[ExceptionType | None, Query(alias="type")] = None,
+                    limit: Limit = 50, offset: Offset = 0) -> Page[ExceptionOut]:
+    """Exceptions, newest first, optionally of one status and type."""
+    statement = _with_decision_id().order_by(m.ExceptionRecord.created_at.desc(), m.ExceptionRecord.id.desc())
+    if exception_status:
+        statement = statement.where(m.ExceptionRecord.status == exception_status)
+    if exception_type:
+        statement = statement.where(m.ExceptionRecord.type == exception_type)
+    return paginate(session, statement, limit, offset, _exception_out)
+
+
+@router.get("/{exception_id}", response_model=ExceptionOut, responses={404: {"description": "No such exception."}})
+def get_exception(exception_id: str, session: SessionDep, _principal: PrincipalDep) -> ExceptionOut:
+    """One exception and the id of its decision (null until decided)."""
+    row = session.execute(_with_decision_id().where(m.ExceptionRecord.id == exception_id)).first()
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no exception with id {exception_id!r}")
+    return _exception_out(row)

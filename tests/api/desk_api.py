@@ -1,0 +1,37 @@
+"""A client of one app holding keys of every role, and a way to get a decision that waits for approval."""
+
+from fastapi.testclient import TestClient
+from httpx import Response
+
+from tests.api.conftest import issue_key
+from twin.access import ROLES
+
+CAPACITY_LOSS = {"type": "carrier_capacity", "refs": {"carrier": "CAR-REDRIVER"},
+                 "description": "Red River cannot take any loads next week"}
+
+
+class DeskApi:
+    """Calls one app instance as any role (None: without a key)."""
+
+    def __init__(self, client: TestClient, url: str) -> None:
+        self.client = client
+        self.headers = {role: {"Authorization": f"Bearer {issue_key(url, role, f'test-{role}').key}"}
+                        for role in ROLES}
+
+    def call(self, method: str, path: str, role: str | None = "admin", **kwargs) -> Response:
+        """One request with the role's key."""
+        return self.client.request(method, path, headers=self.headers.get(role, {}), **kwargs)
+
+    def pending_decision(self) -> dict:
+        """A decision paused for approval: re-tendering is set to level 2, then a carrier loses its capacity."""
+        assert self.call("PUT", "/v1/policies/retender_loads", role="architect",
+                         json={"autonomy_level": 2}).status_code == 200
+        response = self.call("POST", "/v1/exceptions", role="integrator", json=CAPACITY_LOSS)
+        assert response.status_code == 201 and response.json()["status"] == "pending_approval", response.text
+        return response.json()
+
+
+def detail_locs(response: Response) -> list[list]:
+    """The `loc` of every error in a 422 answer."""
+    assert response.status_code == 422, response.text
+    return [error["loc"] for error in response.json()["detail"]]

@@ -1,0 +1,79 @@
+"""Tests of reporting, listing and reading exceptions through the HTTP API."""
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import select
+
+from api.app import create_app
+from tests.api.conftest import issue_key
+from tests.api.desk_api import CAPACITY_LOSS, DeskApi, detail_locs
+from twin import models as m
+from twin.db import make_engine, session_scope
+from twin.settings import Settings
+
+LATE = {"type": "late_shipment", "refs": {"shipment_id": "SHP-000010"}, "severity": "high", "source": "tms"}
+
+
+@pytest.fixture
+def api(api_client, seeded_url) -> DeskApi:
+    """One app on a private seeded database with trained models, and keys of every role."""
+    return DeskApi(api_client(None), seeded_url)
+
+
+def test_post_needs_an_integrator_key_and_a_valid_body(api):
+    assert api.call("POST", "/v1/exceptions", role=None, json=LATE).status_code == 401
+    for role in ("viewer", "planner", "architect"):
+        assert api.call("POST", "/v1/exceptions", role=role, json=LATE).status_code == 403
+    assert detail_locs(api.call("POST", "/v1/exceptions", role="integrator", json={**LATE, "type": "flood"})) == [
+        ["body", "type"]]
+    assert detail_locs(api.call("POST", "/v1/exceptions", json={**LATE, "refs": {"truck": "TRK-001"}})) == [
+        ["body", "refs", "truck"]]
+    missing = api.call("POST", "/v1/exceptions", json={"refs": {"carrier": "CAR-REDRIVER"}})
+    assert "description" in missing.json()["detail"][0]["msg"] and missing.status_code == 422
+    assert api.call("GET", "/v1/exceptions").json()["total"] == 0
+
+
+def test_retry_with_the_same_key_returns_the_same_decision(api, seeded_url):
+    key = {"Idempotency-Key": "tms-retry-1"}
+    first = api.client.post("/v1/exceptions", json=LATE, headers={**api.headers["integrator"], **key})
+    again = api.client.post("/v1/exceptions", json=LATE, headers={**api.headers["integrator"], **key})
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json() and first.json()["exception_id"].startswith("EXC-")
+    by_external_id = [api.call("POST", "/v1/exceptions", role="integrator", json={**LATE, "external_id": "tms-7"})
+                      for _ in range(2)]
+    assert [r.status_code for r in by_external_id] == [201, 200]
+    assert by_external_id[0].json()["decision_id"] == by_external_id[1].json()["decision_id"]
+    engine = make_engine(seeded_url)
+    with session_scope(engine) as session:
+        decisions = session.exec(select(m.DecisionRecord.exception_id)).all()
+        stored = session.exec(select(m.ExceptionRecord).where(m.ExceptionRecord.idempotency_key == "tms-retry-1")).one()
+    engine.dispose()
+    assert sorted(decisions) == sorted([first.json()["exception_id"], by_external_id[0].json()["exception_id"]])
+    assert stored.actor == "test-integrator"
+
+
+def test_list_filter_paginate_and_read(api):
+    late = api.call("POST", "/v1/exceptions", role="integrator", json=LATE).json()
+    capacity = [api.call("POST", "/v1/exceptions", role="integrator", json=CAPACITY_LOSS).json() for _ in range(2)]
+    everything = api.call("GET", "/v1/exceptions", role="viewer").json()
+    assert everything["total"] == 3 and [item["id"] for item in everything["items"]][-1] == late["exception_id"]
+    page = api.call("GET", "/v1/exceptions", role="viewer", params={"type": "carrier_capacity", "limit": 1,
+                                                                     "offset": 1}).json()
+    assert (page["total"], page["limit"], page["offset"], len(page["items"])) == (2, 1, 1, 1)
+    assert page["items"][0]["id"] in {decision["exception_id"] for decision in capacity}
+    closed = api.call("GET", "/v1/exceptions", role="viewer", params={"status": "closed"}).json()
+    assert closed["total"] == sum(d["status"] not in ("pending_approval", "needs_info") for d in [late, *capacity])
+    one = api.call("GET", f"/v1/exceptions/{late['exception_id']}", role="planner").json()
+    assert one["decision_id"] == late["decision_id"] and one["refs"] == LATE["refs"] and one["source"] == "tms"
+    missing = api.call("GET", "/v1/exceptions/EXC-NOPE")
+    assert missing.status_code == 404 and "EXC-NOPE" in missing.json()["detail"]
+    assert detail_locs(api.call("GET", "/v1/exceptions", params={"status": "lost", "limit": 0})) == [
+        ["query", "status"], ["query", "limit"]]
+    assert api.call("GET", "/v1/exceptions", role=None).status_code == 401
+
+
+def test_post_without_trained_models_is_503(seeded_url, tmp_path):
+    headers = {"Authorization": f"Bearer {issue_key(seeded_url, 'integrator').key}"}
+    with TestClient(create_app(Settings(database_url=seeded_url, data_dir=tmp_path)), headers=headers) as client:
+        response = client.post("/v1/exceptions", json=LATE)
+    assert response.status_code == 503 and "yardmaster train" in response.json()["detail"]

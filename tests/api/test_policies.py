@@ -1,0 +1,67 @@
+"""Tests of reading and editing autonomy policies through the HTTP API."""
+
+import pytest
+
+from api.schemas import ACTION_PARAMS
+from tests.api.desk_api import DeskApi, detail_locs
+from twin.commands import EXECUTORS
+
+
+@pytest.fixture
+def api(api_client, seeded_url) -> DeskApi:
+    """One app on a private seeded database with trained models, and keys of every role."""
+    return DeskApi(api_client(None), seeded_url)
+
+
+def _rule(api: DeskApi, action_type: str, scope: str = "*") -> dict:
+    """The stored rule of an action type in a scope."""
+    [rule] = [r for r in api.call("GET", "/v1/policies", role="viewer").json()
+              if (r["action_type"], r["scope"]) == (action_type, scope)]
+    return rule
+
+
+def test_defaults_cover_every_action_type(api):
+    rules = api.call("GET", "/v1/policies", role="viewer").json()
+    assert {rule["action_type"] for rule in rules} == set(ACTION_PARAMS) == set(EXECUTORS)
+    assert _rule(api, "switch_carrier")["autonomy_level"] == 2
+    assert _rule(api, "expedite_shipment")["max_cost_usd"] == 1500.0
+    assert api.call("GET", "/v1/policies", role=None).status_code == 401
+
+
+def test_put_records_the_actor_and_an_audit_event(api):
+    body = {"autonomy_level": 3, "max_cost_usd": 900, "min_confidence": 0.9, "allowed_tiers": ["gold"]}
+    assert api.call("PUT", "/v1/policies/switch_carrier", role=None, json=body).status_code == 401
+    for role in ("viewer", "planner", "integrator"):
+        assert api.call("PUT", "/v1/policies/switch_carrier", role=role, json=body).status_code == 403
+    saved = api.call("PUT", "/v1/policies/switch_carrier", role="architect", json=body)
+    assert saved.status_code == 200
+    assert saved.json() | body == saved.json() and saved.json()["updated_by"] == "test-architect"
+    assert _rule(api, "switch_carrier") == saved.json()
+    [event] = api.call("GET", "/v1/audit", params={"kind": "policy_updated"}).json()["items"]
+    assert event["actor"] == "test-architect" and event["detail"]["before"]["autonomy_level"] == 2
+    assert event["detail"]["after"]["max_cost_usd"] == 900
+
+
+def test_scopes_from_query_or_body(api):
+    lane = api.call("PUT", "/v1/policies/book_carrier", role="architect", params={"scope": "DAL-HOU"},
+                    json={"autonomy_level": 1})
+    site = api.call("PUT", "/v1/policies/book_carrier", role="architect", json={"autonomy_level": 4, "scope": "DC-ATL"})
+    assert (lane.json()["scope"], site.json()["scope"]) == ("DAL-HOU", "DC-ATL")
+    assert _rule(api, "book_carrier", "DAL-HOU")["autonomy_level"] == 1 and _rule(api, "book_carrier")["autonomy_level"] == 3
+    assert detail_locs(api.call("PUT", "/v1/policies/book_carrier", params={"scope": "XYZ-ABC"},
+                                json={"autonomy_level": 1})) == [["query", "scope"]]
+    assert detail_locs(api.call("PUT", "/v1/policies/book_carrier", json={"autonomy_level": 1,
+                                                                            "scope": "CUST-0001"})) == [["body", "scope"]]
+    assert detail_locs(api.call("PUT", "/v1/policies/book_carrier", params={"scope": "DC-DAL"},
+                                json={"autonomy_level": 1, "scope": "DC-HOU"})) == [["query", "scope"]]
+
+
+def test_bad_bodies_and_unknown_action_types(api):
+    too_high = api.call("PUT", "/v1/policies/switch_carrier", json={"autonomy_level": 5})
+    assert detail_locs(too_high) == [["body", "autonomy_level"]]
+    assert detail_locs(api.call("PUT", "/v1/policies/switch_carrier",
+                                json={"autonomy_level": 3, "min_confidence": 1.5, "allowed_tiers": ["platinum"]})) == [
+        ["body", "min_confidence"], ["body", "allowed_tiers", 0]]
+    unknown = api.call("PUT", "/v1/policies/teleport", json={"autonomy_level": 2})
+    assert unknown.status_code == 404 and "teleport" in unknown.json()["detail"]
+    assert "switch_carrier" in unknown.json()["detail"]
