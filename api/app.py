@@ -1,16 +1,23 @@
 """The FastAPI application: lifespan resources, routers and error handlers."""
 
+import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from api.routers import health, twin, webhooks
+from api import metrics
+from api.routers import audit, chat, decisions, exceptions, health, policies, twin, webhooks
+from agents.modelbook import trained
+from api.jobs import detection_loop
 from api.webhooks import delivery_loop
+from graph.desk import open_desk
 from twin.db import make_engine, migrate
 from twin.events import EventRejected
 from twin.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -22,7 +29,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings.resolved_database_url)
         migrate(engine)
         app.state.engine = engine
-        async with delivery_loop(engine):
+        async with AsyncExitStack() as stack:
+            app.state.desk = None
+            if trained(settings.models_dir):
+                app.state.desk = stack.enter_context(open_desk(settings, engine))
+            else:
+                logger.warning("no trained models under %s: decisions are off until `yardmaster train`",
+                               settings.models_dir)
+            await stack.enter_async_context(delivery_loop(engine))
+            await stack.enter_async_context(detection_loop(app.state.desk, settings.detect_interval_s))
             yield
         engine.dispose()
 
@@ -32,6 +47,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(twin.router)
     app.include_router(webhooks.router)
+    app.include_router(chat.router)
+    app.include_router(exceptions.router)
+    app.include_router(decisions.router)
+    app.include_router(policies.router)
+    app.include_router(audit.router)
+    metrics.instrument(app)
     app.add_exception_handler(EventRejected, _event_rejected)
     return app
 

@@ -2,8 +2,11 @@
 
 import importlib
 import json
+import sys
+from pathlib import Path
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress
 
@@ -15,6 +18,7 @@ from twin.db import make_engine, migrate, session_scope
 from twin.settings import get_settings
 
 app = typer.Typer(help="Yardmaster: an open exception desk for logistics.", no_args_is_help=True)
+# Commands import the models, solvers and graph when they run, so that `seed` and `--help` start fast.
 app.add_typer(keys_app, name="keys")
 app.command()(chat)
 console = Console(stderr=True)
@@ -49,6 +53,88 @@ def seed(
         progress.update(task, advance=1, description="done")
     with session_scope(engine) as session:
         typer.echo(json.dumps(store.summary(session), indent=2))
+
+
+@app.command()
+def train(if_missing: bool = typer.Option(False, "--if-missing", help="Do nothing when every model is trained.")) -> None:
+    """Train the demand, late-risk and truck failure models on the twin's history and register them."""
+    from agents import modelbook
+
+    settings = get_settings()
+    if if_missing and modelbook.trained(settings.models_dir):
+        console.print("every model is trained; nothing to do")
+        return
+    engine = database()
+    with session_scope(engine) as session:
+        if not store.meta(session):
+            console.print("error: no scenario is loaded; run `yardmaster seed` first")
+            raise typer.Exit(1)
+    with Progress(console=console) as progress:
+        task = progress.add_task("training", total=len(modelbook.MODEL_NAMES) + 1)
+        versions = modelbook.train_all(engine, settings.models_dir,
+                                       lambda label: progress.update(task, advance=1, description=label))
+    typer.echo(json.dumps(versions, indent=2))
+
+
+@app.command()
+def handle(source: str = typer.Argument(..., help="A file holding one ExceptionIn JSON object, or - for stdin.")) -> None:
+    """Handle one exception and print the Decision as JSON."""
+    from agents.schemas import ExceptionIn
+    from graph.desk import open_desk
+
+    text = sys.stdin.read() if source == "-" else _read(source)
+    try:
+        exception = ExceptionIn.model_validate_json(text)
+    except ValidationError as error:
+        for problem in error.errors():
+            where = ".".join(str(part) for part in problem["loc"]) or "body"
+            console.print(f"error: {where}: {problem['msg']}")
+        raise typer.Exit(2) from error
+    with open_desk(get_settings(), database()) as desk:
+        decision = desk.submit(exception, actor="cli")
+    typer.echo(decision.model_dump_json(indent=2))
+
+
+def _read(path: str) -> str:
+    """A file's text, or a clear error and exit code 2."""
+    try:
+        return Path(path).read_text()
+    except OSError as error:
+        console.print(f"error: cannot read {path}: {error.strerror}")
+        raise typer.Exit(2) from error
+
+
+@app.command()
+def detect() -> None:
+    """Score open shipments, stock positions and trucks; raise and handle the exceptions found."""
+    from graph.desk import open_desk
+
+    with open_desk(get_settings(), database()) as desk:
+        handled = desk.detect()
+    console.print(f"{len(handled)} new exceptions")
+    for exception, decision in handled:
+        typer.echo(f"{exception.type.value}\t{','.join(exception.refs.present().values())}\t"
+                   f"{decision.decision_id}\t{decision.status}")
+
+
+@app.command()
+def demo() -> None:
+    """Seed and train if needed, run detection and a day of exceptions, approve what waits, print the KPIs."""
+    from agents import modelbook
+    from api.demo import run_demo
+    from graph.desk import open_desk
+
+    settings, engine = get_settings(), database()
+    with session_scope(engine) as session:
+        loaded = bool(store.meta(session))
+    if not loaded:
+        console.print("seeding the reference network")
+        scenario.load(engine, scenario.generate(settings.seed))
+    if not modelbook.trained(settings.models_dir):
+        console.print("training the models (about a minute)")
+        modelbook.train_all(engine, settings.models_dir)
+    with open_desk(settings, engine) as desk:
+        run_demo(desk, Console())
 
 
 @app.command()

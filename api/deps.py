@@ -3,19 +3,28 @@
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session
+
+from graph.desk import Desk
+from twin.db import session_scope
 
 
 def get_session(request: Request) -> Iterator[Session]:
     """A database session per request, committed when the handler succeeds."""
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except Exception:
-            session.rollback()
-            raise
+    with session_scope(request.app.state.engine) as session:
+        yield session
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_desk(request: Request) -> Desk:
+    """The app's desk, or 503 while no models are trained."""
+    desk = request.app.state.desk
+    if desk is None:
+        raise HTTPException(status_code=503, detail="no trained models: run `yardmaster train`, then restart")
+    return desk
+
+
+DeskDep = Annotated[Desk, Depends(get_desk)]

@@ -1,0 +1,29 @@
+"""Chat with the desk: one turn per request, streamed as Server-Sent Events."""
+
+from collections.abc import Iterator
+
+from fastapi import APIRouter
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from pydantic import BaseModel, Field
+
+from api.auth import PrincipalDep
+from api.deps import DeskDep
+from graph.chat import build_chat_graph, chat_events, new_thread_id
+
+router = APIRouter(prefix="/v1", tags=["chat"])
+
+
+class ChatIn(BaseModel):
+    """A message, and the conversation it continues (a new one when absent)."""
+
+    message: str = Field(min_length=1, max_length=4000, examples=["Forecast SKU-0042 at Dallas for 4 weeks"])
+    thread_id: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+
+
+@router.post("/chat", response_class=EventSourceResponse)
+def chat(body: ChatIn, desk: DeskDep, principal: PrincipalDep) -> Iterator[ServerSentEvent]:
+    """Stream one turn: `token` (text chunks), `tool_call` (name, args), `tool_result` (name, facts, evidence ids),
+    then `final` (answer, thread_id) or `error` (message). Threads belong to the API key that started them."""
+    graph = build_chat_graph(desk, principal.role, principal.name)
+    for event in chat_events(graph, body.message, body.thread_id or new_thread_id(), owner=principal.key_id):
+        yield ServerSentEvent(event=event.event, data=event.model_dump(mode="json", exclude={"event"}))
