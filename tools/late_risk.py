@@ -13,6 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 from tools import registry
+from tools.boosting import BoosterParams
 from tools.evidence import Driver, Evidence, Source
 from tools.explain_xgb import top_drivers
 from tools.registry import META_FILE, ModelMeta, frame_hash
@@ -65,18 +66,12 @@ def closed(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame["late"].notna()].sort_values(["shipped_at", "shipment_id"])
 
 
-class LateRiskParams(BaseModel):
+class LateRiskParams(BoosterParams):
     """XGBoost settings and the share of the latest history held out to calibrate."""
 
-    n_estimators: int = 300
-    max_depth: int = 4
-    learning_rate: float = 0.05
-    subsample: float = 0.8
-    colsample_bytree: float = 0.8
     min_child_weight: float = 5.0
     max_cat_to_onehot: int = 8
     calibration_share: float = Field(0.2, gt=0, lt=1)
-    seed: int = 7
 
 
 class Calibration(BaseModel):
@@ -166,7 +161,6 @@ def train_late_risk(frame: pd.DataFrame, params: LateRiskParams | None = None) -
         random_state=params.seed,
         tree_method="hist",
         enable_categorical=True,
-        n_jobs=1,
     ).fit(features.iloc[:cut], label[:cut])
     held_out = classifier.predict_proba(features.iloc[cut:])[:, 1]
     calibration = fit_calibration(held_out, label[cut:])

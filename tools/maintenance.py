@@ -12,6 +12,7 @@ import xgboost as xgb
 from pydantic import BaseModel, ConfigDict, Field
 
 from tools import registry
+from tools.boosting import BoosterParams
 from tools.evidence import Driver, Evidence, Source
 from tools.explain_xgb import top_drivers
 from tools.registry import META_FILE, ModelMeta, frame_hash
@@ -83,19 +84,6 @@ def _days(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 # --- models ------------------------------------------------------------------------------------------
-
-
-class BoosterParams(BaseModel):
-    """XGBoost settings of a truck model."""
-
-    n_estimators: int = 300
-    max_depth: int = 4
-    learning_rate: float = 0.05
-    subsample: float = 0.8
-    colsample_bytree: float = 0.8
-    min_child_weight: float = 1.0
-    n_jobs: int = 1
-    seed: int = 7
 
 
 class TruckModel(BaseModel):
