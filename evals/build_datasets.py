@@ -215,10 +215,12 @@ def stock_cases(net: Network) -> list[Case]:
                    {"specialist": "inventory", "status": ["no_action"], "mentions": ["SKU-0042", dc]})
               for dc in ("DC-HOU", "DC-CHI") if not net.spiking("SKU-0042", dc)]
     unknown = [("SKU-0061", "DC-DAL", "sku"), ("SKU-9999", "DC-HOU", "sku"), ("SKU-0042", "DC-NYC", "location")]
-    cases += [case(f"stock-unknown-{sku}-{dc}", "unknown_code", f"the twin holds no {missing} {sku if missing == 'sku' else dc}",
-                   {"type": "stockout_risk", "refs": {"sku": sku, "location": dc}},
-                   {"specialist": "inventory", "status": ["needs_info"], "missing": [missing],
-                    "mentions": [sku if missing == "sku" else dc]}) for sku, dc, missing in unknown]
+    for sku, dc, missing in unknown:
+        named = sku if missing == "sku" else dc
+        cases.append(case(f"stock-unknown-{sku}-{dc}", "unknown_code", f"the twin holds no {missing} {named}",
+                          {"type": "stockout_risk", "refs": {"sku": sku, "location": dc}},
+                          {"specialist": "inventory", "status": ["needs_info"], "missing": [missing],
+                           "mentions": [named]}))
     return cases
 
 

@@ -25,6 +25,7 @@ PREDICTIVE_TOOLS = ("late_risk", "maintenance", "forecast")  # tools whose outpu
 TOP_DRIVERS = 3  # a justification names the three strongest drivers of each prediction it relies on
 MAX_WORDS_PER_SENTENCE = 20.0  # plain-language bound: sentences of 15 to 20 words on average
 MAX_GRADE = 12.0  # Flesch-Kincaid grade: readable by anyone who finished secondary school
+GRADED_FROM_WORDS = 30  # the grade is a passage measure: a shorter text is held to the sentence length only
 ACTING = ("executed", "pending_approval", "rejected", "overridden")
 SOLVER_TOOLS = ("plan_comparison", "knowledge")  # records that state the plan or the procedure, not the situation
 PROCEDURE = re.compile(r"\bSOP-[A-Z]+-\d{2}\b")
@@ -82,7 +83,7 @@ def _share(name: str, runs: list[CaseRun], check: Check, eligible: Callable[[Cas
         if not eligible(run):
             continue
         total += 1
-        problem = f"the desk raised {run.error}" if run.decision is None else check(run)
+        problem = f"the case raised {run.error}" if run.decision is None else check(run)
         if problem:
             failures.append(Failure(case_id=run.case.id, detail=problem))
     return metric_result(name, total, failures, **extra)
@@ -179,7 +180,8 @@ def claim_problem(claim: Claim, evidence: dict[str, Evidence], must_not_claim: l
     check = verify_claim(claim, evidence)
     problems = [f"not in the cited evidence: {', '.join(token.text for token in check.unsupported)}"
                 ] if check.unsupported else []
-    problems += [f"cites unknown evidence {', '.join(check.unknown_evidence_ids)}"] if check.unknown_evidence_ids else []
+    unknown = check.unknown_evidence_ids
+    problems += [f"cites unknown evidence {', '.join(unknown)}"] if unknown else []
     problems += ["cites no evidence"] if not claim.evidence_ids else []
     problems += [f"forbidden claim /{pattern}/" for pattern in _forbidden(claim.text, must_not_claim)]
     return "; ".join(problems) or None
@@ -357,13 +359,14 @@ def robustness(runs: list[CaseRun]) -> MetricResult:
 
 
 def readability_metric(runs: list[CaseRun]) -> MetricResult:
-    """Share of justifications within MAX_WORDS_PER_SENTENCE words per sentence and MAX_GRADE Flesch-Kincaid grade;
-    the means are reported too."""
+    """Share of justifications within MAX_WORDS_PER_SENTENCE words per sentence and, from GRADED_FROM_WORDS words,
+    MAX_GRADE Flesch-Kincaid grade; the means are reported too."""
     scored = {run.case.id: readability(text_of(run.decision)) for run in runs if run.decision and text_of(run.decision)}
 
     def within(run: CaseRun) -> str | None:
         score = scored[run.case.id]
-        if score.words_per_sentence <= MAX_WORDS_PER_SENTENCE and score.grade <= MAX_GRADE:
+        graded = score.words >= GRADED_FROM_WORDS
+        if score.words_per_sentence <= MAX_WORDS_PER_SENTENCE and (score.grade <= MAX_GRADE or not graded):
             return None
         return f"{score.words_per_sentence} words per sentence, grade {score.grade}"
 
@@ -386,7 +389,7 @@ def _counterfactual(run: CaseRun) -> str | None:
     """Whether the edit changed the decision or its explanation, and moved the named output the stated way."""
     spec, before, after = run.case.counterfactual, run.decision, run.counterfactual
     if after is None:
-        return "the counterfactual run did not decide"
+        return f"the counterfactual run did not decide ({run.error})"
     problems = []
     if spec.changes == "decision" and signature(after) == signature(before):
         problems.append(f"decision unchanged {signature(after)}")

@@ -2,6 +2,7 @@
 models, a private knowledge base and the chat model loaded once for the whole run."""
 
 import hashlib
+import logging
 import shutil
 import tempfile
 import time
@@ -10,13 +11,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from langgraph.checkpoint.memory import InMemorySaver
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-from langgraph.checkpoint.memory import InMemorySaver
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from agents import explain
 from agents.intent import extract
 from agents.llm import make_chat_model
 from agents.modelbook import load_all, trained
@@ -164,16 +165,19 @@ class Harness:
         return self.decide(case.exception, [resolve(override, probe) for override in case.policy], edit)
 
     def run_case(self, case: Case) -> CaseRun:
-        """Run one case (and its counterfactual); an error raised by the desk is recorded, not raised."""
+        """Run one case and its counterfactual; an error is recorded in the result, not raised (a failed
+        counterfactual keeps the case's decision)."""
         start = time.perf_counter()
+        decision = verdict = counterfactual = error = None
         try:
             decision, verdict = self._decide_case(case, None)
-            counterfactual = self._decide_case(case, case.counterfactual.edit)[0] if case.counterfactual else None
-        except Exception as error:  # a case that crashes the desk fails its metrics; the run goes on
-            return CaseRun(case=case, error=f"{type(error).__name__}: {error}",
-                           seconds=round(time.perf_counter() - start, 3))
+            if case.counterfactual:
+                counterfactual = self._decide_case(case, case.counterfactual.edit)[0]
+        except Exception as raised:  # a case that crashes fails its metrics; the run goes on
+            stage = "counterfactual: " if decision else ""
+            error = f"{stage}{type(raised).__name__}: {raised}"
         return CaseRun(case=case, decision=decision, policy_expected=verdict, counterfactual=counterfactual,
-                       seconds=round(time.perf_counter() - start, 3))
+                       error=error, seconds=round(time.perf_counter() - start, 3))
 
     def run(self, cases: list[Case], progress: Callable[[CaseRun], None] = lambda _run: None) -> list[CaseRun]:
         """Run the cases in order, reporting each as it finishes."""
@@ -184,20 +188,17 @@ class Harness:
         return runs
 
 
-def evaluate_suites(settings: Settings, suites: list[str] | None, seeded: Path, workdir: Path,
-                    progress: Callable[[CaseRun], None] = lambda _run: None,
-                    started: Callable[[int], None] = lambda _count: None) -> EvalReport:
-    """Run the named suites (all by default) on copies of the seeded twin in `seeded` and score them; the LLM
-    judge is added when the chat model is an OpenAI-compatible endpoint."""
-    cases = load_cases(suites)
-    harness = Harness(settings, seeded, workdir)
-    started(len(cases))
+def evaluate_suites(harness: Harness, suites: list[str] | None = None,
+             progress: Callable[[CaseRun], None] = lambda _run: None) -> EvalReport:
+    """Run the named suites (all by default) and score them; the LLM judge is added when the chat model is an
+    OpenAI-compatible endpoint."""
     start, at = time.perf_counter(), datetime.now(UTC)
-    runs = harness.run(cases, progress)
+    runs = harness.run(load_cases(suites), progress)
     metrics = score(runs, harness.codes)
-    if settings.llm.strip().lower() == "openai":
+    if harness.settings.llm.strip().lower() == "openai":
         metrics += judge(runs, harness.llm)
-    return build_report(runs, metrics, suites or suite_names(), settings.llm, at, time.perf_counter() - start)
+    return build_report(runs, metrics, suites or suite_names(), harness.settings.llm, at,
+                        time.perf_counter() - start)
 
 
 def main(settings: Settings, suites: list[str] | None, as_json: bool, report_path: str | None) -> int:
@@ -216,11 +217,12 @@ def main(settings: Settings, suites: list[str] | None, as_json: bool, report_pat
     with Progress(*columns, console=errors) as bar, tempfile.TemporaryDirectory(prefix="ym-eval-") as workdir:
         task = bar.add_task(f"seeding the reference network (seed {SEED})", total=None)
         seeded = seeded_template(settings.data_dir / "evals")
-        report = evaluate_suites(
-            settings, suites, seeded, Path(workdir),
-            progress=lambda run: bar.update(task, advance=1, description=run.case.id),
-            started=lambda count: bar.update(task, total=count, description="running cases"),
-        )
+        bar.update(task, description="loading models and procedures")
+        harness = Harness(settings, seeded, Path(workdir))
+        bar.update(task, total=len(load_cases(suites)), description="running cases")
+        logging.getLogger(explain.__name__).setLevel(logging.ERROR)  # dropped claims are reported as claims_kept
+        report = evaluate_suites(harness, suites,
+                                 lambda run: bar.update(task, advance=1, description=run.case.id))
     json_path = write(report, Path(report_path) if report_path else settings.data_dir / "evals" / "report.md")
     if as_json:
         print(report.model_dump_json(indent=2))

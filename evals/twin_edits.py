@@ -54,7 +54,7 @@ def add_delay_scan(session: Session, shipment_id: str, minutes: float) -> None:
 def healthy_telemetry(session: Session, truck: str, days: int) -> None:
     """Replace a truck's last `days` readings by its median reading of the BASELINE_DAYS before them."""
     readings = list(session.exec(select(m.TelemetryReading).where(m.TelemetryReading.truck == truck)
-                                 .order_by(m.TelemetryReading.at)).scalars())
+                                 .order_by(m.TelemetryReading.at)).all())
     if len(readings) <= days:
         raise ValueError(f"twin edit: truck {truck} has {len(readings)} readings, not more than {days}")
     baseline = readings[-days - BASELINE_DAYS:-days]
