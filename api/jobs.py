@@ -1,19 +1,23 @@
-"""Background jobs of the service: the scheduled detector pass."""
+"""Background jobs of the service: periodic work in a worker thread, such as the scheduled detector pass."""
+
+from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
+from typing import TYPE_CHECKING
 
-from graph.desk import Desk
+if TYPE_CHECKING:
+    from graph.desk import Desk
 
 logger = logging.getLogger(__name__)
 
 
 @asynccontextmanager
-async def detection_loop(desk: Desk | None, interval_s: float) -> AsyncIterator[None]:
-    """Run the detectors every `interval_s` seconds in a worker thread while the app runs (off at 0 or without a desk)."""
-    if desk is None or interval_s <= 0:
+async def every(interval_s: float, work: Callable[[], object], label: str) -> AsyncIterator[None]:
+    """Run `work` off the event loop every `interval_s` seconds while the context is open (off at 0)."""
+    if interval_s <= 0:
         yield
         return
 
@@ -21,10 +25,9 @@ async def detection_loop(desk: Desk | None, interval_s: float) -> AsyncIterator[
         while True:
             await asyncio.sleep(interval_s)
             try:
-                handled = await asyncio.to_thread(desk.detect)
-                logger.info("detector pass handled %d new exceptions", len(handled))
+                await asyncio.to_thread(work)
             except Exception:
-                logger.exception("detector pass failed; the next one runs in %s s", interval_s)
+                logger.exception("%s failed; the next run is in %s s", label, interval_s)
 
     task = asyncio.create_task(loop())
     try:
@@ -33,3 +36,8 @@ async def detection_loop(desk: Desk | None, interval_s: float) -> AsyncIterator[
         task.cancel()
         with suppress(asyncio.CancelledError):
             await task
+
+
+def detection_loop(desk: Desk | None, interval_s: float) -> AbstractAsyncContextManager[None]:
+    """The scheduled detector pass (off without a desk, i.e. before models are trained)."""
+    return every(interval_s if desk else 0, lambda: desk.detect(), "detector pass")

@@ -3,13 +3,12 @@
 At least once: a receiver may see a delivery again and dedupes on `X-Yardmaster-Delivery`.
 """
 
-import asyncio
 import hashlib
 import hmac
 import json
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -18,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from api.jobs import every
 from twin import access
 from twin.access import WebhookDelivery, WebhookSubscription
 from twin.db import session_scope
@@ -99,28 +99,10 @@ def deliver_round(engine: Engine, client: httpx.Client, settings: WebhookSetting
         return deliver_due(session, datetime.now(UTC), client, settings)
 
 
-async def _deliver_forever(engine: Engine, client: httpx.Client, settings: WebhookSettings) -> None:
-    """Run a delivery round every interval, off the event loop; a failed round is logged and retried."""
-    while True:
-        try:
-            await asyncio.to_thread(deliver_round, engine, client, settings)
-        except Exception:
-            logger.exception("webhook delivery round failed")
-        await asyncio.sleep(settings.interval_s)
-
-
 @asynccontextmanager
 async def delivery_loop(engine: Engine) -> AsyncIterator[None]:
     """Deliver webhooks in the background while the context is open (off when the interval is 0)."""
     settings = WebhookSettings()
-    if settings.interval_s <= 0:
-        yield
-        return
     with httpx.Client(timeout=settings.timeout_s) as client:
-        task = asyncio.create_task(_deliver_forever(engine, client, settings))
-        try:
+        async with every(settings.interval_s, lambda: deliver_round(engine, client, settings), "webhook delivery round"):
             yield
-        finally:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
