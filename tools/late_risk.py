@@ -16,7 +16,7 @@ from tools import registry
 from tools.boosting import BoosterParams
 from tools.evidence import Driver, Evidence, Source
 from tools.explain_xgb import top_drivers
-from tools.registry import META_FILE, ModelMeta, frame_hash
+from tools.registry import ModelMeta, frame_hash
 
 MODEL_NAME = "xgb-late-risk"
 OWN_FLEET = "OWN-FLEET"
@@ -124,8 +124,7 @@ class LateRiskModel(BaseModel):
         """Read a model written by `save`, with the registry version when the folder has registry metadata."""
         booster = xgb.Booster()
         booster.load_model(folder / "late_risk.ubj")
-        meta = folder / META_FILE
-        version = ModelMeta.model_validate_json(meta.read_text()).version if meta.exists() else None
+        version = registry.registered_version(folder)
         spec = json.loads((folder / "late_risk.json").read_text())
         return cls.model_validate({**spec, "booster": booster, "registered_version": version})
 

@@ -15,7 +15,7 @@ from tools import registry
 from tools.boosting import BoosterParams
 from tools.evidence import Driver, Evidence, Source
 from tools.explain_xgb import top_drivers
-from tools.registry import META_FILE, ModelMeta, frame_hash
+from tools.registry import ModelMeta, frame_hash
 
 MODEL_NAME = "xgb-failure-risk"
 SENSORS = ["engine_temp_c", "oil_pressure_kpa", "vibration_mm_s", "fault_codes"]
@@ -185,8 +185,7 @@ class MaintenanceModels(BaseModel):
     @classmethod
     def load(cls, folder: Path) -> "MaintenanceModels":
         """Read both models, with the registry version when the folder has registry metadata."""
-        meta = folder / META_FILE
-        version = ModelMeta.model_validate_json(meta.read_text()).version if meta.exists() else None
+        version = registry.registered_version(folder)
         failure, rul = TruckModel.load(folder, "failure"), TruckModel.load(folder, "rul")
         return cls(failure=failure, rul=rul, registered_version=version)
 

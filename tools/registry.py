@@ -85,3 +85,9 @@ def resolve(models_dir: Path, name: str, version: str | None = None) -> tuple[Mo
         raise ModelNotFound(f"no trained model {wanted} under {models_dir}; run `yardmaster train`")
     meta = metas[-1]
     return meta, models_dir / name / meta.version
+
+
+def registered_version(folder: Path) -> str | None:
+    """The registry version of an artifact folder, or None for a folder saved outside the registry."""
+    meta = folder / META_FILE
+    return ModelMeta.model_validate_json(meta.read_text()).version if meta.exists() else None

@@ -34,3 +34,9 @@ def test_same_data_and_params_give_the_same_version(tmp_path):
 def test_missing_model_says_how_to_train(tmp_path):
     with pytest.raises(registry.ModelNotFound, match="yardmaster train"):
         registry.resolve(tmp_path, "nothing")
+
+
+def test_registered_version_of_a_folder(tmp_path):
+    meta = registry.save(tmp_path, "demo", _write("a"), data_hash="h", features=[], metrics={})
+    assert registry.registered_version(tmp_path / "demo" / meta.version) == meta.version
+    assert registry.registered_version(tmp_path) is None
