@@ -36,6 +36,7 @@ LATE_COUNTERFACTUALS = {  # more slack for the latest shipment, a long delay sca
     "SHP-009301": {"edit": {"kind": "add_delay_scan", "target": "SHP-009301", "amount": 3000},
                    "changes": "decision", "output": "p_late", "direction": "up"},
 }
+MODEL_OUTPUTS = [r"P\((late|fail)\)", r"forecast"]  # what only a model run may state
 SHORT_NAMES = {"stockout_risk": "stockout", "demand_spike": "spike"}
 
 
@@ -97,11 +98,21 @@ class Network:
                    if row["carrier"] == carrier and since <= row["shipped_at"] < AS_OF) / CARRIER_WEEKS
 
 
+def idle(expect: dict[str, Any]) -> dict[str, Any]:
+    """A decision that can only end without actions asks no approval; one that needs information ran no model, so
+    it must state no model output."""
+    if not set(expect["status"]) <= {"no_action", "needs_info"}:
+        return expect
+    unmodelled = MODEL_OUTPUTS if expect["status"] == ["needs_info"] else []
+    return {**expect, "requires_approval": False,
+            "must_not_claim": [*expect.get("must_not_claim", []), *unmodelled]}
+
+
 def case(case_id: str, category: str, note: str, exception: dict[str, Any], expect: dict[str, Any],
          **extra: Any) -> Case:
     """A validated case of the current data set version."""
     return Case.model_validate({"id": case_id, "version": DATASET_VERSION, "category": category, "note": note,
-                                "exception": exception, "expect": expect, **extra})
+                                "exception": exception, "expect": idle(expect), **extra})
 
 
 def spread(items: list, count: int) -> list:
