@@ -66,7 +66,8 @@ def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
         PlanOption(name="no action", cost_usd=0.0, actions=[], expected_penalty_usd=risk.p_late * penalty,
                    impact=Impact()),
     ]
-    evidence = [found, risk.evidence, expedited.evidence]
+    evidence = [found, risk.evidence, expedited.evidence,
+                tb.guidance(f"late shipment {shipment.id} on lane {shipment.lane}", "late_shipment")]
     switch = _carrier_switch(tb, shipment, frame, offers, penalty)
     if switch:
         option, switch_evidence = switch
@@ -158,7 +159,8 @@ def carrier_capacity(tb: Toolbox, refs: Refs, cut_pct: float = 100.0) -> Proposa
                    f"{format_number(assignment.expected_late_loads)} expected late loads.",
               evidence_ids=[assignment.evidence.id]),
     ]
-    return decided("routing", chosen, alternatives, plan, [found, assignment.evidence], findings,
+    guidance = tb.guidance(f"{carrier.code} capacity shortfall, loads to re-tender", "carrier_capacity")
+    return decided("routing", chosen, alternatives, plan, [found, assignment.evidence, guidance], findings,
                    f"Chosen: {chosen.name} for {carrier.code}.", confidence)
 
 
