@@ -6,11 +6,13 @@ horizon h); its features use only what is known at the origin (recent lags, roll
 is known ahead for the target day (calendar, holidays and events, price, promo, regressors), and `h` itself is a
 feature. Unlike a recursive model, no forecast is fed back as an input, so errors do not compound over the 28
 days and one prediction call gives the whole horizon; unlike one model per horizon, the horizons share their
-data and a single booster is trained and versioned. Units are divided by the series' 28-day level at the
+data and a single model is trained and versioned. Units are divided by the series' 28-day level at the
 origin, so large and small series share one model and trends beyond the training range are carried by the
 level instead of being clipped by the trees.
 
-Intervals are split-conformal: a second booster trained without the last `calibration_days` forecasts that
+With `bag` > 1, several boosters (own seed and row sample each) are averaged.
+
+Intervals are split-conformal: a second model trained without the last `calibration_days` forecasts that
 window from every origin in it; the empirical 10th and 90th percentiles of its scaled residuals per horizon
 (and of their running sums, for the total and the lead-time error) give p10/p90 around the point forecast.
 """
@@ -42,7 +44,7 @@ from tools.forecast_features import (
 
 MODEL_NAME = "xgb-demand"
 BASELINE_NAME = "seasonal-naive"
-BOOSTER_FILE = "booster.ubj"
+BOOSTER_FILE = "booster_{}.ubj"
 MODEL_FILE = "forecaster.json"
 TOP_DRIVERS = 5
 
@@ -54,17 +56,20 @@ class ForecastConfig(BaseModel):
     regressors: list[str] = Field(default_factory=list, description="Extra numeric columns known ahead (e.g. SNAP days).")
     max_horizon: int = Field(28, ge=1, le=91)
     recent_lags: int = Field(7, ge=1)
-    windows: list[int] = Field(default_factory=lambda: [7, 14, 56, 112])
+    windows: list[int] = Field(default_factory=lambda: [7, 14, 28, 56, 112])
+    level_days: int = Field(28, ge=1, description="Units are scaled by their mean over this many days before the origin.")
+    yearly: bool = Field(True, description="Last-year features (same day, week, coming horizon, level growth).")
     min_history_days: int = Field(28, ge=7, description="Origins need at least this many days of history.")
     train_days: int | None = Field(None, ge=1, description="Only the most recent origins; None uses all history.")
     calibration_days: int = Field(56, description="Held-out window whose residuals set the intervals.")
-    max_rows: int = Field(400_000, ge=1000, description="Training rows are subsampled (seeded) above this.")
-    trees: int = Field(400, ge=1)
-    learning_rate: float = Field(0.05, gt=0, le=1)
+    max_rows: int = Field(150_000, ge=1000, description="Training rows are subsampled (seeded) above this.")
+    trees: int = Field(300, ge=1)
+    bag: int = Field(1, ge=1, description="Boosters averaged, each with its own seed and row sample.")
+    learning_rate: float = Field(0.08, gt=0, le=1)
     max_depth: int = Field(6, ge=1)
     min_child_weight: float = Field(10.0, ge=0)
     subsample: float = Field(0.8, gt=0, le=1)
-    colsample_bytree: float = Field(0.8, gt=0, le=1)
+    colsample_bytree: float = Field(0.5, gt=0, le=1)
     seed: int = 7
     threads: int = Field(2, ge=1)
 
@@ -77,7 +82,7 @@ class ForecastConfig(BaseModel):
 
     def spec(self) -> FeatureSpec:
         """The feature layout these settings describe."""
-        return FeatureSpec(tuple(self.id_columns), tuple(self.regressors), self.recent_lags, tuple(self.windows))
+        return FeatureSpec(tuple(self.id_columns), tuple(self.regressors), self.recent_lags, tuple(self.windows), self.level_days, self.yearly)
 
 
 class ResidualTable(BaseModel):
@@ -104,7 +109,7 @@ class ResidualTable(BaseModel):
 
 
 class ForecastModel(BaseModel):
-    """A trained demand forecaster: booster, feature layout, category labels and calibration residuals."""
+    """A trained demand forecaster: boosters, feature layout, category labels and calibration residuals."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -115,21 +120,27 @@ class ForecastModel(BaseModel):
     metrics: dict[str, float]
     data_hash: str
     version: str | None = None
-    booster: xgb.Booster = Field(exclude=True, repr=False)
+    boosters: list[xgb.Booster] = Field(exclude=True, repr=False)
 
     def save(self, folder: Path) -> None:
-        """Write the booster and the forecaster's settings into a folder (usable as a registry artifact)."""
+        """Write the boosters and the forecaster's settings into a folder (usable as a registry artifact)."""
         folder.mkdir(parents=True, exist_ok=True)
-        self.booster.save_model(folder / BOOSTER_FILE)
+        for position, booster in enumerate(self.boosters):
+            booster.save_model(folder / BOOSTER_FILE.format(position))
         (folder / MODEL_FILE).write_text(self.model_dump_json(indent=1, exclude={"version"}))
 
     @classmethod
     def load(cls, folder: Path) -> "ForecastModel":
         """Read a saved forecaster; the version comes from the registry metadata beside it, if any."""
-        booster = xgb.Booster(model_file=str(folder / BOOSTER_FILE))
+        fields = json.loads((folder / MODEL_FILE).read_text())
+        boosters = [xgb.Booster(model_file=str(folder / BOOSTER_FILE.format(k))) for k in range(fields["config"]["bag"])]
         meta_path = folder / registry.META_FILE
         version = registry.ModelMeta.model_validate_json(meta_path.read_text()).version if meta_path.exists() else None
-        return cls.model_validate({**json.loads((folder / MODEL_FILE).read_text()), "booster": booster, "version": version})
+        return cls.model_validate({**fields, "boosters": boosters, "version": version})
+
+    def predict(self, dmatrix: xgb.DMatrix, *, contributions: bool = False) -> np.ndarray:
+        """Level-scaled predictions (or SHAP contributions) averaged over the boosters."""
+        return _average(self.boosters, dmatrix, contributions=contributions)
 
 
 class ForecastDay(BaseModel):
@@ -192,6 +203,11 @@ class ReorderPoint(BaseModel):
     evidence: Evidence
 
 
+def _average(boosters: list[xgb.Booster], dmatrix: xgb.DMatrix, *, contributions: bool = False) -> np.ndarray:
+    """Mean prediction (or mean SHAP contributions, which stay additive) of several boosters."""
+    return np.mean([booster.predict(dmatrix, pred_contribs=contributions) for booster in boosters], axis=0)
+
+
 def _params(config: ForecastConfig) -> dict:
     """XGBoost training parameters."""
     return {
@@ -202,7 +218,6 @@ def _params(config: ForecastConfig) -> dict:
         "min_child_weight": config.min_child_weight,
         "subsample": config.subsample,
         "colsample_bytree": config.colsample_bytree,
-        "seed": config.seed,
         "nthread": config.threads,
     }
 
@@ -234,10 +249,15 @@ def _origins(panel: Panel, end: pd.Timestamp, config: ForecastConfig) -> tuple[n
 
 
 def _training_set(panels: list[Panel], end: pd.Timestamp, layout: _Layout) -> tuple[np.ndarray, np.ndarray]:
-    """Features and level-scaled labels of every (origin, horizon) whose target is known by `end`."""
+    """Features and scaled labels of (origin, horizon) pairs known by `end`, at most (bag + 1) x max_rows of them."""
+    config = layout.config
+    plans = [(panel, *_origins(panel, end, config)) for panel in panels]
+    share = min(1.0, (config.bag + 1) * config.max_rows / max(1, config.max_horizon * sum(len(o) for _, o, _ in plans)))
+    rng = np.random.default_rng(config.seed)
     matrices, labels = [], []
-    for panel in panels:
-        origins, last = _origins(panel, end, layout.config)
+    for panel, origins, last in plans:
+        if share < 1.0:
+            origins = np.sort(rng.choice(origins, int(np.ceil(len(origins) * share)), replace=False))
         if len(origins) == 0:
             continue
         rows = feature_rows(panel, origins, layout.config.max_horizon, layout.spec, layout.labels)
@@ -247,23 +267,26 @@ def _training_set(panels: list[Panel], end: pd.Timestamp, layout: _Layout) -> tu
         labels.append(label[keep])
     if not matrices:
         raise ValueError("history is too short to train: each series needs more than min_history_days of units")
-    matrix, label = np.concatenate(matrices), np.concatenate(labels)
-    if len(label) > layout.config.max_rows:
-        keep = np.sort(np.random.default_rng(layout.config.seed).choice(len(label), layout.config.max_rows, replace=False))
-        matrix, label = matrix[keep], label[keep]
-    return matrix, label
+    return np.concatenate(matrices), np.concatenate(labels)
 
 
-def _fit(panels: list[Panel], end: pd.Timestamp, layout: _Layout) -> xgb.Booster:
-    """Train a booster on targets known by `end`."""
+def _fit(panels: list[Panel], end: pd.Timestamp, layout: _Layout) -> list[xgb.Booster]:
+    """Train `bag` boosters on targets known by `end`, each on its own seeded sample of at most `max_rows` rows."""
     matrix, label = _training_set(panels, end, layout)
-    return xgb.train(_params(layout.config), _matrix(layout.spec, matrix, label), num_boost_round=layout.config.trees)
+    config, boosters = layout.config, []
+    for seed in range(config.seed, config.seed + config.bag):
+        rows = np.arange(len(label))
+        if len(label) > config.max_rows:
+            rows = np.sort(np.random.default_rng(seed).choice(len(label), config.max_rows, replace=False))
+        params = {**_params(config), "seed": seed}
+        boosters.append(xgb.train(params, _matrix(layout.spec, matrix[rows], label[rows]), num_boost_round=config.trees))
+    return boosters
 
 
 def _calibration_errors(panels: list[Panel], end: pd.Timestamp, layout: _Layout) -> tuple[np.ndarray, dict[str, float]]:
     """Scaled residuals (origins x horizon) of a booster trained before the calibration window, and its scores."""
     start = end - pd.Timedelta(days=layout.config.calibration_days)
-    booster = _fit(panels, start, layout)
+    boosters = _fit(panels, start, layout)
     horizon = layout.config.max_horizon
     errors, abs_units, units = [], 0.0, 0.0
     for panel in panels:
@@ -273,7 +296,7 @@ def _calibration_errors(panels: list[Panel], end: pd.Timestamp, layout: _Layout)
             continue
         rows = feature_rows(panel, origins, horizon, layout.spec, layout.labels)
         truth = np.where(rows.target <= last, take(panel.units, rows.target), np.nan)
-        residual = truth / rows.level - booster.predict(_matrix(layout.spec, rows.matrix))
+        residual = truth / rows.level - _average(boosters, _matrix(layout.spec, rows.matrix))
         errors.append(residual.reshape(len(origins), horizon))
         abs_units += float(np.nansum(np.abs(residual) * rows.level))
         units += float(np.nansum(truth))
@@ -298,7 +321,7 @@ def train_forecaster(history: pd.DataFrame, *, config: ForecastConfig) -> Foreca
         residuals=ResidualTable.from_errors(errors),
         metrics=metrics,
         data_hash=registry.frame_hash(history.reset_index(drop=True)),
-        booster=_fit(panels, end, layout),
+        boosters=_fit(panels, end, layout),
     )
 
 
@@ -392,7 +415,7 @@ def _span(column: np.ndarray) -> float | str | None:
 
 def _drivers(model: ForecastModel, rows: FeatureRows, dmatrix: xgb.DMatrix) -> list[Driver]:
     """Top features by their SHAP contribution (units per day, averaged over the horizon) to the forecast."""
-    contributions = (model.booster.predict(dmatrix, pred_contribs=True)[:, :-1] * rows.level[:, None]).mean(axis=0)
+    contributions = (model.predict(dmatrix, contributions=True)[:, :-1] * rows.level[:, None]).mean(axis=0)
     spec = model.config.spec()
     drivers = []
     for position in np.argsort(-np.abs(contributions), kind="stable")[:TOP_DRIVERS]:
@@ -421,7 +444,7 @@ def forecast(model: ForecastModel, history: pd.DataFrame, series: dict[str, str]
     version = model.version or f"unregistered-{model.data_hash[:8]}"
     evidence = _evidence("forecast", MODEL_NAME, version, request, history_days=int(origin + 1))
     evidence.drivers = _drivers(model, rows, dmatrix)
-    return _assemble(request, panel, model.booster.predict(dmatrix) * level, level, model.residuals, evidence)
+    return _assemble(request, panel, model.predict(dmatrix) * level, level, model.residuals, evidence)
 
 
 def seasonal_naive(

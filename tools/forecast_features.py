@@ -10,28 +10,32 @@ import pandas as pd
 DAY = "day"
 TARGET = "units"
 PRICE, PROMO, HOLIDAY, EVENT = "price", "promo", "holiday", "event"
-LEVEL_WINDOW = 28
+RECENT = 28
 YEAR = 364
 SAME_WEEKDAY_WEEKS = 4
 CALENDAR = ["horizon", "weekday", "month", "day_of_year", "day_of_month"]
 TARGET_DAY = [HOLIDAY, EVENT, "occasion_prev_day", "occasion_next_day", PROMO, "price_ratio"]
-SEASONAL = ["same_weekday_last", "same_weekday_mean_4", "last_year", "last_year_week"]
+WEEKLY = ["same_weekday_last", "same_weekday_mean_4"]
+YEARLY = ["last_year", "last_year_week", "last_year_ahead", "year_growth"]
 
 
 @dataclass(frozen=True)
 class FeatureSpec:
-    """What the feature rows hold: id columns, extra known-ahead regressors, recent lags and rolling windows."""
+    """What the feature rows hold: id columns, known-ahead regressors, recent lags, rolling windows, level window."""
 
     id_columns: tuple[str, ...]
     regressors: tuple[str, ...]
     recent_lags: int
     windows: tuple[int, ...]
+    level_days: int = RECENT
+    yearly: bool = True
 
     def names(self) -> list[str]:
         """Feature names in column order."""
         origin = ["log_level", *(f"lag_{k}" for k in range(self.recent_lags))]
         origin += [f"mean_{w}" for w in self.windows] + ["std_28", "zero_share_28"]
-        return [*self.id_columns, *origin, *CALENDAR, *TARGET_DAY, *self.regressors, *SEASONAL]
+        yearly = YEARLY if self.yearly else []
+        return [*self.id_columns, *origin, *CALENDAR, *TARGET_DAY, *self.regressors, *WEEKLY, *yearly]
 
     def categorical(self) -> list[str]:
         """Names of the features that are category codes."""
@@ -100,7 +104,7 @@ def build_panels(frame: pd.DataFrame, spec: FeatureSpec, *, observed_until: date
         units = daily[TARGET].to_numpy(dtype=float)
         if observed_until is not None:
             units = np.where(days <= pd.Timestamp(observed_until), units, np.nan)
-        level = pd.Series(units).rolling(LEVEL_WINDOW, min_periods=7).mean().to_numpy()
+        level = pd.Series(units).rolling(spec.level_days, min_periods=min(7, spec.level_days)).mean().to_numpy()
         panels.append(
             Panel(
                 ids=ids,
@@ -148,6 +152,18 @@ def _nanmean(stack: list[np.ndarray]) -> np.ndarray:
     return np.where(count > 0, np.nansum(values, axis=0) / np.maximum(count, 1), np.nan)
 
 
+def _yearly(panel: Panel, origin: np.ndarray, target: np.ndarray, level: np.ndarray, horizon: int) -> list[np.ndarray]:
+    """Last year's day, week and coming horizon, relative to last year's level, and the growth of the level."""
+    units, last_level = panel.units, take(panel.level, origin - YEAR)
+    ahead = _nanmean([take(units, origin - YEAR + h) for h in range(1, horizon + 1)])
+    return [
+        take(units, target - YEAR) / last_level,
+        _nanmean([take(units, target - YEAR + d) for d in range(-3, 4)]) / last_level,
+        ahead / last_level,
+        level / last_level,
+    ]
+
+
 def feature_rows(panel: Panel, origins: np.ndarray, horizon: int, spec: FeatureSpec, labels: dict[str, list[str]]) -> FeatureRows:
     """Rows for every origin in `origins` (panel positions, last known day) and every horizon day 1..horizon."""
     origin = origins[:, None]
@@ -159,8 +175,8 @@ def feature_rows(panel: Panel, origins: np.ndarray, horizon: int, spec: FeatureS
     columns.append(np.broadcast_to(np.log(level), shape))
     columns += [np.broadcast_to(take(units, origin - k) / level, shape) for k in range(spec.recent_lags)]
     columns += [np.broadcast_to(_rolling(units, w, "mean")[origin] / level, shape) for w in spec.windows]
-    columns.append(np.broadcast_to(_rolling(units, LEVEL_WINDOW, "std")[origin] / level, shape))
-    columns.append(np.broadcast_to(_rolling((units == 0).astype(float), LEVEL_WINDOW, "mean")[origin], shape))
+    columns.append(np.broadcast_to(_rolling(units, RECENT, "std")[origin] / level, shape))
+    columns.append(np.broadcast_to(_rolling((units == 0).astype(float), RECENT, "mean")[origin], shape))
     days = panel.days
     calendar = {
         "weekday": days.day_of_week.to_numpy(float),
@@ -174,15 +190,14 @@ def feature_rows(panel: Panel, origins: np.ndarray, horizon: int, spec: FeatureS
     occasion = ((holiday != 0) | (event != 0)).astype(float)
     columns += [take(holiday, target), take(event, target), take(occasion, target - 1), take(occasion, target + 1)]
     columns.append(take(panel.promo, target))
-    columns.append(take(panel.price, target) / np.maximum(_rolling(panel.price, LEVEL_WINDOW, "mean")[origin], 1e-9))
+    columns.append(take(panel.price, target) / np.maximum(_rolling(panel.price, RECENT, "mean")[origin], 1e-9))
     columns += [take(panel.regressors[name], target) for name in spec.regressors]
     weeks_back = 7 * np.ceil(steps / 7).astype(int)
     columns.append(take(units, target - weeks_back) / level)
     columns.append(_nanmean([take(units, target - weeks_back - 7 * m) for m in range(SAME_WEEKDAY_WEEKS)]) / level)
-    last_level = take(panel.level, origin - YEAR)
-    columns.append(take(units, target - YEAR) / last_level)
-    columns.append(_nanmean([take(units, target - YEAR + d) for d in range(-3, 4)]) / last_level)
-    matrix = np.stack([np.broadcast_to(column, shape).reshape(-1) for column in columns], axis=1)
+    if spec.yearly:
+        columns += _yearly(panel, origin, target, level, horizon)
+    matrix = np.stack([np.broadcast_to(column, shape).reshape(-1) for column in columns], axis=1).astype(np.float32)
     return FeatureRows(
         matrix=matrix,
         level=np.broadcast_to(level, shape).reshape(-1),
