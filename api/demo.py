@@ -41,17 +41,18 @@ def approve_waiting(desk: Desk, decision: Decision) -> Decision:
                                                      reason="checked against the evidence"))
 
 
-def decision_table(rows: list[tuple[ExceptionIn, Decision]]) -> Table:
-    """One row per decision: exception, specialist, actions, status, first justification sentence."""
+def decision_table(rows: list[tuple[ExceptionIn, Decision, Decision]]) -> Table:
+    """One row per decision: exception, specialist, actions, status (and the verdict of a waiting one), the why."""
     table = Table(title="Decisions of the day", show_lines=True)
     for column in ("exception", "specialist", "actions", "status", "why"):
         table.add_column(column, overflow="fold")
-    for exception, decision in rows:
+    for exception, first, decision in rows:
+        status = decision.status if first.status != "pending_approval" else f"waited, then {decision.status}"
         subject = exception.type.value if exception.type else "free text"
         refs = ", ".join(exception.refs.present().values())
-        first = decision.justification.text.split(". ")[0] if decision.justification else ""
+        why = decision.justification.text.split(". ")[0] if decision.justification else ""
         table.add_row(f"{subject} {refs}".strip(), decision.specialist or "-",
-                      ", ".join(a.type for a in decision.actions) or "-", decision.status, first)
+                      ", ".join(a.type for a in decision.actions) or "-", status, why)
     return table
 
 
@@ -75,9 +76,9 @@ def run_demo(desk: Desk, console: Console) -> list[Decision]:
     detected = desk.detect()
     console.print(f"detectors raised {len(detected)} exceptions; {len(DAY_OF_EXCEPTIONS)} more arrive during the day")
     arrivals = [(exception, desk.submit(exception, actor=exception.source)) for exception in DAY_OF_EXCEPTIONS]
-    rows = [(exception, approve_waiting(desk, decision)) for exception, decision in detected + arrivals]
+    rows = [(exception, decision, approve_waiting(desk, decision)) for exception, decision in detected + arrivals]
     console.print(decision_table(rows))
-    decisions = [decision for _, decision in rows]
+    decisions = [decision for *_, decision in rows]
     console.print(kpi_table(before, kpis(desk), decisions))
     statuses = Counter(d.status for d in decisions)
     console.print("statuses: " + ", ".join(f"{status} {count}" for status, count in sorted(statuses.items())))
