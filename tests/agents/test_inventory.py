@@ -27,13 +27,15 @@ def test_storyline_shortfall_is_covered_from_houston_and_handed_to_routing(toolb
     proposal = inventory.stockout_risk(toolbox, STORYLINE)
 
     assert proposal.status == "proposed"
-    assert [(a.type, a.params["from"], a.params["to"]) for a in proposal.actions] == [
-        ("transfer_stock", "DC-HOU", "DC-DAL")]
-    units = proposal.actions[0].params["qty"]
-    assert units > 0
+    moves = {a.params["from"]: a.params["qty"] for a in proposal.actions}
+    assert {a.type for a in proposal.actions} == {"transfer_stock"}
+    assert {a.params["to"] for a in proposal.actions} == {"DC-DAL"} and "DC-HOU" in moves
+    assert all(units > 0 for units in moves.values())
     assert proposal.handoff.to == "routing"
-    assert proposal.handoff.request == {"kind": "expedite_transfer", "lane": "HOU-DAL", "sku": "SKU-0042",
-                                        "units": units}
+    lanes = {f"{origin[3:]}-DAL": units for origin, units in moves.items()}
+    request = proposal.handoff.request
+    assert request["kind"] == "expedite_transfer" and request["sku"] == "SKU-0042"
+    assert request["units"] == lanes[request["lane"]]
     models = {record.source.tool: record.source.version for record in proposal.evidence}
     assert models["forecast"] and models["safety_stock"] and models["allocation"]
     assert {a.name for a in proposal.alternatives} == {"expedite purchase", "no action"}
@@ -72,7 +74,8 @@ def test_storyline_spike_is_confirmed_and_raises_stock_parameters(toolbox):
     proposal = inventory.demand_spike(toolbox, STORYLINE)
 
     assert proposal.status == "proposed"
-    assert [a.type for a in proposal.actions] == ["raise_safety_stock", "transfer_stock"]
+    types = [a.type for a in proposal.actions]
+    assert types[0] == "raise_safety_stock" and set(types[1:]) == {"transfer_stock"}
     raised = proposal.actions[0].params
     new = next(r for r in proposal.evidence if r.id == "reorder_point:SKU-0042/DC-DAL:2026-11-01")
     old = next(r for r in proposal.evidence if r.id == "reorder_point:SKU-0042/DC-DAL:2026-10-29")
@@ -82,7 +85,7 @@ def test_storyline_spike_is_confirmed_and_raises_stock_parameters(toolbox):
     plan = next(r for r in proposal.evidence if r.id == proposal.plan_evidence_id)
     assert plan.facts["spike_confirmed"] and plan.facts["days_above_p90"] == inventory.SPIKE_DAYS
     assert "above the forecast p90" in proposal.findings[0].text
-    assert proposal.handoff.request["lane"] == "HOU-DAL"
+    assert proposal.handoff.request["lane"] in {f"{a.params['from'][3:]}-DAL" for a in proposal.actions[1:]}
     _assert_verified(proposal)
 
 
