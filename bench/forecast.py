@@ -20,18 +20,16 @@ The published summary's L2 for the seasonal naive (0.697) is the unweighted mean
 official state weights used here it is 0.673. L1 (0.560) and L3 (0.718) match.
 """
 
-import json
 import sys
 import time
 from collections.abc import Callable
-from datetime import timedelta
 
 import numpy as np
 import pandas as pd
 import typer
 from pydantic import BaseModel
 
-from bench.data import DataMissing, shared_data
+from bench.data import report, shared_data
 from tools.forecast import ForecastConfig, forecast, seasonal_naive, train_forecaster
 
 HORIZON = 28
@@ -185,18 +183,14 @@ def main(
 ) -> None:
     """Score the demand forecaster and the seasonal naive on the M5 store-level data."""
     config = M5_CONFIG if trees is None else M5_CONFIG.model_copy(update={"trees": trees})
-    try:
-        result = run(cutoff, config)
-    except DataMissing as missing:
-        typer.echo(str(missing), err=True)
-        if as_json:
-            typer.echo(json.dumps({"skipped": str(missing)}))
-        return
-    if as_json:
-        typer.echo(result.model_dump_json())
-        return
-    typer.echo(f"M5 store level, d_{cutoff + 1}..d_{cutoff + HORIZON}, {result.seconds:.0f} s")
+    report(lambda: run(cutoff, config), as_json, _lines)
+
+
+def _lines(result: BenchResult) -> list[str]:
+    """The readable form of a result."""
+    lines = [f"M5 store level, d_{result.cutoff + 1}..d_{result.cutoff + HORIZON}, {result.seconds:.0f} s"]
     for level in ("L1", "L2", "L3"):
         ours, naive = getattr(result.rmsse, level), getattr(result.baseline_seasonal_naive, level)
-        typer.echo(f"  {level} RMSSE  xgb-demand {ours:.3f}   seasonal naive {naive:.3f}")
-    typer.echo(f"  p10-p90 coverage of store days: {result.interval_coverage_p10_p90:.0%}")
+        lines.append(f"  {level} RMSSE  xgb-demand {ours:.3f}   seasonal naive {naive:.3f}")
+    lines.append(f"  p10-p90 coverage of store days: {result.interval_coverage_p10_p90:.0%}")
+    return lines
