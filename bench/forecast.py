@@ -13,9 +13,15 @@ mean of their L3 RMSSE (mean L3 / cutoff d_1913 / cutoff d_1885):
     colsample 0.5 with seed 8 (seed noise is about 0.01) ................ 0.467 / 0.515 / 0.419
     3 bagged boosters, 150k rows each / 100k rows each (kept, faster) ... 0.460 / 0.462
     level over 14 days instead of 28 .................................... 0.460
+A wider backtest run after the first evaluation (7 cutoffs: d_1213, d_1577, d_1605, d_1829, d_1857, d_1885,
+d_1913) confirmed the last-year features (mean L3 0.524, versus 0.527 without them) and changed no setting; its
+worst windows hold one-off breaks (CA_2's 2015 level jump, a one-day outage of the Texas stores on 2015-06-15).
 Chosen settings at the backtests (seasonal naive in brackets):
-    d_1913: L1 0.413 (0.751)  L2 0.452 (0.753)  L3 0.509 (0.798); p10-p90 covers 79% of store days
-    d_1885: L1 0.247 (0.668)  L2 0.329 (0.722)  L3 0.416 (0.821); p10-p90 covers 76% of store days
+    d_1913: L1 0.413 (0.751)  L2 0.452 (0.753)  L3 0.509 (0.798); p10-p90 covers 76% of store days
+    d_1885: L1 0.247 (0.668)  L2 0.329 (0.722)  L3 0.416 (0.821); p10-p90 covers 78% of store days
+On the evaluation window d_1942..d_1969 (cutoff d_1941), about 35 s on 2 cores: L1 0.458 (0.560), L2 0.517
+(0.673), L3 0.555 (0.718); p10-p90 covers 50% of store days. The stores forecast 4% too high on average (6% in
+weeks 2-4): sales stayed flat after 2016-05-22 where the three previous years rose 4-7% over the same weeks.
 The published summary's L2 for the seasonal naive (0.697) is the unweighted mean of the three states; with the
 official state weights used here it is 0.673. L1 (0.560) and L3 (0.718) match.
 """
@@ -136,10 +142,17 @@ def _scores(predicted: pd.DataFrame, actual: pd.DataFrame, scales: pd.Series) ->
 
 def _levels(rmsse: pd.Series) -> LevelScores:
     """Weighted mean RMSSE within each level."""
-    return LevelScores(**{level: sum(rmsse[s] * w for s, w in weights.items()) / sum(weights.values()) for level, weights in LEVELS.items()})
+    return LevelScores(
+        **{
+            level: sum(rmsse[s] * w for s, w in weights.items()) / sum(weights.values())
+            for level, weights in LEVELS.items()
+        }
+    )
 
 
-def run(cutoff: int = LAST_DAY - HORIZON, config: ForecastConfig = M5_CONFIG, progress: Callable[[str], None] = _progress) -> BenchResult:
+def run(
+    cutoff: int = LAST_DAY - HORIZON, config: ForecastConfig = M5_CONFIG, progress: Callable[[str], None] = _progress
+) -> BenchResult:
     """Train on d_1..d_cutoff, forecast the next 28 days for every store, and score all three levels."""
     if not 400 <= cutoff <= LAST_DAY - HORIZON:
         raise ValueError(f"cutoff must be between 400 and {LAST_DAY - HORIZON}")
@@ -167,12 +180,26 @@ def run(cutoff: int = LAST_DAY - HORIZON, config: ForecastConfig = M5_CONFIG, pr
         rmsse=_levels(model_rmsse),
         baseline_seasonal_naive=_levels(baseline_rmsse),
         per_series={
-            s: SeriesScore(level=weights[s][0], weight=weights[s][1], rmsse=model_rmsse[s], baseline_seasonal_naive=baseline_rmsse[s])
+            s: SeriesScore(
+                level=weights[s][0],
+                weight=weights[s][1],
+                rmsse=model_rmsse[s],
+                baseline_seasonal_naive=baseline_rmsse[s],
+            )
             for s in actual.columns
         },
         interval_coverage_p10_p90=covered / (HORIZON * len(STORE_WEIGHTS)),
         seconds=round(time.perf_counter() - started, 1),
     )
+
+
+def _describe(result: BenchResult) -> list[str]:
+    """Readable lines of a result."""
+    lines = [f"M5 store level, d_{result.cutoff + 1}..d_{result.cutoff + HORIZON}, {result.seconds:.0f} s"]
+    for level in ("L1", "L2", "L3"):
+        ours, naive = getattr(result.rmsse, level), getattr(result.baseline_seasonal_naive, level)
+        lines.append(f"  {level} RMSSE  xgb-demand {ours:.3f}   seasonal naive {naive:.3f}")
+    return [*lines, f"  p10-p90 coverage of store days: {result.interval_coverage_p10_p90:.0%}"]
 
 
 @app.command()
@@ -183,14 +210,4 @@ def main(
 ) -> None:
     """Score the demand forecaster and the seasonal naive on the M5 store-level data."""
     config = M5_CONFIG if trees is None else M5_CONFIG.model_copy(update={"trees": trees})
-    report(lambda: run(cutoff, config), as_json, _lines)
-
-
-def _lines(result: BenchResult) -> list[str]:
-    """The readable form of a result."""
-    lines = [f"M5 store level, d_{result.cutoff + 1}..d_{result.cutoff + HORIZON}, {result.seconds:.0f} s"]
-    for level in ("L1", "L2", "L3"):
-        ours, naive = getattr(result.rmsse, level), getattr(result.baseline_seasonal_naive, level)
-        lines.append(f"  {level} RMSSE  xgb-demand {ours:.3f}   seasonal naive {naive:.3f}")
-    lines.append(f"  p10-p90 coverage of store days: {result.interval_coverage_p10_p90:.0%}")
-    return lines
+    report(lambda: run(cutoff, config), as_json, _describe)
