@@ -6,16 +6,15 @@ horizon h); its features use only what is known at the origin (recent lags, roll
 is known ahead for the target day (calendar, holidays and events, price, promo, regressors), and `h` itself is a
 feature. Unlike a recursive model, no forecast is fed back as an input, so errors do not compound over the 28
 days and one prediction call gives the whole horizon; unlike one model per horizon, the horizons share their
-data and a single model is trained and versioned. Units are divided by the series' mean over the last
-`level_days` (28) at the origin, so large and small series share one model and trends beyond the training
-range are carried by the level instead of being clipped by the trees.
+data and a single model is trained and versioned. Units are divided by the series' 28-day level at the
+origin, so large and small series share one model and trends beyond the training range are carried by the
+level instead of being clipped by the trees.
 
 With `bag` > 1, several boosters (own seed and row sample each) are averaged.
 
 Intervals are split-conformal: a second model trained without the last `calibration_days` forecasts that
-window from every origin in it. Residuals, scaled by the level, are divided by each series' own RMS residual
-(so that noisy and steady series share one table), and the empirical 10th and 90th percentiles per horizon (and
-of their running sums, for the total and the lead-time error) give p10/p90 around the point forecast.
+window from every origin in it; the empirical 10th and 90th percentiles of its scaled residuals per horizon
+(and of their running sums, for the total and the lead-time error) give p10/p90 around the point forecast.
 """
 
 import json
@@ -39,7 +38,6 @@ from tools.forecast_features import (
     build_panels,
     feature_rows,
     normalise_history,
-    series_key,
     take,
     vocabulary,
 )
@@ -55,15 +53,11 @@ class ForecastConfig(BaseModel):
     """Columns, features and boosting settings of the demand forecaster."""
 
     id_columns: list[str] = Field(default_factory=lambda: ["sku", "location"], min_length=1)
-    regressors: list[str] = Field(
-        default_factory=list, description="Extra numeric columns known ahead (e.g. SNAP days)."
-    )
+    regressors: list[str] = Field(default_factory=list, description="Extra numeric columns known ahead (e.g. SNAP days).")
     max_horizon: int = Field(28, ge=1, le=91)
     recent_lags: int = Field(7, ge=1)
     windows: list[int] = Field(default_factory=lambda: [7, 14, 28, 56, 112])
-    level_days: int = Field(
-        28, ge=1, description="Units are scaled by their mean over this many days before the origin."
-    )
+    level_days: int = Field(28, ge=1, description="Units are scaled by their mean over this many days before the origin.")
     yearly: bool = Field(True, description="Last-year features (same day, week, coming horizon, level growth).")
     min_history_days: int = Field(28, ge=7, description="Origins need at least this many days of history.")
     train_days: int | None = Field(None, ge=1, description="Only the most recent origins; None uses all history.")
@@ -88,19 +82,7 @@ class ForecastConfig(BaseModel):
 
     def spec(self) -> FeatureSpec:
         """The feature layout these settings describe."""
-        return FeatureSpec(
-            tuple(self.id_columns),
-            tuple(self.regressors),
-            self.recent_lags,
-            tuple(self.windows),
-            self.level_days,
-            self.yearly,
-        )
-
-
-def _percentile(values: np.ndarray, q: float) -> list[float]:
-    """Per-column percentile of a matrix, ignoring NaN."""
-    return np.nanpercentile(values, q, axis=0).round(6).tolist()
+        return FeatureSpec(tuple(self.id_columns), tuple(self.regressors), self.recent_lags, tuple(self.windows), self.level_days, self.yearly)
 
 
 class ResidualTable(BaseModel):
@@ -116,11 +98,12 @@ class ResidualTable(BaseModel):
     def from_errors(cls, errors: np.ndarray) -> "ResidualTable":
         """Quantiles of an (origins x horizon) error matrix, NaN where the truth was not yet known."""
         cumulative = np.cumsum(errors, axis=1)
+        quantile = lambda values, q: np.nanpercentile(values, q, axis=0).round(6).tolist()  # noqa: E731
         return cls(
-            q10=_percentile(errors, 10),
-            q90=_percentile(errors, 90),
-            cumulative_q10=_percentile(cumulative, 10),
-            cumulative_q90=_percentile(cumulative, 90),
+            q10=quantile(errors, 10),
+            q90=quantile(errors, 90),
+            cumulative_q10=quantile(cumulative, 10),
+            cumulative_q90=quantile(cumulative, 90),
             cumulative_rms=np.sqrt(np.nanmean(cumulative**2, axis=0)).round(6).tolist(),
         )
 
@@ -134,9 +117,6 @@ class ForecastModel(BaseModel):
     features: list[str]
     labels: dict[str, list[str]]
     residuals: ResidualTable
-    spreads: dict[str, float] = Field(
-        description="Each series' RMS calibration residual; residuals are pooled in these units."
-    )
     metrics: dict[str, float]
     data_hash: str
     version: str | None = None
@@ -153,9 +133,7 @@ class ForecastModel(BaseModel):
     def load(cls, folder: Path) -> "ForecastModel":
         """Read a saved forecaster; the version comes from the registry metadata beside it, if any."""
         fields = json.loads((folder / MODEL_FILE).read_text())
-        boosters = [
-            xgb.Booster(model_file=str(folder / BOOSTER_FILE.format(k))) for k in range(fields["config"]["bag"])
-        ]
+        boosters = [xgb.Booster(model_file=str(folder / BOOSTER_FILE.format(k))) for k in range(fields["config"]["bag"])]
         meta_path = folder / registry.META_FILE
         version = registry.ModelMeta.model_validate_json(meta_path.read_text()).version if meta_path.exists() else None
         return cls.model_validate({**fields, "boosters": boosters, "version": version})
@@ -182,9 +160,7 @@ class Forecast(BaseModel):
     horizon_days: int
     days: list[ForecastDay]
     total: ForecastDay = Field(description="Sum over the horizon; `day` is the last day.")
-    lead_time_error: list[float] = Field(
-        description="RMS error of the demand summed over the first k days, k = 1..horizon."
-    )
+    lead_time_error: list[float] = Field(description="RMS error of the demand summed over the first k days, k = 1..horizon.")
     evidence: Evidence
 
 
@@ -251,9 +227,7 @@ def _matrix(spec: FeatureSpec, matrix: np.ndarray, label: np.ndarray | None = No
     names = spec.names()
     categorical = set(spec.categorical())
     types = ["c" if name in categorical else "q" for name in names]
-    return xgb.DMatrix(
-        matrix, label=label, feature_names=names, feature_types=types, enable_categorical=True, nthread=1
-    )
+    return xgb.DMatrix(matrix, label=label, feature_names=names, feature_types=types, enable_categorical=True, nthread=1)
 
 
 @dataclass(frozen=True)
@@ -305,20 +279,16 @@ def _fit(panels: list[Panel], end: pd.Timestamp, layout: _Layout) -> list[xgb.Bo
         if len(label) > config.max_rows:
             rows = np.sort(np.random.default_rng(seed).choice(len(label), config.max_rows, replace=False))
         params = {**_params(config), "seed": seed}
-        boosters.append(
-            xgb.train(params, _matrix(layout.spec, matrix[rows], label[rows]), num_boost_round=config.trees)
-        )
+        boosters.append(xgb.train(params, _matrix(layout.spec, matrix[rows], label[rows]), num_boost_round=config.trees))
     return boosters
 
 
-def _calibrate(
-    panels: list[Panel], end: pd.Timestamp, layout: _Layout
-) -> tuple[ResidualTable, dict[str, float], dict[str, float]]:
-    """Residual quantiles of a model trained before the calibration window, each series' spread, and scores."""
+def _calibration_errors(panels: list[Panel], end: pd.Timestamp, layout: _Layout) -> tuple[np.ndarray, dict[str, float]]:
+    """Scaled residuals (origins x horizon) of a booster trained before the calibration window, and its scores."""
     start = end - pd.Timedelta(days=layout.config.calibration_days)
     boosters = _fit(panels, start, layout)
     horizon = layout.config.max_horizon
-    errors, spreads, abs_units, units = [], {}, 0.0, 0.0
+    errors, abs_units, units = [], 0.0, 0.0
     for panel in panels:
         last = min(int((end - panel.days[0]).days), len(panel.days) - 1)
         origins = np.arange(max(int((start - panel.days[0]).days), layout.config.min_history_days - 1), last)
@@ -327,18 +297,13 @@ def _calibrate(
         rows = feature_rows(panel, origins, horizon, layout.spec, layout.labels)
         truth = np.where(rows.target <= last, take(panel.units, rows.target), np.nan)
         residual = truth / rows.level - _average(boosters, _matrix(layout.spec, rows.matrix))
-        if np.isnan(residual).all():
-            continue
-        spread = max(float(np.sqrt(np.nanmean(residual**2))), 1e-6)
-        spreads[series_key(panel.ids, layout.spec.id_columns)] = spread
-        errors.append(residual.reshape(len(origins), horizon) / spread)
+        errors.append(residual.reshape(len(origins), horizon))
         abs_units += float(np.nansum(np.abs(residual) * rows.level))
         units += float(np.nansum(truth))
     if not errors:
         raise ValueError("no series has history in the calibration window")
     matrix = np.concatenate(errors)
-    metrics = {"calibration_wape": round(abs_units / max(units, 1e-9), 6), "calibration_origins": float(len(matrix))}
-    return ResidualTable.from_errors(matrix), spreads, metrics
+    return matrix, {"calibration_wape": round(abs_units / max(units, 1e-9), 6), "calibration_origins": float(len(matrix))}
 
 
 def train_forecaster(history: pd.DataFrame, *, config: ForecastConfig) -> ForecastModel:
@@ -348,13 +313,12 @@ def train_forecaster(history: pd.DataFrame, *, config: ForecastConfig) -> Foreca
     layout = _Layout(config=config, spec=spec, labels=vocabulary(frame, spec))
     panels = build_panels(frame, spec)
     end = frame["day"].max()
-    residuals, spreads, metrics = _calibrate(panels, end, layout)
+    errors, metrics = _calibration_errors(panels, end, layout)
     return ForecastModel(
         config=config,
         features=spec.names(),
         labels=layout.labels,
-        residuals=residuals,
-        spreads=spreads,
+        residuals=ResidualTable.from_errors(errors),
         metrics=metrics,
         data_hash=registry.frame_hash(history.reset_index(drop=True)),
         boosters=_fit(panels, end, layout),
@@ -399,9 +363,7 @@ def _panel(history: pd.DataFrame, request: ForecastRequest, spec: FeatureSpec) -
     return build_panels(frame[mask], spec, observed_until=request.as_of, until=until)[0]
 
 
-def _assemble(
-    request: ForecastRequest, panel: Panel, point: np.ndarray, scale: float, table: ResidualTable, evidence: Evidence
-) -> Forecast:
+def _assemble(request: ForecastRequest, panel: Panel, point: np.ndarray, scale: float, table: ResidualTable, evidence: Evidence) -> Forecast:
     """A Forecast from point values and a residual table in `scale` units; facts are added to the evidence."""
     horizon = request.horizon_days
     point = np.maximum(point, 0.0)
@@ -438,12 +400,7 @@ def _evidence(tool: str, model: str, version: str, request: ForecastRequest, **i
     return Evidence(
         id=f"{tool}:{'/'.join(request.series.values())}:{request.as_of.isoformat()}",
         source=Source(tool=tool, model=model, version=version),
-        inputs={
-            "series": request.series,
-            "as_of": request.as_of.isoformat(),
-            "horizon_days": request.horizon_days,
-            **inputs,
-        },
+        inputs={"series": request.series, "as_of": request.as_of.isoformat(), "horizon_days": request.horizon_days, **inputs},
     )
 
 
@@ -473,9 +430,7 @@ def _drivers(model: ForecastModel, rows: FeatureRows, dmatrix: xgb.DMatrix) -> l
     return drivers
 
 
-def forecast(
-    model: ForecastModel, history: pd.DataFrame, series: dict[str, str] | str, horizon_days: int, as_of: date
-) -> Forecast:
+def forecast(model: ForecastModel, history: pd.DataFrame, series: dict[str, str] | str, horizon_days: int, as_of: date) -> Forecast:
     """Forecast one series for the days after `as_of`; history rows after `as_of` only supply known-ahead covariates."""
     request = _request(series, model.config.id_columns, horizon_days, as_of)
     if horizon_days > model.config.max_horizon:
@@ -486,13 +441,10 @@ def forecast(
     rows = feature_rows(panel, np.array([origin]), horizon_days, spec, model.labels)
     dmatrix = _matrix(spec, rows.matrix)
     level = float(rows.level[0])
-    spread = model.spreads.get(
-        series_key(request.series, spec.id_columns), float(np.median(list(model.spreads.values())))
-    )
     version = model.version or f"unregistered-{model.data_hash[:8]}"
     evidence = _evidence("forecast", MODEL_NAME, version, request, history_days=int(origin + 1))
     evidence.drivers = _drivers(model, rows, dmatrix)
-    return _assemble(request, panel, model.predict(dmatrix) * level, level * spread, model.residuals, evidence)
+    return _assemble(request, panel, model.predict(dmatrix) * level, level, model.residuals, evidence)
 
 
 def seasonal_naive(
