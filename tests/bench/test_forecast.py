@@ -3,11 +3,9 @@
 import json
 
 import pytest
-from typer.testing import CliRunner
 
 from bench import forecast as bench
 from bench.data import DataMissing
-from twin.settings import get_settings
 
 
 @pytest.fixture(scope="module")
@@ -47,12 +45,5 @@ def test_scale_rule_reproduces_the_official_scales():
     assert bench.rmsse_scales(sales, 1913)["CA_1"] != official["CA_1"]
 
 
-def test_missing_data_prints_a_skip_object(tmp_path, monkeypatch):
-    monkeypatch.setenv("YM_SHARED_DATA_DIR", str(tmp_path))
-    get_settings.cache_clear()
-    try:
-        result = CliRunner().invoke(bench.app, ["--json"])
-    finally:
-        get_settings.cache_clear()
-    assert result.exit_code == 0
-    assert "benchmark data not found" in json.loads(result.stdout.strip().splitlines()[-1])["skipped"]
+def test_missing_data_prints_a_skip_object(tmp_path, skip_reason):
+    assert "benchmark data not found" in skip_reason(bench.app, ["--json"], YM_SHARED_DATA_DIR=str(tmp_path))

@@ -1,16 +1,12 @@
 """Tests of the late-risk benchmark: its metrics, the time split, and the skip without a seeded twin."""
 
-import json
-
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
 from bench import late_risk
 from bench.data import DataMissing
 from tests.tools.test_late_risk import FAST, shipment_history
 from twin.db import make_engine, migrate
-from twin.settings import get_settings
 
 
 def test_expected_calibration_error_of_known_cases():
@@ -34,17 +30,9 @@ def test_seeded_twin_slice(databases):
     assert result.model.roc_auc > result.baseline.roc_auc and 0 <= result.model.ece < 0.2
 
 
-def test_empty_database_skips_with_json(tmp_path, monkeypatch):
-    monkeypatch.setenv("YM_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("YM_DATABASE_URL", raising=False)
-    get_settings.cache_clear()
-    try:
-        outcome = CliRunner().invoke(late_risk.app, ["--json"])
-    finally:
-        monkeypatch.undo()
-        get_settings.cache_clear()
-    assert outcome.exit_code == 0
-    assert "run `yardmaster seed` first" in json.loads(outcome.stdout.strip().splitlines()[-1])["skipped"]
+def test_empty_database_skips_with_json(tmp_path, skip_reason):
+    reason = skip_reason(late_risk.app, ["--json"], YM_DATA_DIR=str(tmp_path), YM_DATABASE_URL=None)
+    assert "run `yardmaster seed` first" in reason
 
 
 def test_migrated_database_without_shipments_is_missing_data(tmp_path):

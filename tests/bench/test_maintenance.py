@@ -1,15 +1,11 @@
 """Tests of the maintenance benchmarks on a slice of the public data."""
 
-import json
-
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
 from bench import maintenance
 from bench.data import DataMissing
 from tools.maintenance import BoosterParams
-from twin.settings import get_settings
 
 QUICK = BoosterParams(n_estimators=60, learning_rate=0.15)
 
@@ -43,13 +39,5 @@ def test_cmapss_rul_on_a_slice():
     assert 0 < result.rmse < 30
 
 
-def test_missing_data_skips_with_json(tmp_path, monkeypatch):
-    monkeypatch.setenv("YM_SHARED_DATA_DIR", str(tmp_path))
-    get_settings.cache_clear()
-    try:
-        outcome = CliRunner().invoke(maintenance.app, ["--json"])
-    finally:
-        monkeypatch.undo()
-        get_settings.cache_clear()
-    assert outcome.exit_code == 0
-    assert "benchmark data not found" in json.loads(outcome.stdout.strip().splitlines()[-1])["skipped"]
+def test_missing_data_skips_with_json(tmp_path, skip_reason):
+    assert "benchmark data not found" in skip_reason(maintenance.app, ["--json"], YM_SHARED_DATA_DIR=str(tmp_path))

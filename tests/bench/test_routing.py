@@ -36,12 +36,6 @@ def test_unknown_instance_is_an_error():
     assert result.exit_code == 2 and "X999" in result.stderr
 
 
-def test_missing_data_is_skipped_with_a_reason(tmp_path, monkeypatch):
-    monkeypatch.setenv("YM_SHARED_DATA_DIR", str(tmp_path))
-    get_settings.cache_clear()
-    try:
-        result = CliRunner().invoke(app, ["--instances", "C101", "--json"])
-    finally:
-        get_settings.cache_clear()
-    assert result.exit_code == 0
-    assert "benchmark data not found" in json.loads(result.stdout)["skipped"]
+def test_missing_data_is_skipped_with_a_reason(tmp_path, skip_reason):
+    reason = skip_reason(app, ["--instances", "C101", "--json"], YM_SHARED_DATA_DIR=str(tmp_path))
+    assert "benchmark data not found" in reason
