@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from api import metrics
 from api.routers import audit, chat, decisions, exceptions, health, policies, twin, webhooks
+from api.routers import console
 from agents.modelbook import trained
 from api.jobs import detection_loop
 from api.webhooks import delivery_loop
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(decisions.router)
     app.include_router(policies.router)
     app.include_router(audit.router)
+    console.install(app)
     metrics.instrument(app)
     app.add_exception_handler(EventRejected, _event_rejected)
     return app

@@ -1,0 +1,186 @@
+"""The twin browser: shipments, trucks, SKUs with their stock, lanes and carriers, searchable, each with its
+detail and the decisions that name it."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, status
+from pydantic import BaseModel
+from sqlalchemy import String, cast, or_
+from sqlmodel import Session, SQLModel, select
+
+from api.auth import PrincipalDep
+from api.deps import SessionDep
+from api.paging import Limit, Offset, Page, paginate
+from twin import models as m
+
+router = APIRouter(prefix="/v1/twin", tags=["twin browser"])
+
+Search = Annotated[str | None, Query(max_length=64, description="Part of a code or name, any case.")]
+RECENT_TELEMETRY = 30
+
+
+class DecisionRef(BaseModel):
+    """A decision that names an entity: enough to list it and link to it."""
+
+    decision_id: str
+    exception_id: str
+    specialist: str
+    status: str
+    action_types: list[str]
+    created_at: datetime
+
+
+class ShipmentDetail(BaseModel):
+    """A shipment, its scans in time order and the decisions that name it."""
+
+    shipment: m.Shipment
+    scans: list[m.ScanEvent]
+    decisions: list[DecisionRef]
+
+
+class TruckDetail(BaseModel):
+    """A truck, its latest telemetry (newest first), its work orders and the decisions that name it."""
+
+    truck: m.Vehicle
+    telemetry: list[m.TelemetryReading]
+    work_orders: list[m.WorkOrder]
+    decisions: list[DecisionRef]
+
+
+class SkuDetail(BaseModel):
+    """A SKU, its stock position at every DC and the decisions that name it."""
+
+    sku: m.Sku
+    positions: list[m.InventoryPosition]
+    decisions: list[DecisionRef]
+
+
+class LaneDetail(BaseModel):
+    """A lane, the carriers' offers on it and the decisions that name it."""
+
+    lane: m.Lane
+    offers: list[m.CarrierLane]
+    decisions: list[DecisionRef]
+
+
+class CarrierDetail(BaseModel):
+    """A carrier, its offers on every lane and the decisions that name it."""
+
+    carrier: m.Carrier
+    offers: list[m.CarrierLane]
+    decisions: list[DecisionRef]
+
+
+def decisions_naming(session: Session, code: str, limit: int = 50) -> list[DecisionRef]:
+    """The newest decisions whose record names the code (in a reference, an action or an evidence record)."""
+    rows = session.exec(select(m.DecisionRecord)
+                        .where(cast(m.DecisionRecord.payload, String).contains(f'"{code}"'))
+                        .order_by(m.DecisionRecord.created_at.desc()).limit(limit)).all()
+    return [DecisionRef(decision_id=row.id, exception_id=row.exception_id, specialist=row.specialist,
+                        status=row.status, action_types=[a.get("type", "") for a in row.payload.get("actions", [])],
+                        created_at=row.created_at) for row in rows]
+
+
+def _listing(session: Session, table: type[SQLModel], order, search: list, q: str | None, limit: int, offset: int,
+             *where) -> Page:
+    """A page of a table's rows in code order, narrowed to rows where any searched column contains `q`."""
+    statement = select(table).where(*where).order_by(order)
+    if q and q.strip():
+        statement = statement.where(or_(*(column.ilike(f"%{q.strip()}%") for column in search)))
+    return paginate(session, statement, limit, offset, lambda row: row[0])
+
+
+def _get(session: Session, table: type[SQLModel], code: str, noun: str) -> SQLModel:
+    """One row by its code, or 404 naming what was asked for."""
+    row = session.get(table, code)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {noun} with code {code!r}")
+    return row
+
+
+@router.get("/shipments", response_model=Page[m.Shipment])
+def list_shipments(session: SessionDep, _principal: PrincipalDep, q: Search = None,
+                   shipment_status: Annotated[str | None, Query(alias="status", max_length=32)] = None,
+                   limit: Limit = 50, offset: Offset = 0) -> Page[m.Shipment]:
+    """Shipments by id, searched by id, origin, destination, lane or carrier, optionally of one status."""
+    where = [m.Shipment.status == shipment_status] if shipment_status else []
+    search = [m.Shipment.id, m.Shipment.origin, m.Shipment.destination, m.Shipment.lane, m.Shipment.carrier]
+    return _listing(session, m.Shipment, m.Shipment.id, search, q, limit, offset, *where)
+
+
+@router.get("/shipments/{shipment_id}", response_model=ShipmentDetail)
+def get_shipment(shipment_id: str, session: SessionDep, _principal: PrincipalDep) -> ShipmentDetail:
+    """A shipment with its scans and decisions."""
+    shipment = _get(session, m.Shipment, shipment_id, "shipment")
+    scans = session.exec(select(m.ScanEvent).where(m.ScanEvent.shipment_id == shipment_id)
+                         .order_by(m.ScanEvent.at, m.ScanEvent.id)).all()
+    return ShipmentDetail(shipment=shipment, scans=list(scans), decisions=decisions_naming(session, shipment_id))
+
+
+@router.get("/trucks", response_model=Page[m.Vehicle])
+def list_trucks(session: SessionDep, _principal: PrincipalDep, q: Search = None,
+                limit: Limit = 50, offset: Offset = 0) -> Page[m.Vehicle]:
+    """Own-fleet trucks by code, searched by code, home DC or status."""
+    search = [m.Vehicle.code, m.Vehicle.home_dc, m.Vehicle.status]
+    return _listing(session, m.Vehicle, m.Vehicle.code, search, q, limit, offset)
+
+
+@router.get("/trucks/{code}", response_model=TruckDetail)
+def get_truck(code: str, session: SessionDep, _principal: PrincipalDep) -> TruckDetail:
+    """A truck with its latest telemetry, work orders and decisions."""
+    truck = _get(session, m.Vehicle, code, "truck")
+    telemetry = session.exec(select(m.TelemetryReading).where(m.TelemetryReading.truck == code)
+                             .order_by(m.TelemetryReading.at.desc()).limit(RECENT_TELEMETRY)).all()
+    orders = session.exec(select(m.WorkOrder).where(m.WorkOrder.truck == code)
+                          .order_by(m.WorkOrder.opened_at.desc())).all()
+    return TruckDetail(truck=truck, telemetry=list(telemetry), work_orders=list(orders),
+                       decisions=decisions_naming(session, code))
+
+
+@router.get("/skus", response_model=Page[m.Sku])
+def list_skus(session: SessionDep, _principal: PrincipalDep, q: Search = None,
+              limit: Limit = 50, offset: Offset = 0) -> Page[m.Sku]:
+    """SKUs by code, searched by code, name or category."""
+    search = [m.Sku.code, m.Sku.name, m.Sku.category]
+    return _listing(session, m.Sku, m.Sku.code, search, q, limit, offset)
+
+
+@router.get("/skus/{code}", response_model=SkuDetail)
+def get_sku(code: str, session: SessionDep, _principal: PrincipalDep) -> SkuDetail:
+    """A SKU with its stock positions and decisions."""
+    sku = _get(session, m.Sku, code, "SKU")
+    positions = session.exec(select(m.InventoryPosition).where(m.InventoryPosition.sku == code)
+                             .order_by(m.InventoryPosition.location)).all()
+    return SkuDetail(sku=sku, positions=list(positions), decisions=decisions_naming(session, code))
+
+
+@router.get("/lanes", response_model=Page[m.Lane])
+def list_lanes(session: SessionDep, _principal: PrincipalDep, q: Search = None,
+               limit: Limit = 50, offset: Offset = 0) -> Page[m.Lane]:
+    """Lanes by code, searched by code, origin DC or destination region."""
+    search = [m.Lane.code, m.Lane.origin, m.Lane.dest_region]
+    return _listing(session, m.Lane, m.Lane.code, search, q, limit, offset)
+
+
+@router.get("/lanes/{code}", response_model=LaneDetail)
+def get_lane(code: str, session: SessionDep, _principal: PrincipalDep) -> LaneDetail:
+    """A lane with its carriers' offers and decisions."""
+    lane = _get(session, m.Lane, code, "lane")
+    offers = session.exec(select(m.CarrierLane).where(m.CarrierLane.lane == code).order_by(m.CarrierLane.carrier)).all()
+    return LaneDetail(lane=lane, offers=list(offers), decisions=decisions_naming(session, code))
+
+
+@router.get("/carriers", response_model=Page[m.Carrier])
+def list_carriers(session: SessionDep, _principal: PrincipalDep, q: Search = None,
+                  limit: Limit = 50, offset: Offset = 0) -> Page[m.Carrier]:
+    """Carriers by code, searched by code or name."""
+    return _listing(session, m.Carrier, m.Carrier.code, [m.Carrier.code, m.Carrier.name], q, limit, offset)
+
+
+@router.get("/carriers/{code}", response_model=CarrierDetail)
+def get_carrier(code: str, session: SessionDep, _principal: PrincipalDep) -> CarrierDetail:
+    """A carrier with its lane offers and decisions."""
+    carrier = _get(session, m.Carrier, code, "carrier")
+    offers = session.exec(select(m.CarrierLane).where(m.CarrierLane.carrier == code).order_by(m.CarrierLane.lane)).all()
+    return CarrierDetail(carrier=carrier, offers=list(offers), decisions=decisions_naming(session, code))

@@ -1,0 +1,28 @@
+"""The web console: its page at `/`, its static files under `/web` (the repository's `web/`), and the read
+endpoints it needs beyond the rest of `/v1`."""
+
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from api.routers import browse, inbox, kpis, me, network, verdicts
+
+WEB_DIR = Path(__file__).resolve().parents[2] / "web"
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+def console_page() -> FileResponse:
+    """The console's single page; its scripts call the public `/v1` API with the key the user logs in with."""
+    return FileResponse(WEB_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+def install(app: FastAPI) -> None:
+    """Serve the console at `/`, its files under `/web`, and its read endpoints."""
+    for read_router in (me.router, inbox.router, verdicts.router, browse.router, network.router, kpis.router):
+        app.include_router(read_router)
+    app.include_router(router)
+    app.mount("/web", StaticFiles(directory=WEB_DIR), name="web")

@@ -1,0 +1,120 @@
+"""Key figures over time from the twin and the decisions: on-time delivery, failures and downtime, stock below
+its thresholds, decisions by status and specialist, and the spend of executed decisions."""
+
+from collections import Counter, defaultdict
+from datetime import date, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+from sqlmodel import Session, select
+
+from api.auth import PrincipalDep
+from api.deps import SessionDep
+from twin import models as m
+from twin import store
+
+router = APIRouter(prefix="/v1", tags=["kpis"])
+
+EXPEDITE_ACTIONS = {"expedite_shipment", "expedite_purchase", "book_spot"}
+SPENDING_STATUSES = {"executed", "overridden"}
+
+
+class Week(BaseModel):
+    """One week of the twin's operations, Monday first."""
+
+    week_start: date
+    delivered: int
+    on_time: int
+    on_time_rate: float | None = Field(description="On-time share of the week's deliveries; none without any.")
+    failures: int = Field(description="Corrective work orders opened (breakdowns).")
+    downtime_hours: float = Field(description="Hours trucks spent in corrective work orders opened that week.")
+
+
+class StockNow(BaseModel):
+    """Stock positions against their thresholds at the twin's clock."""
+
+    positions: int
+    at_zero: int
+    below_safety_stock: int
+    below_reorder_point: int
+
+
+class DecisionDay(BaseModel):
+    """Decisions made on one day, by status, and the expected cost of those executed."""
+
+    day: date
+    by_status: dict[str, int]
+    executed_cost_usd: float
+    expedite_cost_usd: float = Field(description="Expected cost of executed decisions with an expedite action.")
+
+
+class Kpis(BaseModel):
+    """The console's key figures."""
+
+    as_of: datetime | None
+    weeks: list[Week]
+    stock: StockNow
+    decisions_by_status: dict[str, int]
+    decisions_by_specialist: dict[str, int]
+    decision_days: list[DecisionDay]
+
+
+def _monday(moment: datetime | date) -> date:
+    """The Monday of a moment's week."""
+    day = moment.date() if isinstance(moment, datetime) else moment
+    return day - timedelta(days=day.weekday())
+
+
+def _weeks(session: Session, now: datetime, count: int) -> list[Week]:
+    """Deliveries, on-time deliveries, failures and downtime per week, over the last `count` weeks."""
+    starts = [_monday(now) - timedelta(weeks=back) for back in range(count - 1, -1, -1)]
+    since = datetime.combine(starts[0], datetime.min.time())
+    delivered, on_time = Counter(), Counter()
+    for delivered_at, promised_at in session.execute(
+            select(m.Shipment.delivered_at, m.Shipment.promised_at).where(m.Shipment.delivered_at >= since)):
+        delivered[_monday(delivered_at)] += 1
+        on_time[_monday(delivered_at)] += delivered_at <= promised_at
+    failures, downtime = Counter(), defaultdict(float)
+    for opened_at, closed_at in session.execute(select(m.WorkOrder.opened_at, m.WorkOrder.closed_at).where(
+            m.WorkOrder.kind == "corrective", m.WorkOrder.opened_at >= since)):
+        failures[_monday(opened_at)] += 1
+        downtime[_monday(opened_at)] += ((closed_at or now.replace(tzinfo=None)) - opened_at).total_seconds() / 3600
+    return [Week(week_start=start, delivered=delivered[start], on_time=on_time[start],
+                 on_time_rate=round(on_time[start] / delivered[start], 4) if delivered[start] else None,
+                 failures=failures[start], downtime_hours=round(downtime[start], 1)) for start in starts]
+
+
+def _stock(session: Session) -> StockNow:
+    """Counts of stock positions at zero, under safety stock and under their reorder point."""
+    positions = session.exec(select(m.InventoryPosition)).all()
+    return StockNow(positions=len(positions), at_zero=sum(p.on_hand <= 0 for p in positions),
+                    below_safety_stock=sum(p.on_hand < p.safety_stock for p in positions),
+                    below_reorder_point=sum(p.on_hand + p.in_transit < p.reorder_point for p in positions))
+
+
+def _decision_days(records: list[m.DecisionRecord]) -> list[DecisionDay]:
+    """Per day of decision: counts by status and the expected cost of what executed."""
+    days: dict[date, DecisionDay] = {}
+    for record in records:
+        day = days.setdefault(record.created_at.date(), DecisionDay(
+            day=record.created_at.date(), by_status={}, executed_cost_usd=0.0, expedite_cost_usd=0.0))
+        day.by_status[record.status] = day.by_status.get(record.status, 0) + 1
+        if record.status in SPENDING_STATUSES:
+            cost = float((record.payload.get("expected_impact") or {}).get("cost_usd", 0.0))
+            day.executed_cost_usd = round(day.executed_cost_usd + cost, 2)
+            if {a.get("type") for a in record.payload.get("actions", [])} & EXPEDITE_ACTIONS:
+                day.expedite_cost_usd = round(day.expedite_cost_usd + cost, 2)
+    return [days[day] for day in sorted(days)]
+
+
+@router.get("/kpis", response_model=Kpis)
+def kpis(session: SessionDep, _principal: PrincipalDep,
+         weeks: Annotated[int, Query(ge=1, le=52, description="Weeks of history, the twin's week last.")] = 12) -> Kpis:
+    """Weekly operations figures up to the twin's clock, stock now, and decisions over time."""
+    now = store.as_of(session) or datetime.now()
+    records = list(session.exec(select(m.DecisionRecord).order_by(m.DecisionRecord.created_at)).all())
+    return Kpis(as_of=now, weeks=_weeks(session, now, weeks), stock=_stock(session),
+                decisions_by_status=dict(Counter(r.status for r in records)),
+                decisions_by_specialist=dict(Counter(r.specialist for r in records)),
+                decision_days=_decision_days(records))

@@ -1,0 +1,78 @@
+// The public HTTP API: the key lives in sessionStorage (this tab only) and travels in the Authorization header.
+
+const KEY = "yardmaster.key";
+
+export class ApiError extends Error {
+  constructor(status, detail) {
+    super(typeof detail === "string" ? detail : JSON.stringify(detail));
+    this.status = status;
+    this.detail = detail;
+  }
+}
+
+export const session = {
+  get key() { return sessionStorage.getItem(KEY); },
+  set key(value) { value ? sessionStorage.setItem(KEY, value) : sessionStorage.removeItem(KEY); },
+};
+
+function headers(extra = {}) {
+  return { Authorization: `Bearer ${session.key}`, ...extra };
+}
+
+// A JSON request; throws ApiError with the server's `detail` on a non-2xx answer.
+export async function api(path, { method = "GET", body } = {}) {
+  const response = await fetch(path, {
+    method,
+    headers: headers(body === undefined ? {} : { "Content-Type": "application/json" }),
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!response.ok) {
+    if (response.status === 401) window.dispatchEvent(new CustomEvent("ym:unauthorized"));
+    throw new ApiError(response.status, data?.detail ?? response.statusText);
+  }
+  return data;
+}
+
+// A query string from an object, skipping empty values.
+export function query(params) {
+  const entries = Object.entries(params).filter(([, value]) => value !== undefined && value !== null && value !== "");
+  return entries.length ? `?${new URLSearchParams(entries)}` : "";
+}
+
+// POST /v1/chat and call onEvent(name, data) for each Server-Sent Event as it arrives.
+export async function streamChat(message, threadId, onEvent) {
+  const response = await fetch("/v1/chat", {
+    method: "POST",
+    headers: headers({ "Content-Type": "application/json", Accept: "text/event-stream" }),
+    body: JSON.stringify(threadId ? { message, thread_id: threadId } : { message }),
+  });
+  if (!response.ok) {
+    const data = await response.json().catch(() => ({}));
+    throw new ApiError(response.status, data.detail ?? response.statusText);
+  }
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += value.replace(/\r\n/g, "\n");
+    let end;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let name = "message";
+      const lines = [];
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event:")) name = line.slice(6).trim();
+        else if (line.startsWith("data:")) lines.push(line.slice(5).replace(/^ /, ""));
+      }
+      if (!lines.length) continue;
+      const raw = lines.join("\n");
+      let data;
+      try { data = JSON.parse(raw); } catch { data = raw; }
+      onEvent(name, data);
+    }
+  }
+}

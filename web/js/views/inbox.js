@@ -1,0 +1,148 @@
+// The approval inbox: waiting decisions, most urgent first, the selected one in full with its verdict form.
+// New decisions appear by polling; keyboard: j/k next/previous, a approve, r reject, e edit, o open.
+
+import { api } from "../api.js";
+import { announce, errorBox, fill, h, heading, label, relative, usd, pct, when } from "../ui.js";
+import { actions, alternatives, costBreakdown, drivers, evidenceList, impact, justification, statusBadge,
+  verdictForm } from "./parts.js";
+
+const POLL_MS = 5000;
+const listeners = new Set();
+let poller = null;
+let badge = null;
+
+// Poll the inbox for the nav badge and any open inbox view; null stops it.
+export function watchCount(element) {
+  badge = element;
+  clearInterval(poller);
+  poller = element ? setInterval(refresh, POLL_MS) : null;
+  if (element) refresh();
+}
+
+async function refresh() {
+  if (document.hidden) return;
+  try {
+    const inbox = await api("/v1/inbox");
+    if (badge) badge.textContent = inbox.total ? String(inbox.total) : "";
+    listeners.forEach((listener) => listener(inbox));
+  } catch { /* the next poll tries again; a revoked key logs out through the api module */ }
+}
+
+let state = null;
+
+export async function show(root, _args, params, can) {
+  const started = performance.now();
+  const list = h("ol", { class: "inbox-list", id: "inbox-list", "aria-label": "Waiting decisions" });
+  const detail = h("section", { class: "inbox-detail", id: "inbox-detail", "aria-live": "polite", "aria-label": "Selected decision" });
+  const summary = h("p", { class: "muted", id: "inbox-summary" });
+  fill(root, heading("Approval inbox", summary), h("div", { class: "split" }, h("div", { class: "pane" }, list), detail));
+  state = { items: [], selected: null, list, detail, summary, can, form: null, keys: onKey };
+  document.addEventListener("keydown", onKey);
+  listeners.add(merge);
+  const inbox = await api("/v1/inbox");
+  state.items = inbox.items;
+  state.clock = inbox.as_of ? Date.parse(inbox.as_of) : Date.now();
+  state.loaded = true;
+  renderList();
+  const wanted = params.get("d");
+  select(state.items.find((item) => item.decision_id === wanted) ?? state.items[0], false);
+  root.dataset.loadedMs = String(Math.round(performance.now() - started));
+}
+
+export function leave() {
+  if (!state) return;
+  document.removeEventListener("keydown", state.keys);
+  listeners.delete(merge);
+  state = null;
+}
+
+// A poll's answer: add new waiting decisions, drop those decided elsewhere, keep the selection.
+function merge(inbox) {
+  if (!state?.loaded) return;
+  const known = new Set(state.items.map((item) => item.decision_id));
+  const fresh = inbox.items.filter((item) => !known.has(item.decision_id));
+  const changed = fresh.length || inbox.items.length !== state.items.length;
+  if (!changed) return;
+  state.items = inbox.items;
+  renderList();
+  if (fresh.length) announce(`${fresh.length} new decision${fresh.length > 1 ? "s" : ""} waiting`);
+  if (!state.selected && state.items.length) select(state.items[0], false);
+}
+
+function renderList() {
+  const { items, list, summary } = state;
+  summary.textContent = items.length
+    ? `${items.length} waiting, most urgent first (deadline, then severity, then cost).`
+    : "Nothing waits for approval.";
+  fill(list, items.map((item) => h("li", { "data-id": item.decision_id,
+    class: item.decision_id === state.selected ? "selected" : null },
+    h("button", { type: "button", class: "item", "aria-current": item.decision_id === state.selected ? "true" : null,
+      onclick: () => select(item, true) },
+      h("span", { class: "item-head" },
+        h("span", { class: "code" }, item.decision_id),
+        h("span", { class: `sev sev-${item.severity}` }, item.severity)),
+      h("span", { class: "item-what" }, `${label(item.exception_type ?? "free text")}: `,
+        Object.values(item.refs).join(", ") || "—"),
+      h("span", { class: "item-meta" },
+        h("span", { title: item.due_at ? `${item.due_reason} ${when(item.due_at)}` : "no deadline" },
+          item.due_at ? `${item.due_reason}, ${relative(item.due_at, state.clock)}` : "no deadline"),
+        h("span", {}, usd(item.cost_usd)), h("span", {}, `conf. ${pct(item.confidence)}`)),
+      h("span", { class: "item-actions" }, item.action_types.map(label).join(", "))))));
+}
+
+async function select(item, focusDetail) {
+  if (!state) return;
+  state.selected = item?.decision_id ?? null;
+  for (const row of state.list.children) {
+    const on = row.dataset.id === state.selected;
+    row.classList.toggle("selected", on);
+    row.querySelector("button").toggleAttribute("aria-current", on);
+  }
+  if (!item) { fill(state.detail, h("p", { class: "muted" }, "Select a decision.")); return; }
+  state.list.querySelector(`li[data-id="${item.decision_id}"]`)?.scrollIntoView({ block: "nearest" });
+  fill(state.detail, h("p", { class: "muted" }, "Loading…"));
+  let decision;
+  try { decision = await api(`/v1/decisions/${item.decision_id}`); } catch (error) { fill(state.detail, errorBox(error)); return; }
+  if (!state || state.selected !== item.decision_id) return;
+  state.form = state.can.decide ? verdictForm(decision, () => decided(item)) : null;
+  fill(state.detail,
+    h("h2", {}, h("a", { href: `#/decisions/${decision.decision_id}` }, decision.decision_id), " ", statusBadge(decision.status)),
+    h("p", { class: "muted" }, `${label(decision.specialist ?? "no specialist")} · exception `, decision.exception_id,
+      ` · ${item.due_at ? `${item.due_reason} ${when(item.due_at)}` : "no deadline"}`),
+    state.form ?? h("p", { class: "muted", id: "read-only" }, "Your role can read decisions but not approve them."),
+    justification(decision), actions(decision.actions, "Proposed actions"), impact(decision),
+    h("section", { "aria-label": "Model drivers" }, h("h3", {}, "Model drivers"), drivers(decision)),
+    costBreakdown(decision), alternatives(decision),
+    h("section", {}, h("h3", {}, "Evidence"), evidenceList(decision)));
+  if (focusDetail) state.detail.querySelector("h2 a")?.focus();
+}
+
+// After a verdict: drop the decision and move to the next one.
+function decided(item) {
+  const index = state.items.findIndex((other) => other.decision_id === item.decision_id);
+  state.items.splice(index, 1);
+  renderList();
+  if (badge) badge.textContent = state.items.length ? String(state.items.length) : "";
+  select(state.items[Math.min(index, state.items.length - 1)], false);
+}
+
+function move(step) {
+  const index = state.items.findIndex((item) => item.decision_id === state.selected);
+  const next = state.items[Math.max(0, Math.min(state.items.length - 1, index + step))];
+  if (next) select(next, false).then(() => state?.list.querySelector(`li[data-id="${next.decision_id}"] button`)?.focus());
+}
+
+function onKey(event) {
+  if (!state || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.target.closest("input, textarea, select")) return;
+  const actionsByKey = {
+    j: () => move(1), ArrowDown: () => move(1), k: () => move(-1), ArrowUp: () => move(-1),
+    o: () => state.selected && (location.hash = `#/decisions/${state.selected}`),
+    a: () => state.form?.arm("approve"), r: () => state.form?.arm("reject"), e: () => state.form?.arm("override"),
+  };
+  const action = actionsByKey[event.key];
+  if (action && (event.key.length === 1 || event.target.closest("#inbox-list"))) {
+    event.preventDefault();
+    action();
+  }
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Refresh web/vendor from the npm registry at the versions pinned in web/package.json, then record them.
+set -euo pipefail
+cd "$(dirname "$0")"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cp package.json "$work/"
+(cd "$work" && npm install --no-audit --no-fund --ignore-scripts --silent)
+modules="$work/node_modules"
+cp "$modules/uplot/dist/uPlot.esm.js" "$modules/uplot/dist/uPlot.min.css" vendor/
+cp "$modules/uplot/LICENSE" vendor/uPlot.LICENSE
+cp "$modules/topojson-client/dist/topojson-client.min.js" vendor/
+cp "$modules/topojson-client/LICENSE" vendor/topojson-client.LICENSE
+cp "$modules/us-atlas/states-albers-10m.json" vendor/
+cp "$modules/us-atlas/LICENSE" vendor/us-atlas.LICENSE
+{
+  echo "# Vendored from the npm registry by web/vendor.sh; do not edit by hand."
+  for name in uplot topojson-client us-atlas; do
+    node -e "const p=require('$modules/$name/package.json'); console.log(p.name+'@'+p.version+' '+(p.license||''))"
+  done
+} > vendor/VERSIONS
+echo "vendored: $(tail -n +2 vendor/VERSIONS | tr '\n' ' ')"
