@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed-stamp
 
-.PHONY: install run test seed train demo
+.PHONY: install run test seed train demo web-vendor
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,3 +24,6 @@ test: install
 
 seed: install
 	$(BIN)/yardmaster seed
+
+web-vendor:  # refresh the console's vendored libraries from the npm registry (versions in web/package.json)
+	web/vendor.sh

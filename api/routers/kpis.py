@@ -2,7 +2,7 @@
 its thresholds, decisions by status and specialist, and the spend of executed decisions."""
 
 from collections import Counter, defaultdict
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -67,19 +67,21 @@ def _monday(moment: datetime | date) -> date:
 
 
 def _weeks(session: Session, now: datetime, count: int) -> list[Week]:
-    """Deliveries, on-time deliveries, failures and downtime per week, over the last `count` weeks."""
-    starts = [_monday(now) - timedelta(weeks=back) for back in range(count - 1, -1, -1)]
-    since = datetime.combine(starts[0], datetime.min.time())
+    """Deliveries, on-time deliveries, failures and downtime per complete week, over the last `count` weeks."""
+    starts = [_monday(now) - timedelta(weeks=back) for back in range(count, 0, -1)]
+    until = datetime.combine(_monday(now), time.min, tzinfo=UTC)
+    since = datetime.combine(starts[0], time.min, tzinfo=UTC)
     delivered, on_time = Counter(), Counter()
     for delivered_at, promised_at in session.execute(
-            select(m.Shipment.delivered_at, m.Shipment.promised_at).where(m.Shipment.delivered_at >= since)):
+            select(m.Shipment.delivered_at, m.Shipment.promised_at).where(m.Shipment.delivered_at >= since,
+                                                                      m.Shipment.delivered_at < until)):
         delivered[_monday(delivered_at)] += 1
         on_time[_monday(delivered_at)] += delivered_at <= promised_at
     failures, downtime = Counter(), defaultdict(float)
     for opened_at, closed_at in session.execute(select(m.WorkOrder.opened_at, m.WorkOrder.closed_at).where(
-            m.WorkOrder.kind == "corrective", m.WorkOrder.opened_at >= since)):
+            m.WorkOrder.kind == "corrective", m.WorkOrder.opened_at >= since, m.WorkOrder.opened_at < until)):
         failures[_monday(opened_at)] += 1
-        downtime[_monday(opened_at)] += ((closed_at or now.replace(tzinfo=None)) - opened_at).total_seconds() / 3600
+        downtime[_monday(opened_at)] += ((closed_at or now) - opened_at).total_seconds() / 3600
     return [Week(week_start=start, delivered=delivered[start], on_time=on_time[start],
                  on_time_rate=round(on_time[start] / delivered[start], 4) if delivered[start] else None,
                  failures=failures[start], downtime_hours=round(downtime[start], 1)) for start in starts]
@@ -110,9 +112,9 @@ def _decision_days(records: list[m.DecisionRecord]) -> list[DecisionDay]:
 
 @router.get("/kpis", response_model=Kpis)
 def kpis(session: SessionDep, _principal: PrincipalDep,
-         weeks: Annotated[int, Query(ge=1, le=52, description="Weeks of history, the twin's week last.")] = 12) -> Kpis:
-    """Weekly operations figures up to the twin's clock, stock now, and decisions over time."""
-    now = store.as_of(session) or datetime.now()
+         weeks: Annotated[int, Query(ge=1, le=52, description="Complete weeks before the twin's current one.")] = 12) -> Kpis:
+    """Weekly operations figures of the complete weeks before the twin's clock, stock now, and decisions over time."""
+    now = store.as_of(session) or datetime.now(UTC)
     records = list(session.exec(select(m.DecisionRecord).order_by(m.DecisionRecord.created_at)).all())
     return Kpis(as_of=now, weeks=_weeks(session, now, weeks), stock=_stock(session),
                 decisions_by_status=dict(Counter(r.status for r in records)),

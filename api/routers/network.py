@@ -1,6 +1,6 @@
 """The network as a map needs it: DCs, customers, lanes, today's routes, and what is at risk, with coordinates."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from fastapi import APIRouter
 from pydantic import BaseModel
@@ -96,7 +96,7 @@ def _at_risk(session: Session, now: datetime) -> list[AtRisk]:
 @router.get("/network", response_model=Network)
 def network(session: SessionDep, _principal: PrincipalDep) -> Network:
     """DCs and customers with coordinates, lanes, the twin's day of routes, and what is at risk."""
-    now = store.as_of(session) or datetime.now()
+    now = store.as_of(session) or datetime.now(UTC)
     places = session.exec(select(m.Location).order_by(m.Location.kind.desc(), m.Location.code)).all()
     dc_of_region = {place.region: place.code for place in places if place.kind == "dc"}
     lanes = [LaneLine(code=lane.code, origin=lane.origin, destination=dc_of_region.get(lane.dest_region, lane.origin),

@@ -34,13 +34,15 @@ async function route() {
     link.toggleAttribute("aria-current", link.dataset.view === (VIEWS[name] ? name : "inbox"));
     if (link.hasAttribute("aria-current")) link.setAttribute("aria-current", "page");
   }
-  fill(view, h("p", { class: "muted" }, "Loading…"));
+  // Each visit renders into its own container, so a slow earlier view can never draw over a later one.
+  const container = h("div", {}, h("p", { class: "muted" }, "Loading…"));
+  fill(view, container);
   try {
-    await module.show(view, rest.map(decodeURIComponent), new URLSearchParams(search ?? ""), can);
+    await module.show(container, rest.map(decodeURIComponent), new URLSearchParams(search ?? ""), can);
   } catch (error) {
-    fill(view, h("p", { class: "error", role: "alert" }, `Could not load this view: ${error.message}`));
+    fill(container, h("p", { class: "error", role: "alert" }, `Could not load this view: ${error.message}`));
   }
-  view.querySelector("h1")?.focus({ preventScroll: true });
+  if (container.isConnected) container.querySelector("h1")?.focus({ preventScroll: true });
 }
 
 function showLogin(message = "") {

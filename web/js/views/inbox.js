@@ -36,10 +36,12 @@ export async function show(root, _args, params, can) {
   const detail = h("section", { class: "inbox-detail", id: "inbox-detail", "aria-live": "polite", "aria-label": "Selected decision" });
   const summary = h("p", { class: "muted", id: "inbox-summary" });
   fill(root, heading("Approval inbox", summary), h("div", { class: "split" }, h("div", { class: "pane" }, list), detail));
-  state = { items: [], selected: null, list, detail, summary, can, form: null, keys: onKey };
+  const mine = { items: [], selected: null, list, detail, summary, can, form: null, keys: onKey };
+  state = mine;
   document.addEventListener("keydown", onKey);
   listeners.add(merge);
   const inbox = await api("/v1/inbox");
+  if (state !== mine) return;
   state.items = inbox.items;
   state.clock = inbox.as_of ? Date.parse(inbox.as_of) : Date.now();
   state.loaded = true;

@@ -8,11 +8,12 @@ import { barChart, fill, h, heading, label, pct, table, usd } from "../ui.js";
 const charts = [];
 
 function lineChart(title, days, series, { percent = false } = {}) {
-  const holder = h("figure", { class: "chart" }, h("figcaption", {}, title));
+  const holder = h("figure", { class: "chart" }, h("figcaption", {}, title, " ",
+    series.map((s) => h("span", { class: "series" }, h("span", { class: "key", style: `background:${s.color}` }), ` ${s.label}`))));
   const width = () => Math.max(280, Math.min(holder.parentElement?.clientWidth ?? 600, 620) - 16);
   requestAnimationFrame(() => {
     const chart = new uPlot({
-      width: width(), height: 200, legend: { show: true },
+      width: width(), height: 200, legend: { show: false },
       scales: { x: { time: true } },
       axes: [{}, { values: (_u, ticks) => ticks.map((t) => (percent ? `${Math.round(t * 100)}%` : t)) }],
       series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, fill: s.fill,
@@ -37,7 +38,7 @@ export async function show(root) {
   const palette = ["#1f6feb", "#b35900", "#1a7f37", "#a40e26", "#6639ba", "#57606a", "#0a7f8c"];
   fill(root, heading("KPIs", h("p", { class: "muted" }, `Operations up to the twin's clock (${kpis.as_of?.slice(0, 10)}); decisions as made.`)),
     h("div", { class: "cards" },
-      card("On time, last week", pct(kpis.weeks.at(-1)?.on_time_rate)),
+      card("On time, last full week", pct(kpis.weeks.at(-1)?.on_time_rate)),
       card("Failures, last 4 weeks", kpis.weeks.slice(-4).reduce((s, w) => s + w.failures, 0)),
       card("Stock below reorder point", `${kpis.stock.below_reorder_point} of ${kpis.stock.positions}`),
       card("Stock at zero", kpis.stock.at_zero),
@@ -47,16 +48,19 @@ export async function show(root) {
       lineChart("On-time delivery by week", weeks, [{ label: "on time", color: "#1f6feb", values: kpis.weeks.map((w) => w.on_time_rate) }], { percent: true }),
       lineChart("Breakdowns and downtime by week", weeks, [
         { label: "failures", color: "#a40e26", values: kpis.weeks.map((w) => w.failures), bars: true, fill: "#a40e2633" },
-        { label: "downtime h / 24", color: "#b35900", values: kpis.weeks.map((w) => w.downtime_hours / 24) }])),
+        { label: "downtime (days)", color: "#b35900", values: kpis.weeks.map((w) => w.downtime_hours / 24) }])),
     h("div", { class: "columns" },
       barChart("Decisions by status", Object.entries(kpis.decisions_by_status).map(([k, v]) => ({ label: label(k), value: v })), String),
       barChart("Decisions by specialist", Object.entries(kpis.decisions_by_specialist).map(([k, v]) => ({ label: label(k), value: v })), String)),
-    days.length ? h("div", { class: "columns" },
+    days.length > 1 ? h("div", { class: "columns" },
       lineChart("Decisions per day by status", days.map((d) => d.day), statuses.map((status, i) => ({
         label: label(status), color: palette[i % palette.length], values: days.map((d) => d.by_status[status] ?? 0) }))),
       lineChart("Expected spend of executed decisions per day (USD)", days.map((d) => d.day), [
         { label: "all", color: "#1a7f37", values: days.map((d) => d.executed_cost_usd) },
-        { label: "expedite", color: "#b35900", values: days.map((d) => d.expedite_cost_usd) }])) : h("p", { class: "muted" }, "No decisions yet."),
+        { label: "expedite", color: "#b35900", values: days.map((d) => d.expedite_cost_usd) }])) : null,
+    table("Decisions per day", [{ key: "day" }, ...statuses.map((status) => ({ key: status, numeric: true, render: (d) => d.by_status[status] ?? 0 })),
+      { key: "executed_cost_usd", title: "executed spend", numeric: true, render: (d) => usd(d.executed_cost_usd) },
+      { key: "expedite_cost_usd", title: "expedite spend", numeric: true, render: (d) => usd(d.expedite_cost_usd) }], days, { empty: "No decisions yet." }),
     table("Weeks", [{ key: "week_start", title: "week of" }, { key: "delivered", numeric: true }, { key: "on_time", title: "on time", numeric: true },
       { key: "on_time_rate", title: "rate", numeric: true, render: (w) => pct(w.on_time_rate) }, { key: "failures", numeric: true },
       { key: "downtime_hours", title: "downtime h", numeric: true }], kpis.weeks));

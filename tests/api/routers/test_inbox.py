@@ -1,0 +1,28 @@
+"""The inbox lists waiting decisions only, the one with the nearest deadline first."""
+
+from datetime import datetime
+
+from tests.api.desk_api import DeskApi
+
+
+def test_waiting_decisions_come_by_deadline_then_severity(api: DeskApi, late_pending):
+    capacity = api.pending_decision()
+    later, sooner = late_pending("SHP-009284"), late_pending("SHP-009227")
+    inbox = api.call("GET", "/v1/inbox", role="viewer").json()
+    ids = [item["decision_id"] for item in inbox["items"]]
+    assert ids == [sooner["decision_id"], later["decision_id"], capacity["decision_id"]]
+    assert inbox["total"] == 3
+    shipments = {s: api.call("GET", f"/v1/twin/shipments/{s}").json()["shipment"] for s in ("SHP-009227", "SHP-009284")}
+    first = inbox["items"][0]
+    assert datetime.fromisoformat(first["due_at"]) == datetime.fromisoformat(shipments["SHP-009227"]["promised_at"])
+    assert first["due_reason"] == "SHP-009227 promised" and first["action_types"] == ["notify_customer"]
+    assert "SHP-009227" in first["justification"]
+    assert inbox["items"][2]["due_at"] is None and inbox["as_of"].startswith("2026-11-02T08:00")
+
+
+def test_a_decided_decision_leaves_the_inbox(api: DeskApi, late_pending):
+    decision = late_pending("SHP-009266")
+    assert api.call("POST", f"/v1/decisions/{decision['decision_id']}/reject", role="planner",
+                    json={"reason": "Already handled by phone"}).status_code == 200
+    assert api.call("GET", "/v1/inbox").json()["items"] == []
+    assert api.call("GET", "/v1/inbox", role=None).status_code == 401

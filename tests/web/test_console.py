@@ -1,0 +1,223 @@
+"""The console in a real headless Chromium against a real server: log in, clear the inbox, read the audit trail,
+chat, role limits, the network map, the twin browser, policies, screenshots of every view, and the inbox's load time."""
+
+import time
+
+import pytest
+from sqlmodel import select
+
+from tests.web.conftest import DESKTOP, PHONE, Console, record, shoot
+from twin import models as m
+from twin.db import make_engine, session_scope
+
+pytestmark = pytest.mark.slow
+
+DC_STATES = {"DC-DAL": "Texas", "DC-HOU": "Texas", "DC-ATL": "Georgia", "DC-CHI": "Illinois", "DC-LAX": "California"}
+
+
+def late(shipment_id: str) -> dict:
+    """A late-shipment exception; notifying the customer waits for a planner in these tests."""
+    return {"type": "late_shipment", "refs": {"shipment_id": shipment_id}, "severity": "high"}
+
+
+def test_login_keeps_the_key_in_the_tab_only_and_shows_the_inbox(open_page, console: Console):
+    decision_id = console.pending(late("SHP-009227"))
+    page = open_page("planner")
+    page.wait_for_selector(f'#inbox-list li[data-id="{decision_id}"]')
+    assert console.keys["planner"] not in page.url
+    assert page.evaluate("sessionStorage.getItem('yardmaster.key')") == console.keys["planner"]
+    assert page.evaluate("localStorage.length") == 0
+    assert page.inner_text("#who-role") == "planner"
+    page.click("#logout")
+    page.wait_for_selector("#login:not([hidden])")
+    assert page.evaluate("sessionStorage.getItem('yardmaster.key')") is None
+
+
+def test_a_planner_approves_with_a_reason_and_the_audit_trail_shows_it(open_page, console: Console):
+    decision_id = console.pending(late("SHP-009266"))
+    page = open_page("planner")
+    page.click(f'#inbox-list li[data-id="{decision_id}"] button')
+    page.wait_for_selector(f'#inbox-detail h2 a[href="#/decisions/{decision_id}"]')
+    assert page.locator("#inbox-detail table.bars").count() >= 1, "model drivers are drawn as bars"
+    page.keyboard.press("o")
+    page.wait_for_selector(f"h1:has-text('{decision_id}')")
+    assert "verdict: approve" not in page.inner_text("#audit")
+    page.fill("#verdict-reason", "Customer service confirmed the new slot")
+    page.click("button[data-verdict=approve]")
+    page.wait_for_selector("#audit :text('verdict: approve')")
+    trail = page.inner_text("#audit")
+    assert "Customer service confirmed the new slot" in trail and "web-planner" in trail
+    assert "executed" in trail
+    assert console.call("GET", f"/v1/decisions/{decision_id}").json()["status"] == "executed"
+    path = page.inner_text("ol.path")
+    for step in ("Classify", "Supervisor", "Specialist: Routing", "Policy", "Approval", "Execute"):
+        assert step.lower() in path.lower(), f"the graph path lacks {step}"
+
+
+def test_a_planner_rejects_from_the_keyboard(open_page, console: Console):
+    decision_id = console.pending(late("SHP-009267"))
+    page = open_page("planner")
+    page.goto(f"{console.url}/#/inbox?d={decision_id}")
+    page.wait_for_selector(f'#inbox-detail h2 a[href="#/decisions/{decision_id}"]')
+    page.keyboard.press("r")
+    assert page.evaluate("document.activeElement.id") == "verdict-reason"
+    page.keyboard.type("The customer was already called")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f'#inbox-list li[data-id="{decision_id}"]', state="detached")
+    assert console.call("GET", f"/v1/decisions/{decision_id}").json()["status"] == "rejected"
+    verdicts = console.call("GET", f"/v1/decisions/{decision_id}/verdicts").json()["verdicts"]
+    assert [(v["verdict"], v["reason"]) for v in verdicts] == [("reject", "The customer was already called")]
+
+
+def test_a_new_pending_decision_appears_without_a_reload(open_page, console: Console):
+    page = open_page("planner")
+    page.wait_for_selector("#inbox-summary:not(:empty)")
+    page.evaluate("window.__sameDocument = true")
+    decision_id = console.pending(late("SHP-009279"))
+    page.wait_for_selector(f'#inbox-list li[data-id="{decision_id}"]', timeout=15_000)
+    assert page.evaluate("window.__sameDocument") is True
+
+
+def test_a_viewer_sees_no_approve_button_and_a_forged_approval_is_refused(open_page, console: Console):
+    decision_id = console.pending(late("SHP-009284"))
+    page = open_page("viewer")
+    page.goto(f"{console.url}/#/decisions/{decision_id}")
+    page.wait_for_selector("#read-only")
+    assert page.locator("button[data-verdict]").count() == 0
+    page.goto(f"{console.url}/#/inbox?d={decision_id}")
+    page.wait_for_selector("#inbox-detail #read-only")
+    assert page.locator("button[data-verdict]").count() == 0
+    status = page.evaluate("""async (id) => (await fetch(`/v1/decisions/${id}/approve`, {method: "POST",
+        headers: {Authorization: `Bearer ${sessionStorage.getItem("yardmaster.key")}`, "Content-Type": "application/json"},
+        body: JSON.stringify({reason: "forged"})})).status""", decision_id)
+    assert status == 403
+    assert console.call("GET", f"/v1/decisions/{decision_id}").json()["status"] == "pending_approval"
+
+
+def test_the_chat_streams_an_answer_with_its_tool_steps(open_page, console: Console):
+    page = open_page("viewer")
+    page.goto(f"{console.url}/#/chat")
+    page.fill("#chat-input", "what is at risk at DC-HOU this week?")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#chat-log .steps li")
+    page.wait_for_selector("#chat-log .answer:not([aria-busy])", timeout=60_000)
+    assert "risks at location" in page.inner_text("#chat-log .steps")
+    answer = page.inner_text("#chat-log .msg.desk .answer")
+    assert "DC-HOU" in answer
+    assert page.locator('#chat-log .answer a[href="#/network?dc=DC-HOU"]').count() >= 1, "codes link to their detail"
+
+
+def test_the_network_draws_every_dc_inside_its_state(open_page, console: Console):
+    page = open_page("viewer")
+    page.goto(f"{console.url}/#/network")
+    page.wait_for_selector("#network-map .layer-dcs a")
+    drawn = page.eval_on_selector_all("#network-map .layer-dcs a", "links => links.map(a => a.dataset.code)")
+    assert sorted(drawn) == sorted(DC_STATES)
+    for code, state in DC_STATES.items():
+        inside = page.evaluate("""([code, state]) => {
+            const mark = document.querySelector(`#network-map a[data-code="${code}"] rect`);
+            const x = +mark.getAttribute("x") + 7, y = +mark.getAttribute("y") + 7;
+            const shape = document.querySelector(`#network-map path.state[data-name="${state}"]`);
+            const point = shape.ownerSVGElement.createSVGPoint();
+            point.x = x; point.y = y;
+            return shape.isPointInFill(point);
+        }""", [code, state])
+        assert inside, f"{code} is drawn outside {state}"
+    assert page.locator("#network-map .layer-routes polyline").count() > 0
+
+
+def test_the_twin_browser_searches_and_shows_stock_and_decisions(open_page, console: Console):
+    page = open_page("viewer")
+    page.goto(f"{console.url}/#/twin/skus")
+    page.fill("#twin-search", "sku-0042")
+    page.click("form[role=search] button")
+    page.wait_for_selector("#twin-count:has-text('1 match')")
+    page.click("a[href='#/twin/skus/SKU-0042']")
+    page.wait_for_selector("h1:has-text('SKU-0042')")
+    positions = page.locator("table:has(caption:text('Stock positions')) tbody tr")
+    assert positions.count() == 5
+    page.goto(f"{console.url}/#/twin/shipments/SHP-009266")
+    page.wait_for_selector("h1:has-text('SHP-009266')")
+    assert page.locator("a.code:text-matches('DEC-')").count() >= 1, "the approved decision on it is listed"
+
+
+def test_an_architect_edits_a_policy_and_a_viewer_cannot(open_page, console: Console):
+    page = open_page("architect")
+    page.goto(f"{console.url}/#/policies")
+    page.click("button[data-edit='book_spot|*']")
+    page.select_option("#policy-level", "3")
+    page.fill("#policy-cost", "900")
+    page.click(".policy-form button[type=submit]")
+    page.wait_for_selector("text=max cost usd: null → 900")
+    rule = next(r for r in console.call("GET", "/v1/policies").json() if r["action_type"] == "book_spot" and r["scope"] == "*")
+    assert (rule["autonomy_level"], rule["max_cost_usd"], rule["updated_by"]) == (3, 900, "web-architect")
+    viewer = open_page("viewer")
+    viewer.goto(f"{console.url}/#/policies")
+    viewer.wait_for_selector("h1:has-text('Policies')")
+    viewer.wait_for_selector("table tbody tr")
+    assert viewer.locator("button[data-edit]").count() == 0
+
+
+VIEWS = {"inbox": "#/inbox", "chat": "#/chat", "network": "#/network", "twin-shipments": "#/twin/shipments",
+         "twin-truck": "#/twin/trucks/TRK-007", "twin-carrier": "#/twin/carriers/CAR-REDRIVER", "kpis": "#/kpis",
+         "policies": "#/policies"}
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_every_view_renders_at_desktop_and_phone_sizes(open_page, console: Console, size: dict):
+    page = open_page("planner", size)
+    decision_id = console.call("GET", "/v1/decisions?limit=1").json()["items"][0]["decision_id"]
+    for name, hash_ in {**VIEWS, "decision": f"#/decisions/{decision_id}"}.items():
+        page.goto(f"{console.url}/{hash_}")
+        page.wait_for_selector("#view h1")
+        if name == "chat":
+            page.fill("#chat-input", "forecast SKU-0042 at DC-DAL for the next 4 weeks")
+            page.keyboard.press("Enter")
+            page.wait_for_selector("#chat-log .answer:not([aria-busy])", timeout=60_000)
+        page.wait_for_load_state("networkidle")
+        shoot(page, name)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"{name} is {overflow} px wider than a {size['width']} px window"
+    page.click("#logout")
+    shoot(page, "login")
+
+
+def _clone_pending(database_url: str, count: int) -> None:
+    """Add pending decisions (copies of a real one, each on its own exception) until `count` wait."""
+    engine = make_engine(database_url)
+    with session_scope(engine) as session:
+        pending = session.exec(select(m.DecisionRecord).where(m.DecisionRecord.status == "pending_approval")).all()
+        template = pending[0]
+        exception = session.get(m.ExceptionRecord, template.exception_id)
+        suffixes = [f"LOAD{index:08d}" for index in range(count - len(pending))]
+        for suffix in suffixes:
+            session.add(m.ExceptionRecord(**exception.model_dump(exclude={"id", "external_id", "idempotency_key"}),
+                                          id=f"EXC-{suffix}"))
+        session.flush()
+        for suffix in suffixes:
+            session.add(m.DecisionRecord(**template.model_dump(exclude={"id", "exception_id", "payload"}),
+                                         id=f"DEC-{suffix}", exception_id=f"EXC-{suffix}",
+                                         payload={**template.payload, "decision_id": f"DEC-{suffix}",
+                                                  "exception_id": f"EXC-{suffix}"}))
+        session.commit()
+    engine.dispose()
+
+
+def test_the_inbox_loads_200_pending_decisions_in_order(open_page, console: Console):
+    _clone_pending(console.database_url, 200)
+    page = open_page("planner")
+    timings = []
+    for _ in range(3):
+        started = time.perf_counter()
+        page.goto(f"{console.url}/#/inbox")
+        page.reload()
+        page.wait_for_selector("#inbox-list li:nth-child(200)")
+        page.wait_for_selector("#inbox-detail h2 a")
+        timings.append({"wall_ms": round((time.perf_counter() - started) * 1000),
+                        "in_page_ms": page.evaluate("Math.round(performance.now())")})
+    ids = page.eval_on_selector_all("#inbox-list li", "items => items.map(li => li.dataset.id)")
+    assert len(ids) == 200
+    order = [item["decision_id"] for item in console.call("GET", "/v1/inbox").json()["items"]]
+    assert ids == order, "the list keeps the API's urgency order"
+    record("console-inbox-load", {"pending_decisions": 200, "runs": timings,
+                                  "best_in_page_ms": min(t["in_page_ms"] for t in timings)})
