@@ -5,7 +5,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from api.auth import PrincipalDep
 from api.deps import SessionDep
@@ -51,20 +51,21 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _deadline(session: Session, payload: dict[str, Any], refs: dict[str, str]) -> tuple[datetime | None, str | None]:
+def _deadline(payload: dict[str, Any], refs: dict[str, str],
+              promised: dict[str, datetime]) -> tuple[datetime | None, str | None]:
     """The decision's expiry when it carries one, else its shipment's promised time."""
     if payload.get("expires_at"):
         return _utc(datetime.fromisoformat(payload["expires_at"])), "approval expires"
-    shipment = session.get(m.Shipment, refs["shipment_id"]) if refs.get("shipment_id") else None
-    if shipment is not None:
-        return _utc(shipment.promised_at), f"{shipment.id} promised"
+    shipment_id = refs.get("shipment_id")
+    if shipment_id in promised:
+        return _utc(promised[shipment_id]), f"{shipment_id} promised"
     return None, None
 
 
-def _item(session: Session, record: m.DecisionRecord, exception: m.ExceptionRecord) -> InboxItem:
+def _item(record: m.DecisionRecord, exception: m.ExceptionRecord, promised: dict[str, datetime]) -> InboxItem:
     """One waiting decision as an inbox item."""
     payload = record.payload
-    due_at, due_reason = _deadline(session, payload, exception.refs)
+    due_at, due_reason = _deadline(payload, exception.refs, promised)
     return InboxItem(
         decision_id=record.id, exception_id=record.exception_id, exception_type=exception.type,
         severity=exception.severity, refs=exception.refs, specialist=record.specialist,
@@ -87,6 +88,9 @@ def inbox(session: SessionDep, _principal: PrincipalDep) -> Inbox:
     rows = session.exec(select(m.DecisionRecord, m.ExceptionRecord)
                         .join(m.ExceptionRecord, m.ExceptionRecord.id == m.DecisionRecord.exception_id)
                         .where(m.DecisionRecord.status == WAITING)).all()
-    items = sorted((_item(session, record, exception) for record, exception in rows), key=urgency)
+    shipment_ids = {exception.refs["shipment_id"] for _, exception in rows if exception.refs.get("shipment_id")}
+    promised = dict(session.execute(select(m.Shipment.id, m.Shipment.promised_at)
+                                    .where(m.Shipment.id.in_(shipment_ids))).all()) if shipment_ids else {}
+    items = sorted((_item(record, exception, promised) for record, exception in rows), key=urgency)
     clock = store.as_of(session)
     return Inbox(as_of=_utc(clock) if clock else None, items=items, total=len(items))

@@ -123,7 +123,7 @@ def shoot(page, name: str) -> Path:
     """Save a screenshot of the page under reports/screenshots/NAME-WIDTH.png."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}-{page.viewport_size['width']}.png"
-    page.screenshot(path=path)
+    page.screenshot(path=path, full_page=True)
     return path
 
 

@@ -207,7 +207,7 @@ def test_the_inbox_loads_200_pending_decisions_in_order(open_page, console: Cons
     _clone_pending(console.database_url, 200)
     page = open_page("planner")
     timings = []
-    for _ in range(3):
+    for _ in range(5):
         started = time.perf_counter()
         page.goto(f"{console.url}/#/inbox")
         page.reload()
@@ -219,5 +219,6 @@ def test_the_inbox_loads_200_pending_decisions_in_order(open_page, console: Cons
     assert len(ids) == 200
     order = [item["decision_id"] for item in console.call("GET", "/v1/inbox").json()["items"]]
     assert ids == order, "the list keeps the API's urgency order"
-    record("console-inbox-load", {"pending_decisions": 200, "runs": timings,
-                                  "best_in_page_ms": min(t["in_page_ms"] for t in timings)})
+    in_page = sorted(t["in_page_ms"] for t in timings)
+    record("console-inbox-load", {"pending_decisions": 200, "runs": timings, "median_in_page_ms": in_page[2],
+                                  "best_in_page_ms": in_page[0]})

@@ -2,15 +2,18 @@
 
 import { api, session } from "./api.js";
 import { fill, h } from "./ui.js";
-import * as chat from "./views/chat.js";
-import * as decision from "./views/decision.js";
 import * as inbox from "./views/inbox.js";
-import * as kpis from "./views/kpis.js";
-import * as network from "./views/network.js";
-import * as policies from "./views/policies.js";
-import * as twin from "./views/twin.js";
 
-const VIEWS = { inbox, chat, decisions: decision, network, twin, kpis, policies };
+// Views load on first visit, so the inbox does not wait for the chart library or the map.
+const VIEWS = {
+  inbox: async () => inbox,
+  chat: () => import("./views/chat.js"),
+  decisions: () => import("./views/decision.js"),
+  network: () => import("./views/network.js"),
+  twin: () => import("./views/twin.js"),
+  kpis: () => import("./views/kpis.js"),
+  policies: () => import("./views/policies.js"),
+};
 const view = document.getElementById("view");
 const loginSection = document.getElementById("login");
 
@@ -27,7 +30,7 @@ async function route() {
   if (!can.principal) return;
   const [path, search] = location.hash.replace(/^#\/?/, "").split("?");
   const [name, ...rest] = path.split("/").filter(Boolean);
-  const module = VIEWS[name] ?? inbox;
+  const module = await (VIEWS[name] ?? VIEWS.inbox)();
   current?.leave?.();
   current = module;
   for (const link of document.querySelectorAll("#nav a")) {

@@ -50,6 +50,8 @@ export function relative(value, now = Date.now()) {
   return hours >= 0 ? `due in ${size}` : `${size} overdue`;
 }
 
+const ISO_MOMENT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+
 export const label = (name) => String(name).replace(/_/g, " ");
 
 // Twin codes and where their detail lives.
@@ -88,10 +90,10 @@ export function linkCodes(text) {
 }
 
 // A value of an API payload, readable: codes linked, lists joined, objects as key/value lists.
-export function show(value) {
+export function show(value, key = "") {
   if (value === null || value === undefined) return "—";
-  if (typeof value === "number") return num(value, 4);
-  if (typeof value === "string") return linkCodes(value);
+  if (typeof value === "number") return /year/.test(key) ? String(value) : num(value, 4);
+  if (typeof value === "string") return ISO_MOMENT.test(value) ? when(value) : linkCodes(value);
   if (Array.isArray(value)) {
     if (value.every((item) => typeof item !== "object" || item === null)) {
       return value.flatMap((item, index) => (index ? [", ", show(item)] : [show(item)]));
@@ -105,7 +107,7 @@ export function show(value) {
 // An object as a description list.
 export function facts(object) {
   return h("dl", { class: "facts" },
-    Object.entries(object ?? {}).map(([key, value]) => [h("dt", {}, label(key)), h("dd", {}, show(value))]));
+    Object.entries(object ?? {}).map(([key, value]) => [h("dt", {}, label(key)), h("dd", {}, show(value, key))]));
 }
 
 // A horizontal bar chart of signed values, as a table (readable by screen readers and without scripts).
