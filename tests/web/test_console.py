@@ -158,22 +158,24 @@ def test_an_architect_edits_a_policy_and_a_viewer_cannot(open_page, console: Con
     assert viewer.locator("button[data-edit]").count() == 0
 
 
-VIEWS = {"inbox": "#/inbox", "chat": "#/chat", "network": "#/network", "twin-shipments": "#/twin/shipments",
-         "twin-truck": "#/twin/trucks/TRK-007", "twin-carrier": "#/twin/carriers/CAR-REDRIVER", "kpis": "#/kpis",
-         "policies": "#/policies"}
+VIEWS = {"inbox": ("#/inbox", "Approval inbox"), "chat": ("#/chat", "Chat"), "network": ("#/network", "Network"),
+         "twin-shipments": ("#/twin/shipments", "Shipments"), "twin-truck": ("#/twin/trucks/TRK-007", "truck TRK-007"),
+         "twin-carrier": ("#/twin/carriers/CAR-REDRIVER", "carrier CAR-REDRIVER"), "kpis": ("#/kpis", "KPIs"),
+         "policies": ("#/policies", "Policies")}
 
 
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_every_view_renders_at_desktop_and_phone_sizes(open_page, console: Console, size: dict):
     page = open_page("planner", size)
     decision_id = console.call("GET", "/v1/decisions?limit=1").json()["items"][0]["decision_id"]
-    for name, hash_ in {**VIEWS, "decision": f"#/decisions/{decision_id}"}.items():
+    for name, (hash_, title) in {**VIEWS, "decision": (f"#/decisions/{decision_id}", f"Decision {decision_id}")}.items():
         page.goto(f"{console.url}/{hash_}")
-        page.wait_for_selector("#view h1")
+        page.wait_for_selector(f"#view h1:text-is('{title}')")
         if name == "chat":
-            page.fill("#chat-input", "forecast SKU-0042 at DC-DAL for the next 4 weeks")
+            page.fill("#chat-input", "what if CAR-REDRIVER loses 30% of its capacity next week?")
             page.keyboard.press("Enter")
             page.wait_for_selector("#chat-log .answer:not([aria-busy])", timeout=60_000)
+            assert page.locator("#chat-log table:has(caption:text('Before and after')) tbody tr").count() >= 2
         page.wait_for_load_state("networkidle")
         shoot(page, name)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")

@@ -30,16 +30,17 @@ async function route() {
   if (!can.principal) return;
   const [path, search] = location.hash.replace(/^#\/?/, "").split("?");
   const [name, ...rest] = path.split("/").filter(Boolean);
-  const module = await (VIEWS[name] ?? VIEWS.inbox)();
+  // Each visit renders into its own container, so a slow earlier view can never draw over a later one.
+  const container = h("div", {}, h("p", { class: "muted" }, "Loading…"));
+  fill(view, container);
   current?.leave?.();
+  const module = await (VIEWS[name] ?? VIEWS.inbox)();
+  if (!container.isConnected) return;
   current = module;
   for (const link of document.querySelectorAll("#nav a")) {
     link.toggleAttribute("aria-current", link.dataset.view === (VIEWS[name] ? name : "inbox"));
     if (link.hasAttribute("aria-current")) link.setAttribute("aria-current", "page");
   }
-  // Each visit renders into its own container, so a slow earlier view can never draw over a later one.
-  const container = h("div", {}, h("p", { class: "muted" }, "Loading…"));
-  fill(view, container);
   try {
     await module.show(container, rest.map(decodeURIComponent), new URLSearchParams(search ?? ""), can);
   } catch (error) {

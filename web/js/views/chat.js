@@ -90,17 +90,24 @@ function confirmation(data, input, send) {
 function result(data) {
   if (!data.ok || typeof data.result === "string") return h("p", { class: "muted" }, String(data.result));
   const pairs = beforeAfter(data.result);
-  return h("details", {}, h("summary", {}, "Result"),
+  return h("details", { open: pairs.length > 0 }, h("summary", {}, "Result"),
     pairs.length ? [table("Before and after", [
       { key: "figure" }, { key: "before", numeric: true, render: (r) => num(r.before) },
       { key: "after", numeric: true, render: (r) => num(r.after) }], pairs), miniChart(pairs)] : null,
-    facts(data.result));
+    facts(pairs.length ? Object.fromEntries(Object.entries(data.result).filter(([key]) => !["before", "after"].includes(key))) : data.result));
 }
 
-// Figures given as {before, after} (or before_x / after_x) anywhere in a result.
+// Figures given as before: {...} / after: {...}, as {before, after} pairs, or as before_x / after_x, anywhere in a result.
 function beforeAfter(result, prefix = "") {
   const rows = [];
+  const { before, after } = result ?? {};
+  if (before && after && typeof before === "object" && typeof after === "object") {
+    for (const [key, value] of Object.entries(before)) {
+      if (typeof value === "number" && typeof after[key] === "number") rows.push({ figure: label(prefix + key), before: value, after: after[key] });
+    }
+  }
   for (const [key, value] of Object.entries(result ?? {})) {
+    if (key === "before" || key === "after") continue;
     if (value && typeof value === "object" && !Array.isArray(value)) {
       if (typeof value.before === "number" && typeof value.after === "number") rows.push({ figure: label(prefix + key), before: value.before, after: value.after });
       else rows.push(...beforeAfter(value, `${prefix}${key} `));
@@ -112,13 +119,13 @@ function beforeAfter(result, prefix = "") {
 }
 
 function miniChart(pairs) {
-  const largest = Math.max(1e-9, ...pairs.flatMap((p) => [Math.abs(p.before), Math.abs(p.after)]));
+  const largest = (p) => Math.max(1e-9, Math.abs(p.before), Math.abs(p.after));
   const row = 22;
   return h("figure", { class: "mini" },
-    svg("svg", { viewBox: `0 0 300 ${pairs.length * row * 2}`, role: "img", "aria-label": "Before and after, as bars" },
+    svg("svg", { viewBox: `0 0 300 ${pairs.length * row * 2}`, role: "img", "aria-label": "Before and after, each figure scaled to its larger value" },
       pairs.flatMap((p, i) => [
-        svg("rect", { x: 110, y: i * row * 2 + 2, height: row - 6, width: (Math.abs(p.before) / largest) * 180, class: "before" }),
-        svg("rect", { x: 110, y: i * row * 2 + row, height: row - 6, width: (Math.abs(p.after) / largest) * 180, class: "after" }),
+        svg("rect", { x: 110, y: i * row * 2 + 2, height: row - 6, width: (Math.abs(p.before) / largest(p)) * 180, class: "before" }),
+        svg("rect", { x: 110, y: i * row * 2 + row, height: row - 6, width: (Math.abs(p.after) / largest(p)) * 180, class: "after" }),
         svg("text", { x: 0, y: i * row * 2 + row }, p.figure.slice(0, 16)),
       ])),
     h("figcaption", {}, h("span", { class: "key before" }), " before ", h("span", { class: "key after" }), " after"));

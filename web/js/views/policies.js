@@ -8,8 +8,7 @@ const LEVELS = { 1: "1 · recommend only", 2: "2 · execute after approval", 3: 
 const TIERS = ["gold", "silver", "standard"];
 
 export async function show(root, _args, _params, can) {
-  const [rules, changes] = await Promise.all([api("/v1/policies"), api(`/v1/audit${query({ kind: "policy_updated", limit: 500 })}`)]);
-  const latest = changes.items.slice(-10).reverse();
+  const [rules, latest] = await Promise.all([api("/v1/policies"), latestChanges(10)]);
   fill(root, heading("Policies", h("p", { class: "muted" }, can.editPolicies
     ? "Edit a rule and save it; the change is audited with the rule before and after."
     : "Your role can read the rules; architects edit them.")),
@@ -29,6 +28,14 @@ export async function show(root, _args, _params, can) {
       { key: "at", title: "time", render: (e) => when(e.at) }, { key: "actor" },
       { key: "rule", render: (e) => `${label(e.detail.action_type)} @ ${e.detail.scope}` },
       { key: "change", render: (e) => describe(e.detail.before, e.detail.after) }], latest, { empty: "No change yet." })));
+}
+
+// The newest policy changes, newest first (the audit lists oldest first).
+async function latestChanges(count) {
+  const kind = "policy_updated";
+  const { total } = await api(`/v1/audit${query({ kind, limit: 1 })}`);
+  const page = await api(`/v1/audit${query({ kind, limit: count, offset: Math.max(0, total - count) })}`);
+  return page.items.reverse();
 }
 
 function describe(before, after) {
