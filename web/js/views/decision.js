@@ -28,14 +28,14 @@ function path(decision, events, verdicts) {
     } else if (event.kind === "exception.classified") {
       steps.push({ name: "classify", event, outputs: { type: d.type, refs: d.refs, missing: d.missing } });
     } else if (event.kind === "specialist.proposed") {
-      if (!routed) steps.push({ name: "supervisor", event, outputs: { routed_to: event.actor } });
-      else steps.push({ name: "supervisor", event, outputs: { hand_off_to: event.actor } });
+      const supervisor = { at: event.at, actor: "supervisor" };
+      steps.push({ name: "supervisor", event: supervisor, outputs: routed ? { hand_off_to: event.actor } : { routed_to: event.actor } });
       routed = true;
       const records = evidenceOf(decision, d.sources);
       steps.push({ name: `specialist: ${event.actor}`, event, outputs: { status: d.status, actions: (d.actions ?? []).map((a) => a.type) },
         sources: d.sources, records });
     } else if (event.kind === "policy.evaluated") {
-      steps.push({ name: "explain", event, outputs: { claims: decision.justification?.claims?.length ?? 0,
+      steps.push({ name: "explain", event: { at: event.at, actor: "explainer" }, outputs: { claims: decision.justification?.claims?.length ?? 0,
         writer: decision.justification?.writer, verified: decision.justification?.verified } });
       steps.push({ name: "policy", event, outputs: { autonomy_level: d.autonomy_level, requires_approval: d.requires_approval, reasons: d.reasons } });
     } else if (event.kind === "decision.final") {
@@ -64,7 +64,7 @@ function trail(events, verdicts) {
     ...verdicts.overrides.map((o) => ({ at: o.at, actor: o.actor, kind: "override",
       detail: { reason: o.reason, new_actions: o.new_actions.map((a) => a.type) } })),
   ].sort((a, b) => new Date(a.at) - new Date(b.at));
-  return table("Audit trail", [
+  return table(null, [
     { key: "at", title: "time", render: (row) => when(row.at) },
     { key: "actor" }, { key: "kind", title: "what" },
     { key: "detail", render: (row) => summary(row.detail) },
