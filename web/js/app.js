@@ -87,7 +87,7 @@ document.getElementById("login-form").addEventListener("submit", (event) => {
   start();
 });
 document.getElementById("logout").addEventListener("click", () => {
-  session.key = null;
+  sessionStorage.clear();  // the key and the chat thread, which belongs to that key
   inbox.watchCount(null);
   showLogin();
 });
