@@ -84,7 +84,7 @@ def decisions_naming(session: Session, code: str, limit: int = 50) -> list[Decis
 
 def _listing(session: Session, table: type[SQLModel], order, search: list, q: str | None, limit: int, offset: int,
              *where) -> Page:
-    """A page of a table's rows in code order, narrowed to rows where any searched column contains `q`."""
+    """A page of a table's rows in the given order, narrowed to rows where any searched column contains `q`."""
     statement = select(table).where(*where).order_by(order)
     if q and q.strip():
         statement = statement.where(or_(*(column.ilike(f"%{q.strip()}%") for column in search)))
@@ -103,10 +103,10 @@ def _get(session: Session, table: type[SQLModel], code: str, noun: str) -> SQLMo
 def list_shipments(session: SessionDep, _principal: PrincipalDep, q: Search = None,
                    shipment_status: Annotated[str | None, Query(alias="status", max_length=32)] = None,
                    limit: Limit = 50, offset: Offset = 0) -> Page[m.Shipment]:
-    """Shipments by id, searched by id, origin, destination, lane or carrier, optionally of one status."""
+    """Shipments, newest first, searched by id, origin, destination, lane or carrier, optionally of one status."""
     where = [m.Shipment.status == shipment_status] if shipment_status else []
     search = [m.Shipment.id, m.Shipment.origin, m.Shipment.destination, m.Shipment.lane, m.Shipment.carrier]
-    return _listing(session, m.Shipment, m.Shipment.id, search, q, limit, offset, *where)
+    return _listing(session, m.Shipment, m.Shipment.id.desc(), search, q, limit, offset, *where)
 
 
 @router.get("/shipments/{shipment_id}", response_model=ShipmentDetail)
