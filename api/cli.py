@@ -23,7 +23,7 @@ app.add_typer(keys_app, name="keys")
 app.command()(chat)
 console = Console(stderr=True)
 
-BENCHMARKS = ("routing", "forecast", "maintenance", "late_risk", "seed")
+BENCHMARKS = ("routing", "forecast", "maintenance", "late_risk", "seed", "desk")
 
 
 def database():
