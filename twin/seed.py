@@ -1,7 +1,9 @@
 """The reference-network scenario generator: a deterministic year of daily history from a seed."""
 
+import copy
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -34,6 +36,9 @@ SPIKE_SKU, SPIKE_DC, SURPLUS_DC = "SKU-0042", "DC-DAL", "DC-HOU"  # a demand spi
 
 Rows = dict[type[SQLModel], list[dict]]
 Progress = Callable[[str], None]
+SEASON_PEAK = {"DAL": (4, 0.25), "HOU": (8, 0.30), "ATL": (7, 0.25), "CHI": (1, 0.45), "LAX": (1, 0.08)}
+DC_DEMAND_SCALE = {"DC-DAL": 1.0, "DC-HOU": 0.9, "DC-ATL": 0.85, "DC-CHI": 1.1, "DC-LAX": 1.25}
+DELAY_SCALE = 0.42  # mean of the exponential draw behind a shipment's delay, as a share of its planned hours
 
 
 def history_days() -> list[date]:
@@ -45,6 +50,142 @@ def history_days() -> list[date]:
 def at_hour(day: date, hour: float) -> datetime:
     """A UTC datetime on a day at a fractional hour."""
     return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(hours=float(hour))
+
+
+def region_conditions(rng: np.random.Generator, region: str, day: date, noise: float) -> tuple[float, float, float]:
+    """A region's weather and congestion (0..1) of a day, and the weather noise carried to the next day."""
+    peak_month, amplitude = SEASON_PEAK[region]
+    season = amplitude * (0.5 + 0.5 * math.cos(2 * math.pi * (day.month - peak_month) / 12))
+    noise = 0.7 * noise + rng.normal(0, 0.06)
+    storm = 0.45 if rng.random() < 0.03 else 0.0
+    weather = float(np.clip(0.08 + season + noise + storm, 0, 1))
+    base = 0.45 if region == "LAX" else 0.28
+    congestion = float(np.clip(base + (0.12 if day.weekday() < 5 else -0.1) + rng.normal(0, 0.07), 0, 1))
+    return round(weather, 3), round(congestion, 3), noise
+
+
+def demand_factors(category: str, days: list[date]) -> np.ndarray:
+    """A category's daily demand multiplier: weekday, season, holidays, their eves and events."""
+    _, weekend, summer, lift, _ = CATEGORIES[category]
+    weekday = np.array([d.weekday() for d in days])
+    doy = np.array([d.timetuple().tm_yday for d in days])
+    month = np.array([d.month for d in days])
+    holiday = np.array([holiday_on(d) is not None for d in days])
+    eve = np.array([holiday_on(d + timedelta(days=1)) is not None for d in days])
+    event = np.array([event_on(d) is not None for d in days])
+    week = np.where(weekday == 5, weekend, np.where(weekday == 6, 0.9 * weekend, 1.0 + 0.03 * weekday))
+    season = 1 + summer * np.sin(2 * np.pi * (doy - 80) / 365) + np.where(month >= 11, 0.2, 0.0)
+    special = np.where(holiday, 0.5, 1.0) * np.where(eve, lift, 1.0) * np.where(event, 1.3, 1.0)
+    return week * season * special
+
+
+def draw_units(rng: np.random.Generator, mean: np.ndarray) -> np.ndarray:
+    """Daily units sold around a mean: Poisson with a gamma-distributed rate (overdispersed)."""
+    return rng.poisson(mean * rng.gamma(8.0, 1 / 8.0, len(mean)))
+
+
+def planned_transit_hours(miles: float, local: bool) -> float:
+    """The planned door-to-door hours of a shipment: local delivery runs or line haul."""
+    return miles / 30 + 2 if local else miles / 48 + 8
+
+
+def delay_propensity(reliability: float, offset: float, weather_origin: float, weather_dest: float,
+                     congestion_dest: float, weekday: int) -> float:
+    """How prone a shipment is to delay: its carrier, the lane, the weather at both ends and congestion."""
+    return max(0.02, (1 - reliability) * 3.5 + offset + 0.45 * weather_origin + 0.35 * weather_dest
+               + 0.25 * congestion_dest + (0.10 if weekday >= 4 else 0.0))
+
+
+def scan_events(shipment_id: str, origin: str, dest: str, shipped_at: datetime, planned: float, delay_hours: float,
+                known: float, until: datetime) -> list[dict]:
+    """The scans of one shipment up to a moment; a mid-journey delay scan reveals a share of the delay."""
+    delivered = shipped_at + timedelta(hours=planned + delay_hours)
+    events = [
+        ("pickup", origin, shipped_at, 0),
+        ("depart", origin, shipped_at + timedelta(hours=1), 0),
+    ]
+    if delay_hours > 0.5:
+        events.append(("delay", "in_transit", shipped_at + timedelta(hours=0.4 * planned),
+                       round(60 * delay_hours * known)))
+    events += [
+        ("arrive_hub", "hub", shipped_at + timedelta(hours=0.6 * planned + 0.6 * delay_hours), 0),
+        ("out_for_delivery", dest, delivered - timedelta(hours=min(2.0, planned / 3)), 0),
+        ("delivered", dest, delivered, 0),
+    ]
+    return [
+        {"event_id": f"{shipment_id}-{k}", "shipment_id": shipment_id, "kind": kind, "location": where,
+         "at": at, "delay_minutes": delay}
+        for k, (kind, where, at, delay) in enumerate(events) if at <= until
+    ]
+
+
+@dataclass
+class Journey:
+    """What the generator knows of a shipment on the road: its plan and the random draws behind its delay."""
+
+    origin_region: str
+    dest_region: str
+    planned: float
+    draw: float  # the exponential draw that, times planned hours and propensity, is the delay
+    known: float  # the share of the delay the mid-journey scan reveals
+
+    def delay_hours(self, reliability: float, offset: float, weather_origin: float, weather_dest: float,
+                    congestion_dest: float, weekday: int) -> float:
+        """The delay of the journey under a carrier's reliability and the day's conditions."""
+        propensity = delay_propensity(reliability, offset, weather_origin, weather_dest, congestion_dest, weekday)
+        return float(self.planned * propensity * self.draw)
+
+
+@dataclass
+class TruckState:
+    """A truck's hidden wear: sensor offsets, failure hazard, miles since service, a drift towards failure."""
+
+    offsets: np.ndarray
+    hazard: float
+    miles_since: float
+    odometer: float
+    last_service: date
+    drift_left: int = 0
+    drift_len: int = 0
+    down_days: int = 0
+
+    def maybe_start_drift(self, rng: np.random.Generator, forced: bool = False) -> None:
+        """A healthy, running truck starts drifting towards a failure with its mileage-dependent hazard."""
+        if self.drift_left == 0 and self.down_days == 0 and (
+                forced or rng.random() < self.hazard * (1 + self.miles_since / 12000)):
+            self.drift_len = 14 if forced else int(rng.integers(5, 21))
+            self.drift_left = self.drift_len
+
+    def live_day(self, rng: np.random.Generator, truck: str, day: date) -> tuple[dict, str | None, str | None]:
+        """Drive a day: its telemetry reading, then what happened: "corrective" (a failure), "preventive", or None;
+        and the failed component."""
+        frac = 1 - self.drift_left / self.drift_len if self.drift_left else 0.0
+        miles = 0.0 if self.down_days else float(rng.uniform(120, 260) if day.weekday() < 5 else rng.uniform(0, 80))
+        self.miles_since += miles
+        self.odometer += miles
+        offsets = self.offsets
+        reading = {
+            "truck": truck, "at": at_hour(day, 23), "engine_temp_c": round(88 + offsets[0] + rng.normal(0, 1.5) + frac * rng.uniform(8, 16), 2),
+            "oil_pressure_kpa": round(310 + offsets[1] + rng.normal(0, 8) - frac * rng.uniform(50, 90), 1),
+            "vibration_mm_s": round(2.0 + offsets[2] + rng.normal(0, 0.3) + frac ** 2 * rng.uniform(3, 6) + self.miles_since / 20000, 3),
+            "miles_since_service": round(self.miles_since, 1), "fault_codes": int(rng.poisson(0.05 + 3 * frac ** 3)),
+        }
+        if self.down_days:
+            self.down_days -= 1
+        elif self.drift_left:
+            self.drift_left -= 1
+            if self.drift_left == 0:
+                component = str(rng.choice(["cooling", "lubrication", "drivetrain", "electrical"]))
+                self.down_days, self.miles_since, self.last_service = int(rng.integers(1, 4)), 0.0, day
+                return reading, "corrective", component
+        elif self.miles_since > 12000 or (day - self.last_service).days > 120:
+            self.miles_since, self.last_service = 0.0, day
+            return reading, "preventive", None
+        return reading, None, None
+
+    def serviced(self, day: date) -> None:
+        """A workshop visit: any drift found and fixed, the service mileage reset."""
+        self.drift_left, self.miles_since, self.last_service = 0, 0.0, day
 
 
 class ScenarioBuilder:
@@ -152,24 +293,17 @@ class ScenarioBuilder:
     def calendar(self) -> None:
         """Holidays, events and the daily weather and congestion of each region."""
         self.add(m.CalendarDay, [{"day": d, "holiday": holiday_on(d), "event": event_on(d)} for d in self.days])
-        season_peak = {"DAL": (4, 0.25), "HOU": (8, 0.30), "ATL": (7, 0.25), "CHI": (1, 0.45), "LAX": (1, 0.08)}
-        self.weather, self.congestion = {}, {}
+        self.weather, self.congestion, self.weather_noise = {}, {}, {}
         rows = []
         for region in REGIONS:
-            peak_month, amplitude = season_peak[region]
             noise = 0.0
             for d in self.days + [AS_OF.date() + timedelta(days=k) for k in range(8)]:
-                season = amplitude * (0.5 + 0.5 * math.cos(2 * math.pi * (d.month - peak_month) / 12))
-                noise = 0.7 * noise + self.rng.normal(0, 0.06)
-                storm = 0.45 if self.rng.random() < 0.03 else 0.0
-                weather = float(np.clip(0.08 + season + noise + storm, 0, 1))
-                base = 0.45 if region == "LAX" else 0.28
-                congestion = float(np.clip(base + (0.12 if d.weekday() < 5 else -0.1) + self.rng.normal(0, 0.07), 0, 1))
-                self.weather[(region, d)] = round(weather, 3)
-                self.congestion[(region, d)] = round(congestion, 3)
+                weather, congestion, noise = region_conditions(self.rng, region, d, noise)
+                self.weather[(region, d)] = weather
+                self.congestion[(region, d)] = congestion
                 if d <= AS_OF.date():
-                    rows.append({"region": region, "day": d, "weather": round(weather, 3),
-                                 "congestion": round(congestion, 3)})
+                    rows.append({"region": region, "day": d, "weather": weather, "congestion": congestion})
+            self.weather_noise[region] = noise
         self.add(m.RegionCondition, rows)
 
     # --- demand ----------------------------------------------------------------------
@@ -178,22 +312,13 @@ class ScenarioBuilder:
         """Daily units per SKU and DC with weekday, season, holiday, event and promotion effects."""
         rng = self.rng
         n_days = len(self.days)
-        weekday = np.array([d.weekday() for d in self.days])
-        doy = np.array([d.timetuple().tm_yday for d in self.days])
-        month = np.array([d.month for d in self.days])
-        holiday_lift = np.array([1.0 if holiday_on(d) is None else 0.0 for d in self.days])
-        eve = np.array([holiday_on(d + timedelta(days=1)) is not None for d in self.days])
-        event = np.array([event_on(d) is not None for d in self.days])
-        dc_scale = {"DC-DAL": 1.0, "DC-HOU": 0.9, "DC-ATL": 0.85, "DC-CHI": 1.1, "DC-LAX": 1.25}
-        self.mean_demand = {}
+        self.mean_demand, self.demand_level = {}, {}
         rows = []
         for sku in self.skus:
-            _, weekend, summer, lift, _ = CATEGORIES[sku["category"]]
-            week = np.where(weekday == 5, weekend, np.where(weekday == 6, 0.9 * weekend, 1.0 + 0.03 * weekday))
-            season = 1 + summer * np.sin(2 * np.pi * (doy - 80) / 365) + np.where(month >= 11, 0.2, 0.0)
-            special = np.where(holiday_lift == 0, 0.5, 1.0) * np.where(eve, lift, 1.0) * np.where(event, 1.3, 1.0)
+            factors = demand_factors(sku["category"], self.days)
             for dc in DCS:
-                level = sku["base"] * dc_scale[dc.code] * rng.uniform(0.7, 1.3)
+                level = sku["base"] * DC_DEMAND_SCALE[dc.code] * rng.uniform(0.7, 1.3)
+                self.demand_level[(sku["code"], dc.code)] = float(level)
                 promo = np.zeros(n_days, dtype=bool)
                 start = 0
                 while start < n_days:
@@ -202,10 +327,10 @@ class ScenarioBuilder:
                     promo[start:start + length] = True
                     start += length
                 discount = rng.uniform(0.15, 0.25)
-                mean = level * week * season * special * np.where(promo, 1 + 2.5 * discount, 1.0)
+                mean = level * factors * np.where(promo, 1 + 2.5 * discount, 1.0)
                 if (sku["code"], dc.code) == (SPIKE_SKU, SPIKE_DC):
                     mean[-3:] *= 2.6
-                units = rng.poisson(mean * rng.gamma(8.0, 1 / 8.0, n_days))
+                units = draw_units(rng, mean)
                 price = np.round(sku["unit_price"] * np.where(promo, 1 - discount, 1.0), 2)
                 planned = units[-31:-3]  # the stock policy was last set before the final three days
                 self.mean_demand[(sku["code"], dc.code)] = (float(planned.mean()), float(planned.std()))
@@ -239,96 +364,87 @@ class ScenarioBuilder:
 
     def shipments(self) -> None:
         """A year of shipments with orders, scans and on-time outcomes, the last ones still open."""
-        rng = self.rng
         self.trucks_by_dc = {
             dc.code: [f"TRK-{i * TRUCKS_PER_DC + k + 1:03d}" for k in range(TRUCKS_PER_DC)] for i, dc in enumerate(DCS)
         }
-        customers_by_region = {r: [c for c in self.customers if c["region"] == r] for r in REGIONS}
-        sku_weights = np.array([s["base"] for s in self.skus])
-        sku_weights /= sku_weights.sum()
-        shipments, orders, lines, scans = [], [], [], []
+        self.customers_by_region = {r: [c for c in self.customers if c["region"] == r] for r in REGIONS}
+        self.sku_weights = np.array([s["base"] for s in self.skus])
+        self.sku_weights /= self.sku_weights.sum()
+        self.journeys: dict[str, Journey] = {}
+        self.next_shipment = 1
         outcomes: dict[tuple[str, str], list[bool]] = {}
         for d in self.days + [AS_OF.date()]:
-            volume = rng.poisson(30 if d.weekday() < 5 else 14)
-            for _ in range(volume):
-                shipped_at = at_hour(d, float(rng.uniform(6, 20)))
-                if shipped_at >= AS_OF:
-                    continue
-                dest_region = REGIONS[int(rng.integers(len(REGIONS)))]
-                customer = customers_by_region[dest_region][int(rng.integers(40))]
-                origin_region = dest_region if rng.random() < 0.55 else REGIONS[int(rng.integers(len(REGIONS)))]
-                origin = DC_BY_REGION[origin_region]
-                lane = f"{origin_region}-{dest_region}"
-                local = origin_region == dest_region
-                miles = road_miles(origin.lat, origin.lon, customer["lat"], customer["lon"])
-                truck, carrier = None, None
-                if local and rng.random() < 0.5:
-                    truck = self.trucks_by_dc[origin.code][int(rng.integers(TRUCKS_PER_DC))]
-                    reliability, offset = 0.92, 0.0
-                else:
-                    spec = self.lane_carriers[lane][int(rng.integers(len(self.lane_carriers[lane])))]
-                    carrier, reliability, offset = spec.code, spec.reliability, self.lane_offset[(spec.code, lane)]
-                planned = miles / 30 + 2 if local else miles / 48 + 8
-                low, high = TIER_SLACK_HOURS[customer["tier"]]
-                slack = float(rng.uniform(low, high)) * min(1.0, planned / 20)
-                promised_at = shipped_at + timedelta(hours=planned + slack)
-                propensity = max(0.02, (1 - reliability) * 3.5 + offset
-                                 + 0.45 * self.weather[(origin_region, d)] + 0.35 * self.weather[(dest_region, d)]
-                                 + 0.25 * self.congestion[(dest_region, d)] + (0.10 if d.weekday() >= 4 else 0.0))
-                delay_hours = float(planned * propensity * rng.exponential(0.42))
-                delivered_at = shipped_at + timedelta(hours=planned + delay_hours)
-                n = len(shipments) + 1
-                shipment_id, order_id = f"SHP-{n:06d}", f"ORD-{n:06d}"
-                open_now = delivered_at > AS_OF
-                order_lines = [
-                    {"order_id": order_id, "sku": self.skus[int(i)]["code"], "qty": int(rng.integers(5, 60))}
-                    for i in rng.choice(N_SKUS, size=int(rng.integers(1, 4)), replace=False, p=sku_weights)
-                ]
-                sku_weight = {s["code"]: s["weight_kg"] for s in self.skus}
-                orders.append({"id": order_id, "customer": customer["code"], "dc": origin.code,
-                               "created_at": shipped_at - timedelta(hours=float(rng.uniform(2, 48))),
-                               "promised_date": promised_at.date(), "status": "shipped" if open_now else "delivered"})
-                lines.extend(order_lines)
-                shipments.append({
-                    "id": shipment_id, "order_id": order_id, "origin": origin.code, "destination": customer["code"],
-                    "lane": lane, "carrier": carrier, "truck": truck, "units": sum(li["qty"] for li in order_lines),
-                    "weight_kg": round(sum(li["qty"] * sku_weight[li["sku"]] for li in order_lines), 1),
-                    "distance_miles": miles, "shipped_at": shipped_at, "promised_at": promised_at,
-                    "delivered_at": None if open_now else delivered_at,
-                    "status": "in_transit" if open_now else "delivered",
-                })
-                scans.extend(self._scans(shipment_id, origin.code, customer["code"], shipped_at, planned, delay_hours))
-                if not open_now and carrier:
-                    outcomes.setdefault((carrier, lane), []).append(delivered_at <= promised_at)
-        self.add(m.Order, orders)
-        self.add(m.OrderLine, lines)
-        self.add(m.Shipment, shipments)
-        self.add(m.ScanEvent, scans)
-        self.next_shipment = len(shipments) + 1
+            for shipment in self.ship_day(d, AS_OF):
+                if shipment["delivered_at"] and shipment["carrier"]:
+                    outcomes.setdefault((shipment["carrier"], shipment["lane"]), []).append(
+                        shipment["delivered_at"] <= shipment["promised_at"])
         self.carrier_lanes(outcomes)
 
-    def _scans(self, shipment_id: str, origin: str, dest: str, shipped_at: datetime, planned: float,
-               delay_hours: float) -> list[dict]:
-        """The scans of one shipment up to AS_OF; a mid-journey delay scan reveals part of the delay."""
-        known = float(self.rng.uniform(0.3, 0.8))
-        delivered = shipped_at + timedelta(hours=planned + delay_hours)
-        events = [
-            ("pickup", origin, shipped_at, 0),
-            ("depart", origin, shipped_at + timedelta(hours=1), 0),
+    def ship_day(self, d: date, until: datetime) -> list[dict]:
+        """A day's shipments, orders and scans up to a moment; the open ones keep their journeys for later days."""
+        volume = self.rng.poisson(30 if d.weekday() < 5 else 14)
+        shipped = []
+        for _ in range(volume):
+            shipped_at = at_hour(d, float(self.rng.uniform(6, 20)))
+            if shipped_at >= until:
+                continue
+            shipped.append(self._shipment(d, shipped_at, until))
+        return shipped
+
+    def _shipment(self, d: date, shipped_at: datetime, until: datetime) -> dict:
+        """One shipment of an order, its lines and its scans up to a moment; returns the shipment row."""
+        rng = self.rng
+        dest_region = REGIONS[int(rng.integers(len(REGIONS)))]
+        customer = self.customers_by_region[dest_region][int(rng.integers(40))]
+        origin_region = dest_region if rng.random() < 0.55 else REGIONS[int(rng.integers(len(REGIONS)))]
+        origin = DC_BY_REGION[origin_region]
+        lane = f"{origin_region}-{dest_region}"
+        local = origin_region == dest_region
+        miles = road_miles(origin.lat, origin.lon, customer["lat"], customer["lon"])
+        truck, carrier = None, None
+        if local and rng.random() < 0.5:
+            truck = self.trucks_by_dc[origin.code][int(rng.integers(TRUCKS_PER_DC))]
+            reliability, offset = 0.92, 0.0
+        else:
+            spec = self.lane_carriers[lane][int(rng.integers(len(self.lane_carriers[lane])))]
+            carrier, reliability, offset = spec.code, spec.reliability, self.lane_offset[(spec.code, lane)]
+        planned = planned_transit_hours(miles, local)
+        low, high = TIER_SLACK_HOURS[customer["tier"]]
+        slack = float(rng.uniform(low, high)) * min(1.0, planned / 20)
+        promised_at = shipped_at + timedelta(hours=planned + slack)
+        propensity = delay_propensity(reliability, offset, self.weather[(origin_region, d)],
+                                      self.weather[(dest_region, d)], self.congestion[(dest_region, d)], d.weekday())
+        draw = float(rng.exponential(DELAY_SCALE))
+        delay_hours = float(planned * propensity * draw)
+        delivered_at = shipped_at + timedelta(hours=planned + delay_hours)
+        n = self.next_shipment
+        self.next_shipment += 1
+        shipment_id, order_id = f"SHP-{n:06d}", f"ORD-{n:06d}"
+        open_now = delivered_at > until
+        order_lines = [
+            {"order_id": order_id, "sku": self.skus[int(i)]["code"], "qty": int(rng.integers(5, 60))}
+            for i in rng.choice(N_SKUS, size=int(rng.integers(1, 4)), replace=False, p=self.sku_weights)
         ]
-        if delay_hours > 0.5:
-            events.append(("delay", "in_transit", shipped_at + timedelta(hours=0.4 * planned),
-                           round(60 * delay_hours * known)))
-        events += [
-            ("arrive_hub", "hub", shipped_at + timedelta(hours=0.6 * planned + 0.6 * delay_hours), 0),
-            ("out_for_delivery", dest, delivered - timedelta(hours=min(2.0, planned / 3)), 0),
-            ("delivered", dest, delivered, 0),
-        ]
-        return [
-            {"event_id": f"{shipment_id}-{k}", "shipment_id": shipment_id, "kind": kind, "location": where,
-             "at": at, "delay_minutes": delay}
-            for k, (kind, where, at, delay) in enumerate(events) if at <= AS_OF
-        ]
+        sku_weight = {s["code"]: s["weight_kg"] for s in self.skus}
+        self.add(m.Order, [{"id": order_id, "customer": customer["code"], "dc": origin.code,
+                            "created_at": shipped_at - timedelta(hours=float(rng.uniform(2, 48))),
+                            "promised_date": promised_at.date(), "status": "shipped" if open_now else "delivered"}])
+        self.add(m.OrderLine, order_lines)
+        shipment = {
+            "id": shipment_id, "order_id": order_id, "origin": origin.code, "destination": customer["code"],
+            "lane": lane, "carrier": carrier, "truck": truck, "units": sum(li["qty"] for li in order_lines),
+            "weight_kg": round(sum(li["qty"] * sku_weight[li["sku"]] for li in order_lines), 1),
+            "distance_miles": miles, "shipped_at": shipped_at, "promised_at": promised_at,
+            "delivered_at": None if open_now else delivered_at,
+            "status": "in_transit" if open_now else "delivered",
+        }
+        self.add(m.Shipment, [shipment])
+        known = float(rng.uniform(0.3, 0.8))
+        self.add(m.ScanEvent, scan_events(shipment_id, origin.code, customer["code"], shipped_at, planned,
+                                          delay_hours, known, until))
+        if open_now:
+            self.journeys[shipment_id] = Journey(origin_region, dest_region, planned, draw, known)
+        return shipment
 
     def carrier_lanes(self, outcomes: dict[tuple[str, str], list[bool]]) -> None:
         """Each carrier's offer per lane, with the on-time rate its history shows."""
@@ -353,54 +469,36 @@ class ScenarioBuilder:
         """The fleet with daily telemetry that drifts before failures, and its work orders."""
         rng = self.rng
         vehicles, readings, work_orders = [], [], []
-        self.truck_status = {}
+        self.truck_status, self.truck_states = {}, {}
         for dc in DCS:
             for code in self.trucks_by_dc[dc.code]:
                 model_year = int(rng.integers(2016, 2025))
                 odometer = float((2026 - model_year) * rng.uniform(60000, 90000))
                 offsets = rng.normal(0, [1.5, 8.0, 0.2])
                 hazard = 0.0035 * (1 + (2026 - model_year) / 8)
-                miles_since = float(rng.uniform(0, 9000))
-                drift_left, drift_len, down_days, last_service = 0, 0, 0, self.days[0]
+                state = TruckState(offsets=offsets, hazard=hazard, miles_since=float(rng.uniform(0, 9000)),
+                                   odometer=odometer, last_service=self.days[0])
                 for d in self.days + [AS_OF.date() + timedelta(days=k) for k in range(21)]:
-                    forced = code == FAILURE_DRIFT_TRUCK and d == AS_OF.date() - timedelta(days=8)
-                    if drift_left == 0 and down_days == 0 and (forced or rng.random() < hazard * (1 + miles_since / 12000)):
-                        drift_len = 14 if forced else int(rng.integers(5, 21))
-                        drift_left = drift_len
+                    state.maybe_start_drift(rng, forced=code == FAILURE_DRIFT_TRUCK and d == AS_OF.date() - timedelta(days=8))
                     if d >= AS_OF.date():
                         if d == AS_OF.date():
-                            status = "out_of_service" if down_days else "active"
-                            self.truck_status[code] = (status, drift_left, drift_len)
+                            status = "out_of_service" if state.down_days else "active"
+                            self.truck_status[code] = (status, state.drift_left, state.drift_len)
+                            self.truck_states[code] = copy.deepcopy(state)
                         continue
-                    frac = 1 - drift_left / drift_len if drift_left else 0.0
-                    miles = 0.0 if down_days else float(rng.uniform(120, 260) if d.weekday() < 5 else rng.uniform(0, 80))
-                    miles_since += miles
-                    odometer += miles
-                    readings.append({
-                        "truck": code, "at": at_hour(d, 23), "engine_temp_c": round(88 + offsets[0] + rng.normal(0, 1.5) + frac * rng.uniform(8, 16), 2),
-                        "oil_pressure_kpa": round(310 + offsets[1] + rng.normal(0, 8) - frac * rng.uniform(50, 90), 1),
-                        "vibration_mm_s": round(2.0 + offsets[2] + rng.normal(0, 0.3) + frac ** 2 * rng.uniform(3, 6) + miles_since / 20000, 3),
-                        "miles_since_service": round(miles_since, 1), "fault_codes": int(rng.poisson(0.05 + 3 * frac ** 3)),
-                    })
-                    if down_days:
-                        down_days -= 1
-                    elif drift_left:
-                        drift_left -= 1
-                        if drift_left == 0:
-                            component = str(rng.choice(["cooling", "lubrication", "drivetrain", "electrical"]))
-                            work_orders.append(self._work_order(code, "corrective", component, d, dc.code, len(work_orders)))
-                            down_days, miles_since, last_service = int(rng.integers(1, 4)), 0.0, d
-                    elif miles_since > 12000 or (d - last_service).days > 120:
-                        work_orders.append(self._work_order(code, "preventive", None, d, dc.code, len(work_orders)))
-                        miles_since, last_service = 0.0, d
+                    reading, kind, component = state.live_day(rng, code, d)
+                    readings.append(reading)
+                    if kind:
+                        work_orders.append(self._work_order(code, kind, component, d, dc.code, len(work_orders)))
                 vehicles.append({
                     "code": code, "home_dc": dc.code, "capacity_units": int(rng.integers(8, 13)) * 50,
-                    "model_year": model_year, "odometer_miles": round(odometer, 1),
-                    "status": self.truck_status[code][0], "last_service_at": at_hour(last_service, 12),
+                    "model_year": model_year, "odometer_miles": round(state.odometer, 1),
+                    "status": self.truck_status[code][0], "last_service_at": at_hour(state.last_service, 12),
                 })
         self.add(m.Vehicle, vehicles)
         self.add(m.TelemetryReading, readings)
         self.add(m.WorkOrder, work_orders)
+        self.work_orders = len(work_orders)
 
     @staticmethod
     def _work_order(truck: str, kind: str, component: str | None, day: date, dc: str, n: int) -> dict:
@@ -450,7 +548,6 @@ class ScenarioBuilder:
         self.add(m.Route, routes)
         self.add(m.RouteStop, stops)
 
-
     def open_orders(self) -> None:
         """Orders placed but not shipped yet, three of them needing the short SKU at its DC soon."""
         rng = self.rng
@@ -467,6 +564,7 @@ class ScenarioBuilder:
             lines.append({"order_id": order_id, "sku": sku, "qty": int(rng.integers(20, 80))})
         self.add(m.Order, orders)
         self.add(m.OrderLine, lines)
+        self.next_shipment += len(orders)  # shipments and orders share one numbering
 
 
 def generate(seed: int = 7, progress: Progress = lambda _label: None) -> Rows:
