@@ -75,6 +75,7 @@ class DemandHistory(SQLModel, table=True):
     units: int
     price: float
     promo: bool = False
+    unmet: int = 0  # units demanded that the DC's stock could not serve (a stockout)
 
 
 class CalendarDay(SQLModel, table=True):

@@ -128,6 +128,7 @@ class Journey:
     planned: float
     draw: float  # the exponential draw that, times planned hours and propensity, is the delay
     known: float  # the share of the delay the mid-journey scan reveals
+    hold_hours: float = 0.0  # time lost before departure, e.g. a carrier refusing the tender
 
     def delay_hours(self, reliability: float, offset: float, weather_origin: float, weather_dest: float,
                     congestion_dest: float, weekday: int) -> float:
@@ -380,13 +381,14 @@ class ScenarioBuilder:
                         shipment["delivered_at"] <= shipment["promised_at"])
         self.carrier_lanes(outcomes)
 
-    def ship_day(self, d: date, until: datetime) -> list[dict]:
-        """A day's shipments, orders and scans up to a moment; the open ones keep their journeys for later days."""
+    def ship_day(self, d: date, until: datetime, since: datetime | None = None) -> list[dict]:
+        """A day's shipments (those leaving before `until`, and not before `since`), orders and scans up to
+        `until`; each keeps its journey so later days can move it."""
         volume = self.rng.poisson(30 if d.weekday() < 5 else 14)
         shipped = []
         for _ in range(volume):
             shipped_at = at_hour(d, float(self.rng.uniform(6, 20)))
-            if shipped_at >= until:
+            if shipped_at >= until or (since is not None and shipped_at < since):
                 continue
             shipped.append(self._shipment(d, shipped_at, until))
         return shipped
@@ -442,8 +444,7 @@ class ScenarioBuilder:
         known = float(rng.uniform(0.3, 0.8))
         self.add(m.ScanEvent, scan_events(shipment_id, origin.code, customer["code"], shipped_at, planned,
                                           delay_hours, known, until))
-        if open_now:
-            self.journeys[shipment_id] = Journey(origin_region, dest_region, planned, draw, known)
+        self.journeys[shipment_id] = Journey(origin_region, dest_region, planned, draw, known)
         return shipment
 
     def carrier_lanes(self, outcomes: dict[tuple[str, str], list[bool]]) -> None:
