@@ -126,6 +126,16 @@ class PolicyVerdict(BaseModel):
     reasons: list[str] = Field(default_factory=list)
 
 
+class Outcome(BaseModel):
+    """Whether an executed decision achieved what it meant to on the twin, and the facts that show it."""
+
+    status: Literal["achieved", "not_achieved", "pending"]
+    goal: str
+    since: datetime  # the twin's time from which the decision's effect is watched
+    checked_at: datetime  # the twin's time of the last check
+    evidence: Evidence
+
+
 class Decision(BaseModel):
     """A specialist's decision on an exception, with its evidence and justification."""
 
@@ -144,3 +154,4 @@ class Decision(BaseModel):
     missing: list[str] = Field(default_factory=list)
     trace_id: str
     created_at: datetime | None = None
+    outcome: Outcome | None = None

@@ -173,3 +173,61 @@ def eval_suites(
     from evals.runner import main
 
     raise typer.Exit(main(get_settings(), suite or None, as_json, report))
+
+
+@app.command()
+def outcomes() -> None:
+    """Check whether each executed decision achieved what it meant to on the twin, and record the outcomes."""
+    from agents.outcomes import record_outcomes
+    from agents.toolbox import open_toolbox
+
+    changed = record_outcomes(open_toolbox(get_settings(), database()))
+    console.print(f"{len(changed)} outcomes recorded or changed")
+    for decision in changed:
+        typer.echo(f"{decision.decision_id}\t{decision.outcome.status}\t{decision.outcome.goal}")
+
+
+@app.command()
+def simulate(
+    days: int = typer.Option(14, "--days", min=1, max=365, help="Days to simulate."),
+    seed: int = typer.Option(7, "--seed", help="Seed of the fresh twin the simulation runs on."),
+    policy: list[str] = typer.Option(["desk"], "--policy", help="desk, rules or none (repeatable: compared side by side)."),
+    reject_above: float = typer.Option(None, "--reject-above", min=0,
+                                       help="The scripted planner rejects waiting decisions costing more (USD)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the whole run(s) as JSON."),
+    chart: Path = typer.Option(None, "--chart", help="Write a PNG chart of the daily KPIs here."),
+) -> None:
+    """Advance a fresh twin day by day under a policy; print the daily KPIs (the loaded twin is not touched)."""
+    from agents import modelbook
+    from api.simulation import POLICIES, Planner
+    from api.simulation import simulate as run_simulation
+    from api.simulation_report import comparison_table, day_table, write_chart
+
+    unknown = [name for name in policy if name not in POLICIES]
+    if unknown:
+        console.print(f"error: --policy: unknown policy {unknown[0]!r}; choose desk, rules or none")
+        raise typer.Exit(2)
+    settings = get_settings()
+    if not modelbook.trained(settings.models_dir):
+        console.print("error: no trained models; run `yardmaster seed` and `yardmaster train` first")
+        raise typer.Exit(1)
+    runs = []
+    with Progress(console=console) as progress:
+        for name in policy:
+            task = progress.add_task(f"{name}: building the twin", total=days)
+            runs.append(run_simulation(settings, name, days, seed, Planner(reject_above_usd=reject_above),
+                                       lambda kpis, t=task, n=name: progress.update(
+                                           t, advance=1, description=f"{n}: {kpis.day}")))
+    if chart:
+        write_chart(runs, chart)
+        console.print(f"chart written to {chart}")
+    if as_json:
+        typer.echo(json.dumps([run.model_dump(mode="json") for run in runs], indent=2))
+        return
+    out = Console()
+    for run in runs:
+        out.print(day_table(run))
+    out.print(comparison_table(runs))
+    for run in runs:
+        if not run.repeats.clean:
+            out.print(f"{run.policy}: ran or decided twice: {run.repeats.model_dump()}")

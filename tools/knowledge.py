@@ -24,6 +24,8 @@ FRONT_MATTER = re.compile(r"\A---\n(?P<fields>.*?)\n---\n", re.DOTALL)
 SECTION_HEADING = re.compile(r"^## +(.+?) *$", re.MULTILINE)
 TITLE_HEADING = re.compile(r"^# +.+$", re.MULTILINE)
 
+UNINFORMATIVE = ["no_action", "needs_info"]  # decisions that did nothing teach nothing about what to do
+OUTCOME_WEIGHT = {"achieved": 0.15, "pending": 0.0, "not_achieved": -0.15}  # added to the cosine similarity
 ExceptionType = Literal["late_shipment", "stockout_risk", "equipment_failure_risk", "carrier_capacity", "demand_spike"]
 
 
@@ -158,8 +160,13 @@ def _precedent_metadata(precedent: Precedent) -> dict[str, Any]:
     """Chroma metadata of a precedent; empty fields are None, which an upsert turns into "remove the old value"."""
     fields = precedent.model_dump(exclude={"summary"})
     fields["action_types"] = precedent.action_types or None
-    title = f"{precedent.decision_id}: {precedent.exception_type} by {precedent.specialist}, {precedent.status}"
-    return {"kind": "precedent", "title": title, **fields}
+    return {"kind": "precedent", "title": _precedent_title(fields), **fields}
+
+
+def _precedent_title(fields: dict[str, Any]) -> str:
+    """A precedent's title: decision, exception type, specialist, status and the outcome once known."""
+    outcome = f", outcome {fields['outcome']}" if fields.get("outcome") else ""
+    return f"{fields['decision_id']}: {fields['exception_type']} by {fields['specialist']}, {fields['status']}{outcome}"
 
 
 def _precedent_text(precedent: Precedent) -> str:
@@ -224,9 +231,19 @@ class KnowledgeBase:
         return self._search(self.procedures, query, k, where)
 
     def similar_precedents(self, query: str, k: int = 3, exception_type: ExceptionType | None = None) -> list[Hit]:
-        """The `k` past decisions nearest to `query`, optionally of one exception type."""
-        where = {"exception_type": exception_type} if exception_type else None
-        return self._search(self.precedents, query, k, where)
+        """The `k` past decisions that acted, optionally of one exception type, ranked by similarity to `query`
+        plus the weight of their outcome (achieved first, failed last)."""
+        acted = {"status": {"$nin": UNINFORMATIVE}}
+        where = {"$and": [{"exception_type": exception_type}, acted]} if exception_type else acted
+        hits = self._search(self.precedents, query, 4 * k, where)
+        return sorted(hits, key=lambda hit: -(hit.score + OUTCOME_WEIGHT.get(hit.metadata.get("outcome"), 0.0)))[:k]
+
+    def set_outcome(self, decision_id: str, outcome: str) -> None:
+        """Record the outcome of a precedent's decision, when the precedent is stored."""
+        stored = self.precedents.get(ids=[decision_id], include=["metadatas"])
+        if stored["ids"]:
+            fields = {**stored["metadatas"][0], "outcome": outcome}
+            self.precedents.update(ids=[decision_id], metadatas=[{**fields, "title": _precedent_title(fields)}])
 
     def _search(self, collection: Collection, query: str, k: int, where: dict[str, Any] | None) -> list[Hit]:
         """Query one collection and turn the answer into hits, best first."""
