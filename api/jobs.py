@@ -38,6 +38,14 @@ async def every(interval_s: float, work: Callable[[], object], label: str) -> As
             await task
 
 
+def detector_pass(desk: Desk) -> None:
+    """Raise and handle new exceptions, then check the outcomes of executed decisions."""
+    from agents.outcomes import record_outcomes
+
+    desk.detect()
+    record_outcomes(desk.toolbox)
+
+
 def detection_loop(desk: Desk | None, interval_s: float) -> AbstractAsyncContextManager[None]:
-    """The scheduled detector pass (off without a desk, i.e. before models are trained)."""
-    return every(interval_s if desk else 0, lambda: desk.detect(), "detector pass")
+    """The scheduled detector pass with its outcome check (off without a desk, i.e. before models are trained)."""
+    return every(interval_s if desk else 0, lambda: detector_pass(desk), "detector pass")

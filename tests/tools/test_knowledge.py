@@ -231,3 +231,22 @@ def test_chroma_url_selects_a_server_client(monkeypatch):
 )
 def test_chroma_address_parses_host_port_and_tls(url, address):
     assert chroma_address(url) == address
+
+
+def test_precedents_of_the_same_type_that_acted_rank_by_similarity_and_outcome(tmp_path):
+    kb = KnowledgeBase(_client(tmp_path / "chroma"))
+    text = "SHP-000500 late on lane DAL-HOU; expedited the final leg and notified the customer."
+    for decision_id, exception_type, status in [("DEC-A", "late_shipment", "executed"),
+                                                ("DEC-B", "late_shipment", "executed"),
+                                                ("DEC-C", "late_shipment", "no_action"),
+                                                ("DEC-D", "stockout_risk", "executed")]:
+        kb.add_precedent(Precedent(decision_id=decision_id, exception_type=exception_type, specialist="routing",
+                                   action_types=["expedite_shipment"], status=status, summary=text))
+    kb.set_outcome("DEC-A", "not_achieved")
+    kb.set_outcome("DEC-B", "achieved")
+    kb.set_outcome("DEC-UNKNOWN", "achieved")  # a decision that never became a precedent changes nothing
+    hits = kb.similar_precedents("late shipment on lane DAL-HOU expedited", k=3, exception_type="late_shipment")
+    assert [hit.id for hit in hits] == ["DEC-B", "DEC-A"]
+    assert hits[0].metadata["outcome"] == "achieved" and hits[0].title.endswith("outcome achieved")
+    assert hits[0].score == pytest.approx(hits[1].score)
+    assert kb.precedents.count() == 4

@@ -1,0 +1,74 @@
+"""The day-by-day simulation: deterministic runs, the exactly-once check, the scripted planner and the command."""
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import Session
+from typer.testing import CliRunner
+
+from agents.schemas import Decision, Impact
+from api.cli import app
+from api.simulation import Planner, repeats, simulate
+from graph.records import audit
+from twin import models as m
+from twin.settings import Settings
+
+
+def test_a_rules_run_is_deterministic_acts_once_per_subject_and_records_outcomes(trained_dir):
+    settings = Settings(data_dir=trained_dir)
+    first = simulate(settings, "rules", 1, 7, Planner())
+    second = simulate(settings, "rules", 1, 7, Planner())
+    assert [d.model_dump() for d in first.days] == [d.model_dump() for d in second.days]
+    assert first.repeats.clean
+    last = first.days[-1]
+    assert last.decisions["executed"] == sum(d.exceptions for d in first.days) > 0
+    assert sum(last.outcomes.values()) == last.decisions["executed"] and "unchecked" not in last.outcomes
+    assert first.totals["on_time"] + first.totals["late"] > 0
+    assert first.totals["cost_usd"] == pytest.approx(sum(d.cost_usd for d in first.days))
+    none = simulate(settings, "none", 1, 7, Planner())
+    assert none.days[-1].decisions == {} and none.totals["action_usd"] == 0
+    assert none.totals["freight_usd"] == first.totals["freight_usd"]  # the same world under both policies
+
+
+@pytest.mark.slow
+def test_a_desk_day_executes_no_action_twice_and_decides_no_exception_twice(trained_dir):
+    run = simulate(Settings(data_dir=trained_dir), "desk", 1, 7, Planner(reject_above_usd=1000.0))
+    assert run.days[0].exceptions > 0
+    assert run.repeats.actions_run_twice == [] and run.repeats.exceptions_decided_twice == []
+    assert run.repeats.subjects_acted_on_twice == []
+    assert sum(run.days[0].decisions.values()) == run.days[0].exceptions
+    assert "pending_approval" not in run.days[0].decisions  # the scripted planner answered every waiting decision
+
+
+def test_the_check_finds_an_action_run_twice_and_a_subject_acted_on_twice(engine):
+    with Session(engine) as session:
+        for n in (1, 2):
+            session.add(m.ExceptionRecord(id=f"EXC-{n}", occurred_at=datetime.now(UTC), created_at=datetime.now(UTC)))
+            session.flush()
+            session.add(m.DecisionRecord(id=f"DEC-{n}", exception_id=f"EXC-{n}", specialist="routing",
+                                         status="executed", confidence=1.0, thread_id="t", created_at=datetime.now(UTC),
+                                         updated_at=datetime.now(UTC)))
+            session.flush()
+            session.add(m.ActionRecord(id=f"DEC-{n}-A1", decision_id=f"DEC-{n}", type="expedite_shipment",
+                                       params={"shipment_id": "SHP-009300"}, status="executed"))
+        audit(session, "action.executed", "test", None, "DEC-1", action_id="DEC-1-A1")
+        audit(session, "action.executed", "test", None, "DEC-1", action_id="DEC-1-A1")
+        session.commit()
+        found = repeats(session)
+    assert found.actions_run_twice == ["DEC-1-A1"]
+    assert found.subjects_acted_on_twice == ["expedite_shipment SHP-009300 (DEC-1, DEC-2)"]
+    assert not found.clean
+
+
+def test_the_scripted_planner_rejects_above_its_bound():
+    decision = Decision(decision_id="DEC-1", exception_id="EXC-1", specialist="routing", status="pending_approval",
+                        expected_impact=Impact(cost_usd=1200.0), trace_id="EXC-1")
+    assert Planner().verdict(decision).verdict == "approve"
+    assert Planner(reject_above_usd=1000.0).verdict(decision).verdict == "reject"
+    assert Planner(reject_above_usd=1500.0).verdict(decision).verdict == "approve"
+
+
+def test_simulate_names_a_bad_policy_and_exits_non_zero():
+    result = CliRunner().invoke(app, ["simulate", "--days", "1", "--policy", "always"])
+    assert result.exit_code == 2
+    assert "--policy" in result.output and "always" in result.output

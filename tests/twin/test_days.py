@@ -1,0 +1,93 @@
+"""The twin's day step: deterministic for a seed, consistent bookkeeping, and executed actions change what happens."""
+
+import copy
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from twin import models as m
+from twin import seed as scenario
+from twin import store
+from twin.days import TwinDays
+from twin.db import make_engine, migrate
+
+
+@pytest.fixture(scope="module")
+def generated():
+    """One generated seed-7 scenario and its stepper, copied by each test."""
+    return TwinDays.generate(7)
+
+
+def fresh(generated, tmp_path, name: str):
+    """A private SQLite twin loaded with the scenario, and its own copy of the stepper."""
+    stepper, rows = generated
+    engine = make_engine(f"sqlite:///{tmp_path / name}.db")
+    migrate(engine)
+    scenario.load(engine, rows)
+    return copy.deepcopy(stepper), engine
+
+
+def test_days_are_deterministic_for_a_seed_and_keep_the_books(generated, tmp_path):
+    runs = []
+    for name in ("a", "b"):
+        stepper, engine = fresh(generated, tmp_path, name)
+        with Session(engine) as session:
+            start = store.as_of(session)
+            moving = {s.id for s in session.exec(select(m.Shipment).where(
+                m.Shipment.status.in_(("in_transit", "planned")))).all()}
+            reports = [stepper.step(session) for _ in range(3)]
+            assert store.as_of(session) == start + timedelta(days=3)
+            delivered = {s.id for s in session.exec(select(m.Shipment).where(m.Shipment.status == "delivered",
+                                                                             m.Shipment.delivered_at > start)).all()}
+            counted = {s for r in reports for s in r.delivered_on_time + r.delivered_late}
+            assert counted == delivered  # every delivery counted once, on the day it happened
+            assert delivered <= moving | {s for r in reports for s in r.shipped}
+            late = {s.id for s in session.exec(select(m.Shipment).where(m.Shipment.id.in_(counted))).all()
+                    if s.delivered_at > s.promised_at}
+            assert late == {s for r in reports for s in r.delivered_late}
+            assert all(p.on_hand >= 0 and p.in_transit >= 0 for p in session.exec(select(m.InventoryPosition)).all())
+            unmet = session.exec(select(m.DemandHistory.unmet).where(
+                m.DemandHistory.sku == "SKU-0042", m.DemandHistory.location == "DC-DAL")).all()
+            assert sum(r.unmet_units.get("SKU-0042@DC-DAL", 0) for r in reports) == sum(unmet) > 0
+        engine.dispose()
+        runs.append([r.model_dump() for r in reports])
+    assert runs[0] == runs[1]
+
+
+def test_an_executed_expedite_brings_the_delivery_forward_and_a_booking_services_the_truck(generated, tmp_path):
+    arrivals = {}
+    for name, act in (("control", False), ("acted", True)):
+        stepper, engine = fresh(generated, tmp_path, name)
+        with Session(engine) as session:
+            shipment = session.exec(select(m.Shipment).where(m.Shipment.status == "in_transit",
+                                                             m.Shipment.carrier.is_not(None))
+                                    .order_by(m.Shipment.shipped_at.desc())).first()
+            if act:
+                session.add(m.ExceptionRecord(id="EXC-1", occurred_at=shipment.shipped_at,
+                                              created_at=shipment.shipped_at))
+                session.flush()
+                session.add(m.DecisionRecord(id="DEC-1", exception_id="EXC-1", specialist="routing", status="executed",
+                                             confidence=1.0, thread_id="EXC-1", created_at=shipment.shipped_at,
+                                             updated_at=shipment.shipped_at))
+                session.flush()
+                session.add(m.ActionRecord(id="DEC-1-A1", decision_id="DEC-1", type="expedite_shipment",
+                                           params={"shipment_id": shipment.id, "hours_saved": 6.0}, status="executed"))
+                session.add(m.WorkOrder(id="WO-DEC-1", truck="TRK-007", kind="preventive", opened_at=shipment.shipped_at,
+                                        scheduled_for=shipment.shipped_at + timedelta(days=1), status="scheduled",
+                                        decision_id="DEC-1"))
+                session.commit()
+            reports = [stepper.step(session) for _ in range(6)]
+            arrivals[name] = session.get(m.Shipment, shipment.id).delivered_at
+            failed = [truck for r in reports for truck in r.failures]
+            serviced = [truck for r in reports for truck in r.serviced]
+            if act:
+                assert serviced == ["TRK-007"] and "TRK-007" not in failed
+                assert reports[1].serviced == ["TRK-007"]  # booked for the day after the booking
+                assert session.get(m.WorkOrder, "WO-DEC-1").status == "closed"
+            else:
+                assert "TRK-007" in failed  # the drifting truck breaks down without a booking
+        engine.dispose()
+    assert arrivals["control"] is not None
+    saved = (arrivals["control"] - arrivals["acted"]).total_seconds() / 3600
+    assert 0 < saved <= 6.0
