@@ -38,6 +38,7 @@ TENDER_HOLD_HOURS = 24.0  # a refused tender ships a day later
 SERVICE_HOURS = 8.0  # a planned workshop visit takes the truck off the road for a shift
 FAILURE_HOURS = 24.0  # every day a failed truck stands still
 COVER_ACTIONS = ("retender_loads", "book_spot")
+STREAMS = ("shipments", "conditions", "capacity", "tenders", "demand")
 
 
 class CapacityMiss(BaseModel):
@@ -69,6 +70,11 @@ class TwinDays:
     """Advances a freshly generated twin day by day, continuing the generator that built it."""
 
     def __init__(self, builder: ScenarioBuilder) -> None:
+        # One random stream per process (and per truck), so an action changes only what it touches: the same seed
+        # gives every policy the same shipments, weather, demand and shortfalls.
+        streams = np.random.default_rng(builder.seed).spawn(len(STREAMS) + len(builder.truck_states))
+        self.rng = dict(zip(STREAMS + tuple(builder.truck_states), streams, strict=True))
+        builder.rng = self.rng["shipments"]
         self.builder = builder
         self.cuts: dict[str, CapacityMiss] = {}
         self.bookings: dict[str, date] = {}
@@ -108,7 +114,7 @@ class TwinDays:
         rows = []
         for region in REGIONS:
             if (region, day) not in b.weather:
-                weather, congestion, b.weather_noise[region] = region_conditions(b.rng, region, day,
+                weather, congestion, b.weather_noise[region] = region_conditions(self.rng["conditions"], region, day,
                                                                                  b.weather_noise[region])
                 b.weather[(region, day)], b.congestion[(region, day)] = weather, congestion
             rows.append({"region": region, "day": day, "weather": b.weather[(region, day)],
@@ -121,8 +127,8 @@ class TwinDays:
         if not self.cuts:
             self.spent_covers |= {action.id for action in self._covers(session)}
         for carrier in CARRIERS:
-            if carrier.code not in self.cuts and self.builder.rng.random() < CAPACITY_MISS_PER_DAY:
-                cut = CapacityMiss(carrier=carrier.code, cut_pct=float(self.builder.rng.choice([30.0, 40.0, 50.0])),
+            if carrier.code not in self.cuts and self.rng["capacity"].random() < CAPACITY_MISS_PER_DAY:
+                cut = CapacityMiss(carrier=carrier.code, cut_pct=float(self.rng["capacity"].choice([30.0, 40.0, 50.0])),
                                    until=now + timedelta(days=CAPACITY_MISS_DAYS))
                 self.cuts[carrier.code] = cut
                 report.capacity_misses.append(cut)
@@ -156,7 +162,7 @@ class TwinDays:
             shipment.update(status="in_transit", delivered_at=None)
             report.shipped.append(shipment["id"])
             cut = self.cuts.get(shipment["carrier"] or "")
-            if cut is None or b.rng.random() >= cut.cut_pct / 100:
+            if cut is None or self.rng["tenders"].random() >= cut.cut_pct / 100:
                 continue
             cover = self._cover(session, cut.carrier, shipment["lane"])
             kind = "tender_covered" if cover else "tender_refused"
@@ -234,7 +240,7 @@ class TwinDays:
         skus = {sku["code"]: sku for sku in b.skus}
         factors = {code: float(demand_factors(sku["category"], [day])[0]) for code, sku in skus.items()}
         means = np.array([b.demand_level.get((p.sku, p.location), 0.0) * factors.get(p.sku, 1.0) for p in positions])
-        units = draw_units(b.rng, means)
+        units = draw_units(self.rng["demand"], means)
         rows = []
         for position, demanded in zip(positions, units, strict=True):
             landed = min(position.in_transit, math.ceil(position.in_transit / REPLENISH_DAYS))
@@ -273,8 +279,8 @@ class TwinDays:
                 session.add(vehicle)
                 continue
             was_down = state.down_days > 0
-            state.maybe_start_drift(b.rng)
-            reading, kind, component = state.live_day(b.rng, code, day)
+            state.maybe_start_drift(self.rng[code])
+            reading, kind, component = state.live_day(self.rng[code], code, day)
             readings.append(reading)
             if kind == "corrective":
                 report.failures.append(code)
