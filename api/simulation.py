@@ -38,7 +38,7 @@ from agents.schemas import (
     Refs,
 )
 from agents.toolbox import Toolbox
-from graph.desk import Desk
+from graph.desk import DecisionConflict, Desk
 from graph.records import audit, save_decision
 from graph.state import Verdict
 from tools.knowledge import KnowledgeBase, open_client
@@ -54,6 +54,7 @@ Policy = Literal["desk", "none", "rules"]
 POLICIES: tuple[Policy, ...] = ("desk", "rules", "none")
 RULES_SERVICE_MILES = 9000.0  # the playbook services a truck at this many miles since its last service
 RULES_ORDER_UP_TO = 2.0  # the playbook reorders up to twice the reorder point
+PLANNER_ROUNDS = 3
 
 
 class Planner(BaseModel):
@@ -128,11 +129,20 @@ def capacity_exceptions(report: DayReport) -> list[ExceptionIn]:
 
 
 def run_desk(desk: Desk, planner: Planner, report: DayReport) -> int:
-    """Detectors and the day's announcements through the desk; the planner answers what waits."""
+    """Detectors and the day's announcements through the desk; the planner answers every decision that waits
+    (again for a fresh decision a verdict may lead to, up to a few rounds)."""
     handled = desk.detect() + [(e, desk.submit(e, actor="tms")) for e in capacity_exceptions(report)]
-    for _exception, decision in handled:
-        if decision.status == "pending_approval":
-            desk.resume(decision.decision_id, planner.verdict(decision))
+    for _round in range(PLANNER_ROUNDS):
+        with desk.toolbox.session() as session:
+            waiting = session.exec(select(m.DecisionRecord).where(m.DecisionRecord.status == "pending_approval")
+                                   .order_by(m.DecisionRecord.id)).all()
+        if not waiting:
+            break
+        for record in waiting:
+            try:
+                desk.resume(record.id, planner.verdict(Decision.model_validate(record.payload)))
+            except DecisionConflict:
+                continue  # answered meanwhile
     return len(handled)
 
 
