@@ -7,9 +7,10 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field, field_validator
 
-from agents.intent import canonical_code, extract
+from agents.intent import canonical_code, extract, strip_instructions
 from agents.llm import structured
 from agents.schemas import SPECIALIST_FOR, ExceptionIn, ExceptionType, Refs, Specialist
+from agents.understanding import report_types
 
 CLASSIFY_PROMPT = (
     "You classify exception reports for a logistics operations desk. "
@@ -27,6 +28,9 @@ REQUIRED_REFS: dict[ExceptionType, tuple[str, ...]] = {
     ExceptionType.equipment_failure_risk: ("asset_id",),
     ExceptionType.carrier_capacity: ("carrier",),
 }
+
+
+MIN_ALTERNATIVE_P = 0.25  # how likely another reading must be to replace one that lacks its references
 
 
 class ExceptionReading(BaseModel):
@@ -82,11 +86,23 @@ def _missing(kind: ExceptionType | None, refs: Refs) -> list[str]:
     return [name for name in REQUIRED_REFS[kind] if getattr(refs, name) is None]
 
 
+def _actionable_reading(kind: ExceptionType | None, refs: Refs, text: str) -> ExceptionType | None:
+    """The type read, or, when it lacks the references it needs, the likeliest other type the understanding layer
+    reads in the text whose references are all named (e.g. "half their trucks are delayed" from a carrier)."""
+    if kind is None or not _missing(kind, refs) or not text:
+        return kind
+    for other, probability in report_types(strip_instructions(text)):
+        if other != kind and probability >= MIN_ALTERNATIVE_P and not _missing(other, refs):
+            return other
+    return kind
+
+
 def classify(exception: ExceptionIn, llm: BaseChatModel) -> Classification:
     """Classify an exception: a given type is kept, else the chat model reads the description.
 
     References given explicitly win; then those the model read (only when their numbers are written in the
-    description); then codes the grammar finds in the description.
+    description); then codes the grammar finds in the description. A read type that lacks its references gives
+    way to another likely reading whose references are all there.
     """
     text = exception.description or ""
     found = {k: v for k, v in extract(text).items() if k in Refs.model_fields}
@@ -97,10 +113,11 @@ def classify(exception: ExceptionIn, llm: BaseChatModel) -> Classification:
         reading = structured(llm, ExceptionReading).invoke(messages) or ExceptionReading()
     read = {k: v for k, v in reading.refs.present().items() if _grounded(v, text)}
     refs = Refs(**{**found, **read, **exception.refs.present()})
+    kind = reading.type if exception.type is not None else _actionable_reading(reading.type, refs, text)
     return Classification(
-        type=reading.type,
+        type=kind,
         refs=refs,
-        specialist=SPECIALIST_FOR.get(reading.type) if reading.type else None,
-        missing=_missing(reading.type, refs),
+        specialist=SPECIALIST_FOR.get(kind) if kind else None,
+        missing=_missing(kind, refs),
         cues=reading.cues,
     )

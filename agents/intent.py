@@ -1,29 +1,14 @@
-"""A deterministic grammar over free text: twin codes, the exception type of a report, and chat intents.
+"""A deterministic grammar over free text: twin codes and the exception type of a report.
 
 The grammar only recognises; checking that a code exists in the twin happens elsewhere.
 """
 
 import re
 from collections.abc import Callable, Iterator
-from typing import Literal, NamedTuple, get_args
-
-from pydantic import BaseModel, Field
+from typing import NamedTuple
 
 from agents.schemas import ExceptionType
 
-IntentName = Literal[
-    "explain_decision",
-    "risks_at_location",
-    "forecast_demand",
-    "fleet_service_priority",
-    "what_if_capacity",
-    "list_pending_approvals",
-    "approve_decision",
-    "reject_decision",
-    "report_exception",
-    "help",
-]
-INTENT_NAMES: tuple[str, ...] = get_args(IntentName)
 Entity = str | int | float
 
 # Instructions aimed at the desk rather than describing a problem. Each clause, up to the next
@@ -39,8 +24,11 @@ _INSTRUCTION = re.compile(
 
 _CITIES = {"dallas": "DAL", "houston": "HOU", "atlanta": "ATL", "chicago": "CHI", "los angeles": "LAX", "la": "LAX"}
 _NUMBER_WORDS = {w: n for n, w in enumerate(
-    "one two three four five six seven eight nine ten eleven twelve".split(), start=1)}
+    ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"], start=1)}
 
+# Shares of a whole written in words, as percentages.
+SHARE_WORDS = {"half": 50, "a third": 33.3, "one third": 33.3, "two thirds": 66.7, "a quarter": 25,
+               "one quarter": 25, "three quarters": 75, "all": 100}
 _CITY = r"dallas|houston|atlanta|chicago|los\s+angeles|(?-i:LA)"
 _PLACE = rf"(?:DC-)?(?:DAL|HOU|ATL|CHI|LAX)|{_CITY}"
 _LANE = re.compile(
@@ -87,22 +75,24 @@ def _carrier(name: str) -> str:
 _ALIAS = (r"\s+(?:#|no\.?|number)?\s*(\d{{1,{width}}})\b"
           r"(?!\s*(?:hours?|hrs?|minutes?|mins?|days?|weeks?|miles?|km|%|percent))")
 _CODES = (
-    _Code("shipment_id", re.compile(r"\bSHP-(\d{6})\b", re.I), _padded("SHP-", 6)),
-    _Code("shipment_id", re.compile(r"\bshipment" + _ALIAS.format(width=6), re.I), _padded("SHP-", 6)),
-    _Code("asset_id", re.compile(r"\bTRK-(\d{3})\b", re.I), _padded("TRK-", 3)),
-    _Code("asset_id", re.compile(r"\btruck" + _ALIAS.format(width=3), re.I), _padded("TRK-", 3)),
-    _Code("sku", re.compile(r"\bSKU-(\d{4})\b", re.I), _padded("SKU-", 4)),
-    _Code("sku", re.compile(r"\bSKU" + _ALIAS.format(width=4), re.I), _padded("SKU-", 4)),
-    _Code("customer", re.compile(r"\bCUST-(\d{4})\b", re.I), _padded("CUST-", 4)),
-    _Code("customer", re.compile(r"\bcustomer" + _ALIAS.format(width=4), re.I), _padded("CUST-", 4)),
-    _Code("carrier", re.compile(r"\bCAR-([A-Z]+)\b", re.I), _carrier),
-    _Code("carrier", re.compile(r"\b(swift\s*line|red\s*river|blue\s*grid|prairie|coastal|metro)\b", re.I), _carrier),
+    _Code("shipment_id", re.compile(r"\bSHP-(\d{6})\b", re.IGNORECASE), _padded("SHP-", 6)),
+    _Code("shipment_id", re.compile(r"\b(?:shipment|shipmnet|shipmnt|shpment)" + _ALIAS.format(width=6), re.IGNORECASE), _padded("SHP-", 6)),
+    _Code("asset_id", re.compile(r"\bTRK-(\d{3})\b", re.IGNORECASE), _padded("TRK-", 3)),
+    _Code("asset_id", re.compile(r"\btruck" + _ALIAS.format(width=3), re.IGNORECASE), _padded("TRK-", 3)),
+    _Code("sku", re.compile(r"\bSKU-(\d{4})\b", re.IGNORECASE), _padded("SKU-", 4)),
+    _Code("sku", re.compile(r"\bSKU" + _ALIAS.format(width=4), re.IGNORECASE), _padded("SKU-", 4)),
+    _Code("customer", re.compile(r"\bCUST-(\d{4})\b", re.IGNORECASE), _padded("CUST-", 4)),
+    _Code("customer", re.compile(r"\bcustomer" + _ALIAS.format(width=4), re.IGNORECASE), _padded("CUST-", 4)),
+    _Code("carrier", re.compile(r"\bCAR-([A-Z]+)\b", re.IGNORECASE), _carrier),
+    _Code("carrier", re.compile(r"\b(swift\s*line|red\s*river|blue\s*grid|prairie|coastal|metro)\b", re.IGNORECASE), _carrier),
     _Code("decision_id", re.compile(r"\bDEC-([A-Za-z0-9]+(?:-[A-Za-z0-9]+)*)"), lambda rest: f"DEC-{rest}"),
-    _Code("capacity_cut_pct", re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s*(?:%|percent\b|pct\b)", re.I), _percent),
+    _Code("capacity_cut_pct", re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s*(?:%|percent\b|pct\b)", re.IGNORECASE), _percent),
+    _Code("capacity_cut_pct", re.compile(r"\b(half|(?:a|one|two)\s+thirds?|(?:a|one|three)\s+quarters?|all(?=\s+(?:of\s+)?(?:its|their)\s+"
+                                         r"(?:capacity|trucks|loads)))\b(?!\s+(?:an?\s+)?(?:hours?|days?|weeks?))",
+                                         re.IGNORECASE), lambda word: SHARE_WORDS[" ".join(word.lower().split())]),
 )
 _WEEKS = re.compile(r"\b(\d{1,2}|" + "|".join(_NUMBER_WORDS) + r")[\s-]*weeks?\b"
                     r"|\b(?:this|next|coming)\s+week\b", re.IGNORECASE)
-_REASON = re.compile(r"\b(?:because|since|due\s+to|reason\s*:)\s*(?P<reason>.+)", re.IGNORECASE | re.DOTALL)
 
 
 class _Cue(NamedTuple):
@@ -159,61 +149,6 @@ _CUES = (
     })
 )
 
-_LEAD = r"^\W*(?:(?:please|pls|ok(?:ay)?|yes|sure|go\s+ahead\s+and|can\s+you|could\s+you|would\s+you|i|we)\W+)*"
-
-
-class _Rule(NamedTuple):
-    """A chat intent: the phrasing that names it and entities of which at least one must be present."""
-
-    name: IntentName
-    pattern: re.Pattern[str]
-    needs_any: tuple[str, ...] = ()
-
-
-def _rule(name: IntentName, pattern: str, needs_any: tuple[str, ...] = ()) -> _Rule:
-    """A case-insensitive intent rule."""
-    return _Rule(name, re.compile(pattern, re.IGNORECASE), needs_any)
-
-
-# Chat intents, named like the tools that serve them. The first rule that matches wins: approvals and
-# rejections start the message and name a decision; explanations ask "why did/was ..." or say "explain";
-# then pending approvals, what-if capacity cuts (naming a carrier or a percentage), forecasts (asked, not
-# reported), fleet service priority, and risks at a site (asked). Otherwise a text with an exception type
-# is a `report_exception`, and anything else is `help`.
-_RULES = (
-    _rule("approve_decision", _LEAD + r"(?:approve|accept|confirm|sign\s+off(?:\s+on)?)\b", ("decision_id",)),
-    _rule("reject_decision", _LEAD + r"(?:reject|decline|deny|refuse|veto)\b", ("decision_id",)),
-    _rule("explain_decision",
-          r"^\W*why\s+(?:did|do|does|was|were|has|have|would)\b|\b(?:explain|justify)\b|\breasoning\s+(?:for|behind)\b"),
-    _rule("list_pending_approvals",
-          r"\b(?:pending|waiting|awaiting|open|outstanding)\b[^.?!]*\bapprovals?\b"
-          r"|\bapprovals?\b[^.?!]*\b(?:pending|waiting|queue|open|outstanding)\b"
-          r"|\bneeds?\s+(?:my\s+|an\s+)?(?:approval|sign-?off)\b|^\W*(?:show|list)\s+(?:me\s+)?(?:the\s+)?approvals?\b"),
-    _rule("what_if_capacity", r"\b(?:what\s+if|what\s+happens\s+if|what\s+would\s+happen\s+if|suppose|simulate)\b",
-          ("carrier", "capacity_cut_pct")),
-    _rule("forecast_demand",
-          _LEAD + r"(?:forecast|predict|project)\b|^\W*(?:show|give|get)\b[^.?!]*\bforecast\b"
-          r"|\bwhat(?:'s|\s+is|\s+will\s+be|\s+would\s+be)\b[^.?!]*\b(?:forecast|demand)\b"
-          r"|\bhow\s+(?:much|many)\b[^.?!]*\b(?:sell|need|demand|order)\w*"),
-    _rule("fleet_service_priority",
-          r"\bwhich\s+(?:trucks?|assets?|vehicles?|units?)\b[^.?!]*"
-          r"\b(?:servic\w*|maint\w*|repair\w*|inspect\w*|first|priorit\w*|risk\w*|fail\w*)"
-          r"|\b(?:service|maintenance|repair|shop)\s+(?:priority|priorities|order|queue|list|plan|schedule)\b"
-          r"|\bprioriti[sz]e\b[^.?!]*\b(?:maintenance|servic\w*|repairs?|fleet|trucks?)\b"),
-    _rule("risks_at_location",
-          r"^\W*(?:what|what's|which|show|list|any|anything|are\s+there)\b[^.?!]*\b(?:at\s+risk|risks?|risky|exposed)\b"),
-)
-
-
-class Intent(BaseModel):
-    """What a message asks for: an intent named like the tool that serves it, its arguments and the cues read."""
-
-    name: IntentName
-    entities: dict[str, Entity] = Field(default_factory=dict)
-    exception_type: ExceptionType | None = None
-    cues: list[str] = Field(default_factory=list)
-
-
 def strip_instructions(text: str) -> str:
     """The text without clauses that instruct the desk (e.g. "ignore the policy", "approve everything")."""
     return _INSTRUCTION.sub(" ", text)
@@ -225,7 +160,7 @@ def _place(token: str) -> str:
     return _CITIES.get(token.lower()) or token.upper().removeprefix("DC-")
 
 
-def _lanes(text: str) -> Iterator[tuple[int, int, str]]:
+def lanes(text: str) -> Iterator[tuple[int, int, str]]:
     """Every lane named in the text as (start, end, "DAL-HOU")."""
     for match in _LANE.finditer(text):
         a, b = (match["a"], match["b"]) if match["a"] else (match["c"], match["d"])
@@ -233,9 +168,11 @@ def _lanes(text: str) -> Iterator[tuple[int, int, str]]:
             yield match.start(), match.end(), f"{_place(a)}-{_place(b)}"
 
 
-def extract(text: str) -> dict[str, Entity]:
-    """The twin codes, percentage and horizon named in the text; the first mention of each kind wins."""
-    text = strip_instructions(text)
+def extract(text: str, keep_instructions: bool = False) -> dict[str, Entity]:
+    """The twin codes, percentage and horizon named in the text; the first mention of each kind wins. Clauses that
+    instruct the desk are skipped unless `keep_instructions` (a person's own chat request, not a report)."""
+    if not keep_instructions:
+        text = strip_instructions(text)
     found: dict[str, tuple[int, Entity]] = {}
 
     def keep(key: str, start: int, value: Entity) -> None:
@@ -247,7 +184,7 @@ def extract(text: str) -> dict[str, Entity]:
         for match in code.pattern.finditer(text):
             keep(code.key, match.start(), code.canonical(match[1]))
     lane_spans = []
-    for start, end, lane in _lanes(text):
+    for start, end, lane in lanes(text):
         lane_spans.append((start, end))
         keep("lane", start, lane)
     for match in _LOCATION.finditer(text):
@@ -291,18 +228,3 @@ def read_exception_type(text: str) -> tuple[ExceptionType | None, list[str]]:
         return None, list(dict.fromkeys(phrase for _, phrase, _ in phrases))
     winner = max(scores, key=scores.__getitem__)
     return winner, list(dict.fromkeys(phrase for kind, phrase, _ in phrases if kind == winner))
-
-
-def parse(text: str) -> Intent:
-    """The intent of a chat message or report, with its entities (named like tool arguments) and cues."""
-    clean = strip_instructions(text)
-    entities = extract(clean)
-    exception_type, cues = read_exception_type(clean)
-    name: IntentName = "report_exception" if exception_type else "help"
-    for rule in _RULES:
-        if rule.pattern.search(clean) and (not rule.needs_any or any(k in entities for k in rule.needs_any)):
-            name = rule.name
-            break
-    if name in ("approve_decision", "reject_decision") and (reason := _REASON.search(text)):
-        entities["reason"] = reason["reason"].strip().rstrip(".!")
-    return Intent(name=name, entities=entities, exception_type=exception_type, cues=cues)

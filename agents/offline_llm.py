@@ -1,7 +1,7 @@
-"""A deterministic chat model that works offline: it reads messages with the intent grammar and never invents a number.
+"""A deterministic chat model that works offline: it reads messages with the code grammar and never invents a number.
 
-It fills structured outputs and tool arguments from `agents.intent.parse`, answers tool results by restating them,
-and returns text to rephrase unchanged.
+It fills structured outputs (forced tool calls) from the codes and the exception type the grammar reads, and
+returns text to rephrase unchanged. The conversation itself is the chat package's; it does not go through here.
 """
 
 import json
@@ -17,7 +17,6 @@ from langchain_core.messages import (
     BaseMessage,
     HumanMessage,
     SystemMessage,
-    ToolMessage,
 )
 from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
@@ -25,21 +24,13 @@ from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from agents.intent import INTENT_NAMES, Intent, parse
+from agents.intent import extract, read_exception_type
 
-HELP = (
-    "I can explain a decision, show what is at risk at a site, forecast demand for a SKU at a DC, "
-    "rank trucks for service, test a cut in a carrier's capacity, show, approve or reject pending decisions, "
-    "and take a report of a problem: a late shipment, a stockout risk, a truck fault, a carrier short of "
-    "capacity or a demand spike."
-)
-MAX_FACTS = 10
-MAX_CHARS = 600
+NO_ANSWER = "I only fill structured answers and rephrase text offline; ask the chat instead."
 _JSON_TYPES: dict[type, tuple[str, ...]] = {
     bool: ("boolean",), int: ("integer", "number"), float: ("number",), str: ("string",),
     list: ("array",), dict: ("object",),
 }
-_TEXT_KEYS = ("text", "summary", "message", "answer")
 
 
 def _last(messages: Sequence[BaseMessage], kind: type[BaseMessage]) -> BaseMessage | None:
@@ -84,81 +75,21 @@ def _arguments(parameters: dict[str, Any], values: dict[str, Any]) -> dict[str, 
     return args
 
 
-def _values(intent: Intent, text: str) -> dict[str, Any]:
-    """Everything the grammar read, by the argument names schemas and tools use."""
-    kind = intent.exception_type.value if intent.exception_type else None
-    return {**intent.entities, "type": kind, "exception_type": kind, "intent": intent.name,
-            "cues": intent.cues, "description": text}
+def _values(text: str) -> dict[str, Any]:
+    """Everything the grammar read, by the argument names schemas use."""
+    exception_type, cues = read_exception_type(text)
+    kind = exception_type.value if exception_type else None
+    return {**extract(text), "type": kind, "exception_type": kind, "cues": cues, "description": text}
 
 
-def _clip(text: str) -> str:
-    """Text cut at a word boundary, so no number is shortened."""
-    text = " ".join(text.split())
-    return text if len(text) <= MAX_CHARS else text[:MAX_CHARS].rsplit(" ", 1)[0] + " …"
-
-
-def _facts(value: Any, prefix: str = "") -> Iterator[str]:
-    """Readable "name: value" facts of a tool result, restated as given (evidence records left out)."""
-    label = f"{prefix.rstrip('.')}: " if prefix else ""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if key != "evidence" and item not in (None, [], {}):
-                yield from _facts(item, f"{prefix}{key}.")
-    elif isinstance(value, list):
-        names = ", ".join(name for name in map(_name, value) if name)
-        if names:
-            yield label + names
-    else:
-        yield f"{label}{value}"
-
-
-def _name(item: Any) -> str:
-    """How a list item is named in a summary: itself when scalar, else its first id-like field."""
-    if not isinstance(item, dict):
-        return str(item)
-    key = next((k for k in item if k == "id" or k.endswith("_id") or k in ("name", "sku", "code")), None)
-    return str(item[key]) if key else ""
-
-
-def _summary(message: ToolMessage) -> str:
-    """A short restatement of one tool result."""
-    content, name = str(message.text), message.name or "tool"
-    if message.status == "error":
-        return f"{name} failed: {_clip(content)}"
-    try:
-        result = json.loads(content)
-    except ValueError:
-        return f"{name}: {_clip(content)}"
-    text = next((result[k] for k in _TEXT_KEYS if isinstance(result, dict) and isinstance(result.get(k), str)), None)
-    if text is None:
-        facts = list(_facts(result))
-        text = "; ".join(facts[:MAX_FACTS]) + ("; …" if len(facts) > MAX_FACTS else "")
-    return f"{name}: {_clip(text)}"
-
-
-def _describe(intent: Intent) -> str:
-    """A reply that says how a message was read, for when no tool serves it."""
-    if intent.name == "help":
-        return HELP
-    codes = ", ".join(str(v) for k, v in intent.entities.items() if k != "reason")
-    about = f" about {codes}" if codes else ""
-    if intent.name == "report_exception" and intent.exception_type:
-        return f"That reads as a {intent.exception_type.value.replace('_', ' ')} report{about}."
-    return f"That asks for {intent.name.replace('_', ' ')}{about}, which I cannot do here."
-
-
-def _tool_to_call(functions: dict[str, Any], tool_choice: Any, intent: Intent, answering_human: bool) -> str | None:
-    """Which bound tool to call: the forced one, else the one named like the intent, else (when forced) a schema."""
+def _tool_to_call(functions: dict[str, Any], tool_choice: Any) -> str | None:
+    """Which bound tool to call: the forced one, the first when any is forced, none otherwise."""
     forced = _forced_tool(tool_choice) if functions else False
     if isinstance(forced, str):
         if forced not in functions:
             raise ValueError(f"tool_choice names {forced!r}, which is not among the bound tools {list(functions)}")
         return forced
-    if answering_human and intent.name in functions:
-        return intent.name
-    if forced:
-        return next((name for name in functions if name not in INTENT_NAMES), next(iter(functions)))
-    return None
+    return next(iter(functions)) if forced else None
 
 
 class OfflineChatModel(BaseChatModel):
@@ -180,26 +111,18 @@ class OfflineChatModel(BaseChatModel):
         return self.bind(tools=[convert_to_openai_tool(t) for t in tools], tool_choice=tool_choice, **kwargs)
 
     def _respond(self, messages: list[BaseMessage], tools: list[dict[str, Any]], tool_choice: Any) -> AIMessage:
-        """The reply: a tool call filled from the grammar, a restatement of tool results, or text."""
+        """The reply: a forced tool call filled from the grammar, the text to rephrase, or a plain refusal."""
         human = _last(messages, HumanMessage)
         text = str(human.text) if human else ""
-        intent = parse(text)
         functions = {} if tool_choice == "none" else {t["function"]["name"]: t["function"] for t in tools}
-        name = _tool_to_call(functions, tool_choice, intent, bool(messages) and isinstance(messages[-1], HumanMessage))
+        name = _tool_to_call(functions, tool_choice)
         if name is not None:
-            args = _arguments(functions[name].get("parameters", {}), _values(intent, text))
+            args = _arguments(functions[name].get("parameters", {}), _values(text))
             return AIMessage(content="", tool_calls=[{"name": name, "args": args, "id": f"call_{len(messages)}"}])
-        if messages and isinstance(messages[-1], ToolMessage):
-            results = []
-            for message in reversed(messages):
-                if not isinstance(message, ToolMessage):
-                    break
-                results.insert(0, _summary(message))
-            return AIMessage(content=" ".join(results))
         system = _last(messages, SystemMessage)
         if not functions and system and re.search(r"\b(?:rephrase|paraphrase)\b", str(system.text), re.IGNORECASE):
             return AIMessage(content=text)
-        return AIMessage(content=_describe(intent))
+        return AIMessage(content=NO_ANSWER)
 
     def _generate(
         self,
