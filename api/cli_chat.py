@@ -53,7 +53,7 @@ def chat(
     """Talk to the desk: ask about risks, forecasts, the fleet and decisions, run what-ifs, approve or report.
     Reads one message per line until end of input or `exit`."""
     from agents.modelbook import trained
-    from graph.chat import build_chat_graph, chat_events, new_thread_id
+    from chat.graph import build_chat_graph, chat_events, new_thread_id
     from graph.desk import open_desk
 
     console = Console(highlight=False)

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from api.auth import PrincipalDep
 from api.deps import DeskDep
-from graph.chat import build_chat_graph, chat_events, new_thread_id
+from chat.graph import build_chat_graph, chat_events, new_thread_id
 
 router = APIRouter(prefix="/v1", tags=["chat"])
 

@@ -3,10 +3,10 @@
 from sqlmodel import select
 
 from agents import maintenance
-from agents.chat_tools import make_chat_tools
+from chat.tools import make_chat_tools
 from agents.intent import INTENT_NAMES
 from agents.routing import capacity_shortfall
-from agents.whatif import read_situation
+from chat.whatif import read_situation
 from tools.forecast import forecast
 from tools.late_risk import score_shipments
 from twin import frames, store

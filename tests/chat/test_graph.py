@@ -8,8 +8,8 @@ from langchain_core.outputs import ChatResult
 from langgraph.checkpoint.memory import InMemorySaver
 
 from agents.routing import capacity_shortfall
-from agents.whatif import read_situation
-from graph.chat import ErrorEvent, FinalEvent, build_chat_graph, chat_events, checkpoint_thread
+from chat.whatif import read_situation
+from chat.graph import ErrorEvent, FinalEvent, build_chat_graph, chat_events, checkpoint_thread
 
 TRUCK_FAULT = "Truck 7 is overheating and losing oil pressure"
 

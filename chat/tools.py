@@ -20,8 +20,8 @@ from agents.intent import canonical_code
 from agents.modelbook import TWIN_FORECAST
 from agents.schemas import Action, Decision, ExceptionIn, ExceptionType, Refs
 from agents.twin_facts import TWIN_SOURCE
-from agents.whatif import CapacityWhatIf, capacity_cut, read_situation
-from graph.desk import DecisionConflict, Desk
+from chat.whatif import CapacityWhatIf, capacity_cut, read_situation
+from graph.desk import DecisionConflict, DecisionNotFound, Desk
 from graph.state import Verdict
 from tools.evidence import Evidence
 from tools.forecast import Forecast, forecast
@@ -30,7 +30,7 @@ from twin import frames, store
 from twin import models as m
 
 DECIDERS = ("planner", "admin")  # the roles that may approve or reject a decision (as POST /v1/decisions/...)
-REPORTERS = ("planner", "integrator", "admin")  # who may raise an exception: POST /v1/exceptions roles and planners
+REPORTERS = ("integrator", "admin")  # who may raise an exception, as POST /v1/exceptions
 MAX_WEEKS = TWIN_FORECAST.max_horizon // 7  # the demand forecaster looks 28 days ahead
 TOP = 5  # items listed per kind in a risk overview
 CODE_TABLES: dict[str, tuple[type, str]] = {
@@ -38,6 +38,7 @@ CODE_TABLES: dict[str, tuple[type, str]] = {
     "asset_id": (m.Vehicle, "truck"), "lane": (m.Lane, "lane"), "carrier": (m.Carrier, "carrier"),
     "decision_id": (m.DecisionRecord, "decision"),
 }
+ACT_ROLES = {"report_exception": REPORTERS, "approve_decision": DECIDERS, "reject_decision": DECIDERS}
 T = TypeVar("T")
 
 
@@ -66,7 +67,7 @@ class ForecastArgs(BaseModel):
 
     sku: str | None = Field(None, description="A SKU, e.g. SKU-0042.")
     location: str | None = Field(None, description="A DC code, e.g. DC-DAL.")
-    horizon_weeks: int = Field(MAX_WEEKS, ge=1, le=MAX_WEEKS, description="Weeks ahead.")
+    horizon_weeks: int = Field(MAX_WEEKS, description=f"Weeks ahead, 1 to {MAX_WEEKS}.")
 
 
 class FleetArgs(BaseModel):
@@ -86,6 +87,35 @@ class WhatIfArgs(BaseModel):
 
 class NoArgs(BaseModel):
     """No arguments."""
+
+
+class CarriersArgs(BaseModel):
+    """Carriers to compare (all on the lane when none) and the lane."""
+
+    carriers: list[str] = Field(default_factory=list, description="Carrier codes, e.g. CAR-SWIFTLINE.")
+    lane: str | None = Field(None, description="A lane, e.g. DAL-HOU; every lane of the carriers when absent.")
+
+
+class CoverArgs(BaseModel):
+    """A SKU at a DC."""
+
+    sku: str | None = Field(None, description="A SKU, e.g. SKU-0042.")
+    location: str | None = Field(None, description="A DC code, e.g. DC-HOU.")
+
+
+class ShipmentArgs(BaseModel):
+    """One shipment."""
+
+    shipment_id: str | None = Field(None, description="A shipment, e.g. SHP-009267.")
+
+
+class ShipmentRisksArgs(BaseModel):
+    """Which open shipments to rank: towards or from a DC, due by a time."""
+
+    origin: str | None = Field(None, description="Shipments leaving this DC, e.g. DC-DAL.")
+    destination: str | None = Field(None, description="Shipments on lanes towards this DC, e.g. DC-DAL.")
+    due_by: datetime | None = Field(None, description="Only shipments promised by then.")
+    top: int = Field(TOP, ge=1, le=50, description="How many to list.")
 
 
 class VerdictArgs(BaseModel):
@@ -218,6 +248,62 @@ class PendingDecision(BaseModel):
     confidence: float
     reasons: list[str]
     created_at: datetime
+
+
+class CarrierOffer(BaseModel):
+    """A carrier on a lane: on-time rate, rate, transit time and weekly capacity."""
+
+    carrier: str
+    lane: str
+    on_time_rate: float
+    rate_per_mile: float
+    transit_days: int
+    capacity_per_week: int
+    shipments: int
+
+
+class CarriersFacts(BaseModel):
+    """Carriers side by side, best on-time rate first."""
+
+    lane: str | None
+    offers: list[CarrierOffer]
+    evidence: list[Evidence]
+
+
+class CoverFacts(BaseModel):
+    """Stock of a SKU at a DC and the days it covers at the forecast daily demand."""
+
+    sku: str
+    location: str
+    on_hand: int
+    available: int
+    daily_demand_p50: float
+    days_of_cover: float
+    evidence: list[Evidence]
+
+
+class ShipmentFacts(BaseModel):
+    """A shipment's status, promise and ETA, with its probability of arriving late while open."""
+
+    shipment_id: str
+    status: str
+    lane: str
+    carrier: str | None
+    promised_at: datetime
+    eta: datetime | None
+    p_late: float | None
+    evidence: list[Evidence]
+
+
+class ShipmentRisksFacts(BaseModel):
+    """Open shipments ranked by P(late)."""
+
+    origin: str | None
+    destination: str | None
+    due_by: datetime | None
+    open_shipments: int
+    shipments: list[ShipmentRisk]
+    evidence: list[Evidence]
 
 
 class PendingFacts(BaseModel):
@@ -404,6 +490,9 @@ class ChatTools:
 
     def forecast_demand(self, args: ForecastArgs) -> ForecastFacts:
         """Forecast a SKU's demand at a DC for 1 to 4 weeks: the total and each week with p10/p50/p90 units."""
+        if not 1 <= args.horizon_weeks <= MAX_WEEKS:
+            raise ToolException(f"the forecaster looks 1 to {MAX_WEEKS} weeks ahead, not {args.horizon_weeks}; "
+                                f"ask for {MAX_WEEKS} weeks or fewer")
         with self.tb.session() as session:
             if args.sku is None:
                 raise ToolException("name a SKU, e.g. SKU-0042")
@@ -445,6 +534,90 @@ class ChatTools:
             raise ToolException(f"a {args.capacity_cut_pct}% cut displaces none of {codes['carrier']}'s recent loads")
         return result
 
+    def compare_carriers(self, args: CarriersArgs) -> CarriersFacts:
+        """Compare carriers (on a lane, or everywhere they run): on-time rate, rate per mile, transit days and
+        weekly capacity, best on-time rate first."""
+        with self.tb.session() as session:
+            carriers = [checked(session, "carrier", code) for code in args.carriers]
+            lane = checked(session, "lane", args.lane) if args.lane else None
+            if lane is None and not carriers:
+                raise ToolException("name a lane (e.g. DAL-HOU) or a carrier (e.g. CAR-SWIFTLINE)")
+            offers = [offer for offer in store.carrier_lanes(session, lane=lane)
+                      if not carriers or offer.carrier in carriers]
+        if not offers:
+            raise ToolException(f"none of {', '.join(carriers) or 'the carriers'} runs {lane or 'a lane'}")
+        rows = sorted((CarrierOffer(carrier=o.carrier, lane=o.lane, on_time_rate=o.on_time_rate,
+                                    rate_per_mile=o.rate_per_mile, transit_days=o.transit_days,
+                                    capacity_per_week=o.capacity_per_week, shipments=o.shipments) for o in offers),
+                      key=lambda row: (-row.on_time_rate, row.rate_per_mile))
+        evidence = Evidence(id=f"twin:carrier-lanes:{lane or '+'.join(carriers)}", source=TWIN_SOURCE,
+                            inputs={"lane": lane, "carriers": carriers},
+                            facts={f"{row.carrier} {row.lane}": row.model_dump() for row in rows})
+        return CarriersFacts(lane=lane, offers=rows, evidence=[evidence])
+
+    def days_of_cover(self, args: CoverArgs) -> CoverFacts:
+        """Days of cover of a SKU at a DC: available stock over the forecast median daily demand."""
+        with self.tb.session() as session:
+            if args.sku is None:
+                raise ToolException("name a SKU, e.g. SKU-0042")
+            sku = checked(session, "sku", args.sku)
+            dc = self._dc_or_ask(session, args.location)
+            position = session.execute(select(m.InventoryPosition).where(
+                m.InventoryPosition.sku == sku, m.InventoryPosition.location == dc)).scalar_one_or_none()
+            history = _demand_history(session, sku, dc)
+        if position is None or history.empty:
+            raise ToolException(f"{dc} holds no {sku}")
+        outlook = forecast(self.tb.models.demand, history, {"sku": sku, "location": dc}, 7, as_of=history["day"].max())
+        daily = round(outlook.total.p50 / 7, 1)
+        cover = round(_available(position) / daily, 1) if daily > 0 else float(_available(position))
+        stock = Evidence(id=f"twin:position:{sku}/{dc}", source=TWIN_SOURCE, inputs={"sku": sku, "location": dc},
+                         facts={"on_hand": position.on_hand, "available": _available(position),
+                                "daily_demand_p50": daily, "days_of_cover": cover})
+        return CoverFacts(sku=sku, location=dc, on_hand=position.on_hand, available=_available(position),
+                          daily_demand_p50=daily, days_of_cover=cover, evidence=[stock, outlook.evidence])
+
+    def shipment_status(self, args: ShipmentArgs) -> ShipmentFacts:
+        """A shipment's status, promised time and ETA, and while open its probability of arriving late."""
+        with self.tb.session() as session:
+            if args.shipment_id is None:
+                raise ToolException("name a shipment, e.g. SHP-009267")
+            shipment = session.get(m.Shipment, checked(session, "shipment_id", args.shipment_id))
+            frame = frames.shipment_frame(session, ids=[shipment.id]) if shipment.status != "delivered" else None
+        risk = score_shipments(self.tb.models.late, frame)[0] if frame is not None and len(frame) else None
+        eta = shipment.delivered_at
+        record = Evidence(id=f"twin:shipment:{shipment.id}", source=TWIN_SOURCE, inputs={"shipment_id": shipment.id},
+                          facts={"status": shipment.status, "lane": shipment.lane, "carrier": shipment.carrier,
+                                 "promised_at": shipment.promised_at.isoformat(),
+                                 "eta": eta.isoformat() if eta else None})
+        return ShipmentFacts(shipment_id=shipment.id, status=shipment.status, lane=shipment.lane,
+                             carrier=shipment.carrier, promised_at=shipment.promised_at, eta=eta,
+                             p_late=risk.p_late if risk else None,
+                             evidence=[record, *([risk.evidence] if risk else [])])
+
+    def shipment_risks(self, args: ShipmentRisksArgs) -> ShipmentRisksFacts:
+        """Open shipments most likely to arrive late, towards or from a DC and due by a time, riskiest first."""
+        with self.tb.session() as session:
+            origin = checked(session, "location", args.origin) if args.origin else None
+            destination = checked(session, "location", args.destination) if args.destination else None
+            query = select(m.Shipment.id).where(m.Shipment.status != "delivered")
+            if origin:
+                query = query.where(m.Shipment.lane.startswith(origin.removeprefix("DC-") + "-"))
+            if destination:
+                query = query.where(m.Shipment.lane.endswith("-" + destination.removeprefix("DC-")))
+            if args.due_by:
+                query = query.where(m.Shipment.promised_at <= args.due_by)
+            ids = list(session.execute(query).scalars())
+            shipments = frames.shipment_frame(session, ids=ids)
+        promised = dict(zip(shipments["shipment_id"], shipments["promised_at"], strict=True))
+        risks = sorted(score_shipments(self.tb.models.late, shipments) if ids else [], key=lambda r: -r.p_late)
+        top = risks[:args.top]
+        return ShipmentRisksFacts(
+            origin=origin, destination=destination, due_by=args.due_by, open_shipments=len(risks),
+            shipments=[ShipmentRisk(shipment_id=r.shipment_id, p_late=r.p_late, lane=r.evidence.inputs["lane"],
+                                    carrier=r.evidence.inputs["carrier"], promised_at=promised[r.shipment_id])
+                       for r in top],
+            evidence=[r.evidence for r in top])
+
     def list_pending_approvals(self, _args: NoArgs) -> PendingFacts:
         """List the decisions waiting for approval, oldest first."""
         with self.tb.session() as session:
@@ -475,6 +648,8 @@ class ChatTools:
         try:
             decision = detached(self.desk.resume, decision_id,
                                 Verdict(verdict=verdict, actor=self.actor, reason=args.reason))
+        except DecisionNotFound as error:
+            raise ToolException(f"no decision {decision_id} is waiting") from error
         except DecisionConflict as error:
             raise ToolException(str(error)) from error
         return decision_facts(decision, with_evidence=False)
@@ -501,6 +676,8 @@ ARGUMENTS: dict[str, type[BaseModel]] = {
     "explain_decision": ExplainArgs, "risks_at_location": RisksArgs, "forecast_demand": ForecastArgs,
     "fleet_service_priority": FleetArgs, "what_if_capacity": WhatIfArgs, "list_pending_approvals": NoArgs,
     "approve_decision": VerdictArgs, "reject_decision": VerdictArgs, "report_exception": ReportArgs,
+    "compare_carriers": CarriersArgs, "days_of_cover": CoverArgs, "shipment_status": ShipmentArgs,
+    "shipment_risks": ShipmentRisksArgs,
 }
 
 
