@@ -1,23 +1,25 @@
-"""The chat graph: a tool-calling agent over the chat tools, with each thread's memory in the desk's checkpointer,
-and its run as a stream of chat events (tokens, tool calls, tool results, the final answer, errors)."""
+"""The chat graph: one node per turn that plans (offline with the understanding layer, or with a tool-calling model),
+runs the chat tools, checks the answer, and keeps each thread's messages and memory in the desk's checkpointer; its
+run is a stream of chat events (tool calls, tool results, tokens, the final answer, errors)."""
 
 import json
 import logging
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Literal, TypedDict
 
-from langchain.agents import create_agent
-from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.tools import BaseTool
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph, add_messages
 from langgraph.graph.state import CompiledStateGraph
 from pydantic import BaseModel, Field
 
 from agents.offline_llm import OfflineChatModel
-from chat.dialogue import HELP, Memory, answer, failure, plan_turn, verified
-from chat.dialogue import answer as template
+from chat.answers import answer, drivers_answer, failure, verified
+from chat.dialogue import HELP, Memory, Plan, plan_turn, stage
 from chat.tools import ACT_ROLES, make_chat_tools
 from graph.desk import Desk
 
@@ -31,10 +33,13 @@ SYSTEM_PROMPT = (
     "short and name the codes involved."
 )
 MODEL_NODE = "model"
+MAX_MODEL_STEPS = 4  # tool rounds a model may take in one turn
+MAX_HISTORY = 20  # messages of the thread a model sees
+UNCHECKABLE = "I have the result but could not state it with figures I can check; see the tool results above."
 
 
 class TokenEvent(BaseModel):
-    """A chunk of the answer's text as the model writes it."""
+    """A chunk of the answer's text, once it is checked."""
 
     event: Literal["token"] = "token"
     text: str
@@ -61,7 +66,8 @@ class ToolResultEvent(BaseModel):
 
 
 class FinalEvent(BaseModel):
-    """The turn's answer, whether it passed the check against the turn's tool results, and the thread."""
+    """The turn's answer, whether the written answer passed the check against the turn's tool results (False: the
+    template answer replaced it), and the thread to continue on."""
 
     event: Literal["final"] = "final"
     thread_id: str
@@ -87,65 +93,122 @@ ChatEvent = Annotated[TokenEvent | ToolCallEvent | ToolResultEvent | FinalEvent 
                       Field(discriminator="event")]
 
 
-class OfflineState(TypedDict, total=False):
-    """A thread of the offline chat: its messages and memory."""
+class ChatState(TypedDict, total=False):
+    """A thread: the person's messages and the desk's answers, and the thread's memory."""
 
     messages: Annotated[list, add_messages]
     memory: dict[str, Any]
 
 
-def _offline_graph(desk: Desk, role: str, actor: str) -> CompiledStateGraph:
-    """The offline chat: one node that understands, confirms, calls a tool and answers, keeping the thread's memory."""
+class Turn:
+    """One turn's tool runs: each call and result streamed as events, results kept for the answer and its check."""
+
+    def __init__(self, tools: dict[str, BaseTool], write: Callable[[Any], None], text: str) -> None:
+        self.tools, self.write = tools, write
+        self.checked: list[Any] = [text]  # what the answer may draw on: the message and every tool result
+        self.results: list[tuple[str, dict[str, Any]]] = []
+        self.errors: list[str] = []
+
+    def run(self, name: str, args: dict[str, Any], call_id: str | None = None) -> tuple[ToolMessage, dict | None]:
+        """Run a tool, stream its call and result, and return its message and full result (None on error)."""
+        call_id = call_id or f"call_{uuid.uuid4().hex[:12]}"
+        args = {key: value for key, value in args.items() if value is not None}
+        self.write(ToolCallEvent(id=call_id, name=name, args=args))
+        message = self.tools[name].invoke({"type": "tool_call", "id": call_id, "name": name, "args": args})
+        full = _json(message.text) if message.status != "error" else None
+        event = tool_result(message)
+        self.write(event)
+        self.checked.append(full if full is not None else event.result)
+        if isinstance(full, dict):
+            self.results.append((name, full))
+        else:
+            self.errors.append(str(event.result))
+        return message, full if isinstance(full, dict) else None
+
+    def templates(self) -> str:
+        """The template answer to every result of the turn (and a sentence per error)."""
+        parts = [answer(name, result) for name, result in self.results] + [failure(e) for e in self.errors]
+        return "\n\n".join(parts) or HELP
+
+
+def _json(text: str) -> Any:
+    """A tool message's JSON, or None."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _offline_turn(turn: Turn, plan: Plan, memory: Memory) -> str:
+    """Carry out an offline plan: its reply, or the answer to the tool it calls."""
+    if plan.tool is None:
+        return plan.reply or HELP
+    _, result = turn.run(plan.tool, plan.args)
+    if result is None:
+        return failure(turn.errors[-1])
+    memory.decision_id = result.get("decision_id", memory.decision_id)
+    if plan.drivers:
+        return drivers_answer(plan.tool, result.get("evidence", []))
+    return answer(plan.tool, result)
+
+
+def _model_turn(llm: BaseChatModel, turn: Turn, history: list, memory: Memory, can_act: dict[str, bool]) -> str:
+    """A tool-calling model's turn: reading tools run at once, acts are staged behind a confirmation."""
+    bound = llm.bind_tools(list(turn.tools.values()))
+    messages = [SystemMessage(SYSTEM_PROMPT), *history[-MAX_HISTORY:]]
+    for _ in range(MAX_MODEL_STEPS):
+        reply = bound.invoke(messages)
+        if not reply.tool_calls:
+            return str(reply.text)
+        messages.append(reply)
+        for call in reply.tool_calls:
+            if call["name"] in ACT_ROLES:
+                plan, staged = stage(call["name"], call["args"], memory, can_act)
+                memory.pending, memory.decision_id = staged.pending, staged.decision_id
+                if plan.tool is None:
+                    return plan.reply or HELP
+            message, result = turn.run(call["name"], call["args"], call["id"])
+            if result is not None:
+                memory.decision_id = result.get("decision_id", memory.decision_id)
+            messages.append(message)
+    return turn.templates()
+
+
+def build_chat_graph(desk: Desk, role: str, actor: str) -> CompiledStateGraph:
+    """The chat of one caller over the desk's checkpointer. Offline, the understanding layer plans each turn;
+    with a tool-calling model, the model does. Either way a pending act waits for a yes, and the answer is checked
+    against the turn's tool results (the template answer replaces one that fails)."""
     tools = {tool.name: tool for tool in make_chat_tools(desk, role, actor)}
     can_act = {name: role in roles for name, roles in ACT_ROLES.items()}
+    llm = desk.toolbox.llm
+    offline = isinstance(llm, OfflineChatModel)
 
-    def turn(state: OfflineState) -> dict:
+    def respond(state: ChatState) -> dict:
         """One turn of the conversation."""
         write = get_stream_writer()
         text = str(state["messages"][-1].text)
         memory = Memory.model_validate(state.get("memory") or {})
-        plan, memory = plan_turn(text, memory, desk.toolbox.now(), can_act)
-        reply, results = plan.reply or "", [text]
-        if plan.tool:
-            call_id = f"call_{uuid.uuid4().hex[:8]}"
-            args = {k: v for k, v in plan.args.items() if v is not None}
-            write(ToolCallEvent(id=call_id, name=plan.tool, args=args))
-            message = tools[plan.tool].invoke({"type": "tool_call", "id": call_id, "name": plan.tool, "args": args})
-            event = tool_result(message)
-            write(event)
-            if event.ok and isinstance(event.result, dict):
-                results.append(event.result)
-                memory.decision_id = event.result.get("decision_id", memory.decision_id)
-                reply = answer(plan.tool, event.result)
-            else:
-                results.append(str(event.result))
-                reply = failure(plan.tool, str(event.result))
-        ok = verified(reply, results)
+        turn = Turn(tools, write, text)
+        if offline or memory.pending is not None:
+            plan, memory = plan_turn(text, memory, desk.toolbox.now(), can_act)
+            reply = _offline_turn(turn, plan, memory)
+        else:
+            reply = _model_turn(llm, turn, state["messages"], memory, can_act)
+        ok = verified(reply, turn.checked)
         if not ok:
-            reply = answer_fallback(plan.tool, results[-1]) if isinstance(results[-1], dict) else HELP
+            reply = turn.templates()
+            if not verified(reply, turn.checked):
+                reply = UNCHECKABLE
+        for piece in re.findall(r"\s*\S+", reply):
+            write(TokenEvent(text=piece))
         write(AnswerCheck(verified=ok))
         return {"messages": [AIMessage(reply)], "memory": memory.model_dump(mode="json")}
 
-    graph = StateGraph(OfflineState)
-    graph.add_node(MODEL_NODE, turn)
+    graph = StateGraph(ChatState)
+    graph.add_node(MODEL_NODE, respond)
     graph.add_edge(START, MODEL_NODE)
     graph.add_edge(MODEL_NODE, END)
     return graph.compile(checkpointer=desk.graph.checkpointer, name="chat")
-
-
-def answer_fallback(tool: str | None, result: dict[str, Any]) -> str:
-    """The plainest answer to a result when a written one fails the check: its codes only."""
-    codes = sorted({value for value in result.values() if isinstance(value, str) and re.fullmatch(r"[A-Z]+-[A-Z0-9-]+", value)})
-    return f"{(tool or 'the tool').replace('_', ' ')} answered about {', '.join(codes) or 'your question'}."
-
-
-def build_chat_graph(desk: Desk, role: str, actor: str) -> CompiledStateGraph:
-    """The chat of one caller: offline, the understanding layer and templates; with an OpenAI-compatible model, a
-    tool-calling agent over the caller's tools. Both keep threads in the desk's checkpointer."""
-    if isinstance(desk.toolbox.llm, OfflineChatModel):
-        return _offline_graph(desk, role, actor)
-    return create_agent(desk.toolbox.llm, make_chat_tools(desk, role, actor), system_prompt=SYSTEM_PROMPT,
-                        checkpointer=desk.graph.checkpointer, name="chat")
 
 
 def new_thread_id() -> str:
@@ -172,50 +235,21 @@ def tool_result(message: ToolMessage) -> ToolResultEvent:
                            result=result, evidence_ids=evidence_ids)
 
 
-def _from_update(update: dict[str, Any]) -> Iterator[ChatEvent | AIMessage]:
-    """Tool calls and results of one graph step, and any complete answer of the model."""
-    for step in update.values():
-        for message in (step or {}).get("messages", []):
-            if isinstance(message, AIMessage):
-                for call in message.tool_calls:
-                    yield ToolCallEvent(id=call["id"] or "", name=call["name"], args=call["args"])
-                if not message.tool_calls:
-                    yield message
-            elif isinstance(message, ToolMessage):
-                yield tool_result(message)
-
-
 def chat_events(graph: CompiledStateGraph, message: str, thread_id: str, owner: str) -> Iterator[ChatEvent]:
     """Run one turn of a conversation and yield its events; the last one is `final` or `error`."""
     config = {"configurable": {"thread_id": checkpoint_thread(owner, thread_id)}}
-    answer, results, checked = "", [], None
+    answer_text, checked = "", True
     try:
-        for mode, chunk in graph.stream({"messages": [HumanMessage(message)]}, config,
-                                        stream_mode=["messages", "updates", "custom"]):
-            if mode == "custom":
-                if isinstance(chunk, AnswerCheck):
-                    checked = chunk.verified
-                else:
-                    yield chunk
+        for chunk in graph.stream({"messages": [HumanMessage(message)]}, config, stream_mode="custom"):
+            if isinstance(chunk, AnswerCheck):
+                checked = chunk.verified
                 continue
-            if mode == "messages":
-                piece, metadata = chunk
-                if isinstance(piece, AIMessageChunk) and piece.text and metadata.get("langgraph_node") == MODEL_NODE:
-                    yield TokenEvent(text=piece.text)
-                continue
-            for item in _from_update(chunk):
-                if isinstance(item, AIMessage):
-                    answer = item.text
-                else:
-                    if isinstance(item, ToolResultEvent) and item.ok:
-                        results.append((item.name, item.result))
-                    yield item
+            if isinstance(chunk, TokenEvent):
+                answer_text += chunk.text
+            yield chunk
     except Exception as error:
         logger.exception("chat turn failed on thread %s", thread_id)
-        yield ErrorEvent(thread_id=thread_id, message=f"{type(error).__name__}: {error}")
+        yield ErrorEvent(thread_id=thread_id, message=f"The desk could not finish this turn ({type(error).__name__}); "
+                                                      "nothing was changed by it. Please try again.")
         return
-    if checked is None:  # a model wrote the answer: it must hold up against the turn's tool results
-        checked = verified(answer, [*(result for _, result in results), message])
-        if not checked:
-            answer = "\n\n".join(template(name, result) for name, result in results if isinstance(result, dict)) or HELP
-    yield FinalEvent(thread_id=thread_id, answer=answer, verified=checked)
+    yield FinalEvent(thread_id=thread_id, answer=answer_text, verified=checked)

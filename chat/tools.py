@@ -5,8 +5,8 @@ Every code a tool receives is checked against the twin first: an unknown one is 
 
 import contextvars
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
-from typing import TypeVar
+from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar, get_args
 
 import pandas as pd
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
@@ -18,9 +18,22 @@ from agents import maintenance
 from agents.detectors import FAILURE_TRIGGER, LATE_TRIGGER
 from agents.intent import canonical_code
 from agents.modelbook import TWIN_FORECAST
-from agents.schemas import Action, Decision, ExceptionIn, ExceptionType, Refs
+from agents.schemas import (
+    Action,
+    Decision,
+    DecisionStatus,
+    ExceptionIn,
+    ExceptionType,
+    Refs,
+)
 from agents.twin_facts import TWIN_SOURCE
-from chat.whatif import CapacityWhatIf, capacity_cut, read_situation
+from chat.whatif import (
+    CapacityWhatIf,
+    ClosureWhatIf,
+    capacity_cut,
+    read_situation,
+    site_closure,
+)
 from graph.desk import DecisionConflict, DecisionNotFound, Desk
 from graph.state import Verdict
 from tools.evidence import Evidence
@@ -38,7 +51,11 @@ CODE_TABLES: dict[str, tuple[type, str]] = {
     "asset_id": (m.Vehicle, "truck"), "lane": (m.Lane, "lane"), "carrier": (m.Carrier, "carrier"),
     "decision_id": (m.DecisionRecord, "decision"),
 }
-ACT_ROLES = {"report_exception": REPORTERS, "approve_decision": DECIDERS, "reject_decision": DECIDERS}
+ACT_ROLES = {"report_exception": REPORTERS, "approve_decision": DECIDERS, "reject_decision": DECIDERS,
+             "override_decision": DECIDERS}
+MAX_CLOSURE_DAYS = 28
+ON_TIME_WINDOW_DAYS = 28
+MAX_LISTED = 20
 T = TypeVar("T")
 
 
@@ -78,11 +95,49 @@ class FleetArgs(BaseModel):
 
 
 class WhatIfArgs(BaseModel):
-    """A carrier, the share of its capacity it loses, and optionally one of its lanes."""
+    """A carrier, the share of its capacity it loses, optionally one of its lanes, and the week it starts."""
 
     carrier: str | None = Field(None, description="A carrier, e.g. CAR-REDRIVER.")
-    capacity_cut_pct: float | None = Field(None, gt=0, le=100, description="Capacity lost, in percent.")
+    capacity_cut_pct: float | None = Field(None, description="Capacity lost, in percent (0 to 100).")
     lane: str | None = Field(None, description="One lane of the carrier, e.g. DAL-HOU; all its lanes when absent.")
+    week_of: date | None = Field(None, description="The first day of the week the cut hits; this week when absent.")
+
+
+class ClosureArgs(BaseModel):
+    """A DC, how many days it is closed and from which day."""
+
+    location: str | None = Field(None, description="A DC code, e.g. DC-HOU.")
+    days: int = Field(1, description="Days closed, 1 to 28.")
+    first_day: date | None = Field(None, description="The first day closed; today when absent.")
+
+
+class StockRisksArgs(BaseModel):
+    """Where to look for SKUs short of their forecast demand, and how many to list."""
+
+    location: str | None = Field(None, description="A DC code; every DC when absent.")
+    top: int = Field(TOP, ge=1, le=50, description="How many SKU-DCs to list.")
+
+
+class DecisionsArgs(BaseModel):
+    """Filters on decisions: status, specialist, and a code they are about."""
+
+    status: str | None = Field(None, description="pending_approval, executed, rejected, overridden, needs_info or "
+                                                  "no_action.")
+    specialist: str | None = Field(None, description="routing, inventory or maintenance.")
+    shipment_id: str | None = Field(None, description="e.g. SHP-000123")
+    sku: str | None = Field(None, description="e.g. SKU-0042")
+    asset_id: str | None = Field(None, description="e.g. TRK-007")
+    carrier: str | None = Field(None, description="e.g. CAR-REDRIVER")
+    location: str | None = Field(None, description="A DC, e.g. DC-DAL")
+
+
+class OverrideArgs(BaseModel):
+    """The decision to override, with what instead and why."""
+
+    decision_id: str | None = Field(None, description="A decision id, e.g. DEC-1A2B3C4D5E6F.")
+    carrier: str | None = Field(None, description="The carrier to use instead in the decision's actions.")
+    alternative: bool = Field(False, description="Use the decision's first rejected alternative instead.")
+    reason: str | None = Field(None, max_length=1000, description="Why, in the person's words.")
 
 
 class NoArgs(BaseModel):
@@ -168,9 +223,10 @@ class ShipmentRisk(BaseModel):
 
 
 class StockRisk(BaseModel):
-    """A SKU whose available stock is below the 90th percentile of its forecast demand over the horizon."""
+    """A SKU at a DC whose available stock is below the 90th percentile of its forecast demand over the horizon."""
 
     sku: str
+    location: str
     available: int
     demand_p50: float
     demand_p90: float
@@ -229,6 +285,14 @@ class ForecastFacts(BaseModel):
     evidence: list[Evidence]
 
 
+class StockRisksFacts(BaseModel):
+    """SKU-DCs short of their forecast demand, largest gap first."""
+
+    location: str | None
+    skus: list[StockRisk]
+    evidence: list[Evidence]
+
+
 class FleetFacts(BaseModel):
     """Trucks in the order to service them, riskiest first."""
 
@@ -238,11 +302,12 @@ class FleetFacts(BaseModel):
 
 
 class PendingDecision(BaseModel):
-    """A decision waiting for a person."""
+    """A decision in a listing."""
 
     decision_id: str
     exception_id: str
-    specialist: str
+    status: str
+    specialist: str | None
     actions: list[str]
     cost_usd: float
     confidence: float
@@ -306,11 +371,25 @@ class ShipmentRisksFacts(BaseModel):
     evidence: list[Evidence]
 
 
-class PendingFacts(BaseModel):
-    """The decisions waiting for approval, oldest first."""
+class DecisionsFacts(BaseModel):
+    """Decisions matching the filters, newest first (at most 20 listed)."""
 
+    filters: dict[str, str]
     count: int
-    pending: list[PendingDecision]
+    decisions: list[PendingDecision]
+
+
+class Kpis(BaseModel):
+    """The desk's figures now: open work, decisions by status, automation, cost and on-time delivery."""
+
+    open_exceptions: int
+    decisions: int
+    by_status: dict[str, int]
+    automation_rate: float | None = Field(description="Acting decisions executed without a person, of all acting ones.")
+    executed_cost_usd: float
+    on_time_rate: float | None = Field(description="Shipments delivered by their promise over the window.")
+    on_time_window_days: int = ON_TIME_WINDOW_DAYS
+    evidence: list[Evidence]
 
 
 # --- helpers -------------------------------------------------------------------------------------------------
@@ -386,6 +465,33 @@ def _weeks(outlook: Forecast) -> list[WeekDemand]:
     return weeks
 
 
+def _named(record: m.DecisionRecord, refs: dict) -> set[str]:
+    """The codes a decision is about: its exception's references and its actions' string parameters."""
+    return {*refs.values(), *(value for action in record.payload.get("actions", [])
+                              for value in action.get("params", {}).values() if isinstance(value, str))}
+
+
+def _utc(moment: datetime) -> datetime:
+    """A timestamp as aware UTC (SQLite returns naive ones)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _overridden_actions(decision: Decision, carrier: str | None, alternative: bool) -> list[Action]:
+    """The decision's actions with another carrier, or its first rejected alternative's actions."""
+    if alternative:
+        plan = next((alt for alt in decision.alternatives if alt.actions), None)
+        if plan is None:
+            raise ToolException(f"{decision.decision_id} has no alternative with actions")
+        return plan.actions
+    if carrier is None:
+        raise ToolException("say what to do instead: another carrier (e.g. use CAR-PRAIRIE) or its alternative")
+    keys = ("to_carrier", "carrier")
+    if not any(key in action.params for action in decision.actions for key in keys):
+        raise ToolException(f"the actions of {decision.decision_id} name no carrier to replace")
+    return [action.model_copy(update={"params": {k: carrier if k in keys else v for k, v in action.params.items()}})
+            for action in decision.actions]
+
+
 def _missing(what: str, options: list[str]) -> ToolException:
     """An error asking for a code, listing the twin's choices."""
     return ToolException(f"name {what}: one of {', '.join(options)}")
@@ -429,12 +535,7 @@ class ChatTools:
             .join(m.ExceptionRecord, m.ExceptionRecord.id == m.DecisionRecord.exception_id)
             .order_by(m.DecisionRecord.created_at.desc(), m.DecisionRecord.id.desc())
         ).all()
-        for record, refs in rows:
-            named = {*refs.values(), *(value for action in record.payload.get("actions", [])
-                                       for value in action.get("params", {}).values() if isinstance(value, str))}
-            if codes & named:
-                return record
-        return None
+        return next((record for record, refs in rows if codes & _named(record, refs)), None)
 
     def risks_at_location(self, args: RisksArgs) -> RisksFacts:
         """What is at risk at a DC over the next weeks: open shipments by P(late), SKUs below their reorder point or
@@ -449,7 +550,7 @@ class ChatTools:
             positions = list(session.execute(select(m.InventoryPosition).where(m.InventoryPosition.location == dc)
                                              .order_by(m.InventoryPosition.sku)).scalars())
             below = [p for p in positions if _available(p) < p.reorder_point]
-            histories = {p.sku: _demand_history(session, p.sku, dc) for p in below}
+            histories = {(p.sku, dc): _demand_history(session, p.sku, dc) for p in below}
             fleet_size = len(store.fleet(session))
         promised = dict(zip(shipments["shipment_id"], shipments["promised_at"], strict=True))
         risks = sorted(score_shipments(self.tb.models.late, shipments) if ids else [], key=lambda r: -r.p_late)
@@ -476,13 +577,13 @@ class ChatTools:
         demand over the weeks, largest gap first."""
         found = []
         for position in below:
-            history = histories[position.sku]
+            history = histories[(position.sku, position.location)]
             if history.empty:
                 continue
             outlook = forecast(self.tb.models.demand, history, {"sku": position.sku, "location": position.location},
                                weeks * 7, as_of=history["day"].max())
             if _available(position) < outlook.total.p90:
-                found.append((StockRisk(sku=position.sku, available=_available(position),
+                found.append((StockRisk(sku=position.sku, location=position.location, available=_available(position),
                                         demand_p50=round(outlook.total.p50, 1), demand_p90=round(outlook.total.p90, 1)),
                               outlook.evidence))
         found.sort(key=lambda item: item[0].available - item[0].demand_p90)
@@ -524,15 +625,36 @@ class ChatTools:
             if args.carrier is None:
                 raise _missing("a carrier", [c.code for c in session.execute(select(m.Carrier)).scalars()])
             codes = checked_all(session, args)
-        if args.capacity_cut_pct is None:
-            raise ToolException("give the capacity cut in percent, e.g. 30%")
+        if args.capacity_cut_pct is None or not 0 < args.capacity_cut_pct <= 100:
+            raise ToolException("give the capacity cut as a share between 0 and 100%, e.g. 30% or half")
         situation = read_situation(self.tb, codes["carrier"], codes.get("lane"))
         if not situation.own:
             raise ToolException(f"{codes['carrier']} has no contract on {codes.get('lane', 'any lane')}")
         result = capacity_cut(situation, args.capacity_cut_pct)
         if result is None:
             raise ToolException(f"a {args.capacity_cut_pct}% cut displaces none of {codes['carrier']}'s recent loads")
-        return result
+        return result.model_copy(update={"week_of": args.week_of or self.tb.now().date()})
+
+    def what_if_closure(self, args: ClosureArgs) -> ClosureWhatIf:
+        """What if a DC closes for some days: the orders, stock and routes it touches, and the orders re-sourced to
+        the nearest DC with stock (nothing changes)."""
+        if not 1 <= args.days <= MAX_CLOSURE_DAYS:
+            raise ToolException(f"a closure lasts 1 to {MAX_CLOSURE_DAYS} days, not {args.days}")
+        with self.tb.session() as session:
+            dc = self._dc_or_ask(session, args.location)
+        return site_closure(self.tb, dc, args.first_day or self.tb.now().date(), args.days)
+
+    def stock_risks(self, args: StockRisksArgs) -> StockRisksFacts:
+        """SKU-DCs below their reorder point whose stock is short of the p90 of a week's forecast demand, largest
+        gap first (one DC or all)."""
+        with self.tb.session() as session:
+            dcs = [self._dc_or_ask(session, args.location)] if args.location else [d.code for d in store.dcs(session)]
+            below = [p for p in session.execute(select(m.InventoryPosition).where(m.InventoryPosition.location.in_(dcs))
+                                                .order_by(m.InventoryPosition.location, m.InventoryPosition.sku))
+                     .scalars() if _available(p) < p.reorder_point]
+            histories = {(p.sku, p.location): _demand_history(session, p.sku, p.location) for p in below}
+        risks, evidence = self._stock_risks(below, histories, 1)
+        return StockRisksFacts(location=args.location and dcs[0], skus=risks[:args.top], evidence=evidence[:args.top])
 
     def compare_carriers(self, args: CarriersArgs) -> CarriersFacts:
         """Compare carriers (on a lane, or everywhere they run): on-time rate, rate per mile, transit days and
@@ -618,28 +740,66 @@ class ChatTools:
                        for r in top],
             evidence=[r.evidence for r in top])
 
-    def list_pending_approvals(self, _args: NoArgs) -> PendingFacts:
-        """List the decisions waiting for approval, oldest first."""
+    def list_decisions(self, args: DecisionsArgs) -> DecisionsFacts:
+        """List decisions, newest first, by status (e.g. pending_approval), specialist, or a code they are about."""
+        if args.status and args.status not in get_args(DecisionStatus):
+            raise ToolException(f"status is one of {', '.join(get_args(DecisionStatus))}, not {args.status}")
         with self.tb.session() as session:
-            records = session.execute(select(m.DecisionRecord).where(m.DecisionRecord.status == "pending_approval")
-                                      .order_by(m.DecisionRecord.created_at, m.DecisionRecord.id)).scalars().all()
-        pending = []
-        for record in records:
+            codes = set(checked_all(session, args).values())
+            query = select(m.DecisionRecord).order_by(m.DecisionRecord.created_at.desc(), m.DecisionRecord.id.desc())
+            if args.status:
+                query = query.where(m.DecisionRecord.status == args.status)
+            if args.specialist:
+                query = query.where(m.DecisionRecord.specialist == args.specialist)
+            records = session.execute(query).scalars().all()
+            if codes:
+                refs = dict(session.execute(select(m.ExceptionRecord.id, m.ExceptionRecord.refs)).all())
+                records = [r for r in records if codes & _named(r, refs.get(r.exception_id) or {})]
+        listed = []
+        for record in records[:MAX_LISTED]:
             decision = Decision.model_validate(record.payload)
-            pending.append(PendingDecision(
-                decision_id=record.id, exception_id=record.exception_id, specialist=record.specialist,
-                actions=[action_label(a) for a in decision.actions], cost_usd=decision.expected_impact.cost_usd,
-                confidence=record.confidence, reasons=decision.policy.reasons if decision.policy else [],
-                created_at=record.created_at))
-        return PendingFacts(count=len(pending), pending=pending)
+            listed.append(PendingDecision(
+                decision_id=record.id, exception_id=record.exception_id, status=record.status,
+                specialist=record.specialist, actions=[action_label(a) for a in decision.actions],
+                cost_usd=decision.expected_impact.cost_usd, confidence=record.confidence,
+                reasons=decision.policy.reasons if decision.policy else [], created_at=record.created_at))
+        filters = {k: str(v) for k, v in args.model_dump(exclude_none=True).items()}
+        return DecisionsFacts(filters=filters, count=len(records), decisions=listed)
+
+    def kpis(self, _args: NoArgs) -> Kpis:
+        """The desk's KPIs now: open exceptions, decisions by status, automation rate, executed cost and the on-time
+        delivery rate of the last four weeks."""
+        now = self.tb.now()
+        with self.tb.session() as session:
+            open_exceptions = store.count(session, m.ExceptionRecord, m.ExceptionRecord.status == "open")
+            records = session.execute(select(m.DecisionRecord)).scalars().all()
+            delivered = session.execute(select(m.Shipment.delivered_at, m.Shipment.promised_at).where(
+                m.Shipment.delivered_at.is_not(None), m.Shipment.delivered_at >= now - timedelta(days=ON_TIME_WINDOW_DAYS))).all()
+        by_status: dict[str, int] = {}
+        for record in records:
+            by_status[record.status] = by_status.get(record.status, 0) + 1
+        decided = [Decision.model_validate(r.payload) for r in records if r.status in ("executed", "overridden",
+                                                                                      "rejected", "pending_approval")]
+        acting = [d for d in decided if d.actions]
+        automatic = [d for d in acting if d.status == "executed" and not (d.policy and d.policy.requires_approval)]
+        cost = round(sum(d.expected_impact.cost_usd for d in decided if d.status in ("executed", "overridden")), 2)
+        on_time = sum(_utc(done) <= _utc(promised) for done, promised in delivered)
+        kpis = Kpis(open_exceptions=open_exceptions, decisions=len(records), by_status=by_status,
+                    automation_rate=round(len(automatic) / len(acting), 3) if acting else None,
+                    executed_cost_usd=cost,
+                    on_time_rate=round(on_time / len(delivered), 3) if delivered else None, evidence=[])
+        kpis.evidence = [Evidence(id="twin:kpis", source=TWIN_SOURCE, inputs={"as_of": now.isoformat()},
+                                  facts={**kpis.model_dump(exclude={"evidence"}), "delivered": len(delivered),
+                                         "delivered_on_time": on_time, "acting": len(acting), "automatic": len(automatic)})]
+        return kpis
 
     def _allowed(self, roles: tuple[str, ...], what: str) -> None:
         """Refuse, naming the roles that may, unless the caller's role is among them."""
         if self.role not in roles:
             raise ToolException(f"the {self.role} role cannot {what}; {', '.join(roles[:-1])} or {roles[-1]} can")
 
-    def _verdict(self, verdict: str, args: VerdictArgs) -> DecisionFacts:
-        """Resume a pending decision with a verdict, for deciders only."""
+    def _verdict(self, verdict: str, args: VerdictArgs, actions: list[Action] | None = None) -> DecisionFacts:
+        """Resume a pending decision with a verdict (and, for an override, the new actions), for deciders only."""
         self._allowed(DECIDERS, f"{verdict} decisions")
         if args.decision_id is None:
             raise ToolException(f"name the decision to {verdict}, e.g. DEC-1A2B3C4D5E6F")
@@ -647,7 +807,7 @@ class ChatTools:
             decision_id = checked(session, "decision_id", args.decision_id)
         try:
             decision = detached(self.desk.resume, decision_id,
-                                Verdict(verdict=verdict, actor=self.actor, reason=args.reason))
+                                Verdict(verdict=verdict, actor=self.actor, reason=args.reason, actions=actions))
         except DecisionNotFound as error:
             raise ToolException(f"no decision {decision_id} is waiting") from error
         except DecisionConflict as error:
@@ -659,8 +819,24 @@ class ChatTools:
         return self._verdict("approve", args)
 
     def reject_decision(self, args: VerdictArgs) -> DecisionFacts:
-        """Reject a decision waiting for approval, so its actions never execute (planners and admins only)."""
+        """Reject a decision waiting for approval, with the reason, so its actions never execute (planners and admins
+        only)."""
+        if not args.reason and self.role in DECIDERS:
+            raise ToolException("give the reason for the rejection; it is stored with the decision")
         return self._verdict("reject", args)
+
+    def override_decision(self, args: OverrideArgs) -> DecisionFacts:
+        """Override a waiting decision (planners and admins only) with another carrier in its actions or with its
+        first rejected alternative, and the reason; the edited actions execute and are kept as labelled data."""
+        self._allowed(DECIDERS, "override decisions")
+        if args.decision_id is None or not args.reason:
+            raise ToolException("name the decision and give the reason for the override")
+        with self.tb.session() as session:
+            decision_id = checked(session, "decision_id", args.decision_id)
+            carrier = checked(session, "carrier", args.carrier) if args.carrier else None
+            decision = Decision.model_validate(session.get(m.DecisionRecord, decision_id).payload)
+        actions = _overridden_actions(decision, carrier, args.alternative)
+        return self._verdict("override", VerdictArgs(decision_id=decision_id, reason=args.reason), actions)
 
     def report_exception(self, args: ReportArgs) -> DecisionFacts:
         """Report a problem (late shipment, stockout risk, truck fault, carrier short of capacity, demand spike) to
@@ -674,10 +850,11 @@ class ChatTools:
 
 ARGUMENTS: dict[str, type[BaseModel]] = {
     "explain_decision": ExplainArgs, "risks_at_location": RisksArgs, "forecast_demand": ForecastArgs,
-    "fleet_service_priority": FleetArgs, "what_if_capacity": WhatIfArgs, "list_pending_approvals": NoArgs,
-    "approve_decision": VerdictArgs, "reject_decision": VerdictArgs, "report_exception": ReportArgs,
-    "compare_carriers": CarriersArgs, "days_of_cover": CoverArgs, "shipment_status": ShipmentArgs,
-    "shipment_risks": ShipmentRisksArgs,
+    "fleet_service_priority": FleetArgs, "what_if_capacity": WhatIfArgs, "what_if_closure": ClosureArgs,
+    "stock_risks": StockRisksArgs, "list_decisions": DecisionsArgs, "kpis": NoArgs,
+    "approve_decision": VerdictArgs, "reject_decision": VerdictArgs, "override_decision": OverrideArgs,
+    "report_exception": ReportArgs, "compare_carriers": CarriersArgs, "days_of_cover": CoverArgs,
+    "shipment_status": ShipmentArgs, "shipment_risks": ShipmentRisksArgs,
 }
 
 

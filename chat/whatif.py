@@ -1,5 +1,8 @@
-"""What-if analysis: a carrier's capacity cut re-tendered by the CP-SAT solver on a copy of the twin's situation,
-with the freight cost, expected late loads and open loads before and after. Nothing is written to the twin."""
+"""What-if analysis on a copy of the twin's situation: a carrier's capacity cut re-tendered by the CP-SAT solver
+(freight cost, expected late loads and open loads before and after), and a DC closed for some days (orders, stock
+and routes touched, orders re-sourced to the nearest DC with stock). Nothing is written to the twin."""
+
+from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import select
@@ -8,6 +11,7 @@ from agents.routing import capacity_shortfall
 from agents.toolbox import Toolbox
 from agents.twin_facts import TWIN_SOURCE
 from tools.evidence import Evidence
+from tools.geo import haversine_miles
 from twin import models as m
 from twin import store
 
@@ -47,6 +51,7 @@ class CapacityWhatIf(BaseModel):
     change: Kpis
     reassigned: dict[str, int] = Field(description="Loads each other carrier takes in the solver's plan.")
     solver_status: str
+    week_of: date | None = Field(None, description="The week the cut hits; its loads are the recent weekly average.")
     evidence: list[Evidence]
 
 
@@ -95,3 +100,85 @@ def capacity_cut(situation: CapacitySituation, cut_pct: float) -> CapacityWhatIf
         reassigned=dict(sorted(reassigned.items())), solver_status=assignment.status,
         evidence=[own, assignment.evidence],
     )
+
+
+SHIP_LEAD_DAYS = 2  # an order due this soon after the reopening would have shipped during the closure
+
+
+class ReSourced(BaseModel):
+    """Orders of the closed DC another DC can serve from its available stock."""
+
+    dc: str
+    orders: int
+    units: int
+    extra_miles: float
+
+
+class ClosureWhatIf(BaseModel):
+    """A DC closed for some days: the orders, stock and routes it touches, and where the orders can go instead."""
+
+    location: str
+    first_day: date
+    last_day: date
+    days: int
+    orders_affected: int
+    units_affected: int
+    routes_affected: int
+    stops_affected: int
+    units_on_hand: int
+    re_sourced: list[ReSourced]
+    orders_waiting: int = Field(description="Orders no other DC can fill whole; they wait for the reopening.")
+    evidence: list[Evidence]
+
+
+def _nearest_first(dcs: list[m.Location], closed: m.Location) -> list[m.Location]:
+    """The other DCs, nearest to the closed one first."""
+    others = [dc for dc in dcs if dc.code != closed.code]
+    return sorted(others, key=lambda dc: haversine_miles(closed.lat, closed.lon, dc.lat, dc.lon))
+
+
+def site_closure(tb: Toolbox, location: str, first_day: date, days: int) -> ClosureWhatIf:
+    """Close a DC from a day for some days on a copy of the situation: its open orders due before it reopens (or
+    within the shipping lead time after) go to the nearest DC holding every line in available stock, else they
+    wait; its routes of those days stop. Nothing is written to the twin."""
+    last_day = first_day + timedelta(days=days - 1)
+    with tb.session() as session:
+        dcs = store.dcs(session)
+        closed = next(dc for dc in dcs if dc.code == location)
+        orders = session.exec(select(m.Order).where(m.Order.dc == location, m.Order.status == "open",
+                                                    m.Order.promised_date <= last_day + timedelta(SHIP_LEAD_DAYS))
+                              .order_by(m.Order.promised_date, m.Order.id)).all()
+        lines = {order.id: session.exec(select(m.OrderLine).where(m.OrderLine.order_id == order.id)).all()
+                 for order in orders}
+        customers = {order.customer: session.get(m.Location, order.customer) for order in orders}
+        stock = {(p.location, p.sku): p.on_hand + p.in_transit - p.allocated
+                 for p in session.exec(select(m.InventoryPosition)).all()}
+        routes = [pair for offset in range(days) for pair in store.routes_on(session, first_day + timedelta(offset), location)]
+    moved: dict[str, ReSourced] = {}
+    waiting = 0
+    for order in orders:
+        customer = customers[order.customer]
+        for dc in _nearest_first(dcs, closed):
+            if all(stock.get((dc.code, line.sku), 0) >= line.qty for line in lines[order.id]):
+                for line in lines[order.id]:
+                    stock[(dc.code, line.sku)] -= line.qty
+                extra = (haversine_miles(dc.lat, dc.lon, customer.lat, customer.lon)
+                         - haversine_miles(closed.lat, closed.lon, customer.lat, customer.lon))
+                entry = moved.setdefault(dc.code, ReSourced(dc=dc.code, orders=0, units=0, extra_miles=0.0))
+                entry.orders += 1
+                entry.units += sum(line.qty for line in lines[order.id])
+                entry.extra_miles = round(entry.extra_miles + extra, 1)
+                break
+        else:
+            waiting += 1
+    on_hand = sum(units for (dc, _), units in stock.items() if dc == location)
+    units = sum(line.qty for order in orders for line in lines[order.id])
+    result = ClosureWhatIf(
+        location=location, first_day=first_day, last_day=last_day, days=days, orders_affected=len(orders),
+        units_affected=units, routes_affected=len(routes), stops_affected=sum(len(stops) for _, stops in routes),
+        units_on_hand=on_hand, re_sourced=sorted(moved.values(), key=lambda r: -r.orders), orders_waiting=waiting,
+        evidence=[])
+    result.evidence = [Evidence(id=f"whatif:closure:{location}/{first_day}/{days}", source=TWIN_SOURCE,
+                                inputs={"location": location, "first_day": str(first_day), "days": days},
+                                facts=result.model_dump(mode="json", exclude={"evidence"}))]
+    return result

@@ -25,6 +25,7 @@ from agents.policy import PolicyRule, ensure_defaults, evaluate, rules
 from agents.schemas import Decision, ExceptionIn, PolicyVerdict
 from agents.toolbox import Toolbox
 from evals.cases import SEED, Case, PolicyOverride, TwinEdit, load_cases, suite_names
+from evals.chat.suite import CHAT_SUITE, evaluate_chat
 from evals.judge import judge
 from evals.metrics import CaseRun, score
 from evals.report import EvalReport, build_report, table, write
@@ -205,9 +206,9 @@ def main(settings: Settings, suites: list[str] | None, as_json: bool, report_pat
     """The `yardmaster eval` command: progress on stderr, the table (or JSON) on stdout, the reports written;
     returns the exit code (1 when a gate fails, 2 when the models are not trained or a suite is unknown)."""
     errors = Console(stderr=True)
-    unknown = sorted(set(suites or []) - set(suite_names()))
+    unknown = sorted(set(suites or []) - {*suite_names(), CHAT_SUITE})
     if unknown:
-        errors.print(f"error: unknown suite {', '.join(unknown)}; known: {', '.join(suite_names())}")
+        errors.print(f"error: unknown suite {', '.join(unknown)}; known: {', '.join([*suite_names(), CHAT_SUITE])}")
         return 2
     if not trained(settings.models_dir):
         errors.print(f"error: no trained models in {settings.models_dir}; run `yardmaster seed` and "
@@ -219,10 +220,17 @@ def main(settings: Settings, suites: list[str] | None, as_json: bool, report_pat
         seeded = seeded_template(settings.data_dir / "evals")
         bar.update(task, description="loading models and procedures")
         harness = Harness(settings, seeded, Path(workdir))
-        bar.update(task, total=len(load_cases(suites)), description="running cases")
         logging.getLogger(explain.__name__).setLevel(logging.ERROR)  # dropped claims are reported as claims_kept
-        report = evaluate_suites(harness, suites,
-                                 lambda run: bar.update(task, advance=1, description=run.case.id))
+        if suites and CHAT_SUITE in suites:
+            if set(suites) != {CHAT_SUITE}:
+                errors.print(f"error: run the {CHAT_SUITE} suite on its own")
+                return 2
+            bar.update(task, description="running the chat suite")
+            report = evaluate_chat(harness)
+        else:
+            bar.update(task, total=len(load_cases(suites)), description="running cases")
+            report = evaluate_suites(harness, suites,
+                                     lambda run: bar.update(task, advance=1, description=run.case.id))
     json_path = write(report, Path(report_path) if report_path else settings.data_dir / "evals" / "report.md")
     if as_json:
         print(report.model_dump_json(indent=2))
