@@ -29,6 +29,9 @@ class Metrics:
                                  ["method", "route", "status"], registry=self.registry)
         self.open_exceptions = Gauge("yardmaster_open_exceptions", "Exceptions still open, read from the database.",
                                      registry=self.registry)
+        self.chat_answers = Counter("yardmaster_chat_answers", "Chat answers by model and check outcome: `verified`, "
+                                    "or `template_fallback` when the written answer failed the verifier.",
+                                    ["model", "outcome"], registry=self.registry)
         self.pending_approvals = Gauge("yardmaster_pending_approvals",
                                        "Decisions waiting for a person, by specialist, read from the database.",
                                        ["specialist"], registry=self.registry)
@@ -36,6 +39,10 @@ class Metrics:
     def count_decision(self, decision: Decision) -> None:
         """Count a decision the desk returned."""
         self.decisions.labels(decision.status, decision.specialist or "none").inc()
+
+    def count_chat_answer(self, model: str, verified: bool) -> None:
+        """Count a chat answer and whether it passed the verifier."""
+        self.chat_answers.labels(model, "verified" if verified else "template_fallback").inc()
 
     def count_error(self, operation: str, error: Exception) -> None:
         """Count an unexpected desk error."""

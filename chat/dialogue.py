@@ -149,7 +149,8 @@ def plan_turn(text: str, memory: Memory, now: datetime, can_act: dict[str, bool]
         intent, slots = memory.intent, {**kept, **changed}
     if slots.get("region") and not slots.get("location"):
         first, second = REGIONS[slots["region"]]
-        return Plan(reply=f"Texas has two DCs, {first} (Dallas) and {second} (Houston): which one?"), memory
+        return Plan(reply=f"Texas has two DCs, {first} (Dallas) and {second} (Houston): which one?",
+                    args={"region": slots["region"], "dcs": [first, second]}), memory
     if intent == "explain_decision" and not slots:
         if memory.tool and memory.tool not in ("explain_decision", "list_decisions", "kpis"):
             return Plan(tool=memory.tool, args=memory.args, drivers=True), memory
@@ -186,9 +187,10 @@ def stage(tool: str, args: dict[str, Any], memory: Memory, can_act: dict[str, bo
     if not can_act.get(tool, False):
         return Plan(tool=tool, args=args), memory
     if tool == "report_exception":
-        kind = args["type"].replace("_", " ")
+        kind = str(args.get("type") or "exception").replace("_", " ")
         about = ", ".join(str(args[k]) for k in REPORT_REFS if k in args)
-        question = f"Log this as a {kind}{' for ' + about if about else ''}? yes/no"
+        article = "an" if kind[0] in "aeiou" else "a"
+        question = f"Log this as {article} {kind}{' for ' + about if about else ''}? yes/no"
         memory.pending = Pending(tool=tool, args=args, question=question)
         return Plan(reply=question), memory
     if "decision_id" not in args:

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, TypedDict
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
-from langchain_core.tools import BaseTool
+from langchain_core.tools import BaseTool, ToolException
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph, add_messages
 from langgraph.graph.state import CompiledStateGraph
@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from agents.offline_llm import OfflineChatModel
 from chat.answers import answer, drivers_answer, failure, verified
 from chat.dialogue import HELP, Memory, Plan, plan_turn, stage
-from chat.tools import ACT_ROLES, make_chat_tools
+from chat.tools import ACT_ROLES, ChatTools, as_tools
 from graph.desk import Desk
 
 logger = logging.getLogger(__name__)
@@ -152,8 +152,10 @@ def _offline_turn(turn: Turn, plan: Plan, memory: Memory) -> str:
     return answer(plan.tool, result)
 
 
-def _model_turn(llm: BaseChatModel, turn: Turn, history: list, memory: Memory, can_act: dict[str, bool]) -> str:
-    """A tool-calling model's turn: reading tools run at once, acts are staged behind a confirmation."""
+def _model_turn(llm: BaseChatModel, chat_tools: ChatTools, turn: Turn, history: list, memory: Memory,
+                can_act: dict[str, bool]) -> str:
+    """A tool-calling model's turn: reading tools run at once; an act is staged behind a confirmation once its codes
+    are checked against the twin."""
     bound = llm.bind_tools(list(turn.tools.values()))
     messages = [SystemMessage(SYSTEM_PROMPT), *history[-MAX_HISTORY:]]
     for _ in range(MAX_MODEL_STEPS):
@@ -162,11 +164,14 @@ def _model_turn(llm: BaseChatModel, turn: Turn, history: list, memory: Memory, c
             return str(reply.text)
         messages.append(reply)
         for call in reply.tool_calls:
-            if call["name"] in ACT_ROLES:
-                plan, staged = stage(call["name"], call["args"], memory, can_act)
-                memory.pending, memory.decision_id = staged.pending, staged.decision_id
-                if plan.tool is None:
-                    return plan.reply or HELP
+            if call["name"] in ACT_ROLES and can_act[call["name"]]:
+                try:
+                    args = chat_tools.canonical_codes(call["args"])
+                except ToolException as error:
+                    turn.checked.append(str(error))
+                    return failure(str(error))
+                turn.checked.append(args)
+                return stage(call["name"], args, memory, can_act)[0].reply or HELP
             message, result = turn.run(call["name"], call["args"], call["id"])
             if result is not None:
                 memory.decision_id = result.get("decision_id", memory.decision_id)
@@ -178,7 +183,8 @@ def build_chat_graph(desk: Desk, role: str, actor: str) -> CompiledStateGraph:
     """The chat of one caller over the desk's checkpointer. Offline, the understanding layer plans each turn;
     with a tool-calling model, the model does. Either way a pending act waits for a yes, and the answer is checked
     against the turn's tool results (the template answer replaces one that fails)."""
-    tools = {tool.name: tool for tool in make_chat_tools(desk, role, actor)}
+    chat_tools = ChatTools(desk, role, actor)
+    tools = {tool.name: tool for tool in as_tools(chat_tools)}
     can_act = {name: role in roles for name, roles in ACT_ROLES.items()}
     llm = desk.toolbox.llm
     offline = isinstance(llm, OfflineChatModel)
@@ -191,9 +197,12 @@ def build_chat_graph(desk: Desk, role: str, actor: str) -> CompiledStateGraph:
         turn = Turn(tools, write, text)
         if offline or memory.pending is not None:
             plan, memory = plan_turn(text, memory, desk.toolbox.now(), can_act)
+            turn.checked.append(plan.args)  # codes the understanding layer read in the message, canonical
+            if memory.pending is not None:
+                turn.checked.append(memory.pending.args)
             reply = _offline_turn(turn, plan, memory)
         else:
-            reply = _model_turn(llm, turn, state["messages"], memory, can_act)
+            reply = _model_turn(llm, chat_tools, turn, state["messages"], memory, can_act)
         ok = verified(reply, turn.checked)
         if not ok:
             reply = turn.templates()

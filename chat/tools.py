@@ -506,6 +506,12 @@ class ChatTools:
     def __init__(self, desk: Desk, role: str, actor: str) -> None:
         self.desk, self.tb, self.role, self.actor = desk, desk.toolbox, role, actor
 
+    def canonical_codes(self, args: dict) -> dict:
+        """The arguments of an act with every code checked against the twin and canonical (ToolException if not)."""
+        with self.tb.session() as session:
+            return {key: checked(session, key, str(value)) if key in CODE_TABLES and value else value
+                    for key, value in args.items()}
+
     def _dc_or_ask(self, session: Session, location: str | None) -> str:
         """A checked DC code, or an error listing the DCs."""
         if location is None:
@@ -869,7 +875,11 @@ def _as_tool(name: str, run: Callable[[BaseModel], BaseModel], schema: type[Base
                                         args_schema=schema, handle_tool_error=True)
 
 
-def make_chat_tools(desk: Desk, principal_role: str, actor: str) -> list[BaseTool]:
-    """The chat tools for one caller, named like the chat intents; they act as `actor` with the caller's role."""
-    tools = ChatTools(desk, principal_role, actor)
+def as_tools(tools: ChatTools) -> list[BaseTool]:
+    """The LangChain tools of a caller's chat tools."""
     return [_as_tool(name, getattr(tools, name), schema) for name, schema in ARGUMENTS.items()]
+
+
+def make_chat_tools(desk: Desk, principal_role: str, actor: str) -> list[BaseTool]:
+    """The chat tools for one caller; they act as `actor` with the caller's role."""
+    return as_tools(ChatTools(desk, principal_role, actor))

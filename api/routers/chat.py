@@ -8,7 +8,8 @@ from pydantic import BaseModel, Field
 
 from api.auth import PrincipalDep
 from api.deps import DeskDep
-from chat.graph import build_chat_graph, chat_events, new_thread_id
+from api.metrics import MetricsDep
+from chat.graph import FinalEvent, build_chat_graph, chat_events, new_thread_id
 
 router = APIRouter(prefix="/v1", tags=["chat"])
 
@@ -21,9 +22,13 @@ class ChatIn(BaseModel):
 
 
 @router.post("/chat", response_class=EventSourceResponse)
-def chat(body: ChatIn, desk: DeskDep, principal: PrincipalDep) -> Iterator[ServerSentEvent]:
-    """Stream one turn: `token` (text chunks), `tool_call` (name, args), `tool_result` (name, facts, evidence ids),
-    then `final` (answer, thread_id) or `error` (message). Threads belong to the API key that started them."""
+def chat(body: ChatIn, desk: DeskDep, principal: PrincipalDep, metrics: MetricsDep) -> Iterator[ServerSentEvent]:
+    """Stream one turn: `tool_call` (name, args), `tool_result` (name, facts, evidence ids), `token` (text chunks),
+    then `final` (answer, verified, thread_id) or `error` (message). An act (a report, approve, reject, override)
+    waits for a `yes` on the same thread. Threads belong to the API key that started them."""
     graph = build_chat_graph(desk, principal.role, principal.name)
+    model = type(desk.toolbox.llm).__name__
     for event in chat_events(graph, body.message, body.thread_id or new_thread_id(), owner=principal.key_id):
+        if isinstance(event, FinalEvent):
+            metrics.count_chat_answer(model, event.verified)
         yield ServerSentEvent(event=event.event, data=event.model_dump(mode="json", exclude={"event"}))

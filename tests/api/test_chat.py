@@ -1,8 +1,12 @@
-"""POST /v1/chat: one turn streamed as Server-Sent Events, any role, threads continued by id."""
+"""POST /v1/chat: turns streamed as Server-Sent Events, threads continued by id, acts confirmed, answers counted."""
 
 import json
 
 from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from twin import models as m
+from twin.db import make_engine
 
 
 def sse(client: TestClient, body: dict) -> list[tuple[str, dict]]:
@@ -23,27 +27,60 @@ def kinds(events: list[tuple[str, dict]]) -> list[str]:
     return [name for index, name in enumerate(names) if index == 0 or name != names[index - 1]]
 
 
-def test_a_chat_turn_streams_tokens_tool_steps_and_the_final_answer(api_client):
+def final(events: list[tuple[str, dict]]) -> dict:
+    """The final event's data."""
+    assert events[-1][0] == "final", events[-1]
+    return events[-1][1]
+
+
+def test_a_thread_of_turns_with_follow_ups_and_a_confirmed_rejection(api_client, seeded_url):
     client = api_client("planner")
     first = sse(client, {"message": "Forecast SKU-0042 at Dallas for the next 2 weeks"})
     assert kinds(first) == ["tool_call", "tool_result", "token", "final"]
-    call, result, final = first[0][1], first[1][1], first[-1][1]
+    call, result, answer = first[0][1], first[1][1], final(first)
     assert call == {"id": call["id"], "name": "forecast_demand",
                     "args": {"sku": "SKU-0042", "location": "DC-DAL", "horizon_weeks": 2}}
     assert result["ok"] and "evidence" not in result["result"] and result["evidence_ids"]
-    assert "".join(data["text"] for name, data in first if name == "token") == final["answer"]
-    assert f"total.p90: {result['result']['total']['p90']}" in final["answer"]
+    assert "".join(data["text"] for name, data in first if name == "token") == answer["answer"]
+    assert str(result["result"]["total"]["p50"]) in answer["answer"] and answer["verified"]
+    thread = answer["thread_id"]
 
-    second = sse(client, {"message": "What if Swiftline loses 40% of its capacity?", "thread_id": final["thread_id"]})
-    assert second[0][1]["name"] == "what_if_capacity" and second[-1][1]["thread_id"] == final["thread_id"]
-    assert second[1][1]["result"]["carrier"] == "CAR-SWIFTLINE"
+    follow = sse(client, {"message": "and in Houston?", "thread_id": thread})
+    assert follow[0][1]["name"] == "forecast_demand" and follow[0][1]["args"]["location"] == "DC-HOU"
+
+    report = sse(client, {"message": "Truck 7 is overheating and losing oil pressure", "thread_id": thread})
+    assert final(report)["answer"] == ("I could not do that: the planner role cannot report exceptions; integrator "
+                                       "or admin can.")
+    integrator = api_client("integrator")
+    staged = sse(integrator, {"message": "Truck 7 is overheating and losing oil pressure", "thread_id": "ops"})
+    assert kinds(staged) == ["token", "final"] and final(staged)["answer"].endswith("for TRK-007? yes/no")
+    assert integrator.get("/v1/exceptions").json()["total"] == 0
+    done = sse(integrator, {"message": "yes", "thread_id": "ops"})
+    decision_id = done[1][1]["result"]["decision_id"]
+    assert integrator.get("/v1/exceptions").json()["total"] == 1
+
+    reject = sse(client, {"message": f"reject {decision_id}, the customer was already called", "thread_id": thread})
+    assert final(reject)["answer"] == f"Reject {decision_id} because the customer was already called? yes/no"
+    assert client.get(f"/v1/decisions/{decision_id}").json()["status"] == "pending_approval"
+    rejected = sse(client, {"message": "yes", "thread_id": thread})
+    assert rejected[1][1]["result"]["status"] == "rejected"
+    engine = make_engine(seeded_url)
+    with Session(engine) as session:
+        approval = session.exec(select(m.Approval).where(m.Approval.decision_id == decision_id)).one()
+    engine.dispose()
+    assert (approval.verdict, approval.reason, approval.actor) == ("reject", "the customer was already called",
+                                                                   "test-planner")
+
+    metrics = client.get("/metrics").text
+    assert 'yardmaster_chat_answers_total{model="OfflineChatModel",outcome="verified"} 5.0' in metrics
+    assert 'outcome="template_fallback"' not in metrics
 
 
-def test_any_role_may_chat_but_a_viewer_cannot_approve(api_client):
+def test_a_viewer_is_refused_plainly(api_client):
     events = sse(api_client("viewer"), {"message": "approve DEC-0123456789AB", "thread_id": "viewer-1"})
     assert [name for name, _ in events][:2] == ["tool_call", "tool_result"] and not events[1][1]["ok"]
-    assert events[-1] == ("final", {"thread_id": "viewer-1", "answer": "approve_decision failed: the viewer role "
-                                    "cannot approve decisions; planner or admin can"})
+    assert final(events) == {"thread_id": "viewer-1", "verified": True, "answer": "I could not do that: the viewer "
+                             "role cannot approve decisions; planner or admin can."}
 
 
 def test_chat_needs_a_key_and_a_valid_body(api_client):

@@ -1,85 +1,132 @@
-"""The chat graph with the offline model: one thread over several turns, numbers from tool runs, refusals, errors."""
+"""The chat graph over several turns: follow-ups on the thread's memory, questions that never act, confirmations and
+reasons before acts, clarifying questions, checked answers on the offline and the OpenAI-compatible paths."""
 
 from typing import Any
 
-from langchain.agents import create_agent
 from langchain_core.language_models import BaseChatModel
 from langchain_core.outputs import ChatResult
-from langgraph.checkpoint.memory import InMemorySaver
+from sqlmodel import select
 
-from agents.routing import capacity_shortfall
-from chat.whatif import read_situation
-from chat.graph import ErrorEvent, FinalEvent, build_chat_graph, chat_events, checkpoint_thread
+from agents.llm import make_chat_model
+from chat.graph import (
+    ErrorEvent,
+    FinalEvent,
+    ToolResultEvent,
+    build_chat_graph,
+    chat_events,
+    checkpoint_thread,
+)
+from tests.agents.fake_openai import FakeOpenAI, text_reply, tool_reply
+from twin import models as m
+from twin import store
+from twin.settings import Settings
 
 TRUCK_FAULT = "Truck 7 is overheating and losing oil pressure"
 
 
-def turn(graph, message: str, owner: str = "tester", thread: str = "t1") -> list:
+def turn(graph, message: str, thread: str = "t1", owner: str = "tester") -> list:
     """The events of one turn on a thread."""
     return list(chat_events(graph, message, thread, owner))
 
 
-def only(events: list, kind: str):
-    """The one event of a kind in a turn."""
-    [event] = [e for e in events if e.event == kind]
-    return event
+def results(events: list) -> list[ToolResultEvent]:
+    """The tool results of a turn."""
+    return [e for e in events if isinstance(e, ToolResultEvent)]
 
 
-def streamed(events: list) -> str:
-    """The text of a turn's token events."""
-    return "".join(e.text for e in events if e.event == "token")
+def answer(events: list) -> str:
+    """The final answer of a turn, checking that the tokens streamed add up to it."""
+    final = events[-1]
+    assert isinstance(final, FinalEvent), final
+    assert "".join(e.text for e in events if e.event == "token") == final.answer
+    return final.answer
 
 
-def test_one_thread_forecast_what_if_and_pending_approvals(desk):
-    graph = build_chat_graph(desk, "planner", "tester")
+def exceptions(desk) -> int:
+    """How many exceptions the twin holds."""
+    with desk.toolbox.session() as session:
+        return store.count(session, m.ExceptionRecord)
 
-    forecast = turn(graph, "Forecast SKU-0042 at Dallas for the next 2 weeks")
-    call, result, final = only(forecast, "tool_call"), only(forecast, "tool_result"), forecast[-1]
-    assert (call.name, call.args) == ("forecast_demand", {"sku": "SKU-0042", "location": "DC-DAL", "horizon_weeks": 2})
-    assert result.ok and len(result.result["weeks"]) == 2 and result.evidence_ids[0].startswith("forecast:SKU-0042/DC-DAL")
-    assert isinstance(final, FinalEvent) and final.thread_id == "t1"
-    assert f"total.p50: {result.result['total']['p50']}" in final.answer and streamed(forecast) == final.answer
 
-    what_if = turn(build_chat_graph(desk, "planner", "tester"), "What if Red River loses 30% of its capacity?")
-    situation = read_situation(desk.toolbox, "CAR-REDRIVER")
-    assignment, original_cost, loads = capacity_shortfall(
-        "CAR-REDRIVER", situation.own, situation.offers, situation.lanes, situation.week, situation.capacity, 30.0)
-    facts = only(what_if, "tool_result").result
-    assert only(what_if, "tool_call").args == {"carrier": "CAR-REDRIVER", "capacity_cut_pct": 30}
-    assert facts["loads_displaced"] == len(loads)
-    assert facts["before"]["freight_cost_usd"] == round(original_cost, 2)
-    assert facts["after"] == {"freight_cost_usd": assignment.freight_cost_usd,
-                              "expected_late_loads": assignment.expected_late_loads,
-                              "unassigned_loads": len(assignment.unassigned)}
-    assert f"after.freight_cost_usd: {assignment.freight_cost_usd}" in what_if[-1].answer
+def test_follow_ups_resolve_against_the_thread(desk):
+    graph = build_chat_graph(desk, "viewer", "tester")
+    first = turn(graph, "what is at risk at DC-DAL?")
+    assert results(first)[0].name == "risks_at_location" and results(first)[0].result["location"] == "DC-DAL"
+    followed = turn(graph, "and at DC-HOU?")
+    assert (results(followed)[0].name, results(followed)[0].result["location"]) == ("risks_at_location", "DC-HOU")
+    assert answer(followed).startswith("At DC-HOU over 1 week(s),") and ":" not in answer(followed).split(",")[0]
 
-    pending = turn(graph, "show pending approvals")
-    assert only(pending, "tool_call").name == "list_pending_approvals"
-    assert pending[-1].answer == "list_pending_approvals: count: 0"
+    forecast = turn(graph, "Forecast SKU-0042 at Dallas for 2 weeks")
+    assert results(forecast)[0].result["horizon_weeks"] == 2
+    assert "| week | from | to | p50 | p90 |" in answer(forecast) and "…" not in answer(forecast)
+    why = turn(graph, "why is it so high?")
+    drivers = results(why)[0]
+    assert drivers.name == "forecast_demand" and answer(why).startswith("For forecast:SKU-0042/DC-DAL")
+    assert "price_ratio" in answer(why) or "the main drivers are" in answer(why)
+    later = turn(graph, "what about next week?")
+    assert results(later)[0].result["horizon_weeks"] == 2 and results(later)[0].result["sku"] == "SKU-0042"
 
     config = {"configurable": {"thread_id": checkpoint_thread("tester", "t1")}}
-    humans = [m.text for m in graph.get_state(config).values["messages"] if m.type == "human"]
-    assert humans == ["Forecast SKU-0042 at Dallas for the next 2 weeks",
-                      "What if Red River loses 30% of its capacity?", "show pending approvals"]
-    stranger = {"configurable": {"thread_id": checkpoint_thread("someone-else", "t1")}}
-    assert not graph.get_state(stranger).values
+    assert len(graph.get_state(config).values["messages"]) == 10
+    assert not graph.get_state({"configurable": {"thread_id": checkpoint_thread("other", "t1")}}).values
 
 
-def test_a_viewer_is_refused_and_unknown_codes_are_reported(desk):
-    report = turn(build_chat_graph(desk, "planner", "planner-1"), TRUCK_FAULT, owner="planner-1")
-    decision = only(report, "tool_result").result
-    assert decision["status"] == "pending_approval" and streamed(report) == report[-1].answer
+def test_a_question_never_acts_and_a_report_waits_for_yes(desk):
+    graph = build_chat_graph(desk, "integrator", "ops-1")
+    asked = turn(graph, "Is SHP-009267 going to be late?")
+    assert [r.name for r in results(asked)] == ["shipment_status"] and exceptions(desk) == 0
+    assert "probability of arriving late is" in answer(asked)
 
-    viewer = build_chat_graph(desk, "viewer", "viewer-1")
-    refused = turn(viewer, f"approve {decision['decision_id']}", owner="viewer-1")
-    assert not only(refused, "tool_result").ok
-    assert refused[-1].answer == ("approve_decision failed: the viewer role cannot approve decisions; "
-                                  "planner or admin can")
-    waiting = turn(viewer, "which decisions are waiting for approval?", owner="viewer-1")
-    assert [p["decision_id"] for p in only(waiting, "tool_result").result["pending"]] == [decision["decision_id"]]
+    staged = turn(graph, TRUCK_FAULT)
+    assert not results(staged) and answer(staged) == "Log this as an equipment failure risk for TRK-007? yes/no"
+    assert exceptions(desk) == 0
+    assert answer(turn(graph, "hmm")).startswith("Please answer yes or no.")
+    done = turn(graph, "yes")
+    assert results(done)[0].name == "report_exception" and results(done)[0].result["status"] == "pending_approval"
+    assert exceptions(desk) == 1
 
-    unknown = turn(viewer, "forecast SKU-9999 at Dallas for 2 weeks", owner="viewer-1")
-    assert unknown[-1].answer == "forecast_demand failed: SKU-9999 is not in the twin"
+    planner = build_chat_graph(desk, "planner", "planner-1")
+    refused = turn(planner, TRUCK_FAULT, thread="p1", owner="planner-1")
+    assert answer(refused) == ("I could not do that: the planner role cannot report exceptions; integrator or admin "
+                               "can.")
+    assert exceptions(desk) == 1
+
+
+def test_verdicts_ask_for_confirmation_and_a_reason_that_is_stored(desk):
+    turn(build_chat_graph(desk, "admin", "ops"), TRUCK_FAULT, thread="r")
+    decision_id = results(turn(build_chat_graph(desk, "admin", "ops"), "yes", thread="r"))[0].result["decision_id"]
+
+    planner = build_chat_graph(desk, "planner", "planner-1")
+    approve = turn(planner, f"approve {decision_id}", thread="v")
+    assert answer(approve) == f"Approve {decision_id}? yes/no" and not results(approve)
+    assert answer(turn(planner, "no", thread="v")) == "Cancelled; nothing was done."
+
+    why = turn(planner, f"reject {decision_id}", thread="v")
+    assert answer(why) == f"Why reject {decision_id}? The reason is stored with the decision."
+    confirm = turn(planner, "the customer was already called", thread="v")
+    assert answer(confirm) == f"Reject {decision_id} because the customer was already called? yes/no"
+    rejected = turn(planner, "yes", thread="v")
+    assert results(rejected)[0].result["status"] == "rejected"
+    with desk.toolbox.session() as session:
+        verdict = session.exec(select(m.Approval)).one()
+    assert (verdict.verdict, verdict.reason, verdict.actor) == ("reject", "the customer was already called",
+                                                                "planner-1")
+
+    inline = turn(planner, f"reject {decision_id}, the truck was fixed this morning", thread="w")
+    assert answer(inline) == f"Reject {decision_id} because the truck was fixed this morning? yes/no"
+    gone = turn(planner, "yes", thread="w")
+    assert answer(gone).startswith("I could not do that:") and "Error" not in answer(gone)
+
+    viewer = turn(build_chat_graph(desk, "viewer", "v-1"), f"approve {decision_id}", thread="x")
+    assert answer(viewer) == "I could not do that: the viewer role cannot approve decisions; planner or admin can."
+
+
+def test_an_unclear_message_gets_one_question_naming_two_readings(desk):
+    graph = build_chat_graph(desk, "planner", "tester")
+    unclear = turn(graph, "SKU-0042 DC-DAL")
+    assert not results(unclear) and answer(unclear).startswith("Do you want ") and " or " in answer(unclear)
+    texas = turn(graph, "what is at risk in Texas?")
+    assert answer(texas) == "Texas has two DCs, DC-DAL (Dallas) and DC-HOU (Houston): which one?"
 
 
 class BrokenModel(BaseChatModel):
@@ -92,9 +139,37 @@ class BrokenModel(BaseChatModel):
 
     def _generate(self, messages: list, stop: Any = None, run_manager: Any = None, **kwargs: Any) -> ChatResult:
         """Fail like an unreachable endpoint."""
-        raise ConnectionError("model endpoint unreachable")
+        raise ConnectionError("model endpoint unreachable at 10.0.0.1")
+
+    def bind_tools(self, tools, **kwargs):
+        """Bind nothing; every call fails anyway."""
+        return self
 
 
-def test_a_failing_model_ends_the_turn_with_an_error_event():
-    graph = create_agent(BrokenModel(), [], checkpointer=InMemorySaver())
-    assert turn(graph, "hello") == [ErrorEvent(thread_id="t1", message="ConnectionError: model endpoint unreachable")]
+def test_a_failing_model_ends_the_turn_with_a_plain_error(desk):
+    desk.toolbox.llm = BrokenModel()
+    [error] = turn(build_chat_graph(desk, "planner", "tester"), "hello")
+    assert isinstance(error, ErrorEvent) and "10.0.0.1" not in error.message
+    assert error.message.startswith("The desk could not finish this turn (ConnectionError)")
+
+
+def test_the_openai_path_answers_checked_sentences_or_the_template(desk):
+    forecast = {"sku": "SKU-0042", "location": "DC-DAL", "horizon_weeks": 2}
+    script = [tool_reply("forecast_demand", forecast), text_reply("Expect about 9999 units of SKU-0042."),
+              tool_reply("forecast_demand", forecast), text_reply("SKU-0042 at DC-DAL: see the weeks above."),
+              tool_reply("report_exception", {"description": TRUCK_FAULT, "type": "equipment_failure_risk",
+                                              "asset_id": "TRK-007"})]
+    with FakeOpenAI(script) as server:
+        desk.toolbox.llm = make_chat_model(Settings(llm="openai", llm_model="fake", llm_base_url=server.base_url))
+        graph = build_chat_graph(desk, "admin", "tester")
+        invented = turn(graph, "forecast SKU-0042 at Dallas for 2 weeks")
+        assert not invented[-1].verified and "9999" not in answer(invented)
+        assert answer(invented).startswith("SKU-0042 at DC-DAL should sell about")
+        grounded = turn(graph, "and again please")
+        assert grounded[-1].verified and answer(grounded) == "SKU-0042 at DC-DAL: see the weeks above."
+        staged = turn(graph, TRUCK_FAULT)
+        assert answer(staged) == "Log this as an equipment failure risk for TRK-007? yes/no"
+        assert exceptions(desk) == 0
+        assert results(turn(graph, "yes"))[0].name == "report_exception" and exceptions(desk) == 1
+    assert len(server.requests) >= 5  # and the explainer's rephrasing requests, answered with errors
+    assert server.requests[2]["body"]["messages"][1]["content"] == "forecast SKU-0042 at Dallas for 2 weeks"
