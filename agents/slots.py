@@ -136,15 +136,16 @@ def read_slots(text: str) -> Slots:
     return Slots(**values)
 
 
-def read_reason(text: str) -> str | None:
-    """The reason given with a verdict: the words after the decision id (or after "because"), if any."""
+def read_reason(text: str, explicit_only: bool = False) -> str | None:
+    """The reason given with a verdict: the words after "because" (or a like word), else, unless `explicit_only`,
+    the words after the decision id."""
+    lead = re.search(r"\b(?:because|since|reason\s*:|due\s+to)\s*", text, re.IGNORECASE)
     decision = re.search(r"\bDEC-[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*", text)
-    if decision:
+    if lead is not None:
+        rest = text[lead.start():]
+    elif decision is not None and not explicit_only:
         rest = text[decision.end():]
     else:
-        lead = re.search(r"\b(?:because|since|reason\s*:|due\s+to)\s*", text, re.IGNORECASE)
-        if lead is None:
-            return None
-        rest = text[lead.start():]
+        return None
     reason = _REASON_LEAD.sub("", rest).strip().rstrip(".!")
     return reason if len(reason.split()) >= 2 else None

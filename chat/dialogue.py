@@ -173,7 +173,8 @@ def _stage_intent(intent: str, text: str, slots: dict[str, Any], memory: Memory,
             refs["location"] = slots.get("origin") or slots.get("destination")
         return stage("report_exception", {"description": text, "type": intent.removeprefix(REPORT_PREFIX), **refs},
                      memory, can_act)
-    args = {"decision_id": slots.get("decision_id") or memory.decision_id, "reason": read_reason(text)}
+    args = {"decision_id": slots.get("decision_id") or memory.decision_id,
+            "reason": read_reason(text, explicit_only=intent == "override_decision")}
     if intent == "override_decision":
         args |= {"carrier": slots.get("carrier"),
                  "alternative": bool(re.search(r"\balternative|\bother\s+option|\bsecond\s+option", text, re.IGNORECASE))}
