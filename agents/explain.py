@@ -8,14 +8,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
-from agents.schemas import (
-    Alternative,
-    Claim,
-    ExceptionType,
-    Impact,
-    Justification,
-    Specialist,
-)
+from agents.schemas import Alternative, Claim, ExceptionType, Impact, Justification, Specialist
 from agents.verify import ClaimCheck, verify_claim, verify_text
 from tools.evidence import Driver, Evidence
 

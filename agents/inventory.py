@@ -10,34 +10,13 @@ from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, select
 
 from agents.explain import describe_drivers, format_number, format_usd
-from agents.proposal import (
-    Handoff,
-    PlanOption,
-    Proposal,
-    compare_plans,
-    decided,
-    needs_info,
-)
+from agents.proposal import Handoff, PlanOption, Proposal, compare_plans, decided, needs_info
 from agents.schemas import Action, Claim, Impact, Refs
 from agents.toolbox import Toolbox
 from agents.twin_facts import TWIN_SOURCE, lookup
-from tools.allocation import (
-    AllocationPlan,
-    AllocationProblem,
-    DcPosition,
-    TransferLane,
-    allocate,
-)
+from tools.allocation import AllocationPlan, AllocationProblem, DcPosition, TransferLane, allocate
 from tools.evidence import Evidence
-from tools.forecast import (
-    Forecast,
-    ReorderPoint,
-    SafetyStock,
-    StockPolicy,
-    forecast,
-    reorder_point,
-    safety_stock,
-)
+from tools.forecast import Forecast, ReorderPoint, SafetyStock, StockPolicy, forecast, reorder_point, safety_stock
 from twin import models as m
 from twin import store
 

@@ -7,27 +7,13 @@ from datetime import date, datetime, timedelta
 from pydantic import BaseModel
 
 from agents.explain import describe_drivers, format_number, format_usd
-from agents.proposal import (
-    Handoff,
-    PlanOption,
-    Proposal,
-    compare_plans,
-    decided,
-    needs_info,
-    pct,
-)
+from agents.proposal import Handoff, PlanOption, Proposal, compare_plans, decided, needs_info, pct
 from agents.schemas import Action, Claim, Impact, Refs
 from agents.toolbox import Toolbox
 from agents.twin_facts import lookup
 from tools.evidence import Driver, Evidence
 from tools.maintenance import FailureRisk, score_trucks
-from tools.scheduling import (
-    MaintenanceSchedule,
-    ScheduleProblem,
-    TruckAtRisk,
-    Workshop,
-    schedule_maintenance,
-)
+from tools.scheduling import MaintenanceSchedule, ScheduleProblem, TruckAtRisk, Workshop, schedule_maintenance
 from twin import frames, store
 from twin import models as m
 

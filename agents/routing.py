@@ -5,15 +5,7 @@ from datetime import datetime
 import pandas as pd
 
 from agents.explain import describe_drivers, format_number, format_usd
-from agents.proposal import (
-    Handoff,
-    PlanOption,
-    Proposal,
-    compare_plans,
-    decided,
-    needs_info,
-    pct,
-)
+from agents.proposal import Handoff, PlanOption, Proposal, compare_plans, decided, needs_info, pct
 from agents.schemas import Action, Claim, Impact, Refs
 from agents.toolbox import Toolbox
 from agents.twin_facts import lookup
