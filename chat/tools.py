@@ -62,14 +62,19 @@ T = TypeVar("T")
 # --- arguments -----------------------------------------------------------------------------------------------
 
 
-class ExplainArgs(BaseModel):
-    """Which decision: its id, or the latest decision about a shipment, SKU, truck or carrier."""
+class About(BaseModel):
+    """The codes something is about: a shipment, a SKU, a truck, a carrier."""
 
-    decision_id: str | None = Field(None, description="A decision id, e.g. DEC-1A2B3C4D5E6F.")
     shipment_id: str | None = Field(None, description="A shipment, e.g. SHP-000123.")
     sku: str | None = Field(None, description="A SKU, e.g. SKU-0042.")
     asset_id: str | None = Field(None, description="A truck, e.g. TRK-007.")
     carrier: str | None = Field(None, description="A carrier, e.g. CAR-REDRIVER.")
+
+
+class ExplainArgs(About):
+    """Which decision: its id, or the latest decision about a shipment, SKU, truck or carrier."""
+
+    decision_id: str | None = Field(None, description="A decision id, e.g. DEC-1A2B3C4D5E6F.")
 
 
 class RisksArgs(BaseModel):
@@ -118,26 +123,13 @@ class StockRisksArgs(BaseModel):
     top: int = Field(TOP, ge=1, le=50, description="How many SKU-DCs to list.")
 
 
-class DecisionsArgs(BaseModel):
+class DecisionsArgs(About):
     """Filters on decisions: status, specialist, and a code they are about."""
 
     status: str | None = Field(None, description="pending_approval, executed, rejected, overridden, needs_info or "
                                                   "no_action.")
     specialist: str | None = Field(None, description="routing, inventory or maintenance.")
-    shipment_id: str | None = Field(None, description="e.g. SHP-000123")
-    sku: str | None = Field(None, description="e.g. SKU-0042")
-    asset_id: str | None = Field(None, description="e.g. TRK-007")
-    carrier: str | None = Field(None, description="e.g. CAR-REDRIVER")
     location: str | None = Field(None, description="A DC, e.g. DC-DAL")
-
-
-class OverrideArgs(BaseModel):
-    """The decision to override, with what instead and why."""
-
-    decision_id: str | None = Field(None, description="A decision id, e.g. DEC-1A2B3C4D5E6F.")
-    carrier: str | None = Field(None, description="The carrier to use instead in the decision's actions.")
-    alternative: bool = Field(False, description="Use the decision's first rejected alternative instead.")
-    reason: str | None = Field(None, max_length=1000, description="Why, in the person's words.")
 
 
 class NoArgs(BaseModel):
@@ -180,17 +172,20 @@ class VerdictArgs(BaseModel):
     reason: str | None = Field(None, max_length=1000, description="Why, in the person's words.")
 
 
-class ReportArgs(BaseModel):
+class OverrideArgs(VerdictArgs):
+    """The decision to override, with what instead and why."""
+
+    carrier: str | None = Field(None, description="The carrier to use instead in the decision's actions.")
+    alternative: bool = Field(False, description="Use the decision's first rejected alternative instead.")
+
+
+class ReportArgs(About):
     """A problem reported in the person's words, with the codes it names."""
 
     description: str = Field(min_length=1, max_length=4000, description="The report, in the person's words.")
     type: ExceptionType | None = Field(None, description="The kind of exception, when clear.")
-    shipment_id: str | None = Field(None, description="e.g. SHP-000123")
-    sku: str | None = Field(None, description="e.g. SKU-0042")
     location: str | None = Field(None, description="A DC, e.g. DC-DAL")
-    asset_id: str | None = Field(None, description="A truck, e.g. TRK-007")
     lane: str | None = Field(None, description="e.g. DAL-HOU")
-    carrier: str | None = Field(None, description="e.g. CAR-REDRIVER")
 
 
 # --- results -------------------------------------------------------------------------------------------------
