@@ -91,3 +91,14 @@ def test_an_unknown_type_from_the_model_is_absent_and_given_refs_win(monkeypatch
     result, _ = _classify_with_server(monkeypatch, reading, exception)
     assert (result.type, result.specialist, result.missing) == (None, None, ["type"])
     assert result.refs == Refs(shipment_id="SHP-000001", sku="SKU-0042")
+
+
+def test_a_report_whose_cue_lacks_its_references_is_read_as_the_type_it_names():
+    storm = ExceptionIn(description="CAR-BLUEGRID just told us half their trucks on loads out of DC-ATL are "
+                                    "delayed by a storm.", source="chat")
+    reading = classify(storm, OfflineChatModel())
+    assert (reading.type, reading.missing, reading.refs.carrier) == (
+        ExceptionType.carrier_capacity, [], "CAR-BLUEGRID")
+    vague = classify(ExceptionIn(description="A shipment to a gold customer is running late.", source="chat"),
+                     OfflineChatModel())
+    assert (vague.type, vague.missing) == (ExceptionType.late_shipment, ["shipment_id"])

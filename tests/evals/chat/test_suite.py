@@ -1,8 +1,11 @@
 """The chat suite on the seeded reference network: every gate holds on the held-out part, both parts reported."""
 
+import pytest
+
 from evals.chat.suite import GATES, evaluate_chat
 
 
+@pytest.mark.slow
 def test_the_chat_suite_meets_every_gate(harness):
     report = evaluate_chat(harness)
     failing = {metric.name: [(f.case_id, f.detail) for f in metric.failures] for metric in report.metrics
