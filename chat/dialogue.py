@@ -25,6 +25,9 @@ HELP = ("I can show what is at risk at a DC, rank the riskiest trucks or shipmen
         "report.")
 REPORT_REFS = ("shipment_id", "sku", "location", "asset_id", "lane", "carrier")
 NEEDS_REASON = ("reject_decision", "override_decision")  # as their REST endpoints
+REPORT_NAMES = {"late_shipment": "late shipment", "stockout_risk": "stockout risk",
+                "equipment_failure_risk": "equipment failure risk", "carrier_capacity": "carrier capacity shortfall",
+                "demand_spike": "demand spike"}
 EXPLAINABLE = ("decision_id", "shipment_id", "sku", "asset_id", "carrier")
 # Slots that play one role: a follow-up naming one replaces the others (e.g. "next week" after "for 4 weeks").
 SAME_ROLE = {"period": {"horizon_weeks"}, "horizon_weeks": {"period"}, "carriers": {"carrier"},
@@ -188,7 +191,7 @@ def stage(tool: str, args: dict[str, Any], memory: Memory, can_act: dict[str, bo
     if not can_act.get(tool, False):
         return Plan(tool=tool, args=args), memory
     if tool == "report_exception":
-        kind = str(args.get("type") or "exception").replace("_", " ")
+        kind = REPORT_NAMES.get(str(args.get("type")), "exception")
         about = ", ".join(str(args[k]) for k in REPORT_REFS if k in args)
         article = "an" if kind[0] in "aeiou" else "a"
         question = f"Log this as {article} {kind}{' for ' + about if about else ''}? yes/no"
