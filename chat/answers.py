@@ -25,6 +25,11 @@ def table(headers: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(lines)
 
 
+def counted(number: int, noun: str) -> str:
+    """A count with its noun, singular or plural (e.g. "1 exception", "3 exceptions")."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def _day(moment: str | None) -> str:
     """The date part of an ISO timestamp."""
     return (moment or "")[:10]
@@ -33,7 +38,7 @@ def _day(moment: str | None) -> str:
 def _forecast(r: Result) -> str:
     total = r["total"]
     return (f"{r['sku']} at {r['location']} should sell about {total['p50']} units over the next "
-            f"{r['horizon_weeks']} week(s) from {r['as_of']}, between {total['p10']} and {total['p90']} units "
+            f"{counted(r['horizon_weeks'], 'week')} from {r['as_of']}, between {total['p10']} and {total['p90']} units "
             "(p10 to p90).\n\n" + table(["week", "from", "to", "p50", "p90"],
                                         [[w["week"], w["first_day"], w["last_day"], w["p50"], w["p90"]] for w in r["weeks"]]))
 
@@ -65,7 +70,7 @@ def _shipment(r: Result) -> str:
 def _shipment_risks(r: Result) -> str:
     where = " ".join(part for part in (f"from {r['origin']}" if r.get("origin") else "",
                                       f"to {r['destination']}" if r.get("destination") else "",
-                                      f"due by {_day(r['due_by'])}" if r.get("due_by") else "") if part)
+                                      f"due before {_day(r['due_by'])}" if r.get("due_by") else "") if part)
     where = f" {where}" if where else ""
     if not r["shipments"]:
         return f"No open shipment{where} is at risk: none is open."
@@ -98,7 +103,7 @@ def _risks(r: Result) -> str:
     shipments = ", ".join(s["shipment_id"] for s in r["riskiest_shipments"][:3]) or "none"
     stock = ", ".join(s["sku"] for s in r["stockout_risk"])
     trucks = ", ".join(t["asset_id"] for t in r["trucks_at_risk"])
-    return (f"At {r['location']} over {r['horizon_weeks']} week(s), {r['likely_late']} of {r['open_shipments']} open "
+    return (f"At {r['location']} over {counted(r['horizon_weeks'], 'week')}, {r['likely_late']} of {r['open_shipments']} open "
             f"shipments are likely to be late (the riskiest: {shipments}). "
             + (f"{stock} may run short. " if stock else "No SKU looks short. ")
             + (f"{trucks} may fail." if trucks else "No truck looks likely to fail."))
@@ -115,7 +120,7 @@ def _capacity(r: Result) -> str:
 
 
 def _closure(r: Result) -> str:
-    text = (f"If {r['location']} closes from {r['first_day']} to {r['last_day']} ({r['days']} day(s)), "
+    text = (f"If {r['location']} closes from {r['first_day']} to {r['last_day']} ({counted(r['days'], 'day')}), "
             f"{r['orders_affected']} open orders ({r['units_affected']} units) and {r['routes_affected']} routes with "
             f"{r['stops_affected']} stops are hit, and {r['units_on_hand']} units of stock are locked in. "
             f"{r['orders_waiting']} orders would wait for the reopening. Nothing was changed.")
@@ -136,11 +141,6 @@ def _decisions(r: Result) -> str:
         ["decision", "status", "specialist", "cost USD", "confidence"],
         [[d["decision_id"], d["status"].replace("_", " "), d.get("specialist") or "", d["cost_usd"], d["confidence"]]
          for d in r["decisions"]]))
-
-
-def counted(number: int, noun: str) -> str:
-    """A count with its noun, singular or plural (e.g. "1 exception", "3 exceptions")."""
-    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _kpis(r: Result) -> str:

@@ -54,7 +54,7 @@ def test_follow_ups_resolve_against_the_thread(desk):
     assert results(first)[0].name == "risks_at_location" and results(first)[0].result["location"] == "DC-DAL"
     followed = turn(graph, "and at DC-HOU?")
     assert (results(followed)[0].name, results(followed)[0].result["location"]) == ("risks_at_location", "DC-HOU")
-    assert answer(followed).startswith("At DC-HOU over 1 week(s),") and ":" not in answer(followed).split(",")[0]
+    assert answer(followed).startswith("At DC-HOU over 1 week,") and ":" not in answer(followed).split(",")[0]
 
     forecast = turn(graph, "Forecast SKU-0042 at Dallas for 2 weeks")
     assert results(forecast)[0].result["horizon_weeks"] == 2
