@@ -20,7 +20,8 @@ class ExceptionType(StrEnum):
 
 
 Specialist = Literal["routing", "inventory", "maintenance"]
-DecisionStatus = Literal["executed", "pending_approval", "rejected", "overridden", "needs_info", "no_action"]
+DecisionStatus = Literal["executed", "pending_approval", "rejected", "overridden", "needs_info", "no_action",
+                         "superseded", "expired"]
 
 SPECIALIST_FOR: dict[ExceptionType, Specialist] = {
     ExceptionType.late_shipment: "routing",
@@ -155,3 +156,7 @@ class Decision(BaseModel):
     trace_id: str
     created_at: datetime | None = None
     outcome: Outcome | None = None
+    duplicate_of: str | None = Field(None, description="Set on the answer to an exception merged into an earlier one "
+                                     "about the same subject: the earlier exception's id.")
+    superseded_by: str | None = Field(None, description="The decision made on current facts when this one's facts "
+                                      "changed before its verdict.")

@@ -3,15 +3,49 @@
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import Enum
+from typing import get_args
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.postgres import PostgresSaver
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
 from psycopg.rows import dict_row
+from pydantic import BaseModel
 from psycopg_pool import ConnectionPool
 from sqlalchemy.engine import make_url
 
+from graph.state import DeskState
 from twin.settings import Settings
+
+
+def _state_types(model: type, found: set[type] | None = None) -> set[type]:
+    """Every class a checkpoint of the desk's state can hold: the state's models and enums, recursively."""
+    found = set() if found is None else found
+    if model in found or not isinstance(model, type):
+        return found
+    if issubclass(model, Enum):
+        found.add(model)
+    if not issubclass(model, BaseModel):
+        return found
+    found.add(model)
+    for field in model.model_fields.values():
+        for part in _annotation_types(field.annotation):
+            _state_types(part, found)
+    return found
+
+
+def _annotation_types(annotation: object) -> Iterator[type]:
+    """The classes named in a type annotation (inside unions, lists, dicts and literals)."""
+    if isinstance(annotation, type):
+        yield annotation
+    for argument in get_args(annotation):
+        yield from _annotation_types(argument)
+
+
+def serializer() -> JsonPlusSerializer:
+    """A checkpoint serializer that knows the desk's state types (no "unregistered type" warnings on resume)."""
+    return JsonPlusSerializer(allowed_msgpack_modules=tuple(_state_types(DeskState)))
 
 
 def postgres_dsn(database_url: str) -> str:
@@ -28,7 +62,7 @@ def open_checkpointer(settings: Settings) -> Iterator[BaseCheckpointSaver]:
         pool = ConnectionPool(postgres_dsn(url), min_size=1, max_size=4, open=True,
                               kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row})
         try:
-            saver = PostgresSaver(pool)
+            saver = PostgresSaver(pool, serde=serializer())
             saver.setup()
             yield saver
         finally:
@@ -37,6 +71,6 @@ def open_checkpointer(settings: Settings) -> Iterator[BaseCheckpointSaver]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     connection = sqlite3.connect(settings.data_dir / "checkpoints.db", check_same_thread=False)
     try:
-        yield SqliteSaver(connection)
+        yield SqliteSaver(connection, serde=serializer())
     finally:
         connection.close()

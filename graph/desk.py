@@ -1,35 +1,49 @@
-"""The exception desk: takes exceptions in idempotently, runs the graph, and resumes paused decisions."""
+"""The exception desk: takes exceptions in, decides each exactly once, applies verdicts, and recovers stranded work."""
 
-import uuid
+import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.types import Command
-from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from agents import detectors
 from agents.policy import ensure_defaults
 from agents.schemas import Decision, ExceptionIn
 from agents.toolbox import Toolbox, open_toolbox
+from graph import facts, intake
 from graph.build import build_graph
 from graph.checkpoint import open_checkpointer
-from graph.records import audit
+from graph.faults import fault_point
+from graph.intake import ClaimLost, Fence, IdempotencyMismatch
+from graph.nodes import decision_id_for
+from graph.records import audit, conclude, exception_refs
 from graph.state import DeskState, Verdict
 from twin import models as m
 from twin.settings import Settings
 
+logger = logging.getLogger(__name__)
+POLL_S = 0.2
+SWEEP_BATCH = 50
+
+__all__ = ["DecisionConflict", "DecisionNotFound", "DecisionPending", "Desk", "IdempotencyMismatch", "open_desk"]
+
 
 class DecisionConflict(RuntimeError):
-    """The decision is not waiting for approval (already acted on, or never paused)."""
+    """The decision is not waiting for approval (already acted on, expired, or a verdict is being applied)."""
 
 
 class DecisionNotFound(LookupError):
     """No decision has this id."""
+
+
+class DecisionPending(RuntimeError):
+    """The decision is still being made by another request or process; ask again shortly."""
 
 
 class Desk:
@@ -37,91 +51,252 @@ class Desk:
 
     def __init__(self, toolbox: Toolbox, checkpointer: BaseCheckpointSaver) -> None:
         self.toolbox = toolbox
+        self.settings: Settings = toolbox.settings
         self.graph = build_graph(checkpointer)
 
-    def _stored(self, exception: ExceptionIn, idempotency_key: str | None) -> m.ExceptionRecord | None:
-        """The exception already taken in under this external id or idempotency key."""
-        clauses = []
-        if exception.external_id:
-            clauses.append(m.ExceptionRecord.external_id == exception.external_id)
-        if idempotency_key:
-            clauses.append(m.ExceptionRecord.idempotency_key == idempotency_key)
-        if not clauses:
-            return None
-        with self.toolbox.session() as session:
-            for clause in clauses:
-                found = session.exec(select(m.ExceptionRecord).where(clause)).first()
-                if found:
-                    return found
-        return None
+    # --- intake -------------------------------------------------------------------------------------------------
 
     def submit(self, exception: ExceptionIn, actor: str = "system", idempotency_key: str | None = None) -> Decision:
-        """Handle an exception; a retry with the same external id or key returns the first decision."""
-        existing = self._stored(exception, idempotency_key)
-        if existing is None:
-            exception_id = f"EXC-{uuid.uuid4().hex[:12].upper()}"
-            try:
-                self._take_in(exception_id, exception, actor, idempotency_key)
-            except IntegrityError:
-                existing = self._stored(exception, idempotency_key)
-        if existing is not None:
-            return self.decision_for_exception(existing.id)
-        state = DeskState(exception_id=exception_id, exception=exception, actor=actor)
-        result = self.graph.invoke(state, self._config(exception_id), context=self.toolbox)
-        return DeskState.model_validate(result).decision
+        """Handle an exception once: a retry (same key or external id) or a duplicate gets the decision already made."""
+        taken = self._take_in(exception, actor, idempotency_key)
+        fault_point("intake.stored")
+        if taken.fence:
+            return self._decide(taken.fence, exception, actor)
+        decision = self.wait_for_decision(taken.duplicate_of or taken.exception_id)
+        return decision.model_copy(update={"duplicate_of": taken.duplicate_of}) if taken.duplicate_of else decision
 
-    def _take_in(self, exception_id: str, exception: ExceptionIn, actor: str, idempotency_key: str | None) -> None:
-        """Store the exception before anything else happens to it."""
-        now = datetime.now(UTC)
-        with self.toolbox.session() as session:
-            session.add(m.ExceptionRecord(
-                id=exception_id, type=exception.type, description=exception.description,
-                refs=exception.refs.present(), severity=exception.severity, source=exception.source,
-                occurred_at=exception.occurred_at or now, external_id=exception.external_id,
-                idempotency_key=idempotency_key, actor=actor, created_at=now,
-            ))
-            session.flush()
-            audit(session, "exception.received", actor, exception_id, source=exception.source)
-            session.commit()
+    def _take_in(self, exception: ExceptionIn, actor: str, idempotency_key: str | None) -> intake.TakenIn:
+        """Store the exception (or find it stored) in one transaction; a same-key race stores it once."""
+        for attempt in range(2):
+            with self.toolbox.session() as session:
+                try:
+                    taken = intake.take_in(session, exception, actor, idempotency_key, self.settings.claim_lease_s,
+                                           self.settings.duplicate_window_h)
+                    session.commit()
+                    return taken
+                except IntegrityError:
+                    session.rollback()
+                    if attempt:
+                        raise
+        raise AssertionError("unreachable")
+
+    def _decide(self, fence: Fence, exception: ExceptionIn, actor: str) -> Decision:
+        """Run (or continue, after a crash) the graph of an exception this process has claimed."""
+        config = self._config(fence.row_id, fence)
+        snapshot = self.graph.get_state(config)
+        try:
+            if not snapshot.values:
+                state = DeskState(exception_id=fence.row_id, exception=exception, actor=actor)
+                self.graph.invoke(state, config, context=self.toolbox)
+            elif snapshot.next and not snapshot.interrupts:
+                self.graph.invoke(None, config, context=self.toolbox)
+        except ClaimLost:
+            logger.warning("exception %s was taken over by another process", fence.row_id)
+        return self.wait_for_decision(fence.row_id)
+
+    def wait_for_decision(self, exception_id: str) -> Decision:
+        """The exception's decision; waits while another process makes it, and takes it over if that one died."""
+        deadline = time.monotonic() + self.settings.decision_wait_s
+        while True:
+            with self.toolbox.session() as session:
+                record = session.get(m.ExceptionRecord, exception_id)
+                if record.intake == "decided":
+                    return self._latest(session, exception_id)
+                fence = intake.claim_exception(session, exception_id, self.settings.claim_lease_s)
+                session.commit()
+            if fence:
+                return self._decide(fence, intake.exception_in(record), record.actor)
+            if time.monotonic() >= deadline:
+                raise DecisionPending(f"exception {exception_id} is still being decided")
+            time.sleep(POLL_S)
+
+    def _latest(self, session: Session, exception_id: str) -> Decision:
+        """The decision of an exception, following supersessions to the newest one."""
+        record = session.exec(select(m.DecisionRecord).where(m.DecisionRecord.exception_id == exception_id)).first()
+        decision = Decision.model_validate(record.payload)
+        while decision.superseded_by and (newer := session.get(m.DecisionRecord, decision.superseded_by)):
+            decision = Decision.model_validate(newer.payload)
+        return decision
 
     def decision_for_exception(self, exception_id: str) -> Decision:
-        """The stored decision of an exception, waiting for the graph if it is still running."""
+        """The stored decision of an exception (DecisionNotFound while none is made)."""
         with self.toolbox.session() as session:
             record = session.exec(select(m.DecisionRecord).where(m.DecisionRecord.exception_id == exception_id)).first()
         if record is None:
-            state = self.graph.get_state(self._config(exception_id))
-            if state.values and state.values.get("decision"):
-                return DeskState.model_validate(state.values).decision
             raise DecisionNotFound(f"exception {exception_id} has no decision yet")
         return Decision.model_validate(record.payload)
 
+    # --- verdicts -----------------------------------------------------------------------------------------------
+
     def resume(self, decision_id: str, verdict: Verdict) -> Decision:
-        """Approve, reject or override a paused decision, exactly once."""
+        """Apply a verdict to a decision waiting for approval, exactly once; stale facts supersede it instead."""
+        self._recover_verdict(decision_id)
         with self.toolbox.session() as session:
             record = session.get(m.DecisionRecord, decision_id)
             if record is None:
                 raise DecisionNotFound(f"decision {decision_id} not found")
-            claimed = session.execute(
-                update(m.DecisionRecord)
-                .where(m.DecisionRecord.id == decision_id, m.DecisionRecord.status == "pending_approval")
-                .values(status="resuming")
-            ).rowcount
+            fence = intake.claim(session, "decision", decision_id, self._awaiting(), self.settings.claim_lease_s,
+                                 verdict=verdict.model_dump(mode="json"))
             session.commit()
-            thread_id = record.thread_id
-        if claimed != 1:
-            raise DecisionConflict(f"decision {decision_id} is {record.status}, not pending_approval")
-        result = self.graph.invoke(Command(resume=verdict.model_dump(mode="json")), self._config(thread_id),
-                                   context=self.toolbox)
-        return DeskState.model_validate(result).decision
+        if fence is None:
+            raise DecisionConflict(self._why_not_waiting(decision_id))
+        fault_point("verdict.claimed")
+        if self._expired(record):
+            self._conclude_unexecuted(fence, record, "expired", verdict)
+            raise DecisionConflict(f"decision {decision_id} expired at {self._expiry(record).isoformat()}")
+        with self.toolbox.session() as session:
+            exception = session.get(m.ExceptionRecord, record.exception_id)
+            stale = facts.changes(record.fingerprint, facts.fingerprint(session, exception_refs(exception),
+                                                                          Decision.model_validate(record.payload).actions))
+        if stale and verdict.verdict != "reject":
+            return self._supersede(fence, record, exception, verdict, stale)
+        return self._apply(fence, record.thread_id, verdict)
+
+    @staticmethod
+    def _awaiting():
+        """Pending, with no verdict stored and no process working on it."""
+        table = m.DecisionRecord
+        return (table.status == "pending_approval") & table.verdict.is_(None) & intake.lapsed(table)
+
+    def _why_not_waiting(self, decision_id: str) -> str:
+        """Why a verdict cannot be taken now, for the 409."""
+        with self.toolbox.session() as session:
+            record = session.get(m.DecisionRecord, decision_id)
+        if record.status == "pending_approval":
+            return f"decision {decision_id} has a verdict being applied"
+        return f"decision {decision_id} is {record.status}, not pending_approval"
+
+    def _apply(self, fence: Fence, thread_id: str, verdict: Verdict) -> Decision:
+        """Resume the paused graph with the verdict from its paused checkpoint; on failure the claim is released."""
+        paused = next((s.config for s in self.graph.get_state_history(self._config(thread_id)) if s.interrupts), None)
+        if paused is None:
+            raise DecisionConflict(f"decision {fence.row_id} has no paused run to resume")
+        config = {"configurable": {**paused["configurable"], "fence": fence}}
+        try:
+            self.graph.invoke(Command(resume=verdict.model_dump(mode="json")), config, context=self.toolbox)
+        except ClaimLost:
+            logger.warning("the verdict on %s was taken over by another process", fence.row_id)
+        except Exception as error:
+            self._release(fence)
+            if isinstance(error, ValueError):
+                raise DecisionConflict(f"decision {fence.row_id} cannot execute now: {error}") from error
+            raise
+        with self.toolbox.session() as session:
+            return Decision.model_validate(session.get(m.DecisionRecord, fence.row_id).payload)
+
+    def _release(self, fence: Fence) -> None:
+        """Give up a verdict claim whose run failed, so the decision waits for a verdict again."""
+        with self.toolbox.session() as session:
+            record = session.get(m.DecisionRecord, fence.row_id)
+            if record.claim == fence.token and record.status == "pending_approval":
+                record.verdict = record.claim = record.lease_until = None
+                session.add(record)
+                session.commit()
+
+    def _recover_verdict(self, decision_id: str) -> bool:
+        """Finish a verdict whose process died (its claim lapsed) with the verdict it stored; whether one was."""
+        table = m.DecisionRecord
+        with self.toolbox.session() as session:
+            fence = intake.claim(session, "decision", decision_id, (table.status == "pending_approval")
+                                 & table.verdict.is_not(None) & intake.lapsed(table), self.settings.claim_lease_s)
+            record = session.get(table, decision_id) if fence else None
+            session.commit()
+        if fence is None:
+            return False
+        logger.warning("resuming the verdict on %s left by a process that died", decision_id)
+        try:
+            self._apply(fence, record.thread_id, Verdict.model_validate(record.verdict))
+        except DecisionConflict as error:
+            logger.warning("%s", error)
+        return True
+
+    def _supersede(self, fence: Fence, record: m.DecisionRecord, exception: m.ExceptionRecord, verdict: Verdict,
+                   stale: list[str]) -> Decision:
+        """Retire a decision whose facts changed and decide the exception again on current facts, atomically."""
+        fresh_in = intake.exception_in(exception).model_copy(update={"source": "recheck", "external_id": None})
+        with self.toolbox.session() as session:
+            fence.hold(session)
+            exception.status = "closed"  # no longer open: the fresh exception on its subject is not a duplicate
+            session.add(exception)
+            session.flush()
+            taken = intake.take_in(session, fresh_in, verdict.actor, None, self.settings.claim_lease_s, 0)
+            old = Decision.model_validate(record.payload).model_copy(update={
+                "status": "superseded", "superseded_by": decision_id_for(taken.exception_id)})
+            audit(session, "decision.superseded", verdict.actor, record.exception_id, record.id, changes=stale,
+                  verdict=verdict.verdict, reason=verdict.reason, new_exception_id=taken.exception_id)
+            conclude(session, old, record.thread_id, verdict, old.model_dump(mode="json")["actions"],
+                     self.toolbox.models.versions())
+            session.commit()
+        self._decide(taken.fence, fresh_in, verdict.actor)
+        return old
+
+    # --- expiry and recovery ------------------------------------------------------------------------------------
+
+    def _expiry(self, record: m.DecisionRecord) -> datetime:
+        """When a pending decision lapses: the shortest time-to-live of its action types."""
+        ttl = self.settings.pending_ttl_h
+        actions = Decision.model_validate(record.payload).actions
+        hours = min((ttl.get(a.type, self.settings.default_pending_ttl_h) for a in actions),
+                    default=self.settings.default_pending_ttl_h)
+        created = record.created_at if record.created_at.tzinfo else record.created_at.replace(tzinfo=UTC)
+        return created + timedelta(hours=hours)
+
+    def _expired(self, record: m.DecisionRecord) -> bool:
+        """Whether a pending decision has outlived its time-to-live."""
+        return datetime.now(UTC) >= self._expiry(record)
+
+    def _conclude_unexecuted(self, fence: Fence, record: m.DecisionRecord, status: str, verdict: Verdict | None) -> None:
+        """End a pending decision without executing it (expired), under its claim."""
+        decision = Decision.model_validate(record.payload).model_copy(update={"status": status})
+        with self.toolbox.session() as session:
+            fence.hold(session)
+            conclude(session, decision, record.thread_id, None, [], self.toolbox.models.versions())
+            if verdict:
+                audit(session, "verdict.refused", verdict.actor, record.exception_id, record.id,
+                      verdict=verdict.verdict, reason=f"the decision {status}")
+            session.commit()
+
+    def sweep(self) -> dict[str, int]:
+        """Decide exceptions whose process died, finish verdicts left midway, and expire overdue decisions."""
+        done = {"decided": 0, "verdicts": 0, "expired": 0}
+        now = datetime.now(UTC)
+        with self.toolbox.session() as session:
+            stranded = session.exec(select(m.ExceptionRecord.id).where(
+                m.ExceptionRecord.intake != "decided", intake.lapsed(m.ExceptionRecord)).limit(SWEEP_BATCH)).all()
+            waiting = session.exec(select(m.DecisionRecord).where(
+                m.DecisionRecord.status == "pending_approval").limit(10 * SWEEP_BATCH)).all()
+        for exception_id in stranded:
+            try:
+                self.wait_for_decision(exception_id)
+                done["decided"] += 1
+            except DecisionPending:
+                pass
+        for record in waiting:
+            if record.verdict is not None:
+                done["verdicts"] += self._recover_verdict(record.id)
+            elif self._expiry(record) <= now:
+                done["expired"] += self._expire(record.id)
+        return done
+
+    def _expire(self, decision_id: str) -> bool:
+        """Mark one overdue pending decision `expired` (audited), unless a verdict got to it first."""
+        table = m.DecisionRecord
+        with self.toolbox.session() as session:
+            fence = intake.claim(session, "decision", decision_id, self._awaiting(), self.settings.claim_lease_s)
+            record = session.get(table, decision_id) if fence else None
+            session.commit()
+        if fence:
+            self._conclude_unexecuted(fence, record, "expired", None)
+        return fence is not None
 
     def detect(self) -> list[tuple[ExceptionIn, Decision]]:
         """Run the detectors and handle every new exception they raise."""
         return [(exception, self.submit(exception, actor="detector")) for exception in detectors.detect(self.toolbox)]
 
     @staticmethod
-    def _config(thread_id: str) -> dict:
-        """The graph config of an exception's thread."""
-        return {"configurable": {"thread_id": thread_id}}
+    def _config(thread_id: str, fence: Fence | None = None) -> dict:
+        """The graph config of an exception's thread, with the claim of the process running it."""
+        return {"configurable": {"thread_id": thread_id, "fence": fence}}
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from typing import Literal
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 from sqlmodel import Session
@@ -13,9 +14,11 @@ from agents.explain import ExplainInput, explain, justify
 from agents.intent import extract
 from agents.policy import evaluate, rules
 from agents.proposal import PLAN_MODEL, Proposal
-from agents.schemas import Claim, Decision, ExceptionType, Refs
+from agents.schemas import Claim, Decision, ExceptionType, Impact, Justification, Refs
 from agents.toolbox import Toolbox
-from graph.records import audit, record_verdict, save_decision
+from graph.faults import fault_point
+from graph.intake import Fence
+from graph.records import audit, conclude, save_decision
 from graph.state import MAX_HOPS, DeskState, Verdict
 from tools.evidence import Evidence, Source
 from tools.knowledge import Precedent
@@ -188,6 +191,34 @@ def _customer_tier(session: Session, refs: Refs) -> str | None:
     return store.customer_tier(session, shipment.destination) if shipment else None
 
 
+def _fence(config: RunnableConfig) -> Fence:
+    """The claim of the process running this step (the desk passes it with every run)."""
+    return config["configurable"]["fence"]
+
+
+def _proposed(state: DeskState) -> list[dict]:
+    """The actions the specialists proposed, before any override."""
+    return [a.model_dump(mode="json") for p in state.proposals for a in p.actions]
+
+
+def overridden(decision: Decision, verdict: Verdict) -> Decision:
+    """The decision with a planner's edited actions: their stated cost as impact, and the edit as justification."""
+    before = ", ".join(a.type for a in decision.actions)
+    after = ", ".join(a.type for a in verdict.actions)
+    cost = round(sum(float(a.params.get("cost_usd", 0.0)) for a in verdict.actions), 2)
+    record = Evidence(id=f"override:{decision.decision_id}", source=Source(tool="planner override", model="planner", version="1"),
+                      inputs={"actions_before": [a.model_dump(mode="json") for a in decision.actions]},
+                      facts={"actor": verdict.actor, "reason": verdict.reason, "cost_usd": cost,
+                             "actions_after": [a.model_dump(mode="json") for a in verdict.actions]})
+    claims = [Claim(text=f"{verdict.actor} replaced {before} with {after}: {verdict.reason}", evidence_ids=[record.id]),
+              Claim(text=f"The edited actions state a cost of {cost:,.2f} USD; the desk did not price them further.",
+                    evidence_ids=[record.id])]
+    justification = Justification(text=" ".join(claim.text for claim in claims), claims=claims, writer="override")
+    return decision.model_copy(update={
+        "status": "overridden", "actions": verdict.actions, "expected_impact": Impact(cost_usd=cost),
+        "evidence": [*decision.evidence, record], "justification": justification})
+
+
 def approval(state: DeskState) -> Command[Literal["execute", "finalize"]]:
     """Pause for a person: approve, reject, or override with edited actions and a reason."""
     answer = Verdict.model_validate(interrupt(state.decision.model_dump(mode="json")))
@@ -196,35 +227,34 @@ def approval(state: DeskState) -> Command[Literal["execute", "finalize"]]:
         return Command(goto="finalize", update={"verdict": answer,
                                                 "decision": decision.model_copy(update={"status": "rejected"})})
     if answer.verdict == "override":
-        decision = decision.model_copy(update={"status": "overridden", "actions": answer.actions})
+        decision = overridden(decision, answer)
     return Command(goto="execute", update={"verdict": answer, "decision": decision})
 
 
-def execute(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Literal["finalize"]]:
-    """Carry out the actions once each, in one transaction, with outbox messages and audit events."""
+def execute(state: DeskState, runtime: Runtime[Toolbox], config: RunnableConfig) -> Command[Literal["finalize"]]:
+    """Conclude the decision and carry out its actions in one transaction, once, under the run's claim."""
     tb = runtime.context
-    decision = state.decision
     actor = state.verdict.actor if state.verdict else "policy"
+    status = "overridden" if state.decision.status == "overridden" else "executed"
+    decision = state.decision.model_copy(update={"status": status})
     with tb.session() as session:
-        save_decision(session, decision, state.exception_id)
-        for index, action in enumerate(decision.actions):
-            execute_action(session, decision.decision_id, index, action.type, action.params, actor)
+        _fence(config).hold(session)
+        if conclude(session, decision, state.exception_id, state.verdict, _proposed(state), tb.models.versions()):
+            for index, action in enumerate(decision.actions):
+                execute_action(session, decision.decision_id, index, action.type, action.params, actor)
+            fault_point("execute.before_commit")
         session.commit()
-    status = "overridden" if decision.status == "overridden" else "executed"
-    return Command(goto="finalize", update={"decision": decision.model_copy(update={"status": status})})
+    fault_point("execute.committed")
+    return Command(goto="finalize", update={"decision": decision})
 
 
-def finalize(state: DeskState, runtime: Runtime[Toolbox]) -> dict:
-    """Store the final decision and verdict, audit it, and add it to the precedents."""
+def finalize(state: DeskState, runtime: Runtime[Toolbox], config: RunnableConfig) -> dict:
+    """Conclude a decision that executed nothing (once), and add the decision to the precedents."""
     tb = runtime.context
     decision = state.decision
     with tb.session() as session:
-        if state.verdict:
-            original = [a.model_dump(mode="json") for p in state.proposals for a in p.actions]
-            record_verdict(session, decision, state.verdict, original)
-        save_decision(session, decision, state.exception_id)
-        audit(session, "decision.final", state.verdict.actor if state.verdict else "system", state.exception_id,
-              decision.decision_id, status=decision.status, versions=tb.models.versions())
+        _fence(config).hold(session)
+        conclude(session, decision, state.exception_id, state.verdict, _proposed(state), tb.models.versions())
         session.commit()
     if decision.specialist:
         tb.knowledge.add_precedent(Precedent(
@@ -234,4 +264,3 @@ def finalize(state: DeskState, runtime: Runtime[Toolbox]) -> dict:
             summary=decision.justification.text if decision.justification else decision.status,
         ))
     return {"decision": decision}
-

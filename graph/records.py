@@ -4,9 +4,14 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, select
 
-from agents.schemas import Decision
+from agents.schemas import Decision, Refs
+from graph.facts import fingerprint
 from graph.state import Verdict
 from twin import models as m
+
+FINAL = ("executed", "rejected", "overridden", "needs_info", "no_action", "superseded", "expired")
+OPEN = ("pending_approval", "needs_info")  # the exception still waits for someone
+LAPSED = ("superseded", "expired")  # nothing was decided: later exceptions on the subject do not merge into it
 
 
 def audit(session: Session, kind: str, actor: str, exception_id: str | None, decision_id: str | None = None,
@@ -17,25 +22,46 @@ def audit(session: Session, kind: str, actor: str, exception_id: str | None, dec
 
 
 def save_decision(session: Session, decision: Decision, thread_id: str) -> None:
-    """Insert or update a decision, its proposed actions, and its exception's status."""
+    """Insert or update a decision, its proposed actions, and its exception's status; a final decision stays final."""
     now = datetime.now(UTC)
     record = session.get(m.DecisionRecord, decision.decision_id)
-    payload = decision.model_dump(mode="json")
+    if record is not None and record.status in FINAL:
+        return
     if record is None:
+        decision = decision.model_copy(update={"created_at": decision.created_at or now})
         record = m.DecisionRecord(id=decision.decision_id, exception_id=decision.exception_id,
                                   specialist=decision.specialist or "none", status=decision.status,
-                                  confidence=decision.confidence, payload=payload, thread_id=thread_id,
+                                  confidence=decision.confidence, payload={}, thread_id=thread_id,
                                   created_at=now, updated_at=now)
+    exception = session.get(m.ExceptionRecord, decision.exception_id)
+    if decision.status == "pending_approval" and not record.fingerprint:
+        record.fingerprint = fingerprint(session, exception_refs(exception), decision.actions)
+    payload = decision.model_dump(mode="json")
     record.status, record.payload, record.confidence, record.updated_at = decision.status, payload, decision.confidence, now
     session.add(record)
     session.flush()
+    _save_actions(session, decision)
+    exception.status = "open" if decision.status in OPEN else "closed"
+    exception.intake = "decided"
+    exception.decided_at = now if decision.status in FINAL and decision.status not in LAPSED else None
+    session.add(exception)
+
+
+def exception_refs(exception: m.ExceptionRecord) -> Refs:
+    """The references of a stored exception as the public shape."""
+    return Refs.model_validate(exception.refs or {})
+
+
+def _save_actions(session: Session, decision: Decision) -> None:
+    """Keep one row per proposed action; an override's dropped actions are superseded, a rejection's rejected."""
     stored = {r.id: r for r in session.exec(select(m.ActionRecord).where(m.ActionRecord.decision_id == decision.decision_id))}
     wanted = {f"{decision.decision_id}-A{index + 1}": action for index, action in enumerate(decision.actions)}
+    ended = decision.status in ("rejected", *LAPSED)
     for action_id, record in stored.items():
         if record.status == "proposed" and action_id not in wanted:
             record.status = "superseded"  # an override dropped it
-        elif record.status == "proposed" and decision.status == "rejected":
-            record.status = "rejected"
+        elif record.status == "proposed" and ended:
+            record.status = "rejected" if decision.status == "rejected" else decision.status
         session.add(record)
     for action_id, action in wanted.items():
         record = stored.get(action_id)
@@ -43,11 +69,32 @@ def save_decision(session: Session, decision: Decision, thread_id: str) -> None:
             record = m.ActionRecord(id=action_id, decision_id=decision.decision_id, type=action.type, params=action.params)
         if record.status == "proposed":
             record.type, record.params = action.type, action.params
-            record.status = "rejected" if decision.status == "rejected" else "proposed"
+            record.status = (decision.status if decision.status in LAPSED else "rejected") if ended else "proposed"
         session.add(record)
-    exception = session.get(m.ExceptionRecord, decision.exception_id)
-    exception.status = "open" if decision.status in ("pending_approval", "needs_info") else "closed"
-    session.add(exception)
+
+
+def conclude(session: Session, decision: Decision, thread_id: str, verdict: Verdict | None, proposed: list,
+             versions: dict) -> bool:
+    """Store a decision's final status once, with its verdict and one `decision.final` audit event.
+
+    The caller holds the claim on the work (so no other process concludes at the same time) and commits; returns
+    False, writing nothing, when the decision was already final (a step replayed after a crash).
+    """
+    record = session.get(m.DecisionRecord, decision.decision_id)
+    if record is not None and record.status in FINAL:
+        return False
+    save_decision(session, decision, thread_id)
+    detail: dict = {"status": decision.status, "versions": versions}
+    if verdict:
+        record_verdict(session, decision, verdict, proposed)
+        detail |= {"verdict": verdict.verdict, "reason": verdict.reason}
+        if verdict.verdict == "override":
+            detail |= {"actions_before": proposed, "actions_after": [a.model_dump(mode="json") for a in decision.actions]}
+    if decision.superseded_by:
+        detail["superseded_by"] = decision.superseded_by
+    audit(session, "decision.final", verdict.actor if verdict else "system", decision.exception_id,
+          decision.decision_id, **detail)
+    return True
 
 
 def record_verdict(session: Session, decision: Decision, verdict: Verdict, original: list) -> None:

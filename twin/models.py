@@ -278,6 +278,14 @@ class ExceptionRecord(SQLModel, table=True):
     status: str = Field(default="open", index=True)  # open | decided | closed
     actor: str = "system"
     created_at: datetime
+    request_hash: str | None = None  # of the body sent with the idempotency key
+    subject: str | None = Field(default=None, index=True)  # type and key references, for merging duplicates
+    duplicate_of: str | None = Field(default=None, index=True)  # the exception this one was merged into
+    decided_at: datetime | None = None  # when it was decided; later exceptions on its subject merge for a window
+    intake: str = Field(default="decided", index=True)  # received | deciding | decided
+    claim: str | None = None  # token of the process deciding it
+    lease_until: datetime | None = None  # the claim lapses then (its process died) and anyone may take it over
+    attempts: int = 0
 
 
 class DecisionRecord(SQLModel, table=True):
@@ -293,6 +301,17 @@ class DecisionRecord(SQLModel, table=True):
     thread_id: str
     created_at: datetime
     updated_at: datetime
+    fingerprint: dict = json_column()  # the facts the decision relied on, re-read before it executes
+    verdict: dict | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))  # the verdict being applied
+    claim: str | None = None  # token of the process applying the verdict
+    lease_until: datetime | None = None
+
+
+class SubjectLock(SQLModel, table=True):
+    """One row per exception subject, locked while an exception on it is taken in, so duplicates merge."""
+
+    subject: str = Field(primary_key=True)
+    touched_at: datetime
 
 
 class ActionRecord(SQLModel, table=True):

@@ -24,6 +24,20 @@ class Settings(BaseSettings):
     routing_engine: str = Field("pyvrp", description="VRPTW engine: pyvrp or ortools.")
     shared_data_dir: Path = Field(PROJECT_ROOT.parent / "shared" / "data", description="Public benchmark data.")
     detect_interval_s: float = Field(900.0, ge=0, description="Seconds between detector passes in the service; 0 is off.")
+    claim_lease_s: float = Field(60.0, gt=0, description="Seconds a process may hold an exception or verdict it works "
+                                 "on before another may take it over (it died).")
+    sweep_interval_s: float = Field(30.0, ge=0, description="Seconds between passes that resume stranded work and "
+                                    "expire pending decisions; 0 is off (a pass still runs at start-up).")
+    decision_wait_s: float = Field(30.0, ge=0, description="Seconds a request waits for a decision another request "
+                                   "is making on the same exception or subject.")
+    duplicate_window_h: float = Field(24.0, ge=0, description="Hours after a decision during which a new exception "
+                                      "on the same subject merges into it.")
+    pending_ttl_h: dict[str, float] = Field(
+        {"notify_customer": 4.0, "expedite_shipment": 4.0, "switch_carrier": 4.0},
+        description="Hours a decision waits for approval, per action type, before it expires.")
+    default_pending_ttl_h: float = Field(24.0, gt=0, description="Hours a decision waits for approval by default.")
+    fault_kill_at: str | None = Field(None, description="Testing only: SIGKILL the process on reaching this fault "
+                                      "point (see graph/faults.py).")
     host: str = "127.0.0.1"
     port: int = 8000
     seed: int = 7

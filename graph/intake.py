@@ -1,0 +1,159 @@
+"""Taking exceptions in: idempotency keys bound to their request, duplicates merged by subject, claims on work."""
+
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel
+from sqlalchemy import or_, text, update
+from sqlalchemy.sql import ColumnElement
+from sqlmodel import Session, select
+
+from agents.schemas import ExceptionIn, ExceptionType
+from graph.records import audit
+from twin import models as m
+
+# The references that name what an exception is about; two exceptions of a type with the same ones are duplicates.
+SUBJECT_KEYS: dict[ExceptionType, tuple[str, ...]] = {
+    ExceptionType.late_shipment: ("shipment_id",),
+    ExceptionType.stockout_risk: ("sku", "location"),
+    ExceptionType.demand_spike: ("sku", "location"),
+    ExceptionType.equipment_failure_risk: ("asset_id",),
+    ExceptionType.carrier_capacity: ("carrier",),
+}
+TABLES = {"exception": m.ExceptionRecord, "decision": m.DecisionRecord}
+
+
+class IdempotencyMismatch(ValueError):
+    """The idempotency key was first sent with another request body."""
+
+
+class ClaimLost(RuntimeError):
+    """Another process took over the work this one was doing (its lease had lapsed)."""
+
+
+class Fence(BaseModel):
+    """A process's claim on an exception it decides or on a decision whose verdict it applies."""
+
+    on: Literal["exception", "decision"]
+    row_id: str
+    token: str
+    lease_s: float
+
+    def hold(self, session: Session) -> None:
+        """Renew the lease in the caller's transaction (locking the row), or raise ClaimLost if it was taken over."""
+        table = TABLES[self.on]
+        renewed = session.execute(update(table).where(table.id == self.row_id, table.claim == self.token)
+                                  .values(lease_until=datetime.now(UTC) + timedelta(seconds=self.lease_s))).rowcount
+        if renewed != 1:
+            raise ClaimLost(f"{self.on} {self.row_id} was taken over by another process")
+
+
+def lapsed(table: type[m.ExceptionRecord] | type[m.DecisionRecord]) -> ColumnElement[bool]:
+    """No live claim: never claimed, or its lease ran out."""
+    return or_(table.lease_until.is_(None), table.lease_until < datetime.now(UTC))
+
+
+def claim(session: Session, on: Literal["exception", "decision"], row_id: str, condition: ColumnElement[bool],
+          lease_s: float, **values: object) -> Fence | None:
+    """Claim a row if it meets the condition, in one conditional update; None when another process has it."""
+    table = TABLES[on]
+    fence = Fence(on=on, row_id=row_id, token=uuid.uuid4().hex, lease_s=lease_s)
+    taken = session.execute(update(table).where(table.id == row_id, condition).values(
+        claim=fence.token, lease_until=datetime.now(UTC) + timedelta(seconds=lease_s), **values)).rowcount
+    return fence if taken == 1 else None
+
+
+def claim_exception(session: Session, exception_id: str, lease_s: float) -> Fence | None:
+    """Take over an exception whose decision is not made and whose claim lapsed (its process died)."""
+    table = m.ExceptionRecord
+    return claim(session, "exception", exception_id, (table.intake != "decided") & lapsed(table), lease_s,
+                 intake="deciding", attempts=table.attempts + 1)
+
+
+def subject_of(exception: ExceptionIn) -> str | None:
+    """`type:key refs` of a typed exception naming all its key references (None otherwise)."""
+    refs = exception.refs.present()
+    keys = SUBJECT_KEYS.get(exception.type, ()) if exception.type else ()
+    if not keys or any(key not in refs for key in keys):
+        return None
+    return ":".join([exception.type.value, *(refs[key] for key in keys)])
+
+
+def request_hash(exception: ExceptionIn) -> str:
+    """A hash of the request as the API read it, to bind an idempotency key to one request."""
+    return hashlib.sha256(json.dumps(exception.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+
+
+def stored(session: Session, exception: ExceptionIn, idempotency_key: str | None) -> m.ExceptionRecord | None:
+    """The exception already taken in under this idempotency key or external id."""
+    for column, value in ((m.ExceptionRecord.idempotency_key, idempotency_key),
+                          (m.ExceptionRecord.external_id, exception.external_id)):
+        found = session.exec(select(m.ExceptionRecord).where(column == value)).first() if value else None
+        if found:
+            return found
+    return None
+
+
+def _lock_subject(session: Session, subject: str) -> None:
+    """Lock the subject's row until the transaction ends, so that exceptions on one subject are taken in in turn."""
+    session.execute(text("INSERT INTO subjectlock (subject, touched_at) VALUES (:subject, :at) "
+                         "ON CONFLICT (subject) DO UPDATE SET touched_at = excluded.touched_at"),
+                    {"subject": subject, "at": datetime.now(UTC).isoformat()})
+
+
+def open_on_subject(session: Session, subject: str, window_h: float) -> m.ExceptionRecord | None:
+    """The exception that new ones on this subject merge into: still open, or decided within the window."""
+    since = datetime.now(UTC) - timedelta(hours=window_h)
+    table = m.ExceptionRecord
+    return session.exec(select(table).where(
+        table.subject == subject, table.duplicate_of.is_(None),
+        or_(table.status == "open", table.decided_at >= since)).order_by(table.created_at.desc())).first()
+
+
+class TakenIn(BaseModel):
+    """What intake did with an exception: a new one to decide (with the claim), a retry, or a duplicate."""
+
+    exception_id: str
+    fence: Fence | None = None
+    duplicate_of: str | None = None
+
+
+def take_in(session: Session, exception: ExceptionIn, actor: str, idempotency_key: str | None,
+            lease_s: float, window_h: float) -> TakenIn:
+    """Store an exception (the caller commits): new and claimed for deciding, or merged into an open one."""
+    digest = request_hash(exception)
+    earlier = stored(session, exception, idempotency_key)
+    if earlier is not None:
+        if idempotency_key and earlier.idempotency_key == idempotency_key and earlier.request_hash not in (None, digest):
+            raise IdempotencyMismatch(f"Idempotency-Key {idempotency_key!r} was first used with another request body")
+        return TakenIn(exception_id=earlier.id, duplicate_of=earlier.duplicate_of)
+    subject = subject_of(exception)
+    primary = None
+    if subject:
+        _lock_subject(session, subject)
+        primary = open_on_subject(session, subject, window_h)
+    now = datetime.now(UTC)
+    exception_id = f"EXC-{uuid.uuid4().hex[:12].upper()}"
+    fence = None if primary else Fence(on="exception", row_id=exception_id, token=uuid.uuid4().hex, lease_s=lease_s)
+    session.add(m.ExceptionRecord(
+        id=exception_id, type=exception.type, description=exception.description, refs=exception.refs.present(),
+        severity=exception.severity, source=exception.source, occurred_at=exception.occurred_at or now,
+        external_id=exception.external_id, idempotency_key=idempotency_key, actor=actor, created_at=now,
+        request_hash=digest, subject=subject, duplicate_of=primary.id if primary else None,
+        status="closed" if primary else "open", intake="decided" if primary else "deciding",
+        claim=fence.token if fence else None, attempts=0 if primary else 1,
+        lease_until=now + timedelta(seconds=lease_s) if fence else None,
+    ))
+    session.flush()
+    audit(session, "exception.received", actor, exception_id, source=exception.source,
+          **({"duplicate_of": primary.id} if primary else {}))
+    return TakenIn(exception_id=exception_id, fence=fence, duplicate_of=primary.id if primary else None)
+
+
+def exception_in(record: m.ExceptionRecord) -> ExceptionIn:
+    """The exception as it was reported, from its stored row."""
+    return ExceptionIn(type=record.type, description=record.description, refs=record.refs, severity=record.severity,
+                       source=record.source, occurred_at=record.occurred_at, external_id=record.external_id)
