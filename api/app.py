@@ -11,7 +11,7 @@ from api import metrics
 from api.routers import audit, chat, decisions, exceptions, health, policies, twin, webhooks
 from api.routers import console
 from agents.modelbook import trained
-from api.jobs import detection_loop
+from api.jobs import detection_loop, recovery_loop
 from api.webhooks import delivery_loop
 from graph.desk import open_desk
 from twin.db import make_engine, migrate
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                settings.models_dir)
             await stack.enter_async_context(delivery_loop(engine))
             await stack.enter_async_context(detection_loop(app.state.desk, settings.detect_interval_s))
+            await stack.enter_async_context(recovery_loop(app.state.desk, settings.sweep_interval_s))
             yield
         engine.dispose()
 

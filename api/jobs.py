@@ -1,4 +1,4 @@
-"""Background jobs of the service: periodic work in a worker thread, such as the scheduled detector pass."""
+"""Background jobs of the service: periodic work in a worker thread (the detector pass, the recovery sweep)."""
 
 from __future__ import annotations
 
@@ -15,19 +15,23 @@ logger = logging.getLogger(__name__)
 
 
 @asynccontextmanager
-async def every(interval_s: float, work: Callable[[], object], label: str) -> AsyncIterator[None]:
-    """Run `work` off the event loop every `interval_s` seconds while the context is open (off at 0)."""
-    if interval_s <= 0:
+async def every(interval_s: float, work: Callable[[], object], label: str, at_start: bool = False
+                ) -> AsyncIterator[None]:
+    """Run `work` off the event loop every `interval_s` seconds while the context is open (off at 0), and once
+    at once when `at_start` (even at 0)."""
+    if interval_s <= 0 and not at_start:
         yield
         return
 
     async def loop() -> None:
-        while True:
-            await asyncio.sleep(interval_s)
+        wait = 0.0 if at_start else interval_s
+        while wait >= 0:
+            await asyncio.sleep(wait)
             try:
                 await asyncio.to_thread(work)
             except Exception:
                 logger.exception("%s failed; the next run is in %s s", label, interval_s)
+            wait = interval_s if interval_s > 0 else -1
 
     task = asyncio.create_task(loop())
     try:
@@ -49,3 +53,11 @@ def detector_pass(desk: Desk) -> None:
 def detection_loop(desk: Desk | None, interval_s: float) -> AbstractAsyncContextManager[None]:
     """The scheduled detector pass with its outcome check (off without a desk, i.e. before models are trained)."""
     return every(interval_s if desk else 0, lambda: detector_pass(desk), "detector pass")
+
+
+def recovery_loop(desk: Desk | None, interval_s: float) -> AbstractAsyncContextManager[None]:
+    """The sweep that decides exceptions left by a dead process, finishes interrupted verdicts and expires overdue
+    decisions: at start-up, then every `interval_s` (off without a desk)."""
+    if desk is None:
+        return every(0, lambda: None, "recovery sweep")
+    return every(interval_s, desk.sweep, "recovery sweep", at_start=True)

@@ -41,6 +41,10 @@ class ExceptionOut(BaseModel):
     actor: str
     created_at: datetime
     decision_id: str | None = None
+    duplicate_of: str | None = Field(None, description="The earlier open exception on the same subject that this "
+                                     "one was merged into (its decision answers both).")
+    intake: Literal["received", "deciding", "decided"] = Field(
+        "decided", description="`deciding` while its decision is being made (also again after a crash).")
 
 
 class DecisionSummary(BaseModel):

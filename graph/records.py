@@ -28,11 +28,11 @@ def save_decision(session: Session, decision: Decision, thread_id: str) -> None:
     if record is not None and record.status in FINAL:
         return
     if record is None:
-        decision = decision.model_copy(update={"created_at": decision.created_at or now})
         record = m.DecisionRecord(id=decision.decision_id, exception_id=decision.exception_id,
                                   specialist=decision.specialist or "none", status=decision.status,
                                   confidence=decision.confidence, payload={}, thread_id=thread_id,
                                   created_at=now, updated_at=now)
+    decision = decision.model_copy(update={"created_at": decision.created_at or record.created_at})
     exception = session.get(m.ExceptionRecord, decision.exception_id)
     if decision.status == "pending_approval" and not record.fingerprint:
         record.fingerprint = fingerprint(session, exception_refs(exception), decision.actions)

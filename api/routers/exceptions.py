@@ -3,7 +3,8 @@
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Query, Response, status
-from sqlalchemy import Row, Select, or_
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy import Row, Select, func, or_
 from sqlmodel import Session, select
 
 from agents.schemas import Decision, ExceptionIn, ExceptionType
@@ -12,14 +13,15 @@ from api.deps import DeskDep, SessionDep
 from api.metrics import MetricsDep
 from api.paging import Limit, Offset, Page, paginate
 from api.schemas import ExceptionOut
-from graph.desk import DecisionNotFound
+from graph.desk import DecisionPending, IdempotencyMismatch
 from twin import models as m
 
 router = APIRouter(prefix="/v1/exceptions", tags=["exceptions"])
 
 IdempotencyKey = Annotated[str | None, Header(
     alias="Idempotency-Key", min_length=1, max_length=128,
-    description="Send the same key on a retry to get the same decision back (never a second one).")]
+    description="Send the same key on a retry to get the same decision back (never a second one); a key is bound "
+                "to its first request body (another body with it is a 422).")]
 
 
 def _already_taken_in(session: Session, exception: ExceptionIn, idempotency_key: str | None) -> bool:
@@ -33,8 +35,11 @@ def _already_taken_in(session: Session, exception: ExceptionIn, idempotency_key:
 
 
 @router.post("", response_model=Decision, status_code=status.HTTP_201_CREATED, responses={
-    200: {"model": Decision, "description": "A retry (same `Idempotency-Key` or `external_id`): the first decision."},
-    409: {"description": "A retry arrived while the first request is still being decided; retry shortly."},
+    200: {"model": Decision, "description": "A retry (same `Idempotency-Key` or `external_id`): the first decision; "
+                                            "or a duplicate of an open exception on the same subject: its decision, "
+                                            "with `duplicate_of`."},
+    409: {"description": "The decision is still being made by another request; retry after `Retry-After` seconds."},
+    422: {"description": "Invalid body, or an `Idempotency-Key` reused with another body."},
     503: {"description": "No trained models yet."},
 })
 def post_exception(exception: ExceptionIn, principal: IntegratorDep, session: SessionDep, desk: DeskDep,
@@ -43,13 +48,16 @@ def post_exception(exception: ExceptionIn, principal: IntegratorDep, session: Se
     retry = _already_taken_in(session, exception, idempotency_key)
     try:
         decision = desk.submit(exception, principal.name, idempotency_key)
-    except DecisionNotFound as error:
-        raise HTTPException(status.HTTP_409_CONFLICT, f"{error}: the first request is still running, retry shortly",
+    except IdempotencyMismatch as error:
+        raise RequestValidationError([{"type": "value_error", "loc": ("header", "Idempotency-Key"),
+                                       "msg": str(error), "input": idempotency_key}]) from error
+    except DecisionPending as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"{error}: retry shortly",
                             headers={"Retry-After": "2"}) from error
     except Exception as error:
         metrics.count_error("submit", error)
         raise
-    if retry:
+    if retry or decision.duplicate_of:
         response.status_code = status.HTTP_200_OK
     else:
         metrics.count_decision(decision)
@@ -58,8 +66,9 @@ def post_exception(exception: ExceptionIn, principal: IntegratorDep, session: Se
 
 def _with_decision_id() -> Select:
     """Exceptions joined to the id of their decision, if any."""
+    answered_by = func.coalesce(m.ExceptionRecord.duplicate_of, m.ExceptionRecord.id)
     return (select(m.ExceptionRecord, m.DecisionRecord.id)
-            .outerjoin(m.DecisionRecord, m.DecisionRecord.exception_id == m.ExceptionRecord.id))
+            .outerjoin(m.DecisionRecord, m.DecisionRecord.exception_id == answered_by))
 
 
 def _exception_out(row: Row) -> ExceptionOut:
@@ -85,7 +94,7 @@ def list_exceptions(session: SessionDep, _principal: PrincipalDep,
 
 @router.get("/{exception_id}", response_model=ExceptionOut, responses={404: {"description": "No such exception."}})
 def get_exception(exception_id: str, session: SessionDep, _principal: PrincipalDep) -> ExceptionOut:
-    """One exception and the id of its decision (null until decided)."""
+    """One exception and the id of its decision (null until decided; a duplicate's is the earlier exception's)."""
     row = session.execute(_with_decision_id().where(m.ExceptionRecord.id == exception_id)).first()
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no exception with id {exception_id!r}")

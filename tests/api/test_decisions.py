@@ -48,6 +48,8 @@ def test_approve_executes_once_and_a_second_verdict_is_409(api, seeded_url):
                     json={"reason": "too late"}).status_code == 409
     assert [a.status for a in _rows(seeded_url, m.ActionRecord, decision_id)] == ["executed"]
     assert len(_rows(seeded_url, m.OutboxMessage, decision_id)) == 1
+    [final] = api.call("GET", "/v1/audit", params={"decision_id": decision_id, "kind": "decision.final"}).json()["items"]
+    assert final["detail"]["reason"] == "Red River confirmed by phone" and final["detail"]["status"] == "executed"
     [approval] = _rows(seeded_url, m.Approval, decision_id)
     assert (approval.verdict, approval.actor, approval.reason) == ("approve", "test-planner", "Red River confirmed by phone")
     full = api.call("GET", f"/v1/decisions/{decision_id}", role="viewer").json()
@@ -93,6 +95,12 @@ def test_override_checks_types_params_and_twin_codes_then_keeps_the_edit(api, se
     overridden = api.call("POST", path, role="planner", json={"actions": [SPOT], "reason": reason})
     assert overridden.status_code == 200, overridden.text
     assert overridden.json()["status"] == "overridden" and overridden.json()["actions"] == [SPOT]
+    assert overridden.json()["expected_impact"]["cost_usd"] == 0.0 and overridden.json()["created_at"]
+    assert overridden.json()["justification"]["claims"][0]["text"].endswith(reason)
+    [final] = api.call("GET", "/v1/audit", params={"decision_id": pending["decision_id"],
+                                                   "kind": "decision.final"}).json()["items"]
+    assert (final["detail"]["verdict"], final["detail"]["reason"]) == ("override", reason)
+    assert final["detail"]["actions_before"] == pending["actions"] and final["detail"]["actions_after"] == [SPOT]
     [edit] = _rows(seeded_url, m.Override, pending["decision_id"])
     assert edit.new_actions == [SPOT] and edit.original_actions == pending["actions"]
     assert (edit.actor, edit.reason) == ("test-planner", reason)

@@ -39,8 +39,8 @@ def test_retry_with_the_same_key_returns_the_same_decision(api, seeded_url):
     again = api.client.post("/v1/exceptions", json=LATE, headers={**api.headers["integrator"], **key})
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json() == first.json() and first.json()["exception_id"].startswith("EXC-")
-    by_external_id = [api.call("POST", "/v1/exceptions", role="integrator", json={**LATE, "external_id": "tms-7"})
-                      for _ in range(2)]
+    other_shipment = {**LATE, "refs": {"shipment_id": "SHP-000011"}, "external_id": "tms-7"}
+    by_external_id = [api.call("POST", "/v1/exceptions", role="integrator", json=other_shipment) for _ in range(2)]
     assert [r.status_code for r in by_external_id] == [201, 200]
     assert by_external_id[0].json()["decision_id"] == by_external_id[1].json()["decision_id"]
     engine = make_engine(seeded_url)
@@ -77,3 +77,18 @@ def test_post_without_trained_models_is_503(seeded_url, tmp_path):
     with TestClient(create_app(Settings(database_url=seeded_url, data_dir=tmp_path)), headers=headers) as client:
         response = client.post("/v1/exceptions", json=LATE)
     assert response.status_code == 503 and "yardmaster train" in response.json()["detail"]
+
+
+def test_an_idempotency_key_reused_with_another_body_is_422_and_a_duplicate_answers_the_first_decision(api):
+    key = {**api.headers["integrator"], "Idempotency-Key": "tms-bound-1"}
+    first = api.client.post("/v1/exceptions", json=CAPACITY_LOSS, headers=key)
+    other_body = api.client.post("/v1/exceptions", json={**CAPACITY_LOSS, "severity": "critical"}, headers=key)
+    assert first.status_code == 201 and detail_locs(other_body) == [["header", "Idempotency-Key"]]
+    assert "another request body" in other_body.json()["detail"][0]["msg"]
+    duplicate = api.call("POST", "/v1/exceptions", role="integrator", json={**CAPACITY_LOSS, "source": "wms"})
+    assert duplicate.status_code == 200 and duplicate.json()["decision_id"] == first.json()["decision_id"]
+    assert duplicate.json()["duplicate_of"] == first.json()["exception_id"]
+    listed = api.call("GET", "/v1/exceptions", role="viewer").json()["items"]
+    merged = next(item for item in listed if item["duplicate_of"])
+    assert merged["decision_id"] == first.json()["decision_id"] and merged["status"] == "closed"
+    assert api.call("GET", "/v1/decisions").json()["total"] == 1

@@ -1,0 +1,113 @@
+"""The decision life cycle: duplicates merge, idempotency keys bind their body, stale approvals are superseded,
+pending decisions expire, and a verdict is applied once."""
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from agents.schemas import ExceptionIn
+from graph.desk import DecisionConflict, IdempotencyMismatch
+from graph.state import Verdict
+from tests.faults.invariants import assert_decided_once
+from tests.graph.test_desk import require_approval
+from twin import models as m
+
+CAPACITY = {"type": "carrier_capacity", "refs": {"carrier": "CAR-REDRIVER"},
+            "description": "Red River loses 30% of its capacity next week"}
+STOCKOUT = {"type": "stockout_risk", "refs": {"sku": "SKU-0053", "location": "DC-HOU"}}
+
+
+def count(desk, table, *where) -> int:
+    """Rows of a table matching the conditions."""
+    with desk.toolbox.session() as session:
+        return session.exec(select(func.count()).select_from(table).where(*where)).one()
+
+
+def test_a_duplicate_merges_into_the_open_or_recent_decision_and_not_after_the_window(desk):
+    first = desk.submit(ExceptionIn.model_validate(CAPACITY), actor="tms")
+    again = desk.submit(ExceptionIn.model_validate({**CAPACITY, "source": "detector", "severity": "high"}))
+    assert again.decision_id == first.decision_id and again.duplicate_of == first.exception_id
+    assert first.duplicate_of is None and count(desk, m.DecisionRecord) == 1
+    other_subject = desk.submit(ExceptionIn.model_validate({**CAPACITY, "refs": {"carrier": "CAR-METRO"}}))
+    assert other_subject.decision_id != first.decision_id and other_subject.duplicate_of is None
+    desk.settings = desk.settings.model_copy(update={"duplicate_window_h": 0})
+    later = desk.submit(ExceptionIn.model_validate(CAPACITY))
+    assert later.decision_id != first.decision_id and later.duplicate_of is None
+    assert count(desk, m.ExceptionRecord, m.ExceptionRecord.duplicate_of == first.exception_id) == 1
+
+
+def test_exceptions_racing_on_one_subject_make_one_decision(desk):
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda n: desk.submit(ExceptionIn.model_validate({**CAPACITY, "source": f"s{n}"})),
+                                range(4)))
+    assert len({a.decision_id for a in answers}) == 1 and count(desk, m.DecisionRecord) == 1
+    primary = answers[0].exception_id
+    assert sum(a.duplicate_of is None for a in answers) == 1 and {a.duplicate_of for a in answers} == {None, primary}
+    assert_decided_once(desk.settings.resolved_database_url, primary)
+
+
+def test_an_idempotency_key_is_bound_to_its_first_body(desk):
+    first = desk.submit(ExceptionIn.model_validate(CAPACITY), idempotency_key="k-1")
+    assert desk.submit(ExceptionIn.model_validate(CAPACITY), idempotency_key="k-1").decision_id == first.decision_id
+    with pytest.raises(IdempotencyMismatch, match="k-1"):
+        desk.submit(ExceptionIn.model_validate({**CAPACITY, "severity": "critical"}), idempotency_key="k-1")
+
+
+def test_an_approval_whose_stock_moved_is_superseded_by_a_decision_on_current_facts(desk, desk_settings, caplog):
+    require_approval(desk_settings, "transfer_stock")
+    pending = desk.submit(ExceptionIn.model_validate(STOCKOUT))
+    assert pending.status == "pending_approval", pending.status
+    transfer = next(a for a in pending.actions if a.type == "transfer_stock")
+    with Session(desk.toolbox.engine) as session:  # another decision took the stock at the origin
+        position = session.exec(select(m.InventoryPosition).where(
+            m.InventoryPosition.sku == "SKU-0053", m.InventoryPosition.location == transfer.params["from"])).one()
+        position.on_hand = max(0, position.on_hand - int(transfer.params["qty"]) - 10)
+        session.add(position)
+        session.commit()
+    with caplog.at_level(logging.WARNING):
+        answer = desk.resume(pending.decision_id, Verdict(verdict="approve", actor="planner-1", reason="go"))
+    assert answer.status == "superseded" and answer.superseded_by and answer.superseded_by != pending.decision_id
+    assert not [r for r in caplog.records if "unregistered type" in r.getMessage()]
+    assert count(desk, m.ActionRecord, m.ActionRecord.decision_id == pending.decision_id,
+                 m.ActionRecord.status == "executed") == 0
+    with desk.toolbox.session() as session:
+        fresh = session.get(m.DecisionRecord, answer.superseded_by)
+        [why] = session.exec(select(m.AuditEvent).where(m.AuditEvent.kind == "decision.superseded")).all()
+    assert fresh is not None and fresh.status != "superseded"
+    assert any(f"stock SKU-0053 at {transfer.params['from']}: on_hand" in change for change in why.detail["changes"])
+    assert_decided_once(desk.settings.resolved_database_url, pending.exception_id)
+    with pytest.raises(DecisionConflict, match="superseded"):
+        desk.resume(pending.decision_id, Verdict(verdict="approve", actor="planner-2"))
+
+
+def test_a_pending_decision_expires_after_its_time_to_live_and_takes_no_verdict(desk, desk_settings):
+    require_approval(desk_settings, "retender_loads")
+    first = desk.submit(ExceptionIn.model_validate(CAPACITY))
+    second = desk.submit(ExceptionIn.model_validate({**CAPACITY, "refs": {"carrier": "CAR-METRO"}}))
+    assert first.status == second.status == "pending_approval"
+    assert desk.sweep() == {"decided": 0, "verdicts": 0, "expired": 0}
+    desk.settings = desk.settings.model_copy(update={"pending_ttl_h": {"retender_loads": 0.0}})
+    with pytest.raises(DecisionConflict, match="expired"):
+        desk.resume(second.decision_id, Verdict(verdict="approve", actor="planner-1"))
+    assert desk.sweep() == {"decided": 0, "verdicts": 0, "expired": 1}
+    for decision in (first, second):
+        assert assert_decided_once(desk.settings.resolved_database_url, decision.exception_id).status == "expired"
+        with pytest.raises(DecisionConflict, match="expired"):
+            desk.resume(decision.decision_id, Verdict(verdict="approve", actor="planner-1"))
+    fresh = desk.submit(ExceptionIn.model_validate(CAPACITY))  # an expired decision takes no duplicates
+    assert fresh.decision_id != first.decision_id and fresh.duplicate_of is None
+
+
+def test_late_shipment_decisions_wait_less_than_the_default(desk):
+    late, other = [{"type": t, "params": {}} for t in ("expedite_shipment", "retender_loads")]
+    record = m.DecisionRecord(id="DEC-X", exception_id="EXC-X", specialist="routing", status="pending_approval",
+                              confidence=0.9, thread_id="EXC-X", created_at=desk.toolbox.now(),
+                              updated_at=desk.toolbox.now(), payload={
+                                  "decision_id": "DEC-X", "exception_id": "EXC-X", "specialist": "routing",
+                                  "status": "pending_approval", "trace_id": "EXC-X", "actions": [late, other]})
+    assert (desk._expiry(record) - record.created_at).total_seconds() == 4 * 3600
+    record.payload = {**record.payload, "actions": [other]}
+    assert (desk._expiry(record) - record.created_at).total_seconds() == 24 * 3600
