@@ -11,8 +11,8 @@ from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
 from psycopg.rows import dict_row
-from pydantic import BaseModel
 from psycopg_pool import ConnectionPool
+from pydantic import BaseModel
 from sqlalchemy.engine import make_url
 
 from graph.state import DeskState

@@ -11,18 +11,11 @@ from sqlalchemy import or_, text, update
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, select
 
-from agents.schemas import ExceptionIn, ExceptionType
+from agents.classifier import REQUIRED_REFS
+from agents.schemas import ExceptionIn
 from graph.records import audit
 from twin import models as m
 
-# The references that name what an exception is about; two exceptions of a type with the same ones are duplicates.
-SUBJECT_KEYS: dict[ExceptionType, tuple[str, ...]] = {
-    ExceptionType.late_shipment: ("shipment_id",),
-    ExceptionType.stockout_risk: ("sku", "location"),
-    ExceptionType.demand_spike: ("sku", "location"),
-    ExceptionType.equipment_failure_risk: ("asset_id",),
-    ExceptionType.carrier_capacity: ("carrier",),
-}
 TABLES = {"exception": m.ExceptionRecord, "decision": m.DecisionRecord}
 
 
@@ -74,9 +67,10 @@ def claim_exception(session: Session, exception_id: str, lease_s: float) -> Fenc
 
 
 def subject_of(exception: ExceptionIn) -> str | None:
-    """`type:key refs` of a typed exception naming all its key references (None otherwise)."""
+    """`type:key refs` of a typed exception naming all its required references (None otherwise): two exceptions
+    with the same subject are duplicates."""
     refs = exception.refs.present()
-    keys = SUBJECT_KEYS.get(exception.type, ()) if exception.type else ()
+    keys = REQUIRED_REFS.get(exception.type, ()) if exception.type else ()
     if not keys or any(key not in refs for key in keys):
         return None
     return ":".join([exception.type.value, *(refs[key] for key in keys)])

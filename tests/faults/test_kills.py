@@ -27,15 +27,22 @@ def wait_until(check, timeout_s: float = 30) -> None:
         time.sleep(0.3)
 
 
-@pytest.mark.parametrize("point", ["intake.stored", "execute.before_commit", "execute.committed"])
-def test_kill_during_submit_then_a_retry_gets_the_one_decision(server, crash_at, seeded_url, point):
+def killed_submit(server: Server, crash_at, database_url: str, point: str, key: str) -> tuple[dict, str]:
+    """Post an exception to a server that dies at the fault point, restart it; the key's headers and the
+    exception that was stored."""
     crash_at(point)
     integrator = server.key("integrator")
     with pytest.raises(httpx.TransportError):
-        post_exception(server, integrator, "tms-1")
+        post_exception(server, integrator, key)
     assert server.died() == -9
-    [exception_id] = exception_ids(seeded_url)
+    [exception_id] = exception_ids(database_url)
     server.start()
+    return integrator, exception_id
+
+
+@pytest.mark.parametrize("point", ["intake.stored", "execute.before_commit", "execute.committed"])
+def test_kill_during_submit_then_a_retry_gets_the_one_decision(server, crash_at, seeded_url, point):
+    integrator, exception_id = killed_submit(server, crash_at, seeded_url, point, "tms-1")
     retry = post_exception(server, integrator, "tms-1")
     assert retry.status_code == 200, retry.text
     assert retry.json()["exception_id"] == exception_id and retry.json()["status"] == "executed"
@@ -44,15 +51,9 @@ def test_kill_during_submit_then_a_retry_gets_the_one_decision(server, crash_at,
 
 
 def test_kill_during_submit_then_the_sweep_decides_it_without_a_retry(server, crash_at, seeded_url):
-    crash_at("intake.stored")
-    integrator = server.key("integrator")
-    with pytest.raises(httpx.TransportError):
-        post_exception(server, integrator, "tms-2")
-    assert server.died() == -9
-    [exception_id] = exception_ids(seeded_url)
-    server.start()
+    _, exception_id = killed_submit(server, crash_at, seeded_url, "intake.stored", "tms-2")
     viewer = server.key("viewer")
-    read = lambda: httpx.get(f"{server.url}/v1/exceptions/{exception_id}", headers=viewer).json()  # noqa: E731
+    read = lambda: httpx.get(f"{server.url}/v1/exceptions/{exception_id}", headers=viewer).json()
     wait_until(lambda: read()["intake"] == "decided")
     assert read()["decision_id"] and assert_decided_once(seeded_url, exception_id).status == "executed"
 
@@ -70,7 +71,7 @@ def test_kill_during_approval_then_the_sweep_finishes_the_verdict_once(server, c
         httpx.post(approve, headers=keys["planner"], json={"reason": "confirmed"}, timeout=180)
     assert server.died() == -9
     server.start()
-    read = lambda: httpx.get(f"{server.url}/v1/decisions/{pending['decision_id']}",  # noqa: E731
+    read = lambda: httpx.get(f"{server.url}/v1/decisions/{pending['decision_id']}",
                              headers=keys["viewer"]).json()
     assert read()["status"] in ("pending_approval", "executed")  # never an intermediate status
     wait_until(lambda: read()["status"] != "pending_approval")

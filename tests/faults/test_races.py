@@ -35,7 +35,7 @@ def test_racing_verdicts_get_exactly_one_200_and_racing_duplicates_one_decision(
         assert pending["status"] == "pending_approval", pending
         url = f"{server.url}/v1/decisions/{pending['decision_id']}"
         with ThreadPoolExecutor(len(verdicts)) as pool:
-            codes = list(pool.map(lambda verdict: httpx.post(
+            codes = list(pool.map(lambda verdict, url=url: httpx.post(
                 f"{url}/{verdict}", json={"reason": "race"}, headers=keys["planner"], timeout=60).status_code,
                 verdicts))
         assert sorted(codes) == [200] + [409] * (len(verdicts) - 1), codes
