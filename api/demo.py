@@ -29,8 +29,8 @@ def kpis(desk: Desk) -> dict[str, float]:
 def approve_waiting(desk: Desk, decision: Decision) -> Decision:
     """Approve a waiting decision; a carrier switch is overridden with notifying the customer, as SOP-LATE-01 asks
     for a confirmed cause before switching."""
-    if decision.status != "pending_approval":
-        return decision
+    if decision.status != "pending_approval" or decision.duplicate_of:
+        return decision  # a duplicate's decision gets its verdict on the row of the exception it merged into
     notify = next((alt.actions for alt in decision.alternatives
                    if [a.type for a in alt.actions] == ["notify_customer"]), None)
     if notify and any(a.type == "switch_carrier" for a in decision.actions):

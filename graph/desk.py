@@ -118,14 +118,6 @@ class Desk:
             decision = Decision.model_validate(newer.payload)
         return decision
 
-    def decision_for_exception(self, exception_id: str) -> Decision:
-        """The stored decision of an exception (DecisionNotFound while none is made)."""
-        with self.toolbox.session() as session:
-            record = session.exec(select(m.DecisionRecord).where(m.DecisionRecord.exception_id == exception_id)).first()
-        if record is None:
-            raise DecisionNotFound(f"exception {exception_id} has no decision yet")
-        return Decision.model_validate(record.payload)
-
     # --- verdicts -----------------------------------------------------------------------------------------------
 
     def resume(self, decision_id: str, verdict: Verdict) -> Decision:
