@@ -29,6 +29,7 @@ from twin.settings import Settings
 
 logger = logging.getLogger(__name__)
 POLL_S = 0.2
+MAX_ATTEMPTS = 5  # a process that ran the graph and found it undecided takes it over again only this often
 SWEEP_BATCH = 50
 
 __all__ = ["DecisionConflict", "DecisionNotFound", "DecisionPending", "Desk", "IdempotencyMismatch", "open_desk"]
@@ -88,21 +89,24 @@ class Desk:
             if not snapshot.values:
                 state = DeskState(exception_id=fence.row_id, exception=exception, actor=actor)
                 self.graph.invoke(state, config, context=self.toolbox)
-            elif snapshot.next and not snapshot.interrupts:
+            elif snapshot.tasks and not snapshot.interrupts:  # a crash left steps to run (perhaps the first)
                 self.graph.invoke(None, config, context=self.toolbox)
         except ClaimLost:
             logger.warning("exception %s was taken over by another process", fence.row_id)
-        return self.wait_for_decision(fence.row_id)
+        return self.wait_for_decision(fence.row_id, MAX_ATTEMPTS)
 
-    def wait_for_decision(self, exception_id: str) -> Decision:
-        """The exception's decision; waits while another process makes it, and takes it over if that one died."""
+    def wait_for_decision(self, exception_id: str, max_attempts: int = 0) -> Decision:
+        """The exception's decision; waits while another process makes it, and takes it over (while it has had
+        fewer than `max_attempts`, 0 for no limit) if that one died."""
         deadline = time.monotonic() + self.settings.decision_wait_s
         while True:
             with self.toolbox.session() as session:
                 record = session.get(m.ExceptionRecord, exception_id)
                 if record.intake == "decided":
                     return self._latest(session, exception_id)
-                fence = intake.claim_exception(session, exception_id, self.settings.claim_lease_s)
+                fence = None
+                if not max_attempts or record.attempts < max_attempts:
+                    fence = intake.claim_exception(session, exception_id, self.settings.claim_lease_s)
                 session.commit()
             if fence:
                 return self._decide(fence, intake.exception_in(record), record.actor)
