@@ -18,7 +18,7 @@ from agents.schemas import Claim, Decision, ExceptionType, Impact, Justification
 from agents.toolbox import Toolbox
 from graph.faults import fault_point
 from graph.intake import Fence
-from graph.records import audit, conclude, save_decision
+from graph.records import audit, conclude, is_final, save_decision
 from graph.state import MAX_HOPS, DeskState, Verdict
 from tools.evidence import Evidence, Source
 from tools.knowledge import Precedent
@@ -239,9 +239,11 @@ def execute(state: DeskState, runtime: Runtime[Toolbox], config: RunnableConfig)
     decision = state.decision.model_copy(update={"status": status})
     with tb.session() as session:
         _fence(config).hold(session)
-        if conclude(session, decision, state.exception_id, state.verdict, _proposed(state), tb.models.versions()):
+        if not is_final(session, decision.decision_id):
+            save_decision(session, decision, state.exception_id)  # the row the executed actions belong to
             for index, action in enumerate(decision.actions):
                 execute_action(session, decision.decision_id, index, action.type, action.params, actor)
+            conclude(session, decision, state.exception_id, state.verdict, _proposed(state), tb.models.versions())
             fault_point("execute.before_commit")
         session.commit()
     fault_point("execute.committed")
@@ -254,7 +256,8 @@ def finalize(state: DeskState, runtime: Runtime[Toolbox], config: RunnableConfig
     decision = state.decision
     with tb.session() as session:
         _fence(config).hold(session)
-        conclude(session, decision, state.exception_id, state.verdict, _proposed(state), tb.models.versions())
+        if not is_final(session, decision.decision_id):
+            conclude(session, decision, state.exception_id, state.verdict, _proposed(state), tb.models.versions())
         session.commit()
     if decision.specialist:
         tb.knowledge.add_precedent(Precedent(

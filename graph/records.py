@@ -73,16 +73,19 @@ def _save_actions(session: Session, decision: Decision) -> None:
         session.add(record)
 
 
-def conclude(session: Session, decision: Decision, thread_id: str, verdict: Verdict | None, proposed: list,
-             versions: dict) -> bool:
-    """Store a decision's final status once, with its verdict and one `decision.final` audit event.
+def is_final(session: Session, decision_id: str) -> bool:
+    """Whether the decision is stored with a final status."""
+    record = session.get(m.DecisionRecord, decision_id)
+    return record is not None and record.status in FINAL
 
-    The caller holds the claim on the work (so no other process concludes at the same time) and commits; returns
-    False, writing nothing, when the decision was already final (a step replayed after a crash).
+
+def conclude(session: Session, decision: Decision, thread_id: str, verdict: Verdict | None, proposed: list,
+             versions: dict) -> None:
+    """Store a decision's final status with its verdict and its one `decision.final` audit event.
+
+    The caller holds the claim on the work (so no other process concludes at the same time), has checked that the
+    decision is not final yet (`is_final`: a step replayed after a crash writes nothing), and commits.
     """
-    record = session.get(m.DecisionRecord, decision.decision_id)
-    if record is not None and record.status in FINAL:
-        return False
     save_decision(session, decision, thread_id)
     detail: dict = {"status": decision.status, "versions": versions}
     if verdict:
@@ -94,7 +97,6 @@ def conclude(session: Session, decision: Decision, thread_id: str, verdict: Verd
         detail["superseded_by"] = decision.superseded_by
     audit(session, "decision.final", verdict.actor if verdict else "system", decision.exception_id,
           decision.decision_id, **detail)
-    return True
 
 
 def record_verdict(session: Session, decision: Decision, verdict: Verdict, original: list) -> None:
