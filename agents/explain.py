@@ -8,6 +8,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
+from agents.llm import failure
 from agents.schemas import Alternative, Claim, ExceptionType, Impact, Justification, Specialist
 from agents.verify import ClaimCheck, verify_claim, verify_text
 from tools.evidence import Driver, Evidence
@@ -127,14 +128,14 @@ def build_claims(inp: ExplainInput) -> list[Claim]:
     return claims + ([procedure] if procedure else [])
 
 
-def _rephrase(llm: BaseChatModel, text: str) -> str:
-    """The LLM's rephrasing of `text`, or an empty string when the call fails."""
+def _rephrase(llm: BaseChatModel, text: str) -> tuple[str, str | None]:
+    """The LLM's rephrasing of `text` (empty when the call fails) and why the call failed, if it did."""
     try:
         answer = llm.invoke([SystemMessage(content=REPHRASE_PROMPT), HumanMessage(content=text)])
-    except Exception:
-        logger.warning("rephrasing failed; the template text is kept", exc_info=True)
-        return ""
-    return answer.text.strip()
+    except Exception as error:  # whatever the endpoint did, the template text stands
+        logger.warning("rephrasing failed (%s); the template text is kept", failure(error))
+        return "", f"LLM call failed: {failure(error)}"
+    return answer.text.strip(), None
 
 
 def justify(claims: list[Claim], evidence: list[Evidence], llm: BaseChatModel | None = None,
@@ -152,13 +153,14 @@ def justify(claims: list[Claim], evidence: list[Evidence], llm: BaseChatModel | 
     written = Justification(text=template, claims=kept, verified=not dropped, dropped_claims=dropped)
     if llm is None or not kept:
         return written
-    rephrased = _rephrase(llm, template)
+    rephrased, failed = _rephrase(llm, template)
     if rephrased == template:
         return written
     check = verify_text(rephrased, evidence)
     if rephrased and check.ok:
         return written.model_copy(update={"text": rephrased, "writer": "llm"})
-    reason = f"unsupported: {', '.join(token.text for token in check.unsupported)}" if rephrased else "empty answer"
+    reason = f"unsupported: {', '.join(token.text for token in check.unsupported)}" if rephrased else (
+        failed or "empty answer")
     logger.warning("rephrasing of %s rejected: %s", label, reason)
     return written.model_copy(update={"fallback_used": True, "fallback_reason": reason})
 

@@ -1,7 +1,11 @@
 """The chat model provider (`YM_LLM`: offline or any OpenAI-compatible endpoint) and portable structured output."""
 
 import json
+import logging
 
+import httpx
+import openai
+from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage, convert_to_messages
 from langchain_core.prompt_values import PromptValue
@@ -9,13 +13,16 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_openai import ChatOpenAI
 from langchain_openai.chat_models.base import BaseChatOpenAI
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from agents.offline_llm import OfflineChatModel
 from twin.settings import Settings, get_settings
 
+logger = logging.getLogger(__name__)
+
 PROVIDERS = ("offline", "openai")
-REQUEST_TIMEOUT_S = 120.0
+REFUSED_FORMAT = (openai.BadRequestError, openai.UnprocessableEntityError, OutputParserException, ValidationError,
+                  ValueError)
 JSON_INSTRUCTION = (
     "Answer with one JSON object only, no prose and no code fences, that matches this JSON schema; "
     "use null for anything the input does not state:\n{schema}"
@@ -34,8 +41,8 @@ def make_chat_model(settings: Settings | None = None) -> BaseChatModel:
             base_url=settings.llm_base_url,
             api_key=settings.llm_api_key or "not-needed",
             temperature=0,
-            timeout=REQUEST_TIMEOUT_S,
-            max_retries=1,
+            timeout=httpx.Timeout(settings.llm_read_timeout_s, connect=settings.llm_connect_timeout_s),
+            max_retries=settings.llm_max_retries,
         )
     raise ValueError(f"YM_LLM={settings.llm!r} is not a known chat model provider; allowed values: {', '.join(PROVIDERS)}")
 
@@ -66,10 +73,29 @@ def structured(model: BaseChatModel, schema: type[BaseModel]) -> Runnable[Langua
     OpenAI-compatible endpoints first use JSON mode (`response_format={"type": "json_object"}`) with the JSON
     schema in the system prompt, because local servers such as llama.cpp accept only `text` or `json_object`
     response formats and only `auto` or a named function as tool choice. If the server rejects that request or
-    the reply does not validate, function calling with the schema as a named tool is tried. Other chat models
-    (the offline one, test fakes) use their own `with_structured_output`, i.e. function calling.
+    the reply does not validate, function calling with the schema as a named tool is tried. When the endpoint
+    is down, times out or answers garbage, the offline model answers and the reason is logged. Other chat
+    models (the offline one, test fakes) use their own `with_structured_output`, i.e. function calling.
     """
     if not isinstance(model, BaseChatOpenAI):
         return model.with_structured_output(schema)
     json_mode = _with_schema_instruction(schema) | model.with_structured_output(schema, method="json_mode")
-    return json_mode.with_fallbacks([model.with_structured_output(schema, method="function_calling")])
+    remote = json_mode.with_fallbacks([model.with_structured_output(schema, method="function_calling")],
+                                      exceptions_to_handle=REFUSED_FORMAT)
+    offline = OfflineChatModel().with_structured_output(schema)
+
+    def read(value: LanguageModelInput) -> BaseModel:
+        """The endpoint's answer, or the offline model's when the endpoint fails."""
+        try:
+            return remote.invoke(value)
+        except Exception as error:  # whatever the endpoint did, the offline model still answers
+            logger.warning("LLM %s failed (%s); the offline model answered instead", model.model_name, failure(error))
+            return offline.invoke(value)
+
+    return RunnableLambda(read)
+
+
+def failure(error: BaseException) -> str:
+    """A short, real reason for a failed LLM call: the error class and the first line of its message."""
+    first_line = str(error).splitlines()[0] if str(error) else ""
+    return f"{type(error).__name__}: {first_line}"[:200]

@@ -37,12 +37,12 @@ class Refs(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    shipment_id: str | None = Field(None, examples=["SHP-000123"])
-    sku: str | None = Field(None, examples=["SKU-0042"])
-    location: str | None = Field(None, examples=["DC-DAL"])
-    asset_id: str | None = Field(None, examples=["TRK-007"])
-    lane: str | None = Field(None, examples=["DAL-HOU"])
-    carrier: str | None = Field(None, examples=["CAR-REDRIVER"])
+    shipment_id: str | None = Field(None, min_length=1, max_length=64, examples=["SHP-000123"])
+    sku: str | None = Field(None, min_length=1, max_length=64, examples=["SKU-0042"])
+    location: str | None = Field(None, min_length=1, max_length=64, examples=["DC-DAL"])
+    asset_id: str | None = Field(None, min_length=1, max_length=64, examples=["TRK-007"])
+    lane: str | None = Field(None, min_length=1, max_length=64, examples=["DAL-HOU"])
+    carrier: str | None = Field(None, min_length=1, max_length=64, examples=["CAR-REDRIVER"])
 
     def present(self) -> dict[str, str]:
         """The references that are set."""
@@ -61,9 +61,9 @@ class ExceptionIn(BaseModel):
     description: str | None = Field(None, max_length=4000)
     refs: Refs = Field(default_factory=Refs)
     severity: Literal["low", "medium", "high", "critical"] = "medium"
-    source: str = Field("api", max_length=64)
+    source: str = Field("api", min_length=1, max_length=64)
     occurred_at: AwareDatetime | None = None
-    external_id: str | None = Field(None, max_length=128)
+    external_id: str | None = Field(None, min_length=1, max_length=128)
 
     @model_validator(mode="after")
     def _needs_type_or_description(self) -> "ExceptionIn":

@@ -4,17 +4,22 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from api import metrics
 from api.routers import audit, chat, decisions, exceptions, health, policies, twin, webhooks
 from api.routers import console
 from agents.modelbook import trained
 from api.jobs import detection_loop, recovery_loop
-from api.webhooks import delivery_loop
+from api.throttle import RateLimiter
+from api.validation import BodyLimit, check_input, validation_error
+from api.webhooks import SecretBox, WebhookSettings, delivery_loop, seal_stored
 from graph.desk import open_desk
-from twin.db import make_engine, migrate
+from twin.db import make_engine, migrate, session_scope
 from twin.events import EventRejected
 from twin.settings import Settings, get_settings
 
@@ -27,25 +32,35 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.resolved_database_url)
+        engine = make_engine(settings.resolved_database_url, settings.db_pool_size, settings.db_pool_timeout_s)
         migrate(engine)
+        with session_scope(engine) as session:
+            seal_stored(session, app.state.secret_box)
         app.state.engine = engine
         async with AsyncExitStack() as stack:
-            app.state.desk = None
+            app.state.desk, app.state.desk_error = None, None
             if trained(settings.models_dir):
-                app.state.desk = stack.enter_context(open_desk(settings, engine))
+                try:
+                    app.state.desk = stack.enter_context(open_desk(settings, engine))
+                except Exception as error:  # a corrupt artifact keeps decisions off, not the whole service
+                    app.state.desk_error = f"cannot be loaded: {type(error).__name__}: {error}"[:300]
+                    logger.error("models under %s %s: decisions are off", settings.models_dir, app.state.desk_error)
             else:
                 logger.warning("no trained models under %s: decisions are off until `yardmaster train`",
                                settings.models_dir)
-            await stack.enter_async_context(delivery_loop(engine))
+            await stack.enter_async_context(delivery_loop(engine, app.state.secret_box))
             await stack.enter_async_context(detection_loop(app.state.desk, settings.detect_interval_s))
             await stack.enter_async_context(recovery_loop(app.state.desk, settings.sweep_interval_s))
             yield
         engine.dispose()
 
     app = FastAPI(title="Yardmaster", version="0.1.0", lifespan=lifespan,
-                  description="An open exception desk for logistics.")
+                  description="An open exception desk for logistics.", dependencies=[Depends(check_input)])
     app.state.settings = settings
+    app.state.webhook_settings = WebhookSettings()
+    app.state.secret_box = SecretBox.open(app.state.webhook_settings, settings.data_dir)
+    app.state.key_requests = RateLimiter(settings.rate_limit_per_minute)
+    app.state.auth_failures = RateLimiter(settings.auth_failures_per_minute)
     app.include_router(health.router)
     app.include_router(twin.router)
     app.include_router(webhooks.router)
@@ -56,8 +71,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit.router)
     console.install(app)
     metrics.instrument(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_exception_handler(EventRejected, _event_rejected)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(PoolTimeout, _database_unavailable)
+    app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(InterfaceError, _database_unavailable)
     return app
+
+
+async def _database_unavailable(_request: Request, error: Exception) -> JSONResponse:
+    """503 with `Retry-After` when no pooled connection is free in time or the database cannot be reached."""
+    logger.warning("database unavailable: %s", error)
+    busy = isinstance(error, PoolTimeout)
+    return JSONResponse(status_code=503, headers={"Retry-After": "2" if busy else "5"}, content={
+        "detail": "all database connections are busy; retry shortly" if busy else "the database is unavailable; retry later"})
+
 
 
 async def _event_rejected(_request: Request, error: EventRejected) -> JSONResponse:

@@ -6,11 +6,12 @@ Send `Authorization: Bearer ym_<id>_<secret>`; `admin` passes every role check.
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, status
+from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
 from api.deps import SessionDep
+from api.throttle import too_many
 from twin import access
 from twin.access import Role
 
@@ -30,14 +31,23 @@ def _unauthorized(message: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, message, headers={"WWW-Authenticate": "Bearer"})
 
 
-def authenticate(session: SessionDep,
+def authenticate(request: Request, session: SessionDep,
                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
-    """The principal of the request's key; 401 when it is missing, unknown or revoked."""
+    """The principal of the request's key; 401 when it is missing, unknown or revoked, 429 when the client
+    failed too often or the key sent too many requests lately."""
     if credentials is None:
         raise _unauthorized("missing API key: send the header `Authorization: Bearer <key>`")
+    client = request.client.host if request.client else "unknown"
+    failures = request.app.state.auth_failures
+    if wait := failures.wait(client):
+        raise too_many("too many failed authentications from this address; retry later", wait)
     record = access.authenticate(session, credentials.credentials)
+    session.commit()  # the lookup's connection goes back to the pool until the handler needs one
     if record is None:
+        failures.take(client)
         raise _unauthorized("invalid or revoked API key")
+    if wait := request.app.state.key_requests.take(record.id):
+        raise too_many(f"rate limit of key {record.name!r} reached; retry later", wait)
     return Principal(key_id=record.id, name=record.name, role=record.role)
 
 

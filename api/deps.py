@@ -11,19 +11,20 @@ from twin.db import session_scope
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """A database session per request, committed when the handler succeeds."""
+    """A database session per request, committed when the handler returns and before the response is sent."""
     with session_scope(request.app.state.engine) as session:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_desk(request: Request) -> Desk:
-    """The app's desk, or 503 while no models are trained."""
+    """The app's desk, or 503 while no models are trained or they cannot be loaded."""
     desk = request.app.state.desk
     if desk is None:
-        raise HTTPException(status_code=503, detail="no trained models: run `yardmaster train`, then restart")
+        problem = request.app.state.desk_error or "no trained models: run `yardmaster train`, then restart"
+        raise HTTPException(status_code=503, detail=f"decisions are off: {problem}", headers={"Retry-After": "60"})
     return desk
 
 

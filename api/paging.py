@@ -11,7 +11,7 @@ from sqlmodel import Session
 T = TypeVar("T")
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Items per page.")]
-Offset = Annotated[int, Query(ge=0, description="Items to skip.")]
+Offset = Annotated[int, Query(ge=0, le=2**31 - 1, description="Items to skip.")]
 
 
 class Page(BaseModel, Generic[T]):

@@ -1,27 +1,37 @@
 """Webhook delivery: signed POSTs of outbox messages to subscribers, retried with exponential backoff.
 
-At least once: a receiver may see a delivery again and dedupes on `X-Yardmaster-Delivery`.
+At least once: a receiver may see a delivery again and dedupes on `X-Yardmaster-Delivery`; it refuses a
+delivery whose `X-Yardmaster-Timestamp` (signed with the body) is too old, so a captured one cannot be replayed.
+Secrets are stored encrypted; targets on loopback, link-local or private addresses are refused unless allowed.
 """
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
+import os
+import socket
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
+from cryptography.fernet import Fernet, InvalidToken
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from api.jobs import every
 from twin import access
 from twin.access import WebhookDelivery, WebhookSubscription
 from twin.db import session_scope
 from twin.models import OutboxMessage
+from twin.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -37,11 +47,98 @@ class WebhookSettings(BaseSettings):
     max_backoff_s: float = Field(3600.0, gt=0, description="Longest wait between two attempts.")
     max_attempts: int = Field(15, ge=1, description="Attempts before a delivery is given up (kept with its last error).")
     batch: int = Field(100, ge=1, description="Deliveries attempted per round at most.")
+    allow_private: bool = Field(False, description="Accept loopback, link-local and private targets.")
+    secret_key: str | None = Field(None, description="Fernet key encrypting secrets at rest; default: a key file "
+                                                     "`webhook.key` in the data directory, created on first use.")
 
 
-def signature(secret: str, body: bytes) -> str:
-    """The `X-Yardmaster-Signature` value: `sha256=` and the hex HMAC-SHA256 of the raw body."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+class SecretBox:
+    """Encrypts webhook secrets for storage and decrypts them to sign (Fernet: AES-128-CBC and HMAC-SHA256)."""
+
+    PREFIX = "fernet:"
+
+    def __init__(self, key: str | bytes) -> None:
+        self.fernet = Fernet(key)
+
+    @classmethod
+    def open(cls, settings: WebhookSettings, data_dir: Path) -> "SecretBox":
+        """The box of the configured key, else of the data directory's key file (created owner-only)."""
+        if settings.secret_key:
+            return cls(settings.secret_key)
+        path = data_dir / "webhook.key"
+        if not path.exists():
+            data_dir.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "wb") as file:
+                file.write(Fernet.generate_key())
+        return cls(path.read_bytes().strip())
+
+    def seal(self, secret: str) -> str:
+        """The stored form of a secret."""
+        return self.PREFIX + self.fernet.encrypt(secret.encode()).decode()
+
+    def unseal(self, stored: str) -> str:
+        """The secret of a stored form (a row stored before encryption is returned as it is)."""
+        if not stored.startswith(self.PREFIX):
+            return stored
+        try:
+            return self.fernet.decrypt(stored.removeprefix(self.PREFIX)).decode()
+        except InvalidToken as error:
+            raise ValueError("webhook secret was sealed with another key (check YM_WEBHOOK_SECRET_KEY)") from error
+
+
+def seal_stored(session: Session, box: SecretBox) -> int:
+    """Encrypt the secrets stored in plain text by earlier versions; how many were sealed."""
+    rows = [row for row in session.exec(select(WebhookSubscription)).all() if not row.secret.startswith(box.PREFIX)]
+    for row in rows:
+        row.secret = box.seal(row.secret)
+        session.add(row)
+    return len(rows)
+
+
+def target_problem(url: str, allow_private: bool) -> str | None:
+    """Why a URL may not receive webhooks (credentials in it, or a loopback, link-local or private host), or None."""
+    parts = urlsplit(url)
+    if parts.username is not None or parts.password is not None:
+        return "the URL must not contain credentials; authenticate the receiver by the signature"
+    if allow_private:
+        return None
+    host = (parts.hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return f"{host} is a loopback host"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if not address.is_global:
+        return f"{address} is a loopback, link-local or private address"
+    return None
+
+
+def resolved_problem(url: str, allow_private: bool) -> str | None:
+    """Why the resolved host of a URL may not be called now (a name may point at a private address), or None."""
+    host = urlsplit(url).hostname or ""
+    if allow_private:
+        return None
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError:
+        return None  # the POST reports the resolution failure itself
+    private = [info[4][0] for info in infos if not ipaddress.ip_address(info[4][0].split("%")[0]).is_global]
+    return f"refused: {host} resolves to a non-public address {private[0]}" if private else None
+
+
+def redacted(url: str) -> str:
+    """The URL without any user name or password in it."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """The `X-Yardmaster-Signature` value: `sha256=` and the hex HMAC-SHA256 of `<timestamp>.<raw body>`."""
+    return "sha256=" + hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
 
 
 def body(delivery: WebhookDelivery, message: OutboxMessage) -> bytes:
@@ -58,12 +155,16 @@ def backoff(attempts: int, settings: WebhookSettings) -> timedelta:
 
 
 def _post(client: httpx.Client, delivery: WebhookDelivery, subscription: WebhookSubscription,
-          message: OutboxMessage) -> str | None:
-    """POST one delivery; None on a 2xx answer, else what went wrong."""
+          message: OutboxMessage, secret: str, allow_private: bool) -> str | None:
+    """POST one delivery, signed with the subscription's secret; None on a 2xx answer, else what went wrong."""
+    if refused := resolved_problem(subscription.url, allow_private):
+        return refused
     content = body(delivery, message)
+    timestamp = int(time.time())
     headers = {"Content-Type": "application/json", "User-Agent": "Yardmaster-Webhooks",
                "X-Yardmaster-Event": message.event_type, "X-Yardmaster-Delivery": delivery.id,
-               "X-Yardmaster-Signature": signature(subscription.secret, content)}
+               "X-Yardmaster-Timestamp": str(timestamp),
+               "X-Yardmaster-Signature": signature(secret, timestamp, content)}
     try:
         response = client.post(subscription.url, content=content, headers=headers)
     except httpx.HTTPError as error:
@@ -71,15 +172,16 @@ def _post(client: httpx.Client, delivery: WebhookDelivery, subscription: Webhook
     return None if response.is_success else f"HTTP {response.status_code}"
 
 
-def deliver_due(session: Session, now: datetime, client: httpx.Client,
-                settings: WebhookSettings | None = None) -> int:
+def deliver_due(session: Session, now: datetime, client: httpx.Client, settings: WebhookSettings | None = None,
+                box: SecretBox | None = None) -> int:
     """Fan new outbox messages out to subscribers, attempt every due delivery, commit each; how many succeeded."""
     settings = settings or WebhookSettings()
+    box = box or SecretBox.open(settings, get_settings().data_dir)
     access.fan_out(session, now)
     session.commit()
     delivered = 0
     for delivery, subscription, message in access.due_deliveries(session, now, settings.batch):
-        error = _post(client, delivery, subscription, message)
+        error = _post(client, delivery, subscription, message, box.unseal(subscription.secret), settings.allow_private)
         delivery.attempts += 1
         delivery.last_error = error
         if error is None:
@@ -93,16 +195,17 @@ def deliver_due(session: Session, now: datetime, client: httpx.Client,
     return delivered
 
 
-def deliver_round(engine: Engine, client: httpx.Client, settings: WebhookSettings) -> int:
+def deliver_round(engine: Engine, client: httpx.Client, settings: WebhookSettings, box: SecretBox) -> int:
     """One delivery round at the current time, in its own session."""
     with session_scope(engine) as session:
-        return deliver_due(session, datetime.now(UTC), client, settings)
+        return deliver_due(session, datetime.now(UTC), client, settings, box)
 
 
 @asynccontextmanager
-async def delivery_loop(engine: Engine) -> AsyncIterator[None]:
+async def delivery_loop(engine: Engine, box: SecretBox) -> AsyncIterator[None]:
     """Deliver webhooks in the background while the context is open (off when the interval is 0)."""
     settings = WebhookSettings()
-    with httpx.Client(timeout=settings.timeout_s) as client:
-        async with every(settings.interval_s, lambda: deliver_round(engine, client, settings), "webhook delivery round"):
+    with httpx.Client(timeout=settings.timeout_s, follow_redirects=False) as client:
+        async with every(settings.interval_s, lambda: deliver_round(engine, client, settings, box),
+                         "webhook delivery round"):
             yield

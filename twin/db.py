@@ -13,14 +13,16 @@ from sqlmodel import Session, create_engine
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for the URL; SQLite files get their folder, WAL mode and foreign keys."""
+def make_engine(url: str, pool_size: int = 5, pool_timeout_s: float = 30.0) -> Engine:
+    """An engine for the URL with a pool of at most `pool_size` connections; SQLite files get their folder,
+    WAL mode and foreign keys."""
+    pool = {"pool_size": pool_size, "max_overflow": 0, "pool_timeout": pool_timeout_s, "pool_pre_ping": True}
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, **pool)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -41,6 +41,15 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     seed: int = 7
+    workers: int = Field(1, ge=1, description="API worker processes sharing the database's connection budget.")
+    db_max_connections: int = Field(40, ge=4, description="Database connections all API workers may hold together.")
+    db_pool_timeout_s: float = Field(5.0, gt=0, description="Wait for a free connection before answering 503.")
+    max_body_bytes: int = Field(10_000_000, ge=1024, description="Largest request body accepted (413 above it).")
+    rate_limit_per_minute: int = Field(600, ge=1, description="Requests per minute allowed to one API key (429 above).")
+    auth_failures_per_minute: int = Field(20, ge=1, description="Failed authentications per minute from one client.")
+    llm_connect_timeout_s: float = Field(3.0, gt=0, description="Connect time-out of one LLM call.")
+    llm_read_timeout_s: float = Field(20.0, gt=0, description="Read time-out of one LLM call.")
+    llm_max_retries: int = Field(1, ge=0, le=5, description="Retries of a failed LLM call (with backoff) before the offline model answers.")
 
     @property
     def resolved_database_url(self) -> str:
@@ -51,6 +60,11 @@ class Settings(BaseSettings):
     def models_dir(self) -> Path:
         """Where trained model artifacts live."""
         return self.data_dir / "models"
+
+    @property
+    def db_pool_size(self) -> int:
+        """Connections one worker's pool holds: its share of the database's budget."""
+        return max(2, self.db_max_connections // self.workers)
 
     @property
     def chroma_dir(self) -> Path:

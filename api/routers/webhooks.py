@@ -4,11 +4,13 @@ import secrets
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Response, status
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
+from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from api.auth import ArchitectDep
 from api.deps import SessionDep
+from api.webhooks import redacted, target_problem
 from twin import access
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
@@ -36,6 +38,12 @@ class WebhookOut(BaseModel):
     created_by: str
     created_at: datetime
 
+    @field_validator("url")
+    @classmethod
+    def _no_credentials(cls, url: str) -> str:
+        """Never show a user name or password a stored URL may hold."""
+        return redacted(url)
+
 
 class WebhookCreated(WebhookOut):
     """A receiver just registered, with the generated secret shown this once (null when you sent one)."""
@@ -44,11 +52,22 @@ class WebhookCreated(WebhookOut):
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=WebhookCreated)
-def create_webhook(webhook: WebhookIn, session: SessionDep, principal: ArchitectDep) -> WebhookCreated:
-    """Register a receiver; every delivery is signed with `X-Yardmaster-Signature: sha256=<HMAC of the body>`."""
+def create_webhook(webhook: WebhookIn, request: Request, session: SessionDep,
+                   principal: ArchitectDep) -> WebhookCreated:
+    """Register a receiver; every delivery carries `X-Yardmaster-Timestamp: <unix seconds>` and
+    `X-Yardmaster-Signature: sha256=<HMAC-SHA256 of "<timestamp>." followed by the raw body>`.
+
+    URLs with credentials are refused, and so are loopback, link-local and private hosts unless
+    `YM_WEBHOOK_ALLOW_PRIVATE` is set.
+    """
+    url = str(webhook.url)
+    if problem := target_problem(url, request.app.state.webhook_settings.allow_private):
+        raise RequestValidationError([{"type": "value_error", "loc": ("body", "url"), "msg": problem,
+                                       "input": redacted(url)}])
     generated = None if webhook.secret else secrets.token_urlsafe(32)
-    subscription = access.add_subscription(session, str(webhook.url), list(dict.fromkeys(webhook.event_types)),
-                                           webhook.secret or generated, principal.name)
+    sealed = request.app.state.secret_box.seal(webhook.secret or generated)
+    subscription = access.add_subscription(session, url, list(dict.fromkeys(webhook.event_types)), sealed,
+                                           principal.name)
     return WebhookCreated(secret=generated, **WebhookOut.model_validate(subscription).model_dump())
 
 

@@ -105,3 +105,32 @@ def test_structured_on_the_offline_model_uses_function_calling():
 
     assert structured(OfflineChatModel(), Codes).invoke("forecast SKU-0042 for 3 weeks") == Codes(
         sku="SKU-0042", horizon_weeks=3)
+
+
+class Codes(BaseModel):
+    """Codes the offline grammar reads."""
+
+    sku: str | None = None
+    horizon_weeks: int | None = None
+
+
+def test_time_outs_and_retries_come_from_the_settings():
+    model = make_chat_model(Settings(llm="openai", llm_base_url="http://127.0.0.1:9/v1", llm_connect_timeout_s=2,
+                                     llm_read_timeout_s=7, llm_max_retries=3))
+    assert (model.request_timeout.connect, model.request_timeout.read, model.max_retries) == (2, 7, 3)
+
+
+@pytest.mark.parametrize("replies", [[], [error_reply(500, "model crashed")] * 4], ids=["down", "failing"])
+def test_structured_answers_from_the_offline_model_when_the_endpoint_fails(replies, caplog):
+    with FakeOpenAI(replies) as server:
+        base_url = server.base_url
+        if not replies:
+            server.server.shutdown()
+            server.server.server_close()
+        model = make_chat_model(Settings(llm="openai", llm_base_url=base_url, llm_max_retries=1,
+                                         llm_connect_timeout_s=1, llm_read_timeout_s=2))
+        answer = structured(model, Codes).invoke("forecast SKU-0042 for 3 weeks")
+    assert answer == Codes(sku="SKU-0042", horizon_weeks=3)
+    reason = "APIConnectionError" if not replies else "InternalServerError"
+    assert f"failed ({reason}" in caplog.text and "offline model answered" in caplog.text
+    assert len(server.requests) == (0 if not replies else 2), "one retry, then the offline model"

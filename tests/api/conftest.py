@@ -8,6 +8,7 @@ from contextlib import ExitStack
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
@@ -17,6 +18,9 @@ from twin import access
 from twin.access import Role
 from twin.db import make_engine, session_scope
 from twin.settings import Settings
+
+
+WEBHOOK_KEY = Fernet.generate_key().decode()
 
 
 def issue_key(url: str, role: Role, name: str | None = None) -> access.IssuedKey:
@@ -33,6 +37,8 @@ def api_client(seeded_url: str, trained_dir, tmp_path, monkeypatch) -> Iterator[
     """`api_client(role)`: a started app on this test's seeded database, sending a new key of the role
     named `test-<role>` (no key for None). The webhook loop is off unless YM_WEBHOOK_INTERVAL_S is set again."""
     monkeypatch.setenv("YM_WEBHOOK_INTERVAL_S", "0")
+    monkeypatch.setenv("YM_WEBHOOK_ALLOW_PRIVATE", "1")
+    monkeypatch.setenv("YM_WEBHOOK_SECRET_KEY", WEBHOOK_KEY)
     copy_trained(trained_dir, tmp_path)
     with ExitStack() as stack:
 
@@ -76,7 +82,8 @@ class Receiver:
             def do_POST(self) -> None:
                 """Record the delivery and answer."""
                 raw = self.rfile.read(int(self.headers["Content-Length"]))
-                expected = "sha256=" + hmac.new(receiver.secret.encode(), raw, hashlib.sha256).hexdigest()
+                signed = self.headers["X-Yardmaster-Timestamp"].encode() + b"." + raw
+                expected = "sha256=" + hmac.new(receiver.secret.encode(), signed, hashlib.sha256).hexdigest()
                 with receiver.lock:
                     status = receiver.statuses.pop(0) if receiver.statuses else 200
                     receiver.seen.append(Received(

@@ -10,10 +10,11 @@ from sqlmodel import Session, select
 from api.webhooks import WebhookSettings, deliver_due
 from twin.access import WebhookDelivery, delivery_id
 from twin.db import make_engine, session_scope
+from tests.api.conftest import WEBHOOK_KEY
 from twin.models import OutboxMessage
 
 T0 = datetime(2030, 1, 2, 8, 0, tzinfo=UTC)
-POLICY = WebhookSettings(backoff_s=2, max_backoff_s=60, max_attempts=4)
+POLICY = WebhookSettings(backoff_s=2, max_backoff_s=60, max_attempts=4, allow_private=True, secret_key=WEBHOOK_KEY)
 
 
 def _subscribe(api_client, receiver, event_types: list[str]) -> str:

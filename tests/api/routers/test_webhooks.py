@@ -3,6 +3,8 @@
 from sqlalchemy import select
 from sqlmodel import Session
 
+from api.webhooks import SecretBox
+from tests.api.conftest import WEBHOOK_KEY
 from twin.access import WebhookSubscription
 from twin.db import make_engine
 from twin.models import AuditEvent
@@ -34,7 +36,22 @@ def test_register_list_delete(api_client, seeded_url):
         stored = session.get(WebhookSubscription, own.json()["id"])
     engine.dispose()
     assert [tuple(row) for row in audit] == [("test-architect", "webhook_created")] * 2 + [("test-architect", "webhook_deleted")]
-    assert stored.secret == "a-secret-of-my-own"
+    assert "a-secret-of-my-own" not in stored.secret
+    assert SecretBox(WEBHOOK_KEY).unseal(stored.secret) == "a-secret-of-my-own"
+
+
+def test_credentials_and_private_targets_are_refused(api_client, seeded_url, monkeypatch):
+    monkeypatch.setenv("YM_WEBHOOK_ALLOW_PRIVATE", "0")
+    client = api_client("architect")
+    refused = client.post("/v1/webhooks", json={"url": "https://ops:hunter2@erp.example.com/in", "event_types": ["*"]})
+    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "url"]
+    assert "hunter2" not in refused.text
+    for url in ("http://127.0.0.1:9/in", "http://localhost/in", "http://10.1.2.3/in", "http://169.254.169.254/x",
+                "http://[::1]/in", "http://192.168.0.5/in"):
+        answer = client.post("/v1/webhooks", json={"url": url, "event_types": ["*"]})
+        assert answer.status_code == 422 and ("address" in answer.text or "loopback" in answer.text), (url, answer.text)
+    assert client.post("/v1/webhooks", json={"url": "https://93.184.216.34/in", "event_types": ["*"]}).status_code == 201
+    assert "hunter2" not in client.get("/v1/audit").text
 
 
 def test_bad_subscriptions_are_422_and_other_roles_403(api_client):
