@@ -39,15 +39,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         async with AsyncExitStack() as stack:
             app.state.desk, app.state.desk_error = None, None
-            if trained(settings.models_dir):
-                try:
+            try:
+                if trained(settings.models_dir):
                     app.state.desk = stack.enter_context(open_desk(settings, engine))
-                except Exception as error:  # a corrupt artifact keeps decisions off, not the whole service
-                    app.state.desk_error = f"cannot be loaded: {type(error).__name__}: {error}"[:300]
-                    logger.error("models under %s %s: decisions are off", settings.models_dir, app.state.desk_error)
-            else:
-                logger.warning("no trained models under %s: decisions are off until `yardmaster train`",
-                               settings.models_dir)
+                else:
+                    logger.warning("no trained models under %s: decisions are off until `yardmaster train`",
+                                   settings.models_dir)
+            except Exception as error:  # a corrupt artifact keeps decisions off, not the whole service
+                app.state.desk_error = f"cannot be loaded: {type(error).__name__}: {error}"[:300]
+                logger.error("models under %s %s: decisions are off", settings.models_dir, app.state.desk_error)
             await stack.enter_async_context(delivery_loop(engine, app.state.secret_box))
             await stack.enter_async_context(detection_loop(app.state.desk, settings.detect_interval_s))
             await stack.enter_async_context(recovery_loop(app.state.desk, settings.sweep_interval_s))

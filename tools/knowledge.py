@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import logging
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -11,11 +12,14 @@ import chromadb
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import ChromaError
 from pydantic import BaseModel, Field, field_validator
 
 from tools.embeddings import MODEL_NAME, MiniLMEmbeddingFunction, model_version
 from tools.evidence import Evidence, Source
 from twin.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
 
 PROCEDURES_DIR = Path(__file__).with_name("procedures")
 PROCEDURES = "procedures"
@@ -217,13 +221,19 @@ class KnowledgeBase:
             procedures=len(paths), chunks=len(chunks), embedded=len(changed), removed=len(stale), version=self.version
         )
 
-    def add_precedent(self, precedent: Precedent) -> None:
-        """Store (or replace) the precedent of one decision."""
-        self.precedents.upsert(
-            ids=[precedent.decision_id],
-            documents=[_precedent_text(precedent)],
-            metadatas=[_precedent_metadata(precedent)],
-        )
+    def add_precedent(self, precedent: Precedent) -> bool:
+        """Store (or replace) the precedent of one decision; False (logged) when the store cannot be written,
+        since the decision itself is already stored and a precedent is only a copy of it."""
+        try:
+            self.precedents.upsert(
+                ids=[precedent.decision_id],
+                documents=[_precedent_text(precedent)],
+                metadatas=[_precedent_metadata(precedent)],
+            )
+        except (ChromaError, OSError) as error:
+            logger.error("precedent %s not stored, the knowledge base cannot be written: %s", precedent.decision_id, error)
+            return False
+        return True
 
     def search_procedures(self, query: str, exception_type: ExceptionType | None = None, k: int = 3) -> list[Hit]:
         """The `k` procedure sections nearest to `query`, optionally only those applying to `exception_type`."""

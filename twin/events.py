@@ -9,15 +9,18 @@ from sqlmodel import Session, select
 
 from twin import models as m
 
+Code = Annotated[str, Field(min_length=1, max_length=64)]
+Quantity = Annotated[int, Field(ge=-10**9, le=10**9)]
+
 
 class ShipmentScan(BaseModel):
     """A tracking scan of a shipment (TMS)."""
 
     kind: Literal["shipment_scan"]
     event_id: str = Field(min_length=1, max_length=128)
-    shipment_id: str
+    shipment_id: Code
     scan: Literal["pickup", "depart", "arrive_hub", "delay", "out_for_delivery", "delivered"]
-    location: str = Field(min_length=1)
+    location: str = Field(min_length=1, max_length=128)
     at: AwareDatetime
     delay_minutes: int = Field(0, ge=0, le=14 * 24 * 60)
 
@@ -27,12 +30,12 @@ class InventoryMovement(BaseModel):
 
     kind: Literal["inventory_movement"]
     event_id: str = Field(min_length=1, max_length=128)
-    sku: str
-    location: str
-    on_hand_delta: int = 0
-    in_transit_delta: int = 0
-    allocated_delta: int = 0
-    reason: str = "adjustment"
+    sku: Code
+    location: Code
+    on_hand_delta: Quantity = 0
+    in_transit_delta: Quantity = 0
+    allocated_delta: Quantity = 0
+    reason: str = Field("adjustment", max_length=200)
     at: AwareDatetime
 
 
@@ -41,20 +44,20 @@ class Telemetry(BaseModel):
 
     kind: Literal["telemetry"]
     event_id: str = Field(min_length=1, max_length=128)
-    truck: str
+    truck: Code
     at: AwareDatetime
     engine_temp_c: float = Field(ge=-40, le=200)
     oil_pressure_kpa: float = Field(ge=0, le=1000)
     vibration_mm_s: float = Field(ge=0, le=100)
-    miles_since_service: float = Field(ge=0)
-    fault_codes: int = Field(0, ge=0)
+    miles_since_service: float = Field(ge=0, le=10**7)
+    fault_codes: int = Field(0, ge=0, le=10**6)
 
 
 class OrderLineIn(BaseModel):
     """One line of an incoming order."""
 
-    sku: str
-    qty: int = Field(gt=0)
+    sku: Code
+    qty: int = Field(gt=0, le=10**9)
 
 
 class OrderPlaced(BaseModel):
@@ -62,9 +65,9 @@ class OrderPlaced(BaseModel):
 
     kind: Literal["order"]
     event_id: str = Field(min_length=1, max_length=128)
-    order_id: str = Field(min_length=1)
-    customer: str
-    dc: str
+    order_id: str = Field(min_length=1, max_length=128)
+    customer: Code
+    dc: Code
     promised_date: date
     lines: list[OrderLineIn] = Field(min_length=1)
     at: AwareDatetime

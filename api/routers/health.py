@@ -43,7 +43,11 @@ def _database(request: Request) -> tuple[str, bool]:
 def _models(request: Request) -> str:
     """Whether the trained models are registered on disk and loaded by the desk."""
     settings = request.app.state.settings
-    if not trained(settings.models_dir):
+    try:
+        registered = trained(settings.models_dir)
+    except ValueError as error:  # an unreadable registry entry
+        return f"cannot be loaded: {type(error).__name__}"
+    if not registered:
         return f"missing under {settings.models_dir}: run `yardmaster train`"
     if request.app.state.desk is None:
         return request.app.state.desk_error or "not loaded: restart the service"

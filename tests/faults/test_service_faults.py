@@ -46,9 +46,10 @@ def served(tmp_path) -> Iterator[callable]:
 
 
 def _telemetry(tag: str, count: int) -> dict:
-    """A batch of distinct telemetry events."""
+    """A batch of telemetry events, at seconds past the minute no other tag (nor the seed's history) uses."""
+    second = 1 + sum(map(ord, tag)) % 58
     return {"events": [{"kind": "telemetry", "event_id": f"{tag}-{i}", "truck": f"TRK-{1 + i % 40:03d}",
-                        "at": f"2026-10-{1 + i // 1440 % 28:02d}T{i // 60 % 24:02d}:{i % 60:02d}:00Z",
+                        "at": f"2026-10-{1 + i // 1440 % 28:02d}T{i // 60 % 24:02d}:{i % 60:02d}:{second:02d}Z",
                         "engine_temp_c": 90, "oil_pressure_kpa": 300, "vibration_mm_s": 3,
                         "miles_since_service": 100} for i in range(count)]}
 
