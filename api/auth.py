@@ -69,4 +69,5 @@ PrincipalDep = Annotated[Principal, Depends(authenticate)]
 PlannerDep = Annotated[Principal, Depends(require("planner"))]
 ArchitectDep = Annotated[Principal, Depends(require("architect"))]
 IntegratorDep = Annotated[Principal, Depends(require("integrator"))]
+ReporterDep = Annotated[Principal, Depends(require("integrator", "planner"))]  # who may report an exception, in chat too
 AdminDep = Annotated[Principal, Depends(require("admin"))]

@@ -8,7 +8,7 @@ from sqlalchemy import Row, Select, func, or_
 from sqlmodel import Session, select
 
 from agents.schemas import Decision, ExceptionIn, ExceptionType
-from api.auth import IntegratorDep, PrincipalDep
+from api.auth import PrincipalDep, ReporterDep
 from api.deps import DeskDep, SessionDep
 from api.metrics import MetricsDep
 from api.paging import Limit, Offset, Page, paginate
@@ -42,7 +42,7 @@ def _already_taken_in(session: Session, exception: ExceptionIn, idempotency_key:
     422: {"description": "Invalid body, or an `Idempotency-Key` reused with another body."},
     503: {"description": "No trained models yet."},
 })
-def post_exception(exception: ExceptionIn, principal: IntegratorDep, session: SessionDep, desk: DeskDep,
+def post_exception(exception: ExceptionIn, principal: ReporterDep, session: SessionDep, desk: DeskDep,
                    metrics: MetricsDep, response: Response, idempotency_key: IdempotencyKey = None) -> Decision:
     """Report an exception; the desk classifies it, a specialist decides, and the policy gate executes or pauses it."""
     retry = _already_taken_in(session, exception, idempotency_key)

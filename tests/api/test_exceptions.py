@@ -22,8 +22,10 @@ def api(api_client, seeded_url) -> DeskApi:
 
 def test_post_needs_an_integrator_key_and_a_valid_body(api):
     assert api.call("POST", "/v1/exceptions", role=None, json=LATE).status_code == 401
-    for role in ("viewer", "planner", "architect"):
+    for role in ("viewer", "architect"):
         assert api.call("POST", "/v1/exceptions", role=role, json=LATE).status_code == 403
+    assert detail_locs(api.call("POST", "/v1/exceptions", role="planner", json={**LATE, "type": "flood"})) == [
+        ["body", "type"]], "planners report exceptions here as they do in chat"
     assert detail_locs(api.call("POST", "/v1/exceptions", role="integrator", json={**LATE, "type": "flood"})) == [
         ["body", "type"]]
     assert detail_locs(api.call("POST", "/v1/exceptions", json={**LATE, "refs": {"truck": "TRK-001"}})) == [
