@@ -26,7 +26,7 @@ def test_no_server_errors_and_no_schema_violations(seeded_url, trained_dir, tmp_
         run = subprocess.run(
             [schemathesis, "run", f"http://127.0.0.1:{server.port}/openapi.json", "-H", f"Authorization: Bearer {key}",
              "-n", str(EXAMPLES_PER_OPERATION), "--max-time", str(TIME_BUDGET_S), "--seed", "7", "-w", "1",
-             "--phases", "examples,coverage,fuzzing", "--mode", "all", "--generation-database", "none",
+             "--phases", "coverage,fuzzing", "--request-timeout", "60", "--mode", "all", "--generation-database", "none",
              "--checks", "not_a_server_error,response_schema_conformance,content_type_conformance",
              "--continue-on-failure"],
             capture_output=True, text=True, timeout=TIME_BUDGET_S + 120, cwd=tmp_path)
