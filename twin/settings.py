@@ -47,8 +47,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(10_000_000, ge=1024, description="Largest request body accepted (413 above it).")
     rate_limit_per_minute: int = Field(600, ge=1, description="Requests per minute allowed to one API key (429 above).")
     auth_failures_per_minute: int = Field(20, ge=1, description="Failed authentications per minute from one client.")
-    llm_connect_timeout_s: float = Field(3.0, gt=0, description="Connect time-out of one LLM call.")
-    llm_read_timeout_s: float = Field(20.0, gt=0, description="Read time-out of one LLM call.")
+    llm_connect_timeout_s: float = Field(2.0, gt=0, description="Connect time-out of one LLM call.")
+    llm_read_timeout_s: float = Field(10.0, gt=0, description="Read time-out of one LLM call.")
     llm_max_retries: int = Field(1, ge=0, le=5, description="Retries of a failed LLM call (with backoff) before the offline model answers.")
 
     @property
