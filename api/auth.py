@@ -66,8 +66,8 @@ def require(*roles: Role) -> Callable[[Principal], Principal]:
 
 
 PrincipalDep = Annotated[Principal, Depends(authenticate)]
-PlannerDep = Annotated[Principal, Depends(require("planner"))]
+PlannerDep = Annotated[Principal, Depends(require(*access.DECIDERS))]
 ArchitectDep = Annotated[Principal, Depends(require("architect"))]
 IntegratorDep = Annotated[Principal, Depends(require("integrator"))]
-ReporterDep = Annotated[Principal, Depends(require("integrator", "planner"))]  # who may report an exception, in chat too
+ReporterDep = Annotated[Principal, Depends(require(*access.REPORTERS))]
 AdminDep = Annotated[Principal, Depends(require("admin"))]

@@ -40,10 +40,9 @@ from tools.evidence import Evidence
 from tools.forecast import Forecast, forecast
 from tools.late_risk import score_shipments
 from twin import frames, store
+from twin.access import DECIDERS, REPORTERS
 from twin import models as m
 
-DECIDERS = ("planner", "admin")  # the roles that may approve or reject a decision (as POST /v1/decisions/...)
-REPORTERS = ("integrator", "admin")  # who may raise an exception, as POST /v1/exceptions
 MAX_WEEKS = TWIN_FORECAST.max_horizon // 7  # the demand forecaster looks 28 days ahead
 TOP = 5  # items listed per kind in a risk overview
 CODE_TABLES: dict[str, tuple[type, str]] = {

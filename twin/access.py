@@ -18,6 +18,8 @@ from twin.models import AuditEvent, OutboxMessage
 
 Role = Literal["viewer", "planner", "architect", "integrator", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
+REPORTERS: tuple[str, ...] = ("integrator", "planner", "admin")  # who may report an exception (API and chat)
+DECIDERS: tuple[str, ...] = ("planner", "admin")  # who may approve, reject or override a decision (API and chat)
 KEY_PREFIX = "ym"
 DELIVERY_NAMESPACE = uuid.UUID("5f0c7a8e-2d4b-5e61-9a3f-8c1d2e3f4a5b")
 

@@ -43,9 +43,9 @@ from twin import models as m
 CHAT_SUITE = "chat"
 GATES = {"intent_accuracy": 0.95, "intent_accuracy_cross_validated": 0.0, "slot_f1": 0.95, "abstains_when_ambiguous": 1.0, "no_exception_without_yes": 1.0,
          "answers_supported": 1.0, "role_refusals_correct": 1.0}
-# Who may do each act through the REST API (api/routers: POST /v1/exceptions needs integrator, the verdict
-# endpoints need planner; admin passes every check), written from the routers, not from the chat's tools.
-REST_ROLES = {"report": {"integrator", "admin"}, "approve": {"planner", "admin"}, "reject": {"planner", "admin"},
+# Who may do each act through the REST API (api/routers: POST /v1/exceptions needs integrator or planner, the
+# verdict endpoints need planner; admin passes every check), written from the routers, not from the chat's tools.
+REST_ROLES = {"report": {"integrator", "planner", "admin"}, "approve": {"planner", "admin"}, "reject": {"planner", "admin"},
               "override": {"planner", "admin"}}
 ROLES = ("viewer", "planner", "architect", "integrator", "admin")
 ACT_TOOLS = tuple(ACT_ROLES)

@@ -48,9 +48,9 @@ def test_a_thread_of_turns_with_follow_ups_and_a_confirmed_rejection(api_client,
     follow = sse(client, {"message": "and in Houston?", "thread_id": thread})
     assert follow[0][1]["name"] == "forecast_demand" and follow[0][1]["args"]["location"] == "DC-HOU"
 
-    report = sse(client, {"message": "Truck 7 is overheating and losing oil pressure", "thread_id": thread})
-    assert final(report)["answer"] == ("I could not do that: the planner role cannot report exceptions; integrator "
-                                       "or admin can.")
+    report = sse(api_client("viewer"), {"message": "Truck 7 is overheating and losing oil pressure", "thread_id": "v"})
+    assert final(report)["answer"] == ("I could not do that: the viewer role cannot report exceptions; integrator, "
+                                       "planner or admin can.")
     integrator = api_client("integrator")
     staged = sse(integrator, {"message": "Truck 7 is overheating and losing oil pressure", "thread_id": "ops"})
     assert kinds(staged) == ["token", "final"] and final(staged)["answer"].endswith("for TRK-007? yes/no")
@@ -72,7 +72,7 @@ def test_a_thread_of_turns_with_follow_ups_and_a_confirmed_rejection(api_client,
                                                                    "test-planner")
 
     metrics = client.get("/metrics").text
-    assert 'yardmaster_chat_answers_total{model="OfflineChatModel",outcome="verified"} 5.0' in metrics
+    assert 'yardmaster_chat_answers_total{model="OfflineChatModel",outcome="verified"} 4.0' in metrics
     assert 'outcome="template_fallback"' not in metrics
 
 

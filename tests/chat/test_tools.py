@@ -111,9 +111,9 @@ def test_fleet_priority_follows_the_failure_model(desk):
 def test_report_explain_list_and_verdicts_by_role(desk):
     planner, viewer = tools_for(desk, "planner"), tools_for(desk, "viewer")
     assert viewer["report_exception"].invoke({"description": TRUCK_FAULT}) == (
-        "the viewer role cannot report exceptions; integrator or admin can")
-    assert planner["report_exception"].invoke({"description": TRUCK_FAULT}) == (
-        "the planner role cannot report exceptions; integrator or admin can")
+        "the viewer role cannot report exceptions; integrator, planner or admin can")
+    assert tools_for(desk, "architect")["report_exception"].invoke({"description": TRUCK_FAULT}) == (
+        "the architect role cannot report exceptions; integrator, planner or admin can")
     reported = tools_for(desk, "integrator")["report_exception"].invoke({"description": TRUCK_FAULT,
                                                                           "asset_id": "truck 7"})
     decision_id = reported["decision_id"]
