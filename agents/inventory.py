@@ -10,15 +10,19 @@ from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, select
 
 from agents.explain import describe_drivers, format_number, format_usd
+from agents import routing
 from agents.proposal import Handoff, PlanOption, Proposal, compare_plans, decided, needs_info
-from agents.schemas import Action, Claim, Impact, Refs
+from agents.schemas import Claim, Impact, Refs
 from agents.toolbox import Toolbox
-from agents.twin_facts import TWIN_SOURCE, lookup
+from agents.twin_facts import TWIN_SOURCE, lookup, rates
+from tools import costs
 from tools.allocation import AllocationPlan, AllocationProblem, DcPosition, TransferLane, allocate
-from tools.evidence import Evidence
+from tools.costs import Rates
+from tools.evidence import Evidence, Source
 from tools.forecast import Forecast, ReorderPoint, SafetyStock, StockPolicy, forecast, reorder_point, safety_stock
 from twin import models as m
 from twin import store
+from twin.actions import action
 
 HORIZON_DAYS = 14  # SOP-STOCK-01: the stockout risk is judged over the next 14 days
 SERVICE_LEVEL = 0.95  # SOP-TIER-01: 95% fill rate, the target of standard customers (the lowest tier)
@@ -26,11 +30,11 @@ LEAD_TIME_DAYS = 3  # days until a transfer or an expedited order restocks a DC:
 POLICY = StockPolicy(lead_time_days=LEAD_TIME_DAYS, service_level=SERVICE_LEVEL)
 SPIKE_DAYS = 3  # SOP-DEMAND-01: the recent days checked against the forecast made before them (>= LEAD_TIME_DAYS)
 TRUCKLOAD_KG = 20_000.0  # payload of a 53 ft dry van under the US 80,000 lb gross weight limit
-HANDLING_USD_PER_UNIT = 0.35  # pick and load at the source DC, receive and put away at the destination DC
 TRANSFER_MILES_PER_DAY = 500.0  # one driver's day under US hours-of-service rules (11 h at about 45 mph)
 TRANSFER_HANDLING_DAYS = 1  # a day to pick and load at the source and to receive at the destination
-EXPEDITE_PREMIUM = 0.3  # an emergency supplier order: rush fee and premium freight, as a share of the unit cost
 EXPEDITE_LEAD_DAYS = 2  # the supplier's emergency delivery time
+STOCK_RATES = ["stockout_penalty_usd_per_unit", "handling_usd_per_unit", "expedite_purchase_premium_share"]
+SPIKE_RULE = Source(tool="rule", model="spike-never-lowers-stock-levels", version="1")
 COVERED = "stock on hand and in transit covers the forecast and the safety stock"
 NO_SURPLUS = "no other DC has spare stock that arrives within the horizon"
 
@@ -48,6 +52,7 @@ class SkuTwin(BaseModel):
     lanes: list[tuple[m.Lane, float]]
     orders: list[tuple[m.Order, int]]
     today: date
+    rates: Rates
 
     @property
     def last_day(self) -> date:
@@ -58,6 +63,11 @@ class SkuTwin(BaseModel):
     def margin(self) -> float:
         """Margin lost per unit not sold."""
         return round(self.sku.unit_price - self.sku.unit_cost, 2)
+
+    @property
+    def stockout_per_unit(self) -> float:
+        """USD of one unit short: the lost margin plus the stockout penalty."""
+        return costs.stockout(self.rates, 1.0, self.margin)
 
 
 class StockCase(BaseModel):
@@ -71,7 +81,7 @@ class StockCase(BaseModel):
     forecast: Forecast
     safety: SafetyStock
     allocation: AllocationPlan | None = None
-    handoff: Handoff | None = None
+    helper: Proposal | None = None
 
 
 def _read(tb: Toolbox, refs: Refs) -> SkuTwin | Proposal:
@@ -95,7 +105,7 @@ def _read(tb: Toolbox, refs: Refs) -> SkuTwin | Proposal:
             history=_history(session, sku.code), regions={d.code: d.region for d in store.dcs(session)},
             lanes=_lane_rates(session), orders=store.open_orders(session, sku.code, dc.code,
                                                                    today + timedelta(days=HORIZON_DAYS)),
-            today=today,
+            today=today, rates=rates(session),
         )
 
 
@@ -121,8 +131,8 @@ def _transfer_lanes(twin: SkuTwin) -> dict[str, TransferLane]:
     return {
         lane.code: TransferLane(
             origin=lane.origin, dest=twin.dc.code,
-            cost_per_unit=round(rate * lane.distance_miles * twin.sku.weight_kg / TRUCKLOAD_KG
-                                + HANDLING_USD_PER_UNIT, 4),
+            cost_per_unit=costs.transfer_per_unit(twin.rates, rate, lane.distance_miles, twin.sku.weight_kg,
+                                                  TRUCKLOAD_KG),
             lead_days=TRANSFER_HANDLING_DAYS + math.ceil(lane.distance_miles / TRANSFER_MILES_PER_DAY),
         )
         for lane, rate in twin.lanes
@@ -159,38 +169,42 @@ def _stock_case(tb: Toolbox, twin: SkuTwin) -> StockCase:
         options=[], evidence=[outlooks[target.dc].evidence, safeties[target.dc].evidence],
         facts={"need_units": round(target.need, 1), "available_units": target.on_hand,
                "cover_days": round((target.on_hand + target.in_transit) * HORIZON_DAYS / max(target.forecast, 1e-9), 1),
-               "unit_margin_usd": twin.margin},
+               "unit_margin_usd": twin.margin, "stockout_usd_per_unit": twin.stockout_per_unit},
         confidence=_need_confidence(outlooks[target.dc]), target=target, forecast=outlooks[target.dc],
         safety=safeties[target.dc],
     )
     if target.need <= 0:
         case.options = [
-            PlanOption(name="no action", actions=[], cost_usd=0.0),
-            PlanOption(name="transfer stock", actions=[], cost_usd=0.0, feasible=False, infeasible_reason=COVERED),
-            PlanOption(name="expedite purchase", actions=[], cost_usd=0.0, feasible=False, infeasible_reason=COVERED),
+            PlanOption(name="no action"),
+            PlanOption(name="transfer stock", feasible=False, infeasible_reason=COVERED),
+            PlanOption(name="expedite purchase", feasible=False, infeasible_reason=COVERED),
         ]
         return case
     lanes = _transfer_lanes(twin)
     case.allocation = allocate(AllocationProblem(positions=list(positions.values()), lanes=list(lanes.values()),
-                                                 horizon_days=HORIZON_DAYS, lost_sale_cost=twin.margin))
-    case.evidence.append(case.allocation.evidence)
-    case.options = [_transfer_option(twin, case.allocation), _expedite_option(twin, target),
-                    PlanOption(name="no action", actions=[], cost_usd=0.0,
-                               expected_penalty_usd=round(target.need * twin.margin, 2),
+                                                 horizon_days=HORIZON_DAYS, lost_sale_cost=twin.stockout_per_unit))
+    case.evidence += [case.allocation.evidence, twin.rates.evidence(STOCK_RATES)]
+    transfer = _transfer_option(twin, case.allocation, lanes)
+    handoff = _check_orders(twin, case, lanes)
+    if handoff is not None:
+        helper = routing.handle_handoff(tb, handoff)
+        transfer = transfer.with_helper(helper)
+        case.helper = helper
+    case.options = [transfer, _expedite_option(twin, target),
+                    PlanOption(name="no action", expected_penalty_usd=costs.stockout(twin.rates, target.need, twin.margin),
                                impact=Impact(units_at_risk=round(target.need, 1)))]
-    _check_orders(twin, case, lanes)
     return case
 
 
-def _transfer_option(twin: SkuTwin, plan: AllocationPlan) -> PlanOption:
-    """The allocation's moves as transfer orders, with the margin of the need they leave unmet."""
+def _transfer_option(twin: SkuTwin, plan: AllocationPlan, lanes: dict[str, TransferLane]) -> PlanOption:
+    """The allocation's moves as transfer orders, with the cost of the need they leave unmet."""
     unmet = _unmet(plan, twin.dc.code)
-    actions = [Action(type="transfer_stock", params={"sku": move.sku, "from": move.origin, "to": move.dest,
-                                                      "qty": round(move.qty), "cost_usd": round(move.cost, 2)})
+    lead = {lane.origin: lane.lead_days for lane in lanes.values()}
+    actions = [action("transfer_stock", sku=move.sku, to=move.dest, qty=round(move.qty), cost_usd=round(move.cost, 2),
+                      lead_days=int(lead[move.origin]), **{"from": move.origin})
                for move in plan.moves if round(move.qty) > 0]
     return PlanOption(
-        name="transfer stock", actions=actions,
-        cost_usd=round(plan.transfer_cost, 2), expected_penalty_usd=round(unmet * twin.margin, 2),
+        name="transfer stock", actions=actions, expected_penalty_usd=costs.stockout(twin.rates, unmet, twin.margin),
         impact=Impact(units_at_risk=round(unmet, 1), units_moved=_moved(plan)),
         feasible=bool(actions), infeasible_reason=None if actions else NO_SURPLUS,
     )
@@ -212,18 +226,18 @@ def _expedite_option(twin: SkuTwin, target: DcPosition) -> PlanOption:
     lost = target.need - target.coverable(EXPEDITE_LEAD_DAYS, HORIZON_DAYS)
     return PlanOption(
         name="expedite purchase",
-        actions=[Action(type="expedite_purchase", params={"sku": twin.sku.code, "location": target.dc, "qty": qty,
-                                                          "lead_days": EXPEDITE_LEAD_DAYS})],
-        cost_usd=round(qty * twin.sku.unit_cost * EXPEDITE_PREMIUM, 2),
-        expected_penalty_usd=round(lost * twin.margin, 2), impact=Impact(units_at_risk=round(lost, 1)),
+        actions=[action("expedite_purchase", sku=twin.sku.code, location=target.dc, qty=qty,
+                        lead_days=EXPEDITE_LEAD_DAYS,
+                        cost_usd=costs.expedite_purchase(twin.rates, qty, twin.sku.unit_cost))],
+        expected_penalty_usd=costs.stockout(twin.rates, lost, twin.margin), impact=Impact(units_at_risk=round(lost, 1)),
     )
 
 
-def _check_orders(twin: SkuTwin, case: StockCase, lanes: dict[str, TransferLane]) -> None:
+def _check_orders(twin: SkuTwin, case: StockCase, lanes: dict[str, TransferLane]) -> Handoff | None:
     """Open orders due by the day the first transfer lands; a hand-off to routing when stock cannot serve them."""
     moves = case.allocation.moves
     if not moves:
-        return
+        return None
     first = min(moves, key=lambda move: (move.lead_days, -move.qty, move.origin))
     lane = next(code for code, transfer in lanes.items() if transfer.origin == first.origin)
     arrival = twin.today + timedelta(days=math.ceil(first.lead_days))
@@ -239,12 +253,11 @@ def _check_orders(twin: SkuTwin, case: StockCase, lanes: dict[str, TransferLane]
     case.evidence.append(orders)
     case.facts.update(transfer_from=first.origin, transfer_lane=lane, transfer_arrival=arrival.isoformat(),
                       due_by_arrival_units=due)
-    if due > case.target.on_hand:
-        case.handoff = Handoff(
-            to="routing", reason=f"Open orders at {twin.dc.code} need {twin.sku.code} before a standard transfer "
-                                 f"from {first.origin} lands.",
-            request={"kind": "expedite_transfer", "lane": lane, "sku": twin.sku.code, "units": round(first.qty)},
-        )
+    if due <= case.target.on_hand:
+        return None
+    return Handoff(to="routing", reason=f"Open orders at {twin.dc.code} need {twin.sku.code} before a standard "
+                                        f"transfer from {first.origin} lands.",
+                   request={"kind": "expedite_transfer", "lane": lane, "sku": twin.sku.code, "units": round(first.qty)})
 
 
 def _findings(twin: SkuTwin, case: StockCase, plan: Evidence) -> list[Claim]:
@@ -277,7 +290,7 @@ def _findings(twin: SkuTwin, case: StockCase, plan: Evidence) -> list[Claim]:
     else:
         claims.append(Claim(text=f"The allocation solver finds no DC with spare {twin.sku.code} that reaches "
                                  f"{twin.dc.code} in time.", evidence_ids=[allocation.evidence.id]))
-    if case.handoff:
+    if case.helper:
         claims.append(Claim(text=f"Open orders need {case.facts['due_by_arrival_units']} units by "
                                  f"{case.facts['transfer_arrival']}, when the transfer from "
                                  f"{case.facts['transfer_from']} lands; {format_number(target.on_hand)} are available.",
@@ -291,21 +304,14 @@ def _twin_evidence(twin: SkuTwin) -> list[Evidence]:
     return [lookup("sku", twin.sku.code, twin.sku), lookup("inventory", key, twin.positions.get(twin.dc.code))]
 
 
-def _uses_transfer(option: PlanOption) -> bool:
-    """Whether a plan moves stock between DCs."""
-    return any(action.type == "transfer_stock" for action in option.actions)
-
-
 def _decide(tb: Toolbox, twin: SkuTwin, kind: str, query: str, options: list[PlanOption], confidence: float,
-            facts: dict, evidence: list[Evidence], findings: Callable[[Evidence], list[Claim]],
-            handoff: Handoff | None = None) -> Proposal:
-    """Compare the plans, add the procedures that apply, and hand routing a transfer that must be expedited."""
+            facts: dict, evidence: list[Evidence], findings: Callable[[Evidence], list[Claim]]) -> Proposal:
+    """Compare the whole plans (a transfer with the carrier routing booked for it) and add the procedures that apply."""
     code, dc = twin.sku.code, twin.dc.code
     chosen, alternatives, plan = compare_plans(f"{code}@{dc}:{kind}", options, confidence, facts)
     guidance = tb.guidance(f"{kind.replace('_', ' ')} of {code} at {dc}: {query}", kind)
     return decided("inventory", chosen, alternatives, plan, [*_twin_evidence(twin), *evidence, guidance],
-                   findings(plan), f"Chosen: {chosen.name} for {code} at {dc}.", confidence,
-                   handoff if _uses_transfer(chosen) else None)
+                   findings(plan), f"Chosen: {chosen.name} for {code} at {dc}.", confidence)
 
 
 def stockout_risk(tb: Toolbox, refs: Refs) -> Proposal:
@@ -315,7 +321,7 @@ def stockout_risk(tb: Toolbox, refs: Refs) -> Proposal:
         return twin
     case = _stock_case(tb, twin)
     return _decide(tb, twin, "stockout_risk", "inter-DC transfer or expedited supply", case.options, case.confidence,
-                   case.facts, case.evidence, lambda plan: _findings(twin, case, plan), case.handoff)
+                   case.facts, case.evidence, lambda plan: _findings(twin, case, plan))
 
 
 class SpikeCheck(BaseModel):
@@ -376,32 +382,55 @@ def demand_spike(tb: Toolbox, refs: Refs) -> Proposal:
     facts = {"spike_confirmed": check.confirmed, "days_above_p90": check.days_above_p90}
     query = "verify the spike and update the stock parameters"
     if not check.confirmed:
-        options = [PlanOption(name="no action", actions=[], cost_usd=0.0),
-                   PlanOption(name="raise safety stock", actions=[], cost_usd=0.0, feasible=False,
+        options = [PlanOption(name="no action"),
+                   PlanOption(name="raise safety stock", feasible=False,
                               infeasible_reason="actual demand stayed at or below the forecast's p90")]
         return _decide(tb, twin, "demand_spike", query, options, check.confidence, facts,
                        [check.actual, check.before.evidence], lambda _plan: found)
     case = _stock_case(tb, twin)
     old, new = reorder_point(check.before, POLICY), reorder_point(case.forecast, POLICY)
-    return _decide(tb, twin, "demand_spike", query, [_with_raise(option, twin, new) for option in case.options],
+    kept = _never_lower(twin, old, new)
+    return _decide(tb, twin, "demand_spike", query, [_with_raise(option, twin, kept) for option in case.options],
                    min(check.confidence, case.confidence), {**case.facts, **facts},
-                   [check.actual, check.before.evidence, old.evidence, new.evidence, *case.evidence],
-                   lambda plan: [*found, _raise_claim(old, new), *_findings(twin, case, plan)], case.handoff)
+                   [check.actual, check.before.evidence, old.evidence, new.evidence, kept.evidence, *case.evidence],
+                   lambda plan: [*found, _raise_claim(old, new, kept), *_findings(twin, case, plan)])
 
 
-def _with_raise(option: PlanOption, twin: SkuTwin, new: ReorderPoint) -> PlanOption:
+class StockLevels(BaseModel):
+    """The safety stock and reorder point a spike sets: never below the stored ones or the pre-spike ones."""
+
+    safety_stock: float
+    reorder_point: float
+    evidence: Evidence
+
+
+def _never_lower(twin: SkuTwin, old: ReorderPoint, new: ReorderPoint) -> StockLevels:
+    """The stock levels after a spike: the highest of the stored, the pre-spike and the new levels (a spike never
+    lowers them, by rule)."""
+    row = twin.positions[twin.dc.code]
+    safety = max(new.safety_stock, old.safety_stock, float(row.safety_stock or 0))
+    point = max(new.units, old.units, float(row.reorder_point or 0))
+    evidence = Evidence(id=f"rule:spike_levels:{twin.sku.code}@{twin.dc.code}", source=SPIKE_RULE,
+                        inputs={"stored_safety_stock": row.safety_stock, "stored_reorder_point": row.reorder_point,
+                                "before_reorder_point": round(old.units, 1), "after_reorder_point": round(new.units, 1)},
+                        facts={"rule": "a demand spike never lowers the safety stock or the reorder point",
+                               "safety_stock": round(safety, 1), "reorder_point": round(point, 1)})
+    return StockLevels(safety_stock=safety, reorder_point=point, evidence=evidence)
+
+
+def _with_raise(option: PlanOption, twin: SkuTwin, levels: StockLevels) -> PlanOption:
     """A stockout plan preceded by setting the new safety stock and reorder point."""
-    raise_action = Action(type="raise_safety_stock", params={
-        "sku": twin.sku.code, "location": twin.dc.code, "safety_stock": round(new.safety_stock),
-        "reorder_point": round(new.units), "lead_time_days": LEAD_TIME_DAYS, "service_level": SERVICE_LEVEL})
+    raise_action = action("raise_safety_stock", sku=twin.sku.code, location=twin.dc.code,
+                          safety_stock=round(levels.safety_stock), reorder_point=round(levels.reorder_point),
+                          lead_time_days=LEAD_TIME_DAYS, service_level=SERVICE_LEVEL)
     name = "raise safety stock only" if option.name == "no action" else f"raise safety stock and {option.name}"
     actions = [raise_action, *option.actions] if option.feasible else option.actions
     return option.model_copy(update={"name": name, "actions": actions})
 
 
-def _raise_claim(old: ReorderPoint, new: ReorderPoint) -> Claim:
-    """How the spike moves the safety stock and the reorder point."""
-    return Claim(text=f"The spike lifts safety stock from {format_number(round(old.safety_stock, 1))} to "
-                      f"{format_number(round(new.safety_stock, 1))} units and the reorder point from "
-                      f"{format_number(round(old.units, 1))} to {format_number(round(new.units, 1))}.",
-                 evidence_ids=[old.evidence.id, new.evidence.id])
+def _raise_claim(old: ReorderPoint, new: ReorderPoint, kept: StockLevels) -> Claim:
+    """How the spike moves the safety stock and the reorder point (never down)."""
+    return Claim(text=f"The spike sets safety stock to {format_number(kept.evidence.facts['safety_stock'])} units and "
+                      f"the reorder point to {format_number(kept.evidence.facts['reorder_point'])}, from "
+                      f"{format_number(round(old.units, 1))} before the spike; a spike never lowers them.",
+                 evidence_ids=[old.evidence.id, new.evidence.id, kept.evidence.id])

@@ -7,27 +7,31 @@ from datetime import date, datetime, timedelta
 from pydantic import BaseModel
 
 from agents.explain import describe_drivers, format_number, format_usd
+from agents import routing
 from agents.proposal import Handoff, PlanOption, Proposal, compare_plans, decided, needs_info, pct
 from agents.schemas import Action, Claim, Impact, Refs
 from agents.toolbox import Toolbox
-from agents.twin_facts import lookup
+from agents.twin_facts import lookup, rates
+from tools import costs
+from tools.costs import Rates
 from tools.evidence import Driver, Evidence
 from tools.maintenance import FailureRisk, score_trucks
 from tools.scheduling import MaintenanceSchedule, ScheduleProblem, TruckAtRisk, Workshop, schedule_maintenance
 from twin import frames, store
 from twin import models as m
+from twin.actions import action
 
 PROCEDURE = "SOP-MAINT-01"
 HEALTHY_BELOW = 0.30  # SOP-MAINT-01: below 0.30 routine preventive maintenance only
 CRITICAL_FROM = 0.80  # SOP-MAINT-01: from 0.80 the truck leaves service; SOP-SAFE-01: never executed automatically
-SERVICE_HOURS = ((CRITICAL_FROM, 8.0), (0.60, 6.0), (HEALTHY_BELOW, 4.0), (0.0, 3.0))  # technician hours of a class 8
-# truck per SOP-MAINT-01 band: removal with full inspection and repair, work order, inspection, routine service
+SERVICE_HOURS = ((CRITICAL_FROM, 8.0, "removal"), (0.60, 6.0, "work_order"), (HEALTHY_BELOW, 4.0, "inspection"),
+                 (0.0, 3.0, "routine"))  # technician hours of a class 8 truck per SOP-MAINT-01 band: removal with
+# full inspection and repair, work order, inspection, routine service
+MAINTENANCE_RATES = ["workshop_labour_usd_per_hour", "parts_usd_routine", "parts_usd_inspection",
+                     "parts_usd_work_order", "parts_usd_removal", "breakdown_tow_usd", "breakdown_premium_usd",
+                     "breakdown_downtime_days", "delivery_rebook_usd"]
 HORIZON_DAYS = 7  # SOP-MAINT-01: the slowest band asks for an inspection within 7 days
 MIN_AVAILABLE_SHARE = 0.85  # SOP-MAINT-01: keep at least 85% of a DC's trucks available on any day
-TOW_USD = 1_000.0  # heavy-duty tow of a truck stranded on route to the nearest DC bay (SOP-BREAK-01)
-CORRECTIVE_PREMIUM_USD = 2_500.0  # a breakdown repair over a planned one: road call, rushed parts, overtime
-DOWNTIME_DAYS = 2.0  # a failed truck stays out 1 to 3 days in the twin's corrective work orders
-DELIVERY_COST_USD = 150.0  # a delivery a truck cannot run: rebooked or handed to a carrier (scheduling's default)
 PROFILE_WEEKS = 26  # own-fleet deliveries per weekday over the last half year shape the later days' workload
 SOLVER_TIME_LIMIT_S = 5.0
 
@@ -73,7 +77,12 @@ def fleet_priority(tb: Toolbox, k: int = 5) -> list[FleetPriority]:
 
 def service_hours(p_fail: float) -> float:
     """Technician hours of the job the risk band calls for."""
-    return next(hours for floor, hours in SERVICE_HOURS if p_fail >= floor)
+    return next(hours for floor, hours, _ in SERVICE_HOURS if p_fail >= floor)
+
+
+def service_kind(p_fail: float) -> str:
+    """The job the risk band calls for: routine, inspection, work_order or removal."""
+    return next(kind for floor, _, kind in SERVICE_HOURS if p_fail >= floor)
 
 
 def daily_hazard(p_fail: float, horizon_days: int) -> float:
@@ -103,9 +112,9 @@ def workshop(dc: m.Location, fleet_size: int, critical: int) -> Workshop:
                     technician_hours=dc.technician_hours_per_day)
 
 
-def failure_cost(workload: Workload) -> float:
+def failure_cost(price: Rates, workload: Workload) -> float:
     """USD of one breakdown: the tow, the corrective premium and the deliveries lost while the truck is down."""
-    return round(TOW_USD + CORRECTIVE_PREMIUM_USD + DOWNTIME_DAYS * workload.typical[0] * DELIVERY_COST_USD, 2)
+    return costs.breakdown(price, workload.typical[0])
 
 
 def _workload(tb: Toolbox, dc: str, now: datetime) -> Workload:
@@ -121,11 +130,11 @@ def _workload(tb: Toolbox, dc: str, now: datetime) -> Workload:
     return Workload(today=stops, typical=[round(mean * factor, 1) for factor in scale])
 
 
-def _service_action(code: str, dc: str, day: int, today: date, p_fail: float) -> Action:
-    """A preventive work order for a truck at its DC on a day of the horizon."""
-    return Action(type="schedule_maintenance", params={
-        "truck": code, "dc": dc, "day": day, "date": (today + timedelta(days=day)).isoformat(), "kind": "preventive",
-        "service_hours": service_hours(p_fail), "safety_critical": p_fail >= CRITICAL_FROM})
+def _service_action(code: str, dc: str, day: int, today: date, p_fail: float, cost: float) -> Action:
+    """A preventive work order for a truck at its DC on a day of the horizon, priced with the deliveries it loses."""
+    return action("schedule_maintenance", truck=code, dc=dc, day=day, date=(today + timedelta(days=day)).isoformat(),
+                  kind="preventive", service=service_kind(p_fail), service_hours=service_hours(p_fail),
+                  safety_critical=p_fail >= CRITICAL_FROM, cost_usd=cost)
 
 
 def equipment_failure_risk(tb: Toolbox, refs: Refs) -> Proposal:
@@ -139,6 +148,7 @@ def equipment_failure_risk(tb: Toolbox, refs: Refs) -> Proposal:
             return needs_info("maintenance", ["asset_id"], reason, found)
         dc = session.get(m.Location, vehicle.home_dc)
         booked = store.open_work_orders(session, code)
+        price = rates(session)
     if booked:
         order = lookup("work_order", booked[0].id, booked[0])
         return needs_info("maintenance", [], f"Truck {code} already has work order {booked[0].id} "
@@ -152,41 +162,49 @@ def equipment_failure_risk(tb: Toolbox, refs: Refs) -> Proposal:
     workload = _workload(tb, dc.code, now)
     found.facts["stops_today"] = workload.today.get(code, 0)
     shop = lookup("dc", dc.code, dc)
-    cost = failure_cost(workload)
+    cost = failure_cost(price, workload)
+    rate_record = price.evidence(MAINTENANCE_RATES)
     facts = {"truck": code, "dc": dc.code, "procedure": PROCEDURE, "p_fail": risk.p_fail,
              "healthy_below": HEALTHY_BELOW, "critical_from": CRITICAL_FROM, "failure_cost_usd": cost}
-    defer = PlanOption(name="defer to next preventive service", actions=[], cost_usd=0.0,
-                       expected_penalty_usd=round(risk.p_fail * cost, 2),
-                       impact=Impact(expected_failures=round(risk.p_fail, 2)))
     findings = _risk_findings(found, shop, risk, dc)
-    evidence = [found, shop, risk.evidence]
+    evidence = [found, shop, risk.evidence, rate_record]
     confidence = max(risk.p_fail, 1 - risk.p_fail)
-    handoff = None
     if risk.p_fail < HEALTHY_BELOW:
-        service = PlanOption(name="service today", actions=[_service_action(code, dc.code, 0, today, risk.p_fail)],
-                             cost_usd=0.0, feasible=False,
+        defer = PlanOption(name="defer to next preventive service", expected_penalty_usd=round(risk.p_fail * cost, 2),
+                           impact=Impact(expected_failures=round(risk.p_fail, 2)))
+        visit = costs.workshop_visit(price, service_kind(risk.p_fail), service_hours(risk.p_fail))
+        service = PlanOption(name="service today",
+                             actions=[_service_action(code, dc.code, 0, today, risk.p_fail, visit)], feasible=False,
                              infeasible_reason=f"P(fail) {pct(risk.p_fail)} is below {format_number(HEALTHY_BELOW)}: "
                                                f"{PROCEDURE} keeps routine preventive maintenance")
         chosen, alternatives, plan = compare_plans(code, [defer, service], confidence, facts)
         findings.append(Claim(text=f"Below {format_number(HEALTHY_BELOW)}, {PROCEDURE} keeps {code} on routine "
                                    f"preventive maintenance.", evidence_ids=[plan.id]))
     else:
-        problem = schedule_problem(risks, trucks, dc, workload, cost, code)
+        problem = schedule_problem(risks, trucks, dc, workload, cost, code, price)
         schedule = schedule_maintenance(problem, time_limit_s=SOLVER_TIME_LIMIT_S)
         slot = next(s for s in schedule.slots if s.truck == code)
         facts["service_date"] = None if slot.day is None else (today + timedelta(days=slot.day)).isoformat()
-        chosen, alternatives, plan = compare_plans(code, [*service_plans(problem, schedule, risk, today), defer],
-                                                   confidence, facts)
+        plans = [_with_replan(tb, option, workload) for option in service_plans(problem, schedule, risk, today, price,
+                                                                    {r.truck: r.p_fail for r in risks})]
+        chosen, alternatives, plan = compare_plans(code, plans, confidence, facts)
         findings += _schedule_findings(schedule, risk, dc.code, facts["service_date"], plan.id)
         evidence.append(schedule.evidence)
-        if chosen.actions and chosen.actions[0].params["day"] == 0 and workload.today.get(code):
-            handoff = Handoff(to="routing", reason=f"Truck {code} goes to the workshop today.",
-                              request={"kind": "replan_without_truck", "truck": code})
     guidance = tb.guidance(f"truck {code} failure risk {risk.p_fail}: {describe_drivers(risk.drivers)}",
                            "equipment_failure_risk")
     return decided("maintenance", chosen, alternatives, plan, [*evidence, guidance], findings,
                    f"Chosen: {chosen.name} for {code} ({format_usd(chosen.expected_total_usd)} expected).",
-                   confidence, handoff)
+                   confidence)
+
+
+def _with_replan(tb: Toolbox, option: PlanOption, workload: Workload) -> PlanOption:
+    """A plan that takes trucks with stops today into the workshop, completed by routing's re-plan without them."""
+    today = [a.params["truck"] for a in option.actions if a.params["day"] == 0 and workload.today.get(a.params["truck"])]
+    if not option.feasible or not today:
+        return option
+    handoff = Handoff(to="routing", reason=f"Truck {today[0]} goes to the workshop today.",
+                      request={"kind": "replan_without_truck", "truck": today[0], "also_out": today[1:]})
+    return option.with_helper(routing.handle_handoff(tb, handoff))
 
 
 def _risk_findings(found: Evidence, shop: Evidence, risk: FailureRisk, dc: m.Location) -> list[Claim]:
@@ -203,7 +221,7 @@ def _risk_findings(found: Evidence, shop: Evidence, risk: FailureRisk, dc: m.Loc
 
 
 def schedule_problem(risks: list[FailureRisk], trucks: dict[str, m.Vehicle], dc: m.Location, workload: Workload,
-                     cost: float, code: str) -> ScheduleProblem:
+                     cost: float, code: str, price: Rates) -> ScheduleProblem:
     """The truck and its DC's other trucks at risk competing for the DC's workshop over the horizon."""
     fleet_size = sum(truck.home_dc == dc.code for truck in trucks.values())
     at_risk = [r for r in risks
@@ -211,38 +229,55 @@ def schedule_problem(risks: list[FailureRisk], trucks: dict[str, m.Vehicle], dc:
     return ScheduleProblem(
         trucks=[truck_at_risk(r, dc.code, workload.deliveries(r.truck)) for r in at_risk],
         workshops=[workshop(dc, fleet_size, sum(r.p_fail >= CRITICAL_FROM for r in at_risk))],
-        horizon_days=HORIZON_DAYS, failure_cost=cost, delivery_cost=DELIVERY_COST_USD)
+        horizon_days=HORIZON_DAYS, failure_cost=cost, delivery_cost=price["delivery_rebook_usd"])
 
 
 def service_plans(problem: ScheduleProblem, schedule: MaintenanceSchedule, risk: FailureRisk,
-                  today: date) -> list[PlanOption]:
-    """Service in the CP-SAT slot and, when that is not today, service today regardless of the other trucks."""
+                  today: date, price: Rates, p_fail_of: dict[str, float]) -> list[PlanOption]:
+    """Deferring, servicing in the CP-SAT slot (with the other trucks the schedule books into the workshop today) and,
+    when that slot is not today, servicing today regardless of the other trucks; every plan is priced over the same
+    trucks, so a plan that books a truck carries its visit and the one that leaves it on the road carries its risk."""
     code, p_fail = risk.truck, risk.p_fail
     truck = next(t for t in problem.trucks if t.truck == code)
     slot = next(s for s in schedule.slots if s.truck == code)
     shop = problem.workshops[0]
+    at_risk = {item.truck: item for item in problem.trucks}
+    others = [s.truck for s in schedule.slots if s.day == 0 and s.truck != code]
 
-    def plan(name: str, day: int) -> PlanOption:
-        """Service on `day`: the deliveries that day are lost, the failures before it are expected."""
-        return PlanOption(name=name, actions=[_service_action(code, shop.dc, day, today, p_fail)],
-                          cost_usd=round(problem.delivery_cost * truck.service_impact(day), 2),
-                          expected_penalty_usd=round(problem.failure_cost * truck.exposure(day), 2),
+    def visit(item: TruckAtRisk, day: int) -> Action:
+        """One truck's work order on `day`, priced: technician hours and parts of its risk band."""
+        chance = p_fail_of[item.truck]
+        return _service_action(item.truck, shop.dc, day, today, chance,
+                               costs.workshop_visit(price, service_kind(chance), service_hours(chance)))
+
+    def plan(name: str, day: int, booked: list[str]) -> PlanOption:
+        """Service on `day` (with `booked` trucks today): failures before the visits and of the trucks left on the
+        road are expected, and so are the deliveries a later visit takes off the road (today's are re-planned)."""
+        exposure = truck.exposure(day) + sum(at_risk[other].exposure(0) for other in booked)
+        exposure += sum(p_fail_of[other] for other in others if other not in booked)
+        lost = costs.lost_deliveries(price, truck.service_impact(day)) if day > 0 else 0.0
+        return PlanOption(name=name, actions=[visit(truck, day), *(visit(at_risk[other], 0) for other in booked)],
+                          expected_penalty_usd=round(problem.failure_cost * exposure + lost, 2),
                           impact=Impact(downtime_hours=truck.service_hours, deliveries_moved=truck.service_impact(day),
-                                        expected_failures=round(truck.exposure(day), 2)))
+                                        expected_failures=round(exposure, 2)))
 
+    exposure = p_fail + sum(p_fail_of[other] for other in others)
+    defer = PlanOption(name="defer to next preventive service",
+                       expected_penalty_usd=round(problem.failure_cost * exposure, 2),
+                       impact=Impact(expected_failures=round(exposure, 2)))
     if slot.day is None:
-        solver_plan = PlanOption(name="service in the CP-SAT slot", actions=[], cost_usd=0.0, feasible=False,
+        solver_plan = PlanOption(name="service in the CP-SAT slot", feasible=False,
                                  infeasible_reason=f"no bay free at {shop.dc} within {problem.horizon_days} days")
     else:
-        solver_plan = plan("service in the CP-SAT slot", slot.day)
+        solver_plan = plan("service in the CP-SAT slot", slot.day, others)
     if slot.day == 0:
-        return [solver_plan]
+        return [solver_plan, defer]
     booked = [t for t, s in zip(problem.trucks, schedule.slots) if s.day == 0]
-    today_plan = plan("service today", 0)
+    today_plan = plan("service today", 0, [])
     if len(booked) >= shop.bays or sum(t.service_hours for t in booked) + truck.service_hours > shop.technician_hours:
         today_plan = today_plan.model_copy(update={
             "feasible": False, "infeasible_reason": f"the {shop.dc} workshop is full today with riskier trucks"})
-    return [solver_plan, today_plan]
+    return [solver_plan, today_plan, defer]
 
 
 def _schedule_findings(schedule: MaintenanceSchedule, risk: FailureRisk, dc: str, service_date: str | None,

@@ -1,6 +1,7 @@
 """The routing and carriers specialist: late shipments, carrier capacity shortfalls, re-plans of a truck's stops."""
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import pandas as pd
 
@@ -8,25 +9,26 @@ from agents.explain import describe_drivers, format_number, format_usd
 from agents.proposal import Handoff, PlanOption, Proposal, compare_plans, decided, needs_info, pct
 from agents.schemas import Action, Claim, Impact, Refs
 from agents.toolbox import Toolbox
-from agents.twin_facts import lookup
-from tools import carriers, routing
-from tools.evidence import Evidence
-from tools.late_risk import LateRisk, score_shipments
+from agents.twin_facts import lookup, rates
+from tools import carriers, costs, routing
+from tools.evidence import Evidence, Source
+from tools.late_risk import OVERDUE_RULE, LateRisk, score_shipments
+from twin.actions import action
 from twin import frames, store
 from twin import models as m
 
-LATE_PENALTY_USD = {"gold": 1500.0, "silver": 750.0, "standard": 300.0}  # SOP-TIER-01 expedite limits
-NOTIFIED_PENALTY_SHARE = 0.8  # a customer told early bears 80% of the cost of a late delivery
-NOTIFY_COST_USD = 25.0  # dispatcher time to call the customer and agree a new appointment
-EXPEDITE_BASE_USD, EXPEDITE_PER_MILE_USD, EXPEDITE_HOURS_SAVED_SHARE = 150.0, 0.75, 0.3
-SPOT_PREMIUM = 1.25  # SOP-CAP-01: spot freight runs about 25% over contract
-OWN_FLEET_USD_PER_MILE, OWN_FLEET_SPEED_MPH = 1.9, 30.0
+OWN_FLEET_SPEED_MPH = 30.0
 STOP_SERVICE_MIN, SHIFT = 20.0, (420.0, 1080.0)
+LATE_RATES = ["late_penalty_usd_gold", "late_penalty_usd_silver", "late_penalty_usd_standard",
+              "notified_penalty_share", "notify_usd", "notify_window_hours", "expedite_base_usd",
+              "expedite_usd_per_mile", "expedite_hours_saved_share"]
+CAPACITY_RATES = ["spot_premium_share", "spot_late_share", "late_load_penalty_usd"]
+CUT_ASSUMPTION = Source(tool="assumption", model="capacity_cut", version="1")
 
 
-def _score(tb: Toolbox, frame: pd.DataFrame, label: str | None = None) -> LateRisk:
-    """Late risk of a one-row shipment frame; a labelled what-if gets its own evidence id."""
-    risk = score_shipments(tb.models.late, frame)[0]
+def _score(tb: Toolbox, frame: pd.DataFrame, label: str | None = None, now: datetime | None = None) -> LateRisk:
+    """Late risk of a one-row shipment frame at the twin's clock; a labelled what-if gets its own evidence id."""
+    risk = score_shipments(tb.models.late, frame, now=now)[0]
     if label:
         risk.evidence.id = f"{risk.evidence.id}:{label}"
         risk.evidence.inputs["scenario"] = label
@@ -35,6 +37,7 @@ def _score(tb: Toolbox, frame: pd.DataFrame, label: str | None = None) -> LateRi
 
 def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
     """Score a shipment's late risk and choose between expediting, switching carrier, notifying, or nothing."""
+    now = tb.now()
     with tb.session() as session:
         shipment = session.get(m.Shipment, refs.shipment_id)
         found = lookup("shipment", refs.shipment_id, shipment)
@@ -43,32 +46,47 @@ def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
         tier = store.customer_tier(session, shipment.destination)
         frame = frames.shipment_frame(session, ids=[shipment.id])
         offers = store.carrier_lanes(session, lane=shipment.lane)
+        remaining = store.remaining_capacity(session, now)
+        told = store.last_notification(session, shipment.id)
+        price = rates(session)
     found.facts.update(customer_tier=tier, due=f"{shipment.promised_at:%Y-%m-%d %H:%M}")
     if shipment.status == "delivered":
         return needs_info("routing", [], f"Shipment {shipment.id} is already delivered; nothing to recover.", found,
                           status="no_action")
-    risk = _score(tb, frame)
-    penalty = LATE_PENALTY_USD[tier]
-    found.facts["late_penalty_usd"] = penalty
-    hours_saved = round(float(frame["planned_transit_hours"].iat[0]) * EXPEDITE_HOURS_SAVED_SHARE, 1)
-    expedited = _score(tb, frame.assign(slack_hours=frame["slack_hours"] + hours_saved), "expedited")
+    risk = _score(tb, frame, now=now)
+    rate_record = price.evidence(LATE_RATES)
+    window = timedelta(hours=price["notify_window_hours"])
+    notified = told is not None and now - told.at <= window
+    if told is not None:
+        found.facts["customer_notified_at"] = f"{told.at:%Y-%m-%d %H:%M}"
+    hours_saved = round(float(frame["planned_transit_hours"].iat[0]) * price["expedite_hours_saved_share"], 1)
+    expedited = _score(tb, frame.assign(slack_hours=frame["slack_hours"] + hours_saved), "expedited", now)
     expedited.evidence.inputs["hours_saved"] = hours_saved
-    expedite_cost = round(EXPEDITE_BASE_USD + EXPEDITE_PER_MILE_USD * shipment.distance_miles + NOTIFY_COST_USD, 2)
-    notify = Action(type="notify_customer", params={"shipment_id": shipment.id, "customer": shipment.destination})
+    notify = [] if notified else [action("notify_customer", shipment_id=shipment.id, customer=shipment.destination,
+                                         cost_usd=costs.notify(price))]
+
+    def penalty(p_late: float) -> float:
+        """Expected penalty after the customer is (or was already) told."""
+        return costs.expected_late_penalty(price, p_late, tier, notified=True)
+
     options = [
-        PlanOption(name="expedite final leg", cost_usd=expedite_cost,
-                   expected_penalty_usd=expedited.p_late * penalty * NOTIFIED_PENALTY_SHARE,
-                   actions=[Action(type="expedite_shipment", params={"shipment_id": shipment.id,
-                                                                     "hours_saved": hours_saved}), notify],
-                   impact=Impact(late_deliveries_avoided=round(risk.p_late - expedited.p_late, 2))),
-        PlanOption(name="notify customer", cost_usd=NOTIFY_COST_USD, actions=[notify],
-                   expected_penalty_usd=risk.p_late * penalty * NOTIFIED_PENALTY_SHARE, impact=Impact()),
-        PlanOption(name="no action", cost_usd=0.0, actions=[], expected_penalty_usd=risk.p_late * penalty,
-                   impact=Impact()),
+        PlanOption(name="expedite final leg",
+                   actions=[action("expedite_shipment", shipment_id=shipment.id, hours_saved=hours_saved,
+                                   cost_usd=costs.expedite_shipment(price, shipment.distance_miles)), *notify],
+                   expected_penalty_usd=penalty(expedited.p_late),
+                   impact=Impact(late_deliveries_avoided=round(risk.p_late - expedited.p_late, 2)),
+                   feasible=shipment.service != "expedited",
+                   infeasible_reason=f"{shipment.id} is already expedited"),
+        PlanOption(name="notify customer", actions=notify, expected_penalty_usd=penalty(risk.p_late),
+                   feasible=not notified,
+                   infeasible_reason=f"the customer was told at {found.facts.get('customer_notified_at')}, within "
+                                     f"the {format_number(price['notify_window_hours'])}-hour window"),
+        PlanOption(name="no action", expected_penalty_usd=costs.expected_late_penalty(price, risk.p_late, tier,
+                                                                                      notified=notified)),
     ]
-    evidence = [found, risk.evidence, expedited.evidence,
+    evidence = [found, risk.evidence, expedited.evidence, rate_record,
                 tb.guidance(f"late shipment {shipment.id} on lane {shipment.lane}", "late_shipment")]
-    switch = _carrier_switch(tb, shipment, frame, offers, penalty)
+    switch = _carrier_switch(tb, shipment, frame, offers, remaining, now, notify, penalty)
     if switch:
         option, switch_evidence = switch
         options.append(option)
@@ -78,96 +96,124 @@ def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
     findings = [
         Claim(text=f"Shipment {shipment.id} on lane {shipment.lane} is due at "
                    f"{found.facts['due']} UTC for a {tier} customer.", evidence_ids=[found.id]),
-        Claim(text=f"The late-risk model puts P(late) at {pct(risk.p_late)}; top drivers: "
-                   f"{describe_drivers(risk.drivers)}.", evidence_ids=[risk.evidence.id]),
-        Claim(text=f"Expediting saves {format_number(hours_saved)} hours and lowers P(late) to "
-                   f"{pct(expedited.p_late)} for {format_usd(expedite_cost)}.",
-              evidence_ids=[expedited.evidence.id, plan.id]),
+        _risk_claim(risk),
+        Claim(text=f"A late delivery to a {tier} customer costs {format_usd(costs.late_penalty(price, tier))}; a "
+                   f"customer told early bears {pct(price['notified_penalty_share'])} of it.",
+              evidence_ids=[rate_record.id]),
     ]
+    if options[0].feasible:
+        findings.append(Claim(text=f"Expediting saves {format_number(hours_saved)} hours and lowers P(late) to "
+                                   f"{pct(expedited.p_late)} for {format_usd(options[0].actions[0].params.cost_usd)}.",
+                              evidence_ids=[expedited.evidence.id, plan.id]))
     return decided("routing", chosen, alternatives, plan, evidence, findings,
                    f"Chosen: {chosen.name} for {shipment.id}.", confidence)
 
 
+def _risk_claim(risk: LateRisk) -> Claim:
+    """What the late-risk model (or the overdue rule) says, with its drivers."""
+    if risk.evidence.source.model == OVERDUE_RULE.model:
+        return Claim(text=f"The shipment is past its promised time and not delivered: P(late) is "
+                          f"{pct(risk.p_late)} by rule; model drivers: {describe_drivers(risk.drivers)}.",
+                     evidence_ids=[risk.evidence.id])
+    return Claim(text=f"The late-risk model puts P(late) at {pct(risk.p_late)}; top drivers: "
+                      f"{describe_drivers(risk.drivers)}.", evidence_ids=[risk.evidence.id])
+
+
 def _carrier_switch(tb: Toolbox, shipment: m.Shipment, frame: pd.DataFrame, offers: list[m.CarrierLane],
-                    penalty: float) -> tuple[PlanOption, list[Evidence]] | None:
-    """Hand the rest of the trip to the best other carrier on the lane, scored by the late-risk model."""
-    others = [offer for offer in offers if offer.carrier != shipment.carrier]
+                    remaining: dict[str, float], now: datetime, notify: list[Action],
+                    penalty: Callable[[float], float]) -> tuple[PlanOption, list[Evidence]] | None:
+    """Hand the rest of the trip to the best other carrier on the lane with capacity left, scored by the late-risk
+    model."""
+    others = [offer for offer in offers if offer.carrier != shipment.carrier and remaining.get(offer.carrier, 0) >= 1]
     if not shipment.carrier or not others:
         return None
     options = []
     for offer in others:
-        what_if = _score(tb, frame.assign(carrier=offer.carrier), f"carrier={offer.carrier}")
+        what_if = _score(tb, frame.assign(carrier=offer.carrier), f"carrier={offer.carrier}", now)
         options.append(carriers.CarrierOption(carrier=offer.carrier, lane=offer.lane, rate_per_mile=offer.rate_per_mile,
                                               on_time_prob=round(1 - what_if.p_late, 4),
-                                              capacity_loads=offer.capacity_per_week))
+                                              capacity_loads=int(remaining[offer.carrier])))
     ranking = carriers.rank_carriers(options, miles=shipment.distance_miles / 2)
     best = next(option for option in options if option.carrier == ranking.chosen)
-    cost = round(best.cost(shipment.distance_miles / 2), 2)
     return PlanOption(
-        name=f"switch to {best.carrier}", cost_usd=cost,
-        expected_penalty_usd=(1 - best.on_time_prob) * penalty * NOTIFIED_PENALTY_SHARE,
-        actions=[Action(type="switch_carrier", params={"shipment_id": shipment.id, "from_carrier": shipment.carrier,
-                                                       "to_carrier": best.carrier})],
-        impact=Impact(),
+        name=f"switch to {best.carrier}", expected_penalty_usd=penalty(1 - best.on_time_prob),
+        actions=[action("switch_carrier", shipment_id=shipment.id, from_carrier=shipment.carrier,
+                        to_carrier=best.carrier,
+                        cost_usd=costs.carrier_move(best.rate_per_mile, shipment.distance_miles / 2)), *notify],
     ), [ranking.evidence]
 
 
-def carrier_capacity(tb: Toolbox, refs: Refs, cut_pct: float = 100.0) -> Proposal:
-    """Re-tender the loads a carrier cannot take next week to other carriers, by CP-SAT assignment."""
+def carrier_capacity(tb: Toolbox, refs: Refs, cut_pct: float | None = None) -> Proposal:
+    """Re-tender the loads a carrier cannot take this week to other carriers with capacity left, by CP-SAT assignment;
+    with no cut given, the whole weekly volume is re-tendered, stated as an assumption."""
+    now = tb.now()
     with tb.session() as session:
         carrier = session.get(m.Carrier, refs.carrier)
         found = lookup("carrier", refs.carrier, carrier)
         if carrier is None:
             return needs_info("routing", ["carrier"], f"Carrier {refs.carrier} is not in the twin.", found)
-        week = store.weekly_loads(session, tb.now())
+        week = store.weekly_loads(session, now)
         own = store.carrier_lanes(session, carrier=carrier.code, lane=refs.lane)
         lanes = {lane.code: lane for lane in session.exec(m.Lane.__table__.select()).all()}
         offers = {offer.lane: store.carrier_lanes(session, lane=offer.lane) for offer in own}
-        capacity = {c.code: c.capacity_per_week for c in session.exec(m.Carrier.__table__.select()).all()}
-    analysis = capacity_shortfall(carrier.code, own, offers, lanes, week, capacity, cut_pct)
+        remaining = store.remaining_capacity(session, now)
+        price = rates(session)
+    assumed = cut_pct is None
+    cut = 100.0 if assumed else cut_pct
+    cut_record = Evidence(id=f"assumption:capacity_cut:{carrier.code}", source=CUT_ASSUMPTION,
+                          inputs={"stated_cut_pct": cut_pct},
+                          facts={"capacity_cut_pct": cut, "assumed": assumed,
+                                 "rule": "no cut stated: the whole weekly volume is re-tendered (SOP-CAP-01 worst case)"
+                                 if assumed else "the cut stated in the report"})
+    analysis = capacity_shortfall(carrier.code, own, offers, lanes, week, remaining, cut)
     if analysis is None:
         return needs_info("routing", [], f"Carrier {carrier.code} has no recent loads to re-tender.", found,
                           status="no_action")
     assignment, original_cost, loads = analysis
-    late_penalty = 500.0
-    spot_cost = round(original_cost * SPOT_PREMIUM, 2)
+    rate_record = price.evidence(CAPACITY_RATES)
+    extra = round(assignment.freight_cost_usd - original_cost, 2)
+    premium = round(costs.spot_move(price, original_cost) - original_cost, 2)
     options = [
-        PlanOption(name="re-tender to contract carriers", cost_usd=round(assignment.freight_cost_usd - original_cost, 2),
-                   expected_penalty_usd=assignment.expected_late_loads * late_penalty
-                   + len(assignment.unassigned) * late_penalty,
-                   actions=[Action(type="retender_loads", params={
-                       "from_carrier": carrier.code, "capacity_cut_pct": cut_pct,
-                       "assignments": [{"load_id": a.load_id, "lane": a.lane, "carrier": a.carrier}
-                                       for a in assignment.loads if a.carrier]})],
-                   impact=Impact(loads=len(loads), loads_unassigned=len(assignment.unassigned)),
-                   feasible=len(assignment.unassigned) < len(loads)),
-        PlanOption(name="spot market", cost_usd=round(spot_cost - original_cost, 2),
-                   expected_penalty_usd=len(loads) * 0.15 * late_penalty,
-                   actions=[Action(type="book_spot", params={"from_carrier": carrier.code, "loads": len(loads)})],
+        PlanOption(name="re-tender to contract carriers",
+                   expected_penalty_usd=costs.late_loads(price, assignment.expected_late_loads
+                                                         + len(assignment.unassigned)),
+                   actions=[action("retender_loads", from_carrier=carrier.code, capacity_cut_pct=cut,
+                                   cost_usd=max(0.0, extra),
+                                   assignments=[{"load_id": a.load_id, "lane": a.lane, "carrier": a.carrier}
+                                                for a in assignment.loads if a.carrier])],
+                   impact=Impact(loads=len(loads), loads_unassigned=len(assignment.unassigned),
+                                 saving_usd=max(0.0, -extra) or None),
+                   feasible=len(assignment.unassigned) < len(loads),
+                   infeasible_reason="no other carrier has capacity left for these loads this week"),
+        PlanOption(name="spot market", expected_penalty_usd=costs.late_loads(price, len(loads) * price["spot_late_share"]),
+                   actions=[action("book_spot", from_carrier=carrier.code, loads=len(loads), cost_usd=premium)],
                    impact=Impact(loads=len(loads))),
-        PlanOption(name="hold loads a week", cost_usd=0.0, expected_penalty_usd=len(loads) * late_penalty,
-                   actions=[], impact=Impact(loads=len(loads))),
+        PlanOption(name="hold loads a week", expected_penalty_usd=costs.late_loads(price, len(loads)),
+                   impact=Impact(loads=len(loads))),
     ]
     confidence = 1 - assignment.expected_late_loads / max(1, len(loads))
     chosen, alternatives, plan = compare_plans(f"{carrier.code}-capacity", options, confidence,
-                                               {"loads": len(loads), "capacity_cut_pct": cut_pct,
+                                               {"loads": len(loads), "capacity_cut_pct": cut,
                                                 "original_cost_usd": round(original_cost, 2)})
+    stated = "is assumed to lose" if assumed else "loses"
     findings = [
-        Claim(text=f"{carrier.code} loses {format_number(cut_pct)}% of its capacity: {len(loads)} loads a week "
-                   f"need another carrier.", evidence_ids=[plan.id, found.id]),
-        Claim(text=f"CP-SAT assigns them for {format_usd(assignment.freight_cost_usd)} with "
+        Claim(text=f"{carrier.code} {stated} {format_number(cut)}% of its capacity: {len(loads)} loads a week "
+                   f"need another carrier.", evidence_ids=[plan.id, found.id, cut_record.id]),
+        Claim(text=f"CP-SAT assigns them for {format_usd(assignment.freight_cost_usd)} against "
+                   f"{format_usd(original_cost)} under contract, with "
                    f"{format_number(assignment.expected_late_loads)} expected late loads.",
-              evidence_ids=[assignment.evidence.id]),
+              evidence_ids=[assignment.evidence.id, plan.id]),
     ]
     guidance = tb.guidance(f"{carrier.code} capacity shortfall, loads to re-tender", "carrier_capacity")
-    return decided("routing", chosen, alternatives, plan, [found, assignment.evidence, guidance], findings,
+    return decided("routing", chosen, alternatives, plan, [found, cut_record, rate_record, assignment.evidence,
+                                                           guidance], findings,
                    f"Chosen: {chosen.name} for {carrier.code}.", confidence)
 
 
 def capacity_shortfall(carrier: str, own: list[m.CarrierLane], offers: dict[str, list[m.CarrierLane]],
-                       lanes: dict, week: dict[tuple[str, str], float], capacity: dict[str, int],
+                       lanes: dict, week: dict[tuple[str, str], float], remaining: dict[str, float],
                        cut_pct: float) -> tuple[carriers.LoadAssignment, float, list[carriers.Load]] | None:
-    """The loads a capacity cut displaces and their CP-SAT assignment to the other carriers with room left."""
+    """The loads a capacity cut displaces and their CP-SAT assignment to the other carriers' remaining capacity."""
     loads, original_cost = [], 0.0
     for offer in own:
         displaced = round(week.get((carrier, offer.lane), 0.0) * cut_pct / 100)
@@ -176,21 +222,18 @@ def capacity_shortfall(carrier: str, own: list[m.CarrierLane], offers: dict[str,
         original_cost += displaced * offer.rate_per_mile * miles
     if not loads:
         return None
-    used = {}
-    for (other, _lane), count in week.items():
-        used[other] = used.get(other, 0.0) + count
     options = [
         carriers.CarrierOption(carrier=o.carrier, lane=o.lane, rate_per_mile=o.rate_per_mile,
-                               on_time_prob=o.on_time_rate,
-                               capacity_loads=max(0, round(capacity[o.carrier] - used.get(o.carrier, 0.0))))
+                               on_time_prob=o.on_time_rate, capacity_loads=int(remaining.get(o.carrier, 0.0)))
         for lane_offers in offers.values() for o in lane_offers if o.carrier != carrier
     ]
     problem = carriers.AssignmentProblem(loads=loads, options=options)
     return carriers.assign_loads(problem, time_limit_s=5.0), original_cost, loads
 
 
-def replan_without_truck(tb: Toolbox, truck: str, reason: str) -> Proposal:
-    """Re-plan a DC's routes of the day without one truck (VRPTW), against handing its stops to a carrier."""
+def replan_without_truck(tb: Toolbox, truck: str, reason: str, also_out: list[str] | None = None) -> Proposal:
+    """Re-plan a DC's routes of the day without the truck and every truck the workshop holds that day (VRPTW),
+    against handing the truck's stops to a carrier."""
     now = tb.now()
     with tb.session() as session:
         vehicle = session.get(m.Vehicle, truck)
@@ -199,91 +242,109 @@ def replan_without_truck(tb: Toolbox, truck: str, reason: str) -> Proposal:
         fleet = {route.truck: session.get(m.Vehicle, route.truck) for route, _ in routes}
         stops = [(stop, session.get(m.Location, stop.customer), session.get(m.Shipment, stop.shipment_id))
                  for _route, route_stops in routes for stop in route_stops]
-        tiers = {stop.customer: customer.tier for stop, customer, _ in stops}
         metro = store.carrier_lanes(session, lane=f"{dc.region}-{dc.region}", carrier="CAR-METRO")
-    own_stops = [stop for route, route_stops in routes if route.truck == truck for stop in route_stops]
+        in_workshop = {order.truck for order in store.workshop_bookings(session, dc.code, now.date())}
+        price = rates(session)
+    out = sorted(({truck, *(also_out or [])} | in_workshop) & set(fleet))
+    own_stops = [stop for route, route_stops in routes if route.truck in out for stop in route_stops]
     if not own_stops:
         return needs_info("routing", [], f"Truck {truck} has no route today; nothing to re-plan.",
                           lookup("truck", truck, vehicle), status="no_action")
+    tiers = {stop.customer: customer.tier for stop, customer, _ in stops}
     problem = routing.RoutingProblem(
         depot=routing.Depot(id=dc.code, location=routing.Location(lat=dc.lat, lon=dc.lon),
                             tw_early=SHIFT[0], tw_late=SHIFT[1]),
         stops=[routing.Stop(id=stop.shipment_id, location=routing.Location(lat=customer.lat, lon=customer.lon),
                             demand=shipment.units, service_minutes=STOP_SERVICE_MIN,
                             tw_early=customer.window_start_min, tw_late=customer.window_end_min,
-                            drop_penalty=LATE_PENALTY_USD[customer.tier])
+                            drop_penalty=costs.late_penalty(price, customer.tier))
                for stop, customer, shipment in stops],
         vehicles=[routing.Vehicle(id=route.truck, capacity=fleet[route.truck].capacity_units,
                                   shift_start=SHIFT[0], shift_end=SHIFT[1]) for route, _ in routes],
         speed_mph=OWN_FLEET_SPEED_MPH,
     )
     baseline = routing.solve_vrptw(problem, time_limit_s=2.0, max_iterations=2000, seed=0)
-    plan = routing.solve_vrptw(routing.without_vehicle(problem, truck), time_limit_s=2.0, max_iterations=2000, seed=0)
-    plan.evidence.id = f"{plan.evidence.id}:without-{truck}"
-    before = baseline.objective.total_distance
-    dropped_penalty = sum(LATE_PENALTY_USD[tiers[s.customer]] for s, *_ in stops if s.shipment_id in plan.unserved)
+    reduced = problem
+    for code in out:
+        reduced = routing.without_vehicle(reduced, code)
+    plan = routing.solve_vrptw(reduced, time_limit_s=2.0, max_iterations=2000, seed=0)
+    plan.evidence.id = f"{plan.evidence.id}:without-{'+'.join(out)}"
+    before = baseline.objective
+    extra_miles = plan.objective.total_distance - before.total_distance
+    extra_hours = (plan.objective.total_duration - before.total_duration) / 60
+    replan_cost = costs.own_fleet(price, extra_miles, extra_hours)
+    saving = costs.own_fleet(price, -extra_miles, -extra_hours)
+    dropped_penalty = sum(costs.late_penalty(price, tiers[s.customer]) for s, *_ in stops
+                          if s.shipment_id in plan.unserved)
     metro_rate = metro[0].rate_per_mile if metro else 2.6
-    handover_cost = round(sum(2 * sh.distance_miles * metro_rate + 75 for s, _, sh in stops if s in own_stops), 2)
+    rate_record = price.evidence(["own_fleet_usd_per_km", "driver_usd_per_hour", "tender_stop_fee_usd",
+                                  "late_penalty_usd_gold", "late_penalty_usd_silver", "late_penalty_usd_standard"])
+    handed = [s for s in own_stops]
     options = [
-        PlanOption(name="re-plan routes without the truck",
-                   cost_usd=round((plan.objective.total_distance - before) * OWN_FLEET_USD_PER_MILE, 2),
-                   expected_penalty_usd=dropped_penalty,
-                   actions=[Action(type="replan_route", params={
-                       "dc": dc.code, "removed_truck": truck, "day": now.date().isoformat(),
-                       "routes": [{"truck": r.vehicle_id, "stops": [v.stop_id for v in r.visits]} for r in plan.routes],
-                       "unserved": plan.unserved})],
-                   impact=Impact(stops_moved=len(own_stops), stops_unserved=len(plan.unserved))),
-        PlanOption(name="hand stops to CAR-METRO", cost_usd=handover_cost, expected_penalty_usd=0.0,
-                   actions=[Action(type="tender_stops", params={"carrier": "CAR-METRO", "truck": truck,
-                                                                "shipments": [s.shipment_id for s in own_stops]})],
+        PlanOption(name="re-plan routes without the truck", expected_penalty_usd=dropped_penalty,
+                   actions=[action("replan_route", dc=dc.code, removed_truck=truck, day=now.date().isoformat(),
+                                   cost_usd=replan_cost, removed_trucks=out,
+                                   routes=[{"truck": r.vehicle_id, "stops": [v.stop_id for v in r.visits]}
+                                           for r in plan.routes],
+                                   unserved=plan.unserved)],
+                   impact=Impact(stops_moved=len(own_stops), stops_unserved=len(plan.unserved),
+                                 extra_miles=round(extra_miles, 1), saving_usd=saving or None)),
+        PlanOption(name="hand stops to CAR-METRO",
+                   actions=[action("tender_stops", carrier="CAR-METRO", truck=truck,
+                                   shipments=[s.shipment_id for s in handed],
+                                   cost_usd=costs.tender_stops(price, metro_rate,
+                                                               [2 * sh.distance_miles for s, _, sh in stops
+                                                                if s in own_stops]))],
                    impact=Impact(stops_moved=len(own_stops))),
     ]
     chosen, alternatives, comparison = compare_plans(f"{truck}-replan", options, 0.9 if plan.feasible else 0.6,
-                                                     {"dc": dc.code, "truck": truck,
-                                                      "distance_before_miles": round(before, 1)})
-    findings = [Claim(text=f"{reason} Its {len(own_stops)} stops at {dc.code} need other trucks; the VRPTW solver "
+                                                     {"dc": dc.code, "trucks_out": out,
+                                                      "distance_before_miles": round(before.total_distance, 1)})
+    findings = [Claim(text=f"{reason} The stops of {', '.join(out)} at {dc.code} need other trucks; the VRPTW solver "
                            f"covers them in {format_number(plan.objective.total_distance)} miles with "
                            f"{len(plan.unserved)} stops unserved.", evidence_ids=[plan.evidence.id, comparison.id])]
-    return decided("routing", chosen, alternatives, comparison, [baseline.evidence, plan.evidence], findings,
-                   f"Chosen: {chosen.name} for {truck}.", comparison.facts["confidence"])
+    return decided("routing", chosen, alternatives, comparison, [baseline.evidence, plan.evidence, rate_record],
+                   findings, f"Chosen: {chosen.name} for {truck}.", comparison.facts["confidence"])
 
 
 def handle_handoff(tb: Toolbox, handoff: Handoff) -> Proposal:
-    """Serve a request from another specialist."""
-    if handoff.request.get("kind") == "replan_without_truck":
-        return replan_without_truck(tb, handoff.request["truck"], handoff.reason)
-    if handoff.request.get("kind") == "expedite_transfer":
-        return expedite_transfer(tb, handoff.request, handoff.reason)
-    raise ValueError(f"routing cannot serve hand-off {handoff.request!r}")
+    """Serve a request from another specialist: re-plan without trucks, or book a carrier for a transfer."""
+    request = handoff.request
+    if request.get("kind") == "replan_without_truck":
+        return replan_without_truck(tb, request["truck"], handoff.reason, request.get("also_out"))
+    if request.get("kind") == "expedite_transfer":
+        return expedite_transfer(tb, request["lane"], request["sku"], request["units"], handoff.reason)
+    raise ValueError(f"routing cannot serve hand-off {request!r}")
 
 
-def expedite_transfer(tb: Toolbox, request: dict, reason: str) -> Proposal:
-    """Book the best carrier for a stock transfer that must arrive before promised orders."""
+def expedite_transfer(tb: Toolbox, lane_code: str, sku: str, units: int, reason: str) -> Proposal:
+    """Book the best carrier with capacity left this week for a stock transfer that must arrive before promised
+    orders."""
     with tb.session() as session:
-        offers = store.carrier_lanes(session, lane=request["lane"])
-        lane = session.get(m.Lane, request["lane"])
+        offers = store.carrier_lanes(session, lane=lane_code)
+        lane = session.get(m.Lane, lane_code)
+        remaining = store.remaining_capacity(session, tb.now())
     options = [carriers.CarrierOption(carrier=o.carrier, lane=o.lane, rate_per_mile=o.rate_per_mile,
-                                      on_time_prob=o.on_time_rate, capacity_loads=o.capacity_per_week)
-               for o in offers]
+                                      on_time_prob=o.on_time_rate, capacity_loads=int(remaining.get(o.carrier, 0)))
+               for o in offers if remaining.get(o.carrier, 0) >= 1]
+    found = lookup("lane", lane_code, lane)
+    if not options:
+        return needs_info("routing", [], f"No carrier on lane {lane_code} has capacity left this week.", found,
+                          status="no_action")
     ranking = carriers.rank_carriers(options, miles=lane.distance_miles)
     best = next(option for option in options if option.carrier == ranking.chosen)
-    cost = round(best.cost(lane.distance_miles), 2)
-    plans = [
-        PlanOption(name=f"book {best.carrier}", cost_usd=cost, expected_penalty_usd=0.0,
-                   actions=[Action(type="book_carrier", params={"lane": lane.code, "carrier": best.carrier,
-                                                                "transfer_sku": request["sku"],
-                                                                "units": request["units"]})]),
-        PlanOption(name="standard transfer", cost_usd=0.0, feasible=False,
-                   infeasible_reason="arrives after the promised orders", actions=[]),
-    ]
-    destination = f"DC-{lane.dest_region}"
+    plans = [PlanOption(name=f"book {best.carrier}",
+                        actions=[action("book_carrier", lane=lane.code, carrier=best.carrier, transfer_sku=sku,
+                                        units=units, cost_usd=costs.carrier_move(best.rate_per_mile,
+                                                                                 lane.distance_miles))])]
     chosen, alternatives, comparison = compare_plans(f"{lane.code}-transfer", plans, best.on_time_prob,
-                                                     {"request": request, "origin": lane.origin,
-                                                      "destination": destination})
+                                                     {"lane": lane.code, "sku": sku, "units": units,
+                                                      "origin": lane.origin})
     findings = [Claim(text=f"{reason} On lane {lane.code}, {best.carrier} ranks first with on-time "
-                           f"{pct(best.on_time_prob)}.", evidence_ids=[ranking.evidence.id, comparison.id])]
+                           f"{pct(best.on_time_prob)} for {format_usd(chosen.cost_usd)}.",
+                      evidence_ids=[ranking.evidence.id, comparison.id])]
     return decided("routing", chosen, alternatives, comparison, [ranking.evidence], findings,
-                   f"Chosen: {chosen.name} on {lane.code}.", best.on_time_prob)
+                   f"Chosen: book {best.carrier} on {lane.code}.", best.on_time_prob)
 
 
 def now_utc(tb: Toolbox) -> datetime:

@@ -2,11 +2,12 @@
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from tools.evidence import Evidence
+from twin.actions import Action
 
 
 class ExceptionType(StrEnum):
@@ -73,19 +74,16 @@ class ExceptionIn(BaseModel):
         return self
 
 
-class Action(BaseModel):
-    """One thing to do, with parameters that name twin entities."""
-
-    type: str
-    params: dict[str, Any] = Field(default_factory=dict)
-
-
 class Impact(BaseModel):
     """The expected effect of a plan."""
 
     model_config = ConfigDict(extra="allow")
 
-    cost_usd: float = 0.0
+    cost_usd: float = Field(0.0, ge=0, description="What the plan spends, USD; a saving is `saving_usd`, never a "
+                                                   "negative cost.")
+    saving_usd: float | None = Field(None, ge=0)
+    expected_penalty_usd: float | None = Field(None, ge=0)
+    expected_total_usd: float | None = Field(None, ge=0)
     late_deliveries_avoided: float | None = None
     units_at_risk: float | None = None
     downtime_hours: float | None = None

@@ -1,8 +1,10 @@
 """Facts read from the twin, wrapped as evidence so explanations can cite them."""
 
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
+from tools.costs import Rates
 from tools.evidence import Evidence, Source
+from twin.rates import in_force
 
 TWIN_SOURCE = Source(tool="twin", model="store", version="live")
 
@@ -12,3 +14,8 @@ def lookup(kind: str, key: str | None, row: SQLModel | None) -> Evidence:
     facts = row.model_dump(mode="json", exclude_none=True) if row is not None else {}
     return Evidence(id=f"twin:{kind}:{key}", source=TWIN_SOURCE, inputs={kind: key},
                     facts={"found": row is not None, **facts})
+
+
+def rates(session: Session) -> Rates:
+    """The cost model's rates in force in the twin."""
+    return Rates.of(in_force(session))

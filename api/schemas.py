@@ -3,15 +3,15 @@
 Override actions are checked per action type: each type has its own parameter model.
 """
 
-from datetime import date, datetime
-from typing import Annotated, Any, Literal, Union
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from agents.policy import PolicyRule
-from agents.schemas import Action, DecisionStatus, ExceptionType, PolicyVerdict, Specialist
+from agents.schemas import DecisionStatus, ExceptionType, PolicyVerdict, Specialist
+from twin.actions import ACTION_PARAMS, Action, Code  # noqa: F401 (re-exported: the known action types)
 
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Tier = Literal["gold", "silver", "standard"]
 
@@ -73,163 +73,14 @@ class DecisionSummary(BaseModel):
     updated_at: datetime
 
 
-# --- override actions, one parameter model per action type ---------------------------------------------
+# --- override actions: the typed action union of the twin ------------------------------------------------
 
-
-class Params(BaseModel):
-    """Parameters of an action; fields beyond the required ones are kept as sent."""
-
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
-
-
-class ShipmentParams(Params):
-    """An action on one shipment."""
-
-    shipment_id: Code
-
-
-class SwitchCarrierParams(ShipmentParams):
-    """Give a shipment to another carrier."""
-
-    to_carrier: Code
-    from_carrier: Code | None = None
-
-
-class NotifyCustomerParams(ShipmentParams):
-    """Tell a shipment's customer about it."""
-
-    customer: Code | None = None
-
-
-class ExpediteShipmentParams(ShipmentParams):
-    """Speed up a shipment's remaining trip."""
-
-    hours_saved: float | None = Field(None, ge=0)
-
-
-class PlannedRoute(BaseModel):
-    """One truck's stops in sequence."""
-
-    truck: Code
-    stops: list[Code]
-
-
-class ReplanRouteParams(Params):
-    """New routes of a DC's day without one truck."""
-
-    dc: Code
-    day: date
-    removed_truck: Code
-    routes: list[PlannedRoute] = Field(min_length=1)
-
-
-class TenderStopsParams(Params):
-    """Hand a truck's shipments to a carrier."""
-
-    carrier: Code
-    shipments: list[Code] = Field(min_length=1)
-    truck: Code | None = None
-
-
-class StockParams(Params):
-    """An action on one SKU at one DC."""
-
-    sku: Code
-    location: Code
-
-
-class TransferStockParams(Params):
-    """Move stock between two DCs."""
-
-    sku: Code
-    from_: Code = Field(alias="from")
-    to: Code
-    qty: float = Field(gt=0)
-    cost_usd: float = Field(0.0, ge=0)
-
-
-class ExpeditePurchaseParams(StockParams):
-    """Expect an expedited supplier delivery."""
-
-    qty: float = Field(gt=0)
-
-
-class RaiseSafetyStockParams(StockParams):
-    """Set a new safety stock and reorder point."""
-
-    safety_stock: float = Field(ge=0)
-    reorder_point: float = Field(ge=0)
-
-
-class ScheduleMaintenanceParams(Params):
-    """Book a truck into a workshop bay."""
-
-    truck: Code
-    day: int = Field(0, ge=0, le=60, description="Days from today.")
-    kind: Literal["preventive", "corrective"] = "preventive"
-    dc: Code | None = None
-
-
-class LoadAssignment(BaseModel):
-    """One re-tendered load."""
-
-    load_id: str
-    lane: Code
-    carrier: Code
-
-
-class RetenderLoadsParams(Params):
-    """Re-tender a carrier's loads to others."""
-
-    from_carrier: Code
-    assignments: list[LoadAssignment] = Field(default_factory=list)
-
-
-class BookSpotParams(Params):
-    """Buy spot capacity for a carrier's loads."""
-
-    from_carrier: Code
-    loads: int = Field(ge=1)
-
-
-class BookCarrierParams(Params):
-    """Book a carrier on a lane."""
-
-    lane: Code
-    carrier: Code
-    transfer_sku: Code | None = None
-
-
-ACTION_PARAMS: dict[str, type[Params]] = {
-    "switch_carrier": SwitchCarrierParams,
-    "notify_customer": NotifyCustomerParams,
-    "expedite_shipment": ExpediteShipmentParams,
-    "replan_route": ReplanRouteParams,
-    "tender_stops": TenderStopsParams,
-    "transfer_stock": TransferStockParams,
-    "expedite_purchase": ExpeditePurchaseParams,
-    "raise_safety_stock": RaiseSafetyStockParams,
-    "schedule_maintenance": ScheduleMaintenanceParams,
-    "retender_loads": RetenderLoadsParams,
-    "book_spot": BookSpotParams,
-    "book_carrier": BookCarrierParams,
-}
-
-
-def _action_model(action_type: str, params: type[Params]) -> type[BaseModel]:
-    """The request model of one action type."""
-    title = "".join(part.title() for part in action_type.split("_")) + "Action"
-    return create_model(title, __doc__=f"A `{action_type}` action.", type=(Literal[action_type], ...),
-                        params=(params, ...))
-
-
-ActionIn = Annotated[Union[tuple(_action_model(name, params) for name, params in ACTION_PARAMS.items())],
-                     Field(discriminator="type")]
+ActionIn = Action
 
 
 def to_action(action: ActionIn) -> Action:
-    """The desk's action from a validated request action (parameter names as the executors read them)."""
-    return Action(type=action.type, params=action.params.model_dump(mode="json", by_alias=True, exclude_none=True))
+    """The desk's action from a validated request action (the same typed model)."""
+    return action
 
 
 # --- policies and audit -----------------------------------------------------------------------------------

@@ -13,13 +13,13 @@ from agents.classifier import Classification, classify
 from agents.explain import ExplainInput, explain, justify
 from agents.intent import extract
 from agents.policy import evaluate, rules
-from agents.proposal import PLAN_MODEL, Proposal
+from agents.proposal import Proposal
 from agents.schemas import Claim, Decision, ExceptionType, Impact, Justification, Refs
 from agents.toolbox import Toolbox
 from graph.faults import fault_point
 from graph.intake import Fence
 from graph.records import audit, conclude, is_final, save_decision
-from graph.state import MAX_HOPS, DeskState, Verdict
+from graph.state import DeskState, Verdict
 from tools.evidence import Evidence, Source
 from tools.knowledge import Precedent
 from twin import models as m
@@ -35,11 +35,11 @@ def decision_id_for(exception_id: str) -> str:
 
 
 def _stop(state: DeskState, tb: Toolbox, claims: list[Claim], evidence: list[Evidence], status: str,
-          specialist: SpecialistName | None, missing: list[str]) -> Decision:
+          specialist: SpecialistName | None, missing: list[str], confidence: float = 0.0) -> Decision:
     """A decision that ends without actions: more information is needed, or nothing is to be done."""
     return Decision(
         decision_id=decision_id_for(state.exception_id), exception_id=state.exception_id, specialist=specialist,
-        status=status, confidence=1.0 if status == "no_action" else 0.0, evidence=evidence,
+        status=status, confidence=confidence, evidence=evidence,
         justification=justify(claims, evidence, tb.llm, f"the decision on {state.exception_id}"),
         missing=missing, trace_id=state.exception_id,
     )
@@ -65,20 +65,10 @@ def classify_node(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Litera
     return Command(goto="finalize", update={"classification": reading, "decision": decision})
 
 
-def supervisor(state: DeskState) -> Command[Literal["routing", "inventory", "maintenance", "explain", "finalize"]]:
-    """Send the exception to its specialist, serve hand-offs up to a hop cap, then explain."""
+def supervisor(state: DeskState) -> Command[Literal["routing", "inventory", "maintenance", "explain"]]:
+    """Send the exception to its specialist; the specialist resolves its hand-offs inside its plans, then explain."""
     if not state.proposals:
         return Command(goto=state.classification.specialist)
-    if state.pending and state.hops < MAX_HOPS:
-        return Command(goto=state.pending[0].to)
-    if state.pending:
-        claim = Claim(text=f"Hand-offs stopped after {MAX_HOPS} hops; a planner must resolve this exception.",
-                      evidence_ids=[])
-        decision = Decision(decision_id=decision_id_for(state.exception_id), exception_id=state.exception_id,
-                            specialist=state.classification.specialist, status="needs_info",
-                            missing=["resolution"], trace_id=state.exception_id,
-                            justification=justify([claim], [], None))
-        return Command(goto="finalize", update={"decision": decision})
     return Command(goto="explain")
 
 
@@ -88,8 +78,8 @@ def _first_call(tb: Toolbox, reading: Classification, state: DeskState) -> Propo
     if reading.type == ExceptionType.late_shipment:
         return routing.late_shipment(tb, refs)
     if reading.type == ExceptionType.carrier_capacity:
-        cut = extract(state.exception.description or "").get("capacity_cut_pct", 100.0)
-        return routing.carrier_capacity(tb, refs, float(cut))
+        cut = extract(state.exception.description or "").get("capacity_cut_pct")
+        return routing.carrier_capacity(tb, refs, None if cut is None else float(cut))
     if reading.type == ExceptionType.stockout_risk:
         return inventory.stockout_risk(tb, refs)
     if reading.type == ExceptionType.demand_spike:
@@ -97,75 +87,57 @@ def _first_call(tb: Toolbox, reading: Classification, state: DeskState) -> Propo
     return maintenance.equipment_failure_risk(tb, refs)
 
 
-HANDOFF_HANDLERS = {"routing": routing.handle_handoff}
-
-
 def specialist(name: SpecialistName) -> Callable[[DeskState, Runtime[Toolbox]], Command[Literal["supervisor"]]]:
-    """The node of one specialist: a hand-off addressed to it, or the exception itself."""
+    """The node of one specialist: its whole-plan proposal on the exception, hand-offs resolved."""
 
     def node(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Literal["supervisor"]]:
         tb = runtime.context
-        pending = list(state.pending)
-        if pending and pending[0].to == name:
-            proposal = HANDOFF_HANDLERS[name](tb, pending.pop(0))
-        else:
-            proposal = _first_call(tb, state.classification, state)
-        if proposal.handoff:
-            pending.append(proposal.handoff)
+        proposal = _first_call(tb, state.classification, state)
         with tb.session() as session:
             audit(session, "specialist.proposed", name, state.exception_id, status=proposal.status,
-                  actions=[a.model_dump() for a in proposal.actions],
+                  actions=[a.model_dump(mode="json", by_alias=True) for a in proposal.actions],
+                  handoffs=[helper.specialist for helper in proposal.helpers],
                   sources=[e.source.model_dump() for e in proposal.evidence])
             session.commit()
-        return Command(goto="supervisor", update={"proposals": [*state.proposals, proposal], "pending": pending,
-                                                  "hops": state.hops + 1})
+        return Command(goto="supervisor", update={"proposals": [*state.proposals, proposal]})
 
     node.__name__ = name
     return node
 
 
-def _combined_plan(proposals: list[Proposal], cost: float) -> Evidence:
-    """The plan of a decision that several specialists contributed to, with its summed cost."""
-    return Evidence(id="plans:combined", source=PLAN_MODEL, inputs={"parts": [p.plan_evidence_id for p in proposals]},
-                    facts={"cost_usd": round(cost, 2), "confidence": min(p.confidence for p in proposals)})
+def _helpers(proposal: Proposal) -> list[Proposal]:
+    """The proposals other specialists made for a plan's hand-offs, nested ones included."""
+    return [item for helper in proposal.helpers for item in (helper, *_helpers(helper))]
 
 
 def explain_node(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Literal["policy", "finalize"]]:
-    """Merge the specialists' proposals into one decision and write its verified justification."""
+    """Turn the specialist's whole plan (hand-offs included) into one decision with its verified justification."""
     tb = runtime.context
-    primary, *helpers = state.proposals
+    primary = state.proposals[-1]
     reading = state.classification
-    if primary.status in ("needs_info", "no_action") and not any(p.actions for p in helpers):
+    helpers = _helpers(primary)
+    if primary.status in ("needs_info", "no_action"):
         claims = [*primary.findings, primary.chosen]
-        decision = _stop(state, tb, claims, primary.evidence, primary.status, primary.specialist, primary.missing)
+        decision = _stop(state, tb, claims, primary.evidence, primary.status, primary.specialist, primary.missing,
+                         primary.confidence)
         return Command(goto="finalize", update={"decision": decision})
-    acting = [p for p in state.proposals if p.plan_evidence_id]
-    evidence = {record.id: record for p in state.proposals for record in p.evidence}
-    cost = sum(p.expected_impact.cost_usd for p in acting)
-    plan_ids = [p.plan_evidence_id for p in acting]
-    confidence = min(p.confidence for p in acting)
-    impact = primary.expected_impact.model_copy(update={"cost_usd": round(cost, 2)})
-    if len(acting) > 1:
-        combined = _combined_plan(acting, cost)
-        evidence[combined.id] = combined
-        plan_ids = [combined.id, *plan_ids]
+    evidence = {record.id: record for p in (primary, *helpers) for record in p.evidence}
+    plan_ids = [primary.plan_evidence_id]
     findings = [*primary.findings] + [claim for p in helpers for claim in [*p.findings, p.chosen]]
     justification = explain(ExplainInput(
         exception_id=state.exception_id, exception_type=reading.type, specialist=primary.specialist,
-        findings=findings, chosen=primary.chosen, expected_impact=impact, impact_evidence_ids=plan_ids,
-        confidence=confidence, confidence_evidence_ids=plan_ids,
-        alternatives=[a for p in state.proposals for a in p.alternatives], alternatives_evidence_ids=plan_ids,
-        evidence=list(evidence.values()),
+        findings=findings, chosen=primary.chosen, expected_impact=primary.expected_impact,
+        impact_evidence_ids=plan_ids, confidence=primary.confidence, confidence_evidence_ids=plan_ids,
+        alternatives=primary.alternatives, alternatives_evidence_ids=plan_ids, evidence=list(evidence.values()),
     ), tb.llm)
-    actions = [action for p in state.proposals for action in p.actions]
     decision = Decision(
         decision_id=decision_id_for(state.exception_id), exception_id=state.exception_id,
-        specialist=primary.specialist, status="no_action" if not actions else "executed", actions=actions,
-        expected_impact=impact, confidence=confidence,
-        alternatives=[a for p in state.proposals for a in p.alternatives], evidence=list(evidence.values()),
-        justification=justification, handoffs=[p.specialist for p in helpers], trace_id=state.exception_id,
+        specialist=primary.specialist, status="executed", actions=primary.actions,
+        expected_impact=primary.expected_impact, confidence=primary.confidence,
+        alternatives=primary.alternatives, evidence=list(evidence.values()), justification=justification,
+        handoffs=[p.specialist for p in helpers], trace_id=state.exception_id,
     )
-    return Command(goto="policy" if actions else "finalize", update={"decision": decision})
+    return Command(goto="policy", update={"decision": decision})
 
 
 def policy_node(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Literal["approval", "execute"]]:

@@ -66,9 +66,9 @@ def _save_actions(session: Session, decision: Decision) -> None:
     for action_id, action in wanted.items():
         record = stored.get(action_id)
         if record is None:
-            record = m.ActionRecord(id=action_id, decision_id=decision.decision_id, type=action.type, params=action.params)
+            record = m.ActionRecord(id=action_id, decision_id=decision.decision_id, type=action.type, params=action.params.as_dict())
         if record.status == "proposed":
-            record.type, record.params = action.type, action.params
+            record.type, record.params = action.type, action.params.as_dict()
             record.status = (decision.status if decision.status in LAPSED else "rejected") if ended else "proposed"
         session.add(record)
 

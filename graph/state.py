@@ -5,10 +5,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from agents.classifier import Classification
-from agents.proposal import Handoff, Proposal
+from agents.proposal import Proposal
 from agents.schemas import Action, Decision, ExceptionIn
-
-MAX_HOPS = 4
 
 
 class Verdict(BaseModel):
@@ -28,7 +26,5 @@ class DeskState(BaseModel):
     actor: str = "system"
     classification: Classification | None = None
     proposals: list[Proposal] = Field(default_factory=list)
-    pending: list[Handoff] = Field(default_factory=list)
-    hops: int = 0
     decision: Decision | None = None
     verdict: Verdict | None = None

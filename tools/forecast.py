@@ -18,7 +18,7 @@ window from every origin in it; the empirical 10th and 90th percentiles of its s
 """
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 from statistics import NormalDist
@@ -430,15 +430,26 @@ def _drivers(model: ForecastModel, rows: FeatureRows, dmatrix: xgb.DMatrix) -> l
     return drivers
 
 
+def _first_days(rows: FeatureRows, days: int) -> FeatureRows:
+    """The rows of the first `days` horizon days of a single-origin feature matrix."""
+    return replace(rows, matrix=rows.matrix[:days], level=rows.level[:days], target=rows.target[:days],
+                   origin=rows.origin[:days], horizon=rows.horizon[:days])
+
+
 def forecast(model: ForecastModel, history: pd.DataFrame, series: dict[str, str] | str, horizon_days: int, as_of: date) -> Forecast:
-    """Forecast one series for the days after `as_of`; history rows after `as_of` only supply known-ahead covariates."""
+    """Forecast one series for the days after `as_of`; history rows after `as_of` only supply known-ahead covariates.
+
+    Features are always built over the model's whole horizon, as in training, and the first `horizon_days` are kept:
+    a day's forecast is the same whatever horizon is asked."""
     request = _request(series, model.config.id_columns, horizon_days, as_of)
     if horizon_days > model.config.max_horizon:
         raise ValueError(f"horizon_days {horizon_days} exceeds the model's max_horizon {model.config.max_horizon}")
     spec = model.config.spec()
-    panel = _panel(history, request, spec)
+    full = request.model_copy(update={"horizon_days": model.config.max_horizon})
+    panel = _panel(history, full, spec)
     origin = panel.index_of(as_of)
-    rows = feature_rows(panel, np.array([origin]), horizon_days, spec, model.labels)
+    rows = feature_rows(panel, np.array([origin]), full.horizon_days, spec, model.labels)
+    rows = _first_days(rows, horizon_days)
     dmatrix = _matrix(spec, rows.matrix)
     level = float(rows.level[0])
     version = model.version or f"unregistered-{model.data_hash[:8]}"

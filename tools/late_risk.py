@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -183,22 +184,39 @@ class LateRisk(BaseModel):
     evidence: Evidence
 
 
-def score_shipments(model: LateRiskModel, frame: pd.DataFrame, top_k: int = 5) -> list[LateRisk]:
-    """P(late) of every shipment row, with the top drivers (log-odds contributions) and evidence."""
+OVERDUE_RULE = Source(tool="late_risk", model="rule:overdue", version="1")
+
+
+def overdue(frame: pd.DataFrame, now: datetime | None) -> pd.Series:
+    """Shipments past their promised time and not delivered at `now`: late for certain, whatever a model says."""
+    if now is None:
+        return pd.Series(False, index=frame.index)
+    return (frame["promised_at"] < pd.Timestamp(now)) & (frame["status"] != "delivered")
+
+
+def score_shipments(model: LateRiskModel, frame: pd.DataFrame, top_k: int = 5,
+                    now: datetime | None = None) -> list[LateRisk]:
+    """P(late) of every shipment row, with the top drivers (log-odds contributions) and evidence; a shipment already
+    overdue at `now` is late with probability 1 by rule, not by the model."""
     features = late_risk_features(frame, model.categories)
     p_late = model.calibration.apply(model.raw_scores(features))
     drivers = top_drivers(model.booster, features, top_k)
     source = Source(tool="late_risk", model=MODEL_NAME, version=model.version)
     risks = []
     carriers = carrier_of(frame)
+    late_now = overdue(frame, now).to_numpy()
     for row, shipment_id in enumerate(frame["shipment_id"]):
-        probability = round(float(p_late[row]), 4)
+        probability = 1.0 if late_now[row] else round(float(p_late[row]), 4)
         shipment = {"shipment_id": shipment_id, "lane": frame["lane"].iat[row], "carrier": carriers.iat[row]}
+        facts = {"p_late": probability}
+        if late_now[row]:
+            facts.update(rule="past its promised time and not delivered: late", model_p_late=round(float(p_late[row]), 4),
+                         promised_at=frame["promised_at"].iat[row].isoformat(), now=pd.Timestamp(now).isoformat())
         evidence = Evidence(
             id=f"late-risk:{shipment_id}",
-            source=source,
+            source=OVERDUE_RULE if late_now[row] else source,
             inputs={**shipment, **{d.feature: d.value for d in drivers[row]}},
-            facts={"p_late": probability},
+            facts=facts,
             drivers=drivers[row],
         )
         risks.append(LateRisk(shipment_id=shipment_id, p_late=probability, drivers=drivers[row], evidence=evidence))

@@ -1,24 +1,52 @@
-"""Executing approved actions on the twin, each once, with a message for the systems of record."""
+"""Executing approved actions on the twin, each once, with a message for the systems of record; each executed action
+changes the twin (at the twin's clock) so the next decision sees it."""
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, delete, select
 
+from twin import actions as a
 from twin import models as m
+from twin.store import as_of, week_start
 
 
-def _switch_carrier(session: Session, params: dict, decision_id: str, now: datetime) -> dict:
-    """Give a shipment to another carrier."""
-    shipment = session.get(m.Shipment, params["shipment_id"])
-    shipment.carrier = params["to_carrier"]
+def _book(session: Session, carrier: str, lane: str | None, loads: float, decision_id: str, now: datetime) -> None:
+    """Use a carrier's capacity of this week for a decision's loads."""
+    session.add(m.CarrierBooking(carrier=carrier, lane=lane, week_start=week_start(now), loads=loads,
+                                 decision_id=decision_id))
+
+
+def _switch_carrier(session: Session, params: a.SwitchCarrierParams, decision_id: str, now: datetime) -> dict:
+    """Give a shipment to another carrier, using a load of its weekly capacity."""
+    shipment = session.get(m.Shipment, params.shipment_id)
+    shipment.carrier = params.to_carrier
     session.add(shipment)
+    _book(session, params.to_carrier, shipment.lane, 1, decision_id, now)
     return {"shipment_id": shipment.id, "carrier": shipment.carrier}
 
 
-def _replan_route(session: Session, params: dict, decision_id: str, now: datetime) -> dict:
-    """Rewrite a DC's routes of a day with the new stop sequences; the removed truck's route is cancelled."""
-    day = date.fromisoformat(params["day"])
+def _expedite_shipment(session: Session, params: a.ExpediteShipmentParams, decision_id: str, now: datetime) -> dict:
+    """Put a shipment on expedited service: its remaining trip is shorter by the hours saved."""
+    shipment = session.get(m.Shipment, params.shipment_id)
+    shipment.service = "expedited"
+    shipment.expedited_hours += params.hours_saved or 0.0
+    session.add(shipment)
+    return {"shipment_id": shipment.id, "service": shipment.service, "expedited_hours": shipment.expedited_hours}
+
+
+def _notify_customer(session: Session, params: a.NotifyCustomerParams, decision_id: str, now: datetime) -> dict:
+    """Record that a shipment's customer was told."""
+    shipment = session.get(m.Shipment, params.shipment_id)
+    customer = params.customer or (shipment.destination if shipment else None)
+    session.add(m.CustomerNotification(shipment_id=params.shipment_id, customer=customer, at=now,
+                                       decision_id=decision_id))
+    return {"shipment_id": params.shipment_id, "customer": customer}
+
+
+def _replan_route(session: Session, params: a.ReplanRouteParams, decision_id: str, now: datetime) -> dict:
+    """Rewrite a DC's routes of a day with the new stop sequences; the removed trucks' routes are cancelled."""
+    day, params = params.day, params.as_dict()
     routes = {r.truck: r for r in session.exec(select(m.Route).where(m.Route.dc == params["dc"], m.Route.day == day))}
     session.exec(delete(m.RouteStop).where(m.RouteStop.route_id.in_([r.id for r in routes.values()])))
     for route in routes.values():
@@ -35,8 +63,9 @@ def _replan_route(session: Session, params: dict, decision_id: str, now: datetim
     return {"dc": params["dc"], "routes": len(params["routes"]), "removed_truck": params["removed_truck"]}
 
 
-def _tender_stops(session: Session, params: dict, decision_id: str, now: datetime) -> dict:
+def _tender_stops(session: Session, params: a.TenderStopsParams, decision_id: str, now: datetime) -> dict:
     """Hand a truck's shipments to a carrier and cancel its route of the day."""
+    params = params.as_dict()
     for shipment_id in params["shipments"]:
         shipment = session.get(m.Shipment, shipment_id)
         shipment.carrier, shipment.truck = params["carrier"], None
@@ -52,8 +81,9 @@ def _position(session: Session, sku: str, location: str) -> m.InventoryPosition:
     return position or m.InventoryPosition(sku=sku, location=location, updated_at=datetime.now(UTC))
 
 
-def _transfer_stock(session: Session, params: dict, decision_id: str, now: datetime) -> dict:
-    """Open a transfer order: stock leaves the origin and is in transit to the destination."""
+def _transfer_stock(session: Session, typed: a.TransferStockParams, decision_id: str, now: datetime) -> dict:
+    """Open a transfer order: stock leaves the origin and is in transit to the destination until it arrives."""
+    params = typed.as_dict()
     qty = int(round(params["qty"]))
     origin, destination = _position(session, params["sku"], params["from"]), _position(session, params["sku"], params["to"])
     if origin.on_hand < qty:
@@ -64,12 +94,15 @@ def _transfer_stock(session: Session, params: dict, decision_id: str, now: datet
     order_id = f"TO-{decision_id}-{params['from']}-{params['to']}"
     session.add_all([origin, destination, m.TransferOrder(
         id=order_id, sku=params["sku"], origin=params["from"], destination=params["to"], qty=qty,
-        cost_usd=float(params.get("cost_usd", 0.0)), created_at=now, decision_id=decision_id)])
-    return {"transfer_order": order_id, "qty": qty}
+        cost_usd=typed.cost_usd, created_at=now, decision_id=decision_id,
+        arrives_on=now.date() + timedelta(days=typed.lead_days or 0))])
+    return {"transfer_order": order_id, "qty": qty, "arrives_on": (now.date() + timedelta(days=typed.lead_days or 0))
+            .isoformat()}
 
 
-def _expedite_purchase(session: Session, params: dict, decision_id: str, now: datetime) -> dict:
+def _expedite_purchase(session: Session, typed: a.ExpeditePurchaseParams, decision_id: str, now: datetime) -> dict:
     """Expect an expedited supplier delivery at a DC."""
+    params = typed.as_dict()
     position = _position(session, params["sku"], params["location"])
     position.in_transit += int(round(params["qty"]))
     position.updated_at = now
@@ -77,8 +110,9 @@ def _expedite_purchase(session: Session, params: dict, decision_id: str, now: da
     return {"sku": params["sku"], "location": params["location"], "qty": int(round(params["qty"]))}
 
 
-def _raise_safety_stock(session: Session, params: dict, decision_id: str, now: datetime) -> dict:
+def _raise_safety_stock(session: Session, typed: a.RaiseSafetyStockParams, decision_id: str, now: datetime) -> dict:
     """Set a position's new safety stock and reorder point."""
+    params = typed.as_dict()
     position = _position(session, params["sku"], params["location"])
     position.safety_stock = int(round(params["safety_stock"]))
     position.reorder_point = int(round(params["reorder_point"]))
@@ -87,26 +121,43 @@ def _raise_safety_stock(session: Session, params: dict, decision_id: str, now: d
     return {"safety_stock": position.safety_stock, "reorder_point": position.reorder_point}
 
 
-def _schedule_maintenance(session: Session, params: dict, decision_id: str, now: datetime) -> dict:
-    """Open a scheduled work order; a truck serviced today leaves the road."""
-    day = int(params.get("day", 0))
-    order_id = f"WO-{decision_id}"
-    session.add(m.WorkOrder(id=order_id, truck=params["truck"], kind=params.get("kind", "preventive"),
-                            opened_at=now, scheduled_for=now + timedelta(days=day), bay_dc=params.get("dc"),
-                            status="scheduled", decision_id=decision_id))
-    if day == 0:
-        vehicle = session.get(m.Vehicle, params["truck"])
+def _schedule_maintenance(session: Session, params: a.ScheduleMaintenanceParams, decision_id: str,
+                          now: datetime) -> dict:
+    """Open a scheduled work order holding a bay that day; a truck serviced today leaves the road and its route."""
+    order_id = f"WO-{decision_id}-{params.truck}"
+    session.add(m.WorkOrder(id=order_id, truck=params.truck, kind=params.kind, opened_at=now,
+                            scheduled_for=now + timedelta(days=params.day), bay_dc=params.dc, status="scheduled",
+                            decision_id=decision_id))
+    if params.day == 0:
+        vehicle = session.get(m.Vehicle, params.truck)
         vehicle.status = "in_maintenance"
         session.add(vehicle)
-    return {"work_order": order_id, "truck": params["truck"], "day": day}
+        for route in session.exec(select(m.Route).where(m.Route.truck == params.truck, m.Route.day == now.date(),
+                                                        m.Route.status != "cancelled")).scalars():
+            route.status, route.decision_id = "cancelled", decision_id
+            session.add(route)
+    return {"work_order": order_id, "truck": params.truck, "day": params.day}
 
 
-def _message_only(session: Session, params: dict, decision_id: str, now: datetime) -> dict:
+def _retender_loads(session: Session, params: a.RetenderLoadsParams, decision_id: str, now: datetime) -> dict:
+    """Book each re-tendered load with its new carrier: it uses that carrier's capacity this week."""
+    for load in params.assignments:
+        _book(session, load.carrier, load.lane, 1, decision_id, now)
+    return {"from_carrier": params.from_carrier, "loads": len(params.assignments)}
+
+
+def _book_carrier(session: Session, params: a.BookCarrierParams, decision_id: str, now: datetime) -> dict:
+    """Book a carrier's truck on a lane (one load of its weekly capacity)."""
+    _book(session, params.carrier, params.lane, 1, decision_id, now)
+    return {"lane": params.lane, "carrier": params.carrier}
+
+
+def _message_only(session: Session, params: a.Params, decision_id: str, now: datetime) -> dict:
     """Actions carried out by the systems of record: the outbox message is the execution."""
-    return dict(params)
+    return params.as_dict()
 
 
-EXECUTORS: dict[str, Callable[[Session, dict, str, datetime], dict]] = {
+EXECUTORS: dict[str, Callable[[Session, a.Params, str, datetime], dict]] = {
     "switch_carrier": _switch_carrier,
     "replan_route": _replan_route,
     "tender_stops": _tender_stops,
@@ -114,23 +165,25 @@ EXECUTORS: dict[str, Callable[[Session, dict, str, datetime], dict]] = {
     "expedite_purchase": _expedite_purchase,
     "raise_safety_stock": _raise_safety_stock,
     "schedule_maintenance": _schedule_maintenance,
-    "notify_customer": _message_only,
-    "expedite_shipment": _message_only,
-    "retender_loads": _message_only,
+    "notify_customer": _notify_customer,
+    "expedite_shipment": _expedite_shipment,
+    "retender_loads": _retender_loads,
     "book_spot": _message_only,
-    "book_carrier": _message_only,
+    "book_carrier": _book_carrier,
 }
 
 
-def execute_action(session: Session, decision_id: str, index: int, action_type: str, params: dict,
+def execute_action(session: Session, decision_id: str, index: int, action_type: str, params: a.Params | dict,
                    actor: str) -> bool:
-    """Apply one action of a decision unless it already ran; returns whether it ran now."""
+    """Apply one action of a decision unless it already ran; returns whether it ran now. The twin's clock dates it."""
     action_id = f"{decision_id}-A{index + 1}"
     record = session.get(m.ActionRecord, action_id)
     if record is not None and record.status == "executed":
         return False
+    typed = a.action(action_type, **(params if isinstance(params, dict) else params.as_dict())).params
+    params = typed.as_dict()
     now = datetime.now(UTC)
-    result = EXECUTORS[action_type](session, params, decision_id, now)
+    result = EXECUTORS[action_type](session, typed, decision_id, as_of(session) or now)
     record = record or m.ActionRecord(id=action_id, decision_id=decision_id, type=action_type, params=params)
     record.type, record.params, record.status, record.executed_at = action_type, params, "executed", now
     session.add(record)

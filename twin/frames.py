@@ -43,7 +43,7 @@ def shipment_frame(session: Session, ids: list[str] | None = None) -> pd.DataFra
             m.Shipment.id.label("shipment_id"), m.Shipment.lane, m.Shipment.origin, m.Lane.dest_region,
             m.Shipment.carrier, m.Shipment.truck, m.Shipment.distance_miles, m.Shipment.units, m.Shipment.weight_kg,
             m.Shipment.shipped_at, m.Shipment.promised_at, m.Shipment.delivered_at, m.Shipment.status,
-            m.Location.region.label("origin_region"),
+            m.Shipment.expedited_hours, m.Location.region.label("origin_region"),
         )
         .join(m.Lane, m.Lane.code == m.Shipment.lane)
         .join(m.Location, m.Location.code == m.Shipment.origin)
@@ -59,7 +59,7 @@ def shipment_frame(session: Session, ids: list[str] | None = None) -> pd.DataFra
     )
     shipments["slack_hours"] = (
         (shipments["promised_at"] - shipments["shipped_at"]).dt.total_seconds() / 3600
-        - shipments["planned_transit_hours"]
+        - shipments["planned_transit_hours"] + shipments["expedited_hours"]
     )
     scans = _frame(session, select(m.ScanEvent.shipment_id, m.ScanEvent.at, m.ScanEvent.delay_minutes)
                    .where(m.ScanEvent.delay_minutes > 0))

@@ -167,6 +167,8 @@ class Shipment(SQLModel, table=True):
     promised_at: datetime
     delivered_at: datetime | None = None
     status: str = Field(default="in_transit", index=True)  # planned | in_transit | delivered
+    service: str = "standard"  # standard | expedited
+    expedited_hours: float = 0.0  # transit hours an expedite took off the remaining trip
 
 
 class ScanEvent(SQLModel, table=True):
@@ -256,6 +258,42 @@ class TransferOrder(SQLModel, table=True):
     cost_usd: float
     created_at: datetime
     status: str = "open"
+    decision_id: str | None = None
+    arrives_on: date | None = None
+
+
+class CostRate(SQLModel, table=True):
+    """One rate of the cost model, versioned: an edit adds a version, the latest version is in force."""
+
+    __table_args__ = (UniqueConstraint("key", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(index=True)
+    version: int = 1
+    value: float
+    unit: str
+    source: str
+    updated_by: str = "system"
+    updated_at: datetime
+
+
+class CustomerNotification(SQLModel, table=True):
+    """A customer told about one of their shipments."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    shipment_id: str = Field(index=True)
+    customer: str | None = None
+    at: datetime
+    decision_id: str | None = None
+
+
+class CarrierBooking(SQLModel, table=True):
+    """Loads booked with a carrier for a week by a decision: they use its weekly capacity."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    carrier: str = Field(index=True)
+    lane: str | None = None
+    week_start: date = Field(index=True)
+    loads: float
     decision_id: str | None = None
 
 

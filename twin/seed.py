@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from twin import models as m
+from twin.rates import DEFAULT_RATES
 from twin.network import (
     CARRIERS,
     CATEGORIES,
@@ -223,6 +224,7 @@ class ScenarioBuilder:
             {"key": "history_start", "value": self.days[0].isoformat()},
             {"key": "history_days", "value": str(HISTORY_DAYS)},
         ])
+        self.add(m.CostRate, [{**rate.model_dump(), "version": 1, "updated_at": AS_OF} for rate in DEFAULT_RATES])
         return self.rows
 
     # --- network ---------------------------------------------------------------

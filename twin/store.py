@@ -1,7 +1,7 @@
 """Queries and commands over the twin that the API, detectors and specialists share."""
 
 import hashlib
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Integer, func, select
 from sqlmodel import Session, SQLModel
@@ -176,3 +176,47 @@ def open_work_orders(session: Session, truck: str) -> list[m.WorkOrder]:
     statement = (select(m.WorkOrder).where(m.WorkOrder.truck == truck, m.WorkOrder.status.in_(("open", "scheduled")))
                  .order_by(m.WorkOrder.scheduled_for, m.WorkOrder.id))
     return list(session.exec(statement).scalars())
+
+
+# --- One view of resources: workshop bays, trucks, carrier capacity, notifications, rates --------------------
+
+
+def workshop_bookings(session: Session, dc: str, day: date) -> list[m.WorkOrder]:
+    """Work orders that hold a bay of a DC's workshop on a day (the trucks are off the road that day)."""
+    start = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+    statement = (select(m.WorkOrder).where(m.WorkOrder.bay_dc == dc, m.WorkOrder.status.in_(("open", "scheduled")),
+                                           m.WorkOrder.scheduled_for >= start,
+                                           m.WorkOrder.scheduled_for < start + timedelta(days=1))
+                 .order_by(m.WorkOrder.truck))
+    return list(session.exec(statement).scalars())
+
+
+def week_start(moment: datetime) -> date:
+    """The Monday of a moment's week."""
+    return moment.date() - timedelta(days=moment.weekday())
+
+
+def booked_loads(session: Session, moment: datetime) -> dict[str, float]:
+    """Loads decisions booked with each carrier for the week of a moment."""
+    rows = session.execute(select(m.CarrierBooking.carrier, func.sum(m.CarrierBooking.loads))
+                           .where(m.CarrierBooking.week_start == week_start(moment))
+                           .group_by(m.CarrierBooking.carrier)).all()
+    return {carrier: float(loads) for carrier, loads in rows}
+
+
+def remaining_capacity(session: Session, moment: datetime) -> dict[str, float]:
+    """Each carrier's weekly capacity left: capacity less its usual weekly loads and this week's bookings."""
+    used: dict[str, float] = {}
+    for (carrier, _lane), loads in weekly_loads(session, moment).items():
+        used[carrier] = used.get(carrier, 0.0) + loads
+    for carrier, loads in booked_loads(session, moment).items():
+        used[carrier] = used.get(carrier, 0.0) + loads
+    carriers = session.exec(select(m.Carrier).order_by(m.Carrier.code)).scalars()
+    return {c.code: max(0.0, round(c.capacity_per_week - used.get(c.code, 0.0), 1)) for c in carriers}
+
+
+def last_notification(session: Session, shipment_id: str) -> m.CustomerNotification | None:
+    """The latest notification of a shipment's customer, if any."""
+    statement = (select(m.CustomerNotification).where(m.CustomerNotification.shipment_id == shipment_id)
+                 .order_by(m.CustomerNotification.at.desc()))
+    return session.exec(statement).scalars().first()

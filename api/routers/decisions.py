@@ -127,7 +127,7 @@ def _check_codes(session: Session, actions: list[ActionIn]) -> None:
     errors = [
         {"type": "value_error", "loc": where, "input": code, "msg": f"{code} is not a {kind} in the twin"}
         for index, action in enumerate(actions)
-        for where, kind, code in _references(to_action(action).params, ("body", "actions", index, action.type, "params"))
+        for where, kind, code in _references(to_action(action).params.as_dict(), ("body", "actions", index, action.type, "params"))
         if not _in_twin(session, kind, code)
     ]
     if errors:
