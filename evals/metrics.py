@@ -11,7 +11,9 @@ from agents.verify import extract_tokens, verify_claim, verify_text
 from evals.cases import Case
 from evals.readability import readability
 from tools.evidence import Evidence
+from evals.soundness import violations
 from twin.commands import EXECUTORS
+from twin.seed import AS_OF
 
 GATES = {  # the share each metric must reach on main
     "routing_accuracy": 0.95,
@@ -20,6 +22,7 @@ GATES = {  # the share each metric must reach on main
     "driver_coverage": 0.95,
     "policy_correctness": 1.0,
     "robustness": 0.95,
+    "soundness": 1.0,
 }
 PREDICTIVE_TOOLS = ("late_risk", "maintenance", "forecast")  # tools whose outputs are model predictions
 TOP_DRIVERS = 3  # a justification names the three strongest drivers of each prediction it relies on
@@ -43,6 +46,7 @@ class CaseRun(BaseModel):
     error: str | None = None
     policy_expected: PolicyVerdict | None = None
     counterfactual: Decision | None = None
+    forecast_gaps: list[str] = Field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -155,7 +159,7 @@ def action_problems(run: CaseRun, codes: frozenset[str]) -> list[str]:
     problems += [f"action {kind} has no executor" for kind in sorted(types - EXECUTORS.keys())]
     problems += [f"required action {kind} missing" for kind in expect.required_action_types if kind not in types]
     for action in decision.actions:
-        unknown = unknown_codes(action.params, codes)
+        unknown = unknown_codes(action.params.as_dict(), codes)
         problems += [f"{action.type} names {', '.join(unknown)}, not in the twin"] if unknown else []
     return problems
 
@@ -408,10 +412,21 @@ def counterfactual_sensitivity(runs: list[CaseRun]) -> MetricResult:
                   eligible=lambda run: run.case.counterfactual is not None)
 
 
+def soundness(runs: list[CaseRun]) -> MetricResult:
+    """Share of cases whose decision (and its counterfactual) breaks no business-sense invariant."""
+
+    def sound(run: CaseRun) -> str | None:
+        decisions = [run.decision, *([run.counterfactual] if run.counterfactual else [])]
+        problems = [problem for decision in decisions for problem in violations(decision, AS_OF)]
+        return "; ".join([*problems, *run.forecast_gaps]) or None
+
+    return _share("soundness", runs, sound)
+
+
 def score(runs: list[CaseRun], codes: frozenset[str]) -> list[MetricResult]:
     """Every metric of a run, gated ones first."""
     return [
         routing_accuracy(runs), action_validity(runs, codes), faithfulness(runs), driver_coverage(runs),
-        policy_correctness(runs), robustness(runs), completeness(runs), readability_metric(runs),
+        policy_correctness(runs), robustness(runs), soundness(runs), completeness(runs), readability_metric(runs),
         counterfactual_sensitivity(runs), claims_kept(runs),
     ]

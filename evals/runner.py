@@ -29,6 +29,7 @@ from evals.chat.suite import CHAT_SUITE, evaluate_chat
 from evals.judge import judge
 from evals.metrics import CaseRun, score
 from evals.report import EvalReport, build_report, table, write
+from evals.soundness import forecast_horizon_gaps
 from evals.twin_edits import apply_edit, store_rules
 from graph.desk import Desk
 from tools.knowledge import KnowledgeBase, open_client
@@ -112,6 +113,7 @@ class Harness:
         self.knowledge.index_procedures()
         self.llm = make_chat_model(settings)
         self.desk: Desk | None = None
+        self.forecast_gaps: list[str] = []
 
     @staticmethod
     def _url(path: Path) -> str:
@@ -140,7 +142,8 @@ class Harness:
 
     def decide(self, exception: ExceptionIn, stored: list[PolicyRule],
                edit: TwinEdit | None = None) -> tuple[Decision, PolicyVerdict | None]:
-        """The desk's decision on a fresh twin holding the rules (and edit), and the policy recomputed there."""
+        """The desk's decision on a fresh twin holding the rules (and edit), and the policy recomputed there; the
+        forecasts it cites are checked against the longest horizon on the same twin."""
         with self.fresh_twin() as engine:
             with Session(engine) as session:
                 store_rules(session, stored)
@@ -155,6 +158,7 @@ class Harness:
             with Session(engine) as session:
                 verdict = evaluate(rules(session), decision.actions, decision.expected_impact.cost_usd,
                                    decision.confidence, _tier(session, exception)) if decision.actions else None
+                self.forecast_gaps = forecast_horizon_gaps(self.models.demand, session, decision)
         return decision, verdict
 
     def _decide_case(self, case: Case, edit: TwinEdit | None) -> tuple[Decision, PolicyVerdict | None]:
@@ -170,15 +174,17 @@ class Harness:
         counterfactual keeps the case's decision)."""
         start = time.perf_counter()
         decision = verdict = counterfactual = error = None
+        gaps: list[str] = []
         try:
             decision, verdict = self._decide_case(case, None)
+            gaps = self.forecast_gaps
             if case.counterfactual:
                 counterfactual = self._decide_case(case, case.counterfactual.edit)[0]
         except Exception as raised:  # a case that crashes fails its metrics; the run goes on
             stage = "counterfactual: " if decision else ""
             error = f"{stage}{type(raised).__name__}: {raised}"
         return CaseRun(case=case, decision=decision, policy_expected=verdict, counterfactual=counterfactual,
-                       error=error, seconds=round(time.perf_counter() - start, 3))
+                       error=error, forecast_gaps=gaps, seconds=round(time.perf_counter() - start, 3))
 
     def run(self, cases: list[Case], progress: Callable[[CaseRun], None] = lambda _run: None) -> list[CaseRun]:
         """Run the cases in order, reporting each as it finishes."""

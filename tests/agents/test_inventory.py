@@ -4,6 +4,7 @@ from agents import inventory
 from agents.proposal import Proposal
 from agents.schemas import Refs
 from agents.verify import verify_claim
+from twin import store
 
 STORYLINE = Refs(sku="SKU-0042", location="DC-DAL")
 
@@ -27,15 +28,18 @@ def test_storyline_shortfall_is_covered_from_houston_and_handed_to_routing(toolb
     proposal = inventory.stockout_risk(toolbox, STORYLINE)
 
     assert proposal.status == "proposed"
-    moves = {a.params["from"]: a.params["qty"] for a in proposal.actions}
-    assert {a.type for a in proposal.actions} == {"transfer_stock"}
-    assert {a.params["to"] for a in proposal.actions} == {"DC-DAL"} and "DC-HOU" in moves
+    transfers = [a for a in proposal.actions if a.type == "transfer_stock"]
+    moves = {a.params["from"]: a.params["qty"] for a in transfers}
+    assert {a.type for a in proposal.actions} == {"transfer_stock", "book_carrier"}
+    assert {a.params["to"] for a in transfers} == {"DC-DAL"} and "DC-HOU" in moves
     assert all(units > 0 for units in moves.values())
-    assert proposal.handoff.to == "routing"
-    lanes = {f"{origin[3:]}-DAL": units for origin, units in moves.items()}
-    request = proposal.handoff.request
-    assert request["kind"] == "expedite_transfer" and request["sku"] == "SKU-0042"
-    assert request["units"] == lanes[request["lane"]]
+    [helper] = proposal.helpers  # routing's booking is part of the chosen plan, priced before the comparison
+    assert helper.specialist == "routing"
+    [booking] = [a for a in proposal.actions if a.type == "book_carrier"]
+    assert booking in helper.actions and booking.params["transfer_sku"] == "SKU-0042"
+    assert booking.params["units"] == {f"{origin[3:]}-DAL": units for origin, units in moves.items()}[booking.params["lane"]]
+    assert proposal.expected_impact.cost_usd == round(sum(a.params.cost_usd for a in proposal.actions), 2)
+    assert booking.params.cost_usd > 0
     models = {record.source.tool: record.source.version for record in proposal.evidence}
     assert models["forecast"] and models["safety_stock"] and models["allocation"]
     assert {a.name for a in proposal.alternatives} == {"expedite purchase", "no action"}
@@ -52,7 +56,7 @@ def test_well_stocked_dc_needs_no_action(toolbox):
     proposal = inventory.stockout_risk(toolbox, Refs(sku="SKU-0042", location="DC-HOU"))
 
     assert proposal.status == "no_action"
-    assert proposal.actions == [] and proposal.handoff is None
+    assert proposal.actions == [] and proposal.helpers == []
     assert {a.name for a in proposal.alternatives} == {"transfer stock", "expedite purchase"}
     assert all(a.why_not == inventory.COVERED for a in proposal.alternatives)
     assert any("days" in claim.text for claim in proposal.findings)
@@ -75,17 +79,20 @@ def test_storyline_spike_is_confirmed_and_raises_stock_parameters(toolbox):
 
     assert proposal.status == "proposed"
     types = [a.type for a in proposal.actions]
-    assert types[0] == "raise_safety_stock" and set(types[1:]) == {"transfer_stock"}
+    assert types[0] == "raise_safety_stock" and set(types[1:]) == {"transfer_stock", "book_carrier"}
     raised = proposal.actions[0].params
     new = next(r for r in proposal.evidence if r.id == "reorder_point:SKU-0042/DC-DAL:2026-11-01")
     old = next(r for r in proposal.evidence if r.id == "reorder_point:SKU-0042/DC-DAL:2026-10-29")
     assert abs(raised["safety_stock"] - new.facts["safety_stock_units"]) < 1
     assert abs(raised["reorder_point"] - new.facts["reorder_point_units"]) < 1
     assert new.facts["safety_stock_units"] > old.facts["safety_stock_units"]
+    assert raised["reorder_point"] >= old.facts["reorder_point_units"]
     plan = next(r for r in proposal.evidence if r.id == proposal.plan_evidence_id)
     assert plan.facts["spike_confirmed"] and plan.facts["days_above_p90"] == inventory.SPIKE_DAYS
     assert "above the forecast p90" in proposal.findings[0].text
-    assert proposal.handoff.request["lane"] in {f"{a.params['from'][3:]}-DAL" for a in proposal.actions[1:]}
+    [booking] = [a for a in proposal.actions if a.type == "book_carrier"]
+    assert booking.params["lane"] in {f"{a.params['from'][3:]}-DAL" for a in proposal.actions
+                                      if a.type == "transfer_stock"}
     _assert_verified(proposal)
 
 
@@ -98,3 +105,18 @@ def test_quiet_series_is_no_spike(toolbox):
     plan = next(r for r in proposal.evidence if r.id == proposal.plan_evidence_id)
     assert plan.facts["spike_confirmed"] is False
     _assert_verified(proposal)
+
+
+def test_a_spike_never_lowers_the_stored_reorder_point(toolbox):
+    with toolbox.session() as session:
+        [position] = [p for p in store.positions(session, "SKU-0042") if p.location == "DC-DAL"]
+        position.safety_stock, position.reorder_point = 900, 1000
+        session.add(position)
+        session.commit()
+
+    proposal = inventory.demand_spike(toolbox, STORYLINE)
+
+    raised = proposal.actions[0].params
+    assert (raised["safety_stock"], raised["reorder_point"]) == (900, 1000)
+    rule = next(r for r in proposal.evidence if r.id.startswith("rule:spike_levels:"))
+    assert rule.facts["reorder_point"] == 1000

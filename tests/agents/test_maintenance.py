@@ -4,10 +4,11 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from agents import maintenance, routing
+from agents import maintenance
 from agents.proposal import Proposal, pct
 from agents.schemas import Refs
 from agents.verify import verify_claim
+from tools.costs import Rates
 from tools.evidence import Evidence, Source
 from tools.maintenance import MODEL_NAME, FailureRisk
 from tools.scheduling import ScheduleProblem, TruckAtRisk, Workshop, schedule_maintenance
@@ -26,14 +27,20 @@ def _unverified(proposal: Proposal) -> list[str]:
 def test_the_drifting_truck_is_serviced_today_and_routing_replans_its_stops(toolbox):
     proposal = maintenance.equipment_failure_risk(toolbox, Refs(asset_id="TRK-007"))
     assert proposal.status == "proposed" and proposal.specialist == "maintenance"
-    [action] = proposal.actions
-    assert action.type == "schedule_maintenance"
-    assert action.params | {"service_hours": None} == {
+    visits = [a for a in proposal.actions if a.type == "schedule_maintenance"]
+    assert visits[0].params.as_dict() | {"service_hours": None, "cost_usd": None} == {
         "truck": "TRK-007", "dc": "DC-DAL", "day": 0, "date": "2026-11-02", "kind": "preventive",
-        "service_hours": None, "safety_critical": True}
-    assert proposal.handoff.to == "routing"
-    assert proposal.handoff.request == {"kind": "replan_without_truck", "truck": "TRK-007"}
-    assert proposal.handoff.reason == "Truck TRK-007 goes to the workshop today."
+        "service": "removal", "service_hours": None, "safety_critical": True, "cost_usd": None}
+    booked_today = {a.params["truck"] for a in visits if a.params["day"] == 0}
+    [replan] = [a for a in proposal.actions if a.type in ("replan_route", "tender_stops")]
+    [helper] = proposal.helpers  # routing's re-plan is part of the compared plan, not a later hop
+    assert helper.specialist == "routing" and replan in helper.actions
+    assert helper.findings[0].text.startswith("Truck TRK-007 goes to the workshop today.")
+    if replan.type == "replan_route":  # no truck in the workshop today drives a route today
+        assert booked_today <= set(replan.params["removed_trucks"])
+        assert not booked_today & {route["truck"] for route in replan.params["routes"]}
+    assert all(a.params.cost_usd > 0 for a in visits)
+    assert proposal.expected_impact.cost_usd == round(sum(a.params.cost_usd for a in proposal.actions), 2)
     sources = {record.source.model: record for record in proposal.evidence}
     assert sources[MODEL_NAME].source.version and sources["ortools-cp-sat"].source.version
     schedule = sources["ortools-cp-sat"]
@@ -44,9 +51,6 @@ def test_the_drifting_truck_is_serviced_today_and_routing_replans_its_stops(tool
     text = " ".join(claim.text for claim in proposal.findings)
     assert "P(fail)" in text and "RUL" in text and "Top drivers" in text and "into bay" in text
     assert _unverified(proposal) == []
-    replan = routing.handle_handoff(toolbox, proposal.handoff)
-    assert replan.specialist == "routing" and replan.findings[0].text.startswith(proposal.handoff.reason)
-    assert {a.params.get("removed_truck") or a.params.get("truck") for a in replan.actions} == {"TRK-007"}
 
 
 def test_the_same_report_gives_the_same_proposal(toolbox):
@@ -58,7 +62,7 @@ def test_a_healthy_truck_needs_no_action(toolbox):
     healthiest = maintenance.fleet_priority(toolbox, k=40)[-1]
     assert healthiest.p_fail < maintenance.HEALTHY_BELOW
     proposal = maintenance.equipment_failure_risk(toolbox, Refs(asset_id=healthiest.truck))
-    assert proposal.status == "no_action" and proposal.actions == [] and proposal.handoff is None
+    assert proposal.status == "no_action" and proposal.actions == [] and proposal.helpers == []
     text = " ".join(claim.text for claim in proposal.findings)
     assert f"P(fail) {pct(healthiest.p_fail)}" in text and "RUL" in text and "Top drivers" in text
     [service] = proposal.alternatives
@@ -72,7 +76,7 @@ def test_a_truck_with_a_scheduled_work_order_is_not_booked_twice(toolbox):
                                 opened_at=datetime(2026, 11, 2, 8, tzinfo=UTC), status="scheduled"))
         session.commit()
     proposal = maintenance.equipment_failure_risk(toolbox, Refs(asset_id="TRK-007"))
-    assert proposal.status == "no_action" and proposal.actions == [] and proposal.handoff is None
+    assert proposal.status == "no_action" and proposal.actions == [] and proposal.helpers == []
     assert proposal.chosen.text == "Truck TRK-007 already has work order WO-90001 (scheduled)."
     assert _unverified(proposal) == []
 
@@ -110,7 +114,7 @@ def test_the_workshop_keeps_85_percent_of_the_fleet_on_the_road(fleet_size, crit
 
 def test_failure_cost_adds_tow_repair_premium_and_two_days_of_deliveries():
     workload = maintenance.Workload(today={"TRK-001": 6, "TRK-002": 4}, typical=[5.0, 5.0])
-    assert maintenance.failure_cost(workload) == 1000 + 2500 + 2 * 5 * 150
+    assert maintenance.failure_cost(Rates.of([]), workload) == 1000 + 2500 + 2 * 5 * 150
     assert workload.deliveries("TRK-001") == [6.0, 5.0] and workload.deliveries("TRK-003") == [0.0, 5.0]
 
 
@@ -122,9 +126,13 @@ def test_a_truck_held_back_by_a_riskier_one_cannot_be_serviced_today():
     risk = FailureRisk(truck="TRK-001", as_of=datetime(2026, 11, 2, 8, tzinfo=UTC), p_fail=0.7, rul_days=10,
                        horizon_days=14, drivers=[],
                        evidence=Evidence(id="failure-risk:TRK-001", source=Source(tool="t", model="m", version="1")))
-    slot, today = maintenance.service_plans(problem, schedule_maintenance(problem), risk, TODAY)
+    slot, today, defer = maintenance.service_plans(problem, schedule_maintenance(problem), risk, TODAY, Rates.of([]),
+                                                   {"TRK-001": 0.7, "TRK-002": 0.5})
     assert slot.name == "service in the CP-SAT slot" and slot.feasible
     assert slot.actions[0].params["day"] == 1 and slot.actions[0].params["date"] == "2026-11-03"
+    assert [a.params["truck"] for a in slot.actions] == ["TRK-001", "TRK-002"]  # the riskier truck takes today's bay
     assert slot.expected_penalty_usd == pytest.approx(500.0)  # one day waiting at 0.1 x 5,000 USD
     assert not slot.actions[0].params["safety_critical"] and slot.actions[0].params["service_hours"] == 6.0
+    assert slot.actions[0].params.cost_usd == 6 * 145 + 900  # a work order: labour and parts at the default rates
     assert today.name == "service today" and not today.feasible and "full today" in today.infeasible_reason
+    assert defer.expected_penalty_usd == pytest.approx((0.7 + 0.5) * 5000)  # both trucks left on the road

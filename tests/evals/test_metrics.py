@@ -1,6 +1,9 @@
 """Tests of the eval metrics on hand-made decisions and justifications with known verdicts."""
 
-from agents.schemas import Action, Alternative, Claim, Decision, ExceptionIn, Justification, PolicyVerdict
+import pytest
+from pydantic import ValidationError
+
+from agents.schemas import Alternative, Claim, Decision, ExceptionIn, Impact, Justification, PolicyVerdict
 from evals.cases import Case, Counterfactual, Expect, TwinEdit
 from evals.metrics import (
     GATES,
@@ -20,6 +23,7 @@ from evals.metrics import (
     unknown_codes,
 )
 from tools.evidence import Driver, Evidence, Source
+from twin.actions import action
 
 CODES = frozenset({"SHP-000123", "CUST-0007", "CAR-METRO", "CAR-REDRIVER", "DAL-HOU", "DC-DAL"})
 SHIPMENT = Evidence(id="twin:shipment:SHP-000123", source=Source(tool="twin", model="store", version="live"),
@@ -48,8 +52,8 @@ GOOD_CLAIMS = [
     Claim(text="Confidence 0.82.", evidence_ids=[PLAN.id]),
     Claim(text="Procedure SOP-LATE-01 (Late shipment recovery) applies.", evidence_ids=[PROCEDURE.id]),
 ]
-EXPEDITE = [Action(type="expedite_shipment", params={"shipment_id": "SHP-000123", "hours_saved": 4.5}),
-            Action(type="notify_customer", params={"shipment_id": "SHP-000123", "customer": "CUST-0007"})]
+EXPEDITE = [action("expedite_shipment", shipment_id="SHP-000123", hours_saved=4.5, cost_usd=329.25),
+            action("notify_customer", shipment_id="SHP-000123", customer="CUST-0007", cost_usd=25.0)]
 
 
 def justification(claims: list[Claim]) -> Justification:
@@ -61,7 +65,7 @@ def decision(claims: list[Claim] = GOOD_CLAIMS, **update) -> Decision:
     """A routing decision that expedites SHP-000123, with every part of a complete justification."""
     base = Decision(
         decision_id="DEC-1", exception_id="EXC-1", specialist="routing", status="executed", actions=EXPEDITE,
-        confidence=0.82, evidence=[SHIPMENT, RISK, WHAT_IF, PLAN, PROCEDURE], justification=justification(claims),
+        expected_impact=Impact(cost_usd=354.25), confidence=0.82, evidence=[SHIPMENT, RISK, WHAT_IF, PLAN, PROCEDURE], justification=justification(claims),
         alternatives=[Alternative(name="no action", why_not="expected total higher")], trace_id="EXC-1",
         policy=PolicyVerdict(autonomy_level=3, requires_approval=False, reasons=["within bounds"]),
     )
@@ -169,15 +173,15 @@ def test_routing_accuracy_checks_the_specialist_and_the_expected_handoffs():
 
 def test_action_validity_rejects_unknown_codes_disallowed_types_statuses_and_missing_required_actions():
     assert action_validity([run()], CODES).value == 1.0
-    ghost = Action(type="switch_carrier", params={"shipment_id": "SHP-000123", "to_carrier": "CAR-ACME"})
-    assert unknown_codes(ghost.params, CODES) == ["CAR-ACME"]
+    ghost = action("switch_carrier", shipment_id="SHP-000123", to_carrier="CAR-ACME")
+    assert unknown_codes(ghost.params.as_dict(), CODES) == ["CAR-ACME"]
+    with pytest.raises(ValidationError):  # an action type without an executor cannot even be built
+        action("teleport")
     cases = [
         run(decision(actions=[ghost])),
         run(the_case=case(action_types=["notify_customer"])),
         run(the_case=case(status=["no_action"])),
         run(the_case=case(required_action_types=["switch_carrier"])),
-        run(decision(actions=[Action(type="teleport", params={})]),
-            case(action_types=["teleport"])),
     ]
     result = action_validity(cases, CODES)
     assert result.passed == 0
@@ -186,7 +190,6 @@ def test_action_validity_rejects_unknown_codes_disallowed_types_statuses_and_mis
     assert details[1] == "action expedite_shipment not allowed (allowed: ['notify_customer'])"
     assert details[2].startswith("status executed not in")
     assert details[3] == "required action switch_carrier missing"
-    assert details[4] == "action teleport has no executor"
 
 
 def test_policy_correctness_compares_approval_with_the_recomputed_policy_and_the_case():

@@ -1,0 +1,147 @@
+"""Each soundness invariant passes a sound decision and rejects a decision broken the way the invariant guards."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from agents.schemas import Alternative, Decision, Impact
+from evals.soundness import INVARIANTS, violations
+from tools.evidence import Evidence, Source
+from twin.actions import action
+
+NOW = datetime(2026, 11, 2, 8, tzinfo=UTC)
+TWIN = Source(tool="twin", model="store", version="live")
+
+
+def _plan(name: str, actions: list, penalty: float) -> Alternative:
+    """An alternative priced from its actions."""
+    cost = round(sum(a.params.cost_usd for a in actions), 2)
+    return Alternative(name=name, actions=actions, why_not=f"expected total {cost + penalty:,.2f} USD against "
+                                                           f"265.00 USD for notify customer",
+                       expected_impact=Impact(cost_usd=cost, expected_penalty_usd=penalty,
+                                              expected_total_usd=round(cost + penalty, 2)))
+
+
+def late_decision(**update) -> Decision:
+    """A sound late-shipment decision: notify (265 USD expected) against expediting and doing nothing."""
+    expedite = [action("expedite_shipment", shipment_id="SHP-000123", hours_saved=3.0, cost_usd=1273.8),
+                action("notify_customer", shipment_id="SHP-000123", customer="CUST-0007", cost_usd=25.0)]
+    shipment = Evidence(id="twin:shipment:SHP-000123", source=TWIN, inputs={"shipment": "SHP-000123"},
+                        facts={"found": True, "id": "SHP-000123", "status": "in_transit",
+                               "promised_at": "2026-11-02T07:43:00Z"})
+    risk = Evidence(id="late-risk:SHP-000123", source=Source(tool="late_risk", model="rule:overdue", version="1"),
+                    inputs={"shipment_id": "SHP-000123"}, facts={"p_late": 1.0})
+    base = Decision(
+        decision_id="DEC-1", exception_id="EXC-1", specialist="routing", status="executed", trace_id="EXC-1",
+        actions=[action("notify_customer", shipment_id="SHP-000123", customer="CUST-0007", cost_usd=25.0)],
+        expected_impact=Impact(cost_usd=25.0, expected_penalty_usd=240.0, expected_total_usd=265.0),
+        alternatives=[_plan("expedite final leg", expedite, 240.0), _plan("no action", [], 300.0)],
+        evidence=[shipment, risk], confidence=1.0,
+    )
+    return base.model_copy(update=update)
+
+
+def stock_decision(moved: int = 400, reorder_point: float = 120.0) -> Decision:
+    """A demand-spike decision that raises the reorder point and moves stock into DC-DAL."""
+    position = Evidence(id="twin:inventory:SKU-0042@DC-DAL", source=TWIN, inputs={},
+                        facts={"on_hand": 30, "allocated": 8, "in_transit": 5, "reorder_point": 29})
+    forecast = Evidence(id="forecast:SKU-0042/DC-DAL:2026-11-01", source=Source(tool="forecast", model="xgb",
+                                                                                version="1"),
+                        inputs={}, facts={"total_units": 436.7})
+    safety = Evidence(id="safety_stock:SKU-0042/DC-DAL:2026-11-01", source=Source(tool="safety_stock", model="x",
+                                                                                  version="1"),
+                      inputs={}, facts={"safety_stock_units": 34.5})
+    points = [Evidence(id=f"reorder_point:SKU-0042/DC-DAL:{day}", source=Source(tool="reorder_point", model="x",
+                                                                                version="1"),
+                       inputs={}, facts={"reorder_point_units": units})
+              for day, units in (("2026-10-29", 92.1), ("2026-11-01", 120.3))]
+    actions = [action("raise_safety_stock", sku="SKU-0042", location="DC-DAL", safety_stock=35,
+                      reorder_point=reorder_point),
+               action("transfer_stock", sku="SKU-0042", to="DC-DAL", qty=moved, cost_usd=240.0, **{"from": "DC-HOU"})]
+    return Decision(decision_id="DEC-2", exception_id="EXC-2", specialist="inventory", status="executed",
+                    trace_id="EXC-2", actions=actions, confidence=0.85,
+                    expected_impact=Impact(cost_usd=240.0, expected_penalty_usd=0.0, expected_total_usd=240.0),
+                    evidence=[position, forecast, safety, *points])
+
+
+def workshop_decision(route_trucks: list[str]) -> Decision:
+    """TRK-007 in the workshop today and a re-plan of the DC's routes."""
+    actions = [action("schedule_maintenance", truck="TRK-007", dc="DC-DAL", day=0, cost_usd=2960.0),
+               action("replan_route", dc="DC-DAL", removed_truck="TRK-007", day="2026-11-02", cost_usd=32.29,
+                      routes=[{"truck": truck, "stops": [f"SHP-00000{k}"]} for k, truck in enumerate(route_trucks)])]
+    return Decision(decision_id="DEC-3", exception_id="EXC-3", specialist="maintenance", status="pending_approval",
+                    trace_id="EXC-3", actions=actions, confidence=0.97,
+                    expected_impact=Impact(cost_usd=2992.29, expected_penalty_usd=0.0, expected_total_usd=2992.29))
+
+
+def test_sound_decisions_break_no_invariant():
+    assert violations(late_decision(), NOW) == []
+    assert violations(stock_decision(), NOW) == []
+    assert violations(workshop_decision(["TRK-001", "TRK-002"]), NOW) == []
+
+
+def _broken(name: str, decision: Decision) -> list[str]:
+    """The invariants a broken decision breaks, checking that the named one is among them."""
+    problems = violations(decision, NOW)
+    assert any(problem.startswith(f"{name}:") for problem in problems), problems
+    return problems
+
+
+def test_a_hand_off_cost_left_out_of_the_plan_is_caught():
+    # the plan's cost forgets the carrier booked by the hand-off (observation: 38.80 compared, 1,912.59 executed)
+    booked = [*late_decision().actions, action("book_carrier", lane="ATL-DAL", carrier="CAR-SWIFTLINE",
+                                               cost_usd=1873.79)]
+    _broken("plan_cost_adds_up", late_decision(actions=booked))
+
+
+def test_a_dearer_plan_chosen_on_cost_is_caught():
+    dear = Impact(cost_usd=25.0, expected_penalty_usd=1240.0, expected_total_usd=1265.0)
+    _broken("chosen_is_cheapest", late_decision(expected_impact=dear))
+
+
+def test_an_alternative_shown_free_is_caught():
+    decision = late_decision()
+    free = action("expedite_shipment", shipment_id="SHP-000123", hours_saved=3.0)
+    decision.alternatives[0] = decision.alternatives[0].model_copy(update={"actions": [free]})
+    _broken("alternatives_carry_cost", decision)
+
+
+def test_a_truck_in_the_workshop_and_on_a_route_is_caught():
+    _broken("nothing_used_twice", workshop_decision(["TRK-007", "TRK-008"]))
+
+
+def test_a_spike_that_lowers_the_reorder_point_is_caught():
+    _broken("spike_never_lowers_reorder_point", stock_decision(reorder_point=22.0))
+
+
+def test_an_overdue_shipment_scored_below_one_is_caught():
+    decision = late_decision()
+    decision.evidence[1] = decision.evidence[1].model_copy(update={"facts": {"p_late": 0.78}})
+    _broken("overdue_means_late", decision)
+
+
+def test_a_negative_cost_is_caught():
+    saving = Impact(cost_usd=0.0, expected_total_usd=265.0)
+    decision = late_decision()
+    decision.alternatives[1] = decision.alternatives[1].model_copy(update={"expected_impact": saving.model_copy(
+        update={"expected_penalty_usd": -124.45})})
+    _broken("no_negative_cost", decision)
+
+
+def test_why_not_figures_that_differ_from_the_plans_are_caught():
+    decision = late_decision()
+    decision.alternatives[0] = decision.alternatives[0].model_copy(update={
+        "why_not": "expected total 1,538.80 USD against 547.22 USD for notify customer"})
+    _broken("why_not_matches_plans", decision)
+
+
+def test_a_transfer_beyond_the_need_and_safety_stock_is_caught():
+    _broken("transfers_within_need", stock_decision(moved=900))
+
+
+@pytest.mark.parametrize("name", sorted(INVARIANTS))
+def test_every_invariant_has_a_broken_decision_above(name):
+    tested = {"plan_cost_adds_up", "chosen_is_cheapest", "alternatives_carry_cost", "nothing_used_twice",
+              "spike_never_lowers_reorder_point", "overdue_means_late", "no_negative_cost", "why_not_matches_plans",
+              "transfers_within_need"}
+    assert name in tested
