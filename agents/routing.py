@@ -339,7 +339,7 @@ def expedite_transfer(tb: Toolbox, lane_code: str, sku: str, units: int, reason:
                                                                                  lane.distance_miles))])]
     chosen, alternatives, comparison = compare_plans(f"{lane.code}-transfer", plans, best.on_time_prob,
                                                      {"lane": lane.code, "sku": sku, "units": units,
-                                                      "origin": lane.origin})
+                                                      "origin": lane.origin, "destination": f"DC-{lane.dest_region}"})
     findings = [Claim(text=f"{reason} On lane {lane.code}, {best.carrier} ranks first with on-time "
                            f"{pct(best.on_time_prob)} for {format_usd(chosen.cost_usd)}.",
                       evidence_ids=[ranking.evidence.id, comparison.id])]

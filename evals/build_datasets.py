@@ -368,6 +368,58 @@ def policy_edge_cases() -> list[Case]:
     return cases
 
 
+def soundness_cases(net: Network) -> list[Case]:
+    """Cases built to catch the plans that do not add up: overdue shipments (overdue means late), demand spikes on
+    many positions (reorder points never fall), shortfalls with stock in transit (it counts), capacity cuts with no
+    figure given (the assumption is stated), trucks serviced today (not on a route that day) and the transfer that a
+    carrier must expedite (its cost is part of the plan)."""
+    cases = []
+    overdue = [row for row in net.shipments("in_transit") if row["promised_at"] < AS_OF]
+    cases += [case(f"sound-overdue-{row['id']}", "routine", "past its promised time and not delivered: late by rule",
+                   {"type": "late_shipment", "refs": {"shipment_id": row["id"]}, "source": "tms"},
+                   {"specialist": "routing", "status": ANY, "action_types": LATE_ACTIONS,
+                    "mentions": [row["id"], "P(late)"]}) for row in spread(overdue, 10)]
+    running_late = [row for row in net.shipments("in_transit") if row["promised_at"] >= AS_OF
+                    and row["shipped_at"] + timedelta(hours=_transit_hours(row), minutes=net.delays.get(row["id"], 0))
+                    > row["promised_at"]]
+    cases += [case(f"sound-late-{row['id']}", "routine", "every plan is priced whole: an expedite or a carrier "
+                   "switch is never shown free, and a notice is not repeated",
+                   {"type": "late_shipment", "refs": {"shipment_id": row["id"]}, "source": "tms"},
+                   {"specialist": "routing", "status": ANY, "action_types": LATE_ACTIONS,
+                    "mentions": [row["id"], "P(late)"]}) for row in spread(running_late, 6)]
+    positions = sorted(net.rows[m.InventoryPosition], key=lambda row: (row["sku"], row["location"]))
+    spiking = [row for row in positions if net.spiking(row["sku"], row["location"])]
+    cases += [case(f"sound-spike-{row['sku']}-{row['location']}", "routine", "a spike, confirmed or not, never lowers "
+                   "the reorder point", {"type": "demand_spike", "refs": {"sku": row["sku"], "location": row["location"]}},
+                   {"specialist": "inventory", "status": ANY, "action_types": STOCK_ACTIONS,
+                    "mentions": [row["sku"], row["location"]]}) for row in spread(spiking, 14)]
+    in_transit = [row for row in positions if row["in_transit"] > 0]
+    cases += [case(f"sound-stockout-{row['sku']}-{row['location']}", "routine", "stock in transit counts toward "
+                   "the need; a transfer stays within the need plus the safety stock",
+                   {"type": "stockout_risk", "refs": {"sku": row["sku"], "location": row["location"]}},
+                   {"specialist": "inventory", "status": ANY, "action_types": STOCK_ACTIONS,
+                    "mentions": [row["sku"], row["location"]]}) for row in spread(in_transit, 14)]
+    carriers = sorted(row["code"] for row in net.rows[m.Carrier])
+    cases += [case(f"sound-capacity-{code}", "routine", "no cut stated: the whole weekly volume is assumed, and said",
+                   {"type": "carrier_capacity", "refs": {"carrier": code}, "source": "tms"},
+                   {"specialist": "routing", "status": ANY, "action_types": CAPACITY_ACTIONS, "mentions": [code]})
+              for code in carriers]
+    drifting = sorted(code for code, (_status, left, length) in net.truck_status.items()
+                      if 0 < left <= FAILURE_HORIZON_DAYS and left < length)
+    cases += [case(f"sound-workshop-{code}", "routine", "a truck in the workshop today is on no route that day, and "
+                   "the workshop visit is priced", {"type": "equipment_failure_risk", "refs": {"asset_id": code}},
+                   {"specialist": "maintenance", "status": ANY, "action_types": FLEET_ACTIONS, "mentions": [code]})
+              for code in drifting]
+    cases.append(case("sound-transfer-SKU-0042-DC-DAL", "storyline", "the carrier routing books for the transfer "
+                      "is part of the compared plan and of the gate's cost", {"type": "stockout_risk",
+                      "refs": {"sku": "SKU-0042", "location": "DC-DAL"}, "source": "wms"},
+                      {"specialist": "inventory", "status": ACTED, "action_types": STOCK_ACTIONS,
+                       "mentions": ["SKU-0042", "DC-DAL"]},
+                      policy=[{"rule": PolicyRule(action_type="transfer_stock", autonomy_level=3,
+                                                  max_cost_usd=500.0, min_confidence=0.8).model_dump()}]))
+    return cases
+
+
 def write_suite(name: str, cases: list[Case]) -> None:
     """Write a data set as JSONL, one case a line."""
     lines = [item.model_dump_json(exclude_defaults=True) for item in cases]
@@ -378,7 +430,7 @@ def main() -> None:
     """Generate the network and write every generated data set."""
     net = Network.generate()
     suites = {"late_shipments": late_shipment_cases(net), "stock": stock_cases(net), "fleet": fleet_cases(net),
-              "carriers": carrier_cases(net), "policy_edges": policy_edge_cases()}
+              "carriers": carrier_cases(net), "policy_edges": policy_edge_cases(), "soundness": soundness_cases(net)}
     for name, cases in suites.items():
         write_suite(name, cases)
         print(f"{name}: {len(cases)} cases")

@@ -133,7 +133,7 @@ def _schedule_maintenance(session: Session, params: a.ScheduleMaintenanceParams,
         vehicle.status = "in_maintenance"
         session.add(vehicle)
         for route in session.exec(select(m.Route).where(m.Route.truck == params.truck, m.Route.day == now.date(),
-                                                        m.Route.status != "cancelled")).scalars():
+                                                        m.Route.status != "cancelled")):
             route.status, route.decision_id = "cancelled", decision_id
             session.add(route)
     return {"work_order": order_id, "truck": params.truck, "day": params.day}

@@ -5,6 +5,8 @@ from agents.proposal import Proposal
 from agents.schemas import Refs
 from agents.verify import verify_claim
 from twin import store
+from twin.commands import EXECUTORS
+from twin.seed import AS_OF
 
 STORYLINE = Refs(sku="SKU-0042", location="DC-DAL")
 
@@ -120,3 +122,19 @@ def test_a_spike_never_lowers_the_stored_reorder_point(toolbox):
     assert (raised["safety_stock"], raised["reorder_point"]) == (900, 1000)
     rule = next(r for r in proposal.evidence if r.id.startswith("rule:spike_levels:"))
     assert rule.facts["reorder_point"] == 1000
+
+
+def test_stock_moved_in_transit_counts_toward_the_next_shortfall(toolbox):
+    first = inventory.stockout_risk(toolbox, STORYLINE)
+    need = next(r for r in first.evidence if r.id == first.plan_evidence_id).facts["need_units"]
+    moved = sum(a.params["qty"] for a in first.actions if a.type == "transfer_stock")
+    with toolbox.session() as session:
+        for item in first.actions:
+            EXECUTORS[item.type](session, item.params, "DEC-TEST", AS_OF)
+        session.commit()
+
+    again = inventory.stockout_risk(toolbox, STORYLINE)
+    facts = next(r for r in again.evidence if r.id == again.plan_evidence_id).facts
+    assert abs(facts["need_units"] - (need - moved)) < 1
+    position = next(r for r in again.evidence if r.id == "twin:inventory:SKU-0042@DC-DAL").facts
+    assert position["in_transit"] >= moved

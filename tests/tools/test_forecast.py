@@ -162,3 +162,12 @@ def test_rejects_bad_requests(weekly_model):
         fc.forecast(model, frame, "SKU-0001/DC-DAL", 7, START - timedelta(days=3))
     with pytest.raises(ValueError, match="lacks columns"):
         fc.train_forecaster(frame.drop(columns=["units"]), config=SMALL)
+
+
+def test_a_days_forecast_is_the_same_whatever_horizon_is_asked(noisy):
+    model, frame = noisy
+    series = {"sku": "SKU-0001", "location": "DC-DAL"}
+    as_of = START + timedelta(days=239)
+    short, long = (fc.forecast(model, frame, series, days, as_of) for days in (7, model.config.max_horizon))
+    assert [day.p50 for day in short.days] == [day.p50 for day in long.days[:7]]
+    assert short.total.p50 == pytest.approx(sum(day.p50 for day in long.days[:7]))
