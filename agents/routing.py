@@ -19,6 +19,8 @@ from twin import models as m
 
 OWN_FLEET_SPEED_MPH = 30.0
 STOP_SERVICE_MIN, SHIFT = 20.0, (420.0, 1080.0)
+REPLAN_ITERATIONS = 2000  # the re-plan stops on iterations, so the same twin gives the same routes on any machine
+REPLAN_SAFETY_S = 30.0  # a time cap that a loaded machine may reach only in pathological cases
 LATE_RATES = ["late_penalty_usd_gold", "late_penalty_usd_silver", "late_penalty_usd_standard",
               "notified_penalty_share", "notify_usd", "notify_window_hours", "expedite_base_usd",
               "expedite_usd_per_mile", "expedite_hours_saved_share"]
@@ -263,11 +265,11 @@ def replan_without_truck(tb: Toolbox, truck: str, reason: str, also_out: list[st
                                   shift_start=SHIFT[0], shift_end=SHIFT[1]) for route, _ in routes],
         speed_mph=OWN_FLEET_SPEED_MPH,
     )
-    baseline = routing.solve_vrptw(problem, time_limit_s=2.0, max_iterations=2000, seed=0)
+    baseline = routing.solve_vrptw(problem, time_limit_s=REPLAN_SAFETY_S, max_iterations=REPLAN_ITERATIONS, seed=0)
     reduced = problem
     for code in out:
         reduced = routing.without_vehicle(reduced, code)
-    plan = routing.solve_vrptw(reduced, time_limit_s=2.0, max_iterations=2000, seed=0)
+    plan = routing.solve_vrptw(reduced, time_limit_s=REPLAN_SAFETY_S, max_iterations=REPLAN_ITERATIONS, seed=0)
     plan.evidence.id = f"{plan.evidence.id}:without-{'+'.join(out)}"
     before = baseline.objective
     extra_miles = plan.objective.total_distance - before.total_distance

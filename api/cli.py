@@ -12,6 +12,7 @@ from rich.progress import Progress
 
 from api.cli_chat import chat
 from api.cli_keys import keys_app
+from api.cli_rates import rates_app
 from twin import seed as scenario
 from twin import store
 from twin.db import make_engine, migrate, session_scope
@@ -20,6 +21,7 @@ from twin.settings import get_settings
 app = typer.Typer(help="Yardmaster: an open exception desk for logistics.", no_args_is_help=True)
 # Commands import the models, solvers and graph when they run, so that `seed` and `--help` start fast.
 app.add_typer(keys_app, name="keys")
+app.add_typer(rates_app, name="rates")
 app.command()(chat)
 console = Console(stderr=True)
 
