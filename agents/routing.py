@@ -299,9 +299,11 @@ def replan_without_truck(tb: Toolbox, truck: str, reason: str, also_out: list[st
                                                                 if s in own_stops]))],
                    impact=Impact(stops_moved=len(own_stops))),
     ]
-    chosen, alternatives, comparison = compare_plans(f"{truck}-replan", options, 0.9 if plan.feasible else 0.6,
+    served = 1 - len(plan.unserved) / len(own_stops)
+    chosen, alternatives, comparison = compare_plans(f"{truck}-replan", options, served,
                                                      {"dc": dc.code, "trucks_out": out,
-                                                      "distance_before_miles": round(before.total_distance, 1)})
+                                                      "distance_before_miles": round(before.total_distance, 1),
+                                                      "confidence_rule": "share of the moved stops the re-plan serves"})
     findings = [Claim(text=f"{reason} The stops of {', '.join(out)} at {dc.code} need other trucks; the VRPTW solver "
                            f"covers them in {format_number(plan.objective.total_distance)} miles with "
                            f"{len(plan.unserved)} stops unserved.", evidence_ids=[plan.evidence.id, comparison.id])]
