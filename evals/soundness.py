@@ -30,7 +30,7 @@ def _usd(text: str) -> float:
 
 def _plan_cost(actions: list[Action]) -> float:
     """The sum of a plan's actions' costs."""
-    return round(sum(action.params.cost_usd for action in actions), 2)
+    return round(sum(action.params.cost_usd or 0.0 for action in actions), 2)
 
 
 def _total(impact: Impact) -> float | None:
@@ -68,9 +68,9 @@ def chosen_is_cheapest(decision: Decision, _now: datetime) -> str | None:
 def alternatives_carry_cost(decision: Decision, _now: datetime) -> str | None:
     """An alternative with actions that cost money shows that cost, never 0."""
     free = [f"{alternative.name} ({action.type})" for alternative in decision.alternatives
-            for action in alternative.actions if action.type in COSTLY and action.params.cost_usd <= 0]
+            for action in alternative.actions if action.type in COSTLY and not action.params.cost_usd]
     free += [f"chosen plan ({action.type})" for action in decision.actions
-             if action.type in COSTLY and action.params.cost_usd <= 0]
+             if action.type in COSTLY and not action.params.cost_usd]
     return f"costly actions priced at 0: {', '.join(free)}" if free else None
 
 
@@ -132,7 +132,7 @@ def no_negative_cost(decision: Decision, _now: datetime) -> str | None:
     impacts = [decision.expected_impact, *(alternative.expected_impact for alternative in decision.alternatives)]
     values = [(name, value) for impact in impacts for name, value in impact.model_dump().items()
               if name.endswith("_usd") and isinstance(value, int | float)]
-    values += [(f"{action.type}.cost_usd", action.params.cost_usd)
+    values += [(f"{action.type}.cost_usd", action.params.cost_usd or 0.0)
                for action in [*decision.actions, *(a for alt in decision.alternatives for a in alt.actions)]]
     negative = [f"{name} {value}" for name, value in values if value < 0 or str(value) == "-0.0"]
     return f"negative costs: {', '.join(negative)}" if negative else None

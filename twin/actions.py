@@ -1,14 +1,23 @@
 """The actions the desk can take, named in one place: one parameter model per type and their discriminated union.
 
-An action keeps the JSON shape `{"type": ..., "params": {...}}`. Every action carries `cost_usd`, its expected cost
-as priced by the cost model, so a plan's cost is the sum of its actions' costs.
+An action keeps the JSON shape `{"type": ..., "params": {...}}`. Every action a specialist proposes carries
+`cost_usd`, its expected cost as priced by the cost model, so a plan's cost is the sum of its actions' costs.
 """
 
 from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, create_model
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    TypeAdapter,
+    create_model,
+    model_serializer,
+)
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
@@ -18,7 +27,13 @@ class Params(BaseModel):
 
     model_config = ConfigDict(extra="allow", populate_by_name=True, serialize_by_alias=True)
 
-    cost_usd: float = Field(0.0, ge=0, description="Expected cost of this action, USD (never negative).")
+    cost_usd: float | None = Field(None, ge=0, description="Expected cost of this action, USD (never negative); "
+                                                           "unset on an action a person wrote, not yet priced.")
+
+    @model_serializer(mode="wrap")
+    def _without_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Parameters left unset (None) are not written, so a stored action reads as it was sent."""
+        return {key: value for key, value in handler(self).items() if value is not None}
 
     def as_dict(self) -> dict[str, Any]:
         """The parameters as stored and sent: JSON names, unset optional fields left out."""
@@ -193,4 +208,4 @@ def action(action_type: str, **params: Any) -> Action:
 
 def plan_cost(actions: list[Action]) -> float:
     """The cost of a plan: the sum of its actions' costs."""
-    return round(sum(item.params.cost_usd for item in actions), 2)
+    return round(sum(item.params.cost_usd or 0.0 for item in actions), 2)

@@ -94,7 +94,7 @@ def _transfer_stock(session: Session, typed: a.TransferStockParams, decision_id:
     order_id = f"TO-{decision_id}-{params['from']}-{params['to']}"
     session.add_all([origin, destination, m.TransferOrder(
         id=order_id, sku=params["sku"], origin=params["from"], destination=params["to"], qty=qty,
-        cost_usd=typed.cost_usd, created_at=now, decision_id=decision_id,
+        cost_usd=typed.cost_usd or 0.0, created_at=now, decision_id=decision_id,
         arrives_on=now.date() + timedelta(days=typed.lead_days or 0))])
     return {"transfer_order": order_id, "qty": qty, "arrives_on": (now.date() + timedelta(days=typed.lead_days or 0))
             .isoformat()}
