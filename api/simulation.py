@@ -15,19 +15,10 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from agents import detectors
-from agents.inventory import HANDLING_USD_PER_UNIT
 from agents.llm import make_chat_model
-from agents.maintenance import CORRECTIVE_PREMIUM_USD, TOW_USD
 from agents.modelbook import load_all
 from agents.outcomes import record_outcomes
 from agents.policy import ensure_defaults
-from agents.routing import (
-    EXPEDITE_BASE_USD,
-    EXPEDITE_HOURS_SAVED_SHARE,
-    EXPEDITE_PER_MILE_USD,
-    LATE_PENALTY_USD,
-    OWN_FLEET_USD_PER_MILE,
-)
 from agents.schemas import (
     SPECIALIST_FOR,
     Action,
@@ -45,6 +36,9 @@ from tools.knowledge import KnowledgeBase, open_client
 from twin import models as m
 from twin import seed as scenario
 from twin import store
+from tools import costs
+from tools.costs import KM_PER_MILE, Rates
+from twin.actions import action as typed_action
 from twin.commands import execute_action
 from twin.days import DayReport, TwinDays
 from twin.db import make_engine, migrate
@@ -55,6 +49,7 @@ POLICIES: tuple[Policy, ...] = ("desk", "rules", "none")
 RULES_SERVICE_MILES = 9000.0  # the playbook services a truck at this many miles since its last service
 RULES_ORDER_UP_TO = 2.0  # the playbook reorders up to twice the reorder point
 PLANNER_ROUNDS = 3
+RATES = Rates.of([])  # the documented default rates the seeded twin of a simulation holds
 
 
 class Planner(BaseModel):
@@ -173,10 +168,11 @@ class Playbook:
             for exception in detectors.late_shipments(self.tb):
                 shipment = session.get(m.Shipment, exception.refs.shipment_id)
                 local = shipment.lane[:3] == shipment.lane[4:]
-                hours = round(scenario.planned_transit_hours(shipment.distance_miles, local) * EXPEDITE_HOURS_SAVED_SHARE, 1)
-                action = Action(type="expedite_shipment", params={"shipment_id": shipment.id, "hours_saved": hours})
-                plays.append((ExceptionType.late_shipment, exception.refs, action,
-                              EXPEDITE_BASE_USD + EXPEDITE_PER_MILE_USD * shipment.distance_miles))
+                hours = round(scenario.planned_transit_hours(shipment.distance_miles, local)
+                              * RATES["expedite_hours_saved_share"], 1)
+                cost = costs.expedite_shipment(RATES, shipment.distance_miles)
+                action = typed_action("expedite_shipment", shipment_id=shipment.id, hours_saved=hours, cost_usd=cost)
+                plays.append((ExceptionType.late_shipment, exception.refs, action, cost))
         return plays
 
     def _reorders(self) -> list[tuple[ExceptionType, Refs, Action, float]]:
@@ -189,10 +185,10 @@ class Playbook:
                 if available > p.reorder_point or p.in_transit > 0:
                     continue
                 qty = max(1, round(RULES_ORDER_UP_TO * p.reorder_point - available))
-                action = Action(type="expedite_purchase", params={"sku": p.sku, "location": p.location, "qty": qty,
-                                                                  "lead_days": scenario.REPLENISH_DAYS})
-                plays.append((ExceptionType.stockout_risk, Refs(sku=p.sku, location=p.location), action,
-                              HANDLING_USD_PER_UNIT * qty))
+                cost = RATES["handling_usd_per_unit"] * qty
+                action = typed_action("expedite_purchase", sku=p.sku, location=p.location, qty=qty,
+                                      lead_days=scenario.REPLENISH_DAYS, cost_usd=cost)
+                plays.append((ExceptionType.stockout_risk, Refs(sku=p.sku, location=p.location), action, cost))
         return plays
 
     def _services(self) -> list[tuple[ExceptionType, Refs, Action, float]]:
@@ -207,8 +203,8 @@ class Playbook:
                 if (truck.status != "active" or reading is None or reading.miles_since_service < RULES_SERVICE_MILES
                         or store.open_work_orders(session, truck.code)):
                     continue
-                action = Action(type="schedule_maintenance", params={"truck": truck.code, "dc": truck.home_dc,
-                                                                     "day": 0, "kind": "preventive"})
+                action = typed_action("schedule_maintenance", truck=truck.code, dc=truck.home_dc, day=0,
+                                      kind="preventive")
                 plays.append((ExceptionType.equipment_failure_risk, Refs(asset_id=truck.code), action, 0.0))
         return plays
 
@@ -249,9 +245,9 @@ def day_kpis(session: Session, report: DayReport, exceptions: int, executed_befo
     freight = 0.0
     for shipment_id in report.shipped:
         shipment = session.get(m.Shipment, shipment_id)
-        rate = rates.get((shipment.carrier, shipment.lane), OWN_FLEET_USD_PER_MILE)
+        rate = rates.get((shipment.carrier, shipment.lane), (RATES['own_fleet_usd_per_km'] * KM_PER_MILE))
         freight += rate * shipment.distance_miles
-    penalty = sum(LATE_PENALTY_USD[store.customer_tier(session, session.get(m.Shipment, s).destination)]
+    penalty = sum(costs.late_penalty(RATES, store.customer_tier(session, session.get(m.Shipment, s).destination))
                   for s in report.delivered_late)
     skus = {sku.code: sku for sku in session.exec(select(m.Sku)).all()}
     lost = sum(units * (skus[key.split("@")[0]].unit_price - skus[key.split("@")[0]].unit_cost)
@@ -262,7 +258,7 @@ def day_kpis(session: Session, report: DayReport, exceptions: int, executed_befo
                   if r.id not in executed_before)
     executed_before.update(r.id for r in acted)
     outcomes = Counter(o.status if (o := Decision.model_validate(r.payload).outcome) else "unchecked" for r in acted)
-    breakdowns = len(report.failures) * (TOW_USD + CORRECTIVE_PREMIUM_USD)
+    breakdowns = len(report.failures) * (RATES["breakdown_tow_usd"] + RATES["breakdown_premium_usd"])
     return DayKpis(
         day=report.day, on_time=len(report.delivered_on_time), late=len(report.delivered_late),
         stockout_days=len(report.stockouts), downtime_hours=report.downtime_hours, freight_usd=round(freight, 2),

@@ -5,7 +5,8 @@ from datetime import timedelta
 from sqlmodel import select
 
 from agents.outcomes import record_outcomes
-from agents.schemas import SPECIALIST_FOR, Action, Decision, ExceptionType, Refs
+from agents.schemas import SPECIALIST_FOR, Decision, ExceptionType, Refs
+from twin.actions import action
 from graph.records import save_decision
 from tools.knowledge import Precedent
 from twin import models as m
@@ -55,22 +56,22 @@ def test_an_outcome_is_recorded_for_each_exception_type(desk):
         template = session.exec(select(m.Shipment).where(m.Shipment.carrier == "CAR-REDRIVER")).first()
     decisions = {
         "on_time": plant(desk, 1, ExceptionType.late_shipment, Refs(shipment_id=on_time.id),
-                         [Action(type="expedite_shipment", params={"shipment_id": on_time.id, "hours_saved": 4})]),
+                         [action("expedite_shipment", **{"shipment_id": on_time.id, "hours_saved": 4})]),
         "late": plant(desk, 2, ExceptionType.late_shipment, Refs(shipment_id=late.id),
-                      [Action(type="notify_customer", params={"shipment_id": late.id})]),
+                      [action("notify_customer", **{"shipment_id": late.id})]),
         "stockout": plant(desk, 3, ExceptionType.stockout_risk, Refs(sku="SKU-0042", location="DC-DAL"),
-                          [Action(type="transfer_stock", params={"sku": "SKU-0042", "from": "DC-HOU", "to": "DC-DAL",
+                          [action("transfer_stock", **{"sku": "SKU-0042", "from": "DC-HOU", "to": "DC-DAL",
                                                                  "qty": 64})]),
         "spike": plant(desk, 4, ExceptionType.demand_spike, Refs(sku="SKU-0001", location="DC-HOU"),
-                       [Action(type="raise_safety_stock", params={"sku": "SKU-0001", "location": "DC-HOU"})]),
+                       [action("raise_safety_stock", **{"sku": "SKU-0001", "location": "DC-HOU", "safety_stock": 10, "reorder_point": 30})]),
         "serviced": plant(desk, 5, ExceptionType.equipment_failure_risk, Refs(asset_id="TRK-007"),
-                          [Action(type="schedule_maintenance", params={"truck": "TRK-007", "day": 1})]),
+                          [action("schedule_maintenance", **{"truck": "TRK-007", "day": 1})]),
         "failed": plant(desk, 6, ExceptionType.equipment_failure_risk, Refs(asset_id="TRK-012"),
-                        [Action(type="schedule_maintenance", params={"truck": "TRK-012", "day": 3})]),
+                        [action("schedule_maintenance", **{"truck": "TRK-012", "day": 3})]),
         "refused": plant(desk, 7, ExceptionType.carrier_capacity, Refs(carrier="CAR-REDRIVER"),
-                         [Action(type="retender_loads", params={"from_carrier": "CAR-REDRIVER", "assignments": []})]),
+                         [action("retender_loads", **{"from_carrier": "CAR-REDRIVER", "assignments": []})]),
         "covered": plant(desk, 8, ExceptionType.carrier_capacity, Refs(carrier="CAR-METRO"),
-                         [Action(type="book_spot", params={"from_carrier": "CAR-METRO", "loads": 3})]),
+                         [action("book_spot", **{"from_carrier": "CAR-METRO", "loads": 3})]),
     }
     first = {d.decision_id: d.outcome for d in record_outcomes(tb)}
     assert set(first) == set(decisions.values())
