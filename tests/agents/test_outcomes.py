@@ -6,7 +6,7 @@ from sqlmodel import select
 
 from agents.outcomes import record_outcomes
 from agents.schemas import SPECIALIST_FOR, Decision, ExceptionType, Refs
-from twin.actions import action
+from twin.actions import Action, action
 from graph.records import save_decision
 from tools.knowledge import Precedent
 from twin import models as m
