@@ -47,7 +47,7 @@ def test_the_data_sets_cover_every_type_specialist_and_category_at_the_current_v
     cases = load_cases()
     assert len(cases) >= 150
     assert suite_names() == sorted({"adversarial", "carriers", "fleet", "free_text", "late_shipments",
-                                    "policy_edges", "stock"})
+                                    "policy_edges", "soundness", "stock"})
     assert {case.version for case in cases} == {DATASET_VERSION}
     assert {case.exception.type for case in cases} >= set(ExceptionType)
     assert {case.expect.specialist for case in cases} == {"routing", "inventory", "maintenance", None}
