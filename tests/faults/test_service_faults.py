@@ -9,7 +9,6 @@ and every failure answers a clear status.
 - llm_down / llm_hanging / llm_garbage: free text still gets a decision from the offline model, in bounded time.
 """
 
-import os
 import shutil
 import socket
 import threading
@@ -17,7 +16,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url

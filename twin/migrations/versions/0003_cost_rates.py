@@ -1,7 +1,7 @@
 """cost rates, customer notifications, carrier bookings, expedited service and transfer arrival
 
 Revision ID: 0003
-Revises: 0005
+Revises: 0002
 """
 
 from alembic import op
@@ -10,7 +10,7 @@ import sqlmodel
 
 
 revision = '0003'
-down_revision = '0005'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """decision lifecycle: recoverable intake, duplicate subjects, verdict claims, fingerprints
 
 Revision ID: 0004
-Revises: 0005
+Revises: 0003
 """
 
 from alembic import op
@@ -10,7 +10,7 @@ import sqlmodel
 
 
 revision = '0004'
-down_revision = '0005'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
