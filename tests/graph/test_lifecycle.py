@@ -102,7 +102,9 @@ def test_a_pending_decision_expires_after_its_time_to_live_and_takes_no_verdict(
 
 
 def test_late_shipment_decisions_wait_less_than_the_default(desk):
-    late, other = [{"type": t, "params": {}} for t in ("expedite_shipment", "retender_loads")]
+    late = {"type": "expedite_shipment", "params": {"shipment_id": "SHP-009284", "hours_saved": 4.0}}
+    other = {"type": "retender_loads", "params": {"from_carrier": "CAR-REDRIVER", "capacity_cut_pct": 30.0,
+                                                  "assignments": []}}
     record = m.DecisionRecord(id="DEC-X", exception_id="EXC-X", specialist="routing", status="pending_approval",
                               confidence=0.9, thread_id="EXC-X", created_at=desk.toolbox.now(),
                               updated_at=desk.toolbox.now(), payload={
