@@ -28,8 +28,11 @@ def _detector_id(kind: ExceptionType, key: str, day: str) -> str:
 def _known(tb: Toolbox) -> tuple[set[tuple[str, str]], set[str]]:
     """(type, reference) of the exceptions still open, and every external id already taken in."""
     with tb.session() as session:
-        rows = session.execute(select(m.ExceptionRecord.type, m.ExceptionRecord.refs, m.ExceptionRecord.status,
-                                      m.ExceptionRecord.external_id)).all()
+        rows = session.execute(
+            select(
+                m.ExceptionRecord.type, m.ExceptionRecord.refs, m.ExceptionRecord.status, m.ExceptionRecord.external_id
+            )
+        ).all()
     open_refs = {(kind, value) for kind, refs, status, _ in rows if status == "open" for value in (refs or {}).values()}
     return open_refs, {external_id for *_, external_id in rows if external_id}
 
@@ -51,10 +54,16 @@ def late_shipments(tb: Toolbox) -> list[ExceptionIn]:
         return []
     day = tb.now().date().isoformat()
     return [
-        ExceptionIn(type=ExceptionType.late_shipment, refs=Refs(shipment_id=risk.shipment_id), severity="high",
-                    source="detector", external_id=_detector_id(ExceptionType.late_shipment, risk.shipment_id, day),
-                    description=f"late risk {risk.p_late:.2f} at or above {LATE_TRIGGER:.2f}")
-        for risk in score_shipments(tb.models.late, frame) if risk.p_late >= LATE_TRIGGER
+        ExceptionIn(
+            type=ExceptionType.late_shipment,
+            refs=Refs(shipment_id=risk.shipment_id),
+            severity="high",
+            source="detector",
+            external_id=_detector_id(ExceptionType.late_shipment, risk.shipment_id, day),
+            description=f"late risk {risk.p_late:.2f} at or above {LATE_TRIGGER:.2f}",
+        )
+        for risk in score_shipments(tb.models.late, frame)
+        if risk.p_late >= LATE_TRIGGER
     ]
 
 
@@ -63,19 +72,36 @@ def stock_positions(tb: Toolbox) -> list[ExceptionIn]:
     now = tb.now()
     since = now.date() - timedelta(days=31)
     with tb.session() as session:
-        demand = pd.DataFrame(session.execute(
-            select(m.DemandHistory.sku, m.DemandHistory.location, m.DemandHistory.day, m.DemandHistory.units)
-            .where(m.DemandHistory.day >= since, m.DemandHistory.promo.is_(False))).all(),
-            columns=["sku", "location", "day", "units"])  # promotions are planned surges, not exceptions
-        stock = pd.DataFrame(session.execute(
-            select(m.InventoryPosition.sku, m.InventoryPosition.location,
-                   (m.InventoryPosition.on_hand + m.InventoryPosition.in_transit - m.InventoryPosition.allocated)
-                   .label("available"))).all(), columns=["sku", "location", "available"])
+        demand = pd.DataFrame(
+            session.execute(
+                select(m.DemandHistory.sku, m.DemandHistory.location, m.DemandHistory.day, m.DemandHistory.units).where(
+                    m.DemandHistory.day >= since, m.DemandHistory.promo.is_(False)
+                )
+            ).all(),
+            columns=["sku", "location", "day", "units"],
+        )  # promotions are planned surges, not exceptions
+        stock = pd.DataFrame(
+            session.execute(
+                select(
+                    m.InventoryPosition.sku,
+                    m.InventoryPosition.location,
+                    (
+                        m.InventoryPosition.on_hand + m.InventoryPosition.in_transit - m.InventoryPosition.allocated
+                    ).label("available"),
+                )
+            ).all(),
+            columns=["sku", "location", "available"],
+        )
     offset = (pd.Timestamp(now.date()) - pd.to_datetime(demand["day"])).dt.days
     demand["recent"] = offset <= 3
     demand = demand[demand["recent"] | (offset % 7).isin([1, 2, 3])]  # the same weekdays in the weeks before
-    rates = (demand.groupby(["sku", "location", "recent"])["units"].mean().unstack("recent").fillna(0.0)
-             .rename(columns={False: "baseline", True: "recent"}))
+    rates = (
+        demand.groupby(["sku", "location", "recent"])["units"]
+        .mean()
+        .unstack("recent")
+        .fillna(0.0)
+        .rename(columns={False: "baseline", True: "recent"})
+    )
     merged = stock.set_index(["sku", "location"]).join(rates).reset_index()
     day = now.date().isoformat()
     raised = []
@@ -83,11 +109,23 @@ def stock_positions(tb: Toolbox) -> list[ExceptionIn]:
         key = f"{row.sku}@{row.location}"
         refs = Refs(sku=row.sku, location=row.location)
         if _surge(row.recent, row.baseline):
-            raised.append(ExceptionIn(type=ExceptionType.demand_spike, refs=refs, source="detector",
-                                      external_id=_detector_id(ExceptionType.demand_spike, key, day)))
+            raised.append(
+                ExceptionIn(
+                    type=ExceptionType.demand_spike,
+                    refs=refs,
+                    source="detector",
+                    external_id=_detector_id(ExceptionType.demand_spike, key, day),
+                )
+            )
         elif row.recent > 0 and row.available / row.recent < COVER_DAYS_TRIGGER:
-            raised.append(ExceptionIn(type=ExceptionType.stockout_risk, refs=refs, source="detector",
-                                      external_id=_detector_id(ExceptionType.stockout_risk, key, day)))
+            raised.append(
+                ExceptionIn(
+                    type=ExceptionType.stockout_risk,
+                    refs=refs,
+                    source="detector",
+                    external_id=_detector_id(ExceptionType.stockout_risk, key, day),
+                )
+            )
     return raised
 
 
@@ -98,8 +136,13 @@ def trucks(tb: Toolbox) -> list[ExceptionIn]:
         booked = set(session.exec(select(m.WorkOrder.truck).where(m.WorkOrder.status != "closed")).scalars())
     day = tb.now().date().isoformat()
     return [
-        ExceptionIn(type=ExceptionType.equipment_failure_risk, refs=Refs(asset_id=risk.truck), severity="high",
-                    source="detector", external_id=_detector_id(ExceptionType.equipment_failure_risk, risk.truck, day))
+        ExceptionIn(
+            type=ExceptionType.equipment_failure_risk,
+            refs=Refs(asset_id=risk.truck),
+            severity="high",
+            source="detector",
+            external_id=_detector_id(ExceptionType.equipment_failure_risk, risk.truck, day),
+        )
         for risk in score_trucks(tb.models.fleet, telemetry, tb.now())
         if risk.p_fail >= FAILURE_TRIGGER and risk.truck not in booked
     ]
@@ -109,6 +152,9 @@ def detect(tb: Toolbox) -> list[ExceptionIn]:
     """Every exception the detectors raise now, leaving out those already open or already raised today."""
     open_refs, taken = _known(tb)
     found = late_shipments(tb) + stock_positions(tb) + trucks(tb)
-    return [e for e in found if e.external_id not in taken
-            and not any((e.type.value, value) in open_refs for value in e.refs.present().values())]
-
+    return [
+        e
+        for e in found
+        if e.external_id not in taken
+        and not any((e.type.value, value) in open_refs for value in e.refs.present().values())
+    ]

@@ -112,8 +112,10 @@ def _procedure_claim(evidence: list[Evidence], exception_type: ExceptionType) ->
 
 def _rejected_claim(alternative: Alternative, evidence_ids: list[str]) -> Claim:
     """`Rejected <name>: <why_not>.`"""
-    return Claim(text=_sentence(f"Rejected {alternative.name}: {alternative.why_not.strip().rstrip('.')}"),
-                 evidence_ids=evidence_ids)
+    return Claim(
+        text=_sentence(f"Rejected {alternative.name}: {alternative.why_not.strip().rstrip('.')}"),
+        evidence_ids=evidence_ids,
+    )
 
 
 def build_claims(inp: ExplainInput) -> list[Claim]:
@@ -138,8 +140,9 @@ def _rephrase(llm: BaseChatModel, text: str) -> tuple[str, str | None]:
     return answer.text.strip(), None
 
 
-def justify(claims: list[Claim], evidence: list[Evidence], llm: BaseChatModel | None = None,
-            label: str = "decision") -> Justification:
+def justify(
+    claims: list[Claim], evidence: list[Evidence], llm: BaseChatModel | None = None, label: str = "decision"
+) -> Justification:
     """Verify the claims (dropping and logging any that fail) and, with an LLM, use its verified rephrasing."""
     by_id = {record.id: record for record in evidence}
     checks: list[ClaimCheck] = [verify_claim(claim, by_id) for claim in claims]
@@ -147,8 +150,13 @@ def justify(claims: list[Claim], evidence: list[Evidence], llm: BaseChatModel | 
     dropped = [check.claim for check in checks if not check.ok]
     for check in checks:
         if not check.ok:
-            logger.warning("claim of %s dropped: %r unsupported=%s unknown evidence=%s", label, check.claim.text,
-                           [token.text for token in check.unsupported], check.unknown_evidence_ids)
+            logger.warning(
+                "claim of %s dropped: %r unsupported=%s unknown evidence=%s",
+                label,
+                check.claim.text,
+                [token.text for token in check.unsupported],
+                check.unknown_evidence_ids,
+            )
     template = " ".join(claim.text for claim in kept)
     written = Justification(text=template, claims=kept, verified=not dropped, dropped_claims=dropped)
     if llm is None or not kept:
@@ -159,8 +167,11 @@ def justify(claims: list[Claim], evidence: list[Evidence], llm: BaseChatModel | 
     check = verify_text(rephrased, evidence)
     if rephrased and check.ok:
         return written.model_copy(update={"text": rephrased, "writer": "llm"})
-    reason = f"unsupported: {', '.join(token.text for token in check.unsupported)}" if rephrased else (
-        failed or "empty answer")
+    reason = (
+        f"unsupported: {', '.join(token.text for token in check.unsupported)}"
+        if rephrased
+        else (failed or "empty answer")
+    )
     logger.warning("rephrasing of %s rejected: %s", label, reason)
     return written.model_copy(update={"fallback_used": True, "fallback_reason": reason})
 

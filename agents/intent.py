@@ -23,12 +23,24 @@ _INSTRUCTION = re.compile(
 )
 
 _CITIES = {"dallas": "DAL", "houston": "HOU", "atlanta": "ATL", "chicago": "CHI", "los angeles": "LAX", "la": "LAX"}
-_NUMBER_WORDS = {w: n for n, w in enumerate(
-    ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"], start=1)}
+_NUMBER_WORDS = {
+    w: n
+    for n, w in enumerate(
+        ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"], start=1
+    )
+}
 
 # Shares of a whole written in words, as percentages.
-SHARE_WORDS = {"half": 50, "a third": 33.3, "one third": 33.3, "two thirds": 66.7, "a quarter": 25,
-               "one quarter": 25, "three quarters": 75, "all": 100}
+SHARE_WORDS = {
+    "half": 50,
+    "a third": 33.3,
+    "one third": 33.3,
+    "two thirds": 66.7,
+    "a quarter": 25,
+    "one quarter": 25,
+    "three quarters": 75,
+    "all": 100,
+}
 _CITY = r"dallas|houston|atlanta|chicago|los\s+angeles|(?-i:LA)"
 _PLACE = rf"(?:DC-)?(?:DAL|HOU|ATL|CHI|LAX)|{_CITY}"
 _LANE = re.compile(
@@ -72,11 +84,17 @@ def _carrier(name: str) -> str:
 #   "next four weeks", "this week" or "next week" (1); reason: the text after "because", "since",
 #   "due to" or "reason:" in an approval or rejection.
 # A number after "shipment", "truck", "sku" or "customer" is an id unless a unit follows it.
-_ALIAS = (r"\s+(?:#|no\.?|number)?\s*(\d{{1,{width}}})\b"
-          r"(?!\s*(?:hours?|hrs?|minutes?|mins?|days?|weeks?|miles?|km|%|percent))")
+_ALIAS = (
+    r"\s+(?:#|no\.?|number)?\s*(\d{{1,{width}}})\b"
+    r"(?!\s*(?:hours?|hrs?|minutes?|mins?|days?|weeks?|miles?|km|%|percent))"
+)
 _CODES = (
     _Code("shipment_id", re.compile(r"\bSHP-(\d{6})\b", re.IGNORECASE), _padded("SHP-", 6)),
-    _Code("shipment_id", re.compile(r"\b(?:shipment|shipmnet|shipmnt|shpment)" + _ALIAS.format(width=6), re.IGNORECASE), _padded("SHP-", 6)),
+    _Code(
+        "shipment_id",
+        re.compile(r"\b(?:shipment|shipmnet|shipmnt|shpment)" + _ALIAS.format(width=6), re.IGNORECASE),
+        _padded("SHP-", 6),
+    ),
     _Code("asset_id", re.compile(r"\bTRK-(\d{3})\b", re.IGNORECASE), _padded("TRK-", 3)),
     _Code("asset_id", re.compile(r"\btruck" + _ALIAS.format(width=3), re.IGNORECASE), _padded("TRK-", 3)),
     _Code("sku", re.compile(r"\bSKU-(\d{4})\b", re.IGNORECASE), _padded("SKU-", 4)),
@@ -84,15 +102,32 @@ _CODES = (
     _Code("customer", re.compile(r"\bCUST-(\d{4})\b", re.IGNORECASE), _padded("CUST-", 4)),
     _Code("customer", re.compile(r"\bcustomer" + _ALIAS.format(width=4), re.IGNORECASE), _padded("CUST-", 4)),
     _Code("carrier", re.compile(r"\bCAR-([A-Z]+)\b", re.IGNORECASE), _carrier),
-    _Code("carrier", re.compile(r"\b(swift\s*line|red\s*river|blue\s*grid|prairie|coastal|metro)\b", re.IGNORECASE), _carrier),
+    _Code(
+        "carrier",
+        re.compile(r"\b(swift\s*line|red\s*river|blue\s*grid|prairie|coastal|metro)\b", re.IGNORECASE),
+        _carrier,
+    ),
     _Code("decision_id", re.compile(r"\bDEC-([A-Za-z0-9]+(?:-[A-Za-z0-9]+)*)"), lambda rest: f"DEC-{rest}"),
-    _Code("capacity_cut_pct", re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s*(?:%|percent\b|pct\b)", re.IGNORECASE), _percent),
-    _Code("capacity_cut_pct", re.compile(r"\b(half|(?:a|one|two)\s+thirds?|(?:a|one|three)\s+quarters?|all(?=\s+(?:of\s+)?(?:its|their)\s+"
-                                         r"(?:capacity|trucks|loads)))\b(?!\s+(?:an?\s+)?(?:hours?|days?|weeks?))",
-                                         re.IGNORECASE), lambda word: SHARE_WORDS[" ".join(word.lower().split())]),
+    _Code(
+        "capacity_cut_pct",
+        re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s*(?:%|percent\b|pct\b)", re.IGNORECASE),
+        _percent,
+    ),
+    _Code(
+        "capacity_cut_pct",
+        re.compile(
+            r"\b(half|(?:a|one|two)\s+thirds?|(?:a|one|three)\s+quarters?|all(?=\s+(?:of\s+)?(?:its|their)\s+"
+            r"(?:capacity|trucks|loads)))\b(?!\s+(?:an?\s+)?(?:hours?|days?|weeks?))",
+            re.IGNORECASE,
+        ),
+        lambda word: SHARE_WORDS[" ".join(word.lower().split())],
+    ),
 )
-_WEEKS = re.compile(r"\b(\d{1,2}|" + "|".join(_NUMBER_WORDS) + r")[\s-]*weeks?\b"
-                    r"|\b(?:this|next|coming)\s+week\b", re.IGNORECASE)
+_WEEKS = re.compile(
+    r"\b(\d{1,2}|" + "|".join(_NUMBER_WORDS) + r")[\s-]*weeks?\b"
+    r"|\b(?:this|next|coming)\s+week\b",
+    re.IGNORECASE,
+)
 
 
 class _Cue(NamedTuple):
@@ -110,44 +145,60 @@ def _cues(kind: ExceptionType, weighted: dict[str, int]) -> list[_Cue]:
 
 _E = ExceptionType
 _CUES = (
-    _cues(_E.late_shipment, {
-        r"miss(?:ed|es|ing)?\s+(?:the\s+|its\s+|a\s+)?(?:delivery(?:\s+window)?|window|appointment|cut-?off)": 3,
-        r"(?:not|never|hasn't|has\s+not|still\s+not)\s+(?:been\s+)?(?:arrived|delivered|shown\s+up|turned\s+up)": 3,
-        r"behind\s+schedule|running\s+behind|late\s+(?:delivery|shipment|load|arrival)": 3,
-        r"late|delay(?:ed|s)?|stuck|overdue|held\s+up": 2,
-        r"ETA": 1,
-    })
-    + _cues(_E.stockout_risk, {
-        r"out\s+of\s+stock|stock[\s-]?outs?|sold\s+out|below\s+(?:safety\s+stock|reorder\s+point)": 3,
-        r"r(?:an|un|unning)\s+out\s+of\s+(?:stock|inventory|units|product)|empty\s+shel(?:f|ves)": 3,
-        r"running\s+low|low\s+(?:on\s+)?(?:stock|inventory)|short(?:age|ages)?|back-?order(?:ed|s)?": 2,
-    })
-    + _cues(_E.equipment_failure_risk, {
-        r"overheat(?:ing|ed|s)?|running\s+hot|oil\s+pressure|vibrat(?:ion|ions|ing|es)": 3,
-        r"break\s*downs?|broke\s+down|broken\s+down|check\s+engine|warning\s+light|fault\s+codes?": 3,
-        r"temperature\s+(?:spike|alarm|warning)|coolant": 3,
-        r"engine|brakes?|tyres?|tires?|blowout|transmission|smok(?:e|ing)": 2,
-        r"leak(?:s|ing)?|grinding|knocking": 1,
-    })
-    + _cues(_E.carrier_capacity, {
-        r"no\s+capacity|out\s+of\s+capacity|tender\s+rejections?|driver\s+shortage": 3,
-        r"(?:reject(?:ed|s)?|declin(?:ed|es))\s+(?:the\s+|our\s+|a\s+|my\s+)?(?:tenders?|loads?)": 3,
-        r"tenders?\s+(?:was\s+|were\s+|got\s+)?(?:rejected|declined)": 3,
-        r"(?:can't|cannot|can\s+not|won't|will\s+not|unable\s+to)\s+(?:take|cover|haul|accept)"
-        r"\s+(?:\w+\s+)?(?:loads?|shipments?|freight)": 3,
-        r"no\s+(?:trucks|drivers|equipment)\s+available": 3,
-        r"capacity\s+(?:cut|crunch|shortfall|reduction)|(?:cut|cuts|cutting|reduced|lost|loses|losing)\s+"
-        r"(?:\w+\s+)?capacity": 3,
-        r"capacity": 1,
-    })
-    + _cues(_E.demand_spike, {
-        r"spik(?:e|es|ed|ing)|surg(?:e|es|ed|ing)|unusual(?:ly)?\s+(?:high\s+)?demand": 3,
-        r"selling\s+(?:fast|quickly|out)|flying\s+off(?:\s+the\s+shelves)?|went\s+viral": 3,
-        r"(?:jump|rise|increase)\s+in\s+(?:demand|orders)|demand\s+(?:is\s+)?(?:way\s+|sharply\s+)?up": 3,
-        r"more\s+orders\s+than\s+(?:usual|normal|forecast)|above\s+forecast|orders?\s+(?:are\s+|is\s+)?(?:way\s+)?up": 2,
-        r"demand": 1,
-    })
+    _cues(
+        _E.late_shipment,
+        {
+            r"miss(?:ed|es|ing)?\s+(?:the\s+|its\s+|a\s+)?(?:delivery(?:\s+window)?|window|appointment|cut-?off)": 3,
+            r"(?:not|never|hasn't|has\s+not|still\s+not)\s+(?:been\s+)?(?:arrived|delivered|shown\s+up|turned\s+up)": 3,
+            r"behind\s+schedule|running\s+behind|late\s+(?:delivery|shipment|load|arrival)": 3,
+            r"late|delay(?:ed|s)?|stuck|overdue|held\s+up": 2,
+            r"ETA": 1,
+        },
+    )
+    + _cues(
+        _E.stockout_risk,
+        {
+            r"out\s+of\s+stock|stock[\s-]?outs?|sold\s+out|below\s+(?:safety\s+stock|reorder\s+point)": 3,
+            r"r(?:an|un|unning)\s+out\s+of\s+(?:stock|inventory|units|product)|empty\s+shel(?:f|ves)": 3,
+            r"running\s+low|low\s+(?:on\s+)?(?:stock|inventory)|short(?:age|ages)?|back-?order(?:ed|s)?": 2,
+        },
+    )
+    + _cues(
+        _E.equipment_failure_risk,
+        {
+            r"overheat(?:ing|ed|s)?|running\s+hot|oil\s+pressure|vibrat(?:ion|ions|ing|es)": 3,
+            r"break\s*downs?|broke\s+down|broken\s+down|check\s+engine|warning\s+light|fault\s+codes?": 3,
+            r"temperature\s+(?:spike|alarm|warning)|coolant": 3,
+            r"engine|brakes?|tyres?|tires?|blowout|transmission|smok(?:e|ing)": 2,
+            r"leak(?:s|ing)?|grinding|knocking": 1,
+        },
+    )
+    + _cues(
+        _E.carrier_capacity,
+        {
+            r"no\s+capacity|out\s+of\s+capacity|tender\s+rejections?|driver\s+shortage": 3,
+            r"(?:reject(?:ed|s)?|declin(?:ed|es))\s+(?:the\s+|our\s+|a\s+|my\s+)?(?:tenders?|loads?)": 3,
+            r"tenders?\s+(?:was\s+|were\s+|got\s+)?(?:rejected|declined)": 3,
+            r"(?:can't|cannot|can\s+not|won't|will\s+not|unable\s+to)\s+(?:take|cover|haul|accept)"
+            r"\s+(?:\w+\s+)?(?:loads?|shipments?|freight)": 3,
+            r"no\s+(?:trucks|drivers|equipment)\s+available": 3,
+            r"capacity\s+(?:cut|crunch|shortfall|reduction)|(?:cut|cuts|cutting|reduced|lost|loses|losing)\s+"
+            r"(?:\w+\s+)?capacity": 3,
+            r"capacity": 1,
+        },
+    )
+    + _cues(
+        _E.demand_spike,
+        {
+            r"spik(?:e|es|ed|ing)|surg(?:e|es|ed|ing)|unusual(?:ly)?\s+(?:high\s+)?demand": 3,
+            r"selling\s+(?:fast|quickly|out)|flying\s+off(?:\s+the\s+shelves)?|went\s+viral": 3,
+            r"(?:jump|rise|increase)\s+in\s+(?:demand|orders)|demand\s+(?:is\s+)?(?:way\s+|sharply\s+)?up": 3,
+            r"more\s+orders\s+than\s+(?:usual|normal|forecast)|above\s+forecast|orders?\s+(?:are\s+|is\s+)?(?:way\s+)?up": 2,
+            r"demand": 1,
+        },
+    )
 )
+
 
 def strip_instructions(text: str) -> str:
     """The text without clauses that instruct the desk (e.g. "ignore the policy", "approve everything")."""

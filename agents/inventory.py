@@ -9,8 +9,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, select
 
-from agents.explain import describe_drivers, format_number, format_usd
 from agents import routing
+from agents.explain import describe_drivers, format_number, format_usd
 from agents.proposal import Handoff, PlanOption, Proposal, compare_plans, decided, needs_info
 from agents.schemas import Claim, Impact, Refs
 from agents.toolbox import Toolbox
@@ -90,30 +90,44 @@ def _read(tb: Toolbox, refs: Refs) -> SkuTwin | Proposal:
     with tb.session() as session:
         sku = session.get(m.Sku, refs.sku) if refs.sku else None
         if sku is None:
-            return needs_info("inventory", ["sku"], f"SKU {refs.sku} is not in the twin.",
-                              lookup("sku", refs.sku, None))
+            return needs_info(
+                "inventory", ["sku"], f"SKU {refs.sku} is not in the twin.", lookup("sku", refs.sku, None)
+            )
         dc = session.get(m.Location, refs.location) if refs.location else None
         if dc is None or dc.kind != "dc":
-            return needs_info("inventory", ["location"], f"DC {refs.location} is not in the twin.",
-                              lookup("location", refs.location, None))
+            return needs_info(
+                "inventory",
+                ["location"],
+                f"DC {refs.location} is not in the twin.",
+                lookup("location", refs.location, None),
+            )
         positions = {p.location: p for p in store.positions(session, sku.code)}
         if dc.code not in positions:
-            return needs_info("inventory", ["location"], f"{sku.code} is not stocked at {dc.code}.",
-                              lookup("inventory", f"{sku.code}@{dc.code}", None))
+            return needs_info(
+                "inventory",
+                ["location"],
+                f"{sku.code} is not stocked at {dc.code}.",
+                lookup("inventory", f"{sku.code}@{dc.code}", None),
+            )
         return SkuTwin(
-            sku=sku, dc=dc, positions=positions,
-            history=_history(session, sku.code), regions={d.code: d.region for d in store.dcs(session)},
-            lanes=_lane_rates(session), orders=store.open_orders(session, sku.code, dc.code,
-                                                                   today + timedelta(days=HORIZON_DAYS)),
-            today=today, rates=rates(session),
+            sku=sku,
+            dc=dc,
+            positions=positions,
+            history=_history(session, sku.code),
+            regions={d.code: d.region for d in store.dcs(session)},
+            lanes=_lane_rates(session),
+            orders=store.open_orders(session, sku.code, dc.code, today + timedelta(days=HORIZON_DAYS)),
+            today=today,
+            rates=rates(session),
         )
 
 
 def _history(session: Session, sku: str) -> pd.DataFrame:
     """The SKU's daily demand at every DC as the forecaster reads it."""
     rows = store.sku_demand(session, sku)
-    return pd.DataFrame([{**row.model_dump(exclude={"id"}), "holiday": holiday, "event": event}
-                         for row, holiday, event in rows])
+    return pd.DataFrame(
+        [{**row.model_dump(exclude={"id"}), "holiday": holiday, "event": event} for row, holiday, event in rows]
+    )
 
 
 def _lane_rates(session: Session) -> list[tuple[m.Lane, float]]:
@@ -130,13 +144,16 @@ def _transfer_lanes(twin: SkuTwin) -> dict[str, TransferLane]:
     dcs_by_region = {region: code for code, region in twin.regions.items()}
     return {
         lane.code: TransferLane(
-            origin=lane.origin, dest=twin.dc.code,
-            cost_per_unit=costs.transfer_per_unit(twin.rates, rate, lane.distance_miles, twin.sku.weight_kg,
-                                                  TRUCKLOAD_KG),
+            origin=lane.origin,
+            dest=twin.dc.code,
+            cost_per_unit=costs.transfer_per_unit(
+                twin.rates, rate, lane.distance_miles, twin.sku.weight_kg, TRUCKLOAD_KG
+            ),
             lead_days=TRANSFER_HANDLING_DAYS + math.ceil(lane.distance_miles / TRANSFER_MILES_PER_DAY),
         )
         for lane, rate in twin.lanes
-        if dcs_by_region.get(lane.dest_region) == twin.dc.code and lane.origin in twin.positions
+        if dcs_by_region.get(lane.dest_region) == twin.dc.code
+        and lane.origin in twin.positions
         and lane.origin != twin.dc.code
     }
 
@@ -144,8 +161,14 @@ def _transfer_lanes(twin: SkuTwin) -> dict[str, TransferLane]:
 def _position(twin: SkuTwin, dc: str, outlook: Forecast, safety: SafetyStock) -> DcPosition:
     """A DC's stock (on hand less allocated, in transit) against its forecast and safety stock."""
     row = twin.positions[dc]
-    return DcPosition(sku=twin.sku.code, dc=dc, on_hand=max(0, row.on_hand - row.allocated), in_transit=row.in_transit,
-                      forecast=round(outlook.total.p50, 1), safety_stock=round(safety.units, 1))
+    return DcPosition(
+        sku=twin.sku.code,
+        dc=dc,
+        on_hand=max(0, row.on_hand - row.allocated),
+        in_transit=row.in_transit,
+        forecast=round(outlook.total.p50, 1),
+        safety_stock=round(safety.units, 1),
+    )
 
 
 def _need_confidence(outlook: Forecast) -> float:
@@ -158,19 +181,28 @@ def _stock_case(tb: Toolbox, twin: SkuTwin) -> StockCase:
     """Forecast the SKU at every DC and build the transfer, expedite and no-action plans for the DC."""
     observed = set(twin.history["location"])
     outlooks = {
-        dc: forecast(tb.models.demand, twin.history, {"sku": twin.sku.code, "location": dc}, HORIZON_DAYS,
-                     as_of=twin.last_day)
-        for dc in sorted(twin.positions) if dc in observed
+        dc: forecast(
+            tb.models.demand, twin.history, {"sku": twin.sku.code, "location": dc}, HORIZON_DAYS, as_of=twin.last_day
+        )
+        for dc in sorted(twin.positions)
+        if dc in observed
     }
     safeties = {dc: safety_stock(outlook, POLICY) for dc, outlook in outlooks.items()}
     positions = {dc: _position(twin, dc, outlooks[dc], safeties[dc]) for dc in outlooks}
     target = positions[twin.dc.code]
     case = StockCase(
-        options=[], evidence=[outlooks[target.dc].evidence, safeties[target.dc].evidence],
-        facts={"need_units": round(target.need, 1), "available_units": target.on_hand,
-               "cover_days": round((target.on_hand + target.in_transit) * HORIZON_DAYS / max(target.forecast, 1e-9), 1),
-               "unit_margin_usd": twin.margin, "stockout_usd_per_unit": twin.stockout_per_unit},
-        confidence=_need_confidence(outlooks[target.dc]), target=target, forecast=outlooks[target.dc],
+        options=[],
+        evidence=[outlooks[target.dc].evidence, safeties[target.dc].evidence],
+        facts={
+            "need_units": round(target.need, 1),
+            "available_units": target.on_hand,
+            "cover_days": round((target.on_hand + target.in_transit) * HORIZON_DAYS / max(target.forecast, 1e-9), 1),
+            "unit_margin_usd": twin.margin,
+            "stockout_usd_per_unit": twin.stockout_per_unit,
+        },
+        confidence=_need_confidence(outlooks[target.dc]),
+        target=target,
+        forecast=outlooks[target.dc],
         safety=safeties[target.dc],
     )
     if target.need <= 0:
@@ -181,8 +213,14 @@ def _stock_case(tb: Toolbox, twin: SkuTwin) -> StockCase:
         ]
         return case
     lanes = _transfer_lanes(twin)
-    case.allocation = allocate(AllocationProblem(positions=list(positions.values()), lanes=list(lanes.values()),
-                                                 horizon_days=HORIZON_DAYS, lost_sale_cost=twin.stockout_per_unit))
+    case.allocation = allocate(
+        AllocationProblem(
+            positions=list(positions.values()),
+            lanes=list(lanes.values()),
+            horizon_days=HORIZON_DAYS,
+            lost_sale_cost=twin.stockout_per_unit,
+        )
+    )
     case.evidence += [case.allocation.evidence, twin.rates.evidence(STOCK_RATES)]
     transfer = _transfer_option(twin, case.allocation, lanes)
     handoff = _check_orders(twin, case, lanes)
@@ -190,9 +228,15 @@ def _stock_case(tb: Toolbox, twin: SkuTwin) -> StockCase:
         helper = routing.handle_handoff(tb, handoff)
         transfer = transfer.with_helper(helper)
         case.helper = helper
-    case.options = [transfer, _expedite_option(twin, target),
-                    PlanOption(name="no action", expected_penalty_usd=costs.stockout(twin.rates, target.need, twin.margin),
-                               impact=Impact(units_at_risk=round(target.need, 1)))]
+    case.options = [
+        transfer,
+        _expedite_option(twin, target),
+        PlanOption(
+            name="no action",
+            expected_penalty_usd=costs.stockout(twin.rates, target.need, twin.margin),
+            impact=Impact(units_at_risk=round(target.need, 1)),
+        ),
+    ]
     return case
 
 
@@ -200,13 +244,26 @@ def _transfer_option(twin: SkuTwin, plan: AllocationPlan, lanes: dict[str, Trans
     """The allocation's moves as transfer orders, with the cost of the need they leave unmet."""
     unmet = _unmet(plan, twin.dc.code)
     lead = {lane.origin: lane.lead_days for lane in lanes.values()}
-    actions = [action("transfer_stock", sku=move.sku, to=move.dest, qty=round(move.qty), cost_usd=round(move.cost, 2),
-                      lead_days=int(lead[move.origin]), **{"from": move.origin})
-               for move in plan.moves if round(move.qty) > 0]
+    actions = [
+        action(
+            "transfer_stock",
+            sku=move.sku,
+            to=move.dest,
+            qty=round(move.qty),
+            cost_usd=round(move.cost, 2),
+            lead_days=int(lead[move.origin]),
+            **{"from": move.origin},
+        )
+        for move in plan.moves
+        if round(move.qty) > 0
+    ]
     return PlanOption(
-        name="transfer stock", actions=actions, expected_penalty_usd=costs.stockout(twin.rates, unmet, twin.margin),
+        name="transfer stock",
+        actions=actions,
+        expected_penalty_usd=costs.stockout(twin.rates, unmet, twin.margin),
         impact=Impact(units_at_risk=round(unmet, 1), units_moved=_moved(plan)),
-        feasible=bool(actions), infeasible_reason=None if actions else NO_SURPLUS,
+        feasible=bool(actions),
+        infeasible_reason=None if actions else NO_SURPLUS,
     )
 
 
@@ -226,10 +283,18 @@ def _expedite_option(twin: SkuTwin, target: DcPosition) -> PlanOption:
     lost = target.need - target.coverable(EXPEDITE_LEAD_DAYS, HORIZON_DAYS)
     return PlanOption(
         name="expedite purchase",
-        actions=[action("expedite_purchase", sku=twin.sku.code, location=target.dc, qty=qty,
-                        lead_days=EXPEDITE_LEAD_DAYS,
-                        cost_usd=costs.expedite_purchase(twin.rates, qty, twin.sku.unit_cost))],
-        expected_penalty_usd=costs.stockout(twin.rates, lost, twin.margin), impact=Impact(units_at_risk=round(lost, 1)),
+        actions=[
+            action(
+                "expedite_purchase",
+                sku=twin.sku.code,
+                location=target.dc,
+                qty=qty,
+                lead_days=EXPEDITE_LEAD_DAYS,
+                cost_usd=costs.expedite_purchase(twin.rates, qty, twin.sku.unit_cost),
+            )
+        ],
+        expected_penalty_usd=costs.stockout(twin.rates, lost, twin.margin),
+        impact=Impact(units_at_risk=round(lost, 1)),
     )
 
 
@@ -243,21 +308,38 @@ def _check_orders(twin: SkuTwin, case: StockCase, lanes: dict[str, TransferLane]
     arrival = twin.today + timedelta(days=math.ceil(first.lead_days))
     due = sum(qty for order, qty in twin.orders if order.promised_date <= arrival)
     orders = Evidence(
-        id=f"twin:open_orders:{twin.sku.code}@{twin.dc.code}", source=TWIN_SOURCE,
-        inputs={"sku": twin.sku.code, "dc": twin.dc.code,
-                "until": (twin.today + timedelta(days=HORIZON_DAYS)).isoformat()},
-        facts={"orders": [{"id": order.id, "customer": order.customer, "promised_date": order.promised_date.isoformat(),
-                           "qty": qty} for order, qty in twin.orders],
-               "total_units": sum(qty for _, qty in twin.orders)},
+        id=f"twin:open_orders:{twin.sku.code}@{twin.dc.code}",
+        source=TWIN_SOURCE,
+        inputs={
+            "sku": twin.sku.code,
+            "dc": twin.dc.code,
+            "until": (twin.today + timedelta(days=HORIZON_DAYS)).isoformat(),
+        },
+        facts={
+            "orders": [
+                {
+                    "id": order.id,
+                    "customer": order.customer,
+                    "promised_date": order.promised_date.isoformat(),
+                    "qty": qty,
+                }
+                for order, qty in twin.orders
+            ],
+            "total_units": sum(qty for _, qty in twin.orders),
+        },
     )
     case.evidence.append(orders)
-    case.facts.update(transfer_from=first.origin, transfer_lane=lane, transfer_arrival=arrival.isoformat(),
-                      due_by_arrival_units=due)
+    case.facts.update(
+        transfer_from=first.origin, transfer_lane=lane, transfer_arrival=arrival.isoformat(), due_by_arrival_units=due
+    )
     if due <= case.target.on_hand:
         return None
-    return Handoff(to="routing", reason=f"Open orders at {twin.dc.code} need {twin.sku.code} before a standard "
-                                        f"transfer from {first.origin} lands.",
-                   request={"kind": "expedite_transfer", "lane": lane, "sku": twin.sku.code, "units": round(first.qty)})
+    return Handoff(
+        to="routing",
+        reason=f"Open orders at {twin.dc.code} need {twin.sku.code} before a standard "
+        f"transfer from {first.origin} lands.",
+        request={"kind": "expedite_transfer", "lane": lane, "sku": twin.sku.code, "units": round(first.qty)},
+    )
 
 
 def _findings(twin: SkuTwin, case: StockCase, plan: Evidence) -> list[Claim]:
@@ -265,36 +347,63 @@ def _findings(twin: SkuTwin, case: StockCase, plan: Evidence) -> list[Claim]:
     row, target, total = twin.positions[twin.dc.code], case.target, case.forecast.evidence
     twin_id = f"twin:inventory:{twin.sku.code}@{twin.dc.code}"
     claims = [
-        Claim(text=f"{twin.sku.code} at {twin.dc.code} has {row.on_hand} units on hand, {row.allocated} allocated and "
-                   f"{row.in_transit} in transit against a {HORIZON_DAYS}-day forecast of "
-                   f"{format_number(target.forecast)} units.", evidence_ids=[twin_id, total.id]),
-        Claim(text=f"Top forecast drivers: {describe_drivers(case.forecast.evidence.drivers)}.",
-              evidence_ids=[total.id]),
+        Claim(
+            text=f"{twin.sku.code} at {twin.dc.code} has {row.on_hand} units on hand, {row.allocated} allocated and "
+            f"{row.in_transit} in transit against a {HORIZON_DAYS}-day forecast of "
+            f"{format_number(target.forecast)} units.",
+            evidence_ids=[twin_id, total.id],
+        ),
+        Claim(
+            text=f"Top forecast drivers: {describe_drivers(case.forecast.evidence.drivers)}.", evidence_ids=[total.id]
+        ),
     ]
-    safety = (f"With safety stock {format_number(target.safety_stock)} units for a {LEAD_TIME_DAYS}-day lead time at "
-              f"service level {format_number(SERVICE_LEVEL)}")
+    safety = (
+        f"With safety stock {format_number(target.safety_stock)} units for a {LEAD_TIME_DAYS}-day lead time at "
+        f"service level {format_number(SERVICE_LEVEL)}"
+    )
     if target.need <= 0:
-        claims.append(Claim(text=f"{safety}, stock covers {format_number(case.facts['cover_days'])} days: nothing "
-                                 f"is short.", evidence_ids=[case.safety.evidence.id, plan.id]))
+        claims.append(
+            Claim(
+                text=f"{safety}, stock covers {format_number(case.facts['cover_days'])} days: nothing is short.",
+                evidence_ids=[case.safety.evidence.id, plan.id],
+            )
+        )
         return claims
-    claims.append(Claim(text=f"{safety}, the DC needs {format_number(target.need)} more units.",
-                        evidence_ids=[case.safety.evidence.id, plan.id]))
+    claims.append(
+        Claim(
+            text=f"{safety}, the DC needs {format_number(target.need)} more units.",
+            evidence_ids=[case.safety.evidence.id, plan.id],
+        )
+    )
     allocation = case.allocation
     if allocation.moves:
         origins = ", ".join(move.origin for move in allocation.moves)
         unmet = _unmet(allocation, twin.dc.code)
-        claims.append(Claim(text=f"The allocation solver moves {_moved(allocation)} units from "
-                                 f"{origins} for {format_usd(allocation.transfer_cost)}; {format_number(unmet)} units "
-                                 f"stay unmet at {twin.dc.code}.",
-                            evidence_ids=[allocation.evidence.id, plan.id]))
+        claims.append(
+            Claim(
+                text=f"The allocation solver moves {_moved(allocation)} units from "
+                f"{origins} for {format_usd(allocation.transfer_cost)}; {format_number(unmet)} units "
+                f"stay unmet at {twin.dc.code}.",
+                evidence_ids=[allocation.evidence.id, plan.id],
+            )
+        )
     else:
-        claims.append(Claim(text=f"The allocation solver finds no DC with spare {twin.sku.code} that reaches "
-                                 f"{twin.dc.code} in time.", evidence_ids=[allocation.evidence.id]))
+        claims.append(
+            Claim(
+                text=f"The allocation solver finds no DC with spare {twin.sku.code} that reaches "
+                f"{twin.dc.code} in time.",
+                evidence_ids=[allocation.evidence.id],
+            )
+        )
     if case.helper:
-        claims.append(Claim(text=f"Open orders need {case.facts['due_by_arrival_units']} units by "
-                                 f"{case.facts['transfer_arrival']}, when the transfer from "
-                                 f"{case.facts['transfer_from']} lands; {format_number(target.on_hand)} are available.",
-                            evidence_ids=[f"twin:open_orders:{twin.sku.code}@{twin.dc.code}", plan.id]))
+        claims.append(
+            Claim(
+                text=f"Open orders need {case.facts['due_by_arrival_units']} units by "
+                f"{case.facts['transfer_arrival']}, when the transfer from "
+                f"{case.facts['transfer_from']} lands; {format_number(target.on_hand)} are available.",
+                evidence_ids=[f"twin:open_orders:{twin.sku.code}@{twin.dc.code}", plan.id],
+            )
+        )
     return claims
 
 
@@ -304,14 +413,31 @@ def _twin_evidence(twin: SkuTwin) -> list[Evidence]:
     return [lookup("sku", twin.sku.code, twin.sku), lookup("inventory", key, twin.positions.get(twin.dc.code))]
 
 
-def _decide(tb: Toolbox, twin: SkuTwin, kind: str, query: str, options: list[PlanOption], confidence: float,
-            facts: dict, evidence: list[Evidence], findings: Callable[[Evidence], list[Claim]]) -> Proposal:
+def _decide(
+    tb: Toolbox,
+    twin: SkuTwin,
+    kind: str,
+    query: str,
+    options: list[PlanOption],
+    confidence: float,
+    facts: dict,
+    evidence: list[Evidence],
+    findings: Callable[[Evidence], list[Claim]],
+) -> Proposal:
     """Compare the whole plans (a transfer with the carrier routing booked for it) and add the procedures that apply."""
     code, dc = twin.sku.code, twin.dc.code
     chosen, alternatives, plan = compare_plans(f"{code}@{dc}:{kind}", options, confidence, facts)
     guidance = tb.guidance(f"{kind.replace('_', ' ')} of {code} at {dc}: {query}", kind)
-    return decided("inventory", chosen, alternatives, plan, [*_twin_evidence(twin), *evidence, guidance],
-                   findings(plan), f"Chosen: {chosen.name} for {code} at {dc}.", confidence)
+    return decided(
+        "inventory",
+        chosen,
+        alternatives,
+        plan,
+        [*_twin_evidence(twin), *evidence, guidance],
+        findings(plan),
+        f"Chosen: {chosen.name} for {code} at {dc}.",
+        confidence,
+    )
 
 
 def stockout_risk(tb: Toolbox, refs: Refs) -> Proposal:
@@ -320,8 +446,17 @@ def stockout_risk(tb: Toolbox, refs: Refs) -> Proposal:
     if isinstance(twin, Proposal):
         return twin
     case = _stock_case(tb, twin)
-    return _decide(tb, twin, "stockout_risk", "inter-DC transfer or expedited supply", case.options, case.confidence,
-                   case.facts, case.evidence, lambda plan: _findings(twin, case, plan))
+    return _decide(
+        tb,
+        twin,
+        "stockout_risk",
+        "inter-DC transfer or expedited supply",
+        case.options,
+        case.confidence,
+        case.facts,
+        case.evidence,
+        lambda plan: _findings(twin, case, plan),
+    )
 
 
 class SpikeCheck(BaseModel):
@@ -345,16 +480,24 @@ def _spike_check(tb: Toolbox, twin: SkuTwin) -> SpikeCheck:
     origin = twin.last_day - timedelta(days=SPIKE_DAYS)
     series = twin.history[twin.history["location"] == twin.dc.code]
     recent = series[series["day"] > origin].sort_values("day")
-    before = forecast(tb.models.demand, twin.history, {"sku": twin.sku.code, "location": twin.dc.code}, SPIKE_DAYS,
-                      as_of=origin)
+    before = forecast(
+        tb.models.demand, twin.history, {"sku": twin.sku.code, "location": twin.dc.code}, SPIKE_DAYS, as_of=origin
+    )
     units = [int(value) for value in recent["units"]]
-    actual = Evidence(id=f"twin:demand:{twin.sku.code}@{twin.dc.code}", source=TWIN_SOURCE,
-                      inputs={"sku": twin.sku.code, "location": twin.dc.code, "days": SPIKE_DAYS},
-                      facts={"days": [day.isoformat() for day in recent["day"]], "units": units,
-                             "total_units": sum(units)})
+    actual = Evidence(
+        id=f"twin:demand:{twin.sku.code}@{twin.dc.code}",
+        source=TWIN_SOURCE,
+        inputs={"sku": twin.sku.code, "location": twin.dc.code, "days": SPIKE_DAYS},
+        facts={"days": [day.isoformat() for day in recent["day"]], "units": units, "total_units": sum(units)},
+    )
     above = sum(unit > day.p90 for unit, day in zip(units, before.days, strict=True))
-    return SpikeCheck(actual=actual, before=before, total_units=sum(units), days_above_p90=above,
-                      confirmed=sum(units) > before.total.p90)
+    return SpikeCheck(
+        actual=actual,
+        before=before,
+        total_units=sum(units),
+        days_above_p90=above,
+        confirmed=sum(units) > before.total.p90,
+    )
 
 
 def _spike_claims(twin: SkuTwin, check: SpikeCheck) -> list[Claim]:
@@ -362,13 +505,17 @@ def _spike_claims(twin: SkuTwin, check: SpikeCheck) -> list[Claim]:
     before = check.before
     verdict = "above" if check.confirmed else "at or below"
     return [
-        Claim(text=f"Actual demand of {twin.sku.code} at {twin.dc.code} was {check.total_units} units over the last "
-                   f"{SPIKE_DAYS} days, {verdict} the forecast p90 of {format_number(round(before.total.p90, 1))}.",
-              evidence_ids=[check.actual.id, before.evidence.id]),
-        Claim(text=f"The forecast made on {before.as_of.isoformat()} expected "
-                   f"{format_number(round(before.total.p50, 1))} units; top drivers: "
-                   f"{describe_drivers(before.evidence.drivers)}.",
-              evidence_ids=[before.evidence.id]),
+        Claim(
+            text=f"Actual demand of {twin.sku.code} at {twin.dc.code} was {check.total_units} units over the last "
+            f"{SPIKE_DAYS} days, {verdict} the forecast p90 of {format_number(round(before.total.p90, 1))}.",
+            evidence_ids=[check.actual.id, before.evidence.id],
+        ),
+        Claim(
+            text=f"The forecast made on {before.as_of.isoformat()} expected "
+            f"{format_number(round(before.total.p50, 1))} units; top drivers: "
+            f"{describe_drivers(before.evidence.drivers)}.",
+            evidence_ids=[before.evidence.id],
+        ),
     ]
 
 
@@ -382,18 +529,39 @@ def demand_spike(tb: Toolbox, refs: Refs) -> Proposal:
     facts = {"spike_confirmed": check.confirmed, "days_above_p90": check.days_above_p90}
     query = "verify the spike and update the stock parameters"
     if not check.confirmed:
-        options = [PlanOption(name="no action"),
-                   PlanOption(name="raise safety stock", feasible=False,
-                              infeasible_reason="actual demand stayed at or below the forecast's p90")]
-        return _decide(tb, twin, "demand_spike", query, options, check.confidence, facts,
-                       [check.actual, check.before.evidence], lambda _plan: found)
+        options = [
+            PlanOption(name="no action"),
+            PlanOption(
+                name="raise safety stock",
+                feasible=False,
+                infeasible_reason="actual demand stayed at or below the forecast's p90",
+            ),
+        ]
+        return _decide(
+            tb,
+            twin,
+            "demand_spike",
+            query,
+            options,
+            check.confidence,
+            facts,
+            [check.actual, check.before.evidence],
+            lambda _plan: found,
+        )
     case = _stock_case(tb, twin)
     old, new = reorder_point(check.before, POLICY), reorder_point(case.forecast, POLICY)
     kept = _never_lower(twin, old, new)
-    return _decide(tb, twin, "demand_spike", query, [_with_raise(option, twin, kept) for option in case.options],
-                   min(check.confidence, case.confidence), {**case.facts, **facts},
-                   [check.actual, check.before.evidence, old.evidence, new.evidence, kept.evidence, *case.evidence],
-                   lambda plan: [*found, _raise_claim(old, new, kept), *_findings(twin, case, plan)])
+    return _decide(
+        tb,
+        twin,
+        "demand_spike",
+        query,
+        [_with_raise(option, twin, kept) for option in case.options],
+        min(check.confidence, case.confidence),
+        {**case.facts, **facts},
+        [check.actual, check.before.evidence, old.evidence, new.evidence, kept.evidence, *case.evidence],
+        lambda plan: [*found, _raise_claim(old, new, kept), *_findings(twin, case, plan)],
+    )
 
 
 class StockLevels(BaseModel):
@@ -410,19 +578,35 @@ def _never_lower(twin: SkuTwin, old: ReorderPoint, new: ReorderPoint) -> StockLe
     row = twin.positions[twin.dc.code]
     safety = max(new.safety_stock, old.safety_stock, float(row.safety_stock or 0))
     point = max(new.units, old.units, float(row.reorder_point or 0))
-    evidence = Evidence(id=f"rule:spike_levels:{twin.sku.code}@{twin.dc.code}", source=SPIKE_RULE,
-                        inputs={"stored_safety_stock": row.safety_stock, "stored_reorder_point": row.reorder_point,
-                                "before_reorder_point": round(old.units, 1), "after_reorder_point": round(new.units, 1)},
-                        facts={"rule": "a demand spike never lowers the safety stock or the reorder point",
-                               "safety_stock": round(safety, 1), "reorder_point": round(point, 1)})
+    evidence = Evidence(
+        id=f"rule:spike_levels:{twin.sku.code}@{twin.dc.code}",
+        source=SPIKE_RULE,
+        inputs={
+            "stored_safety_stock": row.safety_stock,
+            "stored_reorder_point": row.reorder_point,
+            "before_reorder_point": round(old.units, 1),
+            "after_reorder_point": round(new.units, 1),
+        },
+        facts={
+            "rule": "a demand spike never lowers the safety stock or the reorder point",
+            "safety_stock": round(safety, 1),
+            "reorder_point": round(point, 1),
+        },
+    )
     return StockLevels(safety_stock=safety, reorder_point=point, evidence=evidence)
 
 
 def _with_raise(option: PlanOption, twin: SkuTwin, levels: StockLevels) -> PlanOption:
     """A stockout plan preceded by setting the new safety stock and reorder point."""
-    raise_action = action("raise_safety_stock", sku=twin.sku.code, location=twin.dc.code,
-                          safety_stock=round(levels.safety_stock), reorder_point=round(levels.reorder_point),
-                          lead_time_days=LEAD_TIME_DAYS, service_level=SERVICE_LEVEL)
+    raise_action = action(
+        "raise_safety_stock",
+        sku=twin.sku.code,
+        location=twin.dc.code,
+        safety_stock=round(levels.safety_stock),
+        reorder_point=round(levels.reorder_point),
+        lead_time_days=LEAD_TIME_DAYS,
+        service_level=SERVICE_LEVEL,
+    )
     name = "raise safety stock only" if option.name == "no action" else f"raise safety stock and {option.name}"
     actions = [raise_action, *option.actions] if option.feasible else option.actions
     return option.model_copy(update={"name": name, "actions": actions})
@@ -430,7 +614,9 @@ def _with_raise(option: PlanOption, twin: SkuTwin, levels: StockLevels) -> PlanO
 
 def _raise_claim(old: ReorderPoint, new: ReorderPoint, kept: StockLevels) -> Claim:
     """How the spike moves the safety stock and the reorder point (never down)."""
-    return Claim(text=f"The spike sets safety stock to {format_number(kept.evidence.facts['safety_stock'])} units and "
-                      f"the reorder point to {format_number(kept.evidence.facts['reorder_point'])}, from "
-                      f"{format_number(round(old.units, 1))} before the spike; a spike never lowers them.",
-                 evidence_ids=[old.evidence.id, new.evidence.id, kept.evidence.id])
+    return Claim(
+        text=f"The spike sets safety stock to {format_number(kept.evidence.facts['safety_stock'])} units and "
+        f"the reorder point to {format_number(kept.evidence.facts['reorder_point'])}, from "
+        f"{format_number(round(old.units, 1))} before the spike; a spike never lowers them.",
+        evidence_ids=[old.evidence.id, new.evidence.id, kept.evidence.id],
+    )

@@ -21,8 +21,13 @@ from twin.settings import Settings, get_settings
 logger = logging.getLogger(__name__)
 
 PROVIDERS = ("offline", "openai")
-REFUSED_FORMAT = (openai.BadRequestError, openai.UnprocessableEntityError, OutputParserException, ValidationError,
-                  ValueError)
+REFUSED_FORMAT = (
+    openai.BadRequestError,
+    openai.UnprocessableEntityError,
+    OutputParserException,
+    ValidationError,
+    ValueError,
+)
 JSON_INSTRUCTION = (
     "Answer with one JSON object only, no prose and no code fences, that matches this JSON schema; "
     "use null for anything the input does not state:\n{schema}"
@@ -44,7 +49,9 @@ def make_chat_model(settings: Settings | None = None) -> BaseChatModel:
             timeout=httpx.Timeout(settings.llm_read_timeout_s, connect=settings.llm_connect_timeout_s),
             max_retries=settings.llm_max_retries,
         )
-    raise ValueError(f"YM_LLM={settings.llm!r} is not a known chat model provider; allowed values: {', '.join(PROVIDERS)}")
+    raise ValueError(
+        f"YM_LLM={settings.llm!r} is not a known chat model provider; allowed values: {', '.join(PROVIDERS)}"
+    )
 
 
 def _with_schema_instruction(schema: type[BaseModel]) -> RunnableLambda:
@@ -80,8 +87,9 @@ def structured(model: BaseChatModel, schema: type[BaseModel]) -> Runnable[Langua
     if not isinstance(model, BaseChatOpenAI):
         return model.with_structured_output(schema)
     json_mode = _with_schema_instruction(schema) | model.with_structured_output(schema, method="json_mode")
-    remote = json_mode.with_fallbacks([model.with_structured_output(schema, method="function_calling")],
-                                      exceptions_to_handle=REFUSED_FORMAT)
+    remote = json_mode.with_fallbacks(
+        [model.with_structured_output(schema, method="function_calling")], exceptions_to_handle=REFUSED_FORMAT
+    )
     offline = OfflineChatModel().with_structured_output(schema)
 
     def read(value: LanguageModelInput) -> BaseModel:

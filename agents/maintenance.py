@@ -6,8 +6,8 @@ from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel
 
-from agents.explain import describe_drivers, format_number, format_usd
 from agents import routing
+from agents.explain import describe_drivers, format_number, format_usd
 from agents.proposal import Handoff, PlanOption, Proposal, compare_plans, decided, needs_info, pct
 from agents.schemas import Action, Claim, Impact, Refs
 from agents.toolbox import Toolbox
@@ -24,12 +24,24 @@ from twin.actions import action
 PROCEDURE = "SOP-MAINT-01"
 HEALTHY_BELOW = 0.30  # SOP-MAINT-01: below 0.30 routine preventive maintenance only
 CRITICAL_FROM = 0.80  # SOP-MAINT-01: from 0.80 the truck leaves service; SOP-SAFE-01: never executed automatically
-SERVICE_HOURS = ((CRITICAL_FROM, 8.0, "removal"), (0.60, 6.0, "work_order"), (HEALTHY_BELOW, 4.0, "inspection"),
-                 (0.0, 3.0, "routine"))  # technician hours of a class 8 truck per SOP-MAINT-01 band: removal with
+SERVICE_HOURS = (
+    (CRITICAL_FROM, 8.0, "removal"),
+    (0.60, 6.0, "work_order"),
+    (HEALTHY_BELOW, 4.0, "inspection"),
+    (0.0, 3.0, "routine"),
+)  # technician hours of a class 8 truck per SOP-MAINT-01 band: removal with
 # full inspection and repair, work order, inspection, routine service
-MAINTENANCE_RATES = ["workshop_labour_usd_per_hour", "parts_usd_routine", "parts_usd_inspection",
-                     "parts_usd_work_order", "parts_usd_removal", "breakdown_tow_usd", "breakdown_premium_usd",
-                     "breakdown_downtime_days", "delivery_rebook_usd"]
+MAINTENANCE_RATES = [
+    "workshop_labour_usd_per_hour",
+    "parts_usd_routine",
+    "parts_usd_inspection",
+    "parts_usd_work_order",
+    "parts_usd_removal",
+    "breakdown_tow_usd",
+    "breakdown_premium_usd",
+    "breakdown_downtime_days",
+    "delivery_rebook_usd",
+]
 HORIZON_DAYS = 7  # SOP-MAINT-01: the slowest band asks for an inspection within 7 days
 MIN_AVAILABLE_SHARE = 0.85  # SOP-MAINT-01: keep at least 85% of a DC's trucks available on any day
 PROFILE_WEEKS = 26  # own-fleet deliveries per weekday over the last half year shape the later days' workload
@@ -70,9 +82,18 @@ def _fleet_risks(tb: Toolbox) -> tuple[list[FailureRisk], dict[str, m.Vehicle]]:
 def fleet_priority(tb: Toolbox, k: int = 5) -> list[FleetPriority]:
     """The `k` trucks most likely to fail within the model's horizon: the order in which to service them."""
     risks, trucks = _fleet_risks(tb)
-    return [FleetPriority(truck=risk.truck, dc=trucks[risk.truck].home_dc, status=trucks[risk.truck].status,
-                          p_fail=risk.p_fail, rul_days=risk.rul_days, drivers=risk.drivers, evidence=risk.evidence)
-            for risk in risks[:k]]
+    return [
+        FleetPriority(
+            truck=risk.truck,
+            dc=trucks[risk.truck].home_dc,
+            status=trucks[risk.truck].status,
+            p_fail=risk.p_fail,
+            rul_days=risk.rul_days,
+            drivers=risk.drivers,
+            evidence=risk.evidence,
+        )
+        for risk in risks[:k]
+    ]
 
 
 def service_hours(p_fail: float) -> float:
@@ -100,16 +121,22 @@ def hazard_growth(hazard: float, rul_days: float) -> float:
 def truck_at_risk(risk: FailureRisk, dc: str, deliveries: list[float]) -> TruckAtRisk:
     """The scheduling input of one scored truck."""
     hazard = daily_hazard(risk.p_fail, risk.horizon_days)
-    return TruckAtRisk(truck=risk.truck, dc=dc, failure_prob=round(hazard, 4),
-                       hazard_growth=round(hazard_growth(hazard, risk.rul_days), 4),
-                       service_hours=service_hours(risk.p_fail), deliveries=[round(d, 1) for d in deliveries])
+    return TruckAtRisk(
+        truck=risk.truck,
+        dc=dc,
+        failure_prob=round(hazard, 4),
+        hazard_growth=round(hazard_growth(hazard, risk.rul_days), 4),
+        service_hours=service_hours(risk.p_fail),
+        deliveries=[round(d, 1) for d in deliveries],
+    )
 
 
 def workshop(dc: m.Location, fleet_size: int, critical: int) -> Workshop:
     """The DC's bays, capped so 85% of its trucks stay available unless more trucks than that are critical."""
     may_be_out = fleet_size - math.ceil(MIN_AVAILABLE_SHARE * fleet_size)
-    return Workshop(dc=dc.code, bays=min(dc.bays, max(1, may_be_out, critical)),
-                    technician_hours=dc.technician_hours_per_day)
+    return Workshop(
+        dc=dc.code, bays=min(dc.bays, max(1, may_be_out, critical)), technician_hours=dc.technician_hours_per_day
+    )
 
 
 def failure_cost(price: Rates, workload: Workload) -> float:
@@ -132,9 +159,18 @@ def _workload(tb: Toolbox, dc: str, now: datetime) -> Workload:
 
 def _service_action(code: str, dc: str, day: int, today: date, p_fail: float, cost: float) -> Action:
     """A preventive work order for a truck at its DC on a day of the horizon, priced with the deliveries it loses."""
-    return action("schedule_maintenance", truck=code, dc=dc, day=day, date=(today + timedelta(days=day)).isoformat(),
-                  kind="preventive", service=service_kind(p_fail), service_hours=service_hours(p_fail),
-                  safety_critical=p_fail >= CRITICAL_FROM, cost_usd=cost)
+    return action(
+        "schedule_maintenance",
+        truck=code,
+        dc=dc,
+        day=day,
+        date=(today + timedelta(days=day)).isoformat(),
+        kind="preventive",
+        service=service_kind(p_fail),
+        service_hours=service_hours(p_fail),
+        safety_critical=p_fail >= CRITICAL_FROM,
+        cost_usd=cost,
+    )
 
 
 def equipment_failure_risk(tb: Toolbox, refs: Refs) -> Proposal:
@@ -151,8 +187,13 @@ def equipment_failure_risk(tb: Toolbox, refs: Refs) -> Proposal:
         price = rates(session)
     if booked:
         order = lookup("work_order", booked[0].id, booked[0])
-        return needs_info("maintenance", [], f"Truck {code} already has work order {booked[0].id} "
-                          f"({booked[0].status}).", order, status="no_action")
+        return needs_info(
+            "maintenance",
+            [],
+            f"Truck {code} already has work order {booked[0].id} ({booked[0].status}).",
+            order,
+            status="no_action",
+        )
     risks, trucks = _fleet_risks(tb)
     risk = next((r for r in risks if r.truck == code), None)
     if risk is None:
@@ -164,46 +205,79 @@ def equipment_failure_risk(tb: Toolbox, refs: Refs) -> Proposal:
     shop = lookup("dc", dc.code, dc)
     cost = failure_cost(price, workload)
     rate_record = price.evidence(MAINTENANCE_RATES)
-    facts = {"truck": code, "dc": dc.code, "procedure": PROCEDURE, "p_fail": risk.p_fail,
-             "healthy_below": HEALTHY_BELOW, "critical_from": CRITICAL_FROM, "failure_cost_usd": cost}
+    facts = {
+        "truck": code,
+        "dc": dc.code,
+        "procedure": PROCEDURE,
+        "p_fail": risk.p_fail,
+        "healthy_below": HEALTHY_BELOW,
+        "critical_from": CRITICAL_FROM,
+        "failure_cost_usd": cost,
+    }
     findings = _risk_findings(found, shop, risk, dc)
     evidence = [found, shop, risk.evidence, rate_record]
     confidence = max(risk.p_fail, 1 - risk.p_fail)
     if risk.p_fail < HEALTHY_BELOW:
-        defer = PlanOption(name="defer to next preventive service", expected_penalty_usd=round(risk.p_fail * cost, 2),
-                           impact=Impact(expected_failures=round(risk.p_fail, 2)))
+        defer = PlanOption(
+            name="defer to next preventive service",
+            expected_penalty_usd=round(risk.p_fail * cost, 2),
+            impact=Impact(expected_failures=round(risk.p_fail, 2)),
+        )
         visit = costs.workshop_visit(price, service_kind(risk.p_fail), service_hours(risk.p_fail))
-        service = PlanOption(name="service today",
-                             actions=[_service_action(code, dc.code, 0, today, risk.p_fail, visit)], feasible=False,
-                             infeasible_reason=f"P(fail) {pct(risk.p_fail)} is below {format_number(HEALTHY_BELOW)}: "
-                                               f"{PROCEDURE} keeps routine preventive maintenance")
+        service = PlanOption(
+            name="service today",
+            actions=[_service_action(code, dc.code, 0, today, risk.p_fail, visit)],
+            feasible=False,
+            infeasible_reason=f"P(fail) {pct(risk.p_fail)} is below {format_number(HEALTHY_BELOW)}: "
+            f"{PROCEDURE} keeps routine preventive maintenance",
+        )
         chosen, alternatives, plan = compare_plans(code, [defer, service], confidence, facts)
-        findings.append(Claim(text=f"Below {format_number(HEALTHY_BELOW)}, {PROCEDURE} keeps {code} on routine "
-                                   f"preventive maintenance.", evidence_ids=[plan.id]))
+        findings.append(
+            Claim(
+                text=f"Below {format_number(HEALTHY_BELOW)}, {PROCEDURE} keeps {code} on routine "
+                f"preventive maintenance.",
+                evidence_ids=[plan.id],
+            )
+        )
     else:
         problem = schedule_problem(risks, trucks, dc, workload, cost, code, price)
         schedule = schedule_maintenance(problem, time_limit_s=SOLVER_TIME_LIMIT_S)
         slot = next(s for s in schedule.slots if s.truck == code)
         facts["service_date"] = None if slot.day is None else (today + timedelta(days=slot.day)).isoformat()
-        plans = [_with_replan(tb, option, workload) for option in service_plans(problem, schedule, risk, today, price,
-                                                                    {r.truck: r.p_fail for r in risks})]
+        plans = [
+            _with_replan(tb, option, workload)
+            for option in service_plans(problem, schedule, risk, today, price, {r.truck: r.p_fail for r in risks})
+        ]
         chosen, alternatives, plan = compare_plans(code, plans, confidence, facts)
         findings += _schedule_findings(schedule, risk, dc.code, facts["service_date"], plan.id)
         evidence.append(schedule.evidence)
-    guidance = tb.guidance(f"truck {code} failure risk {risk.p_fail}: {describe_drivers(risk.drivers)}",
-                           "equipment_failure_risk")
-    return decided("maintenance", chosen, alternatives, plan, [*evidence, guidance], findings,
-                   f"Chosen: {chosen.name} for {code} ({format_usd(chosen.expected_total_usd)} expected).",
-                   confidence)
+    guidance = tb.guidance(
+        f"truck {code} failure risk {risk.p_fail}: {describe_drivers(risk.drivers)}", "equipment_failure_risk"
+    )
+    return decided(
+        "maintenance",
+        chosen,
+        alternatives,
+        plan,
+        [*evidence, guidance],
+        findings,
+        f"Chosen: {chosen.name} for {code} ({format_usd(chosen.expected_total_usd)} expected).",
+        confidence,
+    )
 
 
 def _with_replan(tb: Toolbox, option: PlanOption, workload: Workload) -> PlanOption:
     """A plan that takes trucks with stops today into the workshop, completed by routing's re-plan without them."""
-    today = [a.params["truck"] for a in option.actions if a.params["day"] == 0 and workload.today.get(a.params["truck"])]
+    today = [
+        a.params["truck"] for a in option.actions if a.params["day"] == 0 and workload.today.get(a.params["truck"])
+    ]
     if not option.feasible or not today:
         return option
-    handoff = Handoff(to="routing", reason=f"Truck {today[0]} goes to the workshop today.",
-                      request={"kind": "replan_without_truck", "truck": today[0], "also_out": today[1:]})
+    handoff = Handoff(
+        to="routing",
+        reason=f"Truck {today[0]} goes to the workshop today.",
+        request={"kind": "replan_without_truck", "truck": today[0], "also_out": today[1:]},
+    )
     return option.with_helper(routing.handle_handoff(tb, handoff))
 
 
@@ -211,29 +285,51 @@ def _risk_findings(found: Evidence, shop: Evidence, risk: FailureRisk, dc: m.Loc
     """The truck's day and workshop (twin facts) and what the failure-risk model says and why."""
     code = risk.truck
     return [
-        Claim(text=f"Truck {code} of {dc.code} runs {found.facts['stops_today']} stops today; the workshop has "
-                   f"{dc.bays} bays and {format_number(dc.technician_hours_per_day)} technician hours a day.",
-              evidence_ids=[found.id, shop.id]),
-        Claim(text=f"The failure-risk model gives {code} P(fail) {pct(risk.p_fail)} within {risk.horizon_days} "
-                   f"days and a RUL of {format_number(risk.rul_days)} days.", evidence_ids=[risk.evidence.id]),
+        Claim(
+            text=f"Truck {code} of {dc.code} runs {found.facts['stops_today']} stops today; the workshop has "
+            f"{dc.bays} bays and {format_number(dc.technician_hours_per_day)} technician hours a day.",
+            evidence_ids=[found.id, shop.id],
+        ),
+        Claim(
+            text=f"The failure-risk model gives {code} P(fail) {pct(risk.p_fail)} within {risk.horizon_days} "
+            f"days and a RUL of {format_number(risk.rul_days)} days.",
+            evidence_ids=[risk.evidence.id],
+        ),
         Claim(text=f"Top drivers for {code}: {describe_drivers(risk.drivers)}.", evidence_ids=[risk.evidence.id]),
     ]
 
 
-def schedule_problem(risks: list[FailureRisk], trucks: dict[str, m.Vehicle], dc: m.Location, workload: Workload,
-                     cost: float, code: str, price: Rates) -> ScheduleProblem:
+def schedule_problem(
+    risks: list[FailureRisk],
+    trucks: dict[str, m.Vehicle],
+    dc: m.Location,
+    workload: Workload,
+    cost: float,
+    code: str,
+    price: Rates,
+) -> ScheduleProblem:
     """The truck and its DC's other trucks at risk competing for the DC's workshop over the horizon."""
     fleet_size = sum(truck.home_dc == dc.code for truck in trucks.values())
-    at_risk = [r for r in risks
-               if r.truck == code or (trucks[r.truck].home_dc == dc.code and r.p_fail >= HEALTHY_BELOW)]
+    at_risk = [
+        r for r in risks if r.truck == code or (trucks[r.truck].home_dc == dc.code and r.p_fail >= HEALTHY_BELOW)
+    ]
     return ScheduleProblem(
         trucks=[truck_at_risk(r, dc.code, workload.deliveries(r.truck)) for r in at_risk],
         workshops=[workshop(dc, fleet_size, sum(r.p_fail >= CRITICAL_FROM for r in at_risk))],
-        horizon_days=HORIZON_DAYS, failure_cost=cost, delivery_cost=price["delivery_rebook_usd"])
+        horizon_days=HORIZON_DAYS,
+        failure_cost=cost,
+        delivery_cost=price["delivery_rebook_usd"],
+    )
 
 
-def service_plans(problem: ScheduleProblem, schedule: MaintenanceSchedule, risk: FailureRisk,
-                  today: date, price: Rates, p_fail_of: dict[str, float]) -> list[PlanOption]:
+def service_plans(
+    problem: ScheduleProblem,
+    schedule: MaintenanceSchedule,
+    risk: FailureRisk,
+    today: date,
+    price: Rates,
+    p_fail_of: dict[str, float],
+) -> list[PlanOption]:
     """Deferring, servicing in the CP-SAT slot (with the other trucks the schedule books into the workshop today) and,
     when that slot is not today, servicing today regardless of the other trucks; every plan is priced over the same
     trucks, so a plan that books a truck carries its visit and the one that leaves it on the road carries its risk."""
@@ -247,8 +343,14 @@ def service_plans(problem: ScheduleProblem, schedule: MaintenanceSchedule, risk:
     def visit(item: TruckAtRisk, day: int) -> Action:
         """One truck's work order on `day`, priced: technician hours and parts of its risk band."""
         chance = p_fail_of[item.truck]
-        return _service_action(item.truck, shop.dc, day, today, chance,
-                               costs.workshop_visit(price, service_kind(chance), service_hours(chance)))
+        return _service_action(
+            item.truck,
+            shop.dc,
+            day,
+            today,
+            chance,
+            costs.workshop_visit(price, service_kind(chance), service_hours(chance)),
+        )
 
     def plan(name: str, day: int, booked: list[str]) -> PlanOption:
         """Service on `day` (with `booked` trucks today): failures before the visits and of the trucks left on the
@@ -256,32 +358,45 @@ def service_plans(problem: ScheduleProblem, schedule: MaintenanceSchedule, risk:
         exposure = truck.exposure(day) + sum(at_risk[other].exposure(0) for other in booked)
         exposure += sum(p_fail_of[other] for other in others if other not in booked)
         lost = costs.lost_deliveries(price, truck.service_impact(day)) if day > 0 else 0.0
-        return PlanOption(name=name, actions=[visit(truck, day), *(visit(at_risk[other], 0) for other in booked)],
-                          expected_penalty_usd=round(problem.failure_cost * exposure + lost, 2),
-                          impact=Impact(downtime_hours=truck.service_hours, deliveries_moved=truck.service_impact(day),
-                                        expected_failures=round(exposure, 2)))
+        return PlanOption(
+            name=name,
+            actions=[visit(truck, day), *(visit(at_risk[other], 0) for other in booked)],
+            expected_penalty_usd=round(problem.failure_cost * exposure + lost, 2),
+            impact=Impact(
+                downtime_hours=truck.service_hours,
+                deliveries_moved=truck.service_impact(day),
+                expected_failures=round(exposure, 2),
+            ),
+        )
 
     exposure = p_fail + sum(p_fail_of[other] for other in others)
-    defer = PlanOption(name="defer to next preventive service",
-                       expected_penalty_usd=round(problem.failure_cost * exposure, 2),
-                       impact=Impact(expected_failures=round(exposure, 2)))
+    defer = PlanOption(
+        name="defer to next preventive service",
+        expected_penalty_usd=round(problem.failure_cost * exposure, 2),
+        impact=Impact(expected_failures=round(exposure, 2)),
+    )
     if slot.day is None:
-        solver_plan = PlanOption(name="service in the CP-SAT slot", feasible=False,
-                                 infeasible_reason=f"no bay free at {shop.dc} within {problem.horizon_days} days")
+        solver_plan = PlanOption(
+            name="service in the CP-SAT slot",
+            feasible=False,
+            infeasible_reason=f"no bay free at {shop.dc} within {problem.horizon_days} days",
+        )
     else:
         solver_plan = plan("service in the CP-SAT slot", slot.day, others)
     if slot.day == 0:
         return [solver_plan, defer]
-    booked = [t for t, s in zip(problem.trucks, schedule.slots) if s.day == 0]
+    booked = [t for t, s in zip(problem.trucks, schedule.slots, strict=False) if s.day == 0]
     today_plan = plan("service today", 0, [])
     if len(booked) >= shop.bays or sum(t.service_hours for t in booked) + truck.service_hours > shop.technician_hours:
-        today_plan = today_plan.model_copy(update={
-            "feasible": False, "infeasible_reason": f"the {shop.dc} workshop is full today with riskier trucks"})
+        today_plan = today_plan.model_copy(
+            update={"feasible": False, "infeasible_reason": f"the {shop.dc} workshop is full today with riskier trucks"}
+        )
     return [solver_plan, today_plan, defer]
 
 
-def _schedule_findings(schedule: MaintenanceSchedule, risk: FailureRisk, dc: str, service_date: str | None,
-                       plan_id: str) -> list[Claim]:
+def _schedule_findings(
+    schedule: MaintenanceSchedule, risk: FailureRisk, dc: str, service_date: str | None, plan_id: str
+) -> list[Claim]:
     """What CP-SAT found for the truck among its DC's trucks at risk, and the safety flag of the critical band."""
     code = risk.truck
     slot = next(s for s in schedule.slots if s.truck == code)
@@ -293,7 +408,11 @@ def _schedule_findings(schedule: MaintenanceSchedule, risk: FailureRisk, dc: str
         text = f"CP-SAT books {code} into bay {slot.bay} at {dc} on day {slot.day} ({service_date}){competing}."
     claims = [Claim(text=text, evidence_ids=[schedule.evidence.id, plan_id])]
     if risk.p_fail >= CRITICAL_FROM:
-        claims.append(Claim(text=f"P(fail) {pct(risk.p_fail)} is at or above {format_number(CRITICAL_FROM)}: "
-                                 f"{PROCEDURE} takes {code} out of service; the work order is safety-critical.",
-                            evidence_ids=[risk.evidence.id, plan_id]))
+        claims.append(
+            Claim(
+                text=f"P(fail) {pct(risk.p_fail)} is at or above {format_number(CRITICAL_FROM)}: "
+                f"{PROCEDURE} takes {code} out of service; the work order is safety-critical.",
+                evidence_ids=[risk.evidence.id, plan_id],
+            )
+        )
     return claims

@@ -31,7 +31,9 @@ class ModelBook:
         }
 
 
-def train_all(engine: Engine, models_dir: Path, progress: Callable[[str], None] = lambda _label: None) -> dict[str, str]:
+def train_all(
+    engine: Engine, models_dir: Path, progress: Callable[[str], None] = lambda _label: None
+) -> dict[str, str]:
     """Train every model on the twin's history and register it; returns name to version."""
     with Session(engine) as session:
         demand = frames.demand_frame(session)
@@ -47,7 +49,11 @@ def train_all(engine: Engine, models_dir: Path, progress: Callable[[str], None] 
         rul=maintenance.train_rul(telemetry, failures),
     ).register(models_dir)
     progress(maintenance.MODEL_NAME)
-    return {forecast.MODEL_NAME: forecaster.version, late_risk.MODEL_NAME: late.version, maintenance.MODEL_NAME: fleet.version}
+    return {
+        forecast.MODEL_NAME: forecaster.version,
+        late_risk.MODEL_NAME: late.version,
+        maintenance.MODEL_NAME: fleet.version,
+    }
 
 
 def trained(models_dir: Path) -> bool:

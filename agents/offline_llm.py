@@ -28,8 +28,12 @@ from agents.intent import extract, read_exception_type
 
 NO_ANSWER = "I only fill structured answers and rephrase text offline; ask the chat instead."
 _JSON_TYPES: dict[type, tuple[str, ...]] = {
-    bool: ("boolean",), int: ("integer", "number"), float: ("number",), str: ("string",),
-    list: ("array",), dict: ("object",),
+    bool: ("boolean",),
+    int: ("integer", "number"),
+    float: ("number",),
+    str: ("string",),
+    list: ("array",),
+    dict: ("object",),
 }
 
 
@@ -145,8 +149,10 @@ class OfflineChatModel(BaseChatModel):
         """The reply as word chunks; a tool call comes as one chunk."""
         message = self._respond(messages, kwargs.get("tools") or [], kwargs.get("tool_choice"))
         if message.tool_calls:
-            chunks = [tool_call_chunk(name=c["name"], args=json.dumps(c["args"]), id=c["id"], index=i)
-                      for i, c in enumerate(message.tool_calls)]
+            chunks = [
+                tool_call_chunk(name=c["name"], args=json.dumps(c["args"]), id=c["id"], index=i)
+                for i, c in enumerate(message.tool_calls)
+            ]
             yield ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=chunks))
             return
         for piece in re.findall(r"\s*\S+", str(message.content)) or [""]:

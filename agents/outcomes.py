@@ -24,15 +24,20 @@ def _aware(moment: datetime | None, like: datetime) -> datetime | None:
     return moment.replace(tzinfo=like.tzinfo) if moment is not None and moment.tzinfo is None else moment
 
 
-def _delivery(session: Session, decision: Decision, refs: Refs, since: datetime, now: datetime) -> tuple[str, str, dict]:
+def _delivery(
+    session: Session, decision: Decision, refs: Refs, since: datetime, now: datetime
+) -> tuple[str, str, dict]:
     """A late-shipment decision: was the shipment delivered by its promised time?"""
     goal = f"shipment {refs.shipment_id} delivered by its promised time"
     shipment = session.get(m.Shipment, refs.shipment_id)
     if shipment is None:
         return "pending", goal, {"found": False}
     promised, delivered = _aware(shipment.promised_at, now), _aware(shipment.delivered_at, now)
-    facts = {"promised_at": promised.isoformat(), "delivered_at": delivered.isoformat() if delivered else None,
-             "carrier": shipment.carrier}
+    facts = {
+        "promised_at": promised.isoformat(),
+        "delivered_at": delivered.isoformat() if delivered else None,
+        "carrier": shipment.carrier,
+    }
     if delivered is not None:
         facts["hours_late"] = round(max(0.0, (delivered - promised).total_seconds() / 3600), 1)
         return ("achieved" if delivered <= promised else "not_achieved"), goal, facts
@@ -46,14 +51,29 @@ def _stock(session: Session, decision: Decision, refs: Refs, since: datetime, no
     """A stock decision: no unmet demand at the position in the week after it."""
     goal = f"no stockout of {refs.sku} at {refs.location} for {STOCK_WATCH_DAYS} days"
     first, last = since.date(), since.date() + timedelta(days=STOCK_WATCH_DAYS)
-    short = session.exec(select(m.DemandHistory.day, m.DemandHistory.unmet).where(
-        m.DemandHistory.sku == refs.sku, m.DemandHistory.location == refs.location, m.DemandHistory.day >= first,
-        m.DemandHistory.day < last, m.DemandHistory.unmet > 0).order_by(m.DemandHistory.day)).all()
-    position = session.exec(select(m.InventoryPosition).where(
-        m.InventoryPosition.sku == refs.sku, m.InventoryPosition.location == refs.location)).first()
-    facts = {"watched_from": first.isoformat(), "watched_until": last.isoformat(),
-             "stockout_days": [{"day": day.isoformat(), "unmet_units": unmet} for day, unmet in short],
-             "on_hand": position.on_hand if position else None, "in_transit": position.in_transit if position else None}
+    short = session.exec(
+        select(m.DemandHistory.day, m.DemandHistory.unmet)
+        .where(
+            m.DemandHistory.sku == refs.sku,
+            m.DemandHistory.location == refs.location,
+            m.DemandHistory.day >= first,
+            m.DemandHistory.day < last,
+            m.DemandHistory.unmet > 0,
+        )
+        .order_by(m.DemandHistory.day)
+    ).all()
+    position = session.exec(
+        select(m.InventoryPosition).where(
+            m.InventoryPosition.sku == refs.sku, m.InventoryPosition.location == refs.location
+        )
+    ).first()
+    facts = {
+        "watched_from": first.isoformat(),
+        "watched_until": last.isoformat(),
+        "stockout_days": [{"day": day.isoformat(), "unmet_units": unmet} for day, unmet in short],
+        "on_hand": position.on_hand if position else None,
+        "in_transit": position.in_transit if position else None,
+    }
     if short:
         return "not_achieved", goal, facts
     return ("achieved" if now.date() >= last else "pending"), goal, facts
@@ -63,14 +83,20 @@ def _service(session: Session, decision: Decision, refs: Refs, since: datetime, 
     """A maintenance decision: the truck serviced before it failed."""
     goal = f"truck {refs.asset_id} serviced before it fails"
     booked = session.exec(select(m.WorkOrder).where(m.WorkOrder.decision_id == decision.decision_id)).all()
-    failures = session.exec(select(m.WorkOrder).where(
-        m.WorkOrder.truck == refs.asset_id, m.WorkOrder.kind == "corrective",
-        m.WorkOrder.opened_at >= since).order_by(m.WorkOrder.opened_at)).all()
+    failures = session.exec(
+        select(m.WorkOrder)
+        .where(m.WorkOrder.truck == refs.asset_id, m.WorkOrder.kind == "corrective", m.WorkOrder.opened_at >= since)
+        .order_by(m.WorkOrder.opened_at)
+    ).all()
     closed = [_aware(order.closed_at, now) for order in booked if order.status == "closed" and order.closed_at]
     failed = [_aware(order.opened_at, now) for order in failures]
-    facts = {"work_orders": [{"id": o.id, "status": o.status, "closed_at": o.closed_at.isoformat() if o.closed_at
-                              else None} for o in booked],
-             "failures": [{"id": o.id, "opened_at": o.opened_at.isoformat(), "component": o.component} for o in failures]}
+    facts = {
+        "work_orders": [
+            {"id": o.id, "status": o.status, "closed_at": o.closed_at.isoformat() if o.closed_at else None}
+            for o in booked
+        ],
+        "failures": [{"id": o.id, "opened_at": o.opened_at.isoformat(), "component": o.component} for o in failures],
+    }
     if failed and (not closed or failed[0] < min(closed)):
         return "not_achieved", goal, facts
     if closed:
@@ -78,19 +104,30 @@ def _service(session: Session, decision: Decision, refs: Refs, since: datetime, 
     return "pending", goal, facts
 
 
-def _capacity(session: Session, decision: Decision, refs: Refs, since: datetime, now: datetime) -> tuple[str, str, dict]:
+def _capacity(
+    session: Session, decision: Decision, refs: Refs, since: datetime, now: datetime
+) -> tuple[str, str, dict]:
     """A capacity decision: no load of the carrier refused for want of a cover during the shortfall's week."""
     goal = f"loads of {refs.carrier} covered for {CAPACITY_WATCH_DAYS} days"
     until = since + timedelta(days=CAPACITY_WATCH_DAYS)
-    kinds = session.exec(select(m.ScanEvent.kind, func.count()).join(m.Shipment, m.Shipment.id == m.ScanEvent.shipment_id)
-                         .where(m.ScanEvent.kind.in_(("tender_refused", "tender_covered")),
-                                m.Shipment.shipped_at >= since,
-                                m.Shipment.shipped_at < until,
-                                (m.Shipment.carrier == refs.carrier) | (m.ScanEvent.kind == "tender_covered"))
-                         .group_by(m.ScanEvent.kind)).all()
+    kinds = session.exec(
+        select(m.ScanEvent.kind, func.count())
+        .join(m.Shipment, m.Shipment.id == m.ScanEvent.shipment_id)
+        .where(
+            m.ScanEvent.kind.in_(("tender_refused", "tender_covered")),
+            m.Shipment.shipped_at >= since,
+            m.Shipment.shipped_at < until,
+            (m.Shipment.carrier == refs.carrier) | (m.ScanEvent.kind == "tender_covered"),
+        )
+        .group_by(m.ScanEvent.kind)
+    ).all()
     counts = dict(kinds)
-    facts = {"watched_from": since.isoformat(), "watched_until": until.isoformat(),
-             "refused_loads": counts.get("tender_refused", 0), "covered_loads": counts.get("tender_covered", 0)}
+    facts = {
+        "watched_from": since.isoformat(),
+        "watched_until": until.isoformat(),
+        "refused_loads": counts.get("tender_refused", 0),
+        "covered_loads": counts.get("tender_covered", 0),
+    }
     if facts["refused_loads"]:
         return "not_achieved", goal, facts
     return ("achieved" if now >= until else "pending"), goal, facts
@@ -105,14 +142,22 @@ CHECKS: dict[ExceptionType, Check] = {
 }
 
 
-def check(session: Session, decision: Decision, exception_type: ExceptionType, refs: Refs, since: datetime,
-          now: datetime) -> Outcome:
+def check(
+    session: Session, decision: Decision, exception_type: ExceptionType, refs: Refs, since: datetime, now: datetime
+) -> Outcome:
     """The outcome of one executed decision now, watched since a moment of the twin's clock."""
     status, goal, facts = CHECKS[exception_type](session, decision, refs, since, now)
-    evidence = Evidence(id=f"outcome:{decision.decision_id}", source=OUTCOME_SOURCE,
-                        inputs={"decision_id": decision.decision_id, "exception_type": exception_type.value,
-                                "refs": refs.present(), "actions": [a.type for a in decision.actions]},
-                        facts={"status": status, **facts})
+    evidence = Evidence(
+        id=f"outcome:{decision.decision_id}",
+        source=OUTCOME_SOURCE,
+        inputs={
+            "decision_id": decision.decision_id,
+            "exception_type": exception_type.value,
+            "refs": refs.present(),
+            "actions": [a.type for a in decision.actions],
+        },
+        facts={"status": status, **facts},
+    )
     return Outcome(status=status, goal=goal, since=since, checked_at=now, evidence=evidence)
 
 
@@ -121,24 +166,35 @@ def record_outcomes(tb: Toolbox) -> list[Decision]:
     now = tb.now()
     changed: list[Decision] = []
     with tb.session() as session:
-        rows = session.exec(select(m.DecisionRecord, m.ExceptionRecord)
-                            .join(m.ExceptionRecord, m.ExceptionRecord.id == m.DecisionRecord.exception_id)
-                            .where(m.DecisionRecord.status.in_(ACTED)).order_by(m.DecisionRecord.id)).all()
+        rows = session.exec(
+            select(m.DecisionRecord, m.ExceptionRecord)
+            .join(m.ExceptionRecord, m.ExceptionRecord.id == m.DecisionRecord.exception_id)
+            .where(m.DecisionRecord.status.in_(ACTED))
+            .order_by(m.DecisionRecord.id)
+        ).all()
         for record, exception in rows:
             decision = Decision.model_validate(record.payload)
             if (decision.outcome and decision.outcome.status != "pending") or exception.type is None:
                 continue
             since = decision.outcome.since if decision.outcome else now
-            outcome = check(session, decision, ExceptionType(exception.type), Refs.model_validate(exception.refs),
-                            since, now)
+            outcome = check(
+                session, decision, ExceptionType(exception.type), Refs.model_validate(exception.refs), since, now
+            )
             if decision.outcome and decision.outcome.status == outcome.status:
                 continue
             decision = decision.model_copy(update={"outcome": outcome})
             record.payload = decision.model_dump(mode="json")
             session.add(record)
-            session.add(m.AuditEvent(at=datetime.now(UTC), actor="outcomes", kind="decision.outcome", exception_id=exception.id,
-                                     decision_id=decision.decision_id,
-                                     detail={"status": outcome.status, "goal": outcome.goal}))
+            session.add(
+                m.AuditEvent(
+                    at=datetime.now(UTC),
+                    actor="outcomes",
+                    kind="decision.outcome",
+                    exception_id=exception.id,
+                    decision_id=decision.decision_id,
+                    detail={"status": outcome.status, "goal": outcome.goal},
+                )
+            )
             changed.append(decision)
         session.commit()
     for decision in changed:

@@ -29,8 +29,9 @@ class PolicyRule(BaseModel):
 
 def _bounded(action_type: str, limit: float = AUTO_COST_LIMIT_USD) -> PolicyRule:
     """A level-3 rule with the procedure's default bounds."""
-    return PolicyRule(action_type=action_type, autonomy_level=WITHIN_BOUNDS, max_cost_usd=limit,
-                      min_confidence=AUTO_MIN_CONFIDENCE)
+    return PolicyRule(
+        action_type=action_type, autonomy_level=WITHIN_BOUNDS, max_cost_usd=limit, min_confidence=AUTO_MIN_CONFIDENCE
+    )
 
 
 DEFAULT_RULES = [
@@ -104,14 +105,19 @@ def _reasons(action: Action, rule: PolicyRule, cost: float, confidence: float, t
     return reasons
 
 
-def evaluate(stored: list[PolicyRule], actions: list[Action], cost_usd: float, confidence: float,
-             tier: str | None = None) -> PolicyVerdict:
+def evaluate(
+    stored: list[PolicyRule], actions: list[Action], cost_usd: float, confidence: float, tier: str | None = None
+) -> PolicyVerdict:
     """Whether a decision's actions may execute now, and why not."""
     if not actions:
-        return PolicyVerdict(autonomy_level=UNLESS_SAFETY_CRITICAL, requires_approval=False,
-                             reasons=["no action to execute"])
+        return PolicyVerdict(
+            autonomy_level=UNLESS_SAFETY_CRITICAL, requires_approval=False, reasons=["no action to execute"]
+        )
     matched = [(action, rule_for(action, stored)) for action in actions]
     reasons = [reason for action, rule in matched for reason in _reasons(action, rule, cost_usd, confidence, tier)]
     level = min(rule.autonomy_level for _, rule in matched)
-    return PolicyVerdict(autonomy_level=level, requires_approval=bool(reasons),
-                         reasons=reasons or ["within the autonomy bounds of every action"])
+    return PolicyVerdict(
+        autonomy_level=level,
+        requires_approval=bool(reasons),
+        reasons=reasons or ["within the autonomy bounds of every action"],
+    )

@@ -7,8 +7,8 @@ from pydantic import BaseModel, Field
 
 from agents.explain import format_number, format_usd
 from agents.schemas import Action, Alternative, Claim, Impact, Specialist
-from twin.actions import plan_cost
 from tools.evidence import Evidence, Source
+from twin.actions import plan_cost
 
 PLAN_MODEL = Source(tool="plan_comparison", model="expected-cost", version="1")
 
@@ -40,18 +40,26 @@ class PlanOption(BaseModel):
 
     def expected_impact(self) -> Impact:
         """The plan's impact with its cost, expected penalty and expected total."""
-        return self.impact.model_copy(update={"cost_usd": self.cost_usd,
-                                              "expected_penalty_usd": round(self.expected_penalty_usd, 2),
-                                              "expected_total_usd": self.expected_total_usd})
+        return self.impact.model_copy(
+            update={
+                "cost_usd": self.cost_usd,
+                "expected_penalty_usd": round(self.expected_penalty_usd, 2),
+                "expected_total_usd": self.expected_total_usd,
+            }
+        )
 
     def with_helper(self, helper: "Proposal") -> "PlanOption":
         """This plan completed by another specialist's answer to its hand-off: its actions and cost join the plan."""
         if helper.status != "proposed":
             return self
-        return self.model_copy(update={"actions": [*self.actions, *helper.actions],
-                                       "expected_penalty_usd": self.expected_penalty_usd
-                                       + helper.expected_impact.model_dump().get("expected_penalty_usd", 0.0),
-                                       "helpers": [*self.helpers, helper]})
+        return self.model_copy(
+            update={
+                "actions": [*self.actions, *helper.actions],
+                "expected_penalty_usd": self.expected_penalty_usd
+                + helper.expected_impact.model_dump().get("expected_penalty_usd", 0.0),
+                "helpers": [*self.helpers, helper],
+            }
+        )
 
 
 class Handoff(BaseModel):
@@ -83,43 +91,72 @@ class Proposal(BaseModel):
 CONFIDENCE_RULE = Source(tool="rule", model="twin-fact", version="1")
 
 
-def needs_info(specialist: Specialist, missing: list[str], reason: str, found: Evidence,
-               status: Literal["needs_info", "no_action"] = "needs_info") -> Proposal:
+def needs_info(
+    specialist: Specialist,
+    missing: list[str],
+    reason: str,
+    found: Evidence,
+    status: Literal["needs_info", "no_action"] = "needs_info",
+) -> Proposal:
     """A proposal that stops at a fact of the twin: more information is needed, or nothing is to be done.
 
     Its confidence is a stated rule: a fact read from the twin is certain (1.0) that nothing is to be done; a
     missing fact leaves no confidence (0.0)."""
-    rule = Evidence(id=f"rule:confidence:{found.id}", source=CONFIDENCE_RULE, inputs={"fact": found.id},
-                    facts={"rule": "a stop on a twin fact: 1.0 when the fact settles it, 0.0 when facts are missing",
-                           "confidence": 1.0 if status == "no_action" else 0.0})
-    return Proposal(specialist=specialist, status=status, missing=missing, evidence=[found, rule],
-                    chosen=Claim(text=reason, evidence_ids=[found.id]), confidence=rule.facts["confidence"])
+    rule = Evidence(
+        id=f"rule:confidence:{found.id}",
+        source=CONFIDENCE_RULE,
+        inputs={"fact": found.id},
+        facts={
+            "rule": "a stop on a twin fact: 1.0 when the fact settles it, 0.0 when facts are missing",
+            "confidence": 1.0 if status == "no_action" else 0.0,
+        },
+    )
+    return Proposal(
+        specialist=specialist,
+        status=status,
+        missing=missing,
+        evidence=[found, rule],
+        chosen=Claim(text=reason, evidence_ids=[found.id]),
+        confidence=rule.facts["confidence"],
+    )
 
 
 def why_not(option: PlanOption, chosen: PlanOption, reason: str | None = None) -> str:
     """Why a plan lost: its expected total against the chosen plan's, or the non-cost reason that rules it out."""
     if not option.feasible:
         return option.infeasible_reason or "not feasible"
-    figures = (f"expected total {format_usd(option.expected_total_usd)} against "
-               f"{format_usd(chosen.expected_total_usd)} for {chosen.name}")
+    figures = (
+        f"expected total {format_usd(option.expected_total_usd)} against "
+        f"{format_usd(chosen.expected_total_usd)} for {chosen.name}"
+    )
     return f"{reason}; {figures}" if reason else figures
 
 
-def compare_plans(subject: str, options: list[PlanOption], confidence: float,
-                  extra_facts: dict | None = None) -> tuple[PlanOption, list[Alternative], Evidence]:
+def compare_plans(
+    subject: str, options: list[PlanOption], confidence: float, extra_facts: dict | None = None
+) -> tuple[PlanOption, list[Alternative], Evidence]:
     """Pick the feasible whole plan with the lowest expected total cost; explain why each other plan lost."""
     feasible = [option for option in options if option.feasible]
     chosen = min(feasible, key=lambda option: (option.expected_total_usd, option.name))
-    alternatives = [Alternative(name=option.name, actions=option.actions, expected_impact=option.expected_impact(),
-                                why_not=why_not(option, chosen))
-                    for option in options if option is not chosen]
+    alternatives = [
+        Alternative(
+            name=option.name,
+            actions=option.actions,
+            expected_impact=option.expected_impact(),
+            why_not=why_not(option, chosen),
+        )
+        for option in options
+        if option is not chosen
+    ]
     facts = {
         "chosen": chosen.name,
         "confidence": round(confidence, 2),
         "options": {
-            option.name: {**option.expected_impact().model_dump(exclude_none=True), "feasible": option.feasible,
-                          "action_costs_usd": [{"type": item.type, "cost_usd": item.params.cost_usd}
-                                               for item in option.actions]}
+            option.name: {
+                **option.expected_impact().model_dump(exclude_none=True),
+                "feasible": option.feasible,
+                "action_costs_usd": [{"type": item.type, "cost_usd": item.params.cost_usd} for item in option.actions],
+            }
             for option in options
         },
         **(extra_facts or {}),
@@ -128,8 +165,16 @@ def compare_plans(subject: str, options: list[PlanOption], confidence: float,
     return chosen, alternatives, evidence
 
 
-def decided(specialist: Specialist, chosen: PlanOption, alternatives: list[Alternative], plan: Evidence,
-            evidence: list[Evidence], findings: list[Claim], chosen_text: str, confidence: float) -> Proposal:
+def decided(
+    specialist: Specialist,
+    chosen: PlanOption,
+    alternatives: list[Alternative],
+    plan: Evidence,
+    evidence: list[Evidence],
+    findings: list[Claim],
+    chosen_text: str,
+    confidence: float,
+) -> Proposal:
     """The proposal for a chosen whole plan; a chosen plan without actions is a no-action decision."""
     return Proposal(
         specialist=specialist,

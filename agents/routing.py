@@ -13,17 +13,25 @@ from agents.twin_facts import lookup, rates
 from tools import carriers, costs, routing
 from tools.evidence import Evidence, Source
 from tools.late_risk import OVERDUE_RULE, LateRisk, score_shipments
-from twin.actions import action
 from twin import frames, store
 from twin import models as m
+from twin.actions import action
 
 OWN_FLEET_SPEED_MPH = 30.0
 STOP_SERVICE_MIN, SHIFT = 20.0, (420.0, 1080.0)
 REPLAN_ITERATIONS = 2000  # the re-plan stops on iterations, so the same twin gives the same routes on any machine
 REPLAN_SAFETY_S = 30.0  # a time cap that a loaded machine may reach only in pathological cases
-LATE_RATES = ["late_penalty_usd_gold", "late_penalty_usd_silver", "late_penalty_usd_standard",
-              "notified_penalty_share", "notify_usd", "notify_window_hours", "expedite_base_usd",
-              "expedite_usd_per_mile", "expedite_hours_saved_share"]
+LATE_RATES = [
+    "late_penalty_usd_gold",
+    "late_penalty_usd_silver",
+    "late_penalty_usd_standard",
+    "notified_penalty_share",
+    "notify_usd",
+    "notify_window_hours",
+    "expedite_base_usd",
+    "expedite_usd_per_mile",
+    "expedite_hours_saved_share",
+]
 CAPACITY_RATES = ["spot_premium_share", "spot_late_share", "late_load_penalty_usd"]
 CUT_ASSUMPTION = Source(tool="assumption", model="capacity_cut", version="1")
 
@@ -53,8 +61,13 @@ def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
         price = rates(session)
     found.facts.update(customer_tier=tier, due=f"{shipment.promised_at:%Y-%m-%d %H:%M}")
     if shipment.status == "delivered":
-        return needs_info("routing", [], f"Shipment {shipment.id} is already delivered; nothing to recover.", found,
-                          status="no_action")
+        return needs_info(
+            "routing",
+            [],
+            f"Shipment {shipment.id} is already delivered; nothing to recover.",
+            found,
+            status="no_action",
+        )
     risk = _score(tb, frame, now=now)
     rate_record = price.evidence(LATE_RATES)
     window = timedelta(hours=price["notify_window_hours"])
@@ -64,30 +77,57 @@ def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
     hours_saved = round(float(frame["planned_transit_hours"].iat[0]) * price["expedite_hours_saved_share"], 1)
     expedited = _score(tb, frame.assign(slack_hours=frame["slack_hours"] + hours_saved), "expedited", now)
     expedited.evidence.inputs["hours_saved"] = hours_saved
-    notify = [] if notified else [action("notify_customer", shipment_id=shipment.id, customer=shipment.destination,
-                                         cost_usd=costs.notify(price))]
+    notify = (
+        []
+        if notified
+        else [
+            action(
+                "notify_customer", shipment_id=shipment.id, customer=shipment.destination, cost_usd=costs.notify(price)
+            )
+        ]
+    )
 
     def penalty(p_late: float) -> float:
         """Expected penalty after the customer is (or was already) told."""
         return costs.expected_late_penalty(price, p_late, tier, notified=True)
 
     options = [
-        PlanOption(name="expedite final leg",
-                   actions=[action("expedite_shipment", shipment_id=shipment.id, hours_saved=hours_saved,
-                                   cost_usd=costs.expedite_shipment(price, shipment.distance_miles)), *notify],
-                   expected_penalty_usd=penalty(expedited.p_late),
-                   impact=Impact(late_deliveries_avoided=round(risk.p_late - expedited.p_late, 2)),
-                   feasible=shipment.service != "expedited",
-                   infeasible_reason=f"{shipment.id} is already expedited"),
-        PlanOption(name="notify customer", actions=notify, expected_penalty_usd=penalty(risk.p_late),
-                   feasible=not notified,
-                   infeasible_reason=f"the customer was told at {found.facts.get('customer_notified_at')}, within "
-                                     f"the {format_number(price['notify_window_hours'])}-hour window"),
-        PlanOption(name="no action", expected_penalty_usd=costs.expected_late_penalty(price, risk.p_late, tier,
-                                                                                      notified=notified)),
+        PlanOption(
+            name="expedite final leg",
+            actions=[
+                action(
+                    "expedite_shipment",
+                    shipment_id=shipment.id,
+                    hours_saved=hours_saved,
+                    cost_usd=costs.expedite_shipment(price, shipment.distance_miles),
+                ),
+                *notify,
+            ],
+            expected_penalty_usd=penalty(expedited.p_late),
+            impact=Impact(late_deliveries_avoided=round(risk.p_late - expedited.p_late, 2)),
+            feasible=shipment.service != "expedited",
+            infeasible_reason=f"{shipment.id} is already expedited",
+        ),
+        PlanOption(
+            name="notify customer",
+            actions=notify,
+            expected_penalty_usd=penalty(risk.p_late),
+            feasible=not notified,
+            infeasible_reason=f"the customer was told at {found.facts.get('customer_notified_at')}, within "
+            f"the {format_number(price['notify_window_hours'])}-hour window",
+        ),
+        PlanOption(
+            name="no action",
+            expected_penalty_usd=costs.expected_late_penalty(price, risk.p_late, tier, notified=notified),
+        ),
     ]
-    evidence = [found, risk.evidence, expedited.evidence, rate_record,
-                tb.guidance(f"late shipment {shipment.id} on lane {shipment.lane}", "late_shipment")]
+    evidence = [
+        found,
+        risk.evidence,
+        expedited.evidence,
+        rate_record,
+        tb.guidance(f"late shipment {shipment.id} on lane {shipment.lane}", "late_shipment"),
+    ]
     switch = _carrier_switch(tb, shipment, frame, offers, remaining, now, notify, penalty)
     if switch:
         option, switch_evidence = switch
@@ -96,34 +136,62 @@ def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
     confidence = max(risk.p_late, 1 - risk.p_late)
     chosen, alternatives, plan = compare_plans(shipment.id, options, confidence)
     findings = [
-        Claim(text=f"Shipment {shipment.id} on lane {shipment.lane} is due at "
-                   f"{found.facts['due']} UTC for a {tier} customer.", evidence_ids=[found.id]),
+        Claim(
+            text=f"Shipment {shipment.id} on lane {shipment.lane} is due at "
+            f"{found.facts['due']} UTC for a {tier} customer.",
+            evidence_ids=[found.id],
+        ),
         _risk_claim(risk),
-        Claim(text=f"A late delivery to a {tier} customer costs {format_usd(costs.late_penalty(price, tier))}; a "
-                   f"customer told early bears {pct(price['notified_penalty_share'])} of it.",
-              evidence_ids=[rate_record.id]),
+        Claim(
+            text=f"A late delivery to a {tier} customer costs {format_usd(costs.late_penalty(price, tier))}; a "
+            f"customer told early bears {pct(price['notified_penalty_share'])} of it.",
+            evidence_ids=[rate_record.id],
+        ),
     ]
     if options[0].feasible:
-        findings.append(Claim(text=f"Expediting saves {format_number(hours_saved)} hours and lowers P(late) to "
-                                   f"{pct(expedited.p_late)} for {format_usd(options[0].actions[0].params.cost_usd)}.",
-                              evidence_ids=[expedited.evidence.id, plan.id]))
-    return decided("routing", chosen, alternatives, plan, evidence, findings,
-                   f"Chosen: {chosen.name} for {shipment.id}.", confidence)
+        findings.append(
+            Claim(
+                text=f"Expediting saves {format_number(hours_saved)} hours and lowers P(late) to "
+                f"{pct(expedited.p_late)} for {format_usd(options[0].actions[0].params.cost_usd)}.",
+                evidence_ids=[expedited.evidence.id, plan.id],
+            )
+        )
+    return decided(
+        "routing",
+        chosen,
+        alternatives,
+        plan,
+        evidence,
+        findings,
+        f"Chosen: {chosen.name} for {shipment.id}.",
+        confidence,
+    )
 
 
 def _risk_claim(risk: LateRisk) -> Claim:
     """What the late-risk model (or the overdue rule) says, with its drivers."""
     if risk.evidence.source.model == OVERDUE_RULE.model:
-        return Claim(text=f"The shipment is past its promised time and not delivered: P(late) is "
-                          f"{pct(risk.p_late)} by rule; model drivers: {describe_drivers(risk.drivers)}.",
-                     evidence_ids=[risk.evidence.id])
-    return Claim(text=f"The late-risk model puts P(late) at {pct(risk.p_late)}; top drivers: "
-                      f"{describe_drivers(risk.drivers)}.", evidence_ids=[risk.evidence.id])
+        return Claim(
+            text=f"The shipment is past its promised time and not delivered: P(late) is "
+            f"{pct(risk.p_late)} by rule; model drivers: {describe_drivers(risk.drivers)}.",
+            evidence_ids=[risk.evidence.id],
+        )
+    return Claim(
+        text=f"The late-risk model puts P(late) at {pct(risk.p_late)}; top drivers: {describe_drivers(risk.drivers)}.",
+        evidence_ids=[risk.evidence.id],
+    )
 
 
-def _carrier_switch(tb: Toolbox, shipment: m.Shipment, frame: pd.DataFrame, offers: list[m.CarrierLane],
-                    remaining: dict[str, float], now: datetime, notify: list[Action],
-                    penalty: Callable[[float], float]) -> tuple[PlanOption, list[Evidence]] | None:
+def _carrier_switch(
+    tb: Toolbox,
+    shipment: m.Shipment,
+    frame: pd.DataFrame,
+    offers: list[m.CarrierLane],
+    remaining: dict[str, float],
+    now: datetime,
+    notify: list[Action],
+    penalty: Callable[[float], float],
+) -> tuple[PlanOption, list[Evidence]] | None:
     """Hand the rest of the trip to the best other carrier on the lane with capacity left, scored by the late-risk
     model."""
     others = [offer for offer in offers if offer.carrier != shipment.carrier and remaining.get(offer.carrier, 0) >= 1]
@@ -132,16 +200,30 @@ def _carrier_switch(tb: Toolbox, shipment: m.Shipment, frame: pd.DataFrame, offe
     options = []
     for offer in others:
         what_if = _score(tb, frame.assign(carrier=offer.carrier), f"carrier={offer.carrier}", now)
-        options.append(carriers.CarrierOption(carrier=offer.carrier, lane=offer.lane, rate_per_mile=offer.rate_per_mile,
-                                              on_time_prob=round(1 - what_if.p_late, 4),
-                                              capacity_loads=int(remaining[offer.carrier])))
+        options.append(
+            carriers.CarrierOption(
+                carrier=offer.carrier,
+                lane=offer.lane,
+                rate_per_mile=offer.rate_per_mile,
+                on_time_prob=round(1 - what_if.p_late, 4),
+                capacity_loads=int(remaining[offer.carrier]),
+            )
+        )
     ranking = carriers.rank_carriers(options, miles=shipment.distance_miles / 2)
     best = next(option for option in options if option.carrier == ranking.chosen)
     return PlanOption(
-        name=f"switch to {best.carrier}", expected_penalty_usd=penalty(1 - best.on_time_prob),
-        actions=[action("switch_carrier", shipment_id=shipment.id, from_carrier=shipment.carrier,
-                        to_carrier=best.carrier,
-                        cost_usd=costs.carrier_move(best.rate_per_mile, shipment.distance_miles / 2)), *notify],
+        name=f"switch to {best.carrier}",
+        expected_penalty_usd=penalty(1 - best.on_time_prob),
+        actions=[
+            action(
+                "switch_carrier",
+                shipment_id=shipment.id,
+                from_carrier=shipment.carrier,
+                to_carrier=best.carrier,
+                cost_usd=costs.carrier_move(best.rate_per_mile, shipment.distance_miles / 2),
+            ),
+            *notify,
+        ],
     ), [ranking.evidence]
 
 
@@ -162,72 +244,127 @@ def carrier_capacity(tb: Toolbox, refs: Refs, cut_pct: float | None = None) -> P
         price = rates(session)
     assumed = cut_pct is None
     cut = 100.0 if assumed else cut_pct
-    cut_record = Evidence(id=f"assumption:capacity_cut:{carrier.code}", source=CUT_ASSUMPTION,
-                          inputs={"stated_cut_pct": cut_pct},
-                          facts={"capacity_cut_pct": cut, "assumed": assumed,
-                                 "rule": "no cut stated: the whole weekly volume is re-tendered (SOP-CAP-01 worst case)"
-                                 if assumed else "the cut stated in the report"})
+    cut_record = Evidence(
+        id=f"assumption:capacity_cut:{carrier.code}",
+        source=CUT_ASSUMPTION,
+        inputs={"stated_cut_pct": cut_pct},
+        facts={
+            "capacity_cut_pct": cut,
+            "assumed": assumed,
+            "rule": "no cut stated: the whole weekly volume is re-tendered (SOP-CAP-01 worst case)"
+            if assumed
+            else "the cut stated in the report",
+        },
+    )
     analysis = capacity_shortfall(carrier.code, own, offers, lanes, week, remaining, cut)
     if analysis is None:
-        return needs_info("routing", [], f"Carrier {carrier.code} has no recent loads to re-tender.", found,
-                          status="no_action")
+        return needs_info(
+            "routing", [], f"Carrier {carrier.code} has no recent loads to re-tender.", found, status="no_action"
+        )
     assignment, original_cost, loads = analysis
     rate_record = price.evidence(CAPACITY_RATES)
     extra = round(assignment.freight_cost_usd - original_cost, 2)
     premium = round(costs.spot_move(price, original_cost) - original_cost, 2)
     options = [
-        PlanOption(name="re-tender to contract carriers",
-                   expected_penalty_usd=costs.late_loads(price, assignment.expected_late_loads
-                                                         + len(assignment.unassigned)),
-                   actions=[action("retender_loads", from_carrier=carrier.code, capacity_cut_pct=cut,
-                                   cost_usd=max(0.0, extra),
-                                   assignments=[{"load_id": a.load_id, "lane": a.lane, "carrier": a.carrier}
-                                                for a in assignment.loads if a.carrier])],
-                   impact=Impact(loads=len(loads), loads_unassigned=len(assignment.unassigned),
-                                 saving_usd=max(0.0, -extra) or None),
-                   feasible=len(assignment.unassigned) < len(loads),
-                   infeasible_reason="no other carrier has capacity left for these loads this week"),
-        PlanOption(name="spot market", expected_penalty_usd=costs.late_loads(price, len(loads) * price["spot_late_share"]),
-                   actions=[action("book_spot", from_carrier=carrier.code, loads=len(loads), cost_usd=premium)],
-                   impact=Impact(loads=len(loads))),
-        PlanOption(name="hold loads a week", expected_penalty_usd=costs.late_loads(price, len(loads)),
-                   impact=Impact(loads=len(loads))),
+        PlanOption(
+            name="re-tender to contract carriers",
+            expected_penalty_usd=costs.late_loads(price, assignment.expected_late_loads + len(assignment.unassigned)),
+            actions=[
+                action(
+                    "retender_loads",
+                    from_carrier=carrier.code,
+                    capacity_cut_pct=cut,
+                    cost_usd=max(0.0, extra),
+                    assignments=[
+                        {"load_id": a.load_id, "lane": a.lane, "carrier": a.carrier}
+                        for a in assignment.loads
+                        if a.carrier
+                    ],
+                )
+            ],
+            impact=Impact(
+                loads=len(loads), loads_unassigned=len(assignment.unassigned), saving_usd=max(0.0, -extra) or None
+            ),
+            feasible=len(assignment.unassigned) < len(loads),
+            infeasible_reason="no other carrier has capacity left for these loads this week",
+        ),
+        PlanOption(
+            name="spot market",
+            expected_penalty_usd=costs.late_loads(price, len(loads) * price["spot_late_share"]),
+            actions=[action("book_spot", from_carrier=carrier.code, loads=len(loads), cost_usd=premium)],
+            impact=Impact(loads=len(loads)),
+        ),
+        PlanOption(
+            name="hold loads a week",
+            expected_penalty_usd=costs.late_loads(price, len(loads)),
+            impact=Impact(loads=len(loads)),
+        ),
     ]
     confidence = 1 - assignment.expected_late_loads / max(1, len(loads))
-    chosen, alternatives, plan = compare_plans(f"{carrier.code}-capacity", options, confidence,
-                                               {"loads": len(loads), "capacity_cut_pct": cut,
-                                                "original_cost_usd": round(original_cost, 2)})
+    chosen, alternatives, plan = compare_plans(
+        f"{carrier.code}-capacity",
+        options,
+        confidence,
+        {"loads": len(loads), "capacity_cut_pct": cut, "original_cost_usd": round(original_cost, 2)},
+    )
     stated = "is assumed to lose" if assumed else "loses"
     findings = [
-        Claim(text=f"{carrier.code} {stated} {format_number(cut)}% of its capacity: {len(loads)} loads a week "
-                   f"need another carrier.", evidence_ids=[plan.id, found.id, cut_record.id]),
-        Claim(text=f"CP-SAT assigns them for {format_usd(assignment.freight_cost_usd)} against "
-                   f"{format_usd(original_cost)} under contract, with "
-                   f"{format_number(assignment.expected_late_loads)} expected late loads.",
-              evidence_ids=[assignment.evidence.id, plan.id]),
+        Claim(
+            text=f"{carrier.code} {stated} {format_number(cut)}% of its capacity: {len(loads)} loads a week "
+            f"need another carrier.",
+            evidence_ids=[plan.id, found.id, cut_record.id],
+        ),
+        Claim(
+            text=f"CP-SAT assigns them for {format_usd(assignment.freight_cost_usd)} against "
+            f"{format_usd(original_cost)} under contract, with "
+            f"{format_number(assignment.expected_late_loads)} expected late loads.",
+            evidence_ids=[assignment.evidence.id, plan.id],
+        ),
     ]
     guidance = tb.guidance(f"{carrier.code} capacity shortfall, loads to re-tender", "carrier_capacity")
-    return decided("routing", chosen, alternatives, plan, [found, cut_record, rate_record, assignment.evidence,
-                                                           guidance], findings,
-                   f"Chosen: {chosen.name} for {carrier.code}.", confidence)
+    return decided(
+        "routing",
+        chosen,
+        alternatives,
+        plan,
+        [found, cut_record, rate_record, assignment.evidence, guidance],
+        findings,
+        f"Chosen: {chosen.name} for {carrier.code}.",
+        confidence,
+    )
 
 
-def capacity_shortfall(carrier: str, own: list[m.CarrierLane], offers: dict[str, list[m.CarrierLane]],
-                       lanes: dict, week: dict[tuple[str, str], float], remaining: dict[str, float],
-                       cut_pct: float) -> tuple[carriers.LoadAssignment, float, list[carriers.Load]] | None:
+def capacity_shortfall(
+    carrier: str,
+    own: list[m.CarrierLane],
+    offers: dict[str, list[m.CarrierLane]],
+    lanes: dict,
+    week: dict[tuple[str, str], float],
+    remaining: dict[str, float],
+    cut_pct: float,
+) -> tuple[carriers.LoadAssignment, float, list[carriers.Load]] | None:
     """The loads a capacity cut displaces and their CP-SAT assignment to the other carriers' remaining capacity."""
     loads, original_cost = [], 0.0
     for offer in own:
         displaced = round(week.get((carrier, offer.lane), 0.0) * cut_pct / 100)
         miles = lanes[offer.lane].distance_miles
-        loads += [carriers.Load(load_id=f"{offer.lane}#{k + 1}", lane=offer.lane, miles=miles) for k in range(displaced)]
+        loads += [
+            carriers.Load(load_id=f"{offer.lane}#{k + 1}", lane=offer.lane, miles=miles) for k in range(displaced)
+        ]
         original_cost += displaced * offer.rate_per_mile * miles
     if not loads:
         return None
     options = [
-        carriers.CarrierOption(carrier=o.carrier, lane=o.lane, rate_per_mile=o.rate_per_mile,
-                               on_time_prob=o.on_time_rate, capacity_loads=int(remaining.get(o.carrier, 0.0)))
-        for lane_offers in offers.values() for o in lane_offers if o.carrier != carrier
+        carriers.CarrierOption(
+            carrier=o.carrier,
+            lane=o.lane,
+            rate_per_mile=o.rate_per_mile,
+            on_time_prob=o.on_time_rate,
+            capacity_loads=int(remaining.get(o.carrier, 0.0)),
+        )
+        for lane_offers in offers.values()
+        for o in lane_offers
+        if o.carrier != carrier
     ]
     problem = carriers.AssignmentProblem(loads=loads, options=options)
     return carriers.assign_loads(problem, time_limit_s=5.0), original_cost, loads
@@ -242,27 +379,47 @@ def replan_without_truck(tb: Toolbox, truck: str, reason: str, also_out: list[st
         dc = session.get(m.Location, vehicle.home_dc)
         routes = store.routes_on(session, now.date(), dc.code)
         fleet = {route.truck: session.get(m.Vehicle, route.truck) for route, _ in routes}
-        stops = [(stop, session.get(m.Location, stop.customer), session.get(m.Shipment, stop.shipment_id))
-                 for _route, route_stops in routes for stop in route_stops]
+        stops = [
+            (stop, session.get(m.Location, stop.customer), session.get(m.Shipment, stop.shipment_id))
+            for _route, route_stops in routes
+            for stop in route_stops
+        ]
         metro = store.carrier_lanes(session, lane=f"{dc.region}-{dc.region}", carrier="CAR-METRO")
         in_workshop = {order.truck for order in store.workshop_bookings(session, dc.code, now.date())}
         price = rates(session)
     out = sorted(({truck, *(also_out or [])} | in_workshop) & set(fleet))
     own_stops = [stop for route, route_stops in routes if route.truck in out for stop in route_stops]
     if not own_stops:
-        return needs_info("routing", [], f"Truck {truck} has no route today; nothing to re-plan.",
-                          lookup("truck", truck, vehicle), status="no_action")
+        return needs_info(
+            "routing",
+            [],
+            f"Truck {truck} has no route today; nothing to re-plan.",
+            lookup("truck", truck, vehicle),
+            status="no_action",
+        )
     tiers = {stop.customer: customer.tier for stop, customer, _ in stops}
     problem = routing.RoutingProblem(
-        depot=routing.Depot(id=dc.code, location=routing.Location(lat=dc.lat, lon=dc.lon),
-                            tw_early=SHIFT[0], tw_late=SHIFT[1]),
-        stops=[routing.Stop(id=stop.shipment_id, location=routing.Location(lat=customer.lat, lon=customer.lon),
-                            demand=shipment.units, service_minutes=STOP_SERVICE_MIN,
-                            tw_early=customer.window_start_min, tw_late=customer.window_end_min,
-                            drop_penalty=costs.late_penalty(price, customer.tier))
-               for stop, customer, shipment in stops],
-        vehicles=[routing.Vehicle(id=route.truck, capacity=fleet[route.truck].capacity_units,
-                                  shift_start=SHIFT[0], shift_end=SHIFT[1]) for route, _ in routes],
+        depot=routing.Depot(
+            id=dc.code, location=routing.Location(lat=dc.lat, lon=dc.lon), tw_early=SHIFT[0], tw_late=SHIFT[1]
+        ),
+        stops=[
+            routing.Stop(
+                id=stop.shipment_id,
+                location=routing.Location(lat=customer.lat, lon=customer.lon),
+                demand=shipment.units,
+                service_minutes=STOP_SERVICE_MIN,
+                tw_early=customer.window_start_min,
+                tw_late=customer.window_end_min,
+                drop_penalty=costs.late_penalty(price, customer.tier),
+            )
+            for stop, customer, shipment in stops
+        ],
+        vehicles=[
+            routing.Vehicle(
+                id=route.truck, capacity=fleet[route.truck].capacity_units, shift_start=SHIFT[0], shift_end=SHIFT[1]
+            )
+            for route, _ in routes
+        ],
         speed_mph=OWN_FLEET_SPEED_MPH,
     )
     baseline = routing.solve_vrptw(problem, time_limit_s=REPLAN_SAFETY_S, max_iterations=REPLAN_ITERATIONS, seed=0)
@@ -276,39 +433,90 @@ def replan_without_truck(tb: Toolbox, truck: str, reason: str, also_out: list[st
     extra_hours = (plan.objective.total_duration - before.total_duration) / 60
     replan_cost = costs.own_fleet(price, extra_miles, extra_hours)
     saving = costs.own_fleet(price, -extra_miles, -extra_hours)
-    dropped_penalty = sum(costs.late_penalty(price, tiers[s.customer]) for s, *_ in stops
-                          if s.shipment_id in plan.unserved)
+    dropped_penalty = sum(
+        costs.late_penalty(price, tiers[s.customer]) for s, *_ in stops if s.shipment_id in plan.unserved
+    )
     metro_rate = metro[0].rate_per_mile if metro else 2.6
-    rate_record = price.evidence(["own_fleet_usd_per_km", "driver_usd_per_hour", "tender_stop_fee_usd",
-                                  "late_penalty_usd_gold", "late_penalty_usd_silver", "late_penalty_usd_standard"])
+    rate_record = price.evidence(
+        [
+            "own_fleet_usd_per_km",
+            "driver_usd_per_hour",
+            "tender_stop_fee_usd",
+            "late_penalty_usd_gold",
+            "late_penalty_usd_silver",
+            "late_penalty_usd_standard",
+        ]
+    )
     handed = [s for s in own_stops]
     options = [
-        PlanOption(name="re-plan routes without the truck", expected_penalty_usd=dropped_penalty,
-                   actions=[action("replan_route", dc=dc.code, removed_truck=truck, day=now.date().isoformat(),
-                                   cost_usd=replan_cost, removed_trucks=out,
-                                   routes=[{"truck": r.vehicle_id, "stops": [v.stop_id for v in r.visits]}
-                                           for r in plan.routes],
-                                   unserved=plan.unserved)],
-                   impact=Impact(stops_moved=len(own_stops), stops_unserved=len(plan.unserved),
-                                 extra_miles=round(extra_miles, 1), saving_usd=saving or None)),
-        PlanOption(name="hand stops to CAR-METRO",
-                   actions=[action("tender_stops", carrier="CAR-METRO", truck=truck,
-                                   shipments=[s.shipment_id for s in handed],
-                                   cost_usd=costs.tender_stops(price, metro_rate,
-                                                               [2 * sh.distance_miles for s, _, sh in stops
-                                                                if s in own_stops]))],
-                   impact=Impact(stops_moved=len(own_stops))),
+        PlanOption(
+            name="re-plan routes without the truck",
+            expected_penalty_usd=dropped_penalty,
+            actions=[
+                action(
+                    "replan_route",
+                    dc=dc.code,
+                    removed_truck=truck,
+                    day=now.date().isoformat(),
+                    cost_usd=replan_cost,
+                    removed_trucks=out,
+                    routes=[{"truck": r.vehicle_id, "stops": [v.stop_id for v in r.visits]} for r in plan.routes],
+                    unserved=plan.unserved,
+                )
+            ],
+            impact=Impact(
+                stops_moved=len(own_stops),
+                stops_unserved=len(plan.unserved),
+                extra_miles=round(extra_miles, 1),
+                saving_usd=saving or None,
+            ),
+        ),
+        PlanOption(
+            name="hand stops to CAR-METRO",
+            actions=[
+                action(
+                    "tender_stops",
+                    carrier="CAR-METRO",
+                    truck=truck,
+                    shipments=[s.shipment_id for s in handed],
+                    cost_usd=costs.tender_stops(
+                        price, metro_rate, [2 * sh.distance_miles for s, _, sh in stops if s in own_stops]
+                    ),
+                )
+            ],
+            impact=Impact(stops_moved=len(own_stops)),
+        ),
     ]
     served = 1 - len(plan.unserved) / len(own_stops)
-    chosen, alternatives, comparison = compare_plans(f"{truck}-replan", options, served,
-                                                     {"dc": dc.code, "trucks_out": out,
-                                                      "distance_before_miles": round(before.total_distance, 1),
-                                                      "confidence_rule": "share of the moved stops the re-plan serves"})
-    findings = [Claim(text=f"{reason} The stops of {', '.join(out)} at {dc.code} need other trucks; the VRPTW solver "
-                           f"covers them in {format_number(plan.objective.total_distance)} miles with "
-                           f"{len(plan.unserved)} stops unserved.", evidence_ids=[plan.evidence.id, comparison.id])]
-    return decided("routing", chosen, alternatives, comparison, [baseline.evidence, plan.evidence, rate_record],
-                   findings, f"Chosen: {chosen.name} for {truck}.", comparison.facts["confidence"])
+    chosen, alternatives, comparison = compare_plans(
+        f"{truck}-replan",
+        options,
+        served,
+        {
+            "dc": dc.code,
+            "trucks_out": out,
+            "distance_before_miles": round(before.total_distance, 1),
+            "confidence_rule": "share of the moved stops the re-plan serves",
+        },
+    )
+    findings = [
+        Claim(
+            text=f"{reason} The stops of {', '.join(out)} at {dc.code} need other trucks; the VRPTW solver "
+            f"covers them in {format_number(plan.objective.total_distance)} miles with "
+            f"{len(plan.unserved)} stops unserved.",
+            evidence_ids=[plan.evidence.id, comparison.id],
+        )
+    ]
+    return decided(
+        "routing",
+        chosen,
+        alternatives,
+        comparison,
+        [baseline.evidence, plan.evidence, rate_record],
+        findings,
+        f"Chosen: {chosen.name} for {truck}.",
+        comparison.facts["confidence"],
+    )
 
 
 def handle_handoff(tb: Toolbox, handoff: Handoff) -> Proposal:
@@ -328,27 +536,62 @@ def expedite_transfer(tb: Toolbox, lane_code: str, sku: str, units: int, reason:
         offers = store.carrier_lanes(session, lane=lane_code)
         lane = session.get(m.Lane, lane_code)
         remaining = store.remaining_capacity(session, tb.now())
-    options = [carriers.CarrierOption(carrier=o.carrier, lane=o.lane, rate_per_mile=o.rate_per_mile,
-                                      on_time_prob=o.on_time_rate, capacity_loads=int(remaining.get(o.carrier, 0)))
-               for o in offers if remaining.get(o.carrier, 0) >= 1]
+    options = [
+        carriers.CarrierOption(
+            carrier=o.carrier,
+            lane=o.lane,
+            rate_per_mile=o.rate_per_mile,
+            on_time_prob=o.on_time_rate,
+            capacity_loads=int(remaining.get(o.carrier, 0)),
+        )
+        for o in offers
+        if remaining.get(o.carrier, 0) >= 1
+    ]
     found = lookup("lane", lane_code, lane)
     if not options:
-        return needs_info("routing", [], f"No carrier on lane {lane_code} has capacity left this week.", found,
-                          status="no_action")
+        return needs_info(
+            "routing", [], f"No carrier on lane {lane_code} has capacity left this week.", found, status="no_action"
+        )
     ranking = carriers.rank_carriers(options, miles=lane.distance_miles)
     best = next(option for option in options if option.carrier == ranking.chosen)
-    plans = [PlanOption(name=f"book {best.carrier}",
-                        actions=[action("book_carrier", lane=lane.code, carrier=best.carrier, transfer_sku=sku,
-                                        units=units, cost_usd=costs.carrier_move(best.rate_per_mile,
-                                                                                 lane.distance_miles))])]
-    chosen, alternatives, comparison = compare_plans(f"{lane.code}-transfer", plans, best.on_time_prob,
-                                                     {"lane": lane.code, "sku": sku, "units": units,
-                                                      "origin": lane.origin, "destination": f"DC-{lane.dest_region}"})
-    findings = [Claim(text=f"{reason} On lane {lane.code}, {best.carrier} ranks first with on-time "
-                           f"{pct(best.on_time_prob)} for {format_usd(chosen.cost_usd)}.",
-                      evidence_ids=[ranking.evidence.id, comparison.id])]
-    return decided("routing", chosen, alternatives, comparison, [ranking.evidence], findings,
-                   f"Chosen: book {best.carrier} on {lane.code}.", best.on_time_prob)
+    plans = [
+        PlanOption(
+            name=f"book {best.carrier}",
+            actions=[
+                action(
+                    "book_carrier",
+                    lane=lane.code,
+                    carrier=best.carrier,
+                    transfer_sku=sku,
+                    units=units,
+                    cost_usd=costs.carrier_move(best.rate_per_mile, lane.distance_miles),
+                )
+            ],
+        )
+    ]
+    chosen, alternatives, comparison = compare_plans(
+        f"{lane.code}-transfer",
+        plans,
+        best.on_time_prob,
+        {"lane": lane.code, "sku": sku, "units": units, "origin": lane.origin, "destination": f"DC-{lane.dest_region}"},
+    )
+    findings = [
+        Claim(
+            text=f"{reason} On lane {lane.code}, {best.carrier} ranks first with on-time "
+            f"{pct(best.on_time_prob)} for {format_usd(chosen.cost_usd)}.",
+            evidence_ids=[ranking.evidence.id, comparison.id],
+        )
+    ]
+    return decided(
+        "routing",
+        chosen,
+        alternatives,
+        comparison,
+        [ranking.evidence],
+        findings,
+        f"Chosen: book {best.carrier} on {lane.code}.",
+        best.on_time_prob,
+    )
 
 
 def now_utc(tb: Toolbox) -> datetime:

@@ -21,8 +21,9 @@ class ExceptionType(StrEnum):
 
 
 Specialist = Literal["routing", "inventory", "maintenance"]
-DecisionStatus = Literal["executed", "pending_approval", "rejected", "overridden", "needs_info", "no_action",
-                         "superseded", "expired"]
+DecisionStatus = Literal[
+    "executed", "pending_approval", "rejected", "overridden", "needs_info", "no_action", "superseded", "expired"
+]
 
 SPECIALIST_FOR: dict[ExceptionType, Specialist] = {
     ExceptionType.late_shipment: "routing",
@@ -53,10 +54,15 @@ class Refs(BaseModel):
 class ExceptionIn(BaseModel):
     """An exception reported by a system of record, a detector or a person."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"type": "late_shipment", "refs": {"shipment_id": "SHP-009420"}, "severity": "high", "source": "tms"},
-        {"description": "Truck TRK-007 is running hot and losing oil pressure", "source": "chat"},
-    ]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"type": "late_shipment", "refs": {"shipment_id": "SHP-009420"}, "severity": "high", "source": "tms"},
+                {"description": "Truck TRK-007 is running hot and losing oil pressure", "source": "chat"},
+            ]
+        },
+    )
 
     type: ExceptionType | None = None
     description: str | None = Field(None, max_length=4000)
@@ -79,8 +85,9 @@ class Impact(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    cost_usd: float = Field(0.0, ge=0, description="What the plan spends, USD; a saving is `saving_usd`, never a "
-                                                   "negative cost.")
+    cost_usd: float = Field(
+        0.0, ge=0, description="What the plan spends, USD; a saving is `saving_usd`, never a negative cost."
+    )
     saving_usd: float | None = Field(None, ge=0)
     expected_penalty_usd: float | None = Field(None, ge=0)
     expected_total_usd: float | None = Field(None, ge=0)
@@ -154,7 +161,11 @@ class Decision(BaseModel):
     trace_id: str
     created_at: datetime | None = None
     outcome: Outcome | None = None
-    duplicate_of: str | None = Field(None, description="Set on the answer to an exception merged into an earlier one "
-                                     "about the same subject: the earlier exception's id.")
-    superseded_by: str | None = Field(None, description="The decision made on current facts when this one's facts "
-                                      "changed before its verdict.")
+    duplicate_of: str | None = Field(
+        None,
+        description="Set on the answer to an exception merged into an earlier one "
+        "about the same subject: the earlier exception's id.",
+    )
+    superseded_by: str | None = Field(
+        None, description="The decision made on current facts when this one's facts changed before its verdict."
+    )

@@ -11,11 +11,25 @@ from agents.intent import extract, lanes
 Period = Literal["today", "tomorrow", "this_week", "next_week"]
 Kind = Literal["trucks", "shipments", "skus"]
 
-_NUMBERS = {w: n for n, w in enumerate(
-    ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"], start=1)} | {"a": 1, "an": 1}
+_NUMBERS = {
+    w: n
+    for n, w in enumerate(
+        ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"], start=1
+    )
+} | {"a": 1, "an": 1}
 _COUNT = r"\d{1,3}|" + "|".join(w for w in _NUMBERS if len(w) > 2)
-_SITES = {"dallas": "DC-DAL", "houston": "DC-HOU", "atlanta": "DC-ATL", "chicago": "DC-CHI", "los angeles": "DC-LAX",
-          "la": "DC-LAX", "l.a.": "DC-LAX", "california": "DC-LAX", "georgia": "DC-ATL", "illinois": "DC-CHI"}
+_SITES = {
+    "dallas": "DC-DAL",
+    "houston": "DC-HOU",
+    "atlanta": "DC-ATL",
+    "chicago": "DC-CHI",
+    "los angeles": "DC-LAX",
+    "la": "DC-LAX",
+    "l.a.": "DC-LAX",
+    "california": "DC-LAX",
+    "georgia": "DC-ATL",
+    "illinois": "DC-CHI",
+}
 REGIONS = {"TX": ("DC-DAL", "DC-HOU")}  # states holding more than one DC
 _PLACE = re.compile(
     r"(?P<lead>\b(?:to|towards|into|for|bound\s+for|headed\s+(?:to|for)|going\s+to|delivering\s+to|"
@@ -26,7 +40,9 @@ _PLACE = re.compile(
 )
 _TO = re.compile(r"^(?:to|towards|into|bound\s+for|headed\s+(?:to|for)|going\s+to|delivering\s+to)\b", re.IGNORECASE)
 _FROM = re.compile(r"^(?:from|out\s+of|leaving|departing)\b", re.IGNORECASE)
-_CARRIER = re.compile(r"\bCAR-([A-Z]+)\b|\b(swift\s*line|red\s*river|blue\s*grid|prairie|coastal|metro)\b", re.IGNORECASE)
+_CARRIER = re.compile(
+    r"\bCAR-([A-Z]+)\b|\b(swift\s*line|red\s*river|blue\s*grid|prairie|coastal|metro)\b", re.IGNORECASE
+)
 _PERIODS: tuple[tuple[str, Period], ...] = (
     (r"\b(?:today|tonight)\b", "today"),
     (r"\b(?:tomorrow|tmrw|tmr|tomorow|tommorow|tommorrow)\b", "tomorrow"),
@@ -38,7 +54,9 @@ _DAYS = re.compile(rf"\b(?P<n>{_COUNT}|a|an)[\s-]*days?\b(?!\s+(?:of\s+cover|lat
 _TOP = re.compile(
     rf"\btop[\s-]*(?P<a>{_COUNT})\b|\b(?P<b>{_COUNT})\s+(?:riskiest|worst|most\s+at[\s-]risk|most\s+risky|highest)\b"
     rf"|\b(?:riskiest|worst|most\s+at[\s-]risk|most\s+risky)\s+(?P<c>{_COUNT})\b"
-    r"|\b(?:show|list)\s+(?:me\s+)?(?:the\s+)?(?P<d>\d{1,3})\b(?!\s*(?:%|percent|days?|weeks?))", re.IGNORECASE)
+    r"|\b(?:show|list)\s+(?:me\s+)?(?:the\s+)?(?P<d>\d{1,3})\b(?!\s*(?:%|percent|days?|weeks?))",
+    re.IGNORECASE,
+)
 _KINDS: tuple[tuple[str, Kind], ...] = (
     (r"\b(?:trucks|vehicles|rigs|tractors|fleet|(?:riskiest|worst|what|which)\s+truck)\b", "trucks"),
     (r"\b(?:shipments|loads|deliveries|(?:riskiest|worst)\s+shipment)\b", "shipments"),
@@ -46,11 +64,16 @@ _KINDS: tuple[tuple[str, Kind], ...] = (
 )
 _STATUSES = (
     (r"\b(?:pending|waiting|awaiting|outstanding|open|queue|sign[\s-]?off|approval)\b", "pending_approval"),
-    (r"\bexecuted\b", "executed"), (r"\brejected\b", "rejected"), (r"\boverridden\b", "overridden"),
-    (r"\bneeds?[\s_]info\b|\bmissing\s+info", "needs_info"), (r"\bno[\s_]action\b", "no_action"),
+    (r"\bexecuted\b", "executed"),
+    (r"\brejected\b", "rejected"),
+    (r"\boverridden\b", "overridden"),
+    (r"\bneeds?[\s_]info\b|\bmissing\s+info", "needs_info"),
+    (r"\bno[\s_]action\b", "no_action"),
 )
 _SPECIALIST = re.compile(r"\b(routing|inventory|maintenance)\s+(?:decisions?|ones|calls)\b", re.IGNORECASE)
-_REASON_LEAD = re.compile(r"^[\s,;:.\-–—]*(?:(?:because|since|as|reason\s*:?|due\s+to|cause|why\s*:?)\b\s*)?", re.IGNORECASE)
+_REASON_LEAD = re.compile(
+    r"^[\s,;:.\-–—]*(?:(?:because|since|as|reason\s*:?|due\s+to|cause|why\s*:?)\b\s*)?", re.IGNORECASE
+)
 
 
 class Slots(BaseModel):
@@ -112,8 +135,11 @@ def _places(text: str, lane_spans: list[tuple[int, int]]) -> dict[str, str]:
 def read_slots(text: str) -> Slots:
     """The slots of a message."""
     codes = extract(text, keep_instructions=True)
-    values: dict = {k: codes[k] for k in ("shipment_id", "sku", "asset_id", "customer", "decision_id", "lane",
-                                           "capacity_cut_pct") if k in codes}
+    values: dict = {
+        k: codes[k]
+        for k in ("shipment_id", "sku", "asset_id", "customer", "decision_id", "lane", "capacity_cut_pct")
+        if k in codes
+    }
     values |= _places(text, [(start, end) for start, end, _ in lanes(text)])
     carriers = list(dict.fromkeys(_carrier(match) for match in _CARRIER.finditer(text)))
     if carriers:
@@ -128,9 +154,14 @@ def read_slots(text: str) -> Slots:
     if top := _TOP.search(text):
         values["top"] = _count(top["a"] or top["b"] or top["c"] or top["d"])
     values["kind"] = next((kind for pattern, kind in _KINDS if re.search(pattern, text, re.IGNORECASE)), None)
-    if re.search(r"\bdecisions?\b|\bapprovals?\b|\bsign[\s-]?off\b|\b(?:was|were|got)\s+(?:rejected|executed|overridden)",
-                 text, re.IGNORECASE):
-        values["status"] = next((status for pattern, status in _STATUSES if re.search(pattern, text, re.IGNORECASE)), None)
+    if re.search(
+        r"\bdecisions?\b|\bapprovals?\b|\bsign[\s-]?off\b|\b(?:was|were|got)\s+(?:rejected|executed|overridden)",
+        text,
+        re.IGNORECASE,
+    ):
+        values["status"] = next(
+            (status for pattern, status in _STATUSES if re.search(pattern, text, re.IGNORECASE)), None
+        )
     if specialist := _SPECIALIST.search(text):
         values["specialist"] = specialist[1].lower()
     return Slots(**values)
@@ -142,9 +173,9 @@ def read_reason(text: str, explicit_only: bool = False) -> str | None:
     lead = re.search(r"\b(?:because|since|reason\s*:|due\s+to)\s*", text, re.IGNORECASE)
     decision = re.search(r"\bDEC-[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*", text)
     if lead is not None:
-        rest = text[lead.start():]
+        rest = text[lead.start() :]
     elif decision is not None and not explicit_only:
-        rest = text[decision.end():]
+        rest = text[decision.end() :]
     else:
         return None
     reason = _REASON_LEAD.sub("", rest).strip().rstrip(".!")

@@ -52,5 +52,10 @@ def open_toolbox(settings: Settings, engine: Engine | None = None) -> Toolbox:
         migrate(engine)
     knowledge = KnowledgeBase(open_client(settings))
     knowledge.index_procedures()
-    return Toolbox(engine=engine, models=load_all(settings.models_dir), knowledge=knowledge,
-                   llm=make_chat_model(settings), settings=settings)
+    return Toolbox(
+        engine=engine,
+        models=load_all(settings.models_dir),
+        knowledge=knowledge,
+        llm=make_chat_model(settings),
+        settings=settings,
+    )

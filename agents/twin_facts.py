@@ -12,8 +12,9 @@ TWIN_SOURCE = Source(tool="twin", model="store", version="live")
 def lookup(kind: str, key: str | None, row: SQLModel | None) -> Evidence:
     """Evidence of looking an entity up in the twin: its stored fields, or that it was not found."""
     facts = row.model_dump(mode="json", exclude_none=True) if row is not None else {}
-    return Evidence(id=f"twin:{kind}:{key}", source=TWIN_SOURCE, inputs={kind: key},
-                    facts={"found": row is not None, **facts})
+    return Evidence(
+        id=f"twin:{kind}:{key}", source=TWIN_SOURCE, inputs={kind: key}, facts={"found": row is not None, **facts}
+    )
 
 
 def rates(session: Session) -> Rates:

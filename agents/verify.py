@@ -1,6 +1,7 @@
 """The justification verifier: each number (rounded as written; 82% also matches 0.8234), entity code, date and
 time in a sentence must be in the evidence it cites."""
 
+import contextlib
 import math
 import re
 from bisect import bisect_left
@@ -27,8 +28,11 @@ TOKEN = re.compile(
     rf"|(?<![\w.])(?P<sign>[-\u2212](?=\$?\d))?\$?(?P<number>{NUMBER})(?P<percent>\s?%|\s+percent\b)?"
 )
 # A token written as a string must stand alone in the evidence: `SKU-0042` is not in `SKU-00421`.
-STRING_EDGE = {"code": (r"(?<![A-Za-z0-9])", r"(?![A-Za-z0-9])"), "date": (r"(?<!\d)", r"(?!\d)"),
-               "time": (r"(?<![\d:])", r"(?![\d:])")}
+STRING_EDGE = {
+    "code": (r"(?<![A-Za-z0-9])", r"(?![A-Za-z0-9])"),
+    "date": (r"(?<!\d)", r"(?!\d)"),
+    "time": (r"(?<![\d:])", r"(?![\d:])"),
+}
 RELATIVE_SLACK = 1e-9
 
 TokenKind = Literal["number", "percent", "code", "date", "time"]
@@ -103,10 +107,8 @@ class EvidenceIndex:
                 leaf = str(leaf)
                 strings.append(leaf)
                 numbers.extend(token.value for token in extract_tokens(leaf) if token.value is not None)
-                try:
+                with contextlib.suppress(ValueError):
                     numbers.append(float(leaf))
-                except ValueError:
-                    pass
         self.numbers = sorted(number for number in numbers if math.isfinite(number))
         self.text = "\n".join(strings)
 

@@ -10,11 +10,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from api import metrics
-from api.routers import audit, chat, decisions, exceptions, health, policies, twin, webhooks
-from api.routers import console
 from agents.modelbook import trained
+from api import metrics
 from api.jobs import detection_loop, recovery_loop
+from api.routers import audit, chat, console, decisions, exceptions, health, policies, twin, webhooks
 from api.throttle import RateLimiter
 from api.validation import BodyLimit, check_input, validation_error
 from api.webhooks import SecretBox, WebhookSettings, delivery_loop, seal_stored
@@ -43,8 +42,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 if trained(settings.models_dir):
                     app.state.desk = stack.enter_context(open_desk(settings, engine))
                 else:
-                    logger.warning("no trained models under %s: decisions are off until `yardmaster train`",
-                                   settings.models_dir)
+                    logger.warning(
+                        "no trained models under %s: decisions are off until `yardmaster train`", settings.models_dir
+                    )
             except Exception as error:  # a corrupt artifact keeps decisions off, not the whole service
                 app.state.desk_error = f"cannot be loaded: {type(error).__name__}: {error}"[:300]
                 logger.error("models under %s %s: decisions are off", settings.models_dir, app.state.desk_error)
@@ -54,8 +54,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         engine.dispose()
 
-    app = FastAPI(title="Yardmaster", version="0.1.0", lifespan=lifespan,
-                  description="An open exception desk for logistics.", dependencies=[Depends(check_input)])
+    app = FastAPI(
+        title="Yardmaster",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="An open exception desk for logistics.",
+        dependencies=[Depends(check_input)],
+    )
     app.state.settings = settings
     app.state.webhook_settings = WebhookSettings()
     app.state.secret_box = SecretBox.open(app.state.webhook_settings, settings.data_dir)
@@ -84,13 +89,19 @@ async def _database_unavailable(_request: Request, error: Exception) -> JSONResp
     """503 with `Retry-After` when no pooled connection is free in time or the database cannot be reached."""
     logger.warning("database unavailable: %s", error)
     busy = isinstance(error, PoolTimeout)
-    return JSONResponse(status_code=503, headers={"Retry-After": "2" if busy else "5"}, content={
-        "detail": "all database connections are busy; retry shortly" if busy else "the database is unavailable; retry later"})
-
+    return JSONResponse(
+        status_code=503,
+        headers={"Retry-After": "2" if busy else "5"},
+        content={
+            "detail": "all database connections are busy; retry shortly"
+            if busy
+            else "the database is unavailable; retry later"
+        },
+    )
 
 
 async def _event_rejected(_request: Request, error: EventRejected) -> JSONResponse:
     """A batch record that does not fit the twin: 422 naming the record and field, in FastAPI's error shape."""
-    return JSONResponse(status_code=422, content={"detail": [
-        {"type": "value_error", "loc": list(error.loc), "msg": error.message}
-    ]})
+    return JSONResponse(
+        status_code=422, content={"detail": [{"type": "value_error", "loc": list(error.loc), "msg": error.message}]}
+    )

@@ -31,8 +31,9 @@ def _unauthorized(message: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, message, headers={"WWW-Authenticate": "Bearer"})
 
 
-def authenticate(request: Request, session: SessionDep,
-                 credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
+def authenticate(
+    request: Request, session: SessionDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Principal:
     """The principal of the request's key; 401 when it is missing, unknown or revoked, 429 when the client
     failed too often or the key sent too many requests lately."""
     if credentials is None:
@@ -58,8 +59,10 @@ def require(*roles: Role) -> Callable[[Principal], Principal]:
         """The principal, when its role is allowed; 403 naming the role needed otherwise."""
         if roles and principal.role not in (*roles, "admin"):
             needed = " or ".join(roles)
-            raise HTTPException(status.HTTP_403_FORBIDDEN,
-                                f"this needs the {needed} role (or admin); key {principal.name!r} has {principal.role}")
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"this needs the {needed} role (or admin); key {principal.name!r} has {principal.role}",
+            )
         return principal
 
     return check

@@ -58,7 +58,9 @@ def seed(
 
 
 @app.command()
-def train(if_missing: bool = typer.Option(False, "--if-missing", help="Do nothing when every model is trained.")) -> None:
+def train(
+    if_missing: bool = typer.Option(False, "--if-missing", help="Do nothing when every model is trained."),
+) -> None:
     """Train the demand, late-risk and truck failure models on the twin's history and register them."""
     from agents import modelbook
 
@@ -73,13 +75,16 @@ def train(if_missing: bool = typer.Option(False, "--if-missing", help="Do nothin
             raise typer.Exit(1)
     with Progress(console=console) as progress:
         task = progress.add_task("training", total=len(modelbook.MODEL_NAMES) + 1)
-        versions = modelbook.train_all(engine, settings.models_dir,
-                                       lambda label: progress.update(task, advance=1, description=label))
+        versions = modelbook.train_all(
+            engine, settings.models_dir, lambda label: progress.update(task, advance=1, description=label)
+        )
     typer.echo(json.dumps(versions, indent=2))
 
 
 @app.command()
-def handle(source: str = typer.Argument(..., help="A file holding one ExceptionIn JSON object, or - for stdin.")) -> None:
+def handle(
+    source: str = typer.Argument(..., help="A file holding one ExceptionIn JSON object, or - for stdin."),
+) -> None:
     """Handle one exception and print the Decision as JSON."""
     from agents.schemas import ExceptionIn
     from graph.desk import open_desk
@@ -115,8 +120,10 @@ def detect() -> None:
         handled = desk.detect()
     console.print(f"{len(handled)} new exceptions")
     for exception, decision in handled:
-        typer.echo(f"{exception.type.value}\t{','.join(exception.refs.present().values())}\t"
-                   f"{decision.decision_id}\t{decision.status}")
+        typer.echo(
+            f"{exception.type.value}\t{','.join(exception.refs.present().values())}\t"
+            f"{decision.decision_id}\t{decision.status}"
+        )
 
 
 @app.command()
@@ -168,8 +175,9 @@ def bench(ctx: typer.Context, name: str = typer.Argument(..., help=f"One of: {',
 def eval_suites(
     suite: list[str] = typer.Option(None, "--suite", help="A data set of evals/datasets (repeatable); default all."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as one JSON object instead of the table."),
-    report: str = typer.Option(None, "--report", help="Markdown report path, the JSON beside it "
-                                                      "(default <data dir>/evals/report.md)."),
+    report: str = typer.Option(
+        None, "--report", help="Markdown report path, the JSON beside it (default <data dir>/evals/report.md)."
+    ),
 ) -> None:
     """Run the offline eval suites on the seeded reference network; exits 1 when a gate fails."""
     from evals.runner import main
@@ -193,9 +201,12 @@ def outcomes() -> None:
 def simulate(
     days: int = typer.Option(14, "--days", min=1, max=365, help="Days to simulate."),
     seed: int = typer.Option(7, "--seed", help="Seed of the fresh twin the simulation runs on."),
-    policy: list[str] = typer.Option(["desk"], "--policy", help="desk, rules or none (repeatable: compared side by side)."),
-    reject_above: float = typer.Option(None, "--reject-above", min=0,
-                                       help="The scripted planner rejects waiting decisions costing more (USD)."),
+    policy: list[str] = typer.Option(
+        ["desk"], "--policy", help="desk, rules or none (repeatable: compared side by side)."
+    ),
+    reject_above: float = typer.Option(
+        None, "--reject-above", min=0, help="The scripted planner rejects waiting decisions costing more (USD)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the whole run(s) as JSON."),
     chart: Path = typer.Option(None, "--chart", help="Write a PNG chart of the daily KPIs here."),
 ) -> None:
@@ -217,9 +228,16 @@ def simulate(
     with Progress(console=console) as progress:
         for name in policy:
             task = progress.add_task(f"{name}: building the twin", total=days)
-            runs.append(run_simulation(settings, name, days, seed, Planner(reject_above_usd=reject_above),
-                                       lambda kpis, t=task, n=name: progress.update(
-                                           t, advance=1, description=f"{n}: {kpis.day}")))
+            runs.append(
+                run_simulation(
+                    settings,
+                    name,
+                    days,
+                    seed,
+                    Planner(reject_above_usd=reject_above),
+                    lambda kpis, t=task, n=name: progress.update(t, advance=1, description=f"{n}: {kpis.day}"),
+                )
+            )
     if chart:
         write_chart(runs, chart)
         console.print(f"chart written to {chart}")

@@ -53,8 +53,13 @@ def list_keys(as_json: bool = typer.Option(False, "--json", help="Print one JSON
         return
     table = Table("id", "name", "role", "created", "revoked")
     for key in keys:
-        table.add_row(key.id, key.name, key.role, f"{key.created_at:%Y-%m-%d %H:%M}",
-                      f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "")
+        table.add_row(
+            key.id,
+            key.name,
+            key.role,
+            f"{key.created_at:%Y-%m-%d %H:%M}",
+            f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "",
+        )
     Console().print(table)
 
 

@@ -20,8 +20,17 @@ def list_rates(as_json: bool = typer.Option(False, "--json", help="Print one JSO
     engine = make_engine(get_settings().resolved_database_url)
     migrate(engine)
     with session_scope(engine) as session:
-        rows = [{"key": r.key, "value": r.value, "unit": r.unit, "version": r.version, "source": r.source,
-                 "updated_by": r.updated_by} for r in rates.in_force(session)]
+        rows = [
+            {
+                "key": r.key,
+                "value": r.value,
+                "unit": r.unit,
+                "version": r.version,
+                "source": r.source,
+                "updated_by": r.updated_by,
+            }
+            for r in rates.in_force(session)
+        ]
     engine.dispose()
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
@@ -33,10 +42,12 @@ def list_rates(as_json: bool = typer.Option(False, "--json", help="Print one JSO
 
 
 @rates_app.command("set")
-def set_rate(key: str = typer.Argument(..., help="The rate's key, e.g. late_penalty_usd_gold."),
-             value: float = typer.Argument(..., help="The new value, in the rate's unit (not negative)."),
-             source: str = typer.Option(..., "--source", help="Where the new figure comes from."),
-             actor: str = typer.Option("cli", "--actor", help="Who changes it (recorded).")) -> None:
+def set_rate(
+    key: str = typer.Argument(..., help="The rate's key, e.g. late_penalty_usd_gold."),
+    value: float = typer.Argument(..., help="The new value, in the rate's unit (not negative)."),
+    source: str = typer.Option(..., "--source", help="Where the new figure comes from."),
+    actor: str = typer.Option("cli", "--actor", help="Who changes it (recorded)."),
+) -> None:
     """Put a new value of a rate in force as its next version; earlier versions are kept."""
     engine = make_engine(get_settings().resolved_database_url)
     migrate(engine)

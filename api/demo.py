@@ -11,8 +11,12 @@ from graph.desk import Desk
 from graph.state import Verdict
 
 DAY_OF_EXCEPTIONS = [
-    ExceptionIn(type=ExceptionType.carrier_capacity, refs=Refs(carrier="CAR-REDRIVER"), source="tms",
-                description="Red River tells us it loses 30% of its capacity next week"),
+    ExceptionIn(
+        type=ExceptionType.carrier_capacity,
+        refs=Refs(carrier="CAR-REDRIVER"),
+        source="tms",
+        description="Red River tells us it loses 30% of its capacity next week",
+    ),
     ExceptionIn(description="Customer called: shipment SHP-009300 has not arrived and looks late", source="chat"),
     ExceptionIn(description="Something is wrong in Dallas, please check", source="chat"),
     ExceptionIn(type=ExceptionType.late_shipment, refs=Refs(shipment_id="SHP-999999"), source="tms"),
@@ -21,8 +25,12 @@ DAY_OF_EXCEPTIONS = [
 
 def kpis(desk: Desk) -> dict[str, float]:
     """Risks the detectors still see, and what the decisions so far cost and saved."""
-    raised = Counter(e.type.value for e in detectors.late_shipments(desk.toolbox) + detectors.stock_positions(desk.toolbox)
-                     + detectors.trucks(desk.toolbox))
+    raised = Counter(
+        e.type.value
+        for e in detectors.late_shipments(desk.toolbox)
+        + detectors.stock_positions(desk.toolbox)
+        + detectors.trucks(desk.toolbox)
+    )
     return {f"{kind} risks": float(raised.get(kind.value, 0)) for kind in ExceptionType}
 
 
@@ -31,14 +39,22 @@ def approve_waiting(desk: Desk, decision: Decision) -> Decision:
     for a confirmed cause before switching."""
     if decision.status != "pending_approval" or decision.duplicate_of:
         return decision  # a duplicate's decision gets its verdict on the row of the exception it merged into
-    notify = next((alt.actions for alt in decision.alternatives
-                   if [a.type for a in alt.actions] == ["notify_customer"]), None)
+    notify = next(
+        (alt.actions for alt in decision.alternatives if [a.type for a in alt.actions] == ["notify_customer"]), None
+    )
     if notify and any(a.type == "switch_carrier" for a in decision.actions):
-        return desk.resume(decision.decision_id, Verdict(
-            verdict="override", actor="demo-planner", actions=notify,
-            reason="no confirmed cause of the delay yet; notify the customer first (SOP-LATE-01)"))
-    return desk.resume(decision.decision_id, Verdict(verdict="approve", actor="demo-planner",
-                                                     reason="checked against the evidence"))
+        return desk.resume(
+            decision.decision_id,
+            Verdict(
+                verdict="override",
+                actor="demo-planner",
+                actions=notify,
+                reason="no confirmed cause of the delay yet; notify the customer first (SOP-LATE-01)",
+            ),
+        )
+    return desk.resume(
+        decision.decision_id, Verdict(verdict="approve", actor="demo-planner", reason="checked against the evidence")
+    )
 
 
 def decision_table(rows: list[tuple[ExceptionIn, Decision, Decision]]) -> Table:
@@ -51,8 +67,13 @@ def decision_table(rows: list[tuple[ExceptionIn, Decision, Decision]]) -> Table:
         subject = exception.type.value if exception.type else "free text"
         refs = ", ".join(exception.refs.present().values())
         why = decision.justification.text.split(". ")[0] if decision.justification else ""
-        table.add_row(f"{subject} {refs}".strip(), decision.specialist or "-",
-                      ", ".join(a.type for a in decision.actions) or "-", status, why)
+        table.add_row(
+            f"{subject} {refs}".strip(),
+            decision.specialist or "-",
+            ", ".join(a.type for a in decision.actions) or "-",
+            status,
+            why,
+        )
     return table
 
 

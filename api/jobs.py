@@ -15,8 +15,9 @@ logger = logging.getLogger(__name__)
 
 
 @asynccontextmanager
-async def every(interval_s: float, work: Callable[[], object], label: str, at_start: bool = False
-                ) -> AsyncIterator[None]:
+async def every(
+    interval_s: float, work: Callable[[], object], label: str, at_start: bool = False
+) -> AsyncIterator[None]:
     """Run `work` off the event loop every `interval_s` seconds while the context is open (off at 0), and once
     at once when `at_start` (even at 0)."""
     if interval_s <= 0 and not at_start:

@@ -21,20 +21,40 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.decisions = Counter("yardmaster_decisions", "Decisions the desk returned, by the status they reached.",
-                                 ["status", "specialist"], registry=self.registry)
-        self.desk_errors = Counter("yardmaster_desk_errors", "Unexpected errors of the desk and its tools.",
-                                   ["operation", "error"], registry=self.registry)
-        self.latency = Histogram("yardmaster_request_duration_seconds", "HTTP request latency by route.",
-                                 ["method", "route", "status"], registry=self.registry)
-        self.open_exceptions = Gauge("yardmaster_open_exceptions", "Exceptions still open, read from the database.",
-                                     registry=self.registry)
-        self.chat_answers = Counter("yardmaster_chat_answers", "Chat answers by model and check outcome: `verified`, "
-                                    "or `template_fallback` when the written answer failed the verifier.",
-                                    ["model", "outcome"], registry=self.registry)
-        self.pending_approvals = Gauge("yardmaster_pending_approvals",
-                                       "Decisions waiting for a person, by specialist, read from the database.",
-                                       ["specialist"], registry=self.registry)
+        self.decisions = Counter(
+            "yardmaster_decisions",
+            "Decisions the desk returned, by the status they reached.",
+            ["status", "specialist"],
+            registry=self.registry,
+        )
+        self.desk_errors = Counter(
+            "yardmaster_desk_errors",
+            "Unexpected errors of the desk and its tools.",
+            ["operation", "error"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "yardmaster_request_duration_seconds",
+            "HTTP request latency by route.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.open_exceptions = Gauge(
+            "yardmaster_open_exceptions", "Exceptions still open, read from the database.", registry=self.registry
+        )
+        self.chat_answers = Counter(
+            "yardmaster_chat_answers",
+            "Chat answers by model and check outcome: `verified`, "
+            "or `template_fallback` when the written answer failed the verifier.",
+            ["model", "outcome"],
+            registry=self.registry,
+        )
+        self.pending_approvals = Gauge(
+            "yardmaster_pending_approvals",
+            "Decisions waiting for a person, by specialist, read from the database.",
+            ["specialist"],
+            registry=self.registry,
+        )
 
     def count_decision(self, decision: Decision) -> None:
         """Count a decision the desk returned."""
@@ -92,14 +112,19 @@ def get_metrics(request: Request) -> Metrics:
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 
 
-@router.get("/metrics", response_class=Response,
-            responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text format."}})
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text format."}},
+)
 def scrape(session: SessionDep, metrics: MetricsDep) -> Response:
     """The app's metrics in Prometheus text format; open work is counted in the database now."""
     metrics.open_exceptions.set(store.count(session, m.ExceptionRecord, m.ExceptionRecord.status == "open"))
-    pending = session.execute(select(m.DecisionRecord.specialist, func.count())
-                              .where(m.DecisionRecord.status == "pending_approval")
-                              .group_by(m.DecisionRecord.specialist)).all()
+    pending = session.execute(
+        select(m.DecisionRecord.specialist, func.count())
+        .where(m.DecisionRecord.status == "pending_approval")
+        .group_by(m.DecisionRecord.specialist)
+    ).all()
     counts = dict.fromkeys(get_args(Specialist), 0) | dict(pending)
     for specialist, count in counts.items():
         metrics.pending_approvals.labels(specialist).set(count)

@@ -22,12 +22,27 @@ Tier = Literal["gold", "silver", "standard"]
 class ExceptionOut(BaseModel):
     """An exception as stored, with the id of its decision once there is one."""
 
-    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [{
-        "id": "EXC-1A2B3C4D5E6F", "type": "late_shipment", "description": None,
-        "refs": {"shipment_id": "SHP-009420"}, "severity": "high", "source": "tms",
-        "occurred_at": "2026-11-02T09:00:00Z", "external_id": "tms-88412", "status": "closed",
-        "actor": "tms-connector", "created_at": "2026-11-02T09:00:01Z", "decision_id": "DEC-1A2B3C4D5E6F",
-    }]})
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "EXC-1A2B3C4D5E6F",
+                    "type": "late_shipment",
+                    "description": None,
+                    "refs": {"shipment_id": "SHP-009420"},
+                    "severity": "high",
+                    "source": "tms",
+                    "occurred_at": "2026-11-02T09:00:00Z",
+                    "external_id": "tms-88412",
+                    "status": "closed",
+                    "actor": "tms-connector",
+                    "created_at": "2026-11-02T09:00:01Z",
+                    "decision_id": "DEC-1A2B3C4D5E6F",
+                }
+            ]
+        },
+    )
 
     id: str
     type: ExceptionType | None
@@ -41,30 +56,53 @@ class ExceptionOut(BaseModel):
     actor: str
     created_at: datetime
     decision_id: str | None = None
-    duplicate_of: str | None = Field(None, description="The earlier open exception on the same subject that this "
-                                     "one was merged into (its decision answers both).")
+    duplicate_of: str | None = Field(
+        None,
+        description="The earlier open exception on the same subject that this "
+        "one was merged into (its decision answers both).",
+    )
     intake: Literal["received", "deciding", "decided"] = Field(
-        "decided", description="`deciding` while its decision is being made (also again after a crash).")
+        "decided", description="`deciding` while its decision is being made (also again after a crash)."
+    )
 
 
 class DecisionSummary(BaseModel):
     """A decision in a listing: who decided what, its status and policy; the full record is at its own URL."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "decision_id": "DEC-1A2B3C4D5E6F", "exception_id": "EXC-1A2B3C4D5E6F", "specialist": "routing",
-        "status": "pending_approval", "confidence": 0.91,
-        "actions": [{"type": "switch_carrier", "params": {"shipment_id": "SHP-009420", "to_carrier": "CAR-BLUEGRID"}}],
-        "cost_usd": 412.5,
-        "policy": {"autonomy_level": 2, "requires_approval": True,
-                   "reasons": ["switch_carrier (level 2, scope *): executes after approval"]},
-        "created_at": "2026-11-02T09:00:02Z", "updated_at": "2026-11-02T09:00:02Z",
-    }]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "decision_id": "DEC-1A2B3C4D5E6F",
+                    "exception_id": "EXC-1A2B3C4D5E6F",
+                    "specialist": "routing",
+                    "status": "pending_approval",
+                    "confidence": 0.91,
+                    "actions": [
+                        {
+                            "type": "switch_carrier",
+                            "params": {"shipment_id": "SHP-009420", "to_carrier": "CAR-BLUEGRID"},
+                        }
+                    ],
+                    "cost_usd": 412.5,
+                    "policy": {
+                        "autonomy_level": 2,
+                        "requires_approval": True,
+                        "reasons": ["switch_carrier (level 2, scope *): executes after approval"],
+                    },
+                    "created_at": "2026-11-02T09:00:02Z",
+                    "updated_at": "2026-11-02T09:00:02Z",
+                }
+            ]
+        }
+    )
 
     decision_id: str
     exception_id: str
     specialist: Specialist | None
     status: DecisionStatus | Literal["resuming"] = Field(
-        description="`resuming` while a person's verdict is being carried out.")
+        description="`resuming` while a person's verdict is being carried out."
+    )
     confidence: float
     actions: list[Action]
     cost_usd: float
@@ -89,13 +127,19 @@ def to_action(action: ActionIn) -> Action:
 class PolicyIn(BaseModel):
     """The autonomy of an action type in a scope: `*`, a DC such as DC-DAL, or a lane such as DAL-HOU."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"autonomy_level": 3, "max_cost_usd": 1500, "min_confidence": 0.8, "allowed_tiers": ["gold", "silver"]},
-        {"autonomy_level": 2, "scope": "DAL-HOU"},
-    ]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"autonomy_level": 3, "max_cost_usd": 1500, "min_confidence": 0.8, "allowed_tiers": ["gold", "silver"]},
+                {"autonomy_level": 2, "scope": "DAL-HOU"},
+            ]
+        },
+    )
 
-    autonomy_level: int = Field(ge=1, le=4, description="1 recommend only, 2 after approval, "
-                                                        "3 within bounds, 4 unless safety-critical.")
+    autonomy_level: int = Field(
+        ge=1, le=4, description="1 recommend only, 2 after approval, 3 within bounds, 4 unless safety-critical."
+    )
     max_cost_usd: float | None = Field(None, ge=0, description="Level 3: the most a decision may cost.")
     min_confidence: float | None = Field(None, ge=0, le=1, description="Level 3: the least confidence.")
     allowed_tiers: list[Tier] = Field(default_factory=list, description="Level 3: customer tiers (empty: all).")
@@ -115,11 +159,22 @@ class PolicyOut(PolicyRule):
 class AuditOut(BaseModel):
     """One audit event: who did what, when, on which exception or decision."""
 
-    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [{
-        "id": 42, "at": "2026-11-02T09:05:00Z", "actor": "test-planner", "kind": "decision.final",
-        "exception_id": "EXC-1A2B3C4D5E6F", "decision_id": "DEC-1A2B3C4D5E6F",
-        "detail": {"status": "executed"},
-    }]})
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 42,
+                    "at": "2026-11-02T09:05:00Z",
+                    "actor": "test-planner",
+                    "kind": "decision.final",
+                    "exception_id": "EXC-1A2B3C4D5E6F",
+                    "decision_id": "DEC-1A2B3C4D5E6F",
+                    "detail": {"status": "executed"},
+                }
+            ]
+        },
+    )
 
     id: int
     at: datetime

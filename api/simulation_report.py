@@ -6,21 +6,42 @@ from rich.table import Table
 
 from api.simulation import SimulationRun
 
-CHARTED = (("on_time", "on-time deliveries"), ("late", "late deliveries"), ("stockout_days", "stockout days"),
-           ("downtime_hours", "truck downtime (h)"), ("cost_usd", "logistics cost (USD)"))
+CHARTED = (
+    ("on_time", "on-time deliveries"),
+    ("late", "late deliveries"),
+    ("stockout_days", "stockout days"),
+    ("downtime_hours", "truck downtime (h)"),
+    ("cost_usd", "logistics cost (USD)"),
+)
 
 
 def day_table(run: SimulationRun) -> Table:
     """One row per simulated day."""
     table = Table(title=f"{run.policy}: seed {run.seed}, {len(run.days)} days")
-    for column in ("day", "on time", "late", "stockout days", "downtime h", "cost USD", "exceptions", "decisions",
-                   "outcomes"):
+    for column in (
+        "day",
+        "on time",
+        "late",
+        "stockout days",
+        "downtime h",
+        "cost USD",
+        "exceptions",
+        "decisions",
+        "outcomes",
+    ):
         table.add_column(column, justify="left" if column in ("day", "decisions", "outcomes") else "right")
     for day in run.days:
-        table.add_row(day.day.isoformat(), str(day.on_time), str(day.late), str(day.stockout_days),
-                      f"{day.downtime_hours:g}", f"{day.cost_usd:,.0f}", str(day.exceptions),
-                      ", ".join(f"{k} {v}" for k, v in day.decisions.items()) or "-",
-                      ", ".join(f"{k} {v}" for k, v in day.outcomes.items()) or "-")
+        table.add_row(
+            day.day.isoformat(),
+            str(day.on_time),
+            str(day.late),
+            str(day.stockout_days),
+            f"{day.downtime_hours:g}",
+            f"{day.cost_usd:,.0f}",
+            str(day.exceptions),
+            ", ".join(f"{k} {v}" for k, v in day.decisions.items()) or "-",
+            ", ".join(f"{k} {v}" for k, v in day.outcomes.items()) or "-",
+        )
     return table
 
 
@@ -32,15 +53,26 @@ def comparison_table(runs: list[SimulationRun]) -> Table:
         table.add_column(run.policy, justify="right")
     for name in runs[0].totals:
         values = [run.totals[name] for run in runs]
-        table.add_row(name, *(f"{v:.1%}" if name == "on_time_rate" else f"{v:,.2f}".removesuffix(".00")
-                              for v in values))
-    table.add_row("decisions", *(", ".join(f"{k} {v}" for k, v in run.days[-1].decisions.items()) or "-"
-                                 for run in runs))
-    table.add_row("outcomes", *(", ".join(f"{k} {v}" for k, v in run.days[-1].outcomes.items()) or "-"
-                                for run in runs))
-    table.add_row("ran or decided twice", *("none" if run.repeats.clean else
-                                            str(len(run.repeats.actions_run_twice) + len(run.repeats.exceptions_decided_twice)
-                                                + len(run.repeats.subjects_acted_on_twice)) for run in runs))
+        table.add_row(
+            name, *(f"{v:.1%}" if name == "on_time_rate" else f"{v:,.2f}".removesuffix(".00") for v in values)
+        )
+    table.add_row(
+        "decisions", *(", ".join(f"{k} {v}" for k, v in run.days[-1].decisions.items()) or "-" for run in runs)
+    )
+    table.add_row("outcomes", *(", ".join(f"{k} {v}" for k, v in run.days[-1].outcomes.items()) or "-" for run in runs))
+    table.add_row(
+        "ran or decided twice",
+        *(
+            "none"
+            if run.repeats.clean
+            else str(
+                len(run.repeats.actions_run_twice)
+                + len(run.repeats.exceptions_decided_twice)
+                + len(run.repeats.subjects_acted_on_twice)
+            )
+            for run in runs
+        ),
+    )
     table.add_row("wall time (s)", *(f"{run.wall_seconds:g}" for run in runs))
     return table
 

@@ -45,11 +45,16 @@ class WebhookSettings(BaseSettings):
     timeout_s: float = Field(10.0, gt=0, description="Timeout of one POST to a subscriber.")
     backoff_s: float = Field(2.0, gt=0, description="Wait before the first retry; it doubles with every failure.")
     max_backoff_s: float = Field(3600.0, gt=0, description="Longest wait between two attempts.")
-    max_attempts: int = Field(15, ge=1, description="Attempts before a delivery is given up (kept with its last error).")
+    max_attempts: int = Field(
+        15, ge=1, description="Attempts before a delivery is given up (kept with its last error)."
+    )
     batch: int = Field(100, ge=1, description="Deliveries attempted per round at most.")
     allow_private: bool = Field(False, description="Accept loopback, link-local and private targets.")
-    secret_key: str | None = Field(None, description="Fernet key encrypting secrets at rest; default: a key file "
-                                                     "`webhook.key` in the data directory, created on first use.")
+    secret_key: str | None = Field(
+        None,
+        description="Fernet key encrypting secrets at rest; default: a key file "
+        "`webhook.key` in the data directory, created on first use.",
+    )
 
 
 class SecretBox:
@@ -143,9 +148,14 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
 
 def body(delivery: WebhookDelivery, message: OutboxMessage) -> bytes:
     """The JSON body of a delivery, byte-identical on every retry."""
-    envelope = {"delivery_id": delivery.id, "message_id": message.id, "event_type": message.event_type,
-                "decision_id": message.decision_id, "created_at": message.created_at.isoformat(),
-                "payload": message.payload}
+    envelope = {
+        "delivery_id": delivery.id,
+        "message_id": message.id,
+        "event_type": message.event_type,
+        "decision_id": message.decision_id,
+        "created_at": message.created_at.isoformat(),
+        "payload": message.payload,
+    }
     return json.dumps(envelope, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
@@ -154,17 +164,27 @@ def backoff(attempts: int, settings: WebhookSettings) -> timedelta:
     return timedelta(seconds=min(settings.backoff_s * 2 ** (attempts - 1), settings.max_backoff_s))
 
 
-def _post(client: httpx.Client, delivery: WebhookDelivery, subscription: WebhookSubscription,
-          message: OutboxMessage, secret: str, allow_private: bool) -> str | None:
+def _post(
+    client: httpx.Client,
+    delivery: WebhookDelivery,
+    subscription: WebhookSubscription,
+    message: OutboxMessage,
+    secret: str,
+    allow_private: bool,
+) -> str | None:
     """POST one delivery, signed with the subscription's secret; None on a 2xx answer, else what went wrong."""
     if refused := resolved_problem(subscription.url, allow_private):
         return refused
     content = body(delivery, message)
     timestamp = int(time.time())
-    headers = {"Content-Type": "application/json", "User-Agent": "Yardmaster-Webhooks",
-               "X-Yardmaster-Event": message.event_type, "X-Yardmaster-Delivery": delivery.id,
-               "X-Yardmaster-Timestamp": str(timestamp),
-               "X-Yardmaster-Signature": signature(secret, timestamp, content)}
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Yardmaster-Webhooks",
+        "X-Yardmaster-Event": message.event_type,
+        "X-Yardmaster-Delivery": delivery.id,
+        "X-Yardmaster-Timestamp": str(timestamp),
+        "X-Yardmaster-Signature": signature(secret, timestamp, content),
+    }
     try:
         response = client.post(subscription.url, content=content, headers=headers)
     except httpx.HTTPError as error:
@@ -172,8 +192,13 @@ def _post(client: httpx.Client, delivery: WebhookDelivery, subscription: Webhook
     return None if response.is_success else f"HTTP {response.status_code}"
 
 
-def deliver_due(session: Session, now: datetime, client: httpx.Client, settings: WebhookSettings | None = None,
-                box: SecretBox | None = None) -> int:
+def deliver_due(
+    session: Session,
+    now: datetime,
+    client: httpx.Client,
+    settings: WebhookSettings | None = None,
+    box: SecretBox | None = None,
+) -> int:
     """Fan new outbox messages out to subscribers, attempt every due delivery, commit each; how many succeeded."""
     settings = settings or WebhookSettings()
     box = box or SecretBox.open(settings, get_settings().data_dir)
@@ -206,6 +231,7 @@ async def delivery_loop(engine: Engine, box: SecretBox) -> AsyncIterator[None]:
     """Deliver webhooks in the background while the context is open (off when the interval is 0)."""
     settings = WebhookSettings()
     with httpx.Client(timeout=settings.timeout_s, follow_redirects=False) as client:
-        async with every(settings.interval_s, lambda: deliver_round(engine, client, settings, box),
-                         "webhook delivery round"):
+        async with every(
+            settings.interval_s, lambda: deliver_round(engine, client, settings, box), "webhook delivery round"
+        ):
             yield

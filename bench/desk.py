@@ -69,18 +69,23 @@ class DeskBench(BaseModel):
 def subjects(session: Session, per_type: int) -> dict[ExceptionType, list[Refs]]:
     """Distinct subjects of every exception type on the twin, `per_type` each plus one to warm up."""
     wanted = per_type + 1
-    shipments = session.exec(select(m.Shipment.id).where(m.Shipment.status == "in_transit")
-                             .order_by(m.Shipment.promised_at).limit(wanted)).all()
-    positions = session.exec(select(m.InventoryPosition.sku, m.InventoryPosition.location)
-                             .order_by(m.InventoryPosition.on_hand, m.InventoryPosition.sku)).all()
+    shipments = session.exec(
+        select(m.Shipment.id).where(m.Shipment.status == "in_transit").order_by(m.Shipment.promised_at).limit(wanted)
+    ).all()
+    positions = session.exec(
+        select(m.InventoryPosition.sku, m.InventoryPosition.location).order_by(
+            m.InventoryPosition.on_hand, m.InventoryPosition.sku
+        )
+    ).all()
     trucks = [vehicle.code for vehicle in store.fleet(session)]
-    offers = session.exec(select(m.CarrierLane.carrier, m.CarrierLane.lane)
-                          .order_by(m.CarrierLane.lane, m.CarrierLane.carrier)).all()
+    offers = session.exec(
+        select(m.CarrierLane.carrier, m.CarrierLane.lane).order_by(m.CarrierLane.lane, m.CarrierLane.carrier)
+    ).all()
     stock = [Refs(sku=sku, location=dc) for sku, dc in positions]
     return {
         ExceptionType.late_shipment: [Refs(shipment_id=code) for code in shipments],
         ExceptionType.stockout_risk: stock[:wanted],
-        ExceptionType.demand_spike: stock[wanted:2 * wanted],
+        ExceptionType.demand_spike: stock[wanted : 2 * wanted],
         ExceptionType.equipment_failure_risk: [Refs(asset_id=code) for code in trucks[:wanted]],
         ExceptionType.carrier_capacity: [Refs(carrier=carrier, lane=lane) for carrier, lane in offers[:wanted]],
     }
@@ -88,8 +93,10 @@ def subjects(session: Session, per_type: int) -> dict[ExceptionType, list[Refs]]
 
 def exceptions(session: Session, per_type: int) -> dict[ExceptionType, list[ExceptionIn]]:
     """The benchmark's exceptions, by type."""
-    return {kind: [ExceptionIn(type=kind, refs=refs, source="bench") for refs in refs_list]
-            for kind, refs_list in subjects(session, per_type).items()}
+    return {
+        kind: [ExceptionIn(type=kind, refs=refs, source="bench") for refs in refs_list]
+        for kind, refs_list in subjects(session, per_type).items()
+    }
 
 
 def tool_seconds(profile: cProfile.Profile) -> float:
@@ -101,8 +108,9 @@ def tool_seconds(profile: cProfile.Profile) -> float:
             continue
         if not callers:  # called from the frame that started the profiler
             total += cumulative
-        total += sum(ct for (caller_path, *_), (_c, _n, _t, ct) in callers.items()
-                     if not caller_path.startswith(TOOLS_DIR))
+        total += sum(
+            ct for (caller_path, *_), (_c, _n, _t, ct) in callers.items() if not caller_path.startswith(TOOLS_DIR)
+        )
     return total
 
 
@@ -113,8 +121,9 @@ def scratch_copy(settings: Settings) -> Iterator[Settings]:
         raise typer.BadParameter("the desk benchmark copies the embedded SQLite twin; unset YM_DATABASE_URL")
     source = settings.data_dir / "yardmaster.db"
     if not source.exists() or not (settings.models_dir).exists():
-        raise DataMissing(f"no seeded and trained twin under {settings.data_dir}: run `yardmaster seed` and "
-                          f"`yardmaster train` first")
+        raise DataMissing(
+            f"no seeded and trained twin under {settings.data_dir}: run `yardmaster seed` and `yardmaster train` first"
+        )
     with tempfile.TemporaryDirectory(prefix="ym-bench-desk-") as folder:
         target = Path(folder)
         shutil.copy(source, target / "yardmaster.db")
@@ -144,10 +153,16 @@ def latency(settings: Settings, per_type: int) -> list[Latency]:
                 profile.disable()
                 walls.append(time.perf_counter() - start)
                 tools.append(tool_seconds(profile))
-            results.append(Latency(
-                type=kind, decisions=len(timed), median_ms=_ms(np.median(walls)), p95_ms=_ms(np.percentile(walls, 95)),
-                tool_median_ms=_ms(np.median(tools)),
-                whole_over_tool=round(float(np.median(np.array(walls) / np.maximum(tools, 1e-6))), 2)))
+            results.append(
+                Latency(
+                    type=kind,
+                    decisions=len(timed),
+                    median_ms=_ms(np.median(walls)),
+                    p95_ms=_ms(np.percentile(walls, 95)),
+                    tool_median_ms=_ms(np.median(tools)),
+                    whole_over_tool=round(float(np.median(np.array(walls) / np.maximum(tools, 1e-6))), 2),
+                )
+            )
     return results
 
 
@@ -173,12 +188,33 @@ def live_server(settings: Settings, workers: int) -> Iterator[tuple[str, str]]:
             session.commit()
         engine.dispose()
         port = _free_port()
-        env = {**os.environ, "YM_DATA_DIR": str(private.data_dir), "YM_DETECT_INTERVAL_S": "0",
-               "YM_WEBHOOK_INTERVAL_S": "0", "PYTHONPATH": str(PROJECT_ROOT)}
+        env = {
+            **os.environ,
+            "YM_DATA_DIR": str(private.data_dir),
+            "YM_DETECT_INTERVAL_S": "0",
+            "YM_WEBHOOK_INTERVAL_S": "0",
+            "PYTHONPATH": str(PROJECT_ROOT),
+        }
         server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host", "127.0.0.1",
-             "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
-            env=env, cwd=PROJECT_ROOT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "api.app:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            cwd=PROJECT_ROOT,
+            start_new_session=True,
+        )
         base = f"http://127.0.0.1:{port}"
         try:
             _wait_ready(base, server)
@@ -214,8 +250,12 @@ def load(base: str, key: str, cases: list[ExceptionIn], concurrency: int) -> Loa
     def post(exception: ExceptionIn) -> tuple[float, bool]:
         start = time.perf_counter()
         try:
-            answer = httpx.post(f"{base}/v1/exceptions", json=exception.model_dump(mode="json", exclude_none=True),
-                                headers=headers, timeout=60)
+            answer = httpx.post(
+                f"{base}/v1/exceptions",
+                json=exception.model_dump(mode="json", exclude_none=True),
+                headers=headers,
+                timeout=60,
+            )
             ok = answer.status_code in (200, 201, 202)
         except httpx.TransportError:
             ok = False
@@ -228,9 +268,16 @@ def load(base: str, key: str, cases: list[ExceptionIn], concurrency: int) -> Loa
     times = [elapsed for elapsed, ok in outcomes if ok]
     errors = sum(not ok for _, ok in outcomes)
     percentile = (lambda q: _ms(np.percentile(times, q))) if times else (lambda _q: 0.0)
-    return Load(concurrency=concurrency, decisions=len(times), errors=errors, seconds=round(seconds, 2),
-                per_second=round(len(times) / seconds, 2), p50_ms=percentile(50), p95_ms=percentile(95),
-                p99_ms=percentile(99))
+    return Load(
+        concurrency=concurrency,
+        decisions=len(times),
+        errors=errors,
+        seconds=round(seconds, 2),
+        per_second=round(len(times) / seconds, 2),
+        p50_ms=percentile(50),
+        p95_ms=percentile(95),
+        p99_ms=percentile(99),
+    )
 
 
 def live_load(settings: Settings, per_level: int, levels: list[int], workers: int) -> list[Load]:
@@ -238,9 +285,11 @@ def live_load(settings: Settings, per_level: int, levels: list[int], workers: in
     with live_server(settings, workers) as (base, key):
         engine = make_engine(get_settings().resolved_database_url)
         with Session(engine) as session:
-            pool = [e for group in zip(*exceptions(session, per_level * len(levels)).values()) for e in group]
+            pool = [
+                e for group in zip(*exceptions(session, per_level * len(levels)).values(), strict=False) for e in group
+            ]
         engine.dispose()
-        return [load(base, key, pool[i * per_level:(i + 1) * per_level], level) for i, level in enumerate(levels)]
+        return [load(base, key, pool[i * per_level : (i + 1) * per_level], level) for i, level in enumerate(levels)]
 
 
 def run(per_type: int, per_level: int, levels: list[int], workers: int) -> DeskBench:
@@ -248,16 +297,23 @@ def run(per_type: int, per_level: int, levels: list[int], workers: int) -> DeskB
     settings, start = get_settings(), time.perf_counter()
     measured = latency(settings, per_type)
     loaded = live_load(settings, per_level, levels, workers) if per_level else []
-    return DeskBench(latency=measured, load=loaded, server_workers=workers,
-                     seconds=round(time.perf_counter() - start, 1))
+    return DeskBench(
+        latency=measured, load=loaded, server_workers=workers, seconds=round(time.perf_counter() - start, 1)
+    )
 
 
 def describe(result: DeskBench) -> list[str]:
     """Readable lines of the report."""
-    lines = [f"{row.type.value:24s} median {row.median_ms:7.1f} ms  p95 {row.p95_ms:7.1f} ms  "
-             f"tools {row.tool_median_ms:7.1f} ms  whole/tool {row.whole_over_tool:4.2f}" for row in result.latency]
-    lines += [f"concurrency {row.concurrency}: {row.per_second:.2f} decisions/s, p50 {row.p50_ms:.0f} ms, "
-              f"p95 {row.p95_ms:.0f} ms, p99 {row.p99_ms:.0f} ms, {row.errors} errors" for row in result.load]
+    lines = [
+        f"{row.type.value:24s} median {row.median_ms:7.1f} ms  p95 {row.p95_ms:7.1f} ms  "
+        f"tools {row.tool_median_ms:7.1f} ms  whole/tool {row.whole_over_tool:4.2f}"
+        for row in result.latency
+    ]
+    lines += [
+        f"concurrency {row.concurrency}: {row.per_second:.2f} decisions/s, p50 {row.p50_ms:.0f} ms, "
+        f"p95 {row.p95_ms:.0f} ms, p99 {row.p99_ms:.0f} ms, {row.errors} errors"
+        for row in result.load
+    ]
     return [*lines, f"{result.seconds:.1f} s in all ({result.server_workers} server workers)"]
 
 

@@ -37,10 +37,20 @@ class InstanceSet(BaseModel):
 
 
 SETS = {
-    "solomon": InstanceSet(folder="solomon", bks_file="solomon_bks.csv", bks_column="cvrplib_bks_distance_trunc1",
-                           suffix=".txt", instance_format="solomon"),
-    "gh1000": InstanceSet(folder="gehring_homberger_1000", bks_file="gehring_homberger_1000_bks.csv",
-                          bks_column="bks_distance_trunc1", suffix=".vrp", instance_format="vrplib"),
+    "solomon": InstanceSet(
+        folder="solomon",
+        bks_file="solomon_bks.csv",
+        bks_column="cvrplib_bks_distance_trunc1",
+        suffix=".txt",
+        instance_format="solomon",
+    ),
+    "gh1000": InstanceSet(
+        folder="gehring_homberger_1000",
+        bks_file="gehring_homberger_1000_bks.csv",
+        bks_column="bks_distance_trunc1",
+        suffix=".vrp",
+        instance_format="vrplib",
+    ),
 }
 
 
@@ -89,12 +99,16 @@ def problem_from_instance(instance: dict) -> RoutingProblem:
             tw_late=float(windows[0, 1]),
         ),
         stops=stops,
-        vehicles=[Vehicle(id=f"V{k + 1}", capacity=int(instance["capacity"])) for k in range(int(instance["vehicles"]))],
+        vehicles=[
+            Vehicle(id=f"V{k + 1}", capacity=int(instance["capacity"])) for k in range(int(instance["vehicles"]))
+        ],
         precision=10,
     )
 
 
-def run_instance(path: Path, instance_format: str, bks: float, engine: str, time_limit: float, seed: int) -> InstanceResult:
+def run_instance(
+    path: Path, instance_format: str, bks: float, engine: str, time_limit: float, seed: int
+) -> InstanceResult:
     """Solve one instance file and score it against its best-known distance."""
     problem = problem_from_instance(vrplib.read_instance(str(path), instance_format=instance_format))
     started = time.perf_counter()
@@ -112,7 +126,9 @@ def run_instance(path: Path, instance_format: str, bks: float, engine: str, time
     )
 
 
-def run_benchmark(set_name: str, names: list[str] | None, engine: str, time_limit: float, seed: int) -> RoutingBenchmark:
+def run_benchmark(
+    set_name: str, names: list[str] | None, engine: str, time_limit: float, seed: int
+) -> RoutingBenchmark:
     """Run the named instances (default: all with a best-known distance) of a set; raises DataMissing without data."""
     spec = SETS[set_name]
     folder = shared_data("vrptw", spec.folder)
@@ -141,8 +157,15 @@ def _table(result: RoutingBenchmark) -> Table:
     for column in ("instance", "vehicles", "distance", "BKS", "gap %", "seconds", "feasible"):
         table.add_column(column)
     for row in result.instances:
-        table.add_row(row.instance, str(row.vehicles), f"{row.distance:.1f}", f"{row.bks:.1f}", f"{100 * row.gap:.2f}",
-                      f"{row.seconds:.1f}", str(row.feasible))
+        table.add_row(
+            row.instance,
+            str(row.vehicles),
+            f"{row.distance:.1f}",
+            f"{row.bks:.1f}",
+            f"{100 * row.gap:.2f}",
+            f"{row.seconds:.1f}",
+            str(row.feasible),
+        )
     table.caption = f"mean gap {100 * result.mean_gap:.2f}%, all feasible: {result.all_feasible}"
     return table
 

@@ -36,15 +36,25 @@ def run_bench(seed: int) -> SeedBench:
         scenario.load(engine, rows)
         loaded = time.perf_counter()
         engine.dispose()
-    return SeedBench(seed=seed, rows=sum(len(table_rows) for table_rows in rows.values()),
-                     generate_seconds=round(generated - started, 2), load_seconds=round(loaded - loading, 2),
-                     total_seconds=round(generated - started + loaded - loading, 2))
+    return SeedBench(
+        seed=seed,
+        rows=sum(len(table_rows) for table_rows in rows.values()),
+        generate_seconds=round(generated - started, 2),
+        load_seconds=round(loaded - loading, 2),
+        total_seconds=round(generated - started + loaded - loading, 2),
+    )
 
 
 @app.command()
-def main(seed: int = typer.Option(7, help="Scenario seed."),
-         as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
+def main(
+    seed: int = typer.Option(7, help="Scenario seed."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
     """Time `yardmaster seed` without the database server in the way: generate, then load into SQLite."""
-    report(lambda: run_bench(seed), as_json,
-           lambda r: [f"seed {r.seed}: {r.rows:,} rows, generated in {r.generate_seconds} s, "
-                      f"loaded in {r.load_seconds} s"])
+    report(
+        lambda: run_bench(seed),
+        as_json,
+        lambda r: [
+            f"seed {r.seed}: {r.rows:,} rows, generated in {r.generate_seconds} s, loaded in {r.load_seconds} s"
+        ],
+    )

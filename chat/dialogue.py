@@ -17,21 +17,28 @@ from agents.understanding import (
     understand,
 )
 
-YES = re.compile(r"^\W*(?:y|yes|yep|yeah|sure|ok|okay|confirm(?:ed)?|do\s+it|go\s+ahead|please\s+do)\W*$", re.IGNORECASE)
+YES = re.compile(
+    r"^\W*(?:y|yes|yep|yeah|sure|ok|okay|confirm(?:ed)?|do\s+it|go\s+ahead|please\s+do)\W*$", re.IGNORECASE
+)
 NO = re.compile(r"^\W*(?:n|no|nope|cancel|stop|don'?t|never\s*mind|abort)\W*$", re.IGNORECASE)
-HELP = ("I can show what is at risk at a DC, rank the riskiest trucks or shipments, forecast demand, give days of "
-        "cover, compare carriers on a lane, give a shipment's status, test a carrier capacity cut or a DC closure, "
-        "list and explain decisions, show the KPIs, approve, reject or override decisions, and log a problem you "
-        "report.")
+HELP = (
+    "I can show what is at risk at a DC, rank the riskiest trucks or shipments, forecast demand, give days of "
+    "cover, compare carriers on a lane, give a shipment's status, test a carrier capacity cut or a DC closure, "
+    "list and explain decisions, show the KPIs, approve, reject or override decisions, and log a problem you "
+    "report."
+)
 REPORT_REFS = ("shipment_id", "sku", "location", "asset_id", "lane", "carrier")
 NEEDS_REASON = ("reject_decision", "override_decision")  # as their REST endpoints
-REPORT_NAMES = {"late_shipment": "late shipment", "stockout_risk": "stockout risk",
-                "equipment_failure_risk": "equipment failure risk", "carrier_capacity": "carrier capacity shortfall",
-                "demand_spike": "demand spike"}
+REPORT_NAMES = {
+    "late_shipment": "late shipment",
+    "stockout_risk": "stockout risk",
+    "equipment_failure_risk": "equipment failure risk",
+    "carrier_capacity": "carrier capacity shortfall",
+    "demand_spike": "demand spike",
+}
 EXPLAINABLE = ("decision_id", "shipment_id", "sku", "asset_id", "carrier")
 # Slots that play one role: a follow-up naming one replaces the others (e.g. "next week" after "for 4 weeks").
-SAME_ROLE = {"period": {"horizon_weeks"}, "horizon_weeks": {"period"}, "carriers": {"carrier"},
-             "carrier": {"carriers"}}
+SAME_ROLE = {"period": {"horizon_weeks"}, "horizon_weeks": {"period"}, "carriers": {"carrier"}, "carrier": {"carriers"}}
 
 
 class Pending(BaseModel):
@@ -74,8 +81,12 @@ def period_start(now: datetime, period: str | None) -> datetime:
 def period_end(now: datetime, period: str | None) -> datetime | None:
     """The end of a period a message names, on the twin's clock."""
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    ends = {"today": day + timedelta(days=1), "tomorrow": day + timedelta(days=2),
-            "this_week": day + timedelta(days=7 - day.weekday()), "next_week": day + timedelta(days=14 - day.weekday())}
+    ends = {
+        "today": day + timedelta(days=1),
+        "tomorrow": day + timedelta(days=2),
+        "this_week": day + timedelta(days=7 - day.weekday()),
+        "next_week": day + timedelta(days=14 - day.weekday()),
+    }
     return ends.get(period)
 
 
@@ -98,30 +109,49 @@ def tool_call(intent: str, slots: dict[str, Any], now: datetime) -> Plan:
         if slots.get("kind") in ("trucks", None) and not (slots.get("origin") or slots.get("destination")):
             return Plan(tool="fleet_service_priority", args={"location": location, "top": slots.get("top", 5)})
         due = period_end(now, slots.get("period"))
-        return Plan(tool="shipment_risks", args={"origin": slots.get("origin") or location,
-                                                  "destination": slots.get("destination"), "top": slots.get("top", 5),
-                                                  "due_by": due.isoformat() if due else None})
+        return Plan(
+            tool="shipment_risks",
+            args={
+                "origin": slots.get("origin") or location,
+                "destination": slots.get("destination"),
+                "top": slots.get("top", 5),
+                "due_by": due.isoformat() if due else None,
+            },
+        )
     if intent == "forecast_demand":
         return Plan(tool="forecast_demand", args={"sku": slots.get("sku"), "location": location, **_weeks(slots)})
     if intent == "days_of_cover":
         return Plan(tool="days_of_cover", args={"sku": slots.get("sku"), "location": location})
     if intent == "what_if_capacity":
         start = period_start(now, slots.get("period"))
-        return Plan(tool="what_if_capacity", args={"carrier": slots.get("carrier"), "lane": slots.get("lane"),
-                                                    "capacity_cut_pct": slots.get("capacity_cut_pct"),
-                                                    "week_of": start.date().isoformat()})
+        return Plan(
+            tool="what_if_capacity",
+            args={
+                "carrier": slots.get("carrier"),
+                "lane": slots.get("lane"),
+                "capacity_cut_pct": slots.get("capacity_cut_pct"),
+                "week_of": start.date().isoformat(),
+            },
+        )
     if intent == "what_if_closure":
         start = period_start(now, slots.get("period"))
-        return Plan(tool="what_if_closure", args={"location": location, "days": slots.get("days", 1),
-                                                   "first_day": start.date().isoformat()})
+        return Plan(
+            tool="what_if_closure",
+            args={"location": location, "days": slots.get("days", 1), "first_day": start.date().isoformat()},
+        )
     if intent in ("compare_carriers", "on_time_rate"):
         carriers = slots.get("carriers") or ([slots["carrier"]] if slots.get("carrier") else [])
         return Plan(tool="compare_carriers", args={"carriers": carriers, "lane": slots.get("lane")})
     if intent == "shipment_status":
         return Plan(tool="shipment_status", args={"shipment_id": slots.get("shipment_id")})
     if intent == "list_decisions":
-        return Plan(tool="list_decisions", args={k: slots.get(k) for k in ("status", "specialist", "shipment_id", "sku",
-                                                                           "asset_id", "carrier", "location")})
+        return Plan(
+            tool="list_decisions",
+            args={
+                k: slots.get(k)
+                for k in ("status", "specialist", "shipment_id", "sku", "asset_id", "carrier", "location")
+            },
+        )
     if intent == "explain_decision":
         return Plan(tool="explain_decision", args={k: slots[k] for k in EXPLAINABLE if slots.get(k)})
     if intent == "kpis":
@@ -131,8 +161,10 @@ def tool_call(intent: str, slots: dict[str, Any], now: datetime) -> Plan:
 
 def clarify(reading: Reading) -> str:
     """One clarifying question naming the two likeliest readings."""
-    return (f"Do you want {LABELS[reading.intent]} or {LABELS[reading.runner_up]}? "
-            "Say it in a few more words, with the codes it is about.")
+    return (
+        f"Do you want {LABELS[reading.intent]} or {LABELS[reading.runner_up]}? "
+        "Say it in a few more words, with the codes it is about."
+    )
 
 
 def plan_turn(text: str, memory: Memory, now: datetime, can_act: dict[str, bool]) -> tuple[Plan, Memory]:
@@ -152,8 +184,10 @@ def plan_turn(text: str, memory: Memory, now: datetime, can_act: dict[str, bool]
         intent, slots = memory.intent, {**kept, **changed}
     if slots.get("region") and not slots.get("location"):
         first, second = REGIONS[slots["region"]]
-        return Plan(reply=f"Texas has two DCs, {first} (Dallas) and {second} (Houston): which one?",
-                    args={"region": slots["region"], "dcs": [first, second]}), memory
+        return Plan(
+            reply=f"Texas has two DCs, {first} (Dallas) and {second} (Houston): which one?",
+            args={"region": slots["region"], "dcs": [first, second]},
+        ), memory
     if intent == "explain_decision" and not slots:
         if memory.tool and memory.tool not in ("explain_decision", "list_decisions", "kpis"):
             return Plan(tool=memory.tool, args=memory.args, drivers=True), memory
@@ -167,20 +201,29 @@ def plan_turn(text: str, memory: Memory, now: datetime, can_act: dict[str, bool]
     return plan, memory
 
 
-def _stage_intent(intent: str, text: str, slots: dict[str, Any], memory: Memory,
-                  can_act: dict[str, bool]) -> tuple[Plan, Memory]:
+def _stage_intent(
+    intent: str, text: str, slots: dict[str, Any], memory: Memory, can_act: dict[str, bool]
+) -> tuple[Plan, Memory]:
     """The arguments of an act read from a message, staged."""
     if intent.startswith(REPORT_PREFIX):
         refs = {k: slots[k] for k in REPORT_REFS if k in slots}
         if "location" not in refs and (slots.get("origin") or slots.get("destination")):
             refs["location"] = slots.get("origin") or slots.get("destination")
-        return stage("report_exception", {"description": text, "type": intent.removeprefix(REPORT_PREFIX), **refs},
-                     memory, can_act)
-    args = {"decision_id": slots.get("decision_id") or memory.decision_id,
-            "reason": read_reason(text, explicit_only=intent == "override_decision")}
+        return stage(
+            "report_exception",
+            {"description": text, "type": intent.removeprefix(REPORT_PREFIX), **refs},
+            memory,
+            can_act,
+        )
+    args = {
+        "decision_id": slots.get("decision_id") or memory.decision_id,
+        "reason": read_reason(text, explicit_only=intent == "override_decision"),
+    }
     if intent == "override_decision":
-        args |= {"carrier": slots.get("carrier"),
-                 "alternative": bool(re.search(r"\balternative|\bother\s+option|\bsecond\s+option", text, re.IGNORECASE))}
+        args |= {
+            "carrier": slots.get("carrier"),
+            "alternative": bool(re.search(r"\balternative|\bother\s+option|\bsecond\s+option", text, re.IGNORECASE)),
+        }
     return stage(intent, args, memory, can_act)
 
 
@@ -204,8 +247,9 @@ def stage(tool: str, args: dict[str, Any], memory: Memory, can_act: dict[str, bo
     if tool in NEEDS_REASON and not args.get("reason"):
         pending.needs_reason = True
         memory.pending = pending
-        return Plan(reply=f"Why {tool.removesuffix('_decision')} {args['decision_id']}? "
-                          "The reason is stored with the decision."), memory
+        return Plan(
+            reply=f"Why {tool.removesuffix('_decision')} {args['decision_id']}? The reason is stored with the decision."
+        ), memory
     memory.pending = pending
     return Plan(reply=pending.question), memory
 
@@ -213,7 +257,13 @@ def stage(tool: str, args: dict[str, Any], memory: Memory, can_act: dict[str, bo
 def _verdict_question(tool: str, args: dict[str, Any]) -> str:
     """The confirmation question of a verdict."""
     verb = tool.removesuffix("_decision").capitalize()
-    change = f" with {args['carrier']}" if args.get("carrier") else " with its alternative" if args.get("alternative") else ""
+    change = (
+        f" with {args['carrier']}"
+        if args.get("carrier")
+        else " with its alternative"
+        if args.get("alternative")
+        else ""
+    )
     reason = f" because {args['reason']}" if args.get("reason") else ""
     return f"{verb} {args['decision_id']}{change}{reason}? yes/no"
 

@@ -89,8 +89,9 @@ class ErrorEvent(BaseModel):
     message: str
 
 
-ChatEvent = Annotated[TokenEvent | ToolCallEvent | ToolResultEvent | FinalEvent | ErrorEvent,
-                      Field(discriminator="event")]
+ChatEvent = Annotated[
+    TokenEvent | ToolCallEvent | ToolResultEvent | FinalEvent | ErrorEvent, Field(discriminator="event")
+]
 
 
 class ChatState(TypedDict, total=False):
@@ -152,8 +153,9 @@ def _offline_turn(turn: Turn, plan: Plan, memory: Memory) -> str:
     return answer(plan.tool, result)
 
 
-def _model_turn(llm: BaseChatModel, chat_tools: ChatTools, turn: Turn, history: list, memory: Memory,
-                can_act: dict[str, bool]) -> str:
+def _model_turn(
+    llm: BaseChatModel, chat_tools: ChatTools, turn: Turn, history: list, memory: Memory, can_act: dict[str, bool]
+) -> str:
     """A tool-calling model's turn: reading tools run at once; an act is staged behind a confirmation once its codes
     are checked against the twin."""
     bound = llm.bind_tools(list(turn.tools.values()))
@@ -240,8 +242,13 @@ def tool_result(message: ToolMessage) -> ToolResultEvent:
     evidence_ids = []
     if isinstance(result, dict):
         evidence_ids = [record["id"] for record in result.pop("evidence", [])]
-    return ToolResultEvent(id=message.tool_call_id, name=message.name or "", ok=message.status != "error",
-                           result=result, evidence_ids=evidence_ids)
+    return ToolResultEvent(
+        id=message.tool_call_id,
+        name=message.name or "",
+        ok=message.status != "error",
+        result=result,
+        evidence_ids=evidence_ids,
+    )
 
 
 def chat_events(graph: CompiledStateGraph, message: str, thread_id: str, owner: str) -> Iterator[ChatEvent]:
@@ -258,7 +265,10 @@ def chat_events(graph: CompiledStateGraph, message: str, thread_id: str, owner: 
             yield chunk
     except Exception as error:
         logger.exception("chat turn failed on thread %s", thread_id)
-        yield ErrorEvent(thread_id=thread_id, message=f"The desk could not finish this turn ({type(error).__name__}); "
-                                                      "nothing was changed by it. Please try again.")
+        yield ErrorEvent(
+            thread_id=thread_id,
+            message=f"The desk could not finish this turn ({type(error).__name__}); "
+            "nothing was changed by it. Please try again.",
+        )
         return
     yield FinalEvent(thread_id=thread_id, answer=answer_text, verified=checked)

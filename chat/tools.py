@@ -40,18 +40,26 @@ from tools.evidence import Evidence
 from tools.forecast import Forecast, forecast
 from tools.late_risk import score_shipments
 from twin import frames, store
-from twin.access import DECIDERS, REPORTERS
 from twin import models as m
+from twin.access import DECIDERS, REPORTERS
 
 MAX_WEEKS = TWIN_FORECAST.max_horizon // 7  # the demand forecaster looks 28 days ahead
 TOP = 5  # items listed per kind in a risk overview
 CODE_TABLES: dict[str, tuple[type, str]] = {
-    "shipment_id": (m.Shipment, "shipment"), "sku": (m.Sku, "SKU"), "location": (m.Location, "DC"),
-    "asset_id": (m.Vehicle, "truck"), "lane": (m.Lane, "lane"), "carrier": (m.Carrier, "carrier"),
+    "shipment_id": (m.Shipment, "shipment"),
+    "sku": (m.Sku, "SKU"),
+    "location": (m.Location, "DC"),
+    "asset_id": (m.Vehicle, "truck"),
+    "lane": (m.Lane, "lane"),
+    "carrier": (m.Carrier, "carrier"),
     "decision_id": (m.DecisionRecord, "decision"),
 }
-ACT_ROLES = {"report_exception": REPORTERS, "approve_decision": DECIDERS, "reject_decision": DECIDERS,
-             "override_decision": DECIDERS}
+ACT_ROLES = {
+    "report_exception": REPORTERS,
+    "approve_decision": DECIDERS,
+    "reject_decision": DECIDERS,
+    "override_decision": DECIDERS,
+}
 MAX_CLOSURE_DAYS = 28
 ON_TIME_WINDOW_DAYS = 28
 MAX_LISTED = 20
@@ -125,8 +133,9 @@ class StockRisksArgs(BaseModel):
 class DecisionsArgs(About):
     """Filters on decisions: status, specialist, and a code they are about."""
 
-    status: str | None = Field(None, description="pending_approval, executed, rejected, overridden, needs_info or "
-                                                  "no_action.")
+    status: str | None = Field(
+        None, description="pending_approval, executed, rejected, overridden, needs_info or no_action."
+    )
     specialist: str | None = Field(None, description="routing, inventory or maintenance.")
     location: str | None = Field(None, description="A DC, e.g. DC-DAL")
 
@@ -416,10 +425,15 @@ def action_label(action: Action) -> str:
 def decision_facts(decision: Decision, with_evidence: bool) -> DecisionFacts:
     """The chat's view of a decision."""
     return DecisionFacts(
-        decision_id=decision.decision_id, exception_id=decision.exception_id, status=decision.status,
-        specialist=decision.specialist, actions=[action_label(a) for a in decision.actions],
-        cost_usd=decision.expected_impact.cost_usd, confidence=decision.confidence,
-        justification=decision.justification.text if decision.justification else None, missing=decision.missing,
+        decision_id=decision.decision_id,
+        exception_id=decision.exception_id,
+        status=decision.status,
+        specialist=decision.specialist,
+        actions=[action_label(a) for a in decision.actions],
+        cost_usd=decision.expected_impact.cost_usd,
+        confidence=decision.confidence,
+        justification=decision.justification.text if decision.justification else None,
+        missing=decision.missing,
         policy_reasons=decision.policy.reasons if decision.policy else [],
         evidence=decision.evidence if with_evidence else [],
     )
@@ -433,14 +447,25 @@ def detached(call: Callable[..., T], *args) -> T:
 
 def truck_risk(priority: maintenance.FleetPriority) -> TruckRisk:
     """The chat's view of a truck in the service queue."""
-    return TruckRisk(asset_id=priority.truck, dc=priority.dc, status=priority.status, p_fail=priority.p_fail,
-                     rul_days=priority.rul_days, drivers=[driver.feature for driver in priority.drivers])
+    return TruckRisk(
+        asset_id=priority.truck,
+        dc=priority.dc,
+        status=priority.status,
+        p_fail=priority.p_fail,
+        rul_days=priority.rul_days,
+        drivers=[driver.feature for driver in priority.drivers],
+    )
 
 
 def _demand_history(session: Session, sku: str, location: str) -> pd.DataFrame:
     """A SKU's daily demand at one DC with the day's holiday and event, as the forecaster reads it."""
-    return pd.DataFrame([{**row.model_dump(exclude={"id"}), "holiday": holiday, "event": event}
-                         for row, holiday, event in store.sku_demand(session, sku) if row.location == location])
+    return pd.DataFrame(
+        [
+            {**row.model_dump(exclude={"id"}), "holiday": holiday, "event": event}
+            for row, holiday, event in store.sku_demand(session, sku)
+            if row.location == location
+        ]
+    )
 
 
 def _available(position: m.InventoryPosition) -> int:
@@ -452,17 +477,31 @@ def _weeks(outlook: Forecast) -> list[WeekDemand]:
     """The forecast's days added up by week."""
     weeks = []
     for start in range(0, outlook.horizon_days, 7):
-        days = outlook.days[start:start + 7]
-        weeks.append(WeekDemand(week=start // 7 + 1, first_day=days[0].day, last_day=days[-1].day,
-                                p10=round(sum(d.p10 for d in days), 1), p50=round(sum(d.p50 for d in days), 1),
-                                p90=round(sum(d.p90 for d in days), 1)))
+        days = outlook.days[start : start + 7]
+        weeks.append(
+            WeekDemand(
+                week=start // 7 + 1,
+                first_day=days[0].day,
+                last_day=days[-1].day,
+                p10=round(sum(d.p10 for d in days), 1),
+                p50=round(sum(d.p50 for d in days), 1),
+                p90=round(sum(d.p90 for d in days), 1),
+            )
+        )
     return weeks
 
 
 def _named(record: m.DecisionRecord, refs: dict) -> set[str]:
     """The codes a decision is about: its exception's references and its actions' string parameters."""
-    return {*refs.values(), *(value for action in record.payload.get("actions", [])
-                              for value in action.get("params", {}).values() if isinstance(value, str))}
+    return {
+        *refs.values(),
+        *(
+            value
+            for action in record.payload.get("actions", [])
+            for value in action.get("params", {}).values()
+            if isinstance(value, str)
+        ),
+    }
 
 
 def _utc(moment: datetime) -> datetime:
@@ -482,8 +521,10 @@ def _overridden_actions(decision: Decision, carrier: str | None, alternative: bo
     keys = ("to_carrier", "carrier")
     if not any(key in action.params for action in decision.actions for key in keys):
         raise ToolException(f"the actions of {decision.decision_id} name no carrier to replace")
-    return [action.model_copy(update={"params": {k: carrier if k in keys else v for k, v in action.params.items()}})
-            for action in decision.actions]
+    return [
+        action.model_copy(update={"params": {k: carrier if k in keys else v for k, v in action.params.items()}})
+        for action in decision.actions
+    ]
 
 
 def _missing(what: str, options: list[str]) -> ToolException:
@@ -503,8 +544,10 @@ class ChatTools:
     def canonical_codes(self, args: dict) -> dict:
         """The arguments of an act with every code checked against the twin and canonical (ToolException if not)."""
         with self.tb.session() as session:
-            return {key: checked(session, key, str(value)) if key in CODE_TABLES and value else value
-                    for key, value in args.items()}
+            return {
+                key: checked(session, key, str(value)) if key in CODE_TABLES and value else value
+                for key, value in args.items()
+            }
 
     def _dc_or_ask(self, session: Session, location: str | None) -> str:
         """A checked DC code, or an error listing the DCs."""
@@ -543,36 +586,68 @@ class ChatTools:
         now = self.tb.now()
         with self.tb.session() as session:
             dc = self._dc_or_ask(session, args.location)
-            ids = list(session.execute(select(m.Shipment.id).where(
-                m.Shipment.origin == dc, m.Shipment.status != "delivered",
-                m.Shipment.promised_at <= now + timedelta(weeks=args.horizon_weeks))).scalars())
+            ids = list(
+                session.execute(
+                    select(m.Shipment.id).where(
+                        m.Shipment.origin == dc,
+                        m.Shipment.status != "delivered",
+                        m.Shipment.promised_at <= now + timedelta(weeks=args.horizon_weeks),
+                    )
+                ).scalars()
+            )
             shipments = frames.shipment_frame(session, ids=ids)
-            positions = list(session.execute(select(m.InventoryPosition).where(m.InventoryPosition.location == dc)
-                                             .order_by(m.InventoryPosition.sku)).scalars())
+            positions = list(
+                session.execute(
+                    select(m.InventoryPosition)
+                    .where(m.InventoryPosition.location == dc)
+                    .order_by(m.InventoryPosition.sku)
+                ).scalars()
+            )
             below = [p for p in positions if _available(p) < p.reorder_point]
             histories = {(p.sku, dc): _demand_history(session, p.sku, dc) for p in below}
             fleet_size = len(store.fleet(session))
         promised = dict(zip(shipments["shipment_id"], shipments["promised_at"], strict=True))
         risks = sorted(score_shipments(self.tb.models.late, shipments) if ids else [], key=lambda r: -r.p_late)
-        riskiest = [ShipmentRisk(shipment_id=r.shipment_id, p_late=r.p_late, lane=r.evidence.inputs["lane"],
-                                 carrier=r.evidence.inputs["carrier"], promised_at=promised[r.shipment_id])
-                    for r in risks[:TOP]]
+        riskiest = [
+            ShipmentRisk(
+                shipment_id=r.shipment_id,
+                p_late=r.p_late,
+                lane=r.evidence.inputs["lane"],
+                carrier=r.evidence.inputs["carrier"],
+                promised_at=promised[r.shipment_id],
+            )
+            for r in risks[:TOP]
+        ]
         stock, stock_evidence = self._stock_risks(below, histories, args.horizon_weeks)
-        trucks = [p for p in maintenance.fleet_priority(self.tb, fleet_size) if p.dc == dc and p.p_fail >= FAILURE_TRIGGER]
+        trucks = [
+            p for p in maintenance.fleet_priority(self.tb, fleet_size) if p.dc == dc and p.p_fail >= FAILURE_TRIGGER
+        ]
         positions_evidence = Evidence(
-            id=f"twin:positions:{dc}", source=TWIN_SOURCE, inputs={"location": dc},
-            facts={p.sku: {"available": _available(p), "reorder_point": p.reorder_point} for p in below})
+            id=f"twin:positions:{dc}",
+            source=TWIN_SOURCE,
+            inputs={"location": dc},
+            facts={p.sku: {"available": _available(p), "reorder_point": p.reorder_point} for p in below},
+        )
         return RisksFacts(
-            location=dc, horizon_weeks=args.horizon_weeks, open_shipments=len(risks),
-            likely_late=sum(r.p_late >= LATE_TRIGGER for r in risks), riskiest_shipments=riskiest,
-            below_reorder_point=[p.sku for p in below], stockout_risk=stock[:TOP],
+            location=dc,
+            horizon_weeks=args.horizon_weeks,
+            open_shipments=len(risks),
+            likely_late=sum(r.p_late >= LATE_TRIGGER for r in risks),
+            riskiest_shipments=riskiest,
+            below_reorder_point=[p.sku for p in below],
+            stockout_risk=stock[:TOP],
             trucks_at_risk=[truck_risk(p) for p in trucks[:TOP]],
-            evidence=[*(r.evidence for r in risks[:TOP]), positions_evidence, *stock_evidence[:TOP],
-                      *(p.evidence for p in trucks[:TOP])],
+            evidence=[
+                *(r.evidence for r in risks[:TOP]),
+                positions_evidence,
+                *stock_evidence[:TOP],
+                *(p.evidence for p in trucks[:TOP]),
+            ],
         )
 
-    def _stock_risks(self, below: list[m.InventoryPosition], histories: dict[str, pd.DataFrame],
-                     weeks: int) -> tuple[list[StockRisk], list[Evidence]]:
+    def _stock_risks(
+        self, below: list[m.InventoryPosition], histories: dict[str, pd.DataFrame], weeks: int
+    ) -> tuple[list[StockRisk], list[Evidence]]:
         """Of the SKUs below their reorder point, those whose available stock is below the p90 of their forecast
         demand over the weeks, largest gap first."""
         found = []
@@ -580,20 +655,36 @@ class ChatTools:
             history = histories[(position.sku, position.location)]
             if history.empty:
                 continue
-            outlook = forecast(self.tb.models.demand, history, {"sku": position.sku, "location": position.location},
-                               weeks * 7, as_of=history["day"].max())
+            outlook = forecast(
+                self.tb.models.demand,
+                history,
+                {"sku": position.sku, "location": position.location},
+                weeks * 7,
+                as_of=history["day"].max(),
+            )
             if _available(position) < outlook.total.p90:
-                found.append((StockRisk(sku=position.sku, location=position.location, available=_available(position),
-                                        demand_p50=round(outlook.total.p50, 1), demand_p90=round(outlook.total.p90, 1)),
-                              outlook.evidence))
+                found.append(
+                    (
+                        StockRisk(
+                            sku=position.sku,
+                            location=position.location,
+                            available=_available(position),
+                            demand_p50=round(outlook.total.p50, 1),
+                            demand_p90=round(outlook.total.p90, 1),
+                        ),
+                        outlook.evidence,
+                    )
+                )
         found.sort(key=lambda item: item[0].available - item[0].demand_p90)
         return [risk for risk, _ in found], [evidence for _, evidence in found]
 
     def forecast_demand(self, args: ForecastArgs) -> ForecastFacts:
         """Forecast a SKU's demand at a DC for 1 to 4 weeks: the total and each week with p10/p50/p90 units."""
         if not 1 <= args.horizon_weeks <= MAX_WEEKS:
-            raise ToolException(f"the forecaster looks 1 to {MAX_WEEKS} weeks ahead, not {args.horizon_weeks}; "
-                                f"ask for {MAX_WEEKS} weeks or fewer")
+            raise ToolException(
+                f"the forecaster looks 1 to {MAX_WEEKS} weeks ahead, not {args.horizon_weeks}; "
+                f"ask for {MAX_WEEKS} weeks or fewer"
+            )
         with self.tb.session() as session:
             if args.sku is None:
                 raise ToolException("name a SKU, e.g. SKU-0042")
@@ -602,12 +693,23 @@ class ChatTools:
             history = _demand_history(session, sku, dc)
         if history.empty:
             raise ToolException(f"{sku} has no demand history at {dc}")
-        outlook = forecast(self.tb.models.demand, history, {"sku": sku, "location": dc}, args.horizon_weeks * 7,
-                           as_of=history["day"].max())
+        outlook = forecast(
+            self.tb.models.demand,
+            history,
+            {"sku": sku, "location": dc},
+            args.horizon_weeks * 7,
+            as_of=history["day"].max(),
+        )
         total = outlook.total
-        return ForecastFacts(sku=sku, location=dc, as_of=outlook.as_of, horizon_weeks=args.horizon_weeks,
-                             total=Demand(p10=round(total.p10, 1), p50=round(total.p50, 1), p90=round(total.p90, 1)),
-                             weeks=_weeks(outlook), evidence=[outlook.evidence])
+        return ForecastFacts(
+            sku=sku,
+            location=dc,
+            as_of=outlook.as_of,
+            horizon_weeks=args.horizon_weeks,
+            total=Demand(p10=round(total.p10, 1), p50=round(total.p50, 1), p90=round(total.p90, 1)),
+            weeks=_weeks(outlook),
+            evidence=[outlook.evidence],
+        )
 
     def fleet_service_priority(self, args: FleetArgs) -> FleetFacts:
         """Rank trucks (all, or one DC's) by failure risk: the order to service them, with remaining useful life."""
@@ -615,7 +717,7 @@ class ChatTools:
             dc = checked(session, "location", args.location) if args.location else None
             fleet_size = len(store.fleet(session))
         queue = maintenance.fleet_priority(self.tb, fleet_size if dc else args.top)
-        queue = [p for p in queue if dc in (None, p.dc)][:args.top]
+        queue = [p for p in queue if dc in (None, p.dc)][: args.top]
         return FleetFacts(location=dc, trucks=[truck_risk(p) for p in queue], evidence=[p.evidence for p in queue])
 
     def what_if_capacity(self, args: WhatIfArgs) -> CapacityWhatIf:
@@ -649,12 +751,18 @@ class ChatTools:
         gap first (one DC or all)."""
         with self.tb.session() as session:
             dcs = [self._dc_or_ask(session, args.location)] if args.location else [d.code for d in store.dcs(session)]
-            below = [p for p in session.execute(select(m.InventoryPosition).where(m.InventoryPosition.location.in_(dcs))
-                                                .order_by(m.InventoryPosition.location, m.InventoryPosition.sku))
-                     .scalars() if _available(p) < p.reorder_point]
+            below = [
+                p
+                for p in session.execute(
+                    select(m.InventoryPosition)
+                    .where(m.InventoryPosition.location.in_(dcs))
+                    .order_by(m.InventoryPosition.location, m.InventoryPosition.sku)
+                ).scalars()
+                if _available(p) < p.reorder_point
+            ]
             histories = {(p.sku, p.location): _demand_history(session, p.sku, p.location) for p in below}
         risks, evidence = self._stock_risks(below, histories, 1)
-        return StockRisksFacts(location=args.location and dcs[0], skus=risks[:args.top], evidence=evidence[:args.top])
+        return StockRisksFacts(location=args.location and dcs[0], skus=risks[: args.top], evidence=evidence[: args.top])
 
     def compare_carriers(self, args: CarriersArgs) -> CarriersFacts:
         """Compare carriers (on a lane, or everywhere they run): on-time rate, rate per mile, transit days and
@@ -664,17 +772,32 @@ class ChatTools:
             lane = checked(session, "lane", args.lane) if args.lane else None
             if lane is None and not carriers:
                 raise ToolException("name a lane (e.g. DAL-HOU) or a carrier (e.g. CAR-SWIFTLINE)")
-            offers = [offer for offer in store.carrier_lanes(session, lane=lane)
-                      if not carriers or offer.carrier in carriers]
+            offers = [
+                offer for offer in store.carrier_lanes(session, lane=lane) if not carriers or offer.carrier in carriers
+            ]
         if not offers:
             raise ToolException(f"none of {', '.join(carriers) or 'the carriers'} runs {lane or 'a lane'}")
-        rows = sorted((CarrierOffer(carrier=o.carrier, lane=o.lane, on_time_rate=o.on_time_rate,
-                                    rate_per_mile=o.rate_per_mile, transit_days=o.transit_days,
-                                    capacity_per_week=o.capacity_per_week, shipments=o.shipments) for o in offers),
-                      key=lambda row: (-row.on_time_rate, row.rate_per_mile))
-        evidence = Evidence(id=f"twin:carrier-lanes:{lane or '+'.join(carriers)}", source=TWIN_SOURCE,
-                            inputs={"lane": lane, "carriers": carriers},
-                            facts={f"{row.carrier} {row.lane}": row.model_dump() for row in rows})
+        rows = sorted(
+            (
+                CarrierOffer(
+                    carrier=o.carrier,
+                    lane=o.lane,
+                    on_time_rate=o.on_time_rate,
+                    rate_per_mile=o.rate_per_mile,
+                    transit_days=o.transit_days,
+                    capacity_per_week=o.capacity_per_week,
+                    shipments=o.shipments,
+                )
+                for o in offers
+            ),
+            key=lambda row: (-row.on_time_rate, row.rate_per_mile),
+        )
+        evidence = Evidence(
+            id=f"twin:carrier-lanes:{lane or '+'.join(carriers)}",
+            source=TWIN_SOURCE,
+            inputs={"lane": lane, "carriers": carriers},
+            facts={f"{row.carrier} {row.lane}": row.model_dump() for row in rows},
+        )
         return CarriersFacts(lane=lane, offers=rows, evidence=[evidence])
 
     def days_of_cover(self, args: CoverArgs) -> CoverFacts:
@@ -684,19 +807,35 @@ class ChatTools:
                 raise ToolException("name a SKU, e.g. SKU-0042")
             sku = checked(session, "sku", args.sku)
             dc = self._dc_or_ask(session, args.location)
-            position = session.execute(select(m.InventoryPosition).where(
-                m.InventoryPosition.sku == sku, m.InventoryPosition.location == dc)).scalar_one_or_none()
+            position = session.execute(
+                select(m.InventoryPosition).where(m.InventoryPosition.sku == sku, m.InventoryPosition.location == dc)
+            ).scalar_one_or_none()
             history = _demand_history(session, sku, dc)
         if position is None or history.empty:
             raise ToolException(f"{dc} holds no {sku}")
         outlook = forecast(self.tb.models.demand, history, {"sku": sku, "location": dc}, 7, as_of=history["day"].max())
         daily = round(outlook.total.p50 / 7, 1)
         cover = round(_available(position) / daily, 1) if daily > 0 else float(_available(position))
-        stock = Evidence(id=f"twin:position:{sku}/{dc}", source=TWIN_SOURCE, inputs={"sku": sku, "location": dc},
-                         facts={"on_hand": position.on_hand, "available": _available(position),
-                                "daily_demand_p50": daily, "days_of_cover": cover})
-        return CoverFacts(sku=sku, location=dc, on_hand=position.on_hand, available=_available(position),
-                          daily_demand_p50=daily, days_of_cover=cover, evidence=[stock, outlook.evidence])
+        stock = Evidence(
+            id=f"twin:position:{sku}/{dc}",
+            source=TWIN_SOURCE,
+            inputs={"sku": sku, "location": dc},
+            facts={
+                "on_hand": position.on_hand,
+                "available": _available(position),
+                "daily_demand_p50": daily,
+                "days_of_cover": cover,
+            },
+        )
+        return CoverFacts(
+            sku=sku,
+            location=dc,
+            on_hand=position.on_hand,
+            available=_available(position),
+            daily_demand_p50=daily,
+            days_of_cover=cover,
+            evidence=[stock, outlook.evidence],
+        )
 
     def shipment_status(self, args: ShipmentArgs) -> ShipmentFacts:
         """A shipment's status, promised time and ETA, and while open its probability of arriving late."""
@@ -707,14 +846,28 @@ class ChatTools:
             frame = frames.shipment_frame(session, ids=[shipment.id]) if shipment.status != "delivered" else None
         risk = score_shipments(self.tb.models.late, frame)[0] if frame is not None and len(frame) else None
         eta = shipment.delivered_at
-        record = Evidence(id=f"twin:shipment:{shipment.id}", source=TWIN_SOURCE, inputs={"shipment_id": shipment.id},
-                          facts={"status": shipment.status, "lane": shipment.lane, "carrier": shipment.carrier,
-                                 "promised_at": shipment.promised_at.isoformat(),
-                                 "eta": eta.isoformat() if eta else None})
-        return ShipmentFacts(shipment_id=shipment.id, status=shipment.status, lane=shipment.lane,
-                             carrier=shipment.carrier, promised_at=shipment.promised_at, eta=eta,
-                             p_late=risk.p_late if risk else None,
-                             evidence=[record, *([risk.evidence] if risk else [])])
+        record = Evidence(
+            id=f"twin:shipment:{shipment.id}",
+            source=TWIN_SOURCE,
+            inputs={"shipment_id": shipment.id},
+            facts={
+                "status": shipment.status,
+                "lane": shipment.lane,
+                "carrier": shipment.carrier,
+                "promised_at": shipment.promised_at.isoformat(),
+                "eta": eta.isoformat() if eta else None,
+            },
+        )
+        return ShipmentFacts(
+            shipment_id=shipment.id,
+            status=shipment.status,
+            lane=shipment.lane,
+            carrier=shipment.carrier,
+            promised_at=shipment.promised_at,
+            eta=eta,
+            p_late=risk.p_late if risk else None,
+            evidence=[record, *([risk.evidence] if risk else [])],
+        )
 
     def shipment_risks(self, args: ShipmentRisksArgs) -> ShipmentRisksFacts:
         """Open shipments most likely to arrive late, towards or from a DC and due by a time, riskiest first."""
@@ -732,13 +885,24 @@ class ChatTools:
             shipments = frames.shipment_frame(session, ids=ids)
         promised = dict(zip(shipments["shipment_id"], shipments["promised_at"], strict=True))
         risks = sorted(score_shipments(self.tb.models.late, shipments) if ids else [], key=lambda r: -r.p_late)
-        top = risks[:args.top]
+        top = risks[: args.top]
         return ShipmentRisksFacts(
-            origin=origin, destination=destination, due_by=args.due_by, open_shipments=len(risks),
-            shipments=[ShipmentRisk(shipment_id=r.shipment_id, p_late=r.p_late, lane=r.evidence.inputs["lane"],
-                                    carrier=r.evidence.inputs["carrier"], promised_at=promised[r.shipment_id])
-                       for r in top],
-            evidence=[r.evidence for r in top])
+            origin=origin,
+            destination=destination,
+            due_by=args.due_by,
+            open_shipments=len(risks),
+            shipments=[
+                ShipmentRisk(
+                    shipment_id=r.shipment_id,
+                    p_late=r.p_late,
+                    lane=r.evidence.inputs["lane"],
+                    carrier=r.evidence.inputs["carrier"],
+                    promised_at=promised[r.shipment_id],
+                )
+                for r in top
+            ],
+            evidence=[r.evidence for r in top],
+        )
 
     def list_decisions(self, args: DecisionsArgs) -> DecisionsFacts:
         """List decisions, newest first, by status (e.g. pending_approval), specialist, or a code they are about."""
@@ -758,11 +922,19 @@ class ChatTools:
         listed = []
         for record in records[:MAX_LISTED]:
             decision = Decision.model_validate(record.payload)
-            listed.append(PendingDecision(
-                decision_id=record.id, exception_id=record.exception_id, status=record.status,
-                specialist=record.specialist, actions=[action_label(a) for a in decision.actions],
-                cost_usd=decision.expected_impact.cost_usd, confidence=record.confidence,
-                reasons=decision.policy.reasons if decision.policy else [], created_at=record.created_at))
+            listed.append(
+                PendingDecision(
+                    decision_id=record.id,
+                    exception_id=record.exception_id,
+                    status=record.status,
+                    specialist=record.specialist,
+                    actions=[action_label(a) for a in decision.actions],
+                    cost_usd=decision.expected_impact.cost_usd,
+                    confidence=record.confidence,
+                    reasons=decision.policy.reasons if decision.policy else [],
+                    created_at=record.created_at,
+                )
+            )
         filters = {k: str(v) for k, v in args.model_dump(exclude_none=True).items()}
         return DecisionsFacts(filters=filters, count=len(records), decisions=listed)
 
@@ -773,24 +945,47 @@ class ChatTools:
         with self.tb.session() as session:
             open_exceptions = store.count(session, m.ExceptionRecord, m.ExceptionRecord.status == "open")
             records = session.execute(select(m.DecisionRecord)).scalars().all()
-            delivered = session.execute(select(m.Shipment.delivered_at, m.Shipment.promised_at).where(
-                m.Shipment.delivered_at.is_not(None), m.Shipment.delivered_at >= now - timedelta(days=ON_TIME_WINDOW_DAYS))).all()
+            delivered = session.execute(
+                select(m.Shipment.delivered_at, m.Shipment.promised_at).where(
+                    m.Shipment.delivered_at.is_not(None),
+                    m.Shipment.delivered_at >= now - timedelta(days=ON_TIME_WINDOW_DAYS),
+                )
+            ).all()
         by_status: dict[str, int] = {}
         for record in records:
             by_status[record.status] = by_status.get(record.status, 0) + 1
-        decided = [Decision.model_validate(r.payload) for r in records if r.status in ("executed", "overridden",
-                                                                                      "rejected", "pending_approval")]
+        decided = [
+            Decision.model_validate(r.payload)
+            for r in records
+            if r.status in ("executed", "overridden", "rejected", "pending_approval")
+        ]
         acting = [d for d in decided if d.actions]
         automatic = [d for d in acting if d.status == "executed" and not (d.policy and d.policy.requires_approval)]
         cost = round(sum(d.expected_impact.cost_usd for d in decided if d.status in ("executed", "overridden")), 2)
         on_time = sum(_utc(done) <= _utc(promised) for done, promised in delivered)
-        kpis = Kpis(open_exceptions=open_exceptions, decisions=len(records), by_status=by_status,
-                    automation_rate=round(len(automatic) / len(acting), 3) if acting else None,
-                    executed_cost_usd=cost,
-                    on_time_rate=round(on_time / len(delivered), 3) if delivered else None, evidence=[])
-        kpis.evidence = [Evidence(id="twin:kpis", source=TWIN_SOURCE, inputs={"as_of": now.isoformat()},
-                                  facts={**kpis.model_dump(exclude={"evidence"}), "delivered": len(delivered),
-                                         "delivered_on_time": on_time, "acting": len(acting), "automatic": len(automatic)})]
+        kpis = Kpis(
+            open_exceptions=open_exceptions,
+            decisions=len(records),
+            by_status=by_status,
+            automation_rate=round(len(automatic) / len(acting), 3) if acting else None,
+            executed_cost_usd=cost,
+            on_time_rate=round(on_time / len(delivered), 3) if delivered else None,
+            evidence=[],
+        )
+        kpis.evidence = [
+            Evidence(
+                id="twin:kpis",
+                source=TWIN_SOURCE,
+                inputs={"as_of": now.isoformat()},
+                facts={
+                    **kpis.model_dump(exclude={"evidence"}),
+                    "delivered": len(delivered),
+                    "delivered_on_time": on_time,
+                    "acting": len(acting),
+                    "automatic": len(automatic),
+                },
+            )
+        ]
         return kpis
 
     def _allowed(self, roles: tuple[str, ...], what: str) -> None:
@@ -806,8 +1001,11 @@ class ChatTools:
         with self.tb.session() as session:
             decision_id = checked(session, "decision_id", args.decision_id)
         try:
-            decision = detached(self.desk.resume, decision_id,
-                                Verdict(verdict=verdict, actor=self.actor, reason=args.reason, actions=actions))
+            decision = detached(
+                self.desk.resume,
+                decision_id,
+                Verdict(verdict=verdict, actor=self.actor, reason=args.reason, actions=actions),
+            )
         except DecisionNotFound as error:
             raise ToolException(f"no decision {decision_id} is waiting") from error
         except DecisionConflict as error:
@@ -849,12 +1047,23 @@ class ChatTools:
 
 
 ARGUMENTS: dict[str, type[BaseModel]] = {
-    "explain_decision": ExplainArgs, "risks_at_location": RisksArgs, "forecast_demand": ForecastArgs,
-    "fleet_service_priority": FleetArgs, "what_if_capacity": WhatIfArgs, "what_if_closure": ClosureArgs,
-    "stock_risks": StockRisksArgs, "list_decisions": DecisionsArgs, "kpis": NoArgs,
-    "approve_decision": VerdictArgs, "reject_decision": VerdictArgs, "override_decision": OverrideArgs,
-    "report_exception": ReportArgs, "compare_carriers": CarriersArgs, "days_of_cover": CoverArgs,
-    "shipment_status": ShipmentArgs, "shipment_risks": ShipmentRisksArgs,
+    "explain_decision": ExplainArgs,
+    "risks_at_location": RisksArgs,
+    "forecast_demand": ForecastArgs,
+    "fleet_service_priority": FleetArgs,
+    "what_if_capacity": WhatIfArgs,
+    "what_if_closure": ClosureArgs,
+    "stock_risks": StockRisksArgs,
+    "list_decisions": DecisionsArgs,
+    "kpis": NoArgs,
+    "approve_decision": VerdictArgs,
+    "reject_decision": VerdictArgs,
+    "override_decision": OverrideArgs,
+    "report_exception": ReportArgs,
+    "compare_carriers": CarriersArgs,
+    "days_of_cover": CoverArgs,
+    "shipment_status": ShipmentArgs,
+    "shipment_risks": ShipmentRisksArgs,
 }
 
 
@@ -865,8 +1074,9 @@ def _as_tool(name: str, run: Callable[[BaseModel], BaseModel], schema: type[Base
         """Run the tool on validated arguments."""
         return run(schema.model_validate(kwargs)).model_dump(mode="json", exclude_none=True)
 
-    return StructuredTool.from_function(func=call, name=name, description=" ".join(run.__doc__.split()),
-                                        args_schema=schema, handle_tool_error=True)
+    return StructuredTool.from_function(
+        func=call, name=name, description=" ".join(run.__doc__.split()), args_schema=schema, handle_tool_error=True
+    )
 
 
 def as_tools(tools: ChatTools) -> list[BaseTool]:

@@ -60,7 +60,9 @@ def read_situation(tb: Toolbox, carrier: str, lane: str | None = None) -> Capaci
     with tb.session() as session:
         own = store.carrier_lanes(session, carrier=carrier, lane=lane)
         return CapacitySituation(
-            carrier=carrier, lane=lane, own=own,
+            carrier=carrier,
+            lane=lane,
+            own=own,
             offers={offer.lane: store.carrier_lanes(session, lane=offer.lane) for offer in own},
             lanes={row.code: row for row in session.exec(select(m.Lane)).all()},
             week=store.weekly_loads(session, tb.now()),
@@ -70,34 +72,52 @@ def read_situation(tb: Toolbox, carrier: str, lane: str | None = None) -> Capaci
 
 def capacity_cut(situation: CapacitySituation, cut_pct: float) -> CapacityWhatIf | None:
     """Re-run the re-tender for a cut of the carrier's capacity; None when the cut displaces no load."""
-    analysis = capacity_shortfall(situation.carrier, situation.own, situation.offers, situation.lanes, situation.week,
-                                  situation.capacity, cut_pct)
+    analysis = capacity_shortfall(
+        situation.carrier, situation.own, situation.offers, situation.lanes, situation.week, situation.capacity, cut_pct
+    )
     if analysis is None:
         return None
     assignment, original_cost, loads = analysis
     on_time = {offer.lane: offer.on_time_rate for offer in situation.own}
-    before = Kpis(freight_cost_usd=round(original_cost, 2),
-                  expected_late_loads=round(sum(1 - on_time[load.lane] for load in loads), 4), unassigned_loads=0)
-    after = Kpis(freight_cost_usd=assignment.freight_cost_usd, expected_late_loads=assignment.expected_late_loads,
-                 unassigned_loads=len(assignment.unassigned))
+    before = Kpis(
+        freight_cost_usd=round(original_cost, 2),
+        expected_late_loads=round(sum(1 - on_time[load.lane] for load in loads), 4),
+        unassigned_loads=0,
+    )
+    after = Kpis(
+        freight_cost_usd=assignment.freight_cost_usd,
+        expected_late_loads=assignment.expected_late_loads,
+        unassigned_loads=len(assignment.unassigned),
+    )
     reassigned: dict[str, int] = {}
     for load in assignment.loads:
         if load.carrier:
             reassigned[load.carrier] = reassigned.get(load.carrier, 0) + 1
     own = Evidence(
-        id=f"twin:carrier-loads:{situation.carrier}", source=TWIN_SOURCE,
+        id=f"twin:carrier-loads:{situation.carrier}",
+        source=TWIN_SOURCE,
         inputs={"carrier": situation.carrier, "lane": situation.lane},
-        facts={"weekly_loads": {o.lane: situation.week.get((situation.carrier, o.lane), 0.0) for o in situation.own},
-               "rate_per_mile": {o.lane: o.rate_per_mile for o in situation.own},
-               "on_time_rate": on_time, "before": before.model_dump()},
+        facts={
+            "weekly_loads": {o.lane: situation.week.get((situation.carrier, o.lane), 0.0) for o in situation.own},
+            "rate_per_mile": {o.lane: o.rate_per_mile for o in situation.own},
+            "on_time_rate": on_time,
+            "before": before.model_dump(),
+        },
     )
     return CapacityWhatIf(
-        carrier=situation.carrier, capacity_cut_pct=cut_pct, lane=situation.lane,
-        loads_displaced=len(loads), before=before, after=after,
-        change=Kpis(freight_cost_usd=round(after.freight_cost_usd - before.freight_cost_usd, 2),
-                    expected_late_loads=round(after.expected_late_loads - before.expected_late_loads, 4),
-                    unassigned_loads=after.unassigned_loads - before.unassigned_loads),
-        reassigned=dict(sorted(reassigned.items())), solver_status=assignment.status,
+        carrier=situation.carrier,
+        capacity_cut_pct=cut_pct,
+        lane=situation.lane,
+        loads_displaced=len(loads),
+        before=before,
+        after=after,
+        change=Kpis(
+            freight_cost_usd=round(after.freight_cost_usd - before.freight_cost_usd, 2),
+            expected_late_loads=round(after.expected_late_loads - before.expected_late_loads, 4),
+            unassigned_loads=after.unassigned_loads - before.unassigned_loads,
+        ),
+        reassigned=dict(sorted(reassigned.items())),
+        solver_status=assignment.status,
         evidence=[own, assignment.evidence],
     )
 
@@ -145,15 +165,27 @@ def site_closure(tb: Toolbox, location: str, first_day: date, days: int) -> Clos
     with tb.session() as session:
         dcs = store.dcs(session)
         closed = next(dc for dc in dcs if dc.code == location)
-        orders = session.exec(select(m.Order).where(m.Order.dc == location, m.Order.status == "open",
-                                                    m.Order.promised_date <= last_day + timedelta(SHIP_LEAD_DAYS))
-                              .order_by(m.Order.promised_date, m.Order.id)).all()
-        lines = {order.id: session.exec(select(m.OrderLine).where(m.OrderLine.order_id == order.id)).all()
-                 for order in orders}
+        orders = session.exec(
+            select(m.Order)
+            .where(
+                m.Order.dc == location,
+                m.Order.status == "open",
+                m.Order.promised_date <= last_day + timedelta(SHIP_LEAD_DAYS),
+            )
+            .order_by(m.Order.promised_date, m.Order.id)
+        ).all()
+        lines = {
+            order.id: session.exec(select(m.OrderLine).where(m.OrderLine.order_id == order.id)).all()
+            for order in orders
+        }
         customers = {order.customer: session.get(m.Location, order.customer) for order in orders}
-        stock = {(p.location, p.sku): p.on_hand + p.in_transit - p.allocated
-                 for p in session.exec(select(m.InventoryPosition)).all()}
-        routes = [pair for offset in range(days) for pair in store.routes_on(session, first_day + timedelta(offset), location)]
+        stock = {
+            (p.location, p.sku): p.on_hand + p.in_transit - p.allocated
+            for p in session.exec(select(m.InventoryPosition)).all()
+        }
+        routes = [
+            pair for offset in range(days) for pair in store.routes_on(session, first_day + timedelta(offset), location)
+        ]
     moved: dict[str, ReSourced] = {}
     waiting = 0
     for order in orders:
@@ -162,8 +194,9 @@ def site_closure(tb: Toolbox, location: str, first_day: date, days: int) -> Clos
             if all(stock.get((dc.code, line.sku), 0) >= line.qty for line in lines[order.id]):
                 for line in lines[order.id]:
                     stock[(dc.code, line.sku)] -= line.qty
-                extra = (haversine_miles(dc.lat, dc.lon, customer.lat, customer.lon)
-                         - haversine_miles(closed.lat, closed.lon, customer.lat, customer.lon))
+                extra = haversine_miles(dc.lat, dc.lon, customer.lat, customer.lon) - haversine_miles(
+                    closed.lat, closed.lon, customer.lat, customer.lon
+                )
                 entry = moved.setdefault(dc.code, ReSourced(dc=dc.code, orders=0, units=0, extra_miles=0.0))
                 entry.orders += 1
                 entry.units += sum(line.qty for line in lines[order.id])
@@ -174,11 +207,25 @@ def site_closure(tb: Toolbox, location: str, first_day: date, days: int) -> Clos
     on_hand = sum(units for (dc, _), units in stock.items() if dc == location)
     units = sum(line.qty for order in orders for line in lines[order.id])
     result = ClosureWhatIf(
-        location=location, first_day=first_day, last_day=last_day, days=days, orders_affected=len(orders),
-        units_affected=units, routes_affected=len(routes), stops_affected=sum(len(stops) for _, stops in routes),
-        units_on_hand=on_hand, re_sourced=sorted(moved.values(), key=lambda r: -r.orders), orders_waiting=waiting,
-        evidence=[])
-    result.evidence = [Evidence(id=f"whatif:closure:{location}/{first_day}/{days}", source=TWIN_SOURCE,
-                                inputs={"location": location, "first_day": str(first_day), "days": days},
-                                facts=result.model_dump(mode="json", exclude={"evidence"}))]
+        location=location,
+        first_day=first_day,
+        last_day=last_day,
+        days=days,
+        orders_affected=len(orders),
+        units_affected=units,
+        routes_affected=len(routes),
+        stops_affected=sum(len(stops) for _, stops in routes),
+        units_on_hand=on_hand,
+        re_sourced=sorted(moved.values(), key=lambda r: -r.orders),
+        orders_waiting=waiting,
+        evidence=[],
+    )
+    result.evidence = [
+        Evidence(
+            id=f"whatif:closure:{location}/{first_day}/{days}",
+            source=TWIN_SOURCE,
+            inputs={"location": location, "first_day": str(first_day), "days": days},
+            facts=result.model_dump(mode="json", exclude={"evidence"}),
+        )
+    ]
     return result

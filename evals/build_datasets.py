@@ -7,7 +7,7 @@ written by hand.
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from agents.policy import PolicyRule
@@ -31,10 +31,18 @@ CAPACITY_CUTS = (25, 50, 100)
 CARRIER_WEEKS = 8  # the routing specialist re-tenders the average loads of the last 8 weeks
 FAILURE_HORIZON_DAYS = 14  # the failure-risk model predicts failures within 14 days
 LATE_COUNTERFACTUALS = {  # more slack for the latest shipment, a long delay scan for one comfortably early
-    "SHP-009227": {"edit": {"kind": "shift_promise", "target": "SHP-009227", "amount": 120}, "changes": "decision",
-                   "output": "p_late", "direction": "down"},
-    "SHP-009301": {"edit": {"kind": "add_delay_scan", "target": "SHP-009301", "amount": 3000},
-                   "changes": "decision", "output": "p_late", "direction": "up"},
+    "SHP-009227": {
+        "edit": {"kind": "shift_promise", "target": "SHP-009227", "amount": 120},
+        "changes": "decision",
+        "output": "p_late",
+        "direction": "down",
+    },
+    "SHP-009301": {
+        "edit": {"kind": "add_delay_scan", "target": "SHP-009301", "amount": 3000},
+        "changes": "decision",
+        "output": "p_late",
+        "direction": "up",
+    },
 }
 MODEL_OUTPUTS = [r"P\((late|fail)\)", r"forecast"]  # what only a model run may state
 SHORT_NAMES = {"stockout_risk": "stockout", "demand_spike": "spike"}
@@ -88,14 +96,17 @@ class Network:
     def spiking(self, sku: str, dc: str) -> bool:
         """Whether the last 3 days ran at SPIKE_RATIO times the 28-day rate or had a promotion."""
         recent = self.demand[(sku, dc)][-3:]
-        return (sum(row["units"] for row in recent) / 3 > SPIKE_RATIO * self.daily_demand(sku, dc)
-                or any(row["promo"] for row in recent))
+        return sum(row["units"] for row in recent) / 3 > SPIKE_RATIO * self.daily_demand(sku, dc) or any(
+            row["promo"] for row in recent
+        )
 
     def weekly_loads(self, carrier: str) -> float:
         """The carrier's average loads a week over the last CARRIER_WEEKS weeks."""
         since = AS_OF - timedelta(weeks=CARRIER_WEEKS)
-        return sum(1 for row in self.rows[m.Shipment]
-                   if row["carrier"] == carrier and since <= row["shipped_at"] < AS_OF) / CARRIER_WEEKS
+        return (
+            sum(1 for row in self.rows[m.Shipment] if row["carrier"] == carrier and since <= row["shipped_at"] < AS_OF)
+            / CARRIER_WEEKS
+        )
 
 
 def idle(expect: dict[str, Any]) -> dict[str, Any]:
@@ -104,15 +115,24 @@ def idle(expect: dict[str, Any]) -> dict[str, Any]:
     if not set(expect["status"]) <= {"no_action", "needs_info"}:
         return expect
     unmodelled = MODEL_OUTPUTS if expect["status"] == ["needs_info"] else []
-    return {**expect, "requires_approval": False,
-            "must_not_claim": [*expect.get("must_not_claim", []), *unmodelled]}
+    return {**expect, "requires_approval": False, "must_not_claim": [*expect.get("must_not_claim", []), *unmodelled]}
 
 
-def case(case_id: str, category: str, note: str, exception: dict[str, Any], expect: dict[str, Any],
-         **extra: Any) -> Case:
+def case(
+    case_id: str, category: str, note: str, exception: dict[str, Any], expect: dict[str, Any], **extra: Any
+) -> Case:
     """A validated case of the current data set version."""
-    return Case.model_validate({"id": case_id, "version": DATASET_VERSION, "category": category, "note": note,
-                                "exception": exception, "expect": idle(expect), **extra})
+    return Case.model_validate(
+        {
+            "id": case_id,
+            "version": DATASET_VERSION,
+            "category": category,
+            "note": note,
+            "exception": exception,
+            "expect": idle(expect),
+            **extra,
+        }
+    )
 
 
 def spread(items: list, count: int) -> list:
@@ -141,37 +161,81 @@ def late_shipment_cases(net: Network) -> list[Case]:
         exception = {"type": "late_shipment", "refs": {"shipment_id": code}, "source": "tms"}
         mentions = [code, shipment["lane"], "P(late)"]
         if lateness > 0:
-            cases.append(case(f"late-{code}", "storyline", f"its scans put it {lateness:.1f} h past its promise: "
-                              "a recovery or at least a customer notice is due", exception,
-                              {"specialist": "routing", "status": ACTED, "action_types": LATE_ACTIONS,
-                               "mentions": mentions}, **what_if))
+            cases.append(
+                case(
+                    f"late-{code}",
+                    "storyline",
+                    f"its scans put it {lateness:.1f} h past its promise: "
+                    "a recovery or at least a customer notice is due",
+                    exception,
+                    {"specialist": "routing", "status": ACTED, "action_types": LATE_ACTIONS, "mentions": mentions},
+                    **what_if,
+                )
+            )
         elif lateness < -LATE_MARGIN_HOURS:
-            cases.append(case(f"late-{code}", "nothing_to_do", f"projected {-lateness:.1f} h ahead of its promise",
-                              exception, {"specialist": "routing", "status": ["no_action"], "mentions": mentions},
-                              **what_if))
+            cases.append(
+                case(
+                    f"late-{code}",
+                    "nothing_to_do",
+                    f"projected {-lateness:.1f} h ahead of its promise",
+                    exception,
+                    {"specialist": "routing", "status": ["no_action"], "mentions": mentions},
+                    **what_if,
+                )
+            )
         else:
-            cases.append(case(f"late-{code}", "routine", f"projected {-lateness:.1f} h ahead of its promise: "
-                              "either answer can be right", exception,
-                              {"specialist": "routing", "status": ANY, "action_types": LATE_ACTIONS,
-                               "mentions": mentions}))
+            cases.append(
+                case(
+                    f"late-{code}",
+                    "routine",
+                    f"projected {-lateness:.1f} h ahead of its promise: either answer can be right",
+                    exception,
+                    {"specialist": "routing", "status": ANY, "action_types": LATE_ACTIONS, "mentions": mentions},
+                )
+            )
     stops = {stop["shipment_id"]: stop for stop in net.rows[m.RouteStop]}
     windows = {row["code"]: row["window_end_min"] for row in net.rows[m.Location] if row["kind"] == "customer"}
-    safe = [shipment for shipment in net.shipments("planned")
-            if windows[shipment["destination"]] - stops[shipment["id"]]["eta_min"] >= WINDOW_MARGIN_MIN]
-    cases += [case(f"late-{s['id']}", "nothing_to_do", "an own-fleet stop planned at least 2 h before its "
-                   "window closes", {"type": "late_shipment", "refs": {"shipment_id": s["id"]}, "source": "chat"},
-                   {"specialist": "routing", "status": ["no_action"], "mentions": [s["id"], "P(late)"]})
-              for s in spread(safe, 10)]
-    cases += [case(f"late-{s['id']}", "nothing_to_do", "already delivered: nothing to recover",
-                   {"type": "late_shipment", "refs": {"shipment_id": s["id"]}, "source": "tms"},
-                   {"specialist": "routing", "status": ["no_action"], "mentions": [s["id"], "delivered"],
-                    "must_not_claim": [r"P\(late\)", "expedit"]})
-              for s in spread(net.shipments("delivered"), 10)]
+    safe = [
+        shipment
+        for shipment in net.shipments("planned")
+        if windows[shipment["destination"]] - stops[shipment["id"]]["eta_min"] >= WINDOW_MARGIN_MIN
+    ]
+    cases += [
+        case(
+            f"late-{s['id']}",
+            "nothing_to_do",
+            "an own-fleet stop planned at least 2 h before its window closes",
+            {"type": "late_shipment", "refs": {"shipment_id": s["id"]}, "source": "chat"},
+            {"specialist": "routing", "status": ["no_action"], "mentions": [s["id"], "P(late)"]},
+        )
+        for s in spread(safe, 10)
+    ]
+    cases += [
+        case(
+            f"late-{s['id']}",
+            "nothing_to_do",
+            "already delivered: nothing to recover",
+            {"type": "late_shipment", "refs": {"shipment_id": s["id"]}, "source": "tms"},
+            {
+                "specialist": "routing",
+                "status": ["no_action"],
+                "mentions": [s["id"], "delivered"],
+                "must_not_claim": [r"P\(late\)", "expedit"],
+            },
+        )
+        for s in spread(net.shipments("delivered"), 10)
+    ]
     unknown = [f"SHP-{len(net.rows[m.Shipment]) + 1:06d}", "SHP-999999", "SHP-000000"]
-    cases += [case(f"late-unknown-{code}", "unknown_code", "the twin holds no such shipment",
-                   {"type": "late_shipment", "refs": {"shipment_id": code}},
-                   {"specialist": "routing", "status": ["needs_info"], "missing": ["shipment_id"],
-                    "mentions": [code]}) for code in unknown]
+    cases += [
+        case(
+            f"late-unknown-{code}",
+            "unknown_code",
+            "the twin holds no such shipment",
+            {"type": "late_shipment", "refs": {"shipment_id": code}},
+            {"specialist": "routing", "status": ["needs_info"], "missing": ["shipment_id"], "mentions": [code]},
+        )
+        for code in unknown
+    ]
     return cases
 
 
@@ -180,17 +244,38 @@ def _storyline_stock() -> list[Case]:
     refs = {"sku": "SKU-0042", "location": "DC-DAL"}
     mentions = ["SKU-0042", "DC-DAL", "DC-HOU"]
     return [
-        case("stock-stockout-SKU-0042-DC-DAL", "storyline", "2 days of cover, 40 at DC-HOU, open orders in 1-4 "
-             "days: transfer from DC-HOU, expedited by routing", {"type": "stockout_risk", "refs": refs},
-             {"specialist": "inventory", "status": ACTED, "action_types": STOCK_ACTIONS,
-              "required_action_types": ["transfer_stock", "book_carrier"], "handoffs": ["routing"],
-              "mentions": mentions},
-             counterfactual={"edit": {"kind": "set_on_hand", "target": "SKU-0042@DC-DAL", "amount": 3000},
-                             "changes": "decision"}),
-        case("stock-spike-SKU-0042-DC-DAL", "storyline", "demand 2.6 times the usual rate for 3 days on 2 days of "
-             "cover: new stock parameters and the transfer", {"type": "demand_spike", "refs": refs},
-             {"specialist": "inventory", "status": ACTED, "action_types": STOCK_ACTIONS,
-              "required_action_types": ["transfer_stock"], "handoffs": ["routing"], "mentions": mentions}),
+        case(
+            "stock-stockout-SKU-0042-DC-DAL",
+            "storyline",
+            "2 days of cover, 40 at DC-HOU, open orders in 1-4 days: transfer from DC-HOU, expedited by routing",
+            {"type": "stockout_risk", "refs": refs},
+            {
+                "specialist": "inventory",
+                "status": ACTED,
+                "action_types": STOCK_ACTIONS,
+                "required_action_types": ["transfer_stock", "book_carrier"],
+                "handoffs": ["routing"],
+                "mentions": mentions,
+            },
+            counterfactual={
+                "edit": {"kind": "set_on_hand", "target": "SKU-0042@DC-DAL", "amount": 3000},
+                "changes": "decision",
+            },
+        ),
+        case(
+            "stock-spike-SKU-0042-DC-DAL",
+            "storyline",
+            "demand 2.6 times the usual rate for 3 days on 2 days of cover: new stock parameters and the transfer",
+            {"type": "demand_spike", "refs": refs},
+            {
+                "specialist": "inventory",
+                "status": ACTED,
+                "action_types": STOCK_ACTIONS,
+                "required_action_types": ["transfer_stock"],
+                "handoffs": ["routing"],
+                "mentions": mentions,
+            },
+        ),
     ]
 
 
@@ -200,38 +285,88 @@ def stock_cases(net: Network) -> list[Case]:
     storyline = ("SKU-0042", "DC-DAL")
     others = [p for p in positions if (p["sku"], p["location"]) != storyline]
     short = [p for p in others if net.cover_days(p) < AT_RISK_COVER_DAYS]
-    plenty = [p for p in others if net.cover_days(p) >= WELL_STOCKED_DAYS
-              and (p["sku"], p["location"]) not in net.open_order_units]
+    plenty = [
+        p
+        for p in others
+        if net.cover_days(p) >= WELL_STOCKED_DAYS and (p["sku"], p["location"]) not in net.open_order_units
+    ]
     between = [p for p in others if AT_RISK_COVER_DAYS <= net.cover_days(p) < WELL_STOCKED_DAYS]
     calm = [p for p in plenty if not net.spiking(p["sku"], p["location"])]
     cases = _storyline_stock()
 
     def stock_case(kind: str, position: dict, category: str, note: str, expect: dict) -> Case:
         sku, dc = position["sku"], position["location"]
-        return case(f"stock-{SHORT_NAMES[kind]}-{sku}-{dc}", category, note,
-                    {"type": kind, "refs": {"sku": sku, "location": dc}},
-                    {"specialist": "inventory", "mentions": [sku, dc], **expect})
+        return case(
+            f"stock-{SHORT_NAMES[kind]}-{sku}-{dc}",
+            category,
+            note,
+            {"type": kind, "refs": {"sku": sku, "location": dc}},
+            {"specialist": "inventory", "mentions": [sku, dc], **expect},
+        )
 
-    cases += [stock_case("stockout_risk", p, "routine", f"{net.cover_days(p):.1f} days of cover: short before "
-                         "the 14-day horizon ends", {"status": ACTED, "action_types": STOCK_ACTIONS})
-              for p in spread(short, 12)]
-    cases += [stock_case("stockout_risk", p, "nothing_to_do", f"{net.cover_days(p):.1f} days of cover and no "
-                         "open orders", {"status": ["no_action"]}) for p in spread(plenty, 10)]
-    cases += [stock_case("stockout_risk", p, "routine", f"{net.cover_days(p):.1f} days of cover: either answer can "
-                         "be right", {"status": ANY, "action_types": STOCK_ACTIONS}) for p in spread(between, 4)]
-    cases += [stock_case("demand_spike", p, "nothing_to_do", "the last 3 days ran at the usual rate without a "
-                         "promotion, on ample cover", {"status": ["no_action"]}) for p in spread(calm, 6)]
-    cases += [case(f"stock-spike-SKU-0042-{dc}", "nothing_to_do", "the SKU-0042 spike is at DC-DAL only",
-                   {"type": "demand_spike", "refs": {"sku": "SKU-0042", "location": dc}},
-                   {"specialist": "inventory", "status": ["no_action"], "mentions": ["SKU-0042", dc]})
-              for dc in ("DC-HOU", "DC-CHI") if not net.spiking("SKU-0042", dc)]
+    cases += [
+        stock_case(
+            "stockout_risk",
+            p,
+            "routine",
+            f"{net.cover_days(p):.1f} days of cover: short before the 14-day horizon ends",
+            {"status": ACTED, "action_types": STOCK_ACTIONS},
+        )
+        for p in spread(short, 12)
+    ]
+    cases += [
+        stock_case(
+            "stockout_risk",
+            p,
+            "nothing_to_do",
+            f"{net.cover_days(p):.1f} days of cover and no open orders",
+            {"status": ["no_action"]},
+        )
+        for p in spread(plenty, 10)
+    ]
+    cases += [
+        stock_case(
+            "stockout_risk",
+            p,
+            "routine",
+            f"{net.cover_days(p):.1f} days of cover: either answer can be right",
+            {"status": ANY, "action_types": STOCK_ACTIONS},
+        )
+        for p in spread(between, 4)
+    ]
+    cases += [
+        stock_case(
+            "demand_spike",
+            p,
+            "nothing_to_do",
+            "the last 3 days ran at the usual rate without a promotion, on ample cover",
+            {"status": ["no_action"]},
+        )
+        for p in spread(calm, 6)
+    ]
+    cases += [
+        case(
+            f"stock-spike-SKU-0042-{dc}",
+            "nothing_to_do",
+            "the SKU-0042 spike is at DC-DAL only",
+            {"type": "demand_spike", "refs": {"sku": "SKU-0042", "location": dc}},
+            {"specialist": "inventory", "status": ["no_action"], "mentions": ["SKU-0042", dc]},
+        )
+        for dc in ("DC-HOU", "DC-CHI")
+        if not net.spiking("SKU-0042", dc)
+    ]
     unknown = [("SKU-0061", "DC-DAL", "sku"), ("SKU-9999", "DC-HOU", "sku"), ("SKU-0042", "DC-NYC", "location")]
     for sku, dc, missing in unknown:
         named = sku if missing == "sku" else dc
-        cases.append(case(f"stock-unknown-{sku}-{dc}", "unknown_code", f"the twin holds no {missing} {named}",
-                          {"type": "stockout_risk", "refs": {"sku": sku, "location": dc}},
-                          {"specialist": "inventory", "status": ["needs_info"], "missing": [missing],
-                           "mentions": [named]}))
+        cases.append(
+            case(
+                f"stock-unknown-{sku}-{dc}",
+                "unknown_code",
+                f"the twin holds no {missing} {named}",
+                {"type": "stockout_risk", "refs": {"sku": sku, "location": dc}},
+                {"specialist": "inventory", "status": ["needs_info"], "missing": [missing], "mentions": [named]},
+            )
+        )
     return cases
 
 
@@ -242,37 +377,85 @@ def fleet_cases(net: Network) -> list[Case]:
     for code in drifting:
         story, left = code == "TRK-007", net.truck_status[code][1]
         if left > FAILURE_HORIZON_DAYS:
-            cases.append(case(f"fleet-{code}", "routine", f"drifting, but the failure lies {left} days ahead, beyond "
-                              "the model's horizon: either answer can be right",
-                              {"type": "equipment_failure_risk", "refs": {"asset_id": code}, "source": "cmms"},
-                              {"specialist": "maintenance", "status": ANY, "action_types": FLEET_ACTIONS,
-                               "mentions": [code, "P(fail)"]}))
+            cases.append(
+                case(
+                    f"fleet-{code}",
+                    "routine",
+                    f"drifting, but the failure lies {left} days ahead, beyond "
+                    "the model's horizon: either answer can be right",
+                    {"type": "equipment_failure_risk", "refs": {"asset_id": code}, "source": "cmms"},
+                    {
+                        "specialist": "maintenance",
+                        "status": ANY,
+                        "action_types": FLEET_ACTIONS,
+                        "mentions": [code, "P(fail)"],
+                    },
+                )
+            )
             continue
-        cases.append(case(
-            f"fleet-{code}", "storyline" if story else "routine",
-            f"telemetry drifting for days, a failure {left} days ahead: service now; its route must be re-planned",
-            {"type": "equipment_failure_risk", "refs": {"asset_id": code}, "source": "cmms"},
-            {"specialist": "maintenance", "status": ACTED, "action_types": FLEET_ACTIONS,
-             "required_action_types": ["schedule_maintenance"], "mentions": [code, "P(fail)"],
-             **({"handoffs": ["routing"], "requires_approval": True} if story else {})},
-            counterfactual={"edit": {"kind": "healthy_telemetry", "target": code, "amount": FAILURE_HORIZON_DAYS},
-                            "changes": "decision", "output": "p_fail", "direction": "down"},
-        ))
+        cases.append(
+            case(
+                f"fleet-{code}",
+                "storyline" if story else "routine",
+                f"telemetry drifting for days, a failure {left} days ahead: service now; its route must be re-planned",
+                {"type": "equipment_failure_risk", "refs": {"asset_id": code}, "source": "cmms"},
+                {
+                    "specialist": "maintenance",
+                    "status": ACTED,
+                    "action_types": FLEET_ACTIONS,
+                    "required_action_types": ["schedule_maintenance"],
+                    "mentions": [code, "P(fail)"],
+                    **({"handoffs": ["routing"], "requires_approval": True} if story else {}),
+                },
+                counterfactual={
+                    "edit": {"kind": "healthy_telemetry", "target": code, "amount": FAILURE_HORIZON_DAYS},
+                    "changes": "decision",
+                    "output": "p_fail",
+                    "direction": "down",
+                },
+            )
+        )
     down = sorted(code for code, (status, _, _) in net.truck_status.items() if status != "active")
-    cases += [case(f"fleet-{code}", "routine", "out of service after a failure: either answer can be right",
-                   {"type": "equipment_failure_risk", "refs": {"asset_id": code}},
-                   {"specialist": "maintenance", "status": ANY, "action_types": FLEET_ACTIONS, "mentions": [code]})
-              for code in down]
-    quiet = sorted(code for code, (status, left, length) in net.truck_status.items()
-                   if status == "active" and (left == 0 or left == length))
-    cases += [case(f"fleet-{code}", "nothing_to_do", "no drift in its telemetry: routine maintenance only",
-                   {"type": "equipment_failure_risk", "refs": {"asset_id": code}},
-                   {"specialist": "maintenance", "status": ["no_action"], "mentions": [code, "P(fail)"],
-                    "must_not_claim": ["safety-critical"]}) for code in spread(quiet, 12)]
-    cases += [case(f"fleet-unknown-{code}", "unknown_code", "the twin holds no such truck",
-                   {"type": "equipment_failure_risk", "refs": {"asset_id": code}},
-                   {"specialist": "maintenance", "status": ["needs_info"], "missing": ["asset_id"],
-                    "mentions": [code]}) for code in ("TRK-041", "TRK-999")]
+    cases += [
+        case(
+            f"fleet-{code}",
+            "routine",
+            "out of service after a failure: either answer can be right",
+            {"type": "equipment_failure_risk", "refs": {"asset_id": code}},
+            {"specialist": "maintenance", "status": ANY, "action_types": FLEET_ACTIONS, "mentions": [code]},
+        )
+        for code in down
+    ]
+    quiet = sorted(
+        code
+        for code, (status, left, length) in net.truck_status.items()
+        if status == "active" and (left == 0 or left == length)
+    )
+    cases += [
+        case(
+            f"fleet-{code}",
+            "nothing_to_do",
+            "no drift in its telemetry: routine maintenance only",
+            {"type": "equipment_failure_risk", "refs": {"asset_id": code}},
+            {
+                "specialist": "maintenance",
+                "status": ["no_action"],
+                "mentions": [code, "P(fail)"],
+                "must_not_claim": ["safety-critical"],
+            },
+        )
+        for code in spread(quiet, 12)
+    ]
+    cases += [
+        case(
+            f"fleet-unknown-{code}",
+            "unknown_code",
+            "the twin holds no such truck",
+            {"type": "equipment_failure_risk", "refs": {"asset_id": code}},
+            {"specialist": "maintenance", "status": ["needs_info"], "missing": ["asset_id"], "mentions": [code]},
+        )
+        for code in ("TRK-041", "TRK-999")
+    ]
     return cases
 
 
@@ -282,36 +465,82 @@ def carrier_cases(net: Network) -> list[Case]:
     for carrier in sorted(row["code"] for row in net.rows[m.Carrier]):
         loads = net.weekly_loads(carrier)
         for cut in CAPACITY_CUTS:
-            exception = {"type": "carrier_capacity", "refs": {"carrier": carrier}, "source": "tms",
-                         "description": f"{carrier} cuts {cut}% of its capacity for next week"}
+            exception = {
+                "type": "carrier_capacity",
+                "refs": {"carrier": carrier},
+                "source": "tms",
+                "description": f"{carrier} cuts {cut}% of its capacity for next week",
+            }
             expect = {"specialist": "routing", "action_types": CAPACITY_ACTIONS, "mentions": [carrier]}
             if cut == 100 and loads >= 1:
-                cases.append(case(f"capacity-{carrier}-{cut}", "routine", f"{loads:.1f} loads a week lose their "
-                                  "carrier: they must go elsewhere", exception, {**expect, "status": ACTED,
-                                                                                "mentions": [carrier, f"{cut}%"]}))
+                cases.append(
+                    case(
+                        f"capacity-{carrier}-{cut}",
+                        "routine",
+                        f"{loads:.1f} loads a week lose their carrier: they must go elsewhere",
+                        exception,
+                        {**expect, "status": ACTED, "mentions": [carrier, f"{cut}%"]},
+                    )
+                )
             else:
-                cases.append(case(f"capacity-{carrier}-{cut}", "routine", f"{loads:.1f} loads a week, {cut}% cut: "
-                                  "re-tender what is displaced, if anything", exception, {**expect, "status": ANY}))
-    cases.append(case("capacity-unknown-CAR-ACME", "unknown_code", "the twin holds no such carrier",
-                      {"type": "carrier_capacity", "refs": {"carrier": "CAR-ACME"},
-                       "description": "CAR-ACME cuts 50% of its capacity"},
-                      {"specialist": "routing", "status": ["needs_info"], "missing": ["carrier"],
-                       "mentions": ["CAR-ACME"]}))
+                cases.append(
+                    case(
+                        f"capacity-{carrier}-{cut}",
+                        "routine",
+                        f"{loads:.1f} loads a week, {cut}% cut: re-tender what is displaced, if anything",
+                        exception,
+                        {**expect, "status": ANY},
+                    )
+                )
+    cases.append(
+        case(
+            "capacity-unknown-CAR-ACME",
+            "unknown_code",
+            "the twin holds no such carrier",
+            {
+                "type": "carrier_capacity",
+                "refs": {"carrier": "CAR-ACME"},
+                "description": "CAR-ACME cuts 50% of its capacity",
+            },
+            {"specialist": "routing", "status": ["needs_info"], "missing": ["carrier"], "mentions": ["CAR-ACME"]},
+        )
+    )
     return cases
 
 
 POLICY_SUBJECTS = {  # decisions that execute within the default bounds (confidence at least 0.80)
-    "CAR-REDRIVER-25": ({"type": "carrier_capacity", "refs": {"carrier": "CAR-REDRIVER"},
-                         "description": "CAR-REDRIVER cuts 25% of its capacity for next week"}, "routing",
-                        ["retender_loads"]),
-    "CAR-BLUEGRID-25": ({"type": "carrier_capacity", "refs": {"carrier": "CAR-BLUEGRID"},
-                         "description": "CAR-BLUEGRID cuts 25% of its capacity for next week"}, "routing",
-                        ["retender_loads"]),
-    "CAR-PRAIRIE-25": ({"type": "carrier_capacity", "refs": {"carrier": "CAR-PRAIRIE"},
-                        "description": "CAR-PRAIRIE cuts 25% of its capacity for next week"}, "routing",
-                       ["retender_loads"]),
-    "SKU-0042-DC-DAL": ({"type": "stockout_risk", "refs": {"sku": "SKU-0042", "location": "DC-DAL"}}, "inventory",
-                        ["transfer_stock", "book_carrier"]),
+    "CAR-REDRIVER-25": (
+        {
+            "type": "carrier_capacity",
+            "refs": {"carrier": "CAR-REDRIVER"},
+            "description": "CAR-REDRIVER cuts 25% of its capacity for next week",
+        },
+        "routing",
+        ["retender_loads"],
+    ),
+    "CAR-BLUEGRID-25": (
+        {
+            "type": "carrier_capacity",
+            "refs": {"carrier": "CAR-BLUEGRID"},
+            "description": "CAR-BLUEGRID cuts 25% of its capacity for next week",
+        },
+        "routing",
+        ["retender_loads"],
+    ),
+    "CAR-PRAIRIE-25": (
+        {
+            "type": "carrier_capacity",
+            "refs": {"carrier": "CAR-PRAIRIE"},
+            "description": "CAR-PRAIRIE cuts 25% of its capacity for next week",
+        },
+        "routing",
+        ["retender_loads"],
+    ),
+    "SKU-0042-DC-DAL": (
+        {"type": "stockout_risk", "refs": {"sku": "SKU-0042", "location": "DC-DAL"}},
+        "inventory",
+        ["transfer_stock", "book_carrier"],
+    ),
 }
 EDGES = {  # name: (margin on cost, margin on confidence, approval expected, what is tested)
     "cost-over": (-0.01, None, True, "the bound is 0.01 USD under the decision's cost"),
@@ -328,42 +557,101 @@ def policy_edge_cases() -> list[Case]:
     for subject, (exception, specialist, actions) in POLICY_SUBJECTS.items():
         bounded = actions[0]
         for edge, (cost, confidence, approval, note) in EDGES.items():
-            rule = PolicyRule(action_type=bounded, autonomy_level=3, max_cost_usd=None if cost is None else 0.0,
-                              min_confidence=None if confidence is None else 0.0)
-            cases.append(case(f"policy-{subject}-{edge}", "policy_edge", f"{bounded} at level 3: {note}", exception,
-                              {"specialist": specialist, "status": ACTED, "action_types": actions,
-                               "required_action_types": actions, "requires_approval": approval},
-                              policy=[{"rule": rule.model_dump(), "cost_margin_usd": cost,
-                                       "confidence_margin": confidence}]))
+            rule = PolicyRule(
+                action_type=bounded,
+                autonomy_level=3,
+                max_cost_usd=None if cost is None else 0.0,
+                min_confidence=None if confidence is None else 0.0,
+            )
+            cases.append(
+                case(
+                    f"policy-{subject}-{edge}",
+                    "policy_edge",
+                    f"{bounded} at level 3: {note}",
+                    exception,
+                    {
+                        "specialist": specialist,
+                        "status": ACTED,
+                        "action_types": actions,
+                        "required_action_types": actions,
+                        "requires_approval": approval,
+                    },
+                    policy=[{"rule": rule.model_dump(), "cost_margin_usd": cost, "confidence_margin": confidence}],
+                )
+            )
     lane_rule = PolicyRule(action_type="book_carrier", scope="HOU-DAL", autonomy_level=2)
     stockout = POLICY_SUBJECTS["SKU-0042-DC-DAL"][0]
     cases += [
-        case("policy-SKU-0042-DC-DAL-lane-scope", "policy_edge", "book_carrier on lane HOU-DAL needs approval "
-             "there (level 2), whatever the global rule", stockout,
-             {"specialist": "inventory", "status": ["pending_approval"], "action_types": STOCK_ACTIONS,
-              "required_action_types": ["book_carrier"], "requires_approval": True},
-             policy=[{"rule": lane_rule.model_dump()}]),
-        case("policy-SKU-0042-DC-DAL-other-lane", "policy_edge", "a level-1 rule on another lane does not apply",
-             stockout, {"specialist": "inventory", "status": ["executed"], "action_types": STOCK_ACTIONS,
-                        "required_action_types": ["book_carrier"], "requires_approval": False},
-             policy=[{"rule": lane_rule.model_copy(update={"scope": "DAL-HOU", "autonomy_level": 1}).model_dump()}]),
-        case("policy-CAR-REDRIVER-25-level-2", "policy_edge", "level 2: every re-tender waits for approval",
-             POLICY_SUBJECTS["CAR-REDRIVER-25"][0],
-             {"specialist": "routing", "status": ["pending_approval"], "action_types": CAPACITY_ACTIONS,
-              "requires_approval": True},
-             policy=[{"rule": PolicyRule(action_type="retender_loads", autonomy_level=2).model_dump()}]),
-        case("policy-TRK-007-level-4", "policy_edge", "SOP-SAFE-01: safety-critical work never executes "
-             "automatically, even at level 4 for DC-DAL",
-             {"type": "equipment_failure_risk", "refs": {"asset_id": "TRK-007"}},
-             {"specialist": "maintenance", "status": ["pending_approval"], "action_types": FLEET_ACTIONS,
-              "required_action_types": ["schedule_maintenance"], "requires_approval": True},
-             policy=[{"rule": PolicyRule(action_type="schedule_maintenance", scope="DC-DAL",
-                                         autonomy_level=4).model_dump()}]),
-        case("policy-SHP-009227-level-1", "policy_edge", "level 1: the customer notice is recommended, not sent",
-             {"type": "late_shipment", "refs": {"shipment_id": "SHP-009227"}},
-             {"specialist": "routing", "status": ["pending_approval"], "action_types": LATE_ACTIONS,
-              "requires_approval": True},
-             policy=[{"rule": PolicyRule(action_type="notify_customer", autonomy_level=1).model_dump()}]),
+        case(
+            "policy-SKU-0042-DC-DAL-lane-scope",
+            "policy_edge",
+            "book_carrier on lane HOU-DAL needs approval there (level 2), whatever the global rule",
+            stockout,
+            {
+                "specialist": "inventory",
+                "status": ["pending_approval"],
+                "action_types": STOCK_ACTIONS,
+                "required_action_types": ["book_carrier"],
+                "requires_approval": True,
+            },
+            policy=[{"rule": lane_rule.model_dump()}],
+        ),
+        case(
+            "policy-SKU-0042-DC-DAL-other-lane",
+            "policy_edge",
+            "a level-1 rule on another lane does not apply",
+            stockout,
+            {
+                "specialist": "inventory",
+                "status": ["executed"],
+                "action_types": STOCK_ACTIONS,
+                "required_action_types": ["book_carrier"],
+                "requires_approval": False,
+            },
+            policy=[{"rule": lane_rule.model_copy(update={"scope": "DAL-HOU", "autonomy_level": 1}).model_dump()}],
+        ),
+        case(
+            "policy-CAR-REDRIVER-25-level-2",
+            "policy_edge",
+            "level 2: every re-tender waits for approval",
+            POLICY_SUBJECTS["CAR-REDRIVER-25"][0],
+            {
+                "specialist": "routing",
+                "status": ["pending_approval"],
+                "action_types": CAPACITY_ACTIONS,
+                "requires_approval": True,
+            },
+            policy=[{"rule": PolicyRule(action_type="retender_loads", autonomy_level=2).model_dump()}],
+        ),
+        case(
+            "policy-TRK-007-level-4",
+            "policy_edge",
+            "SOP-SAFE-01: safety-critical work never executes automatically, even at level 4 for DC-DAL",
+            {"type": "equipment_failure_risk", "refs": {"asset_id": "TRK-007"}},
+            {
+                "specialist": "maintenance",
+                "status": ["pending_approval"],
+                "action_types": FLEET_ACTIONS,
+                "required_action_types": ["schedule_maintenance"],
+                "requires_approval": True,
+            },
+            policy=[
+                {"rule": PolicyRule(action_type="schedule_maintenance", scope="DC-DAL", autonomy_level=4).model_dump()}
+            ],
+        ),
+        case(
+            "policy-SHP-009227-level-1",
+            "policy_edge",
+            "level 1: the customer notice is recommended, not sent",
+            {"type": "late_shipment", "refs": {"shipment_id": "SHP-009227"}},
+            {
+                "specialist": "routing",
+                "status": ["pending_approval"],
+                "action_types": LATE_ACTIONS,
+                "requires_approval": True,
+            },
+            policy=[{"rule": PolicyRule(action_type="notify_customer", autonomy_level=1).model_dump()}],
+        ),
     ]
     return cases
 
@@ -375,48 +663,114 @@ def soundness_cases(net: Network) -> list[Case]:
     carrier must expedite (its cost is part of the plan)."""
     cases = []
     overdue = [row for row in net.shipments("in_transit") if row["promised_at"] < AS_OF]
-    cases += [case(f"sound-overdue-{row['id']}", "routine", "past its promised time and not delivered: late by rule",
-                   {"type": "late_shipment", "refs": {"shipment_id": row["id"]}, "source": "tms"},
-                   {"specialist": "routing", "status": ANY, "action_types": LATE_ACTIONS,
-                    "mentions": [row["id"], "P(late)"]}) for row in spread(overdue, 10)]
-    running_late = [row for row in net.shipments("in_transit") if row["promised_at"] >= AS_OF
-                    and row["shipped_at"] + timedelta(hours=_transit_hours(row), minutes=net.delays.get(row["id"], 0))
-                    > row["promised_at"]]
-    cases += [case(f"sound-late-{row['id']}", "routine", "every plan is priced whole: an expedite or a carrier "
-                   "switch is never shown free, and a notice is not repeated",
-                   {"type": "late_shipment", "refs": {"shipment_id": row["id"]}, "source": "tms"},
-                   {"specialist": "routing", "status": ANY, "action_types": LATE_ACTIONS,
-                    "mentions": [row["id"], "P(late)"]}) for row in spread(running_late, 6)]
+    cases += [
+        case(
+            f"sound-overdue-{row['id']}",
+            "routine",
+            "past its promised time and not delivered: late by rule",
+            {"type": "late_shipment", "refs": {"shipment_id": row["id"]}, "source": "tms"},
+            {"specialist": "routing", "status": ANY, "action_types": LATE_ACTIONS, "mentions": [row["id"], "P(late)"]},
+        )
+        for row in spread(overdue, 10)
+    ]
+    running_late = [
+        row
+        for row in net.shipments("in_transit")
+        if row["promised_at"] >= AS_OF
+        and row["shipped_at"] + timedelta(hours=_transit_hours(row), minutes=net.delays.get(row["id"], 0))
+        > row["promised_at"]
+    ]
+    cases += [
+        case(
+            f"sound-late-{row['id']}",
+            "routine",
+            "every plan is priced whole: an expedite or a carrier "
+            "switch is never shown free, and a notice is not repeated",
+            {"type": "late_shipment", "refs": {"shipment_id": row["id"]}, "source": "tms"},
+            {"specialist": "routing", "status": ANY, "action_types": LATE_ACTIONS, "mentions": [row["id"], "P(late)"]},
+        )
+        for row in spread(running_late, 6)
+    ]
     positions = sorted(net.rows[m.InventoryPosition], key=lambda row: (row["sku"], row["location"]))
     spiking = [row for row in positions if net.spiking(row["sku"], row["location"])]
-    cases += [case(f"sound-spike-{row['sku']}-{row['location']}", "routine", "a spike, confirmed or not, never lowers "
-                   "the reorder point", {"type": "demand_spike", "refs": {"sku": row["sku"], "location": row["location"]}},
-                   {"specialist": "inventory", "status": ANY, "action_types": STOCK_ACTIONS,
-                    "mentions": [row["sku"], row["location"]]}) for row in spread(spiking, 14)]
+    cases += [
+        case(
+            f"sound-spike-{row['sku']}-{row['location']}",
+            "routine",
+            "a spike, confirmed or not, never lowers the reorder point",
+            {"type": "demand_spike", "refs": {"sku": row["sku"], "location": row["location"]}},
+            {
+                "specialist": "inventory",
+                "status": ANY,
+                "action_types": STOCK_ACTIONS,
+                "mentions": [row["sku"], row["location"]],
+            },
+        )
+        for row in spread(spiking, 14)
+    ]
     in_transit = [row for row in positions if row["in_transit"] > 0]
-    cases += [case(f"sound-stockout-{row['sku']}-{row['location']}", "routine", "stock in transit counts toward "
-                   "the need; a transfer stays within the need plus the safety stock",
-                   {"type": "stockout_risk", "refs": {"sku": row["sku"], "location": row["location"]}},
-                   {"specialist": "inventory", "status": ANY, "action_types": STOCK_ACTIONS,
-                    "mentions": [row["sku"], row["location"]]}) for row in spread(in_transit, 14)]
+    cases += [
+        case(
+            f"sound-stockout-{row['sku']}-{row['location']}",
+            "routine",
+            "stock in transit counts toward the need; a transfer stays within the need plus the safety stock",
+            {"type": "stockout_risk", "refs": {"sku": row["sku"], "location": row["location"]}},
+            {
+                "specialist": "inventory",
+                "status": ANY,
+                "action_types": STOCK_ACTIONS,
+                "mentions": [row["sku"], row["location"]],
+            },
+        )
+        for row in spread(in_transit, 14)
+    ]
     carriers = sorted(row["code"] for row in net.rows[m.Carrier])
-    cases += [case(f"sound-capacity-{code}", "routine", "no cut stated: the whole weekly volume is assumed, and said",
-                   {"type": "carrier_capacity", "refs": {"carrier": code}, "source": "tms"},
-                   {"specialist": "routing", "status": ANY, "action_types": CAPACITY_ACTIONS, "mentions": [code]})
-              for code in carriers]
-    drifting = sorted(code for code, (_status, left, length) in net.truck_status.items()
-                      if 0 < left <= FAILURE_HORIZON_DAYS and left < length)
-    cases += [case(f"sound-workshop-{code}", "routine", "a truck in the workshop today is on no route that day, and "
-                   "the workshop visit is priced", {"type": "equipment_failure_risk", "refs": {"asset_id": code}},
-                   {"specialist": "maintenance", "status": ANY, "action_types": FLEET_ACTIONS, "mentions": [code]})
-              for code in drifting]
-    cases.append(case("sound-transfer-SKU-0042-DC-DAL", "storyline", "the carrier routing books for the transfer "
-                      "is part of the compared plan and of the gate's cost", {"type": "stockout_risk",
-                      "refs": {"sku": "SKU-0042", "location": "DC-DAL"}, "source": "wms"},
-                      {"specialist": "inventory", "status": ACTED, "action_types": STOCK_ACTIONS,
-                       "mentions": ["SKU-0042", "DC-DAL"]},
-                      policy=[{"rule": PolicyRule(action_type="transfer_stock", autonomy_level=3,
-                                                  max_cost_usd=500.0, min_confidence=0.8).model_dump()}]))
+    cases += [
+        case(
+            f"sound-capacity-{code}",
+            "routine",
+            "no cut stated: the whole weekly volume is assumed, and said",
+            {"type": "carrier_capacity", "refs": {"carrier": code}, "source": "tms"},
+            {"specialist": "routing", "status": ANY, "action_types": CAPACITY_ACTIONS, "mentions": [code]},
+        )
+        for code in carriers
+    ]
+    drifting = sorted(
+        code
+        for code, (_status, left, length) in net.truck_status.items()
+        if 0 < left <= FAILURE_HORIZON_DAYS and left < length
+    )
+    cases += [
+        case(
+            f"sound-workshop-{code}",
+            "routine",
+            "a truck in the workshop today is on no route that day, and the workshop visit is priced",
+            {"type": "equipment_failure_risk", "refs": {"asset_id": code}},
+            {"specialist": "maintenance", "status": ANY, "action_types": FLEET_ACTIONS, "mentions": [code]},
+        )
+        for code in drifting
+    ]
+    cases.append(
+        case(
+            "sound-transfer-SKU-0042-DC-DAL",
+            "storyline",
+            "the carrier routing books for the transfer is part of the compared plan and of the gate's cost",
+            {"type": "stockout_risk", "refs": {"sku": "SKU-0042", "location": "DC-DAL"}, "source": "wms"},
+            {
+                "specialist": "inventory",
+                "status": ACTED,
+                "action_types": STOCK_ACTIONS,
+                "mentions": ["SKU-0042", "DC-DAL"],
+            },
+            policy=[
+                {
+                    "rule": PolicyRule(
+                        action_type="transfer_stock", autonomy_level=3, max_cost_usd=500.0, min_confidence=0.8
+                    ).model_dump()
+                }
+            ],
+        )
+    )
     return cases
 
 
@@ -429,8 +783,14 @@ def write_suite(name: str, cases: list[Case]) -> None:
 def main() -> None:
     """Generate the network and write every generated data set."""
     net = Network.generate()
-    suites = {"late_shipments": late_shipment_cases(net), "stock": stock_cases(net), "fleet": fleet_cases(net),
-              "carriers": carrier_cases(net), "policy_edges": policy_edge_cases(), "soundness": soundness_cases(net)}
+    suites = {
+        "late_shipments": late_shipment_cases(net),
+        "stock": stock_cases(net),
+        "fleet": fleet_cases(net),
+        "carriers": carrier_cases(net),
+        "policy_edges": policy_edge_cases(),
+        "soundness": soundness_cases(net),
+    }
     for name, cases in suites.items():
         write_suite(name, cases)
         print(f"{name}: {len(cases)} cases")

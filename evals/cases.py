@@ -137,8 +137,9 @@ def load_suite(name: str, folder: Path = DATASETS_DIR) -> list[Case]:
 
 def load_cases(names: list[str] | None = None, folder: Path = DATASETS_DIR) -> list[Case]:
     """The cases of the named suites (all by default) plus the cases their `same_as` refer to, ids unique."""
-    everything = [case for name in sorted(path.stem for path in folder.glob("*.jsonl"))
-                  for case in load_suite(name, folder)]
+    everything = [
+        case for name in sorted(path.stem for path in folder.glob("*.jsonl")) for case in load_suite(name, folder)
+    ]
     by_id: dict[str, Case] = {}
     for case in everything:
         if case.id in by_id:

@@ -30,9 +30,10 @@ class JudgeScore(BaseModel):
 def _score(llm: BaseChatModel, run: CaseRun) -> JudgeScore | None:
     """The judge's scores of one case's justification, or None when the call fails."""
     report = run.case.exception.description or run.case.exception.model_dump_json(exclude_none=True)
-    messages = [SystemMessage(JUDGE_PROMPT),
-                HumanMessage(f"Exception: {report}\nDecision: {run.decision.status}\nJustification: "
-                             f"{text_of(run.decision)}")]
+    messages = [
+        SystemMessage(JUDGE_PROMPT),
+        HumanMessage(f"Exception: {report}\nDecision: {run.decision.status}\nJustification: {text_of(run.decision)}"),
+    ]
     try:
         return structured(llm, JudgeScore).invoke(messages)
     except Exception:  # a judge failure is reported as a missing score, never as a failed run
@@ -46,9 +47,15 @@ def judge(runs: list[CaseRun], llm: BaseChatModel) -> list[MetricResult]:
     scored = {case_id: score for case_id, score in scores.items() if score is not None}
     results = []
     for name in ("clarity", "helpfulness"):
-        failures = [Failure(case_id=case_id, detail=f"{name} {getattr(score, name)}")
-                    for case_id, score in scored.items() if getattr(score, name) < GOOD_SCORE]
+        failures = [
+            Failure(case_id=case_id, detail=f"{name} {getattr(score, name)}")
+            for case_id, score in scored.items()
+            if getattr(score, name) < GOOD_SCORE
+        ]
         mean = sum(getattr(score, name) for score in scored.values()) / len(scored) if scored else 0.0
-        results.append(metric_result(f"judge_{name}", len(scored), failures, mean_score=round(mean, 2),
-                                     unscored=len(scores) - len(scored)))
+        results.append(
+            metric_result(
+                f"judge_{name}", len(scored), failures, mean_score=round(mean, 2), unscored=len(scores) - len(scored)
+            )
+        )
     return results

@@ -10,8 +10,8 @@ from agents.schemas import Claim, Decision, PolicyVerdict
 from agents.verify import extract_tokens, verify_claim, verify_text
 from evals.cases import Case
 from evals.readability import readability
-from tools.evidence import Evidence
 from evals.soundness import violations
+from tools.evidence import Evidence
 from twin.commands import EXECUTORS
 from twin.seed import AS_OF
 
@@ -79,8 +79,9 @@ class MetricResult(BaseModel):
 Check = Callable[[CaseRun], str | None]
 
 
-def _share(name: str, runs: list[CaseRun], check: Check, eligible: Callable[[CaseRun], bool] = lambda _r: True,
-           **extra: Any) -> MetricResult:
+def _share(
+    name: str, runs: list[CaseRun], check: Check, eligible: Callable[[CaseRun], bool] = lambda _r: True, **extra: Any
+) -> MetricResult:
     """A metric over cases: each eligible case passes when `check` finds no problem (a run that raised fails)."""
     failures, total = [], 0
     for run in runs:
@@ -96,8 +97,15 @@ def _share(name: str, runs: list[CaseRun], check: Check, eligible: Callable[[Cas
 def metric_result(name: str, total: int, failures: list[Failure], **extra: Any) -> MetricResult:
     """A metric result from its unit count and failures."""
     passed = total - len(failures)
-    return MetricResult(name=name, value=round(passed / total, 4) if total else 1.0, passed=passed, total=total,
-                        gate=GATES.get(name), failures=failures, extra=extra)
+    return MetricResult(
+        name=name,
+        value=round(passed / total, 4) if total else 1.0,
+        passed=passed,
+        total=total,
+        gate=GATES.get(name),
+        failures=failures,
+        extra=extra,
+    )
 
 
 def signature(decision: Decision) -> tuple[str, str | None, tuple[str, ...]]:
@@ -119,8 +127,9 @@ def _routing(run: CaseRun) -> str | None:
     handoffs_ok = expect.handoffs is None or sorted(decision.handoffs) == sorted(expect.handoffs)
     if decision.specialist == expect.specialist and handoffs_ok:
         return None
-    return (f"routed to {decision.specialist} with hand-offs {decision.handoffs}; expected {expect.specialist}"
-            + ("" if expect.handoffs is None else f" with hand-offs {expect.handoffs}"))
+    return f"routed to {decision.specialist} with hand-offs {decision.handoffs}; expected {expect.specialist}" + (
+        "" if expect.handoffs is None else f" with hand-offs {expect.handoffs}"
+    )
 
 
 def routing_accuracy(runs: list[CaseRun]) -> MetricResult:
@@ -154,8 +163,10 @@ def action_problems(run: CaseRun, codes: frozenset[str]) -> list[str]:
     expect, decision = run.case.expect, run.decision
     problems = [] if decision.status in expect.status else [f"status {decision.status} not in {expect.status}"]
     types = {action.type for action in decision.actions}
-    problems += [f"action {kind} not allowed (allowed: {expect.action_types or 'none'})"
-                 for kind in sorted(types - set(expect.action_types))]
+    problems += [
+        f"action {kind} not allowed (allowed: {expect.action_types or 'none'})"
+        for kind in sorted(types - set(expect.action_types))
+    ]
     problems += [f"action {kind} has no executor" for kind in sorted(types - EXECUTORS.keys())]
     problems += [f"required action {kind} missing" for kind in expect.required_action_types if kind not in types]
     for action in decision.actions:
@@ -182,8 +193,11 @@ def claim_problem(claim: Claim, evidence: dict[str, Evidence], must_not_claim: l
     """Why a claim is not faithful: a number or code not in the evidence it cites, an unknown or missing citation,
     or a statement the case forbids."""
     check = verify_claim(claim, evidence)
-    problems = [f"not in the cited evidence: {', '.join(token.text for token in check.unsupported)}"
-                ] if check.unsupported else []
+    problems = (
+        [f"not in the cited evidence: {', '.join(token.text for token in check.unsupported)}"]
+        if check.unsupported
+        else []
+    )
     unknown = check.unknown_evidence_ids
     problems += [f"cites unknown evidence {', '.join(unknown)}"] if unknown else []
     problems += ["cites no evidence"] if not claim.evidence_ids else []
@@ -214,8 +228,9 @@ def faithfulness(runs: list[CaseRun]) -> MetricResult:
             problems = [f"not in the evidence: {', '.join(t.text for t in check.unsupported)}"] if not check.ok else []
             problems += [f"forbidden claim /{p}/" for p in _forbidden(decision.justification.text, forbidden)]
             if problems:
-                failures.append(Failure(case_id=run.case.id, detail="; ".join(problems),
-                                        claim=decision.justification.text))
+                failures.append(
+                    Failure(case_id=run.case.id, detail="; ".join(problems), claim=decision.justification.text)
+                )
     return metric_result("faithfulness", total, failures)
 
 
@@ -227,8 +242,10 @@ def claims_kept(runs: list[CaseRun]) -> MetricResult:
             continue
         justification = run.decision.justification
         total += len(justification.claims) + len(justification.dropped_claims)
-        failures += [Failure(case_id=run.case.id, detail="dropped by the verifier", claim=claim.text)
-                     for claim in justification.dropped_claims]
+        failures += [
+            Failure(case_id=run.case.id, detail="dropped by the verifier", claim=claim.text)
+            for claim in justification.dropped_claims
+        ]
     return metric_result("claims_kept", total, failures)
 
 
@@ -237,8 +254,11 @@ def claims_kept(runs: list[CaseRun]) -> MetricResult:
 
 def predictions(decision: Decision) -> list[Evidence]:
     """The model predictions a decision relies on: predictive evidence with drivers, what-if scenarios excluded."""
-    return [record for record in decision.evidence
-            if record.source.tool in PREDICTIVE_TOOLS and record.drivers and "scenario" not in record.inputs]
+    return [
+        record
+        for record in decision.evidence
+        if record.source.tool in PREDICTIVE_TOOLS and record.drivers and "scenario" not in record.inputs
+    ]
 
 
 def top_features(record: Evidence, k: int = TOP_DRIVERS) -> list[str]:
@@ -254,16 +274,19 @@ def _names(text: str, word: str) -> bool:
 def _drivers(run: CaseRun) -> str | None:
     """The top drivers of each prediction that the justification does not name."""
     text = text_of(run.decision)
-    gaps = [f"{record.id}: {', '.join(missing)} not named"
-            for record in predictions(run.decision)
-            if (missing := [feature for feature in top_features(record) if not _names(text, feature)])]
+    gaps = [
+        f"{record.id}: {', '.join(missing)} not named"
+        for record in predictions(run.decision)
+        if (missing := [feature for feature in top_features(record) if not _names(text, feature)])
+    ]
     return "; ".join(gaps) or None
 
 
 def driver_coverage(runs: list[CaseRun]) -> MetricResult:
     """Share of decisions relying on a model prediction whose justification names the prediction's top drivers."""
-    return _share("driver_coverage", runs, _drivers,
-                  eligible=lambda run: run.decision is None or bool(predictions(run.decision)))
+    return _share(
+        "driver_coverage", runs, _drivers, eligible=lambda run: run.decision is None or bool(predictions(run.decision))
+    )
 
 
 # --- completeness ---------------------------------------------------------------------------------------------
@@ -293,16 +316,21 @@ def completeness_gaps(run: CaseRun) -> list[str]:
             "reason": reason,
             "expected impact": any(IMPACT.search(claim.text) for claim in claims),
             "confidence": any(CONFIDENCE.search(claim.text) for claim in claims),
-            "rejected alternative": bool(decision.alternatives) and all(a.why_not for a in decision.alternatives)
+            "rejected alternative": bool(decision.alternatives)
+            and all(a.why_not for a in decision.alternatives)
             and any(REJECTED.search(claim.text) for claim in claims),
-            "applicable procedure": any(PROCEDURE.search(claim.text) and _cites(claim, evidence, ("knowledge",), True)
-                                        for claim in claims),
+            "applicable procedure": any(
+                PROCEDURE.search(claim.text) and _cites(claim, evidence, ("knowledge",), True) for claim in claims
+            ),
         }
     elif decision.status == "no_action":
         wanted = {"no action": not decision.actions, "reason": reason}
     else:
-        wanted = {"no action": not decision.actions, "reason": bool(claims),
-                  "missing references": bool(decision.missing) and set(expect.missing) <= set(decision.missing)}
+        wanted = {
+            "no action": not decision.actions,
+            "reason": bool(claims),
+            "missing references": bool(decision.missing) and set(expect.missing) <= set(decision.missing),
+        }
     gaps = [part for part, present in wanted.items() if not present]
     text = text_of(decision).lower()
     return gaps + [f"mention of {fact!r}" for fact in expect.mentions if fact.lower() not in text]
@@ -310,6 +338,7 @@ def completeness_gaps(run: CaseRun) -> list[str]:
 
 def completeness(runs: list[CaseRun]) -> MetricResult:
     """Share of decisions whose justification has every part its status calls for (see `completeness_gaps`)."""
+
     def complete(run: CaseRun) -> str | None:
         gaps = completeness_gaps(run)
         return f"missing: {', '.join(gaps)}" if gaps else None
@@ -326,8 +355,11 @@ def _policy(run: CaseRun) -> str | None:
     asked = decision.policy.requires_approval if decision.policy else False
     should = bool(expected and decision.actions and expected.requires_approval)
     why = "; ".join(expected.reasons) if expected else "no action to gate"
-    problems = [] if asked == should else [f"approval {'asked' if asked else 'not asked'}; the policy says "
-                                           f"{'ask' if should else 'execute'} ({why})"]
+    problems = (
+        []
+        if asked == should
+        else [f"approval {'asked' if asked else 'not asked'}; the policy says {'ask' if should else 'execute'} ({why})"]
+    )
     if (decision.status == "pending_approval") != should:
         problems.append(f"status {decision.status} while the policy says {'ask' if should else 'do not ask'}")
     if wanted is not None and should != wanted:
@@ -353,8 +385,11 @@ def robustness(runs: list[CaseRun]) -> MetricResult:
         base = decided.get(run.case.same_as)
         if base is None:
             return f"base case {run.case.same_as} did not decide"
-        return None if signature(run.decision) == signature(base) else (
-            f"decided {signature(run.decision)}; {run.case.same_as} decided {signature(base)}")
+        return (
+            None
+            if signature(run.decision) == signature(base)
+            else (f"decided {signature(run.decision)}; {run.case.same_as} decided {signature(base)}")
+        )
 
     return _share("robustness", runs, same, eligible=lambda run: run.case.same_as in decided)
 
@@ -375,10 +410,15 @@ def readability_metric(runs: list[CaseRun]) -> MetricResult:
         return f"{score.words_per_sentence} words per sentence, grade {score.grade}"
 
     count = len(scored) or 1
-    return _share("readability", runs, within, eligible=lambda run: run.case.id in scored,
-                  mean_words_per_sentence=round(sum(s.words_per_sentence for s in scored.values()) / count, 2),
-                  mean_grade=round(sum(s.grade for s in scored.values()) / count, 2),
-                  bounds={"words_per_sentence": MAX_WORDS_PER_SENTENCE, "grade": MAX_GRADE})
+    return _share(
+        "readability",
+        runs,
+        within,
+        eligible=lambda run: run.case.id in scored,
+        mean_words_per_sentence=round(sum(s.words_per_sentence for s in scored.values()) / count, 2),
+        mean_grade=round(sum(s.grade for s in scored.values()) / count, 2),
+        bounds={"words_per_sentence": MAX_WORDS_PER_SENTENCE, "grade": MAX_GRADE},
+    )
 
 
 # --- counterfactual sensitivity ---------------------------------------------------------------------------------
@@ -408,8 +448,9 @@ def _counterfactual(run: CaseRun) -> str | None:
 
 def counterfactual_sensitivity(runs: list[CaseRun]) -> MetricResult:
     """Share of counterfactual cases whose decision or explanation changes as the twin edit says it must."""
-    return _share("counterfactual_sensitivity", runs, _counterfactual,
-                  eligible=lambda run: run.case.counterfactual is not None)
+    return _share(
+        "counterfactual_sensitivity", runs, _counterfactual, eligible=lambda run: run.case.counterfactual is not None
+    )
 
 
 def soundness(runs: list[CaseRun]) -> MetricResult:
@@ -426,7 +467,15 @@ def soundness(runs: list[CaseRun]) -> MetricResult:
 def score(runs: list[CaseRun], codes: frozenset[str]) -> list[MetricResult]:
     """Every metric of a run, gated ones first."""
     return [
-        routing_accuracy(runs), action_validity(runs, codes), faithfulness(runs), driver_coverage(runs),
-        policy_correctness(runs), robustness(runs), soundness(runs), completeness(runs), readability_metric(runs),
-        counterfactual_sensitivity(runs), claims_kept(runs),
+        routing_accuracy(runs),
+        action_validity(runs, codes),
+        faithfulness(runs),
+        driver_coverage(runs),
+        policy_correctness(runs),
+        robustness(runs),
+        soundness(runs),
+        completeness(runs),
+        readability_metric(runs),
+        counterfactual_sensitivity(runs),
+        claims_kept(runs),
     ]

@@ -41,5 +41,10 @@ def readability(text: str) -> Readability:
     total = sum(syllables(word) for word in words)
     per_sentence = len(words) / len(sentences)
     grade = 0.39 * per_sentence + 11.8 * total / len(words) - 15.59
-    return Readability(sentences=len(sentences), words=len(words), syllables=total,
-                       words_per_sentence=round(per_sentence, 2), grade=round(grade, 2))
+    return Readability(
+        sentences=len(sentences),
+        words=len(words),
+        syllables=total,
+        words_per_sentence=round(per_sentence, 2),
+        grade=round(grade, 2),
+    )

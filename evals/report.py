@@ -41,15 +41,21 @@ class EvalReport(BaseModel):
         return all(metric.ok for metric in self.metrics)
 
 
-def build_report(runs: list[CaseRun], metrics: list[MetricResult], suites: list[str], llm: str,
-                 started_at: datetime, seconds: float) -> EvalReport:
+def build_report(
+    runs: list[CaseRun], metrics: list[MetricResult], suites: list[str], llm: str, started_at: datetime, seconds: float
+) -> EvalReport:
     """The report of a finished run."""
     slowest = sorted(runs, key=lambda run: -run.seconds)[:5]
     return EvalReport(
-        started_at=started_at, suites=suites, llm=llm, cases=len(runs),
-        errors=sum(run.error is not None for run in runs), seconds=round(seconds, 1),
+        started_at=started_at,
+        suites=suites,
+        llm=llm,
+        cases=len(runs),
+        errors=sum(run.error is not None for run in runs),
+        seconds=round(seconds, 1),
         median_case_seconds=round(statistics.median(run.seconds for run in runs), 3) if runs else 0.0,
-        slowest=[SlowCase(case_id=run.case.id, seconds=run.seconds) for run in slowest], metrics=metrics,
+        slowest=[SlowCase(case_id=run.case.id, seconds=run.seconds) for run in slowest],
+        metrics=metrics,
     )
 
 
@@ -72,8 +78,9 @@ def table(report: EvalReport) -> Table:
     for column in ("metric", "value", "passed", "gate", "result"):
         grid.add_column(column, justify="left" if column == "metric" else "right")
     for metric in report.metrics:
-        grid.add_row(metric.name, f"{metric.value:.1%}", f"{metric.passed}/{metric.total}", _gate(metric),
-                     _verdict(metric))
+        grid.add_row(
+            metric.name, f"{metric.value:.1%}", f"{metric.passed}/{metric.total}", _gate(metric), _verdict(metric)
+        )
     return grid
 
 
@@ -98,18 +105,28 @@ def to_markdown(report: EvalReport) -> str:
         "| metric | value | passed | gate | result |",
         "|---|---:|---:|---:|:---:|",
     ]
-    lines += [f"| {metric.name} | {metric.value:.1%} | {metric.passed}/{metric.total} | {_gate(metric)} | "
-              f"{_verdict(metric)} |" for metric in report.metrics]
+    lines += [
+        f"| {metric.name} | {metric.value:.1%} | {metric.passed}/{metric.total} | {_gate(metric)} | "
+        f"{_verdict(metric)} |"
+        for metric in report.metrics
+    ]
     for metric in report.metrics:
         if metric.extra:
             lines += ["", f"{metric.name}: " + ", ".join(f"{key} {value}" for key, value in metric.extra.items())]
     for metric in report.metrics:
         if not metric.failures:
             continue
-        lines += ["", f"## {metric.name}: {len(metric.failures)} failing", "", "| case | problem | claim |",
-                  "|---|---|---|"]
-        lines += [f"| {failure.case_id} | {_cell(failure.detail)} | {_cell(failure.claim or '')} |"
-                  for failure in metric.failures]
+        lines += [
+            "",
+            f"## {metric.name}: {len(metric.failures)} failing",
+            "",
+            "| case | problem | claim |",
+            "|---|---|---|",
+        ]
+        lines += [
+            f"| {failure.case_id} | {_cell(failure.detail)} | {_cell(failure.claim or '')} |"
+            for failure in metric.failures
+        ]
     return "\n".join(lines) + "\n"
 
 

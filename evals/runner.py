@@ -40,8 +40,17 @@ from twin.db import make_engine, migrate
 from twin.settings import PROJECT_ROOT, Settings
 
 ACTOR = "eval"
-CODE_TABLES = ((m.Location, "code"), (m.Sku, "code"), (m.Carrier, "code"), (m.Lane, "code"), (m.Vehicle, "code"),
-               (m.Shipment, "id"), (m.Order, "id"), (m.Route, "id"), (m.WorkOrder, "id"))
+CODE_TABLES = (
+    (m.Location, "code"),
+    (m.Sku, "code"),
+    (m.Carrier, "code"),
+    (m.Lane, "code"),
+    (m.Vehicle, "code"),
+    (m.Shipment, "id"),
+    (m.Order, "id"),
+    (m.Route, "id"),
+    (m.WorkOrder, "id"),
+)
 
 
 def twin_codes(session: Session) -> frozenset[str]:
@@ -122,8 +131,9 @@ class Harness:
 
     def _toolbox(self, engine: Engine) -> Toolbox:
         """A toolbox on one case's twin with the shared models, knowledge base and chat model."""
-        return Toolbox(engine=engine, models=self.models, knowledge=self.knowledge, llm=self.llm,
-                       settings=self.settings)
+        return Toolbox(
+            engine=engine, models=self.models, knowledge=self.knowledge, llm=self.llm, settings=self.settings
+        )
 
     @contextmanager
     def fresh_twin(self) -> Iterator[Engine]:
@@ -140,8 +150,9 @@ class Harness:
             if added:
                 self.knowledge.precedents.delete(ids=added)
 
-    def decide(self, exception: ExceptionIn, stored: list[PolicyRule],
-               edit: TwinEdit | None = None) -> tuple[Decision, PolicyVerdict | None]:
+    def decide(
+        self, exception: ExceptionIn, stored: list[PolicyRule], edit: TwinEdit | None = None
+    ) -> tuple[Decision, PolicyVerdict | None]:
         """The desk's decision on a fresh twin holding the rules (and edit), and the policy recomputed there; the
         forecasts it cites are checked against the longest horizon on the same twin."""
         with self.fresh_twin() as engine:
@@ -156,8 +167,17 @@ class Harness:
             self.desk.toolbox = toolbox  # one compiled graph serves every case; only the twin changes
             decision = self.desk.submit(exception, actor=ACTOR)
             with Session(engine) as session:
-                verdict = evaluate(rules(session), decision.actions, decision.expected_impact.cost_usd,
-                                   decision.confidence, _tier(session, exception)) if decision.actions else None
+                verdict = (
+                    evaluate(
+                        rules(session),
+                        decision.actions,
+                        decision.expected_impact.cost_usd,
+                        decision.confidence,
+                        _tier(session, exception),
+                    )
+                    if decision.actions
+                    else None
+                )
                 self.forecast_gaps = forecast_horizon_gaps(self.models.demand, session, decision)
         return decision, verdict
 
@@ -183,8 +203,15 @@ class Harness:
         except Exception as raised:  # a case that crashes fails its metrics; the run goes on
             stage = "counterfactual: " if decision else ""
             error = f"{stage}{type(raised).__name__}: {raised}"
-        return CaseRun(case=case, decision=decision, policy_expected=verdict, counterfactual=counterfactual,
-                       error=error, forecast_gaps=gaps, seconds=round(time.perf_counter() - start, 3))
+        return CaseRun(
+            case=case,
+            decision=decision,
+            policy_expected=verdict,
+            counterfactual=counterfactual,
+            error=error,
+            forecast_gaps=gaps,
+            seconds=round(time.perf_counter() - start, 3),
+        )
 
     def run(self, cases: list[Case], progress: Callable[[CaseRun], None] = lambda _run: None) -> list[CaseRun]:
         """Run the cases in order, reporting each as it finishes."""
@@ -195,8 +222,9 @@ class Harness:
         return runs
 
 
-def evaluate_suites(harness: Harness, suites: list[str] | None = None,
-             progress: Callable[[CaseRun], None] = lambda _run: None) -> EvalReport:
+def evaluate_suites(
+    harness: Harness, suites: list[str] | None = None, progress: Callable[[CaseRun], None] = lambda _run: None
+) -> EvalReport:
     """Run the named suites (all by default) and score them; the LLM judge is added when the chat model is an
     OpenAI-compatible endpoint."""
     start, at = time.perf_counter(), datetime.now(UTC)
@@ -204,8 +232,7 @@ def evaluate_suites(harness: Harness, suites: list[str] | None = None,
     metrics = score(runs, harness.codes)
     if harness.settings.llm.strip().lower() == "openai":
         metrics += judge(runs, harness.llm)
-    return build_report(runs, metrics, suites or suite_names(), harness.settings.llm, at,
-                        time.perf_counter() - start)
+    return build_report(runs, metrics, suites or suite_names(), harness.settings.llm, at, time.perf_counter() - start)
 
 
 def main(settings: Settings, suites: list[str] | None, as_json: bool, report_path: str | None) -> int:
@@ -217,8 +244,9 @@ def main(settings: Settings, suites: list[str] | None, as_json: bool, report_pat
         errors.print(f"error: unknown suite {', '.join(unknown)}; known: {', '.join([*suite_names(), CHAT_SUITE])}")
         return 2
     if not trained(settings.models_dir):
-        errors.print(f"error: no trained models in {settings.models_dir}; run `yardmaster seed` and "
-                     "`yardmaster train` first")
+        errors.print(
+            f"error: no trained models in {settings.models_dir}; run `yardmaster seed` and `yardmaster train` first"
+        )
         return 2
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=errors) as bar, tempfile.TemporaryDirectory(prefix="ym-eval-") as workdir:
@@ -235,8 +263,7 @@ def main(settings: Settings, suites: list[str] | None, as_json: bool, report_pat
             report = evaluate_chat(harness)
         else:
             bar.update(task, total=len(load_cases(suites)), description="running cases")
-            report = evaluate_suites(harness, suites,
-                                     lambda run: bar.update(task, advance=1, description=run.case.id))
+            report = evaluate_suites(harness, suites, lambda run: bar.update(task, advance=1, description=run.case.id))
     json_path = write(report, Path(report_path) if report_path else settings.data_dir / "evals" / "report.md")
     if as_json:
         print(report.model_dump_json(indent=2))

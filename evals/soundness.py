@@ -18,8 +18,17 @@ from twin.actions import Action
 
 CENT = 0.011  # figures are rounded to cents: two sums may differ by one
 UNIT = 1.0  # transfers are rounded to whole units
-COSTLY = {"expedite_shipment", "switch_carrier", "notify_customer", "expedite_purchase", "transfer_stock",
-          "book_carrier", "book_spot", "tender_stops", "schedule_maintenance"}  # never free when taken
+COSTLY = {
+    "expedite_shipment",
+    "switch_carrier",
+    "notify_customer",
+    "expedite_purchase",
+    "transfer_stock",
+    "book_carrier",
+    "book_spot",
+    "tender_stops",
+    "schedule_maintenance",
+}  # never free when taken
 WHY_NOT = re.compile(r"expected total ([\d,]+\.\d\d) USD against ([\d,]+\.\d\d) USD for (.+)$")
 
 
@@ -41,10 +50,14 @@ def _total(impact: Impact) -> float | None:
 def plan_cost_adds_up(decision: Decision, _now: datetime) -> str | None:
     """The decision's cost and each alternative's equal the sum of their actions' costs, hand-offs included."""
     plans = [("the chosen plan", decision.actions, decision.expected_impact)]
-    plans += [(alternative.name, alternative.actions, alternative.expected_impact)
-              for alternative in decision.alternatives]
-    wrong = [f"{name} states {impact.cost_usd} USD, its actions sum to {_plan_cost(actions)}"
-             for name, actions, impact in plans if abs(impact.cost_usd - _plan_cost(actions)) > CENT]
+    plans += [
+        (alternative.name, alternative.actions, alternative.expected_impact) for alternative in decision.alternatives
+    ]
+    wrong = [
+        f"{name} states {impact.cost_usd} USD, its actions sum to {_plan_cost(actions)}"
+        for name, actions, impact in plans
+        if abs(impact.cost_usd - _plan_cost(actions)) > CENT
+    ]
     return "; ".join(wrong) or None
 
 
@@ -59,18 +72,29 @@ def chosen_is_cheapest(decision: Decision, _now: datetime) -> str | None:
     chosen = _total(decision.expected_impact)
     if chosen is None or not decision.actions:
         return None
-    cheaper = [alternative.name for alternative in decision.alternatives
-               if _figures(alternative) and _total(alternative.expected_impact) is not None
-               and _total(alternative.expected_impact) < chosen - CENT]
+    cheaper = [
+        alternative.name
+        for alternative in decision.alternatives
+        if _figures(alternative)
+        and _total(alternative.expected_impact) is not None
+        and _total(alternative.expected_impact) < chosen - CENT
+    ]
     return f"cheaper alternatives rejected on cost: {', '.join(cheaper)}" if cheaper else None
 
 
 def alternatives_carry_cost(decision: Decision, _now: datetime) -> str | None:
     """An alternative with actions that cost money shows that cost, never 0."""
-    free = [f"{alternative.name} ({action.type})" for alternative in decision.alternatives
-            for action in alternative.actions if action.type in COSTLY and not action.params.cost_usd]
-    free += [f"chosen plan ({action.type})" for action in decision.actions
-             if action.type in COSTLY and not action.params.cost_usd]
+    free = [
+        f"{alternative.name} ({action.type})"
+        for alternative in decision.alternatives
+        for action in alternative.actions
+        if action.type in COSTLY and not action.params.cost_usd
+    ]
+    free += [
+        f"chosen plan ({action.type})"
+        for action in decision.actions
+        if action.type in COSTLY and not action.params.cost_usd
+    ]
     return f"costly actions priced at 0: {', '.join(free)}" if free else None
 
 
@@ -78,8 +102,11 @@ def nothing_used_twice(decision: Decision, _now: datetime) -> str | None:
     """No truck both in the workshop and on a route today, no stop on two routes, no shipment given to two
     carriers, no stock moved twice on the same lane, no carrier booked twice for the same load."""
     problems = []
-    workshop = {action.params["truck"] for action in decision.actions
-                if action.type == "schedule_maintenance" and action.params["day"] == 0}
+    workshop = {
+        action.params["truck"]
+        for action in decision.actions
+        if action.type == "schedule_maintenance" and action.params["day"] == 0
+    }
     for action in decision.actions:
         if action.type == "replan_route":
             routes = action.params["routes"]
@@ -87,8 +114,17 @@ def nothing_used_twice(decision: Decision, _now: datetime) -> str | None:
             problems += [f"{truck} is in the workshop and on a route today" for truck in sorted(driving)]
             stops = [stop for route in routes for stop in route["stops"]]
             problems += [f"stop {stop} is on two routes" for stop in sorted({s for s in stops if stops.count(s) > 1})]
-    keys = [(action.type, action.params.get("shipment_id"), action.params.get("sku"), action.params.get("from"),
-             action.params.get("truck"), action.params.get("lane")) for action in decision.actions]
+    keys = [
+        (
+            action.type,
+            action.params.get("shipment_id"),
+            action.params.get("sku"),
+            action.params.get("from"),
+            action.params.get("truck"),
+            action.params.get("lane"),
+        )
+        for action in decision.actions
+    ]
     problems += [f"{key[0]} appears twice for the same resource" for key in {k for k in keys if keys.count(k) > 1}]
     return "; ".join(problems) or None
 
@@ -106,8 +142,7 @@ def spike_never_lowers_reorder_point(decision: Decision, _now: datetime) -> str 
     computed = sorted(_records(decision, "reorder_point:"), key=lambda record: record.id.rsplit(":", 1)[-1])
     lowest = min(action.params["reorder_point"] for action in raises)
     before = computed[0].facts["reorder_point_units"] if computed else 0.0  # the earliest forecast: before the spike
-    stored = max((record.facts.get("reorder_point", 0) for record in _records(decision, "twin:inventory:")),
-                 default=0)
+    stored = max((record.facts.get("reorder_point", 0) for record in _records(decision, "twin:inventory:")), default=0)
     if lowest + UNIT < max(before, stored):
         return f"reorder point set to {lowest}, below {max(before, stored)} before the spike"
     return None
@@ -115,8 +150,9 @@ def spike_never_lowers_reorder_point(decision: Decision, _now: datetime) -> str 
 
 def overdue_means_late(decision: Decision, now: datetime) -> str | None:
     """A shipment past its promised time and not delivered has P(late) 1."""
-    shipments = {record.facts["id"]: record.facts for record in _records(decision, "twin:shipment:")
-                 if record.facts.get("found")}
+    shipments = {
+        record.facts["id"]: record.facts for record in _records(decision, "twin:shipment:") if record.facts.get("found")
+    }
     problems = []
     for record in _records(decision, "late-risk:"):
         facts = shipments.get(record.inputs.get("shipment_id"))
@@ -130,10 +166,16 @@ def overdue_means_late(decision: Decision, now: datetime) -> str | None:
 def no_negative_cost(decision: Decision, _now: datetime) -> str | None:
     """No cost, penalty or total is negative, in the plan, its actions or its alternatives."""
     impacts = [decision.expected_impact, *(alternative.expected_impact for alternative in decision.alternatives)]
-    values = [(name, value) for impact in impacts for name, value in impact.model_dump().items()
-              if name.endswith("_usd") and isinstance(value, int | float)]
-    values += [(f"{action.type}.cost_usd", action.params.cost_usd or 0.0)
-               for action in [*decision.actions, *(a for alt in decision.alternatives for a in alt.actions)]]
+    values = [
+        (name, value)
+        for impact in impacts
+        for name, value in impact.model_dump().items()
+        if name.endswith("_usd") and isinstance(value, int | float)
+    ]
+    values += [
+        (f"{action.type}.cost_usd", action.params.cost_usd or 0.0)
+        for action in [*decision.actions, *(a for alt in decision.alternatives for a in alt.actions)]
+    ]
     negative = [f"{name} {value}" for name, value in values if value < 0 or str(value) == "-0.0"]
     return f"negative costs: {', '.join(negative)}" if negative else None
 
@@ -147,11 +189,14 @@ def why_not_matches_plans(decision: Decision, _now: datetime) -> str | None:
             continue
         theirs, ours, _name = figures
         if abs(theirs - (_total(alternative.expected_impact) or 0.0)) > CENT:
-            problems.append(f"{alternative.name}: why_not says {theirs}, its plan totals "
-                            f"{_total(alternative.expected_impact)}")
+            problems.append(
+                f"{alternative.name}: why_not says {theirs}, its plan totals {_total(alternative.expected_impact)}"
+            )
         if abs(ours - (_total(decision.expected_impact) or 0.0)) > CENT:
-            problems.append(f"{alternative.name}: why_not compares with {ours}, the chosen plan totals "
-                            f"{_total(decision.expected_impact)}")
+            problems.append(
+                f"{alternative.name}: why_not compares with {ours}, the chosen plan totals "
+                f"{_total(decision.expected_impact)}"
+            )
     return "; ".join(problems) or None
 
 
@@ -203,11 +248,17 @@ def forecast_horizon_gaps(model: ForecastModel, session: Session, decision: Deci
             continue
         series, horizon = record.inputs["series"], int(record.inputs["horizon_days"])
         as_of = date.fromisoformat(record.inputs["as_of"])
-        history = pd.DataFrame([{**row.model_dump(exclude={"id"}), "holiday": holiday, "event": event}
-                                for row, holiday, event in store.sku_demand(session, series["sku"])])
+        history = pd.DataFrame(
+            [
+                {**row.model_dump(exclude={"id"}), "holiday": holiday, "event": event}
+                for row, holiday, event in store.sku_demand(session, series["sku"])
+            ]
+        )
         longest = forecast(model, history, series, model.config.max_horizon, as_of)
         same_days = round(sum(day.p50 for day in longest.days[:horizon]), 1)
         if abs(same_days - record.facts["total_units"]) > 0.1:
-            gaps.append(f"forecast_horizon: {record.id} totals {record.facts['total_units']} over {horizon} days, "
-                        f"{same_days} for the same days of a {model.config.max_horizon}-day forecast")
+            gaps.append(
+                f"forecast_horizon: {record.id} totals {record.facts['total_units']} over {horizon} days, "
+                f"{same_days} for the same days of a {model.config.max_horizon}-day forecast"
+            )
     return gaps

@@ -18,8 +18,9 @@ DRIFTING = ("engine_temp_c", "oil_pressure_kpa", "vibration_mm_s", "fault_codes"
 def store_rules(session: Session, rules: list[PolicyRule]) -> None:
     """Insert or replace the stored rule of each rule's action type and scope."""
     for rule in rules:
-        row = session.exec(select(m.Policy).where(m.Policy.action_type == rule.action_type,
-                                                  m.Policy.scope == rule.scope)).first()
+        row = session.exec(
+            select(m.Policy).where(m.Policy.action_type == rule.action_type, m.Policy.scope == rule.scope)
+        ).first()
         row = row or m.Policy(action_type=rule.action_type, scope=rule.scope, updated_at=datetime.now(UTC))
         row.sqlmodel_update({**rule.model_dump(), "updated_by": "eval", "updated_at": datetime.now(UTC)})
         session.add(row)
@@ -47,17 +48,28 @@ def add_delay_scan(session: Session, shipment_id: str, minutes: float) -> None:
     clock = store.as_of(session)
     clock = clock if shipment.shipped_at.tzinfo else clock.replace(tzinfo=None)  # SQLite keeps naive UTC
     at = min(shipment.shipped_at + timedelta(hours=1), clock)
-    session.add(m.ScanEvent(event_id=f"{shipment_id}-counterfactual", shipment_id=shipment_id, kind="delay",
-                            location="in_transit", at=at, delay_minutes=int(minutes)))
+    session.add(
+        m.ScanEvent(
+            event_id=f"{shipment_id}-counterfactual",
+            shipment_id=shipment_id,
+            kind="delay",
+            location="in_transit",
+            at=at,
+            delay_minutes=int(minutes),
+        )
+    )
 
 
 def healthy_telemetry(session: Session, truck: str, days: int) -> None:
     """Replace a truck's last `days` readings by its median reading of the BASELINE_DAYS before them."""
-    readings = list(session.exec(select(m.TelemetryReading).where(m.TelemetryReading.truck == truck)
-                                 .order_by(m.TelemetryReading.at)).all())
+    readings = list(
+        session.exec(
+            select(m.TelemetryReading).where(m.TelemetryReading.truck == truck).order_by(m.TelemetryReading.at)
+        ).all()
+    )
     if len(readings) <= days:
         raise ValueError(f"twin edit: truck {truck} has {len(readings)} readings, not more than {days}")
-    baseline = readings[-days - BASELINE_DAYS:-days]
+    baseline = readings[-days - BASELINE_DAYS : -days]
     typical = {field: median(getattr(reading, field) for reading in baseline) for field in DRIFTING}
     for reading in readings[-days:]:
         reading.sqlmodel_update({**typical, "fault_codes": int(typical["fault_codes"])})
@@ -67,8 +79,9 @@ def healthy_telemetry(session: Session, truck: str, days: int) -> None:
 def set_on_hand(session: Session, position: str, units: float) -> None:
     """Set the on-hand units of a stock position written `SKU-0042@DC-DAL`."""
     sku, location = position.split("@")
-    row = session.exec(select(m.InventoryPosition).where(m.InventoryPosition.sku == sku,
-                                                         m.InventoryPosition.location == location)).first()
+    row = session.exec(
+        select(m.InventoryPosition).where(m.InventoryPosition.sku == sku, m.InventoryPosition.location == location)
+    ).first()
     if row is None:
         raise ValueError(f"twin edit names unknown position {position}")
     row.on_hand = int(units)

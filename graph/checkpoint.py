@@ -59,8 +59,13 @@ def open_checkpointer(settings: Settings) -> Iterator[BaseCheckpointSaver]:
     """Open the process's one checkpointer (use it for the whole life of the process)."""
     url = settings.resolved_database_url
     if url.startswith("postgresql"):
-        pool = ConnectionPool(postgres_dsn(url), min_size=1, max_size=4, open=True,
-                              kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row})
+        pool = ConnectionPool(
+            postgres_dsn(url),
+            min_size=1,
+            max_size=4,
+            open=True,
+            kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+        )
         try:
             saver = PostgresSaver(pool, serde=serializer())
             saver.setup()

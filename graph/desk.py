@@ -71,8 +71,14 @@ class Desk:
         for attempt in range(2):
             with self.toolbox.session() as session:
                 try:
-                    taken = intake.take_in(session, exception, actor, idempotency_key, self.settings.claim_lease_s,
-                                           self.settings.duplicate_window_h)
+                    taken = intake.take_in(
+                        session,
+                        exception,
+                        actor,
+                        idempotency_key,
+                        self.settings.claim_lease_s,
+                        self.settings.duplicate_window_h,
+                    )
                     session.commit()
                     return taken
                 except IntegrityError:
@@ -131,8 +137,14 @@ class Desk:
             record = session.get(m.DecisionRecord, decision_id)
             if record is None:
                 raise DecisionNotFound(f"decision {decision_id} not found")
-            fence = intake.claim(session, "decision", decision_id, self._awaiting(), self.settings.claim_lease_s,
-                                 verdict=verdict.model_dump(mode="json"))
+            fence = intake.claim(
+                session,
+                "decision",
+                decision_id,
+                self._awaiting(),
+                self.settings.claim_lease_s,
+                verdict=verdict.model_dump(mode="json"),
+            )
             session.commit()
         if fence is None:
             raise DecisionConflict(self._why_not_waiting(decision_id))
@@ -142,8 +154,10 @@ class Desk:
             raise DecisionConflict(f"decision {decision_id} expired at {self._expiry(record).isoformat()}")
         with self.toolbox.session() as session:
             exception = session.get(m.ExceptionRecord, record.exception_id)
-            stale = facts.changes(record.fingerprint, facts.fingerprint(session, exception_refs(exception),
-                                                                          Decision.model_validate(record.payload).actions))
+            stale = facts.changes(
+                record.fingerprint,
+                facts.fingerprint(session, exception_refs(exception), Decision.model_validate(record.payload).actions),
+            )
         if stale and verdict.verdict != "reject":
             return self._supersede(fence, record, exception, verdict, stale)
         return self._apply(fence, record.thread_id, verdict)
@@ -193,8 +207,13 @@ class Desk:
         """Finish a verdict whose process died (its claim lapsed) with the verdict it stored; whether one was."""
         table = m.DecisionRecord
         with self.toolbox.session() as session:
-            fence = intake.claim(session, "decision", decision_id, (table.status == "pending_approval")
-                                 & table.verdict.is_not(None) & intake.lapsed(table), self.settings.claim_lease_s)
+            fence = intake.claim(
+                session,
+                "decision",
+                decision_id,
+                (table.status == "pending_approval") & table.verdict.is_not(None) & intake.lapsed(table),
+                self.settings.claim_lease_s,
+            )
             record = session.get(table, decision_id) if fence else None
             session.commit()
         if fence is None:
@@ -206,8 +225,9 @@ class Desk:
             logger.warning("%s", error)
         return True
 
-    def _supersede(self, fence: Fence, record: m.DecisionRecord, exception: m.ExceptionRecord, verdict: Verdict,
-                   stale: list[str]) -> Decision:
+    def _supersede(
+        self, fence: Fence, record: m.DecisionRecord, exception: m.ExceptionRecord, verdict: Verdict, stale: list[str]
+    ) -> Decision:
         """Retire a decision whose facts changed and decide the exception again on current facts, atomically."""
         fresh_in = intake.exception_in(exception).model_copy(update={"source": "recheck", "external_id": None})
         with self.toolbox.session() as session:
@@ -216,12 +236,28 @@ class Desk:
             session.add(exception)
             session.flush()
             taken = intake.take_in(session, fresh_in, verdict.actor, None, self.settings.claim_lease_s, 0)
-            old = Decision.model_validate(record.payload).model_copy(update={
-                "status": "superseded", "superseded_by": decision_id_for(taken.exception_id)})
-            audit(session, "decision.superseded", verdict.actor, record.exception_id, record.id, changes=stale,
-                  verdict=verdict.verdict, reason=verdict.reason, new_exception_id=taken.exception_id)
-            conclude(session, old, record.thread_id, verdict, old.model_dump(mode="json")["actions"],
-                     self.toolbox.models.versions())
+            old = Decision.model_validate(record.payload).model_copy(
+                update={"status": "superseded", "superseded_by": decision_id_for(taken.exception_id)}
+            )
+            audit(
+                session,
+                "decision.superseded",
+                verdict.actor,
+                record.exception_id,
+                record.id,
+                changes=stale,
+                verdict=verdict.verdict,
+                reason=verdict.reason,
+                new_exception_id=taken.exception_id,
+            )
+            conclude(
+                session,
+                old,
+                record.thread_id,
+                verdict,
+                old.model_dump(mode="json")["actions"],
+                self.toolbox.models.versions(),
+            )
             session.commit()
         self._decide(taken.fence, fresh_in, verdict.actor)
         return old
@@ -232,8 +268,10 @@ class Desk:
         """When a pending decision lapses: the shortest time-to-live of its action types."""
         ttl = self.settings.pending_ttl_h
         actions = Decision.model_validate(record.payload).actions
-        hours = min((ttl.get(a.type, self.settings.default_pending_ttl_h) for a in actions),
-                    default=self.settings.default_pending_ttl_h)
+        hours = min(
+            (ttl.get(a.type, self.settings.default_pending_ttl_h) for a in actions),
+            default=self.settings.default_pending_ttl_h,
+        )
         created = record.created_at if record.created_at.tzinfo else record.created_at.replace(tzinfo=UTC)
         return created + timedelta(hours=hours)
 
@@ -241,15 +279,24 @@ class Desk:
         """Whether a pending decision has outlived its time-to-live."""
         return datetime.now(UTC) >= self._expiry(record)
 
-    def _conclude_unexecuted(self, fence: Fence, record: m.DecisionRecord, status: str, verdict: Verdict | None) -> None:
+    def _conclude_unexecuted(
+        self, fence: Fence, record: m.DecisionRecord, status: str, verdict: Verdict | None
+    ) -> None:
         """End a pending decision without executing it (expired), under its claim."""
         decision = Decision.model_validate(record.payload).model_copy(update={"status": status})
         with self.toolbox.session() as session:
             fence.hold(session)
             conclude(session, decision, record.thread_id, None, [], self.toolbox.models.versions())
             if verdict:
-                audit(session, "verdict.refused", verdict.actor, record.exception_id, record.id,
-                      verdict=verdict.verdict, reason=f"the decision {status}")
+                audit(
+                    session,
+                    "verdict.refused",
+                    verdict.actor,
+                    record.exception_id,
+                    record.id,
+                    verdict=verdict.verdict,
+                    reason=f"the decision {status}",
+                )
             session.commit()
 
     def sweep(self) -> dict[str, int]:
@@ -257,10 +304,14 @@ class Desk:
         done = {"decided": 0, "verdicts": 0, "expired": 0}
         now = datetime.now(UTC)
         with self.toolbox.session() as session:
-            stranded = session.exec(select(m.ExceptionRecord.id).where(
-                m.ExceptionRecord.intake != "decided", intake.lapsed(m.ExceptionRecord)).limit(SWEEP_BATCH)).all()
-            waiting = session.exec(select(m.DecisionRecord).where(
-                m.DecisionRecord.status == "pending_approval").limit(10 * SWEEP_BATCH)).all()
+            stranded = session.exec(
+                select(m.ExceptionRecord.id)
+                .where(m.ExceptionRecord.intake != "decided", intake.lapsed(m.ExceptionRecord))
+                .limit(SWEEP_BATCH)
+            ).all()
+            waiting = session.exec(
+                select(m.DecisionRecord).where(m.DecisionRecord.status == "pending_approval").limit(10 * SWEEP_BATCH)
+            ).all()
         for exception_id in stranded:
             try:
                 self.wait_for_decision(exception_id)

@@ -40,20 +40,33 @@ def fingerprint(session: Session, refs: Refs, actions: list[Action]) -> dict[str
     for code in sorted(shipments):
         shipment = session.get(m.Shipment, code)
         if shipment:
-            facts[f"shipment {code}"] = {"status": shipment.status, "carrier": shipment.carrier, "truck": shipment.truck}
+            facts[f"shipment {code}"] = {
+                "status": shipment.status,
+                "carrier": shipment.carrier,
+                "truck": shipment.truck,
+            }
     for sku, dc in sorted(positions):
-        position = session.exec(select(m.InventoryPosition).where(
-            m.InventoryPosition.sku == sku, m.InventoryPosition.location == dc)).first()
-        facts[f"stock {sku} at {dc}"] = {"on_hand": position.on_hand if position else 0,
-                                         "in_transit": position.in_transit if position else 0,
-                                         "allocated": position.allocated if position else 0}
+        position = session.exec(
+            select(m.InventoryPosition).where(m.InventoryPosition.sku == sku, m.InventoryPosition.location == dc)
+        ).first()
+        facts[f"stock {sku} at {dc}"] = {
+            "on_hand": position.on_hand if position else 0,
+            "in_transit": position.in_transit if position else 0,
+            "allocated": position.allocated if position else 0,
+        }
     for code in sorted(trucks):
         vehicle = session.get(m.Vehicle, code)
         if vehicle:
-            booked = session.exec(select(func.count()).select_from(m.WorkOrder).where(
-                m.WorkOrder.truck == code, m.WorkOrder.status != "closed")).one()
-            facts[f"truck {code}"] = {"status": vehicle.status, "last_service_at": vehicle.last_service_at.isoformat(),
-                                      "open_work_orders": booked}
+            booked = session.exec(
+                select(func.count())
+                .select_from(m.WorkOrder)
+                .where(m.WorkOrder.truck == code, m.WorkOrder.status != "closed")
+            ).one()
+            facts[f"truck {code}"] = {
+                "status": vehicle.status,
+                "last_service_at": vehicle.last_service_at.isoformat(),
+                "open_work_orders": booked,
+            }
     return facts
 
 
@@ -69,6 +82,9 @@ def changes(before: dict[str, dict], after: dict[str, dict]) -> list[str]:
     found = []
     for subject, facts in before.items():
         now = after.get(subject, {})
-        found += [f"{subject}: {name} was {value}, now {now.get(name)}"
-                  for name, value in facts.items() if _material(value, now.get(name))]
+        found += [
+            f"{subject}: {name} was {value}, now {now.get(name)}"
+            for name, value in facts.items()
+            if _material(value, now.get(name))
+        ]
     return found

@@ -38,8 +38,11 @@ class Fence(BaseModel):
     def hold(self, session: Session) -> None:
         """Renew the lease in the caller's transaction (locking the row), or raise ClaimLost if it was taken over."""
         table = TABLES[self.on]
-        renewed = session.execute(update(table).where(table.id == self.row_id, table.claim == self.token)
-                                  .values(lease_until=datetime.now(UTC) + timedelta(seconds=self.lease_s))).rowcount
+        renewed = session.execute(
+            update(table)
+            .where(table.id == self.row_id, table.claim == self.token)
+            .values(lease_until=datetime.now(UTC) + timedelta(seconds=self.lease_s))
+        ).rowcount
         if renewed != 1:
             raise ClaimLost(f"{self.on} {self.row_id} was taken over by another process")
 
@@ -49,21 +52,37 @@ def lapsed(table: type[m.ExceptionRecord] | type[m.DecisionRecord]) -> ColumnEle
     return or_(table.lease_until.is_(None), table.lease_until < datetime.now(UTC))
 
 
-def claim(session: Session, on: Literal["exception", "decision"], row_id: str, condition: ColumnElement[bool],
-          lease_s: float, **values: object) -> Fence | None:
+def claim(
+    session: Session,
+    on: Literal["exception", "decision"],
+    row_id: str,
+    condition: ColumnElement[bool],
+    lease_s: float,
+    **values: object,
+) -> Fence | None:
     """Claim a row if it meets the condition, in one conditional update; None when another process has it."""
     table = TABLES[on]
     fence = Fence(on=on, row_id=row_id, token=uuid.uuid4().hex, lease_s=lease_s)
-    taken = session.execute(update(table).where(table.id == row_id, condition).values(
-        claim=fence.token, lease_until=datetime.now(UTC) + timedelta(seconds=lease_s), **values)).rowcount
+    taken = session.execute(
+        update(table)
+        .where(table.id == row_id, condition)
+        .values(claim=fence.token, lease_until=datetime.now(UTC) + timedelta(seconds=lease_s), **values)
+    ).rowcount
     return fence if taken == 1 else None
 
 
 def claim_exception(session: Session, exception_id: str, lease_s: float) -> Fence | None:
     """Take over an exception whose decision is not made and whose claim lapsed (its process died)."""
     table = m.ExceptionRecord
-    return claim(session, "exception", exception_id, (table.intake != "decided") & lapsed(table), lease_s,
-                 intake="deciding", attempts=table.attempts + 1)
+    return claim(
+        session,
+        "exception",
+        exception_id,
+        (table.intake != "decided") & lapsed(table),
+        lease_s,
+        intake="deciding",
+        attempts=table.attempts + 1,
+    )
 
 
 def subject_of(exception: ExceptionIn) -> str | None:
@@ -83,8 +102,10 @@ def request_hash(exception: ExceptionIn) -> str:
 
 def stored(session: Session, exception: ExceptionIn, idempotency_key: str | None) -> m.ExceptionRecord | None:
     """The exception already taken in under this idempotency key or external id."""
-    for column, value in ((m.ExceptionRecord.idempotency_key, idempotency_key),
-                          (m.ExceptionRecord.external_id, exception.external_id)):
+    for column, value in (
+        (m.ExceptionRecord.idempotency_key, idempotency_key),
+        (m.ExceptionRecord.external_id, exception.external_id),
+    ):
         found = session.exec(select(m.ExceptionRecord).where(column == value)).first() if value else None
         if found:
             return found
@@ -93,18 +114,28 @@ def stored(session: Session, exception: ExceptionIn, idempotency_key: str | None
 
 def _lock_subject(session: Session, subject: str) -> None:
     """Lock the subject's row until the transaction ends, so that exceptions on one subject are taken in in turn."""
-    session.execute(text("INSERT INTO subjectlock (subject, touched_at) VALUES (:subject, :at) "
-                         "ON CONFLICT (subject) DO UPDATE SET touched_at = excluded.touched_at"),
-                    {"subject": subject, "at": datetime.now(UTC).isoformat()})
+    session.execute(
+        text(
+            "INSERT INTO subjectlock (subject, touched_at) VALUES (:subject, :at) "
+            "ON CONFLICT (subject) DO UPDATE SET touched_at = excluded.touched_at"
+        ),
+        {"subject": subject, "at": datetime.now(UTC).isoformat()},
+    )
 
 
 def open_on_subject(session: Session, subject: str, window_h: float) -> m.ExceptionRecord | None:
     """The exception that new ones on this subject merge into: still open, or decided within the window."""
     since = datetime.now(UTC) - timedelta(hours=window_h)
     table = m.ExceptionRecord
-    return session.exec(select(table).where(
-        table.subject == subject, table.duplicate_of.is_(None),
-        or_(table.status == "open", table.decided_at >= since)).order_by(table.created_at.desc())).first()
+    return session.exec(
+        select(table)
+        .where(
+            table.subject == subject,
+            table.duplicate_of.is_(None),
+            or_(table.status == "open", table.decided_at >= since),
+        )
+        .order_by(table.created_at.desc())
+    ).first()
 
 
 class TakenIn(BaseModel):
@@ -115,13 +146,18 @@ class TakenIn(BaseModel):
     duplicate_of: str | None = None
 
 
-def take_in(session: Session, exception: ExceptionIn, actor: str, idempotency_key: str | None,
-            lease_s: float, window_h: float) -> TakenIn:
+def take_in(
+    session: Session, exception: ExceptionIn, actor: str, idempotency_key: str | None, lease_s: float, window_h: float
+) -> TakenIn:
     """Store an exception (the caller commits): new and claimed for deciding, or merged into an open one."""
     digest = request_hash(exception)
     earlier = stored(session, exception, idempotency_key)
     if earlier is not None:
-        if idempotency_key and earlier.idempotency_key == idempotency_key and earlier.request_hash not in (None, digest):
+        if (
+            idempotency_key
+            and earlier.idempotency_key == idempotency_key
+            and earlier.request_hash not in (None, digest)
+        ):
             raise IdempotencyMismatch(f"Idempotency-Key {idempotency_key!r} was first used with another request body")
         return TakenIn(exception_id=earlier.id, duplicate_of=earlier.duplicate_of)
     subject = subject_of(exception)
@@ -132,22 +168,49 @@ def take_in(session: Session, exception: ExceptionIn, actor: str, idempotency_ke
     now = datetime.now(UTC)
     exception_id = f"EXC-{uuid.uuid4().hex[:12].upper()}"
     fence = None if primary else Fence(on="exception", row_id=exception_id, token=uuid.uuid4().hex, lease_s=lease_s)
-    session.add(m.ExceptionRecord(
-        id=exception_id, type=exception.type, description=exception.description, refs=exception.refs.present(),
-        severity=exception.severity, source=exception.source, occurred_at=exception.occurred_at or now,
-        external_id=exception.external_id, idempotency_key=idempotency_key, actor=actor, created_at=now,
-        request_hash=digest, subject=subject, duplicate_of=primary.id if primary else None,
-        status="closed" if primary else "open", intake="decided" if primary else "deciding",
-        claim=fence.token if fence else None, attempts=0 if primary else 1,
-        lease_until=now + timedelta(seconds=lease_s) if fence else None,
-    ))
+    session.add(
+        m.ExceptionRecord(
+            id=exception_id,
+            type=exception.type,
+            description=exception.description,
+            refs=exception.refs.present(),
+            severity=exception.severity,
+            source=exception.source,
+            occurred_at=exception.occurred_at or now,
+            external_id=exception.external_id,
+            idempotency_key=idempotency_key,
+            actor=actor,
+            created_at=now,
+            request_hash=digest,
+            subject=subject,
+            duplicate_of=primary.id if primary else None,
+            status="closed" if primary else "open",
+            intake="decided" if primary else "deciding",
+            claim=fence.token if fence else None,
+            attempts=0 if primary else 1,
+            lease_until=now + timedelta(seconds=lease_s) if fence else None,
+        )
+    )
     session.flush()
-    audit(session, "exception.received", actor, exception_id, source=exception.source,
-          **({"duplicate_of": primary.id} if primary else {}))
+    audit(
+        session,
+        "exception.received",
+        actor,
+        exception_id,
+        source=exception.source,
+        **({"duplicate_of": primary.id} if primary else {}),
+    )
     return TakenIn(exception_id=exception_id, fence=fence, duplicate_of=primary.id if primary else None)
 
 
 def exception_in(record: m.ExceptionRecord) -> ExceptionIn:
     """The exception as it was reported, from its stored row."""
-    return ExceptionIn(type=record.type, description=record.description, refs=record.refs, severity=record.severity,
-                       source=record.source, occurred_at=record.occurred_at, external_id=record.external_id)
+    return ExceptionIn(
+        type=record.type,
+        description=record.description,
+        refs=record.refs,
+        severity=record.severity,
+        source=record.source,
+        occurred_at=record.occurred_at,
+        external_id=record.external_id,
+    )

@@ -34,14 +34,27 @@ def decision_id_for(exception_id: str) -> str:
     return f"DEC-{exception_id.removeprefix('EXC-')}"
 
 
-def _stop(state: DeskState, tb: Toolbox, claims: list[Claim], evidence: list[Evidence], status: str,
-          specialist: SpecialistName | None, missing: list[str], confidence: float = 0.0) -> Decision:
+def _stop(
+    state: DeskState,
+    tb: Toolbox,
+    claims: list[Claim],
+    evidence: list[Evidence],
+    status: str,
+    specialist: SpecialistName | None,
+    missing: list[str],
+    confidence: float = 0.0,
+) -> Decision:
     """A decision that ends without actions: more information is needed, or nothing is to be done."""
     return Decision(
-        decision_id=decision_id_for(state.exception_id), exception_id=state.exception_id, specialist=specialist,
-        status=status, confidence=confidence, evidence=evidence,
+        decision_id=decision_id_for(state.exception_id),
+        exception_id=state.exception_id,
+        specialist=specialist,
+        status=status,
+        confidence=confidence,
+        evidence=evidence,
         justification=justify(claims, evidence, tb.llm, f"the decision on {state.exception_id}"),
-        missing=missing, trace_id=state.exception_id,
+        missing=missing,
+        trace_id=state.exception_id,
     )
 
 
@@ -50,15 +63,25 @@ def classify_node(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Litera
     tb = runtime.context
     reading = classify(state.exception, tb.llm)
     with tb.session() as session:
-        audit(session, "exception.classified", "classifier", state.exception_id, type=reading.type,
-              refs=reading.refs.present(), missing=reading.missing, cues=reading.cues)
+        audit(
+            session,
+            "exception.classified",
+            "classifier",
+            state.exception_id,
+            type=reading.type,
+            refs=reading.refs.present(),
+            missing=reading.missing,
+            cues=reading.cues,
+        )
         session.commit()
     if reading.type and not reading.missing:
         return Command(goto="supervisor", update={"classification": reading})
-    evidence = Evidence(id=f"classification:{state.exception_id}",
-                        source=Source(tool="classifier", model=tb.llm._llm_type, version="1"),
-                        inputs={"description": state.exception.description or ""},
-                        facts={"type": reading.type, "refs": reading.refs.present(), "missing": reading.missing})
+    evidence = Evidence(
+        id=f"classification:{state.exception_id}",
+        source=Source(tool="classifier", model=tb.llm._llm_type, version="1"),
+        inputs={"description": state.exception.description or ""},
+        facts={"type": reading.type, "refs": reading.refs.present(), "missing": reading.missing},
+    )
     wanted = ", ".join(reading.missing)
     claim = Claim(text=f"The report cannot be resolved yet: please give the {wanted}.", evidence_ids=[evidence.id])
     decision = _stop(state, tb, [claim], [evidence], "needs_info", reading.specialist, reading.missing)
@@ -94,10 +117,16 @@ def specialist(name: SpecialistName) -> Callable[[DeskState, Runtime[Toolbox]], 
         tb = runtime.context
         proposal = _first_call(tb, state.classification, state)
         with tb.session() as session:
-            audit(session, "specialist.proposed", name, state.exception_id, status=proposal.status,
-                  actions=[a.model_dump(mode="json", by_alias=True) for a in proposal.actions],
-                  handoffs=[helper.specialist for helper in proposal.helpers],
-                  sources=[e.source.model_dump() for e in proposal.evidence])
+            audit(
+                session,
+                "specialist.proposed",
+                name,
+                state.exception_id,
+                status=proposal.status,
+                actions=[a.model_dump(mode="json", by_alias=True) for a in proposal.actions],
+                handoffs=[helper.specialist for helper in proposal.helpers],
+                sources=[e.source.model_dump() for e in proposal.evidence],
+            )
             session.commit()
         return Command(goto="supervisor", update={"proposals": [*state.proposals, proposal]})
 
@@ -118,24 +147,43 @@ def explain_node(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Literal
     helpers = _helpers(primary)
     if primary.status in ("needs_info", "no_action"):
         claims = [*primary.findings, primary.chosen]
-        decision = _stop(state, tb, claims, primary.evidence, primary.status, primary.specialist, primary.missing,
-                         primary.confidence)
+        decision = _stop(
+            state, tb, claims, primary.evidence, primary.status, primary.specialist, primary.missing, primary.confidence
+        )
         return Command(goto="finalize", update={"decision": decision})
     evidence = {record.id: record for p in (primary, *helpers) for record in p.evidence}
     plan_ids = [primary.plan_evidence_id]
     findings = [*primary.findings] + [claim for p in helpers for claim in [*p.findings, p.chosen]]
-    justification = explain(ExplainInput(
-        exception_id=state.exception_id, exception_type=reading.type, specialist=primary.specialist,
-        findings=findings, chosen=primary.chosen, expected_impact=primary.expected_impact,
-        impact_evidence_ids=plan_ids, confidence=primary.confidence, confidence_evidence_ids=plan_ids,
-        alternatives=primary.alternatives, alternatives_evidence_ids=plan_ids, evidence=list(evidence.values()),
-    ), tb.llm)
+    justification = explain(
+        ExplainInput(
+            exception_id=state.exception_id,
+            exception_type=reading.type,
+            specialist=primary.specialist,
+            findings=findings,
+            chosen=primary.chosen,
+            expected_impact=primary.expected_impact,
+            impact_evidence_ids=plan_ids,
+            confidence=primary.confidence,
+            confidence_evidence_ids=plan_ids,
+            alternatives=primary.alternatives,
+            alternatives_evidence_ids=plan_ids,
+            evidence=list(evidence.values()),
+        ),
+        tb.llm,
+    )
     decision = Decision(
-        decision_id=decision_id_for(state.exception_id), exception_id=state.exception_id,
-        specialist=primary.specialist, status="executed", actions=primary.actions,
-        expected_impact=primary.expected_impact, confidence=primary.confidence,
-        alternatives=primary.alternatives, evidence=list(evidence.values()), justification=justification,
-        handoffs=[p.specialist for p in helpers], trace_id=state.exception_id,
+        decision_id=decision_id_for(state.exception_id),
+        exception_id=state.exception_id,
+        specialist=primary.specialist,
+        status="executed",
+        actions=primary.actions,
+        expected_impact=primary.expected_impact,
+        confidence=primary.confidence,
+        alternatives=primary.alternatives,
+        evidence=list(evidence.values()),
+        justification=justification,
+        handoffs=[p.specialist for p in helpers],
+        trace_id=state.exception_id,
     )
     return Command(goto="policy", update={"decision": decision})
 
@@ -146,10 +194,11 @@ def policy_node(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Literal[
     decision = state.decision
     with tb.session() as session:
         tier = _customer_tier(session, state.classification.refs)
-        verdict = evaluate(rules(session), decision.actions, decision.expected_impact.cost_usd, decision.confidence, tier)
+        verdict = evaluate(
+            rules(session), decision.actions, decision.expected_impact.cost_usd, decision.confidence, tier
+        )
         decision = decision.model_copy(update={"policy": verdict})
-        audit(session, "policy.evaluated", "policy", state.exception_id, decision.decision_id,
-              **verdict.model_dump())
+        audit(session, "policy.evaluated", "policy", state.exception_id, decision.decision_id, **verdict.model_dump())
         if verdict.requires_approval:
             decision = decision.model_copy(update={"status": "pending_approval"})
             save_decision(session, decision, state.exception_id)
@@ -178,17 +227,34 @@ def overridden(decision: Decision, verdict: Verdict) -> Decision:
     before = ", ".join(a.type for a in decision.actions)
     after = ", ".join(a.type for a in verdict.actions)
     cost = round(sum(float(a.params.get("cost_usd", 0.0)) for a in verdict.actions), 2)
-    record = Evidence(id=f"override:{decision.decision_id}", source=Source(tool="planner override", model="planner", version="1"),
-                      inputs={"actions_before": [a.model_dump(mode="json") for a in decision.actions]},
-                      facts={"actor": verdict.actor, "reason": verdict.reason, "cost_usd": cost,
-                             "actions_after": [a.model_dump(mode="json") for a in verdict.actions]})
-    claims = [Claim(text=f"{verdict.actor} replaced {before} with {after}: {verdict.reason}", evidence_ids=[record.id]),
-              Claim(text=f"The edited actions state a cost of {cost:,.2f} USD; the desk did not price them further.",
-                    evidence_ids=[record.id])]
+    record = Evidence(
+        id=f"override:{decision.decision_id}",
+        source=Source(tool="planner override", model="planner", version="1"),
+        inputs={"actions_before": [a.model_dump(mode="json") for a in decision.actions]},
+        facts={
+            "actor": verdict.actor,
+            "reason": verdict.reason,
+            "cost_usd": cost,
+            "actions_after": [a.model_dump(mode="json") for a in verdict.actions],
+        },
+    )
+    claims = [
+        Claim(text=f"{verdict.actor} replaced {before} with {after}: {verdict.reason}", evidence_ids=[record.id]),
+        Claim(
+            text=f"The edited actions state a cost of {cost:,.2f} USD; the desk did not price them further.",
+            evidence_ids=[record.id],
+        ),
+    ]
     justification = Justification(text=" ".join(claim.text for claim in claims), claims=claims, writer="override")
-    return decision.model_copy(update={
-        "status": "overridden", "actions": verdict.actions, "expected_impact": Impact(cost_usd=cost),
-        "evidence": [*decision.evidence, record], "justification": justification})
+    return decision.model_copy(
+        update={
+            "status": "overridden",
+            "actions": verdict.actions,
+            "expected_impact": Impact(cost_usd=cost),
+            "evidence": [*decision.evidence, record],
+            "justification": justification,
+        }
+    )
 
 
 def approval(state: DeskState) -> Command[Literal["execute", "finalize"]]:
@@ -196,8 +262,9 @@ def approval(state: DeskState) -> Command[Literal["execute", "finalize"]]:
     answer = Verdict.model_validate(interrupt(state.decision.model_dump(mode="json")))
     decision = state.decision
     if answer.verdict == "reject":
-        return Command(goto="finalize", update={"verdict": answer,
-                                                "decision": decision.model_copy(update={"status": "rejected"})})
+        return Command(
+            goto="finalize", update={"verdict": answer, "decision": decision.model_copy(update={"status": "rejected"})}
+        )
     if answer.verdict == "override":
         decision = overridden(decision, answer)
     return Command(goto="execute", update={"verdict": answer, "decision": decision})
@@ -232,10 +299,15 @@ def finalize(state: DeskState, runtime: Runtime[Toolbox], config: RunnableConfig
             conclude(session, decision, state.exception_id, state.verdict, _proposed(state), tb.models.versions())
         session.commit()
     if decision.specialist:
-        tb.knowledge.add_precedent(Precedent(
-            decision_id=decision.decision_id, exception_type=state.classification.type,
-            specialist=decision.specialist, action_types=[a.type for a in decision.actions],
-            status=decision.status, override_reason=state.verdict.reason if state.verdict else None,
-            summary=decision.justification.text if decision.justification else decision.status,
-        ))
+        tb.knowledge.add_precedent(
+            Precedent(
+                decision_id=decision.decision_id,
+                exception_type=state.classification.type,
+                specialist=decision.specialist,
+                action_types=[a.type for a in decision.actions],
+                status=decision.status,
+                override_reason=state.verdict.reason if state.verdict else None,
+                summary=decision.justification.text if decision.justification else decision.status,
+            )
+        )
     return {"decision": decision}

@@ -14,11 +14,20 @@ OPEN = ("pending_approval", "needs_info")  # the exception still waits for someo
 LAPSED = ("superseded", "expired")  # nothing was decided: later exceptions on the subject do not merge into it
 
 
-def audit(session: Session, kind: str, actor: str, exception_id: str | None, decision_id: str | None = None,
-          **detail) -> None:
+def audit(
+    session: Session, kind: str, actor: str, exception_id: str | None, decision_id: str | None = None, **detail
+) -> None:
     """Append one audit event."""
-    session.add(m.AuditEvent(at=datetime.now(UTC), actor=actor, kind=kind, exception_id=exception_id,
-                             decision_id=decision_id, detail=detail))
+    session.add(
+        m.AuditEvent(
+            at=datetime.now(UTC),
+            actor=actor,
+            kind=kind,
+            exception_id=exception_id,
+            decision_id=decision_id,
+            detail=detail,
+        )
+    )
 
 
 def save_decision(session: Session, decision: Decision, thread_id: str) -> None:
@@ -28,16 +37,28 @@ def save_decision(session: Session, decision: Decision, thread_id: str) -> None:
     if record is not None and record.status in FINAL:
         return
     if record is None:
-        record = m.DecisionRecord(id=decision.decision_id, exception_id=decision.exception_id,
-                                  specialist=decision.specialist or "none", status=decision.status,
-                                  confidence=decision.confidence, payload={}, thread_id=thread_id,
-                                  created_at=now, updated_at=now)
+        record = m.DecisionRecord(
+            id=decision.decision_id,
+            exception_id=decision.exception_id,
+            specialist=decision.specialist or "none",
+            status=decision.status,
+            confidence=decision.confidence,
+            payload={},
+            thread_id=thread_id,
+            created_at=now,
+            updated_at=now,
+        )
     decision = decision.model_copy(update={"created_at": decision.created_at or record.created_at})
     exception = session.get(m.ExceptionRecord, decision.exception_id)
     if decision.status == "pending_approval" and not record.fingerprint:
         record.fingerprint = fingerprint(session, exception_refs(exception), decision.actions)
     payload = decision.model_dump(mode="json")
-    record.status, record.payload, record.confidence, record.updated_at = decision.status, payload, decision.confidence, now
+    record.status, record.payload, record.confidence, record.updated_at = (
+        decision.status,
+        payload,
+        decision.confidence,
+        now,
+    )
     session.add(record)
     session.flush()
     _save_actions(session, decision)
@@ -54,7 +75,9 @@ def exception_refs(exception: m.ExceptionRecord) -> Refs:
 
 def _save_actions(session: Session, decision: Decision) -> None:
     """Keep one row per proposed action; an override's dropped actions are superseded, a rejection's rejected."""
-    stored = {r.id: r for r in session.exec(select(m.ActionRecord).where(m.ActionRecord.decision_id == decision.decision_id))}
+    stored = {
+        r.id: r for r in session.exec(select(m.ActionRecord).where(m.ActionRecord.decision_id == decision.decision_id))
+    }
     wanted = {f"{decision.decision_id}-A{index + 1}": action for index, action in enumerate(decision.actions)}
     ended = decision.status in ("rejected", *LAPSED)
     for action_id, record in stored.items():
@@ -66,7 +89,9 @@ def _save_actions(session: Session, decision: Decision) -> None:
     for action_id, action in wanted.items():
         record = stored.get(action_id)
         if record is None:
-            record = m.ActionRecord(id=action_id, decision_id=decision.decision_id, type=action.type, params=action.params.as_dict())
+            record = m.ActionRecord(
+                id=action_id, decision_id=decision.decision_id, type=action.type, params=action.params.as_dict()
+            )
         if record.status == "proposed":
             record.type, record.params = action.type, action.params.as_dict()
             record.status = (decision.status if decision.status in LAPSED else "rejected") if ended else "proposed"
@@ -79,8 +104,9 @@ def is_final(session: Session, decision_id: str) -> bool:
     return record is not None and record.status in FINAL
 
 
-def conclude(session: Session, decision: Decision, thread_id: str, verdict: Verdict | None, proposed: list,
-             versions: dict) -> None:
+def conclude(
+    session: Session, decision: Decision, thread_id: str, verdict: Verdict | None, proposed: list, versions: dict
+) -> None:
     """Store a decision's final status with its verdict and its one `decision.final` audit event.
 
     The caller holds the claim on the work (so no other process concludes at the same time), has checked that the
@@ -92,11 +118,20 @@ def conclude(session: Session, decision: Decision, thread_id: str, verdict: Verd
         record_verdict(session, decision, verdict, proposed)
         detail |= {"verdict": verdict.verdict, "reason": verdict.reason}
         if verdict.verdict == "override":
-            detail |= {"actions_before": proposed, "actions_after": [a.model_dump(mode="json") for a in decision.actions]}
+            detail |= {
+                "actions_before": proposed,
+                "actions_after": [a.model_dump(mode="json") for a in decision.actions],
+            }
     if decision.superseded_by:
         detail["superseded_by"] = decision.superseded_by
-    audit(session, "decision.final", verdict.actor if verdict else "system", decision.exception_id,
-          decision.decision_id, **detail)
+    audit(
+        session,
+        "decision.final",
+        verdict.actor if verdict else "system",
+        decision.exception_id,
+        decision.decision_id,
+        **detail,
+    )
 
 
 def record_verdict(session: Session, decision: Decision, verdict: Verdict, original: list) -> None:
@@ -104,9 +139,23 @@ def record_verdict(session: Session, decision: Decision, verdict: Verdict, origi
     if session.exec(select(m.Approval).where(m.Approval.decision_id == decision.decision_id)).first():
         return
     now = datetime.now(UTC)
-    session.add(m.Approval(decision_id=decision.decision_id, actor=verdict.actor, verdict=verdict.verdict,
-                           reason=verdict.reason, at=now))
+    session.add(
+        m.Approval(
+            decision_id=decision.decision_id,
+            actor=verdict.actor,
+            verdict=verdict.verdict,
+            reason=verdict.reason,
+            at=now,
+        )
+    )
     if verdict.verdict == "override":
-        session.add(m.Override(decision_id=decision.decision_id, actor=verdict.actor, original_actions=original,
-                               new_actions=[action.model_dump(mode="json") for action in decision.actions],
-                               reason=verdict.reason or "", at=now))
+        session.add(
+            m.Override(
+                decision_id=decision.decision_id,
+                actor=verdict.actor,
+                original_actions=original,
+                new_actions=[action.model_dump(mode="json") for action in decision.actions],
+                reason=verdict.reason or "",
+                at=now,
+            )
+        )

@@ -156,8 +156,12 @@ class _Program:
         for index, lane in enumerate(problem.lanes):
             on_lane = [var for (_, i), var in self.flows.items() if i == index]
             if lane.max_units is not None and on_lane:
-                self._add(self.solver.Sum(on_lane) <= lane.max_units, "lane",
-                          f"lane {lane.name} capacity", f"one more unit of capacity on {lane.name}")
+                self._add(
+                    self.solver.Sum(on_lane) <= lane.max_units,
+                    "lane",
+                    f"lane {lane.name} capacity",
+                    f"one more unit of capacity on {lane.name}",
+                )
         self.solver.Minimize(
             self.solver.Sum(problem.lanes[i].cost_per_unit * var for (_, i), var in self.flows.items())
             + self.solver.Sum(self.lost_cost(sku, dc) * var for (sku, dc), var in self.unmet.items())
@@ -175,8 +179,12 @@ class _Program:
         """A DC sends no more than its surplus of a SKU."""
         sku, dc = position.sku, position.dc
         if any(s == sku and self.problem.lanes[i].origin == dc for s, i in self.flows):
-            self._add(self._flow_sum(sku, lambda lane: lane.origin == dc) <= position.surplus, "supply",
-                      f"supply {sku} at {dc}", f"one more spare unit of {sku} at {dc}")
+            self._add(
+                self._flow_sum(sku, lambda lane: lane.origin == dc) <= position.surplus,
+                "supply",
+                f"supply {sku} at {dc}",
+                f"one more spare unit of {sku} at {dc}",
+            )
 
     def _add_need(self, position: DcPosition) -> None:
         """Inflow plus unmet units equal the need; late lanes cover only what is still open when they arrive."""
@@ -184,15 +192,23 @@ class _Program:
         if need <= EPS:
             return
         self.unmet[sku, dc] = self.solver.NumVar(0, self.solver.infinity(), f"unmet {sku} at {dc}")
-        self._add(self._flow_sum(sku, lambda lane: lane.dest == dc) + self.unmet[sku, dc] == need, "need",
-                  f"need {sku} at {dc}", f"one more unit of {sku} needed at {dc}")
+        self._add(
+            self._flow_sum(sku, lambda lane: lane.dest == dc) + self.unmet[sku, dc] == need,
+            "need",
+            f"need {sku} at {dc}",
+            f"one more unit of {sku} needed at {dc}",
+        )
         inbound = [self.problem.lanes[i] for s, i in self.flows if s == sku and self.problem.lanes[i].dest == dc]
         for lead in sorted({lane.lead_days for lane in inbound}):
             still_open = position.coverable(lead, self.problem.horizon_days)
             if still_open < need - EPS:
-                self._add(self._flow_sum(sku, lambda lane: lane.dest == dc and lane.lead_days >= lead) <= still_open,
-                          "arrival", f"arrival {sku} at {dc} after {lead:g} days",
-                          f"one more unit of {sku} need at {dc} still open after {lead:g} days")
+                self._add(
+                    self._flow_sum(sku, lambda lane, lead=lead: lane.dest == dc and lane.lead_days >= lead)
+                    <= still_open,
+                    "arrival",
+                    f"arrival {sku} at {dc} after {lead:g} days",
+                    f"one more unit of {sku} need at {dc} still open after {lead:g} days",
+                )
 
     def lost_cost(self, sku: str, dc: str) -> float:
         """USD per unit of need left uncovered for this SKU at this DC."""
@@ -214,15 +230,28 @@ class _Program:
         for (sku, i), var in self.flows.items():
             lane, qty = self.problem.lanes[i], var.solution_value()
             if qty > EPS:
-                moves.append(Move(sku=sku, origin=lane.origin, dest=lane.dest, qty=round(qty, 6),
-                                  cost=round(qty * lane.cost_per_unit, 6), lead_days=lane.lead_days))
+                moves.append(
+                    Move(
+                        sku=sku,
+                        origin=lane.origin,
+                        dest=lane.dest,
+                        qty=round(qty, 6),
+                        cost=round(qty * lane.cost_per_unit, 6),
+                        lead_days=lane.lead_days,
+                    )
+                )
         return sorted(moves, key=lambda move: (move.sku, move.origin, move.dest))
 
     def coverage(self) -> list[NeedCoverage]:
         """How much of each need the solved plan covers."""
         return [
-            NeedCoverage(sku=sku, dc=dc, need=self.at[sku][dc].need, unmet=round(var.solution_value(), 6),
-                         covered=round(self.at[sku][dc].need - var.solution_value(), 6))
+            NeedCoverage(
+                sku=sku,
+                dc=dc,
+                need=self.at[sku][dc].need,
+                unmet=round(var.solution_value(), 6),
+                covered=round(self.at[sku][dc].need - var.solution_value(), 6),
+            )
             for (sku, dc), var in sorted(self.unmet.items())
         ]
 
@@ -252,5 +281,13 @@ def allocate(problem: AllocationProblem) -> AllocationPlan:
         },
         drivers=[Driver(feature=price.constraint, contribution=price.value) for price in shadow_prices],
     )
-    return AllocationPlan(moves=moves, coverage=coverage, transfer_cost=transfer_cost, unmet_units=unmet_units,
-                          unmet_cost=unmet_cost, total_cost=total_cost, shadow_prices=shadow_prices, evidence=evidence)
+    return AllocationPlan(
+        moves=moves,
+        coverage=coverage,
+        transfer_cost=transfer_cost,
+        unmet_units=unmet_units,
+        unmet_cost=unmet_cost,
+        total_cost=total_cost,
+        shadow_prices=shadow_prices,
+        evidence=evidence,
+    )

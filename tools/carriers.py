@@ -144,8 +144,10 @@ def _evidence(source: Source, inputs: dict[str, Any], facts: dict[str, Any], dri
 def _why_not(option: CarrierOption, chosen: CarrierOption, miles: float) -> str:
     """How an option compares with the chosen one, e.g. `12% costlier, on-time 0.81 vs 0.93`."""
     change = round(100 * (option.cost(miles) / chosen.cost(miles) - 1))
-    parts = [f"{abs(change)}% {'costlier' if change > 0 else 'cheaper'}" if change else "same cost",
-             f"on-time {option.on_time_prob:.2f} vs {chosen.on_time_prob:.2f}"]
+    parts = [
+        f"{abs(change)}% {'costlier' if change > 0 else 'cheaper'}" if change else "same cost",
+        f"on-time {option.on_time_prob:.2f} vs {chosen.on_time_prob:.2f}",
+    ]
     if option.co2_kg_per_mile is not None and chosen.co2_kg_per_mile is not None:
         parts.append(f"CO2 {option.co2_kg_per_mile * miles:.0f} vs {chosen.co2_kg_per_mile * miles:.0f} kg")
     return ", ".join(parts)
@@ -157,17 +159,27 @@ def _score(options: list[CarrierOption], miles: float, weights: ScoreWeights) ->
     largest = max(option.capacity_loads for option in options)
     scored = []
     for option in options:
-        components = {"cost": cheapest / option.cost(miles), "on_time": option.on_time_prob,
-                      "capacity": option.capacity_loads / largest}
+        components = {
+            "cost": cheapest / option.cost(miles),
+            "on_time": option.on_time_prob,
+            "capacity": option.capacity_loads / largest,
+        }
         if weights.co2 > 0:
             components["co2"] = min(other.co2_kg_per_mile for other in options) / option.co2_kg_per_mile
         score = sum(getattr(weights, name) * value for name, value in components.items())
         total_weight = sum(getattr(weights, name) for name in components)
         co2 = None if option.co2_kg_per_mile is None else round(option.co2_kg_per_mile * miles, 3)
-        scored.append(ScoredCarrier(carrier=option.carrier, cost_usd=round(option.cost(miles), 2),
-                                    on_time_prob=option.on_time_prob, capacity_loads=option.capacity_loads, co2_kg=co2,
-                                    components={name: round(value, 4) for name, value in components.items()},
-                                    score=round(score / total_weight, 4)))
+        scored.append(
+            ScoredCarrier(
+                carrier=option.carrier,
+                cost_usd=round(option.cost(miles), 2),
+                on_time_prob=option.on_time_prob,
+                capacity_loads=option.capacity_loads,
+                co2_kg=co2,
+                components={name: round(value, 4) for name, value in components.items()},
+                score=round(score / total_weight, 4),
+            )
+        )
     return sorted(scored, key=lambda carrier: (-carrier.score, carrier.carrier))
 
 
@@ -183,22 +195,43 @@ def rank_carriers(options: list[CarrierOption], miles: float, weights: ScoreWeig
     ranking = _score(available, miles, weights) if available else []
     by_carrier = {option.carrier: option for option in options}
     chosen = by_carrier[ranking[0].carrier] if ranking else None
-    rejected = [RejectedOption(carrier=scored.carrier,
-                               why=f"{_why_not(by_carrier[scored.carrier], chosen, miles)}, "
-                                   f"score {scored.score:.2f} vs {ranking[0].score:.2f}")
-                for scored in ranking[1:]]
-    rejected += [RejectedOption(carrier=option.carrier, why="no capacity left")
-                 for option in sorted(options, key=lambda o: o.carrier) if option.capacity_loads == 0]
-    inputs = {"lane": lanes.pop(), "miles": miles, "options": [o.model_dump() for o in options],
-              "weights": weights.model_dump()}
-    facts = {"chosen": chosen and chosen.carrier, "ranking": [s.model_dump() for s in ranking],
-             "rejected": [f"{r.carrier}: {r.why}" for r in rejected]}
-    drivers = [Driver(feature=name, value=value, contribution=round(getattr(weights, name) * value, 4))
-               for name, value in ranking[0].components.items()] if ranking else []
+    rejected = [
+        RejectedOption(
+            carrier=scored.carrier,
+            why=f"{_why_not(by_carrier[scored.carrier], chosen, miles)}, "
+            f"score {scored.score:.2f} vs {ranking[0].score:.2f}",
+        )
+        for scored in ranking[1:]
+    ]
+    rejected += [
+        RejectedOption(carrier=option.carrier, why="no capacity left")
+        for option in sorted(options, key=lambda o: o.carrier)
+        if option.capacity_loads == 0
+    ]
+    inputs = {
+        "lane": lanes.pop(),
+        "miles": miles,
+        "options": [o.model_dump() for o in options],
+        "weights": weights.model_dump(),
+    }
+    facts = {
+        "chosen": chosen and chosen.carrier,
+        "ranking": [s.model_dump() for s in ranking],
+        "rejected": [f"{r.carrier}: {r.why}" for r in rejected],
+    }
+    drivers = (
+        [
+            Driver(feature=name, value=value, contribution=round(getattr(weights, name) * value, 4))
+            for name, value in ranking[0].components.items()
+        ]
+        if ranking
+        else []
+    )
     source = Source(tool="carrier_ranking", model="weighted-score", version=SCORE_VERSION)
     evidence = _evidence(source, inputs, facts, drivers)
-    return CarrierRanking(lane=inputs["lane"], miles=miles, ranking=ranking, chosen=facts["chosen"],
-                          rejected=rejected, evidence=evidence)
+    return CarrierRanking(
+        lane=inputs["lane"], miles=miles, ranking=ranking, chosen=facts["chosen"], rejected=rejected, evidence=evidence
+    )
 
 
 def _objective(option: CarrierOption, load: Load, late_penalty: float) -> float:
@@ -225,8 +258,10 @@ def _solve(
         model.add(sum(capacity_use[option.carrier]) <= option.capacity_loads)
     model.minimize(sum(terms))
     solver, status = solve(model, time_limit_s, "load assignment")
-    chosen = {load.load_id: next((o for o in by_lane[load.lane] if solver.value(picks[load.load_id, o.carrier])), None)
-              for load in problem.loads}
+    chosen = {
+        load.load_id: next((o for o in by_lane[load.lane] if solver.value(picks[load.load_id, o.carrier])), None)
+        for load in problem.loads
+    }
     return chosen, status
 
 
@@ -258,24 +293,56 @@ def assign_loads(problem: AssignmentProblem, time_limit_s: float = 10.0) -> Load
                 reasons.append(f"no capacity left (its loads went to {went_to})" if went_to else "no capacity left")
                 displaced_cost[option.carrier] += max(0.0, pick_cost - option_cost)
             rejected.append(RejectedOption(carrier=option.carrier, why="; ".join(reasons)))
-        assigned.append(AssignedLoad(load_id=load.load_id, lane=load.lane, carrier=pick and pick.carrier,
-                                     cost_usd=round(pick.cost(load.miles), 2) if pick else 0.0,
-                                     on_time_prob=pick and pick.on_time_prob, rejected=rejected))
+        assigned.append(
+            AssignedLoad(
+                load_id=load.load_id,
+                lane=load.lane,
+                carrier=pick and pick.carrier,
+                cost_usd=round(pick.cost(load.miles), 2) if pick else 0.0,
+                on_time_prob=pick and pick.on_time_prob,
+                rejected=rejected,
+            )
+        )
 
     unassigned = [a.load_id for a in assigned if a.carrier is None]
     freight = round(sum(a.cost_usd for a in assigned), 2)
     expected_late = round(sum(1 - a.on_time_prob for a in assigned if a.on_time_prob is not None), 4)
-    objective = round(sum(_objective(chosen[load.load_id], load, problem.late_penalty) if chosen[load.load_id]
-                          else problem.unassigned_penalty for load in problem.loads), 2)
-    facts = {"assignments": {a.load_id: a.carrier for a in assigned}, "unassigned": unassigned,
-             "freight_cost_usd": freight, "expected_late_loads": expected_late, "objective_usd": objective,
-             "rejected": {a.load_id: [f"{r.carrier}: {r.why}" for r in a.rejected] for a in assigned},
-             "status": status}
+    objective = round(
+        sum(
+            _objective(chosen[load.load_id], load, problem.late_penalty)
+            if chosen[load.load_id]
+            else problem.unassigned_penalty
+            for load in problem.loads
+        ),
+        2,
+    )
+    facts = {
+        "assignments": {a.load_id: a.carrier for a in assigned},
+        "unassigned": unassigned,
+        "freight_cost_usd": freight,
+        "expected_late_loads": expected_late,
+        "objective_usd": objective,
+        "rejected": {a.load_id: [f"{r.carrier}: {r.why}" for r in a.rejected] for a in assigned},
+        "status": status,
+    }
     capacity = {option.carrier: option.capacity_loads for option in problem.options}
-    drivers = [Driver(feature=f"capacity {carrier}", value=capacity[carrier], contribution=round(cost, 2))
-               for carrier, cost in sorted(displaced_cost.items()) if cost > 0]
-    evidence = _evidence(Source(tool="carrier_assignment", model="ortools-cp-sat", version=ortools.__version__),
-                         problem.model_dump(), facts, drivers)
-    return LoadAssignment(loads=assigned, unassigned=unassigned, freight_cost_usd=freight,
-                          expected_late_loads=expected_late, objective_usd=objective, status=status,
-                          evidence=evidence)
+    drivers = [
+        Driver(feature=f"capacity {carrier}", value=capacity[carrier], contribution=round(cost, 2))
+        for carrier, cost in sorted(displaced_cost.items())
+        if cost > 0
+    ]
+    evidence = _evidence(
+        Source(tool="carrier_assignment", model="ortools-cp-sat", version=ortools.__version__),
+        problem.model_dump(),
+        facts,
+        drivers,
+    )
+    return LoadAssignment(
+        loads=assigned,
+        unassigned=unassigned,
+        freight_cost_usd=freight,
+        expected_late_loads=expected_late,
+        objective_usd=objective,
+        status=status,
+        evidence=evidence,
+    )

@@ -10,8 +10,12 @@ from tools.evidence import Evidence, Source
 from twin.rates import DEFAULT_RATES
 
 KM_PER_MILE = 1.609344
-SERVICE_PARTS = {"routine": "parts_usd_routine", "inspection": "parts_usd_inspection",
-                 "work_order": "parts_usd_work_order", "removal": "parts_usd_removal"}
+SERVICE_PARTS = {
+    "routine": "parts_usd_routine",
+    "inspection": "parts_usd_inspection",
+    "work_order": "parts_usd_work_order",
+    "removal": "parts_usd_removal",
+}
 
 
 class Rate(BaseModel):
@@ -48,11 +52,14 @@ class Rates(BaseModel):
     def evidence(self, keys: list[str]) -> Evidence:
         """The named rates as one evidence record, with their units and sources."""
         used = {key: self.rates[key] for key in sorted(set(keys))}
-        return Evidence(id=f"rates:v{self.version}:{'+'.join(sorted(used))[:80]}",
-                        source=Source(tool="cost_model", model="rates", version=self.version),
-                        inputs={key: {"unit": rate.unit, "version": rate.version, "source": rate.source}
-                                for key, rate in used.items()},
-                        facts={key: rate.value for key, rate in used.items()})
+        return Evidence(
+            id=f"rates:v{self.version}:{'+'.join(sorted(used))[:80]}",
+            source=Source(tool="cost_model", model="rates", version=self.version),
+            inputs={
+                key: {"unit": rate.unit, "version": rate.version, "source": rate.source} for key, rate in used.items()
+            },
+            facts={key: rate.value for key, rate in used.items()},
+        )
 
 
 def late_penalty(rates: Rates, tier: str) -> float:
@@ -88,8 +95,11 @@ def spot_move(rates: Rates, contract_usd: float) -> float:
 
 def own_fleet(rates: Rates, miles: float, driver_hours: float) -> float:
     """USD of running own trucks `miles` with `driver_hours` of driving (never negative)."""
-    return round(max(0.0, miles) * KM_PER_MILE * rates["own_fleet_usd_per_km"]
-                 + max(0.0, driver_hours) * rates["driver_usd_per_hour"], 2)
+    return round(
+        max(0.0, miles) * KM_PER_MILE * rates["own_fleet_usd_per_km"]
+        + max(0.0, driver_hours) * rates["driver_usd_per_hour"],
+        2,
+    )
 
 
 def tender_stops(rates: Rates, rate_per_mile: float, round_trip_miles: list[float]) -> float:
@@ -104,8 +114,12 @@ def workshop_visit(rates: Rates, service: str, hours: float) -> float:
 
 def breakdown(rates: Rates, deliveries_per_day: float) -> float:
     """USD of one breakdown: tow, corrective premium and the deliveries lost while the truck is down."""
-    return round(rates["breakdown_tow_usd"] + rates["breakdown_premium_usd"]
-                 + rates["breakdown_downtime_days"] * deliveries_per_day * rates["delivery_rebook_usd"], 2)
+    return round(
+        rates["breakdown_tow_usd"]
+        + rates["breakdown_premium_usd"]
+        + rates["breakdown_downtime_days"] * deliveries_per_day * rates["delivery_rebook_usd"],
+        2,
+    )
 
 
 def lost_deliveries(rates: Rates, deliveries: float) -> float:

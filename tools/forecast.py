@@ -53,11 +53,15 @@ class ForecastConfig(BaseModel):
     """Columns, features and boosting settings of the demand forecaster."""
 
     id_columns: list[str] = Field(default_factory=lambda: ["sku", "location"], min_length=1)
-    regressors: list[str] = Field(default_factory=list, description="Extra numeric columns known ahead (e.g. SNAP days).")
+    regressors: list[str] = Field(
+        default_factory=list, description="Extra numeric columns known ahead (e.g. SNAP days)."
+    )
     max_horizon: int = Field(28, ge=1, le=91)
     recent_lags: int = Field(7, ge=1)
     windows: list[int] = Field(default_factory=lambda: [7, 14, 28, 56, 112])
-    level_days: int = Field(28, ge=1, description="Units are scaled by their mean over this many days before the origin.")
+    level_days: int = Field(
+        28, ge=1, description="Units are scaled by their mean over this many days before the origin."
+    )
     yearly: bool = Field(True, description="Last-year features (same day, week, coming horizon, level growth).")
     min_history_days: int = Field(28, ge=7, description="Origins need at least this many days of history.")
     train_days: int | None = Field(None, ge=1, description="Only the most recent origins; None uses all history.")
@@ -82,7 +86,14 @@ class ForecastConfig(BaseModel):
 
     def spec(self) -> FeatureSpec:
         """The feature layout these settings describe."""
-        return FeatureSpec(tuple(self.id_columns), tuple(self.regressors), self.recent_lags, tuple(self.windows), self.level_days, self.yearly)
+        return FeatureSpec(
+            tuple(self.id_columns),
+            tuple(self.regressors),
+            self.recent_lags,
+            tuple(self.windows),
+            self.level_days,
+            self.yearly,
+        )
 
 
 class ResidualTable(BaseModel):
@@ -133,7 +144,9 @@ class ForecastModel(BaseModel):
     def load(cls, folder: Path) -> "ForecastModel":
         """Read a saved forecaster; the version comes from the registry metadata beside it, if any."""
         fields = json.loads((folder / MODEL_FILE).read_text())
-        boosters = [xgb.Booster(model_file=str(folder / BOOSTER_FILE.format(k))) for k in range(fields["config"]["bag"])]
+        boosters = [
+            xgb.Booster(model_file=str(folder / BOOSTER_FILE.format(k))) for k in range(fields["config"]["bag"])
+        ]
         meta_path = folder / registry.META_FILE
         version = registry.ModelMeta.model_validate_json(meta_path.read_text()).version if meta_path.exists() else None
         return cls.model_validate({**fields, "boosters": boosters, "version": version})
@@ -160,7 +173,9 @@ class Forecast(BaseModel):
     horizon_days: int
     days: list[ForecastDay]
     total: ForecastDay = Field(description="Sum over the horizon; `day` is the last day.")
-    lead_time_error: list[float] = Field(description="RMS error of the demand summed over the first k days, k = 1..horizon.")
+    lead_time_error: list[float] = Field(
+        description="RMS error of the demand summed over the first k days, k = 1..horizon."
+    )
     evidence: Evidence
 
 
@@ -227,7 +242,9 @@ def _matrix(spec: FeatureSpec, matrix: np.ndarray, label: np.ndarray | None = No
     names = spec.names()
     categorical = set(spec.categorical())
     types = ["c" if name in categorical else "q" for name in names]
-    return xgb.DMatrix(matrix, label=label, feature_names=names, feature_types=types, enable_categorical=True, nthread=1)
+    return xgb.DMatrix(
+        matrix, label=label, feature_names=names, feature_types=types, enable_categorical=True, nthread=1
+    )
 
 
 @dataclass(frozen=True)
@@ -279,7 +296,9 @@ def _fit(panels: list[Panel], end: pd.Timestamp, layout: _Layout) -> list[xgb.Bo
         if len(label) > config.max_rows:
             rows = np.sort(np.random.default_rng(seed).choice(len(label), config.max_rows, replace=False))
         params = {**_params(config), "seed": seed}
-        boosters.append(xgb.train(params, _matrix(layout.spec, matrix[rows], label[rows]), num_boost_round=config.trees))
+        boosters.append(
+            xgb.train(params, _matrix(layout.spec, matrix[rows], label[rows]), num_boost_round=config.trees)
+        )
     return boosters
 
 
@@ -303,7 +322,10 @@ def _calibration_errors(panels: list[Panel], end: pd.Timestamp, layout: _Layout)
     if not errors:
         raise ValueError("no series has history in the calibration window")
     matrix = np.concatenate(errors)
-    return matrix, {"calibration_wape": round(abs_units / max(units, 1e-9), 6), "calibration_origins": float(len(matrix))}
+    return matrix, {
+        "calibration_wape": round(abs_units / max(units, 1e-9), 6),
+        "calibration_origins": float(len(matrix)),
+    }
 
 
 def train_forecaster(history: pd.DataFrame, *, config: ForecastConfig) -> ForecastModel:
@@ -363,7 +385,9 @@ def _panel(history: pd.DataFrame, request: ForecastRequest, spec: FeatureSpec) -
     return build_panels(frame[mask], spec, observed_until=request.as_of, until=until)[0]
 
 
-def _assemble(request: ForecastRequest, panel: Panel, point: np.ndarray, scale: float, table: ResidualTable, evidence: Evidence) -> Forecast:
+def _assemble(
+    request: ForecastRequest, panel: Panel, point: np.ndarray, scale: float, table: ResidualTable, evidence: Evidence
+) -> Forecast:
     """A Forecast from point values and a residual table in `scale` units; facts are added to the evidence."""
     horizon = request.horizon_days
     point = np.maximum(point, 0.0)
@@ -400,7 +424,12 @@ def _evidence(tool: str, model: str, version: str, request: ForecastRequest, **i
     return Evidence(
         id=f"{tool}:{'/'.join(request.series.values())}:{request.as_of.isoformat()}",
         source=Source(tool=tool, model=model, version=version),
-        inputs={"series": request.series, "as_of": request.as_of.isoformat(), "horizon_days": request.horizon_days, **inputs},
+        inputs={
+            "series": request.series,
+            "as_of": request.as_of.isoformat(),
+            "horizon_days": request.horizon_days,
+            **inputs,
+        },
     )
 
 
@@ -432,11 +461,19 @@ def _drivers(model: ForecastModel, rows: FeatureRows, dmatrix: xgb.DMatrix) -> l
 
 def _first_days(rows: FeatureRows, days: int) -> FeatureRows:
     """The rows of the first `days` horizon days of a single-origin feature matrix."""
-    return replace(rows, matrix=rows.matrix[:days], level=rows.level[:days], target=rows.target[:days],
-                   origin=rows.origin[:days], horizon=rows.horizon[:days])
+    return replace(
+        rows,
+        matrix=rows.matrix[:days],
+        level=rows.level[:days],
+        target=rows.target[:days],
+        origin=rows.origin[:days],
+        horizon=rows.horizon[:days],
+    )
 
 
-def forecast(model: ForecastModel, history: pd.DataFrame, series: dict[str, str] | str, horizon_days: int, as_of: date) -> Forecast:
+def forecast(
+    model: ForecastModel, history: pd.DataFrame, series: dict[str, str] | str, horizon_days: int, as_of: date
+) -> Forecast:
     """Forecast one series for the days after `as_of`; history rows after `as_of` only supply known-ahead covariates.
 
     Features are always built over the model's whole horizon, as in training, and the first `horizon_days` are kept:

@@ -60,7 +60,9 @@ class Panel:
         """Position of a calendar day in the panel."""
         position = int((pd.Timestamp(day) - self.days[0]).days)
         if not 0 <= position < len(self.days):
-            raise ValueError(f"{day} is outside the history of series {self.ids} ({self.days[0].date()}..{self.days[-1].date()})")
+            raise ValueError(
+                f"{day} is outside the history of series {self.ids} ({self.days[0].date()}..{self.days[-1].date()})"
+            )
         return position
 
 
@@ -93,7 +95,9 @@ def normalise_history(history: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
     return frame.sort_values([*spec.id_columns, DAY])
 
 
-def build_panels(frame: pd.DataFrame, spec: FeatureSpec, *, observed_until: date | None = None, until: date | None = None) -> list[Panel]:
+def build_panels(
+    frame: pd.DataFrame, spec: FeatureSpec, *, observed_until: date | None = None, until: date | None = None
+) -> list[Panel]:
     """Gap-free daily panels per series from a normalised history; units after `observed_until` are hidden."""
     panels = []
     for key, rows in frame.groupby(list(spec.id_columns), sort=True):
@@ -164,14 +168,18 @@ def _yearly(panel: Panel, origin: np.ndarray, target: np.ndarray, level: np.ndar
     ]
 
 
-def feature_rows(panel: Panel, origins: np.ndarray, horizon: int, spec: FeatureSpec, labels: dict[str, list[str]]) -> FeatureRows:
+def feature_rows(
+    panel: Panel, origins: np.ndarray, horizon: int, spec: FeatureSpec, labels: dict[str, list[str]]
+) -> FeatureRows:
     """Rows for every origin in `origins` (panel positions, last known day) and every horizon day 1..horizon."""
     origin = origins[:, None]
     steps = np.arange(1, horizon + 1)[None, :]
     target = origin + steps
     shape = target.shape
     units, level = panel.units, panel.level[origin]
-    columns: list[np.ndarray] = [np.full(shape, _codes(np.array([panel.ids[c]]), labels[c])[0]) for c in spec.id_columns]
+    columns: list[np.ndarray] = [
+        np.full(shape, _codes(np.array([panel.ids[c]]), labels[c])[0]) for c in spec.id_columns
+    ]
     columns.append(np.broadcast_to(np.log(level), shape))
     columns += [np.broadcast_to(take(units, origin - k) / level, shape) for k in range(spec.recent_lags)]
     columns += [np.broadcast_to(_rolling(units, w, "mean")[origin] / level, shape) for w in spec.windows]

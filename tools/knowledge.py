@@ -231,7 +231,9 @@ class KnowledgeBase:
                 metadatas=[_precedent_metadata(precedent)],
             )
         except (ChromaError, OSError) as error:
-            logger.error("precedent %s not stored, the knowledge base cannot be written: %s", precedent.decision_id, error)
+            logger.error(
+                "precedent %s not stored, the knowledge base cannot be written: %s", precedent.decision_id, error
+            )
             return False
         return True
 
@@ -260,7 +262,9 @@ class KnowledgeBase:
         result = collection.query(
             query_texts=[query], n_results=k, where=where, include=["documents", "metadatas", "distances"]
         )
-        rows = zip(result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0], strict=True)
+        rows = zip(
+            result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0], strict=True
+        )
         return [
             Hit(
                 id=hit_id,
@@ -277,7 +281,13 @@ class KnowledgeBase:
         """An evidence record of a search: the query, and each hit's id, title, score and text."""
         facts = {
             "hits": [
-                {"id": hit.id, "collection": hit.collection, "title": hit.title, "score": round(hit.score, 4), "text": hit.text}
+                {
+                    "id": hit.id,
+                    "collection": hit.collection,
+                    "title": hit.title,
+                    "score": round(hit.score, 4),
+                    "text": hit.text,
+                }
                 for hit in hits
             ]
         }

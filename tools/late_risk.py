@@ -194,8 +194,9 @@ def overdue(frame: pd.DataFrame, now: datetime | None) -> pd.Series:
     return (frame["promised_at"] < pd.Timestamp(now)) & (frame["status"] != "delivered")
 
 
-def score_shipments(model: LateRiskModel, frame: pd.DataFrame, top_k: int = 5,
-                    now: datetime | None = None) -> list[LateRisk]:
+def score_shipments(
+    model: LateRiskModel, frame: pd.DataFrame, top_k: int = 5, now: datetime | None = None
+) -> list[LateRisk]:
     """P(late) of every shipment row, with the top drivers (log-odds contributions) and evidence; a shipment already
     overdue at `now` is late with probability 1 by rule, not by the model."""
     features = late_risk_features(frame, model.categories)
@@ -210,8 +211,12 @@ def score_shipments(model: LateRiskModel, frame: pd.DataFrame, top_k: int = 5,
         shipment = {"shipment_id": shipment_id, "lane": frame["lane"].iat[row], "carrier": carriers.iat[row]}
         facts = {"p_late": probability}
         if late_now[row]:
-            facts.update(rule="past its promised time and not delivered: late", model_p_late=round(float(p_late[row]), 4),
-                         promised_at=frame["promised_at"].iat[row].isoformat(), now=pd.Timestamp(now).isoformat())
+            facts.update(
+                rule="past its promised time and not delivered: late",
+                model_p_late=round(float(p_late[row]), 4),
+                promised_at=frame["promised_at"].iat[row].isoformat(),
+                now=pd.Timestamp(now).isoformat(),
+            )
         evidence = Evidence(
             id=f"late-risk:{shipment_id}",
             source=OVERDUE_RULE if late_now[row] else source,

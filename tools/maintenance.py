@@ -56,7 +56,11 @@ def time_to_next_event(frame: pd.DataFrame, events: pd.DataFrame, *, entity: str
     rows["_row"] = range(len(frame))
     upcoming = pd.DataFrame({entity: events[entity].to_numpy(), "_event": events[time].to_numpy(float)})
     merged = pd.merge_asof(
-        rows.sort_values("_at"), upcoming.sort_values("_event"), left_on="_at", right_on="_event", by=entity,
+        rows.sort_values("_at"),
+        upcoming.sort_values("_event"),
+        left_on="_at",
+        right_on="_event",
+        by=entity,
         direction="forward",
     ).sort_values("_row")
     record_end = merged.groupby(entity)["_at"].transform("max")

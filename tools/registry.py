@@ -68,10 +68,7 @@ def save(
 
 def list_versions(models_dir: Path, name: str) -> list[ModelMeta]:
     """Every saved version of a model, oldest first."""
-    metas = [
-        ModelMeta.model_validate_json(path.read_text())
-        for path in (models_dir / name).glob(f"*/{META_FILE}")
-    ]
+    metas = [ModelMeta.model_validate_json(path.read_text()) for path in (models_dir / name).glob(f"*/{META_FILE}")]
     return sorted(metas, key=lambda meta: meta.created_at)
 
 

@@ -101,7 +101,9 @@ class Vehicle(BaseModel):
     id: str
     capacity: int = Field(ge=0)
     shift_start: float = 0.0
-    shift_end: float | None = Field(None, description="Latest return to the depot; the depot's closing time when absent.")
+    shift_end: float | None = Field(
+        None, description="Latest return to the depot; the depot's closing time when absent."
+    )
     fixed_cost: float = Field(0.0, ge=0, description="Cost (distance units) of dispatching this vehicle at all.")
     available: bool = True
 
@@ -293,7 +295,9 @@ def _compile(problem: RoutingProblem) -> _Instance:
     for pickup, delivery, quantity in pairs:
         load_change[pickup], load_change[delivery] = quantity, -quantity
     vehicles = [v for v in problem.vehicles if v.available]
-    shift_late = [closes(min(depot.tw_late, v.shift_end if v.shift_end is not None else depot.tw_late)) for v in vehicles]
+    shift_late = [
+        closes(min(depot.tw_late, v.shift_end if v.shift_end is not None else depot.tw_late)) for v in vehicles
+    ]
     shift_early = [opens(max(depot.tw_early, v.shift_start)) for v in vehicles]
     return _Instance(
         scale=ticks,
@@ -457,8 +461,8 @@ def _route(inst: _Instance, v: int, nodes: list[int], stop_ids: list[str]) -> tu
     scale = inst.scale
     arrivals, starts = _forward(inst, nodes, inst.shift_early[v])
     lates = [int(inst.late[node]) for node in nodes] + [inst.shift_late[v]]
-    waited = list(accumulate(start - arrival for arrival, start in zip(arrivals, starts)))
-    delay = max(0, min(waited[-1], *(w + late - start for w, late, start in zip(waited, lates, starts))))
+    waited = list(accumulate(start - arrival for arrival, start in zip(arrivals, starts, strict=False)))
+    delay = max(0, min(waited[-1], *(w + late - start for w, late, start in zip(waited, lates, starts, strict=False))))
     depart = inst.shift_early[v] + delay
     arrivals, starts = _forward(inst, nodes, depart)
     loads = list(accumulate((int(inst.load_change[node]) for node in nodes), initial=int(inst.demand[nodes].sum())))
@@ -473,7 +477,7 @@ def _route(inst: _Instance, v: int, nodes: list[int], stop_ids: list[str]) -> tu
             late_by=max(0, start - int(inst.late[node])) / scale,
             load_after=load,
         )
-        for node, arrival, start, load in zip(nodes, arrivals, starts, loads[1:])
+        for node, arrival, start, load in zip(nodes, arrivals, starts, loads[1:], strict=False)
     ]
     route = Route(
         vehicle_id=inst.vehicles[v].id,
@@ -515,7 +519,10 @@ def _plan(problem: RoutingProblem, inst: _Instance, sequences: list[list[int]], 
     binding = Binding(
         full_vehicles=[route.vehicle_id for route in routes if route.peak_load == route.capacity],
         stops_at_window_end=[
-            visit.stop_id for route in routes for visit in route.visits if visit.service_start == window_end[visit.stop_id]
+            visit.stop_id
+            for route in routes
+            for visit in route.visits
+            if visit.service_start == window_end[visit.stop_id]
         ],
         shifts_at_limit=[route.vehicle_id for route in routes if route.end == shift_end[route.vehicle_id]],
     )

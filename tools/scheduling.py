@@ -128,8 +128,10 @@ def _solve(problem: ScheduleProblem, time_limit_s: float) -> tuple[dict[str, int
         trucks = [t for t in problem.trucks if t.dc == shop.dc]
         for d in days:
             model.add(sum(serve[t.truck, d] for t in trucks) <= shop.bays)
-            model.add(sum(round(MINUTES * t.service_hours) * serve[t.truck, d] for t in trucks)
-                      <= round(MINUTES * shop.technician_hours))
+            model.add(
+                sum(round(MINUTES * t.service_hours) * serve[t.truck, d] for t in trucks)
+                <= round(MINUTES * shop.technician_hours)
+            )
     model.minimize(sum(terms))
     solver, status = solve(model, time_limit_s, "maintenance schedule")
     chosen = {t.truck: next((d for d in days if solver.value(serve[t.truck, d])), None) for t in problem.trucks}
@@ -148,11 +150,27 @@ def _full_limits(problem: ScheduleProblem, booked: Booked) -> dict[tuple[str, in
         for day in range(problem.horizon_days):
             hours = sum(t.service_hours for t in booked[dc, day])
             if len(booked[dc, day]) >= shop.bays:
-                full[dc, day].append(BindingConstraint(name=f"bays {dc} day {day}", kind="bays", dc=dc, day=day,
-                                                       used=len(booked[dc, day]), limit=shop.bays))
+                full[dc, day].append(
+                    BindingConstraint(
+                        name=f"bays {dc} day {day}",
+                        kind="bays",
+                        dc=dc,
+                        day=day,
+                        used=len(booked[dc, day]),
+                        limit=shop.bays,
+                    )
+                )
             if hours + smallest_job > shop.technician_hours:
-                full[dc, day].append(BindingConstraint(name=f"technician hours {dc} day {day}", kind="technician_hours",
-                                                       dc=dc, day=day, used=hours, limit=shop.technician_hours))
+                full[dc, day].append(
+                    BindingConstraint(
+                        name=f"technician hours {dc} day {day}",
+                        kind="technician_hours",
+                        dc=dc,
+                        day=day,
+                        used=hours,
+                        limit=shop.technician_hours,
+                    )
+                )
     return full
 
 
@@ -170,30 +188,57 @@ def schedule_maintenance(problem: ScheduleProblem, time_limit_s: float = 10.0) -
         day = chosen[truck.truck]
         cost = problem.unscheduled_cost(truck) if day is None else problem.day_cost(truck, day)
         objective += cost
-        held_back = [limit for d in range(horizon) if problem.day_cost(truck, d) < cost - 1e-9
-                     for limit in full[truck.dc, d]]
+        held_back = [
+            limit for d in range(horizon) if problem.day_cost(truck, d) < cost - 1e-9 for limit in full[truck.dc, d]
+        ]
         binding.update((limit.name, limit) for limit in held_back)
-        slots.append(ServiceSlot(
-            truck=truck.truck, dc=truck.dc, day=day,
-            bay=None if day is None else booked[truck.dc, day].index(truck) + 1,
-            risk_avoided=0.0 if day is None else round(truck.exposure(horizon) - truck.exposure(day), 6),
-            service_impact=0.0 if day is None else truck.service_impact(day),
-            held_back_by=[limit.name for limit in held_back]))
+        slots.append(
+            ServiceSlot(
+                truck=truck.truck,
+                dc=truck.dc,
+                day=day,
+                bay=None if day is None else booked[truck.dc, day].index(truck) + 1,
+                risk_avoided=0.0 if day is None else round(truck.exposure(horizon) - truck.exposure(day), 6),
+                service_impact=0.0 if day is None else truck.service_impact(day),
+                held_back_by=[limit.name for limit in held_back],
+            )
+        )
     unscheduled = [slot.truck for slot in slots if slot.day is None]
-    expected_failures = round(sum(t.exposure(horizon if chosen[t.truck] is None else chosen[t.truck])
-                                  for t in problem.trucks), 6)
+    expected_failures = round(
+        sum(t.exposure(horizon if chosen[t.truck] is None else chosen[t.truck]) for t in problem.trucks), 6
+    )
     deliveries_lost = sum(slot.service_impact for slot in slots)
-    facts = {"slots": [slot.model_dump() for slot in slots], "unscheduled": unscheduled,
-             "binding": sorted(binding), "objective_usd": round(objective, 2),
-             "expected_failures": expected_failures, "deliveries_lost": deliveries_lost, "status": status}
-    drivers = sorted((Driver(feature=f"{slot.truck} failure risk", value=truck.failure_prob,
-                             contribution=slot.risk_avoided) for slot, truck in zip(slots, problem.trucks)),
-                     key=lambda driver: (-driver.contribution, driver.feature))
+    facts = {
+        "slots": [slot.model_dump() for slot in slots],
+        "unscheduled": unscheduled,
+        "binding": sorted(binding),
+        "objective_usd": round(objective, 2),
+        "expected_failures": expected_failures,
+        "deliveries_lost": deliveries_lost,
+        "status": status,
+    }
+    drivers = sorted(
+        (
+            Driver(feature=f"{slot.truck} failure risk", value=truck.failure_prob, contribution=slot.risk_avoided)
+            for slot, truck in zip(slots, problem.trucks, strict=False)
+        ),
+        key=lambda driver: (-driver.contribution, driver.feature),
+    )
     evidence = Evidence(
         id=f"maintenance_schedule-{hashlib.sha256(problem.model_dump_json().encode()).hexdigest()[:12]}",
         source=Source(tool="maintenance_schedule", model="ortools-cp-sat", version=ortools.__version__),
-        inputs=problem.model_dump(), facts=facts, drivers=drivers)
+        inputs=problem.model_dump(),
+        facts=facts,
+        drivers=drivers,
+    )
     binding_limits = [binding[name] for name in sorted(binding)]
-    return MaintenanceSchedule(slots=slots, unscheduled=unscheduled, binding=binding_limits,
-                               objective_usd=round(objective, 2), expected_failures=expected_failures,
-                               deliveries_lost=deliveries_lost, status=status, evidence=evidence)
+    return MaintenanceSchedule(
+        slots=slots,
+        unscheduled=unscheduled,
+        binding=binding_limits,
+        objective_usd=round(objective, 2),
+        expected_failures=expected_failures,
+        deliveries_lost=deliveries_lost,
+        status=status,
+        evidence=evidence,
+    )

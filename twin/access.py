@@ -96,8 +96,14 @@ def create_key(session: Session, role: Role, name: str | None = None, actor: str
         raise ValueError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
     key_id = secrets.token_hex(4)
     key = f"{KEY_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
-    record = ApiKey(id=key_id, name=name or f"{role}-{key_id}", role=role, key_hash=_digest(key),
-                    created_by=actor, created_at=datetime.now(UTC))
+    record = ApiKey(
+        id=key_id,
+        name=name or f"{role}-{key_id}",
+        role=role,
+        key_hash=_digest(key),
+        created_by=actor,
+        created_at=datetime.now(UTC),
+    )
     session.add(record)
     audit(session, actor, "api_key_created", key_id=key_id, name=record.name, role=role)
     session.flush()
@@ -135,11 +141,18 @@ def revoke_key(session: Session, key_id: str, actor: str = "cli") -> KeyInfo:
     return KeyInfo.model_validate(record)
 
 
-def add_subscription(session: Session, url: str, event_types: list[str], secret: str,
-                     actor: str) -> WebhookSubscription:
+def add_subscription(
+    session: Session, url: str, event_types: list[str], secret: str, actor: str
+) -> WebhookSubscription:
     """Register a webhook receiver for some event types."""
-    subscription = WebhookSubscription(id=f"wh_{secrets.token_hex(8)}", url=url, event_types=event_types,
-                                       secret=secret, created_by=actor, created_at=datetime.now(UTC))
+    subscription = WebhookSubscription(
+        id=f"wh_{secrets.token_hex(8)}",
+        url=url,
+        event_types=event_types,
+        secret=secret,
+        created_by=actor,
+        created_at=datetime.now(UTC),
+    )
     session.add(subscription)
     audit(session, actor, "webhook_created", subscription_id=subscription.id, url=url, event_types=event_types)
     session.flush()
@@ -184,8 +197,15 @@ def fan_out(session: Session, now: datetime, limit: int = 500) -> int:
         for subscription in subscriptions:
             key = delivery_id(message.id, subscription.id)
             if subscribed(subscription, message) and session.get(WebhookDelivery, key) is None:
-                session.add(WebhookDelivery(id=key, message_id=message.id, subscription_id=subscription.id,
-                                            next_attempt_at=now, created_at=now))
+                session.add(
+                    WebhookDelivery(
+                        id=key,
+                        message_id=message.id,
+                        subscription_id=subscription.id,
+                        next_attempt_at=now,
+                        created_at=now,
+                    )
+                )
                 created += 1
         message.delivered_at = now
         session.add(message)
@@ -193,13 +213,20 @@ def fan_out(session: Session, now: datetime, limit: int = 500) -> int:
     return created
 
 
-def due_deliveries(session: Session, now: datetime,
-                   limit: int = 100) -> list[tuple[WebhookDelivery, WebhookSubscription, OutboxMessage]]:
+def due_deliveries(
+    session: Session, now: datetime, limit: int = 100
+) -> list[tuple[WebhookDelivery, WebhookSubscription, OutboxMessage]]:
     """Deliveries to live subscribers whose next attempt is due, earliest first."""
-    query = (select(WebhookDelivery, WebhookSubscription, OutboxMessage)
-             .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
-             .join(OutboxMessage, OutboxMessage.id == WebhookDelivery.message_id)
-             .where(WebhookDelivery.delivered_at.is_(None), WebhookDelivery.next_attempt_at <= now,
-                    WebhookSubscription.deleted_at.is_(None))
-             .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id).limit(limit))
+    query = (
+        select(WebhookDelivery, WebhookSubscription, OutboxMessage)
+        .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+        .join(OutboxMessage, OutboxMessage.id == WebhookDelivery.message_id)
+        .where(
+            WebhookDelivery.delivered_at.is_(None),
+            WebhookDelivery.next_attempt_at <= now,
+            WebhookSubscription.deleted_at.is_(None),
+        )
+        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+        .limit(limit)
+    )
     return [tuple(row) for row in session.exec(query).all()]

@@ -6,7 +6,7 @@ An action keeps the JSON shape `{"type": ..., "params": {...}}`. Every action a 
 
 from collections.abc import Iterator
 from datetime import date
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -27,8 +27,12 @@ class Params(BaseModel):
 
     model_config = ConfigDict(extra="allow", populate_by_name=True, serialize_by_alias=True)
 
-    cost_usd: float | None = Field(None, ge=0, description="Expected cost of this action, USD (never negative); "
-                                                           "unset on an action a person wrote, not yet priced.")
+    cost_usd: float | None = Field(
+        None,
+        ge=0,
+        description="Expected cost of this action, USD (never negative); "
+        "unset on an action a person wrote, not yet priced.",
+    )
 
     @model_serializer(mode="wrap")
     def _without_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -192,12 +196,13 @@ ActionType = Literal[tuple(ACTION_PARAMS)]
 def _action_model(action_type: str, params: type[Params]) -> type[BaseModel]:
     """The model of one action type: its name and its typed parameters."""
     title = "".join(part.title() for part in action_type.split("_")) + "Action"
-    return create_model(title, __doc__=f"A `{action_type}` action.", type=(Literal[action_type], ...),
-                        params=(params, ...))
+    return create_model(
+        title, __doc__=f"A `{action_type}` action.", type=(Literal[action_type], ...), params=(params, ...)
+    )
 
 
 ACTION_MODELS = {name: _action_model(name, params) for name, params in ACTION_PARAMS.items()}
-Action = Annotated[Union[tuple(ACTION_MODELS.values())], Field(discriminator="type")]
+Action = Annotated[tuple(ACTION_MODELS.values()), Field(discriminator="type")]
 ACTION = TypeAdapter(Action)
 
 

@@ -13,8 +13,9 @@ from twin.store import as_of, week_start
 
 def _book(session: Session, carrier: str, lane: str | None, loads: float, decision_id: str, now: datetime) -> None:
     """Use a carrier's capacity of this week for a decision's loads."""
-    session.add(m.CarrierBooking(carrier=carrier, lane=lane, week_start=week_start(now), loads=loads,
-                                 decision_id=decision_id))
+    session.add(
+        m.CarrierBooking(carrier=carrier, lane=lane, week_start=week_start(now), loads=loads, decision_id=decision_id)
+    )
 
 
 def _switch_carrier(session: Session, params: a.SwitchCarrierParams, decision_id: str, now: datetime) -> dict:
@@ -39,8 +40,9 @@ def _notify_customer(session: Session, params: a.NotifyCustomerParams, decision_
     """Record that a shipment's customer was told."""
     shipment = session.get(m.Shipment, params.shipment_id)
     customer = params.customer or (shipment.destination if shipment else None)
-    session.add(m.CustomerNotification(shipment_id=params.shipment_id, customer=customer, at=now,
-                                       decision_id=decision_id))
+    session.add(
+        m.CustomerNotification(shipment_id=params.shipment_id, customer=customer, at=now, decision_id=decision_id)
+    )
     return {"shipment_id": params.shipment_id, "customer": customer}
 
 
@@ -57,8 +59,11 @@ def _replan_route(session: Session, params: a.ReplanRouteParams, decision_id: st
         for seq, shipment_id in enumerate(planned["stops"], start=1):
             shipment = session.get(m.Shipment, shipment_id)
             shipment.truck = route.truck
-            session.add(m.RouteStop(route_id=route.id, seq=seq, shipment_id=shipment_id,
-                                    customer=shipment.destination, eta_min=0))
+            session.add(
+                m.RouteStop(
+                    route_id=route.id, seq=seq, shipment_id=shipment_id, customer=shipment.destination, eta_min=0
+                )
+            )
     session.add_all(routes.values())
     return {"dc": params["dc"], "routes": len(params["routes"]), "removed_truck": params["removed_truck"]}
 
@@ -76,64 +81,97 @@ def _tender_stops(session: Session, params: a.TenderStopsParams, decision_id: st
 
 def _position(session: Session, sku: str, location: str) -> m.InventoryPosition:
     """A stock position (created empty when missing)."""
-    position = session.exec(select(m.InventoryPosition).where(
-        m.InventoryPosition.sku == sku, m.InventoryPosition.location == location)).first()
+    position = session.exec(
+        select(m.InventoryPosition).where(m.InventoryPosition.sku == sku, m.InventoryPosition.location == location)
+    ).first()
     return position or m.InventoryPosition(sku=sku, location=location, updated_at=datetime.now(UTC))
 
 
 def _transfer_stock(session: Session, typed: a.TransferStockParams, decision_id: str, now: datetime) -> dict:
     """Open a transfer order: stock leaves the origin and is in transit to the destination until it arrives."""
     params = typed.as_dict()
-    qty = int(round(params["qty"]))
-    origin, destination = _position(session, params["sku"], params["from"]), _position(session, params["sku"], params["to"])
+    qty = round(params["qty"])
+    origin, destination = (
+        _position(session, params["sku"], params["from"]),
+        _position(session, params["sku"], params["to"]),
+    )
     if origin.on_hand < qty:
         raise ValueError(f"{params['from']} holds {origin.on_hand} of {params['sku']}, fewer than {qty}")
     origin.on_hand -= qty
     destination.in_transit += qty
     origin.updated_at = destination.updated_at = now
     order_id = f"TO-{decision_id}-{params['from']}-{params['to']}"
-    session.add_all([origin, destination, m.TransferOrder(
-        id=order_id, sku=params["sku"], origin=params["from"], destination=params["to"], qty=qty,
-        cost_usd=typed.cost_usd or 0.0, created_at=now, decision_id=decision_id,
-        arrives_on=now.date() + timedelta(days=typed.lead_days or 0))])
-    return {"transfer_order": order_id, "qty": qty, "arrives_on": (now.date() + timedelta(days=typed.lead_days or 0))
-            .isoformat()}
+    session.add_all(
+        [
+            origin,
+            destination,
+            m.TransferOrder(
+                id=order_id,
+                sku=params["sku"],
+                origin=params["from"],
+                destination=params["to"],
+                qty=qty,
+                cost_usd=typed.cost_usd or 0.0,
+                created_at=now,
+                decision_id=decision_id,
+                arrives_on=now.date() + timedelta(days=typed.lead_days or 0),
+            ),
+        ]
+    )
+    return {
+        "transfer_order": order_id,
+        "qty": qty,
+        "arrives_on": (now.date() + timedelta(days=typed.lead_days or 0)).isoformat(),
+    }
 
 
 def _expedite_purchase(session: Session, typed: a.ExpeditePurchaseParams, decision_id: str, now: datetime) -> dict:
     """Expect an expedited supplier delivery at a DC."""
     params = typed.as_dict()
     position = _position(session, params["sku"], params["location"])
-    position.in_transit += int(round(params["qty"]))
+    position.in_transit += round(params["qty"])
     position.updated_at = now
     session.add(position)
-    return {"sku": params["sku"], "location": params["location"], "qty": int(round(params["qty"]))}
+    return {"sku": params["sku"], "location": params["location"], "qty": round(params["qty"])}
 
 
 def _raise_safety_stock(session: Session, typed: a.RaiseSafetyStockParams, decision_id: str, now: datetime) -> dict:
     """Set a position's new safety stock and reorder point."""
     params = typed.as_dict()
     position = _position(session, params["sku"], params["location"])
-    position.safety_stock = int(round(params["safety_stock"]))
-    position.reorder_point = int(round(params["reorder_point"]))
+    position.safety_stock = round(params["safety_stock"])
+    position.reorder_point = round(params["reorder_point"])
     position.updated_at = now
     session.add(position)
     return {"safety_stock": position.safety_stock, "reorder_point": position.reorder_point}
 
 
-def _schedule_maintenance(session: Session, params: a.ScheduleMaintenanceParams, decision_id: str,
-                          now: datetime) -> dict:
+def _schedule_maintenance(
+    session: Session, params: a.ScheduleMaintenanceParams, decision_id: str, now: datetime
+) -> dict:
     """Open a scheduled work order holding a bay that day; a truck serviced today leaves the road and its route."""
     order_id = f"WO-{decision_id}-{params.truck}"
-    session.add(m.WorkOrder(id=order_id, truck=params.truck, kind=params.kind, opened_at=now,
-                            scheduled_for=now + timedelta(days=params.day), bay_dc=params.dc, status="scheduled",
-                            decision_id=decision_id))
+    session.add(
+        m.WorkOrder(
+            id=order_id,
+            truck=params.truck,
+            kind=params.kind,
+            opened_at=now,
+            scheduled_for=now + timedelta(days=params.day),
+            bay_dc=params.dc,
+            status="scheduled",
+            decision_id=decision_id,
+        )
+    )
     if params.day == 0:
         vehicle = session.get(m.Vehicle, params.truck)
         vehicle.status = "in_maintenance"
         session.add(vehicle)
-        for route in session.exec(select(m.Route).where(m.Route.truck == params.truck, m.Route.day == now.date(),
-                                                        m.Route.status != "cancelled")):
+        for route in session.exec(
+            select(m.Route).where(
+                m.Route.truck == params.truck, m.Route.day == now.date(), m.Route.status != "cancelled"
+            )
+        ):
             route.status, route.decision_id = "cancelled", decision_id
             session.add(route)
     return {"work_order": order_id, "truck": params.truck, "day": params.day}
@@ -173,8 +211,9 @@ EXECUTORS: dict[str, Callable[[Session, a.Params, str, datetime], dict]] = {
 }
 
 
-def execute_action(session: Session, decision_id: str, index: int, action_type: str, params: a.Params | dict,
-                   actor: str) -> bool:
+def execute_action(
+    session: Session, decision_id: str, index: int, action_type: str, params: a.Params | dict, actor: str
+) -> bool:
     """Apply one action of a decision unless it already ran; returns whether it ran now. The twin's clock dates it."""
     action_id = f"{decision_id}-A{index + 1}"
     record = session.get(m.ActionRecord, action_id)
@@ -187,10 +226,23 @@ def execute_action(session: Session, decision_id: str, index: int, action_type: 
     record = record or m.ActionRecord(id=action_id, decision_id=decision_id, type=action_type, params=params)
     record.type, record.params, record.status, record.executed_at = action_type, params, "executed", now
     session.add(record)
-    session.add(m.OutboxMessage(id=f"OUT-{action_id}", decision_id=decision_id, event_type=f"action.{action_type}",
-                                payload={"action_id": action_id, "type": action_type, "params": params,
-                                         "result": result, "actor": actor}, created_at=now))
-    session.add(m.AuditEvent(at=now, actor=actor, kind="action.executed", decision_id=decision_id,
-                             detail={"action_id": action_id, "type": action_type, "result": result}))
+    session.add(
+        m.OutboxMessage(
+            id=f"OUT-{action_id}",
+            decision_id=decision_id,
+            event_type=f"action.{action_type}",
+            payload={"action_id": action_id, "type": action_type, "params": params, "result": result, "actor": actor},
+            created_at=now,
+        )
+    )
+    session.add(
+        m.AuditEvent(
+            at=now,
+            actor=actor,
+            kind="action.executed",
+            decision_id=decision_id,
+            detail={"action_id": action_id, "type": action_type, "result": result},
+        )
+    )
     session.flush()
     return True

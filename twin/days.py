@@ -114,11 +114,18 @@ class TwinDays:
         rows = []
         for region in REGIONS:
             if (region, day) not in b.weather:
-                weather, congestion, b.weather_noise[region] = region_conditions(self.rng["conditions"], region, day,
-                                                                                 b.weather_noise[region])
+                weather, congestion, b.weather_noise[region] = region_conditions(
+                    self.rng["conditions"], region, day, b.weather_noise[region]
+                )
                 b.weather[(region, day)], b.congestion[(region, day)] = weather, congestion
-            rows.append({"region": region, "day": day, "weather": b.weather[(region, day)],
-                         "congestion": b.congestion[(region, day)]})
+            rows.append(
+                {
+                    "region": region,
+                    "day": day,
+                    "weather": b.weather[(region, day)],
+                    "congestion": b.congestion[(region, day)],
+                }
+            )
         b.add(m.RegionCondition, rows)
 
     def _capacity(self, session: Session, now: datetime, report: DayReport) -> None:
@@ -128,16 +135,24 @@ class TwinDays:
             self.spent_covers |= {action.id for action in self._covers(session)}
         for carrier in CARRIERS:
             if carrier.code not in self.cuts and self.rng["capacity"].random() < CAPACITY_MISS_PER_DAY:
-                cut = CapacityMiss(carrier=carrier.code, cut_pct=float(self.rng["capacity"].choice([30.0, 40.0, 50.0])),
-                                   until=now + timedelta(days=CAPACITY_MISS_DAYS))
+                cut = CapacityMiss(
+                    carrier=carrier.code,
+                    cut_pct=float(self.rng["capacity"].choice([30.0, 40.0, 50.0])),
+                    until=now + timedelta(days=CAPACITY_MISS_DAYS),
+                )
                 self.cuts[carrier.code] = cut
                 report.capacity_misses.append(cut)
 
     @staticmethod
     def _covers(session: Session) -> list[m.ActionRecord]:
         """Executed re-tenders and spot bookings."""
-        return list(session.exec(select(m.ActionRecord).where(
-            m.ActionRecord.type.in_(COVER_ACTIONS), m.ActionRecord.status == "executed")).all())
+        return list(
+            session.exec(
+                select(m.ActionRecord).where(
+                    m.ActionRecord.type.in_(COVER_ACTIONS), m.ActionRecord.status == "executed"
+                )
+            ).all()
+        )
 
     def _cover(self, session: Session, carrier: str, lane: str) -> str | None:
         """The carrier that a re-tender or spot booking of the current shortfall gives a refused load on a lane."""
@@ -166,8 +181,19 @@ class TwinDays:
                 continue
             cover = self._cover(session, cut.carrier, shipment["lane"])
             kind = "tender_covered" if cover else "tender_refused"
-            b.add(m.ScanEvent, [{"event_id": f"{shipment['id']}-{kind}", "shipment_id": shipment["id"], "kind": kind,
-                                 "location": shipment["origin"], "at": shipment["shipped_at"], "delay_minutes": 0}])
+            b.add(
+                m.ScanEvent,
+                [
+                    {
+                        "event_id": f"{shipment['id']}-{kind}",
+                        "shipment_id": shipment["id"],
+                        "kind": kind,
+                        "location": shipment["origin"],
+                        "at": shipment["shipped_at"],
+                        "delay_minutes": 0,
+                    }
+                ],
+            )
             if cover:
                 shipment["carrier"] = cover
                 report.tenders_covered.append(shipment["id"])
@@ -186,13 +212,28 @@ class TwinDays:
         seen = set(session.exec(select(m.ScanEvent.event_id).where(m.ScanEvent.shipment_id.in_(ids))).all())
         for shipment in moving:
             journey = self.builder.journeys.get(shipment.id)
-            arrival = (self._route_arrival(session, shipment) if journey is None
-                       else self._journey_arrival(shipment, journey, expedited.get(shipment.id, 0.0)))
+            arrival = (
+                self._route_arrival(session, shipment)
+                if journey is None
+                else self._journey_arrival(shipment, journey, expedited.get(shipment.id, 0.0))
+            )
             if journey is not None:
-                delay = (arrival - _aware(shipment.shipped_at)).total_seconds() / 3600 - journey.planned - journey.hold_hours
+                delay = (
+                    (arrival - _aware(shipment.shipped_at)).total_seconds() / 3600
+                    - journey.planned
+                    - journey.hold_hours
+                )
                 departed = _aware(shipment.shipped_at) + timedelta(hours=journey.hold_hours)
-                scans = scan_events(shipment.id, shipment.origin, shipment.destination, departed, journey.planned,
-                                    max(delay, 0.0), journey.known, later)
+                scans = scan_events(
+                    shipment.id,
+                    shipment.origin,
+                    shipment.destination,
+                    departed,
+                    journey.planned,
+                    max(delay, 0.0),
+                    journey.known,
+                    later,
+                )
                 self.builder.add(m.ScanEvent, [s for s in scans if s["event_id"] not in seen])
             if arrival > later:
                 continue
@@ -215,9 +256,14 @@ class TwinDays:
             offset = b.lane_offset.get((shipment.carrier, shipment.lane), 0.0)
         else:
             reliability, offset = OWN_FLEET_RELIABILITY, 0.0
-        delay = journey.delay_hours(reliability, offset, b.weather[(journey.origin_region, ship_day)],
-                                    b.weather[(journey.dest_region, ship_day)],
-                                    b.congestion[(journey.dest_region, ship_day)], ship_day.weekday())
+        delay = journey.delay_hours(
+            reliability,
+            offset,
+            b.weather[(journey.origin_region, ship_day)],
+            b.weather[(journey.dest_region, ship_day)],
+            b.congestion[(journey.dest_region, ship_day)],
+            ship_day.weekday(),
+        )
         hours = journey.hold_hours + journey.planned + max(0.0, delay - hours_saved)
         return shipped + timedelta(hours=hours)
 
@@ -235,8 +281,9 @@ class TwinDays:
     def _stock(self, session: Session, day: date, now: datetime, report: DayReport) -> None:
         """In-transit stock lands over the lead time, then the day's demand is served from stock on hand."""
         b = self.builder
-        positions = session.exec(select(m.InventoryPosition).order_by(m.InventoryPosition.sku,
-                                                                      m.InventoryPosition.location)).all()
+        positions = session.exec(
+            select(m.InventoryPosition).order_by(m.InventoryPosition.sku, m.InventoryPosition.location)
+        ).all()
         skus = {sku["code"]: sku for sku in b.skus}
         factors = {code: float(demand_factors(sku["category"], [day])[0]) for code, sku in skus.items()}
         means = np.array([b.demand_level.get((p.sku, p.location), 0.0) * factors.get(p.sku, 1.0) for p in positions])
@@ -255,8 +302,17 @@ class TwinDays:
             if unmet:
                 report.stockouts.append(key)
                 report.unmet_units[key] = unmet
-            rows.append({"sku": position.sku, "location": position.location, "day": day, "units": int(demanded),
-                         "price": skus[position.sku]["unit_price"], "promo": False, "unmet": unmet})
+            rows.append(
+                {
+                    "sku": position.sku,
+                    "location": position.location,
+                    "day": day,
+                    "units": int(demanded),
+                    "price": skus[position.sku]["unit_price"],
+                    "promo": False,
+                    "unmet": unmet,
+                }
+            )
         b.add(m.DemandHistory, rows)
 
     # --- trucks -----------------------------------------------------------------------------------------------
@@ -324,8 +380,11 @@ class TwinDays:
 def _hours_saved(session: Session) -> dict[str, float]:
     """Hours of transit each shipment's executed expedites save."""
     saved: dict[str, float] = {}
-    for params in session.exec(select(m.ActionRecord.params).where(
-            m.ActionRecord.type == "expedite_shipment", m.ActionRecord.status == "executed")).all():
+    for params in session.exec(
+        select(m.ActionRecord.params).where(
+            m.ActionRecord.type == "expedite_shipment", m.ActionRecord.status == "executed"
+        )
+    ).all():
         saved[params["shipment_id"]] = saved.get(params["shipment_id"], 0.0) + float(params.get("hours_saved", 0.0))
     return saved
 

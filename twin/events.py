@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from twin import models as m
 
 Code = Annotated[str, Field(min_length=1, max_length=64)]
-Quantity = Annotated[int, Field(ge=-10**9, le=10**9)]
+Quantity = Annotated[int, Field(ge=-(10**9), le=10**9)]
 
 
 class ShipmentScan(BaseModel):
@@ -109,8 +109,16 @@ def _require(session: Session, model: type, key: str, index: int, field: str) ->
 def _apply_scan(session: Session, event: ShipmentScan, index: int) -> None:
     """Record a scan; a delivered scan closes the shipment."""
     shipment = _require(session, m.Shipment, event.shipment_id, index, "shipment_id")
-    session.add(m.ScanEvent(event_id=event.event_id, shipment_id=event.shipment_id, kind=event.scan,
-                            location=event.location, at=event.at, delay_minutes=event.delay_minutes))
+    session.add(
+        m.ScanEvent(
+            event_id=event.event_id,
+            shipment_id=event.shipment_id,
+            kind=event.scan,
+            location=event.location,
+            at=event.at,
+            delay_minutes=event.delay_minutes,
+        )
+    )
     if event.scan == "delivered":
         shipment.delivered_at, shipment.status = event.at, "delivered"
     elif shipment.status == "planned":
@@ -122,14 +130,19 @@ def _apply_movement(session: Session, event: InventoryMovement, index: int) -> N
     """Adjust a stock position, refusing to take any quantity below zero."""
     _require(session, m.Sku, event.sku, index, "sku")
     _require(session, m.Location, event.location, index, "location")
-    position = session.exec(select(m.InventoryPosition).where(
-        m.InventoryPosition.sku == event.sku, m.InventoryPosition.location == event.location)).first()
+    position = session.exec(
+        select(m.InventoryPosition).where(
+            m.InventoryPosition.sku == event.sku, m.InventoryPosition.location == event.location
+        )
+    ).first()
     if position is None:
         position = m.InventoryPosition(sku=event.sku, location=event.location, updated_at=event.at)
     for field in ("on_hand", "in_transit", "allocated"):
         value = getattr(position, field) + getattr(event, f"{field}_delta")
         if value < 0:
-            raise EventRejected(index, f"{field}_delta", f"would take {field} of {event.sku} at {event.location} below zero")
+            raise EventRejected(
+                index, f"{field}_delta", f"would take {field} of {event.sku} at {event.location} below zero"
+            )
         setattr(position, field, value)
     position.updated_at = event.at
     session.add(position)
@@ -149,14 +162,25 @@ def _apply_order(session: Session, event: OrderPlaced, index: int) -> None:
         raise EventRejected(index, "order_id", f"order {event.order_id!r} already exists under another event id")
     for line in event.lines:
         _require(session, m.Sku, line.sku, index, "lines.sku")
-    session.add(m.Order(id=event.order_id, customer=event.customer, dc=event.dc, created_at=event.at,
-                        promised_date=event.promised_date))
+    session.add(
+        m.Order(
+            id=event.order_id,
+            customer=event.customer,
+            dc=event.dc,
+            created_at=event.at,
+            promised_date=event.promised_date,
+        )
+    )
     session.flush()
     session.add_all(m.OrderLine(order_id=event.order_id, sku=line.sku, qty=line.qty) for line in event.lines)
 
 
-APPLY = {"shipment_scan": _apply_scan, "inventory_movement": _apply_movement, "telemetry": _apply_telemetry,
-         "order": _apply_order}
+APPLY = {
+    "shipment_scan": _apply_scan,
+    "inventory_movement": _apply_movement,
+    "telemetry": _apply_telemetry,
+    "order": _apply_order,
+}
 
 
 def ingest(session: Session, batch: EventBatch) -> IngestResult:

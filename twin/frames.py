@@ -24,8 +24,14 @@ def demand_frame(session: Session) -> pd.DataFrame:
     """Daily units per SKU and DC with price, promotion, holiday and event."""
     statement = (
         select(
-            m.DemandHistory.sku, m.DemandHistory.location, m.DemandHistory.day, m.DemandHistory.units,
-            m.DemandHistory.price, m.DemandHistory.promo, m.CalendarDay.holiday, m.CalendarDay.event,
+            m.DemandHistory.sku,
+            m.DemandHistory.location,
+            m.DemandHistory.day,
+            m.DemandHistory.units,
+            m.DemandHistory.price,
+            m.DemandHistory.promo,
+            m.CalendarDay.holiday,
+            m.CalendarDay.event,
         )
         .join(m.CalendarDay, m.CalendarDay.day == m.DemandHistory.day, isouter=True)
         .order_by(m.DemandHistory.sku, m.DemandHistory.location, m.DemandHistory.day)
@@ -40,10 +46,21 @@ def shipment_frame(session: Session, ids: list[str] | None = None) -> pd.DataFra
     """One row per shipment (all, or those in `ids`) with lane, carrier, slack, scan delay, conditions and outcome."""
     statement = (
         select(
-            m.Shipment.id.label("shipment_id"), m.Shipment.lane, m.Shipment.origin, m.Lane.dest_region,
-            m.Shipment.carrier, m.Shipment.truck, m.Shipment.distance_miles, m.Shipment.units, m.Shipment.weight_kg,
-            m.Shipment.shipped_at, m.Shipment.promised_at, m.Shipment.delivered_at, m.Shipment.status,
-            m.Shipment.expedited_hours, m.Location.region.label("origin_region"),
+            m.Shipment.id.label("shipment_id"),
+            m.Shipment.lane,
+            m.Shipment.origin,
+            m.Lane.dest_region,
+            m.Shipment.carrier,
+            m.Shipment.truck,
+            m.Shipment.distance_miles,
+            m.Shipment.units,
+            m.Shipment.weight_kg,
+            m.Shipment.shipped_at,
+            m.Shipment.promised_at,
+            m.Shipment.delivered_at,
+            m.Shipment.status,
+            m.Shipment.expedited_hours,
+            m.Location.region.label("origin_region"),
         )
         .join(m.Lane, m.Lane.code == m.Shipment.lane)
         .join(m.Location, m.Location.code == m.Shipment.origin)
@@ -59,17 +76,24 @@ def shipment_frame(session: Session, ids: list[str] | None = None) -> pd.DataFra
     )
     shipments["slack_hours"] = (
         (shipments["promised_at"] - shipments["shipped_at"]).dt.total_seconds() / 3600
-        - shipments["planned_transit_hours"] + shipments["expedited_hours"]
+        - shipments["planned_transit_hours"]
+        + shipments["expedited_hours"]
     )
-    scans = _frame(session, select(m.ScanEvent.shipment_id, m.ScanEvent.at, m.ScanEvent.delay_minutes)
-                   .where(m.ScanEvent.delay_minutes > 0))
+    scans = _frame(
+        session,
+        select(m.ScanEvent.shipment_id, m.ScanEvent.at, m.ScanEvent.delay_minutes).where(m.ScanEvent.delay_minutes > 0),
+    )
     _utc(scans, "at")
     scans = scans.merge(shipments[["shipment_id", "shipped_at", "planned_transit_hours"]], on="shipment_id")
     halfway = scans["shipped_at"] + pd.to_timedelta(scans["planned_transit_hours"] / 2, unit="h")
     known = scans[scans["at"] <= halfway].groupby("shipment_id")["delay_minutes"].sum()
     shipments["scan_delay_minutes"] = shipments["shipment_id"].map(known).fillna(0).astype(int)
-    conditions = _frame(session, select(m.RegionCondition.region, m.RegionCondition.day,
-                                        m.RegionCondition.weather, m.RegionCondition.congestion))
+    conditions = _frame(
+        session,
+        select(
+            m.RegionCondition.region, m.RegionCondition.day, m.RegionCondition.weather, m.RegionCondition.congestion
+        ),
+    )
     conditions["day"] = pd.to_datetime(conditions["day"])
     shipments["ship_day"] = shipments["shipped_at"].dt.tz_localize(None).dt.normalize()
     shipments = shipments.merge(
@@ -82,19 +106,31 @@ def shipment_frame(session: Session, ids: list[str] | None = None) -> pd.DataFra
 
 def telemetry_frame(session: Session) -> pd.DataFrame:
     """Daily telemetry per truck with the truck's model year and odometer."""
-    frame = _frame(session, select(
-        m.TelemetryReading.truck, m.TelemetryReading.at, m.TelemetryReading.engine_temp_c,
-        m.TelemetryReading.oil_pressure_kpa, m.TelemetryReading.vibration_mm_s,
-        m.TelemetryReading.miles_since_service, m.TelemetryReading.fault_codes, m.Vehicle.model_year,
-        m.Vehicle.odometer_miles,
-    ).join(m.Vehicle, m.Vehicle.code == m.TelemetryReading.truck)
-     .order_by(m.TelemetryReading.truck, m.TelemetryReading.at))
+    frame = _frame(
+        session,
+        select(
+            m.TelemetryReading.truck,
+            m.TelemetryReading.at,
+            m.TelemetryReading.engine_temp_c,
+            m.TelemetryReading.oil_pressure_kpa,
+            m.TelemetryReading.vibration_mm_s,
+            m.TelemetryReading.miles_since_service,
+            m.TelemetryReading.fault_codes,
+            m.Vehicle.model_year,
+            m.Vehicle.odometer_miles,
+        )
+        .join(m.Vehicle, m.Vehicle.code == m.TelemetryReading.truck)
+        .order_by(m.TelemetryReading.truck, m.TelemetryReading.at),
+    )
     return _utc(frame, "at")
 
 
 def failure_frame(session: Session) -> pd.DataFrame:
     """Truck failures: the corrective work orders."""
-    frame = _frame(session, select(m.WorkOrder.truck, m.WorkOrder.opened_at.label("at"), m.WorkOrder.component)
-                   .where(m.WorkOrder.kind == "corrective").order_by(m.WorkOrder.truck, m.WorkOrder.opened_at))
+    frame = _frame(
+        session,
+        select(m.WorkOrder.truck, m.WorkOrder.opened_at.label("at"), m.WorkOrder.component)
+        .where(m.WorkOrder.kind == "corrective")
+        .order_by(m.WorkOrder.truck, m.WorkOrder.opened_at),
+    )
     return _utc(frame, "at")
-

@@ -340,7 +340,9 @@ class DecisionRecord(SQLModel, table=True):
     created_at: datetime
     updated_at: datetime
     fingerprint: dict = json_column()  # the facts the decision relied on, re-read before it executes
-    verdict: dict | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))  # the verdict being applied
+    verdict: dict | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )  # the verdict being applied
     claim: str | None = None  # token of the process applying the verdict
     lease_until: datetime | None = None
 

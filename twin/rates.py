@@ -19,58 +19,146 @@ class RateDefault(BaseModel):
 
 
 DEFAULT_RATES = [
-    RateDefault(key="own_fleet_usd_per_km", value=1.18, unit="USD/km",
-                source="ATRI Operational Costs of Trucking 2024: 1.91 USD per mile without the driver"),
-    RateDefault(key="driver_usd_per_hour", value=38.0, unit="USD/h",
-                source="ATRI 2024: driver wages and benefits, about 0.99 USD per mile at 38 mph"),
-    RateDefault(key="workshop_labour_usd_per_hour", value=145.0, unit="USD/h",
-                source="heavy-duty dealer shop labour rate, US average 2024"),
-    RateDefault(key="parts_usd_routine", value=250.0, unit="USD/visit",
-                source="SOP-MAINT-01 routine service kit: oil, filters, belts"),
-    RateDefault(key="parts_usd_inspection", value=450.0, unit="USD/visit",
-                source="SOP-MAINT-01 inspection: routine kit plus wear parts"),
-    RateDefault(key="parts_usd_work_order", value=900.0, unit="USD/visit",
-                source="SOP-MAINT-01 work order: brake, cooling or lubrication parts"),
-    RateDefault(key="parts_usd_removal", value=1800.0, unit="USD/visit",
-                source="SOP-MAINT-01 removal with full inspection and repair"),
-    RateDefault(key="breakdown_tow_usd", value=1000.0, unit="USD/event",
-                source="SOP-BREAK-01: heavy-duty tow to the nearest DC bay"),
-    RateDefault(key="breakdown_premium_usd", value=2500.0, unit="USD/event",
-                source="SOP-BREAK-01: road call, rushed parts and overtime over a planned repair"),
-    RateDefault(key="breakdown_downtime_days", value=2.0, unit="days",
-                source="the twin's corrective work orders keep a failed truck out 1 to 3 days"),
+    RateDefault(
+        key="own_fleet_usd_per_km",
+        value=1.18,
+        unit="USD/km",
+        source="ATRI Operational Costs of Trucking 2024: 1.91 USD per mile without the driver",
+    ),
+    RateDefault(
+        key="driver_usd_per_hour",
+        value=38.0,
+        unit="USD/h",
+        source="ATRI 2024: driver wages and benefits, about 0.99 USD per mile at 38 mph",
+    ),
+    RateDefault(
+        key="workshop_labour_usd_per_hour",
+        value=145.0,
+        unit="USD/h",
+        source="heavy-duty dealer shop labour rate, US average 2024",
+    ),
+    RateDefault(
+        key="parts_usd_routine",
+        value=250.0,
+        unit="USD/visit",
+        source="SOP-MAINT-01 routine service kit: oil, filters, belts",
+    ),
+    RateDefault(
+        key="parts_usd_inspection",
+        value=450.0,
+        unit="USD/visit",
+        source="SOP-MAINT-01 inspection: routine kit plus wear parts",
+    ),
+    RateDefault(
+        key="parts_usd_work_order",
+        value=900.0,
+        unit="USD/visit",
+        source="SOP-MAINT-01 work order: brake, cooling or lubrication parts",
+    ),
+    RateDefault(
+        key="parts_usd_removal",
+        value=1800.0,
+        unit="USD/visit",
+        source="SOP-MAINT-01 removal with full inspection and repair",
+    ),
+    RateDefault(
+        key="breakdown_tow_usd",
+        value=1000.0,
+        unit="USD/event",
+        source="SOP-BREAK-01: heavy-duty tow to the nearest DC bay",
+    ),
+    RateDefault(
+        key="breakdown_premium_usd",
+        value=2500.0,
+        unit="USD/event",
+        source="SOP-BREAK-01: road call, rushed parts and overtime over a planned repair",
+    ),
+    RateDefault(
+        key="breakdown_downtime_days",
+        value=2.0,
+        unit="days",
+        source="the twin's corrective work orders keep a failed truck out 1 to 3 days",
+    ),
     RateDefault(key="late_penalty_usd_gold", value=1500.0, unit="USD/late delivery", source="SOP-TIER-01 gold"),
     RateDefault(key="late_penalty_usd_silver", value=750.0, unit="USD/late delivery", source="SOP-TIER-01 silver"),
-    RateDefault(key="late_penalty_usd_standard", value=300.0, unit="USD/late delivery",
-                source="SOP-TIER-01 standard"),
-    RateDefault(key="notified_penalty_share", value=0.8, unit="share",
-                source="SOP-LATE-01: a customer told early bears 80% of the cost of a late delivery"),
-    RateDefault(key="notify_usd", value=25.0, unit="USD/call",
-                source="dispatcher time to call the customer and agree a new appointment"),
-    RateDefault(key="notify_window_hours", value=24.0, unit="hours",
-                source="SOP-LATE-01: a customer is not told twice about one shipment within a day"),
+    RateDefault(key="late_penalty_usd_standard", value=300.0, unit="USD/late delivery", source="SOP-TIER-01 standard"),
+    RateDefault(
+        key="notified_penalty_share",
+        value=0.8,
+        unit="share",
+        source="SOP-LATE-01: a customer told early bears 80% of the cost of a late delivery",
+    ),
+    RateDefault(
+        key="notify_usd",
+        value=25.0,
+        unit="USD/call",
+        source="dispatcher time to call the customer and agree a new appointment",
+    ),
+    RateDefault(
+        key="notify_window_hours",
+        value=24.0,
+        unit="hours",
+        source="SOP-LATE-01: a customer is not told twice about one shipment within a day",
+    ),
     RateDefault(key="expedite_base_usd", value=150.0, unit="USD/shipment", source="hot-shot dispatch fee"),
     RateDefault(key="expedite_usd_per_mile", value=0.75, unit="USD/mile", source="hot-shot premium per mile"),
-    RateDefault(key="expedite_hours_saved_share", value=0.3, unit="share",
-                source="a team driver or hot-shot saves about 30% of the planned transit time"),
-    RateDefault(key="spot_premium_share", value=0.25, unit="share",
-                source="SOP-CAP-01: spot freight runs about 25% over contract"),
-    RateDefault(key="spot_late_share", value=0.15, unit="share",
-                source="SOP-CAP-01: about 15% of spot loads arrive late"),
-    RateDefault(key="late_load_penalty_usd", value=500.0, unit="USD/load",
-                source="SOP-CAP-01: a load delivered late or held a week"),
-    RateDefault(key="tender_stop_fee_usd", value=75.0, unit="USD/stop",
-                source="local carrier's per-stop fee for tendered deliveries"),
-    RateDefault(key="delivery_rebook_usd", value=150.0, unit="USD/delivery",
-                source="a delivery a truck cannot run, rebooked or handed to a carrier"),
-    RateDefault(key="stockout_penalty_usd_per_unit", value=2.0, unit="USD/unit",
-                source="SOP-STOCK-01: goodwill and backorder handling per unit short, on top of the lost margin"),
-    RateDefault(key="holding_share_per_year", value=0.25, unit="share of unit cost/year",
-                source="carrying cost of inventory: capital, storage, shrink"),
-    RateDefault(key="handling_usd_per_unit", value=0.35, unit="USD/unit",
-                source="pick and load at the source DC, receive and put away at the destination DC"),
-    RateDefault(key="expedite_purchase_premium_share", value=0.3, unit="share of unit cost",
-                source="an emergency supplier order: rush fee and premium freight"),
+    RateDefault(
+        key="expedite_hours_saved_share",
+        value=0.3,
+        unit="share",
+        source="a team driver or hot-shot saves about 30% of the planned transit time",
+    ),
+    RateDefault(
+        key="spot_premium_share",
+        value=0.25,
+        unit="share",
+        source="SOP-CAP-01: spot freight runs about 25% over contract",
+    ),
+    RateDefault(
+        key="spot_late_share", value=0.15, unit="share", source="SOP-CAP-01: about 15% of spot loads arrive late"
+    ),
+    RateDefault(
+        key="late_load_penalty_usd",
+        value=500.0,
+        unit="USD/load",
+        source="SOP-CAP-01: a load delivered late or held a week",
+    ),
+    RateDefault(
+        key="tender_stop_fee_usd",
+        value=75.0,
+        unit="USD/stop",
+        source="local carrier's per-stop fee for tendered deliveries",
+    ),
+    RateDefault(
+        key="delivery_rebook_usd",
+        value=150.0,
+        unit="USD/delivery",
+        source="a delivery a truck cannot run, rebooked or handed to a carrier",
+    ),
+    RateDefault(
+        key="stockout_penalty_usd_per_unit",
+        value=2.0,
+        unit="USD/unit",
+        source="SOP-STOCK-01: goodwill and backorder handling per unit short, on top of the lost margin",
+    ),
+    RateDefault(
+        key="holding_share_per_year",
+        value=0.25,
+        unit="share of unit cost/year",
+        source="carrying cost of inventory: capital, storage, shrink",
+    ),
+    RateDefault(
+        key="handling_usd_per_unit",
+        value=0.35,
+        unit="USD/unit",
+        source="pick and load at the source DC, receive and put away at the destination DC",
+    ),
+    RateDefault(
+        key="expedite_purchase_premium_share",
+        value=0.3,
+        unit="share of unit cost",
+        source="an emergency supplier order: rush fee and premium freight",
+    ),
 ]
 
 
@@ -86,10 +174,12 @@ def ensure_defaults(session: Session, now: datetime | None = None) -> None:
 
 def in_force(session: Session) -> list[m.CostRate]:
     """The latest version of every rate, by key."""
-    latest = (select(m.CostRate.key, func.max(m.CostRate.version).label("version"))
-              .group_by(m.CostRate.key).subquery())
-    statement = (select(m.CostRate).join(latest, (m.CostRate.key == latest.c.key)
-                                         & (m.CostRate.version == latest.c.version)).order_by(m.CostRate.key))
+    latest = select(m.CostRate.key, func.max(m.CostRate.version).label("version")).group_by(m.CostRate.key).subquery()
+    statement = (
+        select(m.CostRate)
+        .join(latest, (m.CostRate.key == latest.c.key) & (m.CostRate.version == latest.c.version))
+        .order_by(m.CostRate.key)
+    )
     return list(session.exec(statement).all())
 
 
@@ -100,8 +190,15 @@ def set_rate(session: Session, key: str, value: float, source: str, actor: str) 
         raise KeyError(f"unknown rate {key!r}")
     if value < 0:
         raise ValueError(f"rate {key} must not be negative")
-    row = m.CostRate(key=key, version=current[key].version + 1, value=value, unit=current[key].unit, source=source,
-                     updated_by=actor, updated_at=datetime.now(UTC))
+    row = m.CostRate(
+        key=key,
+        version=current[key].version + 1,
+        value=value,
+        unit=current[key].unit,
+        source=source,
+        updated_by=actor,
+        updated_at=datetime.now(UTC),
+    )
     session.add(row)
     session.flush()
     return row

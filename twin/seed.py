@@ -12,7 +12,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from twin import models as m
-from twin.rates import DEFAULT_RATES
 from twin.network import (
     CARRIERS,
     CATEGORIES,
@@ -25,6 +24,7 @@ from twin.network import (
     holiday_on,
     road_miles,
 )
+from twin.rates import DEFAULT_RATES
 
 AS_OF = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 HISTORY_DAYS = 365
@@ -90,15 +90,31 @@ def planned_transit_hours(miles: float, local: bool) -> float:
     return miles / 30 + 2 if local else miles / 48 + 8
 
 
-def delay_propensity(reliability: float, offset: float, weather_origin: float, weather_dest: float,
-                     congestion_dest: float, weekday: int) -> float:
+def delay_propensity(
+    reliability: float, offset: float, weather_origin: float, weather_dest: float, congestion_dest: float, weekday: int
+) -> float:
     """How prone a shipment is to delay: its carrier, the lane, the weather at both ends and congestion."""
-    return max(0.02, (1 - reliability) * 3.5 + offset + 0.45 * weather_origin + 0.35 * weather_dest
-               + 0.25 * congestion_dest + (0.10 if weekday >= 4 else 0.0))
+    return max(
+        0.02,
+        (1 - reliability) * 3.5
+        + offset
+        + 0.45 * weather_origin
+        + 0.35 * weather_dest
+        + 0.25 * congestion_dest
+        + (0.10 if weekday >= 4 else 0.0),
+    )
 
 
-def scan_events(shipment_id: str, origin: str, dest: str, shipped_at: datetime, planned: float, delay_hours: float,
-                known: float, until: datetime) -> list[dict]:
+def scan_events(
+    shipment_id: str,
+    origin: str,
+    dest: str,
+    shipped_at: datetime,
+    planned: float,
+    delay_hours: float,
+    known: float,
+    until: datetime,
+) -> list[dict]:
     """The scans of one shipment up to a moment; a mid-journey delay scan reveals a share of the delay."""
     delivered = shipped_at + timedelta(hours=planned + delay_hours)
     events = [
@@ -106,17 +122,25 @@ def scan_events(shipment_id: str, origin: str, dest: str, shipped_at: datetime, 
         ("depart", origin, shipped_at + timedelta(hours=1), 0),
     ]
     if delay_hours > 0.5:
-        events.append(("delay", "in_transit", shipped_at + timedelta(hours=0.4 * planned),
-                       round(60 * delay_hours * known)))
+        events.append(
+            ("delay", "in_transit", shipped_at + timedelta(hours=0.4 * planned), round(60 * delay_hours * known))
+        )
     events += [
         ("arrive_hub", "hub", shipped_at + timedelta(hours=0.6 * planned + 0.6 * delay_hours), 0),
         ("out_for_delivery", dest, delivered - timedelta(hours=min(2.0, planned / 3)), 0),
         ("delivered", dest, delivered, 0),
     ]
     return [
-        {"event_id": f"{shipment_id}-{k}", "shipment_id": shipment_id, "kind": kind, "location": where,
-         "at": at, "delay_minutes": delay}
-        for k, (kind, where, at, delay) in enumerate(events) if at <= until
+        {
+            "event_id": f"{shipment_id}-{k}",
+            "shipment_id": shipment_id,
+            "kind": kind,
+            "location": where,
+            "at": at,
+            "delay_minutes": delay,
+        }
+        for k, (kind, where, at, delay) in enumerate(events)
+        if at <= until
     ]
 
 
@@ -131,8 +155,15 @@ class Journey:
     known: float  # the share of the delay the mid-journey scan reveals
     hold_hours: float = 0.0  # time lost before departure, e.g. a carrier refusing the tender
 
-    def delay_hours(self, reliability: float, offset: float, weather_origin: float, weather_dest: float,
-                    congestion_dest: float, weekday: int) -> float:
+    def delay_hours(
+        self,
+        reliability: float,
+        offset: float,
+        weather_origin: float,
+        weather_dest: float,
+        congestion_dest: float,
+        weekday: int,
+    ) -> float:
         """The delay of the journey under a carrier's reliability and the day's conditions."""
         propensity = delay_propensity(reliability, offset, weather_origin, weather_dest, congestion_dest, weekday)
         return float(self.planned * propensity * self.draw)
@@ -153,8 +184,11 @@ class TruckState:
 
     def maybe_start_drift(self, rng: np.random.Generator, forced: bool = False) -> None:
         """A healthy, running truck starts drifting towards a failure with its mileage-dependent hazard."""
-        if self.drift_left == 0 and self.down_days == 0 and (
-                forced or rng.random() < self.hazard * (1 + self.miles_since / 12000)):
+        if (
+            self.drift_left == 0
+            and self.down_days == 0
+            and (forced or rng.random() < self.hazard * (1 + self.miles_since / 12000))
+        ):
             self.drift_len = 14 if forced else int(rng.integers(5, 21))
             self.drift_left = self.drift_len
 
@@ -167,10 +201,15 @@ class TruckState:
         self.odometer += miles
         offsets = self.offsets
         reading = {
-            "truck": truck, "at": at_hour(day, 23), "engine_temp_c": round(88 + offsets[0] + rng.normal(0, 1.5) + frac * rng.uniform(8, 16), 2),
+            "truck": truck,
+            "at": at_hour(day, 23),
+            "engine_temp_c": round(88 + offsets[0] + rng.normal(0, 1.5) + frac * rng.uniform(8, 16), 2),
             "oil_pressure_kpa": round(310 + offsets[1] + rng.normal(0, 8) - frac * rng.uniform(50, 90), 1),
-            "vibration_mm_s": round(2.0 + offsets[2] + rng.normal(0, 0.3) + frac ** 2 * rng.uniform(3, 6) + self.miles_since / 20000, 3),
-            "miles_since_service": round(self.miles_since, 1), "fault_codes": int(rng.poisson(0.05 + 3 * frac ** 3)),
+            "vibration_mm_s": round(
+                2.0 + offsets[2] + rng.normal(0, 0.3) + frac**2 * rng.uniform(3, 6) + self.miles_since / 20000, 3
+            ),
+            "miles_since_service": round(self.miles_since, 1),
+            "fault_codes": int(rng.poisson(0.05 + 3 * frac**3)),
         }
         if self.down_days:
             self.down_days -= 1
@@ -218,12 +257,15 @@ class ScenarioBuilder:
         for label, stage in stages:
             stage()
             progress(label)
-        self.add(m.TwinMeta, [
-            {"key": "seed", "value": str(self.seed)},
-            {"key": "as_of", "value": AS_OF.isoformat()},
-            {"key": "history_start", "value": self.days[0].isoformat()},
-            {"key": "history_days", "value": str(HISTORY_DAYS)},
-        ])
+        self.add(
+            m.TwinMeta,
+            [
+                {"key": "seed", "value": str(self.seed)},
+                {"key": "as_of", "value": AS_OF.isoformat()},
+                {"key": "history_start", "value": self.days[0].isoformat()},
+                {"key": "history_days", "value": str(HISTORY_DAYS)},
+            ],
+        )
         self.add(m.CostRate, [{**rate.model_dump(), "version": 1, "updated_at": AS_OF} for rate in DEFAULT_RATES])
         return self.rows
 
@@ -232,21 +274,37 @@ class ScenarioBuilder:
     def network(self) -> None:
         """DCs, customers, SKUs, carriers and lanes."""
         rng = self.rng
-        self.add(m.Location, [
-            {"code": dc.code, "kind": "dc", "name": f"{dc.city} DC", "region": dc.region, "lat": dc.lat,
-             "lon": dc.lon, "bays": dc.bays, "technician_hours_per_day": dc.technician_hours_per_day}
-            for dc in DCS
-        ])
+        self.add(
+            m.Location,
+            [
+                {
+                    "code": dc.code,
+                    "kind": "dc",
+                    "name": f"{dc.city} DC",
+                    "region": dc.region,
+                    "lat": dc.lat,
+                    "lon": dc.lon,
+                    "bays": dc.bays,
+                    "technician_hours_per_day": dc.technician_hours_per_day,
+                }
+                for dc in DCS
+            ],
+        )
         self.customers = []
         for n in range(1, N_CUSTOMERS + 1):
             dc = DCS[(n - 1) % len(DCS)]
             tier = rng.choice(["gold", "silver", "standard"], p=[0.15, 0.30, 0.55])
             start = int(rng.integers(6, 11)) * 60
             row = {
-                "code": f"CUST-{n:04d}", "kind": "customer", "name": f"{dc.city} customer {n:04d}",
-                "region": dc.region, "lat": round(dc.lat + rng.normal(0, 0.22), 4),
-                "lon": round(dc.lon + rng.normal(0, 0.22), 4), "tier": str(tier),
-                "window_start_min": start, "window_end_min": start + int(rng.integers(4, 11)) * 60,
+                "code": f"CUST-{n:04d}",
+                "kind": "customer",
+                "name": f"{dc.city} customer {n:04d}",
+                "region": dc.region,
+                "lat": round(dc.lat + rng.normal(0, 0.22), 4),
+                "lon": round(dc.lon + rng.normal(0, 0.22), 4),
+                "tier": str(tier),
+                "window_start_min": start,
+                "window_end_min": start + int(rng.integers(4, 11)) * 60,
             }
             self.customers.append(row)
         self.add(m.Location, self.customers)
@@ -256,35 +314,53 @@ class ScenarioBuilder:
             category = categories[(n - 1) % len(categories)]
             (low, high), _, _, _, (cost_low, cost_high) = CATEGORIES[category]
             cost = round(float(rng.uniform(cost_low, cost_high)), 2)
-            self.skus.append({
-                "code": f"SKU-{n:04d}", "name": f"{category.title()} item {n:04d}", "category": category,
-                "unit_cost": cost, "unit_price": round(cost * float(rng.uniform(1.3, 1.8)), 2),
-                "weight_kg": round(float(rng.uniform(0.2, 12.0)), 2), "base": float(rng.uniform(low, high)),
-            })
+            self.skus.append(
+                {
+                    "code": f"SKU-{n:04d}",
+                    "name": f"{category.title()} item {n:04d}",
+                    "category": category,
+                    "unit_cost": cost,
+                    "unit_price": round(cost * float(rng.uniform(1.3, 1.8)), 2),
+                    "weight_kg": round(float(rng.uniform(0.2, 12.0)), 2),
+                    "base": float(rng.uniform(low, high)),
+                }
+            )
         self.add(m.Sku, [{k: v for k, v in sku.items() if k != "base"} for sku in self.skus])
-        self.add(m.Carrier, [
-            {"code": c.code, "name": c.name, "cost_per_mile": c.cost_per_mile,
-             "capacity_per_week": c.capacity_per_week, "co2_kg_per_mile": c.co2_kg_per_mile}
-            for c in CARRIERS
-        ])
+        self.add(
+            m.Carrier,
+            [
+                {
+                    "code": c.code,
+                    "name": c.name,
+                    "cost_per_mile": c.cost_per_mile,
+                    "capacity_per_week": c.capacity_per_week,
+                    "co2_kg_per_mile": c.co2_kg_per_mile,
+                }
+                for c in CARRIERS
+            ],
+        )
         self.lanes = {}
         for origin in DCS:
             for dest in DCS:
                 local = origin.region == dest.region
                 miles = 25.0 if local else road_miles(origin.lat, origin.lon, dest.lat, dest.lon)
                 self.lanes[f"{origin.region}-{dest.region}"] = {
-                    "code": f"{origin.region}-{dest.region}", "origin": origin.code,
-                    "dest_region": dest.region, "distance_miles": miles,
+                    "code": f"{origin.region}-{dest.region}",
+                    "origin": origin.code,
+                    "dest_region": dest.region,
+                    "distance_miles": miles,
                 }
         self.add(m.Lane, list(self.lanes.values()))
         self.lane_carriers = {}
         self.lane_offset = {}
-        for code, lane in self.lanes.items():
+        for code, _lane in self.lanes.items():
             origin_region, dest_region = code.split("-")
             local = origin_region == dest_region
             serving = [
-                c for c in CARRIERS
-                if origin_region in c.regions and dest_region in c.regions
+                c
+                for c in CARRIERS
+                if origin_region in c.regions
+                and dest_region in c.regions
                 and (local or c.code not in LOCAL_ONLY_CARRIERS)
             ]
             self.lane_carriers[code] = serving
@@ -327,7 +403,7 @@ class ScenarioBuilder:
                 while start < n_days:
                     start += int(rng.geometric(1 / 45))
                     length = int(rng.integers(3, 8))
-                    promo[start:start + length] = True
+                    promo[start : start + length] = True
                     start += length
                 discount = rng.uniform(0.15, 0.25)
                 mean = level * factors * np.where(promo, 1 + 2.5 * discount, 1.0)
@@ -338,9 +414,15 @@ class ScenarioBuilder:
                 planned = units[-31:-3]  # the stock policy was last set before the final three days
                 self.mean_demand[(sku["code"], dc.code)] = (float(planned.mean()), float(planned.std()))
                 rows.extend(
-                    {"sku": sku["code"], "location": dc.code, "day": d, "units": int(u), "price": float(p),
-                     "promo": bool(pr)}
-                    for d, u, p, pr in zip(self.days, units, price, promo)
+                    {
+                        "sku": sku["code"],
+                        "location": dc.code,
+                        "day": d,
+                        "units": int(u),
+                        "price": float(p),
+                        "promo": bool(pr),
+                    }
+                    for d, u, p, pr in zip(self.days, units, price, promo, strict=False)
                 )
         self.add(m.DemandHistory, rows)
 
@@ -351,16 +433,25 @@ class ScenarioBuilder:
             for dc in DCS:
                 mean, std = self.mean_demand[(sku["code"], dc.code)]
                 safety = round(1.65 * std * math.sqrt(REPLENISH_DAYS))
-                cover_days = float(self.rng.uniform(9, 28)) if self.rng.random() > 0.04 else float(self.rng.uniform(2, 5))
+                cover_days = (
+                    float(self.rng.uniform(9, 28)) if self.rng.random() > 0.04 else float(self.rng.uniform(2, 5))
+                )
                 if (sku["code"], dc.code) == (SPIKE_SKU, SPIKE_DC):
                     cover_days = 2.0
                 if (sku["code"], dc.code) == (SPIKE_SKU, SURPLUS_DC):
                     cover_days = 40.0
-                rows.append({
-                    "sku": sku["code"], "location": dc.code, "on_hand": round(mean * cover_days),
-                    "in_transit": round(mean * float(self.rng.uniform(0, 4))), "allocated": round(mean * 0.5),
-                    "safety_stock": safety, "reorder_point": round(mean * REPLENISH_DAYS + safety), "updated_at": AS_OF,
-                })
+                rows.append(
+                    {
+                        "sku": sku["code"],
+                        "location": dc.code,
+                        "on_hand": round(mean * cover_days),
+                        "in_transit": round(mean * float(self.rng.uniform(0, 4))),
+                        "allocated": round(mean * 0.5),
+                        "safety_stock": safety,
+                        "reorder_point": round(mean * REPLENISH_DAYS + safety),
+                        "updated_at": AS_OF,
+                    }
+                )
         self.add(m.InventoryPosition, rows)
 
     # --- shipments ------------------------------------------------------------------------
@@ -376,11 +467,12 @@ class ScenarioBuilder:
         self.journeys: dict[str, Journey] = {}
         self.next_shipment = 1
         outcomes: dict[tuple[str, str], list[bool]] = {}
-        for d in self.days + [AS_OF.date()]:
+        for d in [*self.days, AS_OF.date()]:
             for shipment in self.ship_day(d, AS_OF):
                 if shipment["delivered_at"] and shipment["carrier"]:
                     outcomes.setdefault((shipment["carrier"], shipment["lane"]), []).append(
-                        shipment["delivered_at"] <= shipment["promised_at"])
+                        shipment["delivered_at"] <= shipment["promised_at"]
+                    )
         self.carrier_lanes(outcomes)
 
     def ship_day(self, d: date, until: datetime, since: datetime | None = None) -> list[dict]:
@@ -416,8 +508,14 @@ class ScenarioBuilder:
         low, high = TIER_SLACK_HOURS[customer["tier"]]
         slack = float(rng.uniform(low, high)) * min(1.0, planned / 20)
         promised_at = shipped_at + timedelta(hours=planned + slack)
-        propensity = delay_propensity(reliability, offset, self.weather[(origin_region, d)],
-                                      self.weather[(dest_region, d)], self.congestion[(dest_region, d)], d.weekday())
+        propensity = delay_propensity(
+            reliability,
+            offset,
+            self.weather[(origin_region, d)],
+            self.weather[(dest_region, d)],
+            self.congestion[(dest_region, d)],
+            d.weekday(),
+        )
         draw = float(rng.exponential(DELAY_SCALE))
         delay_hours = float(planned * propensity * draw)
         delivered_at = shipped_at + timedelta(hours=planned + delay_hours)
@@ -430,22 +528,42 @@ class ScenarioBuilder:
             for i in rng.choice(N_SKUS, size=int(rng.integers(1, 4)), replace=False, p=self.sku_weights)
         ]
         sku_weight = {s["code"]: s["weight_kg"] for s in self.skus}
-        self.add(m.Order, [{"id": order_id, "customer": customer["code"], "dc": origin.code,
-                            "created_at": shipped_at - timedelta(hours=float(rng.uniform(2, 48))),
-                            "promised_date": promised_at.date(), "status": "shipped" if open_now else "delivered"}])
+        self.add(
+            m.Order,
+            [
+                {
+                    "id": order_id,
+                    "customer": customer["code"],
+                    "dc": origin.code,
+                    "created_at": shipped_at - timedelta(hours=float(rng.uniform(2, 48))),
+                    "promised_date": promised_at.date(),
+                    "status": "shipped" if open_now else "delivered",
+                }
+            ],
+        )
         self.add(m.OrderLine, order_lines)
         shipment = {
-            "id": shipment_id, "order_id": order_id, "origin": origin.code, "destination": customer["code"],
-            "lane": lane, "carrier": carrier, "truck": truck, "units": sum(li["qty"] for li in order_lines),
+            "id": shipment_id,
+            "order_id": order_id,
+            "origin": origin.code,
+            "destination": customer["code"],
+            "lane": lane,
+            "carrier": carrier,
+            "truck": truck,
+            "units": sum(li["qty"] for li in order_lines),
             "weight_kg": round(sum(li["qty"] * sku_weight[li["sku"]] for li in order_lines), 1),
-            "distance_miles": miles, "shipped_at": shipped_at, "promised_at": promised_at,
+            "distance_miles": miles,
+            "shipped_at": shipped_at,
+            "promised_at": promised_at,
             "delivered_at": None if open_now else delivered_at,
             "status": "in_transit" if open_now else "delivered",
         }
         self.add(m.Shipment, [shipment])
         known = float(rng.uniform(0.3, 0.8))
-        self.add(m.ScanEvent, scan_events(shipment_id, origin.code, customer["code"], shipped_at, planned,
-                                          delay_hours, known, until))
+        self.add(
+            m.ScanEvent,
+            scan_events(shipment_id, origin.code, customer["code"], shipped_at, planned, delay_hours, known, until),
+        )
         self.journeys[shipment_id] = Journey(origin_region, dest_region, planned, draw, known)
         return shipment
 
@@ -456,14 +574,17 @@ class ScenarioBuilder:
             for spec in self.lane_carriers[code]:
                 history = outcomes.get((spec.code, code), [])
                 transit_hours = lane["distance_miles"] / 48 + 8
-                rows.append({
-                    "carrier": spec.code, "lane": code,
-                    "rate_per_mile": round(spec.cost_per_mile * float(self.rng.uniform(0.9, 1.1)), 2),
-                    "transit_days": max(1, math.ceil(transit_hours / 24)),
-                    "capacity_per_week": max(6, round(spec.capacity_per_week * 3 / len(self.lanes))),
-                    "on_time_rate": round(float(np.mean(history)) if history else spec.reliability, 3),
-                    "shipments": len(history),
-                })
+                rows.append(
+                    {
+                        "carrier": spec.code,
+                        "lane": code,
+                        "rate_per_mile": round(spec.cost_per_mile * float(self.rng.uniform(0.9, 1.1)), 2),
+                        "transit_days": max(1, math.ceil(transit_hours / 24)),
+                        "capacity_per_week": max(6, round(spec.capacity_per_week * 3 / len(self.lanes))),
+                        "on_time_rate": round(float(np.mean(history)) if history else spec.reliability, 3),
+                        "shipments": len(history),
+                    }
+                )
         self.add(m.CarrierLane, rows)
 
     # --- trucks -------------------------------------------------------------------------------
@@ -479,10 +600,17 @@ class ScenarioBuilder:
                 odometer = float((2026 - model_year) * rng.uniform(60000, 90000))
                 offsets = rng.normal(0, [1.5, 8.0, 0.2])
                 hazard = 0.0035 * (1 + (2026 - model_year) / 8)
-                state = TruckState(offsets=offsets, hazard=hazard, miles_since=float(rng.uniform(0, 9000)),
-                                   odometer=odometer, last_service=self.days[0])
+                state = TruckState(
+                    offsets=offsets,
+                    hazard=hazard,
+                    miles_since=float(rng.uniform(0, 9000)),
+                    odometer=odometer,
+                    last_service=self.days[0],
+                )
                 for d in self.days + [AS_OF.date() + timedelta(days=k) for k in range(21)]:
-                    state.maybe_start_drift(rng, forced=code == FAILURE_DRIFT_TRUCK and d == AS_OF.date() - timedelta(days=8))
+                    state.maybe_start_drift(
+                        rng, forced=code == FAILURE_DRIFT_TRUCK and d == AS_OF.date() - timedelta(days=8)
+                    )
                     if d >= AS_OF.date():
                         if d == AS_OF.date():
                             status = "out_of_service" if state.down_days else "active"
@@ -493,11 +621,17 @@ class ScenarioBuilder:
                     readings.append(reading)
                     if kind:
                         work_orders.append(self._work_order(code, kind, component, d, dc.code, len(work_orders)))
-                vehicles.append({
-                    "code": code, "home_dc": dc.code, "capacity_units": int(rng.integers(8, 13)) * 50,
-                    "model_year": model_year, "odometer_miles": round(state.odometer, 1),
-                    "status": self.truck_status[code][0], "last_service_at": at_hour(state.last_service, 12),
-                })
+                vehicles.append(
+                    {
+                        "code": code,
+                        "home_dc": dc.code,
+                        "capacity_units": int(rng.integers(8, 13)) * 50,
+                        "model_year": model_year,
+                        "odometer_miles": round(state.odometer, 1),
+                        "status": self.truck_status[code][0],
+                        "last_service_at": at_hour(state.last_service, 12),
+                    }
+                )
         self.add(m.Vehicle, vehicles)
         self.add(m.TelemetryReading, readings)
         self.add(m.WorkOrder, work_orders)
@@ -506,9 +640,16 @@ class ScenarioBuilder:
     @staticmethod
     def _work_order(truck: str, kind: str, component: str | None, day: date, dc: str, n: int) -> dict:
         """A closed work order of the history."""
-        return {"id": f"WO-{n + 1:05d}", "truck": truck, "kind": kind, "component": component,
-                "opened_at": at_hour(day, 14), "closed_at": at_hour(day + timedelta(days=1), 10),
-                "bay_dc": dc, "status": "closed"}
+        return {
+            "id": f"WO-{n + 1:05d}",
+            "truck": truck,
+            "kind": kind,
+            "component": component,
+            "opened_at": at_hour(day, 14),
+            "closed_at": at_hour(day + timedelta(days=1), 10),
+            "bay_dc": dc,
+            "status": "closed",
+        }
 
     def routes(self) -> None:
         """Today's local delivery routes for every active truck, in nearest-neighbour order."""
@@ -534,19 +675,45 @@ class ScenarioBuilder:
                     seq += 1
                     shipment_id = f"SHP-{self.next_shipment:06d}"
                     self.next_shipment += 1
-                    shipments.append({
-                        "id": shipment_id, "order_id": None, "origin": dc.code, "destination": nxt["code"],
-                        "lane": f"{dc.region}-{dc.region}", "carrier": None, "truck": truck,
-                        "units": int(rng.integers(10, 60)), "weight_kg": round(float(rng.uniform(50, 400)), 1),
-                        "distance_miles": road_miles(dc.lat, dc.lon, nxt["lat"], nxt["lon"]), "shipped_at": AS_OF,
-                        "promised_at": at_hour(day, nxt["window_end_min"] / 60), "delivered_at": None, "status": "planned",
-                    })
-                    stops.append({"route_id": route_id, "seq": seq, "shipment_id": shipment_id,
-                                  "customer": nxt["code"], "eta_min": round(clock)})
+                    shipments.append(
+                        {
+                            "id": shipment_id,
+                            "order_id": None,
+                            "origin": dc.code,
+                            "destination": nxt["code"],
+                            "lane": f"{dc.region}-{dc.region}",
+                            "carrier": None,
+                            "truck": truck,
+                            "units": int(rng.integers(10, 60)),
+                            "weight_kg": round(float(rng.uniform(50, 400)), 1),
+                            "distance_miles": road_miles(dc.lat, dc.lon, nxt["lat"], nxt["lon"]),
+                            "shipped_at": AS_OF,
+                            "promised_at": at_hour(day, nxt["window_end_min"] / 60),
+                            "delivered_at": None,
+                            "status": "planned",
+                        }
+                    )
+                    stops.append(
+                        {
+                            "route_id": route_id,
+                            "seq": seq,
+                            "shipment_id": shipment_id,
+                            "customer": nxt["code"],
+                            "eta_min": round(clock),
+                        }
+                    )
                     clock += 15
                     here = (nxt["lat"], nxt["lon"])
-                routes.append({"id": route_id, "truck": truck, "dc": dc.code, "day": day,
-                               "distance_miles": round(total, 1), "status": "planned"})
+                routes.append(
+                    {
+                        "id": route_id,
+                        "truck": truck,
+                        "dc": dc.code,
+                        "day": day,
+                        "distance_miles": round(total, 1),
+                        "status": "planned",
+                    }
+                )
         self.add(m.Shipment, shipments)
         self.add(m.Route, routes)
         self.add(m.RouteStop, stops)
@@ -561,9 +728,16 @@ class ScenarioBuilder:
             dc = next(d for d in DCS if d.code == SPIKE_DC) if storyline else DCS[int(rng.integers(len(DCS)))]
             customer = [c for c in self.customers if c["region"] == dc.region][int(rng.integers(40))]
             sku = SPIKE_SKU if storyline else self.skus[int(rng.integers(N_SKUS))]["code"]
-            orders.append({"id": order_id, "customer": customer["code"], "dc": dc.code,
-                           "created_at": AS_OF - timedelta(hours=float(rng.uniform(1, 20))),
-                           "promised_date": AS_OF.date() + timedelta(days=1 + n % 4), "status": "open"})
+            orders.append(
+                {
+                    "id": order_id,
+                    "customer": customer["code"],
+                    "dc": dc.code,
+                    "created_at": AS_OF - timedelta(hours=float(rng.uniform(1, 20))),
+                    "promised_date": AS_OF.date() + timedelta(days=1 + n % 4),
+                    "status": "open",
+                }
+            )
             lines.append({"order_id": order_id, "sku": sku, "qty": int(rng.integers(20, 80))})
         self.add(m.Order, orders)
         self.add(m.OrderLine, lines)
@@ -588,7 +762,7 @@ def load(engine: Engine, rows: Rows, chunk: int = 5000) -> None:
             model, model_rows = by_table[table]
             defaults = column_defaults(model)
             for start in range(0, len(model_rows), chunk):
-                connection.execute(insert(table), [{**defaults, **row} for row in model_rows[start:start + chunk]])
+                connection.execute(insert(table), [{**defaults, **row} for row in model_rows[start : start + chunk]])
 
 
 def column_defaults(model: type[SQLModel]) -> dict:

@@ -16,28 +16,49 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path("var"), description="Embedded data: SQLite file, Chroma directory, model artifacts.")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default is SQLite in data_dir.")
-    chroma_url: str | None = Field(None, description="http://host:port of a Chroma server; default is a local directory.")
+    chroma_url: str | None = Field(
+        None, description="http://host:port of a Chroma server; default is a local directory."
+    )
     llm: str = Field("offline", description="Chat model provider: offline or openai.")
     llm_model: str = Field("gpt-4o-mini", description="Model name for the OpenAI-compatible provider.")
     llm_base_url: str | None = Field(None, description="Base URL of any OpenAI-compatible endpoint.")
     llm_api_key: str | None = Field(None, description="API key for the OpenAI-compatible endpoint.")
     routing_engine: str = Field("pyvrp", description="VRPTW engine: pyvrp or ortools.")
     shared_data_dir: Path = Field(PROJECT_ROOT.parent / "shared" / "data", description="Public benchmark data.")
-    detect_interval_s: float = Field(900.0, ge=0, description="Seconds between detector passes in the service; 0 is off.")
-    claim_lease_s: float = Field(60.0, gt=0, description="Seconds a process may hold an exception or verdict it works "
-                                 "on before another may take it over (it died).")
-    sweep_interval_s: float = Field(30.0, ge=0, description="Seconds between passes that resume stranded work and "
-                                    "expire pending decisions; 0 is off (a pass still runs at start-up).")
-    decision_wait_s: float = Field(30.0, ge=0, description="Seconds a request waits for a decision another request "
-                                   "is making on the same exception or subject.")
-    duplicate_window_h: float = Field(24.0, ge=0, description="Hours after a decision during which a new exception "
-                                      "on the same subject merges into it.")
+    detect_interval_s: float = Field(
+        900.0, ge=0, description="Seconds between detector passes in the service; 0 is off."
+    )
+    claim_lease_s: float = Field(
+        60.0,
+        gt=0,
+        description="Seconds a process may hold an exception or verdict it works "
+        "on before another may take it over (it died).",
+    )
+    sweep_interval_s: float = Field(
+        30.0,
+        ge=0,
+        description="Seconds between passes that resume stranded work and "
+        "expire pending decisions; 0 is off (a pass still runs at start-up).",
+    )
+    decision_wait_s: float = Field(
+        30.0,
+        ge=0,
+        description="Seconds a request waits for a decision another request "
+        "is making on the same exception or subject.",
+    )
+    duplicate_window_h: float = Field(
+        24.0,
+        ge=0,
+        description="Hours after a decision during which a new exception on the same subject merges into it.",
+    )
     pending_ttl_h: dict[str, float] = Field(
         {"notify_customer": 4.0, "expedite_shipment": 4.0, "switch_carrier": 4.0},
-        description="Hours a decision waits for approval, per action type, before it expires.")
+        description="Hours a decision waits for approval, per action type, before it expires.",
+    )
     default_pending_ttl_h: float = Field(24.0, gt=0, description="Hours a decision waits for approval by default.")
-    fault_kill_at: str | None = Field(None, description="Testing only: SIGKILL the process on reaching this fault "
-                                      "point (see graph/faults.py).")
+    fault_kill_at: str | None = Field(
+        None, description="Testing only: SIGKILL the process on reaching this fault point (see graph/faults.py)."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     seed: int = 7
@@ -49,7 +70,9 @@ class Settings(BaseSettings):
     auth_failures_per_minute: int = Field(20, ge=1, description="Failed authentications per minute from one client.")
     llm_connect_timeout_s: float = Field(2.0, gt=0, description="Connect time-out of one LLM call.")
     llm_read_timeout_s: float = Field(10.0, gt=0, description="Read time-out of one LLM call.")
-    llm_max_retries: int = Field(1, ge=0, le=5, description="Retries of a failed LLM call (with backoff) before the offline model answers.")
+    llm_max_retries: int = Field(
+        1, ge=0, le=5, description="Retries of a failed LLM call (with backoff) before the offline model answers."
+    )
 
     @property
     def resolved_database_url(self) -> str:

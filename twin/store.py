@@ -9,9 +9,26 @@ from sqlmodel import Session, SQLModel
 from twin import models as m
 
 SCENARIO_TABLES = (
-    m.TwinMeta, m.Location, m.Sku, m.InventoryPosition, m.DemandHistory, m.CalendarDay, m.RegionCondition,
-    m.Order, m.OrderLine, m.Carrier, m.Lane, m.CarrierLane, m.Shipment, m.ScanEvent, m.Vehicle,
-    m.TelemetryReading, m.WorkOrder, m.Route, m.RouteStop, m.TransferOrder,
+    m.TwinMeta,
+    m.Location,
+    m.Sku,
+    m.InventoryPosition,
+    m.DemandHistory,
+    m.CalendarDay,
+    m.RegionCondition,
+    m.Order,
+    m.OrderLine,
+    m.Carrier,
+    m.Lane,
+    m.CarrierLane,
+    m.Shipment,
+    m.ScanEvent,
+    m.Vehicle,
+    m.TelemetryReading,
+    m.WorkOrder,
+    m.Route,
+    m.RouteStop,
+    m.TransferOrder,
 )
 
 
@@ -116,11 +133,20 @@ def dcs(session: Session) -> list[m.Location]:
 
 def routes_on(session: Session, day: date, dc: str) -> list[tuple[m.Route, list[m.RouteStop]]]:
     """A DC's active routes of a day with their stops in sequence."""
-    routes = session.exec(select(m.Route).where(m.Route.day == day, m.Route.dc == dc, m.Route.status != "cancelled")
-                          .order_by(m.Route.truck)).scalars()
+    routes = session.exec(
+        select(m.Route)
+        .where(m.Route.day == day, m.Route.dc == dc, m.Route.status != "cancelled")
+        .order_by(m.Route.truck)
+    ).scalars()
     return [
-        (route, list(session.exec(select(m.RouteStop).where(m.RouteStop.route_id == route.id)
-                                  .order_by(m.RouteStop.seq)).scalars()))
+        (
+            route,
+            list(
+                session.exec(
+                    select(m.RouteStop).where(m.RouteStop.route_id == route.id).order_by(m.RouteStop.seq)
+                ).scalars()
+            ),
+        )
         for route in routes
     ]
 
@@ -128,7 +154,8 @@ def routes_on(session: Session, day: date, dc: str) -> list[tuple[m.Route, list[
 def open_orders(session: Session, sku: str, dc: str, until: date) -> list[tuple[m.Order, int]]:
     """Orders not yet shipped from a DC that need a SKU by a date, with the quantity."""
     rows = session.execute(
-        select(m.Order, m.OrderLine.qty).join(m.OrderLine, m.OrderLine.order_id == m.Order.id)
+        select(m.Order, m.OrderLine.qty)
+        .join(m.OrderLine, m.OrderLine.order_id == m.Order.id)
         .where(m.Order.dc == dc, m.Order.status == "open", m.OrderLine.sku == sku, m.Order.promised_date <= until)
         .order_by(m.Order.promised_date, m.Order.id)
     ).all()
@@ -162,9 +189,14 @@ def fleet(session: Session, dc: str | None = None) -> list[m.Vehicle]:
 
 def fleet_deliveries_by_weekday(session: Session, dc: str, since: datetime, until: datetime) -> list[int]:
     """Deliveries a DC's own trucks ran on each weekday (Monday first) between two moments."""
-    shipped = session.execute(select(m.Shipment.shipped_at).where(
-        m.Shipment.origin == dc, m.Shipment.truck.is_not(None), m.Shipment.shipped_at >= since,
-        m.Shipment.shipped_at < until)).scalars()
+    shipped = session.execute(
+        select(m.Shipment.shipped_at).where(
+            m.Shipment.origin == dc,
+            m.Shipment.truck.is_not(None),
+            m.Shipment.shipped_at >= since,
+            m.Shipment.shipped_at < until,
+        )
+    ).scalars()
     counts = [0] * 7
     for at in shipped:
         counts[at.weekday()] += 1
@@ -173,8 +205,11 @@ def fleet_deliveries_by_weekday(session: Session, dc: str, since: datetime, unti
 
 def open_work_orders(session: Session, truck: str) -> list[m.WorkOrder]:
     """A truck's work orders that are open or scheduled, earliest first."""
-    statement = (select(m.WorkOrder).where(m.WorkOrder.truck == truck, m.WorkOrder.status.in_(("open", "scheduled")))
-                 .order_by(m.WorkOrder.scheduled_for, m.WorkOrder.id))
+    statement = (
+        select(m.WorkOrder)
+        .where(m.WorkOrder.truck == truck, m.WorkOrder.status.in_(("open", "scheduled")))
+        .order_by(m.WorkOrder.scheduled_for, m.WorkOrder.id)
+    )
     return list(session.exec(statement).scalars())
 
 
@@ -184,10 +219,16 @@ def open_work_orders(session: Session, truck: str) -> list[m.WorkOrder]:
 def workshop_bookings(session: Session, dc: str, day: date) -> list[m.WorkOrder]:
     """Work orders that hold a bay of a DC's workshop on a day (the trucks are off the road that day)."""
     start = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
-    statement = (select(m.WorkOrder).where(m.WorkOrder.bay_dc == dc, m.WorkOrder.status.in_(("open", "scheduled")),
-                                           m.WorkOrder.scheduled_for >= start,
-                                           m.WorkOrder.scheduled_for < start + timedelta(days=1))
-                 .order_by(m.WorkOrder.truck))
+    statement = (
+        select(m.WorkOrder)
+        .where(
+            m.WorkOrder.bay_dc == dc,
+            m.WorkOrder.status.in_(("open", "scheduled")),
+            m.WorkOrder.scheduled_for >= start,
+            m.WorkOrder.scheduled_for < start + timedelta(days=1),
+        )
+        .order_by(m.WorkOrder.truck)
+    )
     return list(session.exec(statement).scalars())
 
 
@@ -198,9 +239,11 @@ def week_start(moment: datetime) -> date:
 
 def booked_loads(session: Session, moment: datetime) -> dict[str, float]:
     """Loads decisions booked with each carrier for the week of a moment."""
-    rows = session.execute(select(m.CarrierBooking.carrier, func.sum(m.CarrierBooking.loads))
-                           .where(m.CarrierBooking.week_start == week_start(moment))
-                           .group_by(m.CarrierBooking.carrier)).all()
+    rows = session.execute(
+        select(m.CarrierBooking.carrier, func.sum(m.CarrierBooking.loads))
+        .where(m.CarrierBooking.week_start == week_start(moment))
+        .group_by(m.CarrierBooking.carrier)
+    ).all()
     return {carrier: float(loads) for carrier, loads in rows}
 
 
@@ -217,6 +260,9 @@ def remaining_capacity(session: Session, moment: datetime) -> dict[str, float]:
 
 def last_notification(session: Session, shipment_id: str) -> m.CustomerNotification | None:
     """The latest notification of a shipment's customer, if any."""
-    statement = (select(m.CustomerNotification).where(m.CustomerNotification.shipment_id == shipment_id)
-                 .order_by(m.CustomerNotification.at.desc()))
+    statement = (
+        select(m.CustomerNotification)
+        .where(m.CustomerNotification.shipment_id == shipment_id)
+        .order_by(m.CustomerNotification.at.desc())
+    )
     return session.exec(statement).scalars().first()

@@ -20,14 +20,26 @@ def _utc(moment: datetime) -> datetime:
 
 
 @router.get("", response_model=Page[AuditOut])
-def list_audit(session: SessionDep, _principal: PrincipalDep, decision_id: str | None = None,
-               exception_id: str | None = None, actor: str | None = None, kind: str | None = None,
-               since: datetime | None = None, until: datetime | None = None,
-               limit: Limit = 100, offset: Offset = 0) -> Page[AuditOut]:
+def list_audit(
+    session: SessionDep,
+    _principal: PrincipalDep,
+    decision_id: str | None = None,
+    exception_id: str | None = None,
+    actor: str | None = None,
+    kind: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Page[AuditOut]:
     """Audit events in time order, from `since` (inclusive) to `until` (exclusive)."""
     statement = select(m.AuditEvent).order_by(m.AuditEvent.at, m.AuditEvent.id)
-    for column, value in ((m.AuditEvent.decision_id, decision_id), (m.AuditEvent.exception_id, exception_id),
-                          (m.AuditEvent.actor, actor), (m.AuditEvent.kind, kind)):
+    for column, value in (
+        (m.AuditEvent.decision_id, decision_id),
+        (m.AuditEvent.exception_id, exception_id),
+        (m.AuditEvent.actor, actor),
+        (m.AuditEvent.kind, kind),
+    ):
         if value is not None:
             statement = statement.where(column == value)
     if since:

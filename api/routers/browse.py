@@ -74,16 +74,28 @@ class CarrierDetail(BaseModel):
 
 def decisions_naming(session: Session, code: str, limit: int = 50) -> list[DecisionRef]:
     """The newest decisions whose record names the code (in a reference, an action or an evidence record)."""
-    rows = session.exec(select(m.DecisionRecord)
-                        .where(cast(m.DecisionRecord.payload, String).contains(f'"{code}"'))
-                        .order_by(m.DecisionRecord.created_at.desc()).limit(limit)).all()
-    return [DecisionRef(decision_id=row.id, exception_id=row.exception_id, specialist=row.specialist,
-                        status=row.status, action_types=[a.get("type", "") for a in row.payload.get("actions", [])],
-                        created_at=row.created_at) for row in rows]
+    rows = session.exec(
+        select(m.DecisionRecord)
+        .where(cast(m.DecisionRecord.payload, String).contains(f'"{code}"'))
+        .order_by(m.DecisionRecord.created_at.desc())
+        .limit(limit)
+    ).all()
+    return [
+        DecisionRef(
+            decision_id=row.id,
+            exception_id=row.exception_id,
+            specialist=row.specialist,
+            status=row.status,
+            action_types=[a.get("type", "") for a in row.payload.get("actions", [])],
+            created_at=row.created_at,
+        )
+        for row in rows
+    ]
 
 
-def _listing(session: Session, table: type[SQLModel], order, search: list, q: str | None, limit: int, offset: int,
-             *where) -> Page:
+def _listing(
+    session: Session, table: type[SQLModel], order, search: list, q: str | None, limit: int, offset: int, *where
+) -> Page:
     """A page of a table's rows in the given order, narrowed to rows where any searched column contains `q`."""
     statement = select(table).where(*where).order_by(order)
     if q and q.strip():
@@ -100,9 +112,14 @@ def _get(session: Session, table: type[SQLModel], code: str, noun: str) -> SQLMo
 
 
 @router.get("/shipments", response_model=Page[m.Shipment])
-def list_shipments(session: SessionDep, _principal: PrincipalDep, q: Search = None,
-                   shipment_status: Annotated[str | None, Query(alias="status", max_length=32)] = None,
-                   limit: Limit = 50, offset: Offset = 0) -> Page[m.Shipment]:
+def list_shipments(
+    session: SessionDep,
+    _principal: PrincipalDep,
+    q: Search = None,
+    shipment_status: Annotated[str | None, Query(alias="status", max_length=32)] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[m.Shipment]:
     """Shipments, newest first, searched by id, origin, destination, lane or carrier, optionally of one status."""
     where = [m.Shipment.status == shipment_status] if shipment_status else []
     search = [m.Shipment.id, m.Shipment.origin, m.Shipment.destination, m.Shipment.lane, m.Shipment.carrier]
@@ -113,14 +130,16 @@ def list_shipments(session: SessionDep, _principal: PrincipalDep, q: Search = No
 def get_shipment(shipment_id: str, session: SessionDep, _principal: PrincipalDep) -> ShipmentDetail:
     """A shipment with its scans and decisions."""
     shipment = _get(session, m.Shipment, shipment_id, "shipment")
-    scans = session.exec(select(m.ScanEvent).where(m.ScanEvent.shipment_id == shipment_id)
-                         .order_by(m.ScanEvent.at, m.ScanEvent.id)).all()
+    scans = session.exec(
+        select(m.ScanEvent).where(m.ScanEvent.shipment_id == shipment_id).order_by(m.ScanEvent.at, m.ScanEvent.id)
+    ).all()
     return ShipmentDetail(shipment=shipment, scans=list(scans), decisions=decisions_naming(session, shipment_id))
 
 
 @router.get("/trucks", response_model=Page[m.Vehicle])
-def list_trucks(session: SessionDep, _principal: PrincipalDep, q: Search = None,
-                limit: Limit = 50, offset: Offset = 0) -> Page[m.Vehicle]:
+def list_trucks(
+    session: SessionDep, _principal: PrincipalDep, q: Search = None, limit: Limit = 50, offset: Offset = 0
+) -> Page[m.Vehicle]:
     """Own-fleet trucks by code, searched by code, home DC or status."""
     search = [m.Vehicle.code, m.Vehicle.home_dc, m.Vehicle.status]
     return _listing(session, m.Vehicle, m.Vehicle.code, search, q, limit, offset)
@@ -130,17 +149,24 @@ def list_trucks(session: SessionDep, _principal: PrincipalDep, q: Search = None,
 def get_truck(code: str, session: SessionDep, _principal: PrincipalDep) -> TruckDetail:
     """A truck with its latest telemetry, work orders and decisions."""
     truck = _get(session, m.Vehicle, code, "truck")
-    telemetry = session.exec(select(m.TelemetryReading).where(m.TelemetryReading.truck == code)
-                             .order_by(m.TelemetryReading.at.desc()).limit(RECENT_TELEMETRY)).all()
-    orders = session.exec(select(m.WorkOrder).where(m.WorkOrder.truck == code)
-                          .order_by(m.WorkOrder.opened_at.desc())).all()
-    return TruckDetail(truck=truck, telemetry=list(telemetry), work_orders=list(orders),
-                       decisions=decisions_naming(session, code))
+    telemetry = session.exec(
+        select(m.TelemetryReading)
+        .where(m.TelemetryReading.truck == code)
+        .order_by(m.TelemetryReading.at.desc())
+        .limit(RECENT_TELEMETRY)
+    ).all()
+    orders = session.exec(
+        select(m.WorkOrder).where(m.WorkOrder.truck == code).order_by(m.WorkOrder.opened_at.desc())
+    ).all()
+    return TruckDetail(
+        truck=truck, telemetry=list(telemetry), work_orders=list(orders), decisions=decisions_naming(session, code)
+    )
 
 
 @router.get("/skus", response_model=Page[m.Sku])
-def list_skus(session: SessionDep, _principal: PrincipalDep, q: Search = None,
-              limit: Limit = 50, offset: Offset = 0) -> Page[m.Sku]:
+def list_skus(
+    session: SessionDep, _principal: PrincipalDep, q: Search = None, limit: Limit = 50, offset: Offset = 0
+) -> Page[m.Sku]:
     """SKUs by code, searched by code, name or category."""
     search = [m.Sku.code, m.Sku.name, m.Sku.category]
     return _listing(session, m.Sku, m.Sku.code, search, q, limit, offset)
@@ -150,14 +176,16 @@ def list_skus(session: SessionDep, _principal: PrincipalDep, q: Search = None,
 def get_sku(code: str, session: SessionDep, _principal: PrincipalDep) -> SkuDetail:
     """A SKU with its stock positions and decisions."""
     sku = _get(session, m.Sku, code, "SKU")
-    positions = session.exec(select(m.InventoryPosition).where(m.InventoryPosition.sku == code)
-                             .order_by(m.InventoryPosition.location)).all()
+    positions = session.exec(
+        select(m.InventoryPosition).where(m.InventoryPosition.sku == code).order_by(m.InventoryPosition.location)
+    ).all()
     return SkuDetail(sku=sku, positions=list(positions), decisions=decisions_naming(session, code))
 
 
 @router.get("/lanes", response_model=Page[m.Lane])
-def list_lanes(session: SessionDep, _principal: PrincipalDep, q: Search = None,
-               limit: Limit = 50, offset: Offset = 0) -> Page[m.Lane]:
+def list_lanes(
+    session: SessionDep, _principal: PrincipalDep, q: Search = None, limit: Limit = 50, offset: Offset = 0
+) -> Page[m.Lane]:
     """Lanes by code, searched by code, origin DC or destination region."""
     search = [m.Lane.code, m.Lane.origin, m.Lane.dest_region]
     return _listing(session, m.Lane, m.Lane.code, search, q, limit, offset)
@@ -172,8 +200,9 @@ def get_lane(code: str, session: SessionDep, _principal: PrincipalDep) -> LaneDe
 
 
 @router.get("/carriers", response_model=Page[m.Carrier])
-def list_carriers(session: SessionDep, _principal: PrincipalDep, q: Search = None,
-                  limit: Limit = 50, offset: Offset = 0) -> Page[m.Carrier]:
+def list_carriers(
+    session: SessionDep, _principal: PrincipalDep, q: Search = None, limit: Limit = 50, offset: Offset = 0
+) -> Page[m.Carrier]:
     """Carriers by code, searched by code or name."""
     return _listing(session, m.Carrier, m.Carrier.code, [m.Carrier.code, m.Carrier.name], q, limit, offset)
 

@@ -26,28 +26,60 @@ VERDICT_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 # Parameters that name twin entities, and the kind of entity each names.
 CODE_KINDS = {
-    "shipment_id": "shipment", "shipments": "shipment", "stops": "shipment",
-    "carrier": "carrier", "to_carrier": "carrier", "from_carrier": "carrier",
-    "sku": "sku", "transfer_sku": "sku", "truck": "truck", "removed_truck": "truck", "lane": "lane",
-    "dc": "dc", "location": "dc", "from": "dc", "to": "dc", "customer": "customer",
+    "shipment_id": "shipment",
+    "shipments": "shipment",
+    "stops": "shipment",
+    "carrier": "carrier",
+    "to_carrier": "carrier",
+    "from_carrier": "carrier",
+    "sku": "sku",
+    "transfer_sku": "sku",
+    "truck": "truck",
+    "removed_truck": "truck",
+    "lane": "lane",
+    "dc": "dc",
+    "location": "dc",
+    "from": "dc",
+    "to": "dc",
+    "customer": "customer",
 }
-TABLES: dict[str, type[SQLModel]] = {"shipment": m.Shipment, "carrier": m.Carrier, "sku": m.Sku, "truck": m.Vehicle,
-                                     "lane": m.Lane, "dc": m.Location, "customer": m.Location}
+TABLES: dict[str, type[SQLModel]] = {
+    "shipment": m.Shipment,
+    "carrier": m.Carrier,
+    "sku": m.Sku,
+    "truck": m.Vehicle,
+    "lane": m.Lane,
+    "dc": m.Location,
+    "customer": m.Location,
+}
 
 
 def _summary(record: m.DecisionRecord) -> DecisionSummary:
     """A stored decision as a listing item."""
     decision = Decision.model_validate(record.payload)
-    return DecisionSummary(decision_id=record.id, exception_id=record.exception_id, specialist=decision.specialist,
-                           status=record.status, confidence=record.confidence, actions=decision.actions,
-                           cost_usd=decision.expected_impact.cost_usd, policy=decision.policy,
-                           created_at=record.created_at, updated_at=record.updated_at)
+    return DecisionSummary(
+        decision_id=record.id,
+        exception_id=record.exception_id,
+        specialist=decision.specialist,
+        status=record.status,
+        confidence=record.confidence,
+        actions=decision.actions,
+        cost_usd=decision.expected_impact.cost_usd,
+        policy=decision.policy,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+    )
 
 
 @router.get("", response_model=Page[DecisionSummary])
-def list_decisions(session: SessionDep, _principal: PrincipalDep,
-                   decision_status: Annotated[DecisionStatus | None, Query(alias="status")] = None,
-                   specialist: Specialist | None = None, limit: Limit = 50, offset: Offset = 0) -> Page[DecisionSummary]:
+def list_decisions(
+    session: SessionDep,
+    _principal: PrincipalDep,
+    decision_status: Annotated[DecisionStatus | None, Query(alias="status")] = None,
+    specialist: Specialist | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[DecisionSummary]:
     """Decisions, newest first, optionally of one status (e.g. `pending_approval`) and specialist."""
     statement = select(m.DecisionRecord).order_by(m.DecisionRecord.created_at.desc(), m.DecisionRecord.id.desc())
     if decision_status:
@@ -81,19 +113,30 @@ def _resume(desk: Desk, metrics: Metrics, decision_id: str, verdict: Verdict) ->
     return decision
 
 
-@router.post("/{decision_id}/approve", response_model=Decision, responses=VERDICT_RESPONSES,
-             operation_id="approve_decision")
-def approve(decision_id: str, principal: PlannerDep, desk: DeskDep, metrics: MetricsDep,
-            reason: Annotated[Reason | None, Body(embed=True, examples=["Cause confirmed with the carrier"])] = None,
-            ) -> Decision:
+@router.post(
+    "/{decision_id}/approve", response_model=Decision, responses=VERDICT_RESPONSES, operation_id="approve_decision"
+)
+def approve(
+    decision_id: str,
+    principal: PlannerDep,
+    desk: DeskDep,
+    metrics: MetricsDep,
+    reason: Annotated[Reason | None, Body(embed=True, examples=["Cause confirmed with the carrier"])] = None,
+) -> Decision:
     """Approve a decision waiting for a person: its actions execute once."""
     return _resume(desk, metrics, decision_id, Verdict(verdict="approve", actor=principal.name, reason=reason))
 
 
-@router.post("/{decision_id}/reject", response_model=Decision, responses=VERDICT_RESPONSES,
-             operation_id="reject_decision")
-def reject(decision_id: str, principal: PlannerDep, desk: DeskDep, metrics: MetricsDep,
-           reason: Annotated[Reason, Body(embed=True, examples=["The customer agreed to a later delivery"])]) -> Decision:
+@router.post(
+    "/{decision_id}/reject", response_model=Decision, responses=VERDICT_RESPONSES, operation_id="reject_decision"
+)
+def reject(
+    decision_id: str,
+    principal: PlannerDep,
+    desk: DeskDep,
+    metrics: MetricsDep,
+    reason: Annotated[Reason, Body(embed=True, examples=["The customer agreed to a later delivery"])],
+) -> Decision:
     """Reject a decision waiting for a person, with the reason; nothing executes."""
     return _resume(desk, metrics, decision_id, Verdict(verdict="reject", actor=principal.name, reason=reason))
 
@@ -127,20 +170,43 @@ def _check_codes(session: Session, actions: list[ActionIn]) -> None:
     errors = [
         {"type": "value_error", "loc": where, "input": code, "msg": f"{code} is not a {kind} in the twin"}
         for index, action in enumerate(actions)
-        for where, kind, code in _references(to_action(action).params.as_dict(), ("body", "actions", index, action.type, "params"))
+        for where, kind, code in _references(
+            to_action(action).params.as_dict(), ("body", "actions", index, action.type, "params")
+        )
         if not _in_twin(session, kind, code)
     ]
     if errors:
         raise RequestValidationError(errors)
 
 
-@router.post("/{decision_id}/override", response_model=Decision, responses=VERDICT_RESPONSES,
-             operation_id="override_decision")
-def override(decision_id: str, principal: PlannerDep, session: SessionDep, desk: DeskDep, metrics: MetricsDep,
-             actions: Annotated[list[ActionIn], Body(min_length=1, max_length=50, examples=[[
-                 {"type": "switch_carrier", "params": {"shipment_id": "SHP-009420", "to_carrier": "CAR-PRAIRIE"}}]])],
-             reason: Annotated[Reason, Body(examples=["CAR-PRAIRIE has a truck at the dock now"])]) -> Decision:
+@router.post(
+    "/{decision_id}/override", response_model=Decision, responses=VERDICT_RESPONSES, operation_id="override_decision"
+)
+def override(
+    decision_id: str,
+    principal: PlannerDep,
+    session: SessionDep,
+    desk: DeskDep,
+    metrics: MetricsDep,
+    actions: Annotated[
+        list[ActionIn],
+        Body(
+            min_length=1,
+            max_length=50,
+            examples=[
+                [{"type": "switch_carrier", "params": {"shipment_id": "SHP-009420", "to_carrier": "CAR-PRAIRIE"}}]
+            ],
+        ),
+    ],
+    reason: Annotated[Reason, Body(examples=["CAR-PRAIRIE has a truck at the dock now"])],
+) -> Decision:
     """Replace a waiting decision's actions with edited ones (kept as labelled data) and execute them."""
     _check_codes(session, actions)
-    return _resume(desk, metrics, decision_id, Verdict(verdict="override", actor=principal.name, reason=reason,
-                                                       actions=[to_action(action) for action in actions]))
+    return _resume(
+        desk,
+        metrics,
+        decision_id,
+        Verdict(
+            verdict="override", actor=principal.name, reason=reason, actions=[to_action(action) for action in actions]
+        ),
+    )

@@ -18,10 +18,16 @@ from twin import models as m
 
 router = APIRouter(prefix="/v1/exceptions", tags=["exceptions"])
 
-IdempotencyKey = Annotated[str | None, Header(
-    alias="Idempotency-Key", min_length=1, max_length=128,
-    description="Send the same key on a retry to get the same decision back (never a second one); a key is bound "
-                "to its first request body (another body with it is a 422).")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=128,
+        description="Send the same key on a retry to get the same decision back (never a second one); a key is bound "
+        "to its first request body (another body with it is a 422).",
+    ),
+]
 
 
 def _already_taken_in(session: Session, exception: ExceptionIn, idempotency_key: str | None) -> bool:
@@ -34,26 +40,43 @@ def _already_taken_in(session: Session, exception: ExceptionIn, idempotency_key:
     return bool(clauses) and session.exec(select(m.ExceptionRecord.id).where(or_(*clauses))).first() is not None
 
 
-@router.post("", response_model=Decision, status_code=status.HTTP_201_CREATED, responses={
-    200: {"model": Decision, "description": "A retry (same `Idempotency-Key` or `external_id`): the first decision; "
-                                            "or a duplicate of an open exception on the same subject: its decision, "
-                                            "with `duplicate_of`."},
-    409: {"description": "The decision is still being made by another request; retry after `Retry-After` seconds."},
-    422: {"description": "Invalid body, or an `Idempotency-Key` reused with another body."},
-    503: {"description": "No trained models yet."},
-})
-def post_exception(exception: ExceptionIn, principal: ReporterDep, session: SessionDep, desk: DeskDep,
-                   metrics: MetricsDep, response: Response, idempotency_key: IdempotencyKey = None) -> Decision:
+@router.post(
+    "",
+    response_model=Decision,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {
+            "model": Decision,
+            "description": "A retry (same `Idempotency-Key` or `external_id`): the first decision; "
+            "or a duplicate of an open exception on the same subject: its decision, "
+            "with `duplicate_of`.",
+        },
+        409: {"description": "The decision is still being made by another request; retry after `Retry-After` seconds."},
+        422: {"description": "Invalid body, or an `Idempotency-Key` reused with another body."},
+        503: {"description": "No trained models yet."},
+    },
+)
+def post_exception(
+    exception: ExceptionIn,
+    principal: ReporterDep,
+    session: SessionDep,
+    desk: DeskDep,
+    metrics: MetricsDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> Decision:
     """Report an exception; the desk classifies it, a specialist decides, and the policy gate executes or pauses it."""
     retry = _already_taken_in(session, exception, idempotency_key)
     try:
         decision = desk.submit(exception, principal.name, idempotency_key)
     except IdempotencyMismatch as error:
-        raise RequestValidationError([{"type": "value_error", "loc": ("header", "Idempotency-Key"),
-                                       "msg": str(error), "input": idempotency_key}]) from error
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ("header", "Idempotency-Key"), "msg": str(error), "input": idempotency_key}]
+        ) from error
     except DecisionPending as error:
-        raise HTTPException(status.HTTP_409_CONFLICT, f"{error}: retry shortly",
-                            headers={"Retry-After": "2"}) from error
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, f"{error}: retry shortly", headers={"Retry-After": "2"}
+        ) from error
     except Exception as error:
         metrics.count_error("submit", error)
         raise
@@ -67,8 +90,9 @@ def post_exception(exception: ExceptionIn, principal: ReporterDep, session: Sess
 def _with_decision_id() -> Select:
     """Exceptions joined to the id of their decision, if any."""
     answered_by = func.coalesce(m.ExceptionRecord.duplicate_of, m.ExceptionRecord.id)
-    return (select(m.ExceptionRecord, m.DecisionRecord.id)
-            .outerjoin(m.DecisionRecord, m.DecisionRecord.exception_id == answered_by))
+    return select(m.ExceptionRecord, m.DecisionRecord.id).outerjoin(
+        m.DecisionRecord, m.DecisionRecord.exception_id == answered_by
+    )
 
 
 def _exception_out(row: Row) -> ExceptionOut:
@@ -78,11 +102,14 @@ def _exception_out(row: Row) -> ExceptionOut:
 
 
 @router.get("", response_model=Page[ExceptionOut])
-def list_exceptions(session: SessionDep, _principal: PrincipalDep,
-                    exception_status: Annotated[Literal["open", "decided", "closed"] | None,
-                                                Query(alias="status")] = None,
-                    exception_type: Annotated[ExceptionType | None, Query(alias="type")] = None,
-                    limit: Limit = 50, offset: Offset = 0) -> Page[ExceptionOut]:
+def list_exceptions(
+    session: SessionDep,
+    _principal: PrincipalDep,
+    exception_status: Annotated[Literal["open", "decided", "closed"] | None, Query(alias="status")] = None,
+    exception_type: Annotated[ExceptionType | None, Query(alias="type")] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[ExceptionOut]:
     """Exceptions, newest first, optionally of one status and type."""
     statement = _with_decision_id().order_by(m.ExceptionRecord.created_at.desc(), m.ExceptionRecord.id.desc())
     if exception_status:

@@ -75,6 +75,11 @@ def readyz(request: Request) -> JSONResponse:
     database, seeded = _database(request)
     models, knowledge = _models(request), _knowledge_base(request)
     ready = database == "ok" and seeded and models == "ok" and knowledge == "ok"
-    body = Readiness(status="ready" if ready else "not_ready", database=database, seeded=seeded, models=models,
-                     knowledge_base=knowledge)
+    body = Readiness(
+        status="ready" if ready else "not_ready",
+        database=database,
+        seeded=seeded,
+        models=models,
+        knowledge_base=knowledge,
+    )
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)

@@ -73,34 +73,52 @@ def _weeks(session: Session, now: datetime, count: int) -> list[Week]:
     since = datetime.combine(starts[0], time.min, tzinfo=UTC)
     delivered, on_time = Counter(), Counter()
     for delivered_at, promised_at in session.execute(
-            select(m.Shipment.delivered_at, m.Shipment.promised_at).where(m.Shipment.delivered_at >= since,
-                                                                      m.Shipment.delivered_at < until)):
+        select(m.Shipment.delivered_at, m.Shipment.promised_at).where(
+            m.Shipment.delivered_at >= since, m.Shipment.delivered_at < until
+        )
+    ):
         delivered[_monday(delivered_at)] += 1
         on_time[_monday(delivered_at)] += delivered_at <= promised_at
     failures, downtime = Counter(), defaultdict(float)
-    for opened_at, closed_at in session.execute(select(m.WorkOrder.opened_at, m.WorkOrder.closed_at).where(
-            m.WorkOrder.kind == "corrective", m.WorkOrder.opened_at >= since, m.WorkOrder.opened_at < until)):
+    for opened_at, closed_at in session.execute(
+        select(m.WorkOrder.opened_at, m.WorkOrder.closed_at).where(
+            m.WorkOrder.kind == "corrective", m.WorkOrder.opened_at >= since, m.WorkOrder.opened_at < until
+        )
+    ):
         failures[_monday(opened_at)] += 1
         downtime[_monday(opened_at)] += ((closed_at or now) - opened_at).total_seconds() / 3600
-    return [Week(week_start=start, delivered=delivered[start], on_time=on_time[start],
-                 on_time_rate=round(on_time[start] / delivered[start], 4) if delivered[start] else None,
-                 failures=failures[start], downtime_hours=round(downtime[start], 1)) for start in starts]
+    return [
+        Week(
+            week_start=start,
+            delivered=delivered[start],
+            on_time=on_time[start],
+            on_time_rate=round(on_time[start] / delivered[start], 4) if delivered[start] else None,
+            failures=failures[start],
+            downtime_hours=round(downtime[start], 1),
+        )
+        for start in starts
+    ]
 
 
 def _stock(session: Session) -> StockNow:
     """Counts of stock positions at zero, under safety stock and under their reorder point."""
     positions = session.exec(select(m.InventoryPosition)).all()
-    return StockNow(positions=len(positions), at_zero=sum(p.on_hand <= 0 for p in positions),
-                    below_safety_stock=sum(p.on_hand < p.safety_stock for p in positions),
-                    below_reorder_point=sum(p.on_hand + p.in_transit < p.reorder_point for p in positions))
+    return StockNow(
+        positions=len(positions),
+        at_zero=sum(p.on_hand <= 0 for p in positions),
+        below_safety_stock=sum(p.on_hand < p.safety_stock for p in positions),
+        below_reorder_point=sum(p.on_hand + p.in_transit < p.reorder_point for p in positions),
+    )
 
 
 def _decision_days(records: list[m.DecisionRecord]) -> list[DecisionDay]:
     """Per day of decision: counts by status and the expected cost of what executed."""
     days: dict[date, DecisionDay] = {}
     for record in records:
-        day = days.setdefault(record.created_at.date(), DecisionDay(
-            day=record.created_at.date(), by_status={}, executed_cost_usd=0.0, expedite_cost_usd=0.0))
+        day = days.setdefault(
+            record.created_at.date(),
+            DecisionDay(day=record.created_at.date(), by_status={}, executed_cost_usd=0.0, expedite_cost_usd=0.0),
+        )
         day.by_status[record.status] = day.by_status.get(record.status, 0) + 1
         if record.status in SPENDING_STATUSES:
             cost = float((record.payload.get("expected_impact") or {}).get("cost_usd", 0.0))
@@ -111,12 +129,19 @@ def _decision_days(records: list[m.DecisionRecord]) -> list[DecisionDay]:
 
 
 @router.get("/kpis", response_model=Kpis)
-def kpis(session: SessionDep, _principal: PrincipalDep,
-         weeks: Annotated[int, Query(ge=1, le=52, description="Complete weeks before the twin's current one.")] = 12) -> Kpis:
+def kpis(
+    session: SessionDep,
+    _principal: PrincipalDep,
+    weeks: Annotated[int, Query(ge=1, le=52, description="Complete weeks before the twin's current one.")] = 12,
+) -> Kpis:
     """Weekly operations figures of the complete weeks before the twin's clock, stock now, and decisions over time."""
     now = store.as_of(session) or datetime.now(UTC)
     records = list(session.exec(select(m.DecisionRecord).order_by(m.DecisionRecord.created_at)).all())
-    return Kpis(as_of=now, weeks=_weeks(session, now, weeks), stock=_stock(session),
-                decisions_by_status=dict(Counter(r.status for r in records)),
-                decisions_by_specialist=dict(Counter(r.specialist for r in records)),
-                decision_days=_decision_days(records))
+    return Kpis(
+        as_of=now,
+        weeks=_weeks(session, now, weeks),
+        stock=_stock(session),
+        decisions_by_status=dict(Counter(r.status for r in records)),
+        decisions_by_specialist=dict(Counter(r.specialist for r in records)),
+        decision_days=_decision_days(records),
+    )

@@ -66,30 +66,57 @@ class Network(BaseModel):
 
 def _routes(session: Session, day: date) -> list[RouteLine]:
     """Every DC's active routes of the day."""
-    return [RouteLine(route_id=route.id, truck=route.truck, dc=route.dc, status=route.status,
-                      stops=[stop.customer for stop in stops])
-            for dc in store.dcs(session) for route, stops in store.routes_on(session, day, dc.code)]
+    return [
+        RouteLine(
+            route_id=route.id,
+            truck=route.truck,
+            dc=route.dc,
+            status=route.status,
+            stops=[stop.customer for stop in stops],
+        )
+        for dc in store.dcs(session)
+        for route, stops in store.routes_on(session, day, dc.code)
+    ]
 
 
 def _at_risk(session: Session, now: datetime) -> list[AtRisk]:
     """Shipments past their promise, trucks named by open exceptions or off the road, stock under its reorder point."""
-    late = session.exec(select(m.Shipment).where(m.Shipment.status != "delivered", m.Shipment.promised_at < now)
-                        .order_by(m.Shipment.promised_at)).all()
-    risks = [AtRisk(kind="shipment", code=s.id, at=s.destination, reason=f"promised {s.promised_at:%Y-%m-%d %H:%M}, "
-                                                                         f"not delivered") for s in late]
-    flagged = {exception.refs.get("asset_id") for exception in session.exec(
-        select(m.ExceptionRecord).where(m.ExceptionRecord.status == "open")).all()}
+    late = session.exec(
+        select(m.Shipment)
+        .where(m.Shipment.status != "delivered", m.Shipment.promised_at < now)
+        .order_by(m.Shipment.promised_at)
+    ).all()
+    risks = [
+        AtRisk(
+            kind="shipment",
+            code=s.id,
+            at=s.destination,
+            reason=f"promised {s.promised_at:%Y-%m-%d %H:%M}, not delivered",
+        )
+        for s in late
+    ]
+    flagged = {
+        exception.refs.get("asset_id")
+        for exception in session.exec(select(m.ExceptionRecord).where(m.ExceptionRecord.status == "open")).all()
+    }
     for truck in store.fleet(session):
         if truck.code in flagged or truck.status != "active":
             reason = "named by an open exception" if truck.code in flagged else truck.status.replace("_", " ")
             risks.append(AtRisk(kind="truck", code=truck.code, at=truck.home_dc, reason=reason))
-    low = session.exec(select(m.InventoryPosition)
-                       .where(m.InventoryPosition.on_hand + m.InventoryPosition.in_transit
-                              < m.InventoryPosition.reorder_point)
-                       .order_by(m.InventoryPosition.location, m.InventoryPosition.sku)).all()
-    risks += [AtRisk(kind="stock", code=p.sku, at=p.location,
-                     reason=f"{p.on_hand} on hand + {p.in_transit} in transit < reorder point {p.reorder_point}")
-              for p in low]
+    low = session.exec(
+        select(m.InventoryPosition)
+        .where(m.InventoryPosition.on_hand + m.InventoryPosition.in_transit < m.InventoryPosition.reorder_point)
+        .order_by(m.InventoryPosition.location, m.InventoryPosition.sku)
+    ).all()
+    risks += [
+        AtRisk(
+            kind="stock",
+            code=p.sku,
+            at=p.location,
+            reason=f"{p.on_hand} on hand + {p.in_transit} in transit < reorder point {p.reorder_point}",
+        )
+        for p in low
+    ]
     return risks
 
 
@@ -99,8 +126,19 @@ def network(session: SessionDep, _principal: PrincipalDep) -> Network:
     now = store.as_of(session) or datetime.now(UTC)
     places = session.exec(select(m.Location).order_by(m.Location.kind.desc(), m.Location.code)).all()
     dc_of_region = {place.region: place.code for place in places if place.kind == "dc"}
-    lanes = [LaneLine(code=lane.code, origin=lane.origin, destination=dc_of_region.get(lane.dest_region, lane.origin),
-                      distance_miles=lane.distance_miles)
-             for lane in session.exec(select(m.Lane).order_by(m.Lane.code)).all()]
-    return Network(as_of=now, places=[Place.model_validate(place, from_attributes=True) for place in places],
-                   lanes=lanes, routes=_routes(session, now.date()), at_risk=_at_risk(session, now))
+    lanes = [
+        LaneLine(
+            code=lane.code,
+            origin=lane.origin,
+            destination=dc_of_region.get(lane.dest_region, lane.origin),
+            distance_miles=lane.distance_miles,
+        )
+        for lane in session.exec(select(m.Lane).order_by(m.Lane.code)).all()
+    ]
+    return Network(
+        as_of=now,
+        places=[Place.model_validate(place, from_attributes=True) for place in places],
+        lanes=lanes,
+        routes=_routes(session, now.date()),
+        at_risk=_at_risk(session, now),
+    )

@@ -27,33 +27,69 @@ def list_policies(session: SessionDep, _principal: PrincipalDep) -> list[PolicyO
 def _scope(session: Session, query: str | None, body: str | None) -> str:
     """The rule's scope (`*` by default): the same in query and body when both are sent, and known to the twin."""
     if query and body and query != body:
-        raise RequestValidationError([{"type": "value_error", "loc": ("query", "scope"), "input": query,
-                                       "msg": f"scope {query!r} in the query differs from {body!r} in the body"}])
+        raise RequestValidationError(
+            [
+                {
+                    "type": "value_error",
+                    "loc": ("query", "scope"),
+                    "input": query,
+                    "msg": f"scope {query!r} in the query differs from {body!r} in the body",
+                }
+            ]
+        )
     scope = query or body or "*"
     location = session.get(m.Location, scope)
     if scope != "*" and session.get(m.Lane, scope) is None and not (location and location.kind == "dc"):
-        raise RequestValidationError([{"type": "value_error", "loc": ("query" if query else "body", "scope"),
-                                       "input": scope, "msg": f"scope {scope!r} is not `*`, a DC or a lane of the twin"}])
+        raise RequestValidationError(
+            [
+                {
+                    "type": "value_error",
+                    "loc": ("query" if query else "body", "scope"),
+                    "input": scope,
+                    "msg": f"scope {scope!r} is not `*`, a DC or a lane of the twin",
+                }
+            ]
+        )
     return scope
 
 
-@router.put("/{action_type}", response_model=PolicyOut, responses={
-    404: {"description": "Unknown action type."}, 422: {"description": "Bad bounds or an unknown scope."}})
-def put_policy(action_type: str, policy: PolicyIn, session: SessionDep, principal: ArchitectDep,
-               scope: Annotated[Code | None, Query(description="`*` (default), a DC such as DC-DAL, "
-                                                               "or a lane such as DAL-HOU.")] = None) -> PolicyOut:
+@router.put(
+    "/{action_type}",
+    response_model=PolicyOut,
+    responses={404: {"description": "Unknown action type."}, 422: {"description": "Bad bounds or an unknown scope."}},
+)
+def put_policy(
+    action_type: str,
+    policy: PolicyIn,
+    session: SessionDep,
+    principal: ArchitectDep,
+    scope: Annotated[
+        Code | None, Query(description="`*` (default), a DC such as DC-DAL, or a lane such as DAL-HOU.")
+    ] = None,
+) -> PolicyOut:
     """Set the autonomy of an action type in a scope; the change is audited with the rule before and after."""
     if action_type not in ACTION_PARAMS:
-        raise HTTPException(status.HTTP_404_NOT_FOUND,
-                            f"unknown action type {action_type!r}; known: {', '.join(sorted(ACTION_PARAMS))}")
-    rule = PolicyRule(action_type=action_type, scope=_scope(session, scope, policy.scope),
-                      **policy.model_dump(exclude={"scope"}))
-    row = session.exec(select(m.Policy).where(m.Policy.action_type == action_type, m.Policy.scope == rule.scope)).first()
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"unknown action type {action_type!r}; known: {', '.join(sorted(ACTION_PARAMS))}"
+        )
+    rule = PolicyRule(
+        action_type=action_type, scope=_scope(session, scope, policy.scope), **policy.model_dump(exclude={"scope"})
+    )
+    row = session.exec(
+        select(m.Policy).where(m.Policy.action_type == action_type, m.Policy.scope == rule.scope)
+    ).first()
     before = PolicyRule.model_validate(row, from_attributes=True).model_dump() if row else None
     row = row or m.Policy(action_type=action_type, scope=rule.scope, updated_at=datetime.now(UTC))
     row.sqlmodel_update({**rule.model_dump(), "updated_by": principal.name, "updated_at": datetime.now(UTC)})
     session.add(row)
-    access.audit(session, principal.name, "policy_updated", action_type=action_type, scope=rule.scope,
-                 before=before, after=rule.model_dump())
+    access.audit(
+        session,
+        principal.name,
+        "policy_updated",
+        action_type=action_type,
+        scope=rule.scope,
+        before=before,
+        after=rule.model_dump(),
+    )
     session.flush()
     return PolicyOut.model_validate(row)

@@ -50,7 +50,14 @@ def get_verdicts(decision_id: str, session: SessionDep, _principal: PrincipalDep
     """The verdicts (with their reasons) and overrides recorded on a decision."""
     if session.get(m.DecisionRecord, decision_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no decision with id {decision_id!r}")
-    verdicts = session.exec(select(m.Approval).where(m.Approval.decision_id == decision_id).order_by(m.Approval.at)).all()
-    overrides = session.exec(select(m.Override).where(m.Override.decision_id == decision_id).order_by(m.Override.at)).all()
-    return Verdicts(decision_id=decision_id, verdicts=[VerdictOut.model_validate(v) for v in verdicts],
-                    overrides=[OverrideOut.model_validate(o) for o in overrides])
+    verdicts = session.exec(
+        select(m.Approval).where(m.Approval.decision_id == decision_id).order_by(m.Approval.at)
+    ).all()
+    overrides = session.exec(
+        select(m.Override).where(m.Override.decision_id == decision_id).order_by(m.Override.at)
+    ).all()
+    return Verdicts(
+        decision_id=decision_id,
+        verdicts=[VerdictOut.model_validate(v) for v in verdicts],
+        overrides=[OverrideOut.model_validate(o) for o in overrides],
+    )

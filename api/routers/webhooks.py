@@ -23,8 +23,9 @@ class WebhookIn(BaseModel):
 
     url: AnyHttpUrl
     event_types: list[EventType] = Field(min_length=1, max_length=50)
-    secret: str | None = Field(None, min_length=16, max_length=256,
-                               description="HMAC key for the signature; generated when absent.")
+    secret: str | None = Field(
+        None, min_length=16, max_length=256, description="HMAC key for the signature; generated when absent."
+    )
 
 
 class WebhookOut(BaseModel):
@@ -52,8 +53,9 @@ class WebhookCreated(WebhookOut):
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=WebhookCreated)
-def create_webhook(webhook: WebhookIn, request: Request, session: SessionDep,
-                   principal: ArchitectDep) -> WebhookCreated:
+def create_webhook(
+    webhook: WebhookIn, request: Request, session: SessionDep, principal: ArchitectDep
+) -> WebhookCreated:
     """Register a receiver; every delivery carries `X-Yardmaster-Timestamp: <unix seconds>` and
     `X-Yardmaster-Signature: sha256=<HMAC-SHA256 of "<timestamp>." followed by the raw body>`.
 
@@ -62,12 +64,14 @@ def create_webhook(webhook: WebhookIn, request: Request, session: SessionDep,
     """
     url = str(webhook.url)
     if problem := target_problem(url, request.app.state.webhook_settings.allow_private):
-        raise RequestValidationError([{"type": "value_error", "loc": ("body", "url"), "msg": problem,
-                                       "input": redacted(url)}])
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ("body", "url"), "msg": problem, "input": redacted(url)}]
+        )
     generated = None if webhook.secret else secrets.token_urlsafe(32)
     sealed = request.app.state.secret_box.seal(webhook.secret or generated)
-    subscription = access.add_subscription(session, url, list(dict.fromkeys(webhook.event_types)), sealed,
-                                           principal.name)
+    subscription = access.add_subscription(
+        session, url, list(dict.fromkeys(webhook.event_types)), sealed, principal.name
+    )
     return WebhookCreated(secret=generated, **WebhookOut.model_validate(subscription).model_dump())
 
 

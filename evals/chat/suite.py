@@ -41,12 +41,23 @@ from graph.desk import Desk
 from twin import models as m
 
 CHAT_SUITE = "chat"
-GATES = {"intent_accuracy": 0.95, "intent_accuracy_cross_validated": 0.0, "slot_f1": 0.95, "abstains_when_ambiguous": 1.0, "no_exception_without_yes": 1.0,
-         "answers_supported": 1.0, "role_refusals_correct": 1.0}
+GATES = {
+    "intent_accuracy": 0.95,
+    "intent_accuracy_cross_validated": 0.0,
+    "slot_f1": 0.95,
+    "abstains_when_ambiguous": 1.0,
+    "no_exception_without_yes": 1.0,
+    "answers_supported": 1.0,
+    "role_refusals_correct": 1.0,
+}
 # Who may do each act through the REST API (api/routers: POST /v1/exceptions needs integrator or planner, the
 # verdict endpoints need planner; admin passes every check), written from the routers, not from the chat's tools.
-REST_ROLES = {"report": {"integrator", "planner", "admin"}, "approve": {"planner", "admin"}, "reject": {"planner", "admin"},
-              "override": {"planner", "admin"}}
+REST_ROLES = {
+    "report": {"integrator", "planner", "admin"},
+    "approve": {"planner", "admin"},
+    "reject": {"planner", "admin"},
+    "override": {"planner", "admin"},
+}
 ROLES = ("viewer", "planner", "architect", "integrator", "admin")
 ACT_TOOLS = tuple(ACT_ROLES)
 CV_FOLDS = 5
@@ -68,8 +79,14 @@ def load(path) -> list[LabelledUtterance]:
 
 def _metric(name: str, passed: int, total: int, failures: list[Failure], gated: bool) -> MetricResult:
     """A metric result, gated on the held-out part only."""
-    return MetricResult(name=name, value=passed / total if total else 1.0, passed=passed, total=total,
-                        gate=GATES[name.split(".")[-1]] if gated else None, failures=failures[:20])
+    return MetricResult(
+        name=name,
+        value=passed / total if total else 1.0,
+        passed=passed,
+        total=total,
+        gate=GATES[name.split(".")[-1]] if gated else None,
+        failures=failures[:20],
+    )
 
 
 def understanding_metrics(part: str, rows: list[LabelledUtterance], gated: bool) -> list[MetricResult]:
@@ -88,18 +105,30 @@ def understanding_metrics(part: str, rows: list[LabelledUtterance], gated: bool)
         if reading.intent == row.intent and not reading.abstained:
             right += 1
         else:
-            failures.append(Failure(case_id=row.text, detail=f"expected {row.intent}, read {reading.intent} "
-                                                             f"({reading.confidence}{', abstained' if reading.abstained else ''})"))
+            failures.append(
+                Failure(
+                    case_id=row.text,
+                    detail=f"expected {row.intent}, read {reading.intent} "
+                    f"({reading.confidence}{', abstained' if reading.abstained else ''})",
+                )
+            )
         expected = {(k, json.dumps(v)) for k, v in framed(row.intent, row.slots).present().items()}
         got = {(k, json.dumps(v)) for k, v in framed(reading.intent, read_slots(row.text)).present().items()}
-        true_pos, false_pos, false_neg = true_pos + len(expected & got), false_pos + len(got - expected), \
-            false_neg + len(expected - got)
+        true_pos, false_pos, false_neg = (
+            true_pos + len(expected & got),
+            false_pos + len(got - expected),
+            false_neg + len(expected - got),
+        )
     clear = [row for row in rows if row.intent != "ambiguous"]
     slot_total = 2 * true_pos + false_pos + false_neg
-    slot = MetricResult(name=f"{part}.slot_f1", value=2 * true_pos / slot_total if slot_total else 1.0,
-                        passed=true_pos, total=true_pos + max(false_pos, false_neg),
-                        gate=GATES["slot_f1"] if gated else None,
-                        extra={"true_positives": true_pos, "false_positives": false_pos, "false_negatives": false_neg})
+    slot = MetricResult(
+        name=f"{part}.slot_f1",
+        value=2 * true_pos / slot_total if slot_total else 1.0,
+        passed=true_pos,
+        total=true_pos + max(false_pos, false_neg),
+        gate=GATES["slot_f1"] if gated else None,
+        extra={"true_positives": true_pos, "false_positives": false_pos, "false_negatives": false_neg},
+    )
     results = [_metric(f"{part}.intent_accuracy", right, len(clear), failures, gated), slot]
     ambiguous = len(rows) - len(clear)
     if ambiguous:
@@ -110,10 +139,17 @@ def understanding_metrics(part: str, rows: list[LabelledUtterance], gated: bool)
 def cross_validated_accuracy(rows: list[LabelledUtterance], folds: int = CV_FOLDS) -> MetricResult:
     """Intent accuracy of the build part when each fold is read by a model trained on the other folds."""
     texts, labels = [row.text for row in rows], [row.intent for row in rows]
-    predicted = cross_val_predict(LogisticRegression(C=REGULARISATION_C, max_iter=5000), features(texts), labels,
-                                  cv=StratifiedKFold(folds, shuffle=True, random_state=0))
-    failures = [Failure(case_id=text, detail=f"expected {label}, read {guess}")
-                for text, label, guess in zip(texts, labels, predicted, strict=True) if guess != label]
+    predicted = cross_val_predict(
+        LogisticRegression(C=REGULARISATION_C, max_iter=5000),
+        features(texts),
+        labels,
+        cv=StratifiedKFold(folds, shuffle=True, random_state=0),
+    )
+    failures = [
+        Failure(case_id=text, detail=f"expected {label}, read {guess}")
+        for text, label, guess in zip(texts, labels, predicted, strict=True)
+        if guess != label
+    ]
     return _metric("build.intent_accuracy_cross_validated", len(rows) - len(failures), len(rows), failures, False)
 
 
@@ -128,12 +164,16 @@ def _supported(final: FinalEvent, results: list[ToolResultEvent], text: str) -> 
     apart from the verifier the chat uses: numbers as text, percentages also as shares)."""
     sources = text + " " + " ".join(json.dumps(r.result) for r in results)
     known = {float(n.replace(",", "")) for n in _NUMBER.findall(sources)}
-    for written in _NUMBER.findall(re.sub(r"\b(?:[A-Z]{2,4}-[A-Za-z0-9-]+|\d{4}-\d{2}-\d{2}(?:T[\d:.]+Z?)?)\b", " ",
-                                          final.answer)):
+    for written in _NUMBER.findall(
+        re.sub(r"\b(?:[A-Z]{2,4}-[A-Za-z0-9-]+|\d{4}-\d{2}-\d{2}(?:T[\d:.]+Z?)?)\b", " ", final.answer)
+    ):
         value = float(written.replace(",", ""))
         decimals = len(written.split(".")[1]) if "." in written else 0
-        near = [k for k in known if abs(k - value) <= 0.5 * 10 ** -decimals + 1e-9
-                or abs(k * 100 - value) <= 0.5 * 10 ** -decimals + 1e-9]
+        near = [
+            k
+            for k in known
+            if abs(k - value) <= 0.5 * 10**-decimals + 1e-9 or abs(k * 100 - value) <= 0.5 * 10**-decimals + 1e-9
+        ]
         if not near:
             return False
     return True
@@ -161,16 +201,19 @@ def turn_metrics(desk: Desk, rows: list[LabelledUtterance]) -> list[MetricResult
         if act:
             for role in ROLES:
                 refusals[1] += 1
-                turn = list(chat_events(build_chat_graph(desk, role, "eval"), row.text, f"eval-{index}-{role}",
-                                        f"eval-{role}"))
+                turn = list(
+                    chat_events(build_chat_graph(desk, role, "eval"), row.text, f"eval-{index}-{role}", f"eval-{role}")
+                )
                 allowed = role in REST_ROLES[act]
                 if (not _refused(turn)) if allowed else not _acted_or_staged(turn):
                     refusals[0] += 1
                 else:
                     refusals[2].append(Failure(case_id=row.text, detail=f"{role}: {turn[-1]}"))
-    return [_metric("held_out.no_exception_without_yes", *no_exception, gated=True),
-            _metric("held_out.answers_supported", *supported, gated=True),
-            _metric("held_out.role_refusals_correct", *refusals, gated=True)]
+    return [
+        _metric("held_out.no_exception_without_yes", *no_exception, gated=True),
+        _metric("held_out.answers_supported", *supported, gated=True),
+        _metric("held_out.role_refusals_correct", *refusals, gated=True),
+    ]
 
 
 def _act(intent: str) -> str | None:
@@ -196,16 +239,33 @@ def run_chat_suite(desk: Desk, llm: str) -> EvalReport:
     start, at = time.perf_counter(), datetime.now(UTC)
     build = load(UTTERANCES_PATH)
     held_out = load(HELDOUT_PATH)
-    metrics = [*understanding_metrics("build", build, gated=False), cross_validated_accuracy(build),
-               *understanding_metrics("held_out", held_out, gated=True), *turn_metrics(desk, held_out)]
-    return EvalReport(started_at=at, suites=["chat"], llm=llm, cases=len(build) + len(held_out), errors=0,
-                      seconds=round(time.perf_counter() - start, 1), median_case_seconds=0.0, slowest=[],
-                      metrics=metrics)
+    metrics = [
+        *understanding_metrics("build", build, gated=False),
+        cross_validated_accuracy(build),
+        *understanding_metrics("held_out", held_out, gated=True),
+        *turn_metrics(desk, held_out),
+    ]
+    return EvalReport(
+        started_at=at,
+        suites=["chat"],
+        llm=llm,
+        cases=len(build) + len(held_out),
+        errors=0,
+        seconds=round(time.perf_counter() - start, 1),
+        median_case_seconds=0.0,
+        slowest=[],
+        metrics=metrics,
+    )
 
 
 def evaluate_chat(harness) -> EvalReport:
     """Run the chat suite on a desk over a fresh copy of the harness's pristine twin."""
     with harness.fresh_twin() as engine:
-        toolbox = Toolbox(engine=engine, models=harness.models, knowledge=harness.knowledge, llm=harness.llm,
-                          settings=harness.settings)
+        toolbox = Toolbox(
+            engine=engine,
+            models=harness.models,
+            knowledge=harness.knowledge,
+            llm=harness.llm,
+            settings=harness.settings,
+        )
         return run_chat_suite(Desk(toolbox, InMemorySaver()), harness.settings.llm)

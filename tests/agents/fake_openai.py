@@ -46,7 +46,7 @@ class FakeOpenAI:
         class Handler(BaseHTTPRequestHandler):
             """Answers chat completions from the script."""
 
-            def do_POST(self) -> None:  # noqa: N802 (the http.server naming)
+            def do_POST(self) -> None:
                 """Record the request and send the next scripted reply (500 when the script is spent)."""
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 fake.requests.append({"path": self.path, "body": body})
@@ -56,11 +56,17 @@ class FakeOpenAI:
                 if "status" in reply:
                     self._send(reply["status"], {"error": reply["error"]})
                     return
-                self._send(200, {
-                    "id": f"chatcmpl-{len(fake.requests)}", "object": "chat.completion", "created": 0,
-                    "model": body.get("model", ""), "choices": [{"index": 0, **reply}],
-                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-                })
+                self._send(
+                    200,
+                    {
+                        "id": f"chatcmpl-{len(fake.requests)}",
+                        "object": "chat.completion",
+                        "created": 0,
+                        "model": body.get("model", ""),
+                        "choices": [{"index": 0, **reply}],
+                        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                    },
+                )
 
             def _send(self, status: int, payload: dict[str, Any]) -> None:
                 """Write a JSON response."""
@@ -71,7 +77,7 @@ class FakeOpenAI:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the http.server signature)
+            def log_message(self, format: str, *args: Any) -> None:
                 """Keep test output quiet."""
 
         return Handler

@@ -18,39 +18,64 @@ UNUSED = GenericFakeChatModel(messages=iter(()))
 def test_a_typed_exception_keeps_its_type_and_refs_without_asking_the_model():
     exception = ExceptionIn(type="late_shipment", refs=Refs(shipment_id="SHP-009420"), severity="high")
     assert classify(exception, UNUSED) == Classification(
-        type=ExceptionType.late_shipment, refs=Refs(shipment_id="SHP-009420"), specialist="routing")
+        type=ExceptionType.late_shipment, refs=Refs(shipment_id="SHP-009420"), specialist="routing"
+    )
 
 
 def test_codes_in_the_description_fill_absent_refs_and_given_refs_win():
-    exception = ExceptionIn(type="stockout_risk", refs=Refs(location="DC-DAL"),
-                            description="SKU-0042 is running low in Houston, lane DAL-HOU is slow")
+    exception = ExceptionIn(
+        type="stockout_risk",
+        refs=Refs(location="DC-DAL"),
+        description="SKU-0042 is running low in Houston, lane DAL-HOU is slow",
+    )
     result = classify(exception, UNUSED)
     assert result.refs == Refs(sku="SKU-0042", location="DC-DAL", lane="DAL-HOU")
     assert (result.specialist, result.missing) == ("inventory", [])
 
 
-@pytest.mark.parametrize(("kind", "refs", "missing"), [
-    ("late_shipment", {}, ["shipment_id"]),
-    ("stockout_risk", {"location": "DC-HOU"}, ["sku"]),
-    ("demand_spike", {}, ["sku", "location"]),
-    ("equipment_failure_risk", {"location": "DC-ATL"}, ["asset_id"]),
-    ("carrier_capacity", {"lane": "DAL-HOU"}, ["carrier"]),
-])
+@pytest.mark.parametrize(
+    ("kind", "refs", "missing"),
+    [
+        ("late_shipment", {}, ["shipment_id"]),
+        ("stockout_risk", {"location": "DC-HOU"}, ["sku"]),
+        ("demand_spike", {}, ["sku", "location"]),
+        ("equipment_failure_risk", {"location": "DC-ATL"}, ["asset_id"]),
+        ("carrier_capacity", {"lane": "DAL-HOU"}, ["carrier"]),
+    ],
+)
 def test_a_typed_exception_without_its_refs_needs_info(kind, refs, missing):
     assert classify(ExceptionIn(type=kind, refs=Refs(**refs)), UNUSED).missing == missing
 
 
-@pytest.mark.parametrize(("text", "kind", "specialist", "refs", "missing"), [
-    ("Truck TRK-007 is running hot and losing oil pressure", "equipment_failure_risk", "maintenance",
-     {"asset_id": "TRK-007"}, []),
-    ("Red River rejected our tenders from Dallas to Houston", "carrier_capacity", "routing",
-     {"carrier": "CAR-REDRIVER", "lane": "DAL-HOU"}, []),
-    ("orders for SKU-0042 are surging in Atlanta", "demand_spike", "inventory",
-     {"sku": "SKU-0042", "location": "DC-ATL"}, []),
-    ("we are running low on stock in Dallas", "stockout_risk", "inventory", {"location": "DC-DAL"}, ["sku"]),
-    ("a shipment to CUST-0042 is late", "late_shipment", "routing", {}, ["shipment_id"]),
-    ("please call me back", None, None, {}, ["type"]),
-])
+@pytest.mark.parametrize(
+    ("text", "kind", "specialist", "refs", "missing"),
+    [
+        (
+            "Truck TRK-007 is running hot and losing oil pressure",
+            "equipment_failure_risk",
+            "maintenance",
+            {"asset_id": "TRK-007"},
+            [],
+        ),
+        (
+            "Red River rejected our tenders from Dallas to Houston",
+            "carrier_capacity",
+            "routing",
+            {"carrier": "CAR-REDRIVER", "lane": "DAL-HOU"},
+            [],
+        ),
+        (
+            "orders for SKU-0042 are surging in Atlanta",
+            "demand_spike",
+            "inventory",
+            {"sku": "SKU-0042", "location": "DC-ATL"},
+            [],
+        ),
+        ("we are running low on stock in Dallas", "stockout_risk", "inventory", {"location": "DC-DAL"}, ["sku"]),
+        ("a shipment to CUST-0042 is late", "late_shipment", "routing", {}, ["shipment_id"]),
+        ("please call me back", None, None, {}, ["type"]),
+    ],
+)
 def test_free_text_with_the_offline_model(text, kind, specialist, refs, missing):
     result = classify(ExceptionIn(description=text, source="chat"), OFFLINE)
     assert (result.type, result.specialist, result.refs, result.missing) == (kind, specialist, Refs(**refs), missing)
@@ -74,12 +99,24 @@ def _classify_with_server(monkeypatch, reading: dict, exception: ExceptionIn) ->
 
 def test_free_text_with_an_openai_compatible_model(monkeypatch):
     text = "SHP 123 out of Dallas is late again"
-    reading = {"type": "Late Shipment", "cues": ["late again", 7],
-               "refs": {"shipment_id": "shp-000123", "location": "Dallas", "asset_id": "TRK-999",
-                        "carrier": "the red one", "decision_id": "DEC-1"}}
+    reading = {
+        "type": "Late Shipment",
+        "cues": ["late again", 7],
+        "refs": {
+            "shipment_id": "shp-000123",
+            "location": "Dallas",
+            "asset_id": "TRK-999",
+            "carrier": "the red one",
+            "decision_id": "DEC-1",
+        },
+    }
     result, body = _classify_with_server(monkeypatch, reading, ExceptionIn(description=text))
-    assert result == Classification(type="late_shipment", refs=Refs(shipment_id="SHP-000123", location="DC-DAL"),
-                                    specialist="routing", cues=["late again"])
+    assert result == Classification(
+        type="late_shipment",
+        refs=Refs(shipment_id="SHP-000123", location="DC-DAL"),
+        specialist="routing",
+        cues=["late again"],
+    )
     system, human = body["messages"]
     assert system["content"].startswith(CLASSIFY_PROMPT) and '"refs"' in system["content"]
     assert human == {"role": "user", "content": text}
@@ -94,11 +131,13 @@ def test_an_unknown_type_from_the_model_is_absent_and_given_refs_win(monkeypatch
 
 
 def test_a_report_whose_cue_lacks_its_references_is_read_as_the_type_it_names():
-    storm = ExceptionIn(description="CAR-BLUEGRID just told us half their trucks on loads out of DC-ATL are "
-                                    "delayed by a storm.", source="chat")
+    storm = ExceptionIn(
+        description="CAR-BLUEGRID just told us half their trucks on loads out of DC-ATL are delayed by a storm.",
+        source="chat",
+    )
     reading = classify(storm, OfflineChatModel())
-    assert (reading.type, reading.missing, reading.refs.carrier) == (
-        ExceptionType.carrier_capacity, [], "CAR-BLUEGRID")
-    vague = classify(ExceptionIn(description="A shipment to a gold customer is running late.", source="chat"),
-                     OfflineChatModel())
+    assert (reading.type, reading.missing, reading.refs.carrier) == (ExceptionType.carrier_capacity, [], "CAR-BLUEGRID")
+    vague = classify(
+        ExceptionIn(description="A shipment to a gold customer is running late.", source="chat"), OfflineChatModel()
+    )
     assert (vague.type, vague.missing) == (ExceptionType.late_shipment, ["shipment_id"])

@@ -61,14 +61,20 @@ def decision() -> ExplainInput:
     late = Evidence(
         id=f"late-risk:{SHIPMENT}",
         source=Source(tool="late_risk", model="xgboost-late-risk", version="3.2.0+5be1e0a7"),
-        inputs={"shipment_id": SHIPMENT, "lane": "DAL-HOU", "carrier": "CAR-REDRIVER",
-                **{driver.feature: driver.value for driver in DRIVERS}},
+        inputs={
+            "shipment_id": SHIPMENT,
+            "lane": "DAL-HOU",
+            "carrier": "CAR-REDRIVER",
+            **{driver.feature: driver.value for driver in DRIVERS},
+        },
         facts={"p_late": 0.8234},
         drivers=DRIVERS,
     )
     offers = [("CAR-METRO", 2.31, 0.93), ("CAR-SWIFTLINE", 2.05, 0.78), ("CAR-BLUEGRID", 2.62, 0.95)]
-    options = [CarrierOption(carrier=carrier, lane="DAL-HOU", rate_per_mile=rate, on_time_prob=p, capacity_loads=3)
-               for carrier, rate, p in offers]
+    options = [
+        CarrierOption(carrier=carrier, lane="DAL-HOU", rate_per_mile=rate, on_time_prob=p, capacity_loads=3)
+        for carrier, rate, p in offers
+    ]
     ranking = rank_carriers(options, miles=240.1)
     best = ranking.ranking[0]
     impact = Evidence(
@@ -77,10 +83,14 @@ def decision() -> ExplainInput:
         inputs={"p_late_before": 0.8234, "on_time_after": best.on_time_prob},
         facts={"cost_usd": best.cost_usd, "late_deliveries_avoided": round(0.8234 - (1 - best.on_time_prob), 4)},
     )
-    chunks = [parse_procedure(PROCEDURES_DIR / name)[0] for name in ("severe_weather_disruption.md",
-                                                                      "late_shipment_recovery.md")]
-    hits = [Hit(id=chunk.id, collection="procedures", title=chunk.title, text=chunk.text, score=score, metadata={})
-            for chunk, score in zip(chunks, [0.47, 0.52], strict=True)]
+    chunks = [
+        parse_procedure(PROCEDURES_DIR / name)[0]
+        for name in ("severe_weather_disruption.md", "late_shipment_recovery.md")
+    ]
+    hits = [
+        Hit(id=chunk.id, collection="procedures", title=chunk.title, text=chunk.text, score=score, metadata={})
+        for chunk, score in zip(chunks, [0.47, 0.52], strict=True)
+    ]
     kb = KnowledgeBase(chromadb.EphemeralClient(settings=ChromaSettings(anonymized_telemetry=False)))
     procedure = kb.evidence(f"{SHIPMENT} on DAL-HOU will miss its promise", hits, "late_shipment")
     return ExplainInput(
@@ -88,12 +98,16 @@ def decision() -> ExplainInput:
         exception_type="late_shipment",
         specialist="routing",
         findings=[
-            Claim(text=f"{SHIPMENT} on DAL-HOU with CAR-REDRIVER is at risk: P(late) {format_number(0.8234)}.",
-                  evidence_ids=[late.id]),
+            Claim(
+                text=f"{SHIPMENT} on DAL-HOU with CAR-REDRIVER is at risk: P(late) {format_number(0.8234)}.",
+                evidence_ids=[late.id],
+            ),
             Claim(text=f"Top drivers: {describe_drivers(DRIVERS)}.", evidence_ids=[late.id]),
         ],
-        chosen=Claim(text=f"Re-tender {SHIPMENT} to {ranking.chosen} for {format_usd(best.cost_usd)}",
-                     evidence_ids=[ranking.evidence.id, late.id]),
+        chosen=Claim(
+            text=f"Re-tender {SHIPMENT} to {ranking.chosen} for {format_usd(best.cost_usd)}",
+            evidence_ids=[ranking.evidence.id, late.id],
+        ),
         expected_impact=Impact(cost_usd=best.cost_usd, late_deliveries_avoided=impact.facts["late_deliveries_avoided"]),
         impact_evidence_ids=[impact.id],
         confidence=best.on_time_prob,
@@ -111,7 +125,15 @@ def _template(inp: ExplainInput) -> str:
 
 def test_formats_are_the_ones_the_verifier_matches():
     assert [format_number(value) for value in (2, 2.5, 1249.6, 1250.004, 0.8234, 0.00417, -0.2871, 0)] == [
-        "2", "2.5", "1,249.6", "1,250", "0.82", "0.0042", "-0.29", "0"]
+        "2",
+        "2.5",
+        "1,249.6",
+        "1,250",
+        "0.82",
+        "0.0042",
+        "-0.29",
+        "0",
+    ]
     assert format_usd(1250) == "1,250.00 USD"
     assert describe_drivers(DRIVERS, k=2) == "distance_km 386.42 (+0.61), weather_severity 2 (+0.44)"
 
@@ -119,15 +141,25 @@ def test_formats_are_the_ones_the_verifier_matches():
 def test_claims_come_in_order_with_their_evidence(decision):
     claims = build_claims(decision)
     assert [claim.text.split()[0] for claim in claims] == [
-        SHIPMENT, "Top", "Re-tender", "Expected", "Rejected", "Rejected", "Confidence", "Procedure"]
-    assert claims[1].text == ("Top drivers: distance_km 386.42 (+0.61), weather_severity 2 (+0.44), "
-                              "carrier_on_time_90d 0.81 (-0.29).")
+        SHIPMENT,
+        "Top",
+        "Re-tender",
+        "Expected",
+        "Rejected",
+        "Rejected",
+        "Confidence",
+        "Procedure",
+    ]
+    assert claims[1].text == (
+        "Top drivers: distance_km 386.42 (+0.61), weather_severity 2 (+0.44), carrier_on_time_90d 0.81 (-0.29)."
+    )
     assert claims[2].text == f"Re-tender {SHIPMENT} to CAR-METRO for 554.63 USD."
     assert claims[3].text == "Expected cost 554.63 USD; 0.75 late deliveries avoided."
     assert claims[4].text.startswith("Rejected CAR-SWIFTLINE: 11% cheaper, on-time 0.78 vs 0.93")
     assert claims[6].text == "Confidence 0.93."
-    assert claims[7] == Claim(text="Procedure SOP-LATE-01 (Late shipment recovery) applies.",
-                              evidence_ids=[decision.evidence[-1].id])
+    assert claims[7] == Claim(
+        text="Procedure SOP-LATE-01 (Late shipment recovery) applies.", evidence_ids=[decision.evidence[-1].id]
+    )
 
 
 def test_a_procedure_searched_for_another_exception_type_is_not_claimed(decision):
@@ -173,14 +205,20 @@ def test_a_faithful_rephrasing_is_used(decision):
     assert llm.prompts == [[SystemMessage(content=REPHRASE_PROMPT), HumanMessage(content=template)]]
 
 
-@pytest.mark.parametrize("llm", [
-    _chat("Move SHP-000123 to CAR-METRO, saving 9,999 USD."),
-    _chat("Move SHP-000124 to CAR-METRO."),
-    _chat("   "),
-    FailingChat(responses=[]),
-], ids=["invented-number", "wrong-code", "empty", "raises"])
+@pytest.mark.parametrize(
+    "llm",
+    [
+        _chat("Move SHP-000123 to CAR-METRO, saving 9,999 USD."),
+        _chat("Move SHP-000124 to CAR-METRO."),
+        _chat("   "),
+        FailingChat(responses=[]),
+    ],
+    ids=["invented-number", "wrong-code", "empty", "raises"],
+)
 def test_a_bad_or_failed_rephrasing_falls_back_to_the_template(decision, llm):
     justification = explain(decision, llm)
     assert (justification.text, justification.writer, justification.fallback_used) == (
-        _template(decision), "template", True)
-
+        _template(decision),
+        "template",
+        True,
+    )

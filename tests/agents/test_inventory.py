@@ -39,7 +39,10 @@ def test_storyline_shortfall_is_covered_from_houston_and_handed_to_routing(toolb
     assert helper.specialist == "routing"
     [booking] = [a for a in proposal.actions if a.type == "book_carrier"]
     assert booking in helper.actions and booking.params["transfer_sku"] == "SKU-0042"
-    assert booking.params["units"] == {f"{origin[3:]}-DAL": units for origin, units in moves.items()}[booking.params["lane"]]
+    assert (
+        booking.params["units"]
+        == {f"{origin[3:]}-DAL": units for origin, units in moves.items()}[booking.params["lane"]]
+    )
     assert proposal.expected_impact.cost_usd == round(sum(a.params.cost_usd for a in proposal.actions), 2)
     assert booking.params.cost_usd > 0
     models = {record.source.tool: record.source.version for record in proposal.evidence}
@@ -66,9 +69,12 @@ def test_well_stocked_dc_needs_no_action(toolbox):
 
 
 def test_unknown_or_missing_codes_need_information(toolbox):
-    cases = [(Refs(sku="SKU-9999", location="DC-DAL"), ["sku"]), (Refs(location="DC-DAL"), ["sku"]),
-             (Refs(sku="SKU-0042", location="DC-XXX"), ["location"]),
-             (Refs(sku="SKU-0042", location="CUST-0001"), ["location"])]
+    cases = [
+        (Refs(sku="SKU-9999", location="DC-DAL"), ["sku"]),
+        (Refs(location="DC-DAL"), ["sku"]),
+        (Refs(sku="SKU-0042", location="DC-XXX"), ["location"]),
+        (Refs(sku="SKU-0042", location="CUST-0001"), ["location"]),
+    ]
     for refs, missing in cases:
         for specialist in (inventory.stockout_risk, inventory.demand_spike):
             proposal = specialist(toolbox, refs)
@@ -93,8 +99,9 @@ def test_storyline_spike_is_confirmed_and_raises_stock_parameters(toolbox):
     assert plan.facts["spike_confirmed"] and plan.facts["days_above_p90"] == inventory.SPIKE_DAYS
     assert "above the forecast p90" in proposal.findings[0].text
     [booking] = [a for a in proposal.actions if a.type == "book_carrier"]
-    assert booking.params["lane"] in {f"{a.params['from'][3:]}-DAL" for a in proposal.actions
-                                      if a.type == "transfer_stock"}
+    assert booking.params["lane"] in {
+        f"{a.params['from'][3:]}-DAL" for a in proposal.actions if a.type == "transfer_stock"
+    }
     _assert_verified(proposal)
 
 

@@ -18,8 +18,10 @@ from agents.schemas import ExceptionIn
 from agents.verify import verify_claim, verify_text
 from graph.desk import open_desk
 
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None,
-                                reason="llama-cpp-python is not installed (it builds from source in about 8 minutes)")
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("llama_cpp") is None,
+    reason="llama-cpp-python is not installed (it builds from source in about 8 minutes)",
+)
 STARTUP_S = 120
 
 
@@ -43,9 +45,23 @@ def free_port() -> int:
 def llama_server():
     """A llama.cpp server on loopback serving SmolLM2, stopped after the module."""
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_gguf()),
-                               "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(smollm2_gguf()),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "4096",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base_url = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + STARTUP_S
     while time.monotonic() < deadline:
@@ -63,8 +79,9 @@ def llama_server():
 
 
 def test_a_real_small_model_keeps_decisions_grounded(llama_server, desk_settings):
-    settings = desk_settings.model_copy(update={"llm": "openai", "llm_base_url": llama_server,
-                                                "llm_model": "smollm2", "llm_api_key": "local"})
+    settings = desk_settings.model_copy(
+        update={"llm": "openai", "llm_base_url": llama_server, "llm_model": "smollm2", "llm_api_key": "local"}
+    )
     with open_desk(settings) as desk:
         decision = desk.submit(ExceptionIn(type="late_shipment", refs={"shipment_id": "SHP-009284"}))
     evidence = {record.id: record for record in decision.evidence}

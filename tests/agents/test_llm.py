@@ -23,11 +23,13 @@ class Pick(BaseModel):
 @pytest.fixture
 def use_server(monkeypatch):
     """Point YM_LLM at a scripted server."""
+
     def point(server: FakeOpenAI) -> None:
         monkeypatch.setenv("YM_LLM", "openai")
         monkeypatch.setenv("YM_LLM_MODEL", "local-test-model")
         monkeypatch.setenv("YM_LLM_BASE_URL", server.base_url)
         monkeypatch.delenv("YM_LLM_API_KEY", raising=False)
+
     return point
 
 
@@ -40,7 +42,11 @@ def test_openai_provider_is_configured_from_settings():
     model = make_chat_model(Settings(llm="OpenAI", llm_model="qwen2.5-7b", llm_base_url="http://127.0.0.1:9/v1"))
     assert isinstance(model, ChatOpenAI)
     assert (model.model_name, model.openai_api_base, model.temperature, model.max_retries) == (
-        "qwen2.5-7b", "http://127.0.0.1:9/v1", 0, 1)
+        "qwen2.5-7b",
+        "http://127.0.0.1:9/v1",
+        0,
+        1,
+    )
     assert model.openai_api_key.get_secret_value() == "not-needed"
 
 
@@ -63,7 +69,9 @@ def test_openai_provider_talks_to_the_configured_server(use_server):
 def test_structured_uses_json_mode_with_the_schema_in_the_system_prompt(use_server):
     with FakeOpenAI([text_reply('```json\n{"sku": "SKU-0042", "horizon_weeks": 4}\n```')]) as server:
         use_server(server)
-        pick = structured(make_chat_model(), Pick).invoke([SystemMessage("Read the request."), HumanMessage("SKU-0042")])
+        pick = structured(make_chat_model(), Pick).invoke(
+            [SystemMessage("Read the request."), HumanMessage("SKU-0042")]
+        )
     assert pick == Pick(sku="SKU-0042", horizon_weeks=4)
     body = server.requests[0]["body"]
     assert body["response_format"] == {"type": "json_object"}
@@ -75,8 +83,10 @@ def test_structured_uses_json_mode_with_the_schema_in_the_system_prompt(use_serv
 
 
 def test_structured_falls_back_to_a_named_function_call(use_server):
-    replies = [error_reply(400, "response_format type must be text or json_object"),
-               tool_reply("Pick", {"sku": "SKU-0007", "horizon_weeks": 2})]
+    replies = [
+        error_reply(400, "response_format type must be text or json_object"),
+        tool_reply("Pick", {"sku": "SKU-0007", "horizon_weeks": 2}),
+    ]
     with FakeOpenAI(replies) as server:
         use_server(server)
         pick = structured(make_chat_model(), Pick).invoke("SKU-0007 for two weeks")
@@ -104,7 +114,8 @@ def test_structured_on_the_offline_model_uses_function_calling():
         horizon_weeks: int | None = None
 
     assert structured(OfflineChatModel(), Codes).invoke("forecast SKU-0042 for 3 weeks") == Codes(
-        sku="SKU-0042", horizon_weeks=3)
+        sku="SKU-0042", horizon_weeks=3
+    )
 
 
 class Codes(BaseModel):
@@ -115,8 +126,15 @@ class Codes(BaseModel):
 
 
 def test_time_outs_and_retries_come_from_the_settings():
-    model = make_chat_model(Settings(llm="openai", llm_base_url="http://127.0.0.1:9/v1", llm_connect_timeout_s=2,
-                                     llm_read_timeout_s=7, llm_max_retries=3))
+    model = make_chat_model(
+        Settings(
+            llm="openai",
+            llm_base_url="http://127.0.0.1:9/v1",
+            llm_connect_timeout_s=2,
+            llm_read_timeout_s=7,
+            llm_max_retries=3,
+        )
+    )
     assert (model.request_timeout.connect, model.request_timeout.read, model.max_retries) == (2, 7, 3)
 
 
@@ -127,8 +145,11 @@ def test_structured_answers_from_the_offline_model_when_the_endpoint_fails(repli
         if not replies:
             server.server.shutdown()
             server.server.server_close()
-        model = make_chat_model(Settings(llm="openai", llm_base_url=base_url, llm_max_retries=1,
-                                         llm_connect_timeout_s=1, llm_read_timeout_s=2))
+        model = make_chat_model(
+            Settings(
+                llm="openai", llm_base_url=base_url, llm_max_retries=1, llm_connect_timeout_s=1, llm_read_timeout_s=2
+            )
+        )
         answer = structured(model, Codes).invoke("forecast SKU-0042 for 3 weeks")
     assert answer == Codes(sku="SKU-0042", horizon_weeks=3)
     reason = "ConnectionError: Connection error." if not replies else "APIError: Error code: 500 - model crashed"

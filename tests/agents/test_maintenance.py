@@ -29,8 +29,16 @@ def test_the_drifting_truck_is_serviced_today_and_routing_replans_its_stops(tool
     assert proposal.status == "proposed" and proposal.specialist == "maintenance"
     visits = [a for a in proposal.actions if a.type == "schedule_maintenance"]
     assert visits[0].params.as_dict() | {"service_hours": None, "cost_usd": None} == {
-        "truck": "TRK-007", "dc": "DC-DAL", "day": 0, "date": "2026-11-02", "kind": "preventive",
-        "service": "removal", "service_hours": None, "safety_critical": True, "cost_usd": None}
+        "truck": "TRK-007",
+        "dc": "DC-DAL",
+        "day": 0,
+        "date": "2026-11-02",
+        "kind": "preventive",
+        "service": "removal",
+        "service_hours": None,
+        "safety_critical": True,
+        "cost_usd": None,
+    }
     booked_today = {a.params["truck"] for a in visits if a.params["day"] == 0}
     [replan] = [a for a in proposal.actions if a.type in ("replan_route", "tender_stops")]
     [helper] = proposal.helpers  # routing's re-plan is part of the compared plan, not a later hop
@@ -72,8 +80,16 @@ def test_a_healthy_truck_needs_no_action(toolbox):
 
 def test_a_truck_with_a_scheduled_work_order_is_not_booked_twice(toolbox):
     with toolbox.session() as session:
-        session.add(m.WorkOrder(id="WO-90001", truck="TRK-007", kind="preventive", bay_dc="DC-DAL",
-                                opened_at=datetime(2026, 11, 2, 8, tzinfo=UTC), status="scheduled"))
+        session.add(
+            m.WorkOrder(
+                id="WO-90001",
+                truck="TRK-007",
+                kind="preventive",
+                bay_dc="DC-DAL",
+                opened_at=datetime(2026, 11, 2, 8, tzinfo=UTC),
+                status="scheduled",
+            )
+        )
         session.commit()
     proposal = maintenance.equipment_failure_risk(toolbox, Refs(asset_id="TRK-007"))
     assert proposal.status == "no_action" and proposal.actions == [] and proposal.helpers == []
@@ -107,8 +123,16 @@ def test_hazard_is_spread_over_the_horizon_and_grows_to_failure_at_the_rul():
 
 @pytest.mark.parametrize(("fleet_size", "critical", "bays"), [(8, 0, 1), (8, 2, 2), (8, 3, 2), (20, 0, 2)])
 def test_the_workshop_keeps_85_percent_of_the_fleet_on_the_road(fleet_size, critical, bays):
-    dc = m.Location(code="DC-DAL", kind="dc", name="Dallas DC", region="DAL", lat=32.8, lon=-96.8, bays=2,
-                    technician_hours_per_day=16.0)
+    dc = m.Location(
+        code="DC-DAL",
+        kind="dc",
+        name="Dallas DC",
+        region="DAL",
+        lat=32.8,
+        lon=-96.8,
+        bays=2,
+        technician_hours_per_day=16.0,
+    )
     assert maintenance.workshop(dc, fleet_size, critical) == Workshop(dc="DC-DAL", bays=bays, technician_hours=16.0)
 
 
@@ -121,13 +145,25 @@ def test_failure_cost_adds_tow_repair_premium_and_two_days_of_deliveries():
 def test_a_truck_held_back_by_a_riskier_one_cannot_be_serviced_today():
     ours = TruckAtRisk(truck="TRK-001", dc="DC-DAL", failure_prob=0.1, service_hours=4)
     riskier = TruckAtRisk(truck="TRK-002", dc="DC-DAL", failure_prob=0.3, service_hours=4)
-    problem = ScheduleProblem(trucks=[ours, riskier], workshops=[Workshop(dc="DC-DAL", bays=1, technician_hours=16)],
-                              horizon_days=3, failure_cost=5000, delivery_cost=150)
-    risk = FailureRisk(truck="TRK-001", as_of=datetime(2026, 11, 2, 8, tzinfo=UTC), p_fail=0.7, rul_days=10,
-                       horizon_days=14, drivers=[],
-                       evidence=Evidence(id="failure-risk:TRK-001", source=Source(tool="t", model="m", version="1")))
-    slot, today, defer = maintenance.service_plans(problem, schedule_maintenance(problem), risk, TODAY, Rates.of([]),
-                                                   {"TRK-001": 0.7, "TRK-002": 0.5})
+    problem = ScheduleProblem(
+        trucks=[ours, riskier],
+        workshops=[Workshop(dc="DC-DAL", bays=1, technician_hours=16)],
+        horizon_days=3,
+        failure_cost=5000,
+        delivery_cost=150,
+    )
+    risk = FailureRisk(
+        truck="TRK-001",
+        as_of=datetime(2026, 11, 2, 8, tzinfo=UTC),
+        p_fail=0.7,
+        rul_days=10,
+        horizon_days=14,
+        drivers=[],
+        evidence=Evidence(id="failure-risk:TRK-001", source=Source(tool="t", model="m", version="1")),
+    )
+    slot, today, defer = maintenance.service_plans(
+        problem, schedule_maintenance(problem), risk, TODAY, Rates.of([]), {"TRK-001": 0.7, "TRK-002": 0.5}
+    )
     assert slot.name == "service in the CP-SAT slot" and slot.feasible
     assert slot.actions[0].params["day"] == 1 and slot.actions[0].params["date"] == "2026-11-03"
     assert [a.params["truck"] for a in slot.actions] == ["TRK-001", "TRK-002"]  # the riskier truck takes today's bay

@@ -14,8 +14,14 @@ from agents.offline_llm import NO_ANSWER, OfflineChatModel
 from agents.schemas import ExceptionType, Refs
 
 MODEL = OfflineChatModel()
-RESULT = {"sku": "SKU-0042", "location": "DC-DAL", "p50_units": 412.5, "p90_units": 530,
-          "weeks": [{"week_start": "2026-11-02", "p50": 101.25}], "evidence": [{"id": "ev-forecast-1", "facts": {"x": 77}}]}
+RESULT = {
+    "sku": "SKU-0042",
+    "location": "DC-DAL",
+    "p50_units": 412.5,
+    "p90_units": 530,
+    "weeks": [{"week_start": "2026-11-02", "p50": 101.25}],
+    "evidence": [{"id": "ev-forecast-1", "facts": {"x": 77}}],
+}
 
 
 class Reading(BaseModel):
@@ -44,9 +50,11 @@ def _numbers(text: str) -> set[str]:
 
 def test_structured_output_is_filled_from_the_grammar():
     reading = MODEL.with_structured_output(Reading).invoke(
-        [SystemMessage("Classify the report."), HumanMessage("Truck 7 is running hot and losing oil pressure")])
-    assert reading == Reading(type=ExceptionType.equipment_failure_risk, refs=Refs(asset_id="TRK-007"),
-                              cues=["running hot", "oil pressure"])
+        [SystemMessage("Classify the report."), HumanMessage("Truck 7 is running hot and losing oil pressure")]
+    )
+    assert reading == Reading(
+        type=ExceptionType.equipment_failure_risk, refs=Refs(asset_id="TRK-007"), cues=["running hot", "oil pressure"]
+    )
 
 
 def test_structured_output_leaves_out_values_the_schema_does_not_admit():
@@ -58,7 +66,8 @@ def test_structured_output_leaves_out_values_the_schema_does_not_admit():
 
     assert MODEL.with_structured_output(Narrow).invoke("TRK-007 is overheating") == Narrow()
     assert MODEL.with_structured_output(Narrow).invoke("SHP-000123 is late") == Narrow(
-        type="late_shipment", shipment_id="SHP-000123")
+        type="late_shipment", shipment_id="SHP-000123"
+    )
 
 
 def test_a_forced_tool_is_filled_from_the_grammar_and_nothing_else_calls_tools():

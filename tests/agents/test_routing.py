@@ -56,5 +56,6 @@ def test_a_capacity_cut_without_a_figure_is_a_stated_assumption(toolbox):
     assert assumption.facts["assumed"] and assumption.facts["capacity_cut_pct"] == 100.0
     assert "is assumed to lose 100%" in proposal.findings[0].text
     assert proposal.expected_impact.cost_usd == round(sum(a.params.cost_usd for a in proposal.actions), 2)
-    assert all(a.expected_impact.cost_usd == round(sum(x.params.cost_usd for x in a.actions), 2)
-               for a in proposal.alternatives)
+    assert all(
+        a.expected_impact.cost_usd == round(sum(x.params.cost_usd for x in a.actions), 2) for a in proposal.alternatives
+    )

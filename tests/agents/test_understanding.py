@@ -27,10 +27,16 @@ def test_held_out_texts_are_not_in_the_training_set():
 
 def test_slots_know_the_twin():
     assert read_slots("which shipments to Dallas are at risk tomorrow?").present() == {
-        "destination": "DC-DAL", "period": "tomorrow", "kind": "shipments"}
+        "destination": "DC-DAL",
+        "period": "tomorrow",
+        "kind": "shipments",
+    }
     assert read_slots("loads out of Houston").origin == "DC-HOU"
     assert read_slots("bluegrid vs prairie on ATL→CHI").present() == {
-        "lane": "ATL-CHI", "carrier": "CAR-BLUEGRID", "carriers": ["CAR-BLUEGRID", "CAR-PRAIRIE"]}
+        "lane": "ATL-CHI",
+        "carrier": "CAR-BLUEGRID",
+        "carriers": ["CAR-BLUEGRID", "CAR-PRAIRIE"],
+    }
     assert framed("forecast_demand", Slots(origin="DC-ATL")).location == "DC-ATL"
     assert read_slots("top five riskiest trucks").top == 5
 

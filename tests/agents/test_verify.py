@@ -9,17 +9,27 @@ from tools.evidence import Driver, Evidence, Source
 LATE_RISK = Evidence(
     id="late-risk:SHP-000123",
     source=Source(tool="late_risk", model="xgboost-late-risk", version="3.2.0+a1b2c3"),
-    inputs={"shipment_id": "SHP-000123", "lane": "DAL-HOU", "carrier": "CAR-REDRIVER", "miles": "386.4",
-            "history": {"by_week": [{"week": "2026-03-02", "late_rate": 0.31}]}},
+    inputs={
+        "shipment_id": "SHP-000123",
+        "lane": "DAL-HOU",
+        "carrier": "CAR-REDRIVER",
+        "miles": "386.4",
+        "history": {"by_week": [{"week": "2026-03-02", "late_rate": 0.31}]},
+    },
     facts={"p_late": 0.8234, "cost_usd": 1249.6, "price": 1234.5},
-    drivers=[Driver(feature="carrier_on_time_90d", value=0.81, contribution=-0.12),
-             Driver(feature="weather_severity", value=2.5, contribution=0.4)],
+    drivers=[
+        Driver(feature="carrier_on_time_90d", value=0.81, contribution=-0.12),
+        Driver(feature="weather_severity", value=2.5, contribution=0.4),
+    ],
 )
 ROUTE = Evidence(
     id="routing-4f2a9c01d3e7",
     source=Source(tool="routing", model="pyvrp", version="0.14.1"),
-    facts={"routes": {"RTE-20260301-TRK-007": ["CUST-0042", "CUST-0107"]}, "procedure": "SOP-LATE-01#trigger",
-           "note": "CAR-METRO: 12% costlier, on-time 0.81 vs 0.93"},
+    facts={
+        "routes": {"RTE-20260301-TRK-007": ["CUST-0042", "CUST-0107"]},
+        "procedure": "SOP-LATE-01#trigger",
+        "note": "CAR-METRO: 12% costlier, on-time 0.81 vs 0.93",
+    },
 )
 EVIDENCE = {record.id: record for record in (LATE_RISK, ROUTE)}
 
@@ -61,11 +71,24 @@ def test_a_wrong_percentage_fails(text):
     assert _unsupported(f"Risk {text}.") == [text]
 
 
-@pytest.mark.parametrize(("text", "ok"), [
-    ("0.82", True), ("0.823", True), ("0.8", True), ("1", True), ("0.83", False), ("0.8235", False),
-    ("1,250", True), ("1,249.6", True), ("1250", True), ("1,250.00", False), ("1,249", False),
-    ("3", True), ("2", True),  # weather_severity 2.5: either rounding of the half is accepted
-])
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [
+        ("0.82", True),
+        ("0.823", True),
+        ("0.8", True),
+        ("1", True),
+        ("0.83", False),
+        ("0.8235", False),
+        ("1,250", True),
+        ("1,249.6", True),
+        ("1250", True),
+        ("1,250.00", False),
+        ("1,249", False),
+        ("3", True),
+        ("2", True),  # weather_severity 2.5: either rounding of the half is accepted
+    ],
+)
 def test_a_number_matches_when_the_evidence_rounds_to_it(text, ok):
     assert _check(f"Value {text} here.", LATE_RISK.id).ok is ok
 
@@ -89,7 +112,11 @@ def test_codes_inside_longer_evidence_strings_and_keys_pass():
 def test_digits_of_codes_dates_and_words_are_not_numbers():
     tokens = extract_tokens("SKU-0042 at DC-DAL on 2026-03-01 08:30, CO2 450 kg, rolling_mean_28 high, two loads.")
     assert [(token.text, token.kind) for token in tokens] == [
-        ("SKU-0042", "code"), ("DC-DAL", "code"), ("2026-03-01", "date"), ("08:30", "time"), ("450", "number"),
+        ("SKU-0042", "code"),
+        ("DC-DAL", "code"),
+        ("2026-03-01", "date"),
+        ("08:30", "time"),
+        ("450", "number"),
     ]
     assert _unsupported("Week of 2026-03-03.") == ["2026-03-03"]
 

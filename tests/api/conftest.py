@@ -19,7 +19,6 @@ from twin.access import Role
 from twin.db import make_engine, session_scope
 from twin.settings import Settings
 
-
 WEBHOOK_KEY = Fernet.generate_key().decode()
 
 
@@ -86,10 +85,15 @@ class Receiver:
                 expected = "sha256=" + hmac.new(receiver.secret.encode(), signed, hashlib.sha256).hexdigest()
                 with receiver.lock:
                     status = receiver.statuses.pop(0) if receiver.statuses else 200
-                    receiver.seen.append(Received(
-                        delivery=self.headers["X-Yardmaster-Delivery"], event=self.headers["X-Yardmaster-Event"],
-                        signature_ok=hmac.compare_digest(expected, self.headers["X-Yardmaster-Signature"]),
-                        body=raw, status=status))
+                    receiver.seen.append(
+                        Received(
+                            delivery=self.headers["X-Yardmaster-Delivery"],
+                            event=self.headers["X-Yardmaster-Event"],
+                            signature_ok=hmac.compare_digest(expected, self.headers["X-Yardmaster-Signature"]),
+                            body=raw,
+                            status=status,
+                        )
+                    )
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

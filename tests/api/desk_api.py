@@ -6,8 +6,11 @@ from httpx import Response
 from tests.api.conftest import issue_key
 from twin.access import ROLES
 
-CAPACITY_LOSS = {"type": "carrier_capacity", "refs": {"carrier": "CAR-REDRIVER"},
-                 "description": "Red River cannot take any loads next week"}
+CAPACITY_LOSS = {
+    "type": "carrier_capacity",
+    "refs": {"carrier": "CAR-REDRIVER"},
+    "description": "Red River cannot take any loads next week",
+}
 
 
 class DeskApi:
@@ -15,8 +18,7 @@ class DeskApi:
 
     def __init__(self, client: TestClient, url: str) -> None:
         self.client = client
-        self.headers = {role: {"Authorization": f"Bearer {issue_key(url, role, f'test-{role}').key}"}
-                        for role in ROLES}
+        self.headers = {role: {"Authorization": f"Bearer {issue_key(url, role, f'test-{role}').key}"} for role in ROLES}
 
     def call(self, method: str, path: str, role: str | None = "admin", **kwargs) -> Response:
         """One request with the role's key."""
@@ -24,8 +26,10 @@ class DeskApi:
 
     def pending_decision(self) -> dict:
         """A decision paused for approval: re-tendering is set to level 2, then a carrier loses its capacity."""
-        assert self.call("PUT", "/v1/policies/retender_loads", role="architect",
-                         json={"autonomy_level": 2}).status_code == 200
+        assert (
+            self.call("PUT", "/v1/policies/retender_loads", role="architect", json={"autonomy_level": 2}).status_code
+            == 200
+        )
         response = self.call("POST", "/v1/exceptions", role="integrator", json=CAPACITY_LOSS)
         assert response.status_code == 201 and response.json()["status"] == "pending_approval", response.text
         return response.json()

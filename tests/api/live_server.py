@@ -25,17 +25,38 @@ class Server:
 
     def __init__(self, database_url: str, data_dir: Path, **env: str) -> None:
         self.port = free_port()
-        self.env = {**os.environ, "PYTHONPATH": str(PROJECT), "YM_DATABASE_URL": database_url,
-                    "YM_DATA_DIR": str(data_dir), "YM_WEBHOOK_INTERVAL_S": "0", "YM_DETECT_INTERVAL_S": "0",
-                    "YM_DB_POOL_TIMEOUT_S": "2", **env}
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": str(PROJECT),
+            "YM_DATABASE_URL": database_url,
+            "YM_DATA_DIR": str(data_dir),
+            "YM_WEBHOOK_INTERVAL_S": "0",
+            "YM_DETECT_INTERVAL_S": "0",
+            "YM_DB_POOL_TIMEOUT_S": "2",
+            **env,
+        }
         self.process: subprocess.Popen | None = None
         self.client = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=120)
 
     def start(self) -> "Server":
         """Start and wait until /healthz answers."""
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host", "127.0.0.1",
-             "--port", str(self.port), "--log-level", "warning"], cwd=PROJECT, env=self.env)
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "api.app:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+            ],
+            cwd=PROJECT,
+            env=self.env,
+        )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:

@@ -24,9 +24,12 @@ def test_trail_of_a_decision_by_actor_and_time(api):
     times = [event["at"] for event in trail["items"]]
     assert times == sorted(times)
     by_planner = api.call("GET", "/v1/audit", params={"actor": "test-planner"}).json()["items"]
-    assert {e["decision_id"] for e in by_planner} == {decision_id} and "decision.final" in {e["kind"] for e in by_planner}
-    received = api.call("GET", "/v1/audit", params={"exception_id": pending["exception_id"],
-                                                    "kind": "exception.received"}).json()["items"]
+    assert {e["decision_id"] for e in by_planner} == {decision_id} and "decision.final" in {
+        e["kind"] for e in by_planner
+    }
+    received = api.call(
+        "GET", "/v1/audit", params={"exception_id": pending["exception_id"], "kind": "exception.received"}
+    ).json()["items"]
     assert [e["actor"] for e in received] == ["test-integrator"]
     final = datetime.fromisoformat(trail["items"][-1]["at"])
     after = api.call("GET", "/v1/audit", params={"decision_id": decision_id, "since": final.isoformat()}).json()
@@ -41,4 +44,6 @@ def test_trail_of_a_decision_by_actor_and_time(api):
 def test_needs_a_key_and_valid_filters(api):
     assert api.call("GET", "/v1/audit", role=None).status_code == 401
     assert detail_locs(api.call("GET", "/v1/audit", params={"since": "yesterday", "limit": 1000})) == [
-        ["query", "since"], ["query", "limit"]]
+        ["query", "since"],
+        ["query", "limit"],
+    ]

@@ -15,9 +15,20 @@ from twin.db import make_engine
 from twin.models import AuditEvent
 from twin.settings import Settings
 
-TELEMETRY = {"events": [{"kind": "telemetry", "event_id": "tel-auth-1", "truck": "TRK-001",
-                         "at": "2030-01-02T08:00:00Z", "engine_temp_c": 91.0, "oil_pressure_kpa": 300.0,
-                         "vibration_mm_s": 2.5, "miles_since_service": 1200.0}]}
+TELEMETRY = {
+    "events": [
+        {
+            "kind": "telemetry",
+            "event_id": "tel-auth-1",
+            "truck": "TRK-001",
+            "at": "2030-01-02T08:00:00Z",
+            "engine_temp_c": 91.0,
+            "oil_pressure_kpa": 300.0,
+            "vibration_mm_s": 2.5,
+            "miles_since_service": 1200.0,
+        }
+    ]
+}
 
 
 def test_no_key_is_401_and_health_stays_open(api_client):
@@ -58,11 +69,16 @@ def test_roles_that_may_write_events_and_the_actor_is_audited(api_client, seeded
     assert admin.post("/v1/events", json=TELEMETRY).json() == {"accepted": 0, "duplicates": 1}
     engine = make_engine(seeded_url)
     with Session(engine) as session:
-        rows = session.execute(select(AuditEvent.actor, AuditEvent.detail)
-                               .where(AuditEvent.kind == "events_ingested").order_by(AuditEvent.id)).all()
+        rows = session.execute(
+            select(AuditEvent.actor, AuditEvent.detail)
+            .where(AuditEvent.kind == "events_ingested")
+            .order_by(AuditEvent.id)
+        ).all()
     engine.dispose()
-    assert [tuple(row) for row in rows] == [("test-integrator", {"accepted": 1, "duplicates": 0}),
-                                            ("test-admin", {"accepted": 0, "duplicates": 1})]
+    assert [tuple(row) for row in rows] == [
+        ("test-integrator", {"accepted": 1, "duplicates": 0}),
+        ("test-admin", {"accepted": 0, "duplicates": 1}),
+    ]
 
 
 def test_revoked_key_is_refused(api_client, seeded_url, monkeypatch):
@@ -79,8 +95,9 @@ def test_revoked_key_is_refused(api_client, seeded_url, monkeypatch):
 def test_only_the_hash_of_a_key_is_stored(empty_url):
     issued = issue_key(empty_url, "admin", "ops")
     secret = issued.key.split("_", 2)[2]
-    with TestClient(create_app(Settings(database_url=empty_url)),
-                    headers={"Authorization": f"Bearer {issued.key}"}) as client:
+    with TestClient(
+        create_app(Settings(database_url=empty_url)), headers={"Authorization": f"Bearer {issued.key}"}
+    ) as client:
         assert client.get("/v1/twin/summary").status_code == 200
     engine = make_engine(empty_url)
     with Session(engine) as session:

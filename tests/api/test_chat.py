@@ -38,8 +38,11 @@ def test_a_thread_of_turns_with_follow_ups_and_a_confirmed_rejection(api_client,
     first = sse(client, {"message": "Forecast SKU-0042 at Dallas for the next 2 weeks"})
     assert kinds(first) == ["tool_call", "tool_result", "token", "final"]
     call, result, answer = first[0][1], first[1][1], final(first)
-    assert call == {"id": call["id"], "name": "forecast_demand",
-                    "args": {"sku": "SKU-0042", "location": "DC-DAL", "horizon_weeks": 2}}
+    assert call == {
+        "id": call["id"],
+        "name": "forecast_demand",
+        "args": {"sku": "SKU-0042", "location": "DC-DAL", "horizon_weeks": 2},
+    }
     assert result["ok"] and "evidence" not in result["result"] and result["evidence_ids"]
     assert "".join(data["text"] for name, data in first if name == "token") == answer["answer"]
     assert str(result["result"]["total"]["p50"]) in answer["answer"] and answer["verified"]
@@ -49,8 +52,9 @@ def test_a_thread_of_turns_with_follow_ups_and_a_confirmed_rejection(api_client,
     assert follow[0][1]["name"] == "forecast_demand" and follow[0][1]["args"]["location"] == "DC-HOU"
 
     report = sse(api_client("viewer"), {"message": "Truck 7 is overheating and losing oil pressure", "thread_id": "v"})
-    assert final(report)["answer"] == ("I could not do that: the viewer role cannot report exceptions; integrator, "
-                                       "planner or admin can.")
+    assert final(report)["answer"] == (
+        "I could not do that: the viewer role cannot report exceptions; integrator, planner or admin can."
+    )
     integrator = api_client("integrator")
     staged = sse(integrator, {"message": "Truck 7 is overheating and losing oil pressure", "thread_id": "ops"})
     assert kinds(staged) == ["token", "final"] and final(staged)["answer"].endswith("for TRK-007? yes/no")
@@ -68,8 +72,11 @@ def test_a_thread_of_turns_with_follow_ups_and_a_confirmed_rejection(api_client,
     with Session(engine) as session:
         approval = session.exec(select(m.Approval).where(m.Approval.decision_id == decision_id)).one()
     engine.dispose()
-    assert (approval.verdict, approval.reason, approval.actor) == ("reject", "the customer was already called",
-                                                                   "test-planner")
+    assert (approval.verdict, approval.reason, approval.actor) == (
+        "reject",
+        "the customer was already called",
+        "test-planner",
+    )
 
     metrics = client.get("/metrics").text
     assert 'yardmaster_chat_answers_total{model="OfflineChatModel",outcome="verified"} 4.0' in metrics
@@ -79,8 +86,11 @@ def test_a_thread_of_turns_with_follow_ups_and_a_confirmed_rejection(api_client,
 def test_a_viewer_is_refused_plainly(api_client):
     events = sse(api_client("viewer"), {"message": "approve DEC-0123456789AB", "thread_id": "viewer-1"})
     assert [name for name, _ in events][:2] == ["tool_call", "tool_result"] and not events[1][1]["ok"]
-    assert final(events) == {"thread_id": "viewer-1", "verified": True, "answer": "I could not do that: the viewer "
-                             "role cannot approve decisions; planner or admin can."}
+    assert final(events) == {
+        "thread_id": "viewer-1",
+        "verified": True,
+        "answer": "I could not do that: the viewer role cannot approve decisions; planner or admin can.",
+    }
 
 
 def test_chat_needs_a_key_and_a_valid_body(api_client):

@@ -10,8 +10,10 @@ from twin.settings import get_settings
 def test_chat_reads_lines_until_exit(desk_settings, monkeypatch):
     monkeypatch.setenv("YM_DATA_DIR", str(desk_settings.data_dir))
     monkeypatch.setenv("YM_DATABASE_URL", desk_settings.resolved_database_url)
-    lines = ("Forecast SKU-0042 at Dallas for 2 weeks\n\nand in Houston?\nforecast SKU-9999 at Dallas\nexit\n"
-             "show pending approvals\n")
+    lines = (
+        "Forecast SKU-0042 at Dallas for 2 weeks\n\nand in Houston?\nforecast SKU-9999 at Dallas\nexit\n"
+        "show pending approvals\n"
+    )
     result = CliRunner().invoke(cli, ["chat", "--thread", "cli-1", "--role", "viewer"], input=lines)
     assert result.exit_code == 0, result.output
     assert "thread cli-1" in result.output
@@ -25,8 +27,11 @@ def test_chat_reads_lines_until_exit(desk_settings, monkeypatch):
 def test_a_report_waits_for_yes_across_invocations_of_one_thread(desk_settings, monkeypatch):
     monkeypatch.setenv("YM_DATA_DIR", str(desk_settings.data_dir))
     monkeypatch.setenv("YM_DATABASE_URL", desk_settings.resolved_database_url)
-    asked = CliRunner().invoke(cli, ["chat", "--thread", "cli-2", "--role", "integrator"],
-                               input="TRK-007 is overheating and losing oil pressure\n")
+    asked = CliRunner().invoke(
+        cli,
+        ["chat", "--thread", "cli-2", "--role", "integrator"],
+        input="TRK-007 is overheating and losing oil pressure\n",
+    )
     assert "desk> Log this as an equipment failure risk for TRK-007? yes/no" in asked.output
     assert "report_exception" not in asked.output
     confirmed = CliRunner().invoke(cli, ["chat", "--thread", "cli-2", "--role", "integrator"], input="yes\n")

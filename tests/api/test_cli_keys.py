@@ -24,7 +24,9 @@ def test_keys_create_list_revoke(empty_url, monkeypatch):
         assert client.post("/v1/webhooks", json={"url": "http://127.0.0.1:9/", "event_types": ["*"]}).status_code == 403
 
     listed = json.loads(runner.invoke(cli, ["keys", "list", "--json"]).stdout)
-    assert [(row["id"], row["name"], row["role"], row["revoked_at"]) for row in listed] == [(key[3:11], "alice", "planner", None)]
+    assert [(row["id"], row["name"], row["role"], row["revoked_at"]) for row in listed] == [
+        (key[3:11], "alice", "planner", None)
+    ]
     assert key not in runner.invoke(cli, ["keys", "list"]).output
 
     assert runner.invoke(cli, ["keys", "revoke", key[3:11]]).exit_code == 0

@@ -5,10 +5,10 @@ from sqlmodel import select
 
 from api.app import create_app
 from tests.api.desk_api import DeskApi, detail_locs
-from twin.commands import EXECUTORS
-from twin.settings import Settings
 from twin import models as m
+from twin.commands import EXECUTORS
 from twin.db import make_engine, session_scope
+from twin.settings import Settings
 
 SPOT = {"type": "book_spot", "params": {"from_carrier": "CAR-REDRIVER", "loads": 23}}
 
@@ -32,8 +32,9 @@ def test_approve_executes_once_and_a_second_verdict_is_409(api, seeded_url):
     pending = api.pending_decision()
     decision_id = pending["decision_id"]
     assert pending["policy"]["requires_approval"] and "retender_loads (level 2" in pending["policy"]["reasons"][0]
-    waiting = api.call("GET", "/v1/decisions", role="viewer", params={"status": "pending_approval",
-                                                                      "specialist": "routing"}).json()
+    waiting = api.call(
+        "GET", "/v1/decisions", role="viewer", params={"status": "pending_approval", "specialist": "routing"}
+    ).json()
     assert waiting["total"] == 1 and waiting["items"][0]["decision_id"] == decision_id
     assert waiting["items"][0]["actions"][0]["type"] == "retender_loads"
     path = f"/v1/decisions/{decision_id}/approve"
@@ -44,14 +45,22 @@ def test_approve_executes_once_and_a_second_verdict_is_409(api, seeded_url):
     assert approved.status_code == 200 and approved.json()["status"] == "executed"
     again = api.call("POST", path, role="planner")
     assert again.status_code == 409 and decision_id in again.json()["detail"]
-    assert api.call("POST", f"/v1/decisions/{decision_id}/reject", role="planner",
-                    json={"reason": "too late"}).status_code == 409
+    assert (
+        api.call("POST", f"/v1/decisions/{decision_id}/reject", role="planner", json={"reason": "too late"}).status_code
+        == 409
+    )
     assert [a.status for a in _rows(seeded_url, m.ActionRecord, decision_id)] == ["executed"]
     assert len(_rows(seeded_url, m.OutboxMessage, decision_id)) == 1
-    [final] = api.call("GET", "/v1/audit", params={"decision_id": decision_id, "kind": "decision.final"}).json()["items"]
+    [final] = api.call("GET", "/v1/audit", params={"decision_id": decision_id, "kind": "decision.final"}).json()[
+        "items"
+    ]
     assert final["detail"]["reason"] == "Red River confirmed by phone" and final["detail"]["status"] == "executed"
     [approval] = _rows(seeded_url, m.Approval, decision_id)
-    assert (approval.verdict, approval.actor, approval.reason) == ("approve", "test-planner", "Red River confirmed by phone")
+    assert (approval.verdict, approval.actor, approval.reason) == (
+        "approve",
+        "test-planner",
+        "Red River confirmed by phone",
+    )
     full = api.call("GET", f"/v1/decisions/{decision_id}", role="viewer").json()
     assert full["status"] == "executed" and full["justification"]["claims"] and full["evidence"]
     assert full["trace_id"] == pending["exception_id"]
@@ -75,30 +84,45 @@ def test_override_checks_types_params_and_twin_codes_then_keeps_the_edit(api, se
     path = f"/v1/decisions/{pending['decision_id']}/override"
     reason = "Spot capacity is cheaper this week"
     assert detail_locs(api.call("POST", path, role="planner", json={"actions": [], "reason": reason})) == [
-        ["body", "actions"]]
+        ["body", "actions"]
+    ]
     assert detail_locs(api.call("POST", path, role="planner", json={"actions": [SPOT]})) == [["body", "reason"]]
-    unknown_type = api.call("POST", path, role="planner", json={"actions": [{"type": "teleport", "params": {}}],
-                                                               "reason": reason})
-    assert detail_locs(unknown_type) == [["body", "actions", 0]] and "'teleport'" in unknown_type.json()["detail"][0]["msg"]
+    unknown_type = api.call(
+        "POST", path, role="planner", json={"actions": [{"type": "teleport", "params": {}}], "reason": reason}
+    )
+    assert (
+        detail_locs(unknown_type) == [["body", "actions", 0]]
+        and "'teleport'" in unknown_type.json()["detail"][0]["msg"]
+    )
     no_loads = {"type": "book_spot", "params": {"from_carrier": "CAR-REDRIVER"}}
     assert detail_locs(api.call("POST", path, role="planner", json={"actions": [no_loads], "reason": reason})) == [
-        ["body", "actions", 0, "book_spot", "params", "loads"]]
-    ghosts = [{"type": "book_spot", "params": {"from_carrier": "CAR-GHOST", "loads": 3}},
-              {"type": "tender_stops", "params": {"carrier": "CAR-METRO", "shipments": ["SHP-000010", "SHP-999999"]}}]
+        ["body", "actions", 0, "book_spot", "params", "loads"]
+    ]
+    ghosts = [
+        {"type": "book_spot", "params": {"from_carrier": "CAR-GHOST", "loads": 3}},
+        {"type": "tender_stops", "params": {"carrier": "CAR-METRO", "shipments": ["SHP-000010", "SHP-999999"]}},
+    ]
     unknown_codes = api.call("POST", path, role="planner", json={"actions": ghosts, "reason": reason})
-    assert detail_locs(unknown_codes) == [["body", "actions", 0, "book_spot", "params", "from_carrier"],
-                                          ["body", "actions", 1, "tender_stops", "params", "shipments", 1]]
+    assert detail_locs(unknown_codes) == [
+        ["body", "actions", 0, "book_spot", "params", "from_carrier"],
+        ["body", "actions", 1, "tender_stops", "params", "shipments", 1],
+    ]
     assert "CAR-GHOST is not a carrier" in unknown_codes.json()["detail"][0]["msg"]
-    assert api.call("POST", "/v1/decisions/DEC-NOPE/override", role="planner",
-                    json={"actions": [SPOT], "reason": reason}).status_code == 404
+    assert (
+        api.call(
+            "POST", "/v1/decisions/DEC-NOPE/override", role="planner", json={"actions": [SPOT], "reason": reason}
+        ).status_code
+        == 404
+    )
     assert api.call("POST", path, role="integrator", json={"actions": [SPOT], "reason": reason}).status_code == 403
     overridden = api.call("POST", path, role="planner", json={"actions": [SPOT], "reason": reason})
     assert overridden.status_code == 200, overridden.text
     assert overridden.json()["status"] == "overridden" and overridden.json()["actions"] == [SPOT]
     assert overridden.json()["expected_impact"]["cost_usd"] == 0.0 and overridden.json()["created_at"]
     assert overridden.json()["justification"]["claims"][0]["text"].endswith(reason)
-    [final] = api.call("GET", "/v1/audit", params={"decision_id": pending["decision_id"],
-                                                   "kind": "decision.final"}).json()["items"]
+    [final] = api.call(
+        "GET", "/v1/audit", params={"decision_id": pending["decision_id"], "kind": "decision.final"}
+    ).json()["items"]
     assert (final["detail"]["verdict"], final["detail"]["reason"]) == ("override", reason)
     assert final["detail"]["actions_before"] == pending["actions"] and final["detail"]["actions_after"] == [SPOT]
     [edit] = _rows(seeded_url, m.Override, pending["decision_id"])
@@ -122,9 +146,15 @@ def test_unknown_decisions_are_404_and_listing_pages(api):
         response = api.call(method, path)
         assert response.status_code == 404 and "DEC-NOPE" in response.json()["detail"]
     assert detail_locs(api.call("POST", "/v1/decisions/DEC-NOPE/reject")) == [["body", "reason"]]
-    made = [api.call("POST", "/v1/exceptions", role="integrator",
-                     json={"type": "late_shipment", "refs": {"shipment_id": shipment}}).json()
-            for shipment in ("SHP-000010", "SHP-000011", "SHP-000012")]
+    made = [
+        api.call(
+            "POST",
+            "/v1/exceptions",
+            role="integrator",
+            json={"type": "late_shipment", "refs": {"shipment_id": shipment}},
+        ).json()
+        for shipment in ("SHP-000010", "SHP-000011", "SHP-000012")
+    ]
     page = api.call("GET", "/v1/decisions", role="viewer", params={"limit": 2}).json()
     assert page["total"] == 3 and len(page["items"]) == 2
     rest = api.call("GET", "/v1/decisions", role="viewer", params={"limit": 2, "offset": 2}).json()

@@ -25,11 +25,14 @@ def test_post_needs_an_integrator_key_and_a_valid_body(api):
     for role in ("viewer", "architect"):
         assert api.call("POST", "/v1/exceptions", role=role, json=LATE).status_code == 403
     assert detail_locs(api.call("POST", "/v1/exceptions", role="planner", json={**LATE, "type": "flood"})) == [
-        ["body", "type"]], "planners report exceptions here as they do in chat"
+        ["body", "type"]
+    ], "planners report exceptions here as they do in chat"
     assert detail_locs(api.call("POST", "/v1/exceptions", role="integrator", json={**LATE, "type": "flood"})) == [
-        ["body", "type"]]
+        ["body", "type"]
+    ]
     assert detail_locs(api.call("POST", "/v1/exceptions", json={**LATE, "refs": {"truck": "TRK-001"}})) == [
-        ["body", "refs", "truck"]]
+        ["body", "refs", "truck"]
+    ]
     missing = api.call("POST", "/v1/exceptions", json={"refs": {"carrier": "CAR-REDRIVER"}})
     assert "description" in missing.json()["detail"][0]["msg"] and missing.status_code == 422
     assert api.call("GET", "/v1/exceptions").json()["total"] == 0
@@ -59,8 +62,9 @@ def test_list_filter_paginate_and_read(api):
     capacity = [api.call("POST", "/v1/exceptions", role="integrator", json=CAPACITY_LOSS).json() for _ in range(2)]
     everything = api.call("GET", "/v1/exceptions", role="viewer").json()
     assert everything["total"] == 3 and [item["id"] for item in everything["items"]][-1] == late["exception_id"]
-    page = api.call("GET", "/v1/exceptions", role="viewer", params={"type": "carrier_capacity", "limit": 1,
-                                                                     "offset": 1}).json()
+    page = api.call(
+        "GET", "/v1/exceptions", role="viewer", params={"type": "carrier_capacity", "limit": 1, "offset": 1}
+    ).json()
     assert (page["total"], page["limit"], page["offset"], len(page["items"])) == (2, 1, 1, 1)
     assert page["items"][0]["id"] in {decision["exception_id"] for decision in capacity}
     closed = api.call("GET", "/v1/exceptions", role="viewer", params={"status": "closed"}).json()
@@ -70,7 +74,9 @@ def test_list_filter_paginate_and_read(api):
     missing = api.call("GET", "/v1/exceptions/EXC-NOPE")
     assert missing.status_code == 404 and "EXC-NOPE" in missing.json()["detail"]
     assert detail_locs(api.call("GET", "/v1/exceptions", params={"status": "lost", "limit": 0})) == [
-        ["query", "status"], ["query", "limit"]]
+        ["query", "status"],
+        ["query", "limit"],
+    ]
     assert api.call("GET", "/v1/exceptions", role=None).status_code == 401
 
 

@@ -36,10 +36,17 @@ def test_decisions_open_work_and_latency(api):
     assert _value(api.client, "yardmaster_pending_approvals", specialist="routing") == 0
     assert _value(api.client, "yardmaster_open_exceptions") == 0
     route = "/v1/decisions/{decision_id}/approve"
-    assert _value(api.client, "yardmaster_request_duration_seconds_count", method="POST", route=route, status="200") == 1
-    assert _value(api.client, "yardmaster_request_duration_seconds_count", method="POST", route=route, status="409") == 1
+    assert (
+        _value(api.client, "yardmaster_request_duration_seconds_count", method="POST", route=route, status="200") == 1
+    )
+    assert (
+        _value(api.client, "yardmaster_request_duration_seconds_count", method="POST", route=route, status="409") == 1
+    )
     api.call("GET", "/nowhere")
-    assert _value(api.client, "yardmaster_request_duration_seconds_count", method="GET", route="unmatched", status="404") == 1
+    assert (
+        _value(api.client, "yardmaster_request_duration_seconds_count", method="GET", route="unmatched", status="404")
+        == 1
+    )
 
 
 def test_desk_errors_are_counted_per_app(api, api_client, monkeypatch):
@@ -48,6 +55,8 @@ def test_desk_errors_are_counted_per_app(api, api_client, monkeypatch):
 
     monkeypatch.setattr(api.client.app.state.desk.graph, "invoke", broken)
     with pytest.raises(RuntimeError, match="solver crashed"):
-        api.call("POST", "/v1/exceptions", role="integrator", json={"type": "demand_spike", "refs": {"sku": "SKU-0001"}})
+        api.call(
+            "POST", "/v1/exceptions", role="integrator", json={"type": "demand_spike", "refs": {"sku": "SKU-0001"}}
+        )
     assert _value(api.client, "yardmaster_desk_errors_total", operation="submit", error="RuntimeError") == 1
     assert _value(api_client(None), "yardmaster_desk_errors_total", operation="submit", error="RuntimeError") is None

@@ -15,8 +15,11 @@ def api(api_client, seeded_url) -> DeskApi:
 
 def _rule(api: DeskApi, action_type: str, scope: str = "*") -> dict:
     """The stored rule of an action type in a scope."""
-    [rule] = [r for r in api.call("GET", "/v1/policies", role="viewer").json()
-              if (r["action_type"], r["scope"]) == (action_type, scope)]
+    [rule] = [
+        r
+        for r in api.call("GET", "/v1/policies", role="viewer").json()
+        if (r["action_type"], r["scope"]) == (action_type, scope)
+    ]
     return rule
 
 
@@ -43,25 +46,41 @@ def test_put_records_the_actor_and_an_audit_event(api):
 
 
 def test_scopes_from_query_or_body(api):
-    lane = api.call("PUT", "/v1/policies/book_carrier", role="architect", params={"scope": "DAL-HOU"},
-                    json={"autonomy_level": 1})
+    lane = api.call(
+        "PUT", "/v1/policies/book_carrier", role="architect", params={"scope": "DAL-HOU"}, json={"autonomy_level": 1}
+    )
     site = api.call("PUT", "/v1/policies/book_carrier", role="architect", json={"autonomy_level": 4, "scope": "DC-ATL"})
     assert (lane.json()["scope"], site.json()["scope"]) == ("DAL-HOU", "DC-ATL")
-    assert _rule(api, "book_carrier", "DAL-HOU")["autonomy_level"] == 1 and _rule(api, "book_carrier")["autonomy_level"] == 3
-    assert detail_locs(api.call("PUT", "/v1/policies/book_carrier", params={"scope": "XYZ-ABC"},
-                                json={"autonomy_level": 1})) == [["query", "scope"]]
-    assert detail_locs(api.call("PUT", "/v1/policies/book_carrier", json={"autonomy_level": 1,
-                                                                            "scope": "CUST-0001"})) == [["body", "scope"]]
-    assert detail_locs(api.call("PUT", "/v1/policies/book_carrier", params={"scope": "DC-DAL"},
-                                json={"autonomy_level": 1, "scope": "DC-HOU"})) == [["query", "scope"]]
+    assert (
+        _rule(api, "book_carrier", "DAL-HOU")["autonomy_level"] == 1
+        and _rule(api, "book_carrier")["autonomy_level"] == 3
+    )
+    assert detail_locs(
+        api.call("PUT", "/v1/policies/book_carrier", params={"scope": "XYZ-ABC"}, json={"autonomy_level": 1})
+    ) == [["query", "scope"]]
+    assert detail_locs(
+        api.call("PUT", "/v1/policies/book_carrier", json={"autonomy_level": 1, "scope": "CUST-0001"})
+    ) == [["body", "scope"]]
+    assert detail_locs(
+        api.call(
+            "PUT",
+            "/v1/policies/book_carrier",
+            params={"scope": "DC-DAL"},
+            json={"autonomy_level": 1, "scope": "DC-HOU"},
+        )
+    ) == [["query", "scope"]]
 
 
 def test_bad_bodies_and_unknown_action_types(api):
     too_high = api.call("PUT", "/v1/policies/switch_carrier", json={"autonomy_level": 5})
     assert detail_locs(too_high) == [["body", "autonomy_level"]]
-    assert detail_locs(api.call("PUT", "/v1/policies/switch_carrier",
-                                json={"autonomy_level": 3, "min_confidence": 1.5, "allowed_tiers": ["platinum"]})) == [
-        ["body", "min_confidence"], ["body", "allowed_tiers", 0]]
+    assert detail_locs(
+        api.call(
+            "PUT",
+            "/v1/policies/switch_carrier",
+            json={"autonomy_level": 3, "min_confidence": 1.5, "allowed_tiers": ["platinum"]},
+        )
+    ) == [["body", "min_confidence"], ["body", "allowed_tiers", 0]]
     unknown = api.call("PUT", "/v1/policies/teleport", json={"autonomy_level": 2})
     assert unknown.status_code == 404 and "teleport" in unknown.json()["detail"]
     assert "switch_carrier" in unknown.json()["detail"]

@@ -45,12 +45,28 @@ def test_the_check_finds_an_action_run_twice_and_a_subject_acted_on_twice(engine
         for n in (1, 2):
             session.add(m.ExceptionRecord(id=f"EXC-{n}", occurred_at=datetime.now(UTC), created_at=datetime.now(UTC)))
             session.flush()
-            session.add(m.DecisionRecord(id=f"DEC-{n}", exception_id=f"EXC-{n}", specialist="routing",
-                                         status="executed", confidence=1.0, thread_id="t", created_at=datetime.now(UTC),
-                                         updated_at=datetime.now(UTC)))
+            session.add(
+                m.DecisionRecord(
+                    id=f"DEC-{n}",
+                    exception_id=f"EXC-{n}",
+                    specialist="routing",
+                    status="executed",
+                    confidence=1.0,
+                    thread_id="t",
+                    created_at=datetime.now(UTC),
+                    updated_at=datetime.now(UTC),
+                )
+            )
             session.flush()
-            session.add(m.ActionRecord(id=f"DEC-{n}-A1", decision_id=f"DEC-{n}", type="expedite_shipment",
-                                       params={"shipment_id": "SHP-009300"}, status="executed"))
+            session.add(
+                m.ActionRecord(
+                    id=f"DEC-{n}-A1",
+                    decision_id=f"DEC-{n}",
+                    type="expedite_shipment",
+                    params={"shipment_id": "SHP-009300"},
+                    status="executed",
+                )
+            )
         audit(session, "action.executed", "test", None, "DEC-1", action_id="DEC-1-A1")
         audit(session, "action.executed", "test", None, "DEC-1", action_id="DEC-1-A1")
         session.commit()
@@ -61,8 +77,14 @@ def test_the_check_finds_an_action_run_twice_and_a_subject_acted_on_twice(engine
 
 
 def test_the_scripted_planner_rejects_above_its_bound():
-    decision = Decision(decision_id="DEC-1", exception_id="EXC-1", specialist="routing", status="pending_approval",
-                        expected_impact=Impact(cost_usd=1200.0), trace_id="EXC-1")
+    decision = Decision(
+        decision_id="DEC-1",
+        exception_id="EXC-1",
+        specialist="routing",
+        status="pending_approval",
+        expected_impact=Impact(cost_usd=1200.0),
+        trace_id="EXC-1",
+    )
     assert Planner().verdict(decision).verdict == "approve"
     assert Planner(reject_above_usd=1000.0).verdict(decision).verdict == "reject"
     assert Planner(reject_above_usd=1500.0).verdict(decision).verdict == "approve"

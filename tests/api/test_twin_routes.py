@@ -6,8 +6,15 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from twin.settings import Settings
 
-SCAN = {"kind": "shipment_scan", "event_id": "api-1", "shipment_id": "SHP-000010", "scan": "delay",
-        "location": "hub", "at": "2026-11-02T09:00:00+00:00", "delay_minutes": 30}
+SCAN = {
+    "kind": "shipment_scan",
+    "event_id": "api-1",
+    "shipment_id": "SHP-000010",
+    "scan": "delay",
+    "location": "hub",
+    "at": "2026-11-02T09:00:00+00:00",
+    "delay_minutes": 30,
+}
 
 
 @pytest.fixture
@@ -43,7 +50,9 @@ def test_malformed_record_returns_422_naming_record_and_field_and_stores_nothing
     assert response.status_code == 422
     detail = response.json()["detail"][0]
     assert detail["loc"][:3] == ["body", "events", 1] and detail["loc"][-1] == "delay_minutes"
-    unknown = client.post("/v1/events", json={"events": [good, {**SCAN, "event_id": "api-4", "shipment_id": "SHP-999999"}]})
+    unknown = client.post(
+        "/v1/events", json={"events": [good, {**SCAN, "event_id": "api-4", "shipment_id": "SHP-999999"}]}
+    )
     assert unknown.status_code == 422
     assert unknown.json()["detail"][0]["loc"] == ["body", "events", 1, "shipment_id"]
     assert "SHP-999999" in unknown.json()["detail"][0]["msg"]

@@ -8,9 +8,9 @@ import httpx
 from sqlmodel import Session, select
 
 from api.webhooks import WebhookSettings, deliver_due
+from tests.api.conftest import WEBHOOK_KEY
 from twin.access import WebhookDelivery, delivery_id
 from twin.db import make_engine, session_scope
-from tests.api.conftest import WEBHOOK_KEY
 from twin.models import OutboxMessage
 
 T0 = datetime(2030, 1, 2, 8, 0, tzinfo=UTC)
@@ -29,9 +29,16 @@ def _outbox(url: str, *messages: tuple[str, str]) -> None:
     """Put (id, event type) messages in the outbox of the database at the URL."""
     engine = make_engine(url)
     with session_scope(engine) as session:
-        session.add_all(OutboxMessage(id=message_id, decision_id="DEC-7", event_type=event_type,
-                                      payload={"route": "RT-1", "stops": 3}, created_at=T0)
-                        for message_id, event_type in messages)
+        session.add_all(
+            OutboxMessage(
+                id=message_id,
+                decision_id="DEC-7",
+                event_type=event_type,
+                payload={"route": "RT-1", "stops": 3},
+                created_at=T0,
+            )
+            for message_id, event_type in messages
+        )
     engine.dispose()
 
 
@@ -61,7 +68,12 @@ def test_retried_delivery_keeps_its_id_and_is_accepted_once(api_client, webhook_
     assert [_round(seeded_url, T0 + timedelta(seconds=step), key)[0] for step in (6, 60, 600)] == [1, 0, 0]
 
     row = _round(seeded_url, T0 + timedelta(seconds=700), key)[1]
-    assert (row.attempts, row.delivered_at, row.next_attempt_at, row.last_error) == (3, T0 + timedelta(seconds=6), None, None)
+    assert (row.attempts, row.delivered_at, row.next_attempt_at, row.last_error) == (
+        3,
+        T0 + timedelta(seconds=6),
+        None,
+        None,
+    )
     assert [item.status for item in receiver.seen] == [500, 500, 200]
     assert {item.delivery for item in receiver.seen} == {key}
     assert all(item.signature_ok and item.event == "route.replanned" for item in receiver.seen)

@@ -47,8 +47,11 @@ def test_subjects_are_distinct_per_type(databases):
         assert len(items) == 5, kind
         assert len({e.refs.model_dump_json() for e in items}) == 5, kind
         assert all(e.type == kind for e in items)
-    stock = {e.refs.model_dump_json() for kind in (ExceptionType.stockout_risk, ExceptionType.demand_spike)
-             for e in cases[kind]}
+    stock = {
+        e.refs.model_dump_json()
+        for kind in (ExceptionType.stockout_risk, ExceptionType.demand_spike)
+        for e in cases[kind]
+    }
     assert len(stock) == 10
 
 

@@ -10,8 +10,10 @@ DECIDER = {"report_exception": False, "approve_decision": True, "reject_decision
 
 def test_relative_dates_and_directions_become_arguments():
     plan, _ = plan_turn("which shipments to Dallas are at risk tomorrow?", Memory(), NOW, DECIDER)
-    assert (plan.tool, plan.args) == ("shipment_risks", {"origin": None, "destination": "DC-DAL", "top": 5,
-                                                         "due_by": "2026-11-04T00:00:00+00:00"})
+    assert (plan.tool, plan.args) == (
+        "shipment_risks",
+        {"origin": None, "destination": "DC-DAL", "top": 5, "due_by": "2026-11-04T00:00:00+00:00"},
+    )
     plan, _ = plan_turn("what if Red River loses 30% of its capacity next week?", Memory(), NOW, DECIDER)
     assert plan.args == {"carrier": "CAR-REDRIVER", "lane": None, "capacity_cut_pct": 30.0, "week_of": "2026-11-09"}
     plan, _ = plan_turn("what happens if DC-HOU closes for two days?", Memory(), NOW, DECIDER)
@@ -32,8 +34,10 @@ def test_a_rejection_waits_for_its_reason_and_a_yes():
     plan, memory = plan_turn("stock arrived this morning.", memory, NOW, DECIDER)
     assert plan.reply == "Reject DEC-1A2B3C4D5E6F because stock arrived this morning? yes/no"
     plan, memory = plan_turn("yes", memory, NOW, DECIDER)
-    assert (plan.tool, plan.args) == ("reject_decision", {"decision_id": "DEC-1A2B3C4D5E6F",
-                                                          "reason": "stock arrived this morning"})
+    assert (plan.tool, plan.args) == (
+        "reject_decision",
+        {"decision_id": "DEC-1A2B3C4D5E6F", "reason": "stock arrived this morning"},
+    )
     assert memory.pending is None
     plan, memory = plan_turn("approve it", memory, NOW, DECIDER)
     assert plan.reply == "Approve DEC-1A2B3C4D5E6F? yes/no"
@@ -44,12 +48,14 @@ def test_an_override_needs_a_reason_and_says_what_changes():
     plan, memory = plan_turn("override DEC-1A2B3C4D5E6F: use CAR-PRAIRIE instead", Memory(), NOW, DECIDER)
     assert plan.reply == "Why override DEC-1A2B3C4D5E6F? The reason is stored with the decision."
     plan, _ = plan_turn("they have a truck at the dock", memory, NOW, DECIDER)
-    assert plan.reply == ("Override DEC-1A2B3C4D5E6F with CAR-PRAIRIE because they have a truck at the dock? "
-                          "yes/no")
+    assert plan.reply == ("Override DEC-1A2B3C4D5E6F with CAR-PRAIRIE because they have a truck at the dock? yes/no")
 
 
 def test_a_role_that_may_not_act_is_refused_by_the_tool_at_once():
     plan, memory = plan_turn("SHP-009267 missed its delivery window", Memory(), NOW, DECIDER)
     assert plan.tool == "report_exception" and memory.pending is None
-    assert plan.args == {"description": "SHP-009267 missed its delivery window", "type": "late_shipment",
-                         "shipment_id": "SHP-009267"}
+    assert plan.args == {
+        "description": "SHP-009267 missed its delivery window",
+        "type": "late_shipment",
+        "shipment_id": "SHP-009267",
+    }

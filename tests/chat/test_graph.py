@@ -87,8 +87,9 @@ def test_a_question_never_acts_and_a_report_waits_for_yes(desk):
 
     viewer = build_chat_graph(desk, "viewer", "viewer-1")
     refused = turn(viewer, TRUCK_FAULT, thread="p1", owner="viewer-1")
-    assert answer(refused) == ("I could not do that: the viewer role cannot report exceptions; integrator, planner "
-                               "or admin can.")
+    assert answer(refused) == (
+        "I could not do that: the viewer role cannot report exceptions; integrator, planner or admin can."
+    )
     assert exceptions(desk) == 1
 
 
@@ -109,8 +110,11 @@ def test_verdicts_ask_for_confirmation_and_a_reason_that_is_stored(desk):
     assert results(rejected)[0].result["status"] == "rejected"
     with desk.toolbox.session() as session:
         verdict = session.exec(select(m.Approval)).one()
-    assert (verdict.verdict, verdict.reason, verdict.actor) == ("reject", "the customer was already called",
-                                                                "planner-1")
+    assert (verdict.verdict, verdict.reason, verdict.actor) == (
+        "reject",
+        "the customer was already called",
+        "planner-1",
+    )
 
     inline = turn(planner, f"reject {decision_id}, the truck was fixed this morning", thread="w")
     assert answer(inline) == f"Reject {decision_id} because the truck was fixed this morning? yes/no"
@@ -155,10 +159,15 @@ def test_a_failing_model_ends_the_turn_with_a_plain_error(desk):
 
 def test_the_openai_path_answers_checked_sentences_or_the_template(desk):
     forecast = {"sku": "SKU-0042", "location": "DC-DAL", "horizon_weeks": 2}
-    script = [tool_reply("forecast_demand", forecast), text_reply("Expect about 9999 units of SKU-0042."),
-              tool_reply("forecast_demand", forecast), text_reply("SKU-0042 at DC-DAL: see the weeks above."),
-              tool_reply("report_exception", {"description": TRUCK_FAULT, "type": "equipment_failure_risk",
-                                              "asset_id": "TRK-007"})]
+    script = [
+        tool_reply("forecast_demand", forecast),
+        text_reply("Expect about 9999 units of SKU-0042."),
+        tool_reply("forecast_demand", forecast),
+        text_reply("SKU-0042 at DC-DAL: see the weeks above."),
+        tool_reply(
+            "report_exception", {"description": TRUCK_FAULT, "type": "equipment_failure_risk", "asset_id": "TRK-007"}
+        ),
+    ]
     with FakeOpenAI(script) as server:
         desk.toolbox.llm = make_chat_model(Settings(llm="openai", llm_model="fake", llm_base_url=server.base_url))
         graph = build_chat_graph(desk, "admin", "tester")

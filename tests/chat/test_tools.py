@@ -36,15 +36,24 @@ def test_every_tool_has_an_answer_template(desk):
 
 def test_forecast_adds_the_model_days_into_weeks_and_reads_city_names(desk):
     result = tools_for(desk, "viewer")["forecast_demand"].invoke(
-        {"sku": "SKU-0042", "location": "Dallas", "horizon_weeks": 2})
+        {"sku": "SKU-0042", "location": "Dallas", "horizon_weeks": 2}
+    )
     with desk.toolbox.session() as session:
         history = frames.demand_frame(session)
     series = history[(history["sku"] == "SKU-0042") & (history["location"] == "DC-DAL")]
-    direct = forecast(desk.toolbox.models.demand, series, {"sku": "SKU-0042", "location": "DC-DAL"}, 14,
-                      as_of=series["day"].max().date())
+    direct = forecast(
+        desk.toolbox.models.demand,
+        series,
+        {"sku": "SKU-0042", "location": "DC-DAL"},
+        14,
+        as_of=series["day"].max().date(),
+    )
     assert result["location"] == "DC-DAL" and [w["week"] for w in result["weeks"]] == [1, 2]
-    assert result["total"] == {"p10": round(direct.total.p10, 1), "p50": round(direct.total.p50, 1),
-                               "p90": round(direct.total.p90, 1)}
+    assert result["total"] == {
+        "p10": round(direct.total.p10, 1),
+        "p50": round(direct.total.p50, 1),
+        "p90": round(direct.total.p90, 1),
+    }
     assert result["weeks"][1]["p50"] == round(sum(day.p50 for day in direct.days[7:]), 1)
     assert result["weeks"][0]["first_day"] == direct.days[0].day.isoformat()
     assert result["evidence"][0]["source"]["model"] == "xgb-demand"
@@ -57,7 +66,8 @@ def test_unknown_or_missing_codes_are_reported_not_guessed(desk):
     assert tool.invoke({"sku": "SKU-0042", "location": "CUST-0001"}) == "'CUST-0001' is not a DC code"
     assert tool.invoke({"sku": "SKU-0042"}) == "name a DC: one of DC-ATL, DC-CHI, DC-DAL, DC-HOU, DC-LAX"
     assert tool.invoke({"sku": "SKU-0042", "location": "DC-DAL", "horizon_weeks": 52}) == (
-        "the forecaster looks 1 to 4 weeks ahead, not 52; ask for 4 weeks or fewer")
+        "the forecaster looks 1 to 4 weeks ahead, not 52; ask for 4 weeks or fewer"
+    )
 
 
 def test_what_if_numbers_come_from_the_solver_and_leave_the_twin_unchanged(desk):
@@ -65,17 +75,22 @@ def test_what_if_numbers_come_from_the_solver_and_leave_the_twin_unchanged(desk)
     result = tools_for(desk, "viewer")["what_if_capacity"].invoke({"carrier": "Red River", "capacity_cut_pct": 50})
     situation = read_situation(desk.toolbox, "CAR-REDRIVER")
     assignment, original_cost, loads = capacity_shortfall(
-        "CAR-REDRIVER", situation.own, situation.offers, situation.lanes, situation.week, situation.capacity, 50.0)
+        "CAR-REDRIVER", situation.own, situation.offers, situation.lanes, situation.week, situation.capacity, 50.0
+    )
     assert result["loads_displaced"] == len(loads) > 0
     assert result["before"]["freight_cost_usd"] == round(original_cost, 2)
-    assert result["after"] == {"freight_cost_usd": assignment.freight_cost_usd,
-                               "expected_late_loads": assignment.expected_late_loads,
-                               "unassigned_loads": len(assignment.unassigned)}
+    assert result["after"] == {
+        "freight_cost_usd": assignment.freight_cost_usd,
+        "expected_late_loads": assignment.expected_late_loads,
+        "unassigned_loads": len(assignment.unassigned),
+    }
     assert sum(result["reassigned"].values()) == len(loads) - len(assignment.unassigned)
     assert result["evidence"][1]["source"]["model"] == "ortools-cp-sat"
     assert carrier_rows(desk) == before
-    assert tools_for(desk, "viewer")["what_if_capacity"].invoke({"carrier": "CAR-NOBODY", "capacity_cut_pct": 20}) \
+    assert (
+        tools_for(desk, "viewer")["what_if_capacity"].invoke({"carrier": "CAR-NOBODY", "capacity_cut_pct": 20})
         == "CAR-NOBODY is not in the twin"
+    )
 
 
 def test_risks_at_a_dc_come_from_the_late_risk_forecast_and_failure_models(desk):
@@ -83,14 +98,17 @@ def test_risks_at_a_dc_come_from_the_late_risk_forecast_and_failure_models(desk)
     tb = desk.toolbox
     ids = [shipment["shipment_id"] for shipment in result["riskiest_shipments"]]
     with tb.session() as session:
-        direct = {risk.shipment_id: risk.p_late
-                  for risk in score_shipments(tb.models.late, frames.shipment_frame(session, ids=ids))}
+        direct = {
+            risk.shipment_id: risk.p_late
+            for risk in score_shipments(tb.models.late, frames.shipment_frame(session, ids=ids))
+        }
         positions = {p.location: p for p in store.positions(session, "SKU-0042")}
     assert [shipment["p_late"] for shipment in result["riskiest_shipments"]] == [direct[i] for i in ids]
     assert ids and [direct[i] for i in ids] == sorted(direct.values(), reverse=True)
     dal = positions["DC-DAL"]
-    assert ("SKU-0042" in result["below_reorder_point"]) == (dal.on_hand + dal.in_transit - dal.allocated
-                                                             < dal.reorder_point)
+    assert ("SKU-0042" in result["below_reorder_point"]) == (
+        dal.on_hand + dal.in_transit - dal.allocated < dal.reorder_point
+    )
     assert {risk["sku"] for risk in result["stockout_risk"]} <= set(result["below_reorder_point"])
     assert all(risk["available"] < risk["demand_p90"] for risk in result["stockout_risk"])
     fleet = {p.truck: p.p_fail for p in maintenance.fleet_priority(tb, 40)}
@@ -111,11 +129,14 @@ def test_fleet_priority_follows_the_failure_model(desk):
 def test_report_explain_list_and_verdicts_by_role(desk):
     planner, viewer = tools_for(desk, "planner"), tools_for(desk, "viewer")
     assert viewer["report_exception"].invoke({"description": TRUCK_FAULT}) == (
-        "the viewer role cannot report exceptions; integrator, planner or admin can")
+        "the viewer role cannot report exceptions; integrator, planner or admin can"
+    )
     assert tools_for(desk, "architect")["report_exception"].invoke({"description": TRUCK_FAULT}) == (
-        "the architect role cannot report exceptions; integrator, planner or admin can")
-    reported = tools_for(desk, "integrator")["report_exception"].invoke({"description": TRUCK_FAULT,
-                                                                          "asset_id": "truck 7"})
+        "the architect role cannot report exceptions; integrator, planner or admin can"
+    )
+    reported = tools_for(desk, "integrator")["report_exception"].invoke(
+        {"description": TRUCK_FAULT, "asset_id": "truck 7"}
+    )
     decision_id = reported["decision_id"]
     assert reported["status"] == "pending_approval" and reported["specialist"] == "maintenance"
     with desk.toolbox.session() as session:
@@ -136,7 +157,8 @@ def test_report_explain_list_and_verdicts_by_role(desk):
     assert viewer["list_decisions"].invoke(pending)["count"] == 1
     assert planner["approve_decision"].invoke({"decision_id": "DEC-NOPE"}) == "DEC-NOPE is not in the twin"
     assert planner["reject_decision"].invoke({"decision_id": decision_id}) == (
-        "give the reason for the rejection; it is stored with the decision")
+        "give the reason for the rejection; it is stored with the decision"
+    )
 
     approved = planner["approve_decision"].invoke({"decision_id": decision_id, "reason": "bay is free"})
     assert approved["status"] == "executed"
@@ -145,26 +167,34 @@ def test_report_explain_list_and_verdicts_by_role(desk):
     with desk.toolbox.session() as session:
         verdict = session.exec(select(m.Approval)).one()
     assert (verdict.decision_id, verdict.actor, verdict.verdict, verdict.reason) == (
-        decision_id, "test-planner", "approve", "bay is free")
+        decision_id,
+        "test-planner",
+        "approve",
+        "bay is free",
+    )
 
 
 def test_report_with_an_unknown_code_submits_nothing(desk):
     tools = tools_for(desk, "integrator")
-    assert tools["report_exception"].invoke({"description": "SHP-999999 is late", "shipment_id": "SHP-999999"}) \
+    assert (
+        tools["report_exception"].invoke({"description": "SHP-999999 is late", "shipment_id": "SHP-999999"})
         == "SHP-999999 is not in the twin"
+    )
     with desk.toolbox.session() as session:
         assert store.count(session, m.ExceptionRecord) == 0
 
 
 def test_carriers_compare_as_stored_on_the_lane(desk):
-    result = tools_for(desk, "viewer")["compare_carriers"].invoke({"carriers": ["Swiftline", "CAR-REDRIVER"],
-                                                                   "lane": "DAL-HOU"})
+    result = tools_for(desk, "viewer")["compare_carriers"].invoke(
+        {"carriers": ["Swiftline", "CAR-REDRIVER"], "lane": "DAL-HOU"}
+    )
     with desk.toolbox.session() as session:
         stored = {o.carrier: o for o in store.carrier_lanes(session, lane="DAL-HOU")}
     assert {o["carrier"] for o in result["offers"]} == {"CAR-SWIFTLINE", "CAR-REDRIVER"} <= set(stored)
     assert all(o["on_time_rate"] == stored[o["carrier"]].on_time_rate for o in result["offers"])
-    assert [o["on_time_rate"] for o in result["offers"]] == sorted((o["on_time_rate"] for o in result["offers"]),
-                                                                   reverse=True)
+    assert [o["on_time_rate"] for o in result["offers"]] == sorted(
+        (o["on_time_rate"] for o in result["offers"]), reverse=True
+    )
 
 
 def test_days_of_cover_is_available_stock_over_forecast_daily_demand(desk):
@@ -184,12 +214,14 @@ def test_a_closure_re_sources_orders_to_the_nearest_dc_with_stock_and_changes_no
     moved = sum(r["orders"] for r in result["re_sourced"])
     assert moved + result["orders_waiting"] == result["orders_affected"] <= len(orders)
     hou = dcs["DC-HOU"]
-    nearest = min((c for c in dcs if c != "DC-HOU"), key=lambda c: haversine_miles(hou.lat, hou.lon, dcs[c].lat,
-                                                                                   dcs[c].lon))
+    nearest = min(
+        (c for c in dcs if c != "DC-HOU"), key=lambda c: haversine_miles(hou.lat, hou.lon, dcs[c].lat, dcs[c].lon)
+    )
     assert not result["re_sourced"] or result["re_sourced"][0]["dc"] == nearest
     assert carrier_rows(desk) == before
     assert tools_for(desk, "viewer")["what_if_closure"].invoke({"location": "DC-HOU", "days": 90}) == (
-        "a closure lasts 1 to 28 days, not 90")
+        "a closure lasts 1 to 28 days, not 90"
+    )
 
 
 def test_shipment_status_scores_open_shipments(desk):

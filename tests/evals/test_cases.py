@@ -10,9 +10,14 @@ from pydantic import ValidationError
 from agents.schemas import ExceptionType
 from evals.cases import DATASET_VERSION, Category, Expect, load_cases, load_suite, suite_names
 
-BASE = {"id": "a", "version": 1, "category": "routine", "note": "n",
-        "exception": {"type": "late_shipment", "refs": {"shipment_id": "SHP-000001"}},
-        "expect": {"specialist": "routing", "status": ["no_action"]}}
+BASE = {
+    "id": "a",
+    "version": 1,
+    "category": "routine",
+    "note": "n",
+    "exception": {"type": "late_shipment", "refs": {"shipment_id": "SHP-000001"}},
+    "expect": {"specialist": "routing", "status": ["no_action"]},
+}
 
 
 def write(folder, name: str, cases: list[dict]) -> None:
@@ -46,8 +51,9 @@ def test_a_required_action_must_be_allowed():
 def test_the_data_sets_cover_every_type_specialist_and_category_at_the_current_version():
     cases = load_cases()
     assert len(cases) >= 150
-    assert suite_names() == sorted({"adversarial", "carriers", "fleet", "free_text", "late_shipments",
-                                    "policy_edges", "soundness", "stock"})
+    assert suite_names() == sorted(
+        {"adversarial", "carriers", "fleet", "free_text", "late_shipments", "policy_edges", "soundness", "stock"}
+    )
     assert {case.version for case in cases} == {DATASET_VERSION}
     assert {case.exception.type for case in cases} >= set(ExceptionType)
     assert {case.expect.specialist for case in cases} == {"routing", "inventory", "maintenance", None}

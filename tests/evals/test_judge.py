@@ -11,12 +11,23 @@ from twin.settings import Settings
 
 def run(case_id: str) -> CaseRun:
     """A case run whose decision has a one-claim justification."""
-    case = Case(id=case_id, version=1, category="routine", note="n", exception=ExceptionIn(description="Hm."),
-                expect=Expect(specialist=None, status=["needs_info"]))
+    case = Case(
+        id=case_id,
+        version=1,
+        category="routine",
+        note="n",
+        exception=ExceptionIn(description="Hm."),
+        expect=Expect(specialist=None, status=["needs_info"]),
+    )
     text = "The report cannot be resolved yet: please give the type."
-    decision = Decision(decision_id="DEC-1", exception_id="EXC-1", specialist=None, status="needs_info",
-                        justification=Justification(text=text, claims=[Claim(text=text, evidence_ids=["x"])]),
-                        trace_id="EXC-1")
+    decision = Decision(
+        decision_id="DEC-1",
+        exception_id="EXC-1",
+        specialist=None,
+        status="needs_info",
+        justification=Justification(text=text, claims=[Claim(text=text, evidence_ids=["x"])]),
+        trace_id="EXC-1",
+    )
     return CaseRun(case=case, decision=decision)
 
 

@@ -26,34 +26,56 @@ from tools.evidence import Driver, Evidence, Source
 from twin.actions import action
 
 CODES = frozenset({"SHP-000123", "CUST-0007", "CAR-METRO", "CAR-REDRIVER", "DAL-HOU", "DC-DAL"})
-SHIPMENT = Evidence(id="twin:shipment:SHP-000123", source=Source(tool="twin", model="store", version="live"),
-                    facts={"lane": "DAL-HOU", "customer_tier": "gold"})
-RISK = Evidence(
-    id="late-risk:SHP-000123", source=Source(tool="late_risk", model="xgb-late-risk", version="v1"),
-    facts={"p_late": 0.8234},
-    drivers=[Driver(feature="slack_left_hours", value=-3.5, contribution=1.9),
-             Driver(feature="scan_delay_minutes", value=240, contribution=0.8),
-             Driver(feature="weather", value=0.7, contribution=-0.5),
-             Driver(feature="distance_miles", value=239, contribution=0.1)],
+SHIPMENT = Evidence(
+    id="twin:shipment:SHP-000123",
+    source=Source(tool="twin", model="store", version="live"),
+    facts={"lane": "DAL-HOU", "customer_tier": "gold"},
 )
-WHAT_IF = RISK.model_copy(update={"id": "late-risk:SHP-000123:expedited", "inputs": {"scenario": "expedited"},
-                                  "drivers": [Driver(feature="congestion", value=0.4, contribution=3.0)]})
-PLAN = Evidence(id="plans:SHP-000123", source=Source(tool="plan_comparison", model="expected-cost", version="1"),
-                facts={"cost_usd": 354.25, "confidence": 0.82, "chosen": "expedite final leg"})
-PROCEDURE = Evidence(id="knowledge-abc", source=Source(tool="knowledge", model="minilm", version="1"),
-                     facts={"hits": [{"id": "SOP-LATE-01#expedite", "title": "Late shipment recovery"}]})
+RISK = Evidence(
+    id="late-risk:SHP-000123",
+    source=Source(tool="late_risk", model="xgb-late-risk", version="v1"),
+    facts={"p_late": 0.8234},
+    drivers=[
+        Driver(feature="slack_left_hours", value=-3.5, contribution=1.9),
+        Driver(feature="scan_delay_minutes", value=240, contribution=0.8),
+        Driver(feature="weather", value=0.7, contribution=-0.5),
+        Driver(feature="distance_miles", value=239, contribution=0.1),
+    ],
+)
+WHAT_IF = RISK.model_copy(
+    update={
+        "id": "late-risk:SHP-000123:expedited",
+        "inputs": {"scenario": "expedited"},
+        "drivers": [Driver(feature="congestion", value=0.4, contribution=3.0)],
+    }
+)
+PLAN = Evidence(
+    id="plans:SHP-000123",
+    source=Source(tool="plan_comparison", model="expected-cost", version="1"),
+    facts={"cost_usd": 354.25, "confidence": 0.82, "chosen": "expedite final leg"},
+)
+PROCEDURE = Evidence(
+    id="knowledge-abc",
+    source=Source(tool="knowledge", model="minilm", version="1"),
+    facts={"hits": [{"id": "SOP-LATE-01#expedite", "title": "Late shipment recovery"}]},
+)
 GOOD_CLAIMS = [
     Claim(text="Shipment SHP-000123 on lane DAL-HOU is due for a gold customer.", evidence_ids=[SHIPMENT.id]),
-    Claim(text="The late-risk model puts P(late) at 0.82; top drivers: slack_left_hours -3.5 (+1.9), "
-               "scan_delay_minutes 240 (+0.8), weather 0.7 (-0.5).", evidence_ids=[RISK.id]),
+    Claim(
+        text="The late-risk model puts P(late) at 0.82; top drivers: slack_left_hours -3.5 (+1.9), "
+        "scan_delay_minutes 240 (+0.8), weather 0.7 (-0.5).",
+        evidence_ids=[RISK.id],
+    ),
     Claim(text="Chosen: expedite final leg for SHP-000123.", evidence_ids=[PLAN.id]),
     Claim(text="Expected cost 354.25 USD.", evidence_ids=[PLAN.id]),
     Claim(text="Rejected no action: expected total higher.", evidence_ids=[PLAN.id]),
     Claim(text="Confidence 0.82.", evidence_ids=[PLAN.id]),
     Claim(text="Procedure SOP-LATE-01 (Late shipment recovery) applies.", evidence_ids=[PROCEDURE.id]),
 ]
-EXPEDITE = [action("expedite_shipment", shipment_id="SHP-000123", hours_saved=4.5, cost_usd=329.25),
-            action("notify_customer", shipment_id="SHP-000123", customer="CUST-0007", cost_usd=25.0)]
+EXPEDITE = [
+    action("expedite_shipment", shipment_id="SHP-000123", hours_saved=4.5, cost_usd=329.25),
+    action("notify_customer", shipment_id="SHP-000123", customer="CUST-0007", cost_usd=25.0),
+]
 
 
 def justification(claims: list[Claim]) -> Justification:
@@ -64,22 +86,42 @@ def justification(claims: list[Claim]) -> Justification:
 def decision(claims: list[Claim] = GOOD_CLAIMS, **update) -> Decision:
     """A routing decision that expedites SHP-000123, with every part of a complete justification."""
     base = Decision(
-        decision_id="DEC-1", exception_id="EXC-1", specialist="routing", status="executed", actions=EXPEDITE,
-        expected_impact=Impact(cost_usd=354.25), confidence=0.82, evidence=[SHIPMENT, RISK, WHAT_IF, PLAN, PROCEDURE], justification=justification(claims),
-        alternatives=[Alternative(name="no action", why_not="expected total higher")], trace_id="EXC-1",
+        decision_id="DEC-1",
+        exception_id="EXC-1",
+        specialist="routing",
+        status="executed",
+        actions=EXPEDITE,
+        expected_impact=Impact(cost_usd=354.25),
+        confidence=0.82,
+        evidence=[SHIPMENT, RISK, WHAT_IF, PLAN, PROCEDURE],
+        justification=justification(claims),
+        alternatives=[Alternative(name="no action", why_not="expected total higher")],
+        trace_id="EXC-1",
         policy=PolicyVerdict(autonomy_level=3, requires_approval=False, reasons=["within bounds"]),
     )
     return base.model_copy(update=update)
 
 
-def case(case_id: str = "late-1", same_as: str | None = None, counterfactual: Counterfactual | None = None,
-         **expect) -> Case:
+def case(
+    case_id: str = "late-1", same_as: str | None = None, counterfactual: Counterfactual | None = None, **expect
+) -> Case:
     """A late-shipment case expecting routing to act with the late-shipment actions."""
-    wanted = {"specialist": "routing", "status": ["executed", "pending_approval"],
-              "action_types": ["expedite_shipment", "notify_customer", "switch_carrier"], **expect}
-    return Case(id=case_id, version=1, category="routine", note="test", expect=Expect(**wanted),
-                exception=ExceptionIn(type="late_shipment", refs={"shipment_id": "SHP-000123"}),
-                same_as=same_as, counterfactual=counterfactual)
+    wanted = {
+        "specialist": "routing",
+        "status": ["executed", "pending_approval"],
+        "action_types": ["expedite_shipment", "notify_customer", "switch_carrier"],
+        **expect,
+    }
+    return Case(
+        id=case_id,
+        version=1,
+        category="routine",
+        note="test",
+        expect=Expect(**wanted),
+        exception=ExceptionIn(type="late_shipment", refs={"shipment_id": "SHP-000123"}),
+        same_as=same_as,
+        counterfactual=counterfactual,
+    )
 
 
 def run(made: Decision | None = None, the_case: Case | None = None, **fields) -> CaseRun:
@@ -91,7 +133,8 @@ def run(made: Decision | None = None, the_case: Case | None = None, **fields) ->
 def test_the_complete_decision_passes_every_metric():
     results = {result.name: result for result in score([run()], CODES)}
     assert all(result.value == 1.0 for result in results.values()), {
-        name: [f.detail for f in result.failures] for name, result in results.items()}
+        name: [f.detail for f in result.failures] for name, result in results.items()
+    }
     assert results["faithfulness"].total == len(GOOD_CLAIMS)
     assert set(GATES) <= set(results)
 
@@ -135,7 +178,7 @@ def test_a_missing_alternative_fails_completeness():
 
 
 def test_missing_procedure_impact_and_confidence_fail_completeness():
-    bare = GOOD_CLAIMS[:3] + [GOOD_CLAIMS[4]]
+    bare = [*GOOD_CLAIMS[:3], GOOD_CLAIMS[4]]
     assert completeness_gaps(run(decision(bare))) == ["expected impact", "confidence", "applicable procedure"]
 
 
@@ -149,8 +192,9 @@ def test_no_action_and_needs_info_have_their_own_completeness_rules():
     idle = decision([reason], status="no_action", actions=[], alternatives=[], policy=None)
     assert completeness_gaps(run(idle)) == []
     asking = Claim(text="Please give the shipment_id.", evidence_ids=["classification:EXC-1"])
-    stuck = idle.model_copy(update={"status": "needs_info", "justification": justification([asking]),
-                                    "missing": ["type"]})
+    stuck = idle.model_copy(
+        update={"status": "needs_info", "justification": justification([asking]), "missing": ["type"]}
+    )
     assert completeness_gaps(run(stuck, case(missing=["shipment_id"]))) == ["missing references"]
     assert completeness_gaps(run(stuck.model_copy(update={"missing": ["shipment_id"]}))) == []
 
@@ -218,8 +262,12 @@ def test_readability_reports_the_means_and_flags_long_sentences_and_hard_passage
     rambling = Claim(text=" ".join(["word"] * 40) + ".", evidence_ids=[SHIPMENT.id])
     hard = Claim(text="Operational considerations necessitate immediate consolidation. " * 6, evidence_ids=[])
     short_but_hard = Claim(text=hard.text.split(". ")[0] + ".", evidence_ids=[])
-    runs = [run(), run(decision([rambling]), case("long")), run(decision([hard]), case("hard")),
-            run(decision([short_but_hard]), case("short"))]
+    runs = [
+        run(),
+        run(decision([rambling]), case("long")),
+        run(decision([hard]), case("hard")),
+        run(decision([short_but_hard]), case("short")),
+    ]
     result = readability_metric(runs)
     assert (result.passed, result.total) == (2, 4)
     assert [failure.case_id for failure in result.failures] == ["long", "hard"]
@@ -227,8 +275,12 @@ def test_readability_reports_the_means_and_flags_long_sentences_and_hard_passage
 
 
 def test_counterfactual_sensitivity_needs_the_change_and_the_direction():
-    spec = Counterfactual(edit=TwinEdit(kind="shift_promise", target="SHP-000123", amount=48), changes="decision",
-                          output="p_late", direction="down")
+    spec = Counterfactual(
+        edit=TwinEdit(kind="shift_promise", target="SHP-000123", amount=48),
+        changes="decision",
+        output="p_late",
+        direction="down",
+    )
     the_case = case(counterfactual=spec)
     calmer = RISK.model_copy(update={"facts": {"p_late": 0.05}})
     idle = decision(status="no_action", actions=[], evidence=[SHIPMENT, calmer, PLAN])

@@ -6,8 +6,11 @@ from evals.runner import evaluate_suites
 
 def test_the_offline_suite_meets_every_gate(harness):
     report = evaluate_suites(harness)
-    failing = {metric.name: [(f.case_id, f.detail, f.claim) for f in metric.failures]
-               for metric in report.metrics if not metric.ok}
+    failing = {
+        metric.name: [(f.case_id, f.detail, f.claim) for f in metric.failures]
+        for metric in report.metrics
+        if not metric.ok
+    }
     assert report.cases >= 150
     assert {metric.name for metric in report.metrics if metric.gate is not None} == set(GATES)
     assert report.errors == 0, [metric.failures for metric in report.metrics if metric.name == "routing_accuracy"]

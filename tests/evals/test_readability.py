@@ -5,10 +5,19 @@ import pytest
 from evals.readability import readability, syllables
 
 
-@pytest.mark.parametrize(("word", "count"), [
-    ("the", 1), ("make", 1), ("table", 2), ("shipment", 2), ("delivery", 4), ("slack_left_hours", 3),
-    ("SHP-009227", 1), ("1,745.43", 1),
-])
+@pytest.mark.parametrize(
+    ("word", "count"),
+    [
+        ("the", 1),
+        ("make", 1),
+        ("table", 2),
+        ("shipment", 2),
+        ("delivery", 4),
+        ("slack_left_hours", 3),
+        ("SHP-009227", 1),
+        ("1,745.43", 1),
+    ],
+)
 def test_syllables_count_vowel_groups_less_a_silent_e(word, count):
     assert syllables(word) == count
 

@@ -10,18 +10,31 @@ from evals.cases import Case, Expect
 from evals.metrics import CaseRun, Failure, MetricResult
 from evals.report import build_report, table, to_markdown, write
 
-CASE = Case(id="late-1", version=1, category="routine", note="n", exception=ExceptionIn(type="late_shipment"),
-            expect=Expect(specialist="routing", status=["no_action"]))
-FAITHFULNESS = MetricResult(name="faithfulness", value=0.5, passed=1, total=2, gate=1.0, failures=[
-    Failure(case_id="late-1", detail="not in the cited evidence: 0.93", claim="P(late) | 0.93")])
+CASE = Case(
+    id="late-1",
+    version=1,
+    category="routine",
+    note="n",
+    exception=ExceptionIn(type="late_shipment"),
+    expect=Expect(specialist="routing", status=["no_action"]),
+)
+FAITHFULNESS = MetricResult(
+    name="faithfulness",
+    value=0.5,
+    passed=1,
+    total=2,
+    gate=1.0,
+    failures=[Failure(case_id="late-1", detail="not in the cited evidence: 0.93", claim="P(late) | 0.93")],
+)
 READABILITY = MetricResult(name="readability", value=1.0, passed=2, total=2, extra={"mean_grade": 7.5})
 
 
 def report():
     """A report of two runs with one failing gate."""
     runs = [CaseRun(case=CASE, seconds=1.5), CaseRun(case=CASE, error="ValueError: x", seconds=0.5)]
-    return build_report(runs, [FAITHFULNESS, READABILITY], ["late_shipments"], "offline",
-                        datetime(2026, 11, 2, tzinfo=UTC), 2.04)
+    return build_report(
+        runs, [FAITHFULNESS, READABILITY], ["late_shipments"], "offline", datetime(2026, 11, 2, tzinfo=UTC), 2.04
+    )
 
 
 def test_the_report_fails_when_a_gate_fails_and_counts_errors_and_times():

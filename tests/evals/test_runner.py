@@ -15,8 +15,15 @@ CASES = {case.id: case for case in load_cases()}
 
 
 def test_a_relative_bound_is_set_from_the_probe_decision():
-    probe = Decision(decision_id="DEC-1", exception_id="EXC-1", specialist="routing", status="executed",
-                     expected_impact=Impact(cost_usd=120.5), confidence=0.87, trace_id="EXC-1")
+    probe = Decision(
+        decision_id="DEC-1",
+        exception_id="EXC-1",
+        specialist="routing",
+        status="executed",
+        expected_impact=Impact(cost_usd=120.5),
+        confidence=0.87,
+        trace_id="EXC-1",
+    )
     rule = PolicyRule(action_type="retender_loads", autonomy_level=3, max_cost_usd=0.0, min_confidence=0.0)
     cost = resolve(PolicyOverride(rule=rule, cost_margin_usd=-0.01), probe)
     assert (cost.max_cost_usd, cost.min_confidence) == (120.49, 0.0)
@@ -39,8 +46,10 @@ def stock_on_hand(harness) -> dict[str, int]:
     with Session(engine) as session:
         assert session.exec(select(m.TransferOrder)).first() is None
         assert session.exec(select(m.DecisionRecord)).first() is None
-        held = {p.location: p.on_hand for p in session.exec(select(m.InventoryPosition)
-                                                            .where(m.InventoryPosition.sku == "SKU-0042"))}
+        held = {
+            p.location: p.on_hand
+            for p in session.exec(select(m.InventoryPosition).where(m.InventoryPosition.sku == "SKU-0042"))
+        }
     engine.dispose()
     return held
 
@@ -66,8 +75,15 @@ def test_a_bound_just_under_the_cost_asks_for_approval(harness):
 
 
 def test_an_error_in_a_case_is_recorded_not_raised(harness):
-    broken = Case.model_validate({**CASES["capacity-CAR-METRO-25"].model_dump(), "counterfactual": {
-        "edit": {"kind": "shift_promise", "target": "SHP-999999", "amount": 1}, "changes": "decision"}})
+    broken = Case.model_validate(
+        {
+            **CASES["capacity-CAR-METRO-25"].model_dump(),
+            "counterfactual": {
+                "edit": {"kind": "shift_promise", "target": "SHP-999999", "amount": 1},
+                "changes": "decision",
+            },
+        }
+    )
     run = harness.run_case(broken)
     assert run.decision is not None and run.counterfactual is None
     assert run.error == "counterfactual: ValueError: twin edit names unknown shipment SHP-999999"

@@ -16,62 +16,118 @@ TWIN = Source(tool="twin", model="store", version="live")
 def _plan(name: str, actions: list, penalty: float) -> Alternative:
     """An alternative priced from its actions."""
     cost = round(sum(a.params.cost_usd for a in actions), 2)
-    return Alternative(name=name, actions=actions, why_not=f"expected total {cost + penalty:,.2f} USD against "
-                                                           f"265.00 USD for notify customer",
-                       expected_impact=Impact(cost_usd=cost, expected_penalty_usd=penalty,
-                                              expected_total_usd=round(cost + penalty, 2)))
+    return Alternative(
+        name=name,
+        actions=actions,
+        why_not=f"expected total {cost + penalty:,.2f} USD against 265.00 USD for notify customer",
+        expected_impact=Impact(
+            cost_usd=cost, expected_penalty_usd=penalty, expected_total_usd=round(cost + penalty, 2)
+        ),
+    )
 
 
 def late_decision(**update) -> Decision:
     """A sound late-shipment decision: notify (265 USD expected) against expediting and doing nothing."""
-    expedite = [action("expedite_shipment", shipment_id="SHP-000123", hours_saved=3.0, cost_usd=1273.8),
-                action("notify_customer", shipment_id="SHP-000123", customer="CUST-0007", cost_usd=25.0)]
-    shipment = Evidence(id="twin:shipment:SHP-000123", source=TWIN, inputs={"shipment": "SHP-000123"},
-                        facts={"found": True, "id": "SHP-000123", "status": "in_transit",
-                               "promised_at": "2026-11-02T07:43:00Z"})
-    risk = Evidence(id="late-risk:SHP-000123", source=Source(tool="late_risk", model="rule:overdue", version="1"),
-                    inputs={"shipment_id": "SHP-000123"}, facts={"p_late": 1.0})
+    expedite = [
+        action("expedite_shipment", shipment_id="SHP-000123", hours_saved=3.0, cost_usd=1273.8),
+        action("notify_customer", shipment_id="SHP-000123", customer="CUST-0007", cost_usd=25.0),
+    ]
+    shipment = Evidence(
+        id="twin:shipment:SHP-000123",
+        source=TWIN,
+        inputs={"shipment": "SHP-000123"},
+        facts={"found": True, "id": "SHP-000123", "status": "in_transit", "promised_at": "2026-11-02T07:43:00Z"},
+    )
+    risk = Evidence(
+        id="late-risk:SHP-000123",
+        source=Source(tool="late_risk", model="rule:overdue", version="1"),
+        inputs={"shipment_id": "SHP-000123"},
+        facts={"p_late": 1.0},
+    )
     base = Decision(
-        decision_id="DEC-1", exception_id="EXC-1", specialist="routing", status="executed", trace_id="EXC-1",
+        decision_id="DEC-1",
+        exception_id="EXC-1",
+        specialist="routing",
+        status="executed",
+        trace_id="EXC-1",
         actions=[action("notify_customer", shipment_id="SHP-000123", customer="CUST-0007", cost_usd=25.0)],
         expected_impact=Impact(cost_usd=25.0, expected_penalty_usd=240.0, expected_total_usd=265.0),
         alternatives=[_plan("expedite final leg", expedite, 240.0), _plan("no action", [], 300.0)],
-        evidence=[shipment, risk], confidence=1.0,
+        evidence=[shipment, risk],
+        confidence=1.0,
     )
     return base.model_copy(update=update)
 
 
 def stock_decision(moved: int = 400, reorder_point: float = 120.0) -> Decision:
     """A demand-spike decision that raises the reorder point and moves stock into DC-DAL."""
-    position = Evidence(id="twin:inventory:SKU-0042@DC-DAL", source=TWIN, inputs={},
-                        facts={"on_hand": 30, "allocated": 8, "in_transit": 5, "reorder_point": 29})
-    forecast = Evidence(id="forecast:SKU-0042/DC-DAL:2026-11-01", source=Source(tool="forecast", model="xgb",
-                                                                                version="1"),
-                        inputs={}, facts={"total_units": 436.7})
-    safety = Evidence(id="safety_stock:SKU-0042/DC-DAL:2026-11-01", source=Source(tool="safety_stock", model="x",
-                                                                                  version="1"),
-                      inputs={}, facts={"safety_stock_units": 34.5})
-    points = [Evidence(id=f"reorder_point:SKU-0042/DC-DAL:{day}", source=Source(tool="reorder_point", model="x",
-                                                                                version="1"),
-                       inputs={}, facts={"reorder_point_units": units})
-              for day, units in (("2026-10-29", 92.1), ("2026-11-01", 120.3))]
-    actions = [action("raise_safety_stock", sku="SKU-0042", location="DC-DAL", safety_stock=35,
-                      reorder_point=reorder_point),
-               action("transfer_stock", sku="SKU-0042", to="DC-DAL", qty=moved, cost_usd=240.0, **{"from": "DC-HOU"})]
-    return Decision(decision_id="DEC-2", exception_id="EXC-2", specialist="inventory", status="executed",
-                    trace_id="EXC-2", actions=actions, confidence=0.85,
-                    expected_impact=Impact(cost_usd=240.0, expected_penalty_usd=0.0, expected_total_usd=240.0),
-                    evidence=[position, forecast, safety, *points])
+    position = Evidence(
+        id="twin:inventory:SKU-0042@DC-DAL",
+        source=TWIN,
+        inputs={},
+        facts={"on_hand": 30, "allocated": 8, "in_transit": 5, "reorder_point": 29},
+    )
+    forecast = Evidence(
+        id="forecast:SKU-0042/DC-DAL:2026-11-01",
+        source=Source(tool="forecast", model="xgb", version="1"),
+        inputs={},
+        facts={"total_units": 436.7},
+    )
+    safety = Evidence(
+        id="safety_stock:SKU-0042/DC-DAL:2026-11-01",
+        source=Source(tool="safety_stock", model="x", version="1"),
+        inputs={},
+        facts={"safety_stock_units": 34.5},
+    )
+    points = [
+        Evidence(
+            id=f"reorder_point:SKU-0042/DC-DAL:{day}",
+            source=Source(tool="reorder_point", model="x", version="1"),
+            inputs={},
+            facts={"reorder_point_units": units},
+        )
+        for day, units in (("2026-10-29", 92.1), ("2026-11-01", 120.3))
+    ]
+    actions = [
+        action("raise_safety_stock", sku="SKU-0042", location="DC-DAL", safety_stock=35, reorder_point=reorder_point),
+        action("transfer_stock", sku="SKU-0042", to="DC-DAL", qty=moved, cost_usd=240.0, **{"from": "DC-HOU"}),
+    ]
+    return Decision(
+        decision_id="DEC-2",
+        exception_id="EXC-2",
+        specialist="inventory",
+        status="executed",
+        trace_id="EXC-2",
+        actions=actions,
+        confidence=0.85,
+        expected_impact=Impact(cost_usd=240.0, expected_penalty_usd=0.0, expected_total_usd=240.0),
+        evidence=[position, forecast, safety, *points],
+    )
 
 
 def workshop_decision(route_trucks: list[str]) -> Decision:
     """TRK-007 in the workshop today and a re-plan of the DC's routes."""
-    actions = [action("schedule_maintenance", truck="TRK-007", dc="DC-DAL", day=0, cost_usd=2960.0),
-               action("replan_route", dc="DC-DAL", removed_truck="TRK-007", day="2026-11-02", cost_usd=32.29,
-                      routes=[{"truck": truck, "stops": [f"SHP-00000{k}"]} for k, truck in enumerate(route_trucks)])]
-    return Decision(decision_id="DEC-3", exception_id="EXC-3", specialist="maintenance", status="pending_approval",
-                    trace_id="EXC-3", actions=actions, confidence=0.97,
-                    expected_impact=Impact(cost_usd=2992.29, expected_penalty_usd=0.0, expected_total_usd=2992.29))
+    actions = [
+        action("schedule_maintenance", truck="TRK-007", dc="DC-DAL", day=0, cost_usd=2960.0),
+        action(
+            "replan_route",
+            dc="DC-DAL",
+            removed_truck="TRK-007",
+            day="2026-11-02",
+            cost_usd=32.29,
+            routes=[{"truck": truck, "stops": [f"SHP-00000{k}"]} for k, truck in enumerate(route_trucks)],
+        ),
+    ]
+    return Decision(
+        decision_id="DEC-3",
+        exception_id="EXC-3",
+        specialist="maintenance",
+        status="pending_approval",
+        trace_id="EXC-3",
+        actions=actions,
+        confidence=0.97,
+        expected_impact=Impact(cost_usd=2992.29, expected_penalty_usd=0.0, expected_total_usd=2992.29),
+    )
 
 
 def test_sound_decisions_break_no_invariant():
@@ -89,8 +145,10 @@ def _broken(name: str, decision: Decision) -> list[str]:
 
 def test_a_hand_off_cost_left_out_of_the_plan_is_caught():
     # the plan's cost forgets the carrier booked by the hand-off (observation: 38.80 compared, 1,912.59 executed)
-    booked = [*late_decision().actions, action("book_carrier", lane="ATL-DAL", carrier="CAR-SWIFTLINE",
-                                               cost_usd=1873.79)]
+    booked = [
+        *late_decision().actions,
+        action("book_carrier", lane="ATL-DAL", carrier="CAR-SWIFTLINE", cost_usd=1873.79),
+    ]
     _broken("plan_cost_adds_up", late_decision(actions=booked))
 
 
@@ -123,15 +181,17 @@ def test_an_overdue_shipment_scored_below_one_is_caught():
 def test_a_negative_cost_is_caught():
     saving = Impact(cost_usd=0.0, expected_total_usd=265.0)
     decision = late_decision()
-    decision.alternatives[1] = decision.alternatives[1].model_copy(update={"expected_impact": saving.model_copy(
-        update={"expected_penalty_usd": -124.45})})
+    decision.alternatives[1] = decision.alternatives[1].model_copy(
+        update={"expected_impact": saving.model_copy(update={"expected_penalty_usd": -124.45})}
+    )
     _broken("no_negative_cost", decision)
 
 
 def test_why_not_figures_that_differ_from_the_plans_are_caught():
     decision = late_decision()
-    decision.alternatives[0] = decision.alternatives[0].model_copy(update={
-        "why_not": "expected total 1,538.80 USD against 547.22 USD for notify customer"})
+    decision.alternatives[0] = decision.alternatives[0].model_copy(
+        update={"why_not": "expected total 1,538.80 USD against 547.22 USD for notify customer"}
+    )
     _broken("why_not_matches_plans", decision)
 
 
@@ -141,7 +201,15 @@ def test_a_transfer_beyond_the_need_and_safety_stock_is_caught():
 
 @pytest.mark.parametrize("name", sorted(INVARIANTS))
 def test_every_invariant_has_a_broken_decision_above(name):
-    tested = {"plan_cost_adds_up", "chosen_is_cheapest", "alternatives_carry_cost", "nothing_used_twice",
-              "spike_never_lowers_reorder_point", "overdue_means_late", "no_negative_cost", "why_not_matches_plans",
-              "transfers_within_need"}
+    tested = {
+        "plan_cost_adds_up",
+        "chosen_is_cheapest",
+        "alternatives_carry_cost",
+        "nothing_used_twice",
+        "spike_never_lowers_reorder_point",
+        "overdue_means_late",
+        "no_negative_cost",
+        "why_not_matches_plans",
+        "transfers_within_need",
+    }
     assert name in tested

@@ -26,8 +26,13 @@ def seeded(databases) -> Iterator[Engine]:
 def test_rules_are_inserted_or_replaced_by_action_type_and_scope(seeded):
     with Session(seeded) as session:
         ensure_defaults(session)
-        store_rules(session, [PolicyRule(action_type="transfer_stock", autonomy_level=1),
-                              PolicyRule(action_type="book_carrier", scope="HOU-DAL", autonomy_level=2)])
+        store_rules(
+            session,
+            [
+                PolicyRule(action_type="transfer_stock", autonomy_level=1),
+                PolicyRule(action_type="book_carrier", scope="HOU-DAL", autonomy_level=2),
+            ],
+        )
         stored = {(rule.action_type, rule.scope): rule for rule in rules(session)}
     assert stored[("transfer_stock", "*")].autonomy_level == 1
     assert stored[("transfer_stock", "*")].max_cost_usd is None
@@ -47,9 +52,12 @@ def test_shifting_the_promise_adds_slack_and_a_delay_scan_is_known_mid_journey(s
 
 def test_healthy_telemetry_replaces_the_last_days_by_the_median_of_the_days_before(seeded):
     with Session(seeded) as session:
-        readings = list(session.exec(select(m.TelemetryReading).where(m.TelemetryReading.truck == "TRK-007")
-                                     .order_by(m.TelemetryReading.at)).all())
-        typical = median(r.oil_pressure_kpa for r in readings[-14 - BASELINE_DAYS:-14])
+        readings = list(
+            session.exec(
+                select(m.TelemetryReading).where(m.TelemetryReading.truck == "TRK-007").order_by(m.TelemetryReading.at)
+            ).all()
+        )
+        typical = median(r.oil_pressure_kpa for r in readings[-14 - BASELINE_DAYS : -14])
         first_replaced = readings[-14].id
         apply_edit(session, TwinEdit(kind="healthy_telemetry", target="TRK-007", amount=14))
         edited = session.get(m.TelemetryReading, first_replaced)
@@ -62,8 +70,11 @@ def test_healthy_telemetry_replaces_the_last_days_by_the_median_of_the_days_befo
 def test_on_hand_is_set_and_unknown_targets_are_refused(seeded):
     with Session(seeded) as session:
         apply_edit(session, TwinEdit(kind="set_on_hand", target="SKU-0042@DC-DAL", amount=3000))
-        position = session.exec(select(m.InventoryPosition).where(m.InventoryPosition.sku == "SKU-0042",
-                                                                  m.InventoryPosition.location == "DC-DAL")).first()
+        position = session.exec(
+            select(m.InventoryPosition).where(
+                m.InventoryPosition.sku == "SKU-0042", m.InventoryPosition.location == "DC-DAL"
+            )
+        ).first()
         assert position.on_hand == 3000
         with pytest.raises(ValueError, match="unknown shipment"):
             apply_edit(session, TwinEdit(kind="shift_promise", target="SHP-999999", amount=1))

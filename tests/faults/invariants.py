@@ -19,8 +19,11 @@ def assert_decided_once(database_url: str, exception_id: str) -> m.DecisionRecor
         assert exception.intake == "decided", f"{exception_id} is still {exception.intake}"
         [decision] = session.exec(select(m.DecisionRecord).where(m.DecisionRecord.exception_id == exception_id)).all()
         assert decision.status in SETTLED and decision.payload["status"] == decision.status
-        finals = session.exec(select(func.count()).select_from(m.AuditEvent).where(
-            m.AuditEvent.kind == "decision.final", m.AuditEvent.decision_id == decision.id)).one()
+        finals = session.exec(
+            select(func.count())
+            .select_from(m.AuditEvent)
+            .where(m.AuditEvent.kind == "decision.final", m.AuditEvent.decision_id == decision.id)
+        ).one()
         assert finals == (0 if decision.status == "pending_approval" else 1), f"decision.final audited {finals} times"
         actions = session.exec(select(m.ActionRecord).where(m.ActionRecord.decision_id == decision.id)).all()
         executed = [a.id for a in actions if a.status == "executed"]

@@ -36,12 +36,22 @@ class Server:
 
     def start(self, **settings: str) -> "Server":
         """Start the process (with extra `YM_*` settings for this run) and wait until it answers."""
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "YM_DATA_DIR": str(self.data_dir),
-               "YM_DATABASE_URL": self.database_url, **self.settings, **settings}
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "YM_DATA_DIR": str(self.data_dir),
+            "YM_DATABASE_URL": self.database_url,
+            **self.settings,
+            **settings,
+        }
         with self.log.open("a") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-c", "from api.cli import app; app()", "serve", "--port", str(self.port)],
-                env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+                env=env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -15,8 +15,9 @@ pytestmark = pytest.mark.slow
 
 def post_exception(server: Server, headers: dict, key: str) -> httpx.Response:
     """Report the capacity loss (its re-tender executes on its own under the default policy)."""
-    return httpx.post(f"{server.url}/v1/exceptions", json=CAPACITY_LOSS,
-                      headers={**headers, "Idempotency-Key": key}, timeout=180)
+    return httpx.post(
+        f"{server.url}/v1/exceptions", json=CAPACITY_LOSS, headers={**headers, "Idempotency-Key": key}, timeout=180
+    )
 
 
 def wait_until(check, timeout_s: float = 30) -> None:
@@ -53,7 +54,10 @@ def test_kill_during_submit_then_a_retry_gets_the_one_decision(server, crash_at,
 def test_kill_during_submit_then_the_sweep_decides_it_without_a_retry(server, crash_at, seeded_url):
     _, exception_id = killed_submit(server, crash_at, seeded_url, "intake.stored", "tms-2")
     viewer = server.key("viewer")
-    read = lambda: httpx.get(f"{server.url}/v1/exceptions/{exception_id}", headers=viewer).json()
+
+    def read():
+        return httpx.get(f"{server.url}/v1/exceptions/{exception_id}", headers=viewer).json()
+
     wait_until(lambda: read()["intake"] == "decided")
     assert read()["decision_id"] and assert_decided_once(seeded_url, exception_id).status == "executed"
 
@@ -62,8 +66,12 @@ def test_kill_during_submit_then_the_sweep_decides_it_without_a_retry(server, cr
 def test_kill_during_approval_then_the_sweep_finishes_the_verdict_once(server, crash_at, seeded_url, point):
     crash_at(point)
     keys = {role: server.key(role) for role in ("architect", "integrator", "planner", "viewer")}
-    assert httpx.put(f"{server.url}/v1/policies/retender_loads", json={"autonomy_level": 2},
-                     headers=keys["architect"]).status_code == 200
+    assert (
+        httpx.put(
+            f"{server.url}/v1/policies/retender_loads", json={"autonomy_level": 2}, headers=keys["architect"]
+        ).status_code
+        == 200
+    )
     pending = post_exception(server, keys["integrator"], "tms-3").json()
     assert pending["status"] == "pending_approval"
     approve = f"{server.url}/v1/decisions/{pending['decision_id']}/approve"
@@ -71,8 +79,10 @@ def test_kill_during_approval_then_the_sweep_finishes_the_verdict_once(server, c
         httpx.post(approve, headers=keys["planner"], json={"reason": "confirmed"}, timeout=180)
     assert server.died() == -9
     server.start()
-    read = lambda: httpx.get(f"{server.url}/v1/decisions/{pending['decision_id']}",
-                             headers=keys["viewer"]).json()
+
+    def read():
+        return httpx.get(f"{server.url}/v1/decisions/{pending['decision_id']}", headers=keys["viewer"]).json()
+
     assert read()["status"] in ("pending_approval", "executed")  # never an intermediate status
     wait_until(lambda: read()["status"] != "pending_approval")
     assert read()["status"] == "executed"

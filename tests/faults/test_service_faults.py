@@ -46,10 +46,21 @@ def served(tmp_path) -> Iterator[callable]:
 def _telemetry(tag: str, count: int) -> dict:
     """A batch of telemetry events, at seconds past the minute no other tag (nor the seed's history) uses."""
     second = 1 + sum(map(ord, tag)) % 58
-    return {"events": [{"kind": "telemetry", "event_id": f"{tag}-{i}", "truck": f"TRK-{1 + i % 40:03d}",
-                        "at": f"2026-10-{1 + i // 1440 % 28:02d}T{i // 60 % 24:02d}:{i % 60:02d}:{second:02d}Z",
-                        "engine_temp_c": 90, "oil_pressure_kpa": 300, "vibration_mm_s": 3,
-                        "miles_since_service": 100} for i in range(count)]}
+    return {
+        "events": [
+            {
+                "kind": "telemetry",
+                "event_id": f"{tag}-{i}",
+                "truck": f"TRK-{1 + i % 40:03d}",
+                "at": f"2026-10-{1 + i // 1440 % 28:02d}T{i // 60 % 24:02d}:{i % 60:02d}:{second:02d}Z",
+                "engine_temp_c": 90,
+                "oil_pressure_kpa": 300,
+                "vibration_mm_s": 3,
+                "miles_since_service": 100,
+            }
+            for i in range(count)
+        ]
+    }
 
 
 def test_acknowledged_write_survives_kill(served, seeded_url, tmp_path):
@@ -57,10 +68,14 @@ def test_acknowledged_write_survives_kill(served, seeded_url, tmp_path):
     architect = {"Authorization": f"Bearer {issue_key(seeded_url, 'architect').key}"}
     writes = {
         "events": lambda c: c.post("/v1/events", json=_telemetry("kill", 2000), headers=integrator),
-        "policy": lambda c: c.put("/v1/policies/notify_customer", headers=architect,
-                                  json={"autonomy_level": 3, "max_cost_usd": 1234.5, "min_confidence": 0.6}),
-        "webhook_create": lambda c: c.post("/v1/webhooks", headers=architect,
-                                           json={"url": "https://erp.example.com/in", "event_types": ["*"]}),
+        "policy": lambda c: c.put(
+            "/v1/policies/notify_customer",
+            headers=architect,
+            json={"autonomy_level": 3, "max_cost_usd": 1234.5, "min_confidence": 0.6},
+        ),
+        "webhook_create": lambda c: c.post(
+            "/v1/webhooks", headers=architect, json={"url": "https://erp.example.com/in", "event_types": ["*"]}
+        ),
     }
     created = None
     for name, write in writes.items():
@@ -72,8 +87,11 @@ def test_acknowledged_write_survives_kill(served, seeded_url, tmp_path):
     server = served(seeded_url)
     replay = writes["events"](server.client).json()
     assert replay == {"accepted": 0, "duplicates": 2000}
-    policy = [row for row in server.client.get("/v1/policies", headers=architect).json()
-              if row["action_type"] == "notify_customer" and row["scope"] == "*"]
+    policy = [
+        row
+        for row in server.client.get("/v1/policies", headers=architect).json()
+        if row["action_type"] == "notify_customer" and row["scope"] == "*"
+    ]
     assert policy[0]["max_cost_usd"] == 1234.5
     assert [hook["id"] for hook in server.client.get("/v1/webhooks", headers=architect).json()] == [created]
     deleted = server.client.delete(f"/v1/webhooks/{created}", headers=architect)
@@ -97,8 +115,9 @@ def test_database_stopped_and_restarted(served, seeded_url):
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false"))
-        connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"),
-                           {"name": name})
+        connection.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"), {"name": name}
+        )
     try:
         during = server.client.post("/v1/events", json=_telemetry("during", 10), headers=integrator)
         assert during.status_code == 503 and int(during.headers["Retry-After"]) > 0, during.text
@@ -112,7 +131,9 @@ def test_database_stopped_and_restarted(served, seeded_url):
     after = server.client.post("/v1/events", json=_telemetry("during", 10), headers=integrator)
     assert after.json() == {"accepted": 10, "duplicates": 0}, "the refused batch left nothing half-written"
     assert server.client.post("/v1/events", json=_telemetry("before", 10), headers=integrator).json() == {
-        "accepted": 0, "duplicates": 10}
+        "accepted": 0,
+        "duplicates": 10,
+    }
     assert server.client.get("/v1/twin/summary", headers=viewer).status_code == 200
 
 
@@ -147,8 +168,11 @@ def test_knowledge_base_missing(served, seeded_url, trained_data):
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_model_missing_or_corrupt(served, seeded_url, trained_data):
     integrator = {"Authorization": f"Bearer {issue_key(seeded_url, 'integrator').key}"}
-    artifacts = sorted(path for path in (trained_data / "models").rglob("*") if path.is_file()
-                       and path.suffix in (".json", ".ubj", ".joblib", ".pkl", ".bin"))
+    artifacts = sorted(
+        path
+        for path in (trained_data / "models").rglob("*")
+        if path.is_file() and path.suffix in (".json", ".ubj", ".joblib", ".pkl", ".bin")
+    )
     for artifact in artifacts:
         artifact.write_bytes(b"\x00corrupt")
     server = served(seeded_url, trained_data)
@@ -185,8 +209,10 @@ class BadEndpoint:
                 self.held.append(connection)
                 continue
             connection.recv(65536)
-            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 9\r\n"
-                               b"Connection: close\r\n\r\nnot json!")
+            connection.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 9\r\n"
+                b"Connection: close\r\n\r\nnot json!"
+            )
             connection.close()
 
     def close(self) -> None:
@@ -202,20 +228,33 @@ def test_llm_down_hanging_or_garbage(served, seeded_url, trained_data, mode):
     integrator = {"Authorization": f"Bearer {issue_key(seeded_url, 'integrator').key}"}
     endpoint = None if mode == "down" else BadEndpoint(mode)
     url = endpoint.url if endpoint else f"http://127.0.0.1:{free_port()}/v1"
-    server = served(seeded_url, trained_data, YM_LLM="openai", YM_LLM_BASE_URL=url, YM_LLM_CONNECT_TIMEOUT_S="1",
-                    YM_LLM_READ_TIMEOUT_S="2", YM_LLM_MAX_RETRIES="1")
+    server = served(
+        seeded_url,
+        trained_data,
+        YM_LLM="openai",
+        YM_LLM_BASE_URL=url,
+        YM_LLM_CONNECT_TIMEOUT_S="1",
+        YM_LLM_READ_TIMEOUT_S="2",
+        YM_LLM_MAX_RETRIES="1",
+    )
     try:
         started = time.monotonic()
-        free_text = server.client.post("/v1/exceptions", headers={**integrator, "Idempotency-Key": f"llm-{mode}"},
-                                       json={"description": "Shipment SHP-000010 is stuck at the Dallas hub"})
+        free_text = server.client.post(
+            "/v1/exceptions",
+            headers={**integrator, "Idempotency-Key": f"llm-{mode}"},
+            json={"description": "Shipment SHP-000010 is stuck at the Dallas hub"},
+        )
         elapsed = time.monotonic() - started
         assert free_text.status_code == 201, free_text.text
         decision = free_text.json()
         assert decision["specialist"] == "routing" and elapsed < 60
         justification = decision["justification"]
         assert justification["fallback_used"] and justification["fallback_reason"].startswith("LLM call failed")
-        again = server.client.post("/v1/exceptions", headers={**integrator, "Idempotency-Key": f"llm-{mode}"},
-                                   json={"description": "Shipment SHP-000010 is stuck at the Dallas hub"})
+        again = server.client.post(
+            "/v1/exceptions",
+            headers={**integrator, "Idempotency-Key": f"llm-{mode}"},
+            json={"description": "Shipment SHP-000010 is stuck at the Dallas hub"},
+        )
         assert again.status_code == 200 and again.json()["decision_id"] == decision["decision_id"]
     finally:
         if endpoint:

@@ -12,16 +12,35 @@ from twin import models as m
 from twin.db import make_engine
 
 CASES = [
-    ({"type": "late_shipment", "refs": {"shipment_id": "SHP-009284"}}, "routing",
-     {"notify_customer", "expedite_shipment", "switch_carrier"}),
-    ({"type": "stockout_risk", "refs": {"sku": "SKU-0027", "location": "DC-DAL"}}, "inventory",
-     {"transfer_stock", "expedite_purchase", "book_carrier"}),
-    ({"type": "equipment_failure_risk", "refs": {"asset_id": "TRK-008"}}, "maintenance",
-     {"schedule_maintenance", "replan_route", "tender_stops"}),
-    ({"type": "carrier_capacity", "refs": {"carrier": "CAR-REDRIVER"},
-      "description": "Red River loses 30% of its capacity next week"}, "routing", {"retender_loads", "book_spot"}),
-    ({"type": "demand_spike", "refs": {"sku": "SKU-0042", "location": "DC-DAL"}}, "inventory",
-     {"raise_safety_stock", "transfer_stock", "expedite_purchase", "book_carrier"}),
+    (
+        {"type": "late_shipment", "refs": {"shipment_id": "SHP-009284"}},
+        "routing",
+        {"notify_customer", "expedite_shipment", "switch_carrier"},
+    ),
+    (
+        {"type": "stockout_risk", "refs": {"sku": "SKU-0027", "location": "DC-DAL"}},
+        "inventory",
+        {"transfer_stock", "expedite_purchase", "book_carrier"},
+    ),
+    (
+        {"type": "equipment_failure_risk", "refs": {"asset_id": "TRK-008"}},
+        "maintenance",
+        {"schedule_maintenance", "replan_route", "tender_stops"},
+    ),
+    (
+        {
+            "type": "carrier_capacity",
+            "refs": {"carrier": "CAR-REDRIVER"},
+            "description": "Red River loses 30% of its capacity next week",
+        },
+        "routing",
+        {"retender_loads", "book_spot"},
+    ),
+    (
+        {"type": "demand_spike", "refs": {"sku": "SKU-0042", "location": "DC-DAL"}},
+        "inventory",
+        {"raise_safety_stock", "transfer_stock", "expedite_purchase", "book_carrier"},
+    ),
 ]
 
 
@@ -76,8 +95,14 @@ def pause(settings) -> Decision:
     """Submit a capacity exception whose re-tender must wait for approval, then close the desk."""
     with open_desk(settings) as desk:
         require_approval(settings, "retender_loads")
-        decision = desk.submit(ExceptionIn(type="carrier_capacity", refs={"carrier": "CAR-REDRIVER"},
-                                           description="Red River loses 30% of its capacity"), actor="test")
+        decision = desk.submit(
+            ExceptionIn(
+                type="carrier_capacity",
+                refs={"carrier": "CAR-REDRIVER"},
+                description="Red River loses 30% of its capacity",
+            ),
+            actor="test",
+        )
     assert decision.status == "pending_approval" and decision.policy.requires_approval
     return decision
 
@@ -86,8 +111,9 @@ def executed(settings, decision_id: str) -> tuple[list[m.ActionRecord], int]:
     """The executed action records and the outbox messages of a decision."""
     engine = make_engine(settings.resolved_database_url)
     with Session(engine) as session:
-        actions = session.exec(select(m.ActionRecord).where(m.ActionRecord.decision_id == decision_id,
-                                                            m.ActionRecord.status == "executed")).all()
+        actions = session.exec(
+            select(m.ActionRecord).where(m.ActionRecord.decision_id == decision_id, m.ActionRecord.status == "executed")
+        ).all()
         outbox = len(session.exec(select(m.OutboxMessage).where(m.OutboxMessage.decision_id == decision_id)).all())
     engine.dispose()
     return list(actions), outbox
@@ -117,8 +143,9 @@ def test_override_executes_the_edited_actions_and_keeps_them_as_labelled_data(de
     paused = pause(desk_settings)
     edited = [{"type": "book_spot", "params": {"from_carrier": "CAR-REDRIVER", "loads": 2}}]
     with open_desk(desk_settings) as restarted:
-        done = restarted.resume(paused.decision_id, Verdict(verdict="override", actor="planner-2",
-                                                            reason="spot is faster", actions=edited))
+        done = restarted.resume(
+            paused.decision_id, Verdict(verdict="override", actor="planner-2", reason="spot is faster", actions=edited)
+        )
     assert done.status == "overridden" and [a.type for a in done.actions] == ["book_spot"]
     actions, outbox = executed(desk_settings, paused.decision_id)
     assert [a.type for a in actions] == ["book_spot"] and outbox == 1
@@ -136,8 +163,14 @@ def test_openai_path_classifies_with_a_tool_call_and_rejects_an_unsupported_reph
         text_reply("Shipment SHP-009284 is late; expediting saves 9,999 USD."),
     ]
     with FakeOpenAI(script) as server:
-        settings = desk_settings.model_copy(update={"llm": "openai", "llm_base_url": server.base_url,
-                                                    "llm_api_key": "test-key", "llm_model": "local-model"})
+        settings = desk_settings.model_copy(
+            update={
+                "llm": "openai",
+                "llm_base_url": server.base_url,
+                "llm_api_key": "test-key",
+                "llm_model": "local-model",
+            }
+        )
         with open_desk(settings) as desk:
             decision = desk.submit(ExceptionIn(description="Shipment SHP-009284 is stuck in traffic"))
     assert decision.specialist == "routing"

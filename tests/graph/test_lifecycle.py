@@ -15,8 +15,11 @@ from tests.faults.invariants import assert_decided_once
 from tests.graph.test_desk import require_approval
 from twin import models as m
 
-CAPACITY = {"type": "carrier_capacity", "refs": {"carrier": "CAR-REDRIVER"},
-            "description": "Red River loses 30% of its capacity next week"}
+CAPACITY = {
+    "type": "carrier_capacity",
+    "refs": {"carrier": "CAR-REDRIVER"},
+    "description": "Red River loses 30% of its capacity next week",
+}
 STOCKOUT = {"type": "stockout_risk", "refs": {"sku": "SKU-0053", "location": "DC-HOU"}}
 
 
@@ -41,8 +44,9 @@ def test_a_duplicate_merges_into_the_open_or_recent_decision_and_not_after_the_w
 
 def test_exceptions_racing_on_one_subject_make_one_decision(desk):
     with ThreadPoolExecutor(4) as pool:
-        answers = list(pool.map(lambda n: desk.submit(ExceptionIn.model_validate({**CAPACITY, "source": f"s{n}"})),
-                                range(4)))
+        answers = list(
+            pool.map(lambda n: desk.submit(ExceptionIn.model_validate({**CAPACITY, "source": f"s{n}"})), range(4))
+        )
     assert len({a.decision_id for a in answers}) == 1 and count(desk, m.DecisionRecord) == 1
     primary = answers[0].exception_id
     assert sum(a.duplicate_of is None for a in answers) == 1 and {a.duplicate_of for a in answers} == {None, primary}
@@ -62,8 +66,11 @@ def test_an_approval_whose_stock_moved_is_superseded_by_a_decision_on_current_fa
     assert pending.status == "pending_approval", pending.status
     transfer = next(a for a in pending.actions if a.type == "transfer_stock")
     with Session(desk.toolbox.engine) as session:  # another decision took the stock at the origin
-        position = session.exec(select(m.InventoryPosition).where(
-            m.InventoryPosition.sku == "SKU-0053", m.InventoryPosition.location == transfer.params["from"])).one()
+        position = session.exec(
+            select(m.InventoryPosition).where(
+                m.InventoryPosition.sku == "SKU-0053", m.InventoryPosition.location == transfer.params["from"]
+            )
+        ).one()
         position.on_hand = max(0, position.on_hand - int(transfer.params["qty"]) - 10)
         session.add(position)
         session.commit()
@@ -71,8 +78,12 @@ def test_an_approval_whose_stock_moved_is_superseded_by_a_decision_on_current_fa
         answer = desk.resume(pending.decision_id, Verdict(verdict="approve", actor="planner-1", reason="go"))
     assert answer.status == "superseded" and answer.superseded_by and answer.superseded_by != pending.decision_id
     assert not [r for r in caplog.records if "unregistered type" in r.getMessage()]
-    assert count(desk, m.ActionRecord, m.ActionRecord.decision_id == pending.decision_id,
-                 m.ActionRecord.status == "executed") == 0
+    assert (
+        count(
+            desk, m.ActionRecord, m.ActionRecord.decision_id == pending.decision_id, m.ActionRecord.status == "executed"
+        )
+        == 0
+    )
     with desk.toolbox.session() as session:
         fresh = session.get(m.DecisionRecord, answer.superseded_by)
         [why] = session.exec(select(m.AuditEvent).where(m.AuditEvent.kind == "decision.superseded")).all()
@@ -103,13 +114,28 @@ def test_a_pending_decision_expires_after_its_time_to_live_and_takes_no_verdict(
 
 def test_late_shipment_decisions_wait_less_than_the_default(desk):
     late = {"type": "expedite_shipment", "params": {"shipment_id": "SHP-009284", "hours_saved": 4.0}}
-    other = {"type": "retender_loads", "params": {"from_carrier": "CAR-REDRIVER", "capacity_cut_pct": 30.0,
-                                                  "assignments": []}}
-    record = m.DecisionRecord(id="DEC-X", exception_id="EXC-X", specialist="routing", status="pending_approval",
-                              confidence=0.9, thread_id="EXC-X", created_at=desk.toolbox.now(),
-                              updated_at=desk.toolbox.now(), payload={
-                                  "decision_id": "DEC-X", "exception_id": "EXC-X", "specialist": "routing",
-                                  "status": "pending_approval", "trace_id": "EXC-X", "actions": [late, other]})
+    other = {
+        "type": "retender_loads",
+        "params": {"from_carrier": "CAR-REDRIVER", "capacity_cut_pct": 30.0, "assignments": []},
+    }
+    record = m.DecisionRecord(
+        id="DEC-X",
+        exception_id="EXC-X",
+        specialist="routing",
+        status="pending_approval",
+        confidence=0.9,
+        thread_id="EXC-X",
+        created_at=desk.toolbox.now(),
+        updated_at=desk.toolbox.now(),
+        payload={
+            "decision_id": "DEC-X",
+            "exception_id": "EXC-X",
+            "specialist": "routing",
+            "status": "pending_approval",
+            "trace_id": "EXC-X",
+            "actions": [late, other],
+        },
+    )
     assert (desk._expiry(record) - record.created_at).total_seconds() == 4 * 3600
     record.payload = {**record.payload, "actions": [other]}
     assert (desk._expiry(record) - record.created_at).total_seconds() == 24 * 3600

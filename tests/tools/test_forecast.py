@@ -12,7 +12,13 @@ from tools.evidence import Evidence, Source
 WEEKLY = [1.0, 0.9, 0.95, 1.1, 1.4, 1.8, 0.6]
 START = date(2024, 1, 1)
 SMALL = fc.ForecastConfig(
-    trees=80, learning_rate=0.15, max_depth=4, min_child_weight=2, colsample_bytree=1.0, calibration_days=42, max_horizon=14
+    trees=80,
+    learning_rate=0.15,
+    max_depth=4,
+    min_child_weight=2,
+    colsample_bytree=1.0,
+    calibration_days=42,
+    max_horizon=14,
 )
 
 

@@ -133,7 +133,9 @@ def test_reindexing_embeds_changed_sections_and_drops_removed_ones(tmp_path):
     (folder / "dock.md").write_text(SMALL_PROCEDURE.replace("30 minutes", "45 minutes").split("## Action")[0])
     report = kb.index_procedures()
     assert (report.chunks, report.embedded, report.removed) == (1, 1, 1)
-    assert kb.procedures.get(ids=["SOP-TEST-01#trigger"])["documents"][0].endswith("more than 45 minutes at the dock door.")
+    assert kb.procedures.get(ids=["SOP-TEST-01#trigger"])["documents"][0].endswith(
+        "more than 45 minutes at the dock door."
+    )
 
 
 @pytest.mark.parametrize(
@@ -236,12 +238,22 @@ def test_chroma_address_parses_host_port_and_tls(url, address):
 def test_precedents_of_the_same_type_that_acted_rank_by_similarity_and_outcome(tmp_path):
     kb = KnowledgeBase(_client(tmp_path / "chroma"))
     text = "SHP-000500 late on lane DAL-HOU; expedited the final leg and notified the customer."
-    for decision_id, exception_type, status in [("DEC-A", "late_shipment", "executed"),
-                                                ("DEC-B", "late_shipment", "executed"),
-                                                ("DEC-C", "late_shipment", "no_action"),
-                                                ("DEC-D", "stockout_risk", "executed")]:
-        kb.add_precedent(Precedent(decision_id=decision_id, exception_type=exception_type, specialist="routing",
-                                   action_types=["expedite_shipment"], status=status, summary=text))
+    for decision_id, exception_type, status in [
+        ("DEC-A", "late_shipment", "executed"),
+        ("DEC-B", "late_shipment", "executed"),
+        ("DEC-C", "late_shipment", "no_action"),
+        ("DEC-D", "stockout_risk", "executed"),
+    ]:
+        kb.add_precedent(
+            Precedent(
+                decision_id=decision_id,
+                exception_type=exception_type,
+                specialist="routing",
+                action_types=["expedite_shipment"],
+                status=status,
+                summary=text,
+            )
+        )
     kb.set_outcome("DEC-A", "not_achieved")
     kb.set_outcome("DEC-B", "achieved")
     kb.set_outcome("DEC-UNKNOWN", "achieved")  # a decision that never became a precedent changes nothing

@@ -28,27 +28,29 @@ def shipment_history(n: int = 1200, seed: int = 5) -> pd.DataFrame:
     slack = rng.uniform(2, 12, n)
     weather = rng.uniform(0, 1, n)
     late = weather > 0.7
-    return pd.DataFrame({
-        "shipment_id": [f"SHP-{i + 1:06d}" for i in range(n)],
-        "lane": [f"{o}-{d}" for o, d in zip(origin, dest, strict=True)],
-        "origin": [f"DC-{o}" for o in origin],
-        "dest_region": dest,
-        "carrier": pd.Series(rng.choice(["CAR-SWIFTLINE", "CAR-METRO", "CAR-PRAIRIE", None], n), dtype=object),
-        "truck": None,
-        "distance_miles": planned * 40,
-        "units": rng.integers(5, 120, n),
-        "weight_kg": rng.uniform(50, 900, n),
-        "shipped_at": shipped,
-        "promised_at": shipped + pd.to_timedelta(planned + slack, unit="h"),
-        "delivered_at": shipped + pd.to_timedelta(planned + np.where(late, slack + 4, slack - 1), unit="h"),
-        "planned_transit_hours": planned,
-        "slack_hours": slack,
-        "scan_delay_minutes": rng.integers(0, 30, n),
-        "weather": weather,
-        "congestion": rng.uniform(0, 1, n),
-        "late": pd.Series(late, dtype=object),
-        "status": "delivered",
-    })
+    return pd.DataFrame(
+        {
+            "shipment_id": [f"SHP-{i + 1:06d}" for i in range(n)],
+            "lane": [f"{o}-{d}" for o, d in zip(origin, dest, strict=True)],
+            "origin": [f"DC-{o}" for o in origin],
+            "dest_region": dest,
+            "carrier": pd.Series(rng.choice(["CAR-SWIFTLINE", "CAR-METRO", "CAR-PRAIRIE", None], n), dtype=object),
+            "truck": None,
+            "distance_miles": planned * 40,
+            "units": rng.integers(5, 120, n),
+            "weight_kg": rng.uniform(50, 900, n),
+            "shipped_at": shipped,
+            "promised_at": shipped + pd.to_timedelta(planned + slack, unit="h"),
+            "delivered_at": shipped + pd.to_timedelta(planned + np.where(late, slack + 4, slack - 1), unit="h"),
+            "planned_transit_hours": planned,
+            "slack_hours": slack,
+            "scan_delay_minutes": rng.integers(0, 30, n),
+            "weather": weather,
+            "congestion": rng.uniform(0, 1, n),
+            "late": pd.Series(late, dtype=object),
+            "status": "delivered",
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -124,13 +126,15 @@ def test_register_and_load_round_trip(tmp_path, history, model):
 
 
 def test_historical_rate_baseline_shrinks_to_lane_then_overall():
-    frame = pd.DataFrame({
-        "lane": ["DAL-HOU"] * 4 + ["ATL-ATL"] * 2,
-        "carrier": pd.Series(["CAR-A", "CAR-A", "CAR-B", "CAR-B", None, None], dtype=object),
-        "late": pd.Series([True, True, False, False, True, False], dtype=object),
-        "shipped_at": START + pd.to_timedelta(range(6), unit="D"),
-        "shipment_id": [f"SHP-{i}" for i in range(6)],
-    })
+    frame = pd.DataFrame(
+        {
+            "lane": ["DAL-HOU"] * 4 + ["ATL-ATL"] * 2,
+            "carrier": pd.Series(["CAR-A", "CAR-A", "CAR-B", "CAR-B", None, None], dtype=object),
+            "late": pd.Series([True, True, False, False, True, False], dtype=object),
+            "shipped_at": START + pd.to_timedelta(range(6), unit="D"),
+            "shipment_id": [f"SHP-{i}" for i in range(6)],
+        }
+    )
     exact = historical_rate_baseline(frame, prior_shipments=0)
     assert exact.predict(frame).tolist() == [1.0, 1.0, 0.0, 0.0, 0.5, 0.5]
     unseen = pd.DataFrame({"lane": ["DAL-HOU", "CHI-CHI"], "carrier": ["CAR-C", "CAR-A"]})

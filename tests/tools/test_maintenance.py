@@ -34,17 +34,19 @@ def _fleet(trucks: int = 6, days: int = 160, seed: int = 3) -> tuple[pd.DataFram
         for d in range(days):
             ahead = [f - d for f in failure_days if 0 <= f - d <= 10]
             heat = (10 - ahead[0]) * 3.0 if ahead else 0.0
-            rows.append({
-                "truck": truck,
-                "at": START + pd.Timedelta(days=d),
-                "engine_temp_c": 90 + heat + rng.normal(0, 1.0),
-                "oil_pressure_kpa": 300 + rng.normal(0, 5.0),
-                "vibration_mm_s": 4 + rng.normal(0, 0.5),
-                "miles_since_service": float(d * 150 % 12000),
-                "fault_codes": 0,
-                "model_year": 2018 + t % 4,
-                "odometer_miles": 100000.0 + d * 150,
-            })
+            rows.append(
+                {
+                    "truck": truck,
+                    "at": START + pd.Timedelta(days=d),
+                    "engine_temp_c": 90 + heat + rng.normal(0, 1.0),
+                    "oil_pressure_kpa": 300 + rng.normal(0, 5.0),
+                    "vibration_mm_s": 4 + rng.normal(0, 0.5),
+                    "miles_since_service": float(d * 150 % 12000),
+                    "fault_codes": 0,
+                    "model_year": 2018 + t % 4,
+                    "odometer_miles": 100000.0 + d * 150,
+                }
+            )
     telemetry = pd.DataFrame(rows).sample(frac=1.0, random_state=seed)  # arrival order must not matter
     return telemetry, pd.DataFrame(failures)
 

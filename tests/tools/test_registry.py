@@ -12,7 +12,9 @@ def _write(text: str):
 
 def test_save_and_resolve_latest_and_named(tmp_path):
     frame = pd.DataFrame({"x": [1, 2, 3]})
-    first = registry.save(tmp_path, "demo", _write("a"), data_hash=registry.frame_hash(frame), features=["x"], metrics={"auc": 0.9})
+    first = registry.save(
+        tmp_path, "demo", _write("a"), data_hash=registry.frame_hash(frame), features=["x"], metrics={"auc": 0.9}
+    )
     second = registry.save(tmp_path, "demo", _write("b"), data_hash="other", features=["x"], metrics={"auc": 0.95})
     meta, folder = registry.resolve(tmp_path, "demo")
     assert meta.version == second.version

@@ -114,7 +114,10 @@ def test_windows_capacities_and_schedule_hold_on_a_random_instance(engine):
 def test_departure_waits_at_the_depot_and_binding_constraints_are_reported():
     problem = RoutingProblem(
         depot=Depot(location=at(0, 0)),
-        stops=[Stop(id="A", location=at(10, 0), tw_early=50, tw_late=60), Stop(id="B", location=at(20, 0), tw_early=55, tw_late=70)],
+        stops=[
+            Stop(id="A", location=at(10, 0), tw_early=50, tw_late=60),
+            Stop(id="B", location=at(20, 0), tw_early=55, tw_late=70),
+        ],
         vehicles=[Vehicle(id="V1", capacity=10, shift_end=80)],
     )
     plan = solve_vrptw(problem, engine="pyvrp", **QUICK)
@@ -177,7 +180,9 @@ def pickup_delivery(capacity: int) -> RoutingProblem:
     )
 
 
-@pytest.mark.parametrize(("capacity", "order", "distance", "peak"), [(5, ["P", "Q", "S"], 52.3, 5), (4, ["S", "P", "Q"], 54.1, 3)])
+@pytest.mark.parametrize(
+    ("capacity", "order", "distance", "peak"), [(5, ["P", "Q", "S"], 52.3, 5), (4, ["S", "P", "Q"], 54.1, 3)]
+)
 def test_pickup_and_delivery_with_ortools(capacity, order, distance, peak):
     plan = solve_vrptw(pickup_delivery(capacity), engine="ortools", **QUICK)
     assert plan.feasible and sequences(plan) == [order]
@@ -197,7 +202,9 @@ def test_a_fixed_seed_gives_the_same_plan(engine):
     assert first.model_dump() == second.model_dump()
 
 
-@pytest.mark.parametrize(("engine", "model", "package"), [("pyvrp", "pyvrp", "pyvrp"), ("ortools", "ortools-routing", "ortools")])
+@pytest.mark.parametrize(
+    ("engine", "model", "package"), [("pyvrp", "pyvrp", "pyvrp"), ("ortools", "ortools-routing", "ortools")]
+)
 def test_evidence_names_the_solver_version_inputs_and_facts(engine, model, package):
     plan = solve_vrptw(two_spokes(), engine=engine, **QUICK)
     evidence = plan.evidence
@@ -243,8 +250,12 @@ def test_an_explicit_asymmetric_matrix_decides_the_order(engine):
     [
         lambda: Location(x=1, y=2, lat=3, lon=4),
         lambda: Location(x=1),
-        lambda: two_spokes().model_validate({**two_spokes().model_dump(), "pairs": [{"pickup": "A", "delivery": "Z", "quantity": 1}]}),
-        lambda: RoutingProblem(depot=Depot(location=at(0, 0)), stops=[Stop(id="A", location=Location(lat=1, lon=2))], vehicles=[]),
+        lambda: two_spokes().model_validate(
+            {**two_spokes().model_dump(), "pairs": [{"pickup": "A", "delivery": "Z", "quantity": 1}]}
+        ),
+        lambda: RoutingProblem(
+            depot=Depot(location=at(0, 0)), stops=[Stop(id="A", location=Location(lat=1, lon=2))], vehicles=[]
+        ),
         lambda: RoutingProblem(depot=Depot(), stops=[Stop(id="A")], vehicles=[]),
     ],
 )

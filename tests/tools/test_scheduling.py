@@ -11,8 +11,9 @@ def _truck(name: str, prob: float, **extra) -> TruckAtRisk:
 
 
 def _problem(trucks: list[TruckAtRisk], bays: int = 1, hours: float = 16, horizon: int = 5) -> ScheduleProblem:
-    return ScheduleProblem(trucks=trucks, workshops=[Workshop(dc="DC-DAL", bays=bays, technician_hours=hours)],
-                           horizon_days=horizon)
+    return ScheduleProblem(
+        trucks=trucks, workshops=[Workshop(dc="DC-DAL", bays=bays, technician_hours=hours)], horizon_days=horizon
+    )
 
 
 def _days(schedule) -> dict[str, int | None]:
@@ -48,8 +49,9 @@ def test_a_busy_day_is_avoided_when_waiting_costs_less():
 
 
 def test_technician_hours_bind_before_bays():
-    schedule = schedule_maintenance(_problem([_truck("TRK-001", 0.2, hours=6), _truck("TRK-002", 0.1, hours=6)],
-                                             bays=2, hours=8))
+    schedule = schedule_maintenance(
+        _problem([_truck("TRK-001", 0.2, hours=6), _truck("TRK-002", 0.1, hours=6)], bays=2, hours=8)
+    )
     assert _days(schedule) == {"TRK-001": 0, "TRK-002": 1}
     assert schedule.slots[1].held_back_by == ["technician hours DC-DAL day 0"]
 
@@ -63,14 +65,28 @@ def test_trucks_beyond_capacity_are_left_out_at_the_penalty():
 
 def test_a_truck_without_a_workshop_is_refused():
     with pytest.raises(ValueError, match="no workshop for DC-HOU"):
-        ScheduleProblem(trucks=[TruckAtRisk(truck="T", dc="DC-HOU", failure_prob=0.1, service_hours=2)],
-                        workshops=[], horizon_days=3)
+        ScheduleProblem(
+            trucks=[TruckAtRisk(truck="T", dc="DC-HOU", failure_prob=0.1, service_hours=2)],
+            workshops=[],
+            horizon_days=3,
+        )
 
 
 def test_schedule_is_deterministic():
-    trucks = [TruckAtRisk(truck=f"TRK-{i:03d}", dc=("DC-DAL", "DC-HOU")[i % 2], failure_prob=0.02 * (i % 5 + 1),
-                          hazard_growth=0.05 * (i % 3), service_hours=2 + i % 4, deliveries=[i % 3, 2, 0, 1, 3])
-              for i in range(12)]
-    problem = ScheduleProblem(trucks=trucks, horizon_days=5,
-                              workshops=[Workshop(dc=dc, bays=2, technician_hours=8) for dc in ("DC-DAL", "DC-HOU")])
+    trucks = [
+        TruckAtRisk(
+            truck=f"TRK-{i:03d}",
+            dc=("DC-DAL", "DC-HOU")[i % 2],
+            failure_prob=0.02 * (i % 5 + 1),
+            hazard_growth=0.05 * (i % 3),
+            service_hours=2 + i % 4,
+            deliveries=[i % 3, 2, 0, 1, 3],
+        )
+        for i in range(12)
+    ]
+    problem = ScheduleProblem(
+        trucks=trucks,
+        horizon_days=5,
+        workshops=[Workshop(dc=dc, bays=2, technician_hours=8) for dc in ("DC-DAL", "DC-HOU")],
+    )
     assert schedule_maintenance(problem).model_dump() == schedule_maintenance(problem).model_dump()

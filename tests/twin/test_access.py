@@ -43,15 +43,18 @@ def test_keys_authenticate_until_revoked(session):
 
 def _message(session: Session, message_id: str, event_type: str) -> None:
     """Put one message in the outbox."""
-    session.add(OutboxMessage(id=message_id, decision_id="DEC-1", event_type=event_type,
-                              payload={"n": 1}, created_at=NOW))
+    session.add(
+        OutboxMessage(id=message_id, decision_id="DEC-1", event_type=event_type, payload={"n": 1}, created_at=NOW)
+    )
 
 
 def test_fan_out_matches_event_types_once(session):
     routes = access.add_subscription(session, "http://a.test/", ["route.replanned"], "s" * 16, "arch")
     everything = access.add_subscription(session, "http://b.test/", ["*"], "t" * 16, "arch")
     gone = access.add_subscription(session, "http://c.test/", ["*"], "u" * 16, "arch")
-    assert access.remove_subscription(session, gone.id, "arch") and not access.remove_subscription(session, gone.id, "arch")
+    assert access.remove_subscription(session, gone.id, "arch") and not access.remove_subscription(
+        session, gone.id, "arch"
+    )
     _message(session, "M1", "route.replanned")
     _message(session, "M2", "transfer.created")
 

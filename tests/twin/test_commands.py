@@ -22,19 +22,31 @@ def _run(session: Session, action_type: str, **params) -> dict:
 def test_executed_actions_change_the_twin(seeded_url):
     engine = make_engine(seeded_url)
     with Session(engine, expire_on_commit=False) as session:
-        shipment = session.exec(select(m.Shipment).where(m.Shipment.status == "in_transit",
-                                                         m.Shipment.carrier.is_not(None))).first()
+        shipment = session.exec(
+            select(m.Shipment).where(m.Shipment.status == "in_transit", m.Shipment.carrier.is_not(None))
+        ).first()
         _run(session, "expedite_shipment", shipment_id=shipment.id, hours_saved=4.5)
         _run(session, "notify_customer", shipment_id=shipment.id)
         before = store.remaining_capacity(session, AS_OF)
         _run(session, "switch_carrier", shipment_id=shipment.id, to_carrier="CAR-METRO")
-        _run(session, "retender_loads", from_carrier="CAR-REDRIVER",
-             assignments=[{"load_id": "DAL-HOU#1", "lane": "DAL-HOU", "carrier": "CAR-BLUEGRID"}])
+        _run(
+            session,
+            "retender_loads",
+            from_carrier="CAR-REDRIVER",
+            assignments=[{"load_id": "DAL-HOU#1", "lane": "DAL-HOU", "carrier": "CAR-BLUEGRID"}],
+        )
         position = store.positions(session, "SKU-0042")[0]
         in_transit = position.in_transit
         origin = next(p for p in store.positions(session, "SKU-0042") if p.location != position.location)
-        _run(session, "transfer_stock", sku="SKU-0042", to=position.location, qty=3, lead_days=2,
-             **{"from": origin.location})
+        _run(
+            session,
+            "transfer_stock",
+            sku="SKU-0042",
+            to=position.location,
+            qty=3,
+            lead_days=2,
+            **{"from": origin.location},
+        )
         route = session.exec(select(m.Route).where(m.Route.day == AS_OF.date())).first()
         _run(session, "schedule_maintenance", truck=route.truck, dc=route.dc, day=0)
         session.commit()

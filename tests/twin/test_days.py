@@ -34,21 +34,33 @@ def test_days_are_deterministic_for_a_seed_and_keep_the_books(generated, tmp_pat
         stepper, engine = fresh(generated, tmp_path, name)
         with Session(engine) as session:
             start = store.as_of(session)
-            moving = {s.id for s in session.exec(select(m.Shipment).where(
-                m.Shipment.status.in_(("in_transit", "planned")))).all()}
+            moving = {
+                s.id
+                for s in session.exec(select(m.Shipment).where(m.Shipment.status.in_(("in_transit", "planned")))).all()
+            }
             reports = [stepper.step(session) for _ in range(3)]
             assert store.as_of(session) == start + timedelta(days=3)
-            delivered = {s.id for s in session.exec(select(m.Shipment).where(m.Shipment.status == "delivered",
-                                                                             m.Shipment.delivered_at > start)).all()}
+            delivered = {
+                s.id
+                for s in session.exec(
+                    select(m.Shipment).where(m.Shipment.status == "delivered", m.Shipment.delivered_at > start)
+                ).all()
+            }
             counted = {s for r in reports for s in r.delivered_on_time + r.delivered_late}
             assert counted == delivered  # every delivery counted once, on the day it happened
             assert delivered <= moving | {s for r in reports for s in r.shipped}
-            late = {s.id for s in session.exec(select(m.Shipment).where(m.Shipment.id.in_(counted))).all()
-                    if s.delivered_at > s.promised_at}
+            late = {
+                s.id
+                for s in session.exec(select(m.Shipment).where(m.Shipment.id.in_(counted))).all()
+                if s.delivered_at > s.promised_at
+            }
             assert late == {s for r in reports for s in r.delivered_late}
             assert all(p.on_hand >= 0 and p.in_transit >= 0 for p in session.exec(select(m.InventoryPosition)).all())
-            unmet = session.exec(select(m.DemandHistory.unmet).where(
-                m.DemandHistory.sku == "SKU-0042", m.DemandHistory.location == "DC-DAL")).all()
+            unmet = session.exec(
+                select(m.DemandHistory.unmet).where(
+                    m.DemandHistory.sku == "SKU-0042", m.DemandHistory.location == "DC-DAL"
+                )
+            ).all()
             assert sum(r.unmet_units.get("SKU-0042@DC-DAL", 0) for r in reports) == sum(unmet) > 0
         engine.dispose()
         runs.append([r.model_dump() for r in reports])
@@ -60,22 +72,49 @@ def test_an_executed_expedite_brings_the_delivery_forward_and_a_booking_services
     for name, act in (("control", False), ("acted", True)):
         stepper, engine = fresh(generated, tmp_path, name)
         with Session(engine) as session:
-            shipment = session.exec(select(m.Shipment).where(m.Shipment.status == "in_transit",
-                                                             m.Shipment.carrier.is_not(None))
-                                    .order_by(m.Shipment.shipped_at.desc())).first()
+            shipment = session.exec(
+                select(m.Shipment)
+                .where(m.Shipment.status == "in_transit", m.Shipment.carrier.is_not(None))
+                .order_by(m.Shipment.shipped_at.desc())
+            ).first()
             if act:
-                session.add(m.ExceptionRecord(id="EXC-1", occurred_at=shipment.shipped_at,
-                                              created_at=shipment.shipped_at))
+                session.add(
+                    m.ExceptionRecord(id="EXC-1", occurred_at=shipment.shipped_at, created_at=shipment.shipped_at)
+                )
                 session.flush()
-                session.add(m.DecisionRecord(id="DEC-1", exception_id="EXC-1", specialist="routing", status="executed",
-                                             confidence=1.0, thread_id="EXC-1", created_at=shipment.shipped_at,
-                                             updated_at=shipment.shipped_at))
+                session.add(
+                    m.DecisionRecord(
+                        id="DEC-1",
+                        exception_id="EXC-1",
+                        specialist="routing",
+                        status="executed",
+                        confidence=1.0,
+                        thread_id="EXC-1",
+                        created_at=shipment.shipped_at,
+                        updated_at=shipment.shipped_at,
+                    )
+                )
                 session.flush()
-                session.add(m.ActionRecord(id="DEC-1-A1", decision_id="DEC-1", type="expedite_shipment",
-                                           params={"shipment_id": shipment.id, "hours_saved": 6.0}, status="executed"))
-                session.add(m.WorkOrder(id="WO-DEC-1", truck="TRK-007", kind="preventive", opened_at=shipment.shipped_at,
-                                        scheduled_for=shipment.shipped_at + timedelta(days=1), status="scheduled",
-                                        decision_id="DEC-1"))
+                session.add(
+                    m.ActionRecord(
+                        id="DEC-1-A1",
+                        decision_id="DEC-1",
+                        type="expedite_shipment",
+                        params={"shipment_id": shipment.id, "hours_saved": 6.0},
+                        status="executed",
+                    )
+                )
+                session.add(
+                    m.WorkOrder(
+                        id="WO-DEC-1",
+                        truck="TRK-007",
+                        kind="preventive",
+                        opened_at=shipment.shipped_at,
+                        scheduled_for=shipment.shipped_at + timedelta(days=1),
+                        status="scheduled",
+                        decision_id="DEC-1",
+                    )
+                )
                 session.commit()
             reports = [stepper.step(session) for _ in range(6)]
             arrivals[name] = session.get(m.Shipment, shipment.id).delivered_at

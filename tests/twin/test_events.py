@@ -19,8 +19,15 @@ def batch(*records: dict) -> events.EventBatch:
 
 def scan(event_id: str, shipment: str, kind: str = "delay", delay: int = 45) -> dict:
     """A shipment scan record."""
-    return {"kind": "shipment_scan", "event_id": event_id, "shipment_id": shipment, "scan": kind,
-            "location": "hub", "at": AT, "delay_minutes": delay}
+    return {
+        "kind": "shipment_scan",
+        "event_id": event_id,
+        "shipment_id": shipment,
+        "scan": kind,
+        "location": "hub",
+        "at": AT,
+        "delay_minutes": delay,
+    }
 
 
 def open_shipment(session: Session) -> str:
@@ -33,11 +40,34 @@ def test_replaying_a_batch_changes_nothing(engine):
         shipment = open_shipment(session)
     records = batch(
         scan("e-1", shipment),
-        {"kind": "inventory_movement", "event_id": "e-2", "sku": "SKU-0001", "location": "DC-DAL", "on_hand_delta": -5, "at": AT},
-        {"kind": "telemetry", "event_id": "e-3", "truck": "TRK-001", "at": AT, "engine_temp_c": 91.0,
-         "oil_pressure_kpa": 300.0, "vibration_mm_s": 2.5, "miles_since_service": 1200.0},
-        {"kind": "order", "event_id": "e-4", "order_id": "ORD-NEW-1", "customer": "CUST-0001", "dc": "DC-DAL",
-         "promised_date": "2026-11-05", "lines": [{"sku": "SKU-0002", "qty": 3}], "at": AT},
+        {
+            "kind": "inventory_movement",
+            "event_id": "e-2",
+            "sku": "SKU-0001",
+            "location": "DC-DAL",
+            "on_hand_delta": -5,
+            "at": AT,
+        },
+        {
+            "kind": "telemetry",
+            "event_id": "e-3",
+            "truck": "TRK-001",
+            "at": AT,
+            "engine_temp_c": 91.0,
+            "oil_pressure_kpa": 300.0,
+            "vibration_mm_s": 2.5,
+            "miles_since_service": 1200.0,
+        },
+        {
+            "kind": "order",
+            "event_id": "e-4",
+            "order_id": "ORD-NEW-1",
+            "customer": "CUST-0001",
+            "dc": "DC-DAL",
+            "promised_date": "2026-11-05",
+            "lines": [{"sku": "SKU-0002", "qty": 3}],
+            "at": AT,
+        },
     )
     with Session(engine) as session:
         assert events.ingest(session, records) == events.IngestResult(accepted=4, duplicates=0)
@@ -59,13 +89,36 @@ def test_delivered_scan_closes_the_shipment(engine):
     assert closed.status == "delivered" and closed.delivered_at == datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("bad", "field"), [
-    (scan("x-2", "SHP-999999"), "shipment_id"),
-    ({"kind": "inventory_movement", "event_id": "x-2", "sku": "SKU-0001", "location": "DC-DAL",
-      "on_hand_delta": -10_000_000, "at": AT}, "on_hand_delta"),
-    ({"kind": "telemetry", "event_id": "x-2", "truck": "TRK-999", "at": AT, "engine_temp_c": 90.0,
-      "oil_pressure_kpa": 300.0, "vibration_mm_s": 2.0, "miles_since_service": 10.0}, "truck"),
-])
+@pytest.mark.parametrize(
+    ("bad", "field"),
+    [
+        (scan("x-2", "SHP-999999"), "shipment_id"),
+        (
+            {
+                "kind": "inventory_movement",
+                "event_id": "x-2",
+                "sku": "SKU-0001",
+                "location": "DC-DAL",
+                "on_hand_delta": -10_000_000,
+                "at": AT,
+            },
+            "on_hand_delta",
+        ),
+        (
+            {
+                "kind": "telemetry",
+                "event_id": "x-2",
+                "truck": "TRK-999",
+                "at": AT,
+                "engine_temp_c": 90.0,
+                "oil_pressure_kpa": 300.0,
+                "vibration_mm_s": 2.0,
+                "miles_since_service": 10.0,
+            },
+            "truck",
+        ),
+    ],
+)
 def test_a_record_that_does_not_fit_the_twin_rejects_the_whole_batch(engine, bad, field):
     with Session(engine) as session:
         shipment = open_shipment(session)

@@ -30,7 +30,7 @@ def test_seed_twice_gives_identical_data(databases, backend, monkeypatch):
     monkeypatch.setenv("YM_DATABASE_URL", empty)
     result = CliRunner().invoke(app, ["seed", "--seed", "7"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout[result.stdout.index("{"):])["shipments"] > 9000
+    assert json.loads(result.stdout[result.stdout.index("{") :])["shipments"] > 9000
     assert _hash(empty) == _hash(seeded_before)
 
 
@@ -60,7 +60,14 @@ def test_fixed_codes_of_the_reference_network(rows):
     assert {f"CUST-{n:04d}" for n in range(1, 201)} <= codes[m.Location]
     assert codes[m.Sku] == {f"SKU-{n:04d}" for n in range(1, 61)}
     assert codes[m.Vehicle] == {f"TRK-{n:03d}" for n in range(1, 41)}
-    assert codes[m.Carrier] == {"CAR-SWIFTLINE", "CAR-REDRIVER", "CAR-BLUEGRID", "CAR-PRAIRIE", "CAR-COASTAL", "CAR-METRO"}
+    assert codes[m.Carrier] == {
+        "CAR-SWIFTLINE",
+        "CAR-REDRIVER",
+        "CAR-BLUEGRID",
+        "CAR-PRAIRIE",
+        "CAR-COASTAL",
+        "CAR-METRO",
+    }
     assert "SHP-000001" in codes[m.Shipment]
 
 
@@ -85,8 +92,11 @@ def test_telemetry_drifts_before_failures(engine):
     assert 40 <= len(failures) <= 3 * 40
     before, normal = [], telemetry.set_index(["truck", "at"])["engine_temp_c"]
     for failure in failures.itertuples():
-        window = telemetry[(telemetry["truck"] == failure.truck) & (telemetry["at"] < failure.at)
-                           & (telemetry["at"] >= failure.at - pd.Timedelta(days=2))]
+        window = telemetry[
+            (telemetry["truck"] == failure.truck)
+            & (telemetry["at"] < failure.at)
+            & (telemetry["at"] >= failure.at - pd.Timedelta(days=2))
+        ]
         before.extend(window["engine_temp_c"])
     assert np.mean(before) > normal.median() + 6
 
@@ -96,5 +106,11 @@ def test_summary_counts(engine):
         summary = store.summary(session)
         open_ids = session.exec(select(m.Shipment.id).where(m.Shipment.status == "in_transit")).all()
     assert summary | {"open_exceptions": 0} == summary
-    assert (summary["dcs"], summary["skus"], summary["carriers"], summary["trucks"], summary["history_days"]) == (5, 60, 6, 40, 365)
+    assert (summary["dcs"], summary["skus"], summary["carriers"], summary["trucks"], summary["history_days"]) == (
+        5,
+        60,
+        6,
+        40,
+        365,
+    )
     assert summary["customers"] == 200 and summary["shipments"] > 9000 and open_ids

@@ -21,8 +21,15 @@ from tests.conftest import Databases, copy_trained
 from twin.settings import Settings
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "reports" / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
@@ -36,13 +43,16 @@ class Console:
     def __init__(self, url: str, database_url: str) -> None:
         self.url = url
         self.database_url = database_url
-        self.keys = {role: issue_key(database_url, role, f"web-{role}").key
-                     for role in ("viewer", "planner", "architect", "integrator")}
+        self.keys = {
+            role: issue_key(database_url, role, f"web-{role}").key
+            for role in ("viewer", "planner", "architect", "integrator")
+        }
 
     def call(self, method: str, path: str, role: str = "planner", **kwargs) -> httpx.Response:
         """One API request with the role's key."""
-        return httpx.request(method, self.url + path, headers={"Authorization": f"Bearer {self.keys[role]}"},
-                             timeout=120, **kwargs)
+        return httpx.request(
+            method, self.url + path, headers={"Authorization": f"Bearer {self.keys[role]}"}, timeout=120, **kwargs
+        )
 
     def pending(self, exception: dict) -> str:
         """Post an exception as the integrator; the id of the decision, which must wait for approval."""
@@ -78,8 +88,10 @@ def console(databases: Databases, trained_dir: Path, tmp_path_factory) -> Iterat
         assert server.started, "the API server did not start"
         running = Console(f"http://127.0.0.1:{port}", database_url)
         for action in PAUSED_ACTIONS:
-            assert running.call("PUT", f"/v1/policies/{action}", role="architect",
-                                json={"autonomy_level": 2}).status_code == 200
+            assert (
+                running.call("PUT", f"/v1/policies/{action}", role="architect", json={"autonomy_level": 2}).status_code
+                == 200
+            )
         yield running
         server.should_exit = True
         thread.join(timeout=30)

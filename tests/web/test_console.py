@@ -87,9 +87,12 @@ def test_a_viewer_sees_no_approve_button_and_a_forged_approval_is_refused(open_p
     page.goto(f"{console.url}/#/inbox?d={decision_id}")
     page.wait_for_selector("#inbox-detail #read-only")
     assert page.locator("button[data-verdict]").count() == 0
-    status = page.evaluate("""async (id) => (await fetch(`/v1/decisions/${id}/approve`, {method: "POST",
+    status = page.evaluate(
+        """async (id) => (await fetch(`/v1/decisions/${id}/approve`, {method: "POST",
         headers: {Authorization: `Bearer ${sessionStorage.getItem("yardmaster.key")}`, "Content-Type": "application/json"},
-        body: JSON.stringify({reason: "forged"})})).status""", decision_id)
+        body: JSON.stringify({reason: "forged"})})).status""",
+        decision_id,
+    )
     assert status == 403
     assert console.call("GET", f"/v1/decisions/{decision_id}").json()["status"] == "pending_approval"
 
@@ -114,14 +117,17 @@ def test_the_network_draws_every_dc_inside_its_state(open_page, console: Console
     drawn = page.eval_on_selector_all("#network-map .layer-dcs a", "links => links.map(a => a.dataset.code)")
     assert sorted(drawn) == sorted(DC_STATES)
     for code, state in DC_STATES.items():
-        inside = page.evaluate("""([code, state]) => {
+        inside = page.evaluate(
+            """([code, state]) => {
             const mark = document.querySelector(`#network-map a[data-code="${code}"] rect`);
             const x = +mark.getAttribute("x") + 7, y = +mark.getAttribute("y") + 7;
             const shape = document.querySelector(`#network-map path.state[data-name="${state}"]`);
             const point = shape.ownerSVGElement.createSVGPoint();
             point.x = x; point.y = y;
             return shape.isPointInFill(point);
-        }""", [code, state])
+        }""",
+            [code, state],
+        )
         assert inside, f"{code} is drawn outside {state}"
     assert page.locator("#network-map .layer-routes polyline").count() > 0
 
@@ -149,7 +155,9 @@ def test_an_architect_edits_a_policy_and_a_viewer_cannot(open_page, console: Con
     page.fill("#policy-cost", "900")
     page.click(".policy-form button[type=submit]")
     page.wait_for_selector("text=max cost usd: null → 900")
-    rule = next(r for r in console.call("GET", "/v1/policies").json() if r["action_type"] == "book_spot" and r["scope"] == "*")
+    rule = next(
+        r for r in console.call("GET", "/v1/policies").json() if r["action_type"] == "book_spot" and r["scope"] == "*"
+    )
     assert (rule["autonomy_level"], rule["max_cost_usd"], rule["updated_by"]) == (3, 900, "web-architect")
     viewer = open_page("viewer")
     viewer.goto(f"{console.url}/#/policies")
@@ -158,17 +166,26 @@ def test_an_architect_edits_a_policy_and_a_viewer_cannot(open_page, console: Con
     assert viewer.locator("button[data-edit]").count() == 0
 
 
-VIEWS = {"inbox": ("#/inbox", "Approval inbox"), "chat": ("#/chat", "Chat"), "network": ("#/network", "Network"),
-         "twin-shipments": ("#/twin/shipments", "Shipments"), "twin-truck": ("#/twin/trucks/TRK-007", "truck TRK-007"),
-         "twin-carrier": ("#/twin/carriers/CAR-REDRIVER", "carrier CAR-REDRIVER"), "kpis": ("#/kpis", "KPIs"),
-         "policies": ("#/policies", "Policies")}
+VIEWS = {
+    "inbox": ("#/inbox", "Approval inbox"),
+    "chat": ("#/chat", "Chat"),
+    "network": ("#/network", "Network"),
+    "twin-shipments": ("#/twin/shipments", "Shipments"),
+    "twin-truck": ("#/twin/trucks/TRK-007", "truck TRK-007"),
+    "twin-carrier": ("#/twin/carriers/CAR-REDRIVER", "carrier CAR-REDRIVER"),
+    "kpis": ("#/kpis", "KPIs"),
+    "policies": ("#/policies", "Policies"),
+}
 
 
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_every_view_renders_at_desktop_and_phone_sizes(open_page, console: Console, size: dict):
     page = open_page("planner", size)
     decision_id = console.call("GET", "/v1/decisions?limit=1").json()["items"][0]["decision_id"]
-    for name, (hash_, title) in {**VIEWS, "decision": (f"#/decisions/{decision_id}", f"Decision {decision_id}")}.items():
+    for name, (hash_, title) in {
+        **VIEWS,
+        "decision": (f"#/decisions/{decision_id}", f"Decision {decision_id}"),
+    }.items():
         page.goto(f"{console.url}/{hash_}")
         page.wait_for_selector(f"#view h1:text-is('{title}')")
         if name == "chat":
@@ -193,14 +210,21 @@ def _clone_pending(database_url: str, count: int) -> None:
         exception = session.get(m.ExceptionRecord, template.exception_id)
         suffixes = [f"LOAD{index:08d}" for index in range(count - len(pending))]
         for suffix in suffixes:
-            session.add(m.ExceptionRecord(**exception.model_dump(exclude={"id", "external_id", "idempotency_key"}),
-                                          id=f"EXC-{suffix}"))
+            session.add(
+                m.ExceptionRecord(
+                    **exception.model_dump(exclude={"id", "external_id", "idempotency_key"}), id=f"EXC-{suffix}"
+                )
+            )
         session.flush()
         for suffix in suffixes:
-            session.add(m.DecisionRecord(**template.model_dump(exclude={"id", "exception_id", "payload"}),
-                                         id=f"DEC-{suffix}", exception_id=f"EXC-{suffix}",
-                                         payload={**template.payload, "decision_id": f"DEC-{suffix}",
-                                                  "exception_id": f"EXC-{suffix}"}))
+            session.add(
+                m.DecisionRecord(
+                    **template.model_dump(exclude={"id", "exception_id", "payload"}),
+                    id=f"DEC-{suffix}",
+                    exception_id=f"EXC-{suffix}",
+                    payload={**template.payload, "decision_id": f"DEC-{suffix}", "exception_id": f"EXC-{suffix}"},
+                )
+            )
         session.commit()
     engine.dispose()
 
@@ -215,12 +239,18 @@ def test_the_inbox_loads_200_pending_decisions_in_order(open_page, console: Cons
         page.reload()
         page.wait_for_selector("#inbox-list li:nth-child(200)")
         page.wait_for_selector("#inbox-detail h2 a")
-        timings.append({"wall_ms": round((time.perf_counter() - started) * 1000),
-                        "in_page_ms": page.evaluate("Math.round(performance.now())")})
+        timings.append(
+            {
+                "wall_ms": round((time.perf_counter() - started) * 1000),
+                "in_page_ms": page.evaluate("Math.round(performance.now())"),
+            }
+        )
     ids = page.eval_on_selector_all("#inbox-list li", "items => items.map(li => li.dataset.id)")
     assert len(ids) == 200
     order = [item["decision_id"] for item in console.call("GET", "/v1/inbox").json()["items"]]
     assert ids == order, "the list keeps the API's urgency order"
     in_page = sorted(t["in_page_ms"] for t in timings)
-    record("console-inbox-load", {"pending_decisions": 200, "runs": timings, "median_in_page_ms": in_page[2],
-                                  "best_in_page_ms": in_page[0]})
+    record(
+        "console-inbox-load",
+        {"pending_decisions": 200, "runs": timings, "median_in_page_ms": in_page[2], "best_in_page_ms": in_page[0]},
+    )

@@ -24,9 +24,12 @@ def test_search_matches_codes_in_any_case_and_filters_by_status(api: DeskApi, se
     assert in_transit["total"] == _count(seeded_url, m.Shipment.status == "in_transit")
     by_lane = api.call("GET", "/v1/twin/shipments", params={"q": "DAL-HOU", "limit": 500}).json()["items"]
     assert by_lane and all("DAL-HOU" in (s["lane"], s["origin"], s["destination"]) for s in by_lane)
-    assert api.call("GET", "/v1/twin/trucks", params={"q": "dc-dal"}).json()["total"] == \
-        sum(t["home_dc"] == "DC-DAL" for t in api.call("GET", "/v1/twin/trucks", params={"limit": 100}).json()["items"])
-    assert [s["code"] for s in api.call("GET", "/v1/twin/skus", params={"q": "SKU-0042"}).json()["items"]] == ["SKU-0042"]
+    assert api.call("GET", "/v1/twin/trucks", params={"q": "dc-dal"}).json()["total"] == sum(
+        t["home_dc"] == "DC-DAL" for t in api.call("GET", "/v1/twin/trucks", params={"limit": 100}).json()["items"]
+    )
+    assert [s["code"] for s in api.call("GET", "/v1/twin/skus", params={"q": "SKU-0042"}).json()["items"]] == [
+        "SKU-0042"
+    ]
     assert api.call("GET", "/v1/twin/lanes", params={"limit": 100}).json()["total"] == 25
     assert api.call("GET", "/v1/twin/carriers").json()["total"] == 6
     assert api.call("GET", "/v1/twin/shipments", params={"q": "x" * 65}).status_code == 422
@@ -53,8 +56,13 @@ def test_details_hold_their_parts_and_the_decisions_naming_them(api: DeskApi):
 
 
 def test_unknown_codes_are_404s_naming_the_code(api: DeskApi):
-    for kind, code in (("shipments", "SHP-999999"), ("trucks", "TRK-999"), ("skus", "SKU-9999"),
-                       ("lanes", "XXX-YYY"), ("carriers", "CAR-NOPE")):
+    for kind, code in (
+        ("shipments", "SHP-999999"),
+        ("trucks", "TRK-999"),
+        ("skus", "SKU-9999"),
+        ("lanes", "XXX-YYY"),
+        ("carriers", "CAR-NOPE"),
+    ):
         answer = api.call("GET", f"/v1/twin/{kind}/{code}")
         assert answer.status_code == 404 and code in answer.json()["detail"]
     assert api.call("GET", "/v1/twin/skus", role=None).status_code == 401

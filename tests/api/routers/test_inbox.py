@@ -22,7 +22,14 @@ def test_waiting_decisions_come_by_deadline_then_severity(api: DeskApi, late_pen
 
 def test_a_decided_decision_leaves_the_inbox(api: DeskApi, late_pending):
     decision = late_pending("SHP-009266")
-    assert api.call("POST", f"/v1/decisions/{decision['decision_id']}/reject", role="planner",
-                    json={"reason": "Already handled by phone"}).status_code == 200
+    assert (
+        api.call(
+            "POST",
+            f"/v1/decisions/{decision['decision_id']}/reject",
+            role="planner",
+            json={"reason": "Already handled by phone"},
+        ).status_code
+        == 200
+    )
     assert api.call("GET", "/v1/inbox").json()["items"] == []
     assert api.call("GET", "/v1/inbox", role=None).status_code == 401

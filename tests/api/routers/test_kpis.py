@@ -13,18 +13,28 @@ def test_weeks_match_a_recount_of_the_twin(api: DeskApi, seeded_url):
     kpis = api.call("GET", "/v1/kpis", role="viewer", params={"weeks": 4}).json()
     assert len(kpis["weeks"]) == 4
     as_of = datetime.fromisoformat(kpis["as_of"])
-    assert datetime.fromisoformat(kpis["weeks"][-1]["week_start"]).date() == (as_of - timedelta(days=as_of.weekday() + 7)).date()
+    assert (
+        datetime.fromisoformat(kpis["weeks"][-1]["week_start"]).date()
+        == (as_of - timedelta(days=as_of.weekday() + 7)).date()
+    )
     engine = make_engine(seeded_url)
     with session_scope(engine) as session:
         for week in kpis["weeks"]:
             start = datetime.fromisoformat(week["week_start"]).replace(tzinfo=UTC)
-            rows = session.exec(select(m.Shipment).where(m.Shipment.delivered_at >= start,
-                                                         m.Shipment.delivered_at < start + timedelta(days=7))).all()
+            rows = session.exec(
+                select(m.Shipment).where(
+                    m.Shipment.delivered_at >= start, m.Shipment.delivered_at < start + timedelta(days=7)
+                )
+            ).all()
             assert week["delivered"] == len(rows) > 0
             assert week["on_time"] == sum(s.delivered_at <= s.promised_at for s in rows)
-            failures = session.exec(select(m.WorkOrder).where(m.WorkOrder.kind == "corrective",
-                                                              m.WorkOrder.opened_at >= start,
-                                                              m.WorkOrder.opened_at < start + timedelta(days=7))).all()
+            failures = session.exec(
+                select(m.WorkOrder).where(
+                    m.WorkOrder.kind == "corrective",
+                    m.WorkOrder.opened_at >= start,
+                    m.WorkOrder.opened_at < start + timedelta(days=7),
+                )
+            ).all()
             assert week["failures"] == len(failures)
     engine.dispose()
     assert kpis["stock"]["positions"] == 300

@@ -13,9 +13,13 @@ def test_every_dc_and_customer_comes_with_its_coordinates(api: DeskApi):
     assert set(dcs) == DCS
     assert 32 < dcs["DC-DAL"]["lat"] < 33.5 and -97.5 < dcs["DC-DAL"]["lon"] < -96.3
     assert sum(p["kind"] == "customer" for p in network["places"]) == 200
-    assert len(network["lanes"]) == 25 and all({lane["origin"], lane["destination"]} <= DCS for lane in network["lanes"])
-    assert all(lane["origin"][-3:] == lane["code"][:3] and lane["destination"][-3:] == lane["code"][-3:]
-               for lane in network["lanes"])
+    assert len(network["lanes"]) == 25 and all(
+        {lane["origin"], lane["destination"]} <= DCS for lane in network["lanes"]
+    )
+    assert all(
+        lane["origin"][-3:] == lane["code"][:3] and lane["destination"][-3:] == lane["code"][-3:]
+        for lane in network["lanes"]
+    )
     assert network["routes"] and all(route["dc"] in DCS and route["stops"] for route in network["routes"])
 
 
@@ -30,6 +34,9 @@ def test_what_is_at_risk_meets_its_stated_condition(api: DeskApi):
         assert shipment["status"] != "delivered" and datetime.fromisoformat(shipment["promised_at"]) < now
         assert risk["at"] == shipment["destination"]
     for risk in (r for r in risks if r["kind"] == "stock"):
-        position = next(p for p in api.call("GET", f"/v1/twin/skus/{risk['code']}").json()["positions"]
-                        if p["location"] == risk["at"])
+        position = next(
+            p
+            for p in api.call("GET", f"/v1/twin/skus/{risk['code']}").json()["positions"]
+            if p["location"] == risk["at"]
+        )
         assert position["on_hand"] + position["in_transit"] < position["reorder_point"]

@@ -9,15 +9,23 @@ def test_a_rejection_keeps_its_reason(api: DeskApi, late_pending):
     api.call("POST", f"/v1/decisions/{decision_id}/reject", role="planner", json={"reason": "Customer already called"})
     answer = api.call("GET", f"/v1/decisions/{decision_id}/verdicts", role="viewer").json()
     assert [(v["actor"], v["verdict"], v["reason"]) for v in answer["verdicts"]] == [
-        ("test-planner", "reject", "Customer already called")]
+        ("test-planner", "reject", "Customer already called")
+    ]
     assert answer["overrides"] == []
 
 
 def test_an_override_keeps_the_actions_before_and_after(api: DeskApi, late_pending):
     decision = late_pending("SHP-009279")
     new = [{"type": "switch_carrier", "params": {"shipment_id": "SHP-009279", "to_carrier": "CAR-PRAIRIE"}}]
-    assert api.call("POST", f"/v1/decisions/{decision['decision_id']}/override", role="planner",
-                    json={"actions": new, "reason": "Prairie has a truck at the dock"}).status_code == 200
+    assert (
+        api.call(
+            "POST",
+            f"/v1/decisions/{decision['decision_id']}/override",
+            role="planner",
+            json={"actions": new, "reason": "Prairie has a truck at the dock"},
+        ).status_code
+        == 200
+    )
     answer = api.call("GET", f"/v1/decisions/{decision['decision_id']}/verdicts").json()
     assert answer["verdicts"][0]["verdict"] == "override"
     override = answer["overrides"][0]
