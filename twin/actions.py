@@ -6,7 +6,7 @@ An action keeps the JSON shape `{"type": ..., "params": {...}}`. Every action a 
 
 from collections.abc import Iterator
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
     BaseModel,
@@ -202,7 +202,7 @@ def _action_model(action_type: str, params: type[Params]) -> type[BaseModel]:
 
 
 ACTION_MODELS = {name: _action_model(name, params) for name, params in ACTION_PARAMS.items()}
-Action = Annotated[tuple(ACTION_MODELS.values()), Field(discriminator="type")]
+Action = Annotated[Union[tuple(ACTION_MODELS.values())], Field(discriminator="type")]  # noqa: UP007 (a union built at run time)
 ACTION = TypeAdapter(Action)
 
 
