@@ -45,14 +45,14 @@ from twin.access import DECIDERS, REPORTERS
 
 MAX_WEEKS = TWIN_FORECAST.max_horizon // 7  # the demand forecaster looks 28 days ahead
 TOP = 5  # items listed per kind in a risk overview
-CODE_TABLES: dict[str, tuple[type, str]] = {
-    "shipment_id": (m.Shipment, "shipment"),
-    "sku": (m.Sku, "SKU"),
-    "location": (m.Location, "DC"),
-    "asset_id": (m.Vehicle, "truck"),
-    "lane": (m.Lane, "lane"),
-    "carrier": (m.Carrier, "carrier"),
-    "decision_id": (m.DecisionRecord, "decision"),
+CODE_ARGS: dict[str, tuple[str, str]] = {  # tool arguments naming twin entities: the entity kind and its label
+    "shipment_id": ("shipment", "shipment"),
+    "sku": ("sku", "SKU"),
+    "location": ("dc", "DC"),
+    "asset_id": ("truck", "truck"),
+    "lane": ("lane", "lane"),
+    "carrier": ("carrier", "carrier"),
+    "decision_id": ("decision", "decision"),
 }
 ACT_ROLES = {
     "report_exception": REPORTERS,
@@ -400,19 +400,18 @@ class Kpis(BaseModel):
 
 def checked(session: Session, key: str, value: str) -> str:
     """The canonical code of a value when the twin holds it; otherwise a ToolException saying so."""
-    table, label = CODE_TABLES[key]
+    kind, label = CODE_ARGS[key]
     code = canonical_code(key, value)
     if code is None:
         raise ToolException(f"{value!r} is not a {label} code")
-    row = session.get(table, code)
-    if row is None or (key == "location" and row.kind != "dc"):
+    if store.entity(session, kind, code) is None:
         raise ToolException(f"{code} is not in the twin")
     return code
 
 
 def checked_all(session: Session, args: BaseModel) -> dict[str, str]:
     """Every code an argument model names, checked against the twin, by argument name."""
-    values = args.model_dump(include=set(CODE_TABLES), exclude_none=True)
+    values = args.model_dump(include=set(CODE_ARGS), exclude_none=True)
     return {key: checked(session, key, str(value)) for key, value in values.items()}
 
 
@@ -545,7 +544,7 @@ class ChatTools:
         """The arguments of an act with every code checked against the twin and canonical (ToolException if not)."""
         with self.tb.session() as session:
             return {
-                key: checked(session, key, str(value)) if key in CODE_TABLES and value else value
+                key: checked(session, key, str(value)) if key in CODE_ARGS and value else value
                 for key, value in args.items()
             }
 

@@ -40,23 +40,20 @@ from twin.db import make_engine, migrate
 from twin.settings import PROJECT_ROOT, Settings
 
 ACTOR = "eval"
-CODE_TABLES = (
-    (m.Location, "code"),
-    (m.Sku, "code"),
-    (m.Carrier, "code"),
-    (m.Lane, "code"),
-    (m.Vehicle, "code"),
-    (m.Shipment, "id"),
-    (m.Order, "id"),
-    (m.Route, "id"),
-    (m.WorkOrder, "id"),
-)
+# The twin's entity tables (decisions aside) and the records a justification may name besides them.
+CODE_TABLES = {
+    *(table for kind, table in store.ENTITY_TABLES.items() if kind != "decision"),
+    m.Order,
+    m.Route,
+    m.WorkOrder,
+}
 
 
 def twin_codes(session: Session) -> frozenset[str]:
     """Every entity code the twin holds: sites, customers, SKUs, carriers, lanes, trucks, shipments, orders,
     routes and work orders."""
-    return frozenset(code for table, key in CODE_TABLES for code in session.exec(select(getattr(table, key))).all())
+    keys = [next(iter(table.__table__.primary_key.columns)) for table in CODE_TABLES]
+    return frozenset(code for key in keys for code in session.exec(select(key)).all())
 
 
 def template_fingerprint() -> str:

@@ -31,6 +31,24 @@ SCENARIO_TABLES = (
     m.TransferOrder,
 )
 
+# The table each kind of twin entity lives in, by the kind's name (a location is a DC or a customer).
+ENTITY_TABLES: dict[str, type[SQLModel]] = {
+    "shipment": m.Shipment,
+    "carrier": m.Carrier,
+    "sku": m.Sku,
+    "truck": m.Vehicle,
+    "lane": m.Lane,
+    "dc": m.Location,
+    "customer": m.Location,
+    "decision": m.DecisionRecord,
+}
+
+
+def entity(session: Session, kind: str, code: str) -> SQLModel | None:
+    """The twin's entity of this kind with this code, or None (a location only when it is of that kind)."""
+    row = session.get(ENTITY_TABLES[kind], code)
+    return row if row is not None and getattr(row, "kind", kind) == kind else None
+
 
 def count(session: Session, table: type[SQLModel], *where) -> int:
     """Number of rows of a table matching the conditions."""

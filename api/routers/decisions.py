@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Query, status
 from fastapi.exceptions import RequestValidationError
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 
 from agents.schemas import Decision, DecisionStatus, Specialist
 from api.auth import PlannerDep, PrincipalDep
@@ -16,6 +16,7 @@ from api.schemas import ActionIn, DecisionSummary, Reason, to_action
 from graph.desk import DecisionConflict, DecisionNotFound, Desk
 from graph.state import Verdict
 from twin import models as m
+from twin import store
 
 router = APIRouter(prefix="/v1/decisions", tags=["decisions"])
 
@@ -42,15 +43,6 @@ CODE_KINDS = {
     "from": "dc",
     "to": "dc",
     "customer": "customer",
-}
-TABLES: dict[str, type[SQLModel]] = {
-    "shipment": m.Shipment,
-    "carrier": m.Carrier,
-    "sku": m.Sku,
-    "truck": m.Vehicle,
-    "lane": m.Lane,
-    "dc": m.Location,
-    "customer": m.Location,
 }
 
 
@@ -161,8 +153,7 @@ def _references(value: Any, loc: tuple) -> Iterator[tuple[tuple, str, str]]:
 
 def _in_twin(session: Session, kind: str, code: str) -> bool:
     """Whether the twin holds an entity of this kind with this code."""
-    row = session.get(TABLES[kind], code)
-    return row is not None and getattr(row, "kind", kind) == kind
+    return store.entity(session, kind, code) is not None
 
 
 def _check_codes(session: Session, actions: list[ActionIn]) -> None:
