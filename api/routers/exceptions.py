@@ -67,6 +67,7 @@ def post_exception(
 ) -> Decision:
     """Report an exception; the desk classifies it, a specialist decides, and the policy gate executes or pauses it."""
     retry = _already_taken_in(session, exception, idempotency_key)
+    session.commit()  # ends the read and returns its connection: the desk's own sessions use the only one held
     try:
         decision = desk.submit(exception, principal.name, idempotency_key)
     except IdempotencyMismatch as error:

@@ -100,3 +100,17 @@ def test_an_idempotency_key_reused_with_another_body_is_422_and_a_duplicate_answ
     merged = next(item for item in listed if item["duplicate_of"])
     assert merged["decision_id"] == first.json()["decision_id"] and merged["status"] == "closed"
     assert api.call("GET", "/v1/decisions").json()["total"] == 1
+
+
+def test_a_report_holds_one_database_connection_while_it_is_decided(api_client, monkeypatch):
+    client = api_client("integrator")
+    desk, pool = client.app.state.desk, client.app.state.engine.pool
+    held, submit = [], desk.submit
+
+    def counting(*args, **kwargs):
+        held.append(pool.checkedout())
+        return submit(*args, **kwargs)
+
+    monkeypatch.setattr(desk, "submit", counting)
+    assert client.post("/v1/exceptions", json=LATE, headers={"Idempotency-Key": "one-connection"}).status_code == 201
+    assert held == [0]
