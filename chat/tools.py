@@ -777,18 +777,7 @@ class ChatTools:
         if not offers:
             raise ToolException(f"none of {', '.join(carriers) or 'the carriers'} runs {lane or 'a lane'}")
         rows = sorted(
-            (
-                CarrierOffer(
-                    carrier=o.carrier,
-                    lane=o.lane,
-                    on_time_rate=o.on_time_rate,
-                    rate_per_mile=o.rate_per_mile,
-                    transit_days=o.transit_days,
-                    capacity_per_week=o.capacity_per_week,
-                    shipments=o.shipments,
-                )
-                for o in offers
-            ),
+            (CarrierOffer.model_validate(o, from_attributes=True) for o in offers),
             key=lambda row: (-row.on_time_rate, row.rate_per_mile),
         )
         evidence = Evidence(
