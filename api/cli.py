@@ -39,6 +39,9 @@ def database():
 def seed(
     seed: int = typer.Option(7, "--seed", help="Random seed of the reference network."),
     if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing when a scenario is already loaded."),
+    scale: int = typer.Option(
+        1, "--scale", min=1, help="Grow the network K-fold: clones of shipments, trucks and routes with new codes."
+    ),
 ) -> None:
     """Build the reference network with a year of daily history (replaces the loaded scenario)."""
     engine = database()
@@ -46,10 +49,10 @@ def seed(
         if if_empty and store.meta(session):
             console.print("a scenario is already loaded; nothing to do")
             return
-    stages = 9
+    stages = 9 + scale - 1
     with Progress(console=console, transient=False) as progress:
-        task = progress.add_task(f"seeding reference network (seed {seed})", total=stages)
-        rows = scenario.generate(seed, lambda label: progress.update(task, advance=1, description=label))
+        task = progress.add_task(f"seeding reference network (seed {seed}, scale {scale})", total=stages)
+        rows = scenario.generate(seed, lambda label: progress.update(task, advance=1, description=label), scale)
         progress.update(task, description="writing to the database")
         scenario.load(engine, rows)
         progress.update(task, advance=1, description="done")

@@ -744,9 +744,107 @@ class ScenarioBuilder:
         self.next_shipment += len(orders)  # shipments and orders share one numbering
 
 
-def generate(seed: int = 7, progress: Progress = lambda _label: None) -> Rows:
-    """All rows of the reference scenario for a seed."""
-    return ScenarioBuilder(seed).build(progress)
+def generate(seed: int = 7, progress: Progress = lambda _label: None, scale: int = 1) -> Rows:
+    """All rows of the reference scenario for a seed, grown `scale`-fold by clones with new codes (1: as is)."""
+    if scale < 1:
+        raise ValueError(f"scale must be at least 1, not {scale}")
+    rows = ScenarioBuilder(seed).build(progress)
+    if scale > 1:
+        grow(rows, scale, progress)
+    return rows
+
+
+def grow(rows: Rows, scale: int, progress: Progress = lambda _label: None) -> None:
+    """Grow a scenario in place: `scale - 1` clones of its shipments (orders, lines, scans), trucks (telemetry,
+    work orders, today's routes), numbered after the originals; carrier capacity and DC bays grow alike."""
+    base = {model: list(model_rows) for model, model_rows in rows.items()}
+    span = ScaleSpan.of(base)
+    for clone in range(1, scale):
+        for model, cloned in clone_rows(base, span, clone).items():
+            rows[model].extend(cloned)
+        progress(f"clone {clone + 1} of {scale}")
+    for model in (m.Carrier, m.CarrierLane):
+        rows[model] = [{**row, "capacity_per_week": row["capacity_per_week"] * scale} for row in rows[model]]
+    rows[m.CarrierLane] = [{**row, "shipments": row["shipments"] * scale} for row in rows[m.CarrierLane]]
+    rows[m.Location] = [
+        {**row, "bays": row["bays"] * scale, "technician_hours_per_day": row["technician_hours_per_day"] * scale}
+        if row["kind"] == "dc"
+        else row
+        for row in rows[m.Location]
+    ]
+    rows[m.TwinMeta].append({"key": "scale", "value": str(scale)})
+
+
+@dataclass(frozen=True)
+class ScaleSpan:
+    """How far each clone's numbers are shifted: shipment-and-order numbers, trucks, work orders."""
+
+    shipments: int
+    trucks: int
+    work_orders: int
+
+    @classmethod
+    def of(cls, rows: Rows) -> "ScaleSpan":
+        """The spans of a scenario's original rows."""
+        return cls(
+            shipments=max(number(row["id"]) for model in (m.Shipment, m.Order) for row in rows[model]),
+            trucks=max(number(row["code"]) for row in rows[m.Vehicle]),
+            work_orders=max((number(row["id"]) for row in rows[m.WorkOrder]), default=0),
+        )
+
+
+def number(code: str) -> int:
+    """The number at the end of a code such as SHP-000123 or TRK-007."""
+    return int(code.rsplit("-", 1)[1])
+
+
+def renumber(code: str, shift: int, width: int) -> str:
+    """A code with its trailing number shifted, e.g. TRK-007 shifted by 40 is TRK-047."""
+    prefix, digits = code.rsplit("-", 1)
+    return f"{prefix}-{int(digits) + shift:0{width}d}"
+
+
+def clone_rows(base: Rows, span: ScaleSpan, copy: int) -> Rows:
+    """One clone (copy >= 1) of the original shipments and fleet, with every code and reference renumbered."""
+    shipment_id = {row["id"]: renumber(row["id"], copy * span.shipments, 6) for row in base[m.Shipment]}
+    shipped_orders = {row["order_id"] for row in base[m.Shipment] if row["order_id"]}
+    order_id = {code: renumber(code, copy * span.shipments, 6) for code in shipped_orders}
+    truck = {row["code"]: renumber(row["code"], copy * span.trucks, 3) for row in base[m.Vehicle]}
+    route_id = {row["id"]: f"RTE-{row['day']:%Y%m%d}-{truck[row['truck']]}" for row in base[m.Route]}
+    return {
+        m.Order: [{**row, "id": order_id[row["id"]]} for row in base[m.Order] if row["id"] in order_id],
+        m.OrderLine: [
+            {**row, "order_id": order_id[row["order_id"]]} for row in base[m.OrderLine] if row["order_id"] in order_id
+        ],
+        m.Shipment: [
+            {
+                **row,
+                "id": shipment_id[row["id"]],
+                "order_id": order_id.get(row["order_id"]),
+                "truck": truck.get(row["truck"]),
+            }
+            for row in base[m.Shipment]
+        ],
+        m.ScanEvent: [
+            {
+                **row,
+                "event_id": shipment_id[row["shipment_id"]] + row["event_id"][len(row["shipment_id"]) :],
+                "shipment_id": shipment_id[row["shipment_id"]],
+            }
+            for row in base[m.ScanEvent]
+        ],
+        m.Vehicle: [{**row, "code": truck[row["code"]]} for row in base[m.Vehicle]],
+        m.TelemetryReading: [{**row, "truck": truck[row["truck"]]} for row in base[m.TelemetryReading]],
+        m.WorkOrder: [
+            {**row, "id": renumber(row["id"], copy * span.work_orders, 5), "truck": truck[row["truck"]]}
+            for row in base[m.WorkOrder]
+        ],
+        m.Route: [{**row, "id": route_id[row["id"]], "truck": truck[row["truck"]]} for row in base[m.Route]],
+        m.RouteStop: [
+            {**row, "route_id": route_id[row["route_id"]], "shipment_id": shipment_id[row["shipment_id"]]}
+            for row in base[m.RouteStop]
+        ],
+    }
 
 
 def load(engine: Engine, rows: Rows, chunk: int = 5000) -> None:

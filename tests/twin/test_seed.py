@@ -1,5 +1,6 @@
 """Tests of the reference-network generator."""
 
+import hashlib
 import json
 
 import numpy as np
@@ -114,3 +115,84 @@ def test_summary_counts(engine):
         365,
     )
     assert summary["customers"] == 200 and summary["shipments"] > 9000 and open_ids
+
+
+def _digest(rows: scenario.Rows) -> str:
+    """A digest of every generated row, table by table."""
+    digest = hashlib.sha256()
+    for model, table in rows.items():
+        digest.update(model.__name__.encode())
+        digest.update(json.dumps(table, default=str, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def test_scale_one_gives_the_reference_twin_unchanged(rows):
+    # the digest of the seed-7 rows as generated before the scale option existed
+    assert _digest(rows) == "c2568b3abe2130efbea7823d531b641aab5a85664d4556ac042b3a9aae8aeeb5"
+    assert _digest(scenario.generate(7, scale=1)) == _digest(rows)
+
+
+@pytest.fixture(scope="module")
+def tripled():
+    """The seed-7 scenario grown three-fold."""
+    return scenario.generate(7, scale=3)
+
+
+def test_scale_multiplies_shipments_and_fleet(rows, tripled):
+    grown = [m.Shipment, m.ScanEvent, m.Vehicle, m.TelemetryReading, m.WorkOrder, m.Route, m.RouteStop]
+    for model in grown:
+        assert len(tripled[model]) == 3 * len(rows[model]), model.__name__
+    open_orders = sum(row["status"] == "open" for row in rows[m.Order])
+    assert len(tripled[m.Order]) == 3 * len(rows[m.Order]) - 2 * open_orders
+    for model in (m.Sku, m.DemandHistory, m.InventoryPosition, m.Lane, m.CalendarDay, m.RegionCondition):
+        assert tripled[model] == rows[model], model.__name__
+    carriers = {row["code"]: row["capacity_per_week"] for row in rows[m.Carrier]}
+    assert {row["code"]: row["capacity_per_week"] for row in tripled[m.Carrier]} == {
+        code: 3 * capacity for code, capacity in carriers.items()
+    }
+
+
+def test_scale_keeps_every_fixed_code_and_adds_new_ones(rows, tripled):
+    for model in (m.Shipment, m.ScanEvent, m.Vehicle, m.TelemetryReading, m.WorkOrder, m.Route, m.Order):
+        assert tripled[model][: len(rows[model])] == rows[model], model.__name__
+    trucks = [row["code"] for row in tripled[m.Vehicle]]
+    assert trucks == [f"TRK-{n:03d}" for n in range(1, 121)]
+    for model, key in [(m.Shipment, "id"), (m.Order, "id"), (m.ScanEvent, "event_id"), (m.WorkOrder, "id")]:
+        codes = [row[key] for row in tripled[model]]
+        assert len(set(codes)) == len(codes), model.__name__
+    routes = [row["id"] for row in tripled[m.Route]]
+    assert len(set(routes)) == len(routes)
+    assert {"key": "scale", "value": "3"} in tripled[m.TwinMeta]
+
+
+def test_scaled_rows_reference_existing_rows(tripled):
+    shipments = {row["id"] for row in tripled[m.Shipment]}
+    trucks = {row["code"] for row in tripled[m.Vehicle]}
+    orders = {row["id"] for row in tripled[m.Order]}
+    routes = {row["id"] for row in tripled[m.Route]}
+    assert all(row["shipment_id"] in shipments for row in tripled[m.ScanEvent])
+    assert all(row["event_id"].startswith(row["shipment_id"] + "-") for row in tripled[m.ScanEvent])
+    assert all(row["truck"] in trucks for row in tripled[m.TelemetryReading])
+    assert all(row["truck"] in trucks for row in tripled[m.WorkOrder] + tripled[m.Route])
+    assert all(row["truck"] in trucks for row in tripled[m.Shipment] if row["truck"])
+    assert all(row["order_id"] in orders for row in tripled[m.Shipment] if row["order_id"])
+    assert all(row["order_id"] in orders for row in tripled[m.OrderLine])
+    assert all(row["route_id"] in routes and row["shipment_id"] in shipments for row in tripled[m.RouteStop])
+    clone = next(row for row in tripled[m.Route] if row["truck"] == "TRK-047")
+    assert clone["id"].endswith("-TRK-047")
+
+
+def test_seed_scale_loads_a_grown_twin(databases, monkeypatch):
+    monkeypatch.setenv("YM_DATABASE_URL", databases.empty("sqlite"))
+    result = CliRunner().invoke(app, ["seed", "--scale", "2"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout[result.stdout.index("{") :])
+    assert summary["trucks"] == 80 and summary["shipments"] > 18000
+
+
+def test_seed_scale_below_one_is_refused(monkeypatch, tmp_path):
+    monkeypatch.setenv("YM_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(app, ["seed", "--scale", "0"])
+    assert result.exit_code == 2 and "--scale" in result.output
+    with pytest.raises(ValueError, match="scale"):
+        scenario.generate(7, scale=0)
