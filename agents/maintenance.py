@@ -2,9 +2,11 @@
 service priority."""
 
 import math
+import threading
 from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel
+from sqlmodel import Session
 
 from agents import routing
 from agents.explain import describe_drivers, format_number, format_usd
@@ -15,9 +17,9 @@ from agents.twin_facts import lookup, rates
 from tools import costs
 from tools.costs import Rates
 from tools.evidence import Driver, Evidence
-from tools.maintenance import FailureRisk, score_trucks
+from tools.maintenance import WINDOW_DAYS, FailureRisk, score_trucks
 from tools.scheduling import MaintenanceSchedule, ScheduleProblem, TruckAtRisk, Workshop, schedule_maintenance
-from twin import frames, store
+from twin import fleet, store
 from twin import models as m
 from twin.actions import action
 
@@ -71,12 +73,39 @@ class Workload(BaseModel):
         return [float(self.today.get(truck, 0)), *self.typical[1:]]
 
 
+class FleetRiskCache:
+    """The fleet's scores of each database, kept while the stamp they were computed under still holds: the model
+    version, the twin's clock, and `fleet.fleet_stamp` (new telemetry or an executed action renews them)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._scores: dict[str, tuple[tuple, list[FailureRisk]]] = {}
+
+    def risks(self, tb: Toolbox, session: Session, now: datetime) -> list[FailureRisk]:
+        """Every truck's failure risk at `now` (the twin's clock), riskiest first: the kept ones if nothing changed."""
+        stamp = (tb.models.fleet.version, now, *fleet.fleet_stamp(session))
+        database = tb.engine.url.render_as_string(hide_password=False)
+        with self._lock:
+            kept = self._scores.get(database)
+        if kept and kept[0] == stamp:
+            return kept[1]
+        means = fleet.running_means(session, now)
+        window = fleet.latest_readings(session, now, WINDOW_DAYS, means["readings"])
+        scores = score_trucks(tb.models.fleet, window, now, running_means=means) if len(window) else []
+        with self._lock:
+            self._scores[database] = (stamp, scores)
+        return scores
+
+
+FLEET_RISKS = FleetRiskCache()
+
+
 def _fleet_risks(tb: Toolbox) -> tuple[list[FailureRisk], dict[str, m.Vehicle]]:
     """Every truck's failure risk at the twin's clock, riskiest first, and the trucks by code."""
     with tb.session() as session:
-        telemetry = frames.telemetry_frame(session)
+        risks = FLEET_RISKS.risks(tb, session, tb.now())
         trucks = {vehicle.code: vehicle for vehicle in store.fleet(session)}
-    return score_trucks(tb.models.fleet, telemetry, tb.now()), trucks
+    return risks, trucks
 
 
 def fleet_priority(tb: Toolbox, k: int = 5) -> list[FleetPriority]:

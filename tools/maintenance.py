@@ -219,12 +219,22 @@ class FailureRisk(BaseModel):
 
 
 def score_trucks(
-    models: MaintenanceModels, telemetry: pd.DataFrame, as_of: datetime, top_k: int = 5
+    models: MaintenanceModels,
+    telemetry: pd.DataFrame,
+    as_of: datetime,
+    top_k: int = 5,
+    running_means: pd.DataFrame | None = None,
 ) -> list[FailureRisk]:
-    """Score every truck on its latest reading at or before `as_of`, riskiest first."""
+    """Score every truck on its latest reading at or before `as_of`, riskiest first. `telemetry` holds every reading,
+    or only each truck's last `WINDOW_DAYS` with `running_means`: its sensors' means over all readings, by truck."""
     history = telemetry[telemetry["at"] <= pd.Timestamp(as_of)]
     latest = history.groupby("truck")["at"].idxmax()
-    features = truck_features(history).loc[latest.to_numpy(), models.failure.features]
+    features = truck_features(history)
+    if running_means is not None:  # the drift from the whole record's mean, which the window alone does not hold
+        for column in SENSORS:
+            mean = history["truck"].map(running_means[column])
+            features[f"{column}_drift"] = features[f"{column}_mean{WINDOW_DAYS}"] - mean
+    features = features.loc[latest.to_numpy(), models.failure.features]
     p_fail = models.failure.predict(features)
     rul_days = np.clip(models.rul.predict(features), 0.0, models.rul.target_days)
     drivers = top_drivers(models.failure.booster, features, top_k)

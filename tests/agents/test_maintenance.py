@@ -1,18 +1,26 @@
 """Tests of the maintenance specialist: the drifting TRK-007, a healthy truck, unknown trucks, the service queue."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlmodel import Session
 
 from agents import maintenance
 from agents.proposal import Proposal, pct
 from agents.schemas import Refs
+from agents.toolbox import open_toolbox
 from agents.verify import verify_claim
+from tests.conftest import copy_trained
+from tests.twin.test_fleet import executed
 from tools.costs import Rates
 from tools.evidence import Evidence, Source
-from tools.maintenance import MODEL_NAME, FailureRisk
+from tools.maintenance import MODEL_NAME, FailureRisk, score_trucks
 from tools.scheduling import ScheduleProblem, TruckAtRisk, Workshop, schedule_maintenance
+from twin import frames
 from twin import models as m
+from twin.db import make_engine
+from twin.seed import AS_OF
+from twin.settings import Settings
 
 TODAY = date(2026, 11, 2)
 
@@ -111,6 +119,57 @@ def test_the_service_queue_puts_the_drifting_truck_near_the_top(toolbox):
     drifting = next(entry for entry in queue if entry.truck == "TRK-007")
     assert drifting.dc == "DC-DAL" and drifting.rul_days < 30 and drifting.drivers
     assert drifting.evidence.source.model == MODEL_NAME and drifting.evidence.facts["p_fail"] == drifting.p_fail
+
+
+def _scored_on_every_reading(toolbox) -> list[FailureRisk]:
+    """The fleet scored independently of the cache, on the whole telemetry history."""
+    with toolbox.session() as session:
+        return score_trucks(toolbox.models.fleet, frames.telemetry_frame(session), toolbox.now())
+
+
+def _same_scores(kept: list[FailureRisk], independent: list[FailureRisk]) -> bool:
+    """The same trucks in the same order with the same risk, life and drivers (up to float summation order)."""
+    assert [risk.truck for risk in kept] == [risk.truck for risk in independent]
+    for ours, theirs in zip(kept, independent, strict=True):
+        assert ours.p_fail == pytest.approx(theirs.p_fail, abs=2e-4) and ours.rul_days == pytest.approx(
+            theirs.rul_days, abs=0.2
+        )
+        assert [d.feature for d in ours.drivers] == [d.feature for d in theirs.drivers]
+        assert ours.evidence.inputs == theirs.evidence.inputs
+    return True
+
+
+def test_fleet_scores_are_kept_until_a_reading_arrives_or_a_truck_is_booked(seeded_url, trained_dir, tmp_path):
+    copy_trained(trained_dir, tmp_path)
+    toolbox = open_toolbox(Settings(database_url=seeded_url, data_dir=tmp_path))
+    other_process = make_engine(seeded_url)  # the writes come from elsewhere: only the database tells this process
+    first, _ = maintenance._fleet_risks(toolbox)
+    assert maintenance._fleet_risks(toolbox)[0] is first  # kept
+    assert _same_scores(first, _scored_on_every_reading(toolbox))
+    with Session(other_process) as session:
+        session.add(
+            m.TelemetryReading(
+                truck="TRK-012",
+                at=AS_OF - timedelta(minutes=5),
+                engine_temp_c=112.0,
+                oil_pressure_kpa=190.0,
+                vibration_mm_s=14.0,
+                miles_since_service=14000.0,
+                fault_codes=4,
+            )
+        )
+        session.commit()
+    second, _ = maintenance._fleet_risks(toolbox)
+    assert second is not first and _same_scores(second, _scored_on_every_reading(toolbox))
+    reading = {risk.truck: risk.evidence.inputs["reading_at"] for risk in second}
+    assert reading["TRK-012"] == (AS_OF - timedelta(minutes=5)).isoformat()
+    assert maintenance._fleet_risks(toolbox)[0] is second
+    with Session(other_process) as session:
+        executed(session, 1, "schedule_maintenance", truck="TRK-012", dc="DC-DAL", day=0, kind="preventive")
+    third, trucks = maintenance._fleet_risks(toolbox)
+    assert third is not second and third == second and trucks["TRK-012"].status == "in_maintenance"
+    other_process.dispose()
+    toolbox.engine.dispose()
 
 
 def test_hazard_is_spread_over_the_horizon_and_grows_to_failure_at_the_rul():

@@ -1,0 +1,80 @@
+"""The fleet's telemetry reads, on SQLite and PostgreSQL: the latest window per truck, running means, the stamp."""
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, delete
+
+from twin import fleet, frames
+from twin import models as m
+from twin.commands import execute_action
+from twin.db import make_engine
+from twin.seed import AS_OF
+
+
+def test_the_window_holds_each_trucks_last_readings_even_after_a_gap(seeded_url):
+    engine = make_engine(seeded_url)
+    with Session(engine) as session:
+        session.exec(  # TRK-003 sent nothing for three weeks: its last readings lie before the usual window
+            delete(m.TelemetryReading).where(
+                m.TelemetryReading.truck == "TRK-003", m.TelemetryReading.at > AS_OF - timedelta(days=21)
+            )
+        )
+        session.commit()
+        everything = frames.telemetry_frame(session)
+        means = fleet.running_means(session, AS_OF)
+        window = fleet.latest_readings(session, AS_OF, 7, means["readings"])
+    engine.dispose()
+    history = everything[everything["at"] <= AS_OF]
+    expected = history.groupby("truck").tail(7).reset_index(drop=True)
+    assert window[expected.columns].equals(expected)
+    assert window.groupby("truck").size().eq(7).all() and len(window) == 7 * history["truck"].nunique()
+    for sensor in fleet.SENSORS:
+        independent = history.groupby("truck")[sensor].mean()
+        assert means[sensor].to_numpy() == pytest.approx(independent.loc[means.index].to_numpy(), rel=1e-12)
+    assert means["readings"].to_dict() == history.groupby("truck").size().to_dict()
+
+
+def executed(session: Session, number: int, action_type: str, **params) -> None:
+    """Execute one action of a stored decision of its own."""
+    session.add(m.ExceptionRecord(id=f"EXC-T{number}", occurred_at=AS_OF, created_at=AS_OF))
+    session.flush()
+    session.add(
+        m.DecisionRecord(
+            id=f"DEC-T{number}",
+            exception_id=f"EXC-T{number}",
+            specialist="test",
+            status="executed",
+            confidence=1.0,
+            thread_id=f"EXC-T{number}",
+            created_at=AS_OF,
+            updated_at=AS_OF,
+        )
+    )
+    session.flush()
+    execute_action(session, f"DEC-T{number}", 0, action_type, params, "test")
+    session.commit()
+
+
+def test_the_stamp_moves_with_a_new_reading_and_a_fleet_action_only(seeded_url):
+    engine = make_engine(seeded_url)
+    with Session(engine) as session:
+        first = fleet.fleet_stamp(session)
+        executed(session, 1, "notify_customer", shipment_id="SHP-000001")
+        assert fleet.fleet_stamp(session) == first  # a customer call changes nothing the fleet's scores read
+        session.add(
+            m.TelemetryReading(
+                truck="TRK-001",
+                at=AS_OF - timedelta(minutes=5),
+                engine_temp_c=99.0,
+                oil_pressure_kpa=250.0,
+                vibration_mm_s=9.0,
+                miles_since_service=9000.0,
+            )
+        )
+        session.commit()
+        second = fleet.fleet_stamp(session)
+        assert second != first
+        executed(session, 2, "schedule_maintenance", truck="TRK-001", dc="DC-DAL", day=1, kind="preventive")
+        assert fleet.fleet_stamp(session) != second
+    engine.dispose()

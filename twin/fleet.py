@@ -1,0 +1,78 @@
+"""The fleet's telemetry as the failure-risk model reads it: each truck's latest readings, the running means of its
+sensors, and a stamp that changes whenever a reading is added or an action is executed."""
+
+from datetime import datetime, timedelta
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from twin import models as m
+
+SENSORS = ("engine_temp_c", "oil_pressure_kpa", "vibration_mm_s", "fault_codes")
+READING_COLUMNS = (
+    m.TelemetryReading.truck,
+    m.TelemetryReading.at,
+    m.TelemetryReading.engine_temp_c,
+    m.TelemetryReading.oil_pressure_kpa,
+    m.TelemetryReading.vibration_mm_s,
+    m.TelemetryReading.miles_since_service,
+    m.TelemetryReading.fault_codes,
+    m.Vehicle.model_year,
+    m.Vehicle.odometer_miles,
+)
+DAYS_PER_READING = 2  # readings are daily; a window twice as long in days holds a truck's last readings but for gaps
+
+
+FLEET_ACTIONS = ("schedule_maintenance",)  # the executed actions that change the fleet (trucks into the workshop)
+
+
+def fleet_stamp(session: Session) -> tuple:
+    """A stamp of the fleet's state that changes with every reading added and every fleet action executed: the
+    telemetry's last id, last time and row count, the last such action's time and their count (the counts catch
+    rows that other processes commit out of id or time order)."""
+    reading, action = m.TelemetryReading, m.ActionRecord
+    telemetry = session.execute(select(func.max(reading.id), func.max(reading.at), func.count(reading.id))).one()
+    actions = session.execute(
+        select(func.max(action.executed_at), func.count(action.executed_at)).where(action.type.in_(FLEET_ACTIONS))
+    ).one()
+    return (*telemetry, *actions)
+
+
+def running_means(session: Session, as_of: datetime) -> pd.DataFrame:
+    """Per truck: the mean of each sensor over all its readings up to `as_of`, and how many readings it has."""
+    reading = m.TelemetryReading
+    result = session.execute(
+        select(reading.truck, *(func.avg(getattr(reading, name)).label(name) for name in SENSORS), func.count())
+        .where(reading.at <= as_of)
+        .group_by(reading.truck)
+    )
+    frame = pd.DataFrame(result.all(), columns=["truck", *SENSORS, "readings"])
+    return frame.set_index("truck").astype({name: float for name in SENSORS})
+
+
+def latest_readings(session: Session, as_of: datetime, rows: int, readings: pd.Series) -> pd.DataFrame:
+    """Each truck's last `rows` readings up to `as_of` with its model year and odometer, in truck and time order;
+    `readings` counts each truck's readings, so a truck whose last ones lie further back is read on its own."""
+    window = _readings(session, m.TelemetryReading.at > as_of - timedelta(days=DAYS_PER_READING * rows), as_of)
+    window = window.groupby("truck").tail(rows)
+    found = window["truck"].value_counts()
+    short = [truck for truck, count in readings.items() if found.get(truck, 0) < min(rows, count)]
+    parts = [window[~window["truck"].isin(short)]]
+    for truck in short:
+        parts.append(_readings(session, m.TelemetryReading.truck == truck, as_of, last=rows))
+    frame = pd.concat(parts, ignore_index=True).sort_values(["truck", "at"], ignore_index=True)
+    frame["at"] = pd.to_datetime(frame["at"], utc=True)
+    return frame
+
+
+def _readings(session: Session, condition, as_of: datetime, last: int | None = None) -> pd.DataFrame:
+    """Readings meeting `condition` up to `as_of` (only the `last` ones when given), in truck and time order."""
+    reading = m.TelemetryReading
+    statement = select(*READING_COLUMNS).join(m.Vehicle, m.Vehicle.code == reading.truck)
+    statement = statement.where(condition, reading.at <= as_of)
+    if last is not None:
+        statement = statement.order_by(reading.at.desc()).limit(last)
+    result = session.execute(statement)
+    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    return frame.sort_values(["truck", "at"], ignore_index=True)
