@@ -134,7 +134,8 @@ class Harness:
 
     @contextmanager
     def fresh_twin(self) -> Iterator[Engine]:
-        """A private copy of the pristine twin; afterwards the copy and the precedents it added are gone."""
+        """A private copy of the pristine twin, gone afterwards (its decisions are not indexed as precedents: the
+        desk runs without indexing, so every case meets the same knowledge base)."""
         path = self.workdir / "case.db"
         shutil.copy(self.template, path)
         engine = make_engine(self._url(path))
@@ -143,9 +144,6 @@ class Harness:
         finally:
             engine.dispose()
             path.unlink()
-            added = self.knowledge.precedents.get(include=[])["ids"]
-            if added:
-                self.knowledge.precedents.delete(ids=added)
 
     def decide(
         self, exception: ExceptionIn, stored: list[PolicyRule], edit: TwinEdit | None = None
@@ -160,7 +158,7 @@ class Harness:
                 session.commit()
             toolbox = self._toolbox(engine)
             if self.desk is None:
-                self.desk = Desk(toolbox, InMemorySaver())
+                self.desk = Desk(toolbox, InMemorySaver(), background_indexing=False)
             self.desk.toolbox = toolbox  # one compiled graph serves every case; only the twin changes
             decision = self.desk.submit(exception, actor=ACTOR)
             with Session(engine) as session:

@@ -22,6 +22,7 @@ from graph.checkpoint import open_checkpointer
 from graph.faults import fault_point
 from graph.intake import ClaimLost, Fence, IdempotencyMismatch
 from graph.nodes import decision_id_for
+from graph.precedents import BackgroundIndexer, index_pending
 from graph.records import audit, conclude, exception_refs
 from graph.state import DeskState, Verdict
 from twin import models as m
@@ -50,10 +51,11 @@ class DecisionPending(RuntimeError):
 class Desk:
     """One compiled graph over one toolbox and the process's checkpointer."""
 
-    def __init__(self, toolbox: Toolbox, checkpointer: BaseCheckpointSaver) -> None:
+    def __init__(self, toolbox: Toolbox, checkpointer: BaseCheckpointSaver, background_indexing: bool = True) -> None:
         self.toolbox = toolbox
         self.settings: Settings = toolbox.settings
         self.graph = build_graph(checkpointer)
+        self.indexer = BackgroundIndexer() if background_indexing else None  # precedents after commit, off the way
 
     # --- intake -------------------------------------------------------------------------------------------------
 
@@ -99,7 +101,13 @@ class Desk:
                 self.graph.invoke(None, config, context=self.toolbox)
         except ClaimLost:
             logger.warning("exception %s was taken over by another process", fence.row_id)
+        self._index_soon()
         return self.wait_for_decision(fence.row_id, MAX_ATTEMPTS)
+
+    def _index_soon(self) -> None:
+        """Have the background thread index the precedents of the decisions just stored."""
+        if self.indexer is not None:
+            self.indexer.request(self.toolbox)
 
     def wait_for_decision(self, exception_id: str, max_attempts: int = 0) -> Decision:
         """The exception's decision; waits while another process makes it, and takes it over (while it has had
@@ -191,6 +199,7 @@ class Desk:
             if isinstance(error, ValueError):
                 raise DecisionConflict(f"decision {fence.row_id} cannot execute now: {error}") from error
             raise
+        self._index_soon()
         with self.toolbox.session() as session:
             return Decision.model_validate(session.get(m.DecisionRecord, fence.row_id).payload)
 
@@ -300,7 +309,8 @@ class Desk:
             session.commit()
 
     def sweep(self) -> dict[str, int]:
-        """Decide exceptions whose process died, finish verdicts left midway, and expire overdue decisions."""
+        """Decide exceptions whose process died, finish verdicts left midway, expire overdue decisions, and index
+        precedents left pending."""
         done = {"decided": 0, "verdicts": 0, "expired": 0}
         now = datetime.now(UTC)
         with self.toolbox.session() as session:
@@ -323,6 +333,7 @@ class Desk:
                 done["verdicts"] += self._recover_verdict(record.id)
             elif self._expiry(record) <= now:
                 done["expired"] += self._expire(record.id)
+        done["indexed"] = index_pending(self.toolbox)
         return done
 
     def _expire(self, decision_id: str) -> bool:
@@ -354,4 +365,9 @@ def open_desk(settings: Settings, engine: Engine | None = None) -> Iterator[Desk
         ensure_defaults(session)
         session.commit()
     with open_checkpointer(settings) as checkpointer:
-        yield Desk(toolbox, checkpointer)
+        desk = Desk(toolbox, checkpointer)
+        try:
+            yield desk
+        finally:
+            if desk.indexer is not None:
+                desk.indexer.wait()

@@ -18,6 +18,7 @@ from agents.schemas import Claim, Decision, ExceptionType, Impact, Justification
 from agents.toolbox import Toolbox
 from graph.faults import fault_point
 from graph.intake import Fence
+from graph.precedents import mark_pending
 from graph.records import audit, conclude, is_final, save_decision
 from graph.state import DeskState, Verdict
 from tools.evidence import Evidence, Source
@@ -290,24 +291,25 @@ def execute(state: DeskState, runtime: Runtime[Toolbox], config: RunnableConfig)
 
 
 def finalize(state: DeskState, runtime: Runtime[Toolbox], config: RunnableConfig) -> dict:
-    """Conclude a decision that executed nothing (once), and add the decision to the precedents."""
+    """Conclude a decision that executed nothing (once), and store its precedent for indexing after the commit."""
     tb = runtime.context
     decision = state.decision
     with tb.session() as session:
         _fence(config).hold(session)
         if not is_final(session, decision.decision_id):
             conclude(session, decision, state.exception_id, state.verdict, _proposed(state), tb.models.versions())
-        session.commit()
-    if decision.specialist:
-        tb.knowledge.add_precedent(
-            Precedent(
-                decision_id=decision.decision_id,
-                exception_type=state.classification.type,
-                specialist=decision.specialist,
-                action_types=[a.type for a in decision.actions],
-                status=decision.status,
-                override_reason=state.verdict.reason if state.verdict else None,
-                summary=decision.justification.text if decision.justification else decision.status,
+        if decision.specialist:
+            mark_pending(
+                session,
+                Precedent(
+                    decision_id=decision.decision_id,
+                    exception_type=state.classification.type,
+                    specialist=decision.specialist,
+                    action_types=[a.type for a in decision.actions],
+                    status=decision.status,
+                    override_reason=state.verdict.reason if state.verdict else None,
+                    summary=decision.justification.text if decision.justification else decision.status,
+                ),
             )
-        )
+        session.commit()
     return {"decision": decision}

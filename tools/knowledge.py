@@ -224,16 +224,20 @@ class KnowledgeBase:
     def add_precedent(self, precedent: Precedent) -> bool:
         """Store (or replace) the precedent of one decision; False (logged) when the store cannot be written,
         since the decision itself is already stored and a precedent is only a copy of it."""
+        return self.add_precedents([precedent])
+
+    def add_precedents(self, precedents: list[Precedent]) -> bool:
+        """Store (or replace) the precedents of decisions, embedded in one batch; False (logged) when the store
+        cannot be written."""
         try:
             self.precedents.upsert(
-                ids=[precedent.decision_id],
-                documents=[_precedent_text(precedent)],
-                metadatas=[_precedent_metadata(precedent)],
+                ids=[precedent.decision_id for precedent in precedents],
+                documents=[_precedent_text(precedent) for precedent in precedents],
+                metadatas=[_precedent_metadata(precedent) for precedent in precedents],
             )
         except (ChromaError, OSError) as error:
-            logger.error(
-                "precedent %s not stored, the knowledge base cannot be written: %s", precedent.decision_id, error
-            )
+            codes = ", ".join(precedent.decision_id for precedent in precedents)
+            logger.error("precedents %s not stored, the knowledge base cannot be written: %s", codes, error)
             return False
         return True
 

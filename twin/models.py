@@ -345,6 +345,12 @@ class DecisionRecord(SQLModel, table=True):
     )  # the verdict being applied
     claim: str | None = None  # token of the process applying the verdict
     lease_until: datetime | None = None
+    precedent: dict | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )  # the knowledge base's copy of the final decision
+    precedent_state: str | None = Field(default=None, index=True)  # pending (not yet indexed) | indexed
+    precedent_claim: str | None = None  # token of the process indexing it
+    precedent_lease_until: datetime | None = None
 
 
 class SubjectLock(SQLModel, table=True):

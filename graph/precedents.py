@@ -1,0 +1,126 @@
+"""Precedents after commit: a final decision's knowledge-base copy waits on its row (pending) until a process claims
+it, writes it to Chroma and marks it indexed; a claim whose process died lapses and the next pass takes it over."""
+
+import logging
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import or_, update
+from sqlmodel import Session, select
+
+from agents.schemas import Decision
+from agents.toolbox import Toolbox
+from tools.knowledge import Precedent
+from twin import models as m
+
+logger = logging.getLogger(__name__)
+PENDING, INDEXED = "pending", "indexed"
+LEASE_S = 120.0  # a claim older than this belongs to a process that died
+BATCH = 50  # precedents embedded together in one pass
+
+
+def mark_pending(session: Session, precedent: Precedent) -> None:
+    """Store the precedent of a final decision on its row, not yet indexed (in the caller's transaction)."""
+    session.execute(
+        update(m.DecisionRecord)
+        .where(m.DecisionRecord.id == precedent.decision_id)
+        .values(
+            precedent=precedent.model_dump(mode="json"),
+            precedent_state=PENDING,
+            precedent_claim=None,
+            precedent_lease_until=None,
+        )
+    )
+
+
+def _claim(toolbox: Toolbox, limit: int) -> tuple[str, list[m.DecisionRecord]]:
+    """Claim up to `limit` pending precedents nobody holds in one conditional update (one statement that reads and
+    writes: SQLite takes its write lock first, PostgreSQL skips rows another indexer has locked)."""
+    table, now = m.DecisionRecord, datetime.now(UTC)
+    free = (table.precedent_state == PENDING) & or_(
+        table.precedent_lease_until.is_(None), table.precedent_lease_until < now
+    )
+    token = uuid.uuid4().hex
+    batch = (  # materialised: evaluated once, so the statement claims at most `limit` rows
+        select(table.id)
+        .where(free)
+        .order_by(table.updated_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .cte("batch")
+        .prefix_with("MATERIALIZED")
+    )
+    with toolbox.session() as session:
+        claimed = session.execute(
+            update(table)
+            .where(table.id.in_(select(batch.c.id)), free)
+            .values(precedent_claim=token, precedent_lease_until=now + timedelta(seconds=LEASE_S))
+        ).rowcount
+        session.commit()
+        rows = session.exec(select(table).where(table.precedent_claim == token)).all() if claimed else []
+    return token, list(rows)
+
+
+def _precedent(record: m.DecisionRecord) -> Precedent:
+    """The precedent to index, with the decision's outcome when one was checked since it was stored."""
+    outcome = Decision.model_validate(record.payload).outcome
+    known = outcome.status if outcome and outcome.status != "pending" else None
+    return Precedent.model_validate({**record.precedent, "outcome": known or record.precedent.get("outcome")})
+
+
+def index_pending(toolbox: Toolbox, limit: int = BATCH) -> int:
+    """Index up to `limit` stored decisions not yet in the knowledge base (an upsert by decision id, so indexing
+    twice is harmless); safe to run from many processes at once. Returns how many were indexed."""
+    token, rows = _claim(toolbox, limit)
+    if not rows:
+        return 0
+    stored = toolbox.knowledge.add_precedents([_precedent(record) for record in rows])
+    table = m.DecisionRecord
+    with toolbox.session() as session:
+        session.execute(  # written: indexed; not written: free again for the next pass
+            update(table)
+            .where(table.precedent_claim == token)
+            .values(precedent_state=INDEXED if stored else PENDING, precedent_claim=None, precedent_lease_until=None)
+        )
+        session.commit()
+    return len(rows) if stored else 0
+
+
+class BackgroundIndexer:
+    """One thread that runs `index_pending` after decisions; requests made while it runs coalesce into one more pass,
+    and the thread ends when nothing is asked, so a process never holds an idle one."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._wanted: Toolbox | None = None
+        self._thread: threading.Thread | None = None
+
+    def request(self, toolbox: Toolbox) -> None:
+        """Ask for a pass over `toolbox`'s pending precedents soon."""
+        with self._lock:
+            self._wanted = toolbox
+            if self._thread is None:  # the running thread clears this under the lock only when it has ended
+                self._thread = threading.Thread(target=self._run, name="precedent-indexer", daemon=True)
+                self._thread.start()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait for the passes asked so far to finish."""
+        with self._lock:
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
+    def _run(self) -> None:
+        """Index until no pass is wanted; a failure is logged and left to the next request or sweep."""
+        while True:
+            with self._lock:
+                toolbox, self._wanted = self._wanted, None
+                if toolbox is None:
+                    self._thread = None
+                    return
+            try:
+                while index_pending(toolbox, BATCH) == BATCH:
+                    pass
+            except Exception:  # the decisions are stored; their precedents wait for the next pass
+                logger.exception("indexing precedents failed; they stay pending")
