@@ -5,9 +5,12 @@ objective total distance, gap = (distance - BKS) / BKS.
 """
 
 import json
+import os
 import statistics
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +23,10 @@ from rich.table import Table
 from tqdm import tqdm
 
 from bench.data import DataMissing, shared_data
-from tools.routing import ENGINES, Depot, Location, RoutingProblem, Stop, Vehicle, solve_vrptw
+from tools.routing import ENGINES, Depot, Location, RoutingProblem, Stop, Vehicle, sized_iterations, solve_vrptw
 from twin.settings import get_settings
+
+FIXED_ITERATIONS = 2000  # the re-plan's setting before its effort was sized to the instance
 
 app = typer.Typer()
 
@@ -170,6 +175,153 @@ def _table(result: RoutingBenchmark) -> Table:
     return table
 
 
+class EffortRow(BaseModel):
+    """One instance solved at the fixed iterations and at those sized to its stop count: objective and seconds."""
+
+    instance: str
+    stops: int
+    iterations: int
+    fixed_objective: float
+    sized_objective: float
+    fixed_seconds: float
+    sized_seconds: float
+
+
+class EffortComparison(BaseModel):
+    """Sized against fixed effort over a set of instances: objective gap (sized over fixed, minus 1) and time."""
+
+    source: str
+    rows: list[EffortRow]
+    same_objective: int
+    mean_gap: float
+    max_gap: float
+    fixed_seconds: float
+    sized_seconds: float
+
+
+class EffortBenchmark(BaseModel):
+    """The fixed setting, the comparison on Solomon and on the seeded twin's re-plans (or why one was skipped)."""
+
+    fixed_iterations: int
+    solomon: EffortComparison | None
+    twin: EffortComparison | None
+    skipped: list[str]
+
+
+def compare(source: str, rows: list[EffortRow]) -> EffortComparison:
+    """The summary of a set of instances."""
+    gaps = [row.sized_objective / row.fixed_objective - 1 for row in rows]
+    return EffortComparison(
+        source=source,
+        rows=rows,
+        same_objective=sum(abs(gap) < 1e-9 for gap in gaps),
+        mean_gap=statistics.fmean(gaps),
+        max_gap=max(gaps),
+        fixed_seconds=round(sum(row.fixed_seconds for row in rows), 2),
+        sized_seconds=round(sum(row.sized_seconds for row in rows), 2),
+    )
+
+
+def _timed(problem: RoutingProblem, sized: bool) -> tuple[float, float]:
+    """The objective (distance plus penalties) of a re-plan-style solve and its seconds."""
+    started = time.perf_counter()
+    plan = solve_vrptw(problem, time_limit_s=60.0, max_iterations=FIXED_ITERATIONS, seed=0, size_effort=sized)
+    return plan.objective.cost, round(time.perf_counter() - started, 3)
+
+
+def solomon_effort(names: list[str] | None) -> EffortComparison:
+    """Solomon instances solved at the fixed and at the sized iterations."""
+    spec = SETS["solomon"]
+    folder = shared_data("vrptw", spec.folder)
+    names = names or sorted(path.stem for path in folder.glob(f"*{spec.suffix}"))
+    rows = []
+    for name in tqdm(names, desc="solomon effort", unit="instance", file=sys.stderr):
+        problem = problem_from_instance(vrplib.read_instance(str(folder / f"{name}{spec.suffix}"), "solomon"))
+        (fixed, fixed_s), (sized, sized_s) = _timed(problem, False), _timed(problem, True)
+        rows.append(
+            EffortRow(
+                instance=name,
+                stops=len(problem.stops),
+                iterations=sized_iterations(len(problem.stops)),
+                fixed_objective=fixed,
+                sized_objective=sized,
+                fixed_seconds=fixed_s,
+                sized_seconds=sized_s,
+            )
+        )
+    return compare("solomon", rows)
+
+
+@contextmanager
+def _effort(sized: bool) -> Iterator[None]:
+    """Settings with routing_sized_effort on or off for the code inside."""
+    before = os.environ.get("YM_ROUTING_SIZED_EFFORT", "true")
+    os.environ["YM_ROUTING_SIZED_EFFORT"] = str(sized).lower()
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        os.environ["YM_ROUTING_SIZED_EFFORT"] = before
+        get_settings.cache_clear()
+
+
+def twin_effort() -> EffortComparison:
+    """Routing's re-plan without each truck of the seeded twin (YM_DATA_DIR) at the fixed and at the sized effort:
+    every distinct solve (today's plan with the truck and the plan without it) compared."""
+    from agents.routing import replan_without_truck
+    from agents.toolbox import open_toolbox
+    from twin import store
+
+    toolbox = open_toolbox(get_settings())
+    with toolbox.session() as session:
+        trucks = [
+            route.truck
+            for dc in store.dcs(session)
+            for route, _ in store.routes_on(session, toolbox.now().date(), dc.code)
+        ]
+    solves: dict[str, dict] = {}
+    for truck in tqdm(trucks, desc="twin re-plans", unit="truck", file=sys.stderr):
+        for sized in (False, True):
+            with _effort(sized):
+                started = time.perf_counter()
+                proposal = replan_without_truck(toolbox, truck, "effort benchmark")
+                seconds = round(time.perf_counter() - started, 3)
+            plans = [record for record in proposal.evidence if record.source.tool == "routing"]
+            for record in plans:
+                row = solves.setdefault(
+                    record.inputs["problem_sha256"], {"stops": record.inputs["stops"], "instance": truck}
+                )
+                row["sized" if sized else "fixed"] = (record.facts["cost"], seconds / len(plans))
+    rows = [
+        EffortRow(
+            instance=row["instance"],
+            stops=row["stops"],
+            iterations=sized_iterations(row["stops"]),
+            fixed_objective=row["fixed"][0],
+            sized_objective=row["sized"][0],
+            fixed_seconds=row["fixed"][1],
+            sized_seconds=row["sized"][1],
+        )
+        for row in solves.values()
+    ]
+    toolbox.engine.dispose()
+    return compare("twin re-plans", rows)
+
+
+def run_effort(names: list[str] | None) -> EffortBenchmark:
+    """The effort comparison on Solomon and on the twin, each skipped with a reason when its data is missing."""
+    skipped, solomon, twin = [], None, None
+    try:
+        solomon = solomon_effort(names)
+    except DataMissing as missing:
+        skipped.append(str(missing))
+    try:
+        twin = twin_effort()
+    except RuntimeError as missing:  # no scenario loaded
+        skipped.append(f"twin: {missing}")
+    return EffortBenchmark(fixed_iterations=FIXED_ITERATIONS, solomon=solomon, twin=twin, skipped=skipped)
+
+
 @app.command()
 def routing(
     instances: str | None = typer.Option(None, help="Comma-separated instance names, e.g. C101,R101 (default: all)."),
@@ -178,8 +330,15 @@ def routing(
     set_name: str = typer.Option("solomon", "--set", help="solomon (56 x 100 customers) or gh1000 (60 x 1000)."),
     seed: int = typer.Option(0, help="Solver seed."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    effort: bool = typer.Option(
+        False, "--effort", help="Compare PyVRP's fixed 2,000 iterations with iterations sized to each instance."
+    ),
 ) -> None:
     """Solve VRPTW benchmark instances and report the gap to the best-known distances."""
+    if effort:
+        names = [name.strip() for name in instances.split(",") if name.strip()] if instances else None
+        typer.echo(run_effort(names).model_dump_json(indent=None if as_json else 2))
+        return
     engine = engine or get_settings().routing_engine
     for kind, value, choices in (("set", set_name, SETS), ("engine", engine, ENGINES)):
         if value not in choices:

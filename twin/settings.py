@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     llm_base_url: str | None = Field(None, description="Base URL of any OpenAI-compatible endpoint.")
     llm_api_key: str | None = Field(None, description="API key for the OpenAI-compatible endpoint.")
     routing_engine: str = Field("pyvrp", description="VRPTW engine: pyvrp or ortools.")
+    routing_sized_effort: bool = Field(
+        True, description="Size PyVRP's iterations to the instance's stop count (a caller's iterations are a ceiling)."
+    )
     shared_data_dir: Path = Field(PROJECT_ROOT.parent / "shared" / "data", description="Public benchmark data.")
     detect_interval_s: float = Field(
         900.0, ge=0, description="Seconds between detector passes in the service; 0 is off."
