@@ -23,6 +23,7 @@ from rich.table import Table
 from tqdm import tqdm
 
 from bench.data import DataMissing, shared_data
+from tools.registry import ModelNotFound
 from tools.routing import ENGINES, Depot, Location, RoutingProblem, Stop, Vehicle, sized_iterations, solve_vrptw
 from twin.settings import get_settings
 
@@ -317,8 +318,8 @@ def run_effort(names: list[str] | None) -> EffortBenchmark:
         skipped.append(str(missing))
     try:
         twin = twin_effort()
-    except RuntimeError as missing:  # no scenario loaded
-        skipped.append(f"twin: {missing}")
+    except (RuntimeError, ModelNotFound) as missing:  # no scenario loaded, or no trained models
+        skipped.append(f"twin re-plans: {missing}; run `yardmaster seed` and `yardmaster train` first")
     return EffortBenchmark(fixed_iterations=FIXED_ITERATIONS, solomon=solomon, twin=twin, skipped=skipped)
 
 

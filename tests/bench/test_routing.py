@@ -39,3 +39,16 @@ def test_unknown_instance_is_an_error():
 def test_missing_data_is_skipped_with_a_reason(tmp_path, skip_reason):
     reason = skip_reason(app, ["--instances", "C101", "--json"], YM_SHARED_DATA_DIR=str(tmp_path))
     assert "benchmark data not found" in reason
+
+
+def test_effort_compares_sized_and_fixed_iterations_and_skips_a_twin_not_seeded(tmp_path, monkeypatch):
+    solomon_folder()
+    monkeypatch.setenv("YM_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(app, ["--instances", "C101", "--effort", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    (row,) = report["solomon"]["rows"]
+    assert (report["fixed_iterations"], row["instance"], row["stops"], row["iterations"]) == (2000, "C101", 100, 1000)
+    assert row["fixed_objective"] > 0 and row["sized_objective"] > 0
+    assert report["solomon"]["mean_gap"] == pytest.approx(row["sized_objective"] / row["fixed_objective"] - 1)
+    assert report["twin"] is None and "twin re-plans" in report["skipped"][0]

@@ -16,6 +16,7 @@ from tools.routing import (
     Stop,
     UnsupportedProblem,
     Vehicle,
+    sized_iterations,
     solve_vrptw,
     without_vehicle,
 )
@@ -267,3 +268,15 @@ def test_inconsistent_problems_are_rejected(build):
 def test_unknown_engine_is_rejected():
     with pytest.raises(ValueError, match="pyvrp, ortools"):
         solve_vrptw(two_spokes(), engine="gurobi")
+
+
+def test_pyvrp_effort_is_sized_to_the_stop_count_and_a_callers_iterations_stay_a_ceiling():
+    assert [sized_iterations(stops) for stops in (5, 49, 100, 150, 1000)] == [500, 500, 1000, 1500, 2000]
+    problem = two_spokes()
+    sized = solve_vrptw(problem, engine="pyvrp", time_limit_s=5.0, max_iterations=2000)
+    fixed = solve_vrptw(problem, engine="pyvrp", time_limit_s=5.0, max_iterations=2000, size_effort=False)
+    fewer = solve_vrptw(problem, engine="pyvrp", time_limit_s=5.0, max_iterations=100)
+    ortools = solve_vrptw(problem, engine="ortools", time_limit_s=5.0, max_iterations=2000)
+    used = [plan.evidence.inputs["iterations"] for plan in (sized, fixed, fewer, ortools)]
+    assert used == [500, 2000, 100, 2000]  # OR-Tools counts solutions, not iterations: never sized
+    assert sized.objective.total_distance == fixed.objective.total_distance == pytest.approx(80.0)
