@@ -145,7 +145,8 @@ def justify(
 ) -> Justification:
     """Verify the claims (dropping and logging any that fail) and, with an LLM, use its verified rephrasing."""
     by_id = {record.id: record for record in evidence}
-    checks: list[ClaimCheck] = [verify_claim(claim, by_id) for claim in claims]
+    read: dict = {}  # each evidence record walked once for all the claims
+    checks: list[ClaimCheck] = [verify_claim(claim, by_id, read) for claim in claims]
     kept = [check.claim for check in checks if check.ok]
     dropped = [check.claim for check in checks if not check.ok]
     for check in checks:

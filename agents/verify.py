@@ -90,25 +90,38 @@ def _leaves(value: Any) -> Iterator[Any]:
         yield value
 
 
+def _values(record: Evidence) -> tuple[list[float], list[str]]:
+    """The numbers (numeric strings and numbers in text included) and the strings of one evidence record."""
+    numbers: list[float] = []
+    strings: list[str] = []
+    for leaf in _leaves(record.model_dump(mode="json")):
+        if isinstance(leaf, bool) or leaf is None:
+            continue
+        if isinstance(leaf, int | float):
+            numbers.append(float(leaf))
+            continue
+        leaf = str(leaf)
+        strings.append(leaf)
+        numbers.extend(token.value for token in extract_tokens(leaf) if token.value is not None)
+        with contextlib.suppress(ValueError):
+            numbers.append(float(leaf))
+    return numbers, strings
+
+
 class EvidenceIndex:
     """The numeric values (sorted) and the strings of a set of evidence records, for fast look-ups."""
 
-    def __init__(self, evidence: Iterable[Evidence]) -> None:
-        """Walk each record (id, source, inputs, facts, drivers), collecting numbers, numeric strings and strings."""
+    def __init__(self, evidence: Iterable[Evidence], read: dict[str, tuple[list[float], list[str]]] | None = None):
+        """Walk each record (id, source, inputs, facts, drivers), collecting numbers, numeric strings and strings;
+        records already walked come from `read` (by id), and the walk of new ones is added to it."""
+        read = {} if read is None else read
         numbers: list[float] = []
         strings: list[str] = []
         for record in evidence:
-            for leaf in _leaves(record.model_dump(mode="json")):
-                if isinstance(leaf, bool) or leaf is None:
-                    continue
-                if isinstance(leaf, int | float):
-                    numbers.append(float(leaf))
-                    continue
-                leaf = str(leaf)
-                strings.append(leaf)
-                numbers.extend(token.value for token in extract_tokens(leaf) if token.value is not None)
-                with contextlib.suppress(ValueError):
-                    numbers.append(float(leaf))
+            if record.id not in read:
+                read[record.id] = _values(record)
+            numbers += read[record.id][0]
+            strings += read[record.id][1]
         self.numbers = sorted(number for number in numbers if math.isfinite(number))
         self.text = "\n".join(strings)
 
@@ -142,11 +155,14 @@ def verify_text(text: str, cited: list[Evidence]) -> TextCheck:
     return _check(text, EvidenceIndex(cited))
 
 
-def verify_claim(claim: Claim, evidence: dict[str, Evidence]) -> ClaimCheck:
-    """Check a claim against the evidence it cites; it fails when it cites nothing or an id not in `evidence`."""
+def verify_claim(
+    claim: Claim, evidence: dict[str, Evidence], read: dict[str, tuple[list[float], list[str]]] | None = None
+) -> ClaimCheck:
+    """Check a claim against the evidence it cites; it fails when it cites nothing or an id not in `evidence`.
+    Claims checked against the same evidence share `read`, so that each record is walked once."""
     unknown = [evidence_id for evidence_id in claim.evidence_ids if evidence_id not in evidence]
     cited = [evidence[evidence_id] for evidence_id in claim.evidence_ids if evidence_id in evidence]
-    check = _check(claim.text, EvidenceIndex(cited))
+    check = _check(claim.text, EvidenceIndex(cited, read))
     ok = check.ok and bool(claim.evidence_ids) and not unknown
     return ClaimCheck(
         ok=ok, tokens=check.tokens, unsupported=check.unsupported, claim=claim, unknown_evidence_ids=unknown

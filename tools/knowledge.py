@@ -4,6 +4,7 @@ import hashlib
 import json
 import logging
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -189,6 +190,8 @@ class KnowledgeBase:
         embedding_function = MiniLMEmbeddingFunction()
         self.procedures = self._collection(PROCEDURES, embedding_function)
         self.precedents = self._collection(PRECEDENTS, embedding_function)
+        # a decision searches procedures and precedents with one query: embed it once
+        self._query_embedding = lru_cache(maxsize=64)(lambda query: embedding_function([query])[0])
 
     def _collection(self, name: str, embedding_function: MiniLMEmbeddingFunction) -> Collection:
         """A cosine-space collection embedded with MiniLM."""
@@ -264,7 +267,10 @@ class KnowledgeBase:
     def _search(self, collection: Collection, query: str, k: int, where: dict[str, Any] | None) -> list[Hit]:
         """Query one collection and turn the answer into hits, best first."""
         result = collection.query(
-            query_texts=[query], n_results=k, where=where, include=["documents", "metadatas", "distances"]
+            query_embeddings=[self._query_embedding(query)],
+            n_results=k,
+            where=where,
+            include=["documents", "metadatas", "distances"],
         )
         rows = zip(
             result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0], strict=True
