@@ -11,7 +11,7 @@ from agents.schemas import Refs
 from agents.toolbox import open_toolbox
 from agents.verify import verify_claim
 from tests.conftest import copy_trained
-from tests.twin.test_fleet import executed
+from tests.twin.test_fleet import executed, hot_reading
 from tools.costs import Rates
 from tools.evidence import Evidence, Source
 from tools.maintenance import MODEL_NAME, FailureRisk, score_trucks
@@ -147,17 +147,7 @@ def test_fleet_scores_are_kept_until_a_reading_arrives_or_a_truck_is_booked(seed
     assert maintenance._fleet_risks(toolbox)[0] is first  # kept
     assert _same_scores(first, _scored_on_every_reading(toolbox))
     with Session(other_process) as session:
-        session.add(
-            m.TelemetryReading(
-                truck="TRK-012",
-                at=AS_OF - timedelta(minutes=5),
-                engine_temp_c=112.0,
-                oil_pressure_kpa=190.0,
-                vibration_mm_s=14.0,
-                miles_since_service=14000.0,
-                fault_codes=4,
-            )
-        )
+        session.add(hot_reading("TRK-012"))
         session.commit()
     second, _ = maintenance._fleet_risks(toolbox)
     assert second is not first and _same_scores(second, _scored_on_every_reading(toolbox))

@@ -56,22 +56,26 @@ def executed(session: Session, number: int, action_type: str, **params) -> None:
     session.commit()
 
 
+def hot_reading(truck: str) -> m.TelemetryReading:
+    """A reading of a truck running hot, five minutes before the twin's clock."""
+    return m.TelemetryReading(
+        truck=truck,
+        at=AS_OF - timedelta(minutes=5),
+        engine_temp_c=112.0,
+        oil_pressure_kpa=190.0,
+        vibration_mm_s=14.0,
+        miles_since_service=14000.0,
+        fault_codes=4,
+    )
+
+
 def test_the_stamp_moves_with_a_new_reading_and_a_fleet_action_only(seeded_url):
     engine = make_engine(seeded_url)
     with Session(engine) as session:
         first = fleet.fleet_stamp(session)
         executed(session, 1, "notify_customer", shipment_id="SHP-000001")
         assert fleet.fleet_stamp(session) == first  # a customer call changes nothing the fleet's scores read
-        session.add(
-            m.TelemetryReading(
-                truck="TRK-001",
-                at=AS_OF - timedelta(minutes=5),
-                engine_temp_c=99.0,
-                oil_pressure_kpa=250.0,
-                vibration_mm_s=9.0,
-                miles_since_service=9000.0,
-            )
-        )
+        session.add(hot_reading("TRK-001"))
         session.commit()
         second = fleet.fleet_stamp(session)
         assert second != first
