@@ -74,8 +74,9 @@ class Workload(BaseModel):
 
 
 class FleetRiskCache:
-    """The fleet's scores of each database, kept while the stamp they were computed under still holds: the model
-    version, the twin's clock, and `fleet.fleet_stamp` (new telemetry or an executed action renews them)."""
+    """The fleet's scores of each database, kept while what they were computed from still holds: the model version,
+    the twin's clock, `fleet.fleet_stamp` (a reading added, a truck booked) and the recent readings themselves (a
+    reading corrected in place)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -83,14 +84,15 @@ class FleetRiskCache:
 
     def risks(self, tb: Toolbox, session: Session, now: datetime) -> list[FailureRisk]:
         """Every truck's failure risk at `now` (the twin's clock), riskiest first: the kept ones if nothing changed."""
-        stamp = (tb.models.fleet.version, now, *fleet.fleet_stamp(session))
+        recent = fleet.recent_readings(session, now, WINDOW_DAYS)
+        stamp = (tb.models.fleet.version, now, *fleet.fleet_stamp(session), fleet.digest(recent))
         database = tb.engine.url.render_as_string(hide_password=False)
         with self._lock:
             kept = self._scores.get(database)
         if kept and kept[0] == stamp:
             return kept[1]
         means = fleet.running_means(session, now)
-        window = fleet.latest_readings(session, now, WINDOW_DAYS, means["readings"])
+        window = fleet.latest_readings(session, now, WINDOW_DAYS, means["readings"], recent)
         scores = score_trucks(tb.models.fleet, window, now, running_means=means) if len(window) else []
         with self._lock:
             self._scores[database] = (stamp, scores)

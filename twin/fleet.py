@@ -1,6 +1,7 @@
 """The fleet's telemetry as the failure-risk model reads it: each truck's latest readings, the running means of its
 sensors, and a stamp that changes whenever a reading is added or an action is executed."""
 
+import hashlib
 from datetime import datetime, timedelta
 
 import pandas as pd
@@ -51,14 +52,25 @@ def running_means(session: Session, as_of: datetime) -> pd.DataFrame:
     return frame.set_index("truck").astype({name: float for name in SENSORS})
 
 
-def latest_readings(session: Session, as_of: datetime, rows: int, readings: pd.Series) -> pd.DataFrame:
-    """Each truck's last `rows` readings up to `as_of` with its model year and odometer, in truck and time order;
-    `readings` counts each truck's readings, so a truck whose last ones lie further back is read on its own."""
+def recent_readings(session: Session, as_of: datetime, rows: int) -> pd.DataFrame:
+    """Each truck's last `rows` readings among those of the last `DAYS_PER_READING * rows` days up to `as_of`."""
     window = _readings(session, m.TelemetryReading.at > as_of - timedelta(days=DAYS_PER_READING * rows), as_of)
-    window = window.groupby("truck").tail(rows)
-    found = window["truck"].value_counts()
+    return window.groupby("truck").tail(rows)
+
+
+def digest(frame: pd.DataFrame) -> str:
+    """A content hash of a frame's rows (a reading corrected in place changes it)."""
+    return hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()).hexdigest()
+
+
+def latest_readings(
+    session: Session, as_of: datetime, rows: int, readings: pd.Series, recent: pd.DataFrame
+) -> pd.DataFrame:
+    """Each truck's last `rows` readings up to `as_of` with its model year and odometer, in truck and time order:
+    the `recent` ones, and for a truck with fewer there than its count in `readings`, its last ones read apart."""
+    found = recent["truck"].value_counts()
     short = [truck for truck, count in readings.items() if found.get(truck, 0) < min(rows, count)]
-    parts = [window[~window["truck"].isin(short)]]
+    parts = [recent[~recent["truck"].isin(short)]]
     for truck in short:
         parts.append(_readings(session, m.TelemetryReading.truck == truck, as_of, last=rows))
     frame = pd.concat(parts, ignore_index=True).sort_values(["truck", "at"], ignore_index=True)

@@ -3,6 +3,7 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 from sqlmodel import Session
 
 from agents import maintenance
@@ -158,6 +159,15 @@ def test_fleet_scores_are_kept_until_a_reading_arrives_or_a_truck_is_booked(seed
         executed(session, 1, "schedule_maintenance", truck="TRK-012", dc="DC-DAL", day=0, kind="preventive")
     third, trucks = maintenance._fleet_risks(toolbox)
     assert third is not second and third == second and trucks["TRK-012"].status == "in_maintenance"
+    with Session(other_process) as session:  # a correction in place: the hot reading turns out normal
+        session.execute(
+            update(m.TelemetryReading)
+            .where(m.TelemetryReading.truck == "TRK-012", m.TelemetryReading.at == AS_OF - timedelta(minutes=5))
+            .values(engine_temp_c=88.0, oil_pressure_kpa=320.0, vibration_mm_s=4.0, fault_codes=0)
+        )
+        session.commit()
+    fourth, _ = maintenance._fleet_risks(toolbox)
+    assert fourth is not third and _same_scores(fourth, _scored_on_every_reading(toolbox))
     other_process.dispose()
     toolbox.engine.dispose()
 

@@ -23,7 +23,7 @@ def test_the_window_holds_each_trucks_last_readings_even_after_a_gap(seeded_url)
         session.commit()
         everything = frames.telemetry_frame(session)
         means = fleet.running_means(session, AS_OF)
-        window = fleet.latest_readings(session, AS_OF, 7, means["readings"])
+        window = fleet.latest_readings(session, AS_OF, 7, means["readings"], fleet.recent_readings(session, AS_OF, 7))
     engine.dispose()
     history = everything[everything["at"] <= AS_OF]
     expected = history.groupby("truck").tail(7).reset_index(drop=True)
