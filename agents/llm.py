@@ -2,17 +2,14 @@
 
 import json
 import logging
+import sys
 
-import httpx
-import openai
 from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage, convert_to_messages
 from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable, RunnableLambda
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from langchain_openai import ChatOpenAI
-from langchain_openai.chat_models.base import BaseChatOpenAI
 from pydantic import BaseModel, ValidationError
 
 from agents.offline_llm import OfflineChatModel
@@ -21,13 +18,6 @@ from twin.settings import Settings, get_settings
 logger = logging.getLogger(__name__)
 
 PROVIDERS = ("offline", "openai")
-REFUSED_FORMAT = (
-    openai.BadRequestError,
-    openai.UnprocessableEntityError,
-    OutputParserException,
-    ValidationError,
-    ValueError,
-)
 JSON_INSTRUCTION = (
     "Answer with one JSON object only, no prose and no code fences, that matches this JSON schema; "
     "use null for anything the input does not state:\n{schema}"
@@ -41,6 +31,9 @@ def make_chat_model(settings: Settings | None = None) -> BaseChatModel:
     if provider == "offline":
         return OfflineChatModel()
     if provider == "openai":
+        import httpx  # the OpenAI stack loads only for this provider
+        from langchain_openai import ChatOpenAI
+
         return ChatOpenAI(
             model=settings.llm_model,
             base_url=settings.llm_base_url,
@@ -84,11 +77,20 @@ def structured(model: BaseChatModel, schema: type[BaseModel]) -> Runnable[Langua
     is down, times out or answers garbage, the offline model answers and the reason is logged. Other chat
     models (the offline one, test fakes) use their own `with_structured_output`, i.e. function calling.
     """
-    if not isinstance(model, BaseChatOpenAI):
+    if not _is_openai_compatible(model):
         return model.with_structured_output(schema)
+    import openai
+
+    refused_format = (
+        openai.BadRequestError,
+        openai.UnprocessableEntityError,
+        OutputParserException,
+        ValidationError,
+        ValueError,
+    )
     json_mode = _with_schema_instruction(schema) | model.with_structured_output(schema, method="json_mode")
     remote = json_mode.with_fallbacks(
-        [model.with_structured_output(schema, method="function_calling")], exceptions_to_handle=REFUSED_FORMAT
+        [model.with_structured_output(schema, method="function_calling")], exceptions_to_handle=refused_format
     )
     offline = OfflineChatModel().with_structured_output(schema)
 
@@ -101,6 +103,12 @@ def structured(model: BaseChatModel, schema: type[BaseModel]) -> Runnable[Langua
             return offline.invoke(value)
 
     return RunnableLambda(read)
+
+
+def _is_openai_compatible(model: BaseChatModel) -> bool:
+    """Whether a chat model talks to an OpenAI-compatible endpoint (never true unless langchain_openai is loaded)."""
+    module = sys.modules.get("langchain_openai.chat_models.base")
+    return module is not None and isinstance(model, module.BaseChatOpenAI)
 
 
 def failure(error: BaseException) -> str:

@@ -6,20 +6,15 @@ import sys
 from pathlib import Path
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import Progress
 
 from api.cli_chat import chat
 from api.cli_keys import keys_app
 from api.cli_rates import rates_app
-from twin import seed as scenario
-from twin import store
-from twin.db import make_engine, migrate, session_scope
-from twin.settings import get_settings
 
 app = typer.Typer(help="Yardmaster: an open exception desk for logistics.", no_args_is_help=True)
-# Commands import the models, solvers and graph when they run, so that `seed` and `--help` start fast.
+# Commands import the database, models, solvers and graph when they run, so that `--help` starts fast and each
+# command loads only what it uses (guarded by tests/api/test_cli_start.py).
 app.add_typer(keys_app, name="keys")
 app.add_typer(rates_app, name="rates")
 app.command()(chat)
@@ -30,6 +25,9 @@ BENCHMARKS = ("routing", "forecast", "maintenance", "late_risk", "seed", "desk")
 
 def database():
     """The configured database engine, migrated to the latest schema."""
+    from twin.db import make_engine, migrate
+    from twin.settings import get_settings
+
     engine = make_engine(get_settings().resolved_database_url)
     migrate(engine)
     return engine
@@ -44,6 +42,12 @@ def seed(
     ),
 ) -> None:
     """Build the reference network with a year of daily history (replaces the loaded scenario)."""
+    from rich.progress import Progress
+
+    from twin import seed as scenario
+    from twin import store
+    from twin.db import session_scope
+
     engine = database()
     with session_scope(engine) as session:
         if if_empty and store.meta(session):
@@ -65,7 +69,12 @@ def train(
     if_missing: bool = typer.Option(False, "--if-missing", help="Do nothing when every model is trained."),
 ) -> None:
     """Train the demand, late-risk and truck failure models on the twin's history and register them."""
+    from rich.progress import Progress
+
     from agents import modelbook
+    from twin import store
+    from twin.db import session_scope
+    from twin.settings import get_settings
 
     settings = get_settings()
     if if_missing and modelbook.trained(settings.models_dir):
@@ -89,8 +98,11 @@ def handle(
     source: str = typer.Argument(..., help="A file holding one ExceptionIn JSON object, or - for stdin."),
 ) -> None:
     """Handle one exception and print the Decision as JSON."""
+    from pydantic import ValidationError
+
     from agents.schemas import ExceptionIn
     from graph.desk import open_desk
+    from twin.settings import get_settings
 
     text = sys.stdin.read() if source == "-" else _read(source)
     try:
@@ -118,6 +130,7 @@ def _read(path: str) -> str:
 def detect() -> None:
     """Score open shipments, stock positions and trucks; raise and handle the exceptions found."""
     from graph.desk import open_desk
+    from twin.settings import get_settings
 
     with open_desk(get_settings(), database()) as desk:
         handled = desk.detect()
@@ -135,6 +148,10 @@ def demo() -> None:
     from agents import modelbook
     from api.demo import run_demo
     from graph.desk import open_desk
+    from twin import seed as scenario
+    from twin import store
+    from twin.db import session_scope
+    from twin.settings import get_settings
 
     settings, engine = get_settings(), database()
     with session_scope(engine) as session:
@@ -158,6 +175,7 @@ def serve(
     import uvicorn
 
     from api.app import create_app
+    from twin.settings import get_settings
 
     settings = get_settings()
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
@@ -184,6 +202,7 @@ def eval_suites(
 ) -> None:
     """Run the offline eval suites on the seeded reference network; exits 1 when a gate fails."""
     from evals.runner import main
+    from twin.settings import get_settings
 
     raise typer.Exit(main(get_settings(), suite or None, as_json, report))
 
@@ -193,6 +212,7 @@ def outcomes() -> None:
     """Check whether each executed decision achieved what it meant to on the twin, and record the outcomes."""
     from agents.outcomes import record_outcomes
     from agents.toolbox import open_toolbox
+    from twin.settings import get_settings
 
     changed = record_outcomes(open_toolbox(get_settings(), database()))
     console.print(f"{len(changed)} outcomes recorded or changed")
@@ -214,10 +234,13 @@ def simulate(
     chart: Path = typer.Option(None, "--chart", help="Write a PNG chart of the daily KPIs here."),
 ) -> None:
     """Advance a fresh twin day by day under a policy; print the daily KPIs (the loaded twin is not touched)."""
+    from rich.progress import Progress
+
     from agents import modelbook
     from api.simulation import POLICIES, Planner
     from api.simulation import simulate as run_simulation
     from api.simulation_report import comparison_table, day_table, write_chart
+    from twin.settings import get_settings
 
     unknown = [name for name in policy if name not in POLICIES]
     if unknown:

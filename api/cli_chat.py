@@ -9,7 +9,6 @@ from rich.console import Console
 from rich.text import Text
 
 from api.cli_keys import RoleName
-from twin.settings import get_settings
 
 EXIT_WORDS = ("exit", "quit")
 MAX_RESULT_CHARS = 160
@@ -55,6 +54,7 @@ def chat(
     from agents.modelbook import trained
     from chat.graph import build_chat_graph, chat_events, new_thread_id
     from graph.desk import open_desk
+    from twin.settings import get_settings
 
     console = Console(highlight=False)
     settings = get_settings()

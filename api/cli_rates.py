@@ -4,11 +4,6 @@ import json
 
 import typer
 from rich.console import Console
-from rich.table import Table
-
-from twin import rates
-from twin.db import make_engine, migrate, session_scope
-from twin.settings import get_settings
 
 rates_app = typer.Typer(help="Cost model rates: list, set.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -17,6 +12,12 @@ console = Console(stderr=True)
 @rates_app.command("list")
 def list_rates(as_json: bool = typer.Option(False, "--json", help="Print one JSON array.")) -> None:
     """The rates in force: key, value, unit, version and source."""
+    from rich.table import Table
+
+    from twin import rates
+    from twin.db import make_engine, migrate, session_scope
+    from twin.settings import get_settings
+
     engine = make_engine(get_settings().resolved_database_url)
     migrate(engine)
     with session_scope(engine) as session:
@@ -49,6 +50,10 @@ def set_rate(
     actor: str = typer.Option("cli", "--actor", help="Who changes it (recorded)."),
 ) -> None:
     """Put a new value of a rate in force as its next version; earlier versions are kept."""
+    from twin import rates
+    from twin.db import make_engine, migrate, session_scope
+    from twin.settings import get_settings
+
     engine = make_engine(get_settings().resolved_database_url)
     migrate(engine)
     try:

@@ -7,11 +7,8 @@ from enum import Enum
 from typing import get_args
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
-from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool
 from pydantic import BaseModel
 from sqlalchemy.engine import make_url
 
@@ -59,6 +56,10 @@ def open_checkpointer(settings: Settings) -> Iterator[BaseCheckpointSaver]:
     """Open the process's one checkpointer (use it for the whole life of the process)."""
     url = settings.resolved_database_url
     if url.startswith("postgresql"):
+        from langgraph.checkpoint.postgres import PostgresSaver  # the PostgreSQL driver loads only when used
+        from psycopg.rows import dict_row
+        from psycopg_pool import ConnectionPool
+
         pool = ConnectionPool(
             postgres_dsn(url),
             min_size=1,

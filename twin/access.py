@@ -8,18 +8,14 @@ import hmac
 import secrets
 import uuid
 from datetime import UTC, datetime
-from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, Session, SQLModel, select
 
 from twin.models import AuditEvent, OutboxMessage
+from twin.roles import DECIDERS, REPORTERS, ROLES, Role  # noqa: F401 (re-exported for the API and chat)
 
-Role = Literal["viewer", "planner", "architect", "integrator", "admin"]
-ROLES: tuple[str, ...] = get_args(Role)
-REPORTERS: tuple[str, ...] = ("integrator", "planner", "admin")  # who may report an exception (API and chat)
-DECIDERS: tuple[str, ...] = ("planner", "admin")  # who may approve, reject or override a decision (API and chat)
 KEY_PREFIX = "ym"
 DELIVERY_NAMESPACE = uuid.UUID("5f0c7a8e-2d4b-5e61-9a3f-8c1d2e3f4a5b")
 

@@ -1,16 +1,20 @@
 """Database engine, sessions and schema migrations (Alembic) for SQLite and PostgreSQL."""
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+REVISION_LINE = re.compile(r"^(down_revision|revision)\b[^=\n]*=\s*['\"]?(\w+)", re.MULTILINE)
 
 
 def make_engine(url: str, pool_size: int = 5, pool_timeout_s: float = 30.0) -> Engine:
@@ -33,8 +37,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config(engine: Engine) -> "Config":
     """An Alembic config pointing at the twin's migrations and this engine."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["engine"] = engine
@@ -42,8 +48,29 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Upgrade the schema to the revision (idempotent)."""
+    """Upgrade the schema to the revision (idempotent); a database already at the head skips loading Alembic."""
+    if revision == "head" and applied_revisions(engine) == head_revisions():
+        return
+    from alembic import command
+
     command.upgrade(alembic_config(engine), revision)
+
+
+def head_revisions() -> set[str]:
+    """The revisions of the migration scripts that no other script builds on (read from the files)."""
+    revisions, parents = set(), set()
+    for script in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        for key, value in REVISION_LINE.findall(script.read_text()):
+            (revisions if key == "revision" else parents).add(value)
+    return revisions - parents
+
+
+def applied_revisions(engine: Engine) -> set[str]:
+    """The revisions Alembic recorded in the database (empty for a new database)."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return set()
+        return {row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))}
 
 
 @contextmanager
