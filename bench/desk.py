@@ -1,5 +1,6 @@
 """The desk's own speed on the seeded twin: warm decision latency per exception type, whole-decision time against the
-time spent in the deterministic tools, and a live server's throughput under concurrent load."""
+time spent in the deterministic tools, a live server's throughput under concurrent load, the same latency on twins
+grown K-fold with a full detector pass per scale, and the speed targets met or missed (JSON and a chart)."""
 
 import cProfile
 import os
@@ -14,6 +15,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from itertools import zip_longest
 from pathlib import Path
 
 import httpx
@@ -22,7 +24,7 @@ import typer
 from pydantic import BaseModel
 from sqlmodel import Session, select
 
-from agents.schemas import ExceptionIn, ExceptionType, Refs
+from agents.schemas import Decision, ExceptionIn, ExceptionType, Refs
 from bench.data import DataMissing, report
 from twin import access, store
 from twin import models as m
@@ -33,8 +35,19 @@ app = typer.Typer()
 TOOLS_DIR = str(PROJECT_ROOT / "tools")
 
 
+REPLAN_ACTION = "replan_route"
+TARGET_MEDIAN_MS, TARGET_P95_MS, TARGET_REPLAN_P95_MS = 60.0, 150.0, 600.0
+TARGET_WHOLE_OVER_TOOL, TARGET_PER_SECOND, TARGET_SCALE_RATIO = 1.3, 15.0, 1.3
+OPEN_STATUSES = ("pending_approval", "needs_info")
+
+
+class DuplicateCase(RuntimeError):
+    """A benchmark case was merged into an earlier decision instead of being decided afresh."""
+
+
 class Latency(BaseModel):
-    """Warm in-process decisions of one exception type: wall time and the share of it spent in tools."""
+    """Warm in-process decisions of one exception type: wall time, the share of it spent in tools, and the
+    decisions that re-planned a route (their own target) apart from the others."""
 
     type: ExceptionType
     decisions: int
@@ -42,6 +55,10 @@ class Latency(BaseModel):
     p95_ms: float
     tool_median_ms: float
     whole_over_tool: float
+    replans: int = 0
+    plain_median_ms: float | None = None  # decisions without a route re-plan
+    plain_p95_ms: float | None = None
+    replan_p95_ms: float | None = None  # decisions with a route re-plan
 
 
 class Load(BaseModel):
@@ -57,17 +74,60 @@ class Load(BaseModel):
     p99_ms: float
 
 
+class ScaleRun(BaseModel):
+    """The desk on a twin grown `scale`-fold: latency per type, its ratio to scale 1, and a full detector pass."""
+
+    scale: int
+    shipments: int
+    trucks: int
+    latency: list[Latency]
+    median_ratio: dict[ExceptionType, float]  # median latency against the scale-1 twin's, per type
+    detect_seconds: float | None = None
+    detect_exceptions: int | None = None
+
+
+class Target(BaseModel):
+    """One of the desk's speed targets: what it asks, what was measured, whether it is met."""
+
+    name: str
+    target: str
+    measured: float
+    met: bool
+
+
 class DeskBench(BaseModel):
-    """Latency per type, load per concurrency, the server's worker processes and the whole run's wall time."""
+    """Latency per type, load per concurrency, the scaled twins, the targets, and where the files went."""
 
     latency: list[Latency]
     load: list[Load]
+    scales: list[ScaleRun] = []
+    targets: list[Target] = []
     server_workers: int
     seconds: float
+    report: str | None = None
+    chart: str | None = None
+
+
+def say(message: str) -> None:
+    """Progress on stderr, so that stdout holds only the result."""
+    typer.echo(f"[bench desk] {message}", err=True)
+
+
+def round_robin(offers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Carrier offers reordered so consecutive ones name different carriers (each carrier's lanes in turn)."""
+    by_carrier: dict[str, list[tuple[str, str]]] = {}
+    for carrier, lane in offers:
+        by_carrier.setdefault(carrier, []).append((carrier, lane))
+    queues = list(by_carrier.values())
+    ordered = []
+    for depth in range(max((len(q) for q in queues), default=0)):
+        ordered += [queue[depth] for queue in queues if depth < len(queue)]
+    return ordered
 
 
 def subjects(session: Session, per_type: int) -> dict[ExceptionType, list[Refs]]:
-    """Distinct subjects of every exception type on the twin, `per_type` each plus one to warm up."""
+    """Subjects of every exception type on the twin, `per_type` each plus one to warm up: distinct for every type
+    but carrier capacity, whose subject is the carrier (few): its cases take the carriers in turn."""
     wanted = per_type + 1
     shipments = session.exec(
         select(m.Shipment.id).where(m.Shipment.status == "in_transit").order_by(m.Shipment.promised_at).limit(wanted)
@@ -81,13 +141,16 @@ def subjects(session: Session, per_type: int) -> dict[ExceptionType, list[Refs]]
     offers = session.exec(
         select(m.CarrierLane.carrier, m.CarrierLane.lane).order_by(m.CarrierLane.lane, m.CarrierLane.carrier)
     ).all()
+    carriers = round_robin([(carrier, lane) for carrier, lane in offers])
     stock = [Refs(sku=sku, location=dc) for sku, dc in positions]
     return {
         ExceptionType.late_shipment: [Refs(shipment_id=code) for code in shipments],
         ExceptionType.stockout_risk: stock[:wanted],
         ExceptionType.demand_spike: stock[wanted : 2 * wanted],
         ExceptionType.equipment_failure_risk: [Refs(asset_id=code) for code in trucks[:wanted]],
-        ExceptionType.carrier_capacity: [Refs(carrier=carrier, lane=lane) for carrier, lane in offers[:wanted]],
+        ExceptionType.carrier_capacity: [
+            Refs(carrier=carrier, lane=lane) for carrier, lane in (carriers * (wanted // len(carriers) + 1))[:wanted]
+        ],
     }
 
 
@@ -116,7 +179,8 @@ def tool_seconds(profile: cProfile.Profile) -> float:
 
 @contextmanager
 def scratch_copy(settings: Settings) -> Iterator[Settings]:
-    """Settings on a private copy of the configured SQLite twin, models and knowledge base."""
+    """Settings on a private copy of the configured SQLite twin, models and knowledge base; a subject decided
+    earlier does not absorb a new exception (no merge window), so every case is decided afresh."""
     if settings.database_url:
         raise typer.BadParameter("the desk benchmark copies the embedded SQLite twin; unset YM_DATABASE_URL")
     source = settings.data_dir / "yardmaster.db"
@@ -130,40 +194,80 @@ def scratch_copy(settings: Settings) -> Iterator[Settings]:
         for part in ("models", "chroma"):
             if (settings.data_dir / part).exists():
                 shutil.copytree(settings.data_dir / part, target / part)
-        yield settings.model_copy(update={"data_dir": target, "detect_interval_s": 0.0})
+        yield settings.model_copy(update={"data_dir": target, "detect_interval_s": 0.0, "duplicate_window_h": 0.0})
 
 
-def latency(settings: Settings, per_type: int) -> list[Latency]:
-    """Warm decisions of every type in one process, timed plainly and again under the profiler for tool time."""
+def replanned(decision: Decision) -> bool:
+    """Whether a decision re-planned a truck's route."""
+    return any(str(getattr(action.type, "value", action.type)) == REPLAN_ACTION for action in decision.actions)
+
+
+def fresh(decision: Decision, exception: ExceptionIn) -> Decision:
+    """The decision, or a loud failure when the case was merged into an earlier one instead of being decided."""
+    if decision.duplicate_of:
+        raise DuplicateCase(
+            f"{exception.type.value} case {exception.refs.present()} came back as a duplicate of "
+            f"{decision.duplicate_of}: the benchmark would time a lookup, not a decision"
+        )
+    return decision
+
+
+def latency(settings: Settings, per_type: int, label: str = "latency") -> list[Latency]:
+    """Warm decisions of every type in one process, timed plainly and again under the profiler for tool time.
+    A decision left waiting for approval is rejected after its timing, so its subject is free for the next case."""
     from graph.desk import open_desk
+    from graph.state import Verdict
 
     results = []
     with scratch_copy(settings) as private, open_desk(private) as desk:
         with desk.toolbox.session() as session:
             cases = exceptions(session, per_type)
+
+        def decide(exception: ExceptionIn, profile: cProfile.Profile | None = None) -> tuple[float, Decision]:
+            """One timed decision, then the reset of its subject."""
+            start = time.perf_counter()
+            if profile:
+                profile.enable()
+            decision = desk.submit(exception, actor="bench")
+            if profile:
+                profile.disable()
+            elapsed = time.perf_counter() - start
+            if decision.status in OPEN_STATUSES:
+                desk.resume(decision.decision_id, Verdict(verdict="reject", actor="bench", reason="benchmark reset"))
+            return elapsed, fresh(decision, exception)
+
         for kind, items in cases.items():
             warm, *timed = items
-            desk.submit(warm, actor="bench")
-            walls, tools = [], []
-            for exception in timed:
+            decide(warm)
+            walls, tools, replans = [], [], []
+            for n, exception in enumerate(timed, 1):
                 profile = cProfile.Profile()
-                start = time.perf_counter()
-                profile.enable()
-                desk.submit(exception, actor="bench")
-                profile.disable()
-                walls.append(time.perf_counter() - start)
+                elapsed, decision = decide(exception, profile)
+                walls.append(elapsed)
                 tools.append(tool_seconds(profile))
-            results.append(
-                Latency(
-                    type=kind,
-                    decisions=len(timed),
-                    median_ms=_ms(np.median(walls)),
-                    p95_ms=_ms(np.percentile(walls, 95)),
-                    tool_median_ms=_ms(np.median(tools)),
-                    whole_over_tool=round(float(np.median(np.array(walls) / np.maximum(tools, 1e-6))), 2),
-                )
-            )
+                replans.append(replanned(decision))
+                if n % 5 == 0 or n == len(timed):
+                    say(f"{label}: {kind.value} {n}/{len(timed)}")
+            results.append(summarise(kind, walls, tools, replans))
     return results
+
+
+def summarise(kind: ExceptionType, walls: list[float], tools: list[float], replans: list[bool]) -> Latency:
+    """The latency row of one type from its decisions' wall and tool seconds and whether each re-planned."""
+    plain = [wall for wall, replan in zip(walls, replans, strict=True) if not replan]
+    with_replan = [wall for wall, replan in zip(walls, replans, strict=True) if replan]
+    return Latency(
+        type=kind,
+        decisions=len(walls),
+        median_ms=_ms(np.median(walls)),
+        p95_ms=_ms(np.percentile(walls, 95)),
+        tool_median_ms=_ms(np.median(tools)),
+        whole_over_tool=round(float(np.median(np.array(walls) / np.maximum(tools, 1e-6))), 2),
+        replans=len(with_replan),
+        plain_median_ms=_ms(np.median(plain)) if plain else None,
+        plain_p95_ms=_ms(np.percentile(plain, 95)) if plain else None,
+        replan_p95_ms=_ms(np.percentile(with_replan, 95)) if with_replan else None,
+    )
 
 
 def _ms(seconds: float) -> float:
@@ -178,13 +282,22 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+class Server(BaseModel):
+    """A live benchmark server: its base URL, a key to report exceptions and a key to reject decisions."""
+
+    base: str
+    reporter_key: str
+    planner_key: str
+
+
 @contextmanager
-def live_server(settings: Settings, workers: int) -> Iterator[tuple[str, str]]:
-    """A server on a private twin copy and a loopback port: its base URL and an integrator key; stopped by PID."""
+def live_server(settings: Settings, workers: int) -> Iterator[Server]:
+    """A server on a private twin copy and a loopback port, with its keys; stopped by PID."""
     with scratch_copy(settings) as private:
         engine = make_engine(private.resolved_database_url)
         with Session(engine) as session:
-            key = access.create_key(session, "integrator", "bench").key
+            reporter = access.create_key(session, "integrator", "bench").key
+            planner = access.create_key(session, "planner", "bench-planner").key
             session.commit()
         engine.dispose()
         port = _free_port()
@@ -193,6 +306,7 @@ def live_server(settings: Settings, workers: int) -> Iterator[tuple[str, str]]:
             "YM_DATA_DIR": str(private.data_dir),
             "YM_DETECT_INTERVAL_S": "0",
             "YM_WEBHOOK_INTERVAL_S": "0",
+            "YM_DUPLICATE_WINDOW_H": "0",
             "PYTHONPATH": str(PROJECT_ROOT),
         }
         server = subprocess.Popen(
@@ -218,7 +332,7 @@ def live_server(settings: Settings, workers: int) -> Iterator[tuple[str, str]]:
         base = f"http://127.0.0.1:{port}"
         try:
             _wait_ready(base, server)
-            yield base, key
+            yield Server(base=base, reporter_key=reporter, planner_key=planner)
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             try:
@@ -243,30 +357,35 @@ def _wait_ready(base: str, server: subprocess.Popen, timeout_s: float = 120.0) -
     raise RuntimeError(f"the server did not become ready within {timeout_s:.0f} s")
 
 
-def load(base: str, key: str, cases: list[ExceptionIn], concurrency: int) -> Load:
-    """Post every case once with `concurrency` clients; count decisions, errors and latencies."""
-    headers = {"Authorization": f"Bearer {key}"}
+def load(server: Server, cases: list[ExceptionIn], concurrency: int) -> Load:
+    """Post every case once with `concurrency` clients; count decisions, errors and latencies. Afterwards (untimed)
+    reject what waits for approval, so the next level's cases on the same subjects are decided afresh."""
+    headers = {"Authorization": f"Bearer {server.reporter_key}"}
 
-    def post(exception: ExceptionIn) -> tuple[float, bool]:
+    def post(exception: ExceptionIn) -> tuple[float, dict | None]:
         start = time.perf_counter()
         try:
             answer = httpx.post(
-                f"{base}/v1/exceptions",
+                f"{server.base}/v1/exceptions",
                 json=exception.model_dump(mode="json", exclude_none=True),
                 headers=headers,
                 timeout=60,
             )
-            ok = answer.status_code in (200, 201, 202)
-        except httpx.TransportError:
-            ok = False
-        return time.perf_counter() - start, ok
+            body = answer.json() if answer.status_code in (200, 201, 202) else None
+        except (httpx.TransportError, ValueError):
+            body = None
+        return time.perf_counter() - start, body
 
     start = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
         outcomes = list(pool.map(post, cases))
     seconds = time.perf_counter() - start
-    times = [elapsed for elapsed, ok in outcomes if ok]
-    errors = sum(not ok for _, ok in outcomes)
+    for exception, (_elapsed, body) in zip(cases, outcomes, strict=True):
+        if body and body.get("duplicate_of"):
+            fresh(Decision.model_validate(body), exception)
+    _reject_waiting(server, [body for _elapsed, body in outcomes if body])
+    times = [elapsed for elapsed, body in outcomes if body is not None]
+    errors = sum(body is None for _elapsed, body in outcomes)
     percentile = (lambda q: _ms(np.percentile(times, q))) if times else (lambda _q: 0.0)
     return Load(
         concurrency=concurrency,
@@ -280,33 +399,246 @@ def load(base: str, key: str, cases: list[ExceptionIn], concurrency: int) -> Loa
     )
 
 
+def _reject_waiting(server: Server, decisions: list[dict]) -> None:
+    """Reject, as a planner, every posted decision left waiting for approval."""
+    headers = {"Authorization": f"Bearer {server.planner_key}"}
+    for body in decisions:
+        if body.get("status") == "pending_approval" and body.get("decision_id"):
+            httpx.post(
+                f"{server.base}/v1/decisions/{body['decision_id']}/reject",
+                json={"reason": "benchmark reset"},
+                headers=headers,
+                timeout=60,
+            )
+
+
+def level_cases(cases: dict[ExceptionType, list[ExceptionIn]], per_level: int, levels: int) -> list[list[ExceptionIn]]:
+    """Each concurrency level's exceptions, mixed across the types: distinct subjects within a level, and no
+    subject shared between levels except carriers (too few), whose earlier decisions are settled in between."""
+    share = -(-per_level // len(cases))
+    carriers = cases[ExceptionType.carrier_capacity]
+    distinct_carriers = len({e.refs.carrier for e in carriers})
+    pools = []
+    for level in range(levels):
+        groups = [
+            items[:distinct_carriers][: min(share, distinct_carriers)]
+            if kind == ExceptionType.carrier_capacity
+            else items[level * share : (level + 1) * share]
+            for kind, items in cases.items()
+        ]
+        pools.append([e for group in zip_longest(*groups) for e in group if e is not None][:per_level])
+    return pools
+
+
 def live_load(settings: Settings, per_level: int, levels: list[int], workers: int) -> list[Load]:
-    """One server; each concurrency level posts its own distinct exceptions, mixed across the types."""
-    with live_server(settings, workers) as (base, key):
-        engine = make_engine(get_settings().resolved_database_url)
+    """One server with `workers` processes; each concurrency level posts its own mix of exceptions."""
+    with live_server(settings, workers) as server:
+        engine = make_engine(settings.resolved_database_url)
         with Session(engine) as session:
-            pool = [
-                e for group in zip(*exceptions(session, per_level * len(levels)).values(), strict=False) for e in group
-            ]
+            cases = exceptions(session, -(-per_level // len(ExceptionType)) * len(levels))
         engine.dispose()
-        return [load(base, key, pool[i * per_level : (i + 1) * per_level], level) for i, level in enumerate(levels)]
+        results = []
+        for level, pool in zip(levels, level_cases(cases, per_level, len(levels)), strict=True):
+            say(f"live server ({workers} workers): {len(pool)} exceptions at concurrency {level}")
+            results.append(load(server, pool, level))
+        return results
 
 
-def run(per_type: int, per_level: int, levels: list[int], workers: int) -> DeskBench:
-    """The whole benchmark on the configured twin."""
-    settings, start = get_settings(), time.perf_counter()
-    measured = latency(settings, per_type)
-    loaded = live_load(settings, per_level, levels, workers) if per_level else []
-    return DeskBench(
-        latency=measured, load=loaded, server_workers=workers, seconds=round(time.perf_counter() - start, 1)
+@contextmanager
+def scaled_twin(settings: Settings, scale: int) -> Iterator[Settings]:
+    """A data directory holding the configured twin's scenario grown `scale`-fold, with its models and knowledge
+    base (the models are the configured ones: training is not what this measures)."""
+    from twin import seed as scenario
+    from twin.db import migrate
+
+    engine = make_engine(settings.resolved_database_url)
+    with Session(engine) as session:
+        seed = int(store.meta(session).get("seed", "7"))
+    engine.dispose()
+    with scratch_copy(settings) as private:
+        target = private.data_dir / "yardmaster.db"
+        target.unlink()
+        engine = make_engine(f"sqlite:///{target}")
+        migrate(engine)
+        scenario.load(engine, scenario.generate(seed, scale=scale))
+        engine.dispose()
+        yield private
+
+
+def detect_pass(settings: Settings) -> tuple[float, int]:
+    """Seconds of one full detector pass (score, raise and decide what it finds) and the exceptions it raised."""
+    from graph.desk import open_desk
+
+    with scratch_copy(settings) as private, open_desk(private) as desk:
+        start = time.perf_counter()
+        handled = desk.detect()
+        return round(time.perf_counter() - start, 2), len(handled)
+
+
+def scaled(settings: Settings, scales: list[int], per_type: int, detect: bool) -> list[ScaleRun]:
+    """The same latency (and detector pass) on twins grown to each scale, built alike; ratios against scale 1."""
+    runs: list[ScaleRun] = []
+    for scale in sorted({1, *scales}):
+        say(f"scale {scale}: building the twin")
+        with scaled_twin(settings, scale) as twin:
+            engine = make_engine(twin.resolved_database_url)
+            with Session(engine) as session:
+                summary = store.summary(session)
+            engine.dispose()
+            rows = latency(twin, per_type, label=f"scale {scale}")
+            seconds, found = (None, None)
+            if detect:
+                say(f"scale {scale}: full detector pass")
+                seconds, found = detect_pass(twin)
+        base = {row.type: row.median_ms for row in (runs[0].latency if runs else rows)}
+        runs.append(
+            ScaleRun(
+                scale=scale,
+                shipments=summary["shipments"],
+                trucks=summary["trucks"],
+                latency=rows,
+                median_ratio={row.type: round(row.median_ms / max(base[row.type], 1e-3), 2) for row in rows},
+                detect_seconds=seconds,
+                detect_exceptions=found,
+            )
+        )
+    return runs
+
+
+def targets(latencies: list[Latency], loads: list[Load], scales: list[ScaleRun]) -> list[Target]:
+    """The desk's targets against what was measured (only those the run measured)."""
+    found: list[Target] = []
+
+    def check(name: str, wanted: str, measured: float | None, met: bool) -> None:
+        if measured is not None:
+            found.append(Target(name=name, target=wanted, measured=measured, met=met))
+
+    for row in latencies:
+        check(
+            f"{row.type.value}: median without re-plan",
+            f"<= {TARGET_MEDIAN_MS:g} ms",
+            row.plain_median_ms,
+            row.plain_median_ms is not None and row.plain_median_ms <= TARGET_MEDIAN_MS,
+        )
+        check(
+            f"{row.type.value}: p95 without re-plan",
+            f"<= {TARGET_P95_MS:g} ms",
+            row.plain_p95_ms,
+            row.plain_p95_ms is not None and row.plain_p95_ms <= TARGET_P95_MS,
+        )
+        check(
+            f"{row.type.value}: p95 with a route re-plan",
+            f"<= {TARGET_REPLAN_P95_MS:g} ms",
+            row.replan_p95_ms,
+            row.replan_p95_ms is not None and row.replan_p95_ms <= TARGET_REPLAN_P95_MS,
+        )
+        check(
+            f"{row.type.value}: whole/tool time",
+            f"<= {TARGET_WHOLE_OVER_TOOL:g}",
+            row.whole_over_tool,
+            row.whole_over_tool <= TARGET_WHOLE_OVER_TOOL,
+        )
+    if loads:
+        best = max(row.per_second for row in loads)
+        check("live server: decisions/s (best level)", f">= {TARGET_PER_SECOND:g}", best, best >= TARGET_PER_SECOND)
+        errors = sum(row.errors for row in loads)
+        check("live server: errors", "0", errors, errors == 0)
+    if len(scales) > 1:
+        largest = scales[-1]
+        worst = max(largest.median_ratio.values())
+        check(
+            f"{largest.scale}-fold twin: worst per-type median ratio",
+            f"<= {TARGET_SCALE_RATIO:g}",
+            worst,
+            worst <= TARGET_SCALE_RATIO,
+        )
+        if scales[0].detect_seconds:
+            growth = max((run.detect_seconds or 0) / scales[0].detect_seconds / run.scale for run in scales[1:])
+            check("detect pass: growth over scale (1 = linear)", "<= 1", round(growth, 2), growth <= 1)
+    return found
+
+
+def write_chart(result: DeskBench, path: Path) -> Path:
+    """A PNG of median latency per exception type against the twin's scale (and the detector pass beside it)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    panels = 2 if any(run.detect_seconds for run in result.scales) else 1
+    figure, axes = plt.subplots(1, panels, figsize=(6 * panels, 4.2), squeeze=False)
+    latency_axis = axes[0][0]
+    scales = [run.scale for run in result.scales]
+    for kind in ExceptionType:
+        medians = [next(row.median_ms for row in run.latency if row.type == kind) for run in result.scales]
+        latency_axis.plot(scales, medians, marker="o", label=kind.value)
+    latency_axis.axhline(TARGET_MEDIAN_MS, color="grey", linestyle="--", linewidth=1, label="median target")
+    latency_axis.set(
+        xlabel="twin scale (x reference network)",
+        ylabel="median decision latency (ms)",
+        title="Warm decision latency per type",
+        xticks=scales,
     )
+    latency_axis.grid(alpha=0.3)
+    latency_axis.legend(fontsize=7)
+    if panels == 2:
+        detect_axis = axes[0][1]
+        seconds = [run.detect_seconds or 0 for run in result.scales]
+        detect_axis.plot(scales, seconds, marker="o", label="measured")
+        detect_axis.plot(scales, [seconds[0] * scale for scale in scales], linestyle="--", color="grey", label="linear")
+        detect_axis.set(
+            xlabel="twin scale (x reference network)", ylabel="seconds", title="Full detector pass", xticks=scales
+        )
+        detect_axis.grid(alpha=0.3)
+        detect_axis.legend(fontsize=7)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+class Options(BaseModel):
+    """How much the benchmark measures."""
+
+    per_type: int
+    per_level: int
+    levels: list[int]
+    workers: int
+    scales: list[int]
+    detect: bool
+    report_dir: Path | None
+
+
+def run(options: Options) -> DeskBench:
+    """The whole benchmark on the configured twin; the JSON report and its chart are written to the report folder."""
+    settings, start = get_settings(), time.perf_counter()
+    measured = latency(settings, options.per_type)
+    loaded = live_load(settings, options.per_level, options.levels, options.workers) if options.per_level else []
+    grown = scaled(settings, options.scales, options.per_type, options.detect) if options.scales else []
+    result = DeskBench(
+        latency=measured,
+        load=loaded,
+        scales=grown,
+        targets=targets(measured, loaded, grown),
+        server_workers=options.workers,
+        seconds=round(time.perf_counter() - start, 1),
+    )
+    if options.report_dir:
+        options.report_dir.mkdir(parents=True, exist_ok=True)
+        if grown:
+            result.chart = str(write_chart(result, options.report_dir / "desk-bench.png"))
+        result.report = str(options.report_dir / "desk-bench.json")
+        Path(result.report).write_text(result.model_dump_json(indent=2))
+        say(f"report written to {result.report}" + (f", chart to {result.chart}" if result.chart else ""))
+    return result
 
 
 def describe(result: DeskBench) -> list[str]:
     """Readable lines of the report."""
     lines = [
         f"{row.type.value:24s} median {row.median_ms:7.1f} ms  p95 {row.p95_ms:7.1f} ms  "
-        f"tools {row.tool_median_ms:7.1f} ms  whole/tool {row.whole_over_tool:4.2f}"
+        f"tools {row.tool_median_ms:7.1f} ms  whole/tool {row.whole_over_tool:4.2f}  re-plans {row.replans}"
         for row in result.latency
     ]
     lines += [
@@ -314,7 +646,29 @@ def describe(result: DeskBench) -> list[str]:
         f"p95 {row.p95_ms:.0f} ms, p99 {row.p99_ms:.0f} ms, {row.errors} errors"
         for row in result.load
     ]
+    lines += [
+        f"scale {run.scale} ({run.shipments} shipments, {run.trucks} trucks): median ratio "
+        + ", ".join(f"{kind.value} {ratio:.2f}" for kind, ratio in run.median_ratio.items())
+        + (
+            f"; detect pass {run.detect_seconds:.1f} s ({run.detect_exceptions} exceptions)"
+            if run.detect_seconds
+            else ""
+        )
+        for run in result.scales
+    ]
+    lines += [f"{'met ' if t.met else 'MISS'} {t.name}: {t.measured:g} (target {t.target})" for t in result.targets]
     return [*lines, f"{result.seconds:.1f} s in all ({result.server_workers} server workers)"]
+
+
+def _scales(text: str) -> list[int]:
+    """Comma-separated twin scales, each at least 1 (empty: none)."""
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError as error:
+        raise typer.BadParameter(f"--scales: {text!r} is not a comma-separated list of integers") from error
+    if any(value < 1 for value in values):
+        raise typer.BadParameter("--scales: every scale must be at least 1")
+    return values
 
 
 @app.command()
@@ -322,8 +676,23 @@ def main(
     per_type: int = typer.Option(20, "--per-type", min=1, help="Timed decisions per exception type."),
     per_level: int = typer.Option(40, "--per-level", min=0, help="Exceptions posted per concurrency level; 0 skips."),
     levels: list[int] = typer.Option([1, 4, 8], "--concurrency", help="Concurrent clients (repeatable)."),
-    workers: int = typer.Option(1, "--workers", min=1, help="Server worker processes."),
+    workers: int = typer.Option(2, "--workers", min=1, help="Server worker processes."),
+    scales: str = typer.Option("2,4,8", "--scales", help="Grown twins to measure against scale 1; empty skips."),
+    detect: bool = typer.Option(True, "--detect/--no-detect", help="Time a full detector pass at each scale."),
+    report_dir: Path = typer.Option(
+        PROJECT_ROOT / "reports", "--report-dir", help="Folder of the JSON report and the chart (desk-bench.*)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """Warm latency per exception type, whole/tool time, and a live server's throughput on the seeded twin."""
-    report(lambda: run(per_type, per_level, levels, workers), as_json, describe)
+    """Warm latency per exception type, whole/tool time, a live server's throughput, the same on twins grown
+    2, 4 and 8-fold with the detector pass, and the targets met or missed."""
+    options = Options(
+        per_type=per_type,
+        per_level=per_level,
+        levels=levels,
+        workers=workers,
+        scales=_scales(scales),
+        detect=detect,
+        report_dir=report_dir,
+    )
+    report(lambda: run(options), as_json, describe)
