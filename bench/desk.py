@@ -130,7 +130,10 @@ def subjects(session: Session, per_type: int) -> dict[ExceptionType, list[Refs]]
     but carrier capacity, whose subject is the carrier (few): its cases take the carriers in turn."""
     wanted = per_type + 1
     shipments = session.exec(
-        select(m.Shipment.id).where(m.Shipment.status == "in_transit").order_by(m.Shipment.promised_at).limit(wanted)
+        select(m.Shipment.id)
+        .where(m.Shipment.status.in_(("in_transit", "planned")))  # on the road, or on a truck's route today
+        .order_by(m.Shipment.promised_at, m.Shipment.id)
+        .limit(wanted)
     ).all()
     positions = session.exec(
         select(m.InventoryPosition.sku, m.InventoryPosition.location).order_by(
