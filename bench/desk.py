@@ -294,9 +294,47 @@ class Server(BaseModel):
 
 
 @contextmanager
+def running(command: list[str], env: dict[str, str], ready_url: str) -> Iterator[None]:
+    """A process in its own session, waited for until `ready_url` answers 200; stopped by its process group."""
+    process = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, start_new_session=True)
+    try:
+        _wait_ready(ready_url, process)
+        yield
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@contextmanager
+def knowledge_server(private: Settings, workers: int) -> Iterator[dict[str, str]]:
+    """The server's Chroma setting: with several worker processes and no Chroma server configured, a Chroma server
+    on the private copy's knowledge base (the embedded one serves one process only)."""
+    if workers == 1 or private.chroma_url:
+        yield {}
+        return
+    port = _free_port()
+    command = [
+        str(Path(sys.executable).parent / "chroma"),
+        "run",
+        "--path",
+        str(private.chroma_dir),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    with running(command, dict(os.environ), f"http://127.0.0.1:{port}/api/v2/heartbeat"):
+        yield {"YM_CHROMA_URL": f"http://127.0.0.1:{port}"}
+
+
+@contextmanager
 def live_server(settings: Settings, workers: int) -> Iterator[Server]:
     """A server on a private twin copy and a loopback port, with its keys; stopped by PID."""
-    with scratch_copy(settings) as private:
+    with scratch_copy(settings) as private, knowledge_server(private, workers) as chroma:
         engine = make_engine(private.resolved_database_url)
         with Session(engine) as session:
             reporter = access.create_key(session, "integrator", "bench").key
@@ -311,53 +349,41 @@ def live_server(settings: Settings, workers: int) -> Iterator[Server]:
             "YM_WEBHOOK_INTERVAL_S": "0",
             "YM_DUPLICATE_WINDOW_H": "0",
             "PYTHONPATH": str(PROJECT_ROOT),
+            **chroma,
         }
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "api.app:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            cwd=PROJECT_ROOT,
-            start_new_session=True,
-        )
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "api.app:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ]
         base = f"http://127.0.0.1:{port}"
-        try:
-            _wait_ready(base, server)
+        with running(command, env, f"{base}/readyz"):
             yield Server(base=base, reporter_key=reporter, planner_key=planner)
-        finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
 
 
-def _wait_ready(base: str, server: subprocess.Popen, timeout_s: float = 120.0) -> None:
-    """Wait until the server answers /readyz, or fail when it exits or the time is up."""
+def _wait_ready(url: str, process: subprocess.Popen, timeout_s: float = 120.0) -> None:
+    """Wait until the URL answers 200, or fail when the process exits or the time is up."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the server exited with code {server.returncode}")
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[0]} exited with code {process.returncode}")
         try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+            if httpx.get(url, timeout=2).status_code == 200:
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.5)
-    raise RuntimeError(f"the server did not become ready within {timeout_s:.0f} s")
+    raise RuntimeError(f"{url} did not answer within {timeout_s:.0f} s")
 
 
 def load(server: Server, cases: list[ExceptionIn], concurrency: int) -> Load:
