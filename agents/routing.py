@@ -36,13 +36,15 @@ CAPACITY_RATES = ["spot_premium_share", "spot_late_share", "late_load_penalty_us
 CUT_ASSUMPTION = Source(tool="assumption", model="capacity_cut", version="1")
 
 
-def _score(tb: Toolbox, frame: pd.DataFrame, label: str | None = None, now: datetime | None = None) -> LateRisk:
-    """Late risk of a one-row shipment frame at the twin's clock; a labelled what-if gets its own evidence id."""
-    risk = score_shipments(tb.models.late, frame, now=now)[0]
-    if label:
-        risk.evidence.id = f"{risk.evidence.id}:{label}"
-        risk.evidence.inputs["scenario"] = label
-    return risk
+def _score(tb: Toolbox, scenarios: dict[str, pd.DataFrame], now: datetime) -> dict[str, LateRisk]:
+    """Late risk of one-row shipment frames at the twin's clock, by scenario label, in one model call; a labelled
+    what-if gets its own evidence id (the empty label is the shipment as it stands)."""
+    risks = score_shipments(tb.models.late, pd.concat(scenarios.values(), ignore_index=True), now=now)
+    for label, risk in zip(scenarios, risks, strict=True):
+        if label:
+            risk.evidence.id = f"{risk.evidence.id}:{label}"
+            risk.evidence.inputs["scenario"] = label
+    return dict(zip(scenarios, risks, strict=True))
 
 
 def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
@@ -68,14 +70,20 @@ def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
             found,
             status="no_action",
         )
-    risk = _score(tb, frame, now=now)
     rate_record = price.evidence(LATE_RATES)
     window = timedelta(hours=price["notify_window_hours"])
     notified = told is not None and now - told.at <= window
     if told is not None:
         found.facts["customer_notified_at"] = f"{told.at:%Y-%m-%d %H:%M}"
     hours_saved = round(float(frame["planned_transit_hours"].iat[0]) * price["expedite_hours_saved_share"], 1)
-    expedited = _score(tb, frame.assign(slack_hours=frame["slack_hours"] + hours_saved), "expedited", now)
+    others = _other_offers(shipment, offers, remaining)
+    scenarios = {
+        "": frame,
+        "expedited": frame.assign(slack_hours=frame["slack_hours"] + hours_saved),
+        **{f"carrier={offer.carrier}": frame.assign(carrier=offer.carrier) for offer in others},
+    }
+    scored = _score(tb, scenarios, now)
+    risk, expedited = scored[""], scored["expedited"]
     expedited.evidence.inputs["hours_saved"] = hours_saved
     notify = (
         []
@@ -128,7 +136,7 @@ def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
         rate_record,
         tb.guidance(f"late shipment {shipment.id} on lane {shipment.lane}", "late_shipment"),
     ]
-    switch = _carrier_switch(tb, shipment, frame, offers, remaining, now, notify, penalty)
+    switch = _carrier_switch(shipment, others, scored, remaining, notify, penalty)
     if switch:
         option, switch_evidence = switch
         options.append(option)
@@ -182,24 +190,30 @@ def _risk_claim(risk: LateRisk) -> Claim:
     )
 
 
+def _other_offers(
+    shipment: m.Shipment, offers: list[m.CarrierLane], remaining: dict[str, float]
+) -> list[m.CarrierLane]:
+    """The lane's offers of carriers other than the shipment's own with capacity left (none for an own truck)."""
+    if not shipment.carrier:
+        return []
+    return [offer for offer in offers if offer.carrier != shipment.carrier and remaining.get(offer.carrier, 0) >= 1]
+
+
 def _carrier_switch(
-    tb: Toolbox,
     shipment: m.Shipment,
-    frame: pd.DataFrame,
-    offers: list[m.CarrierLane],
+    others: list[m.CarrierLane],
+    scored: dict[str, LateRisk],
     remaining: dict[str, float],
-    now: datetime,
     notify: list[Action],
     penalty: Callable[[float], float],
 ) -> tuple[PlanOption, list[Evidence]] | None:
     """Hand the rest of the trip to the best other carrier on the lane with capacity left, scored by the late-risk
-    model."""
-    others = [offer for offer in offers if offer.carrier != shipment.carrier and remaining.get(offer.carrier, 0) >= 1]
-    if not shipment.carrier or not others:
+    model (`scored` holds each carrier's what-if)."""
+    if not others:
         return None
     options = []
     for offer in others:
-        what_if = _score(tb, frame.assign(carrier=offer.carrier), f"carrier={offer.carrier}", now)
+        what_if = scored[f"carrier={offer.carrier}"]
         options.append(
             carriers.CarrierOption(
                 carrier=offer.carrier,

@@ -8,9 +8,10 @@ from twin import models as m
 
 
 def _frame(session: Session, statement) -> pd.DataFrame:
-    """Run a select and return its rows as a frame with the selected column names."""
+    """Run a select and return its rows as a frame with the selected column names (rows go in as plain tuples)."""
     result = session.execute(statement)
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
+    columns = list(result.keys())
+    return pd.DataFrame.from_records([tuple(row) for row in result], columns=columns)
 
 
 def _utc(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
@@ -42,8 +43,14 @@ def demand_frame(session: Session) -> pd.DataFrame:
     return frame
 
 
-def shipment_frame(session: Session, ids: list[str] | None = None) -> pd.DataFrame:
-    """One row per shipment (all, or those in `ids`) with lane, carrier, slack, scan delay, conditions and outcome."""
+def shipment_frame(session: Session, ids: list[str] | None = None, status: str | None = None) -> pd.DataFrame:
+    """One row per shipment (all, those in `ids`, or those with `status`) with lane, carrier, slack, scan delay,
+    conditions and outcome; only the chosen shipments' scans and region-days are read."""
+    chosen = []
+    if ids is not None:
+        chosen.append(m.Shipment.id.in_(ids))
+    if status is not None:
+        chosen.append(m.Shipment.status == status)
     statement = (
         select(
             m.Shipment.id.label("shipment_id"),
@@ -64,10 +71,9 @@ def shipment_frame(session: Session, ids: list[str] | None = None) -> pd.DataFra
         )
         .join(m.Lane, m.Lane.code == m.Shipment.lane)
         .join(m.Location, m.Location.code == m.Shipment.origin)
+        .where(*chosen)
         .order_by(m.Shipment.id)
     )
-    if ids is not None:
-        statement = statement.where(m.Shipment.id.in_(ids))
     shipments = _frame(session, statement)
     _utc(shipments, "shipped_at", "promised_at", "delivered_at")
     local = shipments["lane"].str[:3] == shipments["lane"].str[4:]
@@ -79,29 +85,44 @@ def shipment_frame(session: Session, ids: list[str] | None = None) -> pd.DataFra
         - shipments["planned_transit_hours"]
         + shipments["expedited_hours"]
     )
-    scans = _frame(
-        session,
-        select(m.ScanEvent.shipment_id, m.ScanEvent.at, m.ScanEvent.delay_minutes).where(m.ScanEvent.delay_minutes > 0),
-    )
-    _utc(scans, "at")
-    scans = scans.merge(shipments[["shipment_id", "shipped_at", "planned_transit_hours"]], on="shipment_id")
-    halfway = scans["shipped_at"] + pd.to_timedelta(scans["planned_transit_hours"] / 2, unit="h")
-    known = scans[scans["at"] <= halfway].groupby("shipment_id")["delay_minutes"].sum()
-    shipments["scan_delay_minutes"] = shipments["shipment_id"].map(known).fillna(0).astype(int)
-    conditions = _frame(
-        session,
-        select(
-            m.RegionCondition.region, m.RegionCondition.day, m.RegionCondition.weather, m.RegionCondition.congestion
-        ),
-    )
-    conditions["day"] = pd.to_datetime(conditions["day"])
+    shipments["scan_delay_minutes"] = _scan_delay_minutes(session, shipments, chosen)
     shipments["ship_day"] = shipments["shipped_at"].dt.tz_localize(None).dt.normalize()
+    conditions = _conditions(session, shipments if chosen else None)
     shipments = shipments.merge(
         conditions, left_on=["origin_region", "ship_day"], right_on=["region", "day"], how="left"
     ).drop(columns=["region", "day", "ship_day", "origin_region"])
     shipments["late"] = (shipments["delivered_at"] > shipments["promised_at"]).astype(object)
     shipments.loc[shipments["delivered_at"].isna(), "late"] = None
     return shipments
+
+
+def _scan_delay_minutes(session: Session, shipments: pd.DataFrame, chosen: list) -> pd.Series:
+    """Delay minutes each shipment's scans reported by half its planned transit (read for the chosen shipments only)."""
+    statement = select(m.ScanEvent.shipment_id, m.ScanEvent.at, m.ScanEvent.delay_minutes).where(
+        m.ScanEvent.delay_minutes > 0
+    )
+    if chosen:
+        statement = statement.join(m.Shipment, m.Shipment.id == m.ScanEvent.shipment_id).where(*chosen)
+    scans = _utc(_frame(session, statement), "at")
+    scans = scans.merge(shipments[["shipment_id", "shipped_at", "planned_transit_hours"]], on="shipment_id")
+    halfway = scans["shipped_at"] + pd.to_timedelta(scans["planned_transit_hours"] / 2, unit="h")
+    known = scans[scans["at"] <= halfway].groupby("shipment_id")["delay_minutes"].sum()
+    return shipments["shipment_id"].map(known).fillna(0).astype(int)
+
+
+def _conditions(session: Session, shipments: pd.DataFrame | None) -> pd.DataFrame:
+    """Weather and congestion per region and day: all of them, or the shipments' origin regions over their ship days."""
+    statement = select(
+        m.RegionCondition.region, m.RegionCondition.day, m.RegionCondition.weather, m.RegionCondition.congestion
+    )
+    if shipments is not None:
+        days = shipments["ship_day"].dt.date
+        statement = statement.where(m.RegionCondition.region.in_(shipments["origin_region"].unique().tolist()))
+        if len(days):
+            statement = statement.where(m.RegionCondition.day.between(days.min(), days.max()))
+    conditions = _frame(session, statement)
+    conditions["day"] = pd.to_datetime(conditions["day"])
+    return conditions
 
 
 def telemetry_frame(session: Session) -> pd.DataFrame:
