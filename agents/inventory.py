@@ -19,9 +19,18 @@ from tools import costs
 from tools.allocation import AllocationPlan, AllocationProblem, DcPosition, TransferLane, allocate
 from tools.costs import Rates
 from tools.evidence import Evidence, Source
-from tools.forecast import Forecast, ReorderPoint, SafetyStock, StockPolicy, forecast, reorder_point, safety_stock
+from tools.forecast import (
+    Forecast,
+    ReorderPoint,
+    SafetyStock,
+    StockPolicy,
+    forecast,
+    forecasts,
+    reorder_point,
+    safety_stock,
+)
+from twin import frames, store
 from twin import models as m
-from twin import store
 from twin.actions import action
 
 HORIZON_DAYS = 14  # SOP-STOCK-01: the stockout risk is judged over the next 14 days
@@ -113,21 +122,13 @@ def _read(tb: Toolbox, refs: Refs) -> SkuTwin | Proposal:
             sku=sku,
             dc=dc,
             positions=positions,
-            history=_history(session, sku.code),
+            history=frames.sku_demand_frame(session, sku.code),
             regions={d.code: d.region for d in store.dcs(session)},
             lanes=_lane_rates(session),
             orders=store.open_orders(session, sku.code, dc.code, today + timedelta(days=HORIZON_DAYS)),
             today=today,
             rates=rates(session),
         )
-
-
-def _history(session: Session, sku: str) -> pd.DataFrame:
-    """The SKU's daily demand at every DC as the forecaster reads it."""
-    rows = store.sku_demand(session, sku)
-    return pd.DataFrame(
-        [{**row.model_dump(exclude={"id"}), "holiday": holiday, "event": event} for row, holiday, event in rows]
-    )
 
 
 def _lane_rates(session: Session) -> list[tuple[m.Lane, float]]:
@@ -180,13 +181,17 @@ def _need_confidence(outlook: Forecast) -> float:
 def _stock_case(tb: Toolbox, twin: SkuTwin) -> StockCase:
     """Forecast the SKU at every DC and build the transfer, expedite and no-action plans for the DC."""
     observed = set(twin.history["location"])
-    outlooks = {
-        dc: forecast(
-            tb.models.demand, twin.history, {"sku": twin.sku.code, "location": dc}, HORIZON_DAYS, as_of=twin.last_day
-        )
-        for dc in sorted(twin.positions)
-        if dc in observed
-    }
+    dcs = [dc for dc in sorted(twin.positions) if dc in observed]
+    target_series = {"sku": twin.sku.code, "location": twin.dc.code}
+    every = forecasts(
+        tb.models.demand,
+        twin.history,
+        [{"sku": twin.sku.code, "location": dc} for dc in dcs],
+        HORIZON_DAYS,
+        as_of=twin.last_day,
+        explain=[target_series],
+    )  # only the DC's own forecast is cited, so only it is explained
+    outlooks = dict(zip(dcs, every, strict=True))
     safeties = {dc: safety_stock(outlook, POLICY) for dc, outlook in outlooks.items()}
     positions = {dc: _position(twin, dc, outlooks[dc], safeties[dc]) for dc in outlooks}
     target = positions[twin.dc.code]

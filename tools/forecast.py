@@ -145,8 +145,9 @@ class ForecastModel(BaseModel):
         """Read a saved forecaster; the version comes from the registry metadata beside it, if any."""
         fields = json.loads((folder / MODEL_FILE).read_text())
         boosters = [
-            xgb.Booster(model_file=str(folder / BOOSTER_FILE.format(k))) for k in range(fields["config"]["bag"])
-        ]
+            xgb.Booster(model_file=str(folder / BOOSTER_FILE.format(k)), params={"nthread": 1})
+            for k in range(fields["config"]["bag"])
+        ]  # a loaded model serves small requests: one thread each, the processes share the cores
         meta_path = folder / registry.META_FILE
         version = registry.ModelMeta.model_validate_json(meta_path.read_text()).version if meta_path.exists() else None
         return cls.model_validate({**fields, "boosters": boosters, "version": version})
@@ -377,12 +378,24 @@ def _request(series: dict[str, str] | str, id_columns: list[str], horizon_days: 
 
 def _panel(history: pd.DataFrame, request: ForecastRequest, spec: FeatureSpec) -> Panel:
     """The requested series' panel, with units hidden after `as_of` and the calendar extended over the horizon."""
+    return _panels(history, [request], spec)[0]
+
+
+def _panels(history: pd.DataFrame, requests: list[ForecastRequest], spec: FeatureSpec) -> list[Panel]:
+    """The panels of requests sharing one `as_of` and horizon, in request order, from one pass over the history."""
     frame = normalise_history(history, spec)
-    mask = np.logical_and.reduce([frame[column] == value for column, value in request.series.items()])
-    if not mask.any():
-        raise ValueError(f"no history for series {request.series}")
-    until = request.as_of + timedelta(days=request.horizon_days)
-    return build_panels(frame[mask], spec, observed_until=request.as_of, until=until)[0]
+    masks = [
+        np.logical_and.reduce([frame[column] == value for column, value in request.series.items()])
+        for request in requests
+    ]
+    for request, mask in zip(requests, masks, strict=True):
+        if not mask.any():
+            raise ValueError(f"no history for series {request.series}")
+    first = requests[0]
+    until = first.as_of + timedelta(days=first.horizon_days)
+    panels = build_panels(frame[np.logical_or.reduce(masks)], spec, observed_until=first.as_of, until=until)
+    by_series = {tuple(panel.ids.values()): panel for panel in panels}
+    return [by_series[tuple(request.series[column] for column in spec.id_columns)] for request in requests]
 
 
 def _assemble(
@@ -442,9 +455,10 @@ def _span(column: np.ndarray) -> float | str | None:
     return round(low, 4) if low == high else f"{low:.4g}..{high:.4g}"
 
 
-def _drivers(model: ForecastModel, rows: FeatureRows, dmatrix: xgb.DMatrix) -> list[Driver]:
-    """Top features by their SHAP contribution (units per day, averaged over the horizon) to the forecast."""
-    contributions = (model.predict(dmatrix, contributions=True)[:, :-1] * rows.level[:, None]).mean(axis=0)
+def _drivers(model: ForecastModel, rows: FeatureRows, shap: np.ndarray) -> list[Driver]:
+    """Top features by their SHAP contribution (units per day, averaged over the horizon) to the forecast, from the
+    rows' SHAP values (bias last)."""
+    contributions = (shap[:, :-1] * rows.level[:, None]).mean(axis=0)
     spec = model.config.spec()
     drivers = []
     for position in np.argsort(-np.abs(contributions), kind="stable")[:TOP_DRIVERS]:
@@ -478,21 +492,55 @@ def forecast(
 
     Features are always built over the model's whole horizon, as in training, and the first `horizon_days` are kept:
     a day's forecast is the same whatever horizon is asked."""
-    request = _request(series, model.config.id_columns, horizon_days, as_of)
+    return forecasts(model, history, [series], horizon_days, as_of)[0]
+
+
+def forecasts(
+    model: ForecastModel,
+    history: pd.DataFrame,
+    series: list[dict[str, str] | str],
+    horizon_days: int,
+    as_of: date,
+    explain: list[dict[str, str]] | None = None,
+) -> list[Forecast]:
+    """Forecast several series from the same `as_of` with one model call, each exactly as `forecast` would; drivers
+    (one more model call) for the series in `explain`, or for all of them when it is None."""
+    requests = [_request(one, model.config.id_columns, horizon_days, as_of) for one in series]
     if horizon_days > model.config.max_horizon:
         raise ValueError(f"horizon_days {horizon_days} exceeds the model's max_horizon {model.config.max_horizon}")
     spec = model.config.spec()
-    full = request.model_copy(update={"horizon_days": model.config.max_horizon})
-    panel = _panel(history, full, spec)
-    origin = panel.index_of(as_of)
-    rows = feature_rows(panel, np.array([origin]), full.horizon_days, spec, model.labels)
-    rows = _first_days(rows, horizon_days)
-    dmatrix = _matrix(spec, rows.matrix)
-    level = float(rows.level[0])
+    full = [request.model_copy(update={"horizon_days": model.config.max_horizon}) for request in requests]
+    panels = _panels(history, full, spec)
+    origins = [panel.index_of(as_of) for panel in panels]
+    rows = [
+        _first_days(feature_rows(panel, np.array([origin]), model.config.max_horizon, spec, model.labels), horizon_days)
+        for panel, origin in zip(panels, origins, strict=True)
+    ]
+    points = model.predict(_matrix(spec, np.concatenate([one.matrix for one in rows]))).reshape(len(rows), -1)
+    explained = [k for k, request in enumerate(requests) if explain is None or request.series in explain]
+    drivers = _batch_drivers(model, [rows[k] for k in explained])
     version = model.version or f"unregistered-{model.data_hash[:8]}"
-    evidence = _evidence("forecast", MODEL_NAME, version, request, history_days=int(origin + 1))
-    evidence.drivers = _drivers(model, rows, dmatrix)
-    return _assemble(request, panel, model.predict(dmatrix) * level, level, model.residuals, evidence)
+    results = []
+    for k, (request, panel, origin, one) in enumerate(zip(requests, panels, origins, rows, strict=True)):
+        evidence = _evidence("forecast", MODEL_NAME, version, request, history_days=int(origin + 1))
+        evidence.drivers = drivers[explained.index(k)] if k in explained else []
+        level = float(one.level[0])
+        results.append(_assemble(request, panel, points[k] * level, level, model.residuals, evidence))
+    return results
+
+
+def _batch_drivers(model: ForecastModel, rows: list[FeatureRows]) -> list[list[Driver]]:
+    """The drivers of several series' feature rows from one SHAP call."""
+    if not rows:
+        return []
+    spec = model.config.spec()
+    dmatrix = _matrix(spec, np.concatenate([one.matrix for one in rows]))
+    contributions = model.predict(dmatrix, contributions=True)
+    bounds = np.cumsum([0, *(len(one.level) for one in rows)])
+    return [
+        _drivers(model, one, contributions[start:end])
+        for one, start, end in zip(rows, bounds[:-1], bounds[1:], strict=True)
+    ]
 
 
 def seasonal_naive(

@@ -123,8 +123,7 @@ class LateRiskModel(BaseModel):
     @classmethod
     def load(cls, folder: Path) -> "LateRiskModel":
         """Read a model written by `save`, with the registry version when the folder has registry metadata."""
-        booster = xgb.Booster()
-        booster.load_model(folder / "late_risk.ubj")
+        booster = xgb.Booster(model_file=folder / "late_risk.ubj", params={"nthread": 1})  # one thread per request
         version = registry.registered_version(folder)
         spec = json.loads((folder / "late_risk.json").read_text())
         return cls.model_validate({**spec, "booster": booster, "registered_version": version})

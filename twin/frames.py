@@ -43,6 +43,27 @@ def demand_frame(session: Session) -> pd.DataFrame:
     return frame
 
 
+def sku_demand_frame(session: Session, sku: str) -> pd.DataFrame:
+    """One SKU's daily demand at every DC, by DC and day (days as dates), with the day's holiday and event."""
+    return _frame(
+        session,
+        select(
+            m.DemandHistory.sku,
+            m.DemandHistory.location,
+            m.DemandHistory.day,
+            m.DemandHistory.units,
+            m.DemandHistory.price,
+            m.DemandHistory.promo,
+            m.DemandHistory.unmet,
+            m.CalendarDay.holiday,
+            m.CalendarDay.event,
+        )
+        .join(m.CalendarDay, m.CalendarDay.day == m.DemandHistory.day, isouter=True)
+        .where(m.DemandHistory.sku == sku)
+        .order_by(m.DemandHistory.location, m.DemandHistory.day),
+    )
+
+
 def shipment_frame(session: Session, ids: list[str] | None = None, status: str | None = None) -> pd.DataFrame:
     """One row per shipment (all, those in `ids`, or those with `status`) with lane, carrier, slack, scan delay,
     conditions and outcome; only the chosen shipments' scans and region-days are read."""
