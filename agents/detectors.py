@@ -18,6 +18,7 @@ COVER_DAYS_TRIGGER = 3.0  # SOP-STOCK-01: less than the 3-day replenishment lead
 SPIKE_RATIO = 2.2  # the last 3 days against the same weekdays of the 4 weeks before them
 SPIKE_SIGMAS = 3.0  # and beyond 3 standard deviations of a 3-day total
 OVERDISPERSION = 8.0  # daily demand variance = mean + mean^2 / 8 (negative binomial)
+ID_BATCH = 500  # external ids looked up per query, well under every database's limit of bound parameters
 
 
 def _detector_id(kind: ExceptionType, key: str, day: str) -> str:
@@ -25,16 +26,22 @@ def _detector_id(kind: ExceptionType, key: str, day: str) -> str:
     return f"detector:{kind.value}:{key}:{day}"
 
 
-def _known(tb: Toolbox) -> tuple[set[tuple[str, str]], set[str]]:
-    """(type, reference) of the exceptions still open, and every external id already taken in."""
+def _known(tb: Toolbox, external_ids: list[str]) -> tuple[set[tuple[str, str]], set[str]]:
+    """(type, reference) of the exceptions still open, and which of `external_ids` were already taken in."""
     with tb.session() as session:
-        rows = session.execute(
-            select(
-                m.ExceptionRecord.type, m.ExceptionRecord.refs, m.ExceptionRecord.status, m.ExceptionRecord.external_id
-            )
+        still_open = session.execute(
+            select(m.ExceptionRecord.type, m.ExceptionRecord.refs).where(m.ExceptionRecord.status == "open")
         ).all()
-    open_refs = {(kind, value) for kind, refs, status, _ in rows if status == "open" for value in (refs or {}).values()}
-    return open_refs, {external_id for *_, external_id in rows if external_id}
+        taken = {
+            external_id
+            for start in range(0, len(external_ids), ID_BATCH)
+            for external_id in session.execute(
+                select(m.ExceptionRecord.external_id).where(
+                    m.ExceptionRecord.external_id.in_(external_ids[start : start + ID_BATCH])
+                )
+            ).scalars()
+        }
+    return {(kind, value) for kind, refs in still_open for value in (refs or {}).values()}, taken
 
 
 def _surge(recent: float, baseline: float) -> bool:
@@ -48,8 +55,7 @@ def _surge(recent: float, baseline: float) -> bool:
 def late_shipments(tb: Toolbox) -> list[ExceptionIn]:
     """In-transit shipments whose late risk reaches the trigger."""
     with tb.session() as session:
-        ids = list(session.exec(select(m.Shipment.id).where(m.Shipment.status == "in_transit")).scalars())
-        frame = frames.shipment_frame(session, ids=ids)
+        frame = frames.shipment_frame(session, status="in_transit")
     if frame.empty:
         return []
     day = tb.now().date().isoformat()
@@ -150,8 +156,8 @@ def trucks(tb: Toolbox) -> list[ExceptionIn]:
 
 def detect(tb: Toolbox) -> list[ExceptionIn]:
     """Every exception the detectors raise now, leaving out those already open or already raised today."""
-    open_refs, taken = _known(tb)
     found = late_shipments(tb) + stock_positions(tb) + trucks(tb)
+    open_refs, taken = _known(tb, [e.external_id for e in found])
     return [
         e
         for e in found

@@ -142,7 +142,7 @@ class LateRiskModel(BaseModel):
 
     def raw_scores(self, features: pd.DataFrame) -> np.ndarray:
         """Uncalibrated classifier scores of model inputs."""
-        return self.booster.predict(xgb.DMatrix(features, enable_categorical=True))
+        return self.booster.predict(xgb.DMatrix(features, enable_categorical=True, nthread=1))
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Calibrated P(late) of `shipment_frame` rows."""

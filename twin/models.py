@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -100,6 +100,7 @@ class RegionCondition(SQLModel, table=True):
 class Order(SQLModel, table=True):
     """A customer order served from one DC."""
 
+    __table_args__ = (Index("ix_order_dc_status_promised_date", "dc", "status", "promised_date"),)
     id: str = Field(primary_key=True)
     customer: str = Field(foreign_key="location.code", index=True)
     dc: str = Field(foreign_key="location.code", index=True)
@@ -153,6 +154,7 @@ class CarrierLane(SQLModel, table=True):
 class Shipment(SQLModel, table=True):
     """A shipment of an order from a DC to a customer, by a carrier or an own truck."""
 
+    __table_args__ = (Index("ix_shipment_shipped_at_carrier_lane", "shipped_at", "carrier", "lane"),)  # weekly loads
     id: str = Field(primary_key=True)
     order_id: str | None = Field(default=None, foreign_key="order.id", index=True)
     origin: str = Field(foreign_key="location.code", index=True)
