@@ -254,7 +254,7 @@ def carrier_capacity(tb: Toolbox, refs: Refs, cut_pct: float | None = None) -> P
         own = store.carrier_lanes(session, carrier=carrier.code, lane=refs.lane)
         lanes = {lane.code: lane for lane in session.exec(m.Lane.__table__.select()).all()}
         offers = {offer.lane: store.carrier_lanes(session, lane=offer.lane) for offer in own}
-        remaining = store.remaining_capacity(session, now)
+        remaining = store.remaining_capacity(session, now, week)
         price = rates(session)
     assumed = cut_pct is None
     cut = 100.0 if assumed else cut_pct

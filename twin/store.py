@@ -265,10 +265,13 @@ def booked_loads(session: Session, moment: datetime) -> dict[str, float]:
     return {carrier: float(loads) for carrier, loads in rows}
 
 
-def remaining_capacity(session: Session, moment: datetime) -> dict[str, float]:
-    """Each carrier's weekly capacity left: capacity less its usual weekly loads and this week's bookings."""
+def remaining_capacity(
+    session: Session, moment: datetime, usual: dict[tuple[str, str], float] | None = None
+) -> dict[str, float]:
+    """Each carrier's weekly capacity left: capacity less its usual weekly loads (`weekly_loads`, read unless given)
+    and this week's bookings."""
     used: dict[str, float] = {}
-    for (carrier, _lane), loads in weekly_loads(session, moment).items():
+    for (carrier, _lane), loads in (weekly_loads(session, moment) if usual is None else usual).items():
         used[carrier] = used.get(carrier, 0.0) + loads
     for carrier, loads in booked_loads(session, moment).items():
         used[carrier] = used.get(carrier, 0.0) + loads

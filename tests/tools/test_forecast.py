@@ -177,3 +177,17 @@ def test_a_days_forecast_is_the_same_whatever_horizon_is_asked(noisy):
     short, long = (fc.forecast(model, frame, series, days, as_of) for days in (7, model.config.max_horizon))
     assert [day.p50 for day in short.days] == [day.p50 for day in long.days[:7]]
     assert short.total.p50 == pytest.approx(sum(day.p50 for day in long.days[:7]))
+
+
+def test_several_series_in_one_call_are_forecast_as_each_alone(noisy):
+    model, frame = noisy
+    every = [{"sku": sku, "location": dc} for sku in ("SKU-0001", "SKU-0002") for dc in ("DC-DAL", "DC-HOU")]
+    as_of = START + timedelta(days=239)
+    together = fc.forecasts(model, frame, every, 10, as_of, explain=[every[2]])
+    for series, batched in zip(every, together, strict=True):
+        alone = fc.forecast(model, frame[(frame["sku"] == series["sku"])], series, 10, as_of)
+        assert batched.series == series
+        assert batched.model_dump(exclude={"evidence"}) == alone.model_dump(exclude={"evidence"})
+        explained = series == every[2]
+        assert batched.evidence.drivers == (alone.evidence.drivers if explained else [])
+        assert batched.evidence.model_dump(exclude={"drivers"}) == alone.evidence.model_dump(exclude={"drivers"})
