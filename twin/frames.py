@@ -1,7 +1,7 @@
 """History of the twin as pandas frames, the training and scoring input of the models."""
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlmodel import Session
 
 from twin import models as m
@@ -21,9 +21,9 @@ def _utc(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     return frame
 
 
-def demand_frame(session: Session) -> pd.DataFrame:
-    """Daily units per SKU and DC with price, promotion, holiday and event."""
-    statement = (
+def _demand(*where) -> Select:
+    """Daily units per SKU and DC with price, promotion, holiday and event, by SKU, DC and day."""
+    return (
         select(
             m.DemandHistory.sku,
             m.DemandHistory.location,
@@ -35,9 +35,14 @@ def demand_frame(session: Session) -> pd.DataFrame:
             m.CalendarDay.event,
         )
         .join(m.CalendarDay, m.CalendarDay.day == m.DemandHistory.day, isouter=True)
+        .where(*where)
         .order_by(m.DemandHistory.sku, m.DemandHistory.location, m.DemandHistory.day)
     )
-    frame = _frame(session, statement)
+
+
+def demand_frame(session: Session) -> pd.DataFrame:
+    """Daily units per SKU and DC with price, promotion, holiday and event."""
+    frame = _frame(session, _demand())
     frame["day"] = pd.to_datetime(frame["day"])
     frame["promo"] = frame["promo"].astype(bool)
     return frame
@@ -45,23 +50,7 @@ def demand_frame(session: Session) -> pd.DataFrame:
 
 def sku_demand_frame(session: Session, sku: str) -> pd.DataFrame:
     """One SKU's daily demand at every DC, by DC and day (days as dates), with the day's holiday and event."""
-    return _frame(
-        session,
-        select(
-            m.DemandHistory.sku,
-            m.DemandHistory.location,
-            m.DemandHistory.day,
-            m.DemandHistory.units,
-            m.DemandHistory.price,
-            m.DemandHistory.promo,
-            m.DemandHistory.unmet,
-            m.CalendarDay.holiday,
-            m.CalendarDay.event,
-        )
-        .join(m.CalendarDay, m.CalendarDay.day == m.DemandHistory.day, isouter=True)
-        .where(m.DemandHistory.sku == sku)
-        .order_by(m.DemandHistory.location, m.DemandHistory.day),
-    )
+    return _frame(session, _demand(m.DemandHistory.sku == sku))
 
 
 def shipment_frame(session: Session, ids: list[str] | None = None, status: str | None = None) -> pd.DataFrame:

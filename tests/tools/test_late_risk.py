@@ -145,7 +145,9 @@ def test_historical_rate_baseline_shrinks_to_lane_then_overall():
 
 def test_a_batch_scores_each_shipment_as_alone(history, model):
     rows = history.iloc[[950, 951, 952]]
-    what_ifs = pd.concat([rows, rows.assign(carrier="CAR-METRO", slack_hours=rows["slack_hours"] + 3)], ignore_index=True)
+    what_ifs = pd.concat(
+        [rows, rows.assign(carrier="CAR-METRO", slack_hours=rows["slack_hours"] + 3)], ignore_index=True
+    )
     batched = score_shipments(model, what_ifs)
     alone = [score_shipments(model, what_ifs.iloc[[k]])[0] for k in range(len(what_ifs))]
     assert [risk.model_dump() for risk in batched] == [risk.model_dump() for risk in alone]

@@ -93,10 +93,10 @@ def test_sku_demand_frame_holds_the_stored_days_with_their_calendar(engine):
         ).all()
         calendar = {day.day: day for day in session.exec(select(m.CalendarDay)).all()}
     expected = [
-        (r.sku, r.location, r.day, r.units, r.price, r.promo, r.unmet, getattr(calendar.get(r.day), "holiday", None))
+        (r.sku, r.location, r.day, r.units, r.price, r.promo, getattr(calendar.get(r.day), "holiday", None))
         for r in stored
     ]
-    columns = ["sku", "location", "day", "units", "price", "promo", "unmet", "holiday"]
+    columns = ["sku", "location", "day", "units", "price", "promo", "holiday"]
     actual = frame[columns].astype(object).where(frame[columns].notna(), None)
     assert [tuple(row) for row in actual.itertuples(index=False)] == expected
     assert frame["holiday"].notna().any()
