@@ -1,14 +1,14 @@
 """read indexes: carrier loads by week, open orders of a DC
 
 Revision ID: 0006
-Revises: 0005
+Revises: 0007
 """
 
 from alembic import op
 
 
 revision = '0006'
-down_revision = '0005'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
