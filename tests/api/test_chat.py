@@ -17,7 +17,8 @@ def sse(client: TestClient, body: dict) -> list[tuple[str, dict]]:
     events = []
     for block in response.text.strip().split("\n\n"):
         fields = dict(line.split(": ", 1) for line in block.splitlines() if not line.startswith(":"))
-        events.append((fields["event"], json.loads(fields["data"])))
+        if fields:  # a block of comments only is the stream's keep-alive ping
+            events.append((fields["event"], json.loads(fields["data"])))
     return events
 
 
