@@ -215,19 +215,28 @@ def fresh(decision: Decision, exception: ExceptionIn) -> Decision:
     return decision
 
 
-def latency(settings: Settings, per_type: int, label: str = "latency") -> list[Latency]:
-    """Warm decisions of every type in one process, timed plainly and again under the profiler for tool time.
-    A decision left waiting for approval is rejected after its timing, so its subject is free for the next case."""
+class Timed(BaseModel):
+    """One timed decision: its wall seconds, the seconds spent in tools (when profiled) and whether it re-planned."""
+
+    wall: float
+    tool: float | None = None
+    replan: bool
+
+
+def timed_decisions(settings: Settings, per_type: int, label: str, profiled: bool) -> dict[ExceptionType, list[Timed]]:
+    """Warm decisions of every type in one process on a fresh copy of the twin, each under the profiler when
+    `profiled`. A decision left waiting for approval is rejected after its timing, so its subject is free again."""
     from graph.desk import open_desk
     from graph.state import Verdict
 
-    results = []
+    timed: dict[ExceptionType, list[Timed]] = {}
     with scratch_copy(settings) as private, open_desk(private) as desk:
         with desk.toolbox.session() as session:
             cases = exceptions(session, per_type)
 
-        def decide(exception: ExceptionIn, profile: cProfile.Profile | None = None) -> tuple[float, Decision]:
+        def decide(exception: ExceptionIn) -> Timed:
             """One timed decision, then the reset of its subject."""
+            profile = cProfile.Profile() if profiled else None
             start = time.perf_counter()
             if profile:
                 profile.enable()
@@ -237,38 +246,46 @@ def latency(settings: Settings, per_type: int, label: str = "latency") -> list[L
             elapsed = time.perf_counter() - start
             if decision.status in OPEN_STATUSES:
                 desk.resume(decision.decision_id, Verdict(verdict="reject", actor="bench", reason="benchmark reset"))
-            return elapsed, fresh(decision, exception)
+            return Timed(
+                wall=elapsed,
+                tool=tool_seconds(profile) if profile else None,
+                replan=replanned(fresh(decision, exception)),
+            )
 
         for kind, items in cases.items():
-            warm, *timed = items
+            warm, *rest = items
             decide(warm)
-            walls, tools, replans = [], [], []
-            for n, exception in enumerate(timed, 1):
-                profile = cProfile.Profile()
-                elapsed, decision = decide(exception, profile)
-                walls.append(elapsed)
-                tools.append(tool_seconds(profile))
-                replans.append(replanned(decision))
-                if n % 5 == 0 or n == len(timed):
-                    say(f"{label}: {kind.value} {n}/{len(timed)}")
-            results.append(summarise(kind, walls, tools, replans))
-    return results
+            timed[kind] = []
+            for n, exception in enumerate(rest, 1):
+                timed[kind].append(decide(exception))
+                if n % 5 == 0 or n == len(rest):
+                    say(f"{label}: {kind.value} {n}/{len(rest)}")
+    return timed
 
 
-def summarise(kind: ExceptionType, walls: list[float], tools: list[float], replans: list[bool]) -> Latency:
-    """The latency row of one type from its decisions' wall and tool seconds and whether each re-planned."""
-    plain = [wall for wall, replan in zip(walls, replans, strict=True) if not replan]
-    with_replan = [wall for wall, replan in zip(walls, replans, strict=True) if replan]
+def latency(settings: Settings, per_type: int, label: str = "latency") -> list[Latency]:
+    """Warm decisions of every type timed plainly, then the same cases on a fresh copy under the profiler for the
+    time spent in tools (the profiler slows both, so the ratio compares profiled times with each other)."""
+    plain = timed_decisions(settings, per_type, label, profiled=False)
+    profiled = timed_decisions(settings, per_type, f"{label} (profiled)", profiled=True)
+    return [summarise(kind, plain[kind], profiled[kind]) for kind in plain]
+
+
+def summarise(kind: ExceptionType, plain: list[Timed], profiled: list[Timed]) -> Latency:
+    """The latency row of one type: wall times from the plain run, tool share from the profiled run."""
+    walls = [case.wall for case in plain]
+    without = [case.wall for case in plain if not case.replan]
+    with_replan = [case.wall for case in plain if case.replan]
     return Latency(
         type=kind,
         decisions=len(walls),
         median_ms=_ms(np.median(walls)),
         p95_ms=_ms(np.percentile(walls, 95)),
-        tool_median_ms=_ms(np.median(tools)),
-        whole_over_tool=round(float(np.median(np.array(walls) / np.maximum(tools, 1e-6))), 2),
+        tool_median_ms=_ms(np.median([case.tool for case in profiled])),
+        whole_over_tool=round(float(np.median([case.wall / max(case.tool, 1e-6) for case in profiled])), 2),
         replans=len(with_replan),
-        plain_median_ms=_ms(np.median(plain)) if plain else None,
-        plain_p95_ms=_ms(np.percentile(plain, 95)) if plain else None,
+        plain_median_ms=_ms(np.median(without)) if without else None,
+        plain_p95_ms=_ms(np.percentile(without, 95)) if without else None,
         replan_p95_ms=_ms(np.percentile(with_replan, 95)) if with_replan else None,
     )
 

