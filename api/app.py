@@ -28,6 +28,10 @@ logger = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for the given settings (the environment's by default)."""
     settings = settings or get_settings()
+    if settings.queue:
+        from graph.queue import TaskQueue
+
+        TaskQueue(settings)  # refuses a database that cannot hold the queue, before anything starts
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -49,8 +53,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 app.state.desk_error = f"cannot be loaded: {type(error).__name__}: {error}"[:300]
                 logger.error("models under %s %s: decisions are off", settings.models_dir, app.state.desk_error)
             await stack.enter_async_context(delivery_loop(engine, app.state.secret_box))
-            await stack.enter_async_context(detection_loop(app.state.desk, settings.detect_interval_s))
-            await stack.enter_async_context(recovery_loop(app.state.desk, settings.sweep_interval_s))
+            periodic = None if settings.queue else app.state.desk  # with a queue, the workers run them
+            await stack.enter_async_context(detection_loop(periodic, settings.detect_interval_s))
+            await stack.enter_async_context(recovery_loop(periodic, settings.sweep_interval_s))
             yield
         engine.dispose()
 

@@ -101,7 +101,7 @@ def handle(
     from pydantic import ValidationError
 
     from agents.schemas import ExceptionIn
-    from graph.desk import open_desk
+    from graph.desk import DecisionPending, open_desk
     from twin.settings import get_settings
 
     text = sys.stdin.read() if source == "-" else _read(source)
@@ -113,7 +113,11 @@ def handle(
             console.print(f"error: {where}: {problem['msg']}")
         raise typer.Exit(2) from error
     with open_desk(get_settings(), database()) as desk:
-        decision = desk.submit(exception, actor="cli")
+        try:
+            decision = desk.submit(exception, actor="cli")
+        except DecisionPending as error:
+            console.print(f"error: {error}; with YM_QUEUE set, is a `yardmaster worker` running?")
+            raise typer.Exit(1) from error
     typer.echo(decision.model_dump_json(indent=2))
 
 
@@ -175,10 +179,36 @@ def serve(
     import uvicorn
 
     from api.app import create_app
+    from graph.queue import QueueMisconfigured
     from twin.settings import get_settings
 
     settings = get_settings()
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+    try:
+        service = create_app(settings)
+    except QueueMisconfigured as error:
+        console.print(f"error: {error}")
+        raise typer.Exit(2) from error
+    uvicorn.run(service, host=host or settings.host, port=port or settings.port)
+
+
+@app.command()
+def worker(
+    concurrency: int = typer.Option(1, "--concurrency", min=1, max=32, help="Jobs this process runs at once."),
+) -> None:
+    """Take decisions, detector passes, outcome checks and recovery sweeps from the queue (YM_QUEUE=procrastinate);
+    run as many worker processes, on as many machines, as the load needs."""
+    from api.worker import run_worker
+    from graph.queue import QueueMisconfigured
+
+    settings = get_settings()
+    if settings.queue is None:
+        console.print("error: YM_QUEUE is not set; a worker serves the queue (YM_QUEUE=procrastinate)")
+        raise typer.Exit(2)
+    try:
+        run_worker(settings, concurrency)
+    except QueueMisconfigured as error:
+        console.print(f"error: {error}")
+        raise typer.Exit(2) from error
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

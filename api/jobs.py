@@ -43,12 +43,14 @@ async def every(
             await task
 
 
-def detector_pass(desk: Desk) -> None:
-    """Raise and handle new exceptions, then check the outcomes of executed decisions."""
+def detector_pass(desk: Desk) -> int:
+    """Raise and handle new exceptions (with a queue: enqueue them), then check the outcomes of executed decisions;
+    how many exceptions were raised."""
     from agents.outcomes import record_outcomes
 
-    desk.detect()
+    raised = desk.raise_detected() if desk.queue else desk.detect()
     record_outcomes(desk.toolbox)
+    return len(raised)
 
 
 def detection_loop(desk: Desk | None, interval_s: float) -> AbstractAsyncContextManager[None]:

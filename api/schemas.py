@@ -61,9 +61,12 @@ class ExceptionOut(BaseModel):
         description="The earlier open exception on the same subject that this "
         "one was merged into (its decision answers both).",
     )
-    intake: Literal["received", "deciding", "decided"] = Field(
-        "decided", description="`deciding` while its decision is being made (also again after a crash)."
+    intake: Literal["received", "deciding", "decided", "failed"] = Field(
+        "decided",
+        description="`received` while its decision waits in the queue, `deciding` while it is being made (also "
+        "again after a crash), `failed` when every try of a queued decision failed (see `failure`).",
     )
+    failure: str | None = Field(None, description="Why the queued decision failed every try (`intake` `failed`).")
 
 
 class DecisionSummary(BaseModel):

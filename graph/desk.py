@@ -3,11 +3,15 @@
 import logging
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.types import Command
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -20,7 +24,7 @@ from graph import facts, intake
 from graph.build import build_graph
 from graph.checkpoint import open_checkpointer
 from graph.faults import fault_point
-from graph.intake import ClaimLost, Fence, IdempotencyMismatch
+from graph.intake import ClaimLost, Fence, IdempotencyMismatch, TakenIn
 from graph.nodes import decision_id_for
 from graph.precedents import BackgroundIndexer, index_pending
 from graph.records import audit, conclude, exception_refs
@@ -28,10 +32,14 @@ from graph.state import DeskState, Verdict
 from twin import models as m
 from twin.settings import Settings
 
+if TYPE_CHECKING:
+    from graph.queue import TaskQueue
+
 logger = logging.getLogger(__name__)
 POLL_S = 0.2
 MAX_ATTEMPTS = 5  # a process that ran the graph and found it undecided takes it over again only this often
 SWEEP_BATCH = 50
+BACKGROUND_DECISIONS = 8  # threads deciding in process for answers that outlive their request's wait
 
 __all__ = ["DecisionConflict", "DecisionNotFound", "DecisionPending", "Desk", "IdempotencyMismatch", "open_desk"]
 
@@ -49,27 +57,77 @@ class DecisionPending(RuntimeError):
 
 
 class Desk:
-    """One compiled graph over one toolbox and the process's checkpointer."""
+    """One compiled graph over one toolbox and the process's checkpointer; with a task queue, intake enqueues each
+    decision for the workers instead of making it in process."""
 
-    def __init__(self, toolbox: Toolbox, checkpointer: BaseCheckpointSaver, background_indexing: bool = True) -> None:
+    def __init__(
+        self,
+        toolbox: Toolbox,
+        checkpointer: BaseCheckpointSaver,
+        background_indexing: bool = True,
+        queue: "TaskQueue | None" = None,
+    ) -> None:
         self.toolbox = toolbox
         self.settings: Settings = toolbox.settings
         self.graph = build_graph(checkpointer)
         self.indexer = BackgroundIndexer() if background_indexing else None  # precedents after commit, off the way
+        self.queue = queue
+        self._background = ThreadPoolExecutor(BACKGROUND_DECISIONS, thread_name_prefix="decide")
+
+    def close(self) -> None:
+        """Stop taking background work (what is left is claimed in the database, the sweep finishes it); wait for
+        the precedent indexing in flight."""
+        self._background.shutdown(wait=False, cancel_futures=True)
+        if self.indexer is not None:
+            self.indexer.wait()
 
     # --- intake -------------------------------------------------------------------------------------------------
 
     def submit(self, exception: ExceptionIn, actor: str = "system", idempotency_key: str | None = None) -> Decision:
         """Handle an exception once: a retry (same key or external id) or a duplicate gets the decision already made."""
-        taken = self._take_in(exception, actor, idempotency_key)
+        taken = self.take_in(exception, actor, idempotency_key)
         fault_point("intake.stored")
         if taken.fence:
             return self._decide(taken.fence, exception, actor)
-        decision = self.wait_for_decision(taken.duplicate_of or taken.exception_id)
+        if self.queue:
+            decision = self._queued_decision(taken)
+        else:
+            decision = self.wait_for_decision(taken.duplicate_of or taken.exception_id)
         return decision.model_copy(update={"duplicate_of": taken.duplicate_of}) if taken.duplicate_of else decision
 
-    def _take_in(self, exception: ExceptionIn, actor: str, idempotency_key: str | None) -> intake.TakenIn:
-        """Store the exception (or find it stored) in one transaction; a same-key race stores it once."""
+    def _queued_decision(self, taken: TakenIn) -> Decision:
+        """The decision the workers make on a queued exception, within the decision wait."""
+        decision = self.await_decision(taken.duplicate_of or taken.exception_id, self.settings.decision_wait_s)
+        if decision is None:
+            raise DecisionPending(f"exception {taken.exception_id} is queued and not decided yet")
+        return decision
+
+    def answer(
+        self, exception: ExceptionIn, actor: str, idempotency_key: str | None, wait_s: float
+    ) -> tuple[TakenIn, Decision | None]:
+        """Take an exception in and wait up to `wait_s` for its decision (None when it is not ready by then; in
+        process, the decision goes on in a background thread)."""
+        taken = self.take_in(exception, actor, idempotency_key)
+        fault_point("intake.stored")
+        target = taken.duplicate_of or taken.exception_id
+        decision = None if taken.fence else self.await_decision(target, wait_s if self.queue else 0)
+        if decision is None and self.queue is None:
+            future: Future[Decision] = (
+                self._background.submit(self._decide, taken.fence, exception, actor)
+                if taken.fence
+                else self._background.submit(self.wait_for_decision, target)
+            )
+            try:
+                decision = future.result(timeout=wait_s)
+            except (FutureTimeout, DecisionPending):
+                decision = None
+        if decision is not None and taken.duplicate_of:
+            decision = decision.model_copy(update={"duplicate_of": taken.duplicate_of})
+        return taken, decision
+
+    def take_in(self, exception: ExceptionIn, actor: str, idempotency_key: str | None) -> TakenIn:
+        """Store the exception (or find it stored) in one transaction, with its queued decision in queue mode; a
+        same-key race stores it once."""
         for attempt in range(2):
             with self.toolbox.session() as session:
                 try:
@@ -80,7 +138,9 @@ class Desk:
                         idempotency_key,
                         self.settings.claim_lease_s,
                         self.settings.duplicate_window_h,
+                        claimed=self.queue is None,
                     )
+                    self._enqueue(session, taken)
                     session.commit()
                     return taken
                 except IntegrityError:
@@ -89,8 +149,35 @@ class Desk:
                         raise
         raise AssertionError("unreachable")
 
+    def _enqueue(self, session: Session, taken: TakenIn) -> None:
+        """In queue mode, defer the decision of a newly stored exception in the transaction that stores it."""
+        if self.queue and taken.new:
+            record = session.get(m.ExceptionRecord, taken.exception_id)
+            self.queue.defer_decision(session, record.id, record.refs or {})
+
+    def await_decision(self, exception_id: str, wait_s: float) -> Decision | None:
+        """The exception's decision once made (by any process), waiting up to `wait_s`; None if not ready by then
+        or if its queued decision failed."""
+        deadline = time.monotonic() + wait_s
+        pause = 0.05
+        while True:
+            with self.toolbox.session() as session:
+                record = session.get(m.ExceptionRecord, exception_id)
+                if record.intake == "decided":
+                    return self._latest(session, exception_id)
+            if record.intake == "failed" or time.monotonic() >= deadline:
+                return None
+            time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+            pause = min(2 * pause, POLL_S)
+
     def _decide(self, fence: Fence, exception: ExceptionIn, actor: str) -> Decision:
         """Run (or continue, after a crash) the graph of an exception this process has claimed."""
+        self._run(fence, exception, actor)
+        self._index_soon()
+        return self.wait_for_decision(fence.row_id, MAX_ATTEMPTS)
+
+    def _run(self, fence: Fence, exception: ExceptionIn, actor: str) -> bool:
+        """Run the graph under the claim; False when another process took the exception over meanwhile."""
         config = self._config(fence.row_id, fence)
         snapshot = self.graph.get_state(config)
         try:
@@ -101,8 +188,56 @@ class Desk:
                 self.graph.invoke(None, config, context=self.toolbox)
         except ClaimLost:
             logger.warning("exception %s was taken over by another process", fence.row_id)
+            return False
+        return True
+
+    # --- queued decisions (workers) -----------------------------------------------------------------------------
+
+    def decide_queued(self, exception_id: str) -> Decision | None:
+        """A worker's turn at a queued exception: claim it and decide it; None when it is decided or held by a live
+        process. On failure the claim is given back for the retry."""
+        with self.toolbox.session() as session:
+            fence = intake.claim_exception(session, exception_id, self.settings.claim_lease_s)
+            record = session.get(m.ExceptionRecord, exception_id)
+            session.commit()
+        if fence is None:
+            return None
+        try:
+            if not self._run(fence, intake.exception_in(record), record.actor):
+                return None
+        except Exception:
+            self._give_back(fence)
+            raise
         self._index_soon()
-        return self.wait_for_decision(fence.row_id, MAX_ATTEMPTS)
+        with self.toolbox.session() as session:
+            if session.get(m.ExceptionRecord, exception_id).intake != "decided":
+                raise RuntimeError(f"the graph of {exception_id} ended without a decision")
+            return self._latest(session, exception_id)
+
+    def _give_back(self, fence: Fence) -> None:
+        """Release a claim whose run failed, so that the job's retry (or the sweep) can claim the exception again."""
+        table = m.ExceptionRecord
+        with self.toolbox.session() as session:
+            session.execute(
+                update(table)
+                .where(table.id == fence.row_id, table.claim == fence.token, table.intake.in_(intake.UNDECIDED))
+                .values(claim=None, lease_until=None, intake="received")
+            )
+            session.commit()
+
+    def fail_queued(self, exception_id: str, error: BaseException) -> None:
+        """Mark an exception whose queued decision failed every try `failed` (audited), for a person to look at."""
+        table = m.ExceptionRecord
+        failure = f"{type(error).__name__}: {error}"[:500]
+        with self.toolbox.session() as session:
+            marked = session.execute(
+                update(table)
+                .where(table.id == exception_id, table.intake.in_(intake.UNDECIDED), intake.lapsed(table))
+                .values(intake="failed", failure=failure, claim=None, lease_until=None)
+            ).rowcount
+            if marked:
+                audit(session, "exception.failed", "worker", exception_id, failure=failure)
+            session.commit()
 
     def _index_soon(self) -> None:
         """Have the background thread index the precedents of the decisions just stored."""
@@ -244,7 +379,10 @@ class Desk:
             exception.status = "closed"  # no longer open: the fresh exception on its subject is not a duplicate
             session.add(exception)
             session.flush()
-            taken = intake.take_in(session, fresh_in, verdict.actor, None, self.settings.claim_lease_s, 0)
+            taken = intake.take_in(
+                session, fresh_in, verdict.actor, None, self.settings.claim_lease_s, 0, claimed=self.queue is None
+            )
+            self._enqueue(session, taken)
             old = Decision.model_validate(record.payload).model_copy(
                 update={"status": "superseded", "superseded_by": decision_id_for(taken.exception_id)}
             )
@@ -268,7 +406,8 @@ class Desk:
                 self.toolbox.models.versions(),
             )
             session.commit()
-        self._decide(taken.fence, fresh_in, verdict.actor)
+        if taken.fence:  # in queue mode the fresh exception's decision was enqueued with it
+            self._decide(taken.fence, fresh_in, verdict.actor)
         return old
 
     # --- expiry and recovery ------------------------------------------------------------------------------------
@@ -311,20 +450,25 @@ class Desk:
     def sweep(self) -> dict[str, int]:
         """Decide exceptions whose process died, finish verdicts left midway, expire overdue decisions, and index
         precedents left pending."""
-        done = {"decided": 0, "verdicts": 0, "expired": 0}
+        done = {"decided": 0, "requeued": 0, "verdicts": 0, "expired": 0}
         now = datetime.now(UTC)
         with self.toolbox.session() as session:
             stranded = session.exec(
-                select(m.ExceptionRecord.id)
-                .where(m.ExceptionRecord.intake != "decided", intake.lapsed(m.ExceptionRecord))
+                select(m.ExceptionRecord)
+                .where(m.ExceptionRecord.intake.in_(intake.UNDECIDED), intake.lapsed(m.ExceptionRecord))
                 .limit(SWEEP_BATCH)
             ).all()
+            if self.queue:  # a worker died holding it, or its job was lost: queue it again (at most one waits)
+                for record in stranded:
+                    done["requeued"] += self.queue.defer_decision(session, record.id, record.refs or {}) is not None
+                session.commit()
+                stranded = []
             waiting = session.exec(
                 select(m.DecisionRecord).where(m.DecisionRecord.status == "pending_approval").limit(10 * SWEEP_BATCH)
             ).all()
-        for exception_id in stranded:
+        for record in stranded:
             try:
-                self.wait_for_decision(exception_id)
+                self.wait_for_decision(record.id)
                 done["decided"] += 1
             except DecisionPending:
                 pass
@@ -348,8 +492,14 @@ class Desk:
         return fence is not None
 
     def detect(self) -> list[tuple[ExceptionIn, Decision]]:
-        """Run the detectors and handle every new exception they raise."""
-        return [(exception, self.submit(exception, actor="detector")) for exception in detectors.detect(self.toolbox)]
+        """Run the detectors and handle every new exception they raise (in queue mode: enqueue all, then wait)."""
+        if self.queue is None:
+            return [(e, self.submit(e, actor="detector")) for e in detectors.detect(self.toolbox)]
+        return [(e, self._queued_decision(taken)) for e, taken in self.raise_detected()]
+
+    def raise_detected(self) -> list[tuple[ExceptionIn, TakenIn]]:
+        """Run the detectors and take in every exception they raise, without deciding (queue mode: enqueued)."""
+        return [(e, self.take_in(e, "detector", None)) for e in detectors.detect(self.toolbox)]
 
     @staticmethod
     def _config(thread_id: str, fence: Fence | None = None) -> dict:
@@ -359,15 +509,20 @@ class Desk:
 
 @contextmanager
 def open_desk(settings: Settings, engine: Engine | None = None) -> Iterator[Desk]:
-    """The desk for the settings with its checkpointer, default policies in place; closes both after use."""
+    """The desk for the settings with its checkpointer (and task queue, if configured), default policies in place;
+    closes them after use."""
+    queue = None
+    if settings.queue:
+        from graph.queue import TaskQueue
+
+        queue = TaskQueue(settings)
     toolbox = open_toolbox(settings, engine)
     with toolbox.session() as session:
         ensure_defaults(session)
         session.commit()
     with open_checkpointer(settings) as checkpointer:
-        desk = Desk(toolbox, checkpointer)
+        desk = Desk(toolbox, checkpointer, queue)
         try:
             yield desk
         finally:
-            if desk.indexer is not None:
-                desk.indexer.wait()
+            desk.close()

@@ -17,6 +17,7 @@ from graph.records import audit
 from twin import models as m
 
 TABLES = {"exception": m.ExceptionRecord, "decision": m.DecisionRecord}
+UNDECIDED = ("received", "deciding")  # `failed`: a queued decision that failed every try waits for a person
 
 
 class IdempotencyMismatch(ValueError):
@@ -78,7 +79,7 @@ def claim_exception(session: Session, exception_id: str, lease_s: float) -> Fenc
         session,
         "exception",
         exception_id,
-        (table.intake != "decided") & lapsed(table),
+        table.intake.in_(UNDECIDED) & lapsed(table),
         lease_s,
         intake="deciding",
         attempts=table.attempts + 1,
@@ -144,12 +145,20 @@ class TakenIn(BaseModel):
     exception_id: str
     fence: Fence | None = None
     duplicate_of: str | None = None
+    new: bool = False  # stored now, to be decided (not a retry, not a duplicate)
 
 
 def take_in(
-    session: Session, exception: ExceptionIn, actor: str, idempotency_key: str | None, lease_s: float, window_h: float
+    session: Session,
+    exception: ExceptionIn,
+    actor: str,
+    idempotency_key: str | None,
+    lease_s: float,
+    window_h: float,
+    claimed: bool = True,
 ) -> TakenIn:
-    """Store an exception (the caller commits): new and claimed for deciding, or merged into an open one."""
+    """Store an exception (the caller commits): new and claimed for deciding by this process (else `received`, for
+    a worker to claim), or merged into an open one."""
     digest = request_hash(exception)
     earlier = stored(session, exception, idempotency_key)
     if earlier is not None:
@@ -167,7 +176,9 @@ def take_in(
         primary = open_on_subject(session, subject, window_h)
     now = datetime.now(UTC)
     exception_id = f"EXC-{uuid.uuid4().hex[:12].upper()}"
-    fence = None if primary else Fence(on="exception", row_id=exception_id, token=uuid.uuid4().hex, lease_s=lease_s)
+    fence = None
+    if claimed and not primary:
+        fence = Fence(on="exception", row_id=exception_id, token=uuid.uuid4().hex, lease_s=lease_s)
     session.add(
         m.ExceptionRecord(
             id=exception_id,
@@ -185,9 +196,9 @@ def take_in(
             subject=subject,
             duplicate_of=primary.id if primary else None,
             status="closed" if primary else "open",
-            intake="decided" if primary else "deciding",
+            intake="decided" if primary else ("deciding" if fence else "received"),
             claim=fence.token if fence else None,
-            attempts=0 if primary else 1,
+            attempts=1 if fence else 0,
             lease_until=now + timedelta(seconds=lease_s) if fence else None,
         )
     )
@@ -200,7 +211,9 @@ def take_in(
         source=exception.source,
         **({"duplicate_of": primary.id} if primary else {}),
     )
-    return TakenIn(exception_id=exception_id, fence=fence, duplicate_of=primary.id if primary else None)
+    return TakenIn(
+        exception_id=exception_id, fence=fence, duplicate_of=primary.id if primary else None, new=primary is None
+    )
 
 
 def exception_in(record: m.ExceptionRecord) -> ExceptionIn:

@@ -37,6 +37,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def ours(name: str | None, _type: str, _parents: dict) -> bool:
+    """Whether a schema object is the twin's: the task queue's tables belong to Procrastinate (migration 0008)."""
+    return not (name or "").startswith("procrastinate_")
+
+
 def alembic_config(engine: Engine) -> "Config":
     """An Alembic config pointing at the twin's migrations and this engine."""
     from alembic.config import Config

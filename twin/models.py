@@ -322,10 +322,11 @@ class ExceptionRecord(SQLModel, table=True):
     subject: str | None = Field(default=None, index=True)  # type and key references, for merging duplicates
     duplicate_of: str | None = Field(default=None, index=True)  # the exception this one was merged into
     decided_at: datetime | None = None  # when it was decided; later exceptions on its subject merge for a window
-    intake: str = Field(default="decided", index=True)  # received | deciding | decided
+    intake: str = Field(default="decided", index=True)  # received | deciding | decided | failed
     claim: str | None = None  # token of the process deciding it
     lease_until: datetime | None = None  # the claim lapses then (its process died) and anyone may take it over
     attempts: int = 0
+    failure: str | None = None  # why its queued decision failed every try (intake `failed`)
 
 
 class DecisionRecord(SQLModel, table=True):

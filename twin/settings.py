@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -61,6 +62,19 @@ class Settings(BaseSettings):
     default_pending_ttl_h: float = Field(24.0, gt=0, description="Hours a decision waits for approval by default.")
     fault_kill_at: str | None = Field(
         None, description="Testing only: SIGKILL the process on reaching this fault point (see graph/faults.py)."
+    )
+    queue: Literal["procrastinate"] | None = Field(
+        None,
+        description="`procrastinate`: the API enqueues decisions and periodic work for `yardmaster worker` processes "
+        "(needs a PostgreSQL database_url); unset: decisions are made in process.",
+    )
+    answer_wait_s: float = Field(
+        10.0,
+        ge=0,
+        description="Seconds POST /v1/exceptions waits for the decision before answering 202 with the exception's URL.",
+    )
+    decide_max_attempts: int = Field(
+        4, ge=1, le=20, description="Tries of a queued decision (with exponential backoff) before it is marked failed."
     )
     host: str = "127.0.0.1"
     port: int = 8000

@@ -2,8 +2,9 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, HTTPException, Query, Response, status
+from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from sqlalchemy import Row, Select, func, or_
 from sqlmodel import Session, select
 
@@ -13,7 +14,7 @@ from api.deps import DeskDep, SessionDep
 from api.metrics import MetricsDep
 from api.paging import Limit, Offset, Page, paginate
 from api.schemas import ExceptionOut
-from graph.desk import DecisionPending, IdempotencyMismatch
+from graph.desk import IdempotencyMismatch
 from twin import models as m
 
 router = APIRouter(prefix="/v1/exceptions", tags=["exceptions"])
@@ -51,7 +52,14 @@ def _already_taken_in(session: Session, exception: ExceptionIn, idempotency_key:
             "or a duplicate of an open exception on the same subject: its decision, "
             "with `duplicate_of`.",
         },
-        409: {"description": "The decision is still being made by another request; retry after `Retry-After` seconds."},
+        202: {
+            "model": ExceptionOut,
+            "description": "Taken in, and its decision is not ready within `YM_ANSWER_WAIT_S`: the exception as "
+            "stored; its decision follows (a `decision.made` webhook, and `decision_id` at the `Location` URL).",
+            "headers": {
+                "Location": {"description": "`/v1/exceptions/{id}` of the exception.", "schema": {"type": "string"}}
+            },
+        },
         422: {"description": "Invalid body, or an `Idempotency-Key` reused with another body."},
         503: {"description": "No trained models yet."},
     },
@@ -62,25 +70,29 @@ def post_exception(
     session: SessionDep,
     desk: DeskDep,
     metrics: MetricsDep,
+    request: Request,
     response: Response,
     idempotency_key: IdempotencyKey = None,
-) -> Decision:
-    """Report an exception; the desk classifies it, a specialist decides, and the policy gate executes or pauses it."""
+) -> Decision | JSONResponse:
+    """Report an exception; the desk classifies it, a specialist decides, and the policy gate executes or pauses it.
+    The answer is the decision when it is ready within the wait bound, else 202 with the exception."""
     retry = _already_taken_in(session, exception, idempotency_key)
     session.commit()  # ends the read and returns its connection: the desk's own sessions use the only one held
     try:
-        decision = desk.submit(exception, principal.name, idempotency_key)
+        taken, decision = desk.answer(
+            exception, principal.name, idempotency_key, request.app.state.settings.answer_wait_s
+        )
     except IdempotencyMismatch as error:
         raise RequestValidationError(
             [{"type": "value_error", "loc": ("header", "Idempotency-Key"), "msg": str(error), "input": idempotency_key}]
         ) from error
-    except DecisionPending as error:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT, f"{error}: retry shortly", headers={"Retry-After": "2"}
-        ) from error
     except Exception as error:
         metrics.count_error("submit", error)
         raise
+    if decision is None:
+        location = f"/v1/exceptions/{taken.exception_id}"
+        accepted = get_exception(taken.exception_id, session, principal)
+        return JSONResponse(accepted.model_dump(mode="json"), status.HTTP_202_ACCEPTED, {"Location": location})
     if retry or decision.duplicate_of:
         response.status_code = status.HTTP_200_OK
     else:

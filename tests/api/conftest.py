@@ -36,6 +36,7 @@ def api_client(seeded_url: str, trained_dir, tmp_path, monkeypatch) -> Iterator[
     """`api_client(role)`: a started app on this test's seeded database, sending a new key of the role
     named `test-<role>` (no key for None). The webhook loop is off unless YM_WEBHOOK_INTERVAL_S is set again."""
     monkeypatch.setenv("YM_WEBHOOK_INTERVAL_S", "0")
+    monkeypatch.setenv("YM_ANSWER_WAIT_S", "120")  # decisions in the answer, however loaded the machine
     monkeypatch.setenv("YM_WEBHOOK_ALLOW_PRIVATE", "1")
     monkeypatch.setenv("YM_WEBHOOK_SECRET_KEY", WEBHOOK_KEY)
     copy_trained(trained_dir, tmp_path)

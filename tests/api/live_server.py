@@ -33,6 +33,7 @@ class Server:
             "YM_WEBHOOK_INTERVAL_S": "0",
             "YM_DETECT_INTERVAL_S": "0",
             "YM_DB_POOL_TIMEOUT_S": "2",
+            "YM_ANSWER_WAIT_S": "120",
             **env,
         }
         self.process: subprocess.Popen | None = None

@@ -1,5 +1,7 @@
 """Tests of reporting, listing and reading exceptions through the HTTP API."""
 
+import time
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
@@ -105,12 +107,40 @@ def test_an_idempotency_key_reused_with_another_body_is_422_and_a_duplicate_answ
 def test_a_report_holds_one_database_connection_while_it_is_decided(api_client, monkeypatch):
     client = api_client("integrator")
     desk, pool = client.app.state.desk, client.app.state.engine.pool
-    held, submit = [], desk.submit
+    held, answer = [], desk.answer
 
     def counting(*args, **kwargs):
         held.append(pool.checkedout())
-        return submit(*args, **kwargs)
+        return answer(*args, **kwargs)
 
-    monkeypatch.setattr(desk, "submit", counting)
+    monkeypatch.setattr(desk, "answer", counting)
     assert client.post("/v1/exceptions", json=LATE, headers={"Idempotency-Key": "one-connection"}).status_code == 201
     assert held == [0]
+
+
+def test_a_decision_not_ready_within_the_wait_is_answered_202_then_finishes_in_the_background(
+    api_client, seeded_url, monkeypatch
+):
+    monkeypatch.setenv("YM_ANSWER_WAIT_S", "0")
+    api = DeskApi(api_client(None), seeded_url)
+    keyed = {**api.headers["integrator"], "Idempotency-Key": "k-202"}
+    accepted = api.client.post("/v1/exceptions", json=LATE, headers=keyed)
+    assert accepted.status_code == 202, accepted.text
+    body = accepted.json()
+    assert accepted.headers["Location"] == f"/v1/exceptions/{body['id']}"
+    assert body["intake"] in ("deciding", "decided") and body["refs"] == LATE["refs"]
+    deadline = time.monotonic() + 60
+    while (read := api.call("GET", accepted.headers["Location"]).json())["decision_id"] is None:
+        assert time.monotonic() < deadline, read
+        time.sleep(0.2)
+    assert read["intake"] == "decided"
+    decision = api.call("GET", f"/v1/decisions/{read['decision_id']}").json()
+    assert decision["exception_id"] == body["id"] and decision["status"] in (
+        "executed",
+        "pending_approval",
+        "no_action",
+    )
+    retry = api.client.post("/v1/exceptions", json=LATE, headers=keyed)
+    assert retry.status_code == 200, "a decision made by then is the answer"
+    assert retry.json()["decision_id"] == read["decision_id"]
+    assert api.call("GET", "/v1/exceptions").json()["total"] == 1

@@ -7,7 +7,12 @@ import pytest
 from tests.conftest import copy_trained
 from tests.faults.server import Server
 
-FAST_RECOVERY = {"YM_CLAIM_LEASE_S": "2", "YM_SWEEP_INTERVAL_S": "1", "YM_DECISION_WAIT_S": "20"}
+FAST_RECOVERY = {
+    "YM_CLAIM_LEASE_S": "2",
+    "YM_SWEEP_INTERVAL_S": "1",
+    "YM_DECISION_WAIT_S": "20",
+    "YM_ANSWER_WAIT_S": "120",  # these scenarios read the decision from the answer, however loaded the machine
+}
 
 
 @pytest.fixture

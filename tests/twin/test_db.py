@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
-from twin.db import applied_revisions, head_revisions, make_engine, migrate
+from twin.db import applied_revisions, head_revisions, make_engine, migrate, ours
 from twin.settings import PROJECT_ROOT
 
 
@@ -17,7 +17,8 @@ def test_migrations_build_exactly_the_declared_tables(empty_url):
     engine = make_engine(empty_url)
     migrate(engine)  # a second upgrade is a no-op
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+        context = MigrationContext.configure(connection, opts={"include_name": ours})
+        differences = compare_metadata(context, SQLModel.metadata)
         tables = set(inspect(connection).get_table_names())
     engine.dispose()
     assert differences == []

@@ -4,6 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 from twin import access, models  # noqa: F401  (registers the tables)
+from twin.db import ours
 
 config = context.config
 engine = config.attributes["engine"]
@@ -13,6 +14,7 @@ with engine.begin() as connection:
         connection=connection,
         target_metadata=SQLModel.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        include_name=ours,
     )
     with context.begin_transaction():
         context.run_migrations()

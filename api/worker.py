@@ -1,0 +1,91 @@
+"""The queue worker: takes decisions, detector passes with outcome checks, and recovery sweeps from the task queue."""
+
+import asyncio
+import logging
+
+import procrastinate
+from procrastinate import JobContext
+
+from api.jobs import detector_pass
+from graph.desk import Desk
+from graph.queue import DECIDE, DECISIONS_QUEUE, DETECT, PERIODIC_QUEUE, SWEEP, QueueMisconfigured, TaskQueue
+from graph.records import audit
+from twin.settings import Settings
+
+logger = logging.getLogger(__name__)
+STALLED_AFTER_S = 30  # a job whose worker sent no heartbeat for this long is run again
+RETRY_BASE_S = 2  # the n-th retry of a failed job waits RETRY_BASE_S ** n seconds
+
+
+def every_seconds_cron(interval_s: float, setting: str) -> str:
+    """A cron line (seconds as a sixth column) firing every `interval_s`: a divisor of a minute, hour or day."""
+    seconds = int(interval_s)
+    if seconds != interval_s or seconds <= 0:
+        raise QueueMisconfigured(f"{setting}={interval_s}: a queue runs periodic jobs on whole seconds")
+    if seconds < 60 and 60 % seconds == 0:
+        return f"* * * * * */{seconds}"
+    if seconds % 60 == 0 and seconds < 3600 and 3600 % seconds == 0:
+        return f"*/{seconds // 60} * * * * 0"
+    if seconds % 3600 == 0 and 86400 % seconds == 0:
+        return f"0 */{seconds // 3600} * * * 0"
+    raise QueueMisconfigured(f"{setting}={interval_s}: with a queue, choose a divisor of a minute, an hour or a day")
+
+
+def retry_strategy(tries: int) -> procrastinate.RetryStrategy | bool:
+    """Retry a failed job with exponential backoff until it has run `tries` times in all."""
+    return procrastinate.RetryStrategy(max_attempts=tries - 1, exponential_wait=RETRY_BASE_S) if tries > 1 else False
+
+
+def register_tasks(queue: TaskQueue, desk: Desk) -> None:
+    """Bind the desk's work to the queue's tasks; the periodic ones follow the detector and sweep intervals."""
+    app, settings = queue.app, desk.settings
+    tries = settings.decide_max_attempts
+
+    @app.task(name=DECIDE, queue=DECISIONS_QUEUE, retry=retry_strategy(tries), pass_context=True)
+    def decide(context: JobContext, exception_id: str) -> str | None:
+        """Decide one queued exception; after its last try fails, mark it failed for a person."""
+        try:
+            decision = desk.decide_queued(exception_id)
+        except Exception as error:
+            if context.job.attempts + 1 >= tries:
+                desk.fail_queued(exception_id, error)
+            raise
+        return decision.status if decision else None
+
+    if settings.detect_interval_s > 0:
+
+        @app.periodic(cron=every_seconds_cron(settings.detect_interval_s, "YM_DETECT_INTERVAL_S"), periodic_id=DETECT)
+        @app.task(name=DETECT, queue=PERIODIC_QUEUE, retry=retry_strategy(2))
+        def detect(timestamp: int) -> int:
+            """One detector pass per period across all workers: raise (enqueue) new exceptions, check outcomes."""
+            raised = detector_pass(desk)
+            with desk.toolbox.session() as session:
+                audit(session, "detector.pass", "worker", None, period=timestamp, raised=raised)
+                session.commit()
+            return raised
+
+    @app.periodic(cron=every_seconds_cron(settings.sweep_interval_s or 30, "YM_SWEEP_INTERVAL_S"), periodic_id=SWEEP)
+    @app.task(name=SWEEP, queue=PERIODIC_QUEUE)
+    async def sweep(timestamp: int) -> dict[str, int]:
+        """Run again the jobs of workers that died, then the desk's sweep (stranded work, verdicts, expiries)."""
+        stalled = await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_S)
+        for job in stalled:
+            logger.warning("running job %s again: its worker stopped", job.call_string)
+            await app.job_manager.retry_job(job)
+        done = await asyncio.to_thread(desk.sweep)
+        return {**done, "stalled": len(stalled)}
+
+
+def run_worker(settings: Settings, concurrency: int) -> None:
+    """Serve the queue until stopped (SIGINT or SIGTERM finish the running jobs first)."""
+    from graph.desk import open_desk
+
+    with open_desk(settings) as desk:
+        register_tasks(desk.queue, desk)
+        asyncio.run(_serve(desk.queue.app, concurrency))
+
+
+async def _serve(app: procrastinate.App, concurrency: int) -> None:
+    """Open the queue's connections and work until stopped."""
+    async with app.open_async():
+        await app.run_worker_async(queues=[DECISIONS_QUEUE, PERIODIC_QUEUE], concurrency=concurrency)

@@ -1,0 +1,82 @@
+"""The task queue (Procrastinate on the twin's PostgreSQL): jobs deferred inside the caller's transaction."""
+
+from collections.abc import Mapping
+
+import procrastinate
+from procrastinate import exceptions, jobs
+from procrastinate.manager import JobManager
+from sqlmodel import Session
+
+from graph.checkpoint import postgres_dsn
+from twin.settings import Settings
+
+DECIDE = "decide"
+INDEX_PRECEDENTS = "index_precedents"
+DETECT = "detect"
+SWEEP = "sweep"
+DECISIONS_QUEUE = "decisions"
+PERIODIC_QUEUE = "periodic"
+SUBJECT_KEYS = (("shipment_id",), ("sku", "location"), ("asset_id",), ("carrier",))
+
+
+class QueueMisconfigured(ValueError):
+    """Queue mode is configured in a way it cannot run: not on PostgreSQL, or a period it cannot keep."""
+
+
+def subject_lock(refs: Mapping[str, str]) -> str | None:
+    """The lock that serialises work on one subject: a shipment, a SKU at a DC, a truck or a carrier."""
+    for keys in SUBJECT_KEYS:
+        if all(refs.get(key) for key in keys):
+            return "@".join(refs[key] for key in keys)
+    return None
+
+
+class TaskQueue:
+    """A Procrastinate app on the configured PostgreSQL database."""
+
+    def __init__(self, settings: Settings) -> None:
+        url = settings.resolved_database_url
+        if not url.startswith("postgresql"):
+            raise QueueMisconfigured(
+                f"YM_QUEUE={settings.queue} needs a PostgreSQL YM_DATABASE_URL "
+                f"(e.g. postgresql+psycopg://user:pass@host:5432/yardmaster), not {url.split(':', 1)[0]}"
+            )
+        self.settings = settings
+        self.app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=postgres_dsn(url)))
+        self._in_transaction = JobManager(procrastinate.SyncPsycopgConnector())  # only ever given a connection
+
+    def defer(
+        self,
+        session: Session,
+        task_name: str,
+        queue: str,
+        lock: str | None = None,
+        queueing_lock: str | None = None,
+        **task_kwargs: object,
+    ) -> int | None:
+        """Enqueue a job in the session's transaction (it exists once the caller commits); None when a job with the
+        same queueing lock is already waiting."""
+        job = jobs.Job(
+            queue=queue, lock=lock, queueing_lock=queueing_lock, task_name=task_name, task_kwargs=dict(task_kwargs)
+        )
+        connection = session.connection().connection.driver_connection
+        try:
+            with connection.transaction():  # a savepoint: a refused job leaves the caller's transaction usable
+                return self._in_transaction.defer_job(job, connection=connection).id
+        except exceptions.AlreadyEnqueued:
+            return None
+
+    def defer_decision(self, session: Session, exception_id: str, refs: Mapping[str, str]) -> int | None:
+        """Enqueue the decision of a stored exception, serialised with other work on its subject."""
+        return self.defer(
+            session,
+            DECIDE,
+            DECISIONS_QUEUE,
+            lock=subject_lock(refs),
+            queueing_lock=f"decide:{exception_id}",
+            exception_id=exception_id,
+        )
+
+    def defer_indexing(self, session: Session) -> int | None:
+        """Enqueue one precedent indexing run (none is added while one is already waiting)."""
+        return self.defer(session, INDEX_PRECEDENTS, DECISIONS_QUEUE, queueing_lock=INDEX_PRECEDENTS)
