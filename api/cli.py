@@ -199,6 +199,7 @@ def worker(
     run as many worker processes, on as many machines, as the load needs."""
     from api.worker import run_worker
     from graph.queue import QueueMisconfigured
+    from twin.settings import get_settings
 
     settings = get_settings()
     if settings.queue is None:
