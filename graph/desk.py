@@ -521,7 +521,7 @@ def open_desk(settings: Settings, engine: Engine | None = None) -> Iterator[Desk
         ensure_defaults(session)
         session.commit()
     with open_checkpointer(settings) as checkpointer:
-        desk = Desk(toolbox, checkpointer, queue)
+        desk = Desk(toolbox, checkpointer, queue=queue)
         try:
             yield desk
         finally:
