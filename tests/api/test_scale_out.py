@@ -235,7 +235,7 @@ def test_api_and_two_workers_decide_everything_once(seeded_url, trained_dir, tmp
         "WHERE task_name = 'detect' ORDER BY 1",
     )
     periods = [job["period"] for job in detect_jobs]
-    assert len(periods) >= 3 and len(set(periods)) == len(periods), periods
+    assert len(periods) >= 2 and len(set(periods)) == len(periods), periods
     assert periods == list(range(periods[0], periods[-1] + 1, DETECT_PERIOD_S)), "one pass per period, none missed"
     finished = [job["period"] for job in detect_jobs if job["status"] == "succeeded"]
     assert sorted(event.detail["period"] for event in passes) == finished
