@@ -312,8 +312,9 @@ class Server(BaseModel):
 
 @contextmanager
 def running(command: list[str], env: dict[str, str], ready_url: str) -> Iterator[None]:
-    """A process in its own session, waited for until `ready_url` answers 200; stopped by its process group."""
-    process = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, start_new_session=True)
+    """A process in its own session, waited for until `ready_url` answers 200; stopped by its process group. Its
+    output goes to stderr, so that `--json` prints the result alone."""
+    process = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, start_new_session=True, stdout=sys.stderr)
     try:
         _wait_ready(ready_url, process)
         yield
