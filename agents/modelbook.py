@@ -1,8 +1,9 @@
 """The trained models the specialists use: trained on the twin's history, kept in the model registry."""
 
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -14,21 +15,40 @@ MODEL_NAMES = (forecast.MODEL_NAME, late_risk.MODEL_NAME, maintenance.MODEL_NAME
 TWIN_FORECAST = forecast.ForecastConfig(trees=150, max_rows=60_000)  # 300 short series: a lighter model suffices
 
 
-@dataclass(frozen=True)
 class ModelBook:
-    """The demand forecaster, the late-delivery risk model and the truck failure/RUL models."""
+    """The demand forecaster, the late-delivery risk model and the truck failure/RUL models: the latest registered
+    versions when the book is opened, each read from disk on its first use only."""
 
-    demand: forecast.ForecastModel
-    late: late_risk.LateRiskModel
-    fleet: maintenance.MaintenanceModels
+    def __init__(self, models_dir: Path) -> None:
+        self._folders = {name: registry.resolve(models_dir, name) for name in MODEL_NAMES}  # raises ModelNotFound
+        self._loaded: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def demand(self) -> forecast.ForecastModel:
+        """The demand forecaster."""
+        return self._model(forecast.MODEL_NAME, forecast.ForecastModel.load)
+
+    @property
+    def late(self) -> late_risk.LateRiskModel:
+        """The late-delivery risk model."""
+        return self._model(late_risk.MODEL_NAME, late_risk.LateRiskModel.load)
+
+    @property
+    def fleet(self) -> maintenance.MaintenanceModels:
+        """The truck failure-risk and remaining-useful-life models."""
+        return self._model(maintenance.MODEL_NAME, maintenance.MaintenanceModels.load)
 
     def versions(self) -> dict[str, str]:
         """Model name to version, for audit records."""
-        return {
-            forecast.MODEL_NAME: self.demand.version,
-            late_risk.MODEL_NAME: self.late.version,
-            maintenance.MODEL_NAME: self.fleet.version,
-        }
+        return {name: meta.version for name, (meta, _folder) in self._folders.items()}
+
+    def _model(self, name: str, load: Callable[[Path], Any]) -> Any:
+        """The named model, read from its resolved folder the first time it is asked for."""
+        with self._lock:
+            if name not in self._loaded:
+                self._loaded[name] = load(self._folders[name][1])
+            return self._loaded[name]
 
 
 def train_all(
@@ -62,11 +82,6 @@ def trained(models_dir: Path) -> bool:
 
 
 def load_all(models_dir: Path) -> ModelBook:
-    """The latest registered version of every model (raises ModelNotFound when one is missing)."""
-    _, late_folder = registry.resolve(models_dir, late_risk.MODEL_NAME)
-    _, fleet_folder = registry.resolve(models_dir, maintenance.MODEL_NAME)
-    return ModelBook(
-        demand=forecast.load_registered(models_dir),
-        late=late_risk.LateRiskModel.load(late_folder),
-        fleet=maintenance.MaintenanceModels.load(fleet_folder),
-    )
+    """The latest registered version of every model, each loaded on first use (raises ModelNotFound when one is
+    missing)."""
+    return ModelBook(models_dir)

@@ -9,7 +9,6 @@ from typing import Literal, get_args
 
 import numpy as np
 from pydantic import BaseModel, Field
-from sklearn.linear_model import LogisticRegression
 
 from agents.schemas import ExceptionType
 from agents.slots import Slots, read_slots
@@ -199,6 +198,8 @@ class IntentModel:
 
     def __init__(self, utterances: list[Utterance]) -> None:
         """Read the utterances' features and fit the classifier."""
+        from sklearn.linear_model import LogisticRegression  # the training library, loaded only to fit
+
         self.model = LogisticRegression(C=REGULARISATION_C, max_iter=5000)
         self.model.fit(features([u.text for u in utterances]), [u.intent for u in utterances])
         self.classes: list[str] = list(self.model.classes_)

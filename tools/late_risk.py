@@ -10,8 +10,6 @@ import pandas as pd
 import xgboost as xgb
 from pydantic import BaseModel, ConfigDict, Field
 from scipy.special import expit, logit
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
 
 from tools import registry
 from tools.boosting import BoosterParams
@@ -88,6 +86,8 @@ class Calibration(BaseModel):
 
 def fit_calibration(raw: np.ndarray, label: np.ndarray) -> Calibration:
     """Platt scaling fitted on a held-out slice; the identity when the slice has one outcome or no signal."""
+    from sklearn.linear_model import LogisticRegression  # the training library, loaded only to fit
+
     if len(np.unique(label)) == 2:
         fit = LogisticRegression(C=1e4).fit(logit(np.clip(raw, EPSILON, 1 - EPSILON))[:, None], label)
         if fit.coef_[0, 0] > 0:
@@ -151,6 +151,8 @@ class LateRiskModel(BaseModel):
 
 def train_late_risk(frame: pd.DataFrame, params: LateRiskParams | None = None) -> LateRiskModel:
     """Fit on the delivered shipments; calibrate on the latest `calibration_share` of them (a held-out time slice)."""
+    from sklearn.metrics import roc_auc_score  # the training library, loaded only to fit
+
     params = params or LateRiskParams()
     history = closed(frame)
     features, label = late_risk_features(history), history["late"].astype(int).to_numpy()
