@@ -100,6 +100,9 @@ def handle(
     """Handle one exception and print the Decision as JSON."""
     from pydantic import ValidationError
 
+    from tools.boosting import import_for_prediction
+
+    import_for_prediction()  # deciding predicts with the trained models and never trains them
     from agents.schemas import ExceptionIn
     from graph.desk import DecisionPending, open_desk
     from twin.settings import get_settings
