@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+from tests.conftest import copy_trained
 from twin.settings import PROJECT_ROOT
 
 HEAVY_FOR_HELP = (
@@ -22,14 +23,20 @@ HEAVY_FOR_HELP = (
 )
 
 
-def loaded_modules(code: str, **environment: str) -> set[str]:
-    """The modules a fresh interpreter holds after running `code`."""
+def run_python(code: str, **environment: str) -> tuple[str, set[str]]:
+    """What a fresh interpreter prints running `code`, and the modules it holds afterwards."""
     script = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **environment}
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, check=True
     )
-    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+    printed, _, modules = done.stdout.strip().rpartition("\n")
+    return printed, set(json.loads(modules))
+
+
+def loaded_modules(code: str, **environment: str) -> set[str]:
+    """The modules a fresh interpreter holds after running `code`."""
+    return run_python(code, **environment)[1]
 
 
 def run_cli(*args: str) -> str:
@@ -65,3 +72,16 @@ def test_deciding_offline_loads_no_openai_stack_training_or_chat(tmp_path):
 def test_the_openai_provider_loads_its_stack_on_demand(tmp_path):
     loaded = loaded_modules("from agents.llm import make_chat_model\nmake_chat_model()", YM_LLM="openai")
     assert "langchain_openai" in loaded
+
+
+def test_handling_an_exception_loads_xgboost_without_the_training_libraries(databases, trained_dir, tmp_path):
+    copy_trained(trained_dir, tmp_path)
+    report = tmp_path / "exception.json"
+    report.write_text(json.dumps({"type": "stockout_risk", "refs": {"sku": "SKU-0042", "location": "DC-DAL"}}))
+    environment = {"YM_LLM": "offline", "YM_DATA_DIR": str(tmp_path), "YM_DATABASE_URL": databases.seeded("sqlite")}
+    printed, loaded = run_python(run_cli("handle", str(report)), **environment)
+    decision = json.loads(printed)
+    assert decision["specialist"] == "inventory" and decision["actions"], decision
+    assert {"xgboost", "graph.desk", "chromadb"} <= loaded
+    for heavy in ("sklearn", "scipy.stats", "twin.seed", "chat.graph", "langchain_openai"):
+        assert heavy not in loaded, heavy
