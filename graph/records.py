@@ -49,6 +49,8 @@ def save_decision(session: Session, decision: Decision, thread_id: str) -> None:
             updated_at=now,
         )
     decision = decision.model_copy(update={"created_at": decision.created_at or record.created_at})
+    if record.status != decision.status or not record.payload:
+        _announce(session, decision, now)
     exception = session.get(m.ExceptionRecord, decision.exception_id)
     if decision.status == "pending_approval" and not record.fingerprint:
         record.fingerprint = fingerprint(session, exception_refs(exception), decision.actions)
@@ -66,6 +68,29 @@ def save_decision(session: Session, decision: Decision, thread_id: str) -> None:
     exception.intake = "decided"
     exception.decided_at = now if decision.status in FINAL and decision.status not in LAPSED else None
     session.add(exception)
+
+
+def _announce(session: Session, decision: Decision, now: datetime) -> None:
+    """Queue a `decision.<status>` webhook event: subscribers learn of a decision made after its report was answered
+    with 202, and of every later change of its status."""
+    session.add(
+        m.OutboxMessage(
+            id=f"OUT-{decision.decision_id}-{decision.status}",
+            decision_id=decision.decision_id,
+            event_type=f"decision.{decision.status}",
+            payload={
+                "decision_id": decision.decision_id,
+                "exception_id": decision.exception_id,
+                "status": decision.status,
+                "specialist": decision.specialist,
+                "actions": [action.type for action in decision.actions],
+                "cost_usd": decision.expected_impact.cost_usd,
+                "summary": decision.justification.text if decision.justification else None,
+                "url": f"/v1/decisions/{decision.decision_id}",
+            },
+            created_at=now,
+        )
+    )
 
 
 def exception_refs(exception: m.ExceptionRecord) -> Refs:

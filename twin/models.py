@@ -435,7 +435,7 @@ class ProcessedEvent(SQLModel, table=True):
 
 
 class OutboxMessage(SQLModel, table=True):
-    """An executed action on its way to the systems of record."""
+    """An event on its way to webhook subscribers: an executed action, or a decision made or changing status."""
 
     id: str = Field(primary_key=True)
     decision_id: str = Field(index=True)

@@ -27,8 +27,11 @@ def assert_decided_once(database_url: str, exception_id: str) -> m.DecisionRecor
         assert finals == (0 if decision.status == "pending_approval" else 1), f"decision.final audited {finals} times"
         actions = session.exec(select(m.ActionRecord).where(m.ActionRecord.decision_id == decision.id)).all()
         executed = [a.id for a in actions if a.status == "executed"]
-        outbox = session.exec(select(m.OutboxMessage.id).where(m.OutboxMessage.decision_id == decision.id)).all()
-        assert sorted(outbox) == sorted(f"OUT-{action_id}" for action_id in executed)
+        outbox = session.exec(select(m.OutboxMessage).where(m.OutboxMessage.decision_id == decision.id)).all()
+        sent = [message.id for message in outbox if message.event_type.startswith("action.")]
+        assert sorted(sent) == sorted(f"OUT-{action_id}" for action_id in executed)
+        announced = [message.event_type for message in outbox if message.event_type.startswith("decision.")]
+        assert f"decision.{decision.status}" in announced, f"{decision.id} {decision.status} was not announced"
         if decision.status in ("executed", "overridden"):
             assert executed and len(executed) == len(decision.payload["actions"])
         else:

@@ -108,13 +108,19 @@ def pause(settings) -> Decision:
 
 
 def executed(settings, decision_id: str) -> tuple[list[m.ActionRecord], int]:
-    """The executed action records and the outbox messages of a decision."""
+    """The executed action records and the action messages in the outbox of a decision."""
     engine = make_engine(settings.resolved_database_url)
     with Session(engine) as session:
         actions = session.exec(
             select(m.ActionRecord).where(m.ActionRecord.decision_id == decision_id, m.ActionRecord.status == "executed")
         ).all()
-        outbox = len(session.exec(select(m.OutboxMessage).where(m.OutboxMessage.decision_id == decision_id)).all())
+        outbox = len(
+            session.exec(
+                select(m.OutboxMessage).where(
+                    m.OutboxMessage.decision_id == decision_id, m.OutboxMessage.event_type.startswith("action.")
+                )
+            ).all()
+        )
     engine.dispose()
     return list(actions), outbox
 
@@ -129,6 +135,32 @@ def test_approval_resumes_after_a_restart_and_executes_once(desk_settings):
     assert done.status == "executed"
     actions, outbox = executed(desk_settings, paused.decision_id)
     assert len(actions) == len(paused.actions) == outbox
+
+
+def announced(settings, decision_id: str) -> list[tuple[str, dict]]:
+    """The decision events in the outbox of a decision, oldest first."""
+    engine = make_engine(settings.resolved_database_url)
+    with Session(engine) as session:
+        messages = session.exec(
+            select(m.OutboxMessage)
+            .where(m.OutboxMessage.decision_id == decision_id, m.OutboxMessage.event_type.startswith("decision."))
+            .order_by(m.OutboxMessage.created_at)
+        ).all()
+    engine.dispose()
+    return [(message.event_type, message.payload) for message in messages]
+
+
+def test_subscribers_hear_of_a_decision_when_it_waits_and_when_it_ends_once_each(desk_settings):
+    paused = pause(desk_settings)
+    with open_desk(desk_settings) as restarted:
+        restarted.resume(paused.decision_id, Verdict(verdict="reject", actor="planner-1", reason="not now"))
+        restarted.sweep()
+    events = announced(desk_settings, paused.decision_id)
+    assert [kind for kind, _ in events] == ["decision.pending_approval", "decision.rejected"]
+    waiting = events[0][1]
+    assert waiting["exception_id"] == paused.exception_id and waiting["url"] == f"/v1/decisions/{paused.decision_id}"
+    assert waiting["actions"] == [action.type for action in paused.actions]
+    assert waiting["cost_usd"] == paused.expected_impact.cost_usd and waiting["summary"]
 
 
 def test_reject_executes_nothing(desk_settings):
