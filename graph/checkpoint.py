@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from sqlalchemy.engine import make_url
 
 from graph.state import DeskState
+from twin.db import SQLITE_SYNC
 from twin.settings import Settings
 
 
@@ -76,6 +77,8 @@ def open_checkpointer(settings: Settings) -> Iterator[BaseCheckpointSaver]:
         return
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     connection = sqlite3.connect(settings.data_dir / "checkpoints.db", check_same_thread=False)
+    connection.execute("PRAGMA journal_mode=WAL")  # the same durability as the twin's database
+    connection.execute(f"PRAGMA synchronous={SQLITE_SYNC}")
     try:
         yield SqliteSaver(connection, serde=serializer())
     finally:
