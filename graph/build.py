@@ -22,4 +22,6 @@ def build_graph(checkpointer: BaseCheckpointSaver | None = None) -> CompiledStat
     builder.add_node("execute", nodes.execute)
     builder.add_node("finalize", nodes.finalize)
     builder.add_edge(START, "classify")
-    return builder.compile(checkpointer=checkpointer)
+    # The steps run one after another, so one background thread per run writes the checkpoints (in order), rather
+    # than a new thread started for most of a run's writes.
+    return builder.compile(checkpointer=checkpointer).with_config(max_concurrency=1)

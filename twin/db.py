@@ -22,9 +22,10 @@ REVISION_LINE = re.compile(r"^(down_revision|revision)\b[^=\n]*=\s*['\"]?(\w+)",
 
 def make_engine(url: str, pool_size: int = 5, pool_timeout_s: float = 30.0) -> Engine:
     """An engine for the URL with a pool of at most `pool_size` connections; SQLite files get their folder,
-    WAL mode and foreign keys."""
-    pool = {"pool_size": pool_size, "max_overflow": 0, "pool_timeout": pool_timeout_s, "pool_pre_ping": True}
-    if url.startswith("sqlite:///"):
+    WAL mode and foreign keys; only server connections are probed at checkout (a server can drop them, not a file)."""
+    sqlite = url.startswith("sqlite:///")
+    pool = {"pool_size": pool_size, "max_overflow": 0, "pool_timeout": pool_timeout_s, "pool_pre_ping": not sqlite}
+    if sqlite:
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
