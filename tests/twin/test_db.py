@@ -44,3 +44,15 @@ def test_a_new_database_is_migrated_to_the_head(tmp_path):
     migrate(engine)
     assert applied_revisions(engine) == head_revisions()
     engine.dispose()
+
+
+def test_sqlite_connections_use_wal_without_a_flush_per_commit_and_are_not_probed(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'twin.db'}")
+    with engine.connect() as connection:
+        pragmas = {
+            name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+            for name in ("journal_mode", "synchronous", "foreign_keys")
+        }
+    engine.dispose()
+    assert pragmas == {"journal_mode": "wal", "synchronous": 1, "foreign_keys": 1}  # 1 is NORMAL
+    assert engine.pool._pre_ping is False
