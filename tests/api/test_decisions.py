@@ -28,6 +28,11 @@ def _rows(url: str, table, decision_id: str) -> list:
     return rows
 
 
+def _events(url: str, decision_id: str) -> list[str]:
+    """The kinds of the webhook events of a decision, sorted: one per executed action and one per status reached."""
+    return sorted(message.event_type for message in _rows(url, m.OutboxMessage, decision_id))
+
+
 def test_approve_executes_once_and_a_second_verdict_is_409(api, seeded_url):
     pending = api.pending_decision()
     decision_id = pending["decision_id"]
@@ -50,7 +55,11 @@ def test_approve_executes_once_and_a_second_verdict_is_409(api, seeded_url):
         == 409
     )
     assert [a.status for a in _rows(seeded_url, m.ActionRecord, decision_id)] == ["executed"]
-    assert len(_rows(seeded_url, m.OutboxMessage, decision_id)) == 1
+    assert _events(seeded_url, decision_id) == [
+        "action.retender_loads",
+        "decision.executed",
+        "decision.pending_approval",
+    ]
     [final] = api.call("GET", "/v1/audit", params={"decision_id": decision_id, "kind": "decision.final"}).json()[
         "items"
     ]
@@ -75,7 +84,7 @@ def test_reject_needs_a_reason_and_executes_nothing(api, seeded_url):
     rejected = api.call("POST", path, role="planner", json={"reason": "The customer accepts a week's delay"})
     assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
     assert "executed" not in {a.status for a in _rows(seeded_url, m.ActionRecord, decision_id)}
-    assert _rows(seeded_url, m.OutboxMessage, decision_id) == []
+    assert _events(seeded_url, decision_id) == ["decision.pending_approval", "decision.rejected"]
     assert _rows(seeded_url, m.Approval, decision_id)[0].reason == "The customer accepts a week's delay"
 
 
@@ -128,7 +137,11 @@ def test_override_checks_types_params_and_twin_codes_then_keeps_the_edit(api, se
     [edit] = _rows(seeded_url, m.Override, pending["decision_id"])
     assert edit.new_actions == [SPOT] and edit.original_actions == pending["actions"]
     assert (edit.actor, edit.reason) == ("test-planner", reason)
-    assert [o.event_type for o in _rows(seeded_url, m.OutboxMessage, pending["decision_id"])] == ["action.book_spot"]
+    assert _events(seeded_url, pending["decision_id"]) == [
+        "action.book_spot",
+        "decision.overridden",
+        "decision.pending_approval",
+    ]
 
 
 def test_openapi_documents_each_action_type_of_an_override(tmp_path):
