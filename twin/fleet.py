@@ -1,5 +1,5 @@
 """The fleet's telemetry as the failure-risk model reads it: each truck's latest readings, the running means of its
-sensors, and a stamp that changes whenever a reading is added or an action is executed."""
+sensors, and a stamp that changes whenever a reading is added or a truck is booked into the workshop."""
 
 import hashlib
 from datetime import datetime, timedelta
@@ -9,19 +9,9 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from twin import models as m
+from twin.frames import READING_COLUMNS
 
 SENSORS = ("engine_temp_c", "oil_pressure_kpa", "vibration_mm_s", "fault_codes")
-READING_COLUMNS = (
-    m.TelemetryReading.truck,
-    m.TelemetryReading.at,
-    m.TelemetryReading.engine_temp_c,
-    m.TelemetryReading.oil_pressure_kpa,
-    m.TelemetryReading.vibration_mm_s,
-    m.TelemetryReading.miles_since_service,
-    m.TelemetryReading.fault_codes,
-    m.Vehicle.model_year,
-    m.Vehicle.odometer_miles,
-)
 DAYS_PER_READING = 2  # readings are daily; a window twice as long in days holds a truck's last readings but for gaps
 
 

@@ -135,21 +135,24 @@ def _conditions(session: Session, shipments: pd.DataFrame | None) -> pd.DataFram
     return conditions
 
 
+READING_COLUMNS = (  # a truck's daily reading as the failure-risk model reads it, with the truck's age and mileage
+    m.TelemetryReading.truck,
+    m.TelemetryReading.at,
+    m.TelemetryReading.engine_temp_c,
+    m.TelemetryReading.oil_pressure_kpa,
+    m.TelemetryReading.vibration_mm_s,
+    m.TelemetryReading.miles_since_service,
+    m.TelemetryReading.fault_codes,
+    m.Vehicle.model_year,
+    m.Vehicle.odometer_miles,
+)
+
+
 def telemetry_frame(session: Session) -> pd.DataFrame:
     """Daily telemetry per truck with the truck's model year and odometer."""
     frame = _frame(
         session,
-        select(
-            m.TelemetryReading.truck,
-            m.TelemetryReading.at,
-            m.TelemetryReading.engine_temp_c,
-            m.TelemetryReading.oil_pressure_kpa,
-            m.TelemetryReading.vibration_mm_s,
-            m.TelemetryReading.miles_since_service,
-            m.TelemetryReading.fault_codes,
-            m.Vehicle.model_year,
-            m.Vehicle.odometer_miles,
-        )
+        select(*READING_COLUMNS)
         .join(m.Vehicle, m.Vehicle.code == m.TelemetryReading.truck)
         .order_by(m.TelemetryReading.truck, m.TelemetryReading.at),
     )
