@@ -36,6 +36,8 @@ def save_decision(session: Session, decision: Decision, thread_id: str) -> None:
     record = session.get(m.DecisionRecord, decision.decision_id)
     if record is not None and record.status in FINAL:
         return
+    if record is None or record.status != decision.status:
+        _announce(session, decision, now)
     if record is None:
         record = m.DecisionRecord(
             id=decision.decision_id,
@@ -49,8 +51,6 @@ def save_decision(session: Session, decision: Decision, thread_id: str) -> None:
             updated_at=now,
         )
     decision = decision.model_copy(update={"created_at": decision.created_at or record.created_at})
-    if record.status != decision.status or not record.payload:
-        _announce(session, decision, now)
     exception = session.get(m.ExceptionRecord, decision.exception_id)
     if decision.status == "pending_approval" and not record.fingerprint:
         record.fingerprint = fingerprint(session, exception_refs(exception), decision.actions)
