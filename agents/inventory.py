@@ -29,9 +29,9 @@ from tools.forecast import (
     reorder_point,
     safety_stock,
 )
+from twin import actions as a
 from twin import frames, store
 from twin import models as m
-from twin.actions import action
 
 HORIZON_DAYS = 14  # SOP-STOCK-01: the stockout risk is judged over the next 14 days
 SERVICE_LEVEL = 0.95  # SOP-TIER-01: 95% fill rate, the target of standard customers (the lowest tier)
@@ -250,14 +250,15 @@ def _transfer_option(twin: SkuTwin, plan: AllocationPlan, lanes: dict[str, Trans
     unmet = _unmet(plan, twin.dc.code)
     lead = {lane.origin: lane.lead_days for lane in lanes.values()}
     actions = [
-        action(
-            "transfer_stock",
-            sku=move.sku,
-            to=move.dest,
-            qty=round(move.qty),
-            cost_usd=round(move.cost, 2),
-            lead_days=int(lead[move.origin]),
-            **{"from": move.origin},
+        a.TransferStock(
+            params=a.TransferStockParams(
+                sku=move.sku,
+                from_=move.origin,
+                to=move.dest,
+                qty=round(move.qty),
+                cost_usd=round(move.cost, 2),
+                lead_days=int(lead[move.origin]),
+            )
         )
         for move in plan.moves
         if round(move.qty) > 0
@@ -289,13 +290,14 @@ def _expedite_option(twin: SkuTwin, target: DcPosition) -> PlanOption:
     return PlanOption(
         name="expedite purchase",
         actions=[
-            action(
-                "expedite_purchase",
-                sku=twin.sku.code,
-                location=target.dc,
-                qty=qty,
-                lead_days=EXPEDITE_LEAD_DAYS,
-                cost_usd=costs.expedite_purchase(twin.rates, qty, twin.sku.unit_cost),
+            a.ExpeditePurchase(
+                params=a.ExpeditePurchaseParams(
+                    sku=twin.sku.code,
+                    location=target.dc,
+                    qty=qty,
+                    lead_days=EXPEDITE_LEAD_DAYS,
+                    cost_usd=costs.expedite_purchase(twin.rates, qty, twin.sku.unit_cost),
+                )
             )
         ],
         expected_penalty_usd=costs.stockout(twin.rates, lost, twin.margin),
@@ -603,14 +605,15 @@ def _never_lower(twin: SkuTwin, old: ReorderPoint, new: ReorderPoint) -> StockLe
 
 def _with_raise(option: PlanOption, twin: SkuTwin, levels: StockLevels) -> PlanOption:
     """A stockout plan preceded by setting the new safety stock and reorder point."""
-    raise_action = action(
-        "raise_safety_stock",
-        sku=twin.sku.code,
-        location=twin.dc.code,
-        safety_stock=round(levels.safety_stock),
-        reorder_point=round(levels.reorder_point),
-        lead_time_days=LEAD_TIME_DAYS,
-        service_level=SERVICE_LEVEL,
+    raise_action = a.RaiseSafetyStock(
+        params=a.RaiseSafetyStockParams(
+            sku=twin.sku.code,
+            location=twin.dc.code,
+            safety_stock=round(levels.safety_stock),
+            reorder_point=round(levels.reorder_point),
+            lead_time_days=LEAD_TIME_DAYS,
+            service_level=SERVICE_LEVEL,
+        )
     )
     name = "raise safety stock only" if option.name == "no action" else f"raise safety stock and {option.name}"
     actions = [raise_action, *option.actions] if option.feasible else option.actions

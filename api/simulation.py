@@ -38,7 +38,16 @@ from tools.knowledge import KnowledgeBase, open_client
 from twin import models as m
 from twin import seed as scenario
 from twin import store
-from twin.actions import action as typed_action
+from twin.actions import (
+    ExpeditePurchase,
+    ExpeditePurchaseParams,
+    ExpediteShipment,
+    ExpediteShipmentParams,
+    ScheduleMaintenance,
+    ScheduleMaintenanceParams,
+    parse_action,
+    references,
+)
 from twin.commands import execute_action
 from twin.days import DayReport, TwinDays
 from twin.db import make_engine, migrate
@@ -167,14 +176,14 @@ class Playbook:
         """Apply every rule to the twin as it stands; returns how many rule decisions were executed."""
         with self.tb.session() as session:
             acted = {
-                (a.type, _subject(a.type, a.params))
-                for a in session.exec(select(m.ActionRecord).where(m.ActionRecord.status == "executed")).all()
+                (record.type, _subject(parse_action(record.type, record.params)))
+                for record in session.exec(select(m.ActionRecord).where(m.ActionRecord.status == "executed")).all()
             }
         plays = self._expedites() + self._reorders() + self._services()
         fresh = [
             (kind, refs, action, cost)
             for kind, refs, action, cost in plays
-            if (action.type, _subject(action.type, action.params)) not in acted
+            if (action.type, _subject(action)) not in acted
         ]
         for kind, refs, action, cost in fresh:
             self._execute(kind, refs, action, cost)
@@ -193,7 +202,9 @@ class Playbook:
                     1,
                 )
                 cost = costs.expedite_shipment(RATES, shipment.distance_miles)
-                action = typed_action("expedite_shipment", shipment_id=shipment.id, hours_saved=hours, cost_usd=cost)
+                action = ExpediteShipment(
+                    params=ExpediteShipmentParams(shipment_id=shipment.id, hours_saved=hours, cost_usd=cost)
+                )
                 plays.append((ExceptionType.late_shipment, exception.refs, action, cost))
         return plays
 
@@ -209,13 +220,10 @@ class Playbook:
                     continue
                 qty = max(1, round(RULES_ORDER_UP_TO * p.reorder_point - available))
                 cost = RATES["handling_usd_per_unit"] * qty
-                action = typed_action(
-                    "expedite_purchase",
-                    sku=p.sku,
-                    location=p.location,
-                    qty=qty,
-                    lead_days=scenario.REPLENISH_DAYS,
-                    cost_usd=cost,
+                action = ExpeditePurchase(
+                    params=ExpeditePurchaseParams(
+                        sku=p.sku, location=p.location, qty=qty, lead_days=scenario.REPLENISH_DAYS, cost_usd=cost
+                    )
                 )
                 plays.append((ExceptionType.stockout_risk, Refs(sku=p.sku, location=p.location), action, cost))
         return plays
@@ -242,8 +250,8 @@ class Playbook:
                     or store.open_work_orders(session, truck.code)
                 ):
                     continue
-                action = typed_action(
-                    "schedule_maintenance", truck=truck.code, dc=truck.home_dc, day=0, kind="preventive"
+                action = ScheduleMaintenance(
+                    params=ScheduleMaintenanceParams(truck=truck.code, dc=truck.home_dc, day=0, kind="preventive")
                 )
                 plays.append((ExceptionType.equipment_failure_risk, Refs(asset_id=truck.code), action, 0.0))
         return plays
@@ -277,19 +285,17 @@ class Playbook:
             )
             session.flush()
             save_decision(session, decision, exception_id)
-            execute_action(session, decision_id, 0, action.type, action.params, "rules")
+            execute_action(session, decision_id, 0, action, "rules")
             audit(session, "decision.final", "rules", exception_id, decision_id, status="executed")
             session.commit()
 
 
-def _subject(action_type: str, params: dict) -> str:
-    """What an action acts on: its shipment, truck, carrier, or SKU and DC."""
-    for key in ("shipment_id", "truck", "from_carrier"):
-        if key in params:
-            return str(params[key])
-    if "sku" in params:
-        return f"{params['sku']}@{params.get('to') or params.get('location')}"
-    return ",".join(f"{k}={v}" for k, v in sorted(params.items()) if isinstance(v, str))
+def _subject(action: Action) -> str:
+    """What an action acts on: its shipment, truck, carrier, or SKU and destination DC."""
+    named = references(action)
+    if named.shipments or named.trucks or named.carriers:
+        return ",".join(named.shipments or named.trucks or named.carriers)
+    return ",".join(f"{sku}@{dc}" for sku, dc in named.positions[-1:]) or ",".join(named.scopes)
 
 
 # --- measuring --------------------------------------------------------------------------------------------------
@@ -347,7 +353,8 @@ def repeats(session: Session) -> Repeats:
     per_exception = Counter(session.exec(select(m.DecisionRecord.exception_id)).all())
     subjects: dict[tuple[str, str], set[str]] = {}
     for action in session.exec(select(m.ActionRecord).where(m.ActionRecord.status == "executed")).all():
-        subjects.setdefault((action.type, _subject(action.type, action.params)), set()).add(action.decision_id)
+        typed = parse_action(action.type, action.params)
+        subjects.setdefault((action.type, _subject(typed)), set()).add(action.decision_id)
     return Repeats(
         actions_run_twice=sorted(str(a) for a, n in runs.items() if n > 1),
         exceptions_decided_twice=sorted(e for e, n in per_exception.items() if n > 1),

@@ -15,6 +15,7 @@ from sqlmodel import Session, SQLModel, select
 
 from twin import models as m
 from twin import store
+from twin.actions import BookSpot, ExpediteShipmentParams, RetenderLoads, parse_action
 from twin.network import CARRIERS, REGIONS
 from twin.seed import (
     AS_OF,
@@ -156,11 +157,14 @@ class TwinDays:
 
     def _cover(self, session: Session, carrier: str, lane: str) -> str | None:
         """The carrier that a re-tender or spot booking of the current shortfall gives a refused load on a lane."""
-        for action in self._covers(session):
-            params = action.params
-            if action.id in self.spent_covers or params.get("from_carrier") != carrier:
+        for record in self._covers(session):
+            cover = parse_action(record.type, record.params)
+            if record.id in self.spent_covers or not isinstance(cover, RetenderLoads | BookSpot):
                 continue
-            assigned = [a["carrier"] for a in params.get("assignments", []) if a.get("lane") == lane]
+            if cover.params.from_carrier != carrier:
+                continue
+            loads = cover.params.assignments if isinstance(cover, RetenderLoads) else []
+            assigned = [load.carrier for load in loads if load.lane == lane]
             serving = [c.code for c in self.builder.lane_carriers[lane] if c.code != carrier]
             if assigned or serving:
                 return (assigned or sorted(serving, key=lambda code: -RELIABILITY[code]))[0]
@@ -385,7 +389,8 @@ def _hours_saved(session: Session) -> dict[str, float]:
             m.ActionRecord.type == "expedite_shipment", m.ActionRecord.status == "executed"
         )
     ).all():
-        saved[params["shipment_id"]] = saved.get(params["shipment_id"], 0.0) + float(params.get("hours_saved", 0.0))
+        expedite = ExpediteShipmentParams.model_validate(params)
+        saved[expedite.shipment_id] = saved.get(expedite.shipment_id, 0.0) + (expedite.hours_saved or 0.0)
     return saved
 
 

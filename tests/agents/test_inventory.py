@@ -5,7 +5,8 @@ from agents.proposal import Proposal
 from agents.schemas import Refs
 from agents.verify import verify_claim
 from twin import store
-from twin.commands import EXECUTORS
+from twin.actions import BookCarrier, RaiseSafetyStock, TransferStock
+from twin.commands import apply
 from twin.seed import AS_OF
 
 STORYLINE = Refs(sku="SKU-0042", location="DC-DAL")
@@ -30,19 +31,16 @@ def test_storyline_shortfall_is_covered_from_houston_and_handed_to_routing(toolb
     proposal = inventory.stockout_risk(toolbox, STORYLINE)
 
     assert proposal.status == "proposed"
-    transfers = [a for a in proposal.actions if a.type == "transfer_stock"]
-    moves = {a.params["from"]: a.params["qty"] for a in transfers}
+    transfers = [item for item in proposal.actions if isinstance(item, TransferStock)]
+    moves = {item.params.from_: item.params.qty for item in transfers}
     assert {a.type for a in proposal.actions} == {"transfer_stock", "book_carrier"}
-    assert {a.params["to"] for a in transfers} == {"DC-DAL"} and "DC-HOU" in moves
+    assert {item.params.to for item in transfers} == {"DC-DAL"} and "DC-HOU" in moves
     assert all(units > 0 for units in moves.values())
     [helper] = proposal.helpers  # routing's booking is part of the chosen plan, priced before the comparison
     assert helper.specialist == "routing"
-    [booking] = [a for a in proposal.actions if a.type == "book_carrier"]
-    assert booking in helper.actions and booking.params["transfer_sku"] == "SKU-0042"
-    assert (
-        booking.params["units"]
-        == {f"{origin[3:]}-DAL": units for origin, units in moves.items()}[booking.params["lane"]]
-    )
+    [booking] = [item for item in proposal.actions if isinstance(item, BookCarrier)]
+    assert booking in helper.actions and booking.params.transfer_sku == "SKU-0042"
+    assert booking.params.units == {f"{origin[3:]}-DAL": units for origin, units in moves.items()}[booking.params.lane]
     assert proposal.expected_impact.cost_usd == round(sum(a.params.cost_usd for a in proposal.actions), 2)
     assert booking.params.cost_usd > 0
     models = {record.source.tool: record.source.version for record in proposal.evidence}
@@ -88,19 +86,19 @@ def test_storyline_spike_is_confirmed_and_raises_stock_parameters(toolbox):
     assert proposal.status == "proposed"
     types = [a.type for a in proposal.actions]
     assert types[0] == "raise_safety_stock" and set(types[1:]) == {"transfer_stock", "book_carrier"}
-    raised = proposal.actions[0].params
+    [raised] = [item.params for item in proposal.actions if isinstance(item, RaiseSafetyStock)]
     new = next(r for r in proposal.evidence if r.id == "reorder_point:SKU-0042/DC-DAL:2026-11-01")
     old = next(r for r in proposal.evidence if r.id == "reorder_point:SKU-0042/DC-DAL:2026-10-29")
-    assert abs(raised["safety_stock"] - new.facts["safety_stock_units"]) < 1
-    assert abs(raised["reorder_point"] - new.facts["reorder_point_units"]) < 1
+    assert abs(raised.safety_stock - new.facts["safety_stock_units"]) < 1
+    assert abs(raised.reorder_point - new.facts["reorder_point_units"]) < 1
     assert new.facts["safety_stock_units"] > old.facts["safety_stock_units"]
-    assert raised["reorder_point"] >= old.facts["reorder_point_units"]
+    assert raised.reorder_point >= old.facts["reorder_point_units"]
     plan = next(r for r in proposal.evidence if r.id == proposal.plan_evidence_id)
     assert plan.facts["spike_confirmed"] and plan.facts["days_above_p90"] == inventory.SPIKE_DAYS
     assert "above the forecast p90" in proposal.findings[0].text
-    [booking] = [a for a in proposal.actions if a.type == "book_carrier"]
-    assert booking.params["lane"] in {
-        f"{a.params['from'][3:]}-DAL" for a in proposal.actions if a.type == "transfer_stock"
+    [booking] = [item for item in proposal.actions if isinstance(item, BookCarrier)]
+    assert booking.params.lane in {
+        f"{item.params.from_[3:]}-DAL" for item in proposal.actions if isinstance(item, TransferStock)
     }
     _assert_verified(proposal)
 
@@ -125,8 +123,8 @@ def test_a_spike_never_lowers_the_stored_reorder_point(toolbox):
 
     proposal = inventory.demand_spike(toolbox, STORYLINE)
 
-    raised = proposal.actions[0].params
-    assert (raised["safety_stock"], raised["reorder_point"]) == (900, 1000)
+    [raised] = [item.params for item in proposal.actions if isinstance(item, RaiseSafetyStock)]
+    assert (raised.safety_stock, raised.reorder_point) == (900, 1000)
     rule = next(r for r in proposal.evidence if r.id.startswith("rule:spike_levels:"))
     assert rule.facts["reorder_point"] == 1000
 
@@ -134,10 +132,10 @@ def test_a_spike_never_lowers_the_stored_reorder_point(toolbox):
 def test_stock_moved_in_transit_counts_toward_the_next_shortfall(toolbox):
     first = inventory.stockout_risk(toolbox, STORYLINE)
     need = next(r for r in first.evidence if r.id == first.plan_evidence_id).facts["need_units"]
-    moved = sum(a.params["qty"] for a in first.actions if a.type == "transfer_stock")
+    moved = sum(item.params.qty for item in first.actions if isinstance(item, TransferStock))
     with toolbox.session() as session:
         for item in first.actions:
-            EXECUTORS[item.type](session, item.params, "DEC-TEST", AS_OF)
+            apply(session, item, "DEC-TEST", AS_OF)
         session.commit()
 
     again = inventory.stockout_risk(toolbox, STORYLINE)
