@@ -336,6 +336,7 @@ def equipment_failure_risk(tb: Toolbox, refs: Refs, report: str | None = None) -
     if symptoms:
         record = _report_evidence(code, report or "", symptoms)
         evidence.append(record)
+        facts.update(reported_symptoms=symptoms, safety_procedure=SAFETY_PROCEDURE)
         inspection = _with_replan(tb, _reported_inspection(risk, dc.code, today, price), workload)
         options = [inspection, *(_ruled_out_by_report(option, symptoms) for option in options)]
     else:
