@@ -46,6 +46,7 @@ DEFAULT_RULES = [
     _bounded("book_carrier"),
     _bounded("transfer_stock"),
     PolicyRule(action_type="expedite_purchase", autonomy_level=AFTER_APPROVAL),
+    _bounded("place_purchase_order"),
     _bounded("raise_safety_stock"),
     PolicyRule(action_type="schedule_maintenance", autonomy_level=UNLESS_SAFETY_CRITICAL),
 ]

@@ -121,6 +121,13 @@ class ExpeditePurchaseParams(StockParams):
     lead_days: int | None = Field(None, ge=0)
 
 
+class PurchaseOrderParams(StockParams):
+    """Order stock from the SKU's supplier at regular terms; it lands `lead_days` later."""
+
+    qty: float = Field(gt=0)
+    lead_days: int | None = Field(None, ge=0)
+
+
 class RaiseSafetyStockParams(StockParams):
     """Set a new safety stock and reorder point."""
 
@@ -226,6 +233,13 @@ class ExpeditePurchase(BaseModel):
     params: ExpeditePurchaseParams
 
 
+class PlacePurchaseOrder(BaseModel):
+    """A `place_purchase_order` action: a regular supplier order."""
+
+    type: Literal["place_purchase_order"] = "place_purchase_order"
+    params: PurchaseOrderParams
+
+
 class RaiseSafetyStock(BaseModel):
     """A `raise_safety_stock` action."""
 
@@ -269,6 +283,7 @@ AnyAction = (
     | TenderStops
     | TransferStock
     | ExpeditePurchase
+    | PlacePurchaseOrder
     | RaiseSafetyStock
     | ScheduleMaintenance
     | RetenderLoads
@@ -303,7 +318,7 @@ def references(action: AnyAction) -> References:
             return References(shipments=p.shipments, trucks=[p.truck] if p.truck else [], carriers=[p.carrier])
         case TransferStock(params=p):
             return References(positions=[(p.sku, p.from_), (p.sku, p.to)])
-        case ExpeditePurchase(params=p) | RaiseSafetyStock(params=p):
+        case ExpeditePurchase(params=p) | PlacePurchaseOrder(params=p) | RaiseSafetyStock(params=p):
             return References(positions=[(p.sku, p.location)], scopes=[p.location])
         case ScheduleMaintenance(params=p):
             return References(trucks=[p.truck], scopes=[p.dc] if p.dc else [])

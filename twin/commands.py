@@ -8,6 +8,7 @@ from sqlmodel import Session, delete, select
 
 from twin import actions as a
 from twin import models as m
+from twin import store
 from twin.store import as_of, week_start
 
 
@@ -121,13 +122,33 @@ def _transfer_stock(session: Session, params: a.TransferStockParams, decision_id
     }
 
 
-def _expedite_purchase(session: Session, params: a.ExpeditePurchaseParams, decision_id: str, now: datetime) -> dict:
-    """Expect an expedited supplier delivery at a DC."""
+def _purchase(
+    session: Session,
+    params: a.ExpeditePurchaseParams | a.PurchaseOrderParams,
+    service: str,
+    decision_id: str,
+    now: datetime,
+) -> dict:
+    """Order stock from the SKU's supplier for a DC: it is on order (in transit) until it lands after its lead time."""
+    term = store.supply_term(session, params.sku)
+    lead = params.lead_days if params.lead_days is not None else term.regular_lead_days
+    qty = round(params.qty)
     position = _position(session, params.sku, params.location)
-    position.in_transit += round(params.qty)
+    position.in_transit += qty
     position.updated_at = now
-    session.add(position)
-    return {"sku": params.sku, "location": params.location, "qty": round(params.qty)}
+    order = m.PurchaseOrder(
+        id=f"PO-{decision_id}-{params.sku}-{params.location}-{service}",
+        sku=params.sku,
+        location=params.location,
+        qty=qty,
+        service=service,
+        cost_usd=params.cost_usd or 0.0,
+        created_at=now,
+        arrives_on=now.date() + timedelta(days=lead),
+        decision_id=decision_id,
+    )
+    session.add_all([position, order])
+    return {"purchase_order": order.id, "sku": params.sku, "location": params.location, "qty": qty}
 
 
 def _raise_safety_stock(session: Session, params: a.RaiseSafetyStockParams, decision_id: str, now: datetime) -> dict:
@@ -200,7 +221,9 @@ def apply(session: Session, action: a.AnyAction, decision_id: str, now: datetime
         case a.TransferStock(params=params):
             return _transfer_stock(session, params, decision_id, now)
         case a.ExpeditePurchase(params=params):
-            return _expedite_purchase(session, params, decision_id, now)
+            return _purchase(session, params, "expedited", decision_id, now)
+        case a.PlacePurchaseOrder(params=params):
+            return _purchase(session, params, "regular", decision_id, now)
         case a.RaiseSafetyStock(params=params):
             return _raise_safety_stock(session, params, decision_id, now)
         case a.ScheduleMaintenance(params=params):

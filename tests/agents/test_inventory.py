@@ -5,7 +5,7 @@ from agents.proposal import Proposal
 from agents.schemas import Refs
 from agents.verify import verify_claim
 from twin import store
-from twin.actions import BookCarrier, RaiseSafetyStock, TransferStock
+from twin.actions import BookCarrier, ExpeditePurchase, PlacePurchaseOrder, RaiseSafetyStock
 from twin.commands import apply
 from twin.seed import AS_OF
 
@@ -27,25 +27,31 @@ def _cited(proposal: Proposal, tool: str) -> bool:
     return any(tools.get(evidence_id) == tool for claim in proposal.findings for evidence_id in claim.evidence_ids)
 
 
-def test_storyline_shortfall_is_covered_from_houston_and_handed_to_routing(toolbox):
+def test_storyline_shortfall_buys_the_cheapest_cover_in_expectation(toolbox):
     proposal = inventory.stockout_risk(toolbox, STORYLINE)
 
     assert proposal.status == "proposed"
-    transfers = [item for item in proposal.actions if isinstance(item, TransferStock)]
-    moves = {item.params.from_: item.params.qty for item in transfers}
-    assert {a.type for a in proposal.actions} == {"transfer_stock", "book_carrier"}
-    assert {item.params.to for item in transfers} == {"DC-DAL"} and "DC-HOU" in moves
-    assert all(units > 0 for units in moves.values())
-    [helper] = proposal.helpers  # routing's booking is part of the chosen plan, priced before the comparison
-    assert helper.specialist == "routing"
-    [booking] = [item for item in proposal.actions if isinstance(item, BookCarrier)]
-    assert booking in helper.actions and booking.params.transfer_sku == "SKU-0042"
-    assert booking.params.units == {f"{origin[3:]}-DAL": units for origin, units in moves.items()}[booking.params.lane]
+    totals = {alt.name: alt.expected_impact.expected_total_usd for alt in proposal.alternatives}
+    chosen = proposal.expected_impact.expected_total_usd
+    plans = {
+        "no action",
+        "regular order",
+        "regular order and expedite the gap",
+        "expedite purchase",
+        "transfer stock",
+        "transfer and regular order",
+    }
+    assert len(totals) == len(plans) - 1 and set(totals) < plans
+    assert all(chosen <= total for total in totals.values())
     assert proposal.expected_impact.cost_usd == round(sum(a.params.cost_usd for a in proposal.actions), 2)
-    assert booking.params.cost_usd > 0
+    expedited = sum(item.params.qty for item in proposal.actions if isinstance(item, ExpeditePurchase))
+    need = next(r for r in proposal.evidence if r.id == proposal.plan_evidence_id).facts["need_units"]
+    assert expedited < need / 2  # only the units needed before a regular order lands are expedited
+    transfer = next(alt for alt in proposal.alternatives if alt.name == "transfer stock")
+    [booking] = [item for item in transfer.actions if isinstance(item, BookCarrier)]  # routing completes the transfer
+    assert booking.params.transfer_sku == "SKU-0042" and booking.params.cost_usd > 0
     models = {record.source.tool: record.source.version for record in proposal.evidence}
     assert models["forecast"] and models["safety_stock"] and models["allocation"]
-    assert {a.name for a in proposal.alternatives} == {"expedite purchase", "no action"}
     assert all("against" in a.why_not for a in proposal.alternatives)
     assert _cited(proposal, "forecast") and _cited(proposal, "twin") and _cited(proposal, "allocation")
     forecast = next(record for record in proposal.evidence if record.source.tool == "forecast")
@@ -55,12 +61,28 @@ def test_storyline_shortfall_is_covered_from_houston_and_handed_to_routing(toolb
     assert inventory.stockout_risk(toolbox, STORYLINE) == proposal
 
 
+def test_an_expedite_loses_to_a_regular_order_when_stock_lasts_until_it_lands(toolbox):
+    with toolbox.session() as session:
+        [position] = [p for p in store.positions(session, "SKU-0042") if p.location == "DC-DAL"]
+        position.on_hand, position.allocated, position.in_transit = 150, 0, 0  # days of stock, not two weeks
+        session.add(position)
+        session.commit()
+
+    proposal = inventory.stockout_risk(toolbox, STORYLINE)
+
+    assert [item.type for item in proposal.actions] == ["place_purchase_order"]
+    expedite = next(alt for alt in proposal.alternatives if alt.name == "expedite purchase")
+    assert expedite.expected_impact.expected_total_usd > proposal.expected_impact.expected_total_usd
+    gap = next(alt for alt in proposal.alternatives if alt.name == "regular order and expedite the gap")
+    assert gap.why_not == "the stock lasts until a regular order lands"
+
+
 def test_well_stocked_dc_needs_no_action(toolbox):
     proposal = inventory.stockout_risk(toolbox, Refs(sku="SKU-0042", location="DC-HOU"))
 
     assert proposal.status == "no_action"
     assert proposal.actions == [] and proposal.helpers == []
-    assert {a.name for a in proposal.alternatives} == {"transfer stock", "expedite purchase"}
+    assert {a.name for a in proposal.alternatives} == {"regular order", "transfer stock", "expedite purchase"}
     assert all(a.why_not == inventory.COVERED for a in proposal.alternatives)
     assert any("days" in claim.text for claim in proposal.findings)
     _assert_verified(proposal)
@@ -85,7 +107,7 @@ def test_storyline_spike_is_confirmed_and_raises_stock_parameters(toolbox):
 
     assert proposal.status == "proposed"
     types = [a.type for a in proposal.actions]
-    assert types[0] == "raise_safety_stock" and set(types[1:]) == {"transfer_stock", "book_carrier"}
+    assert types[0] == "raise_safety_stock" and set(types[1:]) == {"expedite_purchase", "place_purchase_order"}
     [raised] = [item.params for item in proposal.actions if isinstance(item, RaiseSafetyStock)]
     new = next(r for r in proposal.evidence if r.id == "reorder_point:SKU-0042/DC-DAL:2026-11-01")
     old = next(r for r in proposal.evidence if r.id == "reorder_point:SKU-0042/DC-DAL:2026-10-29")
@@ -96,10 +118,6 @@ def test_storyline_spike_is_confirmed_and_raises_stock_parameters(toolbox):
     plan = next(r for r in proposal.evidence if r.id == proposal.plan_evidence_id)
     assert plan.facts["spike_confirmed"] and plan.facts["days_above_p90"] == inventory.SPIKE_DAYS
     assert "above the forecast p90" in proposal.findings[0].text
-    [booking] = [item for item in proposal.actions if isinstance(item, BookCarrier)]
-    assert booking.params.lane in {
-        f"{item.params.from_[3:]}-DAL" for item in proposal.actions if isinstance(item, TransferStock)
-    }
     _assert_verified(proposal)
 
 
@@ -130,10 +148,10 @@ def test_a_spike_never_lowers_the_stored_reorder_point(toolbox):
     assert rule.facts["reorder_point"] == 1000
 
 
-def test_stock_moved_in_transit_counts_toward_the_next_shortfall(toolbox):
+def test_stock_ordered_counts_toward_the_next_shortfall(toolbox):
     first = inventory.stockout_risk(toolbox, STORYLINE)
     need = next(r for r in first.evidence if r.id == first.plan_evidence_id).facts["need_units"]
-    moved = sum(item.params.qty for item in first.actions if isinstance(item, TransferStock))
+    moved = sum(item.params.qty for item in first.actions if isinstance(item, ExpeditePurchase | PlacePurchaseOrder))
     with toolbox.session() as session:
         for item in first.actions:
             apply(session, item, "DEC-TEST", AS_OF)
