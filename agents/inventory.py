@@ -38,6 +38,7 @@ HORIZON_DAYS = 14  # SOP-STOCK-01: the stockout risk is judged over the next 14 
 SERVICE_LEVEL = 0.95  # SOP-TIER-01: 95% fill rate, the target of standard customers (the lowest tier)
 LEAD_TIME_DAYS = 3  # days until a transfer or an expedited order restocks a DC: the error the safety stock covers
 POLICY = StockPolicy(lead_time_days=LEAD_TIME_DAYS, service_level=SERVICE_LEVEL)
+REVIEW_DAYS = 1  # the company's normal replenishment reviews every position daily
 SPIKE_DAYS = 3  # SOP-DEMAND-01: the recent days checked against the forecast made before them (>= LEAD_TIME_DAYS)
 TRUCKLOAD_KG = 20_000.0  # payload of a 53 ft dry van under the US 80,000 lb gross weight limit
 TRANSFER_MILES_PER_DAY = 500.0  # one driver's day under US hours-of-service rules (11 h at about 45 mph)
@@ -219,6 +220,11 @@ def _stock_case(tb: Toolbox, twin: SkuTwin) -> StockCase:
     )
     stock = target.on_hand + target.in_transit
     case.evidence.append(_supply_evidence(twin))
+    case.facts.update(
+        stock_units=round(stock, 1),
+        exposure_days=_exposure_days(twin),
+        expected_lost_units=round(_expected_lost(twin, case.forecast, stock, []), 1),
+    )
     if target.need <= 0:
         case.options = [
             _no_action(twin, case.forecast, stock),
@@ -271,22 +277,30 @@ def _supply_evidence(twin: SkuTwin) -> Evidence:
     )
 
 
-def _expected_lost(outlook: Forecast, stock: float, arrivals: list[tuple[int, float]]) -> float:
-    """Expected units lost over the horizon when `arrivals` (day, units) land on top of `stock`: until each arrival
-    only the stock and the earlier arrivals serve the demand, drawn from the forecast's distribution."""
+def _exposure_days(twin: SkuTwin) -> int:
+    """The days the stock must last on its own: the normal replenishment reviews every day and its regular orders
+    land after the regular lead time, so beyond that the running operation covers the demand."""
+    return twin.supply.regular_lead_days + REVIEW_DAYS
+
+
+def _expected_lost(twin: SkuTwin, outlook: Forecast, stock: float, arrivals: list[tuple[int, float]]) -> float:
+    """Expected units lost while the stock must last on its own, when `arrivals` (day, units) land on top of
+    `stock`: until each arrival only the stock and the earlier arrivals serve the demand, drawn from the forecast's
+    distribution."""
+    window = _exposure_days(twin)
 
     def landed(day: int, strictly: bool) -> float:
         """Units of the arrivals that land before `day` (or by it)."""
         return sum(units for when, units in arrivals if when < day or (not strictly and when == day))
 
-    before = [expected_shortfall(outlook, day, stock + landed(day, True)) for day, _ in arrivals if day < HORIZON_DAYS]
-    return max([expected_shortfall(outlook, HORIZON_DAYS, stock + landed(HORIZON_DAYS, False)), *before])
+    before = [expected_shortfall(outlook, day, stock + landed(day, True)) for day, _ in arrivals if day < window]
+    return max([expected_shortfall(outlook, window, stock + landed(window, False)), *before])
 
 
 def _no_action(twin: SkuTwin, outlook: Forecast, stock: float) -> PlanOption:
     """Nothing bought: the expected lost sales of the forecast's distribution against the stock on hand, in transit
     and on order (the safety stock is a buffer, never a lost sale)."""
-    lost = _expected_lost(outlook, stock, [])
+    lost = _expected_lost(twin, outlook, stock, [])
     return PlanOption(
         name="no action",
         expected_penalty_usd=costs.stockout(twin.rates, lost, twin.margin),
@@ -322,7 +336,7 @@ def _order_option(
             else a.PlacePurchaseOrder(params=a.PurchaseOrderParams(**params))
         )
         arrivals.append((lead, float(qty)))
-    lost = _expected_lost(outlook, stock, arrivals)
+    lost = _expected_lost(twin, outlook, stock, arrivals)
     return PlanOption(
         name=name,
         actions=actions,
@@ -341,7 +355,7 @@ def _partial_cover(twin: SkuTwin, outlook: Forecast, stock: float, transfer: Pla
         )
     order = _order_option(twin, outlook, stock, "regular order", [(rest, False)])
     arrivals = [*_transfer_arrivals(transfer), (twin.supply.regular_lead_days, float(rest))]
-    lost = _expected_lost(outlook, stock, arrivals)
+    lost = _expected_lost(twin, outlook, stock, arrivals)
     return transfer.model_copy(
         update={
             "name": "transfer and regular order",
@@ -384,7 +398,7 @@ def _transfer_option(
         feasible=bool(actions),
         infeasible_reason=None if actions else NO_SURPLUS,
     )
-    lost = _expected_lost(outlook, stock, _transfer_arrivals(option))
+    lost = _expected_lost(twin, outlook, stock, _transfer_arrivals(option))
     return option.model_copy(
         update={
             "expected_penalty_usd": costs.stockout(twin.rates, lost, twin.margin),
@@ -460,6 +474,12 @@ def _findings(twin: SkuTwin, case: StockCase, plan: Evidence) -> list[Claim]:
         ),
         Claim(
             text=f"Top forecast drivers: {describe_drivers(case.forecast.evidence.drivers)}.", evidence_ids=[total.id]
+        ),
+        Claim(
+            text=f"The {format_number(case.facts['stock_units'])} units available, in transit and on order must last "
+            f"{case.facts['exposure_days']} days until the running replenishment can land; without action the "
+            f"forecast's distribution expects {format_number(case.facts['expected_lost_units'])} units lost.",
+            evidence_ids=[plan.id, total.id],
         ),
     ]
     safety = (

@@ -214,11 +214,15 @@ class Playbook:
         return len(fresh)
 
     def _expedites(self) -> list[tuple[ExceptionType, Refs, Action, float]]:
-        """Expedite every shipment the late-risk detector flags."""
+        """Expedite a shipment the late-risk detector flags when its customer's late penalty exceeds the expedite's
+        price (a competent team does not pay more than the penalty it avoids)."""
         plays = []
         with self.tb.session() as session:
             for exception in detectors.late_shipments(self.tb):
                 shipment = session.get(m.Shipment, exception.refs.shipment_id)
+                tier = store.customer_tier(session, shipment.destination)
+                if costs.late_penalty(RATES, tier) <= costs.expedite_shipment(RATES, shipment.distance_miles):
+                    continue
                 local = shipment.lane[:3] == shipment.lane[4:]
                 hours = round(
                     scenario.planned_transit_hours(shipment.distance_miles, local)
@@ -425,9 +429,15 @@ def repeats(session: Session) -> Repeats:
     )
     per_exception = Counter(session.exec(select(m.DecisionRecord.exception_id)).all())
     subjects: dict[tuple[str, str], set[str]] = {}
-    for action in session.exec(select(m.ActionRecord).where(m.ActionRecord.status == "executed")).all():
-        typed = parse_action(action.type, action.params)
-        subjects.setdefault((action.type, _subject(typed)), set()).add(action.decision_id)
+    executed = session.exec(
+        select(m.ActionRecord, m.ExceptionRecord.occurred_at)
+        .join(m.DecisionRecord, m.DecisionRecord.id == m.ActionRecord.decision_id)
+        .join(m.ExceptionRecord, m.ExceptionRecord.id == m.DecisionRecord.exception_id)
+        .where(m.ActionRecord.status == "executed")
+    ).all()
+    for action, occurred in executed:  # the same action on the same subject again on a later day is a new decision
+        subject = f"{_subject(parse_action(action.type, action.params))} on {occurred.date().isoformat()}"
+        subjects.setdefault((action.type, subject), set()).add(action.decision_id)
     return Repeats(
         actions_run_twice=sorted(str(a) for a, n in runs.items() if n > 1),
         exceptions_decided_twice=sorted(e for e, n in per_exception.items() if n > 1),

@@ -81,7 +81,11 @@ def test_a_desk_day_executes_no_action_twice_and_decides_no_exception_twice(trai
 def test_the_check_finds_an_action_run_twice_and_a_subject_acted_on_twice(engine):
     with Session(engine) as session:
         for n in (1, 2):
-            session.add(m.ExceptionRecord(id=f"EXC-{n}", occurred_at=datetime.now(UTC), created_at=datetime.now(UTC)))
+            session.add(
+                m.ExceptionRecord(
+                    id=f"EXC-{n}", occurred_at=datetime(2026, 11, 3, 9, tzinfo=UTC), created_at=datetime.now(UTC)
+                )
+            )
             session.flush()
             session.add(
                 m.DecisionRecord(
@@ -110,7 +114,7 @@ def test_the_check_finds_an_action_run_twice_and_a_subject_acted_on_twice(engine
         session.commit()
         found = repeats(session)
     assert found.actions_run_twice == ["DEC-1-A1"]
-    assert found.subjects_acted_on_twice == ["expedite_shipment SHP-009300 (DEC-1, DEC-2)"]
+    assert found.subjects_acted_on_twice == ["expedite_shipment SHP-009300 on 2026-11-03 (DEC-1, DEC-2)"]
     assert not found.clean
 
 
