@@ -5,7 +5,7 @@ from agents.proposal import Proposal
 from agents.schemas import Refs
 from agents.verify import verify_claim
 from twin import store
-from twin.actions import BookCarrier, ExpeditePurchase, PlacePurchaseOrder, RaiseSafetyStock
+from twin.actions import BookCarrier, ExpeditePurchase, PlacePurchaseOrder, RaiseSafetyStock, TransferStock
 from twin.commands import apply
 from twin.seed import AS_OF
 
@@ -183,7 +183,8 @@ def test_the_transfer_claim_names_exactly_the_moves_that_run(toolbox):
     allocation = next(r for r in proposal.evidence if r.source.tool == "allocation")
     dropped = {move["origin"] for move in allocation.facts["moves"] if round(move["qty"]) == 0}
     assert dropped, "the allocation holds a move that rounds to no unit"
-    moves = [item.params for item in proposal.actions if isinstance(item, TransferStock)]
+    plans = [proposal.actions, *(alternative.actions for alternative in proposal.alternatives)]
+    moves = next(found for found in ([i.params for i in p if isinstance(i, TransferStock)] for p in plans) if found)
     [claim] = [claim for claim in proposal.findings if "transfers:" in claim.text]
     for move in moves:
         assert f"{move.qty:g} from {move.from_}" in claim.text
