@@ -513,7 +513,7 @@ def _findings(twin: SkuTwin, case: StockCase, plan: Evidence) -> list[Claim]:
         unmet = _unmet(allocation, twin.dc.code)
         claims.append(
             Claim(
-                text=f"The allocation solver's transfers: {moves} units; {format_number(unmet)} units stay unmet at "
+                text=f"The allocation solver's transfers, in units: {moves}; {format_number(unmet)} stay unmet at "
                 f"{twin.dc.code}.",
                 evidence_ids=[allocation.evidence.id, plan.id],
             )
