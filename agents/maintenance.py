@@ -389,7 +389,7 @@ def _worth_booking(option: PlanOption, options: list[PlanOption]) -> PlanOption:
     defer = next(item for item in options if item.name == DEFER)
     if not option.feasible or not _books(option):
         return option
-    avoided = round(defer.expected_penalty_usd - option.expected_penalty_usd, 2)
+    avoided = round(max(0.0, defer.expected_penalty_usd - option.expected_penalty_usd), 2)  # a cost is never negative
     priced = option.model_copy(update={"impact": option.impact.model_copy(update={"cost_avoided_usd": avoided})})
     if avoided > (1 + SERVICE_MARGIN) * option.cost_usd:
         return priced

@@ -107,7 +107,7 @@ class Notice(BaseModel):
         ruled out unless the expected penalty it avoids exceeds its cost."""
         told = self.already or self.pays(p_after)
         actions = [*option.actions, self.action()] if told and not self.already else option.actions
-        avoided = round(self.penalty(p_before, told) - self.penalty(p_after, told), 2)
+        avoided = round(max(0.0, self.penalty(p_before, told) - self.penalty(p_after, told)), 2)  # never negative
         recovered = option.model_copy(
             update={
                 "actions": actions,
