@@ -461,6 +461,11 @@ def _check_orders(twin: SkuTwin, case: StockCase, lanes: dict[str, TransferLane]
     )
 
 
+def _transfers(actions: list[a.AnyAction]) -> list[a.TransferStockParams]:
+    """The transfer orders among a plan's actions."""
+    return [item.params for item in actions if isinstance(item, a.TransferStock)]
+
+
 def _findings(twin: SkuTwin, case: StockCase, plan: Evidence) -> list[Claim]:
     """What the twin holds, what the forecast says and why, and what the allocation solver found."""
     row, target, total = twin.positions[twin.dc.code], case.target, case.forecast.evidence
@@ -501,20 +506,17 @@ def _findings(twin: SkuTwin, case: StockCase, plan: Evidence) -> list[Claim]:
         )
     )
     allocation = case.allocation
-    transfers = [
-        item.params
-        for option in case.options
-        if option.name == "transfer stock"
-        for item in option.actions
-        if isinstance(item, a.TransferStock)
-    ]  # the moves as executed: whole units, moves that round to nothing dropped
-    if transfers:
+    named = [option for option in case.options if plan.facts["chosen"].endswith(option.name)]
+    chosen = max(named, key=lambda option: len(option.name), default=None)
+    running = _transfers(chosen.actions) if chosen else []
+    transfers = running or next((_transfers(o.actions) for o in case.options if o.name == "transfer stock"), [])
+    if transfers:  # the moves as executed: whole units, moves that round to nothing dropped
         moves = ", ".join(f"{format_number(move.qty)} from {move.from_}" for move in transfers)
+        lead = "Chosen transfers" if running else "Transfers not chosen"
         unmet = _unmet(allocation, twin.dc.code)
         claims.append(
             Claim(
-                text=f"The allocation solver's transfers, in units: {moves}; {format_number(unmet)} stay unmet at "
-                f"{twin.dc.code}.",
+                text=f"{lead}, in units: {moves}; {format_number(unmet)} stay unmet at {twin.dc.code}.",
                 evidence_ids=[allocation.evidence.id, plan.id],
             )
         )

@@ -185,7 +185,7 @@ def test_the_transfer_claim_names_exactly_the_moves_that_run(toolbox):
     assert dropped, "the allocation holds a move that rounds to no unit"
     plans = [proposal.actions, *(alternative.actions for alternative in proposal.alternatives)]
     moves = next(found for found in ([i.params for i in p if isinstance(i, TransferStock)] for p in plans) if found)
-    [claim] = [claim for claim in proposal.findings if "transfers, in units:" in claim.text]
+    [claim] = [claim for claim in proposal.findings if ", in units:" in claim.text]
     for move in moves:
         assert f"{move.qty:g} from {move.from_}" in claim.text
     assert not any(origin in claim.text for origin in dropped)
