@@ -109,7 +109,7 @@ def _first_call(tb: Toolbox, reading: Classification, state: DeskState) -> Propo
         return inventory.stockout_risk(tb, refs)
     if reading.type == ExceptionType.demand_spike:
         return inventory.demand_spike(tb, refs)
-    return maintenance.equipment_failure_risk(tb, refs)
+    return maintenance.equipment_failure_risk(tb, refs, state.exception.description)
 
 
 def specialist(name: SpecialistName) -> Callable[[DeskState, Runtime[Toolbox]], Command[Literal["supervisor"]]]:
