@@ -41,7 +41,15 @@ MAX_ATTEMPTS = 5  # a process that ran the graph and found it undecided takes it
 SWEEP_BATCH = 50
 BACKGROUND_DECISIONS = 8  # threads deciding in process for answers that outlive their request's wait
 
-__all__ = ["DecisionConflict", "DecisionNotFound", "DecisionPending", "Desk", "IdempotencyMismatch", "open_desk"]
+__all__ = [
+    "DecisionConflict",
+    "DecisionNotFound",
+    "DecisionPending",
+    "Desk",
+    "IdempotencyMismatch",
+    "OffSubject",
+    "open_desk",
+]
 
 
 class DecisionConflict(RuntimeError):
@@ -50,6 +58,15 @@ class DecisionConflict(RuntimeError):
 
 class DecisionNotFound(LookupError):
     """No decision has this id."""
+
+
+class OffSubject(ValueError):
+    """An override names shipments, trucks or SKUs beyond its decision's subject and plan."""
+
+    def __init__(self, decision_id: str, references: list[facts.Reference]) -> None:
+        self.references = references
+        named = ", ".join(reference.code for reference in references)
+        super().__init__(f"the override of {decision_id} names {named}, outside its subject and plan")
 
 
 class DecisionPending(RuntimeError):
@@ -280,6 +297,11 @@ class Desk:
             record = session.get(m.DecisionRecord, decision_id)
             if record is None:
                 raise DecisionNotFound(f"decision {decision_id} not found")
+            if verdict.actions:
+                refs = exception_refs(session.get(m.ExceptionRecord, record.exception_id))
+                plan = Decision.model_validate(record.payload).actions
+                if beyond := facts.outside(refs, plan, verdict.actions):
+                    raise OffSubject(decision_id, beyond)
             fence = intake.claim(
                 session,
                 "decision",
@@ -320,17 +342,19 @@ class Desk:
         return f"decision {decision_id} is {record.status}, not pending_approval"
 
     def _apply(self, fence: Fence, thread_id: str, verdict: Verdict) -> Decision:
-        """Resume the paused graph with the verdict from its paused checkpoint; on failure the claim is released."""
+        """Resume a fresh copy of the paused checkpoint with the verdict, so that no earlier verdict's writes are
+        replayed; on failure the claim is released and the failure audited."""
         paused = next((s.config for s in self.graph.get_state_history(self._config(thread_id)) if s.interrupts), None)
         if paused is None:
             raise DecisionConflict(f"decision {fence.row_id} has no paused run to resume")
-        config = {"configurable": {**paused["configurable"], "fence": fence}}
+        fork = self.graph.update_state(paused, None, as_node="__copy__")
+        config = {"configurable": {**fork["configurable"], "fence": fence}}
         try:
             self.graph.invoke(Command(resume=verdict.model_dump(mode="json")), config, context=self.toolbox)
         except ClaimLost:
             logger.warning("the verdict on %s was taken over by another process", fence.row_id)
         except Exception as error:
-            self._release(fence)
+            self._release(fence, verdict, error)
             if isinstance(error, ValueError):
                 raise DecisionConflict(f"decision {fence.row_id} cannot execute now: {error}") from error
             raise
@@ -338,13 +362,23 @@ class Desk:
         with self.toolbox.session() as session:
             return Decision.model_validate(session.get(m.DecisionRecord, fence.row_id).payload)
 
-    def _release(self, fence: Fence) -> None:
-        """Give up a verdict claim whose run failed, so the decision waits for a verdict again."""
+    def _release(self, fence: Fence, verdict: Verdict, error: Exception) -> None:
+        """Give up a verdict claim whose run failed, so the decision waits for a verdict again; audit the failure."""
         with self.toolbox.session() as session:
             record = session.get(m.DecisionRecord, fence.row_id)
             if record.claim == fence.token and record.status == "pending_approval":
                 record.verdict = record.claim = record.lease_until = None
                 session.add(record)
+                audit(
+                    session,
+                    "verdict.failed",
+                    verdict.actor,
+                    record.exception_id,
+                    record.id,
+                    verdict=verdict.verdict,
+                    verdict_id=verdict.verdict_id,
+                    error=f"{type(error).__name__}: {error}"[:500],
+                )
                 session.commit()
 
     def _recover_verdict(self, decision_id: str) -> bool:

@@ -1,5 +1,6 @@
 """The facts a decision relies on: read from the twin when it is made, re-read before it executes."""
 
+from pydantic import BaseModel
 from sqlmodel import Session, func, select
 
 from agents.schemas import Action, Refs
@@ -31,6 +32,36 @@ def _subjects(refs: Refs, actions: list[Action]) -> tuple[set[str], set[tuple[st
         if isinstance(sku, str):
             positions.update((sku, dc) for key in DC_KEYS for dc in _codes(params.get(key)))
     return shipments, positions, trucks
+
+
+class Reference(BaseModel):
+    """One code that an edited action's parameter names."""
+
+    action: int
+    param: str
+    code: str
+
+
+def _skus(refs: Refs, actions: list[Action]) -> set[str]:
+    """The SKUs that the exception and the actions name."""
+    named = {refs.sku} if refs.sku else set()
+    for action in actions:
+        named.update(code for key in ("sku", "transfer_sku") for code in _codes(action.params.get(key)))
+    return named
+
+
+def outside(refs: Refs, plan: list[Action], edited: list[Action]) -> list[Reference]:
+    """The shipments, trucks and SKUs that edited actions name beyond the exception's subject and its plan."""
+    shipments, _, trucks = _subjects(refs, plan)
+    scope = {**dict.fromkeys(SHIPMENT_KEYS, shipments), **dict.fromkeys(TRUCK_KEYS, trucks)}
+    scope |= dict.fromkeys(("sku", "transfer_sku"), _skus(refs, plan))
+    return [
+        Reference(action=index, param=key, code=code)
+        for index, action in enumerate(edited)
+        for key, allowed in scope.items()
+        for code in _codes(action.params.get(key))
+        if code not in allowed
+    ]
 
 
 def fingerprint(session: Session, refs: Refs, actions: list[Action]) -> dict[str, dict]:

@@ -113,7 +113,7 @@ def stored(session: Session, exception: ExceptionIn, idempotency_key: str | None
     return None
 
 
-def _lock_subject(session: Session, subject: str) -> None:
+def lock_subject(session: Session, subject: str) -> None:
     """Lock the subject's row until the transaction ends, so that exceptions on one subject are taken in in turn."""
     session.execute(
         text(
@@ -172,7 +172,7 @@ def take_in(
     subject = subject_of(exception)
     primary = None
     if subject:
-        _lock_subject(session, subject)
+        lock_subject(session, subject)
         primary = open_on_subject(session, subject, window_h)
     now = datetime.now(UTC)
     exception_id = f"EXC-{uuid.uuid4().hex[:12].upper()}"

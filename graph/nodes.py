@@ -17,9 +17,10 @@ from agents.proposal import Proposal
 from agents.schemas import Claim, Decision, ExceptionType, Impact, Justification, Refs
 from agents.toolbox import Toolbox
 from graph.faults import fault_point
-from graph.intake import Fence
+from graph import facts
+from graph.intake import Fence, lock_subject, subject_of
 from graph.precedents import mark_pending
-from graph.records import audit, conclude, is_final, save_decision
+from graph.records import audit, conclude, exception_refs, is_final, save_decision
 from graph.state import DeskState, Verdict
 from tools.evidence import Evidence, Source
 from tools.knowledge import Precedent
@@ -280,6 +281,7 @@ def execute(state: DeskState, runtime: Runtime[Toolbox], config: RunnableConfig)
     with tb.session() as session:
         _fence(config).hold(session)
         if not is_final(session, decision.decision_id):
+            _recheck(session, state)
             save_decision(session, decision, state.exception_id)  # the row the executed actions belong to
             for index, action in enumerate(decision.actions):
                 execute_action(session, decision.decision_id, index, action.type, action.params, actor)
@@ -288,6 +290,19 @@ def execute(state: DeskState, runtime: Runtime[Toolbox], config: RunnableConfig)
         session.commit()
     fault_point("execute.committed")
     return Command(goto="finalize", update={"decision": decision})
+
+
+def _recheck(session: Session, state: DeskState) -> None:
+    """Take the subject's lock and re-read the facts a paused decision relied on; ValueError when they moved."""
+    if subject := subject_of(state.exception):
+        lock_subject(session, subject)
+    record = session.get(m.DecisionRecord, state.decision.decision_id)
+    if record is None or not record.fingerprint:
+        return
+    refs = exception_refs(session.get(m.ExceptionRecord, state.exception_id))
+    plan = Decision.model_validate(record.payload).actions
+    if moved := facts.changes(record.fingerprint, facts.fingerprint(session, refs, plan)):
+        raise ValueError(f"the facts changed since the decision was made: {'; '.join(moved)}")
 
 
 def finalize(state: DeskState, runtime: Runtime[Toolbox], config: RunnableConfig) -> dict:

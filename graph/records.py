@@ -141,7 +141,7 @@ def conclude(
     detail: dict = {"status": decision.status, "versions": versions}
     if verdict:
         record_verdict(session, decision, verdict, proposed)
-        detail |= {"verdict": verdict.verdict, "reason": verdict.reason}
+        detail |= {"verdict": verdict.verdict, "verdict_id": verdict.verdict_id, "reason": verdict.reason}
         if verdict.verdict == "override":
             detail |= {
                 "actions_before": proposed,

@@ -13,7 +13,7 @@ from api.deps import DeskDep, SessionDep
 from api.metrics import Metrics, MetricsDep
 from api.paging import Limit, Offset, Page, paginate
 from api.schemas import ActionIn, DecisionSummary, Reason, to_action
-from graph.desk import DecisionConflict, DecisionNotFound, Desk
+from graph.desk import DecisionConflict, DecisionNotFound, Desk, OffSubject
 from graph.state import Verdict
 from twin import models as m
 from twin import store
@@ -23,6 +23,7 @@ router = APIRouter(prefix="/v1/decisions", tags=["decisions"])
 VERDICT_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such decision."},
     409: {"description": "The decision is not waiting for approval (already acted on, or never paused)."},
+    422: {"description": "An edited action names a shipment, truck or SKU outside the decision's subject and plan."},
     503: {"description": "No trained models yet."},
 }
 # Parameters that name twin entities, and the kind of entity each names.
@@ -193,11 +194,20 @@ def override(
 ) -> Decision:
     """Replace a waiting decision's actions with edited ones (kept as labelled data) and execute them."""
     _check_codes(session, actions)
-    return _resume(
-        desk,
-        metrics,
-        decision_id,
-        Verdict(
-            verdict="override", actor=principal.name, reason=reason, actions=[to_action(action) for action in actions]
-        ),
+    verdict = Verdict(
+        verdict="override", actor=principal.name, reason=reason, actions=[to_action(action) for action in actions]
     )
+    try:
+        return _resume(desk, metrics, decision_id, verdict)
+    except OffSubject as error:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "value_error",
+                    "loc": ("body", "actions", ref.action, actions[ref.action].type, "params", ref.param),
+                    "input": ref.code,
+                    "msg": f"{ref.code} is outside the subject and plan of decision {decision_id}",
+                }
+                for ref in error.references
+            ]
+        ) from error
