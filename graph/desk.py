@@ -2,7 +2,7 @@
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
@@ -25,9 +25,8 @@ from graph.build import build_graph
 from graph.checkpoint import open_checkpointer
 from graph.faults import fault_point
 from graph.intake import ClaimLost, Fence, IdempotencyMismatch, TakenIn
-from graph.nodes import decision_id_for
 from graph.precedents import BackgroundIndexer, index_pending
-from graph.records import audit, conclude, exception_refs
+from graph.records import audit, conclude, decision_id_for, exception_refs
 from graph.state import DeskState, Verdict
 from twin import models as m
 from twin.settings import Settings
@@ -43,6 +42,7 @@ BACKGROUND_DECISIONS = 8  # threads deciding in process for answers that outlive
 
 __all__ = [
     "DecisionConflict",
+    "DecisionFailed",
     "DecisionNotFound",
     "DecisionPending",
     "Desk",
@@ -57,7 +57,15 @@ class DecisionConflict(RuntimeError):
 
 
 class DecisionNotFound(LookupError):
-    """No decision has this id."""
+    """No decision (or exception) has this id."""
+
+
+class DecisionFailed(RuntimeError):
+    """Making the decision on a stored exception failed; it is tried again, then ends `failed`."""
+
+    def __init__(self, exception_id: str, error: BaseException) -> None:
+        self.exception_id = exception_id
+        super().__init__(f"the decision on {exception_id} failed ({type(error).__name__}); it will be tried again")
 
 
 class OffSubject(ValueError):
@@ -138,6 +146,8 @@ class Desk:
                 decision = future.result(timeout=wait_s)
             except (FutureTimeout, DecisionPending):
                 decision = None
+            except Exception as error:
+                raise DecisionFailed(taken.exception_id, error) from error
         if decision is not None and taken.duplicate_of:
             decision = decision.model_copy(update={"duplicate_of": taken.duplicate_of})
         return taken, decision
@@ -188,8 +198,19 @@ class Desk:
             pause = min(2 * pause, POLL_S)
 
     def _decide(self, fence: Fence, exception: ExceptionIn, actor: str) -> Decision:
-        """Run (or continue, after a crash) the graph of an exception this process has claimed."""
-        self._run(fence, exception, actor)
+        """Run (or continue, after a crash) the graph of an exception this process has claimed; a failed try gives
+        the exception back for the sweep, the last one ends it `failed`."""
+        try:
+            self._run(fence, exception, actor)
+        except Exception as error:
+            failure = f"{type(error).__name__}: {error}"[:500]
+            with self.toolbox.session() as session:
+                if session.get(m.ExceptionRecord, fence.row_id).attempts >= self.settings.decide_max_attempts:
+                    intake.fail(session, fence.row_id, failure, actor, claim=fence.token)
+                    session.commit()
+                    raise
+            self._give_back(fence, failure)
+            raise
         self._index_soon()
         return self.wait_for_decision(fence.row_id, MAX_ATTEMPTS)
 
@@ -222,8 +243,8 @@ class Desk:
         try:
             if not self._run(fence, intake.exception_in(record), record.actor):
                 return None
-        except Exception:
-            self._give_back(fence)
+        except Exception as error:
+            self._give_back(fence, f"{type(error).__name__}: {error}")
             raise
         self._index_soon()
         with self.toolbox.session() as session:
@@ -231,30 +252,36 @@ class Desk:
                 raise RuntimeError(f"the graph of {exception_id} ended without a decision")
             return self._latest(session, exception_id)
 
-    def _give_back(self, fence: Fence) -> None:
-        """Release a claim whose run failed, so that the job's retry (or the sweep) can claim the exception again."""
+    def _give_back(self, fence: Fence, failure: str) -> None:
+        """Release a claim whose run failed (noting why), so that a retry or the sweep can claim it again."""
         table = m.ExceptionRecord
         with self.toolbox.session() as session:
             session.execute(
                 update(table)
                 .where(table.id == fence.row_id, table.claim == fence.token, table.intake.in_(intake.UNDECIDED))
-                .values(claim=None, lease_until=None, intake="received")
+                .values(claim=None, lease_until=None, intake="received", failure=failure[:500])
             )
             session.commit()
 
     def fail_queued(self, exception_id: str, error: BaseException) -> None:
-        """Mark an exception whose queued decision failed every try `failed` (audited), for a person to look at."""
-        table = m.ExceptionRecord
-        failure = f"{type(error).__name__}: {error}"[:500]
+        """End an exception whose queued decision failed every try `failed` (audited, announced)."""
         with self.toolbox.session() as session:
-            marked = session.execute(
-                update(table)
-                .where(table.id == exception_id, table.intake.in_(intake.UNDECIDED), intake.lapsed(table))
-                .values(intake="failed", failure=failure, claim=None, lease_until=None)
-            ).rowcount
-            if marked:
-                audit(session, "exception.failed", "worker", exception_id, failure=failure)
+            intake.fail(session, exception_id, f"{type(error).__name__}: {error}", "worker")
             session.commit()
+
+    def retry(self, exception_id: str, actor: str) -> None:
+        """Decide a failed exception afresh: queued again, or (in process) decided in the background."""
+        with self.toolbox.session() as session:
+            record = session.get(m.ExceptionRecord, exception_id)
+            if record is None:
+                raise DecisionNotFound(f"exception {exception_id} not found")
+            if not intake.reopen(session, exception_id, actor):
+                raise DecisionConflict(f"exception {exception_id} is {record.intake}, not failed")
+            if self.queue:
+                self.queue.defer_decision(session, exception_id, record.refs or {})
+            session.commit()
+        if self.queue is None:
+            self._background.submit(self.wait_for_decision, exception_id, MAX_ATTEMPTS)
 
     def _index_soon(self) -> None:
         """Have the background thread index the precedents of the decisions just stored."""
@@ -483,8 +510,8 @@ class Desk:
 
     def sweep(self) -> dict[str, int]:
         """Decide exceptions whose process died, finish verdicts left midway, expire overdue decisions, and index
-        precedents left pending."""
-        done = {"decided": 0, "requeued": 0, "verdicts": 0, "expired": 0}
+        precedents left pending; one item failing is logged and counted (`errors`), never stops the rest."""
+        done = dict.fromkeys(("decided", "requeued", "failed", "verdicts", "expired", "indexed", "errors"), 0)
         now = datetime.now(UTC)
         with self.toolbox.session() as session:
             stranded = session.exec(
@@ -492,27 +519,55 @@ class Desk:
                 .where(m.ExceptionRecord.intake.in_(intake.UNDECIDED), intake.lapsed(m.ExceptionRecord))
                 .limit(SWEEP_BATCH)
             ).all()
-            if self.queue:  # a worker died holding it, or its job was lost: queue it again (at most one waits)
-                for record in stranded:
-                    done["requeued"] += self.queue.defer_decision(session, record.id, record.refs or {}) is not None
-                session.commit()
-                stranded = []
             waiting = session.exec(
                 select(m.DecisionRecord).where(m.DecisionRecord.status == "pending_approval").limit(10 * SWEEP_BATCH)
             ).all()
         for record in stranded:
-            try:
-                self.wait_for_decision(record.id)
-                done["decided"] += 1
-            except DecisionPending:
-                pass
+            if record.attempts >= self.settings.decide_max_attempts:
+                self._isolated(done, "failed", record.id, lambda record=record: self._give_up(record))
+            elif self.queue:  # a worker died holding it, or its job was lost: queue it again (at most one waits)
+                self._isolated(done, "requeued", record.id, lambda record=record: self._requeue(record))
+            else:
+                self._isolated(done, "decided", record.id, lambda record=record: self._retry_stranded(record))
         for record in waiting:
             if record.verdict is not None:
-                done["verdicts"] += self._recover_verdict(record.id)
+                self._isolated(done, "verdicts", record.id, lambda record=record: self._recover_verdict(record.id))
             elif self._expiry(record) <= now:
-                done["expired"] += self._expire(record.id)
-        done["indexed"] = index_pending(self.toolbox)
+                self._isolated(done, "expired", record.id, lambda record=record: self._expire(record.id))
+        self._isolated(done, "indexed", "precedents", lambda: index_pending(self.toolbox))
         return done
+
+    @staticmethod
+    def _isolated(done: dict[str, int], count: str, item: str, work: Callable[[], int | bool]) -> None:
+        """One item of the sweep: add what it did to `count`; a failure is logged and counted in `errors`."""
+        try:
+            done[count] += int(work())
+        except Exception:
+            logger.exception("the sweep could not finish %s (%s); it goes on with the rest", item, count)
+            done["errors"] += 1
+
+    def _give_up(self, record: m.ExceptionRecord) -> bool:
+        """End a stranded exception that has had all its tries `failed`, with the last try's reason."""
+        failure = f"gave up after {record.attempts} tries; last: {record.failure or 'its process stopped'}"
+        with self.toolbox.session() as session:
+            failed = intake.fail(session, record.id, failure, "sweep")
+            session.commit()
+        return failed
+
+    def _requeue(self, record: m.ExceptionRecord) -> bool:
+        """Queue the decision of a stranded exception again; whether a job was added."""
+        with self.toolbox.session() as session:
+            added = self.queue.defer_decision(session, record.id, record.refs or {}) is not None
+            session.commit()
+        return added
+
+    def _retry_stranded(self, record: m.ExceptionRecord) -> bool:
+        """Decide a stranded exception in process; False when another process is at it."""
+        try:
+            self.wait_for_decision(record.id)
+        except DecisionPending:
+            return False
+        return True
 
     def _expire(self, decision_id: str) -> bool:
         """Mark one overdue pending decision `expired` (audited), unless a verdict got to it first."""

@@ -13,11 +13,11 @@ from sqlmodel import Session, select
 
 from agents.classifier import REQUIRED_REFS
 from agents.schemas import ExceptionIn
-from graph.records import audit
+from graph.records import announce_failure, audit
 from twin import models as m
 
 TABLES = {"exception": m.ExceptionRecord, "decision": m.DecisionRecord}
-UNDECIDED = ("received", "deciding")  # `failed`: a queued decision that failed every try waits for a person
+UNDECIDED = ("received", "deciding")  # `failed`: a decision that failed every try, until a planner retries it
 
 
 class IdempotencyMismatch(ValueError):
@@ -137,6 +137,36 @@ def open_on_subject(session: Session, subject: str, window_h: float) -> m.Except
         )
         .order_by(table.created_at.desc())
     ).first()
+
+
+def fail(session: Session, exception_id: str, failure: str, actor: str, claim: str | None = None) -> bool:
+    """End an undecided exception whose decision failed every try (unclaimed, or under the caller's claim): status
+    and intake `failed` with the reason, audited and announced; it no longer holds its subject. Whether it was
+    marked (not decided or taken over meanwhile)."""
+    table = m.ExceptionRecord
+    held = lapsed(table) | (table.claim == claim) if claim else lapsed(table)
+    marked = session.execute(
+        update(table)
+        .where(table.id == exception_id, table.intake.in_(UNDECIDED), held)
+        .values(intake="failed", status="failed", failure=failure[:500], claim=None, lease_until=None)
+    ).rowcount
+    if marked:
+        audit(session, "exception.failed", actor, exception_id, failure=failure[:500])
+        announce_failure(session, session.get(table, exception_id), failure[:500])
+    return bool(marked)
+
+
+def reopen(session: Session, exception_id: str, actor: str) -> bool:
+    """Put a failed exception back to be decided afresh (audited); whether it was failed."""
+    table = m.ExceptionRecord
+    reopened = session.execute(
+        update(table)
+        .where(table.id == exception_id, table.intake == "failed")
+        .values(intake="received", status="open", failure=None, attempts=0, claim=None, lease_until=None)
+    ).rowcount
+    if reopened:
+        audit(session, "exception.retried", actor, exception_id)
+    return bool(reopened)
 
 
 class TakenIn(BaseModel):

@@ -16,11 +16,11 @@ from agents.policy import evaluate, rules
 from agents.proposal import Proposal
 from agents.schemas import Claim, Decision, ExceptionType, Impact, Justification, Refs
 from agents.toolbox import Toolbox
-from graph.faults import fault_point
 from graph import facts
+from graph.faults import fault_point
 from graph.intake import Fence, lock_subject, subject_of
 from graph.precedents import mark_pending
-from graph.records import audit, conclude, exception_refs, is_final, save_decision
+from graph.records import audit, conclude, decision_id_for, exception_refs, is_final, save_decision
 from graph.state import DeskState, Verdict
 from tools.evidence import Evidence, Source
 from tools.knowledge import Precedent
@@ -29,11 +29,6 @@ from twin import store
 from twin.commands import execute_action
 
 SpecialistName = Literal["routing", "inventory", "maintenance"]
-
-
-def decision_id_for(exception_id: str) -> str:
-    """The id of the decision on an exception."""
-    return f"DEC-{exception_id.removeprefix('EXC-')}"
 
 
 def _stop(

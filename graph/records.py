@@ -14,6 +14,11 @@ OPEN = ("pending_approval", "needs_info")  # the exception still waits for someo
 LAPSED = ("superseded", "expired")  # nothing was decided: later exceptions on the subject do not merge into it
 
 
+def decision_id_for(exception_id: str) -> str:
+    """The id of the decision on an exception."""
+    return f"DEC-{exception_id.removeprefix('EXC-')}"
+
+
 def audit(
     session: Session, kind: str, actor: str, exception_id: str | None, decision_id: str | None = None, **detail
 ) -> None:
@@ -87,6 +92,25 @@ def _announce(session: Session, decision: Decision, now: datetime) -> None:
                 "cost_usd": decision.expected_impact.cost_usd,
                 "summary": decision.justification.text if decision.justification else None,
                 "url": f"/v1/decisions/{decision.decision_id}",
+            },
+            created_at=now,
+        )
+    )
+
+
+def announce_failure(session: Session, exception: m.ExceptionRecord, failure: str) -> None:
+    """Queue an `exception.failed` webhook event: the exception's decision could not be made after its tries."""
+    now = datetime.now(UTC)
+    session.add(
+        m.OutboxMessage(
+            id=f"OUT-{exception.id}-failed-{exception.attempts}",
+            decision_id=decision_id_for(exception.id),
+            event_type="exception.failed",
+            payload={
+                "exception_id": exception.id,
+                "failure": failure,
+                "attempts": exception.attempts,
+                "url": f"/v1/exceptions/{exception.id}",
             },
             created_at=now,
         )

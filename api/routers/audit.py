@@ -10,6 +10,7 @@ from api.deps import SessionDep
 from api.paging import Limit, Offset, Page, paginate
 from api.schemas import AuditOut
 from twin import models as m
+from twin.access import SEES_WEBHOOK_URLS, url_origin
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
@@ -22,7 +23,7 @@ def _utc(moment: datetime) -> datetime:
 @router.get("", response_model=Page[AuditOut])
 def list_audit(
     session: SessionDep,
-    _principal: PrincipalDep,
+    principal: PrincipalDep,
     decision_id: str | None = None,
     exception_id: str | None = None,
     actor: str | None = None,
@@ -32,7 +33,8 @@ def list_audit(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Page[AuditOut]:
-    """Audit events in time order, from `since` (inclusive) to `until` (exclusive)."""
+    """Audit events in time order, from `since` (inclusive) to `until` (exclusive); webhook URLs show only their
+    scheme and host to roles other than architect and admin."""
     statement = select(m.AuditEvent).order_by(m.AuditEvent.at, m.AuditEvent.id)
     for column, value in (
         (m.AuditEvent.decision_id, decision_id),
@@ -46,4 +48,13 @@ def list_audit(
         statement = statement.where(m.AuditEvent.at >= _utc(since))
     if until:
         statement = statement.where(m.AuditEvent.at < _utc(until))
-    return paginate(session, statement, limit, offset, lambda row: AuditOut.model_validate(row[0]))
+    full = principal.role in SEES_WEBHOOK_URLS
+    return paginate(session, statement, limit, offset, lambda row: _shown(AuditOut.model_validate(row[0]), full))
+
+
+def _shown(event: AuditOut, full: bool) -> AuditOut:
+    """The event as the caller may see it: a webhook URL (older rows stored it whole) cut to its origin."""
+    url = event.detail.get("url") if isinstance(event.detail, dict) else None
+    if full or not isinstance(url, str):
+        return event
+    return event.model_copy(update={"detail": {**event.detail, "url": url_origin(url)}})
