@@ -3,16 +3,18 @@
 from datetime import UTC, datetime
 
 from fastapi import APIRouter
+from sqlalchemy import Row
 from sqlmodel import select
 
 from api.auth import PrincipalDep
 from api.deps import SessionDep
-from api.paging import Limit, Offset, Page, paginate
+from api.paging import Cursor, Keyset, Limit, Offset, Page, paginate
 from api.schemas import AuditOut
 from twin import models as m
 from twin.access import SEES_WEBHOOK_URLS, url_origin
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
+OLDEST_FIRST = Keyset((m.AuditEvent.at, m.AuditEvent.id), descending=False)
 
 
 def _utc(moment: datetime) -> datetime:
@@ -32,10 +34,11 @@ def list_audit(
     until: datetime | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
+    cursor: Cursor = None,
 ) -> Page[AuditOut]:
     """Audit events in time order, from `since` (inclusive) to `until` (exclusive); webhook URLs show only their
     scheme and host to roles other than architect and admin."""
-    statement = select(m.AuditEvent).order_by(m.AuditEvent.at, m.AuditEvent.id)
+    statement = select(m.AuditEvent).order_by(*OLDEST_FIRST.order())
     for column, value in (
         (m.AuditEvent.decision_id, decision_id),
         (m.AuditEvent.exception_id, exception_id),
@@ -49,7 +52,12 @@ def list_audit(
     if until:
         statement = statement.where(m.AuditEvent.at < _utc(until))
     full = principal.role in SEES_WEBHOOK_URLS
-    return paginate(session, statement, limit, offset, lambda row: _shown(AuditOut.model_validate(row[0]), full))
+
+    def shown(row: Row) -> AuditOut:
+        """An audit row as this caller may see it."""
+        return _shown(AuditOut.model_validate(row[0]), full)
+
+    return paginate(session, statement, limit, offset, shown, OLDEST_FIRST, cursor)
 
 
 def _shown(event: AuditOut, full: bool) -> AuditOut:

@@ -11,7 +11,7 @@ from agents.schemas import Decision, DecisionStatus, Specialist
 from api.auth import PlannerDep, PrincipalDep
 from api.deps import DeskDep, SessionDep
 from api.metrics import Metrics, MetricsDep
-from api.paging import Limit, Offset, Page, paginate
+from api.paging import Cursor, Keyset, Limit, Offset, Page, paginate
 from api.schemas import ActionIn, DecisionSummary, Reason, to_action
 from graph.desk import DecisionConflict, DecisionNotFound, Desk, OffSubject
 from graph.state import Verdict
@@ -26,6 +26,7 @@ VERDICT_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: {"description": "An edited action names a shipment, truck or SKU outside the decision's subject and plan."},
     503: {"description": "No trained models yet."},
 }
+NEWEST_DECISIONS = Keyset((m.DecisionRecord.created_at, m.DecisionRecord.id), descending=True)
 # Parameters that name twin entities, and the kind of entity each names.
 CODE_KINDS = {
     "shipment_id": "shipment",
@@ -72,14 +73,15 @@ def list_decisions(
     specialist: Specialist | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
+    cursor: Cursor = None,
 ) -> Page[DecisionSummary]:
     """Decisions, newest first, optionally of one status (e.g. `pending_approval`) and specialist."""
-    statement = select(m.DecisionRecord).order_by(m.DecisionRecord.created_at.desc(), m.DecisionRecord.id.desc())
+    statement = select(m.DecisionRecord).order_by(*NEWEST_DECISIONS.order())
     if decision_status:
         statement = statement.where(m.DecisionRecord.status == decision_status)
     if specialist:
         statement = statement.where(m.DecisionRecord.specialist == specialist)
-    return paginate(session, statement, limit, offset, lambda row: _summary(row[0]))
+    return paginate(session, statement, limit, offset, lambda row: _summary(row[0]), NEWEST_DECISIONS, cursor)
 
 
 @router.get("/{decision_id}", response_model=Decision, responses={404: {"description": "No such decision."}})

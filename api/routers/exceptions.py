@@ -12,13 +12,14 @@ from agents.schemas import Decision, ExceptionIn, ExceptionType
 from api.auth import PlannerDep, PrincipalDep, ReporterDep
 from api.deps import DeskDep, SessionDep
 from api.metrics import MetricsDep
-from api.paging import Limit, Offset, Page, paginate
+from api.paging import Cursor, Keyset, Limit, Offset, Page, paginate
 from api.schemas import ExceptionOut
 from graph.desk import DecisionConflict, DecisionFailed, DecisionNotFound, IdempotencyMismatch
 from twin import models as m
 
 router = APIRouter(prefix="/v1/exceptions", tags=["exceptions"])
 
+NEWEST_EXCEPTIONS = Keyset((m.ExceptionRecord.created_at, m.ExceptionRecord.id), descending=True)
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -130,14 +131,15 @@ def list_exceptions(
     exception_type: Annotated[ExceptionType | None, Query(alias="type")] = None,
     limit: Limit = 50,
     offset: Offset = 0,
+    cursor: Cursor = None,
 ) -> Page[ExceptionOut]:
     """Exceptions, newest first, optionally of one status and type."""
-    statement = _with_decision_id().order_by(m.ExceptionRecord.created_at.desc(), m.ExceptionRecord.id.desc())
+    statement = _with_decision_id().order_by(*NEWEST_EXCEPTIONS.order())
     if exception_status:
         statement = statement.where(m.ExceptionRecord.status == exception_status)
     if exception_type:
         statement = statement.where(m.ExceptionRecord.type == exception_type)
-    return paginate(session, statement, limit, offset, _exception_out)
+    return paginate(session, statement, limit, offset, _exception_out, NEWEST_EXCEPTIONS, cursor)
 
 
 @router.get("/{exception_id}", response_model=ExceptionOut, responses={404: {"description": "No such exception."}})
