@@ -191,7 +191,8 @@ def serve(
     except QueueMisconfigured as error:
         console.print(f"error: {error}")
         raise typer.Exit(2) from error
-    uvicorn.run(service, host=host or settings.host, port=port or settings.port)
+    # uvicorn's own proxy headers would trust any X-Forwarded-For from loopback: YM_TRUSTED_PROXIES decides instead
+    uvicorn.run(service, host=host or settings.host, port=port or settings.port, proxy_headers=False)
 
 
 @app.command()
