@@ -280,7 +280,7 @@ def simulate(
     from rich.progress import Progress
 
     from agents import modelbook
-    from api.simulation import POLICIES, Planner, compare
+    from api.simulation import POLICIES, Planner, compare, with_realised
     from api.simulation import simulate as run_simulation
     from api.simulation_report import attribution_table, comparison_table, day_table, seeds_table, write_chart
     from twin.settings import get_settings
@@ -317,6 +317,7 @@ def simulate(
                         cooldown=cooldown,
                     )
                 )
+    runs = with_realised(runs)
     comparison = compare(runs)
     if chart:
         write_chart([run for run in runs if run.seed == chosen[0]], chart)
