@@ -317,7 +317,8 @@ def references(action: AnyAction) -> References:
         case TenderStops(params=p):
             return References(shipments=p.shipments, trucks=[p.truck] if p.truck else [], carriers=[p.carrier])
         case TransferStock(params=p):
-            return References(positions=[(p.sku, p.from_), (p.sku, p.to)])
+            lane = f"{p.from_.removeprefix('DC-')}-{p.to.removeprefix('DC-')}"  # lanes are named DAL-HOU
+            return References(positions=[(p.sku, p.from_), (p.sku, p.to)], scopes=[lane, p.to])
         case ExpeditePurchase(params=p) | PlacePurchaseOrder(params=p) | RaiseSafetyStock(params=p):
             return References(positions=[(p.sku, p.location)], scopes=[p.location])
         case ScheduleMaintenance(params=p):
@@ -326,6 +327,29 @@ def references(action: AnyAction) -> References:
             return References(carriers=[p.from_carrier])
         case BookCarrier(params=p):
             return References(carriers=[p.carrier], scopes=[p.lane])
+        case _:
+            assert_never(action)
+
+
+def named_codes(action: AnyAction) -> list[tuple[str, str]]:
+    """The shipment, truck and SKU codes an action's parameters name, each with its parameter's JSON name."""
+    match action:
+        case SwitchCarrier(params=p) | NotifyCustomer(params=p) | ExpediteShipment(params=p):
+            return [("shipment_id", p.shipment_id)]
+        case TenderStops(params=p):
+            return [("shipments", code) for code in p.shipments] + ([("truck", p.truck)] if p.truck else [])
+        case ReplanRoute(params=p):
+            return [("removed_truck", p.removed_truck)]
+        case ScheduleMaintenance(params=p):
+            return [("truck", p.truck)]
+        case TransferStock(params=p) | ExpeditePurchase(params=p) | PlacePurchaseOrder(params=p):
+            return [("sku", p.sku)]
+        case RaiseSafetyStock(params=p):
+            return [("sku", p.sku)]
+        case BookCarrier(params=p):
+            return [("transfer_sku", p.transfer_sku)] if p.transfer_sku else []
+        case RetenderLoads() | BookSpot():
+            return []
         case _:
             assert_never(action)
 
