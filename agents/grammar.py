@@ -133,7 +133,7 @@ def period(text: str, now: dt.date) -> Period | None:
         (r"\blast\s+month\b", (now.replace(day=1) - day).replace(day=1), now.replace(day=1) - day),
         (r"\byesterday\b|\blast\s+night\b", now - day, now - day),
         (r"\btomorrow\b", now + day, now + day),
-        (r"\btoday\b|\btonight\b|\bthis\s+morning\b|\bright\s+now\b", now, now),
+        (r"\btoday\b|\btonight\b|\bthis\s+morning\b", now, now),
     )
     for pattern, start, end in fixed:
         if m := re.search(pattern, t):
@@ -160,8 +160,8 @@ def span_days(text: str) -> int | None:
     return None
 
 
-_UP = r"jump\w*|ris\w*|up|increas\w*|add\w*|grow\w*|more|surg\w*|spik\w*|\+"
-_DOWN = r"drop\w*|fall\w*|fell|down|decreas\w*|los\w*|cut\w*|reduc\w*|shrink\w*|lower\w*|less|-"
+_UP = r"\b(?:jump\w*|ris\w*|up|increas\w*|add\w*|grow\w*|more|surg\w*|spik\w*)\b|\+"
+_DOWN = r"\b(?:drop\w*|fall\w*|fell|down|decreas\w*|los\w*|cut\w*|reduc\w*|shrink\w*|lower\w*|less)\b|(?<!\w)-"
 _SHARE = {"half": 0.5, "a third": 1 / 3, "one third": 1 / 3, "two thirds": 2 / 3, "a quarter": 0.25, "one quarter": 0.25}
 
 
@@ -180,7 +180,7 @@ def factor(text: str) -> float | None:
     if not m:
         return None
     size = float(m[1]) / 100 if m[1] else _SHARE[m[2]]
-    before = t[max(0, m.start() - 40) : m.start() + 1]
+    before = t[max(0, m.start() - 40) : m.start()]
     after = t[m.end() : m.end() + 25]
     down = re.search(rf"(?:{_DOWN})\W*(?:\w+\W+){{0,3}}$", before) or re.search(rf"^\W*(?:{_DOWN})", after)
     up = re.search(rf"(?:{_UP})\W*(?:\w+\W+){{0,3}}$", before) or re.search(rf"^\W*(?:{_UP})", after)

@@ -12,6 +12,7 @@ import numpy as np
 
 from agents import grammar as g
 from agents.intent import read_exception_type
+from agents.understanding import masked_text
 from agents.query import Aggregation, Filters, Query, Reading, WhatIf
 from tools.embeddings import embed
 
@@ -44,7 +45,19 @@ _WHATIF = re.compile(
     r"\bbreaks?\s+down\b.*\b(?:hit|impact|which|what)\b",
     re.IGNORECASE,
 )
-_FOLLOW = re.compile(r"^\W*(?:and|also|same|how\s+about|what\s+about|then)\b", re.IGNORECASE)
+_QUESTION = re.compile(
+    r"\?\s*$|^\W*(?:is|are|was|were|will|would|could|can|does|do|did|how|what|when|where|which|who|why|show|list|give|"
+    r"rank|compare|top|forecast|projected|expected|demand\s+outlook|status|on[- ]hand|stock\s+of)\b|\bchance\b|"
+    r"\blikelihood\b|\bprobability\b|\bodds\b|\bforecast\b|\boutlook\b",
+    re.IGNORECASE,
+)
+# What a report says beside the exception grammar's cues: running short, or asking to log it.
+_REPORT = re.compile(
+    r"\blog\s+(?:it|this)\b|\breport\b|\bjust\s+told\s+us\b|\bcan'?t\s+cover\b|"
+    r"\b(?:almost|nearly|about\s+to\s+run)\s+out\s+of\b|\bwill\s+spike\b",
+    re.IGNORECASE,
+)
+_FOLLOW = re.compile(r"^\W*(?:and|same|how\s+about|what\s+about|then)\b", re.IGNORECASE)
 _REFERENT = (
     (r"\bfirst\s+one\b|\bthe\s+first\b|\btop\s+one\b", "first"),
     (r"\bsecond\s+one\b|\bthe\s+second\b", "second"),
@@ -52,7 +65,7 @@ _REFERENT = (
     (r"\blast\s+one\b", "last"),
     (r"\bworst\s+one\b|\briskiest\s+one\b", "worst"),
     (r"\bbest\s+one\b", "best"),
-    (r"\bit\b|\bits\b|\bthat\s+(?:one|truck|shipment|decision|sku|carrier)\b|\bthis\s+one\b", "it"),
+    (r"\bit\b|\bthat\s+(?:one|truck|shipment|decision|sku|carrier)\b|\bthis\s+one\b", "it"),
 )
 # (measure, cue, weight): every cue that matches adds its weight; the heaviest measure wins.
 _MEASURES = tuple(
@@ -63,7 +76,7 @@ _MEASURES = tuple(
         ("autonomy", r"\bautonomy\b|\bpolicy\b|\bpolicies\b", 5),
         ("pending", r"\bpending\b|\bwaiting\s+for\s+(?:my\s+|an?\s+)?approval|\bawaiting\b|\bto\s+approve\b|\bqueue\b", 5),
         ("explain", r"\bwalk\s+me\s+through\b|\bexplain\b|\bwhy\s+did\s+the\s+desk\b|\bwhy\s+was\b", 4),
-        ("drivers", r"\bwhy\b|\bdriving\b|\bdrivers\b|\bbehind\s+(?:it|the)\b|\bflagged\b", 3),
+        ("drivers", r"\bwhy\b|\bdriving\b|\bdrivers\b|\bbehind\s+(?:it|the)\b|\bflagged\b", 5),
         ("spend", r"\bspen[dt]\b|\bspending\b|\bcosts?\b|\bcost\s+us\b|\bexpensive\b|\bcheapest\b|\bper\s+mile\b", 4),
         ("late_count", r"\blate\s+(?:deliveries|shipments|loads|count|rate)\b|\b(?:were|was|arrived|delivered?)\s+(?:\w+\s+)?late\b|"
          r"\blateness\b|\blate\s+per\b|\bloads\s+late\b|\bdeliver\w*\s+(?:the\s+most\s+)?(?:loads\s+)?late\b", 5),
@@ -81,6 +94,7 @@ _MEASURES = tuple(
         ("next_service", r"\bnext\s+service\b|\bdue\s+for\b|\bservice\s+due\b|\bdue\s+for\s+(?:its\s+)?(?:next\s+)?service\b", 6),
         ("history", r"\bhistory\b|\blast\s+scan\b|\bscans\b|\blately\b|\bbeen\s+doing\b", 5),
         ("failure_risk", r"\bbreak\s+down\b|\bfail\w*\b|\bhealth\b|\bbreakdown\b", 4),
+        ("failure_risk", r"\brisk\w*\b", 2),
         ("capacity", r"\bcapacity\b|\bbays?\b|\bhow\s+busy\b", 3),
         ("status", r"\bstatus\b|\bwhere\s+is\b|\bon\s+the\s+road\b|\bin\s+the\s+shop\b|\bworkshop\b|\bbased\s+at\b|"
          r"\blist\s+the\s+trucks\b|\bshow\s+me\s+the\b", 3),
@@ -108,7 +122,7 @@ _DECISION_WORD = re.compile(r"\bdecisions?\b|\bwaiting\s+for\s+my\b|\bpending\b"
 _DC_WORD = re.compile(r"\bwhich\s+dc\b|\bworst\s+dc\b|\bbest\s+dc\b|\bthe\s+\w+\s+dc\b|\bbays?\b", re.I)
 _LANE_WORD = re.compile(r"\blanes?\b", re.I)
 _KPI_WORD = re.compile(r"\bhow\s+did\s+we\s+do\b|\bkpis?\b|\bsummar\w*\s+the\s+network\b|\bour\s+on[- ]time\b", re.I)
-_SPLIT = re.compile(r"\?\s+|;\s*|\.\s+(?=[A-Z])|,?\s+also\s+|,\s+and\s+(?=(?:does|do|is|are|what|when|which|how|the)\b)|"
+_SPLIT = re.compile(r"(?<=\?)\s+|;\s*|\.\s+(?=[A-Z])|,?\s+also\s+|,\s+and\s+(?=(?:does|do|is|are|what|when|which|how|the)\b)|"
                     r"\s+and\s+(?=(?:what|when|which|how|does|do|is|the\s+(?:late|forecast|on[- ]time)|its)\b)", re.I)
 
 
@@ -144,7 +158,8 @@ def example_index() -> ExampleIndex:
 
 def clauses(text: str) -> list[str]:
     """The parts of a multi-part question."""
-    return [part.strip(" ,.?") for part in _SPLIT.split(text) if part and part.strip(" ,.?")]
+    parts = [re.sub(r"^\W*also\b", "", part, flags=re.I).strip(" ,.") for part in _SPLIT.split(text) if part]
+    return [part for part in parts if part.strip("?")]
 
 
 def _measure(text: str) -> str | None:
@@ -270,23 +285,20 @@ def read_clause(text: str, now: dt.date) -> Query:
     for pattern, what in MISSING_DATA:
         if re.search(pattern, text, re.IGNORECASE):
             return Query(kind="no_data", missing=what)
-    if _WHATIF.search(text) and _what_if(text, f):
-        return Query(kind="whatif", filters=f, whatif=_what_if(text, f))
+    scenario = _what_if(text, f) if _WHATIF.search(text) or _changes(text) else None
+    if scenario:
+        return Query(kind="whatif", filters=f, whatif=scenario)
     act = _act(text, f)
     if act:
         return act
-    if not _DOMAIN.search(text) and not _has_codes(f):
-        nearest = example_index().nearest(text)
-        desk = next(sim for label, sim in nearest if label != "out_of_scope")
-        outside = dict(nearest)["out_of_scope"]
-        if outside >= desk - OUT_OF_SCOPE_MARGIN or not re.search(r"\b(?:dc|sku|trk|shp|car)-", text, re.I):
-            return Query(kind="out_of_scope")
     measure = _measure(text)
+    if _only_names(text, f):
+        return Query(kind="clarify", filters=f)
     agg = _aggregation(text)
     subject = _subject(text, f, measure, agg)
-    if measure is None and subject is None:
-        if _has_codes(f):
-            return Query(kind="clarify", filters=f)
+    if measure is None and agg is None and not _FOLLOW.search(text) and not _referent(text) and _outside(text):
+        return Query(kind="out_of_scope")
+    if measure is None and subject is None and not _FOLLOW.search(text) and not _referent(text):
         nearest = example_index().nearest(text)
         measure = next(label for label, _ in nearest if label != "out_of_scope")
         subject = _subject(text, f, measure, agg)
@@ -295,7 +307,31 @@ def read_clause(text: str, now: dt.date) -> Query:
         agg = None
     if agg and agg.kind == "total" and measure not in ("spend", "stock_on_hand"):
         agg = None
+    if subject not in ("desk", "policy"):
+        f.action_type = None
     return Query(subject=subject, measure=measure, filters=f, aggregation=agg)
+
+
+def _outside(text: str) -> bool:
+    """Whether a clause with no measure is nearer the examples of requests outside the desk than any desk example."""
+    nearest = example_index().nearest(masked_text(text))
+    desk = next(sim for label, sim in nearest if label != "out_of_scope")
+    return dict(nearest)["out_of_scope"] >= desk - OUT_OF_SCOPE_MARGIN
+
+
+def _only_names(text: str, f: Filters) -> bool:
+    """Whether a clause names things without saying anything about them ("SKU-0042", "Dallas?")."""
+    if not _has_codes(f):
+        return False
+    rest = re.sub(r"\b(?:SKU|SHP|TRK|DEC|CAR|DC)-\w+|\b(?:dallas|houston|atlanta|chicago|los\s+angeles|la)\b", " ", text, flags=re.I)
+    return not re.search(r"[a-z]{2,}", rest, re.I)
+
+
+def _changes(text: str) -> bool:
+    """Whether a clause changes demand or capacity by a share or factor ("+25% demand", "cuts capacity in half")."""
+    return g.factor(text) is not None and bool(
+        re.search(r"\bdemand\b|\bcapacity\b|\bsales\b", text, re.I)
+    ) and bool(re.search(r"\?|\bimpact\b|\bwho\b|\bwhich\b|\bwhat\b|\bdo\s+we\b", text, re.I))
 
 
 def _has_codes(f: Filters) -> bool:
@@ -331,8 +367,7 @@ _VERBS = (
 
 def _act(text: str, f: Filters) -> Query | None:
     """A verdict on a decision, or a report to log."""
-    question = bool(re.search(r"\?\s*$|^\W*(?:is|are|was|were|will|would|could|can|does|do|did|how|what|when|where|"
-                              r"which|who|why)\b", text, re.I))
+    question = bool(_QUESTION.search(text))
     referent = _referent(text)
     if f.decision_id or referent:
         for verb, cue in _VERBS:
@@ -341,7 +376,7 @@ def _act(text: str, f: Filters) -> Query | None:
     if question:
         return None
     kind, _ = read_exception_type(text)
-    logged = re.search(r"\blog\s+(?:it|this)\b|\breport\b|\bjust\s+told\s+us\b|\bcan'?t\s+cover\b", text, re.I)
+    logged = _REPORT.search(text)
     if kind is None and not logged:
         return None
     subject = "shipment" if f.shipment_id else "truck" if f.truck else "sku_dc" if f.sku else "carrier" if f.carriers else None
@@ -380,65 +415,57 @@ def _fan_out(query: Query, text: str) -> list[Query]:
     return [query]
 
 
+# The codes that belong to each subject: a new question keeps the thread's codes of its subject it leaves open.
+_SUBJECT_KEYS = {
+    "shipment": ("shipment_id",),
+    "sku_dc": ("sku", "dcs"),
+    "sku": ("sku",),
+    "truck": ("truck",),
+    "carrier": ("carriers", "lane"),
+    "lane": ("lane",),
+    "dc": ("dcs",),
+    "decision": ("decision_id",),
+    "policy": ("action_type",),
+}
+
+
 def _carry(query: Query, previous: Query, text: str, listed: bool) -> Query:
     """A clause that leaves parts open takes them from the thread's last query: what it names replaces the same kind
-    of thing, the rest is kept."""
-    fragment = bool(_FOLLOW.search(text)) or query.subject is None or query.kind == "clarify"
+    of thing, the rest is kept. After a list, "the first one", "it" or "the worst one" point at its items."""
     referent = query.referent or _referent(text)
+    fragment = bool(_FOLLOW.search(text)) or (query.kind == "ask" and query.subject is None)
     own = query.filters
-    kept = previous.filters.model_copy(deep=True)
-    if listed and referent:
-        kept = Filters(period=kept.period)
     named = own.model_dump(exclude_defaults=True)
     if own.dcs:
         named["dc_role"] = own.dc_role
-    if own.lane and not own.carriers and previous.subject == "carrier":
-        pass
-    merged = kept.model_copy(update=named)
-    if query.kind in ("act",) or (query.kind == "ask" and not fragment):
-        update = {"filters": merged, "referent": referent}
-        if query.subject in ("decision",) and not own.decision_id and previous.filters.decision_id and not listed:
-            update["filters"] = own.model_copy(update={"decision_id": previous.filters.decision_id})
-        elif query.kind == "ask":
-            update["filters"] = _same_subject_fill(query, previous, own, referent, listed)
-        else:
-            update["filters"] = own if not (referent and not listed and previous.filters.decision_id) else own.model_copy(
-                update={"decision_id": previous.filters.decision_id}
-            )
-        if listed and referent:
-            update["subject"] = query.subject or _listed_subject(previous)
-        return query.model_copy(update=update)
-    if query.kind == "whatif" or (previous.kind == "whatif" and fragment):
-        base = previous if previous.kind == "whatif" else query
-        whatif = (base.whatif or WhatIf(op="dc_closure")).model_copy()
-        if query.whatif:
-            whatif = query.whatif if query.kind == "whatif" else whatif
-        days = g.span_days(text)
-        if days:
-            whatif.days = days
-        return base.model_copy(update={"kind": "whatif", "filters": merged, "whatif": whatif, "subject": None,
-                                       "measure": None})
-    measure = query.measure if query.measure and _measure(text) else previous.measure
-    subject = previous.subject
+    if previous.kind == "whatif" and (fragment or query.kind == "whatif"):
+        whatif = (query.whatif if query.kind == "whatif" else previous.whatif or WhatIf(op="dc_closure")).model_copy()
+        whatif.days = g.span_days(text) or whatif.days
+        merged = Filters(**{**previous.filters.model_dump(exclude_defaults=True), **named})
+        return previous.model_copy(update={"filters": merged, "whatif": whatif})
     if listed and referent:
-        subject = _listed_subject(previous)
-        if query.measure and _measure(text):
-            measure = query.measure
-        elif referent in ("worst", "best", "first"):
-            measure = _DEFAULT_MEASURE.get(subject, measure)
-    if own.sku and subject == "sku" and len(merged.dcs) == 1:
-        subject = "sku_dc"
-    return query.model_copy(update={"kind": "ask", "subject": subject, "measure": measure, "filters": merged,
-                                    "aggregation": query.aggregation if not listed else None, "referent": referent})
-
-
-def _same_subject_fill(query: Query, previous: Query, own: Filters, referent: str | None, listed: bool) -> Filters:
-    """A full question keeps the thread's codes for its own subject when it names none (e.g. "when is it due for
-    service?" after a truck)."""
-    if listed or not referent:
-        return own
-    keep = {k: v for k, v in previous.filters.model_dump(exclude_defaults=True).items() if k != "period"}
-    return Filters(**{**keep, **own.model_dump(exclude_defaults=True)})
+        subject = query.subject if query.kind == "act" else _listed_subject(previous)
+        measure = query.measure if _measure(text) else _DEFAULT_MEASURE.get(subject or "")
+        if query.kind == "ask" and subject == "truck" and measure not in _FITS["truck"]:
+            measure = "status"
+        return query.model_copy(update={"subject": subject, "measure": measure if query.kind == "ask" else None,
+                                        "referent": referent, "aggregation": None})
+    if fragment and query.kind == "ask":
+        measure = query.measure if query.measure and _measure(text) else previous.measure
+        merged = Filters(**{**previous.filters.model_dump(exclude_defaults=True), **named})
+        subject = previous.subject
+        if subject == "sku" and merged.sku and len(merged.dcs) == 1:
+            subject = "sku_dc"
+        return query.model_copy(update={"kind": previous.kind, "subject": subject, "measure": measure,
+                                        "filters": merged, "whatif": previous.whatif, "referent": referent,
+                                        "aggregation": query.aggregation or previous.aggregation})
+    subject = query.subject
+    if referent and subject in (None, "fleet") and previous.subject == "truck":
+        subject = "truck"
+    keys = _SUBJECT_KEYS.get(subject or "", ())
+    kept = {k: v for k, v in previous.filters.model_dump(exclude_defaults=True).items() if k in keys}
+    filters = Filters(**{**kept, **named})
+    return query.model_copy(update={"subject": subject, "filters": filters, "referent": referent})
 
 
 def _listed_subject(previous: Query) -> str | None:
@@ -466,7 +493,10 @@ def read(text: str, now: dt.date, previous: Query | None = None) -> Reading:
             parts.append(query)
             continue
         if context is not None:
-            query = _carry(query, context, clause, is_list(context) and context is previous)
+            across = context is previous
+            query = _carry(query, context, clause, is_list(context) and across)
+            if not across:
+                query.referent = None
         for part in _fan_out(query, clause):
             parts.append(part)
         context = parts[-1]
