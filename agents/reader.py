@@ -78,7 +78,7 @@ _MEASURES = tuple(
         ("explain", r"\bwalk\s+me\s+through\b|\bexplain\b|\bwhy\s+did\s+the\s+desk\b|\bwhy\s+was\b", 4),
         ("drivers", r"\bwhy\b|\bdriving\b|\bdrivers\b|\bbehind\s+(?:it|the)\b|\bflagged\b", 5),
         ("spend", r"\bspen[dt]\b|\bspending\b|\bcosts?\b|\bcost\s+us\b|\bexpensive\b|\bcheapest\b|\bper\s+mile\b", 4),
-        ("late_count", r"\blate\s+(?:deliveries|shipments|loads|count|rate)\b|\b(?:were|was|arrived|delivered?)\s+(?:\w+\s+)?late\b|"
+        ("late_count", r"\bhow\s+many\b[^?]*\blate\b|\blate\s+(?:deliveries|shipments|loads|count|rate)\b|\b(?:were|was|arrived|delivered?)\s+(?:\w+\s+)?late\b|"
          r"\blateness\b|\blate\s+per\b|\bloads\s+late\b|\bdeliver\w*\s+(?:the\s+most\s+)?(?:loads\s+)?late\b", 5),
         ("on_time_rate", r"\bon[- ]?time\b|\breliab\w*|\bpunctual\w*|\bperformance\b|\bperforming\b", 4),
         ("late_risk", r"\blate\s+risk\b|\brisk\w*\s+shipments?\b|\bat\s+risk\b|\bin\s+danger\b|\bmake\s+its\b|\barrives?\s+late\b|"
@@ -112,6 +112,7 @@ _AGG = (
     ("count", r"\bhow\s+many\b|\bcount\s+of\b|\bnumber\s+of\b"),
     ("total", r"\btotal\b|\bnetwork[- ]wide\b|\boverall\b|\bin\s+all\b"),
 )
+_ALL = re.compile(r"\b(?:over|across|on|for)\s+(?:all|every)\s+(?:the\s+)?(?:lanes?|dcs?|carriers?)\b|\beverywhere\b", re.I)
 _EVERYWHERE = re.compile(r"\beverywhere\b|\bevery\s+dc\b|\ball\s+(?:the\s+)?dcs\b|\bacross\b|\bnetwork\b|\bwhich\s+dc\b|"
                          r"\bwhere\s+are\s+we\b|\bwho\s+runs\s+out\b", re.I)
 _CARRIER_WORD = re.compile(r"\bcarriers?\b|\bwho\s+(?:is|delivered|costs)\b|\bby\s+carrier\b|\bper\s+carrier\b|\bcheapest\b|"
@@ -438,7 +439,9 @@ def _carry(query: Query, previous: Query, text: str, listed: bool) -> Query:
     named = own.model_dump(exclude_defaults=True)
     if own.dcs:
         named["dc_role"] = own.dc_role
-    if previous.kind == "whatif" and (fragment or query.kind == "whatif"):
+    if query.kind == "whatif" and not fragment:
+        return query
+    if previous.kind == "whatif" and fragment:
         whatif = (query.whatif if query.kind == "whatif" else previous.whatif or WhatIf(op="dc_closure")).model_copy()
         whatif.days = g.span_days(text) or whatif.days
         merged = Filters(**{**previous.filters.model_dump(exclude_defaults=True), **named})
@@ -460,6 +463,8 @@ def _carry(query: Query, previous: Query, text: str, listed: bool) -> Query:
                                         "filters": merged, "whatif": previous.whatif, "referent": referent,
                                         "aggregation": query.aggregation or previous.aggregation})
     subject = query.subject
+    if _ALL.search(text):
+        return query.model_copy(update={"referent": referent})
     if referent and subject in (None, "fleet") and previous.subject == "truck":
         subject = "truck"
     keys = _SUBJECT_KEYS.get(subject or "", ())

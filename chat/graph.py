@@ -19,7 +19,8 @@ from pydantic import BaseModel, Field
 
 from agents.offline_llm import OfflineChatModel
 from chat.answers import answer, drivers_answer, failure, verified
-from chat.dialogue import HELP, Memory, Plan, plan_turn, stage
+from chat.dialogue import HELP, Memory, Plan, plan_turn, remember_items, stage
+from chat.lookups import lookup_tools
 from chat.tools import ACT_ROLES, ChatTools, as_tools
 from graph.desk import Desk
 
@@ -141,16 +142,25 @@ def _json(text: str) -> Any:
 
 
 def _offline_turn(turn: Turn, plan: Plan, memory: Memory) -> str:
-    """Carry out an offline plan: its reply, or the answer to the tool it calls."""
-    if plan.tool is None:
+    """Carry out an offline plan: its reply, or the answer to every step, in the order asked."""
+    if not plan.steps:
         return plan.reply or HELP
-    _, result = turn.run(plan.tool, plan.args)
-    if result is None:
-        return failure(turn.errors[-1])
-    memory.decision_id = result.get("decision_id", memory.decision_id)
-    if plan.drivers:
-        return drivers_answer(plan.tool, result.get("evidence", []))
-    return answer(plan.tool, result)
+    parts = []
+    for step in plan.steps:
+        if step.tool is None:
+            parts.append(step.reply or HELP)
+            continue
+        _, result = turn.run(step.tool, step.args)
+        if result is None:
+            parts.append(failure(turn.errors[-1]))
+            continue
+        memory.decision_id = result.get("decision_id", memory.decision_id)
+        remember_items(memory, result)
+        if step.drivers:
+            parts.append(drivers_answer(step.tool, result.get("evidence", [])))
+        else:
+            parts.append(answer(step.tool, result, step.view))
+    return "\n\n".join(parts)
 
 
 def _model_turn(
@@ -186,7 +196,7 @@ def build_chat_graph(desk: Desk, role: str, actor: str) -> CompiledStateGraph:
     with a tool-calling model, the model does. Either way a pending act waits for a yes, and the answer is checked
     against the turn's tool results (the template answer replaces one that fails)."""
     chat_tools = ChatTools(desk, role, actor)
-    tools = {tool.name: tool for tool in as_tools(chat_tools)}
+    tools = {tool.name: tool for tool in [*as_tools(chat_tools), *lookup_tools(desk.toolbox)]}
     can_act = {name: role in roles for name, roles in ACT_ROLES.items()}
     llm = desk.toolbox.llm
     offline = isinstance(llm, OfflineChatModel)
@@ -199,7 +209,8 @@ def build_chat_graph(desk: Desk, role: str, actor: str) -> CompiledStateGraph:
         turn = Turn(tools, write, text)
         if offline or memory.pending is not None:
             plan, memory = plan_turn(text, memory, desk.toolbox.now(), can_act)
-            turn.checked.append(plan.args)  # codes the understanding layer read in the message, canonical
+            turn.checked.append([step.args for step in plan.steps])  # codes read in the message, canonical
+            turn.checked.append(memory.items)  # codes a clarifying question may name
             if memory.pending is not None:
                 turn.checked.append(memory.pending.args)
             reply = _offline_turn(turn, plan, memory)
