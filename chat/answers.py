@@ -166,7 +166,7 @@ def _closure(r: Result) -> str:
     text = (
         f"If {r['location']} closes from {r['first_day']} to {r['last_day']} ({counted(r['days'], 'day')}), "
         f"{r['orders_affected']} open orders ({r['units_affected']} units) and {r['routes_affected']} routes with "
-        f"{r['stops_affected']} stops are hit, and {r['units_on_hand']} units of stock are locked in. "
+        f"{r['stops_affected']} stops are hit, and {number(r['units_on_hand'])} units of stock are locked in. "
         f"{r['orders_waiting']} orders would wait for the reopening. Nothing was changed."
     )
     if r["re_sourced"]:
@@ -341,6 +341,8 @@ def _spend(r: Result, view: str | None = None) -> str:
         return f"No action was executed {span}: nothing was spent."
     if len(rows) == 1:
         row = rows[0]
+        if not row["actions"]:
+            return f"No {row['action_type'].replace('_', ' ')} action was executed {span}: nothing was spent on it."
         return (
             f"{span[0].upper()}{span[1:]}, {plural(row['actions'], 'executed ' + row['action_type'].replace('_', ' ') + ' action')} "
             f"cost {usd(row['cost_usd'])}."
@@ -384,7 +386,7 @@ def _demand_what_if(r: Result, view: str | None = None) -> str:
     lead = (
         f"If demand for {r['sku']} changes by {change} for {plural(r['days'], 'day')} from {r['first_day']}, "
         + (
-            f"{plural(len(short), 'DC')} run out: " + ", ".join(f"{row['location']} on {row['runs_out_on']}" for row in short) + "."
+            f"{plural(len(short), 'DC')} {'runs' if len(short) == 1 else 'run'} out: " + ", ".join(f"{row['location']} on {row['runs_out_on']}" for row in short) + "."
             if short
             else "no DC runs out."
         )
@@ -411,19 +413,43 @@ def _truck_what_if(r: Result, view: str | None = None) -> str:
 
 
 def _carrier_capacity(r: Result, view: str | None = None) -> str:
-    factor = float(view.split(":")[1]) if view and ":" in view else 1.0
-    rows = [
-        [o["carrier"], o["lane"], number(o["capacity_per_week"]), number(round(o["capacity_per_week"] * factor, 1))]
-        for o in r["offers"]
-    ]
-    if factor == 1.0:
-        return "Weekly capacity by carrier:\n\n" + table(["carrier", "lane", "loads per week"], [row[:3] for row in rows])
-    return (
-        f"With capacity times {number(factor)}, weekly capacity becomes as below; loads move to it only where it is "
-        "the cheaper or more punctual offer. Nothing was changed.\n\n"
-        + table(["carrier", "lane", "loads per week now", "loads per week then"], rows)
+    return "Weekly capacity by carrier:\n\n" + table(
+        ["carrier", "lane", "loads per week", "on time"],
+        [[o["carrier"], o["lane"], number(o["capacity_per_week"]), pct(o["on_time_rate"])] for o in r["offers"]],
     )
 
+
+def _cheapest(r: Result) -> str:
+    first = r["offers"][0]
+    where = f"On {r['lane']}, " if r.get("lane") else ""
+    return (
+        f"{where}{first['carrier']} is the cheapest at {first['rate_per_mile']} USD per mile "
+        f"({pct(first['on_time_rate'])} on time).\n\n"
+        + table(
+            ["carrier", "lane", "USD per mile", "on time", "capacity per week"],
+            [[o["carrier"], o["lane"], o["rate_per_mile"], pct(o["on_time_rate"]), o["capacity_per_week"]] for o in r["offers"]],
+        )
+    )
+
+
+def _capacity_up(r: Result, view: str | None = None) -> str:
+    moves = [row["lane"] for row in r["rows"] if row["rate_per_mile"] <= row["cheapest_rate_per_mile"]
+             or row["on_time_rate"] >= row["best_on_time_rate"]]
+    where = (
+        f"It is the cheapest or most punctual offer on {', '.join(moves)}, so loads would move to it there."
+        if moves
+        else "It is neither the cheapest nor the most punctual offer on these lanes, so loads would move to it only "
+        "when the others are full."
+    )
+    return (
+        f"If {r['carrier']}'s capacity is multiplied by {number(r['factor'])}, it can take "
+        f"{plural(r['added_loads'], 'more load')} a week. {where} Nothing was changed.\n\n"
+        + table(
+            ["lane", "loads per week now", "then", "USD per mile", "cheapest", "on time", "best on time"],
+            [[row["lane"], row["capacity_now"], number(row["capacity_then"]), row["rate_per_mile"],
+              row["cheapest_rate_per_mile"], pct(row["on_time_rate"]), pct(row["best_on_time_rate"])] for row in r["rows"]],
+        )
+    )
 
 TEMPLATES: dict[str, Callable[[Result], str]] = {
     "forecast_demand": _forecast,
@@ -455,13 +481,16 @@ VIEWED: dict[str, Callable[[Result, str | None], str]] = {
     "policies": _policies,
     "what_if_demand": _demand_what_if,
     "what_if_truck": _truck_what_if,
+    "what_if_capacity_up": _capacity_up,
 }
 
 
 def answer(tool: str, result: Result, view: str | None = None) -> str:
     """The template answer to a tool's result, read the way the question asked (`view`)."""
-    if tool == "compare_carriers" and view and view.startswith("capacity"):
+    if tool == "compare_carriers" and view == "capacity":
         return _carrier_capacity(result, view)
+    if tool == "compare_carriers" and view == "cheapest":
+        return _cheapest(result)
     if tool in VIEWED:
         return VIEWED[tool](result, view)
     return TEMPLATES[tool](result)

@@ -82,13 +82,7 @@ def _what_if(query: Query, now: datetime) -> list[Step]:
             carrier = f.carriers[0] if f.carriers else None
             factor = scenario.factor
             if factor is not None and factor > 1:
-                return [
-                    Step(
-                        tool="compare_carriers",
-                        args={"carriers": [carrier] if carrier else [], "lane": f.lane},
-                        view=f"capacity_up:{factor}",
-                    )
-                ]
+                return [Step(tool="what_if_capacity_up", args={"carrier": carrier, "lane": f.lane, "factor": factor})]
             cut = round((1 - factor) * 100, 1) if factor is not None else None
             return [
                 Step(
@@ -177,7 +171,7 @@ def _ask(query: Query, now: datetime) -> list[Step]:
                 Step(
                     tool="compare_carriers",
                     args={"carriers": f.carriers, "lane": f.lane, "cheapest_first": cheapest},
-                    view="capacity" if measure == "capacity" else None,
+                    view="capacity" if measure == "capacity" else "cheapest" if cheapest else None,
                 )
             ]
         case "lane":

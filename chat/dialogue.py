@@ -94,6 +94,8 @@ def plan_turn(text: str, memory: Memory, now: datetime, can_act: dict[str, bool]
             return Plan(reply=clarify(part)), memory
         if part.kind == "act":
             return _stage_query(part, text, memory, can_act)
+        if part.referent and part.subject == "decision" and not part.filters.decision_id:
+            return Plan(reply=_which_decision(memory)), memory
         steps += steps_for(part, now)
         if part.kind in ("ask", "whatif"):
             memory.query = part
@@ -240,18 +242,15 @@ def _which_decision(memory: Memory) -> str:
     listed = [code for code in memory.items if code.startswith("DEC-")][:3]
     if listed:
         return f"Which decision: {', '.join(listed)}?"
-    return "Which decision? Name it, e.g. DEC-1A2B3C4D5E6F, or ask for the pending decisions first."
+    return "Which decision? Name its id (it starts with DEC-), or ask for the pending decisions first."
 
 
 def remember_items(memory: Memory, result: dict[str, Any]) -> None:
     """Keep the codes of a list answer, in the order shown, for "the first one", "it" or "the worst one"."""
     for value in result.values():
-        if isinstance(value, list) and value and isinstance(value[0], dict):
-            codes = [_code(row) for row in value]
-            codes = [code for code in codes if code]
-            if codes:
-                memory.items = codes[:MAX_ITEMS]
-                return
+        if isinstance(value, list) and all(isinstance(row, dict) for row in value):
+            memory.items = [code for code in map(_code, value) if code][:MAX_ITEMS]
+            return
 
 
 def _code(row: dict[str, Any]) -> str | None:

@@ -39,17 +39,27 @@ GLOSSARY = {
     "promo": "promotion",
     "price_ratio": "price against usual",
     "same_weekday_last": "same weekday last week",
-    "same_weekday_mean_4": "same weekday, last 4 weeks",
+    "same_weekday_mean_4": "same weekday over four weeks",
     "last_year": "same day last year",
     "last_year_week": "same week last year",
     "last_year_ahead": "the weeks after, last year",
     "year_growth": "growth over last year",
     "log_level": "usual daily demand",
-    "std_28": "demand swings, last 4 weeks",
-    "zero_share_28": "days without sales, last 4 weeks",
+    "std_28": "demand swings over four weeks",
+    "zero_share_28": "days without sales over four weeks",
 }
 _LAG = re.compile(r"^lag_(\d+)$")
+_DERIVED = re.compile(r"^(?P<base>.+?)_(?P<kind>slope|mean|drift|max|min|std)(?P<days>\d*)$")
+_DERIVED_WORDS = {"slope": "trend", "mean": "average", "drift": "drift", "max": "peak", "min": "low", "std": "swings"}
 _MEAN = re.compile(r"^mean_(\d+)$")
+
+
+SPANS = {1: "a day", 7: "a week", 14: "two weeks", 28: "four weeks", 56: "eight weeks", 112: "sixteen weeks"}
+
+
+def _span(days: int) -> str:
+    """A span of days in words, so answers carry no figure the evidence lacks (e.g. 7 -> "a week")."""
+    return SPANS.get(days, "recent days")
 
 
 def feature_words(name: str) -> str:
@@ -57,9 +67,12 @@ def feature_words(name: str) -> str:
     if name in GLOSSARY:
         return GLOSSARY[name]
     if match := _LAG.match(name):
-        return f"demand {plural(int(match[1]), 'day')} ago"
+        return f"demand {_span(int(match[1]))} ago"
     if match := _MEAN.match(name):
-        return f"average demand, last {plural(int(match[1]), 'day')}"
+        return f"average demand over {_span(int(match[1]))}"
+    if (match := _DERIVED.match(name)) and match["base"] in GLOSSARY:
+        days = f" over {_span(int(match['days']))}" if match["days"] else ""
+        return f"{GLOSSARY[match['base']]} {_DERIVED_WORDS[match['kind']]}{days}"
     return name.replace("_", " ")
 
 

@@ -108,10 +108,12 @@ class Turn:
     def __init__(self, tools: dict[str, BaseTool], write: Callable[[Any], None], text: str) -> None:
         self.tools, self.write = tools, write
         self.checked: list[Any] = [text]  # what the answer may draw on: the message and every tool result
-        self.results: list[tuple[str, dict[str, Any]]] = []
+        self.results: list[tuple[str, dict[str, Any], str | None]] = []
         self.errors: list[str] = []
 
-    def run(self, name: str, args: dict[str, Any], call_id: str | None = None) -> tuple[ToolMessage, dict | None]:
+    def run(
+        self, name: str, args: dict[str, Any], call_id: str | None = None, view: str | None = None
+    ) -> tuple[ToolMessage, dict | None]:
         """Run a tool, stream its call and result, and return its message and full result (None on error)."""
         call_id = call_id or f"call_{uuid.uuid4().hex[:12]}"
         args = {key: value for key, value in args.items() if value is not None}
@@ -122,14 +124,14 @@ class Turn:
         self.write(event)
         self.checked.append(full if full is not None else event.result)
         if isinstance(full, dict):
-            self.results.append((name, full))
+            self.results.append((name, full, view))
         else:
             self.errors.append(str(event.result))
         return message, full if isinstance(full, dict) else None
 
     def templates(self) -> str:
         """The template answer to every result of the turn (and a sentence per error)."""
-        parts = [answer(name, result) for name, result in self.results] + [failure(e) for e in self.errors]
+        parts = [answer(name, result, view) for name, result, view in self.results] + [failure(e) for e in self.errors]
         return "\n\n".join(parts) or HELP
 
 
@@ -150,7 +152,7 @@ def _offline_turn(turn: Turn, plan: Plan, memory: Memory) -> str:
         if step.tool is None:
             parts.append(step.reply or HELP)
             continue
-        _, result = turn.run(step.tool, step.args)
+        _, result = turn.run(step.tool, step.args, view=step.view)
         if result is None:
             parts.append(failure(turn.errors[-1]))
             continue

@@ -86,6 +86,14 @@ class DemandWhatIfArgs(BaseModel):
     days: int = Field(7, ge=1, le=7 * MAX_WEEKS, description="Days the change lasts.")
 
 
+class CapacityUpArgs(BaseModel):
+    """A carrier's capacity raised by a factor, on one lane or all its lanes."""
+
+    carrier: str | None = Field(None, description="A carrier, e.g. CAR-SWIFTLINE.")
+    lane: str | None = Field(None, description="One lane, e.g. DAL-HOU; all the carrier's lanes when absent.")
+    factor: float = Field(gt=1, le=10, description="Capacity multiplier, e.g. 2 for double, 1.5 for +50%.")
+
+
 class TruckWhatIfArgs(BaseModel):
     """A truck out of service on a day."""
 
@@ -245,6 +253,30 @@ class DemandWhatIfFacts(BaseModel):
     days: int
     rows: list[DemandRow]
     stockouts: int
+    evidence: list[Evidence]
+
+
+class CapacityRow(BaseModel):
+    """One lane of the carrier: capacity now and after the change, and what it costs and delivers."""
+
+    lane: str
+    capacity_now: int
+    capacity_then: float
+    added_loads: float
+    rate_per_mile: float
+    on_time_rate: float
+    best_on_time_rate: float
+    cheapest_rate_per_mile: float
+
+
+class CapacityUpFacts(BaseModel):
+    """What more capacity at a carrier offers: per lane, the loads added and how its rate and on-time rate compare
+    with the other carriers there."""
+
+    carrier: str
+    factor: float
+    rows: list[CapacityRow]
+    added_loads: float
     evidence: list[Evidence]
 
 
@@ -639,6 +671,51 @@ def _demand_row(position: m.InventoryPosition, daily: list[float], factor: float
     )
 
 
+def what_if_capacity_up(tb: Toolbox, args: CapacityUpArgs) -> CapacityUpFacts:
+    """What if a carrier's capacity grows by a factor (on one lane or all): the weekly loads it adds per lane, and
+    whether it is the cheapest or most punctual carrier there, so loads would move to it. Nothing is changed."""
+    if args.carrier is None:
+        raise ToolException("name a carrier, e.g. CAR-SWIFTLINE")
+    with tb.session() as session:
+        carrier = checked(session, "carrier", args.carrier)
+        lane = checked(session, "lane", args.lane) if args.lane else None
+        offers = store.carrier_lanes(session, lane=lane)
+    own = [o for o in offers if o.carrier == carrier]
+    if not own:
+        raise ToolException(f"{carrier} has no contract on {lane or 'any lane'}")
+    rows = []
+    for offer in own:
+        rivals = [o for o in offers if o.lane == offer.lane]
+        rows.append(
+            CapacityRow(
+                lane=offer.lane,
+                capacity_now=offer.capacity_per_week,
+                capacity_then=round(offer.capacity_per_week * args.factor, 1),
+                added_loads=round(offer.capacity_per_week * (args.factor - 1), 1),
+                rate_per_mile=offer.rate_per_mile,
+                on_time_rate=offer.on_time_rate,
+                best_on_time_rate=max(o.on_time_rate for o in rivals),
+                cheapest_rate_per_mile=min(o.rate_per_mile for o in rivals),
+            )
+        )
+    facts = CapacityUpFacts(
+        carrier=carrier,
+        factor=args.factor,
+        rows=rows,
+        added_loads=round(sum(r.added_loads for r in rows), 1),
+        evidence=[],
+    )
+    facts.evidence = [
+        Evidence(
+            id=f"whatif:capacity-up:{carrier}:{lane or 'all'}",
+            source=TWIN_SOURCE,
+            inputs=args.model_dump(mode="json"),
+            facts=facts.model_dump(mode="json", exclude={"evidence"}),
+        )
+    ]
+    return facts
+
+
 def what_if_truck(tb: Toolbox, args: TruckWhatIfArgs) -> TruckWhatIfFacts:
     """What if a truck is unavailable on a day (a breakdown): the stops of its route that day, with their shipments,
     customers and promises. Nothing is re-planned or changed."""
@@ -683,6 +760,7 @@ LOOKUPS = {
     "policies": (policies, PolicyArgs),
     "what_if_demand": (what_if_demand, DemandWhatIfArgs),
     "what_if_truck": (what_if_truck, TruckWhatIfArgs),
+    "what_if_capacity_up": (what_if_capacity_up, CapacityUpArgs),
 }
 
 
