@@ -61,10 +61,16 @@ def lane_list(text: str) -> tuple[list[str], list[tuple[int, int]]]:
     return list(dict.fromkeys(lane for _, _, lane in found)), [(s, e) for s, e, _ in found]
 
 
+REGIONS = {"texas": ("DC-DAL", "DC-HOU")}
+
+
 def dcs(text: str, skip: list[tuple[int, int]]) -> tuple[list[str], str | None]:
-    """DCs named outside lanes, in order, and the role of the first: destination ("to Dallas"), origin ("out of
-    LA") or None."""
+    """DCs named outside lanes, in order (a region names its DCs, e.g. Texas), and the role of the first:
+    destination ("to Dallas"), origin ("out of LA") or None."""
     names, role = [], None
+    for region, codes in REGIONS.items():
+        if re.search(rf"\b{region}\b", text, re.IGNORECASE):
+            names += [code for code in codes if code not in names]
     for match in _DC.finditer(text):
         if any(s <= match.start() < e for s, e in skip):
             continue
@@ -119,8 +125,11 @@ def period(text: str, now: dt.date) -> Period | None:
     if days:
         dates = [_weekday(now, m[2], bool(m[1])) for m in days]
         return Period(start=min(dates), end=max(dates), words=" ".join(m[0] for m in days))
-    if m := re.search(rf"\b(?:over\s+|in\s+|for\s+)?(?:the\s+)?next\s+{_NUM}\s+(days?|weeks?)\b", t):
-        span = _n(m[1]) * (7 if m[2].startswith("week") else 1)
+    if m := re.search(
+        rf"\b(?:(?:over\s+|in\s+|for\s+)?(?:the\s+)?next\s+{_NUM}\s+(days?|weeks?)|(?:for|over)\s+{_NUM}\s+(weeks?))\b", t
+    ):
+        count, unit = (m[1], m[2]) if m[1] else (m[3], m[4])
+        span = _n(count) * (7 if unit.startswith("week") else 1)
         return Period(start=now, end=now + dt.timedelta(days=span - 1), words=m[0])
     if m := re.search(rf"\b(?:in\s+)?the\s+(?:last|past)\s+{_NUM}\s+(days?|weeks?)\b", t):
         span = _n(m[1]) * (7 if m[2].startswith("week") else 1)

@@ -121,6 +121,7 @@ _TRUCK_WORD = re.compile(r"\btrucks\b|\bfleet\b", re.I)
 _SHIPMENT_WORD = re.compile(r"\bshipments?\b|\bloads?\b|\bdeliveries\b", re.I)
 _DECISION_WORD = re.compile(r"\bdecisions?\b|\bwaiting\s+for\s+my\b|\bpending\b", re.I)
 _DC_WORD = re.compile(r"\bwhich\s+dc\b|\bworst\s+dc\b|\bbest\s+dc\b|\bthe\s+\w+\s+dc\b|\bbays?\b", re.I)
+_ITEM_WORD = re.compile(r"\b(?:shipments?|loads?|deliveries|trucks?|fleet|skus?|items?|products?)\b", re.I)
 _LANE_WORD = re.compile(r"\blanes?\b", re.I)
 _KPI_WORD = re.compile(r"\bhow\s+did\s+we\s+do\b|\bkpis?\b|\bsummar\w*\s+the\s+network\b|\bour\s+on[- ]time\b", re.I)
 _SPLIT = re.compile(r"(?<=\?)\s+|;\s*|\.\s+(?=[A-Z])|,?\s+also\s+|,\s+and\s+(?=(?:does|do|is|are|what|when|which|how|the)\b)|"
@@ -230,6 +231,8 @@ def _subject(text: str, f: Filters, measure: str | None, agg: Aggregation | None
         return "fleet"
     if re.search(r"\bskus?\b|\bsell\b", text, re.I) or measure in ("stockout_risk", "days_of_cover", "forecast"):
         return "dc" if _DC_WORD.search(text) else "sku_dc"
+    if f.dcs and measure in ("late_risk", "failure_risk", None) and not _ITEM_WORD.search(text):
+        return "dc"
     if _SHIPMENT_WORD.search(text) or measure in ("late_risk", "late_count") and f.dcs:
         return "shipment"
     if _DC_WORD.search(text) or f.dcs:
@@ -405,6 +408,8 @@ def _fan_out(query: Query, text: str) -> list[Query]:
         trucks = g.code(text, r"truck|trk", "TRK", 3)
         if len(trucks) > 1:
             return [query.model_copy(update={"filters": f.model_copy(update={"truck": t})}, deep=True) for t in trucks]
+    if query.subject == "dc" and len(f.dcs) > 1 and query.aggregation is None:
+        return [query.model_copy(update={"filters": f.model_copy(update={"dcs": [dc]})}, deep=True) for dc in f.dcs]
     if query.subject == "sku" and len(f.dcs) > 1 and query.aggregation is None:
         return [
             query.model_copy(update={"subject": "sku_dc", "filters": f.model_copy(update={"dcs": [dc]})}, deep=True)
