@@ -14,6 +14,7 @@ from agents import grammar as g
 from agents.intent import read_exception_type
 from agents.understanding import masked_text
 from agents.query import Aggregation, Filters, Query, Reading, WhatIf
+from agents.schemas import ExceptionType
 from tools.embeddings import embed
 
 EXAMPLES_PATH = Path(__file__).with_name("query_examples.jsonl")
@@ -184,7 +185,7 @@ def _aggregation(text: str) -> Aggregation | None:
     return Aggregation(kind="top", n=n) if n else None
 
 
-def _filters(text: str, now: dt.date) -> Filters:
+def _filters(text: str, now: dt.date | None) -> Filters:
     """Every code, place, period and action type the grammar reads in a clause."""
     lanes, spans = g.lane_list(text)
     dcs, role = g.dcs(text, spans)
@@ -202,7 +203,7 @@ def _filters(text: str, now: dt.date) -> Filters:
         truck=trucks[0] if trucks else None,
         decision_id=decisions[0] if decisions else None,
         action_type=g.action_type(text),
-        period=g.period(text, now),
+        period=g.period(text, now) if now else None,
     )
 
 
@@ -281,7 +282,7 @@ def _fit_measure(text: str, subject: str | None, measure: str | None) -> str | N
     return _DEFAULT_MEASURE.get(subject)
 
 
-def read_clause(text: str, now: dt.date) -> Query:
+def read_clause(text: str, now: dt.date | None) -> Query:
     """One clause read on its own, before the thread fills what it leaves open."""
     f = _filters(text, now)
     if _HELP.search(text):
@@ -519,3 +520,31 @@ def _confidence(parts: list[Query]) -> float:
         return 0.0
     unread = sum(1 for p in parts if p.kind == "clarify" or (p.kind == "ask" and p.measure is None))
     return float(np.round(1 - unread / len(parts), 3))
+
+
+# The exception a report is about when its words name no type: what it is about says which.
+REPORT_TYPE_OF = {
+    "shipment": ExceptionType.late_shipment,
+    "sku_dc": ExceptionType.stockout_risk,
+    "truck": ExceptionType.equipment_failure_risk,
+    "carrier": ExceptionType.carrier_capacity,
+}
+
+
+def report_reading(text: str) -> tuple[ExceptionType | None, dict[str, str]]:
+    """The exception type and twin references a report describes, read as the chat reads it: the exception grammar's
+    cues first, then what the report is about (e.g. "we're almost out of SKU-0034 in Chicago" is a stockout risk)."""
+    kind, _ = read_exception_type(text)
+    query = read_clause(text, None)
+    f = query.filters
+    refs = {
+        "shipment_id": f.shipment_id,
+        "sku": f.sku,
+        "location": f.dcs[0] if f.dcs else None,
+        "asset_id": f.truck,
+        "lane": f.lane,
+        "carrier": f.carriers[0] if f.carriers else None,
+    }
+    if kind is None and query.kind == "act" and query.act == "report":
+        kind = REPORT_TYPE_OF.get(query.subject or "")
+    return kind, {key: value for key, value in refs.items() if value}

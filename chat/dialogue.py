@@ -7,9 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agents.intent import read_exception_type
 from agents.query import Query
-from agents.reader import read
+from agents.reader import read, report_reading
 from agents.slots import read_reason
 from chat.compose import Step, steps_for
 
@@ -29,8 +28,6 @@ ORDINALS = {"first": 0, "second": 1, "third": 2, "last": -1, "worst": 0, "best":
 CODE_KEYS = (("DEC-", "decision_id"), ("TRK-", "truck"), ("SHP-", "shipment_id"))
 SUBJECT_OF = {"decision_id": "decision", "truck": "truck", "shipment_id": "shipment"}
 DEFAULT_MEASURE = {"decision": "explain", "truck": "status", "shipment": "status"}
-REPORT_TYPE_OF = {"shipment": "late_shipment", "sku_dc": "stockout_risk", "truck": "equipment_failure_risk",
-                  "carrier": "carrier_capacity"}
 READINGS_OF = {
     "sku": "its stock per DC, its forecast at a DC, or its days of cover",
     "truck": "its status, its work orders and next service, or its failure risk",
@@ -155,16 +152,8 @@ def _stage_query(query: Query, text: str, memory: Memory, can_act: dict[str, boo
     """The arguments of an act read as a typed query, staged."""
     f = query.filters
     if query.act == "report":
-        kind, _ = read_exception_type(text)
-        refs = {
-            "shipment_id": f.shipment_id,
-            "sku": f.sku,
-            "location": f.dcs[0] if f.dcs else None,
-            "asset_id": f.truck,
-            "lane": f.lane,
-            "carrier": f.carriers[0] if f.carriers else None,
-        }
-        report_type = kind.value if kind else REPORT_TYPE_OF.get(query.subject or "")
+        kind, refs = report_reading(text)
+        report_type = kind.value if kind else None
         return stage("report_exception", {"description": text, "type": report_type, **refs}, memory, can_act)
     tool = f"{query.act}_decision"
     args = {
