@@ -77,11 +77,10 @@ def feature_words(name: str) -> str:
 
 
 def number(value: float | int, decimals: int | None = None) -> str:
-    """A figure with thousands separators: whole numbers without decimals, others with up to two."""
+    """A figure with thousands separators and its own decimals, at most two (e.g. 21551.56 -> "21,551.56")."""
     if decimals is None:
-        decimals = 0 if float(value).is_integer() else (1 if abs(value) >= 100 else 2)
-    text = f"{value:,.{decimals}f}"
-    return text.rstrip("0").rstrip(".") if "." in text and decimals and decimals > 1 else text
+        decimals = 0 if float(value).is_integer() else min(2, len(repr(float(value)).split(".")[1]))
+    return f"{value:,.{decimals}f}"
 
 
 def usd(value: float) -> str:
