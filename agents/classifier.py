@@ -9,8 +9,8 @@ from pydantic import BaseModel, Field, field_validator
 
 from agents.intent import canonical_code, extract, strip_instructions
 from agents.llm import structured
-from agents.schemas import SPECIALIST_FOR, ExceptionIn, ExceptionType, Refs, Specialist
 from agents.reader import report_reading
+from agents.schemas import SPECIALIST_FOR, ExceptionIn, ExceptionType, Refs, Specialist
 from agents.understanding import report_types
 
 CLASSIFY_PROMPT = (
@@ -87,7 +87,10 @@ REF_WORDS = {
     "asset_id": "the truck (e.g. TRK-007)",
     "carrier": "the carrier (e.g. CAR-REDRIVER)",
 }
-TYPE_WORDS = "the kind of problem: a late shipment, a stockout risk, a truck likely to fail, a carrier short of capacity or a demand spike"
+TYPE_WORDS = (
+    "the kind of problem: a late shipment, a stockout risk, a truck likely to fail, a carrier short of capacity "
+    "or a demand spike"
+)
 
 
 def missing_sentence(missing: list[str]) -> str:

@@ -8,18 +8,17 @@ from agents.intent import lanes
 from agents.query import Period
 
 CITIES = {"dallas": "DAL", "houston": "HOU", "atlanta": "ATL", "chicago": "CHI", "los angeles": "LAX", "la": "LAX"}
-NUMBERS = {
-    w: n
-    for n, w in enumerate(
-        "one two three four five six seven eight nine ten eleven twelve".split(), start=1
-    )
-} | {"a": 1, "an": 1, "a couple of": 2, "both": 2}
+_WORDS = "one two three four five six seven eight nine ten eleven twelve"
+NUMBERS = {w: n for n, w in enumerate(_WORDS.split(), start=1)} | {"a": 1, "an": 1, "a couple of": 2, "both": 2}
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
+_MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec"
+MONTHS = {m: i for i, m in enumerate(_MONTHS.split(), start=1)}
 CARRIER_NAMES = r"swift\s*line|red\s*river|blue\s*grid|prairie|coastal|metro"
 _CITY = r"dallas|houston|atlanta|chicago|los\s+angeles|(?-i:LA)"
 _DC = re.compile(rf"\bDC-(?P<code>DAL|HOU|ATL|CHI|LAX)\b|\b(?P<city>{_CITY})\b", re.IGNORECASE)
-_TO = re.compile(r"(?:\bto|\binto|\bheaded\s+(?:to|for)|\bbound\s+for|\bfor|\bdelivered\s+(?:to|in))\s+(?:the\s+)?$", re.I)
+_TO = re.compile(
+    r"(?:\bto|\binto|\bheaded\s+(?:to|for)|\bbound\s+for|\bfor|\bdelivered\s+(?:to|in))\s+(?:the\s+)?$", re.I
+)
 _FROM = re.compile(r"(?:\bfrom|\bout\s+of|\bleaving|\bshipped\s+from|\bdeparting)\s+(?:the\s+)?$", re.IGNORECASE)
 _CARRIER = re.compile(rf"\bCAR-(?P<code>[A-Z]+)\b|\b(?P<name>{CARRIER_NAMES})\b", re.IGNORECASE)
 _NUM = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a|an|a\s+couple\s+of)"
@@ -46,7 +45,11 @@ def _n(word: str) -> int:
 
 def code(text: str, pattern: str, prefix: str, width: int) -> list[str]:
     """Every code of one kind, canonical and in order: its full form or "<word> <number>"."""
-    found = re.finditer(rf"\b{prefix}-(\d{{1,{width}}})\b|\b(?:{pattern})\s+#?(\d{{1,{width}}})\b(?!\s*(?:%|percent|days?|weeks?|hours?))", text, re.I)
+    found = re.finditer(
+        rf"\b{prefix}-(\d{{1,{width}}})\b|\b(?:{pattern})\s+#?(\d{{1,{width}}})\b(?!\s*(?:%|percent|days?|weeks?|hours?))",
+        text,
+        re.I,
+    )
     return list(dict.fromkeys(f"{prefix}-{int(m[1] or m[2]):0{width}d}" for m in found))
 
 
@@ -126,7 +129,8 @@ def period(text: str, now: dt.date) -> Period | None:
         dates = [_weekday(now, m[2], bool(m[1])) for m in days]
         return Period(start=min(dates), end=max(dates), words=" ".join(m[0] for m in days))
     if m := re.search(
-        rf"\b(?:(?:over\s+|in\s+|for\s+)?(?:the\s+)?next\s+{_NUM}\s+(days?|weeks?)|(?:for|over)\s+{_NUM}\s+(weeks?))\b", t
+        rf"\b(?:(?:over\s+|in\s+|for\s+)?(?:the\s+)?next\s+{_NUM}\s+(days?|weeks?)|(?:for|over)\s+{_NUM}\s+(weeks?))\b",
+        t,
     ):
         count, unit = (m[1], m[2]) if m[1] else (m[3], m[4])
         span = _n(count) * (7 if unit.startswith("week") else 1)
@@ -164,14 +168,23 @@ def span_days(text: str) -> int | None:
     t = text.lower()
     if m := re.search(rf"\b{_NUM}[\s-]+days?\b", t):
         return _n(m[1])
-    if m := re.search(rf"\b{_NUM}[\s-]+weeks?\b|\b(?:a\s+|the\s+)?(?:whole|full|entire)\s+week\b|\bfor\s+a\s+week\b", t):
+    if m := re.search(
+        rf"\b{_NUM}[\s-]+weeks?\b|\b(?:a\s+|the\s+)?(?:whole|full|entire)\s+week\b|\bfor\s+a\s+week\b", t
+    ):
         return 7 * (_n(m[1]) if m[1] else 1)
     return None
 
 
 _UP = r"\b(?:jump\w*|ris\w*|up|increas\w*|add\w*|grow\w*|more|surg\w*|spik\w*)\b|\+"
 _DOWN = r"\b(?:drop\w*|fall\w*|fell|down|decreas\w*|los\w*|cut\w*|reduc\w*|shrink\w*|lower\w*|less)\b|(?<!\w)-"
-_SHARE = {"half": 0.5, "a third": 1 / 3, "one third": 1 / 3, "two thirds": 2 / 3, "a quarter": 0.25, "one quarter": 0.25}
+_SHARE = {
+    "half": 0.5,
+    "a third": 1 / 3,
+    "one third": 1 / 3,
+    "two thirds": 2 / 3,
+    "a quarter": 0.25,
+    "one quarter": 0.25,
+}
 
 
 def factor(text: str) -> float | None:

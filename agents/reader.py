@@ -12,9 +12,9 @@ import numpy as np
 
 from agents import grammar as g
 from agents.intent import read_exception_type
-from agents.understanding import masked_text
 from agents.query import Aggregation, Filters, Query, Reading, WhatIf
 from agents.schemas import ExceptionType
+from agents.understanding import masked_text
 from tools.embeddings import embed
 
 EXAMPLES_PATH = Path(__file__).with_name("query_examples.jsonl")
@@ -72,33 +72,69 @@ _REFERENT = (
 _MEASURES = tuple(
     (name, re.compile(cue, re.IGNORECASE), weight)
     for name, cue, weight in (
-        ("approval_rule", r"\bneeds?\s+(?:an?\s+)?approval|\brequires?\s+approval|\bapproval\s+(?:threshold|rule)|"
-         r"\bwithout\s+asking|\bon\s+its\s+own|\bby\s+itself|\ballowed\s+to\b|\bsign\s+off\s+on\b|\bexecute\s+on\s+its", 6),
+        (
+            "approval_rule",
+            r"\bneeds?\s+(?:an?\s+)?approval|\brequires?\s+approval|\bapproval\s+(?:threshold|rule)|"
+            r"\bwithout\s+asking|\bon\s+its\s+own|\bby\s+itself|\ballowed\s+to\b|\bsign\s+off\s+on\b|\bexecute\s+on\s+its",
+            6,
+        ),
         ("autonomy", r"\bautonomy\b|\bpolicy\b|\bpolicies\b", 5),
-        ("pending", r"\bpending\b|\bwaiting\s+for\s+(?:my\s+|an?\s+)?approval|\bawaiting\b|\bto\s+approve\b|\bqueue\b", 5),
+        (
+            "pending",
+            r"\bpending\b|\bwaiting\s+for\s+(?:my\s+|an?\s+)?approval|\bawaiting\b|\bto\s+approve\b|\bqueue\b",
+            5,
+        ),
         ("explain", r"\bwalk\s+me\s+through\b|\bexplain\b|\bwhy\s+did\s+the\s+desk\b|\bwhy\s+was\b", 4),
         ("drivers", r"\bwhy\b|\bdriving\b|\bdrivers\b|\bbehind\s+(?:it|the)\b|\bflagged\b", 5),
         ("spend", r"\bspen[dt]\b|\bspending\b|\bcosts?\b|\bcost\s+us\b|\bexpensive\b|\bcheapest\b|\bper\s+mile\b", 4),
-        ("late_count", r"\bhow\s+many\b[^?]*\blate\b|\blate\s+(?:deliveries|shipments|loads|count|rate)\b|\b(?:were|was|arrived|delivered?)\s+(?:\w+\s+)?late\b|"
-         r"\blateness\b|\blate\s+per\b|\bloads\s+late\b|\bdeliver\w*\s+(?:the\s+most\s+)?(?:loads\s+)?late\b", 5),
+        (
+            "late_count",
+            r"\bhow\s+many\b[^?]*\blate\b|\blate\s+(?:deliveries|shipments|loads|count|rate)\b|\b(?:were|was|arrived|delivered?)\s+(?:\w+\s+)?late\b|"
+            r"\blateness\b|\blate\s+per\b|\bloads\s+late\b|\bdeliver\w*\s+(?:the\s+most\s+)?(?:loads\s+)?late\b",
+            5,
+        ),
         ("on_time_rate", r"\bon[- ]?time\b|\breliab\w*|\bpunctual\w*|\bperformance\b|\bperforming\b", 4),
-        ("late_risk", r"\blate\s+risk\b|\brisk\w*\s+shipments?\b|\bat\s+risk\b|\bin\s+danger\b|\bmake\s+its\b|\barrives?\s+late\b|"
-         r"\bbe\s+late\b|\blate\?|\bmiss(?:ing)?\s+(?:its\s+|the\s+)?(?:delivery|window|promise)|\bchance\b", 3),
-        ("stock_on_hand", r"\bon[- ]?hand\b|\bunits\s+of\b|\binventory\b|\bstock\s+(?:of|for)\b|\bhow\s+much\s+(?:of\s+)?sku|"
-         r"\bholds?\b|\bthinnest\b|\bsitting\b|\bstock\b|\bhow\s+much\s+\w+-?\d+", 2),
+        (
+            "late_risk",
+            r"\blate\s+risk\b|\brisk\w*\s+shipments?\b|\bat\s+risk\b|\bin\s+danger\b|\bmake\s+its\b|\barrives?\s+late\b|"
+            r"\bbe\s+late\b|\blate\?|\bmiss(?:ing)?\s+(?:its\s+|the\s+)?(?:delivery|window|promise)|\bchance\b",
+            3,
+        ),
+        (
+            "stock_on_hand",
+            r"\bon[- ]?hand\b|\bunits\s+of\b|\binventory\b|\bstock\s+(?:of|for)\b|\bhow\s+much\s+(?:of\s+)?sku|"
+            r"\bholds?\b|\bthinnest\b|\bsitting\b|\bstock\b|\bhow\s+much\s+\w+-?\d+",
+            2,
+        ),
         ("available", r"\bavailable\b|\bpromise\b|\bnet\s+of\b|\bcan\s+\w+\s+ship\b", 4),
         ("days_of_cover", r"\bdays?\s+of\s+(?:cover|supply|stock)\b|\bhow\s+long\s+will\b|\bcover\b|\brunway\b", 5),
-        ("stockout_risk", r"\brunning\s+low\b|\brun(?:ning)?\s+out\b|\bstock\s*outs?\b|\blow\s+on\b|\bskus?\s+at\s+risk\b|"
-         r"\bat\s+risk\s+of\s+running", 5),
-        ("forecast", r"\bforecast\w*|\bdemand\b|\bsell\b|\bsales\b|\bprojected\b|\boutlook\b|\bexpected\s+(?:sales|demand)\b", 4),
+        (
+            "stockout_risk",
+            r"\brunning\s+low\b|\brun(?:ning)?\s+out\b|\bstock\s*outs?\b|\blow\s+on\b|\bskus?\s+at\s+risk\b|"
+            r"\bat\s+risk\s+of\s+running",
+            5,
+        ),
+        (
+            "forecast",
+            r"\bforecast\w*|\bdemand\b|\bsell\b|\bsales\b|\bprojected\b|\boutlook\b|\bexpected\s+(?:sales|demand)\b",
+            4,
+        ),
         ("work_orders", r"\bwork\s+orders?\b", 6),
-        ("next_service", r"\bnext\s+service\b|\bdue\s+for\b|\bservice\s+due\b|\bdue\s+for\s+(?:its\s+)?(?:next\s+)?service\b", 6),
+        (
+            "next_service",
+            r"\bnext\s+service\b|\bdue\s+for\b|\bservice\s+due\b|\bdue\s+for\s+(?:its\s+)?(?:next\s+)?service\b",
+            6,
+        ),
         ("history", r"\bhistory\b|\blast\s+scan\b|\bscans\b|\blately\b|\bbeen\s+doing\b", 5),
         ("failure_risk", r"\bbreak\s+down\b|\bfail\w*\b|\bhealth\b|\bbreakdown\b", 4),
         ("failure_risk", r"\brisk\w*\b", 2),
         ("capacity", r"\bcapacity\b|\bbays?\b|\bhow\s+busy\b", 3),
-        ("status", r"\bstatus\b|\bwhere\s+is\b|\bon\s+the\s+road\b|\bin\s+the\s+shop\b|\bworkshop\b|\bbased\s+at\b|"
-         r"\blist\s+the\s+trucks\b|\bshow\s+me\s+the\b", 3),
+        (
+            "status",
+            r"\bstatus\b|\bwhere\s+is\b|\bon\s+the\s+road\b|\bin\s+the\s+shop\b|\bworkshop\b|\bbased\s+at\b|"
+            r"\blist\s+the\s+trucks\b|\bshow\s+me\s+the\b",
+            3,
+        ),
         ("summary", r"\bhow\s+did\s+we\s+do\b|\bkpis?\b|\bsummar\w*|\bhow\s+busy\b|\boverview\b", 4),
     )
 )
@@ -113,11 +149,19 @@ _AGG = (
     ("count", r"\bhow\s+many\b|\bcount\s+of\b|\bnumber\s+of\b"),
     ("total", r"\btotal\b|\bnetwork[- ]wide\b|\boverall\b|\bin\s+all\b"),
 )
-_ALL = re.compile(r"\b(?:over|across|on|for)\s+(?:all|every)\s+(?:the\s+)?(?:lanes?|dcs?|carriers?)\b|\beverywhere\b", re.I)
-_EVERYWHERE = re.compile(r"\beverywhere\b|\bevery\s+dc\b|\ball\s+(?:the\s+)?dcs\b|\bacross\b|\bnetwork\b|\bwhich\s+dc\b|"
-                         r"\bwhere\s+are\s+we\b|\bwho\s+runs\s+out\b", re.I)
-_CARRIER_WORD = re.compile(r"\bcarriers?\b|\bwho\s+(?:is|delivered|costs)\b|\bby\s+carrier\b|\bper\s+carrier\b|\bcheapest\b|"
-                           r"\bcosts\s+least\b", re.I)
+_ALL = re.compile(
+    r"\b(?:over|across|on|for)\s+(?:all|every)\s+(?:the\s+)?(?:lanes?|dcs?|carriers?)\b|\beverywhere\b", re.I
+)
+_EVERYWHERE = re.compile(
+    r"\beverywhere\b|\bevery\s+dc\b|\ball\s+(?:the\s+)?dcs\b|\bacross\b|\bnetwork\b|\bwhich\s+dc\b|"
+    r"\bwhere\s+are\s+we\b|\bwho\s+runs\s+out\b",
+    re.I,
+)
+_CARRIER_WORD = re.compile(
+    r"\bcarriers?\b|\bwho\s+(?:is|delivered|costs)\b|\bby\s+carrier\b|\bper\s+carrier\b|\bcheapest\b|"
+    r"\bcosts\s+least\b",
+    re.I,
+)
 _TRUCK_WORD = re.compile(r"\btrucks\b|\bfleet\b", re.I)
 _SHIPMENT_WORD = re.compile(r"\bshipments?\b|\bloads?\b|\bdeliveries\b", re.I)
 _DECISION_WORD = re.compile(r"\bdecisions?\b|\bwaiting\s+for\s+my\b|\bpending\b", re.I)
@@ -125,8 +169,11 @@ _DC_WORD = re.compile(r"\bwhich\s+dc\b|\bworst\s+dc\b|\bbest\s+dc\b|\bthe\s+\w+\
 _ITEM_WORD = re.compile(r"\b(?:shipments?|loads?|deliveries|trucks?|fleet|skus?|items?|products?)\b", re.I)
 _LANE_WORD = re.compile(r"\blanes?\b", re.I)
 _KPI_WORD = re.compile(r"\bhow\s+did\s+we\s+do\b|\bkpis?\b|\bsummar\w*\s+the\s+network\b|\bour\s+on[- ]time\b", re.I)
-_SPLIT = re.compile(r"(?<=\?)\s+|;\s*|\.\s+(?=[A-Z])|,?\s+also\s+|,\s+and\s+(?=(?:does|do|is|are|what|when|which|how|the)\b)|"
-                    r"\s+and\s+(?=(?:what|when|which|how|does|do|is|the\s+(?:late|forecast|on[- ]time)|its)\b)", re.I)
+_SPLIT = re.compile(
+    r"(?<=\?)\s+|;\s*|\.\s+(?=[A-Z])|,?\s+also\s+|,\s+and\s+(?=(?:does|do|is|are|what|when|which|how|the)\b)|"
+    r"\s+and\s+(?=(?:what|when|which|how|does|do|is|the\s+(?:late|forecast|on[- ]time)|its)\b)",
+    re.I,
+)
 
 
 class ExampleIndex:
@@ -226,7 +273,9 @@ def _subject(text: str, f: Filters, measure: str | None, agg: Aggregation | None
         return "kpi"
     if f.carriers or _CARRIER_WORD.search(text):
         return "carrier"
-    if re.search(r"\bwhich\s+lane\b|\bworst\s+lane\b", text, re.I) or (f.lane and measure in ("late_count", "on_time_rate")):
+    if re.search(r"\bwhich\s+lane\b|\bworst\s+lane\b", text, re.I) or (
+        f.lane and measure in ("late_count", "on_time_rate")
+    ):
         return "lane"
     if _TRUCK_WORD.search(text) or measure in ("failure_risk", "work_orders", "next_service"):
         return "fleet"
@@ -234,7 +283,7 @@ def _subject(text: str, f: Filters, measure: str | None, agg: Aggregation | None
         return "dc" if _DC_WORD.search(text) else "sku_dc"
     if f.dcs and measure in ("late_risk", "failure_risk", None) and not _ITEM_WORD.search(text):
         return "dc"
-    if _SHIPMENT_WORD.search(text) or measure in ("late_risk", "late_count") and f.dcs:
+    if _SHIPMENT_WORD.search(text) or (measure in ("late_risk", "late_count") and f.dcs):
         return "shipment"
     if _DC_WORD.search(text) or f.dcs:
         return "dc"
@@ -244,8 +293,16 @@ def _subject(text: str, f: Filters, measure: str | None, agg: Aggregation | None
 
 
 _DEFAULT_MEASURE = {
-    "shipment": "status", "truck": "status", "fleet": "status", "sku_dc": "stock_on_hand", "sku": "stock_on_hand",
-    "carrier": "on_time_rate", "lane": "late_count", "dc": "summary", "decision": "pending", "policy": "autonomy",
+    "shipment": "status",
+    "truck": "status",
+    "fleet": "status",
+    "sku_dc": "stock_on_hand",
+    "sku": "stock_on_hand",
+    "carrier": "on_time_rate",
+    "lane": "late_count",
+    "dc": "summary",
+    "decision": "pending",
+    "policy": "autonomy",
     "kpi": "summary",
 }
 _FITS = {
@@ -270,11 +327,7 @@ def _fit_measure(text: str, subject: str | None, measure: str | None) -> str | N
         return measure
     if subject == "shipment" and measure in ("status", None) and re.search(r"\blate\b", text, re.I):
         return "late_risk"
-    scores = {
-        name: weight
-        for name, cue, weight in _MEASURES
-        if name in _FITS[subject] and cue.search(text)
-    }
+    scores = {name: weight for name, cue, weight in _MEASURES if name in _FITS[subject] and cue.search(text)}
     if scores:
         return max(scores, key=scores.__getitem__)
     if subject == "decision" and measure is None:
@@ -328,15 +381,22 @@ def _only_names(text: str, f: Filters) -> bool:
     """Whether a clause names things without saying anything about them ("SKU-0042", "Dallas?")."""
     if not _has_codes(f):
         return False
-    rest = re.sub(r"\b(?:SKU|SHP|TRK|DEC|CAR|DC)-\w+|\b(?:dallas|houston|atlanta|chicago|los\s+angeles|la)\b", " ", text, flags=re.I)
+    rest = re.sub(
+        r"\b(?:SKU|SHP|TRK|DEC|CAR|DC)-\w+|\b(?:dallas|houston|atlanta|chicago|los\s+angeles|la)\b",
+        " ",
+        text,
+        flags=re.I,
+    )
     return not re.search(r"[a-z]{2,}", rest, re.I)
 
 
 def _changes(text: str) -> bool:
     """Whether a clause changes demand or capacity by a share or factor ("+25% demand", "cuts capacity in half")."""
-    return g.factor(text) is not None and bool(
-        re.search(r"\bdemand\b|\bcapacity\b|\bsales\b", text, re.I)
-    ) and bool(re.search(r"\?|\bimpact\b|\bwho\b|\bwhich\b|\bwhat\b|\bdo\s+we\b", text, re.I))
+    return (
+        g.factor(text) is not None
+        and bool(re.search(r"\bdemand\b|\bcapacity\b|\bsales\b", text, re.I))
+        and bool(re.search(r"\?|\bimpact\b|\bwho\b|\bwhich\b|\bwhat\b|\bdo\s+we\b", text, re.I))
+    )
 
 
 def _has_codes(f: Filters) -> bool:
@@ -384,7 +444,17 @@ def _act(text: str, f: Filters) -> Query | None:
     logged = _REPORT.search(text)
     if kind is None and not logged:
         return None
-    subject = "shipment" if f.shipment_id else "truck" if f.truck else "sku_dc" if f.sku else "carrier" if f.carriers else None
+    subject = (
+        "shipment"
+        if f.shipment_id
+        else "truck"
+        if f.truck
+        else "sku_dc"
+        if f.sku
+        else "carrier"
+        if f.carriers
+        else None
+    )
     if subject is None:
         return None
     return Query(kind="act", act="report", subject=subject, filters=f)
@@ -457,17 +527,31 @@ def _carry(query: Query, previous: Query, text: str, listed: bool) -> Query:
         measure = query.measure if _measure(text) else _DEFAULT_MEASURE.get(subject or "")
         if query.kind == "ask" and subject == "truck" and measure not in _FITS["truck"]:
             measure = "status"
-        return query.model_copy(update={"subject": subject, "measure": measure if query.kind == "ask" else None,
-                                        "referent": referent, "aggregation": None})
+        return query.model_copy(
+            update={
+                "subject": subject,
+                "measure": measure if query.kind == "ask" else None,
+                "referent": referent,
+                "aggregation": None,
+            }
+        )
     if fragment and query.kind == "ask":
         measure = query.measure if query.measure and _measure(text) else previous.measure
         merged = Filters(**{**previous.filters.model_dump(exclude_defaults=True), **named})
         subject = previous.subject
         if subject == "sku" and merged.sku and len(merged.dcs) == 1:
             subject = "sku_dc"
-        return query.model_copy(update={"kind": previous.kind, "subject": subject, "measure": measure,
-                                        "filters": merged, "whatif": previous.whatif, "referent": referent,
-                                        "aggregation": query.aggregation or previous.aggregation})
+        return query.model_copy(
+            update={
+                "kind": previous.kind,
+                "subject": subject,
+                "measure": measure,
+                "filters": merged,
+                "whatif": previous.whatif,
+                "referent": referent,
+                "aggregation": query.aggregation or previous.aggregation,
+            }
+        )
     subject = query.subject
     if _ALL.search(text):
         return query.model_copy(update={"referent": referent})

@@ -122,7 +122,13 @@ def _fleet(r: Result) -> str:
         + table(
             ["truck", "DC", "P(fail)", "days of life left", "main drivers"],
             [
-                [t["asset_id"], t["dc"], pct(t["p_fail"]), t["rul_days"], ", ".join(feature_words(d) for d in t["drivers"][:MAX_DRIVERS])]
+                [
+                    t["asset_id"],
+                    t["dc"],
+                    pct(t["p_fail"]),
+                    t["rul_days"],
+                    ", ".join(feature_words(d) for d in t["drivers"][:MAX_DRIVERS]),
+                ]
                 for t in r["trucks"]
             ],
         )
@@ -187,7 +193,13 @@ def _decisions(r: Result) -> str:
     return f"{described}: {r['count']}{shown}.\n\n" + table(
         ["decision", "status", "specialist", "cost USD", "confidence"],
         [
-            [d["decision_id"], d["status"].replace("_", " "), d.get("specialist") or "", number(d["cost_usd"], 2), d["confidence"]]
+            [
+                d["decision_id"],
+                d["status"].replace("_", " "),
+                d.get("specialist") or "",
+                number(d["cost_usd"], 2),
+                d["confidence"],
+            ]
             for d in r["decisions"]
         ],
     )
@@ -246,13 +258,23 @@ def _stock(r: Result, view: str | None = None) -> str:
         )
     if len(rows) == 1:
         return first
-    return first + "\n\n" + table(
-        ["DC", "on hand", "in transit", "allocated", "available", "reorder point"],
-        [
-            [row["location"], number(row["on_hand"]), number(row["in_transit"]), number(row["allocated"]),
-             number(row["available"]), number(row["reorder_point"])]
-            for row in rows
-        ],
+    return (
+        first
+        + "\n\n"
+        + table(
+            ["DC", "on hand", "in transit", "allocated", "available", "reorder point"],
+            [
+                [
+                    row["location"],
+                    number(row["on_hand"]),
+                    number(row["in_transit"]),
+                    number(row["allocated"]),
+                    number(row["available"]),
+                    number(row["reorder_point"]),
+                ]
+                for row in rows
+            ],
+        )
     )
 
 
@@ -281,8 +303,15 @@ def _truck(r: Result, view: str | None = None) -> str:
     return f"{lead} {title}\n\n" + table(
         ["work order", "kind", "component", "status", "opened", "scheduled", "closed"],
         [
-            [o["work_order"], o["kind"], o.get("component") or "", o["status"], _day(o["opened_at"]),
-             _day(o.get("scheduled_for")), _day(o.get("closed_at"))]
+            [
+                o["work_order"],
+                o["kind"],
+                o.get("component") or "",
+                o["status"],
+                _day(o["opened_at"]),
+                _day(o.get("scheduled_for")),
+                _day(o.get("closed_at")),
+            ]
             for o in orders
         ],
     )
@@ -302,10 +331,22 @@ def _fleet_status(r: Result, view: str | None = None) -> str:
         trucks = [t for t in trucks if t["open_work_orders"] or t.get("next_service_at")]
     if not trucks:
         return lead
-    return lead + "\n\n" + table(
-        ["truck", "home DC", "status", "open work orders", "next service"],
-        [[t["asset_id"], t["home_dc"], t["status"].replace("_", " "), t["open_work_orders"],
-          _day(t.get("next_service_at"))] for t in trucks[:MAX_ROWS]],
+    return (
+        lead
+        + "\n\n"
+        + table(
+            ["truck", "home DC", "status", "open work orders", "next service"],
+            [
+                [
+                    t["asset_id"],
+                    t["home_dc"],
+                    t["status"].replace("_", " "),
+                    t["open_work_orders"],
+                    _day(t.get("next_service_at")),
+                ]
+                for t in trucks[:MAX_ROWS]
+            ],
+        )
     )
 
 
@@ -328,9 +369,16 @@ def _performance(r: Result, view: str | None = None) -> str:
         lead += f" {first['key']} is the best {noun}, {pct(first['on_time_rate'])} on time."
     elif view in ("most", "worst"):
         lead += f" {first['key']} had the most late deliveries: {number(first['late'])}."
-    return lead + "\n\n" + table(
-        [noun, "delivered", "late", "on time"],
-        [[row["key"], number(row["delivered"]), number(row["late"]), pct(row["on_time_rate"])] for row in rows[:MAX_ROWS]],
+    return (
+        lead
+        + "\n\n"
+        + table(
+            [noun, "delivered", "late", "on time"],
+            [
+                [row["key"], number(row["delivered"]), number(row["late"]), pct(row["on_time_rate"])]
+                for row in rows[:MAX_ROWS]
+            ],
+        )
     )
 
 
@@ -343,14 +391,15 @@ def _spend(r: Result, view: str | None = None) -> str:
         row = rows[0]
         if not row["actions"]:
             return f"No {row['action_type'].replace('_', ' ')} action was executed {span}: nothing was spent on it."
-        return (
-            f"{span[0].upper()}{span[1:]}, {plural(row['actions'], 'executed ' + row['action_type'].replace('_', ' ') + ' action')} "
-            f"cost {usd(row['cost_usd'])}."
-        )
+        noun = f"executed {row['action_type'].replace('_', ' ')} action"
+        return f"{span[0].upper()}{span[1:]}, {plural(row['actions'], noun)} cost {usd(row['cost_usd'])}."
     return (
         f"{span[0].upper()}{span[1:]}, executed actions cost {usd(r['total_usd'])}; the most went on "
         f"{rows[0]['action_type'].replace('_', ' ')} ({usd(rows[0]['cost_usd'])}).\n\n"
-        + table(["action type", "actions", "cost"], [[row["action_type"], row["actions"], usd(row["cost_usd"])] for row in rows])
+        + table(
+            ["action type", "actions", "cost"],
+            [[row["action_type"], row["actions"], usd(row["cost_usd"])] for row in rows],
+        )
     )
 
 
@@ -376,7 +425,10 @@ def _policies(r: Result, view: str | None = None) -> str:
         )
     return "The autonomy rules in force:\n\n" + table(
         ["action type", "scope", "level", "meaning", "needs approval", "bounds"],
-        [[x["action_type"], x["scope"], x["autonomy_level"], x["meaning"], x["needs_approval"], _bounds(x)] for x in rules],
+        [
+            [x["action_type"], x["scope"], x["autonomy_level"], x["meaning"], x["needs_approval"], _bounds(x)]
+            for x in rules
+        ],
     )
 
 
@@ -386,16 +438,31 @@ def _demand_what_if(r: Result, view: str | None = None) -> str:
     lead = (
         f"If demand for {r['sku']} changes by {change} for {plural(r['days'], 'day')} from {r['first_day']}, "
         + (
-            f"{plural(len(short), 'DC')} {'runs' if len(short) == 1 else 'run'} out: " + ", ".join(f"{row['location']} on {row['runs_out_on']}" for row in short) + "."
+            f"{plural(len(short), 'DC')} {'runs' if len(short) == 1 else 'run'} out: "
+            + ", ".join(f"{row['location']} on {row['runs_out_on']}" for row in short)
+            + "."
             if short
             else "no DC runs out."
         )
         + " Nothing was changed."
     )
-    return lead + "\n\n" + table(
-        ["DC", "available", "demand p50", "changed demand", "short", "runs out"],
-        [[row["location"], number(row["available"]), number(row["demand_p50"]), number(row["changed_demand"]),
-          number(row["short_units"]), row.get("runs_out_on") or ""] for row in r["rows"]],
+    return (
+        lead
+        + "\n\n"
+        + table(
+            ["DC", "available", "demand p50", "changed demand", "short", "runs out"],
+            [
+                [
+                    row["location"],
+                    number(row["available"]),
+                    number(row["demand_p50"]),
+                    number(row["changed_demand"]),
+                    number(row["short_units"]),
+                    row.get("runs_out_on") or "",
+                ]
+                for row in r["rows"]
+            ],
+        )
     )
 
 
@@ -427,14 +494,20 @@ def _cheapest(r: Result) -> str:
         f"({pct(first['on_time_rate'])} on time).\n\n"
         + table(
             ["carrier", "lane", "USD per mile", "on time", "capacity per week"],
-            [[o["carrier"], o["lane"], o["rate_per_mile"], pct(o["on_time_rate"]), o["capacity_per_week"]] for o in r["offers"]],
+            [
+                [o["carrier"], o["lane"], o["rate_per_mile"], pct(o["on_time_rate"]), o["capacity_per_week"]]
+                for o in r["offers"]
+            ],
         )
     )
 
 
 def _capacity_up(r: Result, view: str | None = None) -> str:
-    moves = [row["lane"] for row in r["rows"] if row["rate_per_mile"] <= row["cheapest_rate_per_mile"]
-             or row["on_time_rate"] >= row["best_on_time_rate"]]
+    moves = [
+        row["lane"]
+        for row in r["rows"]
+        if row["rate_per_mile"] <= row["cheapest_rate_per_mile"] or row["on_time_rate"] >= row["best_on_time_rate"]
+    ]
     where = (
         f"It is the cheapest or most punctual offer on {', '.join(moves)}, so loads would move to it there."
         if moves
@@ -446,10 +519,21 @@ def _capacity_up(r: Result, view: str | None = None) -> str:
         f"{plural(r['added_loads'], 'more load')} a week. {where} Nothing was changed.\n\n"
         + table(
             ["lane", "loads per week now", "then", "USD per mile", "cheapest", "on time", "best on time"],
-            [[row["lane"], row["capacity_now"], number(row["capacity_then"]), row["rate_per_mile"],
-              row["cheapest_rate_per_mile"], pct(row["on_time_rate"]), pct(row["best_on_time_rate"])] for row in r["rows"]],
+            [
+                [
+                    row["lane"],
+                    row["capacity_now"],
+                    number(row["capacity_then"]),
+                    row["rate_per_mile"],
+                    row["cheapest_rate_per_mile"],
+                    pct(row["on_time_rate"]),
+                    pct(row["best_on_time_rate"]),
+                ]
+                for row in r["rows"]
+            ],
         )
     )
+
 
 TEMPLATES: dict[str, Callable[[Result], str]] = {
     "forecast_demand": _forecast,

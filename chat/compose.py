@@ -128,13 +128,17 @@ def _ask(query: Query, now: datetime) -> list[Step]:
             return [Step(tool="shipment_status", args={"shipment_id": f.shipment_id}, drivers=measure == "drivers")]
         case "shipment" if measure in ("late_count", "on_time_rate"):
             role = {"origin": "origin", "destination": "destination"}.get(f.dc_role or "", "destination")
-            return [Step(tool="delivery_performance", args={role: dc, **_period_args(query)} if dc else _period_args(query))]
+            return [
+                Step(tool="delivery_performance", args={role: dc, **_period_args(query)} if dc else _period_args(query))
+            ]
         case "shipment":
             role = "origin" if f.dc_role == "origin" else "destination"
             return [
                 Step(
                     tool="shipment_risks",
-                    args={role: dc, "top": _top(query), "due_by": _due_by(query)} if dc else {"top": _top(query), "due_by": _due_by(query)},
+                    args={role: dc, "top": _top(query), "due_by": _due_by(query)}
+                    if dc
+                    else {"top": _top(query), "due_by": _due_by(query)},
                 )
             ]
         case "truck" if measure == "failure_risk":
@@ -185,7 +189,9 @@ def _ask(query: Query, now: datetime) -> list[Step]:
         case "dc" if measure == "stockout_risk":
             return [Step(tool="stock_risks", args={"top": 50}, view="by_dc")]
         case "dc":
-            return [Step(tool="risks_at_location", args={"location": dc, **({"horizon_weeks": weeks} if weeks else {})})]
+            return [
+                Step(tool="risks_at_location", args={"location": dc, **({"horizon_weeks": weeks} if weeks else {})})
+            ]
         case "decision" if f.decision_id or measure in ("explain", "status"):
             return [Step(tool="explain_decision", args={"decision_id": f.decision_id} if f.decision_id else {})]
         case "decision":

@@ -141,8 +141,19 @@ def clarify(query: Query) -> str:
     f = query.filters
     named = f.sku or f.truck or f.shipment_id or f.decision_id or (f.carriers[0] if f.carriers else None) or f.lane
     readings = READINGS_OF.get(
-        "sku" if f.sku else "truck" if f.truck else "shipment" if f.shipment_id else "decision" if f.decision_id
-        else "carrier" if f.carriers else "lane" if f.lane else "dc",
+        "sku"
+        if f.sku
+        else "truck"
+        if f.truck
+        else "shipment"
+        if f.shipment_id
+        else "decision"
+        if f.decision_id
+        else "carrier"
+        if f.carriers
+        else "lane"
+        if f.lane
+        else "dc",
     )
     what = named or (f.dcs[0] if f.dcs else "it")
     return f"What do you want to know about {what}: {readings}?"

@@ -17,8 +17,8 @@ from agents.twin_facts import TWIN_SOURCE
 from chat.tools import MAX_WEEKS, ON_TIME_WINDOW_DAYS, as_tool, as_utc, available_units, checked, demand_history
 from tools.evidence import Evidence
 from tools.forecast import forecast
-from twin import store
 from twin import models as m
+from twin import store
 
 LEVELS = {
     1: "recommend only",
@@ -504,7 +504,9 @@ def delivery_performance(tb: Toolbox, args: PerformanceArgs) -> PerformanceFacts
         groups.setdefault(key, []).append(as_utc(done) > as_utc(promised))
     rows = sorted(
         (
-            PerformanceRow(key=key, delivered=len(flags), late=sum(flags), on_time_rate=round(1 - sum(flags) / len(flags), 3))
+            PerformanceRow(
+                key=key, delivered=len(flags), late=sum(flags), on_time_rate=round(1 - sum(flags) / len(flags), 3)
+            )
             for key, flags in groups.items()
         ),
         key=lambda r: (-r.late, r.key),
@@ -556,7 +558,9 @@ def spend(tb: Toolbox, args: SpendArgs) -> SpendFacts:
     )
     if args.action_type and not rows:
         rows = [SpendRow(action_type=args.action_type, actions=0, cost_usd=0.0)]
-    facts = SpendFacts(first_day=first, last_day=last, total_usd=round(sum(r.cost_usd for r in rows), 2), rows=rows, evidence=[])
+    facts = SpendFacts(
+        first_day=first, last_day=last, total_usd=round(sum(r.cost_usd for r in rows), 2), rows=rows, evidence=[]
+    )
     facts.evidence = [
         Evidence(
             id=f"twin:spend:{args.action_type or 'all'}:{first}:{last}",
@@ -766,4 +770,7 @@ LOOKUPS = {
 
 def lookup_tools(tb: Toolbox) -> list[BaseTool]:
     """The lookups as LangChain tools over one toolbox."""
-    return [as_tool(name, lambda args, run=run: run(tb, args), schema, run.__doc__) for name, (run, schema) in LOOKUPS.items()]
+    return [
+        as_tool(name, lambda args, run=run: run(tb, args), schema, run.__doc__)
+        for name, (run, schema) in LOOKUPS.items()
+    ]

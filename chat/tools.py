@@ -608,7 +608,9 @@ class ChatTools:
             histories = {(p.sku, dc): demand_history(session, p.sku, dc) for p in below}
             fleet_size = len(store.fleet(session))
         promised = dict(zip(shipments["shipment_id"], shipments["promised_at"], strict=True))
-        risks = sorted(score_shipments(self.tb.models.late, shipments, now=self.tb.now()) if ids else [], key=lambda r: -r.p_late)
+        risks = sorted(
+            score_shipments(self.tb.models.late, shipments, now=self.tb.now()) if ids else [], key=lambda r: -r.p_late
+        )
         riskiest = [
             ShipmentRisk(
                 shipment_id=r.shipment_id,
@@ -781,7 +783,11 @@ class ChatTools:
             raise ToolException(f"none of {', '.join(carriers) or 'the carriers'} runs {lane or 'a lane'}")
         rows = sorted(
             (CarrierOffer.model_validate(o, from_attributes=True) for o in offers),
-            key=lambda row: (row.rate_per_mile, -row.on_time_rate) if args.cheapest_first else (-row.on_time_rate, row.rate_per_mile),
+            key=lambda row: (
+                (row.rate_per_mile, -row.on_time_rate)
+                if args.cheapest_first
+                else (-row.on_time_rate, row.rate_per_mile)
+            ),
         )
         evidence = Evidence(
             id=f"twin:carrier-lanes:{lane or '+'.join(carriers)}",
@@ -835,7 +841,11 @@ class ChatTools:
                 raise ToolException("name a shipment, e.g. SHP-009267")
             shipment = session.get(m.Shipment, checked(session, "shipment_id", args.shipment_id))
             frame = frames.shipment_frame(session, ids=[shipment.id]) if shipment.status != "delivered" else None
-        risk = score_shipments(self.tb.models.late, frame, now=self.tb.now())[0] if frame is not None and len(frame) else None
+        risk = (
+            score_shipments(self.tb.models.late, frame, now=self.tb.now())[0]
+            if frame is not None and len(frame)
+            else None
+        )
         eta = shipment.delivered_at
         record = Evidence(
             id=f"twin:shipment:{shipment.id}",
@@ -875,7 +885,9 @@ class ChatTools:
             ids = list(session.execute(query).scalars())
             shipments = frames.shipment_frame(session, ids=ids)
         promised = dict(zip(shipments["shipment_id"], shipments["promised_at"], strict=True))
-        risks = sorted(score_shipments(self.tb.models.late, shipments, now=self.tb.now()) if ids else [], key=lambda r: -r.p_late)
+        risks = sorted(
+            score_shipments(self.tb.models.late, shipments, now=self.tb.now()) if ids else [], key=lambda r: -r.p_late
+        )
         top = risks[: args.top]
         return ShipmentRisksFacts(
             origin=origin,

@@ -78,8 +78,15 @@ def score(path: Path = HELDOUT_PATH, now: dt.date = CLOCK) -> Score:
             previous = read(turn, now, previous).parts[-1]
         parts = read(row["text"], now, previous).parts
         if len(parts) != len(row["expect"]):
-            misses.append(Miss(id=row["id"], text=row["text"], field="parts", expected=len(row["expect"]),
-                               got=[p.model_dump(exclude_defaults=True) for p in parts]))
+            misses.append(
+                Miss(
+                    id=row["id"],
+                    text=row["text"],
+                    field="parts",
+                    expected=len(row["expect"]),
+                    got=[p.model_dump(exclude_defaults=True) for p in parts],
+                )
+            )
             continue
         for want, got in zip(row["expect"], parts, strict=True):
             diff = _difference(want, got)

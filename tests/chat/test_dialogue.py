@@ -37,7 +37,7 @@ def test_new_shapes_compose_tools_instead_of_landing_on_the_nearest_intent():
     assert _calls("TRK-012 breaks down today: which stops are hit?")[0] == [
         ("what_if_truck", {"asset_id": "TRK-012", "day": date(2026, 11, 2)})
     ]
-    (tool, args), = _calls("how many loads were late on DAL-HOU last week?")[0]
+    ((tool, args),) = _calls("how many loads were late on DAL-HOU last week?")[0]
     assert tool == "delivery_performance" and args["lane"] == "DAL-HOU"
     assert (args["first_day"], args["last_day"]) == (date(2026, 10, 26), date(2026, 11, 1))
 
