@@ -84,7 +84,8 @@ _MEASURES = tuple(
             r"\bpending\b|\bwaiting\s+for\s+(?:my\s+|an?\s+)?approval|\bawaiting\b|\bto\s+approve\b|\bqueue\b",
             5,
         ),
-        ("explain", r"\bwalk\s+me\s+through\b|\bexplain\b|\bwhy\s+did\s+the\s+desk\b|\bwhy\s+was\b", 4),
+        ("explain", r"\bwalk\s+me\s+through\b|\bexplain\b|\bwhy\s+was\b", 4),
+        ("explain", r"\bwhy\s+did\s+(?:you|the\s+desk|we|it)\b|\bwhy\s+(?:the|this|that)\s+decision\b", 7),
         ("drivers", r"\bwhy\b|\bdriving\b|\bdrivers\b|\bbehind\s+(?:it|the)\b|\bflagged\b", 5),
         ("spend", r"\bspen[dt]\b|\bspending\b|\bcosts?\b|\bcost\s+us\b|\bexpensive\b|\bcheapest\b|\bper\s+mile\b", 4),
         (

@@ -111,10 +111,10 @@ def _what_if(query: Query, now: datetime) -> list[Step]:
     return [Step(reply="Which scenario? A DC closing, a carrier's capacity, a SKU's demand or a truck out of service.")]
 
 
-def _due_by(query: Query) -> str | None:
-    """The end of the query's period as an ISO time."""
+def _due_by(query: Query, now: datetime) -> str | None:
+    """The end of the query's period as an ISO time on the twin's clock."""
     period = query.filters.period
-    return datetime.combine(period.end + timedelta(days=1), time.min).isoformat() if period else None
+    return datetime.combine(period.end + timedelta(days=1), time.min, now.tzinfo).isoformat() if period else None
 
 
 def _ask(query: Query, now: datetime) -> list[Step]:
@@ -136,9 +136,9 @@ def _ask(query: Query, now: datetime) -> list[Step]:
             return [
                 Step(
                     tool="shipment_risks",
-                    args={role: dc, "top": _top(query), "due_by": _due_by(query)}
+                    args={role: dc, "top": _top(query), "due_by": _due_by(query, now)}
                     if dc
-                    else {"top": _top(query), "due_by": _due_by(query)},
+                    else {"top": _top(query), "due_by": _due_by(query, now)},
                 )
             ]
         case "truck" if measure == "failure_risk":
@@ -193,7 +193,14 @@ def _ask(query: Query, now: datetime) -> list[Step]:
                 Step(tool="risks_at_location", args={"location": dc, **({"horizon_weeks": weeks} if weeks else {})})
             ]
         case "decision" if f.decision_id or measure in ("explain", "status"):
-            return [Step(tool="explain_decision", args={"decision_id": f.decision_id} if f.decision_id else {})]
+            about = {
+                "decision_id": f.decision_id,
+                "shipment_id": f.shipment_id,
+                "sku": f.sku,
+                "asset_id": f.truck,
+                "carrier": f.carriers[0] if f.carriers else None,
+            }
+            return [Step(tool="explain_decision", args={k: v for k, v in about.items() if v})]
         case "decision":
             return [Step(tool="list_decisions", args={"status": "pending_approval"}, view=agg.kind if agg else None)]
         case "policy":

@@ -17,7 +17,7 @@ def _calls(text: str, memory: Memory | None = None) -> tuple[list[tuple[str, dic
 
 def test_relative_dates_and_directions_become_arguments():
     calls, _ = _calls("which shipments to Dallas are at risk tomorrow?")
-    assert calls == [("shipment_risks", {"destination": "DC-DAL", "top": 5, "due_by": "2026-11-04T00:00:00"})]
+    assert calls == [("shipment_risks", {"destination": "DC-DAL", "top": 5, "due_by": "2026-11-04T00:00:00+00:00"})]
     calls, _ = _calls("what if Red River loses 30% of its capacity next week?")
     assert calls == [
         (
