@@ -13,9 +13,13 @@ cp "$modules/topojson-client/dist/topojson-client.min.js" vendor/
 cp "$modules/topojson-client/LICENSE" vendor/topojson-client.LICENSE
 cp "$modules/us-atlas/states-albers-10m.json" vendor/
 cp "$modules/us-atlas/LICENSE" vendor/us-atlas.LICENSE
+cp "$modules/marked/lib/marked.esm.js" vendor/
+cp "$modules/marked/LICENSE.md" vendor/marked.LICENSE
+cp "$modules/dompurify/dist/purify.es.mjs" vendor/purify.es.js
+cp "$modules/dompurify/LICENSE" vendor/dompurify.LICENSE
 {
   echo "# Vendored from the npm registry by web/vendor.sh; do not edit by hand."
-  for name in uplot topojson-client us-atlas; do
+  for name in uplot topojson-client us-atlas marked dompurify; do
     node -e "const p=require('$modules/$name/package.json'); console.log(p.name+'@'+p.version+' '+(p.license||''))"
   done
 } > vendor/VERSIONS
