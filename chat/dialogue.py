@@ -102,6 +102,17 @@ def plan_turn(text: str, memory: Memory, now: datetime, can_act: dict[str, bool]
     return Plan(steps=steps), memory
 
 
+def remember_reading(text: str, memory: Memory, now: datetime) -> Memory:
+    """The memory after a message a model answers: its last question's typed reading, with the thread's slots
+    filled in, so the next turn (and the model's prompt) sees them."""
+    memory = memory.model_copy(deep=True)
+    parts = [resolve(part, memory) for part in read(text, now.date(), memory.query).parts]
+    asked = [part for part in parts if part.kind in ("ask", "whatif")]
+    if asked:
+        memory.query = asked[-1]
+    return memory
+
+
 def resolve(query: Query, memory: Memory) -> Query:
     """A query pointing at an item of the last list ("the first one", "the worst one", "it") with that item's code
     in its filters; a verdict on "it" takes the thread's last decision."""

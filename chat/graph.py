@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from agents.offline_llm import OfflineChatModel
 from chat.answers import answer, drivers_answer, failure, verified
-from chat.dialogue import HELP, Memory, Plan, plan_turn, remember_items, stage
+from chat.dialogue import HELP, Memory, Plan, plan_turn, remember_items, remember_reading, stage
 from chat.lookups import lookup_tools
 from chat.tools import ACT_ROLES, ChatTools, as_tools
 from graph.desk import Desk
@@ -165,13 +165,26 @@ def _offline_turn(turn: Turn, plan: Plan, memory: Memory) -> str:
     return "\n\n".join(parts)
 
 
+def remembered(memory: Memory) -> str:
+    """What the thread remembers, for a model's system prompt: the last question's typed reading, the items of the
+    last list in order, and the last decision named."""
+    parts = []
+    if memory.query is not None:
+        parts.append("Last question read as: " + memory.query.model_dump_json(exclude_defaults=True) + ".")
+    if memory.items:
+        parts.append('Last list, in order ("the first one" is the first): ' + ", ".join(memory.items) + ".")
+    if memory.decision_id:
+        parts.append(f"Last decision named: {memory.decision_id}.")
+    return (" Thread memory: " + " ".join(parts)) if parts else ""
+
+
 def _model_turn(
     llm: BaseChatModel, chat_tools: ChatTools, turn: Turn, history: list, memory: Memory, can_act: dict[str, bool]
 ) -> str:
     """A tool-calling model's turn: reading tools run at once; an act is staged behind a confirmation once its codes
     are checked against the twin."""
     bound = llm.bind_tools(list(turn.tools.values()))
-    messages = [SystemMessage(SYSTEM_PROMPT), *history[-MAX_HISTORY:]]
+    messages = [SystemMessage(SYSTEM_PROMPT + remembered(memory)), *history[-MAX_HISTORY:]]
     for _ in range(MAX_MODEL_STEPS):
         reply = bound.invoke(messages)
         if not reply.tool_calls:
@@ -189,6 +202,7 @@ def _model_turn(
             message, result = turn.run(call["name"], call["args"], call["id"])
             if result is not None:
                 memory.decision_id = result.get("decision_id", memory.decision_id)
+                remember_items(memory, result)
             messages.append(message)
     return turn.templates()
 
@@ -217,6 +231,7 @@ def build_chat_graph(desk: Desk, role: str, actor: str) -> CompiledStateGraph:
                 turn.checked.append(memory.pending.args)
             reply = _offline_turn(turn, plan, memory)
         else:
+            memory = remember_reading(text, memory, desk.toolbox.now())
             reply = _model_turn(llm, chat_tools, turn, state["messages"], memory, can_act)
         ok = verified(reply, turn.checked)
         if not ok:

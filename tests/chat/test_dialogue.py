@@ -3,7 +3,8 @@ a yes and a reason."""
 
 from datetime import UTC, date, datetime
 
-from chat.dialogue import Memory, plan_turn, remember_items
+from chat.dialogue import Memory, plan_turn, remember_items, remember_reading
+from chat.graph import remembered
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
 DECIDER = {"report_exception": False, "approve_decision": True, "reject_decision": True, "override_decision": True}
@@ -109,3 +110,11 @@ def test_a_role_that_may_not_act_is_refused_by_the_tool_at_once():
         "type": "late_shipment",
         "shipment_id": "SHP-009267",
     }
+
+
+def test_a_model_turn_remembers_the_reading_for_the_next_prompt():
+    memory = remember_reading("how much SKU-0042 is in Dallas", Memory(), NOW)
+    memory = remember_reading("and at Houston?", memory, NOW)
+    assert (memory.query.filters.sku, memory.query.filters.dcs) == ("SKU-0042", ["DC-HOU"])
+    prompt = remembered(memory)
+    assert '"sku":"SKU-0042"' in prompt and "DC-HOU" in prompt
