@@ -84,6 +84,8 @@ def _shipment(r: Result) -> str:
     carrier = f" with {r['carrier']}" if r.get("carrier") else ""
     delivered = f", delivered on {_day(r['eta'])}" if r.get("eta") else ""
     risk = f" Its probability of arriving late is {pct(r['p_late'])}." if r.get("p_late") is not None else ""
+    if r.get("late_by_rule"):
+        risk = " Its promise has passed and it is not delivered: it is late, by the same rule the desk applies."
     return (
         f"{r['shipment_id']} is {r['status'].replace('_', ' ')} on {r['lane']}{carrier}{delivered}, promised for "
         f"{_day(r['promised_at'])}.{risk}"

@@ -38,7 +38,7 @@ from graph.desk import DecisionConflict, DecisionNotFound, Desk
 from graph.state import Verdict
 from tools.evidence import Evidence
 from tools.forecast import Forecast, forecast
-from tools.late_risk import score_shipments
+from tools.late_risk import OVERDUE_RULE, score_shipments
 from twin import frames, store
 from twin import models as m
 from twin.access import DECIDERS, REPORTERS
@@ -362,6 +362,7 @@ class ShipmentFacts(BaseModel):
     promised_at: datetime
     eta: datetime | None
     p_late: float | None
+    late_by_rule: bool = Field(False, description="Past its promise and not delivered: late by the desk's rule.")
     evidence: list[Evidence]
 
 
@@ -867,6 +868,7 @@ class ChatTools:
             promised_at=shipment.promised_at,
             eta=eta,
             p_late=risk.p_late if risk else None,
+            late_by_rule=bool(risk and risk.evidence.source == OVERDUE_RULE),
             evidence=[record, *([risk.evidence] if risk else [])],
         )
 
