@@ -19,9 +19,9 @@ from tools.costs import Rates
 from tools.evidence import Driver, Evidence
 from tools.maintenance import WINDOW_DAYS, FailureRisk, score_trucks
 from tools.scheduling import MaintenanceSchedule, ScheduleProblem, TruckAtRisk, Workshop, schedule_maintenance
+from twin import actions as a
 from twin import fleet, store
 from twin import models as m
-from twin.actions import action
 
 PROCEDURE = "SOP-MAINT-01"
 HEALTHY_BELOW = 0.30  # SOP-MAINT-01: below 0.30 routine preventive maintenance only
@@ -190,17 +190,18 @@ def _workload(tb: Toolbox, dc: str, now: datetime) -> Workload:
 
 def _service_action(code: str, dc: str, day: int, today: date, p_fail: float, cost: float) -> Action:
     """A preventive work order for a truck at its DC on a day of the horizon, priced with the deliveries it loses."""
-    return action(
-        "schedule_maintenance",
-        truck=code,
-        dc=dc,
-        day=day,
-        date=(today + timedelta(days=day)).isoformat(),
-        kind="preventive",
-        service=service_kind(p_fail),
-        service_hours=service_hours(p_fail),
-        safety_critical=p_fail >= CRITICAL_FROM,
-        cost_usd=cost,
+    return a.ScheduleMaintenance(
+        params=a.ScheduleMaintenanceParams(
+            truck=code,
+            dc=dc,
+            day=day,
+            date=today + timedelta(days=day),
+            kind="preventive",
+            service=service_kind(p_fail),
+            service_hours=service_hours(p_fail),
+            safety_critical=p_fail >= CRITICAL_FROM,
+            cost_usd=cost,
+        )
     )
 
 
@@ -300,7 +301,9 @@ def equipment_failure_risk(tb: Toolbox, refs: Refs) -> Proposal:
 def _with_replan(tb: Toolbox, option: PlanOption, workload: Workload) -> PlanOption:
     """A plan that takes trucks with stops today into the workshop, completed by routing's re-plan without them."""
     today = [
-        a.params["truck"] for a in option.actions if a.params["day"] == 0 and workload.today.get(a.params["truck"])
+        visit.params.truck
+        for visit in option.actions
+        if isinstance(visit, a.ScheduleMaintenance) and visit.params.day == 0 and workload.today.get(visit.params.truck)
     ]
     if not option.feasible or not today:
         return option

@@ -13,9 +13,9 @@ from agents.twin_facts import lookup, rates
 from tools import carriers, costs, routing
 from tools.evidence import Evidence, Source
 from tools.late_risk import OVERDUE_RULE, LateRisk, score_shipments
+from twin import actions as a
 from twin import frames, store
 from twin import models as m
-from twin.actions import action
 
 OWN_FLEET_SPEED_MPH = 30.0
 STOP_SERVICE_MIN, SHIFT = 20.0, (420.0, 1080.0)
@@ -89,8 +89,10 @@ def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
         []
         if notified
         else [
-            action(
-                "notify_customer", shipment_id=shipment.id, customer=shipment.destination, cost_usd=costs.notify(price)
+            a.NotifyCustomer(
+                params=a.NotifyCustomerParams(
+                    shipment_id=shipment.id, customer=shipment.destination, cost_usd=costs.notify(price)
+                )
             )
         ]
     )
@@ -103,11 +105,12 @@ def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
         PlanOption(
             name="expedite final leg",
             actions=[
-                action(
-                    "expedite_shipment",
-                    shipment_id=shipment.id,
-                    hours_saved=hours_saved,
-                    cost_usd=costs.expedite_shipment(price, shipment.distance_miles),
+                a.ExpediteShipment(
+                    params=a.ExpediteShipmentParams(
+                        shipment_id=shipment.id,
+                        hours_saved=hours_saved,
+                        cost_usd=costs.expedite_shipment(price, shipment.distance_miles),
+                    )
                 ),
                 *notify,
             ],
@@ -229,12 +232,13 @@ def _carrier_switch(
         name=f"switch to {best.carrier}",
         expected_penalty_usd=penalty(1 - best.on_time_prob),
         actions=[
-            action(
-                "switch_carrier",
-                shipment_id=shipment.id,
-                from_carrier=shipment.carrier,
-                to_carrier=best.carrier,
-                cost_usd=costs.carrier_move(best.rate_per_mile, shipment.distance_miles / 2),
+            a.SwitchCarrier(
+                params=a.SwitchCarrierParams(
+                    shipment_id=shipment.id,
+                    from_carrier=shipment.carrier,
+                    to_carrier=best.carrier,
+                    cost_usd=costs.carrier_move(best.rate_per_mile, shipment.distance_miles / 2),
+                )
             ),
             *notify,
         ],
@@ -284,16 +288,17 @@ def carrier_capacity(tb: Toolbox, refs: Refs, cut_pct: float | None = None) -> P
             name="re-tender to contract carriers",
             expected_penalty_usd=costs.late_loads(price, assignment.expected_late_loads + len(assignment.unassigned)),
             actions=[
-                action(
-                    "retender_loads",
-                    from_carrier=carrier.code,
-                    capacity_cut_pct=cut,
-                    cost_usd=max(0.0, extra),
-                    assignments=[
-                        {"load_id": a.load_id, "lane": a.lane, "carrier": a.carrier}
-                        for a in assignment.loads
-                        if a.carrier
-                    ],
+                a.RetenderLoads(
+                    params=a.RetenderLoadsParams(
+                        from_carrier=carrier.code,
+                        capacity_cut_pct=cut,
+                        cost_usd=max(0.0, extra),
+                        assignments=[
+                            a.LoadAssignment(load_id=load.load_id, lane=load.lane, carrier=load.carrier)
+                            for load in assignment.loads
+                            if load.carrier
+                        ],
+                    )
                 )
             ],
             impact=Impact(
@@ -305,7 +310,9 @@ def carrier_capacity(tb: Toolbox, refs: Refs, cut_pct: float | None = None) -> P
         PlanOption(
             name="spot market",
             expected_penalty_usd=costs.late_loads(price, len(loads) * price["spot_late_share"]),
-            actions=[action("book_spot", from_carrier=carrier.code, loads=len(loads), cost_usd=premium)],
+            actions=[
+                a.BookSpot(params=a.BookSpotParams(from_carrier=carrier.code, loads=len(loads), cost_usd=premium))
+            ],
             impact=Impact(loads=len(loads)),
         ),
         PlanOption(
@@ -467,15 +474,18 @@ def replan_without_truck(tb: Toolbox, truck: str, reason: str, also_out: list[st
             name="re-plan routes without the truck",
             expected_penalty_usd=dropped_penalty,
             actions=[
-                action(
-                    "replan_route",
-                    dc=dc.code,
-                    removed_truck=truck,
-                    day=now.date().isoformat(),
-                    cost_usd=replan_cost,
-                    removed_trucks=out,
-                    routes=[{"truck": r.vehicle_id, "stops": [v.stop_id for v in r.visits]} for r in plan.routes],
-                    unserved=plan.unserved,
+                a.ReplanRoute(
+                    params=a.ReplanRouteParams(
+                        dc=dc.code,
+                        removed_truck=truck,
+                        day=now.date(),
+                        cost_usd=replan_cost,
+                        removed_trucks=out,
+                        routes=[
+                            a.PlannedRoute(truck=r.vehicle_id, stops=[v.stop_id for v in r.visits]) for r in plan.routes
+                        ],
+                        unserved=plan.unserved,
+                    )
                 )
             ],
             impact=Impact(
@@ -488,14 +498,15 @@ def replan_without_truck(tb: Toolbox, truck: str, reason: str, also_out: list[st
         PlanOption(
             name="hand stops to CAR-METRO",
             actions=[
-                action(
-                    "tender_stops",
-                    carrier="CAR-METRO",
-                    truck=truck,
-                    shipments=[s.shipment_id for s in handed],
-                    cost_usd=costs.tender_stops(
-                        price, metro_rate, [2 * sh.distance_miles for s, _, sh in stops if s in own_stops]
-                    ),
+                a.TenderStops(
+                    params=a.TenderStopsParams(
+                        carrier="CAR-METRO",
+                        truck=truck,
+                        shipments=[s.shipment_id for s in handed],
+                        cost_usd=costs.tender_stops(
+                            price, metro_rate, [2 * sh.distance_miles for s, _, sh in stops if s in own_stops]
+                        ),
+                    )
                 )
             ],
             impact=Impact(stops_moved=len(own_stops)),
@@ -572,13 +583,14 @@ def expedite_transfer(tb: Toolbox, lane_code: str, sku: str, units: int, reason:
         PlanOption(
             name=f"book {best.carrier}",
             actions=[
-                action(
-                    "book_carrier",
-                    lane=lane.code,
-                    carrier=best.carrier,
-                    transfer_sku=sku,
-                    units=units,
-                    cost_usd=costs.carrier_move(best.rate_per_mile, lane.distance_miles),
+                a.BookCarrier(
+                    params=a.BookCarrierParams(
+                        lane=lane.code,
+                        carrier=best.carrier,
+                        transfer_sku=sku,
+                        units=units,
+                        cost_usd=costs.carrier_move(best.rate_per_mile, lane.distance_miles),
+                    )
                 )
             ],
         )

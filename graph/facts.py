@@ -4,32 +4,21 @@ from sqlmodel import Session, func, select
 
 from agents.schemas import Action, Refs
 from twin import models as m
+from twin.actions import references
 
 RELATIVE_TOLERANCE = 0.05  # a stock figure that moved by more than 5% (and more than one unit) changed materially
-SHIPMENT_KEYS = ("shipment_id", "shipments", "stops")
-TRUCK_KEYS = ("truck", "removed_truck")
-DC_KEYS = ("location", "from", "to", "dc")
-
-
-def _codes(value: object) -> list[str]:
-    """The codes a parameter names: one string or a list of them."""
-    if isinstance(value, str):
-        return [value]
-    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
 
 
 def _subjects(refs: Refs, actions: list[Action]) -> tuple[set[str], set[tuple[str, str]], set[str]]:
     """The shipments, stock positions (SKU, DC) and trucks that the exception and the actions name."""
-    shipments, positions, trucks = set(_codes(refs.shipment_id)), set(), set(_codes(refs.asset_id))
-    if refs.sku and refs.location:
-        positions.add((refs.sku, refs.location))
+    shipments = {refs.shipment_id} if refs.shipment_id else set()
+    trucks = {refs.asset_id} if refs.asset_id else set()
+    positions = {(refs.sku, refs.location)} if refs.sku and refs.location else set()
     for action in actions:
-        params = action.params
-        shipments.update(code for key in SHIPMENT_KEYS for code in _codes(params.get(key)))
-        trucks.update(code for key in TRUCK_KEYS for code in _codes(params.get(key)))
-        sku = params.get("sku") or params.get("transfer_sku")
-        if isinstance(sku, str):
-            positions.update((sku, dc) for key in DC_KEYS for dc in _codes(params.get(key)))
+        named = references(action)
+        shipments.update(named.shipments)
+        trucks.update(named.trucks)
+        positions.update(named.positions)
     return shipments, positions, trucks
 
 

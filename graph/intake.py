@@ -15,6 +15,7 @@ from agents.classifier import REQUIRED_REFS
 from agents.schemas import ExceptionIn
 from graph.records import audit
 from twin import models as m
+from twin.store import as_of
 
 TABLES = {"exception": m.ExceptionRecord, "decision": m.DecisionRecord}
 UNDECIDED = ("received", "deciding")  # `failed`: a queued decision that failed every try waits for a person
@@ -124,16 +125,17 @@ def _lock_subject(session: Session, subject: str) -> None:
     )
 
 
-def open_on_subject(session: Session, subject: str, window_h: float) -> m.ExceptionRecord | None:
-    """The exception that new ones on this subject merge into: still open, or decided within the window."""
-    since = datetime.now(UTC) - timedelta(hours=window_h)
+def open_on_subject(session: Session, subject: str, window_h: float, now: datetime) -> m.ExceptionRecord | None:
+    """The exception that new ones on this subject merge into: still open, or one that occurred within the window
+    before `now` on the twin's clock."""
+    since = now - timedelta(hours=window_h)
     table = m.ExceptionRecord
     return session.exec(
         select(table)
         .where(
             table.subject == subject,
             table.duplicate_of.is_(None),
-            or_(table.status == "open", table.decided_at >= since),
+            or_(table.status == "open", table.occurred_at >= since),
         )
         .order_by(table.created_at.desc())
     ).first()
@@ -170,11 +172,12 @@ def take_in(
             raise IdempotencyMismatch(f"Idempotency-Key {idempotency_key!r} was first used with another request body")
         return TakenIn(exception_id=earlier.id, duplicate_of=earlier.duplicate_of)
     subject = subject_of(exception)
+    now = datetime.now(UTC)
+    twin_now = as_of(session) or now
     primary = None
     if subject:
         _lock_subject(session, subject)
-        primary = open_on_subject(session, subject, window_h)
-    now = datetime.now(UTC)
+        primary = open_on_subject(session, subject, window_h, twin_now)
     exception_id = f"EXC-{uuid.uuid4().hex[:12].upper()}"
     fence = None
     if claimed and not primary:
@@ -187,7 +190,7 @@ def take_in(
             refs=exception.refs.present(),
             severity=exception.severity,
             source=exception.source,
-            occurred_at=exception.occurred_at or now,
+            occurred_at=exception.occurred_at or twin_now,
             external_id=exception.external_id,
             idempotency_key=idempotency_key,
             actor=actor,

@@ -25,6 +25,7 @@ from tools.evidence import Evidence, Source
 from tools.knowledge import Precedent
 from twin import models as m
 from twin import store
+from twin.actions import plan_cost
 from twin.commands import execute_action
 
 SpecialistName = Literal["routing", "inventory", "maintenance"]
@@ -231,7 +232,7 @@ def overridden(decision: Decision, verdict: Verdict) -> Decision:
     """The decision with a planner's edited actions: their stated cost as impact, and the edit as justification."""
     before = ", ".join(a.type for a in decision.actions)
     after = ", ".join(a.type for a in verdict.actions)
-    cost = round(sum(float(a.params.get("cost_usd", 0.0)) for a in verdict.actions), 2)
+    cost = plan_cost(verdict.actions)
     record = Evidence(
         id=f"override:{decision.decision_id}",
         source=Source(tool="planner override", model="planner", version="1"),
@@ -286,7 +287,7 @@ def execute(state: DeskState, runtime: Runtime[Toolbox], config: RunnableConfig)
         if not is_final(session, decision.decision_id):
             save_decision(session, decision, state.exception_id)  # the row the executed actions belong to
             for index, action in enumerate(decision.actions):
-                execute_action(session, decision.decision_id, index, action.type, action.params, actor)
+                execute_action(session, decision.decision_id, index, action, actor)
             conclude(session, decision, state.exception_id, state.verdict, _proposed(state), tb.models.versions())
             fault_point("execute.before_commit")
         session.commit()

@@ -19,6 +19,7 @@ from tools.maintenance import MODEL_NAME, FailureRisk, score_trucks
 from tools.scheduling import ScheduleProblem, TruckAtRisk, Workshop, schedule_maintenance
 from twin import frames
 from twin import models as m
+from twin.actions import ReplanRoute, ScheduleMaintenance
 from twin.db import make_engine
 from twin.seed import AS_OF
 from twin.settings import Settings
@@ -36,7 +37,7 @@ def _unverified(proposal: Proposal) -> list[str]:
 def test_the_drifting_truck_is_serviced_today_and_routing_replans_its_stops(toolbox):
     proposal = maintenance.equipment_failure_risk(toolbox, Refs(asset_id="TRK-007"))
     assert proposal.status == "proposed" and proposal.specialist == "maintenance"
-    visits = [a for a in proposal.actions if a.type == "schedule_maintenance"]
+    visits = [item for item in proposal.actions if isinstance(item, ScheduleMaintenance)]
     assert visits[0].params.as_dict() | {"service_hours": None, "cost_usd": None} == {
         "truck": "TRK-007",
         "dc": "DC-DAL",
@@ -48,14 +49,14 @@ def test_the_drifting_truck_is_serviced_today_and_routing_replans_its_stops(tool
         "safety_critical": True,
         "cost_usd": None,
     }
-    booked_today = {a.params["truck"] for a in visits if a.params["day"] == 0}
+    booked_today = {item.params.truck for item in visits if item.params.day == 0}
     [replan] = [a for a in proposal.actions if a.type in ("replan_route", "tender_stops")]
     [helper] = proposal.helpers  # routing's re-plan is part of the compared plan, not a later hop
     assert helper.specialist == "routing" and replan in helper.actions
     assert helper.findings[0].text.startswith("Truck TRK-007 goes to the workshop today.")
-    if replan.type == "replan_route":  # no truck in the workshop today drives a route today
-        assert booked_today <= set(replan.params["removed_trucks"])
-        assert not booked_today & {route["truck"] for route in replan.params["routes"]}
+    if isinstance(replan, ReplanRoute):  # no truck in the workshop today drives a route today
+        assert booked_today <= set(replan.params.removed_trucks or [])
+        assert not booked_today & {route.truck for route in replan.params.routes}
     assert all(a.params.cost_usd > 0 for a in visits)
     assert proposal.expected_impact.cost_usd == round(sum(a.params.cost_usd for a in proposal.actions), 2)
     sources = {record.source.model: record for record in proposal.evidence}
@@ -224,10 +225,15 @@ def test_a_truck_held_back_by_a_riskier_one_cannot_be_serviced_today():
         problem, schedule_maintenance(problem), risk, TODAY, Rates.of([]), {"TRK-001": 0.7, "TRK-002": 0.5}
     )
     assert slot.name == "service in the CP-SAT slot" and slot.feasible
-    assert slot.actions[0].params["day"] == 1 and slot.actions[0].params["date"] == "2026-11-03"
-    assert [a.params["truck"] for a in slot.actions] == ["TRK-001", "TRK-002"]  # the riskier truck takes today's bay
+    visit = slot.actions[0]
+    assert isinstance(visit, ScheduleMaintenance)
+    assert visit.params.day == 1 and visit.params.date == date(2026, 11, 3)
+    assert [item.params.truck for item in slot.actions if isinstance(item, ScheduleMaintenance)] == [
+        "TRK-001",
+        "TRK-002",
+    ]  # the riskier truck takes today's bay
     assert slot.expected_penalty_usd == pytest.approx(500.0)  # one day waiting at 0.1 x 5,000 USD
-    assert not slot.actions[0].params["safety_critical"] and slot.actions[0].params["service_hours"] == 6.0
+    assert not visit.params.safety_critical and visit.params.service_hours == 6.0
     assert slot.actions[0].params.cost_usd == 6 * 145 + 900  # a work order: labour and parts at the default rates
     assert today.name == "service today" and not today.feasible and "full today" in today.infeasible_reason
     assert defer.expected_penalty_usd == pytest.approx((0.7 + 0.5) * 5000)  # both trucks left on the road

@@ -2,7 +2,8 @@
 
 from agents import routing
 from agents.schemas import Refs
-from twin.commands import EXECUTORS
+from twin.actions import ExpediteShipment, NotifyCustomer
+from twin.commands import apply
 from twin.seed import AS_OF
 
 
@@ -10,7 +11,7 @@ def _execute(toolbox, actions) -> None:
     """Carry out a proposal's actions on the twin, as the desk's execute step does."""
     with toolbox.session() as session:
         for item in actions:
-            EXECUTORS[item.type](session, item.params, "DEC-TEST", AS_OF)
+            apply(session, item, "DEC-TEST", AS_OF)
         session.commit()
 
 
@@ -24,7 +25,7 @@ def test_an_expedited_shipment_is_scored_again_with_its_new_service(toolbox):
     again = routing.late_shipment(toolbox, Refs(shipment_id="SHP-009378"))
     now = next(r for r in again.evidence if r.id == "late-risk:SHP-009378").facts["p_late"]
     assert now == predicted < before
-    assert not any(a.type == "expedite_shipment" for a in again.actions)
+    assert not any(isinstance(item, ExpediteShipment) for item in again.actions)
     expedite = next(a for a in again.alternatives if a.name == "expedite final leg")
     assert expedite.why_not == "SHP-009378 is already expedited"
 
@@ -35,9 +36,9 @@ def test_a_customer_is_not_notified_twice_within_the_window(toolbox):
     _execute(toolbox, first.actions)
 
     again = routing.late_shipment(toolbox, Refs(shipment_id="SHP-009284"))
-    assert not any(a.type == "notify_customer" for a in again.actions)
+    assert not any(isinstance(item, NotifyCustomer) for item in again.actions)
     for alternative in again.alternatives:
-        assert not any(a.type == "notify_customer" for a in alternative.actions)
+        assert not any(isinstance(item, NotifyCustomer) for item in alternative.actions)
     notify = next(a for a in again.alternatives if a.name == "notify customer")
     assert "within the 24-hour window" in notify.why_not
 
