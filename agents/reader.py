@@ -29,6 +29,7 @@ MISSING_DATA = (
     (r"\bdock\s+doors?|\byard\s+slots?|\bdoor\s+assignments?", "dock and yard assignments"),
     (r"\bemployees?\b|\bstaff\b|\bon\s+shift\b|\bworkers?\b|\bheadcount\b", "staff rosters"),
     (r"\bparts?\s+orders?|\bspare\s+parts?\s+(?:eta|delivery)", "parts orders"),
+    (r"\btraffic\b|\broad\s*works?\b|\baccidents?\b", "live traffic"),
 )
 _DOMAIN = re.compile(
     r"\b(?:sku|skus|stock|inventory|dc|dcs|warehouse|truck|trucks|fleet|shipment|shipments|load|loads|deliver\w*|"
@@ -74,7 +75,7 @@ _MEASURES = tuple(
     for name, cue, weight in (
         (
             "approval_rule",
-            r"\bneeds?\s+(?:an?\s+)?approval|\brequires?\s+approval|\bapproval\s+(?:threshold|rule)|"
+            r"\bneeds?\s+(?:an?\s+)?(?:approval|sign[- ]?off|ok)\b|\brequires?\s+approval|\bapproval\s+(?:threshold|rule)|"
             r"\bwithout\s+asking|\bon\s+its\s+own|\bby\s+itself|\ballowed\s+to\b|\bsign\s+off\s+on\b|\bexecute\s+on\s+its",
             6,
         ),
@@ -123,7 +124,7 @@ _MEASURES = tuple(
         ("work_orders", r"\bwork\s+orders?\b", 6),
         (
             "next_service",
-            r"\bnext\s+service\b|\bdue\s+for\b|\bservice\s+due\b|\bdue\s+for\s+(?:its\s+)?(?:next\s+)?service\b",
+            r"\bnext\s+(?:in\s+the\s+shop|maintenance|visit|service)\b|\bdue\s+for\b|\bservice\s+due\b|\bdue\s+for\s+(?:its\s+)?(?:next\s+)?service\b",
             6,
         ),
         ("history", r"\bhistory\b|\blast\s+scan\b|\bscans\b|\blately\b|\bbeen\s+doing\b", 5),

@@ -62,3 +62,17 @@ def test_reports_read_their_type_from_what_they_are_about():
         ExceptionType.stockout_risk,
         {"sku": "SKU-0034", "location": "DC-CHI"},
     )
+
+
+def test_phrasings_beyond_the_heldout_set():
+    shop = _one("when's TRK-030 next in the shop")
+    assert (shop.subject, shop.measure) == ("truck", "next_service")
+    sign_off = _one("does transferring stock need a sign-off?")
+    assert (sign_off.subject, sign_off.measure, sign_off.filters.action_type) == (
+        "policy",
+        "approval_rule",
+        "transfer_stock",
+    )
+    assert _one("what's the traffic like on I-45").missing == "live traffic"
+    fewest = _one("which carrier had the fewest late loads last week")
+    assert (fewest.subject, fewest.measure, fewest.aggregation.kind) == ("carrier", "late_count", "least")
