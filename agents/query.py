@@ -96,13 +96,10 @@ class Query(BaseModel):
     whatif: WhatIf | None = None
     act: ActVerb | None = None
     referent: Ordinal | None = None
-    reason: str | None = None
-    missing: str | None = None
+    missing: str | None = Field(None, description="The data the twin lacks, for a question it cannot answer.")
 
 
 class Reading(BaseModel):
-    """A whole question: one query per part, in the order asked, and how sure the reader is."""
+    """A whole question: one query per part, in the order asked."""
 
     parts: list[Query]
-    confidence: float = 1.0
-    choices: list[str] = Field(default_factory=list)

@@ -8,8 +8,6 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
-
 from agents import grammar as g
 from agents.intent import read_exception_type
 from agents.query import Aggregation, Filters, Query, Reading, WhatIf
@@ -30,12 +28,6 @@ MISSING_DATA = (
     (r"\bemployees?\b|\bstaff\b|\bon\s+shift\b|\bworkers?\b|\bheadcount\b", "staff rosters"),
     (r"\bparts?\s+orders?|\bspare\s+parts?\s+(?:eta|delivery)", "parts orders"),
     (r"\btraffic\b|\broad\s*works?\b|\baccidents?\b", "live traffic"),
-)
-_DOMAIN = re.compile(
-    r"\b(?:sku|skus|stock|inventory|dc|dcs|warehouse|truck|trucks|fleet|shipment|shipments|load|loads|deliver\w*|"
-    r"carrier|carriers|lane|lanes|decision|decisions|approv\w*|kpis?|forecast|demand|capacity|late|on[- ]time|"
-    r"freight|spend|policy|autonomy|what\s+if|expedit\w*|transfer\w*|service|maintenance|work\s+orders?)\b",
-    re.IGNORECASE,
 )
 _HELP = re.compile(
     r"^\W*(?:hi|hello|hey|good\s+(?:morning|afternoon|evening)|thanks|thank\s+you|help)\W*$|\bwhat\s+can\s+you\s+do\b"
@@ -169,7 +161,6 @@ _SHIPMENT_WORD = re.compile(r"\bshipments?\b|\bloads?\b|\bdeliveries\b", re.I)
 _DECISION_WORD = re.compile(r"\bdecisions?\b|\bwaiting\s+for\s+my\b|\bpending\b", re.I)
 _DC_WORD = re.compile(r"\bwhich\s+dc\b|\bworst\s+dc\b|\bbest\s+dc\b|\bthe\s+\w+\s+dc\b|\bbays?\b", re.I)
 _ITEM_WORD = re.compile(r"\b(?:shipments?|loads?|deliveries|trucks?|fleet|skus?|items?|products?)\b", re.I)
-_LANE_WORD = re.compile(r"\blanes?\b", re.I)
 _KPI_WORD = re.compile(r"\bhow\s+did\s+we\s+do\b|\bkpis?\b|\bsummar\w*\s+the\s+network\b|\bour\s+on[- ]time\b", re.I)
 _SPLIT = re.compile(
     r"(?<=\?)\s+|;\s*|\.\s+(?=[A-Z])|,?\s+also\s+|,\s+and\s+(?=(?:does|do|is|are|what|when|which|how|the)\b)|"
@@ -597,15 +588,7 @@ def read(text: str, now: dt.date, previous: Query | None = None) -> Reading:
         for part in _fan_out(query, clause):
             parts.append(part)
         context = parts[-1]
-    return Reading(parts=parts or [Query(kind="clarify")], confidence=_confidence(parts))
-
-
-def _confidence(parts: list[Query]) -> float:
-    """How sure the reading is: a clarification or an unread measure lowers it."""
-    if not parts:
-        return 0.0
-    unread = sum(1 for p in parts if p.kind == "clarify" or (p.kind == "ask" and p.measure is None))
-    return float(np.round(1 - unread / len(parts), 3))
+    return Reading(parts=parts or [Query(kind="clarify")])
 
 
 # The exception a report is about when its words name no type: what it is about says which.
