@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, select
 
 from agents import routing
-from agents.explain import describe_drivers, format_number, format_usd
+from agents.explain import describe_drivers, format_number
 from agents.proposal import Handoff, PlanOption, Proposal, compare_plans, decided, needs_info
 from agents.schemas import Action, Claim, Impact, Refs
 from agents.toolbox import Toolbox
@@ -501,14 +501,20 @@ def _findings(twin: SkuTwin, case: StockCase, plan: Evidence) -> list[Claim]:
         )
     )
     allocation = case.allocation
-    if allocation.moves:
-        origins = ", ".join(move.origin for move in allocation.moves)
+    transfers = [
+        item.params
+        for option in case.options
+        if option.name == "transfer stock"
+        for item in option.actions
+        if isinstance(item, a.TransferStock)
+    ]  # the moves as executed: whole units, moves that round to nothing dropped
+    if transfers:
+        moves = ", ".join(f"{format_number(move.qty)} from {move.from_}" for move in transfers)
         unmet = _unmet(allocation, twin.dc.code)
         claims.append(
             Claim(
-                text=f"The allocation solver moves {_moved(allocation)} units from "
-                f"{origins} for {format_usd(allocation.transfer_cost)}; {format_number(unmet)} units "
-                f"stay unmet at {twin.dc.code}.",
+                text=f"The allocation solver's transfers: {moves} units; {format_number(unmet)} units stay unmet at "
+                f"{twin.dc.code}.",
                 evidence_ids=[allocation.evidence.id, plan.id],
             )
         )
@@ -644,36 +650,56 @@ def _spike_claims(twin: SkuTwin, check: SpikeCheck) -> list[Claim]:
     ]
 
 
+def _orders_due(twin: SkuTwin) -> Evidence:
+    """The SKU's open orders at the DC due within the horizon, read before a spike is judged."""
+    until = twin.today + timedelta(days=HORIZON_DAYS)
+    return Evidence(
+        id=f"twin:orders_due:{twin.sku.code}@{twin.dc.code}",
+        source=TWIN_SOURCE,
+        inputs={"sku": twin.sku.code, "dc": twin.dc.code, "until": until.isoformat()},
+        facts={"orders": len(twin.orders), "total_units": sum(qty for _, qty in twin.orders)},
+    )
+
+
+def _stock_read_claim(twin: SkuTwin, orders: Evidence) -> Claim:
+    """What the desk read of the position before judging a spike: on hand, in transit and open orders due."""
+    row = twin.positions[twin.dc.code]
+    return Claim(
+        text=f"Before judging the spike: {row.on_hand} on hand, {row.in_transit} in transit, "
+        f"{orders.facts['total_units']} units on {orders.facts['orders']} open orders due by {orders.inputs['until']}.",
+        evidence_ids=[f"twin:inventory:{twin.sku.code}@{twin.dc.code}", orders.id],
+    )
+
+
 def demand_spike(tb: Toolbox, refs: Refs) -> Proposal:
-    """Confirm a spike against the forecast's p90; raise the safety stock and reorder point and cover any shortfall."""
+    """Confirm a spike against the forecast's p90 after reading the position (on hand, in transit, open orders);
+    raise the safety stock and reorder point when it is confirmed, and cover any shortfall either way."""
     twin = _read(tb, refs)
     if isinstance(twin, Proposal):
         return twin
     check = _spike_check(tb, twin)
-    found = _spike_claims(twin, check)
+    orders = _orders_due(twin)
+    found = [*_spike_claims(twin, check), _stock_read_claim(twin, orders)]
     facts = {"spike_confirmed": check.confirmed, "days_above_p90": check.days_above_p90}
     query = "verify the spike and update the stock parameters"
+    case = _stock_case(tb, twin)
     if not check.confirmed:
-        options = [
-            PlanOption(name="no action"),
-            PlanOption(
-                name="raise safety stock",
-                feasible=False,
-                infeasible_reason="actual demand stayed at or below the forecast's p90",
-            ),
-        ]
+        kept_levels = PlanOption(
+            name="raise safety stock",
+            feasible=False,
+            infeasible_reason="actual demand stayed at or below the forecast's p90",
+        )
         return _decide(
             tb,
             twin,
             "demand_spike",
             query,
-            options,
-            check.confidence,
-            facts,
-            [check.actual, check.before.evidence],
-            lambda _plan: found,
+            [*case.options, kept_levels],
+            min(check.confidence, case.confidence) if case.target.need > 0 else check.confidence,
+            {**case.facts, **facts},
+            [check.actual, check.before.evidence, orders, *case.evidence],
+            lambda plan: [*found, *_findings(twin, case, plan)],
         )
-    case = _stock_case(tb, twin)
     old, new = reorder_point(check.before, POLICY), reorder_point(case.forecast, POLICY)
     kept = _never_lower(twin, old, new)
     return _decide(
@@ -684,7 +710,7 @@ def demand_spike(tb: Toolbox, refs: Refs) -> Proposal:
         [_with_raise(option, twin, kept) for option in case.options],
         min(check.confidence, case.confidence),
         {**case.facts, **facts},
-        [check.actual, check.before.evidence, old.evidence, new.evidence, kept.evidence, *case.evidence],
+        [check.actual, check.before.evidence, orders, old.evidence, new.evidence, kept.evidence, *case.evidence],
         lambda plan: [*found, _raise_claim(old, new, kept), *_findings(twin, case, plan)],
     )
 

@@ -113,7 +113,7 @@ def _first_call(tb: Toolbox, reading: Classification, state: DeskState) -> Propo
         return inventory.stockout_risk(tb, refs)
     if reading.type == ExceptionType.demand_spike:
         return inventory.demand_spike(tb, refs)
-    return maintenance.equipment_failure_risk(tb, refs)
+    return maintenance.equipment_failure_risk(tb, refs, state.exception.description)
 
 
 def specialist(name: SpecialistName) -> Callable[[DeskState, Runtime[Toolbox]], Command[Literal["supervisor"]]]:
@@ -151,7 +151,7 @@ def explain_node(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Literal
     primary = state.proposals[-1]
     reading = state.classification
     helpers = _helpers(primary)
-    if primary.status in ("needs_info", "no_action"):
+    if primary.status == "needs_info" or (primary.status == "no_action" and not primary.alternatives):
         claims = [*primary.findings, primary.chosen]
         decision = _stop(
             state, tb, claims, primary.evidence, primary.status, primary.specialist, primary.missing, primary.confidence
@@ -181,7 +181,7 @@ def explain_node(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Literal
         decision_id=decision_id_for(state.exception_id),
         exception_id=state.exception_id,
         specialist=primary.specialist,
-        status="executed",
+        status="executed" if primary.actions else "no_action",
         actions=primary.actions,
         expected_impact=primary.expected_impact,
         confidence=primary.confidence,
@@ -190,8 +190,8 @@ def explain_node(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Literal
         justification=justification,
         handoffs=[p.specialist for p in helpers],
         trace_id=state.exception_id,
-    )
-    return Command(goto="policy", update={"decision": decision})
+    )  # doing nothing was priced against the plans it beat: it is explained like them, and nothing waits
+    return Command(goto="policy" if decision.actions else "finalize", update={"decision": decision})
 
 
 def policy_node(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Literal["approval", "execute"]]:

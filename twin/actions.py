@@ -317,7 +317,8 @@ def references(action: AnyAction) -> References:
         case TenderStops(params=p):
             return References(shipments=p.shipments, trucks=[p.truck] if p.truck else [], carriers=[p.carrier])
         case TransferStock(params=p):
-            return References(positions=[(p.sku, p.from_), (p.sku, p.to)])
+            lane = f"{p.from_.removeprefix('DC-')}-{p.to.removeprefix('DC-')}"  # lanes are named DAL-HOU
+            return References(positions=[(p.sku, p.from_), (p.sku, p.to)], scopes=[lane, p.to])
         case ExpeditePurchase(params=p) | PlacePurchaseOrder(params=p) | RaiseSafetyStock(params=p):
             return References(positions=[(p.sku, p.location)], scopes=[p.location])
         case ScheduleMaintenance(params=p):

@@ -246,6 +246,12 @@ def open_work_orders(session: Session, truck: str) -> list[m.WorkOrder]:
     return list(session.exec(statement).scalars())
 
 
+def trucks_with_open_work_orders(session: Session) -> set[str]:
+    """The trucks that have a work order not yet closed."""
+    statement = select(m.WorkOrder.truck).where(m.WorkOrder.status != "closed")
+    return set(session.exec(statement).scalars())
+
+
 # --- One view of resources: workshop bays, trucks, carrier capacity, notifications, rates --------------------
 
 

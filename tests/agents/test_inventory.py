@@ -5,7 +5,7 @@ from agents.proposal import Proposal
 from agents.schemas import Refs
 from agents.verify import verify_claim
 from twin import store
-from twin.actions import BookCarrier, ExpeditePurchase, PlacePurchaseOrder, RaiseSafetyStock
+from twin.actions import BookCarrier, ExpeditePurchase, PlacePurchaseOrder, RaiseSafetyStock, TransferStock
 from twin.commands import apply
 from twin.seed import AS_OF
 
@@ -125,8 +125,9 @@ def test_quiet_series_is_no_spike(toolbox):
     proposal = inventory.demand_spike(toolbox, Refs(sku="SKU-0001", location="DC-ATL"))
 
     assert proposal.status == "no_action" and proposal.actions == []
-    assert [a.name for a in proposal.alternatives] == ["raise safety stock"]
+    assert "raise safety stock" in [a.name for a in proposal.alternatives]
     assert "at or below the forecast p90" in proposal.findings[0].text
+    assert any("nothing is short" in claim.text for claim in proposal.findings)  # the stock was read
     plan = next(r for r in proposal.evidence if r.id == proposal.plan_evidence_id)
     assert plan.facts["spike_confirmed"] is False
     _assert_verified(proposal)
@@ -161,3 +162,31 @@ def test_stock_ordered_counts_toward_the_next_shortfall(toolbox):
     assert abs(facts["need_units"] - (need - moved)) < 1
     position = next(r for r in again.evidence if r.id == "twin:inventory:SKU-0042@DC-DAL").facts
     assert position["in_transit"] >= moved
+
+
+def test_an_unconfirmed_spike_on_a_short_position_reads_the_stock_and_covers_it(toolbox):
+    proposal = inventory.demand_spike(toolbox, Refs(sku="SKU-0048", location="DC-LAX"))
+
+    plan = next(r for r in proposal.evidence if r.id == proposal.plan_evidence_id)
+    assert plan.facts["spike_confirmed"] is False and plan.facts["need_units"] > 0
+    assert proposal.status == "proposed" and proposal.actions
+    assert not any(isinstance(item, RaiseSafetyStock) for item in proposal.actions)
+    read = next(claim for claim in proposal.findings if claim.text.startswith("Before judging the spike"))
+    assert "on hand" in read.text and "in transit" in read.text and "open orders" in read.text
+    assert "twin:orders_due:SKU-0048@DC-LAX" in read.evidence_ids
+    _assert_verified(proposal)
+
+
+def test_the_transfer_claim_names_exactly_the_moves_that_run(toolbox):
+    proposal = inventory.stockout_risk(toolbox, Refs(sku="SKU-0048", location="DC-LAX"))
+
+    allocation = next(r for r in proposal.evidence if r.source.tool == "allocation")
+    dropped = {move["origin"] for move in allocation.facts["moves"] if round(move["qty"]) == 0}
+    assert dropped, "the allocation holds a move that rounds to no unit"
+    plans = [proposal.actions, *(alternative.actions for alternative in proposal.alternatives)]
+    moves = next(found for found in ([i.params for i in p if isinstance(i, TransferStock)] for p in plans) if found)
+    [claim] = [claim for claim in proposal.findings if "transfers:" in claim.text]
+    for move in moves:
+        assert f"{move.qty:g} from {move.from_}" in claim.text
+    assert not any(origin in claim.text for origin in dropped)
+    _assert_verified(proposal)

@@ -218,3 +218,22 @@ def test_detectors_raise_each_risk_once(desk):
     assert {"late_shipment", "equipment_failure_risk"} <= kinds
     assert all(exception.source == "detector" and decision.exception_id for exception, decision in first)
     assert desk.detect() == []
+
+
+def test_a_reported_brake_symptom_ends_in_an_inspection_that_waits_for_approval(desk):
+    report = ExceptionIn(
+        type="equipment_failure_risk",
+        refs={"asset_id": "TRK-016"},
+        severity="critical",
+        description="brake warning light on, driver reports grinding",
+    )
+    decision = desk.submit(report, actor="test")
+    assert decision.status == "pending_approval"
+    [visit] = [action for action in decision.actions if action.type == "schedule_maintenance"]
+    assert visit.params.truck == "TRK-016" and visit.params.service in ("inspection", "work_order", "removal")
+    assert visit.params.safety_critical is True
+    record = next(record for record in decision.evidence if record.id == "report:TRK-016")
+    assert record.inputs["description"] == report.description
+    cited = [claim for claim in decision.justification.claims if record.id in claim.evidence_ids]
+    assert cited and "P(fail)" in cited[0].text
+    assert_grounded(decision)
