@@ -113,22 +113,25 @@ def remember_reading(text: str, memory: Memory, now: datetime) -> Memory:
     return memory
 
 
+def _item(memory: Memory, referent: str | None) -> str | None:
+    """The item of the last list a referent points at, if the list has it."""
+    index = ORDINALS.get(referent or "")
+    if index is None or not -len(memory.items) <= index < len(memory.items):
+        return None
+    return memory.items[index]
+
+
 def resolve(query: Query, memory: Memory) -> Query:
     """A query pointing at an item of the last list ("the first one", "the worst one", "it") with that item's code
     in its filters; a verdict on "it" takes the thread's last decision."""
-    index = ORDINALS.get(query.referent or "")
-    items = memory.items
     if query.kind == "act" and query.subject == "decision" and not query.filters.decision_id:
-        code = items[index] if index is not None and items and abs(index) < len(items) + 1 else memory.decision_id
-        if query.referent in ("it", None):
-            code = memory.decision_id or (items[0] if items else None)
+        named = _item(memory, query.referent) if query.referent not in ("it", None) else None
+        code = named or memory.decision_id or _item(memory, "first")
         if code and code.startswith("DEC-"):
             return query.model_copy(update={"filters": query.filters.model_copy(update={"decision_id": code})})
         return query
-    if index is None or not items or index >= len(items) or -index > len(items):
-        return query
-    code = items[index]
-    key = next((k for prefix, k in CODE_KEYS if code.startswith(prefix)), None)
+    code = _item(memory, query.referent)
+    key = next((k for prefix, k in CODE_KEYS if code and code.startswith(prefix)), None)
     if key is None:
         return query
     subject = SUBJECT_OF[key]
