@@ -12,9 +12,10 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from agents.modelbook import trained
 from api import metrics
+from api.headers import SecurityHeaders
 from api.jobs import detection_loop, recovery_loop
 from api.routers import audit, chat, console, decisions, exceptions, health, policies, twin, webhooks
-from api.throttle import RateLimiter
+from api.throttle import Throttle
 from api.validation import BodyLimit, check_input, validation_error
 from api.webhooks import SecretBox, WebhookSettings, delivery_loop, seal_stored
 from graph.desk import open_desk
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with session_scope(engine) as session:
             seal_stored(session, app.state.secret_box)
         app.state.engine = engine
+        app.state.throttle = Throttle(settings, engine)
         async with AsyncExitStack() as stack:
             app.state.desk, app.state.desk_error = None, None
             try:
@@ -55,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await stack.enter_async_context(delivery_loop(engine, app.state.secret_box))
             periodic = None if settings.queue else app.state.desk  # with a queue, the workers run them
             await stack.enter_async_context(detection_loop(periodic, settings.detect_interval_s))
-            await stack.enter_async_context(recovery_loop(periodic, settings.sweep_interval_s))
+            await stack.enter_async_context(recovery_loop(periodic, settings.sweep_interval_s, app.state.metrics))
             yield
         engine.dispose()
 
@@ -65,12 +67,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         description="An open exception desk for logistics.",
         dependencies=[Depends(check_input)],
+        docs_url=None,  # served from vendored files by the console router, under the strict CSP
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.webhook_settings = WebhookSettings()
     app.state.secret_box = SecretBox.open(app.state.webhook_settings, settings.data_dir)
-    app.state.key_requests = RateLimiter(settings.rate_limit_per_minute)
-    app.state.auth_failures = RateLimiter(settings.auth_failures_per_minute)
     app.include_router(health.router)
     app.include_router(twin.router)
     app.include_router(webhooks.router)
@@ -82,12 +84,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     console.install(app)
     metrics.instrument(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     app.add_exception_handler(EventRejected, _event_rejected)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(PoolTimeout, _database_unavailable)
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(InterfaceError, _database_unavailable)
+    app.add_exception_handler(Exception, _internal_error)
     return app
+
+
+async def _internal_error(_request: Request, error: Exception) -> JSONResponse:
+    """Any other failure: a JSON 500 (the error is logged, its text is not shown)."""
+    logger.error("unhandled %s", type(error).__name__, exc_info=error)
+    return JSONResponse(status_code=500, content={"detail": f"internal error ({type(error).__name__})"})
 
 
 async def _database_unavailable(_request: Request, error: Exception) -> JSONResponse:

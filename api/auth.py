@@ -34,20 +34,18 @@ def _unauthorized(message: str) -> HTTPException:
 def authenticate(
     request: Request, session: SessionDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Principal:
-    """The principal of the request's key; 401 when it is missing, unknown or revoked, 429 when the client
-    failed too often or the key sent too many requests lately."""
+    """The principal of the request's key; 401 when it is missing, unknown or revoked (429 once that address or
+    key prefix failed too often lately), 429 when the key sent too many requests lately."""
     if credentials is None:
         raise _unauthorized("missing API key: send the header `Authorization: Bearer <key>`")
-    client = request.client.host if request.client else "unknown"
-    failures = request.app.state.auth_failures
-    if wait := failures.wait(client):
-        raise too_many("too many failed authentications from this address; retry later", wait)
+    throttle = request.app.state.throttle
     record = access.authenticate(session, credentials.credentials)
     session.commit()  # the lookup's connection goes back to the pool until the handler needs one
     if record is None:
-        failures.take(client)
+        if wait := throttle.failed(throttle.client(request), credentials.credentials):
+            raise too_many("too many failed authentications from this address or for this key; retry later", wait)
         raise _unauthorized("invalid or revoked API key")
-    if wait := request.app.state.key_requests.take(record.id):
+    if wait := throttle.request(record.id):
         raise too_many(f"rate limit of key {record.name!r} reached; retry later", wait)
     return Principal(key_id=record.id, name=record.name, role=record.role)
 

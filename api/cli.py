@@ -191,7 +191,8 @@ def serve(
     except QueueMisconfigured as error:
         console.print(f"error: {error}")
         raise typer.Exit(2) from error
-    uvicorn.run(service, host=host or settings.host, port=port or settings.port)
+    # uvicorn's own proxy headers would trust any X-Forwarded-For from loopback: YM_TRUSTED_PROXIES decides instead
+    uvicorn.run(service, host=host or settings.host, port=port or settings.port, proxy_headers=False)
 
 
 @app.command()
@@ -279,7 +280,7 @@ def simulate(
     from rich.progress import Progress
 
     from agents import modelbook
-    from api.simulation import POLICIES, Planner, compare
+    from api.simulation import POLICIES, Planner, compare, with_realised
     from api.simulation import simulate as run_simulation
     from api.simulation_report import attribution_table, comparison_table, day_table, seeds_table, write_chart
     from twin.settings import get_settings
@@ -316,6 +317,7 @@ def simulate(
                         cooldown=cooldown,
                     )
                 )
+    runs = with_realised(runs)
     comparison = compare(runs)
     if chart:
         write_chart([run for run in runs if run.seed == chosen[0]], chart)

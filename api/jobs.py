@@ -9,6 +9,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppres
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from api.metrics import Metrics
     from graph.desk import Desk
 
 logger = logging.getLogger(__name__)
@@ -58,9 +59,9 @@ def detection_loop(desk: Desk | None, interval_s: float) -> AbstractAsyncContext
     return every(interval_s if desk else 0, lambda: detector_pass(desk), "detector pass")
 
 
-def recovery_loop(desk: Desk | None, interval_s: float) -> AbstractAsyncContextManager[None]:
+def recovery_loop(desk: Desk | None, interval_s: float, metrics: Metrics) -> AbstractAsyncContextManager[None]:
     """The sweep that decides exceptions left by a dead process, finishes interrupted verdicts and expires overdue
-    decisions: at start-up, then every `interval_s` (off without a desk)."""
+    decisions: at start-up, then every `interval_s` (off without a desk); what it did is counted in the metrics."""
     if desk is None:
         return every(0, lambda: None, "recovery sweep")
-    return every(interval_s, desk.sweep, "recovery sweep", at_start=True)
+    return every(interval_s, lambda: metrics.count_sweep(desk.sweep()), "recovery sweep", at_start=True)

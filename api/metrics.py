@@ -39,6 +39,12 @@ class Metrics:
             ["method", "route", "status"],
             registry=self.registry,
         )
+        self.sweep_items = Counter(
+            "yardmaster_sweep_items",
+            "Items the recovery sweep handled, by outcome (`errors`: an item that failed, the rest went on).",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.open_exceptions = Gauge(
             "yardmaster_open_exceptions", "Exceptions still open, read from the database.", registry=self.registry
         )
@@ -59,6 +65,11 @@ class Metrics:
     def count_decision(self, decision: Decision) -> None:
         """Count a decision the desk returned."""
         self.decisions.labels(decision.status, decision.specialist or "none").inc()
+
+    def count_sweep(self, done: dict[str, int]) -> None:
+        """Count what one sweep did, item by item."""
+        for outcome, count in done.items():
+            self.sweep_items.labels(outcome).inc(count)
 
     def count_chat_answer(self, model: str, verified: bool) -> None:
         """Count a chat answer and whether it passed the verifier."""

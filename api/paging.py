@@ -1,17 +1,28 @@
-"""Paged listings: the page shape, its query parameters, and counting a query's matches."""
+"""Paged listings: the page shape, its query parameters (a cursor, or an offset), and counting a query's matches."""
 
+import base64
+import binascii
+import json
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session
 
 T = TypeVar("T")
+MAX_PAGE = 500
 
-Limit = Annotated[int, Query(ge=1, le=500, description="Items per page.")]
-Offset = Annotated[int, Query(ge=0, le=2**31 - 1, description="Items to skip.")]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Items per page.")]
+Offset = Annotated[int, Query(ge=0, le=2**31 - 1, description="Items to skip (a `cursor` is cheaper).")]
+Cursor = Annotated[
+    str | None, Query(max_length=500, description="`next_cursor` of the page before (instead of `offset`).")
+]
 
 
 class Page(BaseModel, Generic[T]):
@@ -21,10 +32,82 @@ class Page(BaseModel, Generic[T]):
     total: int = Field(description="Matching items over all pages.")
     limit: int
     offset: int
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last one.")
 
 
-def paginate(session: Session, statement: Select, limit: int, offset: int, item: Callable[[Any], T]) -> Page[T]:
-    """One page of an ordered query's rows, each made an item, with the count of all matches."""
+def encode_cursor(values: list) -> str:
+    """An opaque cursor holding the sort key of the last item of a page."""
+    return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode()
+
+
+def _not_a_cursor(cursor: str, field: str) -> RequestValidationError:
+    """The 422 for a cursor this listing did not write."""
+    return RequestValidationError(
+        [{"type": "value_error", "loc": ("query", field), "msg": "not a cursor from this listing", "input": cursor}]
+    )
+
+
+def decode_cursor(cursor: str, field: str = "cursor", length: int | None = None) -> list:
+    """The sort key a cursor holds; a 422 naming the parameter when it is not one of ours."""
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
+        raise _not_a_cursor(cursor, field) from error
+    if not isinstance(values, list) or (length is not None and len(values) != length):
+        raise _not_a_cursor(cursor, field)
+    return values
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """The columns a listing is ordered by (all ascending or all descending), unique together, for cursors."""
+
+    columns: tuple[InstrumentedAttribute, ...]
+    descending: bool
+
+    def order(self) -> list:
+        """The ORDER BY clauses of the listing."""
+        return [column.desc() if self.descending else column for column in self.columns]
+
+    def values(self, entity: Any) -> list:
+        """The sort key of an item's row entity."""
+        return [getattr(entity, column.key) for column in self.columns]
+
+    def after(self, cursor: str) -> Any:
+        """The condition selecting the rows that sort after the cursor's key."""
+        key = decode_cursor(cursor, length=len(self.columns))
+        typed = [_typed(column, value) for column, value in zip(self.columns, key, strict=True)]
+        clauses = []
+        for index, column in enumerate(self.columns):
+            beyond = column < typed[index] if self.descending else column > typed[index]
+            clauses.append(and_(*(self.columns[i] == typed[i] for i in range(index)), beyond))
+        return or_(*clauses)
+
+
+def _typed(column: InstrumentedAttribute, value: Any) -> Any:
+    """A cursor value as the column's Python type (moments were written as ISO text)."""
+    try:
+        moment = column.type.python_type is datetime
+    except NotImplementedError:
+        moment = False
+    return datetime.fromisoformat(value) if moment and isinstance(value, str) else value
+
+
+def paginate(
+    session: Session,
+    statement: Select,
+    limit: int,
+    offset: int,
+    item: Callable[[Any], T],
+    keyset: Keyset | None = None,
+    cursor: str | None = None,
+) -> Page[T]:
+    """One page of an ordered query's rows, each made an item, with the count of all matches; with a keyset, the
+    page after `cursor` (offset ignored) and the cursor of the next one."""
     total = session.execute(select(func.count()).select_from(statement.order_by(None).subquery())).scalar_one()
-    rows = session.execute(statement.limit(limit).offset(offset)).all()
-    return Page(items=[item(row) for row in rows], total=total, limit=limit, offset=offset)
+    if keyset and cursor:
+        statement, offset = statement.where(keyset.after(cursor)), 0
+    rows = session.execute(statement.limit(limit + 1).offset(offset)).all()
+    more, rows = len(rows) > limit, rows[:limit]
+    following = encode_cursor(keyset.values(rows[-1][0])) if keyset and more else None
+    return Page(items=[item(row) for row in rows], total=total, limit=limit, offset=offset, next_cursor=following)

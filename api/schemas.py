@@ -52,7 +52,7 @@ class ExceptionOut(BaseModel):
     source: str
     occurred_at: datetime
     external_id: str | None
-    status: Literal["open", "decided", "closed"]
+    status: Literal["open", "decided", "closed", "failed"]
     actor: str
     created_at: datetime
     decision_id: str | None = None
@@ -64,9 +64,10 @@ class ExceptionOut(BaseModel):
     intake: Literal["received", "deciding", "decided", "failed"] = Field(
         "decided",
         description="`received` while its decision waits in the queue, `deciding` while it is being made (also "
-        "again after a crash), `failed` when every try of a queued decision failed (see `failure`).",
+        "again after a crash), `failed` when every try of its decision failed (see `failure`; status `failed` too, "
+        "and `POST /v1/exceptions/{id}/retry` decides it afresh).",
     )
-    failure: str | None = Field(None, description="Why the queued decision failed every try (`intake` `failed`).")
+    failure: str | None = Field(None, description="Why the last try of its decision failed.")
 
 
 class DecisionSummary(BaseModel):

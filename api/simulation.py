@@ -132,6 +132,12 @@ class ActionAttribution(BaseModel):
         "action types by cost"
     )
     domain: str = Field(description="the outcome it works on: stock, deliveries, fleet or carriers")
+    realised_saving_usd: float | None = Field(
+        None,
+        description="the outcome cost of its domain avoided against `none` on the same seed, shared among the "
+        "domain's action types by expected saving (by spend where none was expected); unset without a `none` run "
+        "or for carriers, whose effect shows only in late deliveries",
+    )
 
 
 class SimulationRun(BaseModel):
@@ -383,6 +389,11 @@ DOMAINS = {
     "carriers": ("retender_loads", "book_spot"),
 }
 DOMAIN_OF = {kind: domain for domain, kinds in DOMAINS.items() for kind in kinds}
+OUTCOME_COSTS = {
+    "stock": ("lost_margin_usd",),
+    "deliveries": ("late_penalty_usd",),
+    "fleet": ("breakdown_usd", "downtime_usd"),
+}  # the costs each domain's actions mean to avoid
 
 
 def attribution(session: Session, policy: Policy) -> list[ActionAttribution]:
@@ -620,3 +631,28 @@ def compare(runs: list[SimulationRun]) -> Comparison:
         if baseline != "desk" and "desk" in policies
     }
     return Comparison(seeds=seeds, kpis=kpis, differences=differences)
+
+
+def with_realised(runs: list[SimulationRun]) -> list[SimulationRun]:
+    """The runs with each action type's realised saving: its domain's outcome cost avoided against `none` on the
+    same seed, shared among the domain's action types by their expected saving (by spend where none was
+    expected)."""
+    idle = {run.seed: run.totals for run in runs if run.policy == "none"}
+    return [run if run.seed not in idle else _realised(run, idle[run.seed]) for run in runs]
+
+
+def _realised(run: SimulationRun, idle: dict[str, float]) -> SimulationRun:
+    """One run's attribution with the realised savings against the totals of `none`."""
+    rows = []
+    for row in run.attribution:
+        costs_avoided = OUTCOME_COSTS.get(row.domain)
+        if costs_avoided is None:
+            rows.append(row)
+            continue
+        avoided = sum(idle[name] - run.totals[name] for name in costs_avoided)
+        peers = [peer for peer in run.attribution if peer.domain == row.domain]
+        weight = "expected_saving_usd" if sum(peer.expected_saving_usd for peer in peers) > 0 else "spend_usd"
+        total = sum(getattr(peer, weight) for peer in peers)
+        share = getattr(row, weight) / total if total else 1 / len(peers)
+        rows.append(row.model_copy(update={"realised_saving_usd": round(avoided * share, 2)}))
+    return run.model_copy(update={"attribution": rows})

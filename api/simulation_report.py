@@ -78,10 +78,12 @@ def comparison_table(runs: list[SimulationRun]) -> Table:
 
 
 def attribution_table(runs: list[SimulationRun]) -> Table:
-    """Each policy's action types: how often they ran, what they cost and what their decisions expected to save."""
-    table = Table(title=f"What each action type cost and was expected to save, seed {runs[0].seed}")
-    for column in ("policy", "action", "domain", "count", "spend USD", "expected saving USD"):
-        table.add_column(column, justify="right" if column in ("count", "spend USD", "expected saving USD") else "left")
+    """Each policy's action types: how often they ran, what they cost, what their decisions expected to save and
+    what they saved against `none`."""
+    table = Table(title=f"What each action type cost, was expected to save and saved against none, seed {runs[0].seed}")
+    numbers = ("count", "spend USD", "expected saving USD", "realised saving USD")
+    for column in ("policy", "action", "domain", *numbers):
+        table.add_column(column, justify="right" if column in numbers else "left")
     for run in runs:
         for row in run.attribution:
             table.add_row(
@@ -91,6 +93,7 @@ def attribution_table(runs: list[SimulationRun]) -> Table:
                 str(row.count),
                 f"{row.spend_usd:,.0f}",
                 f"{row.expected_saving_usd:,.0f}",
+                "-" if row.realised_saving_usd is None else f"{row.realised_saving_usd:,.0f}",
             )
     return table
 

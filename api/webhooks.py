@@ -12,8 +12,11 @@ import json
 import logging
 import os
 import socket
+import threading
 import time
+from collections import defaultdict
 from collections.abc import AsyncIterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,7 +34,6 @@ from twin import access
 from twin.access import WebhookDelivery, WebhookSubscription
 from twin.db import session_scope
 from twin.models import OutboxMessage
-from twin.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +51,7 @@ class WebhookSettings(BaseSettings):
         15, ge=1, description="Attempts before a delivery is given up (kept with its last error)."
     )
     batch: int = Field(100, ge=1, description="Deliveries attempted per round at most.")
+    concurrency: int = Field(8, ge=1, le=64, description="Subscribers delivered to at once, each on its own thread.")
     allow_private: bool = Field(False, description="Accept loopback, link-local and private targets.")
     secret_key: str | None = Field(
         None,
@@ -192,38 +195,89 @@ def _post(
     return None if response.is_success else f"HTTP {response.status_code}"
 
 
-def deliver_due(
-    session: Session,
-    now: datetime,
-    client: httpx.Client,
-    settings: WebhookSettings | None = None,
-    box: SecretBox | None = None,
-) -> int:
-    """Fan new outbox messages out to subscribers, attempt every due delivery, commit each; how many succeeded."""
-    settings = settings or WebhookSettings()
-    box = box or SecretBox.open(settings, get_settings().data_dir)
-    access.fan_out(session, now)
-    session.commit()
-    delivered = 0
-    for delivery, subscription, message in access.due_deliveries(session, now, settings.batch):
-        error = _post(client, delivery, subscription, message, box.unseal(subscription.secret), settings.allow_private)
-        delivery.attempts += 1
-        delivery.last_error = error
-        if error is None:
-            delivery.delivered_at, delivery.next_attempt_at = now, None
-            delivered += 1
-        else:
-            retry = delivery.attempts < settings.max_attempts
-            delivery.next_attempt_at = now + backoff(delivery.attempts, settings) if retry else None
-        session.add(delivery)
-        session.commit()
-    return delivered
+class Breaker:
+    """A subscriber's circuit: after a failed delivery its other deliveries wait too, for a backoff that doubles
+    with each failure in a row; the first success closes it."""
+
+    def __init__(self) -> None:
+        self.failures = 0
+        self.open_until: datetime | None = None
+
+    def closed(self, now: datetime) -> bool:
+        """Whether the subscriber may be tried now (half-open once the wait is over)."""
+        return self.open_until is None or now >= self.open_until
+
+    def record(self, ok: bool, now: datetime, settings: WebhookSettings) -> None:
+        """Close on a success; on a failure, open for the subscriber's backoff."""
+        self.failures = 0 if ok else self.failures + 1
+        self.open_until = None if ok else now + backoff(self.failures, settings)
 
 
-def deliver_round(engine: Engine, client: httpx.Client, settings: WebhookSettings, box: SecretBox) -> int:
-    """One delivery round at the current time, in its own session."""
-    with session_scope(engine) as session:
-        return deliver_due(session, datetime.now(UTC), client, settings, box)
+class Dispatcher:
+    """Delivers each subscriber's due deliveries, in order, on a thread of its own: a slow or failing receiver
+    delays only itself (its own backoff and circuit breaker), never the others."""
+
+    def __init__(self, engine: Engine, client: httpx.Client, settings: WebhookSettings, box: SecretBox) -> None:
+        self.engine, self.client, self.settings, self.box = engine, client, settings, box
+        self.pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="webhook")
+        self.lock = threading.Lock()
+        self.busy: set[str] = set()
+        self.breakers: dict[str, Breaker] = defaultdict(Breaker)
+
+    def round(self, now: datetime) -> list[Future[int]]:
+        """Fan new outbox messages out, then start every subscriber with due deliveries that is neither still busy
+        nor held by its breaker; the started subscribers' futures (each: how many it delivered)."""
+        with session_scope(self.engine) as session:
+            access.fan_out(session, now)
+            session.commit()
+            due = access.due_deliveries(session, now, self.settings.batch)
+        queues: dict[str, list] = defaultdict(list)
+        for delivery, subscription, message in due:
+            queues[subscription.id].append((delivery, subscription, message))
+        started = []
+        with self.lock:
+            for subscription_id, items in queues.items():
+                if subscription_id in self.busy or not self.breakers[subscription_id].closed(now):
+                    continue
+                self.busy.add(subscription_id)
+                started.append(self.pool.submit(self._deliver_all, subscription_id, items, now))
+        return started
+
+    def _deliver_all(self, subscription_id: str, items: list, now: datetime) -> int:
+        """One subscriber's due deliveries in order, stopping at its first failure."""
+        delivered = 0
+        try:
+            for delivery, subscription, message in items:
+                secret = self.box.unseal(subscription.secret)
+                error = _post(self.client, delivery, subscription, message, secret, self.settings.allow_private)
+                self._record(delivery.id, error, now)
+                with self.lock:
+                    self.breakers[subscription_id].record(error is None, now, self.settings)
+                if error is not None:
+                    break
+                delivered += 1
+        finally:
+            with self.lock:
+                self.busy.discard(subscription_id)
+        return delivered
+
+    def _record(self, delivery_id: str, error: str | None, now: datetime) -> None:
+        """Store an attempt's outcome: delivered, due again after the backoff, or given up."""
+        with session_scope(self.engine) as session:
+            delivery = session.get(WebhookDelivery, delivery_id)
+            delivery.attempts += 1
+            delivery.last_error = error
+            if error is None:
+                delivery.delivered_at, delivery.next_attempt_at = now, None
+            else:
+                retry = delivery.attempts < self.settings.max_attempts
+                delivery.next_attempt_at = now + backoff(delivery.attempts, self.settings) if retry else None
+            session.add(delivery)
+            session.commit()
+
+    def close(self) -> None:
+        """Let the deliveries in flight finish."""
+        self.pool.shutdown(wait=True)
 
 
 @asynccontextmanager
@@ -231,7 +285,11 @@ async def delivery_loop(engine: Engine, box: SecretBox) -> AsyncIterator[None]:
     """Deliver webhooks in the background while the context is open (off when the interval is 0)."""
     settings = WebhookSettings()
     with httpx.Client(timeout=settings.timeout_s, follow_redirects=False) as client:
-        async with every(
-            settings.interval_s, lambda: deliver_round(engine, client, settings, box), "webhook delivery round"
-        ):
-            yield
+        dispatcher = Dispatcher(engine, client, settings, box)
+        try:
+            async with every(
+                settings.interval_s, lambda: dispatcher.round(datetime.now(UTC)), "webhook delivery round"
+            ):
+                yield
+        finally:
+            dispatcher.close()

@@ -2,9 +2,15 @@
 
 import asyncio
 import logging
+import signal
+import time
+from contextlib import suppress
 
 import procrastinate
+import psycopg
+import psycopg_pool
 from procrastinate import JobContext
+from procrastinate.exceptions import ConnectorException
 
 from api.jobs import detector_pass
 from graph.desk import Desk
@@ -15,6 +21,8 @@ from twin.settings import Settings
 logger = logging.getLogger(__name__)
 STALLED_AFTER_S = 30  # a job whose worker sent no heartbeat for this long is run again
 RETRY_BASE_S = 2  # the n-th retry of a failed job waits RETRY_BASE_S ** n seconds
+RECONNECT_FIRST_S, RECONNECT_MAX_S = 1.0, 30.0  # backoff while the database is away
+TRANSIENT = (ConnectorException, psycopg.OperationalError, psycopg_pool.PoolTimeout, OSError)
 
 
 def every_seconds_cron(interval_s: float, setting: str) -> str:
@@ -77,15 +85,59 @@ def register_tasks(queue: TaskQueue, desk: Desk) -> None:
 
 
 def run_worker(settings: Settings, concurrency: int) -> None:
-    """Serve the queue until stopped (SIGINT or SIGTERM finish the running jobs first)."""
+    """Serve the queue until stopped (SIGINT or SIGTERM finish the running jobs first), through database outages;
+    exit 1 on a fatal error, logged."""
     from graph.desk import open_desk
 
     with open_desk(settings) as desk:
         register_tasks(desk.queue, desk)
-        asyncio.run(_serve(desk.queue.app, concurrency))
+        try:
+            asyncio.run(_serve(desk.queue.app, concurrency))
+        except Exception as error:
+            logger.critical("the worker stops on a fatal error: %s: %s", type(error).__name__, error, exc_info=True)
+            raise SystemExit(1) from error
 
 
 async def _serve(app: procrastinate.App, concurrency: int) -> None:
-    """Open the queue's connections and work until stopped."""
-    async with app.open_async():
-        await app.run_worker_async(queues=[DECISIONS_QUEUE, PERIODIC_QUEUE], concurrency=concurrency)
+    """Work until SIGINT or SIGTERM (running jobs finish first). A lost database or listener stops procrastinate's
+    worker: open the queue again with backoff and go on; any other error is fatal (raised, the process exits 1)."""
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    running: list[asyncio.Task] = []
+
+    def stop() -> None:
+        """Ask for a graceful stop (procrastinate finishes the running jobs on cancellation)."""
+        stopping.set()
+        for task in running:
+            task.cancel()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop)
+    delay = RECONNECT_FIRST_S
+    while not stopping.is_set():
+        started = time.monotonic()
+        try:
+            async with app.open_async():
+                running[:] = [asyncio.create_task(_work(app, concurrency))]
+                await running[0]
+            reason = "its database connection or listener was lost"
+        except asyncio.CancelledError:
+            if not stopping.is_set():
+                raise
+        except TRANSIENT as error:
+            reason = f"{type(error).__name__}: {error}"
+        if stopping.is_set():
+            break
+        delay = RECONNECT_FIRST_S if time.monotonic() - started > RECONNECT_MAX_S else delay
+        logger.warning("the worker stopped (%s); connecting again in %.0f s", reason, delay)
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), delay)
+        delay = min(2 * delay, RECONNECT_MAX_S)
+    logger.info("the worker stopped on request")
+
+
+async def _work(app: procrastinate.App, concurrency: int) -> None:
+    """procrastinate's worker on both queues, its signal handling left to `_serve`."""
+    await app.run_worker_async(
+        queues=[DECISIONS_QUEUE, PERIODIC_QUEUE], concurrency=concurrency, install_signal_handlers=False
+    )

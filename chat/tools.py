@@ -34,7 +34,7 @@ from chat.whatif import (
     read_situation,
     site_closure,
 )
-from graph.desk import DecisionConflict, DecisionNotFound, Desk
+from graph.desk import DecisionConflict, DecisionNotFound, Desk, OffSubject
 from graph.state import Verdict
 from tools.evidence import Evidence
 from tools.forecast import Forecast, forecast
@@ -1021,7 +1021,7 @@ class ChatTools:
             )
         except DecisionNotFound as error:
             raise ToolException(f"no decision {decision_id} is waiting") from error
-        except DecisionConflict as error:
+        except (DecisionConflict, OffSubject) as error:
             raise ToolException(str(error)) from error
         return decision_facts(decision, with_evidence=False)
 

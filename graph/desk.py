@@ -2,7 +2,7 @@
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
@@ -25,9 +25,8 @@ from graph.build import build_graph
 from graph.checkpoint import open_checkpointer
 from graph.faults import fault_point
 from graph.intake import ClaimLost, Fence, IdempotencyMismatch, TakenIn
-from graph.nodes import decision_id_for
 from graph.precedents import BackgroundIndexer, index_pending
-from graph.records import audit, conclude, exception_refs
+from graph.records import audit, conclude, decision_id_for, exception_refs
 from graph.state import DeskState, Verdict
 from twin import models as m
 from twin.settings import Settings
@@ -41,7 +40,16 @@ MAX_ATTEMPTS = 5  # a process that ran the graph and found it undecided takes it
 SWEEP_BATCH = 50
 BACKGROUND_DECISIONS = 8  # threads deciding in process for answers that outlive their request's wait
 
-__all__ = ["DecisionConflict", "DecisionNotFound", "DecisionPending", "Desk", "IdempotencyMismatch", "open_desk"]
+__all__ = [
+    "DecisionConflict",
+    "DecisionFailed",
+    "DecisionNotFound",
+    "DecisionPending",
+    "Desk",
+    "IdempotencyMismatch",
+    "OffSubject",
+    "open_desk",
+]
 
 
 class DecisionConflict(RuntimeError):
@@ -49,7 +57,24 @@ class DecisionConflict(RuntimeError):
 
 
 class DecisionNotFound(LookupError):
-    """No decision has this id."""
+    """No decision (or exception) has this id."""
+
+
+class DecisionFailed(RuntimeError):
+    """Making the decision on a stored exception failed; it is tried again, then ends `failed`."""
+
+    def __init__(self, exception_id: str, error: BaseException) -> None:
+        self.exception_id = exception_id
+        super().__init__(f"the decision on {exception_id} failed ({type(error).__name__}); it will be tried again")
+
+
+class OffSubject(ValueError):
+    """An override names shipments, trucks or SKUs beyond its decision's subject and plan."""
+
+    def __init__(self, decision_id: str, references: list[facts.Reference]) -> None:
+        self.references = references
+        named = ", ".join(reference.code for reference in references)
+        super().__init__(f"the override of {decision_id} names {named}, outside its subject and plan")
 
 
 class DecisionPending(RuntimeError):
@@ -121,6 +146,8 @@ class Desk:
                 decision = future.result(timeout=wait_s)
             except (FutureTimeout, DecisionPending):
                 decision = None
+            except Exception as error:
+                raise DecisionFailed(taken.exception_id, error) from error
         if decision is not None and taken.duplicate_of:
             decision = decision.model_copy(update={"duplicate_of": taken.duplicate_of})
         return taken, decision
@@ -171,8 +198,19 @@ class Desk:
             pause = min(2 * pause, POLL_S)
 
     def _decide(self, fence: Fence, exception: ExceptionIn, actor: str) -> Decision:
-        """Run (or continue, after a crash) the graph of an exception this process has claimed."""
-        self._run(fence, exception, actor)
+        """Run (or continue, after a crash) the graph of an exception this process has claimed; a failed try gives
+        the exception back for the sweep, the last one ends it `failed`."""
+        try:
+            self._run(fence, exception, actor)
+        except Exception as error:
+            failure = f"{type(error).__name__}: {error}"[:500]
+            with self.toolbox.session() as session:
+                if session.get(m.ExceptionRecord, fence.row_id).attempts >= self.settings.decide_max_attempts:
+                    intake.fail(session, fence.row_id, failure, actor, claim=fence.token)
+                    session.commit()
+                    raise
+            self._give_back(fence, failure)
+            raise
         self._index_soon()
         return self.wait_for_decision(fence.row_id, MAX_ATTEMPTS)
 
@@ -205,8 +243,8 @@ class Desk:
         try:
             if not self._run(fence, intake.exception_in(record), record.actor):
                 return None
-        except Exception:
-            self._give_back(fence)
+        except Exception as error:
+            self._give_back(fence, f"{type(error).__name__}: {error}")
             raise
         self._index_soon()
         with self.toolbox.session() as session:
@@ -214,30 +252,36 @@ class Desk:
                 raise RuntimeError(f"the graph of {exception_id} ended without a decision")
             return self._latest(session, exception_id)
 
-    def _give_back(self, fence: Fence) -> None:
-        """Release a claim whose run failed, so that the job's retry (or the sweep) can claim the exception again."""
+    def _give_back(self, fence: Fence, failure: str) -> None:
+        """Release a claim whose run failed (noting why), so that a retry or the sweep can claim it again."""
         table = m.ExceptionRecord
         with self.toolbox.session() as session:
             session.execute(
                 update(table)
                 .where(table.id == fence.row_id, table.claim == fence.token, table.intake.in_(intake.UNDECIDED))
-                .values(claim=None, lease_until=None, intake="received")
+                .values(claim=None, lease_until=None, intake="received", failure=failure[:500])
             )
             session.commit()
 
     def fail_queued(self, exception_id: str, error: BaseException) -> None:
-        """Mark an exception whose queued decision failed every try `failed` (audited), for a person to look at."""
-        table = m.ExceptionRecord
-        failure = f"{type(error).__name__}: {error}"[:500]
+        """End an exception whose queued decision failed every try `failed` (audited, announced)."""
         with self.toolbox.session() as session:
-            marked = session.execute(
-                update(table)
-                .where(table.id == exception_id, table.intake.in_(intake.UNDECIDED), intake.lapsed(table))
-                .values(intake="failed", failure=failure, claim=None, lease_until=None)
-            ).rowcount
-            if marked:
-                audit(session, "exception.failed", "worker", exception_id, failure=failure)
+            intake.fail(session, exception_id, f"{type(error).__name__}: {error}", "worker")
             session.commit()
+
+    def retry(self, exception_id: str, actor: str) -> None:
+        """Decide a failed exception afresh: queued again, or (in process) decided in the background."""
+        with self.toolbox.session() as session:
+            record = session.get(m.ExceptionRecord, exception_id)
+            if record is None:
+                raise DecisionNotFound(f"exception {exception_id} not found")
+            if not intake.reopen(session, exception_id, actor):
+                raise DecisionConflict(f"exception {exception_id} is {record.intake}, not failed")
+            if self.queue:
+                self.queue.defer_decision(session, exception_id, record.refs or {})
+            session.commit()
+        if self.queue is None:
+            self._background.submit(self.wait_for_decision, exception_id, MAX_ATTEMPTS)
 
     def _index_soon(self) -> None:
         """Have the background thread index the precedents of the decisions just stored."""
@@ -280,6 +324,11 @@ class Desk:
             record = session.get(m.DecisionRecord, decision_id)
             if record is None:
                 raise DecisionNotFound(f"decision {decision_id} not found")
+            if verdict.actions:
+                refs = exception_refs(session.get(m.ExceptionRecord, record.exception_id))
+                plan = Decision.model_validate(record.payload).actions
+                if beyond := facts.outside(refs, plan, verdict.actions):
+                    raise OffSubject(decision_id, beyond)
             fence = intake.claim(
                 session,
                 "decision",
@@ -320,17 +369,19 @@ class Desk:
         return f"decision {decision_id} is {record.status}, not pending_approval"
 
     def _apply(self, fence: Fence, thread_id: str, verdict: Verdict) -> Decision:
-        """Resume the paused graph with the verdict from its paused checkpoint; on failure the claim is released."""
+        """Resume a fresh copy of the paused checkpoint with the verdict, so that no earlier verdict's writes are
+        replayed; on failure the claim is released and the failure audited."""
         paused = next((s.config for s in self.graph.get_state_history(self._config(thread_id)) if s.interrupts), None)
         if paused is None:
             raise DecisionConflict(f"decision {fence.row_id} has no paused run to resume")
-        config = {"configurable": {**paused["configurable"], "fence": fence}}
+        fork = self.graph.update_state(paused, None, as_node="__copy__")
+        config = {"configurable": {**fork["configurable"], "fence": fence}}
         try:
             self.graph.invoke(Command(resume=verdict.model_dump(mode="json")), config, context=self.toolbox)
         except ClaimLost:
             logger.warning("the verdict on %s was taken over by another process", fence.row_id)
         except Exception as error:
-            self._release(fence)
+            self._release(fence, verdict, error)
             if isinstance(error, ValueError):
                 raise DecisionConflict(f"decision {fence.row_id} cannot execute now: {error}") from error
             raise
@@ -338,13 +389,23 @@ class Desk:
         with self.toolbox.session() as session:
             return Decision.model_validate(session.get(m.DecisionRecord, fence.row_id).payload)
 
-    def _release(self, fence: Fence) -> None:
-        """Give up a verdict claim whose run failed, so the decision waits for a verdict again."""
+    def _release(self, fence: Fence, verdict: Verdict, error: Exception) -> None:
+        """Give up a verdict claim whose run failed, so the decision waits for a verdict again; audit the failure."""
         with self.toolbox.session() as session:
             record = session.get(m.DecisionRecord, fence.row_id)
             if record.claim == fence.token and record.status == "pending_approval":
                 record.verdict = record.claim = record.lease_until = None
                 session.add(record)
+                audit(
+                    session,
+                    "verdict.failed",
+                    verdict.actor,
+                    record.exception_id,
+                    record.id,
+                    verdict=verdict.verdict,
+                    verdict_id=verdict.verdict_id,
+                    error=f"{type(error).__name__}: {error}"[:500],
+                )
                 session.commit()
 
     def _recover_verdict(self, decision_id: str) -> bool:
@@ -449,8 +510,8 @@ class Desk:
 
     def sweep(self) -> dict[str, int]:
         """Decide exceptions whose process died, finish verdicts left midway, expire overdue decisions, and index
-        precedents left pending."""
-        done = {"decided": 0, "requeued": 0, "verdicts": 0, "expired": 0}
+        precedents left pending; one item failing is logged and counted (`errors`), never stops the rest."""
+        done = dict.fromkeys(("decided", "requeued", "failed", "verdicts", "expired", "indexed", "errors"), 0)
         now = datetime.now(UTC)
         with self.toolbox.session() as session:
             stranded = session.exec(
@@ -458,27 +519,55 @@ class Desk:
                 .where(m.ExceptionRecord.intake.in_(intake.UNDECIDED), intake.lapsed(m.ExceptionRecord))
                 .limit(SWEEP_BATCH)
             ).all()
-            if self.queue:  # a worker died holding it, or its job was lost: queue it again (at most one waits)
-                for record in stranded:
-                    done["requeued"] += self.queue.defer_decision(session, record.id, record.refs or {}) is not None
-                session.commit()
-                stranded = []
             waiting = session.exec(
                 select(m.DecisionRecord).where(m.DecisionRecord.status == "pending_approval").limit(10 * SWEEP_BATCH)
             ).all()
         for record in stranded:
-            try:
-                self.wait_for_decision(record.id)
-                done["decided"] += 1
-            except DecisionPending:
-                pass
+            if record.attempts >= self.settings.decide_max_attempts:
+                self._isolated(done, "failed", record.id, lambda record=record: self._give_up(record))
+            elif self.queue:  # a worker died holding it, or its job was lost: queue it again (at most one waits)
+                self._isolated(done, "requeued", record.id, lambda record=record: self._requeue(record))
+            else:
+                self._isolated(done, "decided", record.id, lambda record=record: self._retry_stranded(record))
         for record in waiting:
             if record.verdict is not None:
-                done["verdicts"] += self._recover_verdict(record.id)
+                self._isolated(done, "verdicts", record.id, lambda record=record: self._recover_verdict(record.id))
             elif self._expiry(record) <= now:
-                done["expired"] += self._expire(record.id)
-        done["indexed"] = index_pending(self.toolbox)
+                self._isolated(done, "expired", record.id, lambda record=record: self._expire(record.id))
+        self._isolated(done, "indexed", "precedents", lambda: index_pending(self.toolbox))
         return done
+
+    @staticmethod
+    def _isolated(done: dict[str, int], count: str, item: str, work: Callable[[], int | bool]) -> None:
+        """One item of the sweep: add what it did to `count`; a failure is logged and counted in `errors`."""
+        try:
+            done[count] += int(work())
+        except Exception:
+            logger.exception("the sweep could not finish %s (%s); it goes on with the rest", item, count)
+            done["errors"] += 1
+
+    def _give_up(self, record: m.ExceptionRecord) -> bool:
+        """End a stranded exception that has had all its tries `failed`, with the last try's reason."""
+        failure = f"gave up after {record.attempts} tries; last: {record.failure or 'its process stopped'}"
+        with self.toolbox.session() as session:
+            failed = intake.fail(session, record.id, failure, "sweep")
+            session.commit()
+        return failed
+
+    def _requeue(self, record: m.ExceptionRecord) -> bool:
+        """Queue the decision of a stranded exception again; whether a job was added."""
+        with self.toolbox.session() as session:
+            added = self.queue.defer_decision(session, record.id, record.refs or {}) is not None
+            session.commit()
+        return added
+
+    def _retry_stranded(self, record: m.ExceptionRecord) -> bool:
+        """Decide a stranded exception in process; False when another process is at it."""
+        try:
+            self.wait_for_decision(record.id)
+        except DecisionPending:
+            return False
+        return True
 
     def _expire(self, decision_id: str) -> bool:
         """Mark one overdue pending decision `expired` (audited), unless a verdict got to it first."""

@@ -1,10 +1,11 @@
 """The facts a decision relies on: read from the twin when it is made, re-read before it executes."""
 
+from pydantic import BaseModel
 from sqlmodel import Session, func, select
 
 from agents.schemas import Action, Refs
 from twin import models as m
-from twin.actions import references
+from twin.actions import named_codes, references
 
 RELATIVE_TOLERANCE = 0.05  # a stock figure that moved by more than 5% (and more than one unit) changed materially
 
@@ -20,6 +21,38 @@ def _subjects(refs: Refs, actions: list[Action]) -> tuple[set[str], set[tuple[st
         trucks.update(named.trucks)
         positions.update(named.positions)
     return shipments, positions, trucks
+
+
+class Reference(BaseModel):
+    """One code that an edited action's parameter names."""
+
+    action: int
+    param: str
+    code: str
+
+
+KIND_OF_PARAM = {
+    "shipment_id": "shipment",
+    "shipments": "shipment",
+    "truck": "truck",
+    "removed_truck": "truck",
+    "sku": "sku",
+    "transfer_sku": "sku",
+}
+
+
+def outside(refs: Refs, plan: list[Action], edited: list[Action]) -> list[Reference]:
+    """The shipments, trucks and SKUs that edited actions name beyond the exception's subject and its plan."""
+    shipments, positions, trucks = _subjects(refs, plan)
+    skus = {sku for sku, _ in positions} | ({refs.sku} if refs.sku else set())
+    skus |= {code for action in plan for param, code in named_codes(action) if KIND_OF_PARAM[param] == "sku"}
+    allowed = {"shipment": shipments, "truck": trucks, "sku": skus}
+    return [
+        Reference(action=index, param=param, code=code)
+        for index, action in enumerate(edited)
+        for param, code in named_codes(action)
+        if code not in allowed[KIND_OF_PARAM[param]]
+    ]
 
 
 def fingerprint(session: Session, refs: Refs, actions: list[Action]) -> dict[str, dict]:

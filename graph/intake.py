@@ -7,18 +7,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel
-from sqlalchemy import or_, text, update
+from sqlalchemy import and_, or_, text, update
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, select
 
 from agents.classifier import REQUIRED_REFS
 from agents.schemas import ExceptionIn
-from graph.records import audit
+from graph.records import announce_failure, audit
 from twin import models as m
 from twin.store import as_of
 
 TABLES = {"exception": m.ExceptionRecord, "decision": m.DecisionRecord}
-UNDECIDED = ("received", "deciding")  # `failed`: a queued decision that failed every try waits for a person
+UNDECIDED = ("received", "deciding")  # `failed`: a decision that failed every try, until a planner retries it
 
 
 class IdempotencyMismatch(ValueError):
@@ -114,7 +114,7 @@ def stored(session: Session, exception: ExceptionIn, idempotency_key: str | None
     return None
 
 
-def _lock_subject(session: Session, subject: str) -> None:
+def lock_subject(session: Session, subject: str) -> None:
     """Lock the subject's row until the transaction ends, so that exceptions on one subject are taken in in turn."""
     session.execute(
         text(
@@ -126,8 +126,8 @@ def _lock_subject(session: Session, subject: str) -> None:
 
 
 def open_on_subject(session: Session, subject: str, window_h: float, now: datetime) -> m.ExceptionRecord | None:
-    """The exception that new ones on this subject merge into: still open, or one that occurred within the window
-    before `now` on the twin's clock."""
+    """The exception that new ones on this subject merge into: still open, or decided and occurred within the window
+    before `now` on the twin's clock (a failed one holds nothing)."""
     since = now - timedelta(hours=window_h)
     table = m.ExceptionRecord
     return session.exec(
@@ -135,10 +135,40 @@ def open_on_subject(session: Session, subject: str, window_h: float, now: dateti
         .where(
             table.subject == subject,
             table.duplicate_of.is_(None),
-            or_(table.status == "open", table.occurred_at >= since),
+            or_(table.status == "open", and_(table.decided_at.is_not(None), table.occurred_at >= since)),
         )
         .order_by(table.created_at.desc())
     ).first()
+
+
+def fail(session: Session, exception_id: str, failure: str, actor: str, claim: str | None = None) -> bool:
+    """End an undecided exception whose decision failed every try (unclaimed, or under the caller's claim): status
+    and intake `failed` with the reason, audited and announced; it no longer holds its subject. Whether it was
+    marked (not decided or taken over meanwhile)."""
+    table = m.ExceptionRecord
+    held = lapsed(table) | (table.claim == claim) if claim else lapsed(table)
+    marked = session.execute(
+        update(table)
+        .where(table.id == exception_id, table.intake.in_(UNDECIDED), held)
+        .values(intake="failed", status="failed", failure=failure[:500], claim=None, lease_until=None)
+    ).rowcount
+    if marked:
+        audit(session, "exception.failed", actor, exception_id, failure=failure[:500])
+        announce_failure(session, session.get(table, exception_id), failure[:500])
+    return bool(marked)
+
+
+def reopen(session: Session, exception_id: str, actor: str) -> bool:
+    """Put a failed exception back to be decided afresh (audited); whether it was failed."""
+    table = m.ExceptionRecord
+    reopened = session.execute(
+        update(table)
+        .where(table.id == exception_id, table.intake == "failed")
+        .values(intake="received", status="open", failure=None, attempts=0, claim=None, lease_until=None)
+    ).rowcount
+    if reopened:
+        audit(session, "exception.retried", actor, exception_id)
+    return bool(reopened)
 
 
 class TakenIn(BaseModel):
@@ -176,7 +206,7 @@ def take_in(
     twin_now = as_of(session) or now
     primary = None
     if subject:
-        _lock_subject(session, subject)
+        lock_subject(session, subject)
         primary = open_on_subject(session, subject, window_h, twin_now)
     exception_id = f"EXC-{uuid.uuid4().hex[:12].upper()}"
     fence = None

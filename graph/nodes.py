@@ -13,13 +13,16 @@ from agents.classifier import Classification, classify, missing_sentence
 from agents.explain import ExplainInput, explain, justify
 from agents.intent import extract
 from agents.policy import evaluate, rules
+from agents.pricing import priced
 from agents.proposal import Proposal
 from agents.schemas import Claim, Decision, ExceptionType, Impact, Justification, Refs
 from agents.toolbox import Toolbox
+from agents.twin_facts import rates
+from graph import facts
 from graph.faults import fault_point
-from graph.intake import Fence
+from graph.intake import Fence, lock_subject, subject_of
 from graph.precedents import mark_pending
-from graph.records import audit, conclude, is_final, save_decision
+from graph.records import audit, conclude, decision_id_for, exception_refs, is_final, save_decision
 from graph.state import DeskState, Verdict
 from tools.evidence import Evidence, Source
 from tools.knowledge import Precedent
@@ -29,11 +32,6 @@ from twin.actions import plan_cost
 from twin.commands import execute_action
 
 SpecialistName = Literal["routing", "inventory", "maintenance"]
-
-
-def decision_id_for(exception_id: str) -> str:
-    """The id of the decision on an exception."""
-    return f"DEC-{exception_id.removeprefix('EXC-')}"
 
 
 def _stop(
@@ -229,7 +227,7 @@ def _proposed(state: DeskState) -> list[dict]:
 
 
 def overridden(decision: Decision, verdict: Verdict) -> Decision:
-    """The decision with a planner's edited actions: their stated cost as impact, and the edit as justification."""
+    """The decision with a planner's edited actions: their cost as impact, and the edit as justification."""
     before = ", ".join(a.type for a in decision.actions)
     after = ", ".join(a.type for a in verdict.actions)
     cost = plan_cost(verdict.actions)
@@ -263,8 +261,9 @@ def overridden(decision: Decision, verdict: Verdict) -> Decision:
     )
 
 
-def approval(state: DeskState) -> Command[Literal["execute", "finalize"]]:
-    """Pause for a person: approve, reject, or override with edited actions and a reason."""
+def approval(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Literal["execute", "finalize"]]:
+    """Pause for a person: approve, reject, or override with edited actions and a reason (an action the person left
+    unpriced is priced by the cost model, like any plan)."""
     answer = Verdict.model_validate(interrupt(state.decision.model_dump(mode="json")))
     decision = state.decision
     if answer.verdict == "reject":
@@ -272,6 +271,9 @@ def approval(state: DeskState) -> Command[Literal["execute", "finalize"]]:
             goto="finalize", update={"verdict": answer, "decision": decision.model_copy(update={"status": "rejected"})}
         )
     if answer.verdict == "override":
+        with runtime.context.session() as session:
+            actions = priced(session, rates(session), answer.actions or [])
+        answer = answer.model_copy(update={"actions": actions})
         decision = overridden(decision, answer)
     return Command(goto="execute", update={"verdict": answer, "decision": decision})
 
@@ -285,6 +287,7 @@ def execute(state: DeskState, runtime: Runtime[Toolbox], config: RunnableConfig)
     with tb.session() as session:
         _fence(config).hold(session)
         if not is_final(session, decision.decision_id):
+            _recheck(session, state)
             save_decision(session, decision, state.exception_id)  # the row the executed actions belong to
             for index, action in enumerate(decision.actions):
                 execute_action(session, decision.decision_id, index, action, actor)
@@ -293,6 +296,19 @@ def execute(state: DeskState, runtime: Runtime[Toolbox], config: RunnableConfig)
         session.commit()
     fault_point("execute.committed")
     return Command(goto="finalize", update={"decision": decision})
+
+
+def _recheck(session: Session, state: DeskState) -> None:
+    """Take the subject's lock and re-read the facts a paused decision relied on; ValueError when they moved."""
+    if subject := subject_of(state.exception):
+        lock_subject(session, subject)
+    record = session.get(m.DecisionRecord, state.decision.decision_id)
+    if record is None or not record.fingerprint:
+        return
+    refs = exception_refs(session.get(m.ExceptionRecord, state.exception_id))
+    plan = Decision.model_validate(record.payload).actions
+    if moved := facts.changes(record.fingerprint, facts.fingerprint(session, refs, plan)):
+        raise ValueError(f"the facts changed since the decision was made: {'; '.join(moved)}")
 
 
 def finalize(state: DeskState, runtime: Runtime[Toolbox], config: RunnableConfig) -> dict:

@@ -14,6 +14,11 @@ OPEN = ("pending_approval", "needs_info")  # the exception still waits for someo
 LAPSED = ("superseded", "expired")  # nothing was decided: later exceptions on the subject do not merge into it
 
 
+def decision_id_for(exception_id: str) -> str:
+    """The id of the decision on an exception."""
+    return f"DEC-{exception_id.removeprefix('EXC-')}"
+
+
 def audit(
     session: Session, kind: str, actor: str, exception_id: str | None, decision_id: str | None = None, **detail
 ) -> None:
@@ -93,6 +98,25 @@ def _announce(session: Session, decision: Decision, now: datetime) -> None:
     )
 
 
+def announce_failure(session: Session, exception: m.ExceptionRecord, failure: str) -> None:
+    """Queue an `exception.failed` webhook event: the exception's decision could not be made after its tries."""
+    now = datetime.now(UTC)
+    session.add(
+        m.OutboxMessage(
+            id=f"OUT-{exception.id}-failed-{exception.attempts}",
+            decision_id=decision_id_for(exception.id),
+            event_type="exception.failed",
+            payload={
+                "exception_id": exception.id,
+                "failure": failure,
+                "attempts": exception.attempts,
+                "url": f"/v1/exceptions/{exception.id}",
+            },
+            created_at=now,
+        )
+    )
+
+
 def exception_refs(exception: m.ExceptionRecord) -> Refs:
     """The references of a stored exception as the public shape."""
     return Refs.model_validate(exception.refs or {})
@@ -141,7 +165,7 @@ def conclude(
     detail: dict = {"status": decision.status, "versions": versions}
     if verdict:
         record_verdict(session, decision, verdict, proposed)
-        detail |= {"verdict": verdict.verdict, "reason": verdict.reason}
+        detail |= {"verdict": verdict.verdict, "verdict_id": verdict.verdict_id, "reason": verdict.reason}
         if verdict.verdict == "override":
             detail |= {
                 "actions_before": proposed,

@@ -1,5 +1,6 @@
 """The state the desk graph carries for one exception."""
 
+import uuid
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -10,8 +11,9 @@ from agents.schemas import Action, Decision, ExceptionIn
 
 
 class Verdict(BaseModel):
-    """A person's answer to a decision waiting for approval."""
+    """A person's answer to a decision waiting for approval: one command, with its own id, never replayed by another."""
 
+    verdict_id: str = Field(default_factory=lambda: f"VRD-{uuid.uuid4().hex[:12].upper()}")
     verdict: Literal["approve", "reject", "override"]
     actor: str
     reason: str | None = None

@@ -8,6 +8,7 @@ import hmac
 import secrets
 import uuid
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import JSON, Column
@@ -15,6 +16,8 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from twin.models import AuditEvent, OutboxMessage
 from twin.roles import DECIDERS, REPORTERS, ROLES, Role  # noqa: F401 (re-exported for the API and chat)
+
+SEES_WEBHOOK_URLS: tuple[Role, ...] = ("architect", "admin")  # a URL's path and query may be its secret
 
 KEY_PREFIX = "ym"
 DELIVERY_NAMESPACE = uuid.UUID("5f0c7a8e-2d4b-5e61-9a3f-8c1d2e3f4a5b")
@@ -137,6 +140,14 @@ def revoke_key(session: Session, key_id: str, actor: str = "cli") -> KeyInfo:
     return KeyInfo.model_validate(record)
 
 
+def url_origin(url: str) -> str:
+    """A webhook URL cut to its scheme, host and port: its credentials, path and query (often a secret token, as in
+    Slack-style URLs) are redacted."""
+    parts = urlsplit(url)
+    hidden = parts.path not in ("", "/") or parts.query or parts.fragment
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/{'[redacted]' if hidden else ''}"
+
+
 def add_subscription(
     session: Session, url: str, event_types: list[str], secret: str, actor: str
 ) -> WebhookSubscription:
@@ -150,7 +161,14 @@ def add_subscription(
         created_at=datetime.now(UTC),
     )
     session.add(subscription)
-    audit(session, actor, "webhook_created", subscription_id=subscription.id, url=url, event_types=event_types)
+    audit(
+        session,
+        actor,
+        "webhook_created",
+        subscription_id=subscription.id,
+        url=url_origin(url),
+        event_types=event_types,
+    )
     session.flush()
     return subscription
 
@@ -168,7 +186,7 @@ def remove_subscription(session: Session, subscription_id: str, actor: str) -> b
         return False
     subscription.deleted_at = datetime.now(UTC)
     session.add(subscription)
-    audit(session, actor, "webhook_deleted", subscription_id=subscription_id, url=subscription.url)
+    audit(session, actor, "webhook_deleted", subscription_id=subscription_id, url=url_origin(subscription.url))
     session.flush()
     return True
 

@@ -331,6 +331,29 @@ def references(action: AnyAction) -> References:
             assert_never(action)
 
 
+def named_codes(action: AnyAction) -> list[tuple[str, str]]:
+    """The shipment, truck and SKU codes an action's parameters name, each with its parameter's JSON name."""
+    match action:
+        case SwitchCarrier(params=p) | NotifyCustomer(params=p) | ExpediteShipment(params=p):
+            return [("shipment_id", p.shipment_id)]
+        case TenderStops(params=p):
+            return [("shipments", code) for code in p.shipments] + ([("truck", p.truck)] if p.truck else [])
+        case ReplanRoute(params=p):
+            return [("removed_truck", p.removed_truck)]
+        case ScheduleMaintenance(params=p):
+            return [("truck", p.truck)]
+        case TransferStock(params=p) | ExpeditePurchase(params=p) | PlacePurchaseOrder(params=p):
+            return [("sku", p.sku)]
+        case RaiseSafetyStock(params=p):
+            return [("sku", p.sku)]
+        case BookCarrier(params=p):
+            return [("transfer_sku", p.transfer_sku)] if p.transfer_sku else []
+        case RetenderLoads() | BookSpot():
+            return []
+        case _:
+            assert_never(action)
+
+
 def parse_action(action_type: str, params: dict[str, Any]) -> AnyAction:
     """The typed action of a stored or sent type and its parameters (JSON names)."""
     return ACTION.validate_python({"type": action_type, "params": params})

@@ -342,7 +342,7 @@ class ExceptionRecord(SQLModel, table=True):
     occurred_at: datetime
     external_id: str | None = Field(default=None, unique=True)
     idempotency_key: str | None = Field(default=None, unique=True)
-    status: str = Field(default="open", index=True)  # open | decided | closed
+    status: str = Field(default="open", index=True)  # open | decided | closed | failed
     actor: str = "system"
     created_at: datetime
     request_hash: str | None = None  # of the body sent with the idempotency key
@@ -353,7 +353,7 @@ class ExceptionRecord(SQLModel, table=True):
     claim: str | None = None  # token of the process deciding it
     lease_until: datetime | None = None  # the claim lapses then (its process died) and anyone may take it over
     attempts: int = 0
-    failure: str | None = None  # why its queued decision failed every try (intake `failed`)
+    failure: str | None = None  # why its last try failed (intake `failed`: every try)
 
 
 class DecisionRecord(SQLModel, table=True):
@@ -388,6 +388,14 @@ class SubjectLock(SQLModel, table=True):
 
     subject: str = Field(primary_key=True)
     touched_at: datetime
+
+
+class RateCounter(SQLModel, table=True):
+    """A fixed-window rate-limit counter that every API process shares."""
+
+    name: str = Field(primary_key=True)
+    count: int = 0
+    expires_at: float = Field(index=True)  # unix seconds when its window ends
 
 
 class ActionRecord(SQLModel, table=True):

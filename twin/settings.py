@@ -84,7 +84,19 @@ class Settings(BaseSettings):
     db_pool_timeout_s: float = Field(5.0, gt=0, description="Wait for a free connection before answering 503.")
     max_body_bytes: int = Field(10_000_000, ge=1024, description="Largest request body accepted (413 above it).")
     rate_limit_per_minute: int = Field(600, ge=1, description="Requests per minute allowed to one API key (429 above).")
-    auth_failures_per_minute: int = Field(20, ge=1, description="Failed authentications per minute from one client.")
+    auth_failures_per_minute: int = Field(
+        20, ge=1, description="Failed authentications per minute from one client address, and against one key prefix."
+    )
+    rate_limit_storage: str | None = Field(
+        None,
+        description="A `limits` storage URL shared by all API processes (e.g. `redis://host:6379`); unset: failed "
+        "authentications are counted in the app's database and requests per key in each process.",
+    )
+    trusted_proxies: list[str] = Field(
+        [],
+        description="Addresses or networks of reverse proxies whose `X-Forwarded-For` names the client (JSON list, "
+        'e.g. `["127.0.0.1"]`); empty: the header is ignored.',
+    )
     llm_connect_timeout_s: float = Field(2.0, gt=0, description="Connect time-out of one LLM call.")
     llm_read_timeout_s: float = Field(10.0, gt=0, description="Read time-out of one LLM call.")
     llm_max_retries: int = Field(

@@ -3,15 +3,18 @@
 from datetime import UTC, datetime
 
 from fastapi import APIRouter
+from sqlalchemy import Row
 from sqlmodel import select
 
 from api.auth import PrincipalDep
 from api.deps import SessionDep
-from api.paging import Limit, Offset, Page, paginate
+from api.paging import Cursor, Keyset, Limit, Offset, Page, paginate
 from api.schemas import AuditOut
 from twin import models as m
+from twin.access import SEES_WEBHOOK_URLS, url_origin
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
+OLDEST_FIRST = Keyset((m.AuditEvent.at, m.AuditEvent.id), descending=False)
 
 
 def _utc(moment: datetime) -> datetime:
@@ -22,7 +25,7 @@ def _utc(moment: datetime) -> datetime:
 @router.get("", response_model=Page[AuditOut])
 def list_audit(
     session: SessionDep,
-    _principal: PrincipalDep,
+    principal: PrincipalDep,
     decision_id: str | None = None,
     exception_id: str | None = None,
     actor: str | None = None,
@@ -31,9 +34,11 @@ def list_audit(
     until: datetime | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
+    cursor: Cursor = None,
 ) -> Page[AuditOut]:
-    """Audit events in time order, from `since` (inclusive) to `until` (exclusive)."""
-    statement = select(m.AuditEvent).order_by(m.AuditEvent.at, m.AuditEvent.id)
+    """Audit events in time order, from `since` (inclusive) to `until` (exclusive); webhook URLs show only their
+    scheme and host to roles other than architect and admin."""
+    statement = select(m.AuditEvent).order_by(*OLDEST_FIRST.order())
     for column, value in (
         (m.AuditEvent.decision_id, decision_id),
         (m.AuditEvent.exception_id, exception_id),
@@ -46,4 +51,18 @@ def list_audit(
         statement = statement.where(m.AuditEvent.at >= _utc(since))
     if until:
         statement = statement.where(m.AuditEvent.at < _utc(until))
-    return paginate(session, statement, limit, offset, lambda row: AuditOut.model_validate(row[0]))
+    full = principal.role in SEES_WEBHOOK_URLS
+
+    def shown(row: Row) -> AuditOut:
+        """An audit row as this caller may see it."""
+        return _shown(AuditOut.model_validate(row[0]), full)
+
+    return paginate(session, statement, limit, offset, shown, OLDEST_FIRST, cursor)
+
+
+def _shown(event: AuditOut, full: bool) -> AuditOut:
+    """The event as the caller may see it: a webhook URL (older rows stored it whole) cut to its origin."""
+    url = event.detail.get("url") if isinstance(event.detail, dict) else None
+    if full or not isinstance(url, str):
+        return event
+    return event.model_copy(update={"detail": {**event.detail, "url": url_origin(url)}})

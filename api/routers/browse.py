@@ -11,7 +11,7 @@ from sqlmodel import Session, SQLModel, select
 
 from api.auth import PrincipalDep
 from api.deps import SessionDep
-from api.paging import Limit, Offset, Page, paginate
+from api.paging import Cursor, Keyset, Limit, Offset, Page, paginate
 from twin import models as m
 
 router = APIRouter(prefix="/v1/twin", tags=["twin browser"])
@@ -94,13 +94,21 @@ def decisions_naming(session: Session, code: str, limit: int = 50) -> list[Decis
 
 
 def _listing(
-    session: Session, table: type[SQLModel], order, search: list, q: str | None, limit: int, offset: int, *where
+    session: Session,
+    table: type[SQLModel],
+    keyset: Keyset,
+    search: list,
+    q: str | None,
+    page: tuple[int, int, str | None],
+    *where,
 ) -> Page:
-    """A page of a table's rows in the given order, narrowed to rows where any searched column contains `q`."""
-    statement = select(table).where(*where).order_by(order)
+    """A page (limit, offset, cursor) of a table's rows in the keyset's order, narrowed to rows where any searched
+    column contains `q`."""
+    statement = select(table).where(*where).order_by(*keyset.order())
     if q and q.strip():
         statement = statement.where(or_(*(column.ilike(f"%{q.strip()}%") for column in search)))
-    return paginate(session, statement, limit, offset, lambda row: row[0])
+    limit, offset, cursor = page
+    return paginate(session, statement, limit, offset, lambda row: row[0], keyset, cursor)
 
 
 def _get(session: Session, table: type[SQLModel], code: str, noun: str) -> SQLModel:
@@ -119,11 +127,12 @@ def list_shipments(
     shipment_status: Annotated[str | None, Query(alias="status", max_length=32)] = None,
     limit: Limit = 50,
     offset: Offset = 0,
+    cursor: Cursor = None,
 ) -> Page[m.Shipment]:
     """Shipments, newest first, searched by id, origin, destination, lane or carrier, optionally of one status."""
     where = [m.Shipment.status == shipment_status] if shipment_status else []
     search = [m.Shipment.id, m.Shipment.origin, m.Shipment.destination, m.Shipment.lane, m.Shipment.carrier]
-    return _listing(session, m.Shipment, m.Shipment.id.desc(), search, q, limit, offset, *where)
+    return _listing(session, m.Shipment, Keyset((m.Shipment.id,), True), search, q, (limit, offset, cursor), *where)
 
 
 @router.get("/shipments/{shipment_id}", response_model=ShipmentDetail)
@@ -138,11 +147,16 @@ def get_shipment(shipment_id: str, session: SessionDep, _principal: PrincipalDep
 
 @router.get("/trucks", response_model=Page[m.Vehicle])
 def list_trucks(
-    session: SessionDep, _principal: PrincipalDep, q: Search = None, limit: Limit = 50, offset: Offset = 0
+    session: SessionDep,
+    _principal: PrincipalDep,
+    q: Search = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    cursor: Cursor = None,
 ) -> Page[m.Vehicle]:
     """Own-fleet trucks by code, searched by code, home DC or status."""
     search = [m.Vehicle.code, m.Vehicle.home_dc, m.Vehicle.status]
-    return _listing(session, m.Vehicle, m.Vehicle.code, search, q, limit, offset)
+    return _listing(session, m.Vehicle, Keyset((m.Vehicle.code,), False), search, q, (limit, offset, cursor))
 
 
 @router.get("/trucks/{code}", response_model=TruckDetail)
@@ -165,11 +179,16 @@ def get_truck(code: str, session: SessionDep, _principal: PrincipalDep) -> Truck
 
 @router.get("/skus", response_model=Page[m.Sku])
 def list_skus(
-    session: SessionDep, _principal: PrincipalDep, q: Search = None, limit: Limit = 50, offset: Offset = 0
+    session: SessionDep,
+    _principal: PrincipalDep,
+    q: Search = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    cursor: Cursor = None,
 ) -> Page[m.Sku]:
     """SKUs by code, searched by code, name or category."""
     search = [m.Sku.code, m.Sku.name, m.Sku.category]
-    return _listing(session, m.Sku, m.Sku.code, search, q, limit, offset)
+    return _listing(session, m.Sku, Keyset((m.Sku.code,), False), search, q, (limit, offset, cursor))
 
 
 @router.get("/skus/{code}", response_model=SkuDetail)
@@ -184,11 +203,16 @@ def get_sku(code: str, session: SessionDep, _principal: PrincipalDep) -> SkuDeta
 
 @router.get("/lanes", response_model=Page[m.Lane])
 def list_lanes(
-    session: SessionDep, _principal: PrincipalDep, q: Search = None, limit: Limit = 50, offset: Offset = 0
+    session: SessionDep,
+    _principal: PrincipalDep,
+    q: Search = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    cursor: Cursor = None,
 ) -> Page[m.Lane]:
     """Lanes by code, searched by code, origin DC or destination region."""
     search = [m.Lane.code, m.Lane.origin, m.Lane.dest_region]
-    return _listing(session, m.Lane, m.Lane.code, search, q, limit, offset)
+    return _listing(session, m.Lane, Keyset((m.Lane.code,), False), search, q, (limit, offset, cursor))
 
 
 @router.get("/lanes/{code}", response_model=LaneDetail)
@@ -201,10 +225,16 @@ def get_lane(code: str, session: SessionDep, _principal: PrincipalDep) -> LaneDe
 
 @router.get("/carriers", response_model=Page[m.Carrier])
 def list_carriers(
-    session: SessionDep, _principal: PrincipalDep, q: Search = None, limit: Limit = 50, offset: Offset = 0
+    session: SessionDep,
+    _principal: PrincipalDep,
+    q: Search = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    cursor: Cursor = None,
 ) -> Page[m.Carrier]:
     """Carriers by code, searched by code or name."""
-    return _listing(session, m.Carrier, m.Carrier.code, [m.Carrier.code, m.Carrier.name], q, limit, offset)
+    search = [m.Carrier.code, m.Carrier.name]
+    return _listing(session, m.Carrier, Keyset((m.Carrier.code,), False), search, q, (limit, offset, cursor))
 
 
 @router.get("/carriers/{code}", response_model=CarrierDetail)

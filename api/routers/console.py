@@ -20,8 +20,21 @@ def console_page() -> FileResponse:
     return FileResponse(WEB_DIR / "index.html", headers={"Cache-Control": "no-cache"})
 
 
+@router.get("/docs")
+def swagger_page() -> FileResponse:
+    """Swagger UI over `/openapi.json`, from the vendored bundle (works offline, under the strict CSP)."""
+    return FileResponse(WEB_DIR / "docs.html", headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/redoc")
+def redoc_page() -> FileResponse:
+    """ReDoc over `/openapi.json`, from the vendored bundle."""
+    return FileResponse(WEB_DIR / "redoc.html", headers={"Cache-Control": "no-cache"})
+
+
 def install(app: FastAPI) -> None:
-    """Serve the console at `/`, its files under `/web`, and its read endpoints."""
+    """Serve the console at `/`, the API docs at `/docs` and `/redoc`, its files under `/web`, and its read
+    endpoints."""
     for read_router in (me.router, inbox.router, verdicts.router, browse.router, network.router, kpis.router):
         app.include_router(read_router)
     app.include_router(router)

@@ -11,9 +11,9 @@ from agents.schemas import Decision, DecisionStatus, Specialist
 from api.auth import PlannerDep, PrincipalDep
 from api.deps import DeskDep, SessionDep
 from api.metrics import Metrics, MetricsDep
-from api.paging import Limit, Offset, Page, paginate
+from api.paging import Cursor, Keyset, Limit, Offset, Page, paginate
 from api.schemas import Action, DecisionSummary, Reason
-from graph.desk import DecisionConflict, DecisionNotFound, Desk
+from graph.desk import DecisionConflict, DecisionNotFound, Desk, OffSubject
 from graph.state import Verdict
 from twin import models as m
 from twin import store
@@ -23,8 +23,10 @@ router = APIRouter(prefix="/v1/decisions", tags=["decisions"])
 VERDICT_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such decision."},
     409: {"description": "The decision is not waiting for approval (already acted on, or never paused)."},
+    422: {"description": "An edited action names a shipment, truck or SKU outside the decision's subject and plan."},
     503: {"description": "No trained models yet."},
 }
+NEWEST_DECISIONS = Keyset((m.DecisionRecord.created_at, m.DecisionRecord.id), descending=True)
 # Parameters that name twin entities, and the kind of entity each names.
 CODE_KINDS = {
     "shipment_id": "shipment",
@@ -71,14 +73,15 @@ def list_decisions(
     specialist: Specialist | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
+    cursor: Cursor = None,
 ) -> Page[DecisionSummary]:
     """Decisions, newest first, optionally of one status (e.g. `pending_approval`) and specialist."""
-    statement = select(m.DecisionRecord).order_by(m.DecisionRecord.created_at.desc(), m.DecisionRecord.id.desc())
+    statement = select(m.DecisionRecord).order_by(*NEWEST_DECISIONS.order())
     if decision_status:
         statement = statement.where(m.DecisionRecord.status == decision_status)
     if specialist:
         statement = statement.where(m.DecisionRecord.specialist == specialist)
-    return paginate(session, statement, limit, offset, lambda row: _summary(row[0]))
+    return paginate(session, statement, limit, offset, lambda row: _summary(row[0]), NEWEST_DECISIONS, cursor)
 
 
 @router.get("/{decision_id}", response_model=Decision, responses={404: {"description": "No such decision."}})
@@ -191,9 +194,18 @@ def override(
 ) -> Decision:
     """Replace a waiting decision's actions with edited ones (kept as labelled data) and execute them."""
     _check_codes(session, actions)
-    return _resume(
-        desk,
-        metrics,
-        decision_id,
-        Verdict(verdict="override", actor=principal.name, reason=reason, actions=actions),
-    )
+    verdict = Verdict(verdict="override", actor=principal.name, reason=reason, actions=actions)
+    try:
+        return _resume(desk, metrics, decision_id, verdict)
+    except OffSubject as error:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "value_error",
+                    "loc": ("body", "actions", ref.action, actions[ref.action].type, "params", ref.param),
+                    "input": ref.code,
+                    "msg": f"{ref.code} is outside the subject and plan of decision {decision_id}",
+                }
+                for ref in error.references
+            ]
+        ) from error

@@ -9,16 +9,17 @@ from sqlalchemy import Row, Select, func, or_
 from sqlmodel import Session, select
 
 from agents.schemas import Decision, ExceptionIn, ExceptionType
-from api.auth import PrincipalDep, ReporterDep
+from api.auth import PlannerDep, PrincipalDep, ReporterDep
 from api.deps import DeskDep, SessionDep
 from api.metrics import MetricsDep
-from api.paging import Limit, Offset, Page, paginate
+from api.paging import Cursor, Keyset, Limit, Offset, Page, paginate
 from api.schemas import ExceptionOut
-from graph.desk import IdempotencyMismatch
+from graph.desk import DecisionConflict, DecisionFailed, DecisionNotFound, IdempotencyMismatch
 from twin import models as m
 
 router = APIRouter(prefix="/v1/exceptions", tags=["exceptions"])
 
+NEWEST_EXCEPTIONS = Keyset((m.ExceptionRecord.created_at, m.ExceptionRecord.id), descending=True)
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -61,6 +62,7 @@ def _already_taken_in(session: Session, exception: ExceptionIn, idempotency_key:
             },
         },
         422: {"description": "Invalid body, or an `Idempotency-Key` reused with another body."},
+        500: {"description": "Stored, and making its decision failed: `exception_id` names it (tried again)."},
         503: {"description": "No trained models yet."},
     },
 )
@@ -86,6 +88,13 @@ def post_exception(
         raise RequestValidationError(
             [{"type": "value_error", "loc": ("header", "Idempotency-Key"), "msg": str(error), "input": idempotency_key}]
         ) from error
+    except DecisionFailed as error:
+        metrics.count_error("submit", error.__cause__ or error)
+        return JSONResponse(
+            {"detail": str(error), "exception_id": error.exception_id},
+            status.HTTP_500_INTERNAL_SERVER_ERROR,
+            {"Location": f"/v1/exceptions/{error.exception_id}"},
+        )
     except Exception as error:
         metrics.count_error("submit", error)
         raise
@@ -118,18 +127,19 @@ def _exception_out(row: Row) -> ExceptionOut:
 def list_exceptions(
     session: SessionDep,
     _principal: PrincipalDep,
-    exception_status: Annotated[Literal["open", "decided", "closed"] | None, Query(alias="status")] = None,
+    exception_status: Annotated[Literal["open", "decided", "closed", "failed"] | None, Query(alias="status")] = None,
     exception_type: Annotated[ExceptionType | None, Query(alias="type")] = None,
     limit: Limit = 50,
     offset: Offset = 0,
+    cursor: Cursor = None,
 ) -> Page[ExceptionOut]:
     """Exceptions, newest first, optionally of one status and type."""
-    statement = _with_decision_id().order_by(m.ExceptionRecord.created_at.desc(), m.ExceptionRecord.id.desc())
+    statement = _with_decision_id().order_by(*NEWEST_EXCEPTIONS.order())
     if exception_status:
         statement = statement.where(m.ExceptionRecord.status == exception_status)
     if exception_type:
         statement = statement.where(m.ExceptionRecord.type == exception_type)
-    return paginate(session, statement, limit, offset, _exception_out)
+    return paginate(session, statement, limit, offset, _exception_out, NEWEST_EXCEPTIONS, cursor)
 
 
 @router.get("/{exception_id}", response_model=ExceptionOut, responses={404: {"description": "No such exception."}})
@@ -139,3 +149,24 @@ def get_exception(exception_id: str, session: SessionDep, _principal: PrincipalD
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no exception with id {exception_id!r}")
     return _exception_out(row)
+
+
+@router.post(
+    "/{exception_id}/retry",
+    response_model=ExceptionOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={404: {"description": "No such exception."}, 409: {"description": "The exception is not `failed`."}},
+)
+def retry_exception(
+    exception_id: str, principal: PlannerDep, session: SessionDep, desk: DeskDep, response: Response
+) -> ExceptionOut:
+    """Decide a `failed` exception afresh (queued again, or decided in the background); follow it at its URL."""
+    session.commit()
+    try:
+        desk.retry(exception_id, principal.name)
+    except DecisionNotFound as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no exception with id {exception_id!r}") from error
+    except DecisionConflict as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
+    response.headers["Location"] = f"/v1/exceptions/{exception_id}"
+    return get_exception(exception_id, session, principal)

@@ -1,20 +1,24 @@
 """The approval inbox: decisions waiting for a person, most urgent first, with what a planner needs to judge them."""
 
+import hashlib
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, Field
-from sqlmodel import select
+from sqlalchemy import Row, func
+from sqlmodel import Session, select
 
 from api.auth import PrincipalDep
 from api.deps import SessionDep
+from api.paging import decode_cursor, encode_cursor
 from twin import models as m
 from twin import store
 
 router = APIRouter(prefix="/v1", tags=["decisions"])
 
 SEVERITY_RANK = {"critical": 3, "high": 2, "medium": 1, "low": 0}
+MAX_PAGE = 200
 WAITING = "pending_approval"
 
 
@@ -41,11 +45,12 @@ class InboxItem(BaseModel):
 
 
 class Inbox(BaseModel):
-    """Every waiting decision, ordered by deadline (none last), then severity, then cost."""
+    """A page of waiting decisions, ordered by deadline (none last), then severity, then cost."""
 
     as_of: datetime | None = Field(description="The twin's clock, which deadlines are measured against.")
     items: list[InboxItem]
-    total: int
+    total: int = Field(description="Decisions waiting in all, over every page.")
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last one.")
 
 
 def _utc(moment: datetime) -> datetime:
@@ -91,20 +96,87 @@ def urgency(item: InboxItem) -> tuple:
     """The sort key: earliest deadline first (none last), then the most severe, then the costliest."""
     return (
         item.due_at is None,
-        item.due_at or item.created_at,
+        (item.due_at or item.created_at).isoformat(),
         -SEVERITY_RANK.get(item.severity, 0),
         -abs(item.cost_usd),
         item.decision_id,
     )
 
 
-@router.get("/inbox", response_model=Inbox)
-def inbox(session: SessionDep, _principal: PrincipalDep) -> Inbox:
-    """Decisions waiting for approval, most urgent first."""
+def _urgency_key(row: Row, promised: dict[str, datetime]) -> tuple:
+    """The sort key of a waiting decision from its light columns (the `urgency` of its item)."""
+    decision_id, created_at, severity, cost, expires_at, shipment_id = row
+    due = _utc(datetime.fromisoformat(expires_at)) if expires_at else promised.get(shipment_id)
+    due = _utc(due) if due else None
+    return (
+        due is None,
+        (due or _utc(created_at)).isoformat(),
+        -SEVERITY_RANK.get(severity, 0),
+        -abs(cost or 0.0),
+        decision_id,
+    )
+
+
+def _order(session: Session) -> list[tuple]:
+    """The urgency keys of every waiting decision, most urgent first, read from a few columns (no payloads)."""
+    payload = m.DecisionRecord.payload
+    rows = session.execute(
+        select(
+            m.DecisionRecord.id,
+            m.DecisionRecord.created_at,
+            m.ExceptionRecord.severity,
+            payload["expected_impact"]["cost_usd"].as_float(),
+            payload["expires_at"].as_string(),
+            m.ExceptionRecord.refs["shipment_id"].as_string(),
+        )
+        .join(m.ExceptionRecord, m.ExceptionRecord.id == m.DecisionRecord.exception_id)
+        .where(m.DecisionRecord.status == WAITING)
+    ).all()
+    shipment_ids = {row[5] for row in rows if row[5]}
+    promised = (
+        dict(
+            session.execute(select(m.Shipment.id, m.Shipment.promised_at).where(m.Shipment.id.in_(shipment_ids))).all()
+        )
+        if shipment_ids
+        else {}
+    )
+    return sorted(_urgency_key(row, promised) for row in rows)
+
+
+def _version(session: Session) -> str:
+    """A tag that changes whenever a decision starts or stops waiting, or the twin's clock moves."""
+    waiting = session.execute(select(func.count()).where(m.DecisionRecord.status == WAITING)).scalar_one()
+    last_change = session.execute(select(func.max(m.DecisionRecord.updated_at))).scalar()
+    return f"{waiting}:{last_change}:{store.as_of(session)}"
+
+
+@router.get(
+    "/inbox",
+    response_model=Inbox,
+    responses={304: {"description": "Unchanged since the `ETag` sent in `If-None-Match`."}},
+)
+def inbox(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    _principal: PrincipalDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Items per page.")] = 50,
+    cursor: Annotated[str | None, Query(max_length=500, description="`next_cursor` of the page before.")] = None,
+) -> Inbox | Response:
+    """Decisions waiting for approval, most urgent first, a page at a time (`next_cursor` for the next); with
+    `If-None-Match` set to the `ETag` of an earlier answer, a 304 when nothing changed since."""
+    tag = '"' + hashlib.sha256(f"{_version(session)}:{limit}:{cursor}".encode()).hexdigest()[:32] + '"'
+    headers = {"ETag": tag, "Cache-Control": "private, no-cache"}
+    if tag in request.headers.get("if-none-match", ""):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    order = _order(session)
+    after = decode_cursor(cursor, length=5) if cursor else None
+    keys = [key for key in order if after is None or list(key) > after][: limit + 1]
+    page_ids = [key[-1] for key in keys[:limit]]
     rows = session.exec(
         select(m.DecisionRecord, m.ExceptionRecord)
         .join(m.ExceptionRecord, m.ExceptionRecord.id == m.DecisionRecord.exception_id)
-        .where(m.DecisionRecord.status == WAITING)
+        .where(m.DecisionRecord.id.in_(page_ids))
     ).all()
     shipment_ids = {exception.refs["shipment_id"] for _, exception in rows if exception.refs.get("shipment_id")}
     promised = (
@@ -116,4 +188,10 @@ def inbox(session: SessionDep, _principal: PrincipalDep) -> Inbox:
     )
     items = sorted((_item(record, exception, promised) for record, exception in rows), key=urgency)
     clock = store.as_of(session)
-    return Inbox(as_of=_utc(clock) if clock else None, items=items, total=len(items))
+    response.headers.update(headers)
+    return Inbox(
+        as_of=_utc(clock) if clock else None,
+        items=items,
+        total=len(order),
+        next_cursor=encode_cursor(list(keys[limit - 1])) if len(keys) > limit else None,
+    )

@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -59,13 +60,15 @@ class Received(BaseModel):
     signature_ok: bool
     body: bytes
     status: int
+    at: float = 0.0  # time.monotonic() when it arrived
 
 
 class Receiver:
-    """A webhook receiver answering a scripted list of statuses (then 200), checking signatures."""
+    """A webhook receiver answering a scripted list of statuses (then 200) after `delay_s`, checking signatures."""
 
-    def __init__(self, statuses: list[int]) -> None:
+    def __init__(self, statuses: list[int], delay_s: float = 0.0) -> None:
         self.statuses = list(statuses)
+        self.delay_s = delay_s
         self.secret = ""
         self.seen: list[Received] = []
         self.lock = threading.Lock()
@@ -82,6 +85,8 @@ class Receiver:
             def do_POST(self) -> None:
                 """Record the delivery and answer."""
                 raw = self.rfile.read(int(self.headers["Content-Length"]))
+                arrived = time.monotonic()
+                time.sleep(receiver.delay_s)
                 signed = self.headers["X-Yardmaster-Timestamp"].encode() + b"." + raw
                 expected = "sha256=" + hmac.new(receiver.secret.encode(), signed, hashlib.sha256).hexdigest()
                 with receiver.lock:
@@ -92,6 +97,7 @@ class Receiver:
                             event=self.headers["X-Yardmaster-Event"],
                             signature_ok=hmac.compare_digest(expected, self.headers["X-Yardmaster-Signature"]),
                             body=raw,
+                            at=arrived,
                             status=status,
                         )
                     )

@@ -1,10 +1,13 @@
-"""A client of one app holding keys of every role, and a way to get a decision that waits for approval."""
+"""A client of one app holding keys of every role, a way to get a decision that waits for approval, and many more."""
 
 from fastapi.testclient import TestClient
 from httpx import Response
+from sqlmodel import select
 
 from tests.api.conftest import issue_key
+from twin import models as m
 from twin.access import ROLES
+from twin.db import make_engine, session_scope
 
 CAPACITY_LOSS = {
     "type": "carrier_capacity",
@@ -39,3 +42,31 @@ def detail_locs(response: Response) -> list[list]:
     """The `loc` of every error in a 422 answer."""
     assert response.status_code == 422, response.text
     return [error["loc"] for error in response.json()["detail"]]
+
+
+def clone_pending(database_url: str, count: int) -> None:
+    """Add pending decisions (copies of a real one, each on its own exception) until `count` wait."""
+    engine = make_engine(database_url)
+    with session_scope(engine) as session:
+        pending = session.exec(select(m.DecisionRecord).where(m.DecisionRecord.status == "pending_approval")).all()
+        template = pending[0]
+        exception = session.get(m.ExceptionRecord, template.exception_id)
+        suffixes = [f"LOAD{index:08d}" for index in range(count - len(pending))]
+        for suffix in suffixes:
+            session.add(
+                m.ExceptionRecord(
+                    **exception.model_dump(exclude={"id", "external_id", "idempotency_key"}), id=f"EXC-{suffix}"
+                )
+            )
+        session.flush()
+        for suffix in suffixes:
+            session.add(
+                m.DecisionRecord(
+                    **template.model_dump(exclude={"id", "exception_id", "payload"}),
+                    id=f"DEC-{suffix}",
+                    exception_id=f"EXC-{suffix}",
+                    payload={**template.payload, "decision_id": f"DEC-{suffix}", "exception_id": f"EXC-{suffix}"},
+                )
+            )
+        session.commit()
+    engine.dispose()

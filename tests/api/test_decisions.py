@@ -173,6 +173,10 @@ def test_unknown_decisions_are_404_and_listing_pages(api):
     rest = api.call("GET", "/v1/decisions", role="viewer", params={"limit": 2, "offset": 2}).json()
     listed = {item["decision_id"] for item in page["items"] + rest["items"]}
     assert listed == {decision["decision_id"] for decision in made}
+    following = api.call("GET", "/v1/decisions", params={"limit": 2, "cursor": page["next_cursor"]}).json()
+    assert [item["decision_id"] for item in following["items"]] == [item["decision_id"] for item in rest["items"]]
+    assert following["next_cursor"] is None and rest["next_cursor"] is None
+    assert detail_locs(api.call("GET", "/v1/decisions", params={"cursor": "e30="})) == [["query", "cursor"]]
     assert api.call("GET", "/v1/decisions", params={"specialist": "inventory"}).json()["total"] == 0
     assert detail_locs(api.call("GET", "/v1/decisions", params={"status": "maybe"})) == [["query", "status"]]
     assert api.call("GET", "/v1/decisions", role=None).status_code == 401

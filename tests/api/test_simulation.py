@@ -9,7 +9,16 @@ from typer.testing import CliRunner
 from agents import maintenance
 from agents.schemas import Decision, Impact
 from api.cli import app
-from api.simulation import Planner, Repeats, SimulationRun, compare, repeats, simulate
+from api.simulation import (
+    ActionAttribution,
+    Planner,
+    Repeats,
+    SimulationRun,
+    compare,
+    repeats,
+    simulate,
+    with_realised,
+)
 from graph.records import audit
 from tools import costs
 from tools.costs import Rates
@@ -66,6 +75,33 @@ def test_paired_intervals_over_seeds_cover_the_per_seed_differences():
     # t(0.975, 1) = 12.706; the standard error of (-10, -14) is 2
     assert difference.low == pytest.approx(-12.0 - 12.706 * 2, abs=1e-2) and difference.high < 15
     assert comparison.kpis["cost_usd"]["none"].mean == 97.0
+
+
+def test_realised_savings_share_each_domains_avoided_cost_against_none():
+    def run(policy: str, totals: dict[str, float], rows: list[ActionAttribution]) -> SimulationRun:
+        clean = Repeats(actions_run_twice=[], exceptions_decided_twice=[], subjects_acted_on_twice=[])
+        return SimulationRun(
+            seed=7, policy=policy, planner=Planner(), days=[], totals=totals, attribution=rows, repeats=clean,
+            wall_seconds=0.0,
+        )  # fmt: skip
+
+    outcomes = {"lost_margin_usd": 0.0, "late_penalty_usd": 0.0, "breakdown_usd": 0.0, "downtime_usd": 0.0}
+    idle = run("none", {**outcomes, "late_penalty_usd": 9000.0, "breakdown_usd": 3500.0}, [])
+    rows = [
+        ActionAttribution(action_type="expedite_shipment", count=2, spend_usd=800, expected_saving_usd=3000, domain="deliveries"),
+        ActionAttribution(action_type="notify_customer", count=4, spend_usd=100, expected_saving_usd=1000, domain="deliveries"),
+        ActionAttribution(action_type="schedule_maintenance", count=1, spend_usd=900, expected_saving_usd=0, domain="fleet"),
+        ActionAttribution(action_type="retender_loads", count=1, spend_usd=50, expected_saving_usd=0, domain="carriers"),
+    ]  # fmt: skip
+    desk = run("desk", {**outcomes, "late_penalty_usd": 5000.0, "downtime_usd": 500.0}, rows)
+    realised = {row.action_type: row.realised_saving_usd for row in with_realised([desk, idle])[0].attribution}
+    assert realised == {
+        "expedite_shipment": 3000.0,  # 4,000 of penalties avoided, three quarters of the expected saving
+        "notify_customer": 1000.0,
+        "schedule_maintenance": 3000.0,  # 3,500 of breakdowns avoided less 500 of downtime, all by the one type
+        "retender_loads": None,  # a carrier's cover shows only in late deliveries: not apportioned
+    }
+    assert with_realised([desk])[0].attribution == rows  # no `none` run on the seed: nothing realised
 
 
 @pytest.mark.slow

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlmodel import Session, select
 
-from api.webhooks import WebhookSettings, deliver_due
+from api.webhooks import Dispatcher, SecretBox, WebhookSettings
 from tests.api.conftest import WEBHOOK_KEY
 from twin.access import WebhookDelivery, delivery_id
 from twin.db import make_engine, session_scope
@@ -45,8 +45,11 @@ def _outbox(url: str, *messages: tuple[str, str]) -> None:
 def _round(url: str, now: datetime, key: str) -> tuple[int, WebhookDelivery | None]:
     """One delivery round at `now`: how many were delivered, and the delivery `key` afterwards."""
     engine = make_engine(url)
-    with Session(engine, expire_on_commit=False) as session, httpx.Client(timeout=5) as client:
-        delivered = deliver_due(session, now, client, POLICY)
+    with httpx.Client(timeout=5) as client:
+        dispatcher = Dispatcher(engine, client, POLICY, SecretBox(WEBHOOK_KEY))
+        delivered = sum(started.result() for started in dispatcher.round(now))
+        dispatcher.close()
+    with Session(engine, expire_on_commit=False) as session:
         row = session.get(WebhookDelivery, key)
         total = len(session.exec(select(WebhookDelivery)).all())
     engine.dispose()

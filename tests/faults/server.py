@@ -34,9 +34,9 @@ class Server:
         self.process: subprocess.Popen | None = None
         self.log = data_dir / "server.log"
 
-    def start(self, **settings: str) -> "Server":
-        """Start the process (with extra `YM_*` settings for this run) and wait until it answers."""
-        env = {
+    def env(self, **settings: str) -> dict[str, str]:
+        """The environment of a process on this server's database and data dir (with extra `YM_*` settings)."""
+        return {
             **os.environ,
             "PYTHONPATH": str(ROOT),
             "YM_DATA_DIR": str(self.data_dir),
@@ -44,6 +44,10 @@ class Server:
             **self.settings,
             **settings,
         }
+
+    def start(self, **settings: str) -> "Server":
+        """Start the process (with extra `YM_*` settings for this run) and wait until it answers."""
+        env = self.env(**settings)
         with self.log.open("a") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-c", "from api.cli import app; app()", "serve", "--port", str(self.port)],

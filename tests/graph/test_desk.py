@@ -179,6 +179,8 @@ def test_override_executes_the_edited_actions_and_keeps_them_as_labelled_data(de
             paused.decision_id, Verdict(verdict="override", actor="planner-2", reason="spot is faster", actions=edited)
         )
     assert done.status == "overridden" and [a.type for a in done.actions] == ["book_spot"]
+    spot = done.actions[0].params.cost_usd  # the planner left it unpriced: the cost model prices it like any plan
+    assert spot is not None and spot > 0 and done.expected_impact.cost_usd == spot
     actions, outbox = executed(desk_settings, paused.decision_id)
     assert [a.type for a in actions] == ["book_spot"] and outbox == 1
     engine = make_engine(desk_settings.resolved_database_url)

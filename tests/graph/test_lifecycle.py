@@ -100,11 +100,27 @@ def test_a_pending_decision_expires_after_its_time_to_live_and_takes_no_verdict(
     first = desk.submit(ExceptionIn.model_validate(CAPACITY))
     second = desk.submit(ExceptionIn.model_validate({**CAPACITY, "refs": {"carrier": "CAR-METRO"}}))
     assert first.status == second.status == "pending_approval"
-    assert desk.sweep() == {"decided": 0, "requeued": 0, "verdicts": 0, "expired": 0, "indexed": 0}
+    assert desk.sweep() == {
+        "decided": 0,
+        "requeued": 0,
+        "failed": 0,
+        "verdicts": 0,
+        "expired": 0,
+        "indexed": 0,
+        "errors": 0,
+    }
     desk.settings = desk.settings.model_copy(update={"pending_ttl_h": {"retender_loads": 0.0}})
     with pytest.raises(DecisionConflict, match="expired"):
         desk.resume(second.decision_id, Verdict(verdict="approve", actor="planner-1"))
-    assert desk.sweep() == {"decided": 0, "requeued": 0, "verdicts": 0, "expired": 1, "indexed": 0}
+    assert desk.sweep() == {
+        "decided": 0,
+        "requeued": 0,
+        "failed": 0,
+        "verdicts": 0,
+        "expired": 1,
+        "indexed": 0,
+        "errors": 0,
+    }
     for decision in (first, second):
         assert assert_decided_once(desk.settings.resolved_database_url, decision.exception_id).status == "expired"
         with pytest.raises(DecisionConflict, match="expired"):

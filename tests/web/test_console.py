@@ -4,11 +4,9 @@ chat, role limits, the network map, the twin browser, policies, screenshots of e
 import time
 
 import pytest
-from sqlmodel import select
 
+from tests.api.desk_api import clone_pending
 from tests.web.conftest import DESKTOP, PHONE, Console, record, shoot
-from twin import models as m
-from twin.db import make_engine, session_scope
 
 pytestmark = pytest.mark.slow
 
@@ -225,42 +223,16 @@ def test_every_view_renders_at_desktop_and_phone_sizes(open_page, console: Conso
     shoot(page, "login")
 
 
-def _clone_pending(database_url: str, count: int) -> None:
-    """Add pending decisions (copies of a real one, each on its own exception) until `count` wait."""
-    engine = make_engine(database_url)
-    with session_scope(engine) as session:
-        pending = session.exec(select(m.DecisionRecord).where(m.DecisionRecord.status == "pending_approval")).all()
-        template = pending[0]
-        exception = session.get(m.ExceptionRecord, template.exception_id)
-        suffixes = [f"LOAD{index:08d}" for index in range(count - len(pending))]
-        for suffix in suffixes:
-            session.add(
-                m.ExceptionRecord(
-                    **exception.model_dump(exclude={"id", "external_id", "idempotency_key"}), id=f"EXC-{suffix}"
-                )
-            )
-        session.flush()
-        for suffix in suffixes:
-            session.add(
-                m.DecisionRecord(
-                    **template.model_dump(exclude={"id", "exception_id", "payload"}),
-                    id=f"DEC-{suffix}",
-                    exception_id=f"EXC-{suffix}",
-                    payload={**template.payload, "decision_id": f"DEC-{suffix}", "exception_id": f"EXC-{suffix}"},
-                )
-            )
-        session.commit()
-    engine.dispose()
-
-
 def test_the_inbox_loads_200_pending_decisions_in_order(open_page, console: Console):
-    _clone_pending(console.database_url, 200)
+    clone_pending(console.database_url, 200)
     page = open_page("planner")
     timings = []
     for _ in range(5):
         started = time.perf_counter()
         page.goto(f"{console.url}/#/inbox")
         page.reload()
+        page.wait_for_selector("#inbox-list li:nth-child(100)")
+        page.click("#inbox-more")
         page.wait_for_selector("#inbox-list li:nth-child(200)")
         page.wait_for_selector("#inbox-detail h2 a")
         timings.append(
@@ -271,7 +243,9 @@ def test_the_inbox_loads_200_pending_decisions_in_order(open_page, console: Cons
         )
     ids = page.eval_on_selector_all("#inbox-list li", "items => items.map(li => li.dataset.id)")
     assert len(ids) == 200
-    order = [item["decision_id"] for item in console.call("GET", "/v1/inbox").json()["items"]]
+    first = console.call("GET", "/v1/inbox?limit=100").json()
+    second = console.call("GET", "/v1/inbox", params={"limit": 100, "cursor": first["next_cursor"]}).json()
+    order = [item["decision_id"] for item in first["items"] + second["items"]]
     assert ids == order, "the list keeps the API's urgency order"
     in_page = sorted(t["in_page_ms"] for t in timings)
     record(

@@ -25,6 +25,7 @@ export async function api(path, { method = "GET", body } = {}) {
     method,
     headers: headers(body === undefined ? {} : { "Content-Type": "application/json" }),
     body: body === undefined ? undefined : JSON.stringify(body),
+    cache: "no-cache", // revalidate with If-None-Match: an unchanged listing comes back as a bodiless 304
   });
   const text = await response.text();
   const data = text ? JSON.parse(text) : null;

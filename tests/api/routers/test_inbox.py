@@ -33,3 +33,23 @@ def test_a_decided_decision_leaves_the_inbox(api: DeskApi, late_pending):
     )
     assert api.call("GET", "/v1/inbox").json()["items"] == []
     assert api.call("GET", "/v1/inbox", role=None).status_code == 401
+
+
+def test_the_inbox_pages_with_a_cursor_and_answers_304_while_unchanged(api: DeskApi, late_pending):
+    capacity = api.pending_decision()
+    later, sooner = late_pending("SHP-009284"), late_pending("SHP-009227")
+    first = api.call("GET", "/v1/inbox", params={"limit": 2})
+    assert [item["decision_id"] for item in first.json()["items"]] == [sooner["decision_id"], later["decision_id"]]
+    assert first.json()["total"] == 3 and first.json()["next_cursor"]
+    rest = api.call("GET", "/v1/inbox", params={"limit": 2, "cursor": first.json()["next_cursor"]}).json()
+    assert [item["decision_id"] for item in rest["items"]] == [capacity["decision_id"]]
+    assert rest["next_cursor"] is None
+    tag = first.headers["etag"]
+    again = api.call("GET", "/v1/inbox", params={"limit": 2}, headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.content == b""
+    api.call("POST", f"/v1/decisions/{sooner['decision_id']}/reject", role="planner", json={"reason": "handled"})
+    changed = api.call("GET", "/v1/inbox", params={"limit": 2}, headers={"If-None-Match": tag})
+    assert changed.status_code == 200 and changed.json()["total"] == 2
+    assert api.call("GET", "/v1/inbox", params={"limit": 201}).status_code == 422
+    bad = api.call("GET", "/v1/inbox", params={"cursor": "not-a-cursor"})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "cursor"]

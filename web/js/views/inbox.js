@@ -7,6 +7,7 @@ import { actions, alternatives, costBreakdown, drivers, evidenceList, impact, ju
   verdictForm } from "./parts.js";
 
 const POLL_MS = 5000;
+const PAGE = 100; // decisions per page; the poll reads the first page only, answered 304 while nothing changed
 const listeners = new Set();
 let poller = null;
 let badge = null;
@@ -22,7 +23,7 @@ export function watchCount(element) {
 async function refresh() {
   if (document.hidden) return;
   try {
-    const inbox = await api("/v1/inbox");
+    const inbox = await api(`/v1/inbox?limit=${PAGE}`);
     if (badge) badge.textContent = inbox.total ? String(inbox.total) : "";
     listeners.forEach((listener) => listener(inbox));
   } catch { /* the next poll tries again; a revoked key logs out through the api module */ }
@@ -40,9 +41,15 @@ export async function show(root, _args, params, can) {
   state = mine;
   document.addEventListener("keydown", onKey);
   listeners.add(merge);
-  const inbox = await api("/v1/inbox");
+  const more = h("button", { type: "button", class: "link", id: "inbox-more", hidden: true, onclick: () => loadMore() }, "Show more");
+  list.after(more);
+  mine.more = more;
+  const inbox = await api(`/v1/inbox?limit=${PAGE}`);
   if (state !== mine) return;
   state.items = inbox.items;
+  state.firstPage = inbox.items.length;
+  state.cursor = inbox.next_cursor;
+  state.total = inbox.total;
   state.clock = inbox.as_of ? Date.parse(inbox.as_of) : Date.now();
   state.loaded = true;
   renderList();
@@ -58,24 +65,46 @@ export function leave() {
   state = null;
 }
 
-// A poll's answer: add new waiting decisions, drop those decided elsewhere, keep the selection.
+// The next page, appended below the ones shown.
+async function loadMore() {
+  const mine = state;
+  if (!mine?.cursor) return;
+  const page = await api(`/v1/inbox?limit=${PAGE}&cursor=${encodeURIComponent(mine.cursor)}`);
+  if (state !== mine) return;
+  const known = new Set(mine.items.map((item) => item.decision_id));
+  mine.items = mine.items.concat(page.items.filter((item) => !known.has(item.decision_id)));
+  mine.cursor = page.next_cursor;
+  mine.total = page.total;
+  renderList();
+}
+
+// A poll's answer (the first page): add new waiting decisions, drop those decided elsewhere, keep the selection
+// and the further pages already shown.
 function merge(inbox) {
   if (!state?.loaded) return;
   const known = new Set(state.items.map((item) => item.decision_id));
   const fresh = inbox.items.filter((item) => !known.has(item.decision_id));
-  const changed = fresh.length || inbox.items.length !== state.items.length;
+  const first = new Set(inbox.items.map((item) => item.decision_id));
+  const rest = state.items.slice(state.firstPage).filter((item) => !first.has(item.decision_id));
+  const changed = fresh.length || inbox.total !== state.total
+    || inbox.items.some((item, index) => state.items[index]?.decision_id !== item.decision_id);
   if (!changed) return;
-  state.items = inbox.items;
+  state.items = inbox.items.concat(rest);
+  state.firstPage = inbox.items.length;
+  state.total = inbox.total;
+  if (!rest.length) state.cursor = inbox.next_cursor;
   renderList();
   if (fresh.length) announce(`${fresh.length} new decision${fresh.length > 1 ? "s" : ""} waiting`);
   if (!state.selected && state.items.length) select(state.items[0], false);
 }
 
 function renderList() {
-  const { items, list, summary } = state;
+  const { items, list, summary, more } = state;
+  const total = Math.max(state.total ?? 0, items.length);
   summary.textContent = items.length
-    ? `${items.length} waiting, most urgent first (deadline, then severity, then cost).`
+    ? `${total} waiting${total > items.length ? ` (${items.length} shown)` : ""}, most urgent first (deadline, then severity, then cost).`
     : "Nothing waits for approval.";
+  more.hidden = !state.cursor;
   fill(list, items.map((item) => h("li", { "data-id": item.decision_id,
     class: item.decision_id === state.selected ? "selected" : null },
     h("button", { type: "button", class: "item", "aria-current": item.decision_id === state.selected ? "true" : null,
@@ -123,6 +152,8 @@ async function select(item, focusDetail) {
 function decided(item) {
   const index = state.items.findIndex((other) => other.decision_id === item.decision_id);
   state.items.splice(index, 1);
+  if (index < state.firstPage) state.firstPage -= 1;
+  state.total = Math.max(0, (state.total ?? 1) - 1);
   renderList();
   if (badge) badge.textContent = state.items.length ? String(state.items.length) : "";
   select(state.items[Math.min(index, state.items.length - 1)], false);
