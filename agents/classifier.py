@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from agents.intent import canonical_code, extract, strip_instructions
 from agents.llm import structured
+from agents.reader import report_reading
 from agents.schemas import SPECIALIST_FOR, ExceptionIn, ExceptionType, Refs, Specialist
 from agents.understanding import report_types
 
@@ -79,6 +80,25 @@ def _grounded(code: str, text: str) -> bool:
     return all(int(n) in written for n in re.findall(r"\d+", code))
 
 
+REF_WORDS = {
+    "shipment_id": "the shipment (e.g. SHP-000123)",
+    "sku": "the SKU (e.g. SKU-0042)",
+    "location": "the DC (DC-DAL, DC-HOU, DC-ATL, DC-CHI or DC-LAX)",
+    "asset_id": "the truck (e.g. TRK-007)",
+    "carrier": "the carrier (e.g. CAR-REDRIVER)",
+}
+TYPE_WORDS = (
+    "the kind of problem: a late shipment, a stockout risk, a truck likely to fail, a carrier short of capacity "
+    "or a demand spike"
+)
+
+
+def missing_sentence(missing: list[str]) -> str:
+    """What a report still needs, in words naming the exception types and example references."""
+    wanted = [TYPE_WORDS if name == "type" else REF_WORDS.get(name, name) for name in missing]
+    return "The report cannot be resolved yet: please give " + "; and ".join(wanted) + "."
+
+
 def _missing(kind: ExceptionType | None, refs: Refs) -> list[str]:
     """The references a type needs that are absent; ["type"] when the type itself is unknown."""
     if kind is None:
@@ -112,8 +132,9 @@ def classify(exception: ExceptionIn, llm: BaseChatModel) -> Classification:
         messages = [SystemMessage(CLASSIFY_PROMPT), HumanMessage(text)]
         reading = structured(llm, ExceptionReading).invoke(messages) or ExceptionReading()
     read = {k: v for k, v in reading.refs.present().items() if _grounded(v, text)}
-    refs = Refs(**{**found, **read, **exception.refs.present()})
-    kind = reading.type if exception.type is not None else _actionable_reading(reading.type, refs, text)
+    understood, understood_refs = report_reading(strip_instructions(text)) if text else (None, {})
+    refs = Refs(**{**understood_refs, **found, **read, **exception.refs.present()})
+    kind = reading.type if exception.type is not None else _actionable_reading(reading.type or understood, refs, text)
     return Classification(
         type=kind,
         refs=refs,

@@ -51,8 +51,7 @@ def create(
 @keys_app.command("list")
 def list_keys(as_json: bool = typer.Option(False, "--json", help="Print one JSON array.")) -> None:
     """List every key (id, name, role, created, revoked); never the keys themselves."""
-    from rich.table import Table
-
+    from api.cli_tables import print_table
     from twin import access
 
     with _session() as session:
@@ -60,16 +59,17 @@ def list_keys(as_json: bool = typer.Option(False, "--json", help="Print one JSON
     if as_json:
         typer.echo(json.dumps([key.model_dump(mode="json") for key in keys]))
         return
-    table = Table("id", "name", "role", "created", "revoked")
-    for key in keys:
-        table.add_row(
+    rows = [
+        [
             key.id,
             key.name,
             key.role,
             f"{key.created_at:%Y-%m-%d %H:%M}",
             f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "",
-        )
-    Console().print(table)
+        ]
+        for key in keys
+    ]
+    print_table(["id", "name", "role", "created", "revoked"], rows)
 
 
 @keys_app.command()

@@ -11,9 +11,8 @@ console = Console(stderr=True)
 
 @rates_app.command("list")
 def list_rates(as_json: bool = typer.Option(False, "--json", help="Print one JSON array.")) -> None:
-    """The rates in force: key, value, unit, version and source."""
-    from rich.table import Table
-
+    """The rates in force: key, value, unit, version and source (tab-separated when piped)."""
+    from api.cli_tables import print_table
     from twin import rates
     from twin.db import make_engine, migrate, session_scope
     from twin.settings import get_settings
@@ -36,10 +35,10 @@ def list_rates(as_json: bool = typer.Option(False, "--json", help="Print one JSO
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
-    table = Table("key", "value", "unit", "version", "source")
-    for row in rows:
-        table.add_row(row["key"], f"{row['value']:g}", row["unit"], str(row["version"]), row["source"])
-    Console().print(table)
+    print_table(
+        ["key", "value", "unit", "version", "source"],
+        [[row["key"], f"{row['value']:g}", row["unit"], row["version"], row["source"]] for row in rows],
+    )
 
 
 @rates_app.command("set")

@@ -6,16 +6,16 @@ from collections.abc import Callable
 from typing import Any
 
 from agents.verify import verify_text
+from chat.formatting import feature_words, number, percent, plural, usd, year
 from tools.evidence import Evidence, Source
 
 TURN_SOURCE = Source(tool="chat", model="tool-results", version="1")
 MAX_DRIVERS = 3
+MAX_ROWS = 15
 Result = dict[str, Any]
 
 
-def pct(value: float) -> str:
-    """A probability or rate as a whole percentage."""
-    return f"{round(value * 100)}%"
+pct = percent
 
 
 def table(headers: list[str], rows: list[list[Any]]) -> str:
@@ -25,9 +25,7 @@ def table(headers: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(lines)
 
 
-def counted(number: int, noun: str) -> str:
-    """A count with its noun, singular or plural (e.g. "1 exception", "3 exceptions")."""
-    return f"{number} {noun}{'' if number == 1 else 's'}"
+counted = plural
 
 
 def _day(moment: str | None) -> str:
@@ -86,6 +84,8 @@ def _shipment(r: Result) -> str:
     carrier = f" with {r['carrier']}" if r.get("carrier") else ""
     delivered = f", delivered on {_day(r['eta'])}" if r.get("eta") else ""
     risk = f" Its probability of arriving late is {pct(r['p_late'])}." if r.get("p_late") is not None else ""
+    if r.get("late_by_rule"):
+        risk = " Its promise has passed and it is not delivered: it is late, by the same rule the desk applies."
     return (
         f"{r['shipment_id']} is {r['status'].replace('_', ' ')} on {r['lane']}{carrier}{delivered}, promised for "
         f"{_day(r['promised_at'])}.{risk}"
@@ -124,7 +124,13 @@ def _fleet(r: Result) -> str:
         + table(
             ["truck", "DC", "P(fail)", "days of life left", "main drivers"],
             [
-                [t["asset_id"], t["dc"], pct(t["p_fail"]), t["rul_days"], ", ".join(t["drivers"][:MAX_DRIVERS])]
+                [
+                    t["asset_id"],
+                    t["dc"],
+                    pct(t["p_fail"]),
+                    t["rul_days"],
+                    ", ".join(feature_words(d) for d in t["drivers"][:MAX_DRIVERS]),
+                ]
                 for t in r["trucks"]
             ],
         )
@@ -157,8 +163,8 @@ def _capacity(r: Result) -> str:
     return (
         f"{week} {r['carrier']} loses {r['capacity_cut_pct']}% of its capacity"
         f"{' on ' + r['lane'] if r.get('lane') else ''}, {r['loads_displaced']} of its usual weekly loads move to "
-        f"other carriers: freight cost goes from {r['before']['freight_cost_usd']} to "
-        f"{r['after']['freight_cost_usd']} USD and expected late loads from {r['before']['expected_late_loads']} "
+        f"other carriers: freight cost goes from {usd(r['before']['freight_cost_usd'])} to "
+        f"{usd(r['after']['freight_cost_usd'])} and expected late loads from {r['before']['expected_late_loads']} "
         f"to {r['after']['expected_late_loads']}, with {r['after']['unassigned_loads']} left without a carrier. "
         "Nothing was changed.\n\n" + table(["carrier", "loads taken"], [[c, n] for c, n in r["reassigned"].items()])
     )
@@ -168,7 +174,7 @@ def _closure(r: Result) -> str:
     text = (
         f"If {r['location']} closes from {r['first_day']} to {r['last_day']} ({counted(r['days'], 'day')}), "
         f"{r['orders_affected']} open orders ({r['units_affected']} units) and {r['routes_affected']} routes with "
-        f"{r['stops_affected']} stops are hit, and {r['units_on_hand']} units of stock are locked in. "
+        f"{r['stops_affected']} stops are hit, and {number(r['units_on_hand'])} units of stock are locked in. "
         f"{r['orders_waiting']} orders would wait for the reopening. Nothing was changed."
     )
     if r["re_sourced"]:
@@ -189,7 +195,13 @@ def _decisions(r: Result) -> str:
     return f"{described}: {r['count']}{shown}.\n\n" + table(
         ["decision", "status", "specialist", "cost USD", "confidence"],
         [
-            [d["decision_id"], d["status"].replace("_", " "), d.get("specialist") or "", d["cost_usd"], d["confidence"]]
+            [
+                d["decision_id"],
+                d["status"].replace("_", " "),
+                d.get("specialist") or "",
+                number(d["cost_usd"], 2),
+                d["confidence"],
+            ]
             for d in r["decisions"]
         ],
     )
@@ -210,7 +222,7 @@ def _kpis(r: Result) -> str:
     )
     return (
         f"{counted(r['open_exceptions'], 'exception')} open and {counted(r['decisions'], 'decision')} so far "
-        f"({statuses}), with {r['executed_cost_usd']} USD of executed actions.{automation}{on_time}"
+        f"({statuses}), with {usd(r['executed_cost_usd'])} of executed actions.{automation}{on_time}"
     )
 
 
@@ -219,6 +231,310 @@ def _decision(r: Result) -> str:
     why = f" {r['justification']}" if r.get("justification") else ""
     missing = f" It still needs {', '.join(r['missing'])}." if r.get("missing") else ""
     return f"{r['decision_id']} ({r.get('specialist') or 'no specialist'}) is {status}.{why}{missing}"
+
+
+def _date_span(r: Result) -> str:
+    """A period as "from A to B", or "on A" for one day."""
+    first, last = str(r["first_day"]), str(r["last_day"])
+    return f"on {first}" if first == last else f"from {first} to {last}"
+
+
+def _stock(r: Result, view: str | None = None) -> str:
+    rows = r["rows"]
+    if view == "least":
+        rows = sorted(rows, key=lambda row: row["on_hand"])
+    lead = rows[0]
+    if view in ("most", "least"):
+        first = f"{lead['location']} holds the {'most' if view == 'most' else 'least'} {r['sku']}: "
+        first += f"{plural(lead['on_hand'], 'unit')} on hand, {number(lead['available'])} available."
+    elif len(rows) == 1:
+        first = (
+            f"{lead['location']} has {plural(lead['on_hand'], 'unit')} of {r['sku']} on hand; "
+            f"{number(lead['available'])} available after {number(lead['allocated'])} allocated and "
+            f"{number(lead['in_transit'])} in transit."
+        )
+    else:
+        first = (
+            f"{r['sku']}: {plural(r['total_on_hand'], 'unit')} on hand across {plural(len(rows), 'DC')}, "
+            f"{number(r['total_available'])} available."
+        )
+    if len(rows) == 1:
+        return first
+    return (
+        first
+        + "\n\n"
+        + table(
+            ["DC", "on hand", "in transit", "allocated", "available", "reorder point"],
+            [
+                [
+                    row["location"],
+                    number(row["on_hand"]),
+                    number(row["in_transit"]),
+                    number(row["allocated"]),
+                    number(row["available"]),
+                    number(row["reorder_point"]),
+                ]
+                for row in rows
+            ],
+        )
+    )
+
+
+def _truck(r: Result, view: str | None = None) -> str:
+    status = r["status"].replace("_", " ")
+    next_service = (
+        f"Its next service is booked for {_day(r['next_service_at'])}."
+        if r.get("next_service_at")
+        else "No service is booked for it."
+    )
+    since = (
+        f", {number(r['miles_since_service'])} miles since its last service on {_day(r['last_service_at'])}"
+        if r.get("miles_since_service") is not None
+        else f", last serviced on {_day(r['last_service_at'])}"
+    )
+    lead = (
+        f"{r['asset_id']} (home {r['home_dc']}, model year {year(r['model_year'])}) is {status} with "
+        f"{plural(r['stops_today'], 'stop')} today; odometer {number(r['odometer_miles'])} miles{since}. {next_service}"
+    )
+    orders = r["recent_work_orders"] if view == "history" else r["open_work_orders"]
+    if view == "work_orders" and not orders:
+        return lead + " It has no open work order."
+    if not orders:
+        return lead
+    title = "Its latest work orders:" if view == "history" else f"It has {plural(len(orders), 'open work order')}:"
+    return f"{lead} {title}\n\n" + table(
+        ["work order", "kind", "component", "status", "opened", "scheduled", "closed"],
+        [
+            [
+                o["work_order"],
+                o["kind"],
+                o.get("component") or "",
+                o["status"],
+                _day(o["opened_at"]),
+                _day(o.get("scheduled_for")),
+                _day(o.get("closed_at")),
+            ]
+            for o in orders
+        ],
+    )
+
+
+def _fleet_status(r: Result, view: str | None = None) -> str:
+    counts = ", ".join(
+        f"{number(n)} {k.replace('_', ' ')}" for k, n in sorted(r["by_status"].items()) if k != "with_open_work_orders"
+    )
+    where = f" based at {r['location']}" if r.get("location") else ""
+    lead = (
+        f"{plural(len(r['trucks']), 'truck')}{where}: {counts}; "
+        f"{number(r['by_status']['with_open_work_orders'])} with open work orders."
+    )
+    trucks = r["trucks"]
+    if view in ("work_orders", "next_service"):
+        trucks = [t for t in trucks if t["open_work_orders"] or t.get("next_service_at")]
+    if not trucks:
+        return lead
+    return (
+        lead
+        + "\n\n"
+        + table(
+            ["truck", "home DC", "status", "open work orders", "next service"],
+            [
+                [
+                    t["asset_id"],
+                    t["home_dc"],
+                    t["status"].replace("_", " "),
+                    t["open_work_orders"],
+                    _day(t.get("next_service_at")),
+                ]
+                for t in trucks[:MAX_ROWS]
+            ],
+        )
+    )
+
+
+def _performance(r: Result, view: str | None = None) -> str:
+    rows = r["rows"]
+    if view in ("best", "top"):
+        rows = sorted(rows, key=lambda row: (-(row["on_time_rate"] or 0), row["key"]))
+    span = _date_span(r)
+    if not r["delivered"]:
+        return f"No shipment was delivered {span} on the lanes asked."
+    lead = (
+        f"{span[0].upper()}{span[1:]}, {plural(r['delivered'], 'shipment')} were delivered and "
+        f"{number(r['late'])} arrived late: {pct(r['on_time_rate'])} on time."
+    )
+    if len(rows) == 1:
+        return lead
+    first = rows[0]
+    noun = "lane" if r["group_by"] == "lane" else "carrier"
+    if view in ("best", "top"):
+        lead += f" {first['key']} is the best {noun}, {pct(first['on_time_rate'])} on time."
+    elif view in ("most", "worst"):
+        lead += f" {first['key']} had the most late deliveries: {number(first['late'])}."
+    return (
+        lead
+        + "\n\n"
+        + table(
+            [noun, "delivered", "late", "on time"],
+            [
+                [row["key"], number(row["delivered"]), number(row["late"]), pct(row["on_time_rate"])]
+                for row in rows[:MAX_ROWS]
+            ],
+        )
+    )
+
+
+def _spend(r: Result, view: str | None = None) -> str:
+    span = _date_span(r)
+    rows = r["rows"]
+    if not rows:
+        return f"No action was executed {span}: nothing was spent."
+    if len(rows) == 1:
+        row = rows[0]
+        if not row["actions"]:
+            return f"No {row['action_type'].replace('_', ' ')} action was executed {span}: nothing was spent on it."
+        noun = f"executed {row['action_type'].replace('_', ' ')} action"
+        return f"{span[0].upper()}{span[1:]}, {plural(row['actions'], noun)} cost {usd(row['cost_usd'])}."
+    return (
+        f"{span[0].upper()}{span[1:]}, executed actions cost {usd(r['total_usd'])}; the most went on "
+        f"{rows[0]['action_type'].replace('_', ' ')} ({usd(rows[0]['cost_usd'])}).\n\n"
+        + table(
+            ["action type", "actions", "cost"],
+            [[row["action_type"], row["actions"], usd(row["cost_usd"])] for row in rows],
+        )
+    )
+
+
+def _bounds(rule: dict[str, Any]) -> str:
+    """A rule's cost and confidence bounds in words."""
+    parts = []
+    if rule.get("max_cost_usd") is not None:
+        parts.append(f"up to {usd(rule['max_cost_usd'])}")
+    if rule.get("min_confidence") is not None:
+        parts.append(f"confidence at least {rule['min_confidence']}")
+    return " and ".join(parts)
+
+
+def _policies(r: Result, view: str | None = None) -> str:
+    rules = r["rules"]
+    if len(rules) == 1:
+        rule = rules[0]
+        bounds = _bounds(rule)
+        within = f" (bounds: {bounds})" if bounds and rule["needs_approval"] == "outside its bounds" else ""
+        return (
+            f"{rule['action_type'].replace('_', ' ').capitalize()} is at autonomy level {rule['autonomy_level']}, "
+            f"{rule['meaning']}: it needs a person's approval {rule['needs_approval']}{within}."
+        )
+    return "The autonomy rules in force:\n\n" + table(
+        ["action type", "scope", "level", "meaning", "needs approval", "bounds"],
+        [
+            [x["action_type"], x["scope"], x["autonomy_level"], x["meaning"], x["needs_approval"], _bounds(x)]
+            for x in rules
+        ],
+    )
+
+
+def _demand_what_if(r: Result, view: str | None = None) -> str:
+    change = f"{'+' if r['factor'] >= 1 else '-'}{pct(abs(r['factor'] - 1))}"
+    short = [row for row in r["rows"] if row.get("runs_out_on")]
+    lead = (
+        f"If demand for {r['sku']} changes by {change} for {plural(r['days'], 'day')} from {r['first_day']}, "
+        + (
+            f"{plural(len(short), 'DC')} {'runs' if len(short) == 1 else 'run'} out: "
+            + ", ".join(f"{row['location']} on {row['runs_out_on']}" for row in short)
+            + "."
+            if short
+            else "no DC runs out."
+        )
+        + " Nothing was changed."
+    )
+    return (
+        lead
+        + "\n\n"
+        + table(
+            ["DC", "available", "demand p50", "changed demand", "short", "runs out"],
+            [
+                [
+                    row["location"],
+                    number(row["available"]),
+                    number(row["demand_p50"]),
+                    number(row["changed_demand"]),
+                    number(row["short_units"]),
+                    row.get("runs_out_on") or "",
+                ]
+                for row in r["rows"]
+            ],
+        )
+    )
+
+
+def _truck_what_if(r: Result, view: str | None = None) -> str:
+    if not r["stops"]:
+        return f"{r['asset_id']} has no route on {r['day']}: no stop is hit if it is unavailable. Nothing was changed."
+    return (
+        f"If {r['asset_id']} is unavailable on {r['day']}, {plural(len(r['stops']), 'stop')} of route "
+        f"{r['route_id']} lose their truck. Nothing was changed.\n\n"
+        + table(
+            ["stop", "shipment", "customer", "promised"],
+            [[s["seq"], s["shipment_id"], s["customer"], _day(s.get("promised_at"))] for s in r["stops"]],
+        )
+    )
+
+
+def _carrier_capacity(r: Result, view: str | None = None) -> str:
+    return "Weekly capacity by carrier:\n\n" + table(
+        ["carrier", "lane", "loads per week", "on time"],
+        [[o["carrier"], o["lane"], number(o["capacity_per_week"]), pct(o["on_time_rate"])] for o in r["offers"]],
+    )
+
+
+def _cheapest(r: Result) -> str:
+    first = r["offers"][0]
+    where = f"On {r['lane']}, " if r.get("lane") else ""
+    return (
+        f"{where}{first['carrier']} is the cheapest at {first['rate_per_mile']} USD per mile "
+        f"({pct(first['on_time_rate'])} on time).\n\n"
+        + table(
+            ["carrier", "lane", "USD per mile", "on time", "capacity per week"],
+            [
+                [o["carrier"], o["lane"], o["rate_per_mile"], pct(o["on_time_rate"]), o["capacity_per_week"]]
+                for o in r["offers"]
+            ],
+        )
+    )
+
+
+def _capacity_up(r: Result, view: str | None = None) -> str:
+    moves = [
+        row["lane"]
+        for row in r["rows"]
+        if row["rate_per_mile"] <= row["cheapest_rate_per_mile"] or row["on_time_rate"] >= row["best_on_time_rate"]
+    ]
+    where = (
+        f"It is the cheapest or most punctual offer on {', '.join(moves)}, so loads would move to it there."
+        if moves
+        else "It is neither the cheapest nor the most punctual offer on these lanes, so loads would move to it only "
+        "when the others are full."
+    )
+    return (
+        f"If {r['carrier']}'s capacity is multiplied by {number(r['factor'])}, it can take "
+        f"{plural(r['added_loads'], 'more load')} a week. {where} Nothing was changed.\n\n"
+        + table(
+            ["lane", "loads per week now", "then", "USD per mile", "cheapest", "on time", "best on time"],
+            [
+                [
+                    row["lane"],
+                    row["capacity_now"],
+                    number(row["capacity_then"]),
+                    row["rate_per_mile"],
+                    row["cheapest_rate_per_mile"],
+                    pct(row["on_time_rate"]),
+                    pct(row["best_on_time_rate"]),
+                ]
+                for row in r["rows"]
+            ],
+        )
+    )
 
 
 TEMPLATES: dict[str, Callable[[Result], str]] = {
@@ -242,8 +558,27 @@ TEMPLATES: dict[str, Callable[[Result], str]] = {
 }
 
 
-def answer(tool: str, result: Result) -> str:
-    """The template answer to a tool's result."""
+VIEWED: dict[str, Callable[[Result, str | None], str]] = {
+    "stock_levels": _stock,
+    "truck_status": _truck,
+    "fleet_status": _fleet_status,
+    "delivery_performance": _performance,
+    "spend": _spend,
+    "policies": _policies,
+    "what_if_demand": _demand_what_if,
+    "what_if_truck": _truck_what_if,
+    "what_if_capacity_up": _capacity_up,
+}
+
+
+def answer(tool: str, result: Result, view: str | None = None) -> str:
+    """The template answer to a tool's result, read the way the question asked (`view`)."""
+    if tool == "compare_carriers" and view == "capacity":
+        return _carrier_capacity(result, view)
+    if tool == "compare_carriers" and view == "cheapest":
+        return _cheapest(result)
+    if tool in VIEWED:
+        return VIEWED[tool](result, view)
     return TEMPLATES[tool](result)
 
 
@@ -254,9 +589,9 @@ def drivers_answer(tool: str, evidence: list[dict[str, Any]]) -> str:
         drivers = sorted(record.get("drivers") or [], key=lambda d: -abs(d["contribution"]))[:MAX_DRIVERS]
         if drivers:
             named = ", ".join(
-                f"{d['feature']} {d['value']} ({d['contribution']:+g})"
+                f"{feature_words(d['feature'])} {d['value']} ({d['contribution']:+g})"
                 if d.get("value") is not None
-                else f"{d['feature']} ({d['contribution']:+g})"
+                else f"{feature_words(d['feature'])} ({d['contribution']:+g})"
                 for d in drivers
             )
             parts.append(f"For {record['id']}, the main drivers are {named}.")

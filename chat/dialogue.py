@@ -2,31 +2,41 @@
 confirmation (and a reason where the REST endpoint needs one), or call the tool that answers."""
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agents.slots import REGIONS, Slots, read_reason
-from agents.understanding import (
-    ACTS,
-    LABELS,
-    REPORT_PREFIX,
-    Reading,
-    framed,
-    understand,
-)
+from agents.query import Query
+from agents.reader import read, report_reading
+from agents.slots import read_reason
+from chat.compose import Step, steps_for
 
 YES = re.compile(
     r"^\W*(?:y|yes|yep|yeah|sure|ok|okay|confirm(?:ed)?|do\s+it|go\s+ahead|please\s+do)\W*$", re.IGNORECASE
 )
 NO = re.compile(r"^\W*(?:n|no|nope|cancel|stop|don'?t|never\s*mind|abort)\W*$", re.IGNORECASE)
 HELP = (
-    "I can show what is at risk at a DC, rank the riskiest trucks or shipments, forecast demand, give days of "
-    "cover, compare carriers on a lane, give a shipment's status, test a carrier capacity cut or a DC closure, "
-    "list and explain decisions, show the KPIs, approve, reject or override decisions, and log a problem you "
-    "report."
+    "I can give stock per DC, days of cover and forecasts; a shipment's status and late risk; a truck's status, "
+    "work orders and next service, and the riskiest trucks; late counts and on-time rates per lane or carrier over "
+    "a period; spend per action type; the autonomy rules; what-ifs on a copy of the twin (a DC closing, a carrier's "
+    "capacity, a SKU's demand, a truck out of service); list, explain, approve, reject or override decisions; and "
+    "log a problem you report."
 )
+MAX_ITEMS = 20
+ORDINALS = {"first": 0, "second": 1, "third": 2, "last": -1, "worst": 0, "best": 0, "it": 0}
+CODE_KEYS = (("DEC-", "decision_id"), ("TRK-", "truck"), ("SHP-", "shipment_id"))
+SUBJECT_OF = {"decision_id": "decision", "truck": "truck", "shipment_id": "shipment"}
+DEFAULT_MEASURE = {"decision": "explain", "truck": "status", "shipment": "status"}
+READINGS_OF = {
+    "sku": "its stock per DC, its forecast at a DC, or its days of cover",
+    "truck": "its status, its work orders and next service, or its failure risk",
+    "shipment": "its status and late risk, or why it is at risk",
+    "decision": "why it was made, or to approve or reject it",
+    "carrier": "its on-time rate, its late deliveries last week, or a capacity what-if",
+    "lane": "its late deliveries over a period, or its carriers compared",
+    "dc": "what is at risk there, its stock of a SKU, or a closure what-if",
+}
 REPORT_REFS = ("shipment_id", "sku", "location", "asset_id", "lane", "carrier")
 NEEDS_REASON = ("reject_decision", "override_decision")  # as their REST endpoints
 REPORT_NAMES = {
@@ -36,9 +46,6 @@ REPORT_NAMES = {
     "carrier_capacity": "carrier capacity shortfall",
     "demand_spike": "demand spike",
 }
-EXPLAINABLE = ("decision_id", "shipment_id", "sku", "asset_id", "carrier")
-# Slots that play one role: a follow-up naming one replaces the others (e.g. "next week" after "for 4 weeks").
-SAME_ROLE = {"period": {"horizon_weeks"}, "horizon_weeks": {"period"}, "carriers": {"carrier"}, "carrier": {"carriers"}}
 
 
 class Pending(BaseModel):
@@ -51,11 +58,11 @@ class Pending(BaseModel):
 
 
 class Memory(BaseModel):
-    """What a thread remembers: the last intent, its slots, the last tool run, the last decision named, and an act
-    waiting for confirmation."""
+    """What a thread remembers: the last query, the items of the last list, the last tool run, the last decision
+    named, and an act waiting for confirmation."""
 
-    intent: str | None = None
-    slots: dict[str, Any] = Field(default_factory=dict)
+    query: Query | None = None
+    items: list[str] = Field(default_factory=list)
     tool: str | None = None
     args: dict[str, Any] = Field(default_factory=dict)
     decision_id: str | None = None
@@ -63,168 +70,127 @@ class Memory(BaseModel):
 
 
 class Plan(BaseModel):
-    """What a turn does: call a tool (`drivers` to answer why with its drivers) or just reply."""
+    """What a turn does: the steps that answer each part of the message, or just a reply."""
 
-    tool: str | None = None
-    args: dict[str, Any] = Field(default_factory=dict)
+    steps: list[Step] = Field(default_factory=list)
     reply: str | None = None
-    drivers: bool = False
-
-
-def period_start(now: datetime, period: str | None) -> datetime:
-    """The start of a period a message names, on the twin's clock (now when none)."""
-    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    starts = {"tomorrow": day + timedelta(days=1), "next_week": day + timedelta(days=7 - day.weekday())}
-    return starts.get(period, now)
-
-
-def period_end(now: datetime, period: str | None) -> datetime | None:
-    """The end of a period a message names, on the twin's clock."""
-    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    ends = {
-        "today": day + timedelta(days=1),
-        "tomorrow": day + timedelta(days=2),
-        "this_week": day + timedelta(days=7 - day.weekday()),
-        "next_week": day + timedelta(days=14 - day.weekday()),
-    }
-    return ends.get(period)
-
-
-def _weeks(slots: dict[str, Any]) -> dict[str, int]:
-    """The weeks-ahead argument a message asks for, if any."""
-    if "horizon_weeks" in slots:
-        return {"horizon_weeks": slots["horizon_weeks"]}
-    weeks = {"next_week": 2, "this_week": 1, "today": 1, "tomorrow": 1}.get(slots.get("period"))
-    return {"horizon_weeks": weeks} if weeks else {}
-
-
-def tool_call(intent: str, slots: dict[str, Any], now: datetime) -> Plan:
-    """The tool and arguments that serve a reading intent with its slots."""
-    location = slots.get("location")
-    if intent == "risks_at_location":
-        return Plan(tool="risks_at_location", args={"location": location, **_weeks(slots)})
-    if intent == "top_risks":
-        if slots.get("kind") == "skus":
-            return Plan(tool="stock_risks", args={"location": location, "top": slots.get("top", 5)})
-        if slots.get("kind") in ("trucks", None) and not (slots.get("origin") or slots.get("destination")):
-            return Plan(tool="fleet_service_priority", args={"location": location, "top": slots.get("top", 5)})
-        due = period_end(now, slots.get("period"))
-        return Plan(
-            tool="shipment_risks",
-            args={
-                "origin": slots.get("origin") or location,
-                "destination": slots.get("destination"),
-                "top": slots.get("top", 5),
-                "due_by": due.isoformat() if due else None,
-            },
-        )
-    if intent == "forecast_demand":
-        return Plan(tool="forecast_demand", args={"sku": slots.get("sku"), "location": location, **_weeks(slots)})
-    if intent == "days_of_cover":
-        return Plan(tool="days_of_cover", args={"sku": slots.get("sku"), "location": location})
-    if intent == "what_if_capacity":
-        start = period_start(now, slots.get("period"))
-        return Plan(
-            tool="what_if_capacity",
-            args={
-                "carrier": slots.get("carrier"),
-                "lane": slots.get("lane"),
-                "capacity_cut_pct": slots.get("capacity_cut_pct"),
-                "week_of": start.date().isoformat(),
-            },
-        )
-    if intent == "what_if_closure":
-        start = period_start(now, slots.get("period"))
-        return Plan(
-            tool="what_if_closure",
-            args={"location": location, "days": slots.get("days", 1), "first_day": start.date().isoformat()},
-        )
-    if intent in ("compare_carriers", "on_time_rate"):
-        carriers = slots.get("carriers") or ([slots["carrier"]] if slots.get("carrier") else [])
-        return Plan(tool="compare_carriers", args={"carriers": carriers, "lane": slots.get("lane")})
-    if intent == "shipment_status":
-        return Plan(tool="shipment_status", args={"shipment_id": slots.get("shipment_id")})
-    if intent == "list_decisions":
-        return Plan(
-            tool="list_decisions",
-            args={
-                k: slots.get(k)
-                for k in ("status", "specialist", "shipment_id", "sku", "asset_id", "carrier", "location")
-            },
-        )
-    if intent == "explain_decision":
-        return Plan(tool="explain_decision", args={k: slots[k] for k in EXPLAINABLE if slots.get(k)})
-    if intent == "kpis":
-        return Plan(tool="kpis", args={})
-    return Plan(reply=HELP)
-
-
-def clarify(reading: Reading) -> str:
-    """One clarifying question naming the two likeliest readings."""
-    return (
-        f"Do you want {LABELS[reading.intent]} or {LABELS[reading.runner_up]}? "
-        "Say it in a few more words, with the codes it is about."
-    )
 
 
 def plan_turn(text: str, memory: Memory, now: datetime, can_act: dict[str, bool]) -> tuple[Plan, Memory]:
-    """What to do with a message read offline, and the thread's memory after it."""
+    """What to do with a message: read it as typed queries against the thread's memory, point "the first one" or
+    "it" at the last list's items, stage an act behind a yes, ask when a part names things without a question, and
+    compose the tool calls that answer every other part."""
     memory = memory.model_copy(deep=True)
     if memory.pending is not None:
         return answer_pending(text, memory)
-    reading = understand(text)
-    if reading.abstained:
-        return Plan(reply=clarify(reading)), memory
-    intent, slots = reading.intent, reading.slots.present()
-    if intent == "follow_up":
-        if memory.intent is None:
-            return Plan(reply="What should I look at? " + HELP), memory
-        changed = framed(memory.intent, Slots(**slots)).present()
-        kept = {k: v for k, v in memory.slots.items() if not (k in SAME_ROLE and SAME_ROLE[k] & changed.keys())}
-        intent, slots = memory.intent, {**kept, **changed}
-    if slots.get("region") and not slots.get("location"):
-        first, second = REGIONS[slots["region"]]
-        return Plan(
-            reply=f"Texas has two DCs, {first} (Dallas) and {second} (Houston): which one?",
-            args={"region": slots["region"], "dcs": [first, second]},
-        ), memory
-    if intent == "explain_decision" and not slots:
-        if memory.tool and memory.tool not in ("explain_decision", "list_decisions", "kpis"):
-            return Plan(tool=memory.tool, args=memory.args, drivers=True), memory
-        slots = {"decision_id": memory.decision_id} if memory.decision_id else {}
-    if intent in ACTS or intent.startswith(REPORT_PREFIX):
-        return _stage_intent(intent, text, slots, memory, can_act)
-    plan = tool_call(intent, slots, now)
-    memory.intent, memory.slots = intent, slots
-    if plan.tool:
-        memory.tool, memory.args = plan.tool, plan.args
-    return plan, memory
+    reading = read(text, now.date(), memory.query)
+    steps: list[Step] = []
+    for part in reading.parts:
+        part = resolve(part, memory)
+        if part.kind == "clarify":
+            return Plan(reply=clarify(part)), memory
+        if part.kind == "act":
+            return _stage_query(part, text, memory, can_act)
+        if part.referent and part.subject == "decision" and not part.filters.decision_id:
+            return Plan(reply=_which_decision(memory)), memory
+        steps += steps_for(part, now)
+        if part.kind in ("ask", "whatif"):
+            memory.query = part
+    if any(step.tool for step in steps):
+        memory.tool = next(step.tool for step in reversed(steps) if step.tool)
+        memory.args = next(step.args for step in reversed(steps) if step.tool)
+    return Plan(steps=steps), memory
 
 
-def _stage_intent(
-    intent: str, text: str, slots: dict[str, Any], memory: Memory, can_act: dict[str, bool]
-) -> tuple[Plan, Memory]:
-    """The arguments of an act read from a message, staged."""
-    if intent.startswith(REPORT_PREFIX):
-        refs = {k: slots[k] for k in REPORT_REFS if k in slots}
-        if "location" not in refs and (slots.get("origin") or slots.get("destination")):
-            refs["location"] = slots.get("origin") or slots.get("destination")
-        return stage(
-            "report_exception",
-            {"description": text, "type": intent.removeprefix(REPORT_PREFIX), **refs},
-            memory,
-            can_act,
-        )
+def remember_reading(text: str, memory: Memory, now: datetime) -> Memory:
+    """The memory after a message a model answers: its last question's typed reading, with the thread's slots
+    filled in, so the next turn (and the model's prompt) sees them."""
+    memory = memory.model_copy(deep=True)
+    parts = [resolve(part, memory) for part in read(text, now.date(), memory.query).parts]
+    asked = [part for part in parts if part.kind in ("ask", "whatif")]
+    if asked:
+        memory.query = asked[-1]
+    return memory
+
+
+def _item(memory: Memory, referent: str | None) -> str | None:
+    """The item of the last list a referent points at, if the list has it."""
+    index = ORDINALS.get(referent or "")
+    if index is None or not -len(memory.items) <= index < len(memory.items):
+        return None
+    return memory.items[index]
+
+
+def resolve(query: Query, memory: Memory) -> Query:
+    """A query pointing at an item of the last list ("the first one", "the worst one", "it") with that item's code
+    in its filters; a verdict on "it" takes the thread's last decision."""
+    if query.kind == "act" and query.subject == "decision" and not query.filters.decision_id:
+        named = _item(memory, query.referent) if query.referent not in ("it", None) else None
+        code = named or memory.decision_id or _item(memory, "first")
+        if code and code.startswith("DEC-"):
+            return query.model_copy(update={"filters": query.filters.model_copy(update={"decision_id": code})})
+        return query
+    code = _item(memory, query.referent)
+    key = next((k for prefix, k in CODE_KEYS if code and code.startswith(prefix)), None)
+    if key is None:
+        return query
+    subject = SUBJECT_OF[key]
+    measure = query.measure if query.measure in _fits(subject) else DEFAULT_MEASURE[subject]
+    return query.model_copy(
+        update={"subject": subject, "measure": measure, "filters": query.filters.model_copy(update={key: code})}
+    )
+
+
+def _fits(subject: str) -> set[str]:
+    """The measures a single item of a subject answers."""
+    return {
+        "decision": {"explain", "status"},
+        "truck": {"status", "history", "work_orders", "next_service", "failure_risk"},
+        "shipment": {"status", "late_risk", "drivers", "history"},
+    }.get(subject, set())
+
+
+def clarify(query: Query) -> str:
+    """One question naming the readings the codes of the message allow."""
+    f = query.filters
+    named = f.sku or f.truck or f.shipment_id or f.decision_id or (f.carriers[0] if f.carriers else None) or f.lane
+    readings = READINGS_OF.get(
+        "sku"
+        if f.sku
+        else "truck"
+        if f.truck
+        else "shipment"
+        if f.shipment_id
+        else "decision"
+        if f.decision_id
+        else "carrier"
+        if f.carriers
+        else "lane"
+        if f.lane
+        else "dc",
+    )
+    what = named or (f.dcs[0] if f.dcs else "it")
+    return f"What do you want to know about {what}: {readings}?"
+
+
+def _stage_query(query: Query, text: str, memory: Memory, can_act: dict[str, bool]) -> tuple[Plan, Memory]:
+    """The arguments of an act read as a typed query, staged."""
+    f = query.filters
+    if query.act == "report":
+        kind, refs = report_reading(text)
+        report_type = kind.value if kind else None
+        return stage("report_exception", {"description": text, "type": report_type, **refs}, memory, can_act)
+    tool = f"{query.act}_decision"
     args = {
-        "decision_id": slots.get("decision_id") or memory.decision_id,
-        "reason": read_reason(text, explicit_only=intent == "override_decision"),
+        "decision_id": f.decision_id or memory.decision_id,
+        "reason": read_reason(text, explicit_only=tool == "override_decision"),
     }
-    if intent == "override_decision":
+    if tool == "override_decision":
         args |= {
-            "carrier": slots.get("carrier"),
+            "carrier": f.carriers[0] if f.carriers else None,
             "alternative": bool(re.search(r"\balternative|\bother\s+option|\bsecond\s+option", text, re.IGNORECASE)),
         }
-    return stage(intent, args, memory, can_act)
+    return stage(tool, args, memory, can_act)
 
 
 def stage(tool: str, args: dict[str, Any], memory: Memory, can_act: dict[str, bool]) -> tuple[Plan, Memory]:
@@ -232,7 +198,7 @@ def stage(tool: str, args: dict[str, Any], memory: Memory, can_act: dict[str, bo
     act, run it at once so the tool refuses and names the roles that may."""
     args = {k: v for k, v in args.items() if v not in (None, False)}
     if not can_act.get(tool, False):
-        return Plan(tool=tool, args=args), memory
+        return Plan(steps=[Step(tool=tool, args=args)]), memory
     if tool == "report_exception":
         kind = REPORT_NAMES.get(str(args.get("type")), "exception")
         about = ", ".join(str(args[k]) for k in REPORT_REFS if k in args)
@@ -241,7 +207,7 @@ def stage(tool: str, args: dict[str, Any], memory: Memory, can_act: dict[str, bo
         memory.pending = Pending(tool=tool, args=args, question=question)
         return Plan(reply=question), memory
     if "decision_id" not in args:
-        return Plan(reply="Which decision? Name it, e.g. DEC-1A2B3C4D5E6F."), memory
+        return Plan(reply=_which_decision(memory)), memory
     memory.decision_id = args["decision_id"]
     pending = Pending(tool=tool, args=args, question=_verdict_question(tool, args))
     if tool in NEEDS_REASON and not args.get("reason"):
@@ -281,5 +247,29 @@ def answer_pending(text: str, memory: Memory) -> tuple[Plan, Memory]:
         return Plan(reply=pending.question), memory
     if YES.match(text):
         memory.pending = None
-        return Plan(tool=pending.tool, args=pending.args), memory
+        return Plan(steps=[Step(tool=pending.tool, args=pending.args)]), memory
     return Plan(reply=f"Please answer yes or no. {pending.question}"), memory
+
+
+def _which_decision(memory: Memory) -> str:
+    """Ask which decision, naming the ones the thread last listed."""
+    listed = [code for code in memory.items if code.startswith("DEC-")][:3]
+    if listed:
+        return f"Which decision: {', '.join(listed)}?"
+    return "Which decision? Name its id (it starts with DEC-), or ask for the pending decisions first."
+
+
+def remember_items(memory: Memory, result: dict[str, Any]) -> None:
+    """Keep the codes of a list answer, in the order shown, for "the first one", "it" or "the worst one"."""
+    for value in result.values():
+        if isinstance(value, list) and all(isinstance(row, dict) for row in value):
+            memory.items = [code for code in map(_code, value) if code][:MAX_ITEMS]
+            return
+
+
+def _code(row: dict[str, Any]) -> str | None:
+    """The code naming one row of a list."""
+    for key in ("decision_id", "asset_id", "shipment_id", "sku"):
+        if isinstance(row.get(key), str):
+            return row[key]
+    return None

@@ -19,7 +19,8 @@ from pydantic import BaseModel, Field
 
 from agents.offline_llm import OfflineChatModel
 from chat.answers import answer, drivers_answer, failure, verified
-from chat.dialogue import HELP, Memory, Plan, plan_turn, stage
+from chat.dialogue import HELP, Memory, Plan, plan_turn, remember_items, remember_reading, stage
+from chat.lookups import lookup_tools
 from chat.tools import ACT_ROLES, ChatTools, as_tools
 from graph.desk import Desk
 
@@ -107,10 +108,12 @@ class Turn:
     def __init__(self, tools: dict[str, BaseTool], write: Callable[[Any], None], text: str) -> None:
         self.tools, self.write = tools, write
         self.checked: list[Any] = [text]  # what the answer may draw on: the message and every tool result
-        self.results: list[tuple[str, dict[str, Any]]] = []
+        self.results: list[tuple[str, dict[str, Any], str | None]] = []
         self.errors: list[str] = []
 
-    def run(self, name: str, args: dict[str, Any], call_id: str | None = None) -> tuple[ToolMessage, dict | None]:
+    def run(
+        self, name: str, args: dict[str, Any], call_id: str | None = None, view: str | None = None
+    ) -> tuple[ToolMessage, dict | None]:
         """Run a tool, stream its call and result, and return its message and full result (None on error)."""
         call_id = call_id or f"call_{uuid.uuid4().hex[:12]}"
         args = {key: value for key, value in args.items() if value is not None}
@@ -121,14 +124,14 @@ class Turn:
         self.write(event)
         self.checked.append(full if full is not None else event.result)
         if isinstance(full, dict):
-            self.results.append((name, full))
+            self.results.append((name, full, view))
         else:
             self.errors.append(str(event.result))
         return message, full if isinstance(full, dict) else None
 
     def templates(self) -> str:
         """The template answer to every result of the turn (and a sentence per error)."""
-        parts = [answer(name, result) for name, result in self.results] + [failure(e) for e in self.errors]
+        parts = [answer(name, result, view) for name, result, view in self.results] + [failure(e) for e in self.errors]
         return "\n\n".join(parts) or HELP
 
 
@@ -141,16 +144,38 @@ def _json(text: str) -> Any:
 
 
 def _offline_turn(turn: Turn, plan: Plan, memory: Memory) -> str:
-    """Carry out an offline plan: its reply, or the answer to the tool it calls."""
-    if plan.tool is None:
+    """Carry out an offline plan: its reply, or the answer to every step, in the order asked."""
+    if not plan.steps:
         return plan.reply or HELP
-    _, result = turn.run(plan.tool, plan.args)
-    if result is None:
-        return failure(turn.errors[-1])
-    memory.decision_id = result.get("decision_id", memory.decision_id)
-    if plan.drivers:
-        return drivers_answer(plan.tool, result.get("evidence", []))
-    return answer(plan.tool, result)
+    parts = []
+    for step in plan.steps:
+        if step.tool is None:
+            parts.append(step.reply or HELP)
+            continue
+        _, result = turn.run(step.tool, step.args, view=step.view)
+        if result is None:
+            parts.append(failure(turn.errors[-1]))
+            continue
+        memory.decision_id = result.get("decision_id", memory.decision_id)
+        remember_items(memory, result)
+        if step.drivers:
+            parts.append(drivers_answer(step.tool, result.get("evidence", [])))
+        else:
+            parts.append(answer(step.tool, result, step.view))
+    return "\n\n".join(parts)
+
+
+def remembered(memory: Memory) -> str:
+    """What the thread remembers, for a model's system prompt: the last question's typed reading, the items of the
+    last list in order, and the last decision named."""
+    parts = []
+    if memory.query is not None:
+        parts.append("Last question read as: " + memory.query.model_dump_json(exclude_defaults=True) + ".")
+    if memory.items:
+        parts.append('Last list, in order ("the first one" is the first): ' + ", ".join(memory.items) + ".")
+    if memory.decision_id:
+        parts.append(f"Last decision named: {memory.decision_id}.")
+    return (" Thread memory: " + " ".join(parts)) if parts else ""
 
 
 def _model_turn(
@@ -159,7 +184,7 @@ def _model_turn(
     """A tool-calling model's turn: reading tools run at once; an act is staged behind a confirmation once its codes
     are checked against the twin."""
     bound = llm.bind_tools(list(turn.tools.values()))
-    messages = [SystemMessage(SYSTEM_PROMPT), *history[-MAX_HISTORY:]]
+    messages = [SystemMessage(SYSTEM_PROMPT + remembered(memory)), *history[-MAX_HISTORY:]]
     for _ in range(MAX_MODEL_STEPS):
         reply = bound.invoke(messages)
         if not reply.tool_calls:
@@ -177,6 +202,7 @@ def _model_turn(
             message, result = turn.run(call["name"], call["args"], call["id"])
             if result is not None:
                 memory.decision_id = result.get("decision_id", memory.decision_id)
+                remember_items(memory, result)
             messages.append(message)
     return turn.templates()
 
@@ -186,7 +212,7 @@ def build_chat_graph(desk: Desk, role: str, actor: str) -> CompiledStateGraph:
     with a tool-calling model, the model does. Either way a pending act waits for a yes, and the answer is checked
     against the turn's tool results (the template answer replaces one that fails)."""
     chat_tools = ChatTools(desk, role, actor)
-    tools = {tool.name: tool for tool in as_tools(chat_tools)}
+    tools = {tool.name: tool for tool in [*as_tools(chat_tools), *lookup_tools(desk.toolbox)]}
     can_act = {name: role in roles for name, roles in ACT_ROLES.items()}
     llm = desk.toolbox.llm
     offline = isinstance(llm, OfflineChatModel)
@@ -199,11 +225,13 @@ def build_chat_graph(desk: Desk, role: str, actor: str) -> CompiledStateGraph:
         turn = Turn(tools, write, text)
         if offline or memory.pending is not None:
             plan, memory = plan_turn(text, memory, desk.toolbox.now(), can_act)
-            turn.checked.append(plan.args)  # codes the understanding layer read in the message, canonical
+            turn.checked.append([step.args for step in plan.steps])  # codes read in the message, canonical
+            turn.checked.append(memory.items)  # codes a clarifying question may name
             if memory.pending is not None:
                 turn.checked.append(memory.pending.args)
             reply = _offline_turn(turn, plan, memory)
         else:
+            memory = remember_reading(text, memory, desk.toolbox.now())
             reply = _model_turn(llm, chat_tools, turn, state["messages"], memory, can_act)
         ok = verified(reply, turn.checked)
         if not ok:

@@ -38,7 +38,7 @@ from graph.desk import DecisionConflict, DecisionNotFound, Desk, OffSubject
 from graph.state import Verdict
 from tools.evidence import Evidence
 from tools.forecast import Forecast, forecast
-from tools.late_risk import score_shipments
+from tools.late_risk import OVERDUE_RULE, score_shipments
 from twin import actions as a
 from twin import frames, store
 from twin import models as m
@@ -104,6 +104,7 @@ class FleetArgs(BaseModel):
     """How many trucks to rank, optionally of one DC only."""
 
     location: str | None = Field(None, description="A DC code to rank only its trucks, e.g. DC-DAL.")
+    asset_id: str | None = Field(None, description="One truck, e.g. TRK-014, to show only its place in the queue.")
     top: int = Field(TOP, ge=1, le=50, description="How many trucks to list.")
 
 
@@ -150,6 +151,7 @@ class CarriersArgs(BaseModel):
 
     carriers: list[str] = Field(default_factory=list, description="Carrier codes, e.g. CAR-SWIFTLINE.")
     lane: str | None = Field(None, description="A lane, e.g. DAL-HOU; every lane of the carriers when absent.")
+    cheapest_first: bool = Field(False, description="Order by rate per mile instead of on-time rate.")
 
 
 class CoverArgs(BaseModel):
@@ -361,6 +363,7 @@ class ShipmentFacts(BaseModel):
     promised_at: datetime
     eta: datetime | None
     p_late: float | None
+    late_by_rule: bool = Field(False, description="Past its promise and not delivered: late by the desk's rule.")
     evidence: list[Evidence]
 
 
@@ -457,7 +460,7 @@ def truck_risk(priority: maintenance.FleetPriority) -> TruckRisk:
     )
 
 
-def _demand_history(session: Session, sku: str, location: str) -> pd.DataFrame:
+def demand_history(session: Session, sku: str, location: str) -> pd.DataFrame:
     """A SKU's daily demand at one DC with the day's holiday and event, as the forecaster reads it."""
     return pd.DataFrame(
         [
@@ -468,7 +471,7 @@ def _demand_history(session: Session, sku: str, location: str) -> pd.DataFrame:
     )
 
 
-def _available(position: m.InventoryPosition) -> int:
+def available_units(position: m.InventoryPosition) -> int:
     """Stock a DC can still promise: on hand and in transit, less what is allocated."""
     return position.on_hand + position.in_transit - position.allocated
 
@@ -504,7 +507,7 @@ def _named(record: m.DecisionRecord, refs: dict) -> set[str]:
     }
 
 
-def _utc(moment: datetime) -> datetime:
+def as_utc(moment: datetime) -> datetime:
     """A timestamp as aware UTC (SQLite returns naive ones)."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -610,11 +613,13 @@ class ChatTools:
                     .order_by(m.InventoryPosition.sku)
                 ).scalars()
             )
-            below = [p for p in positions if _available(p) < p.reorder_point]
-            histories = {(p.sku, dc): _demand_history(session, p.sku, dc) for p in below}
+            below = [p for p in positions if available_units(p) < p.reorder_point]
+            histories = {(p.sku, dc): demand_history(session, p.sku, dc) for p in below}
             fleet_size = len(store.fleet(session))
         promised = dict(zip(shipments["shipment_id"], shipments["promised_at"], strict=True))
-        risks = sorted(score_shipments(self.tb.models.late, shipments) if ids else [], key=lambda r: -r.p_late)
+        risks = sorted(
+            score_shipments(self.tb.models.late, shipments, now=self.tb.now()) if ids else [], key=lambda r: -r.p_late
+        )
         riskiest = [
             ShipmentRisk(
                 shipment_id=r.shipment_id,
@@ -633,7 +638,7 @@ class ChatTools:
             id=f"twin:positions:{dc}",
             source=TWIN_SOURCE,
             inputs={"location": dc},
-            facts={p.sku: {"available": _available(p), "reorder_point": p.reorder_point} for p in below},
+            facts={p.sku: {"available": available_units(p), "reorder_point": p.reorder_point} for p in below},
         )
         return RisksFacts(
             location=dc,
@@ -669,13 +674,13 @@ class ChatTools:
                 weeks * 7,
                 as_of=history["day"].max(),
             )
-            if _available(position) < outlook.total.p90:
+            if available_units(position) < outlook.total.p90:
                 found.append(
                     (
                         StockRisk(
                             sku=position.sku,
                             location=position.location,
-                            available=_available(position),
+                            available=available_units(position),
                             demand_p50=round(outlook.total.p50, 1),
                             demand_p90=round(outlook.total.p90, 1),
                         ),
@@ -697,7 +702,7 @@ class ChatTools:
                 raise ToolException("name a SKU, e.g. SKU-0042")
             sku = checked(session, "sku", args.sku)
             dc = self._dc_or_ask(session, args.location)
-            history = _demand_history(session, sku, dc)
+            history = demand_history(session, sku, dc)
         if history.empty:
             raise ToolException(f"{sku} has no demand history at {dc}")
         outlook = forecast(
@@ -722,9 +727,10 @@ class ChatTools:
         """Rank trucks (all, or one DC's) by failure risk: the order to service them, with remaining useful life."""
         with self.tb.session() as session:
             dc = checked(session, "location", args.location) if args.location else None
+            truck = checked(session, "asset_id", args.asset_id) if args.asset_id else None
             fleet_size = len(store.fleet(session))
-        queue = maintenance.fleet_priority(self.tb, fleet_size if dc else args.top)
-        queue = [p for p in queue if dc in (None, p.dc)][: args.top]
+        queue = maintenance.fleet_priority(self.tb, fleet_size if dc or truck else args.top)
+        queue = [p for p in queue if dc in (None, p.dc) and truck in (None, p.truck)][: args.top]
         return FleetFacts(location=dc, trucks=[truck_risk(p) for p in queue], evidence=[p.evidence for p in queue])
 
     def what_if_capacity(self, args: WhatIfArgs) -> CapacityWhatIf:
@@ -765,9 +771,9 @@ class ChatTools:
                     .where(m.InventoryPosition.location.in_(dcs))
                     .order_by(m.InventoryPosition.location, m.InventoryPosition.sku)
                 ).scalars()
-                if _available(p) < p.reorder_point
+                if available_units(p) < p.reorder_point
             ]
-            histories = {(p.sku, p.location): _demand_history(session, p.sku, p.location) for p in below}
+            histories = {(p.sku, p.location): demand_history(session, p.sku, p.location) for p in below}
         risks, evidence = self._stock_risks(below, histories, 1)
         return StockRisksFacts(location=args.location and dcs[0], skus=risks[: args.top], evidence=evidence[: args.top])
 
@@ -786,7 +792,11 @@ class ChatTools:
             raise ToolException(f"none of {', '.join(carriers) or 'the carriers'} runs {lane or 'a lane'}")
         rows = sorted(
             (CarrierOffer.model_validate(o, from_attributes=True) for o in offers),
-            key=lambda row: (-row.on_time_rate, row.rate_per_mile),
+            key=lambda row: (
+                (row.rate_per_mile, -row.on_time_rate)
+                if args.cheapest_first
+                else (-row.on_time_rate, row.rate_per_mile)
+            ),
         )
         evidence = Evidence(
             id=f"twin:carrier-lanes:{lane or '+'.join(carriers)}",
@@ -806,19 +816,19 @@ class ChatTools:
             position = session.execute(
                 select(m.InventoryPosition).where(m.InventoryPosition.sku == sku, m.InventoryPosition.location == dc)
             ).scalar_one_or_none()
-            history = _demand_history(session, sku, dc)
+            history = demand_history(session, sku, dc)
         if position is None or history.empty:
             raise ToolException(f"{dc} holds no {sku}")
         outlook = forecast(self.tb.models.demand, history, {"sku": sku, "location": dc}, 7, as_of=history["day"].max())
         daily = round(outlook.total.p50 / 7, 1)
-        cover = round(_available(position) / daily, 1) if daily > 0 else float(_available(position))
+        cover = round(available_units(position) / daily, 1) if daily > 0 else float(available_units(position))
         stock = Evidence(
             id=f"twin:position:{sku}/{dc}",
             source=TWIN_SOURCE,
             inputs={"sku": sku, "location": dc},
             facts={
                 "on_hand": position.on_hand,
-                "available": _available(position),
+                "available": available_units(position),
                 "daily_demand_p50": daily,
                 "days_of_cover": cover,
             },
@@ -827,7 +837,7 @@ class ChatTools:
             sku=sku,
             location=dc,
             on_hand=position.on_hand,
-            available=_available(position),
+            available=available_units(position),
             daily_demand_p50=daily,
             days_of_cover=cover,
             evidence=[stock, outlook.evidence],
@@ -840,7 +850,11 @@ class ChatTools:
                 raise ToolException("name a shipment, e.g. SHP-009267")
             shipment = session.get(m.Shipment, checked(session, "shipment_id", args.shipment_id))
             frame = frames.shipment_frame(session, ids=[shipment.id]) if shipment.status != "delivered" else None
-        risk = score_shipments(self.tb.models.late, frame)[0] if frame is not None and len(frame) else None
+        risk = (
+            score_shipments(self.tb.models.late, frame, now=self.tb.now())[0]
+            if frame is not None and len(frame)
+            else None
+        )
         eta = shipment.delivered_at
         record = Evidence(
             id=f"twin:shipment:{shipment.id}",
@@ -862,6 +876,7 @@ class ChatTools:
             promised_at=shipment.promised_at,
             eta=eta,
             p_late=risk.p_late if risk else None,
+            late_by_rule=bool(risk and risk.evidence.source == OVERDUE_RULE),
             evidence=[record, *([risk.evidence] if risk else [])],
         )
 
@@ -880,7 +895,9 @@ class ChatTools:
             ids = list(session.execute(query).scalars())
             shipments = frames.shipment_frame(session, ids=ids)
         promised = dict(zip(shipments["shipment_id"], shipments["promised_at"], strict=True))
-        risks = sorted(score_shipments(self.tb.models.late, shipments) if ids else [], key=lambda r: -r.p_late)
+        risks = sorted(
+            score_shipments(self.tb.models.late, shipments, now=self.tb.now()) if ids else [], key=lambda r: -r.p_late
+        )
         top = risks[: args.top]
         return ShipmentRisksFacts(
             origin=origin,
@@ -958,7 +975,7 @@ class ChatTools:
         acting = [d for d in decided if d.actions]
         automatic = [d for d in acting if d.status == "executed" and not (d.policy and d.policy.requires_approval)]
         cost = round(sum(d.expected_impact.cost_usd for d in decided if d.status in ("executed", "overridden")), 2)
-        on_time = sum(_utc(done) <= _utc(promised) for done, promised in delivered)
+        on_time = sum(as_utc(done) <= as_utc(promised) for done, promised in delivered)
         kpis = Kpis(
             open_exceptions=open_exceptions,
             decisions=len(records),
@@ -1063,7 +1080,9 @@ ARGUMENTS: dict[str, type[BaseModel]] = {
 }
 
 
-def _as_tool(name: str, run: Callable[[BaseModel], BaseModel], schema: type[BaseModel]) -> BaseTool:
+def as_tool(
+    name: str, run: Callable[[BaseModel], BaseModel], schema: type[BaseModel], doc: str | None = None
+) -> BaseTool:
     """A LangChain tool that validates its arguments, runs, and answers with the result as a JSON-ready dict."""
 
     def call(**kwargs) -> dict:
@@ -1071,13 +1090,17 @@ def _as_tool(name: str, run: Callable[[BaseModel], BaseModel], schema: type[Base
         return run(schema.model_validate(kwargs)).model_dump(mode="json", exclude_none=True)
 
     return StructuredTool.from_function(
-        func=call, name=name, description=" ".join(run.__doc__.split()), args_schema=schema, handle_tool_error=True
+        func=call,
+        name=name,
+        description=" ".join((doc or run.__doc__).split()),
+        args_schema=schema,
+        handle_tool_error=True,
     )
 
 
 def as_tools(tools: ChatTools) -> list[BaseTool]:
     """The LangChain tools of a caller's chat tools."""
-    return [_as_tool(name, getattr(tools, name), schema) for name, schema in ARGUMENTS.items()]
+    return [as_tool(name, getattr(tools, name), schema) for name, schema in ARGUMENTS.items()]
 
 
 def make_chat_tools(desk: Desk, principal_role: str, actor: str) -> list[BaseTool]:

@@ -9,7 +9,7 @@ from langgraph.types import Command, interrupt
 from sqlmodel import Session
 
 from agents import inventory, maintenance, routing
-from agents.classifier import Classification, classify
+from agents.classifier import Classification, classify, missing_sentence
 from agents.explain import ExplainInput, explain, justify
 from agents.intent import extract
 from agents.policy import evaluate, rules
@@ -80,10 +80,14 @@ def classify_node(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Litera
         id=f"classification:{state.exception_id}",
         source=Source(tool="classifier", model=tb.llm._llm_type, version="1"),
         inputs={"description": state.exception.description or ""},
-        facts={"type": reading.type, "refs": reading.refs.present(), "missing": reading.missing},
+        facts={
+            "type": reading.type,
+            "refs": reading.refs.present(),
+            "missing": reading.missing,
+            "asked_for": missing_sentence(reading.missing),
+        },
     )
-    wanted = ", ".join(reading.missing)
-    claim = Claim(text=f"The report cannot be resolved yet: please give the {wanted}.", evidence_ids=[evidence.id])
+    claim = Claim(text=missing_sentence(reading.missing), evidence_ids=[evidence.id])
     decision = _stop(state, tb, [claim], [evidence], "needs_info", reading.specialist, reading.missing)
     return Command(goto="finalize", update={"classification": reading, "decision": decision})
 

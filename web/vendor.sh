@@ -13,13 +13,17 @@ cp "$modules/topojson-client/dist/topojson-client.min.js" vendor/
 cp "$modules/topojson-client/LICENSE" vendor/topojson-client.LICENSE
 cp "$modules/us-atlas/states-albers-10m.json" vendor/
 cp "$modules/us-atlas/LICENSE" vendor/us-atlas.LICENSE
+cp "$modules/marked/lib/marked.esm.js" vendor/
+cp "$modules/marked/LICENSE.md" vendor/marked.LICENSE
+cp "$modules/dompurify/dist/purify.es.mjs" vendor/purify.es.js
+cp "$modules/dompurify/LICENSE" vendor/dompurify.LICENSE
 cp "$modules/swagger-ui-dist/swagger-ui-bundle.js" "$modules/swagger-ui-dist/swagger-ui.css" vendor/
 cp "$modules/swagger-ui-dist/LICENSE" vendor/swagger-ui.LICENSE
 cp "$modules/redoc/bundles/redoc.standalone.js" vendor/
 cp "$modules/redoc/LICENSE" vendor/redoc.LICENSE
 {
   echo "# Vendored from the npm registry by web/vendor.sh; do not edit by hand."
-  for name in uplot topojson-client us-atlas swagger-ui-dist redoc; do
+  for name in uplot topojson-client us-atlas marked dompurify swagger-ui-dist redoc; do
     node -e "const p=require('$modules/$name/package.json'); console.log(p.name+'@'+p.version+' '+(p.license||''))"
   done
 } > vendor/VERSIONS

@@ -34,7 +34,7 @@ from chat.graph import (
     chat_events,
 )
 from chat.tools import ACT_ROLES
-from evals.chat import HELDOUT_PATH
+from evals.chat import HELDOUT_PATH, compositional
 from evals.metrics import Failure, MetricResult
 from evals.report import EvalReport
 from graph.desk import Desk
@@ -49,6 +49,7 @@ GATES = {
     "no_exception_without_yes": 1.0,
     "answers_supported": 1.0,
     "role_refusals_correct": 1.0,
+    "typed_query_accuracy": 0.90,
 }
 # Who may do each act through the REST API (api/routers: POST /v1/exceptions needs integrator or planner, the
 # verdict endpoints need planner; admin passes every check), written from the routers, not from the chat's tools.
@@ -234,6 +235,15 @@ def _acted_or_staged(events: list[ChatEvent]) -> bool:
     return acted or (isinstance(events[-1], FinalEvent) and events[-1].answer.endswith("yes/no"))
 
 
+def typed_query_metric() -> MetricResult:
+    """The compositional reader on its own held-out questions: every part's typed reading exact (gated)."""
+    result = compositional.score()
+    failures = [
+        Failure(case_id=m.id, detail=f"{m.field}: expected {m.expected!r}, read {m.got!r}") for m in result.misses
+    ]
+    return _metric("held_out.typed_query_accuracy", result.correct, result.total, failures, gated=True)
+
+
 def run_chat_suite(desk: Desk, llm: str) -> EvalReport:
     """The chat suite's report: the build part (reported) and the held-out part (gated)."""
     start, at = time.perf_counter(), datetime.now(UTC)
@@ -244,6 +254,7 @@ def run_chat_suite(desk: Desk, llm: str) -> EvalReport:
         cross_validated_accuracy(build),
         *understanding_metrics("held_out", held_out, gated=True),
         *turn_metrics(desk, held_out),
+        typed_query_metric(),
     ]
     return EvalReport(
         started_at=at,

@@ -5,7 +5,7 @@ import json
 import pytest
 from langchain_core.language_models import GenericFakeChatModel
 
-from agents.classifier import CLASSIFY_PROMPT, Classification, classify
+from agents.classifier import CLASSIFY_PROMPT, Classification, classify, missing_sentence
 from agents.llm import make_chat_model
 from agents.offline_llm import OfflineChatModel
 from agents.schemas import ExceptionIn, ExceptionType, Refs
@@ -141,3 +141,23 @@ def test_a_report_whose_cue_lacks_its_references_is_read_as_the_type_it_names():
         ExceptionIn(description="A shipment to a gold customer is running late.", source="chat"), OfflineChatModel()
     )
     assert (vague.type, vague.missing) == (ExceptionType.late_shipment, ["shipment_id"])
+
+
+def test_free_text_is_read_as_the_chat_reads_it():
+    reading = classify(ExceptionIn(description="we're almost out of SKU-0034 in Chicago"), OFFLINE)
+    assert (reading.type, reading.refs.present(), reading.missing) == (
+        ExceptionType.stockout_risk,
+        {"sku": "SKU-0034", "location": "DC-CHI"},
+        [],
+    )
+
+
+def test_needs_info_names_the_types_and_the_missing_references():
+    assert missing_sentence(["type"]) == (
+        "The report cannot be resolved yet: please give the kind of problem: a late shipment, a stockout risk, "
+        "a truck likely to fail, a carrier short of capacity or a demand spike."
+    )
+    assert missing_sentence(["sku", "location"]) == (
+        "The report cannot be resolved yet: please give the SKU (e.g. SKU-0042); and the DC (DC-DAL, DC-HOU, "
+        "DC-ATL, DC-CHI or DC-LAX)."
+    )

@@ -144,3 +144,19 @@ def test_a_decision_not_ready_within_the_wait_is_answered_202_then_finishes_in_t
     assert retry.status_code == 200, "a decision made by then is the answer"
     assert retry.json()["decision_id"] == read["decision_id"]
     assert api.call("GET", "/v1/exceptions").json()["total"] == 1
+
+
+def test_free_text_is_read_as_chat_reads_it_and_needs_info_names_what_is_missing(api):
+    stock = api.call(
+        "POST", "/v1/exceptions", role="integrator", json={"description": "we're almost out of SKU-0034 in Chicago"}
+    )
+    assert stock.status_code == 201, stock.text
+    assert stock.json()["status"] != "needs_info" and stock.json()["specialist"] == "inventory"
+    vague = api.call(
+        "POST", "/v1/exceptions", role="integrator", json={"description": "We are running low on stock in Houston"}
+    )
+    decision = vague.json()
+    assert decision["status"] == "needs_info"
+    assert (
+        decision["justification"]["text"] == "The report cannot be resolved yet: please give the SKU (e.g. SKU-0042)."
+    )

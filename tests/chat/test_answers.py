@@ -65,8 +65,8 @@ def test_why_names_the_main_drivers_with_their_values():
     ]
     assert drivers_answer("forecast_demand", evidence) == (
         "For forecast:SKU-0042/DC-DAL, the main drivers are "
-        "price_ratio 0.8 (+8.3), mean_28 31.5 (+1.2), lag_7 30 "
-        "(+0.9)."
+        "price against usual 0.8 (+8.3), average demand over four weeks 31.5 (+1.2), "
+        "demand a week ago 30 (+0.9)."
     )
 
 

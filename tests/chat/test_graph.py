@@ -75,7 +75,7 @@ def test_a_question_never_acts_and_a_report_waits_for_yes(desk):
     graph = build_chat_graph(desk, "integrator", "ops-1")
     asked = turn(graph, "Is SHP-009267 going to be late?")
     assert [r.name for r in results(asked)] == ["shipment_status"] and exceptions(desk) == 0
-    assert "probability of arriving late is" in answer(asked)
+    assert "it is late, by the same rule the desk applies" in answer(asked)
 
     staged = turn(graph, TRUCK_FAULT)
     assert not results(staged) and answer(staged) == "Log this as an equipment failure risk for TRK-007? yes/no"
@@ -125,12 +125,33 @@ def test_verdicts_ask_for_confirmation_and_a_reason_that_is_stored(desk):
     assert answer(viewer) == "I could not do that: the viewer role cannot approve decisions; planner or admin can."
 
 
-def test_an_unclear_message_gets_one_question_naming_two_readings(desk):
+def test_an_unclear_message_gets_one_question_naming_readings_of_its_codes(desk):
     graph = build_chat_graph(desk, "planner", "tester")
     unclear = turn(graph, "SKU-0042 DC-DAL")
-    assert not results(unclear) and answer(unclear).startswith("Do you want ") and " or " in answer(unclear)
+    assert not results(unclear) and unclear[-1].verified
+    assert answer(unclear) == (
+        "What do you want to know about SKU-0042: its stock per DC, its forecast at a DC, or its days of cover?"
+    )
     texas = turn(graph, "what is at risk in Texas?")
-    assert answer(texas) == "Texas has two DCs, DC-DAL (Dallas) and DC-HOU (Houston): which one?"
+    assert [(r.name, r.result["location"]) for r in results(texas)] == [
+        ("risks_at_location", "DC-DAL"),
+        ("risks_at_location", "DC-HOU"),
+    ]
+
+
+def test_a_question_outside_the_desk_gets_one_polite_sentence(desk):
+    graph = build_chat_graph(desk, "viewer", "tester")
+    poem = turn(graph, "write me a poem about trucks")
+    assert not results(poem) and poem[-1].verified and answer(poem).endswith("That request is outside what I do.")
+    fuel = turn(graph, "how much diesel did TRK-004 burn last week?")
+    assert answer(fuel) == "The twin holds no fuel consumption, so I cannot answer that from the desk's data."
+
+
+def test_an_overdue_shipment_is_late_by_the_desk_rule_in_chat_too(desk):
+    graph = build_chat_graph(desk, "viewer", "tester")
+    asked = turn(graph, "Is SHP-009267 going to be late?")
+    assert results(asked)[0].result["p_late"] == 1.0 and results(asked)[0].result["late_by_rule"] is True
+    assert answer(asked).endswith("it is late, by the same rule the desk applies.")
 
 
 class BrokenModel(BaseChatModel):

@@ -100,7 +100,7 @@ def test_risks_at_a_dc_come_from_the_late_risk_forecast_and_failure_models(desk)
     with tb.session() as session:
         direct = {
             risk.shipment_id: risk.p_late
-            for risk in score_shipments(tb.models.late, frames.shipment_frame(session, ids=ids))
+            for risk in score_shipments(tb.models.late, frames.shipment_frame(session, ids=ids), now=tb.now())
         }
         positions = {p.location: p for p in store.positions(session, "SKU-0042")}
     assert [shipment["p_late"] for shipment in result["riskiest_shipments"]] == [direct[i] for i in ids]
@@ -224,11 +224,14 @@ def test_a_closure_re_sources_orders_to_the_nearest_dc_with_stock_and_changes_no
     )
 
 
-def test_shipment_status_scores_open_shipments(desk):
+def test_shipment_status_scores_open_shipments_as_the_desk_does(desk):
     result = tools_for(desk, "viewer")["shipment_status"].invoke({"shipment_id": "SHP-009267"})
-    with desk.toolbox.session() as session:
-        direct = score_shipments(desk.toolbox.models.late, frames.shipment_frame(session, ids=["SHP-009267"]))[0]
-    assert result["p_late"] == direct.p_late and result["status"] != "delivered"
+    tb = desk.toolbox
+    with tb.session() as session:
+        frame = frames.shipment_frame(session, ids=["SHP-009267"])
+    direct = score_shipments(tb.models.late, frame, now=tb.now())[0]
+    assert result["p_late"] == direct.p_late == 1.0 and result["status"] != "delivered"
+    assert result["late_by_rule"] is True, "past its promise at the twin's clock: late by rule, as on the desk"
 
 
 def test_kpis_count_what_the_twin_holds(desk):

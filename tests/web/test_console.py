@@ -108,6 +108,30 @@ def test_the_chat_streams_an_answer_with_its_tool_steps(open_page, console: Cons
     assert page.locator('#chat-log .answer a[href="#/network?dc=DC-HOU"]').count() >= 1, "codes link to their detail"
 
 
+def _ask(page, text: str, answers: int) -> None:
+    """Send a chat message and wait for the desk's answer number `answers` to finish."""
+    page.fill("#chat-input", text)
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"#chat-log .msg.desk:nth-of-type({2 * answers}) .answer:not([aria-busy])", timeout=60_000)
+
+
+def test_the_chat_renders_markdown_tables_and_confirms_by_button(open_page, console: Console):
+    page = open_page("planner")
+    page.goto(f"{console.url}/#/chat")
+    _ask(page, "which DC has the most stock of SKU-0034?", 1)
+    assert page.locator("#chat-log .answer .md table th:text('on hand')").count() == 1, "a Markdown table is a table"
+    assert page.locator("#chat-log .answer .md table tbody tr").count() == 5
+    assert page.locator('#chat-log .answer .md table a[href^="#/network?dc="]').count() >= 5, "codes in cells link"
+    _ask(page, "TRK-021 is making a grinding noise, log it", 2)
+    buttons = page.locator("#chat-log .msg.desk:nth-of-type(4) .buttons button")
+    assert buttons.all_inner_texts() == ["Yes", "No"]
+    assert "yes/no" not in page.inner_text("#chat-log .msg.desk:nth-of-type(4) .answer")
+    buttons.first.click()
+    page.wait_for_selector("#chat-log .msg.desk:nth-of-type(6) .answer:not([aria-busy])", timeout=60_000)
+    assert "DEC-" in page.inner_text("#chat-log .msg.desk:nth-of-type(6) .answer")
+    assert "|---|" not in page.inner_text("#chat-log"), "no answer shows raw Markdown"
+
+
 def test_the_network_draws_every_dc_inside_its_state(open_page, console: Console):
     page = open_page("viewer")
     page.goto(f"{console.url}/#/network")

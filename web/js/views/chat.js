@@ -1,6 +1,9 @@
 // Chat with the desk: answers stream in from POST /v1/chat (Server-Sent Events) with each tool step shown as it
-// runs; codes link to their detail; before/after figures become a table; confirmations become buttons.
+// runs; answers' Markdown (tables, lists, links) is rendered through a sanitiser; codes link to their detail;
+// before/after figures become a table; a question ending in "yes/no" gets Yes and No buttons.
 
+import DOMPurify from "../../vendor/purify.es.js";
+import { marked } from "../../vendor/marked.esm.js";
 import { streamChat } from "../api.js";
 import { facts, fill, h, heading, label, linkCodes, num, svg, table } from "../ui.js";
 
@@ -56,7 +59,10 @@ async function ask(input, send, text = input.value.trim()) {
         step.append(result(data));
       } else if (event === "final") {
         sessionStorage.setItem(THREAD, data.thread_id);
-        fill(answer, paragraphs(data.answer || streamed));
+        const text = data.answer || streamed;
+        const asks = CONFIRM.test(text);
+        fill(answer, markdown(asks ? text.replace(CONFIRM, "?") : text));
+        if (asks) answer.append(confirmation({ prompt: null }, input, send));
       } else if (event === "error") {
         fill(answer, h("p", { class: "error", role: "alert" }, data.message ?? String(data)));
       } else if (event === "confirm" || data?.options) {
@@ -73,8 +79,18 @@ async function ask(input, send, text = input.value.trim()) {
   }
 }
 
-function paragraphs(text) {
-  return String(text).split(/\n{2,}/).map((part) => h("p", {}, part.split("\n").flatMap((line, i) => [i ? h("br") : null, linkCodes(line)])));
+const CONFIRM = /\?\s*yes\/no\s*$/i;
+
+// An answer's Markdown as sanitised HTML, with the twin's codes in its text linked to their detail.
+export function markdown(text) {
+  const box = h("div", { class: "md" });
+  box.innerHTML = DOMPurify.sanitize(marked.parse(String(text ?? ""), { gfm: true, breaks: true, async: false }));
+  for (const table of box.querySelectorAll("table")) table.classList.add("data");
+  const walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
+  const texts = [];
+  while (walker.nextNode()) if (!walker.currentNode.parentElement.closest("a, code")) texts.push(walker.currentNode);
+  for (const node of texts) node.replaceWith(...linkCodes(node.textContent));
+  return box;
 }
 
 // A confirmation the desk asks for, as one button per option.

@@ -1,0 +1,22 @@
+"""Tables the CLI prints: boxed on a terminal, tab-separated when piped, so no column is ever cut."""
+
+import sys
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]], title: str | None = None) -> None:
+    """A table on standard output: a rich table on a terminal (cells fold, never cut), else one tab-separated line
+    per row under a header line."""
+    if not sys.stdout.isatty():
+        for line in (headers, *rows):
+            print("\t".join(str(cell) for cell in line))
+        return
+    table = Table(*headers, title=title)
+    for column in table.columns:
+        column.overflow = "fold"
+    for row in rows:
+        table.add_row(*(str(cell) for cell in row))
+    Console().print(table)
