@@ -481,9 +481,9 @@ def _findings(twin: SkuTwin, case: StockCase, plan: Evidence) -> list[Claim]:
             text=f"Top forecast drivers: {describe_drivers(case.forecast.evidence.drivers)}.", evidence_ids=[total.id]
         ),
         Claim(
-            text=f"The {format_number(case.facts['stock_units'])} units available, in transit and on order must last "
-            f"{case.facts['exposure_days']} days until the running replenishment can land; without action the "
-            f"forecast's distribution expects {format_number(case.facts['expected_lost_units'])} units lost.",
+            text=f"Stock of {format_number(case.facts['stock_units'])} units must last {case.facts['exposure_days']} "
+            f"days until replenishment lands; without action the forecast expects "
+            f"{format_number(case.facts['expected_lost_units'])} units lost.",
             evidence_ids=[plan.id, total.id],
         ),
     ]

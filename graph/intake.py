@@ -135,7 +135,7 @@ def open_on_subject(session: Session, subject: str, window_h: float, now: dateti
         .where(
             table.subject == subject,
             table.duplicate_of.is_(None),
-            or_(table.status == "open", and_(table.decided_at.is_not(None), table.occurred_at >= since)),
+            or_(table.status == "open", and_(table.decided_at.is_not(None), table.occurred_at > since)),
         )
         .order_by(table.created_at.desc())
     ).first()

@@ -18,9 +18,9 @@ CASES = [
         {"notify_customer", "expedite_shipment", "switch_carrier"},
     ),
     (
-        {"type": "stockout_risk", "refs": {"sku": "SKU-0027", "location": "DC-DAL"}},
+        {"type": "stockout_risk", "refs": {"sku": "SKU-0042", "location": "DC-DAL"}},
         "inventory",
-        {"transfer_stock", "expedite_purchase", "book_carrier"},
+        {"transfer_stock", "expedite_purchase", "place_purchase_order", "book_carrier"},
     ),
     (
         {"type": "equipment_failure_risk", "refs": {"asset_id": "TRK-008"}},
@@ -39,7 +39,7 @@ CASES = [
     (
         {"type": "demand_spike", "refs": {"sku": "SKU-0042", "location": "DC-DAL"}},
         "inventory",
-        {"raise_safety_stock", "transfer_stock", "expedite_purchase", "book_carrier"},
+        {"raise_safety_stock", "transfer_stock", "expedite_purchase", "place_purchase_order", "book_carrier"},
     ),
 ]
 

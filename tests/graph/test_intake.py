@@ -1,6 +1,6 @@
 """Intake: duplicates merge within a window measured on the twin's clock, never the wall clock."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
 
@@ -25,7 +25,7 @@ def test_duplicate_windows_run_on_the_twins_clock(engine):
         first = take_in(session, REPORT, "test", None, lease_s=60, window_h=24)
         record = session.get(m.ExceptionRecord, first.exception_id)
         assert first.new and record.occurred_at.replace(tzinfo=None) == store.as_of(session).replace(tzinfo=None)
-        record.status = "closed"  # decided
+        record.status, record.decided_at = "closed", datetime.now(UTC)  # decided
         session.add(record)
         session.commit()
         _move_clock(session, 23)

@@ -148,7 +148,7 @@ def test_orders_land_on_their_arrival_day_and_replenishment_orders_at_the_reorde
                 service="regular",
                 cost_usd=14.0,
                 created_at=today,
-                arrives_on=today.date() + timedelta(days=2),
+                arrives_on=today.date() + timedelta(days=1),  # lands in the second day's step
             )
         )
         [short] = [p for p in store.positions(session, "SKU-0009") if p.location == "DC-HOU"]
