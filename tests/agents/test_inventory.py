@@ -64,7 +64,7 @@ def test_storyline_shortfall_buys_the_cheapest_cover_in_expectation(toolbox):
 def test_an_expedite_loses_to_a_regular_order_when_stock_lasts_until_it_lands(toolbox):
     with toolbox.session() as session:
         [position] = [p for p in store.positions(session, "SKU-0042") if p.location == "DC-DAL"]
-        position.on_hand, position.allocated, position.in_transit = 150, 0, 0  # days of stock, not two weeks
+        position.on_hand, position.allocated, position.in_transit = 90, 0, 0  # stock until a regular order lands
         session.add(position)
         session.commit()
 
