@@ -1,4 +1,4 @@
-"""rate counters shared by the API processes
+"""rate counters shared by the API processes; decisions whose checkpoints were pruned
 
 Revision ID: 0009
 Revises: 0008
@@ -24,9 +24,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("name"),
     )
     op.create_index("ix_ratecounter_expires_at", "ratecounter", ["expires_at"])
+    with op.batch_alter_table("decision", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("checkpoints_pruned", sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.create_index("ix_decision_checkpoints_pruned", ["checkpoints_pruned"])
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    with op.batch_alter_table("decision", schema=None) as batch_op:
+        batch_op.drop_index("ix_decision_checkpoints_pruned")
+        batch_op.drop_column("checkpoints_pruned")
     op.drop_index("ix_ratecounter_expires_at", table_name="ratecounter")
     op.drop_table("ratecounter")
