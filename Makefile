@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed-stamp
 
-.PHONY: install run test lint seed train demo web-vendor
+.PHONY: install run test test-fast lint seed train demo web-vendor
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,9 @@ run: install
 
 test: install lint
 	$(BIN)/python -m pytest
+
+test-fast: install  # the quick local loop: every test not marked slow
+	$(BIN)/python -m pytest -m "not slow"
 
 lint: install
 	$(BIN)/ruff check .

@@ -9,7 +9,7 @@ from agents.schemas import ExceptionIn, ExceptionType, Refs
 from agents.toolbox import Toolbox
 from tools.late_risk import score_shipments
 from tools.maintenance import score_trucks
-from twin import frames
+from twin import frames, store
 from twin import models as m
 
 LATE_TRIGGER = 0.70  # SOP-LATE-01: a late-risk score of 0.70 opens the procedure
@@ -139,7 +139,7 @@ def trucks(tb: Toolbox) -> list[ExceptionIn]:
     """Trucks whose failure risk reaches the high band and that have no open work order."""
     with tb.session() as session:
         telemetry = frames.telemetry_frame(session)
-        booked = set(session.exec(select(m.WorkOrder.truck).where(m.WorkOrder.status != "closed")).scalars())
+        booked = store.trucks_with_open_work_orders(session)
     day = tb.now().date().isoformat()
     return [
         ExceptionIn(

@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, select
 
 from agents import routing
-from agents.explain import describe_drivers, format_number, format_usd
+from agents.explain import describe_drivers, format_number
 from agents.proposal import Handoff, PlanOption, Proposal, compare_plans, decided, needs_info
-from agents.schemas import Claim, Impact, Refs
+from agents.schemas import Action, Claim, Impact, Refs
 from agents.toolbox import Toolbox
 from agents.twin_facts import TWIN_SOURCE, lookup, rates
 from tools import costs
@@ -24,25 +24,31 @@ from tools.forecast import (
     ReorderPoint,
     SafetyStock,
     StockPolicy,
+    expected_shortfall,
     forecast,
     forecasts,
     reorder_point,
     safety_stock,
 )
+from twin import actions as a
 from twin import frames, store
 from twin import models as m
-from twin.actions import action
 
 HORIZON_DAYS = 14  # SOP-STOCK-01: the stockout risk is judged over the next 14 days
 SERVICE_LEVEL = 0.95  # SOP-TIER-01: 95% fill rate, the target of standard customers (the lowest tier)
 LEAD_TIME_DAYS = 3  # days until a transfer or an expedited order restocks a DC: the error the safety stock covers
 POLICY = StockPolicy(lead_time_days=LEAD_TIME_DAYS, service_level=SERVICE_LEVEL)
+REVIEW_DAYS = 1  # the company's normal replenishment reviews every position daily
 SPIKE_DAYS = 3  # SOP-DEMAND-01: the recent days checked against the forecast made before them (>= LEAD_TIME_DAYS)
 TRUCKLOAD_KG = 20_000.0  # payload of a 53 ft dry van under the US 80,000 lb gross weight limit
 TRANSFER_MILES_PER_DAY = 500.0  # one driver's day under US hours-of-service rules (11 h at about 45 mph)
 TRANSFER_HANDLING_DAYS = 1  # a day to pick and load at the source and to receive at the destination
-EXPEDITE_LEAD_DAYS = 2  # the supplier's emergency delivery time
-STOCK_RATES = ["stockout_penalty_usd_per_unit", "handling_usd_per_unit", "expedite_purchase_premium_share"]
+STOCK_RATES = [
+    "stockout_penalty_usd_per_unit",
+    "handling_usd_per_unit",
+    "expedite_purchase_premium_share",
+    "holding_share_per_year",
+]
 SPIKE_RULE = Source(tool="rule", model="spike-never-lowers-stock-levels", version="1")
 COVERED = "stock on hand and in transit covers the forecast and the safety stock"
 NO_SURPLUS = "no other DC has spare stock that arrives within the horizon"
@@ -60,6 +66,7 @@ class SkuTwin(BaseModel):
     regions: dict[str, str]
     lanes: list[tuple[m.Lane, float]]
     orders: list[tuple[m.Order, int]]
+    supply: m.SupplyTerm
     today: date
     rates: Rates
 
@@ -126,6 +133,7 @@ def _read(tb: Toolbox, refs: Refs) -> SkuTwin | Proposal:
             regions={d.code: d.region for d in store.dcs(session)},
             lanes=_lane_rates(session),
             orders=store.open_orders(session, sku.code, dc.code, today + timedelta(days=HORIZON_DAYS)),
+            supply=store.supply_term(session, sku.code),
             today=today,
             rates=rates(session),
         )
@@ -210,9 +218,17 @@ def _stock_case(tb: Toolbox, twin: SkuTwin) -> StockCase:
         forecast=outlooks[target.dc],
         safety=safeties[target.dc],
     )
+    stock = target.on_hand + target.in_transit
+    case.evidence.append(_supply_evidence(twin))
+    case.facts.update(
+        stock_units=round(stock, 1),
+        exposure_days=_exposure_days(twin),
+        expected_lost_units=round(_expected_lost(twin, case.forecast, stock, []), 1),
+    )
     if target.need <= 0:
         case.options = [
-            PlanOption(name="no action"),
+            _no_action(twin, case.forecast, stock),
+            PlanOption(name="regular order", feasible=False, infeasible_reason=COVERED),
             PlanOption(name="transfer stock", feasible=False, infeasible_reason=COVERED),
             PlanOption(name="expedite purchase", feasible=False, infeasible_reason=COVERED),
         ]
@@ -227,48 +243,167 @@ def _stock_case(tb: Toolbox, twin: SkuTwin) -> StockCase:
         )
     )
     case.evidence += [case.allocation.evidence, twin.rates.evidence(STOCK_RATES)]
-    transfer = _transfer_option(twin, case.allocation, lanes)
+    transfer = _transfer_option(twin, case.forecast, stock, case.allocation, lanes)
     handoff = _check_orders(twin, case, lanes)
     if handoff is not None:
         helper = routing.handle_handoff(tb, handoff)
         transfer = transfer.with_helper(helper)
         case.helper = helper
+    need = math.ceil(target.need)
     case.options = [
+        _no_action(twin, case.forecast, stock),
+        _order_option(twin, case.forecast, stock, "regular order", [(need, False)]),
+        _order_option(twin, case.forecast, stock, "regular order and expedite the gap", _gap_orders(twin, case, need)),
+        _order_option(twin, case.forecast, stock, "expedite purchase", [(need, True)]),
         transfer,
-        _expedite_option(twin, target),
-        PlanOption(
-            name="no action",
-            expected_penalty_usd=costs.stockout(twin.rates, target.need, twin.margin),
-            impact=Impact(units_at_risk=round(target.need, 1)),
-        ),
+        _partial_cover(twin, case.forecast, stock, transfer, need),
     ]
     return case
 
 
-def _transfer_option(twin: SkuTwin, plan: AllocationPlan, lanes: dict[str, TransferLane]) -> PlanOption:
-    """The allocation's moves as transfer orders, with the cost of the need they leave unmet."""
-    unmet = _unmet(plan, twin.dc.code)
+def _supply_evidence(twin: SkuTwin) -> Evidence:
+    """The SKU's supplier and its regular and expedited lead times, as stored in the twin."""
+    term = twin.supply
+    return Evidence(
+        id=f"twin:supply:{twin.sku.code}",
+        source=TWIN_SOURCE,
+        inputs={"sku": twin.sku.code, "source": term.source},
+        facts={
+            "supplier": term.supplier,
+            "regular_lead_days": term.regular_lead_days,
+            "expedited_lead_days": term.expedited_lead_days,
+            "unit_cost_usd": twin.sku.unit_cost,
+        },
+    )
+
+
+def _exposure_days(twin: SkuTwin) -> int:
+    """The days the stock must last on its own: the normal replenishment reviews every day and its regular orders
+    land after the regular lead time, so beyond that the running operation covers the demand."""
+    return twin.supply.regular_lead_days + REVIEW_DAYS
+
+
+def _expected_lost(twin: SkuTwin, outlook: Forecast, stock: float, arrivals: list[tuple[int, float]]) -> float:
+    """Expected units lost while the stock must last on its own, when `arrivals` (day, units) land on top of
+    `stock`: until each arrival only the stock and the earlier arrivals serve the demand, drawn from the forecast's
+    distribution."""
+    window = _exposure_days(twin)
+
+    def landed(day: int, strictly: bool) -> float:
+        """Units of the arrivals that land before `day` (or by it)."""
+        return sum(units for when, units in arrivals if when < day or (not strictly and when == day))
+
+    before = [expected_shortfall(outlook, day, stock + landed(day, True)) for day, _ in arrivals if day < window]
+    return max([expected_shortfall(outlook, window, stock + landed(window, False)), *before])
+
+
+def _no_action(twin: SkuTwin, outlook: Forecast, stock: float) -> PlanOption:
+    """Nothing bought: the expected lost sales of the forecast's distribution against the stock on hand, in transit
+    and on order (the safety stock is a buffer, never a lost sale)."""
+    lost = _expected_lost(twin, outlook, stock, [])
+    return PlanOption(
+        name="no action",
+        expected_penalty_usd=costs.stockout(twin.rates, lost, twin.margin),
+        impact=Impact(units_at_risk=round(lost, 1)),
+    )
+
+
+def _gap_orders(twin: SkuTwin, case: StockCase, need: int) -> list[tuple[int, bool]]:
+    """An expedited order of the units the forecast needs before a regular order lands, and a regular order of the
+    rest; empty when the stock lasts until the regular order lands."""
+    until_regular = sum(day.p50 for day in case.forecast.days[: twin.supply.regular_lead_days])
+    gap = min(need, math.ceil(max(0.0, until_regular - case.target.on_hand - case.target.in_transit)))
+    return [(gap, True), (need - gap, False)] if 0 < gap < need else []
+
+
+def _order_option(
+    twin: SkuTwin, outlook: Forecast, stock: float, name: str, orders: list[tuple[int, bool]]
+) -> PlanOption:
+    """Supplier orders (units, expedited) for the DC: each priced with handling, premium and holding, landing after
+    its lead time; the expected lost sales they leave."""
+    if not orders:
+        return PlanOption(name=name, feasible=False, infeasible_reason="the stock lasts until a regular order lands")
+    daily = outlook.total.p50 / HORIZON_DAYS
+    actions: list[Action] = []
+    arrivals = []
+    for qty, expedited in orders:
+        lead = twin.supply.expedited_lead_days if expedited else twin.supply.regular_lead_days
+        price = costs.purchase(twin.rates, qty, twin.sku.unit_cost, expedited, costs.days_held(qty, daily))
+        params = {"sku": twin.sku.code, "location": twin.dc.code, "qty": qty, "lead_days": lead, "cost_usd": price}
+        actions.append(
+            a.ExpeditePurchase(params=a.ExpeditePurchaseParams(**params))
+            if expedited
+            else a.PlacePurchaseOrder(params=a.PurchaseOrderParams(**params))
+        )
+        arrivals.append((lead, float(qty)))
+    lost = _expected_lost(twin, outlook, stock, arrivals)
+    return PlanOption(
+        name=name,
+        actions=actions,
+        expected_penalty_usd=costs.stockout(twin.rates, lost, twin.margin),
+        impact=Impact(units_at_risk=round(lost, 1)),
+    )
+
+
+def _partial_cover(twin: SkuTwin, outlook: Forecast, stock: float, transfer: PlanOption, need: int) -> PlanOption:
+    """The transfer topped up by a regular order of the need it leaves."""
+    moved = sum(item.params.qty for item in transfer.actions if isinstance(item, a.TransferStock))
+    rest = need - round(moved)
+    if not transfer.feasible or rest <= 0:
+        return PlanOption(
+            name="transfer and regular order", feasible=False, infeasible_reason="the transfer covers the whole need"
+        )
+    order = _order_option(twin, outlook, stock, "regular order", [(rest, False)])
+    arrivals = [*_transfer_arrivals(transfer), (twin.supply.regular_lead_days, float(rest))]
+    lost = _expected_lost(twin, outlook, stock, arrivals)
+    return transfer.model_copy(
+        update={
+            "name": "transfer and regular order",
+            "actions": [*transfer.actions, *order.actions],
+            "expected_penalty_usd": costs.stockout(twin.rates, lost, twin.margin),
+            "impact": transfer.impact.model_copy(update={"units_at_risk": round(lost, 1)}),
+        }
+    )
+
+
+def _transfer_arrivals(transfer: PlanOption) -> list[tuple[int, float]]:
+    """When the units of a plan's transfers land, in days from today."""
+    return [
+        (item.params.lead_days or 0, item.params.qty) for item in transfer.actions if isinstance(item, a.TransferStock)
+    ]
+
+
+def _transfer_option(
+    twin: SkuTwin, outlook: Forecast, stock: float, plan: AllocationPlan, lanes: dict[str, TransferLane]
+) -> PlanOption:
+    """The allocation's moves as transfer orders, with the expected lost sales they leave."""
     lead = {lane.origin: lane.lead_days for lane in lanes.values()}
     actions = [
-        action(
-            "transfer_stock",
-            sku=move.sku,
-            to=move.dest,
-            qty=round(move.qty),
-            cost_usd=round(move.cost, 2),
-            lead_days=int(lead[move.origin]),
-            **{"from": move.origin},
+        a.TransferStock(
+            params=a.TransferStockParams(
+                sku=move.sku,
+                from_=move.origin,
+                to=move.dest,
+                qty=round(move.qty),
+                cost_usd=round(move.cost, 2),
+                lead_days=int(lead[move.origin]),
+            )
         )
         for move in plan.moves
         if round(move.qty) > 0
     ]
-    return PlanOption(
+    option = PlanOption(
         name="transfer stock",
         actions=actions,
-        expected_penalty_usd=costs.stockout(twin.rates, unmet, twin.margin),
-        impact=Impact(units_at_risk=round(unmet, 1), units_moved=_moved(plan)),
         feasible=bool(actions),
         infeasible_reason=None if actions else NO_SURPLUS,
+    )
+    lost = _expected_lost(twin, outlook, stock, _transfer_arrivals(option))
+    return option.model_copy(
+        update={
+            "expected_penalty_usd": costs.stockout(twin.rates, lost, twin.margin),
+            "impact": Impact(units_at_risk=round(lost, 1), units_moved=_moved(plan)),
+        }
     )
 
 
@@ -280,27 +415,6 @@ def _unmet(plan: AllocationPlan, dc: str) -> float:
 def _moved(plan: AllocationPlan) -> int:
     """Units the allocation moves, in whole units."""
     return round(sum(move.qty for move in plan.moves))
-
-
-def _expedite_option(twin: SkuTwin, target: DcPosition) -> PlanOption:
-    """An emergency supplier order for the whole need: the premium, and the demand lost before it lands."""
-    qty = math.ceil(target.need)
-    lost = target.need - target.coverable(EXPEDITE_LEAD_DAYS, HORIZON_DAYS)
-    return PlanOption(
-        name="expedite purchase",
-        actions=[
-            action(
-                "expedite_purchase",
-                sku=twin.sku.code,
-                location=target.dc,
-                qty=qty,
-                lead_days=EXPEDITE_LEAD_DAYS,
-                cost_usd=costs.expedite_purchase(twin.rates, qty, twin.sku.unit_cost),
-            )
-        ],
-        expected_penalty_usd=costs.stockout(twin.rates, lost, twin.margin),
-        impact=Impact(units_at_risk=round(lost, 1)),
-    )
 
 
 def _check_orders(twin: SkuTwin, case: StockCase, lanes: dict[str, TransferLane]) -> Handoff | None:
@@ -361,6 +475,12 @@ def _findings(twin: SkuTwin, case: StockCase, plan: Evidence) -> list[Claim]:
         Claim(
             text=f"Top forecast drivers: {describe_drivers(case.forecast.evidence.drivers)}.", evidence_ids=[total.id]
         ),
+        Claim(
+            text=f"The {format_number(case.facts['stock_units'])} units available, in transit and on order must last "
+            f"{case.facts['exposure_days']} days until the running replenishment can land; without action the "
+            f"forecast's distribution expects {format_number(case.facts['expected_lost_units'])} units lost.",
+            evidence_ids=[plan.id, total.id],
+        ),
     ]
     safety = (
         f"With safety stock {format_number(target.safety_stock)} units for a {LEAD_TIME_DAYS}-day lead time at "
@@ -381,14 +501,20 @@ def _findings(twin: SkuTwin, case: StockCase, plan: Evidence) -> list[Claim]:
         )
     )
     allocation = case.allocation
-    if allocation.moves:
-        origins = ", ".join(move.origin for move in allocation.moves)
+    transfers = [
+        item.params
+        for option in case.options
+        if option.name == "transfer stock"
+        for item in option.actions
+        if isinstance(item, a.TransferStock)
+    ]  # the moves as executed: whole units, moves that round to nothing dropped
+    if transfers:
+        moves = ", ".join(f"{format_number(move.qty)} from {move.from_}" for move in transfers)
         unmet = _unmet(allocation, twin.dc.code)
         claims.append(
             Claim(
-                text=f"The allocation solver moves {_moved(allocation)} units from "
-                f"{origins} for {format_usd(allocation.transfer_cost)}; {format_number(unmet)} units "
-                f"stay unmet at {twin.dc.code}.",
+                text=f"The allocation solver's transfers: {moves} units; {format_number(unmet)} units stay unmet at "
+                f"{twin.dc.code}.",
                 evidence_ids=[allocation.evidence.id, plan.id],
             )
         )
@@ -524,36 +650,56 @@ def _spike_claims(twin: SkuTwin, check: SpikeCheck) -> list[Claim]:
     ]
 
 
+def _orders_due(twin: SkuTwin) -> Evidence:
+    """The SKU's open orders at the DC due within the horizon, read before a spike is judged."""
+    until = twin.today + timedelta(days=HORIZON_DAYS)
+    return Evidence(
+        id=f"twin:orders_due:{twin.sku.code}@{twin.dc.code}",
+        source=TWIN_SOURCE,
+        inputs={"sku": twin.sku.code, "dc": twin.dc.code, "until": until.isoformat()},
+        facts={"orders": len(twin.orders), "total_units": sum(qty for _, qty in twin.orders)},
+    )
+
+
+def _stock_read_claim(twin: SkuTwin, orders: Evidence) -> Claim:
+    """What the desk read of the position before judging a spike: on hand, in transit and open orders due."""
+    row = twin.positions[twin.dc.code]
+    return Claim(
+        text=f"Before judging the spike: {row.on_hand} on hand, {row.in_transit} in transit, "
+        f"{orders.facts['total_units']} units on {orders.facts['orders']} open orders due by {orders.inputs['until']}.",
+        evidence_ids=[f"twin:inventory:{twin.sku.code}@{twin.dc.code}", orders.id],
+    )
+
+
 def demand_spike(tb: Toolbox, refs: Refs) -> Proposal:
-    """Confirm a spike against the forecast's p90; raise the safety stock and reorder point and cover any shortfall."""
+    """Confirm a spike against the forecast's p90 after reading the position (on hand, in transit, open orders);
+    raise the safety stock and reorder point when it is confirmed, and cover any shortfall either way."""
     twin = _read(tb, refs)
     if isinstance(twin, Proposal):
         return twin
     check = _spike_check(tb, twin)
-    found = _spike_claims(twin, check)
+    orders = _orders_due(twin)
+    found = [*_spike_claims(twin, check), _stock_read_claim(twin, orders)]
     facts = {"spike_confirmed": check.confirmed, "days_above_p90": check.days_above_p90}
     query = "verify the spike and update the stock parameters"
+    case = _stock_case(tb, twin)
     if not check.confirmed:
-        options = [
-            PlanOption(name="no action"),
-            PlanOption(
-                name="raise safety stock",
-                feasible=False,
-                infeasible_reason="actual demand stayed at or below the forecast's p90",
-            ),
-        ]
+        kept_levels = PlanOption(
+            name="raise safety stock",
+            feasible=False,
+            infeasible_reason="actual demand stayed at or below the forecast's p90",
+        )
         return _decide(
             tb,
             twin,
             "demand_spike",
             query,
-            options,
-            check.confidence,
-            facts,
-            [check.actual, check.before.evidence],
-            lambda _plan: found,
+            [*case.options, kept_levels],
+            min(check.confidence, case.confidence) if case.target.need > 0 else check.confidence,
+            {**case.facts, **facts},
+            [check.actual, check.before.evidence, orders, *case.evidence],
+            lambda plan: [*found, *_findings(twin, case, plan)],
         )
-    case = _stock_case(tb, twin)
     old, new = reorder_point(check.before, POLICY), reorder_point(case.forecast, POLICY)
     kept = _never_lower(twin, old, new)
     return _decide(
@@ -564,7 +710,7 @@ def demand_spike(tb: Toolbox, refs: Refs) -> Proposal:
         [_with_raise(option, twin, kept) for option in case.options],
         min(check.confidence, case.confidence),
         {**case.facts, **facts},
-        [check.actual, check.before.evidence, old.evidence, new.evidence, kept.evidence, *case.evidence],
+        [check.actual, check.before.evidence, orders, old.evidence, new.evidence, kept.evidence, *case.evidence],
         lambda plan: [*found, _raise_claim(old, new, kept), *_findings(twin, case, plan)],
     )
 
@@ -603,14 +749,15 @@ def _never_lower(twin: SkuTwin, old: ReorderPoint, new: ReorderPoint) -> StockLe
 
 def _with_raise(option: PlanOption, twin: SkuTwin, levels: StockLevels) -> PlanOption:
     """A stockout plan preceded by setting the new safety stock and reorder point."""
-    raise_action = action(
-        "raise_safety_stock",
-        sku=twin.sku.code,
-        location=twin.dc.code,
-        safety_stock=round(levels.safety_stock),
-        reorder_point=round(levels.reorder_point),
-        lead_time_days=LEAD_TIME_DAYS,
-        service_level=SERVICE_LEVEL,
+    raise_action = a.RaiseSafetyStock(
+        params=a.RaiseSafetyStockParams(
+            sku=twin.sku.code,
+            location=twin.dc.code,
+            safety_stock=round(levels.safety_stock),
+            reorder_point=round(levels.reorder_point),
+            lead_time_days=LEAD_TIME_DAYS,
+            service_level=SERVICE_LEVEL,
+        )
     )
     name = "raise safety stock only" if option.name == "no action" else f"raise safety stock and {option.name}"
     actions = [raise_action, *option.actions] if option.feasible else option.actions

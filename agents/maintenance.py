@@ -2,6 +2,7 @@
 service priority."""
 
 import math
+import re
 import threading
 from datetime import date, datetime, timedelta
 
@@ -16,12 +17,12 @@ from agents.toolbox import Toolbox
 from agents.twin_facts import lookup, rates
 from tools import costs
 from tools.costs import Rates
-from tools.evidence import Driver, Evidence
+from tools.evidence import Driver, Evidence, Source
 from tools.maintenance import WINDOW_DAYS, FailureRisk, score_trucks
 from tools.scheduling import MaintenanceSchedule, ScheduleProblem, TruckAtRisk, Workshop, schedule_maintenance
+from twin import actions as a
 from twin import fleet, store
 from twin import models as m
-from twin.actions import action
 
 PROCEDURE = "SOP-MAINT-01"
 HEALTHY_BELOW = 0.30  # SOP-MAINT-01: below 0.30 routine preventive maintenance only
@@ -45,6 +46,22 @@ MAINTENANCE_RATES = [
     "delivery_rebook_usd",
 ]
 HORIZON_DAYS = 7  # SOP-MAINT-01: the slowest band asks for an inspection within 7 days
+DEFER = "defer to next preventive service"
+SAFETY_PROCEDURE = "SOP-SAFE-01"
+REPORT_SOURCE = Source(tool="report", model="person", version="1")
+SERVICE_MARGIN = 0.20  # a booking must avoid 20% more expected breakdown cost than it spends: the failure model is
+# not calibrated on outcomes and a visit takes the truck off the road, so a break-even booking loses money on average
+SAFETY_SYMPTOMS = {
+    "brakes": r"brak(?:e|es|ing)",
+    "steering": r"steer(?:s|ing)?",
+    "tyres": r"tyres?|tires?|blow-?outs?|flat tyre|flat tire",
+    "smoke": r"smok(?:e|es|ing|y)",
+    "fire": r"fires?|flames?|burning",
+    "fluid leak": r"leak(?:s|ing)?|leaked",
+    "warning light": r"warning lights?|dash(?:board)? lights?",
+    "oil pressure": r"oil pressure",
+    "coupling": r"coupling|fifth wheel",
+}  # SOP-SAFE-01: symptoms a person reports that need a technician to inspect the truck whatever the model says
 MIN_AVAILABLE_SHARE = 0.85  # SOP-MAINT-01: keep at least 85% of a DC's trucks available on any day
 PROFILE_WEEKS = 26  # own-fleet deliveries per weekday over the last half year shape the later days' workload
 SOLVER_TIME_LIMIT_S = 5.0
@@ -188,24 +205,66 @@ def _workload(tb: Toolbox, dc: str, now: datetime) -> Workload:
     return Workload(today=stops, typical=[round(mean * factor, 1) for factor in scale])
 
 
-def _service_action(code: str, dc: str, day: int, today: date, p_fail: float, cost: float) -> Action:
+def _service_action(
+    code: str, dc: str, day: int, today: date, p_fail: float, cost: float, safety_critical: bool = False
+) -> Action:
     """A preventive work order for a truck at its DC on a day of the horizon, priced with the deliveries it loses."""
-    return action(
-        "schedule_maintenance",
-        truck=code,
-        dc=dc,
-        day=day,
-        date=(today + timedelta(days=day)).isoformat(),
-        kind="preventive",
-        service=service_kind(p_fail),
-        service_hours=service_hours(p_fail),
-        safety_critical=p_fail >= CRITICAL_FROM,
-        cost_usd=cost,
+    return a.ScheduleMaintenance(
+        params=a.ScheduleMaintenanceParams(
+            truck=code,
+            dc=dc,
+            day=day,
+            date=today + timedelta(days=day),
+            kind="preventive",
+            service=service_kind(p_fail),
+            service_hours=service_hours(p_fail),
+            safety_critical=safety_critical or p_fail >= CRITICAL_FROM,
+            cost_usd=cost,
+        )
     )
 
 
-def equipment_failure_risk(tb: Toolbox, refs: Refs) -> Proposal:
-    """Score a truck's failure risk; when it is due, book the CP-SAT service slot against its DC's other trucks."""
+def percent(share: float) -> str:
+    """A share written as a whole percentage (0.2 as 20%)."""
+    return f"{share * 100:.0f}%"
+
+
+def reported_symptoms(description: str | None) -> list[str]:
+    """The safety symptoms (SAFETY_SYMPTOMS) a person's report names, matched on whole words."""
+    text = (description or "").lower()
+    return [name for name, words in SAFETY_SYMPTOMS.items() if re.search(rf"\b(?:{words})\b", text)]
+
+
+def _report_evidence(code: str, description: str, symptoms: list[str]) -> Evidence:
+    """A person's report on a truck as evidence: its words and the safety symptoms found in them."""
+    return Evidence(
+        id=f"report:{code}",
+        source=REPORT_SOURCE,
+        inputs={"truck": code, "description": description},
+        facts={
+            "symptoms": symptoms,
+            "procedure": SAFETY_PROCEDURE,
+            "rule": "a reported safety symptom ends at least in an inspection, approved by a person",
+        },
+    )
+
+
+def _open_order(code: str, order: m.WorkOrder) -> Proposal:
+    """No second booking for a truck whose work order is not closed: the decision names the order and its day."""
+    record = lookup("work_order", order.id, order)
+    when = f" for {order.scheduled_for:%Y-%m-%d}" if order.scheduled_for else ""
+    return needs_info(
+        "maintenance",
+        [],
+        f"Truck {code} already has work order {order.id} {order.status}{when}: it is not booked twice.",
+        record,
+        status="no_action",
+    )
+
+
+def equipment_failure_risk(tb: Toolbox, refs: Refs, report: str | None = None) -> Proposal:
+    """Score a truck's failure risk; book the CP-SAT service slot against its DC's other trucks when the breakdown cost
+    it avoids beats its cost by the margin, or inspect it today when a person's `report` names a safety symptom."""
     code = refs.asset_id
     with tb.session() as session:
         vehicle = session.get(m.Vehicle, code) if code else None
@@ -216,15 +275,9 @@ def equipment_failure_risk(tb: Toolbox, refs: Refs) -> Proposal:
         dc = session.get(m.Location, vehicle.home_dc)
         booked = store.open_work_orders(session, code)
         price = rates(session)
+        in_workshop = store.trucks_with_open_work_orders(session)
     if booked:
-        order = lookup("work_order", booked[0].id, booked[0])
-        return needs_info(
-            "maintenance",
-            [],
-            f"Truck {code} already has work order {booked[0].id} ({booked[0].status}).",
-            order,
-            status="no_action",
-        )
+        return _open_order(code, booked[0])
     risks, trucks = _fleet_risks(tb)
     risk = next((r for r in risks if r.truck == code), None)
     if risk is None:
@@ -235,34 +288,63 @@ def equipment_failure_risk(tb: Toolbox, refs: Refs) -> Proposal:
     found.facts["stops_today"] = workload.today.get(code, 0)
     shop = lookup("dc", dc.code, dc)
     cost = failure_cost(price, workload)
-    rate_record = price.evidence(MAINTENANCE_RATES)
+    at_risk = truck_at_risk(risk, dc.code, workload.deliveries(code)).failure_within(HORIZON_DAYS)
     facts = {
         "truck": code,
         "dc": dc.code,
         "procedure": PROCEDURE,
         "p_fail": risk.p_fail,
+        "p_fail_horizon": round(at_risk, 4),
+        "horizon_days": HORIZON_DAYS,
         "healthy_below": HEALTHY_BELOW,
         "critical_from": CRITICAL_FROM,
         "failure_cost_usd": cost,
+        "service_margin": SERVICE_MARGIN,
     }
     findings = _risk_findings(found, shop, risk, dc)
-    evidence = [found, shop, risk.evidence, rate_record]
+    evidence = [found, shop, risk.evidence, price.evidence(MAINTENANCE_RATES)]
     confidence = max(risk.p_fail, 1 - risk.p_fail)
+    schedule = None
     if risk.p_fail < HEALTHY_BELOW:
-        defer = PlanOption(
-            name="defer to next preventive service",
-            expected_penalty_usd=round(risk.p_fail * cost, 2),
-            impact=Impact(expected_failures=round(risk.p_fail, 2)),
-        )
         visit = costs.workshop_visit(price, service_kind(risk.p_fail), service_hours(risk.p_fail))
-        service = PlanOption(
-            name="service today",
-            actions=[_service_action(code, dc.code, 0, today, risk.p_fail, visit)],
-            feasible=False,
-            infeasible_reason=f"P(fail) {pct(risk.p_fail)} is below {format_number(HEALTHY_BELOW)}: "
-            f"{PROCEDURE} keeps routine preventive maintenance",
-        )
-        chosen, alternatives, plan = compare_plans(code, [defer, service], confidence, facts)
+        options = [
+            PlanOption(
+                name=DEFER,
+                expected_penalty_usd=round(at_risk * cost, 2),
+                impact=Impact(expected_failures=round(at_risk, 2)),
+            ),
+            PlanOption(
+                name="service today",
+                actions=[_service_action(code, dc.code, 0, today, risk.p_fail, visit)],
+                feasible=False,
+                infeasible_reason=f"P(fail) {pct(risk.p_fail)} is below {format_number(HEALTHY_BELOW)}: "
+                f"{PROCEDURE} keeps routine preventive maintenance",
+            ),
+        ]
+    else:
+        problem = schedule_problem(risks, trucks, dc, workload, cost, code, price, in_workshop)
+        schedule = schedule_maintenance(problem, time_limit_s=SOLVER_TIME_LIMIT_S)
+        slot = next(s for s in schedule.slots if s.truck == code)
+        facts["service_date"] = None if slot.day is None else (today + timedelta(days=slot.day)).isoformat()
+        p_fail_of = {r.truck: r.p_fail for r in risks}
+        options = [
+            _with_replan(tb, option, workload)
+            for option in service_plans(problem, schedule, risk, today, price, p_fail_of)
+        ]
+        evidence.append(schedule.evidence)
+    symptoms = reported_symptoms(report)
+    if symptoms:
+        record = _report_evidence(code, report or "", symptoms)
+        evidence.append(record)
+        facts.update(reported_symptoms=symptoms, safety_procedure=SAFETY_PROCEDURE)
+        inspection = _with_replan(tb, _reported_inspection(risk, dc.code, today, price), workload)
+        options = [inspection, *(_ruled_out_by_report(option, symptoms) for option in options)]
+    else:
+        options = [_worth_booking(option, options) for option in options]
+    chosen, alternatives, plan = compare_plans(code, options, confidence, facts)
+    if schedule is not None:
+        findings += _schedule_findings(schedule, risk, dc.code, facts["service_date"], plan.id)
+    elif not symptoms:
         findings.append(
             Claim(
                 text=f"Below {format_number(HEALTHY_BELOW)}, {PROCEDURE} keeps {code} on routine "
@@ -270,18 +352,17 @@ def equipment_failure_risk(tb: Toolbox, refs: Refs) -> Proposal:
                 evidence_ids=[plan.id],
             )
         )
+    findings.append(
+        Claim(
+            text=f"Over the {HORIZON_DAYS}-day planning horizon that is P(fail) {pct(at_risk)}; a breakdown costs "
+            f"{format_usd(cost)} (tow, corrective premium and the deliveries lost while it is down).",
+            evidence_ids=[risk.evidence.id, plan.id],
+        )
+    )
+    if symptoms:
+        findings.append(_report_claim(code, symptoms, record, risk, plan.id))
     else:
-        problem = schedule_problem(risks, trucks, dc, workload, cost, code, price)
-        schedule = schedule_maintenance(problem, time_limit_s=SOLVER_TIME_LIMIT_S)
-        slot = next(s for s in schedule.slots if s.truck == code)
-        facts["service_date"] = None if slot.day is None else (today + timedelta(days=slot.day)).isoformat()
-        plans = [
-            _with_replan(tb, option, workload)
-            for option in service_plans(problem, schedule, risk, today, price, {r.truck: r.p_fail for r in risks})
-        ]
-        chosen, alternatives, plan = compare_plans(code, plans, confidence, facts)
-        findings += _schedule_findings(schedule, risk, dc.code, facts["service_date"], plan.id)
-        evidence.append(schedule.evidence)
+        findings += _margin_claims(options, chosen, plan.id)
     guidance = tb.guidance(
         f"truck {code} failure risk {risk.p_fail}: {describe_drivers(risk.drivers)}", "equipment_failure_risk"
     )
@@ -297,10 +378,92 @@ def equipment_failure_risk(tb: Toolbox, refs: Refs) -> Proposal:
     )
 
 
+def _books(option: PlanOption) -> bool:
+    """Whether a plan books a workshop visit."""
+    return any(isinstance(item, a.ScheduleMaintenance) for item in option.actions)
+
+
+def _worth_booking(option: PlanOption, options: list[PlanOption]) -> PlanOption:
+    """A booking plan priced against deferring: the expected breakdown cost it avoids must exceed its cost by
+    SERVICE_MARGIN, else it is ruled out with both figures."""
+    defer = next(item for item in options if item.name == DEFER)
+    if not option.feasible or not _books(option):
+        return option
+    avoided = round(defer.expected_penalty_usd - option.expected_penalty_usd, 2)
+    priced = option.model_copy(update={"impact": option.impact.model_copy(update={"cost_avoided_usd": avoided})})
+    if avoided > (1 + SERVICE_MARGIN) * option.cost_usd:
+        return priced
+    return priced.model_copy(
+        update={
+            "feasible": False,
+            "infeasible_reason": f"it avoids {format_usd(avoided)} of expected breakdown cost for "
+            f"{format_usd(option.cost_usd)}: less than its cost plus the {percent(SERVICE_MARGIN)} margin",
+        }
+    )
+
+
+def _avoided(option: PlanOption) -> float | None:
+    """The expected breakdown cost a booking plan avoids, once priced against deferring."""
+    return (option.impact.model_extra or {}).get("cost_avoided_usd")
+
+
+def _margin_claims(options: list[PlanOption], chosen: PlanOption, plan_id: str) -> list[Claim]:
+    """What the chosen booking avoids against its cost and the margin, or why no booking was worth it."""
+    margin = f"its cost plus the {percent(SERVICE_MARGIN)} margin a booking must clear"
+    if _books(chosen):
+        text = (
+            f"Booking avoids {format_usd(_avoided(chosen))} of expected breakdown cost for "
+            f"{format_usd(chosen.cost_usd)}: more than {margin}."
+        )
+        return [Claim(text=text, evidence_ids=[plan_id])]
+    priced = [option for option in options if _avoided(option) is not None]
+    if not priced:
+        return []
+    best = max(priced, key=lambda option: (_avoided(option) - option.cost_usd, option.name))
+    text = (
+        f"The best booking ({best.name}) avoids {format_usd(_avoided(best))} of expected breakdown cost for "
+        f"{format_usd(best.cost_usd)}: less than {margin}, so the truck is not booked."
+    )
+    return [Claim(text=text, evidence_ids=[plan_id])]
+
+
+def _reported_inspection(risk: FailureRisk, dc: str, today: date, price: Rates) -> PlanOption:
+    """A visit today for a reported safety symptom: at least an inspection, safety-critical so a person approves."""
+    band = max(risk.p_fail, HEALTHY_BELOW)
+    visit = costs.workshop_visit(price, service_kind(band), service_hours(band))
+    return PlanOption(
+        name=f"{service_kind(band).replace('_', ' ')} today on the report",
+        actions=[_service_action(risk.truck, dc, 0, today, band, visit, safety_critical=True)],
+        impact=Impact(downtime_hours=service_hours(band)),
+    )
+
+
+def _ruled_out_by_report(option: PlanOption, symptoms: list[str]) -> PlanOption:
+    """A model-driven plan set aside: a reported safety symptom sends the truck to the workshop today."""
+    return option.model_copy(
+        update={
+            "feasible": False,
+            "infeasible_reason": f"the report names {', '.join(symptoms)}: {SAFETY_PROCEDURE} needs a technician "
+            f"to inspect the truck today whatever the model says",
+        }
+    )
+
+
+def _report_claim(code: str, symptoms: list[str], record: Evidence, risk: FailureRisk, plan_id: str) -> Claim:
+    """The person's report as evidence, weighed against the model's probability."""
+    return Claim(
+        text=f"The report on {code} names {', '.join(symptoms)}: {SAFETY_PROCEDURE} sends it to a technician today "
+        f"whatever the model says (P(fail) {pct(risk.p_fail)}); the work is safety-critical and waits for approval.",
+        evidence_ids=[record.id, risk.evidence.id, plan_id],
+    )
+
+
 def _with_replan(tb: Toolbox, option: PlanOption, workload: Workload) -> PlanOption:
     """A plan that takes trucks with stops today into the workshop, completed by routing's re-plan without them."""
     today = [
-        a.params["truck"] for a in option.actions if a.params["day"] == 0 and workload.today.get(a.params["truck"])
+        visit.params.truck
+        for visit in option.actions
+        if isinstance(visit, a.ScheduleMaintenance) and visit.params.day == 0 and workload.today.get(visit.params.truck)
     ]
     if not option.feasible or not today:
         return option
@@ -338,11 +501,16 @@ def schedule_problem(
     cost: float,
     code: str,
     price: Rates,
+    in_workshop: set[str],
 ) -> ScheduleProblem:
-    """The truck and its DC's other trucks at risk competing for the DC's workshop over the horizon."""
+    """The truck and its DC's other trucks at risk competing for the DC's workshop over the horizon; a truck with an
+    open work order is already booked and is not booked again."""
     fleet_size = sum(truck.home_dc == dc.code for truck in trucks.values())
     at_risk = [
-        r for r in risks if r.truck == code or (trucks[r.truck].home_dc == dc.code and r.p_fail >= HEALTHY_BELOW)
+        r
+        for r in risks
+        if r.truck == code
+        or (trucks[r.truck].home_dc == dc.code and r.p_fail >= HEALTHY_BELOW and r.truck not in in_workshop)
     ]
     return ScheduleProblem(
         trucks=[truck_at_risk(r, dc.code, workload.deliveries(r.truck)) for r in at_risk],
@@ -364,7 +532,7 @@ def service_plans(
     """Deferring, servicing in the CP-SAT slot (with the other trucks the schedule books into the workshop today) and,
     when that slot is not today, servicing today regardless of the other trucks; every plan is priced over the same
     trucks, so a plan that books a truck carries its visit and the one that leaves it on the road carries its risk."""
-    code, p_fail = risk.truck, risk.p_fail
+    code = risk.truck
     truck = next(t for t in problem.trucks if t.truck == code)
     slot = next(s for s in schedule.slots if s.truck == code)
     shop = problem.workshops[0]
@@ -387,7 +555,7 @@ def service_plans(
         """Service on `day` (with `booked` trucks today): failures before the visits and of the trucks left on the
         road are expected, and so are the deliveries a later visit takes off the road (today's are re-planned)."""
         exposure = truck.exposure(day) + sum(at_risk[other].exposure(0) for other in booked)
-        exposure += sum(p_fail_of[other] for other in others if other not in booked)
+        exposure += sum(at_risk[other].failure_within(problem.horizon_days) for other in others if other not in booked)
         lost = costs.lost_deliveries(price, truck.service_impact(day)) if day > 0 else 0.0
         return PlanOption(
             name=name,
@@ -400,9 +568,9 @@ def service_plans(
             ),
         )
 
-    exposure = p_fail + sum(p_fail_of[other] for other in others)
+    exposure = sum(at_risk[item].failure_within(problem.horizon_days) for item in (code, *others))
     defer = PlanOption(
-        name="defer to next preventive service",
+        name=DEFER,
         expected_penalty_usd=round(problem.failure_cost * exposure, 2),
         impact=Impact(expected_failures=round(exposure, 2)),
     )

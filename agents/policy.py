@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 from agents.explain import format_usd
 from agents.schemas import Action, PolicyVerdict
 from twin import models as m
+from twin.actions import ScheduleMaintenance, references
 
 RECOMMEND_ONLY, AFTER_APPROVAL, WITHIN_BOUNDS, UNLESS_SAFETY_CRITICAL = 1, 2, 3, 4
 AUTO_COST_LIMIT_USD = 2500.0  # SOP-AUTH-01: up to 2,500 USD may execute within bounds
@@ -45,6 +46,7 @@ DEFAULT_RULES = [
     _bounded("book_carrier"),
     _bounded("transfer_stock"),
     PolicyRule(action_type="expedite_purchase", autonomy_level=AFTER_APPROVAL),
+    _bounded("place_purchase_order"),
     _bounded("raise_safety_stock"),
     PolicyRule(action_type="schedule_maintenance", autonomy_level=UNLESS_SAFETY_CRITICAL),
 ]
@@ -69,9 +71,16 @@ def rules(session: Session) -> list[PolicyRule]:
 
 def _scopes(action: Action) -> list[str]:
     """The scopes an action falls in, most specific first."""
-    params = action.params
-    named = [params.get(key) for key in ("lane", "dc", "origin", "location", "from_dc")]
-    return [scope for scope in named if isinstance(scope, str)] + ["*"]
+    return [*references(action).scopes, "*"]
+
+
+def _safety_critical(action: Action) -> bool:
+    """Whether the action itself is marked safety-critical (a service of a truck at critical risk)."""
+    match action:
+        case ScheduleMaintenance(params=params):
+            return bool(params.safety_critical)
+        case _:
+            return False
 
 
 def rule_for(action: Action, stored: list[PolicyRule]) -> PolicyRule:
@@ -86,7 +95,7 @@ def rule_for(action: Action, stored: list[PolicyRule]) -> PolicyRule:
 def _reasons(action: Action, rule: PolicyRule, cost: float, confidence: float, tier: str | None) -> list[str]:
     """Why one action needs a person; empty when it may execute."""
     label = f"{action.type} (level {rule.autonomy_level}, scope {rule.scope})"
-    safety = rule.safety_critical or bool(action.params.get("safety_critical"))
+    safety = rule.safety_critical or _safety_critical(action)
     if safety:
         return [f"{label}: safety-critical work is never executed automatically"]
     if rule.autonomy_level == RECOMMEND_ONLY or confidence < RECOMMEND_BELOW_CONFIDENCE:

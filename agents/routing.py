@@ -1,9 +1,9 @@
 """The routing and carriers specialist: late shipments, carrier capacity shortfalls, re-plans of a truck's stops."""
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pandas as pd
+from pydantic import BaseModel
 
 from agents.explain import describe_drivers, format_number, format_usd
 from agents.proposal import Handoff, PlanOption, Proposal, compare_plans, decided, needs_info, pct
@@ -13,9 +13,9 @@ from agents.twin_facts import lookup, rates
 from tools import carriers, costs, routing
 from tools.evidence import Evidence, Source
 from tools.late_risk import OVERDUE_RULE, LateRisk, score_shipments
+from twin import actions as a
 from twin import frames, store
 from twin import models as m
-from twin.actions import action
 
 OWN_FLEET_SPEED_MPH = 30.0
 STOP_SERVICE_MIN, SHIFT = 20.0, (420.0, 1080.0)
@@ -45,6 +45,91 @@ def _score(tb: Toolbox, scenarios: dict[str, pd.DataFrame], now: datetime) -> di
             risk.evidence.id = f"{risk.evidence.id}:{label}"
             risk.evidence.inputs["scenario"] = label
     return dict(zip(scenarios, risks, strict=True))
+
+
+class Notice(BaseModel):
+    """Whether telling a shipment's customer pays: a notification costs `notify_usd` and only lowers the penalty of a
+    late delivery to `notified_penalty_share`; a customer is never told twice within `notify_window_hours`."""
+
+    price: costs.Rates
+    tier: str
+    already: bool
+    shipment_id: str
+    customer: str
+
+    def penalty(self, p_late: float, told: bool) -> float:
+        """The expected late penalty of the shipment at `p_late`, its customer told or not."""
+        return costs.expected_late_penalty(self.price, p_late, self.tier, notified=told)
+
+    def saving(self, p_late: float) -> float:
+        """USD of expected penalty a notification saves at `p_late`: p_late x penalty x (1 - notified share)."""
+        return round(self.penalty(p_late, False) - self.penalty(p_late, True), 2)
+
+    def pays(self, p_late: float) -> bool:
+        """Whether a new notification is allowed and saves more than it costs at `p_late`."""
+        return not self.already and self.saving(p_late) > costs.notify(self.price)
+
+    def action(self) -> Action:
+        """The notification, priced."""
+        return a.NotifyCustomer(
+            params=a.NotifyCustomerParams(
+                shipment_id=self.shipment_id, customer=self.customer, cost_usd=costs.notify(self.price)
+            )
+        )
+
+    def notify_option(self, p_late: float, told_at: str | None) -> PlanOption:
+        """Telling the customer and nothing else: ruled out within the window or when it cannot pay back."""
+        option = PlanOption(
+            name="notify customer",
+            actions=[self.action()],
+            expected_penalty_usd=self.penalty(p_late, True),
+            impact=Impact(penalty_avoided_usd=self.saving(p_late)),
+        )
+        if self.already:
+            window = format_number(self.price["notify_window_hours"])
+            return PlanOption(
+                name=option.name,
+                feasible=False,
+                infeasible_reason=f"the customer was told at {told_at}, within the {window}-hour window",
+            )
+        if not self.pays(p_late):
+            return option.model_copy(
+                update={
+                    "feasible": False,
+                    "infeasible_reason": f"it saves {format_usd(self.saving(p_late))} of expected penalty for a "
+                    f"{format_usd(costs.notify(self.price))} call",
+                }
+            )
+        return option
+
+    def recovery(self, option: PlanOption, p_before: float, p_after: float) -> PlanOption:
+        """A recovery (expedite, carrier switch) with a notification only where one pays at the risk it leaves,
+        ruled out unless the expected penalty it avoids exceeds its cost."""
+        told = self.already or self.pays(p_after)
+        actions = [*option.actions, self.action()] if told and not self.already else option.actions
+        avoided = round(self.penalty(p_before, told) - self.penalty(p_after, told), 2)
+        recovered = option.model_copy(
+            update={
+                "actions": actions,
+                "expected_penalty_usd": self.penalty(p_after, told),
+                "impact": option.impact.model_copy(update={"penalty_avoided_usd": avoided}),
+            }
+        )
+        spent = a.plan_cost(option.actions)
+        if option.feasible and avoided <= spent:
+            return recovered.model_copy(
+                update={
+                    "feasible": False,
+                    "infeasible_reason": f"it avoids {format_usd(avoided)} of expected penalty for {format_usd(spent)}",
+                }
+            )
+        return recovered
+
+    def why_nothing(self, told_at: str | None) -> str:
+        """Why no action is taken: the customer was told already, or nothing pays back its cost."""
+        if self.already:
+            return f"the customer was already notified at {told_at}"
+        return "no recovery avoids more expected penalty than it costs"
 
 
 def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
@@ -85,48 +170,32 @@ def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
     scored = _score(tb, scenarios, now)
     risk, expedited = scored[""], scored["expedited"]
     expedited.evidence.inputs["hours_saved"] = hours_saved
-    notify = (
-        []
-        if notified
-        else [
-            action(
-                "notify_customer", shipment_id=shipment.id, customer=shipment.destination, cost_usd=costs.notify(price)
-            )
-        ]
-    )
-
-    def penalty(p_late: float) -> float:
-        """Expected penalty after the customer is (or was already) told."""
-        return costs.expected_late_penalty(price, p_late, tier, notified=True)
-
-    options = [
+    notice = Notice(price=price, tier=tier, already=notified, shipment_id=shipment.id, customer=shipment.destination)
+    expedite = notice.recovery(
         PlanOption(
             name="expedite final leg",
             actions=[
-                action(
-                    "expedite_shipment",
-                    shipment_id=shipment.id,
-                    hours_saved=hours_saved,
-                    cost_usd=costs.expedite_shipment(price, shipment.distance_miles),
-                ),
-                *notify,
+                a.ExpediteShipment(
+                    params=a.ExpediteShipmentParams(
+                        shipment_id=shipment.id,
+                        hours_saved=hours_saved,
+                        cost_usd=costs.expedite_shipment(price, shipment.distance_miles),
+                    )
+                )
             ],
-            expected_penalty_usd=penalty(expedited.p_late),
             impact=Impact(late_deliveries_avoided=round(risk.p_late - expedited.p_late, 2)),
             feasible=shipment.service != "expedited",
             infeasible_reason=f"{shipment.id} is already expedited",
         ),
-        PlanOption(
-            name="notify customer",
-            actions=notify,
-            expected_penalty_usd=penalty(risk.p_late),
-            feasible=not notified,
-            infeasible_reason=f"the customer was told at {found.facts.get('customer_notified_at')}, within "
-            f"the {format_number(price['notify_window_hours'])}-hour window",
-        ),
+        risk.p_late,
+        expedited.p_late,
+    )
+    options = [
+        expedite,
+        notice.notify_option(risk.p_late, found.facts.get("customer_notified_at")),
         PlanOption(
             name="no action",
-            expected_penalty_usd=costs.expected_late_penalty(price, risk.p_late, tier, notified=notified),
+            expected_penalty_usd=notice.penalty(risk.p_late, notified),
         ),
     ]
     evidence = [
@@ -136,13 +205,14 @@ def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
         rate_record,
         tb.guidance(f"late shipment {shipment.id} on lane {shipment.lane}", "late_shipment"),
     ]
-    switch = _carrier_switch(shipment, others, scored, remaining, notify, penalty)
+    switch = _carrier_switch(shipment, others, scored, remaining, notice, risk.p_late)
     if switch:
         option, switch_evidence = switch
         options.append(option)
         evidence.extend(switch_evidence)
     confidence = max(risk.p_late, 1 - risk.p_late)
-    chosen, alternatives, plan = compare_plans(shipment.id, options, confidence)
+    told_at = {"customer_notified_at": found.facts["customer_notified_at"]} if notified else {}
+    chosen, alternatives, plan = compare_plans(shipment.id, options, confidence, told_at)
     findings = [
         Claim(
             text=f"Shipment {shipment.id} on lane {shipment.lane} is due at "
@@ -156,14 +226,15 @@ def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
             evidence_ids=[rate_record.id],
         ),
     ]
-    if options[0].feasible:
+    if shipment.service != "expedited":
         findings.append(
             Claim(
                 text=f"Expediting saves {format_number(hours_saved)} hours and lowers P(late) to "
-                f"{pct(expedited.p_late)} for {format_usd(options[0].actions[0].params.cost_usd)}.",
+                f"{pct(expedited.p_late)} for {format_usd(expedite.actions[0].params.cost_usd)}.",
                 evidence_ids=[expedited.evidence.id, plan.id],
             )
         )
+    why = f": {notice.why_nothing(found.facts.get('customer_notified_at'))}" if not chosen.actions else ""
     return decided(
         "routing",
         chosen,
@@ -171,7 +242,7 @@ def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
         plan,
         evidence,
         findings,
-        f"Chosen: {chosen.name} for {shipment.id}.",
+        f"Chosen: {chosen.name} for {shipment.id}{why}.",
         confidence,
     )
 
@@ -204,8 +275,8 @@ def _carrier_switch(
     others: list[m.CarrierLane],
     scored: dict[str, LateRisk],
     remaining: dict[str, float],
-    notify: list[Action],
-    penalty: Callable[[float], float],
+    notice: "Notice",
+    p_late: float,
 ) -> tuple[PlanOption, list[Evidence]] | None:
     """Hand the rest of the trip to the best other carrier on the lane with capacity left, scored by the late-risk
     model (`scored` holds each carrier's what-if)."""
@@ -225,20 +296,20 @@ def _carrier_switch(
         )
     ranking = carriers.rank_carriers(options, miles=shipment.distance_miles / 2)
     best = next(option for option in options if option.carrier == ranking.chosen)
-    return PlanOption(
+    switch = PlanOption(
         name=f"switch to {best.carrier}",
-        expected_penalty_usd=penalty(1 - best.on_time_prob),
         actions=[
-            action(
-                "switch_carrier",
-                shipment_id=shipment.id,
-                from_carrier=shipment.carrier,
-                to_carrier=best.carrier,
-                cost_usd=costs.carrier_move(best.rate_per_mile, shipment.distance_miles / 2),
-            ),
-            *notify,
+            a.SwitchCarrier(
+                params=a.SwitchCarrierParams(
+                    shipment_id=shipment.id,
+                    from_carrier=shipment.carrier,
+                    to_carrier=best.carrier,
+                    cost_usd=costs.carrier_move(best.rate_per_mile, shipment.distance_miles / 2),
+                )
+            )
         ],
-    ), [ranking.evidence]
+    )
+    return notice.recovery(switch, p_late, 1 - best.on_time_prob), [ranking.evidence]
 
 
 def carrier_capacity(tb: Toolbox, refs: Refs, cut_pct: float | None = None) -> Proposal:
@@ -284,16 +355,17 @@ def carrier_capacity(tb: Toolbox, refs: Refs, cut_pct: float | None = None) -> P
             name="re-tender to contract carriers",
             expected_penalty_usd=costs.late_loads(price, assignment.expected_late_loads + len(assignment.unassigned)),
             actions=[
-                action(
-                    "retender_loads",
-                    from_carrier=carrier.code,
-                    capacity_cut_pct=cut,
-                    cost_usd=max(0.0, extra),
-                    assignments=[
-                        {"load_id": a.load_id, "lane": a.lane, "carrier": a.carrier}
-                        for a in assignment.loads
-                        if a.carrier
-                    ],
+                a.RetenderLoads(
+                    params=a.RetenderLoadsParams(
+                        from_carrier=carrier.code,
+                        capacity_cut_pct=cut,
+                        cost_usd=max(0.0, extra),
+                        assignments=[
+                            a.LoadAssignment(load_id=load.load_id, lane=load.lane, carrier=load.carrier)
+                            for load in assignment.loads
+                            if load.carrier
+                        ],
+                    )
                 )
             ],
             impact=Impact(
@@ -305,7 +377,9 @@ def carrier_capacity(tb: Toolbox, refs: Refs, cut_pct: float | None = None) -> P
         PlanOption(
             name="spot market",
             expected_penalty_usd=costs.late_loads(price, len(loads) * price["spot_late_share"]),
-            actions=[action("book_spot", from_carrier=carrier.code, loads=len(loads), cost_usd=premium)],
+            actions=[
+                a.BookSpot(params=a.BookSpotParams(from_carrier=carrier.code, loads=len(loads), cost_usd=premium))
+            ],
             impact=Impact(loads=len(loads)),
         ),
         PlanOption(
@@ -467,15 +541,18 @@ def replan_without_truck(tb: Toolbox, truck: str, reason: str, also_out: list[st
             name="re-plan routes without the truck",
             expected_penalty_usd=dropped_penalty,
             actions=[
-                action(
-                    "replan_route",
-                    dc=dc.code,
-                    removed_truck=truck,
-                    day=now.date().isoformat(),
-                    cost_usd=replan_cost,
-                    removed_trucks=out,
-                    routes=[{"truck": r.vehicle_id, "stops": [v.stop_id for v in r.visits]} for r in plan.routes],
-                    unserved=plan.unserved,
+                a.ReplanRoute(
+                    params=a.ReplanRouteParams(
+                        dc=dc.code,
+                        removed_truck=truck,
+                        day=now.date(),
+                        cost_usd=replan_cost,
+                        removed_trucks=out,
+                        routes=[
+                            a.PlannedRoute(truck=r.vehicle_id, stops=[v.stop_id for v in r.visits]) for r in plan.routes
+                        ],
+                        unserved=plan.unserved,
+                    )
                 )
             ],
             impact=Impact(
@@ -488,14 +565,15 @@ def replan_without_truck(tb: Toolbox, truck: str, reason: str, also_out: list[st
         PlanOption(
             name="hand stops to CAR-METRO",
             actions=[
-                action(
-                    "tender_stops",
-                    carrier="CAR-METRO",
-                    truck=truck,
-                    shipments=[s.shipment_id for s in handed],
-                    cost_usd=costs.tender_stops(
-                        price, metro_rate, [2 * sh.distance_miles for s, _, sh in stops if s in own_stops]
-                    ),
+                a.TenderStops(
+                    params=a.TenderStopsParams(
+                        carrier="CAR-METRO",
+                        truck=truck,
+                        shipments=[s.shipment_id for s in handed],
+                        cost_usd=costs.tender_stops(
+                            price, metro_rate, [2 * sh.distance_miles for s, _, sh in stops if s in own_stops]
+                        ),
+                    )
                 )
             ],
             impact=Impact(stops_moved=len(own_stops)),
@@ -572,13 +650,14 @@ def expedite_transfer(tb: Toolbox, lane_code: str, sku: str, units: int, reason:
         PlanOption(
             name=f"book {best.carrier}",
             actions=[
-                action(
-                    "book_carrier",
-                    lane=lane.code,
-                    carrier=best.carrier,
-                    transfer_sku=sku,
-                    units=units,
-                    cost_usd=costs.carrier_move(best.rate_per_mile, lane.distance_miles),
+                a.BookCarrier(
+                    params=a.BookCarrierParams(
+                        lane=lane.code,
+                        carrier=best.carrier,
+                        transfer_sku=sku,
+                        units=units,
+                        cost_usd=costs.carrier_move(best.rate_per_mile, lane.distance_miles),
+                    )
                 )
             ],
         )

@@ -257,58 +257,85 @@ def outcomes() -> None:
 
 @app.command()
 def simulate(
-    days: int = typer.Option(14, "--days", min=1, max=365, help="Days to simulate."),
+    days: int = typer.Option(14, "--days", min=1, max=365, help="Days measured."),
     seed: int = typer.Option(7, "--seed", help="Seed of the fresh twin the simulation runs on."),
+    seeds: str = typer.Option(
+        None, "--seeds", help="Several seeds, comma-separated (e.g. 7,11,13): KPIs with 95% intervals over seeds."
+    ),
+    warmup: int = typer.Option(0, "--warmup", min=0, max=60, help="Days run before the measured window."),
+    cooldown: int = typer.Option(
+        0, "--cooldown", min=0, max=30, help="Days measured after the window with no new decision."
+    ),
     policy: list[str] = typer.Option(
         ["desk"], "--policy", help="desk, rules or none (repeatable: compared side by side)."
     ),
     reject_above: float = typer.Option(
         None, "--reject-above", min=0, help="The scripted planner rejects waiting decisions costing more (USD)."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the whole run(s) as JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Print the runs and their comparison as JSON."),
     chart: Path = typer.Option(None, "--chart", help="Write a PNG chart of the daily KPIs here."),
 ) -> None:
-    """Advance a fresh twin day by day under a policy; print the daily KPIs (the loaded twin is not touched)."""
+    """Advance a fresh twin day by day under each policy; print the daily KPIs, the totals side by side and what
+    each action type cost and saved (the loaded twin is not touched)."""
     from rich.progress import Progress
 
     from agents import modelbook
-    from api.simulation import POLICIES, Planner
+    from api.simulation import POLICIES, Planner, compare, with_realised
     from api.simulation import simulate as run_simulation
-    from api.simulation_report import comparison_table, day_table, write_chart
+    from api.simulation_report import attribution_table, comparison_table, day_table, seeds_table, write_chart
     from twin.settings import get_settings
 
     unknown = [name for name in policy if name not in POLICIES]
     if unknown:
         console.print(f"error: --policy: unknown policy {unknown[0]!r}; choose desk, rules or none")
         raise typer.Exit(2)
+    try:
+        chosen = sorted({int(part) for part in seeds.split(",")}) if seeds else [seed]
+    except ValueError:
+        console.print(f"error: --seeds: {seeds!r} is not a comma-separated list of whole numbers")
+        raise typer.Exit(2) from None
     settings = get_settings()
     if not modelbook.trained(settings.models_dir):
         console.print("error: no trained models; run `yardmaster seed` and `yardmaster train` first")
         raise typer.Exit(1)
     runs = []
     with Progress(console=console) as progress:
-        for name in policy:
-            task = progress.add_task(f"{name}: building the twin", total=days)
-            runs.append(
-                run_simulation(
-                    settings,
-                    name,
-                    days,
-                    seed,
-                    Planner(reject_above_usd=reject_above),
-                    lambda kpis, t=task, n=name: progress.update(t, advance=1, description=f"{n}: {kpis.day}"),
+        for number in chosen:
+            for name in policy:
+                task = progress.add_task(f"{name}, seed {number}: building the twin", total=warmup + days + cooldown)
+                runs.append(
+                    run_simulation(
+                        settings,
+                        name,
+                        days,
+                        number,
+                        Planner(reject_above_usd=reject_above),
+                        lambda kpis, t=task, n=name, k=number: progress.update(
+                            t, advance=1, description=f"{n}, seed {k}: {kpis.day}"
+                        ),
+                        warmup=warmup,
+                        cooldown=cooldown,
+                    )
                 )
-            )
+    runs = with_realised(runs)
+    comparison = compare(runs)
     if chart:
-        write_chart(runs, chart)
+        write_chart([run for run in runs if run.seed == chosen[0]], chart)
         console.print(f"chart written to {chart}")
     if as_json:
-        typer.echo(json.dumps([run.model_dump(mode="json") for run in runs], indent=2))
+        body = {"runs": [run.model_dump(mode="json") for run in runs], "comparison": comparison.model_dump(mode="json")}
+        typer.echo(json.dumps(body, indent=2))
         return
     out = Console()
-    for run in runs:
-        out.print(day_table(run))
-    out.print(comparison_table(runs))
+    for number in chosen:
+        shown = [run for run in runs if run.seed == number]
+        if len(chosen) == 1:
+            for run in shown:
+                out.print(day_table(run))
+        out.print(comparison_table(shown))
+        out.print(attribution_table(shown))
+    if len(chosen) > 1:
+        out.print(seeds_table(comparison))
     for run in runs:
         if not run.repeats.clean:
-            out.print(f"{run.policy}: ran or decided twice: {run.repeats.model_dump()}")
+            out.print(f"{run.policy}, seed {run.seed}: ran or decided twice: {run.repeats.model_dump()}")

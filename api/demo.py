@@ -9,6 +9,7 @@ from agents import detectors
 from agents.schemas import Decision, ExceptionIn, ExceptionType, Refs
 from graph.desk import Desk
 from graph.state import Verdict
+from twin.actions import NotifyCustomer, SwitchCarrier
 
 DAY_OF_EXCEPTIONS = [
     ExceptionIn(
@@ -40,9 +41,14 @@ def approve_waiting(desk: Desk, decision: Decision) -> Decision:
     if decision.status != "pending_approval" or decision.duplicate_of:
         return decision  # a duplicate's decision gets its verdict on the row of the exception it merged into
     notify = next(
-        (alt.actions for alt in decision.alternatives if [a.type for a in alt.actions] == ["notify_customer"]), None
+        (
+            alt.actions
+            for alt in decision.alternatives
+            if len(alt.actions) == 1 and isinstance(alt.actions[0], NotifyCustomer)
+        ),
+        None,
     )
-    if notify and any(a.type == "switch_carrier" for a in decision.actions):
+    if notify and any(isinstance(item, SwitchCarrier) for item in decision.actions):
         return desk.resume(
             decision.decision_id,
             Verdict(

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from agents.policy import PolicyRule
 from agents.schemas import DecisionStatus, ExceptionType, PolicyVerdict, Specialist
-from twin.actions import ACTION_PARAMS, Action, Code  # noqa: F401 (re-exported: the known action types)
+from twin.actions import Action, Code
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Tier = Literal["gold", "silver", "standard"]
@@ -113,16 +113,6 @@ class DecisionSummary(BaseModel):
     policy: PolicyVerdict | None
     created_at: datetime
     updated_at: datetime
-
-
-# --- override actions: the typed action union of the twin ------------------------------------------------
-
-ActionIn = Action
-
-
-def to_action(action: ActionIn) -> Action:
-    """The desk's action from a validated request action (the same typed model)."""
-    return action
 
 
 # --- policies and audit -----------------------------------------------------------------------------------

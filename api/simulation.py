@@ -1,5 +1,7 @@
 """Day-by-day simulation on a fresh twin: the desk, a fixed playbook (`rules`) or no action (`none`), with daily KPIs."""
 
+import math
+import statistics
 import tempfile
 import time
 from collections import Counter
@@ -11,10 +13,11 @@ from typing import Literal
 
 from langgraph.checkpoint.memory import InMemorySaver
 from pydantic import BaseModel, Field
+from scipy.stats import t as student_t
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from agents import detectors
+from agents import detectors, maintenance
 from agents.llm import make_chat_model
 from agents.modelbook import load_all
 from agents.outcomes import record_outcomes
@@ -29,6 +32,7 @@ from agents.schemas import (
     Refs,
 )
 from agents.toolbox import Toolbox
+from graph.checkpoint import serializer
 from graph.desk import DecisionConflict, Desk
 from graph.records import audit, save_decision
 from graph.state import Verdict
@@ -38,17 +42,25 @@ from tools.knowledge import KnowledgeBase, open_client
 from twin import models as m
 from twin import seed as scenario
 from twin import store
-from twin.actions import action as typed_action
+from twin.actions import (
+    ExpediteShipment,
+    ExpediteShipmentParams,
+    ScheduleMaintenance,
+    ScheduleMaintenanceParams,
+    parse_action,
+    references,
+)
 from twin.commands import execute_action
 from twin.days import DayReport, TwinDays
 from twin.db import make_engine, migrate
+from twin.rates import in_force
 from twin.settings import Settings
 
 Policy = Literal["desk", "none", "rules"]
 POLICIES: tuple[Policy, ...] = ("desk", "rules", "none")
 RULES_SERVICE_MILES = 9000.0  # the playbook services a truck at this many miles since its last service
-RULES_ORDER_UP_TO = 2.0  # the playbook reorders up to twice the reorder point
 PLANNER_ROUNDS = 3
+ACTED = ("executed", "overridden")
 RATES = Rates.of([])  # the documented default rates the seeded twin of a simulation holds
 
 
@@ -78,13 +90,17 @@ class DayKpis(BaseModel):
     stockout_days: int = Field(description="SKU-DC positions that could not serve all of the day's demand")
     downtime_hours: float
     freight_usd: float
-    action_usd: float
-    late_penalty_usd: float
-    lost_margin_usd: float
-    breakdown_usd: float
+    action_usd: float = Field(description="executed actions at the price the cost model gave them")
+    replenishment_usd: float = Field(description="normal replenishment orders: handling and holding")
+    late_penalty_usd: float = Field(description="late deliveries at the tier penalty, the notified share applied")
+    lost_margin_usd: float = Field(description="unmet demand at the margin plus the stockout penalty per unit")
+    breakdown_usd: float = Field(description="breakdowns: tow and corrective premium")
+    downtime_usd: float = Field(description="deliveries a truck off the road cannot run, rebooked")
     cost_usd: float = Field(
-        description="total logistics cost: freight, actions, late penalties, lost margin, breakdowns"
+        description="total logistics cost: freight, actions, replenishment, late penalties, lost margin, "
+        "breakdowns and downtime"
     )
+    spend_by_action: dict[str, float] = Field(default_factory=dict, description="action spend of the day by type")
     exceptions: int = Field(description="exceptions raised this day")
     decisions: dict[str, int] = Field(description="all decisions so far, by status")
     outcomes: dict[str, int] = Field(description="all executed decisions so far, by outcome")
@@ -105,14 +121,35 @@ class Repeats(BaseModel):
         return not (self.actions_run_twice or self.exceptions_decided_twice or self.subjects_acted_on_twice)
 
 
+class ActionAttribution(BaseModel):
+    """What one action type did in a run: how often it ran, what it cost, and the saving its decisions expected."""
+
+    action_type: str
+    count: int
+    spend_usd: float
+    expected_saving_usd: float = Field(
+        description="no action's expected total less the chosen plan's, at decision time, shared among the plan's "
+        "action types by cost"
+    )
+    domain: str = Field(description="the outcome it works on: stock, deliveries, fleet or carriers")
+    realised_saving_usd: float | None = Field(
+        None,
+        description="the outcome cost of its domain avoided against `none` on the same seed, shared among the "
+        "domain's action types by expected saving (by spend where none was expected); unset without a `none` run "
+        "or for carriers, whose effect shows only in late deliveries",
+    )
+
+
 class SimulationRun(BaseModel):
-    """A whole run: the days' KPIs, the totals, the exactly-once check and the wall time."""
+    """A whole run: the days' KPIs, the totals, the attribution by action type, the exactly-once check and the wall
+    time."""
 
     seed: int
     policy: Policy
     planner: Planner
     days: list[DayKpis]
     totals: dict[str, float]
+    attribution: list[ActionAttribution] = Field(default_factory=list)
     repeats: Repeats
     wall_seconds: float
 
@@ -134,10 +171,11 @@ def capacity_exceptions(report: DayReport) -> list[ExceptionIn]:
     ]
 
 
-def run_desk(desk: Desk, planner: Planner, report: DayReport) -> int:
-    """Detectors and the day's announcements through the desk; the planner answers every decision that waits
+def run_desk(desk: Desk, planner: Planner, report: DayReport | None) -> int:
+    """Detectors and yesterday's announcements through the desk; the planner answers every decision that waits
     (again for a fresh decision a verdict may lead to, up to a few rounds)."""
-    handled = desk.detect() + [(e, desk.submit(e, actor="tms")) for e in capacity_exceptions(report)]
+    announced = capacity_exceptions(report) if report else []
+    handled = desk.detect() + [(e, desk.submit(e, actor="tms")) for e in announced]
     for _round in range(PLANNER_ROUNDS):
         with desk.toolbox.session() as session:
             waiting = session.exec(
@@ -156,36 +194,41 @@ def run_desk(desk: Desk, planner: Planner, report: DayReport) -> int:
 
 
 class Playbook:
-    """The fixed rules a team runs without the desk: expedite high late risk, reorder at the reorder point,
-    service at a fixed mileage. Each rule acts once per subject."""
+    """The fixed rules a team runs without the desk, on top of the normal replenishment every policy runs: expedite
+    high late risk and service at a fixed mileage, each priced by the cost model like the desk's actions. Each rule
+    acts once per subject."""
 
     def __init__(self, tb: Toolbox) -> None:
         self.tb = tb
         self.count = 0
 
-    def run(self, report: DayReport) -> int:
+    def run(self, report: DayReport | None) -> int:
         """Apply every rule to the twin as it stands; returns how many rule decisions were executed."""
         with self.tb.session() as session:
             acted = {
-                (a.type, _subject(a.type, a.params))
-                for a in session.exec(select(m.ActionRecord).where(m.ActionRecord.status == "executed")).all()
+                (record.type, _subject(parse_action(record.type, record.params)))
+                for record in session.exec(select(m.ActionRecord).where(m.ActionRecord.status == "executed")).all()
             }
-        plays = self._expedites() + self._reorders() + self._services()
+        plays = self._expedites() + self._services()
         fresh = [
             (kind, refs, action, cost)
             for kind, refs, action, cost in plays
-            if (action.type, _subject(action.type, action.params)) not in acted
+            if (action.type, _subject(action)) not in acted
         ]
         for kind, refs, action, cost in fresh:
             self._execute(kind, refs, action, cost)
         return len(fresh)
 
     def _expedites(self) -> list[tuple[ExceptionType, Refs, Action, float]]:
-        """Expedite every shipment the late-risk detector flags."""
+        """Expedite a shipment the late-risk detector flags when its customer's late penalty exceeds the expedite's
+        price (a competent team does not pay more than the penalty it avoids)."""
         plays = []
         with self.tb.session() as session:
             for exception in detectors.late_shipments(self.tb):
                 shipment = session.get(m.Shipment, exception.refs.shipment_id)
+                tier = store.customer_tier(session, shipment.destination)
+                if costs.late_penalty(RATES, tier) <= costs.expedite_shipment(RATES, shipment.distance_miles):
+                    continue
                 local = shipment.lane[:3] == shipment.lane[4:]
                 hours = round(
                     scenario.planned_transit_hours(shipment.distance_miles, local)
@@ -193,31 +236,10 @@ class Playbook:
                     1,
                 )
                 cost = costs.expedite_shipment(RATES, shipment.distance_miles)
-                action = typed_action("expedite_shipment", shipment_id=shipment.id, hours_saved=hours, cost_usd=cost)
-                plays.append((ExceptionType.late_shipment, exception.refs, action, cost))
-        return plays
-
-    def _reorders(self) -> list[tuple[ExceptionType, Refs, Action, float]]:
-        """Reorder up to twice the reorder point where available stock is at or below it, and nothing is inbound."""
-        plays = []
-        with self.tb.session() as session:
-            for p in session.exec(
-                select(m.InventoryPosition).order_by(m.InventoryPosition.sku, m.InventoryPosition.location)
-            ).all():
-                available = p.on_hand + p.in_transit - p.allocated
-                if available > p.reorder_point or p.in_transit > 0:
-                    continue
-                qty = max(1, round(RULES_ORDER_UP_TO * p.reorder_point - available))
-                cost = RATES["handling_usd_per_unit"] * qty
-                action = typed_action(
-                    "expedite_purchase",
-                    sku=p.sku,
-                    location=p.location,
-                    qty=qty,
-                    lead_days=scenario.REPLENISH_DAYS,
-                    cost_usd=cost,
+                action = ExpediteShipment(
+                    params=ExpediteShipmentParams(shipment_id=shipment.id, hours_saved=hours, cost_usd=cost)
                 )
-                plays.append((ExceptionType.stockout_risk, Refs(sku=p.sku, location=p.location), action, cost))
+                plays.append((ExceptionType.late_shipment, exception.refs, action, cost))
         return plays
 
     def _services(self) -> list[tuple[ExceptionType, Refs, Action, float]]:
@@ -239,13 +261,17 @@ class Playbook:
                     truck.status != "active"
                     or reading is None
                     or reading.miles_since_service < RULES_SERVICE_MILES
+                    or truck.last_service_at.replace(tzinfo=None) >= reading.at.replace(tzinfo=None)  # stale reading
                     or store.open_work_orders(session, truck.code)
                 ):
                     continue
-                action = typed_action(
-                    "schedule_maintenance", truck=truck.code, dc=truck.home_dc, day=0, kind="preventive"
+                cost = costs.workshop_visit(RATES, "routine", maintenance.service_hours(0.0))
+                action = ScheduleMaintenance(
+                    params=ScheduleMaintenanceParams(
+                        truck=truck.code, dc=truck.home_dc, day=0, kind="preventive", service="routine", cost_usd=cost
+                    )
                 )
-                plays.append((ExceptionType.equipment_failure_risk, Refs(asset_id=truck.code), action, 0.0))
+                plays.append((ExceptionType.equipment_failure_risk, Refs(asset_id=truck.code), action, cost))
         return plays
 
     def _execute(self, kind: ExceptionType, refs: Refs, action: Action, cost: float) -> None:
@@ -277,49 +303,56 @@ class Playbook:
             )
             session.flush()
             save_decision(session, decision, exception_id)
-            execute_action(session, decision_id, 0, action.type, action.params, "rules")
+            execute_action(session, decision_id, 0, action, "rules")
             audit(session, "decision.final", "rules", exception_id, decision_id, status="executed")
             session.commit()
 
 
-def _subject(action_type: str, params: dict) -> str:
-    """What an action acts on: its shipment, truck, carrier, or SKU and DC."""
-    for key in ("shipment_id", "truck", "from_carrier"):
-        if key in params:
-            return str(params[key])
-    if "sku" in params:
-        return f"{params['sku']}@{params.get('to') or params.get('location')}"
-    return ",".join(f"{k}={v}" for k, v in sorted(params.items()) if isinstance(v, str))
+def _subject(action: Action) -> str:
+    """What an action acts on: its shipment, truck, carrier, or SKU and destination DC."""
+    named = references(action)
+    if named.shipments or named.trucks or named.carriers:
+        return ",".join(named.shipments or named.trucks or named.carriers)
+    return ",".join(f"{sku}@{dc}" for sku, dc in named.positions[-1:]) or ",".join(named.scopes)
 
 
 # --- measuring --------------------------------------------------------------------------------------------------
 
 
-def day_kpis(session: Session, report: DayReport, exceptions: int, executed_before: set[str]) -> DayKpis:
-    """Price the day and count what it did: deliveries, stockouts, downtime, costs, decisions and outcomes."""
-    rates = {(o.carrier, o.lane): o.rate_per_mile for o in session.exec(select(m.CarrierLane)).all()}
+def day_kpis(session: Session, report: DayReport, exceptions: int, charged: set[str]) -> DayKpis:
+    """Price the day with the cost model and the twin's rates, the same way under every policy: deliveries,
+    stockouts, downtime, actions executed since the last count, decisions and outcomes."""
+    rates = Rates.of(in_force(session))
+    lanes = {(o.carrier, o.lane): o.rate_per_mile for o in session.exec(select(m.CarrierLane)).all()}
     freight = 0.0
     for shipment_id in report.shipped:
         shipment = session.get(m.Shipment, shipment_id)
-        rate = rates.get((shipment.carrier, shipment.lane), (RATES["own_fleet_usd_per_km"] * KM_PER_MILE))
+        rate = lanes.get((shipment.carrier, shipment.lane), (rates["own_fleet_usd_per_km"] * KM_PER_MILE))
         freight += rate * shipment.distance_miles
-    penalty = sum(
-        costs.late_penalty(RATES, store.customer_tier(session, session.get(m.Shipment, s).destination))
-        for s in report.delivered_late
-    )
+    penalty = 0.0
+    for shipment_id in report.delivered_late:
+        shipment = session.get(m.Shipment, shipment_id)
+        told = session.exec(
+            select(m.CustomerNotification.id).where(m.CustomerNotification.shipment_id == shipment_id)
+        ).first()
+        tier = store.customer_tier(session, shipment.destination)
+        penalty += costs.expected_late_penalty(rates, 1.0, tier, notified=told is not None)
     skus = {sku.code: sku for sku in session.exec(select(m.Sku)).all()}
     lost = sum(
-        units * (skus[key.split("@")[0]].unit_price - skus[key.split("@")[0]].unit_cost)
+        costs.stockout(rates, units, skus[key.split("@")[0]].unit_price - skus[key.split("@")[0]].unit_cost)
         for key, units in report.unmet_units.items()
     )
+    spend: Counter[str] = Counter()
+    for record in session.exec(select(m.ActionRecord).where(m.ActionRecord.status == "executed")).all():
+        if record.id not in charged:
+            charged.add(record.id)
+            spend[record.type] += parse_action(record.type, record.params).params.cost_usd or 0.0
     records = session.exec(select(m.DecisionRecord)).all()
     acted = [r for r in records if r.status in ("executed", "overridden")]
-    actions = sum(
-        Decision.model_validate(r.payload).expected_impact.cost_usd for r in acted if r.id not in executed_before
-    )
-    executed_before.update(r.id for r in acted)
     outcomes = Counter(o.status if (o := Decision.model_validate(r.payload).outcome) else "unchecked" for r in acted)
-    breakdowns = len(report.failures) * (RATES["breakdown_tow_usd"] + RATES["breakdown_premium_usd"])
+    breakdowns = len(report.failures) * (rates["breakdown_tow_usd"] + rates["breakdown_premium_usd"])
+    downtime = costs.lost_deliveries(rates, report.downtime_hours / 24 * _deliveries_per_truck_day(session))
+    actions = sum(spend.values())
     return DayKpis(
         day=report.day,
         on_time=len(report.delivered_on_time),
@@ -328,14 +361,75 @@ def day_kpis(session: Session, report: DayReport, exceptions: int, executed_befo
         downtime_hours=report.downtime_hours,
         freight_usd=round(freight, 2),
         action_usd=round(actions, 2),
+        replenishment_usd=round(report.replenishment_usd, 2),
         late_penalty_usd=round(penalty, 2),
         lost_margin_usd=round(lost, 2),
         breakdown_usd=breakdowns,
-        cost_usd=round(freight + actions + penalty + lost + breakdowns, 2),
+        downtime_usd=downtime,
+        cost_usd=round(freight + actions + report.replenishment_usd + penalty + lost + breakdowns + downtime, 2),
+        spend_by_action={kind: round(usd, 2) for kind, usd in sorted(spend.items())},
         exceptions=exceptions,
         decisions=dict(sorted(Counter(r.status for r in records).items())),
         outcomes=dict(sorted(outcomes.items())),
     )
+
+
+def _deliveries_per_truck_day(session: Session) -> float:
+    """The deliveries an own truck runs in a day: stops per route of the twin's latest day of routes."""
+    latest = session.exec(select(func.max(m.Route.day))).one()
+    routes = store.count(session, m.Route, m.Route.day == latest)
+    stops = session.exec(select(func.count()).select_from(m.RouteStop).join(m.Route).where(m.Route.day == latest)).one()
+    return stops / routes if routes else 0.0
+
+
+DOMAINS = {
+    "stock": ("transfer_stock", "expedite_purchase", "place_purchase_order", "raise_safety_stock", "book_carrier"),
+    "deliveries": ("expedite_shipment", "notify_customer", "switch_carrier"),
+    "fleet": ("schedule_maintenance", "replan_route", "tender_stops"),
+    "carriers": ("retender_loads", "book_spot"),
+}
+DOMAIN_OF = {kind: domain for domain, kinds in DOMAINS.items() for kind in kinds}
+OUTCOME_COSTS = {
+    "stock": ("lost_margin_usd",),
+    "deliveries": ("late_penalty_usd",),
+    "fleet": ("breakdown_usd", "downtime_usd"),
+}  # the costs each domain's actions mean to avoid
+
+
+def attribution(session: Session, policy: Policy) -> list[ActionAttribution]:
+    """Count, spend and expected saving of each action type executed in the run."""
+    count: Counter[str] = Counter()
+    spend: Counter[str] = Counter()
+    expected: Counter[str] = Counter()
+    for record in session.exec(select(m.DecisionRecord).where(m.DecisionRecord.status.in_(ACTED))).all():
+        decision = Decision.model_validate(record.payload)
+        for action in decision.actions:
+            count[action.type] += 1
+            spend[action.type] += action.params.cost_usd or 0.0
+        saving = _expected_saving(decision)
+        cost = decision.expected_impact.cost_usd or 0.0
+        for action in decision.actions:
+            share = (action.params.cost_usd or 0.0) / cost if cost else 1 / len(decision.actions)
+            expected[action.type] += saving * share
+    return [
+        ActionAttribution(
+            action_type=kind,
+            count=count[kind],
+            spend_usd=round(spend[kind], 2),
+            expected_saving_usd=round(expected[kind], 2),
+            domain=DOMAIN_OF.get(kind, "other"),
+        )
+        for kind in sorted(count)
+    ]
+
+
+def _expected_saving(decision: Decision) -> float:
+    """No action's expected total less the chosen plan's, as the decision priced them (0 when it weighed no
+    inaction)."""
+    idle = next((alt for alt in decision.alternatives if alt.name == "no action"), None)
+    if idle is None or idle.expected_impact.expected_total_usd is None:
+        return 0.0
+    return idle.expected_impact.expected_total_usd - (decision.expected_impact.expected_total_usd or 0.0)
 
 
 def repeats(session: Session) -> Repeats:
@@ -346,8 +440,15 @@ def repeats(session: Session) -> Repeats:
     )
     per_exception = Counter(session.exec(select(m.DecisionRecord.exception_id)).all())
     subjects: dict[tuple[str, str], set[str]] = {}
-    for action in session.exec(select(m.ActionRecord).where(m.ActionRecord.status == "executed")).all():
-        subjects.setdefault((action.type, _subject(action.type, action.params)), set()).add(action.decision_id)
+    executed = session.exec(
+        select(m.ActionRecord, m.ExceptionRecord.occurred_at)
+        .join(m.DecisionRecord, m.DecisionRecord.id == m.ActionRecord.decision_id)
+        .join(m.ExceptionRecord, m.ExceptionRecord.id == m.DecisionRecord.exception_id)
+        .where(m.ActionRecord.status == "executed")
+    ).all()
+    for action, occurred in executed:  # the same action on the same subject again on a later day is a new decision
+        subject = f"{_subject(parse_action(action.type, action.params))} on {occurred.date().isoformat()}"
+        subjects.setdefault((action.type, subject), set()).add(action.decision_id)
     return Repeats(
         actions_run_twice=sorted(str(a) for a, n in runs.items() if n > 1),
         exceptions_decided_twice=sorted(e for e, n in per_exception.items() if n > 1),
@@ -366,9 +467,11 @@ def totals(days: list[DayKpis]) -> dict[str, float]:
         "downtime_hours",
         "freight_usd",
         "action_usd",
+        "replenishment_usd",
         "late_penalty_usd",
         "lost_margin_usd",
         "breakdown_usd",
+        "downtime_usd",
         "cost_usd",
         "exceptions",
     )
@@ -416,9 +519,13 @@ def simulate(
     seed: int,
     planner: Planner,
     on_day: Callable[[DayKpis], None] = lambda _kpis: None,
+    warmup: int = 0,
+    cooldown: int = 0,
 ) -> SimulationRun:
-    """Run a policy for a number of days on a fresh twin of the seed, in a private folder; the user's twin is
-    untouched."""
+    """Run a policy on a fresh twin of the seed, in a private folder (the user's twin is untouched): each day the
+    policy acts on the twin as it stands, then the day happens. Warm-up days run before the measured window, and
+    cool-down days after it let earlier decisions play out with no new ones; every background task of the desk ends
+    before the folder goes."""
     started = time.perf_counter()
     stepper, rows = TwinDays.generate(seed)
     with tempfile.TemporaryDirectory(prefix="ym-simulate-") as folder, sandbox_toolbox(settings, Path(folder)) as tb:
@@ -426,31 +533,126 @@ def simulate(
         with tb.session() as session:
             ensure_defaults(session)
             session.commit()
-        desk = Desk(tb, InMemorySaver()) if policy == "desk" else None
+        desk = Desk(tb, InMemorySaver(serde=serializer())) if policy == "desk" else None
         playbook = Playbook(tb) if policy == "rules" else None
-        executed: set[str] = set()
-        kpis = []
-        for _ in range(days):
+        charged: set[str] = set()
+        kpis: list[DayKpis] = []
+        report: DayReport | None = None
+        try:
+            for index in range(warmup + days + cooldown):
+                exceptions = 0
+                if index < warmup + days:  # no decision in the cool-down: it could not pay back in the window
+                    if desk is not None:
+                        exceptions = run_desk(desk, planner, report)
+                    elif playbook is not None:
+                        exceptions = playbook.run(report)
+                with tb.session() as session:
+                    report = stepper.step(session)
+                if policy != "none":
+                    record_outcomes(tb)
+                with tb.session() as session:
+                    day = day_kpis(session, report, exceptions, charged)
+                if index >= warmup:
+                    kpis.append(day)
+                    on_day(day)
             with tb.session() as session:
-                report = stepper.step(session)
-            exceptions = 0
+                checked = repeats(session)
+                ending = ending_stock_usd(session)
+                attributed = attribution(session, policy)
+        finally:
             if desk is not None:
-                exceptions = run_desk(desk, planner, report)
-            elif playbook is not None:
-                exceptions = playbook.run(report)
-            if policy != "none":
-                record_outcomes(tb)
-            with tb.session() as session:
-                kpis.append(day_kpis(session, report, exceptions, executed))
-            on_day(kpis[-1])
-        with tb.session() as session:
-            checked = repeats(session)
+                desk.close()
     return SimulationRun(
         seed=seed,
         policy=policy,
         planner=planner,
         days=kpis,
-        totals=totals(kpis),
+        totals={**totals(kpis), "ending_stock_usd": ending},
+        attribution=attributed,
         repeats=checked,
         wall_seconds=round(time.perf_counter() - started, 1),
     )
+
+
+def ending_stock_usd(session: Session) -> float:
+    """The stock left at the end at unit cost: goods keep their value, so only fees, premiums and holding count
+    as cost."""
+    skus = {sku.code: sku.unit_cost for sku in session.exec(select(m.Sku)).all()}
+    positions = session.exec(select(m.InventoryPosition)).all()
+    return round(sum(max(p.on_hand, 0) * skus[p.sku] for p in positions), 2)
+
+
+# --- several seeds ----------------------------------------------------------------------------------------------
+
+
+class Interval(BaseModel):
+    """A mean over seeds with its 95% confidence interval (Student's t; a single seed has no spread)."""
+
+    mean: float
+    low: float
+    high: float
+
+    @classmethod
+    def of(cls, values: list[float]) -> "Interval":
+        """The mean and 95% interval of some values."""
+        mean = statistics.fmean(values)
+        if len(values) < 2:
+            return cls(mean=round(mean, 4), low=round(mean, 4), high=round(mean, 4))
+        half = student_t.ppf(0.975, len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values))
+        return cls(mean=round(mean, 4), low=round(mean - half, 4), high=round(mean + half, 4))
+
+
+class Comparison(BaseModel):
+    """Policies over several seeds: each total KPI per policy, and the desk less each baseline paired by seed."""
+
+    seeds: list[int]
+    kpis: dict[str, dict[str, Interval]] = Field(description="KPI, then policy: the mean over seeds")
+    differences: dict[str, dict[str, Interval]] = Field(
+        description="`desk - rules` or `desk - none`, then KPI: the paired difference over seeds"
+    )
+
+
+def compare(runs: list[SimulationRun]) -> Comparison:
+    """The totals of runs of several policies and seeds, side by side with paired differences against the desk."""
+    seeds = sorted({run.seed for run in runs})
+    by = {(run.policy, run.seed): run.totals for run in runs}
+    policies = [policy for policy in POLICIES if any(run.policy == policy for run in runs)]
+    names = list(runs[0].totals)
+    kpis = {
+        name: {policy: Interval.of([by[(policy, seed)][name] for seed in seeds]) for policy in policies}
+        for name in names
+    }
+    differences = {
+        f"desk - {baseline}": {
+            name: Interval.of([by[("desk", seed)][name] - by[(baseline, seed)][name] for seed in seeds])
+            for name in names
+        }
+        for baseline in policies
+        if baseline != "desk" and "desk" in policies
+    }
+    return Comparison(seeds=seeds, kpis=kpis, differences=differences)
+
+
+def with_realised(runs: list[SimulationRun]) -> list[SimulationRun]:
+    """The runs with each action type's realised saving: its domain's outcome cost avoided against `none` on the
+    same seed, shared among the domain's action types by their expected saving (by spend where none was
+    expected)."""
+    idle = {run.seed: run.totals for run in runs if run.policy == "none"}
+    return [run if run.seed not in idle else _realised(run, idle[run.seed]) for run in runs]
+
+
+def _realised(run: SimulationRun, idle: dict[str, float]) -> SimulationRun:
+    """One run's attribution with the realised savings against the totals of `none`."""
+    rows = []
+    for row in run.attribution:
+        costs_avoided = OUTCOME_COSTS.get(row.domain)
+        if costs_avoided is None:
+            rows.append(row)
+            continue
+        avoided = sum(idle[name] - run.totals[name] for name in costs_avoided)
+        peers = [peer for peer in run.attribution if peer.domain == row.domain]
+        weight = "expected_saving_usd" if sum(peer.expected_saving_usd for peer in peers) > 0 else "spend_usd"
+        total = sum(getattr(peer, weight) for peer in peers)
+        share = getattr(row, weight) / total if total else 1 / len(peers)
+        rows.append(row.model_copy(update={"realised_saving_usd": round(avoided * share, 2)}))
+    return run.model_copy(update={"attribution": rows})

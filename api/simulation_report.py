@@ -4,7 +4,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from api.simulation import SimulationRun
+from api.simulation import Comparison, SimulationRun
 
 CHARTED = (
     ("on_time", "on-time deliveries"),
@@ -74,6 +74,47 @@ def comparison_table(runs: list[SimulationRun]) -> Table:
         ),
     )
     table.add_row("wall time (s)", *(f"{run.wall_seconds:g}" for run in runs))
+    return table
+
+
+def attribution_table(runs: list[SimulationRun]) -> Table:
+    """Each policy's action types: how often they ran, what they cost, what their decisions expected to save and
+    what they saved against `none`."""
+    table = Table(title=f"What each action type cost, was expected to save and saved against none, seed {runs[0].seed}")
+    numbers = ("count", "spend USD", "expected saving USD", "realised saving USD")
+    for column in ("policy", "action", "domain", *numbers):
+        table.add_column(column, justify="right" if column in numbers else "left")
+    for run in runs:
+        for row in run.attribution:
+            table.add_row(
+                run.policy,
+                row.action_type,
+                row.domain,
+                str(row.count),
+                f"{row.spend_usd:,.0f}",
+                f"{row.expected_saving_usd:,.0f}",
+                "-" if row.realised_saving_usd is None else f"{row.realised_saving_usd:,.0f}",
+            )
+    return table
+
+
+def seeds_table(comparison: Comparison) -> Table:
+    """Each KPI's mean per policy over the seeds, and the desk less each baseline with its 95% interval."""
+    seeds = ", ".join(map(str, comparison.seeds))
+    table = Table(title=f"Means over seeds {seeds}; desk less baseline, paired by seed, with 95% intervals")
+    table.add_column("KPI")
+    policies = list(next(iter(comparison.kpis.values())))
+    for policy in policies:
+        table.add_column(policy, justify="right")
+    for label in comparison.differences:
+        table.add_column(label, justify="right")
+    for name, by_policy in comparison.kpis.items():
+        differences = [comparison.differences[label][name] for label in comparison.differences]
+        table.add_row(
+            name,
+            *(f"{by_policy[policy].mean:,.1f}" for policy in policies),
+            *(f"{d.mean:+,.1f} [{d.low:+,.1f}, {d.high:+,.1f}]" for d in differences),
+        )
     return table
 
 

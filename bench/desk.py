@@ -28,6 +28,7 @@ from agents.schemas import Decision, ExceptionIn, ExceptionType, Refs
 from bench.data import DataMissing, report
 from twin import access, store
 from twin import models as m
+from twin.actions import ReplanRoute
 from twin.db import make_engine
 from twin.settings import PROJECT_ROOT, Settings, get_settings
 
@@ -35,7 +36,6 @@ app = typer.Typer()
 TOOLS_DIR = str(PROJECT_ROOT / "tools")
 
 
-REPLAN_ACTION = "replan_route"
 TARGET_MEDIAN_MS, TARGET_P95_MS, TARGET_REPLAN_P95_MS = 60.0, 150.0, 600.0
 TARGET_WHOLE_OVER_TOOL, TARGET_PER_SECOND, TARGET_SCALE_RATIO = 1.3, 15.0, 1.3
 OPEN_STATUSES = ("pending_approval", "needs_info")
@@ -202,7 +202,7 @@ def scratch_copy(settings: Settings) -> Iterator[Settings]:
 
 def replanned(decision: Decision) -> bool:
     """Whether a decision re-planned a truck's route."""
-    return any(str(getattr(action.type, "value", action.type)) == REPLAN_ACTION for action in decision.actions)
+    return any(isinstance(action, ReplanRoute) for action in decision.actions)
 
 
 def fresh(decision: Decision, exception: ExceptionIn) -> Decision:

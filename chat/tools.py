@@ -39,6 +39,7 @@ from graph.state import Verdict
 from tools.evidence import Evidence
 from tools.forecast import Forecast, forecast
 from tools.late_risk import score_shipments
+from twin import actions as a
 from twin import frames, store
 from twin import models as m
 from twin.access import DECIDERS, REPORTERS
@@ -417,7 +418,7 @@ def checked_all(session: Session, args: BaseModel) -> dict[str, str]:
 
 def action_label(action: Action) -> str:
     """An action with its scalar parameters, e.g. `expedite_shipment(shipment_id=SHP-000123, hours_saved=6.2)`."""
-    params = ", ".join(f"{k}={v}" for k, v in action.params.items() if isinstance(v, str | int | float))
+    params = ", ".join(f"{k}={v}" for k, v in action.params.as_dict().items() if isinstance(v, str | int | float))
     return f"{action.type}({params})"
 
 
@@ -428,7 +429,7 @@ def decision_facts(decision: Decision, with_evidence: bool) -> DecisionFacts:
         exception_id=decision.exception_id,
         status=decision.status,
         specialist=decision.specialist,
-        actions=[action_label(a) for a in decision.actions],
+        actions=[action_label(item) for item in decision.actions],
         cost_usd=decision.expected_impact.cost_usd,
         confidence=decision.confidence,
         justification=decision.justification.text if decision.justification else None,
@@ -517,13 +518,20 @@ def _overridden_actions(decision: Decision, carrier: str | None, alternative: bo
         return plan.actions
     if carrier is None:
         raise ToolException("say what to do instead: another carrier (e.g. use CAR-PRAIRIE) or its alternative")
-    keys = ("to_carrier", "carrier")
-    if not any(key in action.params for action in decision.actions for key in keys):
+    if not any(_with_carrier(action, carrier) != action for action in decision.actions):
         raise ToolException(f"the actions of {decision.decision_id} name no carrier to replace")
-    return [
-        action.model_copy(update={"params": {k: carrier if k in keys else v for k, v in action.params.items()}})
-        for action in decision.actions
-    ]
+    return [_with_carrier(action, carrier) for action in decision.actions]
+
+
+def _with_carrier(action: Action, carrier: str) -> Action:
+    """The action given to another carrier, where it names one; any other action as it is."""
+    match action:
+        case a.SwitchCarrier(params=params):
+            return action.model_copy(update={"params": params.model_copy(update={"to_carrier": carrier})})
+        case a.TenderStops(params=params) | a.BookCarrier(params=params):
+            return action.model_copy(update={"params": params.model_copy(update={"carrier": carrier})})
+        case _:
+            return action
 
 
 def _missing(what: str, options: list[str]) -> ToolException:
@@ -916,7 +924,7 @@ class ChatTools:
                     exception_id=record.exception_id,
                     status=record.status,
                     specialist=record.specialist,
-                    actions=[action_label(a) for a in decision.actions],
+                    actions=[action_label(item) for item in decision.actions],
                     cost_usd=decision.expected_impact.cost_usd,
                     confidence=record.confidence,
                     reasons=decision.policy.reasons if decision.policy else [],

@@ -18,11 +18,11 @@ from twin.seed import AS_OF, ScenarioBuilder
 ACTED = ["executed", "pending_approval"]
 ANY = ["executed", "pending_approval", "no_action"]
 LATE_ACTIONS = ["expedite_shipment", "notify_customer", "switch_carrier"]
-STOCK_ACTIONS = ["transfer_stock", "expedite_purchase", "raise_safety_stock", "book_carrier"]
+STOCK_ACTIONS = ["transfer_stock", "expedite_purchase", "place_purchase_order", "raise_safety_stock", "book_carrier"]
 FLEET_ACTIONS = ["schedule_maintenance", "replan_route", "tender_stops"]
 CAPACITY_ACTIONS = ["retender_loads", "book_spot"]
 
-AT_RISK_COVER_DAYS = 7  # stock for fewer days than this (on hand + in transit - allocated) is short
+AT_RISK_COVER_DAYS = 2  # stock that runs out before even an expedited order can land: doing nothing loses sales
 WELL_STOCKED_DAYS = 24  # the 14-day horizon, the 3-day lead time and a week to spare
 LATE_MARGIN_HOURS = 12  # a shipment projected this much ahead of its promise is safe
 WINDOW_MARGIN_MIN = 120  # a route stop planned this long before its window closes is safe
@@ -247,14 +247,12 @@ def _storyline_stock() -> list[Case]:
         case(
             "stock-stockout-SKU-0042-DC-DAL",
             "storyline",
-            "2 days of cover, 40 at DC-HOU, open orders in 1-4 days: transfer from DC-HOU, expedited by routing",
+            "2 days of cover, 40 at DC-HOU, open orders in 1-4 days: stock must arrive before a regular order lands",
             {"type": "stockout_risk", "refs": refs},
             {
                 "specialist": "inventory",
                 "status": ACTED,
                 "action_types": STOCK_ACTIONS,
-                "required_action_types": ["transfer_stock", "book_carrier"],
-                "handoffs": ["routing"],
                 "mentions": mentions,
             },
             counterfactual={
@@ -265,14 +263,13 @@ def _storyline_stock() -> list[Case]:
         case(
             "stock-spike-SKU-0042-DC-DAL",
             "storyline",
-            "demand 2.6 times the usual rate for 3 days on 2 days of cover: new stock parameters and the transfer",
+            "demand 2.6 times the usual rate for 3 days on 2 days of cover: new stock parameters and cover",
             {"type": "demand_spike", "refs": refs},
             {
                 "specialist": "inventory",
                 "status": ACTED,
                 "action_types": STOCK_ACTIONS,
-                "required_action_types": ["transfer_stock"],
-                "handoffs": ["routing"],
+                "required_action_types": ["raise_safety_stock"],
                 "mentions": mentions,
             },
         ),
@@ -309,7 +306,7 @@ def stock_cases(net: Network) -> list[Case]:
             "stockout_risk",
             p,
             "routine",
-            f"{net.cover_days(p):.1f} days of cover: short before the 14-day horizon ends",
+            f"{net.cover_days(p):.1f} days of cover: out before an expedited order can land",
             {"status": ACTED, "action_types": STOCK_ACTIONS},
         )
         for p in spread(short, 12)
@@ -329,7 +326,7 @@ def stock_cases(net: Network) -> list[Case]:
             "stockout_risk",
             p,
             "routine",
-            f"{net.cover_days(p):.1f} days of cover: either answer can be right",
+            f"{net.cover_days(p):.1f} days of cover: either answer can be right, priced against the replenishment",
             {"status": ANY, "action_types": STOCK_ACTIONS},
         )
         for p in spread(between, 4)
@@ -536,10 +533,10 @@ POLICY_SUBJECTS = {  # decisions that execute within the default bounds (confide
         "routing",
         ["retender_loads"],
     ),
-    "SKU-0042-DC-DAL": (
-        {"type": "stockout_risk", "refs": {"sku": "SKU-0042", "location": "DC-DAL"}},
+    "SKU-0040-DC-DAL": (
+        {"type": "stockout_risk", "refs": {"sku": "SKU-0040", "location": "DC-DAL"}},
         "inventory",
-        ["transfer_stock", "book_carrier"],
+        ["transfer_stock"],
     ),
 }
 EDGES = {  # name: (margin on cost, margin on confidence, approval expected, what is tested)
@@ -579,25 +576,25 @@ def policy_edge_cases() -> list[Case]:
                     policy=[{"rule": rule.model_dump(), "cost_margin_usd": cost, "confidence_margin": confidence}],
                 )
             )
-    lane_rule = PolicyRule(action_type="book_carrier", scope="HOU-DAL", autonomy_level=2)
-    stockout = POLICY_SUBJECTS["SKU-0042-DC-DAL"][0]
+    lane_rule = PolicyRule(action_type="transfer_stock", scope="HOU-DAL", autonomy_level=2)
+    stockout = POLICY_SUBJECTS["SKU-0040-DC-DAL"][0]
     cases += [
         case(
-            "policy-SKU-0042-DC-DAL-lane-scope",
+            "policy-SKU-0040-DC-DAL-lane-scope",
             "policy_edge",
-            "book_carrier on lane HOU-DAL needs approval there (level 2), whatever the global rule",
+            "transfer_stock on lane HOU-DAL needs approval there (level 2), whatever the global rule",
             stockout,
             {
                 "specialist": "inventory",
                 "status": ["pending_approval"],
                 "action_types": STOCK_ACTIONS,
-                "required_action_types": ["book_carrier"],
+                "required_action_types": ["transfer_stock"],
                 "requires_approval": True,
             },
             policy=[{"rule": lane_rule.model_dump()}],
         ),
         case(
-            "policy-SKU-0042-DC-DAL-other-lane",
+            "policy-SKU-0040-DC-DAL-other-lane",
             "policy_edge",
             "a level-1 rule on another lane does not apply",
             stockout,
@@ -605,7 +602,7 @@ def policy_edge_cases() -> list[Case]:
                 "specialist": "inventory",
                 "status": ["executed"],
                 "action_types": STOCK_ACTIONS,
-                "required_action_types": ["book_carrier"],
+                "required_action_types": ["transfer_stock"],
                 "requires_approval": False,
             },
             policy=[{"rule": lane_rule.model_copy(update={"scope": "DAL-HOU", "autonomy_level": 1}).model_dump()}],

@@ -13,22 +13,23 @@ from sqlmodel import Session
 from agents.schemas import Alternative, Decision, Impact
 from tools.evidence import Evidence
 from tools.forecast import ForecastModel, forecast
+from twin import actions as a
 from twin import store
 from twin.actions import Action
 
 CENT = 0.011  # figures are rounded to cents: two sums may differ by one
 UNIT = 1.0  # transfers are rounded to whole units
-COSTLY = {
-    "expedite_shipment",
-    "switch_carrier",
-    "notify_customer",
-    "expedite_purchase",
-    "transfer_stock",
-    "book_carrier",
-    "book_spot",
-    "tender_stops",
-    "schedule_maintenance",
-}  # never free when taken
+COSTLY = (
+    a.ExpediteShipment,
+    a.SwitchCarrier,
+    a.NotifyCustomer,
+    a.ExpeditePurchase,
+    a.TransferStock,
+    a.BookCarrier,
+    a.BookSpot,
+    a.TenderStops,
+    a.ScheduleMaintenance,
+)  # never free when taken
 WHY_NOT = re.compile(r"expected total ([\d,]+\.\d\d) USD against ([\d,]+\.\d\d) USD for (.+)$")
 
 
@@ -88,12 +89,12 @@ def alternatives_carry_cost(decision: Decision, _now: datetime) -> str | None:
         f"{alternative.name} ({action.type})"
         for alternative in decision.alternatives
         for action in alternative.actions
-        if action.type in COSTLY and not action.params.cost_usd
+        if isinstance(action, COSTLY) and not action.params.cost_usd
     ]
     free += [
         f"chosen plan ({action.type})"
         for action in decision.actions
-        if action.type in COSTLY and not action.params.cost_usd
+        if isinstance(action, COSTLY) and not action.params.cost_usd
     ]
     return f"costly actions priced at 0: {', '.join(free)}" if free else None
 
@@ -103,30 +104,39 @@ def nothing_used_twice(decision: Decision, _now: datetime) -> str | None:
     carriers, no stock moved twice on the same lane, no carrier booked twice for the same load."""
     problems = []
     workshop = {
-        action.params["truck"]
+        action.params.truck
         for action in decision.actions
-        if action.type == "schedule_maintenance" and action.params["day"] == 0
+        if isinstance(action, a.ScheduleMaintenance) and action.params.day == 0
     }
     for action in decision.actions:
-        if action.type == "replan_route":
-            routes = action.params["routes"]
-            driving = workshop & {route["truck"] for route in routes}
+        if isinstance(action, a.ReplanRoute):
+            routes = action.params.routes
+            driving = workshop & {route.truck for route in routes}
             problems += [f"{truck} is in the workshop and on a route today" for truck in sorted(driving)]
-            stops = [stop for route in routes for stop in route["stops"]]
+            stops = [stop for route in routes for stop in route.stops]
             problems += [f"stop {stop} is on two routes" for stop in sorted({s for s in stops if stops.count(s) > 1})]
-    keys = [
-        (
-            action.type,
-            action.params.get("shipment_id"),
-            action.params.get("sku"),
-            action.params.get("from"),
-            action.params.get("truck"),
-            action.params.get("lane"),
-        )
-        for action in decision.actions
-    ]
+    keys = [(action.type, _resource(action)) for action in decision.actions]
     problems += [f"{key[0]} appears twice for the same resource" for key in {k for k in keys if keys.count(k) > 1}]
     return "; ".join(problems) or None
+
+
+def _resource(action: Action) -> tuple[str, ...]:
+    """The resource an action uses up: its shipment, its stock leaving a DC, its truck or the lane it books."""
+    match action:
+        case a.SwitchCarrier(params=p) | a.NotifyCustomer(params=p) | a.ExpediteShipment(params=p):
+            return (p.shipment_id,)
+        case a.TransferStock(params=p):
+            return (p.sku, p.from_)
+        case a.ExpeditePurchase(params=p) | a.RaiseSafetyStock(params=p):
+            return (p.sku, p.location)
+        case a.ScheduleMaintenance(params=p):
+            return (p.truck,)
+        case a.TenderStops(params=p):
+            return (p.truck,) if p.truck else ()
+        case a.BookCarrier(params=p):
+            return (p.lane,)
+        case _:
+            return ()
 
 
 def _records(decision: Decision, prefix: str) -> list[Evidence]:
@@ -136,11 +146,11 @@ def _records(decision: Decision, prefix: str) -> list[Evidence]:
 
 def spike_never_lowers_reorder_point(decision: Decision, _now: datetime) -> str | None:
     """A new reorder point is never below the one before the spike nor the one stored in the twin."""
-    raises = [action for action in decision.actions if action.type == "raise_safety_stock"]
+    raises = [action for action in decision.actions if isinstance(action, a.RaiseSafetyStock)]
     if not raises:
         return None
     computed = sorted(_records(decision, "reorder_point:"), key=lambda record: record.id.rsplit(":", 1)[-1])
-    lowest = min(action.params["reorder_point"] for action in raises)
+    lowest = min(action.params.reorder_point for action in raises)
     before = computed[0].facts["reorder_point_units"] if computed else 0.0  # the earliest forecast: before the spike
     stored = max((record.facts.get("reorder_point", 0) for record in _records(decision, "twin:inventory:")), default=0)
     if lowest + UNIT < max(before, stored):
@@ -174,7 +184,7 @@ def no_negative_cost(decision: Decision, _now: datetime) -> str | None:
     ]
     values += [
         (f"{action.type}.cost_usd", action.params.cost_usd or 0.0)
-        for action in [*decision.actions, *(a for alt in decision.alternatives for a in alt.actions)]
+        for action in [*decision.actions, *(item for alt in decision.alternatives for item in alt.actions)]
     ]
     negative = [f"{name} {value}" for name, value in values if value < 0 or str(value) == "-0.0"]
     return f"negative costs: {', '.join(negative)}" if negative else None
@@ -203,7 +213,7 @@ def why_not_matches_plans(decision: Decision, _now: datetime) -> str | None:
 def transfers_within_need(decision: Decision, _now: datetime) -> str | None:
     """Units moved into a DC stay within its need (forecast plus safety stock less stock and stock in transit) plus
     the safety stock, computed from the twin's and the models' records."""
-    transfers = [action for action in decision.actions if action.type == "transfer_stock"]
+    transfers = [action for action in decision.actions if isinstance(action, a.TransferStock)]
     if not transfers:
         return None
     position = _records(decision, "twin:inventory:")
@@ -215,7 +225,7 @@ def transfers_within_need(decision: Decision, _now: datetime) -> str | None:
     demand = max(record.facts["total_units"] for record in forecasts)
     buffer = max(record.facts["safety_stock_units"] for record in safety)
     need = max(0.0, demand + buffer - (stock["on_hand"] - stock.get("allocated", 0)) - stock.get("in_transit", 0))
-    moved = sum(action.params["qty"] for action in transfers)
+    moved = sum(action.params.qty for action in transfers)
     if moved > need + buffer + UNIT * len(transfers):
         return f"{moved} units moved for a need of {round(need, 1)} plus {round(buffer, 1)} safety stock"
     return None

@@ -5,32 +5,21 @@ from sqlmodel import Session, func, select
 
 from agents.schemas import Action, Refs
 from twin import models as m
+from twin.actions import named_codes, references
 
 RELATIVE_TOLERANCE = 0.05  # a stock figure that moved by more than 5% (and more than one unit) changed materially
-SHIPMENT_KEYS = ("shipment_id", "shipments", "stops")
-TRUCK_KEYS = ("truck", "removed_truck")
-DC_KEYS = ("location", "from", "to", "dc")
-
-
-def _codes(value: object) -> list[str]:
-    """The codes a parameter names: one string or a list of them."""
-    if isinstance(value, str):
-        return [value]
-    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
 
 
 def _subjects(refs: Refs, actions: list[Action]) -> tuple[set[str], set[tuple[str, str]], set[str]]:
     """The shipments, stock positions (SKU, DC) and trucks that the exception and the actions name."""
-    shipments, positions, trucks = set(_codes(refs.shipment_id)), set(), set(_codes(refs.asset_id))
-    if refs.sku and refs.location:
-        positions.add((refs.sku, refs.location))
+    shipments = {refs.shipment_id} if refs.shipment_id else set()
+    trucks = {refs.asset_id} if refs.asset_id else set()
+    positions = {(refs.sku, refs.location)} if refs.sku and refs.location else set()
     for action in actions:
-        params = action.params
-        shipments.update(code for key in SHIPMENT_KEYS for code in _codes(params.get(key)))
-        trucks.update(code for key in TRUCK_KEYS for code in _codes(params.get(key)))
-        sku = params.get("sku") or params.get("transfer_sku")
-        if isinstance(sku, str):
-            positions.update((sku, dc) for key in DC_KEYS for dc in _codes(params.get(key)))
+        named = references(action)
+        shipments.update(named.shipments)
+        trucks.update(named.trucks)
+        positions.update(named.positions)
     return shipments, positions, trucks
 
 
@@ -42,25 +31,27 @@ class Reference(BaseModel):
     code: str
 
 
-def _skus(refs: Refs, actions: list[Action]) -> set[str]:
-    """The SKUs that the exception and the actions name."""
-    named = {refs.sku} if refs.sku else set()
-    for action in actions:
-        named.update(code for key in ("sku", "transfer_sku") for code in _codes(action.params.get(key)))
-    return named
+KIND_OF_PARAM = {
+    "shipment_id": "shipment",
+    "shipments": "shipment",
+    "truck": "truck",
+    "removed_truck": "truck",
+    "sku": "sku",
+    "transfer_sku": "sku",
+}
 
 
 def outside(refs: Refs, plan: list[Action], edited: list[Action]) -> list[Reference]:
     """The shipments, trucks and SKUs that edited actions name beyond the exception's subject and its plan."""
-    shipments, _, trucks = _subjects(refs, plan)
-    scope = {**dict.fromkeys(SHIPMENT_KEYS, shipments), **dict.fromkeys(TRUCK_KEYS, trucks)}
-    scope |= dict.fromkeys(("sku", "transfer_sku"), _skus(refs, plan))
+    shipments, positions, trucks = _subjects(refs, plan)
+    skus = {sku for sku, _ in positions} | ({refs.sku} if refs.sku else set())
+    skus |= {code for action in plan for param, code in named_codes(action) if KIND_OF_PARAM[param] == "sku"}
+    allowed = {"shipment": shipments, "truck": trucks, "sku": skus}
     return [
-        Reference(action=index, param=key, code=code)
+        Reference(action=index, param=param, code=code)
         for index, action in enumerate(edited)
-        for key, allowed in scope.items()
-        for code in _codes(action.params.get(key))
-        if code not in allowed
+        for param, code in named_codes(action)
+        if code not in allowed[KIND_OF_PARAM[param]]
     ]
 
 

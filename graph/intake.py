@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel
-from sqlalchemy import or_, text, update
+from sqlalchemy import and_, or_, text, update
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, select
 
@@ -15,6 +15,7 @@ from agents.classifier import REQUIRED_REFS
 from agents.schemas import ExceptionIn
 from graph.records import announce_failure, audit
 from twin import models as m
+from twin.store import as_of
 
 TABLES = {"exception": m.ExceptionRecord, "decision": m.DecisionRecord}
 UNDECIDED = ("received", "deciding")  # `failed`: a decision that failed every try, until a planner retries it
@@ -124,16 +125,17 @@ def lock_subject(session: Session, subject: str) -> None:
     )
 
 
-def open_on_subject(session: Session, subject: str, window_h: float) -> m.ExceptionRecord | None:
-    """The exception that new ones on this subject merge into: still open, or decided within the window."""
-    since = datetime.now(UTC) - timedelta(hours=window_h)
+def open_on_subject(session: Session, subject: str, window_h: float, now: datetime) -> m.ExceptionRecord | None:
+    """The exception that new ones on this subject merge into: still open, or decided and occurred within the window
+    before `now` on the twin's clock (a failed one holds nothing)."""
+    since = now - timedelta(hours=window_h)
     table = m.ExceptionRecord
     return session.exec(
         select(table)
         .where(
             table.subject == subject,
             table.duplicate_of.is_(None),
-            or_(table.status == "open", table.decided_at >= since),
+            or_(table.status == "open", and_(table.decided_at.is_not(None), table.occurred_at >= since)),
         )
         .order_by(table.created_at.desc())
     ).first()
@@ -200,11 +202,12 @@ def take_in(
             raise IdempotencyMismatch(f"Idempotency-Key {idempotency_key!r} was first used with another request body")
         return TakenIn(exception_id=earlier.id, duplicate_of=earlier.duplicate_of)
     subject = subject_of(exception)
+    now = datetime.now(UTC)
+    twin_now = as_of(session) or now
     primary = None
     if subject:
         lock_subject(session, subject)
-        primary = open_on_subject(session, subject, window_h)
-    now = datetime.now(UTC)
+        primary = open_on_subject(session, subject, window_h, twin_now)
     exception_id = f"EXC-{uuid.uuid4().hex[:12].upper()}"
     fence = None
     if claimed and not primary:
@@ -217,7 +220,7 @@ def take_in(
             refs=exception.refs.present(),
             severity=exception.severity,
             source=exception.source,
-            occurred_at=exception.occurred_at or now,
+            occurred_at=exception.occurred_at or twin_now,
             external_id=exception.external_id,
             idempotency_key=idempotency_key,
             actor=actor,

@@ -13,9 +13,11 @@ from agents.classifier import Classification, classify
 from agents.explain import ExplainInput, explain, justify
 from agents.intent import extract
 from agents.policy import evaluate, rules
+from agents.pricing import priced
 from agents.proposal import Proposal
 from agents.schemas import Claim, Decision, ExceptionType, Impact, Justification, Refs
 from agents.toolbox import Toolbox
+from agents.twin_facts import rates
 from graph import facts
 from graph.faults import fault_point
 from graph.intake import Fence, lock_subject, subject_of
@@ -26,6 +28,7 @@ from tools.evidence import Evidence, Source
 from tools.knowledge import Precedent
 from twin import models as m
 from twin import store
+from twin.actions import plan_cost
 from twin.commands import execute_action
 
 SpecialistName = Literal["routing", "inventory", "maintenance"]
@@ -104,7 +107,7 @@ def _first_call(tb: Toolbox, reading: Classification, state: DeskState) -> Propo
         return inventory.stockout_risk(tb, refs)
     if reading.type == ExceptionType.demand_spike:
         return inventory.demand_spike(tb, refs)
-    return maintenance.equipment_failure_risk(tb, refs)
+    return maintenance.equipment_failure_risk(tb, refs, state.exception.description)
 
 
 def specialist(name: SpecialistName) -> Callable[[DeskState, Runtime[Toolbox]], Command[Literal["supervisor"]]]:
@@ -142,7 +145,7 @@ def explain_node(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Literal
     primary = state.proposals[-1]
     reading = state.classification
     helpers = _helpers(primary)
-    if primary.status in ("needs_info", "no_action"):
+    if primary.status == "needs_info" or (primary.status == "no_action" and not primary.alternatives):
         claims = [*primary.findings, primary.chosen]
         decision = _stop(
             state, tb, claims, primary.evidence, primary.status, primary.specialist, primary.missing, primary.confidence
@@ -172,7 +175,7 @@ def explain_node(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Literal
         decision_id=decision_id_for(state.exception_id),
         exception_id=state.exception_id,
         specialist=primary.specialist,
-        status="executed",
+        status="executed" if primary.actions else "no_action",
         actions=primary.actions,
         expected_impact=primary.expected_impact,
         confidence=primary.confidence,
@@ -181,8 +184,8 @@ def explain_node(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Literal
         justification=justification,
         handoffs=[p.specialist for p in helpers],
         trace_id=state.exception_id,
-    )
-    return Command(goto="policy", update={"decision": decision})
+    )  # doing nothing was priced against the plans it beat: it is explained like them, and nothing waits
+    return Command(goto="policy" if decision.actions else "finalize", update={"decision": decision})
 
 
 def policy_node(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Literal["approval", "execute"]]:
@@ -220,10 +223,10 @@ def _proposed(state: DeskState) -> list[dict]:
 
 
 def overridden(decision: Decision, verdict: Verdict) -> Decision:
-    """The decision with a planner's edited actions: their stated cost as impact, and the edit as justification."""
+    """The decision with a planner's edited actions: their cost as impact, and the edit as justification."""
     before = ", ".join(a.type for a in decision.actions)
     after = ", ".join(a.type for a in verdict.actions)
-    cost = round(sum(float(a.params.get("cost_usd", 0.0)) for a in verdict.actions), 2)
+    cost = plan_cost(verdict.actions)
     record = Evidence(
         id=f"override:{decision.decision_id}",
         source=Source(tool="planner override", model="planner", version="1"),
@@ -254,8 +257,9 @@ def overridden(decision: Decision, verdict: Verdict) -> Decision:
     )
 
 
-def approval(state: DeskState) -> Command[Literal["execute", "finalize"]]:
-    """Pause for a person: approve, reject, or override with edited actions and a reason."""
+def approval(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Literal["execute", "finalize"]]:
+    """Pause for a person: approve, reject, or override with edited actions and a reason (an action the person left
+    unpriced is priced by the cost model, like any plan)."""
     answer = Verdict.model_validate(interrupt(state.decision.model_dump(mode="json")))
     decision = state.decision
     if answer.verdict == "reject":
@@ -263,6 +267,9 @@ def approval(state: DeskState) -> Command[Literal["execute", "finalize"]]:
             goto="finalize", update={"verdict": answer, "decision": decision.model_copy(update={"status": "rejected"})}
         )
     if answer.verdict == "override":
+        with runtime.context.session() as session:
+            actions = priced(session, rates(session), answer.actions or [])
+        answer = answer.model_copy(update={"actions": actions})
         decision = overridden(decision, answer)
     return Command(goto="execute", update={"verdict": answer, "decision": decision})
 
@@ -279,7 +286,7 @@ def execute(state: DeskState, runtime: Runtime[Toolbox], config: RunnableConfig)
             _recheck(session, state)
             save_decision(session, decision, state.exception_id)  # the row the executed actions belong to
             for index, action in enumerate(decision.actions):
-                execute_action(session, decision.decision_id, index, action.type, action.params, actor)
+                execute_action(session, decision.decision_id, index, action, actor)
             conclude(session, decision, state.exception_id, state.verdict, _proposed(state), tb.models.versions())
             fault_point("execute.before_commit")
         session.commit()

@@ -142,9 +142,18 @@ def transfer_per_unit(rates: Rates, rate_per_mile: float, miles: float, weight_k
     return round(rate_per_mile * miles * weight_kg / truckload_kg + rates["handling_usd_per_unit"], 4)
 
 
-def expedite_purchase(rates: Rates, qty: float, unit_cost: float) -> float:
-    """USD premium of an emergency supplier order over a regular one."""
-    return round(qty * unit_cost * rates["expedite_purchase_premium_share"], 2)
+def days_held(qty: float, daily_demand: float) -> float:
+    """Average days the units of an order wait on the shelf: half the days the demand takes to sell them."""
+    return qty / (2 * daily_demand) if daily_demand > 0 else 0.0
+
+
+def purchase(rates: Rates, qty: float, unit_cost: float, expedited: bool, holding_days: float) -> float:
+    """USD of a supplier order beyond the goods themselves (they keep their value at cost): handling per unit, the
+    expedite premium on an emergency order, and holding while the units wait to be sold."""
+    premium = qty * unit_cost * rates["expedite_purchase_premium_share"] if expedited else 0.0
+    return round(
+        max(0.0, qty) * rates["handling_usd_per_unit"] + premium + holding(rates, qty, unit_cost, holding_days), 2
+    )
 
 
 def late_loads(rates: Rates, loads: float) -> float:

@@ -596,6 +596,19 @@ def safety_stock(forecast: Forecast, policy: StockPolicy) -> SafetyStock:
     )
 
 
+def expected_shortfall(forecast: Forecast, days: int, supply: float) -> float:
+    """Expected units of the demand over the first `days` that `supply` cannot serve: the normal loss function around
+    the forecast's sum, spread by its error over those days (a shortfall is a chance, never a certainty)."""
+    if days <= 0:
+        return 0.0
+    days = min(days, forecast.horizon_days)
+    mean = float(sum(day.p50 for day in forecast.days[:days]))
+    sigma = max(forecast.lead_time_error[days - 1], 1e-6)
+    z = (supply - mean) / sigma
+    unit = NormalDist()
+    return max(0.0, sigma * unit.pdf(z) + (mean - supply) * (1 - unit.cdf(z)))
+
+
 def reorder_point(forecast: Forecast, policy: StockPolicy) -> ReorderPoint:
     """Reorder point: forecast demand over the lead time plus the safety stock."""
     safety = safety_stock(forecast, policy)

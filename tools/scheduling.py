@@ -35,6 +35,11 @@ class TruckAtRisk(BaseModel):
         """Expected failures while waiting `days_waited` days for service."""
         return sum(self.hazard(day) for day in range(days_waited))
 
+    def failure_within(self, days: int) -> float:
+        """Probability of failing within `days` days if left unserviced, at today's hazard: the risk model's probability
+        over its own horizon spread evenly, since the model says nothing of how it is spread within it."""
+        return 1 - (1 - self.failure_prob) ** days
+
     def service_impact(self, day: int) -> float:
         """Deliveries lost when the truck is in the bay on `day`."""
         return self.deliveries[day] if day < len(self.deliveries) else 0.0

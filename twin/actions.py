@@ -1,12 +1,12 @@
-"""The actions the desk can take, named in one place: one parameter model per type and their discriminated union.
+"""The actions the desk can take, named in one place: one class per action type and their discriminated union.
 
 An action keeps the JSON shape `{"type": ..., "params": {...}}`. Every action a specialist proposes carries
 `cost_usd`, its expected cost as priced by the cost model, so a plan's cost is the sum of its actions' costs.
+Code handles an action with `match` on its class; parameters are read as attributes, never by string keys.
 """
 
-from collections.abc import Iterator
 from datetime import date
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, assert_never, get_args
 
 from pydantic import (
     BaseModel,
@@ -15,17 +15,17 @@ from pydantic import (
     SerializerFunctionWrapHandler,
     StringConstraints,
     TypeAdapter,
-    create_model,
     model_serializer,
 )
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Day = date  # a calendar day, named apart so that a parameter may be called `date`
 
 
 class Params(BaseModel):
-    """Parameters of an action; fields beyond the typed ones are kept as sent. Read like a mapping of JSON names."""
+    """Parameters of an action: typed fields only; an unknown parameter is refused by name."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True, serialize_by_alias=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
 
     cost_usd: float | None = Field(
         None,
@@ -42,18 +42,6 @@ class Params(BaseModel):
     def as_dict(self) -> dict[str, Any]:
         """The parameters as stored and sent: JSON names, unset optional fields left out."""
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
-
-    def __getitem__(self, key: str) -> Any:
-        """A parameter by its JSON name."""
-        return self.as_dict()[key]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        """A parameter by its JSON name, or `default`."""
-        return self.as_dict().get(key, default)
-
-    def items(self) -> Iterator[tuple[str, Any]]:
-        """The parameters by JSON name."""
-        return iter(self.as_dict().items())
 
 
 class ShipmentParams(Params):
@@ -84,6 +72,8 @@ class ExpediteShipmentParams(ShipmentParams):
 class PlannedRoute(BaseModel):
     """One truck's stops in sequence."""
 
+    model_config = ConfigDict(extra="forbid")
+
     truck: Code
     stops: list[Code]
 
@@ -96,6 +86,7 @@ class ReplanRouteParams(Params):
     removed_truck: Code
     routes: list[PlannedRoute] = Field(min_length=1)
     unserved: list[Code] = Field(default_factory=list)
+    removed_trucks: list[Code] | None = Field(None, description="Every truck off the road that day, when several.")
 
 
 class TenderStopsParams(Params):
@@ -130,11 +121,20 @@ class ExpeditePurchaseParams(StockParams):
     lead_days: int | None = Field(None, ge=0)
 
 
+class PurchaseOrderParams(StockParams):
+    """Order stock from the SKU's supplier at regular terms; it lands `lead_days` later."""
+
+    qty: float = Field(gt=0)
+    lead_days: int | None = Field(None, ge=0)
+
+
 class RaiseSafetyStockParams(StockParams):
     """Set a new safety stock and reorder point."""
 
     safety_stock: float = Field(ge=0)
     reorder_point: float = Field(ge=0)
+    lead_time_days: int | None = Field(None, ge=0, description="The replenishment lead time the levels cover.")
+    service_level: float | None = Field(None, gt=0, lt=1, description="The cycle service level the levels aim at.")
 
 
 class ScheduleMaintenanceParams(Params):
@@ -144,10 +144,16 @@ class ScheduleMaintenanceParams(Params):
     day: int = Field(0, ge=0, le=60, description="Days from today.")
     kind: Literal["preventive", "corrective"] = "preventive"
     dc: Code | None = None
+    date: Day | None = Field(None, description="The day of the visit.")
+    service: str | None = Field(None, description="The service band: inspection, service or overhaul.")
+    service_hours: float | None = Field(None, ge=0)
+    safety_critical: bool | None = Field(None, description="Whether the work is safety-critical (never automatic).")
 
 
 class LoadAssignment(BaseModel):
     """One re-tendered load."""
+
+    model_config = ConfigDict(extra="forbid")
 
     load_id: str
     lane: Code
@@ -158,6 +164,7 @@ class RetenderLoadsParams(Params):
     """Re-tender a carrier's loads to others."""
 
     from_carrier: Code
+    capacity_cut_pct: float | None = Field(None, ge=0, le=100)
     assignments: list[LoadAssignment] = Field(default_factory=list)
 
 
@@ -174,43 +181,184 @@ class BookCarrierParams(Params):
     lane: Code
     carrier: Code
     transfer_sku: Code | None = None
+    units: int | None = Field(None, ge=0, description="Units of the transfer the booking carries.")
 
 
-ACTION_PARAMS: dict[str, type[Params]] = {
-    "switch_carrier": SwitchCarrierParams,
-    "notify_customer": NotifyCustomerParams,
-    "expedite_shipment": ExpediteShipmentParams,
-    "replan_route": ReplanRouteParams,
-    "tender_stops": TenderStopsParams,
-    "transfer_stock": TransferStockParams,
-    "expedite_purchase": ExpeditePurchaseParams,
-    "raise_safety_stock": RaiseSafetyStockParams,
-    "schedule_maintenance": ScheduleMaintenanceParams,
-    "retender_loads": RetenderLoadsParams,
-    "book_spot": BookSpotParams,
-    "book_carrier": BookCarrierParams,
-}
-ActionType = Literal[tuple(ACTION_PARAMS)]
+class SwitchCarrier(BaseModel):
+    """A `switch_carrier` action."""
+
+    type: Literal["switch_carrier"] = "switch_carrier"
+    params: SwitchCarrierParams
 
 
-def _action_model(action_type: str, params: type[Params]) -> type[BaseModel]:
-    """The model of one action type: its name and its typed parameters."""
-    title = "".join(part.title() for part in action_type.split("_")) + "Action"
-    return create_model(
-        title, __doc__=f"A `{action_type}` action.", type=(Literal[action_type], ...), params=(params, ...)
-    )
+class NotifyCustomer(BaseModel):
+    """A `notify_customer` action."""
+
+    type: Literal["notify_customer"] = "notify_customer"
+    params: NotifyCustomerParams
 
 
-ACTION_MODELS = {name: _action_model(name, params) for name, params in ACTION_PARAMS.items()}
-Action = Annotated[Union[tuple(ACTION_MODELS.values())], Field(discriminator="type")]  # noqa: UP007 (a union built at run time)
-ACTION = TypeAdapter(Action)
+class ExpediteShipment(BaseModel):
+    """An `expedite_shipment` action."""
+
+    type: Literal["expedite_shipment"] = "expedite_shipment"
+    params: ExpediteShipmentParams
 
 
-def action(action_type: str, **params: Any) -> Action:
-    """A validated action of a type from its parameters (JSON names, e.g. `from` for a transfer's origin)."""
+class ReplanRoute(BaseModel):
+    """A `replan_route` action."""
+
+    type: Literal["replan_route"] = "replan_route"
+    params: ReplanRouteParams
+
+
+class TenderStops(BaseModel):
+    """A `tender_stops` action."""
+
+    type: Literal["tender_stops"] = "tender_stops"
+    params: TenderStopsParams
+
+
+class TransferStock(BaseModel):
+    """A `transfer_stock` action."""
+
+    type: Literal["transfer_stock"] = "transfer_stock"
+    params: TransferStockParams
+
+
+class ExpeditePurchase(BaseModel):
+    """An `expedite_purchase` action."""
+
+    type: Literal["expedite_purchase"] = "expedite_purchase"
+    params: ExpeditePurchaseParams
+
+
+class PlacePurchaseOrder(BaseModel):
+    """A `place_purchase_order` action: a regular supplier order."""
+
+    type: Literal["place_purchase_order"] = "place_purchase_order"
+    params: PurchaseOrderParams
+
+
+class RaiseSafetyStock(BaseModel):
+    """A `raise_safety_stock` action."""
+
+    type: Literal["raise_safety_stock"] = "raise_safety_stock"
+    params: RaiseSafetyStockParams
+
+
+class ScheduleMaintenance(BaseModel):
+    """A `schedule_maintenance` action."""
+
+    type: Literal["schedule_maintenance"] = "schedule_maintenance"
+    params: ScheduleMaintenanceParams
+
+
+class RetenderLoads(BaseModel):
+    """A `retender_loads` action."""
+
+    type: Literal["retender_loads"] = "retender_loads"
+    params: RetenderLoadsParams
+
+
+class BookSpot(BaseModel):
+    """A `book_spot` action."""
+
+    type: Literal["book_spot"] = "book_spot"
+    params: BookSpotParams
+
+
+class BookCarrier(BaseModel):
+    """A `book_carrier` action."""
+
+    type: Literal["book_carrier"] = "book_carrier"
+    params: BookCarrierParams
+
+
+AnyAction = (
+    SwitchCarrier
+    | NotifyCustomer
+    | ExpediteShipment
+    | ReplanRoute
+    | TenderStops
+    | TransferStock
+    | ExpeditePurchase
+    | PlacePurchaseOrder
+    | RaiseSafetyStock
+    | ScheduleMaintenance
+    | RetenderLoads
+    | BookSpot
+    | BookCarrier
+)
+Action = Annotated[AnyAction, Field(discriminator="type")]
+ACTION: TypeAdapter[AnyAction] = TypeAdapter(Action)
+ACTION_TYPES: tuple[str, ...] = tuple(get_args(cls.model_fields["type"].annotation)[0] for cls in get_args(AnyAction))
+
+
+class References(BaseModel):
+    """The twin's records an action names: what its facts are read from and the cohorts its policy applies to."""
+
+    shipments: list[str] = Field(default_factory=list)
+    trucks: list[str] = Field(default_factory=list)
+    positions: list[tuple[str, str]] = Field(default_factory=list, description="(SKU, DC) stock positions")
+    carriers: list[str] = Field(default_factory=list)
+    scopes: list[str] = Field(default_factory=list, description="The lane or site the action's policy is set for")
+
+
+def references(action: AnyAction) -> References:
+    """What one action names, read from its typed parameters."""
+    match action:
+        case SwitchCarrier(params=p):
+            return References(shipments=[p.shipment_id], carriers=[p.to_carrier])
+        case NotifyCustomer(params=p) | ExpediteShipment(params=p):
+            return References(shipments=[p.shipment_id])
+        case ReplanRoute(params=p):
+            return References(trucks=[p.removed_truck], scopes=[p.dc])
+        case TenderStops(params=p):
+            return References(shipments=p.shipments, trucks=[p.truck] if p.truck else [], carriers=[p.carrier])
+        case TransferStock(params=p):
+            lane = f"{p.from_.removeprefix('DC-')}-{p.to.removeprefix('DC-')}"  # lanes are named DAL-HOU
+            return References(positions=[(p.sku, p.from_), (p.sku, p.to)], scopes=[lane, p.to])
+        case ExpeditePurchase(params=p) | PlacePurchaseOrder(params=p) | RaiseSafetyStock(params=p):
+            return References(positions=[(p.sku, p.location)], scopes=[p.location])
+        case ScheduleMaintenance(params=p):
+            return References(trucks=[p.truck], scopes=[p.dc] if p.dc else [])
+        case RetenderLoads(params=p) | BookSpot(params=p):
+            return References(carriers=[p.from_carrier])
+        case BookCarrier(params=p):
+            return References(carriers=[p.carrier], scopes=[p.lane])
+        case _:
+            assert_never(action)
+
+
+def named_codes(action: AnyAction) -> list[tuple[str, str]]:
+    """The shipment, truck and SKU codes an action's parameters name, each with its parameter's JSON name."""
+    match action:
+        case SwitchCarrier(params=p) | NotifyCustomer(params=p) | ExpediteShipment(params=p):
+            return [("shipment_id", p.shipment_id)]
+        case TenderStops(params=p):
+            return [("shipments", code) for code in p.shipments] + ([("truck", p.truck)] if p.truck else [])
+        case ReplanRoute(params=p):
+            return [("removed_truck", p.removed_truck)]
+        case ScheduleMaintenance(params=p):
+            return [("truck", p.truck)]
+        case TransferStock(params=p) | ExpeditePurchase(params=p) | PlacePurchaseOrder(params=p):
+            return [("sku", p.sku)]
+        case RaiseSafetyStock(params=p):
+            return [("sku", p.sku)]
+        case BookCarrier(params=p):
+            return [("transfer_sku", p.transfer_sku)] if p.transfer_sku else []
+        case RetenderLoads() | BookSpot():
+            return []
+        case _:
+            assert_never(action)
+
+
+def parse_action(action_type: str, params: dict[str, Any]) -> AnyAction:
+    """The typed action of a stored or sent type and its parameters (JSON names)."""
     return ACTION.validate_python({"type": action_type, "params": params})
 
 
-def plan_cost(actions: list[Action]) -> float:
+def plan_cost(actions: list[AnyAction]) -> float:
     """The cost of a plan: the sum of its actions' costs."""
     return round(sum(item.params.cost_usd or 0.0 for item in actions), 2)

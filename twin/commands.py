@@ -1,13 +1,14 @@
 """Executing approved actions on the twin, each once, with a message for the systems of record; each executed action
 changes the twin (at the twin's clock) so the next decision sees it."""
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import assert_never
 
 from sqlmodel import Session, delete, select
 
 from twin import actions as a
 from twin import models as m
+from twin import store
 from twin.store import as_of, week_start
 
 
@@ -48,15 +49,16 @@ def _notify_customer(session: Session, params: a.NotifyCustomerParams, decision_
 
 def _replan_route(session: Session, params: a.ReplanRouteParams, decision_id: str, now: datetime) -> dict:
     """Rewrite a DC's routes of a day with the new stop sequences; the removed trucks' routes are cancelled."""
-    day, params = params.day, params.as_dict()
-    routes = {r.truck: r for r in session.exec(select(m.Route).where(m.Route.dc == params["dc"], m.Route.day == day))}
+    routes = {
+        r.truck: r for r in session.exec(select(m.Route).where(m.Route.dc == params.dc, m.Route.day == params.day))
+    }
     session.exec(delete(m.RouteStop).where(m.RouteStop.route_id.in_([r.id for r in routes.values()])))
     for route in routes.values():
         route.status, route.decision_id = "cancelled", decision_id
-    for planned in params["routes"]:
-        route = routes[planned["truck"]]
+    for planned in params.routes:
+        route = routes[planned.truck]
         route.status = "replanned"
-        for seq, shipment_id in enumerate(planned["stops"], start=1):
+        for seq, shipment_id in enumerate(planned.stops, start=1):
             shipment = session.get(m.Shipment, shipment_id)
             shipment.truck = route.truck
             session.add(
@@ -65,18 +67,17 @@ def _replan_route(session: Session, params: a.ReplanRouteParams, decision_id: st
                 )
             )
     session.add_all(routes.values())
-    return {"dc": params["dc"], "routes": len(params["routes"]), "removed_truck": params["removed_truck"]}
+    return {"dc": params.dc, "routes": len(params.routes), "removed_truck": params.removed_truck}
 
 
 def _tender_stops(session: Session, params: a.TenderStopsParams, decision_id: str, now: datetime) -> dict:
     """Hand a truck's shipments to a carrier and cancel its route of the day."""
-    params = params.as_dict()
-    for shipment_id in params["shipments"]:
+    for shipment_id in params.shipments:
         shipment = session.get(m.Shipment, shipment_id)
-        shipment.carrier, shipment.truck = params["carrier"], None
+        shipment.carrier, shipment.truck = params.carrier, None
         session.add(shipment)
-    session.exec(delete(m.RouteStop).where(m.RouteStop.shipment_id.in_(params["shipments"])))
-    return {"carrier": params["carrier"], "shipments": params["shipments"]}
+    session.exec(delete(m.RouteStop).where(m.RouteStop.shipment_id.in_(params.shipments)))
+    return {"carrier": params.carrier, "shipments": params.shipments}
 
 
 def _position(session: Session, sku: str, location: str) -> m.InventoryPosition:
@@ -87,60 +88,74 @@ def _position(session: Session, sku: str, location: str) -> m.InventoryPosition:
     return position or m.InventoryPosition(sku=sku, location=location, updated_at=datetime.now(UTC))
 
 
-def _transfer_stock(session: Session, typed: a.TransferStockParams, decision_id: str, now: datetime) -> dict:
+def _transfer_stock(session: Session, params: a.TransferStockParams, decision_id: str, now: datetime) -> dict:
     """Open a transfer order: stock leaves the origin and is in transit to the destination until it arrives."""
-    params = typed.as_dict()
-    qty = round(params["qty"])
-    origin, destination = (
-        _position(session, params["sku"], params["from"]),
-        _position(session, params["sku"], params["to"]),
-    )
+    qty = round(params.qty)
+    origin, destination = _position(session, params.sku, params.from_), _position(session, params.sku, params.to)
     if origin.on_hand < qty:
-        raise ValueError(f"{params['from']} holds {origin.on_hand} of {params['sku']}, fewer than {qty}")
+        raise ValueError(f"{params.from_} holds {origin.on_hand} of {params.sku}, fewer than {qty}")
     origin.on_hand -= qty
     destination.in_transit += qty
     origin.updated_at = destination.updated_at = now
-    order_id = f"TO-{decision_id}-{params['from']}-{params['to']}"
+    order_id = f"TO-{decision_id}-{params.from_}-{params.to}"
     session.add_all(
         [
             origin,
             destination,
             m.TransferOrder(
                 id=order_id,
-                sku=params["sku"],
-                origin=params["from"],
-                destination=params["to"],
+                sku=params.sku,
+                origin=params.from_,
+                destination=params.to,
                 qty=qty,
-                cost_usd=typed.cost_usd or 0.0,
+                cost_usd=params.cost_usd or 0.0,
                 created_at=now,
                 decision_id=decision_id,
-                arrives_on=now.date() + timedelta(days=typed.lead_days or 0),
+                arrives_on=now.date() + timedelta(days=params.lead_days or 0),
             ),
         ]
     )
     return {
         "transfer_order": order_id,
         "qty": qty,
-        "arrives_on": (now.date() + timedelta(days=typed.lead_days or 0)).isoformat(),
+        "arrives_on": (now.date() + timedelta(days=params.lead_days or 0)).isoformat(),
     }
 
 
-def _expedite_purchase(session: Session, typed: a.ExpeditePurchaseParams, decision_id: str, now: datetime) -> dict:
-    """Expect an expedited supplier delivery at a DC."""
-    params = typed.as_dict()
-    position = _position(session, params["sku"], params["location"])
-    position.in_transit += round(params["qty"])
+def _purchase(
+    session: Session,
+    params: a.ExpeditePurchaseParams | a.PurchaseOrderParams,
+    service: str,
+    decision_id: str,
+    now: datetime,
+) -> dict:
+    """Order stock from the SKU's supplier for a DC: it is on order (in transit) until it lands after its lead time."""
+    term = store.supply_term(session, params.sku)
+    lead = params.lead_days if params.lead_days is not None else term.regular_lead_days
+    qty = round(params.qty)
+    position = _position(session, params.sku, params.location)
+    position.in_transit += qty
     position.updated_at = now
-    session.add(position)
-    return {"sku": params["sku"], "location": params["location"], "qty": round(params["qty"])}
+    order = m.PurchaseOrder(
+        id=f"PO-{decision_id}-{params.sku}-{params.location}-{service}",
+        sku=params.sku,
+        location=params.location,
+        qty=qty,
+        service=service,
+        cost_usd=params.cost_usd or 0.0,
+        created_at=now,
+        arrives_on=now.date() + timedelta(days=lead),
+        decision_id=decision_id,
+    )
+    session.add_all([position, order])
+    return {"purchase_order": order.id, "sku": params.sku, "location": params.location, "qty": qty}
 
 
-def _raise_safety_stock(session: Session, typed: a.RaiseSafetyStockParams, decision_id: str, now: datetime) -> dict:
+def _raise_safety_stock(session: Session, params: a.RaiseSafetyStockParams, decision_id: str, now: datetime) -> dict:
     """Set a position's new safety stock and reorder point."""
-    params = typed.as_dict()
-    position = _position(session, params["sku"], params["location"])
-    position.safety_stock = round(params["safety_stock"])
-    position.reorder_point = round(params["reorder_point"])
+    position = _position(session, params.sku, params.location)
+    position.safety_stock = round(params.safety_stock)
+    position.reorder_point = round(params.reorder_point)
     position.updated_at = now
     session.add(position)
     return {"safety_stock": position.safety_stock, "reorder_point": position.reorder_point}
@@ -190,39 +205,48 @@ def _book_carrier(session: Session, params: a.BookCarrierParams, decision_id: st
     return {"lane": params.lane, "carrier": params.carrier}
 
 
-def _message_only(session: Session, params: a.Params, decision_id: str, now: datetime) -> dict:
-    """Actions carried out by the systems of record: the outbox message is the execution."""
-    return params.as_dict()
+def apply(session: Session, action: a.AnyAction, decision_id: str, now: datetime) -> dict:
+    """Carry out one action on the twin; the result is what its outbox message reports."""
+    match action:
+        case a.SwitchCarrier(params=params):
+            return _switch_carrier(session, params, decision_id, now)
+        case a.NotifyCustomer(params=params):
+            return _notify_customer(session, params, decision_id, now)
+        case a.ExpediteShipment(params=params):
+            return _expedite_shipment(session, params, decision_id, now)
+        case a.ReplanRoute(params=params):
+            return _replan_route(session, params, decision_id, now)
+        case a.TenderStops(params=params):
+            return _tender_stops(session, params, decision_id, now)
+        case a.TransferStock(params=params):
+            return _transfer_stock(session, params, decision_id, now)
+        case a.ExpeditePurchase(params=params):
+            return _purchase(session, params, "expedited", decision_id, now)
+        case a.PlacePurchaseOrder(params=params):
+            return _purchase(session, params, "regular", decision_id, now)
+        case a.RaiseSafetyStock(params=params):
+            return _raise_safety_stock(session, params, decision_id, now)
+        case a.ScheduleMaintenance(params=params):
+            return _schedule_maintenance(session, params, decision_id, now)
+        case a.RetenderLoads(params=params):
+            return _retender_loads(session, params, decision_id, now)
+        case a.BookCarrier(params=params):
+            return _book_carrier(session, params, decision_id, now)
+        case a.BookSpot(params=params):  # carried out by the systems of record: the outbox message is the execution
+            return params.as_dict()
+        case _:
+            assert_never(action)
 
 
-EXECUTORS: dict[str, Callable[[Session, a.Params, str, datetime], dict]] = {
-    "switch_carrier": _switch_carrier,
-    "replan_route": _replan_route,
-    "tender_stops": _tender_stops,
-    "transfer_stock": _transfer_stock,
-    "expedite_purchase": _expedite_purchase,
-    "raise_safety_stock": _raise_safety_stock,
-    "schedule_maintenance": _schedule_maintenance,
-    "notify_customer": _notify_customer,
-    "expedite_shipment": _expedite_shipment,
-    "retender_loads": _retender_loads,
-    "book_spot": _message_only,
-    "book_carrier": _book_carrier,
-}
-
-
-def execute_action(
-    session: Session, decision_id: str, index: int, action_type: str, params: a.Params | dict, actor: str
-) -> bool:
+def execute_action(session: Session, decision_id: str, index: int, action: a.AnyAction, actor: str) -> bool:
     """Apply one action of a decision unless it already ran; returns whether it ran now. The twin's clock dates it."""
     action_id = f"{decision_id}-A{index + 1}"
     record = session.get(m.ActionRecord, action_id)
     if record is not None and record.status == "executed":
         return False
-    typed = a.action(action_type, **(params if isinstance(params, dict) else params.as_dict())).params
-    params = typed.as_dict()
+    action_type, params = action.type, action.params.as_dict()
     now = datetime.now(UTC)
-    result = EXECUTORS[action_type](session, typed, decision_id, as_of(session) or now)
+    result = apply(session, action, decision_id, as_of(session) or now)
     record = record or m.ActionRecord(id=action_id, decision_id=decision_id, type=action_type, params=params)
     record.type, record.params, record.status, record.executed_at = action_type, params, "executed", now
     session.add(record)

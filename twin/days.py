@@ -10,12 +10,14 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 from pydantic import BaseModel, Field
-from sqlalchemy import insert
+from sqlalchemy import func, insert
 from sqlmodel import Session, SQLModel, select
 
 from twin import models as m
 from twin import store
+from twin.actions import BookSpot, ExpediteShipmentParams, RetenderLoads, parse_action
 from twin.network import CARRIERS, REGIONS
+from twin.rates import rate_value
 from twin.seed import (
     AS_OF,
     REPLENISH_DAYS,
@@ -38,6 +40,8 @@ TENDER_HOLD_HOURS = 24.0  # a refused tender ships a day later
 SERVICE_HOURS = 8.0  # a planned workshop visit takes the truck off the road for a shift
 FAILURE_HOURS = 24.0  # every day a failed truck stands still
 COVER_ACTIONS = ("retender_loads", "book_spot")
+ORDER_CYCLE_DAYS = 7  # normal replenishment orders about a week of demand beyond the reorder point
+RECENT_DEMAND_DAYS = 28  # the demand history the replenishment review averages
 STREAMS = ("shipments", "conditions", "capacity", "tenders", "demand")
 
 
@@ -58,6 +62,8 @@ class DayReport(BaseModel):
     shipped: list[str] = Field(default_factory=list)
     stockouts: list[str] = Field(default_factory=list, description="sku@dc positions with unmet demand")
     unmet_units: dict[str, int] = Field(default_factory=dict, description="unmet units per sku@dc")
+    replenished: dict[str, int] = Field(default_factory=dict, description="units ordered by normal replenishment")
+    replenishment_usd: float = Field(0.0, description="handling of the normal replenishment orders placed")
     failures: list[str] = Field(default_factory=list)
     serviced: list[str] = Field(default_factory=list)
     downtime_hours: float = 0.0
@@ -156,11 +162,14 @@ class TwinDays:
 
     def _cover(self, session: Session, carrier: str, lane: str) -> str | None:
         """The carrier that a re-tender or spot booking of the current shortfall gives a refused load on a lane."""
-        for action in self._covers(session):
-            params = action.params
-            if action.id in self.spent_covers or params.get("from_carrier") != carrier:
+        for record in self._covers(session):
+            cover = parse_action(record.type, record.params)
+            if record.id in self.spent_covers or not isinstance(cover, RetenderLoads | BookSpot):
                 continue
-            assigned = [a["carrier"] for a in params.get("assignments", []) if a.get("lane") == lane]
+            if cover.params.from_carrier != carrier:
+                continue
+            loads = cover.params.assignments if isinstance(cover, RetenderLoads) else []
+            assigned = [load.carrier for load in loads if load.lane == lane]
             serving = [c.code for c in self.builder.lane_carriers[lane] if c.code != carrier]
             if assigned or serving:
                 return (assigned or sorted(serving, key=lambda code: -RELIABILITY[code]))[0]
@@ -279,7 +288,8 @@ class TwinDays:
     # --- stock ------------------------------------------------------------------------------------------------
 
     def _stock(self, session: Session, day: date, now: datetime, report: DayReport) -> None:
-        """In-transit stock lands over the lead time, then the day's demand is served from stock on hand."""
+        """Orders and transfers due today land, the day's demand is served from stock on hand, and the company's
+        normal replenishment orders what fell to its reorder point."""
         b = self.builder
         positions = session.exec(
             select(m.InventoryPosition).order_by(m.InventoryPosition.sku, m.InventoryPosition.location)
@@ -288,20 +298,22 @@ class TwinDays:
         factors = {code: float(demand_factors(sku["category"], [day])[0]) for code, sku in skus.items()}
         means = np.array([b.demand_level.get((p.sku, p.location), 0.0) * factors.get(p.sku, 1.0) for p in positions])
         units = draw_units(self.rng["demand"], means)
+        inbound, landing = _inbound(session, day)
         rows = []
         for position, demanded in zip(positions, units, strict=True):
-            landed = min(position.in_transit, math.ceil(position.in_transit / REPLENISH_DAYS))
-            position.in_transit -= landed
+            key = (position.sku, position.location)
+            untracked = max(0, position.in_transit - inbound.get(key, 0))  # reported in transit, arrival unknown
+            landed = landing.get(key, 0) + min(untracked, math.ceil(untracked / REPLENISH_DAYS))
+            position.in_transit -= min(landed, position.in_transit)
             position.on_hand += landed
             served = min(int(demanded), max(position.on_hand, 0))
             position.on_hand -= served
             position.updated_at = now
             session.add(position)
             unmet = int(demanded) - served
-            key = f"{position.sku}@{position.location}"
             if unmet:
-                report.stockouts.append(key)
-                report.unmet_units[key] = unmet
+                report.stockouts.append(f"{position.sku}@{position.location}")
+                report.unmet_units[f"{position.sku}@{position.location}"] = unmet
             rows.append(
                 {
                     "sku": position.sku,
@@ -314,6 +326,45 @@ class TwinDays:
                 }
             )
         b.add(m.DemandHistory, rows)
+        self._replenish(session, positions, now, report)
+
+    def _replenish(
+        self, session: Session, positions: list[m.InventoryPosition], now: datetime, report: DayReport
+    ) -> None:
+        """The company's (s, S) review: a position at or below its reorder point is ordered up to the reorder point
+        plus a week of its recent demand, from its supplier at regular terms and the handling rate."""
+        since = now.date() - timedelta(days=RECENT_DEMAND_DAYS)
+        recent = dict(
+            session.exec(
+                select(m.DemandHistory.sku + "@" + m.DemandHistory.location, func.avg(m.DemandHistory.units))
+                .where(m.DemandHistory.day >= since)
+                .group_by(m.DemandHistory.sku, m.DemandHistory.location)
+            ).all()
+        )
+        handling = rate_value(session, "handling_usd_per_unit")
+        for position in positions:
+            stock = position.on_hand - position.allocated + position.in_transit
+            if stock > position.reorder_point:
+                continue
+            key = f"{position.sku}@{position.location}"
+            qty = math.ceil(position.reorder_point + ORDER_CYCLE_DAYS * float(recent.get(key) or 0.0) - stock)
+            if qty <= 0:
+                continue
+            term = store.supply_term(session, position.sku)
+            order = m.PurchaseOrder(
+                id=f"PO-REPL-{now.date().isoformat()}-{key}",
+                sku=position.sku,
+                location=position.location,
+                qty=qty,
+                service="regular",
+                cost_usd=round(qty * handling, 2),
+                created_at=now,
+                arrives_on=now.date() + timedelta(days=term.regular_lead_days),
+            )
+            position.in_transit += qty
+            session.add_all([position, order])
+            report.replenished[key] = qty
+            report.replenishment_usd += order.cost_usd
 
     # --- trucks -----------------------------------------------------------------------------------------------
 
@@ -377,6 +428,28 @@ class TwinDays:
         self.builder.rows = {}
 
 
+def _inbound(session: Session, day: date) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:
+    """Open purchase orders and transfers with an arrival date, by (SKU, DC): all units inbound, and the units that
+    land on `day` (their orders are marked received)."""
+    inbound: dict[tuple[str, str], int] = {}
+    landing: dict[tuple[str, str], int] = {}
+    purchases = session.exec(select(m.PurchaseOrder).where(m.PurchaseOrder.status == "open")).all()
+    transfers = session.exec(
+        select(m.TransferOrder).where(m.TransferOrder.status == "open", m.TransferOrder.arrives_on.is_not(None))
+    ).all()
+    arrivals = [(order, order.location, order.arrives_on) for order in purchases] + [
+        (order, order.destination, order.arrives_on) for order in transfers
+    ]
+    for order, dc, arrives_on in arrivals:
+        key = (order.sku, dc)
+        inbound[key] = inbound.get(key, 0) + order.qty
+        if arrives_on <= day:
+            landing[key] = landing.get(key, 0) + order.qty
+            order.status = "received"
+            session.add(order)
+    return inbound, landing
+
+
 def _hours_saved(session: Session) -> dict[str, float]:
     """Hours of transit each shipment's executed expedites save."""
     saved: dict[str, float] = {}
@@ -385,7 +458,8 @@ def _hours_saved(session: Session) -> dict[str, float]:
             m.ActionRecord.type == "expedite_shipment", m.ActionRecord.status == "executed"
         )
     ).all():
-        saved[params["shipment_id"]] = saved.get(params["shipment_id"], 0.0) + float(params.get("hours_saved", 0.0))
+        expedite = ExpediteShipmentParams.model_validate(params)
+        saved[expedite.shipment_id] = saved.get(expedite.shipment_id, 0.0) + (expedite.hours_saved or 0.0)
     return saved
 
 

@@ -49,6 +49,33 @@ class Sku(SQLModel, table=True):
     weight_kg: float
 
 
+class SupplyTerm(SQLModel, table=True):
+    """How a SKU is bought: its supplier, the regular lead time, and the faster expedited one (which pays the
+    expedite premium rate on top of the unit cost)."""
+
+    sku: str = Field(primary_key=True, foreign_key="sku.code")
+    supplier: str
+    supplier_name: str
+    regular_lead_days: int
+    expedited_lead_days: int
+    source: str
+
+
+class PurchaseOrder(SQLModel, table=True):
+    """An order of a SKU from its supplier for a DC: stock on order until it lands on `arrives_on`."""
+
+    id: str = Field(primary_key=True)
+    sku: str = Field(foreign_key="sku.code", index=True)
+    location: str = Field(foreign_key="location.code")
+    qty: int
+    service: str = Field(description="regular or expedited")
+    cost_usd: float = Field(description="What the order costs beyond the goods: handling and any expedite premium")
+    created_at: datetime
+    arrives_on: date = Field(index=True)
+    status: str = "open"
+    decision_id: str | None = None
+
+
 class InventoryPosition(SQLModel, table=True):
     """Stock of one SKU at one DC."""
 

@@ -61,6 +61,17 @@ CATEGORIES = {
     "hardware": ((4, 12), 1.20, 0.30, 1.3, (8.0, 90.0)),
 }
 
+STANDARD_LEAD_DAYS = 3  # SOP-STOCK-01: a regular replenishment order lands 3 days after it is placed
+SupplierSpec = tuple[str, str, int, int]  # supplier code, name, regular and expedited lead days
+SUPPLIERS: dict[str, SupplierSpec] = {
+    # category: the supplier every SKU of the category is bought from (SOP-STOCK-01: regular orders land in 3 days)
+    "grocery": ("SUP-FRESHWAY", "Freshway Foods", STANDARD_LEAD_DAYS, 1),
+    "household": ("SUP-HOMEBASE", "Homebase Supply", STANDARD_LEAD_DAYS, 1),
+    "electronics": ("SUP-VOLTEC", "Voltec Distribution", STANDARD_LEAD_DAYS, 2),
+    "apparel": ("SUP-THREADLINE", "Threadline Apparel", STANDARD_LEAD_DAYS, 2),
+    "hardware": ("SUP-IRONWORKS", "Ironworks Wholesale", STANDARD_LEAD_DAYS, 2),
+}
+
 HOLIDAYS = {
     (1, 1): "New Year's Day",
     (5, 25): "Memorial Day",

@@ -183,6 +183,14 @@ def in_force(session: Session) -> list[m.CostRate]:
     return list(session.exec(statement).all())
 
 
+def rate_value(session: Session, key: str) -> float:
+    """The value in force of one rate: its latest stored version, or its documented default."""
+    stored = session.exec(
+        select(m.CostRate.value).where(m.CostRate.key == key).order_by(m.CostRate.version.desc()).limit(1)
+    ).first()
+    return stored if stored is not None else next(rate.value for rate in DEFAULT_RATES if rate.key == key)
+
+
 def set_rate(session: Session, key: str, value: float, source: str, actor: str) -> m.CostRate:
     """Edit a rate: a new version in force from now; earlier versions are kept."""
     current = {rate.key: rate for rate in in_force(session)}

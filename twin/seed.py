@@ -19,6 +19,8 @@ from twin.network import (
     DCS,
     LOCAL_ONLY_CARRIERS,
     REGIONS,
+    STANDARD_LEAD_DAYS,
+    SUPPLIERS,
     TIER_SLACK_HOURS,
     event_on,
     holiday_on,
@@ -31,7 +33,7 @@ HISTORY_DAYS = 365
 TRUCKS_PER_DC = 8
 N_SKUS = 60
 N_CUSTOMERS = 200
-REPLENISH_DAYS = 3  # SOP-STOCK-01: replenishment lead time behind the stored safety stock and reorder point
+REPLENISH_DAYS = STANDARD_LEAD_DAYS  # the replenishment lead time behind the stored safety stock and reorder point
 FAILURE_DRIFT_TRUCK = "TRK-007"  # a truck visibly drifting towards a failure at AS_OF
 SPIKE_SKU, SPIKE_DC, SURPLUS_DC = "SKU-0042", "DC-DAL", "DC-HOU"  # a demand spike and a stockout risk
 
@@ -326,6 +328,7 @@ class ScenarioBuilder:
                 }
             )
         self.add(m.Sku, [{k: v for k, v in sku.items() if k != "base"} for sku in self.skus])
+        self.add(m.SupplyTerm, [supply_term(sku["code"], sku["category"]) for sku in self.skus])
         self.add(
             m.Carrier,
             [
@@ -742,6 +745,19 @@ class ScenarioBuilder:
         self.add(m.Order, orders)
         self.add(m.OrderLine, lines)
         self.next_shipment += len(orders)  # shipments and orders share one numbering
+
+
+def supply_term(sku: str, category: str) -> dict:
+    """The supplier terms of a SKU: its category's supplier and lead times."""
+    supplier, name, regular, expedited = SUPPLIERS[category]
+    return {
+        "sku": sku,
+        "supplier": supplier,
+        "supplier_name": name,
+        "regular_lead_days": regular,
+        "expedited_lead_days": expedited,
+        "source": f"{name} supply agreement (SOP-STOCK-01)",
+    }
 
 
 def generate(seed: int = 7, progress: Progress = lambda _label: None, scale: int = 1) -> Rows:

@@ -7,11 +7,13 @@ from sqlalchemy import Integer, func, select
 from sqlmodel import Session, SQLModel
 
 from twin import models as m
+from twin.network import STANDARD_LEAD_DAYS
 
 SCENARIO_TABLES = (
     m.TwinMeta,
     m.Location,
     m.Sku,
+    m.SupplyTerm,
     m.InventoryPosition,
     m.DemandHistory,
     m.CalendarDay,
@@ -29,6 +31,7 @@ SCENARIO_TABLES = (
     m.Route,
     m.RouteStop,
     m.TransferOrder,
+    m.PurchaseOrder,
 )
 
 # The table each kind of twin entity lives in, by the kind's name (a location is a DC or a customer).
@@ -144,6 +147,18 @@ def positions(session: Session, sku: str) -> list[m.InventoryPosition]:
     return list(session.exec(statement).scalars())
 
 
+def supply_term(session: Session, sku: str) -> m.SupplyTerm:
+    """How a SKU is bought (a SKU with no stored terms is bought at the standard replenishment lead time)."""
+    return session.get(m.SupplyTerm, sku) or m.SupplyTerm(
+        sku=sku,
+        supplier="unknown",
+        supplier_name="unknown supplier",
+        regular_lead_days=STANDARD_LEAD_DAYS,
+        expedited_lead_days=STANDARD_LEAD_DAYS,
+        source="no supply agreement stored",
+    )
+
+
 def dcs(session: Session) -> list[m.Location]:
     """The distribution centres."""
     return list(session.exec(select(m.Location).where(m.Location.kind == "dc").order_by(m.Location.code)).scalars())
@@ -229,6 +244,12 @@ def open_work_orders(session: Session, truck: str) -> list[m.WorkOrder]:
         .order_by(m.WorkOrder.scheduled_for, m.WorkOrder.id)
     )
     return list(session.exec(statement).scalars())
+
+
+def trucks_with_open_work_orders(session: Session) -> set[str]:
+    """The trucks that have a work order not yet closed."""
+    statement = select(m.WorkOrder.truck).where(m.WorkOrder.status != "closed")
+    return set(session.exec(statement).scalars())
 
 
 # --- One view of resources: workshop bays, trucks, carrier capacity, notifications, rates --------------------

@@ -12,7 +12,7 @@ from api.auth import PlannerDep, PrincipalDep
 from api.deps import DeskDep, SessionDep
 from api.metrics import Metrics, MetricsDep
 from api.paging import Cursor, Keyset, Limit, Offset, Page, paginate
-from api.schemas import ActionIn, DecisionSummary, Reason, to_action
+from api.schemas import Action, DecisionSummary, Reason
 from graph.desk import DecisionConflict, DecisionNotFound, Desk, OffSubject
 from graph.state import Verdict
 from twin import models as m
@@ -159,14 +159,12 @@ def _in_twin(session: Session, kind: str, code: str) -> bool:
     return store.entity(session, kind, code) is not None
 
 
-def _check_codes(session: Session, actions: list[ActionIn]) -> None:
+def _check_codes(session: Session, actions: list[Action]) -> None:
     """Raise a 422 naming each action parameter whose code is not in the twin."""
     errors = [
         {"type": "value_error", "loc": where, "input": code, "msg": f"{code} is not a {kind} in the twin"}
         for index, action in enumerate(actions)
-        for where, kind, code in _references(
-            to_action(action).params.as_dict(), ("body", "actions", index, action.type, "params")
-        )
+        for where, kind, code in _references(action.params.as_dict(), ("body", "actions", index, action.type, "params"))
         if not _in_twin(session, kind, code)
     ]
     if errors:
@@ -183,7 +181,7 @@ def override(
     desk: DeskDep,
     metrics: MetricsDep,
     actions: Annotated[
-        list[ActionIn],
+        list[Action],
         Body(
             min_length=1,
             max_length=50,
@@ -196,9 +194,7 @@ def override(
 ) -> Decision:
     """Replace a waiting decision's actions with edited ones (kept as labelled data) and execute them."""
     _check_codes(session, actions)
-    verdict = Verdict(
-        verdict="override", actor=principal.name, reason=reason, actions=[to_action(action) for action in actions]
-    )
+    verdict = Verdict(verdict="override", actor=principal.name, reason=reason, actions=actions)
     try:
         return _resume(desk, metrics, decision_id, verdict)
     except OffSubject as error:

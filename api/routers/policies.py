@@ -10,9 +10,10 @@ from sqlmodel import Session, select
 from agents.policy import PolicyRule
 from api.auth import ArchitectDep, PrincipalDep
 from api.deps import SessionDep
-from api.schemas import ACTION_PARAMS, Code, PolicyIn, PolicyOut
+from api.schemas import Code, PolicyIn, PolicyOut
 from twin import access
 from twin import models as m
+from twin.actions import ACTION_TYPES
 
 router = APIRouter(prefix="/v1/policies", tags=["policies"])
 
@@ -68,9 +69,9 @@ def put_policy(
     ] = None,
 ) -> PolicyOut:
     """Set the autonomy of an action type in a scope; the change is audited with the rule before and after."""
-    if action_type not in ACTION_PARAMS:
+    if action_type not in ACTION_TYPES:
         raise HTTPException(
-            status.HTTP_404_NOT_FOUND, f"unknown action type {action_type!r}; known: {', '.join(sorted(ACTION_PARAMS))}"
+            status.HTTP_404_NOT_FOUND, f"unknown action type {action_type!r}; known: {', '.join(sorted(ACTION_TYPES))}"
         )
     rule = PolicyRule(
         action_type=action_type, scope=_scope(session, scope, policy.scope), **policy.model_dump(exclude={"scope"})

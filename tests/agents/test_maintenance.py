@@ -7,7 +7,7 @@ from sqlalchemy import update
 from sqlmodel import Session
 
 from agents import maintenance
-from agents.proposal import Proposal, pct
+from agents.proposal import PlanOption, Proposal, pct
 from agents.schemas import Refs
 from agents.toolbox import open_toolbox
 from agents.verify import verify_claim
@@ -19,6 +19,7 @@ from tools.maintenance import MODEL_NAME, FailureRisk, score_trucks
 from tools.scheduling import ScheduleProblem, TruckAtRisk, Workshop, schedule_maintenance
 from twin import frames
 from twin import models as m
+from twin.actions import ReplanRoute, ScheduleMaintenance
 from twin.db import make_engine
 from twin.seed import AS_OF
 from twin.settings import Settings
@@ -36,7 +37,7 @@ def _unverified(proposal: Proposal) -> list[str]:
 def test_the_drifting_truck_is_serviced_today_and_routing_replans_its_stops(toolbox):
     proposal = maintenance.equipment_failure_risk(toolbox, Refs(asset_id="TRK-007"))
     assert proposal.status == "proposed" and proposal.specialist == "maintenance"
-    visits = [a for a in proposal.actions if a.type == "schedule_maintenance"]
+    visits = [item for item in proposal.actions if isinstance(item, ScheduleMaintenance)]
     assert visits[0].params.as_dict() | {"service_hours": None, "cost_usd": None} == {
         "truck": "TRK-007",
         "dc": "DC-DAL",
@@ -48,14 +49,14 @@ def test_the_drifting_truck_is_serviced_today_and_routing_replans_its_stops(tool
         "safety_critical": True,
         "cost_usd": None,
     }
-    booked_today = {a.params["truck"] for a in visits if a.params["day"] == 0}
+    booked_today = {item.params.truck for item in visits if item.params.day == 0}
     [replan] = [a for a in proposal.actions if a.type in ("replan_route", "tender_stops")]
     [helper] = proposal.helpers  # routing's re-plan is part of the compared plan, not a later hop
     assert helper.specialist == "routing" and replan in helper.actions
     assert helper.findings[0].text.startswith("Truck TRK-007 goes to the workshop today.")
-    if replan.type == "replan_route":  # no truck in the workshop today drives a route today
-        assert booked_today <= set(replan.params["removed_trucks"])
-        assert not booked_today & {route["truck"] for route in replan.params["routes"]}
+    if isinstance(replan, ReplanRoute):  # no truck in the workshop today drives a route today
+        assert booked_today <= set(replan.params.removed_trucks or [])
+        assert not booked_today & {route.truck for route in replan.params.routes}
     assert all(a.params.cost_usd > 0 for a in visits)
     assert proposal.expected_impact.cost_usd == round(sum(a.params.cost_usd for a in proposal.actions), 2)
     sources = {record.source.model: record for record in proposal.evidence}
@@ -96,14 +97,108 @@ def test_a_truck_with_a_scheduled_work_order_is_not_booked_twice(toolbox):
                 kind="preventive",
                 bay_dc="DC-DAL",
                 opened_at=datetime(2026, 11, 2, 8, tzinfo=UTC),
+                scheduled_for=datetime(2026, 11, 3, 8, tzinfo=UTC),
                 status="scheduled",
             )
         )
         session.commit()
     proposal = maintenance.equipment_failure_risk(toolbox, Refs(asset_id="TRK-007"))
     assert proposal.status == "no_action" and proposal.actions == [] and proposal.helpers == []
-    assert proposal.chosen.text == "Truck TRK-007 already has work order WO-90001 (scheduled)."
+    assert proposal.chosen.text == (
+        "Truck TRK-007 already has work order WO-90001 scheduled for 2026-11-03: it is not booked twice."
+    )
     assert _unverified(proposal) == []
+
+
+def test_a_truck_with_an_open_work_order_is_not_booked_alongside_another(toolbox):
+    first = maintenance.equipment_failure_risk(toolbox, Refs(asset_id="TRK-007"))
+    alongside = {
+        item.params.truck
+        for item in first.actions
+        if isinstance(item, ScheduleMaintenance) and item.params.truck != "TRK-007"
+    }
+    assert alongside, "the riskiest DC-DAL trucks share today's workshop"
+    with toolbox.session() as session:
+        for n, truck in enumerate(sorted(alongside)):
+            session.add(
+                m.WorkOrder(
+                    id=f"WO-9100{n}",
+                    truck=truck,
+                    kind="corrective",
+                    bay_dc="DC-DAL",
+                    opened_at=datetime(2026, 11, 2, 7, tzinfo=UTC),
+                    status="open",
+                )
+            )
+        session.commit()
+    again = maintenance.equipment_failure_risk(toolbox, Refs(asset_id="TRK-007"))
+    plans = [again.actions, *(alternative.actions for alternative in again.alternatives)]
+    booked = {item.params.truck for actions in plans for item in actions if isinstance(item, ScheduleMaintenance)}
+    assert booked == {"TRK-007"}
+
+
+def test_a_booking_must_avoid_more_than_its_cost_plus_the_margin():
+    defer = PlanOption(name=maintenance.DEFER, expected_penalty_usd=3045.0)
+
+    def service(cost: float) -> PlanOption:
+        """A removal today at `cost`."""
+        visit = maintenance._service_action("TRK-033", "DC-LAX", 0, TODAY, 0.85, cost)
+        return PlanOption(name="service in the CP-SAT slot", actions=[visit])
+
+    at_break_even = maintenance._worth_booking(service(2960.0), [defer])
+    assert not at_break_even.feasible
+    assert at_break_even.infeasible_reason == (
+        "it avoids 3,045.00 USD of expected breakdown cost for 2,960.00 USD: less than its cost plus the 20% margin"
+    )
+    worth_it = maintenance._worth_booking(service(2500.0), [defer])
+    assert worth_it.feasible and worth_it.impact.model_extra["cost_avoided_usd"] == 3045.0
+    assert maintenance._worth_booking(defer, [defer]) is defer
+
+
+def test_every_booking_states_what_it_avoids_against_its_cost_and_the_margin(toolbox):
+    for entry in maintenance.fleet_priority(toolbox, k=6):
+        proposal = maintenance.equipment_failure_risk(toolbox, Refs(asset_id=entry.truck))
+        plan = next(record for record in proposal.evidence if record.id == proposal.plan_evidence_id)
+        assert plan.facts["service_margin"] == maintenance.SERVICE_MARGIN
+        assert plan.facts["p_fail_horizon"] < entry.p_fail  # the 14-day probability over the 7 days at risk
+        own = [item for item in proposal.actions if isinstance(item, ScheduleMaintenance)]
+        if own:
+            chosen = plan.facts["options"][plan.facts["chosen"]]
+            visits = sum(item.params.cost_usd for item in own)
+            assert chosen["cost_avoided_usd"] > (1 + maintenance.SERVICE_MARGIN) * visits
+            assert any("more than its cost plus the 20% margin" in claim.text for claim in proposal.findings)
+        assert _unverified(proposal) == []
+
+
+def test_a_reported_safety_symptom_sends_a_low_risk_truck_to_an_inspection(toolbox):
+    healthiest = maintenance.fleet_priority(toolbox, k=40)[-1]
+    report = "brake warning light on, driver reports grinding"
+    proposal = maintenance.equipment_failure_risk(toolbox, Refs(asset_id=healthiest.truck), report)
+    assert proposal.status == "proposed"
+    visit = next(item for item in proposal.actions if isinstance(item, ScheduleMaintenance))
+    assert visit.params.truck == healthiest.truck and visit.params.day == 0
+    assert visit.params.service == "inspection" and visit.params.safety_critical is True
+    record = next(record for record in proposal.evidence if record.id == f"report:{healthiest.truck}")
+    assert record.inputs["description"] == report and record.facts["symptoms"] == ["brakes", "warning light"]
+    claim = next(claim for claim in proposal.findings if record.id in claim.evidence_ids)
+    assert f"P(fail) {pct(healthiest.p_fail)}" in claim.text and "brakes, warning light" in claim.text
+    defer = next(item for item in proposal.alternatives if item.name == maintenance.DEFER)
+    assert "the report names brakes, warning light" in defer.why_not
+    assert _unverified(proposal) == []
+
+
+@pytest.mark.parametrize(
+    ("description", "symptoms"),
+    [
+        ("brake warning light on, driver reports grinding", ["brakes", "warning light"]),
+        ("Steering pulls left and a tyre looks flat", ["steering", "tyres"]),
+        ("smoke from the engine bay, coolant leaking", ["smoke", "fluid leak"]),
+        ("driver is tired and the cab radio is broken", []),
+        (None, []),
+    ],
+)
+def test_safety_symptoms_are_matched_on_words_of_the_report(description, symptoms):
+    assert maintenance.reported_symptoms(description) == symptoms
 
 
 @pytest.mark.parametrize("refs", [Refs(asset_id="TRK-999"), Refs()])
@@ -224,10 +319,16 @@ def test_a_truck_held_back_by_a_riskier_one_cannot_be_serviced_today():
         problem, schedule_maintenance(problem), risk, TODAY, Rates.of([]), {"TRK-001": 0.7, "TRK-002": 0.5}
     )
     assert slot.name == "service in the CP-SAT slot" and slot.feasible
-    assert slot.actions[0].params["day"] == 1 and slot.actions[0].params["date"] == "2026-11-03"
-    assert [a.params["truck"] for a in slot.actions] == ["TRK-001", "TRK-002"]  # the riskier truck takes today's bay
+    visit = slot.actions[0]
+    assert isinstance(visit, ScheduleMaintenance)
+    assert visit.params.day == 1 and visit.params.date == date(2026, 11, 3)
+    assert [item.params.truck for item in slot.actions if isinstance(item, ScheduleMaintenance)] == [
+        "TRK-001",
+        "TRK-002",
+    ]  # the riskier truck takes today's bay
     assert slot.expected_penalty_usd == pytest.approx(500.0)  # one day waiting at 0.1 x 5,000 USD
-    assert not slot.actions[0].params["safety_critical"] and slot.actions[0].params["service_hours"] == 6.0
+    assert not visit.params.safety_critical and visit.params.service_hours == 6.0
     assert slot.actions[0].params.cost_usd == 6 * 145 + 900  # a work order: labour and parts at the default rates
     assert today.name == "service today" and not today.feasible and "full today" in today.infeasible_reason
-    assert defer.expected_penalty_usd == pytest.approx((0.7 + 0.5) * 5000)  # both trucks left on the road
+    within = (1 - 0.9**3) + (1 - 0.7**3)  # each truck's chance to fail within the 3 days at its daily hazard
+    assert defer.expected_penalty_usd == pytest.approx(within * 5000)  # both trucks left on the road

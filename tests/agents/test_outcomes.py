@@ -9,7 +9,7 @@ from agents.schemas import SPECIALIST_FOR, Decision, ExceptionType, Refs
 from graph.records import save_decision
 from tools.knowledge import Precedent
 from twin import models as m
-from twin.actions import Action, action
+from twin.actions import Action, parse_action
 
 
 def plant(desk, n: int, kind: ExceptionType, refs: Refs, actions: list[Action]) -> str:
@@ -77,21 +77,21 @@ def test_an_outcome_is_recorded_for_each_exception_type(desk):
             1,
             ExceptionType.late_shipment,
             Refs(shipment_id=on_time.id),
-            [action("expedite_shipment", **{"shipment_id": on_time.id, "hours_saved": 4})],
+            [parse_action("expedite_shipment", {"shipment_id": on_time.id, "hours_saved": 4})],
         ),
         "late": plant(
             desk,
             2,
             ExceptionType.late_shipment,
             Refs(shipment_id=late.id),
-            [action("notify_customer", **{"shipment_id": late.id})],
+            [parse_action("notify_customer", {"shipment_id": late.id})],
         ),
         "stockout": plant(
             desk,
             3,
             ExceptionType.stockout_risk,
             Refs(sku="SKU-0042", location="DC-DAL"),
-            [action("transfer_stock", **{"sku": "SKU-0042", "from": "DC-HOU", "to": "DC-DAL", "qty": 64})],
+            [parse_action("transfer_stock", {"sku": "SKU-0042", "from": "DC-HOU", "to": "DC-DAL", "qty": 64})],
         ),
         "spike": plant(
             desk,
@@ -99,9 +99,9 @@ def test_an_outcome_is_recorded_for_each_exception_type(desk):
             ExceptionType.demand_spike,
             Refs(sku="SKU-0001", location="DC-HOU"),
             [
-                action(
+                parse_action(
                     "raise_safety_stock",
-                    **{"sku": "SKU-0001", "location": "DC-HOU", "safety_stock": 10, "reorder_point": 30},
+                    {"sku": "SKU-0001", "location": "DC-HOU", "safety_stock": 10, "reorder_point": 30},
                 )
             ],
         ),
@@ -110,28 +110,28 @@ def test_an_outcome_is_recorded_for_each_exception_type(desk):
             5,
             ExceptionType.equipment_failure_risk,
             Refs(asset_id="TRK-007"),
-            [action("schedule_maintenance", **{"truck": "TRK-007", "day": 1})],
+            [parse_action("schedule_maintenance", {"truck": "TRK-007", "day": 1})],
         ),
         "failed": plant(
             desk,
             6,
             ExceptionType.equipment_failure_risk,
             Refs(asset_id="TRK-012"),
-            [action("schedule_maintenance", **{"truck": "TRK-012", "day": 3})],
+            [parse_action("schedule_maintenance", {"truck": "TRK-012", "day": 3})],
         ),
         "refused": plant(
             desk,
             7,
             ExceptionType.carrier_capacity,
             Refs(carrier="CAR-REDRIVER"),
-            [action("retender_loads", **{"from_carrier": "CAR-REDRIVER", "assignments": []})],
+            [parse_action("retender_loads", {"from_carrier": "CAR-REDRIVER", "assignments": []})],
         ),
         "covered": plant(
             desk,
             8,
             ExceptionType.carrier_capacity,
             Refs(carrier="CAR-METRO"),
-            [action("book_spot", **{"from_carrier": "CAR-METRO", "loads": 3})],
+            [parse_action("book_spot", {"from_carrier": "CAR-METRO", "loads": 3})],
         ),
     }
     first = {d.decision_id: d.outcome for d in record_outcomes(tb)}

@@ -1,8 +1,17 @@
 """The routing specialist sees what executed actions did to the twin, and never scores an overdue shipment below 1."""
 
+from datetime import timedelta
+
+import pytest
+
 from agents import routing
+from agents.proposal import PlanOption
 from agents.schemas import Refs
-from twin.commands import EXECUTORS
+from agents.verify import verify_claim
+from tools.costs import Rates
+from twin.actions import ExpediteShipment, ExpediteShipmentParams, NotifyCustomer
+from twin.commands import apply
+from twin.models import CustomerNotification
 from twin.seed import AS_OF
 
 
@@ -10,13 +19,13 @@ def _execute(toolbox, actions) -> None:
     """Carry out a proposal's actions on the twin, as the desk's execute step does."""
     with toolbox.session() as session:
         for item in actions:
-            EXECUTORS[item.type](session, item.params, "DEC-TEST", AS_OF)
+            apply(session, item, "DEC-TEST", AS_OF)
         session.commit()
 
 
 def test_an_expedited_shipment_is_scored_again_with_its_new_service(toolbox):
     first = routing.late_shipment(toolbox, Refs(shipment_id="SHP-009378"))
-    assert [a.type for a in first.actions] == ["expedite_shipment", "notify_customer"]
+    assert [a.type for a in first.actions] == ["expedite_shipment"]  # told at P(late) 0.02, the customer saves 3 USD
     before = next(r for r in first.evidence if r.id == "late-risk:SHP-009378").facts["p_late"]
     predicted = next(r for r in first.evidence if r.id == "late-risk:SHP-009378:expedited").facts["p_late"]
     _execute(toolbox, first.actions)
@@ -24,7 +33,7 @@ def test_an_expedited_shipment_is_scored_again_with_its_new_service(toolbox):
     again = routing.late_shipment(toolbox, Refs(shipment_id="SHP-009378"))
     now = next(r for r in again.evidence if r.id == "late-risk:SHP-009378").facts["p_late"]
     assert now == predicted < before
-    assert not any(a.type == "expedite_shipment" for a in again.actions)
+    assert not any(isinstance(item, ExpediteShipment) for item in again.actions)
     expedite = next(a for a in again.alternatives if a.name == "expedite final leg")
     assert expedite.why_not == "SHP-009378 is already expedited"
 
@@ -35,11 +44,60 @@ def test_a_customer_is_not_notified_twice_within_the_window(toolbox):
     _execute(toolbox, first.actions)
 
     again = routing.late_shipment(toolbox, Refs(shipment_id="SHP-009284"))
-    assert not any(a.type == "notify_customer" for a in again.actions)
+    assert not any(isinstance(item, NotifyCustomer) for item in again.actions)
     for alternative in again.alternatives:
-        assert not any(a.type == "notify_customer" for a in alternative.actions)
+        assert not any(isinstance(item, NotifyCustomer) for item in alternative.actions)
     notify = next(a for a in again.alternatives if a.name == "notify customer")
     assert "within the 24-hour window" in notify.why_not
+    assert again.status == "no_action"
+    assert (
+        again.chosen.text == "Chosen: no action for SHP-009284: the customer was already notified at 2026-11-02 08:00."
+    )
+
+
+@pytest.mark.parametrize(("hours_ago", "told_again"), [(0.83, False), (25.0, True)])
+def test_the_notify_window_runs_on_the_twin_clock(toolbox, hours_ago, told_again):
+    with toolbox.session() as session:
+        at = toolbox.now() - timedelta(hours=hours_ago)  # weeks before the wall clock: only the twin's clock tells
+        session.add(CustomerNotification(shipment_id="SHP-009284", customer="CUST-0001", at=at, decision_id="DEC-T"))
+        session.commit()
+    proposal = routing.late_shipment(toolbox, Refs(shipment_id="SHP-009284"))
+    assert any(isinstance(item, NotifyCustomer) for item in proposal.actions) == told_again
+    if not told_again:
+        assert proposal.chosen.text.endswith(f"the customer was already notified at {at:%Y-%m-%d %H:%M}.")
+    by_id = {record.id: record for record in proposal.evidence}
+    assert all(verify_claim(claim, by_id).ok for claim in [*proposal.findings, proposal.chosen])
+
+
+def test_a_notification_is_bought_only_when_its_saving_beats_its_cost():
+    notice = routing.Notice(
+        price=Rates.of([]), tier="standard", already=False, shipment_id="SHP-000001", customer="CUST-0001"
+    )
+    assert notice.saving(0.5) == 30.0 and notice.pays(0.5)  # 0.5 x 300 x (1 - 0.8) against a 25 USD call
+    assert notice.saving(0.4) == 24.0 and not notice.pays(0.4)
+    option = notice.notify_option(0.4, None)
+    assert not option.feasible
+    assert option.infeasible_reason == "it saves 24.00 USD of expected penalty for a 25.00 USD call"
+    told = notice.model_copy(update={"already": True})
+    assert not told.pays(1.0) and told.notify_option(1.0, "2026-11-02 07:10").actions == []
+
+
+def test_an_expedite_is_chosen_only_when_the_penalty_it_avoids_beats_its_cost():
+    notice = routing.Notice(
+        price=Rates.of([]), tier="standard", already=False, shipment_id="SHP-000001", customer="CUST-0001"
+    )
+    expedite = PlanOption(
+        name="expedite final leg",
+        actions=[ExpediteShipment(params=ExpediteShipmentParams(shipment_id="SHP-000001", cost_usd=200.0))],
+    )
+    costly = notice.recovery(expedite, 1.0, 0.5)  # told at 0.5 (saves 30 USD): avoids (1.0 - 0.5) x 300 x 0.8
+    assert [item.type for item in costly.actions] == ["expedite_shipment", "notify_customer"]
+    assert not costly.feasible and costly.infeasible_reason == "it avoids 120.00 USD of expected penalty for 200.00 USD"
+    cheap = expedite.model_copy(update={"actions": [expedite.actions[0].model_copy(deep=True)]})
+    cheap.actions[0].params.cost_usd = 150.0
+    kept = notice.recovery(cheap, 1.0, 0.05)  # at P(late) 0.05 a call saves 3 USD: not bought
+    assert kept.feasible and [item.type for item in kept.actions] == ["expedite_shipment"]
+    assert kept.expected_penalty_usd == 15.0
 
 
 def test_an_overdue_shipment_is_late_by_rule(toolbox):

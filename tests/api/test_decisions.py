@@ -6,7 +6,7 @@ from sqlmodel import select
 from api.app import create_app
 from tests.api.desk_api import DeskApi, detail_locs
 from twin import models as m
-from twin.commands import EXECUTORS
+from twin.actions import ACTION_TYPES
 from twin.db import make_engine, session_scope
 from twin.settings import Settings
 
@@ -147,7 +147,7 @@ def test_override_checks_types_params_and_twin_codes_then_keeps_the_edit(api, se
 def test_openapi_documents_each_action_type_of_an_override(tmp_path):
     spec = create_app(Settings(data_dir=tmp_path)).openapi()
     body = spec["components"]["schemas"]["Body_override_decision"]["properties"]
-    assert set(body["actions"]["items"]["discriminator"]["mapping"]) == set(EXECUTORS)
+    assert set(body["actions"]["items"]["discriminator"]["mapping"]) == set(ACTION_TYPES)
     assert body["reason"]["examples"] and body["actions"]["examples"]
     answers = spec["paths"]["/v1/decisions/{decision_id}/approve"]["post"]["responses"]
     assert {"200", "404", "409", "422"} <= set(answers)

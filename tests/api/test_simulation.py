@@ -6,10 +6,22 @@ import pytest
 from sqlmodel import Session
 from typer.testing import CliRunner
 
+from agents import maintenance
 from agents.schemas import Decision, Impact
 from api.cli import app
-from api.simulation import Planner, repeats, simulate
+from api.simulation import (
+    ActionAttribution,
+    Planner,
+    Repeats,
+    SimulationRun,
+    compare,
+    repeats,
+    simulate,
+    with_realised,
+)
 from graph.records import audit
+from tools import costs
+from tools.costs import Rates
 from twin import models as m
 from twin.settings import Settings
 
@@ -30,6 +42,68 @@ def test_a_rules_run_is_deterministic_acts_once_per_subject_and_records_outcomes
     assert none.totals["freight_usd"] == first.totals["freight_usd"]  # the same world under both policies
 
 
+def test_no_decision_in_the_cool_down_and_every_policy_pays_the_same_replenishment_rates(trained_dir):
+    settings = Settings(data_dir=trained_dir)
+    run = simulate(settings, "rules", 1, 11, Planner(), warmup=1, cooldown=1)
+    assert len(run.days) == 2  # the warm-up day is not measured
+    assert run.days[-1].exceptions == 0 and run.days[-1].action_usd == 0  # nothing decided after the window
+    assert all(day.replenishment_usd > 0 for day in run.days)  # normal replenishment runs under the playbook
+    assert run.totals["ending_stock_usd"] > 0
+    services = next((row for row in run.attribution if row.action_type == "schedule_maintenance"), None)
+    if services is not None:  # the playbook's services are priced at workshop rates, never free
+        assert services.spend_usd == services.count * costs.workshop_visit(
+            Rates.of([]), "routine", maintenance.service_hours(0.0)
+        )
+
+
+def test_paired_intervals_over_seeds_cover_the_per_seed_differences():
+    runs = [
+        SimulationRun(
+            seed=seed,
+            policy=policy,
+            planner=Planner(),
+            days=[],
+            totals={"cost_usd": cost},
+            repeats=Repeats(actions_run_twice=[], exceptions_decided_twice=[], subjects_acted_on_twice=[]),
+            wall_seconds=0.0,
+        )
+        for seed, policy, cost in [(7, "desk", 90.0), (7, "none", 100.0), (11, "desk", 80.0), (11, "none", 94.0)]
+    ]
+    comparison = compare(runs)
+    difference = comparison.differences["desk - none"]["cost_usd"]
+    assert difference.mean == -12.0  # paired: -10 on seed 7, -14 on seed 11
+    # t(0.975, 1) = 12.706; the standard error of (-10, -14) is 2
+    assert difference.low == pytest.approx(-12.0 - 12.706 * 2, abs=1e-2) and difference.high < 15
+    assert comparison.kpis["cost_usd"]["none"].mean == 97.0
+
+
+def test_realised_savings_share_each_domains_avoided_cost_against_none():
+    def run(policy: str, totals: dict[str, float], rows: list[ActionAttribution]) -> SimulationRun:
+        clean = Repeats(actions_run_twice=[], exceptions_decided_twice=[], subjects_acted_on_twice=[])
+        return SimulationRun(
+            seed=7, policy=policy, planner=Planner(), days=[], totals=totals, attribution=rows, repeats=clean,
+            wall_seconds=0.0,
+        )  # fmt: skip
+
+    outcomes = {"lost_margin_usd": 0.0, "late_penalty_usd": 0.0, "breakdown_usd": 0.0, "downtime_usd": 0.0}
+    idle = run("none", {**outcomes, "late_penalty_usd": 9000.0, "breakdown_usd": 3500.0}, [])
+    rows = [
+        ActionAttribution(action_type="expedite_shipment", count=2, spend_usd=800, expected_saving_usd=3000, domain="deliveries"),
+        ActionAttribution(action_type="notify_customer", count=4, spend_usd=100, expected_saving_usd=1000, domain="deliveries"),
+        ActionAttribution(action_type="schedule_maintenance", count=1, spend_usd=900, expected_saving_usd=0, domain="fleet"),
+        ActionAttribution(action_type="retender_loads", count=1, spend_usd=50, expected_saving_usd=0, domain="carriers"),
+    ]  # fmt: skip
+    desk = run("desk", {**outcomes, "late_penalty_usd": 5000.0, "downtime_usd": 500.0}, rows)
+    realised = {row.action_type: row.realised_saving_usd for row in with_realised([desk, idle])[0].attribution}
+    assert realised == {
+        "expedite_shipment": 3000.0,  # 4,000 of penalties avoided, three quarters of the expected saving
+        "notify_customer": 1000.0,
+        "schedule_maintenance": 3000.0,  # 3,500 of breakdowns avoided less 500 of downtime, all by the one type
+        "retender_loads": None,  # a carrier's cover shows only in late deliveries: not apportioned
+    }
+    assert with_realised([desk])[0].attribution == rows  # no `none` run on the seed: nothing realised
+
+
 @pytest.mark.slow
 def test_a_desk_day_executes_no_action_twice_and_decides_no_exception_twice(trained_dir):
     run = simulate(Settings(data_dir=trained_dir), "desk", 1, 7, Planner(reject_above_usd=1000.0))
@@ -43,7 +117,11 @@ def test_a_desk_day_executes_no_action_twice_and_decides_no_exception_twice(trai
 def test_the_check_finds_an_action_run_twice_and_a_subject_acted_on_twice(engine):
     with Session(engine) as session:
         for n in (1, 2):
-            session.add(m.ExceptionRecord(id=f"EXC-{n}", occurred_at=datetime.now(UTC), created_at=datetime.now(UTC)))
+            session.add(
+                m.ExceptionRecord(
+                    id=f"EXC-{n}", occurred_at=datetime(2026, 11, 3, 9, tzinfo=UTC), created_at=datetime.now(UTC)
+                )
+            )
             session.flush()
             session.add(
                 m.DecisionRecord(
@@ -72,7 +150,7 @@ def test_the_check_finds_an_action_run_twice_and_a_subject_acted_on_twice(engine
         session.commit()
         found = repeats(session)
     assert found.actions_run_twice == ["DEC-1-A1"]
-    assert found.subjects_acted_on_twice == ["expedite_shipment SHP-009300 (DEC-1, DEC-2)"]
+    assert found.subjects_acted_on_twice == ["expedite_shipment SHP-009300 on 2026-11-03 (DEC-1, DEC-2)"]
     assert not found.clean
 
 

@@ -23,7 +23,8 @@ from evals.metrics import (
     unknown_codes,
 )
 from tools.evidence import Driver, Evidence, Source
-from twin.actions import action
+from twin import actions as a
+from twin.actions import parse_action
 
 CODES = frozenset({"SHP-000123", "CUST-0007", "CAR-METRO", "CAR-REDRIVER", "DAL-HOU", "DC-DAL"})
 SHIPMENT = Evidence(
@@ -73,8 +74,8 @@ GOOD_CLAIMS = [
     Claim(text="Procedure SOP-LATE-01 (Late shipment recovery) applies.", evidence_ids=[PROCEDURE.id]),
 ]
 EXPEDITE = [
-    action("expedite_shipment", shipment_id="SHP-000123", hours_saved=4.5, cost_usd=329.25),
-    action("notify_customer", shipment_id="SHP-000123", customer="CUST-0007", cost_usd=25.0),
+    a.ExpediteShipment(params=a.ExpediteShipmentParams(shipment_id="SHP-000123", hours_saved=4.5, cost_usd=329.25)),
+    a.NotifyCustomer(params=a.NotifyCustomerParams(shipment_id="SHP-000123", customer="CUST-0007", cost_usd=25.0)),
 ]
 
 
@@ -217,10 +218,10 @@ def test_routing_accuracy_checks_the_specialist_and_the_expected_handoffs():
 
 def test_action_validity_rejects_unknown_codes_disallowed_types_statuses_and_missing_required_actions():
     assert action_validity([run()], CODES).value == 1.0
-    ghost = action("switch_carrier", shipment_id="SHP-000123", to_carrier="CAR-ACME")
+    ghost = a.SwitchCarrier(params=a.SwitchCarrierParams(shipment_id="SHP-000123", to_carrier="CAR-ACME"))
     assert unknown_codes(ghost.params.as_dict(), CODES) == ["CAR-ACME"]
     with pytest.raises(ValidationError):  # an action type without an executor cannot even be built
-        action("teleport")
+        parse_action("teleport", {})
     cases = [
         run(decision(actions=[ghost])),
         run(the_case=case(action_types=["notify_customer"])),

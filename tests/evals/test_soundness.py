@@ -1,13 +1,13 @@
 """Each soundness invariant passes a sound decision and rejects a decision broken the way the invariant guards."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
 from agents.schemas import Alternative, Decision, Impact
 from evals.soundness import INVARIANTS, violations
 from tools.evidence import Evidence, Source
-from twin.actions import action
+from twin import actions as a
 
 NOW = datetime(2026, 11, 2, 8, tzinfo=UTC)
 TWIN = Source(tool="twin", model="store", version="live")
@@ -15,7 +15,7 @@ TWIN = Source(tool="twin", model="store", version="live")
 
 def _plan(name: str, actions: list, penalty: float) -> Alternative:
     """An alternative priced from its actions."""
-    cost = round(sum(a.params.cost_usd for a in actions), 2)
+    cost = round(sum(item.params.cost_usd for item in actions), 2)
     return Alternative(
         name=name,
         actions=actions,
@@ -29,8 +29,8 @@ def _plan(name: str, actions: list, penalty: float) -> Alternative:
 def late_decision(**update) -> Decision:
     """A sound late-shipment decision: notify (265 USD expected) against expediting and doing nothing."""
     expedite = [
-        action("expedite_shipment", shipment_id="SHP-000123", hours_saved=3.0, cost_usd=1273.8),
-        action("notify_customer", shipment_id="SHP-000123", customer="CUST-0007", cost_usd=25.0),
+        a.ExpediteShipment(params=a.ExpediteShipmentParams(shipment_id="SHP-000123", hours_saved=3.0, cost_usd=1273.8)),
+        a.NotifyCustomer(params=a.NotifyCustomerParams(shipment_id="SHP-000123", customer="CUST-0007", cost_usd=25.0)),
     ]
     shipment = Evidence(
         id="twin:shipment:SHP-000123",
@@ -50,7 +50,11 @@ def late_decision(**update) -> Decision:
         specialist="routing",
         status="executed",
         trace_id="EXC-1",
-        actions=[action("notify_customer", shipment_id="SHP-000123", customer="CUST-0007", cost_usd=25.0)],
+        actions=[
+            a.NotifyCustomer(
+                params=a.NotifyCustomerParams(shipment_id="SHP-000123", customer="CUST-0007", cost_usd=25.0)
+            )
+        ],
         expected_impact=Impact(cost_usd=25.0, expected_penalty_usd=240.0, expected_total_usd=265.0),
         alternatives=[_plan("expedite final leg", expedite, 240.0), _plan("no action", [], 300.0)],
         evidence=[shipment, risk],
@@ -89,8 +93,14 @@ def stock_decision(moved: int = 400, reorder_point: float = 120.0) -> Decision:
         for day, units in (("2026-10-29", 92.1), ("2026-11-01", 120.3))
     ]
     actions = [
-        action("raise_safety_stock", sku="SKU-0042", location="DC-DAL", safety_stock=35, reorder_point=reorder_point),
-        action("transfer_stock", sku="SKU-0042", to="DC-DAL", qty=moved, cost_usd=240.0, **{"from": "DC-HOU"}),
+        a.RaiseSafetyStock(
+            params=a.RaiseSafetyStockParams(
+                sku="SKU-0042", location="DC-DAL", safety_stock=35, reorder_point=reorder_point
+            )
+        ),
+        a.TransferStock(
+            params=a.TransferStockParams(sku="SKU-0042", from_="DC-HOU", to="DC-DAL", qty=moved, cost_usd=240.0)
+        ),
     ]
     return Decision(
         decision_id="DEC-2",
@@ -108,14 +118,15 @@ def stock_decision(moved: int = 400, reorder_point: float = 120.0) -> Decision:
 def workshop_decision(route_trucks: list[str]) -> Decision:
     """TRK-007 in the workshop today and a re-plan of the DC's routes."""
     actions = [
-        action("schedule_maintenance", truck="TRK-007", dc="DC-DAL", day=0, cost_usd=2960.0),
-        action(
-            "replan_route",
-            dc="DC-DAL",
-            removed_truck="TRK-007",
-            day="2026-11-02",
-            cost_usd=32.29,
-            routes=[{"truck": truck, "stops": [f"SHP-00000{k}"]} for k, truck in enumerate(route_trucks)],
+        a.ScheduleMaintenance(params=a.ScheduleMaintenanceParams(truck="TRK-007", dc="DC-DAL", day=0, cost_usd=2960.0)),
+        a.ReplanRoute(
+            params=a.ReplanRouteParams(
+                dc="DC-DAL",
+                removed_truck="TRK-007",
+                day=date(2026, 11, 2),
+                cost_usd=32.29,
+                routes=[a.PlannedRoute(truck=truck, stops=[f"SHP-00000{k}"]) for k, truck in enumerate(route_trucks)],
+            )
         ),
     ]
     return Decision(
@@ -147,7 +158,7 @@ def test_a_hand_off_cost_left_out_of_the_plan_is_caught():
     # the plan's cost forgets the carrier booked by the hand-off (observation: 38.80 compared, 1,912.59 executed)
     booked = [
         *late_decision().actions,
-        action("book_carrier", lane="ATL-DAL", carrier="CAR-SWIFTLINE", cost_usd=1873.79),
+        a.BookCarrier(params=a.BookCarrierParams(lane="ATL-DAL", carrier="CAR-SWIFTLINE", cost_usd=1873.79)),
     ]
     _broken("plan_cost_adds_up", late_decision(actions=booked))
 
@@ -159,7 +170,7 @@ def test_a_dearer_plan_chosen_on_cost_is_caught():
 
 def test_an_alternative_shown_free_is_caught():
     decision = late_decision()
-    free = action("expedite_shipment", shipment_id="SHP-000123", hours_saved=3.0)
+    free = a.ExpediteShipment(params=a.ExpediteShipmentParams(shipment_id="SHP-000123", hours_saved=3.0))
     decision.alternatives[0] = decision.alternatives[0].model_copy(update={"actions": [free]})
     _broken("alternatives_carry_cost", decision)
 

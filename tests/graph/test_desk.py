@@ -179,6 +179,8 @@ def test_override_executes_the_edited_actions_and_keeps_them_as_labelled_data(de
             paused.decision_id, Verdict(verdict="override", actor="planner-2", reason="spot is faster", actions=edited)
         )
     assert done.status == "overridden" and [a.type for a in done.actions] == ["book_spot"]
+    spot = done.actions[0].params.cost_usd  # the planner left it unpriced: the cost model prices it like any plan
+    assert spot is not None and spot > 0 and done.expected_impact.cost_usd == spot
     actions, outbox = executed(desk_settings, paused.decision_id)
     assert [a.type for a in actions] == ["book_spot"] and outbox == 1
     engine = make_engine(desk_settings.resolved_database_url)
@@ -218,3 +220,22 @@ def test_detectors_raise_each_risk_once(desk):
     assert {"late_shipment", "equipment_failure_risk"} <= kinds
     assert all(exception.source == "detector" and decision.exception_id for exception, decision in first)
     assert desk.detect() == []
+
+
+def test_a_reported_brake_symptom_ends_in_an_inspection_that_waits_for_approval(desk):
+    report = ExceptionIn(
+        type="equipment_failure_risk",
+        refs={"asset_id": "TRK-016"},
+        severity="critical",
+        description="brake warning light on, driver reports grinding",
+    )
+    decision = desk.submit(report, actor="test")
+    assert decision.status == "pending_approval"
+    [visit] = [action for action in decision.actions if action.type == "schedule_maintenance"]
+    assert visit.params.truck == "TRK-016" and visit.params.service in ("inspection", "work_order", "removal")
+    assert visit.params.safety_critical is True
+    record = next(record for record in decision.evidence if record.id == "report:TRK-016")
+    assert record.inputs["description"] == report.description
+    cited = [claim for claim in decision.justification.claims if record.id in claim.evidence_ids]
+    assert cited and "P(fail)" in cited[0].text
+    assert_grounded(decision)

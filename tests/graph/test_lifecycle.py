@@ -14,6 +14,7 @@ from graph.state import Verdict
 from tests.faults.invariants import assert_decided_once
 from tests.graph.test_desk import require_approval
 from twin import models as m
+from twin.actions import TransferStock
 
 CAPACITY = {
     "type": "carrier_capacity",
@@ -64,14 +65,14 @@ def test_an_approval_whose_stock_moved_is_superseded_by_a_decision_on_current_fa
     require_approval(desk_settings, "transfer_stock")
     pending = desk.submit(ExceptionIn.model_validate(STOCKOUT))
     assert pending.status == "pending_approval", pending.status
-    transfer = next(a for a in pending.actions if a.type == "transfer_stock")
+    transfer = next(item for item in pending.actions if isinstance(item, TransferStock))
     with Session(desk.toolbox.engine) as session:  # another decision took the stock at the origin
         position = session.exec(
             select(m.InventoryPosition).where(
-                m.InventoryPosition.sku == "SKU-0053", m.InventoryPosition.location == transfer.params["from"]
+                m.InventoryPosition.sku == "SKU-0053", m.InventoryPosition.location == transfer.params.from_
             )
         ).one()
-        position.on_hand = max(0, position.on_hand - int(transfer.params["qty"]) - 10)
+        position.on_hand = max(0, position.on_hand - int(transfer.params.qty) - 10)
         session.add(position)
         session.commit()
     with caplog.at_level(logging.WARNING):
@@ -88,7 +89,7 @@ def test_an_approval_whose_stock_moved_is_superseded_by_a_decision_on_current_fa
         fresh = session.get(m.DecisionRecord, answer.superseded_by)
         [why] = session.exec(select(m.AuditEvent).where(m.AuditEvent.kind == "decision.superseded")).all()
     assert fresh is not None and fresh.status != "superseded"
-    assert any(f"stock SKU-0053 at {transfer.params['from']}: on_hand" in change for change in why.detail["changes"])
+    assert any(f"stock SKU-0053 at {transfer.params.from_}: on_hand" in change for change in why.detail["changes"])
     assert_decided_once(desk.settings.resolved_database_url, pending.exception_id)
     with pytest.raises(DecisionConflict, match="superseded"):
         desk.resume(pending.decision_id, Verdict(verdict="approve", actor="planner-2"))

@@ -42,7 +42,12 @@ def test_own_fleet_workshop_and_breakdown_costs():
 def test_stock_costs():
     assert costs.stockout(RATES, 10, 7.9) == round(10 * (7.9 + 2.0), 2)
     assert costs.stockout(RATES, -3, 7.9) == 0.0
-    assert costs.expedite_purchase(RATES, 36, 17.75) == round(36 * 17.75 * 0.3, 2)
+    held = costs.holding(RATES, 36, 17.75, 4.5)
+    assert costs.purchase(RATES, 36, 17.75, expedited=True, holding_days=4.5) == round(
+        36 * 0.35 + 36 * 17.75 * 0.3 + held, 2
+    )
+    assert costs.purchase(RATES, 36, 17.75, expedited=False, holding_days=4.5) == round(36 * 0.35 + held, 2)
+    assert costs.days_held(36, 4.0) == 4.5 and costs.days_held(36, 0.0) == 0.0
     assert costs.transfer_per_unit(RATES, 2.0, 500, 4.0, 20_000) == round(2.0 * 500 * 4 / 20_000 + 0.35, 4)
     assert costs.holding(RATES, 365, 10.0, 365) == 365 * 10 * 0.25
 

@@ -1,5 +1,6 @@
 """Tests of the demand forecaster, its seasonal-naive baseline, and safety stock / reorder point."""
 
+import math
 from datetime import date, timedelta
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 
 from tools import forecast as fc
 from tools.evidence import Evidence, Source
+from tools.forecast import Forecast, ForecastDay, expected_shortfall
 
 WEEKLY = [1.0, 0.9, 0.95, 1.1, 1.4, 1.8, 0.6]
 START = date(2024, 1, 1)
@@ -191,3 +193,26 @@ def test_several_series_in_one_call_are_forecast_as_each_alone(noisy):
         explained = series == every[2]
         assert batched.evidence.drivers == (alone.evidence.drivers if explained else [])
         assert batched.evidence.model_dump(exclude={"drivers"}) == alone.evidence.model_dump(exclude={"drivers"})
+
+
+def test_expected_shortfall_is_the_normal_loss_of_the_forecast_not_a_certain_loss():
+    days = [ForecastDay(day=date(2026, 11, 3) + timedelta(days=k), p10=6.0, p50=10.0, p90=14.0) for k in range(4)]
+    outlook = Forecast(
+        series={"sku": "SKU-1", "location": "DC-1"},
+        as_of=date(2026, 11, 2),
+        horizon_days=4,
+        days=days,
+        total=ForecastDay(day=date(2026, 11, 6), p10=30.0, p50=40.0, p90=50.0),
+        lead_time_error=[3.0, 4.0, 6.0, 8.0],
+        evidence=Evidence(id="forecast:test", source=Source(tool="forecast", model="m", version="1")),
+    )
+    # E[(D - S)+] for D ~ N(40, 8) and S = 40 is 8 x phi(0) = 8 / sqrt(2 pi)
+    assert expected_shortfall(outlook, 4, 40.0) == pytest.approx(8 / math.sqrt(2 * math.pi))
+    assert expected_shortfall(outlook, 4, 0.0) == pytest.approx(40.0, abs=1e-6)  # no stock: the whole demand
+    assert expected_shortfall(outlook, 4, 200.0) == pytest.approx(0.0, abs=1e-9)
+    assert expected_shortfall(outlook, 2, 20.0) == pytest.approx(4 / math.sqrt(2 * math.pi))  # two days: N(20, 4)
+    assert expected_shortfall(outlook, 0, 0.0) == 0.0
+    grid = np.linspace(0.0, 120.0, 240_001)  # the same expectation by numerical integration
+    density = np.exp(-0.5 * ((grid - 40.0) / 8.0) ** 2) / (8.0 * math.sqrt(2 * math.pi))
+    integral = float(np.sum(np.maximum(grid - 35.0, 0.0) * density) * (grid[1] - grid[0]))
+    assert expected_shortfall(outlook, 4, 35.0) == pytest.approx(integral, rel=1e-4)

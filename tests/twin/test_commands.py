@@ -7,16 +7,15 @@ from sqlmodel import Session, select
 
 from twin import models as m
 from twin import rates, store
-from twin.actions import action
-from twin.commands import EXECUTORS
+from twin.actions import parse_action
+from twin.commands import apply
 from twin.db import make_engine
 from twin.seed import AS_OF
 
 
 def _run(session: Session, action_type: str, **params) -> dict:
     """Execute one action on the twin at its clock."""
-    typed = action(action_type, **params)
-    return EXECUTORS[typed.type](session, typed.params, "DEC-TEST", AS_OF)
+    return apply(session, parse_action(action_type, params), "DEC-TEST", AS_OF)
 
 
 def test_executed_actions_change_the_twin(seeded_url):

@@ -130,3 +130,42 @@ def test_an_executed_expedite_brings_the_delivery_forward_and_a_booking_services
     assert arrivals["control"] is not None
     saved = (arrivals["control"] - arrivals["acted"]).total_seconds() / 3600
     assert 0 < saved <= 6.0
+
+
+def test_orders_land_on_their_arrival_day_and_replenishment_orders_at_the_reorder_point(generated, tmp_path):
+    stepper, engine = fresh(generated, tmp_path, "supply")
+    with Session(engine) as session:
+        today = store.as_of(session)
+        [position] = [p for p in store.positions(session, "SKU-0007") if p.location == "DC-ATL"]
+        position.on_hand, position.in_transit, position.allocated = 10_000, 40, 0  # far above its reorder point
+        session.add(position)
+        session.add(
+            m.PurchaseOrder(
+                id="PO-TEST",
+                sku="SKU-0007",
+                location="DC-ATL",
+                qty=40,
+                service="regular",
+                cost_usd=14.0,
+                created_at=today,
+                arrives_on=today.date() + timedelta(days=2),
+            )
+        )
+        [short] = [p for p in store.positions(session, "SKU-0009") if p.location == "DC-HOU"]
+        short.on_hand, short.in_transit, short.allocated = 0, 0, 0
+        session.add(short)
+        session.commit()
+        first = stepper.step(session)
+        assert session.get(m.PurchaseOrder, "PO-TEST").status == "open"  # not due yet: nothing lands
+        assert session.get(m.InventoryPosition, position.id).in_transit == 40
+        stepper.step(session)
+        assert session.get(m.PurchaseOrder, "PO-TEST").status == "received"
+        assert session.get(m.InventoryPosition, position.id).in_transit == 0
+        ordered = first.replenished["SKU-0009@DC-HOU"]
+        refill = session.exec(select(m.PurchaseOrder).where(m.PurchaseOrder.id.like("PO-REPL-%SKU-0009@DC-HOU"))).one()
+        term = store.supply_term(session, "SKU-0009")
+        assert refill.qty == ordered > short.reorder_point and refill.service == "regular"
+        assert refill.arrives_on == today.date() + timedelta(days=term.regular_lead_days)
+        assert refill.cost_usd == round(ordered * 0.35, 2) and first.replenishment_usd >= refill.cost_usd
+        assert "SKU-0007@DC-ATL" not in first.replenished  # well stocked: no order
+    engine.dispose()

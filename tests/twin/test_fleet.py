@@ -7,6 +7,7 @@ from sqlmodel import Session, delete
 
 from twin import fleet, frames
 from twin import models as m
+from twin.actions import parse_action
 from twin.commands import execute_action
 from twin.db import make_engine
 from twin.seed import AS_OF
@@ -52,7 +53,7 @@ def executed(session: Session, number: int, action_type: str, **params) -> None:
         )
     )
     session.flush()
-    execute_action(session, f"DEC-T{number}", 0, action_type, params, "test")
+    execute_action(session, f"DEC-T{number}", 0, parse_action(action_type, params), "test")
     session.commit()
 
 

@@ -127,8 +127,11 @@ def _digest(rows: scenario.Rows) -> str:
 
 
 def test_scale_one_gives_the_reference_twin_unchanged(rows):
-    # the digest of the seed-7 rows as generated before the scale option existed
-    assert _digest(rows) == "c2568b3abe2130efbea7823d531b641aab5a85664d4556ac042b3a9aae8aeeb5"
+    # the digest of the seed-7 rows as generated before the scale option and the supply terms existed
+    before_supply = {model: table for model, table in rows.items() if model is not m.SupplyTerm}
+    assert _digest(before_supply) == "c2568b3abe2130efbea7823d531b641aab5a85664d4556ac042b3a9aae8aeeb5"
+    assert {term["regular_lead_days"] for term in rows[m.SupplyTerm]} == {3}
+    assert len(rows[m.SupplyTerm]) == 60
     assert _digest(scenario.generate(7, scale=1)) == _digest(rows)
 
 
