@@ -1,29 +1,20 @@
-"""rate counters shared by the API processes; decisions whose checkpoints were pruned
+"""decisions whose checkpoint history the sweep pruned
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0011
+Revises: 0010
 """
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
     """Apply this revision."""
-    op.create_table(
-        "ratecounter",
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("count", sa.Integer(), nullable=False),
-        sa.Column("expires_at", sa.Float(), nullable=False),
-        sa.PrimaryKeyConstraint("name"),
-    )
-    op.create_index("ix_ratecounter_expires_at", "ratecounter", ["expires_at"])
     with op.batch_alter_table("decision", schema=None) as batch_op:
         batch_op.add_column(sa.Column("checkpoints_pruned", sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.create_index("ix_decision_checkpoints_pruned", ["checkpoints_pruned"])
@@ -34,5 +25,3 @@ def downgrade() -> None:
     with op.batch_alter_table("decision", schema=None) as batch_op:
         batch_op.drop_index("ix_decision_checkpoints_pruned")
         batch_op.drop_column("checkpoints_pruned")
-    op.drop_index("ix_ratecounter_expires_at", table_name="ratecounter")
-    op.drop_table("ratecounter")
