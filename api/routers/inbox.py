@@ -3,6 +3,7 @@
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -173,9 +174,7 @@ def inbox(
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
     response.headers.update(headers)
     pages: PageCache = request.app.state.inbox_pages
-    if (cached := pages.get(tag)) is None:
-        cached = pages.put(tag, _page(session, limit, cursor))
-    return cached
+    return pages.get_or_compute(tag, lambda: _page(session, limit, cursor))
 
 
 class PageCache:
@@ -184,18 +183,19 @@ class PageCache:
 
     def __init__(self, size: int = 64) -> None:
         self.size, self.pages, self.lock = size, OrderedDict[str, Inbox](), threading.Lock()
+        self.computing = threading.Lock()  # one computation at a time: callers missing together wait for it
 
-    def get(self, tag: str) -> Inbox | None:
-        """The page computed for this tag, if still kept."""
-        with self.lock:
-            return self.pages.get(tag)
-
-    def put(self, tag: str, page: Inbox) -> Inbox:
-        """Keep a page, dropping the oldest beyond the size."""
-        with self.lock:
-            self.pages[tag] = page
-            while len(self.pages) > self.size:
-                self.pages.popitem(last=False)
+    def get_or_compute(self, tag: str, compute: Callable[[], Inbox]) -> Inbox:
+        """The page kept for this tag, else computed once (however many callers ask at the same moment)."""
+        if (page := self.pages.get(tag)) is not None:
+            return page
+        with self.computing:
+            if (page := self.pages.get(tag)) is None:
+                page = compute()
+                with self.lock:
+                    self.pages[tag] = page
+                    while len(self.pages) > self.size:
+                        self.pages.popitem(last=False)
         return page
 
 
