@@ -76,5 +76,5 @@ def chat(
                 break
             if not line:
                 continue
-            _render(console, chat_events(graph, line, thread_id, owner="cli"))
+            _render(console, chat_events(graph, line, thread_id, owner="cli", max_turns=settings.chat_max_turns))
         desk.toolbox.engine.dispose()

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import DateTime, Select, and_, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session
 
@@ -86,10 +86,8 @@ class Keyset:
 
 def _typed(column: InstrumentedAttribute, value: Any) -> Any:
     """A cursor value as the column's Python type (moments were written as ISO text)."""
-    try:
-        moment = column.type.python_type is datetime
-    except NotImplementedError:
-        moment = False
+    kind = column.type
+    moment = isinstance(getattr(kind, "impl", kind), DateTime) or isinstance(kind, DateTime)
     return datetime.fromisoformat(value) if moment and isinstance(value, str) else value
 
 

@@ -23,6 +23,7 @@ from chat.dialogue import HELP, Memory, Plan, plan_turn, remember_items, remembe
 from chat.lookups import lookup_tools
 from chat.tools import ACT_ROLES, ChatTools, as_tools
 from graph.desk import Desk
+from graph.retention import keep_latest
 
 logger = logging.getLogger(__name__)
 
@@ -279,10 +280,21 @@ def tool_result(message: ToolMessage) -> ToolResultEvent:
     )
 
 
-def chat_events(graph: CompiledStateGraph, message: str, thread_id: str, owner: str) -> Iterator[ChatEvent]:
-    """Run one turn of a conversation and yield its events; the last one is `final` or `error`."""
+def chat_events(
+    graph: CompiledStateGraph, message: str, thread_id: str, owner: str, max_turns: int | None = None
+) -> Iterator[ChatEvent]:
+    """Run one turn of a conversation and yield its events; the last one is `final` or `error` (also when the
+    thread already holds `max_turns` turns). The thread keeps only its latest checkpoint."""
     config = {"configurable": {"thread_id": checkpoint_thread(owner, thread_id)}}
     answer_text, checked = "", True
+    if max_turns is not None:
+        asked = sum(isinstance(said, HumanMessage) for said in graph.get_state(config).values.get("messages", []))
+        if asked >= max_turns:
+            yield ErrorEvent(
+                thread_id=thread_id,
+                message=f"This conversation reached its limit of {max_turns} turns; please start a new one.",
+            )
+            return
     try:
         for chunk in graph.stream({"messages": [HumanMessage(message)]}, config, stream_mode="custom"):
             if isinstance(chunk, AnswerCheck):
@@ -299,4 +311,5 @@ def chat_events(graph: CompiledStateGraph, message: str, thread_id: str, owner: 
             "nothing was changed by it. Please try again.",
         )
         return
+    keep_latest(graph.checkpointer, [checkpoint_thread(owner, thread_id)])
     yield FinalEvent(thread_id=thread_id, answer=answer_text, verified=checked)

@@ -26,7 +26,8 @@ from graph.checkpoint import open_checkpointer
 from graph.faults import fault_point
 from graph.intake import ClaimLost, Fence, IdempotencyMismatch, TakenIn
 from graph.precedents import BackgroundIndexer, index_pending
-from graph.records import audit, conclude, decision_id_for, exception_refs
+from graph.records import FINAL, audit, conclude, decision_id_for, exception_refs
+from graph.retention import keep_latest
 from graph.state import DeskState, Verdict
 from twin import models as m
 from twin.settings import Settings
@@ -476,9 +477,9 @@ class Desk:
     def _expiry(self, record: m.DecisionRecord) -> datetime:
         """When a pending decision lapses: the shortest time-to-live of its action types."""
         ttl = self.settings.pending_ttl_h
-        actions = Decision.model_validate(record.payload).actions
+        types = [action.get("type") for action in record.payload.get("actions", [])]  # no full validation per sweep
         hours = min(
-            (ttl.get(a.type, self.settings.default_pending_ttl_h) for a in actions),
+            (ttl.get(kind, self.settings.default_pending_ttl_h) for kind in types),
             default=self.settings.default_pending_ttl_h,
         )
         created = record.created_at if record.created_at.tzinfo else record.created_at.replace(tzinfo=UTC)
@@ -511,7 +512,7 @@ class Desk:
     def sweep(self) -> dict[str, int]:
         """Decide exceptions whose process died, finish verdicts left midway, expire overdue decisions, and index
         precedents left pending; one item failing is logged and counted (`errors`), never stops the rest."""
-        done = dict.fromkeys(("decided", "requeued", "failed", "verdicts", "expired", "indexed", "errors"), 0)
+        done = dict.fromkeys(("decided", "requeued", "failed", "verdicts", "expired", "indexed", "pruned", "errors"), 0)
         now = datetime.now(UTC)
         with self.toolbox.session() as session:
             stranded = session.exec(
@@ -535,7 +536,24 @@ class Desk:
             elif self._expiry(record) <= now:
                 self._isolated(done, "expired", record.id, lambda record=record: self._expire(record.id))
         self._isolated(done, "indexed", "precedents", lambda: index_pending(self.toolbox))
+        self._isolated(done, "pruned", "checkpoints", self._prune_checkpoints)
         return done
+
+    def _prune_checkpoints(self) -> int:
+        """Keep only the latest checkpoint of decisions concluded longer ago than the retention; how many."""
+        table = m.DecisionRecord
+        cutoff = datetime.now(UTC) - timedelta(hours=self.settings.checkpoint_retention_h)
+        with self.toolbox.session() as session:
+            rows = session.exec(
+                select(table.id, table.thread_id)
+                .where(table.status.in_(FINAL), table.updated_at < cutoff, table.checkpoints_pruned.is_(False))
+                .limit(SWEEP_BATCH)
+            ).all()
+        keep_latest(self.graph.checkpointer, sorted({thread for _, thread in rows}))
+        with self.toolbox.session() as session:
+            session.execute(update(table).where(table.id.in_([row[0] for row in rows])).values(checkpoints_pruned=True))
+            session.commit()
+        return len(rows)
 
     @staticmethod
     def _isolated(done: dict[str, int], count: str, item: str, work: Callable[[], int | bool]) -> None:
@@ -555,8 +573,11 @@ class Desk:
         return failed
 
     def _requeue(self, record: m.ExceptionRecord) -> bool:
-        """Queue the decision of a stranded exception again; whether a job was added."""
+        """Queue the decision of a stranded exception again, unless its job still waits or runs (a failed try
+        waiting for its retry); whether a job was added."""
         with self.toolbox.session() as session:
+            if self.queue.decision_queued(session, record.id):
+                return False
             added = self.queue.defer_decision(session, record.id, record.refs or {}) is not None
             session.commit()
         return added

@@ -5,6 +5,7 @@ from collections.abc import Mapping
 import procrastinate
 from procrastinate import exceptions, jobs
 from procrastinate.manager import JobManager
+from sqlalchemy import text
 from sqlmodel import Session
 
 from graph.checkpoint import postgres_dsn
@@ -75,6 +76,19 @@ class TaskQueue:
             lock=subject_lock(refs),
             queueing_lock=f"decide:{exception_id}",
             exception_id=exception_id,
+        )
+
+    def decision_queued(self, session: Session, exception_id: str) -> bool:
+        """Whether a decide job of the exception waits or runs (a failed try's retry included)."""
+        return (
+            session.execute(
+                text(
+                    "SELECT 1 FROM procrastinate_jobs WHERE queueing_lock = :lock "
+                    "AND status IN ('todo', 'doing') LIMIT 1"
+                ),
+                {"lock": f"decide:{exception_id}"},
+            ).first()
+            is not None
         )
 
     def defer_indexing(self, session: Session) -> int | None:

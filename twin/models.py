@@ -381,6 +381,7 @@ class DecisionRecord(SQLModel, table=True):
     precedent_state: str | None = Field(default=None, index=True)  # pending (not yet indexed) | indexed
     precedent_claim: str | None = None  # token of the process indexing it
     precedent_lease_until: datetime | None = None
+    checkpoints_pruned: bool = Field(default=False, index=True)  # its thread keeps only its latest checkpoint
 
 
 class SubjectLock(SQLModel, table=True):

@@ -60,6 +60,15 @@ class Settings(BaseSettings):
         description="Hours a decision waits for approval, per action type, before it expires.",
     )
     default_pending_ttl_h: float = Field(24.0, gt=0, description="Hours a decision waits for approval by default.")
+    checkpoint_retention_h: float = Field(
+        24.0,
+        ge=0,
+        description="Hours a concluded decision keeps its full checkpoint history (for inspection) before the sweep "
+        "prunes it to the latest checkpoint.",
+    )
+    chat_max_turns: int = Field(
+        100, ge=1, description="Turns one chat thread may hold; past it the desk asks for a new conversation."
+    )
     fault_kill_at: str | None = Field(
         None, description="Testing only: SIGKILL the process on reaching this fault point (see graph/faults.py)."
     )

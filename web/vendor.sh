@@ -20,6 +20,9 @@ cp "$modules/dompurify/LICENSE" vendor/dompurify.LICENSE
 cp "$modules/swagger-ui-dist/swagger-ui-bundle.js" "$modules/swagger-ui-dist/swagger-ui.css" vendor/
 cp "$modules/swagger-ui-dist/LICENSE" vendor/swagger-ui.LICENSE
 cp "$modules/redoc/bundles/redoc.standalone.js" vendor/
+# ReDoc's attribution loads its logo from a CDN: an empty inline SVG instead, so the page makes no outside request
+sed -i "s|https://cdn.redoc.ly/redoc/logo-mini.svg|data:image/svg+xml,%3Csvg xmlns=%27http://www.w3.org/2000/svg%27/%3E|" \
+  vendor/redoc.standalone.js
 cp "$modules/redoc/LICENSE" vendor/redoc.LICENSE
 {
   echo "# Vendored from the npm registry by web/vendor.sh; do not edit by hand."

@@ -25,10 +25,12 @@ class ChatIn(BaseModel):
 def chat(body: ChatIn, desk: DeskDep, principal: PrincipalDep, metrics: MetricsDep) -> Iterator[ServerSentEvent]:
     """Stream one turn: `tool_call` (name, args), `tool_result` (name, facts, evidence ids), `token` (text chunks),
     then `final` (answer, verified, thread_id) or `error` (message). An act (a report, approve, reject, override)
-    waits for a `yes` on the same thread. Threads belong to the API key that started them."""
+    waits for a `yes` on the same thread. Threads belong to the API key that started them and hold at most
+    `YM_CHAT_MAX_TURNS` turns."""
     graph = build_chat_graph(desk, principal.role, principal.name)
     model = type(desk.toolbox.llm).__name__
-    for event in chat_events(graph, body.message, body.thread_id or new_thread_id(), owner=principal.key_id):
+    thread_id, turns = body.thread_id or new_thread_id(), desk.settings.chat_max_turns
+    for event in chat_events(graph, body.message, thread_id, owner=principal.key_id, max_turns=turns):
         if isinstance(event, FinalEvent):
             metrics.count_chat_answer(model, event.verified)
         yield ServerSentEvent(event=event.event, data=event.model_dump(mode="json", exclude={"event"}))

@@ -7,6 +7,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
+from api.headers import REDOC_POLICY
 from api.routers import browse, inbox, kpis, me, network, verdicts
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
@@ -28,13 +29,16 @@ def swagger_page() -> FileResponse:
 
 @router.get("/redoc")
 def redoc_page() -> FileResponse:
-    """ReDoc over `/openapi.json`, from the vendored bundle."""
-    return FileResponse(WEB_DIR / "redoc.html", headers={"Cache-Control": "no-cache"})
+    """ReDoc over `/openapi.json`, from the vendored bundle (its policy also allows inline styles)."""
+    return FileResponse(
+        WEB_DIR / "redoc.html", headers={"Cache-Control": "no-cache", "Content-Security-Policy": REDOC_POLICY}
+    )
 
 
 def install(app: FastAPI) -> None:
     """Serve the console at `/`, the API docs at `/docs` and `/redoc`, its files under `/web`, and its read
     endpoints."""
+    app.state.inbox_pages = inbox.PageCache()
     for read_router in (me.router, inbox.router, verdicts.router, browse.router, network.router, kpis.router):
         app.include_router(read_router)
     app.include_router(router)

@@ -1,6 +1,9 @@
 """The approval inbox: decisions waiting for a person, most urgent first, with what a planner needs to judge them."""
 
 import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -169,6 +172,35 @@ def inbox(
     headers = {"ETag": tag, "Cache-Control": "private, no-cache"}
     if tag in request.headers.get("if-none-match", ""):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    response.headers.update(headers)
+    pages: PageCache = request.app.state.inbox_pages
+    return pages.get_or_compute(tag, lambda: _page(session, limit, cursor))
+
+
+class PageCache:
+    """The latest inbox pages by ETag, shared by every caller of one process: many open consoles polling the same
+    inbox cost one computation per change."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size, self.pages, self.lock = size, OrderedDict[str, Inbox](), threading.Lock()
+        self.computing = threading.Lock()  # one computation at a time: callers missing together wait for it
+
+    def get_or_compute(self, tag: str, compute: Callable[[], Inbox]) -> Inbox:
+        """The page kept for this tag, else computed once (however many callers ask at the same moment)."""
+        if (page := self.pages.get(tag)) is not None:
+            return page
+        with self.computing:
+            if (page := self.pages.get(tag)) is None:
+                page = compute()
+                with self.lock:
+                    self.pages[tag] = page
+                    while len(self.pages) > self.size:
+                        self.pages.popitem(last=False)
+        return page
+
+
+def _page(session: Session, limit: int, cursor: str | None) -> Inbox:
+    """One page of the inbox, computed from the database."""
     order = _order(session)
     after = decode_cursor(cursor, length=5) if cursor else None
     keys = [key for key in order if after is None or list(key) > after][: limit + 1]
@@ -188,7 +220,6 @@ def inbox(
     )
     items = sorted((_item(record, exception, promised) for record, exception in rows), key=urgency)
     clock = store.as_of(session)
-    response.headers.update(headers)
     return Inbox(
         as_of=_utc(clock) if clock else None,
         items=items,

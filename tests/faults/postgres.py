@@ -4,6 +4,7 @@ and stop; it is stopped by its data directory's PID at the end."""
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,11 +17,11 @@ PG_BIN = Path("/usr/lib/postgresql/15/bin")
 class Cluster:
     """One private PostgreSQL server on a loopback port."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self) -> None:
         if os.geteuid() != 0 or not (PG_BIN / "pg_ctl").exists() or shutil.which("runuser") is None:
             pytest.skip("a private PostgreSQL cluster needs root, runuser and PostgreSQL 15's server tools")
+        folder = Path(tempfile.mkdtemp(prefix="ym-test-pg-", dir="/tmp"))  # the postgres user must reach it
         self.folder, self.port = folder, free_port()
-        folder.mkdir(parents=True, exist_ok=True)
         shutil.chown(folder, "postgres")
         self._as_postgres("initdb", "-D", str(folder / "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8")
         self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
@@ -47,6 +48,12 @@ class Cluster:
     def stop(self) -> None:
         """`pg_ctl stop -m fast`."""
         self._ctl("-w", "-m", "fast", "stop")
+
+    def remove(self) -> None:
+        """Stop the server if it runs and delete its folder."""
+        if self.pid():
+            self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def pid(self) -> int | None:
         """The postmaster's PID while it runs."""

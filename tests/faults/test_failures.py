@@ -111,7 +111,7 @@ def test_knowledge_base_down_in_process(server, seeded_url, tmp_path):
         )
         assert policy.status_code == 200
         pending = httpx.post(f"{server.url}/v1/exceptions", json=CAPACITY_LOSS, headers=keys["integrator"], timeout=120)
-        assert pending.json()["status"] == "pending_approval", pending.text
+        assert pending.status_code == 201 and pending.json()["status"] == "pending_approval", pending.text
         chroma.stop()
         answer = httpx.post(f"{server.url}/v1/exceptions", json=STOCKOUT, headers=keys["integrator"], timeout=120)
         assert answer.status_code == 500 and answer.headers["content-type"] == "application/json", answer.text
@@ -155,7 +155,11 @@ def test_knowledge_base_down_under_workers(server, seeded_url, tmp_path):
         answer = httpx.post(f"{server.url}/v1/exceptions", json=STOCKOUT, headers=keys["integrator"], timeout=120)
         assert answer.status_code == 202, answer.text
         failed_id = answer.json()["id"]
-        assert_failed_for_good(seeded_url, failed_id)
+        try:
+            assert_failed_for_good(seeded_url, failed_id)
+        except AssertionError as error:
+            logs = "".join((tmp_path / f"worker-{n}.log").read_text()[-3000:] for n in range(2))
+            raise AssertionError(f"{error}\n{logs}") from error
         listed = httpx.get(f"{server.url}/v1/exceptions/{failed_id}", headers=keys["planner"]).json()
         assert listed["status"] == "failed" and listed["intake"] == "failed" and listed["failure"]
         chroma.start()

@@ -61,7 +61,7 @@ def _last_sweep(url: str) -> datetime | None:
 
 
 def test_workers_outlive_database_restarts_and_an_outage(tmp_path, trained_dir):
-    cluster = Cluster(tmp_path / "pg")
+    cluster = Cluster()
     cluster.start()
     workers: list[subprocess.Popen] = []
     server = None
@@ -137,5 +137,4 @@ def test_workers_outlive_database_restarts_and_an_outage(tmp_path, trained_dir):
         for worker in workers:
             worker.terminate()
             worker.wait(timeout=60)
-        if cluster.pid():
-            cluster.stop()
+        cluster.remove()

@@ -107,6 +107,7 @@ def test_a_pending_decision_expires_after_its_time_to_live_and_takes_no_verdict(
         "verdicts": 0,
         "expired": 0,
         "indexed": 0,
+        "pruned": 0,
         "errors": 0,
     }
     desk.settings = desk.settings.model_copy(update={"pending_ttl_h": {"retender_loads": 0.0}})
@@ -119,6 +120,7 @@ def test_a_pending_decision_expires_after_its_time_to_live_and_takes_no_verdict(
         "verdicts": 0,
         "expired": 1,
         "indexed": 0,
+        "pruned": 0,
         "errors": 0,
     }
     for decision in (first, second):

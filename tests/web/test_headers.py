@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from tests.api.desk_api import CAPACITY_LOSS
 from tests.web.conftest import Console
 from tests.web.test_console import VIEWS
 
@@ -21,7 +22,8 @@ def test_every_response_carries_the_hardening_headers(console: Console):
         answer = httpx.get(console.url + path, headers={"Authorization": f"Bearer {console.keys['viewer']}"})
         policy = answer.headers["content-security-policy"]
         assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy, path
-        assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+        assert "script-src 'self';" in policy and "unsafe-eval" not in policy
+        assert "unsafe-inline" not in policy or path == "/redoc", "only ReDoc's page allows inline styles"
         assert answer.headers["x-content-type-options"] == "nosniff"
         assert answer.headers["referrer-policy"] == "no-referrer"
 
@@ -29,7 +31,7 @@ def test_every_response_carries_the_hardening_headers(console: Console):
 def test_every_view_loads_under_the_csp_without_a_violation(open_page, console: Console):
     page = open_page("planner")
     page.add_init_script(WATCH_CSP)
-    decision_id = console.call("GET", "/v1/decisions?limit=1").json()["items"][0]["decision_id"]
+    decision_id = console.pending(CAPACITY_LOSS)
     views = {**VIEWS, "decision": (f"#/decisions/{decision_id}", f"Decision {decision_id}")}
     refused: list[str] = []
     page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else 0)

@@ -7,6 +7,7 @@ export function h(tag, attrs = {}, ...children) {
     if (value === undefined || value === null || value === false) continue;
     if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
     else if (name === "class") element.className = value;
+    else if (name === "style") element.style.cssText = value; // through the CSSOM: the CSP refuses style attributes
     else if (value === true) element.setAttribute(name, "");
     else element.setAttribute(name, value);
   }
