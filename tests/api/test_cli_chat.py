@@ -42,7 +42,7 @@ def test_chat_ends_at_end_of_input_and_refuses_without_models(desk_settings, tmp
     monkeypatch.setenv("YM_DATABASE_URL", desk_settings.resolved_database_url)
     monkeypatch.setenv("YM_DATA_DIR", str(desk_settings.data_dir))
     ended = CliRunner().invoke(cli, ["chat"], input="hello\n")
-    assert ended.exit_code == 0 and "desk> I can show what is at risk" in ended.output
+    assert ended.exit_code == 0 and "desk> I can give stock per DC" in ended.output
     monkeypatch.setenv("YM_DATA_DIR", str(tmp_path / "empty"))
     get_settings.cache_clear()
     refused = CliRunner().invoke(cli, ["chat"], input="hello\n")

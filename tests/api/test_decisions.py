@@ -126,16 +126,19 @@ def test_override_checks_types_params_and_twin_codes_then_keeps_the_edit(api, se
     assert api.call("POST", path, role="integrator", json={"actions": [SPOT], "reason": reason}).status_code == 403
     overridden = api.call("POST", path, role="planner", json={"actions": [SPOT], "reason": reason})
     assert overridden.status_code == 200, overridden.text
-    assert overridden.json()["status"] == "overridden" and overridden.json()["actions"] == [SPOT]
-    assert overridden.json()["expected_impact"]["cost_usd"] == 0.0 and overridden.json()["created_at"]
+    priced = overridden.json()["actions"]  # the planner left the spot booking unpriced: the cost model prices it
+    spot_usd = priced[0]["params"].pop("cost_usd")
+    assert overridden.json()["status"] == "overridden" and priced == [SPOT] and spot_usd > 0
+    assert overridden.json()["expected_impact"]["cost_usd"] == spot_usd and overridden.json()["created_at"]
+    priced = overridden.json()["actions"]
     assert overridden.json()["justification"]["claims"][0]["text"].endswith(reason)
     [final] = api.call(
         "GET", "/v1/audit", params={"decision_id": pending["decision_id"], "kind": "decision.final"}
     ).json()["items"]
     assert (final["detail"]["verdict"], final["detail"]["reason"]) == ("override", reason)
-    assert final["detail"]["actions_before"] == pending["actions"] and final["detail"]["actions_after"] == [SPOT]
+    assert final["detail"]["actions_before"] == pending["actions"] and final["detail"]["actions_after"] == priced
     [edit] = _rows(seeded_url, m.Override, pending["decision_id"])
-    assert edit.new_actions == [SPOT] and edit.original_actions == pending["actions"]
+    assert edit.new_actions == priced and edit.original_actions == pending["actions"]
     assert (edit.actor, edit.reason) == ("test-planner", reason)
     assert _events(seeded_url, pending["decision_id"]) == [
         "action.book_spot",
