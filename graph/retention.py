@@ -2,6 +2,7 @@
 after each turn, the threads of decisions concluded longer ago than the retention)."""
 
 from collections.abc import Sequence
+from contextlib import suppress
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
@@ -12,7 +13,8 @@ def keep_latest(saver: BaseCheckpointSaver, thread_ids: Sequence[str]) -> None:
     if not thread_ids:
         return
     if not isinstance(saver, SqliteSaver):
-        saver.prune(list(thread_ids), strategy="keep_latest")
+        with suppress(NotImplementedError):  # an in-memory saver (evals, simulations) ends with its process
+            saver.prune(list(thread_ids), strategy="keep_latest")
         return
     with saver.cursor() as cursor:
         for thread_id in thread_ids:
