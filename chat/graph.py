@@ -218,6 +218,15 @@ def build_chat_graph(desk: Desk, role: str, actor: str) -> CompiledStateGraph:
     llm = desk.toolbox.llm
     offline = isinstance(llm, OfflineChatModel)
 
+    def read_offline(text: str, memory: Memory, turn: Turn) -> tuple[str, Memory]:
+        """The understanding layer's plan of the turn, carried out."""
+        plan, memory = plan_turn(text, memory, desk.toolbox.now(), can_act)
+        turn.checked.append([step.args for step in plan.steps])  # codes read in the message, canonical
+        turn.checked.append(memory.items)  # codes a clarifying question may name
+        if memory.pending is not None:
+            turn.checked.append(memory.pending.args)
+        return _offline_turn(turn, plan, memory), memory
+
     def respond(state: ChatState) -> dict:
         """One turn of the conversation."""
         write = get_stream_writer()
@@ -225,15 +234,14 @@ def build_chat_graph(desk: Desk, role: str, actor: str) -> CompiledStateGraph:
         memory = Memory.model_validate(state.get("memory") or {})
         turn = Turn(tools, write, text)
         if offline or memory.pending is not None:
-            plan, memory = plan_turn(text, memory, desk.toolbox.now(), can_act)
-            turn.checked.append([step.args for step in plan.steps])  # codes read in the message, canonical
-            turn.checked.append(memory.items)  # codes a clarifying question may name
-            if memory.pending is not None:
-                turn.checked.append(memory.pending.args)
-            reply = _offline_turn(turn, plan, memory)
+            reply, memory = read_offline(text, memory, turn)
         else:
             memory = remember_reading(text, memory, desk.toolbox.now())
-            reply = _model_turn(llm, chat_tools, turn, state["messages"], memory, can_act)
+            try:
+                reply = _model_turn(llm, chat_tools, turn, state["messages"], memory, can_act)
+            except Exception as error:  # whatever the endpoint did, the offline reader still answers the turn
+                logger.warning("chat model failed (%s); the offline reader answered instead", type(error).__name__)
+                reply, memory = read_offline(text, memory, turn)
         ok = verified(reply, turn.checked)
         if not ok:
             reply = turn.templates()
