@@ -40,7 +40,6 @@ LEAD_TIME_DAYS = 3  # days until a transfer or an expedited order restocks a DC:
 POLICY = StockPolicy(lead_time_days=LEAD_TIME_DAYS, service_level=SERVICE_LEVEL)
 REVIEW_DAYS = 1  # the company's normal replenishment reviews every position daily
 SPIKE_DAYS = 3  # SOP-DEMAND-01: the recent days checked against the forecast made before them (>= LEAD_TIME_DAYS)
-TRUCKLOAD_KG = 20_000.0  # payload of a 53 ft dry van under the US 80,000 lb gross weight limit
 TRANSFER_MILES_PER_DAY = 500.0  # one driver's day under US hours-of-service rules (11 h at about 45 mph)
 TRANSFER_HANDLING_DAYS = 1  # a day to pick and load at the source and to receive at the destination
 STOCK_RATES = [
@@ -156,7 +155,7 @@ def _transfer_lanes(twin: SkuTwin) -> dict[str, TransferLane]:
             origin=lane.origin,
             dest=twin.dc.code,
             cost_per_unit=costs.transfer_per_unit(
-                twin.rates, rate, lane.distance_miles, twin.sku.weight_kg, TRUCKLOAD_KG
+                twin.rates, rate, lane.distance_miles, twin.sku.weight_kg, costs.TRUCKLOAD_KG
             ),
             lead_days=TRANSFER_HANDLING_DAYS + math.ceil(lane.distance_miles / TRANSFER_MILES_PER_DAY),
         )

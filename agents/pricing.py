@@ -12,9 +12,7 @@ from twin import actions as a
 from twin import models as m
 from twin import store
 
-TRUCKLOAD_KG = 20_000.0  # payload of a 53 ft dry van under the US 80,000 lb gross weight limit
 RECENT_DAYS = 28  # the demand history an order's holding time is judged from
-LOCAL_CARRIER = "CAR-METRO"  # the carrier that takes handed-over stops (SOP-ROUTE-01)
 
 
 def priced(session: Session, rates: Rates, actions: list[a.AnyAction]) -> list[a.AnyAction]:
@@ -79,13 +77,13 @@ def _rate(session: Session, carrier: str, lane: str | None) -> float:
 
 def _transfer_per_unit(session: Session, rates: Rates, params: a.TransferStockParams) -> float:
     """USD per unit moved on a transfer's lane: its share of a truckload by weight plus handling."""
-    code = f"{params.from_.removeprefix('DC-')}-{params.to.removeprefix('DC-')}"
+    code = params.lane
     lane = session.get(m.Lane, code)
     sku = session.get(m.Sku, params.sku)
     offers = store.carrier_lanes(session, lane=code)
     rate = min((offer.rate_per_mile for offer in offers), default=0.0)
     return costs.transfer_per_unit(
-        rates, rate, lane.distance_miles if lane else 0.0, sku.weight_kg if sku else 0.0, TRUCKLOAD_KG
+        rates, rate, lane.distance_miles if lane else 0.0, sku.weight_kg if sku else 0.0, costs.TRUCKLOAD_KG
     )
 
 

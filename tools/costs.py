@@ -10,6 +10,7 @@ from tools.evidence import Evidence, Source
 from twin.rates import DEFAULT_RATES
 
 KM_PER_MILE = 1.609344
+TRUCKLOAD_KG = 20_000.0  # payload of a 53 ft dry van under the US 80,000 lb gross weight limit
 SERVICE_PARTS = {
     "routine": "parts_usd_routine",
     "inspection": "parts_usd_inspection",

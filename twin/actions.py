@@ -113,6 +113,11 @@ class TransferStockParams(Params):
     qty: float = Field(gt=0)
     lead_days: int | None = Field(None, ge=0)
 
+    @property
+    def lane(self) -> str:
+        """The lane the transfer travels, named as lanes are (DC-DAL to DC-HOU is DAL-HOU)."""
+        return f"{self.from_.removeprefix('DC-')}-{self.to.removeprefix('DC-')}"
+
 
 class ExpeditePurchaseParams(StockParams):
     """Expect an expedited supplier delivery."""
@@ -317,8 +322,7 @@ def references(action: AnyAction) -> References:
         case TenderStops(params=p):
             return References(shipments=p.shipments, trucks=[p.truck] if p.truck else [], carriers=[p.carrier])
         case TransferStock(params=p):
-            lane = f"{p.from_.removeprefix('DC-')}-{p.to.removeprefix('DC-')}"  # lanes are named DAL-HOU
-            return References(positions=[(p.sku, p.from_), (p.sku, p.to)], scopes=[lane, p.to])
+            return References(positions=[(p.sku, p.from_), (p.sku, p.to)], scopes=[p.lane, p.to])
         case ExpeditePurchase(params=p) | PlacePurchaseOrder(params=p) | RaiseSafetyStock(params=p):
             return References(positions=[(p.sku, p.location)], scopes=[p.location])
         case ScheduleMaintenance(params=p):

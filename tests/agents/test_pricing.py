@@ -1,5 +1,6 @@
 """Pricing a person's actions with the cost model: the same price the specialists give the same action."""
 
+import pytest
 from sqlmodel import Session
 
 from agents.pricing import price, priced
@@ -21,7 +22,7 @@ def test_an_unpriced_action_costs_what_the_cost_model_says_and_a_stated_price_is
         assert price(session, in_force, order) >= 100 * 0.35  # handling at least, plus holding
         rush = a.ExpeditePurchase(params=a.ExpeditePurchaseParams(sku=sku.code, location="DC-DAL", qty=100))
         premium = 100 * sku.unit_cost * 0.3
-        assert price(session, in_force, rush) - price(session, in_force, order) == pytest_approx(premium)
+        assert price(session, in_force, rush) - price(session, in_force, order) == pytest.approx(premium, abs=0.011)
         visit = a.ScheduleMaintenance(
             params=a.ScheduleMaintenanceParams(truck="TRK-007", service="inspection", service_hours=2.0)
         )
@@ -30,10 +31,3 @@ def test_an_unpriced_action_costs_what_the_cost_model_says_and_a_stated_price_is
         [kept, filled] = priced(session, in_force, [told, expedite])
         assert kept.params.cost_usd == 12.5 and filled.params.cost_usd == price(session, in_force, expedite)
         assert store.supply_term(session, sku.code).regular_lead_days == 3
-
-
-def pytest_approx(value: float):
-    """Equality to the cent."""
-    import pytest
-
-    return pytest.approx(value, abs=0.011)
