@@ -32,12 +32,13 @@ from agents.schemas import (
     Refs,
 )
 from agents.toolbox import Toolbox
+from agents.twin_facts import rates
 from graph.checkpoint import serializer
 from graph.desk import DecisionConflict, Desk
 from graph.records import audit, save_decision
 from graph.state import Verdict
 from tools import costs
-from tools.costs import KM_PER_MILE, Rates
+from tools.costs import KM_PER_MILE
 from tools.knowledge import KnowledgeBase, open_client
 from twin import models as m
 from twin import seed as scenario
@@ -53,7 +54,6 @@ from twin.actions import (
 from twin.commands import execute_action
 from twin.days import DayReport, TwinDays
 from twin.db import make_engine, migrate
-from twin.rates import in_force
 from twin.settings import Settings
 
 Policy = Literal["desk", "none", "rules"]
@@ -61,7 +61,6 @@ POLICIES: tuple[Policy, ...] = ("desk", "rules", "none")
 RULES_SERVICE_MILES = 9000.0  # the playbook services a truck at this many miles since its last service
 PLANNER_ROUNDS = 3
 ACTED = ("executed", "overridden")
-RATES = Rates.of([])  # the documented default rates the seeded twin of a simulation holds
 
 
 class Planner(BaseModel):
@@ -224,18 +223,19 @@ class Playbook:
         price (a competent team does not pay more than the penalty it avoids)."""
         plays = []
         with self.tb.session() as session:
+            price = rates(session)
             for exception in detectors.late_shipments(self.tb):
                 shipment = session.get(m.Shipment, exception.refs.shipment_id)
                 tier = store.customer_tier(session, shipment.destination)
-                if costs.late_penalty(RATES, tier) <= costs.expedite_shipment(RATES, shipment.distance_miles):
+                cost = costs.expedite_shipment(price, shipment.distance_miles)
+                if costs.late_penalty(price, tier) <= cost:
                     continue
                 local = shipment.lane[:3] == shipment.lane[4:]
                 hours = round(
                     scenario.planned_transit_hours(shipment.distance_miles, local)
-                    * RATES["expedite_hours_saved_share"],
+                    * price["expedite_hours_saved_share"],
                     1,
                 )
-                cost = costs.expedite_shipment(RATES, shipment.distance_miles)
                 action = ExpediteShipment(
                     params=ExpediteShipmentParams(shipment_id=shipment.id, hours_saved=hours, cost_usd=cost)
                 )
@@ -265,7 +265,7 @@ class Playbook:
                     or store.open_work_orders(session, truck.code)
                 ):
                     continue
-                cost = costs.workshop_visit(RATES, "routine", maintenance.service_hours(0.0))
+                cost = costs.workshop_visit(rates(session), "routine", maintenance.service_hours(0.0))
                 action = ScheduleMaintenance(
                     params=ScheduleMaintenanceParams(
                         truck=truck.code, dc=truck.home_dc, day=0, kind="preventive", service="routine", cost_usd=cost
@@ -322,12 +322,12 @@ def _subject(action: Action) -> str:
 def day_kpis(session: Session, report: DayReport, exceptions: int, charged: set[str]) -> DayKpis:
     """Price the day with the cost model and the twin's rates, the same way under every policy: deliveries,
     stockouts, downtime, actions executed since the last count, decisions and outcomes."""
-    rates = Rates.of(in_force(session))
+    price = rates(session)
     lanes = {(o.carrier, o.lane): o.rate_per_mile for o in session.exec(select(m.CarrierLane)).all()}
     freight = 0.0
     for shipment_id in report.shipped:
         shipment = session.get(m.Shipment, shipment_id)
-        rate = lanes.get((shipment.carrier, shipment.lane), (rates["own_fleet_usd_per_km"] * KM_PER_MILE))
+        rate = lanes.get((shipment.carrier, shipment.lane), (price["own_fleet_usd_per_km"] * KM_PER_MILE))
         freight += rate * shipment.distance_miles
     penalty = 0.0
     for shipment_id in report.delivered_late:
@@ -336,10 +336,10 @@ def day_kpis(session: Session, report: DayReport, exceptions: int, charged: set[
             select(m.CustomerNotification.id).where(m.CustomerNotification.shipment_id == shipment_id)
         ).first()
         tier = store.customer_tier(session, shipment.destination)
-        penalty += costs.expected_late_penalty(rates, 1.0, tier, notified=told is not None)
+        penalty += costs.expected_late_penalty(price, 1.0, tier, notified=told is not None)
     skus = {sku.code: sku for sku in session.exec(select(m.Sku)).all()}
     lost = sum(
-        costs.stockout(rates, units, skus[key.split("@")[0]].unit_price - skus[key.split("@")[0]].unit_cost)
+        costs.stockout(price, units, skus[key.split("@")[0]].unit_price - skus[key.split("@")[0]].unit_cost)
         for key, units in report.unmet_units.items()
     )
     spend: Counter[str] = Counter()
@@ -350,8 +350,8 @@ def day_kpis(session: Session, report: DayReport, exceptions: int, charged: set[
     records = session.exec(select(m.DecisionRecord)).all()
     acted = [r for r in records if r.status in ("executed", "overridden")]
     outcomes = Counter(o.status if (o := Decision.model_validate(r.payload).outcome) else "unchecked" for r in acted)
-    breakdowns = len(report.failures) * (rates["breakdown_tow_usd"] + rates["breakdown_premium_usd"])
-    downtime = costs.lost_deliveries(rates, report.downtime_hours / 24 * _deliveries_per_truck_day(session))
+    breakdowns = len(report.failures) * (price["breakdown_tow_usd"] + price["breakdown_premium_usd"])
+    downtime = costs.lost_deliveries(price, report.downtime_hours / 24 * _deliveries_per_truck_day(session))
     actions = sum(spend.values())
     return DayKpis(
         day=report.day,
