@@ -113,6 +113,19 @@ def wait_decided(url: str, timeout_s: float = 240) -> None:
         time.sleep(0.25)
 
 
+def wait_detect_passes(url: str, passes: int = 2) -> None:
+    """Poll until the periodic detector has finished this many passes and none is running."""
+    deadline = time.monotonic() + (passes + 1) * DETECT_PERIOD_S
+
+    def statuses() -> Counter:
+        rows = sql(url, "SELECT status::text AS status FROM procrastinate_jobs WHERE task_name = 'detect'")
+        return Counter(row["status"] for row in rows)
+
+    while (found := statuses())["succeeded"] < passes or found["doing"]:
+        assert time.monotonic() < deadline, f"detector passes after {(passes + 1) * DETECT_PERIOD_S} s: {found}"
+        time.sleep(1)
+
+
 def race_verdicts(server: Server, headers: dict) -> int:
     """Three verdicts at once on every waiting decision: exactly one applies; how many decisions were raced."""
     pending = server.client.get("/v1/decisions", params={"status": "pending_approval", "limit": 200}, headers=headers)
@@ -201,7 +214,7 @@ def test_api_and_two_workers_decide_everything_once(seeded_url, trained_dir, tmp
         two = phase(server, seeded_url, headers, 1)
         raced += race_verdicts(server, headers)
         wait_decided(seeded_url)  # decisions superseded by a verdict are decided again
-        time.sleep(DETECT_PERIOD_S / 3)  # a detector pass may be running: let it finish
+        wait_detect_passes(seeded_url)
         phase_two_workers = sql(
             seeded_url,
             "SELECT DISTINCT worker_id FROM procrastinate_jobs WHERE task_name = 'decide' AND worker_id IS NOT NULL",
