@@ -28,6 +28,7 @@ REQUIRED_REFS: dict[ExceptionType, tuple[str, ...]] = {
     ExceptionType.demand_spike: ("sku", "location"),
     ExceptionType.equipment_failure_risk: ("asset_id",),
     ExceptionType.carrier_capacity: ("carrier",),
+    ExceptionType.tender_plan: ("day",),
 }
 
 

@@ -1,7 +1,8 @@
 """Outcomes: whether each executed decision achieved what it meant to on the twin, with the facts that show it."""
 
+import math
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -133,12 +134,33 @@ def _capacity(
     return ("achieved" if now >= until else "pending"), goal, facts
 
 
+def _tenders(session: Session, decision: Decision, refs: Refs, since: datetime, now: datetime) -> tuple[str, str, dict]:
+    """A tender plan: did the day's carrier shipments arrive with no more late loads than the plan expected?"""
+    expected = decision.expected_impact.model_dump().get("expected_late_loads") or 0.0
+    goal = f"the carrier shipments of {refs.day} delivered with at most {expected} late loads (rounded up)"
+    start = datetime.combine(date.fromisoformat(refs.day or ""), datetime.min.time(), tzinfo=UTC)
+    shipped = session.exec(
+        select(m.Shipment).where(
+            m.Shipment.carrier.is_not(None),
+            m.Shipment.shipped_at >= start,
+            m.Shipment.shipped_at < start + timedelta(days=1),
+        )
+    ).all()
+    delivered = [s for s in shipped if s.delivered_at is not None]
+    late = sum(1 for s in delivered if _aware(s.delivered_at, now) > _aware(s.promised_at, now))
+    facts = {"shipments": len(shipped), "delivered": len(delivered), "late": late}
+    if late > math.ceil(expected):
+        return "not_achieved", goal, facts
+    return ("achieved" if len(delivered) == len(shipped) else "pending"), goal, facts
+
+
 CHECKS: dict[ExceptionType, Check] = {
     ExceptionType.late_shipment: _delivery,
     ExceptionType.stockout_risk: _stock,
     ExceptionType.demand_spike: _stock,
     ExceptionType.equipment_failure_risk: _service,
     ExceptionType.carrier_capacity: _capacity,
+    ExceptionType.tender_plan: _tenders,
 }
 
 

@@ -18,6 +18,7 @@ class ExceptionType(StrEnum):
     equipment_failure_risk = "equipment_failure_risk"
     carrier_capacity = "carrier_capacity"
     demand_spike = "demand_spike"
+    tender_plan = "tender_plan"
 
 
 Specialist = Literal["routing", "inventory", "maintenance"]
@@ -31,6 +32,7 @@ SPECIALIST_FOR: dict[ExceptionType, Specialist] = {
     ExceptionType.stockout_risk: "inventory",
     ExceptionType.demand_spike: "inventory",
     ExceptionType.equipment_failure_risk: "maintenance",
+    ExceptionType.tender_plan: "routing",
 }
 
 
@@ -45,6 +47,7 @@ class Refs(BaseModel):
     asset_id: str | None = Field(None, min_length=1, max_length=64, examples=["TRK-007"])
     lane: str | None = Field(None, min_length=1, max_length=64, examples=["DAL-HOU"])
     carrier: str | None = Field(None, min_length=1, max_length=64, examples=["CAR-REDRIVER"])
+    day: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2026-11-10"], description="A planned day")
 
     def present(self) -> dict[str, str]:
         """The references that are set."""

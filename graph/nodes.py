@@ -1,6 +1,7 @@
 """The desk graph's nodes: classify, supervise, the three specialists, explain, policy, approval, execute, finalize."""
 
 from collections.abc import Callable
+from datetime import date
 from typing import Literal
 
 from langchain_core.runnables import RunnableConfig
@@ -8,7 +9,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 from sqlmodel import Session
 
-from agents import inventory, maintenance, routing
+from agents import inventory, maintenance, routing, tender_plan
 from agents.classifier import Classification, classify, missing_sentence
 from agents.explain import ExplainInput, explain, justify
 from agents.intent import extract
@@ -111,6 +112,8 @@ def _first_call(tb: Toolbox, reading: Classification, state: DeskState) -> Propo
         return inventory.stockout_risk(tb, refs)
     if reading.type == ExceptionType.demand_spike:
         return inventory.demand_spike(tb, refs)
+    if reading.type == ExceptionType.tender_plan and refs.day:
+        return tender_plan.plan_day(tb, date.fromisoformat(refs.day))
     return maintenance.equipment_failure_risk(tb, refs, state.exception.description)
 
 

@@ -141,6 +141,25 @@ def weekly_loads(session: Session, until: datetime, weeks: int = 8) -> dict[tupl
     return {(carrier, lane): total / weeks for carrier, lane, total in rows}
 
 
+def daily_lane_tier_loads(session: Session, day: date, weeks: int = 4) -> dict[tuple[str, str], float]:
+    """Average carrier loads a day on each (lane, customer tier) over the last weeks' days of the same kind as `day`
+    (weekdays or weekend days)."""
+    until = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+    since = until - timedelta(weeks=weeks)
+    rows = session.execute(
+        select(m.Shipment.lane, m.Location.tier, m.Shipment.shipped_at)
+        .join(m.Location, m.Location.code == m.Shipment.destination)
+        .where(m.Shipment.carrier.is_not(None), m.Shipment.shipped_at >= since, m.Shipment.shipped_at < until)
+    ).all()
+    weekend = day.weekday() >= 5
+    days = sum(1 for k in range(1, 7 * weeks + 1) if ((day - timedelta(days=k)).weekday() >= 5) == weekend)
+    loads: dict[tuple[str, str], float] = {}
+    for lane, tier, shipped_at in rows:
+        if (shipped_at.weekday() >= 5) == weekend:
+            loads[lane, tier] = loads.get((lane, tier), 0.0) + 1 / days
+    return loads
+
+
 def positions(session: Session, sku: str) -> list[m.InventoryPosition]:
     """The stock positions of a SKU at every DC."""
     statement = select(m.InventoryPosition).where(m.InventoryPosition.sku == sku).order_by(m.InventoryPosition.location)

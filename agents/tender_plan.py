@@ -1,0 +1,149 @@
+"""The routing specialist's tender plan: before a day starts, every lane's expected carrier loads per customer tier are
+given to carriers at the least expected freight and late penalties, instead of the usual draw among the lane's
+carriers."""
+
+from datetime import date
+
+from agents.explain import format_number, format_usd
+from agents.proposal import PlanOption, Proposal, compare_plans, decided, needs_info
+from agents.schemas import Claim, Impact
+from agents.toolbox import Toolbox
+from agents.twin_facts import lookup, rates
+from tools import costs, tenders
+from tools.evidence import Evidence
+from twin import actions as a
+from twin import models as m
+from twin import store
+
+TIERS = ("gold", "silver", "standard")
+TENDER_RATES = [f"late_penalty_usd_{tier}" for tier in TIERS] + ["co2_usd_per_kg"]
+
+
+def _problem(tb: Toolbox, day: date, weights: tenders.TradeOff) -> tuple[tenders.TenderProblem, Evidence] | None:
+    """The day's expected loads per lane and tier, the carriers' offers and daily capacity, from the twin."""
+    with tb.session() as session:
+        expected = store.daily_lane_tier_loads(session, day)
+        offers = store.carrier_lanes(session)
+        fleet = {carrier.code: carrier for carrier in session.exec(m.Carrier.__table__.select()).all()}
+        lanes = {lane.code: lane for lane in session.exec(m.Lane.__table__.select()).all()}
+        price = rates(session)
+    demand = [
+        tenders.LaneDemand(
+            lane=lane,
+            tier=tier,
+            loads=round(loads, 1),
+            miles=lanes[lane].distance_miles,
+            late_penalty_usd=costs.late_penalty(price, tier),
+        )
+        for (lane, tier), loads in sorted(expected.items())
+        if lane in lanes and round(loads, 1)
+    ]
+    if not demand:
+        return None
+    problem = tenders.TenderProblem(
+        demand=demand,
+        offers=[
+            tenders.TenderOffer(
+                carrier=offer.carrier,
+                lane=offer.lane,
+                rate_per_mile=offer.rate_per_mile,
+                on_time_prob=offer.on_time_rate,
+                co2_kg_per_mile=fleet[offer.carrier].co2_kg_per_mile,
+                lane_loads=tenders.daily_loads(offer.capacity_per_week),
+            )
+            for offer in offers
+            if offer.lane in {need.lane for need in demand}
+        ],
+        carrier_loads={code: tenders.daily_loads(carrier.capacity_per_week) for code, carrier in fleet.items()},
+        weights=weights,
+        co2_usd_per_kg=price["co2_usd_per_kg"],
+    )
+    return problem, price.evidence(TENDER_RATES)
+
+
+def _option(name: str, day: date, totals: tenders.PlanTotals, allocations: list[tenders.Allocation], floor: float):
+    """One way to tender the day, priced from the cheapest possible freight (`floor`): a plan's cost is its freight
+    above that floor; its expected penalty is its weighted lateness and CO2. The usual draw has no action, so its
+    freight above the floor is part of what it is expected to cost."""
+    extra = round(totals.freight_usd - floor, 2)
+    weighted = round(totals.objective_usd - totals.freight_usd, 2)
+    if not allocations:
+        return PlanOption(name=name, expected_penalty_usd=extra + weighted, impact=_impact(totals))
+    plan = a.PlanTenders(
+        params=a.PlanTendersParams(
+            day=day,
+            allocations=[a.TenderAllocation(**x.model_dump()) for x in allocations],
+            cost_usd=extra,
+        )
+    )
+    return PlanOption(
+        name=name,
+        actions=[plan],
+        expected_penalty_usd=weighted,
+        impact=_impact(totals),
+        feasible=totals.feasible,
+        infeasible_reason=totals.why_not,
+    )
+
+
+def _impact(totals: tenders.PlanTotals) -> Impact:
+    """The loads' expected freight, late loads and CO2 under one way of tendering."""
+    return Impact(freight_usd=totals.freight_usd, expected_late_loads=totals.expected_late_loads, co2_kg=totals.co2_kg)
+
+
+def _rule_allocations(problem: tenders.TenderProblem, rule: str) -> list[tenders.Allocation]:
+    """Whole-load allocations of a simple rule (every load of a lane to its cheapest or most punctual carrier)."""
+    return [
+        tenders.Allocation(lane=lane, tier=tier, carrier=carrier, loads=round(loads, 1))
+        for (lane, tier, carrier), loads in sorted(tenders.rule_shares(problem, rule).items())
+        if round(loads, 1)
+    ]
+
+
+def plan_day(tb: Toolbox, day: date, weights: tenders.TradeOff | None = None) -> Proposal:
+    """The tender plan for a day's new carrier shipments, compared with the usual draw and the simple rules."""
+    weights = weights or tenders.TradeOff()
+    built = _problem(tb, day, weights)
+    found = lookup("tender_plan", day.isoformat(), None)
+    if built is None:
+        return needs_info("routing", [], f"No carrier loads are expected on {day}.", found, status="no_action")
+    problem, rate_record = built
+    plan = tenders.plan_tenders(problem)
+    usual, cheapest, punctual = plan.alternatives
+    floor = min(total.freight_usd for total in (plan.totals, *plan.alternatives))
+    options = [
+        _option("tender plan", day, plan.totals, plan.allocations, floor),
+        _option(usual.name, day, usual, [], floor),
+        _option(cheapest.name, day, cheapest, _rule_allocations(problem, "cheapest"), floor),
+        _option(punctual.name, day, punctual, _rule_allocations(problem, "punctual"), floor),
+    ]
+    loads = round(sum(need.loads for need in problem.demand), 1)
+    confidence = 1 - plan.totals.expected_late_loads / max(1, loads)
+    chosen, alternatives, comparison = compare_plans(
+        f"tenders-{day}", options, confidence, {"loads": loads, "weights": weights.model_dump(), "floor_freight_usd": floor}
+    )
+    findings = [
+        Claim(
+            text=f"{format_number(loads)} carrier loads are expected on {day} across {len(problem.demand)} lanes "
+            f"and tiers; the usual draw among each lane's carriers would pay {format_usd(usual.freight_usd)} freight "
+            f"with {format_number(usual.expected_late_loads)} expected late loads.",
+            evidence_ids=[plan.evidence.id, rate_record.id],
+        ),
+        Claim(
+            text=f"CP-SAT tenders them for {format_usd(plan.totals.freight_usd)} freight with "
+            f"{format_number(plan.totals.expected_late_loads)} expected late loads and "
+            f"{format_number(plan.totals.co2_kg)} kg CO2, within every carrier's daily capacity "
+            f"(late penalties weighted {format_number(weights.on_time)}, CO2 {format_number(weights.co2)}).",
+            evidence_ids=[plan.evidence.id, comparison.id],
+        ),
+    ]
+    return decided(
+        "routing",
+        chosen,
+        alternatives,
+        comparison,
+        [rate_record, plan.evidence],
+        findings,
+        f"Chosen: {chosen.name} for {day}.",
+        confidence,
+    )
