@@ -16,7 +16,25 @@ from twin import models as m
 from twin import store
 
 TIERS = ("gold", "silver", "standard")
+PRIOR_SHIPMENTS = 20  # shrinkage of a carrier's lane history, as the late-risk baseline uses
 TENDER_RATES = [f"late_penalty_usd_{tier}" for tier in TIERS] + ["co2_usd_per_kg"]
+
+
+def _shrunk_on_time(offers: list[m.CarrierLane]) -> dict[tuple[str, str], float]:
+    """Each carrier's on-time rate on a lane, shrunk towards the lane's rate by `PRIOR_SHIPMENTS` of history, so that
+    a carrier with a few lucky deliveries does not win the lane."""
+    lanes: dict[str, list[m.CarrierLane]] = {}
+    for offer in offers:
+        lanes.setdefault(offer.lane, []).append(offer)
+    shrunk = {}
+    for lane, serving in lanes.items():
+        count = sum(offer.shipments for offer in serving)
+        lane_rate = sum(o.on_time_rate * o.shipments for o in serving) / count if count else None
+        for offer in serving:
+            prior = offer.on_time_rate if lane_rate is None else lane_rate
+            rate = (offer.on_time_rate * offer.shipments + PRIOR_SHIPMENTS * prior) / (offer.shipments + PRIOR_SHIPMENTS)
+            shrunk[offer.carrier, lane] = round(rate, 4)
+    return shrunk
 
 
 def _problem(tb: Toolbox, day: date, weights: tenders.TradeOff) -> tuple[tenders.TenderProblem, Evidence] | None:
@@ -40,6 +58,7 @@ def _problem(tb: Toolbox, day: date, weights: tenders.TradeOff) -> tuple[tenders
     ]
     if not demand:
         return None
+    on_time = _shrunk_on_time(offers)
     problem = tenders.TenderProblem(
         demand=demand,
         offers=[
@@ -47,7 +66,7 @@ def _problem(tb: Toolbox, day: date, weights: tenders.TradeOff) -> tuple[tenders
                 carrier=offer.carrier,
                 lane=offer.lane,
                 rate_per_mile=offer.rate_per_mile,
-                on_time_prob=offer.on_time_rate,
+                on_time_prob=on_time[offer.carrier, offer.lane],
                 co2_kg_per_mile=fleet[offer.carrier].co2_kg_per_mile,
                 lane_loads=tenders.daily_loads(offer.capacity_per_week),
             )
@@ -113,14 +132,17 @@ def plan_day(tb: Toolbox, day: date, weights: tenders.TradeOff | None = None) ->
     floor = min(total.freight_usd for total in (plan.totals, *plan.alternatives))
     options = [
         _option("tender plan", day, plan.totals, plan.allocations, floor),
-        _option(usual.name, day, usual, [], floor),
+        _option("no action", day, usual, [], floor),
         _option(cheapest.name, day, cheapest, _rule_allocations(problem, "cheapest"), floor),
         _option(punctual.name, day, punctual, _rule_allocations(problem, "punctual"), floor),
     ]
     loads = round(sum(need.loads for need in problem.demand), 1)
     confidence = 1 - plan.totals.expected_late_loads / max(1, loads)
     chosen, alternatives, comparison = compare_plans(
-        f"tenders-{day}", options, confidence, {"loads": loads, "weights": weights.model_dump(), "floor_freight_usd": floor}
+        f"tenders-{day}",
+        options,
+        confidence,
+        {"loads": loads, "weights": weights.model_dump(), "floor_freight_usd": floor},
     )
     findings = [
         Claim(

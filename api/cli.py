@@ -267,7 +267,9 @@ def simulate(
         0, "--cooldown", min=0, max=30, help="Days measured after the window with no new decision."
     ),
     policy: list[str] = typer.Option(
-        ["desk"], "--policy", help="desk, rules or none (repeatable: compared side by side)."
+        ["desk"],
+        "--policy",
+        help="desk (with its plans), reactive (exceptions only), rules or none (repeatable: compared side by side).",
     ),
     reject_above: float = typer.Option(
         None, "--reject-above", min=0, help="The scripted planner rejects waiting decisions costing more (USD)."
@@ -287,7 +289,7 @@ def simulate(
 
     unknown = [name for name in policy if name not in POLICIES]
     if unknown:
-        console.print(f"error: --policy: unknown policy {unknown[0]!r}; choose desk, rules or none")
+        console.print(f"error: --policy: unknown policy {unknown[0]!r}; choose desk, reactive, rules or none")
         raise typer.Exit(2)
     try:
         chosen = sorted({int(part) for part in seeds.split(",")}) if seeds else [seed]

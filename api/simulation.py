@@ -46,6 +46,7 @@ from twin import store
 from twin.actions import (
     ExpediteShipment,
     ExpediteShipmentParams,
+    PlanTenders,
     ScheduleMaintenance,
     ScheduleMaintenanceParams,
     parse_action,
@@ -56,8 +57,8 @@ from twin.days import DayReport, TwinDays
 from twin.db import make_engine, migrate
 from twin.settings import Settings
 
-Policy = Literal["desk", "none", "rules"]
-POLICIES: tuple[Policy, ...] = ("desk", "rules", "none")
+Policy = Literal["desk", "reactive", "none", "rules"]  # reactive: the desk on exceptions only, without its plans
+POLICIES: tuple[Policy, ...] = ("desk", "reactive", "rules", "none")
 RULES_SERVICE_MILES = 9000.0  # the playbook services a truck at this many miles since its last service
 PLANNER_ROUNDS = 3
 ACTED = ("executed", "overridden")
@@ -170,11 +171,24 @@ def capacity_exceptions(report: DayReport) -> list[ExceptionIn]:
     ]
 
 
-def run_desk(desk: Desk, planner: Planner, report: DayReport | None) -> int:
-    """Detectors and yesterday's announcements through the desk; the planner answers every decision that waits
-    (again for a fresh decision a verdict may lead to, up to a few rounds)."""
+def tender_plan_exception(day: date) -> ExceptionIn:
+    """The day's scheduled tender planning, as the desk's planner raises it before the day starts."""
+    return ExceptionIn(
+        type=ExceptionType.tender_plan,
+        refs=Refs(day=day.isoformat()),
+        source="planner",
+        external_id=f"planner:tenders:{day.isoformat()}",
+    )
+
+
+def run_desk(desk: Desk, planner: Planner, report: DayReport | None, plans: bool) -> int:
+    """The day's plans (with `plans`), detectors and yesterday's announcements through the desk; the planner answers
+    every decision that waits (again for a fresh decision a verdict may lead to, up to a few rounds)."""
     announced = capacity_exceptions(report) if report else []
-    handled = desk.detect() + [(e, desk.submit(e, actor="tms")) for e in announced]
+    if plans:
+        with desk.toolbox.session() as session:
+            announced.insert(0, tender_plan_exception(store.as_of(session).date()))
+    handled = desk.detect() + [(e, desk.submit(e, actor=e.source)) for e in announced]
     for _round in range(PLANNER_ROUNDS):
         with desk.toolbox.session() as session:
             waiting = session.exec(
@@ -319,6 +333,11 @@ def _subject(action: Action) -> str:
 # --- measuring --------------------------------------------------------------------------------------------------
 
 
+def charged_usd(action: Action) -> float:
+    """What an executed action is charged: its price, except a tender plan's, whose freight each shipment pays."""
+    return 0.0 if isinstance(action, PlanTenders) else action.params.cost_usd or 0.0
+
+
 def day_kpis(session: Session, report: DayReport, exceptions: int, charged: set[str]) -> DayKpis:
     """Price the day with the cost model and the twin's rates, the same way under every policy: deliveries,
     stockouts, downtime, actions executed since the last count, decisions and outcomes."""
@@ -346,7 +365,7 @@ def day_kpis(session: Session, report: DayReport, exceptions: int, charged: set[
     for record in session.exec(select(m.ActionRecord).where(m.ActionRecord.status == "executed")).all():
         if record.id not in charged:
             charged.add(record.id)
-            spend[record.type] += parse_action(record.type, record.params).params.cost_usd or 0.0
+            spend[record.type] += charged_usd(parse_action(record.type, record.params))
     records = session.exec(select(m.DecisionRecord)).all()
     acted = [r for r in records if r.status in ("executed", "overridden")]
     outcomes = Counter(o.status if (o := Decision.model_validate(r.payload).outcome) else "unchecked" for r in acted)
@@ -384,14 +403,14 @@ def _deliveries_per_truck_day(session: Session) -> float:
 
 DOMAINS = {
     "stock": ("transfer_stock", "expedite_purchase", "place_purchase_order", "raise_safety_stock", "book_carrier"),
-    "deliveries": ("expedite_shipment", "notify_customer", "switch_carrier"),
+    "deliveries": ("expedite_shipment", "notify_customer", "switch_carrier", "plan_tenders"),
     "fleet": ("schedule_maintenance", "replan_route", "tender_stops"),
     "carriers": ("retender_loads", "book_spot"),
 }
 DOMAIN_OF = {kind: domain for domain, kinds in DOMAINS.items() for kind in kinds}
 OUTCOME_COSTS = {
     "stock": ("lost_margin_usd",),
-    "deliveries": ("late_penalty_usd",),
+    "deliveries": ("freight_usd", "late_penalty_usd"),
     "fleet": ("breakdown_usd", "downtime_usd"),
 }  # the costs each domain's actions mean to avoid
 
@@ -405,7 +424,7 @@ def attribution(session: Session, policy: Policy) -> list[ActionAttribution]:
         decision = Decision.model_validate(record.payload)
         for action in decision.actions:
             count[action.type] += 1
-            spend[action.type] += action.params.cost_usd or 0.0
+            spend[action.type] += charged_usd(action)
         saving = _expected_saving(decision)
         cost = decision.expected_impact.cost_usd or 0.0
         for action in decision.actions:
@@ -533,7 +552,7 @@ def simulate(
         with tb.session() as session:
             ensure_defaults(session)
             session.commit()
-        desk = Desk(tb, InMemorySaver(serde=serializer())) if policy == "desk" else None
+        desk = Desk(tb, InMemorySaver(serde=serializer())) if policy in ("desk", "reactive") else None
         playbook = Playbook(tb) if policy == "rules" else None
         charged: set[str] = set()
         kpis: list[DayKpis] = []
@@ -543,7 +562,7 @@ def simulate(
                 exceptions = 0
                 if index < warmup + days:  # no decision in the cool-down: it could not pay back in the window
                     if desk is not None:
-                        exceptions = run_desk(desk, planner, report)
+                        exceptions = run_desk(desk, planner, report, plans=policy == "desk")
                     elif playbook is not None:
                         exceptions = playbook.run(report)
                 with tb.session() as session:

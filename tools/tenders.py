@@ -55,6 +55,15 @@ class TenderProblem(BaseModel):
     carrier_loads: dict[str, int] = Field(description="loads a day each carrier takes across all its lanes")
     weights: TradeOff = Field(default_factory=TradeOff)
     co2_usd_per_kg: float = Field(ge=0)
+    gold_min_on_time: float = Field(
+        0.85, ge=0, le=1, description="gold loads skip carriers below this on-time rate where another serves the lane"
+    )
+
+    def serving(self, need: LaneDemand) -> list[TenderOffer]:
+        """The offers a lane's loads of one tier may go to (gold skips carriers below its on-time floor)."""
+        offers = [offer for offer in self.offers if offer.lane == need.lane]
+        punctual = [offer for offer in offers if offer.on_time_prob >= self.gold_min_on_time]
+        return punctual if need.tier == "gold" and punctual else offers
 
     @model_validator(mode="after")
     def _check_offers(self) -> "TenderProblem":
@@ -134,6 +143,16 @@ def _totals(
     for (_lane, _tier, carrier), loads in shares.items():
         used[carrier] += loads
     over = sorted(c for c, loads in used.items() if loads > problem.carrier_loads[c] + 1e-9)
+    reasons = [f"over the day's capacity of {', '.join(over)}"] if over else []
+    skipped = sorted(
+        {
+            f"{carrier} on {lane}"
+            for (lane, tier, carrier), loads in shares.items()
+            if loads and offers[lane, carrier] not in problem.serving(demand[lane, tier])
+        }
+    )
+    if skipped:
+        reasons.append(f"gold loads to carriers below {problem.gold_min_on_time:.0%} on-time ({', '.join(skipped)})")
     return PlanTotals(
         name=name,
         freight_usd=round(freight, 2),
@@ -141,20 +160,17 @@ def _totals(
         late_penalty_usd=round(penalty, 2),
         co2_kg=round(co2, 1),
         objective_usd=round(objective + unplaced * OPEN_LOAD_USD, 2),
-        feasible=not over,
-        why_not=f"over the day's capacity of {', '.join(over)}" if over else None,
+        feasible=not reasons,
+        why_not="; ".join(reasons) or None,
     )
 
 
 def rule_shares(problem: TenderProblem, pick: str) -> dict[tuple[str, str, str], float]:
     """Loads per lane, tier and carrier under a simple rule: `random` (the usual draw among the lane's carriers),
     `cheapest` or `most punctual` carrier of the lane."""
-    by_lane: dict[str, list[TenderOffer]] = defaultdict(list)
-    for offer in problem.offers:
-        by_lane[offer.lane].append(offer)
     shares: dict[tuple[str, str, str], float] = defaultdict(float)
     for need in problem.demand:
-        offers = by_lane[need.lane]
+        offers = [offer for offer in problem.offers if offer.lane == need.lane]
         if pick == "random":
             for offer in offers:
                 shares[need.lane, need.tier, offer.carrier] += need.loads / len(offers)
@@ -174,7 +190,7 @@ def _solve(problem: TenderProblem, time_limit_s: float) -> tuple[dict[tuple[str,
     terms, open_vars = [], []
     for need in problem.demand:
         placed, tenths = [], round(TENTHS * need.loads)
-        for offer in (o for o in problem.offers if o.lane == need.lane):
+        for offer in problem.serving(need):
             var = model.new_int_var(0, tenths, f"{need.lane} {need.tier} {offer.carrier}")
             picks[need.lane, need.tier, offer.carrier] = var
             by_carrier[offer.carrier].append(var)

@@ -1,5 +1,4 @@
-"""The tender plan gives every expected carrier load of a day to a carrier within capacity, at the least expected
-freight and late penalties, and beats the usual draw."""
+"""scratch"""
 
 from datetime import timedelta
 
@@ -9,11 +8,7 @@ from twin.seed import AS_OF
 
 
 def test_the_plan_for_tomorrow(toolbox):
-    proposal = tender_plan.plan_day(toolbox, (AS_OF + timedelta(days=1)).date())
-    print(proposal.chosen.text)
-    for claim in proposal.findings:
-        print(claim.text)
-    for alt in proposal.alternatives:
-        print(alt.name, alt.why_not, alt.expected_impact)
-    print(proposal.expected_impact, proposal.confidence)
-    print(proposal.actions[0].params.allocations[:10])
+    for w in (1, 1.5, 2, 3, 5):
+        proposal = tender_plan.plan_day(toolbox, (AS_OF + timedelta(days=1)).date(), TradeOff(on_time=w))
+        print(w, proposal.findings[1].text)
+    print(proposal.findings[0].text)

@@ -17,7 +17,14 @@ from tools.knowledge import (
 )
 from twin.settings import get_settings
 
-EXCEPTION_TYPES = {"late_shipment", "stockout_risk", "equipment_failure_risk", "carrier_capacity", "demand_spike"}
+EXCEPTION_TYPES = {
+    "late_shipment",
+    "stockout_risk",
+    "equipment_failure_risk",
+    "carrier_capacity",
+    "demand_spike",
+    "tender_plan",
+}
 
 SMALL_PROCEDURE = """---
 id: SOP-TEST-01
