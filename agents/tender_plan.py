@@ -10,13 +10,14 @@ from agents.schemas import Claim, Impact
 from agents.toolbox import Toolbox
 from agents.twin_facts import lookup, rates
 from tools import costs, tenders
-from tools.evidence import Evidence
+from tools.evidence import Evidence, Source
 from twin import actions as a
 from twin import models as m
-from twin import store
+from twin import store, tradeoff
 
 TIERS = ("gold", "silver", "standard")
 PRIOR_SHIPMENTS = 20  # shrinkage of a carrier's lane history, as the late-risk baseline uses
+TRADEOFF_SOURCE = Source(tool="twin", model="tradeoff", version="live")
 TENDER_RATES = [f"late_penalty_usd_{tier}" for tier in TIERS] + ["co2_usd_per_kg"]
 
 
@@ -32,30 +33,74 @@ def _shrunk_on_time(offers: list[m.CarrierLane]) -> dict[tuple[str, str], float]
         lane_rate = sum(o.on_time_rate * o.shipments for o in serving) / count if count else None
         for offer in serving:
             prior = offer.on_time_rate if lane_rate is None else lane_rate
-            rate = (offer.on_time_rate * offer.shipments + PRIOR_SHIPMENTS * prior) / (offer.shipments + PRIOR_SHIPMENTS)
+            rate = (offer.on_time_rate * offer.shipments + PRIOR_SHIPMENTS * prior) / (
+                offer.shipments + PRIOR_SHIPMENTS
+            )
             shrunk[offer.carrier, lane] = round(rate, 4)
     return shrunk
 
 
-def _problem(tb: Toolbox, day: date, weights: tenders.TradeOff) -> tuple[tenders.TenderProblem, Evidence] | None:
-    """The day's expected loads per lane and tier, the carriers' offers and daily capacity, from the twin."""
+def _tradeoff_evidence(used: list[m.TradeOffRule], requested: tenders.TradeOff | None) -> Evidence:
+    """The trade-off versions a plan used (or the weights asked for, which replace them)."""
+    rules = {(rule.tier, rule.lane, rule.version): rule for rule in used}
+    facts = {
+        "rules": [
+            {"tier": t, "lane": lane, "version": v, "on_time": r.on_time, "co2": r.co2, "reason": r.reason}
+            for (t, lane, v), r in sorted(rules.items())
+        ],
+        "requested": requested.model_dump() if requested else None,
+    }
+    key = "+".join(f"{t}/{lane}/v{v}" for t, lane, v in sorted(rules)) if not requested else "requested"
+    return Evidence(id=f"tradeoff:{key}", source=TRADEOFF_SOURCE, inputs={"requested": facts["requested"]}, facts=facts)
+
+
+def _tradeoff_sentence(weighed: Evidence) -> str:
+    """The trade-off a plan used, scope by scope, as a planner reads it."""
+    requested = weighed.facts["requested"]
+    if requested:
+        return (
+            f"Trade-off as asked: late penalties weighted {format_number(requested['on_time'])}, CO2 weighted "
+            f"{format_number(requested['co2'])} against freight."
+        )
+    parts = [
+        f"{'any tier' if r['tier'] == tradeoff.ANY else r['tier'] + ' customers'} on "
+        f"{'any lane' if r['lane'] == tradeoff.ANY else r['lane']}: late penalties weighted "
+        f"{format_number(r['on_time'])}, CO2 {format_number(r['co2'])}"
+        + (f" (version {r['version']})" if r["version"] else " (face value)")
+        for r in weighed.facts["rules"]
+    ]
+    return "Trade-off in force: " + "; ".join(parts) + "."
+
+
+def _problem(
+    tb: Toolbox, day: date, requested: tenders.TradeOff | None
+) -> tuple[tenders.TenderProblem, list[Evidence]] | None:
+    """The day's expected loads per lane and tier with the trade-off in force for each, the carriers' offers and
+    daily capacity, from the twin."""
     with tb.session() as session:
         expected = store.daily_lane_tier_loads(session, day)
         offers = store.carrier_lanes(session)
         fleet = {carrier.code: carrier for carrier in session.exec(m.Carrier.__table__.select()).all()}
         lanes = {lane.code: lane for lane in session.exec(m.Lane.__table__.select()).all()}
         price = rates(session)
-    demand = [
-        tenders.LaneDemand(
-            lane=lane,
-            tier=tier,
-            loads=round(loads, 1),
-            miles=lanes[lane].distance_miles,
-            late_penalty_usd=costs.late_penalty(price, tier),
+        rules = tradeoff.in_force(session)
+    used: list[m.TradeOffRule] = []
+    demand = []
+    for (lane, tier), loads in sorted(expected.items()):
+        if lane not in lanes or not round(loads, 1):
+            continue
+        rule = tradeoff.applying(rules, tier, lane)
+        used.append(rule)
+        demand.append(
+            tenders.LaneDemand(
+                lane=lane,
+                tier=tier,
+                loads=round(loads, 1),
+                miles=lanes[lane].distance_miles,
+                late_penalty_usd=costs.late_penalty(price, tier),
+                weights=requested or tenders.TradeOff(on_time=rule.on_time, co2=rule.co2),
+            )
         )
-        for (lane, tier), loads in sorted(expected.items())
-        if lane in lanes and round(loads, 1)
-    ]
     if not demand:
         return None
     on_time = _shrunk_on_time(offers)
@@ -74,10 +119,9 @@ def _problem(tb: Toolbox, day: date, weights: tenders.TradeOff) -> tuple[tenders
             if offer.lane in {need.lane for need in demand}
         ],
         carrier_loads={code: tenders.daily_loads(carrier.capacity_per_week) for code, carrier in fleet.items()},
-        weights=weights,
         co2_usd_per_kg=price["co2_usd_per_kg"],
     )
-    return problem, price.evidence(TENDER_RATES)
+    return problem, [price.evidence(TENDER_RATES), _tradeoff_evidence(used, requested)]
 
 
 def _option(name: str, day: date, totals: tenders.PlanTotals, allocations: list[tenders.Allocation], floor: float):
@@ -120,13 +164,13 @@ def _rule_allocations(problem: tenders.TenderProblem, rule: str) -> list[tenders
 
 
 def plan_day(tb: Toolbox, day: date, weights: tenders.TradeOff | None = None) -> Proposal:
-    """The tender plan for a day's new carrier shipments, compared with the usual draw and the simple rules."""
-    weights = weights or tenders.TradeOff()
+    """The tender plan for a day's new carrier shipments under the architect's trade-off in force (or the weights
+    given), compared with the usual draw and the simple rules."""
     built = _problem(tb, day, weights)
     found = lookup("tender_plan", day.isoformat(), None)
     if built is None:
         return needs_info("routing", [], f"No carrier loads are expected on {day}.", found, status="no_action")
-    problem, rate_record = built
+    problem, (rate_record, weighed) = built
     plan = tenders.plan_tenders(problem)
     usual, cheapest, punctual = plan.alternatives
     floor = min(total.freight_usd for total in (plan.totals, *plan.alternatives))
@@ -142,29 +186,35 @@ def plan_day(tb: Toolbox, day: date, weights: tenders.TradeOff | None = None) ->
         f"tenders-{day}",
         options,
         confidence,
-        {"loads": loads, "weights": weights.model_dump(), "floor_freight_usd": floor},
+        {
+            "day": day.isoformat(),
+            "loads": loads,
+            "lanes_and_tiers": len(problem.demand),
+            "floor_freight_usd": floor,
+            "why_infeasible": {total.name: total.why_not for total in plan.alternatives if total.why_not},
+        },
     )
     findings = [
         Claim(
             text=f"{format_number(loads)} carrier loads are expected on {day} across {len(problem.demand)} lanes "
             f"and tiers; the usual draw among each lane's carriers would pay {format_usd(usual.freight_usd)} freight "
             f"with {format_number(usual.expected_late_loads)} expected late loads.",
-            evidence_ids=[plan.evidence.id, rate_record.id],
+            evidence_ids=[plan.evidence.id, comparison.id],
         ),
         Claim(
             text=f"CP-SAT tenders them for {format_usd(plan.totals.freight_usd)} freight with "
             f"{format_number(plan.totals.expected_late_loads)} expected late loads and "
-            f"{format_number(plan.totals.co2_kg)} kg CO2, within every carrier's daily capacity "
-            f"(late penalties weighted {format_number(weights.on_time)}, CO2 {format_number(weights.co2)}).",
+            f"{format_number(plan.totals.co2_kg)} kg CO2, within every carrier's daily capacity.",
             evidence_ids=[plan.evidence.id, comparison.id],
         ),
+        Claim(text=_tradeoff_sentence(weighed), evidence_ids=[weighed.id]),
     ]
     return decided(
         "routing",
         chosen,
         alternatives,
         comparison,
-        [rate_record, plan.evidence],
+        [rate_record, weighed, plan.evidence],
         findings,
         f"Chosen: {chosen.name} for {day}.",
         confidence,

@@ -34,6 +34,7 @@ class LaneDemand(BaseModel):
     loads: float = Field(ge=0, description="expected loads in the day (an average, so often a fraction)")
     miles: float = Field(gt=0)
     late_penalty_usd: float = Field(ge=0, description="USD of one late delivery to this tier")
+    weights: TradeOff | None = Field(None, description="the trade-off for these loads, if not the problem's")
 
 
 class TenderOffer(BaseModel):
@@ -53,7 +54,7 @@ class TenderProblem(BaseModel):
     demand: list[LaneDemand]
     offers: list[TenderOffer]
     carrier_loads: dict[str, int] = Field(description="loads a day each carrier takes across all its lanes")
-    weights: TradeOff = Field(default_factory=TradeOff)
+    weights: TradeOff = Field(default_factory=TradeOff, description="the trade-off of loads that carry none")
     co2_usd_per_kg: float = Field(ge=0)
     gold_min_on_time: float = Field(
         0.85, ge=0, le=1, description="gold loads skip carriers below this on-time rate where another serves the lane"
@@ -138,21 +139,19 @@ def _totals(
         late_loads += loads * (1 - offer.on_time_prob)
         penalty += loads * terms[1]
         co2 += loads * offer.co2_kg_per_mile * need.miles
-        objective += loads * _weighted(terms, problem.weights)
+        objective += loads * _weighted(terms, need.weights or problem.weights)
     used: dict[str, float] = defaultdict(float)
     for (_lane, _tier, carrier), loads in shares.items():
         used[carrier] += loads
     over = sorted(c for c, loads in used.items() if loads > problem.carrier_loads[c] + 1e-9)
     reasons = [f"over the day's capacity of {', '.join(over)}"] if over else []
-    skipped = sorted(
-        {
-            f"{carrier} on {lane}"
-            for (lane, tier, carrier), loads in shares.items()
-            if loads and offers[lane, carrier] not in problem.serving(demand[lane, tier])
-        }
-    )
+    skipped = {
+        lane
+        for (lane, tier, carrier), loads in shares.items()
+        if loads and offers[lane, carrier] not in problem.serving(demand[lane, tier])
+    }
     if skipped:
-        reasons.append(f"gold loads to carriers below {problem.gold_min_on_time:.0%} on-time ({', '.join(skipped)})")
+        reasons.append(f"gold loads under the gold on-time floor on {len(skipped)} lanes")
     return PlanTotals(
         name=name,
         freight_usd=round(freight, 2),
@@ -195,7 +194,7 @@ def _solve(problem: TenderProblem, time_limit_s: float) -> tuple[dict[tuple[str,
             picks[need.lane, need.tier, offer.carrier] = var
             by_carrier[offer.carrier].append(var)
             by_offer[offer.lane, offer.carrier].append(var)
-            unit = _weighted(_unit_terms(offer, need, problem.co2_usd_per_kg), problem.weights)
+            unit = _weighted(_unit_terms(offer, need, problem.co2_usd_per_kg), need.weights or problem.weights)
             terms.append(round(CENTS * unit) * var)
             placed.append(var)
         left = model.new_int_var(0, tenths, f"{need.lane} {need.tier} open")
