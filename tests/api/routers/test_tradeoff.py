@@ -37,7 +37,7 @@ def test_a_trade_off_is_versioned_audited_and_used_by_later_plans_only(api: Desk
         {k: rule[k] for k in ("tier", "lane", "version")} for rule in cited["facts"]["rules"]
     ]
     assert any(
-        "gold customers on any lane: late penalties weighted 5 (version 2)" in c["text"]
+        "gold customers on any lane: late penalties weighted 5, CO2 0 (version 2)" in c["text"]
         for c in later["justification"]["claims"]
     )
     again = api.call("GET", f"/v1/decisions/{earlier['decision_id']}", role="viewer").json()
