@@ -8,11 +8,11 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
-from agents import grammar as g
-from agents.intent import read_exception_type
-from agents.query import Aggregation, Filters, Query, Reading, WhatIf
+from agents.language import grammar as g
+from agents.language.intent import read_exception_type
+from agents.language.query import Aggregation, Filters, Query, Reading, WhatIf
+from agents.language.understanding import masked_text
 from agents.schemas import ExceptionType
-from agents.understanding import masked_text
 from tools.embeddings import embed
 
 EXAMPLES_PATH = Path(__file__).with_name("query_examples.jsonl")

@@ -1,6 +1,6 @@
 """CLI tables keep every column and every character when piped."""
 
-from api.cli_tables import print_table
+from cli.tables import print_table
 
 
 def test_a_piped_table_is_tab_separated_and_never_cut(capsys):

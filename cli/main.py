@@ -8,13 +8,13 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from api.cli_chat import chat
-from api.cli_keys import keys_app
-from api.cli_rates import rates_app
+from cli.chat import chat
+from cli.keys import keys_app
+from cli.rates import rates_app
 
 app = typer.Typer(help="Yardmaster: an open exception desk for logistics.", no_args_is_help=True)
 # Commands import the database, models, solvers and graph when they run, so that `--help` starts fast and each
-# command loads only what it uses (guarded by tests/api/test_cli_start.py).
+# command loads only what it uses (guarded by tests/cli/test_start.py).
 app.add_typer(keys_app, name="keys")
 app.add_typer(rates_app, name="rates")
 app.command()(chat)
@@ -153,7 +153,7 @@ def detect() -> None:
 def demo() -> None:
     """Seed and train if needed, run detection and a day of exceptions, approve what waits, print the KPIs."""
     from agents import modelbook
-    from api.demo import run_demo
+    from cli.demo import run_demo
     from graph.desk import open_desk
     from twin import seed as scenario
     from twin import store
@@ -201,9 +201,9 @@ def worker(
 ) -> None:
     """Take decisions, detector passes, outcome checks and recovery sweeps from the queue (YM_QUEUE=procrastinate);
     run as many worker processes, on as many machines, as the load needs."""
-    from api.worker import run_worker
     from graph.queue import QueueMisconfigured
     from twin.settings import get_settings
+    from worker.run import run_worker
 
     settings = get_settings()
     if settings.queue is None:
@@ -280,9 +280,9 @@ def simulate(
     from rich.progress import Progress
 
     from agents import modelbook
-    from api.simulation import POLICIES, Planner, compare, with_realised
-    from api.simulation import simulate as run_simulation
-    from api.simulation_report import attribution_table, comparison_table, day_table, seeds_table, write_chart
+    from simulation.report import attribution_table, comparison_table, day_table, seeds_table, write_chart
+    from simulation.run import POLICIES, Planner, compare, with_realised
+    from simulation.run import simulate as run_simulation
     from twin.settings import get_settings
 
     unknown = [name for name in policy if name not in POLICIES]

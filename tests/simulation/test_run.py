@@ -8,8 +8,9 @@ from typer.testing import CliRunner
 
 from agents import maintenance
 from agents.schemas import Decision, Impact
-from api.cli import app
-from api.simulation import (
+from cli.main import app
+from graph.records import audit
+from simulation.run import (
     ActionAttribution,
     Planner,
     Repeats,
@@ -19,7 +20,6 @@ from api.simulation import (
     simulate,
     with_realised,
 )
-from graph.records import audit
 from tools import costs
 from tools.costs import Rates
 from twin import models as m

@@ -3,7 +3,7 @@
 import asyncio
 import threading
 
-from api.jobs import every
+from worker.jobs import every
 
 
 def test_every_runs_the_work_repeatedly_survives_failures_and_stops():

@@ -29,11 +29,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from api.jobs import every
 from twin import access
 from twin.access import WebhookDelivery, WebhookSubscription
 from twin.db import session_scope
 from twin.models import OutboxMessage
+from worker.jobs import every
 
 logger = logging.getLogger(__name__)
 

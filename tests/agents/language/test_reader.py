@@ -3,7 +3,7 @@ thread's memory."""
 
 import datetime as dt
 
-from agents.reader import read, report_reading
+from agents.language.reader import read, report_reading
 from agents.schemas import ExceptionType
 
 MONDAY = dt.date(2026, 11, 2)

@@ -11,14 +11,14 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from agents.schemas import ExceptionIn
-from api.cli import app as cli
-from api.worker import every_seconds_cron, register_tasks
+from cli.main import app as cli
 from graph import intake
 from graph.desk import Desk, open_desk
 from graph.queue import DECISIONS_QUEUE, PERIODIC_QUEUE, QueueMisconfigured, TaskQueue, subject_lock
 from tests.faults.invariants import assert_decided_once
 from twin import models as m
 from twin.settings import Settings, get_settings
+from worker.run import every_seconds_cron, register_tasks
 
 POSTGRES_ONLY = [pytest.param("postgres", marks=pytest.mark.postgres)]
 STOCK = {"type": "stockout_risk", "refs": {"sku": "SKU-0042", "location": "DC-DAL"}}

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from api.cli_keys import RoleName
+from cli.keys import RoleName
 
 EXIT_WORDS = ("exit", "quit")
 MAX_RESULT_CHARS = 160

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from api.simulation import Comparison, SimulationRun
+from simulation.run import Comparison, SimulationRun
 
 CHARTED = (
     ("on_time", "on-time deliveries"),

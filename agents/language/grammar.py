@@ -4,8 +4,8 @@ counts, factors and day spans. It recognises; checking that a code exists in the
 import datetime as dt
 import re
 
-from agents.intent import lanes
-from agents.query import Period
+from agents.language.intent import lanes
+from agents.language.query import Period
 
 CITIES = {"dallas": "DAL", "houston": "HOU", "atlanta": "ATL", "chicago": "CHI", "los angeles": "LAX", "la": "LAX"}
 _WORDS = "one two three four five six seven eight nine ten eleven twelve"

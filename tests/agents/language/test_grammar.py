@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from agents import grammar as g
+from agents.language import grammar as g
 
 MONDAY = dt.date(2026, 11, 2)
 

@@ -12,11 +12,11 @@ import psycopg_pool
 from procrastinate import JobContext
 from procrastinate.exceptions import ConnectorException
 
-from api.jobs import detector_pass
 from graph.desk import Desk
 from graph.queue import DECIDE, DECISIONS_QUEUE, DETECT, PERIODIC_QUEUE, SWEEP, QueueMisconfigured, TaskQueue
 from graph.records import audit
 from twin.settings import Settings
+from worker.jobs import detector_pass
 
 logger = logging.getLogger(__name__)
 STALLED_AFTER_S = 30  # a job whose worker sent no heartbeat for this long is run again

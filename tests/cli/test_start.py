@@ -41,7 +41,7 @@ def loaded_modules(code: str, **environment: str) -> set[str]:
 
 def run_cli(*args: str) -> str:
     """Code that runs the `yardmaster` app with arguments and swallows its exit."""
-    return f"from api.cli import app\ntry:\n    app({list(args)!r})\nexcept SystemExit:\n    pass"
+    return f"from cli.main import app\ntry:\n    app({list(args)!r})\nexcept SystemExit:\n    pass"
 
 
 def test_help_loads_no_database_model_or_llm_library():
@@ -63,7 +63,7 @@ def test_deciding_offline_loads_no_openai_stack_training_or_chat(tmp_path):
         "openai",
         "twin.seed",
         "chat.graph",
-        "api.cli_chat",
+        "cli.chat",
         "langgraph.checkpoint.postgres",
     ):
         assert heavy not in loaded, heavy

@@ -2,7 +2,7 @@
 
 import pytest
 
-from agents.intent import canonical_code, extract, read_exception_type
+from agents.language.intent import canonical_code, extract, read_exception_type
 from agents.schemas import ExceptionType as E
 
 

@@ -2,8 +2,8 @@
 
 import json
 
-from agents.slots import Slots, read_reason, read_slots
-from agents.understanding import REPORT_PREFIX, framed, load_utterances, understand_all
+from agents.language.slots import Slots, read_reason, read_slots
+from agents.language.understanding import REPORT_PREFIX, framed, load_utterances, understand_all
 from evals.chat import HELDOUT_PATH
 
 

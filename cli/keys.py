@@ -51,7 +51,7 @@ def create(
 @keys_app.command("list")
 def list_keys(as_json: bool = typer.Option(False, "--json", help="Print one JSON array.")) -> None:
     """List every key (id, name, role, created, revoked); never the keys themselves."""
-    from api.cli_tables import print_table
+    from cli.tables import print_table
     from twin import access
 
     with _session() as session:

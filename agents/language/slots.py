@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from agents.intent import extract, lanes
+from agents.language.intent import extract, lanes
 
 Period = Literal["today", "tomorrow", "this_week", "next_week"]
 Kind = Literal["trucks", "shipments", "skus"]

@@ -10,8 +10,8 @@ from typing import Literal, get_args
 import numpy as np
 from pydantic import BaseModel, Field
 
+from agents.language.slots import Slots, read_slots
 from agents.schemas import ExceptionType
-from agents.slots import Slots, read_slots
 from tools.embeddings import embed
 
 IntentName = Literal[

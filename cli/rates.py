@@ -12,7 +12,7 @@ console = Console(stderr=True)
 @rates_app.command("list")
 def list_rates(as_json: bool = typer.Option(False, "--json", help="Print one JSON array.")) -> None:
     """The rates in force: key, value, unit, version and source (tab-separated when piped)."""
-    from api.cli_tables import print_table
+    from cli.tables import print_table
     from twin import rates
     from twin.db import make_engine, migrate, session_scope
     from twin.settings import get_settings

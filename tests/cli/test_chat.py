@@ -3,7 +3,7 @@ end of input stops."""
 
 from typer.testing import CliRunner
 
-from api.cli import app as cli
+from cli.main import app as cli
 from twin.settings import get_settings
 
 

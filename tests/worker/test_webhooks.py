@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlmodel import Session, select
 
-from api.webhooks import Dispatcher, SecretBox, WebhookSettings
 from tests.api.conftest import WEBHOOK_KEY
 from twin.access import WebhookDelivery, delivery_id
 from twin.db import make_engine, session_scope
 from twin.models import OutboxMessage
+from worker.webhooks import Dispatcher, SecretBox, WebhookSettings
 
 T0 = datetime(2030, 1, 2, 8, 0, tzinfo=UTC)
 POLICY = WebhookSettings(backoff_s=2, max_backoff_s=60, max_attempts=4, allow_private=True, secret_key=WEBHOOK_KEY)
