@@ -57,7 +57,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await stack.enter_async_context(delivery_loop(engine, app.state.secret_box))
             periodic = None if settings.queue else app.state.desk  # with a queue, the workers run them
             await stack.enter_async_context(detection_loop(periodic, settings.detect_interval_s))
-            await stack.enter_async_context(recovery_loop(periodic, settings.sweep_interval_s, app.state.metrics))
+            await stack.enter_async_context(
+                recovery_loop(periodic, settings.sweep_interval_s, app.state.metrics.count_sweep)
+            )
             yield
         engine.dispose()
 

@@ -9,7 +9,6 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppres
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from api.metrics import Metrics
     from graph.desk import Desk
 
 logger = logging.getLogger(__name__)
@@ -59,9 +58,11 @@ def detection_loop(desk: Desk | None, interval_s: float) -> AbstractAsyncContext
     return every(interval_s if desk else 0, lambda: detector_pass(desk), "detector pass")
 
 
-def recovery_loop(desk: Desk | None, interval_s: float, metrics: Metrics) -> AbstractAsyncContextManager[None]:
+def recovery_loop(
+    desk: Desk | None, interval_s: float, count: Callable[[dict[str, int]], object]
+) -> AbstractAsyncContextManager[None]:
     """The sweep that decides exceptions left by a dead process, finishes interrupted verdicts and expires overdue
-    decisions: at start-up, then every `interval_s` (off without a desk); what it did is counted in the metrics."""
+    decisions: at start-up, then every `interval_s` (off without a desk); what it did is passed to `count`."""
     if desk is None:
         return every(0, lambda: None, "recovery sweep")
-    return every(interval_s, lambda: metrics.count_sweep(desk.sweep()), "recovery sweep", at_start=True)
+    return every(interval_s, lambda: count(desk.sweep()), "recovery sweep", at_start=True)
