@@ -285,6 +285,7 @@ def simulate(
     from rich.progress import Progress
 
     from agents import modelbook
+    from evals.soundness import violations
     from simulation.report import attribution_table, comparison_table, day_table, seeds_table, write_chart
     from simulation.run import POLICIES, Planner, compare, with_realised
     from simulation.run import simulate as run_simulation
@@ -320,6 +321,7 @@ def simulate(
                         ),
                         warmup=warmup,
                         cooldown=cooldown,
+                        check=violations,
                     )
                 )
     runs = with_realised(runs)
@@ -344,3 +346,9 @@ def simulate(
     for run in runs:
         if not run.repeats.clean:
             out.print(f"{run.policy}, seed {run.seed}: ran or decided twice: {run.repeats.model_dump()}")
+        if run.soundness is not None:
+            audit = run.soundness
+            out.print(
+                f"{run.policy}, seed {run.seed}: {len(audit.violations)} soundness violations over "
+                f"{audit.decisions} decisions" + "".join(f"\n  {problem}" for problem in audit.violations[:10])
+            )

@@ -231,6 +231,46 @@ def transfers_within_need(decision: Decision, _now: datetime) -> str | None:
     return None
 
 
+def tenders_within_capacity(decision: Decision, _now: datetime) -> str | None:
+    """A tender plan gives loads only to carriers that serve the lane, within each carrier's daily capacity in all
+    and on the lane, and never more loads than the lane and tier expect."""
+    problems = []
+    for action in decision.actions:
+        if not isinstance(action, a.PlanTenders):
+            continue
+        problem = next((r.inputs for r in decision.evidence if r.source.tool == "tender_plan"), None)
+        if problem is None:
+            return "a tender plan without its problem in evidence"
+        offers = {(o["lane"], o["carrier"]): o["lane_loads"] for o in problem["offers"]}
+        expected = {(d["lane"], d["tier"]): d["loads"] for d in problem["demand"]}
+        by_carrier: dict[str, float] = {}
+        by_offer: dict[tuple[str, str], float] = {}
+        by_need: dict[tuple[str, str], float] = {}
+        for x in action.params.allocations:
+            if (x.lane, x.carrier) not in offers:
+                problems.append(f"{x.carrier} does not serve {x.lane}")
+                continue
+            by_carrier[x.carrier] = by_carrier.get(x.carrier, 0.0) + x.loads
+            by_offer[x.lane, x.carrier] = by_offer.get((x.lane, x.carrier), 0.0) + x.loads
+            by_need[x.lane, x.tier] = by_need.get((x.lane, x.tier), 0.0) + x.loads
+        problems += [
+            f"{c} planned {v:g} loads over its {problem['carrier_loads'][c]} a day"
+            for c, v in by_carrier.items()
+            if v > problem["carrier_loads"][c] + UNIT / 20
+        ]
+        problems += [
+            f"{c} on {lane}: {v:g} loads over {offers[lane, c]}"
+            for (lane, c), v in by_offer.items()
+            if v > offers[lane, c] + UNIT / 20
+        ]
+        problems += [
+            f"{lane} {tier}: {v:g} loads planned for {expected.get((lane, tier), 0)} expected"
+            for (lane, tier), v in by_need.items()
+            if v > expected.get((lane, tier), 0) + UNIT / 20
+        ]
+    return "; ".join(problems) or None
+
+
 Invariant = Callable[[Decision, datetime], str | None]
 INVARIANTS: dict[str, Invariant] = {
     "plan_cost_adds_up": plan_cost_adds_up,
@@ -242,6 +282,7 @@ INVARIANTS: dict[str, Invariant] = {
     "no_negative_cost": no_negative_cost,
     "why_not_matches_plans": why_not_matches_plans,
     "transfers_within_need": transfers_within_need,
+    "tenders_within_capacity": tenders_within_capacity,
 }
 
 

@@ -7,7 +7,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -140,6 +140,16 @@ class ActionAttribution(BaseModel):
     )
 
 
+class Soundness(BaseModel):
+    """Every decision of a run checked against invariants it must hold, judged by code apart from the desk."""
+
+    decisions: int
+    violations: list[str] = Field(description="each broken invariant, with its decision")
+
+
+Check = Callable[[Decision, datetime], list[str]]  # the invariants a decision breaks, given the twin's time of it
+
+
 class SimulationRun(BaseModel):
     """A whole run: the days' KPIs, the totals, the attribution by action type, the exactly-once check and the wall
     time."""
@@ -151,6 +161,7 @@ class SimulationRun(BaseModel):
     totals: dict[str, float]
     attribution: list[ActionAttribution] = Field(default_factory=list)
     repeats: Repeats
+    soundness: Soundness | None = None
     wall_seconds: float
 
 
@@ -477,6 +488,20 @@ def repeats(session: Session) -> Repeats:
     )
 
 
+def soundness(session: Session, check: Check) -> Soundness:
+    """Check every decision of the run, at the twin's time of its exception."""
+    rows = session.exec(
+        select(m.DecisionRecord, m.ExceptionRecord.occurred_at).join(
+            m.ExceptionRecord, m.ExceptionRecord.id == m.DecisionRecord.exception_id
+        )
+    ).all()
+    problems = []
+    for record, occurred in rows:
+        moment = occurred if occurred.tzinfo else occurred.replace(tzinfo=UTC)
+        problems += [f"{record.id}: {problem}" for problem in check(Decision.model_validate(record.payload), moment)]
+    return Soundness(decisions=len(rows), violations=problems)
+
+
 def totals(days: list[DayKpis]) -> dict[str, float]:
     """The run's sums of the daily KPIs."""
     fields = (
@@ -540,6 +565,7 @@ def simulate(
     on_day: Callable[[DayKpis], None] = lambda _kpis: None,
     warmup: int = 0,
     cooldown: int = 0,
+    check: Check | None = None,
 ) -> SimulationRun:
     """Run a policy on a fresh twin of the seed, in a private folder (the user's twin is untouched): each day the
     policy acts on the twin as it stands, then the day happens. Warm-up days run before the measured window, and
@@ -578,6 +604,7 @@ def simulate(
                 checked = repeats(session)
                 ending = ending_stock_usd(session)
                 attributed = attribution(session, policy)
+                audited = soundness(session, check) if check and desk is not None else None
         finally:
             if desk is not None:
                 desk.close()
@@ -589,6 +616,7 @@ def simulate(
         totals={**totals(kpis), "ending_stock_usd": ending},
         attribution=attributed,
         repeats=checked,
+        soundness=audited,
         wall_seconds=round(time.perf_counter() - started, 1),
     )
 

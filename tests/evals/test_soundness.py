@@ -210,6 +210,42 @@ def test_a_transfer_beyond_the_need_and_safety_stock_is_caught():
     _broken("transfers_within_need", stock_decision(moved=900))
 
 
+def tender_decision(loads: float) -> Decision:
+    """A tender plan giving `loads` of DAL-HOU standard loads to CAR-REDRIVER, which takes 2 a day."""
+    plan = a.PlanTenders(
+        params=a.PlanTendersParams(
+            day=date(2026, 11, 3),
+            allocations=[a.TenderAllocation(lane="DAL-HOU", tier="standard", carrier="CAR-REDRIVER", loads=loads)],
+            cost_usd=0.0,
+        )
+    )
+    problem = Evidence(
+        id="tender_plan-1",
+        source=Source(tool="tender_plan", model="cp-sat", version="1"),
+        inputs={
+            "demand": [{"lane": "DAL-HOU", "tier": "standard", "loads": 3.0}],
+            "offers": [{"lane": "DAL-HOU", "carrier": "CAR-REDRIVER", "lane_loads": 2}],
+            "carrier_loads": {"CAR-REDRIVER": 2},
+        },
+    )
+    return Decision(
+        decision_id="DEC-4",
+        exception_id="EXC-4",
+        specialist="routing",
+        status="executed",
+        trace_id="EXC-4",
+        actions=[plan],
+        confidence=0.8,
+        expected_impact=Impact(cost_usd=0.0, expected_penalty_usd=100.0, expected_total_usd=100.0),
+        evidence=[problem],
+    )
+
+
+def test_a_tender_plan_over_a_carriers_capacity_is_caught():
+    assert not violations(tender_decision(1.5), NOW)
+    _broken("tenders_within_capacity", tender_decision(2.5))
+
+
 @pytest.mark.parametrize("name", sorted(INVARIANTS))
 def test_every_invariant_has_a_broken_decision_above(name):
     tested = {
@@ -222,5 +258,6 @@ def test_every_invariant_has_a_broken_decision_above(name):
         "no_negative_cost",
         "why_not_matches_plans",
         "transfers_within_need",
+        "tenders_within_capacity",
     }
     assert name in tested
