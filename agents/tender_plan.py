@@ -180,6 +180,9 @@ def plan_day(tb: Toolbox, day: date, weights: tenders.TradeOff | None = None) ->
         _option(cheapest.name, day, cheapest, _rule_allocations(problem, "cheapest"), floor),
         _option(punctual.name, day, punctual, _rule_allocations(problem, "punctual"), floor),
     ]
+    planned, idle = options[0], options[1]
+    saving = max(0.0, round(idle.expected_total_usd - planned.expected_total_usd, 2))
+    options[0] = planned.model_copy(update={"impact": planned.impact.model_copy(update={"saving_usd": saving})})
     loads = round(sum(need.loads for need in problem.demand), 1)
     confidence = 1 - plan.totals.expected_late_loads / max(1, loads)
     chosen, alternatives, comparison = compare_plans(
@@ -208,6 +211,11 @@ def plan_day(tb: Toolbox, day: date, weights: tenders.TradeOff | None = None) ->
             evidence_ids=[plan.evidence.id, comparison.id],
         ),
         Claim(text=_tradeoff_sentence(weighed), evidence_ids=[weighed.id]),
+        Claim(
+            text=f"Costs count from the cheapest possible tender of the day, {format_usd(floor)} freight: a plan's "
+            "cost is the freight it pays above that, its expected penalty the weighted lateness and CO2.",
+            evidence_ids=[comparison.id],
+        ),
     ]
     return decided(
         "routing",
