@@ -222,7 +222,7 @@ def plan_day(tb: Toolbox, day: date, weights: tenders.TradeOff | None = None) ->
         chosen,
         alternatives,
         comparison,
-        [rate_record, weighed, plan.evidence],
+        [rate_record, weighed, plan.evidence, tb.guidance(f"daily tender plan of {day}", "tender_plan")],
         findings,
         f"Chosen: {chosen.name} for {day}.",
         confidence,
