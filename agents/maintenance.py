@@ -119,7 +119,7 @@ class FleetRiskCache:
 FLEET_RISKS = FleetRiskCache()
 
 
-def _fleet_risks(tb: Toolbox) -> tuple[list[FailureRisk], dict[str, m.Vehicle]]:
+def fleet_risks(tb: Toolbox) -> tuple[list[FailureRisk], dict[str, m.Vehicle]]:
     """Every truck's failure risk at the twin's clock, riskiest first, and the trucks by code."""
     with tb.session() as session:
         risks = FLEET_RISKS.risks(tb, session, tb.now())
@@ -129,7 +129,7 @@ def _fleet_risks(tb: Toolbox) -> tuple[list[FailureRisk], dict[str, m.Vehicle]]:
 
 def fleet_priority(tb: Toolbox, k: int = 5) -> list[FleetPriority]:
     """The `k` trucks most likely to fail within the model's horizon: the order in which to service them."""
-    risks, trucks = _fleet_risks(tb)
+    risks, trucks = fleet_risks(tb)
     return [
         FleetPriority(
             truck=risk.truck,
@@ -192,7 +192,7 @@ def failure_cost(price: Rates, workload: Workload) -> float:
     return costs.breakdown(price, workload.typical[0])
 
 
-def _workload(tb: Toolbox, dc: str, now: datetime) -> Workload:
+def dc_workload(tb: Toolbox, dc: str, now: datetime) -> Workload:
     """Today's stops per truck at a DC, and each day's typical count: today's mean scaled by the weekday's share."""
     today = now.date()
     with tb.session() as session:
@@ -205,7 +205,7 @@ def _workload(tb: Toolbox, dc: str, now: datetime) -> Workload:
     return Workload(today=stops, typical=[round(mean * factor, 1) for factor in scale])
 
 
-def _service_action(
+def service_action(
     code: str, dc: str, day: int, today: date, p_fail: float, cost: float, safety_critical: bool = False
 ) -> Action:
     """A preventive work order for a truck at its DC on a day of the horizon, priced with the deliveries it loses."""
@@ -278,13 +278,13 @@ def equipment_failure_risk(tb: Toolbox, refs: Refs, report: str | None = None) -
         in_workshop = store.trucks_with_open_work_orders(session)
     if booked:
         return _open_order(code, booked[0])
-    risks, trucks = _fleet_risks(tb)
+    risks, trucks = fleet_risks(tb)
     risk = next((r for r in risks if r.truck == code), None)
     if risk is None:
         return needs_info("maintenance", [], f"Truck {code} has no telemetry to score.", found, status="no_action")
     now = tb.now()
     today = now.date()
-    workload = _workload(tb, dc.code, now)
+    workload = dc_workload(tb, dc.code, now)
     found.facts["stops_today"] = workload.today.get(code, 0)
     shop = lookup("dc", dc.code, dc)
     cost = failure_cost(price, workload)
@@ -315,7 +315,7 @@ def equipment_failure_risk(tb: Toolbox, refs: Refs, report: str | None = None) -
             ),
             PlanOption(
                 name="service today",
-                actions=[_service_action(code, dc.code, 0, today, risk.p_fail, visit)],
+                actions=[service_action(code, dc.code, 0, today, risk.p_fail, visit)],
                 feasible=False,
                 infeasible_reason=f"P(fail) {pct(risk.p_fail)} is below {format_number(HEALTHY_BELOW)}: "
                 f"{PROCEDURE} keeps routine preventive maintenance",
@@ -328,7 +328,7 @@ def equipment_failure_risk(tb: Toolbox, refs: Refs, report: str | None = None) -
         facts["service_date"] = None if slot.day is None else (today + timedelta(days=slot.day)).isoformat()
         p_fail_of = {r.truck: r.p_fail for r in risks}
         options = [
-            _with_replan(tb, option, workload)
+            with_replan(tb, option, workload)
             for option in service_plans(problem, schedule, risk, today, price, p_fail_of)
         ]
         evidence.append(schedule.evidence)
@@ -337,10 +337,10 @@ def equipment_failure_risk(tb: Toolbox, refs: Refs, report: str | None = None) -
         record = _report_evidence(code, report or "", symptoms)
         evidence.append(record)
         facts.update(reported_symptoms=symptoms, safety_procedure=SAFETY_PROCEDURE)
-        inspection = _with_replan(tb, _reported_inspection(risk, dc.code, today, price), workload)
+        inspection = with_replan(tb, _reported_inspection(risk, dc.code, today, price), workload)
         options = [inspection, *(_ruled_out_by_report(option, symptoms) for option in options)]
     else:
-        options = [_worth_booking(option, options) for option in options]
+        options = [worth_booking(option, options) for option in options]
     chosen, alternatives, plan = compare_plans(code, options, confidence, facts)
     if schedule is not None:
         findings += _schedule_findings(schedule, risk, dc.code, facts["service_date"], plan.id)
@@ -383,7 +383,7 @@ def _books(option: PlanOption) -> bool:
     return any(isinstance(item, a.ScheduleMaintenance) for item in option.actions)
 
 
-def _worth_booking(option: PlanOption, options: list[PlanOption]) -> PlanOption:
+def worth_booking(option: PlanOption, options: list[PlanOption]) -> PlanOption:
     """A booking plan priced against deferring: the expected breakdown cost it avoids must exceed its cost by
     SERVICE_MARGIN, else it is ruled out with both figures."""
     defer = next(item for item in options if item.name == DEFER)
@@ -433,7 +433,7 @@ def _reported_inspection(risk: FailureRisk, dc: str, today: date, price: Rates) 
     visit = costs.workshop_visit(price, service_kind(band), service_hours(band))
     return PlanOption(
         name=f"{service_kind(band).replace('_', ' ')} today on the report",
-        actions=[_service_action(risk.truck, dc, 0, today, band, visit, safety_critical=True)],
+        actions=[service_action(risk.truck, dc, 0, today, band, visit, safety_critical=True)],
         impact=Impact(downtime_hours=service_hours(band)),
     )
 
@@ -458,7 +458,7 @@ def _report_claim(code: str, symptoms: list[str], record: Evidence, risk: Failur
     )
 
 
-def _with_replan(tb: Toolbox, option: PlanOption, workload: Workload) -> PlanOption:
+def with_replan(tb: Toolbox, option: PlanOption, workload: Workload) -> PlanOption:
     """A plan that takes trucks with stops today into the workshop, completed by routing's re-plan without them."""
     today = [
         visit.params.truck
@@ -505,13 +505,31 @@ def schedule_problem(
 ) -> ScheduleProblem:
     """The truck and its DC's other trucks at risk competing for the DC's workshop over the horizon; a truck with an
     open work order is already booked and is not booked again."""
-    fleet_size = sum(truck.home_dc == dc.code for truck in trucks.values())
-    at_risk = [
-        r
-        for r in risks
-        if r.truck == code
-        or (trucks[r.truck].home_dc == dc.code and r.p_fail >= HEALTHY_BELOW and r.truck not in in_workshop)
+    due = due_for_service(risks, trucks, dc.code, in_workshop)
+    due_codes = {r.truck for r in due}
+    at_risk = [r for r in risks if r.truck == code or r.truck in due_codes]
+    return workshop_problem(at_risk, trucks, dc, workload, cost, price)
+
+
+def due_for_service(
+    risks: list[FailureRisk], trucks: dict[str, m.Vehicle], dc: str, in_workshop: set[str]
+) -> list[FailureRisk]:
+    """A DC's trucks whose risk has risen out of routine maintenance and that have no open work order."""
+    return [
+        r for r in risks if trucks[r.truck].home_dc == dc and r.p_fail >= HEALTHY_BELOW and r.truck not in in_workshop
     ]
+
+
+def workshop_problem(
+    at_risk: list[FailureRisk],
+    trucks: dict[str, m.Vehicle],
+    dc: m.Location,
+    workload: Workload,
+    cost: float,
+    price: Rates,
+) -> ScheduleProblem:
+    """Trucks at risk competing for their DC's workshop over the horizon, each with the deliveries it would run."""
+    fleet_size = sum(truck.home_dc == dc.code for truck in trucks.values())
     return ScheduleProblem(
         trucks=[truck_at_risk(r, dc.code, workload.deliveries(r.truck)) for r in at_risk],
         workshops=[workshop(dc, fleet_size, sum(r.p_fail >= CRITICAL_FROM for r in at_risk))],
@@ -542,7 +560,7 @@ def service_plans(
     def visit(item: TruckAtRisk, day: int) -> Action:
         """One truck's work order on `day`, priced: technician hours and parts of its risk band."""
         chance = p_fail_of[item.truck]
-        return _service_action(
+        return service_action(
             item.truck,
             shop.dc,
             day,

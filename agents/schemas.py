@@ -19,6 +19,7 @@ class ExceptionType(StrEnum):
     carrier_capacity = "carrier_capacity"
     demand_spike = "demand_spike"
     tender_plan = "tender_plan"
+    maintenance_plan = "maintenance_plan"
 
 
 Specialist = Literal["routing", "inventory", "maintenance"]
@@ -33,6 +34,7 @@ SPECIALIST_FOR: dict[ExceptionType, Specialist] = {
     ExceptionType.demand_spike: "inventory",
     ExceptionType.equipment_failure_risk: "maintenance",
     ExceptionType.tender_plan: "routing",
+    ExceptionType.maintenance_plan: "maintenance",
 }
 
 
