@@ -1,8 +1,7 @@
 """Business-sense invariants every decision must hold, checked from the decision and its evidence alone (not by the
 code that made it): plans add up, the cheapest plan wins unless a reason says otherwise, nothing is used twice, a
 spike never lowers a reorder point, overdue means late, no cost is negative, transfers stay within the need, workshop
-visits within bays and technician hours, and a
-day's forecast does not depend on the horizon asked."""
+visits stay within bays and technician hours, and a day's forecast does not depend on the horizon asked."""
 
 import re
 from collections.abc import Callable
