@@ -256,7 +256,7 @@ def plan_week(tb: Toolbox, day: date) -> Proposal:
         },
     )
     shops = "; ".join(
-        f"{plan.dc} {len(plan.trucks)} (workshop {plan.problem.workshops[0].bays} bays, "
+        f"{plan.dc} {len(plan.trucks)} (workshop bays {plan.problem.workshops[0].bays}, "
         f"{format_number(plan.problem.workshops[0].technician_hours)} technician hours a day, a breakdown "
         f"{format_usd(plan.problem.failure_cost)})"
         for plan in plans
