@@ -6,7 +6,7 @@ import re
 import threading
 from datetime import date, datetime, timedelta
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from agents import routing
@@ -80,10 +80,12 @@ class FleetPriority(BaseModel):
 
 
 class Workload(BaseModel):
-    """A DC's deliveries per truck: today's stops per truck and the typical count for each day (today's mean first)."""
+    """A DC's days ahead: today's stops per truck, the typical count for each day (today's mean first) and the workshop
+    bays work orders already hold each day."""
 
     today: dict[str, int]
     typical: list[float]
+    held_bays: list[int] = Field(default_factory=list)
 
     def deliveries(self, truck: str) -> list[float]:
         """The deliveries a truck would run on each day of the horizon."""
@@ -179,11 +181,15 @@ def truck_at_risk(risk: FailureRisk, dc: str, deliveries: list[float]) -> TruckA
     )
 
 
-def workshop(dc: m.Location, fleet_size: int, critical: int) -> Workshop:
-    """The DC's bays, capped so 85% of its trucks stay available unless more trucks than that are critical."""
+def workshop(dc: m.Location, fleet_size: int, critical: int, held: list[int]) -> Workshop:
+    """The DC's bays, capped so 85% of its trucks stay available unless more trucks than that are critical, less those
+    `held` each day by work orders already booked."""
     may_be_out = fleet_size - math.ceil(MIN_AVAILABLE_SHARE * fleet_size)
     return Workshop(
-        dc=dc.code, bays=min(dc.bays, max(1, may_be_out, critical)), technician_hours=dc.technician_hours_per_day
+        dc=dc.code,
+        bays=min(dc.bays, max(1, may_be_out, critical)),
+        technician_hours=dc.technician_hours_per_day,
+        held_bays=held,
     )
 
 
@@ -193,16 +199,18 @@ def failure_cost(price: Rates, workload: Workload) -> float:
 
 
 def dc_workload(tb: Toolbox, dc: str, now: datetime) -> Workload:
-    """Today's stops per truck at a DC, and each day's typical count: today's mean scaled by the weekday's share."""
+    """Today's stops per truck at a DC, each day's typical count (today's mean scaled by the weekday's share) and the
+    workshop bays work orders already hold each day."""
     today = now.date()
     with tb.session() as session:
         routes = store.routes_on(session, today, dc)
         by_weekday = store.fleet_deliveries_by_weekday(session, dc, now - timedelta(weeks=PROFILE_WEEKS), now)
+        held = [len(store.workshop_bookings(session, dc, today + timedelta(days=d))) for d in range(HORIZON_DAYS)]
     stops = {route.truck: len(route_stops) for route, route_stops in routes}
     mean = sum(stops.values()) / len(stops) if stops else 0.0
     base = by_weekday[today.weekday()]
     scale = [by_weekday[(today + timedelta(days=d)).weekday()] / base if base else 1.0 for d in range(HORIZON_DAYS)]
-    return Workload(today=stops, typical=[round(mean * factor, 1) for factor in scale])
+    return Workload(today=stops, typical=[round(mean * factor, 1) for factor in scale], held_bays=held)
 
 
 def service_action(
@@ -532,7 +540,7 @@ def workshop_problem(
     fleet_size = sum(truck.home_dc == dc.code for truck in trucks.values())
     return ScheduleProblem(
         trucks=[truck_at_risk(r, dc.code, workload.deliveries(r.truck)) for r in at_risk],
-        workshops=[workshop(dc, fleet_size, sum(r.p_fail >= CRITICAL_FROM for r in at_risk))],
+        workshops=[workshop(dc, fleet_size, sum(r.p_fail >= CRITICAL_FROM for r in at_risk), workload.held_bays)],
         horizon_days=HORIZON_DAYS,
         failure_cost=cost,
         delivery_cost=price["delivery_rebook_usd"],
@@ -604,7 +612,10 @@ def service_plans(
         return [solver_plan, defer]
     booked = [t for t, s in zip(problem.trucks, schedule.slots, strict=False) if s.day == 0]
     today_plan = plan("service today", 0, [])
-    if len(booked) >= shop.bays or sum(t.service_hours for t in booked) + truck.service_hours > shop.technician_hours:
+    if (
+        len(booked) >= shop.free_bays(0)
+        or sum(t.service_hours for t in booked) + truck.service_hours > shop.technician_hours
+    ):
         today_plan = today_plan.model_copy(
             update={"feasible": False, "infeasible_reason": f"the {shop.dc} workshop is full today with riskier trucks"}
         )

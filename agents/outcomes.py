@@ -164,9 +164,7 @@ def _week_of_visits(
     visits = {order.truck: order for order in booked}
     failures = session.exec(
         select(m.WorkOrder)
-        .where(
-            m.WorkOrder.truck.in_(sorted(visits)), m.WorkOrder.kind == "corrective", m.WorkOrder.opened_at >= since
-        )
+        .where(m.WorkOrder.truck.in_(sorted(visits)), m.WorkOrder.kind == "corrective", m.WorkOrder.opened_at >= since)
         .order_by(m.WorkOrder.opened_at)
     ).all()
     before = [

@@ -272,8 +272,8 @@ def tenders_within_capacity(decision: Decision, _now: datetime) -> str | None:
 
 
 def workshops_within_capacity(decision: Decision, _now: datetime) -> str | None:
-    """The workshop visits a decision books fit, per DC and day, within the bays and technician hours of the workshop
-    its schedule evidence states."""
+    """The workshop visits a decision books fit, per DC and day, within the bays (less those work orders already hold)
+    and technician hours of the workshop its schedule evidence states."""
     shops = {
         shop["dc"]: shop
         for record in decision.evidence
@@ -287,8 +287,10 @@ def workshops_within_capacity(decision: Decision, _now: datetime) -> str | None:
     problems = []
     for (dc, day), visits in sorted(booked.items()):
         hours = sum(visit.service_hours or 0.0 for visit in visits)
-        if len(visits) > shops[dc]["bays"]:
-            problems.append(f"{dc} day {day}: {len(visits)} trucks booked into {shops[dc]['bays']} bays")
+        held = shops[dc].get("held_bays") or []
+        free = shops[dc]["bays"] - (held[day] if day < len(held) else 0)
+        if len(visits) > free:
+            problems.append(f"{dc} day {day}: {len(visits)} trucks booked into {free} free bays")
         if hours > shops[dc]["technician_hours"] + CENT:
             problems.append(f"{dc} day {day}: {hours:g} technician hours booked of {shops[dc]['technician_hours']:g}")
     return "; ".join(problems) or None

@@ -287,7 +287,9 @@ def test_the_workshop_keeps_85_percent_of_the_fleet_on_the_road(fleet_size, crit
         bays=2,
         technician_hours_per_day=16.0,
     )
-    assert maintenance.workshop(dc, fleet_size, critical) == Workshop(dc="DC-DAL", bays=bays, technician_hours=16.0)
+    assert maintenance.workshop(dc, fleet_size, critical, [0, 1]) == Workshop(
+        dc="DC-DAL", bays=bays, technician_hours=16.0, held_bays=[0, 1]
+    )
 
 
 def test_failure_cost_adds_tow_repair_premium_and_two_days_of_deliveries():

@@ -21,14 +21,16 @@ def _visits(proposal: Proposal) -> list[ScheduleMaintenance]:
 
 
 def _within_workshops(toolbox, proposal: Proposal) -> None:
-    """Per DC and day, the booked trucks fit the DC's bays and their jobs its technician hours."""
+    """Per DC and day, the booked trucks and those work orders already hold fit the DC's bays, and the booked jobs
+    its technician hours."""
     by_day: dict[tuple[str, int], list[ScheduleMaintenance]] = defaultdict(list)
     for visit in _visits(proposal):
         by_day[visit.params.dc, visit.params.day].append(visit)
     with toolbox.session() as session:
         shops = {dc.code: dc for dc in store.dcs(session)}
-    for (dc, _day), visits in by_day.items():
-        assert len(visits) <= shops[dc].bays
+        held = {(dc, day): len(store.workshop_bookings(session, dc, WEEK + timedelta(days=day))) for dc, day in by_day}
+    for (dc, day), visits in by_day.items():
+        assert len(visits) + held[dc, day] <= shops[dc].bays
         assert sum(visit.params.service_hours for visit in visits) <= shops[dc].technician_hours_per_day
 
 
@@ -78,6 +80,32 @@ def test_a_truck_with_an_open_work_order_is_left_out(toolbox):
     assert held.truck not in {visit.params.truck for visit in _visits(again)}
     facts = next(record for record in again.evidence if record.id == again.plan_evidence_id).facts
     assert held.truck not in facts["trucks"]
+    _within_workshops(toolbox, again)
+    _grounded(again)
+
+
+def test_bays_held_today_by_booked_work_orders_push_the_visits_later(toolbox):
+    first = maintenance_plan.plan_week(toolbox, WEEK)
+    dc = next(visit.params.dc for visit in _visits(first) if visit.params.day == 0)
+    at_risk = next(record for record in first.evidence if record.id == first.plan_evidence_id).facts["trucks"]
+    with toolbox.session() as session:
+        bays = next(shop.bays for shop in store.dcs(session) if shop.code == dc)
+        others = [t.code for t in store.fleet(session, dc) if t.code not in at_risk][:bays]
+        for n, truck in enumerate(others):
+            session.add(
+                m.WorkOrder(
+                    id=f"WO-9300{n}",
+                    truck=truck,
+                    kind="preventive",
+                    bay_dc=dc,
+                    opened_at=AS_OF,
+                    scheduled_for=AS_OF + timedelta(hours=2),
+                    status="scheduled",
+                )
+            )
+        session.commit()
+    again = maintenance_plan.plan_week(toolbox, WEEK)
+    assert not [visit for visit in _visits(again) if visit.params.dc == dc and visit.params.day == 0]
     _within_workshops(toolbox, again)
     _grounded(again)
 

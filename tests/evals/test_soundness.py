@@ -246,8 +246,9 @@ def test_a_tender_plan_over_a_carriers_capacity_is_caught():
     _broken("tenders_within_capacity", tender_decision(2.5))
 
 
-def week_decision(trucks: int) -> Decision:
-    """A maintenance plan booking `trucks` 4-hour visits at DC-DAL on day 2, whose workshop has 2 bays and 16 hours."""
+def week_decision(trucks: int, held: int = 0) -> Decision:
+    """A maintenance plan booking `trucks` 4-hour visits at DC-DAL on day 2, whose workshop has 2 bays (`held` of them
+    already taken that day) and 16 hours."""
     visits = [
         a.ScheduleMaintenance(
             params=a.ScheduleMaintenanceParams(
@@ -259,7 +260,7 @@ def week_decision(trucks: int) -> Decision:
     schedule = Evidence(
         id="maintenance_schedule-1",
         source=Source(tool="maintenance_schedule", model="ortools-cp-sat", version="9"),
-        inputs={"workshops": [{"dc": "DC-DAL", "bays": 2, "technician_hours": 16.0}]},
+        inputs={"workshops": [{"dc": "DC-DAL", "bays": 2, "technician_hours": 16.0, "held_bays": [0, 0, held]}]},
     )
     cost = 600.0 * trucks
     return Decision(
@@ -278,6 +279,7 @@ def week_decision(trucks: int) -> Decision:
 def test_a_plan_booking_more_trucks_than_the_bays_is_caught():
     assert not violations(week_decision(2), NOW)
     _broken("workshops_within_capacity", week_decision(3))
+    _broken("workshops_within_capacity", week_decision(2, held=1))  # a bay already held by a work order
 
 
 @pytest.mark.parametrize("name", sorted(INVARIANTS))
