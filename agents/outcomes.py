@@ -160,11 +160,13 @@ def _week_of_visits(
 ) -> tuple[str, str, dict]:
     """A weekly maintenance plan: did every truck it booked reach its visit without breaking down first?"""
     goal = f"every truck booked for the week of {refs.day} serviced before it fails"
+    start = datetime.combine(date.fromisoformat(refs.day or ""), datetime.min.time(), tzinfo=UTC)
+    ends = start + timedelta(days=PLAN_WEEK_DAYS)
     booked = session.exec(select(m.WorkOrder).where(m.WorkOrder.decision_id == decision.decision_id)).all()
     visits = {order.truck: order for order in booked}
     failures = session.exec(
         select(m.WorkOrder)
-        .where(m.WorkOrder.truck.in_(sorted(visits)), m.WorkOrder.kind == "corrective", m.WorkOrder.opened_at >= since)
+        .where(m.WorkOrder.truck.in_(sorted(visits)), m.WorkOrder.kind == "corrective", m.WorkOrder.opened_at >= start)
         .order_by(m.WorkOrder.opened_at)
     ).all()
     before = [
@@ -174,13 +176,13 @@ def _week_of_visits(
         or _aware(order.opened_at, now) < _aware(visits[order.truck].closed_at, now)
     ]
     facts = {
-        "week_ends": (since + timedelta(days=PLAN_WEEK_DAYS)).isoformat(),
+        "week_ends": ends.isoformat(),
         "visits": [{"truck": o.truck, "id": o.id, "status": o.status} for o in booked],
         "failed_before_visit": [{"truck": o.truck, "id": o.id, "opened_at": o.opened_at.isoformat()} for o in before],
     }
     if before:
         return "not_achieved", goal, facts
-    done = now >= since + timedelta(days=PLAN_WEEK_DAYS) and all(o.status == "closed" for o in booked)
+    done = now >= ends and all(o.status == "closed" for o in booked)
     return ("achieved" if done else "pending"), goal, facts
 
 
