@@ -121,7 +121,8 @@ def nothing_used_twice(decision: Decision, _now: datetime) -> str | None:
 
 
 def _resource(action: Action) -> tuple[str, ...]:
-    """The resource an action uses up: its shipment, its stock leaving a DC, its truck or the lane it books."""
+    """The resource an action uses up: its shipment, its stock leaving a DC, its truck, the DC day it re-plans or the
+    lane it books."""
     match action:
         case a.SwitchCarrier(params=p) | a.NotifyCustomer(params=p) | a.ExpediteShipment(params=p):
             return (p.shipment_id,)
@@ -131,6 +132,8 @@ def _resource(action: Action) -> tuple[str, ...]:
             return (p.sku, p.location)
         case a.ScheduleMaintenance(params=p):
             return (p.truck,)
+        case a.ReplanRoute(params=p):
+            return (p.dc, p.day.isoformat())
         case a.TenderStops(params=p):
             return (p.truck,) if p.truck else ()
         case a.BookCarrier(params=p):

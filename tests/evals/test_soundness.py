@@ -276,6 +276,37 @@ def week_decision(trucks: int, held: int = 0) -> Decision:
     )
 
 
+def replans(dcs: list[str]) -> Decision:
+    """A week's plan re-planning today's routes at each of `dcs` for a truck in its workshop."""
+    actions = [
+        a.ReplanRoute(
+            params=a.ReplanRouteParams(
+                dc=dc,
+                removed_truck=f"TRK-00{n}",
+                day=date(2026, 11, 2),
+                cost_usd=30.0,
+                routes=[a.PlannedRoute(truck=f"TRK-01{n}", stops=[f"SHP-00000{n}"])],
+            )
+        )
+        for n, dc in enumerate(dcs)
+    ]
+    return Decision(
+        decision_id="DEC-6",
+        exception_id="EXC-6",
+        specialist="maintenance",
+        status="executed",
+        trace_id="EXC-6",
+        actions=actions,
+        confidence=0.9,
+        expected_impact=Impact(cost_usd=30.0 * len(dcs), expected_penalty_usd=0.0, expected_total_usd=30.0 * len(dcs)),
+    )
+
+
+def test_re_plans_of_two_dcs_are_sound_and_two_of_one_dc_day_are_caught():
+    assert not violations(replans(["DC-DAL", "DC-LAX"]), NOW)
+    _broken("nothing_used_twice", replans(["DC-DAL", "DC-DAL"]))
+
+
 def test_a_plan_booking_more_trucks_than_the_bays_is_caught():
     assert not violations(week_decision(2), NOW)
     _broken("workshops_within_capacity", week_decision(3))
