@@ -38,6 +38,10 @@ SPECIALIST_FOR: dict[ExceptionType, Specialist] = {
 }
 
 
+PLANNING = frozenset({ExceptionType.tender_plan})  # scheduled plans the desk makes ahead, not exceptions found
+FOUND = [kind for kind in ExceptionType if kind not in PLANNING]  # the kinds detectors, systems and people report
+
+
 class Refs(BaseModel):
     """Codes of the twin an exception is about."""
 

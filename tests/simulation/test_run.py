@@ -86,7 +86,13 @@ def test_realised_savings_share_each_domains_avoided_cost_against_none():
             wall_seconds=0.0,
         )  # fmt: skip
 
-    outcomes = {"lost_margin_usd": 0.0, "late_penalty_usd": 0.0, "breakdown_usd": 0.0, "downtime_usd": 0.0}
+    outcomes = {
+        "freight_usd": 0.0,
+        "lost_margin_usd": 0.0,
+        "late_penalty_usd": 0.0,
+        "breakdown_usd": 0.0,
+        "downtime_usd": 0.0,
+    }
     idle = run("none", {**outcomes, "late_penalty_usd": 9000.0, "breakdown_usd": 3500.0}, [])
     rows = [
         ActionAttribution(action_type="expedite_shipment", count=2, spend_usd=800, expected_saving_usd=3000, domain="deliveries"),
