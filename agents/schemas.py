@@ -38,7 +38,7 @@ SPECIALIST_FOR: dict[ExceptionType, Specialist] = {
 }
 
 
-PLANNING = frozenset({ExceptionType.tender_plan})  # scheduled plans the desk makes ahead, not exceptions found
+PLANNING = frozenset({ExceptionType.tender_plan, ExceptionType.maintenance_plan})  # scheduled plans, not found
 FOUND = [kind for kind in ExceptionType if kind not in PLANNING]  # the kinds detectors, systems and people report
 
 
