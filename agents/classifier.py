@@ -29,6 +29,7 @@ REQUIRED_REFS: dict[ExceptionType, tuple[str, ...]] = {
     ExceptionType.equipment_failure_risk: ("asset_id",),
     ExceptionType.carrier_capacity: ("carrier",),
     ExceptionType.tender_plan: ("day",),
+    ExceptionType.maintenance_plan: ("day",),
 }
 
 

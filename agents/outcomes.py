@@ -16,6 +16,7 @@ OUTCOME_SOURCE = Source(tool="outcomes", model="twin-check", version="1")
 ACTED = ("executed", "overridden")
 STOCK_WATCH_DAYS = 7  # a stockout avoided means no unmet demand at the position for a week
 CAPACITY_WATCH_DAYS = 7  # capacity covered means no refused tender on the carrier for the week of the shortfall
+PLAN_WEEK_DAYS = 7  # a weekly maintenance plan is judged once its week is over
 
 Check = Callable[[Session, Decision, Refs, datetime, datetime], tuple[str, str, dict]]
 
@@ -154,6 +155,37 @@ def _tenders(session: Session, decision: Decision, refs: Refs, since: datetime, 
     return ("achieved" if len(delivered) == len(shipped) else "pending"), goal, facts
 
 
+def _week_of_visits(
+    session: Session, decision: Decision, refs: Refs, since: datetime, now: datetime
+) -> tuple[str, str, dict]:
+    """A weekly maintenance plan: did every truck it booked reach its visit without breaking down first?"""
+    goal = f"every truck booked for the week of {refs.day} serviced before it fails"
+    start = datetime.combine(date.fromisoformat(refs.day or ""), datetime.min.time(), tzinfo=UTC)
+    ends = start + timedelta(days=PLAN_WEEK_DAYS)
+    booked = session.exec(select(m.WorkOrder).where(m.WorkOrder.decision_id == decision.decision_id)).all()
+    visits = {order.truck: order for order in booked}
+    failures = session.exec(
+        select(m.WorkOrder)
+        .where(m.WorkOrder.truck.in_(sorted(visits)), m.WorkOrder.kind == "corrective", m.WorkOrder.opened_at >= start)
+        .order_by(m.WorkOrder.opened_at)
+    ).all()
+    before = [
+        order
+        for order in failures
+        if visits[order.truck].closed_at is None
+        or _aware(order.opened_at, now) < _aware(visits[order.truck].closed_at, now)
+    ]
+    facts = {
+        "week_ends": ends.isoformat(),
+        "visits": [{"truck": o.truck, "id": o.id, "status": o.status} for o in booked],
+        "failed_before_visit": [{"truck": o.truck, "id": o.id, "opened_at": o.opened_at.isoformat()} for o in before],
+    }
+    if before:
+        return "not_achieved", goal, facts
+    done = now >= ends and all(o.status == "closed" for o in booked)
+    return ("achieved" if done else "pending"), goal, facts
+
+
 CHECKS: dict[ExceptionType, Check] = {
     ExceptionType.late_shipment: _delivery,
     ExceptionType.stockout_risk: _stock,
@@ -161,6 +193,7 @@ CHECKS: dict[ExceptionType, Check] = {
     ExceptionType.equipment_failure_risk: _service,
     ExceptionType.carrier_capacity: _capacity,
     ExceptionType.tender_plan: _tenders,
+    ExceptionType.maintenance_plan: _week_of_visits,
 }
 
 

@@ -19,6 +19,7 @@ class ExceptionType(StrEnum):
     carrier_capacity = "carrier_capacity"
     demand_spike = "demand_spike"
     tender_plan = "tender_plan"
+    maintenance_plan = "maintenance_plan"
 
 
 Specialist = Literal["routing", "inventory", "maintenance"]
@@ -33,10 +34,11 @@ SPECIALIST_FOR: dict[ExceptionType, Specialist] = {
     ExceptionType.demand_spike: "inventory",
     ExceptionType.equipment_failure_risk: "maintenance",
     ExceptionType.tender_plan: "routing",
+    ExceptionType.maintenance_plan: "maintenance",
 }
 
 
-PLANNING = frozenset({ExceptionType.tender_plan})  # scheduled plans the desk makes ahead, not exceptions found
+PLANNING = frozenset({ExceptionType.tender_plan, ExceptionType.maintenance_plan})  # scheduled plans, not found
 FOUND = [kind for kind in ExceptionType if kind not in PLANNING]  # the kinds detectors, systems and people report
 
 

@@ -2,26 +2,23 @@
 
 import json
 from datetime import date
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
-plan_app = typer.Typer(help="Plans the desk makes ahead of exceptions: tenders.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from agents.toolbox import Toolbox
+
+plan_app = typer.Typer(help="Plans the desk makes ahead of exceptions: tenders, maintenance.", no_args_is_help=True)
 tradeoff_app = typer.Typer(help="The trade-off between freight, lateness and CO2: list, set.", no_args_is_help=True)
 console = Console(stderr=True)
 
 
-@plan_app.command("tenders")
-def tenders(
-    day: str = typer.Option(None, "--day", help="The day to plan (YYYY-MM-DD); the twin's current day by default."),
-    as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
-) -> None:
-    """The tender plan for a day's new carrier shipments, its objective and the alternatives it beat; nothing is
-    executed (send a `tender_plan` exception to `yardmaster handle` or the API for that)."""
-    from agents import tender_plan
+def _open(day: str | None) -> tuple["Toolbox", date]:
+    """The desk's toolbox and the day asked for (the twin's current day by default); a bad --day exits with 2."""
     from agents.toolbox import open_toolbox
     from cli.main import database
-    from cli.tables import print_table
     from twin import store
     from twin.settings import get_settings
 
@@ -32,7 +29,20 @@ def tenders(
         raise typer.Exit(2) from None
     toolbox = open_toolbox(get_settings(), database())
     with toolbox.session() as session:
-        planned = planned or store.as_of(session).date()
+        return toolbox, planned or store.as_of(session).date()
+
+
+@plan_app.command("tenders")
+def tenders(
+    day: str = typer.Option(None, "--day", help="The day to plan (YYYY-MM-DD); the twin's current day by default."),
+    as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
+) -> None:
+    """The tender plan for a day's new carrier shipments, its objective and the alternatives it beat; nothing is
+    executed (send a `tender_plan` exception to `yardmaster handle` or the API for that)."""
+    from agents import tender_plan
+    from cli.tables import print_table
+
+    toolbox, planned = _open(day)
     proposal = tender_plan.plan_day(toolbox, planned)
     if as_json:
         typer.echo(proposal.model_dump_json(indent=2))
@@ -62,6 +72,55 @@ def tenders(
             ]
         ],
         title="Totals (expected total: freight above the cheapest tender, plus weighted lateness and CO2)",
+    )
+
+
+@plan_app.command("maintenance")
+def maintenance(
+    day: str = typer.Option(
+        None, "--day", help="The week's first day (YYYY-MM-DD); the twin's current day by default."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
+) -> None:
+    """The week's workshop visits for every DC's trucks at risk, why each truck is booked or left on the road, and
+    the plan against no action; nothing is executed (send a `maintenance_plan` exception for that)."""
+    from agents import maintenance_plan
+    from cli.tables import print_table
+
+    toolbox, planned = _open(day)
+    proposal = maintenance_plan.plan_week(toolbox, planned)
+    if as_json:
+        typer.echo(proposal.model_dump_json(indent=2))
+        return
+    for claim in [*proposal.findings, proposal.chosen]:
+        if claim is not None:
+            typer.echo(claim.text)
+    visits = [action.params for action in proposal.actions if action.type == "schedule_maintenance"]
+    if visits:
+        print_table(
+            ["truck", "dc", "date", "service", "hours", "cost USD", "safety-critical"],
+            [
+                [v.truck, v.dc, str(v.date), v.service, f"{v.service_hours:g}", f"{v.cost_usd:,.2f}", v.safety_critical]
+                for v in visits
+            ],
+            title=f"Workshop visits for the week of {planned}",
+        )
+    print_table(
+        ["plan", "cost USD", "expected failures", "expected total USD", "why not"],
+        [
+            [
+                name,
+                f"{impact.cost_usd:,.2f}",
+                f"{impact.model_dump().get('expected_failures') or 0:g}",
+                f"{impact.expected_total_usd or 0:,.2f}",
+                why,
+            ]
+            for name, impact, why in [
+                ("chosen", proposal.expected_impact, ""),
+                *((alt.name, alt.expected_impact, alt.why_not) for alt in proposal.alternatives),
+            ]
+        ],
+        title="Totals (expected total: visits plus expected breakdowns and lost deliveries)",
     )
 
 

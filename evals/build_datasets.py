@@ -745,6 +745,17 @@ def soundness_cases(net: Network) -> list[Case]:
         )
         for day in days
     ]
+    week = AS_OF.date().isoformat()
+    cases.append(
+        case(
+            f"sound-maintenance-week-{week}",
+            "routine",
+            "a weekly maintenance plan books no truck twice and keeps every workshop within its bays and technician "
+            "hours each day",
+            {"type": "maintenance_plan", "refs": {"day": week}, "source": "planner"},
+            {"specialist": "maintenance", "status": ANY, "action_types": FLEET_ACTIONS, "mentions": [week]},
+        )
+    )
     drifting = sorted(
         code
         for code, (_status, left, length) in net.truck_status.items()

@@ -9,7 +9,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 from sqlmodel import Session
 
-from agents import inventory, maintenance, routing, tender_plan
+from agents import inventory, maintenance, maintenance_plan, routing, tender_plan
 from agents.classifier import Classification, classify, missing_sentence
 from agents.explain import ExplainInput, explain, justify
 from agents.language.intent import extract
@@ -114,6 +114,8 @@ def _first_call(tb: Toolbox, reading: Classification, state: DeskState) -> Propo
         return inventory.demand_spike(tb, refs)
     if reading.type == ExceptionType.tender_plan and refs.day:
         return tender_plan.plan_day(tb, date.fromisoformat(refs.day))
+    if reading.type == ExceptionType.maintenance_plan and refs.day:
+        return maintenance_plan.plan_week(tb, date.fromisoformat(refs.day))
     return maintenance.equipment_failure_risk(tb, refs, state.exception.description)
 
 

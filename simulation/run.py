@@ -62,6 +62,7 @@ POLICIES: tuple[Policy, ...] = ("desk", "reactive", "rules", "none")
 RULES_SERVICE_MILES = 9000.0  # the playbook services a truck at this many miles since its last service
 PLANNER_ROUNDS = 3
 ACTED = ("executed", "overridden")
+PLAN_WEEK_EVERY_DAYS = 7  # the desk plans the workshops on the first measured day and every week after
 
 
 class Planner(BaseModel):
@@ -192,14 +193,30 @@ def tender_plan_exception(day: date) -> ExceptionIn:
     )
 
 
-def run_desk(desk: Desk, planner: Planner, report: DayReport | None, plans: bool) -> int:
-    """The day's plans (with `plans`), detectors and yesterday's announcements through the desk; the planner answers
-    every decision that waits (again for a fresh decision a verdict may lead to, up to a few rounds)."""
+def maintenance_plan_exception(day: date) -> ExceptionIn:
+    """The week's scheduled workshop planning from `day`, as the desk's planner raises it before the week starts."""
+    return ExceptionIn(
+        type=ExceptionType.maintenance_plan,
+        refs=Refs(day=day.isoformat()),
+        source="planner",
+        external_id=f"planner:maintenance:{day.isoformat()}",
+    )
+
+
+def run_desk(desk: Desk, planner: Planner, report: DayReport | None, plans: bool, week_starts: bool = False) -> int:
+    """The day's plans (with `plans`: the week's workshop plan when `week_starts`, then the tender plan), detectors and
+    yesterday's announcements through the desk; the planner answers every decision that waits (again for a fresh
+    decision a verdict may lead to, up to a few rounds)."""
     announced = capacity_exceptions(report) if report else []
+    scheduled = []
     if plans:
         with desk.toolbox.session() as session:
-            announced.insert(0, tender_plan_exception(store.as_of(session).date()))
-    handled = desk.detect() + [(e, desk.submit(e, actor=e.source)) for e in announced]
+            today = store.as_of(session).date()
+        scheduled = [maintenance_plan_exception(today)] if week_starts else []
+        scheduled.append(tender_plan_exception(today))
+    planned = [(e, desk.submit(e, actor=e.source)) for e in scheduled]  # before the detectors: booked trucks are
+    # not raised again one by one
+    handled = planned + desk.detect() + [(e, desk.submit(e, actor=e.source)) for e in announced]
     for _round in range(PLANNER_ROUNDS):
         with desk.toolbox.session() as session:
             waiting = session.exec(
@@ -588,7 +605,8 @@ def simulate(
                 exceptions = 0
                 if index < warmup + days:  # no decision in the cool-down: it could not pay back in the window
                     if desk is not None:
-                        exceptions = run_desk(desk, planner, report, plans=policy == "desk")
+                        week_starts = (index - warmup) % PLAN_WEEK_EVERY_DAYS == 0
+                        exceptions = run_desk(desk, planner, report, plans=policy == "desk", week_starts=week_starts)
                     elif playbook is not None:
                         exceptions = playbook.run(report)
                 with tb.session() as session:

@@ -35,3 +35,20 @@ def test_a_trade_off_set_on_the_command_line_reaches_the_next_plan(seeded_url, t
         "most punctual carrier per lane",
     ]
     assert plan["actions"][0]["type"] == "plan_tenders"
+
+
+def test_the_weeks_maintenance_plan_on_the_command_line(seeded_url, trained_dir, tmp_path, monkeypatch):
+    copy_trained(trained_dir, tmp_path)
+    monkeypatch.setenv("YM_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("YM_DATABASE_URL", seeded_url)
+    runner = CliRunner()
+    bad_day = runner.invoke(cli, ["plan", "maintenance", "--day", "2026-13-01"])
+    assert bad_day.exit_code == 2 and "--day" in bad_day.output
+
+    shown = runner.invoke(cli, ["plan", "maintenance"])
+    assert shown.exit_code == 0, shown.output
+    assert "Chosen: maintenance plan for the week of 2026-11-02" in shown.stdout
+    plan = json.loads(runner.invoke(cli, ["plan", "maintenance", "--json"]).stdout)
+    assert [alt["name"] for alt in plan["alternatives"]] == ["no action"]
+    visits = [action["params"] for action in plan["actions"] if action["type"] == "schedule_maintenance"]
+    assert visits and len({visit["truck"] for visit in visits}) == len(visits)

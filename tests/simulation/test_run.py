@@ -112,7 +112,7 @@ def test_realised_savings_share_each_domains_avoided_cost_against_none():
 
 
 @pytest.mark.slow
-def test_a_desk_day_plans_its_tenders_executes_no_action_twice_and_keeps_every_invariant(trained_dir):
+def test_a_desk_day_plans_its_week_and_tenders_executes_no_action_twice_and_keeps_every_invariant(trained_dir):
     run = simulate(Settings(data_dir=trained_dir), "desk", 1, 7, Planner(reject_above_usd=1000.0), check=violations)
     assert run.days[0].exceptions > 0
     assert run.repeats.actions_run_twice == [] and run.repeats.exceptions_decided_twice == []
@@ -126,7 +126,8 @@ def test_a_desk_day_plans_its_tenders_executes_no_action_twice_and_keeps_every_i
 
     reactive = simulate(Settings(data_dir=trained_dir), "reactive", 1, 7, Planner(reject_above_usd=1000.0))
     assert not any(row.action_type == "plan_tenders" for row in reactive.attribution)
-    assert reactive.days[0].exceptions == run.days[0].exceptions - 1  # the same day, without its tender plan
+    # the same day without its tender and maintenance plans; trucks the week's plan booked are not raised one by one
+    assert run.days[0].exceptions - 2 <= reactive.days[0].exceptions
 
 
 def test_the_check_finds_an_action_run_twice_and_a_subject_acted_on_twice(engine):

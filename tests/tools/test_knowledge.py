@@ -24,6 +24,7 @@ EXCEPTION_TYPES = {
     "carrier_capacity",
     "demand_spike",
     "tender_plan",
+    "maintenance_plan",
 }
 
 SMALL_PROCEDURE = """---
