@@ -33,7 +33,7 @@ export async function show(root) {
   leave();
   const kpis = await api("/v1/kpis");
   const weeks = kpis.weeks.map((w) => w.week_start);
-  const days = kpis.decision_days;
+  const days = kpis.decision_days.slice().reverse(); // the latest page of days, oldest first for the charts
   const statuses = [...new Set(days.flatMap((d) => Object.keys(d.by_status)))];
   const palette = ["#1f6feb", "#b35900", "#1a7f37", "#a40e26", "#6639ba", "#57606a", "#0a7f8c"];
   fill(root, heading("KPIs", h("p", { class: "muted" }, `Operations up to the twin's clock (${kpis.as_of?.slice(0, 10)}); decisions as made.`)),
