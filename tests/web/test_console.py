@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from tests.api.desk_api import clone_pending
+from tests.api.desk_api import CAPACITY_LOSS, clone_pending
 from tests.web.conftest import DESKTOP, PHONE, Console, record, shoot
 
 pytestmark = pytest.mark.slow
@@ -255,7 +255,7 @@ def test_the_inbox_loads_200_pending_decisions_in_order(open_page, console: Cons
 
 
 def test_a_live_view_polls_with_bodiless_304s_and_redraws_when_its_data_changes(open_page, console: Console):
-    decision_id = console.pending(late("SHP-009291"))
+    decision_id = console.pending(CAPACITY_LOSS)
     page = open_page("viewer")
     statuses: list[int] = []
     path = f"/v1/decisions/{decision_id}"
