@@ -35,6 +35,7 @@ from twin import access
 from twin.access import WebhookBreaker, WebhookDelivery, WebhookSubscription
 from twin.db import session_scope
 from twin.models import OutboxMessage
+from twin.threads import run_in_background
 
 logger = logging.getLogger(__name__)
 
@@ -248,7 +249,9 @@ class Dispatcher:
 
     def __init__(self, engine: Engine, client: httpx.Client, settings: WebhookSettings, box: SecretBox) -> None:
         self.engine, self.client, self.settings, self.box = engine, client, settings, box
-        self.pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="webhook")
+        self.pool = ThreadPoolExecutor(
+            settings.concurrency, thread_name_prefix="webhook", initializer=run_in_background
+        )
         self.lock = threading.Lock()
         self.busy: set[str] = set()  # subscribers this process is delivering to now
         self.breakers = Breakers(engine, settings)

@@ -344,7 +344,8 @@ class Desk:
         fault_point("verdict.claimed")
         if self._expired(record):
             self._conclude_unexecuted(fence, record, "expired", verdict)
-            raise DecisionConflict(f"decision {decision_id} expired at {self._expiry(record).isoformat()}")
+            expiry = self._expiry(record.created_at, record.payload.get("actions"))
+            raise DecisionConflict(f"decision {decision_id} expired at {expiry.isoformat()}")
         with self.toolbox.session() as session:
             exception = session.get(m.ExceptionRecord, record.exception_id)
             stale = facts.changes(
@@ -474,20 +475,21 @@ class Desk:
 
     # --- expiry and recovery ------------------------------------------------------------------------------------
 
-    def _expiry(self, record: m.DecisionRecord) -> datetime:
-        """When a pending decision lapses: the shortest time-to-live of its action types."""
+    def _expiry(self, created_at: datetime, actions: list[dict] | None) -> datetime:
+        """When a pending decision made at `created_at` with these actions (as stored) lapses: the shortest
+        time-to-live of its action types."""
         ttl = self.settings.pending_ttl_h
-        types = [action.get("type") for action in record.payload.get("actions", [])]  # no full validation per sweep
+        types = [action.get("type") for action in actions or []]  # no full validation per sweep
         hours = min(
             (ttl.get(kind, self.settings.default_pending_ttl_h) for kind in types),
             default=self.settings.default_pending_ttl_h,
         )
-        created = record.created_at if record.created_at.tzinfo else record.created_at.replace(tzinfo=UTC)
+        created = created_at if created_at.tzinfo else created_at.replace(tzinfo=UTC)
         return created + timedelta(hours=hours)
 
     def _expired(self, record: m.DecisionRecord) -> bool:
         """Whether a pending decision has outlived its time-to-live."""
-        return datetime.now(UTC) >= self._expiry(record)
+        return datetime.now(UTC) >= self._expiry(record.created_at, record.payload.get("actions"))
 
     def _conclude_unexecuted(
         self, fence: Fence, record: m.DecisionRecord, status: str, verdict: Verdict | None
@@ -520,8 +522,15 @@ class Desk:
                 .where(m.ExceptionRecord.intake.in_(intake.UNDECIDED), intake.lapsed(m.ExceptionRecord))
                 .limit(SWEEP_BATCH)
             ).all()
-            waiting = session.exec(
-                select(m.DecisionRecord).where(m.DecisionRecord.status == "pending_approval").limit(10 * SWEEP_BATCH)
+            waiting = session.execute(  # a few columns: whole payloads of many waiting decisions are costly to read
+                select(
+                    m.DecisionRecord.id,
+                    m.DecisionRecord.verdict.is_not(None).label("has_verdict"),
+                    m.DecisionRecord.created_at,
+                    m.DecisionRecord.payload["actions"].label("actions"),
+                )
+                .where(m.DecisionRecord.status == "pending_approval")
+                .limit(10 * SWEEP_BATCH)
             ).all()
         for record in stranded:
             if record.attempts >= self.settings.decide_max_attempts:
@@ -531,9 +540,9 @@ class Desk:
             else:
                 self._isolated(done, "decided", record.id, lambda record=record: self._retry_stranded(record))
         for record in waiting:
-            if record.verdict is not None:
+            if record.has_verdict:
                 self._isolated(done, "verdicts", record.id, lambda record=record: self._recover_verdict(record.id))
-            elif self._expiry(record) <= now:
+            elif self._expiry(record.created_at, record.actions) <= now:
                 self._isolated(done, "expired", record.id, lambda record=record: self._expire(record.id))
         self._isolated(done, "indexed", "precedents", lambda: index_pending(self.toolbox))
         self._isolated(done, "pruned", "checkpoints", self._prune_checkpoints)

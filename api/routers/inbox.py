@@ -261,13 +261,9 @@ class InboxCache:
             ).all()
         )
         known = self.waiting
-        fresh = _facts(
-            session, [key for key, updated in waiting.items() if key not in known or known[key].updated_at != updated]
-        )
-        self.waiting = {
-            key: _Waiting(updated, fresh[key]) if key in fresh else known[key]
-            for key, updated in waiting.items()
-            if key in fresh or key in known
+        changed = {key for key, updated in waiting.items() if key not in known or known[key].updated_at != updated}
+        self.waiting = {key: known[key] for key in waiting.keys() - changed} | {
+            key: _Waiting(waiting[key], facts) for key, facts in _facts(session, sorted(changed)).items()
         }
         promised = _promised(session, {entry.facts[-1] for entry in self.waiting.values() if entry.facts[-1]})
         keys = sorted(entry.urgency(key, promised) for key, entry in self.waiting.items())

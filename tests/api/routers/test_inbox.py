@@ -1,8 +1,10 @@
 """The inbox lists waiting decisions only, the one with the nearest deadline first."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from tests.api.desk_api import DeskApi
+from twin import models as m
+from twin.db import make_engine, session_scope
 
 
 def test_waiting_decisions_come_by_deadline_then_severity(api: DeskApi, late_pending):
@@ -54,3 +56,21 @@ def test_the_inbox_pages_with_a_cursor_and_answers_304_while_unchanged(api: Desk
     assert api.call("GET", "/v1/inbox", params={"limit": 201}).status_code == 422
     bad = api.call("GET", "/v1/inbox", params={"cursor": "not-a-cursor"})
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "cursor"]
+
+
+def test_a_decision_that_changes_while_waiting_is_ordered_anew(api: DeskApi, late_pending, seeded_url):
+    capacity = api.pending_decision()
+    late = late_pending("SHP-009284")
+    first = api.call("GET", "/v1/inbox", role="viewer")
+    assert [item["decision_id"] for item in first.json()["items"]] == [late["decision_id"], capacity["decision_id"]]
+    engine = make_engine(seeded_url)
+    with session_scope(engine) as session:  # the capacity decision gets an expiry before the shipment's promise
+        record = session.get(m.DecisionRecord, capacity["decision_id"])
+        record.payload = {**record.payload, "expires_at": "2026-11-01T00:00:00+00:00"}
+        record.updated_at = datetime.now(UTC)
+        session.add(record)
+    engine.dispose()
+    again = api.client.get("/v1/inbox", headers={**api.headers["viewer"], "If-None-Match": first.headers["etag"]})
+    assert again.status_code == 200
+    assert [item["decision_id"] for item in again.json()["items"]] == [capacity["decision_id"], late["decision_id"]]
+    assert again.json()["items"][0]["due_reason"] == "approval expires"
