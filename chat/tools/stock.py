@@ -135,7 +135,7 @@ def _weeks(outlook: Forecast) -> list[WeekDemand]:
 
 
 def short_of_forecast(
-    tb: Toolbox, below: list[m.InventoryPosition], histories: dict[str, pd.DataFrame], weeks: int
+    tb: Toolbox, below: list[m.InventoryPosition], histories: dict[tuple[str, str], pd.DataFrame], weeks: int
 ) -> tuple[list[StockRisk], list[Evidence]]:
     """Of the SKUs below their reorder point, those whose available stock is below the p90 of their forecast
     demand over the weeks, largest gap first."""
