@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("subscription_id"),
     )
     with op.batch_alter_table("decision", schema=None) as batch_op:
-        batch_op.create_index("ix_decision_status_updated_at", ["status", "updated_at"])
+        batch_op.create_index("ix_decision_status_updated_at", ["status", "updated_at", "id"])
 
 
 def downgrade() -> None:
