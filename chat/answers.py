@@ -6,8 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 from agents.verify import verify_text
-from chat.formatting import feature_words, number, percent, plural, usd, year
-from tools.evidence import Evidence, Source
+from agents.explain import describe_drivers
+from agents.glossary import feature_words
+from chat.formatting import number, percent, plural, usd, year
+from tools.evidence import Driver, Evidence, Source
 
 TURN_SOURCE = Source(tool="chat", model="tool-results", version="1")
 MAX_DRIVERS = 3
@@ -582,19 +584,25 @@ def answer(tool: str, result: Result, view: str | None = None) -> str:
     return TEMPLATES[tool](result)
 
 
+MODEL_OUTPUTS = {"forecast": "the forecast of", "late-risk": "the late risk of", "failure-risk": "the failure risk of"}
+
+
+def model_output(evidence_id: str) -> str:
+    """A model output's evidence named in words, e.g. "forecast:SKU-0042/DC-DAL:2026-11-01" -> "the forecast of
+    SKU-0042 at DC-DAL as of 2026-11-01"."""
+    kind, _, about = evidence_id.partition(":")
+    if kind not in MODEL_OUTPUTS:
+        return evidence_id
+    return f"{MODEL_OUTPUTS[kind]} {about.replace('/', ' at ').replace(':', ' as of ')}"
+
+
 def drivers_answer(tool: str, evidence: list[dict[str, Any]]) -> str:
     """Why a result is what it is: the main drivers of the model outputs behind it, with their values."""
     parts = []
     for record in evidence:
-        drivers = sorted(record.get("drivers") or [], key=lambda d: -abs(d["contribution"]))[:MAX_DRIVERS]
-        if drivers:
-            named = ", ".join(
-                f"{feature_words(d['feature'])} {d['value']} ({d['contribution']:+g})"
-                if d.get("value") is not None
-                else f"{feature_words(d['feature'])} ({d['contribution']:+g})"
-                for d in drivers
-            )
-            parts.append(f"For {record['id']}, the main drivers are {named}.")
+        if record.get("drivers"):
+            named = describe_drivers([Driver.model_validate(d) for d in record["drivers"]], MAX_DRIVERS)
+            parts.append(f"For {model_output(record['id'])}, the main drivers are {named}.")
     if not parts:
         return f"The {tool.replace('_', ' ')} result rests on the twin's records, not on a model with drivers."
     return " ".join(parts[:MAX_DRIVERS])

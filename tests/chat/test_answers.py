@@ -54,20 +54,21 @@ def test_lists_come_as_small_tables():
 def test_why_names_the_main_drivers_with_their_values():
     evidence = [
         {
-            "id": "forecast:SKU-0042/DC-DAL",
+            "id": "forecast:SKU-0042/DC-DAL:2026-11-01",
             "drivers": [
                 {"feature": "price_ratio", "value": 0.8, "contribution": 8.3},
                 {"feature": "dow", "value": 2, "contribution": -0.1},
                 {"feature": "mean_28", "value": 31.5, "contribution": 1.2},
-                {"feature": "lag_7", "value": 30, "contribution": 0.9},
+                {"feature": "lag_9", "value": 30, "contribution": 0.9},
             ],
         }
     ]
     assert drivers_answer("forecast_demand", evidence) == (
-        "For forecast:SKU-0042/DC-DAL, the main drivers are "
+        "For the forecast of SKU-0042 at DC-DAL as of 2026-11-01, the main drivers are "
         "price against usual 0.8 (+8.3), average demand over four weeks 31.5 (+1.2), "
-        "demand a week ago 30 (+0.9)."
+        "demand on recent days 30 (+0.9)."
     )
+    assert "_" not in drivers_answer("forecast_demand", evidence)
 
 
 def test_a_tool_error_is_a_plain_sentence():
