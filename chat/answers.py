@@ -3,11 +3,12 @@ a tool error as a plain sentence, and the check of an answer against the turn's 
 
 import json
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
-from agents.verify import verify_text
 from agents.explain import describe_drivers
 from agents.glossary import feature_words
+from agents.verify import verify_text
 from chat.formatting import number, percent, plural, usd, year
 from tools.evidence import Driver, Evidence, Source
 
@@ -35,7 +36,30 @@ def _day(moment: str | None) -> str:
     return (moment or "")[:10]
 
 
+def _weekday(day: str) -> str:
+    """An ISO date with its weekday, e.g. "Tuesday 2026-11-10"."""
+    return f"{date.fromisoformat(str(day)):%A} {day}"
+
+
+def _forecast_days(r: Result) -> str:
+    days, total = r["days"], r["days_total"]
+    if len(days) == 1:
+        day = days[0]
+        return (
+            f"{r['sku']} at {r['location']} should sell about {number(day['p50'])} units on {_weekday(day['day'])}, "
+            f"between {number(day['p10'])} and {number(day['p90'])} units (p10 to p90)."
+        )
+    return (
+        f"{r['sku']} at {r['location']} should sell about {number(total['p50'])} units from "
+        f"{_weekday(days[0]['day'])} to {_weekday(days[-1]['day'])}, between {number(total['p10'])} and "
+        f"{number(total['p90'])} units (the daily p10 and p90 added up).\n\n"
+        + table(["day", "p10", "p50", "p90"], [[_weekday(d["day"]), d["p10"], d["p50"], d["p90"]] for d in days])
+    )
+
+
 def _forecast(r: Result) -> str:
+    if r.get("days"):
+        return _forecast_days(r)
     total = r["total"]
     return (
         f"{r['sku']} at {r['location']} should sell about {total['p50']} units over the next "
@@ -506,37 +530,73 @@ def _cheapest(r: Result) -> str:
     )
 
 
-def _capacity_up(r: Result, view: str | None = None) -> str:
-    moves = [
-        row["lane"]
-        for row in r["rows"]
-        if row["rate_per_mile"] <= row["cheapest_rate_per_mile"] or row["on_time_rate"] >= row["best_on_time_rate"]
-    ]
-    where = (
-        f"It is the cheapest or most punctual offer on {', '.join(moves)}, so loads would move to it there."
-        if moves
-        else "It is neither the cheapest nor the most punctual offer on these lanes, so loads would move to it only "
-        "when the others are full."
+def _capacity_change(r: Result, view: str | None = None) -> str:
+    now, then, change = r["now"], r["then"], r["change"]
+    where = f"on {r['lane']}" if r.get("lane") else f"on its lanes ({', '.join(r['lanes'])})"
+    moved = (
+        f"{plural(r['loads_moved'], 'load')} change carrier"
+        if r["loads_moved"]
+        else "no load changes carrier, so the plan stays as it is"
     )
     return (
-        f"If {r['carrier']}'s capacity is multiplied by {number(r['factor'])}, it can take "
-        f"{plural(r['added_loads'], 'more load')} a week. {where} Nothing was changed.\n\n"
+        f"If {r['carrier']}'s capacity {where} is multiplied by {number(r['factor'])}, the solver tenders the "
+        f"{plural(r['loads'], 'usual weekly load')} there again: {moved}. Freight cost goes from "
+        f"{usd(now['freight_cost_usd'])} to {usd(then['freight_cost_usd'])} ({_signed_usd(change['freight_cost_usd'])}), "
+        f"expected late loads from {number(now['expected_late_loads'])} to {number(then['expected_late_loads'])}, "
+        f"and loads left without a carrier from {number(now['unassigned_loads'])} to "
+        f"{number(then['unassigned_loads'])}. Nothing was changed.\n\n"
         + table(
-            ["lane", "loads per week now", "then", "USD per mile", "cheapest", "on time", "best on time"],
+            ["carrier", "capacity now", "capacity then", "loads now", "loads then"],
             [
-                [
-                    row["lane"],
-                    row["capacity_now"],
-                    number(row["capacity_then"]),
-                    row["rate_per_mile"],
-                    row["cheapest_rate_per_mile"],
-                    pct(row["on_time_rate"]),
-                    pct(row["best_on_time_rate"]),
-                ]
-                for row in r["rows"]
+                [c["carrier"], c["capacity_now"], c["capacity_then"], c["loads_now"], c["loads_then"]]
+                for c in r["carriers"]
             ],
         )
     )
+
+
+def _signed_usd(value: float) -> str:
+    """A change of money with its sign, e.g. "+1,250 USD" or "-310.50 USD"."""
+    return ("+" if value > 0 else "") + usd(value)
+
+
+def _lane_closure(r: Result, view: str | None = None) -> str:
+    held, usual = r["open_shipments"], r["usual_loads"]
+    span = f"from {r['first_day']} to {r['last_day']}" if r["days"] > 1 else f"on {r['first_day']}"
+    loads = f"{plural(len(held), 'open shipment')} and {plural(usual, 'usual load')}"
+    if not held and not usual:
+        return f"If {r['lane']} closes {span}, no open shipment and no usual load would travel it. Nothing was changed."
+    text = f"If {r['lane']} closes {span} ({plural(r['days'], 'day')}), {loads} would travel it."
+    if r["detours"]:
+        best = r["detours"][0]
+        legs = " and ".join(f"{leg['lane']} by {leg['carrier']}" for leg in best["legs"])
+        text += (
+            f" The cheapest detour goes through {best['via']} ({legs}): {usd(best['extra_cost_usd'])} more freight "
+            f"and {plural(best['extra_days'], 'more day')} per load, {usd(r['detour_total_usd'])} in all."
+        )
+    else:
+        text += " No third DC has carriers with capacity left on both legs."
+    text += (
+        f" Holding them until the lane reopens costs {usd(r['wait_total_usd'])} in late penalties "
+        f"({usd(r['late_load_penalty_usd'])} per usual load, the customer's tier for an open shipment that misses "
+        f"its promise). Taking the cheaper way for each load costs {usd(r['best_total_usd'])}. Nothing was changed."
+    )
+    if held:
+        text += "\n\n" + table(
+            ["shipment", "customer tier", "promised", "misses promise if held", "penalty", "better"],
+            [
+                [
+                    h["shipment_id"],
+                    h["customer_tier"],
+                    _day(h["promised_at"]),
+                    "yes" if h["misses_promise"] else "no",
+                    usd(h["penalty_usd"]),
+                    h["best"],
+                ]
+                for h in held
+            ],
+        )
+    return text
 
 
 TEMPLATES: dict[str, Callable[[Result], str]] = {
@@ -569,7 +629,8 @@ VIEWED: dict[str, Callable[[Result, str | None], str]] = {
     "policies": _policies,
     "what_if_demand": _demand_what_if,
     "what_if_truck": _truck_what_if,
-    "what_if_capacity_up": _capacity_up,
+    "what_if_capacity_change": _capacity_change,
+    "what_if_lane_closure": _lane_closure,
 }
 
 

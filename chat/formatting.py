@@ -1,5 +1,6 @@
 """How figures read in answers: thousands separators, units, plurals and percentages."""
 
+
 def number(value: float | int, decimals: int | None = None) -> str:
     """A figure with thousands separators and its own decimals, at most two (e.g. 21551.56 -> "21,551.56")."""
     if decimals is None:
