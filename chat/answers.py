@@ -530,18 +530,25 @@ def _cheapest(r: Result) -> str:
     )
 
 
+FACTOR_WORDS = {2.0: "doubles", 3.0: "triples", 0.5: "halves"}
+
+
 def _capacity_change(r: Result, view: str | None = None) -> str:
     now, then, change = r["now"], r["then"], r["change"]
     where = f"on {r['lane']}" if r.get("lane") else f"on its lanes ({', '.join(r['lanes'])})"
+    grows = "grows" if r["factor"] > 1 else "drops"
+    how = FACTOR_WORDS.get(r["factor"]) or f"{grows} by {number(r['change_pct'])}%"
+    cost = change["freight_cost_usd"]
     moved = (
         f"{plural(r['loads_moved'], 'load')} change carrier"
         if r["loads_moved"]
         else "no load changes carrier, so the plan stays as it is"
     )
     return (
-        f"If {r['carrier']}'s capacity {where} is multiplied by {number(r['factor'])}, the solver tenders the "
+        f"If {r['carrier']}'s capacity {where} {how}, the solver tenders the "
         f"{plural(r['loads'], 'usual weekly load')} there again: {moved}. Freight cost goes from "
-        f"{usd(now['freight_cost_usd'])} to {usd(then['freight_cost_usd'])} ({_signed_usd(change['freight_cost_usd'])}), "
+        f"{usd(now['freight_cost_usd'])} to {usd(then['freight_cost_usd'])} "
+        f"({_signed_usd(cost) if cost else 'no change'}), "
         f"expected late loads from {number(now['expected_late_loads'])} to {number(then['expected_late_loads'])}, "
         f"and loads left without a carrier from {number(now['unassigned_loads'])} to "
         f"{number(then['unassigned_loads'])}. Nothing was changed.\n\n"
@@ -563,10 +570,12 @@ def _signed_usd(value: float) -> str:
 def _lane_closure(r: Result, view: str | None = None) -> str:
     held, usual = r["open_shipments"], r["usual_loads"]
     span = f"from {r['first_day']} to {r['last_day']}" if r["days"] > 1 else f"on {r['first_day']}"
-    loads = f"{plural(len(held), 'open shipment')} and {plural(usual, 'usual load')}"
+    loads = " and ".join(
+        plural(n, noun) if n else f"no {noun}" for n, noun in ((len(held), "open shipment"), (usual, "usual load"))
+    )
     if not held and not usual:
         return f"If {r['lane']} closes {span}, no open shipment and no usual load would travel it. Nothing was changed."
-    text = f"If {r['lane']} closes {span} ({plural(r['days'], 'day')}), {loads} would travel it."
+    text = f"If {r['lane']} closes {span} ({plural(r['days'], 'day')}), {loads} would travel it in those days."
     if r["detours"]:
         best = r["detours"][0]
         legs = " and ".join(f"{leg['lane']} by {leg['carrier']}" for leg in best["legs"])

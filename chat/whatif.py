@@ -142,6 +142,7 @@ class CapacityChangeWhatIf(BaseModel):
 
     carrier: str
     factor: float
+    change_pct: float = Field(description="How much the capacity grows or drops, in percent of today's.")
     lane: str | None = None
     lanes: list[str]
     loads: int = Field(description="The usual weekly loads on the lanes, every carrier's, tendered both times.")
@@ -228,6 +229,7 @@ def capacity_change(situation: CapacitySituation, factor: float, price: Rates) -
     result = CapacityChangeWhatIf(
         carrier=situation.carrier,
         factor=factor,
+        change_pct=round(abs(factor - 1) * 100, 1),
         lane=situation.lane,
         lanes=lanes,
         loads=len(loads),
