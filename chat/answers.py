@@ -540,7 +540,7 @@ def _capacity_change(r: Result, view: str | None = None) -> str:
     how = FACTOR_WORDS.get(r["factor"]) or f"{grows} by {number(r['change_pct'])}%"
     cost = change["freight_cost_usd"]
     moved = (
-        f"{plural(r['loads_moved'], 'load')} change carrier"
+        f"{plural(r['loads_moved'], 'load')} {'changes' if r['loads_moved'] == 1 else 'change'} carrier"
         if r["loads_moved"]
         else "no load changes carrier, so the plan stays as it is"
     )

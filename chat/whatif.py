@@ -4,6 +4,7 @@ loads on its lanes tendered again at today's and at the changed capacity, a DC c
 and routes touched, orders re-sourced to the nearest DC with stock) and a lane closed for some days (its loads
 routed through a third DC or held until it reopens). Nothing is written to the twin."""
 
+from collections import Counter
 from datetime import date, datetime, time, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -149,7 +150,7 @@ class CapacityChangeWhatIf(BaseModel):
     now: Kpis
     then: Kpis
     change: Kpis
-    loads_moved: int = Field(description="Loads whose carrier differs between the two tenders.")
+    loads_moved: int = Field(description="Loads that go to another carrier (or to none, or from none).")
     carriers: list[TenderedLoads]
     late_penalty_usd: float
     solver_status: str
@@ -215,7 +216,8 @@ def capacity_change(situation: CapacitySituation, factor: float, price: Rates) -
     penalty = price["late_load_penalty_usd"]
     now, then = _tender(situation, loads, today, penalty), _tender(situation, loads, changed, penalty)
     before, after = _kpis(now), _kpis(then)
-    moved = sum(1 for a, b in zip(now.loads, then.loads, strict=True) if a.carrier != b.carrier)
+    before_counts, after_counts = Counter(a.carrier for a in now.loads), Counter(a.carrier for a in then.loads)
+    moved = sum((after_counts - before_counts).values())  # loads are alike: count what each carrier (or none) gains
     shares = [
         TenderedLoads(
             carrier=c,

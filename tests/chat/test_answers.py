@@ -73,3 +73,96 @@ def test_why_names_the_main_drivers_with_their_values():
 
 def test_a_tool_error_is_a_plain_sentence():
     assert failure("SKU-9999 is not in the twin") == "I could not do that: SKU-9999 is not in the twin."
+
+
+LANE_CLOSURE = {
+    "lane": "DAL-LAX",
+    "first_day": "2026-11-02",
+    "last_day": "2026-11-04",
+    "days": 3,
+    "detours": [
+        {
+            "via": "DC-HOU",
+            "legs": [
+                {"lane": "DAL-HOU", "carrier": "CAR-BLUEGRID", "miles": 269.8, "transit_days": 1, "cost_usd": 520.71},
+                {"lane": "HOU-LAX", "carrier": "CAR-BLUEGRID", "miles": 1645.1, "transit_days": 2, "cost_usd": 3323.1},
+            ],
+            "extra_cost_usd": 1096.01,
+            "extra_days": 1,
+        }
+    ],
+    "open_shipments": [
+        {
+            "shipment_id": "SHP-009292",
+            "status": "in_transit",
+            "customer_tier": "standard",
+            "promised_at": "2026-11-04T04:04:32",
+            "days_held": 3,
+            "misses_promise": True,
+            "penalty_usd": 300.0,
+            "best": "wait",
+        }
+    ],
+    "usual_loads": 1,
+    "late_load_penalty_usd": 500.0,
+    "detour_total_usd": 2192.02,
+    "wait_total_usd": 800.0,
+    "best_total_usd": 800.0,
+}
+
+
+def test_a_lane_closure_reads_as_detour_wait_and_totals():
+    text = answer("what_if_lane_closure", LANE_CLOSURE)
+    assert text.startswith(
+        "If DAL-LAX closes from 2026-11-02 to 2026-11-04 (3 days), 1 open shipment and 1 usual load would travel it"
+    )
+    assert "through DC-HOU (DAL-HOU by CAR-BLUEGRID and HOU-LAX by CAR-BLUEGRID): 1,096.01 USD more" in text
+    assert "2,192.02 USD in all" in text and "costs 800 USD in late penalties" in text
+    assert "| SHP-009292 | standard | 2026-11-04 | yes | 300 USD | wait |" in text
+    assert verified(text, [LANE_CLOSURE]) and "_" not in text
+    quiet = LANE_CLOSURE | {"open_shipments": [], "usual_loads": 0}
+    assert "no open shipment and no usual load" in answer("what_if_lane_closure", quiet)
+
+
+CAPACITY_CHANGE = {
+    "carrier": "CAR-CHEAP",
+    "factor": 0.7,
+    "change_pct": 30.0,
+    "lane": "DAL-HOU",
+    "lanes": ["DAL-HOU"],
+    "loads": 6,
+    "now": {"freight_cost_usd": 3510.0, "expected_late_loads": 0.6, "unassigned_loads": 0},
+    "then": {"freight_cost_usd": 3780.0, "expected_late_loads": 0.6, "unassigned_loads": 0},
+    "change": {"freight_cost_usd": 270.0, "expected_late_loads": 0.0, "unassigned_loads": 0},
+    "loads_moved": 1,
+    "carriers": [
+        {"carrier": "CAR-CHEAP", "capacity_now": 2, "capacity_then": 1, "loads_now": 2, "loads_then": 1},
+        {"carrier": "CAR-DEAR", "capacity_now": 10, "capacity_then": 10, "loads_now": 4, "loads_then": 5},
+    ],
+}
+
+
+def test_a_capacity_change_reads_as_the_two_tenders():
+    text = answer("what_if_capacity_change", CAPACITY_CHANGE)
+    assert text.startswith(
+        "If CAR-CHEAP's capacity on DAL-HOU drops by 30%, the solver tenders the 6 usual weekly loads there again: "
+        "1 load changes carrier. Freight cost goes from 3,510 USD to 3,780 USD (+270 USD)"
+    )
+    assert "| CAR-DEAR | 10 | 10 | 4 | 5 |" in text and verified(text, [CAPACITY_CHANGE])
+    doubled = answer("what_if_capacity_change", CAPACITY_CHANGE | {"factor": 2.0, "change_pct": 100.0})
+    assert "capacity on DAL-HOU doubles" in doubled
+
+
+def test_a_forecast_of_one_day_names_the_day():
+    result = {
+        "sku": "SKU-0042",
+        "location": "DC-DAL",
+        "days": [{"day": "2026-11-10", "p10": 11.7, "p50": 26.6, "p90": 38.8}],
+        "days_total": {"p10": 11.7, "p50": 26.6, "p90": 38.8},
+    }
+    text = answer("forecast_demand", result)
+    assert text == (
+        "SKU-0042 at DC-DAL should sell about 26.6 units on Tuesday 2026-11-10, between 11.7 and 38.8 units "
+        "(p10 to p90)."
+    )
+    assert verified(text, [result])

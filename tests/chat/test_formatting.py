@@ -12,4 +12,3 @@ def test_numbers_money_and_shares():
 
 def test_plurals():
     assert plural(1, "load") == "1 load" and plural(2, "load") == "2 loads" and plural(1, "hour") == "1 hour"
-
