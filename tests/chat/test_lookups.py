@@ -78,6 +78,6 @@ def test_policies_spend_and_what_ifs_change_nothing(toolbox):
     assert sum(c.loads_then for c in more.carriers) + more.then.unassigned_loads == more.loads
     closed = lookups.what_if_lane_closure(toolbox, lookups.LaneClosureArgs(lane="LAX-HOU", days=2))
     assert closed.lane == "LAX-HOU" and closed.days == 2
-    with pytest.raises(ToolException, match="local deliveries"):
+    with pytest.raises(ToolException, match="not a lane code"):
         lookups.what_if_lane_closure(toolbox, lookups.LaneClosureArgs(lane="DAL-DAL"))
     assert _counts(toolbox) == before

@@ -64,7 +64,7 @@ def test_forecast_adds_the_model_days_into_weeks_and_reads_city_names(desk):
 def test_a_forecast_of_some_days_gives_those_days_of_the_model(desk):
     tools = tools_for(desk, "viewer")
     result = tools["forecast_demand"].invoke(
-        {"sku": "SKU-0042", "location": "DAL", "first_day": "2026-11-10", "last_day": "2026-11-10"}
+        {"sku": "SKU-0042", "location": "Dallas", "first_day": "2026-11-10", "last_day": "2026-11-10"}
     )
     with desk.toolbox.session() as session:
         history = frames.demand_frame(session)
@@ -76,7 +76,7 @@ def test_a_forecast_of_some_days_gives_those_days_of_the_model(desk):
         {"day": "2026-11-10", "p10": round(day.p10, 1), "p50": round(day.p50, 1), "p90": round(day.p90, 1)}
     ]
     assert result["days_total"] == {k: v for k, v in result["days"][0].items() if k != "day"}
-    assert tools["forecast_demand"].invoke({"sku": "SKU-0042", "location": "DAL", "first_day": as_of.isoformat()}) == (
+    assert tools["forecast_demand"].invoke({"sku": "SKU-0042", "location": "Dallas", "first_day": as_of.isoformat()}) == (
         f"the forecast starts on {(as_of + dt.timedelta(days=1)).isoformat()}; ask about a later day"
     )
 
