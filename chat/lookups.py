@@ -15,6 +15,13 @@ from sqlmodel import Session
 from agents import policy
 from agents.toolbox import Toolbox
 from agents.twin_facts import TWIN_SOURCE, rates
+from agents.whatif import (
+    CapacityChangeWhatIf,
+    LaneClosureWhatIf,
+    capacity_change,
+    lane_closure,
+    read_situation,
+)
 from chat.tools import (
     MAX_CLOSURE_DAYS,
     MAX_WEEKS,
@@ -24,13 +31,6 @@ from chat.tools import (
     available_units,
     checked,
     demand_history,
-)
-from chat.whatif import (
-    CapacityChangeWhatIf,
-    LaneClosureWhatIf,
-    capacity_change,
-    lane_closure,
-    read_situation,
 )
 from tools.evidence import Evidence
 from tools.forecast import forecast

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from agents.reader import read
+from agents.language.reader import read
 from chat.compose import steps_for
 
 NOW = dt.datetime(2026, 11, 2, 8, 0, tzinfo=dt.UTC)

@@ -6,9 +6,9 @@ from sqlmodel import select
 
 from agents import maintenance
 from agents.routing import capacity_shortfall
+from agents.whatif import read_situation
 from chat.answers import TEMPLATES
 from chat.tools import make_chat_tools
-from chat.whatif import read_situation
 from tools.forecast import forecast
 from tools.geo import haversine_miles
 from tools.late_risk import score_shipments
@@ -76,9 +76,9 @@ def test_a_forecast_of_some_days_gives_those_days_of_the_model(desk):
         {"day": "2026-11-10", "p10": round(day.p10, 1), "p50": round(day.p50, 1), "p90": round(day.p90, 1)}
     ]
     assert result["days_total"] == {k: v for k, v in result["days"][0].items() if k != "day"}
-    assert tools["forecast_demand"].invoke({"sku": "SKU-0042", "location": "Dallas", "first_day": as_of.isoformat()}) == (
-        f"the forecast starts on {(as_of + dt.timedelta(days=1)).isoformat()}; ask about a later day"
-    )
+    assert tools["forecast_demand"].invoke(
+        {"sku": "SKU-0042", "location": "Dallas", "first_day": as_of.isoformat()}
+    ) == (f"the forecast starts on {(as_of + dt.timedelta(days=1)).isoformat()}; ask about a later day")
 
 
 def test_unknown_or_missing_codes_are_reported_not_guessed(desk):
