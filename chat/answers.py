@@ -545,9 +545,8 @@ def _capacity_change(r: Result, view: str | None = None) -> str:
         else "no load changes carrier, so the plan stays as it is"
     )
     return (
-        f"If {r['carrier']}'s capacity {where} {how}, the solver tenders the "
-        f"{plural(r['loads'], 'usual weekly load')} there again: {moved}. Freight cost goes from "
-        f"{usd(now['freight_cost_usd'])} to {usd(then['freight_cost_usd'])} "
+        f"If {r['carrier']}'s capacity {where} {how}, the solver tenders the {plural(r['loads'], 'usual weekly load')} "
+        f"there at today's capacity and at the changed one: {moved}. Freight cost goes from {usd(now['freight_cost_usd'])} to {usd(then['freight_cost_usd'])} "
         f"({_signed_usd(cost) if cost else 'no change'}), "
         f"expected late loads from {number(now['expected_late_loads'])} to {number(then['expected_late_loads'])}, "
         f"and loads left without a carrier from {number(now['unassigned_loads'])} to "
@@ -570,12 +569,13 @@ def _signed_usd(value: float) -> str:
 def _lane_closure(r: Result, view: str | None = None) -> str:
     held, usual = r["open_shipments"], r["usual_loads"]
     span = f"from {r['first_day']} to {r['last_day']}" if r["days"] > 1 else f"on {r['first_day']}"
-    loads = " and ".join(
-        plural(n, noun) if n else f"no {noun}" for n, noun in ((len(held), "open shipment"), (usual, "usual load"))
-    )
     if not held and not usual:
         return f"If {r['lane']} closes {span}, no open shipment and no usual load would travel it. Nothing was changed."
-    text = f"If {r['lane']} closes {span} ({plural(r['days'], 'day')}), {loads} would travel it in those days."
+    booked = plural(len(held), "open shipment") if held else "no open shipment"
+    text = (
+        f"If {r['lane']} closes {span} ({plural(r['days'], 'day')}), {booked} would travel it then, and it usually "
+        f"carries {plural(usual, 'load')} in as many days."
+    )
     if r["detours"]:
         best = r["detours"][0]
         legs = " and ".join(f"{leg['lane']} by {leg['carrier']}" for leg in best["legs"])
@@ -585,10 +585,11 @@ def _lane_closure(r: Result, view: str | None = None) -> str:
         )
     else:
         text += " No third DC has carriers with capacity left on both legs."
+    tiers = ", the penalty of its customer's tier for a shipment that misses its promise" if held else ""
     text += (
         f" Holding them until the lane reopens costs {usd(r['wait_total_usd'])} in late penalties "
-        f"({usd(r['late_load_penalty_usd'])} per usual load, the customer's tier for an open shipment that misses "
-        f"its promise). Taking the cheaper way for each load costs {usd(r['best_total_usd'])}. Nothing was changed."
+        f"({usd(r['late_load_penalty_usd'])} per usual load{tiers}). Taking the cheaper way for each load costs "
+        f"{usd(r['best_total_usd'])}. Nothing was changed."
     )
     if held:
         text += "\n\n" + table(

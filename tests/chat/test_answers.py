@@ -114,14 +114,15 @@ LANE_CLOSURE = {
 def test_a_lane_closure_reads_as_detour_wait_and_totals():
     text = answer("what_if_lane_closure", LANE_CLOSURE)
     assert text.startswith(
-        "If DAL-LAX closes from 2026-11-02 to 2026-11-04 (3 days), 1 open shipment and 1 usual load would travel it"
+        "If DAL-LAX closes from 2026-11-02 to 2026-11-04 (3 days), 1 open shipment would travel it then, and it "
+        "usually carries 1 load in as many days."
     )
     assert "through DC-HOU (DAL-HOU by CAR-BLUEGRID and HOU-LAX by CAR-BLUEGRID): 1,096.01 USD more" in text
     assert "2,192.02 USD in all" in text and "costs 800 USD in late penalties" in text
     assert "| SHP-009292 | standard | 2026-11-04 | yes | 300 USD | wait |" in text
     assert verified(text, [LANE_CLOSURE]) and "_" not in text
     quiet = LANE_CLOSURE | {"open_shipments": [], "usual_loads": 0}
-    assert "no open shipment and no usual load" in answer("what_if_lane_closure", quiet)
+    assert "no open shipment and no usual load would travel it" in answer("what_if_lane_closure", quiet)
 
 
 CAPACITY_CHANGE = {
@@ -145,8 +146,9 @@ CAPACITY_CHANGE = {
 def test_a_capacity_change_reads_as_the_two_tenders():
     text = answer("what_if_capacity_change", CAPACITY_CHANGE)
     assert text.startswith(
-        "If CAR-CHEAP's capacity on DAL-HOU drops by 30%, the solver tenders the 6 usual weekly loads there again: "
-        "1 load changes carrier. Freight cost goes from 3,510 USD to 3,780 USD (+270 USD)"
+        "If CAR-CHEAP's capacity on DAL-HOU drops by 30%, the solver tenders the 6 usual weekly loads there at "
+        "today's capacity and at the changed one: 1 load changes carrier. Freight cost goes from 3,510 USD to "
+        "3,780 USD (+270 USD)"
     )
     assert "| CAR-DEAR | 10 | 10 | 4 | 5 |" in text and verified(text, [CAPACITY_CHANGE])
     doubled = answer("what_if_capacity_change", CAPACITY_CHANGE | {"factor": 2.0, "change_pct": 100.0})
