@@ -546,7 +546,8 @@ def _capacity_change(r: Result, view: str | None = None) -> str:
     )
     return (
         f"If {r['carrier']}'s capacity {where} {how}, the solver tenders the {plural(r['loads'], 'usual weekly load')} "
-        f"there at today's capacity and at the changed one: {moved}. Freight cost goes from {usd(now['freight_cost_usd'])} to {usd(then['freight_cost_usd'])} "
+        f"there at today's capacity and at the changed one: {moved}. Freight cost goes from "
+        f"{usd(now['freight_cost_usd'])} to {usd(then['freight_cost_usd'])} "
         f"({_signed_usd(cost) if cost else 'no change'}), "
         f"expected late loads from {number(now['expected_late_loads'])} to {number(then['expected_late_loads'])}, "
         f"and loads left without a carrier from {number(now['unassigned_loads'])} to "
