@@ -37,15 +37,17 @@ GLOSSARY = {
     "occasion_next_day": "occasion the day after",
     "promo": "promotion",
     "price_ratio": "price against usual",
-    "same_weekday_last": "same weekday last week",
-    "same_weekday_mean_4": "same weekday over four weeks",
-    "last_year": "same day last year",
-    "last_year_week": "same week last year",
-    "last_year_ahead": "the weeks after, last year",
+    "same_weekday_last": "same weekday last week against usual",
+    "same_weekday_mean_4": "same weekday over four weeks against usual",
+    "last_year": "same day last year against usual",
+    "last_year_week": "same week last year against usual",
+    "last_year_ahead": "the weeks after, last year, against usual",
     "year_growth": "growth over last year",
-    "log_level": "usual daily demand",
-    "std_28": "demand swings over four weeks",
-    "zero_share_28": "days without sales over four weeks",
+    "log_level": "usual daily demand (log)",
+    "std_28": "demand swings over four weeks against usual",
+    "zero_share_28": "share of days without sales over four weeks",
+    "sku": "SKU",
+    "location": "DC",
 }
 UNITS = {  # the unit a feature's value is read in, written after it
     "distance_miles": "miles",
@@ -81,13 +83,13 @@ def _span(days: int) -> str:
 
 def feature_words(name: str) -> str:
     """A model feature in planner words (e.g. "slack_left_hours" -> "time left before the promise"; "lag_0", the
-    demand of the last day the model saw -> "demand on the latest day")."""
+    demand of the last day the model saw over the usual level -> "demand on the latest day against usual")."""
     if name in GLOSSARY:
         return GLOSSARY[name]
     if match := _LAG.match(name):
-        return f"demand {DAYS_BEFORE.get(int(match[1]), 'on recent days')}"
+        return f"demand {DAYS_BEFORE.get(int(match[1]), 'on recent days')} against usual"
     if match := _MEAN.match(name):
-        return f"average demand over {_span(int(match[1]))}"
+        return f"average demand over {_span(int(match[1]))} against usual"
     if (match := _DERIVED.match(name)) and match["base"] in GLOSSARY:
         days = f" over {_span(int(match['days']))}" if match["days"] else ""
         return f"{GLOSSARY[match['base']]} {_DERIVED_WORDS[match['kind']]}{days}"

@@ -10,11 +10,11 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "glossary.md"
 
 def test_feature_names_in_planner_words_without_figures():
     assert feature_words("slack_left_hours") == "time left before the promise"
-    assert feature_words("mean_56") == "average demand over eight weeks"
-    assert feature_words("mean_112") == "average demand over sixteen weeks"
+    assert feature_words("mean_56") == "average demand over eight weeks against usual"
+    assert feature_words("mean_112") == "average demand over sixteen weeks against usual"
     assert feature_words("engine_temp_c_slope7") == "engine temperature trend over a week"
-    assert feature_words("lag_0") == "demand on the latest day"
-    assert feature_words("lag_2") == "demand two days before the latest"
+    assert feature_words("lag_0") == "demand on the latest day against usual"
+    assert feature_words("lag_2") == "demand two days before the latest against usual"
     assert not any(ch.isdigit() for name in GLOSSARY for ch in feature_words(name))
     assert not any(ch.isdigit() for k in range(7) for ch in feature_words(f"lag_{k}"))
 

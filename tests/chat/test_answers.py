@@ -65,8 +65,8 @@ def test_why_names_the_main_drivers_with_their_values():
     ]
     assert drivers_answer("forecast_demand", evidence) == (
         "For the forecast of SKU-0042 at DC-DAL as of 2026-11-01, the main drivers are "
-        "price against usual 0.8 (+8.3), average demand over four weeks 31.5 (+1.2), "
-        "demand on recent days 30 (+0.9)."
+        "price against usual 0.8 (+8.3), average demand over four weeks against usual 31.5 (+1.2), "
+        "demand on recent days against usual 30 (+0.9)."
     )
     assert "_" not in drivers_answer("forecast_demand", evidence)
 

@@ -8,7 +8,7 @@ def test_features_come_back_in_planner_words_with_their_units(api: DeskApi):
     assert response.status_code == 200
     assert response.json() == [
         {"feature": "slack_left_hours", "words": "time left before the promise", "unit": "hours"},
-        {"feature": "lag_0", "words": "demand on the latest day", "unit": None},
+        {"feature": "lag_0", "words": "demand on the latest day against usual", "unit": None},
         {"feature": "weather", "words": "weather on the lane", "unit": None},
     ]
 
