@@ -472,13 +472,14 @@ def _detours(
 
 
 def _held(shipment: m.Shipment, tier: str, transit_days: int, reopens: date, price: Rates, detour: float) -> HeldLoad:
-    """An open shipment held until the lane reopens, then making its whole trip: it misses its promise when it
-    cannot arrive by then."""
+    """An open shipment held until the lane reopens, then making its whole trip: it misses its promise when it would
+    have kept it without the closure and cannot arrive by then."""
     held = max(0, (reopens - shipment.shipped_at.date()).days)
     departs = max(
         shipment.shipped_at, datetime.combine(reopens, shipment.shipped_at.time(), shipment.shipped_at.tzinfo)
     )
-    misses = departs + timedelta(days=transit_days) > shipment.promised_at
+    on_time = shipment.shipped_at + timedelta(days=transit_days) <= shipment.promised_at
+    misses = on_time and departs + timedelta(days=transit_days) > shipment.promised_at  # the closure makes it late
     penalty = late_penalty(price, tier) if misses else 0.0
     return HeldLoad(
         shipment_id=shipment.id,
