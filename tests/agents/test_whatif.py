@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from sqlmodel import select
 
-from agents.whatif import CapacitySituation, capacity_change, lane_closure
+from agents.whatif import CapacitySituation, _held, capacity_change, lane_closure
 from tools.costs import Rates
 from twin import models as m
 from twin import store
@@ -78,3 +78,30 @@ def test_a_closed_lane_offers_detours_and_waiting_and_changes_nothing(toolbox):
     assert result.best_total_usd <= min(result.wait_total_usd, result.detour_total_usd) + 0.01
     with toolbox.session() as session:
         assert session.exec(select(m.Shipment)).all() == before
+
+
+def test_a_held_shipment_pays_its_tier_penalty_only_when_the_closure_makes_it_late():
+    def shipment(promised: str) -> m.Shipment:
+        """A load on DAL-HOU shipped on the twin's Monday morning."""
+        return m.Shipment(
+            id="SHP-000001",
+            origin="DC-DAL",
+            destination="CUST-0001",
+            lane="DAL-HOU",
+            units=10,
+            weight_kg=100.0,
+            distance_miles=270.0,
+            shipped_at=dt.datetime(2026, 11, 2, 8),
+            promised_at=dt.datetime.fromisoformat(promised),
+            status="planned",
+        )
+
+    reopens, rates = dt.date(2026, 11, 5), Rates.of([])
+    kept = _held(shipment("2026-11-03T18:00"), "gold", 1, reopens, rates, detour=2000.0)
+    assert (kept.days_held, kept.misses_promise, kept.penalty_usd, kept.best) == (3, True, 1500.0, "wait")
+    cheaper = _held(shipment("2026-11-03T18:00"), "gold", 1, reopens, rates, detour=900.0)
+    assert cheaper.best == "detour"
+    late_anyway = _held(shipment("2026-11-02T12:00"), "gold", 1, reopens, rates, detour=900.0)
+    assert (late_anyway.misses_promise, late_anyway.penalty_usd, late_anyway.best) == (False, 0.0, "wait")
+    slack = _held(shipment("2026-11-09T18:00"), "silver", 1, reopens, rates, detour=900.0)
+    assert (slack.misses_promise, slack.penalty_usd) == (False, 0.0)
