@@ -22,16 +22,11 @@ from agents.whatif import (
     lane_closure,
     read_situation,
 )
-from chat.tools import (
-    MAX_CLOSURE_DAYS,
-    MAX_WEEKS,
-    ON_TIME_WINDOW_DAYS,
-    as_tool,
-    as_utc,
-    available_units,
-    checked,
-    demand_history,
-)
+from chat.tools.arguments import checked
+from chat.tools.kpis import ON_TIME_WINDOW_DAYS, as_utc
+from chat.tools.registry import as_tool
+from chat.tools.stock import MAX_WEEKS, available_units, demand_history
+from chat.tools.whatifs import MAX_CLOSURE_DAYS
 from tools.evidence import Evidence
 from tools.forecast import forecast
 from twin import models as m

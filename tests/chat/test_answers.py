@@ -1,6 +1,9 @@
 """Answers: sentences and tables from results, drivers with values, checks against the turn's results."""
 
+from agents.whatif import CapacityChangeWhatIf, LaneClosureWhatIf
 from chat.answers import answer, drivers_answer, failure, verified
+from chat.tools.carriers import CarriersFacts
+from chat.tools.stock import CoverFacts, ForecastFacts
 
 COVER = {
     "sku": "SKU-0042",
@@ -9,11 +12,12 @@ COVER = {
     "available": 580,
     "daily_demand_p50": 13.4,
     "days_of_cover": 43.3,
+    "evidence": [],
 }
 
 
 def test_a_result_reads_as_a_sentence_that_the_check_accepts():
-    text = answer("days_of_cover", COVER)
+    text = answer("days_of_cover", CoverFacts.model_validate(COVER))
     assert text == (
         "SKU-0042 at DC-HOU has 580 units available (539 on hand): about 43.3 days of cover at the "
         "forecast 13.4 units a day."
@@ -45,8 +49,9 @@ def test_lists_come_as_small_tables():
                 "shipments": 30,
             },
         ],
+        "evidence": [],
     }
-    text = answer("compare_carriers", offers)
+    text = answer("compare_carriers", CarriersFacts.model_validate(offers))
     assert text.splitlines()[0] == "On DAL-HOU, CAR-SWIFTLINE has the best on-time rate, 92%."
     assert "| CAR-REDRIVER | DAL-HOU | 79% | 1.93 | 1 | 8 |" in text and verified(text, [offers])
 
@@ -77,6 +82,7 @@ def test_a_tool_error_is_a_plain_sentence():
 
 LANE_CLOSURE = {
     "lane": "DAL-LAX",
+    "direct": {"lane": "DAL-LAX", "carrier": "CAR-PRAIRIE", "miles": 1485.3, "transit_days": 2, "cost_usd": 2747.8},
     "first_day": "2026-11-02",
     "last_day": "2026-11-04",
     "days": 3,
@@ -108,11 +114,12 @@ LANE_CLOSURE = {
     "detour_total_usd": 2192.02,
     "wait_total_usd": 800.0,
     "best_total_usd": 800.0,
+    "evidence": [],
 }
 
 
 def test_a_lane_closure_reads_as_detour_wait_and_totals():
-    text = answer("what_if_lane_closure", LANE_CLOSURE)
+    text = answer("what_if_lane_closure", LaneClosureWhatIf.model_validate(LANE_CLOSURE))
     assert text.startswith(
         "If DAL-LAX closes from 2026-11-02 to 2026-11-04 (3 days), 1 open shipment would travel it then, and it "
         "usually carries 1 load in as many days."
@@ -122,7 +129,8 @@ def test_a_lane_closure_reads_as_detour_wait_and_totals():
     assert "| SHP-009292 | standard | 2026-11-04 | yes | 300 USD | wait |" in text
     assert verified(text, [LANE_CLOSURE]) and "_" not in text
     quiet = LANE_CLOSURE | {"open_shipments": [], "usual_loads": 0}
-    assert "no open shipment and no usual load would travel it" in answer("what_if_lane_closure", quiet)
+    nothing = answer("what_if_lane_closure", LaneClosureWhatIf.model_validate(quiet))
+    assert "no open shipment and no usual load would travel it" in nothing
 
 
 CAPACITY_CHANGE = {
@@ -140,18 +148,24 @@ CAPACITY_CHANGE = {
         {"carrier": "CAR-CHEAP", "capacity_now": 2, "capacity_then": 1, "loads_now": 2, "loads_then": 1},
         {"carrier": "CAR-DEAR", "capacity_now": 10, "capacity_then": 10, "loads_now": 4, "loads_then": 5},
     ],
+    "late_penalty_usd": 500.0,
+    "solver_status": "OPTIMAL",
+    "evidence": [],
 }
 
 
 def test_a_capacity_change_reads_as_the_two_tenders():
-    text = answer("what_if_capacity_change", CAPACITY_CHANGE)
+    text = answer("what_if_capacity_change", CapacityChangeWhatIf.model_validate(CAPACITY_CHANGE))
     assert text.startswith(
         "If CAR-CHEAP's capacity on DAL-HOU drops by 30%, the solver tenders the 6 usual weekly loads there at "
         "today's capacity and at the changed one: 1 load changes carrier. Freight cost goes from 3,510 USD to "
         "3,780 USD (+270 USD)"
     )
     assert "| CAR-DEAR | 10 | 10 | 4 | 5 |" in text and verified(text, [CAPACITY_CHANGE])
-    doubled = answer("what_if_capacity_change", CAPACITY_CHANGE | {"factor": 2.0, "change_pct": 100.0})
+    doubled = answer(
+        "what_if_capacity_change",
+        CapacityChangeWhatIf.model_validate(CAPACITY_CHANGE | {"factor": 2.0, "change_pct": 100.0}),
+    )
     assert "capacity on DAL-HOU doubles" in doubled
 
 
@@ -161,8 +175,13 @@ def test_a_forecast_of_one_day_names_the_day():
         "location": "DC-DAL",
         "days": [{"day": "2026-11-10", "p10": 11.7, "p50": 26.6, "p90": 38.8}],
         "days_total": {"p10": 11.7, "p50": 26.6, "p90": 38.8},
+        "as_of": "2026-11-01",
+        "horizon_weeks": 2,
+        "total": {"p10": 209.4, "p50": 271.5, "p90": 305.2},
+        "weeks": [],
+        "evidence": [],
     }
-    text = answer("forecast_demand", result)
+    text = answer("forecast_demand", ForecastFacts.model_validate(result))
     assert text == (
         "SKU-0042 at DC-DAL should sell about 26.6 units on Tuesday 2026-11-10, between 11.7 and 38.8 units "
         "(p10 to p90)."
