@@ -22,8 +22,8 @@ class PolicyRule(BaseModel):
     action_type: str
     scope: str = "*"
     autonomy_level: int = Field(ge=1, le=4)
-    max_cost_usd: float | None = Field(None, ge=0)
-    min_confidence: float | None = Field(None, ge=0, le=1)
+    max_cost_usd: float | None = Field(default=None, ge=0)
+    min_confidence: float | None = Field(default=None, ge=0, le=1)
     allowed_tiers: list[str] = Field(default_factory=list)
     safety_critical: bool = False
 

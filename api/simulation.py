@@ -132,7 +132,7 @@ class ActionAttribution(BaseModel):
     )
     domain: str = Field(description="the outcome it works on: stock, deliveries, fleet or carriers")
     realised_saving_usd: float | None = Field(
-        None,
+        default=None,
         description="the outcome cost of its domain avoided against `none` on the same seed, shared among the "
         "domain's action types by expected saving (by spend where none was expected); unset without a `none` run "
         "or for carriers, whose effect shows only in late deliveries",

@@ -34,71 +34,75 @@ LEVELS = {
 class StockArgs(BaseModel):
     """A SKU, at some DCs or everywhere."""
 
-    sku: str | None = Field(None, description="A SKU, e.g. SKU-0034.")
+    sku: str | None = Field(default=None, description="A SKU, e.g. SKU-0034.")
     locations: list[str] = Field(default_factory=list, description="DC codes; every DC holding the SKU when empty.")
 
 
 class TruckArgs(BaseModel):
     """One truck."""
 
-    asset_id: str | None = Field(None, description="A truck, e.g. TRK-017.")
+    asset_id: str | None = Field(default=None, description="A truck, e.g. TRK-017.")
 
 
 class FleetStatusArgs(BaseModel):
     """The fleet, optionally one DC's trucks."""
 
-    location: str | None = Field(None, description="A home DC, e.g. DC-ATL; every DC when absent.")
+    location: str | None = Field(default=None, description="A home DC, e.g. DC-ATL; every DC when absent.")
 
 
 class PerformanceArgs(BaseModel):
     """Delivered shipments over a period, grouped by lane or carrier."""
 
-    lane: str | None = Field(None, description="A lane with its direction, e.g. DAL-HOU; every lane when absent.")
+    lane: str | None = Field(
+        default=None, description="A lane with its direction, e.g. DAL-HOU; every lane when absent."
+    )
     carriers: list[str] = Field(default_factory=list, description="Only these carriers.")
-    origin: str | None = Field(None, description="Only shipments leaving this DC.")
-    destination: str | None = Field(None, description="Only shipments towards this DC.")
-    first_day: date | None = Field(None, description=f"First day; {ON_TIME_WINDOW_DAYS} days back when absent.")
-    last_day: date | None = Field(None, description="Last day (inclusive); yesterday when absent.")
+    origin: str | None = Field(default=None, description="Only shipments leaving this DC.")
+    destination: str | None = Field(default=None, description="Only shipments towards this DC.")
+    first_day: date | None = Field(default=None, description=f"First day; {ON_TIME_WINDOW_DAYS} days back when absent.")
+    last_day: date | None = Field(default=None, description="Last day (inclusive); yesterday when absent.")
     group_by: Literal["lane", "carrier"] = "lane"
 
 
 class SpendArgs(BaseModel):
     """Executed actions' cost over a period."""
 
-    action_type: str | None = Field(None, description="One action type, e.g. expedite_shipment; all when absent.")
-    first_day: date | None = Field(None, description="First day; this week's Monday when absent.")
-    last_day: date | None = Field(None, description="Last day (inclusive); today when absent.")
+    action_type: str | None = Field(
+        default=None, description="One action type, e.g. expedite_shipment; all when absent."
+    )
+    first_day: date | None = Field(default=None, description="First day; this week's Monday when absent.")
+    last_day: date | None = Field(default=None, description="Last day (inclusive); today when absent.")
 
 
 class PolicyArgs(BaseModel):
     """The autonomy rules, optionally of one action type."""
 
-    action_type: str | None = Field(None, description="An action type, e.g. replan_route; all when absent.")
+    action_type: str | None = Field(default=None, description="An action type, e.g. replan_route; all when absent.")
 
 
 class DemandWhatIfArgs(BaseModel):
     """A demand change for a SKU at some DCs or all."""
 
-    sku: str | None = Field(None, description="A SKU, e.g. SKU-0042.")
+    sku: str | None = Field(default=None, description="A SKU, e.g. SKU-0042.")
     locations: list[str] = Field(default_factory=list, description="DC codes; every DC holding the SKU when empty.")
     factor: float = Field(description="Demand multiplier, e.g. 1.4 for +40%, 0.5 for half.", gt=0, le=10)
-    first_day: date | None = Field(None, description="First day of the change; today when absent.")
-    days: int = Field(7, ge=1, le=7 * MAX_WEEKS, description="Days the change lasts.")
+    first_day: date | None = Field(default=None, description="First day of the change; today when absent.")
+    days: int = Field(default=7, ge=1, le=7 * MAX_WEEKS, description="Days the change lasts.")
 
 
 class CapacityUpArgs(BaseModel):
     """A carrier's capacity raised by a factor, on one lane or all its lanes."""
 
-    carrier: str | None = Field(None, description="A carrier, e.g. CAR-SWIFTLINE.")
-    lane: str | None = Field(None, description="One lane, e.g. DAL-HOU; all the carrier's lanes when absent.")
+    carrier: str | None = Field(default=None, description="A carrier, e.g. CAR-SWIFTLINE.")
+    lane: str | None = Field(default=None, description="One lane, e.g. DAL-HOU; all the carrier's lanes when absent.")
     factor: float = Field(gt=1, le=10, description="Capacity multiplier, e.g. 2 for double, 1.5 for +50%.")
 
 
 class TruckWhatIfArgs(BaseModel):
     """A truck out of service on a day."""
 
-    asset_id: str | None = Field(None, description="A truck, e.g. TRK-012.")
-    day: date | None = Field(None, description="The day it is unavailable; today when absent.")
+    asset_id: str | None = Field(default=None, description="A truck, e.g. TRK-012.")
+    day: date | None = Field(default=None, description="The day it is unavailable; today when absent.")
 
 
 # --- results -------------------------------------------------------------------------------------------------

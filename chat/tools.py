@@ -73,73 +73,79 @@ T = TypeVar("T")
 class About(BaseModel):
     """The codes something is about: a shipment, a SKU, a truck, a carrier."""
 
-    shipment_id: str | None = Field(None, description="A shipment, e.g. SHP-000123.")
-    sku: str | None = Field(None, description="A SKU, e.g. SKU-0042.")
-    asset_id: str | None = Field(None, description="A truck, e.g. TRK-007.")
-    carrier: str | None = Field(None, description="A carrier, e.g. CAR-REDRIVER.")
+    shipment_id: str | None = Field(default=None, description="A shipment, e.g. SHP-000123.")
+    sku: str | None = Field(default=None, description="A SKU, e.g. SKU-0042.")
+    asset_id: str | None = Field(default=None, description="A truck, e.g. TRK-007.")
+    carrier: str | None = Field(default=None, description="A carrier, e.g. CAR-REDRIVER.")
 
 
 class ExplainArgs(About):
     """Which decision: its id, or the latest decision about a shipment, SKU, truck or carrier."""
 
-    decision_id: str | None = Field(None, description="A decision id, e.g. DEC-1A2B3C4D5E6F.")
+    decision_id: str | None = Field(default=None, description="A decision id, e.g. DEC-1A2B3C4D5E6F.")
 
 
 class RisksArgs(BaseModel):
     """A DC and how many weeks ahead to look."""
 
-    location: str | None = Field(None, description="A DC code, e.g. DC-DAL.")
-    horizon_weeks: int = Field(1, ge=1, le=MAX_WEEKS, description="Weeks ahead.")
+    location: str | None = Field(default=None, description="A DC code, e.g. DC-DAL.")
+    horizon_weeks: int = Field(default=1, ge=1, le=MAX_WEEKS, description="Weeks ahead.")
 
 
 class ForecastArgs(BaseModel):
     """A SKU at a DC and how many weeks ahead to forecast."""
 
-    sku: str | None = Field(None, description="A SKU, e.g. SKU-0042.")
-    location: str | None = Field(None, description="A DC code, e.g. DC-DAL.")
-    horizon_weeks: int = Field(MAX_WEEKS, description=f"Weeks ahead, 1 to {MAX_WEEKS}.")
+    sku: str | None = Field(default=None, description="A SKU, e.g. SKU-0042.")
+    location: str | None = Field(default=None, description="A DC code, e.g. DC-DAL.")
+    horizon_weeks: int = Field(default=MAX_WEEKS, description=f"Weeks ahead, 1 to {MAX_WEEKS}.")
 
 
 class FleetArgs(BaseModel):
     """How many trucks to rank, optionally of one DC only."""
 
-    location: str | None = Field(None, description="A DC code to rank only its trucks, e.g. DC-DAL.")
-    asset_id: str | None = Field(None, description="One truck, e.g. TRK-014, to show only its place in the queue.")
-    top: int = Field(TOP, ge=1, le=50, description="How many trucks to list.")
+    location: str | None = Field(default=None, description="A DC code to rank only its trucks, e.g. DC-DAL.")
+    asset_id: str | None = Field(
+        default=None, description="One truck, e.g. TRK-014, to show only its place in the queue."
+    )
+    top: int = Field(default=TOP, ge=1, le=50, description="How many trucks to list.")
 
 
 class WhatIfArgs(BaseModel):
     """A carrier, the share of its capacity it loses, optionally one of its lanes, and the week it starts."""
 
-    carrier: str | None = Field(None, description="A carrier, e.g. CAR-REDRIVER.")
-    capacity_cut_pct: float | None = Field(None, description="Capacity lost, in percent (0 to 100).")
-    lane: str | None = Field(None, description="One lane of the carrier, e.g. DAL-HOU; all its lanes when absent.")
-    week_of: date | None = Field(None, description="The first day of the week the cut hits; this week when absent.")
+    carrier: str | None = Field(default=None, description="A carrier, e.g. CAR-REDRIVER.")
+    capacity_cut_pct: float | None = Field(default=None, description="Capacity lost, in percent (0 to 100).")
+    lane: str | None = Field(
+        default=None, description="One lane of the carrier, e.g. DAL-HOU; all its lanes when absent."
+    )
+    week_of: date | None = Field(
+        default=None, description="The first day of the week the cut hits; this week when absent."
+    )
 
 
 class ClosureArgs(BaseModel):
     """A DC, how many days it is closed and from which day."""
 
-    location: str | None = Field(None, description="A DC code, e.g. DC-HOU.")
-    days: int = Field(1, description="Days closed, 1 to 28.")
-    first_day: date | None = Field(None, description="The first day closed; today when absent.")
+    location: str | None = Field(default=None, description="A DC code, e.g. DC-HOU.")
+    days: int = Field(default=1, description="Days closed, 1 to 28.")
+    first_day: date | None = Field(default=None, description="The first day closed; today when absent.")
 
 
 class StockRisksArgs(BaseModel):
     """Where to look for SKUs short of their forecast demand, and how many to list."""
 
-    location: str | None = Field(None, description="A DC code; every DC when absent.")
-    top: int = Field(TOP, ge=1, le=50, description="How many SKU-DCs to list.")
+    location: str | None = Field(default=None, description="A DC code; every DC when absent.")
+    top: int = Field(default=TOP, ge=1, le=50, description="How many SKU-DCs to list.")
 
 
 class DecisionsArgs(About):
     """Filters on decisions: status, specialist, and a code they are about."""
 
     status: str | None = Field(
-        None, description="pending_approval, executed, rejected, overridden, needs_info or no_action."
+        default=None, description="pending_approval, executed, rejected, overridden, needs_info or no_action."
     )
-    specialist: str | None = Field(None, description="routing, inventory or maintenance.")
-    location: str | None = Field(None, description="A DC, e.g. DC-DAL")
+    specialist: str | None = Field(default=None, description="routing, inventory or maintenance.")
+    location: str | None = Field(default=None, description="A DC, e.g. DC-DAL")
 
 
 class NoArgs(BaseModel):
@@ -150,53 +156,53 @@ class CarriersArgs(BaseModel):
     """Carriers to compare (all on the lane when none) and the lane."""
 
     carriers: list[str] = Field(default_factory=list, description="Carrier codes, e.g. CAR-SWIFTLINE.")
-    lane: str | None = Field(None, description="A lane, e.g. DAL-HOU; every lane of the carriers when absent.")
-    cheapest_first: bool = Field(False, description="Order by rate per mile instead of on-time rate.")
+    lane: str | None = Field(default=None, description="A lane, e.g. DAL-HOU; every lane of the carriers when absent.")
+    cheapest_first: bool = Field(default=False, description="Order by rate per mile instead of on-time rate.")
 
 
 class CoverArgs(BaseModel):
     """A SKU at a DC."""
 
-    sku: str | None = Field(None, description="A SKU, e.g. SKU-0042.")
-    location: str | None = Field(None, description="A DC code, e.g. DC-HOU.")
+    sku: str | None = Field(default=None, description="A SKU, e.g. SKU-0042.")
+    location: str | None = Field(default=None, description="A DC code, e.g. DC-HOU.")
 
 
 class ShipmentArgs(BaseModel):
     """One shipment."""
 
-    shipment_id: str | None = Field(None, description="A shipment, e.g. SHP-009267.")
+    shipment_id: str | None = Field(default=None, description="A shipment, e.g. SHP-009267.")
 
 
 class ShipmentRisksArgs(BaseModel):
     """Which open shipments to rank: towards or from a DC, due by a time."""
 
-    origin: str | None = Field(None, description="Shipments leaving this DC, e.g. DC-DAL.")
-    destination: str | None = Field(None, description="Shipments on lanes towards this DC, e.g. DC-DAL.")
-    due_by: datetime | None = Field(None, description="Only shipments promised by then.")
-    top: int = Field(TOP, ge=1, le=50, description="How many to list.")
+    origin: str | None = Field(default=None, description="Shipments leaving this DC, e.g. DC-DAL.")
+    destination: str | None = Field(default=None, description="Shipments on lanes towards this DC, e.g. DC-DAL.")
+    due_by: datetime | None = Field(default=None, description="Only shipments promised by then.")
+    top: int = Field(default=TOP, ge=1, le=50, description="How many to list.")
 
 
 class VerdictArgs(BaseModel):
     """The decision to act on and why."""
 
-    decision_id: str | None = Field(None, description="A decision id, e.g. DEC-1A2B3C4D5E6F.")
-    reason: str | None = Field(None, max_length=1000, description="Why, in the person's words.")
+    decision_id: str | None = Field(default=None, description="A decision id, e.g. DEC-1A2B3C4D5E6F.")
+    reason: str | None = Field(default=None, max_length=1000, description="Why, in the person's words.")
 
 
 class OverrideArgs(VerdictArgs):
     """The decision to override, with what instead and why."""
 
-    carrier: str | None = Field(None, description="The carrier to use instead in the decision's actions.")
-    alternative: bool = Field(False, description="Use the decision's first rejected alternative instead.")
+    carrier: str | None = Field(default=None, description="The carrier to use instead in the decision's actions.")
+    alternative: bool = Field(default=False, description="Use the decision's first rejected alternative instead.")
 
 
 class ReportArgs(About):
     """A problem reported in the person's words, with the codes it names."""
 
     description: str = Field(min_length=1, max_length=4000, description="The report, in the person's words.")
-    type: ExceptionType | None = Field(None, description="The kind of exception, when clear.")
-    location: str | None = Field(None, description="A DC, e.g. DC-DAL")
-    lane: str | None = Field(None, description="e.g. DAL-HOU")
+    type: ExceptionType | None = Field(default=None, description="The kind of exception, when clear.")
+    location: str | None = Field(default=None, description="A DC, e.g. DC-DAL")
+    lane: str | None = Field(default=None, description="e.g. DAL-HOU")
 
 
 # --- results -------------------------------------------------------------------------------------------------
@@ -363,7 +369,9 @@ class ShipmentFacts(BaseModel):
     promised_at: datetime
     eta: datetime | None
     p_late: float | None
-    late_by_rule: bool = Field(False, description="Past its promise and not delivered: late by the desk's rule.")
+    late_by_rule: bool = Field(
+        default=False, description="Past its promise and not delivered: late by the desk's rule."
+    )
     evidence: list[Evidence]
 
 

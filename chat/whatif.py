@@ -51,7 +51,9 @@ class CapacityWhatIf(BaseModel):
     change: Kpis
     reassigned: dict[str, int] = Field(description="Loads each other carrier takes in the solver's plan.")
     solver_status: str
-    week_of: date | None = Field(None, description="The week the cut hits; its loads are the recent weekly average.")
+    week_of: date | None = Field(
+        default=None, description="The week the cut hits; its loads are the recent weekly average."
+    )
     evidence: list[Evidence]
 
 

@@ -41,8 +41,8 @@ class Location(BaseModel):
 
     x: float | None = None
     y: float | None = None
-    lat: float | None = Field(None, ge=-90, le=90)
-    lon: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
 
     @model_validator(mode="after")
     def _one_kind(self) -> "Location":
@@ -81,12 +81,16 @@ class Stop(BaseModel):
 
     id: str
     location: Location | None = None
-    demand: int = Field(0, ge=0)
-    service_minutes: float = Field(0.0, ge=0)
+    demand: int = Field(default=0, ge=0)
+    service_minutes: float = Field(default=0.0, ge=0)
     tw_early: float = 0.0
-    tw_late: float | None = Field(None, description="Latest service start; the depot's closing time when absent.")
+    tw_late: float | None = Field(
+        default=None, description="Latest service start; the depot's closing time when absent."
+    )
     drop_penalty: float | None = Field(
-        None, ge=0, description="Cost (distance units) of leaving the stop unserved; absent means it must be served."
+        default=None,
+        ge=0,
+        description="Cost (distance units) of leaving the stop unserved; absent means it must be served.",
     )
 
     @model_validator(mode="after")
@@ -102,9 +106,11 @@ class Vehicle(BaseModel):
     capacity: int = Field(ge=0)
     shift_start: float = 0.0
     shift_end: float | None = Field(
-        None, description="Latest return to the depot; the depot's closing time when absent."
+        default=None, description="Latest return to the depot; the depot's closing time when absent."
     )
-    fixed_cost: float = Field(0.0, ge=0, description="Cost (distance units) of dispatching this vehicle at all.")
+    fixed_cost: float = Field(
+        default=0.0, ge=0, description="Cost (distance units) of dispatching this vehicle at all."
+    )
     available: bool = True
 
     @model_validator(mode="after")
@@ -129,13 +135,13 @@ class RoutingProblem(BaseModel):
     vehicles: list[Vehicle]
     pairs: list[PickupDelivery] = Field(default_factory=list)
     distance_matrix: list[list[float]] | None = Field(
-        None, description="Square matrix over [depot, *stops], in distance units; replaces the locations."
+        default=None, description="Square matrix over [depot, *stops], in distance units; replaces the locations."
     )
     duration_matrix: list[list[float]] | None = Field(
-        None, description="Square matrix over [depot, *stops], in minutes; given together with distance_matrix."
+        default=None, description="Square matrix over [depot, *stops], in minutes; given together with distance_matrix."
     )
-    speed_mph: float = Field(40.0, gt=0, description="Travel speed turning great-circle miles into minutes.")
-    precision: int = Field(10, ge=1, description="Integer solver units per distance unit and per minute.")
+    speed_mph: float = Field(default=40.0, gt=0, description="Travel speed turning great-circle miles into minutes.")
+    precision: int = Field(default=10, ge=1, description="Integer solver units per distance unit and per minute.")
 
     @model_validator(mode="after")
     def _consistent(self) -> "RoutingProblem":

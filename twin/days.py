@@ -63,7 +63,7 @@ class DayReport(BaseModel):
     stockouts: list[str] = Field(default_factory=list, description="sku@dc positions with unmet demand")
     unmet_units: dict[str, int] = Field(default_factory=dict, description="unmet units per sku@dc")
     replenished: dict[str, int] = Field(default_factory=dict, description="units ordered by normal replenishment")
-    replenishment_usd: float = Field(0.0, description="handling of the normal replenishment orders placed")
+    replenishment_usd: float = Field(default=0.0, description="handling of the normal replenishment orders placed")
     failures: list[str] = Field(default_factory=list)
     serviced: list[str] = Field(default_factory=list)
     downtime_hours: float = 0.0

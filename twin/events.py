@@ -22,7 +22,7 @@ class ShipmentScan(BaseModel):
     scan: Literal["pickup", "depart", "arrive_hub", "delay", "out_for_delivery", "delivered"]
     location: str = Field(min_length=1, max_length=128)
     at: AwareDatetime
-    delay_minutes: int = Field(0, ge=0, le=14 * 24 * 60)
+    delay_minutes: int = Field(default=0, ge=0, le=14 * 24 * 60)
 
 
 class InventoryMovement(BaseModel):
@@ -35,7 +35,7 @@ class InventoryMovement(BaseModel):
     on_hand_delta: Quantity = 0
     in_transit_delta: Quantity = 0
     allocated_delta: Quantity = 0
-    reason: str = Field("adjustment", max_length=200)
+    reason: str = Field(default="adjustment", max_length=200)
     at: AwareDatetime
 
 
@@ -50,7 +50,7 @@ class Telemetry(BaseModel):
     oil_pressure_kpa: float = Field(ge=0, le=1000)
     vibration_mm_s: float = Field(ge=0, le=100)
     miles_since_service: float = Field(ge=0, le=10**7)
-    fault_codes: int = Field(0, ge=0, le=10**6)
+    fault_codes: int = Field(default=0, ge=0, le=10**6)
 
 
 class OrderLineIn(BaseModel):

@@ -53,7 +53,9 @@ class Inbox(BaseModel):
     as_of: datetime | None = Field(description="The twin's clock, which deadlines are measured against.")
     items: list[InboxItem]
     total: int = Field(description="Decisions waiting in all, over every page.")
-    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last one.")
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` for the next page; null on the last one."
+    )
 
 
 def _utc(moment: datetime) -> datetime:
