@@ -173,7 +173,7 @@ def record_outcomes(tb: Toolbox) -> list[Decision]:
             .order_by(m.DecisionRecord.id)
         ).all()
         for record, exception in rows:
-            decision = Decision.model_validate(record.payload)
+            decision = Decision.of(record)
             if (decision.outcome and decision.outcome.status != "pending") or exception.type is None:
                 continue
             since = decision.outcome.since if decision.outcome else now
@@ -183,7 +183,7 @@ def record_outcomes(tb: Toolbox) -> list[Decision]:
             if decision.outcome and decision.outcome.status == outcome.status:
                 continue
             decision = decision.model_copy(update={"outcome": outcome})
-            record.payload = decision.model_dump(mode="json")
+            decision.store(record)
             session.add(record)
             session.add(
                 m.AuditEvent(

@@ -2,11 +2,12 @@
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from tools.evidence import Evidence
+from twin import models as m
 from twin.actions import Action
 
 
@@ -71,6 +72,11 @@ class ExceptionIn(BaseModel):
     source: str = Field(default="api", min_length=1, max_length=64)
     occurred_at: AwareDatetime | None = None
     external_id: str | None = Field(default=None, min_length=1, max_length=128)
+
+    @classmethod
+    def of(cls, record: m.ExceptionRecord) -> Self:
+        """The exception as it was reported, from its stored row."""
+        return cls.model_validate(record, from_attributes=True)
 
     @model_validator(mode="after")
     def _needs_type_or_description(self) -> "ExceptionIn":
@@ -169,3 +175,12 @@ class Decision(BaseModel):
     superseded_by: str | None = Field(
         default=None, description="The decision made on current facts when this one's facts changed before its verdict."
     )
+
+    @classmethod
+    def of(cls, record: m.DecisionRecord) -> Self:
+        """The decision a stored decision row holds."""
+        return cls.model_validate(record.payload)
+
+    def store(self, record: m.DecisionRecord) -> None:
+        """Write the decision onto its stored row: the full decision, its status and its confidence."""
+        record.status, record.payload, record.confidence = self.status, self.model_dump(mode="json"), self.confidence

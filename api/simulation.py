@@ -186,7 +186,7 @@ def run_desk(desk: Desk, planner: Planner, report: DayReport | None) -> int:
             break
         for record in waiting:
             try:
-                desk.resume(record.id, planner.verdict(Decision.model_validate(record.payload)))
+                desk.resume(record.id, planner.verdict(Decision.of(record)))
             except DecisionConflict:
                 continue  # answered meanwhile
     return len(handled)
@@ -349,7 +349,7 @@ def day_kpis(session: Session, report: DayReport, exceptions: int, charged: set[
             spend[record.type] += parse_action(record.type, record.params).params.cost_usd or 0.0
     records = session.exec(select(m.DecisionRecord)).all()
     acted = [r for r in records if r.status in ("executed", "overridden")]
-    outcomes = Counter(o.status if (o := Decision.model_validate(r.payload).outcome) else "unchecked" for r in acted)
+    outcomes = Counter(o.status if (o := Decision.of(r).outcome) else "unchecked" for r in acted)
     breakdowns = len(report.failures) * (price["breakdown_tow_usd"] + price["breakdown_premium_usd"])
     downtime = costs.lost_deliveries(price, report.downtime_hours / 24 * _deliveries_per_truck_day(session))
     actions = sum(spend.values())
@@ -402,7 +402,7 @@ def attribution(session: Session, policy: Policy) -> list[ActionAttribution]:
     spend: Counter[str] = Counter()
     expected: Counter[str] = Counter()
     for record in session.exec(select(m.DecisionRecord).where(m.DecisionRecord.status.in_(ACTED))).all():
-        decision = Decision.model_validate(record.payload)
+        decision = Decision.of(record)
         for action in decision.actions:
             count[action.type] += 1
             spend[action.type] += action.params.cost_usd or 0.0

@@ -508,8 +508,8 @@ def _named(record: m.DecisionRecord, refs: dict) -> set[str]:
         *refs.values(),
         *(
             value
-            for action in record.payload.get("actions", [])
-            for value in action.get("params", {}).values()
+            for action in Decision.of(record).actions
+            for value in action.params.model_dump(mode="json").values()
             if isinstance(value, str)
         ),
     }
@@ -586,7 +586,7 @@ class ChatTools:
                 record = self._latest_about(session, set(codes.values()))
         if record is None:
             raise ToolException(f"no decision is about {', '.join(codes.values())} yet")
-        return decision_facts(Decision.model_validate(record.payload), with_evidence=True)
+        return decision_facts(Decision.of(record), with_evidence=True)
 
     @staticmethod
     def _latest_about(session: Session, codes: set[str]) -> m.DecisionRecord | None:
@@ -942,7 +942,7 @@ class ChatTools:
                 records = [r for r in records if codes & _named(r, refs.get(r.exception_id) or {})]
         listed = []
         for record in records[:MAX_LISTED]:
-            decision = Decision.model_validate(record.payload)
+            decision = Decision.of(record)
             listed.append(
                 PendingDecision(
                     decision_id=record.id,
@@ -976,9 +976,7 @@ class ChatTools:
         for record in records:
             by_status[record.status] = by_status.get(record.status, 0) + 1
         decided = [
-            Decision.model_validate(r.payload)
-            for r in records
-            if r.status in ("executed", "overridden", "rejected", "pending_approval")
+            Decision.of(r) for r in records if r.status in ("executed", "overridden", "rejected", "pending_approval")
         ]
         acting = [d for d in decided if d.actions]
         automatic = [d for d in acting if d.status == "executed" and not (d.policy and d.policy.requires_approval)]
@@ -1053,7 +1051,7 @@ class ChatTools:
         with self.tb.session() as session:
             decision_id = checked(session, "decision_id", args.decision_id)
             carrier = checked(session, "carrier", args.carrier) if args.carrier else None
-            decision = Decision.model_validate(session.get(m.DecisionRecord, decision_id).payload)
+            decision = Decision.of(session.get(m.DecisionRecord, decision_id))
         actions = _overridden_actions(decision, carrier, args.alternative)
         return self._verdict("override", VerdictArgs(decision_id=decision_id, reason=args.reason), actions)
 

@@ -242,7 +242,7 @@ class Desk:
         if fence is None:
             return None
         try:
-            if not self._run(fence, intake.exception_in(record), record.actor):
+            if not self._run(fence, ExceptionIn.of(record), record.actor):
                 return None
         except Exception as error:
             self._give_back(fence, f"{type(error).__name__}: {error}")
@@ -303,7 +303,7 @@ class Desk:
                     fence = intake.claim_exception(session, exception_id, self.settings.claim_lease_s)
                 session.commit()
             if fence:
-                return self._decide(fence, intake.exception_in(record), record.actor)
+                return self._decide(fence, ExceptionIn.of(record), record.actor)
             if time.monotonic() >= deadline:
                 raise DecisionPending(f"exception {exception_id} is still being decided")
             time.sleep(POLL_S)
@@ -311,9 +311,9 @@ class Desk:
     def _latest(self, session: Session, exception_id: str) -> Decision:
         """The decision of an exception, following supersessions to the newest one."""
         record = session.exec(select(m.DecisionRecord).where(m.DecisionRecord.exception_id == exception_id)).first()
-        decision = Decision.model_validate(record.payload)
+        decision = Decision.of(record)
         while decision.superseded_by and (newer := session.get(m.DecisionRecord, decision.superseded_by)):
-            decision = Decision.model_validate(newer.payload)
+            decision = Decision.of(newer)
         return decision
 
     # --- verdicts -----------------------------------------------------------------------------------------------
@@ -327,7 +327,7 @@ class Desk:
                 raise DecisionNotFound(f"decision {decision_id} not found")
             if verdict.actions:
                 refs = exception_refs(session.get(m.ExceptionRecord, record.exception_id))
-                plan = Decision.model_validate(record.payload).actions
+                plan = Decision.of(record).actions
                 if beyond := facts.outside(refs, plan, verdict.actions):
                     raise OffSubject(decision_id, beyond)
             fence = intake.claim(
@@ -349,7 +349,7 @@ class Desk:
             exception = session.get(m.ExceptionRecord, record.exception_id)
             stale = facts.changes(
                 record.fingerprint,
-                facts.fingerprint(session, exception_refs(exception), Decision.model_validate(record.payload).actions),
+                facts.fingerprint(session, exception_refs(exception), Decision.of(record).actions),
             )
         if stale and verdict.verdict != "reject":
             return self._supersede(fence, record, exception, verdict, stale)
@@ -388,7 +388,7 @@ class Desk:
             raise
         self._index_soon()
         with self.toolbox.session() as session:
-            return Decision.model_validate(session.get(m.DecisionRecord, fence.row_id).payload)
+            return Decision.of(session.get(m.DecisionRecord, fence.row_id))
 
     def _release(self, fence: Fence, verdict: Verdict, error: Exception) -> None:
         """Give up a verdict claim whose run failed, so the decision waits for a verdict again; audit the failure."""
@@ -435,7 +435,7 @@ class Desk:
         self, fence: Fence, record: m.DecisionRecord, exception: m.ExceptionRecord, verdict: Verdict, stale: list[str]
     ) -> Decision:
         """Retire a decision whose facts changed and decide the exception again on current facts, atomically."""
-        fresh_in = intake.exception_in(exception).model_copy(update={"source": "recheck", "external_id": None})
+        fresh_in = ExceptionIn.of(exception).model_copy(update={"source": "recheck", "external_id": None})
         with self.toolbox.session() as session:
             fence.hold(session)
             exception.status = "closed"  # no longer open: the fresh exception on its subject is not a duplicate
@@ -445,7 +445,7 @@ class Desk:
                 session, fresh_in, verdict.actor, None, self.settings.claim_lease_s, 0, claimed=self.queue is None
             )
             self._enqueue(session, taken)
-            old = Decision.model_validate(record.payload).model_copy(
+            old = Decision.of(record).model_copy(
                 update={"status": "superseded", "superseded_by": decision_id_for(taken.exception_id)}
             )
             audit(
@@ -477,7 +477,7 @@ class Desk:
     def _expiry(self, record: m.DecisionRecord) -> datetime:
         """When a pending decision lapses: the shortest time-to-live of its action types."""
         ttl = self.settings.pending_ttl_h
-        types = [action.get("type") for action in record.payload.get("actions", [])]  # no full validation per sweep
+        types = [action.type for action in Decision.of(record).actions]
         hours = min(
             (ttl.get(kind, self.settings.default_pending_ttl_h) for kind in types),
             default=self.settings.default_pending_ttl_h,
@@ -493,7 +493,7 @@ class Desk:
         self, fence: Fence, record: m.DecisionRecord, status: str, verdict: Verdict | None
     ) -> None:
         """End a pending decision without executing it (expired), under its claim."""
-        decision = Decision.model_validate(record.payload).model_copy(update={"status": status})
+        decision = Decision.of(record).model_copy(update={"status": status})
         with self.toolbox.session() as session:
             fence.hold(session)
             conclude(session, decision, record.thread_id, None, [], self.toolbox.models.versions())

@@ -247,16 +247,3 @@ def take_in(
     return TakenIn(
         exception_id=exception_id, fence=fence, duplicate_of=primary.id if primary else None, new=primary is None
     )
-
-
-def exception_in(record: m.ExceptionRecord) -> ExceptionIn:
-    """The exception as it was reported, from its stored row."""
-    return ExceptionIn(
-        type=record.type,
-        description=record.description,
-        refs=record.refs,
-        severity=record.severity,
-        source=record.source,
-        occurred_at=record.occurred_at,
-        external_id=record.external_id,
-    )

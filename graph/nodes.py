@@ -306,7 +306,7 @@ def _recheck(session: Session, state: DeskState) -> None:
     if record is None or not record.fingerprint:
         return
     refs = exception_refs(session.get(m.ExceptionRecord, state.exception_id))
-    plan = Decision.model_validate(record.payload).actions
+    plan = Decision.of(record).actions
     if moved := facts.changes(record.fingerprint, facts.fingerprint(session, refs, plan)):
         raise ValueError(f"the facts changed since the decision was made: {'; '.join(moved)}")
 

@@ -64,7 +64,7 @@ def _claim(toolbox: Toolbox, limit: int) -> tuple[str, list[m.DecisionRecord]]:
 
 def _precedent(record: m.DecisionRecord) -> Precedent:
     """The precedent to index, with the decision's outcome when one was checked since it was stored."""
-    outcome = Decision.model_validate(record.payload).outcome
+    outcome = Decision.of(record).outcome
     known = outcome.status if outcome and outcome.status != "pending" else None
     return Precedent.model_validate({**record.precedent, "outcome": known or record.precedent.get("outcome")})
 

@@ -59,13 +59,8 @@ def save_decision(session: Session, decision: Decision, thread_id: str) -> None:
     exception = session.get(m.ExceptionRecord, decision.exception_id)
     if decision.status == "pending_approval" and not record.fingerprint:
         record.fingerprint = fingerprint(session, exception_refs(exception), decision.actions)
-    payload = decision.model_dump(mode="json")
-    record.status, record.payload, record.confidence, record.updated_at = (
-        decision.status,
-        payload,
-        decision.confidence,
-        now,
-    )
+    decision.store(record)
+    record.updated_at = now
     session.add(record)
     session.flush()
     _save_actions(session, decision)

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy import String, cast, or_
 from sqlmodel import Session, SQLModel, select
 
+from agents.schemas import Decision
 from api.auth import PrincipalDep
 from api.deps import SessionDep
 from api.paging import Cursor, Keyset, Limit, Offset, Page, paginate
@@ -86,7 +87,7 @@ def decisions_naming(session: Session, code: str, limit: int = 50) -> list[Decis
             exception_id=row.exception_id,
             specialist=row.specialist,
             status=row.status,
-            action_types=[a.get("type", "") for a in row.payload.get("actions", [])],
+            action_types=[action.type for action in Decision.of(row).actions],
             created_at=row.created_at,
         )
         for row in rows

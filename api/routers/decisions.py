@@ -50,7 +50,7 @@ CODE_KINDS = {
 
 def _summary(record: m.DecisionRecord) -> DecisionSummary:
     """A stored decision as a listing item."""
-    decision = Decision.model_validate(record.payload)
+    decision = Decision.of(record)
     return DecisionSummary(
         decision_id=record.id,
         exception_id=record.exception_id,
@@ -90,7 +90,7 @@ def get_decision(decision_id: str, session: SessionDep, _principal: PrincipalDep
     record = session.get(m.DecisionRecord, decision_id)
     if record is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no decision with id {decision_id!r}")
-    return Decision.model_validate(record.payload)
+    return Decision.of(record)
 
 
 def _resume(desk: Desk, metrics: Metrics, decision_id: str, verdict: Verdict) -> Decision:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from sqlmodel import Session, select
 
+from agents.schemas import Decision
 from api.auth import PrincipalDep
 from api.deps import SessionDep
 from twin import models as m
@@ -121,9 +122,10 @@ def _decision_days(records: list[m.DecisionRecord]) -> list[DecisionDay]:
         )
         day.by_status[record.status] = day.by_status.get(record.status, 0) + 1
         if record.status in SPENDING_STATUSES:
-            cost = float((record.payload.get("expected_impact") or {}).get("cost_usd", 0.0))
+            decision = Decision.of(record)
+            cost = decision.expected_impact.cost_usd
             day.executed_cost_usd = round(day.executed_cost_usd + cost, 2)
-            if {a.get("type") for a in record.payload.get("actions", [])} & EXPEDITE_ACTIONS:
+            if {action.type for action in decision.actions} & EXPEDITE_ACTIONS:
                 day.expedite_cost_usd = round(day.expedite_cost_usd + cost, 2)
     return [days[day] for day in sorted(days)]
 
