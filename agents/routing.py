@@ -510,11 +510,11 @@ def replan_without_truck(tb: Toolbox, truck: str, reason: str, also_out: list[st
         ],
         speed_mph=OWN_FLEET_SPEED_MPH,
     )
-    baseline = routing.solve_vrptw(problem, time_limit_s=REPLAN_SAFETY_S, max_iterations=REPLAN_ITERATIONS, seed=0)
+    baseline = _replan(tb, problem)
     reduced = problem
     for code in out:
         reduced = routing.without_vehicle(reduced, code)
-    plan = routing.solve_vrptw(reduced, time_limit_s=REPLAN_SAFETY_S, max_iterations=REPLAN_ITERATIONS, seed=0)
+    plan = _replan(tb, reduced)
     plan.evidence.id = f"{plan.evidence.id}:without-{'+'.join(out)}"
     before = baseline.objective
     extra_miles = plan.objective.total_distance - before.total_distance
@@ -608,6 +608,18 @@ def replan_without_truck(tb: Toolbox, truck: str, reason: str, also_out: list[st
         findings,
         f"Chosen: {chosen.name} for {truck}.",
         comparison.facts["confidence"],
+    )
+
+
+def _replan(tb: Toolbox, problem: routing.RoutingProblem) -> routing.RoutePlan:
+    """Today's routes for the problem at the re-plan's fixed effort, with the desk's routing engine."""
+    return routing.solve_vrptw(
+        problem,
+        engine=tb.settings.routing_engine,
+        size_effort=tb.settings.routing_sized_effort,
+        time_limit_s=REPLAN_SAFETY_S,
+        max_iterations=REPLAN_ITERATIONS,
+        seed=0,
     )
 
 

@@ -287,9 +287,8 @@ class Dispatcher:
 
 
 @asynccontextmanager
-async def delivery_loop(engine: Engine, box: SecretBox) -> AsyncIterator[None]:
+async def delivery_loop(engine: Engine, settings: WebhookSettings, box: SecretBox) -> AsyncIterator[None]:
     """Deliver webhooks in the background while the context is open (off when the interval is 0)."""
-    settings = WebhookSettings()
     with httpx.Client(timeout=settings.timeout_s, follow_redirects=False) as client:
         dispatcher = Dispatcher(engine, client, settings, box)
         try:

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.types import Command
 from sqlalchemy import update
@@ -25,6 +26,7 @@ from graph.build import build_graph
 from graph.checkpoint import open_checkpointer
 from graph.faults import fault_point
 from graph.intake import ClaimLost, Fence, IdempotencyMismatch, TakenIn
+from graph.nodes import DeskRun
 from graph.precedents import BackgroundIndexer, index_pending
 from graph.records import FINAL, audit, conclude, decision_id_for, exception_refs
 from graph.retention import keep_latest
@@ -112,7 +114,7 @@ class Desk:
     def submit(self, exception: ExceptionIn, actor: str = "system", idempotency_key: str | None = None) -> Decision:
         """Handle an exception once: a retry (same key or external id) or a duplicate gets the decision already made."""
         taken = self.take_in(exception, actor, idempotency_key)
-        fault_point("intake.stored")
+        fault_point(self.settings, "intake.stored")
         if taken.fence:
             return self._decide(taken.fence, exception, actor)
         if self.queue:
@@ -134,7 +136,7 @@ class Desk:
         """Take an exception in and wait up to `wait_s` for its decision (None when it is not ready by then; in
         process, the decision goes on in a background thread)."""
         taken = self.take_in(exception, actor, idempotency_key)
-        fault_point("intake.stored")
+        fault_point(self.settings, "intake.stored")
         target = taken.duplicate_of or taken.exception_id
         decision = None if taken.fence else self.await_decision(target, wait_s if self.queue else 0)
         if decision is None and self.queue is None:
@@ -217,14 +219,14 @@ class Desk:
 
     def _run(self, fence: Fence, exception: ExceptionIn, actor: str) -> bool:
         """Run the graph under the claim; False when another process took the exception over meanwhile."""
-        config = self._config(fence.row_id, fence)
+        config, run = self._config(fence.row_id), DeskRun(self.toolbox, fence)
         snapshot = self.graph.get_state(config)
         try:
             if not snapshot.values:
                 state = DeskState(exception_id=fence.row_id, exception=exception, actor=actor)
-                self.graph.invoke(state, config, context=self.toolbox)
+                self.graph.invoke(state, config, context=run)
             elif snapshot.tasks and not snapshot.interrupts:  # a crash left steps to run (perhaps the first)
-                self.graph.invoke(None, config, context=self.toolbox)
+                self.graph.invoke(None, config, context=run)
         except ClaimLost:
             logger.warning("exception %s was taken over by another process", fence.row_id)
             return False
@@ -341,7 +343,7 @@ class Desk:
             session.commit()
         if fence is None:
             raise DecisionConflict(self._why_not_waiting(decision_id))
-        fault_point("verdict.claimed")
+        fault_point(self.settings, "verdict.claimed")
         if self._expired(record):
             self._conclude_unexecuted(fence, record, "expired", verdict)
             raise DecisionConflict(f"decision {decision_id} expired at {self._expiry(record).isoformat()}")
@@ -376,9 +378,10 @@ class Desk:
         if paused is None:
             raise DecisionConflict(f"decision {fence.row_id} has no paused run to resume")
         fork = self.graph.update_state(paused, None, as_node="__copy__")
-        config = {"configurable": {**fork["configurable"], "fence": fence}}
         try:
-            self.graph.invoke(Command(resume=verdict.model_dump(mode="json")), config, context=self.toolbox)
+            self.graph.invoke(
+                Command(resume=verdict.model_dump(mode="json")), fork, context=DeskRun(self.toolbox, fence)
+            )
         except ClaimLost:
             logger.warning("the verdict on %s was taken over by another process", fence.row_id)
         except Exception as error:
@@ -612,9 +615,9 @@ class Desk:
         return [(e, self.take_in(e, "detector", None)) for e in detectors.detect(self.toolbox)]
 
     @staticmethod
-    def _config(thread_id: str, fence: Fence | None = None) -> dict:
-        """The graph config of an exception's thread, with the claim of the process running it."""
-        return {"configurable": {"thread_id": thread_id, "fence": fence}}
+    def _config(thread_id: str) -> RunnableConfig:
+        """The graph config of an exception's thread."""
+        return {"configurable": {"thread_id": thread_id}}
 
 
 @contextmanager

@@ -1,9 +1,9 @@
 """The desk graph's nodes: classify, supervise, the three specialists, explain, policy, approval, execute, finalize."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Literal
 
-from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 from sqlmodel import Session
@@ -34,6 +34,14 @@ from twin.commands import execute_action
 SpecialistName = Literal["routing", "inventory", "maintenance"]
 
 
+@dataclass(frozen=True)
+class DeskRun:
+    """What one run of the desk graph works with: the toolbox, and the claim under which its steps write."""
+
+    toolbox: Toolbox
+    fence: Fence
+
+
 def _stop(
     state: DeskState,
     tb: Toolbox,
@@ -58,9 +66,9 @@ def _stop(
     )
 
 
-def classify_node(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Literal["supervisor", "finalize"]]:
+def classify_node(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal["supervisor", "finalize"]]:
     """Read the exception's type and references; stop with needs_info when either is missing."""
-    tb = runtime.context
+    tb = runtime.context.toolbox
     reading = classify(state.exception, tb.llm)
     with tb.session() as session:
         audit(
@@ -114,11 +122,11 @@ def _first_call(tb: Toolbox, reading: Classification, state: DeskState) -> Propo
     return maintenance.equipment_failure_risk(tb, refs, state.exception.description)
 
 
-def specialist(name: SpecialistName) -> Callable[[DeskState, Runtime[Toolbox]], Command[Literal["supervisor"]]]:
+def specialist(name: SpecialistName) -> Callable[[DeskState, Runtime[DeskRun]], Command[Literal["supervisor"]]]:
     """The node of one specialist: its whole-plan proposal on the exception, hand-offs resolved."""
 
-    def node(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Literal["supervisor"]]:
-        tb = runtime.context
+    def node(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal["supervisor"]]:
+        tb = runtime.context.toolbox
         proposal = _first_call(tb, state.classification, state)
         with tb.session() as session:
             audit(
@@ -143,9 +151,9 @@ def _helpers(proposal: Proposal) -> list[Proposal]:
     return [item for helper in proposal.helpers for item in (helper, *_helpers(helper))]
 
 
-def explain_node(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Literal["policy", "finalize"]]:
+def explain_node(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal["policy", "finalize"]]:
     """Turn the specialist's whole plan (hand-offs included) into one decision with its verified justification."""
-    tb = runtime.context
+    tb = runtime.context.toolbox
     primary = state.proposals[-1]
     reading = state.classification
     helpers = _helpers(primary)
@@ -192,9 +200,9 @@ def explain_node(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Literal
     return Command(goto="policy" if decision.actions else "finalize", update={"decision": decision})
 
 
-def policy_node(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Literal["approval", "execute"]]:
+def policy_node(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal["approval", "execute"]]:
     """Ask the policy gate; a decision that needs a person is stored as pending before the graph pauses."""
-    tb = runtime.context
+    tb = runtime.context.toolbox
     decision = state.decision
     with tb.session() as session:
         tier = _customer_tier(session, state.classification.refs)
@@ -214,11 +222,6 @@ def _customer_tier(session: Session, refs: Refs) -> str | None:
     """The tier of the customer a shipment goes to, when the exception names a shipment."""
     shipment = session.get(m.Shipment, refs.shipment_id) if refs.shipment_id else None
     return store.customer_tier(session, shipment.destination) if shipment else None
-
-
-def _fence(config: RunnableConfig) -> Fence:
-    """The claim of the process running this step (the desk passes it with every run)."""
-    return config["configurable"]["fence"]
 
 
 def _proposed(state: DeskState) -> list[dict]:
@@ -261,7 +264,7 @@ def overridden(decision: Decision, verdict: Verdict) -> Decision:
     )
 
 
-def approval(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Literal["execute", "finalize"]]:
+def approval(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal["execute", "finalize"]]:
     """Pause for a person: approve, reject, or override with edited actions and a reason (an action the person left
     unpriced is priced by the cost model, like any plan)."""
     answer = Verdict.model_validate(interrupt(state.decision.model_dump(mode="json")))
@@ -271,30 +274,30 @@ def approval(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Literal["ex
             goto="finalize", update={"verdict": answer, "decision": decision.model_copy(update={"status": "rejected"})}
         )
     if answer.verdict == "override":
-        with runtime.context.session() as session:
+        with runtime.context.toolbox.session() as session:
             actions = priced(session, rates(session), answer.actions or [])
         answer = answer.model_copy(update={"actions": actions})
         decision = overridden(decision, answer)
     return Command(goto="execute", update={"verdict": answer, "decision": decision})
 
 
-def execute(state: DeskState, runtime: Runtime[Toolbox], config: RunnableConfig) -> Command[Literal["finalize"]]:
+def execute(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal["finalize"]]:
     """Conclude the decision and carry out its actions in one transaction, once, under the run's claim."""
-    tb = runtime.context
+    tb = runtime.context.toolbox
     actor = state.verdict.actor if state.verdict else "policy"
     status = "overridden" if state.decision.status == "overridden" else "executed"
     decision = state.decision.model_copy(update={"status": status})
     with tb.session() as session:
-        _fence(config).hold(session)
+        runtime.context.fence.hold(session)
         if not is_final(session, decision.decision_id):
             _recheck(session, state)
             save_decision(session, decision, state.exception_id)  # the row the executed actions belong to
             for index, action in enumerate(decision.actions):
                 execute_action(session, decision.decision_id, index, action, actor)
             conclude(session, decision, state.exception_id, state.verdict, _proposed(state), tb.models.versions())
-            fault_point("execute.before_commit")
+            fault_point(tb.settings, "execute.before_commit")
         session.commit()
-    fault_point("execute.committed")
+    fault_point(tb.settings, "execute.committed")
     return Command(goto="finalize", update={"decision": decision})
 
 
@@ -311,12 +314,12 @@ def _recheck(session: Session, state: DeskState) -> None:
         raise ValueError(f"the facts changed since the decision was made: {'; '.join(moved)}")
 
 
-def finalize(state: DeskState, runtime: Runtime[Toolbox], config: RunnableConfig) -> dict:
+def finalize(state: DeskState, runtime: Runtime[DeskRun]) -> dict:
     """Conclude a decision that executed nothing (once), and store its precedent for indexing after the commit."""
-    tb = runtime.context
+    tb = runtime.context.toolbox
     decision = state.decision
     with tb.session() as session:
-        _fence(config).hold(session)
+        runtime.context.fence.hold(session)
         if not is_final(session, decision.decision_id):
             conclude(session, decision, state.exception_id, state.verdict, _proposed(state), tb.models.versions())
         if decision.specialist:

@@ -20,7 +20,6 @@ from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
 from tools.evidence import Driver, Evidence, Source
 from tools.geo import euclidean_matrix, haversine_matrix
-from twin.settings import get_settings
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -456,6 +455,7 @@ ENGINES = {
     "pyvrp": _Engine("pyvrp", "pyvrp", _solve_pyvrp, pairs=False, effort=sized_iterations),
     "ortools": _Engine("ortools-routing", "ortools", _solve_ortools, pairs=True),
 }
+DEFAULT_ENGINE = "pyvrp"
 
 
 def _forward(inst: _Instance, nodes: list[int], depart: int) -> tuple[list[int], list[int]]:
@@ -584,37 +584,34 @@ def _plan(problem: RoutingProblem, inst: _Instance, sequences: list[list[int]], 
 def solve_vrptw(
     problem: RoutingProblem,
     *,
-    engine: str | None = None,
+    engine: str = DEFAULT_ENGINE,
     time_limit_s: float = 2.0,
     max_iterations: int | None = None,
     seed: int = 0,
-    size_effort: bool | None = None,
+    size_effort: bool = True,
 ) -> RoutePlan:
-    """Plan routes for the available vehicles with `engine` (default: settings' routing_engine).
+    """Plan routes for the available vehicles with `engine` (the desk passes its settings' routing_engine).
 
     The search stops at `time_limit_s`, or earlier after `max_iterations` (PyVRP iterations, OR-Tools
     solutions); stopping on iterations makes a run repeatable across machines for a fixed `seed`. With
-    `size_effort` (default: settings' routing_sized_effort) `max_iterations` is a ceiling: PyVRP stops after the
-    iterations sized to the instance's stop count (`sized_iterations`) when those are fewer.
+    `size_effort` (the desk passes its settings' routing_sized_effort) `max_iterations` is a ceiling: PyVRP stops
+    after the iterations sized to the instance's stop count (`sized_iterations`) when those are fewer.
     """
-    settings = get_settings()
-    name = engine or settings.routing_engine
-    if name not in ENGINES:
-        raise ValueError(f"unknown routing engine {name!r}; choose one of {', '.join(ENGINES)}")
-    if problem.pairs and not ENGINES[name].pairs:
+    if engine not in ENGINES:
+        raise ValueError(f"unknown routing engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if problem.pairs and not ENGINES[engine].pairs:
         supported = ", ".join(key for key, candidate in ENGINES.items() if candidate.pairs)
-        raise UnsupportedProblem(f"engine {name!r} does not plan pickup-and-delivery pairs; use engine={supported!r}")
+        raise UnsupportedProblem(f"engine {engine!r} does not plan pickup-and-delivery pairs; use engine={supported!r}")
     iterations = max_iterations
-    sized = settings.routing_sized_effort if size_effort is None else size_effort
-    if sized and iterations is not None and ENGINES[name].effort:
-        iterations = min(iterations, ENGINES[name].effort(len(problem.stops)))
+    if size_effort and iterations is not None and ENGINES[engine].effort:
+        iterations = min(iterations, ENGINES[engine].effort(len(problem.stops)))
     inst = _compile(problem)
     if inst.vehicles and problem.stops:
-        sequences = ENGINES[name].solve(inst, time_limit_s, iterations, seed)
+        sequences = ENGINES[engine].solve(inst, time_limit_s, iterations, seed)
     else:
         sequences = [[] for _ in inst.vehicles]
     run = {
-        "engine": name,
+        "engine": engine,
         "time_limit_s": time_limit_s,
         "max_iterations": max_iterations,
         "iterations": iterations,

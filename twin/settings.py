@@ -1,6 +1,5 @@
 """All runtime settings in one pydantic-settings class, read from `YM_*` variables."""
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -153,7 +152,6 @@ class Settings(BaseSettings):
         return self.data_dir / "chroma"
 
 
-@lru_cache
 def get_settings() -> Settings:
-    """The process-wide settings, read once from the environment."""
+    """The settings in the environment now: an entry point reads them once and passes them to what it runs."""
     return Settings()
