@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from agents import routing
 from agents.explain import describe_drivers, format_number
@@ -143,7 +143,7 @@ def _lane_rates(session: Session) -> list[tuple[m.Lane, float]]:
     rates: dict[str, float] = {}
     for offer in store.carrier_lanes(session):
         rates[offer.lane] = min(rates.get(offer.lane, math.inf), offer.rate_per_mile)
-    lanes = session.exec(select(m.Lane).order_by(m.Lane.code)).all()
+    lanes = session.exec(select(m.Lane).order_by(col(m.Lane.code))).all()
     return [(lane, rates[lane.code]) for lane in lanes if lane.code in rates]
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 from langchain_core.tools import BaseTool, ToolException
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from agents import policy
 from agents.toolbox import Toolbox
@@ -314,9 +314,9 @@ def _dcs(session: Session, codes: list[str]) -> list[str]:
 
 def _positions(session: Session, sku: str, locations: list[str]) -> list[m.InventoryPosition]:
     """A SKU's stock positions at some DCs (all when none named)."""
-    query = select(m.InventoryPosition).where(m.InventoryPosition.sku == sku)
+    query = select(m.InventoryPosition).where(col(m.InventoryPosition.sku) == sku)
     if locations:
-        query = query.where(m.InventoryPosition.location.in_(locations))
+        query = query.where(col(m.InventoryPosition.location).in_(locations))
     return list(session.execute(query).scalars())
 
 
@@ -392,19 +392,21 @@ def truck_status(tb: Toolbox, args: TruckArgs) -> TruckFacts:
         truck = session.get(m.Vehicle, checked(session, "asset_id", args.asset_id))
         orders = list(
             session.execute(
-                select(m.WorkOrder).where(m.WorkOrder.truck == truck.code).order_by(m.WorkOrder.opened_at.desc())
+                select(m.WorkOrder)
+                .where(col(m.WorkOrder.truck) == truck.code)
+                .order_by(col(m.WorkOrder.opened_at).desc())
             ).scalars()
         )
         reading = session.execute(
             select(m.TelemetryReading)
-            .where(m.TelemetryReading.truck == truck.code)
-            .order_by(m.TelemetryReading.at.desc())
+            .where(col(m.TelemetryReading.truck) == truck.code)
+            .order_by(col(m.TelemetryReading.at).desc())
             .limit(1)
         ).scalar_one_or_none()
         stops = session.execute(
-            select(m.RouteStop.id)
-            .join(m.Route, m.Route.id == m.RouteStop.route_id)
-            .where(m.Route.truck == truck.code, m.Route.day == today, m.Route.status != "cancelled")
+            select(col(m.RouteStop.id))
+            .join(m.Route, col(m.Route.id) == col(m.RouteStop.route_id))
+            .where(col(m.Route.truck) == truck.code, col(m.Route.day) == today, col(m.Route.status) != "cancelled")
         ).all()
     facts = TruckFacts(
         asset_id=truck.code,
@@ -436,11 +438,11 @@ def fleet_status(tb: Toolbox, args: FleetStatusArgs) -> FleetStatusFacts:
     status."""
     with tb.session() as session:
         dc = checked(session, "location", args.location) if args.location else None
-        query = select(m.Vehicle).order_by(m.Vehicle.code)
+        query = select(m.Vehicle).order_by(col(m.Vehicle.code))
         if dc:
-            query = query.where(m.Vehicle.home_dc == dc)
+            query = query.where(col(m.Vehicle.home_dc) == dc)
         trucks = list(session.execute(query).scalars())
-        orders = list(session.execute(select(m.WorkOrder).where(m.WorkOrder.status != "closed")).scalars())
+        orders = list(session.execute(select(m.WorkOrder).where(col(m.WorkOrder.status) != "closed")).scalars())
     by_truck: dict[str, list[m.WorkOrder]] = {}
     for order in orders:
         by_truck.setdefault(order.truck, []).append(order)
@@ -490,17 +492,21 @@ def delivery_performance(tb: Toolbox, args: PerformanceArgs) -> PerformanceFacts
         carriers = [checked(session, "carrier", c) for c in args.carriers]
         origin = checked(session, "location", args.origin) if args.origin else None
         destination = checked(session, "location", args.destination) if args.destination else None
-        query = select(m.Shipment.lane, m.Shipment.carrier, m.Shipment.delivered_at, m.Shipment.promised_at).where(
-            m.Shipment.delivered_at.is_not(None), m.Shipment.delivered_at >= start, m.Shipment.delivered_at < end
+        query = select(
+            col(m.Shipment.lane), col(m.Shipment.carrier), col(m.Shipment.delivered_at), col(m.Shipment.promised_at)
+        ).where(
+            col(m.Shipment.delivered_at).is_not(None),
+            col(m.Shipment.delivered_at) >= start,
+            col(m.Shipment.delivered_at) < end,
         )
         if lane:
-            query = query.where(m.Shipment.lane == lane)
+            query = query.where(col(m.Shipment.lane) == lane)
         if carriers:
-            query = query.where(m.Shipment.carrier.in_(carriers))
+            query = query.where(col(m.Shipment.carrier).in_(carriers))
         if origin:
-            query = query.where(m.Shipment.origin == origin)
+            query = query.where(col(m.Shipment.origin) == origin)
         if destination:
-            query = query.where(m.Shipment.lane.endswith("-" + destination.removeprefix("DC-")))
+            query = query.where(col(m.Shipment.lane).endswith("-" + destination.removeprefix("DC-")))
         delivered = session.execute(query).all()
     groups: dict[str, list[bool]] = {}
     for row_lane, carrier, done, promised in delivered:
@@ -545,13 +551,13 @@ def spend(tb: Toolbox, args: SpendArgs) -> SpendFacts:
     start, end = _day_bounds(first, last)
     with tb.session() as session:
         query = select(m.ActionRecord).where(
-            m.ActionRecord.status == "executed",
-            m.ActionRecord.executed_at.is_not(None),
-            m.ActionRecord.executed_at >= start,
-            m.ActionRecord.executed_at < end,
+            col(m.ActionRecord.status) == "executed",
+            col(m.ActionRecord.executed_at).is_not(None),
+            col(m.ActionRecord.executed_at) >= start,
+            col(m.ActionRecord.executed_at) < end,
         )
         if args.action_type:
-            query = query.where(m.ActionRecord.type == args.action_type)
+            query = query.where(col(m.ActionRecord.type) == args.action_type)
         actions = list(session.execute(query).scalars())
     totals: dict[str, list[float]] = {}
     for action in actions:
@@ -733,15 +739,17 @@ def what_if_truck(tb: Toolbox, args: TruckWhatIfArgs) -> TruckWhatIfFacts:
     with tb.session() as session:
         truck = checked(session, "asset_id", args.asset_id)
         route = session.execute(
-            select(m.Route).where(m.Route.truck == truck, m.Route.day == day, m.Route.status != "cancelled")
+            select(m.Route).where(
+                col(m.Route.truck) == truck, col(m.Route.day) == day, col(m.Route.status) != "cancelled"
+            )
         ).scalar_one_or_none()
         stops = []
         if route is not None:
             rows = session.execute(
-                select(m.RouteStop, m.Shipment.promised_at)
-                .join(m.Shipment, m.Shipment.id == m.RouteStop.shipment_id)
-                .where(m.RouteStop.route_id == route.id)
-                .order_by(m.RouteStop.seq)
+                select(m.RouteStop, col(m.Shipment.promised_at))
+                .join(m.Shipment, col(m.Shipment.id) == col(m.RouteStop.shipment_id))
+                .where(col(m.RouteStop.route_id) == route.id)
+                .order_by(col(m.RouteStop.seq))
             ).all()
             stops = [
                 StopHit(seq=s.seq, shipment_id=s.shipment_id, customer=s.customer, eta_min=s.eta_min, promised_at=p)

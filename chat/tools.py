@@ -12,7 +12,7 @@ import pandas as pd
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from agents import maintenance
 from agents.detectors import FAILURE_TRIGGER, LATE_TRIGGER
@@ -592,9 +592,9 @@ class ChatTools:
     def _latest_about(session: Session, codes: set[str]) -> m.DecisionRecord | None:
         """The newest decision whose exception or actions name one of the codes."""
         rows = session.execute(
-            select(m.DecisionRecord, m.ExceptionRecord.refs)
-            .join(m.ExceptionRecord, m.ExceptionRecord.id == m.DecisionRecord.exception_id)
-            .order_by(m.DecisionRecord.created_at.desc(), m.DecisionRecord.id.desc())
+            select(m.DecisionRecord, col(m.ExceptionRecord.refs))
+            .join(m.ExceptionRecord, col(m.ExceptionRecord.id) == col(m.DecisionRecord.exception_id))
+            .order_by(col(m.DecisionRecord.created_at).desc(), col(m.DecisionRecord.id).desc())
         ).all()
         return next((record for record, refs in rows if codes & _named(record, refs)), None)
 
@@ -606,10 +606,10 @@ class ChatTools:
             dc = self._dc_or_ask(session, args.location)
             ids = list(
                 session.execute(
-                    select(m.Shipment.id).where(
-                        m.Shipment.origin == dc,
-                        m.Shipment.status != "delivered",
-                        m.Shipment.promised_at <= now + timedelta(weeks=args.horizon_weeks),
+                    select(col(m.Shipment.id)).where(
+                        col(m.Shipment.origin) == dc,
+                        col(m.Shipment.status) != "delivered",
+                        col(m.Shipment.promised_at) <= now + timedelta(weeks=args.horizon_weeks),
                     )
                 ).scalars()
             )
@@ -617,8 +617,8 @@ class ChatTools:
             positions = list(
                 session.execute(
                     select(m.InventoryPosition)
-                    .where(m.InventoryPosition.location == dc)
-                    .order_by(m.InventoryPosition.sku)
+                    .where(col(m.InventoryPosition.location) == dc)
+                    .order_by(col(m.InventoryPosition.sku))
                 ).scalars()
             )
             below = [p for p in positions if available_units(p) < p.reorder_point]
@@ -776,8 +776,8 @@ class ChatTools:
                 p
                 for p in session.execute(
                     select(m.InventoryPosition)
-                    .where(m.InventoryPosition.location.in_(dcs))
-                    .order_by(m.InventoryPosition.location, m.InventoryPosition.sku)
+                    .where(col(m.InventoryPosition.location).in_(dcs))
+                    .order_by(col(m.InventoryPosition.location), col(m.InventoryPosition.sku))
                 ).scalars()
                 if available_units(p) < p.reorder_point
             ]
@@ -822,7 +822,9 @@ class ChatTools:
             sku = checked(session, "sku", args.sku)
             dc = self._dc_or_ask(session, args.location)
             position = session.execute(
-                select(m.InventoryPosition).where(m.InventoryPosition.sku == sku, m.InventoryPosition.location == dc)
+                select(m.InventoryPosition).where(
+                    col(m.InventoryPosition.sku) == sku, col(m.InventoryPosition.location) == dc
+                )
             ).scalar_one_or_none()
             history = demand_history(session, sku, dc)
         if position is None or history.empty:
@@ -893,13 +895,13 @@ class ChatTools:
         with self.tb.session() as session:
             origin = checked(session, "location", args.origin) if args.origin else None
             destination = checked(session, "location", args.destination) if args.destination else None
-            query = select(m.Shipment.id).where(m.Shipment.status != "delivered")
+            query = select(col(m.Shipment.id)).where(col(m.Shipment.status) != "delivered")
             if origin:
-                query = query.where(m.Shipment.lane.startswith(origin.removeprefix("DC-") + "-"))
+                query = query.where(col(m.Shipment.lane).startswith(origin.removeprefix("DC-") + "-"))
             if destination:
-                query = query.where(m.Shipment.lane.endswith("-" + destination.removeprefix("DC-")))
+                query = query.where(col(m.Shipment.lane).endswith("-" + destination.removeprefix("DC-")))
             if args.due_by:
-                query = query.where(m.Shipment.promised_at <= args.due_by)
+                query = query.where(col(m.Shipment.promised_at) <= args.due_by)
             ids = list(session.execute(query).scalars())
             shipments = frames.shipment_frame(session, ids=ids)
         promised = dict(zip(shipments["shipment_id"], shipments["promised_at"], strict=True))
@@ -931,14 +933,16 @@ class ChatTools:
             raise ToolException(f"status is one of {', '.join(get_args(DecisionStatus))}, not {args.status}")
         with self.tb.session() as session:
             codes = set(checked_all(session, args).values())
-            query = select(m.DecisionRecord).order_by(m.DecisionRecord.created_at.desc(), m.DecisionRecord.id.desc())
+            query = select(m.DecisionRecord).order_by(
+                col(m.DecisionRecord.created_at).desc(), col(m.DecisionRecord.id).desc()
+            )
             if args.status:
-                query = query.where(m.DecisionRecord.status == args.status)
+                query = query.where(col(m.DecisionRecord.status) == args.status)
             if args.specialist:
-                query = query.where(m.DecisionRecord.specialist == args.specialist)
+                query = query.where(col(m.DecisionRecord.specialist) == args.specialist)
             records = session.execute(query).scalars().all()
             if codes:
-                refs = dict(session.execute(select(m.ExceptionRecord.id, m.ExceptionRecord.refs)).all())
+                refs = dict(session.execute(select(col(m.ExceptionRecord.id), col(m.ExceptionRecord.refs))).all())
                 records = [r for r in records if codes & _named(r, refs.get(r.exception_id) or {})]
         listed = []
         for record in records[:MAX_LISTED]:
@@ -964,12 +968,12 @@ class ChatTools:
         delivery rate of the last four weeks."""
         now = self.tb.now()
         with self.tb.session() as session:
-            open_exceptions = store.count(session, m.ExceptionRecord, m.ExceptionRecord.status == "open")
+            open_exceptions = store.count(session, m.ExceptionRecord, col(m.ExceptionRecord.status) == "open")
             records = session.execute(select(m.DecisionRecord)).scalars().all()
             delivered = session.execute(
-                select(m.Shipment.delivered_at, m.Shipment.promised_at).where(
-                    m.Shipment.delivered_at.is_not(None),
-                    m.Shipment.delivered_at >= now - timedelta(days=ON_TIME_WINDOW_DAYS),
+                select(col(m.Shipment.delivered_at), col(m.Shipment.promised_at)).where(
+                    col(m.Shipment.delivered_at).is_not(None),
+                    col(m.Shipment.delivered_at) >= now - timedelta(days=ON_TIME_WINDOW_DAYS),
                 )
             ).all()
         by_status: dict[str, int] = {}

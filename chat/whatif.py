@@ -5,7 +5,7 @@ and routes touched, orders re-sourced to the nearest DC with stock). Nothing is 
 from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import select
+from sqlmodel import col, select
 
 from agents.routing import capacity_shortfall
 from agents.toolbox import Toolbox
@@ -170,14 +170,14 @@ def site_closure(tb: Toolbox, location: str, first_day: date, days: int) -> Clos
         orders = session.exec(
             select(m.Order)
             .where(
-                m.Order.dc == location,
-                m.Order.status == "open",
-                m.Order.promised_date <= last_day + timedelta(SHIP_LEAD_DAYS),
+                col(m.Order.dc) == location,
+                col(m.Order.status) == "open",
+                col(m.Order.promised_date) <= last_day + timedelta(SHIP_LEAD_DAYS),
             )
-            .order_by(m.Order.promised_date, m.Order.id)
+            .order_by(col(m.Order.promised_date), col(m.Order.id))
         ).all()
         lines = {
-            order.id: session.exec(select(m.OrderLine).where(m.OrderLine.order_id == order.id)).all()
+            order.id: session.exec(select(m.OrderLine).where(col(m.OrderLine.order_id) == order.id)).all()
             for order in orders
         }
         customers = {order.customer: session.get(m.Location, order.customer) for order in orders}

@@ -7,8 +7,10 @@ from langgraph.graph.state import CompiledStateGraph
 from graph import nodes
 from graph.state import DeskState
 
+DeskGraph = CompiledStateGraph[DeskState, nodes.DeskRun, DeskState, DeskState]
 
-def build_graph(checkpointer: BaseCheckpointSaver | None = None) -> CompiledStateGraph:
+
+def build_graph(checkpointer: BaseCheckpointSaver[str] | None = None) -> DeskGraph:
     """Compile the graph; pass the process's one checkpointer so approvals survive a restart."""
     builder = StateGraph(DeskState, context_schema=nodes.DeskRun)
     builder.add_node("classify", nodes.classify_node)

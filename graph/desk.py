@@ -15,7 +15,7 @@ from langgraph.types import Command
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from agents import detectors
 from agents.policy import ensure_defaults
@@ -32,6 +32,7 @@ from graph.records import FINAL, audit, conclude, decision_id_for, exception_ref
 from graph.retention import keep_latest
 from graph.state import DeskState, Verdict
 from twin import models as m
+from twin import store
 from twin.settings import Settings
 
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ class Desk:
     def __init__(
         self,
         toolbox: Toolbox,
-        checkpointer: BaseCheckpointSaver,
+        checkpointer: BaseCheckpointSaver[str],
         background_indexing: bool = True,
         queue: "TaskQueue | None" = None,
     ) -> None:
@@ -182,7 +183,7 @@ class Desk:
     def _enqueue(self, session: Session, taken: TakenIn) -> None:
         """In queue mode, defer the decision of a newly stored exception in the transaction that stores it."""
         if self.queue and taken.new:
-            record = session.get(m.ExceptionRecord, taken.exception_id)
+            record = store.row(session, m.ExceptionRecord, taken.exception_id)
             self.queue.defer_decision(session, record.id, record.refs or {})
 
     def await_decision(self, exception_id: str, wait_s: float) -> Decision | None:
@@ -192,7 +193,7 @@ class Desk:
         pause = 0.05
         while True:
             with self.toolbox.session() as session:
-                record = session.get(m.ExceptionRecord, exception_id)
+                record = store.row(session, m.ExceptionRecord, exception_id)
                 if record.intake == "decided":
                     return self._latest(session, exception_id)
             if record.intake == "failed" or time.monotonic() >= deadline:
@@ -208,7 +209,7 @@ class Desk:
         except Exception as error:
             failure = f"{type(error).__name__}: {error}"[:500]
             with self.toolbox.session() as session:
-                if session.get(m.ExceptionRecord, fence.row_id).attempts >= self.settings.decide_max_attempts:
+                if store.row(session, m.ExceptionRecord, fence.row_id).attempts >= self.settings.decide_max_attempts:
                     intake.fail(session, fence.row_id, failure, actor, claim=fence.token)
                     session.commit()
                     raise
@@ -239,7 +240,7 @@ class Desk:
         process. On failure the claim is given back for the retry."""
         with self.toolbox.session() as session:
             fence = intake.claim_exception(session, exception_id, self.settings.claim_lease_s)
-            record = session.get(m.ExceptionRecord, exception_id)
+            record = store.row(session, m.ExceptionRecord, exception_id)
             session.commit()
         if fence is None:
             return None
@@ -251,7 +252,7 @@ class Desk:
             raise
         self._index_soon()
         with self.toolbox.session() as session:
-            if session.get(m.ExceptionRecord, exception_id).intake != "decided":
+            if store.row(session, m.ExceptionRecord, exception_id).intake != "decided":
                 raise RuntimeError(f"the graph of {exception_id} ended without a decision")
             return self._latest(session, exception_id)
 
@@ -297,7 +298,7 @@ class Desk:
         deadline = time.monotonic() + self.settings.decision_wait_s
         while True:
             with self.toolbox.session() as session:
-                record = session.get(m.ExceptionRecord, exception_id)
+                record = store.row(session, m.ExceptionRecord, exception_id)
                 if record.intake == "decided":
                     return self._latest(session, exception_id)
                 fence = None
@@ -312,7 +313,9 @@ class Desk:
 
     def _latest(self, session: Session, exception_id: str) -> Decision:
         """The decision of an exception, following supersessions to the newest one."""
-        record = session.exec(select(m.DecisionRecord).where(m.DecisionRecord.exception_id == exception_id)).first()
+        record = session.exec(
+            select(m.DecisionRecord).where(col(m.DecisionRecord.exception_id) == exception_id)
+        ).first()
         decision = Decision.of(record)
         while decision.superseded_by and (newer := session.get(m.DecisionRecord, decision.superseded_by)):
             decision = Decision.of(newer)
@@ -328,7 +331,7 @@ class Desk:
             if record is None:
                 raise DecisionNotFound(f"decision {decision_id} not found")
             if verdict.actions:
-                refs = exception_refs(session.get(m.ExceptionRecord, record.exception_id))
+                refs = exception_refs(store.row(session, m.ExceptionRecord, record.exception_id))
                 plan = Decision.of(record).actions
                 if beyond := facts.outside(refs, plan, verdict.actions):
                     raise OffSubject(decision_id, beyond)
@@ -348,7 +351,7 @@ class Desk:
             self._conclude_unexecuted(fence, record, "expired", verdict)
             raise DecisionConflict(f"decision {decision_id} expired at {self._expiry(record).isoformat()}")
         with self.toolbox.session() as session:
-            exception = session.get(m.ExceptionRecord, record.exception_id)
+            exception = store.row(session, m.ExceptionRecord, record.exception_id)
             stale = facts.changes(
                 record.fingerprint,
                 facts.fingerprint(session, exception_refs(exception), Decision.of(record).actions),
@@ -366,7 +369,7 @@ class Desk:
     def _why_not_waiting(self, decision_id: str) -> str:
         """Why a verdict cannot be taken now, for the 409."""
         with self.toolbox.session() as session:
-            record = session.get(m.DecisionRecord, decision_id)
+            record = store.row(session, m.DecisionRecord, decision_id)
         if record.status == "pending_approval":
             return f"decision {decision_id} has a verdict being applied"
         return f"decision {decision_id} is {record.status}, not pending_approval"
@@ -391,12 +394,12 @@ class Desk:
             raise
         self._index_soon()
         with self.toolbox.session() as session:
-            return Decision.of(session.get(m.DecisionRecord, fence.row_id))
+            return Decision.of(store.row(session, m.DecisionRecord, fence.row_id))
 
     def _release(self, fence: Fence, verdict: Verdict, error: Exception) -> None:
         """Give up a verdict claim whose run failed, so the decision waits for a verdict again; audit the failure."""
         with self.toolbox.session() as session:
-            record = session.get(m.DecisionRecord, fence.row_id)
+            record = store.row(session, m.DecisionRecord, fence.row_id)
             if record.claim == fence.token and record.status == "pending_approval":
                 record.verdict = record.claim = record.lease_until = None
                 session.add(record)
@@ -520,11 +523,13 @@ class Desk:
         with self.toolbox.session() as session:
             stranded = session.exec(
                 select(m.ExceptionRecord)
-                .where(m.ExceptionRecord.intake.in_(intake.UNDECIDED), intake.lapsed(m.ExceptionRecord))
+                .where(col(m.ExceptionRecord.intake).in_(intake.UNDECIDED), intake.lapsed(m.ExceptionRecord))
                 .limit(SWEEP_BATCH)
             ).all()
             waiting = session.exec(
-                select(m.DecisionRecord).where(m.DecisionRecord.status == "pending_approval").limit(10 * SWEEP_BATCH)
+                select(m.DecisionRecord)
+                .where(col(m.DecisionRecord.status) == "pending_approval")
+                .limit(10 * SWEEP_BATCH)
             ).all()
         for record in stranded:
             if record.attempts >= self.settings.decide_max_attempts:

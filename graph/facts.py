@@ -1,7 +1,7 @@
 """The facts a decision relies on: read from the twin when it is made, re-read before it executes."""
 
 from pydantic import BaseModel
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from agents.schemas import Action, Refs
 from twin import models as m
@@ -69,7 +69,9 @@ def fingerprint(session: Session, refs: Refs, actions: list[Action]) -> dict[str
             }
     for sku, dc in sorted(positions):
         position = session.exec(
-            select(m.InventoryPosition).where(m.InventoryPosition.sku == sku, m.InventoryPosition.location == dc)
+            select(m.InventoryPosition).where(
+                col(m.InventoryPosition.sku) == sku, col(m.InventoryPosition.location) == dc
+            )
         ).first()
         facts[f"stock {sku} at {dc}"] = {
             "on_hand": position.on_hand if position else 0,
@@ -82,7 +84,7 @@ def fingerprint(session: Session, refs: Refs, actions: list[Action]) -> dict[str
             booked = session.exec(
                 select(func.count())
                 .select_from(m.WorkOrder)
-                .where(m.WorkOrder.truck == code, m.WorkOrder.status != "closed")
+                .where(col(m.WorkOrder.truck) == code, col(m.WorkOrder.status) != "closed")
             ).one()
             facts[f"truck {code}"] = {
                 "status": vehicle.status,

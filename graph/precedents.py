@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from agents.schemas import Decision
 from agents.toolbox import Toolbox
@@ -24,7 +24,7 @@ def mark_pending(session: Session, precedent: Precedent) -> None:
     """Store the precedent of a final decision on its row, not yet indexed (in the caller's transaction)."""
     session.execute(
         update(m.DecisionRecord)
-        .where(m.DecisionRecord.id == precedent.decision_id)
+        .where(col(m.DecisionRecord.id) == precedent.decision_id)
         .values(
             precedent=precedent.model_dump(mode="json"),
             precedent_state=PENDING,

@@ -2,12 +2,13 @@
 
 from datetime import UTC, datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from agents.schemas import Decision, Refs
 from graph.facts import fingerprint
 from graph.state import Verdict
 from twin import models as m
+from twin import store
 
 FINAL = ("executed", "rejected", "overridden", "needs_info", "no_action", "superseded", "expired")
 OPEN = ("pending_approval", "needs_info")  # the exception still waits for someone
@@ -56,7 +57,7 @@ def save_decision(session: Session, decision: Decision, thread_id: str) -> None:
             updated_at=now,
         )
     decision = decision.model_copy(update={"created_at": decision.created_at or record.created_at})
-    exception = session.get(m.ExceptionRecord, decision.exception_id)
+    exception = store.row(session, m.ExceptionRecord, decision.exception_id)
     if decision.status == "pending_approval" and not record.fingerprint:
         record.fingerprint = fingerprint(session, exception_refs(exception), decision.actions)
     decision.store(record)
@@ -120,7 +121,8 @@ def exception_refs(exception: m.ExceptionRecord) -> Refs:
 def _save_actions(session: Session, decision: Decision) -> None:
     """Keep one row per proposed action; an override's dropped actions are superseded, a rejection's rejected."""
     stored = {
-        r.id: r for r in session.exec(select(m.ActionRecord).where(m.ActionRecord.decision_id == decision.decision_id))
+        r.id: r
+        for r in session.exec(select(m.ActionRecord).where(col(m.ActionRecord.decision_id) == decision.decision_id))
     }
     wanted = {f"{decision.decision_id}-A{index + 1}": action for index, action in enumerate(decision.actions)}
     ended = decision.status in ("rejected", *LAPSED)
@@ -180,7 +182,7 @@ def conclude(
 
 def record_verdict(session: Session, decision: Decision, verdict: Verdict, original: list) -> None:
     """Keep a person's verdict once; an override also keeps the original and new actions as labelled data."""
-    if session.exec(select(m.Approval).where(m.Approval.decision_id == decision.decision_id)).first():
+    if session.exec(select(m.Approval).where(col(m.Approval.decision_id) == decision.decision_id)).first():
         return
     now = datetime.now(UTC)
     session.add(

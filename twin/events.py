@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from twin import models as m
 
@@ -132,7 +132,7 @@ def _apply_movement(session: Session, event: InventoryMovement, index: int) -> N
     _require(session, m.Location, event.location, index, "location")
     position = session.exec(
         select(m.InventoryPosition).where(
-            m.InventoryPosition.sku == event.sku, m.InventoryPosition.location == event.location
+            col(m.InventoryPosition.sku) == event.sku, col(m.InventoryPosition.location) == event.location
         )
     ).first()
     if position is None:
@@ -186,7 +186,9 @@ APPLY = {
 def ingest(session: Session, batch: EventBatch) -> IngestResult:
     """Apply a batch in the caller's transaction; replays are skipped; any bad record raises EventRejected."""
     ids = [event.event_id for event in batch.events]
-    seen = set(session.exec(select(m.ProcessedEvent.event_id).where(m.ProcessedEvent.event_id.in_(ids))).all())
+    seen = set(
+        session.exec(select(col(m.ProcessedEvent.event_id)).where(col(m.ProcessedEvent.event_id).in_(ids))).all()
+    )
     accepted = 0
     for index, event in enumerate(batch.events):
         if event.event_id in seen:

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, Field
 from sqlalchemy import Row, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from agents.schemas import Decision
 from api.auth import PrincipalDep
@@ -120,22 +120,24 @@ def _urgency_key(row: Row, promised: dict[str, datetime]) -> tuple:
 
 def _order(session: Session) -> list[tuple]:
     """The urgency keys of every waiting decision, most urgent first, read from a few columns (no payloads)."""
-    payload = m.DecisionRecord.payload
+    payload = col(m.DecisionRecord.payload)
     rows = session.execute(
         select(
-            m.DecisionRecord.id,
-            m.DecisionRecord.created_at,
-            m.ExceptionRecord.severity,
+            col(m.DecisionRecord.id),
+            col(m.DecisionRecord.created_at),
+            col(m.ExceptionRecord.severity),
             payload["expected_impact"]["cost_usd"].as_float(),
-            m.ExceptionRecord.refs["shipment_id"].as_string(),
+            col(m.ExceptionRecord.refs)["shipment_id"].as_string(),
         )
-        .join(m.ExceptionRecord, m.ExceptionRecord.id == m.DecisionRecord.exception_id)
-        .where(m.DecisionRecord.status == WAITING)
+        .join(m.ExceptionRecord, col(m.ExceptionRecord.id) == col(m.DecisionRecord.exception_id))
+        .where(col(m.DecisionRecord.status) == WAITING)
     ).all()
     shipment_ids = {row[4] for row in rows if row[4]}
     promised = (
         dict(
-            session.execute(select(m.Shipment.id, m.Shipment.promised_at).where(m.Shipment.id.in_(shipment_ids))).all()
+            session.execute(
+                select(col(m.Shipment.id), col(m.Shipment.promised_at)).where(col(m.Shipment.id).in_(shipment_ids))
+            ).all()
         )
         if shipment_ids
         else {}
@@ -145,8 +147,8 @@ def _order(session: Session) -> list[tuple]:
 
 def _version(session: Session) -> str:
     """A tag that changes whenever a decision starts or stops waiting, or the twin's clock moves."""
-    waiting = session.execute(select(func.count()).where(m.DecisionRecord.status == WAITING)).scalar_one()
-    last_change = session.execute(select(func.max(m.DecisionRecord.updated_at))).scalar()
+    waiting = session.execute(select(func.count()).where(col(m.DecisionRecord.status) == WAITING)).scalar_one()
+    last_change = session.execute(select(func.max(col(m.DecisionRecord.updated_at)))).scalar()
     return f"{waiting}:{last_change}:{store.as_of(session)}"
 
 
@@ -204,13 +206,15 @@ def _page(session: Session, limit: int, cursor: str | None) -> Inbox:
     page_ids = [key[-1] for key in keys[:limit]]
     rows = session.exec(
         select(m.DecisionRecord, m.ExceptionRecord)
-        .join(m.ExceptionRecord, m.ExceptionRecord.id == m.DecisionRecord.exception_id)
-        .where(m.DecisionRecord.id.in_(page_ids))
+        .join(m.ExceptionRecord, col(m.ExceptionRecord.id) == col(m.DecisionRecord.exception_id))
+        .where(col(m.DecisionRecord.id).in_(page_ids))
     ).all()
     shipment_ids = {exception.refs["shipment_id"] for _, exception in rows if exception.refs.get("shipment_id")}
     promised = (
         dict(
-            session.execute(select(m.Shipment.id, m.Shipment.promised_at).where(m.Shipment.id.in_(shipment_ids))).all()
+            session.execute(
+                select(col(m.Shipment.id), col(m.Shipment.promised_at)).where(col(m.Shipment.id).in_(shipment_ids))
+            ).all()
         )
         if shipment_ids
         else {}
