@@ -1,1 +1,1 @@
-"""Specialists, supervisor classifier, explainer, policy rules and the LLM provider."""
+"""Specialists, supervisor classifier, explainer, what-if analysis, policy rules and the LLM provider."""

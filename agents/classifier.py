@@ -7,11 +7,11 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field, field_validator
 
-from agents.intent import canonical_code, extract, strip_instructions
+from agents.language.intent import canonical_code, extract, strip_instructions
+from agents.language.reader import report_reading
+from agents.language.understanding import report_types
 from agents.llm import structured
-from agents.reader import report_reading
 from agents.schemas import SPECIALIST_FOR, ExceptionIn, ExceptionType, Refs, Specialist
-from agents.understanding import report_types
 
 CLASSIFY_PROMPT = (
     "You classify exception reports for a logistics operations desk. "

@@ -24,7 +24,7 @@ from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from agents.intent import extract, read_exception_type
+from agents.language.intent import extract, read_exception_type
 
 NO_ANSWER = "I only fill structured answers and rephrase text offline; ask the chat instead."
 _JSON_TYPES: dict[type, tuple[str, ...]] = {

@@ -1,1 +1,1 @@
-"""The HTTP API, the chat endpoint and the `yardmaster` command line."""
+"""The HTTP API: the FastAPI app, its routers, auth, and the chat endpoint."""

@@ -13,15 +13,15 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from agents.modelbook import trained
 from api import metrics
 from api.headers import SecurityHeaders
-from api.jobs import detection_loop, recovery_loop
 from api.routers import audit, chat, console, decisions, exceptions, health, policies, twin, webhooks
 from api.throttle import Throttle
 from api.validation import BodyLimit, check_input, validation_error
-from api.webhooks import SecretBox, WebhookSettings, delivery_loop, seal_stored
 from graph.desk import open_desk
 from twin.db import make_engine, migrate, session_scope
 from twin.events import EventRejected
 from twin.settings import Settings, get_settings
+from worker.jobs import detection_loop, recovery_loop
+from worker.webhooks import SecretBox, WebhookSettings, delivery_loop, seal_stored
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await stack.enter_async_context(delivery_loop(engine, app.state.webhook_settings, app.state.secret_box))
             periodic = None if settings.queue else app.state.desk  # with a queue, the workers run them
             await stack.enter_async_context(detection_loop(periodic, settings.detect_interval_s))
-            await stack.enter_async_context(recovery_loop(periodic, settings.sweep_interval_s, app.state.metrics))
+            await stack.enter_async_context(
+                recovery_loop(periodic, settings.sweep_interval_s, app.state.metrics.count_sweep)
+            )
             yield
         engine.dispose()
 

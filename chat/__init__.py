@@ -1,1 +1,1 @@
-"""The conversation with the desk: understanding, chat tools, answers, and the chat graph with thread memory."""
+"""The conversation with the desk: chat tools, answers, and the chat graph with thread memory."""

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agents.query import Query
+from agents.language.query import Query
 from chat.tools import MAX_WEEKS
 
 DESK_DOES = (

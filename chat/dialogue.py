@@ -7,9 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agents.query import Query
-from agents.reader import read, report_reading
-from agents.slots import read_reason
+from agents.language.query import Query
+from agents.language.reader import read, report_reading
+from agents.language.slots import read_reason
 from chat.compose import Step, steps_for
 
 YES = re.compile(

@@ -16,7 +16,7 @@ from sqlmodel import Session, col
 
 from agents import maintenance
 from agents.detectors import FAILURE_TRIGGER, LATE_TRIGGER
-from agents.intent import canonical_code
+from agents.language.intent import canonical_code
 from agents.modelbook import TWIN_FORECAST
 from agents.schemas import (
     Action,
@@ -27,7 +27,7 @@ from agents.schemas import (
     Refs,
 )
 from agents.twin_facts import TWIN_SOURCE
-from chat.whatif import (
+from agents.whatif import (
     CapacityWhatIf,
     ClosureWhatIf,
     capacity_cut,

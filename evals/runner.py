@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from agents import explain
-from agents.intent import extract
+from agents.language.intent import extract
 from agents.llm import make_chat_model
 from agents.modelbook import load_all, trained
 from agents.policy import PolicyRule, ensure_defaults, evaluate, rules

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from agents import inventory, maintenance, routing
 from agents.classifier import Classification, classify, missing_sentence
 from agents.explain import ExplainInput, explain, justify
-from agents.intent import extract
+from agents.language.intent import extract
 from agents.policy import evaluate, rules
 from agents.pricing import priced
 from agents.proposal import Proposal

@@ -10,8 +10,8 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
 
 from api.auth import ArchitectDep
 from api.deps import SessionDep
-from api.webhooks import redacted, target_problem
 from twin import access
+from worker.webhooks import redacted, target_problem
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 

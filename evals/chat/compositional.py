@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agents.query import Query
-from agents.reader import read
+from agents.language.query import Query
+from agents.language.reader import read
 
 HELDOUT_PATH = Path(__file__).with_name("compositional_heldout.jsonl")
 CLOCK = dt.date(2026, 11, 2)  # the reference twin's clock

@@ -14,9 +14,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sqlmodel import Session, func, select
 
-from agents.slots import Slots, read_slots
-from agents.toolbox import Toolbox
-from agents.understanding import (
+from agents.language.slots import Slots, read_slots
+from agents.language.understanding import (
     ACTS,
     REGULARISATION_C,
     REPORT_PREFIX,
@@ -26,6 +25,7 @@ from agents.understanding import (
     framed,
     understand_all,
 )
+from agents.toolbox import Toolbox
 from chat.graph import (
     ChatEvent,
     FinalEvent,

@@ -8,7 +8,7 @@ from sqlmodel import Session, SQLModel
 from typer.testing import CliRunner
 
 from api.app import create_app
-from api.cli import app as cli
+from cli.main import app as cli
 from tests.api.conftest import issue_key
 from twin.access import ApiKey
 from twin.db import make_engine

@@ -199,7 +199,7 @@ def test_api_and_two_workers_decide_everything_once(seeded_url, trained_dir, tmp
     }
     server = Server(seeded_url, tmp_path, **settings)
     worker_env = {**server.env, "YM_DETECT_INTERVAL_S": str(DETECT_PERIOD_S)}
-    worker_command = [sys.executable, "-c", "from api.cli import app; app()", "worker"]
+    worker_command = [sys.executable, "-c", "from cli.main import app; app()", "worker"]
     workers: list[Process] = []
     try:
         server.start()

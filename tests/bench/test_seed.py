@@ -4,7 +4,7 @@ import json
 
 from typer.testing import CliRunner
 
-from api.cli import app
+from cli.main import app
 
 
 def test_seed_bench_prints_one_json_object():

@@ -4,9 +4,9 @@ from sqlmodel import select
 
 from agents import maintenance
 from agents.routing import capacity_shortfall
+from agents.whatif import read_situation
 from chat.answers import TEMPLATES
 from chat.tools import make_chat_tools
-from chat.whatif import read_situation
 from tools.forecast import forecast
 from tools.geo import haversine_miles
 from tools.late_risk import score_shipments

@@ -50,7 +50,7 @@ class Server:
         env = self.env(**settings)
         with self.log.open("a") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-c", "from api.cli import app; app()", "serve", "--port", str(self.port)],
+                [sys.executable, "-c", "from cli.main import app; app()", "serve", "--port", str(self.port)],
                 env=env,
                 cwd=ROOT,
                 stdout=log,

@@ -140,7 +140,7 @@ def test_knowledge_base_down_under_workers(server, seeded_url, tmp_path):
     env = {**server.env(), **queue, "YM_SWEEP_INTERVAL_S": "2"}
     workers = [
         subprocess.Popen(
-            [sys.executable, "-c", "from api.cli import app; app()", "worker"],
+            [sys.executable, "-c", "from cli.main import app; app()", "worker"],
             cwd=ROOT,
             env=env,
             stdout=(tmp_path / f"worker-{n}.log").open("ab"),

@@ -72,7 +72,7 @@ def test_workers_outlive_database_restarts_and_an_outage(tmp_path, trained_dir):
         server = Server(tmp_path, url, **queue).start(YM_ANSWER_WAIT_S="1")
         workers = [
             subprocess.Popen(
-                [sys.executable, "-c", "from api.cli import app; app()", "worker"],
+                [sys.executable, "-c", "from cli.main import app; app()", "worker"],
                 cwd=ROOT,
                 env=server.env(),
                 stdout=(tmp_path / f"worker-{n}.log").open("ab"),

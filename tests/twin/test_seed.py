@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from api.cli import app
+from cli.main import app
 from twin import frames, store
 from twin import models as m
 from twin import seed as scenario

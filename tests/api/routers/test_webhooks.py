@@ -3,11 +3,11 @@
 from sqlalchemy import select
 from sqlmodel import Session
 
-from api.webhooks import SecretBox
 from tests.api.conftest import WEBHOOK_KEY
 from twin.access import WebhookSubscription
 from twin.db import make_engine
 from twin.models import AuditEvent
+from worker.webhooks import SecretBox
 
 
 def test_register_list_delete(api_client, seeded_url):

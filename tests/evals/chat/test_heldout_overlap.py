@@ -6,7 +6,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 HELDOUT = ROOT / "evals" / "chat" / "compositional_heldout.jsonl"
-TRAINING = [ROOT / "agents" / "utterances.jsonl", ROOT / "agents" / "query_examples.jsonl"]
+TRAINING = [ROOT / "agents" / "language" / "utterances.jsonl", ROOT / "agents" / "language" / "query_examples.jsonl"]
 SPAN = 8
 
 

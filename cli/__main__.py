@@ -1,0 +1,5 @@
+"""`python -m cli`: the `yardmaster` command line."""
+
+from cli.main import app
+
+app()

@@ -1,0 +1,11 @@
+"""CLI tables keep every column and every character when piped."""
+
+from cli.tables import print_table
+
+
+def test_a_piped_table_is_tab_separated_and_never_cut(capsys):
+    long_key = "late_penalty_share_when_told_early_gold_tier"
+    print_table(["key", "value", "source"], [[long_key, "0.25", "SOP-LATE-01: " + "x" * 200]])
+    header, row = capsys.readouterr().out.splitlines()
+    assert header == "key\tvalue\tsource"
+    assert row.split("\t") == [long_key, "0.25", "SOP-LATE-01: " + "x" * 200]

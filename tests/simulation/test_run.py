@@ -1,0 +1,174 @@
+"""The day-by-day simulation: deterministic runs, the exactly-once check, the scripted planner and the command."""
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import Session
+from typer.testing import CliRunner
+
+from agents import maintenance
+from agents.schemas import Decision, Impact
+from cli.main import app
+from graph.records import audit
+from simulation.run import (
+    ActionAttribution,
+    Planner,
+    Repeats,
+    SimulationRun,
+    compare,
+    repeats,
+    simulate,
+    with_realised,
+)
+from tools import costs
+from tools.costs import Rates
+from twin import models as m
+from twin.settings import Settings
+
+
+def test_a_rules_run_is_deterministic_acts_once_per_subject_and_records_outcomes(trained_dir):
+    settings = Settings(data_dir=trained_dir)
+    first = simulate(settings, "rules", 1, 7, Planner())
+    second = simulate(settings, "rules", 1, 7, Planner())
+    assert [d.model_dump() for d in first.days] == [d.model_dump() for d in second.days]
+    assert first.repeats.clean
+    last = first.days[-1]
+    assert last.decisions["executed"] == sum(d.exceptions for d in first.days) > 0
+    assert sum(last.outcomes.values()) == last.decisions["executed"] and "unchecked" not in last.outcomes
+    assert first.totals["on_time"] + first.totals["late"] > 0
+    assert first.totals["cost_usd"] == pytest.approx(sum(d.cost_usd for d in first.days))
+    none = simulate(settings, "none", 1, 7, Planner())
+    assert none.days[-1].decisions == {} and none.totals["action_usd"] == 0
+    assert none.totals["freight_usd"] == first.totals["freight_usd"]  # the same world under both policies
+
+
+def test_no_decision_in_the_cool_down_and_every_policy_pays_the_same_replenishment_rates(trained_dir):
+    settings = Settings(data_dir=trained_dir)
+    run = simulate(settings, "rules", 1, 11, Planner(), warmup=1, cooldown=1)
+    assert len(run.days) == 2  # the warm-up day is not measured
+    assert run.days[-1].exceptions == 0 and run.days[-1].action_usd == 0  # nothing decided after the window
+    assert all(day.replenishment_usd > 0 for day in run.days)  # normal replenishment runs under the playbook
+    assert run.totals["ending_stock_usd"] > 0
+    services = next((row for row in run.attribution if row.action_type == "schedule_maintenance"), None)
+    if services is not None:  # the playbook's services are priced at workshop rates, never free
+        assert services.spend_usd == services.count * costs.workshop_visit(
+            Rates.of([]), "routine", maintenance.service_hours(0.0)
+        )
+
+
+def test_paired_intervals_over_seeds_cover_the_per_seed_differences():
+    runs = [
+        SimulationRun(
+            seed=seed,
+            policy=policy,
+            planner=Planner(),
+            days=[],
+            totals={"cost_usd": cost},
+            repeats=Repeats(actions_run_twice=[], exceptions_decided_twice=[], subjects_acted_on_twice=[]),
+            wall_seconds=0.0,
+        )
+        for seed, policy, cost in [(7, "desk", 90.0), (7, "none", 100.0), (11, "desk", 80.0), (11, "none", 94.0)]
+    ]
+    comparison = compare(runs)
+    difference = comparison.differences["desk - none"]["cost_usd"]
+    assert difference.mean == -12.0  # paired: -10 on seed 7, -14 on seed 11
+    # t(0.975, 1) = 12.706; the standard error of (-10, -14) is 2
+    assert difference.low == pytest.approx(-12.0 - 12.706 * 2, abs=1e-2) and difference.high < 15
+    assert comparison.kpis["cost_usd"]["none"].mean == 97.0
+
+
+def test_realised_savings_share_each_domains_avoided_cost_against_none():
+    def run(policy: str, totals: dict[str, float], rows: list[ActionAttribution]) -> SimulationRun:
+        clean = Repeats(actions_run_twice=[], exceptions_decided_twice=[], subjects_acted_on_twice=[])
+        return SimulationRun(
+            seed=7, policy=policy, planner=Planner(), days=[], totals=totals, attribution=rows, repeats=clean,
+            wall_seconds=0.0,
+        )  # fmt: skip
+
+    outcomes = {"lost_margin_usd": 0.0, "late_penalty_usd": 0.0, "breakdown_usd": 0.0, "downtime_usd": 0.0}
+    idle = run("none", {**outcomes, "late_penalty_usd": 9000.0, "breakdown_usd": 3500.0}, [])
+    rows = [
+        ActionAttribution(action_type="expedite_shipment", count=2, spend_usd=800, expected_saving_usd=3000, domain="deliveries"),
+        ActionAttribution(action_type="notify_customer", count=4, spend_usd=100, expected_saving_usd=1000, domain="deliveries"),
+        ActionAttribution(action_type="schedule_maintenance", count=1, spend_usd=900, expected_saving_usd=0, domain="fleet"),
+        ActionAttribution(action_type="retender_loads", count=1, spend_usd=50, expected_saving_usd=0, domain="carriers"),
+    ]  # fmt: skip
+    desk = run("desk", {**outcomes, "late_penalty_usd": 5000.0, "downtime_usd": 500.0}, rows)
+    realised = {row.action_type: row.realised_saving_usd for row in with_realised([desk, idle])[0].attribution}
+    assert realised == {
+        "expedite_shipment": 3000.0,  # 4,000 of penalties avoided, three quarters of the expected saving
+        "notify_customer": 1000.0,
+        "schedule_maintenance": 3000.0,  # 3,500 of breakdowns avoided less 500 of downtime, all by the one type
+        "retender_loads": None,  # a carrier's cover shows only in late deliveries: not apportioned
+    }
+    assert with_realised([desk])[0].attribution == rows  # no `none` run on the seed: nothing realised
+
+
+@pytest.mark.slow
+def test_a_desk_day_executes_no_action_twice_and_decides_no_exception_twice(trained_dir):
+    run = simulate(Settings(data_dir=trained_dir), "desk", 1, 7, Planner(reject_above_usd=1000.0))
+    assert run.days[0].exceptions > 0
+    assert run.repeats.actions_run_twice == [] and run.repeats.exceptions_decided_twice == []
+    assert run.repeats.subjects_acted_on_twice == []
+    assert sum(run.days[0].decisions.values()) == run.days[0].exceptions
+    assert "pending_approval" not in run.days[0].decisions  # the scripted planner answered every waiting decision
+
+
+def test_the_check_finds_an_action_run_twice_and_a_subject_acted_on_twice(engine):
+    with Session(engine) as session:
+        for n in (1, 2):
+            session.add(
+                m.ExceptionRecord(
+                    id=f"EXC-{n}", occurred_at=datetime(2026, 11, 3, 9, tzinfo=UTC), created_at=datetime.now(UTC)
+                )
+            )
+            session.flush()
+            session.add(
+                m.DecisionRecord(
+                    id=f"DEC-{n}",
+                    exception_id=f"EXC-{n}",
+                    specialist="routing",
+                    status="executed",
+                    confidence=1.0,
+                    thread_id="t",
+                    created_at=datetime.now(UTC),
+                    updated_at=datetime.now(UTC),
+                )
+            )
+            session.flush()
+            session.add(
+                m.ActionRecord(
+                    id=f"DEC-{n}-A1",
+                    decision_id=f"DEC-{n}",
+                    type="expedite_shipment",
+                    params={"shipment_id": "SHP-009300"},
+                    status="executed",
+                )
+            )
+        audit(session, "action.executed", "test", None, "DEC-1", action_id="DEC-1-A1")
+        audit(session, "action.executed", "test", None, "DEC-1", action_id="DEC-1-A1")
+        session.commit()
+        found = repeats(session)
+    assert found.actions_run_twice == ["DEC-1-A1"]
+    assert found.subjects_acted_on_twice == ["expedite_shipment SHP-009300 on 2026-11-03 (DEC-1, DEC-2)"]
+    assert not found.clean
+
+
+def test_the_scripted_planner_rejects_above_its_bound():
+    decision = Decision(
+        decision_id="DEC-1",
+        exception_id="EXC-1",
+        specialist="routing",
+        status="pending_approval",
+        expected_impact=Impact(cost_usd=1200.0),
+        trace_id="EXC-1",
+    )
+    assert Planner().verdict(decision).verdict == "approve"
+    assert Planner(reject_above_usd=1000.0).verdict(decision).verdict == "reject"
+    assert Planner(reject_above_usd=1500.0).verdict(decision).verdict == "approve"
+
+
+def test_simulate_names_a_bad_policy_and_exits_non_zero():
+    result = CliRunner().invoke(app, ["simulate", "--days", "1", "--policy", "always"])
+    assert result.exit_code == 2
+    assert "--policy" in result.output and "always" in result.output

@@ -1,0 +1,1 @@
+"""Background work: the periodic jobs, the queue worker and webhook delivery."""

@@ -1,0 +1,68 @@
+"""Background jobs of the service: periodic work in a worker thread (the detector pass, the recovery sweep)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from graph.desk import Desk
+
+logger = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def every(
+    interval_s: float, work: Callable[[], object], label: str, at_start: bool = False
+) -> AsyncIterator[None]:
+    """Run `work` off the event loop every `interval_s` seconds while the context is open (off at 0), and once
+    at once when `at_start` (even at 0)."""
+    if interval_s <= 0 and not at_start:
+        yield
+        return
+
+    async def loop() -> None:
+        wait = 0.0 if at_start else interval_s
+        while wait >= 0:
+            await asyncio.sleep(wait)
+            try:
+                await asyncio.to_thread(work)
+            except Exception:
+                logger.exception("%s failed; the next run is in %s s", label, interval_s)
+            wait = interval_s if interval_s > 0 else -1
+
+    task = asyncio.create_task(loop())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+
+
+def detector_pass(desk: Desk) -> int:
+    """Raise and handle new exceptions (with a queue: enqueue them), then check the outcomes of executed decisions;
+    how many exceptions were raised."""
+    from agents.outcomes import record_outcomes
+
+    raised = desk.raise_detected() if desk.queue else desk.detect()
+    record_outcomes(desk.toolbox)
+    return len(raised)
+
+
+def detection_loop(desk: Desk | None, interval_s: float) -> AbstractAsyncContextManager[None]:
+    """The scheduled detector pass with its outcome check (off without a desk, i.e. before models are trained)."""
+    return every(interval_s if desk else 0, lambda: detector_pass(desk), "detector pass")
+
+
+def recovery_loop(
+    desk: Desk | None, interval_s: float, count: Callable[[dict[str, int]], object]
+) -> AbstractAsyncContextManager[None]:
+    """The sweep that decides exceptions left by a dead process, finishes interrupted verdicts and expires overdue
+    decisions: at start-up, then every `interval_s` (off without a desk); what it did is passed to `count`."""
+    if desk is None:
+        return every(0, lambda: None, "recovery sweep")
+    return every(interval_s, lambda: count(desk.sweep()), "recovery sweep", at_start=True)
