@@ -345,19 +345,7 @@ def carrier_capacity(tb: Toolbox, refs: Refs, cut_pct: float | None = None) -> P
         remaining = store.remaining_capacity(session, now, week)
         price = rates(session)
     assumed = cut_pct is None
-    cut = 100.0 if assumed else cut_pct
-    cut_record = Evidence(
-        id=f"assumption:capacity_cut:{carrier.code}",
-        source=CUT_ASSUMPTION,
-        inputs={"stated_cut_pct": cut_pct},
-        facts={
-            "capacity_cut_pct": cut,
-            "assumed": assumed,
-            "rule": "no cut stated: the whole weekly volume is re-tendered (SOP-CAP-01 worst case)"
-            if assumed
-            else "the cut stated in the report",
-        },
-    )
+    cut, cut_record = _capacity_cut(carrier.code, cut_pct)
     analysis = capacity_shortfall(carrier.code, own, offers, lanes, week, remaining, cut)
     if analysis is None:
         return needs_info(
@@ -365,46 +353,7 @@ def carrier_capacity(tb: Toolbox, refs: Refs, cut_pct: float | None = None) -> P
         )
     assignment, original_cost, loads = analysis
     rate_record = price.evidence(CAPACITY_RATES)
-    extra = round(assignment.freight_cost_usd - original_cost, 2)
-    premium = round(costs.spot_move(price, original_cost) - original_cost, 2)
-    options = [
-        PlanOption(
-            name="re-tender to contract carriers",
-            expected_penalty_usd=costs.late_loads(price, assignment.expected_late_loads + len(assignment.unassigned)),
-            actions=[
-                a.RetenderLoads(
-                    params=a.RetenderLoadsParams(
-                        from_carrier=carrier.code,
-                        capacity_cut_pct=cut,
-                        cost_usd=max(0.0, extra),
-                        assignments=[
-                            a.LoadAssignment(load_id=load.load_id, lane=load.lane, carrier=load.carrier)
-                            for load in assignment.loads
-                            if load.carrier
-                        ],
-                    )
-                )
-            ],
-            impact=Impact(
-                loads=len(loads), loads_unassigned=len(assignment.unassigned), saving_usd=max(0.0, -extra) or None
-            ),
-            feasible=len(assignment.unassigned) < len(loads),
-            infeasible_reason="no other carrier has capacity left for these loads this week",
-        ),
-        PlanOption(
-            name="spot market",
-            expected_penalty_usd=costs.late_loads(price, len(loads) * price["spot_late_share"]),
-            actions=[
-                a.BookSpot(params=a.BookSpotParams(from_carrier=carrier.code, loads=len(loads), cost_usd=premium))
-            ],
-            impact=Impact(loads=len(loads)),
-        ),
-        PlanOption(
-            name="hold loads a week",
-            expected_penalty_usd=costs.late_loads(price, len(loads)),
-            impact=Impact(loads=len(loads)),
-        ),
-    ]
+    options = _capacity_options(carrier.code, cut, assignment, original_cost, loads, price)
     confidence = 1 - assignment.expected_late_loads / max(1, len(loads))
     chosen, alternatives, plan = compare_plans(
         f"{carrier.code}-capacity",
@@ -437,6 +386,74 @@ def carrier_capacity(tb: Toolbox, refs: Refs, cut_pct: float | None = None) -> P
         f"Chosen: {chosen.name} for {carrier.code}.",
         confidence,
     )
+
+
+def _capacity_cut(carrier: str, cut_pct: float | None) -> tuple[float, Evidence]:
+    """The capacity cut to plan for and its evidence: the cut stated in the report, else all of it (an assumption)."""
+    assumed = cut_pct is None
+    cut = 100.0 if cut_pct is None else cut_pct
+    return cut, Evidence(
+        id=f"assumption:capacity_cut:{carrier}",
+        source=CUT_ASSUMPTION,
+        inputs={"stated_cut_pct": cut_pct},
+        facts={
+            "capacity_cut_pct": cut,
+            "assumed": assumed,
+            "rule": "no cut stated: the whole weekly volume is re-tendered (SOP-CAP-01 worst case)"
+            if assumed
+            else "the cut stated in the report",
+        },
+    )
+
+
+def _capacity_options(
+    carrier: str,
+    cut: float,
+    assignment: carriers.LoadAssignment,
+    original_cost: float,
+    loads: list[carriers.Load],
+    price: Rates,
+) -> list[PlanOption]:
+    """The three answers to a carrier's cut: re-tender its loads to contract carriers, book the spot market, or
+    hold the loads a week."""
+    extra = round(assignment.freight_cost_usd - original_cost, 2)
+    premium = round(costs.spot_move(price, original_cost) - original_cost, 2)
+    return [
+        PlanOption(
+            name="re-tender to contract carriers",
+            expected_penalty_usd=costs.late_loads(price, assignment.expected_late_loads + len(assignment.unassigned)),
+            actions=[
+                a.RetenderLoads(
+                    params=a.RetenderLoadsParams(
+                        from_carrier=carrier,
+                        capacity_cut_pct=cut,
+                        cost_usd=max(0.0, extra),
+                        assignments=[
+                            a.LoadAssignment(load_id=load.load_id, lane=load.lane, carrier=load.carrier)
+                            for load in assignment.loads
+                            if load.carrier
+                        ],
+                    )
+                )
+            ],
+            impact=Impact(
+                loads=len(loads), loads_unassigned=len(assignment.unassigned), saving_usd=max(0.0, -extra) or None
+            ),
+            feasible=len(assignment.unassigned) < len(loads),
+            infeasible_reason="no other carrier has capacity left for these loads this week",
+        ),
+        PlanOption(
+            name="spot market",
+            expected_penalty_usd=costs.late_loads(price, len(loads) * price["spot_late_share"]),
+            actions=[a.BookSpot(params=a.BookSpotParams(from_carrier=carrier, loads=len(loads), cost_usd=premium))],
+            impact=Impact(loads=len(loads)),
+        ),
+        PlanOption(
+            name="hold loads a week",
+            expected_penalty_usd=costs.late_loads(price, len(loads)),
+            impact=Impact(loads=len(loads)),
+        ),
+    ]
 
 
 def capacity_shortfall(
