@@ -518,7 +518,9 @@ class Desk:
     def sweep(self) -> dict[str, int]:
         """Decide exceptions whose process died, finish verdicts left midway, expire overdue decisions, and index
         precedents left pending; one item failing is logged and counted (`errors`), never stops the rest."""
-        done = dict.fromkeys(("decided", "requeued", "failed", "verdicts", "expired", "indexed", "pruned", "errors"), 0)
+        done: dict[str, int] = dict.fromkeys(
+            ("decided", "requeued", "failed", "verdicts", "expired", "indexed", "pruned", "errors"), 0
+        )
         now = datetime.now(UTC)
         with self.toolbox.session() as session:
             stranded = session.exec(

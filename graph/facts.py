@@ -1,5 +1,7 @@
 """The facts a decision relies on: read from the twin when it is made, re-read before it executes."""
 
+from typing import Any
+
 from pydantic import BaseModel
 from sqlmodel import Session, col, func, select
 
@@ -55,10 +57,10 @@ def outside(refs: Refs, plan: list[Action], edited: list[Action]) -> list[Refere
     ]
 
 
-def fingerprint(session: Session, refs: Refs, actions: list[Action]) -> dict[str, dict]:
+def fingerprint(session: Session, refs: Refs, actions: list[Action]) -> dict[str, dict[str, Any]]:
     """The current state of every shipment, stock position and truck the decision is about."""
     shipments, positions, trucks = _subjects(refs, actions)
-    facts: dict[str, dict] = {}
+    facts: dict[str, dict[str, Any]] = {}
     for code in sorted(shipments):
         shipment = session.get(m.Shipment, code)
         if shipment:
@@ -101,7 +103,7 @@ def _material(before: object, after: object) -> bool:
     return before != after
 
 
-def changes(before: dict[str, dict], after: dict[str, dict]) -> list[str]:
+def changes(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> list[str]:
     """The material differences between two fingerprints, in words (empty when nothing that matters moved)."""
     found = []
     for subject, facts in before.items():

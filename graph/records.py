@@ -1,6 +1,7 @@
 """Writing the graph's outcomes to the twin: decisions, verdicts, overrides and audit events."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -21,7 +22,7 @@ def decision_id_for(exception_id: str) -> str:
 
 
 def audit(
-    session: Session, kind: str, actor: str, exception_id: str | None, decision_id: str | None = None, **detail
+    session: Session, kind: str, actor: str, exception_id: str | None, decision_id: str | None = None, **detail: Any
 ) -> None:
     """Append one audit event."""
     session.add(
@@ -151,7 +152,12 @@ def is_final(session: Session, decision_id: str) -> bool:
 
 
 def conclude(
-    session: Session, decision: Decision, thread_id: str, verdict: Verdict | None, proposed: list, versions: dict
+    session: Session,
+    decision: Decision,
+    thread_id: str,
+    verdict: Verdict | None,
+    proposed: list[dict[str, Any]],
+    versions: dict[str, str],
 ) -> None:
     """Store a decision's final status with its verdict and its one `decision.final` audit event.
 
@@ -159,7 +165,7 @@ def conclude(
     decision is not final yet (`is_final`: a step replayed after a crash writes nothing), and commits.
     """
     save_decision(session, decision, thread_id)
-    detail: dict = {"status": decision.status, "versions": versions}
+    detail: dict[str, Any] = {"status": decision.status, "versions": versions}
     if verdict:
         record_verdict(session, decision, verdict, proposed)
         detail |= {"verdict": verdict.verdict, "verdict_id": verdict.verdict_id, "reason": verdict.reason}
@@ -180,7 +186,7 @@ def conclude(
     )
 
 
-def record_verdict(session: Session, decision: Decision, verdict: Verdict, original: list) -> None:
+def record_verdict(session: Session, decision: Decision, verdict: Verdict, original: list[dict[str, Any]]) -> None:
     """Keep a person's verdict once; an override also keeps the original and new actions as labelled data."""
     if session.exec(select(m.Approval).where(col(m.Approval.decision_id) == decision.decision_id)).first():
         return
