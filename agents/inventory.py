@@ -185,20 +185,25 @@ def _need_confidence(outlook: Forecast) -> float:
     return min(1.0, max(0.0, 1 - (total.p90 - total.p10) / (2 * total.p50))) if total.p50 > 0 else 0.0
 
 
-def _stock_case(tb: Toolbox, twin: SkuTwin) -> StockCase:
-    """Forecast the SKU at every DC and build the transfer, expedite and no-action plans for the DC."""
+def _outlooks(tb: Toolbox, twin: SkuTwin) -> dict[str, Forecast]:
+    """The SKU's demand forecast at every DC with sales history; only the DC's own forecast, the one cited, is
+    explained."""
     observed = set(twin.history["location"])
     dcs = [dc for dc in sorted(twin.positions) if dc in observed]
-    target_series = {"sku": twin.sku.code, "location": twin.dc.code}
     every = forecasts(
         tb.models.demand,
         twin.history,
         [{"sku": twin.sku.code, "location": dc} for dc in dcs],
         HORIZON_DAYS,
         as_of=twin.last_day,
-        explain=[target_series],
-    )  # only the DC's own forecast is cited, so only it is explained
-    outlooks = dict(zip(dcs, every, strict=True))
+        explain=[{"sku": twin.sku.code, "location": twin.dc.code}],
+    )
+    return dict(zip(dcs, every, strict=True))
+
+
+def _stock_case(tb: Toolbox, twin: SkuTwin) -> StockCase:
+    """Forecast the SKU at every DC and build the transfer, expedite and no-action plans for the DC."""
+    outlooks = _outlooks(tb, twin)
     safeties = {dc: safety_stock(outlook, POLICY) for dc, outlook in outlooks.items()}
     positions = {dc: _position(twin, dc, outlooks[dc], safeties[dc]) for dc in outlooks}
     target = positions[twin.dc.code]
