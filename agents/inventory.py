@@ -470,6 +470,29 @@ def _transfers(actions: list[a.AnyAction]) -> list[a.TransferStockParams]:
     return [item.params for item in actions if isinstance(item, a.TransferStock)]
 
 
+def _transfer_claim(twin: SkuTwin, case: StockCase, plan: Evidence) -> Claim:
+    """The transfers of the chosen plan (else of the transfer plan) as executed, or that no DC can send stock in
+    time."""
+    allocation = case.allocation
+    named = [option for option in case.options if plan.facts["chosen"].endswith(option.name)]
+    chosen = max(named, key=lambda option: len(option.name), default=None)
+    running = _transfers(chosen.actions) if chosen else []
+    transfers = running or next((_transfers(o.actions) for o in case.options if o.name == "transfer stock"), [])
+    if not transfers:
+        return Claim(
+            text=f"The allocation solver finds no DC with spare {twin.sku.code} that reaches {twin.dc.code} in time.",
+            evidence_ids=[allocation.evidence.id],
+        )
+    # the moves as executed: whole units, moves that round to nothing dropped
+    moves = ", ".join(f"{format_number(move.qty)} from {move.from_}" for move in transfers)
+    lead = "Chosen transfers" if running else "Transfers not chosen"
+    unmet = _unmet(allocation, twin.dc.code)
+    return Claim(
+        text=f"{lead}, in units: {moves}; {format_number(unmet)} stay unmet at {twin.dc.code}.",
+        evidence_ids=[allocation.evidence.id, plan.id],
+    )
+
+
 def _findings(twin: SkuTwin, case: StockCase, plan: Evidence) -> list[Claim]:
     """What the twin holds, what the forecast says and why, and what the allocation solver found."""
     row, target, total = twin.positions[twin.dc.code], case.target, case.forecast.evidence
@@ -509,29 +532,7 @@ def _findings(twin: SkuTwin, case: StockCase, plan: Evidence) -> list[Claim]:
             evidence_ids=[case.safety.evidence.id, plan.id],
         )
     )
-    allocation = case.allocation
-    named = [option for option in case.options if plan.facts["chosen"].endswith(option.name)]
-    chosen = max(named, key=lambda option: len(option.name), default=None)
-    running = _transfers(chosen.actions) if chosen else []
-    transfers = running or next((_transfers(o.actions) for o in case.options if o.name == "transfer stock"), [])
-    if transfers:  # the moves as executed: whole units, moves that round to nothing dropped
-        moves = ", ".join(f"{format_number(move.qty)} from {move.from_}" for move in transfers)
-        lead = "Chosen transfers" if running else "Transfers not chosen"
-        unmet = _unmet(allocation, twin.dc.code)
-        claims.append(
-            Claim(
-                text=f"{lead}, in units: {moves}; {format_number(unmet)} stay unmet at {twin.dc.code}.",
-                evidence_ids=[allocation.evidence.id, plan.id],
-            )
-        )
-    else:
-        claims.append(
-            Claim(
-                text=f"The allocation solver finds no DC with spare {twin.sku.code} that reaches "
-                f"{twin.dc.code} in time.",
-                evidence_ids=[allocation.evidence.id],
-            )
-        )
+    claims.append(_transfer_claim(twin, case, plan))
     if case.helper:
         claims.append(
             Claim(

@@ -198,17 +198,7 @@ def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
     told_at = {"customer_notified_at": found.facts["customer_notified_at"]} if notified else {}
     chosen, alternatives, plan = compare_plans(shipment.id, options, confidence, told_at)
     findings = [
-        Claim(
-            text=f"Shipment {shipment.id} on lane {shipment.lane} is due at "
-            f"{found.facts['due']} UTC for a {tier} customer.",
-            evidence_ids=[found.id],
-        ),
-        _risk_claim(risk),
-        Claim(
-            text=f"A late delivery to a {tier} customer costs {format_usd(costs.late_penalty(price, tier))}; a "
-            f"customer told early bears {pct(price['notified_penalty_share'])} of it.",
-            evidence_ids=[rate_record.id],
-        ),
+        *_late_findings(shipment, found, tier, risk, price, rate_record),
         *_expedite_finding(shipment, expedite, expedited, hours_saved, plan),
     ]
     why = f": {notice.why_nothing(found.facts.get('customer_notified_at'))}" if not chosen.actions else ""
@@ -222,6 +212,25 @@ def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
         f"Chosen: {chosen.name} for {shipment.id}{why}.",
         confidence,
     )
+
+
+def _late_findings(
+    shipment: m.Shipment, found: Evidence, tier: str, risk: LateRisk, price: Rates, rate_record: Evidence
+) -> list[Claim]:
+    """When the shipment is due and for whom, what the late-risk model says, and what a late delivery costs."""
+    return [
+        Claim(
+            text=f"Shipment {shipment.id} on lane {shipment.lane} is due at "
+            f"{found.facts['due']} UTC for a {tier} customer.",
+            evidence_ids=[found.id],
+        ),
+        _risk_claim(risk),
+        Claim(
+            text=f"A late delivery to a {tier} customer costs {format_usd(costs.late_penalty(price, tier))}; a "
+            f"customer told early bears {pct(price['notified_penalty_share'])} of it.",
+            evidence_ids=[rate_record.id],
+        ),
+    ]
 
 
 def _expedite_option(
