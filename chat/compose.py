@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agents.language.query import Query
-from chat.tools import MAX_WEEKS
+from chat.tools.stock import MAX_WEEKS
 
 DESK_DOES = (
     "I am the exception desk of this logistics network: I answer about shipments, stock, forecasts, trucks, "

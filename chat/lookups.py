@@ -14,7 +14,10 @@ from sqlmodel import Session, col
 from agents import policy
 from agents.toolbox import Toolbox
 from agents.twin_facts import TWIN_SOURCE
-from chat.tools import MAX_WEEKS, ON_TIME_WINDOW_DAYS, as_tool, as_utc, available_units, checked, demand_history
+from chat.tools.arguments import checked
+from chat.tools.kpis import ON_TIME_WINDOW_DAYS, as_utc
+from chat.tools.registry import as_tool
+from chat.tools.stock import MAX_WEEKS, available_units, demand_history
 from tools.evidence import Evidence
 from tools.forecast import forecast
 from twin import models as m

@@ -1,6 +1,8 @@
 """Answers: sentences and tables from results, drivers with values, checks against the turn's results."""
 
 from chat.answers import answer, drivers_answer, failure, verified
+from chat.tools.carriers import CarriersFacts
+from chat.tools.stock import CoverFacts
 
 COVER = {
     "sku": "SKU-0042",
@@ -9,11 +11,12 @@ COVER = {
     "available": 580,
     "daily_demand_p50": 13.4,
     "days_of_cover": 43.3,
+    "evidence": [],
 }
 
 
 def test_a_result_reads_as_a_sentence_that_the_check_accepts():
-    text = answer("days_of_cover", COVER)
+    text = answer("days_of_cover", CoverFacts.model_validate(COVER))
     assert text == (
         "SKU-0042 at DC-HOU has 580 units available (539 on hand): about 43.3 days of cover at the "
         "forecast 13.4 units a day."
@@ -45,8 +48,9 @@ def test_lists_come_as_small_tables():
                 "shipments": 30,
             },
         ],
+        "evidence": [],
     }
-    text = answer("compare_carriers", offers)
+    text = answer("compare_carriers", CarriersFacts.model_validate(offers))
     assert text.splitlines()[0] == "On DAL-HOU, CAR-SWIFTLINE has the best on-time rate, 92%."
     assert "| CAR-REDRIVER | DAL-HOU | 79% | 1.93 | 1 | 8 |" in text and verified(text, [offers])
 

@@ -25,7 +25,7 @@ def test_stock_per_dc_most_first_and_its_answer(toolbox):
     facts = lookups.stock_levels(toolbox, lookups.StockArgs(sku="SKU-0034"))
     assert len(facts.rows) == 5 and facts.rows[0].on_hand == max(r.on_hand for r in facts.rows)
     assert facts.total_on_hand == sum(r.on_hand for r in facts.rows)
-    text = answer("stock_levels", facts.model_dump(mode="json"), "most")
+    text = answer("stock_levels", facts, "most")
     assert text.startswith(f"{facts.rows[0].location} holds the most SKU-0034")
     assert "|---|" in text
 
@@ -33,7 +33,7 @@ def test_stock_per_dc_most_first_and_its_answer(toolbox):
 def test_truck_status_history_and_next_service(toolbox):
     facts = lookups.truck_status(toolbox, lookups.TruckArgs(asset_id="truck 22"))
     assert facts.asset_id == "TRK-022" and facts.recent_work_orders
-    text = answer("truck_status", facts.model_dump(mode="json"), "history")
+    text = answer("truck_status", facts, "history")
     assert f"model year {facts.model_year}" in text and "work order" in text
     with pytest.raises(ToolException, match="TRK-999 is not in the twin"):
         lookups.truck_status(toolbox, lookups.TruckArgs(asset_id="TRK-999"))
