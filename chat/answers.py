@@ -3,16 +3,17 @@ a tool error as a plain sentence, and the check of an answer against the turn's 
 
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel
 
+from agents.explain import describe_drivers
+from agents.glossary import feature_words
 from agents.verify import verify_text
-from agents.whatif import CapacityWhatIf, ClosureWhatIf
-from chat.formatting import feature_words, number, percent, plural, usd, year
+from agents.whatif import CapacityChangeWhatIf, CapacityWhatIf, ClosureWhatIf, LaneClosureWhatIf
+from chat.formatting import number, percent, plural, usd, year
 from chat.lookups import (
-    CapacityUpFacts,
     DemandWhatIfFacts,
     FleetStatusFacts,
     PerformanceFacts,
@@ -30,7 +31,7 @@ from chat.tools.kpis import Kpis
 from chat.tools.risks import RisksFacts
 from chat.tools.shipments import ShipmentFacts, ShipmentRisksFacts
 from chat.tools.stock import CoverFacts, ForecastFacts, StockRisksFacts
-from tools.evidence import Evidence, Source
+from tools.evidence import Driver, Evidence, Source
 
 TURN_SOURCE = Source(tool="chat", model="tool-results", version="1")
 MAX_DRIVERS = 3
@@ -55,7 +56,30 @@ def _day(moment: datetime | None) -> str:
     return moment.date().isoformat() if moment else ""
 
 
+def _weekday(day: date) -> str:
+    """A date with its weekday, e.g. "Tuesday 2026-11-10"."""
+    return f"{day:%A} {day.isoformat()}"
+
+
+def _forecast_days(r: ForecastFacts) -> str:
+    days, total = r.days, r.days_total
+    if len(days) == 1:
+        day = days[0]
+        return (
+            f"{r.sku} at {r.location} should sell about {number(day.p50)} units on {_weekday(day.day)}, "
+            f"between {number(day.p10)} and {number(day.p90)} units (p10 to p90)."
+        )
+    return (
+        f"{r.sku} at {r.location} should sell about {number(total.p50)} units from {_weekday(days[0].day)} to "
+        f"{_weekday(days[-1].day)}, between {number(total.p10)} and {number(total.p90)} units (the daily p10 and "
+        "p90 added up).\n\n"
+        + table(["day", "p10", "p50", "p90"], [[_weekday(d.day), d.p10, d.p50, d.p90] for d in days])
+    )
+
+
 def _forecast(r: ForecastFacts) -> str:
+    if r.days:
+        return _forecast_days(r)
     total = r.total
     return (
         f"{r.sku} at {r.location} should sell about {total.p50} units over the next "
@@ -514,37 +538,78 @@ def _cheapest(r: CarriersFacts) -> str:
     )
 
 
-def _capacity_up(r: CapacityUpFacts, view: str | None = None) -> str:
-    moves = [
-        row.lane
-        for row in r.rows
-        if row.rate_per_mile <= row.cheapest_rate_per_mile or row.on_time_rate >= row.best_on_time_rate
-    ]
-    where = (
-        f"It is the cheapest or most punctual offer on {', '.join(moves)}, so loads would move to it there."
-        if moves
-        else "It is neither the cheapest nor the most punctual offer on these lanes, so loads would move to it only "
-        "when the others are full."
+FACTOR_WORDS = {2.0: "doubles", 3.0: "triples", 0.5: "halves"}
+
+
+def _signed_usd(value: float) -> str:
+    """A change of money with its sign, e.g. "+1,250 USD" or "-310.50 USD"."""
+    return ("+" if value > 0 else "") + usd(value)
+
+
+def _capacity_change(r: CapacityChangeWhatIf, view: str | None = None) -> str:
+    now, then, cost = r.now, r.then, r.change.freight_cost_usd
+    where = f"on {r.lane}" if r.lane else f"on its lanes ({', '.join(r.lanes)})"
+    how = FACTOR_WORDS.get(r.factor) or f"{'grows' if r.factor > 1 else 'drops'} by {number(r.change_pct)}%"
+    moved = (
+        f"{plural(r.loads_moved, 'load')} {'changes' if r.loads_moved == 1 else 'change'} carrier"
+        if r.loads_moved
+        else "no load changes carrier, so the plan stays as it is"
     )
     return (
-        f"If {r.carrier}'s capacity is multiplied by {number(r.factor)}, it can take "
-        f"{plural(r.added_loads, 'more load')} a week. {where} Nothing was changed.\n\n"
+        f"If {r.carrier}'s capacity {where} {how}, the solver tenders the {plural(r.loads, 'usual weekly load')} "
+        f"there at today's capacity and at the changed one: {moved}. Freight cost goes from "
+        f"{usd(now.freight_cost_usd)} to {usd(then.freight_cost_usd)} ({_signed_usd(cost) if cost else 'no change'}), "
+        f"expected late loads from {number(now.expected_late_loads)} to {number(then.expected_late_loads)}, "
+        f"and loads left without a carrier from {number(now.unassigned_loads)} to {number(then.unassigned_loads)}. "
+        "Nothing was changed.\n\n"
         + table(
-            ["lane", "loads per week now", "then", "USD per mile", "cheapest", "on time", "best on time"],
-            [
-                [
-                    row.lane,
-                    row.capacity_now,
-                    number(row.capacity_then),
-                    row.rate_per_mile,
-                    row.cheapest_rate_per_mile,
-                    pct(row.on_time_rate),
-                    pct(row.best_on_time_rate),
-                ]
-                for row in r.rows
-            ],
+            ["carrier", "capacity now", "capacity then", "loads now", "loads then"],
+            [[c.carrier, c.capacity_now, c.capacity_then, c.loads_now, c.loads_then] for c in r.carriers],
         )
     )
+
+
+def _lane_closure(r: LaneClosureWhatIf, view: str | None = None) -> str:
+    held, usual = r.open_shipments, r.usual_loads
+    span = f"from {r.first_day} to {r.last_day}" if r.days > 1 else f"on {r.first_day}"
+    if not held and not usual:
+        return f"If {r.lane} closes {span}, no open shipment and no usual load would travel it. Nothing was changed."
+    booked = plural(len(held), "open shipment") if held else "no open shipment"
+    text = (
+        f"If {r.lane} closes {span} ({plural(r.days, 'day')}), {booked} would travel it then, and it usually "
+        f"carries {plural(usual, 'load')} in as many days."
+    )
+    if r.detours:
+        best = r.detours[0]
+        legs = " and ".join(f"{leg.lane} by {leg.carrier}" for leg in best.legs)
+        text += (
+            f" The cheapest detour goes through {best.via} ({legs}): {usd(best.extra_cost_usd)} more freight "
+            f"and {plural(best.extra_days, 'more day')} per load, {usd(r.detour_total_usd)} in all."
+        )
+    else:
+        text += " No third DC has carriers with capacity left on both legs."
+    tiers = ", the penalty of its customer's tier for a shipment that misses its promise" if held else ""
+    text += (
+        f" Holding them until the lane reopens costs {usd(r.wait_total_usd)} in late penalties "
+        f"({usd(r.late_load_penalty_usd)} per usual load{tiers}). Taking the cheaper way for each load costs "
+        f"{usd(r.best_total_usd)}. Nothing was changed."
+    )
+    if held:
+        text += "\n\n" + table(
+            ["shipment", "customer tier", "promised", "misses promise if held", "penalty", "better"],
+            [
+                [
+                    h.shipment_id,
+                    h.customer_tier,
+                    _day(h.promised_at),
+                    "yes" if h.misses_promise else "no",
+                    usd(h.penalty_usd),
+                    h.best,
+                ]
+                for h in held
+            ],
+        )
+    return text
 
 
 TEMPLATES: dict[str, Callable[[Any], str]] = {
@@ -577,7 +642,8 @@ VIEWED: dict[str, Callable[[Any, str | None], str]] = {
     "policies": _policies,
     "what_if_demand": _demand_what_if,
     "what_if_truck": _truck_what_if,
-    "what_if_capacity_up": _capacity_up,
+    "what_if_capacity_change": _capacity_change,
+    "what_if_lane_closure": _lane_closure,
 }
 
 
@@ -592,19 +658,25 @@ def answer(tool: str, result: BaseModel, view: str | None = None) -> str:
     return TEMPLATES[tool](result)
 
 
+MODEL_OUTPUTS = {"forecast": "the forecast of", "late-risk": "the late risk of", "failure-risk": "the failure risk of"}
+
+
+def model_output(evidence_id: str) -> str:
+    """A model output's evidence named in words, e.g. "forecast:SKU-0042/DC-DAL:2026-11-01" -> "the forecast of
+    SKU-0042 at DC-DAL as of 2026-11-01"."""
+    kind, _, about = evidence_id.partition(":")
+    if kind not in MODEL_OUTPUTS:
+        return evidence_id
+    return f"{MODEL_OUTPUTS[kind]} {about.replace('/', ' at ').replace(':', ' as of ')}"
+
+
 def drivers_answer(tool: str, evidence: list[dict[str, Any]]) -> str:
     """Why a result is what it is: the main drivers of the model outputs behind it, with their values."""
     parts = []
     for record in evidence:
-        drivers = sorted(record.get("drivers") or [], key=lambda d: -abs(d["contribution"]))[:MAX_DRIVERS]
-        if drivers:
-            named = ", ".join(
-                f"{feature_words(d['feature'])} {d['value']} ({d['contribution']:+g})"
-                if d.get("value") is not None
-                else f"{feature_words(d['feature'])} ({d['contribution']:+g})"
-                for d in drivers
-            )
-            parts.append(f"For {record['id']}, the main drivers are {named}.")
+        if record.get("drivers"):
+            named = describe_drivers([Driver.model_validate(d) for d in record["drivers"]], MAX_DRIVERS)
+            parts.append(f"For {model_output(record['id'])}, the main drivers are {named}.")
     if not parts:
         return f"The {tool.replace('_', ' ')} result rests on the twin's records, not on a model with drivers."
     return " ".join(parts[:MAX_DRIVERS])

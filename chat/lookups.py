@@ -1,6 +1,7 @@
 """Chat tools that read what the twin already records and no intent used to reach: stock per DC, a truck's status,
 history and service, delivery performance per lane or carrier over a period, spend per action type, the autonomy
-rules, and two what-ifs played on copies (a demand change, a truck out of service). None of them changes the twin."""
+rules, and what-ifs played on copies (a demand change, a truck out of service, a carrier's capacity changed and
+re-tendered, a lane closed). None of them changes the twin."""
 
 from datetime import date, datetime, time, timedelta
 from typing import Literal
@@ -13,15 +14,22 @@ from sqlmodel import Session, col
 
 from agents import policy
 from agents.toolbox import Toolbox
-from agents.twin_facts import TWIN_SOURCE
+from agents.twin_facts import TWIN_SOURCE, rates
+from agents.whatif import (
+    CapacityChangeWhatIf,
+    LaneClosureWhatIf,
+    capacity_change,
+    lane_closure,
+    read_situation,
+)
 from chat.tools.arguments import checked
 from chat.tools.kpis import ON_TIME_WINDOW_DAYS, as_utc
 from chat.tools.registry import as_tool
 from chat.tools.stock import MAX_WEEKS, available_units, demand_history
+from chat.tools.whatifs import MAX_CLOSURE_DAYS
 from tools.evidence import Evidence
 from tools.forecast import forecast
 from twin import models as m
-from twin import store
 
 LEVELS = {
     1: "recommend only",
@@ -93,12 +101,20 @@ class DemandWhatIfArgs(BaseModel):
     days: int = Field(default=7, ge=1, le=7 * MAX_WEEKS, description="Days the change lasts.")
 
 
-class CapacityUpArgs(BaseModel):
-    """A carrier's capacity raised by a factor, on one lane or all its lanes."""
+class CapacityChangeArgs(BaseModel):
+    """A carrier's capacity multiplied by a factor, on one lane or all its lanes."""
 
     carrier: str | None = Field(default=None, description="A carrier, e.g. CAR-SWIFTLINE.")
     lane: str | None = Field(default=None, description="One lane, e.g. DAL-HOU; all the carrier's lanes when absent.")
-    factor: float = Field(gt=1, le=10, description="Capacity multiplier, e.g. 2 for double, 1.5 for +50%.")
+    factor: float = Field(gt=0, le=10, description="Capacity multiplier: 2 for double, 1.5 for +50%, 0.7 for -30%.")
+
+
+class LaneClosureArgs(BaseModel):
+    """A lane in one direction, how many days it is closed and from which day."""
+
+    lane: str | None = Field(default=None, description="A lane as travelled, e.g. DAL-HOU (HOU-DAL is the way back).")
+    days: int = Field(default=1, ge=1, le=MAX_CLOSURE_DAYS, description=f"Days closed, 1 to {MAX_CLOSURE_DAYS}.")
+    first_day: date | None = Field(default=None, description="The first day closed; today when absent.")
 
 
 class TruckWhatIfArgs(BaseModel):
@@ -260,30 +276,6 @@ class DemandWhatIfFacts(BaseModel):
     days: int
     rows: list[DemandRow]
     stockouts: int
-    evidence: list[Evidence]
-
-
-class CapacityRow(BaseModel):
-    """One lane of the carrier: capacity now and after the change, and what it costs and delivers."""
-
-    lane: str
-    capacity_now: int
-    capacity_then: float
-    added_loads: float
-    rate_per_mile: float
-    on_time_rate: float
-    best_on_time_rate: float
-    cheapest_rate_per_mile: float
-
-
-class CapacityUpFacts(BaseModel):
-    """What more capacity at a carrier offers: per lane, the loads added and how its rate and on-time rate compare
-    with the other carriers there."""
-
-    carrier: str
-    factor: float
-    rows: list[CapacityRow]
-    added_loads: float
     evidence: list[Evidence]
 
 
@@ -688,49 +680,33 @@ def _demand_row(position: m.InventoryPosition, daily: list[float], factor: float
     )
 
 
-def what_if_capacity_up(tb: Toolbox, args: CapacityUpArgs) -> CapacityUpFacts:
-    """What if a carrier's capacity grows by a factor (on one lane or all): the weekly loads it adds per lane, and
-    whether it is the cheapest or most punctual carrier there, so loads would move to it. Nothing is changed."""
+def what_if_capacity_change(tb: Toolbox, args: CapacityChangeArgs) -> CapacityChangeWhatIf:
+    """What if a carrier's capacity is multiplied by a factor (on one lane or all its lanes): the solver tenders the
+    week's usual loads on those lanes again at today's and at the changed capacity; the loads each carrier takes,
+    freight cost, expected late loads and open loads, now and then. Nothing is changed."""
     if args.carrier is None:
         raise ToolException("name a carrier, e.g. CAR-SWIFTLINE")
+    if args.factor == 1:
+        raise ToolException("a factor of 1 changes nothing; give e.g. 2 for double or 0.7 for 30% less")
     with tb.session() as session:
         carrier = checked(session, "carrier", args.carrier)
         lane = checked(session, "lane", args.lane) if args.lane else None
-        offers = store.carrier_lanes(session, lane=lane)
-    own = [o for o in offers if o.carrier == carrier]
-    if not own:
+        price = rates(session)
+    situation = read_situation(tb, carrier, lane)
+    if not situation.own:
         raise ToolException(f"{carrier} has no contract on {lane or 'any lane'}")
-    rows = []
-    for offer in own:
-        rivals = [o for o in offers if o.lane == offer.lane]
-        rows.append(
-            CapacityRow(
-                lane=offer.lane,
-                capacity_now=offer.capacity_per_week,
-                capacity_then=round(offer.capacity_per_week * args.factor, 1),
-                added_loads=round(offer.capacity_per_week * (args.factor - 1), 1),
-                rate_per_mile=offer.rate_per_mile,
-                on_time_rate=offer.on_time_rate,
-                best_on_time_rate=max(o.on_time_rate for o in rivals),
-                cheapest_rate_per_mile=min(o.rate_per_mile for o in rivals),
-            )
-        )
-    facts = CapacityUpFacts(
-        carrier=carrier,
-        factor=args.factor,
-        rows=rows,
-        added_loads=round(sum(r.added_loads for r in rows), 1),
-        evidence=[],
-    )
-    facts.evidence = [
-        Evidence(
-            id=f"whatif:capacity-up:{carrier}:{lane or 'all'}",
-            source=TWIN_SOURCE,
-            inputs=args.model_dump(mode="json"),
-            facts=facts.model_dump(mode="json", exclude={"evidence"}),
-        )
-    ]
-    return facts
+    return capacity_change(situation, args.factor, price)
+
+
+def what_if_lane_closure(tb: Toolbox, args: LaneClosureArgs) -> LaneClosureWhatIf:
+    """What if a lane is closed (in the direction named) for some days: its open shipments and usual loads in those
+    days, each third DC to route them through with the extra freight and days, the late penalties of holding them
+    until it reopens, and the totals. Nothing is changed."""
+    if args.lane is None:
+        raise ToolException("name a lane as travelled, e.g. DAL-HOU")
+    with tb.session() as session:
+        lane = checked(session, "lane", args.lane)
+    return lane_closure(tb, lane, args.first_day or tb.now().date(), args.days)
 
 
 def what_if_truck(tb: Toolbox, args: TruckWhatIfArgs) -> TruckWhatIfFacts:
@@ -779,7 +755,8 @@ LOOKUPS = {
     "policies": (policies, PolicyArgs),
     "what_if_demand": (what_if_demand, DemandWhatIfArgs),
     "what_if_truck": (what_if_truck, TruckWhatIfArgs),
-    "what_if_capacity_up": (what_if_capacity_up, CapacityUpArgs),
+    "what_if_capacity_change": (what_if_capacity_change, CapacityChangeArgs),
+    "what_if_lane_closure": (what_if_lane_closure, LaneClosureArgs),
 }
 
 

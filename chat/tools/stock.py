@@ -1,6 +1,6 @@
 """Chat tools on stock: a SKU's demand forecast at a DC, its days of cover, and the SKU-DCs short of their forecast."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 from langchain_core.tools import ToolException
@@ -13,7 +13,7 @@ from agents.toolbox import Toolbox
 from agents.twin_facts import TWIN_SOURCE
 from chat.tools.arguments import TOP, checked, dc_or_ask
 from tools.evidence import Evidence
-from tools.forecast import Forecast, forecast
+from tools.forecast import Forecast, ForecastDay, forecast
 from twin import models as m
 from twin import store
 
@@ -21,11 +21,15 @@ MAX_WEEKS = TWIN_FORECAST.max_horizon // 7  # the demand forecaster looks 28 day
 
 
 class ForecastArgs(BaseModel):
-    """A SKU at a DC and how many weeks ahead to forecast."""
+    """A SKU at a DC and how many weeks ahead to forecast, or the days (e.g. one weekday) to forecast."""
 
     sku: str | None = Field(default=None, description="A SKU, e.g. SKU-0042.")
     location: str | None = Field(default=None, description="A DC code, e.g. DC-DAL.")
     horizon_weeks: int = Field(default=MAX_WEEKS, description=f"Weeks ahead, 1 to {MAX_WEEKS}.")
+    first_day: date | None = Field(
+        default=None, description="First day to forecast, e.g. next Tuesday; weeks when absent."
+    )
+    last_day: date | None = Field(default=None, description="Last day to forecast; the first day when absent.")
 
 
 class CoverArgs(BaseModel):
@@ -68,8 +72,14 @@ class WeekDemand(Demand):
     last_day: date
 
 
+class DayDemand(Demand):
+    """One forecast day with its 80% interval."""
+
+    day: date
+
+
 class ForecastFacts(BaseModel):
-    """A SKU's demand at a DC: the calibrated total and the weeks."""
+    """A SKU's demand at a DC: the calibrated total and the weeks, or the days asked for and their sum."""
 
     sku: str
     location: str
@@ -77,6 +87,8 @@ class ForecastFacts(BaseModel):
     horizon_weeks: int
     total: Demand
     weeks: list[WeekDemand]
+    days: list[DayDemand] = Field(default_factory=list, description="The days asked for, when days were asked.")
+    days_total: Demand | None = Field(default=None, description="The days' sum; its band adds the daily bands.")
     evidence: list[Evidence]
 
 
@@ -122,16 +134,32 @@ def _weeks(outlook: Forecast) -> list[WeekDemand]:
     for start in range(0, outlook.horizon_days, 7):
         days = outlook.days[start : start + 7]
         weeks.append(
-            WeekDemand(
-                week=start // 7 + 1,
-                first_day=days[0].day,
-                last_day=days[-1].day,
-                p10=round(sum(d.p10 for d in days), 1),
-                p50=round(sum(d.p50 for d in days), 1),
-                p90=round(sum(d.p90 for d in days), 1),
-            )
+            WeekDemand(week=start // 7 + 1, first_day=days[0].day, last_day=days[-1].day, **_summed(days).model_dump())
         )
     return weeks
+
+
+def _days_ahead(as_of: date, first: date, last: date) -> int:
+    """Days the forecaster must look ahead from its last day of history to cover `first` to `last`."""
+    if last < first:
+        raise ToolException(f"the last day {last} comes before the first day {first}")
+    if first <= as_of:
+        raise ToolException(f"the forecast starts on {as_of + timedelta(days=1)}; ask about a later day")
+    ahead = (last - as_of).days
+    if ahead > TWIN_FORECAST.max_horizon:
+        raise ToolException(
+            f"the forecaster looks {TWIN_FORECAST.max_horizon} days ahead of {as_of}; {last} is {ahead} days ahead"
+        )
+    return ahead
+
+
+def _summed(days: list[DayDemand] | list[ForecastDay]) -> Demand:
+    """Days added up; the band adds the daily bands, so it is wider than a calibrated interval."""
+    return Demand(
+        p10=round(sum(d.p10 for d in days), 1),
+        p50=round(sum(d.p50 for d in days), 1),
+        p90=round(sum(d.p90 for d in days), 1),
+    )
 
 
 def short_of_forecast(
@@ -169,7 +197,8 @@ def short_of_forecast(
 
 
 def forecast_demand(tb: Toolbox, args: ForecastArgs) -> ForecastFacts:
-    """Forecast a SKU's demand at a DC for 1 to 4 weeks: the total and each week with p10/p50/p90 units."""
+    """Forecast a SKU's demand at a DC for 1 to 4 weeks (the total and each week), or for the days asked (each day
+    and their sum), with p10/p50/p90 units."""
     if not 1 <= args.horizon_weeks <= MAX_WEEKS:
         raise ToolException(
             f"the forecaster looks 1 to {MAX_WEEKS} weeks ahead, not {args.horizon_weeks}; "
@@ -183,21 +212,25 @@ def forecast_demand(tb: Toolbox, args: ForecastArgs) -> ForecastFacts:
         history = demand_history(session, sku, dc)
     if history.empty:
         raise ToolException(f"{sku} has no demand history at {dc}")
-    outlook = forecast(
-        tb.models.demand,
-        history,
-        {"sku": sku, "location": dc},
-        args.horizon_weeks * 7,
-        as_of=history["day"].max(),
-    )
+    as_of = pd.Timestamp(history["day"].max()).date()
+    first, last = args.first_day, args.last_day or args.first_day
+    horizon = args.horizon_weeks * 7 if first is None else _days_ahead(as_of, first, last)
+    outlook = forecast(tb.models.demand, history, {"sku": sku, "location": dc}, horizon, as_of=as_of)
     total = outlook.total
+    days = [
+        DayDemand(day=d.day, p10=round(d.p10, 1), p50=round(d.p50, 1), p90=round(d.p90, 1))
+        for d in outlook.days
+        if first is not None and first <= d.day <= last
+    ]
     return ForecastFacts(
         sku=sku,
         location=dc,
         as_of=outlook.as_of,
-        horizon_weeks=args.horizon_weeks,
+        horizon_weeks=-(-horizon // 7),
         total=Demand(p10=round(total.p10, 1), p50=round(total.p50, 1), p90=round(total.p90, 1)),
         weeks=_weeks(outlook),
+        days=days,
+        days_total=_summed(days) if days else None,
         evidence=[outlook.evidence],
     )
 

@@ -70,8 +70,14 @@ def test_policies_spend_and_what_ifs_change_nothing(toolbox):
     assert row.changed_demand == pytest.approx(row.demand_p50 * 1.4, abs=0.2)
     stops = lookups.what_if_truck(toolbox, lookups.TruckWhatIfArgs(asset_id="TRK-012"))
     assert stops.stops and all(s.shipment_id.startswith("SHP-") for s in stops.stops)
-    more = lookups.what_if_capacity_up(
-        toolbox, lookups.CapacityUpArgs(carrier="CAR-SWIFTLINE", lane="DAL-HOU", factor=2)
+    more = lookups.what_if_capacity_change(
+        toolbox, lookups.CapacityChangeArgs(carrier="CAR-SWIFTLINE", lane="DAL-HOU", factor=2)
     )
-    assert more.rows[0].capacity_then == 2 * more.rows[0].capacity_now
+    [swiftline] = [c for c in more.carriers if c.carrier == "CAR-SWIFTLINE"]
+    assert swiftline.capacity_then >= swiftline.capacity_now and more.solver_status in ("OPTIMAL", "FEASIBLE")
+    assert sum(c.loads_then for c in more.carriers) + more.then.unassigned_loads == more.loads
+    closed = lookups.what_if_lane_closure(toolbox, lookups.LaneClosureArgs(lane="LAX-HOU", days=2))
+    assert closed.lane == "LAX-HOU" and closed.days == 2
+    with pytest.raises(ToolException, match="not a lane code"):
+        lookups.what_if_lane_closure(toolbox, lookups.LaneClosureArgs(lane="DAL-DAL"))
     assert _counts(toolbox) == before

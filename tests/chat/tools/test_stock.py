@@ -1,4 +1,6 @@
-"""Stock tools: the demand forecast by week and days of cover."""
+"""Stock tools: the demand forecast by week or for the days asked, and days of cover."""
+
+import datetime as dt
 
 from tools.forecast import forecast
 from twin import frames, store
@@ -27,6 +29,26 @@ def test_forecast_adds_the_model_days_into_weeks_and_reads_city_names(desk, tool
     assert result["weeks"][1]["p50"] == round(sum(day.p50 for day in direct.days[7:]), 1)
     assert result["weeks"][0]["first_day"] == direct.days[0].day.isoformat()
     assert result["evidence"][0]["source"]["model"] == "xgb-demand"
+
+
+def test_a_forecast_of_some_days_gives_those_days_of_the_model(desk, tools_for):
+    tools = tools_for("viewer")
+    result = tools["forecast_demand"].invoke(
+        {"sku": "SKU-0042", "location": "Dallas", "first_day": "2026-11-10", "last_day": "2026-11-10"}
+    )
+    with desk.toolbox.session() as session:
+        history = frames.demand_frame(session)
+    series = history[(history["sku"] == "SKU-0042") & (history["location"] == "DC-DAL")]
+    as_of = series["day"].max().date()
+    direct = forecast(desk.toolbox.models.demand, series, {"sku": "SKU-0042", "location": "DC-DAL"}, 9, as_of=as_of)
+    [day] = [d for d in direct.days if d.day.isoformat() == "2026-11-10"]
+    assert result["days"] == [
+        {"day": "2026-11-10", "p10": round(day.p10, 1), "p50": round(day.p50, 1), "p90": round(day.p90, 1)}
+    ]
+    assert result["days_total"] == {k: v for k, v in result["days"][0].items() if k != "day"}
+    assert tools["forecast_demand"].invoke(
+        {"sku": "SKU-0042", "location": "Dallas", "first_day": as_of.isoformat()}
+    ) == (f"the forecast starts on {(as_of + dt.timedelta(days=1)).isoformat()}; ask about a later day")
 
 
 def test_days_of_cover_is_available_stock_over_forecast_daily_demand(desk, tools_for):
