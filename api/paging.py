@@ -32,7 +32,9 @@ class Page(BaseModel, Generic[T]):
     total: int = Field(description="Matching items over all pages.")
     limit: int
     offset: int
-    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last one.")
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` for the next page; null on the last one."
+    )
 
 
 def encode_cursor(values: list) -> str:

@@ -5,13 +5,14 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, Field
 from sqlalchemy import Row, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from agents.schemas import Decision
 from api.auth import PrincipalDep
 from api.deps import SessionDep
 from api.paging import decode_cursor, encode_cursor
@@ -53,7 +54,9 @@ class Inbox(BaseModel):
     as_of: datetime | None = Field(description="The twin's clock, which deadlines are measured against.")
     items: list[InboxItem]
     total: int = Field(description="Decisions waiting in all, over every page.")
-    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last one.")
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` for the next page; null on the last one."
+    )
 
 
 def _utc(moment: datetime) -> datetime:
@@ -61,12 +64,8 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _deadline(
-    payload: dict[str, Any], refs: dict[str, str], promised: dict[str, datetime]
-) -> tuple[datetime | None, str | None]:
-    """The decision's expiry when it carries one, else its shipment's promised time."""
-    if payload.get("expires_at"):
-        return _utc(datetime.fromisoformat(payload["expires_at"])), "approval expires"
+def _deadline(refs: dict[str, str], promised: dict[str, datetime]) -> tuple[datetime | None, str | None]:
+    """The promised time of the decision's shipment, when it is about one."""
     shipment_id = refs.get("shipment_id")
     if shipment_id in promised:
         return _utc(promised[shipment_id]), f"{shipment_id} promised"
@@ -75,8 +74,8 @@ def _deadline(
 
 def _item(record: m.DecisionRecord, exception: m.ExceptionRecord, promised: dict[str, datetime]) -> InboxItem:
     """One waiting decision as an inbox item."""
-    payload = record.payload
-    due_at, due_reason = _deadline(payload, exception.refs, promised)
+    decision = Decision.of(record)
+    due_at, due_reason = _deadline(exception.refs, promised)
     return InboxItem(
         decision_id=record.id,
         exception_id=record.exception_id,
@@ -85,10 +84,10 @@ def _item(record: m.DecisionRecord, exception: m.ExceptionRecord, promised: dict
         refs=exception.refs,
         specialist=record.specialist,
         confidence=record.confidence,
-        cost_usd=(payload.get("expected_impact") or {}).get("cost_usd", 0.0),
-        action_types=[action.get("type", "") for action in payload.get("actions", [])],
-        justification=(payload.get("justification") or {}).get("text", ""),
-        policy_reasons=(payload.get("policy") or {}).get("reasons", []),
+        cost_usd=decision.expected_impact.cost_usd,
+        action_types=[action.type for action in decision.actions],
+        justification=decision.justification.text if decision.justification else "",
+        policy_reasons=decision.policy.reasons if decision.policy else [],
         created_at=_utc(record.created_at),
         due_at=due_at,
         due_reason=due_reason,
@@ -108,9 +107,8 @@ def urgency(item: InboxItem) -> tuple:
 
 def _urgency_key(row: Row, promised: dict[str, datetime]) -> tuple:
     """The sort key of a waiting decision from its light columns (the `urgency` of its item)."""
-    decision_id, created_at, severity, cost, expires_at, shipment_id = row
-    due = _utc(datetime.fromisoformat(expires_at)) if expires_at else promised.get(shipment_id)
-    due = _utc(due) if due else None
+    decision_id, created_at, severity, cost, shipment_id = row
+    due = _utc(promised[shipment_id]) if shipment_id in promised else None
     return (
         due is None,
         (due or _utc(created_at)).isoformat(),
@@ -122,23 +120,24 @@ def _urgency_key(row: Row, promised: dict[str, datetime]) -> tuple:
 
 def _order(session: Session) -> list[tuple]:
     """The urgency keys of every waiting decision, most urgent first, read from a few columns (no payloads)."""
-    payload = m.DecisionRecord.payload
+    payload = col(m.DecisionRecord.payload)
     rows = session.execute(
         select(
-            m.DecisionRecord.id,
-            m.DecisionRecord.created_at,
-            m.ExceptionRecord.severity,
+            col(m.DecisionRecord.id),
+            col(m.DecisionRecord.created_at),
+            col(m.ExceptionRecord.severity),
             payload["expected_impact"]["cost_usd"].as_float(),
-            payload["expires_at"].as_string(),
-            m.ExceptionRecord.refs["shipment_id"].as_string(),
+            col(m.ExceptionRecord.refs)["shipment_id"].as_string(),
         )
-        .join(m.ExceptionRecord, m.ExceptionRecord.id == m.DecisionRecord.exception_id)
-        .where(m.DecisionRecord.status == WAITING)
+        .join(m.ExceptionRecord, col(m.ExceptionRecord.id) == col(m.DecisionRecord.exception_id))
+        .where(col(m.DecisionRecord.status) == WAITING)
     ).all()
-    shipment_ids = {row[5] for row in rows if row[5]}
+    shipment_ids = {row[4] for row in rows if row[4]}
     promised = (
         dict(
-            session.execute(select(m.Shipment.id, m.Shipment.promised_at).where(m.Shipment.id.in_(shipment_ids))).all()
+            session.execute(
+                select(col(m.Shipment.id), col(m.Shipment.promised_at)).where(col(m.Shipment.id).in_(shipment_ids))
+            ).all()
         )
         if shipment_ids
         else {}
@@ -148,8 +147,8 @@ def _order(session: Session) -> list[tuple]:
 
 def _version(session: Session) -> str:
     """A tag that changes whenever a decision starts or stops waiting, or the twin's clock moves."""
-    waiting = session.execute(select(func.count()).where(m.DecisionRecord.status == WAITING)).scalar_one()
-    last_change = session.execute(select(func.max(m.DecisionRecord.updated_at))).scalar()
+    waiting = session.execute(select(func.count()).where(col(m.DecisionRecord.status) == WAITING)).scalar_one()
+    last_change = session.execute(select(func.max(col(m.DecisionRecord.updated_at)))).scalar()
     return f"{waiting}:{last_change}:{store.as_of(session)}"
 
 
@@ -207,13 +206,15 @@ def _page(session: Session, limit: int, cursor: str | None) -> Inbox:
     page_ids = [key[-1] for key in keys[:limit]]
     rows = session.exec(
         select(m.DecisionRecord, m.ExceptionRecord)
-        .join(m.ExceptionRecord, m.ExceptionRecord.id == m.DecisionRecord.exception_id)
-        .where(m.DecisionRecord.id.in_(page_ids))
+        .join(m.ExceptionRecord, col(m.ExceptionRecord.id) == col(m.DecisionRecord.exception_id))
+        .where(col(m.DecisionRecord.id).in_(page_ids))
     ).all()
     shipment_ids = {exception.refs["shipment_id"] for _, exception in rows if exception.refs.get("shipment_id")}
     promised = (
         dict(
-            session.execute(select(m.Shipment.id, m.Shipment.promised_at).where(m.Shipment.id.in_(shipment_ids))).all()
+            session.execute(
+                select(col(m.Shipment.id), col(m.Shipment.promised_at)).where(col(m.Shipment.id).in_(shipment_ids))
+            ).all()
         )
         if shipment_ids
         else {}

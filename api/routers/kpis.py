@@ -7,8 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from agents.schemas import Decision
 from api.auth import PrincipalDep
 from api.deps import SessionDep
 from twin import models as m
@@ -73,16 +74,18 @@ def _weeks(session: Session, now: datetime, count: int) -> list[Week]:
     since = datetime.combine(starts[0], time.min, tzinfo=UTC)
     delivered, on_time = Counter(), Counter()
     for delivered_at, promised_at in session.execute(
-        select(m.Shipment.delivered_at, m.Shipment.promised_at).where(
-            m.Shipment.delivered_at >= since, m.Shipment.delivered_at < until
+        select(col(m.Shipment.delivered_at), col(m.Shipment.promised_at)).where(
+            col(m.Shipment.delivered_at) >= since, col(m.Shipment.delivered_at) < until
         )
     ):
         delivered[_monday(delivered_at)] += 1
         on_time[_monday(delivered_at)] += delivered_at <= promised_at
     failures, downtime = Counter(), defaultdict(float)
     for opened_at, closed_at in session.execute(
-        select(m.WorkOrder.opened_at, m.WorkOrder.closed_at).where(
-            m.WorkOrder.kind == "corrective", m.WorkOrder.opened_at >= since, m.WorkOrder.opened_at < until
+        select(col(m.WorkOrder.opened_at), col(m.WorkOrder.closed_at)).where(
+            col(m.WorkOrder.kind) == "corrective",
+            col(m.WorkOrder.opened_at) >= since,
+            col(m.WorkOrder.opened_at) < until,
         )
     ):
         failures[_monday(opened_at)] += 1
@@ -121,9 +124,10 @@ def _decision_days(records: list[m.DecisionRecord]) -> list[DecisionDay]:
         )
         day.by_status[record.status] = day.by_status.get(record.status, 0) + 1
         if record.status in SPENDING_STATUSES:
-            cost = float((record.payload.get("expected_impact") or {}).get("cost_usd", 0.0))
+            decision = Decision.of(record)
+            cost = decision.expected_impact.cost_usd
             day.executed_cost_usd = round(day.executed_cost_usd + cost, 2)
-            if {a.get("type") for a in record.payload.get("actions", [])} & EXPEDITE_ACTIONS:
+            if {action.type for action in decision.actions} & EXPEDITE_ACTIONS:
                 day.expedite_cost_usd = round(day.expedite_cost_usd + cost, 2)
     return [days[day] for day in sorted(days)]
 
@@ -136,7 +140,7 @@ def kpis(
 ) -> Kpis:
     """Weekly operations figures of the complete weeks before the twin's clock, stock now, and decisions over time."""
     now = store.as_of(session) or datetime.now(UTC)
-    records = list(session.exec(select(m.DecisionRecord).order_by(m.DecisionRecord.created_at)).all())
+    records = list(session.exec(select(m.DecisionRecord).order_by(col(m.DecisionRecord.created_at))).all())
     return Kpis(
         as_of=now,
         weeks=_weeks(session, now, weeks),
