@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import date, datetime, time, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import select
+from sqlmodel import col, select
 
 from agents.routing import capacity_shortfall
 from agents.toolbox import Toolbox
@@ -56,7 +56,9 @@ class CapacityWhatIf(BaseModel):
     change: Kpis
     reassigned: dict[str, int] = Field(description="Loads each other carrier takes in the solver's plan.")
     solver_status: str
-    week_of: date | None = Field(None, description="The week the cut hits; its loads are the recent weekly average.")
+    week_of: date | None = Field(
+        default=None, description="The week the cut hits; its loads are the recent weekly average."
+    )
     evidence: list[Evidence]
 
 
@@ -310,14 +312,14 @@ def site_closure(tb: Toolbox, location: str, first_day: date, days: int) -> Clos
         orders = session.exec(
             select(m.Order)
             .where(
-                m.Order.dc == location,
-                m.Order.status == "open",
-                m.Order.promised_date <= last_day + timedelta(SHIP_LEAD_DAYS),
+                col(m.Order.dc) == location,
+                col(m.Order.status) == "open",
+                col(m.Order.promised_date) <= last_day + timedelta(SHIP_LEAD_DAYS),
             )
-            .order_by(m.Order.promised_date, m.Order.id)
+            .order_by(col(m.Order.promised_date), col(m.Order.id))
         ).all()
         lines = {
-            order.id: session.exec(select(m.OrderLine).where(m.OrderLine.order_id == order.id)).all()
+            order.id: session.exec(select(m.OrderLine).where(col(m.OrderLine.order_id) == order.id)).all()
             for order in orders
         }
         customers = {order.customer: session.get(m.Location, order.customer) for order in orders}
@@ -510,11 +512,11 @@ def lane_closure(tb: Toolbox, lane: str, first_day: date, days: int) -> LaneClos
         shipments = session.exec(
             select(m.Shipment)
             .where(
-                m.Shipment.lane == lane,
-                m.Shipment.status != "delivered",
-                m.Shipment.shipped_at < datetime.combine(reopens, time.min, tb.now().tzinfo),
+                col(m.Shipment.lane) == lane,
+                col(m.Shipment.status) != "delivered",
+                col(m.Shipment.shipped_at) < datetime.combine(reopens, time.min, tb.now().tzinfo),
             )
-            .order_by(m.Shipment.promised_at, m.Shipment.id)
+            .order_by(col(m.Shipment.promised_at), col(m.Shipment.id))
         ).all()
         tiers = {s.id: session.get(m.Location, s.destination).tier for s in shipments}
         price = rates(session)

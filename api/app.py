@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             except Exception as error:  # a corrupt artifact keeps decisions off, not the whole service
                 app.state.desk_error = f"cannot be loaded: {type(error).__name__}: {error}"[:300]
                 logger.error("models under %s %s: decisions are off", settings.models_dir, app.state.desk_error)
-            await stack.enter_async_context(delivery_loop(engine, app.state.secret_box))
+            await stack.enter_async_context(delivery_loop(engine, app.state.webhook_settings, app.state.secret_box))
             periodic = None if settings.queue else app.state.desk  # with a queue, the workers run them
             await stack.enter_async_context(detection_loop(periodic, settings.detect_interval_s))
             await stack.enter_async_context(

@@ -32,7 +32,9 @@ class Page(BaseModel, Generic[T]):
     total: int = Field(description="Matching items over all pages.")
     limit: int
     offset: int
-    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last one.")
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` for the next page; null on the last one."
+    )
 
 
 def encode_cursor(values: list) -> str:
@@ -73,7 +75,8 @@ class Keyset:
     def values(self, row: Row) -> list:
         """The sort key of a result row: its labelled columns, else the attributes of its entity."""
         named = row._mapping
-        return [named[column.key] if column.key in named else getattr(row[0], column.key) for column in self.columns]
+        keys = [str(column.key) for column in self.columns]
+        return [named[key] if key in named else getattr(row[0], key) for key in keys]
 
     def after(self, cursor: str) -> Any:
         """The condition selecting the rows that sort after the cursor's key."""

@@ -18,7 +18,7 @@ import httpx
 import numpy as np
 import typer
 from pydantic import BaseModel
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from agents.schemas import Decision, ExceptionIn, ExceptionType, Refs
 from bench.data import DataMissing, report
@@ -127,19 +127,21 @@ def subjects(session: Session, per_type: int) -> dict[ExceptionType, list[Refs]]
     but carrier capacity, whose subject is the carrier (few): its cases take the carriers in turn."""
     wanted = per_type + 1
     shipments = session.exec(
-        select(m.Shipment.id)
-        .where(m.Shipment.status.in_(("in_transit", "planned")))  # on the road, or on a truck's route today
-        .order_by(m.Shipment.promised_at, m.Shipment.id)
+        select(col(m.Shipment.id))
+        .where(col(m.Shipment.status).in_(("in_transit", "planned")))  # on the road, or on a truck's route today
+        .order_by(col(m.Shipment.promised_at), col(m.Shipment.id))
         .limit(wanted)
     ).all()
     positions = session.exec(
-        select(m.InventoryPosition.sku, m.InventoryPosition.location).order_by(
-            m.InventoryPosition.on_hand, m.InventoryPosition.sku
+        select(col(m.InventoryPosition.sku), col(m.InventoryPosition.location)).order_by(
+            col(m.InventoryPosition.on_hand), col(m.InventoryPosition.sku)
         )
     ).all()
     trucks = [vehicle.code for vehicle in store.fleet(session)]
     offers = session.exec(
-        select(m.CarrierLane.carrier, m.CarrierLane.lane).order_by(m.CarrierLane.lane, m.CarrierLane.carrier)
+        select(col(m.CarrierLane.carrier), col(m.CarrierLane.lane)).order_by(
+            col(m.CarrierLane.lane), col(m.CarrierLane.carrier)
+        )
     ).all()
     carriers = round_robin([(carrier, lane) for carrier, lane in offers])
     stock = [Refs(sku=sku, location=dc) for sku, dc in positions]

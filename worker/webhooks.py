@@ -28,7 +28,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import text, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from twin import access
 from twin.access import WebhookBreaker, WebhookDelivery, WebhookSubscription
@@ -45,18 +45,24 @@ class WebhookSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="YM_WEBHOOK_", env_file=".env", extra="ignore")
 
-    interval_s: float = Field(2.0, description="Seconds between delivery rounds in the API process; 0 turns it off.")
-    timeout_s: float = Field(10.0, gt=0, description="Timeout of one POST to a subscriber.")
-    backoff_s: float = Field(2.0, gt=0, description="Wait before the first retry; it doubles with every failure.")
-    max_backoff_s: float = Field(3600.0, gt=0, description="Longest wait between two attempts.")
-    max_attempts: int = Field(
-        15, ge=1, description="Attempts before a delivery is given up (kept with its last error)."
+    interval_s: float = Field(
+        default=2.0, description="Seconds between delivery rounds in the API process; 0 turns it off."
     )
-    batch: int = Field(100, ge=1, description="Deliveries attempted per round at most.")
-    concurrency: int = Field(8, ge=1, le=64, description="Subscribers delivered to at once, each on its own thread.")
-    allow_private: bool = Field(False, description="Accept loopback, link-local and private targets.")
+    timeout_s: float = Field(default=10.0, gt=0, description="Timeout of one POST to a subscriber.")
+    backoff_s: float = Field(
+        default=2.0, gt=0, description="Wait before the first retry; it doubles with every failure."
+    )
+    max_backoff_s: float = Field(default=3600.0, gt=0, description="Longest wait between two attempts.")
+    max_attempts: int = Field(
+        default=15, ge=1, description="Attempts before a delivery is given up (kept with its last error)."
+    )
+    batch: int = Field(default=100, ge=1, description="Deliveries attempted per round at most.")
+    concurrency: int = Field(
+        default=8, ge=1, le=64, description="Subscribers delivered to at once, each on its own thread."
+    )
+    allow_private: bool = Field(default=False, description="Accept loopback, link-local and private targets.")
     secret_key: str | None = Field(
-        None,
+        default=None,
         description="Fernet key encrypting secrets at rest; default: a key file "
         "`webhook.key` in the data directory, created on first use.",
     )
@@ -214,7 +220,7 @@ class Breakers:
             return set(
                 session.exec(
                     select(WebhookBreaker.subscription_id).where(
-                        WebhookBreaker.subscription_id.in_(ids), WebhookBreaker.open_until > now
+                        col(WebhookBreaker.subscription_id).in_(ids), col(WebhookBreaker.open_until) > now
                     )
                 ).all()
             )
@@ -238,7 +244,7 @@ class Breakers:
             ).scalar_one()
             connection.execute(
                 update(WebhookBreaker)
-                .where(WebhookBreaker.subscription_id == subscription_id)
+                .where(col(WebhookBreaker.subscription_id) == subscription_id)
                 .values(open_until=now + backoff(failures, self.settings))
             )
 
@@ -313,9 +319,8 @@ class Dispatcher:
 
 
 @asynccontextmanager
-async def delivery_loop(engine: Engine, box: SecretBox) -> AsyncIterator[None]:
+async def delivery_loop(engine: Engine, settings: WebhookSettings, box: SecretBox) -> AsyncIterator[None]:
     """Deliver webhooks in the background while the context is open (off when the interval is 0)."""
-    settings = WebhookSettings()
     with httpx.Client(timeout=settings.timeout_s, follow_redirects=False) as client:
         dispatcher = Dispatcher(engine, client, settings, box)
         try:

@@ -9,8 +9,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import Row, func
-from sqlmodel import Session, select
+from sqlalchemy import Row, func, select
+from sqlmodel import Session, col
 
 from api.auth import PrincipalDep
 from api.conditional import etag, not_modified, revalidated
@@ -62,12 +62,8 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _deadline(
-    expires_at: str | None, refs: dict[str, str], promised: dict[str, datetime]
-) -> tuple[datetime | None, str | None]:
-    """The decision's expiry when it carries one, else its shipment's promised time."""
-    if expires_at:
-        return _utc(datetime.fromisoformat(expires_at)), "approval expires"
+def _deadline(refs: dict[str, str], promised: dict[str, datetime]) -> tuple[datetime | None, str | None]:
+    """The promised time of the decision's shipment, when it is about one."""
     shipment_id = refs.get("shipment_id")
     if shipment_id in promised:
         return _utc(promised[shipment_id]), f"{shipment_id} promised"
@@ -76,31 +72,31 @@ def _deadline(
 
 def _item_rows(session: Session, decision_ids: list[str]) -> list[Row]:
     """What an inbox item shows of each of these decisions: a few columns and payload fields, not whole payloads."""
-    payload = m.DecisionRecord.payload
-    return session.execute(
+    payload = col(m.DecisionRecord.payload)
+    rows = session.execute(
         select(
-            m.DecisionRecord.id,
-            m.DecisionRecord.exception_id,
-            m.DecisionRecord.specialist,
-            m.DecisionRecord.confidence,
-            m.DecisionRecord.created_at,
+            col(m.DecisionRecord.id),
+            col(m.DecisionRecord.exception_id),
+            col(m.DecisionRecord.specialist),
+            col(m.DecisionRecord.confidence),
+            col(m.DecisionRecord.created_at),
             payload["expected_impact"]["cost_usd"].as_float().label("cost_usd"),
-            payload["expires_at"].as_string().label("expires_at"),
             payload["actions"].label("actions"),
             payload["justification"]["text"].as_string().label("justification"),
             payload["policy"]["reasons"].label("policy_reasons"),
-            m.ExceptionRecord.type,
-            m.ExceptionRecord.severity,
-            m.ExceptionRecord.refs,
+            col(m.ExceptionRecord.type),
+            col(m.ExceptionRecord.severity),
+            col(m.ExceptionRecord.refs),
         )
-        .join(m.ExceptionRecord, m.ExceptionRecord.id == m.DecisionRecord.exception_id)
-        .where(m.DecisionRecord.id.in_(decision_ids))
+        .join(m.ExceptionRecord, col(m.ExceptionRecord.id) == col(m.DecisionRecord.exception_id))
+        .where(col(m.DecisionRecord.id).in_(decision_ids))
     ).all()
+    return list(rows)
 
 
 def _item(row: Row, promised: dict[str, datetime]) -> InboxItem:
     """One waiting decision as an inbox item."""
-    due_at, due_reason = _deadline(row.expires_at, row.refs, promised)
+    due_at, due_reason = _deadline(row.refs, promised)
     return InboxItem(
         decision_id=row.id,
         exception_id=row.exception_id,
@@ -132,9 +128,8 @@ def urgency(item: InboxItem) -> tuple:
 
 def _urgency_key(decision_id: str, facts: tuple, promised: dict[str, datetime]) -> tuple:
     """The sort key of a waiting decision from its light facts (the `urgency` of its item)."""
-    created_at, severity, cost, expires_at, shipment_id = facts
-    due = _utc(datetime.fromisoformat(expires_at)) if expires_at else promised.get(shipment_id)
-    due = _utc(due) if due else None
+    created_at, severity, cost, shipment_id = facts
+    due = _utc(promised[shipment_id]) if shipment_id in promised else None
     return (
         due is None,
         (due or _utc(created_at)).isoformat(),
@@ -154,27 +149,28 @@ def _promised(session: Session, shipment_ids: set[str]) -> dict[str, datetime]:
     promised: dict[str, datetime] = {}
     for chunk in _chunks(sorted(shipment_ids)):
         promised.update(
-            session.execute(select(m.Shipment.id, m.Shipment.promised_at).where(m.Shipment.id.in_(chunk))).all()
+            session.execute(
+                select(col(m.Shipment.id), col(m.Shipment.promised_at)).where(col(m.Shipment.id).in_(chunk))
+            ).all()
         )
     return promised
 
 
 def _facts(session: Session, decision_ids: list[str]) -> dict[str, tuple]:
     """What orders each of these decisions, read from a few columns (no whole payloads)."""
-    payload = m.DecisionRecord.payload
+    payload = col(m.DecisionRecord.payload)
     facts = {}
     for chunk in _chunks(decision_ids):
         for decision_id, *light in session.execute(
             select(
-                m.DecisionRecord.id,
-                m.DecisionRecord.created_at,
-                m.ExceptionRecord.severity,
+                col(m.DecisionRecord.id),
+                col(m.DecisionRecord.created_at),
+                col(m.ExceptionRecord.severity),
                 payload["expected_impact"]["cost_usd"].as_float(),
-                payload["expires_at"].as_string(),
-                m.ExceptionRecord.refs["shipment_id"].as_string(),
+                col(m.ExceptionRecord.refs)["shipment_id"].as_string(),
             )
-            .join(m.ExceptionRecord, m.ExceptionRecord.id == m.DecisionRecord.exception_id)
-            .where(m.DecisionRecord.id.in_(chunk))
+            .join(m.ExceptionRecord, col(m.ExceptionRecord.id) == col(m.DecisionRecord.exception_id))
+            .where(col(m.DecisionRecord.id).in_(chunk))
         ):
             facts[decision_id] = tuple(light)
     return facts
@@ -182,8 +178,8 @@ def _facts(session: Session, decision_ids: list[str]) -> dict[str, tuple]:
 
 def _version(session: Session) -> str:
     """A tag that changes whenever a decision starts or stops waiting, or the twin's clock moves (indexed reads)."""
-    waiting = session.execute(select(func.count()).where(m.DecisionRecord.status == WAITING)).scalar_one()
-    last_change = session.execute(select(func.max(m.DecisionRecord.updated_at))).scalar()
+    waiting = session.execute(select(func.count()).where(col(m.DecisionRecord.status) == WAITING)).scalar_one()
+    last_change = session.execute(select(func.max(col(m.DecisionRecord.updated_at)))).scalar()
     return f"{waiting}:{last_change}:{store.as_of(session)}"
 
 
@@ -216,7 +212,7 @@ class _Waiting:
     """What orders one waiting decision, kept until its `updated_at` moves (its payload changes only with it)."""
 
     updated_at: datetime
-    facts: tuple  # created_at, severity, cost, expires_at, shipment_id
+    facts: tuple  # created_at, severity, cost, shipment_id
     promised_at: datetime | None = None
     key: tuple | None = None
 
@@ -257,7 +253,9 @@ class InboxCache:
             return self.ordered[1]
         waiting = dict(
             session.execute(
-                select(m.DecisionRecord.id, m.DecisionRecord.updated_at).where(m.DecisionRecord.status == WAITING)
+                select(col(m.DecisionRecord.id), col(m.DecisionRecord.updated_at)).where(
+                    col(m.DecisionRecord.status) == WAITING
+                )
             ).all()
         )
         known = self.waiting

@@ -10,8 +10,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Date, func
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from agents.schemas import Decision
 from api.auth import PrincipalDep
 from api.deps import SessionDep
 from api.paging import Cursor, Keyset, Limit, paginate
@@ -103,16 +104,18 @@ def _weeks(session: Session, now: datetime, count: int) -> list[Week]:
     since = datetime.combine(starts[0], time.min, tzinfo=UTC)
     delivered, on_time = Counter(), Counter()
     for delivered_at, promised_at in session.execute(
-        select(m.Shipment.delivered_at, m.Shipment.promised_at).where(
-            m.Shipment.delivered_at >= since, m.Shipment.delivered_at < until
+        select(col(m.Shipment.delivered_at), col(m.Shipment.promised_at)).where(
+            col(m.Shipment.delivered_at) >= since, col(m.Shipment.delivered_at) < until
         )
     ):
         delivered[_monday(delivered_at)] += 1
         on_time[_monday(delivered_at)] += delivered_at <= promised_at
     failures, downtime = Counter(), defaultdict(float)
     for opened_at, closed_at in session.execute(
-        select(m.WorkOrder.opened_at, m.WorkOrder.closed_at).where(
-            m.WorkOrder.kind == "corrective", m.WorkOrder.opened_at >= since, m.WorkOrder.opened_at < until
+        select(col(m.WorkOrder.opened_at), col(m.WorkOrder.closed_at)).where(
+            col(m.WorkOrder.kind) == "corrective",
+            col(m.WorkOrder.opened_at) >= since,
+            col(m.WorkOrder.opened_at) < until,
         )
     ):
         failures[_monday(opened_at)] += 1
@@ -151,9 +154,10 @@ def _decision_days(records: list[m.DecisionRecord]) -> list[DecisionDay]:
         )
         day.by_status[record.status] = day.by_status.get(record.status, 0) + 1
         if record.status in SPENDING_STATUSES:
-            cost = float((record.payload.get("expected_impact") or {}).get("cost_usd", 0.0))
+            decision = Decision.of(record)
+            cost = decision.expected_impact.cost_usd
             day.executed_cost_usd = round(day.executed_cost_usd + cost, 2)
-            if {a.get("type") for a in record.payload.get("actions", [])} & EXPEDITE_ACTIONS:
+            if {action.type for action in decision.actions} & EXPEDITE_ACTIONS:
                 day.expedite_cost_usd = round(day.expedite_cost_usd + cost, 2)
     return [days[day] for day in sorted(days, reverse=True)]
 
@@ -165,7 +169,9 @@ def _days_of(session: Session, days: list[date]) -> list[DecisionDay]:
     since = datetime.combine(min(days), time.min, tzinfo=UTC)
     until = datetime.combine(max(days) + timedelta(days=1), time.min, tzinfo=UTC)
     records = session.exec(
-        select(m.DecisionRecord).where(m.DecisionRecord.created_at >= since, m.DecisionRecord.created_at < until)
+        select(m.DecisionRecord).where(
+            col(m.DecisionRecord.created_at) >= since, col(m.DecisionRecord.created_at) < until
+        )
     ).all()
     return _decision_days(list(records))
 
@@ -199,8 +205,8 @@ def kpis(
         as_of=now,
         weeks=_weeks(session, now, weeks),
         stock=_stock(session),
-        decisions_by_status=_counts(session, m.DecisionRecord.status),
-        decisions_by_specialist=_counts(session, m.DecisionRecord.specialist),
+        decisions_by_status=_counts(session, col(m.DecisionRecord.status)),
+        decisions_by_specialist=_counts(session, col(m.DecisionRecord.specialist)),
         decision_days=_days_of(session, days.items),
         days_total=days.total,
         limit=limit,

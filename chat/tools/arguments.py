@@ -23,10 +23,10 @@ CODE_ARGS: dict[str, tuple[str, str]] = {  # tool arguments naming twin entities
 class About(BaseModel):
     """The codes something is about: a shipment, a SKU, a truck, a carrier."""
 
-    shipment_id: str | None = Field(None, description="A shipment, e.g. SHP-000123.")
-    sku: str | None = Field(None, description="A SKU, e.g. SKU-0042.")
-    asset_id: str | None = Field(None, description="A truck, e.g. TRK-007.")
-    carrier: str | None = Field(None, description="A carrier, e.g. CAR-REDRIVER.")
+    shipment_id: str | None = Field(default=None, description="A shipment, e.g. SHP-000123.")
+    sku: str | None = Field(default=None, description="A SKU, e.g. SKU-0042.")
+    asset_id: str | None = Field(default=None, description="A truck, e.g. TRK-007.")
+    carrier: str | None = Field(default=None, description="A carrier, e.g. CAR-REDRIVER.")
 
 
 def checked(session: Session, key: str, value: str) -> str:

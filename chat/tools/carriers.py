@@ -14,8 +14,8 @@ class CarriersArgs(BaseModel):
     """Carriers to compare (all on the lane when none) and the lane."""
 
     carriers: list[str] = Field(default_factory=list, description="Carrier codes, e.g. CAR-SWIFTLINE.")
-    lane: str | None = Field(None, description="A lane, e.g. DAL-HOU; every lane of the carriers when absent.")
-    cheapest_first: bool = Field(False, description="Order by rate per mile instead of on-time rate.")
+    lane: str | None = Field(default=None, description="A lane, e.g. DAL-HOU; every lane of the carriers when absent.")
+    cheapest_first: bool = Field(default=False, description="Order by rate per mile instead of on-time rate.")
 
 
 class CarrierOffer(BaseModel):

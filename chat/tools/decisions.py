@@ -8,7 +8,7 @@ from typing import TypeVar, get_args
 from langchain_core.tools import ToolException
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from agents.schemas import Action, Decision, DecisionStatus, ExceptionIn, ExceptionType, Refs
 from agents.toolbox import Toolbox
@@ -27,40 +27,40 @@ T = TypeVar("T")
 class ExplainArgs(About):
     """Which decision: its id, or the latest decision about a shipment, SKU, truck or carrier."""
 
-    decision_id: str | None = Field(None, description="A decision id, e.g. DEC-1A2B3C4D5E6F.")
+    decision_id: str | None = Field(default=None, description="A decision id, e.g. DEC-1A2B3C4D5E6F.")
 
 
 class DecisionsArgs(About):
     """Filters on decisions: status, specialist, and a code they are about."""
 
     status: str | None = Field(
-        None, description="pending_approval, executed, rejected, overridden, needs_info or no_action."
+        default=None, description="pending_approval, executed, rejected, overridden, needs_info or no_action."
     )
-    specialist: str | None = Field(None, description="routing, inventory or maintenance.")
-    location: str | None = Field(None, description="A DC, e.g. DC-DAL")
+    specialist: str | None = Field(default=None, description="routing, inventory or maintenance.")
+    location: str | None = Field(default=None, description="A DC, e.g. DC-DAL")
 
 
 class VerdictArgs(BaseModel):
     """The decision to act on and why."""
 
-    decision_id: str | None = Field(None, description="A decision id, e.g. DEC-1A2B3C4D5E6F.")
-    reason: str | None = Field(None, max_length=1000, description="Why, in the person's words.")
+    decision_id: str | None = Field(default=None, description="A decision id, e.g. DEC-1A2B3C4D5E6F.")
+    reason: str | None = Field(default=None, max_length=1000, description="Why, in the person's words.")
 
 
 class OverrideArgs(VerdictArgs):
     """The decision to override, with what instead and why."""
 
-    carrier: str | None = Field(None, description="The carrier to use instead in the decision's actions.")
-    alternative: bool = Field(False, description="Use the decision's first rejected alternative instead.")
+    carrier: str | None = Field(default=None, description="The carrier to use instead in the decision's actions.")
+    alternative: bool = Field(default=False, description="Use the decision's first rejected alternative instead.")
 
 
 class ReportArgs(About):
     """A problem reported in the person's words, with the codes it names."""
 
     description: str = Field(min_length=1, max_length=4000, description="The report, in the person's words.")
-    type: ExceptionType | None = Field(None, description="The kind of exception, when clear.")
-    location: str | None = Field(None, description="A DC, e.g. DC-DAL")
-    lane: str | None = Field(None, description="e.g. DAL-HOU")
+    type: ExceptionType | None = Field(default=None, description="The kind of exception, when clear.")
+    location: str | None = Field(default=None, description="A DC, e.g. DC-DAL")
+    lane: str | None = Field(default=None, description="e.g. DAL-HOU")
 
 
 class DecisionFacts(BaseModel):
@@ -136,8 +136,8 @@ def _named(record: m.DecisionRecord, refs: dict) -> set[str]:
         *refs.values(),
         *(
             value
-            for action in record.payload.get("actions", [])
-            for value in action.get("params", {}).values()
+            for action in Decision.of(record).actions
+            for value in action.params.model_dump(mode="json").values()
             if isinstance(value, str)
         ),
     }
@@ -146,9 +146,9 @@ def _named(record: m.DecisionRecord, refs: dict) -> set[str]:
 def latest_about(session: Session, codes: set[str]) -> m.DecisionRecord | None:
     """The newest decision whose exception or actions name one of the codes."""
     rows = session.execute(
-        select(m.DecisionRecord, m.ExceptionRecord.refs)
-        .join(m.ExceptionRecord, m.ExceptionRecord.id == m.DecisionRecord.exception_id)
-        .order_by(m.DecisionRecord.created_at.desc(), m.DecisionRecord.id.desc())
+        select(m.DecisionRecord, col(m.ExceptionRecord.refs))
+        .join(m.ExceptionRecord, col(m.ExceptionRecord.id) == col(m.DecisionRecord.exception_id))
+        .order_by(col(m.DecisionRecord.created_at).desc(), col(m.DecisionRecord.id).desc())
     ).all()
     return next((record for record, refs in rows if codes & _named(record, refs)), None)
 
@@ -191,7 +191,7 @@ def explain_decision(tb: Toolbox, args: ExplainArgs) -> DecisionFacts:
             record = latest_about(session, set(codes.values()))
     if record is None:
         raise ToolException(f"no decision is about {', '.join(codes.values())} yet")
-    return decision_facts(Decision.model_validate(record.payload), with_evidence=True)
+    return decision_facts(Decision.of(record), with_evidence=True)
 
 
 def list_decisions(tb: Toolbox, args: DecisionsArgs) -> DecisionsFacts:
@@ -200,18 +200,20 @@ def list_decisions(tb: Toolbox, args: DecisionsArgs) -> DecisionsFacts:
         raise ToolException(f"status is one of {', '.join(get_args(DecisionStatus))}, not {args.status}")
     with tb.session() as session:
         codes = set(checked_all(session, args).values())
-        query = select(m.DecisionRecord).order_by(m.DecisionRecord.created_at.desc(), m.DecisionRecord.id.desc())
+        query = select(m.DecisionRecord).order_by(
+            col(m.DecisionRecord.created_at).desc(), col(m.DecisionRecord.id).desc()
+        )
         if args.status:
-            query = query.where(m.DecisionRecord.status == args.status)
+            query = query.where(col(m.DecisionRecord.status) == args.status)
         if args.specialist:
-            query = query.where(m.DecisionRecord.specialist == args.specialist)
+            query = query.where(col(m.DecisionRecord.specialist) == args.specialist)
         records = session.execute(query).scalars().all()
         if codes:
-            refs = dict(session.execute(select(m.ExceptionRecord.id, m.ExceptionRecord.refs)).all())
+            refs = dict(session.execute(select(col(m.ExceptionRecord.id), col(m.ExceptionRecord.refs))).all())
             records = [r for r in records if codes & _named(r, refs.get(r.exception_id) or {})]
     listed = []
     for record in records[:MAX_LISTED]:
-        decision = Decision.model_validate(record.payload)
+        decision = Decision.of(record)
         listed.append(
             PendingDecision(
                 decision_id=record.id,
@@ -279,7 +281,7 @@ class DecisionActs:
         with self.tb.session() as session:
             decision_id = checked(session, "decision_id", args.decision_id)
             carrier = checked(session, "carrier", args.carrier) if args.carrier else None
-            decision = Decision.model_validate(session.get(m.DecisionRecord, decision_id).payload)
+            decision = Decision.of(session.get(m.DecisionRecord, decision_id))
         actions = _overridden_actions(decision, carrier, args.alternative)
         return self._verdict("override", VerdictArgs(decision_id=decision_id, reason=args.reason), actions)
 

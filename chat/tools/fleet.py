@@ -12,9 +12,11 @@ from twin import store
 class FleetArgs(BaseModel):
     """How many trucks to rank, optionally of one DC only."""
 
-    location: str | None = Field(None, description="A DC code to rank only its trucks, e.g. DC-DAL.")
-    asset_id: str | None = Field(None, description="One truck, e.g. TRK-014, to show only its place in the queue.")
-    top: int = Field(TOP, ge=1, le=50, description="How many trucks to list.")
+    location: str | None = Field(default=None, description="A DC code to rank only its trucks, e.g. DC-DAL.")
+    asset_id: str | None = Field(
+        default=None, description="One truck, e.g. TRK-014, to show only its place in the queue."
+    )
+    top: int = Field(default=TOP, ge=1, le=50, description="How many trucks to list.")
 
 
 class TruckRisk(BaseModel):

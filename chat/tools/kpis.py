@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlmodel import col
 
 from agents.schemas import Decision
 from agents.toolbox import Toolbox
@@ -42,21 +43,19 @@ def kpis(tb: Toolbox, _args: NoArgs) -> Kpis:
     delivery rate of the last four weeks."""
     now = tb.now()
     with tb.session() as session:
-        open_exceptions = store.count(session, m.ExceptionRecord, m.ExceptionRecord.status == "open")
+        open_exceptions = store.count(session, m.ExceptionRecord, col(m.ExceptionRecord.status) == "open")
         records = session.execute(select(m.DecisionRecord)).scalars().all()
         delivered = session.execute(
-            select(m.Shipment.delivered_at, m.Shipment.promised_at).where(
-                m.Shipment.delivered_at.is_not(None),
-                m.Shipment.delivered_at >= now - timedelta(days=ON_TIME_WINDOW_DAYS),
+            select(col(m.Shipment.delivered_at), col(m.Shipment.promised_at)).where(
+                col(m.Shipment.delivered_at).is_not(None),
+                col(m.Shipment.delivered_at) >= now - timedelta(days=ON_TIME_WINDOW_DAYS),
             )
         ).all()
     by_status: dict[str, int] = {}
     for record in records:
         by_status[record.status] = by_status.get(record.status, 0) + 1
     decided = [
-        Decision.model_validate(r.payload)
-        for r in records
-        if r.status in ("executed", "overridden", "rejected", "pending_approval")
+        Decision.of(r) for r in records if r.status in ("executed", "overridden", "rejected", "pending_approval")
     ]
     acting = [d for d in decided if d.actions]
     automatic = [d for d in acting if d.status == "executed" and not (d.policy and d.policy.requires_approval)]

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlmodel import col
 
 from agents import maintenance
 from agents.detectors import FAILURE_TRIGGER, LATE_TRIGGER
@@ -22,8 +23,8 @@ from twin import models as m
 class RisksArgs(BaseModel):
     """A DC and how many weeks ahead to look."""
 
-    location: str | None = Field(None, description="A DC code, e.g. DC-DAL.")
-    horizon_weeks: int = Field(1, ge=1, le=MAX_WEEKS, description="Weeks ahead.")
+    location: str | None = Field(default=None, description="A DC code, e.g. DC-DAL.")
+    horizon_weeks: int = Field(default=1, ge=1, le=MAX_WEEKS, description="Weeks ahead.")
 
 
 class RisksFacts(BaseModel):
@@ -48,17 +49,19 @@ def risks_at_location(tb: Toolbox, args: RisksArgs) -> RisksFacts:
         dc = dc_or_ask(session, args.location)
         ids = list(
             session.execute(
-                select(m.Shipment.id).where(
-                    m.Shipment.origin == dc,
-                    m.Shipment.status != "delivered",
-                    m.Shipment.promised_at <= now + timedelta(weeks=args.horizon_weeks),
+                select(col(m.Shipment.id)).where(
+                    col(m.Shipment.origin) == dc,
+                    col(m.Shipment.status) != "delivered",
+                    col(m.Shipment.promised_at) <= now + timedelta(weeks=args.horizon_weeks),
                 )
             ).scalars()
         )
         shipments = frames.shipment_frame(session, ids=ids)
         positions = list(
             session.execute(
-                select(m.InventoryPosition).where(m.InventoryPosition.location == dc).order_by(m.InventoryPosition.sku)
+                select(m.InventoryPosition)
+                .where(col(m.InventoryPosition.location) == dc)
+                .order_by(col(m.InventoryPosition.sku))
             ).scalars()
         )
         below = [p for p in positions if available_units(p) < p.reorder_point]

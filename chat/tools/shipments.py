@@ -5,6 +5,7 @@ from datetime import datetime
 from langchain_core.tools import ToolException
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlmodel import col
 
 from agents.toolbox import Toolbox
 from agents.twin_facts import TWIN_SOURCE
@@ -18,16 +19,16 @@ from twin import models as m
 class ShipmentArgs(BaseModel):
     """One shipment."""
 
-    shipment_id: str | None = Field(None, description="A shipment, e.g. SHP-009267.")
+    shipment_id: str | None = Field(default=None, description="A shipment, e.g. SHP-009267.")
 
 
 class ShipmentRisksArgs(BaseModel):
     """Which open shipments to rank: towards or from a DC, due by a time."""
 
-    origin: str | None = Field(None, description="Shipments leaving this DC, e.g. DC-DAL.")
-    destination: str | None = Field(None, description="Shipments on lanes towards this DC, e.g. DC-DAL.")
-    due_by: datetime | None = Field(None, description="Only shipments promised by then.")
-    top: int = Field(TOP, ge=1, le=50, description="How many to list.")
+    origin: str | None = Field(default=None, description="Shipments leaving this DC, e.g. DC-DAL.")
+    destination: str | None = Field(default=None, description="Shipments on lanes towards this DC, e.g. DC-DAL.")
+    due_by: datetime | None = Field(default=None, description="Only shipments promised by then.")
+    top: int = Field(default=TOP, ge=1, le=50, description="How many to list.")
 
 
 class ShipmentRisk(BaseModel):
@@ -50,7 +51,9 @@ class ShipmentFacts(BaseModel):
     promised_at: datetime
     eta: datetime | None
     p_late: float | None
-    late_by_rule: bool = Field(False, description="Past its promise and not delivered: late by the desk's rule.")
+    late_by_rule: bool = Field(
+        default=False, description="Past its promise and not delivered: late by the desk's rule."
+    )
     evidence: list[Evidence]
 
 
@@ -104,13 +107,13 @@ def shipment_risks(tb: Toolbox, args: ShipmentRisksArgs) -> ShipmentRisksFacts:
     with tb.session() as session:
         origin = checked(session, "location", args.origin) if args.origin else None
         destination = checked(session, "location", args.destination) if args.destination else None
-        query = select(m.Shipment.id).where(m.Shipment.status != "delivered")
+        query = select(col(m.Shipment.id)).where(col(m.Shipment.status) != "delivered")
         if origin:
-            query = query.where(m.Shipment.lane.startswith(origin.removeprefix("DC-") + "-"))
+            query = query.where(col(m.Shipment.lane).startswith(origin.removeprefix("DC-") + "-"))
         if destination:
-            query = query.where(m.Shipment.lane.endswith("-" + destination.removeprefix("DC-")))
+            query = query.where(col(m.Shipment.lane).endswith("-" + destination.removeprefix("DC-")))
         if args.due_by:
-            query = query.where(m.Shipment.promised_at <= args.due_by)
+            query = query.where(col(m.Shipment.promised_at) <= args.due_by)
         ids = list(session.execute(query).scalars())
         shipments = frames.shipment_frame(session, ids=ids)
     promised = dict(zip(shipments["shipment_id"], shipments["promised_at"], strict=True))

@@ -6,7 +6,7 @@ import pandas as pd
 from langchain_core.tools import ToolException
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from agents.modelbook import TWIN_FORECAST
 from agents.toolbox import Toolbox
@@ -23,25 +23,27 @@ MAX_WEEKS = TWIN_FORECAST.max_horizon // 7  # the demand forecaster looks 28 day
 class ForecastArgs(BaseModel):
     """A SKU at a DC and how many weeks ahead to forecast, or the days (e.g. one weekday) to forecast."""
 
-    sku: str | None = Field(None, description="A SKU, e.g. SKU-0042.")
-    location: str | None = Field(None, description="A DC code, e.g. DC-DAL.")
-    horizon_weeks: int = Field(MAX_WEEKS, description=f"Weeks ahead, 1 to {MAX_WEEKS}.")
-    first_day: date | None = Field(None, description="First day to forecast, e.g. next Tuesday; weeks when absent.")
-    last_day: date | None = Field(None, description="Last day to forecast; the first day when absent.")
+    sku: str | None = Field(default=None, description="A SKU, e.g. SKU-0042.")
+    location: str | None = Field(default=None, description="A DC code, e.g. DC-DAL.")
+    horizon_weeks: int = Field(default=MAX_WEEKS, description=f"Weeks ahead, 1 to {MAX_WEEKS}.")
+    first_day: date | None = Field(
+        default=None, description="First day to forecast, e.g. next Tuesday; weeks when absent."
+    )
+    last_day: date | None = Field(default=None, description="Last day to forecast; the first day when absent.")
 
 
 class CoverArgs(BaseModel):
     """A SKU at a DC."""
 
-    sku: str | None = Field(None, description="A SKU, e.g. SKU-0042.")
-    location: str | None = Field(None, description="A DC code, e.g. DC-HOU.")
+    sku: str | None = Field(default=None, description="A SKU, e.g. SKU-0042.")
+    location: str | None = Field(default=None, description="A DC code, e.g. DC-HOU.")
 
 
 class StockRisksArgs(BaseModel):
     """Where to look for SKUs short of their forecast demand, and how many to list."""
 
-    location: str | None = Field(None, description="A DC code; every DC when absent.")
-    top: int = Field(TOP, ge=1, le=50, description="How many SKU-DCs to list.")
+    location: str | None = Field(default=None, description="A DC code; every DC when absent.")
+    top: int = Field(default=TOP, ge=1, le=50, description="How many SKU-DCs to list.")
 
 
 class StockRisk(BaseModel):
@@ -86,7 +88,7 @@ class ForecastFacts(BaseModel):
     total: Demand
     weeks: list[WeekDemand]
     days: list[DayDemand] = Field(default_factory=list, description="The days asked for, when days were asked.")
-    days_total: Demand | None = Field(None, description="The days' sum; its band adds the daily bands.")
+    days_total: Demand | None = Field(default=None, description="The days' sum; its band adds the daily bands.")
     evidence: list[Evidence]
 
 
@@ -242,8 +244,8 @@ def stock_risks(tb: Toolbox, args: StockRisksArgs) -> StockRisksFacts:
             p
             for p in session.execute(
                 select(m.InventoryPosition)
-                .where(m.InventoryPosition.location.in_(dcs))
-                .order_by(m.InventoryPosition.location, m.InventoryPosition.sku)
+                .where(col(m.InventoryPosition.location).in_(dcs))
+                .order_by(col(m.InventoryPosition.location), col(m.InventoryPosition.sku))
             ).scalars()
             if available_units(p) < p.reorder_point
         ]
@@ -260,7 +262,9 @@ def days_of_cover(tb: Toolbox, args: CoverArgs) -> CoverFacts:
         sku = checked(session, "sku", args.sku)
         dc = dc_or_ask(session, args.location)
         position = session.execute(
-            select(m.InventoryPosition).where(m.InventoryPosition.sku == sku, m.InventoryPosition.location == dc)
+            select(m.InventoryPosition).where(
+                col(m.InventoryPosition.sku) == sku, col(m.InventoryPosition.location) == dc
+            )
         ).scalar_one_or_none()
         history = demand_history(session, sku, dc)
     if position is None or history.empty:

@@ -17,18 +17,22 @@ MAX_CLOSURE_DAYS = 28
 class WhatIfArgs(BaseModel):
     """A carrier, the share of its capacity it loses, optionally one of its lanes, and the week it starts."""
 
-    carrier: str | None = Field(None, description="A carrier, e.g. CAR-REDRIVER.")
-    capacity_cut_pct: float | None = Field(None, description="Capacity lost, in percent (0 to 100).")
-    lane: str | None = Field(None, description="One lane of the carrier, e.g. DAL-HOU; all its lanes when absent.")
-    week_of: date | None = Field(None, description="The first day of the week the cut hits; this week when absent.")
+    carrier: str | None = Field(default=None, description="A carrier, e.g. CAR-REDRIVER.")
+    capacity_cut_pct: float | None = Field(default=None, description="Capacity lost, in percent (0 to 100).")
+    lane: str | None = Field(
+        default=None, description="One lane of the carrier, e.g. DAL-HOU; all its lanes when absent."
+    )
+    week_of: date | None = Field(
+        default=None, description="The first day of the week the cut hits; this week when absent."
+    )
 
 
 class ClosureArgs(BaseModel):
     """A DC, how many days it is closed and from which day."""
 
-    location: str | None = Field(None, description="A DC code, e.g. DC-HOU.")
-    days: int = Field(1, description="Days closed, 1 to 28.")
-    first_day: date | None = Field(None, description="The first day closed; today when absent.")
+    location: str | None = Field(default=None, description="A DC code, e.g. DC-HOU.")
+    days: int = Field(default=1, description="Days closed, 1 to 28.")
+    first_day: date | None = Field(default=None, description="The first day closed; today when absent.")
 
 
 def what_if_capacity(tb: Toolbox, args: WhatIfArgs) -> CapacityWhatIf:

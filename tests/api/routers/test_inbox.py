@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from tests.api.desk_api import DeskApi
+from tests.api.desk_api import DeskApi, clone_pending
 from twin import models as m
 from twin.db import make_engine, session_scope
 
@@ -58,19 +58,20 @@ def test_the_inbox_pages_with_a_cursor_and_answers_304_while_unchanged(api: Desk
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "cursor"]
 
 
-def test_a_decision_that_changes_while_waiting_is_ordered_anew(api: DeskApi, late_pending, seeded_url):
-    capacity = api.pending_decision()
-    late = late_pending("SHP-009284")
+def test_a_decision_that_changes_while_waiting_is_ordered_anew(api: DeskApi, seeded_url):
+    api.pending_decision()
+    clone_pending(seeded_url, 3)  # three waiting without a deadline, of one severity and one cost
     first = api.call("GET", "/v1/inbox", role="viewer")
-    assert [item["decision_id"] for item in first.json()["items"]] == [late["decision_id"], capacity["decision_id"]]
+    ids = [item["decision_id"] for item in first.json()["items"]]
     engine = make_engine(seeded_url)
-    with session_scope(engine) as session:  # the capacity decision gets an expiry before the shipment's promise
-        record = session.get(m.DecisionRecord, capacity["decision_id"])
-        record.payload = {**record.payload, "expires_at": "2026-11-01T00:00:00+00:00"}
+    with session_scope(engine) as session:  # the last one now costs the most: it comes first
+        record = session.get(m.DecisionRecord, ids[-1])
+        impact = {**record.payload["expected_impact"], "cost_usd": 99_999.0}
+        record.payload = {**record.payload, "expected_impact": impact}
         record.updated_at = datetime.now(UTC)
         session.add(record)
     engine.dispose()
     again = api.client.get("/v1/inbox", headers={**api.headers["viewer"], "If-None-Match": first.headers["etag"]})
     assert again.status_code == 200
-    assert [item["decision_id"] for item in again.json()["items"]] == [capacity["decision_id"], late["decision_id"]]
-    assert again.json()["items"][0]["due_reason"] == "approval expires"
+    assert [item["decision_id"] for item in again.json()["items"]] == [ids[-1], *ids[:-1]]
+    assert again.json()["items"][0]["cost_usd"] == 99_999.0
