@@ -12,6 +12,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from agents.modelbook import trained
 from api import metrics
+from api.conditional import ConditionalGet
 from api.headers import SecurityHeaders
 from api.routers import audit, chat, console, decisions, exceptions, health, policies, twin, webhooks
 from api.throttle import Throttle
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit.router)
     console.install(app)
     metrics.instrument(app)
+    app.add_middleware(ConditionalGet)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(EventRejected, _event_rejected)

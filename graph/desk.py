@@ -7,7 +7,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -349,7 +349,8 @@ class Desk:
         fault_point(self.settings, "verdict.claimed")
         if self._expired(record):
             self._conclude_unexecuted(fence, record, "expired", verdict)
-            raise DecisionConflict(f"decision {decision_id} expired at {self._expiry(record).isoformat()}")
+            expiry = self._expiry(record.created_at, record.payload.get("actions"))
+            raise DecisionConflict(f"decision {decision_id} expired at {expiry.isoformat()}")
         with self.toolbox.session() as session:
             exception = store.row(session, m.ExceptionRecord, record.exception_id)
             stale = facts.changes(
@@ -480,20 +481,21 @@ class Desk:
 
     # --- expiry and recovery ------------------------------------------------------------------------------------
 
-    def _expiry(self, record: m.DecisionRecord) -> datetime:
-        """When a pending decision lapses: the shortest time-to-live of its action types."""
+    def _expiry(self, created_at: datetime, actions: list[dict[str, Any]] | None) -> datetime:
+        """When a pending decision made at `created_at` with these actions (as stored) lapses: the shortest
+        time-to-live of its action types."""
         ttl = self.settings.pending_ttl_h
-        types = [action.type for action in Decision.of(record).actions]
+        types = [str(action.get("type")) for action in actions or []]  # no full validation per sweep
         hours = min(
             (ttl.get(kind, self.settings.default_pending_ttl_h) for kind in types),
             default=self.settings.default_pending_ttl_h,
         )
-        created = record.created_at if record.created_at.tzinfo else record.created_at.replace(tzinfo=UTC)
+        created = created_at if created_at.tzinfo else created_at.replace(tzinfo=UTC)
         return created + timedelta(hours=hours)
 
     def _expired(self, record: m.DecisionRecord) -> bool:
         """Whether a pending decision has outlived its time-to-live."""
-        return datetime.now(UTC) >= self._expiry(record)
+        return datetime.now(UTC) >= self._expiry(record.created_at, record.payload.get("actions"))
 
     def _conclude_unexecuted(
         self, fence: Fence, record: m.DecisionRecord, status: str, verdict: Verdict | None
@@ -528,8 +530,13 @@ class Desk:
                 .where(col(m.ExceptionRecord.intake).in_(intake.UNDECIDED), intake.lapsed(m.ExceptionRecord))
                 .limit(SWEEP_BATCH)
             ).all()
-            waiting = session.exec(
-                select(m.DecisionRecord)
+            waiting = session.exec(  # a few columns: whole payloads of many waiting decisions are costly to read
+                select(
+                    col(m.DecisionRecord.id),
+                    col(m.DecisionRecord.verdict).is_not(None),
+                    col(m.DecisionRecord.created_at),
+                    col(m.DecisionRecord.payload)["actions"],
+                )
                 .where(col(m.DecisionRecord.status) == "pending_approval")
                 .limit(10 * SWEEP_BATCH)
             ).all()
@@ -540,11 +547,11 @@ class Desk:
                 self._isolated(done, "requeued", record.id, lambda record=record: self._requeue(record))
             else:
                 self._isolated(done, "decided", record.id, lambda record=record: self._retry_stranded(record))
-        for record in waiting:
-            if record.verdict is not None:
-                self._isolated(done, "verdicts", record.id, lambda record=record: self._recover_verdict(record.id))
-            elif self._expiry(record) <= now:
-                self._isolated(done, "expired", record.id, lambda record=record: self._expire(record.id))
+        for decision_id, has_verdict, created_at, actions in waiting:
+            if has_verdict:
+                self._isolated(done, "verdicts", decision_id, lambda key=decision_id: self._recover_verdict(key))
+            elif self._expiry(created_at, actions) <= now:
+                self._isolated(done, "expired", decision_id, lambda key=decision_id: self._expire(key))
         self._isolated(done, "indexed", "precedents", lambda: index_pending(self.toolbox))
         self._isolated(done, "pruned", "checkpoints", self._prune_checkpoints)
         return done

@@ -13,6 +13,7 @@ from agents.schemas import Decision
 from agents.toolbox import Toolbox
 from tools.knowledge import Precedent
 from twin import models as m
+from twin.threads import run_in_background
 
 logger = logging.getLogger(__name__)
 PENDING, INDEXED = "pending", "indexed"
@@ -112,7 +113,9 @@ class BackgroundIndexer:
             thread.join(timeout)
 
     def _run(self) -> None:
-        """Index until no pass is wanted; a failure is logged and left to the next request or sweep."""
+        """Index until no pass is wanted, at background priority; a failure is logged and left to the next request
+        or sweep."""
+        run_in_background()
         while True:
             with self._lock:
                 toolbox, self._wanted = self._wanted, None

@@ -60,6 +60,15 @@ class WebhookDelivery(SQLModel, table=True):
     created_at: datetime
 
 
+class WebhookBreaker(SQLModel, table=True):
+    """A subscriber's circuit breaker, shared by every delivering process: failures in a row, and until when its
+    deliveries wait (none: closed)."""
+
+    subscription_id: str = Field(primary_key=True, foreign_key="webhooksubscription.id")
+    failures: int = 0
+    open_until: datetime | None = None
+
+
 class KeyInfo(BaseModel):
     """An API key as it may be shown: everything but its hash."""
 

@@ -38,7 +38,7 @@ def redoc_page() -> FileResponse:
 def install(app: FastAPI) -> None:
     """Serve the console at `/`, the API docs at `/docs` and `/redoc`, its files under `/web`, and its read
     endpoints."""
-    app.state.inbox_pages = inbox.PageCache()
+    app.state.inbox_cache = inbox.InboxCache()
     for read_router in (
         me.router,
         inbox.router,

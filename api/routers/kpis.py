@@ -7,11 +7,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
+from sqlalchemy import Date, func
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col, select
 
 from agents.schemas import Decision
 from api.auth import PrincipalDep
 from api.deps import SessionDep
+from api.paging import Cursor, Keyset, Limit, paginate
 from twin import models as m
 from twin import store
 
@@ -19,6 +23,29 @@ router = APIRouter(prefix="/v1", tags=["kpis"])
 
 EXPEDITE_ACTIONS = {"expedite_shipment", "expedite_purchase", "book_spot"}
 SPENDING_STATUSES = {"executed", "overridden"}
+
+
+class UtcDay(FunctionElement):
+    """The UTC calendar day of a stored moment, whatever the database session's time zone."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(UtcDay)
+def _utc_day(element: UtcDay, compiler, **kw) -> str:
+    """`date(moment)`: SQLite stores moments as UTC text."""
+    return f"date({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(UtcDay, "postgresql")
+def _utc_day_postgresql(element: UtcDay, compiler, **kw) -> str:
+    """PostgreSQL reads a `timestamptz` in UTC before taking its date."""
+    return f"date(timezone('UTC', {compiler.process(element.clauses, **kw)}))"
+
+
+DECISION_DAY = UtcDay(m.DecisionRecord.created_at).label("day")
+NEWEST_DAYS = Keyset((DECISION_DAY,), descending=True)
 
 
 class Week(BaseModel):
@@ -58,7 +85,10 @@ class Kpis(BaseModel):
     stock: StockNow
     decisions_by_status: dict[str, int]
     decisions_by_specialist: dict[str, int]
-    decision_days: list[DecisionDay]
+    decision_days: list[DecisionDay] = Field(description="Days with decisions, newest first, a page at a time.")
+    days_total: int = Field(description="Days with decisions over all pages.")
+    limit: int
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next (older) days; null on the last.")
 
 
 def _monday(moment: datetime | date) -> date:
@@ -115,7 +145,7 @@ def _stock(session: Session) -> StockNow:
 
 
 def _decision_days(records: list[m.DecisionRecord]) -> list[DecisionDay]:
-    """Per day of decision: counts by status and the expected cost of what executed."""
+    """Per day of decision, newest first: counts by status and the expected cost of what executed."""
     days: dict[date, DecisionDay] = {}
     for record in records:
         day = days.setdefault(
@@ -129,7 +159,26 @@ def _decision_days(records: list[m.DecisionRecord]) -> list[DecisionDay]:
             day.executed_cost_usd = round(day.executed_cost_usd + cost, 2)
             if {action.type for action in decision.actions} & EXPEDITE_ACTIONS:
                 day.expedite_cost_usd = round(day.expedite_cost_usd + cost, 2)
-    return [days[day] for day in sorted(days)]
+    return [days[day] for day in sorted(days, reverse=True)]
+
+
+def _days_of(session: Session, days: list[date]) -> list[DecisionDay]:
+    """The figures of the given days (their decisions read in one query)."""
+    if not days:
+        return []
+    since = datetime.combine(min(days), time.min, tzinfo=UTC)
+    until = datetime.combine(max(days) + timedelta(days=1), time.min, tzinfo=UTC)
+    records = session.exec(
+        select(m.DecisionRecord).where(
+            col(m.DecisionRecord.created_at) >= since, col(m.DecisionRecord.created_at) < until
+        )
+    ).all()
+    return _decision_days(list(records))
+
+
+def _counts(session: Session, column) -> dict[str, int]:
+    """How many decisions share each value of a column."""
+    return dict(session.execute(select(column, func.count()).group_by(column).order_by(column)).all())
 
 
 @router.get("/kpis", response_model=Kpis)
@@ -137,15 +186,29 @@ def kpis(
     session: SessionDep,
     _principal: PrincipalDep,
     weeks: Annotated[int, Query(ge=1, le=52, description="Complete weeks before the twin's current one.")] = 12,
+    limit: Limit = 90,
+    cursor: Cursor = None,
 ) -> Kpis:
-    """Weekly operations figures of the complete weeks before the twin's clock, stock now, and decisions over time."""
+    """Weekly operations figures of the complete weeks before the twin's clock, stock now, decisions by status and
+    specialist, and decisions per day, newest first, `limit` days a page (`next_cursor` for older ones)."""
     now = store.as_of(session) or datetime.now(UTC)
-    records = list(session.exec(select(m.DecisionRecord).order_by(col(m.DecisionRecord.created_at))).all())
+    days = paginate(
+        session,
+        select(DECISION_DAY).distinct().order_by(*NEWEST_DAYS.order()),
+        limit,
+        0,
+        lambda row: row.day,
+        NEWEST_DAYS,
+        cursor,
+    )
     return Kpis(
         as_of=now,
         weeks=_weeks(session, now, weeks),
         stock=_stock(session),
-        decisions_by_status=dict(Counter(r.status for r in records)),
-        decisions_by_specialist=dict(Counter(r.specialist for r in records)),
-        decision_days=_decision_days(records),
+        decisions_by_status=_counts(session, col(m.DecisionRecord.status)),
+        decisions_by_specialist=_counts(session, col(m.DecisionRecord.specialist)),
+        decision_days=_days_of(session, days.items),
+        days_total=days.total,
+        limit=limit,
+        next_cursor=days.next_cursor,
     )

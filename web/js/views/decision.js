@@ -1,7 +1,7 @@
 // One decision: the graph path it took (from the audit trail), the audit trail with verdict reasons, its
 // evidence and alternatives, the outcome once recorded, and the verdict form while it waits.
 
-import { api, query } from "../api.js";
+import { query, read } from "../api.js";
 import { facts, fill, h, heading, label, linkCodes, show as value, table, when } from "../ui.js";
 import { actions, alternatives, costBreakdown, drivers, driverWords, evidenceList, impact, justification, statusBadge,
   verdictForm } from "./parts.js";
@@ -85,11 +85,13 @@ function outcome(decision) {
   return value(decision.outcome);
 }
 
+export const live = true; // drawn again when the decision, its audit trail or its verdicts change
+
 export async function show(root, [id], _params, can) {
-  const decision = await api(`/v1/decisions/${encodeURIComponent(id)}`);
+  const decision = await read(`/v1/decisions/${encodeURIComponent(id)}`);
   const [audit, verdicts, words] = await Promise.all([
-    api(`/v1/audit${query({ exception_id: decision.exception_id, limit: 500 })}`),
-    api(`/v1/decisions/${encodeURIComponent(id)}/verdicts`),
+    read(`/v1/audit${query({ exception_id: decision.exception_id, limit: 500 })}`),
+    read(`/v1/decisions/${encodeURIComponent(id)}/verdicts`),
     driverWords(decision),
   ]);
   const events = audit.items.filter((event) => !event.decision_id || event.decision_id === decision.decision_id);
