@@ -39,7 +39,7 @@ MIN_ALTERNATIVE_P = 0.25  # how likely another reading must be to replace one th
 class ExceptionReading(BaseModel):
     """What a chat model read in a report; unknown types and malformed codes are read as absent."""
 
-    type: ExceptionType | None = Field(None, description="The kind of exception, or null when unclear.")
+    type: ExceptionType | None = Field(default=None, description="The kind of exception, or null when unclear.")
     refs: Refs = Field(default_factory=Refs, description="Twin codes the report names.")
     cues: list[str] = Field(default_factory=list, description="Words of the report that show the type.")
 

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pandas as pd
 from sqlalchemy import select
+from sqlmodel import col
 
 from agents.schemas import ExceptionIn, ExceptionType, Refs
 from agents.toolbox import Toolbox
@@ -30,14 +31,16 @@ def _known(tb: Toolbox, external_ids: list[str]) -> tuple[set[tuple[str, str]], 
     """(type, reference) of the exceptions still open, and which of `external_ids` were already taken in."""
     with tb.session() as session:
         still_open = session.execute(
-            select(m.ExceptionRecord.type, m.ExceptionRecord.refs).where(m.ExceptionRecord.status == "open")
+            select(col(m.ExceptionRecord.type), col(m.ExceptionRecord.refs)).where(
+                col(m.ExceptionRecord.status) == "open"
+            )
         ).all()
         taken = {
             external_id
             for start in range(0, len(external_ids), ID_BATCH)
             for external_id in session.execute(
-                select(m.ExceptionRecord.external_id).where(
-                    m.ExceptionRecord.external_id.in_(external_ids[start : start + ID_BATCH])
+                select(col(m.ExceptionRecord.external_id)).where(
+                    col(m.ExceptionRecord.external_id).in_(external_ids[start : start + ID_BATCH])
                 )
             ).scalars()
         }
@@ -80,19 +83,24 @@ def stock_positions(tb: Toolbox) -> list[ExceptionIn]:
     with tb.session() as session:
         demand = pd.DataFrame(
             session.execute(
-                select(m.DemandHistory.sku, m.DemandHistory.location, m.DemandHistory.day, m.DemandHistory.units).where(
-                    m.DemandHistory.day >= since, m.DemandHistory.promo.is_(False)
-                )
+                select(
+                    col(m.DemandHistory.sku),
+                    col(m.DemandHistory.location),
+                    col(m.DemandHistory.day),
+                    col(m.DemandHistory.units),
+                ).where(col(m.DemandHistory.day) >= since, col(m.DemandHistory.promo).is_(False))
             ).all(),
             columns=["sku", "location", "day", "units"],
         )  # promotions are planned surges, not exceptions
         stock = pd.DataFrame(
             session.execute(
                 select(
-                    m.InventoryPosition.sku,
-                    m.InventoryPosition.location,
+                    col(m.InventoryPosition.sku),
+                    col(m.InventoryPosition.location),
                     (
-                        m.InventoryPosition.on_hand + m.InventoryPosition.in_transit - m.InventoryPosition.allocated
+                        col(m.InventoryPosition.on_hand)
+                        + col(m.InventoryPosition.in_transit)
+                        - col(m.InventoryPosition.allocated)
                     ).label("available"),
                 )
             ).all(),

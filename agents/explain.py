@@ -8,6 +8,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
+from agents.glossary import feature_value, feature_words
 from agents.llm import failure
 from agents.schemas import Alternative, Claim, ExceptionType, Impact, Justification, Specialist
 from agents.verify import ClaimCheck, verify_claim, verify_text
@@ -60,12 +61,13 @@ def format_usd(value: float) -> str:
 
 
 def describe_drivers(drivers: list[Driver], k: int = 3) -> str:
-    """The `k` largest drivers by absolute contribution: `distance_km 412 (+0.31), carrier CAR-METRO (-0.12)`."""
+    """The `k` largest drivers by absolute contribution, in planner words (docs/glossary.md):
+    `distance 412 miles (+0.31), carrier CAR-METRO (-0.12)`."""
     strongest = sorted(drivers, key=lambda driver: -abs(driver.contribution))[:k]
     parts = []
     for driver in strongest:
         value = format_number(driver.value) if isinstance(driver.value, int | float) else driver.value
-        named = driver.feature if value is None else f"{driver.feature} {value}"
+        named = feature_words(driver.feature) if value is None else feature_value(driver.feature, value)
         sign = "+" if driver.contribution >= 0 else ""
         parts.append(f"{named} ({sign}{format_number(driver.contribution)})")
     return ", ".join(parts)

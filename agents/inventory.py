@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from agents import routing
 from agents.explain import describe_drivers, format_number
@@ -143,7 +143,7 @@ def _lane_rates(session: Session) -> list[tuple[m.Lane, float]]:
     rates: dict[str, float] = {}
     for offer in store.carrier_lanes(session):
         rates[offer.lane] = min(rates.get(offer.lane, math.inf), offer.rate_per_mile)
-    lanes = session.exec(select(m.Lane).order_by(m.Lane.code)).all()
+    lanes = session.exec(select(m.Lane).order_by(col(m.Lane.code))).all()
     return [(lane, rates[lane.code]) for lane in lanes if lane.code in rates]
 
 
@@ -185,20 +185,25 @@ def _need_confidence(outlook: Forecast) -> float:
     return min(1.0, max(0.0, 1 - (total.p90 - total.p10) / (2 * total.p50))) if total.p50 > 0 else 0.0
 
 
-def _stock_case(tb: Toolbox, twin: SkuTwin) -> StockCase:
-    """Forecast the SKU at every DC and build the transfer, expedite and no-action plans for the DC."""
+def _outlooks(tb: Toolbox, twin: SkuTwin) -> dict[str, Forecast]:
+    """The SKU's demand forecast at every DC with sales history; only the DC's own forecast, the one cited, is
+    explained."""
     observed = set(twin.history["location"])
     dcs = [dc for dc in sorted(twin.positions) if dc in observed]
-    target_series = {"sku": twin.sku.code, "location": twin.dc.code}
     every = forecasts(
         tb.models.demand,
         twin.history,
         [{"sku": twin.sku.code, "location": dc} for dc in dcs],
         HORIZON_DAYS,
         as_of=twin.last_day,
-        explain=[target_series],
-    )  # only the DC's own forecast is cited, so only it is explained
-    outlooks = dict(zip(dcs, every, strict=True))
+        explain=[{"sku": twin.sku.code, "location": twin.dc.code}],
+    )
+    return dict(zip(dcs, every, strict=True))
+
+
+def _stock_case(tb: Toolbox, twin: SkuTwin) -> StockCase:
+    """Forecast the SKU at every DC and build the transfer, expedite and no-action plans for the DC."""
+    outlooks = _outlooks(tb, twin)
     safeties = {dc: safety_stock(outlook, POLICY) for dc, outlook in outlooks.items()}
     positions = {dc: _position(twin, dc, outlooks[dc], safeties[dc]) for dc in outlooks}
     target = positions[twin.dc.code]
@@ -465,6 +470,29 @@ def _transfers(actions: list[a.AnyAction]) -> list[a.TransferStockParams]:
     return [item.params for item in actions if isinstance(item, a.TransferStock)]
 
 
+def _transfer_claim(twin: SkuTwin, case: StockCase, plan: Evidence) -> Claim:
+    """The transfers of the chosen plan (else of the transfer plan) as executed, or that no DC can send stock in
+    time."""
+    allocation = case.allocation
+    named = [option for option in case.options if plan.facts["chosen"].endswith(option.name)]
+    chosen = max(named, key=lambda option: len(option.name), default=None)
+    running = _transfers(chosen.actions) if chosen else []
+    transfers = running or next((_transfers(o.actions) for o in case.options if o.name == "transfer stock"), [])
+    if not transfers:
+        return Claim(
+            text=f"The allocation solver finds no DC with spare {twin.sku.code} that reaches {twin.dc.code} in time.",
+            evidence_ids=[allocation.evidence.id],
+        )
+    # the moves as executed: whole units, moves that round to nothing dropped
+    moves = ", ".join(f"{format_number(move.qty)} from {move.from_}" for move in transfers)
+    lead = "Chosen transfers" if running else "Transfers not chosen"
+    unmet = _unmet(allocation, twin.dc.code)
+    return Claim(
+        text=f"{lead}, in units: {moves}; {format_number(unmet)} stay unmet at {twin.dc.code}.",
+        evidence_ids=[allocation.evidence.id, plan.id],
+    )
+
+
 def _findings(twin: SkuTwin, case: StockCase, plan: Evidence) -> list[Claim]:
     """What the twin holds, what the forecast says and why, and what the allocation solver found."""
     row, target, total = twin.positions[twin.dc.code], case.target, case.forecast.evidence
@@ -504,29 +532,7 @@ def _findings(twin: SkuTwin, case: StockCase, plan: Evidence) -> list[Claim]:
             evidence_ids=[case.safety.evidence.id, plan.id],
         )
     )
-    allocation = case.allocation
-    named = [option for option in case.options if plan.facts["chosen"].endswith(option.name)]
-    chosen = max(named, key=lambda option: len(option.name), default=None)
-    running = _transfers(chosen.actions) if chosen else []
-    transfers = running or next((_transfers(o.actions) for o in case.options if o.name == "transfer stock"), [])
-    if transfers:  # the moves as executed: whole units, moves that round to nothing dropped
-        moves = ", ".join(f"{format_number(move.qty)} from {move.from_}" for move in transfers)
-        lead = "Chosen transfers" if running else "Transfers not chosen"
-        unmet = _unmet(allocation, twin.dc.code)
-        claims.append(
-            Claim(
-                text=f"{lead}, in units: {moves}; {format_number(unmet)} stay unmet at {twin.dc.code}.",
-                evidence_ids=[allocation.evidence.id, plan.id],
-            )
-        )
-    else:
-        claims.append(
-            Claim(
-                text=f"The allocation solver finds no DC with spare {twin.sku.code} that reaches "
-                f"{twin.dc.code} in time.",
-                evidence_ids=[allocation.evidence.id],
-            )
-        )
+    claims.append(_transfer_claim(twin, case, plan))
     if case.helper:
         claims.append(
             Claim(

@@ -13,7 +13,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, ValidationError
 
 from agents.offline_llm import OfflineChatModel
-from twin.settings import Settings, get_settings
+from twin.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -24,9 +24,8 @@ JSON_INSTRUCTION = (
 )
 
 
-def make_chat_model(settings: Settings | None = None) -> BaseChatModel:
+def make_chat_model(settings: Settings) -> BaseChatModel:
     """The chat model `YM_LLM` names: the offline model (default) or an OpenAI-compatible endpoint."""
-    settings = settings or get_settings()
     provider = settings.llm.strip().lower()
     if provider == "offline":
         return OfflineChatModel()

@@ -314,21 +314,7 @@ def equipment_failure_risk(tb: Toolbox, refs: Refs, report: str | None = None) -
     confidence = max(risk.p_fail, 1 - risk.p_fail)
     schedule = None
     if risk.p_fail < HEALTHY_BELOW:
-        visit = costs.workshop_visit(price, service_kind(risk.p_fail), service_hours(risk.p_fail))
-        options = [
-            PlanOption(
-                name=DEFER,
-                expected_penalty_usd=round(at_risk * cost, 2),
-                impact=Impact(expected_failures=round(at_risk, 2)),
-            ),
-            PlanOption(
-                name="service today",
-                actions=[service_action(code, dc.code, 0, today, risk.p_fail, visit)],
-                feasible=False,
-                infeasible_reason=f"P(fail) {pct(risk.p_fail)} is below {format_number(HEALTHY_BELOW)}: "
-                f"{PROCEDURE} keeps routine preventive maintenance",
-            ),
-        ]
+        options = _healthy_options(code, dc.code, today, risk, price, round(at_risk * cost, 2), at_risk)
     else:
         problem = schedule_problem(risks, trucks, dc, workload, cost, code, price, in_workshop)
         schedule = schedule_maintenance(problem, time_limit_s=SOLVER_TIME_LIMIT_S)
@@ -384,6 +370,23 @@ def equipment_failure_risk(tb: Toolbox, refs: Refs, report: str | None = None) -
         f"Chosen: {chosen.name} for {code} ({format_usd(chosen.expected_total_usd)} expected).",
         confidence,
     )
+
+
+def _healthy_options(
+    code: str, dc: str, today: date, risk: FailureRisk, price: Rates, penalty: float, at_risk: float
+) -> list[PlanOption]:
+    """For a truck below the service threshold: defer to routine maintenance; servicing it today is ruled out."""
+    visit = costs.workshop_visit(price, service_kind(risk.p_fail), service_hours(risk.p_fail))
+    return [
+        PlanOption(name=DEFER, expected_penalty_usd=penalty, impact=Impact(expected_failures=round(at_risk, 2))),
+        PlanOption(
+            name="service today",
+            actions=[service_action(code, dc, 0, today, risk.p_fail, visit)],
+            feasible=False,
+            infeasible_reason=f"P(fail) {pct(risk.p_fail)} is below {format_number(HEALTHY_BELOW)}: "
+            f"{PROCEDURE} keeps routine preventive maintenance",
+        ),
+    ]
 
 
 def _books(option: PlanOption) -> bool:

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from agents.schemas import Decision, ExceptionType, Outcome, Refs
 from agents.toolbox import Toolbox
@@ -54,19 +54,19 @@ def _stock(session: Session, decision: Decision, refs: Refs, since: datetime, no
     goal = f"no stockout of {refs.sku} at {refs.location} for {STOCK_WATCH_DAYS} days"
     first, last = since.date(), since.date() + timedelta(days=STOCK_WATCH_DAYS)
     short = session.exec(
-        select(m.DemandHistory.day, m.DemandHistory.unmet)
+        select(col(m.DemandHistory.day), col(m.DemandHistory.unmet))
         .where(
-            m.DemandHistory.sku == refs.sku,
-            m.DemandHistory.location == refs.location,
-            m.DemandHistory.day >= first,
-            m.DemandHistory.day < last,
-            m.DemandHistory.unmet > 0,
+            col(m.DemandHistory.sku) == refs.sku,
+            col(m.DemandHistory.location) == refs.location,
+            col(m.DemandHistory.day) >= first,
+            col(m.DemandHistory.day) < last,
+            col(m.DemandHistory.unmet) > 0,
         )
-        .order_by(m.DemandHistory.day)
+        .order_by(col(m.DemandHistory.day))
     ).all()
     position = session.exec(
         select(m.InventoryPosition).where(
-            m.InventoryPosition.sku == refs.sku, m.InventoryPosition.location == refs.location
+            col(m.InventoryPosition.sku) == refs.sku, col(m.InventoryPosition.location) == refs.location
         )
     ).first()
     facts = {
@@ -84,11 +84,15 @@ def _stock(session: Session, decision: Decision, refs: Refs, since: datetime, no
 def _service(session: Session, decision: Decision, refs: Refs, since: datetime, now: datetime) -> tuple[str, str, dict]:
     """A maintenance decision: the truck serviced before it failed."""
     goal = f"truck {refs.asset_id} serviced before it fails"
-    booked = session.exec(select(m.WorkOrder).where(m.WorkOrder.decision_id == decision.decision_id)).all()
+    booked = session.exec(select(m.WorkOrder).where(col(m.WorkOrder.decision_id) == decision.decision_id)).all()
     failures = session.exec(
         select(m.WorkOrder)
-        .where(m.WorkOrder.truck == refs.asset_id, m.WorkOrder.kind == "corrective", m.WorkOrder.opened_at >= since)
-        .order_by(m.WorkOrder.opened_at)
+        .where(
+            col(m.WorkOrder.truck) == refs.asset_id,
+            col(m.WorkOrder.kind) == "corrective",
+            col(m.WorkOrder.opened_at) >= since,
+        )
+        .order_by(col(m.WorkOrder.opened_at))
     ).all()
     closed = [_aware(order.closed_at, now) for order in booked if order.status == "closed" and order.closed_at]
     failed = [_aware(order.opened_at, now) for order in failures]
@@ -113,15 +117,15 @@ def _capacity(
     goal = f"loads of {refs.carrier} covered for {CAPACITY_WATCH_DAYS} days"
     until = since + timedelta(days=CAPACITY_WATCH_DAYS)
     kinds = session.exec(
-        select(m.ScanEvent.kind, func.count())
-        .join(m.Shipment, m.Shipment.id == m.ScanEvent.shipment_id)
+        select(col(m.ScanEvent.kind), func.count())
+        .join(m.Shipment, col(m.Shipment.id) == col(m.ScanEvent.shipment_id))
         .where(
-            m.ScanEvent.kind.in_(("tender_refused", "tender_covered")),
-            m.Shipment.shipped_at >= since,
-            m.Shipment.shipped_at < until,
-            (m.Shipment.carrier == refs.carrier) | (m.ScanEvent.kind == "tender_covered"),
+            col(m.ScanEvent.kind).in_(("tender_refused", "tender_covered")),
+            col(m.Shipment.shipped_at) >= since,
+            col(m.Shipment.shipped_at) < until,
+            (col(m.Shipment.carrier) == refs.carrier) | (col(m.ScanEvent.kind) == "tender_covered"),
         )
-        .group_by(m.ScanEvent.kind)
+        .group_by(col(m.ScanEvent.kind))
     ).all()
     counts = dict(kinds)
     facts = {
@@ -223,12 +227,12 @@ def record_outcomes(tb: Toolbox) -> list[Decision]:
     with tb.session() as session:
         rows = session.exec(
             select(m.DecisionRecord, m.ExceptionRecord)
-            .join(m.ExceptionRecord, m.ExceptionRecord.id == m.DecisionRecord.exception_id)
-            .where(m.DecisionRecord.status.in_(ACTED))
-            .order_by(m.DecisionRecord.id)
+            .join(m.ExceptionRecord, col(m.ExceptionRecord.id) == col(m.DecisionRecord.exception_id))
+            .where(col(m.DecisionRecord.status).in_(ACTED))
+            .order_by(col(m.DecisionRecord.id))
         ).all()
         for record, exception in rows:
-            decision = Decision.model_validate(record.payload)
+            decision = Decision.of(record)
             if (decision.outcome and decision.outcome.status != "pending") or exception.type is None:
                 continue
             since = decision.outcome.since if decision.outcome else now
@@ -238,7 +242,7 @@ def record_outcomes(tb: Toolbox) -> list[Decision]:
             if decision.outcome and decision.outcome.status == outcome.status:
                 continue
             decision = decision.model_copy(update={"outcome": outcome})
-            record.payload = decision.model_dump(mode="json")
+            decision.store(record)
             session.add(record)
             session.add(
                 m.AuditEvent(

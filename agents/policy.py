@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from agents.explain import format_usd
 from agents.schemas import Action, PolicyVerdict
@@ -22,8 +22,8 @@ class PolicyRule(BaseModel):
     action_type: str
     scope: str = "*"
     autonomy_level: int = Field(ge=1, le=4)
-    max_cost_usd: float | None = Field(None, ge=0)
-    min_confidence: float | None = Field(None, ge=0, le=1)
+    max_cost_usd: float | None = Field(default=None, ge=0)
+    min_confidence: float | None = Field(default=None, ge=0, le=1)
     allowed_tiers: list[str] = Field(default_factory=list)
     safety_critical: bool = False
 
@@ -56,7 +56,7 @@ FALLBACK_RULE = PolicyRule(action_type="*", autonomy_level=AFTER_APPROVAL)
 
 def ensure_defaults(session: Session) -> None:
     """Store the default rules for action types that have none yet."""
-    known = set(session.exec(select(m.Policy.action_type, m.Policy.scope)).all())
+    known = set(session.exec(select(col(m.Policy.action_type), col(m.Policy.scope))).all())
     now = datetime.now(UTC)
     for rule in DEFAULT_RULES:
         if (rule.action_type, rule.scope) not in known:
@@ -66,7 +66,7 @@ def ensure_defaults(session: Session) -> None:
 
 def rules(session: Session) -> list[PolicyRule]:
     """Every stored rule."""
-    stored = session.exec(select(m.Policy).order_by(m.Policy.action_type, m.Policy.scope))
+    stored = session.exec(select(m.Policy).order_by(col(m.Policy.action_type), col(m.Policy.scope)))
     return [PolicyRule.model_validate(row, from_attributes=True) for row in stored]
 
 

@@ -4,7 +4,7 @@ override costs what the same plan would cost had the desk proposed it."""
 from datetime import date, timedelta
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from tools import costs
 from tools.costs import Rates
@@ -92,8 +92,8 @@ def _daily_demand(session: Session, sku: str, dc: str) -> float:
     now = store.as_of(session)
     since = now.date() - timedelta(days=RECENT_DAYS) if now else date.min
     mean = session.exec(
-        select(func.avg(m.DemandHistory.units)).where(
-            m.DemandHistory.sku == sku, m.DemandHistory.location == dc, m.DemandHistory.day >= since
+        select(func.avg(col(m.DemandHistory.units))).where(
+            col(m.DemandHistory.sku) == sku, col(m.DemandHistory.location) == dc, col(m.DemandHistory.day) >= since
         )
     ).one()
     return float(mean or 0.0)
@@ -101,4 +101,4 @@ def _daily_demand(session: Session, sku: str, dc: str) -> float:
 
 def _mean_lane_miles(session: Session) -> float:
     """The mean length of the network's lanes: the trip a spot load is priced on when none is named."""
-    return float(session.exec(select(func.avg(m.Lane.distance_miles))).one() or 0.0)
+    return float(session.exec(select(func.avg(col(m.Lane.distance_miles)))).one() or 0.0)

@@ -22,7 +22,7 @@ class PlanOption(BaseModel):
 
     name: str
     actions: list[Action] = Field(default_factory=list)
-    expected_penalty_usd: float = Field(0.0, ge=0)
+    expected_penalty_usd: float = Field(default=0.0, ge=0)
     impact: Impact = Field(default_factory=Impact)
     feasible: bool = True
     infeasible_reason: str | None = None

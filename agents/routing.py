@@ -1,6 +1,7 @@
 """The routing and carriers specialist: late shipments, carrier capacity shortfalls, re-plans of a truck's stops."""
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 from pydantic import BaseModel
@@ -11,6 +12,7 @@ from agents.schemas import Action, Claim, Impact, Refs
 from agents.toolbox import Toolbox
 from agents.twin_facts import lookup, rates
 from tools import carriers, costs, routing
+from tools.costs import Rates
 from tools.evidence import Evidence, Source
 from tools.late_risk import OVERDUE_RULE, LateRisk, score_shipments
 from twin import actions as a
@@ -171,25 +173,7 @@ def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
     risk, expedited = scored[""], scored["expedited"]
     expedited.evidence.inputs["hours_saved"] = hours_saved
     notice = Notice(price=price, tier=tier, already=notified, shipment_id=shipment.id, customer=shipment.destination)
-    expedite = notice.recovery(
-        PlanOption(
-            name="expedite final leg",
-            actions=[
-                a.ExpediteShipment(
-                    params=a.ExpediteShipmentParams(
-                        shipment_id=shipment.id,
-                        hours_saved=hours_saved,
-                        cost_usd=costs.expedite_shipment(price, shipment.distance_miles),
-                    )
-                )
-            ],
-            impact=Impact(late_deliveries_avoided=round(risk.p_late - expedited.p_late, 2)),
-            feasible=shipment.service != "expedited",
-            infeasible_reason=f"{shipment.id} is already expedited",
-        ),
-        risk.p_late,
-        expedited.p_late,
-    )
+    expedite = _expedite_option(shipment, notice, risk, expedited, hours_saved)
     options = [
         expedite,
         notice.notify_option(risk.p_late, found.facts.get("customer_notified_at")),
@@ -221,6 +205,27 @@ def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
     )
     chosen, alternatives, plan = compare_plans(shipment.id, options, confidence, told_at)
     findings = [
+        *_late_findings(shipment, found, tier, risk, price, rate_record),
+        *_expedite_finding(shipment, expedite, expedited, hours_saved, plan),
+    ]
+    why = f": {notice.why_nothing(found.facts.get('customer_notified_at'))}" if not chosen.actions else ""
+    return decided(
+        "routing",
+        chosen,
+        alternatives,
+        plan,
+        evidence,
+        findings,
+        f"Chosen: {chosen.name} for {shipment.id}{why}.",
+        confidence,
+    )
+
+
+def _late_findings(
+    shipment: m.Shipment, found: Evidence, tier: str, risk: LateRisk, price: Rates, rate_record: Evidence
+) -> list[Claim]:
+    """When the shipment is due and for whom, what the late-risk model says, and what a late delivery costs."""
+    return [
         Claim(
             text=f"Shipment {shipment.id} on lane {shipment.lane} is due at "
             f"{found.facts['due']} UTC for a {tier} customer.",
@@ -233,25 +238,46 @@ def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
             evidence_ids=[rate_record.id],
         ),
     ]
-    if shipment.service != "expedited":
-        findings.append(
-            Claim(
-                text=f"Expediting saves {format_number(hours_saved)} hours and lowers P(late) to "
-                f"{pct(expedited.p_late)} for {format_usd(expedite.actions[0].params.cost_usd)}.",
-                evidence_ids=[expedited.evidence.id, plan.id],
-            )
-        )
-    why = f": {notice.why_nothing(found.facts.get('customer_notified_at'))}" if not chosen.actions else ""
-    return decided(
-        "routing",
-        chosen,
-        alternatives,
-        plan,
-        evidence,
-        findings,
-        f"Chosen: {chosen.name} for {shipment.id}{why}.",
-        confidence,
+
+
+def _expedite_option(
+    shipment: m.Shipment, notice: Notice, risk: LateRisk, expedited: LateRisk, hours_saved: float
+) -> PlanOption:
+    """Expediting the final leg (with a notification where one pays), unless the shipment is expedited already."""
+    return notice.recovery(
+        PlanOption(
+            name="expedite final leg",
+            actions=[
+                a.ExpediteShipment(
+                    params=a.ExpediteShipmentParams(
+                        shipment_id=shipment.id,
+                        hours_saved=hours_saved,
+                        cost_usd=costs.expedite_shipment(notice.price, shipment.distance_miles),
+                    )
+                )
+            ],
+            impact=Impact(late_deliveries_avoided=round(risk.p_late - expedited.p_late, 2)),
+            feasible=shipment.service != "expedited",
+            infeasible_reason=f"{shipment.id} is already expedited",
+        ),
+        risk.p_late,
+        expedited.p_late,
     )
+
+
+def _expedite_finding(
+    shipment: m.Shipment, expedite: PlanOption, expedited: LateRisk, hours_saved: float, plan: Evidence
+) -> list[Claim]:
+    """What expediting would save and cost, for a shipment not expedited already."""
+    if shipment.service == "expedited":
+        return []
+    return [
+        Claim(
+            text=f"Expediting saves {format_number(hours_saved)} hours and lowers P(late) to "
+            f"{pct(expedited.p_late)} for {format_usd(expedite.actions[0].params.cost_usd)}.",
+            evidence_ids=[expedited.evidence.id, plan.id],
+        )
+    ]
 
 
 def _risk_claim(risk: LateRisk) -> Claim:
@@ -335,19 +361,7 @@ def carrier_capacity(tb: Toolbox, refs: Refs, cut_pct: float | None = None) -> P
         remaining = store.remaining_capacity(session, now, week)
         price = rates(session)
     assumed = cut_pct is None
-    cut = 100.0 if assumed else cut_pct
-    cut_record = Evidence(
-        id=f"assumption:capacity_cut:{carrier.code}",
-        source=CUT_ASSUMPTION,
-        inputs={"stated_cut_pct": cut_pct},
-        facts={
-            "capacity_cut_pct": cut,
-            "assumed": assumed,
-            "rule": "no cut stated: the whole weekly volume is re-tendered (SOP-CAP-01 worst case)"
-            if assumed
-            else "the cut stated in the report",
-        },
-    )
+    cut, cut_record = _capacity_cut(carrier.code, cut_pct)
     analysis = capacity_shortfall(carrier.code, own, offers, lanes, week, remaining, cut)
     if analysis is None:
         return needs_info(
@@ -355,46 +369,7 @@ def carrier_capacity(tb: Toolbox, refs: Refs, cut_pct: float | None = None) -> P
         )
     assignment, original_cost, loads = analysis
     rate_record = price.evidence(CAPACITY_RATES)
-    extra = round(assignment.freight_cost_usd - original_cost, 2)
-    premium = round(costs.spot_move(price, original_cost) - original_cost, 2)
-    options = [
-        PlanOption(
-            name="re-tender to contract carriers",
-            expected_penalty_usd=costs.late_loads(price, assignment.expected_late_loads + len(assignment.unassigned)),
-            actions=[
-                a.RetenderLoads(
-                    params=a.RetenderLoadsParams(
-                        from_carrier=carrier.code,
-                        capacity_cut_pct=cut,
-                        cost_usd=max(0.0, extra),
-                        assignments=[
-                            a.LoadAssignment(load_id=load.load_id, lane=load.lane, carrier=load.carrier)
-                            for load in assignment.loads
-                            if load.carrier
-                        ],
-                    )
-                )
-            ],
-            impact=Impact(
-                loads=len(loads), loads_unassigned=len(assignment.unassigned), saving_usd=max(0.0, -extra) or None
-            ),
-            feasible=len(assignment.unassigned) < len(loads),
-            infeasible_reason="no other carrier has capacity left for these loads this week",
-        ),
-        PlanOption(
-            name="spot market",
-            expected_penalty_usd=costs.late_loads(price, len(loads) * price["spot_late_share"]),
-            actions=[
-                a.BookSpot(params=a.BookSpotParams(from_carrier=carrier.code, loads=len(loads), cost_usd=premium))
-            ],
-            impact=Impact(loads=len(loads)),
-        ),
-        PlanOption(
-            name="hold loads a week",
-            expected_penalty_usd=costs.late_loads(price, len(loads)),
-            impact=Impact(loads=len(loads)),
-        ),
-    ]
+    options = _capacity_options(carrier.code, cut, assignment, original_cost, loads, price)
     confidence = 1 - assignment.expected_late_loads / max(1, len(loads))
     chosen, alternatives, plan = compare_plans(
         f"{carrier.code}-capacity",
@@ -427,6 +402,74 @@ def carrier_capacity(tb: Toolbox, refs: Refs, cut_pct: float | None = None) -> P
         f"Chosen: {chosen.name} for {carrier.code}.",
         confidence,
     )
+
+
+def _capacity_cut(carrier: str, cut_pct: float | None) -> tuple[float, Evidence]:
+    """The capacity cut to plan for and its evidence: the cut stated in the report, else all of it (an assumption)."""
+    assumed = cut_pct is None
+    cut = 100.0 if cut_pct is None else cut_pct
+    return cut, Evidence(
+        id=f"assumption:capacity_cut:{carrier}",
+        source=CUT_ASSUMPTION,
+        inputs={"stated_cut_pct": cut_pct},
+        facts={
+            "capacity_cut_pct": cut,
+            "assumed": assumed,
+            "rule": "no cut stated: the whole weekly volume is re-tendered (SOP-CAP-01 worst case)"
+            if assumed
+            else "the cut stated in the report",
+        },
+    )
+
+
+def _capacity_options(
+    carrier: str,
+    cut: float,
+    assignment: carriers.LoadAssignment,
+    original_cost: float,
+    loads: list[carriers.Load],
+    price: Rates,
+) -> list[PlanOption]:
+    """The three answers to a carrier's cut: re-tender its loads to contract carriers, book the spot market, or
+    hold the loads a week."""
+    extra = round(assignment.freight_cost_usd - original_cost, 2)
+    premium = round(costs.spot_move(price, original_cost) - original_cost, 2)
+    return [
+        PlanOption(
+            name="re-tender to contract carriers",
+            expected_penalty_usd=costs.late_loads(price, assignment.expected_late_loads + len(assignment.unassigned)),
+            actions=[
+                a.RetenderLoads(
+                    params=a.RetenderLoadsParams(
+                        from_carrier=carrier,
+                        capacity_cut_pct=cut,
+                        cost_usd=max(0.0, extra),
+                        assignments=[
+                            a.LoadAssignment(load_id=load.load_id, lane=load.lane, carrier=load.carrier)
+                            for load in assignment.loads
+                            if load.carrier
+                        ],
+                    )
+                )
+            ],
+            impact=Impact(
+                loads=len(loads), loads_unassigned=len(assignment.unassigned), saving_usd=max(0.0, -extra) or None
+            ),
+            feasible=len(assignment.unassigned) < len(loads),
+            infeasible_reason="no other carrier has capacity left for these loads this week",
+        ),
+        PlanOption(
+            name="spot market",
+            expected_penalty_usd=costs.late_loads(price, len(loads) * price["spot_late_share"]),
+            actions=[a.BookSpot(params=a.BookSpotParams(from_carrier=carrier, loads=len(loads), cost_usd=premium))],
+            impact=Impact(loads=len(loads)),
+        ),
+        PlanOption(
+            name="hold loads a week",
+            expected_penalty_usd=costs.late_loads(price, len(loads)),
+            impact=Impact(loads=len(loads)),
+        ),
+    ]
 
 
 def capacity_shortfall(
@@ -465,35 +508,46 @@ def capacity_shortfall(
     return carriers.assign_loads(problem, time_limit_s=5.0), original_cost, loads
 
 
-def replan_without_truck(tb: Toolbox, truck: str, reason: str, also_out: list[str] | None = None) -> Proposal:
-    """Re-plan a DC's routes of the day without the truck and every truck the workshop holds that day (VRPTW),
-    against handing the truck's stops to a carrier."""
-    now = tb.now()
+@dataclass(frozen=True)
+class _DcDay:
+    """A DC's routes of the day, as a re-plan without some of its trucks reads them from the twin."""
+
+    vehicle: m.Vehicle
+    dc: m.Location
+    routes: list[tuple[m.Route, list[m.RouteStop]]]
+    fleet: dict[str, m.Vehicle]
+    stops: list[tuple[m.RouteStop, m.Location, m.Shipment]]
+    metro: list[m.CarrierLane]
+    in_workshop: set[str]
+    price: Rates
+
+
+def _dc_day(tb: Toolbox, truck: str, now: datetime) -> _DcDay:
+    """The routes of the day at the truck's home DC, their trucks and stops, the workshop's bookings and the rates."""
     with tb.session() as session:
-        vehicle = session.get(m.Vehicle, truck)
-        dc = session.get(m.Location, vehicle.home_dc)
+        vehicle = store.row(session, m.Vehicle, truck)
+        dc = store.row(session, m.Location, vehicle.home_dc)
         routes = store.routes_on(session, now.date(), dc.code)
-        fleet = {route.truck: session.get(m.Vehicle, route.truck) for route, _ in routes}
-        stops = [
-            (stop, session.get(m.Location, stop.customer), session.get(m.Shipment, stop.shipment_id))
-            for _route, route_stops in routes
-            for stop in route_stops
-        ]
-        metro = store.carrier_lanes(session, lane=f"{dc.region}-{dc.region}", carrier="CAR-METRO")
-        in_workshop = {order.truck for order in store.workshop_bookings(session, dc.code, now.date())}
-        price = rates(session)
-    out = sorted(({truck, *(also_out or [])} | in_workshop) & set(fleet))
-    own_stops = [stop for route, route_stops in routes if route.truck in out for stop in route_stops]
-    if not own_stops:
-        return needs_info(
-            "routing",
-            [],
-            f"Truck {truck} has no route today; nothing to re-plan.",
-            lookup("truck", truck, vehicle),
-            status="no_action",
+        return _DcDay(
+            vehicle=vehicle,
+            dc=dc,
+            routes=routes,
+            fleet={route.truck: store.row(session, m.Vehicle, route.truck) for route, _ in routes},
+            stops=[
+                (stop, store.row(session, m.Location, stop.customer), store.row(session, m.Shipment, stop.shipment_id))
+                for _route, route_stops in routes
+                for stop in route_stops
+            ],
+            metro=store.carrier_lanes(session, lane=f"{dc.region}-{dc.region}", carrier="CAR-METRO"),
+            in_workshop={order.truck for order in store.workshop_bookings(session, dc.code, now.date())},
+            price=rates(session),
         )
-    tiers = {stop.customer: customer.tier for stop, customer, _ in stops}
-    problem = routing.RoutingProblem(
+
+
+def _routing_problem(day: _DcDay) -> routing.RoutingProblem:
+    """The VRPTW of the DC's day: every stop of its routes, every truck on them, late penalties for dropped stops."""
+    dc = day.dc
+    return routing.RoutingProblem(
         depot=routing.Depot(
             id=dc.code, location=routing.Location(lat=dc.lat, lon=dc.lon), tw_early=SHIFT[0], tw_late=SHIFT[1]
         ),
@@ -505,34 +559,105 @@ def replan_without_truck(tb: Toolbox, truck: str, reason: str, also_out: list[st
                 service_minutes=STOP_SERVICE_MIN,
                 tw_early=customer.window_start_min,
                 tw_late=customer.window_end_min,
-                drop_penalty=costs.late_penalty(price, customer.tier),
+                drop_penalty=costs.late_penalty(day.price, customer.tier),
             )
-            for stop, customer, shipment in stops
+            for stop, customer, shipment in day.stops
         ],
         vehicles=[
             routing.Vehicle(
-                id=route.truck, capacity=fleet[route.truck].capacity_units, shift_start=SHIFT[0], shift_end=SHIFT[1]
+                id=route.truck, capacity=day.fleet[route.truck].capacity_units, shift_start=SHIFT[0], shift_end=SHIFT[1]
             )
-            for route, _ in routes
+            for route, _ in day.routes
         ],
         speed_mph=OWN_FLEET_SPEED_MPH,
     )
-    baseline = routing.solve_vrptw(problem, time_limit_s=REPLAN_SAFETY_S, max_iterations=REPLAN_ITERATIONS, seed=0)
+
+
+def _replan_options(
+    day: _DcDay,
+    truck: str,
+    out: list[str],
+    own_stops: list[m.RouteStop],
+    baseline: routing.RoutePlan,
+    plan: routing.RoutePlan,
+    today: date,
+) -> list[PlanOption]:
+    """The two ways to serve the stops of the trucks out: the re-planned routes, or the stops tendered to CAR-METRO."""
+    price, before = day.price, baseline.objective
+    extra_miles = plan.objective.total_distance - before.total_distance
+    extra_hours = (plan.objective.total_duration - before.total_duration) / 60
+    tiers = {stop.customer: customer.tier for stop, customer, _ in day.stops}
+    dropped_penalty = sum(
+        costs.late_penalty(price, tiers[s.customer]) for s, *_ in day.stops if s.shipment_id in plan.unserved
+    )
+    metro_rate = day.metro[0].rate_per_mile if day.metro else 2.6
+    replan = PlanOption(
+        name="re-plan routes without the truck",
+        expected_penalty_usd=dropped_penalty,
+        actions=[
+            a.ReplanRoute(
+                params=a.ReplanRouteParams(
+                    dc=day.dc.code,
+                    removed_truck=truck,
+                    day=today,
+                    cost_usd=costs.own_fleet(price, extra_miles, extra_hours),
+                    removed_trucks=out,
+                    routes=[
+                        a.PlannedRoute(truck=r.vehicle_id, stops=[v.stop_id for v in r.visits]) for r in plan.routes
+                    ],
+                    unserved=plan.unserved,
+                )
+            )
+        ],
+        impact=Impact(
+            stops_moved=len(own_stops),
+            stops_unserved=len(plan.unserved),
+            extra_miles=round(extra_miles, 1),
+            saving_usd=costs.own_fleet(price, -extra_miles, -extra_hours) or None,
+        ),
+    )
+    tender = PlanOption(
+        name="hand stops to CAR-METRO",
+        actions=[
+            a.TenderStops(
+                params=a.TenderStopsParams(
+                    carrier="CAR-METRO",
+                    truck=truck,
+                    shipments=[s.shipment_id for s in own_stops],
+                    cost_usd=costs.tender_stops(
+                        price, metro_rate, [2 * sh.distance_miles for s, _, sh in day.stops if s in own_stops]
+                    ),
+                )
+            )
+        ],
+        impact=Impact(stops_moved=len(own_stops)),
+    )
+    return [replan, tender]
+
+
+def replan_without_truck(tb: Toolbox, truck: str, reason: str, also_out: list[str] | None = None) -> Proposal:
+    """Re-plan a DC's routes of the day without the truck and every truck the workshop holds that day (VRPTW),
+    against handing the truck's stops to a carrier."""
+    now = tb.now()
+    day = _dc_day(tb, truck, now)
+    out = sorted(({truck, *(also_out or [])} | day.in_workshop) & set(day.fleet))
+    own_stops = [stop for route, route_stops in day.routes if route.truck in out for stop in route_stops]
+    if not own_stops:
+        return needs_info(
+            "routing",
+            [],
+            f"Truck {truck} has no route today; nothing to re-plan.",
+            lookup("truck", truck, day.vehicle),
+            status="no_action",
+        )
+    problem = _routing_problem(day)
+    baseline = _replan(tb, problem)
     reduced = problem
     for code in out:
         reduced = routing.without_vehicle(reduced, code)
-    plan = routing.solve_vrptw(reduced, time_limit_s=REPLAN_SAFETY_S, max_iterations=REPLAN_ITERATIONS, seed=0)
+    plan = _replan(tb, reduced)
     plan.evidence.id = f"{plan.evidence.id}:without-{'+'.join(out)}"
-    before = baseline.objective
-    extra_miles = plan.objective.total_distance - before.total_distance
-    extra_hours = (plan.objective.total_duration - before.total_duration) / 60
-    replan_cost = costs.own_fleet(price, extra_miles, extra_hours)
-    saving = costs.own_fleet(price, -extra_miles, -extra_hours)
-    dropped_penalty = sum(
-        costs.late_penalty(price, tiers[s.customer]) for s, *_ in stops if s.shipment_id in plan.unserved
-    )
-    metro_rate = metro[0].rate_per_mile if metro else 2.6
-    rate_record = price.evidence(
+    rate_record = day.price.evidence(
         [
             "own_fleet_usd_per_km",
             "driver_usd_per_hour",
@@ -542,65 +667,22 @@ def replan_without_truck(tb: Toolbox, truck: str, reason: str, also_out: list[st
             "late_penalty_usd_standard",
         ]
     )
-    handed = [s for s in own_stops]
-    options = [
-        PlanOption(
-            name="re-plan routes without the truck",
-            expected_penalty_usd=dropped_penalty,
-            actions=[
-                a.ReplanRoute(
-                    params=a.ReplanRouteParams(
-                        dc=dc.code,
-                        removed_truck=truck,
-                        day=now.date(),
-                        cost_usd=replan_cost,
-                        removed_trucks=out,
-                        routes=[
-                            a.PlannedRoute(truck=r.vehicle_id, stops=[v.stop_id for v in r.visits]) for r in plan.routes
-                        ],
-                        unserved=plan.unserved,
-                    )
-                )
-            ],
-            impact=Impact(
-                stops_moved=len(own_stops),
-                stops_unserved=len(plan.unserved),
-                extra_miles=round(extra_miles, 1),
-                saving_usd=saving or None,
-            ),
-        ),
-        PlanOption(
-            name="hand stops to CAR-METRO",
-            actions=[
-                a.TenderStops(
-                    params=a.TenderStopsParams(
-                        carrier="CAR-METRO",
-                        truck=truck,
-                        shipments=[s.shipment_id for s in handed],
-                        cost_usd=costs.tender_stops(
-                            price, metro_rate, [2 * sh.distance_miles for s, _, sh in stops if s in own_stops]
-                        ),
-                    )
-                )
-            ],
-            impact=Impact(stops_moved=len(own_stops)),
-        ),
-    ]
+    options = _replan_options(day, truck, out, own_stops, baseline, plan, now.date())
     served = 1 - len(plan.unserved) / len(own_stops)
     chosen, alternatives, comparison = compare_plans(
         f"{truck}-replan",
         options,
         served,
         {
-            "dc": dc.code,
+            "dc": day.dc.code,
             "trucks_out": out,
-            "distance_before_miles": round(before.total_distance, 1),
+            "distance_before_miles": round(baseline.objective.total_distance, 1),
             "confidence_rule": "share of the moved stops the re-plan serves",
         },
     )
     findings = [
         Claim(
-            text=f"{reason} The stops of {', '.join(out)} at {dc.code} need other trucks; the VRPTW solver "
+            text=f"{reason} The stops of {', '.join(out)} at {day.dc.code} need other trucks; the VRPTW solver "
             f"covers them in {format_number(plan.objective.total_distance)} miles with "
             f"{len(plan.unserved)} stops unserved.",
             evidence_ids=[plan.evidence.id, comparison.id],
@@ -615,6 +697,18 @@ def replan_without_truck(tb: Toolbox, truck: str, reason: str, also_out: list[st
         findings,
         f"Chosen: {chosen.name} for {truck}.",
         comparison.facts["confidence"],
+    )
+
+
+def _replan(tb: Toolbox, problem: routing.RoutingProblem) -> routing.RoutePlan:
+    """Today's routes for the problem at the re-plan's fixed effort, with the desk's routing engine."""
+    return routing.solve_vrptw(
+        problem,
+        engine=tb.settings.routing_engine,
+        size_effort=tb.settings.routing_sized_effort,
+        time_limit_s=REPLAN_SAFETY_S,
+        max_iterations=REPLAN_ITERATIONS,
+        seed=0,
     )
 
 

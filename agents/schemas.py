@@ -2,11 +2,12 @@
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from tools.evidence import Evidence
+from twin import models as m
 from twin.actions import Action
 
 
@@ -47,13 +48,15 @@ class Refs(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    shipment_id: str | None = Field(None, min_length=1, max_length=64, examples=["SHP-000123"])
-    sku: str | None = Field(None, min_length=1, max_length=64, examples=["SKU-0042"])
-    location: str | None = Field(None, min_length=1, max_length=64, examples=["DC-DAL"])
-    asset_id: str | None = Field(None, min_length=1, max_length=64, examples=["TRK-007"])
-    lane: str | None = Field(None, min_length=1, max_length=64, examples=["DAL-HOU"])
-    carrier: str | None = Field(None, min_length=1, max_length=64, examples=["CAR-REDRIVER"])
-    day: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2026-11-10"], description="A planned day")
+    shipment_id: str | None = Field(default=None, min_length=1, max_length=64, examples=["SHP-000123"])
+    sku: str | None = Field(default=None, min_length=1, max_length=64, examples=["SKU-0042"])
+    location: str | None = Field(default=None, min_length=1, max_length=64, examples=["DC-DAL"])
+    asset_id: str | None = Field(default=None, min_length=1, max_length=64, examples=["TRK-007"])
+    lane: str | None = Field(default=None, min_length=1, max_length=64, examples=["DAL-HOU"])
+    carrier: str | None = Field(default=None, min_length=1, max_length=64, examples=["CAR-REDRIVER"])
+    day: str | None = Field(
+        default=None, pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2026-11-10"], description="A planned day"
+    )
 
     def present(self) -> dict[str, str]:
         """The references that are set."""
@@ -74,12 +77,17 @@ class ExceptionIn(BaseModel):
     )
 
     type: ExceptionType | None = None
-    description: str | None = Field(None, max_length=4000)
+    description: str | None = Field(default=None, max_length=4000)
     refs: Refs = Field(default_factory=Refs)
     severity: Literal["low", "medium", "high", "critical"] = "medium"
-    source: str = Field("api", min_length=1, max_length=64)
+    source: str = Field(default="api", min_length=1, max_length=64)
     occurred_at: AwareDatetime | None = None
-    external_id: str | None = Field(None, min_length=1, max_length=128)
+    external_id: str | None = Field(default=None, min_length=1, max_length=128)
+
+    @classmethod
+    def of(cls, record: m.ExceptionRecord) -> Self:
+        """The exception as it was reported, from its stored row."""
+        return cls.model_validate(record, from_attributes=True)
 
     @model_validator(mode="after")
     def _needs_type_or_description(self) -> "ExceptionIn":
@@ -95,11 +103,11 @@ class Impact(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     cost_usd: float = Field(
-        0.0, ge=0, description="What the plan spends, USD; a saving is `saving_usd`, never a negative cost."
+        default=0.0, ge=0, description="What the plan spends, USD; a saving is `saving_usd`, never a negative cost."
     )
-    saving_usd: float | None = Field(None, ge=0)
-    expected_penalty_usd: float | None = Field(None, ge=0)
-    expected_total_usd: float | None = Field(None, ge=0)
+    saving_usd: float | None = Field(default=None, ge=0)
+    expected_penalty_usd: float | None = Field(default=None, ge=0)
+    expected_total_usd: float | None = Field(default=None, ge=0)
     late_deliveries_avoided: float | None = None
     units_at_risk: float | None = None
     downtime_hours: float | None = None
@@ -160,7 +168,7 @@ class Decision(BaseModel):
     status: DecisionStatus
     actions: list[Action] = Field(default_factory=list)
     expected_impact: Impact = Field(default_factory=Impact)
-    confidence: float = Field(0.0, ge=0, le=1)
+    confidence: float = Field(default=0.0, ge=0, le=1)
     alternatives: list[Alternative] = Field(default_factory=list)
     evidence: list[Evidence] = Field(default_factory=list)
     justification: Justification | None = None
@@ -171,10 +179,19 @@ class Decision(BaseModel):
     created_at: datetime | None = None
     outcome: Outcome | None = None
     duplicate_of: str | None = Field(
-        None,
+        default=None,
         description="Set on the answer to an exception merged into an earlier one "
         "about the same subject: the earlier exception's id.",
     )
     superseded_by: str | None = Field(
-        None, description="The decision made on current facts when this one's facts changed before its verdict."
+        default=None, description="The decision made on current facts when this one's facts changed before its verdict."
     )
+
+    @classmethod
+    def of(cls, record: m.DecisionRecord) -> Self:
+        """The decision a stored decision row holds."""
+        return cls.model_validate(record.payload)
+
+    def store(self, record: m.DecisionRecord) -> None:
+        """Write the decision onto its stored row: the full decision, its status and its confidence."""
+        record.status, record.payload, record.confidence = self.status, self.model_dump(mode="json"), self.confidence

@@ -1,15 +1,20 @@
 """What-if analysis on a copy of the twin's situation: a carrier's capacity cut re-tendered by the CP-SAT solver
-(freight cost, expected late loads and open loads before and after), and a DC closed for some days (orders, stock
-and routes touched, orders re-sourced to the nearest DC with stock). Nothing is written to the twin."""
+(freight cost, expected late loads and open loads before and after), a carrier's capacity changed and the week's
+loads on its lanes tendered again at today's and at the changed capacity, a DC closed for some days (orders, stock
+and routes touched, orders re-sourced to the nearest DC with stock) and a lane closed for some days (its loads
+routed through a third DC or held until it reopens). Nothing is written to the twin."""
 
-from datetime import date, timedelta
+from collections import Counter
+from datetime import date, datetime, time, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import select
+from sqlmodel import col, select
 
 from agents.routing import capacity_shortfall
 from agents.toolbox import Toolbox
-from agents.twin_facts import TWIN_SOURCE
+from agents.twin_facts import TWIN_SOURCE, rates
+from tools import carriers
+from tools.costs import Rates, carrier_move, late_loads, late_penalty
 from tools.evidence import Evidence
 from tools.geo import haversine_miles
 from twin import models as m
@@ -51,7 +56,9 @@ class CapacityWhatIf(BaseModel):
     change: Kpis
     reassigned: dict[str, int] = Field(description="Loads each other carrier takes in the solver's plan.")
     solver_status: str
-    week_of: date | None = Field(None, description="The week the cut hits; its loads are the recent weekly average.")
+    week_of: date | None = Field(
+        default=None, description="The week the cut hits; its loads are the recent weekly average."
+    )
     evidence: list[Evidence]
 
 
@@ -122,6 +129,143 @@ def capacity_cut(situation: CapacitySituation, cut_pct: float) -> CapacityWhatIf
     )
 
 
+class TenderedLoads(BaseModel):
+    """One carrier's share of the re-tendered loads at today's capacity and at the changed one."""
+
+    carrier: str
+    capacity_now: int
+    capacity_then: int
+    loads_now: int
+    loads_then: int
+
+
+class CapacityChangeWhatIf(BaseModel):
+    """The week's loads on a carrier's lanes tendered by the solver at today's capacity (now) and with the carrier's
+    capacity multiplied by a factor (then): the assignment per carrier and the figures it is judged by."""
+
+    carrier: str
+    factor: float
+    change_pct: float = Field(description="How much the capacity grows or drops, in percent of today's.")
+    lane: str | None = None
+    lanes: list[str]
+    loads: int = Field(description="The usual weekly loads on the lanes, every carrier's, tendered both times.")
+    now: Kpis
+    then: Kpis
+    change: Kpis
+    loads_moved: int = Field(description="Loads that go to another carrier (or to none, or from none).")
+    carriers: list[TenderedLoads]
+    late_penalty_usd: float
+    solver_status: str
+    evidence: list[Evidence]
+
+
+def _lane_capacity(situation: CapacitySituation, carrier: str, lanes: list[str], factor: float) -> int:
+    """Loads a week a carrier can take on these lanes: its offers there, within its weekly capacity less its usual
+    loads elsewhere; the factor scales the offers on the lanes, and the carrier's whole capacity when no lane is
+    named."""
+    offered = sum(o.capacity_per_week for lane in lanes for o in situation.offers[lane] if o.carrier == carrier)
+    elsewhere = sum(n for (c, lane), n in situation.week.items() if c == carrier and lane not in lanes)
+    total = situation.capacity.get(carrier, 0) * (factor if situation.lane is None else 1.0)
+    return max(0, int(min(offered * factor, total - elsewhere)))
+
+
+def _tender(
+    situation: CapacitySituation, loads: list[carriers.Load], capacity: dict[str, int], penalty: float
+) -> carriers.LoadAssignment:
+    """The solver's assignment of the loads to the offers on their lanes at the given capacities."""
+    options = [
+        carriers.CarrierOption(
+            carrier=o.carrier,
+            lane=o.lane,
+            rate_per_mile=o.rate_per_mile,
+            on_time_prob=o.on_time_rate,
+            capacity_loads=capacity[o.carrier],
+        )
+        for lane in sorted({load.lane for load in loads})
+        for o in situation.offers[lane]
+    ]
+    problem = carriers.AssignmentProblem(loads=loads, options=options, late_penalty=penalty)
+    return carriers.assign_loads(problem, time_limit_s=5.0)
+
+
+def _kpis(assignment: carriers.LoadAssignment) -> Kpis:
+    """The figures of one tender."""
+    return Kpis(
+        freight_cost_usd=assignment.freight_cost_usd,
+        expected_late_loads=assignment.expected_late_loads,
+        unassigned_loads=len(assignment.unassigned),
+    )
+
+
+def _taken(assignment: carriers.LoadAssignment, carrier: str) -> int:
+    """Loads a carrier takes in a tender."""
+    return sum(1 for load in assignment.loads if load.carrier == carrier)
+
+
+def capacity_change(situation: CapacitySituation, factor: float, price: Rates) -> CapacityChangeWhatIf:
+    """Tender the usual weekly loads of the carrier's lanes (one lane, or all its lanes) twice with the solver: at
+    today's capacities and with the carrier's capacity multiplied by `factor`; late loads are priced at the twin's
+    rate. Nothing is written to the twin."""
+    lanes = sorted({offer.lane for offer in situation.own})
+    loads = [
+        carriers.Load(load_id=f"{lane}#{k + 1}", lane=lane, miles=situation.lanes[lane].distance_miles)
+        for lane in lanes
+        for k in range(round(sum(n for (_, on), n in situation.week.items() if on == lane)))
+    ]
+    names = sorted({o.carrier for lane in lanes for o in situation.offers[lane]})
+    today = {c: _lane_capacity(situation, c, lanes, 1.0) for c in names}
+    changed = today | {situation.carrier: _lane_capacity(situation, situation.carrier, lanes, factor)}
+    penalty = price["late_load_penalty_usd"]
+    now, then = _tender(situation, loads, today, penalty), _tender(situation, loads, changed, penalty)
+    before, after = _kpis(now), _kpis(then)
+    before_counts, after_counts = Counter(a.carrier for a in now.loads), Counter(a.carrier for a in then.loads)
+    moved = sum((after_counts - before_counts).values())  # loads are alike: count what each carrier (or none) gains
+    shares = [
+        TenderedLoads(
+            carrier=c,
+            capacity_now=today[c],
+            capacity_then=changed[c],
+            loads_now=_taken(now, c),
+            loads_then=_taken(then, c),
+        )
+        for c in names
+    ]
+    result = CapacityChangeWhatIf(
+        carrier=situation.carrier,
+        factor=factor,
+        change_pct=round(abs(factor - 1) * 100, 1),
+        lane=situation.lane,
+        lanes=lanes,
+        loads=len(loads),
+        now=before,
+        then=after,
+        change=Kpis(
+            freight_cost_usd=round(after.freight_cost_usd - before.freight_cost_usd, 2),
+            expected_late_loads=round(after.expected_late_loads - before.expected_late_loads, 4),
+            unassigned_loads=after.unassigned_loads - before.unassigned_loads,
+        ),
+        loads_moved=moved,
+        carriers=[
+            share for share in shares if share.loads_now or share.loads_then or share.carrier == situation.carrier
+        ],
+        late_penalty_usd=penalty,
+        solver_status=then.status,
+        evidence=[],
+    )
+    result.evidence = [
+        Evidence(
+            id=f"whatif:capacity-change:{situation.carrier}:{situation.lane or 'all'}:{factor}",
+            source=TWIN_SOURCE,
+            inputs={"carrier": situation.carrier, "lane": situation.lane, "factor": factor},
+            facts=result.model_dump(mode="json", exclude={"evidence"}),
+        ),
+        price.evidence(["late_load_penalty_usd"]),
+        now.evidence,
+        then.evidence,
+    ]
+    return result
+
+
 SHIP_LEAD_DAYS = 2  # an order due this soon after the reopening would have shipped during the closure
 
 
@@ -168,14 +312,14 @@ def site_closure(tb: Toolbox, location: str, first_day: date, days: int) -> Clos
         orders = session.exec(
             select(m.Order)
             .where(
-                m.Order.dc == location,
-                m.Order.status == "open",
-                m.Order.promised_date <= last_day + timedelta(SHIP_LEAD_DAYS),
+                col(m.Order.dc) == location,
+                col(m.Order.status) == "open",
+                col(m.Order.promised_date) <= last_day + timedelta(SHIP_LEAD_DAYS),
             )
-            .order_by(m.Order.promised_date, m.Order.id)
+            .order_by(col(m.Order.promised_date), col(m.Order.id))
         ).all()
         lines = {
-            order.id: session.exec(select(m.OrderLine).where(m.OrderLine.order_id == order.id)).all()
+            order.id: session.exec(select(m.OrderLine).where(col(m.OrderLine.order_id) == order.id)).all()
             for order in orders
         }
         customers = {order.customer: session.get(m.Location, order.customer) for order in orders}
@@ -227,5 +371,193 @@ def site_closure(tb: Toolbox, location: str, first_day: date, days: int) -> Clos
             inputs={"location": location, "first_day": str(first_day), "days": days},
             facts=result.model_dump(mode="json", exclude={"evidence"}),
         )
+    ]
+    return result
+
+
+class Leg(BaseModel):
+    """One leg of a route: its lane, the cheapest carrier with capacity left, miles, days and freight."""
+
+    lane: str
+    carrier: str
+    miles: float
+    transit_days: int
+    cost_usd: float
+
+
+class Detour(BaseModel):
+    """The lane's loads routed through a third DC instead: both legs and the freight over the direct route."""
+
+    via: str
+    legs: list[Leg]
+    extra_cost_usd: float = Field(description="Freight of both legs less the direct route's, per load.")
+    extra_days: int
+
+
+class HeldLoad(BaseModel):
+    """An open shipment on the closed lane: held until it reopens, it misses its promise or not."""
+
+    shipment_id: str
+    status: str
+    customer_tier: str
+    promised_at: datetime
+    days_held: int
+    misses_promise: bool
+    penalty_usd: float = Field(description="The late penalty of its customer's tier when held, else 0.")
+    best: str = Field(description="detour or wait: the cheaper of the two.")
+
+
+class LaneClosureWhatIf(BaseModel):
+    """A lane closed for some days, in the direction asked: its open shipments and usual loads in the window, the
+    best detour through a third DC, holding them until it reopens, and the totals."""
+
+    lane: str
+    first_day: date
+    last_day: date
+    days: int
+    direct: Leg | None
+    detours: list[Detour] = Field(description="Every third DC, cheapest first.")
+    open_shipments: list[HeldLoad]
+    usual_loads: int = Field(description="Loads the lane usually carries in as many days (recent weekly average).")
+    late_load_penalty_usd: float
+    detour_total_usd: float | None = Field(description="Extra freight of sending every load by the best detour.")
+    wait_total_usd: float = Field(description="Late penalties of holding every load until the lane reopens.")
+    best_total_usd: float = Field(description="Each load by the cheaper of the two.")
+    evidence: list[Evidence]
+
+
+def _cheapest_leg(lane: m.Lane, offers: list[m.CarrierLane]) -> Leg | None:
+    """The cheapest of some carriers' offers on a lane, priced by the cost model; None without offers."""
+    if not offers:
+        return None
+    best = min(offers, key=lambda o: (o.rate_per_mile, o.carrier))
+    return Leg(
+        lane=lane.code,
+        carrier=best.carrier,
+        miles=lane.distance_miles,
+        transit_days=best.transit_days,
+        cost_usd=carrier_move(best.rate_per_mile, lane.distance_miles),
+    )
+
+
+def _detours(
+    closed: m.Lane,
+    direct: Leg | None,
+    dcs: list[m.Location],
+    lanes: dict[str, m.Lane],
+    offers: dict[str, list[m.CarrierLane]],
+    remaining: dict[str, float],
+) -> list[Detour]:
+    """The routes through each third DC whose two legs have a carrier with capacity left, cheapest first."""
+    origin = next(dc for dc in dcs if dc.code == closed.origin)
+    found = []
+    for hub in dcs:
+        if hub.region in (origin.region, closed.dest_region):
+            continue
+        codes = (f"{origin.region}-{hub.region}", f"{hub.region}-{closed.dest_region}")
+        legs = [
+            _cheapest_leg(lanes[code], [o for o in offers.get(code, []) if remaining.get(o.carrier, 0.0) >= 1])
+            for code in codes
+            if code in lanes
+        ]
+        if len(legs) != 2 or None in legs:
+            continue
+        found.append(
+            Detour(
+                via=hub.code,
+                legs=legs,
+                extra_cost_usd=round(sum(leg.cost_usd for leg in legs) - (direct.cost_usd if direct else 0.0), 2),
+                extra_days=sum(leg.transit_days for leg in legs) - (direct.transit_days if direct else 0),
+            )
+        )
+    return sorted(found, key=lambda d: (d.extra_cost_usd, d.via))
+
+
+def _held(shipment: m.Shipment, tier: str, transit_days: int, reopens: date, price: Rates, detour: float) -> HeldLoad:
+    """An open shipment held until the lane reopens, then making its whole trip: it misses its promise when it would
+    have kept it without the closure and cannot arrive by then."""
+    held = max(0, (reopens - shipment.shipped_at.date()).days)
+    departs = max(
+        shipment.shipped_at, datetime.combine(reopens, shipment.shipped_at.time(), shipment.shipped_at.tzinfo)
+    )
+    on_time = shipment.shipped_at + timedelta(days=transit_days) <= shipment.promised_at
+    misses = on_time and departs + timedelta(days=transit_days) > shipment.promised_at  # the closure makes it late
+    penalty = late_penalty(price, tier) if misses else 0.0
+    return HeldLoad(
+        shipment_id=shipment.id,
+        status=shipment.status,
+        customer_tier=tier,
+        promised_at=shipment.promised_at,
+        days_held=held,
+        misses_promise=misses,
+        penalty_usd=penalty,
+        best="wait" if penalty <= detour else "detour",
+    )
+
+
+def lane_closure(tb: Toolbox, lane: str, first_day: date, days: int) -> LaneClosureWhatIf:
+    """Close a lane (one direction) from a day for some days on a copy of the situation: its open shipments that
+    would travel then and its usual loads of those days either go through a third DC (both legs by the cheapest
+    carrier with capacity left) or wait for the reopening (a late penalty by customer tier when the promise is
+    missed; the twin's late-load rate for the usual loads). Nothing is written to the twin."""
+    last_day = first_day + timedelta(days=days - 1)
+    reopens = last_day + timedelta(days=1)
+    with tb.session() as session:
+        closed = session.get(m.Lane, lane)
+        lanes = {row.code: row for row in session.exec(select(m.Lane)).all()}
+        offers = {code: store.carrier_lanes(session, lane=code) for code in lanes}
+        dcs = store.dcs(session)
+        week = store.weekly_loads(session, tb.now())
+        remaining = store.remaining_capacity(session, tb.now(), week)
+        shipments = session.exec(
+            select(m.Shipment)
+            .where(
+                col(m.Shipment.lane) == lane,
+                col(m.Shipment.status) != "delivered",
+                col(m.Shipment.shipped_at) < datetime.combine(reopens, time.min, tb.now().tzinfo),
+            )
+            .order_by(col(m.Shipment.promised_at), col(m.Shipment.id))
+        ).all()
+        tiers = {s.id: session.get(m.Location, s.destination).tier for s in shipments}
+        price = rates(session)
+    direct = _cheapest_leg(closed, offers[lane])
+    detours = _detours(closed, direct, dcs, lanes, offers, remaining)
+    detour = detours[0].extra_cost_usd if detours else float("inf")
+    transit = {o.carrier: o.transit_days for o in offers[lane]}
+    trip = {s.id: transit.get(s.carrier, direct.transit_days if direct else 0) for s in shipments}
+    held = [
+        _held(s, tiers[s.id], trip[s.id], reopens, price, detour)
+        for s in shipments
+        if s.shipped_at.date() + timedelta(days=trip[s.id]) >= first_day  # still on the road when it closes
+    ]
+    usual = round(sum(n for (_, on), n in week.items() if on == lane) * days / 7)
+    per_load = late_loads(price, 1)
+    loads = len(held) + usual
+    detour_total = round(detour * loads, 2) if detours else None
+    wait_total = round(sum(h.penalty_usd for h in held) + late_loads(price, usual), 2)
+    best_total = round(sum(min(h.penalty_usd, detour) for h in held) + usual * min(per_load, detour), 2)
+    result = LaneClosureWhatIf(
+        lane=lane,
+        first_day=first_day,
+        last_day=last_day,
+        days=days,
+        direct=direct,
+        detours=detours,
+        open_shipments=held,
+        usual_loads=usual,
+        late_load_penalty_usd=per_load,
+        detour_total_usd=detour_total,
+        wait_total_usd=wait_total,
+        best_total_usd=best_total,
+        evidence=[],
+    )
+    result.evidence = [
+        Evidence(
+            id=f"whatif:lane-closure:{lane}/{first_day}/{days}",
+            source=TWIN_SOURCE,
+            inputs={"lane": lane, "first_day": str(first_day), "days": days},
+            facts=result.model_dump(mode="json", exclude={"evidence"}),
+        ),
+        price.evidence(["late_load_penalty_usd", *{f"late_penalty_usd_{h.customer_tier}" for h in held}]),
     ]
     return result

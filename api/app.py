@@ -12,6 +12,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from agents.modelbook import trained
 from api import metrics
+from api.conditional import ConditionalGet
 from api.headers import SecurityHeaders
 from api.routers import audit, chat, console, decisions, exceptions, health, policies, tradeoff, twin, webhooks
 from api.throttle import Throttle
@@ -54,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             except Exception as error:  # a corrupt artifact keeps decisions off, not the whole service
                 app.state.desk_error = f"cannot be loaded: {type(error).__name__}: {error}"[:300]
                 logger.error("models under %s %s: decisions are off", settings.models_dir, app.state.desk_error)
-            await stack.enter_async_context(delivery_loop(engine, app.state.secret_box))
+            await stack.enter_async_context(delivery_loop(engine, app.state.webhook_settings, app.state.secret_box))
             periodic = None if settings.queue else app.state.desk  # with a queue, the workers run them
             await stack.enter_async_context(detection_loop(periodic, settings.detect_interval_s))
             await stack.enter_async_context(
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit.router)
     console.install(app)
     metrics.instrument(app)
+    app.add_middleware(ConditionalGet)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(EventRejected, _event_rejected)

@@ -6,6 +6,7 @@ from typing import Annotated, get_args
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from sqlalchemy import func, select
+from sqlmodel import col
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agents.schemas import Decision, Specialist
@@ -130,11 +131,11 @@ MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 )
 def scrape(session: SessionDep, metrics: MetricsDep) -> Response:
     """The app's metrics in Prometheus text format; open work is counted in the database now."""
-    metrics.open_exceptions.set(store.count(session, m.ExceptionRecord, m.ExceptionRecord.status == "open"))
+    metrics.open_exceptions.set(store.count(session, m.ExceptionRecord, col(m.ExceptionRecord.status) == "open"))
     pending = session.execute(
-        select(m.DecisionRecord.specialist, func.count())
-        .where(m.DecisionRecord.status == "pending_approval")
-        .group_by(m.DecisionRecord.specialist)
+        select(col(m.DecisionRecord.specialist), func.count())
+        .where(col(m.DecisionRecord.status) == "pending_approval")
+        .group_by(col(m.DecisionRecord.specialist))
     ).all()
     counts = dict.fromkeys(get_args(Specialist), 0) | dict(pending)
     for specialist, count in counts.items():

@@ -5,14 +5,14 @@ import binascii
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
-from sqlalchemy import DateTime, Select, and_, func, or_, select
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import Date, DateTime, Row, Select, and_, func, or_, select
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 T = TypeVar("T")
@@ -32,7 +32,9 @@ class Page(BaseModel, Generic[T]):
     total: int = Field(description="Matching items over all pages.")
     limit: int
     offset: int
-    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last one.")
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` for the next page; null on the last one."
+    )
 
 
 def encode_cursor(values: list) -> str:
@@ -60,18 +62,21 @@ def decode_cursor(cursor: str, field: str = "cursor", length: int | None = None)
 
 @dataclass(frozen=True)
 class Keyset:
-    """The columns a listing is ordered by (all ascending or all descending), unique together, for cursors."""
+    """The columns a listing is ordered by (all ascending or all descending), unique together, for cursors: an
+    entity's attributes, or labelled columns of a listing of plain values."""
 
-    columns: tuple[InstrumentedAttribute, ...]
+    columns: tuple[ColumnElement, ...]
     descending: bool
 
     def order(self) -> list:
         """The ORDER BY clauses of the listing."""
         return [column.desc() if self.descending else column for column in self.columns]
 
-    def values(self, entity: Any) -> list:
-        """The sort key of an item's row entity."""
-        return [getattr(entity, column.key) for column in self.columns]
+    def values(self, row: Row) -> list:
+        """The sort key of a result row: its labelled columns, else the attributes of its entity."""
+        named = row._mapping
+        keys = [str(column.key) for column in self.columns]
+        return [named[key] if key in named else getattr(row[0], key) for key in keys]
 
     def after(self, cursor: str) -> Any:
         """The condition selecting the rows that sort after the cursor's key."""
@@ -84,11 +89,14 @@ class Keyset:
         return or_(*clauses)
 
 
-def _typed(column: InstrumentedAttribute, value: Any) -> Any:
-    """A cursor value as the column's Python type (moments were written as ISO text)."""
-    kind = column.type
-    moment = isinstance(getattr(kind, "impl", kind), DateTime) or isinstance(kind, DateTime)
-    return datetime.fromisoformat(value) if moment and isinstance(value, str) else value
+def _typed(column: ColumnElement, value: Any) -> Any:
+    """A cursor value as the column's Python type (moments and days were written as ISO text)."""
+    kinds = (column.type, getattr(column.type, "impl", None))
+    if isinstance(value, str) and any(isinstance(kind, DateTime) for kind in kinds):
+        return datetime.fromisoformat(value)
+    if isinstance(value, str) and any(isinstance(kind, Date) for kind in kinds):
+        return date.fromisoformat(value)
+    return value
 
 
 def paginate(
@@ -107,5 +115,5 @@ def paginate(
         statement, offset = statement.where(keyset.after(cursor)), 0
     rows = session.execute(statement.limit(limit + 1).offset(offset)).all()
     more, rows = len(rows) > limit, rows[:limit]
-    following = encode_cursor(keyset.values(rows[-1][0])) if keyset and more else None
+    following = encode_cursor(keyset.values(rows[-1])) if keyset and more else None
     return Page(items=[item(row) for row in rows], total=total, limit=limit, offset=offset, next_cursor=following)

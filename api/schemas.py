@@ -57,17 +57,17 @@ class ExceptionOut(BaseModel):
     created_at: datetime
     decision_id: str | None = None
     duplicate_of: str | None = Field(
-        None,
+        default=None,
         description="The earlier open exception on the same subject that this "
         "one was merged into (its decision answers both).",
     )
     intake: Literal["received", "deciding", "decided", "failed"] = Field(
-        "decided",
+        default="decided",
         description="`received` while its decision waits in the queue, `deciding` while it is being made (also "
         "again after a crash), `failed` when every try of its decision failed (see `failure`; status `failed` too, "
         "and `POST /v1/exceptions/{id}/retry` decides it afresh).",
     )
-    failure: str | None = Field(None, description="Why the last try of its decision failed.")
+    failure: str | None = Field(default=None, description="Why the last try of its decision failed.")
 
 
 class DecisionSummary(BaseModel):
@@ -134,11 +134,11 @@ class PolicyIn(BaseModel):
     autonomy_level: int = Field(
         ge=1, le=4, description="1 recommend only, 2 after approval, 3 within bounds, 4 unless safety-critical."
     )
-    max_cost_usd: float | None = Field(None, ge=0, description="Level 3: the most a decision may cost.")
-    min_confidence: float | None = Field(None, ge=0, le=1, description="Level 3: the least confidence.")
+    max_cost_usd: float | None = Field(default=None, ge=0, description="Level 3: the most a decision may cost.")
+    min_confidence: float | None = Field(default=None, ge=0, le=1, description="Level 3: the least confidence.")
     allowed_tiers: list[Tier] = Field(default_factory=list, description="Level 3: customer tiers (empty: all).")
     safety_critical: bool = False
-    scope: Code | None = Field(None, description="Defaults to `*`; the `scope` query parameter works too.")
+    scope: Code | None = Field(default=None, description="Defaults to `*`; the `scope` query parameter works too.")
 
 
 class PolicyOut(PolicyRule):

@@ -6,10 +6,6 @@ import cProfile
 import os
 import pstats
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -22,10 +18,11 @@ import httpx
 import numpy as np
 import typer
 from pydantic import BaseModel
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from agents.schemas import FOUND, Decision, ExceptionIn, ExceptionType, Refs
 from bench.data import DataMissing, report
+from bench.servers import api_server, chroma_server, free_port, running
 from twin import access, store
 from twin import models as m
 from twin.actions import ReplanRoute
@@ -130,19 +127,21 @@ def subjects(session: Session, per_type: int) -> dict[ExceptionType, list[Refs]]
     but carrier capacity, whose subject is the carrier (few): its cases take the carriers in turn."""
     wanted = per_type + 1
     shipments = session.exec(
-        select(m.Shipment.id)
-        .where(m.Shipment.status.in_(("in_transit", "planned")))  # on the road, or on a truck's route today
-        .order_by(m.Shipment.promised_at, m.Shipment.id)
+        select(col(m.Shipment.id))
+        .where(col(m.Shipment.status).in_(("in_transit", "planned")))  # on the road, or on a truck's route today
+        .order_by(col(m.Shipment.promised_at), col(m.Shipment.id))
         .limit(wanted)
     ).all()
     positions = session.exec(
-        select(m.InventoryPosition.sku, m.InventoryPosition.location).order_by(
-            m.InventoryPosition.on_hand, m.InventoryPosition.sku
+        select(col(m.InventoryPosition.sku), col(m.InventoryPosition.location)).order_by(
+            col(m.InventoryPosition.on_hand), col(m.InventoryPosition.sku)
         )
     ).all()
     trucks = [vehicle.code for vehicle in store.fleet(session)]
     offers = session.exec(
-        select(m.CarrierLane.carrier, m.CarrierLane.lane).order_by(m.CarrierLane.lane, m.CarrierLane.carrier)
+        select(col(m.CarrierLane.carrier), col(m.CarrierLane.lane)).order_by(
+            col(m.CarrierLane.lane), col(m.CarrierLane.carrier)
+        )
     ).all()
     carriers = round_robin([(carrier, lane) for carrier, lane in offers])
     stock = [Refs(sku=sku, location=dc) for sku, dc in positions]
@@ -295,13 +294,6 @@ def _ms(seconds: float) -> float:
     return round(float(seconds) * 1000, 1)
 
 
-def _free_port() -> int:
-    """A free TCP port on loopback."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class Server(BaseModel):
     """A live benchmark server: its base URL, a key to report exceptions and a key to reject decisions."""
 
@@ -311,47 +303,20 @@ class Server(BaseModel):
 
 
 @contextmanager
-def running(command: list[str], env: dict[str, str], ready_url: str) -> Iterator[None]:
-    """A process in its own session, waited for until `ready_url` answers 200; stopped by its process group. Its
-    output goes to stderr, so that `--json` prints the result alone."""
-    process = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, start_new_session=True, stdout=sys.stderr)
-    try:
-        _wait_ready(ready_url, process)
-        yield
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-@contextmanager
 def knowledge_server(private: Settings, workers: int) -> Iterator[dict[str, str]]:
     """The server's Chroma setting: with several worker processes and no Chroma server configured, a Chroma server
     on the private copy's knowledge base (the embedded one serves one process only)."""
     if workers == 1 or private.chroma_url:
         yield {}
         return
-    port = _free_port()
-    command = [
-        str(Path(sys.executable).parent / "chroma"),
-        "run",
-        "--path",
-        str(private.chroma_dir),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
-    with running(command, dict(os.environ), f"http://127.0.0.1:{port}/api/v2/heartbeat"):
+    port = free_port()
+    with running(chroma_server(private.chroma_dir, port)):
         yield {"YM_CHROMA_URL": f"http://127.0.0.1:{port}"}
 
 
 @contextmanager
 def live_server(settings: Settings, workers: int) -> Iterator[Server]:
-    """A server on a private twin copy and a loopback port, with its keys; stopped by PID."""
+    """A server on a private twin copy and a loopback port, with its keys; stopped by its process group."""
     with scratch_copy(settings) as private, knowledge_server(private, workers) as chroma:
         engine = make_engine(private.resolved_database_url)
         with Session(engine) as session:
@@ -359,7 +324,7 @@ def live_server(settings: Settings, workers: int) -> Iterator[Server]:
             planner = access.create_key(session, "planner", "bench-planner").key
             session.commit()
         engine.dispose()
-        port = _free_port()
+        port = free_port()
         env = {
             **os.environ,
             "YM_DATA_DIR": str(private.data_dir),
@@ -369,39 +334,8 @@ def live_server(settings: Settings, workers: int) -> Iterator[Server]:
             "PYTHONPATH": str(PROJECT_ROOT),
             **chroma,
         }
-        command = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "api.app:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-        ]
-        base = f"http://127.0.0.1:{port}"
-        with running(command, env, f"{base}/readyz"):
-            yield Server(base=base, reporter_key=reporter, planner_key=planner)
-
-
-def _wait_ready(url: str, process: subprocess.Popen, timeout_s: float = 120.0) -> None:
-    """Wait until the URL answers 200, or fail when the process exits or the time is up."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args[0]} exited with code {process.returncode}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"{url} did not answer within {timeout_s:.0f} s")
+        with running(api_server(env, port, workers, ready_path="/readyz")):
+            yield Server(base=f"http://127.0.0.1:{port}", reporter_key=reporter, planner_key=planner)
 
 
 def load(server: Server, cases: list[ExceptionIn], concurrency: int) -> Load:

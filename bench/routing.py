@@ -5,12 +5,10 @@ objective total distance, gap = (distance - BKS) / BKS.
 """
 
 import json
-import os
 import statistics
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -253,19 +251,6 @@ def solomon_effort(names: list[str] | None) -> EffortComparison:
     return compare("solomon", rows)
 
 
-@contextmanager
-def _effort(sized: bool) -> Iterator[None]:
-    """Settings with routing_sized_effort on or off for the code inside."""
-    before = os.environ.get("YM_ROUTING_SIZED_EFFORT", "true")
-    os.environ["YM_ROUTING_SIZED_EFFORT"] = str(sized).lower()
-    get_settings.cache_clear()
-    try:
-        yield
-    finally:
-        os.environ["YM_ROUTING_SIZED_EFFORT"] = before
-        get_settings.cache_clear()
-
-
 def twin_effort() -> EffortComparison:
     """Routing's re-plan without each truck of the seeded twin (YM_DATA_DIR) at the fixed and at the sized effort:
     every distinct solve (today's plan with the truck and the plan without it) compared."""
@@ -283,10 +268,10 @@ def twin_effort() -> EffortComparison:
     solves: dict[str, dict] = {}
     for truck in tqdm(trucks, desc="twin re-plans", unit="truck", file=sys.stderr):
         for sized in (False, True):
-            with _effort(sized):
-                started = time.perf_counter()
-                proposal = replan_without_truck(toolbox, truck, "effort benchmark")
-                seconds = round(time.perf_counter() - started, 3)
+            effort = replace(toolbox, settings=toolbox.settings.model_copy(update={"routing_sized_effort": sized}))
+            started = time.perf_counter()
+            proposal = replan_without_truck(effort, truck, "effort benchmark")
+            seconds = round(time.perf_counter() - started, 3)
             plans = [record for record in proposal.evidence if record.source.tool == "routing"]
             for record in plans:
                 row = solves.setdefault(

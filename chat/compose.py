@@ -7,16 +7,12 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agents.language.query import Query
-from chat.tools import MAX_WEEKS
+from chat.tools.stock import MAX_WEEKS
 
 DESK_DOES = (
     "I am the exception desk of this logistics network: I answer about shipments, stock, forecasts, trucks, "
     "carriers, lanes, spend, policies and decisions, play what-ifs on a copy of the twin, and log problems you "
     "report. {what} is outside what I do."
-)
-NO_LANE_CLOSURE = (
-    "I cannot play a lane closure: the twin holds no road network to re-route {lane} over. I can play a DC closure, "
-    "a carrier's capacity change, a demand change or a truck out of service."
 )
 ALL_DCS = ("DC-DAL", "DC-HOU", "DC-ATL", "DC-CHI", "DC-LAX")
 
@@ -81,8 +77,10 @@ def _what_if(query: Query, now: datetime) -> list[Step]:
         case "capacity_change":
             carrier = f.carriers[0] if f.carriers else None
             factor = scenario.factor
-            if factor is not None and factor > 1:
-                return [Step(tool="what_if_capacity_up", args={"carrier": carrier, "lane": f.lane, "factor": factor})]
+            if factor is not None and (factor > 1 or f.lane):
+                return [
+                    Step(tool="what_if_capacity_change", args={"carrier": carrier, "lane": f.lane, "factor": factor})
+                ]
             cut = round((1 - factor) * 100, 1) if factor is not None else None
             return [
                 Step(
@@ -107,8 +105,22 @@ def _what_if(query: Query, now: datetime) -> list[Step]:
         case "truck_unavailable":
             return [Step(tool="what_if_truck", args={"asset_id": f.truck, "day": first})]
         case "lane_closed":
-            return [Step(reply=NO_LANE_CLOSURE.format(lane=f.lane or "a lane"))]
-    return [Step(reply="Which scenario? A DC closing, a carrier's capacity, a SKU's demand or a truck out of service.")]
+            days = scenario.days or (f.period.days if f.period else 1)
+            return [Step(tool="what_if_lane_closure", args={"lane": f.lane, "days": days, "first_day": first})]
+    return [
+        Step(
+            reply="Which scenario? A DC or a lane closing, a carrier's capacity, a SKU's demand or a truck out of "
+            "service."
+        )
+    ]
+
+
+def _forecast_span(query: Query, weeks: int | None) -> dict[str, Any]:
+    """What a forecast covers: the days of a period shorter than a week (e.g. next Tuesday), else whole weeks."""
+    period = query.filters.period
+    if period and period.days < 7:
+        return {"first_day": period.start, "last_day": period.end}
+    return {"horizon_weeks": weeks} if weeks else {}
 
 
 def _due_by(query: Query, now: datetime) -> str | None:
@@ -154,7 +166,7 @@ def _ask(query: Query, now: datetime) -> list[Step]:
         case "sku_dc" | "sku" if f.sku and measure in ("days_of_cover", "stockout_risk"):
             return [Step(tool="days_of_cover", args={"sku": f.sku, "location": d}) for d in f.dcs or ALL_DCS]
         case "sku_dc" | "sku" if f.sku and measure in ("forecast", "drivers"):
-            args = {"horizon_weeks": weeks} if weeks else {}
+            args = _forecast_span(query, weeks)
             return [
                 Step(tool="forecast_demand", args={"sku": f.sku, "location": d, **args}, drivers=measure == "drivers")
                 for d in f.dcs or ALL_DCS

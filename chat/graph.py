@@ -21,7 +21,7 @@ from agents.offline_llm import OfflineChatModel
 from chat.answers import answer, drivers_answer, failure, verified
 from chat.dialogue import HELP, Memory, Plan, plan_turn, remember_items, remember_reading, stage
 from chat.lookups import lookup_tools
-from chat.tools import ACT_ROLES, ChatTools, as_tools
+from chat.tools.registry import ACT_ROLES, ChatTools, as_tools
 from graph.desk import Desk
 from graph.retention import keep_latest
 
@@ -109,13 +109,14 @@ class Turn:
     def __init__(self, tools: dict[str, BaseTool], write: Callable[[Any], None], text: str) -> None:
         self.tools, self.write = tools, write
         self.checked: list[Any] = [text]  # what the answer may draw on: the message and every tool result
-        self.results: list[tuple[str, dict[str, Any], str | None]] = []
+        self.results: list[tuple[str, BaseModel, str | None]] = []
         self.errors: list[str] = []
 
     def run(
         self, name: str, args: dict[str, Any], call_id: str | None = None, view: str | None = None
-    ) -> tuple[ToolMessage, dict | None]:
-        """Run a tool, stream its call and result, and return its message and full result (None on error)."""
+    ) -> tuple[ToolMessage, dict | None, BaseModel | None]:
+        """Run a tool, stream its call and result, and return its message, its full result as JSON and its typed
+        result (None and None on error)."""
         call_id = call_id or f"call_{uuid.uuid4().hex[:12]}"
         args = {key: value for key, value in args.items() if value is not None}
         self.write(ToolCallEvent(id=call_id, name=name, args=args))
@@ -124,11 +125,11 @@ class Turn:
         event = tool_result(message)
         self.write(event)
         self.checked.append(full if full is not None else event.result)
-        if isinstance(full, dict):
-            self.results.append((name, full, view))
-        else:
+        if not isinstance(full, dict):
             self.errors.append(str(event.result))
-        return message, full if isinstance(full, dict) else None
+            return message, None, None
+        self.results.append((name, message.artifact, view))
+        return message, full, message.artifact
 
     def templates(self) -> str:
         """The template answer to every result of the turn (and a sentence per error)."""
@@ -153,7 +154,7 @@ def _offline_turn(turn: Turn, plan: Plan, memory: Memory) -> str:
         if step.tool is None:
             parts.append(step.reply or HELP)
             continue
-        _, result = turn.run(step.tool, step.args, view=step.view)
+        _, result, typed = turn.run(step.tool, step.args, view=step.view)
         if result is None:
             parts.append(failure(turn.errors[-1]))
             continue
@@ -162,7 +163,7 @@ def _offline_turn(turn: Turn, plan: Plan, memory: Memory) -> str:
         if step.drivers:
             parts.append(drivers_answer(step.tool, result.get("evidence", [])))
         else:
-            parts.append(answer(step.tool, result, step.view))
+            parts.append(answer(step.tool, typed, step.view))
     return "\n\n".join(parts)
 
 
@@ -200,7 +201,7 @@ def _model_turn(
                     return failure(str(error))
                 turn.checked.append(args)
                 return stage(call["name"], args, memory, can_act)[0].reply or HELP
-            message, result = turn.run(call["name"], call["args"], call["id"])
+            message, result, _ = turn.run(call["name"], call["args"], call["id"])
             if result is not None:
                 memory.decision_id = result.get("decision_id", memory.decision_id)
                 remember_items(memory, result)

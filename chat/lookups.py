@@ -1,6 +1,7 @@
 """Chat tools that read what the twin already records and no intent used to reach: stock per DC, a truck's status,
 history and service, delivery performance per lane or carrier over a period, spend per action type, the autonomy
-rules, and two what-ifs played on copies (a demand change, a truck out of service). None of them changes the twin."""
+rules, and what-ifs played on copies (a demand change, a truck out of service, a carrier's capacity changed and
+re-tendered, a lane closed). None of them changes the twin."""
 
 from datetime import date, datetime, time, timedelta
 from typing import Literal
@@ -9,16 +10,26 @@ import pandas as pd
 from langchain_core.tools import BaseTool, ToolException
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from agents import policy
 from agents.toolbox import Toolbox
-from agents.twin_facts import TWIN_SOURCE
-from chat.tools import MAX_WEEKS, ON_TIME_WINDOW_DAYS, as_tool, as_utc, available_units, checked, demand_history
+from agents.twin_facts import TWIN_SOURCE, rates
+from agents.whatif import (
+    CapacityChangeWhatIf,
+    LaneClosureWhatIf,
+    capacity_change,
+    lane_closure,
+    read_situation,
+)
+from chat.tools.arguments import checked
+from chat.tools.kpis import ON_TIME_WINDOW_DAYS, as_utc
+from chat.tools.registry import as_tool
+from chat.tools.stock import MAX_WEEKS, available_units, demand_history
+from chat.tools.whatifs import MAX_CLOSURE_DAYS
 from tools.evidence import Evidence
 from tools.forecast import forecast
 from twin import models as m
-from twin import store
 
 LEVELS = {
     1: "recommend only",
@@ -34,71 +45,83 @@ LEVELS = {
 class StockArgs(BaseModel):
     """A SKU, at some DCs or everywhere."""
 
-    sku: str | None = Field(None, description="A SKU, e.g. SKU-0034.")
+    sku: str | None = Field(default=None, description="A SKU, e.g. SKU-0034.")
     locations: list[str] = Field(default_factory=list, description="DC codes; every DC holding the SKU when empty.")
 
 
 class TruckArgs(BaseModel):
     """One truck."""
 
-    asset_id: str | None = Field(None, description="A truck, e.g. TRK-017.")
+    asset_id: str | None = Field(default=None, description="A truck, e.g. TRK-017.")
 
 
 class FleetStatusArgs(BaseModel):
     """The fleet, optionally one DC's trucks."""
 
-    location: str | None = Field(None, description="A home DC, e.g. DC-ATL; every DC when absent.")
+    location: str | None = Field(default=None, description="A home DC, e.g. DC-ATL; every DC when absent.")
 
 
 class PerformanceArgs(BaseModel):
     """Delivered shipments over a period, grouped by lane or carrier."""
 
-    lane: str | None = Field(None, description="A lane with its direction, e.g. DAL-HOU; every lane when absent.")
+    lane: str | None = Field(
+        default=None, description="A lane with its direction, e.g. DAL-HOU; every lane when absent."
+    )
     carriers: list[str] = Field(default_factory=list, description="Only these carriers.")
-    origin: str | None = Field(None, description="Only shipments leaving this DC.")
-    destination: str | None = Field(None, description="Only shipments towards this DC.")
-    first_day: date | None = Field(None, description=f"First day; {ON_TIME_WINDOW_DAYS} days back when absent.")
-    last_day: date | None = Field(None, description="Last day (inclusive); yesterday when absent.")
+    origin: str | None = Field(default=None, description="Only shipments leaving this DC.")
+    destination: str | None = Field(default=None, description="Only shipments towards this DC.")
+    first_day: date | None = Field(default=None, description=f"First day; {ON_TIME_WINDOW_DAYS} days back when absent.")
+    last_day: date | None = Field(default=None, description="Last day (inclusive); yesterday when absent.")
     group_by: Literal["lane", "carrier"] = "lane"
 
 
 class SpendArgs(BaseModel):
     """Executed actions' cost over a period."""
 
-    action_type: str | None = Field(None, description="One action type, e.g. expedite_shipment; all when absent.")
-    first_day: date | None = Field(None, description="First day; this week's Monday when absent.")
-    last_day: date | None = Field(None, description="Last day (inclusive); today when absent.")
+    action_type: str | None = Field(
+        default=None, description="One action type, e.g. expedite_shipment; all when absent."
+    )
+    first_day: date | None = Field(default=None, description="First day; this week's Monday when absent.")
+    last_day: date | None = Field(default=None, description="Last day (inclusive); today when absent.")
 
 
 class PolicyArgs(BaseModel):
     """The autonomy rules, optionally of one action type."""
 
-    action_type: str | None = Field(None, description="An action type, e.g. replan_route; all when absent.")
+    action_type: str | None = Field(default=None, description="An action type, e.g. replan_route; all when absent.")
 
 
 class DemandWhatIfArgs(BaseModel):
     """A demand change for a SKU at some DCs or all."""
 
-    sku: str | None = Field(None, description="A SKU, e.g. SKU-0042.")
+    sku: str | None = Field(default=None, description="A SKU, e.g. SKU-0042.")
     locations: list[str] = Field(default_factory=list, description="DC codes; every DC holding the SKU when empty.")
     factor: float = Field(description="Demand multiplier, e.g. 1.4 for +40%, 0.5 for half.", gt=0, le=10)
-    first_day: date | None = Field(None, description="First day of the change; today when absent.")
-    days: int = Field(7, ge=1, le=7 * MAX_WEEKS, description="Days the change lasts.")
+    first_day: date | None = Field(default=None, description="First day of the change; today when absent.")
+    days: int = Field(default=7, ge=1, le=7 * MAX_WEEKS, description="Days the change lasts.")
 
 
-class CapacityUpArgs(BaseModel):
-    """A carrier's capacity raised by a factor, on one lane or all its lanes."""
+class CapacityChangeArgs(BaseModel):
+    """A carrier's capacity multiplied by a factor, on one lane or all its lanes."""
 
-    carrier: str | None = Field(None, description="A carrier, e.g. CAR-SWIFTLINE.")
-    lane: str | None = Field(None, description="One lane, e.g. DAL-HOU; all the carrier's lanes when absent.")
-    factor: float = Field(gt=1, le=10, description="Capacity multiplier, e.g. 2 for double, 1.5 for +50%.")
+    carrier: str | None = Field(default=None, description="A carrier, e.g. CAR-SWIFTLINE.")
+    lane: str | None = Field(default=None, description="One lane, e.g. DAL-HOU; all the carrier's lanes when absent.")
+    factor: float = Field(gt=0, le=10, description="Capacity multiplier: 2 for double, 1.5 for +50%, 0.7 for -30%.")
+
+
+class LaneClosureArgs(BaseModel):
+    """A lane in one direction, how many days it is closed and from which day."""
+
+    lane: str | None = Field(default=None, description="A lane as travelled, e.g. DAL-HOU (HOU-DAL is the way back).")
+    days: int = Field(default=1, ge=1, le=MAX_CLOSURE_DAYS, description=f"Days closed, 1 to {MAX_CLOSURE_DAYS}.")
+    first_day: date | None = Field(default=None, description="The first day closed; today when absent.")
 
 
 class TruckWhatIfArgs(BaseModel):
     """A truck out of service on a day."""
 
-    asset_id: str | None = Field(None, description="A truck, e.g. TRK-012.")
-    day: date | None = Field(None, description="The day it is unavailable; today when absent.")
+    asset_id: str | None = Field(default=None, description="A truck, e.g. TRK-012.")
+    day: date | None = Field(default=None, description="The day it is unavailable; today when absent.")
 
 
 # --- results -------------------------------------------------------------------------------------------------
@@ -256,30 +279,6 @@ class DemandWhatIfFacts(BaseModel):
     evidence: list[Evidence]
 
 
-class CapacityRow(BaseModel):
-    """One lane of the carrier: capacity now and after the change, and what it costs and delivers."""
-
-    lane: str
-    capacity_now: int
-    capacity_then: float
-    added_loads: float
-    rate_per_mile: float
-    on_time_rate: float
-    best_on_time_rate: float
-    cheapest_rate_per_mile: float
-
-
-class CapacityUpFacts(BaseModel):
-    """What more capacity at a carrier offers: per lane, the loads added and how its rate and on-time rate compare
-    with the other carriers there."""
-
-    carrier: str
-    factor: float
-    rows: list[CapacityRow]
-    added_loads: float
-    evidence: list[Evidence]
-
-
 class StopHit(BaseModel):
     """A stop the unavailable truck would have served."""
 
@@ -310,9 +309,9 @@ def _dcs(session: Session, codes: list[str]) -> list[str]:
 
 def _positions(session: Session, sku: str, locations: list[str]) -> list[m.InventoryPosition]:
     """A SKU's stock positions at some DCs (all when none named)."""
-    query = select(m.InventoryPosition).where(m.InventoryPosition.sku == sku)
+    query = select(m.InventoryPosition).where(col(m.InventoryPosition.sku) == sku)
     if locations:
-        query = query.where(m.InventoryPosition.location.in_(locations))
+        query = query.where(col(m.InventoryPosition.location).in_(locations))
     return list(session.execute(query).scalars())
 
 
@@ -388,19 +387,21 @@ def truck_status(tb: Toolbox, args: TruckArgs) -> TruckFacts:
         truck = session.get(m.Vehicle, checked(session, "asset_id", args.asset_id))
         orders = list(
             session.execute(
-                select(m.WorkOrder).where(m.WorkOrder.truck == truck.code).order_by(m.WorkOrder.opened_at.desc())
+                select(m.WorkOrder)
+                .where(col(m.WorkOrder.truck) == truck.code)
+                .order_by(col(m.WorkOrder.opened_at).desc())
             ).scalars()
         )
         reading = session.execute(
             select(m.TelemetryReading)
-            .where(m.TelemetryReading.truck == truck.code)
-            .order_by(m.TelemetryReading.at.desc())
+            .where(col(m.TelemetryReading.truck) == truck.code)
+            .order_by(col(m.TelemetryReading.at).desc())
             .limit(1)
         ).scalar_one_or_none()
         stops = session.execute(
-            select(m.RouteStop.id)
-            .join(m.Route, m.Route.id == m.RouteStop.route_id)
-            .where(m.Route.truck == truck.code, m.Route.day == today, m.Route.status != "cancelled")
+            select(col(m.RouteStop.id))
+            .join(m.Route, col(m.Route.id) == col(m.RouteStop.route_id))
+            .where(col(m.Route.truck) == truck.code, col(m.Route.day) == today, col(m.Route.status) != "cancelled")
         ).all()
     facts = TruckFacts(
         asset_id=truck.code,
@@ -432,11 +433,11 @@ def fleet_status(tb: Toolbox, args: FleetStatusArgs) -> FleetStatusFacts:
     status."""
     with tb.session() as session:
         dc = checked(session, "location", args.location) if args.location else None
-        query = select(m.Vehicle).order_by(m.Vehicle.code)
+        query = select(m.Vehicle).order_by(col(m.Vehicle.code))
         if dc:
-            query = query.where(m.Vehicle.home_dc == dc)
+            query = query.where(col(m.Vehicle.home_dc) == dc)
         trucks = list(session.execute(query).scalars())
-        orders = list(session.execute(select(m.WorkOrder).where(m.WorkOrder.status != "closed")).scalars())
+        orders = list(session.execute(select(m.WorkOrder).where(col(m.WorkOrder.status) != "closed")).scalars())
     by_truck: dict[str, list[m.WorkOrder]] = {}
     for order in orders:
         by_truck.setdefault(order.truck, []).append(order)
@@ -486,17 +487,21 @@ def delivery_performance(tb: Toolbox, args: PerformanceArgs) -> PerformanceFacts
         carriers = [checked(session, "carrier", c) for c in args.carriers]
         origin = checked(session, "location", args.origin) if args.origin else None
         destination = checked(session, "location", args.destination) if args.destination else None
-        query = select(m.Shipment.lane, m.Shipment.carrier, m.Shipment.delivered_at, m.Shipment.promised_at).where(
-            m.Shipment.delivered_at.is_not(None), m.Shipment.delivered_at >= start, m.Shipment.delivered_at < end
+        query = select(
+            col(m.Shipment.lane), col(m.Shipment.carrier), col(m.Shipment.delivered_at), col(m.Shipment.promised_at)
+        ).where(
+            col(m.Shipment.delivered_at).is_not(None),
+            col(m.Shipment.delivered_at) >= start,
+            col(m.Shipment.delivered_at) < end,
         )
         if lane:
-            query = query.where(m.Shipment.lane == lane)
+            query = query.where(col(m.Shipment.lane) == lane)
         if carriers:
-            query = query.where(m.Shipment.carrier.in_(carriers))
+            query = query.where(col(m.Shipment.carrier).in_(carriers))
         if origin:
-            query = query.where(m.Shipment.origin == origin)
+            query = query.where(col(m.Shipment.origin) == origin)
         if destination:
-            query = query.where(m.Shipment.lane.endswith("-" + destination.removeprefix("DC-")))
+            query = query.where(col(m.Shipment.lane).endswith("-" + destination.removeprefix("DC-")))
         delivered = session.execute(query).all()
     groups: dict[str, list[bool]] = {}
     for row_lane, carrier, done, promised in delivered:
@@ -541,13 +546,13 @@ def spend(tb: Toolbox, args: SpendArgs) -> SpendFacts:
     start, end = _day_bounds(first, last)
     with tb.session() as session:
         query = select(m.ActionRecord).where(
-            m.ActionRecord.status == "executed",
-            m.ActionRecord.executed_at.is_not(None),
-            m.ActionRecord.executed_at >= start,
-            m.ActionRecord.executed_at < end,
+            col(m.ActionRecord.status) == "executed",
+            col(m.ActionRecord.executed_at).is_not(None),
+            col(m.ActionRecord.executed_at) >= start,
+            col(m.ActionRecord.executed_at) < end,
         )
         if args.action_type:
-            query = query.where(m.ActionRecord.type == args.action_type)
+            query = query.where(col(m.ActionRecord.type) == args.action_type)
         actions = list(session.execute(query).scalars())
     totals: dict[str, list[float]] = {}
     for action in actions:
@@ -675,49 +680,33 @@ def _demand_row(position: m.InventoryPosition, daily: list[float], factor: float
     )
 
 
-def what_if_capacity_up(tb: Toolbox, args: CapacityUpArgs) -> CapacityUpFacts:
-    """What if a carrier's capacity grows by a factor (on one lane or all): the weekly loads it adds per lane, and
-    whether it is the cheapest or most punctual carrier there, so loads would move to it. Nothing is changed."""
+def what_if_capacity_change(tb: Toolbox, args: CapacityChangeArgs) -> CapacityChangeWhatIf:
+    """What if a carrier's capacity is multiplied by a factor (on one lane or all its lanes): the solver tenders the
+    week's usual loads on those lanes again at today's and at the changed capacity; the loads each carrier takes,
+    freight cost, expected late loads and open loads, now and then. Nothing is changed."""
     if args.carrier is None:
         raise ToolException("name a carrier, e.g. CAR-SWIFTLINE")
+    if args.factor == 1:
+        raise ToolException("a factor of 1 changes nothing; give e.g. 2 for double or 0.7 for 30% less")
     with tb.session() as session:
         carrier = checked(session, "carrier", args.carrier)
         lane = checked(session, "lane", args.lane) if args.lane else None
-        offers = store.carrier_lanes(session, lane=lane)
-    own = [o for o in offers if o.carrier == carrier]
-    if not own:
+        price = rates(session)
+    situation = read_situation(tb, carrier, lane)
+    if not situation.own:
         raise ToolException(f"{carrier} has no contract on {lane or 'any lane'}")
-    rows = []
-    for offer in own:
-        rivals = [o for o in offers if o.lane == offer.lane]
-        rows.append(
-            CapacityRow(
-                lane=offer.lane,
-                capacity_now=offer.capacity_per_week,
-                capacity_then=round(offer.capacity_per_week * args.factor, 1),
-                added_loads=round(offer.capacity_per_week * (args.factor - 1), 1),
-                rate_per_mile=offer.rate_per_mile,
-                on_time_rate=offer.on_time_rate,
-                best_on_time_rate=max(o.on_time_rate for o in rivals),
-                cheapest_rate_per_mile=min(o.rate_per_mile for o in rivals),
-            )
-        )
-    facts = CapacityUpFacts(
-        carrier=carrier,
-        factor=args.factor,
-        rows=rows,
-        added_loads=round(sum(r.added_loads for r in rows), 1),
-        evidence=[],
-    )
-    facts.evidence = [
-        Evidence(
-            id=f"whatif:capacity-up:{carrier}:{lane or 'all'}",
-            source=TWIN_SOURCE,
-            inputs=args.model_dump(mode="json"),
-            facts=facts.model_dump(mode="json", exclude={"evidence"}),
-        )
-    ]
-    return facts
+    return capacity_change(situation, args.factor, price)
+
+
+def what_if_lane_closure(tb: Toolbox, args: LaneClosureArgs) -> LaneClosureWhatIf:
+    """What if a lane is closed (in the direction named) for some days: its open shipments and usual loads in those
+    days, each third DC to route them through with the extra freight and days, the late penalties of holding them
+    until it reopens, and the totals. Nothing is changed."""
+    if args.lane is None:
+        raise ToolException("name a lane as travelled, e.g. DAL-HOU")
+    with tb.session() as session:
+        lane = checked(session, "lane", args.lane)
+    return lane_closure(tb, lane, args.first_day or tb.now().date(), args.days)
 
 
 def what_if_truck(tb: Toolbox, args: TruckWhatIfArgs) -> TruckWhatIfFacts:
@@ -729,15 +718,17 @@ def what_if_truck(tb: Toolbox, args: TruckWhatIfArgs) -> TruckWhatIfFacts:
     with tb.session() as session:
         truck = checked(session, "asset_id", args.asset_id)
         route = session.execute(
-            select(m.Route).where(m.Route.truck == truck, m.Route.day == day, m.Route.status != "cancelled")
+            select(m.Route).where(
+                col(m.Route.truck) == truck, col(m.Route.day) == day, col(m.Route.status) != "cancelled"
+            )
         ).scalar_one_or_none()
         stops = []
         if route is not None:
             rows = session.execute(
-                select(m.RouteStop, m.Shipment.promised_at)
-                .join(m.Shipment, m.Shipment.id == m.RouteStop.shipment_id)
-                .where(m.RouteStop.route_id == route.id)
-                .order_by(m.RouteStop.seq)
+                select(m.RouteStop, col(m.Shipment.promised_at))
+                .join(m.Shipment, col(m.Shipment.id) == col(m.RouteStop.shipment_id))
+                .where(col(m.RouteStop.route_id) == route.id)
+                .order_by(col(m.RouteStop.seq))
             ).all()
             stops = [
                 StopHit(seq=s.seq, shipment_id=s.shipment_id, customer=s.customer, eta_min=s.eta_min, promised_at=p)
@@ -764,7 +755,8 @@ LOOKUPS = {
     "policies": (policies, PolicyArgs),
     "what_if_demand": (what_if_demand, DemandWhatIfArgs),
     "what_if_truck": (what_if_truck, TruckWhatIfArgs),
-    "what_if_capacity_up": (what_if_capacity_up, CapacityUpArgs),
+    "what_if_capacity_change": (what_if_capacity_change, CapacityChangeArgs),
+    "what_if_lane_closure": (what_if_lane_closure, LaneClosureArgs),
 }
 
 

@@ -182,6 +182,9 @@ def serve(
     port: int = typer.Option(None, "--port", help="Port (default YM_PORT, 8000)."),
 ) -> None:
     """Start the HTTP API."""
+    from worker.footprint import trim
+
+    trim()  # before the app's imports: serving predicts with the trained models and never trains them
     import uvicorn
 
     from api.app import create_app
@@ -204,6 +207,9 @@ def worker(
 ) -> None:
     """Take decisions, detector passes, outcome checks and recovery sweeps from the queue (YM_QUEUE=procrastinate);
     run as many worker processes, on as many machines, as the load needs."""
+    from worker.footprint import trim
+
+    trim()  # before the worker's imports, as for `serve`
     from graph.queue import QueueMisconfigured
     from twin.settings import get_settings
     from worker.run import run_worker

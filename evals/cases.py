@@ -116,7 +116,7 @@ class Case(BaseModel):
     note: str = Field(description="why the expected outcome is the right one")
     exception: ExceptionIn
     policy: list[PolicyOverride] = Field(default_factory=list)
-    same_as: str | None = Field(None, description="the case whose decision this one must repeat (robustness)")
+    same_as: str | None = Field(default=None, description="the case whose decision this one must repeat (robustness)")
     counterfactual: Counterfactual | None = None
     expect: Expect
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, computed_field
 
+from agents.glossary import feature_words
 from agents.schemas import Claim, Decision, PolicyVerdict
 from agents.verify import extract_tokens, verify_claim, verify_text
 from evals.cases import Case
@@ -269,13 +270,18 @@ def _names(text: str, word: str) -> bool:
     return re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text) is not None
 
 
+def cites(text: str, feature: str) -> bool:
+    """Whether a justification names a driver, by its feature name or its planner words (docs/glossary.md)."""
+    return _names(text, feature) or _names(text, feature_words(feature))
+
+
 def _drivers(run: CaseRun) -> str | None:
     """The top drivers of each prediction that the justification does not name."""
     text = text_of(run.decision)
     gaps = [
         f"{record.id}: {', '.join(missing)} not named"
         for record in predictions(run.decision)
-        if (missing := [feature for feature in top_features(record) if not _names(text, feature)])
+        if (missing := [feature for feature in top_features(record) if not cites(text, feature)])
     ]
     return "; ".join(gaps) or None
 

@@ -4,7 +4,7 @@ counterfactual edits of a model's drivers."""
 from datetime import UTC, datetime, timedelta
 from statistics import median
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from agents.policy import PolicyRule
 from evals.cases import TwinEdit
@@ -19,7 +19,7 @@ def store_rules(session: Session, rules: list[PolicyRule]) -> None:
     """Insert or replace the stored rule of each rule's action type and scope."""
     for rule in rules:
         row = session.exec(
-            select(m.Policy).where(m.Policy.action_type == rule.action_type, m.Policy.scope == rule.scope)
+            select(m.Policy).where(col(m.Policy.action_type) == rule.action_type, col(m.Policy.scope) == rule.scope)
         ).first()
         row = row or m.Policy(action_type=rule.action_type, scope=rule.scope, updated_at=datetime.now(UTC))
         row.sqlmodel_update({**rule.model_dump(), "updated_by": "eval", "updated_at": datetime.now(UTC)})
@@ -64,7 +64,9 @@ def healthy_telemetry(session: Session, truck: str, days: int) -> None:
     """Replace a truck's last `days` readings by its median reading of the BASELINE_DAYS before them."""
     readings = list(
         session.exec(
-            select(m.TelemetryReading).where(m.TelemetryReading.truck == truck).order_by(m.TelemetryReading.at)
+            select(m.TelemetryReading)
+            .where(col(m.TelemetryReading.truck) == truck)
+            .order_by(col(m.TelemetryReading.at))
         ).all()
     )
     if len(readings) <= days:
@@ -80,7 +82,9 @@ def set_on_hand(session: Session, position: str, units: float) -> None:
     """Set the on-hand units of a stock position written `SKU-0042@DC-DAL`."""
     sku, location = position.split("@")
     row = session.exec(
-        select(m.InventoryPosition).where(m.InventoryPosition.sku == sku, m.InventoryPosition.location == location)
+        select(m.InventoryPosition).where(
+            col(m.InventoryPosition.sku) == sku, col(m.InventoryPosition.location) == location
+        )
     ).first()
     if row is None:
         raise ValueError(f"twin edit names unknown position {position}")

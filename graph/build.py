@@ -4,14 +4,15 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
-from agents.toolbox import Toolbox
 from graph import nodes
 from graph.state import DeskState
 
+DeskGraph = CompiledStateGraph[DeskState, nodes.DeskRun, DeskState, DeskState]
 
-def build_graph(checkpointer: BaseCheckpointSaver | None = None) -> CompiledStateGraph:
+
+def build_graph(checkpointer: BaseCheckpointSaver[str] | None = None) -> DeskGraph:
     """Compile the graph; pass the process's one checkpointer so approvals survive a restart."""
-    builder = StateGraph(DeskState, context_schema=Toolbox)
+    builder = StateGraph(DeskState, context_schema=nodes.DeskRun)
     builder.add_node("classify", nodes.classify_node)
     builder.add_node("supervisor", nodes.supervisor)
     for name in ("routing", "inventory", "maintenance"):

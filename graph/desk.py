@@ -7,14 +7,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.types import Command
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from agents import detectors
 from agents.policy import ensure_defaults
@@ -25,11 +26,13 @@ from graph.build import build_graph
 from graph.checkpoint import open_checkpointer
 from graph.faults import fault_point
 from graph.intake import ClaimLost, Fence, IdempotencyMismatch, TakenIn
+from graph.nodes import DeskRun
 from graph.precedents import BackgroundIndexer, index_pending
 from graph.records import FINAL, audit, conclude, decision_id_for, exception_refs
 from graph.retention import keep_latest
 from graph.state import DeskState, Verdict
 from twin import models as m
+from twin import store
 from twin.settings import Settings
 
 if TYPE_CHECKING:
@@ -89,7 +92,7 @@ class Desk:
     def __init__(
         self,
         toolbox: Toolbox,
-        checkpointer: BaseCheckpointSaver,
+        checkpointer: BaseCheckpointSaver[str],
         background_indexing: bool = True,
         queue: "TaskQueue | None" = None,
     ) -> None:
@@ -112,7 +115,7 @@ class Desk:
     def submit(self, exception: ExceptionIn, actor: str = "system", idempotency_key: str | None = None) -> Decision:
         """Handle an exception once: a retry (same key or external id) or a duplicate gets the decision already made."""
         taken = self.take_in(exception, actor, idempotency_key)
-        fault_point("intake.stored")
+        fault_point(self.settings, "intake.stored")
         if taken.fence:
             return self._decide(taken.fence, exception, actor)
         if self.queue:
@@ -134,7 +137,7 @@ class Desk:
         """Take an exception in and wait up to `wait_s` for its decision (None when it is not ready by then; in
         process, the decision goes on in a background thread)."""
         taken = self.take_in(exception, actor, idempotency_key)
-        fault_point("intake.stored")
+        fault_point(self.settings, "intake.stored")
         target = taken.duplicate_of or taken.exception_id
         decision = None if taken.fence else self.await_decision(target, wait_s if self.queue else 0)
         if decision is None and self.queue is None:
@@ -180,7 +183,7 @@ class Desk:
     def _enqueue(self, session: Session, taken: TakenIn) -> None:
         """In queue mode, defer the decision of a newly stored exception in the transaction that stores it."""
         if self.queue and taken.new:
-            record = session.get(m.ExceptionRecord, taken.exception_id)
+            record = store.row(session, m.ExceptionRecord, taken.exception_id)
             self.queue.defer_decision(session, record.id, record.refs or {})
 
     def await_decision(self, exception_id: str, wait_s: float) -> Decision | None:
@@ -190,7 +193,7 @@ class Desk:
         pause = 0.05
         while True:
             with self.toolbox.session() as session:
-                record = session.get(m.ExceptionRecord, exception_id)
+                record = store.row(session, m.ExceptionRecord, exception_id)
                 if record.intake == "decided":
                     return self._latest(session, exception_id)
             if record.intake == "failed" or time.monotonic() >= deadline:
@@ -206,7 +209,7 @@ class Desk:
         except Exception as error:
             failure = f"{type(error).__name__}: {error}"[:500]
             with self.toolbox.session() as session:
-                if session.get(m.ExceptionRecord, fence.row_id).attempts >= self.settings.decide_max_attempts:
+                if store.row(session, m.ExceptionRecord, fence.row_id).attempts >= self.settings.decide_max_attempts:
                     intake.fail(session, fence.row_id, failure, actor, claim=fence.token)
                     session.commit()
                     raise
@@ -217,14 +220,14 @@ class Desk:
 
     def _run(self, fence: Fence, exception: ExceptionIn, actor: str) -> bool:
         """Run the graph under the claim; False when another process took the exception over meanwhile."""
-        config = self._config(fence.row_id, fence)
+        config, run = self._config(fence.row_id), DeskRun(self.toolbox, fence)
         snapshot = self.graph.get_state(config)
         try:
             if not snapshot.values:
                 state = DeskState(exception_id=fence.row_id, exception=exception, actor=actor)
-                self.graph.invoke(state, config, context=self.toolbox)
+                self.graph.invoke(state, config, context=run)
             elif snapshot.tasks and not snapshot.interrupts:  # a crash left steps to run (perhaps the first)
-                self.graph.invoke(None, config, context=self.toolbox)
+                self.graph.invoke(None, config, context=run)
         except ClaimLost:
             logger.warning("exception %s was taken over by another process", fence.row_id)
             return False
@@ -237,19 +240,19 @@ class Desk:
         process. On failure the claim is given back for the retry."""
         with self.toolbox.session() as session:
             fence = intake.claim_exception(session, exception_id, self.settings.claim_lease_s)
-            record = session.get(m.ExceptionRecord, exception_id)
+            record = store.row(session, m.ExceptionRecord, exception_id)
             session.commit()
         if fence is None:
             return None
         try:
-            if not self._run(fence, intake.exception_in(record), record.actor):
+            if not self._run(fence, ExceptionIn.of(record), record.actor):
                 return None
         except Exception as error:
             self._give_back(fence, f"{type(error).__name__}: {error}")
             raise
         self._index_soon()
         with self.toolbox.session() as session:
-            if session.get(m.ExceptionRecord, exception_id).intake != "decided":
+            if store.row(session, m.ExceptionRecord, exception_id).intake != "decided":
                 raise RuntimeError(f"the graph of {exception_id} ended without a decision")
             return self._latest(session, exception_id)
 
@@ -295,7 +298,7 @@ class Desk:
         deadline = time.monotonic() + self.settings.decision_wait_s
         while True:
             with self.toolbox.session() as session:
-                record = session.get(m.ExceptionRecord, exception_id)
+                record = store.row(session, m.ExceptionRecord, exception_id)
                 if record.intake == "decided":
                     return self._latest(session, exception_id)
                 fence = None
@@ -303,17 +306,19 @@ class Desk:
                     fence = intake.claim_exception(session, exception_id, self.settings.claim_lease_s)
                 session.commit()
             if fence:
-                return self._decide(fence, intake.exception_in(record), record.actor)
+                return self._decide(fence, ExceptionIn.of(record), record.actor)
             if time.monotonic() >= deadline:
                 raise DecisionPending(f"exception {exception_id} is still being decided")
             time.sleep(POLL_S)
 
     def _latest(self, session: Session, exception_id: str) -> Decision:
         """The decision of an exception, following supersessions to the newest one."""
-        record = session.exec(select(m.DecisionRecord).where(m.DecisionRecord.exception_id == exception_id)).first()
-        decision = Decision.model_validate(record.payload)
+        record = session.exec(
+            select(m.DecisionRecord).where(col(m.DecisionRecord.exception_id) == exception_id)
+        ).first()
+        decision = Decision.of(record)
         while decision.superseded_by and (newer := session.get(m.DecisionRecord, decision.superseded_by)):
-            decision = Decision.model_validate(newer.payload)
+            decision = Decision.of(newer)
         return decision
 
     # --- verdicts -----------------------------------------------------------------------------------------------
@@ -326,8 +331,8 @@ class Desk:
             if record is None:
                 raise DecisionNotFound(f"decision {decision_id} not found")
             if verdict.actions:
-                refs = exception_refs(session.get(m.ExceptionRecord, record.exception_id))
-                plan = Decision.model_validate(record.payload).actions
+                refs = exception_refs(store.row(session, m.ExceptionRecord, record.exception_id))
+                plan = Decision.of(record).actions
                 if beyond := facts.outside(refs, plan, verdict.actions):
                     raise OffSubject(decision_id, beyond)
             fence = intake.claim(
@@ -341,15 +346,16 @@ class Desk:
             session.commit()
         if fence is None:
             raise DecisionConflict(self._why_not_waiting(decision_id))
-        fault_point("verdict.claimed")
+        fault_point(self.settings, "verdict.claimed")
         if self._expired(record):
             self._conclude_unexecuted(fence, record, "expired", verdict)
-            raise DecisionConflict(f"decision {decision_id} expired at {self._expiry(record).isoformat()}")
+            expiry = self._expiry(record.created_at, record.payload.get("actions"))
+            raise DecisionConflict(f"decision {decision_id} expired at {expiry.isoformat()}")
         with self.toolbox.session() as session:
-            exception = session.get(m.ExceptionRecord, record.exception_id)
+            exception = store.row(session, m.ExceptionRecord, record.exception_id)
             stale = facts.changes(
                 record.fingerprint,
-                facts.fingerprint(session, exception_refs(exception), Decision.model_validate(record.payload).actions),
+                facts.fingerprint(session, exception_refs(exception), Decision.of(record).actions),
             )
         if stale and verdict.verdict != "reject":
             return self._supersede(fence, record, exception, verdict, stale)
@@ -364,7 +370,7 @@ class Desk:
     def _why_not_waiting(self, decision_id: str) -> str:
         """Why a verdict cannot be taken now, for the 409."""
         with self.toolbox.session() as session:
-            record = session.get(m.DecisionRecord, decision_id)
+            record = store.row(session, m.DecisionRecord, decision_id)
         if record.status == "pending_approval":
             return f"decision {decision_id} has a verdict being applied"
         return f"decision {decision_id} is {record.status}, not pending_approval"
@@ -376,9 +382,10 @@ class Desk:
         if paused is None:
             raise DecisionConflict(f"decision {fence.row_id} has no paused run to resume")
         fork = self.graph.update_state(paused, None, as_node="__copy__")
-        config = {"configurable": {**fork["configurable"], "fence": fence}}
         try:
-            self.graph.invoke(Command(resume=verdict.model_dump(mode="json")), config, context=self.toolbox)
+            self.graph.invoke(
+                Command(resume=verdict.model_dump(mode="json")), fork, context=DeskRun(self.toolbox, fence)
+            )
         except ClaimLost:
             logger.warning("the verdict on %s was taken over by another process", fence.row_id)
         except Exception as error:
@@ -388,12 +395,12 @@ class Desk:
             raise
         self._index_soon()
         with self.toolbox.session() as session:
-            return Decision.model_validate(session.get(m.DecisionRecord, fence.row_id).payload)
+            return Decision.of(store.row(session, m.DecisionRecord, fence.row_id))
 
     def _release(self, fence: Fence, verdict: Verdict, error: Exception) -> None:
         """Give up a verdict claim whose run failed, so the decision waits for a verdict again; audit the failure."""
         with self.toolbox.session() as session:
-            record = session.get(m.DecisionRecord, fence.row_id)
+            record = store.row(session, m.DecisionRecord, fence.row_id)
             if record.claim == fence.token and record.status == "pending_approval":
                 record.verdict = record.claim = record.lease_until = None
                 session.add(record)
@@ -435,7 +442,7 @@ class Desk:
         self, fence: Fence, record: m.DecisionRecord, exception: m.ExceptionRecord, verdict: Verdict, stale: list[str]
     ) -> Decision:
         """Retire a decision whose facts changed and decide the exception again on current facts, atomically."""
-        fresh_in = intake.exception_in(exception).model_copy(update={"source": "recheck", "external_id": None})
+        fresh_in = ExceptionIn.of(exception).model_copy(update={"source": "recheck", "external_id": None})
         with self.toolbox.session() as session:
             fence.hold(session)
             exception.status = "closed"  # no longer open: the fresh exception on its subject is not a duplicate
@@ -445,7 +452,7 @@ class Desk:
                 session, fresh_in, verdict.actor, None, self.settings.claim_lease_s, 0, claimed=self.queue is None
             )
             self._enqueue(session, taken)
-            old = Decision.model_validate(record.payload).model_copy(
+            old = Decision.of(record).model_copy(
                 update={"status": "superseded", "superseded_by": decision_id_for(taken.exception_id)}
             )
             audit(
@@ -474,26 +481,27 @@ class Desk:
 
     # --- expiry and recovery ------------------------------------------------------------------------------------
 
-    def _expiry(self, record: m.DecisionRecord) -> datetime:
-        """When a pending decision lapses: the shortest time-to-live of its action types."""
+    def _expiry(self, created_at: datetime, actions: list[dict[str, Any]] | None) -> datetime:
+        """When a pending decision made at `created_at` with these actions (as stored) lapses: the shortest
+        time-to-live of its action types."""
         ttl = self.settings.pending_ttl_h
-        types = [action.get("type") for action in record.payload.get("actions", [])]  # no full validation per sweep
+        types = [str(action.get("type")) for action in actions or []]  # no full validation per sweep
         hours = min(
             (ttl.get(kind, self.settings.default_pending_ttl_h) for kind in types),
             default=self.settings.default_pending_ttl_h,
         )
-        created = record.created_at if record.created_at.tzinfo else record.created_at.replace(tzinfo=UTC)
+        created = created_at if created_at.tzinfo else created_at.replace(tzinfo=UTC)
         return created + timedelta(hours=hours)
 
     def _expired(self, record: m.DecisionRecord) -> bool:
         """Whether a pending decision has outlived its time-to-live."""
-        return datetime.now(UTC) >= self._expiry(record)
+        return datetime.now(UTC) >= self._expiry(record.created_at, record.payload.get("actions"))
 
     def _conclude_unexecuted(
         self, fence: Fence, record: m.DecisionRecord, status: str, verdict: Verdict | None
     ) -> None:
         """End a pending decision without executing it (expired), under its claim."""
-        decision = Decision.model_validate(record.payload).model_copy(update={"status": status})
+        decision = Decision.of(record).model_copy(update={"status": status})
         with self.toolbox.session() as session:
             fence.hold(session)
             conclude(session, decision, record.thread_id, None, [], self.toolbox.models.versions())
@@ -512,16 +520,25 @@ class Desk:
     def sweep(self) -> dict[str, int]:
         """Decide exceptions whose process died, finish verdicts left midway, expire overdue decisions, and index
         precedents left pending; one item failing is logged and counted (`errors`), never stops the rest."""
-        done = dict.fromkeys(("decided", "requeued", "failed", "verdicts", "expired", "indexed", "pruned", "errors"), 0)
+        done: dict[str, int] = dict.fromkeys(
+            ("decided", "requeued", "failed", "verdicts", "expired", "indexed", "pruned", "errors"), 0
+        )
         now = datetime.now(UTC)
         with self.toolbox.session() as session:
             stranded = session.exec(
                 select(m.ExceptionRecord)
-                .where(m.ExceptionRecord.intake.in_(intake.UNDECIDED), intake.lapsed(m.ExceptionRecord))
+                .where(col(m.ExceptionRecord.intake).in_(intake.UNDECIDED), intake.lapsed(m.ExceptionRecord))
                 .limit(SWEEP_BATCH)
             ).all()
-            waiting = session.exec(
-                select(m.DecisionRecord).where(m.DecisionRecord.status == "pending_approval").limit(10 * SWEEP_BATCH)
+            waiting = session.exec(  # a few columns: whole payloads of many waiting decisions are costly to read
+                select(
+                    col(m.DecisionRecord.id),
+                    col(m.DecisionRecord.verdict).is_not(None),
+                    col(m.DecisionRecord.created_at),
+                    col(m.DecisionRecord.payload)["actions"],
+                )
+                .where(col(m.DecisionRecord.status) == "pending_approval")
+                .limit(10 * SWEEP_BATCH)
             ).all()
         for record in stranded:
             if record.attempts >= self.settings.decide_max_attempts:
@@ -530,11 +547,11 @@ class Desk:
                 self._isolated(done, "requeued", record.id, lambda record=record: self._requeue(record))
             else:
                 self._isolated(done, "decided", record.id, lambda record=record: self._retry_stranded(record))
-        for record in waiting:
-            if record.verdict is not None:
-                self._isolated(done, "verdicts", record.id, lambda record=record: self._recover_verdict(record.id))
-            elif self._expiry(record) <= now:
-                self._isolated(done, "expired", record.id, lambda record=record: self._expire(record.id))
+        for decision_id, has_verdict, created_at, actions in waiting:
+            if has_verdict:
+                self._isolated(done, "verdicts", decision_id, lambda key=decision_id: self._recover_verdict(key))
+            elif self._expiry(created_at, actions) <= now:
+                self._isolated(done, "expired", decision_id, lambda key=decision_id: self._expire(key))
         self._isolated(done, "indexed", "precedents", lambda: index_pending(self.toolbox))
         self._isolated(done, "pruned", "checkpoints", self._prune_checkpoints)
         return done
@@ -612,9 +629,9 @@ class Desk:
         return [(e, self.take_in(e, "detector", None)) for e in detectors.detect(self.toolbox)]
 
     @staticmethod
-    def _config(thread_id: str, fence: Fence | None = None) -> dict:
-        """The graph config of an exception's thread, with the claim of the process running it."""
-        return {"configurable": {"thread_id": thread_id, "fence": fence}}
+    def _config(thread_id: str) -> RunnableConfig:
+        """The graph config of an exception's thread."""
+        return {"configurable": {"thread_id": thread_id}}
 
 
 @contextmanager

@@ -1,7 +1,9 @@
 """The facts a decision relies on: read from the twin when it is made, re-read before it executes."""
 
+from typing import Any
+
 from pydantic import BaseModel
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from agents.schemas import Action, Refs
 from twin import models as m
@@ -55,10 +57,10 @@ def outside(refs: Refs, plan: list[Action], edited: list[Action]) -> list[Refere
     ]
 
 
-def fingerprint(session: Session, refs: Refs, actions: list[Action]) -> dict[str, dict]:
+def fingerprint(session: Session, refs: Refs, actions: list[Action]) -> dict[str, dict[str, Any]]:
     """The current state of every shipment, stock position and truck the decision is about."""
     shipments, positions, trucks = _subjects(refs, actions)
-    facts: dict[str, dict] = {}
+    facts: dict[str, dict[str, Any]] = {}
     for code in sorted(shipments):
         shipment = session.get(m.Shipment, code)
         if shipment:
@@ -69,7 +71,9 @@ def fingerprint(session: Session, refs: Refs, actions: list[Action]) -> dict[str
             }
     for sku, dc in sorted(positions):
         position = session.exec(
-            select(m.InventoryPosition).where(m.InventoryPosition.sku == sku, m.InventoryPosition.location == dc)
+            select(m.InventoryPosition).where(
+                col(m.InventoryPosition.sku) == sku, col(m.InventoryPosition.location) == dc
+            )
         ).first()
         facts[f"stock {sku} at {dc}"] = {
             "on_hand": position.on_hand if position else 0,
@@ -82,7 +86,7 @@ def fingerprint(session: Session, refs: Refs, actions: list[Action]) -> dict[str
             booked = session.exec(
                 select(func.count())
                 .select_from(m.WorkOrder)
-                .where(m.WorkOrder.truck == code, m.WorkOrder.status != "closed")
+                .where(col(m.WorkOrder.truck) == code, col(m.WorkOrder.status) != "closed")
             ).one()
             facts[f"truck {code}"] = {
                 "status": vehicle.status,
@@ -99,7 +103,7 @@ def _material(before: object, after: object) -> bool:
     return before != after
 
 
-def changes(before: dict[str, dict], after: dict[str, dict]) -> list[str]:
+def changes(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> list[str]:
     """The material differences between two fingerprints, in words (empty when nothing that matters moved)."""
     found = []
     for subject, facts in before.items():

@@ -3,10 +3,10 @@
 import os
 import signal
 
-from twin.settings import get_settings
+from twin.settings import Settings
 
 
-def fault_point(name: str) -> None:
+def fault_point(settings: Settings, name: str) -> None:
     """SIGKILL this process here when `YM_FAULT_KILL_AT` names this point (off unless set; for tests only)."""
-    if get_settings().fault_kill_at == name:
+    if settings.fault_kill_at == name:
         os.kill(os.getpid(), signal.SIGKILL)

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel
 from sqlalchemy import and_, or_, text, update
 from sqlalchemy.sql import ColumnElement
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from agents.classifier import REQUIRED_REFS
 from agents.schemas import ExceptionIn
@@ -105,8 +105,8 @@ def request_hash(exception: ExceptionIn) -> str:
 def stored(session: Session, exception: ExceptionIn, idempotency_key: str | None) -> m.ExceptionRecord | None:
     """The exception already taken in under this idempotency key or external id."""
     for column, value in (
-        (m.ExceptionRecord.idempotency_key, idempotency_key),
-        (m.ExceptionRecord.external_id, exception.external_id),
+        (col(m.ExceptionRecord.idempotency_key), idempotency_key),
+        (col(m.ExceptionRecord.external_id), exception.external_id),
     ):
         found = session.exec(select(m.ExceptionRecord).where(column == value)).first() if value else None
         if found:
@@ -246,17 +246,4 @@ def take_in(
     )
     return TakenIn(
         exception_id=exception_id, fence=fence, duplicate_of=primary.id if primary else None, new=primary is None
-    )
-
-
-def exception_in(record: m.ExceptionRecord) -> ExceptionIn:
-    """The exception as it was reported, from its stored row."""
-    return ExceptionIn(
-        type=record.type,
-        description=record.description,
-        refs=record.refs,
-        severity=record.severity,
-        source=record.source,
-        occurred_at=record.occurred_at,
-        external_id=record.external_id,
     )

@@ -1,10 +1,9 @@
 """The desk graph's nodes: classify, supervise, the three specialists, explain, policy, approval, execute, finalize."""
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Any, Literal, Protocol
 
-from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 from sqlmodel import Session
@@ -35,6 +34,14 @@ from twin.commands import execute_action
 SpecialistName = Literal["routing", "inventory", "maintenance"]
 
 
+@dataclass(frozen=True)
+class DeskRun:
+    """What one run of the desk graph works with: the toolbox, and the claim under which its steps write."""
+
+    toolbox: Toolbox
+    fence: Fence
+
+
 def _stop(
     state: DeskState,
     tb: Toolbox,
@@ -59,9 +66,9 @@ def _stop(
     )
 
 
-def classify_node(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Literal["supervisor", "finalize"]]:
+def classify_node(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal["supervisor", "finalize"]]:
     """Read the exception's type and references; stop with needs_info when either is missing."""
-    tb = runtime.context
+    tb = runtime.context.toolbox
     reading = classify(state.exception, tb.llm)
     with tb.session() as session:
         audit(
@@ -96,7 +103,7 @@ def classify_node(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Litera
 def supervisor(state: DeskState) -> Command[Literal["routing", "inventory", "maintenance", "explain"]]:
     """Send the exception to its specialist; the specialist resolves its hand-offs inside its plans, then explain."""
     if not state.proposals:
-        return Command(goto=state.classification.specialist)
+        return Command(goto=state.reading().specialist)
     return Command(goto="explain")
 
 
@@ -119,12 +126,18 @@ def _first_call(tb: Toolbox, reading: Classification, state: DeskState) -> Propo
     return maintenance.equipment_failure_risk(tb, refs, state.exception.description)
 
 
-def specialist(name: SpecialistName) -> Callable[[DeskState, Runtime[Toolbox]], Command[Literal["supervisor"]]]:
+class SpecialistNode(Protocol):
+    """The node of one specialist, as the graph calls it."""
+
+    def __call__(self, state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal["supervisor"]]: ...
+
+
+def specialist(name: SpecialistName) -> SpecialistNode:
     """The node of one specialist: its whole-plan proposal on the exception, hand-offs resolved."""
 
-    def node(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Literal["supervisor"]]:
-        tb = runtime.context
-        proposal = _first_call(tb, state.classification, state)
+    def node(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal["supervisor"]]:
+        tb = runtime.context.toolbox
+        proposal = _first_call(tb, state.reading(), state)
         with tb.session() as session:
             audit(
                 session,
@@ -148,11 +161,11 @@ def _helpers(proposal: Proposal) -> list[Proposal]:
     return [item for helper in proposal.helpers for item in (helper, *_helpers(helper))]
 
 
-def explain_node(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Literal["policy", "finalize"]]:
+def explain_node(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal["policy", "finalize"]]:
     """Turn the specialist's whole plan (hand-offs included) into one decision with its verified justification."""
-    tb = runtime.context
+    tb = runtime.context.toolbox
     primary = state.proposals[-1]
-    reading = state.classification
+    reading = state.reading()
     helpers = _helpers(primary)
     if primary.status == "needs_info" or (primary.status == "no_action" and not primary.alternatives):
         claims = [*primary.findings, primary.chosen]
@@ -197,12 +210,12 @@ def explain_node(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Literal
     return Command(goto="policy" if decision.actions else "finalize", update={"decision": decision})
 
 
-def policy_node(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Literal["approval", "execute"]]:
+def policy_node(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal["approval", "execute"]]:
     """Ask the policy gate; a decision that needs a person is stored as pending before the graph pauses."""
-    tb = runtime.context
-    decision = state.decision
+    tb = runtime.context.toolbox
+    decision = state.decided()
     with tb.session() as session:
-        tier = _customer_tier(session, state.classification.refs)
+        tier = _customer_tier(session, state.reading().refs)
         verdict = evaluate(
             rules(session), decision.actions, decision.expected_impact.cost_usd, decision.confidence, tier
         )
@@ -221,12 +234,7 @@ def _customer_tier(session: Session, refs: Refs) -> str | None:
     return store.customer_tier(session, shipment.destination) if shipment else None
 
 
-def _fence(config: RunnableConfig) -> Fence:
-    """The claim of the process running this step (the desk passes it with every run)."""
-    return config["configurable"]["fence"]
-
-
-def _proposed(state: DeskState) -> list[dict]:
+def _proposed(state: DeskState) -> list[dict[str, Any]]:
     """The actions the specialists proposed, before any override."""
     return [a.model_dump(mode="json") for p in state.proposals for a in p.actions]
 
@@ -266,40 +274,40 @@ def overridden(decision: Decision, verdict: Verdict) -> Decision:
     )
 
 
-def approval(state: DeskState, runtime: Runtime[Toolbox]) -> Command[Literal["execute", "finalize"]]:
+def approval(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal["execute", "finalize"]]:
     """Pause for a person: approve, reject, or override with edited actions and a reason (an action the person left
     unpriced is priced by the cost model, like any plan)."""
-    answer = Verdict.model_validate(interrupt(state.decision.model_dump(mode="json")))
-    decision = state.decision
+    decision = state.decided()
+    answer = Verdict.model_validate(interrupt(decision.model_dump(mode="json")))
     if answer.verdict == "reject":
         return Command(
             goto="finalize", update={"verdict": answer, "decision": decision.model_copy(update={"status": "rejected"})}
         )
     if answer.verdict == "override":
-        with runtime.context.session() as session:
+        with runtime.context.toolbox.session() as session:
             actions = priced(session, rates(session), answer.actions or [])
         answer = answer.model_copy(update={"actions": actions})
         decision = overridden(decision, answer)
     return Command(goto="execute", update={"verdict": answer, "decision": decision})
 
 
-def execute(state: DeskState, runtime: Runtime[Toolbox], config: RunnableConfig) -> Command[Literal["finalize"]]:
+def execute(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal["finalize"]]:
     """Conclude the decision and carry out its actions in one transaction, once, under the run's claim."""
-    tb = runtime.context
+    tb = runtime.context.toolbox
     actor = state.verdict.actor if state.verdict else "policy"
-    status = "overridden" if state.decision.status == "overridden" else "executed"
-    decision = state.decision.model_copy(update={"status": status})
+    decision = state.decided()
+    decision = decision.model_copy(update={"status": "overridden" if decision.status == "overridden" else "executed"})
     with tb.session() as session:
-        _fence(config).hold(session)
+        runtime.context.fence.hold(session)
         if not is_final(session, decision.decision_id):
             _recheck(session, state)
             save_decision(session, decision, state.exception_id)  # the row the executed actions belong to
             for index, action in enumerate(decision.actions):
                 execute_action(session, decision.decision_id, index, action, actor)
             conclude(session, decision, state.exception_id, state.verdict, _proposed(state), tb.models.versions())
-            fault_point("execute.before_commit")
+            fault_point(tb.settings, "execute.before_commit")
         session.commit()
-    fault_point("execute.committed")
+    fault_point(tb.settings, "execute.committed")
     return Command(goto="finalize", update={"decision": decision})
 
 
@@ -307,21 +315,21 @@ def _recheck(session: Session, state: DeskState) -> None:
     """Take the subject's lock and re-read the facts a paused decision relied on; ValueError when they moved."""
     if subject := subject_of(state.exception):
         lock_subject(session, subject)
-    record = session.get(m.DecisionRecord, state.decision.decision_id)
+    record = session.get(m.DecisionRecord, state.decided().decision_id)
     if record is None or not record.fingerprint:
         return
-    refs = exception_refs(session.get(m.ExceptionRecord, state.exception_id))
-    plan = Decision.model_validate(record.payload).actions
+    refs = exception_refs(store.row(session, m.ExceptionRecord, state.exception_id))
+    plan = Decision.of(record).actions
     if moved := facts.changes(record.fingerprint, facts.fingerprint(session, refs, plan)):
         raise ValueError(f"the facts changed since the decision was made: {'; '.join(moved)}")
 
 
-def finalize(state: DeskState, runtime: Runtime[Toolbox], config: RunnableConfig) -> dict:
+def finalize(state: DeskState, runtime: Runtime[DeskRun]) -> dict[str, Decision]:
     """Conclude a decision that executed nothing (once), and store its precedent for indexing after the commit."""
-    tb = runtime.context
-    decision = state.decision
+    tb = runtime.context.toolbox
+    decision = state.decided()
     with tb.session() as session:
-        _fence(config).hold(session)
+        runtime.context.fence.hold(session)
         if not is_final(session, decision.decision_id):
             conclude(session, decision, state.exception_id, state.verdict, _proposed(state), tb.models.versions())
         if decision.specialist:
@@ -329,7 +337,7 @@ def finalize(state: DeskState, runtime: Runtime[Toolbox], config: RunnableConfig
                 session,
                 Precedent(
                     decision_id=decision.decision_id,
-                    exception_type=state.classification.type,
+                    exception_type=state.reading().type,
                     specialist=decision.specialist,
                     action_types=[a.type for a in decision.actions],
                     status=decision.status,

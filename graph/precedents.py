@@ -7,12 +7,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from agents.schemas import Decision
 from agents.toolbox import Toolbox
 from tools.knowledge import Precedent
 from twin import models as m
+from twin.threads import run_in_background
 
 logger = logging.getLogger(__name__)
 PENDING, INDEXED = "pending", "indexed"
@@ -24,7 +25,7 @@ def mark_pending(session: Session, precedent: Precedent) -> None:
     """Store the precedent of a final decision on its row, not yet indexed (in the caller's transaction)."""
     session.execute(
         update(m.DecisionRecord)
-        .where(m.DecisionRecord.id == precedent.decision_id)
+        .where(col(m.DecisionRecord.id) == precedent.decision_id)
         .values(
             precedent=precedent.model_dump(mode="json"),
             precedent_state=PENDING,
@@ -64,7 +65,7 @@ def _claim(toolbox: Toolbox, limit: int) -> tuple[str, list[m.DecisionRecord]]:
 
 def _precedent(record: m.DecisionRecord) -> Precedent:
     """The precedent to index, with the decision's outcome when one was checked since it was stored."""
-    outcome = Decision.model_validate(record.payload).outcome
+    outcome = Decision.of(record).outcome
     known = outcome.status if outcome and outcome.status != "pending" else None
     return Precedent.model_validate({**record.precedent, "outcome": known or record.precedent.get("outcome")})
 
@@ -112,7 +113,9 @@ class BackgroundIndexer:
             thread.join(timeout)
 
     def _run(self) -> None:
-        """Index until no pass is wanted; a failure is logged and left to the next request or sweep."""
+        """Index until no pass is wanted, at background priority; a failure is logged and left to the next request
+        or sweep."""
+        run_in_background()
         while True:
             with self._lock:
                 toolbox, self._wanted = self._wanted, None

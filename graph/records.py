@@ -1,13 +1,15 @@
 """Writing the graph's outcomes to the twin: decisions, verdicts, overrides and audit events."""
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from agents.schemas import Decision, Refs
 from graph.facts import fingerprint
 from graph.state import Verdict
 from twin import models as m
+from twin import store
 
 FINAL = ("executed", "rejected", "overridden", "needs_info", "no_action", "superseded", "expired")
 OPEN = ("pending_approval", "needs_info")  # the exception still waits for someone
@@ -20,7 +22,7 @@ def decision_id_for(exception_id: str) -> str:
 
 
 def audit(
-    session: Session, kind: str, actor: str, exception_id: str | None, decision_id: str | None = None, **detail
+    session: Session, kind: str, actor: str, exception_id: str | None, decision_id: str | None = None, **detail: Any
 ) -> None:
     """Append one audit event."""
     session.add(
@@ -56,16 +58,11 @@ def save_decision(session: Session, decision: Decision, thread_id: str) -> None:
             updated_at=now,
         )
     decision = decision.model_copy(update={"created_at": decision.created_at or record.created_at})
-    exception = session.get(m.ExceptionRecord, decision.exception_id)
+    exception = store.row(session, m.ExceptionRecord, decision.exception_id)
     if decision.status == "pending_approval" and not record.fingerprint:
         record.fingerprint = fingerprint(session, exception_refs(exception), decision.actions)
-    payload = decision.model_dump(mode="json")
-    record.status, record.payload, record.confidence, record.updated_at = (
-        decision.status,
-        payload,
-        decision.confidence,
-        now,
-    )
+    decision.store(record)
+    record.updated_at = now
     session.add(record)
     session.flush()
     _save_actions(session, decision)
@@ -125,7 +122,8 @@ def exception_refs(exception: m.ExceptionRecord) -> Refs:
 def _save_actions(session: Session, decision: Decision) -> None:
     """Keep one row per proposed action; an override's dropped actions are superseded, a rejection's rejected."""
     stored = {
-        r.id: r for r in session.exec(select(m.ActionRecord).where(m.ActionRecord.decision_id == decision.decision_id))
+        r.id: r
+        for r in session.exec(select(m.ActionRecord).where(col(m.ActionRecord.decision_id) == decision.decision_id))
     }
     wanted = {f"{decision.decision_id}-A{index + 1}": action for index, action in enumerate(decision.actions)}
     ended = decision.status in ("rejected", *LAPSED)
@@ -154,7 +152,12 @@ def is_final(session: Session, decision_id: str) -> bool:
 
 
 def conclude(
-    session: Session, decision: Decision, thread_id: str, verdict: Verdict | None, proposed: list, versions: dict
+    session: Session,
+    decision: Decision,
+    thread_id: str,
+    verdict: Verdict | None,
+    proposed: list[dict[str, Any]],
+    versions: dict[str, str],
 ) -> None:
     """Store a decision's final status with its verdict and its one `decision.final` audit event.
 
@@ -162,7 +165,7 @@ def conclude(
     decision is not final yet (`is_final`: a step replayed after a crash writes nothing), and commits.
     """
     save_decision(session, decision, thread_id)
-    detail: dict = {"status": decision.status, "versions": versions}
+    detail: dict[str, Any] = {"status": decision.status, "versions": versions}
     if verdict:
         record_verdict(session, decision, verdict, proposed)
         detail |= {"verdict": verdict.verdict, "verdict_id": verdict.verdict_id, "reason": verdict.reason}
@@ -183,9 +186,9 @@ def conclude(
     )
 
 
-def record_verdict(session: Session, decision: Decision, verdict: Verdict, original: list) -> None:
+def record_verdict(session: Session, decision: Decision, verdict: Verdict, original: list[dict[str, Any]]) -> None:
     """Keep a person's verdict once; an override also keeps the original and new actions as labelled data."""
-    if session.exec(select(m.Approval).where(m.Approval.decision_id == decision.decision_id)).first():
+    if session.exec(select(m.Approval).where(col(m.Approval.decision_id) == decision.decision_id)).first():
         return
     now = datetime.now(UTC)
     session.add(

@@ -30,3 +30,15 @@ class DeskState(BaseModel):
     proposals: list[Proposal] = Field(default_factory=list)
     decision: Decision | None = None
     verdict: Verdict | None = None
+
+    def reading(self) -> Classification:
+        """The exception's classification: every step after `classify` has one."""
+        if self.classification is None:
+            raise ValueError(f"exception {self.exception_id} is not classified yet")
+        return self.classification
+
+    def decided(self) -> Decision:
+        """The decision made so far: every step after `explain` has one."""
+        if self.decision is None:
+            raise ValueError(f"exception {self.exception_id} has no decision yet")
+        return self.decision

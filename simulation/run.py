@@ -15,7 +15,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from pydantic import BaseModel, Field
 from scipy.stats import t as student_t
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from agents import detectors, maintenance
 from agents.llm import make_chat_model
@@ -134,7 +134,7 @@ class ActionAttribution(BaseModel):
     )
     domain: str = Field(description="the outcome it works on: stock, deliveries, fleet or carriers")
     realised_saving_usd: float | None = Field(
-        None,
+        default=None,
         description="the outcome cost of its domain avoided against `none` on the same seed, shared among the "
         "domain's action types by expected saving (by spend where none was expected); unset without a `none` run "
         "or for carriers, whose effect shows only in late deliveries",
@@ -221,14 +221,14 @@ def run_desk(desk: Desk, planner: Planner, report: DayReport | None, plans: bool
         with desk.toolbox.session() as session:
             waiting = session.exec(
                 select(m.DecisionRecord)
-                .where(m.DecisionRecord.status == "pending_approval")
-                .order_by(m.DecisionRecord.id)
+                .where(col(m.DecisionRecord.status) == "pending_approval")
+                .order_by(col(m.DecisionRecord.id))
             ).all()
         if not waiting:
             break
         for record in waiting:
             try:
-                desk.resume(record.id, planner.verdict(Decision.model_validate(record.payload)))
+                desk.resume(record.id, planner.verdict(Decision.of(record)))
             except DecisionConflict:
                 continue  # answered meanwhile
     return len(handled)
@@ -248,7 +248,7 @@ class Playbook:
         with self.tb.session() as session:
             acted = {
                 (record.type, _subject(parse_action(record.type, record.params)))
-                for record in session.exec(select(m.ActionRecord).where(m.ActionRecord.status == "executed")).all()
+                for record in session.exec(select(m.ActionRecord).where(col(m.ActionRecord.status) == "executed")).all()
             }
         plays = self._expedites() + self._services()
         fresh = [
@@ -290,13 +290,16 @@ class Playbook:
         with self.tb.session() as session:
             latest = dict(
                 session.exec(
-                    select(m.TelemetryReading.truck, func.max(m.TelemetryReading.at)).group_by(m.TelemetryReading.truck)
+                    select(col(m.TelemetryReading.truck), func.max(col(m.TelemetryReading.at))).group_by(
+                        col(m.TelemetryReading.truck)
+                    )
                 ).all()
             )
             for truck in store.fleet(session):
                 reading = session.exec(
                     select(m.TelemetryReading).where(
-                        m.TelemetryReading.truck == truck.code, m.TelemetryReading.at == latest.get(truck.code)
+                        col(m.TelemetryReading.truck) == truck.code,
+                        col(m.TelemetryReading.at) == latest.get(truck.code),
                     )
                 ).first()
                 if (
@@ -380,7 +383,7 @@ def day_kpis(session: Session, report: DayReport, exceptions: int, charged: set[
     for shipment_id in report.delivered_late:
         shipment = session.get(m.Shipment, shipment_id)
         told = session.exec(
-            select(m.CustomerNotification.id).where(m.CustomerNotification.shipment_id == shipment_id)
+            select(col(m.CustomerNotification.id)).where(col(m.CustomerNotification.shipment_id) == shipment_id)
         ).first()
         tier = store.customer_tier(session, shipment.destination)
         penalty += costs.expected_late_penalty(price, 1.0, tier, notified=told is not None)
@@ -390,13 +393,13 @@ def day_kpis(session: Session, report: DayReport, exceptions: int, charged: set[
         for key, units in report.unmet_units.items()
     )
     spend: Counter[str] = Counter()
-    for record in session.exec(select(m.ActionRecord).where(m.ActionRecord.status == "executed")).all():
+    for record in session.exec(select(m.ActionRecord).where(col(m.ActionRecord.status) == "executed")).all():
         if record.id not in charged:
             charged.add(record.id)
             spend[record.type] += charged_usd(parse_action(record.type, record.params))
     records = session.exec(select(m.DecisionRecord)).all()
     acted = [r for r in records if r.status in ("executed", "overridden")]
-    outcomes = Counter(o.status if (o := Decision.model_validate(r.payload).outcome) else "unchecked" for r in acted)
+    outcomes = Counter(o.status if (o := Decision.of(r).outcome) else "unchecked" for r in acted)
     breakdowns = len(report.failures) * (price["breakdown_tow_usd"] + price["breakdown_premium_usd"])
     downtime = costs.lost_deliveries(price, report.downtime_hours / 24 * _deliveries_per_truck_day(session))
     actions = sum(spend.values())
@@ -423,9 +426,11 @@ def day_kpis(session: Session, report: DayReport, exceptions: int, charged: set[
 
 def _deliveries_per_truck_day(session: Session) -> float:
     """The deliveries an own truck runs in a day: stops per route of the twin's latest day of routes."""
-    latest = session.exec(select(func.max(m.Route.day))).one()
-    routes = store.count(session, m.Route, m.Route.day == latest)
-    stops = session.exec(select(func.count()).select_from(m.RouteStop).join(m.Route).where(m.Route.day == latest)).one()
+    latest = session.exec(select(func.max(col(m.Route.day)))).one()
+    routes = store.count(session, m.Route, col(m.Route.day) == latest)
+    stops = session.exec(
+        select(func.count()).select_from(m.RouteStop).join(m.Route).where(col(m.Route.day) == latest)
+    ).one()
     return stops / routes if routes else 0.0
 
 
@@ -448,8 +453,8 @@ def attribution(session: Session, policy: Policy) -> list[ActionAttribution]:
     count: Counter[str] = Counter()
     spend: Counter[str] = Counter()
     expected: Counter[str] = Counter()
-    for record in session.exec(select(m.DecisionRecord).where(m.DecisionRecord.status.in_(ACTED))).all():
-        decision = Decision.model_validate(record.payload)
+    for record in session.exec(select(m.DecisionRecord).where(col(m.DecisionRecord.status).in_(ACTED))).all():
+        decision = Decision.of(record)
         for action in decision.actions:
             count[action.type] += 1
             spend[action.type] += charged_usd(action)
@@ -483,15 +488,15 @@ def repeats(session: Session) -> Repeats:
     """Check that no action ran twice and no exception, or subject, was decided twice."""
     runs = Counter(
         event.detail.get("action_id")
-        for event in session.exec(select(m.AuditEvent).where(m.AuditEvent.kind == "action.executed")).all()
+        for event in session.exec(select(m.AuditEvent).where(col(m.AuditEvent.kind) == "action.executed")).all()
     )
-    per_exception = Counter(session.exec(select(m.DecisionRecord.exception_id)).all())
+    per_exception = Counter(session.exec(select(col(m.DecisionRecord.exception_id))).all())
     subjects: dict[tuple[str, str], set[str]] = {}
     executed = session.exec(
-        select(m.ActionRecord, m.ExceptionRecord.occurred_at)
-        .join(m.DecisionRecord, m.DecisionRecord.id == m.ActionRecord.decision_id)
-        .join(m.ExceptionRecord, m.ExceptionRecord.id == m.DecisionRecord.exception_id)
-        .where(m.ActionRecord.status == "executed")
+        select(m.ActionRecord, col(m.ExceptionRecord.occurred_at))
+        .join(m.DecisionRecord, col(m.DecisionRecord.id) == col(m.ActionRecord.decision_id))
+        .join(m.ExceptionRecord, col(m.ExceptionRecord.id) == col(m.DecisionRecord.exception_id))
+        .where(col(m.ActionRecord.status) == "executed")
     ).all()
     for action, occurred in executed:  # the same action on the same subject again on a later day is a new decision
         subject = f"{_subject(parse_action(action.type, action.params))} on {occurred.date().isoformat()}"

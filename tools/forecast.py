@@ -56,26 +56,28 @@ class ForecastConfig(BaseModel):
     regressors: list[str] = Field(
         default_factory=list, description="Extra numeric columns known ahead (e.g. SNAP days)."
     )
-    max_horizon: int = Field(28, ge=1, le=91)
-    recent_lags: int = Field(7, ge=1)
+    max_horizon: int = Field(default=28, ge=1, le=91)
+    recent_lags: int = Field(default=7, ge=1)
     windows: list[int] = Field(default_factory=lambda: [7, 14, 28, 56, 112])
     level_days: int = Field(
-        28, ge=1, description="Units are scaled by their mean over this many days before the origin."
+        default=28, ge=1, description="Units are scaled by their mean over this many days before the origin."
     )
-    yearly: bool = Field(True, description="Last-year features (same day, week, coming horizon, level growth).")
-    min_history_days: int = Field(28, ge=7, description="Origins need at least this many days of history.")
-    train_days: int | None = Field(None, ge=1, description="Only the most recent origins; None uses all history.")
-    calibration_days: int = Field(56, description="Held-out window whose residuals set the intervals.")
-    max_rows: int = Field(150_000, ge=1000, description="Training rows are subsampled (seeded) above this.")
-    trees: int = Field(300, ge=1)
-    bag: int = Field(1, ge=1, description="Boosters averaged, each with its own seed and row sample.")
-    learning_rate: float = Field(0.08, gt=0, le=1)
-    max_depth: int = Field(6, ge=1)
-    min_child_weight: float = Field(10.0, ge=0)
-    subsample: float = Field(0.8, gt=0, le=1)
-    colsample_bytree: float = Field(0.5, gt=0, le=1)
+    yearly: bool = Field(default=True, description="Last-year features (same day, week, coming horizon, level growth).")
+    min_history_days: int = Field(default=28, ge=7, description="Origins need at least this many days of history.")
+    train_days: int | None = Field(
+        default=None, ge=1, description="Only the most recent origins; None uses all history."
+    )
+    calibration_days: int = Field(default=56, description="Held-out window whose residuals set the intervals.")
+    max_rows: int = Field(default=150_000, ge=1000, description="Training rows are subsampled (seeded) above this.")
+    trees: int = Field(default=300, ge=1)
+    bag: int = Field(default=1, ge=1, description="Boosters averaged, each with its own seed and row sample.")
+    learning_rate: float = Field(default=0.08, gt=0, le=1)
+    max_depth: int = Field(default=6, ge=1)
+    min_child_weight: float = Field(default=10.0, ge=0)
+    subsample: float = Field(default=0.8, gt=0, le=1)
+    colsample_bytree: float = Field(default=0.5, gt=0, le=1)
     seed: int = 7
-    threads: int = Field(2, ge=1)
+    threads: int = Field(default=2, ge=1)
 
     @model_validator(mode="after")
     def _calibration_covers_horizon(self) -> Self:

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from tools.embeddings import MODEL_NAME, MiniLMEmbeddingFunction, model_version
 from tools.evidence import Evidence, Source
-from twin.settings import Settings, get_settings
+from twin.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -116,9 +116,8 @@ def chroma_address(url: str) -> ChromaAddress:
     return ChromaAddress(host=parts.hostname or "localhost", port=parts.port or (443 if ssl else 8000), ssl=ssl)
 
 
-def open_client(settings: Settings | None = None) -> ClientAPI:
+def open_client(settings: Settings) -> ClientAPI:
     """A Chroma server client when `chroma_url` is set, else the local directory `chroma_dir`."""
-    settings = settings or get_settings()
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_url:
         address = chroma_address(settings.chroma_url)
@@ -191,9 +190,9 @@ def _precedent_text(precedent: Precedent) -> str:
 class KnowledgeBase:
     """Procedures and precedents in two Chroma collections, embedded offline with MiniLM."""
 
-    def __init__(self, client: ClientAPI | None = None, procedures_dir: Path = PROCEDURES_DIR) -> None:
-        """Open (or create) both collections on `client`, by default the configured Chroma."""
-        self.client = client or open_client()
+    def __init__(self, client: ClientAPI, procedures_dir: Path = PROCEDURES_DIR) -> None:
+        """Open (or create) both collections on `client` (`open_client` gives the configured Chroma)."""
+        self.client = client
         self.procedures_dir = procedures_dir
         embedding_function = MiniLMEmbeddingFunction()
         self.procedures = self._collection(PROCEDURES, embedding_function)

@@ -70,13 +70,13 @@ class LateRiskParams(BoosterParams):
 
     min_child_weight: float = 5.0
     max_cat_to_onehot: int = 8
-    calibration_share: float = Field(0.2, gt=0, lt=1)
+    calibration_share: float = Field(default=0.2, gt=0, lt=1)
 
 
 class Calibration(BaseModel):
     """Platt scaling of the classifier's log-odds: P(late) = sigmoid(slope * logit(raw) + intercept), slope >= 0."""
 
-    slope: float = Field(1.0, ge=0)
+    slope: float = Field(default=1.0, ge=0)
     intercept: float = 0.0
 
     def apply(self, raw: np.ndarray) -> np.ndarray:

@@ -20,7 +20,6 @@ from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
 from tools.evidence import Driver, Evidence, Source
 from tools.geo import euclidean_matrix, haversine_matrix
-from twin.settings import get_settings
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -41,8 +40,8 @@ class Location(BaseModel):
 
     x: float | None = None
     y: float | None = None
-    lat: float | None = Field(None, ge=-90, le=90)
-    lon: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
 
     @model_validator(mode="after")
     def _one_kind(self) -> "Location":
@@ -81,12 +80,16 @@ class Stop(BaseModel):
 
     id: str
     location: Location | None = None
-    demand: int = Field(0, ge=0)
-    service_minutes: float = Field(0.0, ge=0)
+    demand: int = Field(default=0, ge=0)
+    service_minutes: float = Field(default=0.0, ge=0)
     tw_early: float = 0.0
-    tw_late: float | None = Field(None, description="Latest service start; the depot's closing time when absent.")
+    tw_late: float | None = Field(
+        default=None, description="Latest service start; the depot's closing time when absent."
+    )
     drop_penalty: float | None = Field(
-        None, ge=0, description="Cost (distance units) of leaving the stop unserved; absent means it must be served."
+        default=None,
+        ge=0,
+        description="Cost (distance units) of leaving the stop unserved; absent means it must be served.",
     )
 
     @model_validator(mode="after")
@@ -102,9 +105,11 @@ class Vehicle(BaseModel):
     capacity: int = Field(ge=0)
     shift_start: float = 0.0
     shift_end: float | None = Field(
-        None, description="Latest return to the depot; the depot's closing time when absent."
+        default=None, description="Latest return to the depot; the depot's closing time when absent."
     )
-    fixed_cost: float = Field(0.0, ge=0, description="Cost (distance units) of dispatching this vehicle at all.")
+    fixed_cost: float = Field(
+        default=0.0, ge=0, description="Cost (distance units) of dispatching this vehicle at all."
+    )
     available: bool = True
 
     @model_validator(mode="after")
@@ -129,13 +134,13 @@ class RoutingProblem(BaseModel):
     vehicles: list[Vehicle]
     pairs: list[PickupDelivery] = Field(default_factory=list)
     distance_matrix: list[list[float]] | None = Field(
-        None, description="Square matrix over [depot, *stops], in distance units; replaces the locations."
+        default=None, description="Square matrix over [depot, *stops], in distance units; replaces the locations."
     )
     duration_matrix: list[list[float]] | None = Field(
-        None, description="Square matrix over [depot, *stops], in minutes; given together with distance_matrix."
+        default=None, description="Square matrix over [depot, *stops], in minutes; given together with distance_matrix."
     )
-    speed_mph: float = Field(40.0, gt=0, description="Travel speed turning great-circle miles into minutes.")
-    precision: int = Field(10, ge=1, description="Integer solver units per distance unit and per minute.")
+    speed_mph: float = Field(default=40.0, gt=0, description="Travel speed turning great-circle miles into minutes.")
+    precision: int = Field(default=10, ge=1, description="Integer solver units per distance unit and per minute.")
 
     @model_validator(mode="after")
     def _consistent(self) -> "RoutingProblem":
@@ -450,6 +455,7 @@ ENGINES = {
     "pyvrp": _Engine("pyvrp", "pyvrp", _solve_pyvrp, pairs=False, effort=sized_iterations),
     "ortools": _Engine("ortools-routing", "ortools", _solve_ortools, pairs=True),
 }
+DEFAULT_ENGINE = "pyvrp"
 
 
 def _forward(inst: _Instance, nodes: list[int], depart: int) -> tuple[list[int], list[int]]:
@@ -578,37 +584,34 @@ def _plan(problem: RoutingProblem, inst: _Instance, sequences: list[list[int]], 
 def solve_vrptw(
     problem: RoutingProblem,
     *,
-    engine: str | None = None,
+    engine: str = DEFAULT_ENGINE,
     time_limit_s: float = 2.0,
     max_iterations: int | None = None,
     seed: int = 0,
-    size_effort: bool | None = None,
+    size_effort: bool = True,
 ) -> RoutePlan:
-    """Plan routes for the available vehicles with `engine` (default: settings' routing_engine).
+    """Plan routes for the available vehicles with `engine` (the desk passes its settings' routing_engine).
 
     The search stops at `time_limit_s`, or earlier after `max_iterations` (PyVRP iterations, OR-Tools
     solutions); stopping on iterations makes a run repeatable across machines for a fixed `seed`. With
-    `size_effort` (default: settings' routing_sized_effort) `max_iterations` is a ceiling: PyVRP stops after the
-    iterations sized to the instance's stop count (`sized_iterations`) when those are fewer.
+    `size_effort` (the desk passes its settings' routing_sized_effort) `max_iterations` is a ceiling: PyVRP stops
+    after the iterations sized to the instance's stop count (`sized_iterations`) when those are fewer.
     """
-    settings = get_settings()
-    name = engine or settings.routing_engine
-    if name not in ENGINES:
-        raise ValueError(f"unknown routing engine {name!r}; choose one of {', '.join(ENGINES)}")
-    if problem.pairs and not ENGINES[name].pairs:
+    if engine not in ENGINES:
+        raise ValueError(f"unknown routing engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if problem.pairs and not ENGINES[engine].pairs:
         supported = ", ".join(key for key, candidate in ENGINES.items() if candidate.pairs)
-        raise UnsupportedProblem(f"engine {name!r} does not plan pickup-and-delivery pairs; use engine={supported!r}")
+        raise UnsupportedProblem(f"engine {engine!r} does not plan pickup-and-delivery pairs; use engine={supported!r}")
     iterations = max_iterations
-    sized = settings.routing_sized_effort if size_effort is None else size_effort
-    if sized and iterations is not None and ENGINES[name].effort:
-        iterations = min(iterations, ENGINES[name].effort(len(problem.stops)))
+    if size_effort and iterations is not None and ENGINES[engine].effort:
+        iterations = min(iterations, ENGINES[engine].effort(len(problem.stops)))
     inst = _compile(problem)
     if inst.vehicles and problem.stops:
-        sequences = ENGINES[name].solve(inst, time_limit_s, iterations, seed)
+        sequences = ENGINES[engine].solve(inst, time_limit_s, iterations, seed)
     else:
         sequences = [[] for _ in inst.vehicles]
     run = {
-        "engine": name,
+        "engine": engine,
         "time_limit_s": time_limit_s,
         "max_iterations": max_iterations,
         "iterations": iterations,

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import JSON, Column
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from twin.models import AuditEvent, OutboxMessage
 from twin.roles import DECIDERS, REPORTERS, ROLES, Role  # noqa: F401 (re-exported for the API and chat)
@@ -58,6 +58,15 @@ class WebhookDelivery(SQLModel, table=True):
     last_error: str | None = None
     delivered_at: datetime | None = None
     created_at: datetime
+
+
+class WebhookBreaker(SQLModel, table=True):
+    """A subscriber's circuit breaker, shared by every delivering process: failures in a row, and until when its
+    deliveries wait (none: closed)."""
+
+    subscription_id: str = Field(primary_key=True, foreign_key="webhooksubscription.id")
+    failures: int = 0
+    open_until: datetime | None = None
 
 
 class KeyInfo(BaseModel):
@@ -203,8 +212,8 @@ def delivery_id(message_id: str, subscription_id: str) -> str:
 
 def fan_out(session: Session, now: datetime, limit: int = 500) -> int:
     """Hand undelivered outbox messages to one delivery per matching subscriber and mark them delivered."""
-    query = select(OutboxMessage).where(OutboxMessage.delivered_at.is_(None))
-    messages = session.exec(query.order_by(OutboxMessage.created_at, OutboxMessage.id).limit(limit)).all()
+    query = select(OutboxMessage).where(col(OutboxMessage.delivered_at).is_(None))
+    messages = session.exec(query.order_by(col(OutboxMessage.created_at), col(OutboxMessage.id)).limit(limit)).all()
     subscriptions = active_subscriptions(session) if messages else []
     created = 0
     for message in messages:
@@ -234,7 +243,7 @@ def due_deliveries(
     query = (
         select(WebhookDelivery, WebhookSubscription, OutboxMessage)
         .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
-        .join(OutboxMessage, OutboxMessage.id == WebhookDelivery.message_id)
+        .join(OutboxMessage, col(OutboxMessage.id) == WebhookDelivery.message_id)
         .where(
             WebhookDelivery.delivered_at.is_(None),
             WebhookDelivery.next_attempt_at <= now,

@@ -28,7 +28,7 @@ class Params(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
 
     cost_usd: float | None = Field(
-        None,
+        default=None,
         ge=0,
         description="Expected cost of this action, USD (never negative); "
         "unset on an action a person wrote, not yet priced.",
@@ -66,7 +66,7 @@ class NotifyCustomerParams(ShipmentParams):
 class ExpediteShipmentParams(ShipmentParams):
     """Speed up a shipment's remaining trip."""
 
-    hours_saved: float | None = Field(None, ge=0)
+    hours_saved: float | None = Field(default=None, ge=0)
 
 
 class PlannedRoute(BaseModel):
@@ -86,7 +86,9 @@ class ReplanRouteParams(Params):
     removed_truck: Code
     routes: list[PlannedRoute] = Field(min_length=1)
     unserved: list[Code] = Field(default_factory=list)
-    removed_trucks: list[Code] | None = Field(None, description="Every truck off the road that day, when several.")
+    removed_trucks: list[Code] | None = Field(
+        default=None, description="Every truck off the road that day, when several."
+    )
 
 
 class TenderStopsParams(Params):
@@ -111,7 +113,7 @@ class TransferStockParams(Params):
     from_: Code = Field(alias="from")
     to: Code
     qty: float = Field(gt=0)
-    lead_days: int | None = Field(None, ge=0)
+    lead_days: int | None = Field(default=None, ge=0)
 
     @property
     def lane(self) -> str:
@@ -123,14 +125,14 @@ class ExpeditePurchaseParams(StockParams):
     """Expect an expedited supplier delivery."""
 
     qty: float = Field(gt=0)
-    lead_days: int | None = Field(None, ge=0)
+    lead_days: int | None = Field(default=None, ge=0)
 
 
 class PurchaseOrderParams(StockParams):
     """Order stock from the SKU's supplier at regular terms; it lands `lead_days` later."""
 
     qty: float = Field(gt=0)
-    lead_days: int | None = Field(None, ge=0)
+    lead_days: int | None = Field(default=None, ge=0)
 
 
 class RaiseSafetyStockParams(StockParams):
@@ -138,21 +140,25 @@ class RaiseSafetyStockParams(StockParams):
 
     safety_stock: float = Field(ge=0)
     reorder_point: float = Field(ge=0)
-    lead_time_days: int | None = Field(None, ge=0, description="The replenishment lead time the levels cover.")
-    service_level: float | None = Field(None, gt=0, lt=1, description="The cycle service level the levels aim at.")
+    lead_time_days: int | None = Field(default=None, ge=0, description="The replenishment lead time the levels cover.")
+    service_level: float | None = Field(
+        default=None, gt=0, lt=1, description="The cycle service level the levels aim at."
+    )
 
 
 class ScheduleMaintenanceParams(Params):
     """Book a truck into a workshop bay."""
 
     truck: Code
-    day: int = Field(0, ge=0, le=60, description="Days from today.")
+    day: int = Field(default=0, ge=0, le=60, description="Days from today.")
     kind: Literal["preventive", "corrective"] = "preventive"
     dc: Code | None = None
-    date: Day | None = Field(None, description="The day of the visit.")
-    service: str | None = Field(None, description="The service band: inspection, service or overhaul.")
-    service_hours: float | None = Field(None, ge=0)
-    safety_critical: bool | None = Field(None, description="Whether the work is safety-critical (never automatic).")
+    date: Day | None = Field(default=None, description="The day of the visit.")
+    service: str | None = Field(default=None, description="The service band: inspection, service or overhaul.")
+    service_hours: float | None = Field(default=None, ge=0)
+    safety_critical: bool | None = Field(
+        default=None, description="Whether the work is safety-critical (never automatic)."
+    )
 
 
 class LoadAssignment(BaseModel):
@@ -169,7 +175,7 @@ class RetenderLoadsParams(Params):
     """Re-tender a carrier's loads to others."""
 
     from_carrier: Code
-    capacity_cut_pct: float | None = Field(None, ge=0, le=100)
+    capacity_cut_pct: float | None = Field(default=None, ge=0, le=100)
     assignments: list[LoadAssignment] = Field(default_factory=list)
 
 
@@ -204,7 +210,7 @@ class BookCarrierParams(Params):
     lane: Code
     carrier: Code
     transfer_sku: Code | None = None
-    units: int | None = Field(None, ge=0, description="Units of the transfer the booking carries.")
+    units: int | None = Field(default=None, ge=0, description="Units of the transfer the booking carries.")
 
 
 class SwitchCarrier(BaseModel):

@@ -4,7 +4,7 @@ changes the twin (at the twin's clock) so the next decision sees it."""
 from datetime import UTC, datetime, timedelta
 from typing import assert_never
 
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, col, delete, select
 
 from twin import actions as a
 from twin import models as m
@@ -50,9 +50,10 @@ def _notify_customer(session: Session, params: a.NotifyCustomerParams, decision_
 def _replan_route(session: Session, params: a.ReplanRouteParams, decision_id: str, now: datetime) -> dict:
     """Rewrite a DC's routes of a day with the new stop sequences; the removed trucks' routes are cancelled."""
     routes = {
-        r.truck: r for r in session.exec(select(m.Route).where(m.Route.dc == params.dc, m.Route.day == params.day))
+        r.truck: r
+        for r in session.exec(select(m.Route).where(col(m.Route.dc) == params.dc, col(m.Route.day) == params.day))
     }
-    session.exec(delete(m.RouteStop).where(m.RouteStop.route_id.in_([r.id for r in routes.values()])))
+    session.exec(delete(m.RouteStop).where(col(m.RouteStop.route_id).in_([r.id for r in routes.values()])))
     for route in routes.values():
         route.status, route.decision_id = "cancelled", decision_id
     for planned in params.routes:
@@ -76,14 +77,16 @@ def _tender_stops(session: Session, params: a.TenderStopsParams, decision_id: st
         shipment = session.get(m.Shipment, shipment_id)
         shipment.carrier, shipment.truck = params.carrier, None
         session.add(shipment)
-    session.exec(delete(m.RouteStop).where(m.RouteStop.shipment_id.in_(params.shipments)))
+    session.exec(delete(m.RouteStop).where(col(m.RouteStop.shipment_id).in_(params.shipments)))
     return {"carrier": params.carrier, "shipments": params.shipments}
 
 
 def _position(session: Session, sku: str, location: str) -> m.InventoryPosition:
     """A stock position (created empty when missing)."""
     position = session.exec(
-        select(m.InventoryPosition).where(m.InventoryPosition.sku == sku, m.InventoryPosition.location == location)
+        select(m.InventoryPosition).where(
+            col(m.InventoryPosition.sku) == sku, col(m.InventoryPosition.location) == location
+        )
     ).first()
     return position or m.InventoryPosition(sku=sku, location=location, updated_at=datetime.now(UTC))
 
@@ -184,7 +187,7 @@ def _schedule_maintenance(
         session.add(vehicle)
         for route in session.exec(
             select(m.Route).where(
-                m.Route.truck == params.truck, m.Route.day == now.date(), m.Route.status != "cancelled"
+                col(m.Route.truck) == params.truck, col(m.Route.day) == now.date(), col(m.Route.status) != "cancelled"
             )
         ):
             route.status, route.decision_id = "cancelled", decision_id

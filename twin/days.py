@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 from pydantic import BaseModel, Field
 from sqlalchemy import func, insert
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from twin import models as m
 from twin import store
@@ -63,7 +63,7 @@ class DayReport(BaseModel):
     stockouts: list[str] = Field(default_factory=list, description="sku@dc positions with unmet demand")
     unmet_units: dict[str, int] = Field(default_factory=dict, description="unmet units per sku@dc")
     replenished: dict[str, int] = Field(default_factory=dict, description="units ordered by normal replenishment")
-    replenishment_usd: float = Field(0.0, description="handling of the normal replenishment orders placed")
+    replenishment_usd: float = Field(default=0.0, description="handling of the normal replenishment orders placed")
     failures: list[str] = Field(default_factory=list)
     serviced: list[str] = Field(default_factory=list)
     downtime_hours: float = 0.0
@@ -155,7 +155,7 @@ class TwinDays:
         return list(
             session.exec(
                 select(m.ActionRecord).where(
-                    m.ActionRecord.type.in_(COVER_ACTIONS), m.ActionRecord.status == "executed"
+                    col(m.ActionRecord.type).in_(COVER_ACTIONS), col(m.ActionRecord.status) == "executed"
                 )
             ).all()
         )
@@ -222,9 +222,9 @@ class TwinDays:
         """Shipments on the road move on: new scans, and deliveries on time or late."""
         self._flush(session)
         expedited = _hours_saved(session)
-        moving = session.exec(select(m.Shipment).where(m.Shipment.status.in_(("in_transit", "planned")))).all()
+        moving = session.exec(select(m.Shipment).where(col(m.Shipment.status).in_(("in_transit", "planned")))).all()
         ids = [s.id for s in moving]
-        seen = set(session.exec(select(m.ScanEvent.event_id).where(m.ScanEvent.shipment_id.in_(ids))).all())
+        seen = set(session.exec(select(col(m.ScanEvent.event_id)).where(col(m.ScanEvent.shipment_id).in_(ids))).all())
         for shipment in moving:
             journey = self.builder.journeys.get(shipment.id)
             arrival = (
@@ -298,7 +298,7 @@ class TwinDays:
         normal replenishment orders what fell to its reorder point."""
         b = self.builder
         positions = session.exec(
-            select(m.InventoryPosition).order_by(m.InventoryPosition.sku, m.InventoryPosition.location)
+            select(m.InventoryPosition).order_by(col(m.InventoryPosition.sku), col(m.InventoryPosition.location))
         ).all()
         skus = {sku["code"]: sku for sku in b.skus}
         factors = {code: float(demand_factors(sku["category"], [day])[0]) for code, sku in skus.items()}
@@ -342,9 +342,11 @@ class TwinDays:
         since = now.date() - timedelta(days=RECENT_DEMAND_DAYS)
         recent = dict(
             session.exec(
-                select(m.DemandHistory.sku + "@" + m.DemandHistory.location, func.avg(m.DemandHistory.units))
-                .where(m.DemandHistory.day >= since)
-                .group_by(m.DemandHistory.sku, m.DemandHistory.location)
+                select(
+                    col(m.DemandHistory.sku) + "@" + col(m.DemandHistory.location), func.avg(col(m.DemandHistory.units))
+                )
+                .where(col(m.DemandHistory.day) >= since)
+                .group_by(col(m.DemandHistory.sku), col(m.DemandHistory.location))
             ).all()
         )
         handling = rate_value(session, "handling_usd_per_unit")
@@ -414,7 +416,7 @@ class TwinDays:
     def _due_services(self, session: Session, day: date) -> dict[str, list[m.WorkOrder]]:
         """Scheduled work orders whose day has come, by truck; a new booking counts its days from today."""
         due: dict[str, list[m.WorkOrder]] = {}
-        for order in session.exec(select(m.WorkOrder).where(m.WorkOrder.status == "scheduled")).all():
+        for order in session.exec(select(m.WorkOrder).where(col(m.WorkOrder.status) == "scheduled")).all():
             if order.id not in self.bookings:
                 offset = (_aware(order.scheduled_for) - _aware(order.opened_at)).days if order.scheduled_for else 0
                 self.bookings[order.id] = day + timedelta(days=max(offset, 0))
@@ -439,9 +441,11 @@ def _inbound(session: Session, day: date) -> tuple[dict[tuple[str, str], int], d
     land on `day` (their orders are marked received)."""
     inbound: dict[tuple[str, str], int] = {}
     landing: dict[tuple[str, str], int] = {}
-    purchases = session.exec(select(m.PurchaseOrder).where(m.PurchaseOrder.status == "open")).all()
+    purchases = session.exec(select(m.PurchaseOrder).where(col(m.PurchaseOrder.status) == "open")).all()
     transfers = session.exec(
-        select(m.TransferOrder).where(m.TransferOrder.status == "open", m.TransferOrder.arrives_on.is_not(None))
+        select(m.TransferOrder).where(
+            col(m.TransferOrder.status) == "open", col(m.TransferOrder.arrives_on).is_not(None)
+        )
     ).all()
     arrivals = [(order, order.location, order.arrives_on) for order in purchases] + [
         (order, order.destination, order.arrives_on) for order in transfers
@@ -478,8 +482,8 @@ def _hours_saved(session: Session) -> dict[str, float]:
     """Hours of transit each shipment's executed expedites save."""
     saved: dict[str, float] = {}
     for params in session.exec(
-        select(m.ActionRecord.params).where(
-            m.ActionRecord.type == "expedite_shipment", m.ActionRecord.status == "executed"
+        select(col(m.ActionRecord.params)).where(
+            col(m.ActionRecord.type) == "expedite_shipment", col(m.ActionRecord.status) == "executed"
         )
     ).all():
         expedite = ExpediteShipmentParams.model_validate(params)

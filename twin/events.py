@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from twin import models as m
 
@@ -22,7 +22,7 @@ class ShipmentScan(BaseModel):
     scan: Literal["pickup", "depart", "arrive_hub", "delay", "out_for_delivery", "delivered"]
     location: str = Field(min_length=1, max_length=128)
     at: AwareDatetime
-    delay_minutes: int = Field(0, ge=0, le=14 * 24 * 60)
+    delay_minutes: int = Field(default=0, ge=0, le=14 * 24 * 60)
 
 
 class InventoryMovement(BaseModel):
@@ -35,7 +35,7 @@ class InventoryMovement(BaseModel):
     on_hand_delta: Quantity = 0
     in_transit_delta: Quantity = 0
     allocated_delta: Quantity = 0
-    reason: str = Field("adjustment", max_length=200)
+    reason: str = Field(default="adjustment", max_length=200)
     at: AwareDatetime
 
 
@@ -50,7 +50,7 @@ class Telemetry(BaseModel):
     oil_pressure_kpa: float = Field(ge=0, le=1000)
     vibration_mm_s: float = Field(ge=0, le=100)
     miles_since_service: float = Field(ge=0, le=10**7)
-    fault_codes: int = Field(0, ge=0, le=10**6)
+    fault_codes: int = Field(default=0, ge=0, le=10**6)
 
 
 class OrderLineIn(BaseModel):
@@ -132,7 +132,7 @@ def _apply_movement(session: Session, event: InventoryMovement, index: int) -> N
     _require(session, m.Location, event.location, index, "location")
     position = session.exec(
         select(m.InventoryPosition).where(
-            m.InventoryPosition.sku == event.sku, m.InventoryPosition.location == event.location
+            col(m.InventoryPosition.sku) == event.sku, col(m.InventoryPosition.location) == event.location
         )
     ).first()
     if position is None:
@@ -186,7 +186,9 @@ APPLY = {
 def ingest(session: Session, batch: EventBatch) -> IngestResult:
     """Apply a batch in the caller's transaction; replays are skipped; any bad record raises EventRejected."""
     ids = [event.event_id for event in batch.events]
-    seen = set(session.exec(select(m.ProcessedEvent.event_id).where(m.ProcessedEvent.event_id.in_(ids))).all())
+    seen = set(
+        session.exec(select(col(m.ProcessedEvent.event_id)).where(col(m.ProcessedEvent.event_id).in_(ids))).all()
+    )
     accepted = 0
     for index, event in enumerate(batch.events):
         if event.event_id in seen:

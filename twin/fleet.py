@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from twin import models as m
 from twin.frames import READING_COLUMNS
@@ -44,7 +44,7 @@ def running_means(session: Session, as_of: datetime) -> pd.DataFrame:
 
 def recent_readings(session: Session, as_of: datetime, rows: int) -> pd.DataFrame:
     """Each truck's last `rows` readings among those of the last `DAYS_PER_READING * rows` days up to `as_of`."""
-    window = _readings(session, m.TelemetryReading.at > as_of - timedelta(days=DAYS_PER_READING * rows), as_of)
+    window = _readings(session, col(m.TelemetryReading.at) > as_of - timedelta(days=DAYS_PER_READING * rows), as_of)
     return window.groupby("truck").tail(rows)
 
 
@@ -62,7 +62,7 @@ def latest_readings(
     short = [truck for truck, count in readings.items() if found.get(truck, 0) < min(rows, count)]
     parts = [recent[~recent["truck"].isin(short)]]
     for truck in short:
-        parts.append(_readings(session, m.TelemetryReading.truck == truck, as_of, last=rows))
+        parts.append(_readings(session, col(m.TelemetryReading.truck) == truck, as_of, last=rows))
     frame = pd.concat(parts, ignore_index=True).sort_values(["truck", "at"], ignore_index=True)
     frame["at"] = pd.to_datetime(frame["at"], utc=True)
     return frame
@@ -71,7 +71,7 @@ def latest_readings(
 def _readings(session: Session, condition, as_of: datetime, last: int | None = None) -> pd.DataFrame:
     """Readings meeting `condition` up to `as_of` (only the `last` ones when given), in truck and time order."""
     reading = m.TelemetryReading
-    statement = select(*READING_COLUMNS).join(m.Vehicle, m.Vehicle.code == reading.truck)
+    statement = select(*READING_COLUMNS).join(m.Vehicle, col(m.Vehicle.code) == reading.truck)
     statement = statement.where(condition, reading.at <= as_of)
     if last is not None:
         statement = statement.order_by(reading.at.desc()).limit(last)

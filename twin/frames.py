@@ -2,7 +2,7 @@
 
 import pandas as pd
 from sqlalchemy import Select, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from twin import models as m
 
@@ -25,18 +25,18 @@ def _demand(*where) -> Select:
     """Daily units per SKU and DC with price, promotion, holiday and event, by SKU, DC and day."""
     return (
         select(
-            m.DemandHistory.sku,
-            m.DemandHistory.location,
-            m.DemandHistory.day,
-            m.DemandHistory.units,
-            m.DemandHistory.price,
-            m.DemandHistory.promo,
-            m.CalendarDay.holiday,
-            m.CalendarDay.event,
+            col(m.DemandHistory.sku),
+            col(m.DemandHistory.location),
+            col(m.DemandHistory.day),
+            col(m.DemandHistory.units),
+            col(m.DemandHistory.price),
+            col(m.DemandHistory.promo),
+            col(m.CalendarDay.holiday),
+            col(m.CalendarDay.event),
         )
-        .join(m.CalendarDay, m.CalendarDay.day == m.DemandHistory.day, isouter=True)
+        .join(m.CalendarDay, col(m.CalendarDay.day) == col(m.DemandHistory.day), isouter=True)
         .where(*where)
-        .order_by(m.DemandHistory.sku, m.DemandHistory.location, m.DemandHistory.day)
+        .order_by(col(m.DemandHistory.sku), col(m.DemandHistory.location), col(m.DemandHistory.day))
     )
 
 
@@ -50,7 +50,7 @@ def demand_frame(session: Session) -> pd.DataFrame:
 
 def sku_demand_frame(session: Session, sku: str) -> pd.DataFrame:
     """One SKU's daily demand at every DC, by DC and day (days as dates), with the day's holiday and event."""
-    return _frame(session, _demand(m.DemandHistory.sku == sku))
+    return _frame(session, _demand(col(m.DemandHistory.sku) == sku))
 
 
 def shipment_frame(session: Session, ids: list[str] | None = None, status: str | None = None) -> pd.DataFrame:
@@ -58,31 +58,31 @@ def shipment_frame(session: Session, ids: list[str] | None = None, status: str |
     conditions and outcome; only the chosen shipments' scans and region-days are read."""
     chosen = []
     if ids is not None:
-        chosen.append(m.Shipment.id.in_(ids))
+        chosen.append(col(m.Shipment.id).in_(ids))
     if status is not None:
-        chosen.append(m.Shipment.status == status)
+        chosen.append(col(m.Shipment.status) == status)
     statement = (
         select(
-            m.Shipment.id.label("shipment_id"),
-            m.Shipment.lane,
-            m.Shipment.origin,
-            m.Lane.dest_region,
-            m.Shipment.carrier,
-            m.Shipment.truck,
-            m.Shipment.distance_miles,
-            m.Shipment.units,
-            m.Shipment.weight_kg,
-            m.Shipment.shipped_at,
-            m.Shipment.promised_at,
-            m.Shipment.delivered_at,
-            m.Shipment.status,
-            m.Shipment.expedited_hours,
-            m.Location.region.label("origin_region"),
+            col(m.Shipment.id).label("shipment_id"),
+            col(m.Shipment.lane),
+            col(m.Shipment.origin),
+            col(m.Lane.dest_region),
+            col(m.Shipment.carrier),
+            col(m.Shipment.truck),
+            col(m.Shipment.distance_miles),
+            col(m.Shipment.units),
+            col(m.Shipment.weight_kg),
+            col(m.Shipment.shipped_at),
+            col(m.Shipment.promised_at),
+            col(m.Shipment.delivered_at),
+            col(m.Shipment.status),
+            col(m.Shipment.expedited_hours),
+            col(m.Location.region).label("origin_region"),
         )
-        .join(m.Lane, m.Lane.code == m.Shipment.lane)
-        .join(m.Location, m.Location.code == m.Shipment.origin)
+        .join(m.Lane, col(m.Lane.code) == col(m.Shipment.lane))
+        .join(m.Location, col(m.Location.code) == col(m.Shipment.origin))
         .where(*chosen)
-        .order_by(m.Shipment.id)
+        .order_by(col(m.Shipment.id))
     )
     shipments = _frame(session, statement)
     _utc(shipments, "shipped_at", "promised_at", "delivered_at")
@@ -108,11 +108,11 @@ def shipment_frame(session: Session, ids: list[str] | None = None, status: str |
 
 def _scan_delay_minutes(session: Session, shipments: pd.DataFrame, chosen: list) -> pd.Series:
     """Delay minutes each shipment's scans reported by half its planned transit (read for the chosen shipments only)."""
-    statement = select(m.ScanEvent.shipment_id, m.ScanEvent.at, m.ScanEvent.delay_minutes).where(
-        m.ScanEvent.delay_minutes > 0
+    statement = select(col(m.ScanEvent.shipment_id), col(m.ScanEvent.at), col(m.ScanEvent.delay_minutes)).where(
+        col(m.ScanEvent.delay_minutes) > 0
     )
     if chosen:
-        statement = statement.join(m.Shipment, m.Shipment.id == m.ScanEvent.shipment_id).where(*chosen)
+        statement = statement.join(m.Shipment, col(m.Shipment.id) == col(m.ScanEvent.shipment_id)).where(*chosen)
     scans = _utc(_frame(session, statement), "at")
     scans = scans.merge(shipments[["shipment_id", "shipped_at", "planned_transit_hours"]], on="shipment_id")
     halfway = scans["shipped_at"] + pd.to_timedelta(scans["planned_transit_hours"] / 2, unit="h")
@@ -123,28 +123,31 @@ def _scan_delay_minutes(session: Session, shipments: pd.DataFrame, chosen: list)
 def _conditions(session: Session, shipments: pd.DataFrame | None) -> pd.DataFrame:
     """Weather and congestion per region and day: all of them, or the shipments' origin regions over their ship days."""
     statement = select(
-        m.RegionCondition.region, m.RegionCondition.day, m.RegionCondition.weather, m.RegionCondition.congestion
+        col(m.RegionCondition.region),
+        col(m.RegionCondition.day),
+        col(m.RegionCondition.weather),
+        col(m.RegionCondition.congestion),
     )
     if shipments is not None:
         days = shipments["ship_day"].dt.date
-        statement = statement.where(m.RegionCondition.region.in_(shipments["origin_region"].unique().tolist()))
+        statement = statement.where(col(m.RegionCondition.region).in_(shipments["origin_region"].unique().tolist()))
         if len(days):
-            statement = statement.where(m.RegionCondition.day.between(days.min(), days.max()))
+            statement = statement.where(col(m.RegionCondition.day).between(days.min(), days.max()))
     conditions = _frame(session, statement)
     conditions["day"] = pd.to_datetime(conditions["day"])
     return conditions
 
 
 READING_COLUMNS = (  # a truck's daily reading as the failure-risk model reads it, with the truck's age and mileage
-    m.TelemetryReading.truck,
-    m.TelemetryReading.at,
-    m.TelemetryReading.engine_temp_c,
-    m.TelemetryReading.oil_pressure_kpa,
-    m.TelemetryReading.vibration_mm_s,
-    m.TelemetryReading.miles_since_service,
-    m.TelemetryReading.fault_codes,
-    m.Vehicle.model_year,
-    m.Vehicle.odometer_miles,
+    col(m.TelemetryReading.truck),
+    col(m.TelemetryReading.at),
+    col(m.TelemetryReading.engine_temp_c),
+    col(m.TelemetryReading.oil_pressure_kpa),
+    col(m.TelemetryReading.vibration_mm_s),
+    col(m.TelemetryReading.miles_since_service),
+    col(m.TelemetryReading.fault_codes),
+    col(m.Vehicle.model_year),
+    col(m.Vehicle.odometer_miles),
 )
 
 
@@ -153,8 +156,8 @@ def telemetry_frame(session: Session) -> pd.DataFrame:
     frame = _frame(
         session,
         select(*READING_COLUMNS)
-        .join(m.Vehicle, m.Vehicle.code == m.TelemetryReading.truck)
-        .order_by(m.TelemetryReading.truck, m.TelemetryReading.at),
+        .join(m.Vehicle, col(m.Vehicle.code) == col(m.TelemetryReading.truck))
+        .order_by(col(m.TelemetryReading.truck), col(m.TelemetryReading.at)),
     )
     return _utc(frame, "at")
 
@@ -163,8 +166,8 @@ def failure_frame(session: Session) -> pd.DataFrame:
     """Truck failures: the corrective work orders."""
     frame = _frame(
         session,
-        select(m.WorkOrder.truck, m.WorkOrder.opened_at.label("at"), m.WorkOrder.component)
-        .where(m.WorkOrder.kind == "corrective")
-        .order_by(m.WorkOrder.truck, m.WorkOrder.opened_at),
+        select(col(m.WorkOrder.truck), col(m.WorkOrder.opened_at).label("at"), col(m.WorkOrder.component))
+        .where(col(m.WorkOrder.kind) == "corrective")
+        .order_by(col(m.WorkOrder.truck), col(m.WorkOrder.opened_at)),
     )
     return _utc(frame, "at")

@@ -376,6 +376,7 @@ class DecisionRecord(SQLModel, table=True):
     """A specialist's decision on an exception; `payload` holds the full Decision."""
 
     __tablename__ = "decision"
+    __table_args__ = (Index("ix_decision_status_updated_at", "status", "updated_at", "id"),)  # the inbox reads it alone
     id: str = Field(primary_key=True)
     exception_id: str = Field(foreign_key="exception.id", index=True)
     specialist: str = Field(index=True)

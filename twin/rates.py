@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from twin import models as m
 
@@ -170,7 +170,7 @@ DEFAULT_RATES = [
 
 def ensure_defaults(session: Session, now: datetime | None = None) -> None:
     """Store version 1 of every default rate that has no version yet."""
-    known = set(session.exec(select(m.CostRate.key)).all())
+    known = set(session.exec(select(col(m.CostRate.key))).all())
     at = now or datetime.now(UTC)
     for rate in DEFAULT_RATES:
         if rate.key not in known:
@@ -180,11 +180,15 @@ def ensure_defaults(session: Session, now: datetime | None = None) -> None:
 
 def in_force(session: Session) -> list[m.CostRate]:
     """The latest version of every rate, by key."""
-    latest = select(m.CostRate.key, func.max(m.CostRate.version).label("version")).group_by(m.CostRate.key).subquery()
+    latest = (
+        select(col(m.CostRate.key), func.max(col(m.CostRate.version)).label("version"))
+        .group_by(col(m.CostRate.key))
+        .subquery()
+    )
     statement = (
         select(m.CostRate)
-        .join(latest, (m.CostRate.key == latest.c.key) & (m.CostRate.version == latest.c.version))
-        .order_by(m.CostRate.key)
+        .join(latest, (col(m.CostRate.key) == latest.c.key) & (col(m.CostRate.version) == latest.c.version))
+        .order_by(col(m.CostRate.key))
     )
     return list(session.exec(statement).all())
 
@@ -192,7 +196,10 @@ def in_force(session: Session) -> list[m.CostRate]:
 def rate_value(session: Session, key: str) -> float:
     """The value in force of one rate: its latest stored version, or its documented default."""
     stored = session.exec(
-        select(m.CostRate.value).where(m.CostRate.key == key).order_by(m.CostRate.version.desc()).limit(1)
+        select(col(m.CostRate.value))
+        .where(col(m.CostRate.key) == key)
+        .order_by(col(m.CostRate.version).desc())
+        .limit(1)
     ).first()
     return stored if stored is not None else next(rate.value for rate in DEFAULT_RATES if rate.key == key)
 

@@ -1,6 +1,5 @@
 """All runtime settings in one pydantic-settings class, read from `YM_*` variables."""
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -15,101 +14,121 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="YM_", env_file=".env", extra="ignore")
 
-    data_dir: Path = Field(Path("var"), description="Embedded data: SQLite file, Chroma directory, model artifacts.")
-    database_url: str | None = Field(None, description="SQLAlchemy URL; default is SQLite in data_dir.")
+    data_dir: Path = Field(
+        default=Path("var"), description="Embedded data: SQLite file, Chroma directory, model artifacts."
+    )
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default is SQLite in data_dir.")
     chroma_url: str | None = Field(
-        None, description="http://host:port of a Chroma server; default is a local directory."
+        default=None, description="http://host:port of a Chroma server; default is a local directory."
     )
-    llm: str = Field("offline", description="Chat model provider: offline or openai.")
-    llm_model: str = Field("gpt-4o-mini", description="Model name for the OpenAI-compatible provider.")
-    llm_base_url: str | None = Field(None, description="Base URL of any OpenAI-compatible endpoint.")
-    llm_api_key: str | None = Field(None, description="API key for the OpenAI-compatible endpoint.")
-    routing_engine: str = Field("pyvrp", description="VRPTW engine: pyvrp or ortools.")
+    llm: str = Field(default="offline", description="Chat model provider: offline or openai.")
+    llm_model: str = Field(default="gpt-4o-mini", description="Model name for the OpenAI-compatible provider.")
+    llm_base_url: str | None = Field(default=None, description="Base URL of any OpenAI-compatible endpoint.")
+    llm_api_key: str | None = Field(default=None, description="API key for the OpenAI-compatible endpoint.")
+    routing_engine: str = Field(default="pyvrp", description="VRPTW engine: pyvrp or ortools.")
     routing_sized_effort: bool = Field(
-        True, description="Size PyVRP's iterations to the instance's stop count (a caller's iterations are a ceiling)."
+        default=True,
+        description="Size PyVRP's iterations to the instance's stop count (a caller's iterations are a ceiling).",
     )
-    shared_data_dir: Path = Field(PROJECT_ROOT.parent / "shared" / "data", description="Public benchmark data.")
+    shared_data_dir: Path = Field(default=PROJECT_ROOT.parent / "shared" / "data", description="Public benchmark data.")
     detect_interval_s: float = Field(
-        900.0, ge=0, description="Seconds between detector passes in the service; 0 is off."
+        default=900.0, ge=0, description="Seconds between detector passes in the service; 0 is off."
     )
     claim_lease_s: float = Field(
-        60.0,
+        default=60.0,
         gt=0,
         description="Seconds a process may hold an exception or verdict it works "
         "on before another may take it over (it died).",
     )
     sweep_interval_s: float = Field(
-        30.0,
+        default=30.0,
         ge=0,
         description="Seconds between passes that resume stranded work and "
         "expire pending decisions; 0 is off (a pass still runs at start-up).",
     )
     decision_wait_s: float = Field(
-        30.0,
+        default=30.0,
         ge=0,
         description="Seconds a request waits for a decision another request "
         "is making on the same exception or subject.",
     )
     duplicate_window_h: float = Field(
-        24.0,
+        default=24.0,
         ge=0,
         description="Hours after a decision during which a new exception on the same subject merges into it.",
     )
     pending_ttl_h: dict[str, float] = Field(
-        {"notify_customer": 4.0, "expedite_shipment": 4.0, "switch_carrier": 4.0},
+        default={"notify_customer": 4.0, "expedite_shipment": 4.0, "switch_carrier": 4.0},
         description="Hours a decision waits for approval, per action type, before it expires.",
     )
-    default_pending_ttl_h: float = Field(24.0, gt=0, description="Hours a decision waits for approval by default.")
+    default_pending_ttl_h: float = Field(
+        default=24.0, gt=0, description="Hours a decision waits for approval by default."
+    )
     checkpoint_retention_h: float = Field(
-        24.0,
+        default=24.0,
         ge=0,
         description="Hours a concluded decision keeps its full checkpoint history (for inspection) before the sweep "
         "prunes it to the latest checkpoint.",
     )
     chat_max_turns: int = Field(
-        100, ge=1, description="Turns one chat thread may hold; past it the desk asks for a new conversation."
+        default=100, ge=1, description="Turns one chat thread may hold; past it the desk asks for a new conversation."
     )
     fault_kill_at: str | None = Field(
-        None, description="Testing only: SIGKILL the process on reaching this fault point (see graph/faults.py)."
+        default=None,
+        description="Testing only: SIGKILL the process on reaching this fault point (see graph/faults.py).",
     )
     queue: Literal["procrastinate"] | None = Field(
-        None,
+        default=None,
         description="`procrastinate`: the API enqueues decisions and periodic work for `yardmaster worker` processes "
         "(needs a PostgreSQL database_url); unset: decisions are made in process.",
     )
     answer_wait_s: float = Field(
-        10.0,
+        default=10.0,
         ge=0,
         description="Seconds POST /v1/exceptions waits for the decision before answering 202 with the exception's URL.",
     )
     decide_max_attempts: int = Field(
-        4, ge=1, le=20, description="Tries of a queued decision (with exponential backoff) before it is marked failed."
+        default=4,
+        ge=1,
+        le=20,
+        description="Tries of a queued decision (with exponential backoff) before it is marked failed.",
     )
     host: str = "127.0.0.1"
     port: int = 8000
     seed: int = 7
-    workers: int = Field(1, ge=1, description="API worker processes sharing the database's connection budget.")
-    db_max_connections: int = Field(40, ge=4, description="Database connections all API workers may hold together.")
-    db_pool_timeout_s: float = Field(5.0, gt=0, description="Wait for a free connection before answering 503.")
-    max_body_bytes: int = Field(10_000_000, ge=1024, description="Largest request body accepted (413 above it).")
-    rate_limit_per_minute: int = Field(600, ge=1, description="Requests per minute allowed to one API key (429 above).")
+    workers: int = Field(default=1, ge=1, description="API worker processes sharing the database's connection budget.")
+    db_max_connections: int = Field(
+        default=40, ge=4, description="Database connections all API workers may hold together."
+    )
+    db_pool_timeout_s: float = Field(default=5.0, gt=0, description="Wait for a free connection before answering 503.")
+    max_body_bytes: int = Field(
+        default=10_000_000, ge=1024, description="Largest request body accepted (413 above it)."
+    )
+    rate_limit_per_minute: int = Field(
+        default=600, ge=1, description="Requests per minute allowed to one API key (429 above)."
+    )
     auth_failures_per_minute: int = Field(
-        20, ge=1, description="Failed authentications per minute from one client address, and against one key prefix."
+        default=20,
+        ge=1,
+        description="Failed authentications per minute from one client address, and against one key prefix.",
     )
     rate_limit_storage: str | None = Field(
-        None,
+        default=None,
         description="A `limits` storage URL shared by all API processes (e.g. `redis://host:6379`); unset: failed "
         "authentications are counted in the app's database and requests per key in each process.",
     )
     trusted_proxies: list[str] = Field(
-        [],
+        default=[],
         description="Addresses or networks of reverse proxies whose `X-Forwarded-For` names the client (JSON list, "
         'e.g. `["127.0.0.1"]`); empty: the header is ignored.',
     )
-    llm_connect_timeout_s: float = Field(2.0, gt=0, description="Connect time-out of one LLM call.")
-    llm_read_timeout_s: float = Field(10.0, gt=0, description="Read time-out of one LLM call.")
+    llm_connect_timeout_s: float = Field(default=2.0, gt=0, description="Connect time-out of one LLM call.")
+    llm_read_timeout_s: float = Field(default=10.0, gt=0, description="Read time-out of one LLM call.")
     llm_max_retries: int = Field(
-        1, ge=0, le=5, description="Retries of a failed LLM call (with backoff) before the offline model answers."
+        default=1,
+        ge=0,
+        le=5,
+        description="Retries of a failed LLM call (with backoff) before the offline model answers.",
     )
 
     @property
@@ -133,7 +152,6 @@ class Settings(BaseSettings):
         return self.data_dir / "chroma"
 
 
-@lru_cache
 def get_settings() -> Settings:
-    """The process-wide settings, read once from the environment."""
+    """The settings in the environment now: an entry point reads them once and passes them to what it runs."""
     return Settings()

@@ -2,9 +2,10 @@
 
 import hashlib
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import Integer, func, select
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col
 
 from twin import models as m
 from twin.network import STANDARD_LEAD_DAYS
@@ -47,6 +48,17 @@ ENTITY_TABLES: dict[str, type[SQLModel]] = {
 }
 
 
+R = TypeVar("R", bound=SQLModel)
+
+
+def row(session: Session, table: type[R], key: str) -> R:
+    """The row of `table` with this primary key, which must exist (LookupError naming it otherwise)."""
+    found = session.get(table, key)
+    if found is None:
+        raise LookupError(f"no {table.__name__} {key!r}")
+    return found
+
+
 def entity(session: Session, kind: str, code: str) -> SQLModel | None:
     """The twin's entity of this kind with this code, or None (a location only when it is of that kind)."""
     row = session.get(ENTITY_TABLES[kind], code)
@@ -76,18 +88,18 @@ def summary(session: Session) -> dict:
         "seed": int(facts["seed"]) if "seed" in facts else None,
         "as_of": facts.get("as_of"),
         "history_days": int(facts.get("history_days", 0)),
-        "dcs": count(session, m.Location, m.Location.kind == "dc"),
-        "customers": count(session, m.Location, m.Location.kind == "customer"),
+        "dcs": count(session, m.Location, col(m.Location.kind) == "dc"),
+        "customers": count(session, m.Location, col(m.Location.kind) == "customer"),
         "skus": count(session, m.Sku),
         "carriers": count(session, m.Carrier),
         "lanes": count(session, m.Lane),
         "trucks": count(session, m.Vehicle),
         "shipments": count(session, m.Shipment),
-        "open_shipments": count(session, m.Shipment, m.Shipment.status != "delivered"),
+        "open_shipments": count(session, m.Shipment, col(m.Shipment.status) != "delivered"),
         "scan_events": count(session, m.ScanEvent),
         "telemetry_readings": count(session, m.TelemetryReading),
         "demand_rows": count(session, m.DemandHistory),
-        "open_exceptions": count(session, m.ExceptionRecord, m.ExceptionRecord.status == "open"),
+        "open_exceptions": count(session, m.ExceptionRecord, col(m.ExceptionRecord.status) == "open"),
     }
 
 
@@ -122,11 +134,11 @@ def customer_tier(session: Session, code: str) -> str:
 
 def carrier_lanes(session: Session, lane: str | None = None, carrier: str | None = None) -> list[m.CarrierLane]:
     """Carrier offers, filtered by lane and/or carrier."""
-    statement = select(m.CarrierLane).order_by(m.CarrierLane.lane, m.CarrierLane.carrier)
+    statement = select(m.CarrierLane).order_by(col(m.CarrierLane.lane), col(m.CarrierLane.carrier))
     if lane:
-        statement = statement.where(m.CarrierLane.lane == lane)
+        statement = statement.where(col(m.CarrierLane.lane) == lane)
     if carrier:
-        statement = statement.where(m.CarrierLane.carrier == carrier)
+        statement = statement.where(col(m.CarrierLane.carrier) == carrier)
     return list(session.exec(statement).scalars())
 
 
@@ -134,9 +146,13 @@ def weekly_loads(session: Session, until: datetime, weeks: int = 8) -> dict[tupl
     """Average loads per week of each (carrier, lane) over the last weeks."""
     since = until - timedelta(weeks=weeks)
     rows = session.execute(
-        select(m.Shipment.carrier, m.Shipment.lane, func.count())
-        .where(m.Shipment.carrier.is_not(None), m.Shipment.shipped_at >= since, m.Shipment.shipped_at < until)
-        .group_by(m.Shipment.carrier, m.Shipment.lane)
+        select(col(m.Shipment.carrier), col(m.Shipment.lane), func.count())
+        .where(
+            col(m.Shipment.carrier).is_not(None),
+            col(m.Shipment.shipped_at) >= since,
+            col(m.Shipment.shipped_at) < until,
+        )
+        .group_by(col(m.Shipment.carrier), col(m.Shipment.lane))
     ).all()
     return {(carrier, lane): total / weeks for carrier, lane, total in rows}
 
@@ -162,7 +178,11 @@ def daily_lane_tier_loads(session: Session, day: date, weeks: int = 4) -> dict[t
 
 def positions(session: Session, sku: str) -> list[m.InventoryPosition]:
     """The stock positions of a SKU at every DC."""
-    statement = select(m.InventoryPosition).where(m.InventoryPosition.sku == sku).order_by(m.InventoryPosition.location)
+    statement = (
+        select(m.InventoryPosition)
+        .where(col(m.InventoryPosition.sku) == sku)
+        .order_by(col(m.InventoryPosition.location))
+    )
     return list(session.exec(statement).scalars())
 
 
@@ -180,22 +200,24 @@ def supply_term(session: Session, sku: str) -> m.SupplyTerm:
 
 def dcs(session: Session) -> list[m.Location]:
     """The distribution centres."""
-    return list(session.exec(select(m.Location).where(m.Location.kind == "dc").order_by(m.Location.code)).scalars())
+    return list(
+        session.exec(select(m.Location).where(col(m.Location.kind) == "dc").order_by(col(m.Location.code))).scalars()
+    )
 
 
 def routes_on(session: Session, day: date, dc: str) -> list[tuple[m.Route, list[m.RouteStop]]]:
     """A DC's active routes of a day with their stops in sequence."""
     routes = session.exec(
         select(m.Route)
-        .where(m.Route.day == day, m.Route.dc == dc, m.Route.status != "cancelled")
-        .order_by(m.Route.truck)
+        .where(col(m.Route.day) == day, col(m.Route.dc) == dc, col(m.Route.status) != "cancelled")
+        .order_by(col(m.Route.truck))
     ).scalars()
     return [
         (
             route,
             list(
                 session.exec(
-                    select(m.RouteStop).where(m.RouteStop.route_id == route.id).order_by(m.RouteStop.seq)
+                    select(m.RouteStop).where(col(m.RouteStop.route_id) == route.id).order_by(col(m.RouteStop.seq))
                 ).scalars()
             ),
         )
@@ -206,10 +228,15 @@ def routes_on(session: Session, day: date, dc: str) -> list[tuple[m.Route, list[
 def open_orders(session: Session, sku: str, dc: str, until: date) -> list[tuple[m.Order, int]]:
     """Orders not yet shipped from a DC that need a SKU by a date, with the quantity."""
     rows = session.execute(
-        select(m.Order, m.OrderLine.qty)
-        .join(m.OrderLine, m.OrderLine.order_id == m.Order.id)
-        .where(m.Order.dc == dc, m.Order.status == "open", m.OrderLine.sku == sku, m.Order.promised_date <= until)
-        .order_by(m.Order.promised_date, m.Order.id)
+        select(m.Order, col(m.OrderLine.qty))
+        .join(m.OrderLine, col(m.OrderLine.order_id) == col(m.Order.id))
+        .where(
+            col(m.Order.dc) == dc,
+            col(m.Order.status) == "open",
+            col(m.OrderLine.sku) == sku,
+            col(m.Order.promised_date) <= until,
+        )
+        .order_by(col(m.Order.promised_date), col(m.Order.id))
     ).all()
     return [(order, qty) for order, qty in rows]
 
@@ -220,10 +247,10 @@ def open_orders(session: Session, sku: str, dc: str, until: date) -> list[tuple[
 def sku_demand(session: Session, sku: str) -> list[tuple[m.DemandHistory, str | None, str | None]]:
     """A SKU's daily demand at every DC, by DC and day, with the day's holiday and event."""
     rows = session.execute(
-        select(m.DemandHistory, m.CalendarDay.holiday, m.CalendarDay.event)
-        .join(m.CalendarDay, m.CalendarDay.day == m.DemandHistory.day, isouter=True)
-        .where(m.DemandHistory.sku == sku)
-        .order_by(m.DemandHistory.location, m.DemandHistory.day)
+        select(m.DemandHistory, col(m.CalendarDay.holiday), col(m.CalendarDay.event))
+        .join(m.CalendarDay, col(m.CalendarDay.day) == col(m.DemandHistory.day), isouter=True)
+        .where(col(m.DemandHistory.sku) == sku)
+        .order_by(col(m.DemandHistory.location), col(m.DemandHistory.day))
     ).all()
     return [(demand, holiday, event) for demand, holiday, event in rows]
 
@@ -233,20 +260,20 @@ def sku_demand(session: Session, sku: str) -> list[tuple[m.DemandHistory, str | 
 
 def fleet(session: Session, dc: str | None = None) -> list[m.Vehicle]:
     """The own-fleet trucks, of one home DC or all, by code."""
-    statement = select(m.Vehicle).order_by(m.Vehicle.code)
+    statement = select(m.Vehicle).order_by(col(m.Vehicle.code))
     if dc:
-        statement = statement.where(m.Vehicle.home_dc == dc)
+        statement = statement.where(col(m.Vehicle.home_dc) == dc)
     return list(session.exec(statement).scalars())
 
 
 def fleet_deliveries_by_weekday(session: Session, dc: str, since: datetime, until: datetime) -> list[int]:
     """Deliveries a DC's own trucks ran on each weekday (Monday first) between two moments."""
     shipped = session.execute(
-        select(m.Shipment.shipped_at).where(
-            m.Shipment.origin == dc,
-            m.Shipment.truck.is_not(None),
-            m.Shipment.shipped_at >= since,
-            m.Shipment.shipped_at < until,
+        select(col(m.Shipment.shipped_at)).where(
+            col(m.Shipment.origin) == dc,
+            col(m.Shipment.truck).is_not(None),
+            col(m.Shipment.shipped_at) >= since,
+            col(m.Shipment.shipped_at) < until,
         )
     ).scalars()
     counts = [0] * 7
@@ -259,15 +286,15 @@ def open_work_orders(session: Session, truck: str) -> list[m.WorkOrder]:
     """A truck's work orders that are open or scheduled, earliest first."""
     statement = (
         select(m.WorkOrder)
-        .where(m.WorkOrder.truck == truck, m.WorkOrder.status.in_(("open", "scheduled")))
-        .order_by(m.WorkOrder.scheduled_for, m.WorkOrder.id)
+        .where(col(m.WorkOrder.truck) == truck, col(m.WorkOrder.status).in_(("open", "scheduled")))
+        .order_by(col(m.WorkOrder.scheduled_for), col(m.WorkOrder.id))
     )
     return list(session.exec(statement).scalars())
 
 
 def trucks_with_open_work_orders(session: Session) -> set[str]:
     """The trucks that have a work order not yet closed."""
-    statement = select(m.WorkOrder.truck).where(m.WorkOrder.status != "closed")
+    statement = select(col(m.WorkOrder.truck)).where(col(m.WorkOrder.status) != "closed")
     return set(session.exec(statement).scalars())
 
 
@@ -280,12 +307,12 @@ def workshop_bookings(session: Session, dc: str, day: date) -> list[m.WorkOrder]
     statement = (
         select(m.WorkOrder)
         .where(
-            m.WorkOrder.bay_dc == dc,
-            m.WorkOrder.status.in_(("open", "scheduled")),
-            m.WorkOrder.scheduled_for >= start,
-            m.WorkOrder.scheduled_for < start + timedelta(days=1),
+            col(m.WorkOrder.bay_dc) == dc,
+            col(m.WorkOrder.status).in_(("open", "scheduled")),
+            col(m.WorkOrder.scheduled_for) >= start,
+            col(m.WorkOrder.scheduled_for) < start + timedelta(days=1),
         )
-        .order_by(m.WorkOrder.truck)
+        .order_by(col(m.WorkOrder.truck))
     )
     return list(session.exec(statement).scalars())
 
@@ -298,9 +325,9 @@ def week_start(moment: datetime) -> date:
 def booked_loads(session: Session, moment: datetime) -> dict[str, float]:
     """Loads decisions booked with each carrier for the week of a moment."""
     rows = session.execute(
-        select(m.CarrierBooking.carrier, func.sum(m.CarrierBooking.loads))
-        .where(m.CarrierBooking.week_start == week_start(moment))
-        .group_by(m.CarrierBooking.carrier)
+        select(col(m.CarrierBooking.carrier), func.sum(col(m.CarrierBooking.loads)))
+        .where(col(m.CarrierBooking.week_start) == week_start(moment))
+        .group_by(col(m.CarrierBooking.carrier))
     ).all()
     return {carrier: float(loads) for carrier, loads in rows}
 
@@ -315,7 +342,7 @@ def remaining_capacity(
         used[carrier] = used.get(carrier, 0.0) + loads
     for carrier, loads in booked_loads(session, moment).items():
         used[carrier] = used.get(carrier, 0.0) + loads
-    carriers = session.exec(select(m.Carrier).order_by(m.Carrier.code)).scalars()
+    carriers = session.exec(select(m.Carrier).order_by(col(m.Carrier.code))).scalars()
     return {c.code: max(0.0, round(c.capacity_per_week - used.get(c.code, 0.0), 1)) for c in carriers}
 
 
@@ -323,7 +350,7 @@ def last_notification(session: Session, shipment_id: str) -> m.CustomerNotificat
     """The latest notification of a shipment's customer, if any."""
     statement = (
         select(m.CustomerNotification)
-        .where(m.CustomerNotification.shipment_id == shipment_id)
-        .order_by(m.CustomerNotification.at.desc())
+        .where(col(m.CustomerNotification.shipment_id) == shipment_id)
+        .order_by(col(m.CustomerNotification.at).desc())
     )
     return session.exec(statement).scalars().first()

@@ -1,12 +1,16 @@
-"""Background jobs of the service: periodic work in a worker thread (the detector pass, the recovery sweep)."""
+"""Background jobs of the service: periodic work in a worker thread at background priority (the detector pass, the
+recovery sweep)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from typing import TYPE_CHECKING
+
+from twin.threads import run_in_background
 
 if TYPE_CHECKING:
     from graph.desk import Desk
@@ -18,18 +22,19 @@ logger = logging.getLogger(__name__)
 async def every(
     interval_s: float, work: Callable[[], object], label: str, at_start: bool = False
 ) -> AsyncIterator[None]:
-    """Run `work` off the event loop every `interval_s` seconds while the context is open (off at 0), and once
-    at once when `at_start` (even at 0)."""
+    """Run `work` off the event loop, on a thread of its own at background priority, every `interval_s` seconds
+    while the context is open (off at 0), and once at once when `at_start` (even at 0)."""
     if interval_s <= 0 and not at_start:
         yield
         return
+    thread = ThreadPoolExecutor(1, thread_name_prefix=label.replace(" ", "-"), initializer=run_in_background)
 
     async def loop() -> None:
         wait = 0.0 if at_start else interval_s
         while wait >= 0:
             await asyncio.sleep(wait)
             try:
-                await asyncio.to_thread(work)
+                await asyncio.get_running_loop().run_in_executor(thread, work)
             except Exception:
                 logger.exception("%s failed; the next run is in %s s", label, interval_s)
             wait = interval_s if interval_s > 0 else -1
@@ -41,6 +46,7 @@ async def every(
         task.cancel()
         with suppress(asyncio.CancelledError):
             await task
+        thread.shutdown(wait=False)
 
 
 def detector_pass(desk: Desk) -> int:

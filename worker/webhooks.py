@@ -15,7 +15,7 @@ import socket
 import threading
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -26,13 +26,15 @@ import httpx
 from cryptography.fernet import Fernet, InvalidToken
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import text, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from twin import access
-from twin.access import WebhookDelivery, WebhookSubscription
+from twin.access import WebhookBreaker, WebhookDelivery, WebhookSubscription
 from twin.db import session_scope
 from twin.models import OutboxMessage
+from twin.threads import run_in_background
 from worker.jobs import every
 
 logger = logging.getLogger(__name__)
@@ -43,18 +45,24 @@ class WebhookSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="YM_WEBHOOK_", env_file=".env", extra="ignore")
 
-    interval_s: float = Field(2.0, description="Seconds between delivery rounds in the API process; 0 turns it off.")
-    timeout_s: float = Field(10.0, gt=0, description="Timeout of one POST to a subscriber.")
-    backoff_s: float = Field(2.0, gt=0, description="Wait before the first retry; it doubles with every failure.")
-    max_backoff_s: float = Field(3600.0, gt=0, description="Longest wait between two attempts.")
-    max_attempts: int = Field(
-        15, ge=1, description="Attempts before a delivery is given up (kept with its last error)."
+    interval_s: float = Field(
+        default=2.0, description="Seconds between delivery rounds in the API process; 0 turns it off."
     )
-    batch: int = Field(100, ge=1, description="Deliveries attempted per round at most.")
-    concurrency: int = Field(8, ge=1, le=64, description="Subscribers delivered to at once, each on its own thread.")
-    allow_private: bool = Field(False, description="Accept loopback, link-local and private targets.")
+    timeout_s: float = Field(default=10.0, gt=0, description="Timeout of one POST to a subscriber.")
+    backoff_s: float = Field(
+        default=2.0, gt=0, description="Wait before the first retry; it doubles with every failure."
+    )
+    max_backoff_s: float = Field(default=3600.0, gt=0, description="Longest wait between two attempts.")
+    max_attempts: int = Field(
+        default=15, ge=1, description="Attempts before a delivery is given up (kept with its last error)."
+    )
+    batch: int = Field(default=100, ge=1, description="Deliveries attempted per round at most.")
+    concurrency: int = Field(
+        default=8, ge=1, le=64, description="Subscribers delivered to at once, each on its own thread."
+    )
+    allow_private: bool = Field(default=False, description="Accept loopback, link-local and private targets.")
     secret_key: str | None = Field(
-        None,
+        default=None,
         description="Fernet key encrypting secrets at rest; default: a key file "
         "`webhook.key` in the data directory, created on first use.",
     )
@@ -195,22 +203,50 @@ def _post(
     return None if response.is_success else f"HTTP {response.status_code}"
 
 
-class Breaker:
-    """A subscriber's circuit: after a failed delivery its other deliveries wait too, for a backoff that doubles
-    with each failure in a row; the first success closes it."""
+class Breakers:
+    """Every subscriber's circuit, in the database so that every delivering process honours it: after a failed
+    delivery the subscriber's other deliveries wait too, for a backoff that doubles with each failure in a row; the
+    first success closes it."""
 
-    def __init__(self) -> None:
-        self.failures = 0
-        self.open_until: datetime | None = None
+    def __init__(self, engine: Engine, settings: WebhookSettings) -> None:
+        self.engine, self.settings = engine, settings
 
-    def closed(self, now: datetime) -> bool:
-        """Whether the subscriber may be tried now (half-open once the wait is over)."""
-        return self.open_until is None or now >= self.open_until
+    def held(self, subscription_ids: Iterable[str], now: datetime) -> set[str]:
+        """The subscribers among these whose circuit is open now (half-open once its wait is over)."""
+        ids = list(subscription_ids)
+        if not ids:
+            return set()
+        with session_scope(self.engine) as session:
+            return set(
+                session.exec(
+                    select(WebhookBreaker.subscription_id).where(
+                        col(WebhookBreaker.subscription_id).in_(ids), col(WebhookBreaker.open_until) > now
+                    )
+                ).all()
+            )
 
-    def record(self, ok: bool, now: datetime, settings: WebhookSettings) -> None:
-        """Close on a success; on a failure, open for the subscriber's backoff."""
-        self.failures = 0 if ok else self.failures + 1
-        self.open_until = None if ok else now + backoff(self.failures, settings)
+    def record(self, subscription_id: str, ok: bool, now: datetime) -> None:
+        """Close on a success; on a failure, count it (atomically, whichever process saw it) and open for the
+        subscriber's backoff."""
+        with self.engine.begin() as connection:
+            if ok:
+                connection.execute(
+                    text("DELETE FROM webhookbreaker WHERE subscription_id = :id"), {"id": subscription_id}
+                )
+                return
+            failures = connection.execute(
+                text(
+                    "INSERT INTO webhookbreaker (subscription_id, failures) VALUES (:id, 1) "
+                    "ON CONFLICT (subscription_id) DO UPDATE SET failures = webhookbreaker.failures + 1 "
+                    "RETURNING failures"
+                ),
+                {"id": subscription_id},
+            ).scalar_one()
+            connection.execute(
+                update(WebhookBreaker)
+                .where(col(WebhookBreaker.subscription_id) == subscription_id)
+                .values(open_until=now + backoff(failures, self.settings))
+            )
 
 
 class Dispatcher:
@@ -219,10 +255,12 @@ class Dispatcher:
 
     def __init__(self, engine: Engine, client: httpx.Client, settings: WebhookSettings, box: SecretBox) -> None:
         self.engine, self.client, self.settings, self.box = engine, client, settings, box
-        self.pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="webhook")
+        self.pool = ThreadPoolExecutor(
+            settings.concurrency, thread_name_prefix="webhook", initializer=run_in_background
+        )
         self.lock = threading.Lock()
-        self.busy: set[str] = set()
-        self.breakers: dict[str, Breaker] = defaultdict(Breaker)
+        self.busy: set[str] = set()  # subscribers this process is delivering to now
+        self.breakers = Breakers(engine, settings)
 
     def round(self, now: datetime) -> list[Future[int]]:
         """Fan new outbox messages out, then start every subscriber with due deliveries that is neither still busy
@@ -235,9 +273,10 @@ class Dispatcher:
         for delivery, subscription, message in due:
             queues[subscription.id].append((delivery, subscription, message))
         started = []
+        held = self.breakers.held(queues, now)
         with self.lock:
             for subscription_id, items in queues.items():
-                if subscription_id in self.busy or not self.breakers[subscription_id].closed(now):
+                if subscription_id in self.busy or subscription_id in held:
                     continue
                 self.busy.add(subscription_id)
                 started.append(self.pool.submit(self._deliver_all, subscription_id, items, now))
@@ -251,8 +290,7 @@ class Dispatcher:
                 secret = self.box.unseal(subscription.secret)
                 error = _post(self.client, delivery, subscription, message, secret, self.settings.allow_private)
                 self._record(delivery.id, error, now)
-                with self.lock:
-                    self.breakers[subscription_id].record(error is None, now, self.settings)
+                self.breakers.record(subscription_id, error is None, now)
                 if error is not None:
                     break
                 delivered += 1
@@ -281,9 +319,8 @@ class Dispatcher:
 
 
 @asynccontextmanager
-async def delivery_loop(engine: Engine, box: SecretBox) -> AsyncIterator[None]:
+async def delivery_loop(engine: Engine, settings: WebhookSettings, box: SecretBox) -> AsyncIterator[None]:
     """Deliver webhooks in the background while the context is open (off when the interval is 0)."""
-    settings = WebhookSettings()
     with httpx.Client(timeout=settings.timeout_s, follow_redirects=False) as client:
         dispatcher = Dispatcher(engine, client, settings, box)
         try:

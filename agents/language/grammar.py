@@ -15,7 +15,10 @@ _MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec"
 MONTHS = {m: i for i, m in enumerate(_MONTHS.split(), start=1)}
 CARRIER_NAMES = r"swift\s*line|red\s*river|blue\s*grid|prairie|coastal|metro"
 _CITY = r"dallas|houston|atlanta|chicago|los\s+angeles|(?-i:LA)"
-_DC = re.compile(rf"\bDC-(?P<code>DAL|HOU|ATL|CHI|LAX)\b|\b(?P<city>{_CITY})\b", re.IGNORECASE)
+_DC = re.compile(
+    rf"\bDC-(?P<code>DAL|HOU|ATL|CHI|LAX)\b|\b(?-i:(?P<short>DAL|HOU|ATL|CHI|LAX))\b(?!-)|\b(?P<city>{_CITY})\b",
+    re.IGNORECASE,
+)
 _TO = re.compile(
     r"(?:\bto|\binto|\bheaded\s+(?:to|for)|\bbound\s+for|\bfor|\bdelivered\s+(?:to|in))\s+(?:the\s+)?$", re.I
 )
@@ -77,7 +80,7 @@ def dcs(text: str, skip: list[tuple[int, int]]) -> tuple[list[str], str | None]:
     for match in _DC.finditer(text):
         if any(s <= match.start() < e for s, e in skip):
             continue
-        token = match["code"] or match["city"]
+        token = match["code"] or match["short"] or match["city"]
         dc = "DC-" + (CITIES.get(" ".join(token.lower().split())) or token.upper())
         if dc not in names:
             if not names:

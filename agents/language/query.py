@@ -96,7 +96,7 @@ class Query(BaseModel):
     whatif: WhatIf | None = None
     act: ActVerb | None = None
     referent: Ordinal | None = None
-    missing: str | None = Field(None, description="The data the twin lacks, for a question it cannot answer.")
+    missing: str | None = Field(default=None, description="The data the twin lacks, for a question it cannot answer.")
 
 
 class Reading(BaseModel):

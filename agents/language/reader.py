@@ -77,7 +77,7 @@ _MEASURES = tuple(
             r"\bpending\b|\bwaiting\s+for\s+(?:my\s+|an?\s+)?approval|\bawaiting\b|\bto\s+approve\b|\bqueue\b",
             5,
         ),
-        ("explain", r"\bwalk\s+me\s+through\b|\bexplain\b|\bwhy\s+was\b", 4),
+        ("explain", r"\bwalk\s+me\s+through\b|\bexplain\b|\bwhy\s+was\b|\bevidence\b|\bjustif\w*", 4),
         ("explain", r"\bwhy\s+did\s+(?:you|the\s+desk|we|it)\b|\bwhy\s+(?:the|this|that)\s+decision\b", 7),
         ("drivers", r"\bwhy\b|\bdriving\b|\bdrivers\b|\bbehind\s+(?:it|the)\b|\bflagged\b", 5),
         ("spend", r"\bspen[dt]\b|\bspending\b|\bcosts?\b|\bcost\s+us\b|\bexpensive\b|\bcheapest\b|\bper\s+mile\b", 4),
@@ -110,7 +110,8 @@ _MEASURES = tuple(
         ),
         (
             "forecast",
-            r"\bforecast\w*|\bdemand\b|\bsell\b|\bsales\b|\bprojected\b|\boutlook\b|\bexpected\s+(?:sales|demand)\b",
+            r"\bforecast\w*|\bdemand\b|\bsell\b|\bsales\b|\bprojected\b|\boutlook\b|\bexpected\s+(?:sales|demand)\b|"
+            r"\bwill\s+(?:\w+\s+){0,3}(?:move|go\s+through|ship\s+out)\b",
             4,
         ),
         ("work_orders", r"\bwork\s+orders?\b", 6),
@@ -336,9 +337,11 @@ def read_clause(text: str, now: dt.date | None) -> Query:
     for pattern, what in MISSING_DATA:
         if re.search(pattern, text, re.IGNORECASE):
             return Query(kind="no_data", missing=what)
-    scenario = _what_if(text, f) if _WHATIF.search(text) or _changes(text) else None
+    scenario = _what_if(text, f) if _WHATIF.search(text) or _changes(text) or _closes_lane(text, f) else None
     if scenario:
-        return Query(kind="whatif", filters=f, whatif=scenario)
+        span = f.period and f.period.words.startswith("for ") and f.period.days == scenario.days
+        update = {"action_type": None} | ({"period": None} if span else {})  # "for a week" is the scenario's length
+        return Query(kind="whatif", filters=f.model_copy(update=update), whatif=scenario)
     act = _act(text, f)
     if act:
         return act
@@ -392,6 +395,15 @@ def _changes(text: str) -> bool:
     )
 
 
+_LANE_CLOSED = r"\bclos\w*|\bshut\w*|\bblocked\b|\blos[et]\b|\blosing\b|\bimpassable\b"
+
+
+def _closes_lane(text: str, f: Filters) -> bool:
+    """Whether a clause closes a lane ("DAL-HOU blocked Wednesday through Friday"): a scenario however it is asked,
+    the twin records no lane closures to look up."""
+    return bool(f.lane and not f.carriers and re.search(_LANE_CLOSED, text, re.I))
+
+
 def _has_codes(f: Filters) -> bool:
     """Whether the grammar read any code or place."""
     return bool(f.shipment_id or f.sku or f.dcs or f.lane or f.carriers or f.truck or f.decision_id)
@@ -402,7 +414,7 @@ def _what_if(text: str, f: Filters) -> WhatIf | None:
     t = text.lower()
     if f.truck and re.search(r"\bbreak\w*|\bunavailable\b|\bdown\b|\bout\s+of\s+service\b|\bin\s+the\s+shop\b", t):
         return WhatIf(op="truck_unavailable")
-    if f.lane and re.search(r"\bclos\w*|\bshut\w*|\bblocked\b", t) and not f.carriers:
+    if _closes_lane(t, f):
         return WhatIf(op="lane_closed", days=g.span_days(t))
     if f.carriers and re.search(r"\bcapacity\b|\bdoubl\w*|\bhalf\b|\btrucks\b", t):
         return WhatIf(op="capacity_change", factor=g.factor(t))

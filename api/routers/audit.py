@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter
 from sqlalchemy import Row
-from sqlmodel import select
+from sqlmodel import col, select
 
 from api.auth import PrincipalDep
 from api.deps import SessionDep
@@ -14,7 +14,7 @@ from twin import models as m
 from twin.access import SEES_WEBHOOK_URLS, url_origin
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
-OLDEST_FIRST = Keyset((m.AuditEvent.at, m.AuditEvent.id), descending=False)
+OLDEST_FIRST = Keyset((col(m.AuditEvent.at), col(m.AuditEvent.id)), descending=False)
 
 
 def _utc(moment: datetime) -> datetime:
@@ -40,17 +40,17 @@ def list_audit(
     scheme and host to roles other than architect and admin."""
     statement = select(m.AuditEvent).order_by(*OLDEST_FIRST.order())
     for column, value in (
-        (m.AuditEvent.decision_id, decision_id),
-        (m.AuditEvent.exception_id, exception_id),
-        (m.AuditEvent.actor, actor),
-        (m.AuditEvent.kind, kind),
+        (col(m.AuditEvent.decision_id), decision_id),
+        (col(m.AuditEvent.exception_id), exception_id),
+        (col(m.AuditEvent.actor), actor),
+        (col(m.AuditEvent.kind), kind),
     ):
         if value is not None:
             statement = statement.where(column == value)
     if since:
-        statement = statement.where(m.AuditEvent.at >= _utc(since))
+        statement = statement.where(col(m.AuditEvent.at) >= _utc(since))
     if until:
-        statement = statement.where(m.AuditEvent.at < _utc(until))
+        statement = statement.where(col(m.AuditEvent.at) < _utc(until))
     full = principal.role in SEES_WEBHOOK_URLS
 
     def shown(row: Row) -> AuditOut:

@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
 from sqlalchemy import String, cast, or_
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
+from agents.schemas import Decision
 from api.auth import PrincipalDep
 from api.deps import SessionDep
 from api.paging import Cursor, Keyset, Limit, Offset, Page, paginate
@@ -76,8 +77,8 @@ def decisions_naming(session: Session, code: str, limit: int = 50) -> list[Decis
     """The newest decisions whose record names the code (in a reference, an action or an evidence record)."""
     rows = session.exec(
         select(m.DecisionRecord)
-        .where(cast(m.DecisionRecord.payload, String).contains(f'"{code}"'))
-        .order_by(m.DecisionRecord.created_at.desc())
+        .where(cast(col(m.DecisionRecord.payload), String).contains(f'"{code}"'))
+        .order_by(col(m.DecisionRecord.created_at).desc())
         .limit(limit)
     ).all()
     return [
@@ -86,7 +87,7 @@ def decisions_naming(session: Session, code: str, limit: int = 50) -> list[Decis
             exception_id=row.exception_id,
             specialist=row.specialist,
             status=row.status,
-            action_types=[a.get("type", "") for a in row.payload.get("actions", [])],
+            action_types=[action.type for action in Decision.of(row).actions],
             created_at=row.created_at,
         )
         for row in rows
@@ -130,9 +131,17 @@ def list_shipments(
     cursor: Cursor = None,
 ) -> Page[m.Shipment]:
     """Shipments, newest first, searched by id, origin, destination, lane or carrier, optionally of one status."""
-    where = [m.Shipment.status == shipment_status] if shipment_status else []
-    search = [m.Shipment.id, m.Shipment.origin, m.Shipment.destination, m.Shipment.lane, m.Shipment.carrier]
-    return _listing(session, m.Shipment, Keyset((m.Shipment.id,), True), search, q, (limit, offset, cursor), *where)
+    where = [col(m.Shipment.status) == shipment_status] if shipment_status else []
+    search = [
+        col(m.Shipment.id),
+        col(m.Shipment.origin),
+        col(m.Shipment.destination),
+        col(m.Shipment.lane),
+        col(m.Shipment.carrier),
+    ]
+    return _listing(
+        session, m.Shipment, Keyset((col(m.Shipment.id),), True), search, q, (limit, offset, cursor), *where
+    )
 
 
 @router.get("/shipments/{shipment_id}", response_model=ShipmentDetail)
@@ -140,7 +149,9 @@ def get_shipment(shipment_id: str, session: SessionDep, _principal: PrincipalDep
     """A shipment with its scans and decisions."""
     shipment = _get(session, m.Shipment, shipment_id, "shipment")
     scans = session.exec(
-        select(m.ScanEvent).where(m.ScanEvent.shipment_id == shipment_id).order_by(m.ScanEvent.at, m.ScanEvent.id)
+        select(m.ScanEvent)
+        .where(col(m.ScanEvent.shipment_id) == shipment_id)
+        .order_by(col(m.ScanEvent.at), col(m.ScanEvent.id))
     ).all()
     return ShipmentDetail(shipment=shipment, scans=list(scans), decisions=decisions_naming(session, shipment_id))
 
@@ -155,8 +166,8 @@ def list_trucks(
     cursor: Cursor = None,
 ) -> Page[m.Vehicle]:
     """Own-fleet trucks by code, searched by code, home DC or status."""
-    search = [m.Vehicle.code, m.Vehicle.home_dc, m.Vehicle.status]
-    return _listing(session, m.Vehicle, Keyset((m.Vehicle.code,), False), search, q, (limit, offset, cursor))
+    search = [col(m.Vehicle.code), col(m.Vehicle.home_dc), col(m.Vehicle.status)]
+    return _listing(session, m.Vehicle, Keyset((col(m.Vehicle.code),), False), search, q, (limit, offset, cursor))
 
 
 @router.get("/trucks/{code}", response_model=TruckDetail)
@@ -165,12 +176,12 @@ def get_truck(code: str, session: SessionDep, _principal: PrincipalDep) -> Truck
     truck = _get(session, m.Vehicle, code, "truck")
     telemetry = session.exec(
         select(m.TelemetryReading)
-        .where(m.TelemetryReading.truck == code)
-        .order_by(m.TelemetryReading.at.desc())
+        .where(col(m.TelemetryReading.truck) == code)
+        .order_by(col(m.TelemetryReading.at).desc())
         .limit(RECENT_TELEMETRY)
     ).all()
     orders = session.exec(
-        select(m.WorkOrder).where(m.WorkOrder.truck == code).order_by(m.WorkOrder.opened_at.desc())
+        select(m.WorkOrder).where(col(m.WorkOrder.truck) == code).order_by(col(m.WorkOrder.opened_at).desc())
     ).all()
     return TruckDetail(
         truck=truck, telemetry=list(telemetry), work_orders=list(orders), decisions=decisions_naming(session, code)
@@ -187,8 +198,8 @@ def list_skus(
     cursor: Cursor = None,
 ) -> Page[m.Sku]:
     """SKUs by code, searched by code, name or category."""
-    search = [m.Sku.code, m.Sku.name, m.Sku.category]
-    return _listing(session, m.Sku, Keyset((m.Sku.code,), False), search, q, (limit, offset, cursor))
+    search = [col(m.Sku.code), col(m.Sku.name), col(m.Sku.category)]
+    return _listing(session, m.Sku, Keyset((col(m.Sku.code),), False), search, q, (limit, offset, cursor))
 
 
 @router.get("/skus/{code}", response_model=SkuDetail)
@@ -196,7 +207,9 @@ def get_sku(code: str, session: SessionDep, _principal: PrincipalDep) -> SkuDeta
     """A SKU with its stock positions and decisions."""
     sku = _get(session, m.Sku, code, "SKU")
     positions = session.exec(
-        select(m.InventoryPosition).where(m.InventoryPosition.sku == code).order_by(m.InventoryPosition.location)
+        select(m.InventoryPosition)
+        .where(col(m.InventoryPosition.sku) == code)
+        .order_by(col(m.InventoryPosition.location))
     ).all()
     return SkuDetail(sku=sku, positions=list(positions), decisions=decisions_naming(session, code))
 
@@ -211,15 +224,17 @@ def list_lanes(
     cursor: Cursor = None,
 ) -> Page[m.Lane]:
     """Lanes by code, searched by code, origin DC or destination region."""
-    search = [m.Lane.code, m.Lane.origin, m.Lane.dest_region]
-    return _listing(session, m.Lane, Keyset((m.Lane.code,), False), search, q, (limit, offset, cursor))
+    search = [col(m.Lane.code), col(m.Lane.origin), col(m.Lane.dest_region)]
+    return _listing(session, m.Lane, Keyset((col(m.Lane.code),), False), search, q, (limit, offset, cursor))
 
 
 @router.get("/lanes/{code}", response_model=LaneDetail)
 def get_lane(code: str, session: SessionDep, _principal: PrincipalDep) -> LaneDetail:
     """A lane with its carriers' offers and decisions."""
     lane = _get(session, m.Lane, code, "lane")
-    offers = session.exec(select(m.CarrierLane).where(m.CarrierLane.lane == code).order_by(m.CarrierLane.carrier)).all()
+    offers = session.exec(
+        select(m.CarrierLane).where(col(m.CarrierLane.lane) == code).order_by(col(m.CarrierLane.carrier))
+    ).all()
     return LaneDetail(lane=lane, offers=list(offers), decisions=decisions_naming(session, code))
 
 
@@ -233,13 +248,15 @@ def list_carriers(
     cursor: Cursor = None,
 ) -> Page[m.Carrier]:
     """Carriers by code, searched by code or name."""
-    search = [m.Carrier.code, m.Carrier.name]
-    return _listing(session, m.Carrier, Keyset((m.Carrier.code,), False), search, q, (limit, offset, cursor))
+    search = [col(m.Carrier.code), col(m.Carrier.name)]
+    return _listing(session, m.Carrier, Keyset((col(m.Carrier.code),), False), search, q, (limit, offset, cursor))
 
 
 @router.get("/carriers/{code}", response_model=CarrierDetail)
 def get_carrier(code: str, session: SessionDep, _principal: PrincipalDep) -> CarrierDetail:
     """A carrier with its lane offers and decisions."""
     carrier = _get(session, m.Carrier, code, "carrier")
-    offers = session.exec(select(m.CarrierLane).where(m.CarrierLane.carrier == code).order_by(m.CarrierLane.lane)).all()
+    offers = session.exec(
+        select(m.CarrierLane).where(col(m.CarrierLane.carrier) == code).order_by(col(m.CarrierLane.lane))
+    ).all()
     return CarrierDetail(carrier=carrier, offers=list(offers), decisions=decisions_naming(session, code))

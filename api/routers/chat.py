@@ -18,7 +18,7 @@ class ChatIn(BaseModel):
     """A message, and the conversation it continues (a new one when absent)."""
 
     message: str = Field(min_length=1, max_length=4000, examples=["Forecast SKU-0042 at Dallas for 4 weeks"])
-    thread_id: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    thread_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
 
 
 @router.post("/chat", response_class=EventSourceResponse)

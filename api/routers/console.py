@@ -8,7 +8,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.headers import REDOC_POLICY
-from api.routers import browse, inbox, kpis, me, network, verdicts
+from api.routers import browse, glossary, inbox, kpis, me, network, verdicts
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 
@@ -38,8 +38,16 @@ def redoc_page() -> FileResponse:
 def install(app: FastAPI) -> None:
     """Serve the console at `/`, the API docs at `/docs` and `/redoc`, its files under `/web`, and its read
     endpoints."""
-    app.state.inbox_pages = inbox.PageCache()
-    for read_router in (me.router, inbox.router, verdicts.router, browse.router, network.router, kpis.router):
+    app.state.inbox_cache = inbox.InboxCache()
+    for read_router in (
+        me.router,
+        inbox.router,
+        verdicts.router,
+        browse.router,
+        network.router,
+        kpis.router,
+        glossary.router,
+    ):
         app.include_router(read_router)
     app.include_router(router)
     app.mount("/web", StaticFiles(directory=WEB_DIR), name="web")

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Query, status
 from fastapi.exceptions import RequestValidationError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from agents.schemas import Decision, DecisionStatus, Specialist
 from api.auth import PlannerDep, PrincipalDep
@@ -26,7 +26,7 @@ VERDICT_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: {"description": "An edited action names a shipment, truck or SKU outside the decision's subject and plan."},
     503: {"description": "No trained models yet."},
 }
-NEWEST_DECISIONS = Keyset((m.DecisionRecord.created_at, m.DecisionRecord.id), descending=True)
+NEWEST_DECISIONS = Keyset((col(m.DecisionRecord.created_at), col(m.DecisionRecord.id)), descending=True)
 # Parameters that name twin entities, and the kind of entity each names.
 CODE_KINDS = {
     "shipment_id": "shipment",
@@ -50,7 +50,7 @@ CODE_KINDS = {
 
 def _summary(record: m.DecisionRecord) -> DecisionSummary:
     """A stored decision as a listing item."""
-    decision = Decision.model_validate(record.payload)
+    decision = Decision.of(record)
     return DecisionSummary(
         decision_id=record.id,
         exception_id=record.exception_id,
@@ -78,9 +78,9 @@ def list_decisions(
     """Decisions, newest first, optionally of one status (e.g. `pending_approval`) and specialist."""
     statement = select(m.DecisionRecord).order_by(*NEWEST_DECISIONS.order())
     if decision_status:
-        statement = statement.where(m.DecisionRecord.status == decision_status)
+        statement = statement.where(col(m.DecisionRecord.status) == decision_status)
     if specialist:
-        statement = statement.where(m.DecisionRecord.specialist == specialist)
+        statement = statement.where(col(m.DecisionRecord.specialist) == specialist)
     return paginate(session, statement, limit, offset, lambda row: _summary(row[0]), NEWEST_DECISIONS, cursor)
 
 
@@ -90,7 +90,7 @@ def get_decision(decision_id: str, session: SessionDep, _principal: PrincipalDep
     record = session.get(m.DecisionRecord, decision_id)
     if record is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no decision with id {decision_id!r}")
-    return Decision.model_validate(record.payload)
+    return Decision.of(record)
 
 
 def _resume(desk: Desk, metrics: Metrics, decision_id: str, verdict: Verdict) -> Decision:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, 
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Row, Select, func, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from agents.schemas import Decision, ExceptionIn, ExceptionType
 from api.auth import PlannerDep, PrincipalDep, ReporterDep
@@ -19,7 +19,7 @@ from twin import models as m
 
 router = APIRouter(prefix="/v1/exceptions", tags=["exceptions"])
 
-NEWEST_EXCEPTIONS = Keyset((m.ExceptionRecord.created_at, m.ExceptionRecord.id), descending=True)
+NEWEST_EXCEPTIONS = Keyset((col(m.ExceptionRecord.created_at), col(m.ExceptionRecord.id)), descending=True)
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -36,10 +36,10 @@ def _already_taken_in(session: Session, exception: ExceptionIn, idempotency_key:
     """Whether an exception with this idempotency key or external id is already stored."""
     clauses = []
     if idempotency_key:
-        clauses.append(m.ExceptionRecord.idempotency_key == idempotency_key)
+        clauses.append(col(m.ExceptionRecord.idempotency_key) == idempotency_key)
     if exception.external_id:
-        clauses.append(m.ExceptionRecord.external_id == exception.external_id)
-    return bool(clauses) and session.exec(select(m.ExceptionRecord.id).where(or_(*clauses))).first() is not None
+        clauses.append(col(m.ExceptionRecord.external_id) == exception.external_id)
+    return bool(clauses) and session.exec(select(col(m.ExceptionRecord.id)).where(or_(*clauses))).first() is not None
 
 
 @router.post(
@@ -111,9 +111,9 @@ def post_exception(
 
 def _with_decision_id() -> Select:
     """Exceptions joined to the id of their decision, if any."""
-    answered_by = func.coalesce(m.ExceptionRecord.duplicate_of, m.ExceptionRecord.id)
-    return select(m.ExceptionRecord, m.DecisionRecord.id).outerjoin(
-        m.DecisionRecord, m.DecisionRecord.exception_id == answered_by
+    answered_by = func.coalesce(col(m.ExceptionRecord.duplicate_of), col(m.ExceptionRecord.id))
+    return select(m.ExceptionRecord, col(m.DecisionRecord.id)).outerjoin(
+        m.DecisionRecord, col(m.DecisionRecord.exception_id) == answered_by
     )
 
 
@@ -136,16 +136,16 @@ def list_exceptions(
     """Exceptions, newest first, optionally of one status and type."""
     statement = _with_decision_id().order_by(*NEWEST_EXCEPTIONS.order())
     if exception_status:
-        statement = statement.where(m.ExceptionRecord.status == exception_status)
+        statement = statement.where(col(m.ExceptionRecord.status) == exception_status)
     if exception_type:
-        statement = statement.where(m.ExceptionRecord.type == exception_type)
+        statement = statement.where(col(m.ExceptionRecord.type) == exception_type)
     return paginate(session, statement, limit, offset, _exception_out, NEWEST_EXCEPTIONS, cursor)
 
 
 @router.get("/{exception_id}", response_model=ExceptionOut, responses={404: {"description": "No such exception."}})
 def get_exception(exception_id: str, session: SessionDep, _principal: PrincipalDep) -> ExceptionOut:
     """One exception and the id of its decision (null until decided; a duplicate's is the earlier exception's)."""
-    row = session.execute(_with_decision_id().where(m.ExceptionRecord.id == exception_id)).first()
+    row = session.execute(_with_decision_id().where(col(m.ExceptionRecord.id) == exception_id)).first()
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no exception with id {exception_id!r}")
     return _exception_out(row)

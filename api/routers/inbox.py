@@ -1,18 +1,19 @@
 """The approval inbox: decisions waiting for a person, most urgent first, with what a planner needs to judge them."""
 
-import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import Row, func
-from sqlmodel import Session, select
+from sqlalchemy import Row, func, select
+from sqlmodel import Session, col
 
 from api.auth import PrincipalDep
+from api.conditional import etag, not_modified, revalidated
 from api.deps import SessionDep
 from api.paging import decode_cursor, encode_cursor
 from twin import models as m
@@ -61,35 +62,54 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _deadline(
-    payload: dict[str, Any], refs: dict[str, str], promised: dict[str, datetime]
-) -> tuple[datetime | None, str | None]:
-    """The decision's expiry when it carries one, else its shipment's promised time."""
-    if payload.get("expires_at"):
-        return _utc(datetime.fromisoformat(payload["expires_at"])), "approval expires"
+def _deadline(refs: dict[str, str], promised: dict[str, datetime]) -> tuple[datetime | None, str | None]:
+    """The promised time of the decision's shipment, when it is about one."""
     shipment_id = refs.get("shipment_id")
     if shipment_id in promised:
         return _utc(promised[shipment_id]), f"{shipment_id} promised"
     return None, None
 
 
-def _item(record: m.DecisionRecord, exception: m.ExceptionRecord, promised: dict[str, datetime]) -> InboxItem:
+def _item_rows(session: Session, decision_ids: list[str]) -> list[Row]:
+    """What an inbox item shows of each of these decisions: a few columns and payload fields, not whole payloads."""
+    payload = col(m.DecisionRecord.payload)
+    rows = session.execute(
+        select(
+            col(m.DecisionRecord.id),
+            col(m.DecisionRecord.exception_id),
+            col(m.DecisionRecord.specialist),
+            col(m.DecisionRecord.confidence),
+            col(m.DecisionRecord.created_at),
+            payload["expected_impact"]["cost_usd"].as_float().label("cost_usd"),
+            payload["actions"].label("actions"),
+            payload["justification"]["text"].as_string().label("justification"),
+            payload["policy"]["reasons"].label("policy_reasons"),
+            col(m.ExceptionRecord.type),
+            col(m.ExceptionRecord.severity),
+            col(m.ExceptionRecord.refs),
+        )
+        .join(m.ExceptionRecord, col(m.ExceptionRecord.id) == col(m.DecisionRecord.exception_id))
+        .where(col(m.DecisionRecord.id).in_(decision_ids))
+    ).all()
+    return list(rows)
+
+
+def _item(row: Row, promised: dict[str, datetime]) -> InboxItem:
     """One waiting decision as an inbox item."""
-    payload = record.payload
-    due_at, due_reason = _deadline(payload, exception.refs, promised)
+    due_at, due_reason = _deadline(row.refs, promised)
     return InboxItem(
-        decision_id=record.id,
-        exception_id=record.exception_id,
-        exception_type=exception.type,
-        severity=exception.severity,
-        refs=exception.refs,
-        specialist=record.specialist,
-        confidence=record.confidence,
-        cost_usd=(payload.get("expected_impact") or {}).get("cost_usd", 0.0),
-        action_types=[action.get("type", "") for action in payload.get("actions", [])],
-        justification=(payload.get("justification") or {}).get("text", ""),
-        policy_reasons=(payload.get("policy") or {}).get("reasons", []),
-        created_at=_utc(record.created_at),
+        decision_id=row.id,
+        exception_id=row.exception_id,
+        exception_type=row.type,
+        severity=row.severity,
+        refs=row.refs,
+        specialist=row.specialist,
+        confidence=row.confidence,
+        cost_usd=row.cost_usd or 0.0,
+        action_types=[action.get("type", "") for action in row.actions or []],
+        justification=row.justification or "",
+        policy_reasons=row.policy_reasons or [],
+        created_at=_utc(row.created_at),
         due_at=due_at,
         due_reason=due_reason,
     )
@@ -106,11 +126,10 @@ def urgency(item: InboxItem) -> tuple:
     )
 
 
-def _urgency_key(row: Row, promised: dict[str, datetime]) -> tuple:
-    """The sort key of a waiting decision from its light columns (the `urgency` of its item)."""
-    decision_id, created_at, severity, cost, expires_at, shipment_id = row
-    due = _utc(datetime.fromisoformat(expires_at)) if expires_at else promised.get(shipment_id)
-    due = _utc(due) if due else None
+def _urgency_key(decision_id: str, facts: tuple, promised: dict[str, datetime]) -> tuple:
+    """The sort key of a waiting decision from its light facts (the `urgency` of its item)."""
+    created_at, severity, cost, shipment_id = facts
+    due = _utc(promised[shipment_id]) if shipment_id in promised else None
     return (
         due is None,
         (due or _utc(created_at)).isoformat(),
@@ -120,36 +139,47 @@ def _urgency_key(row: Row, promised: dict[str, datetime]) -> tuple:
     )
 
 
-def _order(session: Session) -> list[tuple]:
-    """The urgency keys of every waiting decision, most urgent first, read from a few columns (no payloads)."""
-    payload = m.DecisionRecord.payload
-    rows = session.execute(
-        select(
-            m.DecisionRecord.id,
-            m.DecisionRecord.created_at,
-            m.ExceptionRecord.severity,
-            payload["expected_impact"]["cost_usd"].as_float(),
-            payload["expires_at"].as_string(),
-            m.ExceptionRecord.refs["shipment_id"].as_string(),
+def _chunks(values: list, size: int = 500) -> list[list]:
+    """The values in lists of at most `size` (bound parameters per statement stay few)."""
+    return [values[start : start + size] for start in range(0, len(values), size)]
+
+
+def _promised(session: Session, shipment_ids: set[str]) -> dict[str, datetime]:
+    """The promised moment of each of these shipments."""
+    promised: dict[str, datetime] = {}
+    for chunk in _chunks(sorted(shipment_ids)):
+        promised.update(
+            session.execute(
+                select(col(m.Shipment.id), col(m.Shipment.promised_at)).where(col(m.Shipment.id).in_(chunk))
+            ).all()
         )
-        .join(m.ExceptionRecord, m.ExceptionRecord.id == m.DecisionRecord.exception_id)
-        .where(m.DecisionRecord.status == WAITING)
-    ).all()
-    shipment_ids = {row[5] for row in rows if row[5]}
-    promised = (
-        dict(
-            session.execute(select(m.Shipment.id, m.Shipment.promised_at).where(m.Shipment.id.in_(shipment_ids))).all()
-        )
-        if shipment_ids
-        else {}
-    )
-    return sorted(_urgency_key(row, promised) for row in rows)
+    return promised
+
+
+def _facts(session: Session, decision_ids: list[str]) -> dict[str, tuple]:
+    """What orders each of these decisions, read from a few columns (no whole payloads)."""
+    payload = col(m.DecisionRecord.payload)
+    facts = {}
+    for chunk in _chunks(decision_ids):
+        for decision_id, *light in session.execute(
+            select(
+                col(m.DecisionRecord.id),
+                col(m.DecisionRecord.created_at),
+                col(m.ExceptionRecord.severity),
+                payload["expected_impact"]["cost_usd"].as_float(),
+                col(m.ExceptionRecord.refs)["shipment_id"].as_string(),
+            )
+            .join(m.ExceptionRecord, col(m.ExceptionRecord.id) == col(m.DecisionRecord.exception_id))
+            .where(col(m.DecisionRecord.id).in_(chunk))
+        ):
+            facts[decision_id] = tuple(light)
+    return facts
 
 
 def _version(session: Session) -> str:
-    """A tag that changes whenever a decision starts or stops waiting, or the twin's clock moves."""
-    waiting = session.execute(select(func.count()).where(m.DecisionRecord.status == WAITING)).scalar_one()
-    last_change = session.execute(select(func.max(m.DecisionRecord.updated_at))).scalar()
+    """A tag that changes whenever a decision starts or stops waiting, or the twin's clock moves (indexed reads)."""
+    waiting = session.execute(select(func.count()).where(col(m.DecisionRecord.status) == WAITING)).scalar_one()
+    last_change = session.execute(select(func.max(col(m.DecisionRecord.updated_at)))).scalar()
     return f"{waiting}:{last_change}:{store.as_of(session)}"
 
 
@@ -160,65 +190,91 @@ def _version(session: Session) -> str:
 )
 def inbox(
     request: Request,
-    response: Response,
     session: SessionDep,
     _principal: PrincipalDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Items per page.")] = 50,
     cursor: Annotated[str | None, Query(max_length=500, description="`next_cursor` of the page before.")] = None,
-) -> Inbox | Response:
+) -> Response:
     """Decisions waiting for approval, most urgent first, a page at a time (`next_cursor` for the next); with
     `If-None-Match` set to the `ETag` of an earlier answer, a 304 when nothing changed since."""
-    tag = '"' + hashlib.sha256(f"{_version(session)}:{limit}:{cursor}".encode()).hexdigest()[:32] + '"'
-    headers = {"ETag": tag, "Cache-Control": "private, no-cache"}
-    if tag in request.headers.get("if-none-match", ""):
-        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
-    response.headers.update(headers)
-    pages: PageCache = request.app.state.inbox_pages
-    return pages.get_or_compute(tag, lambda: _page(session, limit, cursor))
+    version = _version(session)
+    tag = etag(version, limit, cursor)
+    if unchanged := not_modified(request, tag):
+        return unchanged
+    after = decode_cursor(cursor, length=5) if cursor else None
+    cache: InboxCache = request.app.state.inbox_cache
+    body = cache.page(tag, lambda: _page(session, cache.order(session, version), limit, after))
+    return Response(body, media_type="application/json", headers=revalidated(tag))
 
 
-class PageCache:
-    """The latest inbox pages by ETag, shared by every caller of one process: many open consoles polling the same
-    inbox cost one computation per change."""
+@dataclass
+class _Waiting:
+    """What orders one waiting decision, kept until its `updated_at` moves (its payload changes only with it)."""
+
+    updated_at: datetime
+    facts: tuple  # created_at, severity, cost, shipment_id
+    promised_at: datetime | None = None
+    key: tuple | None = None
+
+    def urgency(self, decision_id: str, promised: dict[str, datetime]) -> tuple:
+        """Its sort key, computed again only when its facts or its shipment's promised time moved."""
+        promised_at = promised.get(self.facts[-1])
+        if self.key is None or promised_at != self.promised_at:
+            self.promised_at, self.key = promised_at, _urgency_key(decision_id, self.facts, promised)
+        return self.key
+
+
+class InboxCache:
+    """What every caller of one process shares: what orders each waiting decision, the order of the latest
+    version, and the latest pages as sent. Many open consoles polling the same inbox cost one computation per
+    change, and a change reads only the decisions that changed."""
 
     def __init__(self, size: int = 64) -> None:
-        self.size, self.pages, self.lock = size, OrderedDict[str, Inbox](), threading.Lock()
+        self.size, self.pages = size, OrderedDict[str, bytes]()
+        self.waiting: dict[str, _Waiting] = {}  # by decision id
+        self.ordered: tuple[str, list[tuple]] = ("", [])  # (version, urgency keys)
         self.computing = threading.Lock()  # one computation at a time: callers missing together wait for it
 
-    def get_or_compute(self, tag: str, compute: Callable[[], Inbox]) -> Inbox:
+    def page(self, tag: str, compute: Callable[[], Inbox]) -> bytes:
         """The page kept for this tag, else computed once (however many callers ask at the same moment)."""
-        if (page := self.pages.get(tag)) is not None:
-            return page
+        if (body := self.pages.get(tag)) is not None:
+            return body
         with self.computing:
-            if (page := self.pages.get(tag)) is None:
-                page = compute()
-                with self.lock:
-                    self.pages[tag] = page
-                    while len(self.pages) > self.size:
-                        self.pages.popitem(last=False)
-        return page
+            if (body := self.pages.get(tag)) is None:
+                body = compute().model_dump_json().encode()
+                self.pages[tag] = body
+                while len(self.pages) > self.size:
+                    self.pages.popitem(last=False)
+        return body
 
-
-def _page(session: Session, limit: int, cursor: str | None) -> Inbox:
-    """One page of the inbox, computed from the database."""
-    order = _order(session)
-    after = decode_cursor(cursor, length=5) if cursor else None
-    keys = [key for key in order if after is None or list(key) > after][: limit + 1]
-    page_ids = [key[-1] for key in keys[:limit]]
-    rows = session.exec(
-        select(m.DecisionRecord, m.ExceptionRecord)
-        .join(m.ExceptionRecord, m.ExceptionRecord.id == m.DecisionRecord.exception_id)
-        .where(m.DecisionRecord.id.in_(page_ids))
-    ).all()
-    shipment_ids = {exception.refs["shipment_id"] for _, exception in rows if exception.refs.get("shipment_id")}
-    promised = (
-        dict(
-            session.execute(select(m.Shipment.id, m.Shipment.promised_at).where(m.Shipment.id.in_(shipment_ids))).all()
+    def order(self, session: Session, version: str) -> list[tuple]:
+        """The urgency keys of every waiting decision at this version, most urgent first (called while computing)."""
+        if self.ordered[0] == version:
+            return self.ordered[1]
+        waiting = dict(
+            session.execute(
+                select(col(m.DecisionRecord.id), col(m.DecisionRecord.updated_at)).where(
+                    col(m.DecisionRecord.status) == WAITING
+                )
+            ).all()
         )
-        if shipment_ids
-        else {}
-    )
-    items = sorted((_item(record, exception, promised) for record, exception in rows), key=urgency)
+        known = self.waiting
+        changed = {key for key, updated in waiting.items() if key not in known or known[key].updated_at != updated}
+        self.waiting = {key: known[key] for key in waiting.keys() - changed} | {
+            key: _Waiting(waiting[key], facts) for key, facts in _facts(session, sorted(changed)).items()
+        }
+        promised = _promised(session, {entry.facts[-1] for entry in self.waiting.values() if entry.facts[-1]})
+        keys = sorted(entry.urgency(key, promised) for key, entry in self.waiting.items())
+        self.ordered = (version, keys)
+        return keys
+
+
+def _page(session: Session, order: list[tuple], limit: int, after: list | None) -> Inbox:
+    """One page of the inbox after a cursor's key, its items read from the database."""
+    keys = [key for key in order if after is None or list(key) > after][: limit + 1]
+    rows = _item_rows(session, [key[-1] for key in keys[:limit]])
+    promised = _promised(session, {row.refs["shipment_id"] for row in rows if row.refs.get("shipment_id")})
+    items = sorted((_item(row, promised) for row in rows), key=urgency)
     clock = store.as_of(session)
     return Inbox(
         as_of=_utc(clock) if clock else None,

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 
 from fastapi import APIRouter
 from pydantic import BaseModel
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.auth import PrincipalDep
 from api.deps import SessionDep
@@ -83,8 +83,8 @@ def _at_risk(session: Session, now: datetime) -> list[AtRisk]:
     """Shipments past their promise, trucks named by open exceptions or off the road, stock under its reorder point."""
     late = session.exec(
         select(m.Shipment)
-        .where(m.Shipment.status != "delivered", m.Shipment.promised_at < now)
-        .order_by(m.Shipment.promised_at)
+        .where(col(m.Shipment.status) != "delivered", col(m.Shipment.promised_at) < now)
+        .order_by(col(m.Shipment.promised_at))
     ).all()
     risks = [
         AtRisk(
@@ -97,7 +97,7 @@ def _at_risk(session: Session, now: datetime) -> list[AtRisk]:
     ]
     flagged = {
         exception.refs.get("asset_id")
-        for exception in session.exec(select(m.ExceptionRecord).where(m.ExceptionRecord.status == "open")).all()
+        for exception in session.exec(select(m.ExceptionRecord).where(col(m.ExceptionRecord.status) == "open")).all()
     }
     for truck in store.fleet(session):
         if truck.code in flagged or truck.status != "active":
@@ -105,8 +105,11 @@ def _at_risk(session: Session, now: datetime) -> list[AtRisk]:
             risks.append(AtRisk(kind="truck", code=truck.code, at=truck.home_dc, reason=reason))
     low = session.exec(
         select(m.InventoryPosition)
-        .where(m.InventoryPosition.on_hand + m.InventoryPosition.in_transit < m.InventoryPosition.reorder_point)
-        .order_by(m.InventoryPosition.location, m.InventoryPosition.sku)
+        .where(
+            col(m.InventoryPosition.on_hand) + col(m.InventoryPosition.in_transit)
+            < col(m.InventoryPosition.reorder_point)
+        )
+        .order_by(col(m.InventoryPosition.location), col(m.InventoryPosition.sku))
     ).all()
     risks += [
         AtRisk(
@@ -124,7 +127,7 @@ def _at_risk(session: Session, now: datetime) -> list[AtRisk]:
 def network(session: SessionDep, _principal: PrincipalDep) -> Network:
     """DCs and customers with coordinates, lanes, the twin's day of routes, and what is at risk."""
     now = store.as_of(session) or datetime.now(UTC)
-    places = session.exec(select(m.Location).order_by(m.Location.kind.desc(), m.Location.code)).all()
+    places = session.exec(select(m.Location).order_by(col(m.Location.kind).desc(), col(m.Location.code))).all()
     dc_of_region = {place.region: place.code for place in places if place.kind == "dc"}
     lanes = [
         LaneLine(
@@ -133,7 +136,7 @@ def network(session: SessionDep, _principal: PrincipalDep) -> Network:
             destination=dc_of_region.get(lane.dest_region, lane.origin),
             distance_miles=lane.distance_miles,
         )
-        for lane in session.exec(select(m.Lane).order_by(m.Lane.code)).all()
+        for lane in session.exec(select(m.Lane).order_by(col(m.Lane.code))).all()
     ]
     return Network(
         as_of=now,

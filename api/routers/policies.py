@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.exceptions import RequestValidationError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from agents.policy import PolicyRule
 from api.auth import ArchitectDep, PrincipalDep
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/v1/policies", tags=["policies"])
 @router.get("", response_model=list[PolicyOut])
 def list_policies(session: SessionDep, _principal: PrincipalDep) -> list[PolicyOut]:
     """Every stored rule, by action type and scope."""
-    rows = session.exec(select(m.Policy).order_by(m.Policy.action_type, m.Policy.scope)).all()
+    rows = session.exec(select(m.Policy).order_by(col(m.Policy.action_type), col(m.Policy.scope))).all()
     return [PolicyOut.model_validate(row) for row in rows]
 
 
@@ -77,7 +77,7 @@ def put_policy(
         action_type=action_type, scope=_scope(session, scope, policy.scope), **policy.model_dump(exclude={"scope"})
     )
     row = session.exec(
-        select(m.Policy).where(m.Policy.action_type == action_type, m.Policy.scope == rule.scope)
+        select(m.Policy).where(col(m.Policy.action_type) == action_type, col(m.Policy.scope) == rule.scope)
     ).first()
     before = PolicyRule.model_validate(row, from_attributes=True).model_dump() if row else None
     row = row or m.Policy(action_type=action_type, scope=rule.scope, updated_at=datetime.now(UTC))

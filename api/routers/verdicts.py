@@ -5,7 +5,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict
-from sqlmodel import select
+from sqlmodel import col, select
 
 from api.auth import PrincipalDep
 from api.deps import SessionDep
@@ -51,10 +51,10 @@ def get_verdicts(decision_id: str, session: SessionDep, _principal: PrincipalDep
     if session.get(m.DecisionRecord, decision_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no decision with id {decision_id!r}")
     verdicts = session.exec(
-        select(m.Approval).where(m.Approval.decision_id == decision_id).order_by(m.Approval.at)
+        select(m.Approval).where(col(m.Approval.decision_id) == decision_id).order_by(col(m.Approval.at))
     ).all()
     overrides = session.exec(
-        select(m.Override).where(m.Override.decision_id == decision_id).order_by(m.Override.at)
+        select(m.Override).where(col(m.Override.decision_id) == decision_id).order_by(col(m.Override.at))
     ).all()
     return Verdicts(
         decision_id=decision_id,

@@ -24,7 +24,7 @@ class WebhookIn(BaseModel):
     url: AnyHttpUrl
     event_types: list[EventType] = Field(min_length=1, max_length=50)
     secret: str | None = Field(
-        None, min_length=16, max_length=256, description="HMAC key for the signature; generated when absent."
+        default=None, min_length=16, max_length=256, description="HMAC key for the signature; generated when absent."
     )
 
 

@@ -33,7 +33,7 @@ from chat.graph import (
     build_chat_graph,
     chat_events,
 )
-from chat.tools import ACT_ROLES
+from chat.tools.registry import ACT_ROLES
 from evals.chat import HELDOUT_PATH, compositional
 from evals.metrics import Failure, MetricResult
 from evals.report import EvalReport

@@ -10,6 +10,7 @@ from agents.llm import make_chat_model
 from agents.offline_llm import OfflineChatModel
 from agents.schemas import ExceptionIn, ExceptionType, Refs
 from tests.agents.fake_openai import FakeOpenAI, text_reply
+from twin.settings import Settings
 
 OFFLINE = OfflineChatModel()
 UNUSED = GenericFakeChatModel(messages=iter(()))
@@ -93,7 +94,7 @@ def _classify_with_server(monkeypatch, reading: dict, exception: ExceptionIn) ->
     with FakeOpenAI([text_reply(json.dumps(reading))]) as server:
         monkeypatch.setenv("YM_LLM", "openai")
         monkeypatch.setenv("YM_LLM_BASE_URL", server.base_url)
-        result = classify(exception, make_chat_model())
+        result = classify(exception, make_chat_model(Settings()))
     return result, server.requests[0]["body"]
 
 

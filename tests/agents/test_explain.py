@@ -24,9 +24,9 @@ from tools.knowledge import PROCEDURES_DIR, Hit, KnowledgeBase, parse_procedure
 
 SHIPMENT = "SHP-000123"
 DRIVERS = [
-    Driver(feature="carrier_on_time_90d", value=0.8134, contribution=-0.2871),
-    Driver(feature="distance_km", value=386.42, contribution=0.6112),
-    Driver(feature="weather_severity", value=2, contribution=0.4409),
+    Driver(feature="slack_left_hours", value=0.8134, contribution=-0.2871),
+    Driver(feature="distance_miles", value=386.42, contribution=0.6112),
+    Driver(feature="weather", value=2, contribution=0.4409),
     Driver(feature="carrier", value="CAR-REDRIVER", contribution=0.1023),
 ]
 
@@ -135,7 +135,7 @@ def test_formats_are_the_ones_the_verifier_matches():
         "0",
     ]
     assert format_usd(1250) == "1,250.00 USD"
-    assert describe_drivers(DRIVERS, k=2) == "distance_km 386.42 (+0.61), weather_severity 2 (+0.44)"
+    assert describe_drivers(DRIVERS, k=2) == "distance 386.42 miles (+0.61), weather on the lane 2 (+0.44)"
 
 
 def test_claims_come_in_order_with_their_evidence(decision):
@@ -151,7 +151,8 @@ def test_claims_come_in_order_with_their_evidence(decision):
         "Procedure",
     ]
     assert claims[1].text == (
-        "Top drivers: distance_km 386.42 (+0.61), weather_severity 2 (+0.44), carrier_on_time_90d 0.81 (-0.29)."
+        "Top drivers: distance 386.42 miles (+0.61), weather on the lane 2 (+0.44), time left before the promise 0.81 "
+        "hours (-0.29)."
     )
     assert claims[2].text == f"Re-tender {SHIPMENT} to CAR-METRO for 554.63 USD."
     assert claims[3].text == "Expected cost 554.63 USD; 0.75 late deliveries avoided."

@@ -35,7 +35,7 @@ def use_server(monkeypatch):
 
 def test_offline_is_the_default(monkeypatch):
     monkeypatch.delenv("YM_LLM", raising=False)
-    assert isinstance(make_chat_model(), OfflineChatModel)
+    assert isinstance(make_chat_model(Settings()), OfflineChatModel)
 
 
 def test_openai_provider_is_configured_from_settings():
@@ -58,7 +58,7 @@ def test_an_unknown_provider_is_a_clear_error():
 def test_openai_provider_talks_to_the_configured_server(use_server):
     with FakeOpenAI([text_reply("Hello from the server.")]) as server:
         use_server(server)
-        reply = make_chat_model().invoke([SystemMessage("Be brief."), HumanMessage("hi")])
+        reply = make_chat_model(Settings()).invoke([SystemMessage("Be brief."), HumanMessage("hi")])
     assert reply.text == "Hello from the server."
     body = server.requests[0]["body"]
     assert server.requests[0]["path"] == "/v1/chat/completions"
@@ -69,7 +69,7 @@ def test_openai_provider_talks_to_the_configured_server(use_server):
 def test_structured_uses_json_mode_with_the_schema_in_the_system_prompt(use_server):
     with FakeOpenAI([text_reply('```json\n{"sku": "SKU-0042", "horizon_weeks": 4}\n```')]) as server:
         use_server(server)
-        pick = structured(make_chat_model(), Pick).invoke(
+        pick = structured(make_chat_model(Settings()), Pick).invoke(
             [SystemMessage("Read the request."), HumanMessage("SKU-0042")]
         )
     assert pick == Pick(sku="SKU-0042", horizon_weeks=4)
@@ -89,7 +89,7 @@ def test_structured_falls_back_to_a_named_function_call(use_server):
     ]
     with FakeOpenAI(replies) as server:
         use_server(server)
-        pick = structured(make_chat_model(), Pick).invoke("SKU-0007 for two weeks")
+        pick = structured(make_chat_model(Settings()), Pick).invoke("SKU-0007 for two weeks")
     assert pick == Pick(sku="SKU-0007", horizon_weeks=2)
     fallback = server.requests[1]["body"]
     assert fallback["tool_choice"] == {"type": "function", "function": {"name": "Pick"}}
@@ -102,7 +102,9 @@ def test_a_reply_that_does_not_validate_also_falls_back(use_server):
     replies = [text_reply(json.dumps({"sku": "SKU-0007"})), tool_reply("Pick", {"sku": "SKU-0007", "horizon_weeks": 1})]
     with FakeOpenAI(replies) as server:
         use_server(server)
-        assert structured(make_chat_model(), Pick).invoke("SKU-0007 this week") == Pick(sku="SKU-0007", horizon_weeks=1)
+        assert structured(make_chat_model(Settings()), Pick).invoke("SKU-0007 this week") == Pick(
+            sku="SKU-0007", horizon_weeks=1
+        )
     assert len(server.requests) == 2
 
 

@@ -48,7 +48,7 @@ def plant(desk, n: int, kind: ExceptionType, refs: Refs, actions: list[Action]) 
 def stored(desk, decision_id: str) -> Decision:
     """The decision as stored."""
     with desk.toolbox.session() as session:
-        return Decision.model_validate(session.get(m.DecisionRecord, decision_id).payload)
+        return Decision.of(session.get(m.DecisionRecord, decision_id))
 
 
 def advance(desk, days: int) -> None:

@@ -4,69 +4,31 @@ decided once, each action executed once, each detector period passed once; throu
 goes to reports/scale-out.json."""
 
 import json
-import os
-import signal
-import subprocess
 import sys
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from itertools import cycle, islice, pairwise
-from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
+from bench.servers import Child, chroma_server, free_port
 from tests.api.conftest import issue_key
-from tests.api.live_server import PROJECT, Server, free_port
+from tests.api.live_server import Server
 from tests.conftest import copy_trained
 from tests.faults.invariants import assert_decided_once
 from twin import models as m
 from twin.db import make_engine, session_scope
+from twin.settings import PROJECT_ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 DETECT_PERIOD_S = 60
 PHASE_POSTS = 100
 CARRIERS = (["CAR-METRO", "CAR-COASTAL"], ["CAR-PRAIRIE", "CAR-BLUEGRID"])
-REPORT = PROJECT / "reports" / "scale-out.json"
-
-
-class Process:
-    """A child process on loopback, logged to a file, stopped by its PID."""
-
-    def __init__(self, command: list[str], env: dict[str, str], log: Path) -> None:
-        self.log = log
-        with log.open("ab") as out:
-            self.popen = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=out, stderr=subprocess.STDOUT)
-
-    def stop(self) -> None:
-        """SIGTERM (a worker finishes its running job), then SIGKILL if it lingers."""
-        if self.popen.poll() is None:
-            os.kill(self.popen.pid, signal.SIGTERM)
-            try:
-                self.popen.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.kill(self.popen.pid, signal.SIGKILL)
-                self.popen.wait()
-
-
-def start_chroma(folder: Path) -> tuple[Process, str]:
-    """`chroma run` on a loopback port, once its heartbeat answers."""
-    port = free_port()
-    chroma = Path(sys.executable).with_name("chroma")
-    command = [str(chroma), "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(folder / "chroma")]
-    process = Process(command, dict(os.environ), folder / "chroma.log")
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(f"{url}/api/v2/heartbeat", timeout=1).raise_for_status()
-            return process, url
-        except httpx.HTTPError:
-            assert process.popen.poll() is None and time.monotonic() < deadline, process.log.read_text()[-2000:]
-            time.sleep(0.2)
+REPORT = PROJECT_ROOT / "reports" / "scale-out.json"
 
 
 def exceptions_for(phase: int) -> list[dict]:
@@ -188,7 +150,9 @@ def sql(url: str, query: str) -> list[dict]:
 @pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_api_and_two_workers_decide_everything_once(seeded_url, trained_dir, tmp_path):
     copy_trained(trained_dir, tmp_path)
-    chroma, chroma_url = start_chroma(tmp_path)
+    chroma_port = free_port()
+    chroma = chroma_server(tmp_path / "chroma", chroma_port, tmp_path / "chroma.log").start()
+    chroma_url = f"http://127.0.0.1:{chroma_port}"
     settings = {
         "YM_QUEUE": "procrastinate",
         "YM_CHROMA_URL": chroma_url,
@@ -200,17 +164,17 @@ def test_api_and_two_workers_decide_everything_once(seeded_url, trained_dir, tmp
     server = Server(seeded_url, tmp_path, **settings)
     worker_env = {**server.env, "YM_DETECT_INTERVAL_S": str(DETECT_PERIOD_S)}
     worker_command = [sys.executable, "-c", "from cli.main import app; app()", "worker"]
-    workers: list[Process] = []
+    workers: list[Child] = []
     try:
         server.start()
         headers = {"Authorization": f"Bearer {issue_key(seeded_url, 'admin').key}"}
         for action in ("retender_loads", "book_spot", "transfer_stock"):
             policy = {"autonomy_level": 2}
             assert server.client.put(f"/v1/policies/{action}", json=policy, headers=headers).status_code == 200
-        workers.append(Process(worker_command, worker_env, tmp_path / "worker-1.log"))
+        workers.append(Child(worker_command, worker_env, None, tmp_path / "worker-1.log").start())
         one = phase(server, seeded_url, headers, 0)
         raced = race_verdicts(server, headers)
-        workers.append(Process(worker_command, worker_env, tmp_path / "worker-2.log"))
+        workers.append(Child(worker_command, worker_env, None, tmp_path / "worker-2.log").start())
         two = phase(server, seeded_url, headers, 1)
         raced += race_verdicts(server, headers)
         wait_decided(seeded_url)  # decisions superseded by a verdict are decided again
@@ -221,11 +185,11 @@ def test_api_and_two_workers_decide_everything_once(seeded_url, trained_dir, tmp
         )
     finally:
         for process in workers:
-            process.stop()
+            process.stop(grace_s=30)
         server.kill()
-        chroma.stop()
+        chroma.stop(grace_s=30)
     logs = "".join(p.log.read_text()[-1500:] for p in workers)
-    assert all(p.popen.returncode == 0 for p in workers), logs
+    assert all(p.process.returncode == 0 for p in workers), logs
     assert len(phase_two_workers) == 2, "both workers took decisions"
 
     engine = make_engine(seeded_url)

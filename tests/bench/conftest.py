@@ -5,8 +5,6 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from twin.settings import get_settings
-
 
 @pytest.fixture
 def skip_reason(monkeypatch):
@@ -18,12 +16,10 @@ def skip_reason(monkeypatch):
                 monkeypatch.delenv(name, raising=False)
             else:
                 monkeypatch.setenv(name, value)
-        get_settings.cache_clear()
         try:
             result = CliRunner().invoke(app, args)
         finally:
             monkeypatch.undo()
-            get_settings.cache_clear()
         assert result.exit_code == 0, result.output
         return json.loads(result.stdout.strip().splitlines()[-1])["skipped"]
 

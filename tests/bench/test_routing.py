@@ -44,11 +44,7 @@ def test_missing_data_is_skipped_with_a_reason(tmp_path, skip_reason):
 def test_effort_compares_sized_and_fixed_iterations_and_skips_a_twin_not_seeded(tmp_path, monkeypatch):
     solomon_folder()
     monkeypatch.setenv("YM_DATA_DIR", str(tmp_path))
-    get_settings.cache_clear()  # the settings are read again from the environment set here
-    try:
-        result = CliRunner().invoke(app, ["--instances", "C101", "--effort", "--json"])
-    finally:
-        get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["--instances", "C101", "--effort", "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     (row,) = report["solomon"]["rows"]

@@ -25,7 +25,7 @@ def test_stock_per_dc_most_first_and_its_answer(toolbox):
     facts = lookups.stock_levels(toolbox, lookups.StockArgs(sku="SKU-0034"))
     assert len(facts.rows) == 5 and facts.rows[0].on_hand == max(r.on_hand for r in facts.rows)
     assert facts.total_on_hand == sum(r.on_hand for r in facts.rows)
-    text = answer("stock_levels", facts.model_dump(mode="json"), "most")
+    text = answer("stock_levels", facts, "most")
     assert text.startswith(f"{facts.rows[0].location} holds the most SKU-0034")
     assert "|---|" in text
 
@@ -33,7 +33,7 @@ def test_stock_per_dc_most_first_and_its_answer(toolbox):
 def test_truck_status_history_and_next_service(toolbox):
     facts = lookups.truck_status(toolbox, lookups.TruckArgs(asset_id="truck 22"))
     assert facts.asset_id == "TRK-022" and facts.recent_work_orders
-    text = answer("truck_status", facts.model_dump(mode="json"), "history")
+    text = answer("truck_status", facts, "history")
     assert f"model year {facts.model_year}" in text and "work order" in text
     with pytest.raises(ToolException, match="TRK-999 is not in the twin"):
         lookups.truck_status(toolbox, lookups.TruckArgs(asset_id="TRK-999"))
@@ -70,8 +70,14 @@ def test_policies_spend_and_what_ifs_change_nothing(toolbox):
     assert row.changed_demand == pytest.approx(row.demand_p50 * 1.4, abs=0.2)
     stops = lookups.what_if_truck(toolbox, lookups.TruckWhatIfArgs(asset_id="TRK-012"))
     assert stops.stops and all(s.shipment_id.startswith("SHP-") for s in stops.stops)
-    more = lookups.what_if_capacity_up(
-        toolbox, lookups.CapacityUpArgs(carrier="CAR-SWIFTLINE", lane="DAL-HOU", factor=2)
+    more = lookups.what_if_capacity_change(
+        toolbox, lookups.CapacityChangeArgs(carrier="CAR-SWIFTLINE", lane="DAL-HOU", factor=2)
     )
-    assert more.rows[0].capacity_then == 2 * more.rows[0].capacity_now
+    [swiftline] = [c for c in more.carriers if c.carrier == "CAR-SWIFTLINE"]
+    assert swiftline.capacity_then >= swiftline.capacity_now and more.solver_status in ("OPTIMAL", "FEASIBLE")
+    assert sum(c.loads_then for c in more.carriers) + more.then.unassigned_loads == more.loads
+    closed = lookups.what_if_lane_closure(toolbox, lookups.LaneClosureArgs(lane="LAX-HOU", days=2))
+    assert closed.lane == "LAX-HOU" and closed.days == 2
+    with pytest.raises(ToolException, match="not a lane code"):
+        lookups.what_if_lane_closure(toolbox, lookups.LaneClosureArgs(lane="DAL-DAL"))
     assert _counts(toolbox) == before

@@ -4,7 +4,6 @@ end of input stops."""
 from typer.testing import CliRunner
 
 from cli.main import app as cli
-from twin.settings import get_settings
 
 
 def test_chat_reads_lines_until_exit(desk_settings, monkeypatch):
@@ -44,6 +43,5 @@ def test_chat_ends_at_end_of_input_and_refuses_without_models(desk_settings, tmp
     ended = CliRunner().invoke(cli, ["chat"], input="hello\n")
     assert ended.exit_code == 0 and "desk> I can give stock per DC" in ended.output
     monkeypatch.setenv("YM_DATA_DIR", str(tmp_path / "empty"))
-    get_settings.cache_clear()
     refused = CliRunner().invoke(cli, ["chat"], input="hello\n")
     assert refused.exit_code == 1 and "no trained models" in refused.output

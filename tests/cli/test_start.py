@@ -54,7 +54,7 @@ def test_help_loads_no_database_model_or_llm_library():
 def test_deciding_offline_loads_no_openai_stack_training_or_chat(tmp_path):
     code = (
         "from agents.llm import make_chat_model\nfrom agents.schemas import ExceptionIn\n"
-        "from graph.desk import open_desk\nmake_chat_model()"
+        "from graph.desk import open_desk\nfrom twin.settings import Settings\nmake_chat_model(Settings())"
     )
     loaded = loaded_modules(code, YM_LLM="offline", YM_DATA_DIR=str(tmp_path))
     assert "graph.desk" in loaded
@@ -70,7 +70,8 @@ def test_deciding_offline_loads_no_openai_stack_training_or_chat(tmp_path):
 
 
 def test_the_openai_provider_loads_its_stack_on_demand(tmp_path):
-    loaded = loaded_modules("from agents.llm import make_chat_model\nmake_chat_model()", YM_LLM="openai")
+    code = "from agents.llm import make_chat_model\nfrom twin.settings import Settings\nmake_chat_model(Settings())"
+    loaded = loaded_modules(code, YM_LLM="openai")
     assert "langchain_openai" in loaded
 
 

@@ -210,6 +210,24 @@ def test_driver_coverage_needs_the_top_three_drivers_of_each_prediction_and_igno
     assert driver_coverage([run(twin_only)]).total == 0
 
 
+def test_driver_coverage_accepts_the_planner_words_of_a_driver():
+    worded = Claim(
+        text="P(late) is 0.82: time left before the promise -3.5 hours (+1.9), delay reported by scans 240 minutes "
+        "(+0.8), weather on the lane 0.7 (-0.5).",
+        evidence_ids=[RISK.id],
+    )
+    assert driver_coverage([run(decision([worded]))]).value == 1.0
+
+
+def test_driver_coverage_fails_a_justification_that_cites_no_driver_in_any_words():
+    silent = Claim(text="P(late) is 0.82 for SHP-000123 on lane DAL-HOU.", evidence_ids=[RISK.id])
+    result = driver_coverage([run(decision([silent]))])
+    assert result.value == 0.0 and result.passed == 0 and not result.ok
+    assert result.failures[0].detail == (
+        "late-risk:SHP-000123: slack_left_hours, scan_delay_minutes, weather not named"
+    )
+
+
 def test_routing_accuracy_checks_the_specialist_and_the_expected_handoffs():
     assert routing_accuracy([run(), run(the_case=case(specialist="inventory"))]).value == 0.5
     helped = run(decision(handoffs=["routing"]), case(handoffs=[]))

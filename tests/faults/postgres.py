@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.server import free_port
+from bench.servers import free_port
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 

@@ -1,26 +1,15 @@
 """A real Yardmaster server process on loopback that a test can start, call, and kill -9."""
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
-
+from bench.servers import Child, free_port
 from twin.access import Role, create_key
 from twin.db import make_engine, session_scope
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Server:
@@ -31,7 +20,7 @@ class Server:
         self.settings = {"YM_DETECT_INTERVAL_S": "0", "YM_WEBHOOK_INTERVAL_S": "0", **settings}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen | None = None
+        self.child: Child | None = None
         self.log = data_dir / "server.log"
 
     def env(self, **settings: str) -> dict[str, str]:
@@ -47,32 +36,19 @@ class Server:
 
     def start(self, **settings: str) -> "Server":
         """Start the process (with extra `YM_*` settings for this run) and wait until it answers."""
-        env = self.env(**settings)
-        with self.log.open("a") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-c", "from cli.main import app; app()", "serve", "--port", str(self.port)],
-                env=env,
-                cwd=ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited with {self.process.returncode}: {self.log.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                time.sleep(0.2)
-        raise TimeoutError(f"the server did not answer within 90 s: {self.log.read_text()[-2000:]}")
+        command = [sys.executable, "-c", "from cli.main import app; app()", "serve", "--port", str(self.port)]
+        self.child = Child(command, self.env(**settings), f"{self.url}/healthz", self.log).start(timeout_s=90)
+        return self
+
+    @property
+    def process(self) -> subprocess.Popen | None:
+        """The server's process once started."""
+        return self.child.process if self.child else None
 
     def kill(self) -> None:
         """SIGKILL the process, as a crash or an OOM kill would, and reap it."""
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-        if self.process:
-            self.process.wait(timeout=30)
+        if self.child:
+            self.child.kill()
 
     def died(self, timeout_s: float = 60) -> int:
         """Wait for the process to end by itself (a fault point killed it); its return code."""

@@ -35,9 +35,10 @@ def rss_mb(pid: int) -> float:
 
 
 @pytest.mark.xfail(
-    reason="not met yet on this 2-core machine: inbox p95 about 1.3 s and /healthz p95 about 0.4 s around each "
-    "change (a page recomputed while verdicts run), and the idle server already holds about 620 MB (models and "
-    "embeddings); see reports/inbox-load.json",
+    reason="not met yet on this shared 2-core machine (load average 7 to 9 from other work): over three runs inbox p95 "
+    "632, 284 and 124 ms (target 300), /healthz p95 250, 318 and 382 ms (target 50; slow probes cluster around the "
+    "recovery sweep and verdicts), server peak 651, 607 and 627 MB (target 600) with 553 MB idle (Python with "
+    "XGBoost and Chroma about 390 MB, the ONNX embedder's session about 160 MB); see reports/inbox-load.json",
     strict=False,
 )
 @pytest.mark.parametrize("backend", ["sqlite"])

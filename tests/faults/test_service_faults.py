@@ -20,8 +20,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from bench.servers import free_port
 from tests.api.conftest import issue_key
-from tests.api.live_server import Server, free_port
+from tests.api.live_server import Server
 from tests.conftest import POSTGRES_URL, copy_trained
 
 pytestmark = pytest.mark.slow

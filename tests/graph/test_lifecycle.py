@@ -137,24 +137,6 @@ def test_late_shipment_decisions_wait_less_than_the_default(desk):
         "type": "retender_loads",
         "params": {"from_carrier": "CAR-REDRIVER", "capacity_cut_pct": 30.0, "assignments": []},
     }
-    record = m.DecisionRecord(
-        id="DEC-X",
-        exception_id="EXC-X",
-        specialist="routing",
-        status="pending_approval",
-        confidence=0.9,
-        thread_id="EXC-X",
-        created_at=desk.toolbox.now(),
-        updated_at=desk.toolbox.now(),
-        payload={
-            "decision_id": "DEC-X",
-            "exception_id": "EXC-X",
-            "specialist": "routing",
-            "status": "pending_approval",
-            "trace_id": "EXC-X",
-            "actions": [late, other],
-        },
-    )
-    assert (desk._expiry(record) - record.created_at).total_seconds() == 4 * 3600
-    record.payload = {**record.payload, "actions": [other]}
-    assert (desk._expiry(record) - record.created_at).total_seconds() == 24 * 3600
+    made = desk.toolbox.now()
+    assert (desk._expiry(made, [late, other]) - made).total_seconds() == 4 * 3600
+    assert (desk._expiry(made, [other]) - made).total_seconds() == 24 * 3600

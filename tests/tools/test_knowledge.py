@@ -15,7 +15,7 @@ from tools.knowledge import (
     corpus_hash,
     parse_procedure,
 )
-from twin.settings import get_settings
+from twin.settings import Settings
 
 EXCEPTION_TYPES = {
     "late_shipment",
@@ -206,28 +206,20 @@ def test_evidence_names_model_version_and_hits(indexed):
 def test_store_reopens_in_a_new_client_from_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("YM_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("YM_CHROMA_URL", raising=False)
-    get_settings.cache_clear()
-    try:
-        KnowledgeBase().add_precedent(PRECEDENTS[0])
-        assert (tmp_path / "chroma").is_dir()
-        chromadb.api.client.SharedSystemClient.clear_system_cache()
-        reopened = _client(tmp_path / "chroma").get_collection(knowledge.PRECEDENTS)
-        assert isinstance(reopened.configuration["embedding_function"], MiniLMEmbeddingFunction)
-        assert reopened.configuration["hnsw"]["space"] == "cosine"
-        assert reopened.query(query_texts=["delayed truck on I-45"], n_results=1)["ids"] == [["DEC-001"]]
-    finally:
-        get_settings.cache_clear()
+    KnowledgeBase(knowledge.open_client(Settings())).add_precedent(PRECEDENTS[0])
+    assert (tmp_path / "chroma").is_dir()
+    chromadb.api.client.SharedSystemClient.clear_system_cache()
+    reopened = _client(tmp_path / "chroma").get_collection(knowledge.PRECEDENTS)
+    assert isinstance(reopened.configuration["embedding_function"], MiniLMEmbeddingFunction)
+    assert reopened.configuration["hnsw"]["space"] == "cosine"
+    assert reopened.query(query_texts=["delayed truck on I-45"], n_results=1)["ids"] == [["DEC-001"]]
 
 
 def test_chroma_url_selects_a_server_client(monkeypatch):
     calls = []
     monkeypatch.setenv("YM_CHROMA_URL", "https://kb.example.com:8443")
     monkeypatch.setattr(knowledge.chromadb, "HttpClient", lambda **kwargs: calls.append(kwargs))
-    get_settings.cache_clear()
-    try:
-        knowledge.open_client()
-    finally:
-        get_settings.cache_clear()
+    knowledge.open_client(Settings())
     assert [(call["host"], call["port"], call["ssl"]) for call in calls] == [("kb.example.com", 8443, True)]
 
 

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from tools.geo import haversine_miles
 from tools.routing import (
+    DEFAULT_ENGINE,
     Depot,
     Location,
     PickupDelivery,
@@ -20,7 +21,7 @@ from tools.routing import (
     solve_vrptw,
     without_vehicle,
 )
-from twin.settings import get_settings
+from twin.settings import Settings
 
 ENGINES = ["pyvrp", "ortools"]
 QUICK = {"time_limit_s": 5.0, "max_iterations": 100}
@@ -227,7 +228,7 @@ def test_latlon_stops_use_great_circle_miles_and_speed():
     )
     plan = solve_vrptw(problem, **QUICK)
     miles = haversine_miles(*dallas, *houston)
-    assert plan.engine == get_settings().routing_engine
+    assert plan.engine == DEFAULT_ENGINE == Settings.model_fields["routing_engine"].default
     assert plan.routes[0].distance == pytest.approx(2 * miles, abs=0.2)
     assert plan.routes[0].visits[0].arrival == math.floor(miles / 50 * 60 * 10) / 10
 

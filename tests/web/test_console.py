@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from tests.api.desk_api import clone_pending
+from tests.api.desk_api import CAPACITY_LOSS, clone_pending
 from tests.web.conftest import DESKTOP, PHONE, Console, record, shoot
 
 pytestmark = pytest.mark.slow
@@ -252,3 +252,27 @@ def test_the_inbox_loads_200_pending_decisions_in_order(open_page, console: Cons
         "console-inbox-load",
         {"pending_decisions": 200, "runs": timings, "median_in_page_ms": in_page[2], "best_in_page_ms": in_page[0]},
     )
+
+
+def test_a_live_view_polls_with_bodiless_304s_and_redraws_when_its_data_changes(open_page, console: Console):
+    decision_id = console.pending(CAPACITY_LOSS)
+    page = open_page("viewer")
+    statuses: list[int] = []
+    path = f"/v1/decisions/{decision_id}"
+    page.on("response", lambda answer: answer.url.endswith(path) and statuses.append(answer.status))
+    page.goto(f"{console.url}/#/decisions/{decision_id}")
+    page.wait_for_selector("#audit")
+    deadline = time.monotonic() + 20
+    while statuses.count(304) < 2 and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+    assert statuses[0] == 200 and statuses.count(304) >= 2 and set(statuses) == {200, 304}, statuses
+    sizes = page.evaluate(
+        f"performance.getEntriesByType('resource').filter(e => e.name.endsWith('{path}')).map(e => e.encodedBodySize)"
+    )
+    assert sizes[0] > 0 and sizes.count(0) >= 2, "an unchanged poll carries no body"
+    polled = len(statuses)
+    rejected = console.call("POST", f"{path}/reject", role="planner", json={"reason": "Customer called by phone"})
+    assert rejected.status_code == 200, rejected.text
+    page.wait_for_selector("#audit >> text=Customer called by phone", timeout=20_000)
+    assert statuses[polled:].count(200) >= 1, statuses
+    assert "rejected" in page.inner_text(".view-head").lower()

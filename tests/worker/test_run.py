@@ -17,7 +17,7 @@ from graph.desk import Desk, open_desk
 from graph.queue import DECISIONS_QUEUE, PERIODIC_QUEUE, QueueMisconfigured, TaskQueue, subject_lock
 from tests.faults.invariants import assert_decided_once
 from twin import models as m
-from twin.settings import Settings, get_settings
+from twin.settings import Settings
 from worker.run import every_seconds_cron, register_tasks
 
 POSTGRES_ONLY = [pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -152,6 +152,5 @@ def test_queue_mode_needs_postgresql(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, ["worker"])
     assert result.exit_code == 2 and "needs a PostgreSQL YM_DATABASE_URL" in result.output
     monkeypatch.delenv("YM_QUEUE")
-    get_settings.cache_clear()
     result = CliRunner().invoke(cli, ["worker"])
     assert result.exit_code == 2 and "YM_QUEUE is not set" in result.output

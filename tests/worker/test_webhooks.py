@@ -5,10 +5,11 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from tests.api.conftest import WEBHOOK_KEY
-from twin.access import WebhookDelivery, delivery_id
+from twin.access import WebhookBreaker, WebhookDelivery, delivery_id
 from twin.db import make_engine, session_scope
 from twin.models import OutboxMessage
 from worker.webhooks import Dispatcher, SecretBox, WebhookSettings
@@ -42,13 +43,20 @@ def _outbox(url: str, *messages: tuple[str, str]) -> None:
     engine.dispose()
 
 
-def _round(url: str, now: datetime, key: str) -> tuple[int, WebhookDelivery | None]:
-    """One delivery round at `now`: how many were delivered, and the delivery `key` afterwards."""
-    engine = make_engine(url)
+def _deliver(engine: Engine, now: datetime) -> int:
+    """One delivery round at `now` by a dispatcher of its own (as a fresh process would run it); how many it
+    delivered."""
     with httpx.Client(timeout=5) as client:
         dispatcher = Dispatcher(engine, client, POLICY, SecretBox(WEBHOOK_KEY))
         delivered = sum(started.result() for started in dispatcher.round(now))
         dispatcher.close()
+    return delivered
+
+
+def _round(url: str, now: datetime, key: str) -> tuple[int, WebhookDelivery | None]:
+    """One delivery round at `now`: how many were delivered, and the delivery `key` afterwards."""
+    engine = make_engine(url)
+    delivered = _deliver(engine, now)
     with Session(engine, expire_on_commit=False) as session:
         row = session.get(WebhookDelivery, key)
         total = len(session.exec(select(WebhookDelivery)).all())
@@ -97,6 +105,28 @@ def test_unreachable_subscriber_is_given_up_after_max_attempts(api_client, webho
     row = _round(seeded_url, T0 + timedelta(hours=1), key)[1]
     assert (row.attempts, row.next_attempt_at, row.delivered_at) == (4, None, None)
     assert row.last_error.startswith("ConnectError")
+
+
+def test_a_subscriber_open_circuit_holds_every_process(api_client, webhook_receiver, seeded_url):
+    receiver = webhook_receiver([500])
+    subscription = _subscribe(api_client, receiver, ["*"])
+    _outbox(seeded_url, ("M1", "route.replanned"), ("M2", "route.replanned"))
+    first, second = make_engine(seeded_url), make_engine(seeded_url)  # two delivering processes on one database
+    assert _deliver(first, T0) == 0 and len(receiver.seen) == 1  # the first delivery fails: the circuit opens
+    with Session(second) as session:
+        breaker = session.get(WebhookBreaker, subscription)
+        deliveries = session.exec(select(WebhookDelivery).order_by(WebhookDelivery.attempts)).all()
+    assert (breaker.failures, breaker.open_until) == (1, T0 + timedelta(seconds=2))
+    waiting, failed = deliveries
+    assert (waiting.attempts, failed.attempts) == (0, 1)
+    assert waiting.next_attempt_at <= T0  # due, but held by the other process's failure
+    assert _deliver(second, T0 + timedelta(seconds=1)) == 0 and len(receiver.seen) == 1
+    assert _deliver(second, T0 + timedelta(seconds=2)) == 2  # half-open after the wait: both go, in order
+    assert [item.status for item in receiver.seen] == [500, 200, 200]
+    with Session(first) as session:
+        assert session.get(WebhookBreaker, subscription) is None  # the success closed it for every process
+    first.dispose()
+    second.dispose()
 
 
 def test_the_app_delivers_in_the_background(api_client, webhook_receiver, seeded_url, monkeypatch):

@@ -19,14 +19,8 @@ function headers(extra = {}) {
   return { Authorization: `Bearer ${session.key}`, ...extra };
 }
 
-// A JSON request; throws ApiError with the server's `detail` on a non-2xx answer.
-export async function api(path, { method = "GET", body } = {}) {
-  const response = await fetch(path, {
-    method,
-    headers: headers(body === undefined ? {} : { "Content-Type": "application/json" }),
-    body: body === undefined ? undefined : JSON.stringify(body),
-    cache: "no-cache", // revalidate with If-None-Match: an unchanged listing comes back as a bodiless 304
-  });
+// An answer's JSON; throws ApiError with the server's `detail` on a non-2xx answer.
+async function parsed(response) {
   const text = await response.text();
   const data = text ? JSON.parse(text) : null;
   if (!response.ok) {
@@ -34,6 +28,46 @@ export async function api(path, { method = "GET", body } = {}) {
     throw new ApiError(response.status, data?.detail ?? response.statusText);
   }
   return data;
+}
+
+// A JSON request; throws ApiError with the server's `detail` on a non-2xx answer.
+export async function api(path, { method = "GET", body } = {}) {
+  return parsed(await fetch(path, {
+    method,
+    headers: headers(body === undefined ? {} : { "Content-Type": "application/json" }),
+    body: body === undefined ? undefined : JSON.stringify(body),
+    cache: "no-cache", // revalidate with If-None-Match: an unchanged listing comes back as a bodiless 304
+  }));
+}
+
+// The reads the view on screen was drawn from, each with the ETag of its answer: the view's poll revalidates them.
+const drawnFrom = new Map();
+
+// A GET whose answer the view on screen shows: like api(), and remembered (with its ETag) for stale().
+export async function read(path) {
+  const response = await fetch(path, { headers: headers(), cache: "no-store" });
+  const data = await parsed(response);
+  const tag = response.headers.get("ETag");
+  if (tag) drawnFrom.set(path, tag);
+  return data;
+}
+
+// Forget the reads of the view that was on screen.
+export function forgetReads() {
+  drawnFrom.clear();
+}
+
+// Whether any read of the view on screen changed: each asks with If-None-Match, and an unchanged one is a
+// bodiless 304. A failing read counts as unchanged (the next poll asks again).
+export async function stale() {
+  const answers = await Promise.all([...drawnFrom].map(([path, tag]) =>
+    fetch(path, { headers: headers({ "If-None-Match": tag }), cache: "no-store" })
+      .then((response) => {
+        if (response.status === 401) window.dispatchEvent(new CustomEvent("ym:unauthorized"));
+        return response.ok && response.status !== 304;
+      })
+      .catch(() => false)));
+  return answers.some(Boolean);
 }
 
 // A query string from an object, skipping empty values.

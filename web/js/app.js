@@ -1,6 +1,6 @@
 // The console's shell: log in with an API key, learn the role, route #/view/... hashes to the views.
 
-import { api, session } from "./api.js";
+import { api, forgetReads, session, stale } from "./api.js";
 import { fill, h } from "./ui.js";
 import * as inbox from "./views/inbox.js";
 
@@ -25,6 +25,19 @@ export const can = {
 };
 
 let current = null;
+const LIVE_MS = 5000; // how often a live view asks whether what it shows changed
+
+// A live view on screen is drawn again, in place, when one of the reads it was drawn from changed (each poll is
+// a bodiless 304 otherwise); not while the tab is hidden or someone types in one of its fields.
+setInterval(async () => {
+  const shown = current;
+  if (!shown?.module.live || document.hidden || shown.container.contains(document.activeElement?.closest("input, textarea, select"))) return;
+  if (!(await stale()) || current !== shown || !shown.container.isConnected) return;
+  forgetReads();
+  try {
+    await shown.module.show(shown.container, ...shown.args, can);
+  } catch { /* the next poll tries again */ }
+}, LIVE_MS);
 
 async function route() {
   if (!can.principal) return;
@@ -33,16 +46,18 @@ async function route() {
   // Each visit renders into its own container, so a slow earlier view can never draw over a later one.
   const container = h("div", {}, h("p", { class: "muted" }, "Loading…"));
   fill(view, container);
-  current?.leave?.();
+  current?.module.leave?.();
+  forgetReads();
   const module = await (VIEWS[name] ?? VIEWS.inbox)();
   if (!container.isConnected) return;
-  current = module;
+  const args = [rest.map(decodeURIComponent), new URLSearchParams(search ?? "")];
+  current = { module, container, args };
   for (const link of document.querySelectorAll("#nav a")) {
     link.toggleAttribute("aria-current", link.dataset.view === (VIEWS[name] ? name : "inbox"));
     if (link.hasAttribute("aria-current")) link.setAttribute("aria-current", "page");
   }
   try {
-    await module.show(container, rest.map(decodeURIComponent), new URLSearchParams(search ?? ""), can);
+    await module.show(container, ...args, can);
   } catch (error) {
     fill(container, h("p", { class: "error", role: "alert" }, `Could not load this view: ${error.message}`));
   }
@@ -51,7 +66,7 @@ async function route() {
 
 function showLogin(message = "") {
   can.principal = null;
-  current?.leave?.();
+  current?.module.leave?.();
   current = null;
   document.getElementById("nav").hidden = true;
   document.getElementById("who").hidden = true;

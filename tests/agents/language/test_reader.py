@@ -33,6 +33,28 @@ def test_what_ifs_of_every_shape():
     assert (closure.whatif.op, closure.whatif.days) == ("dc_closure", 7)
 
 
+def test_a_lane_closure_is_a_scenario_however_it_is_asked():
+    blocked = _one("DAL-HOU blocked Tuesday to Thursday, what are the options?")
+    assert (blocked.kind, blocked.whatif.op, blocked.filters.lane) == ("whatif", "lane_closed", "DAL-HOU")
+    assert (blocked.filters.period.start, blocked.filters.period.days) == (dt.date(2026, 11, 3), 3)
+    lost = _one("we lose the Houston to Atlanta lane for a week, how would we route around it")
+    assert (lost.whatif.op, lost.whatif.days, lost.filters.lane) == ("lane_closed", 7, "HOU-ATL")
+    assert lost.filters.period is None and lost.filters.action_type is None, "for a week is the scenario's length"
+    late = _one("how many loads were late on DAL-HOU last week")
+    assert late.kind == "ask", "a lane without a closing word stays a question"
+
+
+def test_dc_short_codes_future_sales_and_evidence():
+    day = _one("how many SKU-0042 will DAL sell next Tuesday?")
+    assert (day.measure, day.filters.dcs, day.filters.period.start) == ("forecast", ["DC-DAL"], dt.date(2026, 11, 10))
+    moved = _one("how many units of SKU-0008 will CHI move on Friday")
+    assert (moved.measure, moved.filters.dcs, moved.filters.period.days) == ("forecast", ["DC-CHI"], 1)
+    lane = _one("late loads on DAL-HOU")
+    assert (lane.filters.lane, lane.filters.dcs) == ("DAL-HOU", [])
+    backed = _one("what evidence is behind DEC-ABCDEF123456")
+    assert (backed.subject, backed.measure) == ("decision", "explain")
+
+
 def test_multi_part_questions_answer_every_part():
     parts = read("what if both DC-DAL and DC-HOU close for 3 days", MONDAY).parts
     assert [p.filters.dcs for p in parts] == [["DC-DAL"], ["DC-HOU"]]

@@ -1,8 +1,10 @@
 """The inbox lists waiting decisions only, the one with the nearest deadline first."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
-from tests.api.desk_api import DeskApi
+from tests.api.desk_api import DeskApi, clone_pending
+from twin import models as m
+from twin.db import make_engine, session_scope
 
 
 def test_waiting_decisions_come_by_deadline_then_severity(api: DeskApi, late_pending):
@@ -54,3 +56,22 @@ def test_the_inbox_pages_with_a_cursor_and_answers_304_while_unchanged(api: Desk
     assert api.call("GET", "/v1/inbox", params={"limit": 201}).status_code == 422
     bad = api.call("GET", "/v1/inbox", params={"cursor": "not-a-cursor"})
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "cursor"]
+
+
+def test_a_decision_that_changes_while_waiting_is_ordered_anew(api: DeskApi, seeded_url):
+    api.pending_decision()
+    clone_pending(seeded_url, 3)  # three waiting without a deadline, of one severity and one cost
+    first = api.call("GET", "/v1/inbox", role="viewer")
+    ids = [item["decision_id"] for item in first.json()["items"]]
+    engine = make_engine(seeded_url)
+    with session_scope(engine) as session:  # the last one now costs the most: it comes first
+        record = session.get(m.DecisionRecord, ids[-1])
+        impact = {**record.payload["expected_impact"], "cost_usd": 99_999.0}
+        record.payload = {**record.payload, "expected_impact": impact}
+        record.updated_at = datetime.now(UTC)
+        session.add(record)
+    engine.dispose()
+    again = api.client.get("/v1/inbox", headers={**api.headers["viewer"], "If-None-Match": first.headers["etag"]})
+    assert again.status_code == 200
+    assert [item["decision_id"] for item in again.json()["items"]] == [ids[-1], *ids[:-1]]
+    assert again.json()["items"][0]["cost_usd"] == 99_999.0

@@ -52,3 +52,41 @@ def test_decisions_are_counted_by_status_and_specialist(api: DeskApi, late_pendi
     assert day["by_status"] == {"executed": 1, "pending_approval": 1}
     assert day["executed_cost_usd"] == decision["expected_impact"]["cost_usd"]
     assert api.call("GET", "/v1/kpis", params={"weeks": 0}).status_code == 422
+
+
+def test_decision_days_page_newest_first_with_a_cursor(api: DeskApi, late_pending, seeded_url):
+    template_id = late_pending("SHP-009284")["decision_id"]
+    engine = make_engine(seeded_url)
+    with session_scope(engine) as session:
+        template = session.get(m.DecisionRecord, template_id)
+        for back in (1, 3, 3, 8):
+            copy = template.model_dump(exclude={"id", "created_at"})
+            session.add(
+                m.DecisionRecord(
+                    **copy,
+                    id=f"DEC-DAY{back}-{session.info.setdefault('n', 0)}",
+                    created_at=template.created_at - timedelta(days=back),
+                )
+            )
+            session.info["n"] += 1
+        session.commit()
+        expected = sorted({r.created_at.date() for r in session.exec(select(m.DecisionRecord)).all()}, reverse=True)
+    engine.dispose()
+    days, cursor, pages = [], None, 0
+    while True:
+        page = api.call("GET", "/v1/kpis", params={"limit": 2, **({"cursor": cursor} if cursor else {})}).json()
+        assert page["days_total"] == len(expected) == 4 and page["limit"] == 2 and len(page["decision_days"]) <= 2
+        days += page["decision_days"]
+        pages, cursor = pages + 1, page["next_cursor"]
+        if cursor is None:
+            break
+    assert pages == 2
+    assert [datetime.fromisoformat(day["day"]).date() for day in days] == expected
+    assert [sum(day["by_status"].values()) for day in days] == [1, 1, 2, 1]
+    assert page["decisions_by_status"] == {"pending_approval": 5}
+
+
+def test_kpis_refuse_pages_over_the_maximum_and_foreign_cursors(api: DeskApi):
+    assert api.call("GET", "/v1/kpis", params={"limit": 501}).status_code == 422
+    answer = api.call("GET", "/v1/kpis", params={"cursor": "not-ours"})
+    assert answer.status_code == 422 and answer.json()["detail"][0]["loc"] == ["query", "cursor"]

@@ -1,9 +1,9 @@
 // One decision: the graph path it took (from the audit trail), the audit trail with verdict reasons, its
 // evidence and alternatives, the outcome once recorded, and the verdict form while it waits.
 
-import { api, query } from "../api.js";
+import { query, read } from "../api.js";
 import { facts, fill, h, heading, label, linkCodes, show as value, table, when } from "../ui.js";
-import { actions, alternatives, costBreakdown, drivers, evidenceList, impact, justification, statusBadge,
+import { actions, alternatives, costBreakdown, drivers, driverWords, evidenceList, impact, justification, statusBadge,
   verdictForm } from "./parts.js";
 
 // The evidence records a step produced: those whose source is among the step's sources.
@@ -85,11 +85,14 @@ function outcome(decision) {
   return value(decision.outcome);
 }
 
+export const live = true; // drawn again when the decision, its audit trail or its verdicts change
+
 export async function show(root, [id], _params, can) {
-  const decision = await api(`/v1/decisions/${encodeURIComponent(id)}`);
-  const [audit, verdicts] = await Promise.all([
-    api(`/v1/audit${query({ exception_id: decision.exception_id, limit: 500 })}`),
-    api(`/v1/decisions/${encodeURIComponent(id)}/verdicts`),
+  const decision = await read(`/v1/decisions/${encodeURIComponent(id)}`);
+  const [audit, verdicts, words] = await Promise.all([
+    read(`/v1/audit${query({ exception_id: decision.exception_id, limit: 500 })}`),
+    read(`/v1/decisions/${encodeURIComponent(id)}/verdicts`),
+    driverWords(decision),
   ]);
   const events = audit.items.filter((event) => !event.decision_id || event.decision_id === decision.decision_id);
   const waiting = decision.status === "pending_approval";
@@ -107,7 +110,7 @@ export async function show(root, [id], _params, can) {
       h("section", {}, h("h2", {}, "Summary"), justification(decision), actions(decision.actions), impact(decision),
         decision.missing?.length ? h("p", {}, "Missing: ", decision.missing.join(", ")) : null),
       h("section", {}, h("h2", {}, "Outcome"), outcome(decision),
-        h("h2", {}, "Model drivers"), drivers(decision))),
+        h("h2", {}, "Model drivers"), drivers(decision, words))),
     h("section", {}, h("h2", {}, "Graph path"), path(decision, events, verdicts)),
     h("section", { id: "audit" }, h("h2", {}, "Audit trail"), trail(events, verdicts)),
     h("section", {}, h("h2", {}, "Costs and alternatives"), costBreakdown(decision), alternatives(decision)),

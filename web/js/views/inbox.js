@@ -3,7 +3,7 @@
 
 import { api } from "../api.js";
 import { announce, errorBox, fill, h, heading, label, relative, usd, pct, when } from "../ui.js";
-import { actions, alternatives, costBreakdown, drivers, evidenceList, impact, justification, statusBadge,
+import { actions, alternatives, costBreakdown, drivers, driverWords, evidenceList, impact, justification, statusBadge,
   verdictForm } from "./parts.js";
 
 const POLL_MS = 5000;
@@ -132,8 +132,11 @@ async function select(item, focusDetail) {
   if (!item) { fill(state.detail, h("p", { class: "muted" }, "Select a decision.")); return; }
   state.list.querySelector(`li[data-id="${item.decision_id}"]`)?.scrollIntoView({ block: "nearest" });
   fill(state.detail, h("p", { class: "muted" }, "Loading…"));
-  let decision;
-  try { decision = await api(`/v1/decisions/${item.decision_id}`); } catch (error) { fill(state.detail, errorBox(error)); return; }
+  let decision, words;
+  try {
+    decision = await api(`/v1/decisions/${item.decision_id}`);
+    words = await driverWords(decision);
+  } catch (error) { fill(state.detail, errorBox(error)); return; }
   if (!state || state.selected !== item.decision_id) return;
   state.form = state.can.decide ? verdictForm(decision, () => decided(item)) : null;
   fill(state.detail,
@@ -142,7 +145,7 @@ async function select(item, focusDetail) {
       ` · ${item.due_at ? `${item.due_reason} ${when(item.due_at)}` : "no deadline"}`),
     state.form ?? h("p", { class: "muted", id: "read-only" }, "Your role can read decisions but not approve them."),
     justification(decision), actions(decision.actions, "Proposed actions"), impact(decision),
-    h("section", { "aria-label": "Model drivers" }, h("h3", {}, "Model drivers"), drivers(decision)),
+    h("section", { "aria-label": "Model drivers" }, h("h3", {}, "Model drivers"), drivers(decision, words)),
     costBreakdown(decision), alternatives(decision),
     h("section", {}, h("h3", {}, "Evidence"), evidenceList(decision)));
   if (focusDetail) state.detail.querySelector("h2 a")?.focus();

@@ -2,7 +2,7 @@
 // its thresholds; decisions by status and specialist, and per day with their executed spend.
 
 import uPlot from "../../vendor/uPlot.esm.js";
-import { api } from "../api.js";
+import { read } from "../api.js";
 import { barChart, fill, h, heading, label, pct, table, usd } from "../ui.js";
 
 const charts = [];
@@ -29,11 +29,13 @@ export function leave() {
   while (charts.length) charts.pop().destroy();
 }
 
+export const live = true; // drawn again when a figure changes
+
 export async function show(root) {
+  const kpis = await read("/v1/kpis");
   leave();
-  const kpis = await api("/v1/kpis");
   const weeks = kpis.weeks.map((w) => w.week_start);
-  const days = kpis.decision_days;
+  const days = kpis.decision_days.slice().reverse(); // the latest page of days, oldest first for the charts
   const statuses = [...new Set(days.flatMap((d) => Object.keys(d.by_status)))];
   const palette = ["#1f6feb", "#b35900", "#1a7f37", "#a40e26", "#6639ba", "#57606a", "#0a7f8c"];
   fill(root, heading("KPIs", h("p", { class: "muted" }, `Operations up to the twin's clock (${kpis.as_of?.slice(0, 10)}); decisions as made.`)),

@@ -34,16 +34,31 @@ export function impact(decision) {
     facts({ ...decision.expected_impact, confidence: pct(decision.confidence) }));
 }
 
-// Model drivers of every evidence record that has them, one bar chart each.
-export function drivers(decision) {
+// The planner words of every model feature among a decision's drivers (docs/glossary.md), by feature.
+export async function driverWords(decision) {
+  const features = [...new Set((decision.evidence ?? []).flatMap((record) => (record.drivers ?? []).map((d) => d.feature)))];
+  if (!features.length) return {};
+  const params = new URLSearchParams(features.map((feature) => ["feature", feature]));
+  const found = await api(`/v1/glossary?${params}`);
+  return Object.fromEntries(found.map((entry) => [entry.feature, entry]));
+}
+
+// A driver in planner words with its value and unit, e.g. "time left before the promise = 1.15 hours".
+function driverLabel(driver, words) {
+  const known = words[driver.feature];
+  const name = known ? known.words : label(driver.feature);
+  if (driver.value === null || driver.value === undefined) return name;
+  const unit = known?.unit && typeof driver.value === "number" ? ` ${known.unit}` : "";
+  return `${name} = ${typeof driver.value === "number" ? num(driver.value, 3) : driver.value}${unit}`;
+}
+
+// Model drivers of every evidence record that has them, one bar chart each, features in planner words.
+export function drivers(decision, words = {}) {
   const withDrivers = (decision.evidence ?? []).filter((record) => record.drivers?.length);
   if (!withDrivers.length) return h("p", { class: "muted" }, "No model drivers in this decision's evidence.");
   return withDrivers.map((record) => barChart(
     `Drivers of ${record.source.model} ${record.source.version} (${record.id})`,
-    record.drivers.map((driver) => ({
-      label: `${label(driver.feature)}${driver.value !== null && driver.value !== undefined ? ` = ${num(driver.value, 3)}` : ""}`,
-      value: driver.contribution,
-    }))));
+    record.drivers.map((driver) => ({ label: driverLabel(driver, words), value: driver.contribution }))));
 }
 
 const COST_KEY = /cost|usd|penalty|saving|premium|spend/i;

@@ -1,7 +1,7 @@
 // The twin browser: shipments, trucks, SKUs with stock, lanes and carriers; searchable lists and detail pages
 // with the decisions that name each entity.
 
-import { api, query } from "../api.js";
+import { query, read } from "../api.js";
 import { codeLink, facts, fill, h, heading, label, num, pct, table, usd, when } from "../ui.js";
 import { statusBadge } from "./parts.js";
 
@@ -40,12 +40,14 @@ function decisions(list) {
     { key: "created_at", title: "made", render: (d) => when(d.created_at) }], list, { empty: "No decision names it yet." }));
 }
 
+export const live = true; // drawn again when the list or the entity shown changes
+
 export async function show(root, [kind = "shipments", id], params) {
   if (!KINDS[kind]) kind = "shipments";
   if (id) return detail(root, kind, id);
   const q = params.get("q") ?? "";
   const offset = Number(params.get("offset") ?? 0);
-  const page = await api(`/v1/twin/${kind}${query({ q, limit: PAGE, offset })}`);
+  const page = await read(`/v1/twin/${kind}${query({ q, limit: PAGE, offset })}`);
   const spec = KINDS[kind];
   const go = (next) => { location.hash = `#/twin/${kind}${query({ q: next.q ?? q, offset: next.offset ?? 0 })}`; };
   const search = h("input", { id: "twin-search", type: "search", name: "q", value: q, placeholder: "code, name, DC, lane…" });
@@ -61,7 +63,7 @@ export async function show(root, [kind = "shipments", id], params) {
 }
 
 async function detail(root, kind, id) {
-  const data = await api(`/v1/twin/${kind}/${encodeURIComponent(id)}`);
+  const data = await read(`/v1/twin/${kind}/${encodeURIComponent(id)}`);
   const back = h("a", { href: `#/twin/${kind}` }, `All ${KINDS[kind].title.toLowerCase()}`);
   const sections = {
     shipments: () => [facts(data.shipment), table("Scans", [{ key: "at", render: (s) => when(s.at) }, { key: "kind" }, { key: "location" },
