@@ -280,7 +280,7 @@ def equipment_failure_risk(tb: Toolbox, refs: Refs, report: str | None = None) -
         if vehicle is None:
             reason = f"Truck {code} is not in the twin." if code else "The exception names no truck."
             return needs_info("maintenance", ["asset_id"], reason, found)
-        dc = session.get(m.Location, vehicle.home_dc)
+        dc = store.row(session, m.Location, vehicle.home_dc)
         booked = store.open_work_orders(session, code)
         price = rates(session)
         in_workshop = store.trucks_with_open_work_orders(session)

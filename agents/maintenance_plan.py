@@ -3,6 +3,7 @@ are scheduled by CP-SAT into the DC's workshop over the week, and booked only wh
 beats its cost by the margin."""
 
 from datetime import date, timedelta
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -35,6 +36,7 @@ from tools import costs
 from tools.costs import Rates
 from tools.maintenance import FailureRisk
 from tools.scheduling import MaintenanceSchedule, ScheduleProblem, ServiceSlot, TruckAtRisk, schedule_maintenance
+from twin import actions as a
 from twin import models as m
 from twin import store
 
@@ -72,7 +74,7 @@ def _assess(
     defer = PlanOption(
         name=DEFER,
         expected_penalty_usd=round(problem.failure_cost * item.failure_within(horizon), 2),
-        impact=Impact(expected_failures=round(item.failure_within(horizon), 4)),
+        impact=Impact.model_validate({"expected_failures": round(item.failure_within(horizon), 4)}),
     )
     name = f"service {item.truck}"
     if slot.day is None:
@@ -86,10 +88,12 @@ def _assess(
         name=name,
         actions=[service_action(item.truck, item.dc, slot.day, today, p_fail, visit)],
         expected_penalty_usd=round(problem.failure_cost * item.exposure(slot.day) + lost, 2),
-        impact=Impact(
-            downtime_hours=item.service_hours,
-            deliveries_moved=item.service_impact(slot.day),
-            expected_failures=round(item.exposure(slot.day), 4),
+        impact=Impact.model_validate(
+            {
+                "downtime_hours": item.service_hours,
+                "deliveries_moved": item.service_impact(slot.day),
+                "expected_failures": round(item.exposure(slot.day), 4),
+            }
         ),
     )
     return Assessed(
@@ -140,13 +144,13 @@ def _dc_options(tb: Toolbox, plan: DcPlan) -> tuple[PlanOption, PlanOption]:
         expected_penalty_usd=round(
             sum(t.booking.expected_penalty_usd for t in booked) + sum(t.defer.expected_penalty_usd for t in left), 2
         ),
-        impact=Impact(expected_failures=round(failures, 4)),
+        impact=Impact.model_validate({"expected_failures": round(failures, 4)}),
     )
     idle_failures = sum(t.defer.impact.model_dump()["expected_failures"] for t in plan.trucks)
     idle = PlanOption(
         name=IDLE,
         expected_penalty_usd=round(sum(t.defer.expected_penalty_usd for t in plan.trucks), 2),
-        impact=Impact(expected_failures=round(idle_failures, 4)),
+        impact=Impact.model_validate({"expected_failures": round(idle_failures, 4)}),
     )
     return with_replan(tb, bookings, plan.workload), idle
 
@@ -158,14 +162,14 @@ def _merged(name: str, options: list[PlanOption]) -> PlanOption:
         name=name,
         actions=[action for option in options for action in option.actions],
         expected_penalty_usd=round(sum(option.expected_penalty_usd for option in options), 2),
-        impact=Impact(expected_failures=round(failures, 2)),
+        impact=Impact.model_validate({"expected_failures": round(failures, 2)}),
         helpers=[helper for option in options for helper in option.helpers],
     )
 
 
-def _truck_facts(truck: Assessed, today: date) -> dict:
+def _truck_facts(truck: Assessed, today: date) -> dict[str, Any]:
     """What the plan knows of one truck at risk, as the evidence its sentences cite."""
-    visit = next(iter(truck.booking.actions), None)
+    visit = next((item for item in truck.booking.actions if isinstance(item, a.ScheduleMaintenance)), None)
     return {
         "dc": truck.dc,
         "p_fail": truck.p_fail,
@@ -180,7 +184,7 @@ def _truck_facts(truck: Assessed, today: date) -> dict:
     }
 
 
-def _truck_claim(truck: Assessed, facts: dict, plan_id: str) -> Claim:
+def _truck_claim(truck: Assessed, facts: dict[str, Any], plan_id: str) -> Claim:
     """Why one truck is booked on its day, or why it is left on the road."""
     if truck.booking.feasible:
         text = (

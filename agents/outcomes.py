@@ -3,6 +3,7 @@
 import math
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -139,29 +140,41 @@ def _capacity(
     return ("achieved" if now >= until else "pending"), goal, facts
 
 
-def _tenders(session: Session, decision: Decision, refs: Refs, since: datetime, now: datetime) -> tuple[str, str, dict]:
+def _tenders(
+    session: Session, decision: Decision, refs: Refs, since: datetime, now: datetime
+) -> tuple[str, str, dict[str, int]]:
     """A tender plan: did the day's carrier shipments arrive with no more late loads than the plan expected?"""
     expected = decision.expected_impact.model_dump().get("expected_late_loads") or 0.0
     goal = f"the carrier shipments of {refs.day} delivered with at most {expected} late loads (rounded up)"
     start = datetime.combine(date.fromisoformat(refs.day or ""), datetime.min.time(), tzinfo=UTC)
     shipped = session.exec(
         select(m.Shipment).where(
-            m.Shipment.carrier.is_not(None),
-            m.Shipment.shipped_at >= start,
-            m.Shipment.shipped_at < start + timedelta(days=1),
+            col(m.Shipment.carrier).is_not(None),
+            col(m.Shipment.shipped_at) >= start,
+            col(m.Shipment.shipped_at) < start + timedelta(days=1),
         )
     ).all()
     delivered = [s for s in shipped if s.delivered_at is not None]
-    late = sum(1 for s in delivered if _aware(s.delivered_at, now) > _aware(s.promised_at, now))
+    late = sum(
+        1
+        for s in delivered
+        if s.delivered_at and s.delivered_at.replace(tzinfo=None) > s.promised_at.replace(tzinfo=None)
+    )
     facts = {"shipments": len(shipped), "delivered": len(delivered), "late": late}
     if late > math.ceil(expected):
         return "not_achieved", goal, facts
     return ("achieved" if len(delivered) == len(shipped) else "pending"), goal, facts
 
 
+def _before_visit(failure: m.WorkOrder, visit: m.WorkOrder) -> bool:
+    """Whether a breakdown came before the planned visit closed (SQLite hands back naive UTC)."""
+    closed = visit.closed_at
+    return closed is None or failure.opened_at.replace(tzinfo=None) < closed.replace(tzinfo=None)
+
+
 def _week_of_visits(
     session: Session, decision: Decision, refs: Refs, since: datetime, now: datetime
-) -> tuple[str, str, dict]:
+) -> tuple[str, str, dict[str, Any]]:
     """A weekly maintenance plan: did every truck it booked reach its visit without breaking down first?"""
     goal = f"every truck booked for the week of {refs.day} serviced before it fails"
     start = datetime.combine(date.fromisoformat(refs.day or ""), datetime.min.time(), tzinfo=UTC)
@@ -170,15 +183,11 @@ def _week_of_visits(
     visits = {order.truck: order for order in booked}
     failures = session.exec(
         select(m.WorkOrder)
-        .where(m.WorkOrder.truck.in_(sorted(visits)), m.WorkOrder.kind == "corrective", m.WorkOrder.opened_at >= start)
-        .order_by(m.WorkOrder.opened_at)
+        .where(col(m.WorkOrder.truck).in_(sorted(visits)), m.WorkOrder.kind == "corrective")
+        .where(col(m.WorkOrder.opened_at) >= start)
+        .order_by(col(m.WorkOrder.opened_at))
     ).all()
-    before = [
-        order
-        for order in failures
-        if visits[order.truck].closed_at is None
-        or _aware(order.opened_at, now) < _aware(visits[order.truck].closed_at, now)
-    ]
+    before = [order for order in failures if _before_visit(order, visits[order.truck])]
     facts = {
         "week_ends": ends.isoformat(),
         "visits": [{"truck": o.truck, "id": o.id, "status": o.status} for o in booked],

@@ -4,6 +4,8 @@ carriers."""
 
 from datetime import date
 
+from sqlmodel import select
+
 from agents.explain import format_number, format_usd
 from agents.proposal import PlanOption, Proposal, compare_plans, decided, needs_info
 from agents.schemas import Claim, Impact
@@ -80,8 +82,8 @@ def _problem(
     with tb.session() as session:
         expected = store.daily_lane_tier_loads(session, day)
         offers = store.carrier_lanes(session)
-        fleet = {carrier.code: carrier for carrier in session.exec(m.Carrier.__table__.select()).all()}
-        lanes = {lane.code: lane for lane in session.exec(m.Lane.__table__.select()).all()}
+        fleet = {carrier.code: carrier for carrier in session.exec(select(m.Carrier)).all()}
+        lanes = {lane.code: lane for lane in session.exec(select(m.Lane)).all()}
         price = rates(session)
         rules = tradeoff.in_force(session)
     used: list[m.TradeOffRule] = []
@@ -151,7 +153,9 @@ def _option(name: str, day: date, totals: tenders.PlanTotals, allocations: list[
 
 def _impact(totals: tenders.PlanTotals) -> Impact:
     """The loads' expected freight, late loads and CO2 under one way of tendering."""
-    return Impact(freight_usd=totals.freight_usd, expected_late_loads=totals.expected_late_loads, co2_kg=totals.co2_kg)
+    return Impact.model_validate(
+        {"freight_usd": totals.freight_usd, "expected_late_loads": totals.expected_late_loads, "co2_kg": totals.co2_kg}
+    )
 
 
 def _rule_allocations(problem: tenders.TenderProblem, rule: str) -> list[tenders.Allocation]:

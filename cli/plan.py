@@ -19,7 +19,6 @@ def _open(day: str | None) -> tuple["Toolbox", date]:
     """The desk's toolbox and the day asked for (the twin's current day by default); a bad --day exits with 2."""
     from agents.toolbox import open_toolbox
     from cli.main import database
-    from twin import store
     from twin.settings import get_settings
 
     try:
@@ -28,8 +27,7 @@ def _open(day: str | None) -> tuple["Toolbox", date]:
         console.print(f"error: --day: {day!r} is not a date like 2026-11-03")
         raise typer.Exit(2) from None
     toolbox = open_toolbox(get_settings(), database())
-    with toolbox.session() as session:
-        return toolbox, planned or store.as_of(session).date()
+    return toolbox, planned or toolbox.now().date()
 
 
 @plan_app.command("tenders")
@@ -41,6 +39,7 @@ def tenders(
     executed (send a `tender_plan` exception to `yardmaster handle` or the API for that)."""
     from agents import tender_plan
     from cli.tables import print_table
+    from twin.actions import PlanTenders
 
     toolbox, planned = _open(day)
     proposal = tender_plan.plan_day(toolbox, planned)
@@ -51,11 +50,12 @@ def tenders(
         if claim is not None:
             typer.echo(claim.text)
     for action in proposal.actions:
-        print_table(
-            ["lane", "tier", "carrier", "expected loads"],
-            [[x.lane, x.tier, x.carrier, f"{x.loads:g}"] for x in action.params.allocations],
-            title=f"Tender plan for {planned}",
-        )
+        if isinstance(action, PlanTenders):
+            print_table(
+                ["lane", "tier", "carrier", "expected loads"],
+                [[x.lane, x.tier, x.carrier, f"{x.loads:g}"] for x in action.params.allocations],
+                title=f"Tender plan for {planned}",
+            )
     print_table(
         ["plan", "freight USD", "expected late loads", "expected total USD", "why not"],
         [
@@ -86,6 +86,7 @@ def maintenance(
     the plan against no action; nothing is executed (send a `maintenance_plan` exception for that)."""
     from agents import maintenance_plan
     from cli.tables import print_table
+    from twin.actions import ScheduleMaintenance
 
     toolbox, planned = _open(day)
     proposal = maintenance_plan.plan_week(toolbox, planned)
@@ -95,12 +96,20 @@ def maintenance(
     for claim in [*proposal.findings, proposal.chosen]:
         if claim is not None:
             typer.echo(claim.text)
-    visits = [action.params for action in proposal.actions if action.type == "schedule_maintenance"]
+    visits = [action.params for action in proposal.actions if isinstance(action, ScheduleMaintenance)]
     if visits:
         print_table(
             ["truck", "dc", "date", "service", "hours", "cost USD", "safety-critical"],
             [
-                [v.truck, v.dc, str(v.date), v.service, f"{v.service_hours:g}", f"{v.cost_usd:,.2f}", v.safety_critical]
+                [
+                    v.truck,
+                    v.dc or "",
+                    str(v.date),
+                    v.service or "",
+                    f"{v.service_hours or 0:g}",
+                    f"{v.cost_usd or 0:,.2f}",
+                    "yes" if v.safety_critical else "no",
+                ]
                 for v in visits
             ],
             title=f"Workshop visits for the week of {planned}",

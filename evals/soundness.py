@@ -285,7 +285,7 @@ def workshops_within_capacity(decision: Decision, _now: datetime) -> str | None:
     }
     booked: dict[tuple[str, int], list[a.ScheduleMaintenanceParams]] = {}
     for action in decision.actions:
-        if isinstance(action, a.ScheduleMaintenance) and action.params.dc in shops:
+        if isinstance(action, a.ScheduleMaintenance) and action.params.dc is not None and action.params.dc in shops:
             booked.setdefault((action.params.dc, action.params.day), []).append(action.params)
     problems = []
     for (dc, day), visits in sorted(booked.items()):

@@ -90,7 +90,9 @@ class DayKpis(BaseModel):
     late: int
     stockout_days: int = Field(description="SKU-DC positions that could not serve all of the day's demand")
     downtime_hours: float
+    shipped: int = Field(default=0, description="shipments that left")
     freight_usd: float
+    co2_kg: float = Field(default=0.0, description="carriers' CO2 of the shipments that left (own trucks not counted)")
     action_usd: float = Field(description="executed actions at the price the cost model gave them")
     replenishment_usd: float = Field(description="normal replenishment orders: handling and holding")
     late_penalty_usd: float = Field(description="late deliveries at the tier penalty, the notified share applied")
@@ -210,8 +212,7 @@ def run_desk(desk: Desk, planner: Planner, report: DayReport | None, plans: bool
     announced = capacity_exceptions(report) if report else []
     scheduled = []
     if plans:
-        with desk.toolbox.session() as session:
-            today = store.as_of(session).date()
+        today = desk.toolbox.now().date()
         scheduled = [maintenance_plan_exception(today)] if week_starts else []
         scheduled.append(tender_plan_exception(today))
     planned = [(e, desk.submit(e, actor=e.source)) for e in scheduled]  # before the detectors: booked trucks are
@@ -374,11 +375,13 @@ def day_kpis(session: Session, report: DayReport, exceptions: int, charged: set[
     stockouts, downtime, actions executed since the last count, decisions and outcomes."""
     price = rates(session)
     lanes = {(o.carrier, o.lane): o.rate_per_mile for o in session.exec(select(m.CarrierLane)).all()}
-    freight = 0.0
+    emits = {carrier.code: carrier.co2_kg_per_mile for carrier in session.exec(select(m.Carrier)).all()}
+    freight = co2 = 0.0
     for shipment_id in report.shipped:
         shipment = session.get(m.Shipment, shipment_id)
         rate = lanes.get((shipment.carrier, shipment.lane), (price["own_fleet_usd_per_km"] * KM_PER_MILE))
         freight += rate * shipment.distance_miles
+        co2 += emits.get(shipment.carrier or "", 0.0) * shipment.distance_miles
     penalty = 0.0
     for shipment_id in report.delivered_late:
         shipment = session.get(m.Shipment, shipment_id)
@@ -409,7 +412,9 @@ def day_kpis(session: Session, report: DayReport, exceptions: int, charged: set[
         late=len(report.delivered_late),
         stockout_days=len(report.stockouts),
         downtime_hours=report.downtime_hours,
+        shipped=len(report.shipped),
         freight_usd=round(freight, 2),
+        co2_kg=round(co2, 1),
         action_usd=round(actions, 2),
         replenishment_usd=round(report.replenishment_usd, 2),
         late_penalty_usd=round(penalty, 2),
@@ -513,14 +518,14 @@ def repeats(session: Session) -> Repeats:
 def soundness(session: Session, check: Check) -> Soundness:
     """Check every decision of the run, at the twin's time of its exception."""
     rows = session.exec(
-        select(m.DecisionRecord, m.ExceptionRecord.occurred_at).join(
-            m.ExceptionRecord, m.ExceptionRecord.id == m.DecisionRecord.exception_id
+        select(m.DecisionRecord, col(m.ExceptionRecord.occurred_at)).join(
+            m.ExceptionRecord, col(m.ExceptionRecord.id) == col(m.DecisionRecord.exception_id)
         )
     ).all()
     problems = []
     for record, occurred in rows:
         moment = occurred if occurred.tzinfo else occurred.replace(tzinfo=UTC)
-        problems += [f"{record.id}: {problem}" for problem in check(Decision.model_validate(record.payload), moment)]
+        problems += [f"{record.id}: {problem}" for problem in check(Decision.of(record), moment)]
     return Soundness(decisions=len(rows), violations=problems)
 
 
@@ -531,7 +536,9 @@ def totals(days: list[DayKpis]) -> dict[str, float]:
         "late",
         "stockout_days",
         "downtime_hours",
+        "shipped",
         "freight_usd",
+        "co2_kg",
         "action_usd",
         "replenishment_usd",
         "late_penalty_usd",
@@ -544,6 +551,8 @@ def totals(days: list[DayKpis]) -> dict[str, float]:
     summed = {name: round(sum(getattr(day, name) for day in days), 2) for name in fields}
     delivered = summed["on_time"] + summed["late"]
     summed["on_time_rate"] = round(summed["on_time"] / delivered, 4) if delivered else 0.0
+    summed["cost_per_shipment_usd"] = round(summed["cost_usd"] / summed["shipped"], 2) if summed["shipped"] else 0.0
+    summed["co2_kg_per_shipment"] = round(summed["co2_kg"] / summed["shipped"], 1) if summed["shipped"] else 0.0
     return summed
 
 

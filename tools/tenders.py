@@ -57,7 +57,10 @@ class TenderProblem(BaseModel):
     weights: TradeOff = Field(default_factory=TradeOff, description="the trade-off of loads that carry none")
     co2_usd_per_kg: float = Field(ge=0)
     gold_min_on_time: float = Field(
-        0.85, ge=0, le=1, description="gold loads skip carriers below this on-time rate where another serves the lane"
+        default=0.85,
+        ge=0,
+        le=1,
+        description="gold loads skip carriers below this on-time rate where another serves the lane",
     )
 
     def serving(self, need: LaneDemand) -> list[TenderOffer]:

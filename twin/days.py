@@ -466,7 +466,7 @@ def _tender_plan(session: Session, day: date) -> dict[tuple[str, str], dict[str,
     records = session.exec(
         select(m.ActionRecord)
         .where(m.ActionRecord.type == "plan_tenders", m.ActionRecord.status == "executed")
-        .order_by(m.ActionRecord.executed_at.desc())
+        .order_by(col(m.ActionRecord.executed_at).desc())
     ).all()
     for record in records:
         plan = parse_action(record.type, record.params)

@@ -6,6 +6,7 @@ from typing import TypeVar
 
 from sqlalchemy import Integer, func, select
 from sqlmodel import Session, SQLModel, col
+from sqlmodel import select as sqlmodel_select
 
 from twin import models as m
 from twin.network import STANDARD_LEAD_DAYS
@@ -162,10 +163,11 @@ def daily_lane_tier_loads(session: Session, day: date, weeks: int = 4) -> dict[t
     (weekdays or weekend days)."""
     until = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
     since = until - timedelta(weeks=weeks)
-    rows = session.execute(
-        select(m.Shipment.lane, m.Location.tier, m.Shipment.shipped_at)
-        .join(m.Location, m.Location.code == m.Shipment.destination)
-        .where(m.Shipment.carrier.is_not(None), m.Shipment.shipped_at >= since, m.Shipment.shipped_at < until)
+    rows = session.exec(
+        sqlmodel_select(col(m.Shipment.lane), col(m.Location.tier), col(m.Shipment.shipped_at))
+        .join(m.Location, col(m.Location.code) == col(m.Shipment.destination))
+        .where(col(m.Shipment.carrier).is_not(None), col(m.Shipment.shipped_at) >= since)
+        .where(col(m.Shipment.shipped_at) < until)
     ).all()
     weekend = day.weekday() >= 5
     days = sum(1 for k in range(1, 7 * weeks + 1) if ((day - timedelta(days=k)).weekday() >= 5) == weekend)

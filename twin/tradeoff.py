@@ -4,7 +4,7 @@ and lane. Each change is a new version of its scope; the most specific scope in 
 from datetime import UTC, datetime
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from twin import models as m
 
@@ -32,9 +32,9 @@ def in_force(session: Session) -> list[m.TradeOffRule]:
     )
     statement = select(m.TradeOffRule).join(
         latest,
-        (m.TradeOffRule.tier == latest.c.tier)
-        & (m.TradeOffRule.lane == latest.c.lane)
-        & (m.TradeOffRule.version == latest.c.version),
+        (col(m.TradeOffRule.tier) == latest.c.tier)
+        & (col(m.TradeOffRule.lane) == latest.c.lane)
+        & (col(m.TradeOffRule.version) == latest.c.version),
     )
     return sorted(session.exec(statement).all(), key=lambda r: (r.tier != ANY, r.lane != ANY, r.tier, r.lane))
 
