@@ -22,8 +22,8 @@ run: install
 test: install lint
 	$(BIN)/python -m pytest
 
-test-fast: install  # the quick local loop: every test not marked slow
-	$(BIN)/python -m pytest -m "not slow"
+test-fast: install  # the quick local loop: every test that neither is slow nor needs the trained models
+	$(BIN)/python -m pytest -m "not slow and not models"
 
 lint: install
 	$(BIN)/ruff check .

@@ -28,9 +28,12 @@ REQUIRED_REFS: dict[ExceptionType, tuple[str, ...]] = {
     ExceptionType.demand_spike: ("sku", "location"),
     ExceptionType.equipment_failure_risk: ("asset_id",),
     ExceptionType.carrier_capacity: ("carrier",),
+    ExceptionType.tender_plan: ("day",),
+    ExceptionType.maintenance_plan: ("day",),
 }
 
 
+TWIN_CODES = ("shipment_id", "sku", "location", "asset_id", "lane", "carrier")  # the references text may name
 MIN_ALTERNATIVE_P = 0.25  # how likely another reading must be to replace one that lacks its references
 
 
@@ -125,7 +128,7 @@ def classify(exception: ExceptionIn, llm: BaseChatModel) -> Classification:
     way to another likely reading whose references are all there.
     """
     text = exception.description or ""
-    found = {k: v for k, v in extract(text).items() if k in Refs.model_fields}
+    found = {k: v for k, v in extract(text).items() if k in TWIN_CODES and isinstance(v, str)}
     if exception.type is not None:
         reading = ExceptionReading(type=exception.type)
     else:

@@ -6,7 +6,7 @@ import re
 import threading
 from datetime import date, datetime, timedelta
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from agents import routing
@@ -80,10 +80,12 @@ class FleetPriority(BaseModel):
 
 
 class Workload(BaseModel):
-    """A DC's deliveries per truck: today's stops per truck and the typical count for each day (today's mean first)."""
+    """A DC's days ahead: today's stops per truck, the typical count for each day (today's mean first) and the workshop
+    bays work orders already hold each day."""
 
     today: dict[str, int]
     typical: list[float]
+    held_bays: list[int] = Field(default_factory=list)
 
     def deliveries(self, truck: str) -> list[float]:
         """The deliveries a truck would run on each day of the horizon."""
@@ -119,7 +121,7 @@ class FleetRiskCache:
 FLEET_RISKS = FleetRiskCache()
 
 
-def _fleet_risks(tb: Toolbox) -> tuple[list[FailureRisk], dict[str, m.Vehicle]]:
+def fleet_risks(tb: Toolbox) -> tuple[list[FailureRisk], dict[str, m.Vehicle]]:
     """Every truck's failure risk at the twin's clock, riskiest first, and the trucks by code."""
     with tb.session() as session:
         risks = FLEET_RISKS.risks(tb, session, tb.now())
@@ -129,7 +131,7 @@ def _fleet_risks(tb: Toolbox) -> tuple[list[FailureRisk], dict[str, m.Vehicle]]:
 
 def fleet_priority(tb: Toolbox, k: int = 5) -> list[FleetPriority]:
     """The `k` trucks most likely to fail within the model's horizon: the order in which to service them."""
-    risks, trucks = _fleet_risks(tb)
+    risks, trucks = fleet_risks(tb)
     return [
         FleetPriority(
             truck=risk.truck,
@@ -179,11 +181,15 @@ def truck_at_risk(risk: FailureRisk, dc: str, deliveries: list[float]) -> TruckA
     )
 
 
-def workshop(dc: m.Location, fleet_size: int, critical: int) -> Workshop:
-    """The DC's bays, capped so 85% of its trucks stay available unless more trucks than that are critical."""
+def workshop(dc: m.Location, fleet_size: int, critical: int, held: list[int]) -> Workshop:
+    """The DC's bays, capped so 85% of its trucks stay available unless more trucks than that are critical, less those
+    `held` each day by work orders already booked."""
     may_be_out = fleet_size - math.ceil(MIN_AVAILABLE_SHARE * fleet_size)
     return Workshop(
-        dc=dc.code, bays=min(dc.bays, max(1, may_be_out, critical)), technician_hours=dc.technician_hours_per_day
+        dc=dc.code,
+        bays=min(dc.bays, max(1, may_be_out, critical)),
+        technician_hours=dc.technician_hours_per_day,
+        held_bays=held,
     )
 
 
@@ -192,20 +198,22 @@ def failure_cost(price: Rates, workload: Workload) -> float:
     return costs.breakdown(price, workload.typical[0])
 
 
-def _workload(tb: Toolbox, dc: str, now: datetime) -> Workload:
-    """Today's stops per truck at a DC, and each day's typical count: today's mean scaled by the weekday's share."""
+def dc_workload(tb: Toolbox, dc: str, now: datetime) -> Workload:
+    """Today's stops per truck at a DC, each day's typical count (today's mean scaled by the weekday's share) and the
+    workshop bays work orders already hold each day."""
     today = now.date()
     with tb.session() as session:
         routes = store.routes_on(session, today, dc)
         by_weekday = store.fleet_deliveries_by_weekday(session, dc, now - timedelta(weeks=PROFILE_WEEKS), now)
+        held = [len(store.workshop_bookings(session, dc, today + timedelta(days=d))) for d in range(HORIZON_DAYS)]
     stops = {route.truck: len(route_stops) for route, route_stops in routes}
     mean = sum(stops.values()) / len(stops) if stops else 0.0
     base = by_weekday[today.weekday()]
     scale = [by_weekday[(today + timedelta(days=d)).weekday()] / base if base else 1.0 for d in range(HORIZON_DAYS)]
-    return Workload(today=stops, typical=[round(mean * factor, 1) for factor in scale])
+    return Workload(today=stops, typical=[round(mean * factor, 1) for factor in scale], held_bays=held)
 
 
-def _service_action(
+def service_action(
     code: str, dc: str, day: int, today: date, p_fail: float, cost: float, safety_critical: bool = False
 ) -> Action:
     """A preventive work order for a truck at its DC on a day of the horizon, priced with the deliveries it loses."""
@@ -272,19 +280,19 @@ def equipment_failure_risk(tb: Toolbox, refs: Refs, report: str | None = None) -
         if vehicle is None:
             reason = f"Truck {code} is not in the twin." if code else "The exception names no truck."
             return needs_info("maintenance", ["asset_id"], reason, found)
-        dc = session.get(m.Location, vehicle.home_dc)
+        dc = store.row(session, m.Location, vehicle.home_dc)
         booked = store.open_work_orders(session, code)
         price = rates(session)
         in_workshop = store.trucks_with_open_work_orders(session)
     if booked:
         return _open_order(code, booked[0])
-    risks, trucks = _fleet_risks(tb)
+    risks, trucks = fleet_risks(tb)
     risk = next((r for r in risks if r.truck == code), None)
     if risk is None:
         return needs_info("maintenance", [], f"Truck {code} has no telemetry to score.", found, status="no_action")
     now = tb.now()
     today = now.date()
-    workload = _workload(tb, dc.code, now)
+    workload = dc_workload(tb, dc.code, now)
     found.facts["stops_today"] = workload.today.get(code, 0)
     shop = lookup("dc", dc.code, dc)
     cost = failure_cost(price, workload)
@@ -314,7 +322,7 @@ def equipment_failure_risk(tb: Toolbox, refs: Refs, report: str | None = None) -
         facts["service_date"] = None if slot.day is None else (today + timedelta(days=slot.day)).isoformat()
         p_fail_of = {r.truck: r.p_fail for r in risks}
         options = [
-            _with_replan(tb, option, workload)
+            with_replan(tb, option, workload)
             for option in service_plans(problem, schedule, risk, today, price, p_fail_of)
         ]
         evidence.append(schedule.evidence)
@@ -323,10 +331,10 @@ def equipment_failure_risk(tb: Toolbox, refs: Refs, report: str | None = None) -
         record = _report_evidence(code, report or "", symptoms)
         evidence.append(record)
         facts.update(reported_symptoms=symptoms, safety_procedure=SAFETY_PROCEDURE)
-        inspection = _with_replan(tb, _reported_inspection(risk, dc.code, today, price), workload)
+        inspection = with_replan(tb, _reported_inspection(risk, dc.code, today, price), workload)
         options = [inspection, *(_ruled_out_by_report(option, symptoms) for option in options)]
     else:
-        options = [_worth_booking(option, options) for option in options]
+        options = [worth_booking(option, options) for option in options]
     chosen, alternatives, plan = compare_plans(code, options, confidence, facts)
     if schedule is not None:
         findings += _schedule_findings(schedule, risk, dc.code, facts["service_date"], plan.id)
@@ -373,7 +381,7 @@ def _healthy_options(
         PlanOption(name=DEFER, expected_penalty_usd=penalty, impact=Impact(expected_failures=round(at_risk, 2))),
         PlanOption(
             name="service today",
-            actions=[_service_action(code, dc, 0, today, risk.p_fail, visit)],
+            actions=[service_action(code, dc, 0, today, risk.p_fail, visit)],
             feasible=False,
             infeasible_reason=f"P(fail) {pct(risk.p_fail)} is below {format_number(HEALTHY_BELOW)}: "
             f"{PROCEDURE} keeps routine preventive maintenance",
@@ -386,7 +394,7 @@ def _books(option: PlanOption) -> bool:
     return any(isinstance(item, a.ScheduleMaintenance) for item in option.actions)
 
 
-def _worth_booking(option: PlanOption, options: list[PlanOption]) -> PlanOption:
+def worth_booking(option: PlanOption, options: list[PlanOption]) -> PlanOption:
     """A booking plan priced against deferring: the expected breakdown cost it avoids must exceed its cost by
     SERVICE_MARGIN, else it is ruled out with both figures."""
     defer = next(item for item in options if item.name == DEFER)
@@ -436,7 +444,7 @@ def _reported_inspection(risk: FailureRisk, dc: str, today: date, price: Rates) 
     visit = costs.workshop_visit(price, service_kind(band), service_hours(band))
     return PlanOption(
         name=f"{service_kind(band).replace('_', ' ')} today on the report",
-        actions=[_service_action(risk.truck, dc, 0, today, band, visit, safety_critical=True)],
+        actions=[service_action(risk.truck, dc, 0, today, band, visit, safety_critical=True)],
         impact=Impact(downtime_hours=service_hours(band)),
     )
 
@@ -461,7 +469,7 @@ def _report_claim(code: str, symptoms: list[str], record: Evidence, risk: Failur
     )
 
 
-def _with_replan(tb: Toolbox, option: PlanOption, workload: Workload) -> PlanOption:
+def with_replan(tb: Toolbox, option: PlanOption, workload: Workload) -> PlanOption:
     """A plan that takes trucks with stops today into the workshop, completed by routing's re-plan without them."""
     today = [
         visit.params.truck
@@ -508,16 +516,34 @@ def schedule_problem(
 ) -> ScheduleProblem:
     """The truck and its DC's other trucks at risk competing for the DC's workshop over the horizon; a truck with an
     open work order is already booked and is not booked again."""
-    fleet_size = sum(truck.home_dc == dc.code for truck in trucks.values())
-    at_risk = [
-        r
-        for r in risks
-        if r.truck == code
-        or (trucks[r.truck].home_dc == dc.code and r.p_fail >= HEALTHY_BELOW and r.truck not in in_workshop)
+    due = due_for_service(risks, trucks, dc.code, in_workshop)
+    due_codes = {r.truck for r in due}
+    at_risk = [r for r in risks if r.truck == code or r.truck in due_codes]
+    return workshop_problem(at_risk, trucks, dc, workload, cost, price)
+
+
+def due_for_service(
+    risks: list[FailureRisk], trucks: dict[str, m.Vehicle], dc: str, in_workshop: set[str]
+) -> list[FailureRisk]:
+    """A DC's trucks whose risk has risen out of routine maintenance and that have no open work order."""
+    return [
+        r for r in risks if trucks[r.truck].home_dc == dc and r.p_fail >= HEALTHY_BELOW and r.truck not in in_workshop
     ]
+
+
+def workshop_problem(
+    at_risk: list[FailureRisk],
+    trucks: dict[str, m.Vehicle],
+    dc: m.Location,
+    workload: Workload,
+    cost: float,
+    price: Rates,
+) -> ScheduleProblem:
+    """Trucks at risk competing for their DC's workshop over the horizon, each with the deliveries it would run."""
+    fleet_size = sum(truck.home_dc == dc.code for truck in trucks.values())
     return ScheduleProblem(
         trucks=[truck_at_risk(r, dc.code, workload.deliveries(r.truck)) for r in at_risk],
-        workshops=[workshop(dc, fleet_size, sum(r.p_fail >= CRITICAL_FROM for r in at_risk))],
+        workshops=[workshop(dc, fleet_size, sum(r.p_fail >= CRITICAL_FROM for r in at_risk), workload.held_bays)],
         horizon_days=HORIZON_DAYS,
         failure_cost=cost,
         delivery_cost=price["delivery_rebook_usd"],
@@ -545,7 +571,7 @@ def service_plans(
     def visit(item: TruckAtRisk, day: int) -> Action:
         """One truck's work order on `day`, priced: technician hours and parts of its risk band."""
         chance = p_fail_of[item.truck]
-        return _service_action(
+        return service_action(
             item.truck,
             shop.dc,
             day,
@@ -589,7 +615,10 @@ def service_plans(
         return [solver_plan, defer]
     booked = [t for t, s in zip(problem.trucks, schedule.slots, strict=False) if s.day == 0]
     today_plan = plan("service today", 0, [])
-    if len(booked) >= shop.bays or sum(t.service_hours for t in booked) + truck.service_hours > shop.technician_hours:
+    if (
+        len(booked) >= shop.free_bays(0)
+        or sum(t.service_hours for t in booked) + truck.service_hours > shop.technician_hours
+    ):
         today_plan = today_plan.model_copy(
             update={"feasible": False, "infeasible_reason": f"the {shop.dc} workshop is full today with riskier trucks"}
         )

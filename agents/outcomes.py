@@ -1,7 +1,9 @@
 """Outcomes: whether each executed decision achieved what it meant to on the twin, with the facts that show it."""
 
+import math
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -15,6 +17,7 @@ OUTCOME_SOURCE = Source(tool="outcomes", model="twin-check", version="1")
 ACTED = ("executed", "overridden")
 STOCK_WATCH_DAYS = 7  # a stockout avoided means no unmet demand at the position for a week
 CAPACITY_WATCH_DAYS = 7  # capacity covered means no refused tender on the carrier for the week of the shortfall
+PLAN_WEEK_DAYS = 7  # a weekly maintenance plan is judged once its week is over
 
 Check = Callable[[Session, Decision, Refs, datetime, datetime], tuple[str, str, dict]]
 
@@ -137,12 +140,73 @@ def _capacity(
     return ("achieved" if now >= until else "pending"), goal, facts
 
 
+def _tenders(
+    session: Session, decision: Decision, refs: Refs, since: datetime, now: datetime
+) -> tuple[str, str, dict[str, int]]:
+    """A tender plan: did the day's carrier shipments arrive with no more late loads than the plan expected?"""
+    expected = decision.expected_impact.model_dump().get("expected_late_loads") or 0.0
+    goal = f"the carrier shipments of {refs.day} delivered with at most {expected} late loads (rounded up)"
+    start = datetime.combine(date.fromisoformat(refs.day or ""), datetime.min.time(), tzinfo=UTC)
+    shipped = session.exec(
+        select(m.Shipment).where(
+            col(m.Shipment.carrier).is_not(None),
+            col(m.Shipment.shipped_at) >= start,
+            col(m.Shipment.shipped_at) < start + timedelta(days=1),
+        )
+    ).all()
+    delivered = [s for s in shipped if s.delivered_at is not None]
+    late = sum(
+        1
+        for s in delivered
+        if s.delivered_at and s.delivered_at.replace(tzinfo=None) > s.promised_at.replace(tzinfo=None)
+    )
+    facts = {"shipments": len(shipped), "delivered": len(delivered), "late": late}
+    if late > math.ceil(expected):
+        return "not_achieved", goal, facts
+    return ("achieved" if len(delivered) == len(shipped) else "pending"), goal, facts
+
+
+def _before_visit(failure: m.WorkOrder, visit: m.WorkOrder) -> bool:
+    """Whether a breakdown came before the planned visit closed (SQLite hands back naive UTC)."""
+    closed = visit.closed_at
+    return closed is None or failure.opened_at.replace(tzinfo=None) < closed.replace(tzinfo=None)
+
+
+def _week_of_visits(
+    session: Session, decision: Decision, refs: Refs, since: datetime, now: datetime
+) -> tuple[str, str, dict[str, Any]]:
+    """A weekly maintenance plan: did every truck it booked reach its visit without breaking down first?"""
+    goal = f"every truck booked for the week of {refs.day} serviced before it fails"
+    start = datetime.combine(date.fromisoformat(refs.day or ""), datetime.min.time(), tzinfo=UTC)
+    ends = start + timedelta(days=PLAN_WEEK_DAYS)
+    booked = session.exec(select(m.WorkOrder).where(m.WorkOrder.decision_id == decision.decision_id)).all()
+    visits = {order.truck: order for order in booked}
+    failures = session.exec(
+        select(m.WorkOrder)
+        .where(col(m.WorkOrder.truck).in_(sorted(visits)), m.WorkOrder.kind == "corrective")
+        .where(col(m.WorkOrder.opened_at) >= start)
+        .order_by(col(m.WorkOrder.opened_at))
+    ).all()
+    before = [order for order in failures if _before_visit(order, visits[order.truck])]
+    facts = {
+        "week_ends": ends.isoformat(),
+        "visits": [{"truck": o.truck, "id": o.id, "status": o.status} for o in booked],
+        "failed_before_visit": [{"truck": o.truck, "id": o.id, "opened_at": o.opened_at.isoformat()} for o in before],
+    }
+    if before:
+        return "not_achieved", goal, facts
+    done = now >= ends and all(o.status == "closed" for o in booked)
+    return ("achieved" if done else "pending"), goal, facts
+
+
 CHECKS: dict[ExceptionType, Check] = {
     ExceptionType.late_shipment: _delivery,
     ExceptionType.stockout_risk: _stock,
     ExceptionType.demand_spike: _stock,
     ExceptionType.equipment_failure_risk: _service,
     ExceptionType.carrier_capacity: _capacity,
+    ExceptionType.tender_plan: _tenders,
+    ExceptionType.maintenance_plan: _week_of_visits,
 }
 
 

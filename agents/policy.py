@@ -44,6 +44,7 @@ DEFAULT_RULES = [
     _bounded("replan_route"),
     _bounded("tender_stops"),
     _bounded("book_carrier"),
+    _bounded("plan_tenders"),
     _bounded("transfer_stock"),
     PolicyRule(action_type="expedite_purchase", autonomy_level=AFTER_APPROVAL),
     _bounded("place_purchase_order"),

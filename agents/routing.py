@@ -195,7 +195,14 @@ def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
         options.append(option)
         evidence.extend(switch_evidence)
     confidence = max(risk.p_late, 1 - risk.p_late)
-    told_at = {"customer_notified_at": found.facts["customer_notified_at"]} if notified else {}
+    told_at = (
+        {
+            "customer_notified_at": found.facts["customer_notified_at"],
+            "notify_window_hours": notice.price["notify_window_hours"],
+        }
+        if notified
+        else {}
+    )
     chosen, alternatives, plan = compare_plans(shipment.id, options, confidence, told_at)
     findings = [
         *_late_findings(shipment, found, tier, risk, price, rate_record),

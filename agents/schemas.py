@@ -19,6 +19,8 @@ class ExceptionType(StrEnum):
     equipment_failure_risk = "equipment_failure_risk"
     carrier_capacity = "carrier_capacity"
     demand_spike = "demand_spike"
+    tender_plan = "tender_plan"
+    maintenance_plan = "maintenance_plan"
 
 
 Specialist = Literal["routing", "inventory", "maintenance"]
@@ -32,7 +34,13 @@ SPECIALIST_FOR: dict[ExceptionType, Specialist] = {
     ExceptionType.stockout_risk: "inventory",
     ExceptionType.demand_spike: "inventory",
     ExceptionType.equipment_failure_risk: "maintenance",
+    ExceptionType.tender_plan: "routing",
+    ExceptionType.maintenance_plan: "maintenance",
 }
+
+
+PLANNING = frozenset({ExceptionType.tender_plan, ExceptionType.maintenance_plan})  # scheduled plans, not found
+FOUND = [kind for kind in ExceptionType if kind not in PLANNING]  # the kinds detectors, systems and people report
 
 
 class Refs(BaseModel):
@@ -46,6 +54,9 @@ class Refs(BaseModel):
     asset_id: str | None = Field(default=None, min_length=1, max_length=64, examples=["TRK-007"])
     lane: str | None = Field(default=None, min_length=1, max_length=64, examples=["DAL-HOU"])
     carrier: str | None = Field(default=None, min_length=1, max_length=64, examples=["CAR-REDRIVER"])
+    day: str | None = Field(
+        default=None, pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2026-11-10"], description="A planned day"
+    )
 
     def present(self) -> dict[str, str]:
         """The references that are set."""

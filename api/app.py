@@ -14,7 +14,7 @@ from agents.modelbook import trained
 from api import metrics
 from api.conditional import ConditionalGet
 from api.headers import SecurityHeaders
-from api.routers import audit, chat, console, decisions, exceptions, health, policies, twin, webhooks
+from api.routers import audit, chat, console, decisions, exceptions, health, policies, tradeoff, twin, webhooks
 from api.throttle import Throttle
 from api.validation import BodyLimit, check_input, validation_error
 from graph.desk import open_desk
@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(exceptions.router)
     app.include_router(decisions.router)
     app.include_router(policies.router)
+    app.include_router(tradeoff.router)
     app.include_router(audit.router)
     console.install(app)
     metrics.instrument(app)

@@ -150,6 +150,37 @@ class PolicyOut(PolicyRule):
     updated_at: datetime
 
 
+class TradeOffIn(BaseModel):
+    """How much lateness and CO2 weigh against freight in carrier choice, for a customer tier and a lane (`*` for
+    any): 1 counts expected late penalties (or CO2 at the carbon price) at face value, 2 twice, 0 ignores them."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"tier": "gold", "on_time": 2.0, "reason": "favour on-time over cost for gold customers"},
+                {"lane": "CHI-LAX", "on_time": 1.0, "co2": 1.0, "reason": "carbon counts on the long lane"},
+            ]
+        },
+    )
+
+    tier: Literal["*", "gold", "silver", "standard"] = "*"
+    lane: Code = Field("*", description="`*` or a lane such as DAL-HOU.")
+    on_time: float = Field(ge=0, le=10, description="Weight of expected late penalties against freight.")
+    co2: float = Field(0.0, ge=0, le=10, description="Weight of CO2 at the carbon price against freight.")
+    reason: str = Field(min_length=1, max_length=500, description="Why the trade-off changes (audited).")
+
+
+class TradeOffOut(TradeOffIn):
+    """A trade-off version in force, and who set it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    version: int
+    set_by: str
+    set_at: datetime
+
+
 class AuditOut(BaseModel):
     """One audit event: who did what, when, on which exception or decision."""
 

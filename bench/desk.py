@@ -20,7 +20,7 @@ import typer
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
-from agents.schemas import Decision, ExceptionIn, ExceptionType, Refs
+from agents.schemas import FOUND, Decision, ExceptionIn, ExceptionType, Refs
 from bench.data import DataMissing, report
 from bench.servers import api_server, chroma_server, free_port, running
 from twin import access, store
@@ -416,7 +416,7 @@ def live_load(settings: Settings, per_level: int, levels: list[int], workers: in
     with live_server(settings, workers) as server:
         engine = make_engine(settings.resolved_database_url)
         with Session(engine) as session:
-            cases = exceptions(session, -(-per_level // len(ExceptionType)) * len(levels))
+            cases = exceptions(session, -(-per_level // len(FOUND)) * len(levels))
         engine.dispose()
         results = []
         for level, pool in zip(levels, level_cases(cases, per_level, len(levels)), strict=True):
@@ -550,7 +550,7 @@ def write_chart(result: DeskBench, path: Path) -> Path:
     figure, axes = plt.subplots(1, panels, figsize=(6 * panels, 4.2), squeeze=False)
     latency_axis = axes[0][0]
     scales = [run.scale for run in result.scales]
-    for kind in ExceptionType:
+    for kind in FOUND:
         medians = [next(row.median_ms for row in run.latency if row.type == kind) for run in result.scales]
         latency_axis.plot(scales, medians, marker="o", label=kind.value)
     latency_axis.axhline(TARGET_MEDIAN_MS, color="grey", linestyle="--", linewidth=1, label="median target")

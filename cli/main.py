@@ -10,6 +10,7 @@ from rich.console import Console
 
 from cli.chat import chat
 from cli.keys import keys_app
+from cli.plan import plan_app, tradeoff_app
 from cli.rates import rates_app
 
 app = typer.Typer(help="Yardmaster: an open exception desk for logistics.", no_args_is_help=True)
@@ -17,6 +18,8 @@ app = typer.Typer(help="Yardmaster: an open exception desk for logistics.", no_a
 # command loads only what it uses (guarded by tests/cli/test_start.py).
 app.add_typer(keys_app, name="keys")
 app.add_typer(rates_app, name="rates")
+app.add_typer(plan_app, name="plan")
+app.add_typer(tradeoff_app, name="tradeoff")
 app.command()(chat)
 console = Console(stderr=True)
 
@@ -273,7 +276,9 @@ def simulate(
         0, "--cooldown", min=0, max=30, help="Days measured after the window with no new decision."
     ),
     policy: list[str] = typer.Option(
-        ["desk"], "--policy", help="desk, rules or none (repeatable: compared side by side)."
+        ["desk"],
+        "--policy",
+        help="desk (with its plans), reactive (exceptions only), rules or none (repeatable: compared side by side).",
     ),
     reject_above: float = typer.Option(
         None, "--reject-above", min=0, help="The scripted planner rejects waiting decisions costing more (USD)."
@@ -286,6 +291,7 @@ def simulate(
     from rich.progress import Progress
 
     from agents import modelbook
+    from evals.soundness import violations
     from simulation.report import attribution_table, comparison_table, day_table, seeds_table, write_chart
     from simulation.run import POLICIES, Planner, compare, with_realised
     from simulation.run import simulate as run_simulation
@@ -293,7 +299,7 @@ def simulate(
 
     unknown = [name for name in policy if name not in POLICIES]
     if unknown:
-        console.print(f"error: --policy: unknown policy {unknown[0]!r}; choose desk, rules or none")
+        console.print(f"error: --policy: unknown policy {unknown[0]!r}; choose desk, reactive, rules or none")
         raise typer.Exit(2)
     try:
         chosen = sorted({int(part) for part in seeds.split(",")}) if seeds else [seed]
@@ -321,6 +327,7 @@ def simulate(
                         ),
                         warmup=warmup,
                         cooldown=cooldown,
+                        check=violations,
                     )
                 )
     runs = with_realised(runs)
@@ -345,3 +352,9 @@ def simulate(
     for run in runs:
         if not run.repeats.clean:
             out.print(f"{run.policy}, seed {run.seed}: ran or decided twice: {run.repeats.model_dump()}")
+        if run.soundness is not None:
+            audit = run.soundness
+            out.print(
+                f"{run.policy}, seed {run.seed}: {len(audit.violations)} soundness violations over "
+                f"{audit.decisions} decisions" + "".join(f"\n  {problem}" for problem in audit.violations[:10])
+            )

@@ -21,6 +21,8 @@ LATE_ACTIONS = ["expedite_shipment", "notify_customer", "switch_carrier"]
 STOCK_ACTIONS = ["transfer_stock", "expedite_purchase", "place_purchase_order", "raise_safety_stock", "book_carrier"]
 FLEET_ACTIONS = ["schedule_maintenance", "replan_route", "tender_stops"]
 CAPACITY_ACTIONS = ["retender_loads", "book_spot"]
+TENDER_ACTIONS = ["plan_tenders"]
+TENDER_DAYS = (1, 5, 6)  # days ahead of the twin's clock: weekdays and weekends plan from different histories
 
 AT_RISK_COVER_DAYS = 2  # stock that runs out before even an expedited order can land: doing nothing loses sales
 WELL_STOCKED_DAYS = 24  # the 14-day horizon, the 3-day lead time and a week to spare
@@ -732,6 +734,28 @@ def soundness_cases(net: Network) -> list[Case]:
         )
         for code in carriers
     ]
+    days = [(AS_OF + timedelta(days=k)).date().isoformat() for k in TENDER_DAYS]
+    cases += [
+        case(
+            f"sound-tenders-{day}",
+            "routine",
+            "a tender plan keeps within every carrier's daily capacity and the loads expected, and beats the usual draw",
+            {"type": "tender_plan", "refs": {"day": day}, "source": "planner"},
+            {"specialist": "routing", "status": ANY, "action_types": TENDER_ACTIONS, "mentions": [day]},
+        )
+        for day in days
+    ]
+    week = AS_OF.date().isoformat()
+    cases.append(
+        case(
+            f"sound-maintenance-week-{week}",
+            "routine",
+            "a weekly maintenance plan books no truck twice and keeps every workshop within its bays and technician "
+            "hours each day",
+            {"type": "maintenance_plan", "refs": {"day": week}, "source": "planner"},
+            {"specialist": "maintenance", "status": ANY, "action_types": FLEET_ACTIONS, "mentions": [week]},
+        )
+    )
     drifting = sorted(
         code
         for code, (_status, left, length) in net.truck_status.items()

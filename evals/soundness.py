@@ -1,7 +1,7 @@
 """Business-sense invariants every decision must hold, checked from the decision and its evidence alone (not by the
 code that made it): plans add up, the cheapest plan wins unless a reason says otherwise, nothing is used twice, a
-spike never lowers a reorder point, overdue means late, no cost is negative, transfers stay within the need, and a
-day's forecast does not depend on the horizon asked."""
+spike never lowers a reorder point, overdue means late, no cost is negative, transfers stay within the need, workshop
+visits stay within bays and technician hours, and a day's forecast does not depend on the horizon asked."""
 
 import re
 from collections.abc import Callable
@@ -121,7 +121,8 @@ def nothing_used_twice(decision: Decision, _now: datetime) -> str | None:
 
 
 def _resource(action: Action) -> tuple[str, ...]:
-    """The resource an action uses up: its shipment, its stock leaving a DC, its truck or the lane it books."""
+    """The resource an action uses up: its shipment, its stock leaving a DC, its truck, the DC day it re-plans or the
+    lane it books."""
     match action:
         case a.SwitchCarrier(params=p) | a.NotifyCustomer(params=p) | a.ExpediteShipment(params=p):
             return (p.shipment_id,)
@@ -131,6 +132,8 @@ def _resource(action: Action) -> tuple[str, ...]:
             return (p.sku, p.location)
         case a.ScheduleMaintenance(params=p):
             return (p.truck,)
+        case a.ReplanRoute(params=p):
+            return (p.dc, p.day.isoformat())
         case a.TenderStops(params=p):
             return (p.truck,) if p.truck else ()
         case a.BookCarrier(params=p):
@@ -231,6 +234,71 @@ def transfers_within_need(decision: Decision, _now: datetime) -> str | None:
     return None
 
 
+def tenders_within_capacity(decision: Decision, _now: datetime) -> str | None:
+    """A tender plan gives loads only to carriers that serve the lane, within each carrier's daily capacity in all
+    and on the lane, and never more loads than the lane and tier expect."""
+    problems = []
+    for action in decision.actions:
+        if not isinstance(action, a.PlanTenders):
+            continue
+        problem = next((r.inputs for r in decision.evidence if r.source.tool == "tender_plan"), None)
+        if problem is None:
+            return "a tender plan without its problem in evidence"
+        offers = {(o["lane"], o["carrier"]): o["lane_loads"] for o in problem["offers"]}
+        expected = {(d["lane"], d["tier"]): d["loads"] for d in problem["demand"]}
+        by_carrier: dict[str, float] = {}
+        by_offer: dict[tuple[str, str], float] = {}
+        by_need: dict[tuple[str, str], float] = {}
+        for x in action.params.allocations:
+            if (x.lane, x.carrier) not in offers:
+                problems.append(f"{x.carrier} does not serve {x.lane}")
+                continue
+            by_carrier[x.carrier] = by_carrier.get(x.carrier, 0.0) + x.loads
+            by_offer[x.lane, x.carrier] = by_offer.get((x.lane, x.carrier), 0.0) + x.loads
+            by_need[x.lane, x.tier] = by_need.get((x.lane, x.tier), 0.0) + x.loads
+        problems += [
+            f"{c} planned {v:g} loads over its {problem['carrier_loads'][c]} a day"
+            for c, v in by_carrier.items()
+            if v > problem["carrier_loads"][c] + UNIT / 20
+        ]
+        problems += [
+            f"{c} on {lane}: {v:g} loads over {offers[lane, c]}"
+            for (lane, c), v in by_offer.items()
+            if v > offers[lane, c] + UNIT / 20
+        ]
+        problems += [
+            f"{lane} {tier}: {v:g} loads planned for {expected.get((lane, tier), 0)} expected"
+            for (lane, tier), v in by_need.items()
+            if v > expected.get((lane, tier), 0) + UNIT / 20
+        ]
+    return "; ".join(problems) or None
+
+
+def workshops_within_capacity(decision: Decision, _now: datetime) -> str | None:
+    """The workshop visits a decision books fit, per DC and day, within the bays (less those work orders already hold)
+    and technician hours of the workshop its schedule evidence states."""
+    shops = {
+        shop["dc"]: shop
+        for record in decision.evidence
+        if record.source.tool == "maintenance_schedule"
+        for shop in record.inputs["workshops"]
+    }
+    booked: dict[tuple[str, int], list[a.ScheduleMaintenanceParams]] = {}
+    for action in decision.actions:
+        if isinstance(action, a.ScheduleMaintenance) and action.params.dc is not None and action.params.dc in shops:
+            booked.setdefault((action.params.dc, action.params.day), []).append(action.params)
+    problems = []
+    for (dc, day), visits in sorted(booked.items()):
+        hours = sum(visit.service_hours or 0.0 for visit in visits)
+        held = shops[dc].get("held_bays") or []
+        free = shops[dc]["bays"] - (held[day] if day < len(held) else 0)
+        if len(visits) > free:
+            problems.append(f"{dc} day {day}: {len(visits)} trucks booked into {free} free bays")
+        if hours > shops[dc]["technician_hours"] + CENT:
+            problems.append(f"{dc} day {day}: {hours:g} technician hours booked of {shops[dc]['technician_hours']:g}")
+    return "; ".join(problems) or None
+
+
 Invariant = Callable[[Decision, datetime], str | None]
 INVARIANTS: dict[str, Invariant] = {
     "plan_cost_adds_up": plan_cost_adds_up,
@@ -242,6 +310,8 @@ INVARIANTS: dict[str, Invariant] = {
     "no_negative_cost": no_negative_cost,
     "why_not_matches_plans": why_not_matches_plans,
     "transfers_within_need": transfers_within_need,
+    "tenders_within_capacity": tenders_within_capacity,
+    "workshops_within_capacity": workshops_within_capacity,
 }
 
 

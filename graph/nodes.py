@@ -1,13 +1,14 @@
 """The desk graph's nodes: classify, supervise, the three specialists, explain, policy, approval, execute, finalize."""
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Literal, Protocol
 
 from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 from sqlmodel import Session
 
-from agents import inventory, maintenance, routing
+from agents import inventory, maintenance, maintenance_plan, routing, tender_plan
 from agents.classifier import Classification, classify, missing_sentence
 from agents.explain import ExplainInput, explain, justify
 from agents.language.intent import extract
@@ -118,6 +119,10 @@ def _first_call(tb: Toolbox, reading: Classification, state: DeskState) -> Propo
         return inventory.stockout_risk(tb, refs)
     if reading.type == ExceptionType.demand_spike:
         return inventory.demand_spike(tb, refs)
+    if reading.type == ExceptionType.tender_plan and refs.day:
+        return tender_plan.plan_day(tb, date.fromisoformat(refs.day))
+    if reading.type == ExceptionType.maintenance_plan and refs.day:
+        return maintenance_plan.plan_week(tb, date.fromisoformat(refs.day))
     return maintenance.equipment_failure_risk(tb, refs, state.exception.description)
 
 

@@ -7,7 +7,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -46,6 +46,7 @@ from twin import store
 from twin.actions import (
     ExpediteShipment,
     ExpediteShipmentParams,
+    PlanTenders,
     ScheduleMaintenance,
     ScheduleMaintenanceParams,
     parse_action,
@@ -56,11 +57,12 @@ from twin.days import DayReport, TwinDays
 from twin.db import make_engine, migrate
 from twin.settings import Settings
 
-Policy = Literal["desk", "none", "rules"]
-POLICIES: tuple[Policy, ...] = ("desk", "rules", "none")
+Policy = Literal["desk", "reactive", "none", "rules"]  # reactive: the desk on exceptions only, without its plans
+POLICIES: tuple[Policy, ...] = ("desk", "reactive", "rules", "none")
 RULES_SERVICE_MILES = 9000.0  # the playbook services a truck at this many miles since its last service
 PLANNER_ROUNDS = 3
 ACTED = ("executed", "overridden")
+PLAN_WEEK_EVERY_DAYS = 7  # the desk plans the workshops on the first measured day and every week after
 
 
 class Planner(BaseModel):
@@ -88,7 +90,9 @@ class DayKpis(BaseModel):
     late: int
     stockout_days: int = Field(description="SKU-DC positions that could not serve all of the day's demand")
     downtime_hours: float
+    shipped: int = Field(default=0, description="shipments that left")
     freight_usd: float
+    co2_kg: float = Field(default=0.0, description="carriers' CO2 of the shipments that left (own trucks not counted)")
     action_usd: float = Field(description="executed actions at the price the cost model gave them")
     replenishment_usd: float = Field(description="normal replenishment orders: handling and holding")
     late_penalty_usd: float = Field(description="late deliveries at the tier penalty, the notified share applied")
@@ -139,6 +143,16 @@ class ActionAttribution(BaseModel):
     )
 
 
+class Soundness(BaseModel):
+    """Every decision of a run checked against invariants it must hold, judged by code apart from the desk."""
+
+    decisions: int
+    violations: list[str] = Field(description="each broken invariant, with its decision")
+
+
+Check = Callable[[Decision, datetime], list[str]]  # the invariants a decision breaks, given the twin's time of it
+
+
 class SimulationRun(BaseModel):
     """A whole run: the days' KPIs, the totals, the attribution by action type, the exactly-once check and the wall
     time."""
@@ -150,6 +164,7 @@ class SimulationRun(BaseModel):
     totals: dict[str, float]
     attribution: list[ActionAttribution] = Field(default_factory=list)
     repeats: Repeats
+    soundness: Soundness | None = None
     wall_seconds: float
 
 
@@ -170,11 +185,39 @@ def capacity_exceptions(report: DayReport) -> list[ExceptionIn]:
     ]
 
 
-def run_desk(desk: Desk, planner: Planner, report: DayReport | None) -> int:
-    """Detectors and yesterday's announcements through the desk; the planner answers every decision that waits
-    (again for a fresh decision a verdict may lead to, up to a few rounds)."""
+def tender_plan_exception(day: date) -> ExceptionIn:
+    """The day's scheduled tender planning, as the desk's planner raises it before the day starts."""
+    return ExceptionIn(
+        type=ExceptionType.tender_plan,
+        refs=Refs(day=day.isoformat()),
+        source="planner",
+        external_id=f"planner:tenders:{day.isoformat()}",
+    )
+
+
+def maintenance_plan_exception(day: date) -> ExceptionIn:
+    """The week's scheduled workshop planning from `day`, as the desk's planner raises it before the week starts."""
+    return ExceptionIn(
+        type=ExceptionType.maintenance_plan,
+        refs=Refs(day=day.isoformat()),
+        source="planner",
+        external_id=f"planner:maintenance:{day.isoformat()}",
+    )
+
+
+def run_desk(desk: Desk, planner: Planner, report: DayReport | None, plans: bool, week_starts: bool = False) -> int:
+    """The day's plans (with `plans`: the week's workshop plan when `week_starts`, then the tender plan), detectors and
+    yesterday's announcements through the desk; the planner answers every decision that waits (again for a fresh
+    decision a verdict may lead to, up to a few rounds)."""
     announced = capacity_exceptions(report) if report else []
-    handled = desk.detect() + [(e, desk.submit(e, actor="tms")) for e in announced]
+    scheduled = []
+    if plans:
+        today = desk.toolbox.now().date()
+        scheduled = [maintenance_plan_exception(today)] if week_starts else []
+        scheduled.append(tender_plan_exception(today))
+    planned = [(e, desk.submit(e, actor=e.source)) for e in scheduled]  # before the detectors: booked trucks are
+    # not raised again one by one
+    handled = planned + desk.detect() + [(e, desk.submit(e, actor=e.source)) for e in announced]
     for _round in range(PLANNER_ROUNDS):
         with desk.toolbox.session() as session:
             waiting = session.exec(
@@ -322,16 +365,23 @@ def _subject(action: Action) -> str:
 # --- measuring --------------------------------------------------------------------------------------------------
 
 
+def charged_usd(action: Action) -> float:
+    """What an executed action is charged: its price, except a tender plan's, whose freight each shipment pays."""
+    return 0.0 if isinstance(action, PlanTenders) else action.params.cost_usd or 0.0
+
+
 def day_kpis(session: Session, report: DayReport, exceptions: int, charged: set[str]) -> DayKpis:
     """Price the day with the cost model and the twin's rates, the same way under every policy: deliveries,
     stockouts, downtime, actions executed since the last count, decisions and outcomes."""
     price = rates(session)
     lanes = {(o.carrier, o.lane): o.rate_per_mile for o in session.exec(select(m.CarrierLane)).all()}
-    freight = 0.0
+    emits = {carrier.code: carrier.co2_kg_per_mile for carrier in session.exec(select(m.Carrier)).all()}
+    freight = co2 = 0.0
     for shipment_id in report.shipped:
         shipment = session.get(m.Shipment, shipment_id)
         rate = lanes.get((shipment.carrier, shipment.lane), (price["own_fleet_usd_per_km"] * KM_PER_MILE))
         freight += rate * shipment.distance_miles
+        co2 += emits.get(shipment.carrier or "", 0.0) * shipment.distance_miles
     penalty = 0.0
     for shipment_id in report.delivered_late:
         shipment = session.get(m.Shipment, shipment_id)
@@ -349,7 +399,7 @@ def day_kpis(session: Session, report: DayReport, exceptions: int, charged: set[
     for record in session.exec(select(m.ActionRecord).where(col(m.ActionRecord.status) == "executed")).all():
         if record.id not in charged:
             charged.add(record.id)
-            spend[record.type] += parse_action(record.type, record.params).params.cost_usd or 0.0
+            spend[record.type] += charged_usd(parse_action(record.type, record.params))
     records = session.exec(select(m.DecisionRecord)).all()
     acted = [r for r in records if r.status in ("executed", "overridden")]
     outcomes = Counter(o.status if (o := Decision.of(r).outcome) else "unchecked" for r in acted)
@@ -362,7 +412,9 @@ def day_kpis(session: Session, report: DayReport, exceptions: int, charged: set[
         late=len(report.delivered_late),
         stockout_days=len(report.stockouts),
         downtime_hours=report.downtime_hours,
+        shipped=len(report.shipped),
         freight_usd=round(freight, 2),
+        co2_kg=round(co2, 1),
         action_usd=round(actions, 2),
         replenishment_usd=round(report.replenishment_usd, 2),
         late_penalty_usd=round(penalty, 2),
@@ -389,14 +441,14 @@ def _deliveries_per_truck_day(session: Session) -> float:
 
 DOMAINS = {
     "stock": ("transfer_stock", "expedite_purchase", "place_purchase_order", "raise_safety_stock", "book_carrier"),
-    "deliveries": ("expedite_shipment", "notify_customer", "switch_carrier"),
+    "deliveries": ("expedite_shipment", "notify_customer", "switch_carrier", "plan_tenders"),
     "fleet": ("schedule_maintenance", "replan_route", "tender_stops"),
     "carriers": ("retender_loads", "book_spot"),
 }
 DOMAIN_OF = {kind: domain for domain, kinds in DOMAINS.items() for kind in kinds}
 OUTCOME_COSTS = {
     "stock": ("lost_margin_usd",),
-    "deliveries": ("late_penalty_usd",),
+    "deliveries": ("freight_usd", "late_penalty_usd"),
     "fleet": ("breakdown_usd", "downtime_usd"),
 }  # the costs each domain's actions mean to avoid
 
@@ -410,7 +462,7 @@ def attribution(session: Session, policy: Policy) -> list[ActionAttribution]:
         decision = Decision.of(record)
         for action in decision.actions:
             count[action.type] += 1
-            spend[action.type] += action.params.cost_usd or 0.0
+            spend[action.type] += charged_usd(action)
         saving = _expected_saving(decision)
         cost = decision.expected_impact.cost_usd or 0.0
         for action in decision.actions:
@@ -463,6 +515,20 @@ def repeats(session: Session) -> Repeats:
     )
 
 
+def soundness(session: Session, check: Check) -> Soundness:
+    """Check every decision of the run, at the twin's time of its exception."""
+    rows = session.exec(
+        select(m.DecisionRecord, col(m.ExceptionRecord.occurred_at)).join(
+            m.ExceptionRecord, col(m.ExceptionRecord.id) == col(m.DecisionRecord.exception_id)
+        )
+    ).all()
+    problems = []
+    for record, occurred in rows:
+        moment = occurred if occurred.tzinfo else occurred.replace(tzinfo=UTC)
+        problems += [f"{record.id}: {problem}" for problem in check(Decision.of(record), moment)]
+    return Soundness(decisions=len(rows), violations=problems)
+
+
 def totals(days: list[DayKpis]) -> dict[str, float]:
     """The run's sums of the daily KPIs."""
     fields = (
@@ -470,7 +536,9 @@ def totals(days: list[DayKpis]) -> dict[str, float]:
         "late",
         "stockout_days",
         "downtime_hours",
+        "shipped",
         "freight_usd",
+        "co2_kg",
         "action_usd",
         "replenishment_usd",
         "late_penalty_usd",
@@ -483,6 +551,8 @@ def totals(days: list[DayKpis]) -> dict[str, float]:
     summed = {name: round(sum(getattr(day, name) for day in days), 2) for name in fields}
     delivered = summed["on_time"] + summed["late"]
     summed["on_time_rate"] = round(summed["on_time"] / delivered, 4) if delivered else 0.0
+    summed["cost_per_shipment_usd"] = round(summed["cost_usd"] / summed["shipped"], 2) if summed["shipped"] else 0.0
+    summed["co2_kg_per_shipment"] = round(summed["co2_kg"] / summed["shipped"], 1) if summed["shipped"] else 0.0
     return summed
 
 
@@ -526,6 +596,7 @@ def simulate(
     on_day: Callable[[DayKpis], None] = lambda _kpis: None,
     warmup: int = 0,
     cooldown: int = 0,
+    check: Check | None = None,
 ) -> SimulationRun:
     """Run a policy on a fresh twin of the seed, in a private folder (the user's twin is untouched): each day the
     policy acts on the twin as it stands, then the day happens. Warm-up days run before the measured window, and
@@ -538,7 +609,7 @@ def simulate(
         with tb.session() as session:
             ensure_defaults(session)
             session.commit()
-        desk = Desk(tb, InMemorySaver(serde=serializer())) if policy == "desk" else None
+        desk = Desk(tb, InMemorySaver(serde=serializer())) if policy in ("desk", "reactive") else None
         playbook = Playbook(tb) if policy == "rules" else None
         charged: set[str] = set()
         kpis: list[DayKpis] = []
@@ -548,7 +619,8 @@ def simulate(
                 exceptions = 0
                 if index < warmup + days:  # no decision in the cool-down: it could not pay back in the window
                     if desk is not None:
-                        exceptions = run_desk(desk, planner, report)
+                        week_starts = (index - warmup) % PLAN_WEEK_EVERY_DAYS == 0
+                        exceptions = run_desk(desk, planner, report, plans=policy == "desk", week_starts=week_starts)
                     elif playbook is not None:
                         exceptions = playbook.run(report)
                 with tb.session() as session:
@@ -564,6 +636,7 @@ def simulate(
                 checked = repeats(session)
                 ending = ending_stock_usd(session)
                 attributed = attribution(session, policy)
+                audited = soundness(session, check) if check and desk is not None else None
         finally:
             if desk is not None:
                 desk.close()
@@ -575,6 +648,7 @@ def simulate(
         totals={**totals(kpis), "ending_stock_usd": ending},
         attribution=attributed,
         repeats=checked,
+        soundness=audited,
         wall_seconds=round(time.perf_counter() - started, 1),
     )
 

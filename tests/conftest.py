@@ -29,6 +29,13 @@ def _postgres_admin() -> Engine:
     return create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs the trained models, so that the quick loop (`make test-fast`) can leave them out."""
+    for item in items:
+        if "trained_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.models)
+
+
 class Databases:
     """Creates empty or seeded databases per test, seeding each backend once from a template."""
 

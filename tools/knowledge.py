@@ -31,7 +31,15 @@ TITLE_HEADING = re.compile(r"^# +.+$", re.MULTILINE)
 
 UNINFORMATIVE = ["no_action", "needs_info"]  # decisions that did nothing teach nothing about what to do
 OUTCOME_WEIGHT = {"achieved": 0.15, "pending": 0.0, "not_achieved": -0.15}  # added to the cosine similarity
-ExceptionType = Literal["late_shipment", "stockout_risk", "equipment_failure_risk", "carrier_capacity", "demand_spike"]
+ExceptionType = Literal[
+    "late_shipment",
+    "stockout_risk",
+    "equipment_failure_risk",
+    "carrier_capacity",
+    "demand_spike",
+    "tender_plan",
+    "maintenance_plan",
+]
 
 
 class ProcedureHeader(BaseModel):

@@ -51,6 +51,14 @@ class Workshop(BaseModel):
     dc: str
     bays: int = Field(ge=0, description="trucks it can service per day")
     technician_hours: float = Field(ge=0, description="technician hours per day")
+    held_bays: list[int] = Field(
+        default_factory=list, description="bays already held by work orders on each day; missing = 0"
+    )
+
+    def free_bays(self, day: int) -> int:
+        """The bays left on `day` once the work orders already booked hold theirs."""
+        held = self.held_bays[day] if day < len(self.held_bays) else 0
+        return max(0, self.bays - held)
 
 
 class ScheduleProblem(BaseModel):
@@ -132,7 +140,7 @@ def _solve(problem: ScheduleProblem, time_limit_s: float) -> tuple[dict[str, int
     for shop in problem.workshops:
         trucks = [t for t in problem.trucks if t.dc == shop.dc]
         for d in days:
-            model.add(sum(serve[t.truck, d] for t in trucks) <= shop.bays)
+            model.add(sum(serve[t.truck, d] for t in trucks) <= shop.free_bays(d))
             model.add(
                 sum(round(MINUTES * t.service_hours) * serve[t.truck, d] for t in trucks)
                 <= round(MINUTES * shop.technician_hours)
@@ -154,7 +162,7 @@ def _full_limits(problem: ScheduleProblem, booked: Booked) -> dict[tuple[str, in
         smallest_job = min((t.service_hours for t in problem.trucks if t.dc == dc), default=0.0)
         for day in range(problem.horizon_days):
             hours = sum(t.service_hours for t in booked[dc, day])
-            if len(booked[dc, day]) >= shop.bays:
+            if len(booked[dc, day]) >= shop.free_bays(day):
                 full[dc, day].append(
                     BindingConstraint(
                         name=f"bays {dc} day {day}",
@@ -162,7 +170,7 @@ def _full_limits(problem: ScheduleProblem, booked: Booked) -> dict[tuple[str, in
                         dc=dc,
                         day=day,
                         used=len(booked[dc, day]),
-                        limit=shop.bays,
+                        limit=shop.free_bays(day),
                     )
                 )
             if hours + smallest_job > shop.technician_hours:

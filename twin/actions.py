@@ -186,6 +186,24 @@ class BookSpotParams(Params):
     loads: int = Field(ge=1)
 
 
+class TenderAllocation(BaseModel):
+    """Loads of one lane and customer tier given to one carrier for the planned day."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lane: Code
+    tier: Literal["gold", "silver", "standard"]
+    carrier: Code
+    loads: float = Field(gt=0, description="Expected loads of the day this carrier takes, in tenths.")
+
+
+class PlanTendersParams(Params):
+    """Tender the day's new carrier shipments by lane and tier: each goes to the carrier with the most loads left."""
+
+    day: Day = Field(description="The day whose new shipments the plan tenders.")
+    allocations: list[TenderAllocation] = Field(min_length=1)
+
+
 class BookCarrierParams(Params):
     """Book a carrier on a lane."""
 
@@ -286,6 +304,13 @@ class BookCarrier(BaseModel):
     params: BookCarrierParams
 
 
+class PlanTenders(BaseModel):
+    """A `plan_tenders` action."""
+
+    type: Literal["plan_tenders"] = "plan_tenders"
+    params: PlanTendersParams
+
+
 AnyAction = (
     SwitchCarrier
     | NotifyCustomer
@@ -300,6 +325,7 @@ AnyAction = (
     | RetenderLoads
     | BookSpot
     | BookCarrier
+    | PlanTenders
 )
 Action = Annotated[AnyAction, Field(discriminator="type")]
 ACTION: TypeAdapter[AnyAction] = TypeAdapter(Action)
@@ -337,6 +363,8 @@ def references(action: AnyAction) -> References:
             return References(carriers=[p.from_carrier])
         case BookCarrier(params=p):
             return References(carriers=[p.carrier], scopes=[p.lane])
+        case PlanTenders(params=p):
+            return References(carriers=sorted({a.carrier for a in p.allocations}))
         case _:
             assert_never(action)
 
@@ -358,7 +386,7 @@ def named_codes(action: AnyAction) -> list[tuple[str, str]]:
             return [("sku", p.sku)]
         case BookCarrier(params=p):
             return [("transfer_sku", p.transfer_sku)] if p.transfer_sku else []
-        case RetenderLoads() | BookSpot():
+        case RetenderLoads() | BookSpot() | PlanTenders():
             return []
         case _:
             assert_never(action)

@@ -235,7 +235,8 @@ def apply(session: Session, action: a.AnyAction, decision_id: str, now: datetime
             return _retender_loads(session, params, decision_id, now)
         case a.BookCarrier(params=params):
             return _book_carrier(session, params, decision_id, now)
-        case a.BookSpot(params=params):  # carried out by the systems of record: the outbox message is the execution
+        case a.BookSpot(params=params) | a.PlanTenders(params=params):
+            # carried out by the systems of record (the day's tenders follow the plan): the outbox message executes it
             return params.as_dict()
         case _:
             assert_never(action)

@@ -15,7 +15,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from twin import models as m
 from twin import store
-from twin.actions import BookSpot, ExpediteShipmentParams, RetenderLoads, parse_action
+from twin.actions import BookSpot, ExpediteShipmentParams, PlanTenders, RetenderLoads, parse_action
 from twin.network import CARRIERS, REGIONS
 from twin.rates import rate_value
 from twin.seed import (
@@ -182,8 +182,14 @@ class TwinDays:
         b = self.builder
         new = b.ship_day(day, later, since=now if day == AS_OF.date() else None)
         b.rows.pop(m.ScanEvent, None)  # scans are written as the journey unfolds, in _travel
+        tenders = _tender_plan(session, day)
+        tiers = {customer["code"]: customer["tier"] for customer in b.customers}
         for shipment in new:
             shipment.update(status="in_transit", delivered_at=None)
+            shares = tenders.get((shipment["lane"], tiers[shipment["destination"]])) if shipment["carrier"] else None
+            if shares:
+                shipment["carrier"] = max(shares, key=shares.__getitem__)
+                shares[shipment["carrier"]] -= 1
             report.shipped.append(shipment["id"])
             cut = self.cuts.get(shipment["carrier"] or "")
             if cut is None or self.rng["tenders"].random() >= cut.cut_pct / 100:
@@ -452,6 +458,24 @@ def _inbound(session: Session, day: date) -> tuple[dict[tuple[str, str], int], d
             order.status = "received"
             session.add(order)
     return inbound, landing
+
+
+def _tender_plan(session: Session, day: date) -> dict[tuple[str, str], dict[str, float]]:
+    """The loads per carrier that the latest executed tender plan for a day gives each lane and customer tier: each
+    new shipment goes to the carrier with the most loads left (the first in the plan on a tie)."""
+    records = session.exec(
+        select(m.ActionRecord)
+        .where(m.ActionRecord.type == "plan_tenders", m.ActionRecord.status == "executed")
+        .order_by(col(m.ActionRecord.executed_at).desc())
+    ).all()
+    for record in records:
+        plan = parse_action(record.type, record.params)
+        if isinstance(plan, PlanTenders) and plan.params.day == day:
+            shares: dict[tuple[str, str], dict[str, float]] = {}
+            for allocation in plan.params.allocations:
+                shares.setdefault((allocation.lane, allocation.tier), {})[allocation.carrier] = allocation.loads
+            return shares
+    return {}
 
 
 def _hours_saved(session: Session) -> dict[str, float]:

@@ -305,6 +305,22 @@ class CostRate(SQLModel, table=True):
     updated_at: datetime
 
 
+class TradeOffRule(SQLModel, table=True):
+    """The architect's trade-off for carrier choice in one scope (a customer tier and a lane, `*` for any), versioned:
+    each change adds a row, the latest version of a scope is in force, and plans cite the version they used."""
+
+    __table_args__ = (UniqueConstraint("tier", "lane", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    tier: str = Field(default="*", index=True)
+    lane: str = Field(default="*", index=True)
+    version: int = 1
+    on_time: float = Field(description="USD of freight worth one USD of expected late penalty")
+    co2: float = Field(description="USD of freight worth one USD of CO2 at the carbon price")
+    reason: str
+    set_by: str
+    set_at: datetime
+
+
 class CustomerNotification(SQLModel, table=True):
     """A customer told about one of their shipments."""
 

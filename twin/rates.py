@@ -124,6 +124,12 @@ DEFAULT_RATES = [
         source="SOP-CAP-01: a load delivered late or held a week",
     ),
     RateDefault(
+        key="co2_usd_per_kg",
+        value=0.1,
+        unit="USD/kg CO2",
+        source="internal carbon price for planning: 100 USD a tonne",
+    ),
+    RateDefault(
         key="tender_stop_fee_usd",
         value=75.0,
         unit="USD/stop",

@@ -6,6 +6,7 @@ from typing import TypeVar
 
 from sqlalchemy import Integer, func, select
 from sqlmodel import Session, SQLModel, col
+from sqlmodel import select as sqlmodel_select
 
 from twin import models as m
 from twin.network import STANDARD_LEAD_DAYS
@@ -155,6 +156,26 @@ def weekly_loads(session: Session, until: datetime, weeks: int = 8) -> dict[tupl
         .group_by(col(m.Shipment.carrier), col(m.Shipment.lane))
     ).all()
     return {(carrier, lane): total / weeks for carrier, lane, total in rows}
+
+
+def daily_lane_tier_loads(session: Session, day: date, weeks: int = 4) -> dict[tuple[str, str], float]:
+    """Average carrier loads a day on each (lane, customer tier) over the last weeks' days of the same kind as `day`
+    (weekdays or weekend days)."""
+    until = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+    since = until - timedelta(weeks=weeks)
+    rows = session.exec(
+        sqlmodel_select(col(m.Shipment.lane), col(m.Location.tier), col(m.Shipment.shipped_at))
+        .join(m.Location, col(m.Location.code) == col(m.Shipment.destination))
+        .where(col(m.Shipment.carrier).is_not(None), col(m.Shipment.shipped_at) >= since)
+        .where(col(m.Shipment.shipped_at) < until)
+    ).all()
+    weekend = day.weekday() >= 5
+    days = sum(1 for k in range(1, 7 * weeks + 1) if ((day - timedelta(days=k)).weekday() >= 5) == weekend)
+    loads: dict[tuple[str, str], float] = {}
+    for lane, tier, shipped_at in rows:
+        if (shipped_at.weekday() >= 5) == weekend:
+            loads[lane, tier] = loads.get((lane, tier), 0.0) + 1 / days
+    return loads
 
 
 def positions(session: Session, sku: str) -> list[m.InventoryPosition]:

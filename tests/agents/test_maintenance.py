@@ -142,17 +142,17 @@ def test_a_booking_must_avoid_more_than_its_cost_plus_the_margin():
 
     def service(cost: float) -> PlanOption:
         """A removal today at `cost`."""
-        visit = maintenance._service_action("TRK-033", "DC-LAX", 0, TODAY, 0.85, cost)
+        visit = maintenance.service_action("TRK-033", "DC-LAX", 0, TODAY, 0.85, cost)
         return PlanOption(name="service in the CP-SAT slot", actions=[visit])
 
-    at_break_even = maintenance._worth_booking(service(2960.0), [defer])
+    at_break_even = maintenance.worth_booking(service(2960.0), [defer])
     assert not at_break_even.feasible
     assert at_break_even.infeasible_reason == (
         "it avoids 3,045.00 USD of expected breakdown cost for 2,960.00 USD: less than its cost plus the 20% margin"
     )
-    worth_it = maintenance._worth_booking(service(2500.0), [defer])
+    worth_it = maintenance.worth_booking(service(2500.0), [defer])
     assert worth_it.feasible and worth_it.impact.model_extra["cost_avoided_usd"] == 3045.0
-    assert maintenance._worth_booking(defer, [defer]) is defer
+    assert maintenance.worth_booking(defer, [defer]) is defer
 
 
 def test_every_booking_states_what_it_avoids_against_its_cost_and_the_margin(toolbox):
@@ -239,20 +239,20 @@ def test_fleet_scores_are_kept_until_a_reading_arrives_or_a_truck_is_booked(seed
     copy_trained(trained_dir, tmp_path)
     toolbox = open_toolbox(Settings(database_url=seeded_url, data_dir=tmp_path))
     other_process = make_engine(seeded_url)  # the writes come from elsewhere: only the database tells this process
-    first, _ = maintenance._fleet_risks(toolbox)
-    assert maintenance._fleet_risks(toolbox)[0] is first  # kept
+    first, _ = maintenance.fleet_risks(toolbox)
+    assert maintenance.fleet_risks(toolbox)[0] is first  # kept
     assert _same_scores(first, _scored_on_every_reading(toolbox))
     with Session(other_process) as session:
         session.add(hot_reading("TRK-012"))
         session.commit()
-    second, _ = maintenance._fleet_risks(toolbox)
+    second, _ = maintenance.fleet_risks(toolbox)
     assert second is not first and _same_scores(second, _scored_on_every_reading(toolbox))
     reading = {risk.truck: risk.evidence.inputs["reading_at"] for risk in second}
     assert reading["TRK-012"] == (AS_OF - timedelta(minutes=5)).isoformat()
-    assert maintenance._fleet_risks(toolbox)[0] is second
+    assert maintenance.fleet_risks(toolbox)[0] is second
     with Session(other_process) as session:
         executed(session, 1, "schedule_maintenance", truck="TRK-012", dc="DC-DAL", day=0, kind="preventive")
-    third, trucks = maintenance._fleet_risks(toolbox)
+    third, trucks = maintenance.fleet_risks(toolbox)
     assert third is not second and third == second and trucks["TRK-012"].status == "in_maintenance"
     with Session(other_process) as session:  # a correction in place: the hot reading turns out normal
         session.execute(
@@ -261,7 +261,7 @@ def test_fleet_scores_are_kept_until_a_reading_arrives_or_a_truck_is_booked(seed
             .values(engine_temp_c=88.0, oil_pressure_kpa=320.0, vibration_mm_s=4.0, fault_codes=0)
         )
         session.commit()
-    fourth, _ = maintenance._fleet_risks(toolbox)
+    fourth, _ = maintenance.fleet_risks(toolbox)
     assert fourth is not third and _same_scores(fourth, _scored_on_every_reading(toolbox))
     other_process.dispose()
     toolbox.engine.dispose()
@@ -287,7 +287,9 @@ def test_the_workshop_keeps_85_percent_of_the_fleet_on_the_road(fleet_size, crit
         bays=2,
         technician_hours_per_day=16.0,
     )
-    assert maintenance.workshop(dc, fleet_size, critical) == Workshop(dc="DC-DAL", bays=bays, technician_hours=16.0)
+    assert maintenance.workshop(dc, fleet_size, critical, [0, 1]) == Workshop(
+        dc="DC-DAL", bays=bays, technician_hours=16.0, held_bays=[0, 1]
+    )
 
 
 def test_failure_cost_adds_tow_repair_premium_and_two_days_of_deliveries():

@@ -232,3 +232,69 @@ def test_an_outcome_is_recorded_for_each_exception_type(desk):
     precedent = tb.knowledge.precedents.get(ids=[decisions["late"]])["metadatas"][0]
     assert precedent["outcome"] == "not_achieved"
     assert record_outcomes(tb) == []  # settled outcomes are not checked again
+
+
+def test_a_weekly_maintenance_plan_is_judged_when_its_week_ends(desk):
+    tb = desk.toolbox
+    now = tb.now()
+    day = Refs(day=now.date().isoformat())
+    kept = plant(
+        desk,
+        9,
+        ExceptionType.maintenance_plan,
+        day,
+        [parse_action("schedule_maintenance", {"truck": "TRK-007", "day": 1})],
+    )
+    broken = plant(
+        desk,
+        10,
+        ExceptionType.maintenance_plan,
+        day,
+        [parse_action("schedule_maintenance", {"truck": "TRK-012", "day": 3})],
+    )
+    with tb.session() as session:
+        session.add(
+            m.WorkOrder(
+                id="WO-OUT9",
+                truck="TRK-007",
+                kind="preventive",
+                opened_at=now,
+                status="closed",
+                closed_at=now + timedelta(days=1),
+                decision_id=kept,
+            )
+        )
+        session.add(
+            m.WorkOrder(
+                id="WO-OUT10",
+                truck="TRK-012",
+                kind="preventive",
+                opened_at=now,
+                status="scheduled",
+                scheduled_for=now + timedelta(days=3),
+                decision_id=broken,
+            )
+        )
+        session.commit()
+    advance(desk, 2)
+    record_outcomes(tb)
+    assert stored(desk, kept).outcome.status == "pending"  # visited, but the week is not over
+
+    with tb.session() as session:
+        session.add(
+            m.WorkOrder(
+                id="WO-FAIL10",
+                truck="TRK-012",
+                kind="corrective",
+                component="brakes",
+                opened_at=now + timedelta(days=2),
+                status="open",
+            )
+        )
+        session.commit()
+    advance(desk, 6)
+    record_outcomes(tb)
+    assert stored(desk, kept).outcome.status == "achieved"
+    failed = stored(desk, broken).outcome
+    assert failed.status == "not_achieved"
+    assert [f["id"] for f in failed.evidence.facts["failed_before_visit"]] == ["WO-FAIL10"]

@@ -6,7 +6,7 @@ import pytest
 
 from agents import routing
 from agents.proposal import PlanOption
-from agents.schemas import Refs
+from agents.schemas import Claim, Refs
 from agents.verify import verify_claim
 from tools.costs import Rates
 from twin.actions import ExpediteShipment, ExpediteShipmentParams, NotifyCustomer
@@ -49,6 +49,9 @@ def test_a_customer_is_not_notified_twice_within_the_window(toolbox):
         assert not any(isinstance(item, NotifyCustomer) for item in alternative.actions)
     notify = next(a for a in again.alternatives if a.name == "notify customer")
     assert "within the 24-hour window" in notify.why_not
+    evidence = {record.id: record for record in again.evidence}
+    rejected = Claim(text=f"Rejected notify customer: {notify.why_not}.", evidence_ids=[again.plan_evidence_id])
+    assert verify_claim(rejected, evidence).ok  # the window is in the evidence the claim cites
     assert again.status == "no_action"
     assert (
         again.chosen.text == "Chosen: no action for SHP-009284: the customer was already notified at 2026-11-02 08:00."

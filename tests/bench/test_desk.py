@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from agents.schemas import Decision, ExceptionIn, ExceptionType, Refs
+from agents.schemas import FOUND, Decision, ExceptionIn, ExceptionType, Refs
 from bench import desk
 from graph import intake
 from tests.conftest import copy_trained
@@ -45,7 +45,7 @@ def test_subjects_are_distinct_per_type_and_carriers_take_turns(databases):
     with Session(engine) as session:
         cases = desk.exceptions(session, per_type=8)
     engine.dispose()
-    assert set(cases) == set(ExceptionType)
+    assert set(cases) == set(FOUND)
     for kind, items in cases.items():
         assert len(items) == 9, kind
         assert all(e.type == kind for e in items)
@@ -78,7 +78,7 @@ def test_levels_never_repeat_a_subject_within_a_level(databases):
     for pool in pools:
         subjects = [intake.subject_of(e) for e in pool]
         assert len(set(subjects)) == len(subjects)
-        assert {e.type for e in pool} == set(ExceptionType)
+        assert {e.type for e in pool} == set(FOUND)
         others = {s for s in subjects if not s.startswith("carrier_capacity")}
         assert not others & seen
         seen |= others
@@ -123,7 +123,7 @@ def _latency(kind: ExceptionType, median: float, p95: float, replan_p95: float |
 
 
 def test_targets_say_which_are_met():
-    fast = [_latency(kind, 40, 120) for kind in ExceptionType]
+    fast = [_latency(kind, 40, 120) for kind in FOUND]
     slow = [_latency(ExceptionType.equipment_failure_risk, 70, 900, replan_p95=700)]
     loads = [desk.Load(concurrency=8, decisions=40, errors=0, seconds=2, per_second=20, p50_ms=1, p95_ms=2, p99_ms=3)]
     scales = [
@@ -153,7 +153,7 @@ def test_targets_say_which_are_met():
 
 
 def test_chart_is_a_png_of_latency_per_scale(tmp_path):
-    rows = [_latency(kind, 40, 120) for kind in ExceptionType]
+    rows = [_latency(kind, 40, 120) for kind in FOUND]
     scales = [
         desk.ScaleRun(scale=k, shipments=k, trucks=k, latency=rows, median_ratio={}, detect_seconds=k * 5.0)
         for k in (1, 2)
@@ -180,7 +180,7 @@ def twin_dir(databases, trained_dir, tmp_path) -> Settings:
 def test_latency_of_every_type_leaves_the_twin_untouched(twin_dir):
     before = (twin_dir.data_dir / "yardmaster.db").read_bytes()
     rows = desk.latency(twin_dir, per_type=2)
-    assert {row.type for row in rows} == set(ExceptionType)
+    assert {row.type for row in rows} == set(FOUND)
     for row in rows:
         assert row.decisions == 2 and row.tool_median_ms > 0 and row.median_ms <= row.p95_ms
         assert row.whole_over_tool >= 1

@@ -210,6 +210,109 @@ def test_a_transfer_beyond_the_need_and_safety_stock_is_caught():
     _broken("transfers_within_need", stock_decision(moved=900))
 
 
+def tender_decision(loads: float) -> Decision:
+    """A tender plan giving `loads` of DAL-HOU standard loads to CAR-REDRIVER, which takes 2 a day."""
+    plan = a.PlanTenders(
+        params=a.PlanTendersParams(
+            day=date(2026, 11, 3),
+            allocations=[a.TenderAllocation(lane="DAL-HOU", tier="standard", carrier="CAR-REDRIVER", loads=loads)],
+            cost_usd=0.0,
+        )
+    )
+    problem = Evidence(
+        id="tender_plan-1",
+        source=Source(tool="tender_plan", model="cp-sat", version="1"),
+        inputs={
+            "demand": [{"lane": "DAL-HOU", "tier": "standard", "loads": 3.0}],
+            "offers": [{"lane": "DAL-HOU", "carrier": "CAR-REDRIVER", "lane_loads": 2}],
+            "carrier_loads": {"CAR-REDRIVER": 2},
+        },
+    )
+    return Decision(
+        decision_id="DEC-4",
+        exception_id="EXC-4",
+        specialist="routing",
+        status="executed",
+        trace_id="EXC-4",
+        actions=[plan],
+        confidence=0.8,
+        expected_impact=Impact(cost_usd=0.0, expected_penalty_usd=100.0, expected_total_usd=100.0),
+        evidence=[problem],
+    )
+
+
+def test_a_tender_plan_over_a_carriers_capacity_is_caught():
+    assert not violations(tender_decision(1.5), NOW)
+    _broken("tenders_within_capacity", tender_decision(2.5))
+
+
+def week_decision(trucks: int, held: int = 0) -> Decision:
+    """A maintenance plan booking `trucks` 4-hour visits at DC-DAL on day 2, whose workshop has 2 bays (`held` of them
+    already taken that day) and 16 hours."""
+    visits = [
+        a.ScheduleMaintenance(
+            params=a.ScheduleMaintenanceParams(
+                truck=f"TRK-00{n}", dc="DC-DAL", day=2, service="inspection", service_hours=4.0, cost_usd=600.0
+            )
+        )
+        for n in range(1, trucks + 1)
+    ]
+    schedule = Evidence(
+        id="maintenance_schedule-1",
+        source=Source(tool="maintenance_schedule", model="ortools-cp-sat", version="9"),
+        inputs={"workshops": [{"dc": "DC-DAL", "bays": 2, "technician_hours": 16.0, "held_bays": [0, 0, held]}]},
+    )
+    cost = 600.0 * trucks
+    return Decision(
+        decision_id="DEC-5",
+        exception_id="EXC-5",
+        specialist="maintenance",
+        status="executed",
+        trace_id="EXC-5",
+        actions=visits,
+        confidence=0.7,
+        expected_impact=Impact(cost_usd=cost, expected_penalty_usd=100.0, expected_total_usd=cost + 100.0),
+        evidence=[schedule],
+    )
+
+
+def replans(dcs: list[str]) -> Decision:
+    """A week's plan re-planning today's routes at each of `dcs` for a truck in its workshop."""
+    actions = [
+        a.ReplanRoute(
+            params=a.ReplanRouteParams(
+                dc=dc,
+                removed_truck=f"TRK-00{n}",
+                day=date(2026, 11, 2),
+                cost_usd=30.0,
+                routes=[a.PlannedRoute(truck=f"TRK-01{n}", stops=[f"SHP-00000{n}"])],
+            )
+        )
+        for n, dc in enumerate(dcs)
+    ]
+    return Decision(
+        decision_id="DEC-6",
+        exception_id="EXC-6",
+        specialist="maintenance",
+        status="executed",
+        trace_id="EXC-6",
+        actions=actions,
+        confidence=0.9,
+        expected_impact=Impact(cost_usd=30.0 * len(dcs), expected_penalty_usd=0.0, expected_total_usd=30.0 * len(dcs)),
+    )
+
+
+def test_re_plans_of_two_dcs_are_sound_and_two_of_one_dc_day_are_caught():
+    assert not violations(replans(["DC-DAL", "DC-LAX"]), NOW)
+    _broken("nothing_used_twice", replans(["DC-DAL", "DC-DAL"]))
+
+
+def test_a_plan_booking_more_trucks_than_the_bays_is_caught():
+    assert not violations(week_decision(2), NOW)
+    _broken("workshops_within_capacity", week_decision(3))
+    _broken("workshops_within_capacity", week_decision(2, held=1))  # a bay already held by a work order
+
+
 @pytest.mark.parametrize("name", sorted(INVARIANTS))
 def test_every_invariant_has_a_broken_decision_above(name):
     tested = {
@@ -222,5 +325,7 @@ def test_every_invariant_has_a_broken_decision_above(name):
         "no_negative_cost",
         "why_not_matches_plans",
         "transfers_within_need",
+        "tenders_within_capacity",
+        "workshops_within_capacity",
     }
     assert name in tested

@@ -41,6 +41,12 @@ CASES = [
         "inventory",
         {"raise_safety_stock", "transfer_stock", "expedite_purchase", "place_purchase_order", "book_carrier"},
     ),
+    ({"type": "tender_plan", "refs": {"day": "2026-11-03"}}, "routing", {"plan_tenders"}),
+    (
+        {"type": "maintenance_plan", "refs": {"day": "2026-11-02"}},
+        "maintenance",
+        {"schedule_maintenance", "replan_route", "tender_stops"},
+    ),
 ]
 
 

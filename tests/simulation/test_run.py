@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 from agents import maintenance
 from agents.schemas import Decision, Impact
 from cli.main import app
+from evals.soundness import violations
 from graph.records import audit
 from simulation.run import (
     ActionAttribution,
@@ -85,7 +86,13 @@ def test_realised_savings_share_each_domains_avoided_cost_against_none():
             wall_seconds=0.0,
         )  # fmt: skip
 
-    outcomes = {"lost_margin_usd": 0.0, "late_penalty_usd": 0.0, "breakdown_usd": 0.0, "downtime_usd": 0.0}
+    outcomes = {
+        "freight_usd": 0.0,
+        "lost_margin_usd": 0.0,
+        "late_penalty_usd": 0.0,
+        "breakdown_usd": 0.0,
+        "downtime_usd": 0.0,
+    }
     idle = run("none", {**outcomes, "late_penalty_usd": 9000.0, "breakdown_usd": 3500.0}, [])
     rows = [
         ActionAttribution(action_type="expedite_shipment", count=2, spend_usd=800, expected_saving_usd=3000, domain="deliveries"),
@@ -105,13 +112,22 @@ def test_realised_savings_share_each_domains_avoided_cost_against_none():
 
 
 @pytest.mark.slow
-def test_a_desk_day_executes_no_action_twice_and_decides_no_exception_twice(trained_dir):
-    run = simulate(Settings(data_dir=trained_dir), "desk", 1, 7, Planner(reject_above_usd=1000.0))
+def test_a_desk_day_plans_its_week_and_tenders_executes_no_action_twice_and_keeps_every_invariant(trained_dir):
+    run = simulate(Settings(data_dir=trained_dir), "desk", 1, 7, Planner(reject_above_usd=1000.0), check=violations)
     assert run.days[0].exceptions > 0
     assert run.repeats.actions_run_twice == [] and run.repeats.exceptions_decided_twice == []
     assert run.repeats.subjects_acted_on_twice == []
     assert sum(run.days[0].decisions.values()) == run.days[0].exceptions
     assert "pending_approval" not in run.days[0].decisions  # the scripted planner answered every waiting decision
+    assert [row.count for row in run.attribution if row.action_type == "plan_tenders"] == [1]
+    assert run.days[0].spend_by_action.get("plan_tenders", 0.0) == 0.0  # each shipment it tenders pays its freight
+    assert run.soundness is not None and run.soundness.decisions == sum(run.days[0].decisions.values())
+    assert run.soundness.violations == []
+
+    reactive = simulate(Settings(data_dir=trained_dir), "reactive", 1, 7, Planner(reject_above_usd=1000.0))
+    assert not any(row.action_type == "plan_tenders" for row in reactive.attribution)
+    # the same day without its tender and maintenance plans; trucks the week's plan booked are not raised one by one
+    assert run.days[0].exceptions - 2 <= reactive.days[0].exceptions
 
 
 def test_the_check_finds_an_action_run_twice_and_a_subject_acted_on_twice(engine):

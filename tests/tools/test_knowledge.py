@@ -17,7 +17,15 @@ from tools.knowledge import (
 )
 from twin.settings import Settings
 
-EXCEPTION_TYPES = {"late_shipment", "stockout_risk", "equipment_failure_risk", "carrier_capacity", "demand_spike"}
+EXCEPTION_TYPES = {
+    "late_shipment",
+    "stockout_risk",
+    "equipment_failure_risk",
+    "carrier_capacity",
+    "demand_spike",
+    "tender_plan",
+    "maintenance_plan",
+}
 
 SMALL_PROCEDURE = """---
 id: SOP-TEST-01

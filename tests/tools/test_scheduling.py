@@ -48,6 +48,14 @@ def test_a_busy_day_is_avoided_when_waiting_costs_less():
     assert schedule.slots[0].held_back_by == [] and schedule.deliveries_lost == 0
 
 
+def test_bays_held_by_work_orders_already_booked_are_not_booked_again():
+    held = Workshop(dc="DC-DAL", bays=2, technician_hours=16, held_bays=[2, 1])
+    problem = ScheduleProblem(trucks=[_truck("TRK-001", 0.3), _truck("TRK-002", 0.2)], workshops=[held], horizon_days=3)
+    schedule = schedule_maintenance(problem)
+    assert _days(schedule) == {"TRK-001": 1, "TRK-002": 2}
+    assert schedule.slots[0].held_back_by == ["bays DC-DAL day 0"]
+
+
 def test_technician_hours_bind_before_bays():
     schedule = schedule_maintenance(
         _problem([_truck("TRK-001", 0.2, hours=6), _truck("TRK-002", 0.1, hours=6)], bays=2, hours=8)

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
+from twin import actions as a
 from twin import models as m
 from twin import seed as scenario
 from twin import store
@@ -169,3 +170,60 @@ def test_orders_land_on_their_arrival_day_and_replenishment_orders_at_the_reorde
         assert refill.cost_usd == round(ordered * 0.35, 2) and first.replenishment_usd >= refill.cost_usd
         assert "SKU-0007@DC-ATL" not in first.replenished  # well stocked: no order
     engine.dispose()
+
+
+def test_an_executed_tender_plan_gives_the_days_new_shipments_to_its_carriers(generated, tmp_path):
+    shipped = {}
+    for name, act in (("control", False), ("acted", True)):
+        stepper, engine = fresh(generated, tmp_path, name)
+        with Session(engine) as session:
+            first = {}
+            for offer in store.carrier_lanes(session):
+                first[offer.lane] = min(first.get(offer.lane, offer.carrier), offer.carrier)
+            if act:
+                allocations = [
+                    a.TenderAllocation(lane=lane, tier=tier, carrier=carrier, loads=50.0)
+                    for lane, carrier in first.items()
+                    for tier in ("gold", "silver", "standard")
+                ]
+                day = store.as_of(session).date()
+                _executed(session, a.PlanTenders(params=a.PlanTendersParams(day=day, allocations=allocations)))
+            report = stepper.step(session)
+            rows = [session.get(m.Shipment, code) for code in report.shipped]
+            covered = set(report.tenders_covered)
+            shipped[name] = {s.id: (s.lane, s.carrier) for s in rows if s.carrier and s.id not in covered}
+        engine.dispose()
+    assert shipped["control"].keys() == shipped["acted"].keys() and shipped["acted"]
+    assert all(carrier == first[lane] for lane, carrier in shipped["acted"].values())
+    assert shipped["control"] != shipped["acted"]  # the usual draw spreads loads over each lane's carriers
+
+
+def _executed(session: Session, action: a.AnyAction) -> None:
+    """Store an action as executed by a decision, as the desk's execute step leaves it."""
+    moment = store.as_of(session)
+    session.add(m.ExceptionRecord(id="EXC-PLAN", occurred_at=moment, created_at=moment))
+    session.flush()
+    session.add(
+        m.DecisionRecord(
+            id="DEC-PLAN",
+            exception_id="EXC-PLAN",
+            specialist="routing",
+            status="executed",
+            confidence=1.0,
+            thread_id="EXC-PLAN",
+            created_at=moment,
+            updated_at=moment,
+        )
+    )
+    session.flush()
+    session.add(
+        m.ActionRecord(
+            id="DEC-PLAN-A1",
+            decision_id="DEC-PLAN",
+            type=action.type,
+            params=action.params.as_dict(),
+            status="executed",
+            executed_at=moment,
+        )
+    )
+    session.commit()

@@ -1,0 +1,233 @@
+"""The routing specialist's tender plan: before a day starts, every lane's expected carrier loads per customer tier are
+given to carriers at the least expected freight and late penalties, instead of the usual draw among the lane's
+carriers."""
+
+from datetime import date
+
+from sqlmodel import select
+
+from agents.explain import format_number, format_usd
+from agents.proposal import PlanOption, Proposal, compare_plans, decided, needs_info
+from agents.schemas import Claim, Impact
+from agents.toolbox import Toolbox
+from agents.twin_facts import lookup, rates
+from tools import costs, tenders
+from tools.evidence import Evidence, Source
+from twin import actions as a
+from twin import models as m
+from twin import store, tradeoff
+
+TIERS = ("gold", "silver", "standard")
+PRIOR_SHIPMENTS = 20  # shrinkage of a carrier's lane history, as the late-risk baseline uses
+TRADEOFF_SOURCE = Source(tool="twin", model="tradeoff", version="live")
+TENDER_RATES = [f"late_penalty_usd_{tier}" for tier in TIERS] + ["co2_usd_per_kg"]
+
+
+def _shrunk_on_time(offers: list[m.CarrierLane]) -> dict[tuple[str, str], float]:
+    """Each carrier's on-time rate on a lane, shrunk towards the lane's rate by `PRIOR_SHIPMENTS` of history, so that
+    a carrier with a few lucky deliveries does not win the lane."""
+    lanes: dict[str, list[m.CarrierLane]] = {}
+    for offer in offers:
+        lanes.setdefault(offer.lane, []).append(offer)
+    shrunk = {}
+    for lane, serving in lanes.items():
+        count = sum(offer.shipments for offer in serving)
+        lane_rate = sum(o.on_time_rate * o.shipments for o in serving) / count if count else None
+        for offer in serving:
+            prior = offer.on_time_rate if lane_rate is None else lane_rate
+            rate = (offer.on_time_rate * offer.shipments + PRIOR_SHIPMENTS * prior) / (
+                offer.shipments + PRIOR_SHIPMENTS
+            )
+            shrunk[offer.carrier, lane] = round(rate, 4)
+    return shrunk
+
+
+def _tradeoff_evidence(used: list[m.TradeOffRule], requested: tenders.TradeOff | None) -> Evidence:
+    """The trade-off versions a plan used (or the weights asked for, which replace them)."""
+    rules = {(rule.tier, rule.lane, rule.version): rule for rule in used}
+    facts = {
+        "rules": [
+            {"tier": t, "lane": lane, "version": v, "on_time": r.on_time, "co2": r.co2, "reason": r.reason}
+            for (t, lane, v), r in sorted(rules.items())
+        ],
+        "requested": requested.model_dump() if requested else None,
+    }
+    key = "+".join(f"{t}/{lane}/v{v}" for t, lane, v in sorted(rules)) if not requested else "requested"
+    return Evidence(id=f"tradeoff:{key}", source=TRADEOFF_SOURCE, inputs={"requested": facts["requested"]}, facts=facts)
+
+
+def _tradeoff_sentence(weighed: Evidence) -> str:
+    """The trade-off a plan used, scope by scope, as a planner reads it."""
+    requested = weighed.facts["requested"]
+    if requested:
+        return (
+            f"Trade-off as asked: late penalties weighted {format_number(requested['on_time'])}, CO2 weighted "
+            f"{format_number(requested['co2'])} against freight."
+        )
+    parts = [
+        f"{'any tier' if r['tier'] == tradeoff.ANY else r['tier'] + ' customers'} on "
+        f"{'any lane' if r['lane'] == tradeoff.ANY else r['lane']}: late penalties weighted "
+        f"{format_number(r['on_time'])}, CO2 {format_number(r['co2'])}"
+        + (f" (version {r['version']})" if r["version"] else " (face value)")
+        for r in weighed.facts["rules"]
+    ]
+    return "Trade-off in force: " + "; ".join(parts) + "."
+
+
+def _problem(
+    tb: Toolbox, day: date, requested: tenders.TradeOff | None
+) -> tuple[tenders.TenderProblem, list[Evidence]] | None:
+    """The day's expected loads per lane and tier with the trade-off in force for each, the carriers' offers and
+    daily capacity, from the twin."""
+    with tb.session() as session:
+        expected = store.daily_lane_tier_loads(session, day)
+        offers = store.carrier_lanes(session)
+        fleet = {carrier.code: carrier for carrier in session.exec(select(m.Carrier)).all()}
+        lanes = {lane.code: lane for lane in session.exec(select(m.Lane)).all()}
+        price = rates(session)
+        rules = tradeoff.in_force(session)
+    used: list[m.TradeOffRule] = []
+    demand = []
+    for (lane, tier), loads in sorted(expected.items()):
+        if lane not in lanes or not round(loads, 1):
+            continue
+        rule = tradeoff.applying(rules, tier, lane)
+        used.append(rule)
+        demand.append(
+            tenders.LaneDemand(
+                lane=lane,
+                tier=tier,
+                loads=round(loads, 1),
+                miles=lanes[lane].distance_miles,
+                late_penalty_usd=costs.late_penalty(price, tier),
+                weights=requested or tenders.TradeOff(on_time=rule.on_time, co2=rule.co2),
+            )
+        )
+    if not demand:
+        return None
+    on_time = _shrunk_on_time(offers)
+    problem = tenders.TenderProblem(
+        demand=demand,
+        offers=[
+            tenders.TenderOffer(
+                carrier=offer.carrier,
+                lane=offer.lane,
+                rate_per_mile=offer.rate_per_mile,
+                on_time_prob=on_time[offer.carrier, offer.lane],
+                co2_kg_per_mile=fleet[offer.carrier].co2_kg_per_mile,
+                lane_loads=tenders.daily_loads(offer.capacity_per_week),
+            )
+            for offer in offers
+            if offer.lane in {need.lane for need in demand}
+        ],
+        carrier_loads={code: tenders.daily_loads(carrier.capacity_per_week) for code, carrier in fleet.items()},
+        co2_usd_per_kg=price["co2_usd_per_kg"],
+    )
+    return problem, [price.evidence(TENDER_RATES), _tradeoff_evidence(used, requested)]
+
+
+def _option(name: str, day: date, totals: tenders.PlanTotals, allocations: list[tenders.Allocation], floor: float):
+    """One way to tender the day, priced from the cheapest possible freight (`floor`): a plan's cost is its freight
+    above that floor; its expected penalty is its weighted lateness and CO2. The usual draw has no action, so its
+    freight above the floor is part of what it is expected to cost."""
+    extra = round(totals.freight_usd - floor, 2)
+    weighted = round(totals.objective_usd - totals.freight_usd, 2)
+    if not allocations:
+        return PlanOption(name=name, expected_penalty_usd=extra + weighted, impact=_impact(totals))
+    plan = a.PlanTenders(
+        params=a.PlanTendersParams(
+            day=day,
+            allocations=[a.TenderAllocation(**x.model_dump()) for x in allocations],
+            cost_usd=extra,
+        )
+    )
+    return PlanOption(
+        name=name,
+        actions=[plan],
+        expected_penalty_usd=weighted,
+        impact=_impact(totals),
+        feasible=totals.feasible,
+        infeasible_reason=totals.why_not,
+    )
+
+
+def _impact(totals: tenders.PlanTotals) -> Impact:
+    """The loads' expected freight, late loads and CO2 under one way of tendering."""
+    return Impact.model_validate(
+        {"freight_usd": totals.freight_usd, "expected_late_loads": totals.expected_late_loads, "co2_kg": totals.co2_kg}
+    )
+
+
+def _rule_allocations(problem: tenders.TenderProblem, rule: str) -> list[tenders.Allocation]:
+    """Whole-load allocations of a simple rule (every load of a lane to its cheapest or most punctual carrier)."""
+    return [
+        tenders.Allocation(lane=lane, tier=tier, carrier=carrier, loads=round(loads, 1))
+        for (lane, tier, carrier), loads in sorted(tenders.rule_shares(problem, rule).items())
+        if round(loads, 1)
+    ]
+
+
+def plan_day(tb: Toolbox, day: date, weights: tenders.TradeOff | None = None) -> Proposal:
+    """The tender plan for a day's new carrier shipments under the architect's trade-off in force (or the weights
+    given), compared with the usual draw and the simple rules."""
+    built = _problem(tb, day, weights)
+    found = lookup("tender_plan", day.isoformat(), None)
+    if built is None:
+        return needs_info("routing", [], f"No carrier loads are expected on {day}.", found, status="no_action")
+    problem, (rate_record, weighed) = built
+    plan = tenders.plan_tenders(problem)
+    usual, cheapest, punctual = plan.alternatives
+    floor = min(total.freight_usd for total in (plan.totals, *plan.alternatives))
+    options = [
+        _option("tender plan", day, plan.totals, plan.allocations, floor),
+        _option("no action", day, usual, [], floor),
+        _option(cheapest.name, day, cheapest, _rule_allocations(problem, "cheapest"), floor),
+        _option(punctual.name, day, punctual, _rule_allocations(problem, "punctual"), floor),
+    ]
+    planned, idle = options[0], options[1]
+    saving = max(0.0, round(idle.expected_total_usd - planned.expected_total_usd, 2))
+    options[0] = planned.model_copy(update={"impact": planned.impact.model_copy(update={"saving_usd": saving})})
+    loads = round(sum(need.loads for need in problem.demand), 1)
+    confidence = 1 - plan.totals.expected_late_loads / max(1, loads)
+    chosen, alternatives, comparison = compare_plans(
+        f"tenders-{day}",
+        options,
+        confidence,
+        {
+            "day": day.isoformat(),
+            "loads": loads,
+            "lanes_and_tiers": len(problem.demand),
+            "floor_freight_usd": floor,
+            "why_infeasible": {total.name: total.why_not for total in plan.alternatives if total.why_not},
+        },
+    )
+    findings = [
+        Claim(
+            text=f"{format_number(loads)} carrier loads are expected on {day} across {len(problem.demand)} lanes "
+            f"and tiers; the usual draw among each lane's carriers would pay {format_usd(usual.freight_usd)} freight "
+            f"with {format_number(usual.expected_late_loads)} expected late loads.",
+            evidence_ids=[plan.evidence.id, comparison.id],
+        ),
+        Claim(
+            text=f"CP-SAT tenders them for {format_usd(plan.totals.freight_usd)} freight with "
+            f"{format_number(plan.totals.expected_late_loads)} expected late loads and "
+            f"{format_number(plan.totals.co2_kg)} kg CO2, within every carrier's daily capacity.",
+            evidence_ids=[plan.evidence.id, comparison.id],
+        ),
+        Claim(text=_tradeoff_sentence(weighed), evidence_ids=[weighed.id]),
+        Claim(
+            text=f"Costs count from the cheapest possible tender of the day, {format_usd(floor)} freight: a plan's "
+            "cost is the freight it pays above that, its expected penalty the weighted lateness and CO2.",
+            evidence_ids=[comparison.id],
+        ),
+    ]
+    return decided(
+        "routing",
+        chosen,
+        alternatives,
+        comparison,
+        [rate_record, weighed, plan.evidence, tb.guidance(f"daily tender plan of {day}", "tender_plan")],
+        findings,
+        f"Chosen: {chosen.name} for {day}.",
+        confidence,
+    )

@@ -1,0 +1,132 @@
+"""The tender plan: capacities kept, the gold floor kept, the optimum of an independent enumeration, and the
+trade-off moving the plan the way its weights say."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from tools.tenders import LaneDemand, TenderOffer, TenderProblem, TradeOff, plan_tenders, rule_shares
+
+CARRIERS = ("CAR-A", "CAR-B", "CAR-C")
+
+
+def random_problem(seed: int, lanes: int = 4, weights: TradeOff | None = None) -> TenderProblem:
+    """Lanes with two or three carriers of random rates, on-time rates and capacities."""
+    rng = np.random.default_rng(seed)
+    demand, offers = [], []
+    for k in range(lanes):
+        lane = f"L{k}"
+        for tier in ("gold", "standard"):
+            demand.append(
+                LaneDemand(
+                    lane=lane,
+                    tier=tier,
+                    loads=round(float(rng.uniform(0.2, 3.0)), 1),
+                    miles=float(rng.uniform(100, 1500)),
+                    late_penalty_usd=1500.0 if tier == "gold" else 300.0,
+                )
+            )
+        for carrier in rng.choice(CARRIERS, size=int(rng.integers(2, 4)), replace=False):
+            offers.append(
+                TenderOffer(
+                    carrier=str(carrier),
+                    lane=lane,
+                    rate_per_mile=float(rng.uniform(1.7, 2.7)),
+                    on_time_prob=float(rng.uniform(0.6, 0.97)),
+                    co2_kg_per_mile=float(rng.uniform(1.2, 1.8)),
+                    lane_loads=int(rng.integers(2, 6)),
+                )
+            )
+    return TenderProblem(
+        demand=demand,
+        offers=offers,
+        carrier_loads={carrier: int(rng.integers(4, 12)) for carrier in CARRIERS},
+        weights=weights or TradeOff(),
+        co2_usd_per_kg=0.1,
+    )
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_plan_keeps_every_capacity_and_the_gold_floor(seed):
+    problem = random_problem(seed)
+    plan = plan_tenders(problem)
+    used: dict[str, float] = {}
+    for allocation in plan.allocations:
+        used[allocation.carrier] = used.get(allocation.carrier, 0.0) + allocation.loads
+        offer = next(o for o in problem.offers if (o.carrier, o.lane) == (allocation.carrier, allocation.lane))
+        on_lane = sum(a.loads for a in plan.allocations if (a.carrier, a.lane) == (allocation.carrier, allocation.lane))
+        assert on_lane <= offer.lane_loads + 1e-9
+        punctual = [o for o in problem.offers if o.lane == allocation.lane and o.on_time_prob >= 0.85]
+        if allocation.tier == "gold" and punctual:
+            assert offer.on_time_prob >= 0.85
+    assert all(loads <= problem.carrier_loads[c] + 1e-9 for c, loads in used.items())
+    placed = sum(a.loads for a in plan.allocations) + plan.unplaced_loads
+    assert placed == pytest.approx(sum(d.loads for d in problem.demand))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_plan_is_never_worse_than_the_usual_draw_when_the_draw_fits(seed):
+    plan = plan_tenders(random_problem(seed))
+    usual = plan.alternatives[0]
+    if usual.feasible:
+        assert plan.totals.objective_usd <= usual.objective_usd + 0.01
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_raising_the_on_time_weight_never_adds_late_loads_nor_saves_freight(seed):
+    plans = [plan_tenders(random_problem(seed, weights=TradeOff(on_time=w))).totals for w in (0.0, 1.0, 3.0)]
+    lates = [p.expected_late_loads for p in plans]
+    freights = [p.freight_usd for p in plans]
+    assert lates == sorted(lates, reverse=True)
+    assert freights == sorted(freights)
+
+
+def test_the_plan_is_the_optimum_of_an_enumeration():
+    """Whole loads on two lanes, enumerated: the cheapest split within capacity is the plan's objective."""
+    problem = TenderProblem(
+        demand=[
+            LaneDemand(lane="L0", tier="standard", loads=2, miles=500, late_penalty_usd=300),
+            LaneDemand(lane="L1", tier="standard", loads=3, miles=800, late_penalty_usd=300),
+        ],
+        offers=[
+            TenderOffer(
+                carrier="CAR-A", lane="L0", rate_per_mile=1.8, on_time_prob=0.7, co2_kg_per_mile=1.5, lane_loads=5
+            ),
+            TenderOffer(
+                carrier="CAR-B", lane="L0", rate_per_mile=2.3, on_time_prob=0.95, co2_kg_per_mile=1.2, lane_loads=5
+            ),
+            TenderOffer(
+                carrier="CAR-A", lane="L1", rate_per_mile=1.9, on_time_prob=0.8, co2_kg_per_mile=1.5, lane_loads=5
+            ),
+            TenderOffer(
+                carrier="CAR-B", lane="L1", rate_per_mile=2.1, on_time_prob=0.9, co2_kg_per_mile=1.2, lane_loads=5
+            ),
+        ],
+        carrier_loads={"CAR-A": 3, "CAR-B": 3},
+        co2_usd_per_kg=0.1,
+    )
+    unit = {
+        (o.lane, o.carrier): o.rate_per_mile * d.miles + (1 - o.on_time_prob) * d.late_penalty_usd
+        for o in problem.offers
+        for d in problem.demand
+        if d.lane == o.lane
+    }
+    best = min(
+        unit["L0", "CAR-A"] * a0
+        + unit["L0", "CAR-B"] * (2 - a0)
+        + unit["L1", "CAR-A"] * a1
+        + unit["L1", "CAR-B"] * (3 - a1)
+        for a0, a1 in itertools.product(range(3), range(4))
+        if a0 + a1 <= 3 and (2 - a0) + (3 - a1) <= 3
+    )
+    assert plan_tenders(problem).totals.objective_usd == pytest.approx(best, abs=0.05)
+
+
+def test_the_simple_rules_split_every_load():
+    problem = random_problem(3)
+    for rule in ("random", "cheapest", "punctual"):
+        shares = rule_shares(problem, rule)
+        for need in problem.demand:
+            on_lane = sum(v for (lane, tier, _c), v in shares.items() if (lane, tier) == (need.lane, need.tier))
+            assert on_lane == pytest.approx(need.loads)

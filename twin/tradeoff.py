@@ -1,0 +1,79 @@
+"""The architect's trade-off for carrier choice: how much lateness and CO2 weigh against freight, per customer tier
+and lane. Each change is a new version of its scope; the most specific scope in force applies to a load."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from twin import models as m
+
+ANY = "*"
+TIERS = ("gold", "silver", "standard")
+FACE_VALUE = m.TradeOffRule(
+    tier=ANY,
+    lane=ANY,
+    version=0,
+    on_time=1.0,
+    co2=0.0,
+    reason="default: every cost at face value",
+    set_by="system",
+    set_at=datetime(2026, 1, 1, tzinfo=UTC),
+)
+MAX_WEIGHT = 10.0
+
+
+def in_force(session: Session) -> list[m.TradeOffRule]:
+    """The latest version of every scope, most general first."""
+    latest = (
+        select(m.TradeOffRule.tier, m.TradeOffRule.lane, func.max(m.TradeOffRule.version).label("version"))
+        .group_by(m.TradeOffRule.tier, m.TradeOffRule.lane)
+        .subquery()
+    )
+    statement = select(m.TradeOffRule).join(
+        latest,
+        (col(m.TradeOffRule.tier) == latest.c.tier)
+        & (col(m.TradeOffRule.lane) == latest.c.lane)
+        & (col(m.TradeOffRule.version) == latest.c.version),
+    )
+    return sorted(session.exec(statement).all(), key=lambda r: (r.tier != ANY, r.lane != ANY, r.tier, r.lane))
+
+
+def applying(rules: list[m.TradeOffRule], tier: str, lane: str) -> m.TradeOffRule:
+    """The rule for a load of a tier on a lane: tier and lane, then lane, then tier, then any, else face value."""
+    for scope in ((tier, lane), (ANY, lane), (tier, ANY), (ANY, ANY)):
+        found = next((rule for rule in rules if (rule.tier, rule.lane) == scope), None)
+        if found is not None:
+            return found
+    return FACE_VALUE
+
+
+def set_tradeoff(
+    session: Session, tier: str, lane: str, on_time: float, co2: float, reason: str, actor: str
+) -> m.TradeOffRule:
+    """Put a trade-off in force for a scope as its next version; earlier versions and decisions are kept."""
+    if tier != ANY and tier not in TIERS:
+        raise ValueError(f"tier: {tier!r} is not one of {', '.join((ANY, *TIERS))}")
+    if lane != ANY and session.get(m.Lane, lane) is None:
+        raise ValueError(f"lane: {lane!r} is not a lane of the network")
+    for name, value in (("on_time", on_time), ("co2", co2)):
+        if not 0 <= value <= MAX_WEIGHT:
+            raise ValueError(f"{name}: {value} is outside 0..{MAX_WEIGHT:g}")
+    if not reason.strip():
+        raise ValueError("reason: say why the trade-off changes")
+    current = session.exec(
+        select(func.max(m.TradeOffRule.version)).where(m.TradeOffRule.tier == tier, m.TradeOffRule.lane == lane)
+    ).one()
+    row = m.TradeOffRule(
+        tier=tier,
+        lane=lane,
+        version=(current or 0) + 1,
+        on_time=on_time,
+        co2=co2,
+        reason=reason.strip(),
+        set_by=actor,
+        set_at=datetime.now(UTC),
+    )
+    session.add(row)
+    session.flush()
+    return row
