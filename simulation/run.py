@@ -378,7 +378,7 @@ def day_kpis(session: Session, report: DayReport, exceptions: int, charged: set[
     emits = {carrier.code: carrier.co2_kg_per_mile for carrier in session.exec(select(m.Carrier)).all()}
     freight = co2 = 0.0
     for shipment_id in report.shipped:
-        shipment = session.get(m.Shipment, shipment_id)
+        shipment = store.row(session, m.Shipment, shipment_id)
         rate = lanes.get((shipment.carrier, shipment.lane), (price["own_fleet_usd_per_km"] * KM_PER_MILE))
         freight += rate * shipment.distance_miles
         co2 += emits.get(shipment.carrier or "", 0.0) * shipment.distance_miles
@@ -548,7 +548,7 @@ def totals(days: list[DayKpis]) -> dict[str, float]:
         "cost_usd",
         "exceptions",
     )
-    summed = {name: round(sum(getattr(day, name) for day in days), 2) for name in fields}
+    summed: dict[str, float] = {name: round(sum(getattr(day, name) for day in days), 2) for name in fields}
     delivered = summed["on_time"] + summed["late"]
     summed["on_time_rate"] = round(summed["on_time"] / delivered, 4) if delivered else 0.0
     summed["cost_per_shipment_usd"] = round(summed["cost_usd"] / summed["shipped"], 2) if summed["shipped"] else 0.0
