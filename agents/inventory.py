@@ -505,7 +505,8 @@ def _findings(twin: SkuTwin, case: StockCase, plan: Evidence) -> list[Claim]:
             evidence_ids=[twin_id, total.id],
         ),
         Claim(
-            text=f"Top forecast drivers: {describe_drivers(case.forecast.evidence.drivers)}.", evidence_ids=[total.id]
+            text=f"Top forecast drivers: {describe_drivers(case.forecast.evidence.drivers, k=2)}.",
+            evidence_ids=[total.id],
         ),
         Claim(
             text=f"Stock of {format_number(case.facts['stock_units'])} units must last {case.facts['exposure_days']} "
@@ -651,7 +652,7 @@ def _spike_claims(twin: SkuTwin, check: SpikeCheck) -> list[Claim]:
         Claim(
             text=f"The forecast made on {before.as_of.isoformat()} expected "
             f"{format_number(round(before.total.p50, 1))} units; top drivers: "
-            f"{describe_drivers(before.evidence.drivers)}.",
+            f"{describe_drivers(before.evidence.drivers, k=2)}.",
             evidence_ids=[before.evidence.id],
         ),
     ]

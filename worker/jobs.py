@@ -46,7 +46,8 @@ async def every(
         task.cancel()
         with suppress(asyncio.CancelledError):
             await task
-        thread.shutdown(wait=False)
+        # a run already started finishes before the desk and the database it uses close under it
+        await asyncio.to_thread(thread.shutdown, wait=True)
 
 
 def detector_pass(desk: Desk) -> int:

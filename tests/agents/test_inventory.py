@@ -1,6 +1,7 @@
 """The inventory specialist on the reference network's storyline: SKU-0042 spikes and runs short at DC-DAL."""
 
 from agents import inventory
+from agents.glossary import feature_words
 from agents.proposal import Proposal
 from agents.schemas import Refs
 from agents.verify import verify_claim
@@ -55,7 +56,7 @@ def test_storyline_shortfall_buys_the_cheapest_cover_in_expectation(toolbox):
     assert all("against" in a.why_not for a in proposal.alternatives)
     assert _cited(proposal, "forecast") and _cited(proposal, "twin") and _cited(proposal, "allocation")
     forecast = next(record for record in proposal.evidence if record.source.tool == "forecast")
-    assert any(forecast.drivers[0].feature in claim.text for claim in proposal.findings)
+    assert any(feature_words(forecast.drivers[0].feature) in claim.text for claim in proposal.findings)
     assert 0 <= proposal.confidence <= 1
     _assert_verified(proposal)
     assert inventory.stockout_risk(toolbox, STORYLINE) == proposal
