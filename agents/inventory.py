@@ -505,7 +505,7 @@ def _findings(twin: SkuTwin, case: StockCase, plan: Evidence) -> list[Claim]:
             evidence_ids=[twin_id, total.id],
         ),
         Claim(
-            text=f"Top forecast drivers: {describe_drivers(case.forecast.evidence.drivers, k=2)}.",
+            text=f"Forecast drivers: {describe_drivers(case.forecast.evidence.drivers)}.",
             evidence_ids=[total.id],
         ),
         Claim(
@@ -650,9 +650,9 @@ def _spike_claims(twin: SkuTwin, check: SpikeCheck) -> list[Claim]:
             evidence_ids=[check.actual.id, before.evidence.id],
         ),
         Claim(
-            text=f"The forecast made on {before.as_of.isoformat()} expected "
-            f"{format_number(round(before.total.p50, 1))} units; top drivers: "
-            f"{describe_drivers(before.evidence.drivers, k=2)}.",
+            text=f"The {before.as_of.isoformat()} forecast expected "
+            f"{format_number(round(before.total.p50, 1))} units; drivers: "
+            f"{describe_drivers(before.evidence.drivers)}.",
             evidence_ids=[before.evidence.id],
         ),
     ]
