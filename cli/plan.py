@@ -1,6 +1,7 @@
 """`yardmaster plan` and `yardmaster tradeoff`: the plans the desk would make now, and the architect's trade-off."""
 
 import json
+from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -8,6 +9,8 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
+    from agents.proposal import Proposal
+    from agents.schemas import Impact
     from agents.toolbox import Toolbox
 
 plan_app = typer.Typer(help="Plans the desk makes ahead of exceptions: tenders, maintenance.", no_args_is_help=True)
@@ -30,6 +33,36 @@ def _open(day: str | None) -> tuple["Toolbox", date]:
     return toolbox, planned or toolbox.now().date()
 
 
+def _print_claims(proposal: "Proposal") -> None:
+    """A plan's sentences, one a line."""
+    for claim in [*proposal.findings, proposal.chosen]:
+        if claim is not None:
+            typer.echo(claim.text)
+
+
+def _print_totals(proposal: "Proposal", figures: dict[str, Callable[["Impact"], str]], title: str) -> None:
+    """The chosen plan and each alternative with the `figures` columns, its expected total and why it lost."""
+    from cli.tables import print_table
+
+    plans = [
+        ("chosen", proposal.expected_impact, ""),
+        *((a.name, a.expected_impact, a.why_not) for a in proposal.alternatives),
+    ]
+    print_table(
+        ["plan", *figures, "expected total USD", "why not"],
+        [
+            [name, *(figure(impact) for figure in figures.values()), f"{impact.expected_total_usd or 0:,.2f}", why]
+            for name, impact, why in plans
+        ],
+        title=title,
+    )
+
+
+def _extra(name: str, form: str) -> Callable[["Impact"], str]:
+    """A column of a figure an impact carries beside its declared fields (0 when absent)."""
+    return lambda impact: format(impact.model_dump().get(name) or 0, form)
+
+
 @plan_app.command("tenders")
 def tenders(
     day: str = typer.Option(None, "--day", help="The day to plan (YYYY-MM-DD); the twin's current day by default."),
@@ -46,9 +79,7 @@ def tenders(
     if as_json:
         typer.echo(proposal.model_dump_json(indent=2))
         return
-    for claim in [*proposal.findings, proposal.chosen]:
-        if claim is not None:
-            typer.echo(claim.text)
+    _print_claims(proposal)
     for action in proposal.actions:
         if isinstance(action, PlanTenders):
             print_table(
@@ -56,22 +87,10 @@ def tenders(
                 [[x.lane, x.tier, x.carrier, f"{x.loads:g}"] for x in action.params.allocations],
                 title=f"Tender plan for {planned}",
             )
-    print_table(
-        ["plan", "freight USD", "expected late loads", "expected total USD", "why not"],
-        [
-            [
-                name,
-                f"{impact.model_dump().get('freight_usd', 0):,.2f}",
-                f"{impact.model_dump().get('expected_late_loads', 0):g}",
-                f"{impact.expected_total_usd or 0:,.2f}",
-                why,
-            ]
-            for name, impact, why in [
-                ("chosen", proposal.expected_impact, ""),
-                *((alt.name, alt.expected_impact, alt.why_not) for alt in proposal.alternatives),
-            ]
-        ],
-        title="Totals (expected total: freight above the cheapest tender, plus weighted lateness and CO2)",
+    _print_totals(
+        proposal,
+        {"freight USD": _extra("freight_usd", ",.2f"), "expected late loads": _extra("expected_late_loads", "g")},
+        "Totals (expected total: freight above the cheapest tender, plus weighted lateness and CO2)",
     )
 
 
@@ -93,9 +112,7 @@ def maintenance(
     if as_json:
         typer.echo(proposal.model_dump_json(indent=2))
         return
-    for claim in [*proposal.findings, proposal.chosen]:
-        if claim is not None:
-            typer.echo(claim.text)
+    _print_claims(proposal)
     visits = [action.params for action in proposal.actions if isinstance(action, ScheduleMaintenance)]
     if visits:
         print_table(
@@ -114,22 +131,10 @@ def maintenance(
             ],
             title=f"Workshop visits for the week of {planned}",
         )
-    print_table(
-        ["plan", "cost USD", "expected failures", "expected total USD", "why not"],
-        [
-            [
-                name,
-                f"{impact.cost_usd:,.2f}",
-                f"{impact.model_dump().get('expected_failures') or 0:g}",
-                f"{impact.expected_total_usd or 0:,.2f}",
-                why,
-            ]
-            for name, impact, why in [
-                ("chosen", proposal.expected_impact, ""),
-                *((alt.name, alt.expected_impact, alt.why_not) for alt in proposal.alternatives),
-            ]
-        ],
-        title="Totals (expected total: visits plus expected breakdowns and lost deliveries)",
+    _print_totals(
+        proposal,
+        {"cost USD": lambda impact: f"{impact.cost_usd:,.2f}", "expected failures": _extra("expected_failures", "g")},
+        "Totals (expected total: visits plus expected breakdowns and lost deliveries)",
     )
 
 
