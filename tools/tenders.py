@@ -135,7 +135,9 @@ def _totals(
     offers = {(o.lane, o.carrier): o for o in problem.offers}
     demand = {(d.lane, d.tier): d for d in problem.demand}
     freight = late_loads = penalty = co2 = objective = 0.0
+    used: dict[str, float] = defaultdict(float)
     for (lane, tier, carrier), loads in shares.items():
+        used[carrier] += loads
         offer, need = offers[lane, carrier], demand[lane, tier]
         terms = _unit_terms(offer, need, problem.co2_usd_per_kg)
         freight += loads * terms[0]
@@ -143,9 +145,6 @@ def _totals(
         penalty += loads * terms[1]
         co2 += loads * offer.co2_kg_per_mile * need.miles
         objective += loads * _weighted(terms, need.weights or problem.weights)
-    used: dict[str, float] = defaultdict(float)
-    for (_lane, _tier, carrier), loads in shares.items():
-        used[carrier] += loads
     over = sorted(c for c, loads in used.items() if loads > problem.carrier_loads[c] + 1e-9)
     reasons = [f"over the day's capacity of {', '.join(over)}"] if over else []
     skipped = {
