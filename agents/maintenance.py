@@ -424,12 +424,11 @@ def _healthy_options(
     code: str, dc: str, today: date, risk: FailureRisk, price: Rates, penalty: float, at_risk: float
 ) -> list[PlanOption]:
     """For a truck below the service threshold: defer to routine maintenance; servicing it today is ruled out."""
-    visit = costs.workshop_visit(price, service_kind(risk.p_fail), service_hours(risk.p_fail))
     return [
         PlanOption(name=DEFER, expected_penalty_usd=penalty, impact=Impact(expected_failures=round(at_risk, 2))),
         PlanOption(
             name="service today",
-            actions=[service_action(code, dc, 0, today, risk.p_fail, visit)],
+            actions=[priced_visit(code, dc, 0, today, risk.p_fail, price)],
             feasible=False,
             infeasible_reason=f"P(fail) {pct(risk.p_fail)} is below {format_number(HEALTHY_BELOW)}: "
             f"{PROCEDURE} keeps routine preventive maintenance",
@@ -598,6 +597,12 @@ def workshop_problem(
     )
 
 
+def priced_visit(truck: str, dc: str, day: int, today: date, p_fail: float, price: Rates) -> Action:
+    """One truck's work order on `day`, priced: technician hours and parts of its risk band."""
+    visit = costs.workshop_visit(price, service_kind(p_fail), service_hours(p_fail))
+    return service_action(truck, dc, day, today, p_fail, visit)
+
+
 def service_plans(
     problem: ScheduleProblem,
     schedule: MaintenanceSchedule,
@@ -616,18 +621,6 @@ def service_plans(
     at_risk = {item.truck: item for item in problem.trucks}
     others = [s.truck for s in schedule.slots if s.day == 0 and s.truck != code]
 
-    def visit(item: TruckAtRisk, day: int) -> Action:
-        """One truck's work order on `day`, priced: technician hours and parts of its risk band."""
-        chance = p_fail_of[item.truck]
-        return service_action(
-            item.truck,
-            shop.dc,
-            day,
-            today,
-            chance,
-            costs.workshop_visit(price, service_kind(chance), service_hours(chance)),
-        )
-
     def plan(name: str, day: int, booked: list[str]) -> PlanOption:
         """Service on `day` (with `booked` trucks today): failures before the visits and of the trucks left on the
         road are expected, and so are the deliveries a later visit takes off the road (today's are re-planned)."""
@@ -636,7 +629,10 @@ def service_plans(
         lost = costs.lost_deliveries(price, truck.service_impact(day)) if day > 0 else 0.0
         return PlanOption(
             name=name,
-            actions=[visit(truck, day), *(visit(at_risk[other], 0) for other in booked)],
+            actions=[
+                priced_visit(code, shop.dc, day, today, p_fail_of[code], price),
+                *(priced_visit(other, shop.dc, 0, today, p_fail_of[other], price) for other in booked),
+            ],
             expected_penalty_usd=round(problem.failure_cost * exposure + lost, 2),
             impact=Impact(
                 downtime_hours=truck.service_hours,

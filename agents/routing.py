@@ -340,18 +340,12 @@ def _carrier_switch(
     model (`scored` holds each carrier's what-if)."""
     if not others:
         return None
-    options = []
-    for offer in others:
-        what_if = scored[f"carrier={offer.carrier}"]
-        options.append(
-            carriers.CarrierOption(
-                carrier=offer.carrier,
-                lane=offer.lane,
-                rate_per_mile=offer.rate_per_mile,
-                on_time_prob=round(1 - what_if.p_late, 4),
-                capacity_loads=int(remaining[offer.carrier]),
-            )
+    options = [
+        carriers.CarrierOption.of(
+            offer, int(remaining[offer.carrier]), round(1 - scored[f"carrier={offer.carrier}"].p_late, 4)
         )
+        for offer in others
+    ]
     ranking = carriers.rank_carriers(options, miles=shipment.distance_miles / 2)
     best = next(option for option in options if option.carrier == ranking.chosen)
     switch = PlanOption(
@@ -518,13 +512,7 @@ def capacity_shortfall(
     if not loads:
         return None
     options = [
-        carriers.CarrierOption(
-            carrier=o.carrier,
-            lane=o.lane,
-            rate_per_mile=o.rate_per_mile,
-            on_time_prob=o.on_time_rate,
-            capacity_loads=int(remaining.get(o.carrier, 0.0)),
-        )
+        carriers.CarrierOption.of(o, int(remaining.get(o.carrier, 0.0)))
         for lane_offers in offers.values()
         for o in lane_offers
         if o.carrier != carrier
@@ -755,13 +743,7 @@ def expedite_transfer(tb: Toolbox, lane_code: str, sku: str, units: int, reason:
         lane = session.get(m.Lane, lane_code)
         remaining = store.remaining_capacity(session, tb.now())
     options = [
-        carriers.CarrierOption(
-            carrier=o.carrier,
-            lane=o.lane,
-            rate_per_mile=o.rate_per_mile,
-            on_time_prob=o.on_time_rate,
-            capacity_loads=int(remaining.get(o.carrier, 0)),
-        )
+        carriers.CarrierOption.of(o, int(remaining.get(o.carrier, 0)))
         for o in offers
         if remaining.get(o.carrier, 0) >= 1
     ]

@@ -175,13 +175,7 @@ def _tender(
 ) -> carriers.LoadAssignment:
     """The solver's assignment of the loads to the offers on their lanes at the given capacities."""
     options = [
-        carriers.CarrierOption(
-            carrier=o.carrier,
-            lane=o.lane,
-            rate_per_mile=o.rate_per_mile,
-            on_time_prob=o.on_time_rate,
-            capacity_loads=capacity[o.carrier],
-        )
+        carriers.CarrierOption.of(o, capacity[o.carrier])
         for lane in sorted({load.lane for load in loads})
         for o in situation.offers[lane]
     ]
