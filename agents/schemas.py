@@ -186,6 +186,9 @@ class Decision(BaseModel):
     superseded_by: str | None = Field(
         default=None, description="The decision made on current facts when this one's facts changed before its verdict."
     )
+    model_versions: dict[str, str] = Field(
+        default_factory=dict, description="The version of each trained model the decision was made with."
+    )
 
     @classmethod
     def of(cls, record: m.DecisionRecord) -> Self:

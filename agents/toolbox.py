@@ -1,6 +1,6 @@
 """Everything a specialist may use, handed to the graph as its runtime context."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from langchain_core.language_models import BaseChatModel
@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from agents.llm import make_chat_model
-from agents.modelbook import ModelBook, load_all
+from agents.modelbook import Models, load_all
 from tools.evidence import Evidence
 from tools.knowledge import KnowledgeBase, open_client
 from twin import store
@@ -21,7 +21,7 @@ class Toolbox:
     """The twin's database, the trained models, the knowledge base, the chat model and the settings."""
 
     engine: Engine
-    models: ModelBook
+    models: Models
     knowledge: KnowledgeBase
     llm: BaseChatModel
     settings: Settings
@@ -29,6 +29,11 @@ class Toolbox:
     def session(self) -> Session:
         """A new database session (use it as a context manager)."""
         return Session(self.engine, expire_on_commit=False)
+
+    def pinned(self, versions: dict[str, str] | None = None) -> "Toolbox":
+        """This toolbox with the models in force now (or at the given versions) held fixed: for one decision, which
+        keeps the versions it started with whatever is promoted meanwhile."""
+        return replace(self, models=self.models.pinned(versions))
 
     def now(self) -> datetime:
         """The twin's clock."""
@@ -54,7 +59,7 @@ def open_toolbox(settings: Settings, engine: Engine | None = None) -> Toolbox:
     knowledge.index_procedures()
     return Toolbox(
         engine=engine,
-        models=load_all(settings.models_dir),
+        models=load_all(settings.models_dir, engine, settings.model_refresh_s),
         knowledge=knowledge,
         llm=make_chat_model(settings),
         settings=settings,

@@ -14,7 +14,19 @@ from agents.modelbook import trained
 from api import metrics
 from api.conditional import ConditionalGet
 from api.headers import SecurityHeaders
-from api.routers import audit, chat, console, decisions, exceptions, health, policies, tradeoff, twin, webhooks
+from api.routers import (
+    audit,
+    chat,
+    console,
+    decisions,
+    exceptions,
+    health,
+    models,
+    policies,
+    tradeoff,
+    twin,
+    webhooks,
+)
 from api.throttle import Throttle
 from api.validation import BodyLimit, check_input, validation_error
 from graph.desk import open_desk
@@ -84,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(decisions.router)
     app.include_router(policies.router)
     app.include_router(tradeoff.router)
+    app.include_router(models.router)
     app.include_router(audit.router)
     console.install(app)
     metrics.instrument(app)

@@ -10,6 +10,7 @@ from rich.console import Console
 
 from cli.chat import chat
 from cli.keys import keys_app
+from cli.models import models_app
 from cli.plan import plan_app, tradeoff_app
 from cli.rates import rates_app
 
@@ -18,6 +19,7 @@ app = typer.Typer(help="Yardmaster: an open exception desk for logistics.", no_a
 # command loads only what it uses (guarded by tests/cli/test_start.py).
 app.add_typer(keys_app, name="keys")
 app.add_typer(rates_app, name="rates")
+app.add_typer(models_app, name="models")
 app.add_typer(plan_app, name="plan")
 app.add_typer(tradeoff_app, name="tradeoff")
 app.command()(chat)

@@ -220,8 +220,10 @@ class Desk:
 
     def _run(self, fence: Fence, exception: ExceptionIn, actor: str) -> bool:
         """Run the graph under the claim; False when another process took the exception over meanwhile."""
-        config, run = self._config(fence.row_id), DeskRun(self.toolbox, fence)
+        config = self._config(fence.row_id)
         snapshot = self.graph.get_state(config)
+        started = snapshot.values.get("model_versions") if snapshot.values else None
+        run = DeskRun(self.toolbox.pinned(started or None), fence)  # a resumed run keeps the versions it began with
         try:
             if not snapshot.values:
                 state = DeskState(exception_id=fence.row_id, exception=exception, actor=actor)
@@ -472,7 +474,6 @@ class Desk:
                 record.thread_id,
                 verdict,
                 old.model_dump(mode="json")["actions"],
-                self.toolbox.models.versions(),
             )
             session.commit()
         if taken.fence:  # in queue mode the fresh exception's decision was enqueued with it
@@ -504,7 +505,7 @@ class Desk:
         decision = Decision.of(record).model_copy(update={"status": status})
         with self.toolbox.session() as session:
             fence.hold(session)
-            conclude(session, decision, record.thread_id, None, [], self.toolbox.models.versions())
+            conclude(session, decision, record.thread_id, None, [])
             if verdict:
                 audit(
                     session,

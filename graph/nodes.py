@@ -63,6 +63,7 @@ def _stop(
         justification=justify(claims, evidence, tb.llm, f"the decision on {state.exception_id}"),
         missing=missing,
         trace_id=state.exception_id,
+        model_versions=state.model_versions,
     )
 
 
@@ -83,7 +84,7 @@ def classify_node(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Litera
         )
         session.commit()
     if reading.type and not reading.missing:
-        return Command(goto="supervisor", update={"classification": reading})
+        return Command(goto="supervisor", update={"classification": reading, "model_versions": tb.models.versions()})
     evidence = Evidence(
         id=f"classification:{state.exception_id}",
         source=Source(tool="classifier", model=tb.llm._llm_type, version="1"),
@@ -97,7 +98,11 @@ def classify_node(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Litera
     )
     claim = Claim(text=missing_sentence(reading.missing), evidence_ids=[evidence.id])
     decision = _stop(state, tb, [claim], [evidence], "needs_info", reading.specialist, reading.missing)
-    return Command(goto="finalize", update={"classification": reading, "decision": decision})
+    decision = decision.model_copy(update={"model_versions": tb.models.versions()})
+    return Command(
+        goto="finalize",
+        update={"classification": reading, "decision": decision, "model_versions": decision.model_versions},
+    )
 
 
 def supervisor(state: DeskState) -> Command[Literal["routing", "inventory", "maintenance", "explain"]]:
@@ -206,6 +211,7 @@ def explain_node(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal
         justification=justification,
         handoffs=[p.specialist for p in helpers],
         trace_id=state.exception_id,
+        model_versions=state.model_versions,
     )  # doing nothing was priced against the plans it beat: it is explained like them, and nothing waits
     return Command(goto="policy" if decision.actions else "finalize", update={"decision": decision})
 
@@ -304,7 +310,7 @@ def execute(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal["fin
             save_decision(session, decision, state.exception_id)  # the row the executed actions belong to
             for index, action in enumerate(decision.actions):
                 execute_action(session, decision.decision_id, index, action, actor)
-            conclude(session, decision, state.exception_id, state.verdict, _proposed(state), tb.models.versions())
+            conclude(session, decision, state.exception_id, state.verdict, _proposed(state))
             fault_point(tb.settings, "execute.before_commit")
         session.commit()
     fault_point(tb.settings, "execute.committed")
@@ -331,7 +337,7 @@ def finalize(state: DeskState, runtime: Runtime[DeskRun]) -> dict[str, Decision]
     with tb.session() as session:
         runtime.context.fence.hold(session)
         if not is_final(session, decision.decision_id):
-            conclude(session, decision, state.exception_id, state.verdict, _proposed(state), tb.models.versions())
+            conclude(session, decision, state.exception_id, state.verdict, _proposed(state))
         if decision.specialist:
             mark_pending(
                 session,

@@ -157,7 +157,6 @@ def conclude(
     thread_id: str,
     verdict: Verdict | None,
     proposed: list[dict[str, Any]],
-    versions: dict[str, str],
 ) -> None:
     """Store a decision's final status with its verdict and its one `decision.final` audit event.
 
@@ -165,7 +164,7 @@ def conclude(
     decision is not final yet (`is_final`: a step replayed after a crash writes nothing), and commits.
     """
     save_decision(session, decision, thread_id)
-    detail: dict[str, Any] = {"status": decision.status, "versions": versions}
+    detail: dict[str, Any] = {"status": decision.status, "versions": decision.model_versions}
     if verdict:
         record_verdict(session, decision, verdict, proposed)
         detail |= {"verdict": verdict.verdict, "verdict_id": verdict.verdict_id, "reason": verdict.reason}

@@ -27,6 +27,7 @@ class DeskState(BaseModel):
     exception: ExceptionIn
     actor: str = "system"
     classification: Classification | None = None
+    model_versions: dict[str, str] = Field(default_factory=dict)  # the trained models the decision is made with
     proposals: list[Proposal] = Field(default_factory=list)
     decision: Decision | None = None
     verdict: Verdict | None = None

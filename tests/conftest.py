@@ -4,6 +4,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy.engine import Engine, make_url
 from agents import modelbook
 from agents.toolbox import Toolbox, open_toolbox
 from graph.desk import Desk, open_desk
+from tools import registry
 from tools.knowledge import KnowledgeBase, open_client
 from twin import seed as scenario
 from twin.db import make_engine, migrate
@@ -138,6 +140,17 @@ def copy_trained(trained_dir: Path, data_dir: Path) -> None:
     """Give a data directory its own copy of the trained models and the indexed knowledge base."""
     for part in ("models", "chroma"):
         shutil.copytree(trained_dir / part, data_dir / part, dirs_exist_ok=True)
+
+
+def register_copy(models_dir: Path, name: str, version: str) -> str:
+    """Register a copy of a model's newest trained artifact as another version, trained a minute later (a second
+    version without training twice)."""
+    meta, folder = registry.resolve(models_dir, name)
+    copy = models_dir / name / version
+    shutil.copytree(folder, copy)
+    later = meta.model_copy(update={"version": version, "created_at": meta.created_at + timedelta(minutes=1)})
+    (copy / registry.META_FILE).write_text(later.model_dump_json(indent=2))
+    return version
 
 
 @pytest.fixture

@@ -321,6 +321,20 @@ class TradeOffRule(SQLModel, table=True):
     set_at: datetime
 
 
+class ModelActivation(SQLModel, table=True):
+    """One change of the version of a trained model that decisions use: the latest row of a model is in force."""
+
+    __table_args__ = (UniqueConstraint("name", "seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True)
+    seq: int = Field(description="1, 2, ... per model: two changes made at once cannot both be next")
+    version: str
+    previous: str | None = Field(default=None, description="The version a rollback of this change puts back")
+    kind: str = Field(description="promote (by training or a person) or rollback")
+    actor: str
+    at: datetime
+
+
 class CustomerNotification(SQLModel, table=True):
     """A customer told about one of their shipments."""
 

@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     detect_interval_s: float = Field(
         default=900.0, ge=0, description="Seconds between detector passes in the service; 0 is off."
     )
+    model_refresh_s: float = Field(
+        default=5.0,
+        ge=0,
+        description="Seconds between looks at which model versions are in force (promoted or rolled back); each "
+        "process switches new decisions to them without a restart.",
+    )
     claim_lease_s: float = Field(
         default=60.0,
         gt=0,
