@@ -53,6 +53,10 @@ class ModelSet:
         """Model name to version, for audit records."""
         return {name: meta.version for name, (meta, _folder) in self._folders.items()}
 
+    def meta(self, name: str) -> registry.ModelMeta:
+        """The registry metadata of the model's version in this set."""
+        return self._folders[name][0]
+
     def pinned(self, versions: dict[str, str] | None = None) -> "ModelSet":
         """This set, or the set at the given versions (those a decision started with, when it resumes)."""
         if versions is None or versions == self.versions():

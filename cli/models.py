@@ -49,6 +49,44 @@ def list_models(as_json: bool = typer.Option(False, "--json", help="Print one JS
     )
 
 
+@models_app.command("drift")
+def drift(
+    name: str = typer.Argument(..., help="The model, e.g. xgb-late-risk."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """PSI of each feature of the version in force between training and recent scoring; drifted features marked."""
+    from datetime import UTC, datetime
+
+    from agents.model_drift import NoReference, model_drift
+    from agents.modelbook import MODEL_NAMES, load_all
+    from cli.tables import print_table
+    from twin import store
+    from twin.db import session_scope
+
+    if name not in MODEL_NAMES:
+        console.print(f"error: unknown model {name!r}; known: {', '.join(MODEL_NAMES)}")
+        raise typer.Exit(2)
+    settings, engine = _settings_and_engine()
+    try:
+        models = load_all(settings.models_dir, engine).pinned()
+        with session_scope(engine) as session:
+            now = store.as_of(session) or datetime.now(UTC)
+            report = model_drift(session, models, name, now, settings.drift_window_days, settings.drift_psi_threshold)
+    except NoReference as error:
+        console.print(f"error: {error.args[0]}")
+        raise typer.Exit(2) from error
+    finally:
+        engine.dispose()
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+        return
+    print_table(
+        ["feature", "psi", "drifted"],
+        [[f.feature, f"{f.psi:.4f}", "*" if f.drifted else ""] for f in report.features],
+        title=f"{report.model}@{report.version}: {report.rows} rows, threshold {report.threshold:g}",
+    )
+
+
 @models_app.command("promote")
 def promote(
     name: str = typer.Argument(..., help="The model, e.g. xgb-late-risk."),

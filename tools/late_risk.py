@@ -13,6 +13,7 @@ from scipy.special import expit, logit
 
 from tools import registry
 from tools.boosting import BoosterParams
+from tools.drift import FeatureBins, reference_bins
 from tools.evidence import Driver, Evidence, Source
 from tools.explain_xgb import top_drivers
 from tools.registry import ModelMeta, frame_hash
@@ -106,6 +107,7 @@ class LateRiskModel(BaseModel):
     params: LateRiskParams
     data_hash: str
     metrics: dict[str, float] = Field(default_factory=dict)
+    reference: dict[str, FeatureBins] = Field(default_factory=dict)  # training distribution, kept in the registry
     registered_version: str | None = None
 
     @property
@@ -117,7 +119,7 @@ class LateRiskModel(BaseModel):
     def save(self, folder: Path) -> None:
         """Write the booster and its settings under `folder` (the registry's `write_artifact`)."""
         self.booster.save_model(folder / "late_risk.ubj")
-        spec = self.model_dump_json(exclude={"booster", "registered_version"}, indent=2)
+        spec = self.model_dump_json(exclude={"booster", "registered_version", "reference"}, indent=2)
         (folder / "late_risk.json").write_text(spec)
 
     @classmethod
@@ -138,6 +140,7 @@ class LateRiskModel(BaseModel):
             features=FEATURES,
             metrics=self.metrics,
             params=self.params.model_dump(),
+            reference=self.reference,
         )
 
     def raw_scores(self, features: pd.DataFrame) -> np.ndarray:
@@ -173,6 +176,7 @@ def train_late_risk(frame: pd.DataFrame, params: LateRiskParams | None = None) -
         params=params,
         data_hash=frame_hash(features.assign(late=label)),
         metrics=metrics,
+        reference=reference_bins(features),
     )
 
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tools import registry
 from tools.boosting import BoosterParams
+from tools.drift import FeatureBins, reference_bins
 from tools.evidence import Driver, Evidence, Source
 from tools.explain_xgb import top_drivers
 from tools.registry import ModelMeta, frame_hash
@@ -101,6 +102,7 @@ class TruckModel(BaseModel):
     target_days: int = Field(description="Failure horizon (classifier) or RUL cap (regressor), in days.")
     params: BoosterParams
     data_hash: str
+    reference: dict[str, FeatureBins] = Field(default_factory=dict)  # training distribution, kept in the registry
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
         """P(failure within the horizon) or RUL days per row."""
@@ -109,7 +111,7 @@ class TruckModel(BaseModel):
     def save(self, folder: Path) -> None:
         """Write the booster and its settings under `folder`."""
         self.booster.save_model(folder / f"{self.kind}.ubj")
-        (folder / f"{self.kind}.json").write_text(self.model_dump_json(exclude={"booster"}, indent=2))
+        (folder / f"{self.kind}.json").write_text(self.model_dump_json(exclude={"booster", "reference"}, indent=2))
 
     @classmethod
     def load(cls, folder: Path, kind: Literal["failure", "rul"]) -> "TruckModel":
@@ -141,6 +143,7 @@ def _fit(
         target_days=target_days,
         params=params,
         data_hash=data_hash,
+        reference=reference_bins(features[known]),
     )
 
 
@@ -171,7 +174,7 @@ class MaintenanceModels(BaseModel):
     @property
     def version(self) -> str:
         """The registry version once registered; before that, a fingerprint of both training sets and settings."""
-        without_boosters = {"failure": {"booster"}, "rul": {"booster"}}
+        without_boosters = {"failure": {"booster", "reference"}, "rul": {"booster", "reference"}}
         settings = self.model_dump_json(include={"failure", "rul"}, exclude=without_boosters)
         fingerprint = hashlib.sha256(settings.encode())
         return self.registered_version or fingerprint.hexdigest()[:12]
@@ -203,6 +206,7 @@ class MaintenanceModels(BaseModel):
             features=self.failure.features,
             metrics={},
             params={"horizon_days": self.failure.target_days, "rul_cap_days": self.rul.target_days},
+            reference=self.failure.reference,
         )
 
 

@@ -10,6 +10,8 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from tools.drift import FeatureBins
+
 META_FILE = "meta.json"
 
 
@@ -23,6 +25,9 @@ class ModelMeta(BaseModel):
     features: list[str] = Field(default_factory=list)
     metrics: dict[str, float] = Field(default_factory=dict)
     params: dict[str, Any] = Field(default_factory=dict)
+    reference: dict[str, FeatureBins] = Field(
+        default_factory=dict, description="Training distribution of each numeric feature, for drift"
+    )
 
 
 class ModelNotFound(LookupError):
@@ -45,6 +50,7 @@ def save(
     features: list[str],
     metrics: dict[str, float],
     params: dict[str, Any] | None = None,
+    reference: dict[str, FeatureBins] | None = None,
 ) -> ModelMeta:
     """Write an artifact (through `write_artifact(folder)`) and its metadata; the version derives from data and params."""
     params = params or {}
@@ -61,6 +67,7 @@ def save(
         features=features,
         metrics=metrics,
         params=params,
+        reference=reference or {},
     )
     (folder / META_FILE).write_text(meta.model_dump_json(indent=2))
     return meta

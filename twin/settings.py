@@ -40,6 +40,12 @@ class Settings(BaseSettings):
         description="Seconds between looks at which model versions are in force (promoted or rolled back); each "
         "process switches new decisions to them without a restart.",
     )
+    drift_window_days: int = Field(
+        default=14, ge=1, description="Days of recent scoring whose features are compared with training for drift."
+    )
+    drift_psi_threshold: float = Field(
+        default=0.2, gt=0, description="A feature's PSI above which its model has drifted (a model_drift exception)."
+    )
     claim_lease_s: float = Field(
         default=60.0,
         gt=0,

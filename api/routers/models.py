@@ -1,6 +1,7 @@
 """Trained models: their versions and the one in force, read by anyone; promoted and rolled back by architects."""
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
@@ -9,9 +10,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from agents import model_versions
+from agents.model_drift import NoReference, model_drift
 from agents.model_versions import ModelEntry, UnknownModel, UnknownVersion, VersionChange
+from agents.modelbook import MODEL_NAMES
 from api.auth import ArchitectDep, PrincipalDep
-from api.deps import SessionDep
+from api.deps import DeskDep, SessionDep
+from tools.drift import DriftReport
+from twin import store
 from twin.activations import NoPreviousVersion
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
@@ -37,6 +42,25 @@ def get_model(name: str, request: Request, session: SessionDep, _principal: Prin
         return model_versions.entry(session, request.app.state.settings.models_dir, name)
     except UnknownModel as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
+
+
+@router.get(
+    "/{name}/drift",
+    response_model=DriftReport,
+    responses={**UNKNOWN, 409: {"description": "No reference bins were kept when this version was trained."}},
+)
+def get_drift(name: str, desk: DeskDep, session: SessionDep, _principal: PrincipalDep) -> DriftReport:
+    """Population drift of the version in force: PSI of each feature between training and the last
+    `drift_window_days` of scoring, and the features past `drift_psi_threshold`."""
+    settings = desk.settings
+    if name not in MODEL_NAMES:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown model {name!r}; known: {', '.join(MODEL_NAMES)}")
+    now = store.as_of(session) or datetime.now(UTC)
+    models = desk.toolbox.models.pinned()
+    try:
+        return model_drift(session, models, name, now, settings.drift_window_days, settings.drift_psi_threshold)
+    except NoReference as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
 
 
 @router.post(

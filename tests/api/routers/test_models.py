@@ -3,7 +3,10 @@ change audited, and new decisions citing the version in force, on the app in pro
 versions another process rolls back."""
 
 import time
+from datetime import timedelta
 
+from sqlalchemy import update
+from sqlmodel import col
 from typer.testing import CliRunner
 
 from cli.main import app as cli
@@ -12,6 +15,9 @@ from tests.api.desk_api import DeskApi
 from tests.api.live_server import Server
 from tests.conftest import copy_trained, register_copy
 from tools import late_risk, registry
+from twin import models as m
+from twin import store
+from twin.db import make_engine, session_scope
 
 LATE = late_risk.MODEL_NAME
 
@@ -91,3 +97,39 @@ def test_after_a_rollback_new_decisions_on_a_running_server_cite_the_previous_ve
         assert cited(late_decision(post, "SHP-009279")) == first
     finally:
         server.kill()
+
+
+def test_drift_shows_a_shifted_feature_of_recent_scoring_and_not_once_it_is_restored(api: DeskApi, seeded_url):
+    drift = f"/v1/models/{LATE}/drift"
+
+    def distance_psi() -> tuple[float, bool]:
+        """The distance feature's PSI and whether it drifted."""
+        response = api.call("GET", drift, role="viewer")
+        assert response.status_code == 200, response.text
+        report = response.json()
+        assert report["rows"] > 0 and report["threshold"] == 0.2
+        [feature] = [f for f in report["features"] if f["feature"] == "distance_miles"]
+        return feature["psi"], feature["drifted"]
+
+    def scale_recent_distances(factor: float) -> None:
+        """Multiply the distance of every shipment of the last two weeks (the drift window)."""
+        engine = make_engine(seeded_url)
+        with session_scope(engine) as session:
+            since = store.as_of(session) - timedelta(days=14)
+            session.execute(
+                update(m.Shipment)
+                .where(col(m.Shipment.shipped_at) >= since)
+                .values(distance_miles=m.Shipment.distance_miles * factor)
+            )
+        engine.dispose()
+
+    before, drifted = distance_psi()
+    assert not drifted
+    scale_recent_distances(3.0)
+    shifted, drifted = distance_psi()
+    assert drifted and shifted > 0.2 > before
+    scale_recent_distances(1 / 3.0)
+    restored, drifted = distance_psi()
+    assert not drifted and abs(restored - before) < 0.01
+    assert api.call("GET", "/v1/models/xgb-nope/drift", role="viewer").status_code == 404
+    assert api.call("GET", "/v1/models/xgb-demand/drift", role="viewer").status_code == 409
