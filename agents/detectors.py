@@ -1,4 +1,5 @@
-"""Detectors: score open shipments, stock positions and trucks, and raise exceptions where a threshold is crossed."""
+"""Detectors: score open shipments, stock positions, trucks and the models' drift, and raise exceptions where a
+threshold is crossed."""
 
 from datetime import timedelta
 
@@ -6,6 +7,8 @@ import pandas as pd
 from sqlalchemy import select
 from sqlmodel import col
 
+from agents.model_drift import NoReference, model_drift
+from agents.modelbook import MODEL_NAMES
 from agents.schemas import ExceptionIn, ExceptionType, Refs
 from agents.toolbox import Toolbox
 from tools.late_risk import score_shipments
@@ -162,9 +165,34 @@ def trucks(tb: Toolbox) -> list[ExceptionIn]:
     ]
 
 
+def drifted_models(tb: Toolbox) -> list[ExceptionIn]:
+    """Models in force with a feature whose PSI between training and recent scoring exceeds the threshold."""
+    now, settings, models = tb.now(), tb.settings, tb.models.pinned()
+    found = []
+    with tb.session() as session:
+        for name in MODEL_NAMES:
+            try:
+                report = model_drift(
+                    session, models, name, now, settings.drift_window_days, settings.drift_psi_threshold
+                )
+            except NoReference:
+                continue  # trained before reference bins were kept: nothing to compare with
+            if report.drifted:
+                found.append(
+                    ExceptionIn(
+                        type=ExceptionType.model_drift,
+                        refs=Refs(model=name),
+                        source="detector",
+                        external_id=_detector_id(ExceptionType.model_drift, name, now.date().isoformat()),
+                        description=f"{name} drifted on {', '.join(f.feature for f in report.drifted)}",
+                    )
+                )
+    return found
+
+
 def detect(tb: Toolbox) -> list[ExceptionIn]:
     """Every exception the detectors raise now, leaving out those already open or already raised today."""
-    found = late_shipments(tb) + stock_positions(tb) + trucks(tb)
+    found = late_shipments(tb) + stock_positions(tb) + trucks(tb) + drifted_models(tb)
     open_refs, taken = _known(tb, [e.external_id for e in found])
     return [
         e

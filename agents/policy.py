@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 from agents.explain import format_usd
 from agents.schemas import Action, PolicyVerdict
 from twin import models as m
-from twin.actions import ScheduleMaintenance, references
+from twin.actions import RollbackModel, ScheduleMaintenance, references
 
 RECOMMEND_ONLY, AFTER_APPROVAL, WITHIN_BOUNDS, UNLESS_SAFETY_CRITICAL = 1, 2, 3, 4
 AUTO_COST_LIMIT_USD = 2500.0  # SOP-AUTH-01: up to 2,500 USD may execute within bounds
@@ -96,6 +96,8 @@ def rule_for(action: Action, stored: list[PolicyRule]) -> PolicyRule:
 def _reasons(action: Action, rule: PolicyRule, cost: float, confidence: float, tier: str | None) -> list[str]:
     """Why one action needs a person; empty when it may execute."""
     label = f"{action.type} (level {rule.autonomy_level}, scope {rule.scope})"
+    if isinstance(action, RollbackModel):
+        return [f"{label}: a change of model version waits for an architect's approval"]
     safety = rule.safety_critical or _safety_critical(action)
     if safety:
         return [f"{label}: safety-critical work is never executed automatically"]

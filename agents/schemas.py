@@ -21,9 +21,10 @@ class ExceptionType(StrEnum):
     demand_spike = "demand_spike"
     tender_plan = "tender_plan"
     maintenance_plan = "maintenance_plan"
+    model_drift = "model_drift"
 
 
-Specialist = Literal["routing", "inventory", "maintenance"]
+Specialist = Literal["routing", "inventory", "maintenance", "governance"]
 DecisionStatus = Literal[
     "executed", "pending_approval", "rejected", "overridden", "needs_info", "no_action", "superseded", "expired"
 ]
@@ -36,11 +37,13 @@ SPECIALIST_FOR: dict[ExceptionType, Specialist] = {
     ExceptionType.equipment_failure_risk: "maintenance",
     ExceptionType.tender_plan: "routing",
     ExceptionType.maintenance_plan: "maintenance",
+    ExceptionType.model_drift: "governance",
 }
 
 
 PLANNING = frozenset({ExceptionType.tender_plan, ExceptionType.maintenance_plan})  # scheduled plans, not found
-FOUND = [kind for kind in ExceptionType if kind not in PLANNING]  # the kinds detectors, systems and people report
+GOVERNANCE = frozenset({ExceptionType.model_drift})  # about the desk's own models, not the network
+FOUND = [kind for kind in ExceptionType if kind not in PLANNING | GOVERNANCE]  # what is found on the network
 
 
 class Refs(BaseModel):
@@ -56,6 +59,9 @@ class Refs(BaseModel):
     carrier: str | None = Field(default=None, min_length=1, max_length=64, examples=["CAR-REDRIVER"])
     day: str | None = Field(
         default=None, pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2026-11-10"], description="A planned day"
+    )
+    model: str | None = Field(
+        default=None, min_length=1, max_length=64, examples=["xgb-late-risk"], description="A trained model"
     )
 
     def present(self) -> dict[str, str]:

@@ -15,7 +15,7 @@ def build_graph(checkpointer: BaseCheckpointSaver[str] | None = None) -> DeskGra
     builder = StateGraph(DeskState, context_schema=nodes.DeskRun)
     builder.add_node("classify", nodes.classify_node)
     builder.add_node("supervisor", nodes.supervisor)
-    for name in ("routing", "inventory", "maintenance"):
+    for name in ("routing", "inventory", "maintenance", "governance"):
         builder.add_node(name, nodes.specialist(name))
     builder.add_node("explain", nodes.explain_node)
     builder.add_node("policy", nodes.policy_node)

@@ -8,7 +8,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 from sqlmodel import Session
 
-from agents import inventory, maintenance, maintenance_plan, routing, tender_plan
+from agents import governance, inventory, maintenance, maintenance_plan, routing, tender_plan
 from agents.classifier import Classification, classify, missing_sentence
 from agents.explain import ExplainInput, explain, justify
 from agents.language.intent import extract
@@ -31,7 +31,7 @@ from twin import store
 from twin.actions import plan_cost
 from twin.commands import execute_action
 
-SpecialistName = Literal["routing", "inventory", "maintenance"]
+SpecialistName = Literal["routing", "inventory", "maintenance", "governance"]
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def classify_node(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Litera
     )
 
 
-def supervisor(state: DeskState) -> Command[Literal["routing", "inventory", "maintenance", "explain"]]:
+def supervisor(state: DeskState) -> Command[Literal["routing", "inventory", "maintenance", "governance", "explain"]]:
     """Send the exception to its specialist; the specialist resolves its hand-offs inside its plans, then explain."""
     if not state.proposals:
         return Command(goto=state.reading().specialist)
@@ -128,6 +128,8 @@ def _first_call(tb: Toolbox, reading: Classification, state: DeskState) -> Propo
         return tender_plan.plan_day(tb, date.fromisoformat(refs.day))
     if reading.type == ExceptionType.maintenance_plan and refs.day:
         return maintenance_plan.plan_week(tb, date.fromisoformat(refs.day))
+    if reading.type == ExceptionType.model_drift:
+        return governance.drifted_model(tb, refs)
     return maintenance.equipment_failure_risk(tb, refs, state.exception.description)
 
 

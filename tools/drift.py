@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from tools.evidence import Evidence, Source
 
@@ -15,12 +15,12 @@ SOURCE = Source(tool="drift", model="psi", version="1")
 
 
 class FeatureBins(BaseModel):
-    """A numeric feature's training distribution: interior bin edges (quantiles) and the share of rows in each of
-    the len(edges) + 1 bins, then the share of missing values."""
+    """A numeric feature's training distribution over its present values: interior bin edges (quantiles) and the
+    share of values in each of the len(edges) + 1 bins. Missing values (a rolling window warming up) are left out on
+    both sides."""
 
     edges: list[float]
     shares: list[float]
-    missing: float = Field(ge=0, le=1)
 
 
 class FeatureDrift(BaseModel):
@@ -64,24 +64,20 @@ def reference_bins(features: pd.DataFrame, bins: int = BINS) -> dict[str, Featur
     for column in features.columns:
         if not pd.api.types.is_numeric_dtype(features[column]):
             continue
-        values = features[column].astype(float)
-        present = values.dropna()
+        present = features[column].astype(float).dropna()
         edges = sorted(set(np.quantile(present, np.linspace(0, 1, bins + 1)[1:-1]).round(6))) if len(present) else []
-        reference[column] = FeatureBins(
-            edges=edges, shares=_shares(present, edges), missing=float(values.isna().mean()) if len(values) else 0.0
-        )
+        reference[column] = FeatureBins(edges=edges, shares=_shares(present, edges))
     return reference
 
 
 def psi(reference: FeatureBins, values: pd.Series) -> float:
-    """The population stability index of values against a feature's reference: sum of (p - q) * ln(p / q) over the
-    bins and the missing share, each share floored at FLOOR."""
-    values = values.astype(float)
-    present = values.dropna()
-    missing = float(values.isna().mean()) if len(values) else 0.0
-    recent = [share * (1 - missing) for share in _shares(present, reference.edges)] + [missing]
-    expected = [share * (1 - reference.missing) for share in reference.shares] + [reference.missing]
-    return round(sum((p - q) * math.log(p / q) for p, q in zip(_floored(recent), _floored(expected), strict=True)), 4)
+    """The population stability index of the present values against a feature's reference: sum of (p - q) * ln(p / q)
+    over the bins, each share floored at FLOOR (0 when no value is present)."""
+    present = values.astype(float).dropna()
+    if present.empty:
+        return 0.0
+    recent, expected = _floored(_shares(present, reference.edges)), _floored(reference.shares)
+    return round(sum((p - q) * math.log(p / q) for p, q in zip(recent, expected, strict=True)), 4)
 
 
 def drift_report(

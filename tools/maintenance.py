@@ -83,6 +83,12 @@ def truck_features(telemetry: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([frame[LEVELS].astype(float), rolled], axis=1)
 
 
+def watched(columns: list[str]) -> list[str]:
+    """The features watched for drift: sensor levels and their weekly means (slopes and drifts, their day-to-day
+    changes, move with every truck's wear by design)."""
+    return [column for column in columns if column in LEVELS or column.endswith(f"_mean{WINDOW_DAYS}")]
+
+
 def _days(frame: pd.DataFrame) -> pd.DataFrame:
     """Truck and event time as float days since the epoch."""
     return pd.DataFrame({"truck": frame["truck"], "day": (frame["at"] - EPOCH) / DAY})
@@ -143,7 +149,7 @@ def _fit(
         target_days=target_days,
         params=params,
         data_hash=data_hash,
-        reference=reference_bins(features[known]),
+        reference=reference_bins(features.loc[known, watched(list(features.columns))]),
     )
 
 

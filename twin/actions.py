@@ -213,6 +213,14 @@ class BookCarrierParams(Params):
     units: int | None = Field(default=None, ge=0, description="Units of the transfer the booking carries.")
 
 
+class RollbackModelParams(Params):
+    """Put back the version of a trained model that was in force before the current one."""
+
+    model: Code
+    from_version: Code
+    to_version: Code
+
+
 class SwitchCarrier(BaseModel):
     """A `switch_carrier` action."""
 
@@ -311,6 +319,13 @@ class PlanTenders(BaseModel):
     params: PlanTendersParams
 
 
+class RollbackModel(BaseModel):
+    """A `rollback_model` action: a model change, which always waits for an architect's approval."""
+
+    type: Literal["rollback_model"] = "rollback_model"
+    params: RollbackModelParams
+
+
 AnyAction = (
     SwitchCarrier
     | NotifyCustomer
@@ -326,6 +341,7 @@ AnyAction = (
     | BookSpot
     | BookCarrier
     | PlanTenders
+    | RollbackModel
 )
 Action = Annotated[AnyAction, Field(discriminator="type")]
 ACTION: TypeAdapter[AnyAction] = TypeAdapter(Action)
@@ -365,6 +381,8 @@ def references(action: AnyAction) -> References:
             return References(carriers=[p.carrier], scopes=[p.lane])
         case PlanTenders(params=p):
             return References(carriers=sorted({a.carrier for a in p.allocations}))
+        case RollbackModel():
+            return References()
         case _:
             assert_never(action)
 
@@ -386,7 +404,7 @@ def named_codes(action: AnyAction) -> list[tuple[str, str]]:
             return [("sku", p.sku)]
         case BookCarrier(params=p):
             return [("transfer_sku", p.transfer_sku)] if p.transfer_sku else []
-        case RetenderLoads() | BookSpot() | PlanTenders():
+        case RetenderLoads() | BookSpot() | PlanTenders() | RollbackModel():
             return []
         case _:
             assert_never(action)

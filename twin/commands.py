@@ -7,8 +7,8 @@ from typing import assert_never
 from sqlmodel import Session, col, delete, select
 
 from twin import actions as a
+from twin import activations, store
 from twin import models as m
-from twin import store
 from twin.store import as_of, week_start
 
 
@@ -208,6 +208,17 @@ def _book_carrier(session: Session, params: a.BookCarrierParams, decision_id: st
     return {"lane": params.lane, "carrier": params.carrier}
 
 
+def _rollback_model(session: Session, params: a.RollbackModelParams, decision_id: str) -> dict:
+    """Put the previous version of the model back in force, if the version the decision saw is still in force."""
+    current = activations.latest(session, params.model)
+    if current is None or current.version != params.from_version or current.previous != params.to_version:
+        raise ValueError(
+            f"model {params.model} is no longer at {params.from_version} with {params.to_version} before it"
+        )
+    activations.rollback(session, params.model, f"decision {decision_id}")
+    return params.as_dict()
+
+
 def apply(session: Session, action: a.AnyAction, decision_id: str, now: datetime) -> dict:
     """Carry out one action on the twin; the result is what its outbox message reports."""
     match action:
@@ -235,6 +246,8 @@ def apply(session: Session, action: a.AnyAction, decision_id: str, now: datetime
             return _retender_loads(session, params, decision_id, now)
         case a.BookCarrier(params=params):
             return _book_carrier(session, params, decision_id, now)
+        case a.RollbackModel(params=params):
+            return _rollback_model(session, params, decision_id)
         case a.BookSpot(params=params) | a.PlanTenders(params=params):
             # carried out by the systems of record (the day's tenders follow the plan): the outbox message executes it
             return params.as_dict()
