@@ -11,7 +11,9 @@ from sqlmodel import Session, col, select
 from agents.schemas import Decision, ExceptionType, Outcome, Refs
 from agents.toolbox import Toolbox
 from tools.evidence import Evidence, Source
+from twin import activations
 from twin import models as m
+from twin.actions import RollbackModel
 
 OUTCOME_SOURCE = Source(tool="outcomes", model="twin-check", version="1")
 ACTED = ("executed", "overridden")
@@ -199,6 +201,17 @@ def _week_of_visits(
     return ("achieved" if done else "pending"), goal, facts
 
 
+def _model_version(
+    session: Session, decision: Decision, refs: Refs, _since: datetime, _now: datetime
+) -> tuple[str, str, dict]:
+    """A drifted model's rollback: is the version it put back still in force?"""
+    wanted = [action.params.to_version for action in decision.actions if isinstance(action, RollbackModel)]
+    goal = f"model {refs.model} back at version {', '.join(wanted)}"
+    in_force = activations.latest(session, refs.model or "")
+    facts = {"in_force": in_force.version if in_force else None}
+    return ("achieved" if in_force and in_force.version in wanted else "not_achieved"), goal, facts
+
+
 CHECKS: dict[ExceptionType, Check] = {
     ExceptionType.late_shipment: _delivery,
     ExceptionType.stockout_risk: _stock,
@@ -207,6 +220,7 @@ CHECKS: dict[ExceptionType, Check] = {
     ExceptionType.carrier_capacity: _capacity,
     ExceptionType.tender_plan: _tenders,
     ExceptionType.maintenance_plan: _week_of_visits,
+    ExceptionType.model_drift: _model_version,
 }
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlmodel import col
 
-from agents import detectors
+from agents import detectors, outcomes
 from agents.schemas import ExceptionType
 from graph.state import Verdict
 from tests.conftest import register_copy
@@ -55,6 +55,10 @@ def test_a_shifted_feature_raises_a_drift_exception_and_restoring_it_does_not(de
     assert done.status == "executed"
     with desk.toolbox.session() as session:
         assert activations.active(session)[LATE] == first
+        now = store.as_of(session)
+        assert outcomes.check(session, done, ExceptionType.model_drift, raised.refs, now, now).status == "achieved"
+    desk.toolbox.models.refresh()  # other processes see it within model_refresh_s
+    assert desk.toolbox.models.pinned().late.version == first
 
     scale_recent_distances(desk, 1 / 3.0)
     assert detectors.drifted_models(desk.toolbox) == []
