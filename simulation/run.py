@@ -205,8 +205,19 @@ def maintenance_plan_exception(day: date) -> ExceptionIn:
     )
 
 
+def positioning_plan_exception(day: date) -> ExceptionIn:
+    """The day's scheduled stock positioning, as the desk's planner raises it before the day starts."""
+    return ExceptionIn(
+        type=ExceptionType.positioning_plan,
+        refs=Refs(day=day.isoformat()),
+        source="planner",
+        external_id=f"planner:positioning:{day.isoformat()}",
+    )
+
+
 def run_desk(desk: Desk, planner: Planner, report: DayReport | None, plans: bool, week_starts: bool = False) -> int:
-    """The day's plans (with `plans`: the week's workshop plan when `week_starts`, then the tender plan), detectors and
+    """The day's plans (with `plans`: the week's workshop plan when `week_starts`, then the tender and positioning
+    plans), detectors and
     yesterday's announcements through the desk; the planner answers every decision that waits (again for a fresh
     decision a verdict may lead to, up to a few rounds)."""
     announced = capacity_exceptions(report) if report else []
@@ -214,9 +225,9 @@ def run_desk(desk: Desk, planner: Planner, report: DayReport | None, plans: bool
     if plans:
         today = desk.toolbox.now().date()
         scheduled = [maintenance_plan_exception(today)] if week_starts else []
-        scheduled.append(tender_plan_exception(today))
-    planned = [(e, desk.submit(e, actor=e.source)) for e in scheduled]  # before the detectors: booked trucks are
-    # not raised again one by one
+        scheduled += [tender_plan_exception(today), positioning_plan_exception(today)]
+    planned = [(e, desk.submit(e, actor=e.source)) for e in scheduled]  # before the detectors: booked trucks and
+    # positioned stock are not raised again one by one
     handled = planned + desk.detect() + [(e, desk.submit(e, actor=e.source)) for e in announced]
     for _round in range(PLANNER_ROUNDS):
         with desk.toolbox.session() as session:

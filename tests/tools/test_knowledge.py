@@ -25,6 +25,7 @@ EXCEPTION_TYPES = {
     "demand_spike",
     "tender_plan",
     "maintenance_plan",
+    "positioning_plan",
 }
 
 SMALL_PROCEDURE = """---
