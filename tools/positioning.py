@@ -5,6 +5,7 @@ A DC sends only stock above its own safety stock plus its own forecast need, and
 
 import hashlib
 import json
+import math
 from collections import defaultdict
 
 from pydantic import BaseModel, Field, model_validator
@@ -167,8 +168,8 @@ class _State:
 
 
 def _tries(spare: float) -> list[int]:
-    """Whole quantities to try on a lane: tenths of what the source can spare."""
-    return sorted({round(spare * k / STEPS) for k in range(1, STEPS + 1)} - {0})
+    """Whole quantities to try on a lane: tenths of what the source can spare, rounded down."""
+    return sorted({math.floor(spare * k / STEPS + 1e-9) for k in range(1, STEPS + 1)} - {0})
 
 
 def _position_sku(sites: list[Site], lanes: list[Lane], price: float, must_pay: bool) -> list[Move]:
