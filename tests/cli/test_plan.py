@@ -65,7 +65,7 @@ def test_the_days_positioning_plan_on_the_command_line(seeded_url, trained_dir, 
     shown = runner.invoke(cli, ["plan", "positioning"])
     assert shown.exit_code == 0, shown.output
     assert "Chosen: positioning plan for 2026-11-02" in shown.stdout
-    assert "Transfers for 2026-11-02" in shown.stdout and "lost sales" in shown.stdout
+    assert "sku\tfrom\tto\tunits" in shown.stdout and "of expected lost sales for" in shown.stdout
     plan = json.loads(runner.invoke(cli, ["plan", "positioning", "--json"]).stdout)
     assert [alt["name"] for alt in plan["alternatives"]] == [
         "no action",
