@@ -2,7 +2,7 @@
 DCs with stock to spare towards the DCs where the forecast expects demand their stock cannot serve, each transfer
 kept only when the lost sales it avoids are worth more than it costs."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pandas as pd
 from sqlmodel import Session, col, select
@@ -61,9 +61,17 @@ def _lanes(session: Session, price: Rates, skus: dict[str, m.Sku], dcs: set[str]
     ]
 
 
+def _sent_today(session: Session, today: date) -> set[tuple[str, str]]:
+    """The (SKU, DC) positions a transfer ordered today already feeds: the decision that ordered it owns them."""
+    start = datetime.combine(today, time.min, tzinfo=UTC)
+    orders = session.exec(select(m.TransferOrder).where(col(m.TransferOrder.created_at) >= start)).all()
+    return {(order.sku, order.destination) for order in orders}
+
+
 def _problem(tb: Toolbox, today: date) -> tuple[positioning.PositioningProblem, Rates] | None:
-    """The fast-selling SKUs' stock, safety stock and demand forecast at every DC, the lanes between the DCs and the
-    USD of a unit not sold, from the twin and the demand model."""
+    """The fast-selling SKUs' stock, safety stock and demand forecast at every DC, the lanes between the DCs (none
+    into a position a transfer ordered today feeds) and the USD of a unit not sold, from the twin and the demand
+    model."""
     with tb.session() as session:
         codes = _fast_skus(session, today)
         if not codes:
@@ -75,6 +83,7 @@ def _problem(tb: Toolbox, today: date) -> tuple[positioning.PositioningProblem, 
         price = rates(session)
         dcs = {dc.code for dc in store.dcs(session)}
         lanes = _lanes(session, price, skus, dcs)
+        fed = _sent_today(session, today)
     history = history[history["sku"].isin(codes)].assign(day=lambda frame: frame["day"].dt.date)
     observed = set(zip(history["sku"], history["location"], strict=True))
     rows = [row for row in rows if (row.sku, row.location) in observed]
@@ -101,7 +110,7 @@ def _problem(tb: Toolbox, today: date) -> tuple[positioning.PositioningProblem, 
     held = {(site.sku, site.dc) for site in sites}
     problem = positioning.PositioningProblem(
         sites=sites,
-        lanes=[x for x in lanes if {(x.sku, x.origin), (x.sku, x.dest)} <= held],
+        lanes=[x for x in lanes if {(x.sku, x.origin), (x.sku, x.dest)} <= held and (x.sku, x.dest) not in fed],
         lost_sale_usd={
             code: costs.stockout(price, 1.0, skus[code].unit_price - skus[code].unit_cost) for code in codes
         },

@@ -1,5 +1,6 @@
 """The inventory specialist's positioning plan on the seeded twin: every transfer pays and keeps its source above its
-safety stock, every sentence is backed by its evidence, and the executed plan opens the transfers in the twin."""
+safety stock, every sentence is backed by its evidence, and the executed plan opens the transfers in the twin, whose
+positions the next plan of the day leaves alone."""
 
 from datetime import timedelta
 
@@ -75,3 +76,6 @@ def test_an_executed_plan_opens_its_transfers_in_the_twin(desk):
                 )
             ).all()
             assert into.in_transit >= order.qty
+    again = positioning_plan.plan_positions(desk.toolbox, TODAY)  # the transfers ordered today own their positions
+    fed = {(t.sku, t.to) for t in transfers}
+    assert not fed & {(x.params.sku, x.params.to) for x in again.actions if isinstance(x, TransferStock)}
