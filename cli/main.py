@@ -226,12 +226,19 @@ def worker(
         raise typer.Exit(2) from error
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def bench(ctx: typer.Context, name: str = typer.Argument(..., help=f"One of: {', '.join(BENCHMARKS)}.")) -> None:
-    """Run a benchmark on real public data and print its result (`--json` for one JSON object)."""
-    if name not in BENCHMARKS:
-        typer.echo(f"error: unknown benchmark {name!r}; choose one of {', '.join(BENCHMARKS)}", err=True)
-        raise typer.Exit(2)
+@app.command(add_help_option=False, context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def bench(
+    ctx: typer.Context, name: str = typer.Argument(None, help=f"One of: {', '.join(BENCHMARKS)}.", show_default=False)
+) -> None:
+    """Run a benchmark on real public data and print its result (`--json` for one JSON object);
+    `yardmaster bench NAME --help` shows that benchmark's own options."""
+    if name is None or name not in BENCHMARKS:
+        asked = name in ("--help", "-h")
+        if not asked:
+            problem = "name a benchmark" if name is None else f"unknown benchmark {name!r}"
+            typer.echo(f"error: {problem}; choose one of {', '.join(BENCHMARKS)}", err=True)
+        typer.echo(ctx.get_help())
+        raise typer.Exit(0 if asked else 2)
     module = importlib.import_module(f"bench.{name}")
     command = typer.main.get_command(module.app)
     command.main(args=ctx.args, prog_name=f"yardmaster bench {name}", standalone_mode=True)
