@@ -15,7 +15,7 @@ from sqlalchemy import JSON, Column
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from twin.models import AuditEvent, OutboxMessage
-from twin.roles import DECIDERS, REPORTERS, ROLES, Role  # noqa: F401 (re-exported for the API and chat)
+from twin.roles import ARCHITECTS, DECIDERS, REPORTERS, ROLES, Role  # noqa: F401 (re-exported for the API and chat)
 
 SEES_WEBHOOK_URLS: tuple[Role, ...] = ("architect", "admin")  # a URL's path and query may be its secret
 
