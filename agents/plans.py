@@ -5,10 +5,10 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Row
 from sqlmodel import Session
 
 from agents.schemas import PLANNING, Action, Decision, DecisionStatus, ExceptionType, Impact
+from twin import models as m
 from twin import store
 
 PLAN_TYPES = sorted(PLANNING)  # every planning exception type, in a stable order
@@ -63,9 +63,9 @@ def _cited(decision: Decision) -> tuple[list[CitedTradeOff], bool]:
     return [], False
 
 
-def summary(row: Row) -> PlanSummary:
-    """A row of `store.latest_plans` as a plan summary."""
-    record, plan_type, day = row[0], row[1], row[2]
+def summary(row: tuple[m.DecisionRecord, Any, Any]) -> PlanSummary:
+    """A row of `store.latest_plans` (a decision, its plan type and planned day) as a plan summary."""
+    record, plan_type, day = row
     decision = Decision.of(record)
     cited, requested = _cited(decision)
     just = decision.justification
@@ -96,4 +96,4 @@ def summary(row: Row) -> PlanSummary:
 
 def in_force(session: Session, day: date, types: list[ExceptionType] | None = None) -> list[PlanSummary]:
     """The plan in force on a day of each planning type (or of the types given), by plan type."""
-    return [summary(row) for row in session.execute(store.latest_plans(types or PLAN_TYPES, day)).all()]
+    return [summary(row) for row in session.exec(store.latest_plans(types or PLAN_TYPES, day)).all()]

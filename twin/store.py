@@ -3,14 +3,17 @@
 import hashlib
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Integer, Select, func, select
+from sqlalchemy import Integer, func, select
 from sqlmodel import Session, SQLModel, col
 from sqlmodel import select as sqlmodel_select
+from sqlmodel.sql.expression import Select as SelectModel
 
 from twin import models as m
 from twin.network import STANDARD_LEAD_DAYS
+
+PlanRows = SelectModel[m.DecisionRecord, Any, Any]  # a plan decision, its plan type and planned day (ISO text)
 
 SCENARIO_TABLES = (
     m.TwinMeta,
@@ -77,7 +80,7 @@ def meta(session: Session) -> dict[str, str]:
     return {row.key: row.value for row in session.exec(select(m.TwinMeta)).scalars()}
 
 
-def latest_plans(types: Iterable[str], day: date) -> Select:
+def latest_plans(types: Iterable[str], day: date) -> PlanRows:
     """The plans in force on a day: of each of these exception types, the decision on the latest planned day
     (`refs.day`) on or before it, the newest made when a day was planned twice; rows of the decision, its plan type and
     planned day (labelled `plan_type` and `day`), ordered by plan type."""
@@ -99,7 +102,7 @@ def latest_plans(types: Iterable[str], day: date) -> Select:
         .subquery()
     )
     return (
-        select(m.DecisionRecord, ranked.c.plan_type, ranked.c.day)
+        sqlmodel_select(m.DecisionRecord, ranked.c.plan_type, ranked.c.day)
         .join(ranked, ranked.c.decision_id == col(m.DecisionRecord.id))
         .where(ranked.c.rank == 1)
         .order_by(ranked.c.plan_type)

@@ -2,6 +2,7 @@
 and lane. Each change is a new version of its scope; the most specific scope in force applies to a load."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -68,7 +69,7 @@ def set_tradeoff(
     return row
 
 
-def _audited(rule: m.TradeOffRule) -> dict:
+def _audited(rule: m.TradeOffRule) -> dict[str, Any]:
     """A version as the audit trail keeps it."""
     return rule.model_dump(mode="json", exclude={"id"})
 

@@ -253,7 +253,9 @@ def test_the_chat_lists_the_plan_in_force(desk):
     listed = turn(graph, "what is today's tender plan?", thread="p")
     assert [r.name for r in results(listed)] == ["plans"] and listed[-1].verified
     text = answer(listed)
-    assert text.startswith(f"The tender plan for {today} is {decision.decision_id}, {decision.status.replace('_', ' ')}")
+    assert text.startswith(
+        f"The tender plan for {today} is {decision.decision_id}, {decision.status.replace('_', ' ')}"
+    )
     assert "It cites the trade-off any tier on any lane version 0." in text
     assert "| lane | tier | carrier | expected loads |" in text and "| alternative | expected total | why not |" in text
     week = turn(graph, "show the maintenance plan", thread="p")

@@ -42,13 +42,13 @@ function card(plan, can, panel) {
     button.disabled = true;
     try {
       const decision = await api(`/v1/decisions/${plan.decision_id}`);
-      fill(verdict, verdictForm(decision, () => panel.refresh(true)));
+      fill(verdict, verdictForm(decision, () => panel.refresh(true), "plan-"));
       button.hidden = true;
       verdict.querySelector("textarea")?.focus();
     } catch (error) { fill(verdict, errorBox(error)); button.disabled = false; }
   };
   return h("article", { class: "plan", "data-type": plan.plan_type, "data-id": plan.decision_id },
-    h("h3", {}, label(plan.plan_type), " ", statusBadge(plan.status)),
+    h("h3", {}, label(plan.plan_type).replace(/^./, (first) => first.toUpperCase()), " ", statusBadge(plan.status)),
     h("p", { class: "muted" }, `for ${plan.day} · `,
       h("a", { href: `#/decisions/${plan.decision_id}`, class: "code" }, plan.decision_id)),
     h("p", { class: "objective" }, h("strong", {}, usd(plan.objective_usd)), ` expected total: ${plan.objective}`),
