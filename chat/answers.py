@@ -668,13 +668,8 @@ def _plan_lines(plan: PlanSummary) -> str:
     others = [act for act in plan.actions if not isinstance(act, a.PlanTenders | a.ScheduleMaintenance)]
     parts = []
     if allocations:
-        rows = [[x.lane, x.tier, x.carrier, number(x.loads)] for x in allocations[:MAX_ROWS]]
-        more = (
-            f"\n\n{counted(len(allocations) - MAX_ROWS, 'more allocation')} not shown."
-            if len(allocations) > MAX_ROWS
-            else ""
-        )
-        parts.append(table(["lane", "tier", "carrier", "expected loads"], rows) + more)
+        rows = [[x.lane, x.tier, x.carrier, number(x.loads)] for x in allocations]
+        parts.append(table(["lane", "tier", "carrier", "expected loads"], rows))
     if visits:
         parts.append(
             table(
