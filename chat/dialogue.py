@@ -12,7 +12,7 @@ from agents.language.reader import read, report_reading
 from agents.language.slots import read_reason
 from chat.compose import Step, steps_for
 from chat.formatting import number
-from chat.tools.tradeoff import SetTradeOffArgs, refusal
+from chat.tools.tradeoff import refusal
 
 YES = re.compile(
     r"^\W*(?:y|yes|yep|yeah|sure|ok|okay|confirm(?:ed)?|do\s+it|go\s+ahead|please\s+do)\W*$", re.IGNORECASE
@@ -201,9 +201,11 @@ def _stage_query(query: Query, text: str, memory: Memory, can_act: dict[str, boo
 
 def stage(tool: str, args: dict[str, Any], memory: Memory, can_act: dict[str, bool]) -> tuple[Plan, Memory]:
     """Stage an act behind a yes/no (asking first for a missing decision or reason), or, for a role that may not
-    act, run it at once so the tool refuses and names the roles that may."""
-    args = {k: v for k, v in args.items() if v not in (None, False)}
-    if not can_act.get(tool, False) or (tool == "set_tradeoff" and refusal(SetTradeOffArgs.model_validate(args))):
+    act or a trade-off that cannot be set as asked, run it at once so the tool refuses and says why."""
+    args = {k: v for k, v in args.items() if v is not None and v is not False}  # a weight of 0 is kept
+    if not can_act.get(tool, False) or (
+        tool == "set_tradeoff" and refusal(args.get("on_time"), args.get("co2"), args.get("tier"))
+    ):
         return Plan(steps=[Step(tool=tool, args=args)]), memory
     if tool == "set_tradeoff":
         memory.pending = Pending(tool=tool, args=args, question=_tradeoff_question(args))

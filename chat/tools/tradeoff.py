@@ -56,18 +56,19 @@ class TradeOffFacts(BaseModel):
     evidence: list[Evidence] = Field(default_factory=list)
 
 
-def refusal(args: SetTradeOffArgs) -> str | None:
-    """Why a trade-off cannot be set as asked (no weight, a weight out of range, an unknown tier), before asking."""
-    if args.on_time is None and args.co2 is None:
+def refusal(on_time: float | None, co2: float | None, tier: str | None) -> str | None:
+    """Why a trade-off cannot be set with these weights and tier (none given, one out of range, an unknown tier),
+    said before the person is asked to confirm."""
+    if on_time is None and co2 is None:
         return "say which weight to set: late penalties or CO2, e.g. weight late penalties 2 for gold"
-    for name, value in (("on_time", args.on_time), ("co2", args.co2)):
+    for name, value in (("on_time", on_time), ("co2", co2)):
         if value is not None and not 0 <= value <= tradeoff.MAX_WEIGHT:
             return (
                 f"the {WEIGHT_NAMES[name]} {value:g} is outside 0 to {tradeoff.MAX_WEIGHT:g}; 1 counts it at face "
                 "value, 2 twice, 0 ignores it"
             )
-    if args.tier is not None and args.tier not in tradeoff.TIERS:
-        return f"the tier is one of {', '.join(tradeoff.TIERS)}, not {args.tier}"
+    if tier is not None and tier not in tradeoff.TIERS:
+        return f"the tier is one of {', '.join(tradeoff.TIERS)}, not {tier}"
     return None
 
 
@@ -115,7 +116,7 @@ class TradeOffActs(Caller):
         """Put a trade-off in force for a customer tier and lane as its next version (architects and admins only): the
         weights of late penalties and CO2 against freight; a weight left out keeps the one that applies now."""
         self.allowed(ARCHITECTS, "set the trade-off")
-        if problem := refusal(args):
+        if problem := refusal(args.on_time, args.co2, args.tier):
             raise ToolException(problem)
         with self.tb.session() as session:
             lane = checked(session, "lane", args.lane) if args.lane else tradeoff.ANY

@@ -162,3 +162,8 @@ def test_the_trade_off_and_the_plans_are_asked_about():
     assert _calls("and tomorrow's tender plan?", memory)[0] == [
         ("plans", {"plan_type": "tender_plan", "day": date(2026, 11, 3)})
     ]
+
+
+def test_a_weight_of_zero_is_a_weight():
+    plan, memory = plan_turn("weight CO2 0 for gold", Memory(), NOW, ARCHITECT)
+    assert memory.pending.args["co2"] == 0.0 and "CO2 weighted 0 against freight" in plan.reply

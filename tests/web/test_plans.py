@@ -4,7 +4,7 @@ only reads it."""
 
 import pytest
 
-from tests.web.conftest import Console
+from tests.web.conftest import Console, shoot
 
 pytestmark = pytest.mark.slow
 
@@ -26,6 +26,7 @@ def test_the_plans_panel_lists_the_plan_in_force_and_a_planner_approves_it(open_
     assert "Tender plan" in text and "pending approval" in text and f"for {today}" in text
     assert "Trade-off: any tier on any lane v0" in text and "expected total" in text
     card.locator("summary").click()
+    shoot(page, "inbox-plans")
     assert card.locator("table:has(caption:text('Rejected alternatives')) tbody tr").count() >= 1
     card.locator(f'button[data-plan-verdict="{decision_id}"]').click()
     page.fill("#plan-verdict-reason", "Tenders agreed with the carriers")
@@ -44,6 +45,7 @@ def test_an_architect_changes_a_trade_off_weight_and_a_viewer_cannot(open_page, 
     page.fill("#tradeoff-reason", "favour on-time over cost for gold customers")
     page.click(".tradeoff-form button[type=submit]")
     page.wait_for_selector("#tradeoff-lane-error:has-text('is not a lane of the network')")
+    shoot(page, "tradeoff-field-error")
     assert console.call("GET", "/v1/tradeoff", role="viewer").json() == []
     page.fill("#tradeoff-lane", "*")
     page.click(".tradeoff-form button[type=submit]")
