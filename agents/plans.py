@@ -12,7 +12,7 @@ from twin import models as m
 from twin import store
 
 PLAN_TYPES = sorted(PLANNING)  # every planning exception type, in a stable order
-OBJECTIVE = "the lowest expected total: cost plus expected penalty"
+OBJECTIVE = "lowest expected total (cost plus expected penalty)"
 
 
 class CitedTradeOff(BaseModel):

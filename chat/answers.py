@@ -699,7 +699,7 @@ def _plan(plan: PlanSummary) -> str:
     figures = ", ".join(f"{key.replace('_', ' ')} {number(value)}" for key, value in extra.items())
     head = (
         f"The {name} for {plan.day.isoformat()} is {plan.decision_id}, {plan.status.replace('_', ' ')}: expected "
-        f"total {usd(plan.objective_usd or 0)} ({plan.objective}), cost {usd(plan.totals.cost_usd)}"
+        f"total {usd(plan.objective_usd or 0)} (objective: {plan.objective}), cost {usd(plan.totals.cost_usd)}"
         + (f"; {figures}" if figures else "")
         + "."
         + _cited(plan)

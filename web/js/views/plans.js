@@ -3,7 +3,7 @@
 // decision in the inbox.
 
 import { api } from "../api.js";
-import { errorBox, facts, fill, h, label, linkCodes, num, table, usd } from "../ui.js";
+import { errorBox, facts, fill, h, label, linkCodes, num, usd } from "../ui.js";
 import { actions, statusBadge, verdictForm } from "./parts.js";
 
 const SAID_APART = ["cost_usd", "expected_total_usd"]; // the objective line says these
@@ -51,16 +51,18 @@ function card(plan, can, panel) {
     h("h3", {}, label(plan.plan_type).replace(/^./, (first) => first.toUpperCase()), " ", statusBadge(plan.status)),
     h("p", { class: "muted" }, `for ${plan.day} · `,
       h("a", { href: `#/decisions/${plan.decision_id}`, class: "code" }, plan.decision_id)),
-    h("p", { class: "objective" }, h("strong", {}, usd(plan.objective_usd)), ` expected total: ${plan.objective}`),
-    facts({ cost: usd(plan.totals.cost_usd), ...Object.fromEntries(totals.map(([key, value]) => [key, figure(key, value)])) }),
+    h("p", { class: "objective" }, h("span", { class: "muted" }, "Objective: "), plan.objective, " ",
+      h("strong", {}, usd(plan.objective_usd))),
+    facts({ cost: usd(plan.totals.cost_usd),
+      ...Object.fromEntries(totals.map(([key, value]) => [key.replace(/_usd$/, ""), figure(key, value)])) }),
     h("p", { class: "plan-tradeoff" }, h("span", { class: "muted" }, "Trade-off: "), cited(plan)),
     h("details", {}, h("summary", {}, "Justification and alternatives"),
       h("ul", { class: "claims" }, plan.claims.map((claim) => h("li", {}, linkCodes(claim)))),
-      table("Rejected alternatives", [
-        { key: "name", render: (alt) => label(alt.name) },
-        { key: "expected_total_usd", title: "expected total", numeric: true, render: (alt) => usd(alt.expected_total_usd) },
-        { key: "why_not", title: "why not", render: (alt) => linkCodes(alt.why_not) },
-      ], plan.alternatives, { empty: "No alternatives were recorded." }),
+      h("h4", {}, "Rejected alternatives"),
+      plan.alternatives.length
+        ? h("ul", { class: "alternatives" }, plan.alternatives.map((alt) => h("li", {},
+          h("strong", {}, label(alt.name)), ` ${usd(alt.expected_total_usd)}: `, linkCodes(alt.why_not))))
+        : h("p", { class: "muted" }, "No alternatives were recorded."),
       actions(plan.actions, "What the plan does")),
     plan.status === "pending_approval" && can.decide
       ? h("button", { type: "button", "data-plan-verdict": plan.decision_id, onclick: (event) => decide(event.currentTarget) },
