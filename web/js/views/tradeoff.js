@@ -22,7 +22,7 @@ export async function show(root, _args, _params, can) {
     { key: "set_by", title: "set by", render: (r) => `${r.set_by}, ${when(r.set_at)}` },
     ...(editor ? [{ key: "edit", title: "", render: (r) => h("button", { type: "button", "data-edit": `${r.tier}|${r.lane}`,
       onclick: () => editor.load(r) }, "Edit") }] : []),
-  ], rules, { empty: "None stored: every cost counts at face value (late penalties 1, CO2 0)." }),
+  ], rules, { class: "grid tradeoff-rules", empty: "None stored: every cost counts at face value (late penalties 1, CO2 0)." }),
   editor);
 }
 
