@@ -15,7 +15,7 @@ from sqlalchemy import JSON, Column
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from twin.models import AuditEvent, OutboxMessage
-from twin.roles import ARCHITECTS, DECIDERS, REPORTERS, ROLES, Role  # noqa: F401 (re-exported for the API and chat)
+from twin.roles import DECIDERS, REPORTERS, ROLES, Role  # noqa: F401 (re-exported for the API and chat)
 
 SEES_WEBHOOK_URLS: tuple[Role, ...] = ("architect", "admin")  # a URL's path and query may be its secret
 
@@ -67,6 +67,15 @@ class WebhookBreaker(SQLModel, table=True):
     subscription_id: str = Field(primary_key=True, foreign_key="webhooksubscription.id")
     failures: int = 0
     open_until: datetime | None = None
+
+
+class WebhookLease(SQLModel, table=True):
+    """Which delivering process holds a subscriber's deliveries, and until when: one process at a time posts to a
+    subscriber, so its deliveries go once and in order however many processes deliver."""
+
+    subscription_id: str = Field(primary_key=True, foreign_key="webhooksubscription.id")
+    holder: str
+    leased_until: datetime
 
 
 class KeyInfo(BaseModel):

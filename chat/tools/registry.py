@@ -12,7 +12,8 @@ from chat.tools.arguments import CODE_ARGS, checked
 from chat.tools.decisions import DecisionActs
 from chat.tools.tradeoff import TradeOffActs
 from graph.desk import Desk
-from twin.access import ARCHITECTS, DECIDERS, REPORTERS
+from twin.access import DECIDERS, REPORTERS
+from twin.roles import ARCHITECTS
 
 ACT_ROLES = {
     "report_exception": REPORTERS,

@@ -13,7 +13,7 @@ from chat.tools.arguments import Caller, checked
 from tools.evidence import Evidence
 from twin import models as m
 from twin import tradeoff
-from twin.access import ARCHITECTS
+from twin.roles import ARCHITECTS
 
 WEIGHT_NAMES = {"on_time": "late-penalty weight", "co2": "CO2 weight"}
 
