@@ -14,12 +14,16 @@ def test_a_version_is_set_by_architects_keeping_the_weight_not_named(desk, tools
     assert viewer["set_tradeoff"].invoke({"tier": "gold", "on_time": 3, "reason": "r"}) == (
         "the viewer role cannot set the trade-off; architect or admin can"
     )
-    assert architect["set_tradeoff"].invoke({"co2": -1, "reason": "r"}).startswith("the CO2 weight -1 is outside 0 to 10")
+    assert (
+        architect["set_tradeoff"].invoke({"co2": -1, "reason": "r"}).startswith("the CO2 weight -1 is outside 0 to 10")
+    )
     assert architect["set_tradeoff"].invoke({"tier": "platinum", "on_time": 2, "reason": "r"}) == (
         "the tier is one of gold, silver, standard, not platinum"
     )
-    assert architect["set_tradeoff"].invoke({"lane": "DAL-NOWHERE", "on_time": 2, "reason": "r"}).endswith(
-        "is not a lane code"
+    assert (
+        architect["set_tradeoff"]
+        .invoke({"lane": "DAL-NOWHERE", "on_time": 2, "reason": "r"})
+        .endswith("is not a lane code")
     )
     carbon = architect["set_tradeoff"].invoke({"co2": 2.0, "reason": "carbon counts"})
     assert (carbon["changed"]["version"], carbon["changed"]["on_time"], carbon["changed"]["co2"]) == (1, 1.0, 2.0)
