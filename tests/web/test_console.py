@@ -197,6 +197,7 @@ VIEWS = {
     "twin-carrier": ("#/twin/carriers/CAR-REDRIVER", "carrier CAR-REDRIVER"),
     "kpis": ("#/kpis", "KPIs"),
     "policies": ("#/policies", "Policies"),
+    "tradeoff": ("#/tradeoff", "Trade-off"),
 }
 
 
