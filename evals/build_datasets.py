@@ -551,7 +551,7 @@ EDGES = {  # name: (margin on cost, margin on confidence, approval expected, wha
 
 
 def policy_edge_cases() -> list[Case]:
-    """Bounds just under, at and just over each subject's own cost and confidence; level and scope rules."""
+    """Bounds just under, at and just over each subject's own cost and confidence; level and cohort rules."""
     cases = []
     for subject, (exception, specialist, actions) in POLICY_SUBJECTS.items():
         bounded = actions[0]
@@ -578,7 +578,7 @@ def policy_edge_cases() -> list[Case]:
                     policy=[{"rule": rule.model_dump(), "cost_margin_usd": cost, "confidence_margin": confidence}],
                 )
             )
-    lane_rule = PolicyRule(action_type="transfer_stock", scope="HOU-DAL", autonomy_level=2)
+    lane_rule = PolicyRule(action_type="transfer_stock", cohort="HOU-DAL", autonomy_level=2)
     stockout = POLICY_SUBJECTS["SKU-0040-DC-DAL"][0]
     cases += [
         case(
@@ -607,7 +607,7 @@ def policy_edge_cases() -> list[Case]:
                 "required_action_types": ["transfer_stock"],
                 "requires_approval": False,
             },
-            policy=[{"rule": lane_rule.model_copy(update={"scope": "DAL-HOU", "autonomy_level": 1}).model_dump()}],
+            policy=[{"rule": lane_rule.model_copy(update={"cohort": "DAL-HOU", "autonomy_level": 1}).model_dump()}],
         ),
         case(
             "policy-CAR-REDRIVER-25-level-2",
@@ -635,7 +635,7 @@ def policy_edge_cases() -> list[Case]:
                 "requires_approval": True,
             },
             policy=[
-                {"rule": PolicyRule(action_type="schedule_maintenance", scope="DC-DAL", autonomy_level=4).model_dump()}
+                {"rule": PolicyRule(action_type="schedule_maintenance", cohort="DC-DAL", autonomy_level=4).model_dump()}
             ],
         ),
         case(

@@ -12,12 +12,12 @@ def api(api_client, seeded_url) -> DeskApi:
     return DeskApi(api_client(None), seeded_url)
 
 
-def _rule(api: DeskApi, action_type: str, scope: str = "*") -> dict:
-    """The stored rule of an action type in a scope."""
+def _rule(api: DeskApi, action_type: str, cohort: str = "*") -> dict:
+    """The stored rule of an action type in a cohort."""
     [rule] = [
         r
         for r in api.call("GET", "/v1/policies", role="viewer").json()
-        if (r["action_type"], r["scope"]) == (action_type, scope)
+        if (r["action_type"], r["cohort"]) == (action_type, cohort)
     ]
     return rule
 
@@ -44,30 +44,30 @@ def test_put_records_the_actor_and_an_audit_event(api):
     assert event["detail"]["after"]["max_cost_usd"] == 900
 
 
-def test_scopes_from_query_or_body(api):
+def test_cohorts_from_query_or_body(api):
     lane = api.call(
-        "PUT", "/v1/policies/book_carrier", role="architect", params={"scope": "DAL-HOU"}, json={"autonomy_level": 1}
+        "PUT", "/v1/policies/book_carrier", role="architect", params={"cohort": "DAL-HOU"}, json={"autonomy_level": 1}
     )
-    site = api.call("PUT", "/v1/policies/book_carrier", role="architect", json={"autonomy_level": 4, "scope": "DC-ATL"})
-    assert (lane.json()["scope"], site.json()["scope"]) == ("DAL-HOU", "DC-ATL")
+    site = api.call("PUT", "/v1/policies/book_carrier", role="architect", json={"autonomy_level": 4, "cohort": "DC-ATL"})
+    assert (lane.json()["cohort"], site.json()["cohort"]) == ("DAL-HOU", "DC-ATL")
     assert (
         _rule(api, "book_carrier", "DAL-HOU")["autonomy_level"] == 1
         and _rule(api, "book_carrier")["autonomy_level"] == 3
     )
     assert detail_locs(
-        api.call("PUT", "/v1/policies/book_carrier", params={"scope": "XYZ-ABC"}, json={"autonomy_level": 1})
-    ) == [["query", "scope"]]
+        api.call("PUT", "/v1/policies/book_carrier", params={"cohort": "XYZ-ABC"}, json={"autonomy_level": 1})
+    ) == [["query", "cohort"]]
     assert detail_locs(
-        api.call("PUT", "/v1/policies/book_carrier", json={"autonomy_level": 1, "scope": "CUST-0001"})
-    ) == [["body", "scope"]]
+        api.call("PUT", "/v1/policies/book_carrier", json={"autonomy_level": 1, "cohort": "CUST-0001"})
+    ) == [["body", "cohort"]]
     assert detail_locs(
         api.call(
             "PUT",
             "/v1/policies/book_carrier",
-            params={"scope": "DC-DAL"},
-            json={"autonomy_level": 1, "scope": "DC-HOU"},
+            params={"cohort": "DC-DAL"},
+            json={"autonomy_level": 1, "cohort": "DC-HOU"},
         )
-    ) == [["query", "scope"]]
+    ) == [["query", "cohort"]]
 
 
 def test_bad_bodies_and_unknown_action_types(api):

@@ -178,7 +178,7 @@ def test_an_architect_edits_a_policy_and_a_viewer_cannot(open_page, console: Con
     page.click(".policy-form button[type=submit]")
     page.wait_for_selector("text=max cost usd: null → 900")
     rule = next(
-        r for r in console.call("GET", "/v1/policies").json() if r["action_type"] == "book_spot" and r["scope"] == "*"
+        r for r in console.call("GET", "/v1/policies").json() if r["action_type"] == "book_spot" and r["cohort"] == "*"
     )
     assert (rule["autonomy_level"], rule["max_cost_usd"], rule["updated_by"]) == (3, 900, "web-architect")
     viewer = open_page("viewer")
