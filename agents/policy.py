@@ -251,7 +251,7 @@ def cohort_of(session: Session, action: Action) -> Cohort:
 def _rank(rule: PolicyRule, cohort: Cohort) -> tuple[bool, int, int, str] | None:
     """How specifically a rule's pattern matches a cohort (smaller is more specific), None when it does not."""
     exact = "*" not in rule.cohort
-    literal = len(rule.cohort.replace("*", ""))
+    literal = 0 if exact else len(rule.cohort.replace("*", ""))
     ranks = [rank for rank, code in cohort.codes() if fnmatchcase(code, rule.cohort)]
     if rule.cohort == "*":
         ranks = [len(DIMENSIONS)]
