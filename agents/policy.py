@@ -107,11 +107,12 @@ class Cohort(BaseModel):
 
     def codes(self) -> list[tuple[int, str]]:
         """The cohort's codes, each with its dimension's rank (lane 0, site 1, carrier 2)."""
-        return [(rank, code) for rank, name in enumerate(DIMENSIONS) if (code := getattr(self, name))]
+        return [(rank, code) for rank, code in enumerate((self.lane, self.site, self.carrier)) if code]
 
     def label(self) -> str:
         """The cohort as a person reads it."""
-        return ", ".join(f"{name} {code}" for name in DIMENSIONS if (code := getattr(self, name))) or "any"
+        named = zip(DIMENSIONS, (self.lane, self.site, self.carrier), strict=True)
+        return ", ".join(f"{name} {code}" for name, code in named if code) or "any"
 
 
 def _bounded(action_type: str, limit: float = AUTO_COST_LIMIT_USD) -> PolicyRule:

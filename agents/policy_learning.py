@@ -93,12 +93,14 @@ class UnknownSuggestion(LookupError):
 def examples(session: Session, since: datetime, until: datetime) -> list[Example]:
     """Every action people reviewed on exceptions of the window, one example per action."""
     found: list[Example] = []
-    verdicts = session.exec(select(m.Approval, m.DecisionRecord).where(m.Approval.decision_id == m.DecisionRecord.id))
-    for approval, record in verdicts:
-        exception = session.get(m.ExceptionRecord, record.exception_id)
-        at = exception.occurred_at.replace(tzinfo=since.tzinfo) if exception else None
-        if at is None or not since <= at <= until or approval.verdict not in ("approve", "reject", "override"):
-            continue
+    verdicts = session.exec(
+        select(m.Approval, m.DecisionRecord, m.ExceptionRecord)
+        .where(col(m.Approval.decision_id) == col(m.DecisionRecord.id))
+        .where(col(m.DecisionRecord.exception_id) == col(m.ExceptionRecord.id))
+        .where(col(m.ExceptionRecord.occurred_at) >= since, col(m.ExceptionRecord.occurred_at) <= until)
+        .order_by(col(m.Approval.id))
+    )
+    for approval, record, exception in verdicts:
         proposed, kept = _reviewed(session, approval, record)
         for action in proposed:
             cohort = cohort_of(session, action)
@@ -111,7 +113,7 @@ def examples(session: Session, since: datetime, until: datetime) -> list[Example
                     code=cohort.lane or cohort.site or cohort.carrier or "*",
                     cost_usd=action.params.cost_usd or 0.0,
                     rejected=refused,
-                    at=at,
+                    at=exception.occurred_at,
                 )
             )
     return found
