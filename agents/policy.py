@@ -115,30 +115,35 @@ class Cohort(BaseModel):
         return ", ".join(f"{name} {code}" for name, code in named if code) or "any"
 
 
+def _rule(action_type: str, autonomy_level: int) -> PolicyRule:
+    """A rule at an autonomy level, at the level it belongs to, with no bounds."""
+    return PolicyRule(action_type=action_type, autonomy_level=autonomy_level, level=level_of(autonomy_level))
+
+
 def _bounded(action_type: str, limit: float = AUTO_COST_LIMIT_USD) -> PolicyRule:
     """A level-3 rule with the procedure's default bounds."""
-    return PolicyRule(
-        action_type=action_type, autonomy_level=WITHIN_BOUNDS, max_cost_usd=limit, min_confidence=AUTO_MIN_CONFIDENCE
+    return _rule(action_type, WITHIN_BOUNDS).model_copy(
+        update={"max_cost_usd": limit, "min_confidence": AUTO_MIN_CONFIDENCE}
     )
 
 
 DEFAULT_RULES = [
-    PolicyRule(action_type="notify_customer", autonomy_level=UNLESS_SAFETY_CRITICAL),
+    _rule("notify_customer", UNLESS_SAFETY_CRITICAL),
     _bounded("expedite_shipment", 1500.0),  # SOP-AUTH-01: gold expedite limit
-    PolicyRule(action_type="switch_carrier", autonomy_level=AFTER_APPROVAL),  # SOP-LATE-01: confirm the cause first
+    _rule("switch_carrier", AFTER_APPROVAL),  # SOP-LATE-01: confirm the cause first
     _bounded("retender_loads"),
-    PolicyRule(action_type="book_spot", autonomy_level=AFTER_APPROVAL),  # SOP-AUTH-01: spot above contract
+    _rule("book_spot", AFTER_APPROVAL),  # SOP-AUTH-01: spot above contract
     _bounded("replan_route"),
     _bounded("tender_stops"),
     _bounded("book_carrier"),
     _bounded("plan_tenders"),
     _bounded("transfer_stock"),
-    PolicyRule(action_type="expedite_purchase", autonomy_level=AFTER_APPROVAL),
+    _rule("expedite_purchase", AFTER_APPROVAL),
     _bounded("place_purchase_order"),
     _bounded("raise_safety_stock"),
-    PolicyRule(action_type="schedule_maintenance", autonomy_level=UNLESS_SAFETY_CRITICAL),
+    _rule("schedule_maintenance", UNLESS_SAFETY_CRITICAL),
 ]
-FALLBACK_RULE = PolicyRule(action_type="*", autonomy_level=AFTER_APPROVAL)
+FALLBACK_RULE = _rule("*", AFTER_APPROVAL)
 
 
 def default_rule(action_type: str) -> PolicyRule:
@@ -154,7 +159,7 @@ def at_level(action_type: str, cohort: str, level: Level) -> PolicyRule:
     if level == "act" and base.level != "act":
         base = _bounded(action_type)
     if level == "recommend" and base.level != "recommend":
-        base = PolicyRule(action_type=action_type, autonomy_level=AFTER_APPROVAL)
+        base = _rule(action_type, AFTER_APPROVAL)
     return PolicyRule.model_validate({**base.model_dump(), "cohort": cohort, "level": level})
 
 
@@ -172,7 +177,7 @@ class CohortLevel(BaseModel):
             raise ValueError(f"{text!r} is not PATTERN=LEVEL (for example DAL-*=act)")
         if level not in get_args(Level):
             raise ValueError(f"unknown level {level!r} in {text!r}; choose {', '.join(get_args(Level))}")
-        return cls(cohort=checked_pattern(pattern), level=level)
+        return cls.model_validate({"cohort": checked_pattern(pattern), "level": level})
 
     def rules(self) -> list[PolicyRule]:
         """The rule of every action type at this cohort's level."""

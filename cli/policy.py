@@ -29,7 +29,10 @@ def suggest(as_json: bool = typer.Option(False, "--json", help="Print one JSON a
         return
     print_table(
         ["id", "action type", "cohort", "change", "reviewed", "rejected", "evidence"],
-        [[s.id, s.action_type, s.cohort, s.change, s.evidence.reviewed, s.evidence.rejected, s.summary] for s in found],
+        [
+            [s.id, s.action_type, s.cohort, s.change, str(s.evidence.reviewed), str(s.evidence.rejected), s.summary]
+            for s in found
+        ],
     )
 
 

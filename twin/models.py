@@ -487,7 +487,7 @@ class PolicySuggestionVerdict(SQLModel, table=True):
     status: str  # accepted | declined
     actor: str
     at: datetime
-    suggestion: dict = json_column()
+    suggestion: dict[str, Any] = json_column()
 
 
 class ProcessedEvent(SQLModel, table=True):

@@ -94,7 +94,10 @@ class Settings(BaseSettings):
         description="Tries of a queued decision (with exponential backoff) before it is marked failed.",
     )
     suggest_window_days: int = Field(
-        default=30, ge=1, le=365, description="Policy suggestions: days of reviewed decisions mined, on the twin's clock."
+        default=30,
+        ge=1,
+        le=365,
+        description="Policy suggestions: days of reviewed decisions mined, on the twin's clock.",
     )
     suggest_min_support: int = Field(
         default=5, ge=1, description="Policy suggestions: reviewed proposals of an action type in a cohort needed."
