@@ -470,8 +470,8 @@ def _policies(r: PolicyFacts, view: str | None = None) -> str:
             f"{rule.meaning}: it needs a person's approval {rule.needs_approval}{within}."
         )
     return "The autonomy rules in force:\n\n" + table(
-        ["action type", "scope", "level", "meaning", "needs approval", "bounds"],
-        [[x.action_type, x.scope, x.autonomy_level, x.meaning, x.needs_approval, _bounds(x)] for x in rules],
+        ["action type", "cohort", "mode", "level", "meaning", "needs approval", "bounds"],
+        [[x.action_type, x.cohort, x.level, x.autonomy_level, x.meaning, x.needs_approval, _bounds(x)] for x in rules],
     )
 
 

@@ -12,6 +12,7 @@ from rich.console import Console
 from cli.chat import chat
 from cli.keys import keys_app
 from cli.plan import plan_app, tradeoff_app
+from cli.policy import policy_app
 from cli.rates import rates_app
 
 app = typer.Typer(help="Yardmaster: an open exception desk for logistics.", no_args_is_help=True)
@@ -21,6 +22,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(rates_app, name="rates")
 app.add_typer(plan_app, name="plan")
 app.add_typer(tradeoff_app, name="tradeoff")
+app.add_typer(policy_app, name="policy")
 app.command()(chat)
 console = Console(stderr=True)
 
@@ -291,6 +293,13 @@ def simulate(
     reject_above: float = typer.Option(
         None, "--reject-above", min=0, help="The scripted planner rejects waiting decisions costing more (USD)."
     ),
+    cohort: list[str] = typer.Option(
+        None,
+        "--cohort",
+        help="PATTERN=LEVEL for every action type in a cohort (lane, site or carrier pattern; level off, shadow, "
+        "recommend or act), over the default rules; repeatable, the most specific pattern wins "
+        "(e.g. --cohort 'DAL-*=act' --cohort '*=shadow').",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the runs and their comparison as JSON."),
     chart: Path = typer.Option(None, "--chart", help="Write a PNG chart of the daily KPIs here."),
     jobs: int = typer.Option(
@@ -302,6 +311,7 @@ def simulate(
     from rich.progress import Progress
 
     from agents import modelbook
+    from agents.policy import CohortLevel
     from evals.soundness import violations
     from simulation.batch import RunSpec, run_batch
     from simulation.report import attribution_table, comparison_table, day_table, seeds_table, write_chart
@@ -312,6 +322,11 @@ def simulate(
     if unknown:
         console.print(f"error: --policy: unknown policy {unknown[0]!r}; choose desk, reactive, rules or none")
         raise typer.Exit(2)
+    try:
+        cohorts = [CohortLevel.parse(text) for text in cohort or []]
+    except ValueError as error:
+        console.print(f"error: --cohort: {error}")
+        raise typer.Exit(2) from None
     try:
         chosen = sorted({int(part) for part in seeds.split(",")}) if seeds else [seed]
     except ValueError:
@@ -329,6 +344,7 @@ def simulate(
             warmup=warmup,
             cooldown=cooldown,
             planner=Planner(reject_above_usd=reject_above),
+            cohorts=cohorts,
         )
         for number in chosen
         for name in policy
@@ -365,6 +381,9 @@ def simulate(
     if len(chosen) > 1:
         out.print(seeds_table(comparison))
     for run in runs:
+        if run.cohorts:
+            levels = ", ".join(f"{c.cohort}={c.level}" for c in run.cohorts)
+            out.print(f"{run.policy}, seed {run.seed}: cohorts {levels}; {run.shadowed} decisions shadowed")
         if not run.repeats.clean:
             out.print(f"{run.policy}, seed {run.seed}: ran or decided twice: {run.repeats.model_dump()}")
         if run.soundness is not None:

@@ -34,7 +34,7 @@ class DecisionsArgs(About):
     """Filters on decisions: status, specialist, and a code they are about."""
 
     status: str | None = Field(
-        default=None, description="pending_approval, executed, rejected, overridden, needs_info or no_action."
+        default=None, description="pending_approval, executed, rejected, overridden, needs_info, no_action or shadowed."
     )
     specialist: str | None = Field(default=None, description="routing, inventory or maintenance.")
     location: str | None = Field(default=None, description="A DC, e.g. DC-DAL")

@@ -5,7 +5,7 @@ import { api } from "../api.js";
 import { announce, barChart, errorBox, facts, fill, h, label, linkCodes, num, pct, show, table, usd } from "../ui.js";
 
 const KNOWN_STATUSES = ["executed", "pending_approval", "rejected", "overridden", "needs_info", "no_action",
-  "superseded", "expired", "resuming"];
+  "superseded", "expired", "resuming", "shadowed"];
 
 export function statusBadge(status) {
   const known = KNOWN_STATUSES.includes(status) ? status : "other";
