@@ -11,9 +11,9 @@ from sqlmodel import Session, col, select
 from agents.schemas import Decision, ExceptionType, Outcome, Refs
 from agents.toolbox import Toolbox
 from tools.evidence import Evidence, Source
+from twin import actions as a
 from twin import activations
 from twin import models as m
-from twin.actions import RollbackModel
 
 OUTCOME_SOURCE = Source(tool="outcomes", model="twin-check", version="1")
 ACTED = ("executed", "overridden")
@@ -52,21 +52,28 @@ def _delivery(
     return "pending", goal, facts
 
 
+def _short_days(session: Session, sku: str, dc: str, first: date, last: date) -> list[tuple[date, int]]:
+    """The days from `first` (until `last`, excluded) a position left demand unmet, with the units."""
+    return list(
+        session.exec(
+            select(col(m.DemandHistory.day), col(m.DemandHistory.unmet))
+            .where(
+                col(m.DemandHistory.sku) == sku,
+                col(m.DemandHistory.location) == dc,
+                col(m.DemandHistory.day) >= first,
+                col(m.DemandHistory.day) < last,
+                col(m.DemandHistory.unmet) > 0,
+            )
+            .order_by(col(m.DemandHistory.day))
+        ).all()
+    )
+
+
 def _stock(session: Session, decision: Decision, refs: Refs, since: datetime, now: datetime) -> tuple[str, str, dict]:
     """A stock decision: no unmet demand at the position in the week after it."""
     goal = f"no stockout of {refs.sku} at {refs.location} for {STOCK_WATCH_DAYS} days"
     first, last = since.date(), since.date() + timedelta(days=STOCK_WATCH_DAYS)
-    short = session.exec(
-        select(col(m.DemandHistory.day), col(m.DemandHistory.unmet))
-        .where(
-            col(m.DemandHistory.sku) == refs.sku,
-            col(m.DemandHistory.location) == refs.location,
-            col(m.DemandHistory.day) >= first,
-            col(m.DemandHistory.day) < last,
-            col(m.DemandHistory.unmet) > 0,
-        )
-        .order_by(col(m.DemandHistory.day))
-    ).all()
+    short = _short_days(session, refs.sku or "", refs.location or "", first, last)
     position = session.exec(
         select(m.InventoryPosition).where(
             col(m.InventoryPosition.sku) == refs.sku, col(m.InventoryPosition.location) == refs.location
@@ -168,6 +175,31 @@ def _tenders(
     return ("achieved" if len(delivered) == len(shipped) else "pending"), goal, facts
 
 
+def _positions(
+    session: Session, decision: Decision, refs: Refs, since: datetime, now: datetime
+) -> tuple[str, str, dict[str, Any]]:
+    """A positioning plan: did the DCs it moved stock between serve every order of the moved SKUs for a week?"""
+    goal = f"no stockout of a moved SKU at the DCs it left or reached for {STOCK_WATCH_DAYS} days from {refs.day}"
+    first, last = since.date(), since.date() + timedelta(days=STOCK_WATCH_DAYS)
+    moved = sorted(
+        {
+            (x.params.sku, dc)
+            for x in decision.actions
+            if isinstance(x, a.TransferStock)
+            for dc in (x.params.from_, x.params.to)
+        }
+    )
+    short = {
+        f"{sku}@{dc}": [{"day": day.isoformat(), "unmet_units": unmet} for day, unmet in days]
+        for sku, dc in moved
+        if (days := _short_days(session, sku, dc, first, last))
+    }
+    facts = {"watched_until": last.isoformat(), "positions": len(moved), "stockouts": short}
+    if short:
+        return "not_achieved", goal, facts
+    return ("achieved" if now.date() >= last else "pending"), goal, facts
+
+
 def _before_visit(failure: m.WorkOrder, visit: m.WorkOrder) -> bool:
     """Whether a breakdown came before the planned visit closed (SQLite hands back naive UTC)."""
     closed = visit.closed_at
@@ -205,7 +237,7 @@ def _model_version(
     session: Session, decision: Decision, refs: Refs, _since: datetime, _now: datetime
 ) -> tuple[str, str, dict]:
     """A drifted model's rollback: is the version it put back still in force?"""
-    wanted = [action.params.to_version for action in decision.actions if isinstance(action, RollbackModel)]
+    wanted = [action.params.to_version for action in decision.actions if isinstance(action, a.RollbackModel)]
     goal = f"model {refs.model} back at version {', '.join(wanted)}"
     in_force = activations.latest(session, refs.model or "")
     facts = {"in_force": in_force.version if in_force else None}
@@ -220,6 +252,7 @@ CHECKS: dict[ExceptionType, Check] = {
     ExceptionType.carrier_capacity: _capacity,
     ExceptionType.tender_plan: _tenders,
     ExceptionType.maintenance_plan: _week_of_visits,
+    ExceptionType.positioning_plan: _positions,
     ExceptionType.model_drift: _model_version,
 }
 

@@ -21,13 +21,23 @@ class ExceptionType(StrEnum):
     demand_spike = "demand_spike"
     tender_plan = "tender_plan"
     maintenance_plan = "maintenance_plan"
+    positioning_plan = "positioning_plan"
     model_drift = "model_drift"
 
 
 Specialist = Literal["routing", "inventory", "maintenance", "governance"]
 DecisionStatus = Literal[
-    "executed", "pending_approval", "rejected", "overridden", "needs_info", "no_action", "superseded", "expired"
+    "executed",
+    "pending_approval",
+    "rejected",
+    "overridden",
+    "needs_info",
+    "no_action",
+    "superseded",
+    "expired",
+    "shadowed",
 ]
+Level = Literal["off", "shadow", "recommend", "act"]  # what the desk does with an action type in a cohort
 
 SPECIALIST_FOR: dict[ExceptionType, Specialist] = {
     ExceptionType.late_shipment: "routing",
@@ -37,11 +47,14 @@ SPECIALIST_FOR: dict[ExceptionType, Specialist] = {
     ExceptionType.equipment_failure_risk: "maintenance",
     ExceptionType.tender_plan: "routing",
     ExceptionType.maintenance_plan: "maintenance",
+    ExceptionType.positioning_plan: "inventory",
     ExceptionType.model_drift: "governance",
 }
 
 
-PLANNING = frozenset({ExceptionType.tender_plan, ExceptionType.maintenance_plan})  # scheduled plans, not found
+PLANNING = frozenset(  # scheduled plans, not found
+    {ExceptionType.tender_plan, ExceptionType.maintenance_plan, ExceptionType.positioning_plan}
+)
 GOVERNANCE = frozenset({ExceptionType.model_drift})  # about the desk's own models, not the network
 FOUND = [kind for kind in ExceptionType if kind not in PLANNING | GOVERNANCE]  # what is found on the network
 
@@ -153,6 +166,12 @@ class PolicyVerdict(BaseModel):
     autonomy_level: int
     requires_approval: bool
     reasons: list[str] = Field(default_factory=list)
+    level: Level | None = Field(
+        default=None, description="The strictest level applied: shadow, recommend (approval) or act."
+    )
+    would_have: Literal["executed", "pending_approval"] | None = Field(
+        default=None, description="Shadow decisions: what the gate would have done; nothing was executed."
+    )
 
 
 class Outcome(BaseModel):

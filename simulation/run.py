@@ -21,7 +21,7 @@ from agents import detectors, maintenance
 from agents.llm import make_chat_model
 from agents.modelbook import load_all
 from agents.outcomes import record_outcomes
-from agents.policy import ensure_defaults
+from agents.policy import CohortLevel, ensure_defaults, save_rule
 from agents.schemas import (
     SPECIALIST_FOR,
     Action,
@@ -89,7 +89,8 @@ class DayKpis(BaseModel):
     on_time: int
     late: int
     stockout_days: int = Field(description="SKU-DC positions that could not serve all of the day's demand")
-    downtime_hours: float
+    downtime_hours: float = Field(description="trucks off the road: planned services and breakdowns")
+    unplanned_downtime_hours: float = Field(default=0.0, description="trucks broken down (planned services excluded)")
     shipped: int = Field(default=0, description="shipments that left")
     freight_usd: float
     co2_kg: float = Field(default=0.0, description="carriers' CO2 of the shipments that left (own trucks not counted)")
@@ -160,6 +161,10 @@ class SimulationRun(BaseModel):
     seed: int
     policy: Policy
     planner: Planner
+    cohorts: list[CohortLevel] = Field(
+        default_factory=list, description="levels set per cohort for every action type, over the default rules"
+    )
+    shadowed: int = Field(default=0, description="decisions recorded in shadow: what the desk would have done")
     days: list[DayKpis]
     totals: dict[str, float]
     attribution: list[ActionAttribution] = Field(default_factory=list)
@@ -205,19 +210,40 @@ def maintenance_plan_exception(day: date) -> ExceptionIn:
     )
 
 
+def positioning_plan_exception(day: date) -> ExceptionIn:
+    """The day's scheduled stock positioning, as the desk's planner raises it before the day starts."""
+    return ExceptionIn(
+        type=ExceptionType.positioning_plan,
+        refs=Refs(day=day.isoformat()),
+        source="planner",
+        external_id=f"planner:positioning:{day.isoformat()}",
+    )
+
+
 def run_desk(desk: Desk, planner: Planner, report: DayReport | None, plans: bool, week_starts: bool = False) -> int:
-    """The day's plans (with `plans`: the week's workshop plan when `week_starts`, then the tender plan), detectors and
-    yesterday's announcements through the desk; the planner answers every decision that waits (again for a fresh
-    decision a verdict may lead to, up to a few rounds)."""
+    """The day's plans (with `plans`: the week's workshop plan when `week_starts` and the tender plan), detectors and
+    yesterday's announcements through the desk, the planner answering every decision that waits; then (with
+    `plans`) the positioning plan on the stock those decisions left, answered the same way."""
     announced = capacity_exceptions(report) if report else []
+    today = desk.toolbox.now().date()
     scheduled = []
     if plans:
-        today = desk.toolbox.now().date()
         scheduled = [maintenance_plan_exception(today)] if week_starts else []
         scheduled.append(tender_plan_exception(today))
     planned = [(e, desk.submit(e, actor=e.source)) for e in scheduled]  # before the detectors: booked trucks are
     # not raised again one by one
     handled = planned + desk.detect() + [(e, desk.submit(e, actor=e.source)) for e in announced]
+    _answer_waiting(desk, planner)
+    if plans:  # after the day's stockout risks: a transfer in transit would hide a position a faster remedy needs
+        positioning = positioning_plan_exception(today)
+        handled.append((positioning, desk.submit(positioning, actor=positioning.source)))
+        _answer_waiting(desk, planner)
+    return len(handled)
+
+
+def _answer_waiting(desk: Desk, planner: Planner) -> None:
+    """The planner answers every decision that waits (again for a fresh decision a verdict may lead to, up to a few
+    rounds)."""
     for _round in range(PLANNER_ROUNDS):
         with desk.toolbox.session() as session:
             waiting = session.exec(
@@ -232,7 +258,6 @@ def run_desk(desk: Desk, planner: Planner, report: DayReport | None, plans: bool
                 desk.resume(record.id, planner.verdict(Decision.of(record)))
             except DecisionConflict:
                 continue  # answered meanwhile
-    return len(handled)
 
 
 class Playbook:
@@ -412,6 +437,7 @@ def day_kpis(session: Session, report: DayReport, exceptions: int, charged: set[
         late=len(report.delivered_late),
         stockout_days=len(report.stockouts),
         downtime_hours=report.downtime_hours,
+        unplanned_downtime_hours=report.unplanned_downtime_hours,
         shipped=len(report.shipped),
         freight_usd=round(freight, 2),
         co2_kg=round(co2, 1),
@@ -536,6 +562,7 @@ def totals(days: list[DayKpis]) -> dict[str, float]:
         "late",
         "stockout_days",
         "downtime_hours",
+        "unplanned_downtime_hours",
         "shipped",
         "freight_usd",
         "co2_kg",
@@ -597,17 +624,20 @@ def simulate(
     warmup: int = 0,
     cooldown: int = 0,
     check: Check | None = None,
+    cohorts: list[CohortLevel] | None = None,
 ) -> SimulationRun:
     """Run a policy on a fresh twin of the seed, in a private folder (the user's twin is untouched): each day the
     policy acts on the twin as it stands, then the day happens. Warm-up days run before the measured window, and
     cool-down days after it let earlier decisions play out with no new ones; every background task of the desk ends
-    before the folder goes."""
+    before the folder goes. Cohort levels (`DAL-*=act`, `*=shadow`) are stored over the default rules first."""
     started = time.perf_counter()
     stepper, rows = TwinDays.generate(seed)
     with tempfile.TemporaryDirectory(prefix="ym-simulate-") as folder, sandbox_toolbox(settings, Path(folder)) as tb:
         scenario.load(tb.engine, rows)
         with tb.session() as session:
             ensure_defaults(session)
+            for rule in (rule for cohort in cohorts or [] for rule in cohort.rules()):
+                save_rule(session, rule, "simulation")
             session.commit()
         desk = Desk(tb, InMemorySaver(serde=serializer())) if policy in ("desk", "reactive") else None
         playbook = Playbook(tb) if policy == "rules" else None
@@ -637,6 +667,7 @@ def simulate(
                 ending = ending_stock_usd(session)
                 attributed = attribution(session, policy)
                 audited = soundness(session, check) if check and desk is not None else None
+                shadowed = store.count(session, m.DecisionRecord, col(m.DecisionRecord.status) == "shadowed")
         finally:
             if desk is not None:
                 desk.close()
@@ -644,6 +675,8 @@ def simulate(
         seed=seed,
         policy=policy,
         planner=planner,
+        cohorts=cohorts or [],
+        shadowed=shadowed,
         days=kpis,
         totals={**totals(kpis), "ending_stock_usd": ending},
         attribution=attributed,

@@ -42,6 +42,7 @@ CASES = [
         {"raise_safety_stock", "transfer_stock", "expedite_purchase", "place_purchase_order", "book_carrier"},
     ),
     ({"type": "tender_plan", "refs": {"day": "2026-11-03"}}, "routing", {"plan_tenders"}),
+    ({"type": "positioning_plan", "refs": {"day": "2026-11-02"}}, "inventory", {"transfer_stock"}),
     (
         {"type": "maintenance_plan", "refs": {"day": "2026-11-02"}},
         "maintenance",
@@ -91,7 +92,7 @@ def require_approval(settings, action_type: str) -> None:
     engine = make_engine(settings.resolved_database_url)
     with Session(engine) as session:
         for policy in session.exec(select(m.Policy).where(m.Policy.action_type == action_type)):
-            policy.autonomy_level = 2
+            policy.autonomy_level, policy.level = 2, "recommend"
             session.add(policy)
         session.commit()
     engine.dispose()
