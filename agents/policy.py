@@ -142,6 +142,7 @@ DEFAULT_RULES = [
     _bounded("place_purchase_order"),
     _bounded("raise_safety_stock"),
     _rule("schedule_maintenance", UNLESS_SAFETY_CRITICAL),
+    _rule("rollback_model", AFTER_APPROVAL),  # a model change waits for an architect at any level
 ]
 FALLBACK_RULE = _rule("*", AFTER_APPROVAL)
 
