@@ -33,10 +33,7 @@ class Toolbox:
     def now(self) -> datetime:
         """The twin's clock."""
         with self.session() as session:
-            clock = store.as_of(session)
-        if clock is None:
-            raise RuntimeError("no scenario is loaded; run `yardmaster seed`")
-        return clock
+            return store.clock(session)
 
     def guidance(self, query: str, exception_type: str) -> Evidence:
         """The applicable procedures and the most similar past decisions, as one evidence record."""
