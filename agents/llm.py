@@ -104,6 +104,11 @@ def structured(model: BaseChatModel, schema: type[BaseModel]) -> Runnable[Langua
     return RunnableLambda(read)
 
 
+def model_type(model: BaseChatModel) -> str:
+    """The chat model's type as LangChain names it (e.g. `openai-chat`), for the evidence it leaves."""
+    return str(model.asdict()["_type"])
+
+
 def _is_openai_compatible(model: BaseChatModel) -> bool:
     """Whether a chat model talks to an OpenAI-compatible endpoint (never true unless langchain_openai is loaded)."""
     module = sys.modules.get("langchain_openai.chat_models.base")

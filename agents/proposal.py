@@ -87,6 +87,18 @@ class Proposal(BaseModel):
     helpers: list["Proposal"] = Field(default_factory=list)
     missing: list[str] = Field(default_factory=list)
 
+    def stated(self) -> Claim:
+        """The sentence of the chosen plan (or of the stop): every finished proposal has one."""
+        if self.chosen is None:
+            raise ValueError(f"the {self.specialist} proposal states no chosen plan")
+        return self.chosen
+
+    def plan_id(self) -> str:
+        """The id of the evidence that compares the plans: every proposal with a chosen plan has one."""
+        if self.plan_evidence_id is None:
+            raise ValueError(f"the {self.specialist} proposal has no plan comparison")
+        return self.plan_evidence_id
+
 
 CONFIDENCE_RULE = Source(tool="rule", model="twin-fact", version="1")
 
