@@ -12,7 +12,8 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
 from twin import models as m
-from twin.frames import READING_COLUMNS, as_frame, as_series
+from twin.frames import READING_COLUMNS
+from twin.typed_pandas import as_frame, as_series
 
 SENSORS = ("engine_temp_c", "oil_pressure_kpa", "vibration_mm_s", "fault_codes")
 DAYS_PER_READING = 2  # readings are daily; a window twice as long in days holds a truck's last readings but for gaps

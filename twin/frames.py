@@ -8,22 +8,9 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
 from twin import models as m
+from twin.typed_pandas import as_series
 
 Query = Select[*tuple[Any, ...]]  # a select of any columns, read into a frame
-
-
-def as_series(value: object) -> pd.Series:
-    """A pandas result that must be a Series (pandas types column reads and aggregates loosely); TypeError if not."""
-    if not isinstance(value, pd.Series):
-        raise TypeError(f"expected a Series, got {type(value).__name__}")
-    return value
-
-
-def as_frame(value: object) -> pd.DataFrame:
-    """A pandas result that must be a DataFrame (pandas types row selections loosely); TypeError if not."""
-    if not isinstance(value, pd.DataFrame):
-        raise TypeError(f"expected a DataFrame, got {type(value).__name__}")
-    return value
 
 
 def _frame(session: Session, statement: Query) -> pd.DataFrame:
