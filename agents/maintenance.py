@@ -5,6 +5,7 @@ import math
 import re
 import threading
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlmodel import Session
@@ -23,6 +24,7 @@ from tools.scheduling import MaintenanceSchedule, ScheduleProblem, TruckAtRisk, 
 from twin import actions as a
 from twin import fleet, store
 from twin import models as m
+from twin.typed_pandas import as_series
 
 PROCEDURE = "SOP-MAINT-01"
 HEALTHY_BELOW = 0.30  # SOP-MAINT-01: below 0.30 routine preventive maintenance only
@@ -99,7 +101,7 @@ class FleetRiskCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._scores: dict[str, tuple[tuple, list[FailureRisk]]] = {}
+        self._scores: dict[str, tuple[tuple[object, ...], list[FailureRisk]]] = {}
 
     def risks(self, tb: Toolbox, session: Session, now: datetime) -> list[FailureRisk]:
         """Every truck's failure risk at `now` (the twin's clock), riskiest first: the kept ones if nothing changed."""
@@ -111,7 +113,7 @@ class FleetRiskCache:
         if kept and kept[0] == stamp:
             return kept[1]
         means = fleet.running_means(session, now)
-        window = fleet.latest_readings(session, now, WINDOW_DAYS, means["readings"], recent)
+        window = fleet.latest_readings(session, now, WINDOW_DAYS, as_series(means["readings"]), recent)
         scores = score_trucks(tb.models.fleet, window, now, running_means=means) if len(window) else []
         with self._lock:
             self._scores[database] = (stamp, scores)
@@ -280,6 +282,7 @@ def equipment_failure_risk(tb: Toolbox, refs: Refs, report: str | None = None) -
         if vehicle is None:
             reason = f"Truck {code} is not in the twin." if code else "The exception names no truck."
             return needs_info("maintenance", ["asset_id"], reason, found)
+        code = vehicle.code
         dc = store.row(session, m.Location, vehicle.home_dc)
         booked = store.open_work_orders(session, code)
         price = rates(session)
@@ -297,7 +300,7 @@ def equipment_failure_risk(tb: Toolbox, refs: Refs, report: str | None = None) -
     shop = lookup("dc", dc.code, dc)
     cost = failure_cost(price, workload)
     at_risk = truck_at_risk(risk, dc.code, workload.deliveries(code)).failure_within(HORIZON_DAYS)
-    facts = {
+    facts: dict[str, Any] = {
         "truck": code,
         "dc": dc.code,
         "procedure": PROCEDURE,
@@ -378,7 +381,11 @@ def _healthy_options(
     """For a truck below the service threshold: defer to routine maintenance; servicing it today is ruled out."""
     visit = costs.workshop_visit(price, service_kind(risk.p_fail), service_hours(risk.p_fail))
     return [
-        PlanOption(name=DEFER, expected_penalty_usd=penalty, impact=Impact(expected_failures=round(at_risk, 2))),
+        PlanOption(
+            name=DEFER,
+            expected_penalty_usd=penalty,
+            impact=Impact.model_validate({"expected_failures": round(at_risk, 2)}),
+        ),
         PlanOption(
             name="service today",
             actions=[service_action(code, dc, 0, today, risk.p_fail, visit)],
@@ -422,17 +429,20 @@ def _margin_claims(options: list[PlanOption], chosen: PlanOption, plan_id: str) 
     """What the chosen booking avoids against its cost and the margin, or why no booking was worth it."""
     margin = f"its cost plus the {percent(SERVICE_MARGIN)} margin a booking must clear"
     if _books(chosen):
+        avoided = _avoided(chosen)
+        if avoided is None:
+            raise ValueError(f"the booking {chosen.name!r} is not priced against deferring")
         text = (
-            f"Booking avoids {format_usd(_avoided(chosen))} of expected breakdown cost for "
+            f"Booking avoids {format_usd(avoided)} of expected breakdown cost for "
             f"{format_usd(chosen.cost_usd)}: more than {margin}."
         )
         return [Claim(text=text, evidence_ids=[plan_id])]
-    priced = [option for option in options if _avoided(option) is not None]
+    priced = [(option, avoided) for option in options if (avoided := _avoided(option)) is not None]
     if not priced:
         return []
-    best = max(priced, key=lambda option: (_avoided(option) - option.cost_usd, option.name))
+    best, best_avoided = max(priced, key=lambda pair: (pair[1] - pair[0].cost_usd, pair[0].name))
     text = (
-        f"The best booking ({best.name}) avoids {format_usd(_avoided(best))} of expected breakdown cost for "
+        f"The best booking ({best.name}) avoids {format_usd(best_avoided)} of expected breakdown cost for "
         f"{format_usd(best.cost_usd)}: less than {margin}, so the truck is not booked."
     )
     return [Claim(text=text, evidence_ids=[plan_id])]
@@ -590,10 +600,12 @@ def service_plans(
             name=name,
             actions=[visit(truck, day), *(visit(at_risk[other], 0) for other in booked)],
             expected_penalty_usd=round(problem.failure_cost * exposure + lost, 2),
-            impact=Impact(
-                downtime_hours=truck.service_hours,
-                deliveries_moved=truck.service_impact(day),
-                expected_failures=round(exposure, 2),
+            impact=Impact.model_validate(
+                {
+                    "downtime_hours": truck.service_hours,
+                    "deliveries_moved": truck.service_impact(day),
+                    "expected_failures": round(exposure, 2),
+                }
             ),
         )
 
@@ -601,7 +613,7 @@ def service_plans(
     defer = PlanOption(
         name=DEFER,
         expected_penalty_usd=round(problem.failure_cost * exposure, 2),
-        impact=Impact(expected_failures=round(exposure, 2)),
+        impact=Impact.model_validate({"expected_failures": round(exposure, 2)}),
     )
     if slot.day is None:
         solver_plan = PlanOption(

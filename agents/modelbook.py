@@ -69,6 +69,8 @@ def train_all(
         rul=maintenance.train_rul(telemetry, failures),
     ).register(models_dir)
     progress(maintenance.MODEL_NAME)
+    if forecaster.version is None:
+        raise RuntimeError("the forecaster was trained but not registered")
     return {
         forecast.MODEL_NAME: forecaster.version,
         late_risk.MODEL_NAME: late.version,

@@ -1,7 +1,7 @@
 """What a specialist hands back: candidate whole plans (hand-offs included) compared on expected cost, the chosen one,
 and its evidence."""
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -68,7 +68,7 @@ class Handoff(BaseModel):
 
     to: Specialist
     reason: str
-    request: dict = Field(default_factory=dict)
+    request: dict[str, Any] = Field(default_factory=dict)
 
 
 class Proposal(BaseModel):
@@ -145,7 +145,7 @@ def why_not(option: PlanOption, chosen: PlanOption, reason: str | None = None) -
 
 
 def compare_plans(
-    subject: str, options: list[PlanOption], confidence: float, extra_facts: dict | None = None
+    subject: str, options: list[PlanOption], confidence: float, extra_facts: dict[str, Any] | None = None
 ) -> tuple[PlanOption, list[Alternative], Evidence]:
     """Pick the feasible whole plan with the lowest expected total cost; explain why each other plan lost."""
     feasible = [option for option in options if option.feasible]

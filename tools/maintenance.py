@@ -4,7 +4,7 @@ import hashlib
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -120,6 +120,12 @@ class TruckModel(BaseModel):
         return cls.model_validate({**json.loads((folder / f"{kind}.json").read_text()), "booster": booster})
 
 
+@overload
+def estimator(kind: Literal["failure"], params: BoosterParams) -> xgb.XGBClassifier: ...
+@overload
+def estimator(kind: Literal["rul"], params: BoosterParams) -> xgb.XGBRegressor: ...
+@overload
+def estimator(kind: Literal["failure", "rul"], params: BoosterParams) -> xgb.XGBModel: ...
 def estimator(kind: Literal["failure", "rul"], params: BoosterParams) -> xgb.XGBModel:
     """An unfitted XGBoost classifier (failure) or regressor (RUL) with these settings."""
     settings = params.model_dump(exclude={"seed"})
