@@ -1,6 +1,7 @@
 """Typed reads of pandas results: pandas types column reads, selections and aggregates loosely (a column read may be
 a frame, a maximum any scalar), so code that needs one kind checks it here once and fails clearly otherwise."""
 
+import numpy as np
 import pandas as pd
 
 
@@ -16,6 +17,13 @@ def as_frame(value: object) -> pd.DataFrame:
     if not isinstance(value, pd.DataFrame):
         raise TypeError(f"expected a DataFrame, got {type(value).__name__}")
     return value
+
+
+def as_float(value: object) -> float:
+    """A pandas scalar that must be a number (a cell, a statistic of a column); TypeError if not."""
+    if not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"expected a number, got {value!r}")
+    return float(value)
 
 
 def as_timestamp(value: object) -> pd.Timestamp:
