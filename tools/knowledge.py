@@ -40,6 +40,7 @@ ExceptionType = Literal[
     "demand_spike",
     "tender_plan",
     "maintenance_plan",
+    "positioning_plan",
 ]
 EXCEPTION_TYPE: TypeAdapter[ExceptionType] = TypeAdapter(ExceptionType)
 
