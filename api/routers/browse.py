@@ -2,7 +2,7 @@
 detail and the decisions that name it."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
@@ -112,7 +112,10 @@ def _listing(
     return paginate(session, statement, limit, offset, lambda row: row[0], keyset, cursor)
 
 
-def _get(session: Session, table: type[SQLModel], code: str, noun: str) -> SQLModel:
+R = TypeVar("R", bound=SQLModel)
+
+
+def _get(session: Session, table: type[R], code: str, noun: str) -> R:
     """One row by its code, or 404 naming what was asked for."""
     row = session.get(table, code)
     if row is None:
