@@ -315,7 +315,7 @@ def simulate(
     from evals.soundness import violations
     from simulation.batch import RunSpec, run_batch
     from simulation.report import attribution_table, comparison_table, day_table, seeds_table, write_chart
-    from simulation.run import POLICIES, DayKpis, Planner, compare, with_realised
+    from simulation.run import POLICIES, DayKpis, Planner, Policy, compare, with_realised
     from twin.settings import get_settings
 
     unknown = [name for name in policy if name not in POLICIES]
@@ -336,6 +336,7 @@ def simulate(
     if not modelbook.trained(settings.models_dir):
         console.print("error: no trained models; run `yardmaster seed` and `yardmaster train` first")
         raise typer.Exit(1)
+    policies: list[Policy] = [known for asked in policy for known in POLICIES if known == asked]
     specs = [
         RunSpec(
             policy=name,
@@ -347,7 +348,7 @@ def simulate(
             cohorts=cohorts,
         )
         for number in chosen
-        for name in policy
+        for name in policies
     ]
     with Progress(console=console) as progress:
         tasks = [
