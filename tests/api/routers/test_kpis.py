@@ -54,23 +54,24 @@ def test_decisions_are_counted_by_status_and_specialist(api: DeskApi, late_pendi
     assert api.call("GET", "/v1/kpis", params={"weeks": 0}).status_code == 422
 
 
-def test_decision_days_page_newest_first_with_a_cursor(api: DeskApi, late_pending, seeded_url):
+def test_decision_days_are_twin_days_and_page_newest_first_with_a_cursor(api: DeskApi, late_pending, seeded_url):
     template_id = late_pending("SHP-009284")["decision_id"]
     engine = make_engine(seeded_url)
     with session_scope(engine) as session:
         template = session.get(m.DecisionRecord, template_id)
         for back in (1, 3, 3, 8):
-            copy = template.model_dump(exclude={"id", "created_at"})
+            copy = template.model_dump(exclude={"id", "created_at", "twin_at"})
             session.add(
                 m.DecisionRecord(
                     **copy,
                     id=f"DEC-DAY{back}-{session.info.setdefault('n', 0)}",
-                    created_at=template.created_at - timedelta(days=back),
+                    created_at=template.created_at,
+                    twin_at=template.twin_at - timedelta(days=back),
                 )
             )
             session.info["n"] += 1
         session.commit()
-        expected = sorted({r.created_at.date() for r in session.exec(select(m.DecisionRecord)).all()}, reverse=True)
+        expected = sorted({r.twin_at.date() for r in session.exec(select(m.DecisionRecord)).all()}, reverse=True)
     engine.dispose()
     days, cursor, pages = [], None, 0
     while True:
