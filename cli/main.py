@@ -10,6 +10,7 @@ from rich.console import Console
 
 from cli.chat import chat
 from cli.keys import keys_app
+from cli.kpis import kpis
 from cli.plan import plan_app, tradeoff_app
 from cli.rates import rates_app
 
@@ -21,6 +22,7 @@ app.add_typer(rates_app, name="rates")
 app.add_typer(plan_app, name="plan")
 app.add_typer(tradeoff_app, name="tradeoff")
 app.command()(chat)
+app.command()(kpis)
 console = Console(stderr=True)
 
 BENCHMARKS = ("routing", "forecast", "maintenance", "late_risk", "seed", "desk")
