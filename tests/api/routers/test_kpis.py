@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import select
 
 from tests.api.desk_api import DeskApi
+from twin import kpis as kpis_module
 from twin import models as m
 from twin.db import make_engine, session_scope
 
@@ -91,3 +92,35 @@ def test_kpis_refuse_pages_over_the_maximum_and_foreign_cursors(api: DeskApi):
     assert api.call("GET", "/v1/kpis", params={"limit": 501}).status_code == 422
     answer = api.call("GET", "/v1/kpis", params={"cursor": "not-ours"})
     assert answer.status_code == 422 and answer.json()["detail"][0]["loc"] == ["query", "cursor"]
+
+
+def test_kpis_of_a_period_filtered_by_site_lane_and_carrier_by_week(api: DeskApi):
+    week = {"from": "2026-10-26", "to": "2026-11-01", "granularity": "week"}
+    kpis = api.call("GET", "/v1/kpis", role="viewer", params=week).json()
+    assert kpis["scope"]["start"] == "2026-10-26" and [b["start"] for b in kpis["buckets"]] == ["2026-10-26"]
+    assert kpis["buckets"][0]["kpis"] == kpis["total"]
+    total = kpis["total"]
+    assert 0 < total["on_time_delivery"]["rate"] < 1 and total["fill_rate"]["demanded_units"] > 0
+    assert total["stockout_rate"]["position_days"] == 300  # the seeded positions close 1 November
+    dallas = api.call("GET", "/v1/kpis", params={**week, "site": "DC-DAL"}).json()["total"]
+    assert dallas["fill_rate"]["demanded_units"] < total["fill_rate"]["demanded_units"]
+    lane = api.call("GET", "/v1/kpis", params={**week, "lane": "DAL-HOU", "granularity": "day"}).json()
+    assert lane["total"]["fill_rate"] is None and len(lane["buckets"]) == 7
+    assert {row["lane"] for row in lane["cost_to_serve_by_lane"]} == {"DAL-HOU"}
+    for params, field in (
+        ({"site": "DC-NOWHERE"}, "site"),
+        ({"lane": "XXX-YYY"}, "lane"),
+        ({"carrier": "NOPE"}, "carrier"),
+        ({"from": "2026-11-01", "to": "2026-10-01"}, "to"),
+        ({"granularity": "month"}, "granularity"),
+        ({"from": "2026-02-30"}, "from"),
+    ):
+        refused = api.call("GET", "/v1/kpis", params=params)
+        assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["query", field], params
+
+
+def test_each_kpi_definition_is_its_field_description_in_the_schema(api: DeskApi):
+    schema = api.call("GET", "/openapi.json").json()["components"]["schemas"]["KpiSet"]["properties"]
+    assert set(schema) == set(kpis_module.DEFINITIONS)
+    for key, definition in kpis_module.DEFINITIONS.items():
+        assert definition.text in schema[key]["description"]
