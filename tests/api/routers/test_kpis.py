@@ -50,6 +50,7 @@ def test_decisions_are_counted_by_status_and_specialist(api: DeskApi, late_pendi
     assert kpis["decisions_by_status"] == {"executed": 1, "pending_approval": 1}
     assert kpis["decisions_by_specialist"] == {"routing": 2}
     day = kpis["decision_days"][-1]
+    assert day["day"] == kpis["as_of"][:10]  # the twin's day, not the wall clock's
     assert day["by_status"] == {"executed": 1, "pending_approval": 1}
     assert day["executed_cost_usd"] == decision["expected_impact"]["cost_usd"]
     assert api.call("GET", "/v1/kpis", params={"weeks": 0}).status_code == 422
