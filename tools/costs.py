@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from tools.evidence import Evidence, Source
 from twin.rates import DEFAULT_RATES, KM_PER_MILE
+
 TRUCKLOAD_KG = 20_000.0  # payload of a 53 ft dry van under the US 80,000 lb gross weight limit
 SERVICE_PARTS = {
     "routine": "parts_usd_routine",

@@ -491,8 +491,9 @@ def _shipping(session: Session, scope: Scope, history: History, expedite_rows: l
     for shipment in session.exec(
         select(m.Shipment).where(col(m.Shipment.shipped_at) >= since, col(m.Shipment.shipped_at) < until, *where)
     ).all():
-        rate = rates.get((shipment.carrier, shipment.lane)) if shipment.carrier else None
-        usd = freight_usd(rate, own_per_km, shipment.distance_miles) + expedited.get(shipment.id, 0.0)
+        usd = freight_usd(
+            rates.get((shipment.carrier, shipment.lane)), own_per_km, shipment.distance_miles
+        ) + expedited.get(shipment.id, 0.0)
         history.shipments.append((aware(shipment.shipped_at).date(), shipment.lane, usd))
 
 

@@ -11,6 +11,7 @@ from twin import kpis
 from twin import models as m
 from twin.db import make_engine, session_scope
 from twin.rates import KM_PER_MILE
+from twin.settings import PROJECT_ROOT
 
 WEEK = kpis.Scope(start=date(2026, 11, 2), end=date(2026, 11, 8))
 OWN_PER_MILE = 1.18 * KM_PER_MILE  # the default own-fleet rate, 1.18 USD per km
@@ -321,3 +322,10 @@ def test_buckets_cover_the_period_by_day_or_monday_first_week_and_filters_are_ch
         assert refused.value.field == {"end": "to"}.get(field, field)
     assert kpis.scope_of(twin) == kpis.Scope(start=date(2026, 10, 13), end=nov(9))
     assert kpis.scope_of(twin, start=nov(12)) == kpis.Scope(start=nov(12), end=nov(12))
+
+
+def test_the_readme_lists_every_kpi_with_its_definition():
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    for definition in kpis.DEFINITIONS.values():
+        assert f"| `{definition.key}` | {definition.name} | {definition.unit} |" in readme
+        assert definition.text in readme
