@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
@@ -337,23 +337,47 @@ def check(session: Session, scope: Scope) -> None:
 # --- the history a period's KPIs read ------------------------------------------------------------------------------
 
 Position = tuple[str, str]  # (SKU, DC)
+R = TypeVar("R")
+
+
+class ByDay(Generic[R]):
+    """Rows of the history filed under the twin day they belong to, read back a span of days at a time."""
+
+    def __init__(self) -> None:
+        self.days: dict[date, list[R]] = defaultdict(list)
+
+    def add(self, day: date, row: R) -> None:
+        """File a row under its day."""
+        self.days[day].append(row)
+
+    def between(self, start: date, end: date) -> list[R]:
+        """The rows of the days [start, end]."""
+        return [row for day in dates(start, end) for row in self.days.get(day, [])]
 
 
 @dataclass
 class History:
     """The rows of the twin's history a period's KPIs read, already filtered and dated on the twin's clock."""
 
-    deliveries: list[tuple[date, bool]] = field(default_factory=list)  # delivery day, on time
-    shipments: list[tuple[date, str, float]] = field(default_factory=list)  # ship day, lane, freight + expedites
+    deliveries: ByDay[bool] = field(default_factory=ByDay)  # on time
+    shipments: ByDay[tuple[str, float]] = field(default_factory=ByDay)  # lane, freight + expedites, by ship day
     demand: dict[Position, dict[date, tuple[int, int]]] = field(default_factory=dict)  # units, unmet
     on_hand: dict[Position, dict[date, int]] = field(default_factory=dict)  # closing on hand
+    closes: ByDay[tuple[Position, int]] = field(default_factory=ByDay)  # the same closes by day
+    fills: ByDay[tuple[int, int]] = field(default_factory=ByDay)  # units demanded and unmet, by day
     ordered: dict[Position, dict[date, int]] = field(default_factory=dict)  # units ordered that day
     unit_cost: dict[str, float] = field(default_factory=dict)
-    breakdowns: list[tuple[date, float]] = field(default_factory=list)  # opened day, hours down
-    services: list[tuple[date, bool]] = field(default_factory=list)  # scheduled day, closed by its end
-    expedites: list[tuple[date, float]] = field(default_factory=list)  # twin day executed, cost
-    routes: list[tuple[date, int, float]] = field(default_factory=list)  # day, stops, miles
-    own_usd_per_mile: float = 0.0
+    breakdowns: ByDay[float] = field(default_factory=ByDay)  # hours down, by the day opened
+    services: ByDay[bool] = field(default_factory=ByDay)  # closed by the end of the scheduled day
+    expedites: ByDay[float] = field(default_factory=ByDay)  # cost, by the twin day executed
+    routes: ByDay[tuple[int, float]] = field(default_factory=ByDay)  # stops, miles
+    forecasts: ByDay[tuple[int, float]] = field(default_factory=ByDay)  # units, the forecast's absolute error
+    own_usd_per_km: float = 0.0
+
+
+def dates(start: date, end: date) -> list[date]:
+    """Every day of [start, end]."""
+    return [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
 
 
 def moment(day: date) -> datetime:
@@ -376,7 +400,7 @@ def load(session: Session, scope: Scope) -> History:
     """The history rows the KPIs of a scope read (demand from the forecast window before its start)."""
     now = store.as_of(session) or datetime.now(UTC)
     since, until = moment(scope.start), moment(scope.end + timedelta(days=1))
-    history = History(own_usd_per_mile=rate_value(session, "own_fleet_usd_per_km") * KM_PER_MILE)
+    history = History(own_usd_per_km=rate_value(session, "own_fleet_usd_per_km"))
     homes = {v.code: v.home_dc for v in session.exec(select(m.Vehicle)).all()}
     expedite_rows = _expedites(session)
     _shipping(session, scope, history, expedite_rows)
@@ -390,7 +414,7 @@ def load(session: Session, scope: Scope) -> History:
     ).all():
         if scope.site in (None, homes.get(truck)):
             hours = ((aware(closed) if closed else now) - aware(opened)).total_seconds() / 3600
-            history.breakdowns.append((aware(opened).date(), hours))
+            history.breakdowns.add(aware(opened).date(), hours)
     for scheduled, closed, truck in session.exec(
         select(col(m.WorkOrder.scheduled_for), col(m.WorkOrder.closed_at), col(m.WorkOrder.truck)).where(
             col(m.WorkOrder.kind) == "preventive",
@@ -400,10 +424,10 @@ def load(session: Session, scope: Scope) -> History:
     ).all():
         if scheduled is not None and scope.site in (None, homes.get(truck)):
             due = aware(scheduled).date()
-            history.services.append((due, closed is not None and aware(closed).date() <= due))
-    history.expedites = [
-        (day, usd) for day, usd, named in expedite_rows if _names(named, scope) and since <= moment(day) < until
-    ]
+            history.services.add(due, closed is not None and aware(closed).date() <= due)
+    for day, usd, named in expedite_rows:
+        if _names(named, scope):
+            history.expedites.add(day, usd)
     stops = defaultdict(int)
     for route_id in session.exec(
         select(col(m.RouteStop.route_id))
@@ -417,7 +441,7 @@ def load(session: Session, scope: Scope) -> History:
         )
     ).all():
         if scope.site in (None, route.dc):
-            history.routes.append((route.day, stops[route.id], route.distance_miles))
+            history.routes.add(route.day, (stops[route.id], route.distance_miles))
     return history
 
 
@@ -481,9 +505,8 @@ def _shipping(session: Session, scope: Scope, history: History, expedite_rows: l
         )
     ).all():
         if delivered is not None:
-            history.deliveries.append((aware(delivered).date(), aware(delivered) <= aware(promised)))
+            history.deliveries.add(aware(delivered).date(), aware(delivered) <= aware(promised))
     rates = {(o.carrier, o.lane): o.rate_per_mile for o in session.exec(select(m.CarrierLane)).all()}
-    own_per_km = history.own_usd_per_mile / KM_PER_MILE
     expedited: dict[str, float] = defaultdict(float)
     for _day, usd, named in expedite_rows:
         if named.shipment:
@@ -492,9 +515,9 @@ def _shipping(session: Session, scope: Scope, history: History, expedite_rows: l
         select(m.Shipment).where(col(m.Shipment.shipped_at) >= since, col(m.Shipment.shipped_at) < until, *where)
     ).all():
         usd = freight_usd(
-            rates.get((shipment.carrier, shipment.lane)), own_per_km, shipment.distance_miles
+            rates.get((shipment.carrier, shipment.lane)), history.own_usd_per_km, shipment.distance_miles
         ) + expedited.get(shipment.id, 0.0)
-        history.shipments.append((aware(shipment.shipped_at).date(), shipment.lane, usd))
+        history.shipments.add(aware(shipment.shipped_at).date(), (shipment.lane, usd))
 
 
 def _stock(session: Session, scope: Scope, history: History) -> None:
@@ -514,6 +537,10 @@ def _stock(session: Session, scope: Scope, history: History) -> None:
         )
     ).all():
         history.demand.setdefault((sku, dc), {})[day] = (units, unmet)
+        if day >= scope.start:
+            history.fills.add(day, (units, unmet))
+    for day, units, error in forecast_errors(history.demand, scope.start):
+        history.forecasts.add(day, (units, error))
     for sku, dc, day, on_hand in session.exec(
         select(col(m.StockDay.sku), col(m.StockDay.location), col(m.StockDay.day), col(m.StockDay.on_hand)).where(
             col(m.StockDay.day) >= scope.start,
@@ -522,6 +549,7 @@ def _stock(session: Session, scope: Scope, history: History) -> None:
         )
     ).all():
         history.on_hand.setdefault((sku, dc), {})[day] = on_hand
+        history.closes.add(day, ((sku, dc), on_hand))
     since, until = moment(scope.start), moment(scope.end + timedelta(days=1))
     placed: Iterable[tuple[str, str, datetime, int | float]] = [
         *session.exec(
@@ -551,20 +579,15 @@ def _stock(session: Session, scope: Scope, history: History) -> None:
 # --- the KPIs over a span of days ----------------------------------------------------------------------------------
 
 
-def within(day: date, start: date, end: date) -> bool:
-    """Whether a day falls in [start, end]."""
-    return start <= day <= end
-
-
 def on_time_delivery(h: History, start: date, end: date) -> OnTimeDelivery:
     """On-time delivery over the span."""
-    outcomes = [on_time for day, on_time in h.deliveries if within(day, start, end)]
+    outcomes = h.deliveries.between(start, end)
     return OnTimeDelivery(delivered=len(outcomes), on_time=sum(outcomes), rate=share(sum(outcomes), len(outcomes)))
 
 
 def fill_rate(h: History, start: date, end: date) -> FillRate:
     """Fill rate over the span."""
-    days = [units for series in h.demand.values() for day, units in series.items() if within(day, start, end)]
+    days = h.fills.between(start, end)
     demanded = sum(units for units, _unmet in days)
     served = demanded - sum(unmet for _units, unmet in days)
     return FillRate(demanded_units=demanded, served_units=served, rate=share(served, demanded))
@@ -572,24 +595,21 @@ def fill_rate(h: History, start: date, end: date) -> FillRate:
 
 def stockout_rate(h: History, start: date, end: date) -> StockoutRate:
     """Stockout rate over the span."""
-    closes = [stock for series in h.on_hand.values() for day, stock in series.items() if within(day, start, end)]
+    closes = [stock for _position, stock in h.closes.between(start, end)]
     out = sum(stock <= 0 for stock in closes)
     return StockoutRate(position_days=len(closes), out_of_stock=out, rate=share(out, len(closes)))
 
 
 def inventory_turns(h: History, start: date, end: date) -> InventoryTurns:
     """Annualised inventory turns over the span's days with stock positions."""
-    days: set[date] = set()
+    days = [day for day in dates(start, end) if h.closes.days.get(day)]
     cogs = held = 0.0
-    for (sku, dc), series in h.on_hand.items():
-        cost = h.unit_cost.get(sku, 0.0)
-        demand = h.demand.get((sku, dc), {})
-        for day, stock in series.items():
-            if within(day, start, end):
-                days.add(day)
-                held += max(stock, 0) * cost
-                units, unmet = demand.get(day, (0, 0))
-                cogs += (units - unmet) * cost
+    for day in days:
+        for (sku, dc), stock in h.closes.days[day]:
+            cost = h.unit_cost.get(sku, 0.0)
+            units, unmet = h.demand.get((sku, dc), {}).get(day, (0, 0))
+            held += max(stock, 0) * cost
+            cogs += (units - unmet) * cost
     average = held / len(days) if days else 0.0
     turns = cogs / average * DAYS_PER_YEAR / len(days) if days and average else None
     return InventoryTurns(
@@ -603,8 +623,9 @@ def inventory_turns(h: History, start: date, end: date) -> InventoryTurns:
 def position_bullwhip(h: History, start: date, end: date) -> list[PositionBullwhip]:
     """The bullwhip ratio of each SKU-DC with two days or more of stock positions in the span."""
     rows: list[PositionBullwhip] = []
+    span = dates(start, end)
     for (sku, dc), series in sorted(h.on_hand.items()):
-        days = sorted(day for day in series if within(day, start, end))
+        days = [day for day in span if day in series]
         if len(days) < 2:
             continue
         demand, ordered = h.demand.get((sku, dc), {}), h.ordered.get((sku, dc), {})
@@ -638,19 +659,19 @@ def bullwhip_ratio(h: History, start: date, end: date) -> BullwhipRatio:
 
 def unplanned_downtime(h: History, start: date, end: date) -> UnplannedDowntime:
     """Breakdowns and their hours over the span."""
-    hours = [down for day, down in h.breakdowns if within(day, start, end)]
+    hours = h.breakdowns.between(start, end)
     return UnplannedDowntime(incidents=len(hours), hours=round(sum(hours), 1))
 
 
 def expedite_spend(h: History, start: date, end: date) -> ExpediteSpend:
     """Expedite spend over the span."""
-    costs = [usd for day, usd in h.expedites if within(day, start, end)]
+    costs = h.expedites.between(start, end)
     return ExpediteSpend(actions=len(costs), usd=round(sum(costs), 2))
 
 
 def cost_to_serve(h: History, start: date, end: date) -> CostToServe:
     """Cost to serve per shipment over the span."""
-    costs = [usd for day, _lane, usd in h.shipments if within(day, start, end)]
+    costs = [usd for _lane, usd in h.shipments.between(start, end)]
     total = sum(costs)
     return CostToServe(shipments=len(costs), usd=round(total, 2), per_shipment_usd=share(total, len(costs), 2))
 
@@ -658,9 +679,8 @@ def cost_to_serve(h: History, start: date, end: date) -> CostToServe:
 def lane_costs(h: History, start: date, end: date) -> list[LaneCost]:
     """Cost to serve per shipment on each lane over the span."""
     by_lane: dict[str, list[float]] = defaultdict(list)
-    for day, lane, usd in h.shipments:
-        if within(day, start, end):
-            by_lane[lane].append(usd)
+    for lane, usd in h.shipments.between(start, end):
+        by_lane[lane].append(usd)
     return [
         LaneCost(
             lane=lane, shipments=len(costs), usd=round(sum(costs), 2), per_shipment_usd=share(sum(costs), len(costs), 2)
@@ -671,25 +691,34 @@ def lane_costs(h: History, start: date, end: date) -> list[LaneCost]:
 
 def forecast_accuracy(h: History, start: date, end: date) -> ForecastAccuracy:
     """WMAPE of the trailing-mean forecast over the span's days with a full forecast window before them."""
-    actual = 0
-    error = 0.0
-    for series in h.demand.values():
-        day = start
-        while day <= end:
-            window = [day - timedelta(days=back) for back in range(1, FORECAST_DAYS + 1)]
-            if day in series and all(past in series for past in window):
-                forecast = sum(series[past][0] for past in window) / FORECAST_DAYS
-                actual += series[day][0]
-                error += abs(series[day][0] - forecast)
-            day += timedelta(days=1)
+    days = h.forecasts.between(start, end)
+    actual, error = sum(units for units, _ in days), sum(error for _, error in days)
     return ForecastAccuracy(actual_units=actual, absolute_error_units=round(error, 2), wmape=share(error, actual))
+
+
+def forecast_errors(demand: dict[Position, dict[date, tuple[int, int]]], start: date) -> list[tuple[date, int, float]]:
+    """Each SKU-DC day from `start` with `FORECAST_DAYS` of demand before it: its units and the absolute error of
+    their mean as its forecast (a window slid over each series once)."""
+    rows: list[tuple[date, int, float]] = []
+    for series in demand.values():
+        total, present = 0, 0  # units and days recorded in the window of the `FORECAST_DAYS` before `day`
+        for day in dates(min(series), max(series)):
+            today = series.get(day)
+            if today is not None and present == FORECAST_DAYS and day >= start:
+                rows.append((day, today[0], abs(today[0] - total / FORECAST_DAYS)))
+            if today is not None:
+                total, present = total + today[0], present + 1
+            gone = series.get(day - timedelta(days=FORECAST_DAYS))
+            if gone is not None:
+                total, present = total - gone[0], present - 1
+    return rows
 
 
 def routing(h: History, start: date, end: date) -> Routing:
     """Routing miles and cost per stop over the span."""
-    runs = [(stops, miles) for day, stops, miles in h.routes if within(day, start, end)]
+    runs = h.routes.between(start, end)
     stops, miles = sum(s for s, _ in runs), sum(mi for _, mi in runs)
-    usd = miles * h.own_usd_per_mile
+    usd = miles * h.own_usd_per_km * KM_PER_MILE
     return Routing(
         routes=len(runs),
         stops=stops,
@@ -702,7 +731,7 @@ def routing(h: History, start: date, end: date) -> Routing:
 
 def maintenance_adherence(h: History, start: date, end: date) -> MaintenanceAdherence:
     """Schedule adherence of preventive work orders due in the span."""
-    kept = [on_day for day, on_day in h.services if within(day, start, end)]
+    kept = h.services.between(start, end)
     return MaintenanceAdherence(due=len(kept), kept=sum(kept), rate=share(sum(kept), len(kept)))
 
 
