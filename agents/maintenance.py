@@ -4,6 +4,7 @@ service priority."""
 import math
 import re
 import threading
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, Field
@@ -270,90 +271,56 @@ def _open_order(code: str, order: m.WorkOrder) -> Proposal:
     )
 
 
+@dataclass(frozen=True)
+class TruckCase:
+    """What the maintenance specialist knows about one scored truck before it weighs its plans."""
+
+    code: str
+    dc: m.Location
+    price: Rates
+    in_workshop: set[str]
+    risk: FailureRisk
+    risks: list[FailureRisk]
+    trucks: dict[str, m.Vehicle]
+    workload: Workload
+    cost: float
+    at_risk: float
+    today: date
+
+
 def equipment_failure_risk(tb: Toolbox, refs: Refs, report: str | None = None) -> Proposal:
     """Score a truck's failure risk; book the CP-SAT service slot against its DC's other trucks when the breakdown cost
     it avoids beats its cost by the margin, or inspect it today when a person's `report` names a safety symptom."""
-    code = refs.asset_id
-    with tb.session() as session:
-        vehicle = session.get(m.Vehicle, code) if code else None
-        found = lookup("truck", code, vehicle)
-        if vehicle is None:
-            reason = f"Truck {code} is not in the twin." if code else "The exception names no truck."
-            return needs_info("maintenance", ["asset_id"], reason, found)
-        dc = store.row(session, m.Location, vehicle.home_dc)
-        booked = store.open_work_orders(session, code)
-        price = rates(session)
-        in_workshop = store.trucks_with_open_work_orders(session)
-    if booked:
-        return _open_order(code, booked[0])
-    risks, trucks = fleet_risks(tb)
-    risk = next((r for r in risks if r.truck == code), None)
-    if risk is None:
-        return needs_info("maintenance", [], f"Truck {code} has no telemetry to score.", found, status="no_action")
-    now = tb.now()
-    today = now.date()
-    workload = dc_workload(tb, dc.code, now)
-    found.facts["stops_today"] = workload.today.get(code, 0)
-    shop = lookup("dc", dc.code, dc)
-    cost = failure_cost(price, workload)
-    at_risk = truck_at_risk(risk, dc.code, workload.deliveries(code)).failure_within(HORIZON_DAYS)
-    facts = {
-        "truck": code,
-        "dc": dc.code,
-        "procedure": PROCEDURE,
-        "p_fail": risk.p_fail,
-        "p_fail_horizon": round(at_risk, 4),
-        "horizon_days": HORIZON_DAYS,
-        "healthy_below": HEALTHY_BELOW,
-        "critical_from": CRITICAL_FROM,
-        "failure_cost_usd": cost,
-        "service_margin": SERVICE_MARGIN,
-    }
-    findings = _risk_findings(found, shop, risk, dc)
-    evidence = [found, shop, risk.evidence, price.evidence(MAINTENANCE_RATES)]
+    case = _truck_case(tb, refs)
+    if isinstance(case, Proposal):
+        return case
+    found, case = case
+    code, risk = case.code, case.risk
+    facts = _risk_facts(case)
+    shop = lookup("dc", case.dc.code, case.dc)
+    findings = _risk_findings(found, shop, risk, case.dc)
+    evidence = [found, shop, risk.evidence, case.price.evidence(MAINTENANCE_RATES)]
     confidence = max(risk.p_fail, 1 - risk.p_fail)
-    schedule = None
-    if risk.p_fail < HEALTHY_BELOW:
-        options = _healthy_options(code, dc.code, today, risk, price, round(at_risk * cost, 2), at_risk)
-    else:
-        problem = schedule_problem(risks, trucks, dc, workload, cost, code, price, in_workshop)
-        schedule = schedule_maintenance(problem, time_limit_s=SOLVER_TIME_LIMIT_S)
-        slot = next(s for s in schedule.slots if s.truck == code)
-        facts["service_date"] = None if slot.day is None else (today + timedelta(days=slot.day)).isoformat()
-        p_fail_of = {r.truck: r.p_fail for r in risks}
-        options = [
-            with_replan(tb, option, workload)
-            for option in service_plans(problem, schedule, risk, today, price, p_fail_of)
-        ]
+    options, schedule, service_date = _service_options(tb, case)
+    if schedule is not None:
+        facts["service_date"] = service_date
         evidence.append(schedule.evidence)
     symptoms = reported_symptoms(report)
-    if symptoms:
-        record = _report_evidence(code, report or "", symptoms)
+    record = _report_evidence(code, report or "", symptoms) if symptoms else None
+    if record is not None:
         evidence.append(record)
         facts.update(reported_symptoms=symptoms, safety_procedure=SAFETY_PROCEDURE)
-        inspection = with_replan(tb, _reported_inspection(risk, dc.code, today, price), workload)
+        inspection = with_replan(tb, _reported_inspection(risk, case.dc.code, case.today, case.price), case.workload)
         options = [inspection, *(_ruled_out_by_report(option, symptoms) for option in options)]
     else:
         options = [worth_booking(option, options) for option in options]
     chosen, alternatives, plan = compare_plans(code, options, confidence, facts)
     if schedule is not None:
-        findings += _schedule_findings(schedule, risk, dc.code, facts["service_date"], plan.id)
-    elif not symptoms:
-        findings.append(
-            Claim(
-                text=f"Below {format_number(HEALTHY_BELOW)}, {PROCEDURE} keeps {code} on routine "
-                f"preventive maintenance.",
-                evidence_ids=[plan.id],
-            )
-        )
-    findings.append(
-        Claim(
-            text=f"Over the {HORIZON_DAYS}-day planning horizon that is P(fail) {pct(at_risk)}; a breakdown costs "
-            f"{format_usd(cost)} (tow, corrective premium and the deliveries lost while it is down).",
-            evidence_ids=[risk.evidence.id, plan.id],
-        )
-    )
-    if symptoms:
+        findings += _schedule_findings(schedule, risk, case.dc.code, service_date, plan.id)
+    elif record is None:
+        findings.append(_routine_claim(code, plan.id))
+    findings.append(_horizon_claim(case, plan.id))
+    if record is not None:
         findings.append(_report_claim(code, symptoms, record, risk, plan.id))
     else:
         findings += _margin_claims(options, chosen, plan.id)
@@ -372,16 +339,96 @@ def equipment_failure_risk(tb: Toolbox, refs: Refs, report: str | None = None) -
     )
 
 
+def _truck_case(tb: Toolbox, refs: Refs) -> Proposal | tuple[Evidence, TruckCase]:
+    """The truck's twin record, workshop bookings, rates, risk and workload, or the answer that ends the case early:
+    an unknown truck, one already in the workshop, or one without telemetry."""
+    code = refs.asset_id
+    with tb.session() as session:
+        vehicle = session.get(m.Vehicle, code) if code else None
+        found = lookup("truck", code, vehicle)
+        if vehicle is None or code is None:
+            reason = f"Truck {code} is not in the twin." if code else "The exception names no truck."
+            return needs_info("maintenance", ["asset_id"], reason, found)
+        dc = store.row(session, m.Location, vehicle.home_dc)
+        booked = store.open_work_orders(session, code)
+        price = rates(session)
+        in_workshop = store.trucks_with_open_work_orders(session)
+    if booked:
+        return _open_order(code, booked[0])
+    risks, trucks = fleet_risks(tb)
+    risk = next((r for r in risks if r.truck == code), None)
+    if risk is None:
+        return needs_info("maintenance", [], f"Truck {code} has no telemetry to score.", found, status="no_action")
+    now = tb.now()
+    workload = dc_workload(tb, dc.code, now)
+    found.facts["stops_today"] = workload.today.get(code, 0)
+    cost = failure_cost(price, workload)
+    at_risk = truck_at_risk(risk, dc.code, workload.deliveries(code)).failure_within(HORIZON_DAYS)
+    case = TruckCase(code, dc, price, in_workshop, risk, risks, trucks, workload, cost, at_risk, now.date())
+    return found, case
+
+
+def _risk_facts(case: TruckCase) -> dict[str, object]:
+    """The facts a maintenance plan records: the truck, its risk over the horizon, the bands and the prices."""
+    return {
+        "truck": case.code,
+        "dc": case.dc.code,
+        "procedure": PROCEDURE,
+        "p_fail": case.risk.p_fail,
+        "p_fail_horizon": round(case.at_risk, 4),
+        "horizon_days": HORIZON_DAYS,
+        "healthy_below": HEALTHY_BELOW,
+        "critical_from": CRITICAL_FROM,
+        "failure_cost_usd": case.cost,
+        "service_margin": SERVICE_MARGIN,
+    }
+
+
+def _service_options(tb: Toolbox, case: TruckCase) -> tuple[list[PlanOption], MaintenanceSchedule | None, str | None]:
+    """Deferring against servicing: for a healthy truck the routine options; otherwise the CP-SAT slot among its
+    DC's trucks at risk, with its service date."""
+    risk = case.risk
+    if risk.p_fail < HEALTHY_BELOW:
+        penalty = round(case.at_risk * case.cost, 2)
+        options = _healthy_options(case.code, case.dc.code, case.today, risk, case.price, penalty, case.at_risk)
+        return options, None, None
+    problem = schedule_problem(
+        case.risks, case.trucks, case.dc, case.workload, case.cost, case.code, case.price, case.in_workshop
+    )
+    schedule = schedule_maintenance(problem, time_limit_s=SOLVER_TIME_LIMIT_S)
+    slot = next(s for s in schedule.slots if s.truck == case.code)
+    service_date = None if slot.day is None else (case.today + timedelta(days=slot.day)).isoformat()
+    p_fail_of = {r.truck: r.p_fail for r in case.risks}
+    plans = service_plans(problem, schedule, risk, case.today, case.price, p_fail_of)
+    return [with_replan(tb, option, case.workload) for option in plans], schedule, service_date
+
+
+def _routine_claim(code: str, plan_id: str) -> Claim:
+    """Why a healthy truck stays on routine preventive maintenance."""
+    return Claim(
+        text=f"Below {format_number(HEALTHY_BELOW)}, {PROCEDURE} keeps {code} on routine preventive maintenance.",
+        evidence_ids=[plan_id],
+    )
+
+
+def _horizon_claim(case: TruckCase, plan_id: str) -> Claim:
+    """The truck's failure probability over the planning horizon and what a breakdown costs."""
+    return Claim(
+        text=f"Over the {HORIZON_DAYS}-day planning horizon that is P(fail) {pct(case.at_risk)}; a breakdown costs "
+        f"{format_usd(case.cost)} (tow, corrective premium and the deliveries lost while it is down).",
+        evidence_ids=[case.risk.evidence.id, plan_id],
+    )
+
+
 def _healthy_options(
     code: str, dc: str, today: date, risk: FailureRisk, price: Rates, penalty: float, at_risk: float
 ) -> list[PlanOption]:
     """For a truck below the service threshold: defer to routine maintenance; servicing it today is ruled out."""
-    visit = costs.workshop_visit(price, service_kind(risk.p_fail), service_hours(risk.p_fail))
     return [
         PlanOption(name=DEFER, expected_penalty_usd=penalty, impact=Impact(expected_failures=round(at_risk, 2))),
         PlanOption(
             name="service today",
-            actions=[service_action(code, dc, 0, today, risk.p_fail, visit)],
+            actions=[priced_visit(code, dc, 0, today, risk.p_fail, price)],
             feasible=False,
             infeasible_reason=f"P(fail) {pct(risk.p_fail)} is below {format_number(HEALTHY_BELOW)}: "
             f"{PROCEDURE} keeps routine preventive maintenance",
@@ -550,6 +597,12 @@ def workshop_problem(
     )
 
 
+def priced_visit(truck: str, dc: str, day: int, today: date, p_fail: float, price: Rates) -> Action:
+    """One truck's work order on `day`, priced: technician hours and parts of its risk band."""
+    visit = costs.workshop_visit(price, service_kind(p_fail), service_hours(p_fail))
+    return service_action(truck, dc, day, today, p_fail, visit)
+
+
 def service_plans(
     problem: ScheduleProblem,
     schedule: MaintenanceSchedule,
@@ -568,18 +621,6 @@ def service_plans(
     at_risk = {item.truck: item for item in problem.trucks}
     others = [s.truck for s in schedule.slots if s.day == 0 and s.truck != code]
 
-    def visit(item: TruckAtRisk, day: int) -> Action:
-        """One truck's work order on `day`, priced: technician hours and parts of its risk band."""
-        chance = p_fail_of[item.truck]
-        return service_action(
-            item.truck,
-            shop.dc,
-            day,
-            today,
-            chance,
-            costs.workshop_visit(price, service_kind(chance), service_hours(chance)),
-        )
-
     def plan(name: str, day: int, booked: list[str]) -> PlanOption:
         """Service on `day` (with `booked` trucks today): failures before the visits and of the trucks left on the
         road are expected, and so are the deliveries a later visit takes off the road (today's are re-planned)."""
@@ -588,7 +629,10 @@ def service_plans(
         lost = costs.lost_deliveries(price, truck.service_impact(day)) if day > 0 else 0.0
         return PlanOption(
             name=name,
-            actions=[visit(truck, day), *(visit(at_risk[other], 0) for other in booked)],
+            actions=[
+                priced_visit(code, shop.dc, day, today, p_fail_of[code], price),
+                *(priced_visit(other, shop.dc, 0, today, p_fail_of[other], price) for other in booked),
+            ],
             expected_penalty_usd=round(problem.failure_cost * exposure + lost, 2),
             impact=Impact(
                 downtime_hours=truck.service_hours,

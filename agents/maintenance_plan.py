@@ -21,8 +21,7 @@ from agents.maintenance import (
     due_for_service,
     failure_cost,
     fleet_risks,
-    service_action,
-    service_hours,
+    priced_visit,
     service_kind,
     with_replan,
     workshop_problem,
@@ -83,10 +82,9 @@ def _assess(
         )
         return Assessed(truck=item.truck, dc=item.dc, p_fail=p_fail, booking=booking, defer=defer)
     lost = costs.lost_deliveries(price, item.service_impact(slot.day)) if slot.day > 0 else 0.0
-    visit = costs.workshop_visit(price, service_kind(p_fail), service_hours(p_fail))
     booking = PlanOption(
         name=name,
-        actions=[service_action(item.truck, item.dc, slot.day, today, p_fail, visit)],
+        actions=[priced_visit(item.truck, item.dc, slot.day, today, p_fail, price)],
         expected_penalty_usd=round(problem.failure_cost * item.exposure(slot.day) + lost, 2),
         impact=Impact.model_validate(
             {
@@ -197,6 +195,59 @@ def _truck_claim(truck: Assessed, facts: dict[str, Any], plan_id: str) -> Claim:
     return Claim(text=text, evidence_ids=[plan_id])
 
 
+NOTHING_PAYS = f"no visit avoids more expected breakdown cost than its cost plus the {SERVICE_MARGIN * 100:.0f}% margin"
+
+
+def _plan_facts(day: date, plans: list[DcPlan], truck_facts: dict[str, dict[str, Any]]) -> dict[str, object]:
+    """The week plan's recorded facts: the bands and margin, each workshop's capacity and the trucks assessed."""
+    return {
+        "day": day.isoformat(),
+        "procedure": PROCEDURE,
+        "healthy_below": HEALTHY_BELOW,
+        "horizon_days": HORIZON_DAYS,
+        "service_margin": SERVICE_MARGIN,
+        "trucks_at_risk": len(truck_facts),
+        "trucks_booked": sum(truck.booking.feasible for plan in plans for truck in plan.trucks),
+        "workshops": {
+            plan.dc: {
+                "bays": plan.problem.workshops[0].bays,
+                "technician_hours": plan.problem.workshops[0].technician_hours,
+                "failure_cost_usd": plan.problem.failure_cost,
+                "trucks_at_risk": len(plan.trucks),
+            }
+            for plan in plans
+        },
+        "trucks": truck_facts,
+    }
+
+
+def _week_findings(
+    day: date, plans: list[DcPlan], truck_facts: dict[str, dict[str, Any]], comparison_id: str
+) -> list[Claim]:
+    """The trucks at risk per workshop, one claim per truck, and the booking rule."""
+    assessed = [truck for plan in plans for truck in plan.trucks]
+    shops = "; ".join(
+        f"{plan.dc} {len(plan.trucks)} (workshop bays {plan.problem.workshops[0].bays}, "
+        f"{format_number(plan.problem.workshops[0].technician_hours)} technician hours a day, a breakdown "
+        f"{format_usd(plan.problem.failure_cost)})"
+        for plan in plans
+    )
+    return [
+        Claim(
+            text=f"{len(assessed)} trucks without an open work order are at P(fail) {format_number(HEALTHY_BELOW)} "
+            f"or above for the week of {day}: {shops}.",
+            evidence_ids=[comparison_id],
+        ),
+        *(_truck_claim(truck, truck_facts[truck.truck], comparison_id) for truck in assessed),
+        Claim(
+            text=f"{PROCEDURE}: a visit is booked only when the breakdown cost it avoids beats its cost by "
+            f"{SERVICE_MARGIN * 100:.0f}%; CP-SAT keeps each DC's bookings within its bays and technician hours "
+            "every day.",
+            evidence_ids=[comparison_id],
+        ),
+    ]
+
+
 def plan_week(tb: Toolbox, day: date) -> Proposal:
     """The week's workshop plan from `day` (the twin's current day): every DC's trucks at risk scheduled by CP-SAT
     over bays, technician hours and each day's deliveries, booked where the visit pays by the margin, compared with
@@ -225,13 +276,7 @@ def plan_week(tb: Toolbox, day: date) -> Proposal:
     parts = [_dc_options(tb, plan) for plan in plans]
     planned, idle = _merged(PLAN, [p for p, _ in parts]), _merged(IDLE, [i for _, i in parts])
     if not planned.actions:
-        planned = planned.model_copy(
-            update={
-                "feasible": False,
-                "infeasible_reason": "no visit avoids more expected breakdown cost than its cost plus the "
-                f"{SERVICE_MARGIN * 100:.0f}% margin",
-            }
-        )
+        planned = planned.model_copy(update={"feasible": False, "infeasible_reason": NOTHING_PAYS})
     assessed = [truck for plan in plans for truck in plan.trucks]
     confidence = sum(max(t.p_fail, 1 - t.p_fail) for t in assessed) / len(assessed)
     truck_facts = {truck.truck: _truck_facts(truck, today) for truck in assessed}
@@ -239,46 +284,9 @@ def plan_week(tb: Toolbox, day: date) -> Proposal:
         f"maintenance-{day}",
         [planned, idle],
         confidence,
-        {
-            "day": day.isoformat(),
-            "procedure": PROCEDURE,
-            "healthy_below": HEALTHY_BELOW,
-            "horizon_days": HORIZON_DAYS,
-            "service_margin": SERVICE_MARGIN,
-            "trucks_at_risk": len(assessed),
-            "trucks_booked": sum(t.booking.feasible for t in assessed),
-            "workshops": {
-                plan.dc: {
-                    "bays": plan.problem.workshops[0].bays,
-                    "technician_hours": plan.problem.workshops[0].technician_hours,
-                    "failure_cost_usd": plan.problem.failure_cost,
-                    "trucks_at_risk": len(plan.trucks),
-                }
-                for plan in plans
-            },
-            "trucks": truck_facts,
-        },
+        _plan_facts(day, plans, truck_facts),
     )
-    shops = "; ".join(
-        f"{plan.dc} {len(plan.trucks)} (workshop bays {plan.problem.workshops[0].bays}, "
-        f"{format_number(plan.problem.workshops[0].technician_hours)} technician hours a day, a breakdown "
-        f"{format_usd(plan.problem.failure_cost)})"
-        for plan in plans
-    )
-    findings = [
-        Claim(
-            text=f"{len(assessed)} trucks without an open work order are at P(fail) {format_number(HEALTHY_BELOW)} "
-            f"or above for the week of {day}: {shops}.",
-            evidence_ids=[comparison.id],
-        ),
-        *(_truck_claim(truck, truck_facts[truck.truck], comparison.id) for truck in assessed),
-        Claim(
-            text=f"{PROCEDURE}: a visit is booked only when the breakdown cost it avoids beats its cost by "
-            f"{SERVICE_MARGIN * 100:.0f}%; CP-SAT keeps each DC's bookings within its bays and technician hours "
-            "every day.",
-            evidence_ids=[comparison.id],
-        ),
-    ]
+    findings = _week_findings(day, plans, truck_facts, comparison.id)
     schedules = [plan.schedule.evidence for plan in plans]
     return decided(
         "maintenance",

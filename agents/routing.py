@@ -134,9 +134,23 @@ class Notice(BaseModel):
         return "no recovery avoids more expected penalty than it costs"
 
 
-def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
-    """Score a shipment's late risk and choose between expediting, switching carrier, notifying, or nothing."""
-    now = tb.now()
+@dataclass(frozen=True)
+class LateCase:
+    """What the routing specialist reads from the twin about one shipment at risk of arriving late."""
+
+    shipment: m.Shipment
+    found: Evidence
+    tier: str
+    frame: pd.DataFrame
+    offers: list[m.CarrierLane]
+    remaining: dict[str, float]
+    told: m.CustomerNotification | None
+    price: Rates
+
+
+def _late_case(tb: Toolbox, refs: Refs, now: datetime) -> Proposal | LateCase:
+    """The shipment, its customer's tier, its features, its lane's offers and capacity, its last notice and the
+    rates; or the answer that ends the case early: an unknown or an already delivered shipment."""
     with tb.session() as session:
         shipment = session.get(m.Shipment, refs.shipment_id)
         found = lookup("shipment", refs.shipment_id, shipment)
@@ -157,13 +171,24 @@ def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
             found,
             status="no_action",
         )
+    return LateCase(shipment, found, tier, frame, offers, remaining, told, price)
+
+
+def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
+    """Score a shipment's late risk and choose between expediting, switching carrier, notifying, or nothing."""
+    now = tb.now()
+    case = _late_case(tb, refs, now)
+    if isinstance(case, Proposal):
+        return case
+    shipment, found, tier, price = case.shipment, case.found, case.tier, case.price
+    frame, told = case.frame, case.told
     rate_record = price.evidence(LATE_RATES)
     window = timedelta(hours=price["notify_window_hours"])
     notified = told is not None and now - told.at <= window
     if told is not None:
         found.facts["customer_notified_at"] = f"{told.at:%Y-%m-%d %H:%M}"
     hours_saved = round(float(frame["planned_transit_hours"].iat[0]) * price["expedite_hours_saved_share"], 1)
-    others = _other_offers(shipment, offers, remaining)
+    others = _other_offers(shipment, case.offers, case.remaining)
     scenarios = {
         "": frame,
         "expedited": frame.assign(slack_hours=frame["slack_hours"] + hours_saved),
@@ -189,7 +214,7 @@ def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
         rate_record,
         tb.guidance(f"late shipment {shipment.id} on lane {shipment.lane}", "late_shipment"),
     ]
-    switch = _carrier_switch(shipment, others, scored, remaining, notice, risk.p_late)
+    switch = _carrier_switch(shipment, others, scored, case.remaining, notice, risk.p_late)
     if switch:
         option, switch_evidence = switch
         options.append(option)
@@ -315,18 +340,12 @@ def _carrier_switch(
     model (`scored` holds each carrier's what-if)."""
     if not others:
         return None
-    options = []
-    for offer in others:
-        what_if = scored[f"carrier={offer.carrier}"]
-        options.append(
-            carriers.CarrierOption(
-                carrier=offer.carrier,
-                lane=offer.lane,
-                rate_per_mile=offer.rate_per_mile,
-                on_time_prob=round(1 - what_if.p_late, 4),
-                capacity_loads=int(remaining[offer.carrier]),
-            )
+    options = [
+        carriers.CarrierOption.of(
+            offer, int(remaining[offer.carrier]), round(1 - scored[f"carrier={offer.carrier}"].p_late, 4)
         )
+        for offer in others
+    ]
     ranking = carriers.rank_carriers(options, miles=shipment.distance_miles / 2)
     best = next(option for option in options if option.carrier == ranking.chosen)
     switch = PlanOption(
@@ -493,13 +512,7 @@ def capacity_shortfall(
     if not loads:
         return None
     options = [
-        carriers.CarrierOption(
-            carrier=o.carrier,
-            lane=o.lane,
-            rate_per_mile=o.rate_per_mile,
-            on_time_prob=o.on_time_rate,
-            capacity_loads=int(remaining.get(o.carrier, 0.0)),
-        )
+        carriers.CarrierOption.of(o, int(remaining.get(o.carrier, 0.0)))
         for lane_offers in offers.values()
         for o in lane_offers
         if o.carrier != carrier
@@ -730,13 +743,7 @@ def expedite_transfer(tb: Toolbox, lane_code: str, sku: str, units: int, reason:
         lane = session.get(m.Lane, lane_code)
         remaining = store.remaining_capacity(session, tb.now())
     options = [
-        carriers.CarrierOption(
-            carrier=o.carrier,
-            lane=o.lane,
-            rate_per_mile=o.rate_per_mile,
-            on_time_prob=o.on_time_rate,
-            capacity_loads=int(remaining.get(o.carrier, 0)),
-        )
+        carriers.CarrierOption.of(o, int(remaining.get(o.carrier, 0)))
         for o in offers
         if remaining.get(o.carrier, 0) >= 1
     ]

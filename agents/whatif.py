@@ -5,6 +5,7 @@ and routes touched, orders re-sourced to the nearest DC with stock) and a lane c
 routed through a third DC or held until it reopens). Nothing is written to the twin."""
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -174,13 +175,7 @@ def _tender(
 ) -> carriers.LoadAssignment:
     """The solver's assignment of the loads to the offers on their lanes at the given capacities."""
     options = [
-        carriers.CarrierOption(
-            carrier=o.carrier,
-            lane=o.lane,
-            rate_per_mile=o.rate_per_mile,
-            on_time_prob=o.on_time_rate,
-            capacity_loads=capacity[o.carrier],
-        )
+        carriers.CarrierOption.of(o, capacity[o.carrier])
         for lane in sorted({load.lane for load in loads})
         for o in situation.offers[lane]
     ]
@@ -301,14 +296,25 @@ def _nearest_first(dcs: list[m.Location], closed: m.Location) -> list[m.Location
     return sorted(others, key=lambda dc: haversine_miles(closed.lat, closed.lon, dc.lat, dc.lon))
 
 
-def site_closure(tb: Toolbox, location: str, first_day: date, days: int) -> ClosureWhatIf:
-    """Close a DC from a day for some days on a copy of the situation: its open orders due before it reopens (or
-    within the shipping lead time after) go to the nearest DC holding every line in available stock, else they
-    wait; its routes of those days stop. Nothing is written to the twin."""
+@dataclass(frozen=True)
+class ClosureInputs:
+    """What a DC closure touches, read from the twin: the DCs, the closed one's open orders with their lines and
+    customers, every DC's available stock and the closed DC's routes of those days."""
+
+    dcs: list[m.Location]
+    closed: m.Location
+    orders: list[m.Order]
+    lines: dict[str, list[m.OrderLine]]
+    customers: dict[str, m.Location]
+    stock: dict[tuple[str, str], int]
+    routes: list[tuple[m.Route, list[m.RouteStop]]]
+
+
+def _closure_inputs(tb: Toolbox, location: str, first_day: date, days: int) -> ClosureInputs:
+    """The orders due before the DC reopens (or within the shipping lead time after), stock and routes of the window."""
     last_day = first_day + timedelta(days=days - 1)
     with tb.session() as session:
         dcs = store.dcs(session)
-        closed = next(dc for dc in dcs if dc.code == location)
         orders = session.exec(
             select(m.Order)
             .where(
@@ -319,10 +325,10 @@ def site_closure(tb: Toolbox, location: str, first_day: date, days: int) -> Clos
             .order_by(col(m.Order.promised_date), col(m.Order.id))
         ).all()
         lines = {
-            order.id: session.exec(select(m.OrderLine).where(col(m.OrderLine.order_id) == order.id)).all()
+            order.id: list(session.exec(select(m.OrderLine).where(col(m.OrderLine.order_id) == order.id)).all())
             for order in orders
         }
-        customers = {order.customer: session.get(m.Location, order.customer) for order in orders}
+        customers = {order.customer: store.row(session, m.Location, order.customer) for order in orders}
         stock = {
             (p.location, p.sku): p.on_hand + p.in_transit - p.allocated
             for p in session.exec(select(m.InventoryPosition)).all()
@@ -330,35 +336,52 @@ def site_closure(tb: Toolbox, location: str, first_day: date, days: int) -> Clos
         routes = [
             pair for offset in range(days) for pair in store.routes_on(session, first_day + timedelta(offset), location)
         ]
+    closed = next(dc for dc in dcs if dc.code == location)
+    return ClosureInputs(dcs, closed, list(orders), lines, customers, stock, routes)
+
+
+def _re_source(inputs: ClosureInputs) -> tuple[dict[str, ReSourced], int]:
+    """Each order to the nearest DC holding every line in available stock (drawn down as it goes), else it waits."""
+    closed, stock = inputs.closed, inputs.stock
     moved: dict[str, ReSourced] = {}
     waiting = 0
-    for order in orders:
-        customer = customers[order.customer]
-        for dc in _nearest_first(dcs, closed):
-            if all(stock.get((dc.code, line.sku), 0) >= line.qty for line in lines[order.id]):
-                for line in lines[order.id]:
+    for order in inputs.orders:
+        customer = inputs.customers[order.customer]
+        lines = inputs.lines[order.id]
+        for dc in _nearest_first(inputs.dcs, closed):
+            if all(stock.get((dc.code, line.sku), 0) >= line.qty for line in lines):
+                for line in lines:
                     stock[(dc.code, line.sku)] -= line.qty
                 extra = haversine_miles(dc.lat, dc.lon, customer.lat, customer.lon) - haversine_miles(
                     closed.lat, closed.lon, customer.lat, customer.lon
                 )
                 entry = moved.setdefault(dc.code, ReSourced(dc=dc.code, orders=0, units=0, extra_miles=0.0))
                 entry.orders += 1
-                entry.units += sum(line.qty for line in lines[order.id])
+                entry.units += sum(line.qty for line in lines)
                 entry.extra_miles = round(entry.extra_miles + extra, 1)
                 break
         else:
             waiting += 1
-    on_hand = sum(units for (dc, _), units in stock.items() if dc == location)
-    units = sum(line.qty for order in orders for line in lines[order.id])
+    return moved, waiting
+
+
+def site_closure(tb: Toolbox, location: str, first_day: date, days: int) -> ClosureWhatIf:
+    """Close a DC from a day for some days on a copy of the situation: its open orders due before it reopens (or
+    within the shipping lead time after) go to the nearest DC holding every line in available stock, else they
+    wait; its routes of those days stop. Nothing is written to the twin."""
+    inputs = _closure_inputs(tb, location, first_day, days)
+    moved, waiting = _re_source(inputs)
+    on_hand = sum(units for (dc, _), units in inputs.stock.items() if dc == location)
+    units = sum(line.qty for order in inputs.orders for line in inputs.lines[order.id])
     result = ClosureWhatIf(
         location=location,
         first_day=first_day,
-        last_day=last_day,
+        last_day=first_day + timedelta(days=days - 1),
         days=days,
-        orders_affected=len(orders),
+        orders_affected=len(inputs.orders),
         units_affected=units,
-        routes_affected=len(routes),
-        stops_affected=sum(len(stops) for _, stops in routes),
+        routes_affected=len(inputs.routes),
+        stops_affected=sum(len(stops) for _, stops in inputs.routes),
         units_on_hand=on_hand,
         re_sourced=sorted(moved.values(), key=lambda r: -r.orders),
         orders_waiting=waiting,

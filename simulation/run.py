@@ -88,7 +88,8 @@ class DayKpis(BaseModel):
     on_time: int
     late: int
     stockout_days: int = Field(description="SKU-DC positions that could not serve all of the day's demand")
-    downtime_hours: float
+    downtime_hours: float = Field(description="trucks off the road: planned services and breakdowns")
+    unplanned_downtime_hours: float = Field(default=0.0, description="trucks broken down (planned services excluded)")
     shipped: int = Field(default=0, description="shipments that left")
     freight_usd: float
     co2_kg: float = Field(default=0.0, description="carriers' CO2 of the shipments that left (own trucks not counted)")
@@ -411,6 +412,7 @@ def day_kpis(session: Session, report: DayReport, exceptions: int, charged: set[
         late=len(report.delivered_late),
         stockout_days=len(report.stockouts),
         downtime_hours=report.downtime_hours,
+        unplanned_downtime_hours=report.unplanned_downtime_hours,
         shipped=len(report.shipped),
         freight_usd=round(freight, 2),
         co2_kg=round(co2, 1),
@@ -535,6 +537,7 @@ def totals(days: list[DayKpis]) -> dict[str, float]:
         "late",
         "stockout_days",
         "downtime_hours",
+        "unplanned_downtime_hours",
         "shipped",
         "freight_usd",
         "co2_kg",

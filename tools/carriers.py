@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from tools.cpsat import solve
 from tools.evidence import Driver, Evidence, Source
+from twin.models import CarrierLane
 
 SCORE_VERSION = "1"
 CENTS = 100
@@ -30,6 +31,17 @@ class CarrierOption(BaseModel):
     def cost(self, miles: float) -> float:
         """Freight cost in USD for one load over `miles`."""
         return self.rate_per_mile * miles
+
+    @classmethod
+    def of(cls, offer: CarrierLane, capacity_loads: int, on_time_prob: float | None = None) -> "CarrierOption":
+        """A contract offer with the capacity left and its on-time probability (the lane history unless given)."""
+        return cls(
+            carrier=offer.carrier,
+            lane=offer.lane,
+            rate_per_mile=offer.rate_per_mile,
+            on_time_prob=offer.on_time_rate if on_time_prob is None else on_time_prob,
+            capacity_loads=capacity_loads,
+        )
 
 
 class ScoreWeights(BaseModel):

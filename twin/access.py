@@ -69,6 +69,15 @@ class WebhookBreaker(SQLModel, table=True):
     open_until: datetime | None = None
 
 
+class WebhookLease(SQLModel, table=True):
+    """Which delivering process holds a subscriber's deliveries, and until when: one process at a time posts to a
+    subscriber, so its deliveries go once and in order however many processes deliver."""
+
+    subscription_id: str = Field(primary_key=True, foreign_key="webhooksubscription.id")
+    holder: str
+    leased_until: datetime
+
+
 class KeyInfo(BaseModel):
     """An API key as it may be shown: everything but its hash."""
 

@@ -67,6 +67,7 @@ class DayReport(BaseModel):
     failures: list[str] = Field(default_factory=list)
     serviced: list[str] = Field(default_factory=list)
     downtime_hours: float = 0.0
+    unplanned_downtime_hours: float = Field(default=0.0, description="the part of the downtime spent broken down")
     capacity_misses: list[CapacityMiss] = Field(default_factory=list)
     tenders_refused: list[str] = Field(default_factory=list)
     tenders_covered: list[str] = Field(default_factory=list)
@@ -418,6 +419,7 @@ class TwinDays:
                 b.work_orders += 1
             if was_down or kind == "corrective":
                 report.downtime_hours += FAILURE_HOURS
+                report.unplanned_downtime_hours += FAILURE_HOURS
             elif kind == "preventive":
                 report.downtime_hours += SERVICE_HOURS
             vehicle.status = "out_of_service" if state.down_days or kind == "corrective" else "active"

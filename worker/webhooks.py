@@ -11,8 +11,8 @@ import ipaddress
 import json
 import logging
 import os
+import secrets
 import socket
-import threading
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable
@@ -26,12 +26,13 @@ import httpx
 from cryptography.fernet import Fernet, InvalidToken
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import text, update
+from sqlalchemy import delete, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from twin import access
-from twin.access import WebhookBreaker, WebhookDelivery, WebhookSubscription
+from twin.access import WebhookBreaker, WebhookDelivery, WebhookLease, WebhookSubscription
 from twin.db import session_scope
 from twin.models import OutboxMessage
 from twin.threads import run_in_background
@@ -249,18 +250,63 @@ class Breakers:
             )
 
 
+class Leases:
+    """Which process delivers to each subscriber, in the database: a process posts to a subscriber only while it
+    holds its lease, renewed before each delivery and released when it is done; a process that dies leaves a lease
+    that runs out, so another takes over."""
+
+    def __init__(self, engine: Engine, settings: WebhookSettings) -> None:
+        self.engine = engine
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.length = timedelta(seconds=4 * settings.timeout_s + 5)  # a POST's connect, write, read and pool waits
+
+    def claim(self, subscription_id: str, now: datetime) -> bool:
+        """Take the subscriber's lease if it is free or has run out; whether this process now holds it."""
+        dialect = sqlite.insert if self.engine.dialect.name == "sqlite" else postgresql.insert
+        table = WebhookLease.metadata.tables["webhooklease"]
+        statement = dialect(table).values(
+            subscription_id=subscription_id, holder=self.holder, leased_until=now + self.length
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=["subscription_id"],
+            set_={"holder": statement.excluded.holder, "leased_until": statement.excluded.leased_until},
+            where=table.c.leased_until <= now,
+        ).returning(table.c.holder)
+        with self.engine.begin() as connection:
+            return connection.execute(statement).scalar_one_or_none() == self.holder
+
+    def renew(self, subscription_id: str, now: datetime) -> bool:
+        """Extend a held lease before the next delivery; False when another process took it over meanwhile."""
+        with self.engine.begin() as connection:
+            renewed = connection.execute(
+                update(WebhookLease)
+                .where(col(WebhookLease.subscription_id) == subscription_id, col(WebhookLease.holder) == self.holder)
+                .values(leased_until=now + self.length)
+            )
+            return renewed.rowcount == 1
+
+    def release(self, subscription_id: str) -> None:
+        """Give the subscriber back to every process."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                delete(WebhookLease).where(
+                    col(WebhookLease.subscription_id) == subscription_id, col(WebhookLease.holder) == self.holder
+                )
+            )
+
+
 class Dispatcher:
     """Delivers each subscriber's due deliveries, in order, on a thread of its own: a slow or failing receiver
-    delays only itself (its own backoff and circuit breaker), never the others."""
+    delays only itself (its own backoff and circuit breaker), never the others; a subscriber's lease keeps every
+    other process (and this one's next rounds) off it meanwhile."""
 
     def __init__(self, engine: Engine, client: httpx.Client, settings: WebhookSettings, box: SecretBox) -> None:
         self.engine, self.client, self.settings, self.box = engine, client, settings, box
         self.pool = ThreadPoolExecutor(
             settings.concurrency, thread_name_prefix="webhook", initializer=run_in_background
         )
-        self.lock = threading.Lock()
-        self.busy: set[str] = set()  # subscribers this process is delivering to now
         self.breakers = Breakers(engine, settings)
+        self.leases = Leases(engine, settings)
 
     def round(self, now: datetime) -> list[Future[int]]:
         """Fan new outbox messages out, then start every subscriber with due deliveries that is neither still busy
@@ -272,21 +318,21 @@ class Dispatcher:
         queues: dict[str, list] = defaultdict(list)
         for delivery, subscription, message in due:
             queues[subscription.id].append((delivery, subscription, message))
-        started = []
         held = self.breakers.held(queues, now)
-        with self.lock:
-            for subscription_id, items in queues.items():
-                if subscription_id in self.busy or subscription_id in held:
-                    continue
-                self.busy.add(subscription_id)
-                started.append(self.pool.submit(self._deliver_all, subscription_id, items, now))
-        return started
+        return [
+            self.pool.submit(self._deliver_all, subscription_id, items, now)
+            for subscription_id, items in queues.items()
+            if subscription_id not in held and self.leases.claim(subscription_id, now)
+        ]
 
     def _deliver_all(self, subscription_id: str, items: list, now: datetime) -> int:
-        """One subscriber's due deliveries in order, stopping at its first failure."""
+        """One subscriber's due deliveries in order, each still due when its turn comes (another process may have
+        delivered it since it was read), stopping at its first failure or if the lease was lost."""
         delivered = 0
         try:
             for delivery, subscription, message in items:
+                if not (self._still_due(delivery.id, now) and self.leases.renew(subscription_id, now)):
+                    break
                 secret = self.box.unseal(subscription.secret)
                 error = _post(self.client, delivery, subscription, message, secret, self.settings.allow_private)
                 self._record(delivery.id, error, now)
@@ -295,9 +341,19 @@ class Dispatcher:
                     break
                 delivered += 1
         finally:
-            with self.lock:
-                self.busy.discard(subscription_id)
+            self.leases.release(subscription_id)
         return delivered
+
+    def _still_due(self, delivery_id: str, now: datetime) -> bool:
+        """Whether a delivery is still undelivered and due now."""
+        with session_scope(self.engine) as session:
+            delivery = session.get(WebhookDelivery, delivery_id)
+            return (
+                delivery is not None
+                and delivery.delivered_at is None
+                and delivery.next_attempt_at is not None
+                and delivery.next_attempt_at <= now
+            )
 
     def _record(self, delivery_id: str, error: str | None, now: datetime) -> None:
         """Store an attempt's outcome: delivered, due again after the backoff, or given up."""

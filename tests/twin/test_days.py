@@ -10,7 +10,7 @@ from twin import actions as a
 from twin import models as m
 from twin import seed as scenario
 from twin import store
-from twin.days import TwinDays
+from twin.days import FAILURE_HOURS, SERVICE_HOURS, TwinDays
 from twin.db import make_engine, migrate
 
 
@@ -124,9 +124,12 @@ def test_an_executed_expedite_brings_the_delivery_forward_and_a_booking_services
             if act:
                 assert serviced == ["TRK-007"] and "TRK-007" not in failed
                 assert reports[1].serviced == ["TRK-007"]  # booked for the day after the booking
+                planned = reports[1].downtime_hours - reports[1].unplanned_downtime_hours
+                assert planned >= SERVICE_HOURS  # a booked service is downtime, but not unplanned downtime
                 assert session.get(m.WorkOrder, "WO-DEC-1").status == "closed"
             else:
                 assert "TRK-007" in failed  # the drifting truck breaks down without a booking
+                assert sum(r.unplanned_downtime_hours for r in reports) >= FAILURE_HOURS * len(failed)
         engine.dispose()
     assert arrivals["control"] is not None
     saved = (arrivals["control"] - arrivals["acted"]).total_seconds() / 3600

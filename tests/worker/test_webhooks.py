@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from tests.api.conftest import WEBHOOK_KEY
-from twin.access import WebhookBreaker, WebhookDelivery, delivery_id
+from twin.access import WebhookBreaker, WebhookDelivery, WebhookLease, delivery_id
 from twin.db import make_engine, session_scope
 from twin.models import OutboxMessage
 from worker.webhooks import Dispatcher, SecretBox, WebhookSettings
@@ -127,6 +127,41 @@ def test_a_subscriber_open_circuit_holds_every_process(api_client, webhook_recei
         assert session.get(WebhookBreaker, subscription) is None  # the success closed it for every process
     first.dispose()
     second.dispose()
+
+
+def test_two_processes_deliver_each_message_once_and_in_order(api_client, webhook_receiver, seeded_url):
+    receiver = webhook_receiver([])
+    receiver.delay_s = 0.3  # slow enough that both processes' rounds overlap
+    subscription = _subscribe(api_client, receiver, ["*"])
+    _outbox(seeded_url, *((f"M{k}", "route.replanned") for k in range(4)))
+    engines = [make_engine(seeded_url), make_engine(seeded_url)]
+    with httpx.Client(timeout=5) as client:
+        dispatchers = [Dispatcher(engine, client, POLICY, SecretBox(WEBHOOK_KEY)) for engine in engines]
+        started = [future for dispatcher in dispatchers for future in dispatcher.round(T0)]
+        delivered = sum(future.result() for future in started)
+        assert sum(future.result() for future in dispatchers[1].round(T0)) == 0  # nothing left, lease released
+        for dispatcher in dispatchers:
+            dispatcher.close()
+    expected = sorted(delivery_id(f"M{k}", subscription) for k in range(4))  # one timestamp: by id
+    assert (delivered, [item.delivery for item in receiver.seen]) == (4, expected)
+    with Session(engines[0]) as session:
+        assert session.get(WebhookLease, subscription) is None
+    for engine in engines:
+        engine.dispose()
+
+
+def test_a_dead_process_lease_runs_out(api_client, webhook_receiver, seeded_url):
+    receiver = webhook_receiver([])
+    subscription = _subscribe(api_client, receiver, ["*"])
+    _outbox(seeded_url, ("M1", "route.replanned"))
+    engine = make_engine(seeded_url)
+    with session_scope(engine) as session:
+        session.add(
+            WebhookLease(subscription_id=subscription, holder="gone:1:x", leased_until=T0 + timedelta(seconds=30))
+        )
+    assert _deliver(engine, T0) == 0 and receiver.seen == []  # another process holds the subscriber
+    assert _deliver(engine, T0 + timedelta(seconds=30)) == 1  # its lease ran out: this process takes over
+    engine.dispose()
 
 
 def test_the_app_delivers_in_the_background(api_client, webhook_receiver, seeded_url, monkeypatch):
