@@ -41,7 +41,8 @@ def lines(kpis: "KpiSet") -> list[tuple[str, str, str]]:
     if (k := kpis.stockout_rate) is not None:
         rows.append(("Stockout rate", pct(k.rate), f"{k.out_of_stock} of {k.position_days} SKU-DC days"))
     if (k := kpis.inventory_turns) is not None:
-        basis = f"{k.cost_of_goods_usd:,.0f} USD served on {k.average_inventory_usd:,.0f} USD held, {k.days} day{'' if k.days == 1 else 's'}"
+        days = f"{k.days} day{'' if k.days == 1 else 's'}"
+        basis = f"{k.cost_of_goods_usd:,.0f} USD served on {k.average_inventory_usd:,.0f} USD held, {days}"
         rows.append(("Inventory turns (per year)", number(k.annual_turns), basis))
     if (k := kpis.bullwhip_ratio) is not None:
         rows.append(("Bullwhip ratio", number(k.ratio), f"{k.positions} SKU-DC positions"))
