@@ -26,6 +26,7 @@ FORECAST_DAYS = 28  # the replenishment review forecasts a day's demand as the m
 EXPEDITES = ("expedite_shipment", "expedite_purchase", "book_spot")
 DAYS_PER_YEAR = 365
 DEFAULT_DAYS = 28  # a request without dates covers the four weeks before the twin's clock
+MAX_DAYS = 366  # the longest period a request may cover
 
 
 class Definition(BaseModel):
@@ -317,9 +318,6 @@ class BadFilter(ValueError):
         self.message = message
 
 
-MAX_DAYS = 366
-
-
 def check(session: Session, scope: Scope) -> None:
     """Refuse a period that runs backwards or over a year, and a site, lane or carrier the twin does not know."""
     if scope.end < scope.start:
@@ -398,13 +396,22 @@ def freight_usd(rate_per_mile: float | None, own_usd_per_km: float, miles: float
 
 def load(session: Session, scope: Scope) -> History:
     """The history rows the KPIs of a scope read (demand from the forecast window before its start)."""
-    now = store.as_of(session) or datetime.now(UTC)
-    since, until = moment(scope.start), moment(scope.end + timedelta(days=1))
     history = History(own_usd_per_km=rate_value(session, "own_fleet_usd_per_km"))
-    homes = {v.code: v.home_dc for v in session.exec(select(m.Vehicle)).all()}
     expedite_rows = _expedites(session)
+    for day, usd, named in expedite_rows:
+        if _names(named, scope):
+            history.expedites.add(day, usd)
     _shipping(session, scope, history, expedite_rows)
     _stock(session, scope, history)
+    _fleet(session, scope, history)
+    return history
+
+
+def _fleet(session: Session, scope: Scope, history: History) -> None:
+    """Breakdowns opened and preventive services due in the scope (by the truck's home DC), and the routes run."""
+    now = store.as_of(session) or datetime.now(UTC)
+    since, until = moment(scope.start), moment(scope.end + timedelta(days=1))
+    homes = {v.code: v.home_dc for v in session.exec(select(m.Vehicle)).all()}
     for opened, closed, truck in session.exec(
         select(col(m.WorkOrder.opened_at), col(m.WorkOrder.closed_at), col(m.WorkOrder.truck)).where(
             col(m.WorkOrder.kind) == "corrective",
@@ -425,10 +432,7 @@ def load(session: Session, scope: Scope) -> History:
         if scheduled is not None and scope.site in (None, homes.get(truck)):
             due = aware(scheduled).date()
             history.services.add(due, closed is not None and aware(closed).date() <= due)
-    for day, usd, named in expedite_rows:
-        if _names(named, scope):
-            history.expedites.add(day, usd)
-    stops = defaultdict(int)
+    stops: dict[str, int] = defaultdict(int)
     for route_id in session.exec(
         select(col(m.RouteStop.route_id))
         .join(m.Route)
@@ -442,7 +446,6 @@ def load(session: Session, scope: Scope) -> History:
     ).all():
         if scope.site in (None, route.dc):
             history.routes.add(route.day, (stops[route.id], route.distance_miles))
-    return history
 
 
 @dataclass(frozen=True)
