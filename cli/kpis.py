@@ -78,7 +78,7 @@ def print_report(report: "KpiReport") -> None:
     print_table(["KPI", "value", "from"], lines(report.total), title=title)
     print_table(
         [report.granularity, *(name for name, _value, _basis in lines(report.total))],
-        [[bucket.start, *(value for _name, value, _basis in lines(bucket.kpis))] for bucket in report.buckets],
+        [[str(bucket.start), *(value for _name, value, _basis in lines(bucket.kpis))] for bucket in report.buckets],
         title=f"By {report.granularity}",
     )
 

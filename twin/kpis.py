@@ -7,7 +7,7 @@ carries the counts behind its value. `report` measures them over a period, in to
 
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Generic, Literal, TypeVar
@@ -509,7 +509,9 @@ def _shipping(session: Session, scope: Scope, history: History, expedite_rows: l
     ).all():
         if delivered is not None:
             history.deliveries.add(aware(delivered).date(), aware(delivered) <= aware(promised))
-    rates = {(o.carrier, o.lane): o.rate_per_mile for o in session.exec(select(m.CarrierLane)).all()}
+    rates: dict[tuple[str | None, str], float] = {
+        (o.carrier, o.lane): o.rate_per_mile for o in session.exec(select(m.CarrierLane)).all()
+    }
     expedited: dict[str, float] = defaultdict(float)
     for _day, usd, named in expedite_rows:
         if named.shipment:
@@ -526,10 +528,9 @@ def _shipping(session: Session, scope: Scope, history: History, expedite_rows: l
 def _stock(session: Session, scope: Scope, history: History) -> None:
     """Demand (from the forecast window before the scope), closing stock and orders placed per SKU-DC and day."""
     site = [col(m.DemandHistory.location) == scope.site] if scope.site else []
-    for sku, dc, day, units, unmet in session.exec(
+    for key, day, units, unmet in session.exec(
         select(
-            col(m.DemandHistory.sku),
-            col(m.DemandHistory.location),
+            col(m.DemandHistory.sku) + "@" + col(m.DemandHistory.location),
             col(m.DemandHistory.day),
             col(m.DemandHistory.units),
             col(m.DemandHistory.unmet),
@@ -539,6 +540,7 @@ def _stock(session: Session, scope: Scope, history: History) -> None:
             *site,
         )
     ).all():
+        sku, dc = key.split("@")
         history.demand.setdefault((sku, dc), {})[day] = (units, unmet)
         if day >= scope.start:
             history.fills.add(day, (units, unmet))
@@ -738,7 +740,7 @@ def maintenance_adherence(h: History, start: date, end: date) -> MaintenanceAdhe
     return MaintenanceAdherence(due=len(kept), kept=sum(kept), rate=share(sum(kept), len(kept)))
 
 
-MEASURES = {
+MEASURES: dict[str, Callable[[History, date, date], BaseModel]] = {
     "on_time_delivery": on_time_delivery,
     "fill_rate": fill_rate,
     "stockout_rate": stockout_rate,
@@ -756,8 +758,8 @@ MEASURES = {
 def measure(h: History, scope: Scope, start: date, end: date) -> KpiSet:
     """Every KPI the scope's filters can scope, over [start, end]."""
     filters = scope.filters()
-    return KpiSet(
-        **{
+    return KpiSet.model_validate(
+        {
             key: MEASURES[key](h, start, end)
             for key, definition in DEFINITIONS.items()
             if filters <= set(definition.filters)
