@@ -30,6 +30,7 @@ REQUIRED_REFS: dict[ExceptionType, tuple[str, ...]] = {
     ExceptionType.carrier_capacity: ("carrier",),
     ExceptionType.tender_plan: ("day",),
     ExceptionType.maintenance_plan: ("day",),
+    ExceptionType.positioning_plan: ("day",),
 }
 
 

@@ -24,7 +24,7 @@ from tools.forecast import (
     ReorderPoint,
     SafetyStock,
     StockPolicy,
-    expected_shortfall,
+    expected_lost,
     forecast,
     forecasts,
     reorder_point,
@@ -130,7 +130,7 @@ def _read(tb: Toolbox, refs: Refs) -> SkuTwin | Proposal:
             positions=positions,
             history=frames.sku_demand_frame(session, sku.code),
             regions={d.code: d.region for d in store.dcs(session)},
-            lanes=_lane_rates(session),
+            lanes=lane_rates(session),
             orders=store.open_orders(session, sku.code, dc.code, today + timedelta(days=HORIZON_DAYS)),
             supply=store.supply_term(session, sku.code),
             today=today,
@@ -138,7 +138,7 @@ def _read(tb: Toolbox, refs: Refs) -> SkuTwin | Proposal:
         )
 
 
-def _lane_rates(session: Session) -> list[tuple[m.Lane, float]]:
+def lane_rates(session: Session) -> list[tuple[m.Lane, float]]:
     """Lanes with the cheapest contract rate per mile offered on them."""
     rates: dict[str, float] = {}
     for offer in store.carrier_lanes(session):
@@ -157,7 +157,7 @@ def _transfer_lanes(twin: SkuTwin) -> dict[str, TransferLane]:
             cost_per_unit=costs.transfer_per_unit(
                 twin.rates, rate, lane.distance_miles, twin.sku.weight_kg, costs.TRUCKLOAD_KG
             ),
-            lead_days=TRANSFER_HANDLING_DAYS + math.ceil(lane.distance_miles / TRANSFER_MILES_PER_DAY),
+            lead_days=transfer_lead_days(lane.distance_miles),
         )
         for lane, rate in twin.lanes
         if dcs_by_region.get(lane.dest_region) == twin.dc.code
@@ -179,7 +179,7 @@ def _position(twin: SkuTwin, dc: str, outlook: Forecast, safety: SafetyStock) ->
     )
 
 
-def _need_confidence(outlook: Forecast) -> float:
+def need_confidence(outlook: Forecast) -> float:
     """1 - (p90 - p10) / (2 p50) of the horizon total: a narrow 80% interval makes the need sure (clipped to 0..1)."""
     total = outlook.total
     return min(1.0, max(0.0, 1 - (total.p90 - total.p10) / (2 * total.p50))) if total.p50 > 0 else 0.0
@@ -217,7 +217,7 @@ def _stock_case(tb: Toolbox, twin: SkuTwin) -> StockCase:
             "unit_margin_usd": twin.margin,
             "stockout_usd_per_unit": twin.stockout_per_unit,
         },
-        confidence=_need_confidence(outlooks[target.dc]),
+        confidence=need_confidence(outlooks[target.dc]),
         target=target,
         forecast=outlooks[target.dc],
         safety=safeties[target.dc],
@@ -281,24 +281,26 @@ def _supply_evidence(twin: SkuTwin) -> Evidence:
     )
 
 
-def _exposure_days(twin: SkuTwin) -> int:
-    """The days the stock must last on its own: the normal replenishment reviews every day and its regular orders
+def exposure_days(supply: m.SupplyTerm) -> int:
+    """The days a SKU's stock must last on its own: the normal replenishment reviews every day and its regular orders
     land after the regular lead time, so beyond that the running operation covers the demand."""
-    return twin.supply.regular_lead_days + REVIEW_DAYS
+    return supply.regular_lead_days + REVIEW_DAYS
+
+
+def _exposure_days(twin: SkuTwin) -> int:
+    """The days the SKU's stock must last on its own."""
+    return exposure_days(twin.supply)
+
+
+def transfer_lead_days(miles: float) -> int:
+    """Days from a transfer's order to its landing: a day of handling and a driver's day per 500 miles."""
+    return TRANSFER_HANDLING_DAYS + math.ceil(miles / TRANSFER_MILES_PER_DAY)
 
 
 def _expected_lost(twin: SkuTwin, outlook: Forecast, stock: float, arrivals: list[tuple[int, float]]) -> float:
     """Expected units lost while the stock must last on its own, when `arrivals` (day, units) land on top of
-    `stock`: until each arrival only the stock and the earlier arrivals serve the demand, drawn from the forecast's
-    distribution."""
-    window = _exposure_days(twin)
-
-    def landed(day: int, strictly: bool) -> float:
-        """Units of the arrivals that land before `day` (or by it)."""
-        return sum(units for when, units in arrivals if when < day or (not strictly and when == day))
-
-    before = [expected_shortfall(outlook, day, stock + landed(day, True)) for day, _ in arrivals if day < window]
-    return max([expected_shortfall(outlook, window, stock + landed(window, False)), *before])
+    `stock`, drawn from the forecast's distribution."""
+    return expected_lost(outlook, _exposure_days(twin), stock, arrivals)
 
 
 def _no_action(twin: SkuTwin, outlook: Forecast, stock: float) -> PlanOption:

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from agents.schemas import Decision, ExceptionType, Outcome, Refs
 from agents.toolbox import Toolbox
 from tools.evidence import Evidence, Source
+from twin import actions as a
 from twin import models as m
 
 OUTCOME_SOURCE = Source(tool="outcomes", model="twin-check", version="1")
@@ -50,21 +51,28 @@ def _delivery(
     return "pending", goal, facts
 
 
+def _short_days(session: Session, sku: str, dc: str, first: date, last: date) -> list[tuple[date, int]]:
+    """The days from `first` (until `last`, excluded) a position left demand unmet, with the units."""
+    return list(
+        session.exec(
+            select(col(m.DemandHistory.day), col(m.DemandHistory.unmet))
+            .where(
+                col(m.DemandHistory.sku) == sku,
+                col(m.DemandHistory.location) == dc,
+                col(m.DemandHistory.day) >= first,
+                col(m.DemandHistory.day) < last,
+                col(m.DemandHistory.unmet) > 0,
+            )
+            .order_by(col(m.DemandHistory.day))
+        ).all()
+    )
+
+
 def _stock(session: Session, decision: Decision, refs: Refs, since: datetime, now: datetime) -> tuple[str, str, dict]:
     """A stock decision: no unmet demand at the position in the week after it."""
     goal = f"no stockout of {refs.sku} at {refs.location} for {STOCK_WATCH_DAYS} days"
     first, last = since.date(), since.date() + timedelta(days=STOCK_WATCH_DAYS)
-    short = session.exec(
-        select(col(m.DemandHistory.day), col(m.DemandHistory.unmet))
-        .where(
-            col(m.DemandHistory.sku) == refs.sku,
-            col(m.DemandHistory.location) == refs.location,
-            col(m.DemandHistory.day) >= first,
-            col(m.DemandHistory.day) < last,
-            col(m.DemandHistory.unmet) > 0,
-        )
-        .order_by(col(m.DemandHistory.day))
-    ).all()
+    short = _short_days(session, refs.sku or "", refs.location or "", first, last)
     position = session.exec(
         select(m.InventoryPosition).where(
             col(m.InventoryPosition.sku) == refs.sku, col(m.InventoryPosition.location) == refs.location
@@ -166,6 +174,31 @@ def _tenders(
     return ("achieved" if len(delivered) == len(shipped) else "pending"), goal, facts
 
 
+def _positions(
+    session: Session, decision: Decision, refs: Refs, since: datetime, now: datetime
+) -> tuple[str, str, dict[str, Any]]:
+    """A positioning plan: did the DCs it moved stock between serve every order of the moved SKUs for a week?"""
+    goal = f"no stockout of a moved SKU at the DCs it left or reached for {STOCK_WATCH_DAYS} days from {refs.day}"
+    first, last = since.date(), since.date() + timedelta(days=STOCK_WATCH_DAYS)
+    moved = sorted(
+        {
+            (x.params.sku, dc)
+            for x in decision.actions
+            if isinstance(x, a.TransferStock)
+            for dc in (x.params.from_, x.params.to)
+        }
+    )
+    short = {
+        f"{sku}@{dc}": [{"day": day.isoformat(), "unmet_units": unmet} for day, unmet in days]
+        for sku, dc in moved
+        if (days := _short_days(session, sku, dc, first, last))
+    }
+    facts = {"watched_until": last.isoformat(), "positions": len(moved), "stockouts": short}
+    if short:
+        return "not_achieved", goal, facts
+    return ("achieved" if now.date() >= last else "pending"), goal, facts
+
+
 def _before_visit(failure: m.WorkOrder, visit: m.WorkOrder) -> bool:
     """Whether a breakdown came before the planned visit closed (SQLite hands back naive UTC)."""
     closed = visit.closed_at
@@ -207,6 +240,7 @@ CHECKS: dict[ExceptionType, Check] = {
     ExceptionType.carrier_capacity: _capacity,
     ExceptionType.tender_plan: _tenders,
     ExceptionType.maintenance_plan: _week_of_visits,
+    ExceptionType.positioning_plan: _positions,
 }
 
 

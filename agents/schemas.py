@@ -21,6 +21,7 @@ class ExceptionType(StrEnum):
     demand_spike = "demand_spike"
     tender_plan = "tender_plan"
     maintenance_plan = "maintenance_plan"
+    positioning_plan = "positioning_plan"
 
 
 Specialist = Literal["routing", "inventory", "maintenance"]
@@ -36,10 +37,13 @@ SPECIALIST_FOR: dict[ExceptionType, Specialist] = {
     ExceptionType.equipment_failure_risk: "maintenance",
     ExceptionType.tender_plan: "routing",
     ExceptionType.maintenance_plan: "maintenance",
+    ExceptionType.positioning_plan: "inventory",
 }
 
 
-PLANNING = frozenset({ExceptionType.tender_plan, ExceptionType.maintenance_plan})  # scheduled plans, not found
+PLANNING = frozenset(  # scheduled plans, not found
+    {ExceptionType.tender_plan, ExceptionType.maintenance_plan, ExceptionType.positioning_plan}
+)
 FOUND = [kind for kind in ExceptionType if kind not in PLANNING]  # the kinds detectors, systems and people report
 
 

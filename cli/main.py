@@ -2,6 +2,7 @@
 
 import importlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -287,6 +288,9 @@ def simulate(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the runs and their comparison as JSON."),
     chart: Path = typer.Option(None, "--chart", help="Write a PNG chart of the daily KPIs here."),
+    jobs: int = typer.Option(
+        None, "--jobs", min=1, max=64, help="Runs at once, one process each (default: one per CPU core)."
+    ),
 ) -> None:
     """Advance a fresh twin day by day under each policy; print the daily KPIs, the totals side by side and what
     each action type cost and saved (the loaded twin is not touched)."""
@@ -294,9 +298,9 @@ def simulate(
 
     from agents import modelbook
     from evals.soundness import violations
+    from simulation.batch import RunSpec, run_batch
     from simulation.report import attribution_table, comparison_table, day_table, seeds_table, write_chart
-    from simulation.run import POLICIES, Planner, compare, with_realised
-    from simulation.run import simulate as run_simulation
+    from simulation.run import POLICIES, DayKpis, Planner, compare, with_realised
     from twin.settings import get_settings
 
     unknown = [name for name in policy if name not in POLICIES]
@@ -312,26 +316,30 @@ def simulate(
     if not modelbook.trained(settings.models_dir):
         console.print("error: no trained models; run `yardmaster seed` and `yardmaster train` first")
         raise typer.Exit(1)
-    runs = []
+    specs = [
+        RunSpec(
+            policy=name,
+            seed=number,
+            days=days,
+            warmup=warmup,
+            cooldown=cooldown,
+            planner=Planner(reject_above_usd=reject_above),
+        )
+        for number in chosen
+        for name in policy
+    ]
     with Progress(console=console) as progress:
-        for number in chosen:
-            for name in policy:
-                task = progress.add_task(f"{name}, seed {number}: building the twin", total=warmup + days + cooldown)
-                runs.append(
-                    run_simulation(
-                        settings,
-                        name,
-                        days,
-                        number,
-                        Planner(reject_above_usd=reject_above),
-                        lambda kpis, t=task, n=name, k=number: progress.update(
-                            t, advance=1, description=f"{n}, seed {k}: {kpis.day}"
-                        ),
-                        warmup=warmup,
-                        cooldown=cooldown,
-                        check=violations,
-                    )
-                )
+        tasks = [
+            progress.add_task(f"{spec.policy}, seed {spec.seed}: waiting", total=warmup + days + cooldown)
+            for spec in specs
+        ]
+
+        def advance(index: int, kpis: DayKpis) -> None:
+            """Move the run's bar on by its finished day."""
+            spec = specs[index]
+            progress.update(tasks[index], advance=1, description=f"{spec.policy}, seed {spec.seed}: {kpis.day}")
+
+        runs = run_batch(settings, specs, jobs or os.cpu_count() or 1, violations, advance)
     runs = with_realised(runs)
     comparison = compare(runs)
     if chart:

@@ -13,7 +13,9 @@ if TYPE_CHECKING:
     from agents.schemas import Impact
     from agents.toolbox import Toolbox
 
-plan_app = typer.Typer(help="Plans the desk makes ahead of exceptions: tenders, maintenance.", no_args_is_help=True)
+plan_app = typer.Typer(
+    help="Plans the desk makes ahead of exceptions: tenders, maintenance, positioning.", no_args_is_help=True
+)
 tradeoff_app = typer.Typer(help="The trade-off between freight, lateness and CO2: list, set.", no_args_is_help=True)
 console = Console(stderr=True)
 
@@ -135,6 +137,38 @@ def maintenance(
         proposal,
         {"cost USD": lambda impact: f"{impact.cost_usd:,.2f}", "expected failures": _extra("expected_failures", "g")},
         "Totals (expected total: visits plus expected breakdowns and lost deliveries)",
+    )
+
+
+@plan_app.command("positioning")
+def positioning(
+    day: str = typer.Option(None, "--day", help="The day to plan (YYYY-MM-DD); the twin's current day by default."),
+    as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
+) -> None:
+    """The day's stock positioning of the fast-selling SKUs, each transfer's expected lost sales avoided against its
+    cost, and the plan against the alternatives it beat; nothing is executed (send a `positioning_plan` exception for
+    that)."""
+    from agents import positioning_plan
+    from cli.tables import print_table
+    from twin.actions import TransferStock
+
+    toolbox, planned = _open(day)
+    proposal = positioning_plan.plan_positions(toolbox, planned)
+    if as_json:
+        typer.echo(proposal.model_dump_json(indent=2))
+        return
+    _print_claims(proposal)
+    moves = [action.params for action in proposal.actions if isinstance(action, TransferStock)]
+    if moves:
+        print_table(
+            ["sku", "from", "to", "units", "lands in days", "cost USD"],
+            [[m.sku, m.from_, m.to, f"{m.qty:g}", str(m.lead_days), f"{m.cost_usd or 0:,.2f}"] for m in moves],
+            title=f"Transfers for {planned}",
+        )
+    _print_totals(
+        proposal,
+        {"transfer USD": lambda impact: f"{impact.cost_usd:,.2f}", "expected lost units": _extra("units_at_risk", "g")},
+        "Totals (expected total: transfers plus expected lost sales)",
     )
 
 

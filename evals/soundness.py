@@ -127,7 +127,7 @@ def _resource(action: Action) -> tuple[str, ...]:
         case a.SwitchCarrier(params=p) | a.NotifyCustomer(params=p) | a.ExpediteShipment(params=p):
             return (p.shipment_id,)
         case a.TransferStock(params=p):
-            return (p.sku, p.from_)
+            return (p.sku, p.from_, p.to)
         case a.ExpeditePurchase(params=p) | a.RaiseSafetyStock(params=p):
             return (p.sku, p.location)
         case a.ScheduleMaintenance(params=p):
@@ -217,8 +217,8 @@ def transfers_within_need(decision: Decision, _now: datetime) -> str | None:
     """Units moved into a DC stay within its need (forecast plus safety stock less stock and stock in transit) plus
     the safety stock, computed from the twin's and the models' records."""
     transfers = [action for action in decision.actions if isinstance(action, a.TransferStock)]
-    if not transfers:
-        return None
+    if not transfers or _positioning(decision):
+        return None  # a positioning plan's transfers answer to `positioning_keeps_safety_stock`
     position = _records(decision, "twin:inventory:")
     forecasts = [r for r in decision.evidence if r.source.tool == "forecast" and "total_units" in r.facts]
     safety = _records(decision, "safety_stock:")
@@ -232,6 +232,38 @@ def transfers_within_need(decision: Decision, _now: datetime) -> str | None:
     if moved > need + buffer + UNIT * len(transfers):
         return f"{moved} units moved for a need of {round(need, 1)} plus {round(buffer, 1)} safety stock"
     return None
+
+
+def _positioning(decision: Decision) -> dict | None:
+    """The positioning problem a decision's transfers rest on, if it is a positioning plan."""
+    return next((r.inputs for r in decision.evidence if r.source.tool == "positioning"), None)
+
+
+def positioning_keeps_safety_stock(decision: Decision, _now: datetime) -> str | None:
+    """A positioning plan sends from each DC no more than its stock on hand above its own safety stock, between DCs
+    its problem holds."""
+    problem = _positioning(decision)
+    if problem is None:
+        return None
+    sites = {(s["sku"], s["dc"]): s for s in problem["sites"]}
+    sent: dict[tuple[str, str], float] = {}
+    problems = []
+    for action in decision.actions:
+        if not isinstance(action, a.TransferStock):
+            continue
+        p = action.params
+        if (p.sku, p.from_) not in sites or (p.sku, p.to) not in sites:
+            problems.append(f"{p.sku} {p.from_}->{p.to} joins a DC the plan did not read")
+            continue
+        sent[p.sku, p.from_] = sent.get((p.sku, p.from_), 0.0) + p.qty
+    for (sku, dc), units in sorted(sent.items()):
+        site = sites[sku, dc]
+        if site["on_hand"] - units < site["safety_stock"] - CENT:
+            problems.append(
+                f"{dc} sends {units:g} {sku} of {site['on_hand']:g} on hand, below its safety stock of "
+                f"{site['safety_stock']:g}"
+            )
+    return "; ".join(problems) or None
 
 
 def tenders_within_capacity(decision: Decision, _now: datetime) -> str | None:
@@ -311,6 +343,7 @@ INVARIANTS: dict[str, Invariant] = {
     "why_not_matches_plans": why_not_matches_plans,
     "transfers_within_need": transfers_within_need,
     "tenders_within_capacity": tenders_within_capacity,
+    "positioning_keeps_safety_stock": positioning_keeps_safety_stock,
     "workshops_within_capacity": workshops_within_capacity,
 }
 

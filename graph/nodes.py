@@ -8,7 +8,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 from sqlmodel import Session
 
-from agents import inventory, maintenance, maintenance_plan, routing, tender_plan
+from agents import inventory, maintenance, maintenance_plan, positioning_plan, routing, tender_plan
 from agents.classifier import Classification, classify, missing_sentence
 from agents.explain import ExplainInput, explain, justify
 from agents.language.intent import extract
@@ -123,6 +123,8 @@ def _first_call(tb: Toolbox, reading: Classification, state: DeskState) -> Propo
         return tender_plan.plan_day(tb, date.fromisoformat(refs.day))
     if reading.type == ExceptionType.maintenance_plan and refs.day:
         return maintenance_plan.plan_week(tb, date.fromisoformat(refs.day))
+    if reading.type == ExceptionType.positioning_plan and refs.day:
+        return positioning_plan.plan_positions(tb, date.fromisoformat(refs.day))
     return maintenance.equipment_failure_risk(tb, refs, state.exception.description)
 
 

@@ -205,19 +205,40 @@ def maintenance_plan_exception(day: date) -> ExceptionIn:
     )
 
 
+def positioning_plan_exception(day: date) -> ExceptionIn:
+    """The day's scheduled stock positioning, as the desk's planner raises it before the day starts."""
+    return ExceptionIn(
+        type=ExceptionType.positioning_plan,
+        refs=Refs(day=day.isoformat()),
+        source="planner",
+        external_id=f"planner:positioning:{day.isoformat()}",
+    )
+
+
 def run_desk(desk: Desk, planner: Planner, report: DayReport | None, plans: bool, week_starts: bool = False) -> int:
-    """The day's plans (with `plans`: the week's workshop plan when `week_starts`, then the tender plan), detectors and
-    yesterday's announcements through the desk; the planner answers every decision that waits (again for a fresh
-    decision a verdict may lead to, up to a few rounds)."""
+    """The day's plans (with `plans`: the week's workshop plan when `week_starts` and the tender plan), detectors and
+    yesterday's announcements through the desk, the planner answering every decision that waits; then (with
+    `plans`) the positioning plan on the stock those decisions left, answered the same way."""
     announced = capacity_exceptions(report) if report else []
+    today = desk.toolbox.now().date()
     scheduled = []
     if plans:
-        today = desk.toolbox.now().date()
         scheduled = [maintenance_plan_exception(today)] if week_starts else []
         scheduled.append(tender_plan_exception(today))
     planned = [(e, desk.submit(e, actor=e.source)) for e in scheduled]  # before the detectors: booked trucks are
     # not raised again one by one
     handled = planned + desk.detect() + [(e, desk.submit(e, actor=e.source)) for e in announced]
+    _answer_waiting(desk, planner)
+    if plans:  # after the day's stockout risks: a transfer in transit would hide a position a faster remedy needs
+        positioning = positioning_plan_exception(today)
+        handled.append((positioning, desk.submit(positioning, actor=positioning.source)))
+        _answer_waiting(desk, planner)
+    return len(handled)
+
+
+def _answer_waiting(desk: Desk, planner: Planner) -> None:
+    """The planner answers every decision that waits (again for a fresh decision a verdict may lead to, up to a few
+    rounds)."""
     for _round in range(PLANNER_ROUNDS):
         with desk.toolbox.session() as session:
             waiting = session.exec(
@@ -232,7 +253,6 @@ def run_desk(desk: Desk, planner: Planner, report: DayReport | None, plans: bool
                 desk.resume(record.id, planner.verdict(Decision.of(record)))
             except DecisionConflict:
                 continue  # answered meanwhile
-    return len(handled)
 
 
 class Playbook:

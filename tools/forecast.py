@@ -611,6 +611,18 @@ def expected_shortfall(forecast: Forecast, days: int, supply: float) -> float:
     return max(0.0, sigma * unit.pdf(z) + (mean - supply) * (1 - unit.cdf(z)))
 
 
+def expected_lost(forecast: Forecast, window: int, stock: float, arrivals: list[tuple[int, float]]) -> float:
+    """Expected units lost over the first `window` days when `arrivals` (day, units) land on top of `stock`: until
+    each arrival only the stock and the earlier arrivals serve the demand."""
+
+    def landed(day: int, strictly: bool) -> float:
+        """Units of the arrivals that land before `day` (or by it)."""
+        return sum(units for when, units in arrivals if when < day or (not strictly and when == day))
+
+    before = [expected_shortfall(forecast, day, stock + landed(day, True)) for day, _ in arrivals if day < window]
+    return max([expected_shortfall(forecast, window, stock + landed(window, False)), *before])
+
+
 def reorder_point(forecast: Forecast, policy: StockPolicy) -> ReorderPoint:
     """Reorder point: forecast demand over the lead time plus the safety stock."""
     safety = safety_stock(forecast, policy)

@@ -39,6 +39,7 @@ ExceptionType = Literal[
     "demand_spike",
     "tender_plan",
     "maintenance_plan",
+    "positioning_plan",
 ]
 
 

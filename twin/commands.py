@@ -100,7 +100,7 @@ def _transfer_stock(session: Session, params: a.TransferStockParams, decision_id
     origin.on_hand -= qty
     destination.in_transit += qty
     origin.updated_at = destination.updated_at = now
-    order_id = f"TO-{decision_id}-{params.from_}-{params.to}"
+    order_id = f"TO-{decision_id}-{params.sku}-{params.from_}-{params.to}"
     session.add_all(
         [
             origin,

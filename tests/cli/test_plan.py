@@ -1,4 +1,4 @@
-"""`yardmaster plan tenders` and `yardmaster tradeoff`: the plan printed with its alternatives, the trade-off set
+"""`yardmaster plan` and `yardmaster tradeoff`: each plan printed with its alternatives, the trade-off set
 as a new version and cited by the next plan, bad input named with exit code 2."""
 
 import json
@@ -52,3 +52,23 @@ def test_the_weeks_maintenance_plan_on_the_command_line(seeded_url, trained_dir,
     assert [alt["name"] for alt in plan["alternatives"]] == ["no action"]
     visits = [action["params"] for action in plan["actions"] if action["type"] == "schedule_maintenance"]
     assert visits and len({visit["truck"] for visit in visits}) == len(visits)
+
+
+def test_the_days_positioning_plan_on_the_command_line(seeded_url, trained_dir, tmp_path, monkeypatch):
+    copy_trained(trained_dir, tmp_path)
+    monkeypatch.setenv("YM_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("YM_DATABASE_URL", seeded_url)
+    runner = CliRunner()
+    bad_day = runner.invoke(cli, ["plan", "positioning", "--day", "tomorrow"])
+    assert bad_day.exit_code == 2 and "--day" in bad_day.output
+
+    shown = runner.invoke(cli, ["plan", "positioning"])
+    assert shown.exit_code == 0, shown.output
+    assert "Chosen: positioning plan for 2026-11-02" in shown.stdout
+    assert "sku\tfrom\tto\tunits" in shown.stdout and "of expected lost sales for" in shown.stdout
+    plan = json.loads(runner.invoke(cli, ["plan", "positioning", "--json"]).stdout)
+    assert [alt["name"] for alt in plan["alternatives"]] == [
+        "no action",
+        "cover every shortfall (transfers that do not pay too)",
+    ]
+    assert plan["actions"] and {action["type"] for action in plan["actions"]} == {"transfer_stock"}

@@ -246,6 +246,41 @@ def test_a_tender_plan_over_a_carriers_capacity_is_caught():
     _broken("tenders_within_capacity", tender_decision(2.5))
 
 
+def positioning_decision(to_hou: float, to_atl: float) -> Decision:
+    """A positioning plan sending SKU-0042 from DC-DAL (100 on hand, safety stock 30) to DC-HOU and DC-ATL."""
+    transfers = [
+        a.TransferStock(params=a.TransferStockParams(sku="SKU-0042", from_="DC-DAL", to=dc, qty=qty, cost_usd=qty))
+        for dc, qty in (("DC-HOU", to_hou), ("DC-ATL", to_atl))
+    ]
+    problem = Evidence(
+        id="positioning-1",
+        source=Source(tool="positioning", model="greedy", version="1"),
+        inputs={
+            "sites": [
+                {"sku": "SKU-0042", "dc": dc, "on_hand": on_hand, "safety_stock": safety}
+                for dc, on_hand, safety in (("DC-DAL", 100.0, 30.0), ("DC-HOU", 5.0, 20.0), ("DC-ATL", 0.0, 10.0))
+            ]
+        },
+    )
+    cost = to_hou + to_atl
+    return Decision(
+        decision_id="DEC-6",
+        exception_id="EXC-6",
+        specialist="inventory",
+        status="executed",
+        trace_id="EXC-6",
+        actions=transfers,
+        confidence=0.8,
+        expected_impact=Impact(cost_usd=cost, expected_penalty_usd=50.0, expected_total_usd=cost + 50.0),
+        evidence=[problem],
+    )
+
+
+def test_a_positioning_plan_drawing_a_dc_below_its_safety_stock_is_caught():
+    assert not violations(positioning_decision(40, 30), NOW)  # two lanes out of one DC, 30 left: its safety stock
+    _broken("positioning_keeps_safety_stock", positioning_decision(40, 31))
+
+
 def week_decision(trucks: int, held: int = 0) -> Decision:
     """A maintenance plan booking `trucks` 4-hour visits at DC-DAL on day 2, whose workshop has 2 bays (`held` of them
     already taken that day) and 16 hours."""
@@ -327,5 +362,6 @@ def test_every_invariant_has_a_broken_decision_above(name):
         "transfers_within_need",
         "tenders_within_capacity",
         "workshops_within_capacity",
+        "positioning_keeps_safety_stock",
     }
     assert name in tested

@@ -1,0 +1,79 @@
+"""Several simulation runs (policies by seeds) at once, one process per core: the runs share nothing but the
+settings, so each gives the same result as alone."""
+
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from queue import Empty, Queue
+
+from pydantic import BaseModel
+
+from simulation.run import Check, DayKpis, Planner, Policy, SimulationRun, simulate
+from twin.settings import Settings
+
+OnDay = Callable[[int, DayKpis], None]  # the index of the run in the batch, and its day's KPIs
+
+
+class RunSpec(BaseModel):
+    """One run of a batch: a policy on a seed's fresh twin."""
+
+    policy: Policy
+    seed: int
+    days: int
+    warmup: int = 0
+    cooldown: int = 0
+    planner: Planner = Planner()
+
+
+def _simulate(
+    settings: Settings, spec: RunSpec, check: Check | None, on_day: Callable[[DayKpis], None]
+) -> SimulationRun:
+    """One run of the batch."""
+    return simulate(
+        settings,
+        spec.policy,
+        spec.days,
+        spec.seed,
+        spec.planner,
+        on_day,
+        warmup=spec.warmup,
+        cooldown=spec.cooldown,
+        check=check,
+    )
+
+
+def _in_worker(
+    settings: Settings, spec: RunSpec, check: Check | None, index: int, days: "Queue[tuple[int, DayKpis]]"
+) -> SimulationRun:
+    """One run in a worker process, reporting each day to the parent through the queue."""
+    return _simulate(settings, spec, check, lambda kpis: days.put((index, kpis)))
+
+
+def run_batch(
+    settings: Settings, specs: list[RunSpec], jobs: int, check: Check | None = None, on_day: OnDay = lambda *_: None
+) -> list[SimulationRun]:
+    """The runs in the order of `specs`, `jobs` at a time (in fresh processes when more than one)."""
+    if jobs <= 1 or len(specs) <= 1:
+        return [
+            _simulate(settings, spec, check, lambda kpis, k=index: on_day(k, kpis)) for index, spec in enumerate(specs)
+        ]
+    context = multiprocessing.get_context("spawn")  # fresh interpreters: no inherited threads, engines or servers
+    with context.Manager() as manager, ProcessPoolExecutor(min(jobs, len(specs)), mp_context=context) as pool:
+        days: Queue[tuple[int, DayKpis]] = manager.Queue()
+        futures = [pool.submit(_in_worker, settings, spec, check, index, days) for index, spec in enumerate(specs)]
+        pending: set[Future[SimulationRun]] = set(futures)
+        while pending:
+            _done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            _drain(days, on_day)
+        _drain(days, on_day)
+        return [future.result() for future in futures]
+
+
+def _drain(days: "Queue[tuple[int, DayKpis]]", on_day: OnDay) -> None:
+    """Report every day the workers have finished since the last look."""
+    while True:
+        try:
+            index, kpis = days.get_nowait()
+        except Empty:
+            return
+        on_day(index, kpis)

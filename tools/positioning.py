@@ -1,0 +1,293 @@
+"""Stock positioning: transfers of fast-selling SKUs from DCs with stock to spare to the DCs where the forecast
+expects a shortfall, chosen greedily, each kept only when the lost sales it avoids are worth more than its cost.
+
+A DC sends only stock above its own safety stock plus its own forecast need, and never goes below its safety stock."""
+
+import hashlib
+import json
+import math
+from collections import defaultdict
+
+from pydantic import BaseModel, Field, model_validator
+
+from tools.evidence import Driver, Evidence, Source
+from tools.forecast import Forecast, expected_lost
+
+PLAN_VERSION = "1"
+STEPS = 10  # quantities tried per lane and round: tenths of what the source can spare
+MAX_ROUNDS = 20  # rounds of the greedy per SKU (each adds one move or grows one)
+PAYS_BY_USD = 0.01  # a move must avoid more lost sales than it costs by at least a cent
+
+
+class Site(BaseModel):
+    """One SKU at one DC: its stock, its safety stock and its demand forecast."""
+
+    sku: str
+    dc: str
+    on_hand: float = Field(ge=0, description="units on hand less those allocated to orders")
+    in_transit: float = Field(default=0, ge=0)
+    safety_stock: float = Field(ge=0)
+    forecast: Forecast = Field(exclude=True, description="the demand forecast, cited by its evidence id")
+    window_days: int = Field(ge=1, description="days the stock must last before regular replenishment lands")
+
+    @property
+    def forecast_units(self) -> float:
+        """The forecast's median demand over the window."""
+        return sum(day.p50 for day in self.forecast.days[: self.window_days])
+
+    @property
+    def surplus(self) -> float:
+        """Units this DC can send: stock above its safety stock plus its forecast need, never below its safety
+        stock on hand."""
+        spare = self.on_hand + self.in_transit - self.safety_stock - self.forecast_units
+        return max(0.0, min(self.on_hand - self.safety_stock, spare))
+
+    def lost(self, sent: float, arrivals: list[tuple[int, float]]) -> float:
+        """Expected units lost over the window after sending `sent` units now and receiving `arrivals`."""
+        return expected_lost(self.forecast, self.window_days, self.on_hand + self.in_transit - sent, arrivals)
+
+
+class Lane(BaseModel):
+    """A DC-to-DC transfer lane: USD per unit moved (of one SKU) and days until the units land."""
+
+    sku: str
+    origin: str
+    dest: str
+    cost_per_unit: float = Field(ge=0)
+    lead_days: int = Field(ge=0)
+
+
+class PositioningProblem(BaseModel):
+    """The sites of the SKUs to position, the lanes between their DCs and the USD of a unit not sold per SKU."""
+
+    sites: list[Site]
+    lanes: list[Lane]
+    lost_sale_usd: dict[str, float] = Field(description="USD of one unit not sold per SKU: margin plus penalty")
+
+    @model_validator(mode="after")
+    def _check(self) -> "PositioningProblem":
+        """One site per SKU and DC; every lane joins two sites of its SKU; every SKU has a lost-sale price."""
+        keys = [(site.sku, site.dc) for site in self.sites]
+        if len(set(keys)) != len(keys):
+            raise ValueError("each (sku, dc) site must appear once")
+        stray = [
+            f"{x.sku} {x.origin}->{x.dest}" for x in self.lanes if not {(x.sku, x.origin), (x.sku, x.dest)} <= set(keys)
+        ]
+        if stray:
+            raise ValueError(f"lanes without both sites: {', '.join(stray)}")
+        unpriced = sorted({site.sku for site in self.sites} - set(self.lost_sale_usd))
+        if unpriced:
+            raise ValueError(f"no lost-sale price for {', '.join(unpriced)}")
+        return self
+
+
+class Move(BaseModel):
+    """Units of one SKU sent on one lane, what they cost, and the expected lost sales they avoid."""
+
+    sku: str
+    origin: str
+    dest: str
+    qty: int = Field(gt=0)
+    lead_days: int
+    cost_usd: float
+    units_avoided: float = Field(description="expected units lost at the destination less those added at the source")
+    avoided_usd: float = Field(description="those units priced at the SKU's lost-sale USD")
+    dest_stock: float = Field(description="units on hand and in transit at the destination before the move")
+    dest_forecast: float = Field(description="the destination's median forecast over its window")
+    window_days: int
+    origin_left: float = Field(description="units left on hand at the source after the plan's moves")
+    origin_safety_stock: float
+
+    @property
+    def pays(self) -> bool:
+        """Whether the lost sales the move avoids are worth more than it costs."""
+        return self.avoided_usd > self.cost_usd + PAYS_BY_USD
+
+
+class PlanTotals(BaseModel):
+    """The moves of one way of positioning the stock, their transfer cost, and the expected lost units and lost-sale
+    USD they leave."""
+
+    name: str
+    moves: list[Move]
+    units_moved: int
+    transfer_usd: float
+    expected_lost_units: float
+    lost_sales_usd: float
+
+    @property
+    def total_usd(self) -> float:
+        """Transfers plus expected lost sales."""
+        return round(self.transfer_usd + self.lost_sales_usd, 2)
+
+
+class PositioningPlan(BaseModel):
+    """The plan (the moves that pay), the ways of positioning it beat, and the evidence."""
+
+    totals: PlanTotals
+    alternatives: list[PlanTotals]
+    evidence: Evidence
+
+    @property
+    def moves(self) -> list[Move]:
+        """The moves the plan keeps."""
+        return self.totals.moves
+
+
+class _State:
+    """The units each site of one SKU sends and receives while the greedy builds the plan."""
+
+    def __init__(self, sites: list[Site]) -> None:
+        """Start with nothing moved."""
+        self.sites = {site.dc: site for site in sites}
+        self.sent: dict[str, float] = defaultdict(float)
+        self.arrivals: dict[str, list[tuple[int, float]]] = defaultdict(list)
+
+    def lost(self, dc: str) -> float:
+        """Expected units lost at a DC in the current state."""
+        return self.sites[dc].lost(self.sent[dc], self.arrivals[dc])
+
+    def avoided(self, lane: Lane, qty: float) -> float:
+        """Expected units lost at the destination that `qty` more units on the lane avoid, less those it adds at the
+        source."""
+        origin, dest = self.sites[lane.origin], self.sites[lane.dest]
+        at_dest = self.lost(lane.dest) - dest.lost(
+            self.sent[lane.dest], [*self.arrivals[lane.dest], (lane.lead_days, qty)]
+        )
+        at_origin = origin.lost(self.sent[lane.origin] + qty, self.arrivals[lane.origin]) - self.lost(lane.origin)
+        return at_dest - at_origin
+
+    def spare(self, dc: str) -> float:
+        """Units the DC can still send."""
+        return self.sites[dc].surplus - self.sent[dc]
+
+    def apply(self, lane: Lane, qty: float) -> None:
+        """Send `qty` units on the lane."""
+        self.sent[lane.origin] += qty
+        self.arrivals[lane.dest].append((lane.lead_days, qty))
+
+
+def _tries(spare: float) -> list[int]:
+    """Whole quantities to try on a lane: tenths of what the source can spare, rounded down."""
+    return sorted({math.floor(spare * k / STEPS + 1e-9) for k in range(1, STEPS + 1)} - {0})
+
+
+def _position_sku(sites: list[Site], lanes: list[Lane], price: float, must_pay: bool) -> list[Move]:
+    """Add, round by round, the lane and quantity with the most lost sales avoided net of cost (with `must_pay`) or
+    the most units avoided (without), while any avoids something."""
+    state = _State(sites)
+    moved: dict[tuple[str, str], Move] = {}
+    for _round in range(MAX_ROUNDS):
+        best: tuple[float, Lane, int, float] | None = None
+        for lane in lanes:
+            for qty in _tries(state.spare(lane.origin)):
+                units = state.avoided(lane, qty)
+                gain = units * price - qty * lane.cost_per_unit if must_pay else units
+                if gain > PAYS_BY_USD and (best is None or gain > best[0]):
+                    best = (gain, lane, qty, units)
+        if best is None:
+            break
+        _, lane, qty, units = best
+        state.apply(lane, qty)
+        before = moved.get((lane.origin, lane.dest))
+        total_qty = qty + (before.qty if before else 0)
+        total_units = units + (before.units_avoided if before else 0.0)
+        origin, dest = state.sites[lane.origin], state.sites[lane.dest]
+        moved[lane.origin, lane.dest] = Move(
+            sku=lane.sku,
+            origin=lane.origin,
+            dest=lane.dest,
+            qty=total_qty,
+            lead_days=lane.lead_days,
+            cost_usd=round(total_qty * lane.cost_per_unit, 2),
+            units_avoided=round(total_units, 2),
+            avoided_usd=round(total_units * price, 2),
+            dest_stock=round(dest.on_hand + dest.in_transit, 1),
+            dest_forecast=round(dest.forecast_units, 1),
+            window_days=dest.window_days,
+            origin_left=0.0,
+            origin_safety_stock=round(origin.safety_stock, 1),
+        )
+    return sorted(
+        (
+            move.model_copy(
+                update={"origin_left": round(state.sites[move.origin].on_hand - state.sent[move.origin], 1)}
+            )
+            for move in moved.values()
+        ),
+        key=lambda move: (move.origin, move.dest),
+    )
+
+
+def _totals(name: str, problem: PositioningProblem, moves: list[Move]) -> PlanTotals:
+    """The transfer cost and the expected lost sales over every site once `moves` are sent."""
+    sent: dict[tuple[str, str], float] = defaultdict(float)
+    arrivals: dict[tuple[str, str], list[tuple[int, float]]] = defaultdict(list)
+    for move in moves:
+        sent[move.sku, move.origin] += move.qty
+        arrivals[move.sku, move.dest].append((move.lead_days, move.qty))
+    lost = {(s.sku, s.dc): s.lost(sent[s.sku, s.dc], arrivals[s.sku, s.dc]) for s in problem.sites}
+    return PlanTotals(
+        name=name,
+        moves=moves,
+        units_moved=sum(move.qty for move in moves),
+        transfer_usd=round(sum(move.cost_usd for move in moves), 2),
+        expected_lost_units=round(sum(lost.values()), 2),
+        lost_sales_usd=round(sum(units * problem.lost_sale_usd[sku] for (sku, _), units in lost.items()), 2),
+    )
+
+
+def _moves(problem: PositioningProblem, must_pay: bool) -> list[Move]:
+    """The greedy's moves of every SKU."""
+    return [
+        move
+        for sku in sorted(problem.lost_sale_usd)
+        for move in _position_sku(
+            [site for site in problem.sites if site.sku == sku],
+            [lane for lane in problem.lanes if lane.sku == sku],
+            problem.lost_sale_usd[sku],
+            must_pay,
+        )
+    ]
+
+
+def plan_positioning(problem: PositioningProblem) -> PositioningPlan:
+    """Keep the moves that pay; compare with no move and with covering every expected shortfall whatever it costs."""
+    totals = _totals("positioning plan", problem, _moves(problem, must_pay=True))
+    alternatives = [
+        _totals("no action", problem, []),
+        _totals("cover every shortfall (transfers that do not pay too)", problem, _moves(problem, must_pay=False)),
+    ]
+    inputs = {
+        "sites": [
+            {
+                **site.model_dump(),
+                "forecast_units": round(site.forecast_units, 1),
+                "surplus": round(site.surplus, 1),
+                "forecast_evidence_id": site.forecast.evidence.id,
+            }
+            for site in problem.sites
+        ],
+        "lanes": [lane.model_dump() for lane in problem.lanes],
+        "lost_sale_usd": problem.lost_sale_usd,
+    }
+    digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:12]
+    idle = alternatives[0]
+    evidence = Evidence(
+        id=f"positioning-{digest}",
+        source=Source(tool="positioning", model="greedy", version=PLAN_VERSION),
+        inputs=inputs,
+        facts={
+            "totals": totals.model_dump(),
+            "alternatives": [total.model_dump() for total in alternatives],
+        },
+        drivers=[
+            Driver(feature="transfer USD vs no action", value=totals.transfer_usd, contribution=totals.transfer_usd),
+            Driver(
+                feature="expected lost sales USD vs no action",
+                value=totals.lost_sales_usd,
+                contribution=round(totals.lost_sales_usd - idle.lost_sales_usd, 2),
+            ),
+        ],
+    )
+    return PositioningPlan(totals=totals, alternatives=alternatives, evidence=evidence)
