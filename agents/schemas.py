@@ -26,8 +26,17 @@ class ExceptionType(StrEnum):
 
 Specialist = Literal["routing", "inventory", "maintenance"]
 DecisionStatus = Literal[
-    "executed", "pending_approval", "rejected", "overridden", "needs_info", "no_action", "superseded", "expired"
+    "executed",
+    "pending_approval",
+    "rejected",
+    "overridden",
+    "needs_info",
+    "no_action",
+    "superseded",
+    "expired",
+    "shadowed",
 ]
+Level = Literal["off", "shadow", "recommend", "act"]  # what the desk does with an action type in a cohort
 
 SPECIALIST_FOR: dict[ExceptionType, Specialist] = {
     ExceptionType.late_shipment: "routing",
@@ -151,6 +160,12 @@ class PolicyVerdict(BaseModel):
     autonomy_level: int
     requires_approval: bool
     reasons: list[str] = Field(default_factory=list)
+    level: Level | None = Field(
+        default=None, description="The strictest level applied: shadow, recommend (approval) or act."
+    )
+    would_have: Literal["executed", "pending_approval"] | None = Field(
+        default=None, description="Shadow decisions: what the gate would have done; nothing was executed."
+    )
 
 
 class Outcome(BaseModel):

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from agents.policy import PolicyRule
+from agents.policy import Autonomy, CohortPattern, PolicyRule
 from agents.schemas import DecisionStatus, ExceptionType, PolicyVerdict, Specialist
 from twin.actions import Action, Code
 
@@ -118,27 +118,25 @@ class DecisionSummary(BaseModel):
 # --- policies and audit -----------------------------------------------------------------------------------
 
 
-class PolicyIn(BaseModel):
-    """The autonomy of an action type in a scope: `*`, a DC such as DC-DAL, or a lane such as DAL-HOU."""
+class PolicyIn(Autonomy):
+    """The autonomy of an action type in a cohort: `*`, or a lane, site or carrier pattern such as DAL-*, DC-HOU or
+    CAR-REDRIVER. Send the level, the autonomy level, or both (they must agree)."""
 
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
             "examples": [
                 {"autonomy_level": 3, "max_cost_usd": 1500, "min_confidence": 0.8, "allowed_tiers": ["gold", "silver"]},
-                {"autonomy_level": 2, "scope": "DAL-HOU"},
+                {"level": "shadow", "cohort": "DAL-*"},
+                {"autonomy_level": 2, "cohort": "DAL-HOU"},
             ]
         },
     )
 
-    autonomy_level: int = Field(
-        ge=1, le=4, description="1 recommend only, 2 after approval, 3 within bounds, 4 unless safety-critical."
-    )
-    max_cost_usd: float | None = Field(default=None, ge=0, description="Level 3: the most a decision may cost.")
-    min_confidence: float | None = Field(default=None, ge=0, le=1, description="Level 3: the least confidence.")
     allowed_tiers: list[Tier] = Field(default_factory=list, description="Level 3: customer tiers (empty: all).")
-    safety_critical: bool = False
-    scope: Code | None = Field(default=None, description="Defaults to `*`; the `scope` query parameter works too.")
+    cohort: CohortPattern | None = Field(
+        default=None, description="Defaults to `*`; the `cohort` query parameter works too."
+    )
 
 
 class PolicyOut(PolicyRule):

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from agents.explain import describe_drivers
 from agents.glossary import feature_words
+from agents.plans import PlanSummary
 from agents.verify import verify_text
 from agents.whatif import CapacityChangeWhatIf, CapacityWhatIf, ClosureWhatIf, LaneClosureWhatIf
 from chat.formatting import number, percent, plural, usd, year
@@ -25,13 +26,16 @@ from chat.lookups import (
     TruckWhatIfFacts,
 )
 from chat.tools.carriers import CarriersFacts
-from chat.tools.decisions import DecisionFacts, DecisionsFacts
+from chat.tools.decisions import DecisionFacts, DecisionsFacts, action_label
 from chat.tools.fleet import FleetFacts
 from chat.tools.kpis import Kpis
+from chat.tools.plans import PlansFacts
 from chat.tools.risks import RisksFacts
 from chat.tools.shipments import ShipmentFacts, ShipmentRisksFacts
 from chat.tools.stock import CoverFacts, ForecastFacts, StockRisksFacts
+from chat.tools.tradeoff import TradeOffFacts, TradeOffRow
 from tools.evidence import Driver, Evidence, Source
+from twin import actions as a
 
 TURN_SOURCE = Source(tool="chat", model="tool-results", version="1")
 MAX_DRIVERS = 3
@@ -466,8 +470,8 @@ def _policies(r: PolicyFacts, view: str | None = None) -> str:
             f"{rule.meaning}: it needs a person's approval {rule.needs_approval}{within}."
         )
     return "The autonomy rules in force:\n\n" + table(
-        ["action type", "scope", "level", "meaning", "needs approval", "bounds"],
-        [[x.action_type, x.scope, x.autonomy_level, x.meaning, x.needs_approval, _bounds(x)] for x in rules],
+        ["action type", "cohort", "mode", "level", "meaning", "needs approval", "bounds"],
+        [[x.action_type, x.cohort, x.level, x.autonomy_level, x.meaning, x.needs_approval, _bounds(x)] for x in rules],
     )
 
 
@@ -612,6 +616,110 @@ def _lane_closure(r: LaneClosureWhatIf, view: str | None = None) -> str:
     return text
 
 
+def _scope(tier: str, lane: str) -> str:
+    """A trade-off scope in words, e.g. "gold customers on DAL-HOU", "any tier on any lane"."""
+    return f"{'any tier' if tier == '*' else tier + ' customers'} on {'any lane' if lane == '*' else lane}"
+
+
+def _weights(rule: TradeOffRow) -> str:
+    """A version's weights in words."""
+    return f"late penalties weighted {number(rule.on_time)}, CO2 {number(rule.co2)}"
+
+
+def _tradeoff_table(rules: list[TradeOffRow]) -> str:
+    """The versions in force as a table."""
+    return table(
+        ["tier", "lane", "late penalties", "CO2", "version", "set by", "reason"],
+        [[r.tier, r.lane, number(r.on_time), number(r.co2), r.version, r.set_by, r.reason] for r in rules],
+    )
+
+
+def _tradeoff(r: TradeOffFacts) -> str:
+    if len(r.rules) == 1:
+        rule = r.rules[0]
+        return (
+            f"The trade-off for {_scope(rule.tier, rule.lane)} is version {rule.version}: {_weights(rule)} against "
+            f"freight, set by {rule.set_by} ({rule.reason})."
+        )
+    return (
+        "The trade-off in force, the most specific scope applying to a load (1 counts a cost at face value against "
+        "freight):\n\n" + _tradeoff_table(r.rules)
+    )
+
+
+def _tradeoff_set(r: TradeOffFacts) -> str:
+    rule = r.changed
+    if rule is None:
+        return _tradeoff(r)
+    return (
+        f"The trade-off for {_scope(rule.tier, rule.lane)} is now version {rule.version}: {_weights(rule)} against "
+        f"freight, set by {rule.set_by}. Plans made from now on use it; decisions already made keep theirs.\n\n"
+        + _tradeoff_table(r.rules)
+    )
+
+
+_PLAN_COSTS = ("cost_usd", "expected_total_usd")  # said apart from a plan's other figures
+
+
+def _plan_lines(plan: PlanSummary) -> str:
+    """What a plan does, as a table per kind of action."""
+    allocations = [x for act in plan.actions if isinstance(act, a.PlanTenders) for x in act.params.allocations]
+    visits = [act.params for act in plan.actions if isinstance(act, a.ScheduleMaintenance)]
+    others = [act for act in plan.actions if not isinstance(act, a.PlanTenders | a.ScheduleMaintenance)]
+    parts = []
+    if allocations:
+        rows = [[x.lane, x.tier, x.carrier, number(x.loads)] for x in allocations]
+        parts.append(table(["lane", "tier", "carrier", "expected loads"], rows))
+    if visits:
+        parts.append(
+            table(
+                ["truck", "dc", "date", "service", "cost"],
+                [[v.truck, v.dc or "", v.date or "", v.service or "", usd(v.cost_usd or 0)] for v in visits],
+            )
+        )
+    if others:
+        parts.append("\n".join(f"- {action_label(act)}" for act in others))
+    return "\n\n".join(parts)
+
+
+def _cited(plan: PlanSummary) -> str:
+    """The trade-off versions a plan cites, in words."""
+    if plan.tradeoff_requested:
+        return " It used weights asked for instead of the trade-off in force."
+    if not plan.tradeoff:
+        return ""
+    cited = "; ".join(f"{_scope(t.tier, t.lane)} version {t.version}" for t in plan.tradeoff)
+    return f" It cites the trade-off {cited}."
+
+
+def _plan(plan: PlanSummary) -> str:
+    """One plan: status, objective and totals, trade-off, sentences, what it does and what it beat."""
+    name = plan.plan_type.value.replace("_", " ")
+    extra = {k: v for k, v in plan.totals.model_dump(exclude_none=True).items() if k not in _PLAN_COSTS}
+    figures = ", ".join(f"{key.replace('_', ' ')} {number(value)}" for key, value in extra.items())
+    head = (
+        f"The {name} for {plan.day.isoformat()} is {plan.decision_id}, {plan.status.replace('_', ' ')}: expected "
+        f"total {usd(plan.objective_usd or 0)} (objective: {plan.objective}), cost {usd(plan.totals.cost_usd)}"
+        + (f"; {figures}" if figures else "")
+        + "."
+        + _cited(plan)
+    )
+    beaten = table(
+        ["alternative", "expected total", "why not"],
+        [[alt.name, usd(alt.expected_total_usd or 0), alt.why_not] for alt in plan.alternatives],
+    )
+    lines = _plan_lines(plan)
+    return "\n\n".join(
+        part for part in (head, " ".join(plan.claims), lines, beaten if plan.alternatives else "") if part
+    )
+
+
+def _plans(r: PlansFacts) -> str:
+    missing = [kind.replace("_", " ") for kind in r.missing]
+    none = f"No {' or '.join(missing)} has been made for {r.day.isoformat()} or before." if missing else ""
+    return "\n\n".join([*(_plan(plan) for plan in r.plans), *([none] if none else [])])
+
+
 TEMPLATES: dict[str, Callable[[Any], str]] = {
     "forecast_demand": _forecast,
     "days_of_cover": _cover,
@@ -630,6 +738,9 @@ TEMPLATES: dict[str, Callable[[Any], str]] = {
     "approve_decision": _decision,
     "reject_decision": _decision,
     "override_decision": _decision,
+    "plans": _plans,
+    "tradeoff": _tradeoff,
+    "set_tradeoff": _tradeoff_set,
 }
 
 

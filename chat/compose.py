@@ -11,8 +11,8 @@ from chat.tools.stock import MAX_WEEKS
 
 DESK_DOES = (
     "I am the exception desk of this logistics network: I answer about shipments, stock, forecasts, trucks, "
-    "carriers, lanes, spend, policies and decisions, play what-ifs on a copy of the twin, and log problems you "
-    "report. {what} is outside what I do."
+    "carriers, lanes, spend, policies, plans, the trade-off and decisions, play what-ifs on a copy of the twin, and "
+    "log problems you report. {what} is outside what I do."
 )
 ALL_DCS = ("DC-DAL", "DC-HOU", "DC-ATL", "DC-CHI", "DC-LAX")
 
@@ -217,6 +217,10 @@ def _ask(query: Query, now: datetime) -> list[Step]:
             return [Step(tool="list_decisions", args={"status": "pending_approval"}, view=agg.kind if agg else None)]
         case "policy":
             return [Step(tool="policies", args={"action_type": f.action_type})]
+        case "plan":
+            return [Step(tool="plans", args={"plan_type": f.plan_type, "day": f.period.end if f.period else today})]
+        case "tradeoff":
+            return [Step(tool="tradeoff", args={"tier": f.tier, "lane": f.lane})]
         case "kpi" if f.period:
             return [Step(tool="delivery_performance", args={"group_by": "lane", **_period_args(query)}, view="total")]
         case "kpi":

@@ -7,10 +7,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agents.language.query import Query
+from agents.language.query import Query, TradeOffSetting
 from agents.language.reader import read, report_reading
 from agents.language.slots import read_reason
 from chat.compose import Step, steps_for
+from chat.formatting import number
+from chat.tools.tradeoff import refusal
 
 YES = re.compile(
     r"^\W*(?:y|yes|yep|yeah|sure|ok|okay|confirm(?:ed)?|do\s+it|go\s+ahead|please\s+do)\W*$", re.IGNORECASE
@@ -20,8 +22,8 @@ HELP = (
     "I can give stock per DC, days of cover and forecasts; a shipment's status and late risk; a truck's status, "
     "work orders and next service, and the riskiest trucks; late counts and on-time rates per lane or carrier over "
     "a period; spend per action type; the autonomy rules; what-ifs on a copy of the twin (a DC closing, a carrier's "
-    "capacity, a SKU's demand, a truck out of service); list, explain, approve, reject or override decisions; and "
-    "log a problem you report."
+    "capacity, a SKU's demand, a truck out of service); list, explain, approve, reject or override decisions; "
+    "show today's plans and the trade-off, and set it if you are an architect; and log a problem you report."
 )
 MAX_ITEMS = 20
 ORDINALS = {"first": 0, "second": 1, "third": 2, "last": -1, "worst": 0, "best": 0, "it": 0}
@@ -180,6 +182,10 @@ def _stage_query(query: Query, text: str, memory: Memory, can_act: dict[str, boo
         kind, refs = report_reading(text)
         report_type = kind.value if kind else None
         return stage("report_exception", {"description": text, "type": report_type, **refs}, memory, can_act)
+    if query.act == "set_tradeoff":
+        setting = query.setting or TradeOffSetting()
+        args = {"tier": f.tier, "lane": f.lane, "on_time": setting.on_time, "co2": setting.co2, "reason": text.strip()}
+        return stage("set_tradeoff", args, memory, can_act)
     tool = f"{query.act}_decision"
     args = {
         "decision_id": f.decision_id or memory.decision_id,
@@ -195,10 +201,15 @@ def _stage_query(query: Query, text: str, memory: Memory, can_act: dict[str, boo
 
 def stage(tool: str, args: dict[str, Any], memory: Memory, can_act: dict[str, bool]) -> tuple[Plan, Memory]:
     """Stage an act behind a yes/no (asking first for a missing decision or reason), or, for a role that may not
-    act, run it at once so the tool refuses and names the roles that may."""
-    args = {k: v for k, v in args.items() if v not in (None, False)}
-    if not can_act.get(tool, False):
+    act or a trade-off that cannot be set as asked, run it at once so the tool refuses and says why."""
+    args = {k: v for k, v in args.items() if v is not None and v is not False}  # a weight of 0 is kept
+    if not can_act.get(tool, False) or (
+        tool == "set_tradeoff" and refusal(args.get("on_time"), args.get("co2"), args.get("tier"))
+    ):
         return Plan(steps=[Step(tool=tool, args=args)]), memory
+    if tool == "set_tradeoff":
+        memory.pending = Pending(tool=tool, args=args, question=_tradeoff_question(args))
+        return Plan(reply=memory.pending.question), memory
     if tool == "report_exception":
         kind = REPORT_NAMES.get(str(args.get("type")), "exception")
         about = ", ".join(str(args[k]) for k in REPORT_REFS if k in args)
@@ -218,6 +229,21 @@ def stage(tool: str, args: dict[str, Any], memory: Memory, can_act: dict[str, bo
         ), memory
     memory.pending = pending
     return Plan(reply=pending.question), memory
+
+
+def _tradeoff_question(args: dict[str, Any]) -> str:
+    """The confirmation question of a trade-off change: its scope and the weights it sets."""
+    tier = f"{args['tier']} customers" if args.get("tier") else "any tier"
+    weights = [
+        f"{name} weighted {number(args[key])}"
+        for key, name in (("on_time", "late penalties"), ("co2", "CO2"))
+        if key in args
+    ]
+    kept = "" if len(weights) == 2 else f" ({'CO2' if 'on_time' in args else 'late-penalty'} weight as it is)"
+    return (
+        f"Set the trade-off for {tier} on {args.get('lane', 'any lane')}: {' and '.join(weights)} against freight{kept}? "
+        "yes/no"
+    )
 
 
 def _verdict_question(tool: str, args: dict[str, Any]) -> str:

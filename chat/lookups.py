@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from agents import policy
+from agents.schemas import Level
 from agents.toolbox import Toolbox
 from agents.twin_facts import TWIN_SOURCE, rates
 from agents.whatif import (
@@ -241,7 +242,8 @@ class PolicyRow(BaseModel):
     """One autonomy rule in planner words."""
 
     action_type: str
-    scope: str
+    cohort: str
+    level: Level
     autonomy_level: int
     meaning: str
     needs_approval: str
@@ -588,7 +590,8 @@ def policies(tb: Toolbox, args: PolicyArgs) -> PolicyFacts:
     rows = [
         PolicyRow(
             action_type=r.action_type,
-            scope=r.scope,
+            cohort=r.cohort,
+            level=r.level,
             autonomy_level=r.autonomy_level,
             meaning=LEVELS[r.autonomy_level],
             needs_approval=_approval(r),
@@ -610,7 +613,9 @@ def policies(tb: Toolbox, args: PolicyArgs) -> PolicyFacts:
 
 
 def _approval(rule: policy.PolicyRule) -> str:
-    """When an action under a rule needs a person's approval."""
+    """When an action under a rule needs a person's approval (never, when it is off or in shadow)."""
+    if rule.level in ("off", "shadow"):
+        return f"never ({rule.level}: nothing executes)"
     if rule.autonomy_level <= policy.AFTER_APPROVAL:
         return "always"
     if rule.autonomy_level == policy.WITHIN_BOUNDS:

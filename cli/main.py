@@ -13,6 +13,7 @@ from cli.chat import chat
 from cli.keys import keys_app
 from cli.kpis import kpis
 from cli.plan import plan_app, tradeoff_app
+from cli.policy import policy_app
 from cli.rates import rates_app
 
 app = typer.Typer(help="Yardmaster: an open exception desk for logistics.", no_args_is_help=True)
@@ -22,6 +23,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(rates_app, name="rates")
 app.add_typer(plan_app, name="plan")
 app.add_typer(tradeoff_app, name="tradeoff")
+app.add_typer(policy_app, name="policy")
 app.command()(chat)
 app.command()(kpis)
 console = Console(stderr=True)
@@ -228,12 +230,19 @@ def worker(
         raise typer.Exit(2) from error
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def bench(ctx: typer.Context, name: str = typer.Argument(..., help=f"One of: {', '.join(BENCHMARKS)}.")) -> None:
-    """Run a benchmark on real public data and print its result (`--json` for one JSON object)."""
-    if name not in BENCHMARKS:
-        typer.echo(f"error: unknown benchmark {name!r}; choose one of {', '.join(BENCHMARKS)}", err=True)
-        raise typer.Exit(2)
+@app.command(add_help_option=False, context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def bench(
+    ctx: typer.Context, name: str = typer.Argument(None, help=f"One of: {', '.join(BENCHMARKS)}.", show_default=False)
+) -> None:
+    """Run a benchmark on real public data and print its result (`--json` for one JSON object);
+    `yardmaster bench NAME --help` shows that benchmark's own options."""
+    if name is None or name not in BENCHMARKS:
+        asked = name in ("--help", "-h")
+        if not asked:
+            problem = "name a benchmark" if name is None else f"unknown benchmark {name!r}"
+            typer.echo(f"error: {problem}; choose one of {', '.join(BENCHMARKS)}", err=True)
+        typer.echo(ctx.get_help())
+        raise typer.Exit(0 if asked else 2)
     module = importlib.import_module(f"bench.{name}")
     command = typer.main.get_command(module.app)
     command.main(args=ctx.args, prog_name=f"yardmaster bench {name}", standalone_mode=True)
@@ -286,6 +295,13 @@ def simulate(
     reject_above: float = typer.Option(
         None, "--reject-above", min=0, help="The scripted planner rejects waiting decisions costing more (USD)."
     ),
+    cohort: list[str] = typer.Option(
+        None,
+        "--cohort",
+        help="PATTERN=LEVEL for every action type in a cohort (lane, site or carrier pattern; level off, shadow, "
+        "recommend or act), over the default rules; repeatable, the most specific pattern wins "
+        "(e.g. --cohort 'DAL-*=act' --cohort '*=shadow').",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the runs and their comparison as JSON."),
     chart: Path = typer.Option(None, "--chart", help="Write a PNG chart of the daily KPIs here."),
     jobs: int = typer.Option(
@@ -297,16 +313,22 @@ def simulate(
     from rich.progress import Progress
 
     from agents import modelbook
+    from agents.policy import CohortLevel
     from evals.soundness import violations
     from simulation.batch import RunSpec, run_batch
     from simulation.report import attribution_table, comparison_table, day_table, seeds_table, write_chart
-    from simulation.run import POLICIES, DayKpis, Planner, compare, with_realised
+    from simulation.run import POLICIES, DayKpis, Planner, Policy, compare, with_realised
     from twin.settings import get_settings
 
     unknown = [name for name in policy if name not in POLICIES]
     if unknown:
         console.print(f"error: --policy: unknown policy {unknown[0]!r}; choose desk, reactive, rules or none")
         raise typer.Exit(2)
+    try:
+        cohorts = [CohortLevel.parse(text) for text in cohort or []]
+    except ValueError as error:
+        console.print(f"error: --cohort: {error}")
+        raise typer.Exit(2) from None
     try:
         chosen = sorted({int(part) for part in seeds.split(",")}) if seeds else [seed]
     except ValueError:
@@ -316,6 +338,7 @@ def simulate(
     if not modelbook.trained(settings.models_dir):
         console.print("error: no trained models; run `yardmaster seed` and `yardmaster train` first")
         raise typer.Exit(1)
+    policies: list[Policy] = [known for asked in policy for known in POLICIES if known == asked]
     specs = [
         RunSpec(
             policy=name,
@@ -324,9 +347,10 @@ def simulate(
             warmup=warmup,
             cooldown=cooldown,
             planner=Planner(reject_above_usd=reject_above),
+            cohorts=cohorts,
         )
         for number in chosen
-        for name in policy
+        for name in policies
     ]
     with Progress(console=console) as progress:
         tasks = [
@@ -360,6 +384,9 @@ def simulate(
     if len(chosen) > 1:
         out.print(seeds_table(comparison))
     for run in runs:
+        if run.cohorts:
+            levels = ", ".join(f"{c.cohort}={c.level}" for c in run.cohorts)
+            out.print(f"{run.policy}, seed {run.seed}: cohorts {levels}; {run.shadowed} decisions shadowed")
         if not run.repeats.clean:
             out.print(f"{run.policy}, seed {run.seed}: ran or decided twice: {run.repeats.model_dump()}")
         if run.soundness is not None:

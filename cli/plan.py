@@ -205,13 +205,12 @@ def set_tradeoff(
 ) -> None:
     """Put a trade-off in force for a scope as its next version; later plans use it, earlier decisions keep theirs."""
     from cli.main import database
-    from twin import access, tradeoff
+    from twin import tradeoff
     from twin.db import session_scope
 
     try:
         with session_scope(database()) as session:
             row = tradeoff.set_tradeoff(session, tier, lane, on_time, co2, reason, actor)
-            access.audit(session, actor, "tradeoff_updated", tier=tier, lane=lane, after=row.model_dump(mode="json"))
             version = row.version
     except ValueError as error:
         field, _, message = str(error).partition(": ")

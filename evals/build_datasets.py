@@ -551,7 +551,7 @@ EDGES = {  # name: (margin on cost, margin on confidence, approval expected, wha
 
 
 def policy_edge_cases() -> list[Case]:
-    """Bounds just under, at and just over each subject's own cost and confidence; level and scope rules."""
+    """Bounds just under, at and just over each subject's own cost and confidence; level and cohort rules."""
     cases = []
     for subject, (exception, specialist, actions) in POLICY_SUBJECTS.items():
         bounded = actions[0]
@@ -559,6 +559,7 @@ def policy_edge_cases() -> list[Case]:
             rule = PolicyRule(
                 action_type=bounded,
                 autonomy_level=3,
+                level="act",
                 max_cost_usd=None if cost is None else 0.0,
                 min_confidence=None if confidence is None else 0.0,
             )
@@ -578,7 +579,7 @@ def policy_edge_cases() -> list[Case]:
                     policy=[{"rule": rule.model_dump(), "cost_margin_usd": cost, "confidence_margin": confidence}],
                 )
             )
-    lane_rule = PolicyRule(action_type="transfer_stock", scope="HOU-DAL", autonomy_level=2)
+    lane_rule = PolicyRule(action_type="transfer_stock", cohort="HOU-DAL", autonomy_level=2, level="recommend")
     stockout = POLICY_SUBJECTS["SKU-0040-DC-DAL"][0]
     cases += [
         case(
@@ -607,7 +608,7 @@ def policy_edge_cases() -> list[Case]:
                 "required_action_types": ["transfer_stock"],
                 "requires_approval": False,
             },
-            policy=[{"rule": lane_rule.model_copy(update={"scope": "DAL-HOU", "autonomy_level": 1}).model_dump()}],
+            policy=[{"rule": lane_rule.model_copy(update={"cohort": "DAL-HOU", "autonomy_level": 1}).model_dump()}],
         ),
         case(
             "policy-CAR-REDRIVER-25-level-2",
@@ -620,7 +621,9 @@ def policy_edge_cases() -> list[Case]:
                 "action_types": CAPACITY_ACTIONS,
                 "requires_approval": True,
             },
-            policy=[{"rule": PolicyRule(action_type="retender_loads", autonomy_level=2).model_dump()}],
+            policy=[
+                {"rule": PolicyRule(action_type="retender_loads", autonomy_level=2, level="recommend").model_dump()}
+            ],
         ),
         case(
             "policy-TRK-007-level-4",
@@ -635,7 +638,11 @@ def policy_edge_cases() -> list[Case]:
                 "requires_approval": True,
             },
             policy=[
-                {"rule": PolicyRule(action_type="schedule_maintenance", scope="DC-DAL", autonomy_level=4).model_dump()}
+                {
+                    "rule": PolicyRule(
+                        action_type="schedule_maintenance", cohort="DC-DAL", autonomy_level=4, level="act"
+                    ).model_dump()
+                }
             ],
         ),
         case(
@@ -649,7 +656,9 @@ def policy_edge_cases() -> list[Case]:
                 "action_types": LATE_ACTIONS,
                 "requires_approval": True,
             },
-            policy=[{"rule": PolicyRule(action_type="notify_customer", autonomy_level=1).model_dump()}],
+            policy=[
+                {"rule": PolicyRule(action_type="notify_customer", autonomy_level=1, level="recommend").model_dump()}
+            ],
         ),
     ]
     return cases
@@ -786,7 +795,11 @@ def soundness_cases(net: Network) -> list[Case]:
             policy=[
                 {
                     "rule": PolicyRule(
-                        action_type="transfer_stock", autonomy_level=3, max_cost_usd=500.0, min_confidence=0.8
+                        action_type="transfer_stock",
+                        autonomy_level=3,
+                        level="act",
+                        max_cost_usd=500.0,
+                        min_confidence=0.8,
                     ).model_dump()
                 }
             ],

@@ -21,7 +21,7 @@ from agents import explain
 from agents.language.intent import extract
 from agents.llm import make_chat_model
 from agents.modelbook import load_all, trained
-from agents.policy import PolicyRule, ensure_defaults, evaluate, rules
+from agents.policy import PolicyRule, cohort_of, ensure_defaults, evaluate, rules
 from agents.schemas import Decision, ExceptionIn, PolicyVerdict
 from agents.toolbox import Toolbox
 from evals.cases import SEED, Case, PolicyOverride, TwinEdit, load_cases, suite_names
@@ -166,6 +166,7 @@ class Harness:
                     evaluate(
                         rules(session),
                         decision.actions,
+                        [cohort_of(session, action) for action in decision.actions],
                         decision.expected_impact.cost_usd,
                         decision.confidence,
                         _tier(session, exception),

@@ -1,12 +1,12 @@
 """Changes an eval case makes to its private copy of the twin before the desk sees it: policy rules and the
 counterfactual edits of a model's drivers."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from statistics import median
 
 from sqlmodel import Session, col, select
 
-from agents.policy import PolicyRule
+from agents.policy import PolicyRule, save_rule
 from evals.cases import TwinEdit
 from twin import models as m
 from twin import store
@@ -16,15 +16,9 @@ DRIFTING = ("engine_temp_c", "oil_pressure_kpa", "vibration_mm_s", "fault_codes"
 
 
 def store_rules(session: Session, rules: list[PolicyRule]) -> None:
-    """Insert or replace the stored rule of each rule's action type and scope."""
+    """Insert or replace the stored rule of each rule's action type and cohort."""
     for rule in rules:
-        row = session.exec(
-            select(m.Policy).where(col(m.Policy.action_type) == rule.action_type, col(m.Policy.scope) == rule.scope)
-        ).first()
-        row = row or m.Policy(action_type=rule.action_type, scope=rule.scope, updated_at=datetime.now(UTC))
-        row.sqlmodel_update({**rule.model_dump(), "updated_by": "eval", "updated_at": datetime.now(UTC)})
-        session.add(row)
-    session.flush()
+        save_rule(session, rule, "eval")
 
 
 def _shipment(session: Session, shipment_id: str) -> m.Shipment:

@@ -12,10 +12,20 @@ from agents import inventory, maintenance, maintenance_plan, positioning_plan, r
 from agents.classifier import Classification, classify, missing_sentence
 from agents.explain import ExplainInput, explain, justify
 from agents.language.intent import extract
-from agents.policy import evaluate, rules
+from agents.policy import cohort_of, evaluate, rules, withheld
 from agents.pricing import priced
 from agents.proposal import Proposal
-from agents.schemas import Claim, Decision, ExceptionType, Impact, Justification, Refs
+from agents.schemas import (
+    Action,
+    Claim,
+    Decision,
+    DecisionStatus,
+    ExceptionType,
+    Impact,
+    Justification,
+    PolicyVerdict,
+    Refs,
+)
 from agents.toolbox import Toolbox
 from agents.twin_facts import rates
 from graph import facts
@@ -212,22 +222,50 @@ def explain_node(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal
     return Command(goto="policy" if decision.actions else "finalize", update={"decision": decision})
 
 
-def policy_node(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal["approval", "execute"]]:
-    """Ask the policy gate; a decision that needs a person is stored as pending before the graph pauses."""
+def policy_node(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal["approval", "execute", "finalize"]]:
+    """Ask the policy gate: actions whose cohort rule is off are dropped; a shadowed decision is recorded with what
+    it would have done and ends without executing; one that needs a person is stored as pending before the pause."""
     tb = runtime.context.toolbox
     decision = state.decided()
     with tb.session() as session:
+        stored = rules(session)
+        cohorts = [cohort_of(session, action) for action in decision.actions]
+        off = withheld(stored, decision.actions, cohorts)
+        kept = [
+            (action, cohort)
+            for index, (action, cohort) in enumerate(zip(decision.actions, cohorts, strict=True))
+            if index not in off
+        ]
+        actions = [action for action, _ in kept]
+        impact = decision.expected_impact.model_copy(update={"cost_usd": plan_cost(actions)}) if off else None
+        impact = impact or decision.expected_impact
         tier = _customer_tier(session, state.reading().refs)
-        verdict = evaluate(
-            rules(session), decision.actions, decision.expected_impact.cost_usd, decision.confidence, tier
+        verdict = evaluate(stored, actions, [cohort for _, cohort in kept], impact.cost_usd, decision.confidence, tier)
+        verdict = verdict.model_copy(update={"reasons": [*off.values(), *verdict.reasons]})
+        decision = decision.model_copy(
+            update={
+                "policy": verdict,
+                "actions": actions,
+                "expected_impact": impact,
+                "status": _gated(verdict, actions),
+            }
         )
-        decision = decision.model_copy(update={"policy": verdict})
         audit(session, "policy.evaluated", "policy", state.exception_id, decision.decision_id, **verdict.model_dump())
         if verdict.requires_approval:
-            decision = decision.model_copy(update={"status": "pending_approval"})
             save_decision(session, decision, state.exception_id)
         session.commit()
+    if decision.status in ("shadowed", "no_action"):
+        return Command(goto="finalize", update={"decision": decision})
     return Command(goto="approval" if verdict.requires_approval else "execute", update={"decision": decision})
+
+
+def _gated(verdict: PolicyVerdict, actions: list[Action]) -> DecisionStatus:
+    """The status the gate gives a decision: nothing left to propose, shadowed, waiting, or about to execute."""
+    if not actions:
+        return "no_action"
+    if verdict.level == "shadow":
+        return "shadowed"
+    return "pending_approval" if verdict.requires_approval else "executed"
 
 
 def _customer_tier(session: Session, refs: Refs) -> str | None:

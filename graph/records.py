@@ -11,7 +11,7 @@ from graph.state import Verdict
 from twin import models as m
 from twin import store
 
-FINAL = ("executed", "rejected", "overridden", "needs_info", "no_action", "superseded", "expired")
+FINAL = ("executed", "rejected", "overridden", "needs_info", "no_action", "superseded", "expired", "shadowed")
 OPEN = ("pending_approval", "needs_info")  # the exception still waits for someone
 LAPSED = ("superseded", "expired")  # nothing was decided: later exceptions on the subject do not merge into it
 
@@ -121,18 +121,19 @@ def exception_refs(exception: m.ExceptionRecord) -> Refs:
 
 
 def _save_actions(session: Session, decision: Decision) -> None:
-    """Keep one row per proposed action; an override's dropped actions are superseded, a rejection's rejected."""
+    """Keep one row per proposed action; an override's dropped actions are superseded, a rejection's rejected, a
+    shadow decision's shadowed (recorded as what it would have done, never executed)."""
     stored = {
         r.id: r
         for r in session.exec(select(m.ActionRecord).where(col(m.ActionRecord.decision_id) == decision.decision_id))
     }
     wanted = {f"{decision.decision_id}-A{index + 1}": action for index, action in enumerate(decision.actions)}
-    ended = decision.status in ("rejected", *LAPSED)
+    ended = decision.status in ("rejected", "shadowed", *LAPSED)
     for action_id, record in stored.items():
         if record.status == "proposed" and action_id not in wanted:
             record.status = "superseded"  # an override dropped it
         elif record.status == "proposed" and ended:
-            record.status = "rejected" if decision.status == "rejected" else decision.status
+            record.status = decision.status
         session.add(record)
     for action_id, action in wanted.items():
         record = stored.get(action_id)
@@ -142,7 +143,7 @@ def _save_actions(session: Session, decision: Decision) -> None:
             )
         if record.status == "proposed":
             record.type, record.params = action.type, action.params.as_dict()
-            record.status = (decision.status if decision.status in LAPSED else "rejected") if ended else "proposed"
+            record.status = decision.status if ended else "proposed"
         session.add(record)
 
 

@@ -6,8 +6,9 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from queue import Empty, Queue
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from agents.policy import CohortLevel
 from simulation.run import Check, DayKpis, Planner, Policy, SimulationRun, simulate
 from twin.settings import Settings
 
@@ -23,6 +24,7 @@ class RunSpec(BaseModel):
     warmup: int = 0
     cooldown: int = 0
     planner: Planner = Planner()
+    cohorts: list[CohortLevel] = Field(default_factory=list, description="levels per cohort over the default rules")
 
 
 def _simulate(
@@ -39,6 +41,7 @@ def _simulate(
         warmup=spec.warmup,
         cooldown=spec.cooldown,
         check=check,
+        cohorts=spec.cohorts,
     )
 
 

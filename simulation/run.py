@@ -21,7 +21,7 @@ from agents import detectors, maintenance
 from agents.llm import make_chat_model
 from agents.modelbook import load_all
 from agents.outcomes import record_outcomes
-from agents.policy import ensure_defaults
+from agents.policy import CohortLevel, ensure_defaults, save_rule
 from agents.schemas import (
     SPECIALIST_FOR,
     Action,
@@ -160,6 +160,10 @@ class SimulationRun(BaseModel):
     seed: int
     policy: Policy
     planner: Planner
+    cohorts: list[CohortLevel] = Field(
+        default_factory=list, description="levels set per cohort for every action type, over the default rules"
+    )
+    shadowed: int = Field(default=0, description="decisions recorded in shadow: what the desk would have done")
     days: list[DayKpis]
     totals: dict[str, float]
     attribution: list[ActionAttribution] = Field(default_factory=list)
@@ -619,17 +623,20 @@ def simulate(
     warmup: int = 0,
     cooldown: int = 0,
     check: Check | None = None,
+    cohorts: list[CohortLevel] | None = None,
 ) -> SimulationRun:
     """Run a policy on a fresh twin of the seed, in a private folder (the user's twin is untouched): each day the
     policy acts on the twin as it stands, then the day happens. Warm-up days run before the measured window, and
     cool-down days after it let earlier decisions play out with no new ones; every background task of the desk ends
-    before the folder goes."""
+    before the folder goes. Cohort levels (`DAL-*=act`, `*=shadow`) are stored over the default rules first."""
     started = time.perf_counter()
     stepper, rows = TwinDays.generate(seed)
     with tempfile.TemporaryDirectory(prefix="ym-simulate-") as folder, sandbox_toolbox(settings, Path(folder)) as tb:
         scenario.load(tb.engine, rows)
         with tb.session() as session:
             ensure_defaults(session)
+            for rule in (rule for cohort in cohorts or [] for rule in cohort.rules()):
+                save_rule(session, rule, "simulation")
             session.commit()
         desk = Desk(tb, InMemorySaver(serde=serializer())) if policy in ("desk", "reactive") else None
         playbook = Playbook(tb) if policy == "rules" else None
@@ -659,6 +666,7 @@ def simulate(
                 ending = ending_stock_usd(session)
                 attributed = attribution(session, policy)
                 audited = soundness(session, check) if check and desk is not None else None
+                shadowed = store.count(session, m.DecisionRecord, col(m.DecisionRecord.status) == "shadowed")
         finally:
             if desk is not None:
                 desk.close()
@@ -666,6 +674,8 @@ def simulate(
         seed=seed,
         policy=policy,
         planner=planner,
+        cohorts=cohorts or [],
+        shadowed=shadowed,
         days=kpis,
         totals={**totals(kpis), "ending_stock_usd": ending},
         attribution=attributed,

@@ -480,12 +480,13 @@ class AuditEvent(SQLModel, table=True):
 
 
 class Policy(SQLModel, table=True):
-    """Autonomy of one action type, optionally scoped to a lane or site."""
+    """Autonomy of one action type in a cohort (`*`, or a lane, site or carrier pattern such as DAL-*)."""
 
-    __table_args__ = (UniqueConstraint("action_type", "scope"),)
+    __table_args__ = (UniqueConstraint("action_type", "cohort"),)
     id: int | None = Field(default=None, primary_key=True)
     action_type: str = Field(index=True)
-    scope: str = "*"
+    cohort: str = "*"
+    level: str = "recommend"  # off | shadow | recommend | act
     autonomy_level: int = 2
     max_cost_usd: float | None = None
     min_confidence: float | None = None
@@ -493,6 +494,16 @@ class Policy(SQLModel, table=True):
     safety_critical: bool = False
     updated_by: str = "system"
     updated_at: datetime
+
+
+class PolicySuggestionVerdict(SQLModel, table=True):
+    """An architect's answer to a suggested policy change mined from overrides: accepted or declined, once."""
+
+    id: str = Field(primary_key=True)  # the suggestion's id
+    status: str  # accepted | declined
+    actor: str
+    at: datetime
+    suggestion: dict[str, Any] = json_column()
 
 
 class ProcessedEvent(SQLModel, table=True):

@@ -6,3 +6,4 @@ Role = Literal["viewer", "planner", "architect", "integrator", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
 REPORTERS: tuple[str, ...] = ("integrator", "planner", "admin")  # who may report an exception (API and chat)
 DECIDERS: tuple[str, ...] = ("planner", "admin")  # who may approve, reject or override a decision (API and chat)
+ARCHITECTS: tuple[str, ...] = ("architect", "admin")  # who may change the trade-off (API and chat)

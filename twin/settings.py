@@ -93,6 +93,28 @@ class Settings(BaseSettings):
         le=20,
         description="Tries of a queued decision (with exponential backoff) before it is marked failed.",
     )
+    suggest_window_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description="Policy suggestions: days of reviewed decisions mined, on the twin's clock.",
+    )
+    suggest_min_support: int = Field(
+        default=5, ge=1, description="Policy suggestions: reviewed proposals of an action type in a cohort needed."
+    )
+    suggest_min_rejection_rate: float = Field(
+        default=0.8,
+        gt=0,
+        le=1,
+        description="Policy suggestions: share of those proposals rejected or overridden to suggest no longer "
+        "proposing them.",
+    )
+    suggest_min_approval_rate: float = Field(
+        default=0.95,
+        gt=0,
+        le=1,
+        description="Policy suggestions: share approved unchanged to suggest acting within the approved costs.",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     seed: int = 7

@@ -1,15 +1,19 @@
 """Queries and commands over the twin that the API, detectors and specialists share."""
 
 import hashlib
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Integer, func, select
 from sqlmodel import Session, SQLModel, col
 from sqlmodel import select as sqlmodel_select
+from sqlmodel.sql.expression import Select as SelectModel
 
 from twin import models as m
 from twin.network import STANDARD_LEAD_DAYS
+
+PlanRows = SelectModel[m.DecisionRecord, Any, Any]  # a plan decision, its plan type and planned day (ISO text)
 
 SCENARIO_TABLES = (
     m.TwinMeta,
@@ -75,6 +79,35 @@ def count(session: Session, table: type[SQLModel], *where) -> int:
 def meta(session: Session) -> dict[str, str]:
     """The scenario facts stored by the generator (seed, as_of, history span)."""
     return {row.key: row.value for row in session.exec(select(m.TwinMeta)).scalars()}
+
+
+def latest_plans(types: Iterable[str], day: date) -> PlanRows:
+    """The plans in force on a day: of each of these exception types, the decision on the latest planned day
+    (`refs.day`) on or before it, the newest made when a day was planned twice; rows of the decision, its plan type and
+    planned day (labelled `plan_type` and `day`), ordered by plan type."""
+    planned = col(m.ExceptionRecord.refs)["day"].as_string()
+    ranked = (
+        select(
+            col(m.DecisionRecord.id).label("decision_id"),
+            col(m.ExceptionRecord.type).label("plan_type"),
+            planned.label("day"),
+            func.row_number()
+            .over(
+                partition_by=col(m.ExceptionRecord.type),
+                order_by=(planned.desc(), col(m.DecisionRecord.created_at).desc(), col(m.DecisionRecord.id).desc()),
+            )
+            .label("rank"),
+        )
+        .join(m.ExceptionRecord, col(m.ExceptionRecord.id) == col(m.DecisionRecord.exception_id))
+        .where(col(m.ExceptionRecord.type).in_(list(types)), planned <= day.isoformat())
+        .subquery()
+    )
+    return (
+        sqlmodel_select(m.DecisionRecord, ranked.c.plan_type, ranked.c.day)
+        .join(ranked, ranked.c.decision_id == col(m.DecisionRecord.id))
+        .where(ranked.c.rank == 1)
+        .order_by(ranked.c.plan_type)
+    )
 
 
 def as_of(session: Session) -> datetime | None:

@@ -2,10 +2,12 @@
 and lane. Each change is a new version of its scope; the most specific scope in force applies to a load."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from twin import access
 from twin import models as m
 
 ANY = "*"
@@ -51,7 +53,31 @@ def applying(rules: list[m.TradeOffRule], tier: str, lane: str) -> m.TradeOffRul
 def set_tradeoff(
     session: Session, tier: str, lane: str, on_time: float, co2: float, reason: str, actor: str
 ) -> m.TradeOffRule:
-    """Put a trade-off in force for a scope as its next version; earlier versions and decisions are kept."""
+    """Put a trade-off in force for a scope as its next version, audited with the version before and after; earlier
+    versions and decisions are kept. A ValueError names the bad field ("field: why")."""
+    before = next((rule for rule in in_force(session) if (rule.tier, rule.lane) == (tier, lane)), None)
+    row = _next_version(session, tier, lane, on_time, co2, reason, actor)
+    access.audit(
+        session,
+        actor,
+        "tradeoff_updated",
+        tier=tier,
+        lane=lane,
+        before=_audited(before) if before else None,
+        after=_audited(row),
+    )
+    return row
+
+
+def _audited(rule: m.TradeOffRule) -> dict[str, Any]:
+    """A version as the audit trail keeps it."""
+    return rule.model_dump(mode="json", exclude={"id"})
+
+
+def _next_version(
+    session: Session, tier: str, lane: str, on_time: float, co2: float, reason: str, actor: str
+) -> m.TradeOffRule:
+    """The scope's next version, checked and stored."""
     if tier != ANY and tier not in TIERS:
         raise ValueError(f"tier: {tier!r} is not one of {', '.join((ANY, *TIERS))}")
     if lane != ANY and session.get(m.Lane, lane) is None:

@@ -6,6 +6,7 @@ import re
 
 from agents.language.intent import lanes
 from agents.language.query import Period
+from agents.schemas import PLANNING
 
 CITIES = {"dallas": "DAL", "houston": "HOU", "atlanta": "ATL", "chicago": "CHI", "los angeles": "LAX", "la": "LAX"}
 _WORDS = "one two three four five six seven eight nine ten eleven twelve"
@@ -226,3 +227,87 @@ def top_n(text: str) -> int | None:
         return None
     word = m[1] or m[2]
     return None if word in ("a", "an") else _n(word)
+
+
+TIERS = ("gold", "silver", "standard")
+# What the trade-off weighs against freight, as people name it.
+_ON_TIME = r"late[\s-]+penalt(?:y|ies)|lateness|on[\s-]?time(?:\s+delivery)?|punctuality|being\s+late|late\s+loads?"
+_CO2 = r"co2|carbon|emissions?"
+_COST = r"costs?|freight|price|money|spend"
+_WEIGHT = r"(\d{1,3}(?:\.\d+)?|twice|double|triple|half)(?!\s*(?:%|percent))"
+_WEIGHT_WORDS = {"twice": 2.0, "double": 2.0, "triple": 3.0, "half": 0.5}
+_LINK = r"(?:\W+(?:weights?|weighted|at|to|of|by|as|be|is)){0,3}\W*"
+_TRADEOFF_CUE = re.compile(
+    rf"\bweigh\w*|\btrade[\s-]?offs?\b|\bfavou?r\w*|\bprioriti[sz]\w*|\bset\b|\bcount\s+(?:the\s+)?(?:{_ON_TIME}|{_CO2})",
+    re.IGNORECASE,
+)
+FAVOURED = 2.0  # "favour X over cost": X counts twice its face value against freight
+DISFAVOURED = 0.5  # "favour cost over X": X counts half its face value
+
+
+def tier(text: str) -> str | None:
+    """The customer tier a message names (gold, silver, standard), if any."""
+    m = re.search(rf"\b({'|'.join(TIERS)})\b", text, re.IGNORECASE)
+    return m[1].lower() if m else None
+
+
+def speaks_of_tradeoff(text: str) -> bool:
+    """Whether a message is about the trade-off: its name, or a weight, favour or penalty of lateness or CO2."""
+    if re.search(r"\btrade[\s-]?offs?\b", text, re.IGNORECASE):
+        return True
+    return bool(_TRADEOFF_CUE.search(text) and re.search(rf"\b(?:{_ON_TIME}|{_CO2})\b", text, re.IGNORECASE))
+
+
+def _weight(text: str, what: str) -> float | None:
+    """The weight a message gives one side of the trade-off ("late penalties 3", "weight CO2 at 1.5", "count
+    lateness twice", "weight 3 on late penalties"), if it gives one."""
+    m = re.search(
+        rf"\b(?:{what})\b{_LINK}{_WEIGHT}|\bweigh\w*\s+{_WEIGHT}\s+(?:on|for|to)\s+(?:the\s+)?(?:{what})\b", text, re.I
+    )
+    if not m:
+        return None
+    word = (m[1] or m[2]).lower()
+    return _WEIGHT_WORDS.get(word) or float(word)
+
+
+def _favoured(text: str, what: str) -> float | None:
+    """The weight a preference gives one side: favoured over cost counts twice, cost favoured over it half."""
+    prefer = r"\b(?:favou?r\w*|prioriti[sz]\w*|prefer\w*|put)\s+(?:the\s+|low\s+|lower\s+)?"
+    over = r"\s+(?:over|above|before|ahead\s+of|rather\s+than)\s+(?:the\s+|low\s+|lower\s+)?"
+    if re.search(rf"{prefer}(?:{what})\b(?:\s+\w+)?{over}(?:{_COST})\b", text, re.IGNORECASE):
+        return FAVOURED
+    if re.search(rf"{prefer}(?:{_COST})\b(?:\s+\w+)?{over}(?:{what})\b", text, re.IGNORECASE):
+        return DISFAVOURED
+    return None
+
+
+def tradeoff_weights(text: str) -> tuple[float | None, float | None]:
+    """The lateness and CO2 weights a message sets, each None when it sets none."""
+    if not _TRADEOFF_CUE.search(text):
+        return None, None
+    on_time = _weight(text, _ON_TIME)
+    co2 = _weight(text, _CO2)
+    return (
+        on_time if on_time is not None else _favoured(text, _ON_TIME),
+        co2 if co2 is not None else _favoured(text, _CO2),
+    )
+
+
+def _plan_words(kind: str) -> str:
+    """How people name a plan type, e.g. tender_plan -> "tender plan" (and "tendering plan")."""
+    return kind.removesuffix("_plan").replace("_", r"\s+") + r"\w*\s+plans?"
+
+
+def plan_type(text: str) -> str | None:
+    """The plan type a message names ("today's tender plan", "the maintenance plan"), if any."""
+    for kind in sorted(PLANNING):
+        if re.search(rf"\b{_plan_words(kind.value)}\b", text, re.IGNORECASE):
+            return kind.value
+    return None
+
+
+def asks_plans(text: str) -> bool:
+    """Whether a message asks about plans: one type named, or the plans of a day ("today's plans", "the plans")."""
+    if plan_type(text):
+        return True
+    return bool(re.search(r"\b(?:today'?s|tomorrow'?s|the|current|latest|our|this\s+week'?s)\s+plans\b", text, re.I))

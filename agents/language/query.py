@@ -9,7 +9,20 @@ from pydantic import BaseModel, Field
 
 Kind = Literal["ask", "act", "whatif", "out_of_scope", "no_data", "clarify"]
 Subject = Literal[
-    "shipment", "sku_dc", "sku", "truck", "fleet", "carrier", "lane", "dc", "decision", "policy", "kpi", "desk"
+    "shipment",
+    "sku_dc",
+    "sku",
+    "truck",
+    "fleet",
+    "carrier",
+    "lane",
+    "dc",
+    "decision",
+    "policy",
+    "kpi",
+    "desk",
+    "plan",
+    "tradeoff",
 ]
 Measure = Literal[
     "status",
@@ -35,7 +48,7 @@ Measure = Literal[
     "stockout_risk",
     "help",
 ]
-ActVerb = Literal["approve", "reject", "override", "report"]
+ActVerb = Literal["approve", "reject", "override", "report", "set_tradeoff"]
 AggKind = Literal["top", "most", "least", "best", "worst", "cheapest", "compare", "count", "total"]
 WhatIfOp = Literal["dc_closure", "capacity_change", "demand_change", "truck_unavailable", "lane_closed"]
 DcRole = Literal["origin", "destination", "at"]
@@ -68,6 +81,8 @@ class Filters(BaseModel):
     decision_id: str | None = None
     action_type: str | None = None
     period: Period | None = None
+    tier: str | None = Field(default=None, description="A customer tier: gold, silver or standard.")
+    plan_type: str | None = Field(default=None, description="A planning exception type, e.g. tender_plan.")
 
 
 class Aggregation(BaseModel):
@@ -85,6 +100,13 @@ class WhatIf(BaseModel):
     days: int | None = None
 
 
+class TradeOffSetting(BaseModel):
+    """Weights a message gives the trade-off (against freight); a weight it leaves out stays as it is."""
+
+    on_time: float | None = None
+    co2: float | None = None
+
+
 class Query(BaseModel):
     """One part of a question, read as a typed query."""
 
@@ -94,6 +116,7 @@ class Query(BaseModel):
     filters: Filters = Field(default_factory=Filters)
     aggregation: Aggregation | None = None
     whatif: WhatIf | None = None
+    setting: TradeOffSetting | None = None
     act: ActVerb | None = None
     referent: Ordinal | None = None
     missing: str | None = Field(default=None, description="The data the twin lacks, for a question it cannot answer.")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from agents.language import grammar as g
 from agents.language.intent import read_exception_type
-from agents.language.query import Aggregation, Filters, Query, Reading, WhatIf
+from agents.language.query import Aggregation, Filters, Query, Reading, TradeOffSetting, WhatIf
 from agents.language.understanding import masked_text
 from agents.schemas import ExceptionType
 from tools.embeddings import embed
@@ -337,6 +337,8 @@ def read_clause(text: str, now: dt.date | None) -> Query:
     for pattern, what in MISSING_DATA:
         if re.search(pattern, text, re.IGNORECASE):
             return Query(kind="no_data", missing=what)
+    if planned := _plans_or_tradeoff(text, f):
+        return planned
     scenario = _what_if(text, f) if _WHATIF.search(text) or _changes(text) or _closes_lane(text, f) else None
     if scenario:
         span = f.period and f.period.words.startswith("for ") and f.period.days == scenario.days
@@ -364,6 +366,21 @@ def read_clause(text: str, now: dt.date | None) -> Query:
     if subject not in ("desk", "policy"):
         f.action_type = None
     return Query(subject=subject, measure=measure, filters=f, aggregation=agg)
+
+
+def _plans_or_tradeoff(text: str, f: Filters) -> Query | None:
+    """A trade-off set ("weight late penalties 3 for silver on DAL-HOU") or asked about, or the plans asked about
+    ("what is today's tender plan?"); None for any other clause."""
+    if g.speaks_of_tradeoff(text):
+        scoped = f.model_copy(update={"tier": g.tier(text), "period": None})
+        on_time, co2 = g.tradeoff_weights(text)
+        if on_time is None and co2 is None:
+            return Query(subject="tradeoff", filters=scoped)
+        setting = TradeOffSetting(on_time=on_time, co2=co2)
+        return Query(kind="act", act="set_tradeoff", subject="tradeoff", filters=scoped, setting=setting)
+    if g.asks_plans(text):
+        return Query(subject="plan", filters=f.model_copy(update={"plan_type": g.plan_type(text), "action_type": None}))
+    return None
 
 
 def _outside(text: str) -> bool:

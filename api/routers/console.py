@@ -8,7 +8,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.headers import REDOC_POLICY
-from api.routers import browse, glossary, inbox, kpis, me, network, verdicts
+from api.routers import browse, glossary, inbox, kpis, me, network, plans, verdicts
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 
@@ -42,6 +42,7 @@ def install(app: FastAPI) -> None:
     for read_router in (
         me.router,
         inbox.router,
+        plans.router,
         verdicts.router,
         browse.router,
         network.router,

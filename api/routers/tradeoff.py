@@ -6,7 +6,7 @@ from fastapi.exceptions import RequestValidationError
 from api.auth import ArchitectDep, PrincipalDep
 from api.deps import SessionDep
 from api.schemas import TradeOffIn, TradeOffOut
-from twin import access, tradeoff
+from twin import tradeoff
 
 router = APIRouter(prefix="/v1/tradeoff", tags=["tradeoff"])
 
@@ -21,8 +21,6 @@ def list_tradeoff(session: SessionDep, _principal: PrincipalDep) -> list[TradeOf
 def put_tradeoff(body: TradeOffIn, session: SessionDep, principal: ArchitectDep) -> TradeOffOut:
     """Put a trade-off in force for a scope as its next version; plans made from now on use it, decisions already
     made keep theirs. The change is audited with the version before and after."""
-    rules = tradeoff.in_force(session)
-    before = next((r for r in rules if (r.tier, r.lane) == (body.tier, body.lane)), None)
     try:
         row = tradeoff.set_tradeoff(session, body.tier, body.lane, body.on_time, body.co2, body.reason, principal.name)
     except ValueError as error:
@@ -30,13 +28,4 @@ def put_tradeoff(body: TradeOffIn, session: SessionDep, principal: ArchitectDep)
         raise RequestValidationError(
             [{"type": "value_error", "loc": ("body", field), "input": getattr(body, field, None), "msg": message}]
         ) from error
-    access.audit(
-        session,
-        principal.name,
-        "tradeoff_updated",
-        tier=row.tier,
-        lane=row.lane,
-        before=TradeOffOut.model_validate(before).model_dump(mode="json") if before else None,
-        after=TradeOffOut.model_validate(row).model_dump(mode="json"),
-    )
     return TradeOffOut.model_validate(row)

@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from agents.language.intent import canonical_code
+from graph.desk import Desk
 from twin import store
 
 TOP = 5  # items listed per kind in a risk overview
@@ -56,3 +57,15 @@ def dc_or_ask(session: Session, location: str | None) -> str:
 def missing(what: str, options: list[str]) -> ToolException:
     """An error asking for a code, listing the twin's choices."""
     return ToolException(f"name {what}: one of {', '.join(options)}")
+
+
+class Caller:
+    """One caller of the chat's acts: the desk they act through, as `actor` with their role."""
+
+    def __init__(self, desk: Desk, role: str, actor: str) -> None:
+        self.desk, self.tb, self.role, self.actor = desk, desk.toolbox, role, actor
+
+    def allowed(self, roles: tuple[str, ...], what: str) -> None:
+        """Refuse, naming the roles that may, unless the caller's role is among them."""
+        if self.role not in roles:
+            raise ToolException(f"the {self.role} role cannot {what}; {', '.join(roles[:-1])} or {roles[-1]} can")

@@ -12,8 +12,8 @@ from sqlmodel import Session, col
 
 from agents.schemas import Action, Decision, DecisionStatus, ExceptionIn, ExceptionType, Refs
 from agents.toolbox import Toolbox
-from chat.tools.arguments import About, checked, checked_all
-from graph.desk import DecisionConflict, DecisionNotFound, Desk, OffSubject
+from chat.tools.arguments import About, Caller, checked, checked_all
+from graph.desk import DecisionConflict, DecisionNotFound, OffSubject
 from graph.state import Verdict
 from tools.evidence import Evidence
 from twin import actions as a
@@ -34,7 +34,7 @@ class DecisionsArgs(About):
     """Filters on decisions: status, specialist, and a code they are about."""
 
     status: str | None = Field(
-        default=None, description="pending_approval, executed, rejected, overridden, needs_info or no_action."
+        default=None, description="pending_approval, executed, rejected, overridden, needs_info, no_action or shadowed."
     )
     specialist: str | None = Field(default=None, description="routing, inventory or maintenance.")
     location: str | None = Field(default=None, description="A DC, e.g. DC-DAL")
@@ -231,20 +231,12 @@ def list_decisions(tb: Toolbox, args: DecisionsArgs) -> DecisionsFacts:
     return DecisionsFacts(filters=filters, count=len(records), decisions=listed)
 
 
-class DecisionActs:
+class DecisionActs(Caller):
     """What one caller may do to decisions, through the desk as `actor` with the caller's role."""
-
-    def __init__(self, desk: Desk, role: str, actor: str) -> None:
-        self.desk, self.tb, self.role, self.actor = desk, desk.toolbox, role, actor
-
-    def _allowed(self, roles: tuple[str, ...], what: str) -> None:
-        """Refuse, naming the roles that may, unless the caller's role is among them."""
-        if self.role not in roles:
-            raise ToolException(f"the {self.role} role cannot {what}; {', '.join(roles[:-1])} or {roles[-1]} can")
 
     def _verdict(self, verdict: str, args: VerdictArgs, actions: list[Action] | None = None) -> DecisionFacts:
         """Resume a pending decision with a verdict (and, for an override, the new actions), for deciders only."""
-        self._allowed(DECIDERS, f"{verdict} decisions")
+        self.allowed(DECIDERS, f"{verdict} decisions")
         if args.decision_id is None:
             raise ToolException(f"name the decision to {verdict}, e.g. DEC-1A2B3C4D5E6F")
         with self.tb.session() as session:
@@ -275,7 +267,7 @@ class DecisionActs:
     def override_decision(self, args: OverrideArgs) -> DecisionFacts:
         """Override a waiting decision (planners and admins only) with another carrier in its actions or with its
         first rejected alternative, and the reason; the edited actions execute and are kept as labelled data."""
-        self._allowed(DECIDERS, "override decisions")
+        self.allowed(DECIDERS, "override decisions")
         if args.decision_id is None or not args.reason:
             raise ToolException("name the decision and give the reason for the override")
         with self.tb.session() as session:
@@ -288,7 +280,7 @@ class DecisionActs:
     def report_exception(self, args: ReportArgs) -> DecisionFacts:
         """Report a problem (late shipment, stockout risk, truck fault, carrier short of capacity, demand spike) to
         the desk and return its decision (planners, integrators and admins)."""
-        self._allowed(REPORTERS, "report exceptions")
+        self.allowed(REPORTERS, "report exceptions")
         with self.tb.session() as session:
             refs = Refs(**checked_all(session, args))
         exception = ExceptionIn(type=args.type, description=args.description, refs=refs, source="chat")

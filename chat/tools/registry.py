@@ -7,17 +7,20 @@ from functools import partial
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel
 
-from chat.tools import carriers, decisions, fleet, kpis, risks, shipments, stock, whatifs
+from chat.tools import carriers, decisions, fleet, kpis, plans, risks, shipments, stock, tradeoff, whatifs
 from chat.tools.arguments import CODE_ARGS, checked
 from chat.tools.decisions import DecisionActs
+from chat.tools.tradeoff import TradeOffActs
 from graph.desk import Desk
 from twin.access import DECIDERS, REPORTERS
+from twin.roles import ARCHITECTS
 
 ACT_ROLES = {
     "report_exception": REPORTERS,
     "approve_decision": DECIDERS,
     "reject_decision": DECIDERS,
     "override_decision": DECIDERS,
+    "set_tradeoff": ARCHITECTS,
 }
 # Each tool's run and argument model, in the order a model sees them: reading tools take the toolbox, acts the caller.
 TOOLS: dict[str, tuple[Callable[..., BaseModel], type[BaseModel]]] = {
@@ -38,14 +41,21 @@ TOOLS: dict[str, tuple[Callable[..., BaseModel], type[BaseModel]]] = {
     "days_of_cover": (stock.days_of_cover, stock.CoverArgs),
     "shipment_status": (shipments.shipment_status, shipments.ShipmentArgs),
     "shipment_risks": (shipments.shipment_risks, shipments.ShipmentRisksArgs),
+    "plans": (plans.plans_in_force, plans.PlansArgs),
+    "tradeoff": (tradeoff.tradeoff_in_force, tradeoff.TradeOffArgs),
+    "set_tradeoff": (TradeOffActs.set_tradeoff, tradeoff.SetTradeOffArgs),
 }
+
+
+class Acts(DecisionActs, TradeOffActs):
+    """Every act of one caller: on decisions and on the trade-off."""
 
 
 class ChatTools:
     """The chat tools of one caller: they read the twin, models and solvers, and act through the desk as `actor`."""
 
     def __init__(self, desk: Desk, role: str, actor: str) -> None:
-        self.tb, self.acts = desk.toolbox, DecisionActs(desk, role, actor)
+        self.tb, self.acts = desk.toolbox, Acts(desk, role, actor)
 
     def canonical_codes(self, args: dict) -> dict:
         """The arguments of an act with every code checked against the twin and canonical (ToolException if not)."""

@@ -33,9 +33,9 @@ def test_nul_bytes_nan_huge_numbers_and_empty_ids_are_422(api_client):
         "event_id",
     ]
     assert _loc(admin.post("/v1/exceptions", json={"description": "late \x00 truck"})) == ["body", "description"]
-    assert _loc(admin.put("/v1/policies/book_spot", params={"scope": "DC\x00"}, json={"autonomy_level": 2})) == [
+    assert _loc(admin.put("/v1/policies/book_spot", params={"cohort": "DC\x00"}, json={"autonomy_level": 2})) == [
         "query",
-        "scope",
+        "cohort",
     ]
     nan = (
         b'{"events": [{"kind": "telemetry", "event_id": "n1", "truck": "TRK-001", "at": "2026-11-02T08:00:00Z",'

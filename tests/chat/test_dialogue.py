@@ -118,3 +118,52 @@ def test_a_model_turn_remembers_the_reading_for_the_next_prompt():
     assert (memory.query.filters.sku, memory.query.filters.dcs) == ("SKU-0042", ["DC-HOU"])
     prompt = remembered(memory)
     assert '"sku":"SKU-0042"' in prompt and "DC-HOU" in prompt
+
+
+ARCHITECT = {"set_tradeoff": True}
+VIEWER = {"set_tradeoff": False}
+
+
+def test_a_trade_off_change_waits_for_a_yes_and_a_refused_one_runs_so_the_tool_says_why():
+    plan, memory = plan_turn("favour on-time over cost for gold customers", Memory(), NOW, ARCHITECT)
+    assert not plan.steps and plan.reply == (
+        "Set the trade-off for gold customers on any lane: late penalties weighted 2 against freight "
+        "(CO2 weight as it is)? yes/no"
+    )
+    assert memory.pending.args == {
+        "tier": "gold",
+        "on_time": 2.0,
+        "reason": "favour on-time over cost for gold customers",
+    }
+    confirmed, memory = plan_turn("yes", memory, NOW, ARCHITECT)
+    assert [(s.tool, s.args["on_time"]) for s in confirmed.steps] == [("set_tradeoff", 2.0)]
+    assert memory.pending is None
+
+    plan, _ = plan_turn("weight late penalties 3 for silver on DAL-HOU", Memory(), NOW, ARCHITECT)
+    assert plan.reply.startswith("Set the trade-off for silver customers on DAL-HOU: late penalties weighted 3 ")
+    for refused, can in (
+        ("weight late penalties 3 for silver on DAL-HOU", VIEWER),
+        ("weight CO2 12 for gold", ARCHITECT),
+    ):
+        plan, memory = plan_turn(refused, Memory(), NOW, can)
+        assert [step.tool for step in plan.steps] == ["set_tradeoff"] and memory.pending is None
+
+
+def test_the_trade_off_and_the_plans_are_asked_about():
+    assert _calls("what is the current trade-off?")[0] == [("tradeoff", {"tier": None, "lane": None})]
+    assert _calls("what is the trade-off for gold on DAL-HOU?")[0] == [
+        ("tradeoff", {"tier": "gold", "lane": "DAL-HOU"})
+    ]
+    assert _calls("what is today's tender plan?")[0] == [
+        ("plans", {"plan_type": "tender_plan", "day": date(2026, 11, 2)})
+    ]
+    calls, memory = _calls("show the maintenance plan")
+    assert calls == [("plans", {"plan_type": "maintenance_plan", "day": date(2026, 11, 2)})]
+    assert _calls("and tomorrow's tender plan?", memory)[0] == [
+        ("plans", {"plan_type": "tender_plan", "day": date(2026, 11, 3)})
+    ]
+
+
+def test_a_weight_of_zero_is_a_weight():
+    plan, memory = plan_turn("weight CO2 0 for gold", Memory(), NOW, ARCHITECT)
+    assert memory.pending.args["co2"] == 0.0 and "CO2 weighted 0 against freight" in plan.reply

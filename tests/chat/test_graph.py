@@ -8,6 +8,7 @@ from langchain_core.outputs import ChatResult
 from sqlmodel import select
 
 from agents.llm import make_chat_model
+from agents.schemas import ExceptionIn, ExceptionType, Refs
 from chat.graph import (
     ErrorEvent,
     FinalEvent,
@@ -204,3 +205,58 @@ def test_the_openai_path_answers_checked_sentences_or_the_template(desk):
         assert results(turn(graph, "yes"))[0].name == "report_exception" and exceptions(desk) == 1
     assert len(server.requests) >= 5  # and the explainer's rephrasing requests, answered with errors
     assert server.requests[2]["body"]["messages"][1]["content"] == "forecast SKU-0042 at Dallas for 2 weeks"
+
+
+def test_an_architect_sets_the_trade_off_after_a_yes_and_others_are_refused(desk):
+    architect = build_chat_graph(desk, "architect", "arch-1")
+    staged = turn(architect, "weight late penalties 3 for silver on DAL-HOU", thread="s")
+    assert answer(staged) == (
+        "Set the trade-off for silver customers on DAL-HOU: late penalties weighted 3 against freight "
+        "(CO2 weight as it is)? yes/no"
+    )
+    assert not results(staged)
+    done = turn(architect, "yes", thread="s")
+    assert [r.name for r in results(done)] == ["set_tradeoff"]
+    assert answer(done).startswith(
+        "The trade-off for silver customers on DAL-HOU is now version 1: late penalties weighted 3, CO2 0 against "
+        "freight, set by arch-1."
+    )
+    with desk.toolbox.session() as session:
+        rule = session.exec(select(m.TradeOffRule)).one()
+        audit = session.exec(select(m.AuditEvent).where(m.AuditEvent.kind == "tradeoff_updated")).one()
+    assert (rule.tier, rule.lane, rule.on_time, rule.co2, rule.set_by) == ("silver", "DAL-HOU", 3.0, 0.0, "arch-1")
+    assert rule.reason == "weight late penalties 3 for silver on DAL-HOU"
+    assert (audit.actor, audit.detail["before"], audit.detail["after"]["version"]) == ("arch-1", None, 1)
+
+    bad = turn(architect, "weight late penalties 12 for gold", thread="b")
+    assert answer(bad) == (
+        "I could not do that: the late-penalty weight 12 is outside 0 to 10; 1 counts it at face value, 2 twice, "
+        "0 ignores it."
+    )
+    viewer = turn(build_chat_graph(desk, "viewer", "v-1"), "favour on-time over cost for gold customers", thread="v")
+    assert answer(viewer) == "I could not do that: the viewer role cannot set the trade-off; architect or admin can."
+    with desk.toolbox.session() as session:
+        assert store.count(session, m.TradeOffRule) == 1
+
+    shown = turn(build_chat_graph(desk, "viewer", "v-1"), "what is the current trade-off?", thread="w")
+    assert [r.name for r in results(shown)] == ["tradeoff"] and shown[-1].verified
+    assert "| * | * | 1 | 0 | 0 | system |" in answer(shown)
+    assert "| silver | DAL-HOU | 3 | 0 | 1 | arch-1 | weight late penalties 3 for silver on DAL-HOU |" in answer(shown)
+
+
+def test_the_chat_lists_the_plan_in_force(desk):
+    graph = build_chat_graph(desk, "viewer", "v-1")
+    none = turn(graph, "what is today's tender plan?", thread="p")
+    today = desk.toolbox.now().date().isoformat()
+    assert answer(none) == f"No tender plan has been made for {today} or before."
+    decision = desk.submit(ExceptionIn(type=ExceptionType.tender_plan, refs=Refs(day=today)), "planner-1")
+    listed = turn(graph, "what is today's tender plan?", thread="p")
+    assert [r.name for r in results(listed)] == ["plans"] and listed[-1].verified
+    text = answer(listed)
+    assert text.startswith(
+        f"The tender plan for {today} is {decision.decision_id}, {decision.status.replace('_', ' ')}"
+    )
+    assert "It cites the trade-off any tier on any lane version 0." in text
+    assert "| lane | tier | carrier | expected loads |" in text and "| alternative | expected total | why not |" in text
+    week = turn(graph, "show the maintenance plan", thread="p")
+    assert answer(week) == f"No maintenance plan has been made for {today} or before."

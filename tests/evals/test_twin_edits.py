@@ -23,17 +23,17 @@ def seeded(databases) -> Iterator[Engine]:
     engine.dispose()
 
 
-def test_rules_are_inserted_or_replaced_by_action_type_and_scope(seeded):
+def test_rules_are_inserted_or_replaced_by_action_type_and_cohort(seeded):
     with Session(seeded) as session:
         ensure_defaults(session)
         store_rules(
             session,
             [
                 PolicyRule(action_type="transfer_stock", autonomy_level=1),
-                PolicyRule(action_type="book_carrier", scope="HOU-DAL", autonomy_level=2),
+                PolicyRule(action_type="book_carrier", cohort="HOU-DAL", autonomy_level=2),
             ],
         )
-        stored = {(rule.action_type, rule.scope): rule for rule in rules(session)}
+        stored = {(rule.action_type, rule.cohort): rule for rule in rules(session)}
     assert stored[("transfer_stock", "*")].autonomy_level == 1
     assert stored[("transfer_stock", "*")].max_cost_usd is None
     assert stored[("book_carrier", "HOU-DAL")].autonomy_level == 2

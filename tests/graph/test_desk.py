@@ -92,7 +92,7 @@ def require_approval(settings, action_type: str) -> None:
     engine = make_engine(settings.resolved_database_url)
     with Session(engine) as session:
         for policy in session.exec(select(m.Policy).where(m.Policy.action_type == action_type)):
-            policy.autonomy_level = 2
+            policy.autonomy_level, policy.level = 2, "recommend"
             session.add(policy)
         session.commit()
     engine.dispose()

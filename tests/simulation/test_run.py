@@ -7,6 +7,7 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from agents import maintenance
+from agents.policy import CohortLevel
 from agents.schemas import Decision, Impact
 from cli.main import app
 from evals.soundness import violations
@@ -189,3 +190,18 @@ def test_simulate_names_a_bad_policy_and_exits_non_zero():
     result = CliRunner().invoke(app, ["simulate", "--days", "1", "--policy", "always"])
     assert result.exit_code == 2
     assert "--policy" in result.output and "always" in result.output
+
+
+@pytest.mark.parametrize("cohort", ["DAL-*", "DAL-*=sometimes", "dal-*=act", "DAL HOU=act"])
+def test_simulate_names_a_bad_cohort_and_exits_non_zero(cohort):
+    result = CliRunner().invoke(app, ["simulate", "--days", "1", "--cohort", cohort])
+    assert result.exit_code == 2 and "--cohort" in result.output
+
+
+@pytest.mark.slow
+def test_a_desk_day_in_shadow_outside_one_cohort_counts_its_shadowed_decisions(trained_dir):
+    cohorts = [CohortLevel.parse("DAL-*=act"), CohortLevel.parse("*=shadow")]
+    run = simulate(Settings(data_dir=trained_dir), "desk", 1, 7, Planner(), cohorts=cohorts)
+    assert run.cohorts == cohorts
+    assert run.shadowed > 0 and run.shadowed == run.days[0].decisions.get("shadowed")
+    assert run.repeats.actions_run_twice == []

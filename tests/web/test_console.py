@@ -197,12 +197,13 @@ def test_an_architect_edits_a_policy_and_a_viewer_cannot(open_page, console: Con
     page.click(".policy-form button[type=submit]")
     page.wait_for_selector("text=max cost usd: null → 900")
     rule = next(
-        r for r in console.call("GET", "/v1/policies").json() if r["action_type"] == "book_spot" and r["scope"] == "*"
+        r for r in console.call("GET", "/v1/policies").json() if r["action_type"] == "book_spot" and r["cohort"] == "*"
     )
     assert (rule["autonomy_level"], rule["max_cost_usd"], rule["updated_by"]) == (3, 900, "web-architect")
     viewer = open_page("viewer")
     viewer.goto(f"{console.url}/#/policies")
     viewer.wait_for_selector("h1:has-text('Policies')")
+    viewer.wait_for_selector("#policy-suggestions:has-text('No change suggested')")
     viewer.wait_for_selector("table tbody tr")
     assert viewer.locator("button[data-edit]").count() == 0
 
@@ -216,6 +217,7 @@ VIEWS = {
     "twin-carrier": ("#/twin/carriers/CAR-REDRIVER", "carrier CAR-REDRIVER"),
     "kpis": ("#/kpis", "KPIs"),
     "policies": ("#/policies", "Policies"),
+    "tradeoff": ("#/tradeoff", "Trade-off"),
 }
 
 
@@ -295,3 +297,23 @@ def test_a_live_view_polls_with_bodiless_304s_and_redraws_when_its_data_changes(
     page.wait_for_selector("#audit >> text=Customer called by phone", timeout=20_000)
     assert statuses[polled:].count(200) >= 1, statuses
     assert "rejected" in page.inner_text(".view-head").lower()
+
+
+def test_an_architect_puts_a_cohort_in_shadow_from_the_policies_view(open_page, console: Console):
+    page = open_page("architect")
+    page.goto(f"{console.url}/#/policies")
+    page.click("button[data-edit='book_spot|*']")
+    page.fill("#policy-cohort", "DAL-*")
+    page.select_option("#policy-mode", "shadow")
+    page.click(".policy-form button[type=submit]")
+    page.wait_for_selector("td:has-text('shadow · record what it would do')")
+    [rule] = [
+        r
+        for r in console.call("GET", "/v1/policies").json()
+        if (r["action_type"], r["cohort"]) == ("book_spot", "DAL-*")
+    ]
+    assert (rule["level"], rule["updated_by"]) == ("shadow", "web-architect")
+    page.click("button[data-edit='book_spot|DAL-*']")
+    page.fill("#policy-cohort", "dal-*")
+    page.click(".policy-form button[type=submit]")
+    page.wait_for_selector("[role=alert]:has-text('cohort')")

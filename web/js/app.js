@@ -13,6 +13,7 @@ const VIEWS = {
   twin: () => import("./views/twin.js"),
   kpis: () => import("./views/kpis.js"),
   policies: () => import("./views/policies.js"),
+  tradeoff: () => import("./views/tradeoff.js"),
 };
 const view = document.getElementById("view");
 const loginSection = document.getElementById("login");
@@ -21,7 +22,7 @@ const loginSection = document.getElementById("login");
 export const can = {
   principal: null,
   get decide() { return ["planner", "admin"].includes(can.principal?.role); },
-  get editPolicies() { return ["architect", "admin"].includes(can.principal?.role); },
+  get editPolicies() { return ["architect", "admin"].includes(can.principal?.role); }, // autonomy and trade-off
 };
 
 let current = null;

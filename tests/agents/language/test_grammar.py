@@ -54,3 +54,35 @@ def test_places_codes_and_spans():
     assert g.span_days("shuts down for a whole week") == 7 and g.span_days("closed 4 days") == 4
     assert g.action_type("expedite spend this week") == "expedite_shipment"
     assert g.top_n("the 10 riskiest shipments") == 10 and g.top_n("worst 2 carriers") == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "weights", "tier"),
+    [
+        ("favour on-time over cost for gold customers", (2.0, None), "gold"),
+        ("favour cost over on-time for standard customers", (0.5, None), "standard"),
+        ("weight late penalties 3 for silver on DAL-HOU", (3.0, None), "silver"),
+        ("weight 3 on late penalties for gold", (3.0, None), "gold"),
+        ("set the CO2 weight to 1.5 on CHI-LAX", (None, 1.5), None),
+        ("count lateness twice for gold", (2.0, None), "gold"),
+        ("weight late penalties 12 for gold", (12.0, None), "gold"),
+        ("what is the current trade-off?", (None, None), None),
+    ],
+)
+def test_trade_off_weights_and_tiers(text, weights, tier):
+    assert g.speaks_of_tradeoff(text)
+    assert (g.tradeoff_weights(text), g.tier(text)) == (weights, tier)
+
+
+def test_on_time_questions_and_penalties_paid_are_not_the_trade_off():
+    for text in ("what is the on-time rate of Swift Line?", "what late penalties did we pay last week?"):
+        assert not g.speaks_of_tradeoff(text) and g.tradeoff_weights(text) == (None, None)
+
+
+def test_plans_are_named_by_their_type():
+    assert [g.plan_type(t) for t in ("what is today's tender plan?", "show the maintenance plan", "today's plans")] == [
+        "tender_plan",
+        "maintenance_plan",
+        None,
+    ]
+    assert g.asks_plans("today's plans") and not g.asks_plans("re-plan routes at Dallas")

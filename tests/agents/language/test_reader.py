@@ -98,3 +98,15 @@ def test_phrasings_beyond_the_heldout_set():
     assert _one("what's the traffic like on I-45").missing == "live traffic"
     fewest = _one("which carrier had the fewest late loads last week")
     assert (fewest.subject, fewest.measure, fewest.aggregation.kind) == ("carrier", "late_count", "least")
+
+
+def test_a_trade_off_set_is_an_act_and_a_plan_question_asks_for_the_plans():
+    setting = _one("weight late penalties 3 for silver on DAL-HOU")
+    assert (setting.kind, setting.act, setting.subject) == ("act", "set_tradeoff", "tradeoff")
+    assert (setting.filters.tier, setting.filters.lane, setting.setting.on_time) == ("silver", "DAL-HOU", 3.0)
+    assert (_one("what is the current trade-off?").kind, _one("what is the current trade-off?").subject) == (
+        "ask",
+        "tradeoff",
+    )
+    plan = _one("what is today's tender plan?")
+    assert (plan.subject, plan.filters.plan_type, plan.filters.period.end) == ("plan", "tender_plan", MONDAY)

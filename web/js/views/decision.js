@@ -37,7 +37,7 @@ function path(decision, events, verdicts) {
     } else if (event.kind === "policy.evaluated") {
       steps.push({ name: "explain", event: { at: event.at, actor: "explainer" }, outputs: { claims: decision.justification?.claims?.length ?? 0,
         writer: decision.justification?.writer, verified: decision.justification?.verified } });
-      steps.push({ name: "policy", event, outputs: { autonomy_level: d.autonomy_level, requires_approval: d.requires_approval, reasons: d.reasons } });
+      steps.push({ name: "policy", event, outputs: { level: d.level, autonomy_level: d.autonomy_level, requires_approval: d.requires_approval, would_have: d.would_have, reasons: d.reasons } });
     } else if (event.kind === "decision.final") {
       const verdict = verdicts.verdicts[0];
       if (verdict) steps.push({ name: "approval", event: { at: verdict.at, actor: verdict.actor }, outputs: { verdict: verdict.verdict, reason: verdict.reason } });
@@ -87,6 +87,14 @@ function outcome(decision) {
 
 export const live = true; // drawn again when the decision, its audit trail or its verdicts change
 
+// A shadow decision executed nothing: say what the gate would have done with its actions.
+function shadowNote(decision) {
+  if (decision.status !== "shadowed") return null;
+  const would = decision.policy?.would_have === "pending_approval" ? "asked a person to approve" : "executed";
+  return h("p", { class: "shadow-note", role: "note" }, `Shadow mode: the desk would have ${would} these actions; nothing was executed. `,
+    (decision.policy?.reasons ?? []).join("; "));
+}
+
 export async function show(root, [id], _params, can) {
   const decision = await read(`/v1/decisions/${encodeURIComponent(id)}`);
   const [audit, verdicts, words] = await Promise.all([
@@ -107,7 +115,8 @@ export async function show(root, [id], _params, can) {
     waiting && !can.decide ? h("p", { class: "muted", id: "read-only" }, "Your role can read decisions but not approve them.") : null,
     Object.keys(extra).length ? h("section", {}, h("h2", {}, "More"), facts(extra)) : null,
     h("div", { class: "columns" },
-      h("section", {}, h("h2", {}, "Summary"), justification(decision), actions(decision.actions), impact(decision),
+      h("section", {}, h("h2", {}, "Summary"), justification(decision), shadowNote(decision),
+        actions(decision.actions, decision.status === "shadowed" ? "Would have done (nothing executed)" : "Actions"), impact(decision),
         decision.missing?.length ? h("p", {}, "Missing: ", decision.missing.join(", ")) : null),
       h("section", {}, h("h2", {}, "Outcome"), outcome(decision),
         h("h2", {}, "Model drivers"), drivers(decision, words))),

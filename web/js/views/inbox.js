@@ -1,10 +1,12 @@
-// The approval inbox: waiting decisions, most urgent first, the selected one in full with its verdict form.
-// New decisions appear by polling; keyboard: j/k next/previous, a approve, r reject, e edit, o open.
+// The approval inbox: waiting decisions, most urgent first, the selected one in full with its verdict form, and the
+// plans in force beside them. New decisions appear by polling; keyboard: j/k next/previous, a approve, r reject,
+// e edit, o open.
 
 import { api } from "../api.js";
 import { announce, errorBox, fill, h, heading, label, relative, usd, pct, when } from "../ui.js";
 import { actions, alternatives, costBreakdown, drivers, driverWords, evidenceList, impact, justification, statusBadge,
   verdictForm } from "./parts.js";
+import { plansPanel } from "./plans.js";
 
 const POLL_MS = 5000;
 const PAGE = 100; // decisions per page; the poll reads the first page only, answered 304 while nothing changed
@@ -36,8 +38,10 @@ export async function show(root, _args, params, can) {
   const list = h("ol", { class: "inbox-list", id: "inbox-list", "aria-label": "Waiting decisions" });
   const detail = h("section", { class: "inbox-detail", id: "inbox-detail", "aria-live": "polite", "aria-label": "Selected decision" });
   const summary = h("p", { class: "muted", id: "inbox-summary" });
-  fill(root, heading("Approval inbox", summary), h("div", { class: "split" }, h("div", { class: "pane" }, list), detail));
-  const mine = { items: [], selected: null, list, detail, summary, can, form: null, keys: onKey };
+  const plans = plansPanel(can);
+  fill(root, heading("Approval inbox", summary),
+    h("div", { class: "desk" }, h("div", { class: "split" }, h("div", { class: "pane" }, list), detail), plans));
+  const mine = { items: [], selected: null, list, detail, summary, can, form: null, keys: onKey, plans };
   state = mine;
   document.addEventListener("keydown", onKey);
   listeners.add(merge);
@@ -94,6 +98,7 @@ function merge(inbox) {
   state.total = inbox.total;
   if (!rest.length) state.cursor = inbox.next_cursor;
   renderList();
+  state.plans.refresh();
   if (fresh.length) announce(`${fresh.length} new decision${fresh.length > 1 ? "s" : ""} waiting`);
   if (!state.selected && state.items.length) select(state.items[0], false);
 }
@@ -159,6 +164,7 @@ function decided(item) {
   state.total = Math.max(0, (state.total ?? 1) - 1);
   renderList();
   if (badge) badge.textContent = state.items.length ? String(state.items.length) : "";
+  state.plans.refresh();
   select(state.items[Math.min(index, state.items.length - 1)], false);
 }
 

@@ -5,7 +5,7 @@ import { api } from "../api.js";
 import { announce, barChart, errorBox, facts, fill, h, label, linkCodes, num, pct, show, table, usd } from "../ui.js";
 
 const KNOWN_STATUSES = ["executed", "pending_approval", "rejected", "overridden", "needs_info", "no_action",
-  "superseded", "expired", "resuming"];
+  "superseded", "expired", "resuming", "shadowed"];
 
 export function statusBadge(status) {
   const known = KNOWN_STATUSES.includes(status) ? status : "other";
@@ -90,18 +90,19 @@ export function evidenceList(decision) {
       h("div", {}, h("h4", {}, "Outputs"), facts(record.facts))))));
 }
 
-// Approve, reject, or edit the actions and override, always with a reason; onDone(decision) after a verdict.
-export function verdictForm(decision, onDone) {
-  const reason = h("textarea", { id: "verdict-reason", name: "reason", rows: 2, required: true, maxlength: 2000,
+// Approve, reject, or edit the actions and override, always with a reason; onDone(decision) after a verdict. `prefix`
+// keeps the form's element ids apart from another verdict form on the same page.
+export function verdictForm(decision, onDone, prefix = "") {
+  const reason = h("textarea", { id: `${prefix}verdict-reason`, name: "reason", rows: 2, required: true, maxlength: 2000,
     placeholder: "Why (kept in the audit trail)" });
-  const editor = h("textarea", { id: "override-actions", name: "actions", rows: 8, spellcheck: "false" },
+  const editor = h("textarea", { id: `${prefix}override-actions`, name: "actions", rows: 8, spellcheck: "false" },
     JSON.stringify(decision.actions ?? [], null, 2));
   const editBox = h("div", { class: "override", hidden: true },
-    h("label", { for: "override-actions" }, "Edited actions (JSON list of {type, params})"), editor,
+    h("label", { for: editor.id }, "Edited actions (JSON list of {type, params})"), editor,
     h("button", { type: "button", class: "warn", onclick: () => submit("override") }, "Override with these actions"));
   const message = h("p", { class: "error", role: "alert" });
   let armed = "approve";
-  const hint = h("p", { class: "muted hint", id: "verdict-hint" },
+  const hint = h("p", { class: "muted hint", id: `${prefix}verdict-hint` },
     "Shortcuts: j/k next/previous, a approve, r reject, e edit, o open. Enter in the reason box sends the chosen verdict.");
 
   async function submit(verdict) {
@@ -132,7 +133,7 @@ export function verdictForm(decision, onDone) {
   }
 
   const form = h("form", { class: "verdict", "aria-label": "Verdict", onsubmit: (event) => { event.preventDefault(); submit(armed); } },
-    h("label", { for: "verdict-reason" }, "Reason"), reason,
+    h("label", { for: reason.id }, "Reason"), reason,
     h("div", { class: "buttons" },
       h("button", { type: "button", class: "ok", "data-verdict": "approve", onclick: () => submit("approve") }, "Approve"),
       h("button", { type: "button", class: "bad", "data-verdict": "reject", onclick: () => submit("reject") }, "Reject"),
