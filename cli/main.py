@@ -11,6 +11,7 @@ from rich.console import Console
 
 from cli.chat import chat
 from cli.keys import keys_app
+from cli.kpis import kpis
 from cli.plan import plan_app, tradeoff_app
 from cli.policy import policy_app
 from cli.rates import rates_app
@@ -24,6 +25,7 @@ app.add_typer(plan_app, name="plan")
 app.add_typer(tradeoff_app, name="tradeoff")
 app.add_typer(policy_app, name="policy")
 app.command()(chat)
+app.command()(kpis)
 console = Console(stderr=True)
 
 BENCHMARKS = ("routing", "forecast", "maintenance", "late_risk", "seed", "desk")

@@ -10,9 +10,8 @@ from pydantic import BaseModel, Field
 
 from tools.evidence import Evidence, Source
 from twin.models import CostRate
-from twin.rates import DEFAULT_RATES
+from twin.rates import DEFAULT_RATES, KM_PER_MILE
 
-KM_PER_MILE = 1.609344
 TRUCKLOAD_KG = 20_000.0  # payload of a 53 ft dry van under the US 80,000 lb gross weight limit
 SERVICE_PARTS = {
     "routine": "parts_usd_routine",

@@ -256,9 +256,11 @@ def execute_action(session: Session, decision_id: str, index: int, action: a.Any
         return False
     action_type, params = action.type, action.params.as_dict()
     now = datetime.now(UTC)
-    result = apply(session, action, decision_id, as_of(session) or now)
+    twin_now = as_of(session) or now
+    result = apply(session, action, decision_id, twin_now)
     record = record or m.ActionRecord(id=action_id, decision_id=decision_id, type=action_type, params=params)
-    record.type, record.params, record.status, record.executed_at = action_type, params, "executed", now
+    record.type, record.params, record.status = action_type, params, "executed"
+    record.executed_at, record.twin_at = now, twin_now
     session.add(record)
     session.add(
         m.OutboxMessage(

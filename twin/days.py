@@ -296,8 +296,8 @@ class TwinDays:
     # --- stock ------------------------------------------------------------------------------------------------
 
     def _stock(self, session: Session, day: date, now: datetime, report: DayReport) -> None:
-        """Orders and transfers due today land, the day's demand is served from stock on hand, and the company's
-        normal replenishment orders what fell to its reorder point."""
+        """Orders and transfers due today land, the day's demand is served from stock on hand, the company's normal
+        replenishment orders what fell to its reorder point, and each position's close of the day is recorded."""
         b = self.builder
         positions = session.exec(
             select(m.InventoryPosition).order_by(col(m.InventoryPosition.sku), col(m.InventoryPosition.location))
@@ -335,6 +335,20 @@ class TwinDays:
             )
         b.add(m.DemandHistory, rows)
         self._replenish(session, positions, now, report)
+        b.add(
+            m.StockDay,
+            [
+                {
+                    "sku": p.sku,
+                    "location": p.location,
+                    "day": day,
+                    "on_hand": p.on_hand,
+                    "on_order": p.in_transit,
+                    "safety_stock": p.safety_stock,
+                }
+                for p in positions
+            ],
+        )
 
     def _replenish(
         self, session: Session, positions: Sequence[m.InventoryPosition], now: datetime, report: DayReport

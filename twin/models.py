@@ -113,6 +113,20 @@ class DemandHistory(SQLModel, table=True):
     unmet: int = 0  # units demanded that the DC's stock could not serve (a stockout)
 
 
+class StockDay(SQLModel, table=True):
+    """The close of one day of one SKU's stock at one DC, written once a day by the twin's day roll: the history
+    behind fill rate, stockout rate, inventory turns and the bullwhip ratio."""
+
+    __table_args__ = (UniqueConstraint("sku", "location", "day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    sku: str = Field(index=True)
+    location: str = Field(index=True)
+    day: date = Field(index=True)
+    on_hand: int
+    on_order: int = Field(description="Units on order or in transit towards the DC")
+    safety_stock: int
+
+
 class CalendarDay(SQLModel, table=True):
     """Holidays and events of one day, shared by every series."""
 
@@ -394,6 +408,7 @@ class DecisionRecord(SQLModel, table=True):
     thread_id: str
     created_at: datetime
     updated_at: datetime
+    twin_at: datetime | None = Field(default=None, index=True)  # the twin's clock when it was made
     fingerprint: dict[str, Any] = json_column()  # the facts the decision relied on, re-read before it executes
     verdict: dict[str, Any] | None = Field(
         default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
@@ -434,6 +449,7 @@ class ActionRecord(SQLModel, table=True):
     params: dict[str, Any] = json_column()
     status: str = "proposed"  # proposed | executed | rejected
     executed_at: datetime | None = None
+    twin_at: datetime | None = Field(default=None, index=True)  # the twin's clock when it was executed
 
 
 class Approval(SQLModel, table=True):

@@ -432,7 +432,8 @@ class ScenarioBuilder:
         self.add(m.DemandHistory, rows)
 
     def inventory(self) -> None:
-        """On-hand, in-transit and safety stock per SKU and DC, with one engineered shortage."""
+        """On-hand, in-transit and safety stock per SKU and DC, with one engineered shortage, recorded as the close
+        of the last history day too."""
         rows = []
         for sku in self.skus:
             for dc in DCS:
@@ -458,6 +459,21 @@ class ScenarioBuilder:
                     }
                 )
         self.add(m.InventoryPosition, rows)
+        closed = AS_OF.date() - timedelta(days=1)  # the positions at AS_OF are the close of the last history day
+        self.add(
+            m.StockDay,
+            [
+                {
+                    "sku": row["sku"],
+                    "location": row["location"],
+                    "day": closed,
+                    "on_hand": row["on_hand"],
+                    "on_order": row["in_transit"],
+                    "safety_stock": row["safety_stock"],
+                }
+                for row in rows
+            ],
+        )
 
     # --- shipments ------------------------------------------------------------------------
 

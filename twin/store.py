@@ -22,6 +22,7 @@ SCENARIO_TABLES = (
     m.SupplyTerm,
     m.InventoryPosition,
     m.DemandHistory,
+    m.StockDay,
     m.CalendarDay,
     m.RegionCondition,
     m.Order,
