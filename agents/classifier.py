@@ -78,6 +78,18 @@ class Classification(BaseModel):
     missing: list[str] = Field(default_factory=list)
     cues: list[str] = Field(default_factory=list)
 
+    def typed(self) -> ExceptionType:
+        """The exception's type: a classification that reached a specialist has one."""
+        if self.type is None:
+            raise ValueError("the exception's type is not known")
+        return self.type
+
+    def routed(self) -> Specialist:
+        """The specialist the exception goes to: a classification that reached the supervisor has one."""
+        if self.specialist is None:
+            raise ValueError("the exception has no specialist")
+        return self.specialist
+
 
 def _grounded(code: str, text: str) -> bool:
     """Whether every number in a code is a number written in the text (so a model cannot invent one)."""

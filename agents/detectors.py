@@ -4,8 +4,7 @@ threshold is crossed."""
 from datetime import timedelta
 
 import pandas as pd
-from sqlalchemy import select
-from sqlmodel import col
+from sqlmodel import col, select
 
 from agents.model_drift import NoReference, model_drift
 from agents.modelbook import MODEL_NAMES
@@ -15,6 +14,7 @@ from tools.late_risk import score_shipments
 from tools.maintenance import score_trucks
 from twin import frames, store
 from twin import models as m
+from twin.typed_pandas import as_frame, as_series
 
 LATE_TRIGGER = 0.70  # SOP-LATE-01: a late-risk score of 0.70 opens the procedure
 FAILURE_TRIGGER = 0.60  # SOP-MAINT-01: the high band starts at 0.60
@@ -33,7 +33,7 @@ def _detector_id(kind: ExceptionType, key: str, day: str) -> str:
 def _known(tb: Toolbox, external_ids: list[str]) -> tuple[set[tuple[str, str]], set[str]]:
     """(type, reference) of the exceptions still open, and which of `external_ids` were already taken in."""
     with tb.session() as session:
-        still_open = session.execute(
+        still_open = session.exec(
             select(col(m.ExceptionRecord.type), col(m.ExceptionRecord.refs)).where(
                 col(m.ExceptionRecord.status) == "open"
             )
@@ -41,13 +41,14 @@ def _known(tb: Toolbox, external_ids: list[str]) -> tuple[set[tuple[str, str]], 
         taken = {
             external_id
             for start in range(0, len(external_ids), ID_BATCH)
-            for external_id in session.execute(
+            for external_id in session.exec(
                 select(col(m.ExceptionRecord.external_id)).where(
                     col(m.ExceptionRecord.external_id).in_(external_ids[start : start + ID_BATCH])
                 )
-            ).scalars()
+            )
+            if external_id is not None
         }
-    return {(kind, value) for kind, refs in still_open for value in (refs or {}).values()}, taken
+    return {(kind, value) for kind, refs in still_open if kind is not None for value in (refs or {}).values()}, taken
 
 
 def _surge(recent: float, baseline: float) -> bool:
@@ -85,7 +86,7 @@ def stock_positions(tb: Toolbox) -> list[ExceptionIn]:
     since = now.date() - timedelta(days=31)
     with tb.session() as session:
         demand = pd.DataFrame(
-            session.execute(
+            session.exec(
                 select(
                     col(m.DemandHistory.sku),
                     col(m.DemandHistory.location),
@@ -96,7 +97,7 @@ def stock_positions(tb: Toolbox) -> list[ExceptionIn]:
             columns=["sku", "location", "day", "units"],
         )  # promotions are planned surges, not exceptions
         stock = pd.DataFrame(
-            session.execute(
+            session.exec(
                 select(
                     col(m.InventoryPosition.sku),
                     col(m.InventoryPosition.location),
@@ -111,21 +112,17 @@ def stock_positions(tb: Toolbox) -> list[ExceptionIn]:
         )
     offset = (pd.Timestamp(now.date()) - pd.to_datetime(demand["day"])).dt.days
     demand["recent"] = offset <= 3
-    demand = demand[demand["recent"] | (offset % 7).isin([1, 2, 3])]  # the same weekdays in the weeks before
-    rates = (
-        demand.groupby(["sku", "location", "recent"])["units"]
-        .mean()
-        .unstack("recent")
-        .fillna(0.0)
-        .rename(columns={False: "baseline", True: "recent"})
-    )
+    demand = as_frame(demand[demand["recent"] | (offset % 7).isin([1, 2, 3])])  # the same weekdays in the weeks before
+    means = as_series(demand.groupby(["sku", "location", "recent"])["units"].mean())
+    rates = as_frame(means.unstack("recent")).fillna(0.0).rename(columns={False: "baseline", True: "recent"})
     merged = stock.set_index(["sku", "location"]).join(rates).reset_index()
     day = now.date().isoformat()
     raised = []
-    for row in merged.itertuples():
-        key = f"{row.sku}@{row.location}"
-        refs = Refs(sku=row.sku, location=row.location)
-        if _surge(row.recent, row.baseline):
+    columns = merged[["sku", "location", "available", "recent", "baseline"]]
+    for sku, location, available, recent, baseline in columns.itertuples(index=False, name=None):
+        key = f"{sku}@{location}"
+        refs = Refs(sku=sku, location=location)
+        if _surge(recent, baseline):
             raised.append(
                 ExceptionIn(
                     type=ExceptionType.demand_spike,
@@ -134,7 +131,7 @@ def stock_positions(tb: Toolbox) -> list[ExceptionIn]:
                     external_id=_detector_id(ExceptionType.demand_spike, key, day),
                 )
             )
-        elif row.recent > 0 and row.available / row.recent < COVER_DAYS_TRIGGER:
+        elif recent > 0 and available / recent < COVER_DAYS_TRIGGER:
             raised.append(
                 ExceptionIn(
                     type=ExceptionType.stockout_risk,
@@ -193,10 +190,11 @@ def drifted_models(tb: Toolbox) -> list[ExceptionIn]:
 def detect(tb: Toolbox) -> list[ExceptionIn]:
     """Every exception the detectors raise now, leaving out those already open or already raised today."""
     found = late_shipments(tb) + stock_positions(tb) + trucks(tb) + drifted_models(tb)
-    open_refs, taken = _known(tb, [e.external_id for e in found])
-    return [
-        e
-        for e in found
-        if e.external_id not in taken
-        and not any((e.type.value, value) in open_refs for value in e.refs.present().values())
-    ]
+    open_refs, taken = _known(tb, [e.external_id for e in found if e.external_id is not None])
+    return [e for e in found if e.external_id not in taken and not _still_open(e, open_refs)]
+
+
+def _still_open(exception: ExceptionIn, open_refs: set[tuple[str, str]]) -> bool:
+    """Whether an exception of this one's type is still open on one of its references."""
+    kind = exception.type
+    return kind is not None and any((kind.value, value) in open_refs for value in exception.refs.present().values())

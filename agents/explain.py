@@ -147,7 +147,7 @@ def justify(
 ) -> Justification:
     """Verify the claims (dropping and logging any that fail) and, with an LLM, use its verified rephrasing."""
     by_id = {record.id: record for record in evidence}
-    read: dict = {}  # each evidence record walked once for all the claims
+    read: dict[str, tuple[list[float], list[str]]] = {}  # each evidence record walked once for all the claims
     checks: list[ClaimCheck] = [verify_claim(claim, by_id, read) for claim in claims]
     kept = [check.claim for check in checks if check.ok]
     dropped = [check.claim for check in checks if not check.ok]

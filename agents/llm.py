@@ -3,6 +3,7 @@
 import json
 import logging
 import sys
+from typing import TYPE_CHECKING, TypeVar
 
 from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
@@ -10,12 +11,16 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage, co
 from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable, RunnableLambda
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from agents.offline_llm import OfflineChatModel
 from twin.settings import Settings
 
+if TYPE_CHECKING:
+    from langchain_openai.chat_models.base import BaseChatOpenAI
+
 logger = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
 
 PROVIDERS = ("offline", "openai")
 JSON_INSTRUCTION = (
@@ -36,7 +41,7 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
         return ChatOpenAI(
             model=settings.llm_model,
             base_url=settings.llm_base_url,
-            api_key=settings.llm_api_key or "not-needed",
+            api_key=SecretStr(settings.llm_api_key or "not-needed"),
             temperature=0,
             timeout=httpx.Timeout(settings.llm_read_timeout_s, connect=settings.llm_connect_timeout_s),
             max_retries=settings.llm_max_retries,
@@ -46,7 +51,7 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
     )
 
 
-def _with_schema_instruction(schema: type[BaseModel]) -> RunnableLambda:
+def _with_schema_instruction(schema: type[BaseModel]) -> RunnableLambda[LanguageModelInput, list[BaseMessage]]:
     """A step that adds the JSON instruction to the first system message (or a new one) of any model input."""
     parameters = convert_to_openai_tool(schema)["function"]["parameters"]
     instruction = JSON_INSTRUCTION.format(schema=json.dumps(parameters, separators=(",", ":")))
@@ -66,7 +71,14 @@ def _with_schema_instruction(schema: type[BaseModel]) -> RunnableLambda:
     return RunnableLambda(add)
 
 
-def structured(model: BaseChatModel, schema: type[BaseModel]) -> Runnable[LanguageModelInput, BaseModel]:
+def _answer(schema: type[M], value: object) -> M | None:
+    """A structured answer as the schema's instance (None when the model gave none); TypeError for anything else."""
+    if value is None or isinstance(value, schema):
+        return value
+    raise TypeError(f"expected a {schema.__name__} answer, got {type(value).__name__}")
+
+
+def structured(model: BaseChatModel, schema: type[M]) -> Runnable[LanguageModelInput, M | None]:
     """A runnable that answers with a validated `schema` instance, on any OpenAI-compatible server.
 
     OpenAI-compatible endpoints first use JSON mode (`response_format={"type": "json_object"}`) with the JSON
@@ -76,8 +88,9 @@ def structured(model: BaseChatModel, schema: type[BaseModel]) -> Runnable[Langua
     is down, times out or answers garbage, the offline model answers and the reason is logged. Other chat
     models (the offline one, test fakes) use their own `with_structured_output`, i.e. function calling.
     """
-    if not _is_openai_compatible(model):
-        return model.with_structured_output(schema)
+    remote_model = _openai_compatible(model)
+    if remote_model is None:
+        return model.with_structured_output(schema) | RunnableLambda(lambda value: _answer(schema, value))
     import openai
 
     refused_format = (
@@ -93,21 +106,32 @@ def structured(model: BaseChatModel, schema: type[BaseModel]) -> Runnable[Langua
     )
     offline = OfflineChatModel().with_structured_output(schema)
 
-    def read(value: LanguageModelInput) -> BaseModel:
+    def read(value: LanguageModelInput) -> M | None:
         """The endpoint's answer, or the offline model's when the endpoint fails."""
         try:
-            return remote.invoke(value)
+            return _answer(schema, remote.invoke(value))
         except Exception as error:  # whatever the endpoint did, the offline model still answers
-            logger.warning("LLM %s failed (%s); the offline model answered instead", model.model_name, failure(error))
-            return offline.invoke(value)
+            logger.warning(
+                "LLM %s failed (%s); the offline model answered instead", remote_model.model_name, failure(error)
+            )
+            return _answer(schema, offline.invoke(value))
 
     return RunnableLambda(read)
 
 
-def _is_openai_compatible(model: BaseChatModel) -> bool:
-    """Whether a chat model talks to an OpenAI-compatible endpoint (never true unless langchain_openai is loaded)."""
-    module = sys.modules.get("langchain_openai.chat_models.base")
-    return module is not None and isinstance(model, module.BaseChatOpenAI)
+def model_type(model: BaseChatModel) -> str:
+    """The chat model's type as LangChain names it (e.g. `openai-chat`), for the evidence it leaves."""
+    return str(model.asdict()["_type"])
+
+
+def _openai_compatible(model: BaseChatModel) -> "BaseChatOpenAI | None":
+    """The chat model if it talks to an OpenAI-compatible endpoint, else None (never one unless langchain_openai is
+    loaded)."""
+    if "langchain_openai.chat_models.base" not in sys.modules:
+        return None
+    from langchain_openai.chat_models.base import BaseChatOpenAI
+
+    return model if isinstance(model, BaseChatOpenAI) else None
 
 
 def failure(error: BaseException) -> str:

@@ -24,6 +24,7 @@ from tools.scheduling import MaintenanceSchedule, ScheduleProblem, TruckAtRisk, 
 from twin import actions as a
 from twin import fleet, store
 from twin import models as m
+from twin.typed_pandas import as_series
 
 PROCEDURE = "SOP-MAINT-01"
 HEALTHY_BELOW = 0.30  # SOP-MAINT-01: below 0.30 routine preventive maintenance only
@@ -100,7 +101,7 @@ class FleetRiskCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._scores: dict[str, tuple[tuple, list[FailureRisk]]] = {}
+        self._scores: dict[str, tuple[tuple[object, ...], list[FailureRisk]]] = {}
 
     def risks(self, tb: Toolbox, session: Session, now: datetime) -> list[FailureRisk]:
         """Every truck's failure risk at `now` (the twin's clock), riskiest first: the kept ones if nothing changed."""
@@ -112,7 +113,7 @@ class FleetRiskCache:
         if kept and kept[0] == stamp:
             return kept[1]
         means = fleet.running_means(session, now)
-        window = fleet.latest_readings(session, now, WINDOW_DAYS, means["readings"], recent)
+        window = fleet.latest_readings(session, now, WINDOW_DAYS, as_series(means["readings"]), recent)
         scores = score_trucks(tb.models.fleet, window, now, running_means=means) if len(window) else []
         with self._lock:
             self._scores[database] = (stamp, scores)
@@ -425,7 +426,11 @@ def _healthy_options(
 ) -> list[PlanOption]:
     """For a truck below the service threshold: defer to routine maintenance; servicing it today is ruled out."""
     return [
-        PlanOption(name=DEFER, expected_penalty_usd=penalty, impact=Impact(expected_failures=round(at_risk, 2))),
+        PlanOption(
+            name=DEFER,
+            expected_penalty_usd=penalty,
+            impact=Impact.model_validate({"expected_failures": round(at_risk, 2)}),
+        ),
         PlanOption(
             name="service today",
             actions=[priced_visit(code, dc, 0, today, risk.p_fail, price)],
@@ -469,17 +474,20 @@ def _margin_claims(options: list[PlanOption], chosen: PlanOption, plan_id: str) 
     """What the chosen booking avoids against its cost and the margin, or why no booking was worth it."""
     margin = f"its cost plus the {percent(SERVICE_MARGIN)} margin a booking must clear"
     if _books(chosen):
+        avoided = _avoided(chosen)
+        if avoided is None:
+            raise ValueError(f"the booking {chosen.name!r} is not priced against deferring")
         text = (
-            f"Booking avoids {format_usd(_avoided(chosen))} of expected breakdown cost for "
+            f"Booking avoids {format_usd(avoided)} of expected breakdown cost for "
             f"{format_usd(chosen.cost_usd)}: more than {margin}."
         )
         return [Claim(text=text, evidence_ids=[plan_id])]
-    priced = [option for option in options if _avoided(option) is not None]
+    priced = [(option, avoided) for option in options if (avoided := _avoided(option)) is not None]
     if not priced:
         return []
-    best = max(priced, key=lambda option: (_avoided(option) - option.cost_usd, option.name))
+    best, best_avoided = max(priced, key=lambda pair: (pair[1] - pair[0].cost_usd, pair[0].name))
     text = (
-        f"The best booking ({best.name}) avoids {format_usd(_avoided(best))} of expected breakdown cost for "
+        f"The best booking ({best.name}) avoids {format_usd(best_avoided)} of expected breakdown cost for "
         f"{format_usd(best.cost_usd)}: less than {margin}, so the truck is not booked."
     )
     return [Claim(text=text, evidence_ids=[plan_id])]
@@ -634,10 +642,12 @@ def service_plans(
                 *(priced_visit(other, shop.dc, 0, today, p_fail_of[other], price) for other in booked),
             ],
             expected_penalty_usd=round(problem.failure_cost * exposure + lost, 2),
-            impact=Impact(
-                downtime_hours=truck.service_hours,
-                deliveries_moved=truck.service_impact(day),
-                expected_failures=round(exposure, 2),
+            impact=Impact.model_validate(
+                {
+                    "downtime_hours": truck.service_hours,
+                    "deliveries_moved": truck.service_impact(day),
+                    "expected_failures": round(exposure, 2),
+                }
             ),
         )
 
@@ -645,7 +655,7 @@ def service_plans(
     defer = PlanOption(
         name=DEFER,
         expected_penalty_usd=round(problem.failure_cost * exposure, 2),
-        impact=Impact(expected_failures=round(exposure, 2)),
+        impact=Impact.model_validate({"expected_failures": round(exposure, 2)}),
     )
     if slot.day is None:
         solver_plan = PlanOption(

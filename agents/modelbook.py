@@ -162,6 +162,8 @@ def train_all(
         rul=maintenance.train_rul(telemetry, failures),
     ).register(models_dir)
     progress(maintenance.MODEL_NAME)
+    if forecaster.version is None:
+        raise RuntimeError("the forecaster was trained but not registered")
     versions = {
         forecast.MODEL_NAME: forecaster.version,
         late_risk.MODEL_NAME: late.version,

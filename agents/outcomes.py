@@ -3,12 +3,12 @@
 import math
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from agents.schemas import Decision, ExceptionType, Outcome, Refs
+from agents.schemas import Decision, ExceptionType, Outcome, OutcomeStatus, Refs
 from agents.toolbox import Toolbox
 from tools.evidence import Evidence, Source
 from twin import actions as a
@@ -21,24 +21,27 @@ STOCK_WATCH_DAYS = 7  # a stockout avoided means no unmet demand at the position
 CAPACITY_WATCH_DAYS = 7  # capacity covered means no refused tender on the carrier for the week of the shortfall
 PLAN_WEEK_DAYS = 7  # a weekly maintenance plan is judged once its week is over
 
-Check = Callable[[Session, Decision, Refs, datetime, datetime], tuple[str, str, dict]]
+Check = tuple[OutcomeStatus, str, dict[str, Any]]  # the status, the goal and the facts that show it
+Checker = Callable[[Session, Decision, Refs, datetime, datetime], Check]
 
 
+@overload
+def _aware(moment: datetime, like: datetime) -> datetime: ...
+@overload
+def _aware(moment: datetime | None, like: datetime) -> datetime | None: ...
 def _aware(moment: datetime | None, like: datetime) -> datetime | None:
     """A datetime in the same awareness as `like` (SQLite hands back naive UTC)."""
     return moment.replace(tzinfo=like.tzinfo) if moment is not None and moment.tzinfo is None else moment
 
 
-def _delivery(
-    session: Session, decision: Decision, refs: Refs, since: datetime, now: datetime
-) -> tuple[str, str, dict]:
+def _delivery(session: Session, decision: Decision, refs: Refs, since: datetime, now: datetime) -> Check:
     """A late-shipment decision: was the shipment delivered by its promised time?"""
     goal = f"shipment {refs.shipment_id} delivered by its promised time"
     shipment = session.get(m.Shipment, refs.shipment_id)
     if shipment is None:
         return "pending", goal, {"found": False}
     promised, delivered = _aware(shipment.promised_at, now), _aware(shipment.delivered_at, now)
-    facts = {
+    facts: dict[str, Any] = {
         "promised_at": promised.isoformat(),
         "delivered_at": delivered.isoformat() if delivered else None,
         "carrier": shipment.carrier,
@@ -69,7 +72,7 @@ def _short_days(session: Session, sku: str, dc: str, first: date, last: date) ->
     )
 
 
-def _stock(session: Session, decision: Decision, refs: Refs, since: datetime, now: datetime) -> tuple[str, str, dict]:
+def _stock(session: Session, decision: Decision, refs: Refs, since: datetime, now: datetime) -> Check:
     """A stock decision: no unmet demand at the position in the week after it."""
     goal = f"no stockout of {refs.sku} at {refs.location} for {STOCK_WATCH_DAYS} days"
     first, last = since.date(), since.date() + timedelta(days=STOCK_WATCH_DAYS)
@@ -91,7 +94,7 @@ def _stock(session: Session, decision: Decision, refs: Refs, since: datetime, no
     return ("achieved" if now.date() >= last else "pending"), goal, facts
 
 
-def _service(session: Session, decision: Decision, refs: Refs, since: datetime, now: datetime) -> tuple[str, str, dict]:
+def _service(session: Session, decision: Decision, refs: Refs, since: datetime, now: datetime) -> Check:
     """A maintenance decision: the truck serviced before it failed."""
     goal = f"truck {refs.asset_id} serviced before it fails"
     booked = session.exec(select(m.WorkOrder).where(col(m.WorkOrder.decision_id) == decision.decision_id)).all()
@@ -120,9 +123,7 @@ def _service(session: Session, decision: Decision, refs: Refs, since: datetime, 
     return "pending", goal, facts
 
 
-def _capacity(
-    session: Session, decision: Decision, refs: Refs, since: datetime, now: datetime
-) -> tuple[str, str, dict]:
+def _capacity(session: Session, decision: Decision, refs: Refs, since: datetime, now: datetime) -> Check:
     """A capacity decision: no load of the carrier refused for want of a cover during the shortfall's week."""
     goal = f"loads of {refs.carrier} covered for {CAPACITY_WATCH_DAYS} days"
     until = since + timedelta(days=CAPACITY_WATCH_DAYS)
@@ -149,9 +150,7 @@ def _capacity(
     return ("achieved" if now >= until else "pending"), goal, facts
 
 
-def _tenders(
-    session: Session, decision: Decision, refs: Refs, since: datetime, now: datetime
-) -> tuple[str, str, dict[str, int]]:
+def _tenders(session: Session, decision: Decision, refs: Refs, since: datetime, now: datetime) -> Check:
     """A tender plan: did the day's carrier shipments arrive with no more late loads than the plan expected?"""
     expected = decision.expected_impact.model_dump().get("expected_late_loads") or 0.0
     goal = f"the carrier shipments of {refs.day} delivered with at most {expected} late loads (rounded up)"
@@ -175,9 +174,7 @@ def _tenders(
     return ("achieved" if len(delivered) == len(shipped) else "pending"), goal, facts
 
 
-def _positions(
-    session: Session, decision: Decision, refs: Refs, since: datetime, now: datetime
-) -> tuple[str, str, dict[str, Any]]:
+def _positions(session: Session, decision: Decision, refs: Refs, since: datetime, now: datetime) -> Check:
     """A positioning plan: did the DCs it moved stock between serve every order of the moved SKUs for a week?"""
     goal = f"no stockout of a moved SKU at the DCs it left or reached for {STOCK_WATCH_DAYS} days from {refs.day}"
     first, last = since.date(), since.date() + timedelta(days=STOCK_WATCH_DAYS)
@@ -206,9 +203,7 @@ def _before_visit(failure: m.WorkOrder, visit: m.WorkOrder) -> bool:
     return closed is None or failure.opened_at.replace(tzinfo=None) < closed.replace(tzinfo=None)
 
 
-def _week_of_visits(
-    session: Session, decision: Decision, refs: Refs, since: datetime, now: datetime
-) -> tuple[str, str, dict[str, Any]]:
+def _week_of_visits(session: Session, decision: Decision, refs: Refs, since: datetime, now: datetime) -> Check:
     """A weekly maintenance plan: did every truck it booked reach its visit without breaking down first?"""
     goal = f"every truck booked for the week of {refs.day} serviced before it fails"
     start = datetime.combine(date.fromisoformat(refs.day or ""), datetime.min.time(), tzinfo=UTC)
@@ -233,9 +228,7 @@ def _week_of_visits(
     return ("achieved" if done else "pending"), goal, facts
 
 
-def _model_version(
-    session: Session, decision: Decision, refs: Refs, _since: datetime, _now: datetime
-) -> tuple[str, str, dict]:
+def _model_version(session: Session, decision: Decision, refs: Refs, _since: datetime, _now: datetime) -> Check:
     """A drifted model's rollback: is the version it put back still in force?"""
     wanted = [action.params.to_version for action in decision.actions if isinstance(action, a.RollbackModel)]
     goal = f"model {refs.model} back at version {', '.join(wanted)}"
@@ -244,7 +237,7 @@ def _model_version(
     return ("achieved" if in_force and in_force.version in wanted else "not_achieved"), goal, facts
 
 
-CHECKS: dict[ExceptionType, Check] = {
+CHECKS: dict[ExceptionType, Checker] = {
     ExceptionType.late_shipment: _delivery,
     ExceptionType.stockout_risk: _stock,
     ExceptionType.demand_spike: _stock,
@@ -313,6 +306,6 @@ def record_outcomes(tb: Toolbox) -> list[Decision]:
             changed.append(decision)
         session.commit()
     for decision in changed:
-        if decision.outcome.status != "pending":
+        if decision.outcome is not None and decision.outcome.status != "pending":
             tb.knowledge.set_outcome(decision.decision_id, decision.outcome.status)
     return changed

@@ -27,6 +27,7 @@ from tools.forecast import forecasts, safety_stock
 from twin import actions as a
 from twin import frames, store
 from twin import models as m
+from twin.typed_pandas import as_series
 
 PLAN = "positioning plan"
 FAST_SKUS = 20  # the SKUs with the most units sold over the recent weeks are positioned
@@ -39,7 +40,7 @@ def _fast_skus(session: Session, today: date) -> list[str]:
     rows = session.exec(
         select(col(m.DemandHistory.sku), col(m.DemandHistory.units)).where(col(m.DemandHistory.day) >= since)
     ).all()
-    sold = pd.DataFrame(rows, columns=["sku", "units"]).groupby("sku")["units"].sum()
+    sold = as_series(pd.DataFrame(rows, columns=["sku", "units"]).groupby("sku")["units"].sum())
     return list(sold.sort_values(ascending=False, kind="stable").index[:FAST_SKUS])
 
 
@@ -76,7 +77,7 @@ def _problem(tb: Toolbox, today: date) -> tuple[positioning.PositioningProblem, 
         codes = _fast_skus(session, today)
         if not codes:
             return None
-        skus = {code: session.get(m.Sku, code) for code in codes}
+        skus = {code: store.row(session, m.Sku, code) for code in codes}
         rows = [row for code in codes for row in store.positions(session, code)]
         window = {code: exposure_days(store.supply_term(session, code)) for code in codes}
         history = frames.demand_frame(session)
@@ -87,12 +88,15 @@ def _problem(tb: Toolbox, today: date) -> tuple[positioning.PositioningProblem, 
     history = history[history["sku"].isin(codes)].assign(day=lambda frame: frame["day"].dt.date)
     observed = set(zip(history["sku"], history["location"], strict=True))
     rows = [row for row in rows if (row.sku, row.location) in observed]
+    last_day = as_series(history["day"]).max()
+    if not isinstance(last_day, date):
+        raise ValueError(f"no demand history of the fast-selling SKUs {codes}")
     outlooks = forecasts(
         tb.models.demand,
         history,
         [{"sku": row.sku, "location": row.location} for row in rows],
         HORIZON_DAYS,
-        as_of=history["day"].max(),
+        as_of=last_day,
         explain=[],
     )
     sites = [
@@ -121,13 +125,8 @@ def _problem(tb: Toolbox, today: date) -> tuple[positioning.PositioningProblem, 
 def _transfer(move: positioning.Move) -> a.TransferStock:
     """A move as the transfer order the twin runs."""
     return a.TransferStock(
-        params=a.TransferStockParams(
-            sku=move.sku,
-            from_=move.origin,
-            to=move.dest,
-            qty=move.qty,
-            lead_days=move.lead_days,
-            cost_usd=move.cost_usd,
+        params=a.TransferStockParams.between(
+            move.sku, move.origin, move.dest, move.qty, lead_days=move.lead_days, cost_usd=move.cost_usd
         )
     )
 

@@ -1,7 +1,7 @@
 """What a specialist hands back: candidate whole plans (hand-offs included) compared on expected cost, the chosen one,
 and its evidence."""
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -68,7 +68,7 @@ class Handoff(BaseModel):
 
     to: Specialist
     reason: str
-    request: dict = Field(default_factory=dict)
+    request: dict[str, Any] = Field(default_factory=dict)
 
 
 class Proposal(BaseModel):
@@ -86,6 +86,18 @@ class Proposal(BaseModel):
     plan_evidence_id: str | None = None
     helpers: list["Proposal"] = Field(default_factory=list)
     missing: list[str] = Field(default_factory=list)
+
+    def stated(self) -> Claim:
+        """The sentence of the chosen plan (or of the stop): every finished proposal has one."""
+        if self.chosen is None:
+            raise ValueError(f"the {self.specialist} proposal states no chosen plan")
+        return self.chosen
+
+    def plan_id(self) -> str:
+        """The id of the evidence that compares the plans: every proposal with a chosen plan has one."""
+        if self.plan_evidence_id is None:
+            raise ValueError(f"the {self.specialist} proposal has no plan comparison")
+        return self.plan_evidence_id
 
 
 CONFIDENCE_RULE = Source(tool="rule", model="twin-fact", version="1")
@@ -133,7 +145,7 @@ def why_not(option: PlanOption, chosen: PlanOption, reason: str | None = None) -
 
 
 def compare_plans(
-    subject: str, options: list[PlanOption], confidence: float, extra_facts: dict | None = None
+    subject: str, options: list[PlanOption], confidence: float, extra_facts: dict[str, Any] | None = None
 ) -> tuple[PlanOption, list[Alternative], Evidence]:
     """Pick the feasible whole plan with the lowest expected total cost; explain why each other plan lost."""
     feasible = [option for option in options if option.feasible]

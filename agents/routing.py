@@ -1,10 +1,12 @@
 """The routing and carriers specialist: late shipments, carrier capacity shortfalls, re-plans of a truck's stops."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import pandas as pd
 from pydantic import BaseModel
+from sqlmodel import select
 
 from agents.explain import describe_drivers, format_number, format_usd
 from agents.proposal import Handoff, PlanOption, Proposal, compare_plans, decided, needs_info, pct
@@ -85,7 +87,7 @@ class Notice(BaseModel):
             name="notify customer",
             actions=[self.action()],
             expected_penalty_usd=self.penalty(p_late, True),
-            impact=Impact(penalty_avoided_usd=self.saving(p_late)),
+            impact=Impact.model_validate({"penalty_avoided_usd": self.saving(p_late)}),
         )
         if self.already:
             window = format_number(self.price["notify_window_hours"])
@@ -299,7 +301,7 @@ def _expedite_finding(
     return [
         Claim(
             text=f"Expediting saves {format_number(hours_saved)} hours and lowers P(late) to "
-            f"{pct(expedited.p_late)} for {format_usd(expedite.actions[0].params.cost_usd)}.",
+            f"{pct(expedited.p_late)} for {format_usd(expedite.cost_usd)}.",
             evidence_ids=[expedited.evidence.id, plan.id],
         )
     ]
@@ -375,7 +377,7 @@ def carrier_capacity(tb: Toolbox, refs: Refs, cut_pct: float | None = None) -> P
             return needs_info("routing", ["carrier"], f"Carrier {refs.carrier} is not in the twin.", found)
         week = store.weekly_loads(session, now)
         own = store.carrier_lanes(session, carrier=carrier.code, lane=refs.lane)
-        lanes = {lane.code: lane for lane in session.exec(m.Lane.__table__.select()).all()}
+        lanes = {lane.code: lane for lane in session.exec(select(m.Lane)).all()}
         offers = {offer.lane: store.carrier_lanes(session, lane=offer.lane) for offer in own}
         remaining = store.remaining_capacity(session, now, week)
         price = rates(session)
@@ -471,8 +473,12 @@ def _capacity_options(
                     )
                 )
             ],
-            impact=Impact(
-                loads=len(loads), loads_unassigned=len(assignment.unassigned), saving_usd=max(0.0, -extra) or None
+            impact=Impact.model_validate(
+                {
+                    "loads": len(loads),
+                    "loads_unassigned": len(assignment.unassigned),
+                    "saving_usd": max(0.0, -extra) or None,
+                }
             ),
             feasible=len(assignment.unassigned) < len(loads),
             infeasible_reason="no other carrier has capacity left for these loads this week",
@@ -481,12 +487,12 @@ def _capacity_options(
             name="spot market",
             expected_penalty_usd=costs.late_loads(price, len(loads) * price["spot_late_share"]),
             actions=[a.BookSpot(params=a.BookSpotParams(from_carrier=carrier, loads=len(loads), cost_usd=premium))],
-            impact=Impact(loads=len(loads)),
+            impact=Impact.model_validate({"loads": len(loads)}),
         ),
         PlanOption(
             name="hold loads a week",
             expected_penalty_usd=costs.late_loads(price, len(loads)),
-            impact=Impact(loads=len(loads)),
+            impact=Impact.model_validate({"loads": len(loads)}),
         ),
     ]
 
@@ -495,9 +501,9 @@ def capacity_shortfall(
     carrier: str,
     own: list[m.CarrierLane],
     offers: dict[str, list[m.CarrierLane]],
-    lanes: dict,
+    lanes: dict[str, m.Lane],
     week: dict[tuple[str, str], float],
-    remaining: dict[str, float],
+    remaining: Mapping[str, float],
     cut_pct: float,
 ) -> tuple[carriers.LoadAssignment, float, list[carriers.Load]] | None:
     """The loads a capacity cut displaces and their CP-SAT assignment to the other carriers' remaining capacity."""
@@ -561,9 +567,7 @@ def _routing_problem(day: _DcDay) -> routing.RoutingProblem:
     """The VRPTW of the DC's day: every stop of its routes, every truck on them, late penalties for dropped stops."""
     dc = day.dc
     return routing.RoutingProblem(
-        depot=routing.Depot(
-            id=dc.code, location=routing.Location(lat=dc.lat, lon=dc.lon), tw_early=SHIFT[0], tw_late=SHIFT[1]
-        ),
+        depot=routing.Depot(location=routing.Location(lat=dc.lat, lon=dc.lon), tw_early=SHIFT[0], tw_late=SHIFT[1]),
         stops=[
             routing.Stop(
                 id=stop.shipment_id,
@@ -622,11 +626,13 @@ def _replan_options(
                 )
             )
         ],
-        impact=Impact(
-            stops_moved=len(own_stops),
-            stops_unserved=len(plan.unserved),
-            extra_miles=round(extra_miles, 1),
-            saving_usd=costs.own_fleet(price, -extra_miles, -extra_hours) or None,
+        impact=Impact.model_validate(
+            {
+                "stops_moved": len(own_stops),
+                "stops_unserved": len(plan.unserved),
+                "extra_miles": round(extra_miles, 1),
+                "saving_usd": costs.own_fleet(price, -extra_miles, -extra_hours) or None,
+            }
         ),
     )
     tender = PlanOption(
@@ -643,7 +649,7 @@ def _replan_options(
                 )
             )
         ],
-        impact=Impact(stops_moved=len(own_stops)),
+        impact=Impact.model_validate({"stops_moved": len(own_stops)}),
     )
     return [replan, tender]
 
@@ -740,7 +746,7 @@ def expedite_transfer(tb: Toolbox, lane_code: str, sku: str, units: int, reason:
     orders."""
     with tb.session() as session:
         offers = store.carrier_lanes(session, lane=lane_code)
-        lane = session.get(m.Lane, lane_code)
+        lane = store.row(session, m.Lane, lane_code)
         remaining = store.remaining_capacity(session, tb.now())
     options = [
         carriers.CarrierOption.of(o, int(remaining.get(o.carrier, 0)))

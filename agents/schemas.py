@@ -174,10 +174,13 @@ class PolicyVerdict(BaseModel):
     )
 
 
+OutcomeStatus = Literal["achieved", "not_achieved", "pending"]
+
+
 class Outcome(BaseModel):
     """Whether an executed decision achieved what it meant to on the twin, and the facts that show it."""
 
-    status: Literal["achieved", "not_achieved", "pending"]
+    status: OutcomeStatus
     goal: str
     since: datetime  # the twin's time from which the decision's effect is watched
     checked_at: datetime  # the twin's time of the last check

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from agents.llm import make_chat_model
 from agents.modelbook import Models, load_all
+from tools import knowledge
 from tools.evidence import Evidence
 from tools.knowledge import KnowledgeBase, open_client
 from twin import store
@@ -38,16 +39,14 @@ class Toolbox:
     def now(self) -> datetime:
         """The twin's clock."""
         with self.session() as session:
-            clock = store.as_of(session)
-        if clock is None:
-            raise RuntimeError("no scenario is loaded; run `yardmaster seed`")
-        return clock
+            return store.clock(session)
 
     def guidance(self, query: str, exception_type: str) -> Evidence:
         """The applicable procedures and the most similar past decisions, as one evidence record."""
-        hits = self.knowledge.search_procedures(query, exception_type=exception_type, k=2)
-        hits += self.knowledge.similar_precedents(query, k=2, exception_type=exception_type)
-        return self.knowledge.evidence(query, hits, exception_type)
+        kind = knowledge.exception_type(exception_type)
+        hits = self.knowledge.search_procedures(query, exception_type=kind, k=2)
+        hits += self.knowledge.similar_precedents(query, k=2, exception_type=kind)
+        return self.knowledge.evidence(query, hits, kind)
 
 
 def open_toolbox(settings: Settings, engine: Engine | None = None) -> Toolbox:

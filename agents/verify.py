@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from agents.schemas import Claim
 from tools.evidence import Evidence
@@ -36,6 +36,7 @@ STRING_EDGE = {
 RELATIVE_SLACK = 1e-9
 
 TokenKind = Literal["number", "percent", "code", "date", "time"]
+TOKEN_KIND: TypeAdapter[TokenKind] = TypeAdapter(TokenKind)
 
 
 class Token(BaseModel):
@@ -66,13 +67,16 @@ def extract_tokens(text: str) -> list[Token]:
     """The numbers, percentages, codes, dates and times in `text`; digits inside codes, dates and words are skipped."""
     tokens = []
     for match in TOKEN.finditer(text):
-        kind = match.lastgroup if match["number"] is None else ("percent" if match["percent"] else "number")
+        kind = TOKEN_KIND.validate_python(
+            match.lastgroup if match["number"] is None else ("percent" if match["percent"] else "number")
+        )
         if kind in STRING_EDGE:
             tokens.append(Token(text=match[0], kind=kind))
             continue
         written = Decimal(match["number"].replace(",", ""))
         value = -written if match["sign"] else written
-        decimals = max(0, -written.as_tuple().exponent)
+        exponent = written.as_tuple().exponent  # an int: a written number is finite
+        decimals = max(0, -exponent) if isinstance(exponent, int) else 0
         tokens.append(Token(text=match[0].strip(), kind=kind, value=float(value), decimals=decimals))
     return tokens
 

@@ -483,7 +483,8 @@ def _detours(
             for code in codes
             if code in lanes
         ]
-        if len(legs) != 2 or None in legs:
+        legs = [leg for leg in legs if leg is not None]
+        if len(legs) != 2:
             continue
         found.append(
             Detour(
@@ -526,7 +527,7 @@ def lane_closure(tb: Toolbox, lane: str, first_day: date, days: int) -> LaneClos
     last_day = first_day + timedelta(days=days - 1)
     reopens = last_day + timedelta(days=1)
     with tb.session() as session:
-        closed = session.get(m.Lane, lane)
+        closed = store.row(session, m.Lane, lane)
         lanes = {row.code: row for row in session.exec(select(m.Lane)).all()}
         offers = {code: store.carrier_lanes(session, lane=code) for code in lanes}
         dcs = store.dcs(session)
@@ -541,13 +542,14 @@ def lane_closure(tb: Toolbox, lane: str, first_day: date, days: int) -> LaneClos
             )
             .order_by(col(m.Shipment.promised_at), col(m.Shipment.id))
         ).all()
-        tiers = {s.id: session.get(m.Location, s.destination).tier for s in shipments}
+        tiers = {s.id: store.row(session, m.Location, s.destination).tier for s in shipments}
         price = rates(session)
     direct = _cheapest_leg(closed, offers[lane])
     detours = _detours(closed, direct, dcs, lanes, offers, remaining)
     detour = detours[0].extra_cost_usd if detours else float("inf")
-    transit = {o.carrier: o.transit_days for o in offers[lane]}
-    trip = {s.id: transit.get(s.carrier, direct.transit_days if direct else 0) for s in shipments}
+    transit: dict[str | None, int] = {o.carrier: o.transit_days for o in offers[lane]}  # own trucks: no carrier
+    default_trip = direct.transit_days if direct else 0
+    trip = {s.id: transit.get(s.carrier, default_trip) for s in shipments}
     held = [
         _held(s, tiers[s.id], trip[s.id], reopens, price, detour)
         for s in shipments

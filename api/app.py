@@ -103,8 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ConditionalGet)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
-    app.add_exception_handler(EventRejected, _event_rejected)
-    app.add_exception_handler(RequestValidationError, validation_error)
+    app.exception_handler(EventRejected)(_event_rejected)  # the decorator form types a handler of one exception
+    app.exception_handler(RequestValidationError)(validation_error)
     app.add_exception_handler(PoolTimeout, _database_unavailable)
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(InterfaceError, _database_unavailable)

@@ -14,6 +14,7 @@ from api.deps import SessionDep
 from api.throttle import too_many
 from twin import access
 from twin.access import Role
+from twin.roles import ROLE
 
 bearer = HTTPBearer(auto_error=False, description="An API key from `yardmaster keys create`.")
 
@@ -47,7 +48,7 @@ def authenticate(
         raise _unauthorized("invalid or revoked API key")
     if wait := throttle.request(record.id):
         raise too_many(f"rate limit of key {record.name!r} reached; retry later", wait)
-    return Principal(key_id=record.id, name=record.name, role=record.role)
+    return Principal(key_id=record.id, name=record.name, role=ROLE.validate_python(record.role))
 
 
 def require(*roles: Role) -> Callable[[Principal], Principal]:

@@ -29,3 +29,11 @@ def get_desk(request: Request) -> Desk:
 
 
 DeskDep = Annotated[Desk, Depends(get_desk)]
+
+
+def get_desk_if_ready(request: Request) -> Desk | None:
+    """The app's desk, or None while no models are trained (views that only add model scores go on without them)."""
+    return request.app.state.desk
+
+
+MaybeDeskDep = Annotated[Desk | None, Depends(get_desk_if_ready)]

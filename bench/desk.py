@@ -208,7 +208,7 @@ def fresh(decision: Decision, exception: ExceptionIn) -> Decision:
     """The decision, or a loud failure when the case was merged into an earlier one instead of being decided."""
     if decision.duplicate_of:
         raise DuplicateCase(
-            f"{exception.type.value} case {exception.refs.present()} came back as a duplicate of "
+            f"{exception.type} case {exception.refs.present()} came back as a duplicate of "
             f"{decision.duplicate_of}: the benchmark would time a lookup, not a decision"
         )
     return decision
@@ -220,6 +220,12 @@ class Timed(BaseModel):
     wall: float
     tool: float | None = None
     replan: bool
+
+    def tool_s(self) -> float:
+        """The seconds spent in tools, which a profiled decision has (ValueError otherwise)."""
+        if self.tool is None:
+            raise ValueError("a plain timed decision has no tool time: profile it")
+        return self.tool
 
 
 def timed_decisions(settings: Settings, per_type: int, label: str, profiled: bool) -> dict[ExceptionType, list[Timed]]:
@@ -280,8 +286,8 @@ def summarise(kind: ExceptionType, plain: list[Timed], profiled: list[Timed]) ->
         decisions=len(walls),
         median_ms=_ms(np.median(walls)),
         p95_ms=_ms(np.percentile(walls, 95)),
-        tool_median_ms=_ms(np.median([case.tool for case in profiled])),
-        whole_over_tool=round(float(np.median([case.wall / max(case.tool, 1e-6) for case in profiled])), 2),
+        tool_median_ms=_ms(np.median([case.tool_s() for case in profiled])),
+        whole_over_tool=round(float(np.median([case.wall / max(case.tool_s(), 1e-6) for case in profiled])), 2),
         replans=len(with_replan),
         plain_median_ms=_ms(np.median(without)) if without else None,
         plain_p95_ms=_ms(np.percentile(without, 95)) if without else None,

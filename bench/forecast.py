@@ -41,6 +41,7 @@ from pydantic import BaseModel
 
 from bench.data import report, shared_data
 from tools.forecast import ForecastConfig, forecast, seasonal_naive, train_forecaster
+from twin.typed_pandas import as_frame, as_series, as_timestamp
 
 HORIZON = 28
 LAST_DAY = 1969
@@ -139,12 +140,13 @@ def _with_aggregates(stores: pd.DataFrame) -> pd.DataFrame:
     return stores.assign(**states, TOTAL=stores.sum(axis=1))
 
 
-def _scores(predicted: pd.DataFrame, actual: pd.DataFrame, scales: pd.Series) -> pd.Series:
+def _scores(predicted: pd.DataFrame, actual: pd.DataFrame, scales: pd.Series) -> dict[str, float]:
     """RMSSE per series."""
-    return np.sqrt(((predicted - actual) ** 2).mean()) / scales[predicted.columns]
+    rmsse = as_series(np.sqrt(((predicted - actual) ** 2).mean()) / scales[predicted.columns])
+    return {str(series): float(value) for series, value in rmsse.items()}
 
 
-def _levels(rmsse: pd.Series) -> LevelScores:
+def _levels(rmsse: dict[str, float]) -> LevelScores:
     """Weighted mean RMSSE within each level."""
     return LevelScores(
         **{
@@ -163,9 +165,9 @@ def run(
     started = time.perf_counter()
     sales, calendar = load_m5()
     history = store_history(sales, calendar, cutoff)
-    as_of = pd.Timestamp(calendar.loc[cutoff, "date"]).date()
+    as_of = as_timestamp(pd.Timestamp(calendar.loc[cutoff, "date"])).date()
     progress(f"training on d_1..d_{cutoff} ({config.bag} x {config.trees} trees)")
-    model = train_forecaster(history[history["day"] <= pd.Timestamp(as_of)], config=config)
+    model = train_forecaster(as_frame(history[history["day"] <= pd.Timestamp(as_of)]), config=config)
     progress(f"trained in {time.perf_counter() - started:.0f} s; forecasting d_{cutoff + 1}..d_{cutoff + HORIZON}")
     window = sales.loc[cutoff + 1 : cutoff + HORIZON]
     predicted, baseline, covered = {}, {}, 0

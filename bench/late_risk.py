@@ -17,6 +17,7 @@ from tools.late_risk import LateRiskParams, closed, historical_rate_baseline, tr
 from twin.db import make_engine
 from twin.frames import shipment_frame
 from twin.settings import get_settings
+from twin.typed_pandas import as_frame, as_series, as_timestamp
 
 app = typer.Typer()
 
@@ -80,9 +81,10 @@ def evaluate(frame: pd.DataFrame, test_share: float = 0.25, params: LateRiskPara
     """Train on the earlier delivered shipments, score the latest `test_share` of them (by ship time)."""
     started = time.perf_counter()
     history = closed(frame)
-    cutoff = history["shipped_at"].quantile(1 - test_share)
-    train, test = history[history["shipped_at"] < cutoff], history[history["shipped_at"] >= cutoff]
-    label = test["late"].astype(int).to_numpy()
+    cutoff = as_timestamp(as_series(history["shipped_at"]).quantile(1 - test_share))
+    train = as_frame(history[history["shipped_at"] < cutoff])
+    test = as_frame(history[history["shipped_at"] >= cutoff])
+    label = as_series(test["late"]).astype(int).to_numpy()
     model = train_late_risk(train, params)
     baseline = historical_rate_baseline(train)
     return LateRiskBench(
@@ -91,7 +93,7 @@ def evaluate(frame: pd.DataFrame, test_share: float = 0.25, params: LateRiskPara
         train=len(train),
         test=len(test),
         late_rate_test=float(label.mean()),
-        cutoff=cutoff.floor("s").to_pydatetime(),
+        cutoff=as_timestamp(cutoff.floor("s")).to_pydatetime(),
         seconds=round(time.perf_counter() - started, 2),
     )
 

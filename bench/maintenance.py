@@ -11,6 +11,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from bench.data import report, shared_data
 from tools.maintenance import BoosterParams, estimator, rolling_features, time_to_next_event
+from twin.typed_pandas import as_float, as_frame, as_series
 
 app = typer.Typer()
 
@@ -65,9 +66,9 @@ class MaintenanceBench(BaseModel):
 
 def ai4i_features(frame: pd.DataFrame) -> pd.DataFrame:
     """Machine type and the five process readings, plus power (W), heat-dissipation gap (K), overstrain (min*Nm)."""
-    process = frame[list(AI4I_PROCESS)].rename(columns=AI4I_PROCESS)
+    process = as_frame(frame[list(AI4I_PROCESS)]).rename(columns=AI4I_PROCESS)
     return process.assign(
-        type=frame["Type"].map(AI4I_TYPES),
+        type=as_series(frame["Type"]).map(AI4I_TYPES),
         power_w=process["torque_nm"] * process["speed_rpm"] * 2 * np.pi / 60,
         temp_gap_k=process["process_temp_k"] - process["air_temp_k"],
         strain=process["tool_wear_min"] * process["torque_nm"],
@@ -76,7 +77,8 @@ def ai4i_features(frame: pd.DataFrame) -> pd.DataFrame:
 
 def ai4i_cv(folds: int = 5, rows: int | None = None, params: BoosterParams = AI4I_PARAMS) -> Ai4iResult:
     """Stratified k-fold ROC-AUC and PR-AUC of the failure classifier (never the failure-mode flags)."""
-    frame = pd.read_csv(shared_data("maintenance", "ai4i2020", "ai4i2020.csv"), encoding="utf-8-sig").head(rows)
+    frame = pd.read_csv(shared_data("maintenance", "ai4i2020", "ai4i2020.csv"), encoding="utf-8-sig")
+    frame = frame.head(rows) if rows is not None else frame
     features, label = ai4i_features(frame), frame[AI4I_LABEL]
     scores = []
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=params.seed).split(features, label):
@@ -97,7 +99,7 @@ def read_cmapss(name: str, units: int | None = None) -> pd.DataFrame:
     """One C-MAPSS table (e.g. train_FD001), optionally only its first `units` engines."""
     path = shared_data("maintenance", "cmapss", f"{name}.txt")
     frame = pd.read_csv(path, sep=r"\s+", header=None, names=CMAPSS_COLUMNS)
-    return frame[frame["unit"] <= units] if units else frame
+    return as_frame(frame[frame["unit"] <= units]) if units else frame
 
 
 def cmapss_features(frame: pd.DataFrame, sensors: list[str]) -> pd.DataFrame:
@@ -112,8 +114,8 @@ def cmapss_rul(
     """Train on train_FD001 (RUL capped at 125), predict at each test engine's last cycle, RMSE against RUL_FD001."""
     train, test = read_cmapss("train_FD001", train_units), read_cmapss("test_FD001", test_units)
     truth = pd.read_csv(shared_data("maintenance", "cmapss", "RUL_FD001.txt"), header=None).iloc[:, 0].to_numpy()
-    sensors = [column for column in CMAPSS_COLUMNS[5:] if train[column].std() > 1e-3]
-    failures = train.groupby("unit", as_index=False)["cycle"].max()
+    sensors = [column for column in CMAPSS_COLUMNS[5:] if as_float(as_series(train[column]).std()) > 1e-3]
+    failures = as_frame(train.groupby("unit", as_index=False)["cycle"].max())
     target = time_to_next_event(train, failures, entity="unit", time="cycle", cap=CMAPSS_RUL_CAP)
     model = estimator("rul", params).fit(cmapss_features(train, sensors), target)
     last = test.groupby("unit")["cycle"].idxmax()

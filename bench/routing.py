@@ -24,6 +24,7 @@ from bench.data import DataMissing, shared_data
 from tools.registry import ModelNotFound
 from tools.routing import ENGINES, Depot, Location, RoutingProblem, Stop, Vehicle, sized_iterations, solve_vrptw
 from twin.settings import get_settings
+from twin.typed_pandas import as_float, as_series
 
 FIXED_ITERATIONS = 2000  # the re-plan's setting before its effort was sized to the instance
 
@@ -136,13 +137,15 @@ def run_benchmark(
     """Run the named instances (default: all with a best-known distance) of a set; raises DataMissing without data."""
     spec = SETS[set_name]
     folder = shared_data("vrptw", spec.folder)
-    bks = pd.read_csv(shared_data("vrptw", spec.bks_file)).set_index("instance")[spec.bks_column]
+    bks = as_series(pd.read_csv(shared_data("vrptw", spec.bks_file)).set_index("instance")[spec.bks_column])
     names = names or sorted(bks.index)
     unknown = sorted(set(names) - set(bks.index))
     if unknown:
         raise ValueError(f"unknown {set_name} instances: {', '.join(unknown)}")
     results = [
-        run_instance(folder / f"{name}{spec.suffix}", spec.instance_format, float(bks[name]), engine, time_limit, seed)
+        run_instance(
+            folder / f"{name}{spec.suffix}", spec.instance_format, as_float(bks[name]), engine, time_limit, seed
+        )
         for name in tqdm(names, desc=f"{set_name} {engine}", unit="instance", file=sys.stderr)
     ]
     return RoutingBenchmark(

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from cli.chat import chat
 from cli.keys import keys_app
+from cli.kpis import kpis
 from cli.models import models_app
 from cli.plan import plan_app, tradeoff_app
 from cli.policy import policy_app
@@ -26,6 +27,7 @@ app.add_typer(plan_app, name="plan")
 app.add_typer(tradeoff_app, name="tradeoff")
 app.add_typer(policy_app, name="policy")
 app.command()(chat)
+app.command()(kpis)
 console = Console(stderr=True)
 
 BENCHMARKS = ("routing", "forecast", "maintenance", "late_risk", "seed", "desk")
@@ -317,7 +319,7 @@ def simulate(
     from evals.soundness import violations
     from simulation.batch import RunSpec, run_batch
     from simulation.report import attribution_table, comparison_table, day_table, seeds_table, write_chart
-    from simulation.run import POLICIES, DayKpis, Planner, compare, with_realised
+    from simulation.run import POLICIES, DayKpis, Planner, Policy, compare, with_realised
     from twin.settings import get_settings
 
     unknown = [name for name in policy if name not in POLICIES]
@@ -338,6 +340,7 @@ def simulate(
     if not modelbook.trained(settings.models_dir):
         console.print("error: no trained models; run `yardmaster seed` and `yardmaster train` first")
         raise typer.Exit(1)
+    policies: list[Policy] = [known for asked in policy for known in POLICIES if known == asked]
     specs = [
         RunSpec(
             policy=name,
@@ -349,7 +352,7 @@ def simulate(
             cohorts=cohorts,
         )
         for number in chosen
-        for name in policy
+        for name in policies
     ]
     with Progress(console=console) as progress:
         tasks = [

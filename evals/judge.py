@@ -30,9 +30,10 @@ class JudgeScore(BaseModel):
 def _score(llm: BaseChatModel, run: CaseRun) -> JudgeScore | None:
     """The judge's scores of one case's justification, or None when the call fails."""
     report = run.case.exception.description or run.case.exception.model_dump_json(exclude_none=True)
+    decision = run.decided()
     messages = [
         SystemMessage(JUDGE_PROMPT),
-        HumanMessage(f"Exception: {report}\nDecision: {run.decision.status}\nJustification: {text_of(run.decision)}"),
+        HumanMessage(f"Exception: {report}\nDecision: {decision.status}\nJustification: {text_of(decision)}"),
     ]
     try:
         return structured(llm, JudgeScore).invoke(messages)

@@ -49,6 +49,12 @@ class CaseRun(BaseModel):
     forecast_gaps: list[str] = Field(default_factory=list)
     seconds: float = 0.0
 
+    def decided(self) -> Decision:
+        """The case's decision: the checks run only on cases that decided (ValueError otherwise)."""
+        if self.decision is None:
+            raise ValueError(f"case {self.case.id} did not decide ({self.error})")
+        return self.decision
+
 
 class Failure(BaseModel):
     """One unit that failed a metric: its case, what went wrong, and the offending claim when there is one."""
@@ -123,7 +129,7 @@ def text_of(decision: Decision) -> str:
 
 def _routing(run: CaseRun) -> str | None:
     """The specialist and the hand-offs against the expected ones."""
-    expect, decision = run.case.expect, run.decision
+    expect, decision = run.case.expect, run.decided()
     handoffs_ok = expect.handoffs is None or sorted(decision.handoffs) == sorted(expect.handoffs)
     if decision.specialist == expect.specialist and handoffs_ok:
         return None
@@ -160,7 +166,7 @@ def unknown_codes(params: dict[str, Any], codes: frozenset[str]) -> list[str]:
 
 def action_problems(run: CaseRun, codes: frozenset[str]) -> list[str]:
     """Why a decision's outcome is not allowed: its status, an action type, a missing required type, a code."""
-    expect, decision = run.case.expect, run.decision
+    expect, decision = run.case.expect, run.decided()
     problems = [] if decision.status in expect.status else [f"status {decision.status} not in {expect.status}"]
     types = {action.type for action in decision.actions}
     problems += [
@@ -277,10 +283,11 @@ def cites(text: str, feature: str) -> bool:
 
 def _drivers(run: CaseRun) -> str | None:
     """The top drivers of each prediction that the justification does not name."""
-    text = text_of(run.decision)
+    decision = run.decided()
+    text = text_of(decision)
     gaps = [
         f"{record.id}: {', '.join(missing)} not named"
-        for record in predictions(run.decision)
+        for record in predictions(decision)
         if (missing := [feature for feature in top_features(record) if not cites(text, feature)])
     ]
     return "; ".join(gaps) or None
@@ -310,7 +317,7 @@ def completeness_gaps(run: CaseRun) -> list[str]:
     desk, and the missing references listed (at least the expected ones). Every status: the facts and drivers
     the case says must be mentioned.
     """
-    decision, expect = run.decision, run.case.expect
+    decision, expect = run.decided(), run.case.expect
     claims = decision.justification.claims if decision.justification else []
     evidence = {record.id: record for record in decision.evidence}
     reason = any(_cites(claim, evidence, SOLVER_TOOLS, inside=False) for claim in claims)
@@ -355,7 +362,7 @@ def completeness(runs: list[CaseRun]) -> MetricResult:
 
 def _policy(run: CaseRun) -> str | None:
     """The decision's approval against the policy recomputed on the case's twin and against the case."""
-    decision, expected, wanted = run.decision, run.policy_expected, run.case.expect.requires_approval
+    decision, expected, wanted = run.decided(), run.policy_expected, run.case.expect.requires_approval
     asked = decision.policy.requires_approval if decision.policy else False
     should = bool(expected and decision.actions and expected.requires_approval)
     why = "; ".join(expected.reasons) if expected else "no action to gate"
@@ -386,14 +393,11 @@ def robustness(runs: list[CaseRun]) -> MetricResult:
     decided = {run.case.id: run.decision for run in runs}
 
     def same(run: CaseRun) -> str | None:
-        base = decided.get(run.case.same_as)
+        base = decided.get(run.case.same_as) if run.case.same_as else None
         if base is None:
             return f"base case {run.case.same_as} did not decide"
-        return (
-            None
-            if signature(run.decision) == signature(base)
-            else (f"decided {signature(run.decision)}; {run.case.same_as} decided {signature(base)}")
-        )
+        mine = signature(run.decided())
+        return None if mine == signature(base) else f"decided {mine}; {run.case.same_as} decided {signature(base)}"
 
     return _share("robustness", runs, same, eligible=lambda run: run.case.same_as in decided)
 
@@ -435,7 +439,9 @@ def model_output(decision: Decision, name: str) -> float | None:
 
 def _counterfactual(run: CaseRun) -> str | None:
     """Whether the edit changed the decision or its explanation, and moved the named output the stated way."""
-    spec, before, after = run.case.counterfactual, run.decision, run.counterfactual
+    spec, before, after = run.case.counterfactual, run.decided(), run.counterfactual
+    if spec is None:
+        raise ValueError(f"case {run.case.id} has no counterfactual edit")
     if after is None:
         return f"the counterfactual run did not decide ({run.error})"
     problems = []

@@ -87,12 +87,21 @@ def _tier(session: Session, exception: ExceptionIn) -> str | None:
 
 def resolve(override: PolicyOverride, probe: Decision | None) -> PolicyRule:
     """The rule to store: a relative bound set from the probe decision's own cost or confidence."""
-    update = {}
+    update: dict[str, float] = {}
     if override.cost_margin_usd is not None:
-        update["max_cost_usd"] = max(0.0, round(probe.expected_impact.cost_usd + override.cost_margin_usd, 2))
+        cost = _probed(probe).expected_impact.cost_usd
+        update["max_cost_usd"] = max(0.0, round(cost + override.cost_margin_usd, 2))
     if override.confidence_margin is not None:
-        update["min_confidence"] = min(1.0, max(0.0, round(probe.confidence + override.confidence_margin, 4)))
+        confidence = _probed(probe).confidence
+        update["min_confidence"] = min(1.0, max(0.0, round(confidence + override.confidence_margin, 4)))
     return override.rule.model_copy(update=update)
+
+
+def _probed(probe: Decision | None) -> Decision:
+    """The probe decision a relative policy bound is set from (ValueError when none was made)."""
+    if probe is None:
+        raise ValueError("a relative policy bound needs the probe decision")
+    return probe
 
 
 class Harness:

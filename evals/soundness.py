@@ -77,8 +77,8 @@ def chosen_is_cheapest(decision: Decision, _now: datetime) -> str | None:
         alternative.name
         for alternative in decision.alternatives
         if _figures(alternative)
-        and _total(alternative.expected_impact) is not None
-        and _total(alternative.expected_impact) < chosen - CENT
+        and (total := _total(alternative.expected_impact)) is not None
+        and total < chosen - CENT
     ]
     return f"cheaper alternatives rejected on cost: {', '.join(cheaper)}" if cheaper else None
 

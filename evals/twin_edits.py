@@ -39,7 +39,7 @@ def shift_promise(session: Session, shipment_id: str, hours: float) -> None:
 def add_delay_scan(session: Session, shipment_id: str, minutes: float) -> None:
     """Add a delay scan an hour after pickup (at the latest at the twin's clock), early enough to be known."""
     shipment = _shipment(session, shipment_id)
-    clock = store.as_of(session)
+    clock = store.clock(session)
     clock = clock if shipment.shipped_at.tzinfo else clock.replace(tzinfo=None)  # SQLite keeps naive UTC
     at = min(shipment.shipped_at + timedelta(hours=1), clock)
     session.add(

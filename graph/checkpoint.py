@@ -1,7 +1,7 @@
 """The checkpointer factory: SQLite beside the data by default, PostgreSQL when the database is PostgreSQL."""
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from typing import get_args
@@ -20,7 +20,7 @@ from twin.settings import Settings
 def _state_types(model: type, found: set[type] | None = None) -> set[type]:
     """Every class a checkpoint of the desk's state can hold: the state's models and enums, recursively."""
     found = set() if found is None else found
-    if model in found or not isinstance(model, type):
+    if model in found:
         return found
     if issubclass(model, Enum):
         found.add(model)
@@ -53,15 +53,16 @@ def postgres_dsn(database_url: str) -> str:
 
 
 @contextmanager
-def open_checkpointer(settings: Settings) -> Iterator[BaseCheckpointSaver]:
+def open_checkpointer(settings: Settings) -> Generator[BaseCheckpointSaver[str]]:
     """Open the process's one checkpointer (use it for the whole life of the process)."""
     url = settings.resolved_database_url
     if url.startswith("postgresql"):
         from langgraph.checkpoint.postgres import PostgresSaver  # the PostgreSQL driver loads only when used
-        from psycopg.rows import dict_row
+        from psycopg import Connection
+        from psycopg.rows import DictRow, dict_row
         from psycopg_pool import ConnectionPool
 
-        pool = ConnectionPool(
+        pool: ConnectionPool[Connection[DictRow]] = ConnectionPool(
             postgres_dsn(url),
             min_size=1,
             max_size=4,

@@ -2,7 +2,7 @@
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.types import Command
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -98,6 +98,7 @@ class Desk:
     ) -> None:
         self.toolbox = toolbox
         self.settings: Settings = toolbox.settings
+        self.checkpointer = checkpointer
         self.graph = build_graph(checkpointer)
         self.indexer = BackgroundIndexer() if background_indexing else None  # precedents after commit, off the way
         self.queue = queue
@@ -262,9 +263,13 @@ class Desk:
         """Release a claim whose run failed (noting why), so that a retry or the sweep can claim it again."""
         table = m.ExceptionRecord
         with self.toolbox.session() as session:
-            session.execute(
+            session.exec(
                 update(table)
-                .where(table.id == fence.row_id, table.claim == fence.token, table.intake.in_(intake.UNDECIDED))
+                .where(
+                    col(table.id) == fence.row_id,
+                    col(table.claim) == fence.token,
+                    col(table.intake).in_(intake.UNDECIDED),
+                )
                 .values(claim=None, lease_until=None, intake="received", failure=failure[:500])
             )
             session.commit()
@@ -318,6 +323,8 @@ class Desk:
         record = session.exec(
             select(m.DecisionRecord).where(col(m.DecisionRecord.exception_id) == exception_id)
         ).first()
+        if record is None:
+            raise LookupError(f"exception {exception_id} has no decision")
         decision = Decision.of(record)
         while decision.superseded_by and (newer := session.get(m.DecisionRecord, decision.superseded_by)):
             decision = Decision.of(newer)
@@ -364,10 +371,10 @@ class Desk:
         return self._apply(fence, record.thread_id, verdict)
 
     @staticmethod
-    def _awaiting():
+    def _awaiting() -> ColumnElement[bool]:
         """Pending, with no verdict stored and no process working on it."""
         table = m.DecisionRecord
-        return (table.status == "pending_approval") & table.verdict.is_(None) & intake.lapsed(table)
+        return (col(table.status) == "pending_approval") & col(table.verdict).is_(None) & intake.lapsed(table)
 
     def _why_not_waiting(self, decision_id: str) -> str:
         """Why a verdict cannot be taken now, for the 409."""
@@ -426,12 +433,12 @@ class Desk:
                 session,
                 "decision",
                 decision_id,
-                (table.status == "pending_approval") & table.verdict.is_not(None) & intake.lapsed(table),
+                (col(table.status) == "pending_approval") & col(table.verdict).is_not(None) & intake.lapsed(table),
                 self.settings.claim_lease_s,
             )
-            record = session.get(table, decision_id) if fence else None
+            record = store.row(session, table, decision_id) if fence else None
             session.commit()
-        if fence is None:
+        if fence is None or record is None:
             return False
         logger.warning("resuming the verdict on %s left by a process that died", decision_id)
         try:
@@ -544,8 +551,8 @@ class Desk:
         for record in stranded:
             if record.attempts >= self.settings.decide_max_attempts:
                 self._isolated(done, "failed", record.id, lambda record=record: self._give_up(record))
-            elif self.queue:  # a worker died holding it, or its job was lost: queue it again (at most one waits)
-                self._isolated(done, "requeued", record.id, lambda record=record: self._requeue(record))
+            elif queue := self.queue:  # a worker died holding it, or its job was lost: queue it again (once)
+                self._isolated(done, "requeued", record.id, lambda r=record, q=queue: self._requeue(q, r))
             else:
                 self._isolated(done, "decided", record.id, lambda record=record: self._retry_stranded(record))
         for decision_id, has_verdict, created_at, actions in waiting:
@@ -563,13 +570,19 @@ class Desk:
         cutoff = datetime.now(UTC) - timedelta(hours=self.settings.checkpoint_retention_h)
         with self.toolbox.session() as session:
             rows = session.exec(
-                select(table.id, table.thread_id)
-                .where(table.status.in_(FINAL), table.updated_at < cutoff, table.checkpoints_pruned.is_(False))
+                select(col(table.id), col(table.thread_id))
+                .where(
+                    col(table.status).in_(FINAL),
+                    col(table.updated_at) < cutoff,
+                    col(table.checkpoints_pruned).is_(False),
+                )
                 .limit(SWEEP_BATCH)
             ).all()
-        keep_latest(self.graph.checkpointer, sorted({thread for _, thread in rows}))
+        keep_latest(self.checkpointer, sorted({thread for _, thread in rows}))
         with self.toolbox.session() as session:
-            session.execute(update(table).where(table.id.in_([row[0] for row in rows])).values(checkpoints_pruned=True))
+            session.exec(
+                update(table).where(col(table.id).in_([row[0] for row in rows])).values(checkpoints_pruned=True)
+            )
             session.commit()
         return len(rows)
 
@@ -590,13 +603,13 @@ class Desk:
             session.commit()
         return failed
 
-    def _requeue(self, record: m.ExceptionRecord) -> bool:
+    def _requeue(self, queue: "TaskQueue", record: m.ExceptionRecord) -> bool:
         """Queue the decision of a stranded exception again, unless its job still waits or runs (a failed try
         waiting for its retry); whether a job was added."""
         with self.toolbox.session() as session:
-            if self.queue.decision_queued(session, record.id):
+            if queue.decision_queued(session, record.id):
                 return False
-            added = self.queue.defer_decision(session, record.id, record.refs or {}) is not None
+            added = queue.defer_decision(session, record.id, record.refs or {}) is not None
             session.commit()
         return added
 
@@ -613,9 +626,9 @@ class Desk:
         table = m.DecisionRecord
         with self.toolbox.session() as session:
             fence = intake.claim(session, "decision", decision_id, self._awaiting(), self.settings.claim_lease_s)
-            record = session.get(table, decision_id) if fence else None
+            record = store.row(session, table, decision_id) if fence else None
             session.commit()
-        if fence:
+        if fence and record:
             self._conclude_unexecuted(fence, record, "expired", None)
         return fence is not None
 
@@ -636,7 +649,7 @@ class Desk:
 
 
 @contextmanager
-def open_desk(settings: Settings, engine: Engine | None = None) -> Iterator[Desk]:
+def open_desk(settings: Settings, engine: Engine | None = None) -> Generator[Desk]:
     """The desk for the settings with its checkpointer (and task queue, if configured), default policies in place;
     closes them after use."""
     queue = None

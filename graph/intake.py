@@ -15,7 +15,7 @@ from agents.classifier import REQUIRED_REFS
 from agents.schemas import ExceptionIn
 from graph.records import announce_failure, audit
 from twin import models as m
-from twin.store import as_of
+from twin.store import as_of, row
 
 TABLES = {"exception": m.ExceptionRecord, "decision": m.DecisionRecord}
 UNDECIDED = ("received", "deciding")  # `failed`: a decision that failed every try, until a planner retries it
@@ -40,9 +40,9 @@ class Fence(BaseModel):
     def hold(self, session: Session) -> None:
         """Renew the lease in the caller's transaction (locking the row), or raise ClaimLost if it was taken over."""
         table = TABLES[self.on]
-        renewed = session.execute(
+        renewed = session.exec(
             update(table)
-            .where(table.id == self.row_id, table.claim == self.token)
+            .where(col(table.id) == self.row_id, col(table.claim) == self.token)
             .values(lease_until=datetime.now(UTC) + timedelta(seconds=self.lease_s))
         ).rowcount
         if renewed != 1:
@@ -51,7 +51,7 @@ class Fence(BaseModel):
 
 def lapsed(table: type[m.ExceptionRecord] | type[m.DecisionRecord]) -> ColumnElement[bool]:
     """No live claim: never claimed, or its lease ran out."""
-    return or_(table.lease_until.is_(None), table.lease_until < datetime.now(UTC))
+    return or_(col(table.lease_until).is_(None), col(table.lease_until) < datetime.now(UTC))
 
 
 def claim(
@@ -65,9 +65,9 @@ def claim(
     """Claim a row if it meets the condition, in one conditional update; None when another process has it."""
     table = TABLES[on]
     fence = Fence(on=on, row_id=row_id, token=uuid.uuid4().hex, lease_s=lease_s)
-    taken = session.execute(
+    taken = session.exec(
         update(table)
-        .where(table.id == row_id, condition)
+        .where(col(table.id) == row_id, condition)
         .values(claim=fence.token, lease_until=datetime.now(UTC) + timedelta(seconds=lease_s), **values)
     ).rowcount
     return fence if taken == 1 else None
@@ -80,18 +80,20 @@ def claim_exception(session: Session, exception_id: str, lease_s: float) -> Fenc
         session,
         "exception",
         exception_id,
-        table.intake.in_(UNDECIDED) & lapsed(table),
+        col(table.intake).in_(UNDECIDED) & lapsed(table),
         lease_s,
         intake="deciding",
-        attempts=table.attempts + 1,
+        attempts=col(table.attempts) + 1,
     )
 
 
 def subject_of(exception: ExceptionIn) -> str | None:
     """`type:key refs` of a typed exception naming all its required references (None otherwise): two exceptions
     with the same subject are duplicates."""
+    if exception.type is None:
+        return None
     refs = exception.refs.present()
-    keys = REQUIRED_REFS.get(exception.type, ()) if exception.type else ()
+    keys = REQUIRED_REFS.get(exception.type, ())
     if not keys or any(key not in refs for key in keys):
         return None
     return ":".join([exception.type.value, *(refs[key] for key in keys)])
@@ -116,7 +118,7 @@ def stored(session: Session, exception: ExceptionIn, idempotency_key: str | None
 
 def lock_subject(session: Session, subject: str) -> None:
     """Lock the subject's row until the transaction ends, so that exceptions on one subject are taken in in turn."""
-    session.execute(
+    session.connection().execute(
         text(
             "INSERT INTO subjectlock (subject, touched_at) VALUES (:subject, :at) "
             "ON CONFLICT (subject) DO UPDATE SET touched_at = excluded.touched_at"
@@ -133,11 +135,11 @@ def open_on_subject(session: Session, subject: str, window_h: float, now: dateti
     return session.exec(
         select(table)
         .where(
-            table.subject == subject,
-            table.duplicate_of.is_(None),
-            or_(table.status == "open", and_(table.decided_at.is_not(None), table.occurred_at > since)),
+            col(table.subject) == subject,
+            col(table.duplicate_of).is_(None),
+            or_(col(table.status) == "open", and_(col(table.decided_at).is_not(None), col(table.occurred_at) > since)),
         )
-        .order_by(table.created_at.desc())
+        .order_by(col(table.created_at).desc())
     ).first()
 
 
@@ -146,24 +148,24 @@ def fail(session: Session, exception_id: str, failure: str, actor: str, claim: s
     and intake `failed` with the reason, audited and announced; it no longer holds its subject. Whether it was
     marked (not decided or taken over meanwhile)."""
     table = m.ExceptionRecord
-    held = lapsed(table) | (table.claim == claim) if claim else lapsed(table)
-    marked = session.execute(
+    held = lapsed(table) | (col(table.claim) == claim) if claim else lapsed(table)
+    marked = session.exec(
         update(table)
-        .where(table.id == exception_id, table.intake.in_(UNDECIDED), held)
+        .where(col(table.id) == exception_id, col(table.intake).in_(UNDECIDED), held)
         .values(intake="failed", status="failed", failure=failure[:500], claim=None, lease_until=None)
     ).rowcount
     if marked:
         audit(session, "exception.failed", actor, exception_id, failure=failure[:500])
-        announce_failure(session, session.get(table, exception_id), failure[:500])
+        announce_failure(session, row(session, table, exception_id), failure[:500])
     return bool(marked)
 
 
 def reopen(session: Session, exception_id: str, actor: str) -> bool:
     """Put a failed exception back to be decided afresh (audited); whether it was failed."""
     table = m.ExceptionRecord
-    reopened = session.execute(
+    reopened = session.exec(
         update(table)
-        .where(table.id == exception_id, table.intake == "failed")
+        .where(col(table.id) == exception_id, col(table.intake) == "failed")
         .values(intake="received", status="open", failure=None, attempts=0, claim=None, lease_until=None)
     ).rowcount
     if reopened:

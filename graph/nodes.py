@@ -12,6 +12,7 @@ from agents import governance, inventory, maintenance, maintenance_plan, positio
 from agents.classifier import Classification, classify, missing_sentence
 from agents.explain import ExplainInput, explain, justify
 from agents.language.intent import extract
+from agents.llm import model_type
 from agents.policy import cohort_of, evaluate, rules, withheld
 from agents.pricing import priced
 from agents.proposal import Proposal
@@ -35,7 +36,7 @@ from graph.precedents import mark_pending
 from graph.records import audit, conclude, decision_id_for, exception_refs, is_final, save_decision
 from graph.state import DeskState, Verdict
 from tools.evidence import Evidence, Source
-from tools.knowledge import Precedent
+from tools.knowledge import Precedent, exception_type
 from twin import models as m
 from twin import store
 from twin.actions import plan_cost
@@ -57,7 +58,7 @@ def _stop(
     tb: Toolbox,
     claims: list[Claim],
     evidence: list[Evidence],
-    status: str,
+    status: DecisionStatus,
     specialist: SpecialistName | None,
     missing: list[str],
     confidence: float = 0.0,
@@ -97,7 +98,7 @@ def classify_node(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Litera
         return Command(goto="supervisor", update={"classification": reading, "model_versions": tb.models.versions()})
     evidence = Evidence(
         id=f"classification:{state.exception_id}",
-        source=Source(tool="classifier", model=tb.llm._llm_type, version="1"),
+        source=Source(tool="classifier", model=model_type(tb.llm), version="1"),
         inputs={"description": state.exception.description or ""},
         facts={
             "type": reading.type,
@@ -118,7 +119,7 @@ def classify_node(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Litera
 def supervisor(state: DeskState) -> Command[Literal["routing", "inventory", "maintenance", "governance", "explain"]]:
     """Send the exception to its specialist; the specialist resolves its hand-offs inside its plans, then explain."""
     if not state.proposals:
-        return Command(goto=state.reading().specialist)
+        return Command(goto=state.reading().routed())
     return Command(goto="explain")
 
 
@@ -187,21 +188,21 @@ def explain_node(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal
     reading = state.reading()
     helpers = _helpers(primary)
     if primary.status == "needs_info" or (primary.status == "no_action" and not primary.alternatives):
-        claims = [*primary.findings, primary.chosen]
+        claims = [*primary.findings, primary.stated()]
         decision = _stop(
             state, tb, claims, primary.evidence, primary.status, primary.specialist, primary.missing, primary.confidence
         )
         return Command(goto="finalize", update={"decision": decision})
     evidence = {record.id: record for p in (primary, *helpers) for record in p.evidence}
-    plan_ids = [primary.plan_evidence_id]
-    findings = [*primary.findings] + [claim for p in helpers for claim in [*p.findings, p.chosen]]
+    plan_ids = [primary.plan_id()]
+    findings = [*primary.findings] + [claim for p in helpers for claim in [*p.findings, p.stated()]]
     justification = explain(
         ExplainInput(
             exception_id=state.exception_id,
-            exception_type=reading.type,
+            exception_type=reading.typed(),
             specialist=primary.specialist,
             findings=findings,
-            chosen=primary.chosen,
+            chosen=primary.stated(),
             expected_impact=primary.expected_impact,
             impact_evidence_ids=plan_ids,
             confidence=primary.confidence,
@@ -289,9 +290,10 @@ def _proposed(state: DeskState) -> list[dict[str, Any]]:
 
 def overridden(decision: Decision, verdict: Verdict) -> Decision:
     """The decision with a planner's edited actions: their cost as impact, and the edit as justification."""
+    actions = verdict.actions or []
     before = ", ".join(a.type for a in decision.actions)
-    after = ", ".join(a.type for a in verdict.actions)
-    cost = plan_cost(verdict.actions)
+    after = ", ".join(a.type for a in actions)
+    cost = plan_cost(actions)
     record = Evidence(
         id=f"override:{decision.decision_id}",
         source=Source(tool="planner override", model="planner", version="1"),
@@ -300,7 +302,7 @@ def overridden(decision: Decision, verdict: Verdict) -> Decision:
             "actor": verdict.actor,
             "reason": verdict.reason,
             "cost_usd": cost,
-            "actions_after": [a.model_dump(mode="json") for a in verdict.actions],
+            "actions_after": [a.model_dump(mode="json") for a in actions],
         },
     )
     claims = [
@@ -314,7 +316,7 @@ def overridden(decision: Decision, verdict: Verdict) -> Decision:
     return decision.model_copy(
         update={
             "status": "overridden",
-            "actions": verdict.actions,
+            "actions": actions,
             "expected_impact": Impact(cost_usd=cost),
             "evidence": [*decision.evidence, record],
             "justification": justification,
@@ -385,7 +387,7 @@ def finalize(state: DeskState, runtime: Runtime[DeskRun]) -> dict[str, Decision]
                 session,
                 Precedent(
                     decision_id=decision.decision_id,
-                    exception_type=state.reading().type,
+                    exception_type=exception_type(state.reading().typed().value),
                     specialist=decision.specialist,
                     action_types=[a.type for a in decision.actions],
                     status=decision.status,

@@ -23,7 +23,7 @@ BATCH = 50  # precedents embedded together in one pass
 
 def mark_pending(session: Session, precedent: Precedent) -> None:
     """Store the precedent of a final decision on its row, not yet indexed (in the caller's transaction)."""
-    session.execute(
+    session.exec(
         update(m.DecisionRecord)
         .where(col(m.DecisionRecord.id) == precedent.decision_id)
         .values(
@@ -39,32 +39,34 @@ def _claim(toolbox: Toolbox, limit: int) -> tuple[str, list[m.DecisionRecord]]:
     """Claim up to `limit` pending precedents nobody holds in one conditional update (one statement that reads and
     writes: SQLite takes its write lock first, PostgreSQL skips rows another indexer has locked)."""
     table, now = m.DecisionRecord, datetime.now(UTC)
-    free = (table.precedent_state == PENDING) & or_(
-        table.precedent_lease_until.is_(None), table.precedent_lease_until < now
+    free = (col(table.precedent_state) == PENDING) & or_(
+        col(table.precedent_lease_until).is_(None), col(table.precedent_lease_until) < now
     )
     token = uuid.uuid4().hex
     batch = (  # materialised: evaluated once, so the statement claims at most `limit` rows
-        select(table.id)
+        select(col(table.id))
         .where(free)
-        .order_by(table.updated_at)
+        .order_by(col(table.updated_at))
         .limit(limit)
         .with_for_update(skip_locked=True)
         .cte("batch")
         .prefix_with("MATERIALIZED")
     )
     with toolbox.session() as session:
-        claimed = session.execute(
+        claimed = session.exec(
             update(table)
-            .where(table.id.in_(select(batch.c.id)), free)
+            .where(col(table.id).in_(select(batch.c.id)), free)
             .values(precedent_claim=token, precedent_lease_until=now + timedelta(seconds=LEASE_S))
         ).rowcount
         session.commit()
-        rows = session.exec(select(table).where(table.precedent_claim == token)).all() if claimed else []
+        rows = session.exec(select(table).where(col(table.precedent_claim) == token)).all() if claimed else []
     return token, list(rows)
 
 
 def _precedent(record: m.DecisionRecord) -> Precedent:
     """The precedent to index, with the decision's outcome when one was checked since it was stored."""
+    if record.precedent is None:
+        raise ValueError(f"decision {record.id} has no precedent to index")
     outcome = Decision.of(record).outcome
     known = outcome.status if outcome and outcome.status != "pending" else None
     return Precedent.model_validate({**record.precedent, "outcome": known or record.precedent.get("outcome")})
@@ -79,9 +81,9 @@ def index_pending(toolbox: Toolbox, limit: int = BATCH) -> int:
     stored = toolbox.knowledge.add_precedents([_precedent(record) for record in rows])
     table = m.DecisionRecord
     with toolbox.session() as session:
-        session.execute(  # written: indexed; not written: free again for the next pass
+        session.exec(  # written: indexed; not written: free again for the next pass
             update(table)
-            .where(table.precedent_claim == token)
+            .where(col(table.precedent_claim) == token)
             .values(precedent_state=INDEXED if stored else PENDING, precedent_claim=None, precedent_lease_until=None)
         )
         session.commit()

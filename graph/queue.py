@@ -5,6 +5,7 @@ from collections.abc import Mapping
 import procrastinate
 from procrastinate import exceptions, jobs
 from procrastinate.manager import JobManager
+from procrastinate.types import JSONValue
 from sqlalchemy import text
 from sqlmodel import Session
 
@@ -53,7 +54,7 @@ class TaskQueue:
         queue: str,
         lock: str | None = None,
         queueing_lock: str | None = None,
-        **task_kwargs: object,
+        **task_kwargs: JSONValue,
     ) -> int | None:
         """Enqueue a job in the session's transaction (it exists once the caller commits); None when a job with the
         same queueing lock is already waiting."""
@@ -61,6 +62,8 @@ class TaskQueue:
             queue=queue, lock=lock, queueing_lock=queueing_lock, task_name=task_name, task_kwargs=dict(task_kwargs)
         )
         connection = session.connection().connection.driver_connection
+        if connection is None:
+            raise RuntimeError("the session's database connection is closed")
         try:
             with connection.transaction():  # a savepoint: a refused job leaves the caller's transaction usable
                 return self._in_transaction.defer_job(job, connection=connection).id
@@ -81,13 +84,15 @@ class TaskQueue:
     def decision_queued(self, session: Session, exception_id: str) -> bool:
         """Whether a decide job of the exception waits or runs (a failed try's retry included)."""
         return (
-            session.execute(
+            session.connection()
+            .execute(
                 text(
                     "SELECT 1 FROM procrastinate_jobs WHERE queueing_lock = :lock "
                     "AND status IN ('todo', 'doing') LIMIT 1"
                 ),
                 {"lock": f"decide:{exception_id}"},
-            ).first()
+            )
+            .first()
             is not None
         )
 

@@ -56,6 +56,7 @@ def save_decision(session: Session, decision: Decision, thread_id: str) -> None:
             thread_id=thread_id,
             created_at=now,
             updated_at=now,
+            twin_at=store.as_of(session),
         )
     decision = decision.model_copy(update={"created_at": decision.created_at or record.created_at})
     exception = store.row(session, m.ExceptionRecord, decision.exception_id)

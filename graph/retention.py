@@ -8,7 +8,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 
-def keep_latest(saver: BaseCheckpointSaver, thread_ids: Sequence[str]) -> None:
+def keep_latest(saver: BaseCheckpointSaver[str], thread_ids: Sequence[str]) -> None:
     """Delete every checkpoint of the threads but the latest of each namespace, with the writes of the deleted."""
     if not thread_ids:
         return

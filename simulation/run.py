@@ -38,11 +38,10 @@ from graph.desk import DecisionConflict, Desk
 from graph.records import audit, save_decision
 from graph.state import Verdict
 from tools import costs
-from tools.costs import KM_PER_MILE
 from tools.knowledge import KnowledgeBase, open_client
+from twin import kpis, store
 from twin import models as m
 from twin import seed as scenario
-from twin import store
 from twin.actions import (
     ExpediteShipment,
     ExpediteShipmentParams,
@@ -404,8 +403,8 @@ def day_kpis(session: Session, report: DayReport, exceptions: int, charged: set[
     freight = co2 = 0.0
     for shipment_id in report.shipped:
         shipment = store.row(session, m.Shipment, shipment_id)
-        rate = lanes.get((shipment.carrier, shipment.lane), (price["own_fleet_usd_per_km"] * KM_PER_MILE))
-        freight += rate * shipment.distance_miles
+        rate = lanes.get((shipment.carrier, shipment.lane))
+        freight += kpis.freight_usd(rate, price["own_fleet_usd_per_km"], shipment.distance_miles)
         co2 += emits.get(shipment.carrier or "", 0.0) * shipment.distance_miles
     penalty = 0.0
     for shipment_id in report.delivered_late:
@@ -577,7 +576,7 @@ def totals(days: list[DayKpis]) -> dict[str, float]:
     )
     summed: dict[str, float] = {name: round(sum(getattr(day, name) for day in days), 2) for name in fields}
     delivered = summed["on_time"] + summed["late"]
-    summed["on_time_rate"] = round(summed["on_time"] / delivered, 4) if delivered else 0.0
+    summed["on_time_rate"] = kpis.share(summed["on_time"], delivered) or 0.0
     summed["cost_per_shipment_usd"] = round(summed["cost_usd"] / summed["shipped"], 2) if summed["shipped"] else 0.0
     summed["co2_kg_per_shipment"] = round(summed["co2_kg"] / summed["shipped"], 1) if summed["shipped"] else 0.0
     return summed

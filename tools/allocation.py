@@ -103,11 +103,14 @@ class NeedCoverage(BaseModel):
     unmet: float
 
 
+ConstraintKind = Literal["supply", "need", "arrival", "lane"]
+
+
 class ShadowPrice(BaseModel):
     """The dual value of a binding constraint: plan cost change per extra unit of its right-hand side."""
 
     constraint: str
-    kind: Literal["supply", "need", "arrival", "lane"]
+    kind: ConstraintKind
     value: float
     meaning: str
 
@@ -141,7 +144,7 @@ class _Program:
         for position in problem.positions:
             self.at[position.sku][position.dc] = position
         self.solver = pywraplp.Solver.CreateSolver("GLOP")
-        self.priced: list[tuple[pywraplp.Constraint, str, str, str]] = []
+        self.priced: list[tuple[pywraplp.Constraint, ConstraintKind, str, str]] = []
         self.flows: dict[tuple[str, int], pywraplp.Variable] = {}
         self.unmet: dict[tuple[str, str], pywraplp.Variable] = {}
         horizon = problem.horizon_days
@@ -162,12 +165,14 @@ class _Program:
                     f"lane {lane.name} capacity",
                     f"one more unit of capacity on {lane.name}",
                 )
-        self.solver.Minimize(
-            self.solver.Sum(problem.lanes[i].cost_per_unit * var for (_, i), var in self.flows.items())
-            + self.solver.Sum(self.lost_cost(sku, dc) * var for (sku, dc), var in self.unmet.items())
-        )
+        objective = self.solver.Objective()  # minimise the lanes' unit costs and the lost sales' costs
+        for (_, i), var in self.flows.items():
+            objective.SetCoefficient(var, problem.lanes[i].cost_per_unit)
+        for (sku, dc), var in self.unmet.items():
+            objective.SetCoefficient(var, self.lost_cost(sku, dc))
+        objective.SetMinimization()
 
-    def _add(self, constraint: pywraplp.LinearConstraint, kind: str, name: str, subject: str) -> None:
+    def _add(self, constraint: pywraplp.LinearConstraint, kind: ConstraintKind, name: str, subject: str) -> None:
         """Add a constraint and remember how to name its dual."""
         self.priced.append((self.solver.Add(constraint), kind, name, subject))
 

@@ -27,6 +27,6 @@ def import_for_prediction() -> None:
         return
     sys.modules["sklearn"] = None  # type: ignore[assignment]  # `import sklearn` fails, which XGBoost expects
     try:
-        import xgboost  # noqa: F401
+        import xgboost as xgboost  # imported for its side effect: it loads with scikit-learn hidden
     finally:
         del sys.modules["sklearn"]

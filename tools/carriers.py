@@ -165,6 +165,13 @@ def _why_not(option: CarrierOption, chosen: CarrierOption, miles: float) -> str:
     return ", ".join(parts)
 
 
+def _co2(option: CarrierOption) -> float:
+    """An option's CO2 per mile, which a positive co2 weight needs (ValueError when it is not stated)."""
+    if option.co2_kg_per_mile is None:
+        raise ValueError("a positive co2 weight needs co2_kg_per_mile on every option")
+    return option.co2_kg_per_mile
+
+
 def _score(options: list[CarrierOption], miles: float, weights: ScoreWeights) -> list[ScoredCarrier]:
     """Score options (all with capacity) by the weighted components of `ScoreWeights`, best first."""
     cheapest = min(option.cost(miles) for option in options)
@@ -177,7 +184,7 @@ def _score(options: list[CarrierOption], miles: float, weights: ScoreWeights) ->
             "capacity": option.capacity_loads / largest,
         }
         if weights.co2 > 0:
-            components["co2"] = min(other.co2_kg_per_mile for other in options) / option.co2_kg_per_mile
+            components["co2"] = min(_co2(other) for other in options) / _co2(option)
         score = sum(getattr(weights, name) * value for name, value in components.items())
         total_weight = sum(getattr(weights, name) for name in components)
         co2 = None if option.co2_kg_per_mile is None else round(option.co2_kg_per_mile * miles, 3)
@@ -207,27 +214,32 @@ def rank_carriers(options: list[CarrierOption], miles: float, weights: ScoreWeig
     ranking = _score(available, miles, weights) if available else []
     by_carrier = {option.carrier: option for option in options}
     chosen = by_carrier[ranking[0].carrier] if ranking else None
-    rejected = [
-        RejectedOption(
-            carrier=scored.carrier,
-            why=f"{_why_not(by_carrier[scored.carrier], chosen, miles)}, "
-            f"score {scored.score:.2f} vs {ranking[0].score:.2f}",
-        )
-        for scored in ranking[1:]
-    ]
+    rejected = (
+        [
+            RejectedOption(
+                carrier=scored.carrier,
+                why=f"{_why_not(by_carrier[scored.carrier], chosen, miles)}, "
+                f"score {scored.score:.2f} vs {ranking[0].score:.2f}",
+            )
+            for scored in ranking[1:]
+        ]
+        if chosen
+        else []
+    )
     rejected += [
         RejectedOption(carrier=option.carrier, why="no capacity left")
         for option in sorted(options, key=lambda o: o.carrier)
         if option.capacity_loads == 0
     ]
+    lane, chosen_carrier = lanes.pop(), chosen and chosen.carrier
     inputs = {
-        "lane": lanes.pop(),
+        "lane": lane,
         "miles": miles,
         "options": [o.model_dump() for o in options],
         "weights": weights.model_dump(),
     }
     facts = {
-        "chosen": chosen and chosen.carrier,
+        "chosen": chosen_carrier,
         "ranking": [s.model_dump() for s in ranking],
         "rejected": [f"{r.carrier}: {r.why}" for r in rejected],
     }
@@ -242,7 +254,7 @@ def rank_carriers(options: list[CarrierOption], miles: float, weights: ScoreWeig
     source = Source(tool="carrier_ranking", model="weighted-score", version=SCORE_VERSION)
     evidence = _evidence(source, inputs, facts, drivers)
     return CarrierRanking(
-        lane=inputs["lane"], miles=miles, ranking=ranking, chosen=facts["chosen"], rejected=rejected, evidence=evidence
+        lane=lane, miles=miles, ranking=ranking, chosen=chosen_carrier, rejected=rejected, evidence=evidence
     )
 
 
@@ -321,8 +333,8 @@ def assign_loads(problem: AssignmentProblem, time_limit_s: float = 10.0) -> Load
     expected_late = round(sum(1 - a.on_time_prob for a in assigned if a.on_time_prob is not None), 4)
     objective = round(
         sum(
-            _objective(chosen[load.load_id], load, problem.late_penalty)
-            if chosen[load.load_id]
+            _objective(pick, load, problem.late_penalty)
+            if (pick := chosen[load.load_id])
             else problem.unassigned_penalty
             for load in problem.loads
         ),

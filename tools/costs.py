@@ -4,12 +4,14 @@ Each price is a pure function of named rates; the rates in force are one evidenc
 about a penalty, a premium or the effect of notifying a customer is verified like any other number.
 """
 
+from collections.abc import Sequence
+
 from pydantic import BaseModel, Field
 
 from tools.evidence import Evidence, Source
-from twin.rates import DEFAULT_RATES
+from twin.models import CostRate
+from twin.rates import DEFAULT_RATES, KM_PER_MILE
 
-KM_PER_MILE = 1.609344
 TRUCKLOAD_KG = 20_000.0  # payload of a 53 ft dry van under the US 80,000 lb gross weight limit
 SERVICE_PARTS = {
     "routine": "parts_usd_routine",
@@ -35,7 +37,7 @@ class Rates(BaseModel):
     rates: dict[str, Rate]
 
     @classmethod
-    def of(cls, stored: list) -> "Rates":
+    def of(cls, stored: Sequence[CostRate]) -> "Rates":
         """The rates from stored rows (anything with key, value, unit, version, source), defaults filling the gaps."""
         found = {row.key: Rate.model_validate(row, from_attributes=True) for row in stored}
         defaults = {rate.key: Rate(**rate.model_dump(), version=0) for rate in DEFAULT_RATES}

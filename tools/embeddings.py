@@ -68,10 +68,11 @@ def _embed_run(session: ort.InferenceSession, encodings: list[Encoding]) -> np.n
     input_ids = np.array([encoding.ids for encoding in encodings], dtype=np.int64)
     attention_mask = np.array([encoding.attention_mask for encoding in encodings], dtype=np.int64)
     token_type_ids = np.array([encoding.type_ids for encoding in encodings], dtype=np.int64)
-    (hidden,) = session.run(
+    (output,) = session.run(
         None,
         {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": token_type_ids},
     )
+    hidden = np.asarray(output)
     mask = attention_mask[:, :, None].astype(np.float32)
     pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
     return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)

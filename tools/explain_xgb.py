@@ -1,5 +1,7 @@
 """Per-prediction drivers of an XGBoost model: its exact tree SHAP contributions (`pred_contribs`)."""
 
+import math
+
 import numpy as np
 import pandas as pd
 import xgboost as xgb
@@ -32,8 +34,11 @@ def top_drivers(booster: xgb.Booster, features: pd.DataFrame, k: int = 5) -> lis
 
 def _plain(value: object) -> float | str | None:
     """A feature value as JSON-friendly float, string or None (missing)."""
-    if pd.isna(value):
-        return None
     if isinstance(value, str):
         return value
-    return round(float(value), 4)
+    if value is None or value is pd.NA:
+        return None
+    if not isinstance(value, int | float | np.integer | np.floating | np.bool_):
+        raise TypeError(f"feature value {value!r} is neither a number nor a category")
+    number = float(value)
+    return None if math.isnan(number) else round(number, 4)

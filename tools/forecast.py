@@ -41,6 +41,7 @@ from tools.forecast_features import (
     take,
     vocabulary,
 )
+from twin.typed_pandas import as_frame, as_series, as_timestamp
 
 MODEL_NAME = "xgb-demand"
 BASELINE_NAME = "seasonal-naive"
@@ -226,7 +227,7 @@ def _average(boosters: list[xgb.Booster], dmatrix: xgb.DMatrix, *, contributions
     return np.mean([booster.predict(dmatrix, pred_contribs=contributions) for booster in boosters], axis=0)
 
 
-def _params(config: ForecastConfig) -> dict:
+def _params(config: ForecastConfig) -> dict[str, str | float | int]:
     """XGBoost training parameters."""
     return {
         "objective": "reg:squarederror",
@@ -261,7 +262,7 @@ class _Layout:
 
 def _origins(panel: Panel, end: pd.Timestamp, config: ForecastConfig) -> tuple[np.ndarray, int]:
     """Training origins of a panel whose targets fall on or before `end`, and the position of `end`."""
-    last = min(int((end - panel.days[0]).days), len(panel.days) - 1)
+    last = min(int((end - panel.first_day).days), len(panel.days) - 1)
     first = config.min_history_days - 1
     if config.train_days is not None:
         first = max(first, last - config.train_days)
@@ -307,13 +308,13 @@ def _fit(panels: list[Panel], end: pd.Timestamp, layout: _Layout) -> list[xgb.Bo
 
 def _calibration_errors(panels: list[Panel], end: pd.Timestamp, layout: _Layout) -> tuple[np.ndarray, dict[str, float]]:
     """Scaled residuals (origins x horizon) of a booster trained before the calibration window, and its scores."""
-    start = end - pd.Timedelta(days=layout.config.calibration_days)
+    start = as_timestamp(end - pd.Timedelta(days=layout.config.calibration_days))
     boosters = _fit(panels, start, layout)
     horizon = layout.config.max_horizon
     errors, abs_units, units = [], 0.0, 0.0
     for panel in panels:
-        last = min(int((end - panel.days[0]).days), len(panel.days) - 1)
-        origins = np.arange(max(int((start - panel.days[0]).days), layout.config.min_history_days - 1), last)
+        last = min(int((end - panel.first_day).days), len(panel.days) - 1)
+        origins = np.arange(max(int((start - panel.first_day).days), layout.config.min_history_days - 1), last)
         if len(origins) == 0:
             continue
         rows = feature_rows(panel, origins, horizon, layout.spec, layout.labels)
@@ -337,7 +338,7 @@ def train_forecaster(history: pd.DataFrame, *, config: ForecastConfig) -> Foreca
     frame = normalise_history(history, spec)
     layout = _Layout(config=config, spec=spec, labels=vocabulary(frame, spec))
     panels = build_panels(frame, spec)
-    end = frame["day"].max()
+    end = as_timestamp(as_series(frame["day"]).max())
     errors, metrics = _calibration_errors(panels, end, layout)
     return ForecastModel(
         config=config,
@@ -395,7 +396,7 @@ def _panels(history: pd.DataFrame, requests: list[ForecastRequest], spec: Featur
             raise ValueError(f"no history for series {request.series}")
     first = requests[0]
     until = first.as_of + timedelta(days=first.horizon_days)
-    panels = build_panels(frame[np.logical_or.reduce(masks)], spec, observed_until=first.as_of, until=until)
+    panels = build_panels(as_frame(frame[np.logical_or.reduce(masks)]), spec, observed_until=first.as_of, until=until)
     by_series = {tuple(panel.ids.values()): panel for panel in panels}
     return [by_series[tuple(request.series[column] for column in spec.id_columns)] for request in requests]
 

@@ -7,6 +7,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from twin.typed_pandas import as_series, as_timestamp
+
 DAY = "day"
 TARGET = "units"
 PRICE, PROMO, HOLIDAY, EVENT = "price", "promo", "holiday", "event"
@@ -56,12 +58,18 @@ class Panel:
     event: np.ndarray
     regressors: dict[str, np.ndarray]
 
+    @property
+    def first_day(self) -> pd.Timestamp:
+        """The panel's first calendar day."""
+        return as_timestamp(self.days[0])
+
     def index_of(self, day: date) -> int:
         """Position of a calendar day in the panel."""
-        position = int((pd.Timestamp(day) - self.days[0]).days)
+        position = int((pd.Timestamp(day) - self.first_day).days)
         if not 0 <= position < len(self.days):
+            last = as_timestamp(self.days[-1])
             raise ValueError(
-                f"{day} is outside the history of series {self.ids} ({self.days[0].date()}..{self.days[-1].date()})"
+                f"{day} is outside the history of series {self.ids} ({self.first_day.date()}..{last.date()})"
             )
         return position
 
@@ -85,9 +93,9 @@ def normalise_history(history: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
     frame = history.copy()
     day = pd.to_datetime(frame[DAY])
     frame[DAY] = (day.dt.tz_convert(None) if day.dt.tz is not None else day).dt.normalize()
-    frame[TARGET] = pd.to_numeric(frame[TARGET], errors="coerce").astype(float)
+    frame[TARGET] = as_series(pd.to_numeric(as_series(frame[TARGET]), errors="coerce")).astype(float)
     frame[PRICE] = pd.to_numeric(frame[PRICE], errors="coerce") if PRICE in frame else 1.0
-    frame[PROMO] = frame[PROMO].fillna(False).astype(float) if PROMO in frame else 0.0
+    frame[PROMO] = as_series(frame[PROMO]).fillna(False).astype(float) if PROMO in frame else 0.0
     for column in (HOLIDAY, EVENT):
         frame[column] = frame[column].where(frame[column].notna(), None) if column in frame else None
     for column in spec.id_columns:
@@ -101,14 +109,14 @@ def build_panels(
     """Gap-free daily panels per series from a normalised history; units after `observed_until` are hidden."""
     panels = []
     for key, rows in frame.groupby(list(spec.id_columns), sort=True):
-        ids = dict(zip(spec.id_columns, key if isinstance(key, tuple) else (key,), strict=True))
+        ids = dict(zip(spec.id_columns, map(str, key if isinstance(key, tuple) else (key,)), strict=True))
         last = max(rows[DAY].max(), pd.Timestamp(until)) if until is not None else rows[DAY].max()
         days = pd.date_range(rows[DAY].min(), last, freq="D")
         daily = rows.drop_duplicates(DAY, keep="last").set_index(DAY).reindex(days)
         units = daily[TARGET].to_numpy(dtype=float)
         if observed_until is not None:
             units = np.where(days <= pd.Timestamp(observed_until), units, np.nan)
-        level = pd.Series(units).rolling(spec.level_days, min_periods=min(7, spec.level_days)).mean().to_numpy()
+        level = np.asarray(pd.Series(units).rolling(spec.level_days, min_periods=min(7, spec.level_days)).mean())
         panels.append(
             Panel(
                 ids=ids,

@@ -6,7 +6,7 @@ import logging
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 import chromadb
@@ -14,7 +14,7 @@ from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import ChromaError
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, TypeAdapter, field_validator
 
 from tools.embeddings import MODEL_NAME, MiniLMEmbeddingFunction, model_version
 from tools.evidence import Evidence, Source
@@ -30,6 +30,7 @@ SECTION_HEADING = re.compile(r"^## +(.+?) *$", re.MULTILINE)
 TITLE_HEADING = re.compile(r"^# +.+$", re.MULTILINE)
 
 UNINFORMATIVE = ["no_action", "needs_info"]  # decisions that did nothing teach nothing about what to do
+T = TypeVar("T")
 OUTCOME_WEIGHT = {"achieved": 0.15, "pending": 0.0, "not_achieved": -0.15}  # added to the cosine similarity
 ExceptionType = Literal[
     "late_shipment",
@@ -42,6 +43,19 @@ ExceptionType = Literal[
     "positioning_plan",
     "model_drift",
 ]
+EXCEPTION_TYPE: TypeAdapter[ExceptionType] = TypeAdapter(ExceptionType)
+
+
+def _included(values: list[T] | None, field: str) -> list[T]:
+    """A field of a Chroma answer that the request included (Chroma types every field as optional)."""
+    if values is None:
+        raise RuntimeError(f"Chroma's answer lacks the {field} it was asked for")
+    return values
+
+
+def exception_type(name: str) -> ExceptionType:
+    """The exception type with this name (a pydantic ValidationError for an unknown one)."""
+    return EXCEPTION_TYPE.validate_python(name)
 
 
 class ProcedureHeader(BaseModel):
@@ -205,7 +219,9 @@ class KnowledgeBase:
     def _collection(self, name: str, embedding_function: MiniLMEmbeddingFunction) -> Collection:
         """A cosine-space collection embedded with MiniLM."""
         return self.client.get_or_create_collection(
-            name, embedding_function=embedding_function, configuration={"hnsw": {"space": "cosine"}}
+            name,
+            embedding_function=embedding_function,  # pyright: ignore[reportArgumentType]  # chromadb wants images too
+            configuration={"hnsw": {"space": "cosine"}},
         )
 
     @property
@@ -218,7 +234,8 @@ class KnowledgeBase:
         paths = sorted(self.procedures_dir.glob("*.md"))
         chunks = [chunk for path in paths for chunk in parse_procedure(path)]
         stored = self.procedures.get(include=["documents", "metadatas"])
-        current = dict(zip(stored["ids"], zip(stored["documents"], stored["metadatas"], strict=True), strict=True))
+        documents, metadatas = _included(stored["documents"], "documents"), _included(stored["metadatas"], "metadatas")
+        current = dict(zip(stored["ids"], zip(documents, metadatas, strict=True), strict=True))
         changed = [chunk for chunk in chunks if current.get(chunk.id) != (chunk.text, _chunk_metadata(chunk))]
         if changed:
             self.procedures.upsert(
@@ -264,13 +281,15 @@ class KnowledgeBase:
         acted = {"status": {"$nin": UNINFORMATIVE}}
         where = {"$and": [{"exception_type": exception_type}, acted]} if exception_type else acted
         hits = self._search(self.precedents, query, 4 * k, where)
-        return sorted(hits, key=lambda hit: -(hit.score + OUTCOME_WEIGHT.get(hit.metadata.get("outcome"), 0.0)))[:k]
+        return sorted(hits, key=lambda hit: -(hit.score + OUTCOME_WEIGHT.get(str(hit.metadata.get("outcome")), 0.0)))[
+            :k
+        ]
 
     def set_outcome(self, decision_id: str, outcome: str) -> None:
         """Record the outcome of a precedent's decision, when the precedent is stored."""
         stored = self.precedents.get(ids=[decision_id], include=["metadatas"])
         if stored["ids"]:
-            fields = {**stored["metadatas"][0], "outcome": outcome}
+            fields = {**_included(stored["metadatas"], "metadatas")[0], "outcome": outcome}
             self.precedents.update(ids=[decision_id], metadatas=[{**fields, "title": _precedent_title(fields)}])
 
     def _search(self, collection: Collection, query: str, k: int, where: dict[str, Any] | None) -> list[Hit]:
@@ -282,7 +301,11 @@ class KnowledgeBase:
             include=["documents", "metadatas", "distances"],
         )
         rows = zip(
-            result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0], strict=True
+            result["ids"][0],
+            _included(result["documents"], "documents")[0],
+            _included(result["metadatas"], "metadatas")[0],
+            _included(result["distances"], "distances")[0],
+            strict=True,
         )
         return [
             Hit(

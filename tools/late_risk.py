@@ -17,6 +17,7 @@ from tools.drift import FeatureBins, reference_bins
 from tools.evidence import Driver, Evidence, Source
 from tools.explain_xgb import top_drivers
 from tools.registry import ModelMeta, frame_hash
+from twin.typed_pandas import as_frame, as_series
 
 MODEL_NAME = "xgb-late-risk"
 OWN_FLEET = "OWN-FLEET"
@@ -56,17 +57,18 @@ def late_risk_features(frame: pd.DataFrame, categories: dict[str, list[str]] | N
     for column in CATEGORICAL:
         known = categories[column] if categories else sorted(features[column].unique())
         features[column] = pd.Categorical(features[column].where(features[column].isin(known)), categories=known)
-    return features[FEATURES]
+    return as_frame(features[FEATURES])
 
 
 def carrier_of(frame: pd.DataFrame) -> pd.Series:
     """Each shipment's carrier code, or OWN-FLEET for own trucks."""
-    return frame["carrier"].astype(object).where(frame["carrier"].notna(), OWN_FLEET).astype(str)
+    carrier = as_series(frame["carrier"])
+    return carrier.astype(object).where(carrier.notna(), OWN_FLEET).astype(str)
 
 
 def closed(frame: pd.DataFrame) -> pd.DataFrame:
     """The delivered shipments (known outcome), oldest first."""
-    return frame[frame["late"].notna()].sort_values(["shipped_at", "shipment_id"])
+    return as_frame(frame[frame["late"].notna()]).sort_values(["shipped_at", "shipment_id"])
 
 
 class LateRiskParams(BoosterParams):
@@ -199,7 +201,7 @@ def overdue(frame: pd.DataFrame, now: datetime | None) -> pd.Series:
     """Shipments past their promised time and not delivered at `now`: late for certain, whatever a model says."""
     if now is None:
         return pd.Series(False, index=frame.index)
-    return (frame["promised_at"] < pd.Timestamp(now)) & (frame["status"] != "delivered")
+    return as_series((frame["promised_at"] < pd.Timestamp(now)) & (frame["status"] != "delivered"))
 
 
 def score_shipments(
@@ -217,7 +219,7 @@ def score_shipments(
     for row, shipment_id in enumerate(frame["shipment_id"]):
         probability = 1.0 if late_now[row] else round(float(p_late[row]), 4)
         shipment = {"shipment_id": shipment_id, "lane": frame["lane"].iat[row], "carrier": carriers.iat[row]}
-        facts = {"p_late": probability}
+        facts: dict[str, float | str] = {"p_late": probability}
         if late_now[row]:
             facts.update(
                 rule="past its promised time and not delivered: late",
@@ -245,7 +247,7 @@ class HistoricalRateBaseline(BaseModel):
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """The historical late rate of each shipment's carrier and lane."""
-        lane = frame["lane"].map(self.lane).fillna(self.overall)
+        lane = as_series(frame["lane"]).map(self.lane).fillna(self.overall)
         return _key(frame).map(self.carrier_lane).fillna(lane).to_numpy(float)
 
 
@@ -257,10 +259,12 @@ def _key(frame: pd.DataFrame) -> pd.Series:
 def historical_rate_baseline(frame: pd.DataFrame, prior_shipments: float = 20.0) -> HistoricalRateBaseline:
     """Fit the carrier-and-lane late rate on delivered shipments, with `prior_shipments` of shrinkage."""
     history = closed(frame)
-    late = history["late"].astype(float)
+    late = as_series(history["late"]).astype(float)
     overall = float(late.mean())
-    lanes = late.groupby(history["lane"]).agg(["sum", "count"])
-    lane_rate = (lanes["sum"] + prior_shipments * overall) / (lanes["count"] + prior_shipments)
-    pairs = late.groupby([_key(history), history["lane"]]).agg(["sum", "count"]).reset_index(level=1)
-    pair_rate = (pairs["sum"] + prior_shipments * pairs["lane"].map(lane_rate)) / (pairs["count"] + prior_shipments)
+    lanes = as_frame(late.groupby(history["lane"]).agg(["sum", "count"]))
+    lane_rate = as_series((lanes["sum"] + prior_shipments * overall) / (lanes["count"] + prior_shipments))
+    pairs = as_frame(late.groupby([_key(history), history["lane"]]).agg(["sum", "count"]).reset_index(level=1))
+    pair_rate = as_series(
+        (pairs["sum"] + prior_shipments * as_series(pairs["lane"]).map(lane_rate)) / (pairs["count"] + prior_shipments)
+    )
     return HistoricalRateBaseline(carrier_lane=pair_rate.to_dict(), lane=lane_rate.to_dict(), overall=overall)

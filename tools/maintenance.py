@@ -4,7 +4,7 @@ import hashlib
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,7 @@ from tools.drift import FeatureBins, reference_bins
 from tools.evidence import Driver, Evidence, Source
 from tools.explain_xgb import top_drivers
 from tools.registry import ModelMeta, frame_hash
+from twin.typed_pandas import as_frame, as_series
 
 MODEL_NAME = "xgb-failure-risk"
 SENSORS = ["engine_temp_c", "oil_pressure_kpa", "vibration_mm_s", "fault_codes"]
@@ -127,6 +128,12 @@ class TruckModel(BaseModel):
         return cls.model_validate({**json.loads((folder / f"{kind}.json").read_text()), "booster": booster})
 
 
+@overload
+def estimator(kind: Literal["failure"], params: BoosterParams) -> xgb.XGBClassifier: ...
+@overload
+def estimator(kind: Literal["rul"], params: BoosterParams) -> xgb.XGBRegressor: ...
+@overload
+def estimator(kind: Literal["failure", "rul"], params: BoosterParams) -> xgb.XGBModel: ...
 def estimator(kind: Literal["failure", "rul"], params: BoosterParams) -> xgb.XGBModel:
     """An unfitted XGBoost classifier (failure) or regressor (RUL) with these settings."""
     settings = params.model_dump(exclude={"seed"})
@@ -141,7 +148,7 @@ def _fit(
     """Fit one truck model on the rows whose target is known."""
     known = target.notna()
     fitted = estimator(kind, params).fit(features[known], target[known])
-    data_hash = frame_hash(pd.concat([features[known], target[known].rename("target")], axis=1))
+    data_hash = frame_hash(pd.concat([features[known], as_series(target[known]).rename("target")], axis=1))
     return TruckModel(
         kind=kind,
         booster=fitted.get_booster(),
@@ -237,12 +244,12 @@ def score_trucks(
 ) -> list[FailureRisk]:
     """Score every truck on its latest reading at or before `as_of`, riskiest first. `telemetry` holds every reading,
     or only each truck's last `WINDOW_DAYS` with `running_means`: its sensors' means over all readings, by truck."""
-    history = telemetry[telemetry["at"] <= pd.Timestamp(as_of)]
+    history = as_frame(telemetry[telemetry["at"] <= pd.Timestamp(as_of)])
     latest = history.groupby("truck")["at"].idxmax()
     features = truck_features(history)
     if running_means is not None:  # the drift from the whole record's mean, which the window alone does not hold
         for column in SENSORS:
-            mean = history["truck"].map(running_means[column])
+            mean = as_series(history["truck"]).map(as_series(running_means[column]))
             features[f"{column}_drift"] = features[f"{column}_mean{WINDOW_DAYS}"] - mean
     features = features.loc[latest.to_numpy(), models.failure.features]
     p_fail = models.failure.predict(features)
@@ -252,16 +259,21 @@ def score_trucks(
     day = pd.Timestamp(as_of)
     risks = []
     for row, truck in enumerate(latest.index):
-        facts = {
-            "p_fail": round(float(p_fail[row]), 4),
-            "rul_days": round(float(rul_days[row]), 1),
-            "horizon_days": models.failure.target_days,
-        }
+        p, rul, horizon = round(float(p_fail[row]), 4), round(float(rul_days[row]), 1), models.failure.target_days
+        facts = {"p_fail": p, "rul_days": rul, "horizon_days": horizon}
         inputs = {"truck": truck, "as_of": day.isoformat(), "reading_at": history.at[latest[truck], "at"].isoformat()}
         evidence = Evidence(
             id=f"failure-risk:{truck}:{day:%Y-%m-%d}", source=source, inputs=inputs, facts=facts, drivers=drivers[row]
         )
         risks.append(
-            FailureRisk(truck=truck, as_of=day.to_pydatetime(), drivers=drivers[row], evidence=evidence, **facts)
+            FailureRisk(
+                truck=truck,
+                as_of=as_of,
+                drivers=drivers[row],
+                evidence=evidence,
+                p_fail=p,
+                rul_days=rul,
+                horizon_days=horizon,
+            )
         )
     return sorted(risks, key=lambda risk: (-risk.p_fail, risk.truck))

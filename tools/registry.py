@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pandas.core.util.hashing import hash_pandas_object
 from pydantic import BaseModel, Field
 
 from tools.drift import FeatureBins
@@ -36,7 +37,7 @@ class ModelNotFound(LookupError):
 
 def frame_hash(frame: pd.DataFrame) -> str:
     """A content hash of a training frame, stable across runs."""
-    digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).values.tobytes())
+    digest = hashlib.sha256(hash_pandas_object(frame, index=False).to_numpy().tobytes())
     digest.update(",".join(map(str, frame.columns)).encode())
     return digest.hexdigest()
 

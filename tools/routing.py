@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import version as package_version
 from itertools import accumulate, pairwise
-from typing import TypeVar
+from typing import TypedDict, TypeVar
 
 import numpy as np
 import pyvrp
@@ -59,7 +59,11 @@ class Location(BaseModel):
     @property
     def point(self) -> tuple[float, float]:
         """(x, y) for a planar point, (lat, lon) for a geographic one."""
-        return (self.lat, self.lon) if self.geographic else (self.x, self.y)
+        if self.lat is not None and self.lon is not None:
+            return (self.lat, self.lon)
+        if self.x is not None and self.y is not None:
+            return (self.x, self.y)
+        raise ValueError("a location needs either x and y, or lat and lon")
 
 
 class Depot(BaseModel):
@@ -142,6 +146,14 @@ class RoutingProblem(BaseModel):
     speed_mph: float = Field(default=40.0, gt=0, description="Travel speed turning great-circle miles into minutes.")
     precision: int = Field(default=10, ge=1, description="Integer solver units per distance unit and per minute.")
 
+    def located(self) -> list[Location]:
+        """The depot's and the stops' locations in node order (ValueError when one is missing)."""
+        locations = [self.depot.location, *(s.location for s in self.stops)]
+        found = [loc for loc in locations if loc is not None]
+        if len(found) < len(locations):
+            raise ValueError("every stop and the depot need a location when no matrices are given")
+        return found
+
     @model_validator(mode="after")
     def _consistent(self) -> "RoutingProblem":
         """Unique ids, matrices or locations for every node, and well-formed pairs."""
@@ -150,16 +162,13 @@ class RoutingProblem(BaseModel):
                 raise ValueError(f"{kind} ids must be unique")
         if (self.distance_matrix is None) != (self.duration_matrix is None):
             raise ValueError("give distance_matrix and duration_matrix together")
-        if self.distance_matrix is not None:
+        if self.distance_matrix is not None and self.duration_matrix is not None:
             size = len(self.stops) + 1
             for matrix in (self.distance_matrix, self.duration_matrix):
                 if len(matrix) != size or any(len(row) != size or min(row) < 0 for row in matrix):
                     raise ValueError(f"matrices must be {size}x{size} (depot first, then stops) and non-negative")
         else:
-            locations = [self.depot.location, *(s.location for s in self.stops)]
-            if any(loc is None for loc in locations):
-                raise ValueError("every stop and the depot need a location when no matrices are given")
-            if len({loc.geographic for loc in locations}) > 1:
+            if len({loc.geographic for loc in self.located()}) > 1:
                 raise ValueError("mixing x/y and lat/lon locations")
         for vehicle in self.vehicles:
             shift_end = self.depot.tw_late if vehicle.shift_end is None else vehicle.shift_end
@@ -240,6 +249,17 @@ class RoutePlan(BaseModel):
     evidence: Evidence
 
 
+class EngineRun(TypedDict):
+    """How an engine was run on a problem (the evidence's inputs and the hash of its id)."""
+
+    engine: str
+    time_limit_s: float
+    max_iterations: int | None
+    iterations: int | None
+    seed: int
+    problem_sha256: str
+
+
 @dataclass(frozen=True)
 class _Instance:
     """The problem in integer solver units; node 0 is the depot and node i is stop i - 1."""
@@ -269,7 +289,7 @@ def _matrices(problem: RoutingProblem) -> tuple[np.ndarray, np.ndarray, np.ndarr
         distance = np.floor(np.asarray(problem.distance_matrix) * scale + 1e-9)
         duration = np.floor(np.asarray(problem.duration_matrix) * scale + 1e-9)
         return distance.astype(np.int64), duration.astype(np.int64), np.zeros((size, 2))
-    locations = [problem.depot.location, *(s.location for s in problem.stops)]
+    locations = problem.located()
     points = np.array([loc.point for loc in locations], dtype=float)
     if locations[0].geographic:
         miles = haversine_matrix(points)
@@ -365,8 +385,8 @@ def _solve_pyvrp(inst: _Instance, time_limit_s: float, max_iterations: int | Non
         clients=clients,
         depots=[pyvrp.Depot(location=0, tw_early=int(inst.early[0]), tw_late=int(inst.late[0]))],
         vehicle_types=vehicle_types,
-        distance_matrices=[inst.distance],
-        duration_matrices=[inst.duration],
+        distance_matrices=[inst.distance],  # pyright: ignore[reportArgumentType]  # pyvrp's stub: shape as int
+        duration_matrices=[inst.duration],  # pyright: ignore[reportArgumentType]  # pyvrp's stub: shape as int
     )
     stop = MaxRuntime(time_limit_s)
     if max_iterations is not None:
@@ -507,7 +527,7 @@ def _route(inst: _Instance, v: int, nodes: list[int], stop_ids: list[str]) -> tu
     return route, distance, starts[-1] - depart
 
 
-def _plan(problem: RoutingProblem, inst: _Instance, sequences: list[list[int]], run: dict) -> RoutePlan:
+def _plan(problem: RoutingProblem, inst: _Instance, sequences: list[list[int]], run: EngineRun) -> RoutePlan:
     """Evaluate the engine's sequences independently: schedules, objective, violations, binding constraints."""
     scale, stop_ids = inst.scale, [s.id for s in problem.stops]
     used = [v for v, nodes in enumerate(sequences) if nodes]
@@ -520,7 +540,7 @@ def _plan(problem: RoutingProblem, inst: _Instance, sequences: list[list[int]], 
     overrun = [route.end - shift_end[route.vehicle_id] for route in routes if route.end > shift_end[route.vehicle_id]]
     late = [visit.late_by for route in routes for visit in route.visits if visit.late_by > 0]
     excess_load = sum(max(0, route.peak_load - route.capacity) for route in routes)
-    penalties = sum(inst.prize[node] for node in unserved if inst.prize[node] is not None)
+    penalties = sum(prize for node in unserved if (prize := inst.prize[node]) is not None)
     distance = sum(ticks for _, ticks, _ in scheduled)
     objective = Objective(
         cost=(distance + sum(inst.fixed_cost[v] for v in used) + penalties) / scale,
@@ -603,14 +623,14 @@ def solve_vrptw(
         supported = ", ".join(key for key, candidate in ENGINES.items() if candidate.pairs)
         raise UnsupportedProblem(f"engine {engine!r} does not plan pickup-and-delivery pairs; use engine={supported!r}")
     iterations = max_iterations
-    if size_effort and iterations is not None and ENGINES[engine].effort:
-        iterations = min(iterations, ENGINES[engine].effort(len(problem.stops)))
+    if size_effort and iterations is not None and (effort := ENGINES[engine].effort):
+        iterations = min(iterations, effort(len(problem.stops)))
     inst = _compile(problem)
     if inst.vehicles and problem.stops:
         sequences = ENGINES[engine].solve(inst, time_limit_s, iterations, seed)
     else:
         sequences = [[] for _ in inst.vehicles]
-    run = {
+    run: EngineRun = {
         "engine": engine,
         "time_limit_s": time_limit_s,
         "max_iterations": max_iterations,

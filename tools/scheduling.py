@@ -192,8 +192,8 @@ def schedule_maintenance(problem: ScheduleProblem, time_limit_s: float = 10.0) -
     chosen, status = _solve(problem, time_limit_s)
     booked: Booked = defaultdict(list)
     for truck in sorted(problem.trucks, key=lambda t: t.truck):
-        if chosen[truck.truck] is not None:
-            booked[truck.dc, chosen[truck.truck]].append(truck)
+        if (day := chosen[truck.truck]) is not None:
+            booked[truck.dc, day].append(truck)
     full = _full_limits(problem, booked)
     horizon = problem.horizon_days
     slots, binding, objective = [], {}, 0.0
@@ -218,7 +218,7 @@ def schedule_maintenance(problem: ScheduleProblem, time_limit_s: float = 10.0) -
         )
     unscheduled = [slot.truck for slot in slots if slot.day is None]
     expected_failures = round(
-        sum(t.exposure(horizon if chosen[t.truck] is None else chosen[t.truck]) for t in problem.trucks), 6
+        sum(t.exposure(horizon if (day := chosen[t.truck]) is None else day) for t in problem.trucks), 6
     )
     deliveries_lost = sum(slot.service_impact for slot in slots)
     facts = {

@@ -15,7 +15,9 @@ from sqlalchemy import JSON, Column
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from twin.models import AuditEvent, OutboxMessage
-from twin.roles import DECIDERS, REPORTERS, ROLES, Role  # noqa: F401 (re-exported for the API and chat)
+from twin.roles import DECIDERS as DECIDERS  # re-exported for the API and chat
+from twin.roles import REPORTERS as REPORTERS  # re-exported for the API and chat
+from twin.roles import ROLES, Role
 
 SEES_WEBHOOK_URLS: tuple[Role, ...] = ("architect", "admin")  # a URL's path and query may be its secret
 
@@ -40,7 +42,7 @@ class WebhookSubscription(SQLModel, table=True):
 
     id: str = Field(primary_key=True)
     url: str
-    event_types: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    event_types: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     secret: str
     created_by: str
     created_at: datetime
@@ -97,7 +99,7 @@ class IssuedKey(KeyInfo):
     key: str
 
 
-def audit(session: Session, actor: str, kind: str, **detail) -> None:
+def audit(session: Session, actor: str, kind: str, **detail: object) -> None:
     """Record who did what."""
     session.add(AuditEvent(at=datetime.now(UTC), actor=actor, kind=kind, detail=detail))
 
@@ -141,7 +143,7 @@ def authenticate(session: Session, key: str) -> ApiKey | None:
 
 def list_keys(session: Session) -> list[KeyInfo]:
     """Every key, revoked ones included, oldest first."""
-    records = session.exec(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)).all()
+    records = session.exec(select(ApiKey).order_by(col(ApiKey.created_at), col(ApiKey.id))).all()
     return [KeyInfo.model_validate(record) for record in records]
 
 
@@ -193,8 +195,8 @@ def add_subscription(
 
 def active_subscriptions(session: Session) -> list[WebhookSubscription]:
     """The subscriptions not deleted, oldest first."""
-    query = select(WebhookSubscription).where(WebhookSubscription.deleted_at.is_(None))
-    return list(session.exec(query.order_by(WebhookSubscription.created_at, WebhookSubscription.id)).all())
+    query = select(WebhookSubscription).where(col(WebhookSubscription.deleted_at).is_(None))
+    return list(session.exec(query.order_by(col(WebhookSubscription.created_at), col(WebhookSubscription.id))).all())
 
 
 def remove_subscription(session: Session, subscription_id: str, actor: str) -> bool:
@@ -251,14 +253,14 @@ def due_deliveries(
     """Deliveries to live subscribers whose next attempt is due, earliest first."""
     query = (
         select(WebhookDelivery, WebhookSubscription, OutboxMessage)
-        .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
-        .join(OutboxMessage, col(OutboxMessage.id) == WebhookDelivery.message_id)
+        .join(WebhookSubscription, col(WebhookSubscription.id) == col(WebhookDelivery.subscription_id))
+        .join(OutboxMessage, col(OutboxMessage.id) == col(WebhookDelivery.message_id))
         .where(
-            WebhookDelivery.delivered_at.is_(None),
-            WebhookDelivery.next_attempt_at <= now,
-            WebhookSubscription.deleted_at.is_(None),
+            col(WebhookDelivery.delivered_at).is_(None),
+            col(WebhookDelivery.next_attempt_at) <= now,
+            col(WebhookSubscription.deleted_at).is_(None),
         )
-        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+        .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
         .limit(limit)
     )
-    return [tuple(row) for row in session.exec(query).all()]
+    return [(delivery, subscription, message) for delivery, subscription, message in session.exec(query).all()]

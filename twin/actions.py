@@ -115,6 +115,14 @@ class TransferStockParams(Params):
     qty: float = Field(gt=0)
     lead_days: int | None = Field(default=None, ge=0)
 
+    @classmethod
+    def between(
+        cls, sku: str, origin: str, to: str, qty: float, lead_days: int | None = None, cost_usd: float | None = None
+    ) -> "TransferStockParams":
+        """A transfer from `origin` to `to` (built by field aliases: the origin's name, `from`, is a Python keyword)."""
+        fields = {"sku": sku, "from": origin, "to": to, "qty": qty, "lead_days": lead_days, "cost_usd": cost_usd}
+        return cls.model_validate(fields)
+
     @property
     def lane(self) -> str:
         """The lane the transfer travels, named as lanes are (DC-DAL to DC-HOU is DAL-HOU)."""

@@ -2,7 +2,7 @@
 changes the twin (at the twin's clock) so the next decision sees it."""
 
 from datetime import UTC, datetime, timedelta
-from typing import assert_never
+from typing import Any, assert_never
 
 from sqlmodel import Session, col, delete, select
 
@@ -19,25 +19,29 @@ def _book(session: Session, carrier: str, lane: str | None, loads: float, decisi
     )
 
 
-def _switch_carrier(session: Session, params: a.SwitchCarrierParams, decision_id: str, now: datetime) -> dict:
+def _switch_carrier(session: Session, params: a.SwitchCarrierParams, decision_id: str, now: datetime) -> dict[str, Any]:
     """Give a shipment to another carrier, using a load of its weekly capacity."""
-    shipment = session.get(m.Shipment, params.shipment_id)
+    shipment = store.row(session, m.Shipment, params.shipment_id)
     shipment.carrier = params.to_carrier
     session.add(shipment)
     _book(session, params.to_carrier, shipment.lane, 1, decision_id, now)
     return {"shipment_id": shipment.id, "carrier": shipment.carrier}
 
 
-def _expedite_shipment(session: Session, params: a.ExpediteShipmentParams, decision_id: str, now: datetime) -> dict:
+def _expedite_shipment(
+    session: Session, params: a.ExpediteShipmentParams, decision_id: str, now: datetime
+) -> dict[str, Any]:
     """Put a shipment on expedited service: its remaining trip is shorter by the hours saved."""
-    shipment = session.get(m.Shipment, params.shipment_id)
+    shipment = store.row(session, m.Shipment, params.shipment_id)
     shipment.service = "expedited"
     shipment.expedited_hours += params.hours_saved or 0.0
     session.add(shipment)
     return {"shipment_id": shipment.id, "service": shipment.service, "expedited_hours": shipment.expedited_hours}
 
 
-def _notify_customer(session: Session, params: a.NotifyCustomerParams, decision_id: str, now: datetime) -> dict:
+def _notify_customer(
+    session: Session, params: a.NotifyCustomerParams, decision_id: str, now: datetime
+) -> dict[str, Any]:
     """Record that a shipment's customer was told."""
     shipment = session.get(m.Shipment, params.shipment_id)
     customer = params.customer or (shipment.destination if shipment else None)
@@ -47,7 +51,7 @@ def _notify_customer(session: Session, params: a.NotifyCustomerParams, decision_
     return {"shipment_id": params.shipment_id, "customer": customer}
 
 
-def _replan_route(session: Session, params: a.ReplanRouteParams, decision_id: str, now: datetime) -> dict:
+def _replan_route(session: Session, params: a.ReplanRouteParams, decision_id: str, now: datetime) -> dict[str, Any]:
     """Rewrite a DC's routes of a day with the new stop sequences; the removed trucks' routes are cancelled."""
     routes = {
         r.truck: r
@@ -60,7 +64,7 @@ def _replan_route(session: Session, params: a.ReplanRouteParams, decision_id: st
         route = routes[planned.truck]
         route.status = "replanned"
         for seq, shipment_id in enumerate(planned.stops, start=1):
-            shipment = session.get(m.Shipment, shipment_id)
+            shipment = store.row(session, m.Shipment, shipment_id)
             shipment.truck = route.truck
             session.add(
                 m.RouteStop(
@@ -71,10 +75,10 @@ def _replan_route(session: Session, params: a.ReplanRouteParams, decision_id: st
     return {"dc": params.dc, "routes": len(params.routes), "removed_truck": params.removed_truck}
 
 
-def _tender_stops(session: Session, params: a.TenderStopsParams, decision_id: str, now: datetime) -> dict:
+def _tender_stops(session: Session, params: a.TenderStopsParams, decision_id: str, now: datetime) -> dict[str, Any]:
     """Hand a truck's shipments to a carrier and cancel its route of the day."""
     for shipment_id in params.shipments:
-        shipment = session.get(m.Shipment, shipment_id)
+        shipment = store.row(session, m.Shipment, shipment_id)
         shipment.carrier, shipment.truck = params.carrier, None
         session.add(shipment)
     session.exec(delete(m.RouteStop).where(col(m.RouteStop.shipment_id).in_(params.shipments)))
@@ -91,7 +95,7 @@ def _position(session: Session, sku: str, location: str) -> m.InventoryPosition:
     return position or m.InventoryPosition(sku=sku, location=location, updated_at=datetime.now(UTC))
 
 
-def _transfer_stock(session: Session, params: a.TransferStockParams, decision_id: str, now: datetime) -> dict:
+def _transfer_stock(session: Session, params: a.TransferStockParams, decision_id: str, now: datetime) -> dict[str, Any]:
     """Open a transfer order: stock leaves the origin and is in transit to the destination until it arrives."""
     qty = round(params.qty)
     origin, destination = _position(session, params.sku, params.from_), _position(session, params.sku, params.to)
@@ -131,7 +135,7 @@ def _purchase(
     service: str,
     decision_id: str,
     now: datetime,
-) -> dict:
+) -> dict[str, Any]:
     """Order stock from the SKU's supplier for a DC: it is on order (in transit) until it lands after its lead time."""
     term = store.supply_term(session, params.sku)
     lead = params.lead_days if params.lead_days is not None else term.regular_lead_days
@@ -154,7 +158,9 @@ def _purchase(
     return {"purchase_order": order.id, "sku": params.sku, "location": params.location, "qty": qty}
 
 
-def _raise_safety_stock(session: Session, params: a.RaiseSafetyStockParams, decision_id: str, now: datetime) -> dict:
+def _raise_safety_stock(
+    session: Session, params: a.RaiseSafetyStockParams, decision_id: str, now: datetime
+) -> dict[str, Any]:
     """Set a position's new safety stock and reorder point."""
     position = _position(session, params.sku, params.location)
     position.safety_stock = round(params.safety_stock)
@@ -166,7 +172,7 @@ def _raise_safety_stock(session: Session, params: a.RaiseSafetyStockParams, deci
 
 def _schedule_maintenance(
     session: Session, params: a.ScheduleMaintenanceParams, decision_id: str, now: datetime
-) -> dict:
+) -> dict[str, Any]:
     """Open a scheduled work order holding a bay that day; a truck serviced today leaves the road and its route."""
     order_id = f"WO-{decision_id}-{params.truck}"
     session.add(
@@ -182,7 +188,7 @@ def _schedule_maintenance(
         )
     )
     if params.day == 0:
-        vehicle = session.get(m.Vehicle, params.truck)
+        vehicle = store.row(session, m.Vehicle, params.truck)
         vehicle.status = "in_maintenance"
         session.add(vehicle)
         for route in session.exec(
@@ -195,20 +201,20 @@ def _schedule_maintenance(
     return {"work_order": order_id, "truck": params.truck, "day": params.day}
 
 
-def _retender_loads(session: Session, params: a.RetenderLoadsParams, decision_id: str, now: datetime) -> dict:
+def _retender_loads(session: Session, params: a.RetenderLoadsParams, decision_id: str, now: datetime) -> dict[str, Any]:
     """Book each re-tendered load with its new carrier: it uses that carrier's capacity this week."""
     for load in params.assignments:
         _book(session, load.carrier, load.lane, 1, decision_id, now)
     return {"from_carrier": params.from_carrier, "loads": len(params.assignments)}
 
 
-def _book_carrier(session: Session, params: a.BookCarrierParams, decision_id: str, now: datetime) -> dict:
+def _book_carrier(session: Session, params: a.BookCarrierParams, decision_id: str, now: datetime) -> dict[str, Any]:
     """Book a carrier's truck on a lane (one load of its weekly capacity)."""
     _book(session, params.carrier, params.lane, 1, decision_id, now)
     return {"lane": params.lane, "carrier": params.carrier}
 
 
-def _rollback_model(session: Session, params: a.RollbackModelParams, decision_id: str) -> dict:
+def _rollback_model(session: Session, params: a.RollbackModelParams, decision_id: str) -> dict[str, Any]:
     """Put the previous version of the model back in force, if the version the decision saw is still in force."""
     current = activations.latest(session, params.model)
     if current is None or current.version != params.from_version or current.previous != params.to_version:
@@ -219,7 +225,7 @@ def _rollback_model(session: Session, params: a.RollbackModelParams, decision_id
     return params.as_dict()
 
 
-def apply(session: Session, action: a.AnyAction, decision_id: str, now: datetime) -> dict:
+def apply(session: Session, action: a.AnyAction, decision_id: str, now: datetime) -> dict[str, Any]:
     """Carry out one action on the twin; the result is what its outbox message reports."""
     match action:
         case a.SwitchCarrier(params=params):
@@ -263,9 +269,11 @@ def execute_action(session: Session, decision_id: str, index: int, action: a.Any
         return False
     action_type, params = action.type, action.params.as_dict()
     now = datetime.now(UTC)
-    result = apply(session, action, decision_id, as_of(session) or now)
+    twin_now = as_of(session) or now
+    result = apply(session, action, decision_id, twin_now)
     record = record or m.ActionRecord(id=action_id, decision_id=decision_id, type=action_type, params=params)
-    record.type, record.params, record.status, record.executed_at = action_type, params, "executed", now
+    record.type, record.params, record.status = action_type, params, "executed"
+    record.executed_at, record.twin_at = now, twin_now
     session.add(record)
     session.add(
         m.OutboxMessage(

@@ -6,6 +6,7 @@ wear, fail and are serviced, carriers refuse tenders when they miss capacity. Ex
 """
 
 import math
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -97,7 +98,7 @@ class TwinDays:
 
     def step(self, session: Session) -> DayReport:
         """Move the twin's clock one day ahead and commit what happened in that day."""
-        now = store.as_of(session)
+        now = store.clock(session)
         day, later = now.date(), now + timedelta(days=1)
         report = DayReport(day=day)
         self._conditions(later.date())
@@ -107,7 +108,7 @@ class TwinDays:
         self._stock(session, day, now, report)
         self._trucks(session, day, report)
         self._flush(session)
-        meta = session.get(m.TwinMeta, "as_of")
+        meta = store.row(session, m.TwinMeta, "as_of")
         meta.value = later.isoformat()
         session.add(meta)
         session.commit()
@@ -295,8 +296,8 @@ class TwinDays:
     # --- stock ------------------------------------------------------------------------------------------------
 
     def _stock(self, session: Session, day: date, now: datetime, report: DayReport) -> None:
-        """Orders and transfers due today land, the day's demand is served from stock on hand, and the company's
-        normal replenishment orders what fell to its reorder point."""
+        """Orders and transfers due today land, the day's demand is served from stock on hand, the company's normal
+        replenishment orders what fell to its reorder point, and each position's close of the day is recorded."""
         b = self.builder
         positions = session.exec(
             select(m.InventoryPosition).order_by(col(m.InventoryPosition.sku), col(m.InventoryPosition.location))
@@ -334,9 +335,23 @@ class TwinDays:
             )
         b.add(m.DemandHistory, rows)
         self._replenish(session, positions, now, report)
+        b.add(
+            m.StockDay,
+            [
+                {
+                    "sku": p.sku,
+                    "location": p.location,
+                    "day": day,
+                    "on_hand": p.on_hand,
+                    "on_order": p.in_transit,
+                    "safety_stock": p.safety_stock,
+                }
+                for p in positions
+            ],
+        )
 
     def _replenish(
-        self, session: Session, positions: list[m.InventoryPosition], now: datetime, report: DayReport
+        self, session: Session, positions: Sequence[m.InventoryPosition], now: datetime, report: DayReport
     ) -> None:
         """The company's (s, S) review: a position at or below its reorder point is ordered up to the reorder point
         plus a week of its recent demand, from its supplier at regular terms and the handling rate."""
@@ -383,7 +398,7 @@ class TwinDays:
         due = self._due_services(session, day)
         readings = []
         for code, state in b.truck_states.items():
-            vehicle = session.get(m.Vehicle, code)
+            vehicle = store.row(session, m.Vehicle, code)
             if code in due:
                 state.serviced(day)
                 for order in due[code]:
@@ -401,7 +416,7 @@ class TwinDays:
             if kind == "corrective":
                 report.failures.append(code)
             if kind:
-                b.add(m.WorkOrder, [b._work_order(code, kind, component, day, vehicle.home_dc, b.work_orders)])
+                b.add(m.WorkOrder, [b.work_order(code, kind, component, day, vehicle.home_dc, b.work_orders)])
                 b.work_orders += 1
             if was_down or kind == "corrective":
                 report.downtime_hours += FAILURE_HOURS
@@ -430,11 +445,11 @@ class TwinDays:
         """Write the rows the generator produced, table by table in dependency order."""
         session.flush()
         for table in SQLModel.metadata.sorted_tables:
-            model = next((model for model in self.builder.rows if model.__table__ is table), None)
+            model = next((model for model in self.builder.rows if m.table_of(model) is table), None)
             if model is None or not self.builder.rows[model]:
                 continue
             defaults = column_defaults(model)
-            session.execute(insert(table), [{**defaults, **row} for row in self.builder.rows[model]])
+            session.connection().execute(insert(table), [{**defaults, **row} for row in self.builder.rows[model]])
         self.builder.rows = {}
 
 
@@ -450,7 +465,7 @@ def _inbound(session: Session, day: date) -> tuple[dict[tuple[str, str], int], d
         )
     ).all()
     arrivals = [(order, order.location, order.arrives_on) for order in purchases] + [
-        (order, order.destination, order.arrives_on) for order in transfers
+        (order, order.destination, order.arrives_on) for order in transfers if order.arrives_on is not None
     ]
     for order, dc, arrives_on in arrivals:
         key = (order.sku, dc)

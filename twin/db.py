@@ -1,17 +1,20 @@
 """Database engine, sessions and schema migrations (Alembic) for SQLite and PostgreSQL."""
 
 import re
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session, create_engine
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from alembic.runtime.environment import NameFilterParentNames, NameFilterType
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # In WAL mode NORMAL skips the fsync of every commit: a committed transaction survives the process being killed
@@ -33,7 +36,7 @@ def make_engine(url: str, pool_size: int = 5, pool_timeout_s: float = 30.0) -> E
     return create_engine(url, **pool)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     """Turn on WAL, commits without a disk flush (durable when the process dies, see `SQLITE_SYNC`) and foreign keys
     for each SQLite connection."""
     cursor = dbapi_connection.cursor()
@@ -43,7 +46,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def ours(name: str | None, _type: str, _parents: dict) -> bool:
+def ours(name: str | None, _type: "NameFilterType", _parents: "NameFilterParentNames") -> bool:
     """Whether a schema object is the twin's: the task queue's tables belong to Procrastinate (migration 0008)."""
     return not (name or "").startswith("procrastinate_")
 
@@ -85,7 +88,7 @@ def applied_revisions(engine: Engine) -> set[str]:
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
+def session_scope(engine: Engine) -> Generator[Session]:
     """A session that commits on success and rolls back on error."""
     with Session(engine, expire_on_commit=False) as session:
         try:

@@ -1,16 +1,17 @@
 """Event ingestion from the systems of record: validated, deduplicated by event id, applied whole or not at all."""
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from twin import models as m
 
 Code = Annotated[str, Field(min_length=1, max_length=64)]
 Quantity = Annotated[int, Field(ge=-(10**9), le=10**9)]
+R = TypeVar("R", bound=SQLModel)
 
 
 class ShipmentScan(BaseModel):
@@ -98,7 +99,7 @@ class EventRejected(ValueError):
         self.message = message
 
 
-def _require(session: Session, model: type, key: str, index: int, field: str) -> object:
+def _require(session: Session, model: type[R], key: str, index: int, field: str) -> R:
     """The row with this primary key, or reject the batch naming the field."""
     row = session.get(model, key)
     if row is None:
@@ -175,12 +176,17 @@ def _apply_order(session: Session, event: OrderPlaced, index: int) -> None:
     session.add_all(m.OrderLine(order_id=event.order_id, sku=line.sku, qty=line.qty) for line in event.lines)
 
 
-APPLY = {
-    "shipment_scan": _apply_scan,
-    "inventory_movement": _apply_movement,
-    "telemetry": _apply_telemetry,
-    "order": _apply_order,
-}
+def _apply(session: Session, event: Event, index: int) -> None:
+    """Apply one event to the twin by its kind."""
+    match event:
+        case ShipmentScan():
+            _apply_scan(session, event, index)
+        case InventoryMovement():
+            _apply_movement(session, event, index)
+        case Telemetry():
+            _apply_telemetry(session, event, index)
+        case OrderPlaced():
+            _apply_order(session, event, index)
 
 
 def ingest(session: Session, batch: EventBatch) -> IngestResult:
@@ -194,7 +200,7 @@ def ingest(session: Session, batch: EventBatch) -> IngestResult:
         if event.event_id in seen:
             continue
         seen.add(event.event_id)
-        APPLY[event.kind](session, event, index)
+        _apply(session, event, index)
         session.add(m.ProcessedEvent(event_id=event.event_id, kind=event.kind, at=datetime.now(UTC)))
         try:
             session.flush()

@@ -3,13 +3,17 @@ sensors, and a stamp that changes whenever a reading is added or a truck is book
 
 import hashlib
 from datetime import datetime, timedelta
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
-from sqlmodel import Session, col
+from pandas.core.util.hashing import hash_pandas_object
+from sqlalchemy import ColumnElement, func
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from twin import models as m
 from twin.frames import READING_COLUMNS
+from twin.typed_pandas import as_frame, as_series
 
 SENSORS = ("engine_temp_c", "oil_pressure_kpa", "vibration_mm_s", "fault_codes")
 DAYS_PER_READING = 2  # readings are daily; a window twice as long in days holds a truck's last readings but for gaps
@@ -18,14 +22,18 @@ DAYS_PER_READING = 2  # readings are daily; a window twice as long in days holds
 FLEET_ACTIONS = ("schedule_maintenance",)  # the executed actions that change the fleet (trucks into the workshop)
 
 
-def fleet_stamp(session: Session) -> tuple:
+def fleet_stamp(session: Session) -> tuple[int | None, datetime | None, int, datetime | None, int]:
     """A stamp of the fleet's state that changes with every reading added and every fleet action executed: the
     telemetry's last id, last time and row count, the last such action's time and their count (the counts catch
     rows that other processes commit out of id or time order)."""
     reading, action = m.TelemetryReading, m.ActionRecord
-    telemetry = session.execute(select(func.max(reading.id), func.max(reading.at), func.count(reading.id))).one()
-    actions = session.execute(
-        select(func.max(action.executed_at), func.count(action.executed_at)).where(action.type.in_(FLEET_ACTIONS))
+    telemetry = session.exec(
+        select(func.max(col(reading.id)), func.max(col(reading.at)), func.count(col(reading.id)))
+    ).one()
+    actions = session.exec(
+        select(func.max(col(action.executed_at)), func.count(col(action.executed_at))).where(
+            col(action.type).in_(FLEET_ACTIONS)
+        )
     ).one()
     return (*telemetry, *actions)
 
@@ -33,12 +41,12 @@ def fleet_stamp(session: Session) -> tuple:
 def running_means(session: Session, as_of: datetime) -> pd.DataFrame:
     """Per truck: the mean of each sensor over all its readings up to `as_of`, and how many readings it has."""
     reading = m.TelemetryReading
-    result = session.execute(
-        select(reading.truck, *(func.avg(getattr(reading, name)).label(name) for name in SENSORS), func.count())
-        .where(reading.at <= as_of)
-        .group_by(reading.truck)
+    statement: Select[*tuple[Any, ...]] = (
+        Select(col(reading.truck), *(func.avg(getattr(reading, name)).label(name) for name in SENSORS), func.count())
+        .where(col(reading.at) <= as_of)
+        .group_by(col(reading.truck))
     )
-    frame = pd.DataFrame(result.all(), columns=["truck", *SENSORS, "readings"])
+    frame = pd.DataFrame(session.exec(statement).all(), columns=["truck", *SENSORS, "readings"])
     return frame.set_index("truck").astype({name: float for name in SENSORS})
 
 
@@ -50,7 +58,7 @@ def recent_readings(session: Session, as_of: datetime, rows: int) -> pd.DataFram
 
 def digest(frame: pd.DataFrame) -> str:
     """A content hash of a frame's rows (a reading corrected in place changes it)."""
-    return hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()).hexdigest()
+    return hashlib.sha256(hash_pandas_object(frame, index=False).to_numpy().tobytes()).hexdigest()
 
 
 def latest_readings(
@@ -58,9 +66,9 @@ def latest_readings(
 ) -> pd.DataFrame:
     """Each truck's last `rows` readings up to `as_of` with its model year and odometer, in truck and time order:
     the `recent` ones, and for a truck with fewer there than its count in `readings`, its last ones read apart."""
-    found = recent["truck"].value_counts()
+    found = as_series(recent["truck"]).value_counts().to_dict()
     short = [truck for truck, count in readings.items() if found.get(truck, 0) < min(rows, count)]
-    parts = [recent[~recent["truck"].isin(short)]]
+    parts = [as_frame(recent[~recent["truck"].isin(short)])]
     for truck in short:
         parts.append(_readings(session, col(m.TelemetryReading.truck) == truck, as_of, last=rows))
     frame = pd.concat(parts, ignore_index=True).sort_values(["truck", "at"], ignore_index=True)
@@ -68,13 +76,16 @@ def latest_readings(
     return frame
 
 
-def _readings(session: Session, condition, as_of: datetime, last: int | None = None) -> pd.DataFrame:
+def _readings(
+    session: Session, condition: ColumnElement[bool], as_of: datetime, last: int | None = None
+) -> pd.DataFrame:
     """Readings meeting `condition` up to `as_of` (only the `last` ones when given), in truck and time order."""
-    reading = m.TelemetryReading
-    statement = select(*READING_COLUMNS).join(m.Vehicle, col(m.Vehicle.code) == reading.truck)
-    statement = statement.where(condition, reading.at <= as_of)
+    at = col(m.TelemetryReading.at)
+    statement: Select[*tuple[Any, ...]] = Select(*READING_COLUMNS).join(
+        m.Vehicle, col(m.Vehicle.code) == col(m.TelemetryReading.truck)
+    )
+    statement = statement.where(condition, at <= as_of)
     if last is not None:
-        statement = statement.order_by(reading.at.desc()).limit(last)
-    result = session.execute(statement)
-    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+        statement = statement.order_by(at.desc()).limit(last)
+    frame = pd.DataFrame(session.exec(statement).all(), columns=list(statement.selected_columns.keys()))
     return frame.sort_values(["truck", "at"], ignore_index=True)

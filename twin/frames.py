@@ -1,17 +1,22 @@
 """History of the twin as pandas frames, the training and scoring input of the models."""
 
+from typing import Any
+
 import pandas as pd
-from sqlalchemy import Select, select
-from sqlmodel import Session, col
+from sqlalchemy import ColumnElement
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from twin import models as m
+from twin.typed_pandas import as_series
+
+Query = Select[*tuple[Any, ...]]  # a select of any columns, read into a frame
 
 
-def _frame(session: Session, statement) -> pd.DataFrame:
+def _frame(session: Session, statement: Query) -> pd.DataFrame:
     """Run a select and return its rows as a frame with the selected column names (rows go in as plain tuples)."""
-    result = session.execute(statement)
-    columns = list(result.keys())
-    return pd.DataFrame.from_records([tuple(row) for row in result], columns=columns)
+    columns = list(statement.selected_columns.keys())
+    return pd.DataFrame.from_records([tuple(row) for row in session.exec(statement)], columns=columns)
 
 
 def _utc(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
@@ -21,10 +26,10 @@ def _utc(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     return frame
 
 
-def _demand(*where) -> Select:
+def _demand(*where: ColumnElement[bool]) -> Query:
     """Daily units per SKU and DC with price, promotion, holiday and event, by SKU, DC and day."""
     return (
-        select(
+        Select(
             col(m.DemandHistory.sku),
             col(m.DemandHistory.location),
             col(m.DemandHistory.day),
@@ -56,13 +61,13 @@ def sku_demand_frame(session: Session, sku: str) -> pd.DataFrame:
 def shipment_frame(session: Session, ids: list[str] | None = None, status: str | None = None) -> pd.DataFrame:
     """One row per shipment (all, those in `ids`, or those with `status`) with lane, carrier, slack, scan delay,
     conditions and outcome; only the chosen shipments' scans and region-days are read."""
-    chosen = []
+    chosen: list[ColumnElement[bool]] = []
     if ids is not None:
         chosen.append(col(m.Shipment.id).in_(ids))
     if status is not None:
         chosen.append(col(m.Shipment.status) == status)
-    statement = (
-        select(
+    statement: Query = (
+        Select(
             col(m.Shipment.id).label("shipment_id"),
             col(m.Shipment.lane),
             col(m.Shipment.origin),
@@ -106,7 +111,7 @@ def shipment_frame(session: Session, ids: list[str] | None = None, status: str |
     return shipments
 
 
-def _scan_delay_minutes(session: Session, shipments: pd.DataFrame, chosen: list) -> pd.Series:
+def _scan_delay_minutes(session: Session, shipments: pd.DataFrame, chosen: list[ColumnElement[bool]]) -> pd.Series:
     """Delay minutes each shipment's scans reported by half its planned transit (read for the chosen shipments only)."""
     statement = select(col(m.ScanEvent.shipment_id), col(m.ScanEvent.at), col(m.ScanEvent.delay_minutes)).where(
         col(m.ScanEvent.delay_minutes) > 0
@@ -115,9 +120,9 @@ def _scan_delay_minutes(session: Session, shipments: pd.DataFrame, chosen: list)
         statement = statement.join(m.Shipment, col(m.Shipment.id) == col(m.ScanEvent.shipment_id)).where(*chosen)
     scans = _utc(_frame(session, statement), "at")
     scans = scans.merge(shipments[["shipment_id", "shipped_at", "planned_transit_hours"]], on="shipment_id")
-    halfway = scans["shipped_at"] + pd.to_timedelta(scans["planned_transit_hours"] / 2, unit="h")
-    known = scans[scans["at"] <= halfway].groupby("shipment_id")["delay_minutes"].sum()
-    return shipments["shipment_id"].map(known).fillna(0).astype(int)
+    halfway = as_series(scans["shipped_at"]) + pd.to_timedelta(as_series(scans["planned_transit_hours"]) / 2, unit="h")
+    known = as_series(scans[scans["at"] <= halfway].groupby("shipment_id")["delay_minutes"].sum())
+    return as_series(shipments["shipment_id"]).map(known).fillna(0).astype(int)
 
 
 def _conditions(session: Session, shipments: pd.DataFrame | None) -> pd.DataFrame:
@@ -155,7 +160,7 @@ def telemetry_frame(session: Session) -> pd.DataFrame:
     """Daily telemetry per truck with the truck's model year and odometer."""
     frame = _frame(
         session,
-        select(*READING_COLUMNS)
+        Select(*READING_COLUMNS)
         .join(m.Vehicle, col(m.Vehicle.code) == col(m.TelemetryReading.truck))
         .order_by(col(m.TelemetryReading.truck), col(m.TelemetryReading.at)),
     )

@@ -3,13 +3,21 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Table, UniqueConstraint, inspect
 from sqlmodel import Field, SQLModel
 
 
 def json_column() -> Any:
     """A JSON column that works on SQLite and PostgreSQL."""
     return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The SQL table a table model is mapped to (TypeError for a model mapped to something else)."""
+    table = inspect(model).local_table
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a table")
+    return table
 
 
 # --- the network -----------------------------------------------------------
@@ -103,6 +111,20 @@ class DemandHistory(SQLModel, table=True):
     price: float
     promo: bool = False
     unmet: int = 0  # units demanded that the DC's stock could not serve (a stockout)
+
+
+class StockDay(SQLModel, table=True):
+    """The close of one day of one SKU's stock at one DC, written once a day by the twin's day roll: the history
+    behind fill rate, stockout rate, inventory turns and the bullwhip ratio."""
+
+    __table_args__ = (UniqueConstraint("sku", "location", "day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    sku: str = Field(index=True)
+    location: str = Field(index=True)
+    day: date = Field(index=True)
+    on_hand: int
+    on_order: int = Field(description="Units on order or in transit towards the DC")
+    safety_stock: int
 
 
 class CalendarDay(SQLModel, table=True):
@@ -362,11 +384,11 @@ class CarrierBooking(SQLModel, table=True):
 class ExceptionRecord(SQLModel, table=True):
     """An exception raised by a system, a detector or a person."""
 
-    __tablename__ = "exception"
+    __tablename__ = "exception"  # pyright: ignore[reportAssignmentType]  # sqlmodel#98: stub says declared_attr
     id: str = Field(primary_key=True)
     type: str | None = Field(default=None, index=True)
     description: str | None = None
-    refs: dict = json_column()
+    refs: dict[str, Any] = json_column()
     severity: str = "medium"
     source: str = "api"
     occurred_at: datetime
@@ -389,24 +411,25 @@ class ExceptionRecord(SQLModel, table=True):
 class DecisionRecord(SQLModel, table=True):
     """A specialist's decision on an exception; `payload` holds the full Decision."""
 
-    __tablename__ = "decision"
+    __tablename__ = "decision"  # pyright: ignore[reportAssignmentType]  # sqlmodel#98: stub says declared_attr
     __table_args__ = (Index("ix_decision_status_updated_at", "status", "updated_at", "id"),)  # the inbox reads it alone
     id: str = Field(primary_key=True)
     exception_id: str = Field(foreign_key="exception.id", index=True)
     specialist: str = Field(index=True)
     status: str = Field(index=True)
     confidence: float
-    payload: dict = json_column()
+    payload: dict[str, Any] = json_column()
     thread_id: str
     created_at: datetime
     updated_at: datetime
-    fingerprint: dict = json_column()  # the facts the decision relied on, re-read before it executes
-    verdict: dict | None = Field(
+    twin_at: datetime | None = Field(default=None, index=True)  # the twin's clock when it was made
+    fingerprint: dict[str, Any] = json_column()  # the facts the decision relied on, re-read before it executes
+    verdict: dict[str, Any] | None = Field(
         default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
     )  # the verdict being applied
     claim: str | None = None  # token of the process applying the verdict
     lease_until: datetime | None = None
-    precedent: dict | None = Field(
+    precedent: dict[str, Any] | None = Field(
         default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
     )  # the knowledge base's copy of the final decision
     precedent_state: str | None = Field(default=None, index=True)  # pending (not yet indexed) | indexed
@@ -433,13 +456,14 @@ class RateCounter(SQLModel, table=True):
 class ActionRecord(SQLModel, table=True):
     """One action of a decision and whether it was executed."""
 
-    __tablename__ = "action"
+    __tablename__ = "action"  # pyright: ignore[reportAssignmentType]  # sqlmodel#98: stub says declared_attr
     id: str = Field(primary_key=True)
     decision_id: str = Field(foreign_key="decision.id", index=True)
     type: str = Field(index=True)
-    params: dict = json_column()
+    params: dict[str, Any] = json_column()
     status: str = "proposed"  # proposed | executed | rejected
     executed_at: datetime | None = None
+    twin_at: datetime | None = Field(default=None, index=True)  # the twin's clock when it was executed
 
 
 class Approval(SQLModel, table=True):
@@ -459,8 +483,8 @@ class Override(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     decision_id: str = Field(foreign_key="decision.id", index=True)
     actor: str
-    original_actions: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    new_actions: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    original_actions: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    new_actions: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     reason: str
     at: datetime
 
@@ -474,7 +498,7 @@ class AuditEvent(SQLModel, table=True):
     kind: str = Field(index=True)
     exception_id: str | None = Field(default=None, index=True)
     decision_id: str | None = Field(default=None, index=True)
-    detail: dict = json_column()
+    detail: dict[str, Any] = json_column()
 
 
 class Policy(SQLModel, table=True):
@@ -488,7 +512,7 @@ class Policy(SQLModel, table=True):
     autonomy_level: int = 2
     max_cost_usd: float | None = None
     min_confidence: float | None = None
-    allowed_tiers: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    allowed_tiers: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     safety_critical: bool = False
     updated_by: str = "system"
     updated_at: datetime
@@ -518,6 +542,6 @@ class OutboxMessage(SQLModel, table=True):
     id: str = Field(primary_key=True)
     decision_id: str = Field(index=True)
     event_type: str = Field(index=True)
-    payload: dict = json_column()
+    payload: dict[str, Any] = json_column()
     created_at: datetime
     delivered_at: datetime | None = None

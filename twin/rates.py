@@ -8,6 +8,8 @@ from sqlmodel import Session, col, select
 
 from twin import models as m
 
+KM_PER_MILE = 1.609344
+
 
 class RateDefault(BaseModel):
     """A rate's default value, unit and where the figure comes from."""

@@ -2,8 +2,11 @@
 
 from typing import Literal, get_args
 
+from pydantic import TypeAdapter
+
 Role = Literal["viewer", "planner", "architect", "integrator", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
-REPORTERS: tuple[str, ...] = ("integrator", "planner", "admin")  # who may report an exception (API and chat)
-DECIDERS: tuple[str, ...] = ("planner", "admin")  # who may approve, reject or override a decision (API and chat)
-ARCHITECTS: tuple[str, ...] = ("architect", "admin")  # who may change the trade-off (API and chat)
+ROLE: TypeAdapter[Role] = TypeAdapter(Role)  # a stored role name read as a role (ValidationError for an unknown one)
+REPORTERS: tuple[Role, ...] = ("integrator", "planner", "admin")  # who may report an exception (API and chat)
+DECIDERS: tuple[Role, ...] = ("planner", "admin")  # who may approve, reject or override a decision (API and chat)
+ARCHITECTS: tuple[Role, ...] = ("architect", "admin")  # who may change the trade-off (API and chat)

@@ -5,6 +5,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import numpy as np
 from sqlalchemy import delete, insert
@@ -37,7 +38,8 @@ REPLENISH_DAYS = STANDARD_LEAD_DAYS  # the replenishment lead time behind the st
 FAILURE_DRIFT_TRUCK = "TRK-007"  # a truck visibly drifting towards a failure at AS_OF
 SPIKE_SKU, SPIKE_DC, SURPLUS_DC = "SKU-0042", "DC-DAL", "DC-HOU"  # a demand spike and a stockout risk
 
-Rows = dict[type[SQLModel], list[dict]]
+Row = dict[str, Any]  # one table row's column values, as inserted
+Rows = dict[type[SQLModel], list[Row]]
 Progress = Callable[[str], None]
 SEASON_PEAK = {"DAL": (4, 0.25), "HOU": (8, 0.30), "ATL": (7, 0.25), "CHI": (1, 0.45), "LAX": (1, 0.08)}
 DC_DEMAND_SCALE = {"DC-DAL": 1.0, "DC-HOU": 0.9, "DC-ATL": 0.85, "DC-CHI": 1.1, "DC-LAX": 1.25}
@@ -116,7 +118,7 @@ def scan_events(
     delay_hours: float,
     known: float,
     until: datetime,
-) -> list[dict]:
+) -> list[Row]:
     """The scans of one shipment up to a moment; a mid-journey delay scan reveals a share of the delay."""
     delivered = shipped_at + timedelta(hours=planned + delay_hours)
     events = [
@@ -194,7 +196,7 @@ class TruckState:
             self.drift_len = 14 if forced else int(rng.integers(5, 21))
             self.drift_left = self.drift_len
 
-    def live_day(self, rng: np.random.Generator, truck: str, day: date) -> tuple[dict, str | None, str | None]:
+    def live_day(self, rng: np.random.Generator, truck: str, day: date) -> tuple[Row, str | None, str | None]:
         """Drive a day: its telemetry reading, then what happened: "corrective" (a failure), "preventive", or None;
         and the failed component."""
         frac = 1 - self.drift_left / self.drift_len if self.drift_left else 0.0
@@ -240,7 +242,7 @@ class ScenarioBuilder:
         self.days = history_days()
         self.rows: Rows = {}
 
-    def add(self, table: type[SQLModel], rows: list[dict]) -> None:
+    def add(self, table: type[SQLModel], rows: list[Row]) -> None:
         """Append rows for a table."""
         self.rows.setdefault(table, []).extend(rows)
 
@@ -430,7 +432,8 @@ class ScenarioBuilder:
         self.add(m.DemandHistory, rows)
 
     def inventory(self) -> None:
-        """On-hand, in-transit and safety stock per SKU and DC, with one engineered shortage."""
+        """On-hand, in-transit and safety stock per SKU and DC, with one engineered shortage, recorded as the close
+        of the last history day too."""
         rows = []
         for sku in self.skus:
             for dc in DCS:
@@ -456,6 +459,21 @@ class ScenarioBuilder:
                     }
                 )
         self.add(m.InventoryPosition, rows)
+        closed = AS_OF.date() - timedelta(days=1)  # the positions at AS_OF are the close of the last history day
+        self.add(
+            m.StockDay,
+            [
+                {
+                    "sku": row["sku"],
+                    "location": row["location"],
+                    "day": closed,
+                    "on_hand": row["on_hand"],
+                    "on_order": row["in_transit"],
+                    "safety_stock": row["safety_stock"],
+                }
+                for row in rows
+            ],
+        )
 
     # --- shipments ------------------------------------------------------------------------
 
@@ -478,7 +496,7 @@ class ScenarioBuilder:
                     )
         self.carrier_lanes(outcomes)
 
-    def ship_day(self, d: date, until: datetime, since: datetime | None = None) -> list[dict]:
+    def ship_day(self, d: date, until: datetime, since: datetime | None = None) -> list[Row]:
         """A day's shipments (those leaving before `until`, and not before `since`), orders and scans up to
         `until`; each keeps its journey so later days can move it."""
         volume = self.rng.poisson(30 if d.weekday() < 5 else 14)
@@ -490,7 +508,7 @@ class ScenarioBuilder:
             shipped.append(self._shipment(d, shipped_at, until))
         return shipped
 
-    def _shipment(self, d: date, shipped_at: datetime, until: datetime) -> dict:
+    def _shipment(self, d: date, shipped_at: datetime, until: datetime) -> Row:
         """One shipment of an order, its lines and its scans up to a moment; returns the shipment row."""
         rng = self.rng
         dest_region = REGIONS[int(rng.integers(len(REGIONS)))]
@@ -526,7 +544,7 @@ class ScenarioBuilder:
         self.next_shipment += 1
         shipment_id, order_id = f"SHP-{n:06d}", f"ORD-{n:06d}"
         open_now = delivered_at > until
-        order_lines = [
+        order_lines: list[Row] = [
             {"order_id": order_id, "sku": self.skus[int(i)]["code"], "qty": int(rng.integers(5, 60))}
             for i in rng.choice(N_SKUS, size=int(rng.integers(1, 4)), replace=False, p=self.sku_weights)
         ]
@@ -623,7 +641,7 @@ class ScenarioBuilder:
                     reading, kind, component = state.live_day(rng, code, d)
                     readings.append(reading)
                     if kind:
-                        work_orders.append(self._work_order(code, kind, component, d, dc.code, len(work_orders)))
+                        work_orders.append(self.work_order(code, kind, component, d, dc.code, len(work_orders)))
                 vehicles.append(
                     {
                         "code": code,
@@ -641,7 +659,7 @@ class ScenarioBuilder:
         self.work_orders = len(work_orders)
 
     @staticmethod
-    def _work_order(truck: str, kind: str, component: str | None, day: date, dc: str, n: int) -> dict:
+    def work_order(truck: str, kind: str, component: str | None, day: date, dc: str, n: int) -> Row:
         """A closed work order of the history."""
         return {
             "id": f"WO-{n + 1:05d}",
@@ -747,7 +765,7 @@ class ScenarioBuilder:
         self.next_shipment += len(orders)  # shipments and orders share one numbering
 
 
-def supply_term(sku: str, category: str) -> dict:
+def supply_term(sku: str, category: str) -> Row:
     """The supplier terms of a SKU: its category's supplier and lead times."""
     supplier, name, regular, expedited = SUPPLIERS[category]
     return {
@@ -865,7 +883,7 @@ def clone_rows(base: Rows, span: ScaleSpan, copy: int) -> Rows:
 
 def load(engine: Engine, rows: Rows, chunk: int = 5000) -> None:
     """Replace every table's rows with the scenario's, in one transaction."""
-    by_table = {model.__table__: (model, model_rows) for model, model_rows in rows.items()}
+    by_table = {m.table_of(model): (model, model_rows) for model, model_rows in rows.items()}
     tables = SQLModel.metadata.sorted_tables
     with engine.begin() as connection:
         for table in reversed(tables):
@@ -879,7 +897,7 @@ def load(engine: Engine, rows: Rows, chunk: int = 5000) -> None:
                 connection.execute(insert(table), [{**defaults, **row} for row in model_rows[start : start + chunk]])
 
 
-def column_defaults(model: type[SQLModel]) -> dict:
+def column_defaults(model: type[SQLModel]) -> Row:
     """The declared defaults of a table's optional fields, leaving autoincrement keys to the database."""
     return {
         name: field.get_default(call_default_factory=True)

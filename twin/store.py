@@ -5,9 +5,9 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Integer, func, select
-from sqlmodel import Session, SQLModel, col
-from sqlmodel import select as sqlmodel_select
+from sqlalchemy import ColumnElement, Integer, func
+from sqlalchemy import select as core_select
+from sqlmodel import Session, SQLModel, col, select
 from sqlmodel.sql.expression import Select as SelectModel
 
 from twin import models as m
@@ -22,6 +22,7 @@ SCENARIO_TABLES = (
     m.SupplyTerm,
     m.InventoryPosition,
     m.DemandHistory,
+    m.StockDay,
     m.CalendarDay,
     m.RegionCondition,
     m.Order,
@@ -70,14 +71,14 @@ def entity(session: Session, kind: str, code: str) -> SQLModel | None:
     return row if row is not None and getattr(row, "kind", kind) == kind else None
 
 
-def count(session: Session, table: type[SQLModel], *where) -> int:
+def count(session: Session, table: type[SQLModel], *where: ColumnElement[bool]) -> int:
     """Number of rows of a table matching the conditions."""
-    return session.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+    return session.exec(select(func.count()).select_from(table).where(*where)).one()
 
 
 def meta(session: Session) -> dict[str, str]:
     """The scenario facts stored by the generator (seed, as_of, history span)."""
-    return {row.key: row.value for row in session.exec(select(m.TwinMeta)).scalars()}
+    return {row.key: row.value for row in session.exec(select(m.TwinMeta))}
 
 
 def latest_plans(types: Iterable[str], day: date) -> PlanRows:
@@ -102,7 +103,7 @@ def latest_plans(types: Iterable[str], day: date) -> PlanRows:
         .subquery()
     )
     return (
-        sqlmodel_select(m.DecisionRecord, ranked.c.plan_type, ranked.c.day)
+        select(m.DecisionRecord, ranked.c.plan_type, ranked.c.day)
         .join(ranked, ranked.c.decision_id == col(m.DecisionRecord.id))
         .where(ranked.c.rank == 1)
         .order_by(ranked.c.plan_type)
@@ -115,7 +116,15 @@ def as_of(session: Session) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def summary(session: Session) -> dict:
+def clock(session: Session) -> datetime:
+    """The twin's clock, which a loaded scenario always has (RuntimeError otherwise)."""
+    moment = as_of(session)
+    if moment is None:
+        raise RuntimeError("no scenario is loaded; run `yardmaster seed`")
+    return moment
+
+
+def summary(session: Session) -> dict[str, Any]:
     """Counts of the network and its history, for the summary endpoint and the CLI."""
     facts = meta(session)
     return {
@@ -137,7 +146,7 @@ def summary(session: Session) -> dict:
     }
 
 
-def _canonical(value) -> str:
+def _canonical(value: object) -> str:
     """A stable text form of a column value, the same on SQLite and PostgreSQL."""
     if isinstance(value, datetime):
         return value.isoformat()
@@ -150,12 +159,12 @@ def content_hash(session: Session) -> str:
     """A SHA-256 over every scenario table's rows in primary-key order, ignoring surrogate ids."""
     digest = hashlib.sha256()
     for model in SCENARIO_TABLES:
-        table = model.__table__
+        table = m.table_of(model)
         surrogate = [c.name for c in table.primary_key.columns] == ["id"] and isinstance(table.c.id.type, Integer)
         columns = [c for c in table.columns if not (surrogate and c.name == "id")]
         order = columns if surrogate else list(table.primary_key.columns)
         digest.update(table.name.encode())
-        for row in session.execute(select(*columns).order_by(*order)):
+        for row in session.connection().execute(core_select(*columns).order_by(*order)):
             digest.update("|".join(map(_canonical, row)).encode())
     return digest.hexdigest()
 
@@ -173,13 +182,13 @@ def carrier_lanes(session: Session, lane: str | None = None, carrier: str | None
         statement = statement.where(col(m.CarrierLane.lane) == lane)
     if carrier:
         statement = statement.where(col(m.CarrierLane.carrier) == carrier)
-    return list(session.exec(statement).scalars())
+    return list(session.exec(statement))
 
 
 def weekly_loads(session: Session, until: datetime, weeks: int = 8) -> dict[tuple[str, str], float]:
     """Average loads per week of each (carrier, lane) over the last weeks."""
     since = until - timedelta(weeks=weeks)
-    rows = session.execute(
+    rows = session.exec(
         select(col(m.Shipment.carrier), col(m.Shipment.lane), func.count())
         .where(
             col(m.Shipment.carrier).is_not(None),
@@ -188,7 +197,7 @@ def weekly_loads(session: Session, until: datetime, weeks: int = 8) -> dict[tupl
         )
         .group_by(col(m.Shipment.carrier), col(m.Shipment.lane))
     ).all()
-    return {(carrier, lane): total / weeks for carrier, lane, total in rows}
+    return {(carrier, lane): total / weeks for carrier, lane, total in rows if carrier is not None}
 
 
 def daily_lane_tier_loads(session: Session, day: date, weeks: int = 4) -> dict[tuple[str, str], float]:
@@ -197,7 +206,7 @@ def daily_lane_tier_loads(session: Session, day: date, weeks: int = 4) -> dict[t
     until = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
     since = until - timedelta(weeks=weeks)
     rows = session.exec(
-        sqlmodel_select(col(m.Shipment.lane), col(m.Location.tier), col(m.Shipment.shipped_at))
+        select(col(m.Shipment.lane), col(m.Location.tier), col(m.Shipment.shipped_at))
         .join(m.Location, col(m.Location.code) == col(m.Shipment.destination))
         .where(col(m.Shipment.carrier).is_not(None), col(m.Shipment.shipped_at) >= since)
         .where(col(m.Shipment.shipped_at) < until)
@@ -218,7 +227,7 @@ def positions(session: Session, sku: str) -> list[m.InventoryPosition]:
         .where(col(m.InventoryPosition.sku) == sku)
         .order_by(col(m.InventoryPosition.location))
     )
-    return list(session.exec(statement).scalars())
+    return list(session.exec(statement))
 
 
 def supply_term(session: Session, sku: str) -> m.SupplyTerm:
@@ -235,9 +244,7 @@ def supply_term(session: Session, sku: str) -> m.SupplyTerm:
 
 def dcs(session: Session) -> list[m.Location]:
     """The distribution centres."""
-    return list(
-        session.exec(select(m.Location).where(col(m.Location.kind) == "dc").order_by(col(m.Location.code))).scalars()
-    )
+    return list(session.exec(select(m.Location).where(col(m.Location.kind) == "dc").order_by(col(m.Location.code))))
 
 
 def routes_on(session: Session, day: date, dc: str) -> list[tuple[m.Route, list[m.RouteStop]]]:
@@ -246,14 +253,14 @@ def routes_on(session: Session, day: date, dc: str) -> list[tuple[m.Route, list[
         select(m.Route)
         .where(col(m.Route.day) == day, col(m.Route.dc) == dc, col(m.Route.status) != "cancelled")
         .order_by(col(m.Route.truck))
-    ).scalars()
+    )
     return [
         (
             route,
             list(
                 session.exec(
                     select(m.RouteStop).where(col(m.RouteStop.route_id) == route.id).order_by(col(m.RouteStop.seq))
-                ).scalars()
+                )
             ),
         )
         for route in routes
@@ -262,7 +269,7 @@ def routes_on(session: Session, day: date, dc: str) -> list[tuple[m.Route, list[
 
 def open_orders(session: Session, sku: str, dc: str, until: date) -> list[tuple[m.Order, int]]:
     """Orders not yet shipped from a DC that need a SKU by a date, with the quantity."""
-    rows = session.execute(
+    rows = session.exec(
         select(m.Order, col(m.OrderLine.qty))
         .join(m.OrderLine, col(m.OrderLine.order_id) == col(m.Order.id))
         .where(
@@ -281,7 +288,7 @@ def open_orders(session: Session, sku: str, dc: str, until: date) -> list[tuple[
 
 def sku_demand(session: Session, sku: str) -> list[tuple[m.DemandHistory, str | None, str | None]]:
     """A SKU's daily demand at every DC, by DC and day, with the day's holiday and event."""
-    rows = session.execute(
+    rows = session.exec(
         select(m.DemandHistory, col(m.CalendarDay.holiday), col(m.CalendarDay.event))
         .join(m.CalendarDay, col(m.CalendarDay.day) == col(m.DemandHistory.day), isouter=True)
         .where(col(m.DemandHistory.sku) == sku)
@@ -298,19 +305,19 @@ def fleet(session: Session, dc: str | None = None) -> list[m.Vehicle]:
     statement = select(m.Vehicle).order_by(col(m.Vehicle.code))
     if dc:
         statement = statement.where(col(m.Vehicle.home_dc) == dc)
-    return list(session.exec(statement).scalars())
+    return list(session.exec(statement))
 
 
 def fleet_deliveries_by_weekday(session: Session, dc: str, since: datetime, until: datetime) -> list[int]:
     """Deliveries a DC's own trucks ran on each weekday (Monday first) between two moments."""
-    shipped = session.execute(
+    shipped = session.exec(
         select(col(m.Shipment.shipped_at)).where(
             col(m.Shipment.origin) == dc,
             col(m.Shipment.truck).is_not(None),
             col(m.Shipment.shipped_at) >= since,
             col(m.Shipment.shipped_at) < until,
         )
-    ).scalars()
+    )
     counts = [0] * 7
     for at in shipped:
         counts[at.weekday()] += 1
@@ -324,13 +331,13 @@ def open_work_orders(session: Session, truck: str) -> list[m.WorkOrder]:
         .where(col(m.WorkOrder.truck) == truck, col(m.WorkOrder.status).in_(("open", "scheduled")))
         .order_by(col(m.WorkOrder.scheduled_for), col(m.WorkOrder.id))
     )
-    return list(session.exec(statement).scalars())
+    return list(session.exec(statement))
 
 
 def trucks_with_open_work_orders(session: Session) -> set[str]:
     """The trucks that have a work order not yet closed."""
     statement = select(col(m.WorkOrder.truck)).where(col(m.WorkOrder.status) != "closed")
-    return set(session.exec(statement).scalars())
+    return set(session.exec(statement))
 
 
 # --- One view of resources: workshop bays, trucks, carrier capacity, notifications, rates --------------------
@@ -349,7 +356,7 @@ def workshop_bookings(session: Session, dc: str, day: date) -> list[m.WorkOrder]
         )
         .order_by(col(m.WorkOrder.truck))
     )
-    return list(session.exec(statement).scalars())
+    return list(session.exec(statement))
 
 
 def week_start(moment: datetime) -> date:
@@ -359,7 +366,7 @@ def week_start(moment: datetime) -> date:
 
 def booked_loads(session: Session, moment: datetime) -> dict[str, float]:
     """Loads decisions booked with each carrier for the week of a moment."""
-    rows = session.execute(
+    rows = session.exec(
         select(col(m.CarrierBooking.carrier), func.sum(col(m.CarrierBooking.loads)))
         .where(col(m.CarrierBooking.week_start) == week_start(moment))
         .group_by(col(m.CarrierBooking.carrier))
@@ -377,7 +384,7 @@ def remaining_capacity(
         used[carrier] = used.get(carrier, 0.0) + loads
     for carrier, loads in booked_loads(session, moment).items():
         used[carrier] = used.get(carrier, 0.0) + loads
-    carriers = session.exec(select(m.Carrier).order_by(col(m.Carrier.code))).scalars()
+    carriers = session.exec(select(m.Carrier).order_by(col(m.Carrier.code)))
     return {c.code: max(0.0, round(c.capacity_per_week - used.get(c.code, 0.0), 1)) for c in carriers}
 
 
@@ -388,4 +395,4 @@ def last_notification(session: Session, shipment_id: str) -> m.CustomerNotificat
         .where(col(m.CustomerNotification.shipment_id) == shipment_id)
         .order_by(col(m.CustomerNotification.at).desc())
     )
-    return session.exec(statement).scalars().first()
+    return session.exec(statement).first()

@@ -62,7 +62,9 @@ def detector_pass(desk: Desk) -> int:
 
 def detection_loop(desk: Desk | None, interval_s: float) -> AbstractAsyncContextManager[None]:
     """The scheduled detector pass with its outcome check (off without a desk, i.e. before models are trained)."""
-    return every(interval_s if desk else 0, lambda: detector_pass(desk), "detector pass")
+    if desk is None:
+        return every(0, lambda: 0, "detector pass")
+    return every(interval_s, lambda: detector_pass(desk), "detector pass")
 
 
 def recovery_loop(

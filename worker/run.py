@@ -76,7 +76,7 @@ def register_tasks(queue: TaskQueue, desk: Desk) -> None:
     @app.task(name=SWEEP, queue=PERIODIC_QUEUE)
     async def sweep(timestamp: int) -> dict[str, int]:
         """Run again the jobs of workers that died, then the desk's sweep (stranded work, verdicts, expiries)."""
-        stalled = await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_S)
+        stalled = list(await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_S))
         for job in stalled:
             logger.warning("running job %s again: its worker stopped", job.call_string)
             await app.job_manager.retry_job(job)
@@ -90,9 +90,12 @@ def run_worker(settings: Settings, concurrency: int) -> None:
     from graph.desk import open_desk
 
     with open_desk(settings) as desk:
-        register_tasks(desk.queue, desk)
+        queue = desk.queue
+        if queue is None:
+            raise RuntimeError("the worker serves the task queue: set YM_QUEUE")
+        register_tasks(queue, desk)
         try:
-            asyncio.run(_serve(desk.queue.app, concurrency))
+            asyncio.run(_serve(queue.app, concurrency))
         except Exception as error:
             logger.critical("the worker stops on a fatal error: %s: %s", type(error).__name__, error, exc_info=True)
             raise SystemExit(1) from error

@@ -31,7 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from twin import access
+from twin import access, store
 from twin.access import WebhookBreaker, WebhookDelivery, WebhookLease, WebhookSubscription
 from twin.db import session_scope
 from twin.models import OutboxMessage
@@ -141,7 +141,7 @@ def resolved_problem(url: str, allow_private: bool) -> str | None:
         infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except OSError:
         return None  # the POST reports the resolution failure itself
-    private = [info[4][0] for info in infos if not ipaddress.ip_address(info[4][0].split("%")[0]).is_global]
+    private = [info[4][0] for info in infos if not ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_global]
     return f"refused: {host} resolves to a non-public address {private[0]}" if private else None
 
 
@@ -358,7 +358,7 @@ class Dispatcher:
     def _record(self, delivery_id: str, error: str | None, now: datetime) -> None:
         """Store an attempt's outcome: delivered, due again after the backoff, or given up."""
         with session_scope(self.engine) as session:
-            delivery = session.get(WebhookDelivery, delivery_id)
+            delivery = store.row(session, WebhookDelivery, delivery_id)
             delivery.attempts += 1
             delivery.last_error = error
             if error is None:

@@ -5,7 +5,7 @@ import datetime as dt
 import re
 
 from agents.language.intent import lanes
-from agents.language.query import Period
+from agents.language.query import DcRole, Period
 from agents.schemas import PLANNING
 
 CITIES = {"dallas": "DAL", "houston": "HOU", "atlanta": "ATL", "chicago": "CHI", "los angeles": "LAX", "la": "LAX"}
@@ -71,10 +71,11 @@ def lane_list(text: str) -> tuple[list[str], list[tuple[int, int]]]:
 REGIONS = {"texas": ("DC-DAL", "DC-HOU")}
 
 
-def dcs(text: str, skip: list[tuple[int, int]]) -> tuple[list[str], str | None]:
+def dcs(text: str, skip: list[tuple[int, int]]) -> tuple[list[str], DcRole | None]:
     """DCs named outside lanes, in order (a region names its DCs, e.g. Texas), and the role of the first:
     destination ("to Dallas"), origin ("out of LA") or None."""
-    names, role = [], None
+    names: list[str] = []
+    role: DcRole | None = None
     for region, codes in REGIONS.items():
         if re.search(rf"\b{region}\b", text, re.IGNORECASE):
             names += [code for code in codes if code not in names]

@@ -8,9 +8,23 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import TypeAdapter
+
 from agents.language import grammar as g
 from agents.language.intent import read_exception_type
-from agents.language.query import Aggregation, Filters, Query, Reading, TradeOffSetting, WhatIf
+from agents.language.query import (
+    ActVerb,
+    AggKind,
+    Aggregation,
+    Filters,
+    Measure,
+    Ordinal,
+    Query,
+    Reading,
+    Subject,
+    TradeOffSetting,
+    WhatIf,
+)
 from agents.language.understanding import masked_text
 from agents.schemas import ExceptionType
 from tools.embeddings import embed
@@ -51,8 +65,9 @@ _REPORT = re.compile(
     r"\b(?:almost|nearly|about\s+to\s+run)\s+out\s+of\b|\bwill\s+spike\b",
     re.IGNORECASE,
 )
+MEASURE: TypeAdapter[Measure] = TypeAdapter(Measure)
 _FOLLOW = re.compile(r"^\W*(?:and|same|how\s+about|what\s+about|then)\b", re.IGNORECASE)
-_REFERENT = (
+_REFERENT: tuple[tuple[str, Ordinal], ...] = (
     (r"\bfirst\s+one\b|\bthe\s+first\b|\btop\s+one\b", "first"),
     (r"\bsecond\s+one\b|\bthe\s+second\b", "second"),
     (r"\bthird\s+one\b|\bthe\s+third\b", "third"),
@@ -62,78 +77,78 @@ _REFERENT = (
     (r"\bit\b|\bthat\s+(?:one|truck|shipment|decision|sku|carrier)\b|\bthis\s+one\b", "it"),
 )
 # (measure, cue, weight): every cue that matches adds its weight; the heaviest measure wins.
-_MEASURES = tuple(
-    (name, re.compile(cue, re.IGNORECASE), weight)
-    for name, cue, weight in (
-        (
-            "approval_rule",
-            r"\bneeds?\s+(?:an?\s+)?(?:approval|sign[- ]?off|ok)\b|\brequires?\s+approval|\bapproval\s+(?:threshold|rule)|"
-            r"\bwithout\s+asking|\bon\s+its\s+own|\bby\s+itself|\ballowed\s+to\b|\bsign\s+off\s+on\b|\bexecute\s+on\s+its",
-            6,
-        ),
-        ("autonomy", r"\bautonomy\b|\bpolicy\b|\bpolicies\b", 5),
-        (
-            "pending",
-            r"\bpending\b|\bwaiting\s+for\s+(?:my\s+|an?\s+)?approval|\bawaiting\b|\bto\s+approve\b|\bqueue\b",
-            5,
-        ),
-        ("explain", r"\bwalk\s+me\s+through\b|\bexplain\b|\bwhy\s+was\b|\bevidence\b|\bjustif\w*", 4),
-        ("explain", r"\bwhy\s+did\s+(?:you|the\s+desk|we|it)\b|\bwhy\s+(?:the|this|that)\s+decision\b", 7),
-        ("drivers", r"\bwhy\b|\bdriving\b|\bdrivers\b|\bbehind\s+(?:it|the)\b|\bflagged\b", 5),
-        ("spend", r"\bspen[dt]\b|\bspending\b|\bcosts?\b|\bcost\s+us\b|\bexpensive\b|\bcheapest\b|\bper\s+mile\b", 4),
-        (
-            "late_count",
-            r"\bhow\s+many\b[^?]*\blate\b|\blate\s+(?:deliveries|shipments|loads|count|rate)\b|\b(?:were|was|arrived|delivered?)\s+(?:\w+\s+)?late\b|"
-            r"\blateness\b|\blate\s+per\b|\bloads\s+late\b|\bdeliver\w*\s+(?:the\s+most\s+)?(?:loads\s+)?late\b",
-            5,
-        ),
-        ("on_time_rate", r"\bon[- ]?time\b|\breliab\w*|\bpunctual\w*|\bperformance\b|\bperforming\b", 4),
-        (
-            "late_risk",
-            r"\blate\s+risk\b|\brisk\w*\s+shipments?\b|\bat\s+risk\b|\bin\s+danger\b|\bmake\s+its\b|\barrives?\s+late\b|"
-            r"\bbe\s+late\b|\blate\?|\bmiss(?:ing)?\s+(?:its\s+|the\s+)?(?:delivery|window|promise)|\bchance\b",
-            3,
-        ),
-        (
-            "stock_on_hand",
-            r"\bon[- ]?hand\b|\bunits\s+of\b|\binventory\b|\bstock\s+(?:of|for)\b|\bhow\s+much\s+(?:of\s+)?sku|"
-            r"\bholds?\b|\bthinnest\b|\bsitting\b|\bstock\b|\bhow\s+much\s+\w+-?\d+",
-            2,
-        ),
-        ("available", r"\bavailable\b|\bpromise\b|\bnet\s+of\b|\bcan\s+\w+\s+ship\b", 4),
-        ("days_of_cover", r"\bdays?\s+of\s+(?:cover|supply|stock)\b|\bhow\s+long\s+will\b|\bcover\b|\brunway\b", 5),
-        (
-            "stockout_risk",
-            r"\brunning\s+low\b|\brun(?:ning)?\s+out\b|\bstock\s*outs?\b|\blow\s+on\b|\bskus?\s+at\s+risk\b|"
-            r"\bat\s+risk\s+of\s+running",
-            5,
-        ),
-        (
-            "forecast",
-            r"\bforecast\w*|\bdemand\b|\bsell\b|\bsales\b|\bprojected\b|\boutlook\b|\bexpected\s+(?:sales|demand)\b|"
-            r"\bwill\s+(?:\w+\s+){0,3}(?:move|go\s+through|ship\s+out)\b",
-            4,
-        ),
-        ("work_orders", r"\bwork\s+orders?\b", 6),
-        (
-            "next_service",
-            r"\bnext\s+(?:in\s+the\s+shop|maintenance|visit|service)\b|\bdue\s+for\b|\bservice\s+due\b|\bdue\s+for\s+(?:its\s+)?(?:next\s+)?service\b",
-            6,
-        ),
-        ("history", r"\bhistory\b|\blast\s+scan\b|\bscans\b|\blately\b|\bbeen\s+doing\b", 5),
-        ("failure_risk", r"\bbreak\s+down\b|\bfail\w*\b|\bhealth\b|\bbreakdown\b", 4),
-        ("failure_risk", r"\brisk\w*\b", 2),
-        ("capacity", r"\bcapacity\b|\bbays?\b|\bhow\s+busy\b", 3),
-        (
-            "status",
-            r"\bstatus\b|\bwhere\s+is\b|\bon\s+the\s+road\b|\bin\s+the\s+shop\b|\bworkshop\b|\bbased\s+at\b|"
-            r"\blist\s+the\s+trucks\b|\bshow\s+me\s+the\b",
-            3,
-        ),
-        ("summary", r"\bhow\s+did\s+we\s+do\b|\bkpis?\b|\bsummar\w*|\bhow\s+busy\b|\boverview\b", 4),
-    )
+_MEASURE_CUES: tuple[tuple[Measure, str, int], ...] = (
+    (
+        "approval_rule",
+        r"\bneeds?\s+(?:an?\s+)?(?:approval|sign[- ]?off|ok)\b|\brequires?\s+approval|\bapproval\s+(?:threshold|rule)|"
+        r"\bwithout\s+asking|\bon\s+its\s+own|\bby\s+itself|\ballowed\s+to\b|\bsign\s+off\s+on\b|\bexecute\s+on\s+its",
+        6,
+    ),
+    ("autonomy", r"\bautonomy\b|\bpolicy\b|\bpolicies\b", 5),
+    (
+        "pending",
+        r"\bpending\b|\bwaiting\s+for\s+(?:my\s+|an?\s+)?approval|\bawaiting\b|\bto\s+approve\b|\bqueue\b",
+        5,
+    ),
+    ("explain", r"\bwalk\s+me\s+through\b|\bexplain\b|\bwhy\s+was\b|\bevidence\b|\bjustif\w*", 4),
+    ("explain", r"\bwhy\s+did\s+(?:you|the\s+desk|we|it)\b|\bwhy\s+(?:the|this|that)\s+decision\b", 7),
+    ("drivers", r"\bwhy\b|\bdriving\b|\bdrivers\b|\bbehind\s+(?:it|the)\b|\bflagged\b", 5),
+    ("spend", r"\bspen[dt]\b|\bspending\b|\bcosts?\b|\bcost\s+us\b|\bexpensive\b|\bcheapest\b|\bper\s+mile\b", 4),
+    (
+        "late_count",
+        r"\bhow\s+many\b[^?]*\blate\b|\blate\s+(?:deliveries|shipments|loads|count|rate)\b|\b(?:were|was|arrived|delivered?)\s+(?:\w+\s+)?late\b|"
+        r"\blateness\b|\blate\s+per\b|\bloads\s+late\b|\bdeliver\w*\s+(?:the\s+most\s+)?(?:loads\s+)?late\b",
+        5,
+    ),
+    ("on_time_rate", r"\bon[- ]?time\b|\breliab\w*|\bpunctual\w*|\bperformance\b|\bperforming\b", 4),
+    (
+        "late_risk",
+        r"\blate\s+risk\b|\brisk\w*\s+shipments?\b|\bat\s+risk\b|\bin\s+danger\b|\bmake\s+its\b|\barrives?\s+late\b|"
+        r"\bbe\s+late\b|\blate\?|\bmiss(?:ing)?\s+(?:its\s+|the\s+)?(?:delivery|window|promise)|\bchance\b",
+        3,
+    ),
+    (
+        "stock_on_hand",
+        r"\bon[- ]?hand\b|\bunits\s+of\b|\binventory\b|\bstock\s+(?:of|for)\b|\bhow\s+much\s+(?:of\s+)?sku|"
+        r"\bholds?\b|\bthinnest\b|\bsitting\b|\bstock\b|\bhow\s+much\s+\w+-?\d+",
+        2,
+    ),
+    ("available", r"\bavailable\b|\bpromise\b|\bnet\s+of\b|\bcan\s+\w+\s+ship\b", 4),
+    ("days_of_cover", r"\bdays?\s+of\s+(?:cover|supply|stock)\b|\bhow\s+long\s+will\b|\bcover\b|\brunway\b", 5),
+    (
+        "stockout_risk",
+        r"\brunning\s+low\b|\brun(?:ning)?\s+out\b|\bstock\s*outs?\b|\blow\s+on\b|\bskus?\s+at\s+risk\b|"
+        r"\bat\s+risk\s+of\s+running",
+        5,
+    ),
+    (
+        "forecast",
+        r"\bforecast\w*|\bdemand\b|\bsell\b|\bsales\b|\bprojected\b|\boutlook\b|\bexpected\s+(?:sales|demand)\b|"
+        r"\bwill\s+(?:\w+\s+){0,3}(?:move|go\s+through|ship\s+out)\b",
+        4,
+    ),
+    ("work_orders", r"\bwork\s+orders?\b", 6),
+    (
+        "next_service",
+        r"\bnext\s+(?:in\s+the\s+shop|maintenance|visit|service)\b|\bdue\s+for\b|\bservice\s+due\b|\bdue\s+for\s+(?:its\s+)?(?:next\s+)?service\b",
+        6,
+    ),
+    ("history", r"\bhistory\b|\blast\s+scan\b|\bscans\b|\blately\b|\bbeen\s+doing\b", 5),
+    ("failure_risk", r"\bbreak\s+down\b|\bfail\w*\b|\bhealth\b|\bbreakdown\b", 4),
+    ("failure_risk", r"\brisk\w*\b", 2),
+    ("capacity", r"\bcapacity\b|\bbays?\b|\bhow\s+busy\b", 3),
+    (
+        "status",
+        r"\bstatus\b|\bwhere\s+is\b|\bon\s+the\s+road\b|\bin\s+the\s+shop\b|\bworkshop\b|\bbased\s+at\b|"
+        r"\blist\s+the\s+trucks\b|\bshow\s+me\s+the\b",
+        3,
+    ),
+    ("summary", r"\bhow\s+did\s+we\s+do\b|\bkpis?\b|\bsummar\w*|\bhow\s+busy\b|\boverview\b", 4),
 )
-_AGG = (
+_MEASURES: tuple[tuple[Measure, re.Pattern[str], int], ...] = tuple(
+    (name, re.compile(cue, re.IGNORECASE), weight) for name, cue, weight in _MEASURE_CUES
+)
+_AGG: tuple[tuple[AggKind, str], ...] = (
     ("cheapest", r"\bcheapest\b|\bcosts?\s+(?:the\s+)?least\b|\blowest\s+(?:cost|rate)\b|\bleast\s+expensive\b"),
     ("compare", r"\bcompare\w*|\bvs\.?\b|\bversus\b|\bside\s+by\s+side\b"),
     ("best", r"\bbest\b|\bmost\s+reliable\b|\bhighest\s+on[- ]time\b"),
@@ -206,9 +221,9 @@ def clauses(text: str) -> list[str]:
     return [part for part in parts if part.strip("?")]
 
 
-def _measure(text: str) -> str | None:
+def _measure(text: str) -> Measure | None:
     """The measure the cue phrases point at, if any."""
-    scores: dict[str, int] = {}
+    scores: dict[Measure, int] = {}
     for name, cue, weight in _MEASURES:
         if cue.search(text):
             scores[name] = scores.get(name, 0) + weight
@@ -248,7 +263,7 @@ def _filters(text: str, now: dt.date | None) -> Filters:
     )
 
 
-def _subject(text: str, f: Filters, measure: str | None, agg: Aggregation | None) -> str | None:
+def _subject(text: str, f: Filters, measure: Measure | None, agg: Aggregation | None) -> Subject | None:
     """What the question is about, from its codes and words."""
     if measure in ("approval_rule", "autonomy"):
         return "policy"
@@ -286,7 +301,7 @@ def _subject(text: str, f: Filters, measure: str | None, agg: Aggregation | None
     return None
 
 
-_DEFAULT_MEASURE = {
+_DEFAULT_MEASURE: dict[Subject, Measure] = {
     "shipment": "status",
     "truck": "status",
     "fleet": "status",
@@ -299,7 +314,7 @@ _DEFAULT_MEASURE = {
     "policy": "autonomy",
     "kpi": "summary",
 }
-_FITS = {
+_FITS: dict[Subject, set[Measure]] = {
     "shipment": {"status", "late_risk", "drivers", "history", "late_count", "on_time_rate"},
     "truck": {"status", "history", "work_orders", "next_service", "failure_risk", "drivers"},
     "fleet": {"status", "failure_risk", "work_orders", "next_service"},
@@ -315,13 +330,15 @@ _FITS = {
 }
 
 
-def _fit_measure(text: str, subject: str | None, measure: str | None) -> str | None:
+def _fit_measure(text: str, subject: Subject | None, measure: Measure | None) -> Measure | None:
     """The measure, made to fit the subject: a cue of another subject yields the subject's likeliest measure."""
-    if subject is None or measure in _FITS.get(subject, {measure}):
+    if subject is None or subject not in _FITS or measure in _FITS[subject]:
         return measure
     if subject == "shipment" and measure in ("status", None) and re.search(r"\blate\b", text, re.I):
         return "late_risk"
-    scores = {name: weight for name, cue, weight in _MEASURES if name in _FITS[subject] and cue.search(text)}
+    scores: dict[Measure, int] = {
+        name: weight for name, cue, weight in _MEASURES if name in _FITS[subject] and cue.search(text)
+    }
     if scores:
         return max(scores, key=scores.__getitem__)
     if subject == "decision" and measure is None:
@@ -356,7 +373,7 @@ def read_clause(text: str, now: dt.date | None) -> Query:
         return Query(kind="out_of_scope")
     if measure is None and subject is None and not _FOLLOW.search(text) and not _referent(text):
         nearest = example_index().nearest(text)
-        measure = next(label for label, _ in nearest if label != "out_of_scope")
+        measure = MEASURE.validate_python(next(label for label, _ in nearest if label != "out_of_scope"))
         subject = _subject(text, f, measure, agg)
     measure = _fit_measure(text, subject, measure)
     if agg and agg.kind == "count" and subject not in ("fleet", "decision", "shipment"):
@@ -445,7 +462,7 @@ def _what_if(text: str, f: Filters) -> WhatIf | None:
     return None
 
 
-_VERBS = (
+_VERBS: tuple[tuple[ActVerb, str], ...] = (
     ("approve", r"\bapprove\b|\bgo\s+ahead\s+with\b|\baccept\b|\bsign\s+off\s+(?:on\s+)?(?:DEC|it|the)"),
     ("reject", r"\breject\b|\bdecline\b|\bturn\s+down\b"),
     ("override", r"\boverride\b|\binstead\b"),
@@ -482,7 +499,7 @@ def _act(text: str, f: Filters) -> Query | None:
     return Query(kind="act", act="report", subject=subject, filters=f)
 
 
-def _referent(text: str) -> str | None:
+def _referent(text: str) -> Ordinal | None:
     """Which item of the last answer a message points at ("the first one", "it", "that truck")."""
     for pattern, name in _REFERENT:
         if re.search(pattern, text, re.IGNORECASE):
@@ -540,13 +557,14 @@ def _carry(query: Query, previous: Query, text: str, listed: bool) -> Query:
     if query.kind == "whatif" and not fragment:
         return query
     if previous.kind == "whatif" and fragment:
-        whatif = (query.whatif if query.kind == "whatif" else previous.whatif or WhatIf(op="dc_closure")).model_copy()
+        scenario = query.whatif if query.kind == "whatif" else previous.whatif
+        whatif = (scenario or WhatIf(op="dc_closure")).model_copy()
         whatif.days = g.span_days(text) or whatif.days
         merged = Filters(**{**previous.filters.model_dump(exclude_defaults=True), **named})
         return previous.model_copy(update={"filters": merged, "whatif": whatif})
     if listed and referent:
         subject = query.subject if query.kind == "act" else _listed_subject(previous)
-        measure = query.measure if _measure(text) else _DEFAULT_MEASURE.get(subject or "")
+        measure = query.measure if _measure(text) else _DEFAULT_MEASURE.get(subject) if subject else None
         if query.kind == "ask" and subject == "truck" and measure not in _FITS["truck"]:
             measure = "status"
         return query.model_copy(
@@ -585,9 +603,12 @@ def _carry(query: Query, previous: Query, text: str, listed: bool) -> Query:
     return query.model_copy(update={"subject": subject, "filters": filters, "referent": referent})
 
 
-def _listed_subject(previous: Query) -> str | None:
+_LISTED: dict[Subject, Subject] = {"fleet": "truck", "sku_dc": "sku_dc", "decision": "decision"}
+
+
+def _listed_subject(previous: Query) -> Subject | None:
     """The kind of item a list holds."""
-    return {"fleet": "truck", "sku_dc": "sku_dc", "decision": "decision"}.get(previous.subject or "", previous.subject)
+    return _LISTED.get(previous.subject, previous.subject) if previous.subject else None
 
 
 def is_list(query: Query) -> bool:

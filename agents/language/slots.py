@@ -2,7 +2,7 @@
 counts, shares, decision filters and reasons, in the canonical form the chat tools take."""
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -100,7 +100,7 @@ class Slots(BaseModel):
     status: str | None = None
     specialist: str | None = None
 
-    def present(self) -> dict:
+    def present(self) -> dict[str, Any]:
         """The slots that are filled."""
         return self.model_dump(exclude_none=True)
 
@@ -135,7 +135,7 @@ def _places(text: str, lane_spans: list[tuple[int, int]]) -> dict[str, str]:
 def read_slots(text: str) -> Slots:
     """The slots of a message."""
     codes = extract(text, keep_instructions=True)
-    values: dict = {
+    values: dict[str, Any] = {
         k: codes[k]
         for k in ("shipment_id", "sku", "asset_id", "customer", "decision_id", "lane", "capacity_cut_pct")
         if k in codes

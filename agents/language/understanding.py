@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal, get_args
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter
 
 from agents.language.slots import Slots, read_slots
 from agents.schemas import ExceptionType
@@ -39,6 +39,7 @@ IntentName = Literal[
     "help",
 ]
 INTENTS: tuple[str, ...] = get_args(IntentName)
+INTENT: TypeAdapter[IntentName] = TypeAdapter(IntentName)
 REPORT_PREFIX = "report_"
 ACTS = ("approve_decision", "reject_decision", "override_decision")
 UTTERANCES_PATH = Path(__file__).with_name("utterances.jsonl")
@@ -237,9 +238,9 @@ def reading_of(text: str, probabilities: np.ndarray, classes: list[str]) -> Read
     acts = best in ACTS or best.startswith(REPORT_PREFIX)
     abstained = p_best < (MIN_ACT_CONFIDENCE if acts else MIN_CONFIDENCE) or only_names(text)
     return Reading(
-        intent=best,
+        intent=INTENT.validate_python(best),
         confidence=round(float(p_best), 4),
-        runner_up=second,
+        runner_up=INTENT.validate_python(second),
         runner_up_confidence=round(float(p_second), 4),
         abstained=abstained,
         question=question,

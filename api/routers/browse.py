@@ -2,16 +2,17 @@
 detail and the decisions that name it."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Generic, Literal, TypeVar
 
 from fastapi import APIRouter, HTTPException, Query, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import String, cast, or_
 from sqlmodel import Session, SQLModel, col, select
 
+from agents.risks import failure_risks, late_risks
 from agents.schemas import Decision
 from api.auth import PrincipalDep
-from api.deps import SessionDep
+from api.deps import MaybeDeskDep, SessionDep
 from api.paging import Cursor, Keyset, Limit, Offset, Page, paginate
 from twin import models as m
 
@@ -19,6 +20,19 @@ router = APIRouter(prefix="/v1/twin", tags=["twin browser"])
 
 Search = Annotated[str | None, Query(max_length=64, description="Part of a code or name, any case.")]
 RECENT_TELEMETRY = 30
+T = TypeVar("T")
+ShipmentStatus = Literal["planned", "in_transit", "delivered"]
+TruckStatus = Literal["active", "in_maintenance", "out_of_service"]
+
+
+class ScoredPage(Page[T], Generic[T]):
+    """A page of a listing with each listed row's risk by the models, by its code."""
+
+    risk: dict[str, float] = Field(
+        default_factory=dict,
+        description="P(late) of each listed in-transit shipment, P(fail) of each listed truck; empty while no models "
+        "are trained",
+    )
 
 
 class DecisionRef(BaseModel):
@@ -112,7 +126,10 @@ def _listing(
     return paginate(session, statement, limit, offset, lambda row: row[0], keyset, cursor)
 
 
-def _get(session: Session, table: type[SQLModel], code: str, noun: str) -> SQLModel:
+R = TypeVar("R", bound=SQLModel)
+
+
+def _get(session: Session, table: type[R], code: str, noun: str) -> R:
     """One row by its code, or 404 naming what was asked for."""
     row = session.get(table, code)
     if row is None:
@@ -120,17 +137,19 @@ def _get(session: Session, table: type[SQLModel], code: str, noun: str) -> SQLMo
     return row
 
 
-@router.get("/shipments", response_model=Page[m.Shipment])
+@router.get("/shipments", response_model=ScoredPage[m.Shipment])
 def list_shipments(
     session: SessionDep,
+    desk: MaybeDeskDep,
     _principal: PrincipalDep,
     q: Search = None,
-    shipment_status: Annotated[str | None, Query(alias="status", max_length=32)] = None,
+    shipment_status: Annotated[ShipmentStatus | None, Query(alias="status", description="Only this status.")] = None,
     limit: Limit = 50,
     offset: Offset = 0,
     cursor: Cursor = None,
-) -> Page[m.Shipment]:
-    """Shipments, newest first, searched by id, origin, destination, lane or carrier, optionally of one status."""
+) -> ScoredPage[m.Shipment]:
+    """Shipments, newest first, searched by id, origin, destination, lane or carrier, optionally of one status, with
+    the late risk of those in transit."""
     where = [col(m.Shipment.status) == shipment_status] if shipment_status else []
     search = [
         col(m.Shipment.id),
@@ -139,9 +158,12 @@ def list_shipments(
         col(m.Shipment.lane),
         col(m.Shipment.carrier),
     ]
-    return _listing(
+    page = _listing(
         session, m.Shipment, Keyset((col(m.Shipment.id),), True), search, q, (limit, offset, cursor), *where
     )
+    moving = [row.id for row in page.items if row.status == "in_transit"]
+    risk = late_risks(desk.toolbox, moving) if desk is not None and moving else {}
+    return ScoredPage[m.Shipment](**dict(page), risk=risk)
 
 
 @router.get("/shipments/{shipment_id}", response_model=ShipmentDetail)
@@ -156,18 +178,27 @@ def get_shipment(shipment_id: str, session: SessionDep, _principal: PrincipalDep
     return ShipmentDetail(shipment=shipment, scans=list(scans), decisions=decisions_naming(session, shipment_id))
 
 
-@router.get("/trucks", response_model=Page[m.Vehicle])
+@router.get("/trucks", response_model=ScoredPage[m.Vehicle])
 def list_trucks(
     session: SessionDep,
+    desk: MaybeDeskDep,
     _principal: PrincipalDep,
     q: Search = None,
+    truck_status: Annotated[TruckStatus | None, Query(alias="status", description="Only this status.")] = None,
     limit: Limit = 50,
     offset: Offset = 0,
     cursor: Cursor = None,
-) -> Page[m.Vehicle]:
-    """Own-fleet trucks by code, searched by code, home DC or status."""
+) -> ScoredPage[m.Vehicle]:
+    """Own-fleet trucks by code, searched by code, home DC or status, optionally of one status, with each one's
+    failure risk."""
+    where = [col(m.Vehicle.status) == truck_status] if truck_status else []
     search = [col(m.Vehicle.code), col(m.Vehicle.home_dc), col(m.Vehicle.status)]
-    return _listing(session, m.Vehicle, Keyset((col(m.Vehicle.code),), False), search, q, (limit, offset, cursor))
+    page = _listing(
+        session, m.Vehicle, Keyset((col(m.Vehicle.code),), False), search, q, (limit, offset, cursor), *where
+    )
+    scores = failure_risks(desk.toolbox) if desk is not None else {}
+    listed = {row.code for row in page.items}
+    return ScoredPage[m.Vehicle](**dict(page), risk={code: p for code, p in scores.items() if code in listed})
 
 
 @router.get("/trucks/{code}", response_model=TruckDetail)

@@ -1,11 +1,12 @@
-"""Key figures over time from the twin and the decisions: on-time delivery, failures and downtime, stock below
-its thresholds, decisions by status and specialist, and the spend of executed decisions."""
+"""The KPIs of `twin.kpis` over a period on the twin's clock, filtered by site, lane and carrier, with the network's
+weeks, stock below its thresholds, decisions by status and specialist, and the spend of executed decisions per twin
+day."""
 
-from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from sqlalchemy import Date, func
 from sqlalchemy.ext.compiler import compiles
@@ -16,8 +17,8 @@ from agents.schemas import Decision
 from api.auth import PrincipalDep
 from api.deps import SessionDep
 from api.paging import Cursor, Keyset, Limit, paginate
+from twin import kpis, store
 from twin import models as m
-from twin import store
 
 router = APIRouter(prefix="/v1", tags=["kpis"])
 
@@ -44,19 +45,19 @@ def _utc_day_postgresql(element: UtcDay, compiler, **kw) -> str:
     return f"date(timezone('UTC', {compiler.process(element.clauses, **kw)}))"
 
 
-DECISION_DAY = UtcDay(m.DecisionRecord.created_at).label("day")
+DECISION_DAY = UtcDay(m.DecisionRecord.twin_at).label("day")
 NEWEST_DAYS = Keyset((DECISION_DAY,), descending=True)
 
 
 class Week(BaseModel):
-    """One week of the twin's operations, Monday first."""
+    """One week of the twin's operations, Monday first, over the whole network."""
 
     week_start: date
     delivered: int
     on_time: int
-    on_time_rate: float | None = Field(description="On-time share of the week's deliveries; none without any.")
-    failures: int = Field(description="Corrective work orders opened (breakdowns).")
-    downtime_hours: float = Field(description="Hours trucks spent in corrective work orders opened that week.")
+    on_time_rate: float | None = Field(description=kpis.DEFINITIONS["on_time_delivery"].text)
+    failures: int = Field(description="Breakdowns: corrective work orders opened that week.")
+    downtime_hours: float = Field(description=kpis.DEFINITIONS["unplanned_downtime"].text)
 
 
 class StockNow(BaseModel):
@@ -77,15 +78,18 @@ class DecisionDay(BaseModel):
     expedite_cost_usd: float = Field(description="Expected cost of executed decisions with an expedite action.")
 
 
-class Kpis(BaseModel):
-    """The console's key figures."""
+class Kpis(kpis.KpiReport):
+    """The KPIs of a period on the twin's clock (in total and by day or week, filtered by site, lane and carrier), the
+    network's complete weeks, stock now, and decisions by status, specialist and twin day."""
 
     as_of: datetime | None
-    weeks: list[Week]
+    weeks: list[Week] = Field(description="The complete weeks before the twin's current one, unfiltered.")
     stock: StockNow
     decisions_by_status: dict[str, int]
     decisions_by_specialist: dict[str, int]
-    decision_days: list[DecisionDay] = Field(description="Days with decisions, newest first, a page at a time.")
+    decision_days: list[DecisionDay] = Field(
+        description="Days on the twin's clock with decisions, newest first, a page at a time."
+    )
     days_total: int = Field(description="Days with decisions over all pages.")
     limit: int
     next_cursor: str | None = Field(None, description="Pass as `cursor` for the next (older) days; null on the last.")
@@ -98,39 +102,25 @@ def _monday(moment: datetime | date) -> date:
 
 
 def _weeks(session: Session, now: datetime, count: int) -> list[Week]:
-    """Deliveries, on-time deliveries, failures and downtime per complete week, over the last `count` weeks."""
-    starts = [_monday(now) - timedelta(weeks=back) for back in range(count, 0, -1)]
-    until = datetime.combine(_monday(now), time.min, tzinfo=UTC)
-    since = datetime.combine(starts[0], time.min, tzinfo=UTC)
-    delivered, on_time = Counter(), Counter()
-    for delivered_at, promised_at in session.execute(
-        select(col(m.Shipment.delivered_at), col(m.Shipment.promised_at)).where(
-            col(m.Shipment.delivered_at) >= since, col(m.Shipment.delivered_at) < until
+    """On-time delivery, breakdowns and downtime of the network per complete week, over the last `count` weeks."""
+    first = _monday(now) - timedelta(weeks=count)
+    scope = kpis.Scope(start=first, end=_monday(now) - timedelta(days=1))
+    history = kpis.load(session, scope)
+    weeks = []
+    for start, end in kpis.spans(scope.start, scope.end, "week"):
+        delivery = kpis.on_time_delivery(history, start, end)
+        downtime = kpis.unplanned_downtime(history, start, end)
+        weeks.append(
+            Week(
+                week_start=start,
+                delivered=delivery.delivered,
+                on_time=delivery.on_time,
+                on_time_rate=delivery.rate,
+                failures=downtime.incidents,
+                downtime_hours=downtime.hours,
+            )
         )
-    ):
-        delivered[_monday(delivered_at)] += 1
-        on_time[_monday(delivered_at)] += delivered_at <= promised_at
-    failures, downtime = Counter(), defaultdict(float)
-    for opened_at, closed_at in session.execute(
-        select(col(m.WorkOrder.opened_at), col(m.WorkOrder.closed_at)).where(
-            col(m.WorkOrder.kind) == "corrective",
-            col(m.WorkOrder.opened_at) >= since,
-            col(m.WorkOrder.opened_at) < until,
-        )
-    ):
-        failures[_monday(opened_at)] += 1
-        downtime[_monday(opened_at)] += ((closed_at or now) - opened_at).total_seconds() / 3600
-    return [
-        Week(
-            week_start=start,
-            delivered=delivered[start],
-            on_time=on_time[start],
-            on_time_rate=round(on_time[start] / delivered[start], 4) if delivered[start] else None,
-            failures=failures[start],
-            downtime_hours=round(downtime[start], 1),
-        )
-        for start in starts
-    ]
+    return weeks
 
 
 def _stock(session: Session) -> StockNow:
@@ -145,13 +135,13 @@ def _stock(session: Session) -> StockNow:
 
 
 def _decision_days(records: list[m.DecisionRecord]) -> list[DecisionDay]:
-    """Per day of decision, newest first: counts by status and the expected cost of what executed."""
+    """Per twin day of decision, newest first: counts by status and the expected cost of what executed."""
     days: dict[date, DecisionDay] = {}
     for record in records:
-        day = days.setdefault(
-            record.created_at.date(),
-            DecisionDay(day=record.created_at.date(), by_status={}, executed_cost_usd=0.0, expedite_cost_usd=0.0),
-        )
+        if record.twin_at is None:
+            continue
+        made = record.twin_at.date()
+        day = days.setdefault(made, DecisionDay(day=made, by_status={}, executed_cost_usd=0.0, expedite_cost_usd=0.0))
         day.by_status[record.status] = day.by_status.get(record.status, 0) + 1
         if record.status in SPENDING_STATUSES:
             decision = Decision.of(record)
@@ -169,9 +159,7 @@ def _days_of(session: Session, days: list[date]) -> list[DecisionDay]:
     since = datetime.combine(min(days), time.min, tzinfo=UTC)
     until = datetime.combine(max(days) + timedelta(days=1), time.min, tzinfo=UTC)
     records = session.exec(
-        select(m.DecisionRecord).where(
-            col(m.DecisionRecord.created_at) >= since, col(m.DecisionRecord.created_at) < until
-        )
+        select(m.DecisionRecord).where(col(m.DecisionRecord.twin_at) >= since, col(m.DecisionRecord.twin_at) < until)
     ).all()
     return _decision_days(list(records))
 
@@ -182,19 +170,40 @@ def _counts(session: Session, column) -> dict[str, int]:
 
 
 @router.get("/kpis", response_model=Kpis)
-def kpis(
+def kpis_of(
     session: SessionDep,
     _principal: PrincipalDep,
+    start: Annotated[
+        date | None, Query(alias="from", description="First day, on the twin's clock (default: 28 days up to `to`).")
+    ] = None,
+    end: Annotated[
+        date | None, Query(alias="to", description="Last day, included (default: the day before the twin's clock).")
+    ] = None,
+    site: Annotated[str | None, Query(max_length=64, description="Only this DC, e.g. DC-DAL.")] = None,
+    lane: Annotated[str | None, Query(max_length=64, description="Only this lane, e.g. DAL-HOU.")] = None,
+    carrier: Annotated[str | None, Query(max_length=64, description="Only this carrier.")] = None,
+    granularity: Annotated[kpis.Granularity, Query(description="Buckets of a day or a Monday-first week.")] = "day",
     weeks: Annotated[int, Query(ge=1, le=52, description="Complete weeks before the twin's current one.")] = 12,
     limit: Limit = 90,
     cursor: Cursor = None,
 ) -> Kpis:
-    """Weekly operations figures of the complete weeks before the twin's clock, stock now, decisions by status and
-    specialist, and decisions per day, newest first, `limit` days a page (`next_cursor` for older ones)."""
+    """The KPIs of a period on the twin's clock, in total and by day or week (each KPI's definition is its field's
+    description), filtered by site, lane and carrier; the network's complete weeks before the twin's clock, stock now,
+    decisions by status and specialist, and decisions per twin day, newest first, `limit` days a page."""
     now = store.as_of(session) or datetime.now(UTC)
+    scope = kpis.scope_of(session, start, end, site, lane, carrier)
+    try:
+        measured = kpis.report(session, scope, granularity)
+    except kpis.BadFilter as error:
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ("query", error.field), "msg": error.message, "input": None}]
+        ) from error
     days = paginate(
         session,
-        select(DECISION_DAY).distinct().order_by(*NEWEST_DAYS.order()),
+        select(DECISION_DAY)
+        .where(col(m.DecisionRecord.twin_at).is_not(None))
+        .distinct()
+        .order_by(*NEWEST_DAYS.order()),
         limit,
         0,
         lambda row: row.day,
@@ -202,6 +211,7 @@ def kpis(
         cursor,
     )
     return Kpis(
+        **dict(measured),
         as_of=now,
         weeks=_weeks(session, now, weeks),
         stock=_stock(session),

@@ -3,11 +3,12 @@
 from datetime import UTC, date, datetime
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
+from agents.risks import at_risk
 from api.auth import PrincipalDep
-from api.deps import SessionDep
+from api.deps import MaybeDeskDep, SessionDep
 from twin import models as m
 from twin import store
 
@@ -52,6 +53,7 @@ class AtRisk(BaseModel):
     code: str
     at: str
     reason: str
+    score: float | None = Field(default=None, description="P(late) of a shipment or P(fail) of a truck, by the models")
 
 
 class Network(BaseModel):
@@ -80,7 +82,8 @@ def _routes(session: Session, day: date) -> list[RouteLine]:
 
 
 def _at_risk(session: Session, now: datetime) -> list[AtRisk]:
-    """Shipments past their promise, trucks named by open exceptions or off the road, stock under its reorder point."""
+    """Shipments past their promise, trucks named by open exceptions or off the road, stock under its reorder point
+    (what the twin's rows say without a model)."""
     late = session.exec(
         select(m.Shipment)
         .where(col(m.Shipment.status) != "delivered", col(m.Shipment.promised_at) < now)
@@ -123,9 +126,24 @@ def _at_risk(session: Session, now: datetime) -> list[AtRisk]:
     return risks
 
 
+def _likely(desk: MaybeDeskDep, known: list[AtRisk]) -> list[AtRisk]:
+    """What the models find likely to go wrong now (late shipments, short positions, trucks likely to fail) that the
+    twin's rows do not already list; nothing while no models are trained."""
+    if desk is None:
+        return []
+    listed = {(risk.kind, risk.code, risk.at) for risk in known}
+    return [
+        AtRisk.model_validate(risk.model_dump())
+        for risk in at_risk(desk.toolbox)
+        if (risk.kind, risk.code, risk.at) not in listed
+    ]
+
+
 @router.get("/network", response_model=Network)
-def network(session: SessionDep, _principal: PrincipalDep) -> Network:
-    """DCs and customers with coordinates, lanes, the twin's day of routes, and what is at risk."""
+def network(session: SessionDep, desk: MaybeDeskDep, _principal: PrincipalDep) -> Network:
+    """DCs and customers with coordinates, lanes, the twin's day of routes, and what is at risk now: shipments past
+    their promise or likely to be late, stock under its reorder point or short of cover, trucks off the road, named
+    by open exceptions or likely to fail."""
     now = store.as_of(session) or datetime.now(UTC)
     places = session.exec(select(m.Location).order_by(col(m.Location.kind).desc(), col(m.Location.code))).all()
     dc_of_region = {place.region: place.code for place in places if place.kind == "dc"}
@@ -138,10 +156,11 @@ def network(session: SessionDep, _principal: PrincipalDep) -> Network:
         )
         for lane in session.exec(select(m.Lane).order_by(col(m.Lane.code))).all()
     ]
+    known = _at_risk(session, now)
     return Network(
         as_of=now,
         places=[Place.model_validate(place, from_attributes=True) for place in places],
         lanes=lanes,
         routes=_routes(session, now.date()),
-        at_risk=_at_risk(session, now),
+        at_risk=[*known, *_likely(desk, known)],
     )

@@ -1,6 +1,6 @@
 """The chat's KPI tool: open work, decisions by status, automation, executed cost and on-time delivery now."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -10,10 +10,11 @@ from agents.schemas import Decision
 from agents.toolbox import Toolbox
 from agents.twin_facts import TWIN_SOURCE
 from tools.evidence import Evidence
+from twin import kpis as measures
 from twin import models as m
 from twin import store
 
-ON_TIME_WINDOW_DAYS = 28
+ON_TIME_WINDOW_DAYS = measures.DEFAULT_DAYS
 
 
 class NoArgs(BaseModel):
@@ -28,7 +29,10 @@ class Kpis(BaseModel):
     by_status: dict[str, int]
     automation_rate: float | None = Field(description="Acting decisions executed without a person, of all acting ones.")
     executed_cost_usd: float
-    on_time_rate: float | None = Field(description="Shipments delivered by their promise over the window.")
+    on_time_rate: float | None = Field(
+        description="On-time delivery over the complete days of the window: "
+        + measures.DEFINITIONS["on_time_delivery"].text
+    )
     on_time_window_days: int = ON_TIME_WINDOW_DAYS
     evidence: list[Evidence]
 
@@ -40,17 +44,13 @@ def as_utc(moment: datetime) -> datetime:
 
 def kpis(tb: Toolbox, _args: NoArgs) -> Kpis:
     """The desk's KPIs now: open exceptions, decisions by status, automation rate, executed cost and the on-time
-    delivery rate of the last four weeks."""
+    delivery rate of the four weeks before the twin's clock."""
     now = tb.now()
     with tb.session() as session:
         open_exceptions = store.count(session, m.ExceptionRecord, col(m.ExceptionRecord.status) == "open")
         records = session.execute(select(m.DecisionRecord)).scalars().all()
-        delivered = session.execute(
-            select(col(m.Shipment.delivered_at), col(m.Shipment.promised_at)).where(
-                col(m.Shipment.delivered_at).is_not(None),
-                col(m.Shipment.delivered_at) >= now - timedelta(days=ON_TIME_WINDOW_DAYS),
-            )
-        ).all()
+        window = measures.scope_of(session)
+        delivery = measures.on_time_delivery(measures.load(session, window), window.start, window.end)
     by_status: dict[str, int] = {}
     for record in records:
         by_status[record.status] = by_status.get(record.status, 0) + 1
@@ -60,14 +60,13 @@ def kpis(tb: Toolbox, _args: NoArgs) -> Kpis:
     acting = [d for d in decided if d.actions]
     automatic = [d for d in acting if d.status == "executed" and not (d.policy and d.policy.requires_approval)]
     cost = round(sum(d.expected_impact.cost_usd for d in decided if d.status in ("executed", "overridden")), 2)
-    on_time = sum(as_utc(done) <= as_utc(promised) for done, promised in delivered)
     kpis = Kpis(
         open_exceptions=open_exceptions,
         decisions=len(records),
         by_status=by_status,
         automation_rate=round(len(automatic) / len(acting), 3) if acting else None,
         executed_cost_usd=cost,
-        on_time_rate=round(on_time / len(delivered), 3) if delivered else None,
+        on_time_rate=delivery.rate,
         evidence=[],
     )
     kpis.evidence = [
@@ -77,8 +76,8 @@ def kpis(tb: Toolbox, _args: NoArgs) -> Kpis:
             inputs={"as_of": now.isoformat()},
             facts={
                 **kpis.model_dump(exclude={"evidence"}),
-                "delivered": len(delivered),
-                "delivered_on_time": on_time,
+                "delivered": delivery.delivered,
+                "delivered_on_time": delivery.on_time,
                 "acting": len(acting),
                 "automatic": len(automatic),
             },

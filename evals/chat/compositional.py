@@ -46,16 +46,23 @@ def _difference(expected: dict, got: Query) -> tuple[str, Any, Any] | None:
         if expected.get(key) != actual.get(key):
             return key, expected.get(key), actual.get(key)
     want, have = expected.get("aggregation"), actual.get("aggregation")
-    if (want is None) != (have is None) or (want and want["kind"] != have["kind"]):
+    if want is None or have is None:
+        if want is not have:
+            return "aggregation", want, have
+    elif want["kind"] != have["kind"]:
         return "aggregation", want, have
-    if want and want.get("n") is not None and want["n"] != have.get("n"):
+    elif want.get("n") is not None and want["n"] != have.get("n"):
         return "aggregation.n", want, have
     want, have = expected.get("whatif"), actual.get("whatif")
-    if (want is None) != (have is None) or (want and want["op"] != have["op"]):
+    if want is None or have is None:
+        if want is not have:
+            return "whatif", want, have
+    elif want["op"] != have["op"]:
         return "whatif", want, have
-    for key in ("factor", "days"):
-        if want and want.get(key) is not None and (have.get(key) is None or abs(want[key] - have[key]) > 0.01):
-            return f"whatif.{key}", want.get(key), have.get(key)
+    else:
+        for key in ("factor", "days"):
+            if want.get(key) is not None and (have.get(key) is None or abs(want[key] - have[key]) > 0.01):
+                return f"whatif.{key}", want.get(key), have.get(key)
     filters = expected.get("filters", {})
     for key in CODE_KEYS:
         want_value, have_value = filters.get(key), actual["filters"].get(key)

@@ -136,7 +136,9 @@ def test_an_executed_expedite_brings_the_delivery_forward_and_a_booking_services
     assert 0 < saved <= 6.0
 
 
-def test_orders_land_on_their_arrival_day_and_replenishment_orders_at_the_reorder_point(generated, tmp_path):
+def test_orders_land_on_their_arrival_day_replenishment_orders_at_the_reorder_point_and_each_close_is_kept(
+    generated, tmp_path
+):
     stepper, engine = fresh(generated, tmp_path, "supply")
     with Session(engine) as session:
         today = store.as_of(session)
@@ -172,6 +174,14 @@ def test_orders_land_on_their_arrival_day_and_replenishment_orders_at_the_reorde
         assert refill.arrives_on == today.date() + timedelta(days=term.regular_lead_days)
         assert refill.cost_usd == round(ordered * 0.35, 2) and first.replenishment_usd >= refill.cost_usd
         assert "SKU-0007@DC-ATL" not in first.replenished  # well stocked: no order
+        closes = session.exec(
+            select(m.StockDay)
+            .where(m.StockDay.sku == "SKU-0009", m.StockDay.location == "DC-HOU")
+            .order_by(m.StockDay.day)
+        ).all()  # the seed's close of the day before its clock, then one close per day stepped
+        assert [c.day for c in closes] == [today.date() + timedelta(days=n) for n in (-1, 0, 1)]
+        assert (closes[1].on_hand, closes[1].on_order, closes[1].safety_stock) == (0, ordered, short.safety_stock)
+        assert store.count(session, m.StockDay, m.StockDay.day == today.date()) == 300
     engine.dispose()
 
 

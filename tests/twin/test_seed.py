@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from datetime import timedelta
 
 import numpy as np
 import pandas as pd
@@ -128,14 +129,26 @@ def _digest(rows: scenario.Rows) -> str:
 
 
 def test_scale_one_gives_the_reference_twin_unchanged(rows):
-    # the digest of the seed-7 rows as generated before the scale option and the supply terms existed (the rates
-    # are the documented defaults, which grow with the cost model)
-    before_supply = {model: table for model, table in rows.items() if model not in (m.SupplyTerm, m.CostRate)}
+    # the digest of the seed-7 rows as generated before the scale option, the supply terms and the daily stock
+    # positions existed (the rates are the documented defaults, which grow with the cost model)
+    before_supply = {
+        model: table for model, table in rows.items() if model not in (m.SupplyTerm, m.CostRate, m.StockDay)
+    }
     assert [row["key"] for row in rows[m.CostRate]] == [rate.key for rate in DEFAULT_RATES]
     assert _digest(before_supply) == "6e79d16d9847976848c6850a27886f09be7541b9bdcf833255e3f37b70e7dad8"
     assert {term["regular_lead_days"] for term in rows[m.SupplyTerm]} == {3}
     assert len(rows[m.SupplyTerm]) == 60
     assert _digest(scenario.generate(7, scale=1)) == _digest(rows)
+    closes = {(row["sku"], row["location"]): row for row in rows[m.StockDay]}  # the close of the last history day
+    assert {row["day"] for row in rows[m.StockDay]} == {scenario.AS_OF.date() - timedelta(days=1)}
+    assert len(closes) == len(rows[m.InventoryPosition]) == 300
+    for p in rows[m.InventoryPosition]:
+        close = closes[(p["sku"], p["location"])]
+        assert (close["on_hand"], close["on_order"], close["safety_stock"]) == (
+            p["on_hand"],
+            p["in_transit"],
+            p["safety_stock"],
+        )
 
 
 @pytest.fixture(scope="module")

@@ -169,6 +169,25 @@ def test_the_twin_browser_searches_and_shows_stock_and_decisions(open_page, cons
     assert page.locator("a.code:text-matches('DEC-')").count() >= 1, "the approved decision on it is listed"
 
 
+def test_the_twin_browser_filters_by_status_and_shows_each_rows_risk(open_page, console: Console):
+    page = open_page("viewer")
+    page.goto(f"{console.url}/#/twin/trucks")
+    page.wait_for_selector("#twin-status")
+    page.select_option("#twin-status", "active")
+    page.wait_for_function("location.hash.includes('status=active')")
+    page.wait_for_selector("#twin-count")
+    rows = page.locator("table tbody tr")
+    statuses = rows.locator("td:nth-child(3)").all_inner_texts()
+    assert statuses and set(statuses) == {"active"}
+    assert "failure risk" in page.locator("table thead").inner_text()
+    risks = rows.locator("td:last-child").all_inner_texts()
+    assert all(text.endswith("%") for text in risks), risks
+    page.goto(f"{console.url}/#/network")
+    page.wait_for_selector("table:has(caption:text('At risk')) tbody tr")
+    listed = page.locator("table:has(caption:text('At risk')) tbody").inner_text()
+    assert "failure risk" in listed and "late risk" in listed and "days of cover" in listed
+
+
 def test_an_architect_edits_a_policy_and_a_viewer_cannot(open_page, console: Console):
     page = open_page("architect")
     page.goto(f"{console.url}/#/policies")

@@ -3,7 +3,8 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-from twin import access, models  # noqa: F401  (registers the tables)
+from twin import access as access  # registers its tables
+from twin import models as models  # registers the tables
 from twin.db import ours
 
 config = context.config

@@ -35,6 +35,21 @@ def test_search_matches_codes_in_any_case_and_filters_by_status(api: DeskApi, se
     assert api.call("GET", "/v1/twin/shipments", params={"q": "x" * 65}).status_code == 422
 
 
+def test_lists_filter_by_status_and_score_each_rows_risk(api: DeskApi, seeded_url):
+    moving = api.call("GET", "/v1/twin/shipments", params={"status": "in_transit", "limit": 20}).json()
+    assert {s["status"] for s in moving["items"]} == {"in_transit"}
+    assert set(moving["risk"]) == {s["id"] for s in moving["items"]}
+    assert all(0 <= p <= 1 for p in moving["risk"].values())
+    delivered = api.call("GET", "/v1/twin/shipments", params={"status": "delivered", "limit": 5}).json()
+    assert delivered["items"] and delivered["risk"] == {}  # a delivered shipment has no late risk left
+    trucks = api.call("GET", "/v1/twin/trucks", params={"status": "active", "limit": 100}).json()
+    assert trucks["items"] and {t["status"] for t in trucks["items"]} == {"active"}
+    assert set(trucks["risk"]) == {t["code"] for t in trucks["items"]} and trucks["risk"]["TRK-007"] >= 0.60
+    for path in ("/v1/twin/shipments", "/v1/twin/trucks"):
+        refused = api.call("GET", path, params={"status": "lost"})
+        assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["query", "status"]
+
+
 def test_details_hold_their_parts_and_the_decisions_naming_them(api: DeskApi):
     decision = api.pending_decision()
     carrier = api.call("GET", "/v1/twin/carriers/CAR-REDRIVER", role="viewer").json()

@@ -1,5 +1,6 @@
-// Key figures as charts: weekly on-time delivery, failures and downtime up to the twin's clock; stock against
-// its thresholds; decisions by status and specialist, and per day with their executed spend.
+// Key figures: the KPIs of the 28 days before the twin's clock (defined in twin/kpis.py), weekly on-time delivery,
+// failures and downtime; stock against its thresholds; decisions by status and specialist, and per twin day with
+// their executed spend.
 
 import uPlot from "../../vendor/uPlot.esm.js";
 import { read } from "../api.js";
@@ -38,7 +39,7 @@ export async function show(root) {
   const days = kpis.decision_days.slice().reverse(); // the latest page of days, oldest first for the charts
   const statuses = [...new Set(days.flatMap((d) => Object.keys(d.by_status)))];
   const palette = ["#1f6feb", "#b35900", "#1a7f37", "#a40e26", "#6639ba", "#57606a", "#0a7f8c"];
-  fill(root, heading("KPIs", h("p", { class: "muted" }, `Operations up to the twin's clock (${kpis.as_of?.slice(0, 10)}); decisions as made.`)),
+  fill(root, heading("KPIs", h("p", { class: "muted" }, `Operations up to the twin's clock (${kpis.as_of?.slice(0, 10)}); decisions on the twin's day they were made.`)),
     h("div", { class: "cards" },
       card("On time, last full week", pct(kpis.weeks.at(-1)?.on_time_rate)),
       card("Failures, last 4 weeks", kpis.weeks.slice(-4).reduce((s, w) => s + w.failures, 0)),
@@ -46,6 +47,8 @@ export async function show(root) {
       card("Stock at zero", kpis.stock.at_zero),
       card("Executed spend", usd(days.reduce((s, d) => s + d.executed_cost_usd, 0))),
       card("Expedite spend", usd(days.reduce((s, d) => s + d.expedite_cost_usd, 0)))),
+    h("h2", {}, `The last ${kpis.buckets.length} days (${kpis.scope.start} to ${kpis.scope.end})`),
+    h("div", { class: "cards" }, periodCards(kpis.total)),
     h("div", { class: "columns" },
       lineChart("On-time delivery by week", weeks, [{ label: "on time", color: "#1f6feb", values: kpis.weeks.map((w) => w.on_time_rate) }], { percent: true }),
       lineChart("Breakdowns and downtime by week", weeks, [
@@ -66,6 +69,24 @@ export async function show(root) {
     table("Weeks", [{ key: "week_start", title: "week of" }, { key: "delivered", numeric: true }, { key: "on_time", title: "on time", numeric: true },
       { key: "on_time_rate", title: "rate", numeric: true, render: (w) => pct(w.on_time_rate) }, { key: "failures", numeric: true },
       { key: "downtime_hours", title: "downtime h", numeric: true }], kpis.weeks));
+}
+
+// The period's KPIs as cards (their definitions are in the README and the API schema).
+function periodCards(t) {
+  const ratio = (v) => (v === null || v === undefined ? "—" : v.toFixed(2));
+  return [
+    card("On-time delivery", pct(t.on_time_delivery?.rate)),
+    card("Fill rate", pct(t.fill_rate?.rate)),
+    card("Stockout rate", pct(t.stockout_rate?.rate)),
+    card("Inventory turns / year", ratio(t.inventory_turns?.annual_turns)),
+    card("Bullwhip ratio", ratio(t.bullwhip_ratio?.ratio)),
+    card("Unplanned downtime", `${t.unplanned_downtime?.hours ?? 0} h, ${t.unplanned_downtime?.incidents ?? 0} incidents`),
+    card("Expedite spend", usd(t.expedite_spend?.usd ?? 0)),
+    card("Cost to serve / shipment", t.cost_to_serve?.per_shipment_usd == null ? "—" : usd(t.cost_to_serve.per_shipment_usd)),
+    card("Forecast error (WMAPE)", pct(t.forecast_accuracy?.wmape)),
+    card("Miles per stop", ratio(t.routing?.miles_per_stop)),
+    card("Maintenance adherence", pct(t.maintenance_adherence?.rate)),
+  ];
 }
 
 function card(title, value) {

@@ -1,10 +1,11 @@
-// The network over a bundled US states outline: DCs, customers, lanes, today's routes and what is at risk,
-// placed from the twin's coordinates. Layers can be switched off; the at-risk list is a table too.
+// The network over a bundled US states outline: DCs, customers, lanes, today's routes and what is at risk now (late
+// or likely late shipments, short positions, trucks down or likely to fail, with the models' scores), placed from
+// the twin's coordinates. Layers can be switched off; the at-risk list is a table too.
 
 import { api } from "../api.js";
 import { pathOf, project } from "../geo.js";
 import "../../vendor/topojson-client.min.js";
-import { codeLink, fill, h, heading, svg, table } from "../ui.js";
+import { codeLink, fill, h, heading, pct, svg, table } from "../ui.js";
 
 let outline = null;
 
@@ -58,7 +59,8 @@ export async function show(root, _args, params) {
         h("span", { class: "key risk" }), " at risk")),
     table(focus ? `At risk around ${focus}` : "At risk", [
       { key: "kind" }, { key: "code", render: (r) => codeLink(r.code) }, { key: "at", title: "where", render: (r) => codeLink(r.at) },
-      { key: "reason" }], risks, { empty: "Nothing at risk." }));
+      { key: "reason" }, { key: "score", numeric: true, render: (r) => (r.score === null || r.score === undefined ? "—" : pct(r.score)) }],
+    risks, { empty: "Nothing at risk." }));
 }
 
 // A ring per place with something at risk, sized by how many.

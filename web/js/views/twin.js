@@ -7,13 +7,14 @@ import { statusBadge } from "./parts.js";
 
 const PAGE = 50;
 const code = (key) => ({ key, render: (row) => codeLink(row[key] ?? "—") });
+const risk = { key: "risk", numeric: true }; // drawn from the page's risk scores by each row's code
 const KINDS = {
-  shipments: { title: "Shipments", key: "id", columns: [code("id"), { key: "status" }, code("origin"), code("destination"),
+  shipments: { title: "Shipments", key: "id", statuses: ["planned", "in_transit", "delivered"], columns: [code("id"), { key: "status" }, code("origin"), code("destination"),
     code("lane"), { key: "carrier", render: (r) => (r.carrier ? codeLink(r.carrier) : r.truck ? codeLink(r.truck) : "—") },
-    { key: "promised_at", title: "promised", render: (r) => when(r.promised_at) }] },
-  trucks: { title: "Trucks", key: "code", columns: [code("code"), code("home_dc"), { key: "status" }, { key: "model_year", title: "year" },
+    { key: "promised_at", title: "promised", render: (r) => when(r.promised_at) }, { ...risk, title: "late risk" }] },
+  trucks: { title: "Trucks", key: "code", statuses: ["active", "in_maintenance", "out_of_service"], columns: [code("code"), code("home_dc"), { key: "status" }, { key: "model_year", title: "year" },
     { key: "odometer_miles", title: "odometer (mi)", numeric: true, render: (r) => num(r.odometer_miles, 0) },
-    { key: "last_service_at", title: "last service", render: (r) => when(r.last_service_at) }] },
+    { key: "last_service_at", title: "last service", render: (r) => when(r.last_service_at) }, { ...risk, title: "failure risk" }] },
   skus: { title: "SKUs and stock", key: "code", columns: [code("code"), { key: "name" }, { key: "category" },
     { key: "unit_cost", title: "unit cost", numeric: true, render: (r) => usd(r.unit_cost) },
     { key: "unit_price", title: "unit price", numeric: true, render: (r) => usd(r.unit_price) }] },
@@ -46,20 +47,34 @@ export async function show(root, [kind = "shipments", id], params) {
   if (!KINDS[kind]) kind = "shipments";
   if (id) return detail(root, kind, id);
   const q = params.get("q") ?? "";
-  const offset = Number(params.get("offset") ?? 0);
-  const page = await read(`/v1/twin/${kind}${query({ q, limit: PAGE, offset })}`);
   const spec = KINDS[kind];
-  const go = (next) => { location.hash = `#/twin/${kind}${query({ q: next.q ?? q, offset: next.offset ?? 0 })}`; };
+  const status = spec.statuses?.includes(params.get("status")) ? params.get("status") : "";
+  const offset = Number(params.get("offset") ?? 0);
+  const page = await read(`/v1/twin/${kind}${query({ q, status, limit: PAGE, offset })}`);
+  const go = (next) => {
+    location.hash = `#/twin/${kind}${query({ q: next.q ?? q, status: next.status ?? status, offset: next.offset ?? 0 })}`;
+  };
   const search = h("input", { id: "twin-search", type: "search", name: "q", value: q, placeholder: "code, name, DC, lane…" });
+  const filter = spec.statuses ? [h("label", { for: "twin-status" }, "Status"),
+    h("select", { id: "twin-status", name: "status", onchange: (event) => go({ status: event.target.value }) },
+      ["", ...spec.statuses].map((value) => h("option", { value, selected: value === status }, value ? label(value) : "any")))] : [];
+  const columns = spec.columns.map((column) => (column.key === "risk"
+    ? { ...column, render: (row) => riskCell(page.risk?.[row[spec.key]]) } : column));
   fill(root, heading(spec.title), tabs(kind),
     h("form", { role: "search", class: "search", onsubmit: (event) => { event.preventDefault(); go({ q: search.value.trim() }); } },
-      h("label", { for: "twin-search" }, `Search ${spec.title.toLowerCase()}`), search, h("button", { type: "submit" }, "Search")),
+      h("label", { for: "twin-search" }, `Search ${spec.title.toLowerCase()}`), search, ...filter, h("button", { type: "submit" }, "Search")),
     h("p", { class: "muted", id: "twin-count" }, `${page.total} match${page.total === 1 ? "" : "es"}`,
       page.total > PAGE ? `, showing ${offset + 1}–${Math.min(offset + PAGE, page.total)}` : ""),
-    table(null, spec.columns, page.items, { empty: "No match." }),
+    table(null, columns, page.items, { empty: "No match." }),
     h("div", { class: "buttons" },
       offset > 0 ? h("button", { type: "button", onclick: () => go({ offset: Math.max(0, offset - PAGE) }) }, "Previous") : null,
       offset + PAGE < page.total ? h("button", { type: "button", onclick: () => go({ offset: offset + PAGE }) }, "Next") : null));
+}
+
+// A model's risk score as a percentage, strong at or above the detectors' lowest trigger; a dash without one.
+function riskCell(score) {
+  if (score === undefined || score === null) return "—";
+  return score >= 0.6 ? h("strong", { class: "warn-text" }, pct(score)) : pct(score);
 }
 
 async function detail(root, kind, id) {
