@@ -24,7 +24,7 @@ def recent_features(session: Session, models: ModelSet, name: str, since: dateti
     if name == maintenance.MODEL_NAME:
         telemetry = frames.telemetry_frame(session)
         recent = (telemetry["at"] >= pd.Timestamp(since)).to_numpy()
-        return maintenance.truck_features(telemetry)[recent]
+        return maintenance.truck_features(telemetry).loc[recent]
     raise NoReference(f"drift is not measured for model {name}")
 
 

@@ -64,16 +64,16 @@ def reference_bins(features: pd.DataFrame, bins: int = BINS) -> dict[str, Featur
     for column in features.columns:
         if not pd.api.types.is_numeric_dtype(features[column]):
             continue
-        present = features[column].astype(float).dropna()
+        present = _floats(features[column]).dropna()
         edges = sorted(set(np.quantile(present, np.linspace(0, 1, bins + 1)[1:-1]).round(6))) if len(present) else []
         reference[column] = FeatureBins(edges=edges, shares=_shares(present, edges))
     return reference
 
 
-def psi(reference: FeatureBins, values: pd.Series) -> float:
+def psi(reference: FeatureBins, values: pd.Series | pd.DataFrame) -> float:
     """The population stability index of the present values against a feature's reference: sum of (p - q) * ln(p / q)
     over the bins, each share floored at FLOOR (0 when no value is present)."""
-    present = values.astype(float).dropna()
+    present = _floats(values).dropna()
     if present.empty:
         return 0.0
     recent, expected = _floored(_shares(present, reference.edges)), _floored(reference.shares)
@@ -97,6 +97,11 @@ def _shares(present: pd.Series, edges: list[float]) -> list[float]:
     """The share of values in each bin cut at the edges (right-closed, open at both ends)."""
     counts = np.bincount(np.searchsorted(edges, present.to_numpy(), side="left"), minlength=len(edges) + 1)
     return (counts / max(len(present), 1)).round(6).tolist()
+
+
+def _floats(values: pd.Series | pd.DataFrame) -> pd.Series:
+    """One column's values as floats."""
+    return pd.Series(values.to_numpy(dtype=float).ravel())
 
 
 def _floored(shares: list[float]) -> list[float]:

@@ -181,7 +181,7 @@ def train_late_risk(frame: pd.DataFrame, params: LateRiskParams | None = None) -
         params=params,
         data_hash=frame_hash(features.assign(late=label)),
         metrics=metrics,
-        reference=reference_bins(features[WATCHED]),
+        reference=reference_bins(features.loc[:, WATCHED]),
     )
 
 

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
@@ -20,7 +21,7 @@ from twin import store
 from twin.activations import NoPreviousVersion
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
-UNKNOWN = {404: {"description": "Unknown model."}}
+UNKNOWN: dict[int | str, dict[str, Any]] = {404: {"description": "Unknown model."}}
 
 
 class PromotionIn(BaseModel):
