@@ -5,6 +5,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -16,6 +17,11 @@ from cli.models import models_app
 from cli.plan import plan_app, tradeoff_app
 from cli.policy import policy_app
 from cli.rates import rates_app
+
+if TYPE_CHECKING:
+    from simulation.batch import RunSpec
+    from simulation.run import SimulationRun
+    from twin.settings import Settings
 
 app = typer.Typer(help="Yardmaster: an open exception desk for logistics.", no_args_is_help=True)
 # Commands import the database, models, solvers and graph when they run, so that `--help` starts fast and each
@@ -278,6 +284,30 @@ def outcomes() -> None:
         typer.echo(f"{decision.decision_id}\t{decision.outcome.status}\t{decision.outcome.goal}")
 
 
+def _run_with_progress(settings: "Settings", specs: "list[RunSpec]", jobs: int) -> "list[SimulationRun]":
+    """The batch's runs, `jobs` at a time, with a progress bar per run moved on by each finished day."""
+    from rich.progress import Progress
+
+    from evals.soundness import violations
+    from simulation.batch import run_batch
+    from simulation.run import DayKpis
+
+    with Progress(console=console) as progress:
+        tasks = [
+            progress.add_task(
+                f"{spec.policy}, seed {spec.seed}: waiting", total=spec.warmup + spec.days + spec.cooldown
+            )
+            for spec in specs
+        ]
+
+        def advance(index: int, kpis: DayKpis) -> None:
+            """Move the run's bar on by its finished day."""
+            spec = specs[index]
+            progress.update(tasks[index], advance=1, description=f"{spec.policy}, seed {spec.seed}: {kpis.day}")
+
+        return run_batch(settings, specs, jobs, violations, advance)
+
+
 @app.command()
 def simulate(
     days: int = typer.Option(14, "--days", min=1, max=365, help="Days measured."),
@@ -312,14 +342,11 @@ def simulate(
 ) -> None:
     """Advance a fresh twin day by day under each policy; print the daily KPIs, the totals side by side and what
     each action type cost and saved (the loaded twin is not touched)."""
-    from rich.progress import Progress
-
     from agents import modelbook
     from agents.policy import CohortLevel
-    from evals.soundness import violations
-    from simulation.batch import RunSpec, run_batch
-    from simulation.report import attribution_table, comparison_table, day_table, seeds_table, write_chart
-    from simulation.run import POLICIES, DayKpis, Planner, Policy, compare, with_realised
+    from simulation.batch import RunSpec
+    from simulation.report import print_report, write_chart
+    from simulation.run import POLICIES, Planner, Policy, compare, with_realised
     from twin.settings import get_settings
 
     unknown = [name for name in policy if name not in POLICIES]
@@ -354,19 +381,7 @@ def simulate(
         for number in chosen
         for name in policies
     ]
-    with Progress(console=console) as progress:
-        tasks = [
-            progress.add_task(f"{spec.policy}, seed {spec.seed}: waiting", total=warmup + days + cooldown)
-            for spec in specs
-        ]
-
-        def advance(index: int, kpis: DayKpis) -> None:
-            """Move the run's bar on by its finished day."""
-            spec = specs[index]
-            progress.update(tasks[index], advance=1, description=f"{spec.policy}, seed {spec.seed}: {kpis.day}")
-
-        runs = run_batch(settings, specs, jobs or os.cpu_count() or 1, violations, advance)
-    runs = with_realised(runs)
+    runs = with_realised(_run_with_progress(settings, specs, jobs or os.cpu_count() or 1))
     comparison = compare(runs)
     if chart:
         write_chart([run for run in runs if run.seed == chosen[0]], chart)
@@ -375,25 +390,4 @@ def simulate(
         body = {"runs": [run.model_dump(mode="json") for run in runs], "comparison": comparison.model_dump(mode="json")}
         typer.echo(json.dumps(body, indent=2))
         return
-    out = Console()
-    for number in chosen:
-        shown = [run for run in runs if run.seed == number]
-        if len(chosen) == 1:
-            for run in shown:
-                out.print(day_table(run))
-        out.print(comparison_table(shown))
-        out.print(attribution_table(shown))
-    if len(chosen) > 1:
-        out.print(seeds_table(comparison))
-    for run in runs:
-        if run.cohorts:
-            levels = ", ".join(f"{c.cohort}={c.level}" for c in run.cohorts)
-            out.print(f"{run.policy}, seed {run.seed}: cohorts {levels}; {run.shadowed} decisions shadowed")
-        if not run.repeats.clean:
-            out.print(f"{run.policy}, seed {run.seed}: ran or decided twice: {run.repeats.model_dump()}")
-        if run.soundness is not None:
-            audit = run.soundness
-            out.print(
-                f"{run.policy}, seed {run.seed}: {len(audit.violations)} soundness violations over "
-                f"{audit.decisions} decisions" + "".join(f"\n  {problem}" for problem in audit.violations[:10])
-            )
+    print_report(Console(), runs, comparison, chosen)

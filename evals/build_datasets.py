@@ -765,6 +765,16 @@ def soundness_cases(net: Network) -> list[Case]:
             {"specialist": "maintenance", "status": ANY, "action_types": FLEET_ACTIONS, "mentions": [week]},
         )
     )
+    cases.append(
+        case(
+            f"sound-positioning-{week}",
+            "routine",
+            "a positioning plan draws no DC below its safety stock and every transfer avoids more lost sales than it "
+            "costs",
+            {"type": "positioning_plan", "refs": {"day": week}, "source": "planner"},
+            {"specialist": "inventory", "status": ANY, "action_types": STOCK_ACTIONS, "mentions": [week]},
+        )
+    )
     drifting = sorted(
         code
         for code, (_status, left, length) in net.truck_status.items()

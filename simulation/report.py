@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from rich.console import Console
 from rich.table import Table
 
 from simulation.run import Comparison, SimulationRun
@@ -140,3 +141,29 @@ def write_chart(runs: list[SimulationRun], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=110)
     plt.close(figure)
+
+
+def print_report(out: Console, runs: list[SimulationRun], comparison: Comparison, seeds: list[int]) -> None:
+    """Each seed's tables (its days too when there is one seed), the intervals over seeds, and each run's cohorts,
+    repeated actions and soundness violations."""
+    for number in seeds:
+        shown = [run for run in runs if run.seed == number]
+        if len(seeds) == 1:
+            for run in shown:
+                out.print(day_table(run))
+        out.print(comparison_table(shown))
+        out.print(attribution_table(shown))
+    if len(seeds) > 1:
+        out.print(seeds_table(comparison))
+    for run in runs:
+        if run.cohorts:
+            levels = ", ".join(f"{c.cohort}={c.level}" for c in run.cohorts)
+            out.print(f"{run.policy}, seed {run.seed}: cohorts {levels}; {run.shadowed} decisions shadowed")
+        if not run.repeats.clean:
+            out.print(f"{run.policy}, seed {run.seed}: ran or decided twice: {run.repeats.model_dump()}")
+        if run.soundness is not None:
+            audit = run.soundness
+            out.print(
+                f"{run.policy}, seed {run.seed}: {len(audit.violations)} soundness violations over "
+                f"{audit.decisions} decisions" + "".join(f"\n  {problem}" for problem in audit.violations[:10])
+            )
