@@ -775,6 +775,17 @@ def soundness_cases(net: Network) -> list[Case]:
             {"specialist": "inventory", "status": ANY, "action_types": STOCK_ACTIONS, "mentions": [week]},
         )
     )
+    cases += [
+        case(
+            f"sound-drift-{model}",
+            "routine",
+            "a drifted model's decision never rolls back without an architect, and says why when there is nothing to "
+            "roll back to",
+            {"type": "model_drift", "refs": {"model": model}, "source": "detector"},
+            {"specialist": "governance", "status": ANY, "action_types": ["rollback_model"], "mentions": [model]},
+        )
+        for model in ("xgb-late-risk", "xgb-failure-risk")
+    ]
     drifting = sorted(
         code
         for code, (_status, left, length) in net.truck_status.items()

@@ -7,7 +7,7 @@ from typing import get_args
 import pytest
 from pydantic import ValidationError
 
-from agents.schemas import ExceptionType
+from agents.schemas import ExceptionType, Specialist
 from evals.cases import DATASET_VERSION, Category, Expect, load_cases, load_suite, suite_names
 
 BASE = {
@@ -56,7 +56,7 @@ def test_the_data_sets_cover_every_type_specialist_and_category_at_the_current_v
     )
     assert {case.version for case in cases} == {DATASET_VERSION}
     assert {case.exception.type for case in cases} >= set(ExceptionType)
-    assert {case.expect.specialist for case in cases} == {"routing", "inventory", "maintenance", None}
+    assert {case.expect.specialist for case in cases} == {*get_args(Specialist), None}
     categories = Counter(case.category for case in cases)
     assert set(categories) == set(get_args(Category))
     assert categories["nothing_to_do"] >= 20 and categories["adversarial"] >= 10
