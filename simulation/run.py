@@ -189,33 +189,21 @@ def capacity_exceptions(report: DayReport) -> list[ExceptionIn]:
     ]
 
 
-def tender_plan_exception(day: date) -> ExceptionIn:
-    """The day's scheduled tender planning, as the desk's planner raises it before the day starts."""
+PLAN_NAMES = {
+    ExceptionType.tender_plan: "tenders",
+    ExceptionType.maintenance_plan: "maintenance",
+    ExceptionType.positioning_plan: "positioning",
+}
+
+
+def plan_exception(kind: ExceptionType, day: date) -> ExceptionIn:
+    """A scheduled plan from `day` (the day's tenders or positioning, the week's workshop plan), as the desk's
+    planner raises it."""
     return ExceptionIn(
-        type=ExceptionType.tender_plan,
+        type=kind,
         refs=Refs(day=day.isoformat()),
         source="planner",
-        external_id=f"planner:tenders:{day.isoformat()}",
-    )
-
-
-def maintenance_plan_exception(day: date) -> ExceptionIn:
-    """The week's scheduled workshop planning from `day`, as the desk's planner raises it before the week starts."""
-    return ExceptionIn(
-        type=ExceptionType.maintenance_plan,
-        refs=Refs(day=day.isoformat()),
-        source="planner",
-        external_id=f"planner:maintenance:{day.isoformat()}",
-    )
-
-
-def positioning_plan_exception(day: date) -> ExceptionIn:
-    """The day's scheduled stock positioning, as the desk's planner raises it before the day starts."""
-    return ExceptionIn(
-        type=ExceptionType.positioning_plan,
-        refs=Refs(day=day.isoformat()),
-        source="planner",
-        external_id=f"planner:positioning:{day.isoformat()}",
+        external_id=f"planner:{PLAN_NAMES[kind]}:{day.isoformat()}",
     )
 
 
@@ -227,14 +215,14 @@ def run_desk(desk: Desk, planner: Planner, report: DayReport | None, plans: bool
     today = desk.toolbox.now().date()
     scheduled = []
     if plans:
-        scheduled = [maintenance_plan_exception(today)] if week_starts else []
-        scheduled.append(tender_plan_exception(today))
+        scheduled = [plan_exception(ExceptionType.maintenance_plan, today)] if week_starts else []
+        scheduled.append(plan_exception(ExceptionType.tender_plan, today))
     planned = [(e, desk.submit(e, actor=e.source)) for e in scheduled]  # before the detectors: booked trucks are
     # not raised again one by one
     handled = planned + desk.detect() + [(e, desk.submit(e, actor=e.source)) for e in announced]
     _answer_waiting(desk, planner)
     if plans:  # after the day's stockout risks: a transfer in transit would hide a position a faster remedy needs
-        positioning = positioning_plan_exception(today)
+        positioning = plan_exception(ExceptionType.positioning_plan, today)
         handled.append((positioning, desk.submit(positioning, actor=positioning.source)))
         _answer_waiting(desk, planner)
     return len(handled)
