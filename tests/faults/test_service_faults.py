@@ -91,7 +91,7 @@ def test_acknowledged_write_survives_kill(served, seeded_url, tmp_path):
     policy = [
         row
         for row in server.client.get("/v1/policies", headers=architect).json()
-        if row["action_type"] == "notify_customer" and row["scope"] == "*"
+        if row["action_type"] == "notify_customer" and row["cohort"] == "*"
     ]
     assert policy[0]["max_cost_usd"] == 1234.5
     assert [hook["id"] for hook in server.client.get("/v1/webhooks", headers=architect).json()] == [created]
