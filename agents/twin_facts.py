@@ -1,5 +1,8 @@
 """Facts read from the twin, wrapped as evidence so explanations can cite them."""
 
+from typing import Any
+
+from pydantic import BaseModel
 from sqlmodel import Session, SQLModel
 
 from tools.costs import Rates
@@ -20,3 +23,10 @@ def lookup(kind: str, key: str | None, row: SQLModel | None) -> Evidence:
 def rates(session: Session) -> Rates:
     """The cost model's rates in force in the twin."""
     return Rates.of(in_force(session))
+
+
+def twin_record(key: str, inputs: dict[str, Any], result: BaseModel) -> Evidence:
+    """A read of the twin as evidence: what was asked, and the result's fields other than its own evidence."""
+    return Evidence(
+        id=key, source=TWIN_SOURCE, inputs=inputs, facts=result.model_dump(mode="json", exclude={"evidence"})
+    )

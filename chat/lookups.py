@@ -15,7 +15,7 @@ from sqlmodel import Session, col
 from agents import policy
 from agents.schemas import Level
 from agents.toolbox import Toolbox
-from agents.twin_facts import TWIN_SOURCE, rates
+from agents.twin_facts import rates, twin_record
 from agents.whatif import (
     CapacityChangeWhatIf,
     LaneClosureWhatIf,
@@ -31,6 +31,7 @@ from chat.tools.whatifs import MAX_CLOSURE_DAYS
 from tools.evidence import Evidence
 from tools.forecast import forecast
 from twin import models as m
+from twin import store
 
 LEVELS = {
     1: "recommend only",
@@ -349,14 +350,7 @@ def stock_levels(tb: Toolbox, args: StockArgs) -> StockFacts:
         total_available=sum(r.available for r in rows),
         evidence=[],
     )
-    facts.evidence = [
-        Evidence(
-            id=f"twin:stock:{sku}",
-            source=TWIN_SOURCE,
-            inputs={"sku": sku, "locations": args.locations},
-            facts=facts.model_dump(mode="json", exclude={"evidence"}),
-        )
-    ]
+    facts.evidence = [twin_record(f"twin:stock:{sku}", {"sku": sku, "locations": args.locations}, facts)]
     return facts
 
 
@@ -386,7 +380,7 @@ def truck_status(tb: Toolbox, args: TruckArgs) -> TruckFacts:
         raise ToolException("name a truck, e.g. TRK-017")
     today = tb.now().date()
     with tb.session() as session:
-        truck = session.get(m.Vehicle, checked(session, "asset_id", args.asset_id))
+        truck = store.row(session, m.Vehicle, checked(session, "asset_id", args.asset_id))
         orders = list(
             session.execute(
                 select(m.WorkOrder)
@@ -419,14 +413,7 @@ def truck_status(tb: Toolbox, args: TruckArgs) -> TruckFacts:
         stops_today=len(stops),
         evidence=[],
     )
-    facts.evidence = [
-        Evidence(
-            id=f"twin:truck:{truck.code}",
-            source=TWIN_SOURCE,
-            inputs={"asset_id": truck.code},
-            facts=facts.model_dump(mode="json", exclude={"evidence"}),
-        )
-    ]
+    facts.evidence = [twin_record(f"twin:truck:{truck.code}", {"asset_id": truck.code}, facts)]
     return facts
 
 
@@ -458,14 +445,7 @@ def fleet_status(tb: Toolbox, args: FleetStatusArgs) -> FleetStatusFacts:
         by_status[row.status] = by_status.get(row.status, 0) + 1
     by_status["with_open_work_orders"] = sum(1 for r in rows if r.open_work_orders)
     facts = FleetStatusFacts(location=dc, by_status=by_status, trucks=rows, evidence=[])
-    facts.evidence = [
-        Evidence(
-            id=f"twin:fleet:{dc or 'all'}",
-            source=TWIN_SOURCE,
-            inputs={"location": dc},
-            facts=facts.model_dump(mode="json", exclude={"evidence"}),
-        )
-    ]
+    facts.evidence = [twin_record(f"twin:fleet:{dc or 'all'}", {"location": dc}, facts)]
     return facts
 
 
@@ -530,12 +510,7 @@ def delivery_performance(tb: Toolbox, args: PerformanceArgs) -> PerformanceFacts
         evidence=[],
     )
     facts.evidence = [
-        Evidence(
-            id=f"twin:deliveries:{lane or 'all'}:{first}:{last}",
-            source=TWIN_SOURCE,
-            inputs=args.model_dump(mode="json"),
-            facts=facts.model_dump(mode="json", exclude={"evidence"}),
-        )
+        twin_record(f"twin:deliveries:{lane or 'all'}:{first}:{last}", args.model_dump(mode="json"), facts)
     ]
     return facts
 
@@ -569,12 +544,7 @@ def spend(tb: Toolbox, args: SpendArgs) -> SpendFacts:
         first_day=first, last_day=last, total_usd=round(sum(r.cost_usd for r in rows), 2), rows=rows, evidence=[]
     )
     facts.evidence = [
-        Evidence(
-            id=f"twin:spend:{args.action_type or 'all'}:{first}:{last}",
-            source=TWIN_SOURCE,
-            inputs=args.model_dump(mode="json"),
-            facts=facts.model_dump(mode="json", exclude={"evidence"}),
-        )
+        twin_record(f"twin:spend:{args.action_type or 'all'}:{first}:{last}", args.model_dump(mode="json"), facts)
     ]
     return facts
 
@@ -601,14 +571,7 @@ def policies(tb: Toolbox, args: PolicyArgs) -> PolicyFacts:
         for r in chosen
     ]
     facts = PolicyFacts(rules=rows, evidence=[])
-    facts.evidence = [
-        Evidence(
-            id=f"twin:policies:{args.action_type or 'all'}",
-            source=TWIN_SOURCE,
-            inputs=args.model_dump(),
-            facts=facts.model_dump(mode="json", exclude={"evidence"}),
-        )
-    ]
+    facts.evidence = [twin_record(f"twin:policies:{args.action_type or 'all'}", args.model_dump(), facts)]
     return facts
 
 
@@ -655,12 +618,7 @@ def what_if_demand(tb: Toolbox, args: DemandWhatIfArgs) -> DemandWhatIfFacts:
         evidence=[],
     )
     facts.evidence = [
-        Evidence(
-            id=f"whatif:demand:{sku}:{args.factor}",
-            source=TWIN_SOURCE,
-            inputs=args.model_dump(mode="json"),
-            facts=facts.model_dump(mode="json", exclude={"evidence"}),
-        ),
+        twin_record(f"whatif:demand:{sku}:{args.factor}", args.model_dump(mode="json"), facts),
         *evidence,
     ]
     return facts
@@ -740,14 +698,7 @@ def what_if_truck(tb: Toolbox, args: TruckWhatIfArgs) -> TruckWhatIfFacts:
                 for s, p in rows
             ]
     facts = TruckWhatIfFacts(asset_id=truck, day=day, route_id=route.id if route else None, stops=stops, evidence=[])
-    facts.evidence = [
-        Evidence(
-            id=f"whatif:truck:{truck}:{day}",
-            source=TWIN_SOURCE,
-            inputs=args.model_dump(mode="json"),
-            facts=facts.model_dump(mode="json", exclude={"evidence"}),
-        )
-    ]
+    facts.evidence = [twin_record(f"whatif:truck:{truck}:{day}", args.model_dump(mode="json"), facts)]
     return facts
 
 

@@ -9,7 +9,7 @@ from agents import plans
 from agents.plans import PlanSummary
 from agents.schemas import ExceptionType
 from agents.toolbox import Toolbox
-from agents.twin_facts import TWIN_SOURCE
+from agents.twin_facts import twin_record
 from tools.evidence import Evidence
 
 
@@ -42,12 +42,5 @@ def plans_in_force(tb: Toolbox, args: PlansArgs) -> PlansFacts:
         found = plans.in_force(session, day, asked)
     made = {plan.plan_type for plan in found}
     facts = PlansFacts(day=day, plans=found, missing=[kind.value for kind in asked if kind not in made])
-    facts.evidence = [
-        Evidence(
-            id=f"twin:plans:{args.plan_type or 'all'}:{day}",
-            source=TWIN_SOURCE,
-            inputs=args.model_dump(mode="json"),
-            facts=facts.model_dump(mode="json", exclude={"evidence"}),
-        )
-    ]
+    facts.evidence = [twin_record(f"twin:plans:{args.plan_type or 'all'}:{day}", args.model_dump(mode="json"), facts)]
     return facts

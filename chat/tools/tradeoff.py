@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from agents.toolbox import Toolbox
-from agents.twin_facts import TWIN_SOURCE
+from agents.twin_facts import twin_record
 from chat.tools.arguments import Caller, checked
 from tools.evidence import Evidence
 from twin import models as m
@@ -90,12 +90,7 @@ def _facts(session: Session, scope: TradeOffArgs, changed: m.TradeOffRule | None
     ]
     facts = TradeOffFacts(rules=rules, changed=_row(changed) if changed else None)
     facts.evidence = [
-        Evidence(
-            id=f"twin:tradeoff:{scope.tier or 'all'}/{scope.lane or 'all'}",
-            source=TWIN_SOURCE,
-            inputs=scope.model_dump(),
-            facts=facts.model_dump(mode="json", exclude={"evidence"}),
-        )
+        twin_record(f"twin:tradeoff:{scope.tier or 'all'}/{scope.lane or 'all'}", scope.model_dump(), facts)
     ]
     return facts
 
