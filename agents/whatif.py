@@ -13,7 +13,7 @@ from sqlmodel import col, select
 
 from agents.routing import capacity_shortfall
 from agents.toolbox import Toolbox
-from agents.twin_facts import TWIN_SOURCE, rates
+from agents.twin_facts import TWIN_SOURCE, rates, twin_record
 from tools import carriers
 from tools.costs import Rates, carrier_move, late_loads, late_penalty
 from tools.evidence import Evidence
@@ -248,11 +248,10 @@ def capacity_change(situation: CapacitySituation, factor: float, price: Rates) -
         evidence=[],
     )
     result.evidence = [
-        Evidence(
-            id=f"whatif:capacity-change:{situation.carrier}:{situation.lane or 'all'}:{factor}",
-            source=TWIN_SOURCE,
-            inputs={"carrier": situation.carrier, "lane": situation.lane, "factor": factor},
-            facts=result.model_dump(mode="json", exclude={"evidence"}),
+        twin_record(
+            f"whatif:capacity-change:{situation.carrier}:{situation.lane or 'all'}:{factor}",
+            {"carrier": situation.carrier, "lane": situation.lane, "factor": factor},
+            result,
         ),
         price.evidence(["late_load_penalty_usd"]),
         now.evidence,
@@ -388,11 +387,10 @@ def site_closure(tb: Toolbox, location: str, first_day: date, days: int) -> Clos
         evidence=[],
     )
     result.evidence = [
-        Evidence(
-            id=f"whatif:closure:{location}/{first_day}/{days}",
-            source=TWIN_SOURCE,
-            inputs={"location": location, "first_day": str(first_day), "days": days},
-            facts=result.model_dump(mode="json", exclude={"evidence"}),
+        twin_record(
+            f"whatif:closure:{location}/{first_day}/{days}",
+            {"location": location, "first_day": str(first_day), "days": days},
+            result,
         )
     ]
     return result
@@ -577,11 +575,10 @@ def lane_closure(tb: Toolbox, lane: str, first_day: date, days: int) -> LaneClos
         evidence=[],
     )
     result.evidence = [
-        Evidence(
-            id=f"whatif:lane-closure:{lane}/{first_day}/{days}",
-            source=TWIN_SOURCE,
-            inputs={"lane": lane, "first_day": str(first_day), "days": days},
-            facts=result.model_dump(mode="json", exclude={"evidence"}),
+        twin_record(
+            f"whatif:lane-closure:{lane}/{first_day}/{days}",
+            {"lane": lane, "first_day": str(first_day), "days": days},
+            result,
         ),
         price.evidence(["late_load_penalty_usd", *{f"late_penalty_usd_{h.customer_tier}" for h in held}]),
     ]
