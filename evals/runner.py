@@ -167,7 +167,7 @@ class Harness:
                 session.commit()
             toolbox = self._toolbox(engine)
             if self.desk is None:
-                self.desk = Desk(toolbox, InMemorySaver(), background_indexing=False)
+                self.desk = Desk(toolbox, InMemorySaver(), indexing="sweep")
             self.desk.toolbox = toolbox  # one compiled graph serves every case; only the twin changes
             decision = self.desk.submit(exception, actor=ACTOR)
             with Session(engine) as session:

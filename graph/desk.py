@@ -7,7 +7,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -27,12 +27,13 @@ from graph.checkpoint import open_checkpointer
 from graph.faults import fault_point
 from graph.intake import ClaimLost, Fence, IdempotencyMismatch, TakenIn
 from graph.nodes import DeskRun
-from graph.precedents import BackgroundIndexer, index_pending
-from graph.records import FINAL, audit, conclude, decision_id_for, exception_refs
+from graph.precedents import BackgroundIndexer, InlineIndexer, index_pending
+from graph.records import FINAL, audit, conclude, decision_id_for, exception_refs, made_at
 from graph.retention import keep_latest
 from graph.state import DeskState, Verdict
 from twin import models as m
 from twin import store
+from twin.kpis import aware
 from twin.settings import Settings
 
 if TYPE_CHECKING:
@@ -85,6 +86,14 @@ class DecisionPending(RuntimeError):
     """The decision is still being made by another request or process; ask again shortly."""
 
 
+Indexing = Literal["background", "inline", "sweep"]
+INDEXERS: dict[Indexing, Callable[[], BackgroundIndexer | InlineIndexer | None]] = {
+    "background": BackgroundIndexer,
+    "inline": InlineIndexer,
+    "sweep": lambda: None,
+}
+
+
 class Desk:
     """One compiled graph over one toolbox and the process's checkpointer; with a task queue, intake enqueues each
     decision for the workers instead of making it in process."""
@@ -93,14 +102,14 @@ class Desk:
         self,
         toolbox: Toolbox,
         checkpointer: BaseCheckpointSaver[str],
-        background_indexing: bool = True,
+        indexing: Indexing = "background",
         queue: "TaskQueue | None" = None,
     ) -> None:
         self.toolbox = toolbox
         self.settings: Settings = toolbox.settings
         self.checkpointer = checkpointer
         self.graph = build_graph(checkpointer)
-        self.indexer = BackgroundIndexer() if background_indexing else None  # precedents after commit, off the way
+        self.indexer = INDEXERS[indexing]()  # precedents after commit: off the way, in line, or by the sweep only
         self.queue = queue
         self._background = ThreadPoolExecutor(BACKGROUND_DECISIONS, thread_name_prefix="decide")
 
@@ -358,8 +367,8 @@ class Desk:
         fault_point(self.settings, "verdict.claimed")
         if self._expired(record):
             self._conclude_unexecuted(fence, record, "expired", verdict)
-            expiry = self._expiry(record.created_at, record.payload.get("actions"))
-            raise DecisionConflict(f"decision {decision_id} expired at {expiry.isoformat()}")
+            expiry = self._expiry(made_at(record.twin_at, record.created_at), record.payload.get("actions"))
+            raise DecisionConflict(f"decision {decision_id} expired at {expiry.isoformat()} on the twin's clock")
         with self.toolbox.session() as session:
             exception = store.row(session, m.ExceptionRecord, record.exception_id)
             stale = facts.changes(
@@ -489,21 +498,26 @@ class Desk:
 
     # --- expiry and recovery ------------------------------------------------------------------------------------
 
-    def _expiry(self, created_at: datetime, actions: list[dict[str, Any]] | None) -> datetime:
-        """When a pending decision made at `created_at` with these actions (as stored) lapses: the shortest
-        time-to-live of its action types."""
+    def _expiry(self, made: datetime, actions: list[dict[str, Any]] | None) -> datetime:
+        """When, on the twin's clock, a pending decision made at `made` with these actions (as stored) lapses: the
+        shortest time-to-live of its action types."""
         ttl = self.settings.pending_ttl_h
         types = [str(action.get("type")) for action in actions or []]  # no full validation per sweep
         hours = min(
             (ttl.get(kind, self.settings.default_pending_ttl_h) for kind in types),
             default=self.settings.default_pending_ttl_h,
         )
-        created = created_at if created_at.tzinfo else created_at.replace(tzinfo=UTC)
-        return created + timedelta(hours=hours)
+        return made + timedelta(hours=hours)
+
+    def _twin_now(self) -> datetime:
+        """The twin's clock, against which pending decisions expire (the wall clock before a scenario is loaded)."""
+        with self.toolbox.session() as session:
+            return aware(store.as_of(session) or datetime.now(UTC))
 
     def _expired(self, record: m.DecisionRecord) -> bool:
-        """Whether a pending decision has outlived its time-to-live."""
-        return datetime.now(UTC) >= self._expiry(record.created_at, record.payload.get("actions"))
+        """Whether a pending decision has outlived its time-to-live on the twin's clock."""
+        made = made_at(record.twin_at, record.created_at)
+        return self._twin_now() >= self._expiry(made, record.payload.get("actions"))
 
     def _conclude_unexecuted(
         self, fence: Fence, record: m.DecisionRecord, status: str, verdict: Verdict | None
@@ -531,7 +545,7 @@ class Desk:
         done: dict[str, int] = dict.fromkeys(
             ("decided", "requeued", "failed", "verdicts", "expired", "indexed", "pruned", "errors"), 0
         )
-        now = datetime.now(UTC)
+        now = self._twin_now()
         with self.toolbox.session() as session:
             stranded = session.exec(
                 select(m.ExceptionRecord)
@@ -542,6 +556,7 @@ class Desk:
                 select(
                     col(m.DecisionRecord.id),
                     col(m.DecisionRecord.verdict).is_not(None),
+                    col(m.DecisionRecord.twin_at),
                     col(m.DecisionRecord.created_at),
                     col(m.DecisionRecord.payload)["actions"],
                 )
@@ -555,10 +570,10 @@ class Desk:
                 self._isolated(done, "requeued", record.id, lambda r=record, q=queue: self._requeue(q, r))
             else:
                 self._isolated(done, "decided", record.id, lambda record=record: self._retry_stranded(record))
-        for decision_id, has_verdict, created_at, actions in waiting:
+        for decision_id, has_verdict, twin_at, created_at, actions in waiting:
             if has_verdict:
                 self._isolated(done, "verdicts", decision_id, lambda key=decision_id: self._recover_verdict(key))
-            elif self._expiry(created_at, actions) <= now:
+            elif self._expiry(made_at(twin_at, created_at), actions) <= now:
                 self._isolated(done, "expired", decision_id, lambda key=decision_id: self._expire(key))
         self._isolated(done, "indexed", "precedents", lambda: index_pending(self.toolbox))
         self._isolated(done, "pruned", "checkpoints", self._prune_checkpoints)

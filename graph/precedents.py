@@ -90,6 +90,27 @@ def index_pending(toolbox: Toolbox, limit: int = BATCH) -> int:
     return len(rows) if stored else 0
 
 
+def index_all(toolbox: Toolbox) -> None:
+    """Index every pending precedent, batch after batch; a failure is logged and left to the next pass or sweep."""
+    try:
+        while index_pending(toolbox, BATCH) == BATCH:
+            pass
+    except Exception:  # the decisions are stored; their precedents wait for the next pass
+        logger.exception("indexing precedents failed; they stay pending")
+
+
+class InlineIndexer:
+    """Indexes the pending precedents in the caller's thread as soon as a pass is asked: each decision then sees the
+    knowledge base the earlier ones left, whatever the timing (a simulation is repeatable)."""
+
+    def request(self, toolbox: Toolbox) -> None:
+        """Index `toolbox`'s pending precedents now."""
+        index_all(toolbox)
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Nothing is ever in flight."""
+
+
 class BackgroundIndexer:
     """One thread that runs `index_pending` after decisions; requests made while it runs coalesce into one more pass,
     and the thread ends when nothing is asked, so a process never holds an idle one."""
@@ -124,8 +145,4 @@ class BackgroundIndexer:
                 if toolbox is None:
                     self._thread = None
                     return
-            try:
-                while index_pending(toolbox, BATCH) == BATCH:
-                    pass
-            except Exception:  # the decisions are stored; their precedents wait for the next pass
-                logger.exception("indexing precedents failed; they stay pending")
+            index_all(toolbox)

@@ -10,6 +10,7 @@ from graph.facts import fingerprint
 from graph.state import Verdict
 from twin import models as m
 from twin import store
+from twin.kpis import aware
 
 FINAL = ("executed", "rejected", "overridden", "needs_info", "no_action", "superseded", "expired", "shadowed")
 OPEN = ("pending_approval", "needs_info")  # the exception still waits for someone
@@ -19,6 +20,11 @@ LAPSED = ("superseded", "expired")  # nothing was decided: later exceptions on t
 def decision_id_for(exception_id: str) -> str:
     """The id of the decision on an exception."""
     return f"DEC-{exception_id.removeprefix('EXC-')}"
+
+
+def made_at(twin_at: datetime | None, created_at: datetime) -> datetime:
+    """When a decision was made on the twin's clock (its wall-clock creation before a scenario was loaded)."""
+    return aware(twin_at or created_at)
 
 
 def audit(

@@ -236,7 +236,7 @@ def _answer_waiting(desk: Desk, planner: Planner) -> None:
             waiting = session.exec(
                 select(m.DecisionRecord)
                 .where(col(m.DecisionRecord.status) == "pending_approval")
-                .order_by(col(m.DecisionRecord.id))
+                .order_by(col(m.DecisionRecord.created_at), col(m.DecisionRecord.id))  # as made: ids are random
             ).all()
         if not waiting:
             break
@@ -626,7 +626,9 @@ def simulate(
             for rule in (rule for cohort in cohorts or [] for rule in cohort.rules()):
                 save_rule(session, rule, "simulation")
             session.commit()
-        desk = Desk(tb, InMemorySaver(serde=serializer())) if policy in ("desk", "reactive") else None
+        desk = (
+            Desk(tb, InMemorySaver(serde=serializer()), indexing="inline") if policy in ("desk", "reactive") else None
+        )
         playbook = Playbook(tb) if policy == "rules" else None
         charged: set[str] = set()
         kpis: list[DayKpis] = []

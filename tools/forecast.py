@@ -68,7 +68,12 @@ class ForecastConfig(BaseModel):
     train_days: int | None = Field(
         default=None, ge=1, description="Only the most recent origins; None uses all history."
     )
-    calibration_days: int = Field(default=56, description="Held-out window whose residuals set the intervals.")
+    calibration_days: int = Field(
+        default=56, description="Length of each held-out window whose residuals set the intervals."
+    )
+    calibration_windows: int = Field(
+        default=1, ge=1, description="Consecutive held-out windows before the end of the history, pooled."
+    )
     max_rows: int = Field(default=150_000, ge=1000, description="Training rows are subsampled (seeded) above this.")
     trees: int = Field(default=300, ge=1)
     bag: int = Field(default=1, ge=1, description="Boosters averaged, each with its own seed and row sample.")
@@ -306,8 +311,9 @@ def _fit(panels: list[Panel], end: pd.Timestamp, layout: _Layout) -> list[xgb.Bo
     return boosters
 
 
-def _calibration_errors(panels: list[Panel], end: pd.Timestamp, layout: _Layout) -> tuple[np.ndarray, dict[str, float]]:
-    """Scaled residuals (origins x horizon) of a booster trained before the calibration window, and its scores."""
+def _window_errors(panels: list[Panel], end: pd.Timestamp, layout: _Layout) -> tuple[np.ndarray, float, float]:
+    """Scaled residuals (origins x horizon) over the `calibration_days` before `end` of boosters trained on the
+    targets known at the window's start, with the window's absolute error and units (both in units)."""
     start = as_timestamp(end - pd.Timedelta(days=layout.config.calibration_days))
     boosters = _fit(panels, start, layout)
     horizon = layout.config.max_horizon
@@ -325,10 +331,30 @@ def _calibration_errors(panels: list[Panel], end: pd.Timestamp, layout: _Layout)
         units += float(np.nansum(truth))
     if not errors:
         raise ValueError("no series has history in the calibration window")
-    matrix = np.concatenate(errors)
+    return np.concatenate(errors), abs_units, units
+
+
+def _window_ends(panels: list[Panel], end: pd.Timestamp, config: ForecastConfig) -> list[pd.Timestamp]:
+    """The last days of the calibration windows, latest first: `calibration_windows` consecutive windows before
+    `end`, less the earliest ones whose models would have under `min_history_days + max_horizon` days to learn."""
+    first = min(panel.first_day for panel in panels)
+    needed = pd.Timedelta(days=config.min_history_days + config.max_horizon + config.calibration_days)
+    ends = [
+        as_timestamp(end - pd.Timedelta(days=k * config.calibration_days)) for k in range(config.calibration_windows)
+    ]
+    return [window_end for window_end in ends if window_end - first >= needed] or ends[:1]
+
+
+def _calibration_errors(panels: list[Panel], end: pd.Timestamp, layout: _Layout) -> tuple[np.ndarray, dict[str, float]]:
+    """Scaled residuals (origins x horizon) pooled over the calibration windows, each forecast by boosters trained
+    before it, and their scores: a forecast's error is judged over several stretches of history, not one."""
+    windows = [_window_errors(panels, window_end, layout) for window_end in _window_ends(panels, end, layout.config)]
+    matrix = np.concatenate([errors for errors, _, _ in windows])
+    abs_units, units = sum(window[1] for window in windows), sum(window[2] for window in windows)
     return matrix, {
         "calibration_wape": round(abs_units / max(units, 1e-9), 6),
         "calibration_origins": float(len(matrix)),
+        "calibration_windows": float(len(windows)),
     }
 
 

@@ -108,9 +108,7 @@ class TwinDays:
         self._stock(session, day, now, report)
         self._trucks(session, day, report)
         self._flush(session)
-        meta = store.row(session, m.TwinMeta, "as_of")
-        meta.value = later.isoformat()
-        session.add(meta)
+        store.set_clock(session, later)
         session.commit()
         return report
 

@@ -124,6 +124,13 @@ def clock(session: Session) -> datetime:
     return moment
 
 
+def set_clock(session: Session, moment: datetime) -> None:
+    """Move the twin's clock to `moment` (in the caller's transaction)."""
+    meta = row(session, m.TwinMeta, "as_of")
+    meta.value = moment.isoformat()
+    session.add(meta)
+
+
 def summary(session: Session) -> dict[str, Any]:
     """Counts of the network and its history, for the summary endpoint and the CLI."""
     facts = meta(session)

@@ -279,4 +279,4 @@ def evaluate_chat(harness) -> EvalReport:
             llm=harness.llm,
             settings=harness.settings,
         )
-        return run_chat_suite(Desk(toolbox, InMemorySaver(), background_indexing=False), harness.settings.llm)
+        return run_chat_suite(Desk(toolbox, InMemorySaver(), indexing="sweep"), harness.settings.llm)

@@ -1,7 +1,8 @@
 """Failures end, on a real server with Chroma stopped under it.
 
 - knowledge_base_down_in_process: the POST answers a JSON 500 naming the stored exception; the sweep tries it
-  again, each failure isolated (an overdue decision still expires, the failures are counted in /metrics), until
+  again, each failure isolated (a decision overdue on the twin's clock still expires, the failures are counted in
+  /metrics), until
   it ends `failed` (audited, announced); with Chroma back the next report on its subject gets a fresh decision and
   a planner's retry decides it.
 - knowledge_base_down_under_workers: the same in queue mode with two workers (PostgreSQL).
@@ -10,6 +11,7 @@
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -21,6 +23,7 @@ from tests.faults.chroma import ChromaServer
 from tests.faults.invariants import assert_decided_once
 from tests.faults.server import ROOT
 from twin import models as m
+from twin import store
 from twin.db import make_engine, session_scope
 
 pytestmark = pytest.mark.slow
@@ -53,6 +56,14 @@ def stored(url: str, exception_id: str) -> m.ExceptionRecord:
         record = session.get(m.ExceptionRecord, exception_id)
     engine.dispose()
     return record
+
+
+def advance_twin_clock(url: str, hours: float) -> None:
+    """Move the twin's clock ahead, as the day-by-day simulation does."""
+    engine = make_engine(url)
+    with session_scope(engine) as session:
+        store.set_clock(session, store.clock(session) + timedelta(hours=hours))
+    engine.dispose()
 
 
 def failure_trail(url: str, exception_id: str) -> tuple[list[str], list[str]]:
@@ -101,7 +112,7 @@ def test_knowledge_base_down_in_process(server, seeded_url, tmp_path):
     server.start(
         YM_CHROMA_URL=chroma.url,
         YM_DECIDE_MAX_ATTEMPTS=TRIES,
-        YM_DEFAULT_PENDING_TTL_H="0.002",
+        YM_DEFAULT_PENDING_TTL_H="1",
         YM_ANSWER_WAIT_S="60",
     )
     keys = {role: server.key(role) for role in ("architect", "integrator", "planner")}
@@ -119,6 +130,8 @@ def test_knowledge_base_down_in_process(server, seeded_url, tmp_path):
         assert answer.headers["Location"] == f"/v1/exceptions/{failed_id}"
         assert_failed_for_good(seeded_url, failed_id)
         decision = httpx.get(f"{server.url}/v1/decisions/{pending.json()['decision_id']}", headers=keys["planner"])
+        assert decision.json()["status"] == "pending_approval"  # sweeps ran meanwhile: no wall-clock expiry
+        advance_twin_clock(seeded_url, hours=2)
         until(
             lambda: httpx.get(decision.url, headers=keys["planner"]).json()["status"] == "expired",
             what="the expiry",

@@ -3,6 +3,7 @@ pending decisions expire, and a verdict is applied once."""
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func
@@ -14,6 +15,7 @@ from graph.state import Verdict
 from tests.faults.invariants import assert_decided_once
 from tests.graph.test_desk import require_approval
 from twin import models as m
+from twin import store
 from twin.actions import TransferStock
 
 CAPACITY = {
@@ -95,11 +97,19 @@ def test_an_approval_whose_stock_moved_is_superseded_by_a_decision_on_current_fa
         desk.resume(pending.decision_id, Verdict(verdict="approve", actor="planner-2"))
 
 
-def test_a_pending_decision_expires_after_its_time_to_live_and_takes_no_verdict(desk, desk_settings):
+def advance_twin_clock(desk, hours: float) -> None:
+    """Move the twin's clock ahead, as a simulated day does."""
+    with desk.toolbox.session() as session:
+        store.set_clock(session, store.clock(session) + timedelta(hours=hours))
+        session.commit()
+
+
+def test_a_pending_decision_expires_after_its_time_to_live_on_the_twins_clock_and_takes_no_verdict(desk, desk_settings):
     require_approval(desk_settings, "retender_loads")
     first = desk.submit(ExceptionIn.model_validate(CAPACITY))
     second = desk.submit(ExceptionIn.model_validate({**CAPACITY, "refs": {"carrier": "CAR-METRO"}}))
     assert first.status == second.status == "pending_approval"
+    advance_twin_clock(desk, 23.5)  # within the 24 h time-to-live of retender_loads
     assert desk.sweep() == {
         "decided": 0,
         "requeued": 0,
@@ -110,7 +120,7 @@ def test_a_pending_decision_expires_after_its_time_to_live_and_takes_no_verdict(
         "pruned": 0,
         "errors": 0,
     }
-    desk.settings = desk.settings.model_copy(update={"pending_ttl_h": {"retender_loads": 0.0}})
+    advance_twin_clock(desk, 1.0)
     with pytest.raises(DecisionConflict, match="expired"):
         desk.resume(second.decision_id, Verdict(verdict="approve", actor="planner-1"))
     assert desk.sweep() == {

@@ -28,7 +28,7 @@ def _stored(desk: Desk, decision_id: str) -> bool:
 
 def test_a_decision_becomes_a_findable_precedent_after_indexing(desk_settings):
     with open_desk(desk_settings) as opened:
-        desk = Desk(opened.toolbox, opened.graph.checkpointer, background_indexing=False)
+        desk = Desk(opened.toolbox, opened.graph.checkpointer, indexing="sweep")
         decision = desk.submit(ExceptionIn.model_validate(LATE), actor="test")
         assert _states(desk) == {decision.decision_id: PENDING} and not _stored(desk, decision.decision_id)
         assert index_pending(desk.toolbox) == 1
@@ -43,7 +43,7 @@ def test_a_decision_becomes_a_findable_precedent_after_indexing(desk_settings):
 
 def test_many_indexers_index_each_precedent_once_and_a_dead_ones_claim_lapses(desk_settings):
     with open_desk(desk_settings) as opened:
-        desk = Desk(opened.toolbox, opened.graph.checkpointer, background_indexing=False)
+        desk = Desk(opened.toolbox, opened.graph.checkpointer, indexing="sweep")
         decisions = [
             desk.submit(ExceptionIn(type="late_shipment", refs={"shipment_id": code}), actor="test")
             for code in SHIPMENTS
