@@ -1,5 +1,7 @@
 """Day-by-day simulation on a fresh twin: the desk, a fixed playbook (`rules`) or no action (`none`), with daily KPIs."""
 
+import hashlib
+import json
 import math
 import statistics
 import tempfile
@@ -13,6 +15,7 @@ from typing import Literal
 
 from langgraph.checkpoint.memory import InMemorySaver
 from pydantic import BaseModel, Field
+from pydantic_core import to_jsonable_python
 from scipy.stats import t as student_t
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -169,6 +172,9 @@ class SimulationRun(BaseModel):
     attribution: list[ActionAttribution] = Field(default_factory=list)
     repeats: Repeats
     soundness: Soundness | None = None
+    decisions_digest: str = Field(
+        default="", description="SHA-256 of every decision in the order made: equal for runs with equal arguments"
+    )
     wall_seconds: float
 
 
@@ -502,6 +508,23 @@ def _expected_saving(decision: Decision) -> float:
     return idle.expected_impact.expected_total_usd - (decision.expected_impact.expected_total_usd or 0.0)
 
 
+def decisions_digest(session: Session) -> str:
+    """A SHA-256 over every decision in the order made (exception type and subject, status, confidence, actions and
+    expected impact; no random ids): two runs with the same arguments give the same digest."""
+    rows = session.exec(
+        select(m.DecisionRecord, m.ExceptionRecord)
+        .join(m.ExceptionRecord, col(m.ExceptionRecord.id) == col(m.DecisionRecord.exception_id))
+        .order_by(col(m.DecisionRecord.created_at), col(m.DecisionRecord.id))
+    ).all()
+    digest = hashlib.sha256()
+    for record, exception in rows:
+        decision = Decision.of(record)
+        made = [exception.type, exception.subject, record.twin_at, decision.status, decision.confidence]
+        body = {"made": made, "actions": decision.actions, "impact": decision.expected_impact}
+        digest.update(json.dumps(to_jsonable_python(body), sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
 def repeats(session: Session) -> Repeats:
     """Check that no action ran twice and no exception, or subject, was decided twice."""
     runs = Counter(
@@ -653,6 +676,7 @@ def simulate(
                     on_day(day)
             with tb.session() as session:
                 checked = repeats(session)
+                digest = decisions_digest(session)
                 ending = ending_stock_usd(session)
                 attributed = attribution(session, policy)
                 audited = soundness(session, check) if check and desk is not None else None
@@ -671,6 +695,7 @@ def simulate(
         attribution=attributed,
         repeats=checked,
         soundness=audited,
+        decisions_digest=digest,
         wall_seconds=round(time.perf_counter() - started, 1),
     )
 

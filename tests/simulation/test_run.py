@@ -1,6 +1,11 @@
 """The day-by-day simulation: deterministic runs, the exactly-once check, the scripted planner and the command."""
 
+import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlmodel import Session
@@ -22,6 +27,7 @@ from simulation.run import (
     simulate,
     with_realised,
 )
+from tests.faults.server import ROOT
 from tools import costs
 from tools.costs import Rates
 from twin import models as m
@@ -205,3 +211,20 @@ def test_a_desk_day_in_shadow_outside_one_cohort_counts_its_shadowed_decisions(t
     assert run.cohorts == cohorts
     assert run.shadowed > 0 and run.shadowed == run.days[0].decisions.get("shadowed")
     assert run.repeats.actions_run_twice == []
+
+
+def _desk_run_in_own_process(data_dir: Path, hash_seed: str) -> subprocess.Popen[str]:
+    """`yardmaster simulate` of two desk days on seed 17 in a process of its own (its own string hashing)."""
+    env = {**os.environ, "YM_DATA_DIR": str(data_dir), "PYTHONHASHSEED": hash_seed}
+    command = [sys.executable, "-m", "cli", "simulate", "--days", "2", "--seed", "17", "--policy", "desk", "--json"]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+
+
+@pytest.mark.slow
+def test_two_desk_runs_with_the_same_arguments_make_the_same_decisions(trained_dir):
+    runs = [_desk_run_in_own_process(trained_dir, hash_seed) for hash_seed in ("1", "2")]  # at once: racing timings
+    bodies = [json.loads(run.communicate(timeout=840)[0])["runs"][0] for run in runs]
+    assert all(run.returncode == 0 for run in runs)
+    first, second = bodies
+    assert first["decisions_digest"] == second["decisions_digest"] != ""
+    assert first["days"] == second["days"] and first["totals"] == second["totals"]
