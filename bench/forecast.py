@@ -212,8 +212,11 @@ def _describe(result: BenchResult) -> list[str]:
 def main(
     cutoff: int = typer.Option(LAST_DAY - HORIZON, help="Last training day d_N; the 28 days after it are scored."),
     trees: int | None = typer.Option(None, help="Boosting rounds (default: the benchmark's chosen setting)."),
+    windows: int = typer.Option(
+        M5_CONFIG.calibration_windows, "--calibration-windows", min=1, help="Held-out windows pooled."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Score the demand forecaster and the seasonal naive on the M5 store-level data."""
-    config = M5_CONFIG if trees is None else M5_CONFIG.model_copy(update={"trees": trees})
+    config = M5_CONFIG.model_copy(update={"calibration_windows": windows, **({"trees": trees} if trees else {})})
     report(lambda: run(cutoff, config), as_json, _describe)

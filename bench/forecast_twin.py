@@ -4,16 +4,19 @@ series-day, by thirds of the series' daily volume, and for the 28-day totals).""
 
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import typer
 from pydantic import BaseModel
+from sqlalchemy import inspect
 from sqlmodel import Session
 
 from agents.modelbook import TWIN_FORECAST
 from bench.data import DataMissing, report
 from tools.forecast import ForecastConfig, forecasts, train_forecaster
+from twin import models as m
 from twin.db import make_engine
 from twin.frames import demand_frame
 from twin.settings import get_settings
@@ -37,17 +40,20 @@ class TwinCoverage(BaseModel):
 
 
 def load_demand(url: str) -> pd.DataFrame:
-    """The twin's daily demand, or DataMissing when the database holds none."""
+    """The twin's daily demand, or DataMissing when the database holds none (never creates a SQLite file)."""
+    missing = DataMissing(f"no demand history in {url}; run `yardmaster seed` first")
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        raise missing
     engine = make_engine(url)
     try:
+        if not inspect(engine).has_table(str(m.DemandHistory.__tablename__)):
+            raise missing
         with Session(engine) as session:
             frame = demand_frame(session)
-    except Exception as error:  # no database or no tables yet
-        raise DataMissing(f"no demand history in {url}; run `yardmaster seed` first ({error})") from error
     finally:
         engine.dispose()
     if frame.empty:
-        raise DataMissing(f"no demand history in {url}; run `yardmaster seed` first")
+        raise missing
     return frame
 
 
@@ -94,6 +100,12 @@ def _describe(result: TwinCoverage) -> list[str]:
 
 
 @app.command()
-def main(as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
+def main(
+    windows: int = typer.Option(
+        TWIN_FORECAST.calibration_windows, "--calibration-windows", min=1, help="Held-out windows pooled."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
     """Score the demand forecaster's 80% intervals on the last 28 days of the twin's history."""
-    report(lambda: evaluate(load_demand(get_settings().resolved_database_url)), as_json, _describe)
+    config = TWIN_FORECAST.model_copy(update={"calibration_windows": windows})
+    report(lambda: evaluate(load_demand(get_settings().resolved_database_url), config), as_json, _describe)

@@ -160,6 +160,18 @@ def test_training_is_deterministic_and_survives_the_registry(weekly_model, tmp_p
     assert result.evidence.drivers and all(driver.feature in model.features for driver in result.evidence.drivers)
 
 
+def test_intervals_pool_the_held_out_windows_the_history_allows(noisy):
+    model, _frame = noisy  # 240 days: four windows of 42 days, each after enough days to learn from
+    assert model.metrics["calibration_windows"] == 4 and model.config.calibration_windows == 4
+    one = fc.train_forecaster(
+        demand(240, noise=0.25, seed=3), config=SMALL.model_copy(update={"calibration_windows": 1})
+    )
+    assert one.metrics["calibration_windows"] == 1
+    assert model.metrics["calibration_origins"] == 4 * one.metrics["calibration_origins"]  # 4 series x 42 origins each
+    short = fc.train_forecaster(demand(120), config=SMALL)  # 120 days: a second window would leave 35 to learn from
+    assert short.metrics["calibration_windows"] == 1
+
+
 def test_rejects_bad_requests(weekly_model):
     model, frame = weekly_model
     with pytest.raises(ValueError, match="max_horizon"):
