@@ -41,6 +41,15 @@ def test_a_decision_becomes_a_findable_precedent_after_indexing(desk_settings):
         assert hits[0].metadata["action_types"] == [a.type for a in decision.actions]
 
 
+def test_an_inline_desk_indexes_each_precedent_before_the_next_decision(desk_settings):
+    with open_desk(desk_settings) as opened:
+        desk = Desk(opened.toolbox, opened.graph.checkpointer, indexing="inline")
+        first = desk.submit(ExceptionIn.model_validate(LATE), actor="test")
+        assert _states(desk) == {first.decision_id: INDEXED} and _stored(desk, first.decision_id)
+        second = desk.submit(ExceptionIn(type="late_shipment", refs={"shipment_id": SHIPMENTS[1]}), actor="test")
+        assert _states(desk) == {first.decision_id: INDEXED, second.decision_id: INDEXED}
+
+
 def test_many_indexers_index_each_precedent_once_and_a_dead_ones_claim_lapses(desk_settings):
     with open_desk(desk_settings) as opened:
         desk = Desk(opened.toolbox, opened.graph.checkpointer, indexing="sweep")
