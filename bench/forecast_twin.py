@@ -60,6 +60,7 @@ def load_demand(url: str) -> pd.DataFrame:
 def evaluate(history: pd.DataFrame, config: ForecastConfig = TWIN_FORECAST) -> TwinCoverage:
     """Train on the days before the last `HORIZON` observed ones and score the intervals on them."""
     started = time.perf_counter()
+    history = history.assign(day=pd.to_datetime(history["day"]))
     observed = as_frame(history[history["units"].notna()])
     cutoff = as_timestamp(as_series(observed["day"]).max() - pd.Timedelta(days=HORIZON))
     model = train_forecaster(as_frame(observed[observed["day"] <= cutoff]), config=config)
