@@ -16,7 +16,7 @@ def test_a_miscalibrated_model_raises_a_governance_exception_and_a_good_one_does
         kept = {
             name: monitoring_history(session, desk.settings.models_dir, name) for name in monitoring.DEPENDENT_ACTIONS
         }
-    for name, history in kept.items():
+    for history in kept.values():
         [run] = history.performance
         assert run.rows >= desk.settings.perf_min_labels and run.breaches == []
     late = kept[LATE].performance[0].metrics
