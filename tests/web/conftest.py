@@ -38,11 +38,12 @@ PAUSED_ACTIONS = ("retender_loads", "book_spot", "notify_customer", "expedite_sh
 
 
 class Console:
-    """The server under test: its URL, its database, a key per role and HTTP calls as any role."""
+    """The server under test: its URL, its database and data directory, a key per role and HTTP calls as any role."""
 
-    def __init__(self, url: str, database_url: str) -> None:
+    def __init__(self, url: str, database_url: str, data_dir: Path) -> None:
         self.url = url
         self.database_url = database_url
+        self.data_dir = data_dir
         self.keys = {
             role: issue_key(database_url, role, f"web-{role}").key
             for role in ("viewer", "planner", "architect", "integrator")
@@ -86,7 +87,7 @@ def console(databases: Databases, trained_dir: Path, tmp_path_factory) -> Iterat
         while not server.started and time.monotonic() < deadline:
             time.sleep(0.05)
         assert server.started, "the API server did not start"
-        running = Console(f"http://127.0.0.1:{port}", database_url)
+        running = Console(f"http://127.0.0.1:{port}", database_url, data_dir)
         for action in PAUSED_ACTIONS:
             assert (
                 running.call("PUT", f"/v1/policies/{action}", role="architect", json={"autonomy_level": 2}).status_code

@@ -217,6 +217,7 @@ VIEWS = {
     "twin-carrier": ("#/twin/carriers/CAR-REDRIVER", "carrier CAR-REDRIVER"),
     "kpis": ("#/kpis", "KPIs"),
     "policies": ("#/policies", "Policies"),
+    "models": ("#/models", "Models"),
     "tradeoff": ("#/tradeoff", "Trade-off"),
 }
 

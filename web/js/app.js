@@ -13,6 +13,7 @@ const VIEWS = {
   twin: () => import("./views/twin.js"),
   kpis: () => import("./views/kpis.js"),
   policies: () => import("./views/policies.js"),
+  models: () => import("./views/models.js"),
   tradeoff: () => import("./views/tradeoff.js"),
 };
 const view = document.getElementById("view");
