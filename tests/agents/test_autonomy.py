@@ -1,14 +1,21 @@
 """Recommended autonomy from hand-built verdicts, outcomes, model runs and eval reports: each signal lowers the
 level it must, approvals raise a rule that asks, and every recommendation says why."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlmodel import Session
 
-from agents.autonomy import EvalCheck, EvalReport, Evidence, read_eval_report, recommend
-from agents.policy import default_rule
+from agents.autonomy import EvalCheck, EvalReport, Evidence, read_eval_report, recommend, recommendations
+from agents.policy import default_rule, ensure_defaults
 from agents.policy_learning import LearningSettings
+from agents.schemas import Decision, Outcome
+from tests.agents.test_policy_learning import plant, plant_rejections
+from tools.evidence import Evidence as Facts
+from tools.evidence import Source
 from twin import models as m
+from twin import store
+from twin.actions import ExpediteShipment, SwitchCarrier
 
 LIMITS = LearningSettings(window_days=30, min_support=5, min_rejection_rate=0.8, min_approval_rate=0.95)
 PASSING = EvalReport(
@@ -113,3 +120,42 @@ def test_the_eval_report_is_read_when_present(tmp_path):
     assert read_eval_report(path) == PASSING
     path.write_text("{not json")
     assert read_eval_report(path) is None
+
+
+def settle(session: Session, decision_id: str, status: str) -> None:
+    """Record an executed decision's outcome."""
+    record = session.get(m.DecisionRecord, decision_id)
+    now = store.clock(session)
+    evidence = Facts(id=f"outcome:{decision_id}", source=Source(tool="outcomes", model="twin-check", version="1"))
+    outcome = Outcome(status=status, goal="delivered on time", since=now, checked_at=now, evidence=evidence)
+    Decision.of(record).model_copy(update={"outcome": outcome}).store(record)
+    session.add(record)
+
+
+def test_verdicts_and_outcomes_on_the_twin_count_for_the_rule_that_governed_them(engine, tmp_path):
+    switch = SwitchCarrier(params={"shipment_id": "SHP-000023", "to_carrier": "CAR-METRO", "cost_usd": 410.2})
+    with Session(engine) as session:
+        ensure_defaults(session)
+        plant_rejections(session, switch, rejected=0, approved=6)
+        for number, status in enumerate(["achieved"] * 5 + ["not_achieved"]):
+            settle(session, f"DEC-PLANT{number:04d}", status)
+        session.flush()
+        found = {(r.action_type, r.cohort): r for r in recommendations(session, LIMITS, tmp_path / "report.json")}
+        raised = found[("switch_carrier", "*")]
+        assert (raised.configured, raised.recommended, raised.change) == ("recommend", "act", "raise")
+        assert (raised.signals.reviewed, raised.signals.settled_outcomes, raised.signals.achieved_rate) == (
+            6,
+            6,
+            0.8333,
+        )
+        assert "5 of 6 executed decisions achieved their goal" in raised.reasons
+        assert found[("expedite_shipment", "*")].change == "keep"
+        assert ("rollback_model", "*") not in found  # a model change always waits for an architect
+
+        expedite = ExpediteShipment(params={"shipment_id": "SHP-000023", "cost_usd": 90.0})
+        for number in range(100, 105):
+            plant(session, expedite, "reject", number, store.clock(session) - timedelta(days=1))
+        session.flush()
+        found = {(r.action_type, r.cohort): r for r in recommendations(session, LIMITS, tmp_path / "report.json")}
+    stopped = found[("expedite_shipment", "*")]
+    assert (stopped.recommended, stopped.reasons[0]) == ("off", "people refused 5 of 5 proposals: stop proposing")
