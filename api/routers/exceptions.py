@@ -93,7 +93,7 @@ def post_exception(
         )
     except IdempotencyMismatch as error:
         raise RequestValidationError(
-            [{"type": "value_error", "loc": ("header", "Idempotency-Key"), "msg": str(error), "input": idempotency_key}]
+            [{"type": "duplicate", "loc": ("header", "Idempotency-Key"), "msg": str(error), "input": idempotency_key}]
         ) from error
     except DecisionFailed as error:
         metrics.count_error("submit", error.__cause__ or error)

@@ -102,7 +102,7 @@ def test_an_idempotency_key_reused_with_another_body_is_422_and_a_duplicate_answ
     merged = next(item for item in listed if item["duplicate_of"])
     assert merged["decision_id"] == first.json()["decision_id"] and merged["status"] == "closed"
     assert api.call("GET", "/v1/decisions").json()["total"] == 1
-    assert quality_counts(api.client, "exceptions") == {"duplicate": 1.0}
+    assert quality_counts(api.client, "exceptions") == {"duplicate": 2.0}  # the reused key, the merged report
 
 
 def test_an_exception_older_than_the_age_limit_is_refused_naming_occurred_at_and_counted(api):
