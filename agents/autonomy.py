@@ -158,7 +158,8 @@ def recommend(
         caps.append(("recommend", f"{achieved} of {settled} executed decisions achieved their goal"))
     else:
         notes.append(f"{achieved} of {settled} executed decisions achieved their goal")
-    recommended = min((rule.level, *(level for level, _ in caps)), key=ORDER.index)
+    levels: list[Level] = [rule.level, *(level for level, _ in caps)]
+    recommended = min(levels, key=ORDER.index)
     earned = reviewed >= limits.min_support and approval is not None and approval >= limits.min_approval_rate
     if rule.level == "recommend" and earned and not caps:
         recommended = "act"
@@ -172,7 +173,7 @@ def recommend(
         configured=rule.level,
         recommended=recommended,
         change=change,
-        reasons=[*binding, *notes, *[reason for level, reason in caps if reason not in binding]],
+        reasons=[*binding, *notes, *[reason for _, reason in caps if reason not in binding]],
         signals=Signals(
             reviewed=reviewed,
             rejection_rate=rejection,

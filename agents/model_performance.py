@@ -13,7 +13,7 @@ from tools.performance import PerformanceLimits, PerformanceReport
 from twin import frames, monitoring
 from twin import models as m
 from twin.settings import Settings
-from twin.typed_pandas import as_frame
+from twin.typed_pandas import as_frame, as_series
 
 REFERENCE_METRIC = "holdout_roc_auc"  # the ROC-AUC a classifier scored at training, where it was measured
 
@@ -63,24 +63,27 @@ def demand_outcomes(
     """Units sold, forecast, and 10th and 90th percentiles per day since `since` of the busiest series, each
     forecast from the window's first day as the desk would have forecast it then."""
     history = frames.demand_frame(session)
-    origin = pd.Timestamp(since.date())
-    model = models.demand
-    before = history[(history["day"] > origin - pd.Timedelta(days=28)) & (history["day"] <= origin)]
-    busiest = before.groupby(["sku", "location"])["units"].sum().nlargest(series_count).index.tolist()
-    sold = history[history["day"] > origin]
-    horizon = min(model.config.max_horizon, int((sold["day"].max() - origin).days) if len(sold) else 0)
-    if not busiest or horizon < 1:
+    origin = since.date()
+    days = as_series(history["day"]).dt.date
+    recent = as_frame(history[(days > origin - timedelta(days=28)) & (days <= origin)])
+    volume = as_series(recent.groupby(["sku", "location"])["units"].sum()).sort_values(ascending=False, kind="stable")
+    series = [{"sku": str(sku), "location": str(dc)} for sku, dc in list(volume.index)[:series_count]]
+    after = as_frame(history.assign(date=days)[days > origin])
+    sold = {
+        (str(sku), str(dc), day): float(units)
+        for sku, dc, day, units in after[["sku", "location", "date", "units"]].itertuples(index=False, name=None)
+    }
+    horizon = min(models.demand.config.max_horizon, (max((day for _, _, day in sold), default=origin) - origin).days)
+    if not series or horizon < 1:
         return np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0)
-    series = [{"sku": sku, "location": dc} for sku, dc in busiest]
-    made = forecast.forecasts(model, history, list(series), horizon, origin.date(), explain=[])
-    actual = sold.set_index(["sku", "location", "day"])["units"]
-    rows = [
-        (float(actual.get((one.series["sku"], one.series["location"], pd.Timestamp(day.day)), np.nan)), day)
+    made = forecast.forecasts(models.demand, history, list(series), horizon, origin, explain=[])
+    known = [
+        [sold[key], day.p50, day.p10, day.p90]
         for one in made
         for day in one.days
+        if (key := (one.series["sku"], one.series["location"], day.day)) in sold
     ]
-    known = [(units, day) for units, day in rows if not np.isnan(units)]
-    columns = np.array([[units, day.p50, day.p10, day.p90] for units, day in known]).reshape(-1, 4)
+    columns = np.array(known, dtype=float).reshape(-1, 4)
     return columns[:, 0], columns[:, 1], columns[:, 2], columns[:, 3]
 
 
