@@ -17,7 +17,7 @@ from scipy.stats import t as student_t
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from agents import detectors, maintenance
+from agents import detectors, maintenance, routing
 from agents.llm import make_chat_model
 from agents.modelbook import load_all
 from agents.outcomes import record_outcomes
@@ -46,6 +46,7 @@ from twin.actions import (
     ExpediteShipment,
     ExpediteShipmentParams,
     PlanTenders,
+    RetenderLoads,
     ScheduleMaintenance,
     ScheduleMaintenanceParams,
     parse_action,
@@ -249,8 +250,9 @@ def _answer_waiting(desk: Desk, planner: Planner) -> None:
 
 class Playbook:
     """The fixed rules a team runs without the desk, on top of the normal replenishment every policy runs: expedite
-    high late risk and service at a fixed mileage, each priced by the cost model like the desk's actions. Each rule
-    acts once per subject."""
+    high late risk, service at a fixed mileage and re-tender a carrier's loads when it announces a capacity cut, each
+    priced by the cost model like the desk's actions. The expedite and service rules act once per subject; a
+    re-tender answers each announcement."""
 
     def __init__(self, tb: Toolbox) -> None:
         self.tb = tb
@@ -268,7 +270,7 @@ class Playbook:
             (kind, refs, action, cost)
             for kind, refs, action, cost in plays
             if (action.type, _subject(action)) not in acted
-        ]
+        ] + self._retenders(report)
         for kind, refs, action, cost in fresh:
             self._execute(kind, refs, action, cost)
         return len(fresh)
@@ -295,6 +297,19 @@ class Playbook:
                     params=ExpediteShipmentParams(shipment_id=shipment.id, hours_saved=hours, cost_usd=cost)
                 )
                 plays.append((ExceptionType.late_shipment, exception.refs, action, cost))
+        return plays
+
+    def _retenders(self, report: DayReport | None) -> list[tuple[ExceptionType, Refs, Action, float]]:
+        """Re-tender the loads of every carrier that announced a capacity cut yesterday to the lane's contract
+        carriers, as the routing tool assigns them, whatever the spot market or holding would cost."""
+        plays = []
+        for miss in report.capacity_misses if report else []:
+            refs = Refs(carrier=miss.carrier)
+            proposal = routing.carrier_capacity(self.tb, refs, miss.cut_pct)
+            options = [proposal.actions, *(alternative.actions for alternative in proposal.alternatives)]
+            for action in (action for actions in options for action in actions):
+                if isinstance(action, RetenderLoads) and action.params.assignments:
+                    plays.append((ExceptionType.carrier_capacity, refs, action, action.params.cost_usd or 0.0))
         return plays
 
     def _services(self) -> list[tuple[ExceptionType, Refs, Action, float]]:

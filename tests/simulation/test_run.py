@@ -1,9 +1,9 @@
 """The day-by-day simulation: deterministic runs, the exactly-once check, the scripted planner and the command."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, col, func, select
 from typer.testing import CliRunner
 
 from agents import maintenance
@@ -15,6 +15,7 @@ from graph.records import audit
 from simulation.run import (
     ActionAttribution,
     Planner,
+    Playbook,
     Repeats,
     SimulationRun,
     compare,
@@ -25,6 +26,9 @@ from simulation.run import (
 from tools import costs
 from tools.costs import Rates
 from twin import models as m
+from twin import store
+from twin.actions import RetenderLoads, parse_action
+from twin.days import CapacityMiss, DayReport
 from twin.settings import Settings
 
 
@@ -205,3 +209,20 @@ def test_a_desk_day_in_shadow_outside_one_cohort_counts_its_shadowed_decisions(t
     assert run.cohorts == cohorts
     assert run.shadowed > 0 and run.shadowed == run.days[0].decisions.get("shadowed")
     assert run.repeats.actions_run_twice == []
+
+
+def test_the_playbook_re_tenders_the_loads_of_a_carrier_that_announces_a_capacity_cut(toolbox):
+    with toolbox.session() as session:
+        busiest = session.exec(
+            select(col(m.Shipment.carrier)).group_by(col(m.Shipment.carrier)).order_by(func.count().desc())
+        ).first()
+        now = store.clock(session)
+    assert busiest is not None
+    cut = CapacityMiss(carrier=busiest, cut_pct=50, until=now + timedelta(days=7))
+    assert Playbook(toolbox).run(DayReport(day=now.date(), capacity_misses=[cut])) >= 1
+    with toolbox.session() as session:
+        [record] = session.exec(select(m.ActionRecord).where(m.ActionRecord.type == "retender_loads")).all()
+    retender = parse_action(record.type, record.params)
+    assert isinstance(retender, RetenderLoads) and record.status == "executed"
+    assert retender.params.from_carrier == busiest and retender.params.assignments
+    assert all(load.carrier != busiest for load in retender.params.assignments)
