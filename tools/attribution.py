@@ -100,9 +100,7 @@ def _too_few(groups: dict[str, Units]) -> str | None:
     return None
 
 
-def difference_in_differences(
-    treated: Units, control: Units, seed: int = 0, resamples: int = RESAMPLES
-) -> Estimate:
+def difference_in_differences(treated: Units, control: Units, seed: int = 0, resamples: int = RESAMPLES) -> Estimate:
     """The treated units' change less the control units' change, resampling units within each group."""
     before_t, after_t = treated.rates()
     before_c, after_c = control.rates()

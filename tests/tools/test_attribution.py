@@ -24,7 +24,12 @@ def rollout(seed: int, effect: float) -> tuple[Units, Units]:
     for lane in range(LANES):
         before_n, after_n = rng.poisson(volume[lane]) + 1, rng.poisson(volume[lane]) + 1
         rows.append(
-            (float(rng.binomial(before_n, base[lane])), float(before_n), float(rng.binomial(after_n, after[lane])), float(after_n))
+            (
+                float(rng.binomial(before_n, base[lane])),
+                float(before_n),
+                float(rng.binomial(after_n, after[lane])),
+                float(after_n),
+            )
         )
     return Units.of([r for r, t in zip(rows, treated, strict=True) if t]), Units.of(
         [r for r, t in zip(rows, treated, strict=True) if not t]
@@ -66,7 +71,12 @@ def test_hand_worked_estimate_and_a_fixed_seed_repeats():
     control = Units.of([(2, 10, 2, 10), (2, 10, 4, 10)])  # 20% before, 30% after
     found = difference_in_differences(treated, control, seed=3)
     assert found.estimate == pytest.approx(-0.2)
-    assert (found.treated_before, found.treated_after, found.control_before, found.control_after) == (0.2, 0.1, 0.2, 0.3)
+    assert (found.treated_before, found.treated_after, found.control_before, found.control_after) == (
+        0.2,
+        0.1,
+        0.2,
+        0.3,
+    )
     assert found == difference_in_differences(treated, control, seed=3)
     assert found.low is not None and found.high is not None and found.low <= -0.2 <= found.high
 
