@@ -373,3 +373,82 @@ def report(
         triggers=triggers,
         rollout=rollout(session, found, h, rules(session)),
     )
+
+
+# --- the report as table rows ---------------------------------------------------------------------------------------
+
+EFFECT_HEADERS = [
+    "trigger",
+    "action",
+    "decisions",
+    "done",
+    "outcomes (acted / shadowed)",
+    "KPI",
+    "vs shadow",
+    "vs baseline",
+]
+ROLLOUT_HEADERS = ["KPI", "measured as", "units (desk / shadow)", "vs shadow", "vs baseline"]
+
+
+def counted(counts: dict[str, int]) -> str:
+    """Counts by name as `name n, ...`, a dash when empty."""
+    return ", ".join(f"{name} {n}" for name, n in counts.items()) or "-"
+
+
+def effect_text(kpi: str, estimate: Estimate) -> str:
+    """An estimate with its 95% interval in the KPI's unit (points of a share, hours per truck-day), or why none."""
+    if estimate.estimate is None:
+        return f"- ({estimate.reason})"
+    scale, unit = (1.0, " h/truck-day") if kpi == "unplanned_downtime" else (100.0, " pts")
+    text = f"{estimate.estimate * scale:+.2f}{unit}"
+    if estimate.low is None or estimate.high is None:
+        return text
+    return f"{text} [{estimate.low * scale:+.2f}, {estimate.high * scale:+.2f}]"
+
+
+def effect_rows(report: AttributionReport) -> list[list[str]]:
+    """One row per trigger, action type and KPI (a row without KPI for an action type with none)."""
+    rows: list[list[str]] = []
+    for trigger in report.triggers:
+        for action in trigger.actions:
+            head = [
+                trigger.trigger.value,
+                action.action_type,
+                str(action.decisions),
+                counted(action.by_status),
+                f"{counted(action.outcomes)} / {counted(action.shadow_outcomes)}",
+            ]
+            rows += [
+                [
+                    *head,
+                    effect.name,
+                    effect_text(effect.kpi, effect.against_shadow),
+                    effect_text(effect.kpi, effect.against_baseline),
+                ]
+                for effect in action.effects
+            ] or [[*head, "-", "-", "-"]]
+    return rows
+
+
+def rollout_rows(report: AttributionReport) -> list[list[str]]:
+    """One row per KPI of the rollout."""
+    return [
+        [
+            effect.name,
+            effect.measured_as,
+            f"{effect.against_shadow.treated_units} / {effect.against_shadow.control_units}",
+            effect_text(effect.kpi, effect.against_shadow),
+            effect_text(effect.kpi, effect.against_baseline),
+        ]
+        for effect in report.rollout
+    ]
+
+
+def title(report: AttributionReport) -> str:
+    """What the tables cover: the measured period, the baseline and when the desk went live."""
+    span = report.periods
+    live = f"desk live {span.went_live}" if span.went_live else "no decision yet"
+    return (
+        f"Attribution {span.measured.start} to {span.measured.end} ({span.measured.days} days), "
+        f"baseline {span.baseline.start} to {span.baseline.end}, {live}; 95% bootstrap intervals"
+    )

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.console import Console
 
+from cli.attribution import attribution
 from cli.chat import chat
 from cli.keys import keys_app
 from cli.kpis import kpis
@@ -34,6 +35,7 @@ app.add_typer(tradeoff_app, name="tradeoff")
 app.add_typer(policy_app, name="policy")
 app.command()(chat)
 app.command()(kpis)
+app.command()(attribution)
 console = Console(stderr=True)
 
 BENCHMARKS = ("routing", "forecast", "maintenance", "late_risk", "seed", "desk")
