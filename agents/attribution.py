@@ -213,7 +213,7 @@ def tallies(session: Session, scope: Scope, until: datetime | None, now: datetim
         if record.status == "shadowed" and record.twin_at is not None:
             refs = Refs.model_validate(exception.refs)
             shadow = check(session, decision, trigger, refs, _aware(record.twin_at), now).status
-        kinds = {UNIT_OF[kpi] for kpi in KPIS_OF[trigger]}
+        kinds: set[UnitKind] = {UNIT_OF[kpi] for kpi in KPIS_OF[trigger]}
         found[trigger].by_status[record.status] += 1
         for action_type in sorted({a.type for a in decision.actions}) or [NO_ACTION]:
             tally = found[trigger].actions.setdefault(action_type, Tally())
@@ -398,7 +398,7 @@ def counted(counts: dict[str, int]) -> str:
 def effect_text(kpi: str, estimate: Estimate) -> str:
     """An estimate with its 95% interval in the KPI's unit (points of a share, hours per truck-day), or why none."""
     if estimate.estimate is None:
-        return f"- ({estimate.reason})"
+        return f"n/a: {estimate.reason}"
     scale, unit = (1.0, " h/truck-day") if kpi == "unplanned_downtime" else (100.0, " pts")
     text = f"{estimate.estimate * scale:+.2f}{unit}"
     if estimate.low is None or estimate.high is None:

@@ -96,7 +96,7 @@ def _too_few(groups: dict[str, Units]) -> str | None:
     """Which group has fewer than `MIN_UNITS` units observed in both periods, if any."""
     short = [f"{name} {len(units)}" for name, units in groups.items() if len(units) < MIN_UNITS]
     if short:
-        return f"too few units observed in both periods ({', '.join(short)}; at least {MIN_UNITS} each)"
+        return f"too few units seen in both periods ({', '.join(short)}; {MIN_UNITS} needed)"
     return None
 
 
@@ -120,7 +120,7 @@ def difference_in_differences(treated: Units, control: Units, seed: int = 0, res
     if reason := _too_few({"treated": treated, "control": control}):
         return base.model_copy(update={"reason": reason})
     rng = np.random.default_rng(seed)
-    point = treated.change(np.arange(len(treated))) - control.change(np.arange(len(control)))
+    point = float(treated.change(np.arange(len(treated))) - control.change(np.arange(len(control))))
     draws = treated.change(rng.integers(0, len(treated), (resamples, len(treated)))) - control.change(
         rng.integers(0, len(control), (resamples, len(control)))
     )
@@ -145,6 +145,6 @@ def before_after(treated: Units, seed: int = 0, resamples: int = RESAMPLES) -> E
     if reason := _too_few({"treated": treated}):
         return base.model_copy(update={"reason": reason})
     rng = np.random.default_rng(seed)
-    point = treated.change(np.arange(len(treated)))
+    point = float(treated.change(np.arange(len(treated))))
     low, high = _interval(treated.change(rng.integers(0, len(treated), (resamples, len(treated)))))
     return base.model_copy(update={"estimate": _rounded(point), "low": low, "high": high})

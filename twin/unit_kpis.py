@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Literal
 
 from pydantic import BaseModel
+from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select
 
 from twin import models as m
@@ -110,11 +111,10 @@ def counts(session: Session, kpi: str, scope: Scope) -> Counts:
     return {unit: Count(num=num, den=den) for unit, (num, den) in sorted(tally.items())}
 
 
-def _days(table: type[m.DemandHistory] | type[m.StockDay], scope: Scope) -> list:
+def _days(table: type[m.DemandHistory] | type[m.StockDay], scope: Scope) -> list[ColumnElement[bool]]:
     """The conditions of a daily stock table's rows in the scope's days and site."""
     return [
         col(table.day) >= scope.start,
         col(table.day) <= scope.end,
         *([col(table.location) == scope.site] if scope.site else []),
     ]
-
