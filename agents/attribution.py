@@ -126,18 +126,20 @@ def periods(
     live = went_live(session)
     last = end or now.date() - timedelta(days=1)
     first = start or live or last - timedelta(days=DEFAULT_DAYS - 1)
+    if last > now.date():
+        raise BadFilter("to", f"{last} is after the twin's clock ({now.date()})")
     if start and last < first:
         raise BadFilter("to", f"{last} is before from {first}")
     if (last - first).days >= MAX_DAYS:
         raise BadFilter("to", f"the period may span at most {MAX_DAYS} days")
     measured = max(0, (last - first).days + 1)
     length = baseline_days or min(max(measured, BASELINE_BOUNDS[0]), BASELINE_BOUNDS[1])
-    ends = min(live or first, first) - timedelta(days=1)
-    return Periods(
-        went_live=live,
-        baseline=Period(start=ends - timedelta(days=length - 1), end=ends, days=length),
-        measured=Period(start=first, end=last, days=measured),
-    )
+    try:
+        ends = min(live or first, first) - timedelta(days=1)
+        baseline = Period(start=ends - timedelta(days=length - 1), end=ends, days=length)
+    except OverflowError as error:
+        raise BadFilter("from", f"{first} leaves no room for a baseline before it") from error
+    return Periods(went_live=live, baseline=baseline, measured=Period(start=first, end=last, days=measured))
 
 
 # --- the decisions ------------------------------------------------------------------------------------------------

@@ -47,6 +47,8 @@ def test_a_viewer_reads_the_effects_with_their_intervals(client: TestClient):
         ({"from": "2026-10-20", "to": "2026-10-01"}, "to"),
         ({"baseline_days": 0}, "baseline_days"),
         ({"from": "yesterday"}, "from"),
+        ({"from": "0001-01-02", "to": "0001-01-05"}, "from"),
+        ({"to": "9999-12-31"}, "to"),
     ],
 )
 def test_bad_input_is_a_422_naming_the_field(client: TestClient, params: dict, field: str):
