@@ -379,16 +379,8 @@ def report(
 
 # --- the report as table rows ---------------------------------------------------------------------------------------
 
-EFFECT_HEADERS = [
-    "trigger",
-    "action",
-    "decisions",
-    "done",
-    "outcomes (acted / shadowed)",
-    "KPI",
-    "vs shadow",
-    "vs baseline",
-]
+DECISION_HEADERS = ["trigger", "action", "decisions", "done", "outcomes (acted / shadowed)"]
+EFFECT_HEADERS = [*DECISION_HEADERS, "KPI", "vs shadow", "vs baseline"]
 ROLLOUT_HEADERS = ["KPI", "measured as", "units (desk / shadow)", "vs shadow", "vs baseline"]
 
 
@@ -408,27 +400,37 @@ def effect_text(kpi: str, estimate: Estimate) -> str:
     return f"{text} [{estimate.low * scale:+.2f}, {estimate.high * scale:+.2f}]"
 
 
-def effect_rows(report: AttributionReport) -> list[list[str]]:
-    """One row per trigger, action type and KPI (a row without KPI for an action type with none)."""
-    rows: list[list[str]] = []
-    for trigger in report.triggers:
-        for action in trigger.actions:
-            head = [
+def decision_rows(report: AttributionReport) -> list[tuple[ActionAttribution, list[str]]]:
+    """Each trigger's action types with their row of decisions, statuses and outcomes."""
+    return [
+        (
+            action,
+            [
                 trigger.trigger.value,
                 action.action_type,
                 str(action.decisions),
                 counted(action.by_status),
                 f"{counted(action.outcomes)} / {counted(action.shadow_outcomes)}",
+            ],
+        )
+        for trigger in report.triggers
+        for action in trigger.actions
+    ]
+
+
+def effect_rows(report: AttributionReport) -> list[list[str]]:
+    """One row per trigger, action type and KPI (a row without KPI for an action type with none)."""
+    rows: list[list[str]] = []
+    for action, head in decision_rows(report):
+        rows += [
+            [
+                *head,
+                effect.name,
+                effect_text(effect.kpi, effect.against_shadow),
+                effect_text(effect.kpi, effect.against_baseline),
             ]
-            rows += [
-                [
-                    *head,
-                    effect.name,
-                    effect_text(effect.kpi, effect.against_shadow),
-                    effect_text(effect.kpi, effect.against_baseline),
-                ]
-                for effect in action.effects
-            ] or [[*head, "-", "-", "-"]]
+            for effect in action.effects
+        ] or [[*head, "-", "-", "-"]]
     return rows
 
 

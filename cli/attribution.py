@@ -15,10 +15,25 @@ DAY = ["%Y-%m-%d"]
 
 
 def print_report(report: "AttributionReport") -> None:
-    """The effects per trigger and action type, then the rollout over the cohorts."""
-    from agents.attribution import EFFECT_HEADERS, ROLLOUT_HEADERS, effect_rows, rollout_rows, title
+    """The effects per trigger and action type, then the rollout over the cohorts; with no day measured yet, the
+    decisions alone and why there is no effect yet."""
+    from agents.attribution import (
+        DECISION_HEADERS,
+        EFFECT_HEADERS,
+        ROLLOUT_HEADERS,
+        decision_rows,
+        effect_rows,
+        rollout_rows,
+        title,
+    )
     from cli.tables import print_table
 
+    if not report.periods.measured.days:
+        print_table(DECISION_HEADERS, [row for _action, row in decision_rows(report)], title=title(report))
+        typer.echo(
+            f"No KPI effect yet: no day has ended on the twin since the desk went live on {report.periods.went_live}."
+        )
+        return
     print_table(EFFECT_HEADERS, effect_rows(report), title=title(report))
     print_table(
         ROLLOUT_HEADERS, rollout_rows(report), title="Rollout: every unit on the desk against every unit in shadow"

@@ -1,12 +1,15 @@
 """`yardmaster attribution`: the effects per trigger and action type as a table and as JSON on a hand-built rollout,
-a bad filter named with exit code 2."""
+a bad filter named with exit code 2, and only the decisions while no day has been measured."""
 
 import json
+from datetime import UTC, datetime, time
 
 from typer.testing import CliRunner
 
 from cli.main import app as cli
-from tests.agents.rollout_twin import LANES_PER_SITE, build
+from tests.agents.rollout_twin import GO_LIVE, LANES_PER_SITE, build
+from twin import models as m
+from twin.db import make_engine, session_scope
 
 
 def test_attribution_prints_a_table_and_json_and_refuses_bad_filters(empty_url, tmp_path, monkeypatch):
@@ -34,3 +37,24 @@ def test_attribution_prints_a_table_and_json_and_refuses_bad_filters(empty_url, 
     ):
         refused = runner.invoke(cli, ["attribution", *args])
         assert refused.exit_code == 2 and option in refused.output, refused.output
+
+
+def test_on_the_day_the_desk_went_live_only_the_decisions_show(empty_url, tmp_path, monkeypatch):
+    build(empty_url, seed=3, planted=0.0)
+    engine = make_engine(empty_url)
+    with session_scope(engine) as session:  # the twin's clock back to the go-live morning: no day has ended since
+        clock = session.get(m.TwinMeta, "as_of")
+        assert clock is not None
+        clock.value = datetime.combine(GO_LIVE, time(12), tzinfo=UTC).isoformat()
+    engine.dispose()
+    monkeypatch.setenv("YM_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("YM_DATABASE_URL", empty_url)
+    shown = CliRunner().invoke(cli, ["attribution"])
+    assert shown.exit_code == 0, shown.output
+    header, row, note = shown.stdout.strip().splitlines()
+    assert header == "trigger\taction\tdecisions\tdone\toutcomes (acted / shadowed)"
+    assert row.startswith(f"late_shipment\texpedite_shipment\t{2 * LANES_PER_SITE}\t")
+    assert note == f"No KPI effect yet: no day has ended on the twin since the desk went live on {GO_LIVE}."
+    report = json.loads(CliRunner().invoke(cli, ["attribution", "--json"]).stdout)
+    effect = report["triggers"][0]["actions"][0]["effects"][0]
+    assert effect["against_shadow"]["estimate"] is None and "no day measured" in effect["against_shadow"]["reason"]
