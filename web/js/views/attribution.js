@@ -79,12 +79,12 @@ function forest(rows) {
   const width = 640, left = 250, right = 20, rowHeight = 34, top = 24;
   const x = (v) => left + ((v - lo) / (hi - lo)) * (width - left - right);
   const height = top + rows.length * rowHeight + 26;
-  const ticks = Array.from({ length: 5 }, (_, i) => lo + ((hi - lo) * i) / 4);
+  const ticks = niceTicks(lo, hi);
   const better = first.higher_is_better ? "right is better" : "left is better";
   const plot = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "forest", role: "img",
     "aria-label": `${first.name}: effects with 95% intervals in ${unit}` },
   svg("line", { x1: x(0), x2: x(0), y1: top - 6, y2: height - 22, class: "forest-zero" }),
-  ticks.map((t) => svg("text", { x: x(t), y: height - 6, class: "forest-tick", "text-anchor": "middle" }, t.toFixed(1))),
+  ticks.map((t) => svg("text", { x: x(t), y: height - 6, class: "forest-tick", "text-anchor": "middle" }, String(Number(t.toFixed(6))))),
   COMPARISONS.map((c, i) => [
     svg("circle", { cx: left + i * 110 + 6, cy: 10, r: 4, fill: c.color }),
     svg("text", { x: left + i * 110 + 14, y: 14, class: "forest-tick" }, c.text)]),
@@ -116,6 +116,16 @@ function forest(rows) {
       { key: "units", title: "units (treated / control)", numeric: true,
         render: (r) => `${r.effect.against_shadow.treated_units} / ${r.effect.against_shadow.control_units}` }],
     rows));
+}
+
+// Round steps (1, 2 or 5 times a power of ten) across [lo, hi], zero among them when it is inside.
+function niceTicks(lo, hi) {
+  const raw = (hi - lo) / 6;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw);
+  const ticks = [];
+  for (let k = Math.ceil(lo / step); k * step <= hi; k += 1) ticks.push(k * step);
+  return ticks;
 }
 
 function interval(e, by) {
