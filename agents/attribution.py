@@ -10,7 +10,7 @@ triggers) with every unit whose cohort they put in `shadow`, as `agents/policy.p
 
 import zlib
 from collections import Counter, defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, Field
 from sqlalchemy import func
@@ -23,7 +23,7 @@ from tools.attribution import Estimate, Units, before_after, difference_in_diffe
 from twin import models as m
 from twin import store
 from twin.actions import references
-from twin.kpis import DEFAULT_DAYS, DEFINITIONS, MAX_DAYS, BadFilter, Scope, moment
+from twin.kpis import DEFAULT_DAYS, DEFINITIONS, MAX_DAYS, BadFilter, Scope, aware, moment
 from twin.kpis import check as check_scope
 from twin.unit_kpis import HIGHER_IS_BETTER, MEASURED_AS, UNIT_OF, Counts, UnitKind, counts, position, scoped
 
@@ -188,11 +188,6 @@ def _in_scope(session: Session, decision: Decision, scope: Scope) -> bool:
     )
 
 
-def _aware(moment_: datetime) -> datetime:
-    """A UTC-aware datetime (SQLite hands naive ones back)."""
-    return moment_ if moment_.tzinfo else moment_.replace(tzinfo=UTC)
-
-
 def tallies(session: Session, scope: Scope, until: datetime | None, now: datetime) -> dict[ExceptionType, TriggerTally]:
     """The decisions made from the scope's start (until a moment, if given) per trigger and action type."""
     rows = session.exec(
@@ -214,7 +209,7 @@ def tallies(session: Session, scope: Scope, until: datetime | None, now: datetim
         shadow = None
         if record.status == "shadowed" and record.twin_at is not None:
             refs = Refs.model_validate(exception.refs)
-            shadow = check(session, decision, trigger, refs, _aware(record.twin_at), now).status
+            shadow = check(session, decision, trigger, refs, aware(record.twin_at), now).status
         kinds: set[UnitKind] = {UNIT_OF[kpi] for kpi in KPIS_OF[trigger]}
         found[trigger].by_status[record.status] += 1
         for action_type in sorted({a.type for a in decision.actions}) or [NO_ACTION]:
