@@ -375,7 +375,7 @@ def report(
 # --- the report as table rows ---------------------------------------------------------------------------------------
 
 DECISION_HEADERS = ["trigger", "action", "decisions", "done", "outcomes (acted / shadowed)"]
-EFFECT_HEADERS = [*DECISION_HEADERS, "KPI", "vs shadow", "vs baseline"]
+EFFECT_HEADERS = [*DECISION_HEADERS, "KPI", "units (treated / control)", "vs shadow", "vs baseline"]
 ROLLOUT_HEADERS = ["KPI", "measured as", "units (desk / shadow)", "vs shadow", "vs baseline"]
 
 
@@ -421,11 +421,12 @@ def effect_rows(report: AttributionReport) -> list[list[str]]:
             [
                 *head,
                 effect.name,
+                f"{effect.against_shadow.treated_units} / {effect.against_shadow.control_units}",
                 effect_text(effect.kpi, effect.against_shadow),
                 effect_text(effect.kpi, effect.against_baseline),
             ]
             for effect in action.effects
-        ] or [[*head, "-", "-", "-"]]
+        ] or [[*head, "-", "-", "-", "-"]]
     return rows
 
 

@@ -24,7 +24,8 @@ def test_attribution_prints_a_table_and_json_and_refuses_bad_filters(empty_url, 
     cells = row.split("\t")
     assert cells[:3] == ["late_shipment", "expedite_shipment", str(2 * LANES_PER_SITE)]
     assert cells[3] == f"executed {LANES_PER_SITE}, shadowed {LANES_PER_SITE}" and cells[5] == "On-time delivery"
-    assert cells[6].endswith("]") and " pts [" in cells[6]
+    assert cells[6] == f"{LANES_PER_SITE} / {LANES_PER_SITE}"
+    assert cells[7].endswith("]") and " pts [" in cells[7]
     assert rollout_header.startswith("KPI\tmeasured as")
     assert rollout_row.split("\t")[2] == f"{LANES_PER_SITE} / {LANES_PER_SITE}"
     report = json.loads(runner.invoke(cli, ["attribution", "--json", "--baseline-days", "21"]).stdout)
