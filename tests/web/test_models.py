@@ -56,11 +56,12 @@ def test_an_architect_reads_the_history_promotes_and_rolls_back_and_a_viewer_onl
     assert "Latest performance: calibration error 0.210 above 0.1" in card.inner_text()
     assert card.locator("figure.line-chart circle").count() == 6  # AUC and calibration, three days each
     shoot(page, "models")
-    card.locator(f"button[data-promote='{copy}']").click()
+    assert console.call("GET", f"/v1/models/{LATE}", role="viewer").json()["active_version"] == copy  # the newest
+    card.locator(f"button[data-promote='{trained}']").click()
     card.locator(f"button[data-rollback='{LATE}']").wait_for()
-    assert console.call("GET", f"/v1/models/{LATE}", role="viewer").json()["active_version"] == copy
+    assert console.call("GET", f"/v1/models/{LATE}", role="viewer").json()["active_version"] == trained
     page.locator(f"#model-{LATE} button[data-rollback='{LATE}']").click()
-    page.wait_for_selector(f"#model-{LATE} p:has-text('In force: {trained}')")
+    page.wait_for_selector(f"#model-{LATE} p:has-text('In force: {copy}')")
 
     page.goto(f"{console.url}/#/policies")
     recommended = page.locator("#policy-recommendations")
