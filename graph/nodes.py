@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal, Protocol
 
+from langgraph.graph import END
 from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 from sqlmodel import Session
@@ -33,7 +34,7 @@ from graph import facts
 from graph.faults import fault_point
 from graph.intake import Fence, lock_subject, subject_of
 from graph.precedents import mark_pending
-from graph.records import audit, conclude, decision_id_for, exception_refs, is_final, save_decision
+from graph.records import conclude, decision_id_for, exception_refs, is_final, note, save_decision, write_notes
 from graph.state import DeskState, Verdict
 from tools.evidence import Evidence, Source
 from tools.knowledge import Precedent, exception_type
@@ -82,20 +83,22 @@ def classify_node(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Litera
     """Read the exception's type and references; stop with needs_info when either is missing."""
     tb = runtime.context.toolbox
     reading = classify(state.exception, tb.llm)
-    with tb.session() as session:
-        audit(
-            session,
+    journal = [
+        *state.journal,
+        note(
             "exception.classified",
             "classifier",
-            state.exception_id,
             type=reading.type,
             refs=reading.refs.present(),
             missing=reading.missing,
             cues=reading.cues,
-        )
-        session.commit()
+        ),
+    ]
     if reading.type and not reading.missing:
-        return Command(goto="supervisor", update={"classification": reading, "model_versions": tb.models.versions()})
+        return Command(
+            goto="supervisor",
+            update={"classification": reading, "model_versions": tb.models.versions(), "journal": journal},
+        )
     evidence = Evidence(
         id=f"classification:{state.exception_id}",
         source=Source(tool="classifier", model=model_type(tb.llm), version="1"),
@@ -112,7 +115,12 @@ def classify_node(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Litera
     decision = decision.model_copy(update={"model_versions": tb.models.versions()})
     return Command(
         goto="finalize",
-        update={"classification": reading, "decision": decision, "model_versions": decision.model_versions},
+        update={
+            "classification": reading,
+            "decision": decision,
+            "model_versions": decision.model_versions,
+            "journal": journal,
+        },
     )
 
 
@@ -158,19 +166,17 @@ def specialist(name: SpecialistName) -> SpecialistNode:
     def node(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal["supervisor"]]:
         tb = runtime.context.toolbox
         proposal = _first_call(tb, state.reading(), state)
-        with tb.session() as session:
-            audit(
-                session,
-                "specialist.proposed",
-                name,
-                state.exception_id,
-                status=proposal.status,
-                actions=[a.model_dump(mode="json", by_alias=True) for a in proposal.actions],
-                handoffs=[helper.specialist for helper in proposal.helpers],
-                sources=[e.source.model_dump() for e in proposal.evidence],
-            )
-            session.commit()
-        return Command(goto="supervisor", update={"proposals": [*state.proposals, proposal]})
+        noted = note(
+            "specialist.proposed",
+            name,
+            status=proposal.status,
+            actions=[a.model_dump(mode="json", by_alias=True) for a in proposal.actions],
+            handoffs=[helper.specialist for helper in proposal.helpers],
+            sources=[e.source.model_dump() for e in proposal.evidence],
+        )
+        return Command(
+            goto="supervisor", update={"proposals": [*state.proposals, proposal], "journal": [*state.journal, noted]}
+        )
 
     node.__name__ = name
     return node
@@ -259,13 +265,16 @@ def policy_node(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal[
                 "status": _gated(verdict, actions),
             }
         )
-        audit(session, "policy.evaluated", "policy", state.exception_id, decision.decision_id, **verdict.model_dump())
-        if verdict.requires_approval:
+        journal = [*state.journal, note("policy.evaluated", "policy", decision.decision_id, **verdict.model_dump())]
+        if verdict.requires_approval:  # the pause is durable: what the run noted is written with the pending decision
+            write_notes(session, state.exception_id, journal)
             save_decision(session, decision, state.exception_id)
-        session.commit()
+            session.commit()
+            journal = []
+    update = {"decision": decision, "journal": journal}
     if decision.status in ("shadowed", "no_action"):
-        return Command(goto="finalize", update={"decision": decision})
-    return Command(goto="approval" if verdict.requires_approval else "execute", update={"decision": decision})
+        return Command(goto="finalize", update=update)
+    return Command(goto="approval" if verdict.requires_approval else "execute", update=update)
 
 
 def _gated(verdict: PolicyVerdict, actions: list[Action]) -> DecisionStatus:
@@ -341,8 +350,9 @@ def approval(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal["ex
     return Command(goto="execute", update={"verdict": answer, "decision": decision})
 
 
-def execute(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal["finalize"]]:
-    """Conclude the decision and carry out its actions in one transaction, once, under the run's claim."""
+def execute(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal["__end__"]]:
+    """Conclude the decision and carry out its actions in one transaction, once, under the run's claim, with the
+    run's audit events and the decision's precedent; the run ends there."""
     tb = runtime.context.toolbox
     actor = state.verdict.actor if state.verdict else "policy"
     decision = state.decided()
@@ -351,14 +361,16 @@ def execute(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal["fin
         runtime.context.fence.hold(session)
         if not is_final(session, decision.decision_id):
             _recheck(session, state)
+            write_notes(session, state.exception_id, state.journal)
             save_decision(session, decision, state.exception_id)  # the row the executed actions belong to
             for index, action in enumerate(decision.actions):
                 execute_action(session, decision.decision_id, index, action, actor)
             conclude(session, decision, state.exception_id, state.verdict, _proposed(state))
+            _remember(session, state, decision)
             fault_point(tb.settings, "execute.before_commit")
         session.commit()
     fault_point(tb.settings, "execute.committed")
-    return Command(goto="finalize", update={"decision": decision})
+    return Command(goto=END, update={"decision": decision, "journal": []})
 
 
 def _recheck(session: Session, state: DeskState) -> None:
@@ -374,26 +386,33 @@ def _recheck(session: Session, state: DeskState) -> None:
         raise ValueError(f"the facts changed since the decision was made: {'; '.join(moved)}")
 
 
-def finalize(state: DeskState, runtime: Runtime[DeskRun]) -> dict[str, Decision]:
-    """Conclude a decision that executed nothing (once), and store its precedent for indexing after the commit."""
+def finalize(state: DeskState, runtime: Runtime[DeskRun]) -> dict[str, Any]:
+    """Conclude a decision that executed nothing (once), with the run's audit events, and store its precedent for
+    indexing after the commit."""
     tb = runtime.context.toolbox
     decision = state.decided()
     with tb.session() as session:
         runtime.context.fence.hold(session)
         if not is_final(session, decision.decision_id):
+            write_notes(session, state.exception_id, state.journal)
             conclude(session, decision, state.exception_id, state.verdict, _proposed(state))
-        if decision.specialist:
-            mark_pending(
-                session,
-                Precedent(
-                    decision_id=decision.decision_id,
-                    exception_type=exception_type(state.reading().typed().value),
-                    specialist=decision.specialist,
-                    action_types=[a.type for a in decision.actions],
-                    status=decision.status,
-                    override_reason=state.verdict.reason if state.verdict else None,
-                    summary=decision.justification.text if decision.justification else decision.status,
-                ),
-            )
+        _remember(session, state, decision)
         session.commit()
-    return {"decision": decision}
+    return {"decision": decision, "journal": []}
+
+
+def _remember(session: Session, state: DeskState, decision: Decision) -> None:
+    """Store the precedent of a concluded decision on its row, for indexing after the commit."""
+    if decision.specialist:
+        mark_pending(
+            session,
+            Precedent(
+                decision_id=decision.decision_id,
+                exception_type=exception_type(state.reading().typed().value),
+                specialist=decision.specialist,
+                action_types=[a.type for a in decision.actions],
+                status=decision.status,
+                override_reason=state.verdict.reason if state.verdict else None,
+                summary=decision.justification.text if decision.justification else decision.status,
+            ),
+        )

@@ -3,11 +3,12 @@
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic_core import to_jsonable_python
 from sqlmodel import Session, col, select
 
 from agents.schemas import Decision, Refs
 from graph.facts import fingerprint
-from graph.state import Verdict
+from graph.state import AuditNote, Verdict
 from twin import models as m
 from twin import store
 
@@ -34,6 +35,28 @@ def audit(
             decision_id=decision_id,
             detail=detail,
         )
+    )
+
+
+def note(kind: str, actor: str, decision_id: str | None = None, **detail: Any) -> AuditNote:
+    """An audit event noted now, to be written later with the decision's transaction (`write_notes`)."""
+    return AuditNote(
+        at=datetime.now(UTC), actor=actor, kind=kind, decision_id=decision_id, detail=to_jsonable_python(detail)
+    )
+
+
+def write_notes(session: Session, exception_id: str, notes: list[AuditNote]) -> None:
+    """Append the noted audit events of an exception's run, in the order they were noted."""
+    session.add_all(
+        m.AuditEvent(
+            at=item.at,
+            actor=item.actor,
+            kind=item.kind,
+            exception_id=exception_id,
+            decision_id=item.decision_id,
+            detail=item.detail,
+        )
+        for item in notes
     )
 
 
