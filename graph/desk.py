@@ -17,7 +17,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from agents import detectors
 from agents.policy import ensure_defaults
 from agents.schemas import Decision, ExceptionIn
 from agents.toolbox import Toolbox, open_toolbox
@@ -641,12 +640,16 @@ class Desk:
 
     def detect(self) -> list[tuple[ExceptionIn, Decision]]:
         """Run the detectors and handle every new exception they raise (in queue mode: enqueue all, then wait)."""
+        from agents import detectors  # the detectors' scoring loads only in processes that detect
+
         if self.queue is None:
             return [(e, self.submit(e, actor="detector")) for e in detectors.detect(self.toolbox)]
         return [(e, self._queued_decision(taken)) for e, taken in self.raise_detected()]
 
     def raise_detected(self) -> list[tuple[ExceptionIn, TakenIn]]:
         """Run the detectors and take in every exception they raise, without deciding (queue mode: enqueued)."""
+        from agents import detectors
+
         return [(e, self.take_in(e, "detector", None)) for e in detectors.detect(self.toolbox)]
 
     @staticmethod

@@ -9,7 +9,6 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 from sqlmodel import Session
 
-from agents import governance, inventory, maintenance, maintenance_plan, positioning_plan, routing, tender_plan
 from agents.classifier import Classification, classify, missing_sentence
 from agents.explain import ExplainInput, explain, justify
 from agents.language.intent import extract
@@ -132,26 +131,43 @@ def supervisor(state: DeskState) -> Command[Literal["routing", "inventory", "mai
 
 
 def _first_call(tb: Toolbox, reading: Classification, state: DeskState) -> Proposal:
-    """The specialist call for the exception's type."""
+    """The specialist call for the exception's type; each specialist's module (and the solvers it loads) is imported
+    when its first exception arrives, so a process deciding one type loads only what that type needs."""
     refs: Refs = reading.refs
-    if reading.type == ExceptionType.late_shipment:
-        return routing.late_shipment(tb, refs)
-    if reading.type == ExceptionType.carrier_capacity:
-        cut = extract(state.exception.description or "").get("capacity_cut_pct")
-        return routing.carrier_capacity(tb, refs, None if cut is None else float(cut))
-    if reading.type == ExceptionType.stockout_risk:
-        return inventory.stockout_risk(tb, refs)
-    if reading.type == ExceptionType.demand_spike:
-        return inventory.demand_spike(tb, refs)
-    if reading.type == ExceptionType.tender_plan and refs.day:
-        return tender_plan.plan_day(tb, date.fromisoformat(refs.day))
-    if reading.type == ExceptionType.maintenance_plan and refs.day:
-        return maintenance_plan.plan_week(tb, date.fromisoformat(refs.day))
-    if reading.type == ExceptionType.positioning_plan and refs.day:
-        return positioning_plan.plan_positions(tb, date.fromisoformat(refs.day))
-    if reading.type == ExceptionType.model_drift:
-        return governance.drifted_model(tb, refs)
-    return maintenance.equipment_failure_risk(tb, refs, state.exception.description)
+    match reading.type:
+        case ExceptionType.late_shipment | ExceptionType.carrier_capacity:
+            from agents import routing
+
+            if reading.type == ExceptionType.late_shipment:
+                return routing.late_shipment(tb, refs)
+            cut = extract(state.exception.description or "").get("capacity_cut_pct")
+            return routing.carrier_capacity(tb, refs, None if cut is None else float(cut))
+        case ExceptionType.stockout_risk | ExceptionType.demand_spike:
+            from agents import inventory
+
+            if reading.type == ExceptionType.stockout_risk:
+                return inventory.stockout_risk(tb, refs)
+            return inventory.demand_spike(tb, refs)
+        case ExceptionType.tender_plan if refs.day:
+            from agents import tender_plan
+
+            return tender_plan.plan_day(tb, date.fromisoformat(refs.day))
+        case ExceptionType.maintenance_plan if refs.day:
+            from agents import maintenance_plan
+
+            return maintenance_plan.plan_week(tb, date.fromisoformat(refs.day))
+        case ExceptionType.positioning_plan if refs.day:
+            from agents import positioning_plan
+
+            return positioning_plan.plan_positions(tb, date.fromisoformat(refs.day))
+        case ExceptionType.model_drift:
+            from agents import governance
+
+            return governance.drifted_model(tb, refs)
+        case _:
+            from agents import maintenance
+
+            return maintenance.equipment_failure_risk(tb, refs, state.exception.description)
 
 
 class SpecialistNode(Protocol):
