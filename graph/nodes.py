@@ -381,7 +381,7 @@ def execute(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal["__e
             save_decision(session, decision, state.exception_id)  # the row the executed actions belong to
             for index, action in enumerate(decision.actions):
                 execute_action(session, decision.decision_id, index, action, actor)
-            conclude(session, decision, state.exception_id, state.verdict, _proposed(state))
+            conclude(session, decision, state.exception_id, state.verdict, _proposed(state), saved=True)
             _remember(session, state, decision)
             fault_point(tb.settings, "execute.before_commit")
         session.commit()

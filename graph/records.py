@@ -182,13 +182,16 @@ def conclude(
     thread_id: str,
     verdict: Verdict | None,
     proposed: list[dict[str, Any]],
+    saved: bool = False,
 ) -> None:
-    """Store a decision's final status with its verdict and its one `decision.final` audit event.
+    """Store a decision's final status with its verdict and its one `decision.final` audit event (`saved`: the
+    caller has already stored this decision, final status included, in the same transaction).
 
     The caller holds the claim on the work (so no other process concludes at the same time), has checked that the
     decision is not final yet (`is_final`: a step replayed after a crash writes nothing), and commits.
     """
-    save_decision(session, decision, thread_id)
+    if not saved:
+        save_decision(session, decision, thread_id)
     detail: dict[str, Any] = {"status": decision.status, "versions": decision.model_versions}
     if verdict:
         record_verdict(session, decision, verdict, proposed)
