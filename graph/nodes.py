@@ -214,7 +214,7 @@ def explain_node(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal
         decision = _stop(
             state, tb, claims, primary.evidence, primary.status, primary.specialist, primary.missing, primary.confidence
         )
-        return Command(goto="finalize", update={"decision": decision})
+        return Command(goto="finalize", update={"decision": decision, "proposals": _settled(state.proposals)})
     evidence = {record.id: record for p in (primary, *helpers) for record in p.evidence}
     plan_ids = [primary.plan_id()]
     findings = [*primary.findings] + [claim for p in helpers for claim in [*p.findings, p.stated()]]
@@ -250,7 +250,17 @@ def explain_node(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal
         trace_id=state.exception_id,
         model_versions=state.model_versions,
     )  # doing nothing was priced against the plans it beat: it is explained like them, and nothing waits
-    return Command(goto="policy" if decision.actions else "finalize", update={"decision": decision})
+    return Command(
+        goto="policy" if decision.actions else "finalize",
+        update={"decision": decision, "proposals": _settled(state.proposals)},
+    )
+
+
+def _settled(proposals: list[Proposal]) -> list[Proposal]:
+    """The proposals once explained: the decision holds their evidence, findings and alternatives, so the state (and
+    the checkpoint at a pause or at the end) keeps only what later steps read, the proposed actions."""
+    dropped = {"evidence": [], "findings": [], "alternatives": [], "helpers": []}
+    return [proposal.model_copy(update=dropped) for proposal in proposals]
 
 
 def policy_node(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal["approval", "execute", "finalize"]]:

@@ -267,11 +267,14 @@ def checkpoints(desk, thread_id: str) -> list:
     return list(desk.checkpointer.list({"configurable": {"thread_id": thread_id}}))
 
 
-def test_a_decision_is_checkpointed_once_at_its_end_with_its_audit_written_in_order(desk):
+def test_a_decision_is_checkpointed_once_at_its_end_holding_its_evidence_once_with_its_audit_in_order(desk):
     decision = desk.submit(CAPACITY, actor="test")
     assert decision.status == "executed"
     [final] = checkpoints(desk, decision.exception_id)
     assert final.checkpoint["channel_values"]["journal"] == []
+    [proposal] = final.checkpoint["channel_values"]["proposals"]  # the decision holds the evidence, once
+    assert proposal.actions and not proposal.evidence and not proposal.alternatives
+    assert final.checkpoint["channel_values"]["decision"].evidence
     kinds = audit_kinds(desk, decision.exception_id)
     assert kinds[:4] == ["exception.received", "exception.classified", "specialist.proposed", "policy.evaluated"]
     assert kinds[-1] == "decision.final" and kinds.count("exception.classified") == 1
