@@ -307,7 +307,7 @@ def test_a_run_that_fails_midway_writes_nothing_and_its_retry_writes_each_event_
         desk.submit(CAPACITY, actor="test")
     with desk.toolbox.session() as session:
         [exception_id] = session.exec(select(m.ExceptionRecord.id)).all()
-    assert audit_kinds(desk, exception_id) == []
+    assert audit_kinds(desk, exception_id) == ["exception.received"]  # taken in, and nothing of the run
     monkeypatch.undo()
     decision = desk.wait_for_decision(exception_id)
     assert decision.status == "executed"
