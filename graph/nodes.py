@@ -4,7 +4,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal, Protocol
 
-from langgraph.graph import END
 from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 from sqlmodel import Session
@@ -376,7 +375,7 @@ def approval(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal["ex
     return Command(goto="execute", update={"verdict": answer, "decision": decision})
 
 
-def execute(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal["__end__"]]:
+def execute(state: DeskState, runtime: Runtime[DeskRun]) -> dict[str, Any]:
     """Conclude the decision and carry out its actions in one transaction, once, under the run's claim, with the
     run's audit events and the decision's precedent; the run ends there."""
     tb = runtime.context.toolbox
@@ -396,7 +395,7 @@ def execute(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal["__e
             fault_point(tb.settings, "execute.before_commit")
         session.commit()
     fault_point(tb.settings, "execute.committed")
-    return Command(goto=END, update={"decision": decision, "journal": []})
+    return {"decision": decision, "journal": []}
 
 
 def _recheck(session: Session, state: DeskState) -> None:
