@@ -2,6 +2,7 @@
 given to carriers at the least expected freight and late penalties, instead of the usual draw among the lane's
 carriers."""
 
+import math
 from datetime import date
 
 from sqlmodel import select
@@ -19,6 +20,7 @@ from twin import store, tradeoff
 
 TIERS = ("gold", "silver", "standard")
 PRIOR_SHIPMENTS = 20  # shrinkage of a carrier's lane history, as the late-risk baseline uses
+EDGE = 0.01  # on-time rates are kept this far from 0 and 1 so their log-odds stay finite
 TRADEOFF_SOURCE = Source(tool="twin", model="tradeoff", version="live")
 TENDER_RATES = [f"late_penalty_usd_{tier}" for tier in TIERS] + ["co2_usd_per_kg"]
 
@@ -40,6 +42,46 @@ def _shrunk_on_time(offers: list[m.CarrierLane]) -> dict[tuple[str, str], float]
             )
             shrunk[offer.carrier, lane] = round(rate, 4)
     return shrunk
+
+
+def _shrink(on_time: int, count: int, prior: float) -> float:
+    """An observed on-time rate shrunk towards `prior` by `PRIOR_SHIPMENTS` of history."""
+    return (on_time + PRIOR_SHIPMENTS * prior) / (count + PRIOR_SHIPMENTS)
+
+
+def _log_odds(p: float) -> float:
+    """The log-odds of a probability kept off 0 and 1."""
+    p = min(1 - EDGE, max(EDGE, p))
+    return math.log(p / (1 - p))
+
+
+def tier_on_time(
+    lane_rates: dict[tuple[str, str], float], counts: dict[tuple[str, str, str], tuple[int, int]]
+) -> dict[tuple[str, str], dict[str, float]]:
+    """Each carrier's on-time probability on a lane per customer tier: its lane rate moved in log-odds by how much
+    the lane's deliveries to the tier beat or miss the lane's (a gold promise leaves less slack), then its own
+    deliveries to the tier, shrunk towards that. `counts` are (delivered, on time) per carrier, lane and tier."""
+    lane_tier: dict[tuple[str, str], list[int]] = {}
+    for (_carrier, lane, tier), (count, on_time) in counts.items():
+        for key in ((lane, tier), (lane, "")):
+            totals = lane_tier.setdefault(key, [0, 0])
+            totals[0] += count
+            totals[1] += on_time
+    by_tier: dict[tuple[str, str], dict[str, float]] = {}
+    for (carrier, lane), rate in lane_rates.items():
+        if (lane, "") not in lane_tier:
+            continue
+        count, on_time = lane_tier[lane, ""]
+        lane_rate = on_time / count
+        tiers = {}
+        for tier in TIERS:
+            tier_count, tier_on_time_count = lane_tier.get((lane, tier), (0, 0))
+            shift = _log_odds(_shrink(tier_on_time_count, tier_count, lane_rate)) - _log_odds(lane_rate)
+            prior = 1 / (1 + math.exp(-(_log_odds(rate) + shift)))
+            own_count, own_on_time = counts.get((carrier, lane, tier), (0, 0))
+            tiers[tier] = round(_shrink(own_on_time, own_count, prior), 4)
+        by_tier[carrier, lane] = tiers
+    return by_tier
 
 
 def _tradeoff_evidence(used: list[m.TradeOffRule], requested: tenders.TradeOff | None) -> Evidence:
@@ -86,6 +128,7 @@ def _problem(
         lanes = {lane.code: lane for lane in session.exec(select(m.Lane)).all()}
         price = rates(session)
         rules = tradeoff.in_force(session)
+        delivered = store.on_time_counts(session)
     used: list[m.TradeOffRule] = []
     demand = []
     for (lane, tier), loads in sorted(expected.items()):
@@ -106,6 +149,7 @@ def _problem(
     if not demand:
         return None
     on_time = _shrunk_on_time(offers)
+    by_tier = tier_on_time(on_time, delivered)
     problem = tenders.TenderProblem(
         demand=demand,
         offers=[
@@ -114,6 +158,7 @@ def _problem(
                 lane=offer.lane,
                 rate_per_mile=offer.rate_per_mile,
                 on_time_prob=on_time[offer.carrier, offer.lane],
+                on_time_by_tier=by_tier.get((offer.carrier, offer.lane), {}),
                 co2_kg_per_mile=fleet[offer.carrier].co2_kg_per_mile,
                 lane_loads=tenders.daily_loads(offer.capacity_per_week),
             )

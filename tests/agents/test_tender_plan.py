@@ -1,7 +1,9 @@
 """The routing specialist's tender plan for a day: every claim backed by its evidence, the plan's cost adding up,
-and a heavier on-time weight never planning more late loads."""
+a heavier on-time weight never planning more late loads, and on-time probabilities told apart per customer tier."""
 
 from datetime import timedelta
+
+import pytest
 
 from agents import tender_plan
 from agents.verify import verify_claim
@@ -27,3 +29,28 @@ def test_the_plan_for_tomorrow_is_backed_and_priced(toolbox):
     heavier = tender_plan.plan_day(toolbox, day, TradeOff(on_time=4.0))
     late = proposal.expected_impact.model_dump()["expected_late_loads"]
     assert heavier.expected_impact.model_dump()["expected_late_loads"] <= late
+
+
+def test_a_tier_with_tighter_promises_is_priced_less_punctual_on_every_carrier():
+    lane_rates = {("CAR-A", "L0"): 0.9, ("CAR-B", "L0"): 0.7, ("CAR-A", "L9"): 0.8}
+    counts = {  # (delivered, on time): on L0 gold is late twice as often as standard, whoever carries it
+        ("CAR-A", "L0", "gold"): (50, 40),
+        ("CAR-A", "L0", "standard"): (50, 48),
+        ("CAR-B", "L0", "gold"): (50, 25),
+        ("CAR-B", "L0", "standard"): (50, 40),
+    }
+    by_tier = tender_plan.tier_on_time(lane_rates, counts)
+    assert ("CAR-A", "L9") not in by_tier  # no delivery on the lane: its offers keep the lane rate
+    for carrier in ("CAR-A", "CAR-B"):
+        tiers = by_tier[carrier, "L0"]
+        assert tiers["gold"] < lane_rates[carrier, "L0"] < tiers["standard"]
+        assert tiers["gold"] < tiers["silver"] < tiers["standard"]
+    for tier in tender_plan.TIERS:
+        assert by_tier["CAR-A", "L0"][tier] > by_tier["CAR-B", "L0"][tier]
+
+
+def test_a_tier_seen_often_follows_its_own_deliveries():
+    counts = {("CAR-A", "L0", "gold"): (4000, 2000), ("CAR-A", "L0", "standard"): (4000, 3960)}
+    by_tier = tender_plan.tier_on_time({("CAR-A", "L0"): 0.745}, counts)
+    assert by_tier["CAR-A", "L0"]["gold"] == pytest.approx(0.5, abs=0.01)
+    assert by_tier["CAR-A", "L0"]["standard"] == pytest.approx(0.99, abs=0.01)
