@@ -37,15 +37,13 @@ def _shrunk_on_time(offers: list[m.CarrierLane]) -> dict[tuple[str, str], float]
         lane_rate = sum(o.on_time_rate * o.shipments for o in serving) / count if count else None
         for offer in serving:
             prior = offer.on_time_rate if lane_rate is None else lane_rate
-            rate = (offer.on_time_rate * offer.shipments + PRIOR_SHIPMENTS * prior) / (
-                offer.shipments + PRIOR_SHIPMENTS
-            )
-            shrunk[offer.carrier, lane] = round(rate, 4)
+            shrunk[offer.carrier, lane] = round(_shrink(offer.shipments, offer.on_time_rate * offer.shipments, prior), 4)
     return shrunk
 
 
-def _shrink(on_time: int, count: int, prior: float) -> float:
-    """An observed on-time rate shrunk towards `prior` by `PRIOR_SHIPMENTS` of history."""
+def _shrink(count: float, on_time: float, prior: float) -> float:
+    """The on-time rate of `count` deliveries, `on_time` of them on time, shrunk towards `prior` by `PRIOR_SHIPMENTS`
+    of history."""
     return (on_time + PRIOR_SHIPMENTS * prior) / (count + PRIOR_SHIPMENTS)
 
 
@@ -56,31 +54,28 @@ def _log_odds(p: float) -> float:
 
 
 def tier_on_time(
-    lane_rates: dict[tuple[str, str], float], counts: dict[tuple[str, str, str], tuple[int, int]]
+    lane_rates: dict[tuple[str, str], float], counts: dict[tuple[str, str], tuple[int, int]]
 ) -> dict[tuple[str, str], dict[str, float]]:
-    """Each carrier's on-time probability on a lane per customer tier: its lane rate moved in log-odds by how much
-    the lane's deliveries to the tier beat or miss the lane's (a gold promise leaves less slack), then its own
-    deliveries to the tier, shrunk towards that. `counts` are (delivered, on time) per carrier, lane and tier."""
-    lane_tier: dict[tuple[str, str], list[int]] = {}
-    for (_carrier, lane, tier), (count, on_time) in counts.items():
-        for key in ((lane, tier), (lane, "")):
-            totals = lane_tier.setdefault(key, [0, 0])
-            totals[0] += count
-            totals[1] += on_time
+    """Each carrier's on-time probability on a lane per customer tier: its lane rate moved, in log-odds, by how much
+    the lane's deliveries to the tier (shrunk towards the lane's) beat or miss the lane's; a gold promise leaves less
+    slack, so every carrier is late more often for gold. `counts` are (delivered, on time) per lane and tier."""
+    lanes: dict[str, list[int]] = {}
+    for (lane, _tier), (count, on_time) in counts.items():
+        totals = lanes.setdefault(lane, [0, 0])
+        totals[0] += count
+        totals[1] += on_time
     by_tier: dict[tuple[str, str], dict[str, float]] = {}
     for (carrier, lane), rate in lane_rates.items():
-        if (lane, "") not in lane_tier:
+        if not lanes.get(lane, [0])[0]:
             continue
-        count, on_time = lane_tier[lane, ""]
-        lane_rate = on_time / count
-        tiers = {}
-        for tier in TIERS:
-            tier_count, tier_on_time_count = lane_tier.get((lane, tier), (0, 0))
-            shift = _log_odds(_shrink(tier_on_time_count, tier_count, lane_rate)) - _log_odds(lane_rate)
-            prior = 1 / (1 + math.exp(-(_log_odds(rate) + shift)))
-            own_count, own_on_time = counts.get((carrier, lane, tier), (0, 0))
-            tiers[tier] = round(_shrink(own_on_time, own_count, prior), 4)
-        by_tier[carrier, lane] = tiers
+        lane_rate = lanes[lane][1] / lanes[lane][0]
+        shifts = {
+            tier: _log_odds(_shrink(*counts.get((lane, tier), (0, 0)), lane_rate)) - _log_odds(lane_rate)
+            for tier in TIERS
+        }
+        by_tier[carrier, lane] = {
+            tier: round(1 / (1 + math.exp(-(_log_odds(rate) + shift))), 4) for tier, shift in shifts.items()
+        }
     return by_tier
 
 
@@ -128,7 +123,7 @@ def _problem(
         lanes = {lane.code: lane for lane in session.exec(select(m.Lane)).all()}
         price = rates(session)
         rules = tradeoff.in_force(session)
-        delivered = store.on_time_counts(session)
+        delivered = store.lane_tier_on_time(session)
     used: list[m.TradeOffRule] = []
     demand = []
     for (lane, tier), loads in sorted(expected.items()):
