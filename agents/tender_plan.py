@@ -37,7 +37,9 @@ def _shrunk_on_time(offers: list[m.CarrierLane]) -> dict[tuple[str, str], float]
         lane_rate = sum(o.on_time_rate * o.shipments for o in serving) / count if count else None
         for offer in serving:
             prior = offer.on_time_rate if lane_rate is None else lane_rate
-            shrunk[offer.carrier, lane] = round(_shrink(offer.shipments, offer.on_time_rate * offer.shipments, prior), 4)
+            shrunk[offer.carrier, lane] = round(
+                _shrink(offer.shipments, offer.on_time_rate * offer.shipments, prior), 4
+            )
     return shrunk
 
 

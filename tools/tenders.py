@@ -191,8 +191,8 @@ def rule_shares(problem: TenderProblem, pick: str) -> dict[tuple[str, str, str],
             for offer in offers:
                 shares[need.lane, need.tier, offer.carrier] += need.loads / len(offers)
             continue
-        key = (lambda o: o.rate_per_mile) if pick == "cheapest" else (lambda o: -o.on_time(need.tier))
-        best = min(offers, key=lambda o: (key(o), o.carrier))
+        cheapest, tier = pick == "cheapest", need.tier
+        best = min(offers, key=lambda o: (o.rate_per_mile if cheapest else -o.on_time(tier), o.carrier))
         shares[need.lane, need.tier, best.carrier] += need.loads
     return shares
 
