@@ -35,6 +35,11 @@ class SitePart(BaseModel):
     kind: Literal["site"] = "site"
     site: str
 
+    @property
+    def key(self) -> str:
+        """The part's name, unique in a pass."""
+        return f"site:{self.site}"
+
 
 class TruckBlock(BaseModel):
     """A block of trucks, by code."""
@@ -42,11 +47,21 @@ class TruckBlock(BaseModel):
     kind: Literal["trucks"] = "trucks"
     trucks: list[str]
 
+    @property
+    def key(self) -> str:
+        """The part's name, unique in a pass."""
+        return f"trucks:{self.trucks[0]}..{self.trucks[-1]}"
+
 
 class ModelsPart(BaseModel):
     """The drift of the models in force."""
 
     kind: Literal["models"] = "models"
+
+    @property
+    def key(self) -> str:
+        """The part's name, unique in a pass."""
+        return "models"
 
 
 Part = Annotated[SitePart | TruckBlock | ModelsPart, Field(discriminator="kind")]

@@ -638,9 +638,11 @@ class Desk:
             return [(e, self.submit(e, actor="detector")) for e in detectors.detect(self.toolbox)]
         return [(e, self._queued_decision(taken)) for e, taken in self.raise_detected()]
 
-    def raise_detected(self) -> list[tuple[ExceptionIn, TakenIn]]:
-        """Run the detectors and take in every exception they raise, without deciding (queue mode: enqueued)."""
-        return [(e, self.take_in(e, "detector", None)) for e in detectors.detect(self.toolbox)]
+    def raise_detected(self, part: detectors.Part | None = None) -> list[tuple[ExceptionIn, TakenIn]]:
+        """Run the detectors (the whole pass, or one part of it) and take in every exception they raise, without
+        deciding (queue mode: enqueued)."""
+        found = detectors.detect(self.toolbox) if part is None else detectors.detect_part(self.toolbox, part)
+        return [(e, self.take_in(e, "detector", None)) for e in found]
 
     @staticmethod
     def _config(thread_id: str) -> RunnableConfig:

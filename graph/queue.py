@@ -15,6 +15,7 @@ from twin.settings import Settings
 DECIDE = "decide"
 INDEX_PRECEDENTS = "index_precedents"
 DETECT = "detect"
+DETECT_PART = "detect_part"
 SWEEP = "sweep"
 DECISIONS_QUEUE = "decisions"
 PERIODIC_QUEUE = "periodic"
@@ -95,6 +96,10 @@ class TaskQueue:
             .first()
             is not None
         )
+
+    def defer_detect_part(self, session: Session, key: str, part: dict[str, JSONValue]) -> int | None:
+        """Enqueue one part of the detector pass (none while the same part's job still waits)."""
+        return self.defer(session, DETECT_PART, PERIODIC_QUEUE, queueing_lock=f"detect:{key}", part=part)
 
     def defer_indexing(self, session: Session) -> int | None:
         """Enqueue one precedent indexing run (none is added while one is already waiting)."""

@@ -11,9 +11,20 @@ import psycopg
 import psycopg_pool
 from procrastinate import JobContext
 from procrastinate.exceptions import ConnectorException
+from procrastinate.types import JSONValue
 
+from agents import detectors
 from graph.desk import Desk
-from graph.queue import DECIDE, DECISIONS_QUEUE, DETECT, PERIODIC_QUEUE, SWEEP, QueueMisconfigured, TaskQueue
+from graph.queue import (
+    DECIDE,
+    DECISIONS_QUEUE,
+    DETECT,
+    DETECT_PART,
+    PERIODIC_QUEUE,
+    SWEEP,
+    QueueMisconfigured,
+    TaskQueue,
+)
 from graph.records import audit
 from twin.settings import Settings
 from worker.jobs import detector_pass
@@ -65,12 +76,22 @@ def register_tasks(queue: TaskQueue, desk: Desk) -> None:
         @app.periodic(cron=every_seconds_cron(settings.detect_interval_s, "YM_DETECT_INTERVAL_S"), periodic_id=DETECT)
         @app.task(name=DETECT, queue=PERIODIC_QUEUE, retry=retry_strategy(2))
         def detect(timestamp: int) -> int:
-            """One detector pass per period across all workers: raise (enqueue) new exceptions, check outcomes."""
-            raised = detector_pass(desk)
+            """One detector pass per period across all workers: queue its parts for the workers, check outcomes."""
+            queued = detector_pass(desk)
             with desk.toolbox.session() as session:
-                audit(session, "detector.pass", "worker", None, period=timestamp, raised=raised)
+                audit(session, "detector.pass", "worker", None, period=timestamp, parts=queued)
                 session.commit()
-            return raised
+            return queued
+
+    @app.task(name=DETECT_PART, queue=PERIODIC_QUEUE, retry=retry_strategy(2))
+    def detect_part(part: dict[str, JSONValue]) -> int:
+        """One part of a detector pass: raise (enqueue) its new exceptions; run again, it raises nothing new."""
+        chosen = detectors.PART.validate_python(part)
+        raised = desk.raise_detected(chosen)
+        with desk.toolbox.session() as session:
+            audit(session, "detector.part", "worker", None, part=chosen.key, raised=len(raised))
+            session.commit()
+        return len(raised)
 
     @app.periodic(cron=every_seconds_cron(settings.sweep_interval_s or 30, "YM_SWEEP_INTERVAL_S"), periodic_id=SWEEP)
     @app.task(name=SWEEP, queue=PERIODIC_QUEUE)

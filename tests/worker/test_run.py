@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlmodel import select
 from typer.testing import CliRunner
 
+from agents import detectors
 from agents.schemas import ExceptionIn
 from cli.main import app as cli
 from graph import intake
@@ -18,6 +19,7 @@ from graph.queue import DECISIONS_QUEUE, PERIODIC_QUEUE, QueueMisconfigured, Tas
 from tests.faults.invariants import assert_decided_once
 from twin import models as m
 from twin.settings import Settings
+from worker.jobs import detector_pass
 from worker.run import every_seconds_cron, register_tasks
 
 POSTGRES_ONLY = [pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -154,3 +156,32 @@ def test_queue_mode_needs_postgresql(tmp_path, monkeypatch):
     monkeypatch.delenv("YM_QUEUE")
     result = CliRunner().invoke(cli, ["worker"])
     assert result.exit_code == 2 and "YM_QUEUE is not set" in result.output
+
+
+def run_periodic(desk: Desk) -> None:
+    """Run a worker on the periodic queue until none of its jobs waits (the decisions they queue stay queued)."""
+
+    async def once() -> None:
+        async with desk.queue.app.open_async():
+            await desk.queue.app.run_worker_async(queues=[PERIODIC_QUEUE], wait=False)
+
+    asyncio.run(once())
+
+
+@pytest.mark.parametrize("backend", POSTGRES_ONLY)
+def test_a_detector_pass_is_queued_in_parts_that_workers_share_once(queued_desk):
+    expected = sorted(e.external_id for e in detectors.detect(queued_desk.toolbox))
+    parts = detectors.parts(queued_desk.toolbox)
+    assert detector_pass(queued_desk) == len(parts)
+    assert detector_pass(queued_desk) == 0, "a part whose job still waits is not queued twice"
+    run_periodic(queued_desk)
+    with queued_desk.toolbox.session() as session:
+        raised = sorted(session.exec(select(m.ExceptionRecord.external_id)).all())
+    assert raised == expected
+    queued = [job for job in jobs(queued_desk) if job["task_name"] == "decide"]
+    assert len(queued) == len(expected) and {job["status"] for job in queued} == {"todo"}
+    assert detector_pass(queued_desk) == len(parts)  # the next period: every part again, raising nothing new
+    run_periodic(queued_desk)
+    assert len([job for job in jobs(queued_desk) if job["task_name"] == "decide"]) == len(expected)
+    done = [job for job in jobs(queued_desk) if job["task_name"] == "detect_part"]
+    assert len(done) == 2 * len(parts) and {job["status"] for job in done} == {"succeeded"}
