@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import pandas as pd
 from pydantic import BaseModel, Field, TypeAdapter
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from agents import maintenance
 from agents.model_drift import NoReference, model_drift
@@ -243,16 +243,13 @@ def detect(tb: Toolbox) -> list[ExceptionIn]:
     return _new(tb, late_shipments(tb) + stock_positions(tb) + trucks(tb) + drifted_models(tb))
 
 
-def parts(tb: Toolbox) -> list[Part]:
+def parts(session: Session) -> list[Part]:
     """The pass cut into parts whose findings together are the whole pass's: one per site with shipments in transit
     or stock positions (every DC), one per block of `TRUCK_BLOCK` trucks, one for the models."""
-    with tb.session() as session:
-        sites = {dc.code for dc in store.dcs(session)}
-        sites |= set(session.exec(select(col(m.InventoryPosition.location)).distinct()))
-        sites |= set(
-            session.exec(select(col(m.Shipment.origin)).where(col(m.Shipment.status) == "in_transit").distinct())
-        )
-        codes = list(session.exec(select(col(m.Vehicle.code)).order_by(col(m.Vehicle.code))))
+    sites = {dc.code for dc in store.dcs(session)}
+    sites |= set(session.exec(select(col(m.InventoryPosition.location)).distinct()))
+    sites |= set(session.exec(select(col(m.Shipment.origin)).where(col(m.Shipment.status) == "in_transit").distinct()))
+    codes = list(session.exec(select(col(m.Vehicle.code)).order_by(col(m.Vehicle.code))))
     blocks = [TruckBlock(trucks=codes[start : start + TRUCK_BLOCK]) for start in range(0, len(codes), TRUCK_BLOCK)]
     return [*(SitePart(site=site) for site in sorted(sites)), *blocks, ModelsPart()]
 

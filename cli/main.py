@@ -36,7 +36,7 @@ app.command()(chat)
 app.command()(kpis)
 console = Console(stderr=True)
 
-BENCHMARKS = ("routing", "forecast", "maintenance", "late_risk", "seed", "desk")
+BENCHMARKS = ("routing", "forecast", "maintenance", "late_risk", "seed", "desk", "detect")
 
 
 def database():

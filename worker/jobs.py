@@ -67,8 +67,8 @@ def queue_detection(desk: Desk) -> int:
     queue = desk.queue
     if queue is None:
         raise RuntimeError("the detector pass is queued in parts only with a task queue")
-    parts = detectors.parts(desk.toolbox)
     with desk.toolbox.session() as session:
+        parts = detectors.parts(session)
         queued = [queue.defer_detect_part(session, part.key, part.model_dump()) for part in parts]
         session.commit()
     return sum(job is not None for job in queued)

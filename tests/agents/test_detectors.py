@@ -76,10 +76,16 @@ def full_recomputation(tb) -> set[str]:
     return {r.truck for r in risks if r.p_fail >= detectors.FAILURE_TRIGGER and r.truck not in booked}
 
 
+def parts_of(tb) -> list[detectors.Part]:
+    """The parts of the pass on the toolbox's twin now."""
+    with tb.session() as session:
+        return detectors.parts(session)
+
+
 def assert_parts_make_the_whole(tb) -> list[str]:
     """The parts raise what the whole pass raises, each once, and the trucks are the full recomputation's; the ids."""
     whole = sorted(e.external_id or "" for e in detectors.detect(tb))
-    parted = [e.external_id or "" for part in detectors.parts(tb) for e in detectors.detect_part(tb, part)]
+    parted = [e.external_id or "" for part in parts_of(tb) for e in detectors.detect_part(tb, part)]
     assert sorted(parted) == whole and len(set(parted)) == len(parted)
     trucks = {e.refs.asset_id for e in detectors.detect(tb) if e.type == ExceptionType.equipment_failure_risk}
     assert trucks == full_recomputation(tb)
@@ -90,7 +96,7 @@ def test_the_parts_raise_the_whole_pass_and_the_trucks_of_a_full_recomputation(t
     monkeypatch.setattr(detectors, "TRUCK_BLOCK", 7)  # blocks that do not divide the fleet
     seeded = assert_parts_make_the_whole(toolbox)
     assert {kind for kind in ("late_shipment", "stockout_risk", "equipment_failure_risk") if f":{kind}:" in str(seeded)}
-    kinds = [type(part) for part in detectors.parts(toolbox)]
+    kinds = [type(part) for part in parts_of(toolbox)]
     assert kinds.count(detectors.SitePart) == 5 and kinds.count(detectors.TruckBlock) == 6
 
     stepper, _ = TwinDays.generate(7)  # the seeded twin is this scenario: the stepper continues it
@@ -101,7 +107,7 @@ def test_the_parts_raise_the_whole_pass_and_the_trucks_of_a_full_recomputation(t
 
 
 def test_a_part_run_again_after_its_exceptions_are_taken_in_raises_nothing(desk):
-    [part] = [p for p in detectors.parts(desk.toolbox) if detectors.detect_part(desk.toolbox, p)][:1]
+    [part] = [p for p in parts_of(desk.toolbox) if detectors.detect_part(desk.toolbox, p)][:1]
     for exception in detectors.detect_part(desk.toolbox, part):
         desk.take_in(exception, "detector", None)
     assert detectors.detect_part(desk.toolbox, part) == []

@@ -171,7 +171,8 @@ def run_periodic(desk: Desk) -> None:
 @pytest.mark.parametrize("backend", POSTGRES_ONLY)
 def test_a_detector_pass_is_queued_in_parts_that_workers_share_once(queued_desk):
     expected = sorted(e.external_id for e in detectors.detect(queued_desk.toolbox))
-    parts = detectors.parts(queued_desk.toolbox)
+    with queued_desk.toolbox.session() as session:
+        parts = detectors.parts(session)
     assert detector_pass(queued_desk) == len(parts)
     assert detector_pass(queued_desk) == 0, "a part whose job still waits is not queued twice"
     run_periodic(queued_desk)
