@@ -651,19 +651,25 @@ class Desk:
 
 
 @contextmanager
-def open_desk(settings: Settings, engine: Engine | None = None) -> Generator[Desk]:
+def open_desk(
+    settings: Settings,
+    engine: Engine | None = None,
+    checkpoint_connections: int = 4,
+    queue_connections: int | None = None,
+) -> Generator[Desk]:
     """The desk for the settings with its checkpointer (and task queue, if configured), default policies in place;
-    closes them after use."""
+    closes them after use. On PostgreSQL the checkpointer's pool opens up to `checkpoint_connections`, the queue's up
+    to `queue_connections` (unset: Procrastinate's default)."""
     queue = None
     if settings.queue:
         from graph.queue import TaskQueue
 
-        queue = TaskQueue(settings)
+        queue = TaskQueue(settings, queue_connections)
     toolbox = open_toolbox(settings, engine)
     with toolbox.session() as session:
         ensure_defaults(session)
         session.commit()
-    with open_checkpointer(settings) as checkpointer:
+    with open_checkpointer(settings, checkpoint_connections) as checkpointer:
         desk = Desk(toolbox, checkpointer, queue=queue)
         try:
             yield desk

@@ -37,7 +37,9 @@ def subject_lock(refs: Mapping[str, str]) -> str | None:
 class TaskQueue:
     """A Procrastinate app on the configured PostgreSQL database."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, max_connections: int | None = None) -> None:
+        """The queue on the settings' database; its pool (besides the worker's listener) keeps one connection and opens
+        up to `max_connections` (unset: Procrastinate's default pool)."""
         url = settings.resolved_database_url
         if not url.startswith("postgresql"):
             raise QueueMisconfigured(
@@ -45,7 +47,8 @@ class TaskQueue:
                 f"(e.g. postgresql+psycopg://user:pass@host:5432/yardmaster), not {url.split(':', 1)[0]}"
             )
         self.settings = settings
-        self.app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=postgres_dsn(url)))
+        sizes = {} if max_connections is None else {"min_size": 1, "max_size": max_connections}
+        self.app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=postgres_dsn(url), **sizes))
         self._in_transaction = JobManager(procrastinate.SyncPsycopgConnector())  # only ever given a connection
 
     def defer(

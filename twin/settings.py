@@ -134,6 +134,12 @@ class Settings(BaseSettings):
     db_max_connections: int = Field(
         default=40, ge=4, description="Database connections all API workers may hold together."
     )
+    worker_db_connections: int = Field(
+        default=5,
+        ge=5,
+        description="PostgreSQL connections one `yardmaster worker` may hold, its pools together: with --concurrency N, "
+        "the queue's listener and its pool of N, the checkpointer's N, and the rest (at least N + 1) for the twin.",
+    )
     db_pool_timeout_s: float = Field(default=5.0, gt=0, description="Wait for a free connection before answering 503.")
     max_body_bytes: int = Field(
         default=10_000_000, ge=1024, description="Largest request body accepted (413 above it)."

@@ -12,6 +12,7 @@ import psycopg_pool
 from procrastinate import JobContext
 from procrastinate.exceptions import ConnectorException
 from procrastinate.types import JSONValue
+from pydantic import BaseModel
 
 from agents import detectors
 from graph.desk import Desk
@@ -26,6 +27,7 @@ from graph.queue import (
     TaskQueue,
 )
 from graph.records import audit
+from twin.db import make_engine, migrate
 from twin.settings import Settings
 from worker.jobs import detector_pass
 
@@ -105,12 +107,35 @@ def register_tasks(queue: TaskQueue, desk: Desk) -> None:
         return {**done, "stalled": len(stalled)}
 
 
+class WorkerConnections(BaseModel):
+    """How one worker's PostgreSQL connections are shared among its pools (the queue's listener holds one more)."""
+
+    queue: int
+    checkpointer: int
+    twin: int
+
+
+def worker_connections(settings: Settings, concurrency: int) -> WorkerConnections:
+    """Split `worker_db_connections`: one for the queue's listener, `concurrency` each for the queue's pool and the
+    checkpointer's, the rest for the twin, which needs one per running job and one for the periodic work."""
+    twin = settings.worker_db_connections - 1 - 2 * concurrency
+    if twin < concurrency + 1:
+        raise QueueMisconfigured(
+            f"YM_WORKER_DB_CONNECTIONS={settings.worker_db_connections}: a worker running {concurrency} jobs at once "
+            f"needs at least {3 * concurrency + 2} connections"
+        )
+    return WorkerConnections(queue=concurrency, checkpointer=concurrency, twin=twin)
+
+
 def run_worker(settings: Settings, concurrency: int) -> None:
-    """Serve the queue until stopped (SIGINT or SIGTERM finish the running jobs first), through database outages;
-    exit 1 on a fatal error, logged."""
+    """Serve the queue until stopped (SIGINT or SIGTERM finish the running jobs first), through database outages,
+    its connection pools sized by `worker_connections`; exit 1 on a fatal error, logged."""
     from graph.desk import open_desk
 
-    with open_desk(settings) as desk:
+    sizes = worker_connections(settings, concurrency)
+    engine = make_engine(settings.resolved_database_url, sizes.twin, settings.db_pool_timeout_s)
+    migrate(engine)
+    with open_desk(settings, engine, sizes.checkpointer, sizes.queue) as desk:
         queue = desk.queue
         if queue is None:
             raise RuntimeError("the worker serves the task queue: set YM_QUEUE")

@@ -20,7 +20,7 @@ from tests.faults.invariants import assert_decided_once
 from twin import models as m
 from twin.settings import Settings
 from worker.jobs import detector_pass
-from worker.run import every_seconds_cron, register_tasks
+from worker.run import every_seconds_cron, register_tasks, worker_connections
 
 POSTGRES_ONLY = [pytest.param("postgres", marks=pytest.mark.postgres)]
 STOCK = {"type": "stockout_risk", "refs": {"sku": "SKU-0042", "location": "DC-DAL"}}
@@ -186,3 +186,12 @@ def test_a_detector_pass_is_queued_in_parts_that_workers_share_once(queued_desk)
     assert len([job for job in jobs(queued_desk) if job["task_name"] == "decide"]) == len(expected)
     done = [job for job in jobs(queued_desk) if job["task_name"] == "detect_part"]
     assert len(done) == 2 * len(parts) and {job["status"] for job in done} == {"succeeded"}
+
+
+def test_a_workers_connections_are_split_from_its_budget():
+    sizes = worker_connections(Settings(), 1)
+    assert (sizes.queue, sizes.checkpointer, sizes.twin) == (1, 1, 2)  # with the listener, 5 in all
+    sizes = worker_connections(Settings(worker_db_connections=12), 2)
+    assert (sizes.queue, sizes.checkpointer, sizes.twin) == (2, 2, 7)
+    with pytest.raises(QueueMisconfigured, match="YM_WORKER_DB_CONNECTIONS=8: a worker running 3 jobs at once needs"):
+        worker_connections(Settings(worker_db_connections=8), 3)
