@@ -27,7 +27,7 @@ from graph.checkpoint import open_checkpointer
 from graph.faults import fault_point
 from graph.intake import ClaimLost, Fence, IdempotencyMismatch, TakenIn
 from graph.nodes import DeskRun
-from graph.precedents import BackgroundIndexer, index_pending
+from graph.precedents import BackgroundIndexer, index_pending, retire_old
 from graph.records import FINAL, audit, conclude, decision_id_for, exception_refs
 from graph.retention import keep_latest
 from graph.state import DeskState, Verdict
@@ -526,10 +526,11 @@ class Desk:
             session.commit()
 
     def sweep(self) -> dict[str, int]:
-        """Decide exceptions whose process died, finish verdicts left midway, expire overdue decisions, and index
-        precedents left pending; one item failing is logged and counted (`errors`), never stops the rest."""
+        """Decide exceptions whose process died, finish verdicts left midway, expire overdue decisions, index
+        precedents left pending, prune old checkpoints and retire old precedents; one item failing is logged and
+        counted (`errors`), never stops the rest."""
         done: dict[str, int] = dict.fromkeys(
-            ("decided", "requeued", "failed", "verdicts", "expired", "indexed", "pruned", "errors"), 0
+            ("decided", "requeued", "failed", "verdicts", "expired", "indexed", "pruned", "retired", "errors"), 0
         )
         now = datetime.now(UTC)
         with self.toolbox.session() as session:
@@ -562,6 +563,8 @@ class Desk:
                 self._isolated(done, "expired", decision_id, lambda key=decision_id: self._expire(key))
         self._isolated(done, "indexed", "precedents", lambda: index_pending(self.toolbox))
         self._isolated(done, "pruned", "checkpoints", self._prune_checkpoints)
+        retention = self.settings.precedent_retention_days
+        self._isolated(done, "retired", "precedents", lambda: retire_old(self.toolbox, retention))
         return done
 
     def _prune_checkpoints(self) -> int:

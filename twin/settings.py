@@ -82,6 +82,12 @@ class Settings(BaseSettings):
         description="Hours a concluded decision keeps its full checkpoint history (for inspection) before the sweep "
         "prunes it to the latest checkpoint.",
     )
+    precedent_retention_days: float = Field(
+        default=90.0,
+        ge=0,
+        description="Days a concluded decision stays a precedent in the knowledge base before the sweep takes it "
+        "out (its row and audit stay); 0 keeps every precedent.",
+    )
     chat_max_turns: int = Field(
         default=100, ge=1, description="Turns one chat thread may hold; past it the desk asks for a new conversation."
     )
