@@ -1,6 +1,7 @@
 """The detector pass on twins grown K-fold, with one or more worker processes sharing its parts (each site, each
 block of trucks, the models) as queue workers do: wall seconds per scale and workers, and growth against scale 1."""
 
+import multiprocessing
 import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -73,7 +74,8 @@ def _part(part: detectors.Part) -> list[str]:
 def timed_pass(settings: Settings, workers: int, repeats: int) -> tuple[WorkersRun, list[str], int]:
     """The pass shared by `workers` warm processes, once untimed and `repeats` times timed; what it raised and how
     many parts it had."""
-    with ProcessPoolExecutor(workers, initializer=_open, initargs=(settings,)) as pool:
+    spawn = multiprocessing.get_context("spawn")  # a fork would copy the caller's XGBoost threads, and hang
+    with ProcessPoolExecutor(workers, mp_context=spawn, initializer=_open, initargs=(settings,)) as pool:
         engine = make_engine(settings.resolved_database_url)
         with Session(engine) as session:
             parts = detectors.parts(session)
