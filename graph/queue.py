@@ -47,8 +47,13 @@ class TaskQueue:
                 f"(e.g. postgresql+psycopg://user:pass@host:5432/yardmaster), not {url.split(':', 1)[0]}"
             )
         self.settings = settings
-        sizes = {} if max_connections is None else {"min_size": 1, "max_size": max_connections}
-        self.app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=postgres_dsn(url), **sizes))
+        dsn = postgres_dsn(url)
+        connector = (
+            procrastinate.PsycopgConnector(conninfo=dsn)
+            if max_connections is None
+            else procrastinate.PsycopgConnector(conninfo=dsn, min_size=1, max_size=max_connections)
+        )
+        self.app = procrastinate.App(connector=connector)
         self._in_transaction = JobManager(procrastinate.SyncPsycopgConnector())  # only ever given a connection
 
     def defer(

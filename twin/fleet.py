@@ -57,7 +57,7 @@ def running_means(session: Session, as_of: datetime, trucks: list[str] | None = 
     if len(after):
         sums = sums.sub(after.reindex(sums.index, fill_value=0.0))
     sums = as_frame(sums[sums["readings"] > 0]).sort_index()
-    frame = sums[list(SENSORS)].div(sums["readings"], axis=0)
+    frame = as_frame(sums[list(SENSORS)].div(sums["readings"], axis=0))
     frame["readings"] = sums["readings"].round().astype(int)
     return frame
 
