@@ -92,7 +92,7 @@ def timed_pass(settings: Settings, workers: int, repeats: int) -> tuple[WorkersR
 
 def scale_run(settings: Settings, scale: int, workers: list[int], repeats: int) -> ScaleRun:
     """The pass on a twin grown `scale`-fold, with each number of workers; every one raises the same exceptions."""
-    say(f"scale {scale}: building the twin")
+    say(f"scale {scale}: building the twin", "detect")
     with scaled_twin(settings, scale) as twin:
         engine = make_engine(twin.resolved_database_url)
         with Session(engine) as session:
@@ -103,7 +103,7 @@ def scale_run(settings: Settings, scale: int, workers: list[int], repeats: int) 
         engine.dispose()
         runs, found = [], []
         for count in workers:
-            say(f"scale {scale}: the pass with {count} worker(s)")
+            say(f"scale {scale}: the pass with {count} worker(s)", "detect")
             run, raised, parts = timed_pass(twin, count, repeats)
             runs.append(run)
             found.append(raised)
