@@ -11,13 +11,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.types import Command
+from langgraph.types import Command, Durability
 from sqlalchemy import ColumnElement, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from agents import detectors
 from agents.policy import ensure_defaults
 from agents.schemas import Decision, ExceptionIn
 from agents.toolbox import Toolbox, open_toolbox
@@ -27,7 +26,7 @@ from graph.checkpoint import open_checkpointer
 from graph.faults import fault_point
 from graph.intake import ClaimLost, Fence, IdempotencyMismatch, TakenIn
 from graph.nodes import DeskRun
-from graph.precedents import BackgroundIndexer, InlineIndexer, index_pending
+from graph.precedents import BackgroundIndexer, InlineIndexer, index_pending, retire_old
 from graph.records import FINAL, audit, conclude, decision_id_for, exception_refs, made_at
 from graph.retention import keep_latest
 from graph.state import DeskState, Verdict
@@ -37,6 +36,7 @@ from twin.kpis import aware
 from twin.settings import Settings
 
 if TYPE_CHECKING:
+    from agents import detectors
     from graph.queue import TaskQueue
 
 logger = logging.getLogger(__name__)
@@ -44,6 +44,10 @@ POLL_S = 0.2
 MAX_ATTEMPTS = 5  # a process that ran the graph and found it undecided takes it over again only this often
 SWEEP_BATCH = 50
 BACKGROUND_DECISIONS = 8  # threads deciding in process for answers that outlive their request's wait
+# A run's checkpoint is written when it pauses for approval, fails or ends, not after every step: the steps write to
+# the database only in the decision's one transaction (the pause or the end) and note their audit events in the
+# state until then, so a process that dies midway leaves nothing behind and the run starts over.
+DURABILITY: Durability = "exit"
 
 __all__ = [
     "DecisionConflict",
@@ -237,9 +241,9 @@ class Desk:
         try:
             if not snapshot.values:
                 state = DeskState(exception_id=fence.row_id, exception=exception, actor=actor)
-                self.graph.invoke(state, config, context=run)
-            elif snapshot.tasks and not snapshot.interrupts:  # a crash left steps to run (perhaps the first)
-                self.graph.invoke(None, config, context=run)
+                self.graph.invoke(state, config, context=run, durability=DURABILITY)
+            elif snapshot.tasks and not snapshot.interrupts:  # a failed run left steps to run (perhaps the first)
+                self.graph.invoke(None, config, context=run, durability=DURABILITY)
         except ClaimLost:
             logger.warning("exception %s was taken over by another process", fence.row_id)
             return False
@@ -402,7 +406,10 @@ class Desk:
         fork = self.graph.update_state(paused, None, as_node="__copy__")
         try:
             self.graph.invoke(
-                Command(resume=verdict.model_dump(mode="json")), fork, context=DeskRun(self.toolbox, fence)
+                Command(resume=verdict.model_dump(mode="json")),
+                fork,
+                context=DeskRun(self.toolbox, fence),
+                durability=DURABILITY,
             )
         except ClaimLost:
             logger.warning("the verdict on %s was taken over by another process", fence.row_id)
@@ -540,10 +547,11 @@ class Desk:
             session.commit()
 
     def sweep(self) -> dict[str, int]:
-        """Decide exceptions whose process died, finish verdicts left midway, expire overdue decisions, and index
-        precedents left pending; one item failing is logged and counted (`errors`), never stops the rest."""
+        """Decide exceptions whose process died, finish verdicts left midway, expire overdue decisions, index
+        precedents left pending, prune old checkpoints and retire old precedents; one item failing is logged and
+        counted (`errors`), never stops the rest."""
         done: dict[str, int] = dict.fromkeys(
-            ("decided", "requeued", "failed", "verdicts", "expired", "indexed", "pruned", "errors"), 0
+            ("decided", "requeued", "failed", "verdicts", "expired", "indexed", "pruned", "retired", "errors"), 0
         )
         now = self._twin_now()
         with self.toolbox.session() as session:
@@ -577,6 +585,8 @@ class Desk:
                 self._isolated(done, "expired", decision_id, lambda key=decision_id: self._expire(key))
         self._isolated(done, "indexed", "precedents", lambda: index_pending(self.toolbox))
         self._isolated(done, "pruned", "checkpoints", self._prune_checkpoints)
+        retention = self.settings.precedent_retention_days
+        self._isolated(done, "retired", "precedents", lambda: retire_old(self.toolbox, retention))
         return done
 
     def _prune_checkpoints(self) -> int:
@@ -649,13 +659,19 @@ class Desk:
 
     def detect(self) -> list[tuple[ExceptionIn, Decision]]:
         """Run the detectors and handle every new exception they raise (in queue mode: enqueue all, then wait)."""
+        from agents import detectors  # the detectors' scoring loads only in processes that detect
+
         if self.queue is None:
             return [(e, self.submit(e, actor="detector")) for e in detectors.detect(self.toolbox)]
         return [(e, self._queued_decision(taken)) for e, taken in self.raise_detected()]
 
-    def raise_detected(self) -> list[tuple[ExceptionIn, TakenIn]]:
-        """Run the detectors and take in every exception they raise, without deciding (queue mode: enqueued)."""
-        return [(e, self.take_in(e, "detector", None)) for e in detectors.detect(self.toolbox)]
+    def raise_detected(self, part: "detectors.Part | None" = None) -> list[tuple[ExceptionIn, TakenIn]]:
+        """Run the detectors (the whole pass, or one part of it) and take in every exception they raise, without
+        deciding (queue mode: enqueued)."""
+        from agents import detectors
+
+        found = detectors.detect(self.toolbox) if part is None else detectors.detect_part(self.toolbox, part)
+        return [(e, self.take_in(e, "detector", None)) for e in found]
 
     @staticmethod
     def _config(thread_id: str) -> RunnableConfig:
@@ -664,19 +680,25 @@ class Desk:
 
 
 @contextmanager
-def open_desk(settings: Settings, engine: Engine | None = None) -> Generator[Desk]:
+def open_desk(
+    settings: Settings,
+    engine: Engine | None = None,
+    checkpoint_connections: int = 4,
+    queue_connections: int | None = None,
+) -> Generator[Desk]:
     """The desk for the settings with its checkpointer (and task queue, if configured), default policies in place;
-    closes them after use."""
+    closes them after use. On PostgreSQL the checkpointer's pool opens up to `checkpoint_connections`, the queue's up
+    to `queue_connections` (unset: Procrastinate's default)."""
     queue = None
     if settings.queue:
         from graph.queue import TaskQueue
 
-        queue = TaskQueue(settings)
+        queue = TaskQueue(settings, queue_connections)
     toolbox = open_toolbox(settings, engine)
     with toolbox.session() as session:
         ensure_defaults(session)
         session.commit()
-    with open_checkpointer(settings) as checkpointer:
+    with open_checkpointer(settings, checkpoint_connections) as checkpointer:
         desk = Desk(toolbox, checkpointer, queue=queue)
         try:
             yield desk

@@ -260,6 +260,21 @@ class TelemetryReading(SQLModel, table=True):
     fault_codes: int = 0
 
 
+class TelemetryTotal(SQLModel, table=True):
+    """Per truck, the count and the sums of its readings' sensors, kept by the database with every reading written,
+    changed or deleted (triggers of migration 0018), so running means never re-read the telemetry."""
+
+    truck: str = Field(primary_key=True)
+    readings: int = 0
+    engine_temp_c: float = 0.0
+    oil_pressure_kpa: float = 0.0
+    vibration_mm_s: float = 0.0
+    fault_codes: float = 0.0
+
+
+KEPT_BY_TRIGGERS = (TelemetryTotal,)  # tables the database writes itself as other tables change
+
+
 class WorkOrder(SQLModel, table=True):
     """Maintenance on a truck: preventive or corrective (a corrective one records a failure)."""
 
@@ -355,6 +370,24 @@ class ModelActivation(SQLModel, table=True):
     kind: str = Field(description="promote (by training or a person) or rollback")
     actor: str
     at: datetime
+
+
+class ModelMonitorRun(SQLModel, table=True):
+    """One measurement of a model version on the twin's clock: its population drift (PSI per watched feature) or its
+    performance on the outcomes known in a window; kept over time, at most one of each kind a model version a day."""
+
+    __table_args__ = (UniqueConstraint("model", "version", "kind", "day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    model: str = Field(index=True)
+    version: str
+    kind: str = Field(description="drift or performance")
+    day: date = Field(description="The twin's day of the measurement")
+    measured_at: datetime = Field(description="The twin's clock at the measurement")
+    window_start: datetime
+    window_end: datetime
+    rows: int = Field(description="Rows scored (drift) or labelled outcomes (performance) in the window")
+    metrics: dict[str, float] = json_column()
+    breaches: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
 class CustomerNotification(SQLModel, table=True):

@@ -118,6 +118,7 @@ def test_a_pending_decision_expires_after_its_time_to_live_on_the_twins_clock_an
         "expired": 0,
         "indexed": 0,
         "pruned": 0,
+        "retired": 0,
         "errors": 0,
     }
     advance_twin_clock(desk, 1.0)
@@ -131,6 +132,7 @@ def test_a_pending_decision_expires_after_its_time_to_live_on_the_twins_clock_an
         "expired": 1,
         "indexed": 0,
         "pruned": 0,
+        "retired": 0,
         "errors": 0,
     }
     for decision in (first, second):

@@ -216,7 +216,9 @@ VIEWS = {
     "twin-truck": ("#/twin/trucks/TRK-007", "truck TRK-007"),
     "twin-carrier": ("#/twin/carriers/CAR-REDRIVER", "carrier CAR-REDRIVER"),
     "kpis": ("#/kpis", "KPIs"),
+    "attribution": ("#/attribution", "Attribution"),
     "policies": ("#/policies", "Policies"),
+    "models": ("#/models", "Models"),
     "tradeoff": ("#/tradeoff", "Trade-off"),
 }
 

@@ -12,7 +12,9 @@ const VIEWS = {
   network: () => import("./views/network.js"),
   twin: () => import("./views/twin.js"),
   kpis: () => import("./views/kpis.js"),
+  attribution: () => import("./views/attribution.js"),
   policies: () => import("./views/policies.js"),
+  models: () => import("./views/models.js"),
   tradeoff: () => import("./views/tradeoff.js"),
 };
 const view = document.getElementById("view");
