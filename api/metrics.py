@@ -76,7 +76,7 @@ class Metrics:
         """Count a chat answer and whether it passed the verifier."""
         self.chat_answers.labels(model, "verified" if verified else "template_fallback").inc()
 
-    def count_error(self, operation: str, error: Exception) -> None:
+    def count_error(self, operation: str, error: BaseException) -> None:
         """Count an unexpected desk error."""
         self.desk_errors.labels(operation, type(error).__name__).inc()
 

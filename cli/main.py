@@ -160,7 +160,7 @@ def detect() -> None:
     console.print(f"{len(handled)} new exceptions")
     for exception, decision in handled:
         typer.echo(
-            f"{exception.type.value}\t{','.join(exception.refs.present().values())}\t"
+            f"{exception.type}\t{','.join(exception.refs.present().values())}\t"
             f"{decision.decision_id}\t{decision.status}"
         )
 
@@ -281,7 +281,8 @@ def outcomes() -> None:
     changed = record_outcomes(open_toolbox(get_settings(), database()))
     console.print(f"{len(changed)} outcomes recorded or changed")
     for decision in changed:
-        typer.echo(f"{decision.decision_id}\t{decision.outcome.status}\t{decision.outcome.goal}")
+        if outcome := decision.outcome:
+            typer.echo(f"{decision.decision_id}\t{outcome.status}\t{outcome.goal}")
 
 
 def _run_with_progress(settings: "Settings", specs: "list[RunSpec]", jobs: int) -> "list[SimulationRun]":

@@ -4,13 +4,14 @@ import math
 import statistics
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 from langgraph.checkpoint.memory import InMemorySaver
 from pydantic import BaseModel, Field
 from scipy.stats import t as student_t
@@ -281,6 +282,8 @@ class Playbook:
             price = rates(session)
             for exception in detectors.late_shipments(self.tb):
                 shipment = session.get(m.Shipment, exception.refs.shipment_id)
+                if shipment is None:
+                    continue
                 tier = store.customer_tier(session, shipment.destination)
                 cost = costs.expedite_shipment(price, shipment.distance_miles)
                 if costs.late_penalty(price, tier) <= cost:
@@ -391,12 +394,12 @@ def day_kpis(session: Session, report: DayReport, exceptions: int, charged: set[
     freight = co2 = 0.0
     for shipment_id in report.shipped:
         shipment = store.row(session, m.Shipment, shipment_id)
-        rate = lanes.get((shipment.carrier, shipment.lane))
+        rate = lanes.get((shipment.carrier, shipment.lane)) if shipment.carrier else None
         freight += kpis.freight_usd(rate, price["own_fleet_usd_per_km"], shipment.distance_miles)
         co2 += emits.get(shipment.carrier or "", 0.0) * shipment.distance_miles
     penalty = 0.0
     for shipment_id in report.delivered_late:
-        shipment = session.get(m.Shipment, shipment_id)
+        shipment = store.row(session, m.Shipment, shipment_id)
         told = session.exec(
             select(col(m.CustomerNotification.id)).where(col(m.CustomerNotification.shipment_id) == shipment_id)
         ).first()
@@ -407,7 +410,7 @@ def day_kpis(session: Session, report: DayReport, exceptions: int, charged: set[
         costs.stockout(price, units, skus[key.split("@")[0]].unit_price - skus[key.split("@")[0]].unit_cost)
         for key, units in report.unmet_units.items()
     )
-    spend: Counter[str] = Counter()
+    spend: defaultdict[str, float] = defaultdict(float)
     for record in session.exec(select(m.ActionRecord).where(col(m.ActionRecord.status) == "executed")).all():
         if record.id not in charged:
             charged.add(record.id)
@@ -469,8 +472,8 @@ OUTCOME_COSTS = {
 def attribution(session: Session, policy: Policy) -> list[ActionAttribution]:
     """Count, spend and expected saving of each action type executed in the run."""
     count: Counter[str] = Counter()
-    spend: Counter[str] = Counter()
-    expected: Counter[str] = Counter()
+    spend: defaultdict[str, float] = defaultdict(float)
+    expected: defaultdict[str, float] = defaultdict(float)
     for record in session.exec(select(m.DecisionRecord).where(col(m.DecisionRecord.status).in_(ACTED))).all():
         decision = Decision.of(record)
         for action in decision.actions:
@@ -697,7 +700,7 @@ class Interval(BaseModel):
         mean = statistics.fmean(values)
         if len(values) < 2:
             return cls(mean=round(mean, 4), low=round(mean, 4), high=round(mean, 4))
-        half = student_t.ppf(0.975, len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values))
+        half = np.float64(student_t.ppf(0.975, len(values) - 1)) * statistics.stdev(values) / math.sqrt(len(values))
         return cls(mean=round(mean, 4), low=round(mean - half, 4), high=round(mean + half, 4))
 
 
