@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agents.language.query import Query
+from agents.language.query import Query, WhatIf
 from chat.tools.stock import MAX_WEEKS
 
 DESK_DOES = (
@@ -70,11 +70,11 @@ def _what_if(query: Query, now: datetime) -> list[Step]:
     """The what-if tool of a scenario, on a copy of the twin."""
     f, scenario = query.filters, query.whatif
     first = f.period.start if f.period else now.date()
-    match scenario.op if scenario else None:
-        case "dc_closure":
+    match scenario:
+        case WhatIf(op="dc_closure"):
             days = scenario.days or (f.period.days if f.period else 1)
             return [Step(tool="what_if_closure", args={"location": _one_dc(query), "days": days, "first_day": first})]
-        case "capacity_change":
+        case WhatIf(op="capacity_change"):
             carrier = f.carriers[0] if f.carriers else None
             factor = scenario.factor
             if factor is not None and (factor > 1 or f.lane):
@@ -88,7 +88,7 @@ def _what_if(query: Query, now: datetime) -> list[Step]:
                     args={"carrier": carrier, "lane": f.lane, "capacity_cut_pct": cut, "week_of": first},
                 )
             ]
-        case "demand_change":
+        case WhatIf(op="demand_change"):
             days = f.period.days if f.period else 7
             return [
                 Step(
@@ -102,9 +102,9 @@ def _what_if(query: Query, now: datetime) -> list[Step]:
                     },
                 )
             ]
-        case "truck_unavailable":
+        case WhatIf(op="truck_unavailable"):
             return [Step(tool="what_if_truck", args={"asset_id": f.truck, "day": first})]
-        case "lane_closed":
+        case WhatIf(op="lane_closed"):
             days = scenario.days or (f.period.days if f.period else 1)
             return [Step(tool="what_if_lane_closure", args={"lane": f.lane, "days": days, "first_day": first})]
     return [
