@@ -246,10 +246,20 @@ def _stock_case(tb: Toolbox, twin: SkuTwin) -> StockCase:
             PlanOption(name="expedite purchase", feasible=False, infeasible_reason=COVERED),
         ]
         return case
+    case.options = _short_options(tb, twin, case, list(positions.values()), stock)
+    return case
+
+
+def _short_options(
+    tb: Toolbox, twin: SkuTwin, case: StockCase, positions: list[DcPosition], stock: float
+) -> list[PlanOption]:
+    """The plans of a DC that is short: allocate the network's spare stock, complete the transfer with the carrier
+    routing books when open orders need it first, and price the supplier orders against it."""
+    target = case.target
     lanes = _transfer_lanes(twin)
     case.allocation = allocate(
         AllocationProblem(
-            positions=list(positions.values()),
+            positions=positions,
             lanes=list(lanes.values()),
             horizon_days=HORIZON_DAYS,
             lost_sale_cost=twin.stockout_per_unit,
@@ -263,7 +273,7 @@ def _stock_case(tb: Toolbox, twin: SkuTwin) -> StockCase:
         transfer = transfer.with_helper(helper)
         case.helper = helper
     need = math.ceil(target.need)
-    case.options = [
+    return [
         _no_action(twin, case.forecast, stock),
         _order_option(twin, case.forecast, stock, "regular order", [(need, False)]),
         _order_option(twin, case.forecast, stock, "regular order and expedite the gap", _gap_orders(twin, case, need)),
@@ -271,7 +281,6 @@ def _stock_case(tb: Toolbox, twin: SkuTwin) -> StockCase:
         transfer,
         _partial_cover(twin, case.forecast, stock, transfer, need),
     ]
-    return case
 
 
 def _supply_evidence(twin: SkuTwin) -> Evidence:
