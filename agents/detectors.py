@@ -1,10 +1,10 @@
 """Detectors: score open shipments, stock positions, trucks and the models' drift, and raise exceptions where a
 threshold is crossed."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pandas as pd
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from agents.model_drift import NoReference, model_drift
 from agents.modelbook import MODEL_NAMES
@@ -80,36 +80,47 @@ def late_shipments(tb: Toolbox) -> list[ExceptionIn]:
     ]
 
 
+def _recent_demand(session: Session, since: date) -> pd.DataFrame:
+    """Daily units per SKU and DC since a day, promotion days left out (promotions are planned surges, not
+    exceptions)."""
+    return pd.DataFrame(
+        session.exec(
+            select(
+                col(m.DemandHistory.sku),
+                col(m.DemandHistory.location),
+                col(m.DemandHistory.day),
+                col(m.DemandHistory.units),
+            ).where(col(m.DemandHistory.day) >= since, col(m.DemandHistory.promo).is_(False))
+        ).all(),
+        columns=["sku", "location", "day", "units"],
+    )
+
+
+def _available_stock(session: Session) -> pd.DataFrame:
+    """Each position's stock available to promise: on hand and in transit, less what is allocated."""
+    return pd.DataFrame(
+        session.exec(
+            select(
+                col(m.InventoryPosition.sku),
+                col(m.InventoryPosition.location),
+                (
+                    col(m.InventoryPosition.on_hand)
+                    + col(m.InventoryPosition.in_transit)
+                    - col(m.InventoryPosition.allocated)
+                ).label("available"),
+            )
+        ).all(),
+        columns=["sku", "location", "available"],
+    )
+
+
 def stock_positions(tb: Toolbox) -> list[ExceptionIn]:
     """Positions with less cover than the lead time (stockout risk) or a demand surge (demand spike)."""
     now = tb.now()
     since = now.date() - timedelta(days=31)
     with tb.session() as session:
-        demand = pd.DataFrame(
-            session.exec(
-                select(
-                    col(m.DemandHistory.sku),
-                    col(m.DemandHistory.location),
-                    col(m.DemandHistory.day),
-                    col(m.DemandHistory.units),
-                ).where(col(m.DemandHistory.day) >= since, col(m.DemandHistory.promo).is_(False))
-            ).all(),
-            columns=["sku", "location", "day", "units"],
-        )  # promotions are planned surges, not exceptions
-        stock = pd.DataFrame(
-            session.exec(
-                select(
-                    col(m.InventoryPosition.sku),
-                    col(m.InventoryPosition.location),
-                    (
-                        col(m.InventoryPosition.on_hand)
-                        + col(m.InventoryPosition.in_transit)
-                        - col(m.InventoryPosition.allocated)
-                    ).label("available"),
-                )
-            ).all(),
-            columns=["sku", "location", "available"],
-        )
+        demand = _recent_demand(session, since)
+        stock = _available_stock(session)
     offset = (pd.Timestamp(now.date()) - pd.to_datetime(demand["day"])).dt.days
     demand["recent"] = offset <= 3
     demand = as_frame(demand[demand["recent"] | (offset % 7).isin([1, 2, 3])])  # the same weekdays in the weeks before

@@ -48,14 +48,19 @@ def drifted_model(tb: Toolbox, refs: Refs) -> Proposal:
             measured,
             status="no_action",
         )
+    return _rollback(refs.model, last.version, last.previous, measured, finding)
+
+
+def _rollback(model: str, version: str, previous: str, measured: Evidence, finding: Claim) -> Proposal:
+    """Roll a drifted model back from the version in force to the one before, after an architect's approval."""
     versions = Evidence(
-        id=f"model-versions:{refs.model}",
+        id=f"model-versions:{model}",
         source=MODELS,
-        inputs={"model": refs.model},
-        facts={"in_force": last.version, "previous": last.previous},
+        inputs={"model": model},
+        facts={"in_force": version, "previous": previous},
     )
     action = RollbackModel(
-        params=RollbackModelParams(model=refs.model, from_version=last.version, to_version=last.previous, cost_usd=0.0)
+        params=RollbackModelParams(model=model, from_version=version, to_version=previous, cost_usd=0.0)
     )
     return Proposal(
         specialist="governance",
@@ -65,13 +70,13 @@ def drifted_model(tb: Toolbox, refs: Refs) -> Proposal:
         alternatives=[
             Alternative(
                 name="keep the version in force and retrain",
-                why_not=f"decisions go on using {last.version} on drifted inputs until a retrained version is promoted",
+                why_not=f"decisions go on using {version} on drifted inputs until a retrained version is promoted",
             )
         ],
         evidence=[measured, versions],
         findings=[finding],
         chosen=Claim(
-            text=f"Roll {refs.model} back from {last.version} to {last.previous}, after an architect's approval.",
+            text=f"Roll {model} back from {version} to {previous}, after an architect's approval.",
             evidence_ids=[versions.id],
         ),
         plan_evidence_id=versions.id,
