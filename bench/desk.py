@@ -166,7 +166,7 @@ def exceptions(session: Session, per_type: int) -> dict[ExceptionType, list[Exce
 
 def tool_seconds(profile: cProfile.Profile) -> float:
     """Time spent in `tools/` functions called from outside `tools/` (so nested tool calls count once)."""
-    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]  # set by Stats but not in typeshed's stub
     total = 0.0
     for (path, _line, _name), (_cc, _nc, _tt, cumulative, callers) in stats.items():
         if not path.startswith(TOOLS_DIR):
