@@ -19,8 +19,9 @@ from cli.policy import policy_app
 from cli.rates import rates_app
 
 if TYPE_CHECKING:
+    from agents.policy import CohortLevel
     from simulation.batch import RunSpec
-    from simulation.run import SimulationRun
+    from simulation.run import Comparison, SimulationRun
     from twin.settings import Settings
 
 app = typer.Typer(help="Yardmaster: an open exception desk for logistics.", no_args_is_help=True)
@@ -344,26 +345,11 @@ def simulate(
     """Advance a fresh twin day by day under each policy; print the daily KPIs, the totals side by side and what
     each action type cost and saved (the loaded twin is not touched)."""
     from agents import modelbook
-    from agents.policy import CohortLevel
     from simulation.batch import RunSpec
-    from simulation.report import print_report, write_chart
     from simulation.run import POLICIES, Planner, Policy, compare, with_realised
     from twin.settings import get_settings
 
-    unknown = [name for name in policy if name not in POLICIES]
-    if unknown:
-        console.print(f"error: --policy: unknown policy {unknown[0]!r}; choose desk, reactive, rules or none")
-        raise typer.Exit(2)
-    try:
-        cohorts = [CohortLevel.parse(text) for text in cohort or []]
-    except ValueError as error:
-        console.print(f"error: --cohort: {error}")
-        raise typer.Exit(2) from None
-    try:
-        chosen = sorted({int(part) for part in seeds.split(",")}) if seeds else [seed]
-    except ValueError:
-        console.print(f"error: --seeds: {seeds!r} is not a comma-separated list of whole numbers")
-        raise typer.Exit(2) from None
+    cohorts, chosen = _simulation_args(policy, cohort, seeds, seed)
     settings = get_settings()
     if not modelbook.trained(settings.models_dir):
         console.print("error: no trained models; run `yardmaster seed` and `yardmaster train` first")
@@ -383,7 +369,39 @@ def simulate(
         for name in policies
     ]
     runs = with_realised(_run_with_progress(settings, specs, jobs or os.cpu_count() or 1))
-    comparison = compare(runs)
+    _show_simulation(runs, compare(runs), chosen, chart, as_json)
+
+
+def _simulation_args(
+    policy: list[str], cohort: list[str] | None, seeds: str | None, seed: int
+) -> tuple[list["CohortLevel"], list[int]]:
+    """The cohort levels and the seeds a simulation asks for, once its policies are known; exit 2 naming the option
+    at fault."""
+    from agents.policy import CohortLevel
+    from simulation.run import POLICIES
+
+    unknown = [name for name in policy if name not in POLICIES]
+    if unknown:
+        console.print(f"error: --policy: unknown policy {unknown[0]!r}; choose desk, reactive, rules or none")
+        raise typer.Exit(2)
+    try:
+        cohorts = [CohortLevel.parse(text) for text in cohort or []]
+    except ValueError as error:
+        console.print(f"error: --cohort: {error}")
+        raise typer.Exit(2) from None
+    try:
+        return cohorts, sorted({int(part) for part in seeds.split(",")}) if seeds else [seed]
+    except ValueError:
+        console.print(f"error: --seeds: {seeds!r} is not a comma-separated list of whole numbers")
+        raise typer.Exit(2) from None
+
+
+def _show_simulation(
+    runs: list["SimulationRun"], comparison: "Comparison", chosen: list[int], chart: Path | None, as_json: bool
+) -> None:
+    """The runs and their comparison: a chart of the first seed's runs when asked, then JSON or the report."""
+    from simulation.report import print_report, write_chart
+
     if chart:
         write_chart([run for run in runs if run.seed == chosen[0]], chart)
         console.print(f"chart written to {chart}")
