@@ -604,6 +604,45 @@ def sandbox_toolbox(settings: Settings, folder: Path) -> Iterator[Toolbox]:
         engine.dispose()
 
 
+def _store_rules(tb: Toolbox, cohorts: list[CohortLevel]) -> None:
+    """The default policy rules, then the cohort levels asked over them."""
+    with tb.session() as session:
+        ensure_defaults(session)
+        for rule in (rule for cohort in cohorts for rule in cohort.rules()):
+            save_rule(session, rule, "simulation")
+        session.commit()
+
+
+def _act(
+    desk: Desk | None,
+    playbook: Playbook | None,
+    planner: Planner,
+    report: DayReport | None,
+    policy: Policy,
+    week_starts: bool,
+) -> int:
+    """The policy's acts on the twin as it stands before the day: the desk's (with its plans when the policy is
+    `desk`), the rules' or none; the exceptions handled."""
+    if desk is not None:
+        return run_desk(desk, planner, report, plans=policy == "desk", week_starts=week_starts)
+    if playbook is not None:
+        return playbook.run(report)
+    return 0
+
+
+def _live_day(
+    tb: Toolbox, stepper: TwinDays, policy: Policy, exceptions: int, charged: set[str]
+) -> tuple[DayReport, DayKpis]:
+    """The day happens on the twin; then, under a policy that decides, the outcomes due are recorded; the day's report
+    and KPIs."""
+    with tb.session() as session:
+        report = stepper.step(session)
+    if policy != "none":
+        record_outcomes(tb)
+    with tb.session() as session:
+        return report, day_kpis(session, report, exceptions, charged)
+
+
 def simulate(
     settings: Settings,
     policy: Policy,
@@ -624,11 +663,7 @@ def simulate(
     stepper, rows = TwinDays.generate(seed)
     with tempfile.TemporaryDirectory(prefix="ym-simulate-") as folder, sandbox_toolbox(settings, Path(folder)) as tb:
         scenario.load(tb.engine, rows)
-        with tb.session() as session:
-            ensure_defaults(session)
-            for rule in (rule for cohort in cohorts or [] for rule in cohort.rules()):
-                save_rule(session, rule, "simulation")
-            session.commit()
+        _store_rules(tb, cohorts or [])
         desk = Desk(tb, InMemorySaver(serde=serializer())) if policy in ("desk", "reactive") else None
         playbook = Playbook(tb) if policy == "rules" else None
         charged: set[str] = set()
@@ -638,17 +673,10 @@ def simulate(
             for index in range(warmup + days + cooldown):
                 exceptions = 0
                 if index < warmup + days:  # no decision in the cool-down: it could not pay back in the window
-                    if desk is not None:
-                        week_starts = (index - warmup) % PLAN_WEEK_EVERY_DAYS == 0
-                        exceptions = run_desk(desk, planner, report, plans=policy == "desk", week_starts=week_starts)
-                    elif playbook is not None:
-                        exceptions = playbook.run(report)
-                with tb.session() as session:
-                    report = stepper.step(session)
-                if policy != "none":
-                    record_outcomes(tb)
-                with tb.session() as session:
-                    day = day_kpis(session, report, exceptions, charged)
+                    exceptions = _act(
+                        desk, playbook, planner, report, policy, (index - warmup) % PLAN_WEEK_EVERY_DAYS == 0
+                    )
+                report, day = _live_day(tb, stepper, policy, exceptions, charged)
                 if index >= warmup:
                     kpis.append(day)
                     on_day(day)
