@@ -269,12 +269,17 @@ def _rank(rule: PolicyRule, cohort: Cohort) -> tuple[bool, int, int, str] | None
 
 def rule_for(action: Action, cohort: Cohort, stored: list[PolicyRule]) -> PolicyRule:
     """The most specific stored rule for an action in its cohort (see the module's precedence), or the fallback."""
+    return rule_of(action.type, cohort, stored)
+
+
+def rule_of(action_type: str, cohort: Cohort, stored: list[PolicyRule]) -> PolicyRule:
+    """The most specific stored rule of an action type in a cohort (see the module's precedence), or the fallback."""
     ranked = [
-        (rank, rule) for rule in stored if rule.action_type == action.type and (rank := _rank(rule, cohort)) is not None
+        (rank, rule) for rule in stored if rule.action_type == action_type and (rank := _rank(rule, cohort)) is not None
     ]
     if ranked:
         return min(ranked, key=lambda pair: pair[0])[1]
-    return FALLBACK_RULE.model_copy(update={"action_type": action.type})
+    return FALLBACK_RULE.model_copy(update={"action_type": action_type})
 
 
 def _safety_critical(action: Action) -> bool:

@@ -25,7 +25,7 @@ from tools import costs, positioning
 from tools.costs import Rates
 from tools.forecast import forecasts, safety_stock
 from twin import actions as a
-from twin import frames, store
+from twin import frames, replenishment, store
 from twin import models as m
 from twin.typed_pandas import as_series
 
@@ -79,7 +79,9 @@ def _problem(tb: Toolbox, today: date) -> tuple[positioning.PositioningProblem, 
             return None
         skus = {code: store.row(session, m.Sku, code) for code in codes}
         rows = [row for code in codes for row in store.positions(session, code)]
-        window = {code: exposure_days(store.supply_term(session, code)) for code in codes}
+        terms = {code: store.supply_term(session, code) for code in codes}
+        recent = replenishment.recent_daily_demand(session, today)
+        inbound = replenishment.inbound_schedule(session, codes, today)
         history = frames.demand_frame(session)
         price = rates(session)
         dcs = {dc.code for dc in store.dcs(session)}
@@ -105,9 +107,13 @@ def _problem(tb: Toolbox, today: date) -> tuple[positioning.PositioningProblem, 
             dc=row.location,
             on_hand=max(0, row.on_hand - row.allocated),
             in_transit=row.in_transit,
+            inbound=inbound.get((row.sku, row.location), []),
             safety_stock=round(max(float(row.safety_stock), safety_stock(outlook, POLICY).units), 1),
+            reorder_point=row.reorder_point,
+            daily_demand=recent.get((row.sku, row.location), 0.0),
+            lead_days=terms[row.sku].regular_lead_days,
             forecast=outlook,
-            window_days=window[row.sku],
+            window_days=exposure_days(terms[row.sku]),
         )
         for row, outlook in zip(rows, outlooks, strict=True)
     ]

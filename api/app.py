@@ -15,6 +15,7 @@ from api import metrics
 from api.conditional import ConditionalGet
 from api.headers import SecurityHeaders
 from api.routers import (
+    attribution,
     audit,
     chat,
     console,
@@ -105,6 +106,7 @@ def _wire(app: FastAPI, settings: Settings) -> None:
     app.include_router(tradeoff.router)
     app.include_router(models.router)
     app.include_router(audit.router)
+    app.include_router(attribution.router)
     console.install(app)
     metrics.instrument(app)
     app.add_middleware(ConditionalGet)

@@ -1,12 +1,14 @@
-"""The `yardmaster demo` day: detection and a day of exceptions through the desk, approvals, and the KPI deltas."""
+"""The `yardmaster demo` day: detection and a day of exceptions through the desk, approvals, the KPI deltas and the
+attribution of its decisions."""
 
 from collections import Counter
 
 from rich.console import Console
 from rich.table import Table
 
-from agents import detectors
+from agents import attribution, detectors
 from agents.schemas import Decision, ExceptionIn, ExceptionType, Refs
+from cli.attribution import print_report
 from graph.desk import Desk
 from graph.state import Verdict
 from twin.actions import NotifyCustomer, SwitchCarrier
@@ -98,7 +100,8 @@ def kpi_table(before: dict[str, float], after: dict[str, float], decisions: list
 
 
 def run_demo(desk: Desk, console: Console) -> list[Decision]:
-    """Detect, handle a day of exceptions, approve what waits, and print the decisions and KPI deltas."""
+    """Detect, handle a day of exceptions, approve what waits, and print the decisions, the KPI deltas and the
+    attribution of the decisions (their effects are measured once the twin's clock moves on)."""
     before = kpis(desk)
     detected = desk.detect()
     console.print(f"detectors raised {len(detected)} exceptions; {len(DAY_OF_EXCEPTIONS)} more arrive during the day")
@@ -106,7 +109,9 @@ def run_demo(desk: Desk, console: Console) -> list[Decision]:
     rows = [(exception, decision, approve_waiting(desk, decision)) for exception, decision in detected + arrivals]
     console.print(decision_table(rows))
     decisions = [decision for *_, decision in rows]
-    console.print(kpi_table(before, kpis(desk), decisions))
     statuses = Counter(d.status for d in decisions)
     console.print("statuses: " + ", ".join(f"{status} {count}" for status, count in sorted(statuses.items())))
+    console.print(kpi_table(before, kpis(desk), decisions))
+    with desk.toolbox.session() as session:
+        print_report(attribution.report(session))
     return decisions

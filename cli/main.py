@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.console import Console
 
+from cli.attribution import attribution
 from cli.chat import chat
 from cli.keys import keys_app
 from cli.kpis import kpis
@@ -35,6 +36,7 @@ app.add_typer(tradeoff_app, name="tradeoff")
 app.add_typer(policy_app, name="policy")
 app.command()(chat)
 app.command()(kpis)
+app.command()(attribution)
 console = Console(stderr=True)
 
 BENCHMARKS = ("routing", "forecast", "maintenance", "late_risk", "seed", "desk")
@@ -338,12 +340,19 @@ def simulate(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the runs and their comparison as JSON."),
     chart: Path = typer.Option(None, "--chart", help="Write a PNG chart of the daily KPIs here."),
+    keep_twin: Path = typer.Option(
+        None,
+        "--keep-twin",
+        help="Keep the run's twin in this data directory (one run: the directory itself; several: a folder per "
+        "policy and seed), e.g. for `YM_DATA_DIR=DIR yardmaster attribution`.",
+    ),
     jobs: int = typer.Option(
         None, "--jobs", min=1, max=64, help="Runs at once, one process each (default: one per CPU core)."
     ),
 ) -> None:
-    """Advance a fresh twin day by day under each policy; print the daily KPIs, the totals side by side and what
-    each action type cost and saved (the loaded twin is not touched)."""
+    """Advance a fresh twin day by day under each policy; print the daily KPIs, the totals side by side, what each
+    action type cost and saved, and with --cohort the desk's KPI effects with 95% intervals against the shadow cohort
+    and the baseline before the run (the loaded twin is not touched)."""
     from agents import modelbook
     from simulation.batch import RunSpec
     from simulation.run import POLICIES, Planner, Policy, compare, with_realised
@@ -364,6 +373,7 @@ def simulate(
             cooldown=cooldown,
             planner=Planner(reject_above_usd=reject_above),
             cohorts=cohorts,
+            keep_twin=keep_twin and (keep_twin if len(chosen) * len(policies) == 1 else keep_twin / f"{name}-{number}"),
         )
         for number in chosen
         for name in policies

@@ -4,6 +4,7 @@ settings, so each gives the same result as alone."""
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from pathlib import Path
 from queue import Empty, Queue
 
 from pydantic import BaseModel, Field
@@ -25,6 +26,7 @@ class RunSpec(BaseModel):
     cooldown: int = 0
     planner: Planner = Planner()
     cohorts: list[CohortLevel] = Field(default_factory=list, description="levels per cohort over the default rules")
+    keep_twin: Path | None = Field(default=None, description="a data directory to copy the run's twin into")
 
 
 def _simulate(
@@ -42,6 +44,7 @@ def _simulate(
         cooldown=spec.cooldown,
         check=check,
         cohorts=spec.cohorts,
+        keep_twin=spec.keep_twin,
     )
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from agents import attribution
 from simulation.run import Comparison, SimulationRun
 
 CHARTED = (
@@ -101,6 +102,35 @@ def attribution_table(runs: list[SimulationRun]) -> Table:
     return table
 
 
+def rows_table(title: str, headers: list[str], rows: list[list[str]]) -> Table:
+    """A table of ready-made text rows (cells fold, never cut)."""
+    table = Table(title=title)
+    for header in headers:
+        table.add_column(header, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def effects_tables(run: SimulationRun) -> list[Table]:
+    """A cohort run's attribution: the effects per trigger and action type, and the rollout over the cohorts."""
+    if run.effects is None:
+        return []
+    report = run.effects
+    return [
+        rows_table(
+            f"{run.policy}, seed {run.seed}: {attribution.title(report)}",
+            attribution.EFFECT_HEADERS,
+            attribution.effect_rows(report),
+        ),
+        rows_table(
+            f"{run.policy}, seed {run.seed}: the rollout, every unit on the desk against every unit in shadow",
+            attribution.ROLLOUT_HEADERS,
+            attribution.rollout_rows(report),
+        ),
+    ]
+
+
 def seeds_table(comparison: Comparison) -> Table:
     """Each KPI's mean per policy over the seeds, and the desk less each baseline with its 95% interval."""
     seeds = ", ".join(map(str, comparison.seeds))
@@ -153,6 +183,9 @@ def print_report(out: Console, runs: list[SimulationRun], comparison: Comparison
                 out.print(day_table(run))
         out.print(comparison_table(shown))
         out.print(attribution_table(shown))
+        for run in shown:
+            for table in effects_tables(run):
+                out.print(table)
     if len(seeds) > 1:
         out.print(seeds_table(comparison))
     for run in runs:

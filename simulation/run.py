@@ -1,12 +1,13 @@
 """Day-by-day simulation on a fresh twin: the desk, a fixed playbook (`rules`) or no action (`none`), with daily KPIs."""
 
 import math
+import sqlite3
 import statistics
 import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Literal
@@ -18,7 +19,8 @@ from scipy.stats import t as student_t
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from agents import detectors, maintenance
+from agents import attribution as attributing
+from agents import detectors, maintenance, routing
 from agents.llm import make_chat_model
 from agents.modelbook import load_all
 from agents.outcomes import record_outcomes
@@ -47,6 +49,7 @@ from twin.actions import (
     ExpediteShipment,
     ExpediteShipmentParams,
     PlanTenders,
+    RetenderLoads,
     ScheduleMaintenance,
     ScheduleMaintenanceParams,
     parse_action,
@@ -168,6 +171,11 @@ class SimulationRun(BaseModel):
     days: list[DayKpis]
     totals: dict[str, float]
     attribution: list[ActionAttribution] = Field(default_factory=list)
+    effects: attributing.AttributionReport | None = Field(
+        default=None,
+        description="with cohorts, the desk's runs: per trigger and action type, the KPI effects over the measured "
+        "days with 95% intervals against the shadow cohort and the baseline before the run",
+    )
     repeats: Repeats
     soundness: Soundness | None = None
     wall_seconds: float
@@ -250,8 +258,9 @@ def _answer_waiting(desk: Desk, planner: Planner) -> None:
 
 class Playbook:
     """The fixed rules a team runs without the desk, on top of the normal replenishment every policy runs: expedite
-    high late risk and service at a fixed mileage, each priced by the cost model like the desk's actions. Each rule
-    acts once per subject."""
+    high late risk, service at a fixed mileage and re-tender a carrier's loads when it announces a capacity cut, each
+    priced by the cost model like the desk's actions. The expedite and service rules act once per subject; a
+    re-tender answers each announcement."""
 
     def __init__(self, tb: Toolbox) -> None:
         self.tb = tb
@@ -269,7 +278,7 @@ class Playbook:
             (kind, refs, action, cost)
             for kind, refs, action, cost in plays
             if (action.type, _subject(action)) not in acted
-        ]
+        ] + self._retenders(report)
         for kind, refs, action, cost in fresh:
             self._execute(kind, refs, action, cost)
         return len(fresh)
@@ -298,6 +307,19 @@ class Playbook:
                     params=ExpediteShipmentParams(shipment_id=shipment.id, hours_saved=hours, cost_usd=cost)
                 )
                 plays.append((ExceptionType.late_shipment, exception.refs, action, cost))
+        return plays
+
+    def _retenders(self, report: DayReport | None) -> list[tuple[ExceptionType, Refs, Action, float]]:
+        """Re-tender the loads of every carrier that announced a capacity cut yesterday to the lane's contract
+        carriers, as the routing tool assigns them, whatever the spot market or holding would cost."""
+        plays = []
+        for miss in report.capacity_misses if report else []:
+            refs = Refs(carrier=miss.carrier)
+            proposal = routing.carrier_capacity(self.tb, refs, miss.cut_pct)
+            options = [proposal.actions, *(alternative.actions for alternative in proposal.alternatives)]
+            for action in (action for actions in options for action in actions):
+                if isinstance(action, RetenderLoads) and action.params.assignments:
+                    plays.append((ExceptionType.carrier_capacity, refs, action, action.params.cost_usd or 0.0))
         return plays
 
     def _services(self) -> list[tuple[ExceptionType, Refs, Action, float]]:
@@ -654,11 +676,14 @@ def simulate(
     cooldown: int = 0,
     check: Check | None = None,
     cohorts: list[CohortLevel] | None = None,
+    keep_twin: Path | None = None,
 ) -> SimulationRun:
     """Run a policy on a fresh twin of the seed, in a private folder (the user's twin is untouched): each day the
     policy acts on the twin as it stands, then the day happens. Warm-up days run before the measured window, and
     cool-down days after it let earlier decisions play out with no new ones; every background task of the desk ends
-    before the folder goes. Cohort levels (`DAL-*=act`, `*=shadow`) are stored over the default rules first."""
+    before the folder goes. Cohort levels (`DAL-*=act`, `*=shadow`) are stored over the default rules first, and the
+    desk's effects are attributed over the measured days. With `keep_twin`, the run's twin is copied there as
+    `yardmaster.db` (a data directory the CLI reads with `YM_DATA_DIR`)."""
     started = time.perf_counter()
     stepper, rows = TwinDays.generate(seed)
     with tempfile.TemporaryDirectory(prefix="ym-simulate-") as folder, sandbox_toolbox(settings, Path(folder)) as tb:
@@ -686,9 +711,14 @@ def simulate(
                 attributed = attribution(session, policy)
                 audited = soundness(session, check) if check and desk is not None else None
                 shadowed = store.count(session, m.DecisionRecord, col(m.DecisionRecord.status) == "shadowed")
+                effects = (
+                    attributing.report(session, kpis[0].day, kpis[-1].day) if cohorts and desk is not None else None
+                )
         finally:
             if desk is not None:
                 desk.close()
+        if keep_twin is not None:
+            copy_twin(Path(folder) / "twin.db", keep_twin)
     return SimulationRun(
         seed=seed,
         policy=policy,
@@ -698,10 +728,18 @@ def simulate(
         days=kpis,
         totals={**totals(kpis), "ending_stock_usd": ending},
         attribution=attributed,
+        effects=effects,
         repeats=checked,
         soundness=audited,
         wall_seconds=round(time.perf_counter() - started, 1),
     )
+
+
+def copy_twin(database: Path, folder: Path) -> None:
+    """Copy a run's SQLite twin into a data directory as `yardmaster.db` (SQLite's online backup)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with closing(sqlite3.connect(database)) as source, closing(sqlite3.connect(folder / "yardmaster.db")) as target:
+        source.backup(target)
 
 
 def ending_stock_usd(session: Session) -> float:

@@ -12,21 +12,30 @@ from pydantic import BaseModel, Field, model_validator
 
 from tools.evidence import Driver, Evidence, Source
 from tools.forecast import Forecast, expected_lost
+from twin.replenishment import order_quantity
 
-PLAN_VERSION = "1"
+PLAN_VERSION = "2"
 STEPS = 10  # quantities tried per lane and round: tenths of what the source can spare
 MAX_ROUNDS = 20  # rounds of the greedy per SKU (each adds one move or grows one)
 PAYS_BY_USD = 0.01  # a move must avoid more lost sales than it costs by at least a cent
 
 
 class Site(BaseModel):
-    """One SKU at one DC: its stock, its safety stock and its demand forecast."""
+    """One SKU at one DC: its stock, its safety stock, its demand forecast and the company's normal replenishment of
+    it (the daily (s, S) review: at or below the reorder point, an order up to it plus a cycle of demand, landing
+    after the regular lead time)."""
 
     sku: str
     dc: str
     on_hand: float = Field(ge=0, description="units on hand less those allocated to orders")
     in_transit: float = Field(default=0, ge=0)
+    inbound: list[tuple[int, float]] = Field(
+        default_factory=list, description="the in-transit units with a known landing: (days until it, units)"
+    )
     safety_stock: float = Field(ge=0)
+    reorder_point: float = Field(ge=0, description="the review orders when on hand plus in transit falls to it")
+    daily_demand: float = Field(ge=0, description="the recent mean daily demand the review orders a cycle of")
+    lead_days: int = Field(ge=0, description="days a regular order takes to land")
     forecast: Forecast = Field(exclude=True, description="the demand forecast, cited by its evidence id")
     window_days: int = Field(ge=1, description="days the stock must last before regular replenishment lands")
 
@@ -36,6 +45,12 @@ class Site(BaseModel):
         return sum(day.p50 for day in self.forecast.days[: self.window_days])
 
     @property
+    def horizon_days(self) -> int:
+        """Days over which lost sales are counted: the whole forecast, so that the regular orders a transfer delays
+        (or brings forward) and the stock they leave short are counted too."""
+        return len(self.forecast.days)
+
+    @property
     def surplus(self) -> float:
         """Units this DC can send: stock above its safety stock plus its forecast need, never below its safety
         stock on hand."""
@@ -43,8 +58,25 @@ class Site(BaseModel):
         return max(0.0, min(self.on_hand - self.safety_stock, spare))
 
     def lost(self, sent: float, arrivals: list[tuple[int, float]]) -> float:
-        """Expected units lost over the window after sending `sent` units now and receiving `arrivals`."""
-        return expected_lost(self.forecast, self.window_days, self.on_hand + self.in_transit - sent, arrivals)
+        """Expected units lost over the horizon after sending `sent` units now and receiving `arrivals`, with the
+        regular orders the review places on the median path landing too."""
+        scheduled = sum(units for _, units in self.inbound)
+        stock = self.on_hand + max(0.0, self.in_transit - scheduled) - sent
+        landing = [*self.inbound, *arrivals]
+        return expected_lost(self.forecast, self.horizon_days, stock, [*landing, *self.regular_orders(stock, landing)])
+
+    def regular_orders(self, stock: float, landing: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """The review's orders over the horizon, (days until they land, units), when the median demand draws down
+        `stock` with `landing` on order: the review closes each day after its demand."""
+        position = stock + sum(units for _, units in landing)
+        orders: list[tuple[int, float]] = []
+        for day, outlook in enumerate(self.forecast.days[: self.horizon_days]):
+            position -= outlook.p50
+            qty = order_quantity(self.reorder_point, self.daily_demand, position)
+            if qty:
+                orders.append((day + self.lead_days, float(qty)))
+                position += qty
+        return orders
 
 
 class Lane(BaseModel):

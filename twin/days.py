@@ -11,11 +11,11 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 from pydantic import BaseModel, Field
-from sqlalchemy import func, insert
+from sqlalchemy import insert
 from sqlmodel import Session, SQLModel, col, select
 
 from twin import models as m
-from twin import store
+from twin import replenishment, store
 from twin.actions import BookSpot, ExpediteShipmentParams, PlanTenders, RetenderLoads, parse_action
 from twin.network import CARRIERS, REGIONS
 from twin.rates import rate_value
@@ -41,8 +41,6 @@ TENDER_HOLD_HOURS = 24.0  # a refused tender ships a day later
 SERVICE_HOURS = 8.0  # a planned workshop visit takes the truck off the road for a shift
 FAILURE_HOURS = 24.0  # every day a failed truck stands still
 COVER_ACTIONS = ("retender_loads", "book_spot")
-ORDER_CYCLE_DAYS = 7  # normal replenishment orders about a week of demand beyond the reorder point
-RECENT_DEMAND_DAYS = 28  # the demand history the replenishment review averages
 STREAMS = ("shipments", "conditions", "capacity", "tenders", "demand")
 
 
@@ -355,25 +353,16 @@ class TwinDays:
     ) -> None:
         """The company's (s, S) review: a position at or below its reorder point is ordered up to the reorder point
         plus a week of its recent demand, from its supplier at regular terms and the handling rate."""
-        since = now.date() - timedelta(days=RECENT_DEMAND_DAYS)
-        recent = dict(
-            session.exec(
-                select(
-                    col(m.DemandHistory.sku) + "@" + col(m.DemandHistory.location), func.avg(col(m.DemandHistory.units))
-                )
-                .where(col(m.DemandHistory.day) >= since)
-                .group_by(col(m.DemandHistory.sku), col(m.DemandHistory.location))
-            ).all()
-        )
+        recent = replenishment.recent_daily_demand(session, now.date())
         handling = rate_value(session, "handling_usd_per_unit")
         for position in positions:
             stock = position.on_hand - position.allocated + position.in_transit
-            if stock > position.reorder_point:
-                continue
-            key = f"{position.sku}@{position.location}"
-            qty = math.ceil(position.reorder_point + ORDER_CYCLE_DAYS * float(recent.get(key) or 0.0) - stock)
+            qty = replenishment.order_quantity(
+                position.reorder_point, recent.get((position.sku, position.location), 0.0), stock
+            )
             if qty <= 0:
                 continue
+            key = f"{position.sku}@{position.location}"
             term = store.supply_term(session, position.sku)
             order = m.PurchaseOrder(
                 id=f"PO-REPL-{now.date().isoformat()}-{key}",

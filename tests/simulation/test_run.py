@@ -1,20 +1,22 @@
 """The day-by-day simulation: deterministic runs, the exactly-once check, the scripted planner and the command."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, col, func, select
 from typer.testing import CliRunner
 
-from agents import maintenance
+from agents import attribution, maintenance
 from agents.policy import CohortLevel
 from agents.schemas import Decision, Impact
 from cli.main import app
 from evals.soundness import violations
 from graph.records import audit
+from simulation.report import effects_tables
 from simulation.run import (
     ActionAttribution,
     Planner,
+    Playbook,
     Repeats,
     SimulationRun,
     compare,
@@ -25,6 +27,10 @@ from simulation.run import (
 from tools import costs
 from tools.costs import Rates
 from twin import models as m
+from twin import store
+from twin.actions import RetenderLoads, parse_action
+from twin.days import CapacityMiss, DayReport
+from twin.db import make_engine, session_scope
 from twin.settings import Settings
 
 
@@ -199,9 +205,37 @@ def test_simulate_names_a_bad_cohort_and_exits_non_zero(cohort):
 
 
 @pytest.mark.slow
-def test_a_desk_day_in_shadow_outside_one_cohort_counts_its_shadowed_decisions(trained_dir):
+def test_a_desk_day_in_shadow_outside_one_cohort_counts_its_shadowed_decisions(trained_dir, tmp_path):
     cohorts = [CohortLevel.parse("DAL-*=act"), CohortLevel.parse("*=shadow")]
-    run = simulate(Settings(data_dir=trained_dir), "desk", 1, 7, Planner(), cohorts=cohorts)
+    kept = tmp_path / "kept"
+    run = simulate(Settings(data_dir=trained_dir), "desk", 1, 7, Planner(), cohorts=cohorts, keep_twin=kept)
     assert run.cohorts == cohorts
     assert run.shadowed > 0 and run.shadowed == run.days[0].decisions.get("shadowed")
+    assert run.effects is not None and run.effects.periods.measured.days == 1
+    assert run.effects.periods.measured.start == run.days[0].day == run.effects.periods.went_live
+    shadowed = sum(t.by_status.get("shadowed", 0) for t in run.effects.triggers)
+    assert shadowed == run.shadowed, "every shadowed decision of the day is attributed"
+    assert len(effects_tables(run)) == 2
+    engine = make_engine(f"sqlite:///{kept / 'yardmaster.db'}")
+    with session_scope(engine) as session:
+        again = attribution.report(session, run.days[0].day, run.days[-1].day)
+    engine.dispose()
+    assert again == run.effects, "the kept twin gives the run's attribution again"
     assert run.repeats.actions_run_twice == []
+
+
+def test_the_playbook_re_tenders_the_loads_of_a_carrier_that_announces_a_capacity_cut(toolbox):
+    with toolbox.session() as session:
+        busiest = session.exec(
+            select(col(m.Shipment.carrier)).group_by(col(m.Shipment.carrier)).order_by(func.count().desc())
+        ).first()
+        now = store.clock(session)
+    assert busiest is not None
+    cut = CapacityMiss(carrier=busiest, cut_pct=50, until=now + timedelta(days=7))
+    assert Playbook(toolbox).run(DayReport(day=now.date(), capacity_misses=[cut])) >= 1
+    with toolbox.session() as session:
+        [record] = session.exec(select(m.ActionRecord).where(m.ActionRecord.type == "retender_loads")).all()
+    retender = parse_action(record.type, record.params)
+    assert isinstance(retender, RetenderLoads) and record.status == "executed"
+    assert retender.params.from_carrier == busiest and retender.params.assignments
+    assert all(load.carrier != busiest for load in retender.params.assignments)

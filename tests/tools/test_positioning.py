@@ -11,7 +11,8 @@ from tools.forecast import Forecast, ForecastDay
 from tools.positioning import Lane, PositioningProblem, Site, plan_positioning
 
 START = date(2026, 11, 2)
-WINDOW = 4
+LEAD = 3  # days a regular order takes to land
+WINDOW = LEAD + 1
 
 
 def outlook(dc: str, daily: float, spread: float = 0.3) -> Forecast:
@@ -31,14 +32,20 @@ def outlook(dc: str, daily: float, spread: float = 0.3) -> Forecast:
     )
 
 
-def site(dc: str, on_hand: float, daily: float, safety: float, in_transit: float = 0.0) -> Site:
-    """One DC's stock of SKU-0001 with a flat forecast."""
+def site(
+    dc: str, on_hand: float, daily: float, safety: float, in_transit: float = 0.0, reorder_point: float = 0.0
+) -> Site:
+    """One DC's stock of SKU-0001 with a flat forecast, reviewed against `reorder_point` (0: reordered only once
+    its stock runs out)."""
     return Site(
         sku="SKU-0001",
         dc=dc,
         on_hand=on_hand,
         in_transit=in_transit,
         safety_stock=safety,
+        reorder_point=reorder_point,
+        daily_demand=daily,
+        lead_days=LEAD,
         forecast=outlook(dc, daily),
         window_days=WINDOW,
     )
@@ -83,6 +90,38 @@ def test_a_transfer_landing_after_the_window_avoids_nothing():
     problem = two_dcs(cost=0.1)
     problem.lanes = [lane.model_copy(update={"lead_days": WINDOW + 1}) for lane in problem.lanes]
     assert plan_positioning(problem).moves == []
+
+
+def reviewed(hou_on_hand: float) -> PositioningProblem:
+    """DC-HOU sells 30 a day and reorders at 115 (three days of demand and its safety stock of 25); DC-DAL has stock
+    to spare; a lane lands in two days, a day before a regular order placed today."""
+    return PositioningProblem(
+        sites=[
+            site("DC-DAL", 500, 10, 20, reorder_point=50),
+            site("DC-HOU", hou_on_hand, 30, 25, reorder_point=115),
+        ],
+        lanes=lanes(["DC-DAL", "DC-HOU"], 1.0, lead=2),
+        lost_sale_usd={"SKU-0001": 12.0},
+    )
+
+
+def test_a_dc_its_regular_order_reaches_in_time_gets_no_transfer():
+    problem = reviewed(hou_on_hand=100)  # 100 units for 120 over the window, but it reorders tonight: lands day 3
+    hou = problem.sites[1]
+    assert hou.regular_orders(100, [])[0] == (LEAD, 255.0)  # up to 115 + a week of 30, from 70 after today
+    assert hou.forecast_units > hou.on_hand  # the window alone would call it short
+    assert plan_positioning(problem).moves == []
+
+
+def test_a_transfer_delays_the_receivers_regular_order_and_that_is_counted():
+    hou = reviewed(hou_on_hand=100).sites[1]
+    assert hou.regular_orders(100, [(2, 60.0)])[0][0] > hou.regular_orders(100, [])[0][0]
+
+
+def test_a_dc_short_before_any_regular_order_can_land_gets_the_units_it_lacks():
+    [move] = plan_positioning(reviewed(hou_on_hand=60)).moves  # 60 units for 90 before a regular order lands
+    assert (move.origin, move.dest) == ("DC-DAL", "DC-HOU") and move.pays
+    assert move.qty <= 100  # covers the gap until the regular order, not the weeks after it
 
 
 def test_no_dc_sends_stock_it_needs_for_its_own_forecast_and_safety_stock():

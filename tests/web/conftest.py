@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -75,6 +76,20 @@ def console(databases: Databases, trained_dir: Path, tmp_path_factory) -> Iterat
     data_dir = tmp_path_factory.mktemp("console")
     copy_trained(trained_dir, data_dir)
     database_url = databases.seeded("sqlite")
+    with serving(database_url, data_dir) as url:
+        running = Console(url, database_url)
+        for action in PAUSED_ACTIONS:
+            assert (
+                running.call("PUT", f"/v1/policies/{action}", role="architect", json={"autonomy_level": 2}).status_code
+                == 200
+            )
+        yield running
+
+
+@contextmanager
+def serving(database_url: str, data_dir: Path) -> Iterator[str]:
+    """The API over a database, served on a free loopback port in a thread; its URL. The detector and webhook loops
+    are off."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("YM_WEBHOOK_INTERVAL_S", "0")
         app = create_app(Settings(database_url=database_url, data_dir=data_dir, detect_interval_s=0))
@@ -86,15 +101,11 @@ def console(databases: Databases, trained_dir: Path, tmp_path_factory) -> Iterat
         while not server.started and time.monotonic() < deadline:
             time.sleep(0.05)
         assert server.started, "the API server did not start"
-        running = Console(f"http://127.0.0.1:{port}", database_url)
-        for action in PAUSED_ACTIONS:
-            assert (
-                running.call("PUT", f"/v1/policies/{action}", role="architect", json={"autonomy_level": 2}).status_code
-                == 200
-            )
-        yield running
-        server.should_exit = True
-        thread.join(timeout=30)
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.should_exit = True
+            thread.join(timeout=30)
 
 
 @pytest.fixture(scope="module")

@@ -216,6 +216,7 @@ VIEWS = {
     "twin-truck": ("#/twin/trucks/TRK-007", "truck TRK-007"),
     "twin-carrier": ("#/twin/carriers/CAR-REDRIVER", "carrier CAR-REDRIVER"),
     "kpis": ("#/kpis", "KPIs"),
+    "attribution": ("#/attribution", "Attribution"),
     "policies": ("#/policies", "Policies"),
     "tradeoff": ("#/tradeoff", "Trade-off"),
 }

@@ -12,6 +12,7 @@ const VIEWS = {
   network: () => import("./views/network.js"),
   twin: () => import("./views/twin.js"),
   kpis: () => import("./views/kpis.js"),
+  attribution: () => import("./views/attribution.js"),
   policies: () => import("./views/policies.js"),
   tradeoff: () => import("./views/tradeoff.js"),
 };

@@ -1,0 +1,54 @@
+"""The company's normal replenishment, the (s, S) review run at the close of every day: a position at or below its
+reorder point (on hand, less allocated, plus in transit) is ordered up to the reorder point plus a week of its recent
+demand, at regular terms. The day step runs it; the plans that must foresee it read the same rule here."""
+
+import math
+from datetime import date, timedelta
+
+from sqlmodel import Session, col, func, select
+
+from twin import models as m
+
+ORDER_CYCLE_DAYS = 7  # normal replenishment orders about a week of demand beyond the reorder point
+RECENT_DEMAND_DAYS = 28  # the demand history the replenishment review averages
+
+
+def recent_daily_demand(session: Session, today: date) -> dict[tuple[str, str], float]:
+    """Mean daily units demanded per (SKU, DC) over the recent days before `today`, as the review averages them."""
+    since = today - timedelta(days=RECENT_DEMAND_DAYS)
+    rows = session.exec(
+        select(col(m.DemandHistory.sku), col(m.DemandHistory.location), func.avg(col(m.DemandHistory.units)))
+        .where(col(m.DemandHistory.day) >= since)
+        .group_by(col(m.DemandHistory.sku), col(m.DemandHistory.location))
+    ).all()
+    return {(sku, location): float(units or 0.0) for sku, location, units in rows}
+
+
+def order_quantity(reorder_point: float, daily_demand: float, stock: float) -> int:
+    """Units the review orders for a position holding `stock` (on hand less allocated plus in transit): none above the
+    reorder point, else up to the reorder point plus a cycle of demand."""
+    if stock > reorder_point:
+        return 0
+    return max(0, math.ceil(reorder_point + ORDER_CYCLE_DAYS * daily_demand - stock))
+
+
+def inbound_schedule(session: Session, skus: list[str], today: date) -> dict[tuple[str, str], list[tuple[int, int]]]:
+    """Open purchase orders and transfers of the SKUs with an arrival date, per (SKU, DC): (days from `today` until
+    they land, units)."""
+    purchases = session.exec(
+        select(m.PurchaseOrder).where(col(m.PurchaseOrder.status) == "open", col(m.PurchaseOrder.sku).in_(skus))
+    ).all()
+    transfers = session.exec(
+        select(m.TransferOrder).where(
+            col(m.TransferOrder.status) == "open",
+            col(m.TransferOrder.arrives_on).is_not(None),
+            col(m.TransferOrder.sku).in_(skus),
+        )
+    ).all()
+    landings = [(order.sku, order.location, order.arrives_on, order.qty) for order in purchases] + [
+        (order.sku, order.destination, order.arrives_on, order.qty) for order in transfers if order.arrives_on
+    ]
+    schedule: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    for sku, dc, arrives_on, qty in landings:
+        schedule.setdefault((sku, dc), []).append((max(0, (arrives_on - today).days), qty))
+    return schedule
