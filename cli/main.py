@@ -22,7 +22,7 @@ from cli.rates import rates_app
 if TYPE_CHECKING:
     from agents.policy import CohortLevel
     from simulation.batch import RunSpec
-    from simulation.run import Comparison, SimulationRun
+    from simulation.run import Comparison, Policy, SimulationRun
     from twin.settings import Settings
 
 app = typer.Typer(help="Yardmaster: an open exception desk for logistics.", no_args_is_help=True)
@@ -354,8 +354,7 @@ def simulate(
     action type cost and saved, and with --cohort the desk's KPI effects with 95% intervals against the shadow cohort
     and the baseline before the run (the loaded twin is not touched)."""
     from agents import modelbook
-    from simulation.batch import RunSpec
-    from simulation.run import POLICIES, Planner, Policy, compare, with_realised
+    from simulation.run import POLICIES, Policy, compare, with_realised
     from twin.settings import get_settings
 
     cohorts, chosen = _simulation_args(policy, cohort, seeds, seed)
@@ -364,7 +363,27 @@ def simulate(
         console.print("error: no trained models; run `yardmaster seed` and `yardmaster train` first")
         raise typer.Exit(1)
     policies: list[Policy] = [known for asked in policy for known in POLICIES if known == asked]
-    specs = [
+    specs = _run_specs(policies, chosen, days, warmup, cooldown, reject_above, cohorts, keep_twin)
+    runs = with_realised(_run_with_progress(settings, specs, jobs or os.cpu_count() or 1))
+    _show_simulation(runs, compare(runs), chosen, chart, as_json)
+
+
+def _run_specs(
+    policies: list["Policy"],
+    seeds: list[int],
+    days: int,
+    warmup: int,
+    cooldown: int,
+    reject_above: float | None,
+    cohorts: list["CohortLevel"],
+    keep_twin: Path | None,
+) -> list["RunSpec"]:
+    """One run per seed and policy; with `keep_twin`, each keeps its twin there (in a folder of its own when there
+    are several runs)."""
+    from simulation.batch import RunSpec
+    from simulation.run import Planner
+
+    return [
         RunSpec(
             policy=name,
             seed=number,
@@ -373,13 +392,11 @@ def simulate(
             cooldown=cooldown,
             planner=Planner(reject_above_usd=reject_above),
             cohorts=cohorts,
-            keep_twin=keep_twin and (keep_twin if len(chosen) * len(policies) == 1 else keep_twin / f"{name}-{number}"),
+            keep_twin=keep_twin and (keep_twin if len(seeds) * len(policies) == 1 else keep_twin / f"{name}-{number}"),
         )
-        for number in chosen
+        for number in seeds
         for name in policies
     ]
-    runs = with_realised(_run_with_progress(settings, specs, jobs or os.cpu_count() or 1))
-    _show_simulation(runs, compare(runs), chosen, chart, as_json)
 
 
 def _simulation_args(

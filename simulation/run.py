@@ -665,6 +665,33 @@ def _live_day(
         return report, day_kpis(session, report, exceptions, charged)
 
 
+def _run_days(
+    tb: Toolbox,
+    stepper: TwinDays,
+    desk: Desk | None,
+    playbook: Playbook | None,
+    planner: Planner,
+    policy: Policy,
+    window: tuple[int, int, int],
+    on_day: Callable[[DayKpis], None],
+) -> list[DayKpis]:
+    """Warm-up, measured and cool-down days (`window`): the policy acts before each day but the cool-down's, then the
+    day happens; the measured days' KPIs, each also handed to `on_day`."""
+    warmup, days, cooldown = window
+    charged: set[str] = set()
+    kpis: list[DayKpis] = []
+    report: DayReport | None = None
+    for index in range(warmup + days + cooldown):
+        exceptions = 0
+        if index < warmup + days:  # no decision in the cool-down: it could not pay back in the window
+            exceptions = _act(desk, playbook, planner, report, policy, (index - warmup) % PLAN_WEEK_EVERY_DAYS == 0)
+        report, day = _live_day(tb, stepper, policy, exceptions, charged)
+        if index >= warmup:
+            kpis.append(day)
+            on_day(day)
+    return kpis
+
+
 def simulate(
     settings: Settings,
     policy: Policy,
@@ -691,20 +718,8 @@ def simulate(
         _store_rules(tb, cohorts or [])
         desk = Desk(tb, InMemorySaver(serde=serializer())) if policy in ("desk", "reactive") else None
         playbook = Playbook(tb) if policy == "rules" else None
-        charged: set[str] = set()
-        kpis: list[DayKpis] = []
-        report: DayReport | None = None
         try:
-            for index in range(warmup + days + cooldown):
-                exceptions = 0
-                if index < warmup + days:  # no decision in the cool-down: it could not pay back in the window
-                    exceptions = _act(
-                        desk, playbook, planner, report, policy, (index - warmup) % PLAN_WEEK_EVERY_DAYS == 0
-                    )
-                report, day = _live_day(tb, stepper, policy, exceptions, charged)
-                if index >= warmup:
-                    kpis.append(day)
-                    on_day(day)
+            kpis = _run_days(tb, stepper, desk, playbook, planner, policy, (warmup, days, cooldown), on_day)
             with tb.session() as session:
                 checked = repeats(session)
                 ending = ending_stock_usd(session)
