@@ -32,7 +32,7 @@ def order_quantity(reorder_point: float, daily_demand: float, stock: float) -> i
     return max(0, math.ceil(reorder_point + ORDER_CYCLE_DAYS * daily_demand - stock))
 
 
-def inbound_schedule(session: Session, skus: list[str], today: date) -> dict[tuple[str, str], list[tuple[int, int]]]:
+def inbound_schedule(session: Session, skus: list[str], today: date) -> dict[tuple[str, str], list[tuple[int, float]]]:
     """Open purchase orders and transfers of the SKUs with an arrival date, per (SKU, DC): (days from `today` until
     they land, units)."""
     purchases = session.exec(
@@ -48,7 +48,7 @@ def inbound_schedule(session: Session, skus: list[str], today: date) -> dict[tup
     landings = [(order.sku, order.location, order.arrives_on, order.qty) for order in purchases] + [
         (order.sku, order.destination, order.arrives_on, order.qty) for order in transfers if order.arrives_on
     ]
-    schedule: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    schedule: dict[tuple[str, str], list[tuple[int, float]]] = {}
     for sku, dc, arrives_on, qty in landings:
         schedule.setdefault((sku, dc), []).append((max(0, (arrives_on - today).days), qty))
     return schedule
