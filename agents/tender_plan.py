@@ -2,6 +2,7 @@
 given to carriers at the least expected freight and late penalties, instead of the usual draw among the lane's
 carriers."""
 
+import math
 from datetime import date
 
 from sqlmodel import select
@@ -19,6 +20,7 @@ from twin import store, tradeoff
 
 TIERS = ("gold", "silver", "standard")
 PRIOR_SHIPMENTS = 20  # shrinkage of a carrier's lane history, as the late-risk baseline uses
+EDGE = 0.01  # on-time rates are kept this far from 0 and 1 so their log-odds stay finite
 TRADEOFF_SOURCE = Source(tool="twin", model="tradeoff", version="live")
 TENDER_RATES = [f"late_penalty_usd_{tier}" for tier in TIERS] + ["co2_usd_per_kg"]
 
@@ -35,11 +37,48 @@ def _shrunk_on_time(offers: list[m.CarrierLane]) -> dict[tuple[str, str], float]
         lane_rate = sum(o.on_time_rate * o.shipments for o in serving) / count if count else None
         for offer in serving:
             prior = offer.on_time_rate if lane_rate is None else lane_rate
-            rate = (offer.on_time_rate * offer.shipments + PRIOR_SHIPMENTS * prior) / (
-                offer.shipments + PRIOR_SHIPMENTS
+            shrunk[offer.carrier, lane] = round(
+                _shrink(offer.shipments, offer.on_time_rate * offer.shipments, prior), 4
             )
-            shrunk[offer.carrier, lane] = round(rate, 4)
     return shrunk
+
+
+def _shrink(count: float, on_time: float, prior: float) -> float:
+    """The on-time rate of `count` deliveries, `on_time` of them on time, shrunk towards `prior` by `PRIOR_SHIPMENTS`
+    of history."""
+    return (on_time + PRIOR_SHIPMENTS * prior) / (count + PRIOR_SHIPMENTS)
+
+
+def _log_odds(p: float) -> float:
+    """The log-odds of a probability kept off 0 and 1."""
+    p = min(1 - EDGE, max(EDGE, p))
+    return math.log(p / (1 - p))
+
+
+def tier_on_time(
+    lane_rates: dict[tuple[str, str], float], counts: dict[tuple[str, str], tuple[int, int]]
+) -> dict[tuple[str, str], dict[str, float]]:
+    """Each carrier's on-time probability on a lane per customer tier: its lane rate moved, in log-odds, by how much
+    the lane's deliveries to the tier (shrunk towards the lane's) beat or miss the lane's; a gold promise leaves less
+    slack, so every carrier is late more often for gold. `counts` are (delivered, on time) per lane and tier."""
+    lanes: dict[str, list[int]] = {}
+    for (lane, _tier), (count, on_time) in counts.items():
+        totals = lanes.setdefault(lane, [0, 0])
+        totals[0] += count
+        totals[1] += on_time
+    by_tier: dict[tuple[str, str], dict[str, float]] = {}
+    for (carrier, lane), rate in lane_rates.items():
+        if not lanes.get(lane, [0])[0]:
+            continue
+        lane_rate = lanes[lane][1] / lanes[lane][0]
+        shifts = {
+            tier: _log_odds(_shrink(*counts.get((lane, tier), (0, 0)), lane_rate)) - _log_odds(lane_rate)
+            for tier in TIERS
+        }
+        by_tier[carrier, lane] = {
+            tier: round(1 / (1 + math.exp(-(_log_odds(rate) + shift))), 4) for tier, shift in shifts.items()
+        }
+    return by_tier
 
 
 def _tradeoff_evidence(used: list[m.TradeOffRule], requested: tenders.TradeOff | None) -> Evidence:
@@ -86,6 +125,7 @@ def _problem(
         lanes = {lane.code: lane for lane in session.exec(select(m.Lane)).all()}
         price = rates(session)
         rules = tradeoff.in_force(session)
+        delivered = store.lane_tier_on_time(session)
     used: list[m.TradeOffRule] = []
     demand = []
     for (lane, tier), loads in sorted(expected.items()):
@@ -106,6 +146,7 @@ def _problem(
     if not demand:
         return None
     on_time = _shrunk_on_time(offers)
+    by_tier = tier_on_time(on_time, delivered)
     problem = tenders.TenderProblem(
         demand=demand,
         offers=[
@@ -114,6 +155,7 @@ def _problem(
                 lane=offer.lane,
                 rate_per_mile=offer.rate_per_mile,
                 on_time_prob=on_time[offer.carrier, offer.lane],
+                on_time_by_tier=by_tier.get((offer.carrier, offer.lane), {}),
                 co2_kg_per_mile=fleet[offer.carrier].co2_kg_per_mile,
                 lane_loads=tenders.daily_loads(offer.capacity_per_week),
             )

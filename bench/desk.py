@@ -2,15 +2,13 @@
 time spent in the deterministic tools, a live server's throughput under concurrent load, the same latency on twins
 grown K-fold with a full detector pass per scale, and the speed targets met or missed (JSON and a chart)."""
 
-import cProfile
 import os
-import pstats
 import shutil
 import tempfile
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from itertools import zip_longest
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from agents.schemas import FOUND, Decision, ExceptionIn, ExceptionType, Refs
 from bench.data import DataMissing, report
+from bench.profile import Split, sampled
 from bench.servers import api_server, chroma_server, free_port, running
 from twin import access, store
 from twin import models as m
@@ -30,7 +29,6 @@ from twin.db import make_engine
 from twin.settings import PROJECT_ROOT, Settings, get_settings
 
 app = typer.Typer()
-TOOLS_DIR = str(PROJECT_ROOT / "tools")
 
 
 TARGET_MEDIAN_MS, TARGET_P95_MS, TARGET_REPLAN_P95_MS = 60.0, 150.0, 600.0
@@ -52,6 +50,7 @@ class Latency(BaseModel):
     p95_ms: float
     tool_median_ms: float
     whole_over_tool: float
+    split_ms: Split  # a profiled decision's mean milliseconds in tools, graph, storage and the rest
     replans: int = 0
     plain_median_ms: float | None = None  # decisions without a route re-plan
     plain_p95_ms: float | None = None
@@ -164,21 +163,6 @@ def exceptions(session: Session, per_type: int) -> dict[ExceptionType, list[Exce
     }
 
 
-def tool_seconds(profile: cProfile.Profile) -> float:
-    """Time spent in `tools/` functions called from outside `tools/` (so nested tool calls count once)."""
-    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]  # set by Stats but not in typeshed's stub
-    total = 0.0
-    for (path, _line, _name), (_cc, _nc, _tt, cumulative, callers) in stats.items():
-        if not path.startswith(TOOLS_DIR):
-            continue
-        if not callers:  # called from the frame that started the profiler
-            total += cumulative
-        total += sum(
-            ct for (caller_path, *_), (_c, _n, _t, ct) in callers.items() if not caller_path.startswith(TOOLS_DIR)
-        )
-    return total
-
-
 @contextmanager
 def scratch_copy(settings: Settings) -> Iterator[Settings]:
     """Settings on a private copy of the configured SQLite twin, models and knowledge base; a subject decided
@@ -215,17 +199,21 @@ def fresh(decision: Decision, exception: ExceptionIn) -> Decision:
 
 
 class Timed(BaseModel):
-    """One timed decision: its wall seconds, the seconds spent in tools (when profiled) and whether it re-planned."""
+    """One timed decision: its wall seconds, where its time went (when profiled) and whether it re-planned."""
 
     wall: float
-    tool: float | None = None
+    split: Split | None = None
     replan: bool
 
+    def parts(self) -> Split:
+        """Where the time went, which a profiled decision has (ValueError otherwise)."""
+        if self.split is None:
+            raise ValueError("a plain timed decision has no split: profile it")
+        return self.split
+
     def tool_s(self) -> float:
-        """The seconds spent in tools, which a profiled decision has (ValueError otherwise)."""
-        if self.tool is None:
-            raise ValueError("a plain timed decision has no tool time: profile it")
-        return self.tool
+        """The seconds spent in tools."""
+        return self.parts().tool
 
 
 def timed_decisions(settings: Settings, per_type: int, label: str, profiled: bool) -> dict[ExceptionType, list[Timed]]:
@@ -241,19 +229,15 @@ def timed_decisions(settings: Settings, per_type: int, label: str, profiled: boo
 
         def decide(exception: ExceptionIn) -> Timed:
             """One timed decision, then the reset of its subject."""
-            profile = cProfile.Profile() if profiled else None
-            start = time.perf_counter()
-            if profile:
-                profile.enable()
-            decision = desk.submit(exception, actor="bench")
-            if profile:
-                profile.disable()
-            elapsed = time.perf_counter() - start
+            with sampled() if profiled else nullcontext([]) as parts:
+                start = time.perf_counter()
+                decision = desk.submit(exception, actor="bench")
+                elapsed = time.perf_counter() - start
             if decision.status in OPEN_STATUSES:
                 desk.resume(decision.decision_id, Verdict(verdict="reject", actor="bench", reason="benchmark reset"))
             return Timed(
                 wall=elapsed,
-                tool=tool_seconds(profile) if profile else None,
+                split=parts[0] if parts else None,
                 replan=replanned(fresh(decision, exception)),
             )
 
@@ -269,8 +253,8 @@ def timed_decisions(settings: Settings, per_type: int, label: str, profiled: boo
 
 
 def latency(settings: Settings, per_type: int, label: str = "latency") -> list[Latency]:
-    """Warm decisions of every type timed plainly, then the same cases on a fresh copy under the profiler for the
-    time spent in tools (the profiler slows both, so the ratio compares profiled times with each other)."""
+    """Warm decisions of every type timed plainly, then the same cases on a fresh copy under the sampling profiler for
+    where the time goes (tools, graph, storage, other; the ratio compares profiled times with each other)."""
     plain = timed_decisions(settings, per_type, label, profiled=False)
     profiled = timed_decisions(settings, per_type, f"{label} (profiled)", profiled=True)
     return [summarise(kind, plain[kind], profiled[kind]) for kind in plain]
@@ -288,11 +272,21 @@ def summarise(kind: ExceptionType, plain: list[Timed], profiled: list[Timed]) ->
         p95_ms=_ms(np.percentile(walls, 95)),
         tool_median_ms=_ms(np.median([case.tool_s() for case in profiled])),
         whole_over_tool=round(float(np.median([case.wall / max(case.tool_s(), 1e-6) for case in profiled])), 2),
+        split_ms=mean_split([case.parts() for case in profiled]),
         replans=len(with_replan),
         plain_median_ms=_ms(np.median(without)) if without else None,
         plain_p95_ms=_ms(np.percentile(without, 95)) if without else None,
         replan_p95_ms=_ms(np.percentile(with_replan, 95)) if with_replan else None,
     )
+
+
+def mean_split(splits: list[Split]) -> Split:
+    """The mean split of some decisions, in milliseconds rounded for the report."""
+    total = Split()
+    for part in splits:
+        total = total.plus(part)
+    mean = total.scaled(1000 / max(len(splits), 1))
+    return Split(**{name: round(value, 1) for name, value in mean.model_dump().items()})
 
 
 def _ms(seconds: float) -> float:
@@ -623,11 +617,14 @@ def run(options: Options) -> DeskBench:
 
 def describe(result: DeskBench) -> list[str]:
     """Readable lines of the report."""
-    lines = [
-        f"{row.type.value:24s} median {row.median_ms:7.1f} ms  p95 {row.p95_ms:7.1f} ms  "
-        f"tools {row.tool_median_ms:7.1f} ms  whole/tool {row.whole_over_tool:4.2f}  re-plans {row.replans}"
-        for row in result.latency
-    ]
+    lines = []
+    for row in result.latency:
+        lines += [
+            f"{row.type.value:24s} median {row.median_ms:7.1f} ms  p95 {row.p95_ms:7.1f} ms  "
+            f"tools {row.tool_median_ms:7.1f} ms  whole/tool {row.whole_over_tool:4.2f}  re-plans {row.replans}",
+            f"{'':24s} profiled, mean ms: tools {row.split_ms.tool:.1f}, graph {row.split_ms.graph:.1f}, "
+            f"storage {row.split_ms.storage:.1f}, other {row.split_ms.other:.1f}",
+        ]
     lines += [
         f"concurrency {row.concurrency}: {row.per_second:.2f} decisions/s, p50 {row.p50_ms:.0f} ms, "
         f"p95 {row.p95_ms:.0f} ms, p99 {row.p99_ms:.0f} ms, {row.errors} errors"

@@ -1,7 +1,7 @@
 """The desk graph: supervisor, specialists, explanation, policy gate, approval interrupt, execution."""
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.graph import START, StateGraph
+from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
 from graph import nodes
@@ -23,6 +23,7 @@ def build_graph(checkpointer: BaseCheckpointSaver[str] | None = None) -> DeskGra
     builder.add_node("execute", nodes.execute)
     builder.add_node("finalize", nodes.finalize)
     builder.add_edge(START, "classify")
+    builder.add_edge("execute", END)  # execution concludes the decision and stores its precedent: the run ends there
     # The steps run one after another, so one background thread per run writes the checkpoints (in order), rather
     # than a new thread started for most of a run's writes.
     return builder.compile(checkpointer=checkpointer).with_config(max_concurrency=1)

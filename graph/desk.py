@@ -11,13 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.types import Command
+from langgraph.types import Command, Durability
 from sqlalchemy import ColumnElement, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from agents import detectors
 from agents.policy import ensure_defaults
 from agents.schemas import Decision, ExceptionIn
 from agents.toolbox import Toolbox, open_toolbox
@@ -43,6 +42,10 @@ POLL_S = 0.2
 MAX_ATTEMPTS = 5  # a process that ran the graph and found it undecided takes it over again only this often
 SWEEP_BATCH = 50
 BACKGROUND_DECISIONS = 8  # threads deciding in process for answers that outlive their request's wait
+# A run's checkpoint is written when it pauses for approval, fails or ends, not after every step: the steps write to
+# the database only in the decision's one transaction (the pause or the end) and note their audit events in the
+# state until then, so a process that dies midway leaves nothing behind and the run starts over.
+DURABILITY: Durability = "exit"
 
 __all__ = [
     "DecisionConflict",
@@ -228,9 +231,9 @@ class Desk:
         try:
             if not snapshot.values:
                 state = DeskState(exception_id=fence.row_id, exception=exception, actor=actor)
-                self.graph.invoke(state, config, context=run)
-            elif snapshot.tasks and not snapshot.interrupts:  # a crash left steps to run (perhaps the first)
-                self.graph.invoke(None, config, context=run)
+                self.graph.invoke(state, config, context=run, durability=DURABILITY)
+            elif snapshot.tasks and not snapshot.interrupts:  # a failed run left steps to run (perhaps the first)
+                self.graph.invoke(None, config, context=run, durability=DURABILITY)
         except ClaimLost:
             logger.warning("exception %s was taken over by another process", fence.row_id)
             return False
@@ -393,7 +396,10 @@ class Desk:
         fork = self.graph.update_state(paused, None, as_node="__copy__")
         try:
             self.graph.invoke(
-                Command(resume=verdict.model_dump(mode="json")), fork, context=DeskRun(self.toolbox, fence)
+                Command(resume=verdict.model_dump(mode="json")),
+                fork,
+                context=DeskRun(self.toolbox, fence),
+                durability=DURABILITY,
             )
         except ClaimLost:
             logger.warning("the verdict on %s was taken over by another process", fence.row_id)
@@ -634,12 +640,16 @@ class Desk:
 
     def detect(self) -> list[tuple[ExceptionIn, Decision]]:
         """Run the detectors and handle every new exception they raise (in queue mode: enqueue all, then wait)."""
+        from agents import detectors  # the detectors' scoring loads only in processes that detect
+
         if self.queue is None:
             return [(e, self.submit(e, actor="detector")) for e in detectors.detect(self.toolbox)]
         return [(e, self._queued_decision(taken)) for e, taken in self.raise_detected()]
 
     def raise_detected(self) -> list[tuple[ExceptionIn, TakenIn]]:
         """Run the detectors and take in every exception they raise, without deciding (queue mode: enqueued)."""
+        from agents import detectors
+
         return [(e, self.take_in(e, "detector", None)) for e in detectors.detect(self.toolbox)]
 
     @staticmethod

@@ -8,7 +8,6 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 from sqlmodel import Session
 
-from agents import governance, inventory, maintenance, maintenance_plan, positioning_plan, routing, tender_plan
 from agents.classifier import Classification, classify, missing_sentence
 from agents.explain import ExplainInput, explain, justify
 from agents.language.intent import extract
@@ -33,7 +32,7 @@ from graph import facts
 from graph.faults import fault_point
 from graph.intake import Fence, lock_subject, subject_of
 from graph.precedents import mark_pending
-from graph.records import audit, conclude, decision_id_for, exception_refs, is_final, save_decision
+from graph.records import conclude, decision_id_for, exception_refs, is_final, note, save_decision, write_notes
 from graph.state import DeskState, Verdict
 from tools.evidence import Evidence, Source
 from tools.knowledge import Precedent, exception_type
@@ -82,20 +81,22 @@ def classify_node(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Litera
     """Read the exception's type and references; stop with needs_info when either is missing."""
     tb = runtime.context.toolbox
     reading = classify(state.exception, tb.llm)
-    with tb.session() as session:
-        audit(
-            session,
+    journal = [
+        *state.journal,
+        note(
             "exception.classified",
             "classifier",
-            state.exception_id,
             type=reading.type,
             refs=reading.refs.present(),
             missing=reading.missing,
             cues=reading.cues,
-        )
-        session.commit()
+        ),
+    ]
     if reading.type and not reading.missing:
-        return Command(goto="supervisor", update={"classification": reading, "model_versions": tb.models.versions()})
+        return Command(
+            goto="supervisor",
+            update={"classification": reading, "model_versions": tb.models.versions(), "journal": journal},
+        )
     evidence = Evidence(
         id=f"classification:{state.exception_id}",
         source=Source(tool="classifier", model=model_type(tb.llm), version="1"),
@@ -112,7 +113,12 @@ def classify_node(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Litera
     decision = decision.model_copy(update={"model_versions": tb.models.versions()})
     return Command(
         goto="finalize",
-        update={"classification": reading, "decision": decision, "model_versions": decision.model_versions},
+        update={
+            "classification": reading,
+            "decision": decision,
+            "model_versions": decision.model_versions,
+            "journal": journal,
+        },
     )
 
 
@@ -124,26 +130,43 @@ def supervisor(state: DeskState) -> Command[Literal["routing", "inventory", "mai
 
 
 def _first_call(tb: Toolbox, reading: Classification, state: DeskState) -> Proposal:
-    """The specialist call for the exception's type."""
+    """The specialist call for the exception's type; each specialist's module (and the solvers it loads) is imported
+    when its first exception arrives, so a process deciding one type loads only what that type needs."""
     refs: Refs = reading.refs
-    if reading.type == ExceptionType.late_shipment:
-        return routing.late_shipment(tb, refs)
-    if reading.type == ExceptionType.carrier_capacity:
-        cut = extract(state.exception.description or "").get("capacity_cut_pct")
-        return routing.carrier_capacity(tb, refs, None if cut is None else float(cut))
-    if reading.type == ExceptionType.stockout_risk:
-        return inventory.stockout_risk(tb, refs)
-    if reading.type == ExceptionType.demand_spike:
-        return inventory.demand_spike(tb, refs)
-    if reading.type == ExceptionType.tender_plan and refs.day:
-        return tender_plan.plan_day(tb, date.fromisoformat(refs.day))
-    if reading.type == ExceptionType.maintenance_plan and refs.day:
-        return maintenance_plan.plan_week(tb, date.fromisoformat(refs.day))
-    if reading.type == ExceptionType.positioning_plan and refs.day:
-        return positioning_plan.plan_positions(tb, date.fromisoformat(refs.day))
-    if reading.type == ExceptionType.model_drift:
-        return governance.drifted_model(tb, refs)
-    return maintenance.equipment_failure_risk(tb, refs, state.exception.description)
+    match reading.type:
+        case ExceptionType.late_shipment | ExceptionType.carrier_capacity:
+            from agents import routing
+
+            if reading.type == ExceptionType.late_shipment:
+                return routing.late_shipment(tb, refs)
+            cut = extract(state.exception.description or "").get("capacity_cut_pct")
+            return routing.carrier_capacity(tb, refs, None if cut is None else float(cut))
+        case ExceptionType.stockout_risk | ExceptionType.demand_spike:
+            from agents import inventory
+
+            if reading.type == ExceptionType.stockout_risk:
+                return inventory.stockout_risk(tb, refs)
+            return inventory.demand_spike(tb, refs)
+        case ExceptionType.tender_plan if refs.day:
+            from agents import tender_plan
+
+            return tender_plan.plan_day(tb, date.fromisoformat(refs.day))
+        case ExceptionType.maintenance_plan if refs.day:
+            from agents import maintenance_plan
+
+            return maintenance_plan.plan_week(tb, date.fromisoformat(refs.day))
+        case ExceptionType.positioning_plan if refs.day:
+            from agents import positioning_plan
+
+            return positioning_plan.plan_positions(tb, date.fromisoformat(refs.day))
+        case ExceptionType.model_drift:
+            from agents import governance
+
+            return governance.drifted_model(tb, refs)
+        case _:
+            from agents import maintenance
+
+            return maintenance.equipment_failure_risk(tb, refs, state.exception.description)
 
 
 class SpecialistNode(Protocol):
@@ -158,19 +181,17 @@ def specialist(name: SpecialistName) -> SpecialistNode:
     def node(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal["supervisor"]]:
         tb = runtime.context.toolbox
         proposal = _first_call(tb, state.reading(), state)
-        with tb.session() as session:
-            audit(
-                session,
-                "specialist.proposed",
-                name,
-                state.exception_id,
-                status=proposal.status,
-                actions=[a.model_dump(mode="json", by_alias=True) for a in proposal.actions],
-                handoffs=[helper.specialist for helper in proposal.helpers],
-                sources=[e.source.model_dump() for e in proposal.evidence],
-            )
-            session.commit()
-        return Command(goto="supervisor", update={"proposals": [*state.proposals, proposal]})
+        noted = note(
+            "specialist.proposed",
+            name,
+            status=proposal.status,
+            actions=[a.model_dump(mode="json", by_alias=True) for a in proposal.actions],
+            handoffs=[helper.specialist for helper in proposal.helpers],
+            sources=[e.source.model_dump() for e in proposal.evidence],
+        )
+        return Command(
+            goto="supervisor", update={"proposals": [*state.proposals, proposal], "journal": [*state.journal, noted]}
+        )
 
     node.__name__ = name
     return node
@@ -192,7 +213,7 @@ def explain_node(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal
         decision = _stop(
             state, tb, claims, primary.evidence, primary.status, primary.specialist, primary.missing, primary.confidence
         )
-        return Command(goto="finalize", update={"decision": decision})
+        return Command(goto="finalize", update={"decision": decision, "proposals": _settled(state.proposals)})
     evidence = {record.id: record for p in (primary, *helpers) for record in p.evidence}
     plan_ids = [primary.plan_id()]
     findings = [*primary.findings] + [claim for p in helpers for claim in [*p.findings, p.stated()]]
@@ -228,7 +249,17 @@ def explain_node(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal
         trace_id=state.exception_id,
         model_versions=state.model_versions,
     )  # doing nothing was priced against the plans it beat: it is explained like them, and nothing waits
-    return Command(goto="policy" if decision.actions else "finalize", update={"decision": decision})
+    return Command(
+        goto="policy" if decision.actions else "finalize",
+        update={"decision": decision, "proposals": _settled(state.proposals)},
+    )
+
+
+def _settled(proposals: list[Proposal]) -> list[Proposal]:
+    """The proposals once explained: the decision holds their evidence, findings and alternatives, so the state (and
+    the checkpoint at a pause or at the end) keeps only what later steps read, the proposed actions."""
+    dropped = {"evidence": [], "findings": [], "alternatives": [], "helpers": []}
+    return [proposal.model_copy(update=dropped) for proposal in proposals]
 
 
 def policy_node(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal["approval", "execute", "finalize"]]:
@@ -259,13 +290,16 @@ def policy_node(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal[
                 "status": _gated(verdict, actions),
             }
         )
-        audit(session, "policy.evaluated", "policy", state.exception_id, decision.decision_id, **verdict.model_dump())
-        if verdict.requires_approval:
+        journal = [*state.journal, note("policy.evaluated", "policy", decision.decision_id, **verdict.model_dump())]
+        if verdict.requires_approval:  # the pause is durable: what the run noted is written with the pending decision
+            write_notes(session, state.exception_id, journal)
             save_decision(session, decision, state.exception_id)
-        session.commit()
+            session.commit()
+            journal = []
+    update = {"decision": decision, "journal": journal}
     if decision.status in ("shadowed", "no_action"):
-        return Command(goto="finalize", update={"decision": decision})
-    return Command(goto="approval" if verdict.requires_approval else "execute", update={"decision": decision})
+        return Command(goto="finalize", update=update)
+    return Command(goto="approval" if verdict.requires_approval else "execute", update=update)
 
 
 def _gated(verdict: PolicyVerdict, actions: list[Action]) -> DecisionStatus:
@@ -341,8 +375,9 @@ def approval(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal["ex
     return Command(goto="execute", update={"verdict": answer, "decision": decision})
 
 
-def execute(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal["finalize"]]:
-    """Conclude the decision and carry out its actions in one transaction, once, under the run's claim."""
+def execute(state: DeskState, runtime: Runtime[DeskRun]) -> dict[str, Any]:
+    """Conclude the decision and carry out its actions in one transaction, once, under the run's claim, with the
+    run's audit events and the decision's precedent; the run ends there."""
     tb = runtime.context.toolbox
     actor = state.verdict.actor if state.verdict else "policy"
     decision = state.decided()
@@ -351,14 +386,16 @@ def execute(state: DeskState, runtime: Runtime[DeskRun]) -> Command[Literal["fin
         runtime.context.fence.hold(session)
         if not is_final(session, decision.decision_id):
             _recheck(session, state)
+            write_notes(session, state.exception_id, state.journal)
             save_decision(session, decision, state.exception_id)  # the row the executed actions belong to
             for index, action in enumerate(decision.actions):
                 execute_action(session, decision.decision_id, index, action, actor)
-            conclude(session, decision, state.exception_id, state.verdict, _proposed(state))
+            conclude(session, decision, state.exception_id, state.verdict, _proposed(state), saved=True)
+            _remember(session, state, decision)
             fault_point(tb.settings, "execute.before_commit")
         session.commit()
     fault_point(tb.settings, "execute.committed")
-    return Command(goto="finalize", update={"decision": decision})
+    return {"decision": decision, "journal": []}
 
 
 def _recheck(session: Session, state: DeskState) -> None:
@@ -374,26 +411,33 @@ def _recheck(session: Session, state: DeskState) -> None:
         raise ValueError(f"the facts changed since the decision was made: {'; '.join(moved)}")
 
 
-def finalize(state: DeskState, runtime: Runtime[DeskRun]) -> dict[str, Decision]:
-    """Conclude a decision that executed nothing (once), and store its precedent for indexing after the commit."""
+def finalize(state: DeskState, runtime: Runtime[DeskRun]) -> dict[str, Any]:
+    """Conclude a decision that executed nothing (once), with the run's audit events, and store its precedent for
+    indexing after the commit."""
     tb = runtime.context.toolbox
     decision = state.decided()
     with tb.session() as session:
         runtime.context.fence.hold(session)
         if not is_final(session, decision.decision_id):
+            write_notes(session, state.exception_id, state.journal)
             conclude(session, decision, state.exception_id, state.verdict, _proposed(state))
-        if decision.specialist:
-            mark_pending(
-                session,
-                Precedent(
-                    decision_id=decision.decision_id,
-                    exception_type=exception_type(state.reading().typed().value),
-                    specialist=decision.specialist,
-                    action_types=[a.type for a in decision.actions],
-                    status=decision.status,
-                    override_reason=state.verdict.reason if state.verdict else None,
-                    summary=decision.justification.text if decision.justification else decision.status,
-                ),
-            )
+        _remember(session, state, decision)
         session.commit()
-    return {"decision": decision}
+    return {"decision": decision, "journal": []}
+
+
+def _remember(session: Session, state: DeskState, decision: Decision) -> None:
+    """Store the precedent of a concluded decision on its row, for indexing after the commit."""
+    if decision.specialist:
+        mark_pending(
+            session,
+            Precedent(
+                decision_id=decision.decision_id,
+                exception_type=exception_type(state.reading().typed().value),
+                specialist=decision.specialist,
+                action_types=[a.type for a in decision.actions],
+                status=decision.status,
+                override_reason=state.verdict.reason if state.verdict else None,
+                summary=decision.justification.text if decision.justification else decision.status,
+            ),
+        )

@@ -3,11 +3,12 @@
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic_core import to_jsonable_python
 from sqlmodel import Session, col, select
 
 from agents.schemas import Decision, Refs
 from graph.facts import fingerprint
-from graph.state import Verdict
+from graph.state import AuditNote, Verdict
 from twin import models as m
 from twin import store
 
@@ -34,6 +35,28 @@ def audit(
             decision_id=decision_id,
             detail=detail,
         )
+    )
+
+
+def note(kind: str, actor: str, decision_id: str | None = None, **detail: Any) -> AuditNote:
+    """An audit event noted now, to be written later with the decision's transaction (`write_notes`)."""
+    return AuditNote(
+        at=datetime.now(UTC), actor=actor, kind=kind, decision_id=decision_id, detail=to_jsonable_python(detail)
+    )
+
+
+def write_notes(session: Session, exception_id: str, notes: list[AuditNote]) -> None:
+    """Append the noted audit events of an exception's run, in the order they were noted."""
+    session.add_all(
+        m.AuditEvent(
+            at=item.at,
+            actor=item.actor,
+            kind=item.kind,
+            exception_id=exception_id,
+            decision_id=item.decision_id,
+            detail=item.detail,
+        )
+        for item in notes
     )
 
 
@@ -159,13 +182,16 @@ def conclude(
     thread_id: str,
     verdict: Verdict | None,
     proposed: list[dict[str, Any]],
+    saved: bool = False,
 ) -> None:
-    """Store a decision's final status with its verdict and its one `decision.final` audit event.
+    """Store a decision's final status with its verdict and its one `decision.final` audit event (`saved`: the
+    caller has already stored this decision, final status included, in the same transaction).
 
     The caller holds the claim on the work (so no other process concludes at the same time), has checked that the
     decision is not final yet (`is_final`: a step replayed after a crash writes nothing), and commits.
     """
-    save_decision(session, decision, thread_id)
+    if not saved:
+        save_decision(session, decision, thread_id)
     detail: dict[str, Any] = {"status": decision.status, "versions": decision.model_versions}
     if verdict:
         record_verdict(session, decision, verdict, proposed)

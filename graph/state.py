@@ -1,7 +1,8 @@
 """The state the desk graph carries for one exception."""
 
 import uuid
-from typing import Literal
+from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -20,6 +21,17 @@ class Verdict(BaseModel):
     actions: list[Action] | None = None
 
 
+class AuditNote(BaseModel):
+    """An audit event a step has taken note of, written with the decision's next transaction (the pause for
+    approval, or the end): a run that stops before then leaves nothing behind, and its rerun notes it again."""
+
+    at: datetime
+    actor: str
+    kind: str
+    decision_id: str | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
 class DeskState(BaseModel):
     """One exception's way through classification, specialists, explanation, policy and execution."""
 
@@ -31,6 +43,7 @@ class DeskState(BaseModel):
     proposals: list[Proposal] = Field(default_factory=list)
     decision: Decision | None = None
     verdict: Verdict | None = None
+    journal: list[AuditNote] = Field(default_factory=list)  # audit events not written yet
 
     def reading(self) -> Classification:
         """The exception's classification: every step after `classify` has one."""

@@ -5,6 +5,7 @@ import hashlib
 import json
 import math
 from collections import defaultdict
+from typing import Annotated
 
 from ortools.sat.python import cp_model
 from pydantic import BaseModel, Field, model_validator
@@ -12,7 +13,7 @@ from pydantic import BaseModel, Field, model_validator
 from tools.cpsat import solve
 from tools.evidence import Driver, Evidence, Source
 
-PLAN_VERSION = "1"
+PLAN_VERSION = "2"
 CENTS = 100
 TENTHS = 10  # the plan splits expected loads in tenths: a lane with 0.4 loads a day still gets its carrier
 OPEN_LOAD_USD = 10_000.0  # a load the plan cannot place is left to the day's usual tender, priced as a worst case
@@ -43,9 +44,18 @@ class TenderOffer(BaseModel):
     carrier: str
     lane: str
     rate_per_mile: float = Field(gt=0)
-    on_time_prob: float = Field(ge=0, le=1)
+    on_time_prob: float = Field(ge=0, le=1, description="the carrier's on-time rate on the lane, all tiers together")
+    on_time_by_tier: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=dict,
+        description="on-time probability of a load per customer tier (a tight promise is late more often); "
+        "a tier missing here takes the lane's rate",
+    )
     co2_kg_per_mile: float = Field(gt=0)
     lane_loads: int = Field(ge=0, description="loads a day the carrier takes on this lane")
+
+    def on_time(self, tier: str) -> float:
+        """The probability that a load for a customer of the tier arrives on time with this carrier."""
+        return self.on_time_by_tier.get(tier, self.on_time_prob)
 
 
 class TenderProblem(BaseModel):
@@ -118,7 +128,7 @@ class TenderPlan(BaseModel):
 def _unit_terms(offer: TenderOffer, demand: LaneDemand, price_co2: float) -> tuple[float, float, float]:
     """Freight, expected late penalty and CO2 USD of one load of `demand` with `offer`."""
     freight = offer.rate_per_mile * demand.miles
-    late = (1 - offer.on_time_prob) * demand.late_penalty_usd
+    late = (1 - offer.on_time(demand.tier)) * demand.late_penalty_usd
     return freight, late, offer.co2_kg_per_mile * demand.miles * price_co2
 
 
@@ -136,17 +146,22 @@ def _totals(
     demand = {(d.lane, d.tier): d for d in problem.demand}
     freight = late_loads = penalty = co2 = objective = 0.0
     used: dict[str, float] = defaultdict(float)
+    on_lane: dict[tuple[str, str], float] = defaultdict(float)
     for (lane, tier, carrier), loads in shares.items():
         used[carrier] += loads
+        on_lane[lane, carrier] += loads
         offer, need = offers[lane, carrier], demand[lane, tier]
         terms = _unit_terms(offer, need, problem.co2_usd_per_kg)
         freight += loads * terms[0]
-        late_loads += loads * (1 - offer.on_time_prob)
+        late_loads += loads * (1 - offer.on_time(tier))
         penalty += loads * terms[1]
         co2 += loads * offer.co2_kg_per_mile * need.miles
         objective += loads * _weighted(terms, need.weights or problem.weights)
     over = sorted(c for c, loads in used.items() if loads > problem.carrier_loads[c] + 1e-9)
     reasons = [f"over the day's capacity of {', '.join(over)}"] if over else []
+    full = sorted(f"{c} on {lane}" for (lane, c), loads in on_lane.items() if loads > offers[lane, c].lane_loads + 1e-9)
+    if full:
+        reasons.append(f"over the day's lane capacity of {', '.join(full)}")
     skipped = {
         lane
         for (lane, tier, carrier), loads in shares.items()
@@ -168,7 +183,7 @@ def _totals(
 
 def rule_shares(problem: TenderProblem, pick: str) -> dict[tuple[str, str, str], float]:
     """Loads per lane, tier and carrier under a simple rule: `random` (the usual draw among the lane's carriers),
-    `cheapest` or `most punctual` carrier of the lane."""
+    `cheapest` or `punctual` (the most punctual carrier of the lane for the tier)."""
     shares: dict[tuple[str, str, str], float] = defaultdict(float)
     for need in problem.demand:
         offers = [offer for offer in problem.offers if offer.lane == need.lane]
@@ -176,8 +191,8 @@ def rule_shares(problem: TenderProblem, pick: str) -> dict[tuple[str, str, str],
             for offer in offers:
                 shares[need.lane, need.tier, offer.carrier] += need.loads / len(offers)
             continue
-        key = (lambda o: o.rate_per_mile) if pick == "cheapest" else (lambda o: -o.on_time_prob)
-        best = min(offers, key=lambda o: (key(o), o.carrier))
+        cheapest, tier = pick == "cheapest", need.tier
+        best = min(offers, key=lambda o: (o.rate_per_mile if cheapest else -o.on_time(tier), o.carrier))
         shares[need.lane, need.tier, best.carrier] += need.loads
     return shares
 

@@ -220,6 +220,18 @@ def daily_lane_tier_loads(session: Session, day: date, weeks: int = 4) -> dict[t
     return loads
 
 
+def lane_tier_on_time(session: Session) -> dict[tuple[str, str], tuple[int, int]]:
+    """Delivered carrier shipments and how many of them arrived on time, per lane and customer tier."""
+    on_time = func.sum(func.cast(col(m.Shipment.delivered_at) <= col(m.Shipment.promised_at), Integer))
+    rows = session.exec(
+        select(col(m.Shipment.lane), col(m.Location.tier), func.count(), on_time)
+        .join(m.Location, col(m.Location.code) == col(m.Shipment.destination))
+        .where(col(m.Shipment.carrier).is_not(None), col(m.Shipment.delivered_at).is_not(None))
+        .group_by(col(m.Shipment.lane), col(m.Location.tier))
+    ).all()
+    return {(lane, tier): (int(count), int(punctual or 0)) for lane, tier, count, punctual in rows}
+
+
 def positions(session: Session, sku: str) -> list[m.InventoryPosition]:
     """The stock positions of a SKU at every DC."""
     statement = (

@@ -1,7 +1,7 @@
-"""Scale-out on loopback: PostgreSQL, a Chroma server, the API and two `yardmaster worker` processes (started and
-stopped by PID). 200 exceptions of every type, with same-subject duplicates and racing approvals: each exception is
-decided once, each action executed once, each detector period passed once; throughput with one worker, then two,
-goes to reports/scale-out.json."""
+"""Scale-out on loopback: PostgreSQL, a Chroma server, the API and up to four `yardmaster worker` processes (started
+and stopped by PID). 300 exceptions of every type, with same-subject duplicates and racing approvals: each exception
+is decided once, each action executed once, each detector period passed once; throughput with one worker, then two,
+then four, goes to reports/scale-out.json."""
 
 import json
 import sys
@@ -27,7 +27,8 @@ from twin.settings import PROJECT_ROOT
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 DETECT_PERIOD_S = 60
 PHASE_POSTS = 100
-CARRIERS = (["CAR-METRO", "CAR-COASTAL"], ["CAR-PRAIRIE", "CAR-BLUEGRID"])
+CARRIERS = (["CAR-METRO", "CAR-COASTAL"], ["CAR-PRAIRIE", "CAR-BLUEGRID"], ["CAR-SWIFTLINE", "CAR-REDRIVER"])
+WORKERS = (1, 2, 4)  # worker processes in each phase
 REPORT = PROJECT_ROOT / "reports" / "scale-out.json"
 
 
@@ -44,7 +45,7 @@ def exceptions_for(phase: int) -> list[dict]:
         + [{"type": "equipment_failure_risk", "refs": {"asset_id": f"TRK-{1 + offset // 4 + i:03d}"}} for i in range(5)]
         + [{"type": "carrier_capacity", "refs": {"carrier": c}} for c in CARRIERS[phase]]
         + [
-            {"description": f"Truck TRK-{30 + phase * 5 + i:03d} is running hot and losing oil pressure"}
+            {"description": f"Truck TRK-{30 + phase * 4 + i:03d} is running hot and losing oil pressure"}
             for i in range(2)
         ]
     )
@@ -148,7 +149,7 @@ def sql(url: str, query: str) -> list[dict]:
 
 
 @pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)])
-def test_api_and_two_workers_decide_everything_once(seeded_url, trained_dir, tmp_path):
+def test_api_and_one_two_and_four_workers_decide_everything_once(seeded_url, trained_dir, tmp_path):
     copy_trained(trained_dir, tmp_path)
     chroma_port = free_port()
     chroma = chroma_server(tmp_path / "chroma", chroma_port, tmp_path / "chroma.log").start()
@@ -171,15 +172,16 @@ def test_api_and_two_workers_decide_everything_once(seeded_url, trained_dir, tmp
         for action in ("retender_loads", "book_spot", "transfer_stock"):
             policy = {"autonomy_level": 2}
             assert server.client.put(f"/v1/policies/{action}", json=policy, headers=headers).status_code == 200
-        workers.append(Child(worker_command, worker_env, None, tmp_path / "worker-1.log").start())
-        one = phase(server, seeded_url, headers, 0)
-        raced = race_verdicts(server, headers)
-        workers.append(Child(worker_command, worker_env, None, tmp_path / "worker-2.log").start())
-        two = phase(server, seeded_url, headers, 1)
-        raced += race_verdicts(server, headers)
+        phases, raced = [], 0
+        for number, count in enumerate(WORKERS):
+            while len(workers) < count:
+                log = tmp_path / f"worker-{len(workers) + 1}.log"
+                workers.append(Child(worker_command, worker_env, None, log).start())
+            phases.append(phase(server, seeded_url, headers, number))
+            raced += race_verdicts(server, headers)
         wait_decided(seeded_url)  # decisions superseded by a verdict are decided again
         wait_detect_passes(seeded_url)
-        phase_two_workers = sql(
+        deciding_workers = sql(
             seeded_url,
             "SELECT DISTINCT worker_id FROM procrastinate_jobs WHERE task_name = 'decide' AND worker_id IS NOT NULL",
         )
@@ -190,7 +192,7 @@ def test_api_and_two_workers_decide_everything_once(seeded_url, trained_dir, tmp
         chroma.stop(grace_s=30)
     logs = "".join(p.log.read_text()[-1500:] for p in workers)
     assert all(p.process.returncode == 0 for p in workers), logs
-    assert len(phase_two_workers) == 2, "both workers took decisions"
+    assert len(deciding_workers) == max(WORKERS), "every worker took decisions"
 
     engine = make_engine(seeded_url)
     with session_scope(engine) as session:
@@ -199,7 +201,7 @@ def test_api_and_two_workers_decide_everything_once(seeded_url, trained_dir, tmp
         passes = session.exec(select(m.AuditEvent).where(m.AuditEvent.kind == "detector.pass")).all()
     engine.dispose()
     primaries = [e for e in exceptions if e.duplicate_of is None]
-    assert len(exceptions) >= 2 * PHASE_POSTS and raced > 0
+    assert len(exceptions) >= len(WORKERS) * PHASE_POSTS and raced > 0
     for exception in primaries:
         assert_decided_once(seeded_url, exception.id)
     by_id = {e.id: e for e in exceptions}
@@ -228,15 +230,21 @@ def test_api_and_two_workers_decide_everything_once(seeded_url, trained_dir, tmp
         if earlier["lock"] == later["lock"]:
             assert later["started"] >= earlier["ended"], ("work on one subject overlapped", earlier, later)
 
+    one = phases[0]["decisions_per_s"]
     report = {
-        "one_worker": one,
-        "two_workers": two,
-        "speed_up": round(two["decisions_per_s"] / one["decisions_per_s"], 2),
+        "phases": [{"workers": count, **measured} for count, measured in zip(WORKERS, phases, strict=True)],
+        "decisions_per_s": {
+            str(count): measured["decisions_per_s"] for count, measured in zip(WORKERS, phases, strict=True)
+        },
+        "speed_up": {
+            str(count): round(measured["decisions_per_s"] / one, 2)
+            for count, measured in zip(WORKERS, phases, strict=True)
+        },
         "racing_verdicts_on": raced,
         "detector_periods": len(periods),
         "exceptions": len(exceptions),
-        "note": "2-core machine shared with other work (the API, both workers, PostgreSQL and Chroma on it too): "
-        "compare median_decide_job_s to see how much of a second worker's gain the shared cores take back",
+        "note": "2-core machine shared with other work (the API, the workers, PostgreSQL and Chroma on it too): "
+        "compare median_decide_job_s to see how much of each added worker's gain the shared cores take back",
     }
     REPORT.parent.mkdir(exist_ok=True)
     REPORT.write_text(json.dumps(report, indent=2) + "\n")

@@ -1,10 +1,7 @@
 """Tests of the desk benchmark: tool time counted once, distinct subjects, and short runs in process and live."""
 
-import cProfile
 import itertools
-import pstats
 import shutil
-import time
 
 import pytest
 from sqlmodel import Session
@@ -14,30 +11,8 @@ from agents.schemas import FOUND, Decision, ExceptionIn, ExceptionType, Refs
 from bench import desk
 from graph import intake
 from tests.conftest import copy_trained
-from tools import geo
 from twin.db import make_engine
 from twin.settings import Settings
-
-
-def _outside_tools(seconds: float) -> None:
-    """Busy time spent outside the tools package."""
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        pass
-
-
-def test_tool_time_counts_nested_tool_calls_once():
-    profile = cProfile.Profile()
-    profile.enable()
-    _outside_tools(0.05)
-    for _ in range(200):
-        geo.haversine_miles(32.78, -96.80, 29.76, -95.37)  # calls geo.haversine_matrix inside
-    profile.disable()
-    stats = pstats.Stats(profile).stats
-    outer = next(ct for (path, _, name), (_, _, _, ct, _) in stats.items() if name == "haversine_miles")
-    inner = next(ct for (path, _, name), (_, _, _, ct, _) in stats.items() if name == "haversine_matrix")
-    assert 0 < inner < outer
-    assert desk.tool_seconds(profile) == pytest.approx(outer)
 
 
 def test_subjects_are_distinct_per_type_and_carriers_take_turns(databases):
@@ -115,6 +90,7 @@ def _latency(kind: ExceptionType, median: float, p95: float, replan_p95: float |
         p95_ms=p95,
         tool_median_ms=median / 1.2,
         whole_over_tool=1.2,
+        split_ms=desk.Split(tool=median / 1.2, graph=median - median / 1.2),
         replans=1 if replan_p95 else 0,
         plain_median_ms=median,
         plain_p95_ms=p95,
@@ -184,6 +160,7 @@ def test_latency_of_every_type_leaves_the_twin_untouched(twin_dir):
     for row in rows:
         assert row.decisions == 2 and row.tool_median_ms > 0 and row.median_ms <= row.p95_ms
         assert row.whole_over_tool >= 1
+        assert row.split_ms.tool > 0 and row.split_ms.whole() >= row.split_ms.tool
     assert (twin_dir.data_dir / "yardmaster.db").read_bytes() == before
 
 

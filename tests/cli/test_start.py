@@ -86,3 +86,15 @@ def test_handling_an_exception_loads_xgboost_without_the_training_libraries(data
     assert {"xgboost", "graph.desk", "chromadb"} <= loaded
     for heavy in ("sklearn", "scipy.stats", "twin.seed", "chat.graph", "langchain_openai"):
         assert heavy not in loaded, heavy
+
+
+def test_handling_an_exception_loads_only_its_own_specialist(databases, trained_dir, tmp_path):
+    copy_trained(trained_dir, tmp_path)
+    report = tmp_path / "exception.json"
+    report.write_text(json.dumps({"type": "carrier_capacity", "refs": {"carrier": "CAR-REDRIVER"}}))
+    environment = {"YM_LLM": "offline", "YM_DATA_DIR": str(tmp_path), "YM_DATABASE_URL": databases.seeded("sqlite")}
+    printed, loaded = run_python(run_cli("handle", str(report)), **environment)
+    assert json.loads(printed)["specialist"] == "routing"
+    assert "agents.routing" in loaded
+    for unneeded in ("agents.inventory", "agents.maintenance", "agents.detectors", "ortools.linear_solver.pywraplp"):
+        assert unneeded not in loaded, unneeded

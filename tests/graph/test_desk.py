@@ -246,3 +246,71 @@ def test_a_reported_brake_symptom_ends_in_an_inspection_that_waits_for_approval(
     cited = [claim for claim in decision.justification.claims if record.id in claim.evidence_ids]
     assert cited and "P(fail)" in cited[0].text
     assert_grounded(decision)
+
+
+CAPACITY = ExceptionIn(
+    type="carrier_capacity", refs={"carrier": "CAR-REDRIVER"}, description="Red River loses 30% of its capacity"
+)
+
+
+def audit_kinds(desk, exception_id: str) -> list[str]:
+    """The audit events of an exception's run, in the order they were written."""
+    with desk.toolbox.session() as session:
+        events = session.exec(
+            select(m.AuditEvent).where(m.AuditEvent.exception_id == exception_id).order_by(m.AuditEvent.id)
+        ).all()
+    return [event.kind for event in events]
+
+
+def checkpoints(desk, thread_id: str) -> list:
+    """The checkpoints stored for a thread, newest first."""
+    return list(desk.checkpointer.list({"configurable": {"thread_id": thread_id}}))
+
+
+def test_a_decision_is_checkpointed_once_at_its_end_holding_its_evidence_once_with_its_audit_in_order(desk):
+    decision = desk.submit(CAPACITY, actor="test")
+    assert decision.status == "executed"
+    [final] = checkpoints(desk, decision.exception_id)
+    assert final.checkpoint["channel_values"]["journal"] == []
+    [proposal] = final.checkpoint["channel_values"]["proposals"]  # the decision holds the evidence, once
+    assert proposal.actions and not proposal.evidence and not proposal.alternatives
+    assert final.checkpoint["channel_values"]["decision"].evidence
+    kinds = audit_kinds(desk, decision.exception_id)
+    assert kinds[:4] == ["exception.received", "exception.classified", "specialist.proposed", "policy.evaluated"]
+    assert kinds[-1] == "decision.final" and kinds.count("exception.classified") == 1
+
+
+def test_a_paused_decision_is_checkpointed_at_the_pause_with_what_its_run_noted(desk_settings):
+    paused = pause(desk_settings)
+    with open_desk(desk_settings) as restarted:
+        [at_pause] = checkpoints(restarted, paused.exception_id)
+        assert at_pause.checkpoint["channel_values"]["journal"] == []
+        assert audit_kinds(restarted, paused.exception_id) == [
+            "exception.received",
+            "exception.classified",
+            "specialist.proposed",
+            "policy.evaluated",
+        ]
+        done = restarted.resume(paused.decision_id, Verdict(verdict="approve", actor="planner-1"))
+        assert done.status == "executed"
+        assert audit_kinds(restarted, paused.exception_id).count("decision.final") == 1
+
+
+def test_a_run_that_fails_midway_writes_nothing_and_its_retry_writes_each_event_once(desk, monkeypatch):
+    from graph import nodes
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("the explainer is down")
+
+    monkeypatch.setattr(nodes, "explain", broken)
+    with pytest.raises(RuntimeError):
+        desk.submit(CAPACITY, actor="test")
+    with desk.toolbox.session() as session:
+        [exception_id] = session.exec(select(m.ExceptionRecord.id)).all()
+    assert audit_kinds(desk, exception_id) == ["exception.received"]  # taken in, and nothing of the run
+    monkeypatch.undo()
+    decision = desk.wait_for_decision(exception_id)
+    assert decision.status == "executed"
+    kinds = audit_kinds(desk, exception_id)
+    assert kinds.count("exception.classified") == kinds.count("specialist.proposed") == 1
+    assert kinds.count("decision.final") == 1

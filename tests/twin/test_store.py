@@ -1,0 +1,23 @@
+"""Shared twin queries against a plain row-by-row count over the seeded twin."""
+
+from collections import Counter
+
+from sqlmodel import Session, select
+
+from twin import models as m
+from twin import store
+
+
+def test_lane_tier_on_time_matches_the_delivered_carrier_shipments_row_by_row(engine):
+    with Session(engine) as session:
+        counts = store.lane_tier_on_time(session)
+        tiers = {location.code: location.tier for location in session.exec(select(m.Location)).all()}
+        delivered, on_time = Counter(), Counter()
+        for shipment in session.exec(select(m.Shipment)).all():
+            if shipment.carrier is None or shipment.delivered_at is None:
+                continue
+            key = (shipment.lane, tiers[shipment.destination])
+            delivered[key] += 1
+            on_time[key] += shipment.delivered_at <= shipment.promised_at
+    assert counts == {key: (delivered[key], on_time[key]) for key in delivered}
+    assert {tier for _lane, tier in counts} == {"gold", "silver", "standard"}
