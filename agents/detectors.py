@@ -1,17 +1,20 @@
 """Detectors: score open shipments, stock positions, trucks and the models' drift, and raise exceptions where a
-threshold is crossed."""
+threshold is crossed; the pass runs whole, or in parts (a site's shipments and positions, a block of trucks, the
+models) that queue workers share."""
 
 from datetime import date, timedelta
+from typing import Annotated, Literal
 
 import pandas as pd
+from pydantic import BaseModel, Field, TypeAdapter
 from sqlmodel import Session, col, select
 
+from agents import maintenance
 from agents.model_drift import NoReference, model_drift
 from agents.modelbook import MODEL_NAMES
 from agents.schemas import ExceptionIn, ExceptionType, Refs
 from agents.toolbox import Toolbox
 from tools.late_risk import score_shipments
-from tools.maintenance import score_trucks
 from twin import frames, store
 from twin import models as m
 from twin.typed_pandas import as_frame, as_series
@@ -23,6 +26,46 @@ SPIKE_RATIO = 2.2  # the last 3 days against the same weekdays of the 4 weeks be
 SPIKE_SIGMAS = 3.0  # and beyond 3 standard deviations of a 3-day total
 OVERDISPERSION = 8.0  # daily demand variance = mean + mean^2 / 8 (negative binomial)
 ID_BATCH = 500  # external ids looked up per query, well under every database's limit of bound parameters
+TRUCK_BLOCK = 50  # trucks scored by one part of the pass
+
+
+class SitePart(BaseModel):
+    """The shipments in transit from a site and the stock positions at it."""
+
+    kind: Literal["site"] = "site"
+    site: str
+
+    @property
+    def key(self) -> str:
+        """The part's name, unique in a pass."""
+        return f"site:{self.site}"
+
+
+class TruckBlock(BaseModel):
+    """A block of trucks, by code."""
+
+    kind: Literal["trucks"] = "trucks"
+    trucks: list[str]
+
+    @property
+    def key(self) -> str:
+        """The part's name, unique in a pass."""
+        return f"trucks:{self.trucks[0]}..{self.trucks[-1]}"
+
+
+class ModelsPart(BaseModel):
+    """The drift of the models in force."""
+
+    kind: Literal["models"] = "models"
+
+    @property
+    def key(self) -> str:
+        """The part's name, unique in a pass."""
+        return "models"
+
+
+Part = Annotated[SitePart | TruckBlock | ModelsPart, Field(discriminator="kind")]
+PART = TypeAdapter[Part](Part)
 
 
 def _detector_id(kind: ExceptionType, key: str, day: str) -> str:
@@ -59,10 +102,10 @@ def _surge(recent: float, baseline: float) -> bool:
     return recent >= SPIKE_RATIO * baseline and 3 * (recent - baseline) >= SPIKE_SIGMAS * sigma
 
 
-def late_shipments(tb: Toolbox) -> list[ExceptionIn]:
-    """In-transit shipments whose late risk reaches the trigger."""
+def late_shipments(tb: Toolbox, site: str | None = None) -> list[ExceptionIn]:
+    """In-transit shipments (all, or those from `site`) whose late risk reaches the trigger."""
     with tb.session() as session:
-        frame = frames.shipment_frame(session, status="in_transit")
+        frame = frames.shipment_frame(session, status="in_transit", origin=site)
     if frame.empty:
         return []
     day = tb.now().date().isoformat()
@@ -80,9 +123,10 @@ def late_shipments(tb: Toolbox) -> list[ExceptionIn]:
     ]
 
 
-def _recent_demand(session: Session, since: date) -> pd.DataFrame:
-    """Daily units per SKU and DC since a day, promotion days left out (promotions are planned surges, not
-    exceptions)."""
+def _recent_demand(session: Session, since: date, site: str | None) -> pd.DataFrame:
+    """Daily units per SKU and DC (all, or `site`) since a day, promotion days left out (promotions are planned
+    surges, not exceptions)."""
+    at = [] if site is None else [col(m.DemandHistory.location) == site]
     return pd.DataFrame(
         session.exec(
             select(
@@ -90,14 +134,16 @@ def _recent_demand(session: Session, since: date) -> pd.DataFrame:
                 col(m.DemandHistory.location),
                 col(m.DemandHistory.day),
                 col(m.DemandHistory.units),
-            ).where(col(m.DemandHistory.day) >= since, col(m.DemandHistory.promo).is_(False))
+            ).where(col(m.DemandHistory.day) >= since, col(m.DemandHistory.promo).is_(False), *at)
         ).all(),
         columns=["sku", "location", "day", "units"],
     )
 
 
-def _available_stock(session: Session) -> pd.DataFrame:
-    """Each position's stock available to promise: on hand and in transit, less what is allocated."""
+def _available_stock(session: Session, site: str | None) -> pd.DataFrame:
+    """Each position's (all, or those at `site`) stock available to promise: on hand and in transit, less what is
+    allocated."""
+    at = [] if site is None else [col(m.InventoryPosition.location) == site]
     return pd.DataFrame(
         session.exec(
             select(
@@ -108,19 +154,20 @@ def _available_stock(session: Session) -> pd.DataFrame:
                     + col(m.InventoryPosition.in_transit)
                     - col(m.InventoryPosition.allocated)
                 ).label("available"),
-            )
+            ).where(*at)
         ).all(),
         columns=["sku", "location", "available"],
     )
 
 
-def stock_positions(tb: Toolbox) -> list[ExceptionIn]:
-    """Positions with less cover than the lead time (stockout risk) or a demand surge (demand spike)."""
+def stock_positions(tb: Toolbox, site: str | None = None) -> list[ExceptionIn]:
+    """Positions (all, or those at `site`) with less cover than the lead time (stockout risk) or a demand surge
+    (demand spike)."""
     now = tb.now()
     since = now.date() - timedelta(days=31)
     with tb.session() as session:
-        demand = _recent_demand(session, since)
-        stock = _available_stock(session)
+        demand = _recent_demand(session, since, site)
+        stock = _available_stock(session, site)
     offset = (pd.Timestamp(now.date()) - pd.to_datetime(demand["day"])).dt.days
     demand["recent"] = offset <= 3
     demand = as_frame(demand[demand["recent"] | (offset % 7).isin([1, 2, 3])])  # the same weekdays in the weeks before
@@ -154,12 +201,17 @@ def stock_positions(tb: Toolbox) -> list[ExceptionIn]:
     return raised
 
 
-def trucks(tb: Toolbox) -> list[ExceptionIn]:
-    """Trucks whose failure risk reaches the high band and that have no open work order."""
+def trucks(tb: Toolbox, codes: list[str] | None = None) -> list[ExceptionIn]:
+    """Trucks (all, or those in `codes`) whose failure risk reaches the high band and that have no open work order;
+    each scored on its last readings and its running means, never its whole telemetry."""
+    now = tb.now()
     with tb.session() as session:
-        telemetry = frames.telemetry_frame(session)
+        if codes is None:
+            risks = maintenance.FLEET_RISKS.risks(tb, session, now)
+        else:
+            risks = maintenance.truck_risks(tb, session, now, codes)
         booked = store.trucks_with_open_work_orders(session)
-    day = tb.now().date().isoformat()
+    day = now.date().isoformat()
     return [
         ExceptionIn(
             type=ExceptionType.equipment_failure_risk,
@@ -168,7 +220,7 @@ def trucks(tb: Toolbox) -> list[ExceptionIn]:
             source="detector",
             external_id=_detector_id(ExceptionType.equipment_failure_risk, risk.truck, day),
         )
-        for risk in score_trucks(tb.models.fleet, telemetry, tb.now())
+        for risk in risks
         if risk.p_fail >= FAILURE_TRIGGER and risk.truck not in booked
     ]
 
@@ -200,7 +252,35 @@ def drifted_models(tb: Toolbox) -> list[ExceptionIn]:
 
 def detect(tb: Toolbox) -> list[ExceptionIn]:
     """Every exception the detectors raise now, leaving out those already open or already raised today."""
-    found = late_shipments(tb) + stock_positions(tb) + trucks(tb) + drifted_models(tb)
+    return _new(tb, late_shipments(tb) + stock_positions(tb) + trucks(tb) + drifted_models(tb))
+
+
+def parts(session: Session) -> list[Part]:
+    """The pass cut into parts whose findings together are the whole pass's: one per site with shipments in transit
+    or stock positions (every DC), one per block of `TRUCK_BLOCK` trucks, one for the models."""
+    sites = {dc.code for dc in store.dcs(session)}
+    sites |= set(session.exec(select(col(m.InventoryPosition.location)).distinct()))
+    sites |= set(session.exec(select(col(m.Shipment.origin)).where(col(m.Shipment.status) == "in_transit").distinct()))
+    codes = list(session.exec(select(col(m.Vehicle.code)).order_by(col(m.Vehicle.code))))
+    blocks = [TruckBlock(trucks=codes[start : start + TRUCK_BLOCK]) for start in range(0, len(codes), TRUCK_BLOCK)]
+    return [*(SitePart(site=site) for site in sorted(sites)), *blocks, ModelsPart()]
+
+
+def detect_part(tb: Toolbox, part: Part) -> list[ExceptionIn]:
+    """The exceptions one part of the pass raises now, leaving out those already open or already raised today
+    (running a part again raises nothing new)."""
+    match part:
+        case SitePart(site=site):
+            found = late_shipments(tb, site) + stock_positions(tb, site)
+        case TruckBlock(trucks=codes):
+            found = trucks(tb, codes)
+        case ModelsPart():
+            found = drifted_models(tb)
+    return _new(tb, found)
+
+
+def _new(tb: Toolbox, found: list[ExceptionIn]) -> list[ExceptionIn]:
+    """The exceptions found that are neither open on one of their references nor already taken in today."""
     open_refs, taken = _known(tb, [e.external_id for e in found if e.external_id is not None])
     return [e for e in found if e.external_id not in taken and not _still_open(e, open_refs)]
 

@@ -7,6 +7,7 @@ import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+import pandas as pd
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
@@ -112,15 +113,27 @@ class FleetRiskCache:
             kept = self._scores.get(database)
         if kept and kept[0] == stamp:
             return kept[1]
-        means = fleet.running_means(session, now)
-        window = fleet.latest_readings(session, now, WINDOW_DAYS, as_series(means["readings"]), recent)
-        scores = score_trucks(tb.models.fleet, window, now, running_means=means) if len(window) else []
+        scores = _scored(tb, session, now, recent)
         with self._lock:
             self._scores[database] = (stamp, scores)
         return scores
 
 
 FLEET_RISKS = FleetRiskCache()
+
+
+def truck_risks(tb: Toolbox, session: Session, now: datetime, trucks: list[str]) -> list[FailureRisk]:
+    """The failure risk at `now` of the trucks named, riskiest first (each scored alone, as in the whole fleet)."""
+    return _scored(tb, session, now, fleet.recent_readings(session, now, WINDOW_DAYS, trucks), trucks)
+
+
+def _scored(
+    tb: Toolbox, session: Session, now: datetime, recent: pd.DataFrame, trucks: list[str] | None = None
+) -> list[FailureRisk]:
+    """Scores from each truck's `recent` readings (topped up to its last `WINDOW_DAYS`) and its running means."""
+    means = fleet.running_means(session, now, trucks)
+    window = fleet.latest_readings(session, now, WINDOW_DAYS, as_series(means["readings"]), recent)
+    return score_trucks(tb.models.fleet, window, now, running_means=means) if len(window) else []
 
 
 def fleet_risks(tb: Toolbox) -> tuple[list[FailureRisk], dict[str, m.Vehicle]]:

@@ -104,9 +104,9 @@ class DeskBench(BaseModel):
     chart: str | None = None
 
 
-def say(message: str) -> None:
-    """Progress on stderr, so that stdout holds only the result."""
-    typer.echo(f"[bench desk] {message}", err=True)
+def say(message: str, bench: str = "desk") -> None:
+    """Progress of a benchmark on stderr, so that stdout holds only the result."""
+    typer.echo(f"[bench {bench}] {message}", err=True)
 
 
 def round_robin(offers: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -432,12 +432,12 @@ def scaled_twin(settings: Settings, scale: int) -> Iterator[Settings]:
     from twin import seed as scenario
     from twin.db import migrate
 
-    engine = make_engine(settings.resolved_database_url)
-    with Session(engine) as session:
-        seed = int(store.meta(session).get("seed", "7"))
-    engine.dispose()
-    with scratch_copy(settings) as private:
+    with scratch_copy(settings) as private:  # no twin to copy: DataMissing
         target = private.data_dir / "yardmaster.db"
+        engine = make_engine(f"sqlite:///{target}")
+        with Session(engine) as session:
+            seed = int(store.meta(session).get("seed", "7"))
+        engine.dispose()
         target.unlink()
         engine = make_engine(f"sqlite:///{target}")
         migrate(engine)

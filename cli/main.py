@@ -39,7 +39,7 @@ app.command()(kpis)
 app.command()(attribution)
 console = Console(stderr=True)
 
-BENCHMARKS = ("routing", "forecast", "maintenance", "late_risk", "seed", "desk")
+BENCHMARKS = ("routing", "forecast", "maintenance", "late_risk", "seed", "desk", "detect")
 
 
 def database():

@@ -53,8 +53,9 @@ def postgres_dsn(database_url: str) -> str:
 
 
 @contextmanager
-def open_checkpointer(settings: Settings) -> Generator[BaseCheckpointSaver[str]]:
-    """Open the process's one checkpointer (use it for the whole life of the process)."""
+def open_checkpointer(settings: Settings, max_connections: int = 4) -> Generator[BaseCheckpointSaver[str]]:
+    """Open the process's one checkpointer (use it for the whole life of the process); on PostgreSQL its pool keeps
+    one connection and opens up to `max_connections`."""
     url = settings.resolved_database_url
     if url.startswith("postgresql"):
         from langgraph.checkpoint.postgres import PostgresSaver  # the PostgreSQL driver loads only when used
@@ -65,7 +66,7 @@ def open_checkpointer(settings: Settings) -> Generator[BaseCheckpointSaver[str]]
         pool: ConnectionPool[Connection[DictRow]] = ConnectionPool(
             postgres_dsn(url),
             min_size=1,
-            max_size=4,
+            max_size=max_connections,
             open=True,
             kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
         )

@@ -26,7 +26,7 @@ from graph.checkpoint import open_checkpointer
 from graph.faults import fault_point
 from graph.intake import ClaimLost, Fence, IdempotencyMismatch, TakenIn
 from graph.nodes import DeskRun
-from graph.precedents import BackgroundIndexer, index_pending
+from graph.precedents import BackgroundIndexer, index_pending, retire_old
 from graph.records import FINAL, audit, conclude, decision_id_for, exception_refs
 from graph.retention import keep_latest
 from graph.state import DeskState, Verdict
@@ -35,6 +35,7 @@ from twin import store
 from twin.settings import Settings
 
 if TYPE_CHECKING:
+    from agents import detectors
     from graph.queue import TaskQueue
 
 logger = logging.getLogger(__name__)
@@ -532,10 +533,11 @@ class Desk:
             session.commit()
 
     def sweep(self) -> dict[str, int]:
-        """Decide exceptions whose process died, finish verdicts left midway, expire overdue decisions, and index
-        precedents left pending; one item failing is logged and counted (`errors`), never stops the rest."""
+        """Decide exceptions whose process died, finish verdicts left midway, expire overdue decisions, index
+        precedents left pending, prune old checkpoints and retire old precedents; one item failing is logged and
+        counted (`errors`), never stops the rest."""
         done: dict[str, int] = dict.fromkeys(
-            ("decided", "requeued", "failed", "verdicts", "expired", "indexed", "pruned", "errors"), 0
+            ("decided", "requeued", "failed", "verdicts", "expired", "indexed", "pruned", "retired", "errors"), 0
         )
         now = datetime.now(UTC)
         with self.toolbox.session() as session:
@@ -568,6 +570,8 @@ class Desk:
                 self._isolated(done, "expired", decision_id, lambda key=decision_id: self._expire(key))
         self._isolated(done, "indexed", "precedents", lambda: index_pending(self.toolbox))
         self._isolated(done, "pruned", "checkpoints", self._prune_checkpoints)
+        retention = self.settings.precedent_retention_days
+        self._isolated(done, "retired", "precedents", lambda: retire_old(self.toolbox, retention))
         return done
 
     def _prune_checkpoints(self) -> int:
@@ -646,11 +650,13 @@ class Desk:
             return [(e, self.submit(e, actor="detector")) for e in detectors.detect(self.toolbox)]
         return [(e, self._queued_decision(taken)) for e, taken in self.raise_detected()]
 
-    def raise_detected(self) -> list[tuple[ExceptionIn, TakenIn]]:
-        """Run the detectors and take in every exception they raise, without deciding (queue mode: enqueued)."""
+    def raise_detected(self, part: "detectors.Part | None" = None) -> list[tuple[ExceptionIn, TakenIn]]:
+        """Run the detectors (the whole pass, or one part of it) and take in every exception they raise, without
+        deciding (queue mode: enqueued)."""
         from agents import detectors
 
-        return [(e, self.take_in(e, "detector", None)) for e in detectors.detect(self.toolbox)]
+        found = detectors.detect(self.toolbox) if part is None else detectors.detect_part(self.toolbox, part)
+        return [(e, self.take_in(e, "detector", None)) for e in found]
 
     @staticmethod
     def _config(thread_id: str) -> RunnableConfig:
@@ -659,19 +665,25 @@ class Desk:
 
 
 @contextmanager
-def open_desk(settings: Settings, engine: Engine | None = None) -> Generator[Desk]:
+def open_desk(
+    settings: Settings,
+    engine: Engine | None = None,
+    checkpoint_connections: int = 4,
+    queue_connections: int | None = None,
+) -> Generator[Desk]:
     """The desk for the settings with its checkpointer (and task queue, if configured), default policies in place;
-    closes them after use."""
+    closes them after use. On PostgreSQL the checkpointer's pool opens up to `checkpoint_connections`, the queue's up
+    to `queue_connections` (unset: Procrastinate's default)."""
     queue = None
     if settings.queue:
         from graph.queue import TaskQueue
 
-        queue = TaskQueue(settings)
+        queue = TaskQueue(settings, queue_connections)
     toolbox = open_toolbox(settings, engine)
     with toolbox.session() as session:
         ensure_defaults(session)
         session.commit()
-    with open_checkpointer(settings) as checkpointer:
+    with open_checkpointer(settings, checkpoint_connections) as checkpointer:
         desk = Desk(toolbox, checkpointer, queue=queue)
         try:
             yield desk

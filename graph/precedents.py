@@ -16,7 +16,7 @@ from twin import models as m
 from twin.threads import run_in_background
 
 logger = logging.getLogger(__name__)
-PENDING, INDEXED = "pending", "indexed"
+PENDING, INDEXED, RETIRED = "pending", "indexed", "retired"
 LEASE_S = 120.0  # a claim older than this belongs to a process that died
 BATCH = 50  # precedents embedded together in one pass
 
@@ -88,6 +88,30 @@ def index_pending(toolbox: Toolbox, limit: int = BATCH) -> int:
         )
         session.commit()
     return len(rows) if stored else 0
+
+
+def retire_old(toolbox: Toolbox, retention_days: float, limit: int = BATCH) -> int:
+    """Take out of the knowledge base the precedents of up to `limit` decisions concluded more than `retention_days`
+    ago (0 keeps them all) and mark them retired; their rows keep the decision. Returns how many."""
+    if retention_days <= 0:
+        return 0
+    table = m.DecisionRecord
+    cutoff = datetime.now(UTC) - timedelta(days=retention_days)
+    with toolbox.session() as session:
+        ids = list(
+            session.exec(
+                select(col(table.id))
+                .where(col(table.precedent_state) == INDEXED, col(table.updated_at) < cutoff)
+                .order_by(col(table.updated_at))
+                .limit(limit)
+            )
+        )
+        if not ids:
+            return 0
+        toolbox.knowledge.remove_precedents(ids)
+        session.exec(update(table).where(col(table.id).in_(ids)).values(precedent_state=RETIRED))
+        session.commit()
+    return len(ids)
 
 
 class BackgroundIndexer:

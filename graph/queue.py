@@ -15,6 +15,7 @@ from twin.settings import Settings
 DECIDE = "decide"
 INDEX_PRECEDENTS = "index_precedents"
 DETECT = "detect"
+DETECT_PART = "detect_part"
 SWEEP = "sweep"
 DECISIONS_QUEUE = "decisions"
 PERIODIC_QUEUE = "periodic"
@@ -36,7 +37,9 @@ def subject_lock(refs: Mapping[str, str]) -> str | None:
 class TaskQueue:
     """A Procrastinate app on the configured PostgreSQL database."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, max_connections: int | None = None) -> None:
+        """The queue on the settings' database; its pool (besides the worker's listener) keeps one connection and opens
+        up to `max_connections` (unset: Procrastinate's default pool)."""
         url = settings.resolved_database_url
         if not url.startswith("postgresql"):
             raise QueueMisconfigured(
@@ -44,7 +47,13 @@ class TaskQueue:
                 f"(e.g. postgresql+psycopg://user:pass@host:5432/yardmaster), not {url.split(':', 1)[0]}"
             )
         self.settings = settings
-        self.app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=postgres_dsn(url)))
+        dsn = postgres_dsn(url)
+        connector = (
+            procrastinate.PsycopgConnector(conninfo=dsn)
+            if max_connections is None
+            else procrastinate.PsycopgConnector(conninfo=dsn, min_size=1, max_size=max_connections)
+        )
+        self.app = procrastinate.App(connector=connector)
         self._in_transaction = JobManager(procrastinate.SyncPsycopgConnector())  # only ever given a connection
 
     def defer(
@@ -95,6 +104,10 @@ class TaskQueue:
             .first()
             is not None
         )
+
+    def defer_detect_part(self, session: Session, key: str, part: dict[str, JSONValue]) -> int | None:
+        """Enqueue one part of the detector pass (none while the same part's job still waits)."""
+        return self.defer(session, DETECT_PART, PERIODIC_QUEUE, queueing_lock=f"detect:{key}", part=part)
 
     def defer_indexing(self, session: Session) -> int | None:
         """Enqueue one precedent indexing run (none is added while one is already waiting)."""

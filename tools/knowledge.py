@@ -275,6 +275,11 @@ class KnowledgeBase:
         where = {"applies_to": {"$contains": exception_type}} if exception_type else None
         return self._search(self.procedures, query, k, where)
 
+    def remove_precedents(self, decision_ids: list[str]) -> None:
+        """Take the precedents of these decisions out of the collection (ids it does not hold are ignored)."""
+        if decision_ids:
+            self.precedents.delete(ids=decision_ids)
+
     def similar_precedents(self, query: str, k: int = 3, exception_type: ExceptionType | None = None) -> list[Hit]:
         """The `k` past decisions that acted, optionally of one exception type, ranked by similarity to `query`
         plus the weight of their outcome (achieved first, failed last)."""

@@ -24,36 +24,51 @@ FLEET_ACTIONS = ("schedule_maintenance",)  # the executed actions that change th
 
 def fleet_stamp(session: Session) -> tuple[int | None, datetime | None, int, datetime | None, int]:
     """A stamp of the fleet's state that changes with every reading added and every fleet action executed: the
-    telemetry's last id, last time and row count, the last such action's time and their count (the counts catch
-    rows that other processes commit out of id or time order)."""
+    telemetry's last id, last time and row count (from the kept totals), the last such action's time and their
+    count (the counts catch rows that other processes commit out of id or time order)."""
     reading, action = m.TelemetryReading, m.ActionRecord
-    telemetry = session.exec(
-        select(func.max(col(reading.id)), func.max(col(reading.at)), func.count(col(reading.id)))
-    ).one()
+    last = session.exec(select(func.max(col(reading.id)), func.max(col(reading.at)))).one()
+    count = session.exec(select(func.coalesce(func.sum(col(m.TelemetryTotal.readings)), 0))).one()
     actions = session.exec(
         select(func.max(col(action.executed_at)), func.count(col(action.executed_at))).where(
             col(action.type).in_(FLEET_ACTIONS)
         )
     ).one()
-    return (*telemetry, *actions)
+    return (*last, int(count), *actions)
 
 
-def running_means(session: Session, as_of: datetime) -> pd.DataFrame:
-    """Per truck: the mean of each sensor over all its readings up to `as_of`, and how many readings it has."""
-    reading = m.TelemetryReading
-    statement: Select[*tuple[Any, ...]] = (
-        Select(col(reading.truck), *(func.avg(getattr(reading, name)).label(name) for name in SENSORS), func.count())
-        .where(col(reading.at) <= as_of)
+def running_means(session: Session, as_of: datetime, trucks: list[str] | None = None) -> pd.DataFrame:
+    """Per truck (all, or those in `trucks`): the mean of each sensor over all its readings up to `as_of`, and how
+    many readings it has; from the totals the database keeps, less the readings after `as_of` (usually none)."""
+    total, reading = m.TelemetryTotal, m.TelemetryReading
+    kept: Select[*tuple[Any, ...]] = Select(
+        col(total.truck), *(getattr(total, name) for name in SENSORS), col(total.readings)
+    ).where(col(total.readings) > 0)
+    later: Select[*tuple[Any, ...]] = (
+        Select(col(reading.truck), *(func.sum(getattr(reading, name)) for name in SENSORS), func.count())
+        .where(col(reading.at) > as_of)
         .group_by(col(reading.truck))
     )
-    frame = pd.DataFrame(session.exec(statement).all(), columns=["truck", *SENSORS, "readings"])
-    return frame.set_index("truck").astype({name: float for name in SENSORS})
+    if trucks is not None:
+        kept, later = kept.where(col(total.truck).in_(trucks)), later.where(col(reading.truck).in_(trucks))
+    columns = ["truck", *SENSORS, "readings"]
+    sums = pd.DataFrame(session.exec(kept).all(), columns=columns).set_index("truck").astype(float)
+    after = pd.DataFrame(session.exec(later).all(), columns=columns).set_index("truck").astype(float)
+    if len(after):
+        sums = sums.sub(after.reindex(sums.index, fill_value=0.0))
+    sums = as_frame(sums[sums["readings"] > 0]).sort_index()
+    frame = as_frame(sums[list(SENSORS)].div(sums["readings"], axis=0))
+    frame["readings"] = sums["readings"].round().astype(int)
+    return frame
 
 
-def recent_readings(session: Session, as_of: datetime, rows: int) -> pd.DataFrame:
-    """Each truck's last `rows` readings among those of the last `DAYS_PER_READING * rows` days up to `as_of`."""
-    window = _readings(session, col(m.TelemetryReading.at) > as_of - timedelta(days=DAYS_PER_READING * rows), as_of)
-    return window.groupby("truck").tail(rows)
+def recent_readings(session: Session, as_of: datetime, rows: int, trucks: list[str] | None = None) -> pd.DataFrame:
+    """Each truck's (or each of `trucks`') last `rows` readings among those of the last `DAYS_PER_READING * rows`
+    days up to `as_of`."""
+    condition = col(m.TelemetryReading.at) > as_of - timedelta(days=DAYS_PER_READING * rows)
+    if trucks is not None:
+        condition = condition & col(m.TelemetryReading.truck).in_(trucks)
+    return _readings(session, condition, as_of).groupby("truck").tail(rows)
 
 
 def digest(frame: pd.DataFrame) -> str:

@@ -58,14 +58,18 @@ def sku_demand_frame(session: Session, sku: str) -> pd.DataFrame:
     return _frame(session, _demand(col(m.DemandHistory.sku) == sku))
 
 
-def shipment_frame(session: Session, ids: list[str] | None = None, status: str | None = None) -> pd.DataFrame:
-    """One row per shipment (all, those in `ids`, or those with `status`) with lane, carrier, slack, scan delay,
-    conditions and outcome; only the chosen shipments' scans and region-days are read."""
+def shipment_frame(
+    session: Session, ids: list[str] | None = None, status: str | None = None, origin: str | None = None
+) -> pd.DataFrame:
+    """One row per shipment (all, or those in `ids`, with `status` and from `origin`) with lane, carrier, slack, scan
+    delay, conditions and outcome; only the chosen shipments' scans and region-days are read."""
     chosen: list[ColumnElement[bool]] = []
     if ids is not None:
         chosen.append(col(m.Shipment.id).in_(ids))
     if status is not None:
         chosen.append(col(m.Shipment.status) == status)
+    if origin is not None:
+        chosen.append(col(m.Shipment.origin) == origin)
     statement: Query = (
         Select(
             col(m.Shipment.id).label("shipment_id"),

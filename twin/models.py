@@ -260,6 +260,21 @@ class TelemetryReading(SQLModel, table=True):
     fault_codes: int = 0
 
 
+class TelemetryTotal(SQLModel, table=True):
+    """Per truck, the count and the sums of its readings' sensors, kept by the database with every reading written,
+    changed or deleted (triggers of migration 0018), so running means never re-read the telemetry."""
+
+    truck: str = Field(primary_key=True)
+    readings: int = 0
+    engine_temp_c: float = 0.0
+    oil_pressure_kpa: float = 0.0
+    vibration_mm_s: float = 0.0
+    fault_codes: float = 0.0
+
+
+KEPT_BY_TRIGGERS = (TelemetryTotal,)  # tables the database writes itself as other tables change
+
+
 class WorkOrder(SQLModel, table=True):
     """Maintenance on a truck: preventive or corrective (a corrective one records a failure)."""
 

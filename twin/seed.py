@@ -920,7 +920,8 @@ def load(engine: Engine, rows: Rows, chunk: int = 5000) -> None:
     by_table = {m.table_of(model): (model, model_rows) for model, model_rows in rows.items()}
     tables = SQLModel.metadata.sorted_tables
     with engine.begin() as connection:
-        for table in reversed(tables):
+        kept = [m.table_of(model) for model in m.KEPT_BY_TRIGGERS]  # emptied last: deleting readings updates them
+        for table in [*(table for table in reversed(tables) if table not in kept), *kept]:
             connection.execute(delete(table))
         for table in tables:
             if table not in by_table:

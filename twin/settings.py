@@ -82,6 +82,12 @@ class Settings(BaseSettings):
         description="Hours a concluded decision keeps its full checkpoint history (for inspection) before the sweep "
         "prunes it to the latest checkpoint.",
     )
+    precedent_retention_days: float = Field(
+        default=90.0,
+        ge=0,
+        description="Days a concluded decision stays a precedent in the knowledge base before the sweep takes it "
+        "out (its row and audit stay); 0 keeps every precedent.",
+    )
     chat_max_turns: int = Field(
         default=100, ge=1, description="Turns one chat thread may hold; past it the desk asks for a new conversation."
     )
@@ -133,6 +139,12 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1, description="API worker processes sharing the database's connection budget.")
     db_max_connections: int = Field(
         default=40, ge=4, description="Database connections all API workers may hold together."
+    )
+    worker_db_connections: int = Field(
+        default=5,
+        ge=5,
+        description="PostgreSQL connections one `yardmaster worker` may hold, its pools together: with --concurrency N, "
+        "the queue's listener and its pool of N, the checkpointer's N, and the rest (at least N + 1) for the twin.",
     )
     db_pool_timeout_s: float = Field(default=5.0, gt=0, description="Wait for a free connection before answering 503.")
     max_body_bytes: int = Field(

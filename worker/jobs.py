@@ -51,13 +51,27 @@ async def every(
 
 
 def detector_pass(desk: Desk) -> int:
-    """Raise and handle new exceptions (with a queue: enqueue them), then check the outcomes of executed decisions;
-    how many exceptions were raised."""
+    """Raise and handle new exceptions, then check the outcomes of executed decisions; how many were raised. With a
+    queue the pass is only cut into parts, each queued as a job for the workers to share: how many were queued."""
     from agents.outcomes import record_outcomes
 
-    raised = desk.raise_detected() if desk.queue else desk.detect()
+    count = queue_detection(desk) if desk.queue else len(desk.detect())
     record_outcomes(desk.toolbox)
-    return len(raised)
+    return count
+
+
+def queue_detection(desk: Desk) -> int:
+    """Queue one job per part of the detector pass (none for a part whose job still waits); how many were queued."""
+    from agents import detectors
+
+    queue = desk.queue
+    if queue is None:
+        raise RuntimeError("the detector pass is queued in parts only with a task queue")
+    with desk.toolbox.session() as session:
+        parts = detectors.parts(session)
+        queued = [queue.defer_detect_part(session, part.key, part.model_dump()) for part in parts]
+        session.commit()
+    return sum(job is not None for job in queued)
 
 
 def detection_loop(desk: Desk | None, interval_s: float) -> AbstractAsyncContextManager[None]:

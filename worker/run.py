@@ -11,10 +11,23 @@ import psycopg
 import psycopg_pool
 from procrastinate import JobContext
 from procrastinate.exceptions import ConnectorException
+from procrastinate.types import JSONValue
+from pydantic import BaseModel
 
+from agents import detectors
 from graph.desk import Desk
-from graph.queue import DECIDE, DECISIONS_QUEUE, DETECT, PERIODIC_QUEUE, SWEEP, QueueMisconfigured, TaskQueue
+from graph.queue import (
+    DECIDE,
+    DECISIONS_QUEUE,
+    DETECT,
+    DETECT_PART,
+    PERIODIC_QUEUE,
+    SWEEP,
+    QueueMisconfigured,
+    TaskQueue,
+)
 from graph.records import audit
+from twin.db import make_engine, migrate
 from twin.settings import Settings
 from worker.jobs import detector_pass
 
@@ -65,12 +78,22 @@ def register_tasks(queue: TaskQueue, desk: Desk) -> None:
         @app.periodic(cron=every_seconds_cron(settings.detect_interval_s, "YM_DETECT_INTERVAL_S"), periodic_id=DETECT)
         @app.task(name=DETECT, queue=PERIODIC_QUEUE, retry=retry_strategy(2))
         def detect(timestamp: int) -> int:
-            """One detector pass per period across all workers: raise (enqueue) new exceptions, check outcomes."""
-            raised = detector_pass(desk)
+            """One detector pass per period across all workers: queue its parts for the workers, check outcomes."""
+            queued = detector_pass(desk)
             with desk.toolbox.session() as session:
-                audit(session, "detector.pass", "worker", None, period=timestamp, raised=raised)
+                audit(session, "detector.pass", "worker", None, period=timestamp, parts=queued)
                 session.commit()
-            return raised
+            return queued
+
+    @app.task(name=DETECT_PART, queue=PERIODIC_QUEUE, retry=retry_strategy(2))
+    def detect_part(part: dict[str, JSONValue]) -> int:
+        """One part of a detector pass: raise (enqueue) its new exceptions; run again, it raises nothing new."""
+        chosen = detectors.PART.validate_python(part)
+        raised = desk.raise_detected(chosen)
+        with desk.toolbox.session() as session:
+            audit(session, "detector.part", "worker", None, part=chosen.key, raised=len(raised))
+            session.commit()
+        return len(raised)
 
     @app.periodic(cron=every_seconds_cron(settings.sweep_interval_s or 30, "YM_SWEEP_INTERVAL_S"), periodic_id=SWEEP)
     @app.task(name=SWEEP, queue=PERIODIC_QUEUE)
@@ -84,12 +107,35 @@ def register_tasks(queue: TaskQueue, desk: Desk) -> None:
         return {**done, "stalled": len(stalled)}
 
 
+class WorkerConnections(BaseModel):
+    """How one worker's PostgreSQL connections are shared among its pools (the queue's listener holds one more)."""
+
+    queue: int
+    checkpointer: int
+    twin: int
+
+
+def worker_connections(settings: Settings, concurrency: int) -> WorkerConnections:
+    """Split `worker_db_connections`: one for the queue's listener, `concurrency` each for the queue's pool and the
+    checkpointer's, the rest for the twin, which needs one per running job and one for the periodic work."""
+    twin = settings.worker_db_connections - 1 - 2 * concurrency
+    if twin < concurrency + 1:
+        raise QueueMisconfigured(
+            f"YM_WORKER_DB_CONNECTIONS={settings.worker_db_connections}: a worker running {concurrency} jobs at once "
+            f"needs at least {3 * concurrency + 2} connections"
+        )
+    return WorkerConnections(queue=concurrency, checkpointer=concurrency, twin=twin)
+
+
 def run_worker(settings: Settings, concurrency: int) -> None:
-    """Serve the queue until stopped (SIGINT or SIGTERM finish the running jobs first), through database outages;
-    exit 1 on a fatal error, logged."""
+    """Serve the queue until stopped (SIGINT or SIGTERM finish the running jobs first), through database outages,
+    its connection pools sized by `worker_connections`; exit 1 on a fatal error, logged."""
     from graph.desk import open_desk
 
-    with open_desk(settings) as desk:
+    sizes = worker_connections(settings, concurrency)
+    engine = make_engine(settings.resolved_database_url, sizes.twin, settings.db_pool_timeout_s)
+    migrate(engine)
+    with open_desk(settings, engine, sizes.checkpointer, sizes.queue) as desk:
         queue = desk.queue
         if queue is None:
             raise RuntimeError("the worker serves the task queue: set YM_QUEUE")

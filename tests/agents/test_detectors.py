@@ -1,18 +1,21 @@
-"""The drift detector: shifting a feature of recently scored shipments raises one model_drift exception a day, which
-the desk answers with a rollback waiting for an architect; restoring the feature raises none."""
+"""The detectors: shifting a feature of recently scored shipments raises one model_drift exception a day, which the
+desk answers with a rollback waiting for an architect, and restoring the feature raises none; the pass's parts raise
+what the whole pass raises, and the trucks scored from kept running means are those of a full recomputation."""
 
 from datetime import timedelta
 
 from sqlalchemy import update
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from agents import detectors, outcomes
 from agents.schemas import ExceptionType
 from graph.state import Verdict
 from tests.conftest import register_copy
 from tools import late_risk, registry
-from twin import activations, store
+from tools.maintenance import score_trucks
+from twin import activations, frames, store
 from twin import models as m
+from twin.days import TwinDays
 
 LATE = late_risk.MODEL_NAME
 
@@ -62,3 +65,50 @@ def test_a_shifted_feature_raises_a_drift_exception_and_restoring_it_does_not(de
 
     scale_recent_distances(desk, 1 / 3.0)
     assert detectors.drifted_models(desk.toolbox) == []
+
+
+def full_recomputation(tb) -> set[str]:
+    """The trucks the pass raised before running means were kept: every truck scored on its whole telemetry."""
+    with tb.session() as session:
+        telemetry = frames.telemetry_frame(session)
+        booked = store.trucks_with_open_work_orders(session)
+    risks = score_trucks(tb.models.fleet, telemetry, tb.now())
+    return {r.truck for r in risks if r.p_fail >= detectors.FAILURE_TRIGGER and r.truck not in booked}
+
+
+def parts_of(tb) -> list[detectors.Part]:
+    """The parts of the pass on the toolbox's twin now."""
+    with tb.session() as session:
+        return detectors.parts(session)
+
+
+def assert_parts_make_the_whole(tb) -> list[str]:
+    """The parts raise what the whole pass raises, each once, and the trucks are the full recomputation's; the ids."""
+    whole = sorted(e.external_id or "" for e in detectors.detect(tb))
+    parted = [e.external_id or "" for part in parts_of(tb) for e in detectors.detect_part(tb, part)]
+    assert sorted(parted) == whole and len(set(parted)) == len(parted)
+    trucks = {e.refs.asset_id for e in detectors.detect(tb) if e.type == ExceptionType.equipment_failure_risk}
+    assert trucks == full_recomputation(tb)
+    return whole
+
+
+def test_the_parts_raise_the_whole_pass_and_the_trucks_of_a_full_recomputation(toolbox, monkeypatch):
+    monkeypatch.setattr(detectors, "TRUCK_BLOCK", 7)  # blocks that do not divide the fleet
+    seeded = assert_parts_make_the_whole(toolbox)
+    assert {kind for kind in ("late_shipment", "stockout_risk", "equipment_failure_risk") if f":{kind}:" in str(seeded)}
+    kinds = [type(part) for part in parts_of(toolbox)]
+    assert kinds.count(detectors.SitePart) == 5 and kinds.count(detectors.TruckBlock) == 6
+
+    stepper, _ = TwinDays.generate(7)  # the seeded twin is this scenario: the stepper continues it
+    with Session(toolbox.engine) as session:
+        for _ in range(3):
+            stepper.step(session)
+    assert assert_parts_make_the_whole(toolbox) != seeded
+
+
+def test_a_part_run_again_after_its_exceptions_are_taken_in_raises_nothing(desk):
+    [part] = [p for p in parts_of(desk.toolbox) if detectors.detect_part(desk.toolbox, p)][:1]
+    for exception in detectors.detect_part(desk.toolbox, part):
+        desk.take_in(exception, "detector", None)
+    assert detectors.detect_part(desk.toolbox, part) == []
+    assert detectors.PART.validate_python(part.model_dump()) == part  # a part travels as a job's arguments

@@ -108,6 +108,7 @@ def test_a_pending_decision_expires_after_its_time_to_live_and_takes_no_verdict(
         "expired": 0,
         "indexed": 0,
         "pruned": 0,
+        "retired": 0,
         "errors": 0,
     }
     desk.settings = desk.settings.model_copy(update={"pending_ttl_h": {"retender_loads": 0.0}})
@@ -121,6 +122,7 @@ def test_a_pending_decision_expires_after_its_time_to_live_and_takes_no_verdict(
         "expired": 1,
         "indexed": 0,
         "pruned": 0,
+        "retired": 0,
         "errors": 0,
     }
     for decision in (first, second):

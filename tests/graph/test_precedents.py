@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from agents.schemas import ExceptionIn
 from graph.desk import Desk, open_desk
-from graph.precedents import INDEXED, PENDING, index_pending
+from graph.precedents import INDEXED, PENDING, RETIRED, index_pending
 from twin import models as m
 
 LATE = {"type": "late_shipment", "refs": {"shipment_id": "SHP-009284"}}
@@ -77,3 +77,25 @@ def test_the_desk_indexes_in_the_background_after_each_decision(desk):
     decision = desk.submit(ExceptionIn.model_validate(LATE), actor="test")
     desk.indexer.wait(timeout=60)
     assert _states(desk) == {decision.decision_id: INDEXED} and _stored(desk, decision.decision_id)
+
+
+def test_the_sweep_retires_precedents_past_the_retention_and_keeps_the_rest(desk):
+    old = desk.submit(ExceptionIn.model_validate(LATE), actor="test")
+    desk.indexer.wait(timeout=60)
+    recent = desk.submit(ExceptionIn(type="late_shipment", refs={"shipment_id": SHIPMENTS[1]}), actor="test")
+    desk.indexer.wait(timeout=60)
+    table = m.DecisionRecord
+    with desk.toolbox.session() as session:
+        session.execute(
+            update(table).where(table.id == old.decision_id).values(updated_at=datetime.now(UTC) - timedelta(days=91))
+        )
+        session.commit()
+    assert desk.sweep()["retired"] == 1
+    assert _states(desk) == {old.decision_id: RETIRED, recent.decision_id: INDEXED}
+    assert not _stored(desk, old.decision_id) and _stored(desk, recent.decision_id)
+    assert desk.sweep()["retired"] == 0
+    desk.settings = desk.settings.model_copy(update={"precedent_retention_days": 0.0})
+    with desk.toolbox.session() as session:
+        session.execute(update(table).values(updated_at=datetime.now(UTC) - timedelta(days=400)))
+        session.commit()
+    assert desk.sweep()["retired"] == 0, "0 keeps every precedent"

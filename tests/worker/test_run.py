@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlmodel import select
 from typer.testing import CliRunner
 
+from agents import detectors
 from agents.schemas import ExceptionIn
 from cli.main import app as cli
 from graph import intake
@@ -18,7 +19,8 @@ from graph.queue import DECISIONS_QUEUE, PERIODIC_QUEUE, QueueMisconfigured, Tas
 from tests.faults.invariants import assert_decided_once
 from twin import models as m
 from twin.settings import Settings
-from worker.run import every_seconds_cron, register_tasks
+from worker.jobs import detector_pass
+from worker.run import every_seconds_cron, register_tasks, worker_connections
 
 POSTGRES_ONLY = [pytest.param("postgres", marks=pytest.mark.postgres)]
 STOCK = {"type": "stockout_risk", "refs": {"sku": "SKU-0042", "location": "DC-DAL"}}
@@ -154,3 +156,42 @@ def test_queue_mode_needs_postgresql(tmp_path, monkeypatch):
     monkeypatch.delenv("YM_QUEUE")
     result = CliRunner().invoke(cli, ["worker"])
     assert result.exit_code == 2 and "YM_QUEUE is not set" in result.output
+
+
+def run_periodic(desk: Desk) -> None:
+    """Run a worker on the periodic queue until none of its jobs waits (the decisions they queue stay queued)."""
+
+    async def once() -> None:
+        async with desk.queue.app.open_async():
+            await desk.queue.app.run_worker_async(queues=[PERIODIC_QUEUE], wait=False)
+
+    asyncio.run(once())
+
+
+@pytest.mark.parametrize("backend", POSTGRES_ONLY)
+def test_a_detector_pass_is_queued_in_parts_that_workers_share_once(queued_desk):
+    expected = sorted(e.external_id for e in detectors.detect(queued_desk.toolbox))
+    with queued_desk.toolbox.session() as session:
+        parts = detectors.parts(session)
+    assert detector_pass(queued_desk) == len(parts)
+    assert detector_pass(queued_desk) == 0, "a part whose job still waits is not queued twice"
+    run_periodic(queued_desk)
+    with queued_desk.toolbox.session() as session:
+        raised = sorted(session.exec(select(m.ExceptionRecord.external_id)).all())
+    assert raised == expected
+    queued = [job for job in jobs(queued_desk) if job["task_name"] == "decide"]
+    assert len(queued) == len(expected) and {job["status"] for job in queued} == {"todo"}
+    assert detector_pass(queued_desk) == len(parts)  # the next period: every part again, raising nothing new
+    run_periodic(queued_desk)
+    assert len([job for job in jobs(queued_desk) if job["task_name"] == "decide"]) == len(expected)
+    done = [job for job in jobs(queued_desk) if job["task_name"] == "detect_part"]
+    assert len(done) == 2 * len(parts) and {job["status"] for job in done} == {"succeeded"}
+
+
+def test_a_workers_connections_are_split_from_its_budget():
+    sizes = worker_connections(Settings(), 1)
+    assert (sizes.queue, sizes.checkpointer, sizes.twin) == (1, 1, 2)  # with the listener, 5 in all
+    sizes = worker_connections(Settings(worker_db_connections=12), 2)
+    assert (sizes.queue, sizes.checkpointer, sizes.twin) == (2, 2, 7)
+    with pytest.raises(QueueMisconfigured, match="YM_WORKER_DB_CONNECTIONS=8: a worker running 3 jobs at once needs"):
+        worker_connections(Settings(worker_db_connections=8), 3)
