@@ -9,8 +9,7 @@ import pandas as pd
 from pydantic import BaseModel, Field, TypeAdapter
 from sqlmodel import Session, col, select
 
-from agents import maintenance
-from agents.model_drift import NoReference, model_drift
+from agents import maintenance, monitoring
 from agents.modelbook import MODEL_NAMES
 from agents.schemas import ExceptionIn, ExceptionType, Refs
 from agents.toolbox import Toolbox
@@ -226,27 +225,24 @@ def trucks(tb: Toolbox, codes: list[str] | None = None) -> list[ExceptionIn]:
 
 
 def drifted_models(tb: Toolbox) -> list[ExceptionIn]:
-    """Models in force with a feature whose PSI between training and recent scoring exceeds the threshold."""
+    """Models in force whose features drifted between training and recent scoring, or whose performance on the
+    outcomes known now crosses a limit; every measurement is kept in the model's history."""
     now, settings, models = tb.now(), tb.settings, tb.models.pinned()
     found = []
     with tb.session() as session:
         for name in MODEL_NAMES:
-            try:
-                report = model_drift(
-                    session, models, name, now, settings.drift_window_days, settings.drift_psi_threshold
-                )
-            except NoReference:
-                continue  # trained before reference bins were kept: nothing to compare with
-            if report.drifted:
+            findings = monitoring.assess(session, models, name, now, settings).findings
+            if findings:
                 found.append(
                     ExceptionIn(
                         type=ExceptionType.model_drift,
                         refs=Refs(model=name),
                         source="detector",
                         external_id=_detector_id(ExceptionType.model_drift, name, now.date().isoformat()),
-                        description=f"{name} drifted on {', '.join(f.feature for f in report.drifted)}",
+                        description=f"{name}: {'; '.join(findings)}",
                     )
                 )
+        session.commit()
     return found
 
 

@@ -1,14 +1,16 @@
 """The trained versions of each model and which one is in force: listed, promoted and rolled back by an architect."""
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel
-from sqlmodel import Session
+from pydantic import BaseModel, Field
+from sqlmodel import Session, col, select
 
 from agents.modelbook import MODEL_NAMES, in_force
 from tools import registry
-from twin import activations
+from twin import activations, monitoring
+from twin import models as m
 
 
 class UnknownModel(LookupError):
@@ -91,4 +93,69 @@ def rollback(session: Session, models_dir: Path, name: str, actor: str) -> Versi
     row = activations.rollback(session, name, actor)
     return VersionChange(
         name=name, kind="rollback", from_version=current.active_version, to_version=row.version, actor=actor, at=row.at
+    )
+
+
+class MonitorRun(BaseModel):
+    """One kept measurement of a model version: drift (PSI per watched feature) or performance on known outcomes."""
+
+    version: str
+    kind: Literal["drift", "performance"]
+    day: date
+    measured_at: datetime
+    window_start: datetime
+    window_end: datetime
+    rows: int
+    metrics: dict[str, float]
+    breaches: list[str] = Field(description="Drifted features, or the performance limits crossed")
+
+
+class RetrainingRecommendation(BaseModel):
+    """An executed recommendation to retrain a model version, with its reasons."""
+
+    version: str
+    reasons: list[str]
+    at: datetime
+    decision_id: str | None
+
+
+class ModelMonitoring(BaseModel):
+    """A model's versions in force now and before, its drift and performance history, and retraining recommended."""
+
+    name: str
+    active_version: str | None
+    previous_version: str | None
+    drift: list[MonitorRun]
+    performance: list[MonitorRun]
+    retraining: list[RetrainingRecommendation]
+
+
+def monitoring_history(session: Session, models_dir: Path, name: str, limit: int = 365) -> ModelMonitoring:
+    """A model's monitoring history, oldest first (UnknownModel for a name that is not a model)."""
+    current = entry(session, models_dir, name)
+    last = activations.latest(session, name)
+    runs = [
+        MonitorRun.model_validate(run, from_attributes=True) for run in monitoring.history(session, name, None, limit)
+    ]
+    recommended = session.exec(
+        select(m.AuditEvent)
+        .where(col(m.AuditEvent.kind) == "model_retraining_recommended")
+        .order_by(col(m.AuditEvent.at))
+    ).all()
+    return ModelMonitoring(
+        name=name,
+        active_version=current.active_version,
+        previous_version=last.previous if last else None,
+        drift=[run for run in runs if run.kind == "drift"],
+        performance=[run for run in runs if run.kind == "performance"],
+        retraining=[
+            RetrainingRecommendation(
+                version=str(event.detail.get("version")),
+                reasons=list(event.detail.get("reasons") or []),
+                at=event.at,
+                decision_id=event.detail.get("decision_id"),
+            )
+            for event in recommended
+            if event.detail.get("model") == name
+        ],
     )

@@ -21,11 +21,11 @@ from sqlmodel import Session, col, select
 
 from agents.explain import format_usd
 from agents.schemas import Action, Level, PolicyVerdict
-from twin import access
 from twin import models as m
-from twin.actions import ACTION_TYPES, PlanTenders, RollbackModel, ScheduleMaintenance, references
+from twin import policies
+from twin.actions import ACTION_TYPES, GOVERNANCE_ACTIONS, PlanTenders, ScheduleMaintenance, references
+from twin.policies import AFTER_APPROVAL, RECOMMEND_ONLY, UNLESS_SAFETY_CRITICAL, WITHIN_BOUNDS
 
-RECOMMEND_ONLY, AFTER_APPROVAL, WITHIN_BOUNDS, UNLESS_SAFETY_CRITICAL = 1, 2, 3, 4
 AUTO_COST_LIMIT_USD = 2500.0  # SOP-AUTH-01: up to 2,500 USD may execute within bounds
 AUTO_MIN_CONFIDENCE = 0.80  # SOP-AUTH-01: at least 0.80 to execute within bounds
 RECOMMEND_BELOW_CONFIDENCE = 0.60  # SOP-AUTH-01: below 0.60 recommend only
@@ -143,6 +143,8 @@ DEFAULT_RULES = [
     _bounded("raise_safety_stock"),
     _rule("schedule_maintenance", UNLESS_SAFETY_CRITICAL),
     _rule("rollback_model", AFTER_APPROVAL),  # a model change waits for an architect at any level
+    _rule("recommend_retraining", AFTER_APPROVAL),
+    _rule("lower_autonomy", AFTER_APPROVAL),
 ]
 FALLBACK_RULE = _rule("*", AFTER_APPROVAL)
 
@@ -203,31 +205,13 @@ def rules(session: Session) -> list[PolicyRule]:
 
 def save_rule(session: Session, rule: PolicyRule, actor: str) -> tuple[PolicyRule | None, m.Policy]:
     """Insert or replace the stored rule of the rule's action type and cohort; the rule before (None when new)."""
-    row = session.exec(
-        select(m.Policy).where(col(m.Policy.action_type) == rule.action_type, col(m.Policy.cohort) == rule.cohort)
-    ).first()
-    before = PolicyRule.model_validate(row, from_attributes=True) if row else None
-    row = row or m.Policy(action_type=rule.action_type, cohort=rule.cohort, updated_at=datetime.now(UTC))
-    row.sqlmodel_update({**rule.model_dump(), "updated_by": actor, "updated_at": datetime.now(UTC)})
-    session.add(row)
-    session.flush()
-    return before, row
+    before, row = policies.save(session, rule.model_dump(), actor)
+    return (PolicyRule.model_validate(before) if before else None), row
 
 
 def change_rule(session: Session, rule: PolicyRule, actor: str, **context: Any) -> m.Policy:
     """Store a rule as a person's change, audited as `policy_updated` with the rule before and after."""
-    before, row = save_rule(session, rule, actor)
-    access.audit(
-        session,
-        actor,
-        "policy_updated",
-        action_type=rule.action_type,
-        cohort=rule.cohort,
-        before=before.model_dump() if before else None,
-        after=rule.model_dump(),
-        **context,
-    )
-    return row
+    return policies.change(session, rule.model_dump(), actor, **context)
 
 
 def cohort_of(session: Session, action: Action) -> Cohort:
@@ -294,8 +278,8 @@ def _safety_critical(action: Action) -> bool:
 def _reasons(action: Action, rule: PolicyRule, cost: float, confidence: float, tier: str | None) -> list[str]:
     """Why one action needs a person; empty when it may execute."""
     label = f"{action.type} (level {rule.autonomy_level}, cohort {rule.cohort})"
-    if isinstance(action, RollbackModel):
-        return [f"{label}: a change of model version waits for an architect's approval"]
+    if action.type in GOVERNANCE_ACTIONS:
+        return [f"{label}: the governance of a model waits for an architect's approval"]
     safety = rule.safety_critical or _safety_critical(action)
     if safety:
         return [f"{label}: safety-critical work is never executed automatically"]

@@ -56,9 +56,17 @@ def price(session: Session, rates: Rates, action: a.AnyAction) -> float:
         case a.BookSpot(params=p):
             contract = _rate(session, p.from_carrier, None) * _mean_lane_miles(session)
             return costs.spot_move(rates, contract * p.loads)
-        case a.ReplanRoute() | a.RetenderLoads() | a.RaiseSafetyStock() | a.PlanTenders() | a.RollbackModel():
+        case (
+            a.ReplanRoute()
+            | a.RetenderLoads()
+            | a.RaiseSafetyStock()
+            | a.PlanTenders()
+            | a.RollbackModel()
+            | a.RecommendRetraining()
+            | a.LowerAutonomy()
+        ):
             # a re-plan, a re-tender at contract rates, new stock levels, a tender plan (whose freight each
-            # shipment pays) and a model rollback buy nothing by themselves
+            # shipment pays) and the governance of a model buy nothing by themselves
             return 0.0
 
 

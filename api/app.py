@@ -33,6 +33,7 @@ from api.validation import BodyLimit, check_input, validation_error
 from graph.desk import open_desk
 from twin.db import make_engine, migrate, session_scope
 from twin.events import EventRejected
+from twin.quality import reason_of
 from twin.settings import Settings, get_settings
 from worker.jobs import detection_loop, recovery_loop
 from worker.webhooks import SecretBox, WebhookSettings, delivery_loop, seal_stored
@@ -113,7 +114,7 @@ def _wire(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     app.exception_handler(EventRejected)(_event_rejected)  # the decorator form types a handler of one exception
-    app.exception_handler(RequestValidationError)(validation_error)
+    app.exception_handler(RequestValidationError)(_invalid_input)
     app.add_exception_handler(PoolTimeout, _database_unavailable)
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(InterfaceError, _database_unavailable)
@@ -141,8 +142,20 @@ async def _database_unavailable(_request: Request, error: Exception) -> JSONResp
     )
 
 
-async def _event_rejected(_request: Request, error: EventRejected) -> JSONResponse:
+INTAKES = {"/v1/events": "events", "/v1/exceptions": "exceptions"}  # the ingestion paths the quality gate counts
+
+
+async def _invalid_input(request: Request, error: RequestValidationError) -> JSONResponse:
+    """A 422 for invalid input; on an ingestion path each problem is counted under its data-quality reason."""
+    if request.method == "POST" and (intake := INTAKES.get(request.url.path)):
+        for item in error.errors():
+            request.app.state.metrics.count_quality(intake, reason_of(str(item.get("type")), item.get("input")))
+    return await validation_error(request, error)
+
+
+async def _event_rejected(request: Request, error: EventRejected) -> JSONResponse:
     """A batch record that does not fit the twin: 422 naming the record and field, in FastAPI's error shape."""
+    request.app.state.metrics.count_quality("events", error.reason)
     return JSONResponse(
         status_code=422, content={"detail": [{"type": "value_error", "loc": list(error.loc), "msg": error.message}]}
     )

@@ -13,6 +13,7 @@ from agents.schemas import Decision, Specialist
 from api.deps import SessionDep
 from twin import models as m
 from twin import store
+from twin.quality import Reason
 
 router = APIRouter(tags=["metrics"])
 
@@ -56,6 +57,14 @@ class Metrics:
             ["model", "outcome"],
             registry=self.registry,
         )
+        self.data_quality = Counter(
+            "yardmaster_data_quality",
+            "Records the ingestion gate refused or skipped, by intake (`events`, `exceptions`) and reason: `schema`, "
+            "`range`, `null`, `late`, `reference` (an unknown code) refuse the request with a 422 naming the field; "
+            "`duplicate` counts replays answered without applying them again and conflicting duplicates refused.",
+            ["intake", "reason"],
+            registry=self.registry,
+        )
         self.pending_approvals = Gauge(
             "yardmaster_pending_approvals",
             "Decisions waiting for a person, by specialist, read from the database.",
@@ -75,6 +84,11 @@ class Metrics:
     def count_chat_answer(self, model: str, verified: bool) -> None:
         """Count a chat answer and whether it passed the verifier."""
         self.chat_answers.labels(model, "verified" if verified else "template_fallback").inc()
+
+    def count_quality(self, intake: str, reason: Reason, count: int = 1) -> None:
+        """Count records of an intake the data-quality gate refused or skipped for a reason."""
+        if count:
+            self.data_quality.labels(intake, reason).inc(count)
 
     def count_error(self, operation: str, error: BaseException) -> None:
         """Count an unexpected desk error."""

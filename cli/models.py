@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from agents.model_versions import VersionChange
     from twin.settings import Settings
 
-models_app = typer.Typer(help="Trained models: list, promote, rollback.", no_args_is_help=True)
+models_app = typer.Typer(help="Trained models: list, metrics, drift, promote, rollback.", no_args_is_help=True)
 console = Console(stderr=True)
 
 
@@ -84,6 +84,49 @@ def drift(
         ["feature", "psi", "drifted"],
         [[f.feature, f"{f.psi:.4f}", "*" if f.drifted else ""] for f in report.features],
         title=f"{report.model}@{report.version}: {report.rows} rows, threshold {report.threshold:g}",
+    )
+
+
+@models_app.command("metrics")
+def metrics(
+    name: str | None = typer.Argument(None, help="The model, e.g. xgb-late-risk (all models when left out)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the history as JSON."),
+) -> None:
+    """Each model's monitoring history: drift and performance per twin day, with the limits crossed."""
+    from agents import model_versions
+    from agents.modelbook import MODEL_NAMES
+    from cli.tables import print_table
+    from twin.db import session_scope
+
+    if name is not None and name not in MODEL_NAMES:
+        console.print(f"error: unknown model {name!r}; known: {', '.join(MODEL_NAMES)}")
+        raise typer.Exit(2)
+    settings, engine = _settings_and_engine()
+    with session_scope(engine) as session:
+        names = [name] if name else list(MODEL_NAMES)
+        found = [model_versions.monitoring_history(session, settings.models_dir, one) for one in names]
+    engine.dispose()
+    if as_json:
+        typer.echo(json.dumps([one.model_dump(mode="json") for one in found], indent=2))
+        return
+    print_table(
+        ["model", "version", "day", "kind", "rows", "metrics", "breaches"],
+        [
+            [
+                one.name,
+                run.version,
+                run.day.isoformat(),
+                run.kind,
+                str(run.rows),
+                " ".join(
+                    f"{key}={value:.4g}" for key, value in sorted(run.metrics.items()) if run.kind == "performance"
+                )
+                or f"max PSI {max(run.metrics.values(), default=0.0):.4g}",
+                "; ".join(run.breaches),
+            ]
+            for one in found
+            for run in sorted([*one.drift, *one.performance], key=lambda run: (run.measured_at, run.kind))
+        ],
     )
 
 

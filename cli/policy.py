@@ -7,7 +7,8 @@ import typer
 from rich.console import Console
 
 policy_app = typer.Typer(
-    help="Policy suggestions mined from overrides: suggest, accept, decline.", no_args_is_help=True
+    help="Policy suggestions mined from overrides (suggest, accept, decline) and recommended autonomy (recommend).",
+    no_args_is_help=True,
 )
 console = Console(stderr=True)
 
@@ -32,6 +33,38 @@ def suggest(as_json: bool = typer.Option(False, "--json", help="Print one JSON a
         [
             [s.id, s.action_type, s.cohort, s.change, str(s.evidence.reviewed), str(s.evidence.rejected), s.summary]
             for s in found
+        ],
+    )
+
+
+@policy_app.command("recommend")
+def recommend(as_json: bool = typer.Option(False, "--json", help="Print one JSON array.")) -> None:
+    """For each action type and cohort, the autonomy its measured quality supports beside the configured level, with
+    the reasons (verdicts and outcomes in YM_SUGGEST_WINDOW_DAYS, the model's performance, the eval report)."""
+    from agents.autonomy import eval_report, recommendations
+    from agents.policy_learning import LearningSettings
+    from cli.main import database
+    from cli.tables import print_table
+    from twin.db import session_scope
+    from twin.settings import get_settings
+
+    settings = get_settings()
+    with session_scope(database()) as session:
+        found = recommendations(session, LearningSettings.of(settings), eval_report(settings))
+    if as_json:
+        typer.echo(json.dumps([r.model_dump(mode="json") for r in found], indent=2))
+        return
+    print_table(
+        ["action type", "cohort", "configured", "recommended", "reasons"],
+        [
+            [
+                r.action_type,
+                r.cohort,
+                r.configured,
+                r.recommended + ("" if r.change == "keep" else f" ({r.change})"),
+                "; ".join(r.reasons),
+            ]
+            for r in found
         ],
     )
 

@@ -13,6 +13,7 @@ from typing import Any
 from agents.policy import PolicyRule
 from evals.cases import DATASET_VERSION, DATASETS_DIR, SEED, Case
 from twin import models as m
+from twin.actions import GOVERNANCE_ACTIONS
 from twin.seed import AS_OF, ScenarioBuilder
 
 ACTED = ["executed", "pending_approval"]
@@ -833,10 +834,10 @@ def _sound_plans(net: Network) -> list[Case]:
         case(
             f"sound-drift-{model}",
             "routine",
-            "a drifted model's decision never rolls back without an architect, and says why when there is nothing to "
-            "roll back to",
+            "a drifted or fallen model's decision never changes a model or a rule without an architect, and names the "
+            "model",
             {"type": "model_drift", "refs": {"model": model}, "source": "detector"},
-            {"specialist": "governance", "status": ANY, "action_types": ["rollback_model"], "mentions": [model]},
+            {"specialist": "governance", "status": ANY, "action_types": list(GOVERNANCE_ACTIONS), "mentions": [model]},
         )
         for model in ("xgb-late-risk", "xgb-failure-risk")
     ]

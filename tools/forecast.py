@@ -387,16 +387,16 @@ def _panel(history: pd.DataFrame, request: ForecastRequest, spec: FeatureSpec) -
 def _panels(history: pd.DataFrame, requests: list[ForecastRequest], spec: FeatureSpec) -> list[Panel]:
     """The panels of requests sharing one `as_of` and horizon, in request order, from one pass over the history."""
     frame = normalise_history(history, spec)
-    masks = [
-        np.logical_and.reduce([frame[column] == value for column, value in request.series.items()])
-        for request in requests
-    ]
-    for request, mask in zip(requests, masks, strict=True):
-        if not mask.any():
+    ids = as_frame(frame[list(spec.id_columns)])
+    present = set(ids.drop_duplicates().itertuples(index=False, name=None))
+    wanted = [tuple(request.series[column] for column in spec.id_columns) for request in requests]
+    for request, key in zip(requests, wanted, strict=True):
+        if key not in present:
             raise ValueError(f"no history for series {request.series}")
+    chosen = pd.MultiIndex.from_frame(ids).isin(wanted)
     first = requests[0]
     until = first.as_of + timedelta(days=first.horizon_days)
-    panels = build_panels(as_frame(frame[np.logical_or.reduce(masks)]), spec, observed_until=first.as_of, until=until)
+    panels = build_panels(as_frame(frame[chosen]), spec, observed_until=first.as_of, until=until)
     by_series = {tuple(panel.ids.values()): panel for panel in panels}
     return [by_series[tuple(request.series[column] for column in spec.id_columns)] for request in requests]
 

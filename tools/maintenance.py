@@ -164,9 +164,15 @@ def train_failure_risk(
     telemetry: pd.DataFrame, failures: pd.DataFrame, horizon_days: int = 14, params: BoosterParams | None = None
 ) -> TruckModel:
     """Train the classifier of a failure within the next `horizon_days` from telemetry and failure records."""
-    until = time_to_next_event(_days(telemetry), _days(failures), entity="truck", time="day", cap=horizon_days + 1)
-    label = (until <= horizon_days).astype(float).where(until.notna())
+    label = failure_labels(telemetry, failures, horizon_days)
     return _fit("failure", truck_features(telemetry), label, horizon_days, params or BoosterParams())
+
+
+def failure_labels(telemetry: pd.DataFrame, failures: pd.DataFrame, horizon_days: int) -> pd.Series:
+    """Per truck-day reading: 1 when the truck failed within `horizon_days` after it, 0 when it did not, NaN while the
+    record is too short to tell."""
+    until = time_to_next_event(_days(telemetry), _days(failures), entity="truck", time="day", cap=horizon_days + 1)
+    return until.le(horizon_days).astype(float).where(until.notna())
 
 
 def train_rul(

@@ -229,6 +229,22 @@ class RollbackModelParams(Params):
     to_version: Code
 
 
+class RecommendRetrainingParams(Params):
+    """Record that a model should be retrained, and why; retraining itself is run by a person (`yardmaster train`)."""
+
+    model: Code
+    version: Code = Field(description="The version in force found wanting.")
+    reasons: list[str] = Field(min_length=1, description="The findings behind the recommendation.")
+
+
+class LowerAutonomyParams(Params):
+    """Set the action types whose proposals rest on a model to `recommend` (after approval) wherever they act."""
+
+    model: Code
+    action_types: list[Code] = Field(min_length=1)
+    level: Literal["recommend"] = "recommend"
+
+
 class SwitchCarrier(BaseModel):
     """A `switch_carrier` action."""
 
@@ -334,6 +350,22 @@ class RollbackModel(BaseModel):
     params: RollbackModelParams
 
 
+class RecommendRetraining(BaseModel):
+    """A `recommend_retraining` action: recorded and audited for the model's owners; it retrains nothing itself."""
+
+    type: Literal["recommend_retraining"] = "recommend_retraining"
+    params: RecommendRetrainingParams
+
+
+class LowerAutonomy(BaseModel):
+    """A `lower_autonomy` action: the rules of a model's dependent action types that act are set to recommend."""
+
+    type: Literal["lower_autonomy"] = "lower_autonomy"
+    params: LowerAutonomyParams
+
+
+GOVERNANCE_ACTIONS = ("rollback_model", "recommend_retraining", "lower_autonomy")  # wait for an architect, always
+
 AnyAction = (
     SwitchCarrier
     | NotifyCustomer
@@ -350,6 +382,8 @@ AnyAction = (
     | BookCarrier
     | PlanTenders
     | RollbackModel
+    | RecommendRetraining
+    | LowerAutonomy
 )
 Action = Annotated[AnyAction, Field(discriminator="type")]
 ACTION: TypeAdapter[AnyAction] = TypeAdapter(Action)
@@ -419,7 +453,7 @@ def references(action: AnyAction) -> References:
             return References(codes=sku, carriers=[p.carrier], scopes=[p.lane])
         case PlanTenders(params=p):
             return References(carriers=sorted({a.carrier for a in p.allocations}))
-        case RollbackModel():
+        case RollbackModel() | RecommendRetraining() | LowerAutonomy():
             return References()
         case _:
             assert_never(action)

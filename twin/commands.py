@@ -6,9 +6,10 @@ from typing import Any, assert_never
 
 from sqlmodel import Session, col, delete, select
 
+from twin import access, activations, policies, store
 from twin import actions as a
-from twin import activations, store
 from twin import models as m
+from twin.policies import AFTER_APPROVAL
 from twin.store import as_of, week_start
 
 
@@ -225,6 +226,33 @@ def _rollback_model(session: Session, params: a.RollbackModelParams, decision_id
     return params.as_dict()
 
 
+def _recommend_retraining(session: Session, params: a.RecommendRetrainingParams, decision_id: str) -> dict[str, Any]:
+    """Record the recommendation to retrain a model (audited; a person runs the training)."""
+    access.audit(
+        session,
+        f"decision {decision_id}",
+        "model_retraining_recommended",
+        model=params.model,
+        version=params.version,
+        reasons=params.reasons,
+        decision_id=decision_id,
+    )
+    return params.as_dict()
+
+
+def _lower_autonomy(session: Session, params: a.LowerAutonomyParams, decision_id: str) -> dict[str, Any]:
+    """Set every rule of the action types that acts to recommend after approval, each change audited with the rule
+    before and after."""
+    lowered = []
+    for row in policies.of_types(session, params.action_types):
+        if row.level != "act":
+            continue
+        rule = {**policies.values(row), "level": params.level, "autonomy_level": AFTER_APPROVAL}
+        policies.change(session, rule, f"decision {decision_id}", model=params.model, decision_id=decision_id)
+        lowered.append(f"{row.action_type}@{row.cohort}")
+    return {**params.as_dict(), "lowered": lowered}
+
+
 def apply(session: Session, action: a.AnyAction, decision_id: str, now: datetime) -> dict[str, Any]:
     """Carry out one action on the twin; the result is what its outbox message reports."""
     match action:
@@ -254,6 +282,10 @@ def apply(session: Session, action: a.AnyAction, decision_id: str, now: datetime
             return _book_carrier(session, params, decision_id, now)
         case a.RollbackModel(params=params):
             return _rollback_model(session, params, decision_id)
+        case a.RecommendRetraining(params=params):
+            return _recommend_retraining(session, params, decision_id)
+        case a.LowerAutonomy(params=params):
+            return _lower_autonomy(session, params, decision_id)
         case a.BookSpot(params=params) | a.PlanTenders(params=params):
             # carried out by the systems of record (the day's tenders follow the plan): the outbox message executes it
             return params.as_dict()

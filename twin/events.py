@@ -8,6 +8,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
 from twin import models as m
+from twin import store
+from twin.quality import Reason, too_old
 
 Code = Annotated[str, Field(min_length=1, max_length=64)]
 Quantity = Annotated[int, Field(ge=-(10**9), le=10**9)]
@@ -91,19 +93,20 @@ class IngestResult(BaseModel):
 
 
 class EventRejected(ValueError):
-    """A record of the batch does not fit the twin; `loc` names the record and field."""
+    """A record of the batch does not fit the twin; `loc` names the record and field, `reason` the quality gate's."""
 
-    def __init__(self, index: int, field: str, message: str) -> None:
+    def __init__(self, index: int, field: str, message: str, reason: Reason) -> None:
         super().__init__(f"events[{index}].{field}: {message}")
         self.loc = ("body", "events", index, field)
         self.message = message
+        self.reason: Reason = reason
 
 
 def _require(session: Session, model: type[R], key: str, index: int, field: str) -> R:
     """The row with this primary key, or reject the batch naming the field."""
     row = session.get(model, key)
     if row is None:
-        raise EventRejected(index, field, f"unknown {model.__name__.lower()} {key!r}")
+        raise EventRejected(index, field, f"unknown {model.__name__.lower()} {key!r}", "reference")
     return row
 
 
@@ -142,7 +145,7 @@ def _apply_movement(session: Session, event: InventoryMovement, index: int) -> N
         value = getattr(position, field) + getattr(event, f"{field}_delta")
         if value < 0:
             raise EventRejected(
-                index, f"{field}_delta", f"would take {field} of {event.sku} at {event.location} below zero"
+                index, f"{field}_delta", f"would take {field} of {event.sku} at {event.location} below zero", "range"
             )
         setattr(position, field, value)
     position.updated_at = event.at
@@ -160,7 +163,9 @@ def _apply_order(session: Session, event: OrderPlaced, index: int) -> None:
     _require(session, m.Location, event.customer, index, "customer")
     _require(session, m.Location, event.dc, index, "dc")
     if session.get(m.Order, event.order_id) is not None:
-        raise EventRejected(index, "order_id", f"order {event.order_id!r} already exists under another event id")
+        raise EventRejected(
+            index, "order_id", f"order {event.order_id!r} already exists under another event id", "duplicate"
+        )
     for line in event.lines:
         _require(session, m.Sku, line.sku, index, "lines.sku")
     session.add(
@@ -189,22 +194,26 @@ def _apply(session: Session, event: Event, index: int) -> None:
             _apply_order(session, event, index)
 
 
-def ingest(session: Session, batch: EventBatch) -> IngestResult:
-    """Apply a batch in the caller's transaction; replays are skipped; any bad record raises EventRejected."""
+def ingest(session: Session, batch: EventBatch, max_age_h: float | None = None) -> IngestResult:
+    """Apply a batch in the caller's transaction; replays are skipped; any bad record raises EventRejected, an event
+    older than `max_age_h` hours before the twin's clock among them."""
     ids = [event.event_id for event in batch.events]
     seen = set(
         session.exec(select(col(m.ProcessedEvent.event_id)).where(col(m.ProcessedEvent.event_id).in_(ids))).all()
     )
+    clock = store.as_of(session) if max_age_h is not None else None
     accepted = 0
     for index, event in enumerate(batch.events):
         if event.event_id in seen:
             continue
         seen.add(event.event_id)
+        if max_age_h is not None and (late := too_old(event.at, clock, max_age_h)):
+            raise EventRejected(index, "at", late, "late")
         _apply(session, event, index)
         session.add(m.ProcessedEvent(event_id=event.event_id, kind=event.kind, at=datetime.now(UTC)))
         try:
             session.flush()
         except IntegrityError as error:
-            raise EventRejected(index, "event_id", "conflicts with a record already stored") from error
+            raise EventRejected(index, "event_id", "conflicts with a record already stored", "duplicate") from error
         accepted += 1
     return IngestResult(accepted=accepted, duplicates=len(ids) - accepted)

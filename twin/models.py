@@ -372,6 +372,24 @@ class ModelActivation(SQLModel, table=True):
     at: datetime
 
 
+class ModelMonitorRun(SQLModel, table=True):
+    """One measurement of a model version on the twin's clock: its population drift (PSI per watched feature) or its
+    performance on the outcomes known in a window; kept over time, at most one of each kind a model version a day."""
+
+    __table_args__ = (UniqueConstraint("model", "version", "kind", "day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    model: str = Field(index=True)
+    version: str
+    kind: str = Field(description="drift or performance")
+    day: date = Field(description="The twin's day of the measurement")
+    measured_at: datetime = Field(description="The twin's clock at the measurement")
+    window_start: datetime
+    window_end: datetime
+    rows: int = Field(description="Rows scored (drift) or labelled outcomes (performance) in the window")
+    metrics: dict[str, float] = json_column()
+    breaches: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
 class CustomerNotification(SQLModel, table=True):
     """A customer told about one of their shipments."""
 

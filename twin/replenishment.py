@@ -50,5 +50,5 @@ def inbound_schedule(session: Session, skus: list[str], today: date) -> dict[tup
     ]
     schedule: dict[tuple[str, str], list[tuple[int, float]]] = {}
     for sku, dc, arrives_on, qty in landings:
-        schedule.setdefault((sku, dc), []).append((max(0, (arrives_on - today).days), qty))
+        schedule.setdefault((sku, dc), []).append((max(0, (arrives_on - today).days), float(qty)))
     return schedule

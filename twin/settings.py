@@ -46,6 +46,32 @@ class Settings(BaseSettings):
     drift_psi_threshold: float = Field(
         default=0.2, gt=0, description="A feature's PSI above which its model has drifted (a model_drift exception)."
     )
+    perf_window_days: int = Field(
+        default=14,
+        ge=1,
+        description="Days of outcomes (deliveries, breakdowns, sales) a model's performance is measured on.",
+    )
+    perf_min_labels: int = Field(
+        default=50, ge=1, description="Labelled outcomes a performance measurement needs before it can flag a model."
+    )
+    perf_max_auc_drop: float = Field(
+        default=0.05, gt=0, le=1, description="ROC-AUC below the model's reference by more than this flags it."
+    )
+    perf_max_calibration_error: float = Field(
+        default=0.1, gt=0, le=1, description="Expected calibration error above which a risk model is flagged."
+    )
+    perf_min_coverage: float = Field(
+        default=0.7, ge=0, le=1, description="Least share of units sold inside the forecast's 80% interval."
+    )
+    perf_max_coverage: float = Field(
+        default=0.9, ge=0, le=1, description="Largest share of units sold inside the forecast's 80% interval."
+    )
+    perf_demand_series: int = Field(
+        default=30, ge=1, le=300, description="Busiest SKU-DC series whose forecast is checked against sales."
+    )
+    event_max_age_h: float = Field(
+        default=72.0, gt=0, description="Hours before the twin's clock past which an event or exception is late."
+    )
     claim_lease_s: float = Field(
         default=60.0,
         gt=0,

@@ -16,6 +16,7 @@ from api.paging import Cursor, Keyset, Limit, Offset, Page, paginate
 from api.schemas import ExceptionOut
 from graph.desk import DecisionConflict, DecisionFailed, DecisionNotFound, IdempotencyMismatch
 from twin import models as m
+from twin import quality, store
 
 router = APIRouter(prefix="/v1/exceptions", tags=["exceptions"])
 
@@ -79,14 +80,20 @@ def post_exception(
     """Report an exception; the desk classifies it, a specialist decides, and the policy gate executes or pauses it.
     The answer is the decision when it is ready within the wait bound, else 202 with the exception."""
     retry = _already_taken_in(session, exception, idempotency_key)
+    clock = store.as_of(session)
     session.commit()  # ends the read and returns its connection: the desk's own sessions use the only one held
+    max_age_h = request.app.state.settings.event_max_age_h
+    if not retry and exception.occurred_at and (late := quality.too_old(exception.occurred_at, clock, max_age_h)):
+        raise RequestValidationError(
+            [{"type": "late", "loc": ("body", "occurred_at"), "msg": late, "input": exception.occurred_at}]
+        )
     try:
         taken, decision = desk.answer(
             exception, principal.name, idempotency_key, request.app.state.settings.answer_wait_s
         )
     except IdempotencyMismatch as error:
         raise RequestValidationError(
-            [{"type": "value_error", "loc": ("header", "Idempotency-Key"), "msg": str(error), "input": idempotency_key}]
+            [{"type": "duplicate", "loc": ("header", "Idempotency-Key"), "msg": str(error), "input": idempotency_key}]
         ) from error
     except DecisionFailed as error:
         metrics.count_error("submit", error.__cause__ or error)
@@ -104,6 +111,7 @@ def post_exception(
         return JSONResponse(accepted.model_dump(mode="json"), status.HTTP_202_ACCEPTED, {"Location": location})
     if retry or decision.duplicate_of:
         response.status_code = status.HTTP_200_OK
+        metrics.count_quality("exceptions", "duplicate")
     else:
         metrics.count_decision(decision)
     return decision

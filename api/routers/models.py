@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from agents import model_versions
 from agents.model_drift import NoReference, model_drift
-from agents.model_versions import ModelEntry, UnknownModel, UnknownVersion, VersionChange
+from agents.model_versions import ModelEntry, ModelMonitoring, UnknownModel, UnknownVersion, VersionChange
 from agents.modelbook import MODEL_NAMES
 from api.auth import ArchitectDep, PrincipalDep
 from api.deps import DeskDep, SessionDep
@@ -41,6 +41,17 @@ def get_model(name: str, request: Request, session: SessionDep, _principal: Prin
     """One model with each trained version and the one decisions use."""
     try:
         return model_versions.entry(session, request.app.state.settings.models_dir, name)
+    except UnknownModel as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
+
+
+@router.get("/{name}/metrics", response_model=ModelMonitoring, responses=UNKNOWN)
+def get_metrics(name: str, request: Request, session: SessionDep, _principal: PrincipalDep) -> ModelMonitoring:
+    """The model's monitoring history kept by the detector pass: PSI per watched feature and performance on the
+    outcomes known (ROC-AUC and calibration error, or WMAPE and 80% interval coverage) per twin day, the limits each
+    crossed, and the retraining recommended."""
+    try:
+        return model_versions.monitoring_history(session, request.app.state.settings.models_dir, name)
     except UnknownModel as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.exceptions import RequestValidationError
 from sqlmodel import Session, col, select
 
+from agents.autonomy import Recommendation, eval_report, recommendations
 from agents.policy import CohortPattern, PolicyRule, change_rule
 from agents.policy_learning import LearningSettings, Suggestion, UnknownSuggestion, answer, open_suggestions
 from api.auth import ArchitectDep, PrincipalDep
@@ -89,6 +90,15 @@ def put_policy(
 def _limits(request: Request) -> LearningSettings:
     """The mining thresholds of the app's settings."""
     return LearningSettings.of(request.app.state.settings)
+
+
+@router.get("/recommendations", response_model=list[Recommendation])
+def list_recommendations(request: Request, session: SessionDep, _principal: PrincipalDep) -> list[Recommendation]:
+    """For each action type and cohort, the level its measured quality supports beside the configured one, with the
+    reasons: people's verdicts and the outcomes of executed decisions in the window, the latest performance of the
+    model it rests on, and the eval report's gated checks."""
+    settings = request.app.state.settings
+    return recommendations(session, _limits(request), eval_report(settings))
 
 
 @router.get("/suggestions", response_model=list[Suggestion])

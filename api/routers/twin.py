@@ -1,9 +1,10 @@
 """The twin: summary of the loaded network and event ingestion from the systems of record."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from api.auth import IntegratorDep, PrincipalDep
 from api.deps import SessionDep
+from api.metrics import MetricsDep
 from twin import access, events, store
 
 router = APIRouter(prefix="/v1", tags=["twin"])
@@ -16,8 +17,13 @@ def twin_summary(session: SessionDep, _principal: PrincipalDep) -> dict:
 
 
 @router.post("/events", response_model=events.IngestResult)
-def post_events(batch: events.EventBatch, session: SessionDep, principal: IntegratorDep) -> events.IngestResult:
-    """Apply a batch of events; replays change nothing and a bad record rejects the whole batch."""
-    result = events.ingest(session, batch)
+def post_events(
+    batch: events.EventBatch, request: Request, session: SessionDep, metrics: MetricsDep, principal: IntegratorDep
+) -> events.IngestResult:
+    """Apply a batch of events; replays change nothing and a bad record (a wrong or missing field, a value out of
+    range, an unknown code, an event older than `event_max_age_h` before the twin's clock) rejects the whole batch
+    with a 422 naming the record and field."""
+    result = events.ingest(session, batch, request.app.state.settings.event_max_age_h)
     access.audit(session, principal.name, "events_ingested", **result.model_dump())
+    metrics.count_quality("events", "duplicate", result.duplicates)
     return result

@@ -70,3 +70,13 @@ def clone_pending(database_url: str, count: int) -> None:
             )
         session.commit()
     engine.dispose()
+
+
+def quality_counts(client: TestClient, intake: str) -> dict[str, float]:
+    """The data-quality counters of an intake, by reason, read from /metrics."""
+    prefix = f'yardmaster_data_quality_total{{intake="{intake}",reason="'
+    return {
+        line[len(prefix) :].split('"')[0]: float(line.rsplit(" ", 1)[1])
+        for line in client.get("/metrics").text.splitlines()
+        if line.startswith(prefix)
+    }

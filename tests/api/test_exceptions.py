@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from api.app import create_app
 from tests.api.conftest import issue_key
-from tests.api.desk_api import CAPACITY_LOSS, DeskApi, detail_locs
+from tests.api.desk_api import CAPACITY_LOSS, DeskApi, detail_locs, quality_counts
 from twin import models as m
 from twin.db import make_engine, session_scope
 from twin.settings import Settings
@@ -102,6 +102,17 @@ def test_an_idempotency_key_reused_with_another_body_is_422_and_a_duplicate_answ
     merged = next(item for item in listed if item["duplicate_of"])
     assert merged["decision_id"] == first.json()["decision_id"] and merged["status"] == "closed"
     assert api.call("GET", "/v1/decisions").json()["total"] == 1
+    assert quality_counts(api.client, "exceptions") == {"duplicate": 2.0}  # the reused key, the merged report
+
+
+def test_an_exception_older_than_the_age_limit_is_refused_naming_occurred_at_and_counted(api):
+    stale = api.call("POST", "/v1/exceptions", role="integrator", json={**LATE, "occurred_at": "2026-10-01T08:00:00Z"})
+    assert detail_locs(stale) == [["body", "occurred_at"]] and "72 hours" in stale.json()["detail"][0]["msg"]
+    missing = api.call("POST", "/v1/exceptions", role="integrator", json={**LATE, "refs": None})
+    too_long = api.call("POST", "/v1/exceptions", role="integrator", json={**LATE, "source": "x" * 500})
+    assert missing.status_code == too_long.status_code == 422
+    assert quality_counts(api.client, "exceptions") == {"late": 1.0, "null": 1.0, "range": 1.0}
+    assert api.call("GET", "/v1/exceptions", role="viewer").json()["total"] == 0
 
 
 def test_a_report_holds_one_database_connection_while_it_is_decided(api_client, monkeypatch):

@@ -4,6 +4,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from tests.api.desk_api import quality_counts
 from twin.settings import Settings
 
 SCAN = {
@@ -57,3 +58,28 @@ def test_malformed_record_returns_422_naming_record_and_field_and_stores_nothing
     assert unknown.json()["detail"][0]["loc"] == ["body", "events", 1, "shipment_id"]
     assert "SHP-999999" in unknown.json()["detail"][0]["msg"]
     assert client.post("/v1/events", json={"events": [good]}).json() == {"accepted": 1, "duplicates": 0}
+
+
+def test_the_quality_gate_names_the_field_of_each_refused_record_and_counts_it_by_reason(client):
+    cases = {
+        "schema": ({**SCAN, "event_id": "q-1", "scan": "teleport"}, "scan"),
+        "range": ({**SCAN, "event_id": "q-2", "delay_minutes": -5}, "delay_minutes"),
+        "null": ({**SCAN, "event_id": "q-3", "shipment_id": None}, "shipment_id"),
+        "late": ({**SCAN, "event_id": "q-4", "at": "2026-10-01T09:00:00+00:00"}, "at"),
+        "reference": ({**SCAN, "event_id": "q-5", "shipment_id": "SHP-999999"}, "shipment_id"),
+    }
+    for reason, (record, field) in cases.items():
+        response = client.post("/v1/events", json={"events": [{**SCAN, "event_id": f"ok-{reason}"}, record]})
+        assert response.status_code == 422, reason
+        [problem] = response.json()["detail"]
+        assert problem["loc"][:3] == ["body", "events", 1] and problem["loc"][-1] == field, reason
+    client.post("/v1/events", json={"events": [SCAN]})
+    assert client.post("/v1/events", json={"events": [SCAN]}).json() == {"accepted": 0, "duplicates": 1}
+    assert quality_counts(client, "events") == {
+        "schema": 1.0,
+        "range": 1.0,
+        "null": 1.0,
+        "late": 1.0,
+        "reference": 1.0,
+        "duplicate": 1.0,
+    }

@@ -2,12 +2,16 @@
 model or version, or nothing to roll back to, named with exit code 2."""
 
 import json
+from datetime import timedelta
 
 from typer.testing import CliRunner
 
 from cli.main import app as cli
 from tests.conftest import copy_trained, register_copy
 from tools import late_risk, registry
+from twin import models as m
+from twin import monitoring, store
+from twin.db import make_engine, session_scope
 
 LATE = late_risk.MODEL_NAME
 
@@ -40,3 +44,46 @@ def test_models_are_listed_promoted_and_rolled_back_on_the_command_line(seeded_u
         [LATE, first, ""],
         [LATE, second, "*"],
     ]
+
+
+def test_the_monitoring_history_is_printed_per_model(seeded_url, trained_dir, tmp_path, monkeypatch):
+    copy_trained(trained_dir, tmp_path)
+    version = registry.resolve(tmp_path / "models", LATE)[0].version
+    engine = make_engine(seeded_url)
+    with session_scope(engine) as session:
+        now = store.clock(session)
+        monitoring.keep(
+            session,
+            m.ModelMonitorRun(
+                model=LATE,
+                version=version,
+                kind="performance",
+                day=now.date(),
+                measured_at=now,
+                window_start=now - timedelta(days=14),
+                window_end=now,
+                rows=345,
+                metrics={"roc_auc": 0.9953, "calibration_error": 0.2107},
+                breaches=["calibration error 0.211 above 0.1"],
+            ),
+        )
+    engine.dispose()
+    monkeypatch.setenv("YM_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("YM_DATABASE_URL", seeded_url)
+    runner = CliRunner()
+    [history] = json.loads(runner.invoke(cli, ["models", "metrics", LATE, "--json"]).stdout)
+    assert (history["active_version"], history["drift"], history["retraining"]) == (version, [], [])
+    assert history["performance"][0]["breaches"] == ["calibration error 0.211 above 0.1"]
+    table = runner.invoke(cli, ["models", "metrics"]).stdout.splitlines()
+    assert table[0].split("\t") == ["model", "version", "day", "kind", "rows", "metrics", "breaches"]
+    assert table[1].split("\t") == [
+        LATE,
+        version,
+        now.date().isoformat(),
+        "performance",
+        "345",
+        "calibration_error=0.2107 roc_auc=0.9953",
+        "calibration error 0.211 above 0.1",
+    ]
+    unknown = runner.invoke(cli, ["models", "metrics", "xgb-nope"])
+    assert unknown.exit_code == 2 and "unknown model 'xgb-nope'" in unknown.output

@@ -6,6 +6,7 @@ import json
 from sqlmodel import Session
 from typer.testing import CliRunner
 
+from agents.policy import ensure_defaults
 from cli.main import app as cli
 from tests.agents.test_policy_learning import plant_rejections
 from twin.actions import ExpediteShipment
@@ -33,3 +34,26 @@ def test_suggestions_are_mined_and_accepted_on_the_command_line(seeded_url, tmp_
     accepted = runner.invoke(cli, ["policy", "accept", suggestion["id"], "--actor", "ana"])
     assert accepted.exit_code == 0, accepted.output
     assert json.loads(runner.invoke(cli, ["policy", "suggest", "--json"]).stdout) == []
+
+
+def test_recommended_autonomy_is_shown_beside_the_configured_level(seeded_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("YM_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("YM_DATABASE_URL", seeded_url)
+    engine = make_engine(seeded_url)
+    with Session(engine) as session:
+        ensure_defaults(session)
+        plant_rejections(session, ExpediteShipment(params={"shipment_id": "SHP-000023", "cost_usd": 90.0}), 5, 0)
+        session.commit()
+    engine.dispose()
+    runner = CliRunner()
+    found = {
+        (r["action_type"], r["cohort"]): r
+        for r in json.loads(runner.invoke(cli, ["policy", "recommend", "--json"]).stdout)
+    }
+    expedite = found[("expedite_shipment", "*")]
+    assert (expedite["configured"], expedite["recommended"], expedite["change"]) == ("act", "off", "lower")
+    table = runner.invoke(cli, ["policy", "recommend"]).stdout.splitlines()
+    assert table[0].split("\t") == ["action type", "cohort", "configured", "recommended", "reasons"]
+    row = next(line.split("\t") for line in table if line.startswith("expedite_shipment"))
+    assert row[:4] == ["expedite_shipment", "*", "act", "off (lower)"]
+    assert row[4].startswith("people refused 5 of 5 proposals: stop proposing")

@@ -137,3 +137,31 @@ def test_malformed_records_fail_validation_naming_the_field():
     assert error.value.errors()[0]["loc"][:3] == ("events", 1, "shipment_scan")
     with pytest.raises(ValidationError):
         batch()
+
+
+def test_an_event_older_than_the_age_limit_is_rejected_as_late_naming_its_time(engine):
+    with Session(engine) as session:
+        shipment = open_shipment(session)
+        old = {**scan("old-1", shipment), "at": "2026-10-20T08:00:00+00:00"}
+        with pytest.raises(events.EventRejected) as rejected:
+            events.ingest(session, batch(scan("new-1", shipment), old), max_age_h=72)
+        assert (rejected.value.loc, rejected.value.reason) == (("body", "events", 1, "at"), "late")
+        assert events.ingest(session, batch(old)).accepted == 1  # without a limit, history may be loaded
+
+
+def test_an_unknown_code_is_a_reference_problem_and_a_stock_below_zero_a_range_one(engine):
+    with Session(engine) as session:
+        with pytest.raises(events.EventRejected) as unknown:
+            events.ingest(session, batch(scan("u-1", "SHP-999999")))
+        assert unknown.value.reason == "reference"
+        movement = {
+            "kind": "inventory_movement",
+            "event_id": "mv-1",
+            "sku": "SKU-0001",
+            "location": "DC-DAL",
+            "on_hand_delta": -(10**8),
+            "at": AT,
+        }
+        with pytest.raises(events.EventRejected) as below:
+            events.ingest(session, batch(movement))
+        assert (below.value.loc[-1], below.value.reason) == ("on_hand_delta", "range")

@@ -39,11 +39,12 @@ PAUSED_ACTIONS = ("retender_loads", "book_spot", "notify_customer", "expedite_sh
 
 
 class Console:
-    """The server under test: its URL, its database, a key per role and HTTP calls as any role."""
+    """The server under test: its URL, its database and data directory, a key per role and HTTP calls as any role."""
 
-    def __init__(self, url: str, database_url: str) -> None:
+    def __init__(self, url: str, database_url: str, data_dir: Path) -> None:
         self.url = url
         self.database_url = database_url
+        self.data_dir = data_dir
         self.keys = {
             role: issue_key(database_url, role, f"web-{role}").key
             for role in ("viewer", "planner", "architect", "integrator")
@@ -77,7 +78,7 @@ def console(databases: Databases, trained_dir: Path, tmp_path_factory) -> Iterat
     copy_trained(trained_dir, data_dir)
     database_url = databases.seeded("sqlite")
     with serving(database_url, data_dir) as url:
-        running = Console(url, database_url)
+        running = Console(url, database_url, data_dir)
         for action in PAUSED_ACTIONS:
             assert (
                 running.call("PUT", f"/v1/policies/{action}", role="architect", json={"autonomy_level": 2}).status_code

@@ -218,6 +218,7 @@ VIEWS = {
     "kpis": ("#/kpis", "KPIs"),
     "attribution": ("#/attribution", "Attribution"),
     "policies": ("#/policies", "Policies"),
+    "models": ("#/models", "Models"),
     "tradeoff": ("#/tradeoff", "Trade-off"),
 }
 

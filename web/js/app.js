@@ -14,6 +14,7 @@ const VIEWS = {
   kpis: () => import("./views/kpis.js"),
   attribution: () => import("./views/attribution.js"),
   policies: () => import("./views/policies.js"),
+  models: () => import("./views/models.js"),
   tradeoff: () => import("./views/tradeoff.js"),
 };
 const view = document.getElementById("view");

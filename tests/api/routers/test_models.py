@@ -16,7 +16,7 @@ from tests.api.live_server import Server
 from tests.conftest import copy_trained, register_copy
 from tools import late_risk, registry
 from twin import models as m
-from twin import store
+from twin import monitoring, store
 from twin.db import make_engine, session_scope
 
 LATE = late_risk.MODEL_NAME
@@ -133,3 +133,34 @@ def test_drift_shows_a_shifted_feature_of_recent_scoring_and_not_once_it_is_rest
     assert not drifted and abs(restored - before) < 0.01
     assert api.call("GET", "/v1/models/xgb-nope/drift", role="viewer").status_code == 404
     assert api.call("GET", "/v1/models/xgb-demand/drift", role="viewer").status_code == 409
+
+
+def test_the_metrics_history_lists_what_the_detector_pass_kept(api: DeskApi, seeded_url):
+    path = f"/v1/models/{LATE}/metrics"
+    assert api.call("GET", path, role="viewer").json()["performance"] == []
+    engine = make_engine(seeded_url)
+    with session_scope(engine) as session:
+        now = store.clock(session)
+        version = api.call("GET", f"/v1/models/{LATE}", role="viewer").json()["active_version"]
+        for back in (1, 0):
+            moment = now - timedelta(days=back)
+            monitoring.keep(
+                session,
+                m.ModelMonitorRun(
+                    model=LATE,
+                    version=version,
+                    kind="performance",
+                    day=moment.date(),
+                    measured_at=moment,
+                    window_start=moment - timedelta(days=14),
+                    window_end=moment,
+                    rows=300 + back,
+                    metrics={"roc_auc": 0.97, "calibration_error": 0.02 + back},
+                    breaches=[],
+                ),
+            )
+    engine.dispose()
+    history = api.call("GET", path, role="viewer").json()
+    assert [run["rows"] for run in history["performance"]] == [301, 300]  # oldest first
+    assert history["active_version"] == version and history["previous_version"] is None
+    assert api.call("GET", "/v1/models/xgb-nope/metrics", role="viewer").status_code == 404

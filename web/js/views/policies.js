@@ -11,7 +11,8 @@ const LEVELS = { 1: "1 · recommend only", 2: "2 · execute after approval", 3: 
 const TIERS = ["gold", "silver", "standard"];
 
 export async function show(root, _args, _params, can) {
-  const [rules, latest, suggestions] = await Promise.all([api("/v1/policies"), latestChanges(10), api("/v1/policies/suggestions")]);
+  const [rules, latest, suggestions, recommended] = await Promise.all([api("/v1/policies"), latestChanges(10),
+    api("/v1/policies/suggestions"), api("/v1/policies/recommendations")]);
   fill(root, heading("Policies", h("p", { class: "muted" }, can.editPolicies
     ? "Edit a rule and save it; the change is audited with the rule before and after."
     : "Your role can read the rules; architects edit them.")),
@@ -28,6 +29,7 @@ export async function show(root, _args, _params, can) {
         onclick: () => editor(root.querySelector("#policy-editor"), r, can) }, "Edit") }] : []),
     ], rules),
     h("section", { id: "policy-editor", "aria-live": "polite" }),
+    recommendationList(recommended),
     suggestionList(suggestions, can, () => show(root, _args, _params, can)),
     h("section", {}, h("h2", {}, "Latest changes"), table(null, [
       { key: "at", title: "time", render: (e) => when(e.at) }, { key: "actor" },
@@ -41,6 +43,17 @@ async function latestChanges(count) {
   const { total } = await api(`/v1/audit${query({ kind, limit: 1 })}`);
   const page = await api(`/v1/audit${query({ kind, limit: count, offset: Math.max(0, total - count) })}`);
   return page.items.reverse();
+}
+
+// The level each rule's measured quality supports beside the configured one, with the reasons.
+function recommendationList(recommended) {
+  return h("section", { id: "policy-recommendations" }, h("h2", {}, "Recommended autonomy"), table(null, [
+    { key: "rule", render: (r) => `${label(r.action_type)} @ ${r.cohort}` },
+    { key: "configured", render: (r) => MODES[r.configured] ?? r.configured },
+    { key: "recommended", render: (r) => h("span", { class: r.change === "keep" ? null : `change-${r.change}` },
+      `${MODES[r.recommended] ?? r.recommended}${r.change === "keep" ? "" : ` (${r.change})`}`) },
+    { key: "reasons", render: (r) => h("ul", { class: "reasons" }, r.reasons.map((reason) => h("li", {}, reason))) },
+  ], recommended, { empty: "No rule to assess." }));
 }
 
 // Changes mined from rejections, overrides and approvals, with their evidence; architects accept or decline them.

@@ -1,0 +1,37 @@
+"""Model versions for monitoring tests: copies of the trained late-risk model, honest or miscalibrated."""
+
+import json
+
+from tests.conftest import register_copy
+from tools import late_risk, registry
+from twin import activations
+
+LATE = late_risk.MODEL_NAME
+
+
+def miscalibrated_copy(desk, version: str, intercept: float = 4.0) -> str:
+    """Register a copy of the trained late-risk model whose probabilities are pushed up by `intercept` log-odds: it
+    ranks shipments as well as the original and overstates every risk."""
+    models_dir = desk.settings.models_dir
+    register_copy(models_dir, LATE, version)
+    spec_path = models_dir / LATE / version / "late_risk.json"
+    spec = json.loads(spec_path.read_text())
+    spec["calibration"]["intercept"] += intercept
+    spec_path.write_text(json.dumps(spec))
+    return version
+
+
+def put_in_force(desk, *versions: str) -> None:
+    """Promote each version in turn (each after the one before), as training and architects would."""
+    with desk.toolbox.session() as session:
+        before = None
+        for version in versions:
+            activations.promote(session, LATE, version, "test", in_force=before)
+            before = version
+        session.commit()
+    desk.toolbox.models.refresh()
+
+
+def trained_version(desk) -> str:
+    """The late-risk version the fixture trained."""
+    return registry.resolve(desk.settings.models_dir, LATE)[0].version
