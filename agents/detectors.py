@@ -2,7 +2,7 @@
 threshold is crossed; the pass runs whole, or in parts (a site's shipments and positions, a block of trucks, the
 models) that queue workers share."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Annotated, Literal
 
 import pandas as pd
@@ -122,39 +122,51 @@ def late_shipments(tb: Toolbox, site: str | None = None) -> list[ExceptionIn]:
     ]
 
 
+def _recent_demand(session: Session, since: date, site: str | None) -> pd.DataFrame:
+    """Daily units per SKU and DC (all, or `site`) since a day, promotion days left out (promotions are planned
+    surges, not exceptions)."""
+    at = [] if site is None else [col(m.DemandHistory.location) == site]
+    return pd.DataFrame(
+        session.exec(
+            select(
+                col(m.DemandHistory.sku),
+                col(m.DemandHistory.location),
+                col(m.DemandHistory.day),
+                col(m.DemandHistory.units),
+            ).where(col(m.DemandHistory.day) >= since, col(m.DemandHistory.promo).is_(False), *at)
+        ).all(),
+        columns=["sku", "location", "day", "units"],
+    )
+
+
+def _available_stock(session: Session, site: str | None) -> pd.DataFrame:
+    """Each position's (all, or those at `site`) stock available to promise: on hand and in transit, less what is
+    allocated."""
+    at = [] if site is None else [col(m.InventoryPosition.location) == site]
+    return pd.DataFrame(
+        session.exec(
+            select(
+                col(m.InventoryPosition.sku),
+                col(m.InventoryPosition.location),
+                (
+                    col(m.InventoryPosition.on_hand)
+                    + col(m.InventoryPosition.in_transit)
+                    - col(m.InventoryPosition.allocated)
+                ).label("available"),
+            ).where(*at)
+        ).all(),
+        columns=["sku", "location", "available"],
+    )
+
+
 def stock_positions(tb: Toolbox, site: str | None = None) -> list[ExceptionIn]:
     """Positions (all, or those at `site`) with less cover than the lead time (stockout risk) or a demand surge
     (demand spike)."""
     now = tb.now()
     since = now.date() - timedelta(days=31)
-    demand_at = [] if site is None else [col(m.DemandHistory.location) == site]
-    stock_at = [] if site is None else [col(m.InventoryPosition.location) == site]
     with tb.session() as session:
-        demand = pd.DataFrame(
-            session.exec(
-                select(
-                    col(m.DemandHistory.sku),
-                    col(m.DemandHistory.location),
-                    col(m.DemandHistory.day),
-                    col(m.DemandHistory.units),
-                ).where(col(m.DemandHistory.day) >= since, col(m.DemandHistory.promo).is_(False), *demand_at)
-            ).all(),
-            columns=["sku", "location", "day", "units"],
-        )  # promotions are planned surges, not exceptions
-        stock = pd.DataFrame(
-            session.exec(
-                select(
-                    col(m.InventoryPosition.sku),
-                    col(m.InventoryPosition.location),
-                    (
-                        col(m.InventoryPosition.on_hand)
-                        + col(m.InventoryPosition.in_transit)
-                        - col(m.InventoryPosition.allocated)
-                    ).label("available"),
-                ).where(*stock_at)
-            ).all(),
-            columns=["sku", "location", "available"],
-        )
+        demand = _recent_demand(session, since, site)
+        stock = _available_stock(session, site)
     offset = (pd.Timestamp(now.date()) - pd.to_datetime(demand["day"])).dt.days
     demand["recent"] = offset <= 3
     demand = as_frame(demand[demand["recent"] | (offset % 7).isin([1, 2, 3])])  # the same weekdays in the weeks before

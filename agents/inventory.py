@@ -4,6 +4,7 @@ answered with new stock parameters."""
 import math
 from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
@@ -33,6 +34,7 @@ from tools.forecast import (
 from twin import actions as a
 from twin import frames, store
 from twin import models as m
+from twin.typed_pandas import as_day, as_frame
 
 HORIZON_DAYS = 14  # SOP-STOCK-01: the stockout risk is judged over the next 14 days
 SERVICE_LEVEL = 0.95  # SOP-TIER-01: 95% fill rate, the target of standard customers (the lowest tier)
@@ -72,7 +74,7 @@ class SkuTwin(BaseModel):
     @property
     def last_day(self) -> date:
         """The last day of demand history."""
-        return self.history["day"].max()
+        return as_day(self.history["day"].max())
 
     @property
     def margin(self) -> float:
@@ -90,13 +92,20 @@ class StockCase(BaseModel):
 
     options: list[PlanOption]
     evidence: list[Evidence]
-    facts: dict
+    facts: dict[str, Any]
     confidence: float
     target: DcPosition
     forecast: Forecast
     safety: SafetyStock
     allocation: AllocationPlan | None = None
     helper: Proposal | None = None
+
+    @property
+    def solved(self) -> AllocationPlan:
+        """The allocation of a DC that is short (only a DC with nothing short has none)."""
+        if self.allocation is None:
+            raise ValueError(f"{self.target.sku} at {self.target.dc} is short but has no allocation")
+        return self.allocation
 
 
 def _read(tb: Toolbox, refs: Refs) -> SkuTwin | Proposal:
@@ -237,10 +246,20 @@ def _stock_case(tb: Toolbox, twin: SkuTwin) -> StockCase:
             PlanOption(name="expedite purchase", feasible=False, infeasible_reason=COVERED),
         ]
         return case
+    case.options = _short_options(tb, twin, case, list(positions.values()), stock)
+    return case
+
+
+def _short_options(
+    tb: Toolbox, twin: SkuTwin, case: StockCase, positions: list[DcPosition], stock: float
+) -> list[PlanOption]:
+    """The plans of a DC that is short: allocate the network's spare stock, complete the transfer with the carrier
+    routing books when open orders need it first, and price the supplier orders against it."""
+    target = case.target
     lanes = _transfer_lanes(twin)
     case.allocation = allocate(
         AllocationProblem(
-            positions=list(positions.values()),
+            positions=positions,
             lanes=list(lanes.values()),
             horizon_days=HORIZON_DAYS,
             lost_sale_cost=twin.stockout_per_unit,
@@ -254,7 +273,7 @@ def _stock_case(tb: Toolbox, twin: SkuTwin) -> StockCase:
         transfer = transfer.with_helper(helper)
         case.helper = helper
     need = math.ceil(target.need)
-    case.options = [
+    return [
         _no_action(twin, case.forecast, stock),
         _order_option(twin, case.forecast, stock, "regular order", [(need, False)]),
         _order_option(twin, case.forecast, stock, "regular order and expedite the gap", _gap_orders(twin, case, need)),
@@ -262,7 +281,6 @@ def _stock_case(tb: Toolbox, twin: SkuTwin) -> StockCase:
         transfer,
         _partial_cover(twin, case.forecast, stock, transfer, need),
     ]
-    return case
 
 
 def _supply_evidence(twin: SkuTwin) -> Evidence:
@@ -337,9 +355,9 @@ def _order_option(
         price = costs.purchase(twin.rates, qty, twin.sku.unit_cost, expedited, costs.days_held(qty, daily))
         params = {"sku": twin.sku.code, "location": twin.dc.code, "qty": qty, "lead_days": lead, "cost_usd": price}
         actions.append(
-            a.ExpeditePurchase(params=a.ExpeditePurchaseParams(**params))
+            a.ExpeditePurchase(params=a.ExpeditePurchaseParams.model_validate(params))
             if expedited
-            else a.PlacePurchaseOrder(params=a.PurchaseOrderParams(**params))
+            else a.PlacePurchaseOrder(params=a.PurchaseOrderParams.model_validate(params))
         )
         arrivals.append((lead, float(qty)))
     lost = _expected_lost(twin, outlook, stock, arrivals)
@@ -384,15 +402,10 @@ def _transfer_option(
 ) -> PlanOption:
     """The allocation's moves as transfer orders, with the expected lost sales they leave."""
     lead = {lane.origin: lane.lead_days for lane in lanes.values()}
-    actions = [
+    actions: list[Action] = [
         a.TransferStock(
-            params=a.TransferStockParams(
-                sku=move.sku,
-                from_=move.origin,
-                to=move.dest,
-                qty=round(move.qty),
-                cost_usd=round(move.cost, 2),
-                lead_days=int(lead[move.origin]),
+            params=a.TransferStockParams.between(
+                move.sku, move.origin, move.dest, round(move.qty), int(lead[move.origin]), round(move.cost, 2)
             )
         )
         for move in plan.moves
@@ -408,7 +421,7 @@ def _transfer_option(
     return option.model_copy(
         update={
             "expected_penalty_usd": costs.stockout(twin.rates, lost, twin.margin),
-            "impact": Impact(units_at_risk=round(lost, 1), units_moved=_moved(plan)),
+            "impact": Impact.model_validate({"units_at_risk": round(lost, 1), "units_moved": _moved(plan)}),
         }
     )
 
@@ -425,7 +438,7 @@ def _moved(plan: AllocationPlan) -> int:
 
 def _check_orders(twin: SkuTwin, case: StockCase, lanes: dict[str, TransferLane]) -> Handoff | None:
     """Open orders due by the day the first transfer lands; a hand-off to routing when stock cannot serve them."""
-    moves = case.allocation.moves
+    moves = case.solved.moves
     if not moves:
         return None
     first = min(moves, key=lambda move: (move.lead_days, -move.qty, move.origin))
@@ -475,7 +488,7 @@ def _transfers(actions: list[a.AnyAction]) -> list[a.TransferStockParams]:
 def _transfer_claim(twin: SkuTwin, case: StockCase, plan: Evidence) -> Claim:
     """The transfers of the chosen plan (else of the transfer plan) as executed, or that no DC can send stock in
     time."""
-    allocation = case.allocation
+    allocation = case.solved
     named = [option for option in case.options if plan.facts["chosen"].endswith(option.name)]
     chosen = max(named, key=lambda option: len(option.name), default=None)
     running = _transfers(chosen.actions) if chosen else []
@@ -561,7 +574,7 @@ def _decide(
     query: str,
     options: list[PlanOption],
     confidence: float,
-    facts: dict,
+    facts: dict[str, Any],
     evidence: list[Evidence],
     findings: Callable[[Evidence], list[Claim]],
 ) -> Proposal:
@@ -620,7 +633,7 @@ def _spike_check(tb: Toolbox, twin: SkuTwin) -> SpikeCheck:
     """Forecast the last SPIKE_DAYS days from the day before them; a spike is confirmed when actuals exceed the p90."""
     origin = twin.last_day - timedelta(days=SPIKE_DAYS)
     series = twin.history[twin.history["location"] == twin.dc.code]
-    recent = series[series["day"] > origin].sort_values("day")
+    recent = as_frame(series[series["day"] > origin]).sort_values("day")
     before = forecast(
         tb.models.demand, twin.history, {"sku": twin.sku.code, "location": twin.dc.code}, SPIKE_DAYS, as_of=origin
     )

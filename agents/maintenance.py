@@ -664,12 +664,7 @@ def service_plans(
             ),
         )
 
-    exposure = sum(at_risk[item].failure_within(problem.horizon_days) for item in (code, *others))
-    defer = PlanOption(
-        name=DEFER,
-        expected_penalty_usd=round(problem.failure_cost * exposure, 2),
-        impact=Impact.model_validate({"expected_failures": round(exposure, 2)}),
-    )
+    defer = _defer_option(problem, [code, *others])
     if slot.day is None:
         solver_plan = PlanOption(
             name="service in the CP-SAT slot",
@@ -680,16 +675,33 @@ def service_plans(
         solver_plan = plan("service in the CP-SAT slot", slot.day, others)
     if slot.day == 0:
         return [solver_plan, defer]
-    booked = [t for t, s in zip(problem.trucks, schedule.slots, strict=False) if s.day == 0]
     today_plan = plan("service today", 0, [])
-    if (
-        len(booked) >= shop.free_bays(0)
-        or sum(t.service_hours for t in booked) + truck.service_hours > shop.technician_hours
-    ):
+    if _full_today(problem, schedule, truck):
         today_plan = today_plan.model_copy(
             update={"feasible": False, "infeasible_reason": f"the {shop.dc} workshop is full today with riskier trucks"}
         )
     return [solver_plan, today_plan, defer]
+
+
+def _defer_option(problem: ScheduleProblem, trucks: list[str]) -> PlanOption:
+    """No visit: the failures the trucks are expected to have over the horizon, at the failure cost."""
+    at_risk = {item.truck: item for item in problem.trucks}
+    exposure = sum(at_risk[code].failure_within(problem.horizon_days) for code in trucks)
+    return PlanOption(
+        name=DEFER,
+        expected_penalty_usd=round(problem.failure_cost * exposure, 2),
+        impact=Impact.model_validate({"expected_failures": round(exposure, 2)}),
+    )
+
+
+def _full_today(problem: ScheduleProblem, schedule: MaintenanceSchedule, truck: TruckAtRisk) -> bool:
+    """Whether the trucks the schedule books today leave no bay or technician hours for `truck` today."""
+    shop = problem.workshops[0]
+    booked = [t for t, s in zip(problem.trucks, schedule.slots, strict=False) if s.day == 0]
+    return (
+        len(booked) >= shop.free_bays(0)
+        or sum(t.service_hours for t in booked) + truck.service_hours > shop.technician_hours
+    )
 
 
 def _schedule_findings(

@@ -37,6 +37,14 @@ LATE_RATES = [
     "expedite_hours_saved_share",
 ]
 CAPACITY_RATES = ["spot_premium_share", "spot_late_share", "late_load_penalty_usd"]
+REPLAN_RATES = [
+    "own_fleet_usd_per_km",
+    "driver_usd_per_hour",
+    "tender_stop_fee_usd",
+    "late_penalty_usd_gold",
+    "late_penalty_usd_silver",
+    "late_penalty_usd_standard",
+]
 CUT_ASSUMPTION = Source(tool="assumption", model="capacity_cut", version="1")
 
 
@@ -191,12 +199,7 @@ def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
         found.facts["customer_notified_at"] = f"{told.at:%Y-%m-%d %H:%M}"
     hours_saved = round(float(frame["planned_transit_hours"].iat[0]) * price["expedite_hours_saved_share"], 1)
     others = _other_offers(shipment, case.offers, case.remaining)
-    scenarios = {
-        "": frame,
-        "expedited": frame.assign(slack_hours=frame["slack_hours"] + hours_saved),
-        **{f"carrier={offer.carrier}": frame.assign(carrier=offer.carrier) for offer in others},
-    }
-    scored = _score(tb, scenarios, now)
+    scored = _score(tb, _scenarios(frame, hours_saved, others), now)
     risk, expedited = scored[""], scored["expedited"]
     expedited.evidence.inputs["hours_saved"] = hours_saved
     notice = Notice(price=price, tier=tier, already=notified, shipment_id=shipment.id, customer=shipment.destination)
@@ -222,14 +225,7 @@ def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
         options.append(option)
         evidence.extend(switch_evidence)
     confidence = max(risk.p_late, 1 - risk.p_late)
-    told_at = (
-        {
-            "customer_notified_at": found.facts["customer_notified_at"],
-            "notify_window_hours": notice.price["notify_window_hours"],
-        }
-        if notified
-        else {}
-    )
+    told_at = _told_at(found, notice) if notified else {}
     chosen, alternatives, plan = compare_plans(shipment.id, options, confidence, told_at)
     findings = [
         *_late_findings(shipment, found, tier, risk, price, rate_record),
@@ -246,6 +242,23 @@ def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
         f"Chosen: {chosen.name} for {shipment.id}{why}.",
         confidence,
     )
+
+
+def _scenarios(frame: pd.DataFrame, hours_saved: float, others: list[m.CarrierLane]) -> dict[str, pd.DataFrame]:
+    """The shipment's frame as it stands, expedited by `hours_saved`, and with each other carrier, by scenario label."""
+    return {
+        "": frame,
+        "expedited": frame.assign(slack_hours=frame["slack_hours"] + hours_saved),
+        **{f"carrier={offer.carrier}": frame.assign(carrier=offer.carrier) for offer in others},
+    }
+
+
+def _told_at(found: Evidence, notice: Notice) -> dict[str, object]:
+    """When the customer was told and the window within which a notice is not repeated, as plan facts."""
+    return {
+        "customer_notified_at": found.facts["customer_notified_at"],
+        "notify_window_hours": notice.price["notify_window_hours"],
+    }
 
 
 def _late_findings(
@@ -607,7 +620,6 @@ def _replan_options(
     dropped_penalty = sum(
         costs.late_penalty(price, tiers[s.customer]) for s, *_ in day.stops if s.shipment_id in plan.unserved
     )
-    metro_rate = day.metro[0].rate_per_mile if day.metro else 2.6
     replan = PlanOption(
         name="re-plan routes without the truck",
         expected_penalty_usd=dropped_penalty,
@@ -635,7 +647,13 @@ def _replan_options(
             }
         ),
     )
-    tender = PlanOption(
+    return [replan, _tender_option(day, truck, own_stops)]
+
+
+def _tender_option(day: _DcDay, truck: str, own_stops: list[m.RouteStop]) -> PlanOption:
+    """The stops of the trucks out handed to CAR-METRO, priced at its rate per mile for the round trips."""
+    metro_rate = day.metro[0].rate_per_mile if day.metro else 2.6
+    return PlanOption(
         name="hand stops to CAR-METRO",
         actions=[
             a.TenderStops(
@@ -644,14 +662,13 @@ def _replan_options(
                     truck=truck,
                     shipments=[s.shipment_id for s in own_stops],
                     cost_usd=costs.tender_stops(
-                        price, metro_rate, [2 * sh.distance_miles for s, _, sh in day.stops if s in own_stops]
+                        day.price, metro_rate, [2 * sh.distance_miles for s, _, sh in day.stops if s in own_stops]
                     ),
                 )
             )
         ],
         impact=Impact.model_validate({"stops_moved": len(own_stops)}),
     )
-    return [replan, tender]
 
 
 def replan_without_truck(tb: Toolbox, truck: str, reason: str, also_out: list[str] | None = None) -> Proposal:
@@ -671,21 +688,8 @@ def replan_without_truck(tb: Toolbox, truck: str, reason: str, also_out: list[st
         )
     problem = _routing_problem(day)
     baseline = _replan(tb, problem)
-    reduced = problem
-    for code in out:
-        reduced = routing.without_vehicle(reduced, code)
-    plan = _replan(tb, reduced)
-    plan.evidence.id = f"{plan.evidence.id}:without-{'+'.join(out)}"
-    rate_record = day.price.evidence(
-        [
-            "own_fleet_usd_per_km",
-            "driver_usd_per_hour",
-            "tender_stop_fee_usd",
-            "late_penalty_usd_gold",
-            "late_penalty_usd_silver",
-            "late_penalty_usd_standard",
-        ]
-    )
+    plan = _replan_without(tb, problem, out)
+    rate_record = day.price.evidence(REPLAN_RATES)
     options = _replan_options(day, truck, out, own_stops, baseline, plan, now.date())
     served = 1 - len(plan.unserved) / len(own_stops)
     chosen, alternatives, comparison = compare_plans(
@@ -717,6 +721,16 @@ def replan_without_truck(tb: Toolbox, truck: str, reason: str, also_out: list[st
         f"Chosen: {chosen.name} for {truck}.",
         comparison.facts["confidence"],
     )
+
+
+def _replan_without(tb: Toolbox, problem: routing.RoutingProblem, out: list[str]) -> routing.RoutePlan:
+    """The day's routes re-planned without the trucks `out`, its evidence named after them."""
+    reduced = problem
+    for code in out:
+        reduced = routing.without_vehicle(reduced, code)
+    plan = _replan(tb, reduced)
+    plan.evidence.id = f"{plan.evidence.id}:without-{'+'.join(out)}"
+    return plan
 
 
 def _replan(tb: Toolbox, problem: routing.RoutingProblem) -> routing.RoutePlan:

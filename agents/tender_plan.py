@@ -209,6 +209,39 @@ def _rule_allocations(problem: tenders.TenderProblem, rule: str) -> list[tenders
     ]
 
 
+def _findings(
+    day: date,
+    problem: tenders.TenderProblem,
+    plan: tenders.TenderPlan,
+    weighed: Evidence,
+    floor: float,
+    comparison: str,
+) -> list[Claim]:
+    """The day's loads and the usual draw, what CP-SAT tenders, the trade-off weighed and the floor costs count from."""
+    loads = round(sum(need.loads for need in problem.demand), 1)
+    usual = plan.alternatives[0]
+    return [
+        Claim(
+            text=f"{format_number(loads)} carrier loads are expected on {day} across {len(problem.demand)} lanes "
+            f"and tiers; the usual draw among each lane's carriers would pay {format_usd(usual.freight_usd)} freight "
+            f"with {format_number(usual.expected_late_loads)} expected late loads.",
+            evidence_ids=[plan.evidence.id, comparison],
+        ),
+        Claim(
+            text=f"CP-SAT tenders them for {format_usd(plan.totals.freight_usd)} freight with "
+            f"{format_number(plan.totals.expected_late_loads)} expected late loads and "
+            f"{format_number(plan.totals.co2_kg)} kg CO2, within every carrier's daily capacity.",
+            evidence_ids=[plan.evidence.id, comparison],
+        ),
+        Claim(text=_tradeoff_sentence(weighed), evidence_ids=[weighed.id]),
+        Claim(
+            text=f"Costs count from the cheapest possible tender of the day, {format_usd(floor)} freight: a plan's "
+            "cost is the freight it pays above that, its expected penalty the weighted lateness and CO2.",
+            evidence_ids=[comparison],
+        ),
+    ]
+
+
 def plan_day(tb: Toolbox, day: date, weights: tenders.TradeOff | None = None) -> Proposal:
     """The tender plan for a day's new carrier shipments under the architect's trade-off in force (or the weights
     given), compared with the usual draw and the simple rules."""
@@ -243,26 +276,7 @@ def plan_day(tb: Toolbox, day: date, weights: tenders.TradeOff | None = None) ->
             "why_infeasible": {total.name: total.why_not for total in plan.alternatives if total.why_not},
         },
     )
-    findings = [
-        Claim(
-            text=f"{format_number(loads)} carrier loads are expected on {day} across {len(problem.demand)} lanes "
-            f"and tiers; the usual draw among each lane's carriers would pay {format_usd(usual.freight_usd)} freight "
-            f"with {format_number(usual.expected_late_loads)} expected late loads.",
-            evidence_ids=[plan.evidence.id, comparison.id],
-        ),
-        Claim(
-            text=f"CP-SAT tenders them for {format_usd(plan.totals.freight_usd)} freight with "
-            f"{format_number(plan.totals.expected_late_loads)} expected late loads and "
-            f"{format_number(plan.totals.co2_kg)} kg CO2, within every carrier's daily capacity.",
-            evidence_ids=[plan.evidence.id, comparison.id],
-        ),
-        Claim(text=_tradeoff_sentence(weighed), evidence_ids=[weighed.id]),
-        Claim(
-            text=f"Costs count from the cheapest possible tender of the day, {format_usd(floor)} freight: a plan's "
-            "cost is the freight it pays above that, its expected penalty the weighted lateness and CO2.",
-            evidence_ids=[comparison.id],
-        ),
-    ]
+    findings = _findings(day, problem, plan, weighed, floor, comparison.id)
     return decided(
         "routing",
         chosen,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from agents.routing import capacity_shortfall
 from agents.toolbox import Toolbox
@@ -197,16 +197,21 @@ def _taken(assignment: carriers.LoadAssignment, carrier: str) -> int:
     return sum(1 for load in assignment.loads if load.carrier == carrier)
 
 
+def _usual_loads(situation: CapacitySituation, lanes: list[str]) -> list[carriers.Load]:
+    """A week's usual loads of the lanes, one load each, numbered per lane."""
+    return [
+        carriers.Load(load_id=f"{lane}#{k + 1}", lane=lane, miles=situation.lanes[lane].distance_miles)
+        for lane in lanes
+        for k in range(round(sum(n for (_, on), n in situation.week.items() if on == lane)))
+    ]
+
+
 def capacity_change(situation: CapacitySituation, factor: float, price: Rates) -> CapacityChangeWhatIf:
     """Tender the usual weekly loads of the carrier's lanes (one lane, or all its lanes) twice with the solver: at
     today's capacities and with the carrier's capacity multiplied by `factor`; late loads are priced at the twin's
     rate. Nothing is written to the twin."""
     lanes = sorted({offer.lane for offer in situation.own})
-    loads = [
-        carriers.Load(load_id=f"{lane}#{k + 1}", lane=lane, miles=situation.lanes[lane].distance_miles)
-        for lane in lanes
-        for k in range(round(sum(n for (_, on), n in situation.week.items() if on == lane)))
-    ]
+    loads = _usual_loads(situation, lanes)
     names = sorted({o.carrier for lane in lanes for o in situation.offers[lane]})
     today = {c: _lane_capacity(situation, c, lanes, 1.0) for c in names}
     changed = today | {situation.carrier: _lane_capacity(situation, situation.carrier, lanes, factor)}
@@ -517,6 +522,21 @@ def _held(shipment: m.Shipment, tier: str, transit_days: int, reopens: date, pri
     )
 
 
+def _on_lane_before(session: Session, lane: str, before: datetime) -> list[m.Shipment]:
+    """The lane's shipments not delivered that left before a moment, by promised time."""
+    return list(
+        session.exec(
+            select(m.Shipment)
+            .where(
+                col(m.Shipment.lane) == lane,
+                col(m.Shipment.status) != "delivered",
+                col(m.Shipment.shipped_at) < before,
+            )
+            .order_by(col(m.Shipment.promised_at), col(m.Shipment.id))
+        ).all()
+    )
+
+
 def lane_closure(tb: Toolbox, lane: str, first_day: date, days: int) -> LaneClosureWhatIf:
     """Close a lane (one direction) from a day for some days on a copy of the situation: its open shipments that
     would travel then and its usual loads of those days either go through a third DC (both legs by the cheapest
@@ -531,15 +551,7 @@ def lane_closure(tb: Toolbox, lane: str, first_day: date, days: int) -> LaneClos
         dcs = store.dcs(session)
         week = store.weekly_loads(session, tb.now())
         remaining = store.remaining_capacity(session, tb.now(), week)
-        shipments = session.exec(
-            select(m.Shipment)
-            .where(
-                col(m.Shipment.lane) == lane,
-                col(m.Shipment.status) != "delivered",
-                col(m.Shipment.shipped_at) < datetime.combine(reopens, time.min, tb.now().tzinfo),
-            )
-            .order_by(col(m.Shipment.promised_at), col(m.Shipment.id))
-        ).all()
+        shipments = _on_lane_before(session, lane, datetime.combine(reopens, time.min, tb.now().tzinfo))
         tiers = {s.id: store.row(session, m.Location, s.destination).tier for s in shipments}
         price = rates(session)
     direct = _cheapest_leg(closed, offers[lane])

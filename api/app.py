@@ -90,6 +90,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.webhook_settings = WebhookSettings()
     app.state.secret_box = SecretBox.open(app.state.webhook_settings, settings.data_dir)
+    _wire(app, settings)
+    return app
+
+
+def _wire(app: FastAPI, settings: Settings) -> None:
+    """The app's routers, console and metrics, middleware (conditional GET, body limit, security headers) and error
+    handlers."""
     app.include_router(health.router)
     app.include_router(twin.router)
     app.include_router(webhooks.router)
@@ -112,7 +119,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(InterfaceError, _database_unavailable)
     app.add_exception_handler(Exception, _internal_error)
-    return app
 
 
 async def _internal_error(_request: Request, error: Exception) -> JSONResponse:

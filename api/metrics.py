@@ -90,7 +90,7 @@ class Metrics:
         if count:
             self.data_quality.labels(intake, reason).inc(count)
 
-    def count_error(self, operation: str, error: Exception) -> None:
+    def count_error(self, operation: str, error: BaseException) -> None:
         """Count an unexpected desk error."""
         self.desk_errors.labels(operation, type(error).__name__).inc()
 

@@ -12,6 +12,7 @@ from fastapi import Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from sqlalchemy import Date, DateTime, Row, Select, and_, func, or_, select
+from sqlalchemy.orm import Mapped, QueryableAttribute
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -65,7 +66,7 @@ class Keyset:
     """The columns a listing is ordered by (all ascending or all descending), unique together, for cursors: an
     entity's attributes, or labelled columns of a listing of plain values."""
 
-    columns: tuple[ColumnElement, ...]
+    columns: tuple[ColumnElement[Any] | Mapped[Any], ...]
     descending: bool
 
     def order(self) -> list:
@@ -75,7 +76,7 @@ class Keyset:
     def values(self, row: Row) -> list:
         """The sort key of a result row: its labelled columns, else the attributes of its entity."""
         named = row._mapping
-        keys = [str(column.key) for column in self.columns]
+        keys = [str(_sql(column).key) for column in self.columns]
         return [named[key] if key in named else getattr(row[0], key) for key in keys]
 
     def after(self, cursor: str) -> Any:
@@ -89,9 +90,19 @@ class Keyset:
         return or_(*clauses)
 
 
-def _typed(column: ColumnElement, value: Any) -> Any:
+def _sql(column: ColumnElement[Any] | Mapped[Any]) -> ColumnElement[Any]:
+    """The SQL column of a keyset's column: an entity's attribute (read through `col()`) maps to one."""
+    if isinstance(column, QueryableAttribute):
+        return column.expression
+    if isinstance(column, ColumnElement):
+        return column
+    raise TypeError(f"not a column: {column!r}")
+
+
+def _typed(column: ColumnElement[Any] | Mapped[Any], value: Any) -> Any:
     """A cursor value as the column's Python type (moments and days were written as ISO text)."""
-    kinds = (column.type, getattr(column.type, "impl", None))
+    sql = _sql(column)
+    kinds = (sql.type, getattr(sql.type, "impl", None))
     if isinstance(value, str) and any(isinstance(kind, DateTime) for kind in kinds):
         return datetime.fromisoformat(value)
     if isinstance(value, str) and any(isinstance(kind, Date) for kind in kinds):

@@ -32,7 +32,7 @@ from chat.tools.kpis import Kpis
 from chat.tools.plans import PlansFacts
 from chat.tools.risks import RisksFacts
 from chat.tools.shipments import ShipmentFacts, ShipmentRisksFacts
-from chat.tools.stock import CoverFacts, ForecastFacts, StockRisksFacts
+from chat.tools.stock import CoverFacts, Demand, ForecastFacts, StockRisksFacts
 from chat.tools.tradeoff import TradeOffFacts, TradeOffRow
 from tools.evidence import Driver, Evidence, Source
 from twin import actions as a
@@ -65,8 +65,8 @@ def _weekday(day: date) -> str:
     return f"{day:%A} {day.isoformat()}"
 
 
-def _forecast_days(r: ForecastFacts) -> str:
-    days, total = r.days, r.days_total
+def _forecast_days(r: ForecastFacts, total: Demand) -> str:
+    days = r.days
     if len(days) == 1:
         day = days[0]
         return (
@@ -82,8 +82,8 @@ def _forecast_days(r: ForecastFacts) -> str:
 
 
 def _forecast(r: ForecastFacts) -> str:
-    if r.days:
-        return _forecast_days(r)
+    if r.days and r.days_total is not None:
+        return _forecast_days(r, r.days_total)
     total = r.total
     return (
         f"{r.sku} at {r.location} should sell about {total.p50} units over the next "
@@ -404,7 +404,7 @@ def _performance(r: PerformanceFacts, view: str | None = None) -> str:
     if view in ("best", "top"):
         rows = sorted(rows, key=lambda row: (-(row.on_time_rate or 0), row.key))
     span = _date_span(r)
-    if not r.delivered:
+    if not r.delivered or r.on_time_rate is None:
         return f"No shipment was delivered {span} on the lanes asked."
     lead = (
         f"{span[0].upper()}{span[1:]}, {plural(r.delivered, 'shipment')} were delivered and "
@@ -441,7 +441,7 @@ def _spend(r: SpendFacts, view: str | None = None) -> str:
         return f"{span[0].upper()}{span[1:]}, {plural(row.actions, noun)} cost {usd(row.cost_usd)}."
     return (
         f"{span[0].upper()}{span[1:]}, executed actions cost {usd(r.total_usd)}; the most went on "
-        f"{rows[0]['action_type'].replace('_', ' ')} ({usd(rows[0]['cost_usd'])}).\n\n"
+        f"{rows[0].action_type.replace('_', ' ')} ({usd(rows[0].cost_usd)}).\n\n"
         + table(
             ["action type", "actions", "cost"],
             [[row.action_type, row.actions, usd(row.cost_usd)] for row in rows],
@@ -583,7 +583,7 @@ def _lane_closure(r: LaneClosureWhatIf, view: str | None = None) -> str:
         f"If {r.lane} closes {span} ({plural(r.days, 'day')}), {booked} would travel it then, and it usually "
         f"carries {plural(usual, 'load')} in as many days."
     )
-    if r.detours:
+    if r.detours and r.detour_total_usd is not None:
         best = r.detours[0]
         legs = " and ".join(f"{leg.lane} by {leg.carrier}" for leg in best.legs)
         text += (
@@ -760,10 +760,11 @@ VIEWED: dict[str, Callable[[Any, str | None], str]] = {
 
 def answer(tool: str, result: BaseModel, view: str | None = None) -> str:
     """The template answer to a tool's result, read the way the question asked (`view`)."""
-    if tool == "compare_carriers" and view == "capacity":
-        return _carrier_capacity(result, view)
-    if tool == "compare_carriers" and view == "cheapest":
-        return _cheapest(result)
+    carriers = result if tool == "compare_carriers" and isinstance(result, CarriersFacts) else None
+    if carriers and view == "capacity":
+        return _carrier_capacity(carriers, view)
+    if carriers and view == "cheapest":
+        return _cheapest(carriers)
     if tool in VIEWED:
         return VIEWED[tool](result, view)
     return TEMPLATES[tool](result)

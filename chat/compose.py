@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agents.language.query import Query
+from agents.language.query import Query, WhatIf
 from chat.tools.stock import MAX_WEEKS
 
 DESK_DOES = (
@@ -70,11 +70,11 @@ def _what_if(query: Query, now: datetime) -> list[Step]:
     """The what-if tool of a scenario, on a copy of the twin."""
     f, scenario = query.filters, query.whatif
     first = f.period.start if f.period else now.date()
-    match scenario.op if scenario else None:
-        case "dc_closure":
+    match scenario:
+        case WhatIf(op="dc_closure"):
             days = scenario.days or (f.period.days if f.period else 1)
             return [Step(tool="what_if_closure", args={"location": _one_dc(query), "days": days, "first_day": first})]
-        case "capacity_change":
+        case WhatIf(op="capacity_change"):
             carrier = f.carriers[0] if f.carriers else None
             factor = scenario.factor
             if factor is not None and (factor > 1 or f.lane):
@@ -88,7 +88,7 @@ def _what_if(query: Query, now: datetime) -> list[Step]:
                     args={"carrier": carrier, "lane": f.lane, "capacity_cut_pct": cut, "week_of": first},
                 )
             ]
-        case "demand_change":
+        case WhatIf(op="demand_change"):
             days = f.period.days if f.period else 7
             return [
                 Step(
@@ -102,9 +102,9 @@ def _what_if(query: Query, now: datetime) -> list[Step]:
                     },
                 )
             ]
-        case "truck_unavailable":
+        case WhatIf(op="truck_unavailable"):
             return [Step(tool="what_if_truck", args={"asset_id": f.truck, "day": first})]
-        case "lane_closed":
+        case WhatIf(op="lane_closed"):
             days = scenario.days or (f.period.days if f.period else 1)
             return [Step(tool="what_if_lane_closure", args={"lane": f.lane, "days": days, "first_day": first})]
     return [
@@ -131,10 +131,20 @@ def _due_by(query: Query, now: datetime) -> str | None:
 
 def _ask(query: Query, now: datetime) -> list[Step]:
     """The tools that answer a question about the twin, composed per subject and measure."""
+    match query.subject:
+        case "shipment" | "truck" | "fleet":
+            return _ask_operations(query, now)
+        case "sku_dc" | "sku" | "dc":
+            return _ask_stock(query, now)
+        case "carrier" | "lane":
+            return _ask_carriers(query)
+    return _ask_desk(query, now)
+
+
+def _ask_operations(query: Query, now: datetime) -> list[Step]:
+    """The tools that answer a question about shipments, a truck or the fleet."""
     f, measure, agg = query.filters, query.measure, query.aggregation
     dc = _one_dc(query)
-    today = now.date()
-    weeks = _weeks(query, today)
     match query.subject:
         case "shipment" if f.shipment_id:
             return [Step(tool="shipment_status", args={"shipment_id": f.shipment_id}, drivers=measure == "drivers")]
@@ -161,6 +171,15 @@ def _ask(query: Query, now: datetime) -> list[Step]:
             return [Step(tool="fleet_service_priority", args={"location": dc, "top": _top(query)})]
         case "fleet":
             return [Step(tool="fleet_status", args={"location": dc}, view=measure)]
+    return [Step(reply=None)]
+
+
+def _ask_stock(query: Query, now: datetime) -> list[Step]:
+    """The tools that answer a question about a SKU's stock and demand, or a DC's risks."""
+    f, measure, agg = query.filters, query.measure, query.aggregation
+    dc = _one_dc(query)
+    weeks = _weeks(query, now.date())
+    match query.subject:
         case "sku_dc" if f.sku is None:
             return [Step(tool="stock_risks", args={"location": dc, "top": _top(query)})]
         case "sku_dc" | "sku" if f.sku and measure in ("days_of_cover", "stockout_risk"):
@@ -173,6 +192,19 @@ def _ask(query: Query, now: datetime) -> list[Step]:
             ]
         case "sku_dc" | "sku":
             return [Step(tool="stock_levels", args={"sku": f.sku, "locations": f.dcs}, view=agg.kind if agg else None)]
+        case "dc" if measure == "stockout_risk":
+            return [Step(tool="stock_risks", args={"top": 50}, view="by_dc")]
+        case "dc":
+            return [
+                Step(tool="risks_at_location", args={"location": dc, **({"horizon_weeks": weeks} if weeks else {})})
+            ]
+    return [Step(reply=None)]
+
+
+def _ask_carriers(query: Query) -> list[Step]:
+    """The tools that answer a question about carriers or lanes."""
+    f, measure, agg = query.filters, query.measure, query.aggregation
+    match query.subject:
         case "carrier" if measure == "late_count" or f.period or (not f.lane and not f.carriers):
             return [
                 Step(
@@ -198,12 +230,14 @@ def _ask(query: Query, now: datetime) -> list[Step]:
                     view=agg.kind if agg else None,
                 )
             ]
-        case "dc" if measure == "stockout_risk":
-            return [Step(tool="stock_risks", args={"top": 50}, view="by_dc")]
-        case "dc":
-            return [
-                Step(tool="risks_at_location", args={"location": dc, **({"horizon_weeks": weeks} if weeks else {})})
-            ]
+    return [Step(reply=None)]
+
+
+def _ask_desk(query: Query, now: datetime) -> list[Step]:
+    """The tools that answer a question about decisions, policies, plans, the trade-off and the desk's figures."""
+    f, measure, agg = query.filters, query.measure, query.aggregation
+    today = now.date()
+    match query.subject:
         case "decision" if f.decision_id or measure in ("explain", "status"):
             about = {
                 "decision_id": f.decision_id,

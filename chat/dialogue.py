@@ -84,7 +84,7 @@ def plan_turn(text: str, memory: Memory, now: datetime, can_act: dict[str, bool]
     compose the tool calls that answer every other part."""
     memory = memory.model_copy(deep=True)
     if memory.pending is not None:
-        return answer_pending(text, memory)
+        return answer_pending(text, memory.pending, memory)
     reading = read(text, now.date(), memory.query)
     steps: list[Step] = []
     for part in reading.parts:
@@ -260,9 +260,8 @@ def _verdict_question(tool: str, args: dict[str, Any]) -> str:
     return f"{verb} {args['decision_id']}{change}{reason}? yes/no"
 
 
-def answer_pending(text: str, memory: Memory) -> tuple[Plan, Memory]:
-    """A reason, a yes or a no for the act waiting in the thread."""
-    pending = memory.pending
+def answer_pending(text: str, pending: Pending, memory: Memory) -> tuple[Plan, Memory]:
+    """A reason, a yes or a no for the act waiting in the thread (`pending`, held in its memory)."""
     if NO.match(text):
         memory.pending = None
         return Plan(reply="Cancelled; nothing was done."), memory

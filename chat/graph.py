@@ -7,11 +7,13 @@ import logging
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, NamedTuple, Required, TypedDict
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, ToolException
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph, add_messages
 from langgraph.graph.state import CompiledStateGraph
@@ -99,8 +101,15 @@ ChatEvent = Annotated[
 class ChatState(TypedDict, total=False):
     """A thread: the person's messages and the desk's answers, and the thread's memory."""
 
-    messages: Annotated[list, add_messages]
+    messages: Required[Annotated[list, add_messages]]
     memory: dict[str, Any]
+
+
+class ToolOutput(NamedTuple):
+    """A tool's result that succeeded: as JSON, and as its typed model."""
+
+    full: dict[str, Any]
+    typed: BaseModel
 
 
 class Turn:
@@ -114,9 +123,8 @@ class Turn:
 
     def run(
         self, name: str, args: dict[str, Any], call_id: str | None = None, view: str | None = None
-    ) -> tuple[ToolMessage, dict | None, BaseModel | None]:
-        """Run a tool, stream its call and result, and return its message, its full result as JSON and its typed
-        result (None and None on error)."""
+    ) -> tuple[ToolMessage, ToolOutput | None]:
+        """Run a tool, stream its call and result, and return its message and its output (None on error)."""
         call_id = call_id or f"call_{uuid.uuid4().hex[:12]}"
         args = {key: value for key, value in args.items() if value is not None}
         self.write(ToolCallEvent(id=call_id, name=name, args=args))
@@ -127,9 +135,9 @@ class Turn:
         self.checked.append(full if full is not None else event.result)
         if not isinstance(full, dict):
             self.errors.append(str(event.result))
-            return message, None, None
+            return message, None
         self.results.append((name, message.artifact, view))
-        return message, full, message.artifact
+        return message, ToolOutput(full, message.artifact)
 
     def templates(self) -> str:
         """The template answer to every result of the turn (and a sentence per error)."""
@@ -154,10 +162,11 @@ def _offline_turn(turn: Turn, plan: Plan, memory: Memory) -> str:
         if step.tool is None:
             parts.append(step.reply or HELP)
             continue
-        _, result, typed = turn.run(step.tool, step.args, view=step.view)
-        if result is None:
+        _, output = turn.run(step.tool, step.args, view=step.view)
+        if output is None:
             parts.append(failure(turn.errors[-1]))
             continue
+        result, typed = output
         memory.decision_id = result.get("decision_id", memory.decision_id)
         remember_items(memory, result)
         if step.drivers:
@@ -201,10 +210,10 @@ def _model_turn(
                     return failure(str(error))
                 turn.checked.append(args)
                 return stage(call["name"], args, memory, can_act)[0].reply or HELP
-            message, result, _ = turn.run(call["name"], call["args"], call["id"])
-            if result is not None:
-                memory.decision_id = result.get("decision_id", memory.decision_id)
-                remember_items(memory, result)
+            message, output = turn.run(call["name"], call["args"], call["id"])
+            if output is not None:
+                memory.decision_id = output.full.get("decision_id", memory.decision_id)
+                remember_items(memory, output.full)
             messages.append(message)
     return turn.templates()
 
@@ -294,7 +303,7 @@ def chat_events(
 ) -> Iterator[ChatEvent]:
     """Run one turn of a conversation and yield its events; the last one is `final` or `error` (also when the
     thread already holds `max_turns` turns). The thread keeps only its latest checkpoint."""
-    config = {"configurable": {"thread_id": checkpoint_thread(owner, thread_id)}}
+    config: RunnableConfig = {"configurable": {"thread_id": checkpoint_thread(owner, thread_id)}}
     answer_text, checked = "", True
     if max_turns is not None:
         asked = sum(isinstance(said, HumanMessage) for said in graph.get_state(config).values.get("messages", []))
@@ -306,12 +315,14 @@ def chat_events(
             return
     try:
         for chunk in graph.stream({"messages": [HumanMessage(message)]}, config, stream_mode="custom"):
-            if isinstance(chunk, AnswerCheck):
-                checked = chunk.verified
-                continue
-            if isinstance(chunk, TokenEvent):
-                answer_text += chunk.text
-            yield chunk
+            match chunk:
+                case AnswerCheck(verified=verified):
+                    checked = verified
+                case TokenEvent(text=text):
+                    answer_text += text
+                    yield chunk
+                case ToolCallEvent() | ToolResultEvent():
+                    yield chunk
     except Exception as error:
         logger.exception("chat turn failed on thread %s", thread_id)
         yield ErrorEvent(
@@ -320,5 +331,6 @@ def chat_events(
             "nothing was changed by it. Please try again.",
         )
         return
-    keep_latest(graph.checkpointer, [checkpoint_thread(owner, thread_id)])
+    if isinstance(graph.checkpointer, BaseCheckpointSaver):
+        keep_latest(graph.checkpointer, [checkpoint_thread(owner, thread_id)])
     yield FinalEvent(thread_id=thread_id, answer=answer_text, verified=checked)

@@ -6,7 +6,6 @@ re-tendered, a lane closed). None of them changes the twin."""
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
-import pandas as pd
 from langchain_core.tools import BaseTool, ToolException
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -32,6 +31,8 @@ from tools.evidence import Evidence
 from tools.forecast import forecast
 from twin import models as m
 from twin import store
+from twin.actions import parse_action
+from twin.typed_pandas import as_day
 
 LEVELS = {
     1: "recommend only",
@@ -205,7 +206,7 @@ class PerformanceRow(BaseModel):
     key: str
     delivered: int
     late: int
-    on_time_rate: float | None
+    on_time_rate: float
 
 
 class PerformanceFacts(BaseModel):
@@ -533,7 +534,7 @@ def spend(tb: Toolbox, args: SpendArgs) -> SpendFacts:
         actions = list(session.execute(query).scalars())
     totals: dict[str, list[float]] = {}
     for action in actions:
-        totals.setdefault(action.type, []).append(float(action.params.get("cost_usd") or 0.0))
+        totals.setdefault(action.type, []).append(parse_action(action.type, action.params).params.cost_usd or 0.0)
     rows = sorted(
         (SpendRow(action_type=k, actions=len(v), cost_usd=round(sum(v), 2)) for k, v in totals.items()),
         key=lambda r: -r.cost_usd,
@@ -602,7 +603,7 @@ def what_if_demand(tb: Toolbox, args: DemandWhatIfArgs) -> DemandWhatIfFacts:
         history = histories[p.location]
         if history.empty:
             continue
-        as_of = pd.Timestamp(history["day"].max()).date()
+        as_of = as_day(history["day"].max())
         horizon = max(1, min(7 * MAX_WEEKS, (first - as_of).days + args.days))
         outlook = forecast(tb.models.demand, history, {"sku": sku, "location": p.location}, horizon, as_of=as_of)
         evidence.append(outlook.evidence)

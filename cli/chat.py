@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from cli.keys import RoleName
+from twin.roles import Role
 
 EXIT_WORDS = ("exit", "quit")
 MAX_RESULT_CHARS = 160
@@ -47,7 +47,7 @@ def _render(console: Console, events: Iterable) -> None:
 
 def chat(
     thread: str = typer.Option(None, "--thread", help="Continue this conversation (a new one when absent)."),
-    role: RoleName = typer.Option("admin", "--role", help="Act with this role (approvals need planner or admin)."),
+    role: Role = typer.Option("admin", "--role", help="Act with this role (approvals need planner or admin)."),
 ) -> None:
     """Talk to the desk: ask about risks, forecasts, the fleet and decisions, run what-ifs, approve or report.
     Reads one message per line until end of input or `exit`."""
@@ -63,7 +63,7 @@ def chat(
         raise typer.Exit(1)
     thread_id = thread or new_thread_id()
     with open_desk(settings) as desk:
-        graph = build_chat_graph(desk, role.value, "cli")
+        graph = build_chat_graph(desk, role, "cli")
         console.print(Text(f"thread {thread_id} — type exit to leave", style="dim"))
         while True:
             try:

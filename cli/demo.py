@@ -29,12 +29,12 @@ DAY_OF_EXCEPTIONS = [
 def kpis(desk: Desk) -> dict[str, float]:
     """Risks the detectors still see, and what the decisions so far cost and saved."""
     raised = Counter(
-        e.type.value
+        e.type
         for e in detectors.late_shipments(desk.toolbox)
         + detectors.stock_positions(desk.toolbox)
         + detectors.trucks(desk.toolbox)
     )
-    return {f"{kind} risks": float(raised.get(kind.value, 0)) for kind in ExceptionType}
+    return {f"{kind} risks": float(raised.get(kind, 0)) for kind in ExceptionType}
 
 
 def approve_waiting(desk: Desk, decision: Decision) -> Decision:

@@ -3,20 +3,18 @@
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
-from twin.roles import ROLES
+from twin.roles import Role
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
 keys_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
 console = Console(stderr=True)
-RoleName = StrEnum("RoleName", {role: role for role in ROLES})
 
 
 @contextmanager
@@ -36,14 +34,14 @@ def _session() -> Iterator["Session"]:
 
 @keys_app.command()
 def create(
-    role: RoleName = typer.Option(..., "--role", help="What the key may do."),
+    role: Role = typer.Option(..., "--role", help="What the key may do."),
     name: str = typer.Option(None, "--name", help="Who or what holds the key (recorded as the actor)."),
 ) -> None:
     """Create a key and print it alone on the last line; it is shown only this once."""
     from twin import access
 
     with _session() as session:
-        issued = access.create_key(session, role.value, name)
+        issued = access.create_key(session, role, name)
     console.print(f"created key {issued.id} ({issued.name}, {issued.role}); store it now, it is not shown again:")
     typer.echo(issued.key)
 

@@ -20,8 +20,9 @@ from cli.policy import policy_app
 from cli.rates import rates_app
 
 if TYPE_CHECKING:
+    from agents.policy import CohortLevel
     from simulation.batch import RunSpec
-    from simulation.run import SimulationRun
+    from simulation.run import Comparison, Policy, SimulationRun
     from twin.settings import Settings
 
 app = typer.Typer(help="Yardmaster: an open exception desk for logistics.", no_args_is_help=True)
@@ -162,7 +163,7 @@ def detect() -> None:
     console.print(f"{len(handled)} new exceptions")
     for exception, decision in handled:
         typer.echo(
-            f"{exception.type.value}\t{','.join(exception.refs.present().values())}\t"
+            f"{exception.type}\t{','.join(exception.refs.present().values())}\t"
             f"{decision.decision_id}\t{decision.status}"
         )
 
@@ -283,7 +284,8 @@ def outcomes() -> None:
     changed = record_outcomes(open_toolbox(get_settings(), database()))
     console.print(f"{len(changed)} outcomes recorded or changed")
     for decision in changed:
-        typer.echo(f"{decision.decision_id}\t{decision.outcome.status}\t{decision.outcome.goal}")
+        if outcome := decision.outcome:
+            typer.echo(f"{decision.decision_id}\t{outcome.status}\t{outcome.goal}")
 
 
 def _run_with_progress(settings: "Settings", specs: "list[RunSpec]", jobs: int) -> "list[SimulationRun]":
@@ -352,11 +354,58 @@ def simulate(
     action type cost and saved, and with --cohort the desk's KPI effects with 95% intervals against the shadow cohort
     and the baseline before the run (the loaded twin is not touched)."""
     from agents import modelbook
-    from agents.policy import CohortLevel
-    from simulation.batch import RunSpec
-    from simulation.report import print_report, write_chart
-    from simulation.run import POLICIES, Planner, Policy, compare, with_realised
+    from simulation.run import POLICIES, Policy, compare, with_realised
     from twin.settings import get_settings
+
+    cohorts, chosen = _simulation_args(policy, cohort, seeds, seed)
+    settings = get_settings()
+    if not modelbook.trained(settings.models_dir):
+        console.print("error: no trained models; run `yardmaster seed` and `yardmaster train` first")
+        raise typer.Exit(1)
+    policies: list[Policy] = [known for asked in policy for known in POLICIES if known == asked]
+    specs = _run_specs(policies, chosen, days, warmup, cooldown, reject_above, cohorts, keep_twin)
+    runs = with_realised(_run_with_progress(settings, specs, jobs or os.cpu_count() or 1))
+    _show_simulation(runs, compare(runs), chosen, chart, as_json)
+
+
+def _run_specs(
+    policies: list["Policy"],
+    seeds: list[int],
+    days: int,
+    warmup: int,
+    cooldown: int,
+    reject_above: float | None,
+    cohorts: list["CohortLevel"],
+    keep_twin: Path | None,
+) -> list["RunSpec"]:
+    """One run per seed and policy; with `keep_twin`, each keeps its twin there (in a folder of its own when there
+    are several runs)."""
+    from simulation.batch import RunSpec
+    from simulation.run import Planner
+
+    return [
+        RunSpec(
+            policy=name,
+            seed=number,
+            days=days,
+            warmup=warmup,
+            cooldown=cooldown,
+            planner=Planner(reject_above_usd=reject_above),
+            cohorts=cohorts,
+            keep_twin=keep_twin and (keep_twin if len(seeds) * len(policies) == 1 else keep_twin / f"{name}-{number}"),
+        )
+        for number in seeds
+        for name in policies
+    ]
+
+
+def _simulation_args(
+    policy: list[str], cohort: list[str] | None, seeds: str | None, seed: int
+) -> tuple[list["CohortLevel"], list[int]]:
+    """The cohort levels and the seeds a simulation asks for, once its policies are known; exit 2 naming the option
+    at fault."""
+    from agents.policy import CohortLevel
+    from simulation.run import POLICIES
 
     unknown = [name for name in policy if name not in POLICIES]
     if unknown:
@@ -368,31 +417,18 @@ def simulate(
         console.print(f"error: --cohort: {error}")
         raise typer.Exit(2) from None
     try:
-        chosen = sorted({int(part) for part in seeds.split(",")}) if seeds else [seed]
+        return cohorts, sorted({int(part) for part in seeds.split(",")}) if seeds else [seed]
     except ValueError:
         console.print(f"error: --seeds: {seeds!r} is not a comma-separated list of whole numbers")
         raise typer.Exit(2) from None
-    settings = get_settings()
-    if not modelbook.trained(settings.models_dir):
-        console.print("error: no trained models; run `yardmaster seed` and `yardmaster train` first")
-        raise typer.Exit(1)
-    policies: list[Policy] = [known for asked in policy for known in POLICIES if known == asked]
-    specs = [
-        RunSpec(
-            policy=name,
-            seed=number,
-            days=days,
-            warmup=warmup,
-            cooldown=cooldown,
-            planner=Planner(reject_above_usd=reject_above),
-            cohorts=cohorts,
-            keep_twin=keep_twin and (keep_twin if len(chosen) * len(policies) == 1 else keep_twin / f"{name}-{number}"),
-        )
-        for number in chosen
-        for name in policies
-    ]
-    runs = with_realised(_run_with_progress(settings, specs, jobs or os.cpu_count() or 1))
-    comparison = compare(runs)
+
+
+def _show_simulation(
+    runs: list["SimulationRun"], comparison: "Comparison", chosen: list[int], chart: Path | None, as_json: bool
+) -> None:
+    """The runs and their comparison: a chart of the first seed's runs when asked, then JSON or the report."""
+    from simulation.report import print_report, write_chart
+
     if chart:
         write_chart([run for run in runs if run.seed == chosen[0]], chart)
         console.print(f"chart written to {chart}")

@@ -152,9 +152,9 @@ def _transit_hours(shipment: dict) -> float:
     return shipment["distance_miles"] / 30 + 2 if local else shipment["distance_miles"] / 48 + 8
 
 
-def late_shipment_cases(net: Network) -> list[Case]:
-    """In-transit shipments judged by their scans, today's route stops, delivered shipments, unknown ids."""
-    cases = []
+def _in_transit_cases(net: Network) -> list[Case]:
+    """In-transit shipments judged by their scans: running late, comfortably early, or close either way."""
+    cases: list[Case] = []
     for shipment in net.shipments("in_transit"):
         code = shipment["id"]
         what_if = {"counterfactual": LATE_COUNTERFACTUALS[code]} if code in LATE_COUNTERFACTUALS else {}
@@ -196,6 +196,12 @@ def late_shipment_cases(net: Network) -> list[Case]:
                     {"specialist": "routing", "status": ANY, "action_types": LATE_ACTIONS, "mentions": mentions},
                 )
             )
+    return cases
+
+
+def _settled_shipment_cases(net: Network) -> list[Case]:
+    """Shipments with nothing to recover (today's safe route stops, delivered ones) and unknown ids."""
+    cases: list[Case] = []
     stops = {stop["shipment_id"]: stop for stop in net.rows[m.RouteStop]}
     windows = {row["code"]: row["window_end_min"] for row in net.rows[m.Location] if row["kind"] == "customer"}
     safe = [
@@ -242,6 +248,11 @@ def late_shipment_cases(net: Network) -> list[Case]:
     return cases
 
 
+def late_shipment_cases(net: Network) -> list[Case]:
+    """In-transit shipments judged by their scans, today's route stops, delivered shipments, unknown ids."""
+    return [*_in_transit_cases(net), *_settled_shipment_cases(net)]
+
+
 def _storyline_stock() -> list[Case]:
     """SKU-0042 short at DC-DAL, surplus at DC-HOU, open orders due: a transfer that routing must expedite."""
     refs = {"sku": "SKU-0042", "location": "DC-DAL"}
@@ -279,71 +290,21 @@ def _storyline_stock() -> list[Case]:
     ]
 
 
-def stock_cases(net: Network) -> list[Case]:
-    """The SKU-0042 storyline, short positions, well-stocked ones, spikes that are not, unknown codes."""
-    positions = sorted(net.rows[m.InventoryPosition], key=lambda row: (row["sku"], row["location"]))
-    storyline = ("SKU-0042", "DC-DAL")
-    others = [p for p in positions if (p["sku"], p["location"]) != storyline]
-    short = [p for p in others if net.cover_days(p) < AT_RISK_COVER_DAYS]
-    plenty = [
-        p
-        for p in others
-        if net.cover_days(p) >= WELL_STOCKED_DAYS and (p["sku"], p["location"]) not in net.open_order_units
-    ]
-    between = [p for p in others if AT_RISK_COVER_DAYS <= net.cover_days(p) < WELL_STOCKED_DAYS]
-    calm = [p for p in plenty if not net.spiking(p["sku"], p["location"])]
-    cases = _storyline_stock()
+def _stock_case(kind: str, position: dict, category: str, note: str, expect: dict) -> Case:
+    """An inventory case on one stock position."""
+    sku, dc = position["sku"], position["location"]
+    return case(
+        f"stock-{SHORT_NAMES[kind]}-{sku}-{dc}",
+        category,
+        note,
+        {"type": kind, "refs": {"sku": sku, "location": dc}},
+        {"specialist": "inventory", "mentions": [sku, dc], **expect},
+    )
 
-    def stock_case(kind: str, position: dict, category: str, note: str, expect: dict) -> Case:
-        sku, dc = position["sku"], position["location"]
-        return case(
-            f"stock-{SHORT_NAMES[kind]}-{sku}-{dc}",
-            category,
-            note,
-            {"type": kind, "refs": {"sku": sku, "location": dc}},
-            {"specialist": "inventory", "mentions": [sku, dc], **expect},
-        )
 
-    cases += [
-        stock_case(
-            "stockout_risk",
-            p,
-            "routine",
-            f"{net.cover_days(p):.1f} days of cover: out before an expedited order can land",
-            {"status": ACTED, "action_types": STOCK_ACTIONS},
-        )
-        for p in spread(short, 12)
-    ]
-    cases += [
-        stock_case(
-            "stockout_risk",
-            p,
-            "nothing_to_do",
-            f"{net.cover_days(p):.1f} days of cover and no open orders",
-            {"status": ["no_action"]},
-        )
-        for p in spread(plenty, 10)
-    ]
-    cases += [
-        stock_case(
-            "stockout_risk",
-            p,
-            "routine",
-            f"{net.cover_days(p):.1f} days of cover: either answer can be right, priced against the replenishment",
-            {"status": ANY, "action_types": STOCK_ACTIONS},
-        )
-        for p in spread(between, 4)
-    ]
-    cases += [
-        stock_case(
-            "demand_spike",
-            p,
-            "nothing_to_do",
-            "the last 3 days ran at the usual rate without a promotion, on ample cover",
-            {"status": ["no_action"]},
-        )
-        for p in spread(calm, 6)
-    ]
+def _stock_elsewhere_and_unknown(net: Network) -> list[Case]:
+    """The storyline SKU at DCs where it does not spike, and SKUs or DCs the twin does not hold."""
+    cases: list[Case] = []
     cases += [
         case(
             f"stock-spike-SKU-0042-{dc}",
@@ -370,9 +331,66 @@ def stock_cases(net: Network) -> list[Case]:
     return cases
 
 
-def fleet_cases(net: Network) -> list[Case]:
-    """Trucks whose telemetry drifts (TRK-007 the storyline), one out of service, healthy ones, unknown codes."""
-    cases = []
+def stock_cases(net: Network) -> list[Case]:
+    """The SKU-0042 storyline, short positions, well-stocked ones, spikes that are not, unknown codes."""
+    positions = sorted(net.rows[m.InventoryPosition], key=lambda row: (row["sku"], row["location"]))
+    storyline = ("SKU-0042", "DC-DAL")
+    others = [p for p in positions if (p["sku"], p["location"]) != storyline]
+    short = [p for p in others if net.cover_days(p) < AT_RISK_COVER_DAYS]
+    plenty = [
+        p
+        for p in others
+        if net.cover_days(p) >= WELL_STOCKED_DAYS and (p["sku"], p["location"]) not in net.open_order_units
+    ]
+    between = [p for p in others if AT_RISK_COVER_DAYS <= net.cover_days(p) < WELL_STOCKED_DAYS]
+    calm = [p for p in plenty if not net.spiking(p["sku"], p["location"])]
+    cases = _storyline_stock()
+    cases += [
+        _stock_case(
+            "stockout_risk",
+            p,
+            "routine",
+            f"{net.cover_days(p):.1f} days of cover: out before an expedited order can land",
+            {"status": ACTED, "action_types": STOCK_ACTIONS},
+        )
+        for p in spread(short, 12)
+    ]
+    cases += [
+        _stock_case(
+            "stockout_risk",
+            p,
+            "nothing_to_do",
+            f"{net.cover_days(p):.1f} days of cover and no open orders",
+            {"status": ["no_action"]},
+        )
+        for p in spread(plenty, 10)
+    ]
+    cases += [
+        _stock_case(
+            "stockout_risk",
+            p,
+            "routine",
+            f"{net.cover_days(p):.1f} days of cover: either answer can be right, priced against the replenishment",
+            {"status": ANY, "action_types": STOCK_ACTIONS},
+        )
+        for p in spread(between, 4)
+    ]
+    cases += [
+        _stock_case(
+            "demand_spike",
+            p,
+            "nothing_to_do",
+            "the last 3 days ran at the usual rate without a promotion, on ample cover",
+            {"status": ["no_action"]},
+        )
+        for p in spread(calm, 6)
+    ]
+    return [*cases, *_stock_elsewhere_and_unknown(net)]
+
+
+def _drifting_truck_cases(net: Network) -> list[Case]:
+    """Trucks whose telemetry drifts toward a failure, TRK-007 the storyline."""
+    cases: list[Case] = []
     drifting = sorted(code for code, (status, left, length) in net.truck_status.items() if 0 < left < length)
     for code in drifting:
         story, left = code == "TRK-007", net.truck_status[code][1]
@@ -415,6 +433,12 @@ def fleet_cases(net: Network) -> list[Case]:
                 },
             )
         )
+    return cases
+
+
+def _steady_truck_cases(net: Network) -> list[Case]:
+    """A truck out of service, healthy trucks, and codes the twin does not hold."""
+    cases: list[Case] = []
     down = sorted(code for code, (status, _, _) in net.truck_status.items() if status != "active")
     cases += [
         case(
@@ -457,6 +481,11 @@ def fleet_cases(net: Network) -> list[Case]:
         for code in ("TRK-041", "TRK-999")
     ]
     return cases
+
+
+def fleet_cases(net: Network) -> list[Case]:
+    """Trucks whose telemetry drifts (TRK-007 the storyline), one out of service, healthy ones, unknown codes."""
+    return [*_drifting_truck_cases(net), *_steady_truck_cases(net)]
 
 
 def carrier_cases(net: Network) -> list[Case]:
@@ -551,9 +580,9 @@ EDGES = {  # name: (margin on cost, margin on confidence, approval expected, wha
 }
 
 
-def policy_edge_cases() -> list[Case]:
-    """Bounds just under, at and just over each subject's own cost and confidence; level and cohort rules."""
-    cases = []
+def _bound_edges() -> list[Case]:
+    """Each subject's first action at level 3 with its cost and confidence bounds just under, at and just over."""
+    cases: list[Case] = []
     for subject, (exception, specialist, actions) in POLICY_SUBJECTS.items():
         bounded = actions[0]
         for edge, (cost, confidence, approval, note) in EDGES.items():
@@ -580,9 +609,14 @@ def policy_edge_cases() -> list[Case]:
                     policy=[{"rule": rule.model_dump(), "cost_margin_usd": cost, "confidence_margin": confidence}],
                 )
             )
+    return cases
+
+
+def _cohort_cases() -> list[Case]:
+    """Rules by cohort: a lane's rule applies on that lane and not on another."""
     lane_rule = PolicyRule(action_type="transfer_stock", cohort="HOU-DAL", autonomy_level=2, level="recommend")
     stockout = POLICY_SUBJECTS["SKU-0040-DC-DAL"][0]
-    cases += [
+    return [
         case(
             "policy-SKU-0040-DC-DAL-lane-scope",
             "policy_edge",
@@ -611,6 +645,12 @@ def policy_edge_cases() -> list[Case]:
             },
             policy=[{"rule": lane_rule.model_copy(update={"cohort": "DAL-HOU", "autonomy_level": 1}).model_dump()}],
         ),
+    ]
+
+
+def _level_cases() -> list[Case]:
+    """Rules by level: 2 waits for approval, 4 never runs safety-critical work alone, 1 only recommends."""
+    return [
         case(
             "policy-CAR-REDRIVER-25-level-2",
             "policy_edge",
@@ -662,15 +702,16 @@ def policy_edge_cases() -> list[Case]:
             ],
         ),
     ]
-    return cases
 
 
-def soundness_cases(net: Network) -> list[Case]:
-    """Cases built to catch the plans that do not add up: overdue shipments (overdue means late), demand spikes on
-    many positions (reorder points never fall), shortfalls with stock in transit (it counts), capacity cuts with no
-    figure given (the assumption is stated), trucks serviced today (not on a route that day) and the transfer that a
-    carrier must expedite (its cost is part of the plan)."""
-    cases = []
+def policy_edge_cases() -> list[Case]:
+    """Bounds just under, at and just over each subject's own cost and confidence; level and cohort rules."""
+    return [*_bound_edges(), *_cohort_cases(), *_level_cases()]
+
+
+def _sound_shipments(net: Network) -> list[Case]:
+    """Overdue shipments (late by rule) and shipments running late (every plan priced whole)."""
+    cases: list[Case] = []
     overdue = [row for row in net.shipments("in_transit") if row["promised_at"] < AS_OF]
     cases += [
         case(
@@ -700,6 +741,12 @@ def soundness_cases(net: Network) -> list[Case]:
         )
         for row in spread(running_late, 6)
     ]
+    return cases
+
+
+def _sound_stock(net: Network) -> list[Case]:
+    """Demand spikes (reorder points never fall) and shortfalls with stock in transit (it counts)."""
+    cases: list[Case] = []
     positions = sorted(net.rows[m.InventoryPosition], key=lambda row: (row["sku"], row["location"]))
     spiking = [row for row in positions if net.spiking(row["sku"], row["location"])]
     cases += [
@@ -733,6 +780,13 @@ def soundness_cases(net: Network) -> list[Case]:
         )
         for row in spread(in_transit, 14)
     ]
+    return cases
+
+
+def _sound_plans(net: Network) -> list[Case]:
+    """Capacity cuts with no figure given, the day's tender plans, the week's maintenance and positioning plans, and
+    drifted models."""
+    cases: list[Case] = []
     carriers = sorted(row["code"] for row in net.rows[m.Carrier])
     cases += [
         case(
@@ -787,6 +841,13 @@ def soundness_cases(net: Network) -> list[Case]:
         )
         for model in ("xgb-late-risk", "xgb-failure-risk")
     ]
+    return cases
+
+
+def _sound_fleet(net: Network) -> list[Case]:
+    """Trucks serviced today (on no route that day) and the transfer a carrier must expedite (its cost is part of the
+    plan)."""
+    cases: list[Case] = []
     drifting = sorted(
         code
         for code, (_status, left, length) in net.truck_status.items()
@@ -828,6 +889,14 @@ def soundness_cases(net: Network) -> list[Case]:
         )
     )
     return cases
+
+
+def soundness_cases(net: Network) -> list[Case]:
+    """Cases built to catch the plans that do not add up: overdue shipments (overdue means late), demand spikes on
+    many positions (reorder points never fall), shortfalls with stock in transit (it counts), capacity cuts with no
+    figure given (the assumption is stated), trucks serviced today (not on a route that day) and the transfer that a
+    carrier must expedite (its cost is part of the plan)."""
+    return [*_sound_shipments(net), *_sound_stock(net), *_sound_plans(net), *_sound_fleet(net)]
 
 
 def write_suite(name: str, cases: list[Case]) -> None:

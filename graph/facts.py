@@ -7,7 +7,7 @@ from sqlmodel import Session, col, func, select
 
 from agents.schemas import Action, Refs
 from twin import models as m
-from twin.actions import named_codes, references
+from twin.actions import CODE_PARAMS, references
 
 RELATIVE_TOLERANCE = 0.05  # a stock figure that moved by more than 5% (and more than one unit) changed materially
 
@@ -33,27 +33,17 @@ class Reference(BaseModel):
     code: str
 
 
-KIND_OF_PARAM = {
-    "shipment_id": "shipment",
-    "shipments": "shipment",
-    "truck": "truck",
-    "removed_truck": "truck",
-    "sku": "sku",
-    "transfer_sku": "sku",
-}
-
-
 def outside(refs: Refs, plan: list[Action], edited: list[Action]) -> list[Reference]:
     """The shipments, trucks and SKUs that edited actions name beyond the exception's subject and its plan."""
     shipments, positions, trucks = _subjects(refs, plan)
     skus = {sku for sku, _ in positions} | ({refs.sku} if refs.sku else set())
-    skus |= {code for action in plan for param, code in named_codes(action) if KIND_OF_PARAM[param] == "sku"}
+    skus |= {code for action in plan for code in references(action).named("sku")}
     allowed = {"shipment": shipments, "truck": trucks, "sku": skus}
     return [
         Reference(action=index, param=param, code=code)
         for index, action in enumerate(edited)
-        for param, code in named_codes(action)
-        if code not in allowed[KIND_OF_PARAM[param]]
+        for param, code in references(action).codes
+        if code not in allowed[CODE_PARAMS[param]]
     ]
 
 

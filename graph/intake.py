@@ -182,6 +182,17 @@ class TakenIn(BaseModel):
     new: bool = False  # stored now, to be decided (not a retry, not a duplicate)
 
 
+def _replayed(session: Session, exception: ExceptionIn, idempotency_key: str | None, digest: str) -> TakenIn | None:
+    """The exception stored before under the same key or external id, or None; IdempotencyMismatch when the key was
+    first used with another body."""
+    earlier = stored(session, exception, idempotency_key)
+    if earlier is None:
+        return None
+    if idempotency_key and earlier.idempotency_key == idempotency_key and earlier.request_hash not in (None, digest):
+        raise IdempotencyMismatch(f"Idempotency-Key {idempotency_key!r} was first used with another request body")
+    return TakenIn(exception_id=earlier.id, duplicate_of=earlier.duplicate_of)
+
+
 def take_in(
     session: Session,
     exception: ExceptionIn,
@@ -194,15 +205,8 @@ def take_in(
     """Store an exception (the caller commits): new and claimed for deciding by this process (else `received`, for
     a worker to claim), or merged into an open one."""
     digest = request_hash(exception)
-    earlier = stored(session, exception, idempotency_key)
-    if earlier is not None:
-        if (
-            idempotency_key
-            and earlier.idempotency_key == idempotency_key
-            and earlier.request_hash not in (None, digest)
-        ):
-            raise IdempotencyMismatch(f"Idempotency-Key {idempotency_key!r} was first used with another request body")
-        return TakenIn(exception_id=earlier.id, duplicate_of=earlier.duplicate_of)
+    if (replayed := _replayed(session, exception, idempotency_key, digest)) is not None:
+        return replayed
     subject = subject_of(exception)
     now = datetime.now(UTC)
     twin_now = as_of(session) or now

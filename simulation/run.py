@@ -7,13 +7,14 @@ import sqlite3
 import statistics
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 from langgraph.checkpoint.memory import InMemorySaver
 from pydantic import BaseModel, Field
 from pydantic_core import to_jsonable_python
@@ -296,6 +297,8 @@ class Playbook:
             price = rates(session)
             for exception in detectors.late_shipments(self.tb):
                 shipment = session.get(m.Shipment, exception.refs.shipment_id)
+                if shipment is None:
+                    continue
                 tier = store.customer_tier(session, shipment.destination)
                 cost = costs.expedite_shipment(price, shipment.distance_miles)
                 if costs.late_penalty(price, tier) <= cost:
@@ -419,12 +422,12 @@ def day_kpis(session: Session, report: DayReport, exceptions: int, charged: set[
     freight = co2 = 0.0
     for shipment_id in report.shipped:
         shipment = store.row(session, m.Shipment, shipment_id)
-        rate = lanes.get((shipment.carrier, shipment.lane))
+        rate = lanes.get((shipment.carrier, shipment.lane)) if shipment.carrier else None
         freight += kpis.freight_usd(rate, price["own_fleet_usd_per_km"], shipment.distance_miles)
         co2 += emits.get(shipment.carrier or "", 0.0) * shipment.distance_miles
     penalty = 0.0
     for shipment_id in report.delivered_late:
-        shipment = session.get(m.Shipment, shipment_id)
+        shipment = store.row(session, m.Shipment, shipment_id)
         told = session.exec(
             select(col(m.CustomerNotification.id)).where(col(m.CustomerNotification.shipment_id) == shipment_id)
         ).first()
@@ -435,7 +438,7 @@ def day_kpis(session: Session, report: DayReport, exceptions: int, charged: set[
         costs.stockout(price, units, skus[key.split("@")[0]].unit_price - skus[key.split("@")[0]].unit_cost)
         for key, units in report.unmet_units.items()
     )
-    spend: Counter[str] = Counter()
+    spend: defaultdict[str, float] = defaultdict(float)
     for record in session.exec(select(m.ActionRecord).where(col(m.ActionRecord.status) == "executed")).all():
         if record.id not in charged:
             charged.add(record.id)
@@ -497,8 +500,8 @@ OUTCOME_COSTS = {
 def attribution(session: Session, policy: Policy) -> list[ActionAttribution]:
     """Count, spend and expected saving of each action type executed in the run."""
     count: Counter[str] = Counter()
-    spend: Counter[str] = Counter()
-    expected: Counter[str] = Counter()
+    spend: defaultdict[str, float] = defaultdict(float)
+    expected: defaultdict[str, float] = defaultdict(float)
     for record in session.exec(select(m.DecisionRecord).where(col(m.DecisionRecord.status).in_(ACTED))).all():
         decision = Decision.of(record)
         for action in decision.actions:
@@ -646,6 +649,72 @@ def sandbox_toolbox(settings: Settings, folder: Path) -> Iterator[Toolbox]:
         engine.dispose()
 
 
+def _store_rules(tb: Toolbox, cohorts: list[CohortLevel]) -> None:
+    """The default policy rules, then the cohort levels asked over them."""
+    with tb.session() as session:
+        ensure_defaults(session)
+        for rule in (rule for cohort in cohorts for rule in cohort.rules()):
+            save_rule(session, rule, "simulation")
+        session.commit()
+
+
+def _act(
+    desk: Desk | None,
+    playbook: Playbook | None,
+    planner: Planner,
+    report: DayReport | None,
+    policy: Policy,
+    week_starts: bool,
+) -> int:
+    """The policy's acts on the twin as it stands before the day: the desk's (with its plans when the policy is
+    `desk`), the rules' or none; the exceptions handled."""
+    if desk is not None:
+        return run_desk(desk, planner, report, plans=policy == "desk", week_starts=week_starts)
+    if playbook is not None:
+        return playbook.run(report)
+    return 0
+
+
+def _live_day(
+    tb: Toolbox, stepper: TwinDays, policy: Policy, exceptions: int, charged: set[str]
+) -> tuple[DayReport, DayKpis]:
+    """The day happens on the twin; then, under a policy that decides, the outcomes due are recorded; the day's report
+    and KPIs."""
+    with tb.session() as session:
+        report = stepper.step(session)
+    if policy != "none":
+        record_outcomes(tb)
+    with tb.session() as session:
+        return report, day_kpis(session, report, exceptions, charged)
+
+
+def _run_days(
+    tb: Toolbox,
+    stepper: TwinDays,
+    desk: Desk | None,
+    playbook: Playbook | None,
+    planner: Planner,
+    policy: Policy,
+    window: tuple[int, int, int],
+    on_day: Callable[[DayKpis], None],
+) -> list[DayKpis]:
+    """Warm-up, measured and cool-down days (`window`): the policy acts before each day but the cool-down's, then the
+    day happens; the measured days' KPIs, each also handed to `on_day`."""
+    warmup, days, cooldown = window
+    charged: set[str] = set()
+    kpis: list[DayKpis] = []
+    report: DayReport | None = None
+    for index in range(warmup + days + cooldown):
+        exceptions = 0
+        if index < warmup + days:  # no decision in the cool-down: it could not pay back in the window
+            exceptions = _act(desk, playbook, planner, report, policy, (index - warmup) % PLAN_WEEK_EVERY_DAYS == 0)
+        report, day = _live_day(tb, stepper, policy, exceptions, charged)
+        if index >= warmup:
+            kpis.append(day)
+            on_day(day)
+    return kpis
+
+
 def simulate(
     settings: Settings,
     policy: Policy,
@@ -669,36 +738,13 @@ def simulate(
     stepper, rows = TwinDays.generate(seed)
     with tempfile.TemporaryDirectory(prefix="ym-simulate-") as folder, sandbox_toolbox(settings, Path(folder)) as tb:
         scenario.load(tb.engine, rows)
-        with tb.session() as session:
-            ensure_defaults(session)
-            for rule in (rule for cohort in cohorts or [] for rule in cohort.rules()):
-                save_rule(session, rule, "simulation")
-            session.commit()
+        _store_rules(tb, cohorts or [])
         desk = (
             Desk(tb, InMemorySaver(serde=serializer()), indexing="inline") if policy in ("desk", "reactive") else None
         )
         playbook = Playbook(tb) if policy == "rules" else None
-        charged: set[str] = set()
-        kpis: list[DayKpis] = []
-        report: DayReport | None = None
         try:
-            for index in range(warmup + days + cooldown):
-                exceptions = 0
-                if index < warmup + days:  # no decision in the cool-down: it could not pay back in the window
-                    if desk is not None:
-                        week_starts = (index - warmup) % PLAN_WEEK_EVERY_DAYS == 0
-                        exceptions = run_desk(desk, planner, report, plans=policy == "desk", week_starts=week_starts)
-                    elif playbook is not None:
-                        exceptions = playbook.run(report)
-                with tb.session() as session:
-                    report = stepper.step(session)
-                if policy != "none":
-                    record_outcomes(tb)
-                with tb.session() as session:
-                    day = day_kpis(session, report, exceptions, charged)
-                if index >= warmup:
-                    kpis.append(day)
-                    on_day(day)
+            kpis = _run_days(tb, stepper, desk, playbook, planner, policy, (warmup, days, cooldown), on_day)
             with tb.session() as session:
                 checked = repeats(session)
                 digest = decisions_digest(session)
@@ -762,7 +808,7 @@ class Interval(BaseModel):
         mean = statistics.fmean(values)
         if len(values) < 2:
             return cls(mean=round(mean, 4), low=round(mean, 4), high=round(mean, 4))
-        half = student_t.ppf(0.975, len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values))
+        half = np.float64(student_t.ppf(0.975, len(values) - 1)) * statistics.stdev(values) / math.sqrt(len(values))
         return cls(mean=round(mean, 4), low=round(mean - half, 4), high=round(mean + half, 4))
 
 

@@ -289,6 +289,41 @@ def _solve(
     return chosen, status
 
 
+def _assigned(
+    problem: AssignmentProblem,
+    load: Load,
+    pick: CarrierOption | None,
+    lane_options: list[CarrierOption],
+    taken: dict[str, list[str]],
+    displaced_cost: dict[str, float],
+) -> AssignedLoad:
+    """A load with its carrier (or none) and why each other carrier of its lane lost; what a full carrier would have
+    saved on it is added to `displaced_cost`."""
+    rejected: list[RejectedOption] = []
+    pick_cost = _objective(pick, load, problem.late_penalty) if pick else problem.unassigned_penalty
+    for option in lane_options:
+        if option is pick:
+            continue
+        option_cost = _objective(option, load, problem.late_penalty)
+        full = len(taken[option.carrier]) >= option.capacity_loads
+        reasons = [_why_not(option, pick, load.miles)] if pick else []
+        if not pick and not full:
+            reasons.append(f"{option_cost:.2f} USD with lateness vs {pick_cost:.2f} USD to leave the load open")
+        if full:
+            went_to = ", ".join(taken[option.carrier])
+            reasons.append(f"no capacity left (its loads went to {went_to})" if went_to else "no capacity left")
+            displaced_cost[option.carrier] += max(0.0, pick_cost - option_cost)
+        rejected.append(RejectedOption(carrier=option.carrier, why="; ".join(reasons)))
+    return AssignedLoad(
+        load_id=load.load_id,
+        lane=load.lane,
+        carrier=pick and pick.carrier,
+        cost_usd=round(pick.cost(load.miles), 2) if pick else 0.0,
+        on_time_prob=pick and pick.on_time_prob,
+        rejected=rejected,
+    )
+
+
 def assign_loads(problem: AssignmentProblem, time_limit_s: float = 10.0) -> LoadAssignment:
     """Give each load one carrier or none, minimising freight + late_penalty x expected late loads + open loads."""
     by_lane: dict[str, list[CarrierOption]] = defaultdict(list)
@@ -302,31 +337,7 @@ def assign_loads(problem: AssignmentProblem, time_limit_s: float = 10.0) -> Load
 
     assigned, displaced_cost = [], defaultdict(float)
     for load in problem.loads:
-        pick, rejected = chosen[load.load_id], []
-        pick_cost = _objective(pick, load, problem.late_penalty) if pick else problem.unassigned_penalty
-        for option in by_lane[load.lane]:
-            if option is pick:
-                continue
-            option_cost = _objective(option, load, problem.late_penalty)
-            full = len(taken[option.carrier]) >= option.capacity_loads
-            reasons = [_why_not(option, pick, load.miles)] if pick else []
-            if not pick and not full:
-                reasons.append(f"{option_cost:.2f} USD with lateness vs {pick_cost:.2f} USD to leave the load open")
-            if full:
-                went_to = ", ".join(taken[option.carrier])
-                reasons.append(f"no capacity left (its loads went to {went_to})" if went_to else "no capacity left")
-                displaced_cost[option.carrier] += max(0.0, pick_cost - option_cost)
-            rejected.append(RejectedOption(carrier=option.carrier, why="; ".join(reasons)))
-        assigned.append(
-            AssignedLoad(
-                load_id=load.load_id,
-                lane=load.lane,
-                carrier=pick and pick.carrier,
-                cost_usd=round(pick.cost(load.miles), 2) if pick else 0.0,
-                on_time_prob=pick and pick.on_time_prob,
-                rejected=rejected,
-            )
-        )
+        assigned.append(_assigned(problem, load, chosen[load.load_id], by_lane[load.lane], taken, displaced_cost))
 
     unassigned = [a.load_id for a in assigned if a.carrier is None]
     freight = round(sum(a.cost_usd for a in assigned), 2)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import version as package_version
 from itertools import accumulate, pairwise
-from typing import TypedDict, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 import numpy as np
 import pyvrp
@@ -527,6 +527,32 @@ def _route(inst: _Instance, v: int, nodes: list[int], stop_ids: list[str]) -> tu
     return route, distance, starts[-1] - depart
 
 
+def _plan_evidence(
+    problem: RoutingProblem, inst: _Instance, run: EngineRun, routes: list[Route], facts: dict[str, Any]
+) -> Evidence:
+    """The evidence of a routing run: the engine and its settings, the problem's size, the plan's facts and its
+    longest routes."""
+    engine = ENGINES[run["engine"]]
+    return Evidence(
+        id="routing-" + hashlib.sha256(json.dumps(run, sort_keys=True).encode()).hexdigest()[:12],
+        source=Source(tool="routing", model=engine.model, version=package_version(engine.package)),
+        inputs={
+            **run,
+            "stops": len(problem.stops),
+            "pairs": len(problem.pairs),
+            "vehicles": [vehicle.id for vehicle in inst.vehicles],
+            "unavailable_vehicles": [vehicle.id for vehicle in problem.vehicles if not vehicle.available],
+            "total_demand": int(inst.demand.sum()),
+            "total_capacity": sum(vehicle.capacity for vehicle in inst.vehicles),
+        },
+        facts=facts,
+        drivers=[
+            Driver(feature=f"route {route.vehicle_id}", value=len(route.visits), contribution=route.distance)
+            for route in sorted(routes, key=lambda route: -route.distance)[:5]
+        ],
+    )
+
+
 def _plan(problem: RoutingProblem, inst: _Instance, sequences: list[list[int]], run: EngineRun) -> RoutePlan:
     """Evaluate the engine's sequences independently: schedules, objective, violations, binding constraints."""
     scale, stop_ids = inst.scale, [s.id for s in problem.stops]
@@ -564,7 +590,6 @@ def _plan(problem: RoutingProblem, inst: _Instance, sequences: list[list[int]], 
     required_unserved = any(inst.prize[node] is None for node in unserved)
     feasible = objective.time_window_violations == 0 and excess_load == 0 and not required_unserved
     unserved_ids = [stop_ids[node - 1] for node in unserved]
-    engine = ENGINES[run["engine"]]
     facts = {
         "feasible": feasible,
         **objective.model_dump(),
@@ -572,24 +597,7 @@ def _plan(problem: RoutingProblem, inst: _Instance, sequences: list[list[int]], 
         "routes": {route.vehicle_id: [visit.stop_id for visit in route.visits] for route in routes},
         "binding": binding.model_dump(),
     }
-    evidence = Evidence(
-        id="routing-" + hashlib.sha256(json.dumps(run, sort_keys=True).encode()).hexdigest()[:12],
-        source=Source(tool="routing", model=engine.model, version=package_version(engine.package)),
-        inputs={
-            **run,
-            "stops": len(problem.stops),
-            "pairs": len(problem.pairs),
-            "vehicles": [vehicle.id for vehicle in inst.vehicles],
-            "unavailable_vehicles": [vehicle.id for vehicle in problem.vehicles if not vehicle.available],
-            "total_demand": int(inst.demand.sum()),
-            "total_capacity": sum(vehicle.capacity for vehicle in inst.vehicles),
-        },
-        facts=facts,
-        drivers=[
-            Driver(feature=f"route {route.vehicle_id}", value=len(route.visits), contribution=route.distance)
-            for route in sorted(routes, key=lambda route: -route.distance)[:5]
-        ],
-    )
+    evidence = _plan_evidence(problem, inst, run, routes, facts)
     return RoutePlan(
         engine=run["engine"],
         feasible=feasible,

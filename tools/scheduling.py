@@ -187,13 +187,30 @@ def _full_limits(problem: ScheduleProblem, booked: Booked) -> dict[tuple[str, in
     return full
 
 
-def schedule_maintenance(problem: ScheduleProblem, time_limit_s: float = 10.0) -> MaintenanceSchedule:
-    """Choose a service day and bay per truck, minimising risk exposure, lost deliveries and trucks left out."""
-    chosen, status = _solve(problem, time_limit_s)
+def _booked(problem: ScheduleProblem, chosen: dict[str, int | None]) -> Booked:
+    """The trucks booked on each DC's days, by truck code (a truck's bay is its place in the list)."""
     booked: Booked = defaultdict(list)
     for truck in sorted(problem.trucks, key=lambda t: t.truck):
         if (day := chosen[truck.truck]) is not None:
             booked[truck.dc, day].append(truck)
+    return booked
+
+
+def _risk_drivers(slots: list[ServiceSlot], trucks: list[TruckAtRisk]) -> list[Driver]:
+    """Each truck's failure risk as a driver of the schedule, weighed by the risk its slot avoids (largest first)."""
+    return sorted(
+        (
+            Driver(feature=f"{slot.truck} failure risk", value=truck.failure_prob, contribution=slot.risk_avoided)
+            for slot, truck in zip(slots, trucks, strict=False)
+        ),
+        key=lambda driver: (-driver.contribution, driver.feature),
+    )
+
+
+def schedule_maintenance(problem: ScheduleProblem, time_limit_s: float = 10.0) -> MaintenanceSchedule:
+    """Choose a service day and bay per truck, minimising risk exposure, lost deliveries and trucks left out."""
+    chosen, status = _solve(problem, time_limit_s)
+    booked = _booked(problem, chosen)
     full = _full_limits(problem, booked)
     horizon = problem.horizon_days
     slots, binding, objective = [], {}, 0.0
@@ -230,19 +247,12 @@ def schedule_maintenance(problem: ScheduleProblem, time_limit_s: float = 10.0) -
         "deliveries_lost": deliveries_lost,
         "status": status,
     }
-    drivers = sorted(
-        (
-            Driver(feature=f"{slot.truck} failure risk", value=truck.failure_prob, contribution=slot.risk_avoided)
-            for slot, truck in zip(slots, problem.trucks, strict=False)
-        ),
-        key=lambda driver: (-driver.contribution, driver.feature),
-    )
     evidence = Evidence(
         id=f"maintenance_schedule-{hashlib.sha256(problem.model_dump_json().encode()).hexdigest()[:12]}",
         source=Source(tool="maintenance_schedule", model="ortools-cp-sat", version=ortools.__version__),
         inputs=problem.model_dump(),
         facts=facts,
-        drivers=drivers,
+        drivers=_risk_drivers(slots, problem.trucks),
     )
     binding_limits = [binding[name] for name in sorted(binding)]
     return MaintenanceSchedule(

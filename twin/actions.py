@@ -390,64 +390,71 @@ ACTION: TypeAdapter[AnyAction] = TypeAdapter(Action)
 ACTION_TYPES: tuple[str, ...] = tuple(get_args(cls.model_fields["type"].annotation)[0] for cls in get_args(AnyAction))
 
 
+CodeKind = Literal["shipment", "truck", "sku"]
+CODE_PARAMS: dict[str, CodeKind] = {
+    "shipment_id": "shipment",
+    "shipments": "shipment",
+    "truck": "truck",
+    "removed_truck": "truck",
+    "sku": "sku",
+    "transfer_sku": "sku",
+}  # the parameters that name a shipment, a truck or a SKU, by JSON name
+
+
 class References(BaseModel):
     """The twin's records an action names: what its facts are read from and the cohorts its policy applies to."""
 
-    shipments: list[str] = Field(default_factory=list)
-    trucks: list[str] = Field(default_factory=list)
+    codes: list[tuple[str, str]] = Field(
+        default_factory=list, description="(parameter's JSON name, code) of each shipment, truck and SKU named"
+    )
     positions: list[tuple[str, str]] = Field(default_factory=list, description="(SKU, DC) stock positions")
     carriers: list[str] = Field(default_factory=list)
     scopes: list[str] = Field(default_factory=list, description="The lane or site the action's policy is set for")
+
+    def named(self, kind: CodeKind) -> list[str]:
+        """The codes of one kind, in the order the parameters name them."""
+        return [code for param, code in self.codes if CODE_PARAMS[param] == kind]
+
+    @property
+    def shipments(self) -> list[str]:
+        """The shipments named."""
+        return self.named("shipment")
+
+    @property
+    def trucks(self) -> list[str]:
+        """The trucks named."""
+        return self.named("truck")
 
 
 def references(action: AnyAction) -> References:
     """What one action names, read from its typed parameters."""
     match action:
         case SwitchCarrier(params=p):
-            return References(shipments=[p.shipment_id], carriers=[p.to_carrier])
+            return References(codes=[("shipment_id", p.shipment_id)], carriers=[p.to_carrier])
         case NotifyCustomer(params=p) | ExpediteShipment(params=p):
-            return References(shipments=[p.shipment_id])
+            return References(codes=[("shipment_id", p.shipment_id)])
         case ReplanRoute(params=p):
-            return References(trucks=[p.removed_truck], scopes=[p.dc])
+            return References(codes=[("removed_truck", p.removed_truck)], scopes=[p.dc])
         case TenderStops(params=p):
-            return References(shipments=p.shipments, trucks=[p.truck] if p.truck else [], carriers=[p.carrier])
+            truck = [("truck", p.truck)] if p.truck else []
+            return References(codes=[*(("shipments", code) for code in p.shipments), *truck], carriers=[p.carrier])
         case TransferStock(params=p):
-            return References(positions=[(p.sku, p.from_), (p.sku, p.to)], scopes=[p.lane, p.to])
+            return References(
+                codes=[("sku", p.sku)], positions=[(p.sku, p.from_), (p.sku, p.to)], scopes=[p.lane, p.to]
+            )
         case ExpeditePurchase(params=p) | PlacePurchaseOrder(params=p) | RaiseSafetyStock(params=p):
-            return References(positions=[(p.sku, p.location)], scopes=[p.location])
+            return References(codes=[("sku", p.sku)], positions=[(p.sku, p.location)], scopes=[p.location])
         case ScheduleMaintenance(params=p):
-            return References(trucks=[p.truck], scopes=[p.dc] if p.dc else [])
+            return References(codes=[("truck", p.truck)], scopes=[p.dc] if p.dc else [])
         case RetenderLoads(params=p) | BookSpot(params=p):
             return References(carriers=[p.from_carrier])
         case BookCarrier(params=p):
-            return References(carriers=[p.carrier], scopes=[p.lane])
+            sku = [("transfer_sku", p.transfer_sku)] if p.transfer_sku else []
+            return References(codes=sku, carriers=[p.carrier], scopes=[p.lane])
         case PlanTenders(params=p):
             return References(carriers=sorted({a.carrier for a in p.allocations}))
         case RollbackModel() | RecommendRetraining() | LowerAutonomy():
             return References()
-        case _:
-            assert_never(action)
-
-
-def named_codes(action: AnyAction) -> list[tuple[str, str]]:
-    """The shipment, truck and SKU codes an action's parameters name, each with its parameter's JSON name."""
-    match action:
-        case SwitchCarrier(params=p) | NotifyCustomer(params=p) | ExpediteShipment(params=p):
-            return [("shipment_id", p.shipment_id)]
-        case TenderStops(params=p):
-            return [("shipments", code) for code in p.shipments] + ([("truck", p.truck)] if p.truck else [])
-        case ReplanRoute(params=p):
-            return [("removed_truck", p.removed_truck)]
-        case ScheduleMaintenance(params=p):
-            return [("truck", p.truck)]
-        case TransferStock(params=p) | ExpeditePurchase(params=p) | PlacePurchaseOrder(params=p):
-            return [("sku", p.sku)]
-        case RaiseSafetyStock(params=p):
-            return [("sku", p.sku)]
-        case BookCarrier(params=p):
-            return [("transfer_sku", p.transfer_sku)] if p.transfer_sku else []
-        case RetenderLoads() | BookSpot() | PlanTenders() | RollbackModel() | RecommendRetraining() | LowerAutonomy():
-            return []
         case _:
             assert_never(action)
 

@@ -23,6 +23,7 @@ from twin.network import (
     STANDARD_LEAD_DAYS,
     SUPPLIERS,
     TIER_SLACK_HOURS,
+    DcSpec,
     event_on,
     holiday_on,
     road_miles,
@@ -277,6 +278,12 @@ class ScenarioBuilder:
 
     def network(self) -> None:
         """DCs, customers, SKUs, carriers and lanes."""
+        self._locations()
+        self._skus()
+        self._carriers_and_lanes()
+
+    def _locations(self) -> None:
+        """The DCs, and the customers around them with their tiers and delivery windows."""
         rng = self.rng
         self.add(
             m.Location,
@@ -312,6 +319,10 @@ class ScenarioBuilder:
             }
             self.customers.append(row)
         self.add(m.Location, self.customers)
+
+    def _skus(self) -> None:
+        """The SKUs with their costs, prices, weights and base demand, and their supply terms."""
+        rng = self.rng
         categories = list(CATEGORIES)
         self.skus = []
         for n in range(1, N_SKUS + 1):
@@ -331,6 +342,10 @@ class ScenarioBuilder:
             )
         self.add(m.Sku, [{k: v for k, v in sku.items() if k != "base"} for sku in self.skus])
         self.add(m.SupplyTerm, [supply_term(sku["code"], sku["category"]) for sku in self.skus])
+
+    def _carriers_and_lanes(self) -> None:
+        """The carriers, the lanes between DCs' regions, and which carriers serve each lane with their on-time offset."""
+        rng = self.rng
         self.add(
             m.Carrier,
             [
@@ -508,6 +523,49 @@ class ScenarioBuilder:
             shipped.append(self._shipment(d, shipped_at, until))
         return shipped
 
+    def _haulier(self, local: bool, origin: str, lane: str) -> tuple[str | None, str | None, float, float]:
+        """Who carries a shipment (one of the DC's trucks for half the local ones, else a carrier serving the lane):
+        the truck, the carrier, and the reliability and lane offset its delays follow."""
+        rng = self.rng
+        if local and rng.random() < 0.5:
+            return self.trucks_by_dc[origin][int(rng.integers(TRUCKS_PER_DC))], None, 0.92, 0.0
+        spec = self.lane_carriers[lane][int(rng.integers(len(self.lane_carriers[lane])))]
+        return None, spec.code, spec.reliability, self.lane_offset[(spec.code, lane)]
+
+    def _delay(
+        self, d: date, planned: float, reliability: float, offset: float, origin_region: str, dest_region: str
+    ) -> tuple[float, float]:
+        """A shipment's random delay draw and its delay in hours: the draw scaled by the planned transit and by the
+        propensity its carrier, the day's weather at both ends and congestion at the destination give."""
+        propensity = delay_propensity(
+            reliability,
+            offset,
+            self.weather[(origin_region, d)],
+            self.weather[(dest_region, d)],
+            self.congestion[(dest_region, d)],
+            d.weekday(),
+        )
+        draw = float(self.rng.exponential(DELAY_SCALE))
+        return draw, float(planned * propensity * draw)
+
+    def _order(
+        self, order_id: str, customer: str, dc: str, shipped_at: datetime, promised_at: datetime, open_now: bool
+    ) -> None:
+        """The order a shipment fills, placed 2 to 48 hours before it leaves."""
+        self.add(
+            m.Order,
+            [
+                {
+                    "id": order_id,
+                    "customer": customer,
+                    "dc": dc,
+                    "created_at": shipped_at - timedelta(hours=float(self.rng.uniform(2, 48))),
+                    "promised_date": promised_at.date(),
+                    "status": "shipped" if open_now else "delivered",
+                }
+            ],
+        )
+
     def _shipment(self, d: date, shipped_at: datetime, until: datetime) -> Row:
         """One shipment of an order, its lines and its scans up to a moment; returns the shipment row."""
         rng = self.rng
@@ -518,27 +576,12 @@ class ScenarioBuilder:
         lane = f"{origin_region}-{dest_region}"
         local = origin_region == dest_region
         miles = road_miles(origin.lat, origin.lon, customer["lat"], customer["lon"])
-        truck, carrier = None, None
-        if local and rng.random() < 0.5:
-            truck = self.trucks_by_dc[origin.code][int(rng.integers(TRUCKS_PER_DC))]
-            reliability, offset = 0.92, 0.0
-        else:
-            spec = self.lane_carriers[lane][int(rng.integers(len(self.lane_carriers[lane])))]
-            carrier, reliability, offset = spec.code, spec.reliability, self.lane_offset[(spec.code, lane)]
+        truck, carrier, reliability, offset = self._haulier(local, origin.code, lane)
         planned = planned_transit_hours(miles, local)
         low, high = TIER_SLACK_HOURS[customer["tier"]]
         slack = float(rng.uniform(low, high)) * min(1.0, planned / 20)
         promised_at = shipped_at + timedelta(hours=planned + slack)
-        propensity = delay_propensity(
-            reliability,
-            offset,
-            self.weather[(origin_region, d)],
-            self.weather[(dest_region, d)],
-            self.congestion[(dest_region, d)],
-            d.weekday(),
-        )
-        draw = float(rng.exponential(DELAY_SCALE))
-        delay_hours = float(planned * propensity * draw)
+        draw, delay_hours = self._delay(d, planned, reliability, offset, origin_region, dest_region)
         delivered_at = shipped_at + timedelta(hours=planned + delay_hours)
         n = self.next_shipment
         self.next_shipment += 1
@@ -549,19 +592,7 @@ class ScenarioBuilder:
             for i in rng.choice(N_SKUS, size=int(rng.integers(1, 4)), replace=False, p=self.sku_weights)
         ]
         sku_weight = {s["code"]: s["weight_kg"] for s in self.skus}
-        self.add(
-            m.Order,
-            [
-                {
-                    "id": order_id,
-                    "customer": customer["code"],
-                    "dc": origin.code,
-                    "created_at": shipped_at - timedelta(hours=float(rng.uniform(2, 48))),
-                    "promised_date": promised_at.date(),
-                    "status": "shipped" if open_now else "delivered",
-                }
-            ],
-        )
+        self._order(order_id, customer["code"], origin.code, shipped_at, promised_at, open_now)
         self.add(m.OrderLine, order_lines)
         shipment = {
             "id": shipment_id,
@@ -672,6 +703,27 @@ class ScenarioBuilder:
             "status": "closed",
         }
 
+    def _planned_shipment(self, dc: DcSpec, truck: str, customer: Row, day: date) -> Row:
+        """A shipment of today's route of a DC's truck to a customer, promised by the end of its window."""
+        shipment_id = f"SHP-{self.next_shipment:06d}"
+        self.next_shipment += 1
+        return {
+            "id": shipment_id,
+            "order_id": None,
+            "origin": dc.code,
+            "destination": customer["code"],
+            "lane": f"{dc.region}-{dc.region}",
+            "carrier": None,
+            "truck": truck,
+            "units": int(self.rng.integers(10, 60)),
+            "weight_kg": round(float(self.rng.uniform(50, 400)), 1),
+            "distance_miles": road_miles(dc.lat, dc.lon, customer["lat"], customer["lon"]),
+            "shipped_at": AS_OF,
+            "promised_at": at_hour(day, customer["window_end_min"] / 60),
+            "delivered_at": None,
+            "status": "planned",
+        }
+
     def routes(self) -> None:
         """Today's local delivery routes for every active truck, in nearest-neighbour order."""
         rng = self.rng
@@ -694,26 +746,8 @@ class ScenarioBuilder:
                     total += leg
                     clock = max(clock + leg / 30 * 60, nxt["window_start_min"])
                     seq += 1
-                    shipment_id = f"SHP-{self.next_shipment:06d}"
-                    self.next_shipment += 1
-                    shipments.append(
-                        {
-                            "id": shipment_id,
-                            "order_id": None,
-                            "origin": dc.code,
-                            "destination": nxt["code"],
-                            "lane": f"{dc.region}-{dc.region}",
-                            "carrier": None,
-                            "truck": truck,
-                            "units": int(rng.integers(10, 60)),
-                            "weight_kg": round(float(rng.uniform(50, 400)), 1),
-                            "distance_miles": road_miles(dc.lat, dc.lon, nxt["lat"], nxt["lon"]),
-                            "shipped_at": AS_OF,
-                            "promised_at": at_hour(day, nxt["window_end_min"] / 60),
-                            "delivered_at": None,
-                            "status": "planned",
-                        }
-                    )
+                    shipments.append(self._planned_shipment(dc, truck, nxt, day))
+                    shipment_id = shipments[-1]["id"]
                     stops.append(
                         {
                             "route_id": route_id,

@@ -1,6 +1,8 @@
 """Typed reads of pandas results: pandas types column reads, selections and aggregates loosely (a column read may be
 a frame, a maximum any scalar), so code that needs one kind checks it here once and fails clearly otherwise."""
 
+from datetime import date
+
 import numpy as np
 import pandas as pd
 
@@ -24,6 +26,13 @@ def as_float(value: object) -> float:
     if not isinstance(value, int | float | np.integer | np.floating):
         raise TypeError(f"expected a number, got {value!r}")
     return float(value)
+
+
+def as_day(value: object) -> date:
+    """A pandas value that must be a calendar day (a date, or a timestamp, which is one); TypeError if not."""
+    if not isinstance(value, date):
+        raise TypeError(f"expected a day, got {value!r}")
+    return value
 
 
 def as_timestamp(value: object) -> pd.Timestamp:

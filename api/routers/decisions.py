@@ -55,7 +55,7 @@ def _summary(record: m.DecisionRecord) -> DecisionSummary:
         decision_id=record.id,
         exception_id=record.exception_id,
         specialist=decision.specialist,
-        status=record.status,
+        status=decision.status,
         confidence=record.confidence,
         actions=decision.actions,
         cost_usd=decision.expected_impact.cost_usd,

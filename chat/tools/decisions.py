@@ -3,7 +3,7 @@
 import contextvars
 from collections.abc import Callable
 from datetime import datetime
-from typing import TypeVar, get_args
+from typing import Literal, TypeVar, get_args
 
 from langchain_core.tools import ToolException
 from pydantic import BaseModel, Field
@@ -18,6 +18,7 @@ from graph.state import Verdict
 from tools.evidence import Evidence
 from twin import actions as a
 from twin import models as m
+from twin import store
 from twin.access import DECIDERS, REPORTERS
 
 MAX_LISTED = 20
@@ -234,7 +235,9 @@ def list_decisions(tb: Toolbox, args: DecisionsArgs) -> DecisionsFacts:
 class DecisionActs(Caller):
     """What one caller may do to decisions, through the desk as `actor` with the caller's role."""
 
-    def _verdict(self, verdict: str, args: VerdictArgs, actions: list[Action] | None = None) -> DecisionFacts:
+    def _verdict(
+        self, verdict: Literal["approve", "reject", "override"], args: VerdictArgs, actions: list[Action] | None = None
+    ) -> DecisionFacts:
         """Resume a pending decision with a verdict (and, for an override, the new actions), for deciders only."""
         self.allowed(DECIDERS, f"{verdict} decisions")
         if args.decision_id is None:
@@ -273,7 +276,7 @@ class DecisionActs(Caller):
         with self.tb.session() as session:
             decision_id = checked(session, "decision_id", args.decision_id)
             carrier = checked(session, "carrier", args.carrier) if args.carrier else None
-            decision = Decision.of(session.get(m.DecisionRecord, decision_id))
+            decision = Decision.of(store.row(session, m.DecisionRecord, decision_id))
         actions = _overridden_actions(decision, carrier, args.alternative)
         return self._verdict("override", VerdictArgs(decision_id=decision_id, reason=args.reason), actions)
 

@@ -87,7 +87,7 @@ def as_tool(
     return StructuredTool.from_function(
         func=call,
         name=name,
-        description=" ".join((doc or run.__doc__).split()),
+        description=" ".join((doc or run.__doc__ or "").split()),
         args_schema=schema,
         response_format="content_and_artifact",
         handle_tool_error=True,

@@ -1,10 +1,10 @@
 """The chat's risk overview of a DC: open shipments likely late, stock short of its forecast, trucks likely to fail."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from agents import maintenance
 from agents.detectors import FAILURE_TRIGGER, LATE_TRIGGER
@@ -41,29 +41,39 @@ class RisksFacts(BaseModel):
     evidence: list[Evidence]
 
 
+def _open_from(session: Session, dc: str, due_by: datetime) -> list[str]:
+    """The shipments from a DC not delivered yet and promised by a moment."""
+    return list(
+        session.execute(
+            select(col(m.Shipment.id)).where(
+                col(m.Shipment.origin) == dc,
+                col(m.Shipment.status) != "delivered",
+                col(m.Shipment.promised_at) <= due_by,
+            )
+        ).scalars()
+    )
+
+
+def _positions_at(session: Session, dc: str) -> list[m.InventoryPosition]:
+    """A DC's stock positions, by SKU."""
+    return list(
+        session.execute(
+            select(m.InventoryPosition)
+            .where(col(m.InventoryPosition.location) == dc)
+            .order_by(col(m.InventoryPosition.sku))
+        ).scalars()
+    )
+
+
 def risks_at_location(tb: Toolbox, args: RisksArgs) -> RisksFacts:
     """What is at risk at a DC over the next weeks: open shipments by P(late), SKUs below their reorder point or
     short of their demand forecast, and trucks likely to fail."""
     now = tb.now()
     with tb.session() as session:
         dc = dc_or_ask(session, args.location)
-        ids = list(
-            session.execute(
-                select(col(m.Shipment.id)).where(
-                    col(m.Shipment.origin) == dc,
-                    col(m.Shipment.status) != "delivered",
-                    col(m.Shipment.promised_at) <= now + timedelta(weeks=args.horizon_weeks),
-                )
-            ).scalars()
-        )
+        ids = _open_from(session, dc, now + timedelta(weeks=args.horizon_weeks))
         shipments = frames.shipment_frame(session, ids=ids)
-        positions = list(
-            session.execute(
-                select(m.InventoryPosition)
-                .where(col(m.InventoryPosition.location) == dc)
-                .order_by(col(m.InventoryPosition.sku))
-            ).scalars()
-        )
+        positions = _positions_at(session, dc)
         below = [p for p in positions if available_units(p) < p.reorder_point]
         histories = {(p.sku, dc): demand_history(session, p.sku, dc) for p in below}
         fleet_size = len(store.fleet(session))

@@ -12,7 +12,7 @@ from agents.twin_facts import TWIN_SOURCE
 from chat.tools.arguments import TOP, checked
 from tools.evidence import Evidence
 from tools.late_risk import OVERDUE_RULE, score_shipments
-from twin import frames
+from twin import frames, store
 from twin import models as m
 
 
@@ -73,7 +73,7 @@ def shipment_status(tb: Toolbox, args: ShipmentArgs) -> ShipmentFacts:
     with tb.session() as session:
         if args.shipment_id is None:
             raise ToolException("name a shipment, e.g. SHP-009267")
-        shipment = session.get(m.Shipment, checked(session, "shipment_id", args.shipment_id))
+        shipment = store.row(session, m.Shipment, checked(session, "shipment_id", args.shipment_id))
         frame = frames.shipment_frame(session, ids=[shipment.id]) if shipment.status != "delivered" else None
     risk = score_shipments(tb.models.late, frame, now=tb.now())[0] if frame is not None and len(frame) else None
     eta = shipment.delivered_at

@@ -16,6 +16,7 @@ from tools.evidence import Evidence
 from tools.forecast import Forecast, ForecastDay, forecast
 from twin import models as m
 from twin import store
+from twin.typed_pandas import as_day
 
 MAX_WEEKS = TWIN_FORECAST.max_horizon // 7  # the demand forecaster looks 28 days ahead
 
@@ -177,7 +178,7 @@ def short_of_forecast(
             history,
             {"sku": position.sku, "location": position.location},
             weeks * 7,
-            as_of=history["day"].max(),
+            as_of=as_day(history["day"].max()),
         )
         if available_units(position) < outlook.total.p90:
             found.append(
@@ -212,15 +213,16 @@ def forecast_demand(tb: Toolbox, args: ForecastArgs) -> ForecastFacts:
         history = demand_history(session, sku, dc)
     if history.empty:
         raise ToolException(f"{sku} has no demand history at {dc}")
-    as_of = pd.Timestamp(history["day"].max()).date()
-    first, last = args.first_day, args.last_day or args.first_day
-    horizon = args.horizon_weeks * 7 if first is None else _days_ahead(as_of, first, last)
+    as_of = as_day(history["day"].max())
+    first = args.first_day
+    asked = (first, args.last_day or first) if first is not None else None  # the days asked, first to last
+    horizon = args.horizon_weeks * 7 if asked is None else _days_ahead(as_of, *asked)
     outlook = forecast(tb.models.demand, history, {"sku": sku, "location": dc}, horizon, as_of=as_of)
     total = outlook.total
     days = [
         DayDemand(day=d.day, p10=round(d.p10, 1), p50=round(d.p50, 1), p90=round(d.p90, 1))
         for d in outlook.days
-        if first is not None and first <= d.day <= last
+        if asked is not None and asked[0] <= d.day <= asked[1]
     ]
     return ForecastFacts(
         sku=sku,
@@ -269,7 +271,7 @@ def days_of_cover(tb: Toolbox, args: CoverArgs) -> CoverFacts:
         history = demand_history(session, sku, dc)
     if position is None or history.empty:
         raise ToolException(f"{dc} holds no {sku}")
-    outlook = forecast(tb.models.demand, history, {"sku": sku, "location": dc}, 7, as_of=history["day"].max())
+    outlook = forecast(tb.models.demand, history, {"sku": sku, "location": dc}, 7, as_of=as_day(history["day"].max()))
     daily = round(outlook.total.p50 / 7, 1)
     cover = round(available_units(position) / daily, 1) if daily > 0 else float(available_units(position))
     stock = Evidence(

@@ -1,7 +1,10 @@
 """Answers: sentences and tables from results, drivers with values, checks against the turn's results."""
 
+from datetime import date
+
 from agents.whatif import CapacityChangeWhatIf, LaneClosureWhatIf
 from chat.answers import answer, drivers_answer, failure, verified
+from chat.lookups import SpendFacts, SpendRow
 from chat.tools.carriers import CarriersFacts
 from chat.tools.stock import CoverFacts, ForecastFacts
 
@@ -187,3 +190,20 @@ def test_a_forecast_of_one_day_names_the_day():
         "(p10 to p90)."
     )
     assert verified(text, [result])
+
+
+def test_spend_over_several_action_types_names_the_largest_and_tables_them():
+    facts = SpendFacts(
+        first_day=date(2026, 11, 1),
+        last_day=date(2026, 11, 2),
+        total_usd=1500.0,
+        rows=[
+            SpendRow(action_type="transfer_stock", actions=3, cost_usd=1200.0),
+            SpendRow(action_type="notify_customer", actions=2, cost_usd=300.0),
+        ],
+        evidence=[],
+    )
+    text = answer("spend", facts)
+    assert text.startswith("From 2026-11-01 to 2026-11-02, executed actions cost")
+    assert "the most went on transfer stock" in text
+    assert "notify_customer" in text
