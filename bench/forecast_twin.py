@@ -64,7 +64,7 @@ def evaluate(history: pd.DataFrame, config: ForecastConfig = TWIN_FORECAST) -> T
     observed = as_frame(history[history["units"].notna()])
     cutoff = as_timestamp(as_series(observed["day"]).max() - pd.Timedelta(days=HORIZON))
     model = train_forecaster(as_frame(observed[observed["day"] <= cutoff]), config=config)
-    keys = observed[config.id_columns].drop_duplicates().sort_values(config.id_columns)
+    keys = as_frame(observed[config.id_columns]).drop_duplicates().sort_values(config.id_columns)
     series = [dict(zip(config.id_columns, map(str, row), strict=True)) for row in keys.itertuples(index=False)]
     results = forecasts(model, history, list(series), HORIZON, cutoff.date(), explain=[])
     truth = observed.set_index([*config.id_columns, "day"])["units"]

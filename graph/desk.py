@@ -13,6 +13,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.types import Command, Durability
 from sqlalchemy import ColumnElement, update
+from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -560,17 +561,21 @@ class Desk:
                 .where(col(m.ExceptionRecord.intake).in_(intake.UNDECIDED), intake.lapsed(m.ExceptionRecord))
                 .limit(SWEEP_BATCH)
             ).all()
-            waiting = session.exec(  # a few columns: whole payloads of many waiting decisions are costly to read
-                select(
-                    col(m.DecisionRecord.id),
-                    col(m.DecisionRecord.verdict).is_not(None),
-                    col(m.DecisionRecord.twin_at),
-                    col(m.DecisionRecord.created_at),
-                    col(m.DecisionRecord.payload)["actions"],
+            waiting = (
+                session.connection()  # a few columns: whole payloads of many waiting decisions are costly to read
+                .execute(
+                    core_select(
+                        col(m.DecisionRecord.id),
+                        col(m.DecisionRecord.verdict).is_not(None),
+                        col(m.DecisionRecord.twin_at),
+                        col(m.DecisionRecord.created_at),
+                        col(m.DecisionRecord.payload)["actions"],
+                    )
+                    .where(col(m.DecisionRecord.status) == "pending_approval")
+                    .limit(10 * SWEEP_BATCH)
                 )
-                .where(col(m.DecisionRecord.status) == "pending_approval")
-                .limit(10 * SWEEP_BATCH)
-            ).all()
+                .all()
+            )
         for record in stranded:
             if record.attempts >= self.settings.decide_max_attempts:
                 self._isolated(done, "failed", record.id, lambda record=record: self._give_up(record))
