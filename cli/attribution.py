@@ -34,9 +34,18 @@ def print_report(report: "AttributionReport") -> None:
             f"No KPI effect yet: no day has ended on the twin since the desk went live on {report.periods.went_live}."
         )
         return
-    print_table(EFFECT_HEADERS, effect_rows(report), title=title(report))
     print_table(
-        ROLLOUT_HEADERS, rollout_rows(report), title="Rollout: every unit on the desk against every unit in shadow"
+        EFFECT_HEADERS,
+        effect_rows(report),
+        title=title(report),
+        empty=f"No decision between {report.periods.measured.start} and {report.periods.measured.end}: nothing to "
+        "attribute yet.",
+    )
+    print_table(
+        ROLLOUT_HEADERS,
+        rollout_rows(report),
+        title="Rollout: every unit on the desk against every unit in shadow",
+        empty="No rollout to compare: no cohort is in shadow under the rules in force.",
     )
 
 

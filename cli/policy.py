@@ -66,6 +66,7 @@ def recommend(as_json: bool = typer.Option(False, "--json", help="Print one JSON
             ]
             for r in found
         ],
+        empty="No autonomy rule is stored yet: the desk stores its default rules the first time it starts.",
     )
 
 

@@ -7,9 +7,14 @@ from rich.console import Console
 from rich.table import Table
 
 
-def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]], title: str | None = None) -> None:
+def print_table(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], title: str | None = None, empty: str | None = None
+) -> None:
     """A table on standard output: a rich table on a terminal (cells fold, never cut), else one tab-separated line
-    per row under a header line."""
+    per row under a header line; with no row, the `empty` sentence says why instead."""
+    if not rows and empty:
+        print(empty)
+        return
     if not sys.stdout.isatty():
         for line in (headers, *rows):
             print("\t".join(str(cell) for cell in line))

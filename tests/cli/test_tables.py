@@ -9,3 +9,10 @@ def test_a_piped_table_is_tab_separated_and_never_cut(capsys):
     header, row = capsys.readouterr().out.splitlines()
     assert header == "key\tvalue\tsource"
     assert row.split("\t") == [long_key, "0.25", "SOP-LATE-01: " + "x" * 200]
+
+
+def test_a_table_without_rows_says_why_instead_of_showing_bare_headers(capsys):
+    print_table(["key", "value"], [], empty="No rate is stored yet.")
+    assert capsys.readouterr().out == "No rate is stored yet.\n"
+    print_table(["key", "value"], [])
+    assert capsys.readouterr().out == "key\tvalue\n"
