@@ -2,16 +2,13 @@
 model or version, or nothing to roll back to, named with exit code 2."""
 
 import json
-from datetime import timedelta
 
 from typer.testing import CliRunner
 
 from cli.main import app as cli
 from tests.conftest import copy_trained, register_copy
+from tests.twin.performance_history import Measured, keep_performance
 from tools import late_risk, registry
-from twin import models as m
-from twin import monitoring, store
-from twin.db import make_engine, session_scope
 
 LATE = late_risk.MODEL_NAME
 
@@ -49,25 +46,19 @@ def test_models_are_listed_promoted_and_rolled_back_on_the_command_line(seeded_u
 def test_the_monitoring_history_is_printed_per_model(seeded_url, trained_dir, tmp_path, monkeypatch):
     copy_trained(trained_dir, tmp_path)
     version = registry.resolve(tmp_path / "models", LATE)[0].version
-    engine = make_engine(seeded_url)
-    with session_scope(engine) as session:
-        now = store.clock(session)
-        monitoring.keep(
-            session,
-            m.ModelMonitorRun(
-                model=LATE,
-                version=version,
-                kind="performance",
-                day=now.date(),
-                measured_at=now,
-                window_start=now - timedelta(days=14),
-                window_end=now,
+    now = keep_performance(
+        seeded_url,
+        LATE,
+        version,
+        [
+            Measured(
+                days_back=0,
                 rows=345,
                 metrics={"roc_auc": 0.9953, "calibration_error": 0.2107},
                 breaches=["calibration error 0.211 above 0.1"],
-            ),
-        )
-    engine.dispose()
+            )
+        ],
+    )
     monkeypatch.setenv("YM_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("YM_DATABASE_URL", seeded_url)
     runner = CliRunner()

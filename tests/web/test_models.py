@@ -2,16 +2,12 @@
 the limits crossed, recommended autonomy beside the configured level in the policies view, and an architect's
 promotion and rollback (a viewer sees no button)."""
 
-from datetime import timedelta
-
 import pytest
 
 from tests.conftest import register_copy
+from tests.twin.performance_history import Measured, keep_performance
 from tests.web.conftest import Console, shoot
 from tools import late_risk
-from twin import models as m
-from twin import monitoring, store
-from twin.db import make_engine, session_scope
 
 pytestmark = pytest.mark.slow
 LATE = late_risk.MODEL_NAME
@@ -19,27 +15,20 @@ LATE = late_risk.MODEL_NAME
 
 def keep_history(console: Console, version: str) -> None:
     """Three days of late-risk performance, the last past the calibration limit."""
-    engine = make_engine(console.database_url)
-    with session_scope(engine) as session:
-        now = store.clock(session)
-        for back, calibration in ((2, 0.02), (1, 0.04), (0, 0.21)):
-            moment = now - timedelta(days=back)
-            monitoring.keep(
-                session,
-                m.ModelMonitorRun(
-                    model=LATE,
-                    version=version,
-                    kind="performance",
-                    day=moment.date(),
-                    measured_at=moment,
-                    window_start=moment - timedelta(days=14),
-                    window_end=moment,
-                    rows=320,
-                    metrics={"roc_auc": 0.97, "calibration_error": calibration},
-                    breaches=["calibration error 0.210 above 0.1"] if calibration > 0.1 else [],
-                ),
+    keep_performance(
+        console.database_url,
+        LATE,
+        version,
+        [
+            Measured(
+                days_back=back,
+                rows=320,
+                metrics={"roc_auc": 0.97, "calibration_error": calibration},
+                breaches=["calibration error 0.210 above 0.1"] if calibration > 0.1 else [],
             )
-    engine.dispose()
+            for back, calibration in ((2, 0.02), (1, 0.04), (0, 0.21))
+        ],
+    )
 
 
 def test_an_architect_reads_the_history_promotes_and_rolls_back_and_a_viewer_only_reads(open_page, console: Console):

@@ -14,9 +14,10 @@ from tests.api.conftest import issue_key
 from tests.api.desk_api import DeskApi
 from tests.api.live_server import Server
 from tests.conftest import copy_trained, register_copy
+from tests.twin.performance_history import Measured, keep_performance
 from tools import late_risk, registry
 from twin import models as m
-from twin import monitoring, store
+from twin import store
 from twin.db import make_engine, session_scope
 
 LATE = late_risk.MODEL_NAME
@@ -138,28 +139,16 @@ def test_drift_shows_a_shifted_feature_of_recent_scoring_and_not_once_it_is_rest
 def test_the_metrics_history_lists_what_the_detector_pass_kept(api: DeskApi, seeded_url):
     path = f"/v1/models/{LATE}/metrics"
     assert api.call("GET", path, role="viewer").json()["performance"] == []
-    engine = make_engine(seeded_url)
-    with session_scope(engine) as session:
-        now = store.clock(session)
-        version = api.call("GET", f"/v1/models/{LATE}", role="viewer").json()["active_version"]
-        for back in (1, 0):
-            moment = now - timedelta(days=back)
-            monitoring.keep(
-                session,
-                m.ModelMonitorRun(
-                    model=LATE,
-                    version=version,
-                    kind="performance",
-                    day=moment.date(),
-                    measured_at=moment,
-                    window_start=moment - timedelta(days=14),
-                    window_end=moment,
-                    rows=300 + back,
-                    metrics={"roc_auc": 0.97, "calibration_error": 0.02 + back},
-                    breaches=[],
-                ),
-            )
-    engine.dispose()
+    version = api.call("GET", f"/v1/models/{LATE}", role="viewer").json()["active_version"]
+    keep_performance(
+        seeded_url,
+        LATE,
+        version,
+        [
+            Measured(days_back=back, rows=300 + back, metrics={"roc_auc": 0.97, "calibration_error": 0.02 + back})
+            for back in (1, 0)
+        ],
+    )
     history = api.call("GET", path, role="viewer").json()
     assert [run["rows"] for run in history["performance"]] == [301, 300]  # oldest first
     assert history["active_version"] == version and history["previous_version"] is None
