@@ -6,7 +6,7 @@ from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
-from scipy.stats import rankdata
+from scipy.stats import binomtest, rankdata
 
 from tools.evidence import Evidence, Source
 
@@ -127,6 +127,17 @@ def breaches(
             found.append(f"calibration error {ece:.3f} above {limits.max_calibration_error:g}")
     low, high = limits.coverage_band
     covered = metrics.get("coverage_80")
-    if task == "forecast" and covered is not None and not low <= covered <= high:
-        found.append(f"80% interval coverage {covered:.1%} outside {low:.0%} to {high:.0%}")
+    if task == "forecast" and covered is not None:
+        least, most = coverage_interval(covered, rows)
+        if most < low or least > high:
+            found.append(
+                f"80% interval coverage {covered:.1%} (95% CI {least:.1%} to {most:.1%} over {rows} series-days) "
+                f"outside {low:.0%} to {high:.0%}"
+            )
     return found
+
+
+def coverage_interval(covered: float, rows: int) -> tuple[float, float]:
+    """The Wilson 95% interval of a coverage measured on `rows` outcomes: a band is crossed only beyond it."""
+    found = binomtest(round(covered * rows), rows).proportion_ci(confidence_level=0.95, method="wilson")
+    return float(found.low), float(found.high)

@@ -76,6 +76,15 @@ def wait_decided(url: str, timeout_s: float = 240) -> None:
         time.sleep(0.25)
 
 
+def wait_registered(url: str, count: int, timeout_s: float = 120) -> None:
+    """Poll until this many queue workers have opened their desk and registered, so that each phase starts with all
+    of its workers able to take jobs."""
+    deadline = time.monotonic() + timeout_s
+    while sql(url, "SELECT count(*) AS n FROM procrastinate_workers")[0]["n"] < count:
+        assert time.monotonic() < deadline, f"{count} workers did not register within {timeout_s} s"
+        time.sleep(0.25)
+
+
 def wait_detect_passes(url: str, passes: int = 2) -> None:
     """Poll until the periodic detector has finished this many passes and none is running."""
     deadline = time.monotonic() + (passes + 1) * DETECT_PERIOD_S
@@ -177,6 +186,7 @@ def test_api_and_one_two_and_four_workers_decide_everything_once(seeded_url, tra
             while len(workers) < count:
                 log = tmp_path / f"worker-{len(workers) + 1}.log"
                 workers.append(Child(worker_command, worker_env, None, log).start())
+            wait_registered(seeded_url, count)
             phases.append(phase(server, seeded_url, headers, number))
             raced += race_verdicts(server, headers)
         wait_decided(seeded_url)  # decisions superseded by a verdict are decided again

@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -44,8 +45,12 @@ def served(tmp_path) -> Iterator[callable]:
             server.kill()
 
 
+SINCE = datetime(2026, 10, 31, tzinfo=UTC)
+
+
 def _telemetry(tag: str, count: int) -> dict:
-    """A batch of telemetry events, at seconds past the minute no other tag (nor the seed's history) uses."""
+    """A batch of telemetry events in the two days before the seed's clock, at seconds past the minute no other tag
+    (nor the seed's history) uses."""
     second = 1 + sum(map(ord, tag)) % 58
     return {
         "events": [
@@ -53,7 +58,7 @@ def _telemetry(tag: str, count: int) -> dict:
                 "kind": "telemetry",
                 "event_id": f"{tag}-{i}",
                 "truck": f"TRK-{1 + i % 40:03d}",
-                "at": f"2026-10-{1 + i // 1440 % 28:02d}T{i // 60 % 24:02d}:{i % 60:02d}:{second:02d}Z",
+                "at": (SINCE + timedelta(minutes=i % 2880, seconds=second)).isoformat(),
                 "engine_temp_c": 90,
                 "oil_pressure_kpa": 300,
                 "vibration_mm_s": 3,

@@ -47,10 +47,17 @@ def test_limits_name_each_breach_and_stay_quiet_below_the_minimum_of_outcomes():
     assert performance.breaches("classifier", bad | {"roc_auc": 0.5}, 50, None, LIMITS) == [
         "calibration error 0.250 above 0.1"
     ]
-    assert performance.breaches("forecast", {"wmape": 0.3, "coverage_80": 0.95}, 50, None, LIMITS) == [
-        "80% interval coverage 95.0% outside 70% to 90%"
+    assert performance.breaches("forecast", {"wmape": 0.3, "coverage_80": 0.95}, 400, None, LIMITS) == [
+        "80% interval coverage 95.0% (95% CI 92.4% to 96.7% over 400 series-days) outside 70% to 90%"
     ]
     assert performance.breaches("forecast", {"wmape": 0.3, "coverage_80": 0.8}, 50, None, LIMITS) == []
+
+
+def test_a_coverage_just_past_the_band_on_few_outcomes_is_within_its_sampling_error():
+    assert performance.breaches("forecast", {"coverage_80": 0.95}, 50, None, LIMITS) == []
+    assert performance.breaches("forecast", {"coverage_80": 0.908}, 420, None, LIMITS) == []
+    [low] = performance.breaches("forecast", {"coverage_80": 0.55}, 420, None, LIMITS)
+    assert low.startswith("80% interval coverage 55.0%")
 
 
 def test_classifier_metrics_report_the_observed_and_predicted_rates():
