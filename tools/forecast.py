@@ -406,7 +406,9 @@ def _window_ends(panels: list[Panel], end: pd.Timestamp, config: ForecastConfig)
     return [window_end for window_end in ends if window_end - first >= needed] or ends[:1]
 
 
-def _calibration_errors(panels: list[Panel], end: pd.Timestamp, layout: _Layout) -> tuple[_WindowErrors, dict[str, float]]:
+def _calibration_errors(
+    panels: list[Panel], end: pd.Timestamp, layout: _Layout
+) -> tuple[_WindowErrors, dict[str, float]]:
     """Scaled residuals pooled over the calibration windows, each forecast by boosters trained before it, and their
     scores: a forecast's error is judged over several stretches of history, not one."""
     windows = [_window_errors(panels, window_end, layout) for window_end in _window_ends(panels, end, layout.config)]
