@@ -216,8 +216,12 @@ def main(
     windows: int = typer.Option(
         M5_CONFIG.calibration_windows, "--calibration-windows", min=1, help="Held-out windows pooled."
     ),
+    bands: int = typer.Option(
+        M5_CONFIG.interval_bands, "--interval-bands", min=1, help="Volume bands, each with its own interval widths."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Score the demand forecaster and the seasonal naive on the M5 store-level data."""
-    config = M5_CONFIG.model_copy(update={"calibration_windows": windows, **({"trees": trees} if trees else {})})
+    update = {"calibration_windows": windows, "interval_bands": bands, **({"trees": trees} if trees else {})}
+    config = M5_CONFIG.model_copy(update=update)
     report(lambda: run(cutoff, config), as_json, _describe)
