@@ -246,9 +246,7 @@ class DecisionActs(Caller):
             raise ToolException(f"name the decision to {verdict}, e.g. DEC-1A2B3C4D5E6F")
         with self.tb.session() as session:
             decision_id = checked(session, "decision_id", args.decision_id)
-            proposed = Decision.of(store.row(session, m.DecisionRecord, decision_id)).actions
-        types = sorted({action.type for action in [*proposed, *(actions or [])]})
-        self.allowed(deciders(types), f"{verdict} {decision_id} ({', '.join(types) or 'no actions'})")
+            self._decidable(session, verdict, decision_id, actions)
         try:
             decision = detached(
                 self.desk.resume,
@@ -260,6 +258,15 @@ class DecisionActs(Caller):
         except (DecisionConflict, OffSubject) as error:
             raise ToolException(str(error)) from error
         return decision_facts(decision, with_evidence=False)
+
+    def _decidable(
+        self, session: Session, verdict: str, decision_id: str, edited: list[Action] | None = None
+    ) -> Decision:
+        """The decision, once the caller's role may decide it (with any edited actions): refused otherwise."""
+        decision = Decision.of(store.row(session, m.DecisionRecord, decision_id))
+        types = sorted({action.type for action in [*decision.actions, *(edited or [])]})
+        self.allowed(deciders(types), f"{verdict} {decision_id} ({', '.join(types) or 'no actions'})")
+        return decision
 
     def approve_decision(self, args: VerdictArgs) -> DecisionFacts:
         """Approve a decision waiting for approval, so its actions execute (planners and admins only; one that governs
@@ -282,7 +289,7 @@ class DecisionActs(Caller):
         with self.tb.session() as session:
             decision_id = checked(session, "decision_id", args.decision_id)
             carrier = checked(session, "carrier", args.carrier) if args.carrier else None
-            decision = Decision.of(store.row(session, m.DecisionRecord, decision_id))
+            decision = self._decidable(session, "override", decision_id)
         actions = _overridden_actions(decision, carrier, args.alternative)
         return self._verdict("override", VerdictArgs(decision_id=decision_id, reason=args.reason), actions)
 
