@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -48,6 +49,19 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def guarded(target: Callable[[], None], failures: list[Exception]) -> threading.Thread:
+    """A thread running the target whose failure is kept for the test to raise (a thread's own exception would only
+    be printed, and the test would go on with fewer samples)."""
+
+    def run() -> None:
+        try:
+            target()
+        except Exception as error:
+            failures.append(error)
+
+    return threading.Thread(target=run)
+
+
 @pytest.mark.xfail(
     reason="/healthz not met yet on this shared 2-core machine: p95 121 ms (target 50) with the probe in a process of "
     "its own and another test suite using one core (156 and 198 ms with the probe among the tab threads); inbox p95 "
@@ -71,6 +85,8 @@ def test_three_thousand_pending_and_ten_polling_tabs(server, seeded_url):
     health_ms: list[float] = []
     memory: list[float] = []
     codes: list[int] = []
+    verdict_codes: list[int] = []
+    failures: list[Exception] = []
     stop = time.monotonic() + RUN_S
 
     def tab() -> None:
@@ -95,7 +111,8 @@ def test_three_thousand_pending_and_ten_polling_tabs(server, seeded_url):
             for number in range(RUN_S // 3):
                 if time.monotonic() >= stop:
                     return
-                client.post(f"/v1/decisions/DEC-LOAD{number:08d}/reject", json={"reason": "load test"})
+                answer = client.post(f"/v1/decisions/DEC-LOAD{number:08d}/reject", json={"reason": "load test"})
+                verdict_codes.append(answer.status_code)
                 time.sleep(3)
 
     def health() -> None:
@@ -110,8 +127,7 @@ def test_three_thousand_pending_and_ten_polling_tabs(server, seeded_url):
         assert prober.stdout is not None and prober.returncode == 0
         health_ms.extend(float(line) for line in prober.stdout.read().split())
 
-    threads = [threading.Thread(target=tab) for _ in range(TABS)]
-    threads += [threading.Thread(target=verdicts), threading.Thread(target=health)]
+    threads = [guarded(work, failures) for work in (*[tab] * TABS, verdicts, health)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -130,6 +146,8 @@ def test_three_thousand_pending_and_ten_polling_tabs(server, seeded_url):
     }
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(json.dumps(figures, indent=2) + "\n")
+    assert not failures, failures
+    assert verdict_codes and set(verdict_codes) == {200}, verdict_codes
     assert set(codes) <= {200, 304} and codes.count(304) > 0, figures
     assert figures["inbox_p95_ms"] < 300, figures
     assert figures["healthz_p95_ms"] < 50, figures
