@@ -2,8 +2,8 @@
 
 import gc
 import logging
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -42,6 +42,17 @@ from worker.webhooks import SecretBox, WebhookSettings, delivery_loop, seal_stor
 logger = logging.getLogger(__name__)
 
 
+@contextmanager
+def frozen_heap() -> Iterator[None]:
+    """The objects alive now (models, graphs, modules) left out of garbage collection until the exit: a full
+    collection would walk them all while holding the GIL (hundreds of ms, every request waiting) to free none."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for the given settings (the environment's by default)."""
     settings = settings or get_settings()
@@ -76,8 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await stack.enter_async_context(
                 recovery_loop(periodic, settings.sweep_interval_s, app.state.metrics.count_sweep)
             )
-            gc.freeze()  # the startup heap (models, graphs, modules) lives as long as the process: full collections
-            # skip it instead of walking it while holding the GIL (hundreds of ms each, every request waiting)
+            stack.enter_context(frozen_heap())
             yield
         engine.dispose()
 
