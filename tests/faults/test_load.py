@@ -63,9 +63,9 @@ def guarded(target: Callable[[], None], failures: list[Exception]) -> threading.
 
 
 @pytest.mark.xfail(
-    reason="server memory at its limit on this shared 2-core machine: peak 589-602 MB over 4 runs (target 600; idle "
-    "543 MB, each precedent embedding adds about 20 MB for a moment); /healthz p95 12-18 ms (target 50) and inbox "
-    "p95 91-208 ms (target 300) met in the same runs; see reports/inbox-load.json",
+    reason="server memory at its limit on this shared 2-core machine: peak 589-613 MB over 8 runs, 3 above 600 (idle "
+    "543 MB; each precedent embedding adds about 20 MB for a moment); /healthz p95 12-30 ms (target 50) and inbox "
+    "p95 40-208 ms (target 300) met in every one of them; see reports/inbox-load.json",
     strict=False,
 )
 @pytest.mark.parametrize("backend", ["sqlite"])
