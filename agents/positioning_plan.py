@@ -80,7 +80,6 @@ def _problem(tb: Toolbox, today: date) -> tuple[positioning.PositioningProblem, 
         skus = {code: store.row(session, m.Sku, code) for code in codes}
         rows = [row for code in codes for row in store.positions(session, code)]
         terms = {code: store.supply_term(session, code) for code in codes}
-        recent = replenishment.recent_daily_demand(session, today)
         inbound = replenishment.inbound_schedule(session, codes, today)
         history = frames.demand_frame(session)
         price = rates(session)
@@ -110,7 +109,6 @@ def _problem(tb: Toolbox, today: date) -> tuple[positioning.PositioningProblem, 
             inbound=inbound.get((row.sku, row.location), []),
             safety_stock=round(max(float(row.safety_stock), safety_stock(outlook, POLICY).units), 1),
             reorder_point=row.reorder_point,
-            daily_demand=recent.get((row.sku, row.location), 0.0),
             lead_days=terms[row.sku].regular_lead_days,
             forecast=outlook,
             window_days=exposure_days(terms[row.sku]),
@@ -154,7 +152,8 @@ def _move_claim(move: positioning.Move, forecast_id: str, plan_id: str) -> Claim
     return Claim(
         text=f"Move {move.qty} {move.sku} from {move.origin} to {move.dest}, landing in {move.lead_days} days: "
         f"{move.dest} holds {format_number(move.dest_stock)} units for a forecast of "
-        f"{format_number(move.dest_forecast)} over {move.window_days} days; {move.origin} keeps "
+        f"{format_number(move.dest_forecast)} before its regular order could land in {move.window_days} days; "
+        f"{move.origin} keeps "
         f"{format_number(move.origin_left)} on hand, above its safety stock of "
         f"{format_number(move.origin_safety_stock)}. It avoids {format_usd(move.avoided_usd)} of expected lost sales "
         f"for {format_usd(move.cost_usd)}.",
@@ -175,48 +174,13 @@ def plan_positions(tb: Toolbox, day: date) -> Proposal:
         return needs_info("inventory", [], "No SKU sold over the recent weeks.", found, status="no_action")
     problem, price = built
     plan = positioning.plan_positioning(problem)
-    idle, eager = plan.alternatives
-    options = [_option(PLAN, plan.totals, plan.moves), *(_option(w.name, w, w.moves) for w in plan.alternatives)]
-    if not plan.moves:
-        options[0] = options[0].model_copy(
-            update={"feasible": False, "infeasible_reason": "no transfer avoids more lost sales than it costs"}
-        )
     sites = {(site.sku, site.dc): site for site in problem.sites}
-    short = [site for site in problem.sites if site.lost(0.0, []) >= 1]
-    spare = [site for site in problem.sites if site.surplus >= 1]
     chosen, alternatives, comparison = compare_plans(
-        f"positioning-{day}",
-        options,
-        _confidence(plan, sites),
-        {
-            "day": day.isoformat(),
-            "skus": len(problem.lost_sale_usd),
-            "positions": len(problem.sites),
-            "dcs_short": len(short),
-            "dcs_with_spare": len(spare),
-            "transfer_usd": plan.totals.transfer_usd,
-            "lost_sales_avoided_usd": round(idle.lost_sales_usd - plan.totals.lost_sales_usd, 2),
-        },
+        f"positioning-{day}", _options(plan), _confidence(plan, sites), _comparison_facts(day, problem, plan)
     )
     cited = {
         (move.sku, dc): sites[move.sku, dc].forecast.evidence for move in plan.moves for dc in (move.origin, move.dest)
     }
-    findings = [
-        Claim(
-            text=f"{len(short)} of the {len(problem.sites)} stock positions of the {len(problem.lost_sale_usd)} "
-            "fastest-selling SKUs expect lost sales before their regular orders land "
-            f"({format_number(idle.expected_lost_units)} units worth {format_usd(idle.lost_sales_usd)}); "
-            f"{len(spare)} hold stock above their safety stock and forecast need.",
-            evidence_ids=[plan.evidence.id, comparison.id],
-        ),
-        *(_move_claim(move, sites[move.sku, move.dest].forecast.evidence.id, plan.evidence.id) for move in plan.moves),
-        Claim(
-            text=f"The plan moves {plan.totals.units_moved} units for {format_usd(plan.totals.transfer_usd)} and "
-            f"leaves {format_usd(plan.totals.lost_sales_usd)} of expected lost sales; moving every shortfall would "
-            f"cost {format_usd(eager.transfer_usd)} for {format_usd(eager.lost_sales_usd)} left.",
-            evidence_ids=[plan.evidence.id, comparison.id],
-        ),
-    ]
     return decided(
         "inventory",
         chosen,
@@ -228,10 +192,71 @@ def plan_positions(tb: Toolbox, day: date) -> Proposal:
             *cited.values(),
             tb.guidance(f"stock positioning of {day}", "positioning_plan"),
         ],
-        findings,
+        _findings(problem, plan, comparison.id),
         f"Chosen: {chosen.name} for {day} ({format_usd(chosen.expected_total_usd)} expected).",
         _confidence(plan, sites),
     )
+
+
+def _options(plan: positioning.PositioningPlan) -> list[PlanOption]:
+    """The plan and the ways of positioning it beat; the plan infeasible when no transfer pays."""
+    options = [_option(PLAN, plan.totals, plan.moves), *(_option(w.name, w, w.moves) for w in plan.alternatives)]
+    if not plan.moves:
+        options[0] = options[0].model_copy(
+            update={"feasible": False, "infeasible_reason": "no transfer avoids more lost sales than it costs"}
+        )
+    return options
+
+
+def _short(problem: positioning.PositioningProblem) -> list[positioning.Site]:
+    """The positions that expect a lost sale before their regular order could land."""
+    return [site for site in problem.sites if site.lost(0.0, []) >= 1]
+
+
+def _spare(problem: positioning.PositioningProblem) -> list[positioning.Site]:
+    """The positions with stock above their safety stock and forecast need."""
+    return [site for site in problem.sites if site.surplus >= 1]
+
+
+def _comparison_facts(
+    day: date, problem: positioning.PositioningProblem, plan: positioning.PositioningPlan
+) -> dict[str, str | int | float]:
+    """What the comparison of the ways of positioning records beside their totals."""
+    idle = plan.alternatives[0]
+    return {
+        "day": day.isoformat(),
+        "skus": len(problem.lost_sale_usd),
+        "positions": len(problem.sites),
+        "dcs_short": len(_short(problem)),
+        "dcs_with_spare": len(_spare(problem)),
+        "transfer_usd": plan.totals.transfer_usd,
+        "lost_sales_avoided_usd": round(idle.lost_sales_usd - plan.totals.lost_sales_usd, 2),
+    }
+
+
+def _findings(
+    problem: positioning.PositioningProblem, plan: positioning.PositioningPlan, comparison_id: str
+) -> list[Claim]:
+    """The positions short and with spare, why each transfer is made, and what the plan leaves against moving every
+    shortfall."""
+    idle, eager = plan.alternatives
+    sites = {(site.sku, site.dc): site for site in problem.sites}
+    return [
+        Claim(
+            text=f"{len(_short(problem))} of the {len(problem.sites)} stock positions of the "
+            f"{len(problem.lost_sale_usd)} fastest-selling SKUs expect lost sales before their regular orders could "
+            f"land ({format_number(idle.expected_lost_units)} units worth {format_usd(idle.lost_sales_usd)}); "
+            f"{len(_spare(problem))} hold stock above their safety stock and forecast need.",
+            evidence_ids=[plan.evidence.id, comparison_id],
+        ),
+        *(_move_claim(move, sites[move.sku, move.dest].forecast.evidence.id, plan.evidence.id) for move in plan.moves),
+        Claim(
+            text=f"The plan moves {plan.totals.units_moved} units for {format_usd(plan.totals.transfer_usd)} and "
+            f"leaves {format_usd(plan.totals.lost_sales_usd)} of expected lost sales; moving every shortfall would "
+            f"cost {format_usd(eager.transfer_usd)} for {format_usd(eager.lost_sales_usd)} left.",
+            evidence_ids=[plan.evidence.id, comparison_id],
+        ),
+    ]
 
 
 def _confidence(plan: positioning.PositioningPlan, sites: dict[tuple[str, str], positioning.Site]) -> float:

@@ -648,12 +648,12 @@ def expected_lost(forecast: Forecast, window: int, stock: float, arrivals: list[
     """Expected units lost over the first `window` days when `arrivals` (day, units) land on top of `stock`: until
     each arrival only the stock and the earlier arrivals serve the demand."""
 
-    def landed(day: int, strictly: bool) -> float:
-        """Units of the arrivals that land before `day` (or by it)."""
-        return sum(units for when, units in arrivals if when < day or (not strictly and when == day))
+    def landed(day: int) -> float:
+        """Units of the arrivals that land before `day`, in time to serve its demand and the demand after it."""
+        return sum(units for when, units in arrivals if when < day)
 
-    before = [expected_shortfall(forecast, day, stock + landed(day, True)) for day, _ in arrivals if day < window]
-    return max([expected_shortfall(forecast, window, stock + landed(window, False)), *before])
+    before = [expected_shortfall(forecast, day, stock + landed(day)) for day, _ in arrivals if day < window]
+    return max([expected_shortfall(forecast, window, stock + landed(window)), *before])
 
 
 def reorder_point(forecast: Forecast, policy: StockPolicy) -> ReorderPoint:

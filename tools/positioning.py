@@ -7,23 +7,24 @@ import hashlib
 import json
 import math
 from collections import defaultdict
+from statistics import NormalDist
 
 from pydantic import BaseModel, Field, model_validator
 
 from tools.evidence import Driver, Evidence, Source
 from tools.forecast import Forecast, expected_lost
-from twin.replenishment import order_quantity
 
-PLAN_VERSION = "2"
+PLAN_VERSION = "3"
 STEPS = 10  # quantities tried per lane and round: tenths of what the source can spare
 MAX_ROUNDS = 20  # rounds of the greedy per SKU (each adds one move or grows one)
 PAYS_BY_USD = 0.01  # a move must avoid more lost sales than it costs by at least a cent
+HIGH_DEMAND_Z = NormalDist().inv_cdf(0.9)  # the cumulative demand the earliest regular order answers
 
 
 class Site(BaseModel):
     """One SKU at one DC: its stock, its safety stock, its demand forecast and the company's normal replenishment of
-    it (the daily (s, S) review: at or below the reorder point, an order up to it plus a cycle of demand, landing
-    after the regular lead time)."""
+    it (the daily review orders once the position falls to its reorder point; the order lands after the regular
+    lead time)."""
 
     sku: str
     dc: str
@@ -34,7 +35,6 @@ class Site(BaseModel):
     )
     safety_stock: float = Field(ge=0)
     reorder_point: float = Field(ge=0, description="the review orders when on hand plus in transit falls to it")
-    daily_demand: float = Field(ge=0, description="the recent mean daily demand the review orders a cycle of")
     lead_days: int = Field(ge=0, description="days a regular order takes to land")
     forecast: Forecast = Field(exclude=True, description="the demand forecast, cited by its evidence id")
     window_days: int = Field(ge=1, description="days the stock must last before regular replenishment lands")
@@ -46,9 +46,17 @@ class Site(BaseModel):
 
     @property
     def horizon_days(self) -> int:
-        """Days over which lost sales are counted: the whole forecast, so that the regular orders a transfer delays
-        (or brings forward) and the stock they leave short are counted too."""
-        return len(self.forecast.days)
+        """Days over which lost sales are counted: until the first regular order could land, the review ordering as
+        soon as the position falls to its reorder point under high demand (the 90th percentile of the cumulative
+        demand). Beyond that the review answers the demand as it comes, which a plan on the forecast cannot foresee."""
+        position, days = self.on_hand + self.in_transit, self.forecast.days
+        for day in range(len(days)):
+            demand = (
+                sum(outlook.p50 for outlook in days[: day + 1]) + HIGH_DEMAND_Z * self.forecast.lead_time_error[day]
+            )
+            if position - demand <= self.reorder_point:
+                return min(len(days), day + self.lead_days)
+        return len(days)
 
     @property
     def surplus(self) -> float:
@@ -58,25 +66,10 @@ class Site(BaseModel):
         return max(0.0, min(self.on_hand - self.safety_stock, spare))
 
     def lost(self, sent: float, arrivals: list[tuple[int, float]]) -> float:
-        """Expected units lost over the horizon after sending `sent` units now and receiving `arrivals`, with the
-        regular orders the review places on the median path landing too."""
+        """Expected units lost over the horizon after sending `sent` units now and receiving `arrivals`."""
         scheduled = sum(units for _, units in self.inbound)
         stock = self.on_hand + max(0.0, self.in_transit - scheduled) - sent
-        landing = [*self.inbound, *arrivals]
-        return expected_lost(self.forecast, self.horizon_days, stock, [*landing, *self.regular_orders(stock, landing)])
-
-    def regular_orders(self, stock: float, landing: list[tuple[int, float]]) -> list[tuple[int, float]]:
-        """The review's orders over the horizon, (days until they land, units), when the median demand draws down
-        `stock` with `landing` on order: the review closes each day after its demand."""
-        position = stock + sum(units for _, units in landing)
-        orders: list[tuple[int, float]] = []
-        for day, outlook in enumerate(self.forecast.days[: self.horizon_days]):
-            position -= outlook.p50
-            qty = order_quantity(self.reorder_point, self.daily_demand, position)
-            if qty:
-                orders.append((day + self.lead_days, float(qty)))
-                position += qty
-        return orders
+        return expected_lost(self.forecast, self.horizon_days, stock, [*self.inbound, *arrivals])
 
 
 class Lane(BaseModel):
@@ -125,8 +118,8 @@ class Move(BaseModel):
     units_avoided: float = Field(description="expected units lost at the destination less those added at the source")
     avoided_usd: float = Field(description="those units priced at the SKU's lost-sale USD")
     dest_stock: float = Field(description="units on hand and in transit at the destination before the move")
-    dest_forecast: float = Field(description="the destination's median forecast over its window")
-    window_days: int
+    dest_forecast: float = Field(description="the destination's median forecast until its regular order could land")
+    window_days: int = Field(description="days until the destination's first regular order could land")
     origin_left: float = Field(description="units left on hand at the source after the plan's moves")
     origin_safety_stock: float
 
@@ -235,8 +228,8 @@ def _position_sku(sites: list[Site], lanes: list[Lane], price: float, must_pay: 
             units_avoided=round(total_units, 2),
             avoided_usd=round(total_units * price, 2),
             dest_stock=round(dest.on_hand + dest.in_transit, 1),
-            dest_forecast=round(dest.forecast_units, 1),
-            window_days=dest.window_days,
+            dest_forecast=round(sum(day.p50 for day in dest.forecast.days[: dest.horizon_days]), 1),
+            window_days=dest.horizon_days,
             origin_left=0.0,
             origin_safety_stock=round(origin.safety_stock, 1),
         )

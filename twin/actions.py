@@ -5,6 +5,7 @@ An action keeps the JSON shape `{"type": ..., "params": {...}}`. Every action a 
 Code handles an action with `match` on its class; parameters are read as attributes, never by string keys.
 """
 
+from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Any, Literal, assert_never, get_args
 
@@ -390,15 +391,49 @@ ACTION: TypeAdapter[AnyAction] = TypeAdapter(Action)
 ACTION_TYPES: tuple[str, ...] = tuple(get_args(cls.model_fields["type"].annotation)[0] for cls in get_args(AnyAction))
 
 
-CodeKind = Literal["shipment", "truck", "sku"]
-CODE_PARAMS: dict[str, CodeKind] = {
+EntityKind = Literal["shipment", "carrier", "sku", "truck", "lane", "dc", "customer"]
+ENTITY_PARAMS: dict[str, EntityKind] = {
     "shipment_id": "shipment",
     "shipments": "shipment",
-    "truck": "truck",
-    "removed_truck": "truck",
+    "stops": "shipment",
+    "carrier": "carrier",
+    "to_carrier": "carrier",
+    "from_carrier": "carrier",
     "sku": "sku",
     "transfer_sku": "sku",
-}  # the parameters that name a shipment, a truck or a SKU, by JSON name
+    "truck": "truck",
+    "removed_truck": "truck",
+    "lane": "lane",
+    "dc": "dc",
+    "location": "dc",
+    "from": "dc",
+    "to": "dc",
+    "customer": "customer",
+}  # the parameters, at any depth, that name a twin entity, by JSON name, and the kind each names
+CodeKind = Literal["shipment", "truck", "sku"]
+CODE_PARAMS: dict[str, CodeKind] = {
+    param: kind for param, kind in ENTITY_PARAMS.items() if kind in get_args(CodeKind) and param != "stops"
+}  # the top-level parameters that name a shipment, a truck or a SKU: the subject checks of a plan read them
+
+
+def entity_codes(
+    value: Any, loc: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple[str | int, ...], EntityKind, str]]:
+    """Every (location, kind, code) that a JSON parameter tree names."""
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from entity_codes(item, (*loc, index))
+        return
+    if not isinstance(value, dict):
+        return
+    for key, item in value.items():
+        kind = ENTITY_PARAMS.get(key)
+        if kind and isinstance(item, str):
+            yield (*loc, key), kind, item
+        elif kind and isinstance(item, list) and all(isinstance(code, str) for code in item):
+            yield from (((*loc, key, index), kind, code) for index, code in enumerate(item))
+        else:
+            yield from entity_codes(item, (*loc, key))
 
 
 class References(BaseModel):

@@ -1,6 +1,5 @@
 """Decisions: list and read them, and approve, reject or override one that waits for a person."""
 
-from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Query, status
@@ -17,6 +16,7 @@ from graph.desk import DecisionConflict, DecisionNotFound, Desk, OffSubject
 from graph.state import Verdict
 from twin import models as m
 from twin import store
+from twin.actions import entity_codes
 
 router = APIRouter(prefix="/v1/decisions", tags=["decisions"])
 
@@ -27,25 +27,6 @@ VERDICT_RESPONSES: dict[int | str, dict[str, Any]] = {
     503: {"description": "No trained models yet."},
 }
 NEWEST_DECISIONS = Keyset((col(m.DecisionRecord.created_at), col(m.DecisionRecord.id)), descending=True)
-# Parameters that name twin entities, and the kind of entity each names.
-CODE_KINDS = {
-    "shipment_id": "shipment",
-    "shipments": "shipment",
-    "stops": "shipment",
-    "carrier": "carrier",
-    "to_carrier": "carrier",
-    "from_carrier": "carrier",
-    "sku": "sku",
-    "transfer_sku": "sku",
-    "truck": "truck",
-    "removed_truck": "truck",
-    "lane": "lane",
-    "dc": "dc",
-    "location": "dc",
-    "from": "dc",
-    "to": "dc",
-    "customer": "customer",
-}
 
 
 def _summary(record: m.DecisionRecord) -> DecisionSummary:
@@ -136,24 +117,6 @@ def reject(
     return _resume(desk, metrics, decision_id, Verdict(verdict="reject", actor=principal.name, reason=reason))
 
 
-def _references(value: Any, loc: tuple) -> Iterator[tuple[tuple, str, str]]:
-    """Every (location, kind, code) that a parameter tree names."""
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _references(item, (*loc, index))
-        return
-    if not isinstance(value, dict):
-        return
-    for key, item in value.items():
-        kind = CODE_KINDS.get(key)
-        if kind and isinstance(item, str):
-            yield (*loc, key), kind, item
-        elif kind and isinstance(item, list) and all(isinstance(code, str) for code in item):
-            yield from (((*loc, key, index), kind, code) for index, code in enumerate(item))
-        else:
-            yield from _references(item, (*loc, key))
-
-
 def _in_twin(session: Session, kind: str, code: str) -> bool:
     """Whether the twin holds an entity of this kind with this code."""
     return store.entity(session, kind, code) is not None
@@ -164,7 +127,9 @@ def _check_codes(session: Session, actions: list[Action]) -> None:
     errors = [
         {"type": "value_error", "loc": where, "input": code, "msg": f"{code} is not a {kind} in the twin"}
         for index, action in enumerate(actions)
-        for where, kind, code in _references(action.params.as_dict(), ("body", "actions", index, action.type, "params"))
+        for where, kind, code in entity_codes(
+            action.params.as_dict(), ("body", "actions", index, action.type, "params")
+        )
         if not _in_twin(session, kind, code)
     ]
     if errors:

@@ -44,7 +44,6 @@ def site(
         in_transit=in_transit,
         safety_stock=safety,
         reorder_point=reorder_point,
-        daily_demand=daily,
         lead_days=LEAD,
         forecast=outlook(dc, daily),
         window_days=WINDOW,
@@ -106,16 +105,20 @@ def reviewed(hou_on_hand: float) -> PositioningProblem:
 
 
 def test_a_dc_its_regular_order_reaches_in_time_gets_no_transfer():
-    problem = reviewed(hou_on_hand=100)  # 100 units for 120 over the window, but it reorders tonight: lands day 3
+    problem = reviewed(hou_on_hand=100)  # 100 units for 90 until the order it places tonight lands on day 3
     hou = problem.sites[1]
-    assert hou.regular_orders(100, [])[0] == (LEAD, 255.0)  # up to 115 + a week of 30, from 70 after today
+    assert hou.horizon_days == LEAD
     assert hou.forecast_units > hou.on_hand  # the window alone would call it short
     assert plan_positioning(problem).moves == []
 
 
-def test_a_transfer_delays_the_receivers_regular_order_and_that_is_counted():
+def test_lost_sales_count_until_the_first_regular_order_could_land_under_high_demand():
     hou = reviewed(hou_on_hand=100).sites[1]
-    assert hou.regular_orders(100, [(2, 60.0)])[0][0] > hou.regular_orders(100, [])[0][0]
+    stocked = site("DC-HOU", 220, 30, 25, reorder_point=115)  # 105 above its reorder point: 3.5 days at 30
+    assert stocked.horizon_days == 2 + LEAD  # at the 90th percentile it reorders at the close of day 2, not of day 3
+    far = site("DC-HOU", 5000, 30, 25, reorder_point=115)
+    assert far.horizon_days == 14  # no order within the forecast
+    assert hou.lost(0.0, [(LEAD, 500.0)]) == hou.lost(0.0, [])  # a landing on the horizon's last day serves after it
 
 
 def test_a_dc_short_before_any_regular_order_can_land_gets_the_units_it_lacks():

@@ -32,3 +32,22 @@ def test_a_carrier_booking_names_the_sku_it_carries_but_no_stock_position():
 
 def test_every_parameter_named_is_a_known_kind():
     assert set(a.CODE_PARAMS.values()) == {"shipment", "truck", "sku"}
+
+
+def test_entity_codes_name_every_code_with_its_location_at_any_depth():
+    plan = a.PlanTenders(
+        params=a.PlanTendersParams(
+            day="2026-11-02",
+            allocations=[a.TenderAllocation(lane="DAL-HOU", tier="gold", carrier="CAR-SWIFTLINE", loads=1.5)],
+        )
+    )
+    assert list(a.entity_codes(plan.params.as_dict(), ("params",))) == [
+        (("params", "allocations", 0, "lane"), "lane", "DAL-HOU"),
+        (("params", "allocations", 0, "carrier"), "carrier", "CAR-SWIFTLINE"),
+    ]
+    move = a.TransferStock(params=a.TransferStockParams.between("SKU-0042", "DC-DAL", "DC-HOU", 10))
+    assert {(kind, code) for _, kind, code in a.entity_codes(move.params.as_dict())} == {
+        ("sku", "SKU-0042"),
+        ("dc", "DC-DAL"),
+        ("dc", "DC-HOU"),
+    }
