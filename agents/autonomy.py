@@ -36,12 +36,21 @@ MIN_ACHIEVED_RATE = 0.8  # acting needs at least 4 in 5 settled outcomes achieve
 Change = Literal["keep", "lower", "raise"]
 
 
+class TypeCheck(BaseModel):
+    """One metric of the eval report over the cases whose decision proposes one action type."""
+
+    value: float
+    passed: int
+    total: int
+
+
 class EvalCheck(BaseModel):
-    """One metric of the eval report: its value and gate."""
+    """One metric of the eval report: its value and gate, and its value per action type proposed."""
 
     name: str
     value: float
     gate: float | None = None
+    by_action_type: dict[str, TypeCheck] = Field(default_factory=dict)
 
 
 class EvalReport(BaseModel):
@@ -64,7 +73,13 @@ class Signals(BaseModel):
         description="Its latest performance run's crossed limits (None: unmeasured)"
     )
     calibration_error: float | None
-    eval_pass_rate: float | None = Field(description="The lowest gated eval check of decisions (None: no report)")
+    eval_pass_rate: float | None = Field(
+        description="The lowest gated eval check of the action type's decisions, or of all decisions when no eval "
+        "case proposes it (None: no report)"
+    )
+    eval_cases: int | None = Field(
+        default=None, description="Eval cases whose decision proposes the action type (0: none; None: no report)"
+    )
 
 
 class Recommendation(BaseModel):
@@ -141,7 +156,7 @@ def recommend(
     approval = round(1 - rejection, 4) if rejection is not None else None
     settled, achieved = len(evidence.achieved), sum(evidence.achieved)
     achieved_rate = round(achieved / settled, 4) if settled else None
-    eval_rate = _eval_signal(evals, caps, notes)
+    eval_rate, eval_cases = _eval_signal(evals, rule.action_type, caps, notes)
     model = model_of(rule.action_type)
     _model_signal(model, run, caps, notes)
     if reviewed < limits.min_support:
@@ -184,22 +199,42 @@ def recommend(
             model_breaches=run.breaches if run else None,
             calibration_error=run.metrics.get("calibration_error") if run else None,
             eval_pass_rate=eval_rate,
+            eval_cases=eval_cases,
         ),
     )
 
 
-def _eval_signal(evals: EvalReport | None, caps: list[tuple[Level, str]], notes: list[str]) -> float | None:
-    """The lowest gated eval check; a check below its gate keeps decisions in shadow."""
+def _eval_signal(
+    evals: EvalReport | None, action_type: str, caps: list[tuple[Level, str]], notes: list[str]
+) -> tuple[float | None, int | None]:
+    """The lowest gated eval check of the action type's decisions (of all decisions when no case proposes it) and
+    its number of cases; a check below its gate keeps the action type in shadow."""
     if evals is None:
         notes.append("no eval report: run `yardmaster eval`")
-        return None
+        return None, None
     gated = [check for check in evals.metrics if check.name in GATED_EVALS and check.gate is not None]
-    failing = [check for check in gated if check.gate is not None and check.value < check.gate]
-    for check in failing:
-        caps.append(("shadow", f"eval {check.name} {check.value:.1%} below its gate {check.gate:.0%}"))
-    if not failing:
-        notes.append(f"evals of {evals.started_at:%Y-%m-%d}: soundness, validity and policy checks pass their gates")
-    return min((check.value for check in gated), default=None)
+    own = {check.name: check.by_action_type[action_type] for check in gated if action_type in check.by_action_type}
+    cases = max((found.total for found in own.values()), default=0)
+    rates: list[float] = []
+    failing = False
+    for check in gated:
+        found = own.get(check.name)
+        value = found.value if found else check.value
+        rates.append(value)
+        scope = f"of {action_type} decisions ({found.passed} of {found.total} cases)" if found else "of all decisions"
+        if check.gate is not None and value < check.gate:
+            failing = True
+            caps.append(("shadow", f"eval {check.name} {scope} {value:.1%} below its gate {check.gate:.0%}"))
+    lowest = min(rates, default=None)
+    if lowest is not None and not failing:
+        scope = (
+            f"{action_type} decisions ({cases} cases)" if cases else f"all decisions (no case proposes {action_type})"
+        )
+        notes.append(
+            f"evals of {evals.started_at:%Y-%m-%d}: soundness, validity and policy checks of {scope} pass their gates, "
+            f"lowest {lowest:.1%}"
+        )
+    return lowest, cases
 
 
 def _model_signal(

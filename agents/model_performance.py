@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from agents.modelbook import ModelSet
 from tools import forecast, late_risk, maintenance, performance
-from tools.performance import PerformanceLimits, PerformanceReport
+from tools.performance import PerformanceLimits, PerformanceReport, Task
 from twin import frames, monitoring
 from twin import models as m
 from twin.settings import Settings
@@ -103,36 +103,27 @@ def model_performance(
     """The performance of a model's version in force on the outcomes known in the last `perf_window_days` before
     `now`, with the limits it crosses."""
     since = now - timedelta(days=settings.perf_window_days)
-    meta, bounds = models.meta(name), limits(settings)
+    start, reference = since, None
     if name == forecast.MODEL_NAME:
+        task: Task = "forecast"
         actual, point, low, high = demand_outcomes(session, models, since, settings.perf_demand_series)
-        measured = performance.forecast_metrics(actual, point, low, high)
-        found = performance.breaches("forecast", measured, len(actual), None, bounds)
-        return PerformanceReport(
-            model=name,
-            version=meta.version,
-            task="forecast",
-            window_start=since,
-            window_end=now,
-            rows=len(actual),
-            metrics=measured,
-            breaches=found,
-        )
-    start = since
-    if name == late_risk.MODEL_NAME:
-        scores, labels = late_outcomes(session, models, since, now)
+        rows, measured = len(actual), performance.forecast_metrics(actual, point, low, high)
     else:
-        scores, labels, start = failure_outcomes(session, models, since, now)
-    measured = performance.classifier_metrics(scores, labels)
-    reference = reference_auc(session, models, name)
+        task = "classifier"
+        if name == late_risk.MODEL_NAME:
+            scores, labels = late_outcomes(session, models, since, now)
+        else:
+            scores, labels, start = failure_outcomes(session, models, since, now)
+        rows, measured = len(labels), performance.classifier_metrics(scores, labels)
+        reference = reference_auc(session, models, name)
     return PerformanceReport(
         model=name,
-        version=meta.version,
-        task="classifier",
+        version=models.meta(name).version,
+        task=task,
         window_start=start,
         window_end=now,
-        rows=len(labels),
+        rows=rows,
         metrics=measured,
         reference_auc=reference,
-        breaches=performance.breaches("classifier", measured, len(labels), reference, bounds),
+        breaches=performance.breaches(task, measured, rows, reference, limits(settings)),
     )

@@ -90,8 +90,7 @@ def report_of(run: m.ModelMonitorRun) -> PerformanceReport:
 
 def keep(session: Session, health: ModelHealth, now: datetime, settings: Settings) -> None:
     """Keep a health measurement in the model's history: one drift run (when measured) and one performance run."""
-    if health.drift is not None:
-        drift = health.drift
+    if (drift := health.drift) is not None:
         monitoring.keep(
             session,
             m.ModelMonitorRun(
@@ -108,18 +107,11 @@ def keep(session: Session, health: ModelHealth, now: datetime, settings: Setting
             ),
         )
     report = health.performance
+    reference = {REFERENCE_KEY: report.reference_auc} if report.reference_auc else {}
     monitoring.keep(
         session,
-        m.ModelMonitorRun(
-            model=report.model,
-            version=report.version,
-            kind="performance",
-            day=now.date(),
-            measured_at=now,
-            window_start=report.window_start,
-            window_end=report.window_end,
-            rows=report.rows,
-            metrics={**report.metrics, **({REFERENCE_KEY: report.reference_auc} if report.reference_auc else {})},
-            breaches=report.breaches,
+        m.ModelMonitorRun.model_validate(
+            report.model_dump(include={"model", "version", "window_start", "window_end", "rows", "breaches"})
+            | {"kind": "performance", "day": now.date(), "measured_at": now, "metrics": report.metrics | reference}
         ),
     )

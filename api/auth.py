@@ -14,7 +14,7 @@ from api.deps import SessionDep
 from api.throttle import too_many
 from twin import access
 from twin.access import Role
-from twin.roles import ROLE
+from twin.roles import ARCHITECTS, ROLE
 
 bearer = HTTPBearer(auto_error=False, description="An API key from `yardmaster keys create`.")
 
@@ -51,17 +51,23 @@ def authenticate(
     return Principal(key_id=record.id, name=record.name, role=ROLE.validate_python(record.role))
 
 
+def allow(principal: Principal, roles: tuple[Role, ...], what: str = "this") -> None:
+    """403 naming the roles needed for `what`, unless the principal holds one of them or is admin."""
+    if principal.role not in (*roles, "admin"):
+        needed = " or ".join(role for role in roles if role != "admin")
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"{what} needs the {needed} role (or admin); key {principal.name!r} has {principal.role}",
+        )
+
+
 def require(*roles: Role) -> Callable[[Principal], Principal]:
     """A dependency admitting keys of any of the roles, or admin (any valid key when no role is named)."""
 
     def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
         """The principal, when its role is allowed; 403 naming the role needed otherwise."""
-        if roles and principal.role not in (*roles, "admin"):
-            needed = " or ".join(roles)
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN,
-                f"this needs the {needed} role (or admin); key {principal.name!r} has {principal.role}",
-            )
+        if roles:
+            allow(principal, roles)
         return principal
 
     return check
@@ -69,6 +75,7 @@ def require(*roles: Role) -> Callable[[Principal], Principal]:
 
 PrincipalDep = Annotated[Principal, Depends(authenticate)]
 PlannerDep = Annotated[Principal, Depends(require(*access.DECIDERS))]
+DeciderDep = Annotated[Principal, Depends(require(*access.DECIDERS, *ARCHITECTS))]  # which decisions: `deciders`
 ArchitectDep = Annotated[Principal, Depends(require("architect"))]
 IntegratorDep = Annotated[Principal, Depends(require("integrator"))]
 ReporterDep = Annotated[Principal, Depends(require(*access.REPORTERS))]

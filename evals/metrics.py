@@ -64,6 +64,14 @@ class Failure(BaseModel):
     claim: str | None = None
 
 
+class TypeShare(BaseModel):
+    """A case metric over the cases whose decision proposes one action type."""
+
+    value: float
+    passed: int
+    total: int
+
+
 class MetricResult(BaseModel):
     """A metric's value (share of passing units), its gate (None: reported only) and its failures."""
 
@@ -73,6 +81,11 @@ class MetricResult(BaseModel):
     total: int
     gate: float | None = None
     failures: list[Failure] = Field(default_factory=list)
+    by_action_type: dict[str, TypeShare] = Field(
+        default_factory=dict,
+        description="A case metric over the cases whose decision proposes each action type (a case counts under "
+        "every type it proposes; one that raised or proposes nothing, under none)",
+    )
     extra: dict[str, Any] = Field(default_factory=dict)
 
     @computed_field
@@ -88,8 +101,10 @@ Check = Callable[[CaseRun], str | None]
 def _share(
     name: str, runs: list[CaseRun], check: Check, eligible: Callable[[CaseRun], bool] = lambda _r: True, **extra: Any
 ) -> MetricResult:
-    """A metric over cases: each eligible case passes when `check` finds no problem (a run that raised fails)."""
+    """A metric over cases: each eligible case passes when `check` finds no problem (a run that raised fails); also
+    broken down by the action types each case's decision proposes."""
     failures, total = [], 0
+    tally: dict[str, list[bool]] = {}
     for run in runs:
         if not eligible(run):
             continue
@@ -97,11 +112,21 @@ def _share(
         problem = f"the case raised {run.error}" if run.decision is None else check(run)
         if problem:
             failures.append(Failure(case_id=run.case.id, detail=problem))
-    return metric_result(name, total, failures, **extra)
+        for kind in {action.type for action in run.decision.actions} if run.decision else ():
+            tally.setdefault(kind, []).append(not problem)
+    by_type = {kind: _type_share(sum(passes), len(passes)) for kind, passes in sorted(tally.items())}
+    return metric_result(name, total, failures, by_type, **extra)
 
 
-def metric_result(name: str, total: int, failures: list[Failure], **extra: Any) -> MetricResult:
-    """A metric result from its unit count and failures."""
+def _type_share(passed: int, total: int) -> TypeShare:
+    """The share of an action type's cases that pass."""
+    return TypeShare(value=round(passed / total, 4), passed=passed, total=total)
+
+
+def metric_result(
+    name: str, total: int, failures: list[Failure], by_action_type: dict[str, TypeShare] | None = None, **extra: Any
+) -> MetricResult:
+    """A metric result from its unit count and failures (and, for a case metric, its breakdown by action type)."""
     passed = total - len(failures)
     return MetricResult(
         name=name,
@@ -110,6 +135,7 @@ def metric_result(name: str, total: int, failures: list[Failure], **extra: Any) 
         total=total,
         gate=GATES.get(name),
         failures=failures,
+        by_action_type=by_action_type or {},
         extra=extra,
     )
 

@@ -113,6 +113,7 @@ def to_markdown(report: EvalReport) -> str:
     for metric in report.metrics:
         if metric.extra:
             lines += ["", f"{metric.name}: " + ", ".join(f"{key} {value}" for key, value in metric.extra.items())]
+    lines += by_action_type(report.metrics)
     for metric in report.metrics:
         if not metric.failures:
             continue
@@ -128,6 +129,27 @@ def to_markdown(report: EvalReport) -> str:
             for failure in metric.failures
         ]
     return "\n".join(lines) + "\n"
+
+
+def by_action_type(metrics: list[MetricResult]) -> list[str]:
+    """Markdown lines of the case metrics broken down by the action types the cases' decisions propose: passed of
+    total per type and metric (none when no metric has a breakdown)."""
+    broken = [metric for metric in metrics if metric.by_action_type]
+    kinds = sorted({kind for metric in broken for kind in metric.by_action_type})
+    if not kinds:
+        return []
+    lines = [
+        "",
+        "## Pass rate by action type",
+        "",
+        "| action type | " + " | ".join(metric.name for metric in broken) + " |",
+        "|---|" + "---:|" * len(broken),
+    ]
+    for kind in kinds:
+        shares = [metric.by_action_type.get(kind) for metric in broken]
+        cells = [f"{share.value:.1%} ({share.passed}/{share.total})" if share else "-" for share in shares]
+        lines.append(f"| {kind} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def write(report: EvalReport, markdown_path: Path) -> Path:

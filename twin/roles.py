@@ -1,8 +1,11 @@
 """The roles an API key can hold and what they allow; a module of its own so the CLI reads it without the database."""
 
+from collections.abc import Iterable
 from typing import Literal, get_args
 
 from pydantic import TypeAdapter
+
+from twin.actions import GOVERNANCE_ACTIONS
 
 Role = Literal["viewer", "planner", "architect", "integrator", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
@@ -10,3 +13,9 @@ ROLE: TypeAdapter[Role] = TypeAdapter(Role)  # a stored role name read as a role
 REPORTERS: tuple[Role, ...] = ("integrator", "planner", "admin")  # who may report an exception (API and chat)
 DECIDERS: tuple[Role, ...] = ("planner", "admin")  # who may approve, reject or override a decision (API and chat)
 ARCHITECTS: tuple[Role, ...] = ("architect", "admin")  # who may change the trade-off (API and chat)
+
+
+def deciders(action_types: Iterable[str]) -> tuple[Role, ...]:
+    """Who may approve, reject or override a decision with these action types: architects (and admins) when one
+    governs a model, planners (and admins) otherwise."""
+    return ARCHITECTS if any(kind in GOVERNANCE_ACTIONS for kind in action_types) else DECIDERS

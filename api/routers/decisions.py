@@ -1,5 +1,6 @@
 """Decisions: list and read them, and approve, reject or override one that waits for a person."""
 
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Query, status
@@ -7,7 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlmodel import Session, col, select
 
 from agents.schemas import Decision, DecisionStatus, Specialist
-from api.auth import PlannerDep, PrincipalDep
+from api.auth import DeciderDep, Principal, PrincipalDep, allow
 from api.deps import DeskDep, SessionDep
 from api.metrics import Metrics, MetricsDep
 from api.paging import Cursor, Keyset, Limit, Offset, Page, paginate
@@ -16,11 +17,13 @@ from graph.desk import DecisionConflict, DecisionNotFound, Desk, OffSubject
 from graph.state import Verdict
 from twin import models as m
 from twin import store
-from twin.actions import entity_codes
+from twin.actions import AnyAction, entity_codes
+from twin.roles import deciders
 
 router = APIRouter(prefix="/v1/decisions", tags=["decisions"])
 
 VERDICT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    403: {"description": "The key's role may not decide this decision (one that governs a model needs an architect)."},
     404: {"description": "No such decision."},
     409: {"description": "The decision is not waiting for approval (already acted on, or never paused)."},
     422: {"description": "An edited action names a shipment, truck or SKU outside the decision's subject and plan."},
@@ -74,6 +77,16 @@ def get_decision(decision_id: str, session: SessionDep, _principal: PrincipalDep
     return Decision.of(record)
 
 
+def _may_decide(session: Session, principal: Principal, decision_id: str, edited: Iterable[AnyAction] = ()) -> None:
+    """404 for an unknown decision; 403 naming the roles that may decide it (with any edited actions) otherwise."""
+    record = session.get(m.DecisionRecord, decision_id)
+    if record is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no decision with id {decision_id!r}")
+    types = sorted({action.type for action in [*Decision.of(record).actions, *edited]})
+    session.commit()  # the read's connection goes back to the pool while the desk resumes the decision
+    allow(principal, deciders(types), f"deciding {decision_id} ({', '.join(types) or 'no actions'})")
+
+
 def _resume(desk: Desk, metrics: Metrics, decision_id: str, verdict: Verdict) -> Decision:
     """Resume the paused decision with a verdict: 404 when unknown, 409 when it is not waiting."""
     try:
@@ -94,12 +107,14 @@ def _resume(desk: Desk, metrics: Metrics, decision_id: str, verdict: Verdict) ->
 )
 def approve(
     decision_id: str,
-    principal: PlannerDep,
+    principal: DeciderDep,
+    session: SessionDep,
     desk: DeskDep,
     metrics: MetricsDep,
     reason: Annotated[Reason | None, Body(embed=True, examples=["Cause confirmed with the carrier"])] = None,
 ) -> Decision:
-    """Approve a decision waiting for a person: its actions execute once."""
+    """Approve a decision waiting for a person (one that governs a model: an architect): its actions execute once."""
+    _may_decide(session, principal, decision_id)
     return _resume(desk, metrics, decision_id, Verdict(verdict="approve", actor=principal.name, reason=reason))
 
 
@@ -108,12 +123,15 @@ def approve(
 )
 def reject(
     decision_id: str,
-    principal: PlannerDep,
+    principal: DeciderDep,
+    session: SessionDep,
     desk: DeskDep,
     metrics: MetricsDep,
     reason: Annotated[Reason, Body(embed=True, examples=["The customer agreed to a later delivery"])],
 ) -> Decision:
-    """Reject a decision waiting for a person, with the reason; nothing executes."""
+    """Reject a decision waiting for a person (one that governs a model: an architect), with the reason; nothing
+    executes."""
+    _may_decide(session, principal, decision_id)
     return _resume(desk, metrics, decision_id, Verdict(verdict="reject", actor=principal.name, reason=reason))
 
 
@@ -141,7 +159,7 @@ def _check_codes(session: Session, actions: list[Action]) -> None:
 )
 def override(
     decision_id: str,
-    principal: PlannerDep,
+    principal: DeciderDep,
     session: SessionDep,
     desk: DeskDep,
     metrics: MetricsDep,
@@ -157,7 +175,9 @@ def override(
     ],
     reason: Annotated[Reason, Body(examples=["CAR-PRAIRIE has a truck at the dock now"])],
 ) -> Decision:
-    """Replace a waiting decision's actions with edited ones (kept as labelled data) and execute them."""
+    """Replace a waiting decision's actions with edited ones (kept as labelled data) and execute them; a decision
+    that governs a model, or edited actions that do, need an architect."""
+    _may_decide(session, principal, decision_id, actions)
     _check_codes(session, actions)
     verdict = Verdict(verdict="override", actor=principal.name, reason=reason, actions=actions)
     try:

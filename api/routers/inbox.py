@@ -18,6 +18,7 @@ from api.deps import SessionDep
 from api.paging import decode_cursor, encode_cursor
 from twin import models as m
 from twin import store
+from twin.roles import Role, deciders
 
 router = APIRouter(prefix="/v1", tags=["decisions"])
 
@@ -38,6 +39,9 @@ class InboxItem(BaseModel):
     confidence: float
     cost_usd: float
     action_types: list[str]
+    deciders: list[Role] = Field(
+        description="The roles that may approve, reject or override it (architect for one that governs a model)."
+    )
     justification: str
     policy_reasons: list[str]
     created_at: datetime
@@ -97,6 +101,7 @@ def _item_rows(session: Session, decision_ids: list[str]) -> list[Row]:
 def _item(row: Row, promised: dict[str, datetime]) -> InboxItem:
     """One waiting decision as an inbox item."""
     due_at, due_reason = _deadline(row.refs, promised)
+    types = [action.get("type", "") for action in row.actions or []]
     return InboxItem(
         decision_id=row.id,
         exception_id=row.exception_id,
@@ -106,7 +111,8 @@ def _item(row: Row, promised: dict[str, datetime]) -> InboxItem:
         specialist=row.specialist,
         confidence=row.confidence,
         cost_usd=row.cost_usd or 0.0,
-        action_types=[action.get("type", "") for action in row.actions or []],
+        action_types=types,
+        deciders=list(deciders(types)),
         justification=row.justification or "",
         policy_reasons=row.policy_reasons or [],
         created_at=_utc(row.created_at),

@@ -20,6 +20,7 @@ from twin import actions as a
 from twin import models as m
 from twin import store
 from twin.access import DECIDERS, REPORTERS
+from twin.roles import deciders
 
 MAX_LISTED = 20
 T = TypeVar("T")
@@ -238,12 +239,14 @@ class DecisionActs(Caller):
     def _verdict(
         self, verdict: Literal["approve", "reject", "override"], args: VerdictArgs, actions: list[Action] | None = None
     ) -> DecisionFacts:
-        """Resume a pending decision with a verdict (and, for an override, the new actions), for deciders only."""
+        """Resume a pending decision with a verdict (and, for an override, the new actions), for deciders only; one
+        that governs a model waits for an architect (in the console or the API), so the chat leaves it to them."""
         self.allowed(DECIDERS, f"{verdict} decisions")
         if args.decision_id is None:
             raise ToolException(f"name the decision to {verdict}, e.g. DEC-1A2B3C4D5E6F")
         with self.tb.session() as session:
             decision_id = checked(session, "decision_id", args.decision_id)
+            self._decidable(session, verdict, decision_id, actions)
         try:
             decision = detached(
                 self.desk.resume,
@@ -256,8 +259,18 @@ class DecisionActs(Caller):
             raise ToolException(str(error)) from error
         return decision_facts(decision, with_evidence=False)
 
+    def _decidable(
+        self, session: Session, verdict: str, decision_id: str, edited: list[Action] | None = None
+    ) -> Decision:
+        """The decision, once the caller's role may decide it (with any edited actions): refused otherwise."""
+        decision = Decision.of(store.row(session, m.DecisionRecord, decision_id))
+        types = sorted({action.type for action in [*decision.actions, *(edited or [])]})
+        self.allowed(deciders(types), f"{verdict} {decision_id} ({', '.join(types) or 'no actions'})")
+        return decision
+
     def approve_decision(self, args: VerdictArgs) -> DecisionFacts:
-        """Approve a decision waiting for approval, so its actions execute (planners and admins only)."""
+        """Approve a decision waiting for approval, so its actions execute (planners and admins only; one that governs
+        a model waits for an architect)."""
         return self._verdict("approve", args)
 
     def reject_decision(self, args: VerdictArgs) -> DecisionFacts:
@@ -276,7 +289,7 @@ class DecisionActs(Caller):
         with self.tb.session() as session:
             decision_id = checked(session, "decision_id", args.decision_id)
             carrier = checked(session, "carrier", args.carrier) if args.carrier else None
-            decision = Decision.of(store.row(session, m.DecisionRecord, decision_id))
+            decision = self._decidable(session, "override", decision_id)
         actions = _overridden_actions(decision, carrier, args.alternative)
         return self._verdict("override", VerdictArgs(decision_id=decision_id, reason=args.reason), actions)
 

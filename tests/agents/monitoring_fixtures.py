@@ -1,6 +1,7 @@
 """Model versions for monitoring tests: copies of the trained late-risk model, honest or miscalibrated."""
 
 import json
+from pathlib import Path
 
 from tests.conftest import register_copy
 from tools import late_risk, registry
@@ -10,9 +11,14 @@ LATE = late_risk.MODEL_NAME
 
 
 def miscalibrated_copy(desk, version: str, intercept: float = 4.0) -> str:
-    """Register a copy of the trained late-risk model whose probabilities are pushed up by `intercept` log-odds: it
-    ranks shipments as well as the original and overstates every risk."""
-    models_dir = desk.settings.models_dir
+    """Register, beside the desk's models, a copy of the trained late-risk model whose probabilities are pushed up
+    by `intercept` log-odds: it ranks shipments as well as the original and overstates every risk."""
+    return miscalibrated(desk.settings.models_dir, version, intercept)
+
+
+def miscalibrated(models_dir: Path, version: str, intercept: float = 4.0) -> str:
+    """Register in `models_dir` a copy of the trained late-risk model that overstates every risk by `intercept`
+    log-odds."""
     register_copy(models_dir, LATE, version)
     spec_path = models_dir / LATE / version / "late_risk.json"
     spec = json.loads(spec_path.read_text())

@@ -6,10 +6,12 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import Session
 
-from agents.autonomy import EvalCheck, EvalReport, Evidence, read_eval_report, recommend, recommendations
+from agents.autonomy import EvalCheck, EvalReport, Evidence, TypeCheck, read_eval_report, recommend, recommendations
 from agents.policy import default_rule, ensure_defaults
 from agents.policy_learning import LearningSettings
 from agents.schemas import Decision, Outcome
+from evals.metrics import MetricResult, TypeShare
+from evals.report import build_report
 from tests.agents.test_policy_learning import plant, plant_rejections
 from tools.evidence import Evidence as Facts
 from tools.evidence import Source
@@ -52,7 +54,8 @@ def test_good_evidence_keeps_an_acting_rule_and_says_why():
     found = recommend(EXPEDITE, verdicts(0, 12, achieved=9, missed=1), run([]), PASSING, LIMITS)
     assert (found.configured, found.recommended, found.change) == ("act", "act", "keep")
     assert found.reasons == [
-        "evals of 2026-12-06: soundness, validity and policy checks pass their gates",
+        "evals of 2026-12-06: soundness, validity and policy checks of all decisions (no case proposes "
+        "expedite_shipment) pass their gates, lowest 100.0%",
         "xgb-late-risk within its limits on 2026-11-02 (calibration error 0.020)",
         "people approved 12 of 12 proposals",
         "9 of 10 executed decisions achieved their goal",
@@ -82,7 +85,7 @@ def test_good_evidence_keeps_an_acting_rule_and_says_why():
             run([]),
             PASSING.model_copy(update={"metrics": [EvalCheck(name="soundness", value=0.97, gate=1.0)]}),
             "shadow",
-            "eval soundness 97.0% below its gate 100%",
+            "eval soundness of all decisions 97.0% below its gate 100%",
         ),
     ],
     ids=["refused", "often-refused", "outcomes-missed", "miscalibrated-model", "unsound"],
@@ -111,6 +114,69 @@ def test_too_little_evidence_changes_nothing_and_says_so():
         "0 settled outcomes, fewer than 5: effect not yet measured",
     ]
     assert found.signals.eval_pass_rate is None and found.signals.model_breaches is None
+    assert found.signals.eval_cases is None
+
+
+def by_type(**shares: tuple[int, int]) -> dict[str, TypeCheck]:
+    """An eval check's breakdown: (passed, total) per action type."""
+    return {kind: TypeCheck(value=round(p / t, 4), passed=p, total=t) for kind, (p, t) in shares.items()}
+
+
+SPLIT = EvalReport(  # soundness fails over all decisions, through transfers only
+    started_at=datetime(2026, 12, 6, tzinfo=UTC),
+    metrics=[
+        EvalCheck(
+            name="soundness",
+            value=0.9706,
+            gate=1.0,
+            by_action_type=by_type(expedite_shipment=(12, 12), transfer_stock=(4, 5)),
+        ),
+        EvalCheck(
+            name="action_validity",
+            value=1.0,
+            gate=1.0,
+            by_action_type=by_type(expedite_shipment=(12, 12), transfer_stock=(5, 5)),
+        ),
+    ],
+)
+
+
+def test_the_eval_gates_are_read_for_the_rules_own_action_type():
+    sound = recommend(EXPEDITE, verdicts(0, 8), run([]), SPLIT, LIMITS)
+    assert (sound.recommended, sound.change) == ("act", "keep")
+    assert sound.reasons[0] == (
+        "evals of 2026-12-06: soundness, validity and policy checks of expedite_shipment decisions (12 cases) pass "
+        "their gates, lowest 100.0%"
+    )
+    assert (sound.signals.eval_pass_rate, sound.signals.eval_cases) == (1.0, 12)
+    transfer = recommend(default_rule("transfer_stock"), verdicts(0, 8), None, SPLIT, LIMITS)
+    assert (transfer.recommended, transfer.reasons[0]) == (
+        "shadow",
+        "eval soundness of transfer_stock decisions (4 of 5 cases) 80.0% below its gate 100%",
+    )
+    assert (transfer.signals.eval_pass_rate, transfer.signals.eval_cases) == (0.8, 5)
+    unseen = recommend(SWITCH, verdicts(0, 8), run([]), SPLIT, LIMITS)  # no case proposes it: all decisions count
+    assert (unseen.recommended, unseen.reasons[0]) == (
+        "shadow",
+        "eval soundness of all decisions 97.1% below its gate 100%",
+    )
+    assert (unseen.signals.eval_pass_rate, unseen.signals.eval_cases) == (0.9706, 0)
+
+
+def test_the_eval_reports_breakdown_by_action_type_is_read_as_written(tmp_path):
+    validity = MetricResult(
+        name="action_validity",
+        value=0.5,
+        passed=1,
+        total=2,
+        gate=1.0,
+        by_action_type={"transfer_stock": TypeShare(value=0.0, passed=0, total=1)},
+    )
+    written = build_report([], [validity], ["stock"], "offline", datetime(2026, 12, 6, tzinfo=UTC), 1.0)
+    path = tmp_path / "report.json"
+    path.write_text(written.model_dump_json())
+    read = read_eval_report(path)
+    assert read is not None and read.metrics[0].by_action_type == by_type(transfer_stock=(0, 1))
 
 
 def test_the_eval_report_is_read_when_present(tmp_path):

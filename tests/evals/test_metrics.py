@@ -319,3 +319,18 @@ def test_claims_kept_counts_the_claims_the_verifier_dropped():
     dropped = decision().justification.model_copy(update={"dropped_claims": [Claim(text="x 9", evidence_ids=[])]})
     result = claims_kept([run(decision(justification=dropped))])
     assert (result.passed, result.total) == (len(GOOD_CLAIMS), len(GOOD_CLAIMS) + 1)
+
+
+def test_case_metrics_are_broken_down_by_the_action_types_each_decision_proposes():
+    switch = a.SwitchCarrier(params=a.SwitchCarrierParams(shipment_id="SHP-000123", to_carrier="CAR-ACME"))
+    runs = [
+        run(),  # expedite and notify, valid
+        run(decision(actions=[switch, EXPEDITE[1]])),  # an unknown carrier: fails under both of its types
+        run(decision(actions=[], status="no_action"), the_case=case(status=["no_action"])),  # counts under none
+        CaseRun(case=case("late-2"), error="ValueError: boom"),  # raised: counts under none
+    ]
+    result = action_validity(runs, CODES)
+    assert (result.passed, result.total) == (2, 4)
+    shares = {kind: (share.passed, share.total, share.value) for kind, share in result.by_action_type.items()}
+    assert shares == {"expedite_shipment": (1, 1, 1.0), "notify_customer": (1, 2, 0.5), "switch_carrier": (0, 1, 0.0)}
+    assert faithfulness(runs).by_action_type == {}  # a claim metric has no breakdown by case

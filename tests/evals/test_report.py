@@ -7,8 +7,8 @@ from rich.console import Console
 
 from agents.schemas import ExceptionIn
 from evals.cases import Case, Expect
-from evals.metrics import CaseRun, Failure, MetricResult
-from evals.report import build_report, table, to_markdown, write
+from evals.metrics import CaseRun, Failure, MetricResult, TypeShare
+from evals.report import build_report, by_action_type, table, to_markdown, write
 
 CASE = Case(
     id="late-1",
@@ -66,3 +66,38 @@ def test_the_table_shows_each_metric_against_its_gate():
     console.print(table(report()))
     text = console.export_text()
     assert "faithfulness" in text and "FAIL" in text and "2 cases" in text
+
+
+def test_the_markdown_breaks_case_metrics_down_by_action_type():
+    soundness = MetricResult(
+        name="soundness",
+        value=0.75,
+        passed=3,
+        total=4,
+        gate=1.0,
+        by_action_type={
+            "transfer_stock": TypeShare(value=0.5, passed=1, total=2),
+            "notify_customer": TypeShare(value=1.0, passed=2, total=2),
+        },
+    )
+    validity = MetricResult(
+        name="action_validity",
+        value=1.0,
+        passed=4,
+        total=4,
+        gate=1.0,
+        by_action_type={"notify_customer": TypeShare(value=1.0, passed=2, total=2)},
+    )
+    assert by_action_type([FAITHFULNESS, soundness, validity]) == [
+        "",
+        "## Pass rate by action type",
+        "",
+        "| action type | soundness | action_validity |",
+        "|---|---:|---:|",
+        "| notify_customer | 100.0% (2/2) | 100.0% (2/2) |",
+        "| transfer_stock | 50.0% (1/2) | - |",
+    ]
+    assert by_action_type([FAITHFULNESS]) == []
+    assert "| transfer_stock | - | 50.0% (1/2) |" in to_markdown(
+        report().model_copy(update={"metrics": [validity, soundness]})
+    )

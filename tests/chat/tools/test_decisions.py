@@ -2,6 +2,8 @@
 
 from sqlmodel import select
 
+from agents.schemas import ExceptionIn, ExceptionType, Refs
+from tests.agents.monitoring_fixtures import LATE, miscalibrated_copy, put_in_force
 from twin import models as m
 from twin import store
 
@@ -62,3 +64,20 @@ def test_report_with_an_unknown_code_submits_nothing(desk, tools_for):
     )
     with desk.toolbox.session() as session:
         assert store.count(session, m.ExceptionRecord) == 0
+
+
+def test_a_decision_that_governs_a_model_is_not_a_planners_to_decide(desk, tools_for):
+    put_in_force(desk, miscalibrated_copy(desk, "miscal000011"))
+    decision = desk.submit(ExceptionIn(type=ExceptionType.model_drift, refs=Refs(model=LATE)), actor="detector")
+    assert decision.status == "pending_approval"
+    planner, admin = tools_for("planner"), tools_for("admin")
+    why = f"{decision.decision_id} (lower_autonomy, recommend_retraining); architect or admin can"
+    args = {"decision_id": decision.decision_id, "reason": "calibration is off"}
+    assert planner["approve_decision"].invoke(args) == f"the planner role cannot approve {why}"
+    assert planner["reject_decision"].invoke(args) == f"the planner role cannot reject {why}"
+    assert (
+        planner["override_decision"]
+        .invoke({**args, "alternative": True})
+        .startswith(f"the planner role cannot override {decision.decision_id} (")
+    )
+    assert admin["approve_decision"].invoke(args)["status"] == "executed"

@@ -143,12 +143,14 @@ async function select(item, focusDetail) {
     words = await driverWords(decision);
   } catch (error) { fill(state.detail, errorBox(error)); return; }
   if (!state || state.selected !== item.decision_id) return;
-  state.form = state.can.decide ? verdictForm(decision, () => decided(item)) : null;
+  const mayDecide = item.deciders.includes(state.can.principal?.role);
+  state.form = mayDecide ? verdictForm(decision, () => decided(item)) : null;
   fill(state.detail,
     h("h2", {}, h("a", { href: `#/decisions/${decision.decision_id}` }, decision.decision_id), " ", statusBadge(decision.status)),
     h("p", { class: "muted" }, `${label(decision.specialist ?? "no specialist")} · exception `, decision.exception_id,
       ` · ${item.due_at ? `${item.due_reason} ${when(item.due_at)}` : "no deadline"}`),
-    state.form ?? h("p", { class: "muted", id: "read-only" }, "Your role can read decisions but not approve them."),
+    state.form ?? h("p", { class: "muted", id: "read-only" },
+      `Your role can read this decision; ${item.deciders.join(" or ")} decides it.`),
     justification(decision), actions(decision.actions, "Proposed actions"), impact(decision),
     h("section", { "aria-label": "Model drivers" }, h("h3", {}, "Model drivers"), drivers(decision, words)),
     costBreakdown(decision), alternatives(decision),
