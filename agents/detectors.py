@@ -72,6 +72,13 @@ def _detector_id(kind: ExceptionType, key: str, day: str) -> str:
     return f"detector:{kind.value}:{key}:{day}"
 
 
+def iso_week(day: date) -> str:
+    """The ISO week of a day ("2026-W45"): a model version's findings are raised at most once a week, so a standing
+    recommendation is not proposed again every day while it waits or after it was answered."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
 def _known(tb: Toolbox, external_ids: list[str]) -> tuple[set[tuple[str, str]], set[str]]:
     """(type, reference) of the exceptions still open, and which of `external_ids` were already taken in."""
     with tb.session() as session:
@@ -238,7 +245,9 @@ def drifted_models(tb: Toolbox) -> list[ExceptionIn]:
                         type=ExceptionType.model_drift,
                         refs=Refs(model=name),
                         source="detector",
-                        external_id=_detector_id(ExceptionType.model_drift, name, now.date().isoformat()),
+                        external_id=_detector_id(
+                            ExceptionType.model_drift, f"{name}@{models.meta(name).version}", iso_week(now.date())
+                        ),
                         description=f"{name}: {'; '.join(findings)}",
                     )
                 )

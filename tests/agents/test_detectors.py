@@ -1,8 +1,9 @@
-"""The detectors: shifting a feature of recently scored shipments raises one model_drift exception a day, which the
-desk answers with a rollback waiting for an architect, and restoring the feature raises none; the pass's parts raise
-what the whole pass raises, and the trucks scored from kept running means are those of a full recomputation."""
+"""The detectors: shifting a feature of recently scored shipments raises one model_drift exception a week per model
+version, which the desk answers with a rollback waiting for an architect, and restoring the feature raises none; the
+pass's parts raise what the whole pass raises, and the trucks scored from kept running means are those of a full
+recomputation."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, col
@@ -47,12 +48,13 @@ def test_a_shifted_feature_raises_a_drift_exception_and_restoring_it_does_not(de
     [raised] = detectors.drifted_models(desk.toolbox)
     assert (raised.type, raised.refs.model, raised.source) == (ExceptionType.model_drift, LATE, "detector")
     assert "distance_miles" in raised.description
+    assert raised.external_id == f"detector:model_drift:{LATE}@{second}:2026-W45"  # the twin's clock: 2026-11-02
     decision = desk.submit(raised, actor="detector")
     assert (decision.specialist, decision.status) == ("governance", "pending_approval")
     [action] = decision.actions
     assert (action.type, action.params.from_version, action.params.to_version) == ("rollback_model", second, first)
     assert any("architect's approval" in reason for reason in decision.policy.reasons)
-    assert not [e for e in detectors.detect(desk.toolbox) if e.type == ExceptionType.model_drift]  # once a day
+    assert not [e for e in detectors.detect(desk.toolbox) if e.type == ExceptionType.model_drift]  # once a week
 
     done = desk.resume(decision.decision_id, Verdict(verdict="approve", actor="architect-1"))
     assert done.status == "executed"
@@ -112,3 +114,9 @@ def test_a_part_run_again_after_its_exceptions_are_taken_in_raises_nothing(desk)
         desk.take_in(exception, "detector", None)
     assert detectors.detect_part(desk.toolbox, part) == []
     assert detectors.PART.validate_python(part.model_dump()) == part  # a part travels as a job's arguments
+
+
+def test_a_model_versions_findings_are_raised_once_a_week():
+    assert detectors.iso_week(date(2026, 11, 2)) == detectors.iso_week(date(2026, 11, 8)) == "2026-W45"
+    assert detectors.iso_week(date(2026, 11, 9)) == "2026-W46"
+    assert detectors.iso_week(date(2027, 1, 1)) == "2026-W53"  # the ISO year the week belongs to
