@@ -13,6 +13,7 @@ ROLE: TypeAdapter[Role] = TypeAdapter(Role)  # a stored role name read as a role
 REPORTERS: tuple[Role, ...] = ("integrator", "planner", "admin")  # who may report an exception (API and chat)
 DECIDERS: tuple[Role, ...] = ("planner", "admin")  # who may approve, reject or override a decision (API and chat)
 ARCHITECTS: tuple[Role, ...] = ("architect", "admin")  # who may change the trade-off (API and chat)
+VERDICT_ROLES: tuple[Role, ...] = ("planner", "architect", "admin")  # who decides some decisions (which: `deciders`)
 
 
 def deciders(action_types: Iterable[str]) -> tuple[Role, ...]:
