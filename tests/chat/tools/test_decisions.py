@@ -2,8 +2,7 @@
 
 from sqlmodel import select
 
-from agents.schemas import Decision, ExceptionIn, ExceptionType, Refs
-from tests.agents.monitoring_fixtures import LATE, miscalibrated_copy, put_in_force
+from tests.agents.monitoring_fixtures import governance_pending
 from twin import models as m
 from twin import store
 
@@ -64,14 +63,6 @@ def test_report_with_an_unknown_code_submits_nothing(desk, tools_for):
     )
     with desk.toolbox.session() as session:
         assert store.count(session, m.ExceptionRecord) == 0
-
-
-def governance_pending(desk, version: str) -> Decision:
-    """A model-drift decision waiting for an architect, on a miscalibrated late-risk version put in force."""
-    put_in_force(desk, miscalibrated_copy(desk, version))
-    decision = desk.submit(ExceptionIn(type=ExceptionType.model_drift, refs=Refs(model=LATE)), actor="detector")
-    assert decision.status == "pending_approval"
-    return decision
 
 
 def test_a_decision_that_governs_a_model_is_not_a_planners_to_decide(desk, tools_for):
