@@ -189,9 +189,7 @@ def remembered(memory: Memory) -> str:
     return (" Thread memory: " + " ".join(parts)) if parts else ""
 
 
-def _model_turn(
-    llm: BaseChatModel, chat_tools: ChatTools, turn: Turn, history: list, memory: Memory
-) -> str:
+def _model_turn(llm: BaseChatModel, chat_tools: ChatTools, turn: Turn, history: list, memory: Memory) -> str:
     """A tool-calling model's turn: reading tools run at once; an act is staged behind a confirmation once its codes
     are checked against the twin."""
     bound = llm.bind_tools(list(turn.tools.values()))

@@ -93,9 +93,9 @@ def test_an_architect_decides_one_that_governs_a_model_and_no_other(desk, tools_
     assert architect["reject_decision"].invoke({"decision_id": governing}) == (
         "give the reason for the rejection; it is stored with the decision"
     )
-    assert architect["override_decision"].invoke({"decision_id": governing, "reason": "r", "carrier": "CAR-PRAIRIE"}) == (
-        f"the actions of {governing} name no carrier to replace"
-    )
+    assert architect["override_decision"].invoke(
+        {"decision_id": governing, "reason": "r", "carrier": "CAR-PRAIRIE"}
+    ) == (f"the actions of {governing} name no carrier to replace")
     approved = architect["approve_decision"].invoke({"decision_id": governing, "reason": "calibration is off"})
     assert approved["status"] == "executed"
     with desk.toolbox.session() as session:
