@@ -240,7 +240,7 @@ class DecisionActs(Caller):
         self, verdict: Literal["approve", "reject", "override"], args: VerdictArgs, actions: list[Action] | None = None
     ) -> DecisionFacts:
         """Resume a pending decision with a verdict (and, for an override, the new actions), for the roles that
-        decide it only: architects (and admins) one that governs a model, planners (and admins) any other."""
+        decide it only: architects (and admins) for one that governs a model, planners (and admins) for any other."""
         self.allowed(VERDICT_ROLES, f"{verdict} decisions")
         if args.decision_id is None:
             raise ToolException(f"name the decision to {verdict}, e.g. DEC-1A2B3C4D5E6F")
