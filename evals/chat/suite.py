@@ -237,7 +237,7 @@ def _rest_allows(desk: Desk, act: str, role: str, decision_id: str | None) -> bo
         if record is None:
             return True
         types = {action.type for action in Decision.of(record).actions}
-    return role in (GOVERNANCE_ROLES if types & GOVERNANCE_ACTIONS else DECIDER_ROLES)
+    return role in (GOVERNANCE_ROLES if types.intersection(GOVERNANCE_ACTIONS) else DECIDER_ROLES)
 
 
 def _refused(events: list[ChatEvent]) -> bool:
