@@ -14,7 +14,7 @@ from api.deps import SessionDep
 from api.throttle import too_many
 from twin import access
 from twin.access import Role
-from twin.roles import ARCHITECTS, ROLE
+from twin.roles import ROLE, VERDICT_ROLES
 
 bearer = HTTPBearer(auto_error=False, description="An API key from `yardmaster keys create`.")
 
@@ -75,7 +75,7 @@ def require(*roles: Role) -> Callable[[Principal], Principal]:
 
 PrincipalDep = Annotated[Principal, Depends(authenticate)]
 PlannerDep = Annotated[Principal, Depends(require(*access.DECIDERS))]
-DeciderDep = Annotated[Principal, Depends(require(*access.DECIDERS, *ARCHITECTS))]  # which decisions: `deciders`
+DeciderDep = Annotated[Principal, Depends(require(*VERDICT_ROLES))]  # which decisions: `deciders`
 ArchitectDep = Annotated[Principal, Depends(require("architect"))]
 IntegratorDep = Annotated[Principal, Depends(require("integrator"))]
 ReporterDep = Annotated[Principal, Depends(require(*access.REPORTERS))]

@@ -4,16 +4,21 @@ Override actions are checked per action type: each type has its own parameter mo
 """
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from agents.policy import Autonomy, CohortPattern, PolicyRule
-from agents.schemas import DecisionStatus, ExceptionType, PolicyVerdict, Specialist
+from agents.schemas import Decision, DecisionStatus, ExceptionType, PolicyVerdict, Specialist
 from twin.actions import Action, Code
+from twin.roles import Role, deciders
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Tier = Literal["gold", "silver", "standard"]
+Deciders = Annotated[
+    list[Role],
+    Field(description="The roles that may approve, reject or override it (architect for one that governs a model)."),
+]
 
 
 # --- exceptions and decisions ------------------------------------------------------------------------------
@@ -113,6 +118,18 @@ class DecisionSummary(BaseModel):
     policy: PolicyVerdict | None
     created_at: datetime
     updated_at: datetime
+
+
+class DecisionDetail(Decision):
+    """A decision as its own URL serves it: the full decision, and who may decide it."""
+
+    deciders: Deciders
+
+    @classmethod
+    def of_decision(cls, decision: Decision) -> Self:
+        """The decision with the roles its action types leave it to."""
+        who = deciders(action.type for action in decision.actions)
+        return cls(**dict(decision), deciders=list(who))
 
 
 # --- policies and audit -----------------------------------------------------------------------------------

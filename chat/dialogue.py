@@ -2,6 +2,7 @@
 confirmation (and a reason where the REST endpoint needs one), or call the tool that answers."""
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +40,7 @@ READINGS_OF = {
     "lane": "its late deliveries over a period, or its carriers compared",
     "dc": "what is at risk there, its stock of a SKU, or a closure what-if",
 }
+MayAct = Callable[[str, dict[str, Any]], bool]  # whether the caller may do an act (a tool) with these arguments
 REPORT_REFS = ("shipment_id", "sku", "location", "asset_id", "lane", "carrier")
 NEEDS_REASON = ("reject_decision", "override_decision")  # as their REST endpoints
 REPORT_NAMES = {
@@ -78,7 +80,7 @@ class Plan(BaseModel):
     reply: str | None = None
 
 
-def plan_turn(text: str, memory: Memory, now: datetime, can_act: dict[str, bool]) -> tuple[Plan, Memory]:
+def plan_turn(text: str, memory: Memory, now: datetime, can_act: MayAct) -> tuple[Plan, Memory]:
     """What to do with a message: read it as typed queries against the thread's memory, point "the first one" or
     "it" at the last list's items, stage an act behind a yes, ask when a part names things without a question, and
     compose the tool calls that answer every other part."""
@@ -175,7 +177,7 @@ def clarify(query: Query) -> str:
     return f"What do you want to know about {what}: {readings}?"
 
 
-def _stage_query(query: Query, text: str, memory: Memory, can_act: dict[str, bool]) -> tuple[Plan, Memory]:
+def _stage_query(query: Query, text: str, memory: Memory, can_act: MayAct) -> tuple[Plan, Memory]:
     """The arguments of an act read as a typed query, staged."""
     f = query.filters
     if query.act == "report":
@@ -199,11 +201,12 @@ def _stage_query(query: Query, text: str, memory: Memory, can_act: dict[str, boo
     return stage(tool, args, memory, can_act)
 
 
-def stage(tool: str, args: dict[str, Any], memory: Memory, can_act: dict[str, bool]) -> tuple[Plan, Memory]:
+def stage(tool: str, args: dict[str, Any], memory: Memory, can_act: MayAct) -> tuple[Plan, Memory]:
     """Stage an act behind a yes/no (asking first for a missing decision or reason), or, for a role that may not
-    act or a trade-off that cannot be set as asked, run it at once so the tool refuses and says why."""
+    act (or may not decide the decision named) or a trade-off that cannot be set as asked, run it at once so the
+    tool refuses and says why."""
     args = {k: v for k, v in args.items() if v is not None and v is not False}  # a weight of 0 is kept
-    if not can_act.get(tool, False) or (
+    if not can_act(tool, args) or (
         tool == "set_tradeoff" and refusal(args.get("on_time"), args.get("co2"), args.get("tier"))
     ):
         return Plan(steps=[Step(tool=tool, args=args)]), memory

@@ -189,9 +189,7 @@ def remembered(memory: Memory) -> str:
     return (" Thread memory: " + " ".join(parts)) if parts else ""
 
 
-def _model_turn(
-    llm: BaseChatModel, chat_tools: ChatTools, turn: Turn, history: list, memory: Memory, can_act: dict[str, bool]
-) -> str:
+def _model_turn(llm: BaseChatModel, chat_tools: ChatTools, turn: Turn, history: list, memory: Memory) -> str:
     """A tool-calling model's turn: reading tools run at once; an act is staged behind a confirmation once its codes
     are checked against the twin."""
     bound = llm.bind_tools(list(turn.tools.values()))
@@ -202,14 +200,14 @@ def _model_turn(
             return str(reply.text)
         messages.append(reply)
         for call in reply.tool_calls:
-            if call["name"] in ACT_ROLES and can_act[call["name"]]:
+            if call["name"] in ACT_ROLES and chat_tools.may(call["name"], call["args"]):
                 try:
                     args = chat_tools.canonical_codes(call["args"])
                 except ToolException as error:
                     turn.checked.append(str(error))
                     return failure(str(error))
                 turn.checked.append(args)
-                return stage(call["name"], args, memory, can_act)[0].reply or HELP
+                return stage(call["name"], args, memory, chat_tools.may)[0].reply or HELP
             message, output = turn.run(call["name"], call["args"], call["id"])
             if output is not None:
                 memory.decision_id = output.full.get("decision_id", memory.decision_id)
@@ -224,13 +222,12 @@ def build_chat_graph(desk: Desk, role: str, actor: str) -> CompiledStateGraph:
     against the turn's tool results (the template answer replaces one that fails)."""
     chat_tools = ChatTools(desk, role, actor)
     tools = {tool.name: tool for tool in [*as_tools(chat_tools), *lookup_tools(desk.toolbox)]}
-    can_act = {name: role in roles for name, roles in ACT_ROLES.items()}
     llm = desk.toolbox.llm
     offline = isinstance(llm, OfflineChatModel)
 
     def read_offline(text: str, memory: Memory, turn: Turn) -> tuple[str, Memory]:
         """The understanding layer's plan of the turn, carried out."""
-        plan, memory = plan_turn(text, memory, desk.toolbox.now(), can_act)
+        plan, memory = plan_turn(text, memory, desk.toolbox.now(), chat_tools.may)
         turn.checked.append([step.args for step in plan.steps])  # codes read in the message, canonical
         turn.checked.append(memory.items)  # codes a clarifying question may name
         if memory.pending is not None:
@@ -248,7 +245,7 @@ def build_chat_graph(desk: Desk, role: str, actor: str) -> CompiledStateGraph:
         else:
             memory = remember_reading(text, memory, desk.toolbox.now())
             try:
-                reply = _model_turn(llm, chat_tools, turn, state["messages"], memory, can_act)
+                reply = _model_turn(llm, chat_tools, turn, state["messages"], memory)
             except Exception as error:  # whatever the endpoint did, the offline reader still answers the turn
                 logger.warning("chat model failed (%s); the offline reader answered instead", type(error).__name__)
                 reply, memory = read_offline(text, memory, turn)

@@ -11,8 +11,9 @@ Role = Literal["viewer", "planner", "architect", "integrator", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
 ROLE: TypeAdapter[Role] = TypeAdapter(Role)  # a stored role name read as a role (ValidationError for an unknown one)
 REPORTERS: tuple[Role, ...] = ("integrator", "planner", "admin")  # who may report an exception (API and chat)
-DECIDERS: tuple[Role, ...] = ("planner", "admin")  # who may approve, reject or override a decision (API and chat)
+DECIDERS: tuple[Role, ...] = ("planner", "admin")  # who decides a decision that governs no model (API and chat)
 ARCHITECTS: tuple[Role, ...] = ("architect", "admin")  # who may change the trade-off (API and chat)
+VERDICT_ROLES: tuple[Role, ...] = ("planner", "architect", "admin")  # who decides some decisions (which: `deciders`)
 
 
 def deciders(action_types: Iterable[str]) -> tuple[Role, ...]:

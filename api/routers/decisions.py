@@ -12,7 +12,7 @@ from api.auth import DeciderDep, Principal, PrincipalDep, allow
 from api.deps import DeskDep, SessionDep
 from api.metrics import Metrics, MetricsDep
 from api.paging import Cursor, Keyset, Limit, Offset, Page, paginate
-from api.schemas import Action, DecisionSummary, Reason
+from api.schemas import Action, DecisionDetail, DecisionSummary, Reason
 from graph.desk import DecisionConflict, DecisionNotFound, Desk, OffSubject
 from graph.state import Verdict
 from twin import models as m
@@ -68,13 +68,14 @@ def list_decisions(
     return paginate(session, statement, limit, offset, lambda row: _summary(row[0]), NEWEST_DECISIONS, cursor)
 
 
-@router.get("/{decision_id}", response_model=Decision, responses={404: {"description": "No such decision."}})
-def get_decision(decision_id: str, session: SessionDep, _principal: PrincipalDep) -> Decision:
-    """The full decision: actions, impact, alternatives, evidence, justification, policy verdict and trace id."""
+@router.get("/{decision_id}", response_model=DecisionDetail, responses={404: {"description": "No such decision."}})
+def get_decision(decision_id: str, session: SessionDep, _principal: PrincipalDep) -> DecisionDetail:
+    """The full decision: actions, impact, alternatives, evidence, justification, policy verdict and trace id, and the
+    roles that may decide it."""
     record = session.get(m.DecisionRecord, decision_id)
     if record is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no decision with id {decision_id!r}")
-    return Decision.of(record)
+    return DecisionDetail.of_decision(Decision.of(record))
 
 
 def _may_decide(session: Session, principal: Principal, decision_id: str, edited: Iterable[AnyAction] = ()) -> None:

@@ -16,9 +16,10 @@ from api.auth import PrincipalDep
 from api.conditional import etag, not_modified, revalidated
 from api.deps import SessionDep
 from api.paging import decode_cursor, encode_cursor
+from api.schemas import Deciders
 from twin import models as m
 from twin import store
-from twin.roles import Role, deciders
+from twin.roles import deciders
 
 router = APIRouter(prefix="/v1", tags=["decisions"])
 
@@ -39,9 +40,7 @@ class InboxItem(BaseModel):
     confidence: float
     cost_usd: float
     action_types: list[str]
-    deciders: list[Role] = Field(
-        description="The roles that may approve, reject or override it (architect for one that governs a model)."
-    )
+    deciders: Deciders
     justification: str
     policy_reasons: list[str]
     created_at: datetime

@@ -19,8 +19,8 @@ from tools.evidence import Evidence
 from twin import actions as a
 from twin import models as m
 from twin import store
-from twin.access import DECIDERS, REPORTERS
-from twin.roles import deciders
+from twin.access import REPORTERS
+from twin.roles import VERDICT_ROLES, deciders
 
 MAX_LISTED = 20
 T = TypeVar("T")
@@ -239,9 +239,9 @@ class DecisionActs(Caller):
     def _verdict(
         self, verdict: Literal["approve", "reject", "override"], args: VerdictArgs, actions: list[Action] | None = None
     ) -> DecisionFacts:
-        """Resume a pending decision with a verdict (and, for an override, the new actions), for deciders only; one
-        that governs a model waits for an architect (in the console or the API), so the chat leaves it to them."""
-        self.allowed(DECIDERS, f"{verdict} decisions")
+        """Resume a pending decision with a verdict (and, for an override, the new actions), for the roles that
+        decide it only: architects (and admins) for one that governs a model, planners (and admins) for any other."""
+        self.allowed(VERDICT_ROLES, f"{verdict} decisions")
         if args.decision_id is None:
             raise ToolException(f"name the decision to {verdict}, e.g. DEC-1A2B3C4D5E6F")
         with self.tb.session() as session:
@@ -268,22 +268,35 @@ class DecisionActs(Caller):
         self.allowed(deciders(types), f"{verdict} {decision_id} ({', '.join(types) or 'no actions'})")
         return decision
 
+    def may_decide(self, decision_id: str | None) -> bool:
+        """Whether the caller's role decides this decision; true for none named or one not in the twin, which the
+        verdict asks for or reports."""
+        if decision_id is None:
+            return True
+        with self.tb.session() as session:
+            try:
+                record = session.get(m.DecisionRecord, checked(session, "decision_id", decision_id))
+            except ToolException:
+                return True
+            return record is None or self.role in deciders(action.type for action in Decision.of(record).actions)
+
     def approve_decision(self, args: VerdictArgs) -> DecisionFacts:
-        """Approve a decision waiting for approval, so its actions execute (planners and admins only; one that governs
-        a model waits for an architect)."""
+        """Approve a decision waiting for approval, so its actions execute (planners and admins; one that governs a
+        model: architects and admins)."""
         return self._verdict("approve", args)
 
     def reject_decision(self, args: VerdictArgs) -> DecisionFacts:
-        """Reject a decision waiting for approval, with the reason, so its actions never execute (planners and admins
-        only)."""
-        if not args.reason and self.role in DECIDERS:
+        """Reject a decision waiting for approval, with the reason, so its actions never execute (planners and admins;
+        one that governs a model: architects and admins)."""
+        if not args.reason and self.role in VERDICT_ROLES:
             raise ToolException("give the reason for the rejection; it is stored with the decision")
         return self._verdict("reject", args)
 
     def override_decision(self, args: OverrideArgs) -> DecisionFacts:
-        """Override a waiting decision (planners and admins only) with another carrier in its actions or with its
-        first rejected alternative, and the reason; the edited actions execute and are kept as labelled data."""
-        self.allowed(DECIDERS, "override decisions")
+        """Override a waiting decision (planners and admins; one that governs a model: architects and admins) with
+        another carrier in its actions or with its first rejected alternative, and the reason; the edited actions
+        execute and are kept as labelled data."""
+        self.allowed(VERDICT_ROLES, "override decisions")
         if args.decision_id is None or not args.reason:
             raise ToolException("name the decision and give the reason for the override")
         with self.tb.session() as session:

@@ -3,6 +3,7 @@ tools that validate their arguments before they run and carry their typed result
 
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel
@@ -12,16 +13,17 @@ from chat.tools.arguments import CODE_ARGS, checked
 from chat.tools.decisions import DecisionActs
 from chat.tools.tradeoff import TradeOffActs
 from graph.desk import Desk
-from twin.access import DECIDERS, REPORTERS
-from twin.roles import ARCHITECTS
+from twin.access import REPORTERS
+from twin.roles import ARCHITECTS, VERDICT_ROLES
 
 ACT_ROLES = {
     "report_exception": REPORTERS,
-    "approve_decision": DECIDERS,
-    "reject_decision": DECIDERS,
-    "override_decision": DECIDERS,
+    "approve_decision": VERDICT_ROLES,  # each decision's own deciders: `DecisionActs.may_decide`
+    "reject_decision": VERDICT_ROLES,
+    "override_decision": VERDICT_ROLES,
     "set_tradeoff": ARCHITECTS,
 }
+VERDICTS = ("approve_decision", "reject_decision", "override_decision")
 # Each tool's run and argument model, in the order a model sees them: reading tools take the toolbox, acts the caller.
 TOOLS: dict[str, tuple[Callable[..., BaseModel], type[BaseModel]]] = {
     "explain_decision": (decisions.explain_decision, decisions.ExplainArgs),
@@ -56,6 +58,12 @@ class ChatTools:
 
     def __init__(self, desk: Desk, role: str, actor: str) -> None:
         self.tb, self.acts = desk.toolbox, Acts(desk, role, actor)
+
+    def may(self, tool: str, args: dict[str, Any]) -> bool:
+        """Whether the caller may do an act with these arguments: a role allowed the act, and for a verdict one that
+        decides the decision named."""
+        allowed = self.acts.role in ACT_ROLES.get(tool, ())
+        return allowed and (tool not in VERDICTS or self.acts.may_decide(args.get("decision_id")))
 
     def canonical_codes(self, args: dict) -> dict:
         """The arguments of an act with every code checked against the twin and canonical (ToolException if not)."""

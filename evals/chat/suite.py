@@ -25,6 +25,7 @@ from agents.language.understanding import (
     framed,
     understand_all,
 )
+from agents.schemas import Decision
 from agents.toolbox import Toolbox
 from chat.graph import (
     ChatEvent,
@@ -39,6 +40,7 @@ from evals.metrics import Failure, MetricResult
 from evals.report import EvalReport
 from graph.desk import Desk
 from twin import models as m
+from twin.actions import GOVERNANCE_ACTIONS
 
 CHAT_SUITE = "chat"
 GATES = {
@@ -51,14 +53,14 @@ GATES = {
     "role_refusals_correct": 1.0,
     "typed_query_accuracy": 0.90,
 }
-# Who may do each act through the REST API (api/routers: POST /v1/exceptions needs integrator or planner, the
-# verdict endpoints need planner; admin passes every check), written from the routers, not from the chat's tools.
-REST_ROLES = {
-    "report": {"integrator", "planner", "admin"},
-    "approve": {"planner", "admin"},
-    "reject": {"planner", "admin"},
-    "override": {"planner", "admin"},
-}
+# Who may do each act through the REST API, written from the routers, not from the chat's tools: POST
+# /v1/exceptions needs integrator or planner; the verdict endpoints let planners and architects through to the
+# decision, which a planner decides unless one of its actions governs a model (then an architect); admin passes
+# every check. A verdict on a decision not in the twin is a 404 for every role let through, not a refusal.
+REPORT_ROLES = {"integrator", "planner", "admin"}
+VERDICT_ROLES = {"planner", "architect", "admin"}
+DECIDER_ROLES = {"planner", "admin"}
+GOVERNANCE_ROLES = {"architect", "admin"}
 ROLES = ("viewer", "planner", "architect", "integrator", "admin")
 ACT_TOOLS = tuple(ACT_ROLES)
 CV_FOLDS = 5
@@ -205,7 +207,7 @@ def turn_metrics(desk: Desk, rows: list[LabelledUtterance]) -> list[MetricResult
                 turn = list(
                     chat_events(build_chat_graph(desk, role, "eval"), row.text, f"eval-{index}-{role}", f"eval-{role}")
                 )
-                allowed = role in REST_ROLES[act]
+                allowed = _rest_allows(desk, act, role, row.slots.decision_id)
                 if (not _refused(turn)) if allowed else not _acted_or_staged(turn):
                     refusals[0] += 1
                 else:
@@ -222,6 +224,20 @@ def _act(intent: str) -> str | None:
     if intent.startswith(REPORT_PREFIX):
         return "report"
     return intent.removesuffix("_decision") if intent in ACTS else None
+
+
+def _rest_allows(desk: Desk, act: str, role: str, decision_id: str | None) -> bool:
+    """Whether the REST endpoint of the act lets the role through, on the decision the utterance names if any."""
+    if act == "report":
+        return role in REPORT_ROLES
+    if role not in VERDICT_ROLES or decision_id is None:
+        return role in VERDICT_ROLES
+    with desk.toolbox.session() as session:
+        record = session.get(m.DecisionRecord, decision_id)
+        if record is None:
+            return True
+        types = {action.type for action in Decision.of(record).actions}
+    return role in (GOVERNANCE_ROLES if types.intersection(GOVERNANCE_ACTIONS) else DECIDER_ROLES)
 
 
 def _refused(events: list[ChatEvent]) -> bool:

@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+from agents.schemas import Decision, ExceptionIn, ExceptionType, Refs
 from tests.conftest import register_copy
 from tools import late_risk, registry
 from twin import activations
@@ -36,6 +37,14 @@ def put_in_force(desk, *versions: str) -> None:
             before = version
         session.commit()
     desk.toolbox.models.refresh()
+
+
+def governance_pending(desk, version: str) -> Decision:
+    """A model-drift decision waiting for an architect, on a miscalibrated late-risk version put in force."""
+    put_in_force(desk, miscalibrated_copy(desk, version))
+    decision = desk.submit(ExceptionIn(type=ExceptionType.model_drift, refs=Refs(model=LATE)), actor="detector")
+    assert decision.status == "pending_approval"
+    return decision
 
 
 def trained_version(desk) -> str:

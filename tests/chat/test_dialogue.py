@@ -3,11 +3,18 @@ a yes and a reason."""
 
 from datetime import UTC, date, datetime
 
-from chat.dialogue import Memory, plan_turn, remember_items, remember_reading
+from chat.dialogue import MayAct, Memory, plan_turn, remember_items, remember_reading
 from chat.graph import remembered
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
-DECIDER = {"report_exception": False, "approve_decision": True, "reject_decision": True, "override_decision": True}
+
+
+def may(*acts: str) -> MayAct:
+    """A caller who may do these acts, whatever their arguments."""
+    return lambda tool, _args: tool in acts
+
+
+DECIDER = may("approve_decision", "reject_decision", "override_decision")
 
 
 def _calls(text: str, memory: Memory | None = None) -> tuple[list[tuple[str, dict]], Memory]:
@@ -95,6 +102,18 @@ def test_a_rejection_waits_for_its_reason_and_a_yes():
     assert plan_turn("no", memory, NOW, DECIDER)[0].reply == "Cancelled; nothing was done."
 
 
+def test_a_verdict_on_a_decision_the_caller_may_not_decide_runs_at_once_so_the_tool_refuses():
+    def not_that_one(tool: str, args: dict) -> bool:
+        return args.get("decision_id") != "DEC-1A2B3C4D5E6F"
+
+    plan, memory = plan_turn("approve DEC-1A2B3C4D5E6F", Memory(), NOW, not_that_one)
+    assert [(s.tool, s.args) for s in plan.steps] == [("approve_decision", {"decision_id": "DEC-1A2B3C4D5E6F"})]
+    assert memory.pending is None
+    assert plan_turn("approve DEC-AAAAAAAAAAAA", Memory(), NOW, not_that_one)[0].reply == (
+        "Approve DEC-AAAAAAAAAAAA? yes/no"
+    )
+
+
 def test_an_override_needs_a_reason_and_says_what_changes():
     plan, memory = plan_turn("override DEC-1A2B3C4D5E6F: use CAR-PRAIRIE instead", Memory(), NOW, DECIDER)
     assert plan.reply == "Why override DEC-1A2B3C4D5E6F? The reason is stored with the decision."
@@ -120,8 +139,8 @@ def test_a_model_turn_remembers_the_reading_for_the_next_prompt():
     assert '"sku":"SKU-0042"' in prompt and "DC-HOU" in prompt
 
 
-ARCHITECT = {"set_tradeoff": True}
-VIEWER = {"set_tradeoff": False}
+ARCHITECT = may("set_tradeoff")
+VIEWER = may()
 
 
 def test_a_trade_off_change_waits_for_a_yes_and_a_refused_one_runs_so_the_tool_says_why():

@@ -123,7 +123,19 @@ def test_verdicts_ask_for_confirmation_and_a_reason_that_is_stored(desk):
     assert answer(gone).startswith("I could not do that:") and "Error" not in answer(gone)
 
     viewer = turn(build_chat_graph(desk, "viewer", "v-1"), f"approve {decision_id}", thread="x")
-    assert answer(viewer) == "I could not do that: the viewer role cannot approve decisions; planner or admin can."
+    assert answer(viewer) == (
+        "I could not do that: the viewer role cannot approve decisions; planner, architect or admin can."
+    )
+
+
+def test_an_architect_is_refused_at_once_on_a_decision_planners_decide(desk):
+    turn(build_chat_graph(desk, "admin", "ops"), TRUCK_FAULT, thread="r")
+    decision_id = results(turn(build_chat_graph(desk, "admin", "ops"), "yes", thread="r"))[0].result["decision_id"]
+    refused = turn(build_chat_graph(desk, "architect", "arch-1"), f"approve {decision_id}", thread="a")
+    assert answer(refused).startswith(f"I could not do that: the architect role cannot approve {decision_id} (")
+    assert answer(refused).endswith("); planner or admin can.")
+    with desk.toolbox.session() as session:
+        assert session.get(m.DecisionRecord, decision_id).status == "pending_approval"
 
 
 def test_an_unclear_message_gets_one_question_naming_readings_of_its_codes(desk):

@@ -1,6 +1,6 @@
 """Who may decide which decision: one that governs a model (rollback, retraining, lower autonomy) waits for an
 architect, and a planner's approval, rejection or override of it is refused naming the roles that may decide it;
-the inbox says who decides each item."""
+the inbox and the decision's own URL say who decides it."""
 
 from pathlib import Path
 
@@ -34,6 +34,8 @@ def test_a_decision_that_governs_a_model_waits_for_an_architect(api: DeskApi, la
     late = late_pending("SHP-009284")
     deciders = {item["decision_id"]: item["deciders"] for item in api.call("GET", "/v1/inbox").json()["items"]}
     assert deciders == {decision_id: ["architect", "admin"], late["decision_id"]: ["planner", "admin"]}
+    for pending_id, roles in deciders.items():
+        assert api.call("GET", f"/v1/decisions/{pending_id}", role="viewer").json()["deciders"] == roles
 
     path = f"/v1/decisions/{decision_id}"
     bodies = {

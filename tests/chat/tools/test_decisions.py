@@ -2,8 +2,7 @@
 
 from sqlmodel import select
 
-from agents.schemas import ExceptionIn, ExceptionType, Refs
-from tests.agents.monitoring_fixtures import LATE, miscalibrated_copy, put_in_force
+from tests.agents.monitoring_fixtures import governance_pending
 from twin import models as m
 from twin import store
 
@@ -34,7 +33,7 @@ def test_report_explain_list_and_verdicts_by_role(desk, tools_for):
     assert viewer["list_decisions"].invoke({"status": "waiting"}).startswith("status is one of")
 
     refused = viewer["approve_decision"].invoke({"decision_id": decision_id})
-    assert refused == "the viewer role cannot approve decisions; planner or admin can"
+    assert refused == "the viewer role cannot approve decisions; planner, architect or admin can"
     assert viewer["reject_decision"].invoke({"decision_id": decision_id}).startswith("the viewer role cannot reject")
     assert viewer["list_decisions"].invoke(pending)["count"] == 1
     assert planner["approve_decision"].invoke({"decision_id": "DEC-NOPE"}) == "DEC-NOPE is not in the twin"
@@ -67,9 +66,7 @@ def test_report_with_an_unknown_code_submits_nothing(desk, tools_for):
 
 
 def test_a_decision_that_governs_a_model_is_not_a_planners_to_decide(desk, tools_for):
-    put_in_force(desk, miscalibrated_copy(desk, "miscal000011"))
-    decision = desk.submit(ExceptionIn(type=ExceptionType.model_drift, refs=Refs(model=LATE)), actor="detector")
-    assert decision.status == "pending_approval"
+    decision = governance_pending(desk, "miscal000011")
     planner, admin = tools_for("planner"), tools_for("admin")
     why = f"{decision.decision_id} (lower_autonomy, recommend_retraining); architect or admin can"
     args = {"decision_id": decision.decision_id, "reason": "calibration is off"}
@@ -81,3 +78,27 @@ def test_a_decision_that_governs_a_model_is_not_a_planners_to_decide(desk, tools
         .startswith(f"the planner role cannot override {decision.decision_id} (")
     )
     assert admin["approve_decision"].invoke(args)["status"] == "executed"
+
+
+def test_an_architect_decides_one_that_governs_a_model_and_no_other(desk, tools_for):
+    architect = tools_for("architect")
+    ordinary = tools_for("integrator")["report_exception"].invoke({"description": TRUCK_FAULT, "asset_id": "truck 7"})
+    args = {"decision_id": ordinary["decision_id"], "reason": "the bay is free"}
+    for verdict, extra in (("approve", {}), ("reject", {}), ("override", {"alternative": True})):
+        refused = architect[f"{verdict}_decision"].invoke({**args, **extra})
+        assert refused.startswith(f"the architect role cannot {verdict} {ordinary['decision_id']} (")
+        assert refused.endswith("); planner or admin can")
+
+    governing = governance_pending(desk, "miscal000012").decision_id
+    assert architect["reject_decision"].invoke({"decision_id": governing}) == (
+        "give the reason for the rejection; it is stored with the decision"
+    )
+    assert architect["override_decision"].invoke(
+        {"decision_id": governing, "reason": "r", "carrier": "CAR-PRAIRIE"}
+    ) == (f"the actions of {governing} name no carrier to replace")
+    approved = architect["approve_decision"].invoke({"decision_id": governing, "reason": "calibration is off"})
+    assert approved["status"] == "executed"
+    with desk.toolbox.session() as session:
+        verdict = session.exec(select(m.Approval)).one()
+    assert (verdict.decision_id, verdict.actor, verdict.verdict) == (governing, "test-architect", "approve")
+    assert tools_for("planner")["list_decisions"].invoke({"status": "pending_approval"})["count"] == 1

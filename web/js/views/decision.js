@@ -4,7 +4,7 @@
 import { query, read } from "../api.js";
 import { facts, fill, h, heading, label, linkCodes, show as value, table, when } from "../ui.js";
 import { actions, alternatives, costBreakdown, drivers, driverWords, evidenceList, impact, justification, statusBadge,
-  verdictForm } from "./parts.js";
+  verdictForm, whoDecides } from "./parts.js";
 
 // The evidence records a step produced: those whose source is among the step's sources.
 function evidenceOf(decision, sources) {
@@ -46,7 +46,9 @@ function path(decision, events, verdicts) {
         outputs: { status: d.status }, sources: versionList });
     }
   }
-  if (decision.status === "pending_approval") steps.push({ name: "approval", event: null, outputs: { waiting: "for a planner" } });
+  if (decision.status === "pending_approval") {
+    steps.push({ name: "approval", event: null, outputs: { waiting: `for ${decision.deciders.join(" or ")}` } });
+  }
   return h("ol", { class: "path", "aria-label": "Graph path" }, steps.map((step) => h("li", { class: "step" },
     h("h3", {}, label(step.name)),
     step.event ? h("p", { class: "muted" }, `${when(step.event.at)} · ${step.event.actor}`) : null,
@@ -104,15 +106,17 @@ export async function show(root, [id], _params, can) {
   ]);
   const events = audit.items.filter((event) => !event.decision_id || event.decision_id === decision.decision_id);
   const waiting = decision.status === "pending_approval";
+  const mayDecide = decision.deciders.includes(can.principal?.role);
   const known = new Set(["decision_id", "exception_id", "specialist", "status", "actions", "expected_impact", "confidence",
-    "alternatives", "evidence", "justification", "policy", "handoffs", "missing", "trace_id", "created_at", "outcome"]);
+    "alternatives", "evidence", "justification", "policy", "handoffs", "missing", "trace_id", "created_at", "outcome",
+    "deciders"]);
   const extra = Object.fromEntries(Object.entries(decision).filter(([key]) => !known.has(key)));
   fill(root,
     heading(`Decision ${decision.decision_id}`, statusBadge(decision.status)),
     h("p", { class: "muted" }, `${label(decision.specialist ?? "no specialist")} · exception ${decision.exception_id} · `,
       `trace ${decision.trace_id}`, decision.handoffs?.length ? ` · hand-offs: ${decision.handoffs.join(", ")}` : ""),
-    waiting && can.decide ? verdictForm(decision, () => show(root, [id], _params, can)) : null,
-    waiting && !can.decide ? h("p", { class: "muted", id: "read-only" }, "Your role can read decisions but not approve them.") : null,
+    waiting && mayDecide ? verdictForm(decision, () => show(root, [id], _params, can)) : null,
+    waiting && !mayDecide ? whoDecides(decision.deciders) : null,
     Object.keys(extra).length ? h("section", {}, h("h2", {}, "More"), facts(extra)) : null,
     h("div", { class: "columns" },
       h("section", {}, h("h2", {}, "Summary"), justification(decision), shadowNote(decision),

@@ -5,7 +5,7 @@
 import { api } from "../api.js";
 import { announce, errorBox, fill, h, heading, label, relative, usd, pct, when } from "../ui.js";
 import { actions, alternatives, costBreakdown, drivers, driverWords, evidenceList, impact, justification, statusBadge,
-  verdictForm } from "./parts.js";
+  verdictForm, whoDecides } from "./parts.js";
 import { plansPanel } from "./plans.js";
 
 const POLL_MS = 5000;
@@ -149,8 +149,7 @@ async function select(item, focusDetail) {
     h("h2", {}, h("a", { href: `#/decisions/${decision.decision_id}` }, decision.decision_id), " ", statusBadge(decision.status)),
     h("p", { class: "muted" }, `${label(decision.specialist ?? "no specialist")} · exception `, decision.exception_id,
       ` · ${item.due_at ? `${item.due_reason} ${when(item.due_at)}` : "no deadline"}`),
-    state.form ?? h("p", { class: "muted", id: "read-only" },
-      `Your role can read this decision; ${item.deciders.join(" or ")} decides it.`),
+    state.form ?? whoDecides(item.deciders),
     justification(decision), actions(decision.actions, "Proposed actions"), impact(decision),
     h("section", { "aria-label": "Model drivers" }, h("h3", {}, "Model drivers"), drivers(decision, words)),
     costBreakdown(decision), alternatives(decision),

@@ -90,6 +90,11 @@ export function evidenceList(decision) {
       h("div", {}, h("h4", {}, "Outputs"), facts(record.facts))))));
 }
 
+// In place of the verdict form for a role not among a decision's `deciders`: who decides it.
+export function whoDecides(deciders) {
+  return h("p", { class: "muted", id: "read-only" }, `Your role can read this decision; ${deciders.join(" or ")} decides it.`);
+}
+
 // Approve, reject, or edit the actions and override, always with a reason; onDone(decision) after a verdict. `prefix`
 // keeps the form's element ids apart from another verdict form on the same page.
 export function verdictForm(decision, onDone, prefix = "") {
