@@ -29,6 +29,7 @@ def fresh(generated, tmp_path, name: str):
     return copy.deepcopy(stepper), engine
 
 
+@pytest.mark.slow  # days or a whole twin generated: a scenario test, not the quick loop
 def test_days_are_deterministic_for_a_seed_and_keep_the_books(generated, tmp_path):
     runs = []
     for name in ("a", "b"):
@@ -68,6 +69,7 @@ def test_days_are_deterministic_for_a_seed_and_keep_the_books(generated, tmp_pat
     assert runs[0] == runs[1]
 
 
+@pytest.mark.slow  # days or a whole twin generated: a scenario test, not the quick loop
 def test_an_executed_expedite_brings_the_delivery_forward_and_a_booking_services_the_truck(generated, tmp_path):
     arrivals = {}
     for name, act in (("control", False), ("acted", True)):
@@ -136,6 +138,7 @@ def test_an_executed_expedite_brings_the_delivery_forward_and_a_booking_services
     assert 0 < saved <= 6.0
 
 
+@pytest.mark.slow  # days or a whole twin generated: a scenario test, not the quick loop
 def test_orders_land_on_their_arrival_day_replenishment_orders_at_the_reorder_point_and_each_close_is_kept(
     generated, tmp_path
 ):
@@ -185,6 +188,7 @@ def test_orders_land_on_their_arrival_day_replenishment_orders_at_the_reorder_po
     engine.dispose()
 
 
+@pytest.mark.slow  # days or a whole twin generated: a scenario test, not the quick loop
 def test_an_executed_tender_plan_gives_the_days_new_shipments_to_its_carriers(generated, tmp_path):
     shipped = {}
     for name, act in (("control", False), ("acted", True)):

@@ -27,6 +27,7 @@ def _hash(url: str) -> str:
     return digest
 
 
+@pytest.mark.slow  # days or a whole twin generated: a scenario test, not the quick loop
 def test_seed_twice_gives_identical_data(databases, backend, monkeypatch):
     seeded_before = databases.seeded(backend)
     empty = databases.empty(backend)
@@ -128,6 +129,7 @@ def _digest(rows: scenario.Rows) -> str:
     return digest.hexdigest()
 
 
+@pytest.mark.slow  # days or a whole twin generated: a scenario test, not the quick loop
 def test_scale_one_gives_the_reference_twin_unchanged(rows):
     # the digest of the seed-7 rows as generated before the scale option, the supply terms and the daily stock
     # positions existed (the rates are the documented defaults, which grow with the cost model)
@@ -201,6 +203,7 @@ def test_scaled_rows_reference_existing_rows(tripled):
     assert clone["id"].endswith("-TRK-047")
 
 
+@pytest.mark.slow  # days or a whole twin generated: a scenario test, not the quick loop
 def test_seed_scale_loads_a_grown_twin(databases, monkeypatch):
     monkeypatch.setenv("YM_DATABASE_URL", databases.empty("sqlite"))
     result = CliRunner().invoke(app, ["seed", "--scale", "2"])
