@@ -7,7 +7,7 @@ Code handles an action with `match` on its class; parameters are read as attribu
 
 from collections.abc import Iterator
 from datetime import date
-from typing import Annotated, Any, Literal, assert_never, get_args
+from typing import Annotated, Any, Literal, TypeGuard, assert_never, get_args
 
 from pydantic import (
     BaseModel,
@@ -411,8 +411,15 @@ ENTITY_PARAMS: dict[str, EntityKind] = {
     "customer": "customer",
 }  # the parameters, at any depth, that name a twin entity, by JSON name, and the kind each names
 CodeKind = Literal["shipment", "truck", "sku"]
+
+
+def _names_a_code(kind: EntityKind) -> TypeGuard[CodeKind]:
+    """Whether an entity kind is one a plan's subject check reads: a shipment, a truck or a SKU."""
+    return kind in get_args(CodeKind)
+
+
 CODE_PARAMS: dict[str, CodeKind] = {
-    param: kind for param, kind in ENTITY_PARAMS.items() if kind in get_args(CodeKind) and param != "stops"
+    param: kind for param, kind in ENTITY_PARAMS.items() if _names_a_code(kind) and param != "stops"
 }  # the top-level parameters that name a shipment, a truck or a SKU: the subject checks of a plan read them
 
 
@@ -428,10 +435,11 @@ def entity_codes(
         return
     for key, item in value.items():
         kind = ENTITY_PARAMS.get(key)
-        if kind and isinstance(item, str):
+        if kind is not None and isinstance(item, str):
             yield (*loc, key), kind, item
-        elif kind and isinstance(item, list) and all(isinstance(code, str) for code in item):
-            yield from (((*loc, key, index), kind, code) for index, code in enumerate(item))
+        elif kind is not None and isinstance(item, list) and all(isinstance(code, str) for code in item):
+            for index, code in enumerate(item):
+                yield (*loc, key, index), kind, str(code)
         else:
             yield from entity_codes(item, (*loc, key))
 
