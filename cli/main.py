@@ -18,6 +18,7 @@ from cli.models import models_app
 from cli.plan import plan_app, tradeoff_app
 from cli.policy import policy_app
 from cli.rates import rates_app
+from cli.tables import report_console
 
 if TYPE_CHECKING:
     from agents.policy import CohortLevel
@@ -189,7 +190,7 @@ def demo() -> None:
         console.print("training the models (about a minute)")
         modelbook.train_all(engine, settings.models_dir)
     with open_desk(settings, engine) as desk:
-        run_demo(desk, Console())
+        run_demo(desk, report_console())
 
 
 @app.command()
@@ -436,4 +437,4 @@ def _show_simulation(
         body = {"runs": [run.model_dump(mode="json") for run in runs], "comparison": comparison.model_dump(mode="json")}
         typer.echo(json.dumps(body, indent=2))
         return
-    print_report(Console(), runs, comparison, chosen)
+    print_report(report_console(), runs, comparison, chosen)

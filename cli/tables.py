@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.table import Table
 
+PIPED_WIDTH = 240  # columns of a report written to a pipe or a file
+
 
 def print_table(
     headers: Sequence[str], rows: Sequence[Sequence[str]], title: str | None = None, empty: str | None = None
@@ -25,3 +27,9 @@ def print_table(
     for row in rows:
         table.add_row(*(str(cell) for cell in row))
     Console().print(table)
+
+
+def report_console() -> Console:
+    """A console for the reports that print several tables (simulate, demo): the terminal's width, or 240 columns when
+    written to a pipe or a file, so no cell is cut to an ellipsis."""
+    return Console(width=None if sys.stdout.isatty() else PIPED_WIDTH)

@@ -1,6 +1,6 @@
 """CLI tables keep every column and every character when piped."""
 
-from cli.tables import print_table
+from cli.tables import PIPED_WIDTH, print_table, report_console
 
 
 def test_a_piped_table_is_tab_separated_and_never_cut(capsys):
@@ -16,3 +16,7 @@ def test_a_table_without_rows_says_why_instead_of_showing_bare_headers(capsys):
     assert capsys.readouterr().out == "No rate is stored yet.\n"
     print_table(["key", "value"], [])
     assert capsys.readouterr().out == "key\tvalue\n"
+
+
+def test_a_report_written_to_a_pipe_is_wide_enough_for_its_tables():
+    assert report_console().width == PIPED_WIDTH  # pytest captures standard output: not a terminal
