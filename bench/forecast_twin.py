@@ -105,11 +105,8 @@ def main(
     windows: int = typer.Option(
         TWIN_FORECAST.calibration_windows, "--calibration-windows", min=1, help="Held-out windows pooled."
     ),
-    bands: int = typer.Option(
-        TWIN_FORECAST.interval_bands, "--interval-bands", min=1, help="Volume bands, each with its own interval widths."
-    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Score the demand forecaster's 80% intervals on the last 28 days of the twin's history."""
-    config = TWIN_FORECAST.model_copy(update={"calibration_windows": windows, "interval_bands": bands})
+    config = TWIN_FORECAST.model_copy(update={"calibration_windows": windows})
     report(lambda: evaluate(load_demand(get_settings().resolved_database_url), config), as_json, _describe)

@@ -17,12 +17,8 @@ Intervals are split-conformal over several windows: for each of the last `calibr
 the empirical 10th and 90th percentiles of the pooled scaled residuals per horizon (and of their running sums, for
 the total and the lead-time error) give p10/p90 around the point forecast. One window saw one stretch of weather,
 promotions and trend, and its errors were too narrow for the next (on the M5 hold-out the 80% interval covered 48%
-of store days); pooled windows judge the model over several such stretches. The scaled errors of a series selling a
-few units a day (often none) spread far wider than those of a busy one, so one table widens the quiet series too
-little and the busy ones too much: the calibration origins are split into `interval_bands` volume bands at quantiles
-of their recent mean daily demand, each band keeps its own table, and a forecast takes the band of its own level at
-the origin. The tables are stored with the model, and every window is trained with the same seeds, so calibration is
-deterministic.
+of store days); pooled windows judge the model over several such stretches. The residual table is stored with the
+model, and every window is trained with the same seeds, so calibration is deterministic.
 """
 
 import json
@@ -84,12 +80,6 @@ class ForecastConfig(BaseModel):
         ge=1,
         description="Consecutive held-out windows before the end of the history whose residuals are pooled.",
     )
-    interval_bands: int = Field(
-        default=3,
-        ge=1,
-        description="Volume bands (quantiles of the recent mean daily demand at the calibration origins), each with "
-        "its own residual quantiles.",
-    )
     max_rows: int = Field(default=150_000, ge=1000, description="Training rows are subsampled (seeded) above this.")
     trees: int = Field(default=300, ge=1)
     bag: int = Field(default=1, ge=1, description="Boosters averaged, each with its own seed and row sample.")
@@ -143,26 +133,6 @@ class ResidualTable(BaseModel):
         )
 
 
-class IntervalBand(BaseModel):
-    """The residual table of the forecasts made where the recent mean daily demand was below `upper_level`."""
-
-    upper_level: float | None = Field(description="Units per day; None for the busiest band.")
-    residuals: ResidualTable
-
-
-def interval_bands(errors: np.ndarray, levels: np.ndarray, bands: int) -> list[IntervalBand]:
-    """Residual tables of an (origins x horizon) error matrix split at equal-count quantiles of the origins' levels;
-    tied quantiles merge bands, so every band holds origins."""
-    edges = np.unique(np.quantile(levels, np.arange(1, bands) / bands, method="higher"))
-    edges = edges[edges > levels.min()]
-    position = np.searchsorted(edges, levels, side="right")
-    uppers: list[float | None] = [*edges.round(6).tolist(), None]
-    return [
-        IntervalBand(upper_level=upper, residuals=ResidualTable.from_errors(errors[position == k]))
-        for k, upper in enumerate(uppers)
-    ]
-
-
 class ForecastModel(BaseModel):
     """A trained demand forecaster: boosters, feature layout, category labels and calibration residuals."""
 
@@ -171,7 +141,7 @@ class ForecastModel(BaseModel):
     config: ForecastConfig
     features: list[str]
     labels: dict[str, list[str]]
-    bands: list[IntervalBand] = Field(min_length=1)
+    residuals: ResidualTable
     metrics: dict[str, float]
     data_hash: str
     version: str | None = None
@@ -195,19 +165,6 @@ class ForecastModel(BaseModel):
         meta_path = folder / registry.META_FILE
         version = registry.ModelMeta.model_validate_json(meta_path.read_text()).version if meta_path.exists() else None
         return cls.model_validate({**fields, "boosters": boosters, "version": version})
-
-    @model_validator(mode="before")
-    @classmethod
-    def _one_band_from_pooled_table(cls, fields: object) -> object:
-        """A forecaster saved with one pooled `residuals` table reads as a single band."""
-        if isinstance(fields, dict) and "residuals" in fields and "bands" not in fields:
-            pooled = fields.pop("residuals")
-            return {**fields, "bands": [{"upper_level": None, "residuals": pooled}]}
-        return fields
-
-    def residuals(self, level: float) -> ResidualTable:
-        """The residual table of the volume band holding a series' recent mean daily demand."""
-        return next(band.residuals for band in self.bands if band.upper_level is None or level < band.upper_level)
 
     def predict(self, dmatrix: xgb.DMatrix, *, contributions: bool = False) -> np.ndarray:
         """Level-scaled predictions (or SHAP contributions) averaged over the boosters."""
@@ -360,24 +317,13 @@ def _fit(panels: list[Panel], end: pd.Timestamp, layout: _Layout) -> list[xgb.Bo
     return boosters
 
 
-@dataclass(frozen=True)
-class _WindowErrors:
-    """Scaled residuals (origins x horizon) of one calibration window, the level of each origin, and the window's
-    absolute error and units (both in units)."""
-
-    errors: np.ndarray
-    levels: np.ndarray
-    abs_units: float
-    units: float
-
-
-def _window_errors(panels: list[Panel], end: pd.Timestamp, layout: _Layout) -> _WindowErrors:
-    """The errors over the `calibration_days` before `end` of boosters trained on the targets known at the window's
-    start."""
+def _window_errors(panels: list[Panel], end: pd.Timestamp, layout: _Layout) -> tuple[np.ndarray, float, float]:
+    """Scaled residuals (origins x horizon) over the `calibration_days` before `end` of boosters trained on the
+    targets known at the window's start, with the window's absolute error and units (both in units)."""
     start = as_timestamp(end - pd.Timedelta(days=layout.config.calibration_days))
     boosters = _fit(panels, start, layout)
     horizon = layout.config.max_horizon
-    errors, levels, abs_units, units = [], [], 0.0, 0.0
+    errors, abs_units, units = [], 0.0, 0.0
     for panel in panels:
         last = min(int((end - panel.first_day).days), len(panel.days) - 1)
         origins = np.arange(max(int((start - panel.first_day).days), layout.config.min_history_days - 1), last)
@@ -387,12 +333,11 @@ def _window_errors(panels: list[Panel], end: pd.Timestamp, layout: _Layout) -> _
         truth = np.where(rows.target <= last, take(panel.units, rows.target), np.nan)
         residual = truth / rows.level - _average(boosters, _matrix(layout.spec, rows.matrix))
         errors.append(residual.reshape(len(origins), horizon))
-        levels.append(panel.level[origins])
         abs_units += float(np.nansum(np.abs(residual) * rows.level))
         units += float(np.nansum(truth))
     if not errors:
         raise ValueError("no series has history in the calibration window")
-    return _WindowErrors(np.concatenate(errors), np.concatenate(levels), abs_units, units)
+    return np.concatenate(errors), abs_units, units
 
 
 def _window_ends(panels: list[Panel], end: pd.Timestamp, config: ForecastConfig) -> list[pd.Timestamp]:
@@ -406,21 +351,15 @@ def _window_ends(panels: list[Panel], end: pd.Timestamp, config: ForecastConfig)
     return [window_end for window_end in ends if window_end - first >= needed] or ends[:1]
 
 
-def _calibration_errors(
-    panels: list[Panel], end: pd.Timestamp, layout: _Layout
-) -> tuple[_WindowErrors, dict[str, float]]:
-    """Scaled residuals pooled over the calibration windows, each forecast by boosters trained before it, and their
-    scores: a forecast's error is judged over several stretches of history, not one."""
+def _calibration_errors(panels: list[Panel], end: pd.Timestamp, layout: _Layout) -> tuple[np.ndarray, dict[str, float]]:
+    """Scaled residuals (origins x horizon) pooled over the calibration windows, each forecast by boosters trained
+    before it, and their scores: a forecast's error is judged over several stretches of history, not one."""
     windows = [_window_errors(panels, window_end, layout) for window_end in _window_ends(panels, end, layout.config)]
-    pooled = _WindowErrors(
-        np.concatenate([window.errors for window in windows]),
-        np.concatenate([window.levels for window in windows]),
-        sum(window.abs_units for window in windows),
-        sum(window.units for window in windows),
-    )
-    return pooled, {
-        "calibration_wape": round(pooled.abs_units / max(pooled.units, 1e-9), 6),
-        "calibration_origins": float(len(pooled.errors)),
+    matrix = np.concatenate([errors for errors, _, _ in windows])
+    abs_units, units = sum(window[1] for window in windows), sum(window[2] for window in windows)
+    return matrix, {
+        "calibration_wape": round(abs_units / max(units, 1e-9), 6),
+        "calibration_origins": float(len(matrix)),
         "calibration_windows": float(len(windows)),
     }
 
@@ -432,12 +371,12 @@ def train_forecaster(history: pd.DataFrame, *, config: ForecastConfig) -> Foreca
     layout = _Layout(config=config, spec=spec, labels=vocabulary(frame, spec))
     panels = build_panels(frame, spec)
     end = as_timestamp(as_series(frame["day"]).max())
-    calibration, metrics = _calibration_errors(panels, end, layout)
+    errors, metrics = _calibration_errors(panels, end, layout)
     return ForecastModel(
         config=config,
         features=spec.names(),
         labels=layout.labels,
-        bands=interval_bands(calibration.errors, calibration.levels, config.interval_bands),
+        residuals=ResidualTable.from_errors(errors),
         metrics=metrics,
         data_hash=registry.frame_hash(history.reset_index(drop=True)),
         boosters=_fit(panels, end, layout),
@@ -621,7 +560,7 @@ def forecasts(
         evidence = _evidence("forecast", MODEL_NAME, version, request, history_days=int(origin + 1))
         evidence.drivers = drivers[explained.index(k)] if k in explained else []
         level = float(one.level[0])
-        results.append(_assemble(request, panel, points[k] * level, level, model.residuals(level), evidence))
+        results.append(_assemble(request, panel, points[k] * level, level, model.residuals, evidence))
     return results
 
 

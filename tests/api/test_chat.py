@@ -90,7 +90,7 @@ def test_a_viewer_is_refused_plainly(api_client):
     assert final(events) == {
         "thread_id": "viewer-1",
         "verified": True,
-        "answer": "I could not do that: the viewer role cannot approve decisions; planner or admin can.",
+        "answer": "I could not do that: the viewer role cannot approve decisions; planner, architect or admin can.",
     }
 
 

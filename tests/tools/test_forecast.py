@@ -151,7 +151,7 @@ def test_training_is_deterministic_and_survives_the_registry(weekly_model, tmp_p
     assert fc.forecast(again, frame, "SKU-0001/DC-HOU", 10, as_of).days == first.days
     registered = fc.register(model, tmp_path)
     loaded = fc.load_registered(tmp_path)
-    assert loaded.version == registered.version and loaded.bands == model.bands
+    assert loaded.version == registered.version and loaded.residuals == model.residuals
     result = fc.forecast(loaded, frame, "SKU-0001/DC-HOU", 10, as_of)
     assert result.days == first.days
     assert result.evidence.source.model == "xgb-demand"
@@ -170,60 +170,6 @@ def test_intervals_pool_the_held_out_windows_the_history_allows(noisy):
     assert model.metrics["calibration_origins"] == 4 * one.metrics["calibration_origins"]  # 4 series x 42 origins each
     short = fc.train_forecaster(demand(120), config=SMALL)  # 120 days: a second window would leave 35 to learn from
     assert short.metrics["calibration_windows"] == 1
-
-
-def spread(width: float, origins: int = 101, horizon: int = 3) -> np.ndarray:
-    """An (origins x horizon) error matrix evenly spread over -width..width: its p10 is -0.8 width, its p90 0.8 width."""
-    return np.repeat(np.linspace(-width, width, origins)[:, None], horizon, axis=1)
-
-
-def test_each_volume_band_gets_the_widening_of_its_own_errors():
-    quiet, busy = spread(1.0), spread(0.1)  # a series of ~2 units a day errs by up to its level, a busy one by 10%
-    errors, levels = np.concatenate([quiet, busy]), np.array([2.0] * 101 + [100.0] * 101)
-    low, high = fc.interval_bands(errors, levels, 2)
-    assert (low.upper_level, high.upper_level) == (100.0, None)
-    assert low.residuals.q10 == pytest.approx([-0.8] * 3) and low.residuals.q90 == pytest.approx([0.8] * 3)
-    assert high.residuals.q10 == pytest.approx([-0.08] * 3) and high.residuals.q90 == pytest.approx([0.08] * 3)
-    (pooled,) = fc.interval_bands(errors, levels, 1)
-    assert pooled.upper_level is None
-    assert 0.08 < pooled.residuals.q90[0] < 0.8  # one table: too narrow for the quiet series, too wide for the busy
-
-
-def test_tied_volume_quantiles_merge_bands_so_none_is_empty():
-    errors = np.concatenate([spread(1.0), spread(0.1)])
-    (only,) = fc.interval_bands(errors, np.full(202, 1.0), 3)  # every series at the level floor: one band
-    assert only == fc.interval_bands(errors, np.full(202, 1.0), 1)[0] and only.upper_level is None
-    bands = fc.interval_bands(errors, np.array([1.0] * 100 + [5.0] * 102), 3)  # the lower tercile edge ties the floor
-    assert [band.upper_level for band in bands] == [5.0, None]
-
-
-def test_a_forecast_is_widened_by_the_band_of_its_own_level(noisy):
-    model, frame = noisy  # levels: SKU-0001 about 22 (HOU) and 44 (DAL) a day, SKU-0002 about 67 and 133
-    table = lambda width: fc.ResidualTable.from_errors(spread(width, horizon=14))  # noqa: E731
-    banded = model.model_copy(
-        update={
-            "bands": [
-                fc.IntervalBand(upper_level=50.0, residuals=table(0.5)),
-                fc.IntervalBand(upper_level=None, residuals=table(0.1)),
-            ]
-        }
-    )
-    as_of = START + timedelta(days=239)
-    for series, width in (("SKU-0001/DC-DAL", 0.4), ("SKU-0002/DC-DAL", 0.08)):
-        result = fc.forecast(banded, frame, series, 14, as_of)
-        level = result.evidence.facts["recent_daily_mean"]
-        assert (level < 50) == (width == 0.4)
-        for day in result.days:
-            assert day.p90 - day.p50 == pytest.approx(width * level, rel=1e-3)
-
-
-def test_a_forecaster_saved_with_one_pooled_table_reads_as_one_band(noisy):
-    model, _frame = noisy
-    fields = model.model_dump(exclude={"bands"})
-    pooled = model.bands[-1].residuals
-    old = fc.ForecastModel.model_validate({**fields, "residuals": pooled.model_dump(), "boosters": model.boosters})
-    assert old.bands == [fc.IntervalBand(upper_level=None, residuals=pooled)]
-    assert old.residuals(0.0) == old.residuals(1e9) == pooled
 
 
 def test_rejects_bad_requests(weekly_model):
