@@ -175,8 +175,9 @@ def plan_positions(tb: Toolbox, day: date) -> Proposal:
     problem, price = built
     plan = positioning.plan_positioning(problem)
     sites = {(site.sku, site.dc): site for site in problem.sites}
+    counts = _counts(problem)
     chosen, alternatives, comparison = compare_plans(
-        f"positioning-{day}", _options(plan), _confidence(plan, sites), _comparison_facts(day, problem, plan)
+        f"positioning-{day}", _options(plan), _confidence(plan, sites), _comparison_facts(day, problem, plan, counts)
     )
     cited = {
         (move.sku, dc): sites[move.sku, dc].forecast.evidence for move in plan.moves for dc in (move.origin, move.dest)
@@ -192,7 +193,7 @@ def plan_positions(tb: Toolbox, day: date) -> Proposal:
             *cited.values(),
             tb.guidance(f"stock positioning of {day}", "positioning_plan"),
         ],
-        _findings(problem, plan, comparison.id),
+        _findings(problem, plan, counts, comparison.id),
         f"Chosen: {chosen.name} for {day} ({format_usd(chosen.expected_total_usd)} expected).",
         _confidence(plan, sites),
     )
@@ -208,45 +209,45 @@ def _options(plan: positioning.PositioningPlan) -> list[PlanOption]:
     return options
 
 
-def _short(problem: positioning.PositioningProblem) -> list[positioning.Site]:
-    """The positions that expect a lost sale before their regular order could land."""
-    return [site for site in problem.sites if site.lost(0.0, []) >= 1]
-
-
-def _spare(problem: positioning.PositioningProblem) -> list[positioning.Site]:
-    """The positions with stock above their safety stock and forecast need."""
-    return [site for site in problem.sites if site.surplus >= 1]
+def _counts(problem: positioning.PositioningProblem) -> tuple[int, int]:
+    """How many positions expect a lost sale before their regular order could land, and how many hold stock above
+    their safety stock and forecast need."""
+    short = sum(site.lost(0.0, []) >= 1 for site in problem.sites)
+    return short, sum(site.surplus >= 1 for site in problem.sites)
 
 
 def _comparison_facts(
-    day: date, problem: positioning.PositioningProblem, plan: positioning.PositioningPlan
+    day: date, problem: positioning.PositioningProblem, plan: positioning.PositioningPlan, counts: tuple[int, int]
 ) -> dict[str, str | int | float]:
     """What the comparison of the ways of positioning records beside their totals."""
-    idle = plan.alternatives[0]
+    idle, (short, spare) = plan.alternatives[0], counts
     return {
         "day": day.isoformat(),
         "skus": len(problem.lost_sale_usd),
         "positions": len(problem.sites),
-        "dcs_short": len(_short(problem)),
-        "dcs_with_spare": len(_spare(problem)),
+        "dcs_short": short,
+        "dcs_with_spare": spare,
         "transfer_usd": plan.totals.transfer_usd,
         "lost_sales_avoided_usd": round(idle.lost_sales_usd - plan.totals.lost_sales_usd, 2),
     }
 
 
 def _findings(
-    problem: positioning.PositioningProblem, plan: positioning.PositioningPlan, comparison_id: str
+    problem: positioning.PositioningProblem,
+    plan: positioning.PositioningPlan,
+    counts: tuple[int, int],
+    comparison_id: str,
 ) -> list[Claim]:
     """The positions short and with spare, why each transfer is made, and what the plan leaves against moving every
     shortfall."""
-    idle, eager = plan.alternatives
+    (idle, eager), (short, spare) = plan.alternatives, counts
     sites = {(site.sku, site.dc): site for site in problem.sites}
     return [
         Claim(
-            text=f"{len(_short(problem))} of the {len(problem.sites)} stock positions of the "
+            text=f"{short} of the {len(problem.sites)} stock positions of the "
             f"{len(problem.lost_sale_usd)} fastest-selling SKUs expect lost sales before their regular orders could "
             f"land ({format_number(idle.expected_lost_units)} units worth {format_usd(idle.lost_sales_usd)}); "
-            f"{len(_spare(problem))} hold stock above their safety stock and forecast need.",
+            f"{spare} hold stock above their safety stock and forecast need.",
             evidence_ids=[plan.evidence.id, comparison_id],
         ),
         *(_move_claim(move, sites[move.sku, move.dest].forecast.evidence.id, plan.evidence.id) for move in plan.moves),

@@ -7,6 +7,8 @@ import hashlib
 import json
 import math
 from collections import defaultdict
+from functools import cached_property
+from itertools import accumulate
 from statistics import NormalDist
 
 from pydantic import BaseModel, Field, model_validator
@@ -44,17 +46,15 @@ class Site(BaseModel):
         """The forecast's median demand over the window."""
         return sum(day.p50 for day in self.forecast.days[: self.window_days])
 
-    @property
+    @cached_property
     def horizon_days(self) -> int:
         """Days over which lost sales are counted: until the first regular order could land, the review ordering as
         soon as the position falls to its reorder point under high demand (the 90th percentile of the cumulative
         demand). Beyond that the review answers the demand as it comes, which a plan on the forecast cannot foresee."""
         position, days = self.on_hand + self.in_transit, self.forecast.days
-        for day in range(len(days)):
-            demand = (
-                sum(outlook.p50 for outlook in days[: day + 1]) + HIGH_DEMAND_Z * self.forecast.lead_time_error[day]
-            )
-            if position - demand <= self.reorder_point:
+        median = accumulate(outlook.p50 for outlook in days)
+        for day, (demand, error) in enumerate(zip(median, self.forecast.lead_time_error, strict=False)):
+            if position - demand - HIGH_DEMAND_Z * error <= self.reorder_point:
                 return min(len(days), day + self.lead_days)
         return len(days)
 
