@@ -209,20 +209,22 @@ def workshop(dc: m.Location, fleet_size: int, critical: int, held: list[int]) ->
 
 
 def failure_cost(price: Rates, workload: Workload) -> float:
-    """USD of one breakdown: the tow, the corrective premium and the deliveries lost while the truck is down."""
-    return costs.breakdown(price, workload.typical[0])
+    """USD of one breakdown: the tow, the corrective premium and the deliveries lost while the truck is down, at the
+    DC's typical count for each of those days."""
+    down = workload.typical[: max(1, math.ceil(price["breakdown_downtime_days"]))]
+    return costs.breakdown(price, sum(down) / len(down))
 
 
 def dc_workload(tb: Toolbox, dc: str, now: datetime) -> Workload:
-    """Today's stops per truck at a DC, each day's typical count (today's mean scaled by the weekday's share) and the
-    workshop bays work orders already hold each day."""
+    """Today's stops per truck at a DC, each day's typical count (today's mean, or the latest day of routes' when none
+    run today, scaled by the weekday's share) and the workshop bays work orders already hold each day."""
     today = now.date()
     with tb.session() as session:
         routes = store.routes_on(session, today, dc)
         by_weekday = store.fleet_deliveries_by_weekday(session, dc, now - timedelta(weeks=PROFILE_WEEKS), now)
         held = [len(store.workshop_bookings(session, dc, today + timedelta(days=d))) for d in range(HORIZON_DAYS)]
-    stops = {route.truck: len(route_stops) for route, route_stops in routes}
-    mean = sum(stops.values()) / len(stops) if stops else 0.0
+        stops = {route.truck: len(route_stops) for route, route_stops in routes}
+        mean = sum(stops.values()) / len(stops) if stops else store.deliveries_per_truck_day(session, dc)
     base = by_weekday[today.weekday()]
     scale = [by_weekday[(today + timedelta(days=d)).weekday()] / base if base else 1.0 for d in range(HORIZON_DAYS)]
     return Workload(today=stops, typical=[round(mean * factor, 1) for factor in scale], held_bays=held)

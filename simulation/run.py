@@ -447,7 +447,7 @@ def day_kpis(session: Session, report: DayReport, exceptions: int, charged: set[
     acted = [r for r in records if r.status in ("executed", "overridden")]
     outcomes = Counter(o.status if (o := Decision.of(r).outcome) else "unchecked" for r in acted)
     breakdowns = len(report.failures) * (price["breakdown_tow_usd"] + price["breakdown_premium_usd"])
-    downtime = costs.lost_deliveries(price, report.downtime_hours / 24 * _deliveries_per_truck_day(session))
+    downtime = costs.lost_deliveries(price, report.downtime_hours / 24 * store.deliveries_per_truck_day(session))
     actions = sum(spend.values())
     return DayKpis(
         day=report.day,
@@ -471,16 +471,6 @@ def day_kpis(session: Session, report: DayReport, exceptions: int, charged: set[
         decisions=dict(sorted(Counter(r.status for r in records).items())),
         outcomes=dict(sorted(outcomes.items())),
     )
-
-
-def _deliveries_per_truck_day(session: Session) -> float:
-    """The deliveries an own truck runs in a day: stops per route of the twin's latest day of routes."""
-    latest = session.exec(select(func.max(col(m.Route.day)))).one()
-    routes = store.count(session, m.Route, col(m.Route.day) == latest)
-    stops = session.exec(
-        select(func.count()).select_from(m.RouteStop).join(m.Route).where(col(m.Route.day) == latest)
-    ).one()
-    return stops / routes if routes else 0.0
 
 
 DOMAINS = {

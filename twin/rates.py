@@ -77,9 +77,9 @@ DEFAULT_RATES = [
     ),
     RateDefault(
         key="breakdown_downtime_days",
-        value=2.0,
+        value=3.0,
         unit="days",
-        source="the twin's corrective work orders keep a failed truck out 1 to 3 days",
+        source="a failed truck stands still the day it fails and 1 to 3 days of corrective work after it: 3 on average",
     ),
     RateDefault(key="late_penalty_usd_gold", value=1500.0, unit="USD/late delivery", source="SOP-TIER-01 gold"),
     RateDefault(key="late_penalty_usd_silver", value=750.0, unit="USD/late delivery", source="SOP-TIER-01 silver"),

@@ -17,7 +17,7 @@ from tools.costs import Rates
 from tools.evidence import Evidence, Source
 from tools.maintenance import MODEL_NAME, FailureRisk, score_trucks
 from tools.scheduling import ScheduleProblem, TruckAtRisk, Workshop, schedule_maintenance
-from twin import frames
+from twin import frames, store
 from twin import models as m
 from twin.actions import ReplanRoute, ScheduleMaintenance
 from twin.db import make_engine
@@ -292,10 +292,23 @@ def test_the_workshop_keeps_85_percent_of_the_fleet_on_the_road(fleet_size, crit
     )
 
 
-def test_failure_cost_adds_tow_repair_premium_and_two_days_of_deliveries():
-    workload = maintenance.Workload(today={"TRK-001": 6, "TRK-002": 4}, typical=[5.0, 5.0])
-    assert maintenance.failure_cost(Rates.of([]), workload) == 1000 + 2500 + 2 * 5 * 150
-    assert workload.deliveries("TRK-001") == [6.0, 5.0] and workload.deliveries("TRK-003") == [0.0, 5.0]
+def test_failure_cost_adds_tow_repair_premium_and_the_deliveries_of_three_days_down():
+    workload = maintenance.Workload(today={"TRK-001": 6, "TRK-002": 4}, typical=[5.0, 4.0, 3.0, 9.0])
+    assert maintenance.failure_cost(Rates.of([]), workload) == 1000 + 2500 + (5 + 4 + 3) * 150
+    assert workload.deliveries("TRK-001") == [6.0, 4.0, 3.0, 9.0]
+    assert workload.deliveries("TRK-003") == [0.0, 4.0, 3.0, 9.0]
+
+
+def test_a_day_without_routes_keeps_the_stops_per_truck_of_the_latest_day_of_routes(toolbox):
+    later = AS_OF + timedelta(days=3)
+    with toolbox.session() as session:
+        routes = store.routes_on(session, AS_OF.date(), "DC-DAL")
+        per_truck = sum(len(stops) for _, stops in routes) / len(routes)
+        assert store.deliveries_per_truck_day(session, "DC-DAL") == pytest.approx(per_truck)
+        assert store.routes_on(session, later.date(), "DC-DAL") == []
+    workload = maintenance.dc_workload(toolbox, "DC-DAL", later)
+    assert workload.today == {} and per_truck > 0
+    assert workload.typical[0] == round(per_truck, 1)
 
 
 def test_a_truck_held_back_by_a_riskier_one_cannot_be_serviced_today():

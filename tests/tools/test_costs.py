@@ -35,7 +35,7 @@ def test_own_fleet_workshop_and_breakdown_costs():
     assert costs.own_fleet(RATES, -10, -0.5) == 0.0  # a saving is never a negative cost
     assert costs.workshop_visit(RATES, "removal", 8) == 8 * 145 + 1800
     assert costs.workshop_visit(RATES, "routine", 3) == 3 * 145 + 250
-    assert costs.breakdown(RATES, 5) == 1000 + 2500 + 2 * 5 * 150
+    assert costs.breakdown(RATES, 5) == 1000 + 2500 + 3 * 5 * 150
     assert costs.tender_stops(RATES, 2.0, [10, 20]) == 2 * 30 + 2 * 75
 
 
