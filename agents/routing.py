@@ -1,30 +1,25 @@
-"""The routing and carriers specialist: late shipments, carrier capacity shortfalls, re-plans of a truck's stops."""
+"""The routing and carriers specialist: late shipments and carriers booked for stock transfers; its capacity
+shortfalls are in `agents.capacity`, its re-plans of a DC's routes in `agents.replan`."""
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pandas as pd
 from pydantic import BaseModel
-from sqlmodel import select
 
 from agents.explain import describe_drivers, format_number, format_usd
 from agents.proposal import Handoff, PlanOption, Proposal, compare_plans, decided, needs_info, pct
 from agents.schemas import Action, Claim, Impact, Refs
 from agents.toolbox import Toolbox
 from agents.twin_facts import lookup, rates
-from tools import carriers, costs, routing
+from tools import carriers, costs
 from tools.costs import Rates
-from tools.evidence import Evidence, Source
+from tools.evidence import Evidence
 from tools.late_risk import OVERDUE_RULE, LateRisk, score_shipments
 from twin import actions as a
 from twin import frames, store
 from twin import models as m
 
-OWN_FLEET_SPEED_MPH = 30.0
-STOP_SERVICE_MIN, SHIFT = 20.0, (420.0, 1080.0)
-REPLAN_ITERATIONS = 2000  # the re-plan stops on iterations, so the same twin gives the same routes on any machine
-REPLAN_SAFETY_S = 30.0  # a time cap that a loaded machine may reach only in pathological cases
 LATE_RATES = [
     "late_penalty_usd_gold",
     "late_penalty_usd_silver",
@@ -36,16 +31,6 @@ LATE_RATES = [
     "expedite_usd_per_mile",
     "expedite_hours_saved_share",
 ]
-CAPACITY_RATES = ["spot_premium_share", "spot_late_share", "late_load_penalty_usd"]
-REPLAN_RATES = [
-    "own_fleet_usd_per_km",
-    "driver_usd_per_hour",
-    "tender_stop_fee_usd",
-    "late_penalty_usd_gold",
-    "late_penalty_usd_silver",
-    "late_penalty_usd_standard",
-]
-CUT_ASSUMPTION = Source(tool="assumption", model="capacity_cut", version="1")
 
 
 def _score(tb: Toolbox, scenarios: dict[str, pd.DataFrame], now: datetime) -> dict[str, LateRisk]:
@@ -379,377 +364,13 @@ def _carrier_switch(
     return notice.recovery(switch, p_late, 1 - best.on_time_prob), [ranking.evidence]
 
 
-def carrier_capacity(tb: Toolbox, refs: Refs, cut_pct: float | None = None) -> Proposal:
-    """Re-tender the loads a carrier cannot take this week to other carriers with capacity left, by CP-SAT assignment;
-    with no cut given, the whole weekly volume is re-tendered, stated as an assumption."""
-    now = tb.now()
-    with tb.session() as session:
-        carrier = session.get(m.Carrier, refs.carrier)
-        found = lookup("carrier", refs.carrier, carrier)
-        if carrier is None:
-            return needs_info("routing", ["carrier"], f"Carrier {refs.carrier} is not in the twin.", found)
-        week = store.weekly_loads(session, now)
-        own = store.carrier_lanes(session, carrier=carrier.code, lane=refs.lane)
-        lanes = {lane.code: lane for lane in session.exec(select(m.Lane)).all()}
-        offers = {offer.lane: store.carrier_lanes(session, lane=offer.lane) for offer in own}
-        remaining = store.remaining_capacity(session, now, week)
-        price = rates(session)
-    assumed = cut_pct is None
-    cut, cut_record = _capacity_cut(carrier.code, cut_pct)
-    analysis = capacity_shortfall(carrier.code, own, offers, lanes, week, remaining, cut)
-    if analysis is None:
-        return needs_info(
-            "routing", [], f"Carrier {carrier.code} has no recent loads to re-tender.", found, status="no_action"
-        )
-    assignment, original_cost, loads = analysis
-    rate_record = price.evidence(CAPACITY_RATES)
-    options = _capacity_options(carrier.code, cut, assignment, original_cost, loads, price)
-    confidence = 1 - assignment.expected_late_loads / max(1, len(loads))
-    chosen, alternatives, plan = compare_plans(
-        f"{carrier.code}-capacity",
-        options,
-        confidence,
-        {"loads": len(loads), "capacity_cut_pct": cut, "original_cost_usd": round(original_cost, 2)},
-    )
-    stated = "is assumed to lose" if assumed else "loses"
-    findings = [
-        Claim(
-            text=f"{carrier.code} {stated} {format_number(cut)}% of its capacity: {len(loads)} loads a week "
-            f"need another carrier.",
-            evidence_ids=[plan.id, found.id, cut_record.id],
-        ),
-        Claim(
-            text=f"CP-SAT assigns them for {format_usd(assignment.freight_cost_usd)} against "
-            f"{format_usd(original_cost)} under contract, with "
-            f"{format_number(assignment.expected_late_loads)} expected late loads.",
-            evidence_ids=[assignment.evidence.id, plan.id],
-        ),
-    ]
-    guidance = tb.guidance(f"{carrier.code} capacity shortfall, loads to re-tender", "carrier_capacity")
-    return decided(
-        "routing",
-        chosen,
-        alternatives,
-        plan,
-        [found, cut_record, rate_record, assignment.evidence, guidance],
-        findings,
-        f"Chosen: {chosen.name} for {carrier.code}.",
-        confidence,
-    )
-
-
-def _capacity_cut(carrier: str, cut_pct: float | None) -> tuple[float, Evidence]:
-    """The capacity cut to plan for and its evidence: the cut stated in the report, else all of it (an assumption)."""
-    assumed = cut_pct is None
-    cut = 100.0 if cut_pct is None else cut_pct
-    return cut, Evidence(
-        id=f"assumption:capacity_cut:{carrier}",
-        source=CUT_ASSUMPTION,
-        inputs={"stated_cut_pct": cut_pct},
-        facts={
-            "capacity_cut_pct": cut,
-            "assumed": assumed,
-            "rule": "no cut stated: the whole weekly volume is re-tendered (SOP-CAP-01 worst case)"
-            if assumed
-            else "the cut stated in the report",
-        },
-    )
-
-
-def _capacity_options(
-    carrier: str,
-    cut: float,
-    assignment: carriers.LoadAssignment,
-    original_cost: float,
-    loads: list[carriers.Load],
-    price: Rates,
-) -> list[PlanOption]:
-    """The three answers to a carrier's cut: re-tender its loads to contract carriers, book the spot market, or
-    hold the loads a week."""
-    extra = round(assignment.freight_cost_usd - original_cost, 2)
-    premium = round(costs.spot_move(price, original_cost) - original_cost, 2)
-    return [
-        PlanOption(
-            name="re-tender to contract carriers",
-            expected_penalty_usd=costs.late_loads(price, assignment.expected_late_loads + len(assignment.unassigned)),
-            actions=[
-                a.RetenderLoads(
-                    params=a.RetenderLoadsParams(
-                        from_carrier=carrier,
-                        capacity_cut_pct=cut,
-                        cost_usd=max(0.0, extra),
-                        assignments=[
-                            a.LoadAssignment(load_id=load.load_id, lane=load.lane, carrier=load.carrier)
-                            for load in assignment.loads
-                            if load.carrier
-                        ],
-                    )
-                )
-            ],
-            impact=Impact.model_validate(
-                {
-                    "loads": len(loads),
-                    "loads_unassigned": len(assignment.unassigned),
-                    "saving_usd": max(0.0, -extra) or None,
-                }
-            ),
-            feasible=len(assignment.unassigned) < len(loads),
-            infeasible_reason="no other carrier has capacity left for these loads this week",
-        ),
-        PlanOption(
-            name="spot market",
-            expected_penalty_usd=costs.late_loads(price, len(loads) * price["spot_late_share"]),
-            actions=[a.BookSpot(params=a.BookSpotParams(from_carrier=carrier, loads=len(loads), cost_usd=premium))],
-            impact=Impact.model_validate({"loads": len(loads)}),
-        ),
-        PlanOption(
-            name="hold loads a week",
-            expected_penalty_usd=costs.late_loads(price, len(loads)),
-            impact=Impact.model_validate({"loads": len(loads)}),
-        ),
-    ]
-
-
-def capacity_shortfall(
-    carrier: str,
-    own: list[m.CarrierLane],
-    offers: dict[str, list[m.CarrierLane]],
-    lanes: dict[str, m.Lane],
-    week: dict[tuple[str, str], float],
-    remaining: Mapping[str, float],
-    cut_pct: float,
-) -> tuple[carriers.LoadAssignment, float, list[carriers.Load]] | None:
-    """The loads a capacity cut displaces and their CP-SAT assignment to the other carriers' remaining capacity."""
-    loads, original_cost = [], 0.0
-    for offer in own:
-        displaced = round(week.get((carrier, offer.lane), 0.0) * cut_pct / 100)
-        miles = lanes[offer.lane].distance_miles
-        loads += [
-            carriers.Load(load_id=f"{offer.lane}#{k + 1}", lane=offer.lane, miles=miles) for k in range(displaced)
-        ]
-        original_cost += displaced * offer.rate_per_mile * miles
-    if not loads:
-        return None
-    options = [
-        carriers.CarrierOption.of(o, int(remaining.get(o.carrier, 0.0)))
-        for lane_offers in offers.values()
-        for o in lane_offers
-        if o.carrier != carrier
-    ]
-    problem = carriers.AssignmentProblem(loads=loads, options=options)
-    return carriers.assign_loads(problem, time_limit_s=5.0), original_cost, loads
-
-
-@dataclass(frozen=True)
-class _DcDay:
-    """A DC's routes of the day, as a re-plan without some of its trucks reads them from the twin."""
-
-    vehicle: m.Vehicle
-    dc: m.Location
-    routes: list[tuple[m.Route, list[m.RouteStop]]]
-    fleet: dict[str, m.Vehicle]
-    stops: list[tuple[m.RouteStop, m.Location, m.Shipment]]
-    metro: list[m.CarrierLane]
-    in_workshop: set[str]
-    price: Rates
-
-
-def _dc_day(tb: Toolbox, truck: str, now: datetime) -> _DcDay:
-    """The routes of the day at the truck's home DC, their trucks and stops, the workshop's bookings and the rates."""
-    with tb.session() as session:
-        vehicle = store.row(session, m.Vehicle, truck)
-        dc = store.row(session, m.Location, vehicle.home_dc)
-        routes = store.routes_on(session, now.date(), dc.code)
-        return _DcDay(
-            vehicle=vehicle,
-            dc=dc,
-            routes=routes,
-            fleet={route.truck: store.row(session, m.Vehicle, route.truck) for route, _ in routes},
-            stops=[
-                (stop, store.row(session, m.Location, stop.customer), store.row(session, m.Shipment, stop.shipment_id))
-                for _route, route_stops in routes
-                for stop in route_stops
-            ],
-            metro=store.carrier_lanes(session, lane=f"{dc.region}-{dc.region}", carrier="CAR-METRO"),
-            in_workshop={order.truck for order in store.workshop_bookings(session, dc.code, now.date())},
-            price=rates(session),
-        )
-
-
-def _routing_problem(day: _DcDay) -> routing.RoutingProblem:
-    """The VRPTW of the DC's day: every stop of its routes, every truck on them, late penalties for dropped stops."""
-    dc = day.dc
-    return routing.RoutingProblem(
-        depot=routing.Depot(location=routing.Location(lat=dc.lat, lon=dc.lon), tw_early=SHIFT[0], tw_late=SHIFT[1]),
-        stops=[
-            routing.Stop(
-                id=stop.shipment_id,
-                location=routing.Location(lat=customer.lat, lon=customer.lon),
-                demand=shipment.units,
-                service_minutes=STOP_SERVICE_MIN,
-                tw_early=customer.window_start_min,
-                tw_late=customer.window_end_min,
-                drop_penalty=costs.late_penalty(day.price, customer.tier),
-            )
-            for stop, customer, shipment in day.stops
-        ],
-        vehicles=[
-            routing.Vehicle(
-                id=route.truck, capacity=day.fleet[route.truck].capacity_units, shift_start=SHIFT[0], shift_end=SHIFT[1]
-            )
-            for route, _ in day.routes
-        ],
-        speed_mph=OWN_FLEET_SPEED_MPH,
-    )
-
-
-def _replan_options(
-    day: _DcDay,
-    truck: str,
-    out: list[str],
-    own_stops: list[m.RouteStop],
-    baseline: routing.RoutePlan,
-    plan: routing.RoutePlan,
-    today: date,
-) -> list[PlanOption]:
-    """The two ways to serve the stops of the trucks out: the re-planned routes, or the stops tendered to CAR-METRO."""
-    price, before = day.price, baseline.objective
-    extra_miles = plan.objective.total_distance - before.total_distance
-    extra_hours = (plan.objective.total_duration - before.total_duration) / 60
-    tiers = {stop.customer: customer.tier for stop, customer, _ in day.stops}
-    dropped_penalty = sum(
-        costs.late_penalty(price, tiers[s.customer]) for s, *_ in day.stops if s.shipment_id in plan.unserved
-    )
-    replan = PlanOption(
-        name="re-plan routes without the truck",
-        expected_penalty_usd=dropped_penalty,
-        actions=[
-            a.ReplanRoute(
-                params=a.ReplanRouteParams(
-                    dc=day.dc.code,
-                    removed_truck=truck,
-                    day=today,
-                    cost_usd=costs.own_fleet(price, extra_miles, extra_hours),
-                    removed_trucks=out,
-                    routes=[
-                        a.PlannedRoute(truck=r.vehicle_id, stops=[v.stop_id for v in r.visits]) for r in plan.routes
-                    ],
-                    unserved=plan.unserved,
-                )
-            )
-        ],
-        impact=Impact.model_validate(
-            {
-                "stops_moved": len(own_stops),
-                "stops_unserved": len(plan.unserved),
-                "extra_miles": round(extra_miles, 1),
-                "saving_usd": costs.own_fleet(price, -extra_miles, -extra_hours) or None,
-            }
-        ),
-    )
-    return [replan, _tender_option(day, truck, own_stops)]
-
-
-def _tender_option(day: _DcDay, truck: str, own_stops: list[m.RouteStop]) -> PlanOption:
-    """The stops of the trucks out handed to CAR-METRO, priced at its rate per mile for the round trips."""
-    metro_rate = day.metro[0].rate_per_mile if day.metro else 2.6
-    return PlanOption(
-        name="hand stops to CAR-METRO",
-        actions=[
-            a.TenderStops(
-                params=a.TenderStopsParams(
-                    carrier="CAR-METRO",
-                    truck=truck,
-                    shipments=[s.shipment_id for s in own_stops],
-                    cost_usd=costs.tender_stops(
-                        day.price, metro_rate, [2 * sh.distance_miles for s, _, sh in day.stops if s in own_stops]
-                    ),
-                )
-            )
-        ],
-        impact=Impact.model_validate({"stops_moved": len(own_stops)}),
-    )
-
-
-def replan_without_truck(tb: Toolbox, truck: str, reason: str, also_out: list[str] | None = None) -> Proposal:
-    """Re-plan a DC's routes of the day without the truck and every truck the workshop holds that day (VRPTW),
-    against handing the truck's stops to a carrier."""
-    now = tb.now()
-    day = _dc_day(tb, truck, now)
-    out = sorted(({truck, *(also_out or [])} | day.in_workshop) & set(day.fleet))
-    own_stops = [stop for route, route_stops in day.routes if route.truck in out for stop in route_stops]
-    if not own_stops:
-        return needs_info(
-            "routing",
-            [],
-            f"Truck {truck} has no route today; nothing to re-plan.",
-            lookup("truck", truck, day.vehicle),
-            status="no_action",
-        )
-    problem = _routing_problem(day)
-    baseline = _replan(tb, problem)
-    plan = _replan_without(tb, problem, out)
-    rate_record = day.price.evidence(REPLAN_RATES)
-    options = _replan_options(day, truck, out, own_stops, baseline, plan, now.date())
-    served = 1 - len(plan.unserved) / len(own_stops)
-    chosen, alternatives, comparison = compare_plans(
-        f"{truck}-replan",
-        options,
-        served,
-        {
-            "dc": day.dc.code,
-            "trucks_out": out,
-            "distance_before_miles": round(baseline.objective.total_distance, 1),
-            "confidence_rule": "share of the moved stops the re-plan serves",
-        },
-    )
-    findings = [
-        Claim(
-            text=f"{reason} The stops of {', '.join(out)} at {day.dc.code} need other trucks; the VRPTW solver "
-            f"covers them in {format_number(plan.objective.total_distance)} miles with "
-            f"{len(plan.unserved)} stops unserved.",
-            evidence_ids=[plan.evidence.id, comparison.id],
-        )
-    ]
-    return decided(
-        "routing",
-        chosen,
-        alternatives,
-        comparison,
-        [baseline.evidence, plan.evidence, rate_record],
-        findings,
-        f"Chosen: {chosen.name} for {truck}.",
-        comparison.facts["confidence"],
-    )
-
-
-def _replan_without(tb: Toolbox, problem: routing.RoutingProblem, out: list[str]) -> routing.RoutePlan:
-    """The day's routes re-planned without the trucks `out`, its evidence named after them."""
-    reduced = problem
-    for code in out:
-        reduced = routing.without_vehicle(reduced, code)
-    plan = _replan(tb, reduced)
-    plan.evidence.id = f"{plan.evidence.id}:without-{'+'.join(out)}"
-    return plan
-
-
-def _replan(tb: Toolbox, problem: routing.RoutingProblem) -> routing.RoutePlan:
-    """Today's routes for the problem at the re-plan's fixed effort, with the desk's routing engine."""
-    return routing.solve_vrptw(
-        problem,
-        engine=tb.settings.routing_engine,
-        size_effort=tb.settings.routing_sized_effort,
-        time_limit_s=REPLAN_SAFETY_S,
-        max_iterations=REPLAN_ITERATIONS,
-        seed=0,
-    )
-
-
 def handle_handoff(tb: Toolbox, handoff: Handoff) -> Proposal:
     """Serve a request from another specialist: re-plan without trucks, or book a carrier for a transfer."""
     request = handoff.request
     if request.get("kind") == "replan_without_truck":
-        return replan_without_truck(tb, request["truck"], handoff.reason, request.get("also_out"))
+        from agents import replan  # the route solvers load only for a re-plan, not for every routing decision
+
+        return replan.replan_without_truck(tb, request["truck"], handoff.reason, request.get("also_out"))
     if request.get("kind") == "expedite_transfer":
         return expedite_transfer(tb, request["lane"], request["sku"], request["units"], handoff.reason)
     raise ValueError(f"routing cannot serve hand-off {request!r}")

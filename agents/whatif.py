@@ -11,10 +11,10 @@ from datetime import date, datetime, time, timedelta
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
-from agents.routing import capacity_shortfall
+from agents.capacity import capacity_shortfall
 from agents.toolbox import Toolbox
 from agents.twin_facts import TWIN_SOURCE, rates, twin_record
-from tools import carriers
+from tools import carriers, load_assignment
 from tools.costs import Rates, carrier_move, late_loads, late_penalty
 from tools.evidence import Evidence
 from tools.geo import haversine_miles
@@ -171,19 +171,19 @@ def _lane_capacity(situation: CapacitySituation, carrier: str, lanes: list[str],
 
 
 def _tender(
-    situation: CapacitySituation, loads: list[carriers.Load], capacity: dict[str, int], penalty: float
-) -> carriers.LoadAssignment:
+    situation: CapacitySituation, loads: list[load_assignment.Load], capacity: dict[str, int], penalty: float
+) -> load_assignment.LoadAssignment:
     """The solver's assignment of the loads to the offers on their lanes at the given capacities."""
     options = [
         carriers.CarrierOption.of(o, capacity[o.carrier])
         for lane in sorted({load.lane for load in loads})
         for o in situation.offers[lane]
     ]
-    problem = carriers.AssignmentProblem(loads=loads, options=options, late_penalty=penalty)
-    return carriers.assign_loads(problem, time_limit_s=5.0)
+    problem = load_assignment.AssignmentProblem(loads=loads, options=options, late_penalty=penalty)
+    return load_assignment.assign_loads(problem, time_limit_s=5.0)
 
 
-def _kpis(assignment: carriers.LoadAssignment) -> Kpis:
+def _kpis(assignment: load_assignment.LoadAssignment) -> Kpis:
     """The figures of one tender."""
     return Kpis(
         freight_cost_usd=assignment.freight_cost_usd,
@@ -192,15 +192,15 @@ def _kpis(assignment: carriers.LoadAssignment) -> Kpis:
     )
 
 
-def _taken(assignment: carriers.LoadAssignment, carrier: str) -> int:
+def _taken(assignment: load_assignment.LoadAssignment, carrier: str) -> int:
     """Loads a carrier takes in a tender."""
     return sum(1 for load in assignment.loads if load.carrier == carrier)
 
 
-def _usual_loads(situation: CapacitySituation, lanes: list[str]) -> list[carriers.Load]:
+def _usual_loads(situation: CapacitySituation, lanes: list[str]) -> list[load_assignment.Load]:
     """A week's usual loads of the lanes, one load each, numbered per lane."""
     return [
-        carriers.Load(load_id=f"{lane}#{k + 1}", lane=lane, miles=situation.lanes[lane].distance_miles)
+        load_assignment.Load(load_id=f"{lane}#{k + 1}", lane=lane, miles=situation.lanes[lane].distance_miles)
         for lane in lanes
         for k in range(round(sum(n for (_, on), n in situation.week.items() if on == lane)))
     ]

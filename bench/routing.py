@@ -257,7 +257,7 @@ def solomon_effort(names: list[str] | None) -> EffortComparison:
 def twin_effort() -> EffortComparison:
     """Routing's re-plan without each truck of the seeded twin (YM_DATA_DIR) at the fixed and at the sized effort:
     every distinct solve (today's plan with the truck and the plan without it) compared."""
-    from agents.routing import replan_without_truck
+    from agents.replan import replan_without_truck
     from agents.toolbox import open_toolbox
     from twin import store
 

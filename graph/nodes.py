@@ -134,13 +134,15 @@ def _first_call(tb: Toolbox, reading: Classification, state: DeskState) -> Propo
     when its first exception arrives, so a process deciding one type loads only what that type needs."""
     refs: Refs = reading.refs
     match reading.type:
-        case ExceptionType.late_shipment | ExceptionType.carrier_capacity:
+        case ExceptionType.late_shipment:
             from agents import routing
 
-            if reading.type == ExceptionType.late_shipment:
-                return routing.late_shipment(tb, refs)
+            return routing.late_shipment(tb, refs)
+        case ExceptionType.carrier_capacity:
+            from agents import capacity
+
             cut = extract(state.exception.description or "").get("capacity_cut_pct")
-            return routing.carrier_capacity(tb, refs, None if cut is None else float(cut))
+            return capacity.carrier_capacity(tb, refs, None if cut is None else float(cut))
         case ExceptionType.stockout_risk | ExceptionType.demand_spike:
             from agents import inventory
 

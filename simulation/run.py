@@ -23,7 +23,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from agents import attribution as attributing
-from agents import detectors, maintenance, routing
+from agents import capacity, detectors, maintenance
 from agents.llm import make_chat_model
 from agents.modelbook import load_all
 from agents.outcomes import record_outcomes
@@ -321,7 +321,7 @@ class Playbook:
         plays = []
         for miss in report.capacity_misses if report else []:
             refs = Refs(carrier=miss.carrier)
-            proposal = routing.carrier_capacity(self.tb, refs, miss.cut_pct)
+            proposal = capacity.carrier_capacity(self.tb, refs, miss.cut_pct)
             options = [proposal.actions, *(alternative.actions for alternative in proposal.alternatives)]
             for action in (action for actions in options for action in actions):
                 if isinstance(action, RetenderLoads) and action.params.assignments:

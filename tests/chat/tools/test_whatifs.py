@@ -2,7 +2,7 @@
 
 from sqlmodel import select
 
-from agents.routing import capacity_shortfall
+from agents.capacity import capacity_shortfall
 from agents.whatif import read_situation
 from tools.geo import haversine_miles
 from twin import models as m
