@@ -19,6 +19,10 @@ HEAVY_FOR_HELP = (
     "pandas",
     "xgboost",
     "langgraph",
+    "langsmith",
+    "chromadb",
+    "ortools",
+    "pyvrp",
     "chat.graph",
 )
 
@@ -42,6 +46,10 @@ def loaded_modules(code: str, **environment: str) -> set[str]:
 def run_cli(*args: str) -> str:
     """Code that runs the `yardmaster` app with arguments and swallows its exit."""
     return f"from cli.main import app\ntry:\n    app({list(args)!r})\nexcept SystemExit:\n    pass"
+
+
+def test_importing_the_command_line_loads_no_knowledge_base_model_or_migration_library():
+    assert not loaded_modules("import cli.main") & set(HEAVY_FOR_HELP)
 
 
 def test_help_loads_no_database_model_or_llm_library():
@@ -84,8 +92,22 @@ def test_handling_an_exception_loads_xgboost_without_the_training_libraries(data
     decision = json.loads(printed)
     assert decision["specialist"] == "inventory" and decision["actions"], decision
     assert {"xgboost", "graph.desk", "chromadb"} <= loaded
-    for heavy in ("sklearn", "scipy.stats", "twin.seed", "chat.graph", "langchain_openai"):
+    for heavy in ("sklearn", "scipy.stats", "twin.seed", "chat.graph", "langchain_openai", "alembic"):
         assert heavy not in loaded, heavy
+    for solver in ("ortools.sat", "ortools.constraint_solver", "pyvrp"):  # the allocation needs only the LP solver
+        assert solver not in loaded, solver
+
+
+def test_a_late_shipment_loads_no_solver_and_no_migration_tool(databases, trained_dir, tmp_path):
+    copy_trained(trained_dir, tmp_path)
+    report = tmp_path / "exception.json"
+    report.write_text(json.dumps({"type": "late_shipment", "refs": {"shipment_id": "SHP-009284"}}))
+    environment = {"YM_LLM": "offline", "YM_DATA_DIR": str(tmp_path), "YM_DATABASE_URL": databases.seeded("sqlite")}
+    printed, loaded = run_python(run_cli("handle", str(report)), **environment)
+    assert json.loads(printed)["specialist"] == "routing"
+    assert {"agents.routing", "tools.carriers", "chromadb"} <= loaded
+    for unneeded in ("ortools", "pyvrp", "alembic", "agents.capacity", "agents.replan", "agents.inventory"):
+        assert unneeded not in loaded, unneeded
 
 
 def test_handling_an_exception_loads_only_its_own_specialist(databases, trained_dir, tmp_path):
@@ -95,6 +117,13 @@ def test_handling_an_exception_loads_only_its_own_specialist(databases, trained_
     environment = {"YM_LLM": "offline", "YM_DATA_DIR": str(tmp_path), "YM_DATABASE_URL": databases.seeded("sqlite")}
     printed, loaded = run_python(run_cli("handle", str(report)), **environment)
     assert json.loads(printed)["specialist"] == "routing"
-    assert "agents.routing" in loaded
-    for unneeded in ("agents.inventory", "agents.maintenance", "agents.detectors", "ortools.linear_solver.pywraplp"):
+    assert "agents.capacity" in loaded
+    for unneeded in (
+        "agents.inventory",
+        "agents.maintenance",
+        "agents.detectors",
+        "agents.replan",
+        "ortools.linear_solver.pywraplp",
+        "pyvrp",
+    ):
         assert unneeded not in loaded, unneeded
