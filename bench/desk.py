@@ -1,9 +1,13 @@
 """The desk's own speed on the seeded twin: warm decision latency per exception type, whole-decision time against the
-time spent in the deterministic tools, a live server's throughput under concurrent load, the same latency on twins
-grown K-fold with a full detector pass per scale, and the speed targets met or missed (JSON and a chart)."""
+time spent in the deterministic tools, `yardmaster handle` started cold in fresh processes, a live server's throughput
+under concurrent load, the same latency on twins grown K-fold with a full detector pass per scale, and the speed
+targets met or missed (JSON and a chart)."""
 
 import os
 import shutil
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -33,6 +37,7 @@ app = typer.Typer()
 
 TARGET_MEDIAN_MS, TARGET_P95_MS, TARGET_REPLAN_P95_MS = 60.0, 150.0, 600.0
 TARGET_WHOLE_OVER_TOOL, TARGET_PER_SECOND, TARGET_SCALE_RATIO = 1.3, 15.0, 1.3
+COLD_TYPES = (ExceptionType.late_shipment, ExceptionType.stockout_risk)  # `yardmaster handle` timed from a cold start
 OPEN_STATUSES = ("pending_approval", "needs_info")
 
 
@@ -55,6 +60,15 @@ class Latency(BaseModel):
     plain_median_ms: float | None = None  # decisions without a route re-plan
     plain_p95_ms: float | None = None
     replan_p95_ms: float | None = None  # decisions with a route re-plan
+
+
+class ColdStart(BaseModel):
+    """`yardmaster handle` of one exception type in fresh processes, each on a subject of its own: wall seconds from
+    start to exit, each run and their median."""
+
+    type: ExceptionType
+    runs_s: list[float]
+    median_s: float
 
 
 class Load(BaseModel):
@@ -95,6 +109,7 @@ class DeskBench(BaseModel):
     """Latency per type, load per concurrency, the scaled twins, the targets, and where the files went."""
 
     latency: list[Latency]
+    cold: list[ColdStart] = []
     load: list[Load]
     scales: list[ScaleRun] = []
     targets: list[Target] = []
@@ -300,6 +315,33 @@ class Server(BaseModel):
     base: str
     reporter_key: str
     planner_key: str
+
+
+def cold_starts(settings: Settings, runs: int) -> list[ColdStart]:
+    """`runs` fresh `yardmaster handle` processes per type of `COLD_TYPES` on a private copy of the twin."""
+    with scratch_copy(settings) as private:
+        with Session(make_engine(private.resolved_database_url)) as session:
+            cases = exceptions(session, runs)
+        environment = {**os.environ, "YM_DATA_DIR": str(private.data_dir), "YM_DUPLICATE_WINDOW_H": "0"}
+        return [cold_start(kind, cases[kind], environment) for kind in COLD_TYPES]
+
+
+def cold_start(kind: ExceptionType, cases: list[ExceptionIn], environment: dict[str, str]) -> ColdStart:
+    """The wall time of each case handled by a new `yardmaster handle` process, and their median."""
+    runs = []
+    for exception in cases:
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "cli", "handle", "-"],
+            input=exception.model_dump_json(exclude_none=True),
+            capture_output=True,
+            text=True,
+            check=True,
+            env=environment,
+            cwd=PROJECT_ROOT,
+        )
+        runs.append(round(time.perf_counter() - start, 2))
+    return ColdStart(type=kind, runs_s=runs, median_s=round(statistics.median(runs), 2))
 
 
 @contextmanager
@@ -588,6 +630,7 @@ class Options(BaseModel):
     workers: int
     scales: list[int]
     detect: bool
+    cold_runs: int
     report_dir: Path | None
 
 
@@ -595,10 +638,12 @@ def run(options: Options) -> DeskBench:
     """The whole benchmark on the configured twin; the JSON report and its chart are written to the report folder."""
     settings, start = get_settings(), time.perf_counter()
     measured = latency(settings, options.per_type)
+    cold = cold_starts(settings, options.cold_runs) if options.cold_runs else []
     loaded = live_load(settings, options.per_level, options.levels, options.workers) if options.per_level else []
     grown = scaled(settings, options.scales, options.per_type, options.detect) if options.scales else []
     result = DeskBench(
         latency=measured,
+        cold=cold,
         load=loaded,
         scales=grown,
         targets=targets(measured, loaded, grown),
@@ -625,6 +670,10 @@ def describe(result: DeskBench) -> list[str]:
             f"{'':24s} profiled, mean ms: tools {row.split_ms.tool:.1f}, graph {row.split_ms.graph:.1f}, "
             f"storage {row.split_ms.storage:.1f}, other {row.split_ms.other:.1f}",
         ]
+    lines += [
+        f"cold handle {row.type.value:12s} median {row.median_s:.2f} s of {len(row.runs_s)} fresh processes"
+        for row in result.cold
+    ]
     lines += [
         f"concurrency {row.concurrency}: {row.per_second:.2f} decisions/s, p50 {row.p50_ms:.0f} ms, "
         f"p95 {row.p95_ms:.0f} ms, p99 {row.p99_ms:.0f} ms, {row.errors} errors"
@@ -663,12 +712,13 @@ def main(
     workers: int = typer.Option(2, "--workers", min=1, help="Server worker processes."),
     scales: str = typer.Option("2,4,8", "--scales", help="Grown twins to measure against scale 1; empty skips."),
     detect: bool = typer.Option(True, "--detect/--no-detect", help="Time a full detector pass at each scale."),
+    cold_runs: int = typer.Option(5, "--cold-runs", min=0, help="Fresh `handle` processes per type; 0 skips."),
     report_dir: Path = typer.Option(
         PROJECT_ROOT / "reports", "--report-dir", help="Folder of the JSON report and the chart (desk-bench.*)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """Warm latency per exception type, whole/tool time, a live server's throughput, the same on twins grown
+    """Warm latency per exception type, whole/tool time, cold `handle` starts, a live server's throughput, the same on twins grown
     2, 4 and 8-fold with the detector pass, and the targets met or missed."""
     options = Options(
         per_type=per_type,
@@ -677,6 +727,7 @@ def main(
         workers=workers,
         scales=_scales(scales),
         detect=detect,
+        cold_runs=cold_runs,
         report_dir=report_dir,
     )
     report(lambda: run(options), as_json, describe)

@@ -165,6 +165,17 @@ def test_latency_of_every_type_leaves_the_twin_untouched(twin_dir):
 
 
 @pytest.mark.slow
+def test_cold_starts_time_fresh_handle_processes_and_leave_the_twin_untouched(twin_dir):
+    before = (twin_dir.data_dir / "yardmaster.db").read_bytes()
+    rows = desk.cold_starts(twin_dir, runs=2)
+    assert [row.type for row in rows] == list(desk.COLD_TYPES)
+    for row in rows:
+        assert len(row.runs_s) == 2 and all(run > 0 for run in row.runs_s)
+        assert min(row.runs_s) <= row.median_s <= max(row.runs_s)
+    assert (twin_dir.data_dir / "yardmaster.db").read_bytes() == before
+
+
+@pytest.mark.slow
 def test_live_load_decides_every_post(twin_dir, monkeypatch):
     monkeypatch.setenv("YM_DATA_DIR", str(twin_dir.data_dir))
     rows = desk.live_load(twin_dir, per_level=6, levels=[1, 2], workers=2)
