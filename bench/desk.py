@@ -323,7 +323,7 @@ def cold_starts(settings: Settings, runs: int) -> list[ColdStart]:
         with Session(make_engine(private.resolved_database_url)) as session:
             cases = exceptions(session, runs)
         environment = {**os.environ, "YM_DATA_DIR": str(private.data_dir), "YM_DUPLICATE_WINDOW_H": "0"}
-        return [cold_start(kind, cases[kind], environment) for kind in COLD_TYPES]
+        return [cold_start(kind, cases[kind][:runs], environment) for kind in COLD_TYPES]  # no warm-up case: cold
 
 
 def cold_start(kind: ExceptionType, cases: list[ExceptionIn], environment: dict[str, str]) -> ColdStart:
