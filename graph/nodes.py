@@ -32,7 +32,17 @@ from graph import facts
 from graph.faults import fault_point
 from graph.intake import Fence, lock_subject, subject_of
 from graph.precedents import mark_pending
-from graph.records import conclude, decision_id_for, exception_refs, is_final, note, save_decision, write_notes
+from graph.records import (
+    FINAL,
+    conclude,
+    decision_id_for,
+    exception_refs,
+    is_final,
+    note,
+    save_decision,
+    store_decision,
+    write_notes,
+)
 from graph.state import DeskState, Verdict
 from tools.evidence import Evidence, Source
 from tools.knowledge import Precedent, exception_type
@@ -384,12 +394,14 @@ def execute(state: DeskState, runtime: Runtime[DeskRun]) -> dict[str, Any]:
     decision = decision.model_copy(update={"status": "overridden" if decision.status == "overridden" else "executed"})
     with tb.session() as session:
         runtime.context.fence.hold(session)
-        if not is_final(session, decision.decision_id):
-            _recheck(session, state)
+        stored = session.get(m.DecisionRecord, decision.decision_id)  # read once: absent, pending, or final
+        if stored is None or stored.status not in FINAL:
+            _recheck(session, state, stored)
             write_notes(session, state.exception_id, state.journal)
-            save_decision(session, decision, state.exception_id)  # the row the executed actions belong to
+            rows = store_decision(session, decision, state.exception_id, stored)  # the executed actions' rows
             for index, action in enumerate(decision.actions):
-                execute_action(session, decision.decision_id, index, action, actor)
+                row = rows.get(f"{decision.decision_id}-A{index + 1}")
+                execute_action(session, decision.decision_id, index, action, actor, row)
             conclude(session, decision, state.exception_id, state.verdict, _proposed(state), saved=True)
             _remember(session, state, decision)
             fault_point(tb.settings, "execute.before_commit")
@@ -398,11 +410,11 @@ def execute(state: DeskState, runtime: Runtime[DeskRun]) -> dict[str, Any]:
     return {"decision": decision, "journal": []}
 
 
-def _recheck(session: Session, state: DeskState) -> None:
-    """Take the subject's lock and re-read the facts a paused decision relied on; ValueError when they moved."""
+def _recheck(session: Session, state: DeskState, record: m.DecisionRecord | None) -> None:
+    """Take the subject's lock and re-read the facts a paused decision (its stored `record`) relied on; ValueError
+    when they moved."""
     if subject := subject_of(state.exception):
         lock_subject(session, subject)
-    record = session.get(m.DecisionRecord, state.decided().decision_id)
     if record is None or not record.fingerprint:
         return
     refs = exception_refs(store.row(session, m.ExceptionRecord, state.exception_id))
