@@ -85,6 +85,8 @@ def store_decision(
         return {}
     now = datetime.now(UTC)
     new = record is None
+    exception = store.row(session, m.ExceptionRecord, decision.exception_id)  # read before anything is added
+    twin_at = store.as_of(session) if new else None
     if record is None or record.status != decision.status:
         _announce(session, decision, now)
     if record is None:
@@ -98,10 +100,9 @@ def store_decision(
             thread_id=thread_id,
             created_at=now,
             updated_at=now,
-            twin_at=store.as_of(session),
+            twin_at=twin_at,
         )
     decision = decision.model_copy(update={"created_at": decision.created_at or record.created_at})
-    exception = store.row(session, m.ExceptionRecord, decision.exception_id)
     if decision.status == "pending_approval" and not record.fingerprint:
         record.fingerprint = fingerprint(session, exception_refs(exception), decision.actions)
     decision.store(record)
