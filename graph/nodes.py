@@ -398,12 +398,11 @@ def execute(state: DeskState, runtime: Runtime[DeskRun]) -> dict[str, Any]:
         if stored is None or stored.status not in FINAL:
             _recheck(session, state, stored)
             write_notes(session, state.exception_id, state.journal)
-            rows = store_decision(session, decision, state.exception_id, stored)  # the executed actions' rows
-            for index, action in enumerate(decision.actions):
+            rows = store_decision(session, decision, state.exception_id, stored, _precedent(state, decision))
+            for index, action in enumerate(decision.actions):  # on the rows just stored
                 row = rows.get(f"{decision.decision_id}-A{index + 1}")
                 execute_action(session, decision.decision_id, index, action, actor, row)
             conclude(session, decision, state.exception_id, state.verdict, _proposed(state), saved=True)
-            _remember(session, state, decision)
             fault_point(tb.settings, "execute.before_commit")
         session.commit()
     fault_point(tb.settings, "execute.committed")
@@ -433,23 +432,22 @@ def finalize(state: DeskState, runtime: Runtime[DeskRun]) -> dict[str, Any]:
         if not is_final(session, decision.decision_id):
             write_notes(session, state.exception_id, state.journal)
             conclude(session, decision, state.exception_id, state.verdict, _proposed(state))
-        _remember(session, state, decision)
+        if precedent := _precedent(state, decision):
+            mark_pending(session, precedent)
         session.commit()
     return {"decision": decision, "journal": []}
 
 
-def _remember(session: Session, state: DeskState, decision: Decision) -> None:
-    """Store the precedent of a concluded decision on its row, for indexing after the commit."""
-    if decision.specialist:
-        mark_pending(
-            session,
-            Precedent(
-                decision_id=decision.decision_id,
-                exception_type=exception_type(state.reading().typed().value),
-                specialist=decision.specialist,
-                action_types=[a.type for a in decision.actions],
-                status=decision.status,
-                override_reason=state.verdict.reason if state.verdict else None,
-                summary=decision.justification.text if decision.justification else decision.status,
-            ),
-        )
+def _precedent(state: DeskState, decision: Decision) -> Precedent | None:
+    """The precedent of a concluded decision, to index after the commit (none without a specialist)."""
+    if not decision.specialist:
+        return None
+    return Precedent(
+        decision_id=decision.decision_id,
+        exception_type=exception_type(state.reading().typed().value),
+        specialist=decision.specialist,
+        action_types=[a.type for a in decision.actions],
+        status=decision.status,
+        override_reason=state.verdict.reason if state.verdict else None,
+        summary=decision.justification.text if decision.justification else decision.status,
+    )

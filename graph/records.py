@@ -9,7 +9,9 @@ from sqlmodel import Session, col, select
 
 from agents.schemas import Decision, Refs
 from graph.facts import fingerprint
+from graph.precedents import hold_pending
 from graph.state import AuditNote, Verdict
+from tools.knowledge import Precedent
 from twin import models as m
 from twin import store
 from twin.kpis import aware
@@ -77,10 +79,15 @@ def save_decision(session: Session, decision: Decision, thread_id: str) -> None:
 
 
 def store_decision(
-    session: Session, decision: Decision, thread_id: str, record: m.DecisionRecord | None
+    session: Session,
+    decision: Decision,
+    thread_id: str,
+    record: m.DecisionRecord | None,
+    precedent: Precedent | None = None,
 ) -> dict[str, m.ActionRecord]:
-    """`save_decision` with the decision's row as the caller read it in this transaction (None: not stored yet);
-    returns the rows of its actions by id (none when the stored decision is final)."""
+    """`save_decision` with the decision's row as the caller read it in this transaction (None: not stored yet) and
+    the precedent of a final decision to store on it for indexing after the commit; returns the rows of its actions by
+    id (none when the stored decision is final)."""
     if record is not None and record.status in FINAL:
         return {}
     now = datetime.now(UTC)
@@ -106,6 +113,8 @@ def store_decision(
     if decision.status == "pending_approval" and not record.fingerprint:
         record.fingerprint = fingerprint(session, exception_refs(exception), decision.actions)
     decision.store(record)
+    if precedent:
+        hold_pending(record, precedent)
     record.updated_at = now
     session.add(record)
     session.flush()  # the row its actions refer to
