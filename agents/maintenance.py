@@ -130,9 +130,11 @@ def truck_risks(tb: Toolbox, session: Session, now: datetime, trucks: list[str])
 def _scored(
     tb: Toolbox, session: Session, now: datetime, recent: pd.DataFrame, trucks: list[str] | None = None
 ) -> list[FailureRisk]:
-    """Scores from each truck's `recent` readings (topped up to its last `WINDOW_DAYS`) and its running means."""
+    """Scores from each truck's `recent` readings (topped up to its last `WINDOW_DAYS`) and its running means; a truck
+    serviced since its latest reading is not scored until a reading describes it again."""
     means = fleet.running_means(session, now, trucks)
     window = fleet.latest_readings(session, now, WINDOW_DAYS, as_series(means["readings"]), recent)
+    window = window[~window["truck"].isin(fleet.serviced_since_reading(session, window))]
     return score_trucks(tb.models.fleet, window, now, running_means=means) if len(window) else []
 
 
@@ -217,15 +219,16 @@ def failure_cost(price: Rates, workload: Workload) -> float:
 
 def dc_workload(tb: Toolbox, dc: str, now: datetime) -> Workload:
     """Today's stops per truck at a DC, each day's typical count (today's mean, or the latest day of routes' when none
-    run today, scaled by the weekday's share) and the workshop bays work orders already hold each day."""
+    run today, scaled by the weekday's share against that day's) and the workshop bays work orders already hold each
+    day."""
     today = now.date()
     with tb.session() as session:
         routes = store.routes_on(session, today, dc)
         by_weekday = store.fleet_deliveries_by_weekday(session, dc, now - timedelta(weeks=PROFILE_WEEKS), now)
         held = [len(store.workshop_bookings(session, dc, today + timedelta(days=d))) for d in range(HORIZON_DAYS)]
         stops = {route.truck: len(route_stops) for route, route_stops in routes}
-        mean = sum(stops.values()) / len(stops) if stops else store.deliveries_per_truck_day(session, dc)
-    base = by_weekday[today.weekday()]
+        routed, mean = (today, sum(stops.values()) / len(stops)) if stops else store.latest_route_load(session, dc)
+    base = by_weekday[(routed or today).weekday()]
     scale = [by_weekday[(today + timedelta(days=d)).weekday()] / base if base else 1.0 for d in range(HORIZON_DAYS)]
     return Workload(today=stops, typical=[round(mean * factor, 1) for factor in scale], held_bays=held)
 
@@ -369,13 +372,15 @@ def _truck_case(tb: Toolbox, refs: Refs) -> Proposal | tuple[Evidence, TruckCase
         booked = store.open_work_orders(session, code)
         price = rates(session)
         in_workshop = store.trucks_with_open_work_orders(session)
+        now, serviced = tb.now(), vehicle.last_service_at
+        trucks = {truck.code: truck for truck in store.fleet(session, dc.code)}
+        risks = [] if booked else truck_risks(tb, session, now, list(trucks))
     if booked:
         return _open_order(code, booked[0])
-    risks, trucks = fleet_risks(tb)
     risk = next((r for r in risks if r.truck == code), None)
     if risk is None:
-        return needs_info("maintenance", [], f"Truck {code} has no telemetry to score.", found, status="no_action")
-    now = tb.now()
+        reason = f"Truck {code} has no reading since its last service ({serviced:%Y-%m-%d %H:%M}) to score."
+        return needs_info("maintenance", [], reason, found, status="no_action")
     workload = dc_workload(tb, dc.code, now)
     found.facts["stops_today"] = workload.today.get(code, 0)
     cost = failure_cost(price, workload)
