@@ -111,9 +111,9 @@ def latest_plans(types: Iterable[str], day: date) -> PlanRows:
 
 
 def as_of(session: Session) -> datetime | None:
-    """The twin's clock: the moment the loaded scenario stands at."""
-    value = meta(session).get("as_of")
-    return datetime.fromisoformat(value) if value else None
+    """The twin's clock: the moment the loaded scenario stands at (its row, by key)."""
+    found = session.get(m.TwinMeta, "as_of")
+    return datetime.fromisoformat(found.value) if found and found.value else None
 
 
 def clock(session: Session) -> datetime:
