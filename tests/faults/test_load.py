@@ -78,7 +78,7 @@ def test_three_thousand_pending_and_ten_polling_tabs(server, seeded_url):
     assert policy.status_code == 200
     first = httpx.post(f"{server.url}/v1/exceptions", json=CAPACITY_LOSS, headers=keys["integrator"], timeout=120)
     assert first.json()["status"] == "pending_approval", first.text
-    clone_pending(seeded_url, PENDING)
+    clone_pending(seeded_url, server.data_dir, PENDING)
     idle_mb = rss_mb(server.process.pid)
     inbox_ms: list[float] = []
     health_ms: list[float] = []
