@@ -130,9 +130,11 @@ def truck_risks(tb: Toolbox, session: Session, now: datetime, trucks: list[str])
 def _scored(
     tb: Toolbox, session: Session, now: datetime, recent: pd.DataFrame, trucks: list[str] | None = None
 ) -> list[FailureRisk]:
-    """Scores from each truck's `recent` readings (topped up to its last `WINDOW_DAYS`) and its running means."""
+    """Scores from each truck's `recent` readings (topped up to its last `WINDOW_DAYS`) and its running means; a truck
+    serviced since its latest reading is not scored until a reading describes it again."""
     means = fleet.running_means(session, now, trucks)
     window = fleet.latest_readings(session, now, WINDOW_DAYS, as_series(means["readings"]), recent)
+    window = window[~window["truck"].isin(fleet.serviced_since_reading(session, window))]
     return score_trucks(tb.models.fleet, window, now, running_means=means) if len(window) else []
 
 
@@ -369,13 +371,15 @@ def _truck_case(tb: Toolbox, refs: Refs) -> Proposal | tuple[Evidence, TruckCase
         booked = store.open_work_orders(session, code)
         price = rates(session)
         in_workshop = store.trucks_with_open_work_orders(session)
+        now, serviced = tb.now(), vehicle.last_service_at
+        trucks = {truck.code: truck for truck in store.fleet(session, dc.code)}
+        risks = [] if booked else truck_risks(tb, session, now, list(trucks))
     if booked:
         return _open_order(code, booked[0])
-    risks, trucks = fleet_risks(tb)
     risk = next((r for r in risks if r.truck == code), None)
     if risk is None:
-        return needs_info("maintenance", [], f"Truck {code} has no telemetry to score.", found, status="no_action")
-    now = tb.now()
+        reason = f"Truck {code} has no reading since its last service ({serviced:%Y-%m-%d %H:%M}) to score."
+        return needs_info("maintenance", [], reason, found, status="no_action")
     workload = dc_workload(tb, dc.code, now)
     found.facts["stops_today"] = workload.today.get(code, 0)
     cost = failure_cost(price, workload)

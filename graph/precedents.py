@@ -6,13 +6,14 @@ import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from agents.schemas import Decision
 from agents.toolbox import Toolbox
 from tools.knowledge import Precedent
 from twin import models as m
+from twin import store
 from twin.threads import run_in_background
 
 logger = logging.getLogger(__name__)
@@ -112,18 +113,19 @@ class InlineIndexer:
 
 
 def retire_old(toolbox: Toolbox, retention_days: float, limit: int = BATCH) -> int:
-    """Take out of the knowledge base the precedents of up to `limit` decisions concluded more than `retention_days`
-    ago (0 keeps them all) and mark them retired; their rows keep the decision. Returns how many."""
+    """Take out of the knowledge base the precedents of up to `limit` decisions made more than `retention_days` ago on
+    the twin's clock (0 keeps them all) and mark them retired; their rows keep the decision. Returns how many."""
     if retention_days <= 0:
         return 0
     table = m.DecisionRecord
-    cutoff = datetime.now(UTC) - timedelta(days=retention_days)
+    made = func.coalesce(col(table.twin_at), col(table.created_at))
     with toolbox.session() as session:
+        cutoff = store.clock(session) - timedelta(days=retention_days)
         ids = list(
             session.exec(
                 select(col(table.id))
-                .where(col(table.precedent_state) == INDEXED, col(table.updated_at) < cutoff)
-                .order_by(col(table.updated_at))
+                .where(col(table.precedent_state) == INDEXED, made < cutoff)
+                .order_by(made)
                 .limit(limit)
             )
         )

@@ -13,6 +13,7 @@ from sqlmodel.sql.expression import Select
 
 from twin import models as m
 from twin.frames import READING_COLUMNS
+from twin.kpis import aware
 from twin.typed_pandas import as_frame, as_series
 
 SENSORS = ("engine_temp_c", "oil_pressure_kpa", "vibration_mm_s", "fault_codes")
@@ -89,6 +90,19 @@ def latest_readings(
     frame = pd.concat(parts, ignore_index=True).sort_values(["truck", "at"], ignore_index=True)
     frame["at"] = pd.to_datetime(frame["at"], utc=True)
     return frame
+
+
+def serviced_since_reading(session: Session, window: pd.DataFrame) -> set[str]:
+    """The trucks of `window` serviced after their latest reading in it: no reading describes them since."""
+    if window.empty:
+        return set()
+    last_read = as_series(window.groupby("truck")["at"].max())
+    services = session.exec(
+        select(col(m.Vehicle.code), col(m.Vehicle.last_service_at)).where(
+            col(m.Vehicle.code).in_(list(last_read.index))
+        )
+    ).all()
+    return {code for code, at in services if pd.Timestamp(aware(at)) > last_read[code]}
 
 
 def _readings(

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import update
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from agents import maintenance
 from agents.proposal import PlanOption, Proposal, pct
@@ -21,6 +21,7 @@ from twin import frames, store
 from twin import models as m
 from twin.actions import ReplanRoute, ScheduleMaintenance
 from twin.db import make_engine
+from twin.kpis import aware
 from twin.seed import AS_OF
 from twin.settings import Settings
 
@@ -108,6 +109,21 @@ def test_a_truck_with_a_scheduled_work_order_is_not_booked_twice(toolbox):
         "Truck TRK-007 already has work order WO-90001 scheduled for 2026-11-03: it is not booked twice."
     )
     assert _unverified(proposal) == []
+
+
+def test_a_truck_serviced_since_its_latest_reading_is_not_scored_again_on_that_reading(toolbox):
+    serviced = AS_OF - timedelta(hours=2)
+    with toolbox.session() as session:
+        latest = max(
+            r.at for r in session.exec(select(m.TelemetryReading).where(m.TelemetryReading.truck == "TRK-007"))
+        )
+        assert aware(latest) < serviced
+        session.exec(update(m.Vehicle).where(col(m.Vehicle.code) == "TRK-007").values(last_service_at=serviced))
+        session.commit()
+    proposal = maintenance.equipment_failure_risk(toolbox, Refs(asset_id="TRK-007"))
+    assert proposal.status == "no_action" and proposal.actions == []
+    assert proposal.chosen.text == "Truck TRK-007 has no reading since its last service (2026-11-02 06:00) to score."
+    assert "TRK-007" not in {risk.truck for risk in maintenance.fleet_risks(toolbox)[0]}
 
 
 def test_a_truck_with_an_open_work_order_is_not_booked_alongside_another(toolbox):

@@ -10,6 +10,7 @@ from agents.schemas import ExceptionIn
 from graph.desk import Desk, open_desk
 from graph.precedents import INDEXED, PENDING, RETIRED, index_pending
 from twin import models as m
+from twin import store
 
 LATE = {"type": "late_shipment", "refs": {"shipment_id": "SHP-009284"}}
 SHIPMENTS = ("SHP-009284", "SHP-009267", "SHP-009270", "SHP-009276")
@@ -96,7 +97,7 @@ def test_the_sweep_retires_precedents_past_the_retention_and_keeps_the_rest(desk
     table = m.DecisionRecord
     with desk.toolbox.session() as session:
         session.execute(
-            update(table).where(table.id == old.decision_id).values(updated_at=datetime.now(UTC) - timedelta(days=91))
+            update(table).where(table.id == old.decision_id).values(twin_at=store.clock(session) - timedelta(days=91))
         )
         session.commit()
     assert desk.sweep()["retired"] == 1
@@ -105,6 +106,6 @@ def test_the_sweep_retires_precedents_past_the_retention_and_keeps_the_rest(desk
     assert desk.sweep()["retired"] == 0
     desk.settings = desk.settings.model_copy(update={"precedent_retention_days": 0.0})
     with desk.toolbox.session() as session:
-        session.execute(update(table).values(updated_at=datetime.now(UTC) - timedelta(days=400)))
+        session.execute(update(table).values(twin_at=store.clock(session) - timedelta(days=400)))
         session.commit()
     assert desk.sweep()["retired"] == 0, "0 keeps every precedent"
