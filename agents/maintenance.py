@@ -219,15 +219,16 @@ def failure_cost(price: Rates, workload: Workload) -> float:
 
 def dc_workload(tb: Toolbox, dc: str, now: datetime) -> Workload:
     """Today's stops per truck at a DC, each day's typical count (today's mean, or the latest day of routes' when none
-    run today, scaled by the weekday's share) and the workshop bays work orders already hold each day."""
+    run today, scaled by the weekday's share against that day's) and the workshop bays work orders already hold each
+    day."""
     today = now.date()
     with tb.session() as session:
         routes = store.routes_on(session, today, dc)
         by_weekday = store.fleet_deliveries_by_weekday(session, dc, now - timedelta(weeks=PROFILE_WEEKS), now)
         held = [len(store.workshop_bookings(session, dc, today + timedelta(days=d))) for d in range(HORIZON_DAYS)]
         stops = {route.truck: len(route_stops) for route, route_stops in routes}
-        mean = sum(stops.values()) / len(stops) if stops else store.deliveries_per_truck_day(session, dc)
-    base = by_weekday[today.weekday()]
+        routed, mean = (today, sum(stops.values()) / len(stops)) if stops else store.latest_route_load(session, dc)
+    base = by_weekday[(routed or today).weekday()]
     scale = [by_weekday[(today + timedelta(days=d)).weekday()] / base if base else 1.0 for d in range(HORIZON_DAYS)]
     return Workload(today=stops, typical=[round(mean * factor, 1) for factor in scale], held_bays=held)
 

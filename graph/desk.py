@@ -220,7 +220,7 @@ class Desk:
         """Run (or continue, after a crash) the graph of an exception this process has claimed; a failed try gives
         the exception back for the sweep, the last one ends it `failed`."""
         try:
-            self._run(fence, exception, actor)
+            finished = self._run(fence, exception, actor)
         except Exception as error:
             failure = f"{type(error).__name__}: {error}"[:500]
             with self.toolbox.session() as session:
@@ -231,6 +231,9 @@ class Desk:
             self._give_back(fence, failure)
             raise
         self._index_soon()
+        if finished:  # the run stored its decision, at its end or at its pause for approval
+            with self.toolbox.session() as session:
+                return self._latest(session, fence.row_id)
         return self.wait_for_decision(fence.row_id, MAX_ATTEMPTS)
 
     def _run(self, fence: Fence, exception: ExceptionIn, actor: str) -> bool:

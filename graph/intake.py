@@ -241,7 +241,6 @@ def take_in(
             lease_until=now + timedelta(seconds=lease_s) if fence else None,
         )
     )
-    session.flush()
     audit(
         session,
         "exception.received",

@@ -32,7 +32,17 @@ from graph import facts
 from graph.faults import fault_point
 from graph.intake import Fence, lock_subject, subject_of
 from graph.precedents import mark_pending
-from graph.records import conclude, decision_id_for, exception_refs, is_final, note, save_decision, write_notes
+from graph.records import (
+    FINAL,
+    conclude,
+    decision_id_for,
+    exception_refs,
+    is_final,
+    note,
+    save_decision,
+    store_decision,
+    write_notes,
+)
 from graph.state import DeskState, Verdict
 from tools.evidence import Evidence, Source
 from tools.knowledge import Precedent, exception_type
@@ -384,25 +394,26 @@ def execute(state: DeskState, runtime: Runtime[DeskRun]) -> dict[str, Any]:
     decision = decision.model_copy(update={"status": "overridden" if decision.status == "overridden" else "executed"})
     with tb.session() as session:
         runtime.context.fence.hold(session)
-        if not is_final(session, decision.decision_id):
-            _recheck(session, state)
+        stored = session.get(m.DecisionRecord, decision.decision_id)  # read once: absent, pending, or final
+        if stored is None or stored.status not in FINAL:
+            _recheck(session, state, stored)
             write_notes(session, state.exception_id, state.journal)
-            save_decision(session, decision, state.exception_id)  # the row the executed actions belong to
-            for index, action in enumerate(decision.actions):
-                execute_action(session, decision.decision_id, index, action, actor)
+            rows = store_decision(session, decision, state.exception_id, stored, _precedent(state, decision))
+            for index, action in enumerate(decision.actions):  # on the rows just stored
+                row = rows.get(f"{decision.decision_id}-A{index + 1}")
+                execute_action(session, decision.decision_id, index, action, actor, row)
             conclude(session, decision, state.exception_id, state.verdict, _proposed(state), saved=True)
-            _remember(session, state, decision)
             fault_point(tb.settings, "execute.before_commit")
         session.commit()
     fault_point(tb.settings, "execute.committed")
     return {"decision": decision, "journal": []}
 
 
-def _recheck(session: Session, state: DeskState) -> None:
-    """Take the subject's lock and re-read the facts a paused decision relied on; ValueError when they moved."""
+def _recheck(session: Session, state: DeskState, record: m.DecisionRecord | None) -> None:
+    """Take the subject's lock and re-read the facts a paused decision (its stored `record`) relied on; ValueError
+    when they moved."""
     if subject := subject_of(state.exception):
         lock_subject(session, subject)
-    record = session.get(m.DecisionRecord, state.decided().decision_id)
     if record is None or not record.fingerprint:
         return
     refs = exception_refs(store.row(session, m.ExceptionRecord, state.exception_id))
@@ -421,23 +432,22 @@ def finalize(state: DeskState, runtime: Runtime[DeskRun]) -> dict[str, Any]:
         if not is_final(session, decision.decision_id):
             write_notes(session, state.exception_id, state.journal)
             conclude(session, decision, state.exception_id, state.verdict, _proposed(state))
-        _remember(session, state, decision)
+        if precedent := _precedent(state, decision):
+            mark_pending(session, precedent)
         session.commit()
     return {"decision": decision, "journal": []}
 
 
-def _remember(session: Session, state: DeskState, decision: Decision) -> None:
-    """Store the precedent of a concluded decision on its row, for indexing after the commit."""
-    if decision.specialist:
-        mark_pending(
-            session,
-            Precedent(
-                decision_id=decision.decision_id,
-                exception_type=exception_type(state.reading().typed().value),
-                specialist=decision.specialist,
-                action_types=[a.type for a in decision.actions],
-                status=decision.status,
-                override_reason=state.verdict.reason if state.verdict else None,
-                summary=decision.justification.text if decision.justification else decision.status,
-            ),
-        )
+def _precedent(state: DeskState, decision: Decision) -> Precedent | None:
+    """The precedent of a concluded decision, to index after the commit (none without a specialist)."""
+    if not decision.specialist:
+        return None
+    return Precedent(
+        decision_id=decision.decision_id,
+        exception_type=exception_type(state.reading().typed().value),
+        specialist=decision.specialist,
+        action_types=[a.type for a in decision.actions],
+        status=decision.status,
+        override_reason=state.verdict.reason if state.verdict else None,
+        summary=decision.justification.text if decision.justification else decision.status,
+    )

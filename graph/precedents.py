@@ -22,6 +22,13 @@ LEASE_S = 120.0  # a claim older than this belongs to a process that died
 BATCH = 50  # precedents embedded together in one pass
 
 
+def hold_pending(record: m.DecisionRecord, precedent: Precedent) -> None:
+    """Put the precedent of a final decision on its row, held in the caller's session, not yet indexed."""
+    record.precedent = precedent.model_dump(mode="json")
+    record.precedent_state = PENDING
+    record.precedent_claim = record.precedent_lease_until = None
+
+
 def mark_pending(session: Session, precedent: Precedent) -> None:
     """Store the precedent of a final decision on its row, not yet indexed (in the caller's transaction)."""
     session.exec(

@@ -4,11 +4,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic_core import to_jsonable_python
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from agents.schemas import Decision, Refs
 from graph.facts import fingerprint
+from graph.precedents import hold_pending
 from graph.state import AuditNote, Verdict
+from tools.knowledge import Precedent
 from twin import models as m
 from twin import store
 from twin.kpis import aware
@@ -52,26 +55,45 @@ def note(kind: str, actor: str, decision_id: str | None = None, **detail: Any) -
 
 
 def write_notes(session: Session, exception_id: str, notes: list[AuditNote]) -> None:
-    """Append the noted audit events of an exception's run, in the order they were noted."""
-    session.add_all(
-        m.AuditEvent(
-            at=item.at,
-            actor=item.actor,
-            kind=item.kind,
-            exception_id=exception_id,
-            decision_id=item.decision_id,
-            detail=item.detail,
+    """Append the noted audit events of an exception's run, in the order they were noted, in one batched insert."""
+    if notes:
+        session.exec(
+            insert(m.AuditEvent),
+            params=[
+                {
+                    "at": item.at,
+                    "actor": item.actor,
+                    "kind": item.kind,
+                    "exception_id": exception_id,
+                    "decision_id": item.decision_id,
+                    "detail": item.detail,
+                }
+                for item in notes
+            ],
         )
-        for item in notes
-    )
 
 
 def save_decision(session: Session, decision: Decision, thread_id: str) -> None:
     """Insert or update a decision, its proposed actions, and its exception's status; a final decision stays final."""
-    now = datetime.now(UTC)
-    record = session.get(m.DecisionRecord, decision.decision_id)
+    store_decision(session, decision, thread_id, session.get(m.DecisionRecord, decision.decision_id))
+
+
+def store_decision(
+    session: Session,
+    decision: Decision,
+    thread_id: str,
+    record: m.DecisionRecord | None,
+    precedent: Precedent | None = None,
+) -> dict[str, m.ActionRecord]:
+    """`save_decision` with the decision's row as the caller read it in this transaction (None: not stored yet) and
+    the precedent of a final decision to store on it for indexing after the commit; returns the rows of its actions by
+    id (none when the stored decision is final)."""
     if record is not None and record.status in FINAL:
-        return
+        return {}
+    now = datetime.now(UTC)
+    new = record is None
+    exception = store.row(session, m.ExceptionRecord, decision.exception_id)  # read before anything is added
+    twin_at = store.as_of(session) if new else None
     if record is None or record.status != decision.status:
         _announce(session, decision, now)
     if record is None:
@@ -85,21 +107,23 @@ def save_decision(session: Session, decision: Decision, thread_id: str) -> None:
             thread_id=thread_id,
             created_at=now,
             updated_at=now,
-            twin_at=store.as_of(session),
+            twin_at=twin_at,
         )
     decision = decision.model_copy(update={"created_at": decision.created_at or record.created_at})
-    exception = store.row(session, m.ExceptionRecord, decision.exception_id)
     if decision.status == "pending_approval" and not record.fingerprint:
         record.fingerprint = fingerprint(session, exception_refs(exception), decision.actions)
     decision.store(record)
+    if precedent:
+        hold_pending(record, precedent)
     record.updated_at = now
     session.add(record)
-    session.flush()
-    _save_actions(session, decision)
+    session.flush()  # the row its actions refer to
+    actions = _save_actions(session, decision, {} if new else _stored_actions(session, decision.decision_id))
     exception.status = "open" if decision.status in OPEN else "closed"
     exception.intake = "decided"
     exception.decided_at = now if decision.status in FINAL and decision.status not in LAPSED else None
     session.add(exception)
+    return actions
 
 
 def _announce(session: Session, decision: Decision, now: datetime) -> None:
@@ -149,13 +173,15 @@ def exception_refs(exception: m.ExceptionRecord) -> Refs:
     return Refs.model_validate(exception.refs or {})
 
 
-def _save_actions(session: Session, decision: Decision) -> None:
-    """Keep one row per proposed action; an override's dropped actions are superseded, a rejection's rejected, a
-    shadow decision's shadowed (recorded as what it would have done, never executed)."""
-    stored = {
-        r.id: r
-        for r in session.exec(select(m.ActionRecord).where(col(m.ActionRecord.decision_id) == decision.decision_id))
-    }
+def _stored_actions(session: Session, decision_id: str) -> dict[str, m.ActionRecord]:
+    """The action rows of a stored decision, by id."""
+    return {r.id: r for r in session.exec(select(m.ActionRecord).where(col(m.ActionRecord.decision_id) == decision_id))}
+
+
+def _save_actions(session: Session, decision: Decision, stored: dict[str, m.ActionRecord]) -> dict[str, m.ActionRecord]:
+    """Keep one row per proposed action (`stored`: its rows so far); an override's dropped actions are superseded, a
+    rejection's rejected, a shadow decision's shadowed (recorded as what it would have done, never executed).
+    Returns the rows of the decision's actions by id."""
     wanted = {f"{decision.decision_id}-A{index + 1}": action for index, action in enumerate(decision.actions)}
     ended = decision.status in ("rejected", "shadowed", *LAPSED)
     for action_id, record in stored.items():
@@ -164,6 +190,7 @@ def _save_actions(session: Session, decision: Decision) -> None:
         elif record.status == "proposed" and ended:
             record.status = decision.status
         session.add(record)
+    rows = {}
     for action_id, action in wanted.items():
         record = stored.get(action_id)
         if record is None:
@@ -174,6 +201,8 @@ def _save_actions(session: Session, decision: Decision) -> None:
             record.type, record.params = action.type, action.params.as_dict()
             record.status = decision.status if ended else "proposed"
         session.add(record)
+        rows[action_id] = record
+    return rows
 
 
 def is_final(session: Session, decision_id: str) -> bool:

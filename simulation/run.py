@@ -447,7 +447,7 @@ def day_kpis(session: Session, report: DayReport, exceptions: int, charged: set[
     acted = [r for r in records if r.status in ("executed", "overridden")]
     outcomes = Counter(o.status if (o := Decision.of(r).outcome) else "unchecked" for r in acted)
     breakdowns = len(report.failures) * (price["breakdown_tow_usd"] + price["breakdown_premium_usd"])
-    downtime = costs.lost_deliveries(price, report.downtime_hours / 24 * store.deliveries_per_truck_day(session))
+    downtime = costs.lost_deliveries(price, report.downtime_hours / 24 * store.latest_route_load(session)[1])
     actions = sum(spend.values())
     return DayKpis(
         day=report.day,

@@ -293,10 +293,13 @@ def apply(session: Session, action: a.AnyAction, decision_id: str, now: datetime
             assert_never(action)
 
 
-def execute_action(session: Session, decision_id: str, index: int, action: a.AnyAction, actor: str) -> bool:
-    """Apply one action of a decision unless it already ran; returns whether it ran now. The twin's clock dates it."""
+def execute_action(
+    session: Session, decision_id: str, index: int, action: a.AnyAction, actor: str, row: m.ActionRecord | None = None
+) -> bool:
+    """Apply one action of a decision unless it already ran; returns whether it ran now. The twin's clock dates it.
+    `row`: the action's row as the caller holds it in this transaction (read here otherwise)."""
     action_id = f"{decision_id}-A{index + 1}"
-    record = session.get(m.ActionRecord, action_id)
+    record = row or session.get(m.ActionRecord, action_id)
     if record is not None and record.status == "executed":
         return False
     action_type, params = action.type, action.params.as_dict()

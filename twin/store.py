@@ -111,9 +111,9 @@ def latest_plans(types: Iterable[str], day: date) -> PlanRows:
 
 
 def as_of(session: Session) -> datetime | None:
-    """The twin's clock: the moment the loaded scenario stands at."""
-    value = meta(session).get("as_of")
-    return datetime.fromisoformat(value) if value else None
+    """The twin's clock: the moment the loaded scenario stands at (its row, by key)."""
+    found = session.get(m.TwinMeta, "as_of")
+    return datetime.fromisoformat(found.value) if found and found.value else None
 
 
 def clock(session: Session) -> datetime:
@@ -266,15 +266,15 @@ def dcs(session: Session) -> list[m.Location]:
     return list(session.exec(select(m.Location).where(col(m.Location.kind) == "dc").order_by(col(m.Location.code))))
 
 
-def deliveries_per_truck_day(session: Session, dc: str | None = None) -> float:
-    """The deliveries an own truck runs in a day, at one DC or across the fleet: stops per route on the latest day of
-    routes."""
+def latest_route_load(session: Session, dc: str | None = None) -> tuple[date | None, float]:
+    """The latest day of routes, of one DC or of the fleet, and the deliveries an own truck ran on it (stops per
+    route)."""
     of_dc = [col(m.Route.dc) == dc] if dc else []
     latest = session.exec(select(func.max(col(m.Route.day))).where(*of_dc)).one()
     where = [col(m.Route.day) == latest, *of_dc]
     routes = count(session, m.Route, *where)
     stops = session.exec(select(func.count()).select_from(m.RouteStop).join(m.Route).where(*where)).one()
-    return stops / routes if routes else 0.0
+    return latest, stops / routes if routes else 0.0
 
 
 def routes_on(session: Session, day: date, dc: str) -> list[tuple[m.Route, list[m.RouteStop]]]:

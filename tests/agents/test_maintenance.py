@@ -315,16 +315,18 @@ def test_failure_cost_adds_tow_repair_premium_and_the_deliveries_of_three_days_d
     assert workload.deliveries("TRK-003") == [0.0, 4.0, 3.0, 9.0]
 
 
-def test_a_day_without_routes_keeps_the_stops_per_truck_of_the_latest_day_of_routes(toolbox):
-    later = AS_OF + timedelta(days=3)
+def test_a_day_without_routes_scales_the_stops_per_truck_of_the_latest_day_of_routes_by_weekday(toolbox):
+    monday, sunday = AS_OF + timedelta(days=7), AS_OF + timedelta(days=6)
     with toolbox.session() as session:
         routes = store.routes_on(session, AS_OF.date(), "DC-DAL")
         per_truck = sum(len(stops) for _, stops in routes) / len(routes)
-        assert store.deliveries_per_truck_day(session, "DC-DAL") == pytest.approx(per_truck)
-        assert store.routes_on(session, later.date(), "DC-DAL") == []
-    workload = maintenance.dc_workload(toolbox, "DC-DAL", later)
-    assert workload.today == {} and per_truck > 0
-    assert workload.typical[0] == round(per_truck, 1)
+        assert store.latest_route_load(session, "DC-DAL") == (AS_OF.date(), pytest.approx(per_truck))
+        assert store.routes_on(session, monday.date(), "DC-DAL") == []
+        by_weekday = store.fleet_deliveries_by_weekday(session, "DC-DAL", sunday - timedelta(weeks=26), sunday)
+    assert AS_OF.weekday() == monday.weekday() == 0 and sunday.weekday() == 6 and 0 < by_weekday[6] < by_weekday[0]
+    assert maintenance.dc_workload(toolbox, "DC-DAL", monday).typical[0] == round(per_truck, 1)
+    on_sunday = maintenance.dc_workload(toolbox, "DC-DAL", sunday)
+    assert on_sunday.today == {} and on_sunday.typical[0] == round(per_truck * by_weekday[6] / by_weekday[0], 1)
 
 
 def test_a_truck_held_back_by_a_riskier_one_cannot_be_serviced_today():
