@@ -224,5 +224,6 @@ class Decision(BaseModel):
         return cls.model_validate(record.payload)
 
     def store(self, record: m.DecisionRecord) -> None:
-        """Write the decision onto its stored row: the full decision, its status and its confidence."""
+        """Write the decision onto its stored row: the full decision, its status, its confidence and its cost."""
         record.status, record.payload, record.confidence = self.status, self.model_dump(mode="json"), self.confidence
+        record.cost_usd = self.expected_impact.cost_usd

@@ -451,6 +451,7 @@ class DecisionRecord(SQLModel, table=True):
     specialist: str = Field(index=True)
     status: str = Field(index=True)
     confidence: float
+    cost_usd: float = 0.0  # the payload's expected cost, read (by the inbox) without reading the payload
     payload: dict[str, Any] = json_column()
     thread_id: str
     created_at: datetime

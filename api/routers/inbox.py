@@ -1,6 +1,7 @@
 """The approval inbox: decisions waiting for a person, most urgent first, with what a planner needs to judge them."""
 
 import threading
+from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -83,7 +84,7 @@ def _item_rows(session: Session, decision_ids: list[str]) -> list[Row]:
             col(m.DecisionRecord.specialist),
             col(m.DecisionRecord.confidence),
             col(m.DecisionRecord.created_at),
-            payload["expected_impact"]["cost_usd"].as_float().label("cost_usd"),
+            col(m.DecisionRecord.cost_usd),
             payload["actions"].label("actions"),
             payload["justification"]["text"].as_string().label("justification"),
             payload["policy"]["reasons"].label("policy_reasons"),
@@ -109,7 +110,7 @@ def _item(row: Row, promised: dict[str, datetime]) -> InboxItem:
         refs=row.refs,
         specialist=row.specialist,
         confidence=row.confidence,
-        cost_usd=row.cost_usd or 0.0,
+        cost_usd=row.cost_usd,
         action_types=types,
         deciders=list(deciders(types)),
         justification=row.justification or "",
@@ -139,7 +140,7 @@ def _urgency_key(decision_id: str, facts: tuple, promised: dict[str, datetime]) 
         due is None,
         (due or _utc(created_at)).isoformat(),
         -SEVERITY_RANK.get(severity, 0),
-        -abs(cost or 0.0),
+        -abs(cost),
         decision_id,
     )
 
@@ -162,8 +163,7 @@ def _promised(session: Session, shipment_ids: set[str]) -> dict[str, datetime]:
 
 
 def _facts(session: Session, decision_ids: list[str]) -> dict[str, tuple]:
-    """What orders each of these decisions, read from a few columns (no whole payloads)."""
-    payload = col(m.DecisionRecord.payload)
+    """What orders each of these decisions, read from a few columns (no payloads)."""
     facts = {}
     for chunk in _chunks(decision_ids):
         for decision_id, *light in session.execute(
@@ -171,7 +171,7 @@ def _facts(session: Session, decision_ids: list[str]) -> dict[str, tuple]:
                 col(m.DecisionRecord.id),
                 col(m.DecisionRecord.created_at),
                 col(m.ExceptionRecord.severity),
-                payload["expected_impact"]["cost_usd"].as_float(),
+                col(m.DecisionRecord.cost_usd),
                 col(m.ExceptionRecord.refs)["shipment_id"].as_string(),
             )
             .join(m.ExceptionRecord, col(m.ExceptionRecord.id) == col(m.DecisionRecord.exception_id))
@@ -276,7 +276,8 @@ class InboxCache:
 
 def _page(session: Session, order: list[tuple], limit: int, after: list | None) -> Inbox:
     """One page of the inbox after a cursor's key, its items read from the database."""
-    keys = [key for key in order if after is None or list(key) > after][: limit + 1]
+    start = bisect_right(order, tuple(after)) if after else 0  # the keys are sorted: no pass over every one
+    keys = order[start : start + limit + 1]
     rows = _item_rows(session, [key[-1] for key in keys[:limit]])
     promised = _promised(session, {row.refs["shipment_id"] for row in rows if row.refs.get("shipment_id")})
     items = sorted((_item(row, promised) for row in rows), key=urgency)

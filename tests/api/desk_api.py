@@ -1,13 +1,21 @@
 """A client of one app holding keys of every role, a way to get a decision that waits for approval, and many more."""
 
+from pathlib import Path
+from typing import Any
+
 from fastapi.testclient import TestClient
 from httpx import Response
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
 from sqlmodel import select
 
+from agents.schemas import Decision, ExceptionIn
+from graph.checkpoint import open_checkpointer
 from tests.api.conftest import issue_key
 from twin import models as m
 from twin.access import ROLES
 from twin.db import make_engine, session_scope
+from twin.settings import Settings
 
 CAPACITY_LOSS = {
     "type": "carrier_capacity",
@@ -44,8 +52,9 @@ def detail_locs(response: Response) -> list[list]:
     return [error["loc"] for error in response.json()["detail"]]
 
 
-def clone_pending(database_url: str, count: int) -> None:
-    """Add pending decisions (copies of a real one, each on its own exception) until `count` wait."""
+def clone_pending(database_url: str, data_dir: Path, count: int) -> None:
+    """Add pending decisions until `count` wait: copies of a real one, each on its own exception and its own graph
+    thread, paused for approval at a copy of the real one's checkpoint, so a verdict on a copy concludes that copy."""
     engine = make_engine(database_url)
     with session_scope(engine) as session:
         pending = session.exec(select(m.DecisionRecord).where(m.DecisionRecord.status == "pending_approval")).all()
@@ -62,14 +71,48 @@ def clone_pending(database_url: str, count: int) -> None:
         for suffix in suffixes:
             session.add(
                 m.DecisionRecord(
-                    **template.model_dump(exclude={"id", "exception_id", "payload"}),
+                    **template.model_dump(exclude={"id", "exception_id", "thread_id", "payload"}),
                     id=f"DEC-{suffix}",
                     exception_id=f"EXC-{suffix}",
+                    thread_id=f"EXC-{suffix}",
                     payload={**template.payload, "decision_id": f"DEC-{suffix}", "exception_id": f"EXC-{suffix}"},
                 )
             )
         session.commit()
+        thread_id = template.thread_id
     engine.dispose()
+    with open_checkpointer(Settings(database_url=database_url, data_dir=data_dir)) as saver:
+        paused = saver.get_tuple(thread_config(thread_id))  # a waiting decision's latest checkpoint: its pause
+        assert paused is not None and paused.pending_writes, f"thread {thread_id} is not paused"
+        for suffix in suffixes:
+            copy_paused(saver, paused, f"EXC-{suffix}", f"DEC-{suffix}")
+
+
+def thread_config(thread_id: str) -> RunnableConfig:
+    """The graph config of a thread's root namespace."""
+    return {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
+
+
+def copy_paused(saver: BaseCheckpointSaver, paused: CheckpointTuple, exception_id: str, decision_id: str) -> None:
+    """Store a paused checkpoint, with its pending writes (the interrupt), as the one checkpoint of the exception's
+    thread, its state naming that exception and decision."""
+    values = paused.checkpoint["channel_values"]
+    decision = Decision.model_validate(values["decision"])
+    checkpoint = {
+        **paused.checkpoint,
+        "channel_values": {
+            **values,
+            "exception_id": exception_id,
+            "exception": ExceptionIn.model_validate(values["exception"]).model_copy(update={"external_id": None}),
+            "decision": decision.model_copy(update={"decision_id": decision_id, "exception_id": exception_id}),
+        },
+    }
+    config = saver.put(thread_config(exception_id), checkpoint, paused.metadata, paused.checkpoint["channel_versions"])
+    writes: dict[str, list[tuple[str, Any]]] = {}
+    for task_id, channel, value in paused.pending_writes or []:
+        writes.setdefault(task_id, []).append((channel, value))
+    for task_id, task_writes in writes.items():
+        saver.put_writes(config, task_writes, task_id)
 
 
 def quality_counts(client: TestClient, intake: str) -> dict[str, float]:

@@ -3,13 +3,16 @@
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
-from twin.db import applied_revisions, head_revisions, make_engine, migrate, ours
+from twin import models as m
+from twin.db import alembic_config, applied_revisions, head_revisions, make_engine, migrate, ours, session_scope
 from twin.settings import PROJECT_ROOT
 
 
@@ -44,6 +47,34 @@ def test_a_new_database_is_migrated_to_the_head(tmp_path):
     migrate(engine)
     assert applied_revisions(engine) == head_revisions()
     engine.dispose()
+
+
+def test_the_cost_column_is_filled_from_each_stored_decision(empty_url):
+    engine = make_engine(empty_url)
+    now = datetime.now(UTC)
+    with session_scope(engine) as session:
+        session.add(m.ExceptionRecord(id="EXC-1", occurred_at=now, created_at=now))
+        session.flush()
+        for number, impact in ((1, {"cost_usd": 412.5}), (2, {})):
+            session.add(
+                m.DecisionRecord(
+                    id=f"DEC-{number}",
+                    exception_id="EXC-1",
+                    specialist="routing",
+                    status="pending_approval",
+                    confidence=0.9,
+                    payload={"expected_impact": impact},
+                    thread_id="EXC-1",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    command.downgrade(alembic_config(engine), "0019")
+    migrate(engine)
+    with session_scope(engine) as session:
+        costs = dict(session.exec(select(m.DecisionRecord.id, m.DecisionRecord.cost_usd)).all())
+    engine.dispose()
+    assert costs == {"DEC-1": 412.5, "DEC-2": 0.0}
 
 
 def test_sqlite_connections_use_wal_without_a_flush_per_commit_and_are_not_probed(tmp_path):

@@ -247,7 +247,7 @@ def test_every_view_renders_at_desktop_and_phone_sizes(open_page, console: Conso
 
 
 def test_the_inbox_loads_200_pending_decisions_in_order(open_page, console: Console):
-    clone_pending(console.database_url, 200)
+    clone_pending(console.database_url, console.data_dir, 200)
     page = open_page("planner")
     timings = []
     for _ in range(5):

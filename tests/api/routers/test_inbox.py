@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+from agents.schemas import Decision
 from tests.api.desk_api import DeskApi, clone_pending
 from twin import models as m
 from twin.db import make_engine, session_scope
@@ -58,16 +59,17 @@ def test_the_inbox_pages_with_a_cursor_and_answers_304_while_unchanged(api: Desk
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "cursor"]
 
 
-def test_a_decision_that_changes_while_waiting_is_ordered_anew(api: DeskApi, seeded_url):
+def test_a_decision_that_changes_while_waiting_is_ordered_anew(api: DeskApi, seeded_url, tmp_path):
     api.pending_decision()
-    clone_pending(seeded_url, 3)  # three waiting without a deadline, of one severity and one cost
+    clone_pending(seeded_url, tmp_path, 3)  # three waiting without a deadline, of one severity and one cost
     first = api.call("GET", "/v1/inbox", role="viewer")
     ids = [item["decision_id"] for item in first.json()["items"]]
     engine = make_engine(seeded_url)
     with session_scope(engine) as session:  # the last one now costs the most: it comes first
         record = session.get(m.DecisionRecord, ids[-1])
-        impact = {**record.payload["expected_impact"], "cost_usd": 99_999.0}
-        record.payload = {**record.payload, "expected_impact": impact}
+        decision = Decision.of(record)
+        impact = decision.expected_impact.model_copy(update={"cost_usd": 99_999.0})
+        decision.model_copy(update={"expected_impact": impact}).store(record)
         record.updated_at = datetime.now(UTC)
         session.add(record)
     engine.dispose()
@@ -75,3 +77,14 @@ def test_a_decision_that_changes_while_waiting_is_ordered_anew(api: DeskApi, see
     assert again.status_code == 200
     assert [item["decision_id"] for item in again.json()["items"]] == [ids[-1], *ids[:-1]]
     assert again.json()["items"][0]["cost_usd"] == 99_999.0
+
+
+def test_a_verdict_on_a_copied_decision_concludes_that_copy_alone(api: DeskApi, seeded_url, tmp_path):
+    original = api.pending_decision()
+    clone_pending(seeded_url, tmp_path, 3)
+    copy = "DEC-LOAD00000001"
+    rejected = api.call("POST", f"/v1/decisions/{copy}/reject", role="planner", json={"reason": "handled"})
+    assert rejected.status_code == 200 and rejected.json()["decision_id"] == copy, rejected.text
+    assert rejected.json()["status"] == "rejected"
+    waiting = {item["decision_id"] for item in api.call("GET", "/v1/inbox", role="viewer").json()["items"]}
+    assert waiting == {original["decision_id"], "DEC-LOAD00000000"}
