@@ -50,13 +50,19 @@ def _not_a_cursor(cursor: str, field: str) -> RequestValidationError:
     )
 
 
-def decode_cursor(cursor: str, field: str = "cursor", length: int | None = None) -> list:
-    """The sort key a cursor holds; a 422 naming the parameter when it is not one of ours."""
+def decode_cursor(
+    cursor: str, field: str = "cursor", length: int | None = None, types: tuple[type | tuple[type, ...], ...] = ()
+) -> list:
+    """The sort key a cursor holds (of `length` values, or of `types` when given); a 422 naming the parameter when it
+    is not one of ours."""
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError) as error:
         raise _not_a_cursor(cursor, field) from error
+    length = len(types) if types else length
     if not isinstance(values, list) or (length is not None and len(values) != length):
+        raise _not_a_cursor(cursor, field)
+    if types and not all(isinstance(value, kind) for value, kind in zip(values, types, strict=True)):
         raise _not_a_cursor(cursor, field)
     return values
 

@@ -121,6 +121,9 @@ def _item(row: Row, promised: dict[str, datetime]) -> InboxItem:
     )
 
 
+URGENCY_TYPES = (bool, str, int, (int, float), str)  # of `urgency`'s key, as a cursor's JSON holds them
+
+
 def urgency(item: InboxItem) -> tuple:
     """The sort key: earliest deadline first (none last), then the most severe, then the costliest."""
     return (
@@ -206,7 +209,7 @@ def inbox(
     tag = etag(version, limit, cursor)
     if unchanged := not_modified(request, tag):
         return unchanged
-    after = decode_cursor(cursor, length=5) if cursor else None
+    after = decode_cursor(cursor, types=URGENCY_TYPES) if cursor else None
     cache: InboxCache = request.app.state.inbox_cache
     body = cache.page(tag, lambda: _page(session, cache.order(session, version), limit, after))
     return Response(body, media_type="application/json", headers=revalidated(tag))

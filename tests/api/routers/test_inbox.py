@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 from agents.schemas import Decision
+from api.paging import encode_cursor
 from tests.api.desk_api import DeskApi, clone_pending
 from twin import models as m
 from twin.db import make_engine, session_scope
@@ -56,6 +57,9 @@ def test_the_inbox_pages_with_a_cursor_and_answers_304_while_unchanged(api: Desk
     assert changed.status_code == 200 and changed.json()["total"] == 2
     assert api.call("GET", "/v1/inbox", params={"limit": 201}).status_code == 422
     bad = api.call("GET", "/v1/inbox", params={"cursor": "not-a-cursor"})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "cursor"]
+    forged = encode_cursor([{"a": 1}, None, "x", [], 7])  # five values, none of the key's types
+    bad = api.call("GET", "/v1/inbox", params={"cursor": forged})
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "cursor"]
 
 
