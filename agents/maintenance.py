@@ -25,7 +25,7 @@ from tools.scheduling import MaintenanceSchedule, ScheduleProblem, TruckAtRisk, 
 from twin import actions as a
 from twin import fleet, store
 from twin import models as m
-from twin.typed_pandas import as_series
+from twin.typed_pandas import as_frame, as_series
 
 PROCEDURE = "SOP-MAINT-01"
 HEALTHY_BELOW = 0.30  # SOP-MAINT-01: below 0.30 routine preventive maintenance only
@@ -134,7 +134,7 @@ def _scored(
     serviced since its latest reading is not scored until a reading describes it again."""
     means = fleet.running_means(session, now, trucks)
     window = fleet.latest_readings(session, now, WINDOW_DAYS, as_series(means["readings"]), recent)
-    window = window[~window["truck"].isin(fleet.serviced_since_reading(session, window))]
+    window = as_frame(window[~window["truck"].isin(list(fleet.serviced_since_reading(session, window)))])
     return score_trucks(tb.models.fleet, window, now, running_means=means) if len(window) else []
 
 

@@ -54,7 +54,7 @@ def failure_outcomes(
     if not chosen.any():
         return np.zeros(0), np.zeros(0), since - horizon
     features = as_frame(maintenance.truck_features(telemetry).loc[chosen, fleet.failure.features])
-    return fleet.failure.predict(features), labels[chosen].astype(int).to_numpy(), since - horizon
+    return fleet.failure.predict(features), labels.to_numpy()[chosen].astype(int), since - horizon
 
 
 def demand_outcomes(

@@ -96,11 +96,9 @@ def serviced_since_reading(session: Session, window: pd.DataFrame) -> set[str]:
     """The trucks of `window` serviced after their latest reading in it: no reading describes them since."""
     if window.empty:
         return set()
-    last_read = as_series(window.groupby("truck")["at"].max())
+    last_read: dict[str, pd.Timestamp] = as_series(window.groupby("truck")["at"].max()).to_dict()
     services = session.exec(
-        select(col(m.Vehicle.code), col(m.Vehicle.last_service_at)).where(
-            col(m.Vehicle.code).in_(list(last_read.index))
-        )
+        select(col(m.Vehicle.code), col(m.Vehicle.last_service_at)).where(col(m.Vehicle.code).in_(list(last_read)))
     ).all()
     return {code for code, at in services if pd.Timestamp(aware(at)) > last_read[code]}
 
