@@ -83,12 +83,19 @@ def test_the_openai_provider_loads_its_stack_on_demand(tmp_path):
     assert "langchain_openai" in loaded
 
 
-def test_handling_an_exception_loads_xgboost_without_the_training_libraries(databases, trained_dir, tmp_path):
+def _handled(databases, trained_dir, tmp_path, exception: dict) -> tuple[str, set[str]]:
+    """What `yardmaster handle` printed for one exception on a seeded twin, and the modules it loaded."""
     copy_trained(trained_dir, tmp_path)
     report = tmp_path / "exception.json"
-    report.write_text(json.dumps({"type": "stockout_risk", "refs": {"sku": "SKU-0042", "location": "DC-DAL"}}))
+    report.write_text(json.dumps(exception))
     environment = {"YM_LLM": "offline", "YM_DATA_DIR": str(tmp_path), "YM_DATABASE_URL": databases.seeded("sqlite")}
-    printed, loaded = run_python(run_cli("handle", str(report)), **environment)
+    return run_python(run_cli("handle", str(report)), **environment)
+
+
+def test_handling_an_exception_loads_xgboost_without_the_training_libraries(databases, trained_dir, tmp_path):
+    printed, loaded = _handled(
+        databases, trained_dir, tmp_path, {"type": "stockout_risk", "refs": {"sku": "SKU-0042", "location": "DC-DAL"}}
+    )
     decision = json.loads(printed)
     assert decision["specialist"] == "inventory" and decision["actions"], decision
     assert {"xgboost", "graph.desk", "chromadb"} <= loaded
@@ -99,11 +106,9 @@ def test_handling_an_exception_loads_xgboost_without_the_training_libraries(data
 
 
 def test_a_late_shipment_loads_no_solver_and_no_migration_tool(databases, trained_dir, tmp_path):
-    copy_trained(trained_dir, tmp_path)
-    report = tmp_path / "exception.json"
-    report.write_text(json.dumps({"type": "late_shipment", "refs": {"shipment_id": "SHP-009284"}}))
-    environment = {"YM_LLM": "offline", "YM_DATA_DIR": str(tmp_path), "YM_DATABASE_URL": databases.seeded("sqlite")}
-    printed, loaded = run_python(run_cli("handle", str(report)), **environment)
+    printed, loaded = _handled(
+        databases, trained_dir, tmp_path, {"type": "late_shipment", "refs": {"shipment_id": "SHP-009284"}}
+    )
     assert json.loads(printed)["specialist"] == "routing"
     assert {"agents.routing", "tools.carriers", "chromadb"} <= loaded
     for unneeded in ("ortools", "pyvrp", "alembic", "agents.capacity", "agents.replan", "agents.inventory"):
@@ -111,11 +116,9 @@ def test_a_late_shipment_loads_no_solver_and_no_migration_tool(databases, traine
 
 
 def test_handling_an_exception_loads_only_its_own_specialist(databases, trained_dir, tmp_path):
-    copy_trained(trained_dir, tmp_path)
-    report = tmp_path / "exception.json"
-    report.write_text(json.dumps({"type": "carrier_capacity", "refs": {"carrier": "CAR-REDRIVER"}}))
-    environment = {"YM_LLM": "offline", "YM_DATA_DIR": str(tmp_path), "YM_DATABASE_URL": databases.seeded("sqlite")}
-    printed, loaded = run_python(run_cli("handle", str(report)), **environment)
+    printed, loaded = _handled(
+        databases, trained_dir, tmp_path, {"type": "carrier_capacity", "refs": {"carrier": "CAR-REDRIVER"}}
+    )
     assert json.loads(printed)["specialist"] == "routing"
     assert "agents.capacity" in loaded
     for unneeded in (
