@@ -210,11 +210,15 @@ def workshop(dc: m.Location, fleet_size: int, critical: int, held: list[int]) ->
     )
 
 
-def failure_cost(price: Rates, workload: Workload) -> float:
-    """USD of one breakdown: the tow, the corrective premium and the deliveries lost while the truck is down, at the
-    DC's typical count for each of those days."""
+def deliveries_per_day_down(price: Rates, workload: Workload) -> float:
+    """The deliveries a failed truck misses each day it is down: the DC's typical count over those days."""
     down = workload.typical[: max(1, math.ceil(price["breakdown_downtime_days"]))]
-    return costs.breakdown(price, sum(down) / len(down))
+    return sum(down) / len(down)
+
+
+def failure_cost(price: Rates, workload: Workload) -> float:
+    """USD of one breakdown: the tow, the corrective premium and the deliveries lost while the truck is down."""
+    return costs.breakdown(price, deliveries_per_day_down(price, workload))
 
 
 def dc_workload(tb: Toolbox, dc: str, now: datetime) -> Workload:
@@ -401,6 +405,8 @@ def _risk_facts(case: TruckCase) -> dict[str, object]:
         "healthy_below": HEALTHY_BELOW,
         "critical_from": CRITICAL_FROM,
         "failure_cost_usd": case.cost,
+        "breakdown_days": case.price["breakdown_downtime_days"],
+        "breakdown_deliveries": _deliveries_lost_down(case),
         "service_margin": SERVICE_MARGIN,
     }
 
@@ -432,11 +438,17 @@ def _routine_claim(code: str, plan_id: str) -> Claim:
     )
 
 
+def _deliveries_lost_down(case: TruckCase) -> float:
+    """The deliveries a breakdown of the case's truck would cost over the days it is down."""
+    return round(case.price["breakdown_downtime_days"] * deliveries_per_day_down(case.price, case.workload), 1)
+
+
 def _horizon_claim(case: TruckCase, plan_id: str) -> Claim:
     """The truck's failure probability over the planning horizon and what a breakdown costs."""
     return Claim(
         text=f"Over the {HORIZON_DAYS}-day planning horizon that is P(fail) {pct(case.at_risk)}; a breakdown costs "
-        f"{format_usd(case.cost)} (tow, corrective premium and the deliveries lost while it is down).",
+        f"{format_usd(case.cost)}: the tow, the corrective premium and {format_number(_deliveries_lost_down(case))} "
+        f"deliveries lost over the {format_number(case.price['breakdown_downtime_days'])} days it is down.",
         evidence_ids=[case.risk.evidence.id, plan_id],
     )
 
