@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from simulation.batch import RunSpec
     from simulation.run import Comparison, Policy, SimulationRun
     from twin.settings import Settings
+    from twin.tradeoff import TradeOffScope
 
 app = typer.Typer(help="Yardmaster: an open exception desk for logistics.", no_args_is_help=True)
 # Commands import the database, models, solvers and graph when they run, so that `--help` starts fast and each
@@ -339,6 +340,13 @@ def simulate(
         "recommend or act), over the default rules; repeatable, the most specific pattern wins "
         "(e.g. --cohort 'DAL-*=act' --cohort '*=shadow').",
     ),
+    tradeoff: list[str] = typer.Option(
+        None,
+        "--tradeoff",
+        help="SCOPE=on_time:W[,co2:W], the scope a tier, TIER/LANE or *: the architect's trade-off for carrier "
+        "choice there, put in force before the first day (weights 0-10, 1 = face value; repeatable, "
+        "e.g. --tradeoff 'gold=on_time:3').",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the runs and their comparison as JSON."),
     chart: Path = typer.Option(None, "--chart", help="Write a PNG chart of the daily KPIs here."),
     keep_twin: Path = typer.Option(
@@ -353,18 +361,18 @@ def simulate(
 ) -> None:
     """Advance a fresh twin day by day under each policy; print the daily KPIs, the totals side by side, what each
     action type cost and saved, and with --cohort the desk's KPI effects with 95% intervals against the shadow cohort
-    and the baseline before the run (the loaded twin is not touched)."""
+    and the baseline before the run (the loaded twin is not touched); --tradeoff shows what a trade-off would change."""
     from agents import modelbook
     from simulation.run import POLICIES, Policy, compare, with_realised
     from twin.settings import get_settings
 
-    cohorts, chosen = _simulation_args(policy, cohort, seeds, seed)
+    cohorts, tradeoffs, chosen = _simulation_args(policy, cohort, tradeoff, seeds, seed)
     settings = get_settings()
     if not modelbook.trained(settings.models_dir):
         console.print("error: no trained models; run `yardmaster seed` and `yardmaster train` first")
         raise typer.Exit(1)
     policies: list[Policy] = [known for asked in policy for known in POLICIES if known == asked]
-    specs = _run_specs(policies, chosen, days, warmup, cooldown, reject_above, cohorts, keep_twin)
+    specs = _run_specs(policies, chosen, (days, warmup, cooldown), reject_above, (cohorts, tradeoffs), keep_twin)
     runs = with_realised(_run_with_progress(settings, specs, jobs or os.cpu_count() or 1))
     _show_simulation(runs, compare(runs), chosen, chart, as_json)
 
@@ -372,18 +380,18 @@ def simulate(
 def _run_specs(
     policies: list["Policy"],
     seeds: list[int],
-    days: int,
-    warmup: int,
-    cooldown: int,
+    window: tuple[int, int, int],
     reject_above: float | None,
-    cohorts: list["CohortLevel"],
+    governance: tuple[list["CohortLevel"], list["TradeOffScope"]],
     keep_twin: Path | None,
 ) -> list["RunSpec"]:
-    """One run per seed and policy; with `keep_twin`, each keeps its twin there (in a folder of its own when there
-    are several runs)."""
+    """One run per seed and policy over the window (days, warm-up, cool-down), under the cohort levels and trade-offs
+    asked; with `keep_twin`, each keeps its twin there (in a folder of its own when there are several runs)."""
     from simulation.batch import RunSpec
     from simulation.run import Planner
 
+    days, warmup, cooldown = window
+    cohorts, tradeoffs = governance
     return [
         RunSpec(
             policy=name,
@@ -393,6 +401,7 @@ def _run_specs(
             cooldown=cooldown,
             planner=Planner(reject_above_usd=reject_above),
             cohorts=cohorts,
+            tradeoffs=tradeoffs,
             keep_twin=keep_twin and (keep_twin if len(seeds) * len(policies) == 1 else keep_twin / f"{name}-{number}"),
         )
         for number in seeds
@@ -401,12 +410,13 @@ def _run_specs(
 
 
 def _simulation_args(
-    policy: list[str], cohort: list[str] | None, seeds: str | None, seed: int
-) -> tuple[list["CohortLevel"], list[int]]:
-    """The cohort levels and the seeds a simulation asks for, once its policies are known; exit 2 naming the option
-    at fault."""
+    policy: list[str], cohort: list[str] | None, tradeoff: list[str] | None, seeds: str | None, seed: int
+) -> tuple[list["CohortLevel"], list["TradeOffScope"], list[int]]:
+    """The cohort levels, trade-offs and seeds a simulation asks for, once its policies are known; exit 2 naming the
+    option at fault."""
     from agents.policy import CohortLevel
     from simulation.run import POLICIES
+    from twin.tradeoff import TradeOffScope
 
     unknown = [name for name in policy if name not in POLICIES]
     if unknown:
@@ -418,7 +428,12 @@ def _simulation_args(
         console.print(f"error: --cohort: {error}")
         raise typer.Exit(2) from None
     try:
-        return cohorts, sorted({int(part) for part in seeds.split(",")}) if seeds else [seed]
+        tradeoffs = [TradeOffScope.parse(text) for text in tradeoff or []]
+    except ValueError as error:
+        console.print(f"error: --tradeoff: {error}")
+        raise typer.Exit(2) from None
+    try:
+        return cohorts, tradeoffs, sorted({int(part) for part in seeds.split(",")}) if seeds else [seed]
     except ValueError:
         console.print(f"error: --seeds: {seeds!r} is not a comma-separated list of whole numbers")
         raise typer.Exit(2) from None

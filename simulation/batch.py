@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from agents.policy import CohortLevel
 from simulation.run import Check, DayKpis, Planner, Policy, SimulationRun, simulate
 from twin.settings import Settings
+from twin.tradeoff import TradeOffScope
 
 OnDay = Callable[[int, DayKpis], None]  # the index of the run in the batch, and its day's KPIs
 
@@ -27,6 +28,7 @@ class RunSpec(BaseModel):
     planner: Planner = Planner()
     cohorts: list[CohortLevel] = Field(default_factory=list, description="levels per cohort over the default rules")
     keep_twin: Path | None = Field(default=None, description="a data directory to copy the run's twin into")
+    tradeoffs: list[TradeOffScope] = Field(default_factory=list, description="trade-offs put in force first")
 
 
 def _simulate(
@@ -45,6 +47,7 @@ def _simulate(
         check=check,
         cohorts=spec.cohorts,
         keep_twin=spec.keep_twin,
+        tradeoffs=spec.tradeoffs,
     )
 
 

@@ -175,7 +175,7 @@ def write_chart(runs: list[SimulationRun], path: Path) -> None:
 
 def print_report(out: Console, runs: list[SimulationRun], comparison: Comparison, seeds: list[int]) -> None:
     """Each seed's tables (its days too when there is one seed), the intervals over seeds, and each run's cohorts,
-    repeated actions and soundness violations."""
+    trade-offs, repeated actions and soundness violations."""
     for number in seeds:
         shown = [run for run in runs if run.seed == number]
         if len(seeds) == 1:
@@ -192,6 +192,8 @@ def print_report(out: Console, runs: list[SimulationRun], comparison: Comparison
         if run.cohorts:
             levels = ", ".join(f"{c.cohort}={c.level}" for c in run.cohorts)
             out.print(f"{run.policy}, seed {run.seed}: cohorts {levels}; {run.shadowed} decisions shadowed")
+        if run.tradeoffs:
+            out.print(f"{run.policy}, seed {run.seed}: trade-off {', '.join(map(str, run.tradeoffs))}")
         if not run.repeats.clean:
             out.print(f"{run.policy}, seed {run.seed}: ran or decided twice: {run.repeats.model_dump()}")
         if run.soundness is not None:

@@ -62,6 +62,7 @@ from twin.commands import execute_action
 from twin.days import DayReport, TwinDays
 from twin.db import make_engine, migrate
 from twin.settings import Settings
+from twin.tradeoff import TradeOffScope
 
 Policy = Literal["desk", "reactive", "none", "rules"]  # reactive: the desk on exceptions only, without its plans
 POLICIES: tuple[Policy, ...] = ("desk", "reactive", "rules", "none")
@@ -169,6 +170,9 @@ class SimulationRun(BaseModel):
     planner: Planner
     cohorts: list[CohortLevel] = Field(
         default_factory=list, description="levels set per cohort for every action type, over the default rules"
+    )
+    tradeoffs: list[TradeOffScope] = Field(
+        default_factory=list, description="the architect's trade-offs put in force before the first day"
     )
     shadowed: int = Field(default=0, description="decisions recorded in shadow: what the desk would have done")
     days: list[DayKpis]
@@ -639,12 +643,14 @@ def sandbox_toolbox(settings: Settings, folder: Path) -> Iterator[Toolbox]:
         engine.dispose()
 
 
-def _store_rules(tb: Toolbox, cohorts: list[CohortLevel]) -> None:
-    """The default policy rules, then the cohort levels asked over them."""
+def _store_rules(tb: Toolbox, cohorts: list[CohortLevel], tradeoffs: list[TradeOffScope]) -> None:
+    """The default policy rules, then the cohort levels asked over them, and the trade-offs asked."""
     with tb.session() as session:
         ensure_defaults(session)
         for rule in (rule for cohort in cohorts for rule in cohort.rules()):
             save_rule(session, rule, "simulation")
+        for scope in tradeoffs:
+            scope.put_in_force(session, "asked for the simulation", "simulation")
         session.commit()
 
 
@@ -717,18 +723,20 @@ def simulate(
     check: Check | None = None,
     cohorts: list[CohortLevel] | None = None,
     keep_twin: Path | None = None,
+    tradeoffs: list[TradeOffScope] | None = None,
 ) -> SimulationRun:
     """Run a policy on a fresh twin of the seed, in a private folder (the user's twin is untouched): each day the
     policy acts on the twin as it stands, then the day happens. Warm-up days run before the measured window, and
     cool-down days after it let earlier decisions play out with no new ones; every background task of the desk ends
     before the folder goes. Cohort levels (`DAL-*=act`, `*=shadow`) are stored over the default rules first, and the
-    desk's effects are attributed over the measured days. With `keep_twin`, the run's twin is copied there as
-    `yardmaster.db` (a data directory the CLI reads with `YM_DATA_DIR`)."""
+    desk's effects are attributed over the measured days; the trade-offs asked are put in force before the first day.
+    With `keep_twin`, the run's twin is copied there as `yardmaster.db` (a data directory the CLI reads with
+    `YM_DATA_DIR`)."""
     started = time.perf_counter()
     stepper, rows = TwinDays.generate(seed)
     with tempfile.TemporaryDirectory(prefix="ym-simulate-") as folder, sandbox_toolbox(settings, Path(folder)) as tb:
         scenario.load(tb.engine, rows)
-        _store_rules(tb, cohorts or [])
+        _store_rules(tb, cohorts or [], tradeoffs or [])
         desk = (
             Desk(tb, InMemorySaver(serde=serializer()), indexing="inline") if policy in ("desk", "reactive") else None
         )
@@ -755,6 +763,7 @@ def simulate(
         policy=policy,
         planner=planner,
         cohorts=cohorts or [],
+        tradeoffs=tradeoffs or [],
         shadowed=shadowed,
         days=kpis,
         totals={**totals(kpis), "ending_stock_usd": ending},

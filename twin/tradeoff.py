@@ -4,6 +4,7 @@ and lane. Each change is a new version of its scope; the most specific scope in 
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import BaseModel, Field
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -23,6 +24,47 @@ FACE_VALUE = m.TradeOffRule(
     set_at=datetime(2026, 1, 1, tzinfo=UTC),
 )
 MAX_WEIGHT = 10.0
+
+
+class TradeOffScope(BaseModel):
+    """A trade-off asked for one scope, as `SCOPE=on_time:W[,co2:W]` where the scope is a tier, `TIER/LANE` or `*`
+    (`gold=on_time:3`, `*/DAL-HOU=co2:1`); a weight left out keeps its face value."""
+
+    tier: str = ANY
+    lane: str = ANY
+    on_time: float = Field(default=1.0, ge=0, le=MAX_WEIGHT)
+    co2: float = Field(default=0.0, ge=0, le=MAX_WEIGHT)
+
+    @classmethod
+    def parse(cls, text: str) -> "TradeOffScope":
+        """Read `SCOPE=on_time:W[,co2:W]`; ValueError naming what is wrong."""
+        scope, sep, weights = text.partition("=")
+        if not sep or not weights:
+            raise ValueError(f"{text!r} is not SCOPE=on_time:W[,co2:W] (for example gold=on_time:3 or */DAL-HOU=co2:1)")
+        tier, _, lane = scope.partition("/")
+        if tier != ANY and tier not in TIERS:
+            raise ValueError(f"unknown tier {tier!r} in {text!r}; choose {', '.join((ANY, *TIERS))}")
+        asked: dict[str, float] = {}
+        for pair in weights.split(","):
+            name, _, value = pair.partition(":")
+            if name not in ("on_time", "co2") or name in asked:
+                raise ValueError(f"{pair!r} in {text!r} is not on_time:W or co2:W, each at most once")
+            try:
+                asked[name] = float(value)
+            except ValueError:
+                raise ValueError(f"{value!r} in {text!r} is not a number") from None
+            if not 0 <= asked[name] <= MAX_WEIGHT:
+                raise ValueError(f"{name} {asked[name]:g} in {text!r} is outside 0..{MAX_WEIGHT:g}")
+        return cls(tier=tier, lane=lane or ANY, **asked)
+
+    def put_in_force(self, session: Session, reason: str, actor: str) -> m.TradeOffRule:
+        """Store this scope's weights as its next version (`set_tradeoff`)."""
+        return set_tradeoff(session, self.tier, self.lane, self.on_time, self.co2, reason, actor)
+
+    def __str__(self) -> str:
+        """The scope as it is written on the command line."""
+        scope = self.tier if self.lane == ANY else f"{self.tier}/{self.lane}"
+        return f"{scope}=on_time:{self.on_time:g},co2:{self.co2:g}"
 
 
 def in_force(session: Session) -> list[m.TradeOffRule]:

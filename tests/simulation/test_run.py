@@ -38,6 +38,7 @@ from twin.actions import RetenderLoads, parse_action
 from twin.days import CapacityMiss, DayReport
 from twin.db import make_engine, session_scope
 from twin.settings import Settings
+from twin.tradeoff import TradeOffScope
 
 
 def test_a_rules_run_is_deterministic_acts_once_per_subject_and_records_outcomes(trained_dir):
@@ -208,6 +209,33 @@ def test_simulate_names_a_bad_policy_and_exits_non_zero():
 def test_simulate_names_a_bad_cohort_and_exits_non_zero(cohort):
     result = CliRunner().invoke(app, ["simulate", "--days", "1", "--cohort", cohort])
     assert result.exit_code == 2 and "--cohort" in result.output
+
+
+@pytest.mark.parametrize("tradeoff", ["gold", "platinum=on_time:2", "gold=on_time:11", "gold=speed:2"])
+def test_simulate_names_a_bad_tradeoff_and_exits_non_zero(tradeoff):
+    result = CliRunner().invoke(app, ["simulate", "--days", "1", "--tradeoff", tradeoff])
+    assert result.exit_code == 2 and "--tradeoff" in result.output
+
+
+@pytest.mark.slow
+def test_a_desk_day_under_a_tradeoff_plans_its_tenders_with_it(trained_dir, tmp_path):
+    asked = [TradeOffScope.parse("gold=on_time:10")]
+    kept = tmp_path / "kept"
+    run = simulate(Settings(data_dir=trained_dir), "desk", 1, 7, Planner(), keep_twin=kept, tradeoffs=asked)
+    assert run.tradeoffs == asked
+    engine = make_engine(f"sqlite:///{kept / 'yardmaster.db'}")
+    with session_scope(engine) as session:
+        plans = [
+            Decision.model_validate(row.payload)
+            for row in session.exec(select(m.DecisionRecord)).all()
+            if any(action["type"] == "plan_tenders" for action in row.payload["actions"])
+        ]
+    engine.dispose()
+    assert plans, "the day's tender plan was decided"
+    cited = [e.facts["rules"] for e in plans[0].evidence if e.id.startswith("tradeoff:")]
+    assert {"tier": "gold", "lane": "*", "version": 1, "on_time": 10.0} in [
+        {key: rule[key] for key in ("tier", "lane", "version", "on_time")} for rule in cited[0]
+    ], "gold loads were weighed with the trade-off asked"
 
 
 @pytest.mark.slow
