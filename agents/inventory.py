@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
 from agents import routing
@@ -32,7 +32,7 @@ from tools.forecast import (
     safety_stock,
 )
 from twin import actions as a
-from twin import frames, store
+from twin import frames, replenishment, store
 from twin import models as m
 from twin.typed_pandas import as_day, as_frame
 
@@ -68,6 +68,9 @@ class SkuTwin(BaseModel):
     lanes: list[tuple[m.Lane, float]]
     orders: list[tuple[m.Order, int]]
     supply: m.SupplyTerm
+    inbound: list[tuple[int, float]] = Field(
+        default_factory=list, description="the DC's in-transit units with a known landing: (days until it, units)"
+    )
     today: date
     rates: Rates
 
@@ -142,6 +145,7 @@ def _read(tb: Toolbox, refs: Refs) -> SkuTwin | Proposal:
             lanes=lane_rates(session),
             orders=store.open_orders(session, sku.code, dc.code, today + timedelta(days=HORIZON_DAYS)),
             supply=store.supply_term(session, sku.code),
+            inbound=replenishment.inbound_schedule(session, [sku.code], today).get((sku.code, dc.code), []),
             today=today,
             rates=rates(session),
         )
@@ -231,10 +235,11 @@ def _stock_case(tb: Toolbox, twin: SkuTwin) -> StockCase:
         forecast=outlooks[target.dc],
         safety=safeties[target.dc],
     )
-    stock = target.on_hand + target.in_transit
+    stock = _stock_now(twin, target)
     case.evidence.append(_supply_evidence(twin))
     case.facts.update(
         stock_units=round(stock, 1),
+        inbound=[{"in_days": days, "units": units} for days, units in sorted(twin.inbound)],
         exposure_days=_exposure_days(twin),
         expected_lost_units=round(_expected_lost(twin, case.forecast, stock, []), 1),
     )
@@ -315,10 +320,17 @@ def transfer_lead_days(miles: float) -> int:
     return TRANSFER_HANDLING_DAYS + math.ceil(miles / TRANSFER_MILES_PER_DAY)
 
 
+def _stock_now(twin: SkuTwin, target: DcPosition) -> float:
+    """The DC's stock that serves demand from today: on hand less allocated, and any in-transit units without a known
+    landing (the scheduled ones land on their own days)."""
+    scheduled = sum(units for _, units in twin.inbound)
+    return target.on_hand + max(0.0, target.in_transit - scheduled)
+
+
 def _expected_lost(twin: SkuTwin, outlook: Forecast, stock: float, arrivals: list[tuple[int, float]]) -> float:
-    """Expected units lost while the stock must last on its own, when `arrivals` (day, units) land on top of
-    `stock`, drawn from the forecast's distribution."""
-    return expected_lost(outlook, _exposure_days(twin), stock, arrivals)
+    """Expected units lost while the stock must last on its own, when the DC's scheduled inbound and `arrivals`
+    (day, units) land on top of `stock`, drawn from the forecast's distribution."""
+    return expected_lost(outlook, _exposure_days(twin), stock, [*twin.inbound, *arrivals])
 
 
 def _no_action(twin: SkuTwin, outlook: Forecast, stock: float) -> PlanOption:
@@ -335,8 +347,10 @@ def _no_action(twin: SkuTwin, outlook: Forecast, stock: float) -> PlanOption:
 def _gap_orders(twin: SkuTwin, case: StockCase, need: int) -> list[tuple[int, bool]]:
     """An expedited order of the units the forecast needs before a regular order lands, and a regular order of the
     rest; empty when the stock lasts until the regular order lands."""
-    until_regular = sum(day.p50 for day in case.forecast.days[: twin.supply.regular_lead_days])
-    gap = min(need, math.ceil(max(0.0, until_regular - case.target.on_hand - case.target.in_transit)))
+    lead = twin.supply.regular_lead_days
+    until_regular = sum(day.p50 for day in case.forecast.days[:lead])
+    landing = sum(units for days, units in twin.inbound if days < lead)
+    gap = min(need, math.ceil(max(0.0, until_regular - _stock_now(twin, case.target) - landing)))
     return [(gap, True), (need - gap, False)] if 0 < gap < need else []
 
 
@@ -508,6 +522,17 @@ def _transfer_claim(twin: SkuTwin, case: StockCase, plan: Evidence) -> Claim:
     )
 
 
+def _inbound_claims(inbound: list[dict[str, float]], plan: Evidence) -> list[Claim]:
+    """The scheduled landings on top of the stock, as a planner reads them (none when nothing is scheduled)."""
+    landings = [
+        f"{format_number(x['units'])} units "
+        + ("today" if not x["in_days"] else f"in {int(x['in_days'])} day")
+        + ("s" if x["in_days"] > 1 else "")
+        for x in inbound
+    ]
+    return [Claim(text=f"Landing on top of it: {', '.join(landings)}.", evidence_ids=[plan.id])] if landings else []
+
+
 def _findings(twin: SkuTwin, case: StockCase, plan: Evidence) -> list[Claim]:
     """What the twin holds, what the forecast says and why, and what the allocation solver found."""
     row, target, total = twin.positions[twin.dc.code], case.target, case.forecast.evidence
@@ -529,6 +554,7 @@ def _findings(twin: SkuTwin, case: StockCase, plan: Evidence) -> list[Claim]:
             f"{format_number(case.facts['expected_lost_units'])} units lost.",
             evidence_ids=[plan.id, total.id],
         ),
+        *_inbound_claims(case.facts["inbound"], plan),
     ]
     safety = (
         f"With safety stock {format_number(target.safety_stock)} units for a {LEAD_TIME_DAYS}-day lead time at "

@@ -1,10 +1,13 @@
 """The inventory specialist on the reference network's storyline: SKU-0042 spikes and runs short at DC-DAL."""
 
+from datetime import timedelta
+
 from agents import inventory
 from agents.glossary import feature_words
 from agents.proposal import Proposal
 from agents.schemas import Refs
 from agents.verify import verify_claim
+from twin import models as m
 from twin import store
 from twin.actions import BookCarrier, ExpeditePurchase, PlacePurchaseOrder, RaiseSafetyStock, TransferStock
 from twin.commands import apply
@@ -147,6 +150,43 @@ def test_a_spike_never_lowers_the_stored_reorder_point(toolbox):
     assert (raised.safety_stock, raised.reorder_point) == (900, 1000)
     rule = next(r for r in proposal.evidence if r.id.startswith("rule:spike_levels:"))
     assert rule.facts["reorder_point"] == 1000
+
+
+def _plan_facts(proposal: Proposal) -> dict:
+    """The facts of the proposal's plan comparison."""
+    return next(r for r in proposal.evidence if r.id == proposal.plan_evidence_id).facts
+
+
+def test_stock_in_transit_serves_demand_only_from_the_day_it_lands(toolbox):
+    with toolbox.session() as session:
+        [position] = [p for p in store.positions(session, "SKU-0042") if p.location == "DC-DAL"]
+        position.on_hand, position.allocated, position.in_transit = 2, 0, 400  # no known landing: counted as today
+        session.add(position)
+        session.commit()
+    unscheduled = inventory.stockout_risk(toolbox, STORYLINE)
+    with toolbox.session() as session:
+        session.add(
+            m.PurchaseOrder(
+                id="PO-LANDS-LATER",
+                sku="SKU-0042",
+                location="DC-DAL",
+                qty=400,
+                service="regular",
+                cost_usd=0.0,
+                created_at=AS_OF,
+                arrives_on=AS_OF.date() + timedelta(days=3),
+            )
+        )
+        session.commit()
+
+    scheduled = inventory.stockout_risk(toolbox, STORYLINE)
+
+    assert _plan_facts(unscheduled)["expected_lost_units"] < 1, "400 units today last until replenishment lands"
+    facts = _plan_facts(scheduled)
+    assert facts["expected_lost_units"] > 10, "2 units on hand cannot serve three days of demand before 400 land"
+    assert facts["stock_units"] == 2 and facts["inbound"] == [{"in_days": 3, "units": 400.0}]
+    assert any(claim.text == "Landing on top of it: 400 units in 3 days." for claim in scheduled.findings)
+    _assert_verified(scheduled)
 
 
 def test_stock_ordered_counts_toward_the_next_shortfall(toolbox):
