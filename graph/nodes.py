@@ -31,7 +31,7 @@ from agents.twin_facts import rates
 from graph import facts
 from graph.faults import fault_point
 from graph.intake import Fence, lock_subject, subject_of
-from graph.precedents import mark_pending
+from graph.precedents import hold_pending
 from graph.records import (
     FINAL,
     conclude,
@@ -435,7 +435,9 @@ def finalize(state: DeskState, runtime: Runtime[DeskRun]) -> dict[str, Any]:
             write_notes(session, state.exception_id, state.journal)
             conclude(session, decision, state.exception_id, state.verdict, _proposed(state))
         if precedent := _precedent(state, decision):
-            mark_pending(session, precedent)
+            record = store.row(session, m.DecisionRecord, decision.decision_id)  # concluded above: no read then
+            hold_pending(record, precedent)
+            session.add(record)
         session.commit()
     return {"decision": decision, "journal": []}
 

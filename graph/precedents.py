@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, or_, update
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from agents.schemas import Decision
 from agents.toolbox import Toolbox
@@ -27,20 +27,6 @@ def hold_pending(record: m.DecisionRecord, precedent: Precedent) -> None:
     record.precedent = precedent.model_dump(mode="json")
     record.precedent_state = PENDING
     record.precedent_claim = record.precedent_lease_until = None
-
-
-def mark_pending(session: Session, precedent: Precedent) -> None:
-    """Store the precedent of a final decision on its row, not yet indexed (in the caller's transaction)."""
-    session.exec(
-        update(m.DecisionRecord)
-        .where(col(m.DecisionRecord.id) == precedent.decision_id)
-        .values(
-            precedent=precedent.model_dump(mode="json"),
-            precedent_state=PENDING,
-            precedent_claim=None,
-            precedent_lease_until=None,
-        )
-    )
 
 
 def _claim(toolbox: Toolbox, limit: int) -> tuple[str, list[m.DecisionRecord]]:
