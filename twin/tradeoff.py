@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from twin import access
 from twin import models as m
+from twin.network import REGIONS
 
 ANY = "*"
 TIERS = ("gold", "silver", "standard")
@@ -44,6 +45,9 @@ class TradeOffScope(BaseModel):
         tier, _, lane = scope.partition("/")
         if tier != ANY and tier not in TIERS:
             raise ValueError(f"unknown tier {tier!r} in {text!r}; choose {', '.join((ANY, *TIERS))}")
+        origin, _, dest = lane.partition("-")
+        if lane not in ("", ANY) and not {origin, dest} <= set(REGIONS):
+            raise ValueError(f"unknown lane {lane!r} in {text!r}; a lane joins two of {', '.join(REGIONS)}")
         asked: dict[str, float] = {}
         for pair in weights.split(","):
             name, _, value = pair.partition(":")

@@ -211,7 +211,9 @@ def test_simulate_names_a_bad_cohort_and_exits_non_zero(cohort):
     assert result.exit_code == 2 and "--cohort" in result.output
 
 
-@pytest.mark.parametrize("tradeoff", ["gold", "platinum=on_time:2", "gold=on_time:11", "gold=speed:2"])
+@pytest.mark.parametrize(
+    "tradeoff", ["gold", "platinum=on_time:2", "gold/DAL-NYC=on_time:2", "gold=on_time:11", "gold=speed:2"]
+)
 def test_simulate_names_a_bad_tradeoff_and_exits_non_zero(tradeoff):
     result = CliRunner().invoke(app, ["simulate", "--days", "1", "--tradeoff", tradeoff])
     assert result.exit_code == 2 and "--tradeoff" in result.output

@@ -26,6 +26,8 @@ def test_a_scope_reads_its_tier_lane_and_weights_and_keeps_face_value_for_the_re
         ("gold", "SCOPE="),
         ("gold=", "SCOPE="),
         ("platinum=on_time:2", "platinum"),
+        ("gold/NOPE-X=on_time:2", "NOPE-X"),
+        ("gold/DAL=on_time:2", "'DAL'"),
         ("gold=speed:2", "speed:2"),
         ("gold=on_time:2,on_time:3", "on_time:3"),
         ("gold=on_time:fast", "fast"),
