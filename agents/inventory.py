@@ -40,7 +40,6 @@ HORIZON_DAYS = 14  # SOP-STOCK-01: the stockout risk is judged over the next 14 
 SERVICE_LEVEL = 0.95  # SOP-TIER-01: 95% fill rate, the target of standard customers (the lowest tier)
 LEAD_TIME_DAYS = 3  # days until a transfer or an expedited order restocks a DC: the error the safety stock covers
 POLICY = StockPolicy(lead_time_days=LEAD_TIME_DAYS, service_level=SERVICE_LEVEL)
-REVIEW_DAYS = 1  # the company's normal replenishment reviews every position daily
 SPIKE_DAYS = 3  # SOP-DEMAND-01: the recent days checked against the forecast made before them (>= LEAD_TIME_DAYS)
 TRANSFER_MILES_PER_DAY = 500.0  # one driver's day under US hours-of-service rules (11 h at about 45 mph)
 TRANSFER_HANDLING_DAYS = 1  # a day to pick and load at the source and to receive at the destination
@@ -64,6 +63,7 @@ class SkuTwin(BaseModel):
     dc: m.Location
     positions: dict[str, m.InventoryPosition]
     history: pd.DataFrame
+    calendar: pd.DataFrame = Field(description="holidays and events of every known day, those ahead included")
     regions: dict[str, str]
     lanes: list[tuple[m.Lane, float]]
     orders: list[tuple[m.Order, int]]
@@ -141,6 +141,7 @@ def _read(tb: Toolbox, refs: Refs) -> SkuTwin | Proposal:
             dc=dc,
             positions=positions,
             history=frames.sku_demand_frame(session, sku.code),
+            calendar=frames.calendar_frame(session),
             regions={d.code: d.region for d in store.dcs(session)},
             lanes=lane_rates(session),
             orders=store.open_orders(session, sku.code, dc.code, today + timedelta(days=HORIZON_DAYS)),
@@ -210,6 +211,7 @@ def _outlooks(tb: Toolbox, twin: SkuTwin) -> dict[str, Forecast]:
         HORIZON_DAYS,
         as_of=twin.last_day,
         explain=[{"sku": twin.sku.code, "location": twin.dc.code}],
+        calendar=twin.calendar,
     )
     return dict(zip(dcs, every, strict=True))
 
@@ -304,15 +306,9 @@ def _supply_evidence(twin: SkuTwin) -> Evidence:
     )
 
 
-def exposure_days(supply: m.SupplyTerm) -> int:
-    """The days a SKU's stock must last on its own: the normal replenishment reviews every day and its regular orders
-    land after the regular lead time, so beyond that the running operation covers the demand."""
-    return supply.regular_lead_days + REVIEW_DAYS
-
-
 def _exposure_days(twin: SkuTwin) -> int:
     """The days the SKU's stock must last on its own."""
-    return exposure_days(twin.supply)
+    return replenishment.exposure_days(twin.supply)
 
 
 def transfer_lead_days(miles: float) -> int:
@@ -321,10 +317,8 @@ def transfer_lead_days(miles: float) -> int:
 
 
 def _stock_now(twin: SkuTwin, target: DcPosition) -> float:
-    """The DC's stock that serves demand from today: on hand less allocated, and any in-transit units without a known
-    landing (the scheduled ones land on their own days)."""
-    scheduled = sum(units for _, units in twin.inbound)
-    return target.on_hand + max(0.0, target.in_transit - scheduled)
+    """The DC's stock that serves demand from today (scheduled inbound lands on its own days)."""
+    return replenishment.stock_now(target.on_hand, target.in_transit, twin.inbound)
 
 
 def _expected_lost(twin: SkuTwin, outlook: Forecast, stock: float, arrivals: list[tuple[int, float]]) -> float:

@@ -12,7 +12,6 @@ from agents.inventory import (
     HORIZON_DAYS,
     POLICY,
     STOCK_RATES,
-    exposure_days,
     lane_rates,
     need_confidence,
     transfer_lead_days,
@@ -82,6 +81,7 @@ def _problem(tb: Toolbox, today: date) -> tuple[positioning.PositioningProblem, 
         terms = {code: store.supply_term(session, code) for code in codes}
         inbound = replenishment.inbound_schedule(session, codes, today)
         history = frames.demand_frame(session)
+        calendar = frames.calendar_frame(session)
         price = rates(session)
         dcs = {dc.code for dc in store.dcs(session)}
         lanes = _lanes(session, price, skus, dcs)
@@ -99,6 +99,7 @@ def _problem(tb: Toolbox, today: date) -> tuple[positioning.PositioningProblem, 
         HORIZON_DAYS,
         as_of=last_day,
         explain=[],
+        calendar=calendar,
     )
     sites = [
         positioning.Site(
@@ -111,7 +112,7 @@ def _problem(tb: Toolbox, today: date) -> tuple[positioning.PositioningProblem, 
             reorder_point=row.reorder_point,
             lead_days=terms[row.sku].regular_lead_days,
             forecast=outlook,
-            window_days=exposure_days(terms[row.sku]),
+            window_days=replenishment.exposure_days(terms[row.sku]),
         )
         for row, outlook in zip(rows, outlooks, strict=True)
     ]

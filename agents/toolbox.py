@@ -3,6 +3,7 @@
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+import pandas as pd
 from langchain_core.language_models import BaseChatModel
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -12,7 +13,7 @@ from agents.modelbook import Models, load_all
 from tools import knowledge
 from tools.evidence import Evidence
 from tools.knowledge import KnowledgeBase, open_client
-from twin import store
+from twin import frames, store
 from twin.db import make_engine, migrate
 from twin.settings import Settings
 
@@ -40,6 +41,11 @@ class Toolbox:
         """The twin's clock."""
         with self.session() as session:
             return store.clock(session)
+
+    def calendar(self) -> pd.DataFrame:
+        """Every known day's holiday and event, those ahead of the clock included (for forecasts)."""
+        with self.session() as session:
+            return frames.calendar_frame(session)
 
     def guidance(self, query: str, exception_type: str) -> Evidence:
         """The applicable procedures and the most similar past decisions, as one evidence record."""

@@ -598,14 +598,15 @@ def what_if_demand(tb: Toolbox, args: DemandWhatIfArgs) -> DemandWhatIfFacts:
         sku = checked(session, "sku", args.sku)
         positions = _positions(session, sku, _dcs(session, args.locations))
         histories = {p.location: demand_history(session, sku, p.location) for p in positions}
-    rows, evidence = [], []
+    rows, evidence, calendar = [], [], tb.calendar()
     for p in positions:
         history = histories[p.location]
         if history.empty:
             continue
         as_of = as_day(history["day"].max())
         horizon = max(1, min(7 * MAX_WEEKS, (first - as_of).days + args.days))
-        outlook = forecast(tb.models.demand, history, {"sku": sku, "location": p.location}, horizon, as_of=as_of)
+        series = {"sku": sku, "location": p.location}
+        outlook = forecast(tb.models.demand, history, series, horizon, as_of=as_of, calendar=calendar)
         evidence.append(outlook.evidence)
         daily = [day.p50 for day in outlook.days][-args.days :]
         rows.append(_demand_row(p, daily, args.factor, first))

@@ -416,8 +416,11 @@ def _panel(history: pd.DataFrame, request: ForecastRequest, spec: FeatureSpec) -
     return _panels(history, [request], spec)[0]
 
 
-def _panels(history: pd.DataFrame, requests: list[ForecastRequest], spec: FeatureSpec) -> list[Panel]:
-    """The panels of requests sharing one `as_of` and horizon, in request order, from one pass over the history."""
+def _panels(
+    history: pd.DataFrame, requests: list[ForecastRequest], spec: FeatureSpec, calendar: pd.DataFrame | None = None
+) -> list[Panel]:
+    """The panels of requests sharing one `as_of` and horizon, in request order, from one pass over the history; days
+    past the history take their holidays and events from `calendar` when given."""
     frame = normalise_history(history, spec)
     ids = as_frame(frame[list(spec.id_columns)])
     present = set(ids.drop_duplicates().itertuples(index=False, name=None))
@@ -428,7 +431,7 @@ def _panels(history: pd.DataFrame, requests: list[ForecastRequest], spec: Featur
     chosen = pd.MultiIndex.from_frame(ids).isin(wanted)
     first = requests[0]
     until = first.as_of + timedelta(days=first.horizon_days)
-    panels = build_panels(as_frame(frame[chosen]), spec, observed_until=first.as_of, until=until)
+    panels = build_panels(as_frame(frame[chosen]), spec, observed_until=first.as_of, until=until, calendar=calendar)
     by_series = {tuple(panel.ids.values()): panel for panel in panels}
     return [by_series[tuple(request.series[column] for column in spec.id_columns)] for request in requests]
 
@@ -521,13 +524,19 @@ def _first_days(rows: FeatureRows, days: int) -> FeatureRows:
 
 
 def forecast(
-    model: ForecastModel, history: pd.DataFrame, series: dict[str, str] | str, horizon_days: int, as_of: date
+    model: ForecastModel,
+    history: pd.DataFrame,
+    series: dict[str, str] | str,
+    horizon_days: int,
+    as_of: date,
+    calendar: pd.DataFrame | None = None,
 ) -> Forecast:
-    """Forecast one series for the days after `as_of`; history rows after `as_of` only supply known-ahead covariates.
+    """Forecast one series for the days after `as_of`; history rows after `as_of` only supply known-ahead covariates,
+    and so does `calendar` (day, holiday, event) for the days the history does not hold.
 
     Features are always built over the model's whole horizon, as in training, and the first `horizon_days` are kept:
     a day's forecast is the same whatever horizon is asked."""
-    return forecasts(model, history, [series], horizon_days, as_of)[0]
+    return forecasts(model, history, [series], horizon_days, as_of, calendar=calendar)[0]
 
 
 def forecasts(
@@ -537,15 +546,17 @@ def forecasts(
     horizon_days: int,
     as_of: date,
     explain: list[dict[str, str]] | None = None,
+    calendar: pd.DataFrame | None = None,
 ) -> list[Forecast]:
     """Forecast several series from the same `as_of` with one model call, each exactly as `forecast` would; drivers
-    (one more model call) for the series in `explain`, or for all of them when it is None."""
+    (one more model call) for the series in `explain`, or for all of them when it is None; `calendar` gives the
+    holidays and events of days past the history."""
     requests = [_request(one, model.config.id_columns, horizon_days, as_of) for one in series]
     if horizon_days > model.config.max_horizon:
         raise ValueError(f"horizon_days {horizon_days} exceeds the model's max_horizon {model.config.max_horizon}")
     spec = model.config.spec()
     full = [request.model_copy(update={"horizon_days": model.config.max_horizon}) for request in requests]
-    panels = _panels(history, full, spec)
+    panels = _panels(history, full, spec, calendar)
     origins = [panel.index_of(as_of) for panel in panels]
     rows = [
         _first_days(feature_rows(panel, np.array([origin]), model.config.max_horizon, spec, model.labels), horizon_days)

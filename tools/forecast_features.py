@@ -104,15 +104,26 @@ def normalise_history(history: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
 
 
 def build_panels(
-    frame: pd.DataFrame, spec: FeatureSpec, *, observed_until: date | None = None, until: date | None = None
+    frame: pd.DataFrame,
+    spec: FeatureSpec,
+    *,
+    observed_until: date | None = None,
+    until: date | None = None,
+    calendar: pd.DataFrame | None = None,
 ) -> list[Panel]:
-    """Gap-free daily panels per series from a normalised history; units after `observed_until` are hidden."""
+    """Gap-free daily panels per series from a normalised history; units after `observed_until` are hidden, and a
+    day the history does not hold takes its holiday and event from `calendar` (day, holiday, event) when given."""
+    known = _calendar(calendar)
     panels = []
     for key, rows in frame.groupby(list(spec.id_columns), sort=True):
         ids = dict(zip(spec.id_columns, map(str, key if isinstance(key, tuple) else (key,)), strict=True))
         last = max(rows[DAY].max(), pd.Timestamp(until)) if until is not None else rows[DAY].max()
         days = pd.date_range(rows[DAY].min(), last, freq="D")
         daily = rows.drop_duplicates(DAY, keep="last").set_index(DAY).reindex(days)
+        if known is not None:
+            for column in (HOLIDAY, EVENT):
+                ahead = as_series(known[column]).reindex(days)
+                daily[column] = daily[column].where(daily[column].notna(), ahead)
         units = daily[TARGET].to_numpy(dtype=float)
         if observed_until is not None:
             units = np.where(days <= pd.Timestamp(observed_until), units, np.nan)
@@ -131,6 +142,15 @@ def build_panels(
             )
         )
     return panels
+
+
+def _calendar(calendar: pd.DataFrame | None) -> pd.DataFrame | None:
+    """A calendar's holidays and events indexed by normalised day (None stays None)."""
+    if calendar is None:
+        return None
+    day = pd.to_datetime(calendar[DAY])
+    frame = calendar.assign(**{DAY: (day.dt.tz_convert(None) if day.dt.tz is not None else day).dt.normalize()})
+    return frame.drop_duplicates(DAY, keep="last").set_index(DAY)[[HOLIDAY, EVENT]]
 
 
 def vocabulary(frame: pd.DataFrame, spec: FeatureSpec) -> dict[str, list[str]]:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from tools.evidence import Driver, Evidence, Source
 from tools.forecast import Forecast, expected_lost
+from twin import replenishment
 
 PLAN_VERSION = "3"
 STEPS = 10  # quantities tried per lane and round: tenths of what the source can spare
@@ -67,8 +68,7 @@ class Site(BaseModel):
 
     def lost(self, sent: float, arrivals: list[tuple[int, float]]) -> float:
         """Expected units lost over the horizon after sending `sent` units now and receiving `arrivals`."""
-        scheduled = sum(units for _, units in self.inbound)
-        stock = self.on_hand + max(0.0, self.in_transit - scheduled) - sent
+        stock = replenishment.stock_now(self.on_hand, self.in_transit, self.inbound) - sent
         return expected_lost(self.forecast, self.horizon_days, stock, [*self.inbound, *arrivals])
 
 

@@ -53,6 +53,14 @@ def demand_frame(session: Session) -> pd.DataFrame:
     return frame
 
 
+def calendar_frame(session: Session) -> pd.DataFrame:
+    """Every known day's holiday and event, past and ahead (days as timestamps)."""
+    statement: Query = Select(col(m.CalendarDay.day), col(m.CalendarDay.holiday), col(m.CalendarDay.event))
+    frame = _frame(session, statement.order_by(col(m.CalendarDay.day)))
+    frame["day"] = pd.to_datetime(frame["day"])
+    return frame
+
+
 def sku_demand_frame(session: Session, sku: str) -> pd.DataFrame:
     """One SKU's daily demand at every DC, by DC and day (days as dates), with the day's holiday and event."""
     return _frame(session, _demand(col(m.DemandHistory.sku) == sku))

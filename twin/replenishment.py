@@ -11,6 +11,7 @@ from twin import models as m
 
 ORDER_CYCLE_DAYS = 7  # normal replenishment orders about a week of demand beyond the reorder point
 RECENT_DEMAND_DAYS = 28  # the demand history the replenishment review averages
+REVIEW_DAYS = 1  # the review runs on every position daily
 
 
 def recent_daily_demand(session: Session, today: date) -> dict[tuple[str, str], float]:
@@ -52,3 +53,15 @@ def inbound_schedule(session: Session, skus: list[str], today: date) -> dict[tup
     for sku, dc, arrives_on, qty in landings:
         schedule.setdefault((sku, dc), []).append((max(0, (arrives_on - today).days), float(qty)))
     return schedule
+
+
+def stock_now(free_on_hand: float, in_transit: float, inbound: list[tuple[int, float]]) -> float:
+    """The stock that serves demand from today: on hand less allocated, and the in-transit units without a known
+    landing (those in `inbound` land on their own days)."""
+    return free_on_hand + max(0.0, in_transit - sum(units for _, units in inbound))
+
+
+def exposure_days(supply: m.SupplyTerm) -> int:
+    """The days a SKU's stock must last on its own: the review runs every day and its regular orders land after the
+    regular lead time, so beyond that the running operation covers the demand."""
+    return supply.regular_lead_days + REVIEW_DAYS

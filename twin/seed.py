@@ -44,6 +44,7 @@ Rows = dict[type[SQLModel], list[Row]]
 Progress = Callable[[str], None]
 SEASON_PEAK = {"DAL": (4, 0.25), "HOU": (8, 0.30), "ATL": (7, 0.25), "CHI": (1, 0.45), "LAX": (1, 0.08)}
 DC_DEMAND_SCALE = {"DC-DAL": 1.0, "DC-HOU": 0.9, "DC-ATL": 0.85, "DC-CHI": 1.1, "DC-LAX": 1.25}
+CALENDAR_AHEAD_DAYS = 366  # public holidays and planned events are known a year ahead
 DELAY_SCALE = 0.42  # mean of the exponential draw behind a shipment's delay, as a share of its planned hours
 
 
@@ -390,8 +391,10 @@ class ScenarioBuilder:
     # --- calendar, weather, congestion ---------------------------------------------
 
     def calendar(self) -> None:
-        """Holidays, events and the daily weather and congestion of each region."""
-        self.add(m.CalendarDay, [{"day": d, "holiday": holiday_on(d), "event": event_on(d)} for d in self.days])
+        """Holidays and events, known a year ahead of the clock, and the daily weather and congestion of each
+        region."""
+        ahead = [AS_OF.date() + timedelta(days=k) for k in range(CALENDAR_AHEAD_DAYS)]
+        self.add(m.CalendarDay, [{"day": d, "holiday": holiday_on(d), "event": event_on(d)} for d in self.days + ahead])
         self.weather, self.congestion, self.weather_noise = {}, {}, {}
         rows = []
         for region in REGIONS:

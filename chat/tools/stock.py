@@ -168,7 +168,7 @@ def short_of_forecast(
 ) -> tuple[list[StockRisk], list[Evidence]]:
     """Of the SKUs below their reorder point, those whose available stock is below the p90 of their forecast
     demand over the weeks, largest gap first."""
-    found = []
+    found, calendar = [], tb.calendar()
     for position in below:
         history = histories[(position.sku, position.location)]
         if history.empty:
@@ -179,6 +179,7 @@ def short_of_forecast(
             {"sku": position.sku, "location": position.location},
             weeks * 7,
             as_of=as_day(history["day"].max()),
+            calendar=calendar,
         )
         if available_units(position) < outlook.total.p90:
             found.append(
@@ -217,7 +218,9 @@ def forecast_demand(tb: Toolbox, args: ForecastArgs) -> ForecastFacts:
     first = args.first_day
     asked = (first, args.last_day or first) if first is not None else None  # the days asked, first to last
     horizon = args.horizon_weeks * 7 if asked is None else _days_ahead(as_of, *asked)
-    outlook = forecast(tb.models.demand, history, {"sku": sku, "location": dc}, horizon, as_of=as_of)
+    outlook = forecast(
+        tb.models.demand, history, {"sku": sku, "location": dc}, horizon, as_of=as_of, calendar=tb.calendar()
+    )
     total = outlook.total
     days = [
         DayDemand(day=d.day, p10=round(d.p10, 1), p50=round(d.p50, 1), p90=round(d.p90, 1))
@@ -271,7 +274,8 @@ def days_of_cover(tb: Toolbox, args: CoverArgs) -> CoverFacts:
         history = demand_history(session, sku, dc)
     if position is None or history.empty:
         raise ToolException(f"{dc} holds no {sku}")
-    outlook = forecast(tb.models.demand, history, {"sku": sku, "location": dc}, 7, as_of=as_day(history["day"].max()))
+    as_of = as_day(history["day"].max())
+    outlook = forecast(tb.models.demand, history, {"sku": sku, "location": dc}, 7, as_of=as_of, calendar=tb.calendar())
     daily = round(outlook.total.p50 / 7, 1)
     cover = round(available_units(position) / daily, 1) if daily > 0 else float(available_units(position))
     stock = Evidence(

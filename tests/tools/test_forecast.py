@@ -24,8 +24,11 @@ SMALL = fc.ForecastConfig(
 )
 
 
-def demand(days: int, *, noise: float = 0.0, seed: int = 0, promo_lift: float = 0.0) -> pd.DataFrame:
-    """Twin-shaped demand (sku, location, day, units, price, promo, holiday, event) with a weekly pattern."""
+def demand(
+    days: int, *, noise: float = 0.0, seed: int = 0, promo_lift: float = 0.0, fair_lift: float = 0.0
+) -> pd.DataFrame:
+    """Twin-shaped demand (sku, location, day, units, price, promo, holiday, event) with a weekly pattern, and with
+    `fair_lift` a "Fair" event every 11th day."""
     rng = np.random.default_rng(seed)
     rows = []
     for sku, base in (("SKU-0001", 40.0), ("SKU-0002", 120.0)):
@@ -33,9 +36,10 @@ def demand(days: int, *, noise: float = 0.0, seed: int = 0, promo_lift: float = 
             for t in range(days):
                 day = START + timedelta(days=t)
                 promo = promo_lift > 0 and t % 9 == 0
-                mean = base * factor * WEEKLY[day.weekday()] * (1 + promo_lift * promo)
+                fair = fair_lift > 0 and t % 11 == 5
+                mean = base * factor * WEEKLY[day.weekday()] * (1 + promo_lift * promo) * (1 + fair_lift * fair)
                 units = max(0, round(mean * (1 + noise * rng.standard_normal())))
-                rows.append((sku, location, day, units, 9.99, promo, None, None))
+                rows.append((sku, location, day, units, 9.99, promo, None, "Fair" if fair else None))
     return pd.DataFrame(rows, columns=["sku", "location", "day", "units", "price", "promo", "holiday", "event"])
 
 
@@ -101,6 +105,22 @@ def test_known_ahead_promo_lifts_the_forecast():
     lifted = [d.p50 / expected[(d.day - result.days[0].day).days] for d in promo_days]
     assert promo_days and min(lifted) > 0.8
     assert result.evidence.facts["total_units"] == pytest.approx(result.total.p50, abs=0.1)
+
+
+def test_a_known_event_ahead_lifts_the_forecast_only_when_the_calendar_tells_it():
+    frame = demand(200, fair_lift=2.0)
+    model = fc.train_forecaster(frame, config=SMALL)
+    ahead = demand(214, fair_lift=2.0)
+    calendar = ahead[["day", "holiday", "event"]].drop_duplicates("day")
+    as_of = START + timedelta(days=199)
+    blind = fc.forecast(model, frame, "SKU-0001/DC-DAL", 14, as_of)
+    told = fc.forecast(model, frame, "SKU-0001/DC-DAL", 14, as_of, calendar=calendar)
+    fairs = [k for k, day in enumerate(told.days) if (day.day - START).days % 11 == 5]
+    assert fairs, "the horizon holds a fair"
+    for k in fairs:
+        assert told.days[k].p50 > 2 * blind.days[k].p50, "a fair the calendar names is forecast at its lift"
+    others = [k for k in range(14) if k not in fairs]
+    assert [told.days[k].p50 for k in others] == pytest.approx([blind.days[k].p50 for k in others], rel=0.25)
 
 
 def _forecast_with_error(errors: list[float]) -> fc.Forecast:

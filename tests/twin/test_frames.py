@@ -1,11 +1,11 @@
 """The frame builders against a plain per-row computation over the seeded twin's stored rows."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pandas as pd
 from sqlmodel import Session, select
 
-from twin import frames
+from twin import frames, store
 from twin import models as m
 
 
@@ -100,3 +100,13 @@ def test_sku_demand_frame_holds_the_stored_days_with_their_calendar(engine):
     actual = frame[columns].astype(object).where(frame[columns].notna(), None)
     assert [tuple(row) for row in actual.itertuples(index=False)] == expected
     assert frame["holiday"].notna().any()
+
+
+def test_the_calendar_names_the_holidays_of_the_year_ahead_of_the_clock(engine):
+    with Session(engine) as session:
+        calendar = frames.calendar_frame(session)
+        clock = store.clock(session)
+    ahead = calendar[calendar["day"] >= pd.Timestamp(clock.date())]
+    assert len(ahead) >= 365 and ahead["day"].is_monotonic_increasing
+    named = dict(zip(ahead["day"].dt.date, ahead["holiday"], strict=True))
+    assert named[date(2026, 11, 26)] == "Thanksgiving" and named[date(2026, 12, 25)] == "Christmas Day"

@@ -131,11 +131,15 @@ def _digest(rows: scenario.Rows) -> str:
 
 @pytest.mark.slow  # days or a whole twin generated: a scenario test, not the quick loop
 def test_scale_one_gives_the_reference_twin_unchanged(rows):
-    # the digest of the seed-7 rows as generated before the scale option, the supply terms and the daily stock
-    # positions existed (the rates are the documented defaults, which grow with the cost model)
+    # the digest of the seed-7 rows as generated before the scale option, the supply terms, the daily stock positions
+    # and the calendar ahead of the clock existed (the rates are the documented defaults, which grow with the cost
+    # model)
     before_supply = {
         model: table for model, table in rows.items() if model not in (m.SupplyTerm, m.CostRate, m.StockDay)
     }
+    history = [row for row in rows[m.CalendarDay] if row["day"] < scenario.AS_OF.date()]
+    assert len(rows[m.CalendarDay]) == len(history) + scenario.CALENDAR_AHEAD_DAYS
+    before_supply[m.CalendarDay] = history
     assert [row["key"] for row in rows[m.CostRate]] == [rate.key for rate in DEFAULT_RATES]
     assert _digest(before_supply) == "6e79d16d9847976848c6850a27886f09be7541b9bdcf833255e3f37b70e7dad8"
     assert {term["regular_lead_days"] for term in rows[m.SupplyTerm]} == {3}
