@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import typer
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import inspect
 from sqlmodel import Session
 
@@ -36,6 +36,7 @@ class TwinCoverage(BaseModel):
     coverage_by_volume_third: list[float]
     total_coverage_p10_p90: float
     wape: float
+    bias: float = Field(description="Forecast over actual units of the held-out days, less one.")
     seconds: float
 
 
@@ -69,14 +70,16 @@ def evaluate(history: pd.DataFrame, config: ForecastConfig = TWIN_FORECAST) -> T
     results = forecasts(model, history, list(series), HORIZON, cutoff.date(), explain=[])
     truth = observed.set_index([*config.id_columns, "day"])["units"]
     days = [cutoff + timedelta(days=h) for h in range(1, HORIZON + 1)]
-    inside, totals_inside, errors, units, levels = [], [], 0.0, 0.0, []
+    inside, totals_inside, errors, units, forecast_units, levels = [], [], 0.0, 0.0, 0.0, []
     for one in results:
         actual = truth.loc[tuple(one.series[c] for c in config.id_columns)].reindex(days).to_numpy(float)
         low, high = np.array([d.p10 for d in one.days]), np.array([d.p90 for d in one.days])
         inside.append(((low <= actual) & (actual <= high)).mean())
         totals_inside.append(one.total.p10 <= actual.sum() <= one.total.p90)
-        errors += float(np.abs(actual - np.array([d.p50 for d in one.days])).sum())
+        point = np.array([d.p50 for d in one.days])
+        errors += float(np.abs(actual - point).sum())
         units += float(actual.sum())
+        forecast_units += float(point.sum())
         levels.append(float(one.evidence.facts["recent_daily_mean"]))
     thirds = np.array_split(np.argsort(levels, kind="stable"), 3)
     return TwinCoverage(
@@ -86,6 +89,7 @@ def evaluate(history: pd.DataFrame, config: ForecastConfig = TWIN_FORECAST) -> T
         coverage_by_volume_third=[round(float(np.mean([inside[k] for k in third])), 4) for third in thirds],
         total_coverage_p10_p90=round(float(np.mean(totals_inside)), 4),
         wape=round(errors / max(units, 1e-9), 4),
+        bias=round(forecast_units / max(units, 1e-9) - 1, 4),
         seconds=round(time.perf_counter() - started, 1),
     )
 
@@ -96,7 +100,8 @@ def _describe(result: TwinCoverage) -> list[str]:
     return [
         f"twin demand, {result.series} series, 28 days after {result.cutoff}, {result.seconds:.0f} s",
         f"  p10-p90 coverage of series days: {result.coverage_p10_p90:.0%} (low / mid / high volume: {thirds})",
-        f"  p10-p90 coverage of 28-day totals: {result.total_coverage_p10_p90:.0%}; WAPE {result.wape:.3f}",
+        f"  p10-p90 coverage of 28-day totals: {result.total_coverage_p10_p90:.0%}; WAPE {result.wape:.3f}, "
+        f"forecast over actual units {result.bias:+.1%}",
     ]
 
 

@@ -29,6 +29,7 @@ def test_short_run_scores_every_series_and_level(short_run):
     assert short_run.per_series["TOTAL"].level == "L1" and short_run.per_series["CA_3"].weight == 0.1514
     assert short_run.rmsse.L3 < short_run.baseline_seasonal_naive.L3
     assert 0.4 < short_run.interval_coverage_p10_p90 <= 1.0
+    assert short_run.bias == short_run.per_series["TOTAL"].bias and -0.2 < short_run.bias < 0.2
     payload = json.loads(short_run.model_dump_json())
     assert payload["horizon"] == 28 and set(payload["rmsse"]) == {"L1", "L2", "L3"}
 

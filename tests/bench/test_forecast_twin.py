@@ -11,6 +11,7 @@ def test_the_held_out_month_is_scored_per_series_day_volume_third_and_total():
     assert result.series == 4 and result.cutoff == "2024-07-10"  # the last observed day (2024-08-07) less 28
     assert 0.5 <= result.coverage_p10_p90 <= 1.0 and len(result.coverage_by_volume_third) == 3
     assert 0.0 <= result.total_coverage_p10_p90 <= 1.0 and 0.0 < result.wape < 0.5
+    assert -0.2 < result.bias < 0.2
 
 
 def test_missing_twin_prints_a_skip_object(tmp_path, skip_reason):
