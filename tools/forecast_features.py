@@ -7,7 +7,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from twin.typed_pandas import as_series, as_timestamp
+from twin.typed_pandas import as_frame, as_series, as_timestamp
 
 DAY = "day"
 TARGET = "units"
@@ -150,7 +150,7 @@ def _calendar(calendar: pd.DataFrame | None) -> pd.DataFrame | None:
         return None
     day = pd.to_datetime(calendar[DAY])
     frame = calendar.assign(**{DAY: (day.dt.tz_convert(None) if day.dt.tz is not None else day).dt.normalize()})
-    return frame.drop_duplicates(DAY, keep="last").set_index(DAY)[[HOLIDAY, EVENT]]
+    return as_frame(frame.drop_duplicates(DAY, keep="last").set_index(DAY)[[HOLIDAY, EVENT]])
 
 
 def vocabulary(frame: pd.DataFrame, spec: FeatureSpec) -> dict[str, list[str]]:
