@@ -62,13 +62,6 @@ def guarded(target: Callable[[], None], failures: list[Exception]) -> threading.
     return threading.Thread(target=run)
 
 
-@pytest.mark.xfail(
-    reason="its latency targets hold only while this shared 2-core machine is not saturated: over 3 runs, peak server "
-    "memory 567, 572 and 569 MB (target 600; idle 529-543 MB), /healthz p95 20, 249 and 237 ms (target 50) and inbox "
-    "p95 235, 3198 and 1843 ms (target 300), the first run's figures with the load average at 3.7, the others' at 7 "
-    "to 9; see reports/inbox-load.json",
-    strict=False,
-)
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_three_thousand_pending_and_ten_polling_tabs(server, seeded_url):
     server.start(YM_SWEEP_INTERVAL_S="30")  # an office's setting, not the fault scenarios' one-second sweep
