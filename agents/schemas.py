@@ -224,6 +224,8 @@ class Decision(BaseModel):
         return cls.model_validate(record.payload)
 
     def store(self, record: m.DecisionRecord) -> None:
-        """Write the decision onto its stored row: the full decision, its status, its confidence and its cost."""
+        """Write the decision onto its stored row: the full decision, its status, its confidence, its cost and its
+        action types."""
         record.status, record.payload, record.confidence = self.status, self.model_dump(mode="json"), self.confidence
         record.cost_usd = self.expected_impact.cost_usd
+        record.action_types = [action.type for action in self.actions]

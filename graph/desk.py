@@ -2,17 +2,17 @@
 
 import logging
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.types import Command, Durability
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import ColumnElement, Row, update
 from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -44,6 +44,7 @@ logger = logging.getLogger(__name__)
 POLL_S = 0.2
 MAX_ATTEMPTS = 5  # a process that ran the graph and found it undecided takes it over again only this often
 SWEEP_BATCH = 50
+WAITING_PAGE = 10 * SWEEP_BATCH  # waiting decisions the sweep reads per query, until it has seen them all
 BACKGROUND_DECISIONS = 8  # threads deciding in process for answers that outlive their request's wait
 # A run's checkpoint is written when it pauses for approval, fails or ends, not after every step: the steps write to
 # the database only in the decision's one transaction (the pause or the end) and note their audit events in the
@@ -375,7 +376,7 @@ class Desk:
         fault_point(self.settings, "verdict.claimed")
         if self._expired(record):
             self._conclude_unexecuted(fence, record, "expired", verdict)
-            expiry = self._expiry(made_at(record.twin_at, record.created_at), record.payload.get("actions"))
+            expiry = self._expiry(made_at(record.twin_at, record.created_at), record.action_types)
             raise DecisionConflict(f"decision {decision_id} expired at {expiry.isoformat()} on the twin's clock")
         with self.toolbox.session() as session:
             exception = store.row(session, m.ExceptionRecord, record.exception_id)
@@ -509,13 +510,12 @@ class Desk:
 
     # --- expiry and recovery ------------------------------------------------------------------------------------
 
-    def _expiry(self, made: datetime, actions: list[dict[str, Any]] | None) -> datetime:
-        """When, on the twin's clock, a pending decision made at `made` with these actions (as stored) lapses: the
+    def _expiry(self, made: datetime, action_types: list[str]) -> datetime:
+        """When, on the twin's clock, a pending decision made at `made` with actions of these types lapses: the
         shortest time-to-live of its action types."""
         ttl = self.settings.pending_ttl_h
-        types = [str(action.get("type")) for action in actions or []]  # no full validation per sweep
         hours = min(
-            (ttl.get(kind, self.settings.default_pending_ttl_h) for kind in types),
+            (ttl.get(kind, self.settings.default_pending_ttl_h) for kind in action_types),
             default=self.settings.default_pending_ttl_h,
         )
         return made + timedelta(hours=hours)
@@ -528,7 +528,7 @@ class Desk:
     def _expired(self, record: m.DecisionRecord) -> bool:
         """Whether a pending decision has outlived its time-to-live on the twin's clock."""
         made = made_at(record.twin_at, record.created_at)
-        return self._twin_now() >= self._expiry(made, record.payload.get("actions"))
+        return self._twin_now() >= self._expiry(made, record.action_types)
 
     def _conclude_unexecuted(
         self, fence: Fence, record: m.DecisionRecord, status: str, verdict: Verdict | None
@@ -564,21 +564,6 @@ class Desk:
                 .where(col(m.ExceptionRecord.intake).in_(intake.UNDECIDED), intake.lapsed(m.ExceptionRecord))
                 .limit(SWEEP_BATCH)
             ).all()
-            waiting = (
-                session.connection()  # a few columns: whole payloads of many waiting decisions are costly to read
-                .execute(
-                    core_select(
-                        col(m.DecisionRecord.id),
-                        col(m.DecisionRecord.verdict).is_not(None),
-                        col(m.DecisionRecord.twin_at),
-                        col(m.DecisionRecord.created_at),
-                        col(m.DecisionRecord.payload)["actions"],
-                    )
-                    .where(col(m.DecisionRecord.status) == "pending_approval")
-                    .limit(10 * SWEEP_BATCH)
-                )
-                .all()
-            )
         for record in stranded:
             if record.attempts >= self.settings.decide_max_attempts:
                 self._isolated(done, "failed", record.id, lambda record=record: self._give_up(record))
@@ -586,16 +571,43 @@ class Desk:
                 self._isolated(done, "requeued", record.id, lambda r=record, q=queue: self._requeue(q, r))
             else:
                 self._isolated(done, "decided", record.id, lambda record=record: self._retry_stranded(record))
-        for decision_id, has_verdict, twin_at, created_at, actions in waiting:
+        for decision_id, has_verdict, twin_at, created_at, action_types in self._waiting():
             if has_verdict:
                 self._isolated(done, "verdicts", decision_id, lambda key=decision_id: self._recover_verdict(key))
-            elif self._expiry(made_at(twin_at, created_at), actions) <= now:
+            elif self._expiry(made_at(twin_at, created_at), action_types) <= now:
                 self._isolated(done, "expired", decision_id, lambda key=decision_id: self._expire(key))
         self._isolated(done, "indexed", "precedents", lambda: index_pending(self.toolbox))
         self._isolated(done, "pruned", "checkpoints", self._prune_checkpoints)
         retention = self.settings.precedent_retention_days
         self._isolated(done, "retired", "precedents", lambda: retire_old(self.toolbox, retention))
         return done
+
+    def _waiting(self) -> Iterator[Row[str, bool, datetime | None, datetime, list[str]]]:
+        """Every decision waiting for approval as its id, whether a verdict is stored, its twin and wall-clock
+        creation times and its action types, read a page at a time in id order: a few columns, never the payloads."""
+        table, after = m.DecisionRecord, ""
+        while True:
+            with self.toolbox.session() as session:
+                page = (
+                    session.connection()
+                    .execute(
+                        core_select(
+                            col(table.id),
+                            col(table.verdict).is_not(None),
+                            col(table.twin_at),
+                            col(table.created_at),
+                            col(table.action_types),
+                        )
+                        .where(col(table.status) == "pending_approval", col(table.id) > after)
+                        .order_by(col(table.id))
+                        .limit(WAITING_PAGE)
+                    )
+                    .all()
+                )
+            yield from page
+            if len(page) < WAITING_PAGE:
+                return
+            after = page[-1][0]
 
     def _prune_checkpoints(self) -> int:
         """Keep only the latest checkpoint of decisions concluded longer ago than the retention; how many."""

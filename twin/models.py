@@ -453,6 +453,9 @@ class DecisionRecord(SQLModel, table=True):
     confidence: float
     cost_usd: float = 0.0  # the payload's expected cost, read (by the inbox) without reading the payload
     payload: dict[str, Any] = json_column()
+    action_types: list[str] = Field(  # the payload's action types, read (by the sweep) without reading the payload
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
     thread_id: str
     created_at: datetime
     updated_at: datetime

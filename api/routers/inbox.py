@@ -85,7 +85,7 @@ def _item_rows(session: Session, decision_ids: list[str]) -> list[Row]:
             col(m.DecisionRecord.confidence),
             col(m.DecisionRecord.created_at),
             col(m.DecisionRecord.cost_usd),
-            payload["actions"].label("actions"),
+            col(m.DecisionRecord.action_types),
             payload["justification"]["text"].as_string().label("justification"),
             payload["policy"]["reasons"].label("policy_reasons"),
             col(m.ExceptionRecord.type),
@@ -101,7 +101,7 @@ def _item_rows(session: Session, decision_ids: list[str]) -> list[Row]:
 def _item(row: Row, promised: dict[str, datetime]) -> InboxItem:
     """One waiting decision as an inbox item."""
     due_at, due_reason = _deadline(row.refs, promised)
-    types = [action.get("type", "") for action in row.actions or []]
+    types = list(row.action_types)
     return InboxItem(
         decision_id=row.id,
         exception_id=row.exception_id,

@@ -62,13 +62,6 @@ def guarded(target: Callable[[], None], failures: list[Exception]) -> threading.
     return threading.Thread(target=run)
 
 
-@pytest.mark.xfail(
-    reason="at its limits on this shared 2-core machine: over 3 runs, peak server memory 584-590 MB (target 600; idle "
-    "543-551 MB, each verdict's precedent embedding adds about 20 MB for a moment), /healthz p95 10.5, 12.8 and 205 ms "
-    "(target 50) and inbox p95 128, 171 and 2448 ms (target 300), the last run's figures with the machine's load "
-    "average near 8; see reports/inbox-load.json",
-    strict=False,
-)
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_three_thousand_pending_and_ten_polling_tabs(server, seeded_url):
     server.start(YM_SWEEP_INTERVAL_S="30")  # an office's setting, not the fault scenarios' one-second sweep

@@ -6,10 +6,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func
+from sqlalchemy import event, func
 from sqlmodel import Session, select
 
 from agents.schemas import ExceptionIn
+from graph import desk as graph_desk
 from graph.desk import DecisionConflict, IdempotencyMismatch
 from graph.state import Verdict
 from tests.faults.invariants import assert_decided_once
@@ -23,6 +24,7 @@ CAPACITY = {
     "refs": {"carrier": "CAR-REDRIVER"},
     "description": "Red River loses 30% of its capacity next week",
 }
+CARRIERS = ["CAR-REDRIVER", "CAR-METRO", "CAR-PRAIRIE"]
 STOCKOUT = {"type": "stockout_risk", "refs": {"sku": "SKU-0053", "location": "DC-HOU"}}
 
 
@@ -144,11 +146,25 @@ def test_a_pending_decision_expires_after_its_time_to_live_on_the_twins_clock_an
 
 
 def test_late_shipment_decisions_wait_less_than_the_default(desk):
-    late = {"type": "expedite_shipment", "params": {"shipment_id": "SHP-009284", "hours_saved": 4.0}}
-    other = {
-        "type": "retender_loads",
-        "params": {"from_carrier": "CAR-REDRIVER", "capacity_cut_pct": 30.0, "assignments": []},
-    }
+    late, other = "expedite_shipment", "retender_loads"
     made = desk.toolbox.now()
     assert (desk._expiry(made, [late, other]) - made).total_seconds() == 4 * 3600
     assert (desk._expiry(made, [other]) - made).total_seconds() == 24 * 3600
+    assert (desk._expiry(made, []) - made).total_seconds() == 24 * 3600
+
+
+def test_the_sweep_reads_every_waiting_decision_a_page_at_a_time_without_its_payload(desk, desk_settings, monkeypatch):
+    require_approval(desk_settings, "retender_loads")
+    waiting = [desk.submit(ExceptionIn.model_validate({**CAPACITY, "refs": {"carrier": code}})) for code in CARRIERS]
+    assert {decision.status for decision in waiting} == {"pending_approval"}
+    with desk.toolbox.session() as session:
+        stored = {record.id: record.action_types for record in session.exec(select(m.DecisionRecord)).all()}
+    assert stored == {decision.decision_id: ["retender_loads"] for decision in waiting}
+    monkeypatch.setattr(graph_desk, "WAITING_PAGE", 2)
+    statements: list[str] = []
+    event.listen(desk.toolbox.engine, "before_cursor_execute", lambda *call: statements.append(call[2]))
+    advance_twin_clock(desk, 23.5)
+    assert desk.sweep()["expired"] == 0
+    assert not [sql for sql in statements if sql.startswith("SELECT") and "payload" in sql], statements
+    advance_twin_clock(desk, 1.0)
+    assert desk.sweep()["expired"] == len(CARRIERS)  # the last page too

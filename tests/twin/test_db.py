@@ -49,13 +49,13 @@ def test_a_new_database_is_migrated_to_the_head(tmp_path):
     engine.dispose()
 
 
-def test_the_cost_column_is_filled_from_each_stored_decision(empty_url):
-    engine = make_engine(empty_url)
+def add_decisions(engine, payloads: list[dict]) -> None:
+    """Store one decision per payload (DEC-1, DEC-2, ...) on one exception."""
     now = datetime.now(UTC)
     with session_scope(engine) as session:
         session.add(m.ExceptionRecord(id="EXC-1", occurred_at=now, created_at=now))
         session.flush()
-        for number, impact in ((1, {"cost_usd": 412.5}), (2, {})):
+        for number, payload in enumerate(payloads, start=1):
             session.add(
                 m.DecisionRecord(
                     id=f"DEC-{number}",
@@ -63,18 +63,35 @@ def test_the_cost_column_is_filled_from_each_stored_decision(empty_url):
                     specialist="routing",
                     status="pending_approval",
                     confidence=0.9,
-                    payload={"expected_impact": impact},
+                    payload=payload,
                     thread_id="EXC-1",
                     created_at=now,
                     updated_at=now,
                 )
             )
+
+
+def test_the_cost_column_is_filled_from_each_stored_decision(empty_url):
+    engine = make_engine(empty_url)
+    add_decisions(engine, [{"expected_impact": {"cost_usd": 412.5}}, {"expected_impact": {}}])
     command.downgrade(alembic_config(engine), "0019")
     migrate(engine)
     with session_scope(engine) as session:
         costs = dict(session.exec(select(m.DecisionRecord.id, m.DecisionRecord.cost_usd)).all())
     engine.dispose()
     assert costs == {"DEC-1": 412.5, "DEC-2": 0.0}
+
+
+def test_the_action_types_column_is_filled_from_each_stored_decision(empty_url):
+    engine = make_engine(empty_url)
+    actions = [{"type": "expedite_shipment", "params": {"hours_saved": 4}}, {"type": "notify_customer", "params": {}}]
+    add_decisions(engine, [{"actions": actions}, {"actions": []}, {}])
+    command.downgrade(alembic_config(engine), "0020")
+    migrate(engine)
+    with session_scope(engine) as session:
+        types = dict(session.exec(select(m.DecisionRecord.id, m.DecisionRecord.action_types)).all())
+    engine.dispose()
+    assert types == {"DEC-1": ["expedite_shipment", "notify_customer"], "DEC-2": [], "DEC-3": []}
 
 
 def test_sqlite_connections_use_wal_without_a_flush_per_commit_and_are_not_probed(tmp_path):
