@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
@@ -19,7 +20,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import typer
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
 from agents.schemas import FOUND, Decision, ExceptionIn, ExceptionType, Refs
@@ -77,6 +78,9 @@ class Load(BaseModel):
     concurrency: int
     decisions: int
     errors: int
+    error_kinds: dict[str, int] = Field(
+        default_factory=dict, description="errors by HTTP status or transport error, with the first answer's start"
+    )
     seconds: float
     per_second: float
     p50_ms: float
@@ -385,6 +389,8 @@ def load(server: Server, cases: list[ExceptionIn], concurrency: int) -> Load:
     reject what waits for approval, so the next level's cases on the same subjects are decided afresh."""
     headers = {"Authorization": f"Bearer {server.reporter_key}"}
 
+    failures: Counter[str] = Counter()
+
     def post(exception: ExceptionIn) -> tuple[float, dict | None]:
         start = time.perf_counter()
         try:
@@ -395,8 +401,11 @@ def load(server: Server, cases: list[ExceptionIn], concurrency: int) -> Load:
                 timeout=60,
             )
             body = answer.json() if answer.status_code in (200, 201, 202) else None
-        except (httpx.TransportError, ValueError):
+            if body is None:
+                failures[f"HTTP {answer.status_code}: {answer.text[:120]}"] += 1
+        except (httpx.TransportError, ValueError) as error:
             body = None
+            failures[f"{type(error).__name__}: {str(error)[:120]}"] += 1
         return time.perf_counter() - start, body
 
     start = time.perf_counter()
@@ -414,6 +423,7 @@ def load(server: Server, cases: list[ExceptionIn], concurrency: int) -> Load:
         concurrency=concurrency,
         decisions=len(times),
         errors=errors,
+        error_kinds=dict(failures.most_common(5)),
         seconds=round(seconds, 2),
         per_second=round(len(times) / seconds, 2),
         p50_ms=percentile(50),
@@ -677,6 +687,7 @@ def describe(result: DeskBench) -> list[str]:
     lines += [
         f"concurrency {row.concurrency}: {row.per_second:.2f} decisions/s, p50 {row.p50_ms:.0f} ms, "
         f"p95 {row.p95_ms:.0f} ms, p99 {row.p99_ms:.0f} ms, {row.errors} errors"
+        + "".join(f"; {count}x {kind}" for kind, count in row.error_kinds.items())
         for row in result.load
     ]
     lines += [

@@ -3,6 +3,7 @@
 import itertools
 import shutil
 
+import httpx
 import pytest
 from sqlmodel import Session
 from typer.testing import CliRunner
@@ -181,8 +182,25 @@ def test_live_load_decides_every_post(twin_dir, monkeypatch):
     rows = desk.live_load(twin_dir, per_level=6, levels=[1, 2], workers=2)
     assert [row.concurrency for row in rows] == [1, 2]
     for row in rows:
-        assert row.errors == 0 and row.decisions == 6 and row.per_second > 0
+        assert row.errors == 0 and row.decisions == 6 and row.per_second > 0 and row.error_kinds == {}
         assert row.p50_ms <= row.p95_ms <= row.p99_ms
+
+
+def test_the_load_counts_its_errors_by_kind(monkeypatch):
+    answers = iter([httpx.Response(409, text="subject busy"), httpx.ConnectError("refused")] * 2)
+
+    def post(_url, **_kwargs):
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(desk.httpx, "post", post)
+    server = desk.Server(base="http://127.0.0.1:9", reporter_key="r", planner_key="p")
+    case = ExceptionIn(type=ExceptionType.late_shipment, refs=Refs(shipment_id="SHP-000001"))
+    row = desk.load(server, [case] * 4, concurrency=1)
+    assert row.errors == 4 and row.decisions == 0
+    assert row.error_kinds == {"HTTP 409: subject busy": 2, "ConnectError: refused": 2}
 
 
 @pytest.mark.slow
