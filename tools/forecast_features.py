@@ -91,8 +91,7 @@ def normalise_history(history: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
     if missing:
         raise ValueError(f"history lacks columns {missing}; it has {list(history.columns)}")
     frame = history.copy()
-    day = pd.to_datetime(frame[DAY])
-    frame[DAY] = (day.dt.tz_convert(None) if day.dt.tz is not None else day).dt.normalize()
+    frame[DAY] = _midnights(as_series(frame[DAY]))
     frame[TARGET] = as_series(pd.to_numeric(as_series(frame[TARGET]), errors="coerce")).astype(float)
     frame[PRICE] = pd.to_numeric(frame[PRICE], errors="coerce") if PRICE in frame else 1.0
     frame[PROMO] = as_series(frame[PROMO]).fillna(False).astype(float) if PROMO in frame else 0.0
@@ -120,10 +119,7 @@ def build_panels(
         last = max(rows[DAY].max(), pd.Timestamp(until)) if until is not None else rows[DAY].max()
         days = pd.date_range(rows[DAY].min(), last, freq="D")
         daily = rows.drop_duplicates(DAY, keep="last").set_index(DAY).reindex(days)
-        if known is not None:
-            for column in (HOLIDAY, EVENT):
-                ahead = as_series(known[column]).reindex(days)
-                daily[column] = daily[column].where(daily[column].notna(), ahead)
+        unheld = np.asarray(~days.isin(as_series(rows[DAY])))
         units = daily[TARGET].to_numpy(dtype=float)
         if observed_until is not None:
             units = np.where(days <= pd.Timestamp(observed_until), units, np.nan)
@@ -136,21 +132,37 @@ def build_panels(
                 level=np.maximum(np.nan_to_num(level, nan=1.0), 1.0),
                 price=daily[PRICE].astype(float).ffill().bfill().fillna(1.0).to_numpy(),
                 promo=daily[PROMO].astype(float).fillna(0.0).to_numpy(),
-                holiday=daily[HOLIDAY].to_numpy(dtype=object),
-                event=daily[EVENT].to_numpy(dtype=object),
+                holiday=_with_calendar(daily[HOLIDAY].to_numpy(dtype=object), days, unheld, known, HOLIDAY),
+                event=_with_calendar(daily[EVENT].to_numpy(dtype=object), days, unheld, known, EVENT),
                 regressors={name: daily[name].astype(float).fillna(0.0).to_numpy() for name in spec.regressors},
             )
         )
     return panels
 
 
+def _midnights(values: pd.Series) -> pd.Series:
+    """Days as timezone-naive midnights."""
+    day = pd.to_datetime(values)
+    return (day.dt.tz_convert(None) if day.dt.tz is not None else day).dt.normalize()
+
+
 def _calendar(calendar: pd.DataFrame | None) -> pd.DataFrame | None:
-    """A calendar's holidays and events indexed by normalised day (None stays None)."""
+    """A calendar's holidays and events indexed by midnight (None stays None)."""
     if calendar is None:
         return None
-    day = pd.to_datetime(calendar[DAY])
-    frame = calendar.assign(**{DAY: (day.dt.tz_convert(None) if day.dt.tz is not None else day).dt.normalize()})
+    frame = calendar.assign(**{DAY: _midnights(as_series(calendar[DAY]))})
     return as_frame(frame.drop_duplicates(DAY, keep="last").set_index(DAY)[[HOLIDAY, EVENT]])
+
+
+def _with_calendar(
+    values: np.ndarray, days: pd.DatetimeIndex, unheld: np.ndarray, known: pd.DataFrame | None, column: str
+) -> np.ndarray:
+    """A panel's holidays or events, the days its history does not hold taken from the calendar when given."""
+    if known is None or not unheld.any():
+        return values
+    filled = values.copy()  # the frame's array may be read-only
+    filled[unheld] = as_series(known[column]).reindex(days[unheld]).to_numpy(dtype=object)
+    return filled
 
 
 def vocabulary(frame: pd.DataFrame, spec: FeatureSpec) -> dict[str, list[str]]:
