@@ -24,6 +24,7 @@ from agents.schemas import Action, Level, PolicyVerdict
 from twin import models as m
 from twin import policies
 from twin.actions import ACTION_TYPES, GOVERNANCE_ACTIONS, PlanTenders, ScheduleMaintenance, references
+from twin.db import insert_missing
 from twin.policies import AFTER_APPROVAL, RECOMMEND_ONLY, UNLESS_SAFETY_CRITICAL, WITHIN_BOUNDS
 
 AUTO_COST_LIMIT_USD = 2500.0  # SOP-AUTH-01: up to 2,500 USD may execute within bounds
@@ -188,13 +189,10 @@ class CohortLevel(BaseModel):
 
 
 def ensure_defaults(session: Session) -> None:
-    """Store the default rules for action types that have none yet."""
-    known = set(session.exec(select(col(m.Policy.action_type), col(m.Policy.cohort))).all())
+    """Store the default rules for action types that have none yet (safe when several processes start at once)."""
     now = datetime.now(UTC)
-    for rule in DEFAULT_RULES:
-        if (rule.action_type, rule.cohort) not in known:
-            session.add(m.Policy(**rule.model_dump(), updated_at=now))
-    session.flush()
+    rows = [{**rule.model_dump(), "updated_by": "system", "updated_at": now} for rule in DEFAULT_RULES]
+    insert_missing(session, m.Policy, rows, ["action_type", "cohort"])
 
 
 def rules(session: Session) -> list[PolicyRule]:

@@ -4,13 +4,14 @@ import re
 from collections.abc import Generator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, inspect, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -85,6 +86,14 @@ def applied_revisions(engine: Engine) -> set[str]:
         if not inspect(connection).has_table("alembic_version"):
             return set()
         return {row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))}
+
+
+def insert_missing(session: Session, model: type[SQLModel], rows: list[dict[str, Any]], keys: list[str]) -> None:
+    """Insert the rows whose `keys` no stored row holds yet: a row another process stores first is skipped, never a
+    unique-constraint error (servers starting together store the same defaults)."""
+    insert = sqlite.insert if session.get_bind().dialect.name == "sqlite" else postgresql.insert
+    table = SQLModel.metadata.tables[str(model.__tablename__)]
+    session.connection().execute(insert(table).values(rows).on_conflict_do_nothing(index_elements=keys))
 
 
 @contextmanager

@@ -170,16 +170,6 @@ DEFAULT_RATES = [
 ]
 
 
-def ensure_defaults(session: Session, now: datetime | None = None) -> None:
-    """Store version 1 of every default rate that has no version yet."""
-    known = set(session.exec(select(col(m.CostRate.key))).all())
-    at = now or datetime.now(UTC)
-    for rate in DEFAULT_RATES:
-        if rate.key not in known:
-            session.add(m.CostRate(**rate.model_dump(), version=1, updated_at=at))
-    session.flush()
-
-
 def in_force(session: Session) -> list[m.CostRate]:
     """The latest version of every rate, by key."""
     latest = (

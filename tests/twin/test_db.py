@@ -3,6 +3,8 @@
 import os
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from alembic import command
@@ -12,7 +14,16 @@ from sqlalchemy import inspect
 from sqlmodel import SQLModel, select
 
 from twin import models as m
-from twin.db import alembic_config, applied_revisions, head_revisions, make_engine, migrate, ours, session_scope
+from twin.db import (
+    alembic_config,
+    applied_revisions,
+    head_revisions,
+    insert_missing,
+    make_engine,
+    migrate,
+    ours,
+    session_scope,
+)
 from twin.settings import PROJECT_ROOT
 
 
@@ -104,3 +115,26 @@ def test_sqlite_connections_use_wal_without_a_flush_per_commit_and_are_not_probe
     engine.dispose()
     assert pragmas == {"journal_mode": "wal", "synchronous": 1, "foreign_keys": 1}  # 1 is NORMAL
     assert engine.pool._pre_ping is False
+
+
+def test_rows_another_process_stores_meanwhile_are_skipped_not_an_error(empty_url):
+    engine = make_engine(empty_url, pool_size=4)
+    migrate(engine)
+    now = datetime.now(UTC)
+    rows = [
+        {"action_type": kind, "cohort": "*", "allowed_tiers": [], "updated_at": now}
+        for kind in ("reroute", "switch_carrier", "transfer_stock")
+    ]
+    start = threading.Barrier(4)
+
+    def store(share: list[dict]) -> None:
+        start.wait()
+        with session_scope(engine) as session:
+            insert_missing(session, m.Policy, share, ["action_type", "cohort"])
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(store, [rows, rows[::-1], rows[:2], rows[1:]]))
+    with session_scope(engine) as session:
+        stored = sorted(session.exec(select(m.Policy.action_type)).all())
+    engine.dispose()
+    assert stored == ["reroute", "switch_carrier", "transfer_stock"]
