@@ -256,11 +256,12 @@ class Desk:
 
     # --- queued decisions (workers) -----------------------------------------------------------------------------
 
-    def decide_queued(self, exception_id: str) -> Decision | None:
+    def decide_queued(self, exception_id: str, job: str | None = None) -> Decision | None:
         """A worker's turn at a queued exception: claim it and decide it; None when it is decided or held by a live
-        process. On failure the claim is given back for the retry."""
+        process. On failure the claim is given back for the retry; when it cannot be (the database is away), the next
+        try of the same `job` takes it over rather than wait for its lease to lapse."""
         with self.toolbox.session() as session:
-            fence = intake.claim_exception(session, exception_id, self.settings.claim_lease_s)
+            fence = intake.claim_exception(session, exception_id, self.settings.claim_lease_s, job)
             record = store.row(session, m.ExceptionRecord, exception_id)
             session.commit()
         if fence is None:

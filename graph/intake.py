@@ -60,11 +60,14 @@ def claim(
     row_id: str,
     condition: ColumnElement[bool],
     lease_s: float,
+    holder: str | None = None,
     **values: object,
 ) -> Fence | None:
-    """Claim a row if it meets the condition, in one conditional update; None when another process has it."""
+    """Claim a row if it meets the condition, in one conditional update (the claim's token begins with `holder:`
+    when given); None when another process has it."""
     table = TABLES[on]
-    fence = Fence(on=on, row_id=row_id, token=uuid.uuid4().hex, lease_s=lease_s)
+    token = f"{holder}:{uuid.uuid4().hex}" if holder else uuid.uuid4().hex
+    fence = Fence(on=on, row_id=row_id, token=token, lease_s=lease_s)
     taken = session.exec(
         update(table)
         .where(col(table.id) == row_id, condition)
@@ -73,15 +76,19 @@ def claim(
     return fence if taken == 1 else None
 
 
-def claim_exception(session: Session, exception_id: str, lease_s: float) -> Fence | None:
-    """Take over an exception whose decision is not made and whose claim lapsed (its process died)."""
+def claim_exception(session: Session, exception_id: str, lease_s: float, holder: str | None = None) -> Fence | None:
+    """Take over an exception whose decision is not made and whose claim lapsed (its process died) or, with a
+    `holder`, is that holder's own: a later try of one job takes over what its earlier try could not give back (a job
+    is tried again only once its earlier try is over)."""
     table = m.ExceptionRecord
+    free = (lapsed(table) | col(table.claim).startswith(f"{holder}:", autoescape=True)) if holder else lapsed(table)
     return claim(
         session,
         "exception",
         exception_id,
-        col(table.intake).in_(UNDECIDED) & lapsed(table),
+        col(table.intake).in_(UNDECIDED) & free,
         lease_s,
+        holder,
         intake="deciding",
         attempts=col(table.attempts) + 1,
     )

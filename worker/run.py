@@ -66,7 +66,7 @@ def register_tasks(queue: TaskQueue, desk: Desk) -> None:
     def decide(context: JobContext, exception_id: str) -> str | None:
         """Decide one queued exception; after its last try fails, mark it failed for a person."""
         try:
-            decision = desk.decide_queued(exception_id)
+            decision = desk.decide_queued(exception_id, job=f"job-{context.job.id}")
         except Exception as error:
             if context.job.attempts + 1 >= tries:
                 desk.fail_queued(exception_id, error)

@@ -5,6 +5,7 @@ from sqlmodel import Session, select
 
 from agents.schemas import Decision, ExceptionIn
 from agents.verify import verify_claim
+from graph import intake
 from graph.desk import DecisionConflict, open_desk
 from graph.state import Verdict
 from tests.agents.fake_openai import FakeOpenAI, text_reply, tool_reply
@@ -314,3 +315,14 @@ def test_a_run_that_fails_midway_writes_nothing_and_its_retry_writes_each_event_
     kinds = audit_kinds(desk, exception_id)
     assert kinds.count("exception.classified") == kinds.count("specialist.proposed") == 1
     assert kinds.count("decision.final") == 1
+
+
+def test_a_queued_exception_whose_try_kept_its_claim_is_taken_over_by_the_same_jobs_next_try(desk):
+    with desk.toolbox.session() as session:
+        taken = intake.take_in(session, ExceptionIn.model_validate(CASES[0][0]), "test", None, 60, 24, claimed=False)
+        intake.claim_exception(session, taken.exception_id, 60, "job-7")  # the try failed with its database away
+        session.commit()
+    assert desk.decide_queued(taken.exception_id, job="job-8") is None, "another job waits for the lease"
+    decision = desk.decide_queued(taken.exception_id, job="job-7")
+    assert decision is not None and decision.exception_id == taken.exception_id
+    assert audit_kinds(desk, taken.exception_id).count("decision.final") == 1

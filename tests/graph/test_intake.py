@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session
 
 from agents.schemas import ExceptionIn, ExceptionType, Refs
-from graph.intake import take_in
+from graph.intake import claim_exception, take_in
 from twin import models as m
 from twin import store
 
@@ -35,3 +35,17 @@ def test_duplicate_windows_run_on_the_twins_clock(engine):
         _move_clock(session, 2)  # 25 twin hours after the first report, seconds on the wall clock
         later = take_in(session, REPORT, "test", None, lease_s=60, window_h=24)
         assert later.new and later.duplicate_of is None
+
+
+def test_a_later_try_of_one_job_takes_over_the_claim_its_earlier_try_left(engine):
+    with Session(engine) as session:
+        taken = take_in(session, REPORT, "test", None, lease_s=60, window_h=24, claimed=False)
+        earlier = claim_exception(session, taken.exception_id, 60, "job-7")
+        assert earlier is not None and earlier.token.startswith("job-7:")
+        assert claim_exception(session, taken.exception_id, 60) is None, "the lease is live"
+        assert claim_exception(session, taken.exception_id, 60, "job-8") is None, "another job waits for it"
+        assert claim_exception(session, taken.exception_id, 60, "job-77") is None
+        later = claim_exception(session, taken.exception_id, 60, "job-7")
+        assert later is not None and later.token != earlier.token
+        record = session.get(m.ExceptionRecord, taken.exception_id)
+        assert (record.claim, record.intake, record.attempts) == (later.token, "deciding", 2)
