@@ -16,6 +16,8 @@ from graph.state import DeskState
 from twin.db import SQLITE_SYNC
 from twin.settings import Settings
 
+RECONNECT_FOR_S = 5.0  # how long the PostgreSQL checkpointer's pool tries again to replace a lost connection
+
 
 def _state_types(model: type, found: set[type] | None = None) -> set[type]:
     """Every class a checkpoint of the desk's state can hold: the state's models and enums, recursively."""
@@ -54,8 +56,11 @@ def postgres_dsn(database_url: str) -> str:
 
 @contextmanager
 def open_checkpointer(settings: Settings, max_connections: int = 4) -> Generator[BaseCheckpointSaver[str]]:
-    """Open the process's one checkpointer (use it for the whole life of the process); on PostgreSQL its pool keeps
-    one connection and opens up to `max_connections`."""
+    """Open the process's one checkpointer (use it for the whole life of the process). On PostgreSQL its pool keeps
+    one connection, opens up to `max_connections`, checks each before lending it (one the server dropped, say on a
+    restart, is replaced rather than failing the run that borrows it) and waits `db_pool_timeout_s` for one; a lost
+    connection is tried again for `RECONNECT_FOR_S` only, then afresh when next wanted, so a database that is back
+    is used at once rather than after the pool's growing delays."""
     url = settings.resolved_database_url
     if url.startswith("postgresql"):
         from langgraph.checkpoint.postgres import PostgresSaver  # the PostgreSQL driver loads only when used
@@ -68,6 +73,9 @@ def open_checkpointer(settings: Settings, max_connections: int = 4) -> Generator
             min_size=1,
             max_size=max_connections,
             open=True,
+            check=ConnectionPool[Connection[DictRow]].check_connection,
+            timeout=settings.db_pool_timeout_s,
+            reconnect_timeout=RECONNECT_FOR_S,
             kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
         )
         try:
