@@ -38,8 +38,8 @@ class TaskQueue:
     """A Procrastinate app on the configured PostgreSQL database."""
 
     def __init__(self, settings: Settings, max_connections: int | None = None) -> None:
-        """The queue on the settings' database; its pool (besides the worker's listener) keeps one connection and opens
-        up to `max_connections` (unset: Procrastinate's default pool)."""
+        """The queue on the settings' database; its pool (besides the worker's listener) keeps one connection, opens
+        up to `max_connections` and waits `db_pool_timeout_s` for a free one (unset: Procrastinate's default pool)."""
         url = settings.resolved_database_url
         if not url.startswith("postgresql"):
             raise QueueMisconfigured(
@@ -47,11 +47,13 @@ class TaskQueue:
                 f"(e.g. postgresql+psycopg://user:pass@host:5432/yardmaster), not {url.split(':', 1)[0]}"
             )
         self.settings = settings
-        dsn = postgres_dsn(url)
+        self.dsn = postgres_dsn(url)
         connector = (
-            procrastinate.PsycopgConnector(conninfo=dsn)
+            procrastinate.PsycopgConnector(conninfo=self.dsn)
             if max_connections is None
-            else procrastinate.PsycopgConnector(conninfo=dsn, min_size=1, max_size=max_connections)
+            else procrastinate.PsycopgConnector(
+                conninfo=self.dsn, min_size=1, max_size=max_connections, timeout=settings.db_pool_timeout_s
+            )
         )
         self.app = procrastinate.App(connector=connector)
         self._in_transaction = JobManager(procrastinate.SyncPsycopgConnector())  # only ever given a connection

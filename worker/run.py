@@ -12,6 +12,7 @@ import psycopg_pool
 from procrastinate import JobContext
 from procrastinate.exceptions import ConnectorException
 from procrastinate.types import JSONValue
+from procrastinate.worker import Worker
 from pydantic import BaseModel
 
 from agents import detectors
@@ -34,7 +35,7 @@ from worker.jobs import detector_pass
 logger = logging.getLogger(__name__)
 STALLED_AFTER_S = 30  # a job whose worker sent no heartbeat for this long is run again
 RETRY_BASE_S = 2  # the n-th retry of a failed job waits RETRY_BASE_S ** n seconds
-RECONNECT_FIRST_S, RECONNECT_MAX_S = 1.0, 30.0  # backoff while the database is away
+RECONNECT_FIRST_S, RECONNECT_MAX_S = 1.0, 5.0  # backoff while the database is away (a try is one connection)
 TRANSIENT = (ConnectorException, psycopg.OperationalError, psycopg_pool.PoolTimeout, OSError)
 
 
@@ -99,12 +100,18 @@ def register_tasks(queue: TaskQueue, desk: Desk) -> None:
     @app.task(name=SWEEP, queue=PERIODIC_QUEUE)
     async def sweep(timestamp: int) -> dict[str, int]:
         """Run again the jobs of workers that died, then the desk's sweep (stranded work, verdicts, expiries)."""
-        stalled = list(await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_S))
-        for job in stalled:
-            logger.warning("running job %s again: its worker stopped", job.call_string)
-            await app.job_manager.retry_job(job)
+        stalled = await rerun_stalled(app)
         done = await asyncio.to_thread(desk.sweep)
-        return {**done, "stalled": len(stalled)}
+        return {**done, "stalled": stalled}
+
+
+async def rerun_stalled(app: procrastinate.App) -> int:
+    """Run again the jobs left running by workers that stopped (unregistered, or silent for `STALLED_AFTER_S`)."""
+    stalled = list(await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_S))
+    for job in stalled:
+        logger.warning("running job %s again: its worker stopped", job.call_string)
+        await app.job_manager.retry_job(job)
+    return len(stalled)
 
 
 class WorkerConnections(BaseModel):
@@ -141,15 +148,16 @@ def run_worker(settings: Settings, concurrency: int) -> None:
             raise RuntimeError("the worker serves the task queue: set YM_QUEUE")
         register_tasks(queue, desk)
         try:
-            asyncio.run(_serve(queue.app, concurrency))
+            asyncio.run(_serve(queue.app, queue.dsn, concurrency))
         except Exception as error:
             logger.critical("the worker stops on a fatal error: %s: %s", type(error).__name__, error, exc_info=True)
             raise SystemExit(1) from error
 
 
-async def _serve(app: procrastinate.App, concurrency: int) -> None:
+async def _serve(app: procrastinate.App, dsn: str, concurrency: int) -> None:
     """Work until SIGINT or SIGTERM (running jobs finish first). A lost database or listener stops procrastinate's
-    worker: open the queue again with backoff and go on; any other error is fatal (raised, the process exits 1)."""
+    worker: once a connection to `dsn` succeeds again (tried with backoff), open the queue again, run at once the jobs
+    the stopped worker left running, and go on; any other error is fatal (raised, the process exits 1)."""
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     running: list[asyncio.Task] = []
@@ -163,11 +171,19 @@ async def _serve(app: procrastinate.App, concurrency: int) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop)
     delay = RECONNECT_FIRST_S
+    lost: int | None = None  # a stopped worker still registered: it could not unregister without its database
     while not stopping.is_set():
         started = time.monotonic()
+        worker = Worker(
+            app, queues=[DECISIONS_QUEUE, PERIODIC_QUEUE], concurrency=concurrency, install_signal_handlers=False
+        )
         try:
+            await _reachable(dsn)
             async with app.open_async():
-                running[:] = [asyncio.create_task(_work(app, concurrency))]
+                if lost is not None:
+                    await release_lost(app, lost)
+                    lost = None
+                running[:] = [asyncio.create_task(worker.run())]
                 await running[0]
             reason = "its database connection or listener was lost"
         except asyncio.CancelledError:
@@ -175,6 +191,7 @@ async def _serve(app: procrastinate.App, concurrency: int) -> None:
                 raise
         except TRANSIENT as error:
             reason = f"{type(error).__name__}: {error}"
+        lost = worker.worker_id if worker.worker_id is not None else lost
         if stopping.is_set():
             break
         delay = RECONNECT_FIRST_S if time.monotonic() - started > RECONNECT_MAX_S else delay
@@ -185,8 +202,15 @@ async def _serve(app: procrastinate.App, concurrency: int) -> None:
     logger.info("the worker stopped on request")
 
 
-async def _work(app: procrastinate.App, concurrency: int) -> None:
-    """procrastinate's worker on both queues, its signal handling left to `_serve`."""
-    await app.run_worker_async(
-        queues=[DECISIONS_QUEUE, PERIODIC_QUEUE], concurrency=concurrency, install_signal_handlers=False
-    )
+async def _reachable(dsn: str) -> None:
+    """Connect once (OperationalError while the database is away): opening the queue's pool instead would wait for
+    the pool's own reconnection delays, which grow to many seconds during an outage."""
+    connection = await psycopg.AsyncConnection.connect(dsn, connect_timeout=int(RECONNECT_MAX_S))
+    await connection.close()
+
+
+async def release_lost(app: procrastinate.App, worker_id: int) -> int:
+    """Unregister a stopped worker of this process and run again the jobs it left running (it stopped only once they
+    ended, so none still runs), without waiting for its heartbeat to age; how many."""
+    await app.job_manager.unregister_worker(worker_id)
+    return await rerun_stalled(app)

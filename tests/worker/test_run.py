@@ -20,7 +20,7 @@ from tests.faults.invariants import assert_decided_once
 from twin import models as m
 from twin.settings import Settings
 from worker.jobs import detector_pass
-from worker.run import every_seconds_cron, register_tasks, worker_connections
+from worker.run import every_seconds_cron, register_tasks, release_lost, worker_connections
 
 POSTGRES_ONLY = [pytest.param("postgres", marks=pytest.mark.postgres)]
 STOCK = {"type": "stockout_risk", "refs": {"sku": "SKU-0042", "location": "DC-DAL"}}
@@ -195,3 +195,23 @@ def test_a_workers_connections_are_split_from_its_budget():
     assert (sizes.queue, sizes.checkpointer, sizes.twin) == (2, 2, 7)
     with pytest.raises(QueueMisconfigured, match="YM_WORKER_DB_CONNECTIONS=8: a worker running 3 jobs at once needs"):
         worker_connections(Settings(worker_db_connections=8), 3)
+
+
+@pytest.mark.parametrize("backend", POSTGRES_ONLY)
+def test_a_worker_back_from_an_outage_runs_again_at_once_the_jobs_it_left_running(queued_desk):
+    for body in (LATE, STOCK):
+        queued_desk.take_in(ExceptionIn.model_validate(body), "test", None)
+    manager = queued_desk.queue.app.job_manager
+
+    async def lose_one_then_release_it() -> int:
+        async with queued_desk.queue.app.open_async():
+            lost, live = await manager.register_worker(), await manager.register_worker()
+            for worker_id in (lost, live):
+                assert await manager.fetch_job(queues=[DECISIONS_QUEUE], worker_id=worker_id) is not None
+            return await release_lost(queued_desk.queue.app, lost)
+
+    assert asyncio.run(lose_one_then_release_it()) == 1, "a fresh heartbeat, yet the lost worker's job runs again"
+    assert [(job["lock"], job["status"], job["attempts"]) for job in jobs(queued_desk)] == [
+        ("SHP-000010", "todo", 1),
+        ("SKU-0042@DC-DAL", "doing", 0),
+    ]
