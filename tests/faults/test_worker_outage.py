@@ -1,7 +1,10 @@
 """Workers outlive their database: in queue mode, PostgreSQL restarted twice and then stopped for 20 s under a
 steady stream of reports. Every acknowledged exception is decided exactly once within 60 s of the database's
-return, both workers are still running, and the periodic sweep runs again by itself."""
+return, both workers are still running, and the periodic sweep runs again by itself. A decision cut off by the
+outage is made within seconds of the return, not once its claim's lease has run out."""
 
+import os
+import signal
 import subprocess
 import sys
 import threading
@@ -12,16 +15,22 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from agents.schemas import ExceptionIn
+from graph.desk import Desk, open_desk
 from tests.conftest import copy_trained
 from tests.faults.invariants import assert_decided_once
 from tests.faults.postgres import Cluster
 from tests.faults.server import ROOT, Server
 from twin import seed as scenario
 from twin.db import make_engine, migrate, session_scope
+from twin.settings import Settings
+from worker.run import run_worker
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 OUTAGE_S = 20
 SETTLE_S = 60
+CUT_OFF_SETTLE_S = 20  # a run cut off by the outage: the worker's next try, not its claim's 60 s lease
+LATE = {"type": "late_shipment", "refs": {"shipment_id": "SHP-000010"}}
 
 
 def _seeded(cluster: Cluster) -> str:
@@ -42,6 +51,22 @@ def _undecided(url: str, ids: list[str]) -> list[str]:
                 text("SELECT id FROM exception WHERE intake != 'decided' AND id = ANY(:ids)"), {"ids": ids}
             ).all()
         return [row[0] for row in rows]
+    finally:
+        engine.dispose()
+
+
+def _await_workers(url: str, count: int, timeout_s: float = 120) -> None:
+    """Wait until `count` workers serve the queue (registered with it), so that the disruption meets them running."""
+    engine = make_engine(url)
+    deadline = time.monotonic() + timeout_s
+    try:
+        while True:
+            with engine.connect() as connection:
+                serving = connection.execute(text("SELECT count(*) FROM procrastinate_workers")).scalar_one()
+            if serving >= count:
+                return
+            assert time.monotonic() < deadline, f"{serving} of {count} workers serve the queue after {timeout_s} s"
+            time.sleep(0.5)
     finally:
         engine.dispose()
 
@@ -80,6 +105,7 @@ def test_workers_outlive_database_restarts_and_an_outage(tmp_path, trained_dir):
             )
             for n in range(2)
         ]
+        _await_workers(url, len(workers))
         integrator = server.key("integrator")
         acknowledged: list[str] = []
         refused: list[int] = []
@@ -137,4 +163,56 @@ def test_workers_outlive_database_restarts_and_an_outage(tmp_path, trained_dir):
         for worker in workers:
             worker.terminate()
             worker.wait(timeout=60)
+        cluster.remove()
+
+
+def test_a_decision_cut_off_by_an_outage_is_made_within_seconds_of_the_return(tmp_path, trained_dir, monkeypatch):
+    cluster = Cluster()
+    cluster.start()
+    try:
+        url = _seeded(cluster)
+        copy_trained(trained_dir, tmp_path)
+        settings = Settings(
+            database_url=url, data_dir=tmp_path, queue="procrastinate", sweep_interval_s=2, db_pool_timeout_s=2
+        )
+        with open_desk(settings) as desk:
+            exception_id = desk.take_in(ExceptionIn.model_validate(LATE), "test", None).exception_id
+        desk.toolbox.engine.dispose()
+        running, served = threading.Event(), threading.Event()
+        run = Desk._run
+
+        def cut_off(desk: Desk, *args, **kwargs) -> bool:
+            """The first run waits while the database stops: it fails and cannot give its claim back."""
+            if not running.is_set():
+                running.set()
+                time.sleep(3)
+            return run(desk, *args, **kwargs)
+
+        monkeypatch.setattr(Desk, "_run", cut_off)
+        settled: list[float] = []
+
+        def outage() -> None:
+            """Stop the database while the run is under way, start it again, and time the decision."""
+            if not running.wait(120):
+                return
+            cluster.stop()
+            time.sleep(OUTAGE_S)
+            cluster.start()
+            returned = time.monotonic()
+            while _undecided(url, [exception_id]) and time.monotonic() - returned < SETTLE_S:
+                time.sleep(0.5)
+            settled.append(time.monotonic() - returned)
+            if not served.is_set():
+                os.kill(os.getpid(), signal.SIGINT)  # the worker stops gracefully
+
+        control = threading.Thread(target=outage)
+        control.start()
+        try:
+            run_worker(settings, 1)
+        finally:
+            served.set()
+            control.join()
+        assert settled and settled[0] < CUT_OFF_SETTLE_S, f"decided {settled} s after the return"
+        assert_decided_once(url, exception_id)
+    finally:
         cluster.remove()
