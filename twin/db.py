@@ -88,12 +88,18 @@ def applied_revisions(engine: Engine) -> set[str]:
         return {row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))}
 
 
+def conflict_insert(engine: Engine, model: type[SQLModel]) -> sqlite.Insert | postgresql.Insert:
+    """An INSERT into the model's table in the engine's dialect, which can say what to do on a key conflict."""
+    insert = sqlite.insert if engine.dialect.name == "sqlite" else postgresql.insert
+    return insert(SQLModel.metadata.tables[str(model.__tablename__)])
+
+
 def insert_missing(session: Session, model: type[SQLModel], rows: list[dict[str, Any]], keys: list[str]) -> None:
     """Insert the rows whose `keys` no stored row holds yet: a row another process stores first is skipped, never a
     unique-constraint error (servers starting together store the same defaults)."""
-    insert = sqlite.insert if session.get_bind().dialect.name == "sqlite" else postgresql.insert
-    table = SQLModel.metadata.tables[str(model.__tablename__)]
-    session.connection().execute(insert(table).values(rows).on_conflict_do_nothing(index_elements=keys))
+    connection = session.connection()
+    statement = conflict_insert(connection.engine, model).values(rows).on_conflict_do_nothing(index_elements=keys)
+    connection.execute(statement)
 
 
 @contextmanager

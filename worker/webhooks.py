@@ -27,13 +27,12 @@ from cryptography.fernet import Fernet, InvalidToken
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import delete, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from twin import access, store
 from twin.access import WebhookBreaker, WebhookDelivery, WebhookLease, WebhookSubscription
-from twin.db import session_scope
+from twin.db import conflict_insert, session_scope
 from twin.models import OutboxMessage
 from twin.threads import run_in_background
 from worker.jobs import every
@@ -262,16 +261,14 @@ class Leases:
 
     def claim(self, subscription_id: str, now: datetime) -> bool:
         """Take the subscriber's lease if it is free or has run out; whether this process now holds it."""
-        dialect = sqlite.insert if self.engine.dialect.name == "sqlite" else postgresql.insert
-        table = WebhookLease.metadata.tables["webhooklease"]
-        statement = dialect(table).values(
+        statement = conflict_insert(self.engine, WebhookLease).values(
             subscription_id=subscription_id, holder=self.holder, leased_until=now + self.length
         )
         statement = statement.on_conflict_do_update(
             index_elements=["subscription_id"],
             set_={"holder": statement.excluded.holder, "leased_until": statement.excluded.leased_until},
-            where=table.c.leased_until <= now,
-        ).returning(table.c.holder)
+            where=col(WebhookLease.leased_until) <= now,
+        ).returning(col(WebhookLease.holder))
         with self.engine.begin() as connection:
             return connection.execute(statement).scalar_one_or_none() == self.holder
 
