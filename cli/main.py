@@ -15,6 +15,7 @@ from cli.chat import chat
 from cli.keys import keys_app
 from cli.kpis import kpis
 from cli.models import models_app
+from cli.oneshot import one_shot
 from cli.plan import plan_app, tradeoff_app
 from cli.policy import policy_app
 from cli.rates import rates_app
@@ -22,6 +23,7 @@ from cli.tables import report_console
 
 if TYPE_CHECKING:
     from agents.policy import CohortLevel
+    from agents.schemas import Decision
     from simulation.batch import RunSpec
     from simulation.run import Comparison, Policy, SimulationRun
     from twin.settings import Settings
@@ -119,6 +121,12 @@ def handle(
     source: str = typer.Argument(..., help="A file holding one ExceptionIn JSON object, or - for stdin."),
 ) -> None:
     """Handle one exception and print the Decision as JSON."""
+    with one_shot():
+        typer.echo(_decide(sys.stdin.read() if source == "-" else _read(source)).model_dump_json(indent=2))
+
+
+def _decide(text: str) -> "Decision":
+    """The decision on one ExceptionIn JSON object, or a clear error and exit code 2 (invalid) or 1 (not decided)."""
     from pydantic import ValidationError
 
     from tools.boosting import import_for_prediction
@@ -128,7 +136,6 @@ def handle(
     from graph.desk import DecisionPending, open_desk
     from twin.settings import get_settings
 
-    text = sys.stdin.read() if source == "-" else _read(source)
     try:
         exception = ExceptionIn.model_validate_json(text)
     except ValidationError as error:
@@ -138,11 +145,10 @@ def handle(
         raise typer.Exit(2) from error
     with open_desk(get_settings(), database()) as desk:
         try:
-            decision = desk.submit(exception, actor="cli")
+            return desk.submit(exception, actor="cli")
         except DecisionPending as error:
             console.print(f"error: {error}; with YM_QUEUE set, is a `yardmaster worker` running?")
             raise typer.Exit(1) from error
-    typer.echo(decision.model_dump_json(indent=2))
 
 
 def _read(path: str) -> str:
