@@ -12,7 +12,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
+# The project's bytecode, compiled ahead: where PYTHONDONTWRITEBYTECODE is set, every process would compile every
+# module it imports again (about 0.6 s of a cold `yardmaster handle`). Hidden folders (.venv, .git) are left out.
 install: $(STAMP)
+	$(BIN)/python -m compileall -q -x '/\.' .
 
 run: install
 	$(BIN)/yardmaster seed --if-empty
