@@ -23,6 +23,11 @@ class PlanOption(BaseModel):
     name: str
     actions: list[Action] = Field(default_factory=list)
     expected_penalty_usd: float = Field(default=0.0, ge=0)
+    penalty_weight: float = Field(
+        default=1.0,
+        ge=0,
+        description="USD of cost one USD of expected penalty is worth: the trade-off's on-time weight",
+    )
     impact: Impact = Field(default_factory=Impact)
     feasible: bool = True
     infeasible_reason: str | None = None
@@ -37,6 +42,11 @@ class PlanOption(BaseModel):
     def expected_total_usd(self) -> float:
         """Direct cost plus expected penalty."""
         return round(self.cost_usd + self.expected_penalty_usd, 2)
+
+    @property
+    def objective_usd(self) -> float:
+        """What the choice minimises: direct cost plus the expected penalty under its weight."""
+        return round(self.cost_usd + self.penalty_weight * self.expected_penalty_usd, 2)
 
     def expected_impact(self) -> Impact:
         """The plan's impact with its cost, expected penalty and expected total."""
@@ -141,15 +151,21 @@ def why_not(option: PlanOption, chosen: PlanOption, reason: str | None = None) -
         f"expected total {format_usd(option.expected_total_usd)} against "
         f"{format_usd(chosen.expected_total_usd)} for {chosen.name}"
     )
+    if chosen.penalty_weight != 1:
+        figures = (
+            f"{figures}; with expected penalties weighted {format_number(chosen.penalty_weight)} by the trade-off, "
+            f"{format_usd(option.objective_usd)} against {format_usd(chosen.objective_usd)}"
+        )
     return f"{reason}; {figures}" if reason else figures
 
 
 def compare_plans(
     subject: str, options: list[PlanOption], confidence: float, extra_facts: dict[str, Any] | None = None
 ) -> tuple[PlanOption, list[Alternative], Evidence]:
-    """Pick the feasible whole plan with the lowest expected total cost; explain why each other plan lost."""
+    """Pick the feasible whole plan with the lowest objective (the expected total cost, its penalty weighted by the
+    trade-off in force); explain why each other plan lost."""
     feasible = [option for option in options if option.feasible]
-    chosen = min(feasible, key=lambda option: (option.expected_total_usd, option.name))
+    chosen = min(feasible, key=lambda option: (option.objective_usd, option.name))
     alternatives = [
         Alternative(
             name=option.name,
@@ -168,6 +184,11 @@ def compare_plans(
                 **option.expected_impact().model_dump(exclude_none=True),
                 "feasible": option.feasible,
                 "action_costs_usd": [{"type": item.type, "cost_usd": item.params.cost_usd} for item in option.actions],
+                **(
+                    {"penalty_weight": option.penalty_weight, "objective_usd": option.objective_usd}
+                    if option.penalty_weight != 1
+                    else {}
+                ),
             }
             for option in options
         },

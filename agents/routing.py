@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 from pydantic import BaseModel
 
+from agents import tradeoffs
 from agents.explain import describe_drivers, format_number, format_usd
 from agents.proposal import Handoff, PlanOption, Proposal, compare_plans, decided, needs_info, pct
 from agents.schemas import Action, Claim, Impact, Refs
@@ -17,7 +18,7 @@ from tools.costs import Rates
 from tools.evidence import Evidence
 from tools.late_risk import OVERDUE_RULE, LateRisk, score_shipments
 from twin import actions as a
-from twin import frames, store
+from twin import frames, store, tradeoff
 from twin import models as m
 
 LATE_RATES = [
@@ -46,13 +47,15 @@ def _score(tb: Toolbox, scenarios: dict[str, pd.DataFrame], now: datetime) -> di
 
 class Notice(BaseModel):
     """Whether telling a shipment's customer pays: a notification costs `notify_usd` and only lowers the penalty of a
-    late delivery to `notified_penalty_share`; a customer is never told twice within `notify_window_hours`."""
+    late delivery to `notified_penalty_share`; a customer is never told twice within `notify_window_hours`. Penalties
+    avoided count `weight` times against what a recovery costs: the on-time weight of the trade-off in force."""
 
     price: costs.Rates
     tier: str
     already: bool
     shipment_id: str
     customer: str
+    weight: float = 1.0
 
     def penalty(self, p_late: float, told: bool) -> float:
         """The expected late penalty of the shipment at `p_late`, its customer told or not."""
@@ -64,7 +67,7 @@ class Notice(BaseModel):
 
     def pays(self, p_late: float) -> bool:
         """Whether a new notification is allowed and saves more than it costs at `p_late`."""
-        return not self.already and self.saving(p_late) > costs.notify(self.price)
+        return not self.already and self.weight * self.saving(p_late) > costs.notify(self.price)
 
     def action(self) -> Action:
         """The notification, priced."""
@@ -80,6 +83,7 @@ class Notice(BaseModel):
             name="notify customer",
             actions=[self.action()],
             expected_penalty_usd=self.penalty(p_late, True),
+            penalty_weight=self.weight,
             impact=Impact.model_validate({"penalty_avoided_usd": self.saving(p_late)}),
         )
         if self.already:
@@ -93,8 +97,8 @@ class Notice(BaseModel):
             return option.model_copy(
                 update={
                     "feasible": False,
-                    "infeasible_reason": f"it saves {format_usd(self.saving(p_late))} of expected penalty for a "
-                    f"{format_usd(costs.notify(self.price))} call",
+                    "infeasible_reason": f"it saves {format_usd(self.saving(p_late))} of expected penalty"
+                    f"{self._weighted()} for a {format_usd(costs.notify(self.price))} call",
                 }
             )
         return option
@@ -109,18 +113,24 @@ class Notice(BaseModel):
             update={
                 "actions": actions,
                 "expected_penalty_usd": self.penalty(p_after, told),
+                "penalty_weight": self.weight,
                 "impact": option.impact.model_copy(update={"penalty_avoided_usd": avoided}),
             }
         )
         spent = a.plan_cost(option.actions)
-        if option.feasible and avoided <= spent:
+        if option.feasible and self.weight * avoided <= spent:
             return recovered.model_copy(
                 update={
                     "feasible": False,
-                    "infeasible_reason": f"it avoids {format_usd(avoided)} of expected penalty for {format_usd(spent)}",
+                    "infeasible_reason": f"it avoids {format_usd(avoided)} of expected penalty{self._weighted()} "
+                    f"for {format_usd(spent)}",
                 }
             )
         return recovered
+
+    def _weighted(self) -> str:
+        """How the trade-off weighs avoided penalties, where it does not take them at face value."""
+        return f", weighted {format_number(self.weight)} by the trade-off," if self.weight != 1 else ""
 
     def why_nothing(self, told_at: str | None) -> str:
         """Why no action is taken: the customer was told already, or nothing pays back its cost."""
@@ -141,6 +151,7 @@ class LateCase:
     remaining: dict[str, float]
     told: m.CustomerNotification | None
     price: Rates
+    weighed: m.TradeOffRule
 
 
 def _late_case(tb: Toolbox, refs: Refs, now: datetime) -> Proposal | LateCase:
@@ -157,6 +168,7 @@ def _late_case(tb: Toolbox, refs: Refs, now: datetime) -> Proposal | LateCase:
         remaining = store.remaining_capacity(session, now)
         told = store.last_notification(session, shipment.id)
         price = rates(session)
+        weighed = tradeoff.applying(tradeoff.in_force(session), tier, shipment.lane)
     found.facts.update(customer_tier=tier, due=f"{shipment.promised_at:%Y-%m-%d %H:%M}")
     if shipment.status == "delivered":
         return needs_info(
@@ -166,7 +178,7 @@ def _late_case(tb: Toolbox, refs: Refs, now: datetime) -> Proposal | LateCase:
             found,
             status="no_action",
         )
-    return LateCase(shipment, found, tier, frame, offers, remaining, told, price)
+    return LateCase(shipment, found, tier, frame, offers, remaining, told, price, weighed)
 
 
 def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
@@ -187,7 +199,15 @@ def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
     scored = _score(tb, _scenarios(frame, hours_saved, others), now)
     risk, expedited = scored[""], scored["expedited"]
     expedited.evidence.inputs["hours_saved"] = hours_saved
-    notice = Notice(price=price, tier=tier, already=notified, shipment_id=shipment.id, customer=shipment.destination)
+    notice = Notice(
+        price=price,
+        tier=tier,
+        already=notified,
+        shipment_id=shipment.id,
+        customer=shipment.destination,
+        weight=case.weighed.on_time,
+    )
+    weighed = tradeoffs.cited([case.weighed], None)
     expedite = _expedite_option(shipment, notice, risk, expedited, hours_saved)
     options = [
         expedite,
@@ -195,6 +215,7 @@ def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
         PlanOption(
             name="no action",
             expected_penalty_usd=notice.penalty(risk.p_late, notified),
+            penalty_weight=notice.weight,
         ),
     ]
     evidence = [
@@ -202,6 +223,7 @@ def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
         risk.evidence,
         expedited.evidence,
         rate_record,
+        weighed,
         tb.guidance(f"late shipment {shipment.id} on lane {shipment.lane}", "late_shipment"),
     ]
     switch = _carrier_switch(shipment, others, scored, case.remaining, notice, risk.p_late)
@@ -215,6 +237,7 @@ def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
     findings = [
         *_late_findings(shipment, found, tier, risk, price, rate_record),
         *_expedite_finding(shipment, expedite, expedited, hours_saved, plan),
+        tradeoffs.claim(weighed),
     ]
     why = f": {notice.why_nothing(found.facts.get('customer_notified_at'))}" if not chosen.actions else ""
     return decided(

@@ -7,13 +7,14 @@ from datetime import date
 
 from sqlmodel import select
 
+from agents import tradeoffs
 from agents.explain import format_number, format_usd
 from agents.proposal import PlanOption, Proposal, compare_plans, decided, needs_info
 from agents.schemas import Claim, Impact
 from agents.toolbox import Toolbox
 from agents.twin_facts import lookup, rates
 from tools import costs, tenders
-from tools.evidence import Evidence, Source
+from tools.evidence import Evidence
 from twin import actions as a
 from twin import models as m
 from twin import store, tradeoff
@@ -21,7 +22,6 @@ from twin import store, tradeoff
 TIERS = ("gold", "silver", "standard")
 PRIOR_SHIPMENTS = 20  # shrinkage of a carrier's lane history, as the late-risk baseline uses
 EDGE = 0.01  # on-time rates are kept this far from 0 and 1 so their log-odds stay finite
-TRADEOFF_SOURCE = Source(tool="twin", model="tradeoff", version="live")
 TENDER_RATES = [f"late_penalty_usd_{tier}" for tier in TIERS] + ["co2_usd_per_kg"]
 
 
@@ -81,38 +81,6 @@ def tier_on_time(
     return by_tier
 
 
-def _tradeoff_evidence(used: list[m.TradeOffRule], requested: tenders.TradeOff | None) -> Evidence:
-    """The trade-off versions a plan used (or the weights asked for, which replace them)."""
-    rules = {(rule.tier, rule.lane, rule.version): rule for rule in used}
-    facts = {
-        "rules": [
-            {"tier": t, "lane": lane, "version": v, "on_time": r.on_time, "co2": r.co2, "reason": r.reason}
-            for (t, lane, v), r in sorted(rules.items())
-        ],
-        "requested": requested.model_dump() if requested else None,
-    }
-    key = "+".join(f"{t}/{lane}/v{v}" for t, lane, v in sorted(rules)) if not requested else "requested"
-    return Evidence(id=f"tradeoff:{key}", source=TRADEOFF_SOURCE, inputs={"requested": facts["requested"]}, facts=facts)
-
-
-def _tradeoff_sentence(weighed: Evidence) -> str:
-    """The trade-off a plan used, scope by scope, as a planner reads it."""
-    requested = weighed.facts["requested"]
-    if requested:
-        return (
-            f"Trade-off as asked: late penalties weighted {format_number(requested['on_time'])}, CO2 weighted "
-            f"{format_number(requested['co2'])} against freight."
-        )
-    parts = [
-        f"{'any tier' if r['tier'] == tradeoff.ANY else r['tier'] + ' customers'} on "
-        f"{'any lane' if r['lane'] == tradeoff.ANY else r['lane']}: late penalties weighted "
-        f"{format_number(r['on_time'])}, CO2 {format_number(r['co2'])}"
-        + (f" (version {r['version']})" if r["version"] else " (face value)")
-        for r in weighed.facts["rules"]
-    ]
-    return "Trade-off in force: " + "; ".join(parts) + "."
-
-
 def _problem(
     tb: Toolbox, day: date, requested: tenders.TradeOff | None
 ) -> tuple[tenders.TenderProblem, list[Evidence]] | None:
@@ -165,7 +133,7 @@ def _problem(
         carrier_loads={code: tenders.daily_loads(carrier.capacity_per_week) for code, carrier in fleet.items()},
         co2_usd_per_kg=price["co2_usd_per_kg"],
     )
-    return problem, [price.evidence(TENDER_RATES), _tradeoff_evidence(used, requested)]
+    return problem, [price.evidence(TENDER_RATES), tradeoffs.cited(used, requested)]
 
 
 def _option(name: str, day: date, totals: tenders.PlanTotals, allocations: list[tenders.Allocation], floor: float):
@@ -233,7 +201,7 @@ def _findings(
             f"{format_number(plan.totals.co2_kg)} kg CO2, within every carrier's daily capacity.",
             evidence_ids=[plan.evidence.id, comparison],
         ),
-        Claim(text=_tradeoff_sentence(weighed), evidence_ids=[weighed.id]),
+        tradeoffs.claim(weighed),
         Claim(
             text=f"Costs count from the cheapest possible tender of the day, {format_usd(floor)} freight: a plan's "
             "cost is the freight it pays above that, its expected penalty the weighted lateness and CO2.",

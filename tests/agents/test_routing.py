@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from agents import routing
-from agents.proposal import PlanOption
+from agents.proposal import PlanOption, compare_plans
 from agents.schemas import Claim, Refs
 from agents.verify import verify_claim
 from tools.costs import Rates
@@ -13,6 +13,7 @@ from twin.actions import ExpediteShipment, ExpediteShipmentParams, NotifyCustome
 from twin.commands import apply
 from twin.models import CustomerNotification
 from twin.seed import AS_OF
+from twin.tradeoff import TradeOffScope
 
 
 def _execute(toolbox, actions) -> None:
@@ -109,3 +110,49 @@ def test_an_overdue_shipment_is_late_by_rule(toolbox):
     assert risk.facts["p_late"] == 1.0 and risk.source.model == "rule:overdue"
     assert risk.facts["model_p_late"] < 1.0
     assert any("by rule" in claim.text for claim in proposal.findings)
+
+
+def test_the_trade_off_weighs_the_penalty_a_recovery_avoids():
+    notice = routing.Notice(
+        price=Rates.of([]), tier="standard", already=False, shipment_id="SHP-000001", customer="CUST-0001", weight=2.0
+    )
+    expedite = PlanOption(
+        name="expedite final leg",
+        actions=[ExpediteShipment(params=ExpediteShipmentParams(shipment_id="SHP-000001", cost_usd=200.0))],
+    )
+    weighed = notice.recovery(expedite, 1.0, 0.5)  # avoids 120 USD of penalty, worth 240 at weight 2: beats 200
+    assert weighed.feasible and weighed.penalty_weight == 2.0
+    assert weighed.objective_usd == 225.0 + 2 * 120.0  # expedite and call, plus the 120 USD penalty left, weighted
+    nothing = PlanOption(name="no action", expected_penalty_usd=300.0, penalty_weight=2.0)
+    chosen, alternatives, _plan = compare_plans("SHP-000001", [weighed, nothing], 0.5)
+    assert chosen is weighed  # at face value no action (300) beats the expedite (345)
+    assert alternatives[0].why_not == (
+        "expected total 300.00 USD against 345.00 USD for expedite final leg; with expected penalties weighted 2 by "
+        "the trade-off, 600.00 USD against 465.00 USD"
+    )
+    face_value = notice.model_copy(update={"weight": 1.0}).recovery(expedite, 1.0, 0.5)
+    assert face_value.infeasible_reason == "it avoids 120.00 USD of expected penalty for 200.00 USD"
+    low = notice.model_copy(update={"weight": 1.5}).recovery(expedite, 1.0, 0.5)
+    assert (
+        low.infeasible_reason
+        == "it avoids 120.00 USD of expected penalty, weighted 1.5 by the trade-off, for 200.00 USD"
+    )
+
+
+@pytest.mark.parametrize(("scope", "expedited"), [(None, False), ("*=on_time:10", True)])
+def test_a_late_shipment_decision_cites_and_applies_the_trade_off_in_force(toolbox, scope, expedited):
+    if scope:
+        with toolbox.session() as session:
+            TradeOffScope.parse(scope).put_in_force(session, "late deliveries cost us customers", "architect")
+            session.commit()
+    proposal = routing.late_shipment(toolbox, Refs(shipment_id="SHP-009279"))  # notified only, at face value
+    assert any(isinstance(item, ExpediteShipment) for item in proposal.actions) == expedited
+    by_id = {record.id: record for record in proposal.evidence}
+    cited = next(claim for claim in proposal.findings if claim.text.startswith("Trade-off in force"))
+    assert ("late penalties weighted 10" in cited.text) == expedited
+    assert all(verify_claim(claim, by_id).ok for claim in [*proposal.findings, proposal.chosen])
+    rejected = [
+        Claim(text=f"Rejected {alt.name}: {alt.why_not}.", evidence_ids=[proposal.plan_id()])
+        for alt in proposal.alternatives
+    ]
+    assert all(verify_claim(claim, by_id).ok for claim in rejected)
