@@ -30,7 +30,7 @@ COSTLY = (
     a.TenderStops,
     a.ScheduleMaintenance,
 )  # never free when taken
-WHY_NOT = re.compile(r"expected total ([\d,]+\.\d\d) USD against ([\d,]+\.\d\d) USD for (.+)$")
+WHY_NOT = re.compile(r"expected total ([\d,]+\.\d\d) USD against ([\d,]+\.\d\d) USD for ([^;]+)(?:;|$)")
 
 
 def _usd(text: str) -> float:
@@ -68,16 +68,41 @@ def _figures(alternative: Alternative) -> tuple[float, float, str] | None:
     return (_usd(found[1]), _usd(found[2]), found[3]) if found else None
 
 
+def _penalty_weight(decision: Decision) -> float | str:
+    """The weight a decision's choice put on expected penalties (1 at face value), or what is wrong with it: a weight
+    stated in the plan comparison must be the on-time weight of the one trade-off version the decision cites."""
+    plans = next((r for r in decision.evidence if r.source.tool == "plan_comparison"), None)
+    options = plans.facts.get("options", {}) if plans else {}
+    stated = {option.get("penalty_weight", 1.0) for option in options.values()}
+    if stated <= {1.0}:
+        return 1.0
+    cited = [r for r in decision.evidence if r.source.model == "tradeoff" and len(r.facts.get("rules", [])) == 1]
+    in_force = {r.facts["rules"][0]["on_time"] for r in cited}
+    if len(stated) > 1 or stated != in_force:
+        return f"penalties weighted {sorted(stated)} against the cited trade-off's {sorted(in_force)}"
+    return stated.pop()
+
+
 def chosen_is_cheapest(decision: Decision, _now: datetime) -> str | None:
-    """No alternative ruled out on cost has a lower expected total than the chosen plan."""
-    chosen = _total(decision.expected_impact)
+    """No alternative ruled out on cost has a lower expected total than the chosen plan, its expected penalty
+    weighted as the trade-off the decision cites says."""
+    weight = _penalty_weight(decision)
+    if isinstance(weight, str):
+        return weight
+
+    def objective(impact: Impact) -> float | None:
+        """Cost plus the weighted expected penalty, when the plan states its total."""
+        total = _total(impact)
+        return None if total is None else total + (weight - 1) * (impact.expected_penalty_usd or 0.0)
+
+    chosen = objective(decision.expected_impact)
     if chosen is None or not decision.actions:
         return None
     cheaper = [
         alternative.name
         for alternative in decision.alternatives
         if _figures(alternative)
-        and (total := _total(alternative.expected_impact)) is not None
+        and (total := objective(alternative.expected_impact)) is not None
         and total < chosen - CENT
     ]
     return f"cheaper alternatives rejected on cost: {', '.join(cheaper)}" if cheaper else None

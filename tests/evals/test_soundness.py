@@ -168,6 +168,54 @@ def test_a_dearer_plan_chosen_on_cost_is_caught():
     _broken("chosen_is_cheapest", late_decision(expected_impact=dear))
 
 
+def _weighted(stated: float, in_force: float) -> Decision:
+    """An expedite chosen over a notification because the trade-off weighs late penalties `in_force` times, with the
+    plan comparison stating `stated` as the weight it used."""
+    sound = late_decision()
+    notify = Alternative(
+        name="notify customer",
+        actions=sound.actions,
+        why_not="expected total 1,225.00 USD against 1,448.80 USD for expedite final leg; with expected penalties "
+        "weighted 3 by the trade-off, 3,625.00 USD against 1,748.80 USD",
+        expected_impact=Impact(cost_usd=25.0, expected_penalty_usd=1200.0, expected_total_usd=1225.0),
+    )
+    plans = Evidence(
+        id="plans:SHP-000123",
+        source=Source(tool="plan_comparison", model="expected-cost", version="1"),
+        inputs={},
+        facts={
+            "options": {"expedite final leg": {"penalty_weight": stated}, "notify customer": {"penalty_weight": stated}}
+        },
+    )
+    rule = {"tier": "*", "lane": "*", "version": 1, "on_time": in_force, "co2": 0.0, "reason": "goodwill"}
+    tradeoff = Evidence(
+        id="tradeoff:*/*/v1",
+        source=Source(tool="twin", model="tradeoff", version="live"),
+        inputs={},
+        facts={"rules": [rule]},
+    )
+    expedite = sound.alternatives[0]
+    return sound.model_copy(
+        update={
+            "actions": expedite.actions,
+            "expected_impact": Impact(cost_usd=1298.8, expected_penalty_usd=150.0, expected_total_usd=1448.8),
+            "alternatives": [notify],
+            "evidence": [*sound.evidence, plans, tradeoff],
+        }
+    )
+
+
+def test_a_dearer_plan_is_sound_only_under_the_trade_off_the_decision_cites():
+    # 1,448.80 USD against 1,225.00 at face value; 1,298.80 + 3 x 150 = 1,748.80 against 25 + 3 x 1,200 weighted
+    assert violations(_weighted(3.0, 3.0), NOW) == []
+    assert violations(_weighted(1.0, 3.0), NOW) == [
+        "chosen_is_cheapest: cheaper alternatives rejected on cost: notify customer"
+    ]
+    assert violations(_weighted(3.0, 2.0), NOW) == [
+        "chosen_is_cheapest: penalties weighted [3.0] against the cited trade-off's [2.0]"
+    ]
+
+
 def test_an_alternative_shown_free_is_caught():
     decision = late_decision()
     free = a.ExpediteShipment(params=a.ExpediteShipmentParams(shipment_id="SHP-000123", hours_saved=3.0))
