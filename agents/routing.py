@@ -90,6 +90,7 @@ class Notice(BaseModel):
             window = format_number(self.price["notify_window_hours"])
             return PlanOption(
                 name=option.name,
+                penalty_weight=self.weight,
                 feasible=False,
                 infeasible_reason=f"the customer was told at {told_at}, within the {window}-hour window",
             )

@@ -150,6 +150,8 @@ def test_a_late_shipment_decision_cites_and_applies_the_trade_off_in_force(toolb
     by_id = {record.id: record for record in proposal.evidence}
     cited = next(claim for claim in proposal.findings if claim.text.startswith("Trade-off in force"))
     assert ("late penalties weighted 10" in cited.text) == expedited
+    options = by_id[proposal.plan_id()].facts["options"].values()
+    assert {option.get("penalty_weight", 1.0) for option in options} == {10.0 if scope else 1.0}
     assert all(verify_claim(claim, by_id).ok for claim in [*proposal.findings, proposal.chosen])
     rejected = [
         Claim(text=f"Rejected {alt.name}: {alt.why_not}.", evidence_ids=[proposal.plan_id()])
