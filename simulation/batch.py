@@ -15,6 +15,8 @@ from twin.settings import Settings
 from twin.tradeoff import TradeOffScope
 
 OnDay = Callable[[int, DayKpis], None]  # the index of the run in the batch, and its day's KPIs
+SETUP_COST = 10.0  # CPU seconds, about, to build and load a fresh twin
+DAY_COST: dict[Policy, float] = {"desk": 10.0, "reactive": 7.0, "rules": 0.6, "none": 0.3}  # CPU seconds a day, about
 
 
 class RunSpec(BaseModel):
@@ -29,6 +31,11 @@ class RunSpec(BaseModel):
     cohorts: list[CohortLevel] = Field(default_factory=list, description="levels per cohort over the default rules")
     keep_twin: Path | None = Field(default=None, description="a data directory to copy the run's twin into")
     tradeoffs: list[TradeOffScope] = Field(default_factory=list, description="trade-offs put in force first")
+
+    @property
+    def cost(self) -> float:
+        """The run's rough cost: its twin's setup, then its days at its policy's cost per day."""
+        return SETUP_COST + (self.warmup + self.days + self.cooldown) * DAY_COST[self.policy]
 
 
 def _simulate(
@@ -61,7 +68,8 @@ def _in_worker(
 def run_batch(
     settings: Settings, specs: list[RunSpec], jobs: int, check: Check | None = None, on_day: OnDay = lambda *_: None
 ) -> list[SimulationRun]:
-    """The runs in the order of `specs`, `jobs` at a time (in fresh processes when more than one)."""
+    """The runs in the order of `specs`, `jobs` at a time (in fresh processes when more than one, the costliest
+    started first)."""
     if jobs <= 1 or len(specs) <= 1:
         return [
             _simulate(settings, spec, check, lambda kpis, k=index: on_day(k, kpis)) for index, spec in enumerate(specs)
@@ -69,13 +77,22 @@ def run_batch(
     context = multiprocessing.get_context("spawn")  # fresh interpreters: no inherited threads, engines or servers
     with context.Manager() as manager, ProcessPoolExecutor(min(jobs, len(specs)), mp_context=context) as pool:
         days: Queue[tuple[int, DayKpis]] = manager.Queue()
-        futures = [pool.submit(_in_worker, settings, spec, check, index, days) for index, spec in enumerate(specs)]
-        pending: set[Future[SimulationRun]] = set(futures)
+        futures = {
+            index: pool.submit(_in_worker, settings, specs[index], check, index, days)
+            for index in costliest_first(specs)
+        }
+        pending: set[Future[SimulationRun]] = set(futures.values())
         while pending:
             _done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
             _drain(days, on_day)
         _drain(days, on_day)
-        return [future.result() for future in futures]
+        return [futures[index].result() for index in range(len(specs))]
+
+
+def costliest_first(specs: list[RunSpec]) -> list[int]:
+    """The runs' indices, the costliest first: a long run started last would leave the other workers idle at the
+    end."""
+    return sorted(range(len(specs)), key=lambda index: -specs[index].cost)
 
 
 def _drain(days: "Queue[tuple[int, DayKpis]]", on_day: OnDay) -> None:

@@ -67,9 +67,18 @@ class Site(BaseModel):
         return max(0.0, min(self.on_hand - self.safety_stock, spare))
 
     def lost(self, sent: float, arrivals: list[tuple[int, float]]) -> float:
-        """Expected units lost over the horizon after sending `sent` units now and receiving `arrivals`."""
-        stock = replenishment.stock_now(self.on_hand, self.in_transit, self.inbound) - sent
-        return expected_lost(self.forecast, self.horizon_days, stock, [*self.inbound, *arrivals])
+        """Expected units lost over the horizon after sending `sent` units now and receiving `arrivals` (kept: the
+        greedy asks the same again and again)."""
+        key, known = (sent, tuple(arrivals)), self._losses
+        if key not in known:
+            stock = replenishment.stock_now(self.on_hand, self.in_transit, self.inbound) - sent
+            known[key] = expected_lost(self.forecast, self.horizon_days, stock, [*self.inbound, *arrivals])
+        return known[key]
+
+    @cached_property
+    def _losses(self) -> dict[tuple[float, tuple[tuple[int, float], ...]], float]:
+        """The expected units lost computed so far, by units sent and arrivals."""
+        return {}
 
 
 class Lane(BaseModel):

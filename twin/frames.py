@@ -1,14 +1,19 @@
 """History of the twin as pandas frames, the training and scoring input of the models."""
 
+import threading
+import weakref
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, func
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
 from twin import models as m
-from twin.typed_pandas import as_series
+from twin import store
+from twin.typed_pandas import as_frame, as_series
 
 Query = Select[*tuple[Any, ...]]  # a select of any columns, read into a frame
 
@@ -45,12 +50,89 @@ def _demand(*where: ColumnElement[bool]) -> Query:
     )
 
 
-def demand_frame(session: Session) -> pd.DataFrame:
-    """Daily units per SKU and DC with price, promotion, holiday and event."""
-    frame = _frame(session, _demand())
+@dataclass(frozen=True)
+class _KeptDemand:
+    """A demand frame with what it was read from: the scenario's facts, the history's last id and its row count."""
+
+    scenario: tuple[tuple[str, str], ...]
+    last_id: int
+    rows: int
+    frame: pd.DataFrame
+
+
+class DemandFrames:
+    """The demand frame of each database, kept between reads: the history only grows (a day's rows at a time), so
+    only the rows added since are read and put in place. It is read whole when the scenario changed (another one
+    loaded), when rows it held are gone or when an added row opens a new series."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: weakref.WeakKeyDictionary[Engine, _KeptDemand] = weakref.WeakKeyDictionary()
+
+    def frame(self, session: Session) -> pd.DataFrame:
+        """The demand frame as the session sees it (a copy, the caller's to change)."""
+        engine = session.get_bind()
+        with self._lock:
+            kept = self._kept.get(engine) if isinstance(engine, Engine) else None
+        scenario = _scenario(session)
+        grown = _grown(session, kept) if kept is not None and kept.scenario == scenario else None
+        if grown is None:
+            last_id, rows = _last_id_and_rows(session)
+            grown = _KeptDemand(scenario, last_id, rows, _read_demand(session, col(m.DemandHistory.id) <= last_id))
+        if isinstance(engine, Engine):
+            with self._lock:
+                self._kept[engine] = grown
+        return grown.frame.copy()
+
+
+DEMAND_FRAMES = DemandFrames()
+
+
+def _scenario(session: Session) -> tuple[tuple[str, str], ...]:
+    """The loaded scenario's facts but the twin's clock, which moves every day."""
+    return tuple(sorted((key, value) for key, value in store.meta(session).items() if key != "as_of"))
+
+
+def _last_id_and_rows(session: Session, *where: ColumnElement[bool]) -> tuple[int, int]:
+    """The demand history's last id and row count (of the rows matching `where`)."""
+    last_id, rows = session.exec(select(func.max(col(m.DemandHistory.id)), func.count()).where(*where)).one()
+    return last_id or 0, rows
+
+
+def _grown(session: Session, kept: _KeptDemand) -> _KeptDemand | None:
+    """A kept frame with the rows added since put in place, each after its series' earlier days (series keep their
+    order); None when rows it held are gone or an added row opens a new series."""
+    if _last_id_and_rows(session, col(m.DemandHistory.id) <= kept.last_id)[1] != kept.rows:
+        return None
+    last_id, rows = _last_id_and_rows(session)
+    if last_id == kept.last_id:
+        return kept
+    added = _read_demand(session, col(m.DemandHistory.id) > kept.last_id, col(m.DemandHistory.id) <= last_id)
+    keys = ["sku", "location"]
+    series = kept.frame.groupby(keys, sort=False).ngroup()
+    order = pd.MultiIndex.from_frame(as_frame(kept.frame[keys].drop_duplicates()))
+    added_series = order.get_indexer(pd.MultiIndex.from_frame(as_frame(added[keys])))
+    if len(added) != rows - kept.rows or (added_series < 0).any():
+        return None
+    both = pd.concat(
+        [kept.frame.assign(series=series), added.astype(kept.frame.dtypes.to_dict()).assign(series=added_series)],
+        ignore_index=True,
+    )
+    frame = both.sort_values(["series", "day"], kind="stable", ignore_index=True).drop(columns="series")
+    return _KeptDemand(kept.scenario, last_id, rows, frame)
+
+
+def _read_demand(session: Session, *where: ColumnElement[bool]) -> pd.DataFrame:
+    """Daily units per SKU and DC with price, promotion, holiday and event, read from the database."""
+    frame = _frame(session, _demand(*where))
     frame["day"] = pd.to_datetime(frame["day"])
     frame["promo"] = frame["promo"].astype(bool)
     return frame
+
+
+def demand_frame(session: Session) -> pd.DataFrame:
+    """Daily units per SKU and DC with price, promotion, holiday and event."""
+    return DEMAND_FRAMES.frame(session)
 
 
 def calendar_frame(session: Session) -> pd.DataFrame:

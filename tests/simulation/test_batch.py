@@ -1,6 +1,6 @@
 """Runs side by side in worker processes give what they give alone, in the order asked, with every day reported."""
 
-from simulation.batch import RunSpec, run_batch
+from simulation.batch import RunSpec, costliest_first, run_batch
 from twin.settings import Settings
 
 
@@ -14,3 +14,13 @@ def test_runs_in_two_processes_equal_the_same_runs_one_after_the_other(trained_d
     assert [run.days for run in together] == [run.days for run in alone]
     assert [run.totals for run in together] == [run.totals for run in alone]
     assert sorted(index for index, _ in reported) == [0, 0, 1, 1]  # every day of every run, as it finished
+
+
+def test_the_costliest_runs_start_first():
+    specs = [
+        RunSpec(policy="none", seed=7, days=28),
+        RunSpec(policy="desk", seed=7, days=7),
+        RunSpec(policy="rules", seed=7, days=28),
+        RunSpec(policy="desk", seed=11, days=28),
+    ]
+    assert costliest_first(specs) == [3, 1, 2, 0]

@@ -3,7 +3,8 @@
 from datetime import date, timedelta
 
 import pandas as pd
-from sqlmodel import Session, select
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
 
 from twin import frames, store
 from twin import models as m
@@ -110,3 +111,34 @@ def test_the_calendar_names_the_holidays_of_the_year_ahead_of_the_clock(engine):
     assert len(ahead) >= 365 and ahead["day"].is_monotonic_increasing
     named = dict(zip(ahead["day"].dt.date, ahead["holiday"], strict=True))
     assert named[date(2026, 11, 26)] == "Thanksgiving" and named[date(2026, 12, 25)] == "Christmas Day"
+
+
+def same_as_a_fresh_read(session: Session) -> pd.DataFrame:
+    """The kept demand frame, checked against the whole history read afresh."""
+    frame = frames.demand_frame(session)
+    pd.testing.assert_frame_equal(frame, frames.DemandFrames().frame(session))
+    return frame
+
+
+def test_the_kept_demand_frame_takes_in_new_days_series_and_removals_as_a_fresh_read(engine):
+    with Session(engine) as session:
+        before = same_as_a_fresh_read(session)
+        series = list(before[["sku", "location"]].drop_duplicates().itertuples(index=False))
+        for k, (sku, location) in enumerate(series):  # one more day everywhere, Thanksgiving for some
+            day = date(2026, 11, 26) if k % 3 == 0 else date(2026, 11, 2)
+            session.add(m.DemandHistory(sku=sku, location=location, day=day, units=k, price=9.5, promo=k % 2 == 0))
+        session.flush()
+        grown = same_as_a_fresh_read(session)
+        session.add(m.DemandHistory(sku="SKU-9999", location="DC-DAL", day=date(2026, 11, 2), units=1, price=1.0))
+        session.flush()
+        same_as_a_fresh_read(session)
+        gone = session.exec(
+            delete(m.DemandHistory).where(
+                col(m.DemandHistory.sku) == "SKU-0001", col(m.DemandHistory.day) == date(2026, 11, 2)
+            )
+        ).rowcount
+        session.add(m.DemandHistory(sku="SKU-0002", location="DC-DAL", day=date(2026, 11, 3), units=2, price=1.0))
+        session.flush()
+        after = same_as_a_fresh_read(session)
+    assert len(grown) == len(before) + len(series) and "Thanksgiving" in set(grown["holiday"].dropna())
+    assert gone > 0 and len(after) == len(grown) + 2 - gone
