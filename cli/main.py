@@ -350,8 +350,8 @@ def simulate(
         None,
         "--tradeoff",
         help="SCOPE=on_time:W[,co2:W], the scope a tier, TIER/LANE or *: the architect's trade-off for carrier "
-        "choice and late-shipment recoveries there, put in force before the first day (weights 0-10, 1 = face value; repeatable, "
-        "e.g. --tradeoff 'gold=on_time:3').",
+        "choice and late-shipment recoveries there, put in force before the first day (weights 0-10, 1 = face "
+        "value; repeatable, e.g. --tradeoff 'gold=on_time:3').",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the runs and their comparison as JSON."),
     chart: Path = typer.Option(None, "--chart", help="Write a PNG chart of the daily KPIs here."),
