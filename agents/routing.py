@@ -152,7 +152,7 @@ class LateCase:
     remaining: dict[str, float]
     told: m.CustomerNotification | None
     price: Rates
-    weighed: m.TradeOffRule
+    trade_off: m.TradeOffRule
 
 
 def _late_case(tb: Toolbox, refs: Refs, now: datetime) -> Proposal | LateCase:
@@ -169,7 +169,7 @@ def _late_case(tb: Toolbox, refs: Refs, now: datetime) -> Proposal | LateCase:
         remaining = store.remaining_capacity(session, now)
         told = store.last_notification(session, shipment.id)
         price = rates(session)
-        weighed = tradeoff.applying(tradeoff.in_force(session), tier, shipment.lane)
+        trade_off = tradeoff.applying(tradeoff.in_force(session), tier, shipment.lane)
     found.facts.update(customer_tier=tier, due=f"{shipment.promised_at:%Y-%m-%d %H:%M}")
     if shipment.status == "delivered":
         return needs_info(
@@ -179,7 +179,7 @@ def _late_case(tb: Toolbox, refs: Refs, now: datetime) -> Proposal | LateCase:
             found,
             status="no_action",
         )
-    return LateCase(shipment, found, tier, frame, offers, remaining, told, price, weighed)
+    return LateCase(shipment, found, tier, frame, offers, remaining, told, price, trade_off)
 
 
 def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
@@ -206,9 +206,9 @@ def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
         already=notified,
         shipment_id=shipment.id,
         customer=shipment.destination,
-        weight=case.weighed.on_time,
+        weight=case.trade_off.on_time,
     )
-    weighed = tradeoffs.cited([case.weighed], None)
+    weighed = tradeoffs.cited([case.trade_off], None)
     expedite = _expedite_option(shipment, notice, risk, expedited, hours_saved)
     options = [
         expedite,
