@@ -1,17 +1,21 @@
 """The architect's trade-off as decisions cite it: the versions a choice used as evidence, and the sentence a planner
 reads."""
 
+from typing import TYPE_CHECKING
+
 from agents.explain import format_number
 from agents.schemas import Claim
-from tools import tenders
 from tools.evidence import Evidence, Source
 from twin import models as m
 from twin import tradeoff
 
+if TYPE_CHECKING:  # the tender solver loads only where a plan is made
+    from tools import tenders
+
 SOURCE = Source(tool="twin", model="tradeoff", version="live")
 
 
-def cited(used: list[m.TradeOffRule], requested: tenders.TradeOff | None) -> Evidence:
+def cited(used: list[m.TradeOffRule], requested: "tenders.TradeOff | None") -> Evidence:
     """The trade-off versions a plan used (or the weights asked for, which replace them)."""
     rules = {(rule.tier, rule.lane, rule.version): rule for rule in used}
     facts = {
