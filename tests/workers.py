@@ -36,13 +36,14 @@ def locked(path: Path) -> Iterator[None]:
 
 def order(config: pytest.Config, items: list[pytest.Item]) -> None:
     """On a worker: the files without the trained models first (the models train in the background meanwhile), the
-    files with slow tests first within each part (so that no long file starts last), the serial tests at the end;
-    each file's tests in their order (the run keeps it with `--no-loadscope-reorder`)."""
+    files with slow tests first within each part (so that no long file starts last), the files with serial tests
+    at the end; each file's tests in their order (the run keeps it with `--no-loadscope-reorder`)."""
     if run_dir(config) is None:
         return
-    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    serial = {item.path for item in items if is_serial(item)}
     models = {item.path for item in items if item.get_closest_marker("models")}
-    items.sort(key=lambda item: (is_serial(item), item.path in models, item.path not in slow))
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: (item.path in serial, item.path in models, item.path not in slow))
 
 
 class Turns:
