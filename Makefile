@@ -3,6 +3,8 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed-stamp
+# Test workers (pytest-xdist): each test file runs whole on one; the tests marked serial run last, alone.
+WORKERS ?= 2
 
 .PHONY: install run test test-fast lint seed train demo web-vendor
 
@@ -23,10 +25,10 @@ run: install
 	$(BIN)/yardmaster serve
 
 test: install lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(WORKERS)
 
 test-fast: install  # the quick local loop: every test that neither is slow nor needs the trained models
-	$(BIN)/python -m pytest -m "not slow and not models"
+	$(BIN)/python -m pytest -n $(WORKERS) -m "not slow and not models"
 
 lint: install
 	$(BIN)/ruff check .

@@ -2,8 +2,9 @@
 
 import os
 import shutil
+import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,17 +12,17 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
-from agents import modelbook
 from agents.toolbox import Toolbox, open_toolbox
 from graph.desk import Desk, open_desk
+from tests import training, workers
 from tools import registry
-from tools.knowledge import KnowledgeBase, open_client
 from twin import seed as scenario
 from twin.db import make_engine, migrate
 from twin.settings import Settings
 
 POSTGRES_URL = os.environ.get("YM_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+TRAINING = pytest.StashKey[subprocess.Popen[bytes]]()
 
 
 def _postgres_admin() -> Engine:
@@ -31,11 +32,36 @@ def _postgres_admin() -> Engine:
     return create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that needs the trained models, so that the quick loop (`make test-fast`) can leave them out."""
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test that needs the trained models, so that the quick loop (`make test-fast`) can leave them out;
+    on several workers, run the files with slow tests first and the serial tests last."""
     for item in items:
         if "trained_dir" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.models)
+    workers.order(config, items)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """On workers, start training the models in the background as soon as the run knows a test needs them."""
+    shared = workers.run_dir(session.config)
+    if shared and any("trained_dir" in getattr(item, "fixturenames", ()) for item in session.items):
+        process = training.start(shared)
+        if process:
+            session.config.stash[TRAINING] = process
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Stop a background training that still runs."""
+    if TRAINING in session.config.stash:
+        training.stop(session.config.stash[TRAINING])
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, object, object]:
+    """On several workers, a serial test runs alone and the others wait."""
+    with workers.turn(item, nextitem):
+        return (yield)
 
 
 class Databases:
@@ -80,15 +106,25 @@ class Databases:
         self.created.append(name)
         return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
 
-    def drop_all(self) -> None:
-        """Drop every PostgreSQL database this run created."""
-        if not self.created:
-            return
+    def drop(self, names: list[str]) -> None:
+        """Drop these PostgreSQL databases of the run."""
         admin = _postgres_admin()
         with admin.connect() as connection:
-            for name in reversed(self.created):
+            for name in names:
                 connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                self.created.remove(name)
         admin.dispose()
+
+    def done_with(self, url: str) -> None:
+        """Drop a test's own PostgreSQL database once the test is over (SQLite files go with the run's folder)."""
+        name = make_url(url).database
+        if name in self.created:
+            self.drop([name])
+
+    def drop_all(self) -> None:
+        """Drop every PostgreSQL database this run still holds."""
+        if self.created:
+            self.drop(list(reversed(self.created)))
 
 
 @pytest.fixture(scope="session")
@@ -106,15 +142,19 @@ def backend(request) -> str:
 
 
 @pytest.fixture
-def seeded_url(databases: Databases, backend: str) -> str:
-    """A private copy of the seeded reference network."""
-    return databases.seeded(backend)
+def seeded_url(databases: Databases, backend: str) -> Iterator[str]:
+    """A private copy of the seeded reference network, dropped after the test."""
+    url = databases.seeded(backend)
+    yield url
+    databases.done_with(url)
 
 
 @pytest.fixture
-def empty_url(databases: Databases, backend: str) -> str:
-    """A private, migrated, empty database."""
-    return databases.empty(backend)
+def empty_url(databases: Databases, backend: str) -> Iterator[str]:
+    """A private, migrated, empty database, dropped after the test."""
+    url = databases.empty(backend)
+    yield url
+    databases.done_with(url)
 
 
 @pytest.fixture
@@ -126,14 +166,10 @@ def engine(seeded_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture(scope="session")
-def trained_dir(databases: Databases, tmp_path_factory) -> Path:
-    """A data directory with models trained on the seed-7 network and the procedures indexed (built once)."""
-    folder = tmp_path_factory.mktemp("var")
-    engine = make_engine(databases.seeded("sqlite"))
-    modelbook.train_all(engine, folder / "models")
-    engine.dispose()
-    KnowledgeBase(open_client(Settings(data_dir=folder))).index_procedures()
-    return folder
+def trained_dir(tmp_path_factory, request: pytest.FixtureRequest) -> Path:
+    """A data directory with models trained on the seed-7 network and the procedures indexed: built once per run
+    and only read from then on."""
+    return training.trained(workers.run_dir(request.config) or tmp_path_factory.getbasetemp())
 
 
 def copy_trained(trained_dir: Path, data_dir: Path) -> None:

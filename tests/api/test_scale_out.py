@@ -24,7 +24,7 @@ from twin import models as m
 from twin.db import make_engine, session_scope
 from twin.settings import PROJECT_ROOT
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.serial]
 DETECT_PERIOD_S = 60
 PHASE_POSTS = 100
 CARRIERS = (["CAR-METRO", "CAR-COASTAL"], ["CAR-PRAIRIE", "CAR-BLUEGRID"], ["CAR-SWIFTLINE", "CAR-REDRIVER"])

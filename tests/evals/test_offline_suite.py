@@ -1,9 +1,12 @@
 """The whole offline eval suite on the seeded reference network: every gate must hold."""
 
+import pytest
+
 from evals.metrics import GATES
 from evals.runner import evaluate_suites
 
 
+@pytest.mark.slow
 def test_the_offline_suite_meets_every_gate(harness):
     report = evaluate_suites(harness)
     failing = {

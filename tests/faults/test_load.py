@@ -16,7 +16,7 @@ import pytest
 
 from tests.api.desk_api import CAPACITY_LOSS, clone_pending
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 PENDING = 3000
 TABS = 10
 RUN_S = 30

@@ -13,7 +13,7 @@ from tests.api.conftest import Receiver
 from twin.db import make_engine, session_scope
 from twin.models import OutboxMessage
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 EVENTS = 12
 
 

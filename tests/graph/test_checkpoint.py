@@ -32,6 +32,7 @@ def test_a_postgres_checkpointer_replaces_a_connection_the_server_dropped(empty_
 
 
 @pytest.mark.slow
+@pytest.mark.serial
 @pytest.mark.postgres
 def test_a_postgres_checkpointer_fails_fast_while_its_database_is_away_and_uses_it_once_back(tmp_path):
     cluster = Cluster()

@@ -1,9 +1,12 @@
 """Runs side by side in worker processes give what they give alone, in the order asked, with every day reported."""
 
+import pytest
+
 from simulation.batch import RunSpec, costliest_first, run_batch
 from twin.settings import Settings
 
 
+@pytest.mark.slow
 def test_runs_in_two_processes_equal_the_same_runs_one_after_the_other(trained_dir):
     settings = Settings(data_dir=trained_dir)
     specs = [RunSpec(policy="rules", seed=7, days=1, cooldown=1), RunSpec(policy="none", seed=11, days=2)]
