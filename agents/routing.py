@@ -227,11 +227,8 @@ def late_shipment(tb: Toolbox, refs: Refs) -> Proposal:
         weighed,
         tb.guidance(f"late shipment {shipment.id} on lane {shipment.lane}", "late_shipment"),
     ]
-    switch = _carrier_switch(shipment, others, scored, case.remaining, notice, risk.p_late)
-    if switch:
-        option, switch_evidence = switch
-        options.append(option)
-        evidence.extend(switch_evidence)
+    options.extend(_carrier_switches(shipment, others, scored, notice, risk.p_late))
+    evidence.extend(scored[f"carrier={offer.carrier}"].evidence for offer in others)
     confidence = max(risk.p_late, 1 - risk.p_late)
     told_at = _told_at(found, notice) if notified else {}
     chosen, alternatives, plan = compare_plans(shipment.id, options, confidence, told_at)
@@ -352,40 +349,31 @@ def _other_offers(
     return [offer for offer in offers if offer.carrier != shipment.carrier and remaining.get(offer.carrier, 0) >= 1]
 
 
-def _carrier_switch(
-    shipment: m.Shipment,
-    others: list[m.CarrierLane],
-    scored: dict[str, LateRisk],
-    remaining: dict[str, float],
-    notice: "Notice",
-    p_late: float,
-) -> tuple[PlanOption, list[Evidence]] | None:
-    """Hand the rest of the trip to the best other carrier on the lane with capacity left, scored by the late-risk
-    model (`scored` holds each carrier's what-if)."""
-    if not others:
-        return None
-    options = [
-        carriers.CarrierOption.of(
-            offer, int(remaining[offer.carrier]), round(1 - scored[f"carrier={offer.carrier}"].p_late, 4)
+def _carrier_switches(
+    shipment: m.Shipment, others: list[m.CarrierLane], scored: dict[str, LateRisk], notice: "Notice", p_late: float
+) -> list[PlanOption]:
+    """Handing the rest of the trip to each other carrier on the lane with capacity left, its late risk scored by the
+    model (`scored` holds each carrier's what-if): the plan comparison weighs them like any other recovery."""
+    return [
+        notice.recovery(
+            PlanOption(
+                name=f"switch to {offer.carrier}",
+                actions=[
+                    a.SwitchCarrier(
+                        params=a.SwitchCarrierParams(
+                            shipment_id=shipment.id,
+                            from_carrier=shipment.carrier,
+                            to_carrier=offer.carrier,
+                            cost_usd=costs.carrier_move(offer.rate_per_mile, shipment.distance_miles / 2),
+                        )
+                    )
+                ],
+            ),
+            p_late,
+            scored[f"carrier={offer.carrier}"].p_late,
         )
         for offer in others
     ]
-    ranking = carriers.rank_carriers(options, miles=shipment.distance_miles / 2)
-    best = next(option for option in options if option.carrier == ranking.chosen)
-    switch = PlanOption(
-        name=f"switch to {best.carrier}",
-        actions=[
-            a.SwitchCarrier(
-                params=a.SwitchCarrierParams(
-                    shipment_id=shipment.id,
-                    from_carrier=shipment.carrier,
-                    to_carrier=best.carrier,
-                    cost_usd=costs.carrier_move(best.rate_per_mile, shipment.distance_miles / 2),
-                )
-            )
-        ],
-    )
-    return notice.recovery(switch, p_late, 1 - best.on_time_prob), [ranking.evidence]
 
 
 def handle_handoff(tb: Toolbox, handoff: Handoff) -> Proposal:
