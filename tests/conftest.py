@@ -65,30 +65,33 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 
 class Databases:
-    """Creates empty or seeded databases per test, seeding each backend once from a template."""
+    """Creates empty or seeded databases per test, migrating and seeding each backend once, into templates."""
 
     def __init__(self, folder) -> None:
         self.folder = folder
-        self.templates: dict[str, str] = {}
+        self.templates: dict[tuple[str, bool], str] = {}
         self.created: list[str] = []
 
     def empty(self, backend: str) -> str:
         """The URL of a new, migrated, empty database."""
-        url = self._new(backend, template=None)
-        engine = make_engine(url)
-        migrate(engine)
-        engine.dispose()
-        return url
+        return self._new(backend, template=self._template(backend, seeded=False))
 
     def seeded(self, backend: str) -> str:
         """The URL of a new database holding the seed-7 reference network."""
-        if backend not in self.templates:
-            url = self.empty(backend)
+        return self._new(backend, template=self._template(backend, seeded=True))
+
+    def _template(self, backend: str, seeded: bool) -> str:
+        """The backend's migrated (and, if `seeded`, seeded) template database, built on first use."""
+        if (backend, seeded) not in self.templates:
+            url = self._new(backend, template=self._template(backend, seeded=False) if seeded else None)
             engine = make_engine(url)
-            scenario.load(engine, scenario.generate(7))
+            if seeded:
+                scenario.load(engine, scenario.generate(7))
+            else:
+                migrate(engine)
             engine.dispose()
-            self.templates[backend] = url
-        return self._new(backend, template=self.templates[backend])
+            self.templates[backend, seeded] = url
+        return self.templates[backend, seeded]
 
     def _new(self, backend: str, template: str | None) -> str:
         """A fresh database, copied from a template when one is given."""

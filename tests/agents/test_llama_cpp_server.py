@@ -50,6 +50,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+@pytest.fixture
+def backend() -> str:
+    """What a real model answers does not depend on the database: SQLite, the default, is enough."""
+    return "sqlite"
+
+
 @pytest.fixture(scope="module")
 def llama_server():
     """A llama.cpp server on loopback serving SmolLM2, stopped after the module."""
