@@ -9,9 +9,10 @@ from agents.proposal import PlanOption, compare_plans
 from agents.schemas import Claim, Refs
 from agents.verify import verify_claim
 from tools.costs import Rates
+from twin import store
 from twin.actions import ExpediteShipment, ExpediteShipmentParams, NotifyCustomer
 from twin.commands import apply
-from twin.models import CustomerNotification
+from twin.models import CustomerNotification, Shipment
 from twin.seed import AS_OF
 from twin.tradeoff import TradeOffScope
 
@@ -57,6 +58,28 @@ def test_a_customer_is_not_notified_twice_within_the_window(toolbox):
     assert (
         again.chosen.text == "Chosen: no action for SHP-009284: the customer was already notified at 2026-11-02 08:00."
     )
+
+
+def test_every_other_carrier_with_capacity_left_is_a_switch_weighed_on_its_own_risk(toolbox):
+    proposal = routing.late_shipment(toolbox, Refs(shipment_id="SHP-009279"))
+    with toolbox.session() as session:
+        shipment = session.get(Shipment, "SHP-009279")
+        assert shipment is not None and shipment.carrier
+        remaining = store.remaining_capacity(session, toolbox.now())
+        others = {
+            offer.carrier
+            for offer in store.carrier_lanes(session, lane=shipment.lane)
+            if offer.carrier != shipment.carrier and remaining.get(offer.carrier, 0) >= 1
+        }
+    assert len(others) >= 2
+    switches = {a.name.removeprefix("switch to "): a for a in proposal.alternatives if a.name.startswith("switch to ")}
+    assert set(switches) == others  # the notification won: every switch is a rejected alternative
+    evidence = {record.id: record for record in proposal.evidence}
+    for carrier, switch in switches.items():
+        assert [item.params.to_carrier for item in switch.actions if item.type == "switch_carrier"] == [carrier]
+        assert f"late-risk:SHP-009279:carrier={carrier}" in evidence  # its own what-if, cited
+        rejected = Claim(text=f"Rejected {switch.name}: {switch.why_not}.", evidence_ids=[proposal.plan_evidence_id])
+        assert verify_claim(rejected, evidence).ok
 
 
 @pytest.mark.parametrize(("hours_ago", "told_again"), [(0.83, False), (25.0, True)])
