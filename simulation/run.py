@@ -51,8 +51,11 @@ from twin import seed as scenario
 from twin.actions import (
     ExpediteShipment,
     ExpediteShipmentParams,
+    LowerAutonomy,
     PlanTenders,
+    RecommendRetraining,
     RetenderLoads,
+    RollbackModel,
     ScheduleMaintenance,
     ScheduleMaintenanceParams,
     parse_action,
@@ -402,7 +405,9 @@ class Playbook:
 
 
 def _subject(action: Action) -> str:
-    """What an action acts on: its shipment, truck, carrier, or SKU and destination DC."""
+    """What an action acts on: its shipment, truck, carrier, SKU and destination DC, or model."""
+    if isinstance(action, RecommendRetraining | RollbackModel | LowerAutonomy):
+        return action.params.model
     named = references(action)
     if named.shipments or named.trucks or named.carriers:
         return ",".join(named.shipments or named.trucks or named.carriers)

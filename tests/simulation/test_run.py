@@ -145,37 +145,34 @@ def test_a_desk_day_plans_its_week_and_tenders_executes_no_action_twice_and_keep
     assert run.days[0].exceptions - 3 <= reactive.days[0].exceptions
 
 
+def _acted(session: Session, n: int, action_type: str, params: dict) -> None:
+    """Decision DEC-n on exception EXC-n (raised on 2026-11-03) executed one action."""
+    session.add(
+        m.ExceptionRecord(id=f"EXC-{n}", occurred_at=datetime(2026, 11, 3, 9, tzinfo=UTC), created_at=datetime.now(UTC))
+    )
+    session.flush()
+    session.add(
+        m.DecisionRecord(
+            id=f"DEC-{n}",
+            exception_id=f"EXC-{n}",
+            specialist="routing",
+            status="executed",
+            confidence=1.0,
+            thread_id="t",
+            created_at=datetime.now(UTC),
+            updated_at=datetime.now(UTC),
+        )
+    )
+    session.flush()
+    session.add(
+        m.ActionRecord(id=f"DEC-{n}-A1", decision_id=f"DEC-{n}", type=action_type, params=params, status="executed")
+    )
+
+
 def test_the_check_finds_an_action_run_twice_and_a_subject_acted_on_twice(engine):
     with Session(engine) as session:
         for n in (1, 2):
-            session.add(
-                m.ExceptionRecord(
-                    id=f"EXC-{n}", occurred_at=datetime(2026, 11, 3, 9, tzinfo=UTC), created_at=datetime.now(UTC)
-                )
-            )
-            session.flush()
-            session.add(
-                m.DecisionRecord(
-                    id=f"DEC-{n}",
-                    exception_id=f"EXC-{n}",
-                    specialist="routing",
-                    status="executed",
-                    confidence=1.0,
-                    thread_id="t",
-                    created_at=datetime.now(UTC),
-                    updated_at=datetime.now(UTC),
-                )
-            )
-            session.flush()
-            session.add(
-                m.ActionRecord(
-                    id=f"DEC-{n}-A1",
-                    decision_id=f"DEC-{n}",
-                    type="expedite_shipment",
-                    params={"shipment_id": "SHP-009300"},
-                    status="executed",
-                )
-            )
+            _acted(session, n, "expedite_shipment", {"shipment_id": "SHP-009300"})
         audit(session, "action.executed", "test", None, "DEC-1", action_id="DEC-1-A1")
         audit(session, "action.executed", "test", None, "DEC-1", action_id="DEC-1-A1")
         session.commit()
@@ -183,6 +180,15 @@ def test_the_check_finds_an_action_run_twice_and_a_subject_acted_on_twice(engine
     assert found.actions_run_twice == ["DEC-1-A1"]
     assert found.subjects_acted_on_twice == ["expedite_shipment SHP-009300 on 2026-11-03 (DEC-1, DEC-2)"]
     assert not found.clean
+
+
+def test_retraining_two_models_the_same_day_acts_on_two_subjects_and_one_model_twice_is_caught(engine):
+    with Session(engine) as session:
+        for n, model in enumerate(("xgb-demand", "xgb-late-risk", "xgb-demand"), start=1):
+            _acted(session, n, "recommend_retraining", {"model": model, "version": "v1", "reasons": ["drift"]})
+        session.commit()
+        found = repeats(session)
+    assert found.subjects_acted_on_twice == ["recommend_retraining xgb-demand on 2026-11-03 (DEC-1, DEC-3)"]
 
 
 def test_the_scripted_planner_rejects_above_its_bound():
