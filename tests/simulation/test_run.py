@@ -30,6 +30,7 @@ from simulation.run import (
     with_realised,
 )
 from tests.faults.server import ROOT
+from tests.records import decided
 from tools import costs
 from tools.costs import Rates
 from twin import models as m
@@ -147,25 +148,11 @@ def test_a_desk_day_plans_its_week_and_tenders_executes_no_action_twice_and_keep
 
 def _acted(session: Session, n: int, action_type: str, params: dict) -> None:
     """Decision DEC-n on exception EXC-n (raised on 2026-11-03) executed one action."""
+    decision_id = decided(session, str(n), datetime(2026, 11, 3, 9, tzinfo=UTC))
     session.add(
-        m.ExceptionRecord(id=f"EXC-{n}", occurred_at=datetime(2026, 11, 3, 9, tzinfo=UTC), created_at=datetime.now(UTC))
-    )
-    session.flush()
-    session.add(
-        m.DecisionRecord(
-            id=f"DEC-{n}",
-            exception_id=f"EXC-{n}",
-            specialist="routing",
-            status="executed",
-            confidence=1.0,
-            thread_id="t",
-            created_at=datetime.now(UTC),
-            updated_at=datetime.now(UTC),
+        m.ActionRecord(
+            id=f"{decision_id}-A1", decision_id=decision_id, type=action_type, params=params, status="executed"
         )
-    )
-    session.flush()
-    session.add(
-        m.ActionRecord(id=f"DEC-{n}-A1", decision_id=f"DEC-{n}", type=action_type, params=params, status="executed")
     )
 
 

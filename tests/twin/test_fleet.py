@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from sqlmodel import Session, delete, select
 
+from tests.records import decided
 from twin import fleet, frames, store
 from twin import models as m
 from twin.actions import parse_action
@@ -40,22 +41,8 @@ def test_the_window_holds_each_trucks_last_readings_even_after_a_gap(seeded_url)
 
 def executed(session: Session, number: int, action_type: str, **params) -> None:
     """Execute one action of a stored decision of its own."""
-    session.add(m.ExceptionRecord(id=f"EXC-T{number}", occurred_at=AS_OF, created_at=AS_OF))
-    session.flush()
-    session.add(
-        m.DecisionRecord(
-            id=f"DEC-T{number}",
-            exception_id=f"EXC-T{number}",
-            specialist="test",
-            status="executed",
-            confidence=1.0,
-            thread_id=f"EXC-T{number}",
-            created_at=AS_OF,
-            updated_at=AS_OF,
-        )
-    )
-    session.flush()
-    execute_action(session, f"DEC-T{number}", 0, parse_action(action_type, params), "test")
+    decision_id = decided(session, f"T{number}", AS_OF)
+    execute_action(session, decision_id, 0, parse_action(action_type, params), "test")
     session.commit()
 
 

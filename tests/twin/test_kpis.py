@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import Session
 
+from tests.records import decided
 from twin import kpis
 from twin import models as m
 from twin.db import make_engine, session_scope
@@ -82,26 +83,11 @@ def close(dc: str, day: date, on_hand: int) -> m.StockDay:
 
 def executed(session: Session, code: str, kind: str, params: dict, day: datetime) -> None:
     """An executed action of its own decision, on the twin's clock of `day`."""
-    session.add(m.ExceptionRecord(id=f"EXC-{code}", occurred_at=day, created_at=day))
-    session.flush()
-    session.add(
-        m.DecisionRecord(
-            id=f"DEC-{code}",
-            exception_id=f"EXC-{code}",
-            specialist="s",
-            status="executed",
-            confidence=1.0,
-            thread_id=code,
-            created_at=day,
-            updated_at=day,
-            twin_at=day,
-        )
-    )
-    session.flush()
+    decision_id = decided(session, code, day, twin_at=day)
     session.add(
         m.ActionRecord(
             id=f"ACT-{code}",
-            decision_id=f"DEC-{code}",
+            decision_id=decision_id,
             type=kind,
             params=params,
             status="executed",
