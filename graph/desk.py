@@ -252,6 +252,9 @@ class Desk:
         except ClaimLost:
             logger.warning("exception %s was taken over by another process", fence.row_id)
             return False
+        except facts.StaleFacts as error:  # a truck it books was booked meanwhile: decide again on current facts
+            decided = DeskState.model_validate(self.graph.get_state(config).values).decided()
+            self._supersede(fence, decided, fence.row_id, actor, [str(error)])
         return True
 
     # --- queued decisions (workers) -----------------------------------------------------------------------------
@@ -386,7 +389,7 @@ class Desk:
                 facts.fingerprint(session, exception_refs(exception), Decision.of(record).actions),
             )
         if stale and verdict.verdict != "reject":
-            return self._supersede(fence, record, exception, verdict, stale)
+            return self._supersede(fence, Decision.of(record), record.thread_id, verdict.actor, stale, verdict)
         return self._apply(fence, record.thread_id, verdict)
 
     @staticmethod
@@ -419,6 +422,10 @@ class Desk:
             )
         except ClaimLost:
             logger.warning("the verdict on %s was taken over by another process", fence.row_id)
+        except facts.StaleFacts as error:
+            with self.toolbox.session() as session:
+                record = store.row(session, m.DecisionRecord, fence.row_id)
+            return self._supersede(fence, Decision.of(record), thread_id, verdict.actor, [str(error)], verdict)
         except Exception as error:
             self._release(fence, verdict, error)
             if isinstance(error, ValueError):
@@ -470,43 +477,43 @@ class Desk:
         return True
 
     def _supersede(
-        self, fence: Fence, record: m.DecisionRecord, exception: m.ExceptionRecord, verdict: Verdict, stale: list[str]
+        self,
+        fence: Fence,
+        old: Decision,
+        thread_id: str,
+        actor: str,
+        stale: list[str],
+        verdict: Verdict | None = None,
     ) -> Decision:
-        """Retire a decision whose facts changed and decide the exception again on current facts, atomically."""
-        fresh_in = ExceptionIn.of(exception).model_copy(update={"source": "recheck", "external_id": None})
+        """Retire a decision whose facts changed (on its verdict, or as it was about to execute) and decide its
+        exception again on current facts, atomically."""
         with self.toolbox.session() as session:
             fence.hold(session)
+            exception = store.row(session, m.ExceptionRecord, old.exception_id)
+            fresh_in = ExceptionIn.of(exception).model_copy(update={"source": "recheck", "external_id": None})
             exception.status = "closed"  # no longer open: the fresh exception on its subject is not a duplicate
             session.add(exception)
             session.flush()
             taken = intake.take_in(
-                session, fresh_in, verdict.actor, None, self.settings.claim_lease_s, 0, claimed=self.queue is None
+                session, fresh_in, actor, None, self.settings.claim_lease_s, 0, claimed=self.queue is None
             )
             self._enqueue(session, taken)
-            old = Decision.of(record).model_copy(
-                update={"status": "superseded", "superseded_by": decision_id_for(taken.exception_id)}
-            )
+            old = old.model_copy(update={"status": "superseded", "superseded_by": decision_id_for(taken.exception_id)})
             audit(
                 session,
                 "decision.superseded",
-                verdict.actor,
-                record.exception_id,
-                record.id,
+                actor,
+                old.exception_id,
+                old.decision_id,
                 changes=stale,
-                verdict=verdict.verdict,
-                reason=verdict.reason,
+                verdict=verdict.verdict if verdict else None,
+                reason=verdict.reason if verdict else None,
                 new_exception_id=taken.exception_id,
             )
-            conclude(
-                session,
-                old,
-                record.thread_id,
-                verdict,
-                old.model_dump(mode="json")["actions"],
-            )
+            conclude(session, old, thread_id, verdict, old.model_dump(mode="json")["actions"])
             session.commit()
         if taken.fence:  # in queue mode the fresh exception's decision was enqueued with it
-            self._decide(taken.fence, fresh_in, verdict.actor)
+            self._decide(taken.fence, fresh_in, actor)
         return old
 
     # --- expiry and recovery ------------------------------------------------------------------------------------

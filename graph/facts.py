@@ -7,7 +7,8 @@ from sqlmodel import Session, col, func, select
 
 from agents.schemas import Action, Refs
 from twin import models as m
-from twin.actions import CODE_PARAMS, references
+from twin import store
+from twin.actions import CODE_PARAMS, ScheduleMaintenance, references
 
 RELATIVE_TOLERANCE = 0.05  # a stock figure that moved by more than 5% (and more than one unit) changed materially
 
@@ -23,6 +24,24 @@ def _subjects(refs: Refs, actions: list[Action]) -> tuple[set[str], set[tuple[st
         trucks.update(named.trucks)
         positions.update(named.positions)
     return shipments, positions, trucks
+
+
+class StaleFacts(ValueError):
+    """The twin moved between a decision's reading and its execution: it must be decided again on current facts."""
+
+
+def booked_trucks(actions: list[Action]) -> list[str]:
+    """The trucks the actions book into the workshop, sorted (the order their locks are taken in)."""
+    return sorted({action.params.truck for action in actions if isinstance(action, ScheduleMaintenance)})
+
+
+def already_booked(session: Session, actions: list[Action]) -> list[str]:
+    """The trucks the actions would book that have a work order open already, in words: a truck is booked once."""
+    return [
+        f"truck {code}: work order {order.id} is {order.status} already"
+        for code in booked_trucks(actions)
+        for order in store.open_work_orders(session, code)[:1]
+    ]
 
 
 class Reference(BaseModel):

@@ -398,7 +398,7 @@ def execute(state: DeskState, runtime: Runtime[DeskRun]) -> dict[str, Any]:
         runtime.context.fence.hold(session)
         stored = session.get(m.DecisionRecord, decision.decision_id)  # read once: absent, pending, or final
         if stored is None or stored.status not in FINAL:
-            _recheck(session, state, stored)
+            _recheck(session, state, stored, decision.actions)
             write_notes(session, state.exception_id, state.journal)
             rows = store_decision(session, decision, state.exception_id, stored, _precedent(state, decision))
             for index, action in enumerate(decision.actions):  # on the rows just stored
@@ -411,17 +411,21 @@ def execute(state: DeskState, runtime: Runtime[DeskRun]) -> dict[str, Any]:
     return {"decision": decision, "journal": []}
 
 
-def _recheck(session: Session, state: DeskState, record: m.DecisionRecord | None) -> None:
-    """Take the subject's lock and re-read the facts a paused decision (its stored `record`) relied on; ValueError
-    when they moved."""
+def _recheck(session: Session, state: DeskState, record: m.DecisionRecord | None, plan: list[Action]) -> None:
+    """Take the locks of the subject and of every truck the plan books, then re-read what the decision relied on:
+    StaleFacts when a truck it books was booked meanwhile, or when the facts a paused decision (its stored `record`)
+    relied on moved."""
     if subject := subject_of(state.exception):
         lock_subject(session, subject)
+    for truck in facts.booked_trucks(plan):
+        lock_subject(session, f"truck:{truck}")
+    if booked := facts.already_booked(session, plan):
+        raise facts.StaleFacts(f"booked meanwhile: {'; '.join(booked)}")
     if record is None or not record.fingerprint:
         return
     refs = exception_refs(store.row(session, m.ExceptionRecord, state.exception_id))
-    plan = Decision.of(record).actions
-    if moved := facts.changes(record.fingerprint, facts.fingerprint(session, refs, plan)):
-        raise ValueError(f"the facts changed since the decision was made: {'; '.join(moved)}")
+    if moved := facts.changes(record.fingerprint, facts.fingerprint(session, refs, Decision.of(record).actions)):
+        raise facts.StaleFacts(f"the facts changed since the decision was made: {'; '.join(moved)}")
 
 
 def finalize(state: DeskState, runtime: Runtime[DeskRun]) -> dict[str, Any]:

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from agents.schemas import ExceptionIn
+from agents.schemas import Decision, ExceptionIn
 from graph import desk as graph_desk
 from graph.desk import DecisionConflict, IdempotencyMismatch
 from graph.state import Verdict
@@ -18,6 +18,7 @@ from tests.graph.test_desk import require_approval
 from twin import models as m
 from twin import store
 from twin.actions import TransferStock
+from twin.db import make_engine
 
 CAPACITY = {
     "type": "carrier_capacity",
@@ -168,3 +169,66 @@ def test_the_sweep_reads_every_waiting_decision_a_page_at_a_time_without_its_pay
     assert not [sql for sql in statements if sql.startswith("SELECT") and "payload" in sql], statements
     advance_twin_clock(desk, 1.0)
     assert desk.sweep()["expired"] == len(CARRIERS)  # the last page too
+
+
+TRUCK_RISK = {"type": "equipment_failure_risk", "refs": {"asset_id": "TRK-008"}}
+MAINTENANCE_PLAN = {"type": "maintenance_plan", "refs": {"day": "2026-11-02"}}
+
+
+def act_alone(settings, *action_types: str) -> None:
+    """Let action types execute without a person, whatever their cost, confidence or safety."""
+    engine = make_engine(settings.resolved_database_url)
+    with Session(engine) as session:
+        for policy in session.exec(select(m.Policy).where(col(m.Policy.action_type).in_(action_types))):
+            policy.level, policy.autonomy_level, policy.safety_critical = "act", 4, False
+            policy.max_cost_usd = policy.min_confidence = None
+            session.add(policy)
+        session.commit()
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("exception", "approved"), [(TRUCK_RISK, True), (MAINTENANCE_PLAN, False)], ids=["truck-approved", "plan-alone"]
+)
+def test_a_truck_booked_while_its_decision_was_made_is_decided_again_and_booked_once(
+    desk, desk_settings, monkeypatch, exception, approved
+):
+    from agents import policy
+    from graph import nodes
+
+    act_alone(desk_settings, "schedule_maintenance", "replan_route", "tender_stops")
+    if not approved:  # lift the safety gate so that the removals execute without a person
+        monkeypatch.setattr(policy, "_safety_critical", lambda _action: False)
+    withheld, booked = nodes.withheld, []
+
+    def booked_meanwhile(stored, actions, cohorts):
+        """Another decision books the first truck this one books, between its reading and its execution."""
+        monkeypatch.setattr(nodes, "withheld", withheld)
+        truck = next(a.params.truck for a in actions if a.type == "schedule_maintenance")
+        with Session(desk.toolbox.engine) as session:
+            now = store.clock(session)
+            session.add(
+                m.WorkOrder(
+                    id="WO-OTHER", truck=truck, kind="preventive", opened_at=now, scheduled_for=now, status="scheduled"
+                )
+            )
+            session.commit()
+        booked.append(truck)
+        return withheld(stored, actions, cohorts)
+
+    monkeypatch.setattr(nodes, "withheld", booked_meanwhile)
+    answer = desk.submit(ExceptionIn.model_validate(exception))
+    assert (answer.status == "pending_approval") is approved, answer.status
+    if approved:
+        answer = desk.resume(answer.decision_id, Verdict(verdict="approve", actor="manager-1"))
+    [truck] = booked
+    with desk.toolbox.session() as session:
+        orders = session.exec(select(m.WorkOrder).where(m.WorkOrder.truck == truck, m.WorkOrder.status != "closed"))
+        assert [order.id for order in orders] == ["WO-OTHER"]
+        [why] = session.exec(select(m.AuditEvent).where(m.AuditEvent.kind == "decision.superseded")).all()
+        first = Decision.of(store.row(session, m.DecisionRecord, why.decision_id))
+        fresh = Decision.of(store.row(session, m.DecisionRecord, first.superseded_by))
+    assert f"truck {truck}: work order WO-OTHER is scheduled already" in " ".join(why.detail["changes"])
+    assert first.status == "superseded" and answer.decision_id in (first.decision_id, fresh.decision_id)
+    assert fresh.status != "superseded" and fresh.exception_id != first.exception_id
+    assert all(a.params.truck != truck for a in fresh.actions if a.type == "schedule_maintenance")
