@@ -5,6 +5,7 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Generator, Iterator
+from contextlib import nullcontext
 from datetime import timedelta
 from pathlib import Path
 
@@ -52,9 +53,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Stop a background training that still runs."""
+    """Stop a background training that still runs; the run's last worker drops the templates the workers shared."""
     if TRAINING in session.config.stash:
         training.stop(session.config.stash[TRAINING])
+    if (shared := workers.run_dir(session.config)) and workers.last_to_finish(session.config):
+        drop_shared_templates(shared)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -65,10 +68,11 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 
 class Databases:
-    """Creates empty or seeded databases per test, migrating and seeding each backend once, into templates."""
+    """Creates empty or seeded databases per test, migrating and seeding each backend once per run, into templates
+    that the run's workers share (`shared`: the run's folder, None without workers)."""
 
-    def __init__(self, folder) -> None:
-        self.folder = folder
+    def __init__(self, folder: Path, shared: Path | None) -> None:
+        self.folder, self.shared = folder, shared
         self.templates: dict[tuple[str, bool], str] = {}
         self.created: list[str] = []
 
@@ -81,23 +85,34 @@ class Databases:
         return self._new(backend, template=self._template(backend, seeded=True))
 
     def _template(self, backend: str, seeded: bool) -> str:
-        """The backend's migrated (and, if `seeded`, seeded) template database, built on first use."""
+        """The backend's migrated (and, if `seeded`, seeded) template database."""
         if (backend, seeded) not in self.templates:
-            url = self._new(backend, template=self._template(backend, seeded=False) if seeded else None)
-            engine = make_engine(url)
-            if seeded:
-                scenario.load(engine, scenario.generate(7))
-            else:
-                migrate(engine)
-            engine.dispose()
-            self.templates[backend, seeded] = url
+            with workers.locked(self.shared / "templates.lock") if self.shared else nullcontext():
+                self.templates[backend, seeded] = self._built(backend, seeded)
         return self.templates[backend, seeded]
 
-    def _new(self, backend: str, template: str | None) -> str:
-        """A fresh database, copied from a template when one is given."""
+    def _built(self, backend: str, seeded: bool) -> str:
+        """The template, built now unless a worker of the run already has (the caller holds the run's lock)."""
+        ready = self.shared / f"template-{backend}-{'seeded' if seeded else 'empty'}" if self.shared else None
+        if ready and ready.exists():
+            return ready.read_text()
+        url = self._new(backend, template=self._built(backend, seeded=False) if seeded else None, shared=bool(ready))
+        engine = make_engine(url)
+        if seeded:
+            scenario.load(engine, scenario.generate(7))
+        else:
+            migrate(engine)
+        engine.dispose()
+        if ready:
+            ready.write_text(url)
+        return url
+
+    def _new(self, backend: str, template: str | None, shared: bool = False) -> str:
+        """A fresh database, copied from a template when one is given (`shared`: a template of the run's workers,
+        dropped by the last worker to finish)."""
         name = f"ym_{uuid.uuid4().hex[:10]}"
         if backend == "sqlite":
-            path = self.folder / f"{name}.db"
+            path = (self.shared if shared and self.shared else self.folder) / f"{name}.db"
             if template:
                 shutil.copy(template.removeprefix("sqlite:///"), path)
             return f"sqlite:///{path}"
@@ -106,17 +121,15 @@ class Databases:
             clause = f" TEMPLATE {make_url(template).database}" if template else ""
             connection.execute(text(f"CREATE DATABASE {name}{clause}"))
         admin.dispose()
-        self.created.append(name)
+        if not shared:
+            self.created.append(name)
         return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
 
     def drop(self, names: list[str]) -> None:
         """Drop these PostgreSQL databases of the run."""
-        admin = _postgres_admin()
-        with admin.connect() as connection:
-            for name in names:
-                connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                self.created.remove(name)
-        admin.dispose()
+        drop_postgres(names)
+        for name in names:
+            self.created.remove(name)
 
     def done_with(self, url: str) -> None:
         """Drop a test's own PostgreSQL database once the test is over (SQLite files go with the run's folder)."""
@@ -125,15 +138,31 @@ class Databases:
             self.drop([name])
 
     def drop_all(self) -> None:
-        """Drop every PostgreSQL database this run still holds."""
+        """Drop every PostgreSQL database this process still holds."""
         if self.created:
             self.drop(list(reversed(self.created)))
 
 
+def drop_postgres(names: list[str]) -> None:
+    """Drop these PostgreSQL databases."""
+    admin = _postgres_admin()
+    with admin.connect() as connection:
+        for name in names:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+def drop_shared_templates(shared: Path) -> None:
+    """Drop the PostgreSQL templates the run's workers shared."""
+    if names := [make_url(path.read_text()).database or "" for path in shared.glob("template-postgres-*")]:
+        drop_postgres(names)
+
+
 @pytest.fixture(scope="session")
-def databases(tmp_path_factory) -> Iterator[Databases]:
+def databases(tmp_path_factory, request: pytest.FixtureRequest) -> Iterator[Databases]:
     """The per-run database factory."""
-    factory = Databases(tmp_path_factory.mktemp("databases"))
+    shared = workers.run_dir(request.config)
+    factory = Databases(tmp_path_factory.mktemp("databases"), shared)
     yield factory
     factory.drop_all()
 

@@ -34,6 +34,17 @@ def locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def last_to_finish(config: pytest.Config) -> bool:
+    """Count this worker as finished; whether it is the run's last."""
+    folder = run_dir(config)
+    assert folder is not None
+    counter = folder / "finished"
+    with locked(folder / "finished.lock"):
+        done = (int(counter.read_text()) if counter.exists() else 0) + 1
+        counter.write_text(str(done))
+    return done == config.workerinput["workercount"]  # type: ignore[attr-defined]
+
+
 def order(config: pytest.Config, items: list[pytest.Item]) -> None:
     """On a worker: the files without the trained models first (the models train in the background meanwhile), the
     files with slow tests first within each part (so that no long file starts last), the files with serial tests

@@ -126,9 +126,26 @@ def test_realised_savings_share_each_domains_avoided_cost_against_none():
     assert with_realised([desk])[0].attribution == rows  # no `none` run on the seed: nothing realised
 
 
+ASKED = [TradeOffScope.parse("gold=on_time:10")]
+
+
+@pytest.fixture(scope="module")
+def desk_day(trained_dir, tmp_path_factory) -> tuple[SimulationRun, Path]:
+    """One desk day on seed 7 under a trade-off that favours gold loads' on-time delivery, checked for soundness,
+    with its twin kept: read by the tests below."""
+    kept = tmp_path_factory.mktemp("desk-day") / "kept"
+    planner = Planner(reject_above_usd=1000.0)
+    run = simulate(
+        Settings(data_dir=trained_dir), "desk", 1, 7, planner, check=violations, keep_twin=kept, tradeoffs=ASKED
+    )
+    return run, kept
+
+
 @pytest.mark.slow
-def test_a_desk_day_plans_its_week_and_tenders_executes_no_action_twice_and_keeps_every_invariant(trained_dir):
-    run = simulate(Settings(data_dir=trained_dir), "desk", 1, 7, Planner(reject_above_usd=1000.0), check=violations)
+def test_a_desk_day_plans_its_week_and_tenders_executes_no_action_twice_and_keeps_every_invariant(
+    desk_day, trained_dir
+):
+    run, _ = desk_day
     assert run.days[0].exceptions > 0
     assert run.repeats.actions_run_twice == [] and run.repeats.exceptions_decided_twice == []
     assert run.repeats.subjects_acted_on_twice == []
@@ -213,11 +230,9 @@ def test_simulate_names_a_bad_tradeoff_and_exits_non_zero(tradeoff):
 
 
 @pytest.mark.slow
-def test_a_desk_day_under_a_tradeoff_plans_its_tenders_with_it(trained_dir, tmp_path):
-    asked = [TradeOffScope.parse("gold=on_time:10")]
-    kept = tmp_path / "kept"
-    run = simulate(Settings(data_dir=trained_dir), "desk", 1, 7, Planner(), keep_twin=kept, tradeoffs=asked)
-    assert run.tradeoffs == asked
+def test_a_desk_day_under_a_tradeoff_plans_its_tenders_with_it(desk_day):
+    run, kept = desk_day
+    assert run.tradeoffs == ASKED
     engine = make_engine(f"sqlite:///{kept / 'yardmaster.db'}")
     with session_scope(engine) as session:
         plans = [
