@@ -88,23 +88,29 @@ class Databases:
         """The backend's migrated (and, if `seeded`, seeded) template database."""
         if (backend, seeded) not in self.templates:
             with workers.locked(self.shared / "templates.lock") if self.shared else nullcontext():
-                self.templates[backend, seeded] = self._built(backend, seeded)
+                self._built(backend, seeded)
         return self.templates[backend, seeded]
 
     def _built(self, backend: str, seeded: bool) -> str:
-        """The template, built now unless a worker of the run already has (the caller holds the run's lock)."""
+        """The template, built now unless this process or a worker of the run already has (the caller holds the
+        run's lock)."""
+        if (backend, seeded) in self.templates:
+            return self.templates[backend, seeded]
         ready = self.shared / f"template-{backend}-{'seeded' if seeded else 'empty'}" if self.shared else None
         if ready and ready.exists():
-            return ready.read_text()
-        url = self._new(backend, template=self._built(backend, seeded=False) if seeded else None, shared=bool(ready))
-        engine = make_engine(url)
-        if seeded:
-            scenario.load(engine, scenario.generate(7))
+            url = ready.read_text()
         else:
-            migrate(engine)
-        engine.dispose()
-        if ready:
-            ready.write_text(url)
+            base = self._built(backend, seeded=False) if seeded else None
+            url = self._new(backend, template=base, shared=bool(ready))
+            engine = make_engine(url)
+            if seeded:
+                scenario.load(engine, scenario.generate(7))
+            else:
+                migrate(engine)
+            engine.dispose()
+            if ready:
+                ready.write_text(url)
+        self.templates[backend, seeded] = url
         return url
 
     def _new(self, backend: str, template: str | None, shared: bool = False) -> str:

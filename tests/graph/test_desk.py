@@ -1,7 +1,7 @@
 """End-to-end tests of the desk graph: every exception type, approvals across a restart, the OpenAI path."""
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from agents.schemas import Decision, ExceptionIn
 from agents.verify import verify_claim
@@ -88,15 +88,21 @@ def test_free_text_without_enough_to_go_on_needs_info(desk):
     assert_grounded(unknown)
 
 
-def require_approval(settings, action_type: str) -> None:
-    """Make an action type wait for a person."""
+def set_policies(settings, action_types: list[str], **fields) -> None:
+    """Set these fields of the autonomy rules of these action types, in every cohort."""
     engine = make_engine(settings.resolved_database_url)
     with Session(engine) as session:
-        for policy in session.exec(select(m.Policy).where(m.Policy.action_type == action_type)):
-            policy.autonomy_level, policy.level = 2, "recommend"
+        for policy in session.exec(select(m.Policy).where(col(m.Policy.action_type).in_(action_types))):
+            for name, value in fields.items():
+                setattr(policy, name, value)
             session.add(policy)
         session.commit()
     engine.dispose()
+
+
+def require_approval(settings, action_type: str) -> None:
+    """Make an action type wait for a person."""
+    set_policies(settings, [action_type], autonomy_level=2, level="recommend")
 
 
 def pause(settings) -> Decision:

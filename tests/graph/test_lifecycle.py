@@ -7,18 +7,17 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, func
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from agents.schemas import Decision, ExceptionIn
 from graph import desk as graph_desk
 from graph.desk import DecisionConflict, IdempotencyMismatch
 from graph.state import Verdict
 from tests.faults.invariants import assert_decided_once
-from tests.graph.test_desk import require_approval
+from tests.graph.test_desk import require_approval, set_policies
 from twin import models as m
 from twin import store
 from twin.actions import TransferStock
-from twin.db import make_engine
 
 CAPACITY = {
     "type": "carrier_capacity",
@@ -175,18 +174,6 @@ TRUCK_RISK = {"type": "equipment_failure_risk", "refs": {"asset_id": "TRK-008"}}
 MAINTENANCE_PLAN = {"type": "maintenance_plan", "refs": {"day": "2026-11-02"}}
 
 
-def act_alone(settings, *action_types: str) -> None:
-    """Let action types execute without a person, whatever their cost, confidence or safety."""
-    engine = make_engine(settings.resolved_database_url)
-    with Session(engine) as session:
-        for policy in session.exec(select(m.Policy).where(col(m.Policy.action_type).in_(action_types))):
-            policy.level, policy.autonomy_level, policy.safety_critical = "act", 4, False
-            policy.max_cost_usd = policy.min_confidence = None
-            session.add(policy)
-        session.commit()
-    engine.dispose()
-
-
 @pytest.mark.parametrize(
     ("exception", "approved"), [(TRUCK_RISK, True), (MAINTENANCE_PLAN, False)], ids=["truck-approved", "plan-alone"]
 )
@@ -196,7 +183,15 @@ def test_a_truck_booked_while_its_decision_was_made_is_decided_again_and_booked_
     from agents import policy
     from graph import nodes
 
-    act_alone(desk_settings, "schedule_maintenance", "replan_route", "tender_stops")
+    set_policies(  # these action types may execute without a person, whatever their cost or confidence
+        desk_settings,
+        ["schedule_maintenance", "replan_route", "tender_stops"],
+        level="act",
+        autonomy_level=4,
+        safety_critical=False,
+        max_cost_usd=None,
+        min_confidence=None,
+    )
     if not approved:  # lift the safety gate so that the removals execute without a person
         monkeypatch.setattr(policy, "_safety_critical", lambda _action: False)
     withheld, booked = nodes.withheld, []
