@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, insert
+from sqlalchemy import Connection, Table, delete, insert
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
@@ -931,8 +931,35 @@ def load(engine: Engine, rows: Rows, chunk: int = 5000) -> None:
                 continue
             model, model_rows = by_table[table]
             defaults = column_defaults(model)
-            for start in range(0, len(model_rows), chunk):
-                connection.execute(insert(table), [{**defaults, **row} for row in model_rows[start : start + chunk]])
+            records = [{**defaults, **row} for row in model_rows]
+            if connection.dialect.name == "postgresql":
+                copy_rows(connection, table, records)
+                continue
+            for start in range(0, len(records), chunk):
+                connection.execute(insert(table), records[start : start + chunk])
+
+
+def copy_rows(connection: Connection, table: Table, records: list[Row]) -> None:
+    """Write rows of one shape with PostgreSQL's COPY (several times faster than inserts), each value through its
+    column type's bind processing as an insert would."""
+    from psycopg import sql
+
+    if not records:
+        return
+    names = list(records[0])
+    if any(len(record) != len(names) for record in records):
+        raise ValueError(f"rows of {table.name} differ in their columns")
+    dialect = connection.dialect
+    columns = [(name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names]
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, names))
+    )
+    driver = connection.connection.driver_connection
+    if driver is None:
+        raise RuntimeError("the connection to PostgreSQL is closed")
+    with driver.cursor().copy(statement) as copy:
+        for record in records:
+            copy.write_row([record[name] if process is None else process(record[name]) for name, process in columns])
 
 
 def column_defaults(model: type[SQLModel]) -> Row:
