@@ -6,7 +6,6 @@ from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
-from scipy.stats import binomtest, rankdata
 
 from tools.evidence import Evidence, Source
 
@@ -22,6 +21,8 @@ def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float | None:
     negatives = len(labels) - positives
     if positives == 0 or negatives == 0:
         return None
+    from scipy.stats import rankdata  # scipy.stats takes a second to import: only where a score is computed
+
     ranks = rankdata(scores)
     return float((ranks[labels == 1].sum() - positives * (positives + 1) / 2) / (positives * negatives))
 
@@ -139,5 +140,7 @@ def breaches(
 
 def coverage_interval(covered: float, rows: int) -> tuple[float, float]:
     """The Wilson 95% interval of a coverage measured on `rows` outcomes: a band is crossed only beyond it."""
+    from scipy.stats import binomtest
+
     found = binomtest(round(covered * rows), rows).proportion_ci(confidence_level=0.95, method="wilson")
     return float(found.low), float(found.high)
