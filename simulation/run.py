@@ -43,6 +43,7 @@ from graph.checkpoint import serializer
 from graph.desk import DecisionConflict, Desk
 from graph.records import audit, save_decision
 from graph.state import Verdict
+from simulation.twins import DATABASE, SeededTwins
 from tools import costs
 from tools.knowledge import KnowledgeBase, open_client
 from twin import kpis, store
@@ -63,7 +64,7 @@ from twin.actions import (
 )
 from twin.commands import execute_action
 from twin.days import DayReport, TwinDays
-from twin.db import make_engine, migrate
+from twin.db import make_engine
 from twin.settings import Settings
 from twin.tradeoff import TradeOffScope
 
@@ -622,13 +623,12 @@ def totals(days: list[DayKpis]) -> dict[str, float]:
 
 @contextmanager
 def sandbox_toolbox(settings: Settings, folder: Path) -> Iterator[Toolbox]:
-    """A toolbox on a private SQLite twin and knowledge base in a folder, with the trained models of the settings."""
-    engine = make_engine(f"sqlite:///{folder / 'twin.db'}")
-    migrate(engine)
+    """A toolbox on the private SQLite twin and knowledge base copied into a folder, with the trained models of the
+    settings."""
+    engine = make_engine(f"sqlite:///{folder / DATABASE}")
     knowledge = KnowledgeBase(open_client(Settings(data_dir=folder)))
-    knowledge.index_procedures()
     sandbox = Settings(
-        database_url=f"sqlite:///{folder / 'twin.db'}",
+        database_url=f"sqlite:///{folder / DATABASE}",
         data_dir=folder,
         llm=settings.llm,
         llm_model=settings.llm_model,
@@ -729,6 +729,7 @@ def simulate(
     cohorts: list[CohortLevel] | None = None,
     keep_twin: Path | None = None,
     tradeoffs: list[TradeOffScope] | None = None,
+    twins: SeededTwins | None = None,
 ) -> SimulationRun:
     """Run a policy on a fresh twin of the seed, in a private folder (the user's twin is untouched): each day the
     policy acts on the twin as it stands, then the day happens. Warm-up days run before the measured window, and
@@ -736,33 +737,36 @@ def simulate(
     before the folder goes. Cohort levels (`DAL-*=act`, `*=shadow`) are stored over the default rules first, and the
     desk's effects are attributed over the measured days; the trade-offs asked are put in force before the first day.
     With `keep_twin`, the run's twin is copied there as `yardmaster.db` (a data directory the CLI reads with
-    `YM_DATA_DIR`)."""
+    `YM_DATA_DIR`). The seed's twin is copied from `twins`, which keeps it for later runs (without, it is built for
+    this run alone)."""
     started = time.perf_counter()
-    stepper, rows = TwinDays.generate(seed)
-    with tempfile.TemporaryDirectory(prefix="ym-simulate-") as folder, sandbox_toolbox(settings, Path(folder)) as tb:
-        scenario.load(tb.engine, rows)
-        _store_rules(tb, cohorts or [], tradeoffs or [])
-        desk = (
-            Desk(tb, InMemorySaver(serde=serializer()), indexing="inline") if policy in ("desk", "reactive") else None
-        )
-        playbook = Playbook(tb) if policy == "rules" else None
-        try:
-            kpis = _run_days(tb, stepper, desk, playbook, planner, policy, (warmup, days, cooldown), on_day)
-            with tb.session() as session:
-                checked = repeats(session)
-                digest = decisions_digest(session)
-                ending = ending_stock_usd(session)
-                attributed = attribution(session, policy)
-                audited = soundness(session, check) if check and desk is not None else None
-                shadowed = store.count(session, m.DecisionRecord, col(m.DecisionRecord.status) == "shadowed")
-                effects = (
-                    attributing.report(session, kpis[0].day, kpis[-1].day) if cohorts and desk is not None else None
-                )
-        finally:
-            if desk is not None:
-                desk.close()
+    with tempfile.TemporaryDirectory(prefix="ym-simulate-") as folder:
+        stepper = (twins or SeededTwins(Path(folder) / "seeded")).copy_into(seed, Path(folder))
+        with sandbox_toolbox(settings, Path(folder)) as tb:
+            _store_rules(tb, cohorts or [], tradeoffs or [])
+            desk = (
+                Desk(tb, InMemorySaver(serde=serializer()), indexing="inline")
+                if policy in ("desk", "reactive")
+                else None
+            )
+            playbook = Playbook(tb) if policy == "rules" else None
+            try:
+                kpis = _run_days(tb, stepper, desk, playbook, planner, policy, (warmup, days, cooldown), on_day)
+                with tb.session() as session:
+                    checked = repeats(session)
+                    digest = decisions_digest(session)
+                    ending = ending_stock_usd(session)
+                    attributed = attribution(session, policy)
+                    audited = soundness(session, check) if check and desk is not None else None
+                    shadowed = store.count(session, m.DecisionRecord, col(m.DecisionRecord.status) == "shadowed")
+                    effects = (
+                        attributing.report(session, kpis[0].day, kpis[-1].day) if cohorts and desk is not None else None
+                    )
+            finally:
+                if desk is not None:
+                    desk.close()
         if keep_twin is not None:
-            copy_twin(Path(folder) / "twin.db", keep_twin)
+            copy_twin(Path(folder) / DATABASE, keep_twin)
     return SimulationRun(
         seed=seed,
         policy=policy,

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from agents.toolbox import Toolbox, open_toolbox
 from graph.desk import Desk, open_desk
+from simulation.twins import SeededTwins
 from tests import training, workers
 from tools import registry
 from twin import seed as scenario
@@ -208,6 +209,12 @@ def trained_dir(tmp_path_factory, request: pytest.FixtureRequest) -> Path:
     """A data directory with models trained on the seed-7 network and the procedures indexed: built once per run
     and only read from then on."""
     return training.trained(workers.run_dir(request.config) or tmp_path_factory.getbasetemp())
+
+
+@pytest.fixture(scope="session")
+def seeded_twins(tmp_path_factory, request: pytest.FixtureRequest) -> SeededTwins:
+    """The seeds' twins that simulations and day steps copy: each built once per run, by the first test that needs it."""
+    return SeededTwins((workers.run_dir(request.config) or tmp_path_factory.getbasetemp()) / "seeded-twins")
 
 
 def copy_trained(trained_dir: Path, data_dir: Path) -> None:

@@ -42,10 +42,10 @@ from twin.settings import Settings
 from twin.tradeoff import TradeOffScope
 
 
-def test_a_rules_run_is_deterministic_acts_once_per_subject_and_records_outcomes(trained_dir):
+def test_a_rules_run_is_deterministic_acts_once_per_subject_and_records_outcomes(trained_dir, seeded_twins):
     settings = Settings(data_dir=trained_dir)
-    first = simulate(settings, "rules", 1, 7, Planner())
-    second = simulate(settings, "rules", 1, 7, Planner())
+    first = simulate(settings, "rules", 1, 7, Planner(), twins=seeded_twins)
+    second = simulate(settings, "rules", 1, 7, Planner())  # its own twin, built afresh
     assert [d.model_dump() for d in first.days] == [d.model_dump() for d in second.days]
     assert first.repeats.clean
     last = first.days[-1]
@@ -53,14 +53,14 @@ def test_a_rules_run_is_deterministic_acts_once_per_subject_and_records_outcomes
     assert sum(last.outcomes.values()) == last.decisions["executed"] and "unchecked" not in last.outcomes
     assert first.totals["on_time"] + first.totals["late"] > 0
     assert first.totals["cost_usd"] == pytest.approx(sum(d.cost_usd for d in first.days))
-    none = simulate(settings, "none", 1, 7, Planner())
+    none = simulate(settings, "none", 1, 7, Planner(), twins=seeded_twins)
     assert none.days[-1].decisions == {} and none.totals["action_usd"] == 0
     assert none.totals["freight_usd"] == first.totals["freight_usd"]  # the same world under both policies
 
 
-def test_no_decision_in_the_cool_down_and_every_policy_pays_the_same_replenishment_rates(trained_dir):
+def test_no_decision_in_the_cool_down_and_every_policy_pays_the_same_replenishment_rates(trained_dir, seeded_twins):
     settings = Settings(data_dir=trained_dir)
-    run = simulate(settings, "rules", 1, 11, Planner(), warmup=1, cooldown=1)
+    run = simulate(settings, "rules", 1, 11, Planner(), warmup=1, cooldown=1, twins=seeded_twins)
     assert len(run.days) == 2  # the warm-up day is not measured
     assert run.days[-1].exceptions == 0 and run.days[-1].action_usd == 0  # nothing decided after the window
     assert all(day.replenishment_usd > 0 for day in run.days)  # normal replenishment runs under the playbook
@@ -130,20 +130,21 @@ ASKED = [TradeOffScope.parse("gold=on_time:10")]
 
 
 @pytest.fixture(scope="module")
-def desk_day(trained_dir, tmp_path_factory) -> tuple[SimulationRun, Path]:
+def desk_day(trained_dir, seeded_twins, tmp_path_factory) -> tuple[SimulationRun, Path]:
     """One desk day on seed 7 under a trade-off that favours gold loads' on-time delivery, checked for soundness,
     with its twin kept: read by the tests below."""
     kept = tmp_path_factory.mktemp("desk-day") / "kept"
     planner = Planner(reject_above_usd=1000.0)
+    settings = Settings(data_dir=trained_dir)
     run = simulate(
-        Settings(data_dir=trained_dir), "desk", 1, 7, planner, check=violations, keep_twin=kept, tradeoffs=ASKED
+        settings, "desk", 1, 7, planner, check=violations, keep_twin=kept, tradeoffs=ASKED, twins=seeded_twins
     )
     return run, kept
 
 
 @pytest.mark.slow
 def test_a_desk_day_plans_its_week_and_tenders_executes_no_action_twice_and_keeps_every_invariant(
-    desk_day, trained_dir
+    desk_day, trained_dir, seeded_twins
 ):
     run, _ = desk_day
     assert run.days[0].exceptions > 0
@@ -156,7 +157,8 @@ def test_a_desk_day_plans_its_week_and_tenders_executes_no_action_twice_and_keep
     assert run.soundness is not None and run.soundness.decisions == sum(run.days[0].decisions.values())
     assert run.soundness.violations == []
 
-    reactive = simulate(Settings(data_dir=trained_dir), "reactive", 1, 7, Planner(reject_above_usd=1000.0))
+    settings, planner = Settings(data_dir=trained_dir), Planner(reject_above_usd=1000.0)
+    reactive = simulate(settings, "reactive", 1, 7, planner, twins=seeded_twins)
     assert not any(row.action_type == "plan_tenders" for row in reactive.attribution)
     # the same day without its tender, maintenance and positioning plans; trucks the week's plan booked are not raised
     # one by one
@@ -249,10 +251,11 @@ def test_a_desk_day_under_a_tradeoff_plans_its_tenders_with_it(desk_day):
 
 
 @pytest.mark.slow
-def test_a_desk_day_in_shadow_outside_one_cohort_counts_its_shadowed_decisions(trained_dir, tmp_path):
+def test_a_desk_day_in_shadow_outside_one_cohort_counts_its_shadowed_decisions(trained_dir, seeded_twins, tmp_path):
     cohorts = [CohortLevel.parse("DAL-*=act"), CohortLevel.parse("*=shadow")]
     kept = tmp_path / "kept"
-    run = simulate(Settings(data_dir=trained_dir), "desk", 1, 7, Planner(), cohorts=cohorts, keep_twin=kept)
+    settings = Settings(data_dir=trained_dir)
+    run = simulate(settings, "desk", 1, 7, Planner(), cohorts=cohorts, keep_twin=kept, twins=seeded_twins)
     assert run.cohorts == cohorts
     assert run.shadowed > 0 and run.shadowed == run.days[0].decisions.get("shadowed")
     assert run.effects is not None and run.effects.periods.measured.days == 1

@@ -1,39 +1,33 @@
 """The twin's day step: deterministic for a seed, consistent bookkeeping, and executed actions change what happens."""
 
-import copy
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from simulation.twins import DATABASE, SeededTwins
 from twin import actions as a
 from twin import models as m
-from twin import seed as scenario
 from twin import store
 from twin.days import FAILURE_HOURS, SERVICE_HOURS, TwinDays
-from twin.db import make_engine, migrate
+from twin.db import make_engine
 
 
-@pytest.fixture(scope="module")
-def generated():
-    """One generated seed-7 scenario and its stepper, copied by each test."""
-    return TwinDays.generate(7)
-
-
-def fresh(generated, tmp_path, name: str):
-    """A private SQLite twin loaded with the scenario, and its own copy of the stepper."""
-    stepper, rows = generated
-    engine = make_engine(f"sqlite:///{tmp_path / name}.db")
-    migrate(engine)
-    scenario.load(engine, rows)
-    return copy.deepcopy(stepper), engine
+def fresh(seeded_twins: SeededTwins, tmp_path: Path, name: str) -> tuple[TwinDays, Engine]:
+    """A private copy of the seed-7 twin, and its own stepper."""
+    folder = tmp_path / name
+    folder.mkdir()
+    stepper = seeded_twins.copy_into(7, folder)
+    return stepper, make_engine(f"sqlite:///{folder / DATABASE}")
 
 
 @pytest.mark.slow  # days or a whole twin generated: a scenario test, not the quick loop
-def test_days_are_deterministic_for_a_seed_and_keep_the_books(generated, tmp_path):
+def test_days_are_deterministic_for_a_seed_and_keep_the_books(seeded_twins, tmp_path):
     runs = []
     for name in ("a", "b"):
-        stepper, engine = fresh(generated, tmp_path, name)
+        stepper, engine = fresh(seeded_twins, tmp_path, name)
         with Session(engine) as session:
             start = store.as_of(session)
             moving = {
@@ -70,10 +64,10 @@ def test_days_are_deterministic_for_a_seed_and_keep_the_books(generated, tmp_pat
 
 
 @pytest.mark.slow  # days or a whole twin generated: a scenario test, not the quick loop
-def test_an_executed_expedite_brings_the_delivery_forward_and_a_booking_services_the_truck(generated, tmp_path):
+def test_an_executed_expedite_brings_the_delivery_forward_and_a_booking_services_the_truck(seeded_twins, tmp_path):
     arrivals = {}
     for name, act in (("control", False), ("acted", True)):
-        stepper, engine = fresh(generated, tmp_path, name)
+        stepper, engine = fresh(seeded_twins, tmp_path, name)
         with Session(engine) as session:
             shipment = session.exec(
                 select(m.Shipment)
@@ -140,9 +134,9 @@ def test_an_executed_expedite_brings_the_delivery_forward_and_a_booking_services
 
 @pytest.mark.slow  # days or a whole twin generated: a scenario test, not the quick loop
 def test_orders_land_on_their_arrival_day_replenishment_orders_at_the_reorder_point_and_each_close_is_kept(
-    generated, tmp_path
+    seeded_twins, tmp_path
 ):
-    stepper, engine = fresh(generated, tmp_path, "supply")
+    stepper, engine = fresh(seeded_twins, tmp_path, "supply")
     with Session(engine) as session:
         today = store.as_of(session)
         [position] = [p for p in store.positions(session, "SKU-0007") if p.location == "DC-ATL"]
@@ -189,10 +183,10 @@ def test_orders_land_on_their_arrival_day_replenishment_orders_at_the_reorder_po
 
 
 @pytest.mark.slow  # days or a whole twin generated: a scenario test, not the quick loop
-def test_an_executed_tender_plan_gives_the_days_new_shipments_to_its_carriers(generated, tmp_path):
+def test_an_executed_tender_plan_gives_the_days_new_shipments_to_its_carriers(seeded_twins, tmp_path):
     shipped = {}
     for name, act in (("control", False), ("acted", True)):
-        stepper, engine = fresh(generated, tmp_path, name)
+        stepper, engine = fresh(seeded_twins, tmp_path, name)
         with Session(engine) as session:
             first = {}
             for offer in store.carrier_lanes(session):
