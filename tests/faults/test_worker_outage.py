@@ -26,7 +26,7 @@ from twin.db import make_engine, migrate, session_scope
 from twin.settings import Settings
 from worker.run import run_worker
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.serial]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]  # mostly waiting: beside other tests, as on a busy host
 OUTAGE_S = 20
 SETTLE_S = 60
 CUT_OFF_SETTLE_S = 20  # a run cut off by the outage: the worker's next try, not its claim's 60 s lease
