@@ -25,14 +25,13 @@ def _step_and_hash(folder: Path, twins: SeededTwins) -> tuple[str, str]:
     return before, after
 
 
-@pytest.mark.slow  # a whole twin generated: a scenario test, not the quick loop
-def test_a_copy_is_the_seeds_twin_whatever_the_run_before_did_to_its_own(tmp_path):
-    twins = SeededTwins(tmp_path / "twins")
-    first = _step_and_hash(tmp_path / "first", twins)
-    built = (tmp_path / "twins" / "seed-7" / DATABASE).stat().st_mtime_ns
-    second = _step_and_hash(tmp_path / "second", twins)
+@pytest.mark.slow  # a whole twin generated (unless another test of the run has): not the quick loop
+def test_a_copy_is_the_seeds_twin_whatever_the_run_before_did_to_its_own(seeded_twins, tmp_path):
+    first = _step_and_hash(tmp_path / "first", seeded_twins)
+    built = (seeded_twins.folder / "seed-7" / DATABASE).stat().st_mtime_ns
+    second = _step_and_hash(tmp_path / "second", seeded_twins)
     assert first[0] != first[1]  # the day changed the first copy
     assert second == first  # the same twin again, and a fresh stepper that makes the same day happen
-    assert (tmp_path / "twins" / "seed-7" / DATABASE).stat().st_mtime_ns == built  # built once
+    assert (seeded_twins.folder / "seed-7" / DATABASE).stat().st_mtime_ns == built  # built once
     knowledge = KnowledgeBase(open_client(Settings(data_dir=tmp_path / "second")))
     assert knowledge.procedures.count() > 0  # the procedures come indexed with the copy
