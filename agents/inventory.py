@@ -71,6 +71,7 @@ class SkuTwin(BaseModel):
     inbound: list[tuple[int, float]] = Field(
         default_factory=list, description="the DC's in-transit units with a known landing: (days until it, units)"
     )
+    review_daily: float = Field(description="the recent mean daily demand at the DC that the reorder review averages")
     today: date
     rates: Rates
 
@@ -147,6 +148,7 @@ def _read(tb: Toolbox, refs: Refs) -> SkuTwin | Proposal:
             orders=store.open_orders(session, sku.code, dc.code, today + timedelta(days=HORIZON_DAYS)),
             supply=store.supply_term(session, sku.code),
             inbound=replenishment.inbound_schedule(session, [sku.code], today).get((sku.code, dc.code), []),
+            review_daily=replenishment.recent_daily_demand(session, today, sku.code).get((sku.code, dc.code), 0.0),
             today=today,
             rates=rates(session),
         )
@@ -243,6 +245,7 @@ def _stock_case(tb: Toolbox, twin: SkuTwin) -> StockCase:
         stock_units=round(stock, 1),
         inbound=[{"in_days": days, "units": units} for days, units in sorted(twin.inbound)],
         exposure_days=_exposure_days(twin),
+        review_order_units=round(sum(units for _, units in _review_landing(twin, case.forecast, stock, []))),
         expected_lost_units=round(_expected_lost(twin, case.forecast, stock, []), 1),
     )
     if target.need <= 0:
@@ -321,10 +324,23 @@ def _stock_now(twin: SkuTwin, target: DcPosition) -> float:
     return replenishment.stock_now(target.on_hand, target.in_transit, twin.inbound)
 
 
+def _review_landing(
+    twin: SkuTwin, outlook: Forecast, stock: float, arrivals: list[tuple[int, float]]
+) -> list[tuple[int, float]]:
+    """The order tonight's reorder review places once `arrivals` are ordered and today's median demand is served, as
+    (days until it lands, units); none when the position stays above its reorder point."""
+    today = sum(units for days, units in twin.inbound if days == 0)
+    served = min(outlook.days[0].p50, stock + today) if outlook.days else 0.0
+    ordered = sum(units for _, units in arrivals)
+    qty = replenishment.review_order(twin.positions[twin.dc.code], twin.review_daily, ordered - served)
+    return [(twin.supply.regular_lead_days, float(qty))] if qty else []
+
+
 def _expected_lost(twin: SkuTwin, outlook: Forecast, stock: float, arrivals: list[tuple[int, float]]) -> float:
-    """Expected units lost while the stock must last on its own, when the DC's scheduled inbound and `arrivals`
-    (day, units) land on top of `stock`, drawn from the forecast's distribution."""
-    return expected_lost(outlook, _exposure_days(twin), stock, [*twin.inbound, *arrivals])
+    """Expected units lost while the stock must last on its own, when the DC's scheduled inbound, `arrivals` (day,
+    units) and the order tonight's review then places land on top of `stock`, drawn from the forecast's distribution."""
+    landings = [*twin.inbound, *arrivals, *_review_landing(twin, outlook, stock, arrivals)]
+    return expected_lost(outlook, _exposure_days(twin), stock, landings)
 
 
 def _no_action(twin: SkuTwin, outlook: Forecast, stock: float) -> PlanOption:
@@ -527,6 +543,22 @@ def _inbound_claims(inbound: list[dict[str, float]], plan: Evidence) -> list[Cla
     return [Claim(text=f"Landing on top of it: {', '.join(landings)}.", evidence_ids=[plan.id])] if landings else []
 
 
+def _review_claim(twin: SkuTwin, units: float, plan: Evidence) -> Claim:
+    """What tonight's reorder review orders without any action, counted in every plan's expected lost sales."""
+    row = twin.positions[twin.dc.code]
+    evidence_ids = [plan.id, f"twin:inventory:{twin.sku.code}@{twin.dc.code}", f"twin:supply:{twin.sku.code}"]
+    if not units:
+        return Claim(
+            text=f"Tonight's reorder review orders nothing: stock stays above the reorder point of {row.reorder_point}.",
+            evidence_ids=evidence_ids,
+        )
+    return Claim(
+        text=f"Tonight's reorder review orders {format_number(units)} units, landing in "
+        f"{twin.supply.regular_lead_days} days, in every plan.",
+        evidence_ids=evidence_ids,
+    )
+
+
 def _findings(twin: SkuTwin, case: StockCase, plan: Evidence) -> list[Claim]:
     """What the twin holds, what the forecast says and why, and what the allocation solver found."""
     row, target, total = twin.positions[twin.dc.code], case.target, case.forecast.evidence
@@ -549,6 +581,7 @@ def _findings(twin: SkuTwin, case: StockCase, plan: Evidence) -> list[Claim]:
             evidence_ids=[plan.id, total.id],
         ),
         *_inbound_claims(case.facts["inbound"], plan),
+        _review_claim(twin, case.facts["review_order_units"], plan),
     ]
     safety = (
         f"With safety stock {format_number(target.safety_stock)} units for a {LEAD_TIME_DAYS}-day lead time at "

@@ -354,10 +354,7 @@ class TwinDays:
         recent = replenishment.recent_daily_demand(session, now.date())
         handling = rate_value(session, "handling_usd_per_unit")
         for position in positions:
-            stock = position.on_hand - position.allocated + position.in_transit
-            qty = replenishment.order_quantity(
-                position.reorder_point, recent.get((position.sku, position.location), 0.0), stock
-            )
+            qty = replenishment.review_order(position, recent.get((position.sku, position.location), 0.0))
             if qty <= 0:
                 continue
             key = f"{position.sku}@{position.location}"

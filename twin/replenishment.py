@@ -14,14 +14,15 @@ RECENT_DEMAND_DAYS = 28  # the demand history the replenishment review averages
 REVIEW_DAYS = 1  # the review runs on every position daily
 
 
-def recent_daily_demand(session: Session, today: date) -> dict[tuple[str, str], float]:
-    """Mean daily units demanded per (SKU, DC) over the recent days before `today`, as the review averages them."""
+def recent_daily_demand(session: Session, today: date, sku: str | None = None) -> dict[tuple[str, str], float]:
+    """Mean daily units demanded per (SKU, DC) over the recent days before `today`, as the review averages them (of
+    one SKU when `sku` is given)."""
     since = today - timedelta(days=RECENT_DEMAND_DAYS)
-    rows = session.exec(
-        select(col(m.DemandHistory.sku), col(m.DemandHistory.location), func.avg(col(m.DemandHistory.units)))
-        .where(col(m.DemandHistory.day) >= since)
-        .group_by(col(m.DemandHistory.sku), col(m.DemandHistory.location))
-    ).all()
+    query = select(col(m.DemandHistory.sku), col(m.DemandHistory.location), func.avg(col(m.DemandHistory.units)))
+    query = query.where(col(m.DemandHistory.day) >= since)
+    if sku is not None:
+        query = query.where(col(m.DemandHistory.sku) == sku)
+    rows = session.exec(query.group_by(col(m.DemandHistory.sku), col(m.DemandHistory.location))).all()
     return {(sku, location): float(units or 0.0) for sku, location, units in rows}
 
 
@@ -31,6 +32,13 @@ def order_quantity(reorder_point: float, daily_demand: float, stock: float) -> i
     if stock > reorder_point:
         return 0
     return max(0, math.ceil(reorder_point + ORDER_CYCLE_DAYS * daily_demand - stock))
+
+
+def review_order(position: m.InventoryPosition, daily_demand: float, change: float = 0.0) -> int:
+    """Units the review orders for a position once its stock (on hand less allocated plus in transit) has moved by
+    `change` units: the orders placed and the demand served before it runs."""
+    stock = position.on_hand - position.allocated + position.in_transit + change
+    return order_quantity(position.reorder_point, daily_demand, stock)
 
 
 def inbound_schedule(session: Session, skus: list[str], today: date) -> dict[tuple[str, str], list[tuple[int, float]]]:

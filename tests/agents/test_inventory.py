@@ -65,20 +65,56 @@ def test_storyline_shortfall_buys_the_cheapest_cover_in_expectation(toolbox):
     assert inventory.stockout_risk(toolbox, STORYLINE) == proposal
 
 
-def test_an_expedite_loses_to_a_regular_order_when_stock_lasts_until_it_lands(toolbox):
+def _plan_facts(proposal: Proposal) -> dict:
+    """The facts of the proposal's plan comparison."""
+    return next(r for r in proposal.evidence if r.id == proposal.plan_evidence_id).facts
+
+
+def _set_stock(toolbox, on_hand: int) -> None:
+    """SKU-0042 at DC-DAL holds `on_hand` units, none allocated or in transit (its reorder point is 65)."""
     with toolbox.session() as session:
         [position] = [p for p in store.positions(session, "SKU-0042") if p.location == "DC-DAL"]
-        position.on_hand, position.allocated, position.in_transit = 90, 0, 0  # stock until a regular order lands
+        position.on_hand, position.allocated, position.in_transit = on_hand, 0, 0
         session.add(position)
         session.commit()
+
+
+def _alternative(proposal: Proposal, name: str):
+    """The alternative plan of that name."""
+    return next(alt for alt in proposal.alternatives if alt.name == name)
+
+
+def test_a_regular_order_wins_when_tonights_review_orders_nothing(toolbox):
+    _set_stock(toolbox, 100)  # above the reorder point after today's demand, short before tomorrow's order lands
 
     proposal = inventory.stockout_risk(toolbox, STORYLINE)
 
     assert [item.type for item in proposal.actions] == ["place_purchase_order"]
-    expedite = next(alt for alt in proposal.alternatives if alt.name == "expedite purchase")
+    expedite = _alternative(proposal, "expedite purchase")
     assert expedite.expected_impact.expected_total_usd > proposal.expected_impact.expected_total_usd
-    gap = next(alt for alt in proposal.alternatives if alt.name == "regular order and expedite the gap")
+    gap = _alternative(proposal, "regular order and expedite the gap")
     assert gap.why_not == "the stock lasts until a regular order lands"
+    assert _plan_facts(proposal)["review_order_units"] == 0
+    assert "Tonight's reorder review orders nothing: stock stays above the reorder point of 65." in [
+        claim.text for claim in proposal.findings
+    ]
+    _assert_verified(proposal)
+
+
+def test_a_regular_order_adds_nothing_when_tonights_review_orders_anyway(toolbox):
+    _set_stock(toolbox, 90)  # at the reorder point after today's demand: the review orders up tonight
+
+    proposal = inventory.stockout_risk(toolbox, STORYLINE)
+
+    assert proposal.status == "no_action" and proposal.actions == []
+    facts = _plan_facts(proposal)
+    assert facts["review_order_units"] > 0
+    regular = _alternative(proposal, "regular order")
+    assert regular.expected_impact.expected_penalty_usd == proposal.expected_impact.expected_penalty_usd
+    assert regular.expected_impact.cost_usd > 0
+    landing = f"Tonight's reorder review orders {facts['review_order_units']} units, landing in 3 days, in every plan."
+    assert landing in [claim.text for claim in proposal.findings]
+    _assert_verified(proposal)
 
 
 def test_well_stocked_dc_needs_no_action(toolbox):
@@ -152,11 +188,6 @@ def test_a_spike_never_lowers_the_stored_reorder_point(toolbox):
     assert rule.facts["reorder_point"] == 1000
 
 
-def _plan_facts(proposal: Proposal) -> dict:
-    """The facts of the proposal's plan comparison."""
-    return next(r for r in proposal.evidence if r.id == proposal.plan_evidence_id).facts
-
-
 def test_stock_in_transit_serves_demand_only_from_the_day_it_lands(toolbox):
     with toolbox.session() as session:
         [position] = [p for p in store.positions(session, "SKU-0042") if p.location == "DC-DAL"]
@@ -205,13 +236,15 @@ def test_stock_ordered_counts_toward_the_next_shortfall(toolbox):
     assert position["in_transit"] >= moved
 
 
-def test_an_unconfirmed_spike_on_a_short_position_reads_the_stock_and_covers_it(toolbox):
+def test_an_unconfirmed_spike_on_a_short_position_reads_the_stock_and_prices_its_cover(toolbox):
     proposal = inventory.demand_spike(toolbox, Refs(sku="SKU-0048", location="DC-LAX"))
 
     plan = next(r for r in proposal.evidence if r.id == proposal.plan_evidence_id)
     assert plan.facts["spike_confirmed"] is False and plan.facts["need_units"] > 0
-    assert proposal.status == "proposed" and proposal.actions
     assert not any(isinstance(item, RaiseSafetyStock) for item in proposal.actions)
+    priced = {alt.name for alt in proposal.alternatives if alt.why_not.startswith("expected total")}
+    covers = {"regular order", "transfer stock", "expedite purchase"}
+    assert covers <= priced | {name for name in covers if plan.facts["chosen"].endswith(name)}
     read = next(claim for claim in proposal.findings if claim.text.startswith("Before judging the spike"))
     assert "on hand" in read.text and "in transit" in read.text and "open orders" in read.text
     assert "twin:orders_due:SKU-0048@DC-LAX" in read.evidence_ids
