@@ -19,7 +19,13 @@ from twin.settings import Settings
 DEPENDENT_ACTIONS: dict[str, tuple[str, ...]] = {  # the action types whose proposals rest on a model's numbers
     late_risk.MODEL_NAME: ("notify_customer", "expedite_shipment", "switch_carrier"),
     maintenance.MODEL_NAME: ("schedule_maintenance", "replan_route", "tender_stops"),
-    forecast.MODEL_NAME: ("place_purchase_order", "expedite_purchase", "transfer_stock", "raise_safety_stock"),
+    forecast.MODEL_NAME: (
+        "place_purchase_order",
+        "expedite_purchase",
+        "transfer_stock",
+        "raise_safety_stock",
+        "set_reorder_point",
+    ),
 }
 
 

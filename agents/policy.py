@@ -142,6 +142,7 @@ DEFAULT_RULES = [
     _rule("expedite_purchase", AFTER_APPROVAL),
     _bounded("place_purchase_order"),
     _bounded("raise_safety_stock"),
+    _bounded("set_reorder_point"),
     _rule("schedule_maintenance", UNLESS_SAFETY_CRITICAL),
     _rule("rollback_model", AFTER_APPROVAL),  # a model change waits for an architect at any level
     _rule("recommend_retraining", AFTER_APPROVAL),

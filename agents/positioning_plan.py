@@ -1,6 +1,7 @@
 """The inventory specialist's positioning plan: before any stockout is raised, the fast-selling SKUs are moved from
-DCs with stock to spare towards the DCs where the forecast expects demand their stock cannot serve, each transfer
-kept only when the lost sales it avoids are worth more than it costs."""
+DCs with stock to spare towards the DCs where the forecast expects demand their stock cannot serve, and every
+position's reorder point follows the forecast, so that the daily review orders ahead of a peak; each transfer and each
+new reorder point kept only when the lost sales it avoids are worth more than it costs."""
 
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -22,14 +23,14 @@ from agents.toolbox import Toolbox
 from agents.twin_facts import lookup, rates
 from tools import costs, positioning
 from tools.costs import Rates
-from tools.forecast import forecasts, safety_stock
+from tools.forecast import Forecast, forecasts, safety_stock
 from twin import actions as a
 from twin import frames, replenishment, store
 from twin import models as m
 from twin.typed_pandas import as_series
 
-PLAN = "positioning plan"
-FAST_SKUS = 20  # the SKUs with the most units sold over the recent weeks are positioned
+FAST_SKUS = 20  # the SKUs with the most units sold over the recent weeks are moved between DCs
+LEVELS_EXPLAINED = 5  # the reorder point changes explained one by one, the largest lost sales avoided first
 RECENT_DAYS = 28
 
 
@@ -68,15 +69,33 @@ def _sent_today(session: Session, today: date) -> set[tuple[str, str]]:
     return {(order.sku, order.destination) for order in orders}
 
 
+def _standing_points(history: pd.DataFrame, today: date, lead_days: dict[str, int]) -> dict[tuple[str, str], int]:
+    """Each position's standing reorder point on its recent demand, by the company's rule: the floor a reorder point
+    following the forecast never goes below."""
+    recent = history[history["day"] >= today - timedelta(days=replenishment.RECENT_DEMAND_DAYS)]
+    stats = recent.groupby(["sku", "location"])["units"].agg(["mean", "std"]).fillna(0.0)
+    return {
+        (sku, dc): replenishment.standing_levels(mean, std, lead_days[sku])[1]
+        for (sku, dc), mean, std in zip(stats.index, stats["mean"], stats["std"], strict=True)
+    }
+
+
+def _forecast_point(outlook: Forecast, lead_days: int) -> float:
+    """The reorder point the forecast asks for: its median demand over the lead time after today's review, and the
+    safety stock its error asks for."""
+    return sum(day.p50 for day in outlook.days[1 : lead_days + 1]) + safety_stock(outlook, POLICY).units
+
+
 def _problem(tb: Toolbox, today: date) -> tuple[positioning.PositioningProblem, Rates] | None:
-    """The fast-selling SKUs' stock, safety stock and demand forecast at every DC, the lanes between the DCs (none
-    into a position a transfer ordered today feeds) and the USD of a unit not sold, from the twin and the demand
-    model."""
+    """Every SKU's stock, safety stock, reorder points (stored, standing and forecast) and demand forecast at every
+    DC, the lanes between the DCs of the fast-selling SKUs (none into a position a transfer ordered today feeds) and
+    the USD of a unit not sold, from the twin and the demand model."""
     with tb.session() as session:
-        codes = _fast_skus(session, today)
-        if not codes:
+        fast = _fast_skus(session, today)
+        if not fast:
             return None
-        skus = {code: store.row(session, m.Sku, code) for code in codes}
+        skus = {sku.code: sku for sku in session.exec(select(m.Sku).order_by(col(m.Sku.code))).all()}
+        codes = sorted(skus)
         rows = [row for code in codes for row in store.positions(session, code)]
         terms = {code: store.supply_term(session, code) for code in codes}
         inbound = replenishment.inbound_schedule(session, codes, today)
@@ -84,9 +103,10 @@ def _problem(tb: Toolbox, today: date) -> tuple[positioning.PositioningProblem, 
         calendar = frames.calendar_frame(session)
         price = rates(session)
         dcs = {dc.code for dc in store.dcs(session)}
-        lanes = _lanes(session, price, skus, dcs)
+        lanes = _lanes(session, price, {code: skus[code] for code in fast}, dcs)
         fed = _sent_today(session, today)
-    history = history[history["sku"].isin(codes)].assign(day=lambda frame: frame["day"].dt.date)
+    history = history.assign(day=lambda frame: frame["day"].dt.date)
+    standing = _standing_points(history, today, {code: term.regular_lead_days for code, term in terms.items()})
     observed = set(zip(history["sku"], history["location"], strict=True))
     rows = [row for row in rows if (row.sku, row.location) in observed]
     last_day = as_series(history["day"]).max()
@@ -113,6 +133,13 @@ def _problem(tb: Toolbox, today: date) -> tuple[positioning.PositioningProblem, 
             lead_days=terms[row.sku].regular_lead_days,
             forecast=outlook,
             window_days=replenishment.exposure_days(terms[row.sku]),
+            reorder_target=round(
+                max(
+                    standing.get((row.sku, row.location), 0), _forecast_point(outlook, terms[row.sku].regular_lead_days)
+                ),
+                1,
+            ),
+            holding_usd_per_unit=costs.holding_per_unit(price, skus[row.sku].unit_cost, replenishment.ORDER_CYCLE_DAYS),
         )
         for row, outlook in zip(rows, outlooks, strict=True)
     ]
@@ -136,11 +163,24 @@ def _transfer(move: positioning.Move) -> a.TransferStock:
     )
 
 
-def _option(name: str, totals: positioning.PlanTotals, moves: list[positioning.Move]) -> PlanOption:
-    """One way of positioning the stock: its transfers and the expected lost sales they leave."""
+def _reorder_point(level: positioning.LevelChange) -> a.SetReorderPoint:
+    """A reorder point change as the action the twin runs, priced at the holding it adds."""
+    return a.SetReorderPoint(
+        params=a.ReorderPointParams(
+            sku=level.sku,
+            location=level.dc,
+            reorder_point=level.after,
+            before=level.before,
+            cost_usd=max(0.0, level.holding_usd),
+        )
+    )
+
+
+def _option(totals: positioning.PlanTotals) -> PlanOption:
+    """One way of positioning the stock: its transfers, its reorder points and the expected lost sales they leave."""
     return PlanOption(
-        name=name,
-        actions=[_transfer(move) for move in moves],
+        name=totals.name,
+        actions=[*(_transfer(move) for move in totals.moves), *(_reorder_point(level) for level in totals.levels)],
         expected_penalty_usd=totals.lost_sales_usd,
         impact=Impact.model_validate(
             {"units_at_risk": totals.expected_lost_units, "units_moved": totals.units_moved, "transfers": totals.moves}
@@ -182,7 +222,7 @@ def plan_positions(tb: Toolbox, day: date) -> Proposal:
     )
     cited = {
         (move.sku, dc): sites[move.sku, dc].forecast.evidence for move in plan.moves for dc in (move.origin, move.dest)
-    }
+    } | {(level.sku, level.dc): sites[level.sku, level.dc].forecast.evidence for level in plan.levels}
     return decided(
         "inventory",
         chosen,
@@ -202,10 +242,13 @@ def plan_positions(tb: Toolbox, day: date) -> Proposal:
 
 def _options(plan: positioning.PositioningPlan) -> list[PlanOption]:
     """The plan and the ways of positioning it beat; the plan infeasible when no transfer pays."""
-    options = [_option(PLAN, plan.totals, plan.moves), *(_option(w.name, w, w.moves) for w in plan.alternatives)]
-    if not plan.moves:
+    options = [_option(plan.totals), *(_option(way) for way in plan.alternatives)]
+    if not plan.moves and not plan.levels:
         options[0] = options[0].model_copy(
-            update={"feasible": False, "infeasible_reason": "no transfer avoids more lost sales than it costs"}
+            update={
+                "feasible": False,
+                "infeasible_reason": "no transfer or reorder point avoids more lost sales than it costs",
+            }
         )
     return options
 
@@ -229,6 +272,9 @@ def _comparison_facts(
         "dcs_short": short,
         "dcs_with_spare": spare,
         "transfer_usd": plan.totals.transfer_usd,
+        "reorder_points_raised": sum(level.after > level.before for level in plan.levels),
+        "reorder_points_lowered": sum(level.after < level.before for level in plan.levels),
+        "holding_usd": plan.totals.holding_usd,
         "lost_sales_avoided_usd": round(idle.lost_sales_usd - plan.totals.lost_sales_usd, 2),
     }
 
@@ -239,24 +285,53 @@ def _findings(
     counts: tuple[int, int],
     comparison_id: str,
 ) -> list[Claim]:
-    """The positions short and with spare, why each transfer is made, and what the plan leaves against moving every
-    shortfall."""
-    (idle, eager), (short, spare) = plan.alternatives, counts
+    """The positions short and with spare, why each transfer is made, the reorder points moved, and what the plan
+    leaves against moving every shortfall."""
+    (idle, eager), (short, spare) = plan.alternatives[:2], counts
     sites = {(site.sku, site.dc): site for site in problem.sites}
     return [
         Claim(
             text=f"{short} of the {len(problem.sites)} stock positions of the "
-            f"{len(problem.lost_sale_usd)} fastest-selling SKUs expect lost sales before their regular orders could "
+            f"{len(problem.lost_sale_usd)} SKUs expect lost sales before their regular orders could "
             f"land ({format_number(idle.expected_lost_units)} units worth {format_usd(idle.lost_sales_usd)}); "
             f"{spare} hold stock above their safety stock and forecast need.",
             evidence_ids=[plan.evidence.id, comparison_id],
         ),
         *(_move_claim(move, sites[move.sku, move.dest].forecast.evidence.id, plan.evidence.id) for move in plan.moves),
+        *_level_claims(plan, sites, comparison_id),
         Claim(
             text=f"The plan moves {plan.totals.units_moved} units for {format_usd(plan.totals.transfer_usd)} and "
             f"leaves {format_usd(plan.totals.lost_sales_usd)} of expected lost sales; moving every shortfall would "
             f"cost {format_usd(eager.transfer_usd)} for {format_usd(eager.lost_sales_usd)} left.",
             evidence_ids=[plan.evidence.id, comparison_id],
+        ),
+    ]
+
+
+def _level_claims(
+    plan: positioning.PositioningPlan, sites: dict[tuple[str, str], positioning.Site], comparison_id: str
+) -> list[Claim]:
+    """The reorder points moved: how many up and down for what holding, and the largest ones one by one."""
+    if not plan.levels:
+        return []
+    raised = sum(level.after > level.before for level in plan.levels)
+    summary = Claim(
+        text=f"Reorder points follow the forecast at {len(plan.levels)} positions, {raised} raised and "
+        f"{len(plan.levels) - raised} lowered, for {format_usd(plan.totals.holding_usd)} of holding.",
+        evidence_ids=[plan.evidence.id, comparison_id],
+    )
+    largest = sorted(plan.levels, key=lambda level: (-level.avoided_usd, level.sku, level.dc))[:LEVELS_EXPLAINED]
+    return [
+        summary,
+        *(
+            Claim(
+                text=f"{level.sku} at {level.dc}: reorder point {format_number(level.before)} to "
+                f"{format_number(level.after)}, avoiding {format_usd(level.avoided_usd)} of expected lost sales "
+                f"for {format_usd(max(0.0, level.holding_usd))} of holding.",
+                evidence_ids=[plan.evidence.id, sites[level.sku, level.dc].forecast.evidence.id],
+            )
+            for level in largest
+            if level.after > level.before
         ),
     ]
 

@@ -10,7 +10,7 @@ from tools import costs
 from tools.costs import Rates
 from twin import actions as a
 from twin import models as m
-from twin import store
+from twin import replenishment, store
 
 RECENT_DAYS = 28  # the demand history an order's holding time is judged from
 
@@ -51,6 +51,8 @@ def price(session: Session, rates: Rates, action: a.AnyAction) -> float:
             unit_cost = sku.unit_cost if sku else 0.0
             held = costs.days_held(p.qty, _daily_demand(session, p.sku, p.location))
             return costs.purchase(rates, p.qty, unit_cost, isinstance(action, a.ExpeditePurchase), held)
+        case a.SetReorderPoint(params=p):
+            return _reorder_point_holding(session, rates, p)
         case a.ScheduleMaintenance(params=p):
             return costs.workshop_visit(rates, p.service or "routine", p.service_hours or 0.0)
         case a.BookSpot(params=p):
@@ -68,6 +70,20 @@ def price(session: Session, rates: Rates, action: a.AnyAction) -> float:
             # a re-plan, a re-tender at contract rates, new stock levels, a tender plan (whose freight each
             # shipment pays) and the governance of a model buy nothing by themselves
             return 0.0
+
+
+def _reorder_point_holding(session: Session, rates: Rates, params: a.ReorderPointParams) -> float:
+    """The holding of the units a higher reorder point keeps on the shelf over an order cycle (a lower one adds
+    none)."""
+    sku = session.get(m.Sku, params.sku)
+    position = session.exec(
+        select(m.InventoryPosition).where(
+            m.InventoryPosition.sku == params.sku, m.InventoryPosition.location == params.location
+        )
+    ).first()
+    before = position.reorder_point if position else 0
+    unit_cost = sku.unit_cost if sku else 0.0
+    return costs.holding(rates, params.reorder_point - before, unit_cost, replenishment.ORDER_CYCLE_DAYS)
 
 
 def _miles(session: Session, shipment_id: str) -> float:

@@ -145,12 +145,12 @@ def positioning(
     day: str = typer.Option(None, "--day", help="The day to plan (YYYY-MM-DD); the twin's current day by default."),
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
 ) -> None:
-    """The day's stock positioning of the fast-selling SKUs, each transfer's expected lost sales avoided against its
-    cost, and the plan against the alternatives it beat; nothing is executed (send a `positioning_plan` exception for
-    that)."""
+    """The day's stock positioning: transfers of the fast-selling SKUs and reorder points that follow the forecast,
+    each with its expected lost sales avoided against its cost, and the plan against the alternatives it beat; nothing
+    is executed (send a `positioning_plan` exception for that)."""
     from agents import positioning_plan
     from cli.tables import print_table
-    from twin.actions import TransferStock
+    from twin.actions import SetReorderPoint, TransferStock
 
     toolbox, planned = _open(day)
     proposal = positioning_plan.plan_positions(toolbox, planned)
@@ -165,10 +165,20 @@ def positioning(
             [[m.sku, m.from_, m.to, f"{m.qty:g}", str(m.lead_days), f"{m.cost_usd or 0:,.2f}"] for m in moves],
             title=f"Transfers for {planned}",
         )
+    levels = [action.params for action in proposal.actions if isinstance(action, SetReorderPoint)]
+    if levels:
+        print_table(
+            ["sku", "dc", "reorder point", "before", "holding USD"],
+            [
+                [p.sku, p.location, f"{p.reorder_point:g}", f"{p.before or 0:g}", f"{p.cost_usd or 0:,.2f}"]
+                for p in levels
+            ],
+            title=f"Reorder points for {planned}",
+        )
     _print_totals(
         proposal,
-        {"transfer USD": lambda impact: f"{impact.cost_usd:,.2f}", "expected lost units": _extra("units_at_risk", "g")},
-        "Totals (expected total: transfers plus expected lost sales)",
+        {"cost USD": lambda impact: f"{impact.cost_usd:,.2f}", "expected lost units": _extra("units_at_risk", "g")},
+        "Totals (expected total: transfers and holding plus expected lost sales)",
     )
 
 

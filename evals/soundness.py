@@ -153,7 +153,7 @@ def _resource(action: Action) -> tuple[str, ...]:
             return (p.shipment_id,)
         case a.TransferStock(params=p):
             return (p.sku, p.from_, p.to)
-        case a.ExpeditePurchase(params=p) | a.RaiseSafetyStock(params=p):
+        case a.ExpeditePurchase(params=p) | a.RaiseSafetyStock(params=p) | a.SetReorderPoint(params=p):
             return (p.sku, p.location)
         case a.ScheduleMaintenance(params=p):
             return (p.truck,)

@@ -484,7 +484,14 @@ def day_kpis(session: Session, report: DayReport, exceptions: int, charged: set[
 
 
 DOMAINS = {
-    "stock": ("transfer_stock", "expedite_purchase", "place_purchase_order", "raise_safety_stock", "book_carrier"),
+    "stock": (
+        "transfer_stock",
+        "expedite_purchase",
+        "place_purchase_order",
+        "raise_safety_stock",
+        "set_reorder_point",
+        "book_carrier",
+    ),
     "deliveries": ("expedite_shipment", "notify_customer", "switch_carrier", "plan_tenders"),
     "fleet": ("schedule_maintenance", "replan_route", "tender_stops"),
     "carriers": ("retender_loads", "book_spot"),

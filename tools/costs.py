@@ -137,7 +137,12 @@ def stockout(rates: Rates, units: float, margin: float) -> float:
 
 def holding(rates: Rates, units: float, unit_cost: float, days: float) -> float:
     """USD of holding `units` for `days`."""
-    return round(max(0.0, units) * unit_cost * rates["holding_share_per_year"] * days / 365, 2)
+    return round(max(0.0, units) * holding_per_unit(rates, unit_cost, days), 2)
+
+
+def holding_per_unit(rates: Rates, unit_cost: float, days: float) -> float:
+    """USD of holding one unit for `days`, unrounded."""
+    return unit_cost * rates["holding_share_per_year"] * days / 365
 
 
 def transfer_per_unit(rates: Rates, rate_per_mile: float, miles: float, weight_kg: float, truckload_kg: float) -> float:

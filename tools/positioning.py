@@ -1,5 +1,6 @@
 """Stock positioning: transfers of fast-selling SKUs from DCs with stock to spare to the DCs where the forecast
-expects a shortfall, chosen greedily, each kept only when the lost sales it avoids are worth more than its cost.
+expects a shortfall, chosen greedily, and reorder points moved to what the forecast asks for, so that the daily review
+orders before a peak rather than after it; each kept only when the lost sales it avoids are worth more than its cost.
 
 A DC sends only stock above its own safety stock plus its own forecast need, and never goes below its safety stock."""
 
@@ -17,11 +18,12 @@ from tools.evidence import Driver, Evidence, Source
 from tools.forecast import Forecast, expected_lost
 from twin import replenishment
 
-PLAN_VERSION = "3"
+PLAN_VERSION = "4"
 STEPS = 10  # quantities tried per lane and round: tenths of what the source can spare
 MAX_ROUNDS = 20  # rounds of the greedy per SKU (each adds one move or grows one)
 PAYS_BY_USD = 0.01  # a move must avoid more lost sales than it costs by at least a cent
 HIGH_DEMAND_Z = NormalDist().inv_cdf(0.9)  # the cumulative demand the earliest regular order answers
+LEVEL_TOLERANCE = 0.1  # a reorder point moves only when the forecast asks for at least 10% more or less
 
 
 class Site(BaseModel):
@@ -41,6 +43,14 @@ class Site(BaseModel):
     lead_days: int = Field(ge=0, description="days a regular order takes to land")
     forecast: Forecast = Field(exclude=True, description="the demand forecast, cited by its evidence id")
     window_days: int = Field(ge=1, description="days the stock must last before regular replenishment lands")
+    reorder_target: float | None = Field(
+        default=None, ge=0, description="the reorder point the forecast asks for (none: the stored one stands)"
+    )
+    holding_usd_per_unit: float = Field(default=0.0, ge=0, description="USD of holding one unit over an order cycle")
+
+    def with_reorder_point(self, units: float) -> "Site":
+        """The same site with another reorder point (the review then orders at another day)."""
+        return Site.model_validate({**self.model_dump(), "forecast": self.forecast, "reorder_point": units})
 
     @property
     def forecast_units(self) -> float:
@@ -138,21 +148,44 @@ class Move(BaseModel):
         return self.avoided_usd > self.cost_usd + PAYS_BY_USD
 
 
+class LevelChange(BaseModel):
+    """A position's reorder point moved to what the forecast asks for: the stock it holds more (or less) over an
+    order cycle against the expected lost sales it avoids (or adds)."""
+
+    sku: str
+    dc: str
+    before: float
+    after: float
+    holding_usd: float = Field(description="holding of the units the review then keeps more (negative: saved)")
+    units_avoided: float = Field(description="expected units lost that the change avoids (negative: adds)")
+    avoided_usd: float
+
+    @property
+    def pays(self) -> bool:
+        """Whether a raise avoids more lost sales than the holding it adds, or a cut saves holding without adding any
+        expected lost sale."""
+        if self.after > self.before:
+            return self.avoided_usd > self.holding_usd + PAYS_BY_USD
+        return self.avoided_usd >= 0
+
+
 class PlanTotals(BaseModel):
     """The moves of one way of positioning the stock, their transfer cost, and the expected lost units and lost-sale
     USD they leave."""
 
     name: str
     moves: list[Move]
+    levels: list[LevelChange] = Field(default_factory=list)
     units_moved: int
     transfer_usd: float
+    holding_usd: float = Field(default=0.0, description="the holding the raised reorder points add (cuts save some)")
     expected_lost_units: float
     lost_sales_usd: float
 
     @property
     def total_usd(self) -> float:
-        """Transfers plus expected lost sales."""
-        return round(self.transfer_usd + self.lost_sales_usd, 2)
+        """Transfers, the holding the new reorder points add and expected lost sales."""
+        return round(self.transfer_usd + self.holding_usd + self.lost_sales_usd, 2)
 
 
 class PositioningPlan(BaseModel):
@@ -166,6 +199,11 @@ class PositioningPlan(BaseModel):
     def moves(self) -> list[Move]:
         """The moves the plan keeps."""
         return self.totals.moves
+
+    @property
+    def levels(self) -> list[LevelChange]:
+        """The reorder points the plan moves."""
+        return self.totals.levels
 
 
 class _State:
@@ -253,19 +291,56 @@ def _position_sku(sites: list[Site], lanes: list[Lane], price: float, must_pay: 
     )
 
 
-def _totals(name: str, problem: PositioningProblem, moves: list[Move]) -> PlanTotals:
-    """The transfer cost and the expected lost sales over every site once `moves` are sent."""
+def _flows(moves: list[Move]) -> tuple[dict[tuple[str, str], float], dict[tuple[str, str], list[tuple[int, float]]]]:
+    """Units each (SKU, DC) sends and the arrivals each receives once `moves` are sent."""
     sent: dict[tuple[str, str], float] = defaultdict(float)
     arrivals: dict[tuple[str, str], list[tuple[int, float]]] = defaultdict(list)
     for move in moves:
         sent[move.sku, move.origin] += move.qty
         arrivals[move.sku, move.dest].append((move.lead_days, move.qty))
-    lost = {(s.sku, s.dc): s.lost(sent[s.sku, s.dc], arrivals[s.sku, s.dc]) for s in problem.sites}
+    return sent, arrivals
+
+
+def _levels(problem: PositioningProblem, moves: list[Move]) -> list[LevelChange]:
+    """The reorder points worth moving to what the forecast asks for, once `moves` are sent: those that differ by
+    the tolerance and whose lost sales avoided outweigh the holding they add (or whose holding saved outweighs the
+    lost sales they add)."""
+    sent, arrivals = _flows(moves)
+    changes = []
+    for site in problem.sites:
+        target = site.reorder_target
+        if target is None or abs(target - site.reorder_point) < max(1.0, LEVEL_TOLERANCE * site.reorder_point):
+            continue
+        key = (site.sku, site.dc)
+        units = site.lost(sent[key], arrivals[key]) - site.with_reorder_point(target).lost(sent[key], arrivals[key])
+        change = LevelChange(
+            sku=site.sku,
+            dc=site.dc,
+            before=site.reorder_point,
+            after=round(target),
+            holding_usd=round((target - site.reorder_point) * site.holding_usd_per_unit, 2),
+            units_avoided=round(units, 2),
+            avoided_usd=round(units * problem.lost_sale_usd[site.sku], 2),
+        )
+        if change.pays:
+            changes.append(change)
+    return changes
+
+
+def _totals(name: str, problem: PositioningProblem, moves: list[Move], levels: list[LevelChange]) -> PlanTotals:
+    """The transfer cost, the holding the new reorder points add and the expected lost sales over every site once
+    `moves` are sent and `levels` set."""
+    sent, arrivals = _flows(moves)
+    points = {(level.sku, level.dc): level.after for level in levels}
+    sites = [s.with_reorder_point(points[s.sku, s.dc]) if (s.sku, s.dc) in points else s for s in problem.sites]
+    lost = {(s.sku, s.dc): s.lost(sent[s.sku, s.dc], arrivals[s.sku, s.dc]) for s in sites}
     return PlanTotals(
         name=name,
         moves=moves,
+        levels=levels,
         units_moved=sum(move.qty for move in moves),
         transfer_usd=round(sum(move.cost_usd for move in moves), 2),
+        holding_usd=round(sum(max(0.0, level.holding_usd) for level in levels), 2),
         expected_lost_units=round(sum(lost.values()), 2),
         lost_sales_usd=round(sum(units * problem.lost_sale_usd[sku] for (sku, _), units in lost.items()), 2),
     )
@@ -286,11 +361,14 @@ def _moves(problem: PositioningProblem, must_pay: bool) -> list[Move]:
 
 
 def plan_positioning(problem: PositioningProblem) -> PositioningPlan:
-    """Keep the moves that pay; compare with no move and with covering every expected shortfall whatever it costs."""
-    totals = _totals("positioning plan", problem, _moves(problem, must_pay=True))
+    """Keep the moves and the reorder points that pay; compare with no change, with the moves alone and with covering
+    every expected shortfall by transfers whatever they cost."""
+    moves = _moves(problem, must_pay=True)
+    totals = _totals("positioning plan", problem, moves, _levels(problem, moves))
     alternatives = [
-        _totals("no action", problem, []),
-        _totals("cover every shortfall (transfers that do not pay too)", problem, _moves(problem, must_pay=False)),
+        _totals("no action", problem, [], []),
+        _totals("cover every shortfall (transfers that do not pay too)", problem, _moves(problem, must_pay=False), []),
+        _totals("transfers only (reorder points kept)", problem, moves, []),
     ]
     inputs = {
         "sites": [

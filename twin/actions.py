@@ -155,6 +155,14 @@ class RaiseSafetyStockParams(StockParams):
     )
 
 
+class ReorderPointParams(StockParams):
+    """Move a position's reorder point: the daily review orders once on hand less allocated plus in transit falls to
+    it."""
+
+    reorder_point: float = Field(ge=0)
+    before: float | None = Field(default=None, ge=0, description="The reorder point it replaces.")
+
+
 class ScheduleMaintenanceParams(Params):
     """Book a truck into a workshop bay."""
 
@@ -309,6 +317,13 @@ class RaiseSafetyStock(BaseModel):
     params: RaiseSafetyStockParams
 
 
+class SetReorderPoint(BaseModel):
+    """A `set_reorder_point` action."""
+
+    type: Literal["set_reorder_point"] = "set_reorder_point"
+    params: ReorderPointParams
+
+
 class ScheduleMaintenance(BaseModel):
     """A `schedule_maintenance` action."""
 
@@ -377,6 +392,7 @@ AnyAction = (
     | ExpeditePurchase
     | PlacePurchaseOrder
     | RaiseSafetyStock
+    | SetReorderPoint
     | ScheduleMaintenance
     | RetenderLoads
     | BookSpot
@@ -485,7 +501,12 @@ def references(action: AnyAction) -> References:
             return References(
                 codes=[("sku", p.sku)], positions=[(p.sku, p.from_), (p.sku, p.to)], scopes=[p.lane, p.to]
             )
-        case ExpeditePurchase(params=p) | PlacePurchaseOrder(params=p) | RaiseSafetyStock(params=p):
+        case (
+            ExpeditePurchase(params=p)
+            | PlacePurchaseOrder(params=p)
+            | RaiseSafetyStock(params=p)
+            | SetReorderPoint(params=p)
+        ):
             return References(codes=[("sku", p.sku)], positions=[(p.sku, p.location)], scopes=[p.location])
         case ScheduleMaintenance(params=p):
             return References(codes=[("truck", p.truck)], scopes=[p.dc] if p.dc else [])

@@ -159,6 +159,16 @@ def _purchase(
     return {"purchase_order": order.id, "sku": params.sku, "location": params.location, "qty": qty}
 
 
+def _set_reorder_point(session: Session, params: a.ReorderPointParams, now: datetime) -> dict[str, Any]:
+    """Set a position's reorder point (its safety stock stays)."""
+    position = _position(session, params.sku, params.location)
+    before = position.reorder_point
+    position.reorder_point = round(params.reorder_point)
+    position.updated_at = now
+    session.add(position)
+    return {"reorder_point": position.reorder_point, "before": before}
+
+
 def _raise_safety_stock(
     session: Session, params: a.RaiseSafetyStockParams, decision_id: str, now: datetime
 ) -> dict[str, Any]:
@@ -274,6 +284,8 @@ def apply(session: Session, action: a.AnyAction, decision_id: str, now: datetime
             return _purchase(session, params, "regular", decision_id, now)
         case a.RaiseSafetyStock(params=params):
             return _raise_safety_stock(session, params, decision_id, now)
+        case a.SetReorderPoint(params=params):
+            return _set_reorder_point(session, params, now)
         case a.ScheduleMaintenance(params=params):
             return _schedule_maintenance(session, params, decision_id, now)
         case a.RetenderLoads(params=params):

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, func, select
 
 from twin import models as m
 
+STANDING_Z = 1.65  # the standing reorder point's safety stock: a 95% cycle service level over the lead time
 ORDER_CYCLE_DAYS = 7  # normal replenishment orders about a week of demand beyond the reorder point
 RECENT_DEMAND_DAYS = 28  # the demand history the replenishment review averages
 REVIEW_DAYS = 1  # the review runs on every position daily
@@ -24,6 +25,13 @@ def recent_daily_demand(session: Session, today: date, sku: str | None = None) -
         query = query.where(col(m.DemandHistory.sku) == sku)
     rows = session.exec(query.group_by(col(m.DemandHistory.sku), col(m.DemandHistory.location))).all()
     return {(sku, location): float(units or 0.0) for sku, location, units in rows}
+
+
+def standing_levels(mean: float, std: float, lead_days: int) -> tuple[int, int]:
+    """The company's standing safety stock and reorder point of a position whose daily demand has this mean and
+    standard deviation: 1.65 deviations over the lead time, and the lead time's mean demand on top."""
+    safety = round(STANDING_Z * std * math.sqrt(lead_days))
+    return safety, round(mean * lead_days + safety)
 
 
 def order_quantity(reorder_point: float, daily_demand: float, stock: float) -> int:

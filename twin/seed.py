@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from twin import models as m
+from twin import replenishment
 from twin.network import (
     CARRIERS,
     CATEGORIES,
@@ -456,7 +457,7 @@ class ScenarioBuilder:
         for sku in self.skus:
             for dc in DCS:
                 mean, std = self.mean_demand[(sku["code"], dc.code)]
-                safety = round(1.65 * std * math.sqrt(REPLENISH_DAYS))
+                safety, reorder_point = replenishment.standing_levels(mean, std, REPLENISH_DAYS)
                 cover_days = (
                     float(self.rng.uniform(9, 28)) if self.rng.random() > 0.04 else float(self.rng.uniform(2, 5))
                 )
@@ -472,7 +473,7 @@ class ScenarioBuilder:
                         "in_transit": round(mean * float(self.rng.uniform(0, 4))),
                         "allocated": round(mean * 0.5),
                         "safety_stock": safety,
-                        "reorder_point": round(mean * REPLENISH_DAYS + safety),
+                        "reorder_point": reorder_point,
                         "updated_at": AS_OF,
                     }
                 )

@@ -37,6 +37,7 @@ ACTION_TYPES = (
     (r"(?:carrier\s+)?switch\w*\s+carriers?|carrier\s+switch\w*|switch(?:ing)?\s+carrier", "switch_carrier"),
     (r"notif\w+\s+customers?|customer\s+notification\w*|notifying", "notify_customer"),
     (r"safety\s+stock", "raise_safety_stock"),
+    (r"reorder\s+points?", "set_reorder_point"),
     (r"maintenance|servic\w+\s+trucks?|workshop\s+booking", "schedule_maintenance"),
 )
 

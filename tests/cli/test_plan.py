@@ -66,9 +66,11 @@ def test_the_days_positioning_plan_on_the_command_line(seeded_url, trained_dir, 
     assert shown.exit_code == 0, shown.output
     assert "Chosen: positioning plan for 2026-11-02" in shown.stdout
     assert "sku\tfrom\tto\tunits" in shown.stdout and "of expected lost sales for" in shown.stdout
+    assert "sku\tdc\treorder point\tbefore\tholding USD" in shown.stdout
     plan = json.loads(runner.invoke(cli, ["plan", "positioning", "--json"]).stdout)
     assert [alt["name"] for alt in plan["alternatives"]] == [
         "no action",
         "cover every shortfall (transfers that do not pay too)",
+        "transfers only (reorder points kept)",
     ]
-    assert plan["actions"] and {action["type"] for action in plan["actions"]} == {"transfer_stock"}
+    assert plan["actions"] and {action["type"] for action in plan["actions"]} == {"transfer_stock", "set_reorder_point"}

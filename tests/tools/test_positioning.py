@@ -1,5 +1,6 @@
 """Stock positioning: no DC drawn below its safety stock on random networks, a transfer kept only when the lost sales
-it avoids beat its cost, stock sent to the DC short of it, and the plan never worse than no action."""
+it avoids beat its cost, stock sent to the DC short of it, reorder points moved only when it pays, and the plan never
+worse than no action."""
 
 import random
 from datetime import date, timedelta
@@ -177,3 +178,39 @@ def test_a_problem_with_a_lane_to_an_unknown_site_is_refused():
             lanes=lanes(["DC-DAL", "DC-HOU"], 1.0),
             lost_sale_usd={"SKU-0001": 10.0},
         )
+
+
+def alone(reorder_point: float, target: float, holding: float = 0.05) -> PositioningProblem:
+    """DC-DAL alone: 70 units for 20 a day, reviewed against `reorder_point` while the forecast asks for `target`; a
+    unit held over an order cycle costs `holding` USD and a lost sale 12."""
+    dal = site("DC-DAL", 70, 20, 10, reorder_point=reorder_point)
+    dal = Site.model_validate(
+        {**dal.model_dump(), "forecast": dal.forecast, "reorder_target": target, "holding_usd_per_unit": holding}
+    )
+    return PositioningProblem(sites=[dal], lanes=[], lost_sale_usd={"SKU-0001": 12.0})
+
+
+def test_a_reorder_point_below_the_forecasts_is_raised_when_the_lost_sales_it_avoids_beat_its_holding():
+    plan = plan_positioning(alone(reorder_point=10, target=80))
+    [level] = plan.levels
+    assert (level.before, level.after) == (10, 80)
+    assert level.holding_usd == pytest.approx(70 * 0.05) and level.avoided_usd > level.holding_usd
+    idle, _, kept = plan.alternatives
+    assert kept.name == "transfers only (reorder points kept)" and not kept.levels
+    assert plan.totals.holding_usd == level.holding_usd
+    assert plan.totals.total_usd < kept.total_usd == idle.total_usd
+    assert plan.totals.expected_lost_units < idle.expected_lost_units
+
+
+def test_a_raise_whose_holding_outweighs_the_lost_sales_it_avoids_is_not_made():
+    assert plan_positioning(alone(reorder_point=10, target=80, holding=100.0)).levels == []
+
+
+def test_a_reorder_point_within_a_tenth_of_the_forecasts_stays():
+    assert plan_positioning(alone(reorder_point=100, target=109)).levels == []
+
+
+def test_a_reorder_point_above_the_forecasts_comes_down_only_when_no_lost_sale_is_added():
+    [cut] = plan_positioning(alone(reorder_point=300, target=250)).levels  # the review orders at once either way
+    assert (cut.before, cut.after) == (300, 250) and cut.units_avoided == 0 and cut.holding_usd < 0
+    assert plan_positioning(alone(reorder_point=60, target=10)).levels == []  # a late review would lose sales

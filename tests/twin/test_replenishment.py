@@ -8,7 +8,13 @@ from sqlmodel import Session, col, func, select
 
 from twin import models as m
 from twin import store
-from twin.replenishment import RECENT_DEMAND_DAYS, inbound_schedule, order_quantity, recent_daily_demand
+from twin.replenishment import (
+    RECENT_DEMAND_DAYS,
+    inbound_schedule,
+    order_quantity,
+    recent_daily_demand,
+    review_order,
+)
 
 
 def test_a_position_above_its_reorder_point_orders_nothing():
@@ -18,6 +24,14 @@ def test_a_position_above_its_reorder_point_orders_nothing():
 def test_a_position_at_its_reorder_point_orders_up_to_it_plus_a_week_of_demand():
     assert order_quantity(reorder_point=100, daily_demand=20, stock=100) == 140
     assert order_quantity(reorder_point=100, daily_demand=20.5, stock=-10) == 254  # rounded up, shortfall included
+
+
+def test_the_review_counts_stock_on_hand_less_allocated_plus_in_transit_and_the_day_s_changes():
+    position = m.InventoryPosition(sku="SKU-0001", location="DC-DAL", on_hand=80, allocated=10, in_transit=20)
+    position.reorder_point = 100
+    assert review_order(position, daily_demand=20) == 150  # stock 90: up to 100 plus a week of 20
+    assert review_order(position, daily_demand=20, change=-30) == 180  # the day's demand served first
+    assert review_order(position, daily_demand=20, change=30) == 0  # an order placed today lifts it above 100
 
 
 def test_recent_demand_is_the_mean_of_the_days_the_review_averages(engine: Engine):
@@ -33,6 +47,10 @@ def test_recent_demand_is_the_mean_of_the_days_the_review_averages(engine: Engin
             )
         ).all()
     assert units and recent[sku, location] == sum(units) / len(units)
+    with Session(engine) as session:
+        assert recent_daily_demand(session, today, sku) == {
+            key: value for key, value in recent.items() if key[0] == sku
+        }
 
 
 def test_the_inbound_schedule_lists_open_orders_by_days_until_they_land(engine: Engine):
