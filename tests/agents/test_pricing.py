@@ -31,3 +31,17 @@ def test_an_unpriced_action_costs_what_the_cost_model_says_and_a_stated_price_is
         [kept, filled] = priced(session, in_force, [told, expedite])
         assert kept.params.cost_usd == 12.5 and filled.params.cost_usd == price(session, in_force, expedite)
         assert store.supply_term(session, sku.code).regular_lead_days == 3
+
+
+def test_a_higher_reorder_point_costs_the_holding_of_the_units_it_keeps_over_an_order_cycle(engine):
+    with Session(engine) as session:
+        in_force = rates(session)
+        sku = session.get(m.Sku, "SKU-0042")
+        [position] = [p for p in store.positions(session, sku.code) if p.location == "DC-DAL"]
+        higher = a.SetReorderPoint(
+            params=a.ReorderPointParams(sku=sku.code, location="DC-DAL", reorder_point=position.reorder_point + 70)
+        )
+        lower = a.SetReorderPoint(params=a.ReorderPointParams(sku=sku.code, location="DC-DAL", reorder_point=0))
+        expected = 70 * sku.unit_cost * in_force["holding_share_per_year"] * 7 / 365
+        assert price(session, in_force, higher) == pytest.approx(expected, abs=0.006)
+        assert price(session, in_force, lower) == 0.0
