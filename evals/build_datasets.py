@@ -19,7 +19,14 @@ from twin.seed import AS_OF, ScenarioBuilder
 ACTED = ["executed", "pending_approval"]
 ANY = ["executed", "pending_approval", "no_action"]
 LATE_ACTIONS = ["expedite_shipment", "notify_customer", "switch_carrier"]
-STOCK_ACTIONS = ["transfer_stock", "expedite_purchase", "place_purchase_order", "raise_safety_stock", "book_carrier"]
+STOCK_ACTIONS = [
+    "transfer_stock",
+    "expedite_purchase",
+    "place_purchase_order",
+    "raise_safety_stock",
+    "set_reorder_point",
+    "book_carrier",
+]
 FLEET_ACTIONS = ["schedule_maintenance", "replan_route", "tender_stops"]
 CAPACITY_ACTIONS = ["retender_loads", "book_spot"]
 TENDER_ACTIONS = ["plan_tenders"]

@@ -14,12 +14,13 @@ from twin import models as m
 from twin.db import make_engine, session_scope
 
 pytestmark = pytest.mark.slow
-STOCKOUT = {"type": "stockout_risk", "refs": {"sku": "SKU-0053", "location": "DC-HOU"}}
+SKU, DC, OTHER_DC = "SKU-0040", "DC-DAL", "DC-HOU"  # short at DC-DAL: the desk moves stock from other DCs
+STOCKOUT = {"type": "stockout_risk", "refs": {"sku": SKU, "location": DC}}
 STOCK_ACTIONS = ("transfer_stock", "expedite_purchase", "raise_safety_stock")
 
 
 def pending_stockout(server, keys) -> dict:
-    """A stockout decision on SKU-0053 at DC-HOU waiting for approval."""
+    """A stockout decision on SKU-0040 at DC-DAL waiting for approval."""
     for action_type in STOCK_ACTIONS:
         answer = httpx.put(
             f"{server.url}/v1/policies/{action_type}", json={"autonomy_level": 2}, headers=keys["architect"]
@@ -62,14 +63,14 @@ def test_a_failed_override_is_not_replayed_by_a_later_reject(server, seeded_url)
     keys = {role: server.key(role) for role in ("architect", "integrator", "planner", "admin")}
     pending = pending_stockout(server, keys)
     url = f"{server.url}/v1/decisions/{pending['decision_id']}"
-    short = on_hand(seeded_url, "SKU-0053", "DC-DAL") + 180
-    transfer = {"type": "transfer_stock", "params": {"sku": "SKU-0053", "from": "DC-DAL", "to": "DC-HOU", "qty": short}}
+    short = on_hand(seeded_url, SKU, OTHER_DC) + 180
+    transfer = {"type": "transfer_stock", "params": {"sku": SKU, "from": OTHER_DC, "to": DC, "qty": short}}
     failed = httpx.post(
         f"{url}/override", json={"actions": [transfer], "reason": "move it all"}, headers=keys["planner"], timeout=60
     )
     assert failed.status_code == 409, failed.text
     assert httpx.get(url, headers=keys["planner"]).json()["status"] == "pending_approval"
-    on_hand(seeded_url, "SKU-0053", "DC-DAL", add=1000)  # the stock arrives
+    on_hand(seeded_url, SKU, OTHER_DC, add=1000)  # the stock arrives
     rejected = httpx.post(f"{url}/reject", json={"reason": "not needed"}, headers=keys["admin"], timeout=60)
     assert rejected.status_code == 200, rejected.text
     assert rejected.json()["status"] == "rejected"
@@ -100,7 +101,7 @@ def test_an_override_outside_the_subject_is_refused_naming_the_reference(server,
     assert error["input"] == "SHP-000001"
     assert httpx.get(url, headers=keys["planner"]).json()["status"] == "pending_approval"
     origin = next(a["params"]["from"] for a in pending["actions"] if a["type"] == "transfer_stock")
-    transfer = {"type": "transfer_stock", "params": {"sku": "SKU-0053", "from": origin, "to": "DC-HOU", "qty": 1}}
+    transfer = {"type": "transfer_stock", "params": {"sku": SKU, "from": origin, "to": DC, "qty": 1}}
     done = httpx.post(
         f"{url}/override", json={"actions": [transfer], "reason": "one unit"}, headers=keys["planner"], timeout=60
     )

@@ -43,7 +43,7 @@ CASES = [
         {"raise_safety_stock", "transfer_stock", "expedite_purchase", "place_purchase_order", "book_carrier"},
     ),
     ({"type": "tender_plan", "refs": {"day": "2026-11-03"}}, "routing", {"plan_tenders"}),
-    ({"type": "positioning_plan", "refs": {"day": "2026-11-02"}}, "inventory", {"transfer_stock"}),
+    ({"type": "positioning_plan", "refs": {"day": "2026-11-02"}}, "inventory", {"transfer_stock", "set_reorder_point"}),
     (
         {"type": "maintenance_plan", "refs": {"day": "2026-11-02"}},
         "maintenance",

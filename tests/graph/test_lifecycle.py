@@ -25,7 +25,7 @@ CAPACITY = {
     "description": "Red River loses 30% of its capacity next week",
 }
 CARRIERS = ["CAR-REDRIVER", "CAR-METRO", "CAR-PRAIRIE"]
-STOCKOUT = {"type": "stockout_risk", "refs": {"sku": "SKU-0053", "location": "DC-HOU"}}
+STOCKOUT = {"type": "stockout_risk", "refs": {"sku": "SKU-0040", "location": "DC-DAL"}}  # covered by transfers
 
 
 def count(desk, table, *where) -> int:
@@ -73,7 +73,7 @@ def test_an_approval_whose_stock_moved_is_superseded_by_a_decision_on_current_fa
     with Session(desk.toolbox.engine) as session:  # another decision took the stock at the origin
         position = session.exec(
             select(m.InventoryPosition).where(
-                m.InventoryPosition.sku == "SKU-0053", m.InventoryPosition.location == transfer.params.from_
+                m.InventoryPosition.sku == "SKU-0040", m.InventoryPosition.location == transfer.params.from_
             )
         ).one()
         position.on_hand = max(0, position.on_hand - int(transfer.params.qty) - 10)
@@ -93,7 +93,7 @@ def test_an_approval_whose_stock_moved_is_superseded_by_a_decision_on_current_fa
         fresh = session.get(m.DecisionRecord, answer.superseded_by)
         [why] = session.exec(select(m.AuditEvent).where(m.AuditEvent.kind == "decision.superseded")).all()
     assert fresh is not None and fresh.status != "superseded"
-    assert any(f"stock SKU-0053 at {transfer.params.from_}: on_hand" in change for change in why.detail["changes"])
+    assert any(f"stock SKU-0040 at {transfer.params.from_}: on_hand" in change for change in why.detail["changes"])
     assert_decided_once(desk.settings.resolved_database_url, pending.exception_id)
     with pytest.raises(DecisionConflict, match="superseded"):
         desk.resume(pending.decision_id, Verdict(verdict="approve", actor="planner-2"))
