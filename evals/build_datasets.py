@@ -14,19 +14,13 @@ from agents.policy import PolicyRule
 from evals.cases import DATASET_VERSION, DATASETS_DIR, SEED, Case
 from twin import models as m
 from twin.actions import GOVERNANCE_ACTIONS
+from twin.actions import STOCK_ACTIONS as STOCK_ACTION_TYPES
 from twin.seed import AS_OF, ScenarioBuilder
 
 ACTED = ["executed", "pending_approval"]
 ANY = ["executed", "pending_approval", "no_action"]
 LATE_ACTIONS = ["expedite_shipment", "notify_customer", "switch_carrier"]
-STOCK_ACTIONS = [
-    "transfer_stock",
-    "expedite_purchase",
-    "place_purchase_order",
-    "raise_safety_stock",
-    "set_reorder_point",
-    "book_carrier",
-]
+STOCK_ACTIONS = list(STOCK_ACTION_TYPES)
 FLEET_ACTIONS = ["schedule_maintenance", "replan_route", "tender_stops"]
 CAPACITY_ACTIONS = ["retender_loads", "book_spot"]
 TENDER_ACTIONS = ["plan_tenders"]

@@ -50,6 +50,7 @@ from twin import kpis, store
 from twin import models as m
 from twin import seed as scenario
 from twin.actions import (
+    STOCK_ACTIONS,
     ExpediteShipment,
     ExpediteShipmentParams,
     LowerAutonomy,
@@ -484,14 +485,7 @@ def day_kpis(session: Session, report: DayReport, exceptions: int, charged: set[
 
 
 DOMAINS = {
-    "stock": (
-        "transfer_stock",
-        "expedite_purchase",
-        "place_purchase_order",
-        "raise_safety_stock",
-        "set_reorder_point",
-        "book_carrier",
-    ),
+    "stock": STOCK_ACTIONS,
     "deliveries": ("expedite_shipment", "notify_customer", "switch_carrier", "plan_tenders"),
     "fleet": ("schedule_maintenance", "replan_route", "tender_stops"),
     "carriers": ("retender_loads", "book_spot"),

@@ -381,6 +381,14 @@ class LowerAutonomy(BaseModel):
 
 
 GOVERNANCE_ACTIONS = ("rollback_model", "recommend_retraining", "lower_autonomy")  # wait for an architect, always
+STOCK_ACTIONS = (  # what the inventory specialist's plans run, a transfer's carrier booked by routing among them
+    "transfer_stock",
+    "expedite_purchase",
+    "place_purchase_order",
+    "raise_safety_stock",
+    "set_reorder_point",
+    "book_carrier",
+)
 
 AnyAction = (
     SwitchCarrier
