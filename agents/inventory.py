@@ -597,8 +597,8 @@ def _findings(twin: SkuTwin, case: StockCase, plan: Evidence) -> list[Claim]:
         return claims
     claims.append(
         Claim(
-            text=f"{safety}, the DC needs {format_number(target.need)} more units.",
-            evidence_ids=[case.safety.evidence.id, plan.id],
+            text=f"{safety}, the DC needs {format_number(target.need)} more units over {HORIZON_DAYS} days.",
+            evidence_ids=[case.safety.evidence.id, plan.id, case.forecast.evidence.id],
         )
     )
     claims.append(_transfer_claim(twin, case, plan))
