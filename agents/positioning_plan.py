@@ -241,7 +241,7 @@ def plan_positions(tb: Toolbox, day: date) -> Proposal:
 
 
 def _options(plan: positioning.PositioningPlan) -> list[PlanOption]:
-    """The plan and the ways of positioning it beat; the plan infeasible when no transfer pays."""
+    """The plan and the ways of positioning it beat; the plan infeasible when no transfer or reorder point pays."""
     options = [_option(plan.totals), *(_option(way) for way in plan.alternatives)]
     if not plan.moves and not plan.levels:
         options[0] = options[0].model_copy(

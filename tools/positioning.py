@@ -368,8 +368,9 @@ def plan_positioning(problem: PositioningProblem) -> PositioningPlan:
     alternatives = [
         _totals("no action", problem, [], []),
         _totals("cover every shortfall (transfers that do not pay too)", problem, _moves(problem, must_pay=False), []),
-        _totals("transfers only (reorder points kept)", problem, moves, []),
     ]
+    if totals.levels:
+        alternatives.append(_totals("transfers only (reorder points kept)", problem, moves, []))
     inputs = {
         "sites": [
             {

@@ -203,7 +203,11 @@ def test_a_reorder_point_below_the_forecasts_is_raised_when_the_lost_sales_it_av
 
 
 def test_a_raise_whose_holding_outweighs_the_lost_sales_it_avoids_is_not_made():
-    assert plan_positioning(alone(reorder_point=10, target=80, holding=100.0)).levels == []
+    plan = plan_positioning(alone(reorder_point=10, target=80, holding=100.0))
+    assert plan.levels == [] and [way.name for way in plan.alternatives] == [
+        "no action",
+        "cover every shortfall (transfers that do not pay too)",
+    ]  # no "transfers only" twin of the plan when it moves no reorder point
 
 
 def test_a_reorder_point_within_a_tenth_of_the_forecasts_stays():
