@@ -12,7 +12,7 @@ from agents.schemas import Decision, ExceptionType, Outcome, OutcomeStatus, Refs
 from agents.toolbox import Toolbox
 from tools.evidence import Evidence, Source
 from twin import actions as a
-from twin import activations
+from twin import activations, store
 from twin import models as m
 
 OUTCOME_SOURCE = Source(tool="outcomes", model="twin-check", version="1")
@@ -77,11 +77,7 @@ def _stock(session: Session, decision: Decision, refs: Refs, since: datetime, no
     goal = f"no stockout of {refs.sku} at {refs.location} for {STOCK_WATCH_DAYS} days"
     first, last = since.date(), since.date() + timedelta(days=STOCK_WATCH_DAYS)
     short = _short_days(session, refs.sku or "", refs.location or "", first, last)
-    position = session.exec(
-        select(m.InventoryPosition).where(
-            col(m.InventoryPosition.sku) == refs.sku, col(m.InventoryPosition.location) == refs.location
-        )
-    ).first()
+    position = store.position(session, refs.sku or "", refs.location or "")
     facts = {
         "watched_from": first.isoformat(),
         "watched_until": last.isoformat(),

@@ -76,11 +76,7 @@ def _reorder_point_holding(session: Session, rates: Rates, params: a.ReorderPoin
     """The holding of the units a higher reorder point keeps on the shelf over an order cycle (a lower one adds
     none)."""
     sku = session.get(m.Sku, params.sku)
-    position = session.exec(
-        select(m.InventoryPosition).where(
-            m.InventoryPosition.sku == params.sku, m.InventoryPosition.location == params.location
-        )
-    ).first()
+    position = store.position(session, params.sku, params.location)
     before = position.reorder_point if position else 0
     unit_cost = sku.unit_cost if sku else 0.0
     return costs.holding(rates, params.reorder_point - before, unit_cost, replenishment.ORDER_CYCLE_DAYS)

@@ -75,11 +75,7 @@ def healthy_telemetry(session: Session, truck: str, days: int) -> None:
 def set_on_hand(session: Session, position: str, units: float) -> None:
     """Set the on-hand units of a stock position written `SKU-0042@DC-DAL`."""
     sku, location = position.split("@")
-    row = session.exec(
-        select(m.InventoryPosition).where(
-            col(m.InventoryPosition.sku) == sku, col(m.InventoryPosition.location) == location
-        )
-    ).first()
+    row = store.position(session, sku, location)
     if row is None:
         raise ValueError(f"twin edit names unknown position {position}")
     row.on_hand = int(units)

@@ -79,11 +79,7 @@ def fingerprint(session: Session, refs: Refs, actions: list[Action]) -> dict[str
                 "truck": shipment.truck,
             }
     for sku, dc in sorted(positions):
-        position = session.exec(
-            select(m.InventoryPosition).where(
-                col(m.InventoryPosition.sku) == sku, col(m.InventoryPosition.location) == dc
-            )
-        ).first()
+        position = store.position(session, sku, dc)
         facts[f"stock {sku} at {dc}"] = {
             "on_hand": position.on_hand if position else 0,
             "in_transit": position.in_transit if position else 0,

@@ -88,11 +88,7 @@ def _tender_stops(session: Session, params: a.TenderStopsParams, decision_id: st
 
 def _position(session: Session, sku: str, location: str) -> m.InventoryPosition:
     """A stock position (created empty when missing)."""
-    position = session.exec(
-        select(m.InventoryPosition).where(
-            col(m.InventoryPosition.sku) == sku, col(m.InventoryPosition.location) == location
-        )
-    ).first()
+    position = store.position(session, sku, location)
     return position or m.InventoryPosition(sku=sku, location=location, updated_at=datetime.now(UTC))
 
 

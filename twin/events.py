@@ -134,11 +134,7 @@ def _apply_movement(session: Session, event: InventoryMovement, index: int) -> N
     """Adjust a stock position, refusing to take any quantity below zero."""
     _require(session, m.Sku, event.sku, index, "sku")
     _require(session, m.Location, event.location, index, "location")
-    position = session.exec(
-        select(m.InventoryPosition).where(
-            col(m.InventoryPosition.sku) == event.sku, col(m.InventoryPosition.location) == event.location
-        )
-    ).first()
+    position = store.position(session, event.sku, event.location)
     if position is None:
         position = m.InventoryPosition(sku=event.sku, location=event.location, updated_at=event.at)
     for field in ("on_hand", "in_transit", "allocated"):

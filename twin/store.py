@@ -249,6 +249,15 @@ def positions(session: Session, sku: str) -> list[m.InventoryPosition]:
     return list(session.exec(statement))
 
 
+def position(session: Session, sku: str, location: str) -> m.InventoryPosition | None:
+    """The stock position of a SKU at a location, if the twin holds it."""
+    return session.exec(
+        select(m.InventoryPosition).where(
+            col(m.InventoryPosition.sku) == sku, col(m.InventoryPosition.location) == location
+        )
+    ).first()
+
+
 def supply_term(session: Session, sku: str) -> m.SupplyTerm:
     """How a SKU is bought (a SKU with no stored terms is bought at the standard replenishment lead time)."""
     return session.get(m.SupplyTerm, sku) or m.SupplyTerm(

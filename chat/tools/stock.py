@@ -266,11 +266,7 @@ def days_of_cover(tb: Toolbox, args: CoverArgs) -> CoverFacts:
             raise ToolException("name a SKU, e.g. SKU-0042")
         sku = checked(session, "sku", args.sku)
         dc = dc_or_ask(session, args.location)
-        position = session.execute(
-            select(m.InventoryPosition).where(
-                col(m.InventoryPosition.sku) == sku, col(m.InventoryPosition.location) == dc
-            )
-        ).scalar_one_or_none()
+        position = store.position(session, sku, dc)
         history = demand_history(session, sku, dc)
     if position is None or history.empty:
         raise ToolException(f"{dc} holds no {sku}")

@@ -21,3 +21,10 @@ def test_lane_tier_on_time_matches_the_delivered_carrier_shipments_row_by_row(en
             on_time[key] += shipment.delivered_at <= shipment.promised_at
     assert counts == {key: (delivered[key], on_time[key]) for key in delivered}
     assert {tier for _lane, tier in counts} == {"gold", "silver", "standard"}
+
+
+def test_a_position_is_found_by_sku_and_location_and_none_when_the_twin_lacks_it(engine):
+    with Session(engine) as session:
+        rows = session.exec(select(m.InventoryPosition)).all()
+        assert all(store.position(session, row.sku, row.location) == row for row in rows)
+        assert store.position(session, rows[0].sku, "DC-NOWHERE") is None
