@@ -175,10 +175,10 @@ class PlanTotals(BaseModel):
 
     name: str
     moves: list[Move]
-    levels: list[LevelChange] = Field(default_factory=list)
+    levels: list[LevelChange]
     units_moved: int
     transfer_usd: float
-    holding_usd: float = Field(default=0.0, description="the holding the raised reorder points add (cuts save some)")
+    holding_usd: float = Field(description="the holding the raised reorder points add (cuts save some)")
     expected_lost_units: float
     lost_sales_usd: float
 
