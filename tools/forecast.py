@@ -421,17 +421,17 @@ def _panels(
 ) -> list[Panel]:
     """The panels of requests sharing one `as_of` and horizon, in request order, from one pass over the history; days
     past the history take their holidays and events from `calendar` when given."""
-    frame = normalise_history(history, spec)
-    ids = as_frame(frame[list(spec.id_columns)])
-    present = set(ids.drop_duplicates().itertuples(index=False, name=None))
     wanted = [tuple(request.series[column] for column in spec.id_columns) for request in requests]
+    ids = pd.MultiIndex.from_frame(as_frame(history[list(spec.id_columns)]).astype(str))
+    chosen = ids.isin(wanted)
+    present = set(ids.unique())
     for request, key in zip(requests, wanted, strict=True):
         if key not in present:
             raise ValueError(f"no history for series {request.series}")
-    chosen = pd.MultiIndex.from_frame(ids).isin(wanted)
+    frame = normalise_history(as_frame(history[chosen]), spec)
     first = requests[0]
     until = first.as_of + timedelta(days=first.horizon_days)
-    panels = build_panels(as_frame(frame[chosen]), spec, observed_until=first.as_of, until=until, calendar=calendar)
+    panels = build_panels(frame, spec, observed_until=first.as_of, until=until, calendar=calendar)
     by_series = {tuple(panel.ids.values()): panel for panel in panels}
     return [by_series[tuple(request.series[column] for column in spec.id_columns)] for request in requests]
 

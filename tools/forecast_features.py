@@ -111,30 +111,49 @@ def build_panels(
     calendar: pd.DataFrame | None = None,
 ) -> list[Panel]:
     """Gap-free daily panels per series from a normalised history; units after `observed_until` are hidden, and a
-    day the history does not hold takes its holiday and event from `calendar` (day, holiday, event) when given."""
+    day the history does not hold takes its holiday and event from `calendar` (day, holiday, event) when given.
+
+    All series are put on their calendars in one reindex and cut apart by position."""
+    keys = [*spec.id_columns]
+    rows = frame.drop_duplicates([*keys, DAY], keep="last").assign(_held=True)
+    bounds = rows.groupby(keys, sort=True)[DAY].agg(["min", "max"])
+    if until is not None:
+        bounds["max"] = as_series(bounds["max"]).clip(lower=pd.Timestamp(until))
+    lengths = (as_series(bounds["max"] - bounds["min"]).dt.days + 1).to_numpy()
+    ends = np.cumsum(lengths)
+    step = np.arange(ends[-1] if len(ends) else 0) - np.repeat(ends - lengths, lengths)
+    days = np.repeat(as_series(bounds["min"]).to_numpy(), lengths) + step.astype("timedelta64[D]")
+    series = [np.repeat(bounds.index.get_level_values(key), lengths) for key in keys]
+    daily = rows.set_index([*keys, DAY]).reindex(pd.MultiIndex.from_arrays([*series, days], names=[*keys, DAY]))
+    group = np.repeat(np.arange(len(lengths)), lengths)
+    units = daily[TARGET].to_numpy(dtype=float)
+    if observed_until is not None:
+        units = np.where(days <= np.datetime64(observed_until, "D"), units, np.nan)
+    minimum = min(7, spec.level_days)
+    level = as_series(pd.Series(units).groupby(group).rolling(spec.level_days, min_periods=minimum).mean()).to_numpy()
+    price = daily[PRICE].astype(float).groupby(group).ffill().groupby(group).bfill().fillna(1.0).to_numpy()
+    unheld = np.asarray(daily["_held"].isna())
     known = _calendar(calendar)
+    holiday = _with_calendar(daily[HOLIDAY].to_numpy(dtype=object), days, unheld, known, HOLIDAY)
+    event = _with_calendar(daily[EVENT].to_numpy(dtype=object), days, unheld, known, EVENT)
+    promo = daily[PROMO].astype(float).fillna(0.0).to_numpy()
+    regressors = {name: daily[name].astype(float).fillna(0.0).to_numpy() for name in spec.regressors}
     panels = []
-    for key, rows in frame.groupby(list(spec.id_columns), sort=True):
-        ids = dict(zip(spec.id_columns, map(str, key if isinstance(key, tuple) else (key,)), strict=True))
-        last = max(rows[DAY].max(), pd.Timestamp(until)) if until is not None else rows[DAY].max()
-        days = pd.date_range(rows[DAY].min(), last, freq="D")
-        daily = rows.drop_duplicates(DAY, keep="last").set_index(DAY).reindex(days)
-        unheld = np.asarray(~days.isin(as_series(rows[DAY])))
-        units = daily[TARGET].to_numpy(dtype=float)
-        if observed_until is not None:
-            units = np.where(days <= pd.Timestamp(observed_until), units, np.nan)
-        level = np.asarray(pd.Series(units).rolling(spec.level_days, min_periods=min(7, spec.level_days)).mean())
+    for position, (start, end) in enumerate(zip(ends - lengths, ends, strict=True)):
+        key = bounds.index[position]
+        ids = dict(zip(keys, map(str, key if isinstance(key, tuple) else (key,)), strict=True))
+        cut = slice(int(start), int(end))
         panels.append(
             Panel(
                 ids=ids,
-                days=days,
-                units=units,
-                level=np.maximum(np.nan_to_num(level, nan=1.0), 1.0),
-                price=daily[PRICE].astype(float).ffill().bfill().fillna(1.0).to_numpy(),
-                promo=daily[PROMO].astype(float).fillna(0.0).to_numpy(),
-                holiday=_with_calendar(daily[HOLIDAY].to_numpy(dtype=object), days, unheld, known, HOLIDAY),
-                event=_with_calendar(daily[EVENT].to_numpy(dtype=object), days, unheld, known, EVENT),
-                regressors={name: daily[name].astype(float).fillna(0.0).to_numpy() for name in spec.regressors},
+                days=pd.DatetimeIndex(days[cut]),
+                units=units[cut],
+                level=np.maximum(np.nan_to_num(level[cut], nan=1.0), 1.0),
+                price=price[cut],
+                promo=promo[cut],
+                holiday=holiday[cut],
+                event=event[cut],
+                regressors={name: values[cut] for name, values in regressors.items()},
             )
         )
     return panels
@@ -155,7 +174,7 @@ def _calendar(calendar: pd.DataFrame | None) -> pd.DataFrame | None:
 
 
 def _with_calendar(
-    values: np.ndarray, days: pd.DatetimeIndex, unheld: np.ndarray, known: pd.DataFrame | None, column: str
+    values: np.ndarray, days: np.ndarray, unheld: np.ndarray, known: pd.DataFrame | None, column: str
 ) -> np.ndarray:
     """A panel's holidays or events, the days its history does not hold taken from the calendar when given."""
     if known is None or not unheld.any():
@@ -184,9 +203,26 @@ def take(values: np.ndarray, index: np.ndarray) -> np.ndarray:
     return out
 
 
-def _rolling(values: np.ndarray, window: int, statistic: str) -> np.ndarray:
-    """A trailing rolling statistic that skips unknown days."""
-    return getattr(pd.Series(values).rolling(window, min_periods=1), statistic)().to_numpy()
+def _trailing(values: np.ndarray, window: int, origins: np.ndarray) -> np.ndarray:
+    """The `window` days ending at each origin (NaN before the first day), one row per origin."""
+    padded = np.concatenate([np.full(window - 1, np.nan), values])
+    return np.lib.stride_tricks.sliding_window_view(padded, window)[origins]
+
+
+def _trailing_mean(values: np.ndarray, window: int, origins: np.ndarray) -> np.ndarray:
+    """The mean of the known days of the `window` days ending at each origin (NaN when none is known)."""
+    days = _trailing(values, window, origins)
+    count = np.sum(~np.isnan(days), axis=1)
+    return np.where(count > 0, np.nansum(days, axis=1) / np.maximum(count, 1), np.nan)
+
+
+def _trailing_std(values: np.ndarray, window: int, origins: np.ndarray) -> np.ndarray:
+    """The sample deviation of the known days of the `window` days ending at each origin (NaN under two known)."""
+    days = _trailing(values, window, origins)
+    count = np.sum(~np.isnan(days), axis=1)
+    mean = np.nansum(days, axis=1) / np.maximum(count, 1)
+    square = np.nansum((days - mean[:, None]) ** 2, axis=1)
+    return np.where(count > 1, np.sqrt(square / np.maximum(count - 1, 1)), np.nan)
 
 
 def _nanmean(stack: list[np.ndarray]) -> np.ndarray:
@@ -222,9 +258,9 @@ def feature_rows(
     ]
     columns.append(np.broadcast_to(np.log(level), shape))
     columns += [np.broadcast_to(take(units, origin - k) / level, shape) for k in range(spec.recent_lags)]
-    columns += [np.broadcast_to(_rolling(units, w, "mean")[origin] / level, shape) for w in spec.windows]
-    columns.append(np.broadcast_to(_rolling(units, RECENT, "std")[origin] / level, shape))
-    columns.append(np.broadcast_to(_rolling((units == 0).astype(float), RECENT, "mean")[origin], shape))
+    columns += [np.broadcast_to(_trailing_mean(units, w, origins)[:, None] / level, shape) for w in spec.windows]
+    columns.append(np.broadcast_to(_trailing_std(units, RECENT, origins)[:, None] / level, shape))
+    columns.append(np.broadcast_to(_trailing_mean((units == 0).astype(float), RECENT, origins)[:, None], shape))
     days = panel.days
     calendar = {
         "weekday": days.day_of_week.to_numpy(float),
@@ -238,7 +274,7 @@ def feature_rows(
     occasion = ((holiday != 0) | (event != 0)).astype(float)
     columns += [take(holiday, target), take(event, target), take(occasion, target - 1), take(occasion, target + 1)]
     columns.append(take(panel.promo, target))
-    columns.append(take(panel.price, target) / np.maximum(_rolling(panel.price, RECENT, "mean")[origin], 1e-9))
+    columns.append(take(panel.price, target) / np.maximum(_trailing_mean(panel.price, RECENT, origins)[:, None], 1e-9))
     columns += [take(panel.regressors[name], target) for name in spec.regressors]
     weeks_back = 7 * np.ceil(steps / 7).astype(int)
     columns.append(take(units, target - weeks_back) / level)
