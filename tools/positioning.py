@@ -308,8 +308,10 @@ def _levels(problem: PositioningProblem, moves: list[Move]) -> list[LevelChange]
     sent, arrivals = _flows(moves)
     changes = []
     for site in problem.sites:
-        target = site.reorder_target
-        if target is None or abs(target - site.reorder_point) < max(1.0, LEVEL_TOLERANCE * site.reorder_point):
+        if site.reorder_target is None:
+            continue
+        target = round(site.reorder_target)  # the whole units the action sets, and so what is priced
+        if abs(target - site.reorder_point) < max(1.0, LEVEL_TOLERANCE * site.reorder_point):
             continue
         key = (site.sku, site.dc)
         units = site.lost(sent[key], arrivals[key]) - site.with_reorder_point(target).lost(sent[key], arrivals[key])
@@ -317,7 +319,7 @@ def _levels(problem: PositioningProblem, moves: list[Move]) -> list[LevelChange]
             sku=site.sku,
             dc=site.dc,
             before=site.reorder_point,
-            after=round(target),
+            after=target,
             holding_usd=round((target - site.reorder_point) * site.holding_usd_per_unit, 2),
             units_avoided=round(units, 2),
             avoided_usd=round(units * problem.lost_sale_usd[site.sku], 2),

@@ -210,6 +210,11 @@ def test_a_raise_whose_holding_outweighs_the_lost_sales_it_avoids_is_not_made():
     ]  # no "transfers only" twin of the plan when it moves no reorder point
 
 
+def test_a_raise_is_priced_at_the_whole_units_it_sets():
+    [level] = plan_positioning(alone(reorder_point=10, target=80.4)).levels
+    assert level.after == 80 and level.holding_usd == pytest.approx(70 * 0.05)
+
+
 def test_a_reorder_point_within_a_tenth_of_the_forecasts_stays():
     assert plan_positioning(alone(reorder_point=100, target=109)).levels == []
 
