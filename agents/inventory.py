@@ -51,6 +51,7 @@ STOCK_RATES = [
 ]
 SPIKE_RULE = Source(tool="rule", model="spike-never-lowers-stock-levels", version="1")
 COVERED = "stock on hand and in transit covers the forecast and the safety stock"
+NO_GAP = "no unit is worth expediting before a regular order lands"
 NO_SURPLUS = "no other DC has spare stock that arrives within the horizon"
 
 
@@ -286,7 +287,7 @@ def _short_options(
     return [
         _no_action(twin, case.forecast, stock),
         _order_option(twin, case.forecast, stock, "regular order", [(need, False)]),
-        _order_option(twin, case.forecast, stock, "regular order and expedite the gap", _gap_orders(twin, case, need)),
+        *_gap_options(twin, case.forecast, stock, need),
         _order_option(twin, case.forecast, stock, "expedite purchase", [(need, True)]),
         transfer,
         _partial_cover(twin, case.forecast, stock, transfer, need),
@@ -354,14 +355,57 @@ def _no_action(twin: SkuTwin, outlook: Forecast, stock: float) -> PlanOption:
     )
 
 
-def _gap_orders(twin: SkuTwin, case: StockCase, need: int) -> list[tuple[int, bool]]:
-    """An expedited order of the units the forecast needs before a regular order lands, and a regular order of the
-    rest; empty when the stock lasts until the regular order lands."""
-    lead = twin.supply.regular_lead_days
-    until_regular = sum(day.p50 for day in case.forecast.days[:lead])
-    landing = sum(units for days, units in twin.inbound if days < lead)
-    gap = min(need, math.ceil(max(0.0, until_regular - _stock_now(twin, case.target) - landing)))
-    return [(gap, True), (need - gap, False)] if 0 < gap < need else []
+def _purchase_usd(twin: SkuTwin, outlook: Forecast, qty: float, expedited: bool) -> float:
+    """USD of a supplier order of `qty` units beyond the goods: handling, premium when expedited, and holding."""
+    daily = outlook.total.p50 / HORIZON_DAYS
+    return costs.purchase(twin.rates, qty, twin.sku.unit_cost, expedited, costs.days_held(qty, daily))
+
+
+def _last(holds: Callable[[int], bool], low: int, high: int) -> int:
+    """The largest n in [low, high] for which `holds`, which holds at `low` and, once it fails, fails beyond."""
+    beyond = high + 1
+    while beyond - low > 1:
+        middle = (low + beyond) // 2
+        low, beyond = (middle, beyond) if holds(middle) else (low, middle)
+    return low
+
+
+def _paying_gap(twin: SkuTwin, outlook: Forecast, stock: float, need: int) -> int:
+    """The units worth expediting while the stock must last on its own: each one's expected lost sale avoided beats
+    its price. When tonight's review orders, they stay within what keeps it ordering: each expedited unit then only
+    lands a unit of its order earlier, and each avoids less than the one before it."""
+    lead = twin.supply.expedited_lead_days
+    per_unit = costs.stockout(twin.rates, 1.0, twin.margin)
+
+    def pays(units: int) -> bool:
+        """Whether the `units`-th expedited unit avoids more lost sales than it costs."""
+        before = _expected_lost(twin, outlook, stock, [(lead, units - 1.0)])
+        avoided = before - _expected_lost(twin, outlook, stock, [(lead, float(units))])
+        price = _purchase_usd(twin, outlook, units, True) - _purchase_usd(twin, outlook, units - 1, True)
+        return avoided * per_unit > price
+
+    def reviewed(units: int) -> bool:
+        """Whether tonight's review still orders once `units` are expedited."""
+        return bool(_review_landing(twin, outlook, stock, [(lead, float(units))]))
+
+    limit = _last(reviewed, 0, need) if reviewed(0) else need
+    return _last(lambda units: units == 0 or pays(units), 0, limit)
+
+
+def _gap_options(twin: SkuTwin, outlook: Forecast, stock: float, need: int) -> list[PlanOption]:
+    """The units worth expediting alone (tonight's review orders the rest as usual), and with a regular order of the
+    rest of the need."""
+    gap = _paying_gap(twin, outlook, stock, need)
+    names = ("expedite the gap", "regular order and expedite the gap")
+    if gap == 0:
+        return [PlanOption(name=name, feasible=False, infeasible_reason=NO_GAP) for name in names]
+    alone = _order_option(twin, outlook, stock, names[0], [(gap, True)])
+    if gap >= need:
+        return [
+            alone,
+            PlanOption(name=names[1], feasible=False, infeasible_reason="every unit needed is worth expediting"),
+        ]
+    return [alone, _order_option(twin, outlook, stock, names[1], [(gap, True), (need - gap, False)])]
 
 
 def _order_option(
@@ -369,14 +413,11 @@ def _order_option(
 ) -> PlanOption:
     """Supplier orders (units, expedited) for the DC: each priced with handling, premium and holding, landing after
     its lead time; the expected lost sales they leave."""
-    if not orders:
-        return PlanOption(name=name, feasible=False, infeasible_reason="the stock lasts until a regular order lands")
-    daily = outlook.total.p50 / HORIZON_DAYS
     actions: list[Action] = []
     arrivals = []
     for qty, expedited in orders:
         lead = twin.supply.expedited_lead_days if expedited else twin.supply.regular_lead_days
-        price = costs.purchase(twin.rates, qty, twin.sku.unit_cost, expedited, costs.days_held(qty, daily))
+        price = _purchase_usd(twin, outlook, qty, expedited)
         params = {"sku": twin.sku.code, "location": twin.dc.code, "qty": qty, "lead_days": lead, "cost_usd": price}
         actions.append(
             a.ExpeditePurchase(params=a.ExpeditePurchaseParams.model_validate(params))

@@ -120,3 +120,47 @@ def test_a_model_versions_findings_are_raised_once_a_week():
     assert detectors.iso_week(date(2026, 11, 2)) == detectors.iso_week(date(2026, 11, 8)) == "2026-W45"
     assert detectors.iso_week(date(2026, 11, 9)) == "2026-W46"
     assert detectors.iso_week(date(2027, 1, 1)) == "2026-W53"  # the ISO year the week belongs to
+
+
+def test_stock_in_transit_that_lands_too_late_does_not_cover_the_days_before():
+    late = [(3, 500.0)]  # lands on the fourth day
+    assert detectors.runs_short(free=25, in_transit=500, inbound=late, daily=20)  # the second day is short
+    assert not detectors.runs_short(free=25, in_transit=500, inbound=[(1, 500.0)], daily=20)  # lands in time
+    assert not detectors.runs_short(free=65, in_transit=500, inbound=late, daily=20)  # three days on hand
+    assert detectors.runs_short(free=5, in_transit=0, inbound=[], daily=20)
+    assert not detectors.runs_short(free=25, in_transit=40, inbound=[], daily=20)  # in transit, landing unknown
+
+
+def test_a_position_whose_order_lands_after_its_stock_runs_out_is_a_stockout_risk(toolbox):
+    with toolbox.session() as session:
+        today = store.clock(session).date()
+        [position] = [p for p in store.positions(session, "SKU-0040") if p.location == "DC-DAL"]
+        position.on_hand, position.allocated, position.in_transit = 1, 0, 1000
+        session.add(position)
+        session.add(
+            m.PurchaseOrder(
+                id="PO-LATE",
+                sku="SKU-0040",
+                location="DC-DAL",
+                qty=1000,
+                service="regular",
+                cost_usd=0.0,
+                created_at=store.clock(session),
+                arrives_on=today + timedelta(days=3),
+            )
+        )
+        session.commit()
+
+    def flagged() -> bool:
+        """Whether the pass raises a stockout risk on the position."""
+        raised = detectors.stock_positions(toolbox, "DC-DAL")
+        return any(e.type == ExceptionType.stockout_risk and e.refs.sku == "SKU-0040" for e in raised)
+
+    assert flagged()  # a thousand units on the way, a day's demand short before they land
+    with toolbox.session() as session:
+        order = session.get(m.PurchaseOrder, "PO-LATE")
+        assert order is not None
+        order.arrives_on = today
+        session.add(order)
+        session.commit()
+    assert not flagged()

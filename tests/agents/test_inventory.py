@@ -1,5 +1,6 @@
 """The inventory specialist on the reference network's storyline: SKU-0042 spikes and runs short at DC-DAL."""
 
+import math
 from datetime import timedelta
 
 from agents import inventory
@@ -40,6 +41,7 @@ def test_storyline_shortfall_buys_the_cheapest_cover_in_expectation(toolbox):
     plans = {
         "no action",
         "regular order",
+        "expedite the gap",
         "regular order and expedite the gap",
         "expedite purchase",
         "transfer stock",
@@ -84,21 +86,40 @@ def _alternative(proposal: Proposal, name: str):
     return next(alt for alt in proposal.alternatives if alt.name == name)
 
 
-def test_a_regular_order_wins_when_tonights_review_orders_nothing(toolbox):
+def test_when_tonights_review_orders_nothing_the_days_until_the_next_one_are_covered(toolbox):
     _set_stock(toolbox, 100)  # above the reorder point after today's demand, short before tomorrow's order lands
 
     proposal = inventory.stockout_risk(toolbox, STORYLINE)
 
-    assert [item.type for item in proposal.actions] == ["place_purchase_order"]
-    expedite = _alternative(proposal, "expedite purchase")
-    assert expedite.expected_impact.expected_total_usd > proposal.expected_impact.expected_total_usd
-    gap = _alternative(proposal, "regular order and expedite the gap")
-    assert gap.why_not == "the stock lasts until a regular order lands"
+    assert proposal.status == "proposed" and [item.type for item in proposal.actions] == ["expedite_purchase"]
+    chosen = proposal.expected_impact.expected_total_usd
+    idle, regular = _alternative(proposal, "no action"), _alternative(proposal, "regular order")
+    assert chosen < regular.expected_impact.expected_total_usd < idle.expected_impact.expected_total_usd
+    [expedited] = proposal.actions
+    assert expedited.params.qty < sum(item.params.qty for item in regular.actions) / 10  # only the gap is expedited
     assert _plan_facts(proposal)["review_order_units"] == 0
     assert "Tonight's reorder review orders nothing: stock stays above the reorder point of 65." in [
         claim.text for claim in proposal.findings
     ]
     _assert_verified(proposal)
+
+
+def test_the_expedited_gap_is_the_cheapest_size_in_expectation(toolbox):
+    twin = inventory._read(toolbox, STORYLINE)
+    case = inventory._stock_case(toolbox, twin)
+    stock, need = inventory._stock_now(twin, case.target), math.ceil(case.target.need)
+    [alone, _] = inventory._gap_options(twin, case.forecast, stock, need)
+    [gap] = [item.params.qty for item in alone.actions]
+
+    def total(units: float) -> float:
+        """The expected total of expediting `units` alone."""
+        plan = inventory._order_option(twin, case.forecast, stock, "gap", [(round(units), True)])
+        return plan.expected_total_usd
+
+    assert 0 < gap < need / 2
+    assert total(gap) == alone.expected_total_usd
+    assert total(gap - 1) >= total(gap) <= total(gap + 1)
+    assert total(gap) < min(total(gap / 2), total(2 * gap), total(need))  # and not only against its neighbours
 
 
 def test_a_regular_order_adds_nothing_when_tonights_review_orders_anyway(toolbox):
@@ -111,6 +132,7 @@ def test_a_regular_order_adds_nothing_when_tonights_review_orders_anyway(toolbox
     assert facts["review_order_units"] > 0
     regular = _alternative(proposal, "regular order")
     assert regular.expected_impact.expected_penalty_usd == proposal.expected_impact.expected_penalty_usd
+    assert _alternative(proposal, "expedite the gap").why_not == inventory.NO_GAP
     assert regular.expected_impact.cost_usd > 0
     landing = f"Tonight's reorder review orders {facts['review_order_units']} units, landing in 3 days, in every plan."
     assert landing in [claim.text for claim in proposal.findings]
@@ -147,7 +169,7 @@ def test_storyline_spike_is_confirmed_and_raises_stock_parameters(toolbox):
 
     assert proposal.status == "proposed"
     types = [a.type for a in proposal.actions]
-    assert types[0] == "raise_safety_stock" and set(types[1:]) == {"expedite_purchase", "place_purchase_order"}
+    assert types == ["raise_safety_stock", "expedite_purchase"]
     [raised] = [item.params for item in proposal.actions if isinstance(item, RaiseSafetyStock)]
     new = next(r for r in proposal.evidence if r.id == "reorder_point:SKU-0042/DC-DAL:2026-11-01")
     old = next(r for r in proposal.evidence if r.id == "reorder_point:SKU-0042/DC-DAL:2026-10-29")
