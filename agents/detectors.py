@@ -2,7 +2,6 @@
 threshold is crossed; the pass runs whole, or in parts (a site's shipments and positions, a block of trucks, the
 models) that queue workers share."""
 
-import math
 from datetime import date, timedelta
 from typing import Annotated, Literal
 
@@ -15,7 +14,7 @@ from agents.modelbook import MODEL_NAMES
 from agents.schemas import ExceptionIn, ExceptionType, Refs
 from agents.toolbox import Toolbox
 from tools.late_risk import score_shipments
-from twin import frames, replenishment, store
+from twin import frames, store
 from twin import models as m
 from twin.typed_pandas import as_frame, as_series
 
@@ -147,43 +146,34 @@ def _recent_demand(session: Session, since: date, site: str | None) -> pd.DataFr
     )
 
 
-def _stock(session: Session, site: str | None) -> pd.DataFrame:
-    """Each position's (all, or those at `site`) stock: free on hand (less what is allocated) and in transit."""
+def _available_stock(session: Session, site: str | None) -> pd.DataFrame:
+    """Each position's (all, or those at `site`) stock available to promise: on hand and in transit, less what is
+    allocated."""
     at = [] if site is None else [col(m.InventoryPosition.location) == site]
     return pd.DataFrame(
         session.exec(
             select(
                 col(m.InventoryPosition.sku),
                 col(m.InventoryPosition.location),
-                (col(m.InventoryPosition.on_hand) - col(m.InventoryPosition.allocated)).label("free"),
-                col(m.InventoryPosition.in_transit),
+                (
+                    col(m.InventoryPosition.on_hand)
+                    + col(m.InventoryPosition.in_transit)
+                    - col(m.InventoryPosition.allocated)
+                ).label("available"),
             ).where(*at)
         ).all(),
-        columns=["sku", "location", "free", "in_transit"],
+        columns=["sku", "location", "available"],
     )
 
 
-def runs_short(free: float, in_transit: float, inbound: list[tuple[int, float]], daily: float) -> bool:
-    """Whether the stock that serves demand now, with what lands day by day, falls short of a day's demand at the
-    recent rate before the cover window ends: stock in transit that lands too late does not serve."""
-    stock = replenishment.stock_now(free, in_transit, inbound)
-    for day in range(math.ceil(COVER_DAYS_TRIGGER)):
-        stock += sum(units for days, units in inbound if days == day)
-        if stock < daily:
-            return True
-        stock -= daily
-    return False
-
-
 def stock_positions(tb: Toolbox, site: str | None = None) -> list[ExceptionIn]:
-    """Positions (all, or those at `site`) with a demand surge (demand spike), or with less cover than the lead time or
-    whose stock runs out before what is in transit lands (stockout risk)."""
+    """Positions (all, or those at `site`) with less cover than the lead time (stockout risk) or a demand surge
+    (demand spike)."""
     now = tb.now()
     since = now.date() - timedelta(days=31)
     with tb.session() as session:
         demand = _recent_demand(session, since, site)
-        stock = _stock(session, site)
-        inbound = replenishment.inbound_schedule(session, sorted(set(stock["sku"])), now.date())
+        stock = _available_stock(session, site)
     offset = (pd.Timestamp(now.date()) - pd.to_datetime(demand["day"])).dt.days
     demand["recent"] = offset <= 3
     demand = as_frame(demand[demand["recent"] | (offset % 7).isin([1, 2, 3])])  # the same weekdays in the weeks before
@@ -192,8 +182,8 @@ def stock_positions(tb: Toolbox, site: str | None = None) -> list[ExceptionIn]:
     merged = stock.set_index(["sku", "location"]).join(rates).reset_index()
     day = now.date().isoformat()
     raised = []
-    columns = merged[["sku", "location", "free", "in_transit", "recent", "baseline"]]
-    for sku, location, free, in_transit, recent, baseline in columns.itertuples(index=False, name=None):
+    columns = merged[["sku", "location", "available", "recent", "baseline"]]
+    for sku, location, available, recent, baseline in columns.itertuples(index=False, name=None):
         key = f"{sku}@{location}"
         refs = Refs(sku=sku, location=location)
         if _surge(recent, baseline):
@@ -205,10 +195,7 @@ def stock_positions(tb: Toolbox, site: str | None = None) -> list[ExceptionIn]:
                     external_id=_detector_id(ExceptionType.demand_spike, key, day),
                 )
             )
-        elif recent > 0 and (
-            (free + in_transit) / recent < COVER_DAYS_TRIGGER
-            or runs_short(free, in_transit, inbound.get((sku, location), []), recent)
-        ):
+        elif recent > 0 and available / recent < COVER_DAYS_TRIGGER:
             raised.append(
                 ExceptionIn(
                     type=ExceptionType.stockout_risk,
