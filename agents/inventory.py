@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
 from agents import routing
-from agents.explain import describe_drivers, format_number
+from agents.explain import describe_drivers, format_number, format_usd
 from agents.proposal import Handoff, PlanOption, Proposal, compare_plans, decided, needs_info
 from agents.schemas import Action, Claim, Impact, Refs
 from agents.toolbox import Toolbox
@@ -92,6 +92,15 @@ class SkuTwin(BaseModel):
         return costs.stockout(self.rates, 1.0, self.margin)
 
 
+class Gap(BaseModel):
+    """The units worth expediting while the stock must last on its own, and what the next unit would bring."""
+
+    units: int
+    next_avoided_usd: float = Field(description="expected lost sales the next expedited unit would avoid")
+    next_usd: float = Field(description="the next expedited unit's price")
+    review_bound: bool = Field(description="one more would lift the stock above the reorder point tonight")
+
+
 class StockCase(BaseModel):
     """The candidate plans for one SKU at one DC and everything needed to explain them."""
 
@@ -104,6 +113,7 @@ class StockCase(BaseModel):
     safety: SafetyStock
     allocation: AllocationPlan | None = None
     helper: Proposal | None = None
+    gap: Gap | None = None
 
     @property
     def solved(self) -> AllocationPlan:
@@ -284,10 +294,13 @@ def _short_options(
         transfer = transfer.with_helper(helper)
         case.helper = helper
     need = math.ceil(target.need)
+    gap = _paying_gap(twin, case.forecast, stock, need)
+    case.facts.update(gap_units=gap.units, next_unit_avoided_usd=gap.next_avoided_usd, next_unit_usd=gap.next_usd)
+    case.gap = gap
     return [
         _no_action(twin, case.forecast, stock),
         _order_option(twin, case.forecast, stock, "regular order", [(need, False)]),
-        *_gap_options(twin, case.forecast, stock, need),
+        *_gap_options(twin, case.forecast, stock, need, gap.units),
         _order_option(twin, case.forecast, stock, "expedite purchase", [(need, True)]),
         transfer,
         _partial_cover(twin, case.forecast, stock, transfer, need),
@@ -370,32 +383,41 @@ def _last(holds: Callable[[int], bool], low: int, high: int) -> int:
     return low
 
 
-def _paying_gap(twin: SkuTwin, outlook: Forecast, stock: float, need: int) -> int:
+def _next_unit(twin: SkuTwin, outlook: Forecast, stock: float, units: int) -> tuple[float, float]:
+    """The expected lost sales in USD the `units`-th expedited unit avoids, and its price."""
+    lead = twin.supply.expedited_lead_days
+    before = _expected_lost(twin, outlook, stock, [(lead, units - 1.0)])
+    avoided = before - _expected_lost(twin, outlook, stock, [(lead, float(units))])
+    price = _purchase_usd(twin, outlook, units, True) - _purchase_usd(twin, outlook, units - 1, True)
+    return avoided * costs.stockout(twin.rates, 1.0, twin.margin), price
+
+
+def _paying_gap(twin: SkuTwin, outlook: Forecast, stock: float, need: int) -> Gap:
     """The units worth expediting while the stock must last on its own: each one's expected lost sale avoided beats
     its price. When tonight's review orders, they stay within what keeps it ordering: each expedited unit then only
     lands a unit of its order earlier, and each avoids less than the one before it."""
     lead = twin.supply.expedited_lead_days
-    per_unit = costs.stockout(twin.rates, 1.0, twin.margin)
 
     def pays(units: int) -> bool:
         """Whether the `units`-th expedited unit avoids more lost sales than it costs."""
-        before = _expected_lost(twin, outlook, stock, [(lead, units - 1.0)])
-        avoided = before - _expected_lost(twin, outlook, stock, [(lead, float(units))])
-        price = _purchase_usd(twin, outlook, units, True) - _purchase_usd(twin, outlook, units - 1, True)
-        return avoided * per_unit > price
+        avoided, price = _next_unit(twin, outlook, stock, units)
+        return avoided > price
 
     def reviewed(units: int) -> bool:
         """Whether tonight's review still orders once `units` are expedited."""
         return bool(_review_landing(twin, outlook, stock, [(lead, float(units))]))
 
     limit = _last(reviewed, 0, need) if reviewed(0) else need
-    return _last(lambda units: units == 0 or pays(units), 0, limit)
+    units = _last(lambda units: units == 0 or pays(units), 0, limit)
+    avoided, price = _next_unit(twin, outlook, stock, units + 1)
+    return Gap(
+        units=units, next_avoided_usd=round(avoided, 2), next_usd=round(price, 2), review_bound=units == limit < need
+    )
 
 
-def _gap_options(twin: SkuTwin, outlook: Forecast, stock: float, need: int) -> list[PlanOption]:
-    """The units worth expediting alone (tonight's review orders the rest as usual), and with a regular order of the
-    rest of the need."""
-    gap = _paying_gap(twin, outlook, stock, need)
+def _gap_options(twin: SkuTwin, outlook: Forecast, stock: float, need: int, gap: int) -> list[PlanOption]:
+    """The `gap` units worth expediting alone (tonight's review orders the rest as usual), and with a regular order
+    of the rest of the need."""
     names = ("expedite the gap", "regular order and expedite the gap")
     if gap == 0:
         return [PlanOption(name=name, feasible=False, infeasible_reason=NO_GAP) for name in names]
@@ -584,6 +606,22 @@ def _inbound_claims(inbound: list[dict[str, float]], plan: Evidence) -> list[Cla
     return [Claim(text=f"Landing on top of it: {', '.join(landings)}.", evidence_ids=[plan.id])] if landings else []
 
 
+def _gap_claim(twin: SkuTwin, gap: Gap, plan: Evidence) -> Claim:
+    """How many units are worth expediting, and why not one more."""
+    evidence_ids = [plan.id, f"twin:supply:{twin.sku.code}"]
+    worth = f"{format_usd(gap.next_avoided_usd)} of expected lost sales for {format_usd(gap.next_usd)}"
+    if gap.units == 0:
+        return Claim(text=f"No unit is worth expediting: the first would avoid {worth}.", evidence_ids=evidence_ids)
+    days = twin.supply.expedited_lead_days
+    landing = f"Expediting pays for {gap.units} units, landing in {days} day{'s' if days > 1 else ''}"
+    if gap.review_bound:
+        return Claim(
+            text=f"{landing}; more would lift the stock above the reorder point and cancel tonight's review order.",
+            evidence_ids=evidence_ids,
+        )
+    return Claim(text=f"{landing}: one more would avoid {worth}.", evidence_ids=evidence_ids)
+
+
 def _review_claim(twin: SkuTwin, units: float, plan: Evidence) -> Claim:
     """What tonight's reorder review orders without any action, counted in every plan's expected lost sales."""
     row = twin.positions[twin.dc.code]
@@ -642,6 +680,8 @@ def _findings(twin: SkuTwin, case: StockCase, plan: Evidence) -> list[Claim]:
             evidence_ids=[case.safety.evidence.id, plan.id, case.forecast.evidence.id],
         )
     )
+    if case.gap is not None:
+        claims.append(_gap_claim(twin, case.gap, plan))
     claims.append(_transfer_claim(twin, case, plan))
     if case.helper:
         claims.append(

@@ -97,6 +97,9 @@ def test_when_tonights_review_orders_nothing_the_days_until_the_next_one_are_cov
     assert chosen < regular.expected_impact.expected_total_usd < idle.expected_impact.expected_total_usd
     [expedited] = proposal.actions
     assert expedited.params.qty < sum(item.params.qty for item in regular.actions) / 10  # only the gap is expedited
+    assert f"Expediting pays for {expedited.params.qty:.0f} units, landing in 1 day: one more would avoid" in " ".join(
+        claim.text for claim in proposal.findings
+    )
     assert _plan_facts(proposal)["review_order_units"] == 0
     assert "Tonight's reorder review orders nothing: stock stays above the reorder point of 65." in [
         claim.text for claim in proposal.findings
@@ -108,18 +111,20 @@ def test_the_expedited_gap_is_the_cheapest_size_in_expectation(toolbox):
     twin = inventory._read(toolbox, STORYLINE)
     case = inventory._stock_case(toolbox, twin)
     stock, need = inventory._stock_now(twin, case.target), math.ceil(case.target.need)
-    [alone, _] = inventory._gap_options(twin, case.forecast, stock, need)
-    [gap] = [item.params.qty for item in alone.actions]
+    gap = inventory._paying_gap(twin, case.forecast, stock, need)
+    [alone, _] = inventory._gap_options(twin, case.forecast, stock, need, gap.units)
+    assert [item.params.qty for item in alone.actions] == [gap.units]
 
     def total(units: float) -> float:
         """The expected total of expediting `units` alone."""
         plan = inventory._order_option(twin, case.forecast, stock, "gap", [(round(units), True)])
         return plan.expected_total_usd
 
-    assert 0 < gap < need / 2
-    assert total(gap) == alone.expected_total_usd
-    assert total(gap - 1) >= total(gap) <= total(gap + 1)
-    assert total(gap) < min(total(gap / 2), total(2 * gap), total(need))  # and not only against its neighbours
+    units = gap.units
+    assert 0 < units < need / 2 and not gap.review_bound and gap.next_avoided_usd < gap.next_usd
+    assert total(units) == alone.expected_total_usd
+    assert total(units - 1) >= total(units) <= total(units + 1)
+    assert total(units) < min(total(units / 2), total(2 * units), total(need))  # and not only against its neighbours
 
 
 def test_a_regular_order_adds_nothing_when_tonights_review_orders_anyway(toolbox):
@@ -133,6 +138,9 @@ def test_a_regular_order_adds_nothing_when_tonights_review_orders_anyway(toolbox
     regular = _alternative(proposal, "regular order")
     assert regular.expected_impact.expected_penalty_usd == proposal.expected_impact.expected_penalty_usd
     assert _alternative(proposal, "expedite the gap").why_not == inventory.NO_GAP
+    assert any(
+        claim.text.startswith("No unit is worth expediting: the first would avoid") for claim in proposal.findings
+    )
     assert regular.expected_impact.cost_usd > 0
     landing = f"Tonight's reorder review orders {facts['review_order_units']} units, landing in 3 days, in every plan."
     assert landing in [claim.text for claim in proposal.findings]
