@@ -610,16 +610,23 @@ def _gap_claim(twin: SkuTwin, gap: Gap, plan: Evidence) -> Claim:
     """How many units are worth expediting, and why not one more."""
     evidence_ids = [plan.id, f"twin:supply:{twin.sku.code}"]
     worth = f"{format_usd(gap.next_avoided_usd)} of expected lost sales for {format_usd(gap.next_usd)}"
-    if gap.units == 0:
-        return Claim(text=f"No unit is worth expediting: the first would avoid {worth}.", evidence_ids=evidence_ids)
+    cancels = "lift the stock above the reorder point and cancel tonight's review order"
     days = twin.supply.expedited_lead_days
-    landing = f"Expediting pays for {gap.units} units, landing in {days} day{'s' if days > 1 else ''}"
-    if gap.review_bound:
-        return Claim(
-            text=f"{landing}; more would lift the stock above the reorder point and cancel tonight's review order.",
-            evidence_ids=evidence_ids,
+    landing = f"Expediting pays for {_units(gap.units)}, landing in {days} day{'s' if days > 1 else ''}"
+    if gap.units == 0:
+        text = (
+            f"No unit is expedited: one would {cancels}."
+            if gap.review_bound
+            else f"No unit is worth expediting: the first would avoid {worth}."
         )
-    return Claim(text=f"{landing}: one more would avoid {worth}.", evidence_ids=evidence_ids)
+    else:
+        text = f"{landing}; more would {cancels}." if gap.review_bound else f"{landing}: one more would avoid {worth}."
+    return Claim(text=text, evidence_ids=evidence_ids)
+
+
+def _units(count: int) -> str:
+    """A count of units: `1 unit`, `55 units`."""
+    return f"{count} unit{'s' if count != 1 else ''}"
 
 
 def _review_claim(twin: SkuTwin, units: float, plan: Evidence) -> Claim:

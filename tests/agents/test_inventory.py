@@ -8,6 +8,7 @@ from agents.glossary import feature_words
 from agents.proposal import Proposal
 from agents.schemas import Refs
 from agents.verify import verify_claim
+from tools.evidence import Evidence, Source
 from twin import models as m
 from twin import store
 from twin.actions import BookCarrier, ExpeditePurchase, PlacePurchaseOrder, RaiseSafetyStock, TransferStock
@@ -125,6 +126,16 @@ def test_the_expedited_gap_is_the_cheapest_size_in_expectation(toolbox):
     assert total(units) == alone.expected_total_usd
     assert total(units - 1) >= total(units) <= total(units + 1)
     assert total(units) < min(total(units / 2), total(2 * units), total(need))  # and not only against its neighbours
+    plan = Evidence(id="plan", source=Source(tool="plan", model="test", version="1"))
+    texts = [
+        inventory._gap_claim(twin, gap.model_copy(update=change), plan).text
+        for change in ({"units": 1, "review_bound": True}, {"units": 0, "review_bound": True})
+    ]
+    assert texts == [
+        "Expediting pays for 1 unit, landing in 1 day; more would lift the stock above the reorder point and cancel "
+        "tonight's review order.",
+        "No unit is expedited: one would lift the stock above the reorder point and cancel tonight's review order.",
+    ]
 
 
 def test_a_regular_order_adds_nothing_when_tonights_review_orders_anyway(toolbox):
