@@ -57,6 +57,9 @@ class Latency(BaseModel):
     tool_median_ms: float
     whole_over_tool: float
     split_ms: Split  # a profiled decision's mean milliseconds in tools, graph, storage and the rest
+    repeat_medians_ms: list[float] = Field(
+        default_factory=list, description="the median of each repeat on its own fresh copy: the run-to-run spread"
+    )
     replans: int = 0
     plain_median_ms: float | None = None  # decisions without a route re-plan
     plain_p95_ms: float | None = None
@@ -271,16 +274,22 @@ def timed_decisions(settings: Settings, per_type: int, label: str, profiled: boo
     return timed
 
 
-def latency(settings: Settings, per_type: int, label: str = "latency") -> list[Latency]:
-    """Warm decisions of every type timed plainly, then the same cases on a fresh copy under the sampling profiler for
-    where the time goes (tools, graph, storage, other; the ratio compares profiled times with each other)."""
-    plain = timed_decisions(settings, per_type, label, profiled=False)
+def latency(settings: Settings, per_type: int, label: str = "latency", repeats: int = 1) -> list[Latency]:
+    """Warm decisions of every type timed plainly, `repeats` times on fresh copies, then the same cases on a fresh copy
+    under the sampling profiler for where the time goes (tools, graph, storage, other; the ratio compares profiled
+    times with each other)."""
+    plain = [
+        timed_decisions(settings, per_type, f"{label} {n}/{repeats}" if repeats > 1 else label, profiled=False)
+        for n in range(1, repeats + 1)
+    ]
     profiled = timed_decisions(settings, per_type, f"{label} (profiled)", profiled=True)
-    return [summarise(kind, plain[kind], profiled[kind]) for kind in plain]
+    return [summarise(kind, [run[kind] for run in plain], profiled[kind]) for kind in profiled]
 
 
-def summarise(kind: ExceptionType, plain: list[Timed], profiled: list[Timed]) -> Latency:
-    """The latency row of one type: wall times from the plain run, tool share from the profiled run."""
+def summarise(kind: ExceptionType, repeats: list[list[Timed]], profiled: list[Timed]) -> Latency:
+    """The latency row of one type: wall times from the plain repeats pooled (and each repeat's median), tool share
+    from the profiled run."""
+    plain = [case for run in repeats for case in run]
     walls = [case.wall for case in plain]
     without = [case.wall for case in plain if not case.replan]
     with_replan = [case.wall for case in plain if case.replan]
@@ -292,6 +301,7 @@ def summarise(kind: ExceptionType, plain: list[Timed], profiled: list[Timed]) ->
         tool_median_ms=_ms(np.median([case.tool_s() for case in profiled])),
         whole_over_tool=round(float(np.median([case.wall / max(case.tool_s(), 1e-6) for case in profiled])), 2),
         split_ms=mean_split([case.parts() for case in profiled]),
+        repeat_medians_ms=[_ms(np.median([case.wall for case in run])) for run in repeats],
         replans=len(with_replan),
         plain_median_ms=_ms(np.median(without)) if without else None,
         plain_p95_ms=_ms(np.percentile(without, 95)) if without else None,
@@ -635,6 +645,7 @@ class Options(BaseModel):
     """How much the benchmark measures."""
 
     per_type: int
+    repeats: int
     per_level: int
     levels: list[int]
     workers: int
@@ -647,7 +658,7 @@ class Options(BaseModel):
 def run(options: Options) -> DeskBench:
     """The whole benchmark on the configured twin; the JSON report and its chart are written to the report folder."""
     settings, start = get_settings(), time.perf_counter()
-    measured = latency(settings, options.per_type)
+    measured = latency(settings, options.per_type, repeats=options.repeats)
     cold = cold_starts(settings, options.cold_runs) if options.cold_runs else []
     loaded = live_load(settings, options.per_level, options.levels, options.workers) if options.per_level else []
     grown = scaled(settings, options.scales, options.per_type, options.detect) if options.scales else []
@@ -677,6 +688,9 @@ def describe(result: DeskBench) -> list[str]:
         lines += [
             f"{row.type.value:24s} median {row.median_ms:7.1f} ms  p95 {row.p95_ms:7.1f} ms  "
             f"tools {row.tool_median_ms:7.1f} ms  whole/tool {row.whole_over_tool:4.2f}  re-plans {row.replans}",
+            f"{'':24s} median of each repeat: "
+            + ", ".join(f"{median:.1f}" for median in row.repeat_medians_ms)
+            + " ms",
             f"{'':24s} profiled, mean ms: tools {row.split_ms.tool:.1f}, graph {row.split_ms.graph:.1f}, "
             f"storage {row.split_ms.storage:.1f}, other {row.split_ms.other:.1f}",
         ]
@@ -718,6 +732,9 @@ def _scales(text: str) -> list[int]:
 @app.command()
 def main(
     per_type: int = typer.Option(20, "--per-type", min=1, help="Timed decisions per exception type."),
+    repeats: int = typer.Option(
+        3, "--repeats", min=1, help="Timed runs of the decisions, each on a fresh copy (their spread is reported)."
+    ),
     per_level: int = typer.Option(40, "--per-level", min=0, help="Exceptions posted per concurrency level; 0 skips."),
     levels: list[int] = typer.Option([1, 4, 8], "--concurrency", help="Concurrent clients (repeatable)."),
     workers: int = typer.Option(2, "--workers", min=1, help="Server worker processes."),
@@ -733,6 +750,7 @@ def main(
     2, 4 and 8-fold with the detector pass, and the targets met or missed."""
     options = Options(
         per_type=per_type,
+        repeats=repeats,
         per_level=per_level,
         levels=levels,
         workers=workers,

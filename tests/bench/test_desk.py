@@ -154,12 +154,14 @@ def twin_dir(databases, trained_dir, tmp_path) -> Settings:
 
 
 @pytest.mark.slow
-def test_latency_of_every_type_leaves_the_twin_untouched(twin_dir):
+def test_latency_of_every_type_is_repeated_and_leaves_the_twin_untouched(twin_dir):
     before = (twin_dir.data_dir / "yardmaster.db").read_bytes()
-    rows = desk.latency(twin_dir, per_type=2)
+    rows = desk.latency(twin_dir, per_type=2, repeats=2)
     assert {row.type for row in rows} == set(FOUND)
     for row in rows:
-        assert row.decisions == 2 and row.tool_median_ms > 0 and row.median_ms <= row.p95_ms
+        assert row.decisions == 4 and row.tool_median_ms > 0 and row.median_ms <= row.p95_ms
+        assert len(row.repeat_medians_ms) == 2
+        assert min(row.repeat_medians_ms) <= row.median_ms <= max(row.repeat_medians_ms)
         assert row.whole_over_tool >= 1
         assert row.split_ms.tool > 0 and row.split_ms.whole() >= row.split_ms.tool
     assert (twin_dir.data_dir / "yardmaster.db").read_bytes() == before
