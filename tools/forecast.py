@@ -433,7 +433,7 @@ def _panels(
     until = first.as_of + timedelta(days=first.horizon_days)
     panels = build_panels(frame, spec, observed_until=first.as_of, until=until, calendar=calendar)
     by_series = {tuple(panel.ids.values()): panel for panel in panels}
-    return [by_series[tuple(request.series[column] for column in spec.id_columns)] for request in requests]
+    return [by_series[key] for key in wanted]
 
 
 def _assemble(

@@ -220,8 +220,7 @@ def _trailing_std(values: np.ndarray, window: int, origins: np.ndarray) -> np.nd
     """The sample deviation of the known days of the `window` days ending at each origin (NaN under two known)."""
     days = _trailing(values, window, origins)
     count = np.sum(~np.isnan(days), axis=1)
-    mean = np.nansum(days, axis=1) / np.maximum(count, 1)
-    square = np.nansum((days - mean[:, None]) ** 2, axis=1)
+    square = np.nansum((days - _trailing_mean(values, window, origins)[:, None]) ** 2, axis=1)
     return np.where(count > 1, np.sqrt(square / np.maximum(count - 1, 1)), np.nan)
 
 
